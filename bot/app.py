@@ -1,0 +1,118 @@
+"""The web application: webhooks, merchant API, hosted pages, health, and the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
+
+from aiohttp import web
+from sandbox.app import create_sandbox_app
+from sandbox.state import SandboxState
+
+from bot.api import setup_api
+from bot.clock import Clock
+from bot.pages import setup_pages
+from bot.services import Services, open_services
+from bot.settings import Settings
+from bot.web_keys import BACKGROUND, SERVICES
+from bot.webhooks import setup_webhooks
+from bot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+WORKER = web.AppKey("worker", Worker)
+SANDBOX = web.AppKey("sandbox_state", SandboxState)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn aiohttp's HTTP errors (413, 405, 404...) into JSON on API and webhook paths."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith(("/api/", "/webhooks/")):
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status, headers=_allow(exc))
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str]:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else {}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis_url: str,
+    clock: Clock,
+    run_worker: bool = False,
+    sandbox_state: SandboxState | None = None,
+) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[json_errors, security_headers]
+    )
+    app[BACKGROUND] = set()
+    app.cleanup_ctx.append(_services_ctx(settings, redis_url, clock))
+    if run_worker:
+        app.cleanup_ctx.append(_worker_ctx)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    setup_webhooks(app)
+    setup_api(app)
+    setup_pages(app)
+    if settings.sandbox:
+        state = sandbox_state or SandboxState()
+        app[SANDBOX] = state
+        app.add_subapp("/sandbox", create_sandbox_app(settings, state))
+    return app
+
+
+def _services_ctx(
+    settings: Settings, redis_url: str, clock: Clock
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings, redis_url, clock) as services:
+            app[SERVICES] = services
+            yield
+            for task in list(app[BACKGROUND]):
+                task.cancel()
+            await asyncio.gather(*app[BACKGROUND], return_exceptions=True)
+
+    return ctx
+
+
+async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    worker = Worker(app[SERVICES])
+    app[WORKER] = worker
+    task = asyncio.create_task(worker.run())
+    yield
+    worker.stop()
+    with suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    services: Services = request.app[SERVICES]
+    try:
+        await services.redis.ping()
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        log.exception("readiness check failed")
+        return web.json_response({"status": "redis unreachable"}, status=503)
+    return web.json_response({"status": "ready"})

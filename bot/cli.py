@@ -1,0 +1,86 @@
+"""`python -m bot serve | worker | demo | merchant create | intents`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from bot.intents_cli import add_intents_parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Facto: invoices paid by chat.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web server (webhooks, API, pages)")
+    serve.set_defaults(func=_serve)
+
+    worker = commands.add_parser("worker", help="run the background worker (dispatch, outbox)")
+    worker.set_defaults(func=_worker)
+
+    demo = commands.add_parser(
+        "demo", help="run everything in one process with the sandbox and demo data"
+    )
+    demo.add_argument("--port", type=int, default=None, help="port to listen on (default: PORT)")
+    demo.set_defaults(func=_demo)
+
+    merchant = commands.add_parser("merchant", help="manage merchants")
+    merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
+    create = merchant_commands.add_parser("create", help="create a merchant and its API key")
+    create.add_argument("--name", required=True, help="trading name shown to customers")
+    create.add_argument("--legal-name", required=True, help="legal name on invoices")
+    create.add_argument("--siren", required=True, help="9-digit SIREN")
+    create.add_argument("--vat-number", default=None, help="intra-EU VAT number, e.g. FR44732829320")
+    create.add_argument("--address", required=True, help="registered office address")
+    create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(func=_merchant_create)
+
+    add_intents_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def _serve(_args: argparse.Namespace) -> int:
+    from bot.runtime import serve
+
+    return asyncio.run(serve())
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    from bot.runtime import run_worker
+
+    return asyncio.run(run_worker())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(port=args.port))
+
+
+def _merchant_create(args: argparse.Namespace) -> int:
+    from bot.runtime import create_merchant_command
+
+    try:
+        merchant, api_key = asyncio.run(create_merchant_command(
+            name=args.name, legal_name=args.legal_name, siren=args.siren,
+            vat_number=args.vat_number, address=args.address, invoice_prefix=args.invoice_prefix,
+        ))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2
+    if args.json:
+        print(json.dumps({"merchant_id": merchant.id, "api_key": api_key}))  # noqa: T201
+    else:
+        print(f"merchant id: {merchant.id}")  # noqa: T201
+        print(f"API key (shown once, keep it safe): {api_key}")  # noqa: T201
+    return 0

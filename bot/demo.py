@@ -1,0 +1,134 @@
+"""`python -m bot demo`: everything in one process, the sandbox on, demo data seeded.
+
+The demo invoices are created through the merchant API over HTTP, so they take the same path
+as a real merchant's: API -> numbering -> pipeline -> flow -> outbox -> channel emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+from channels.base import ChannelName
+from sandbox.state import SandboxState
+
+from bot.app import create_app
+from bot.clock import SystemClock
+from bot.merchants import create_merchant
+from bot.runtime import load_settings, redis_url_for, run_site
+
+DEMO_MERCHANT = {
+    "name": "Atelier Lumière",
+    "legal_name": "Atelier Lumière SAS",
+    "siren": "732829320",
+    "vat_number": "FR44732829320",
+    "address": "12 rue des Lilas, 75011 Paris",
+}
+DEMO_CUSTOMERS = (
+    {"name": "Camille Martin", "channel": ChannelName.TELEGRAM, "address": "424242",
+     "locale": "fr"},
+    {"name": "Alex Morgan", "channel": ChannelName.SMS, "address": "+33612345678",
+     "locale": "en"},
+)
+
+
+async def run_demo(port: int | None = None) -> int:
+    os.environ["FACTO_SANDBOX"] = "1"
+    if port is not None:
+        os.environ["PORT"] = str(port)
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8080')}")
+    settings = load_settings()
+    data_dir = Path(settings.data_dir) / "demo"
+    # The emulators keep their chats in memory: start from a clean slate so both sides agree.
+    shutil.rmtree(data_dir, ignore_errors=True)
+    async with redis_url_for(settings.model_copy(update={"redis_url": None}), str(data_dir)) as url:
+        state = SandboxState()
+        app = create_app(settings, redis_url=url, clock=SystemClock(), run_worker=True,
+                         sandbox_state=state)
+        app.on_startup.append(_seed_after_start(url, settings.public_base_url, state))
+        await run_site(app, settings.host, settings.port)
+    return 0
+
+
+def _seed_after_start(redis_url: str, base_url: str, state: SandboxState) -> Any:
+    async def seed(app: Any) -> None:
+        del app
+        import asyncio
+
+        # The API is served only once startup finishes: seed right after, in the background.
+        asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(
+            _seed(redis_url, base_url, state)))
+
+    return seed
+
+
+async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        merchant, api_key = await create_merchant(client, now=SystemClock().now(),
+                                                  **DEMO_MERCHANT)
+    finally:
+        await client.aclose()
+    today = SystemClock().now().date()
+    created: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as http:
+        for index, customer in enumerate(DEMO_CUSTOMERS):
+            state.add_contact(customer["name"], customer["channel"], customer["address"])
+            body = _demo_invoice(customer, today + timedelta(days=14 + 7 * index), index)
+            async with http.post(f"{base_url}/api/v1/invoices", json=body,
+                                 headers={"Authorization": f"Bearer {api_key}"}) as response:
+                created.append({"status": response.status, **(await response.json())})
+    _print_welcome(base_url, merchant.id, api_key, created)
+
+
+def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, Any]:
+    address_field = "phone" if customer["channel"] is ChannelName.SMS else "telegram_chat_id"
+    lines = [
+        [{"description": "Lampe de bureau en laiton", "quantity": 1, "unit_amount": 8900,
+          "vat_rate": "20"},
+         {"description": "Ampoules LED (lot de 3)", "quantity": 2, "unit_amount": 1250,
+          "vat_rate": "20"}],
+        [{"description": "Restauration d'un lustre", "quantity": 1, "unit_amount": 24000,
+          "vat_rate": "20"},
+         {"description": "Livre « L'art de la lumière »", "quantity": 1, "unit_amount": 2800,
+          "vat_rate": "5.5"}],
+    ][index % 2]
+    return {
+        "customer": {"name": customer["name"], address_field: customer["address"],
+                     "locale": customer["locale"]},
+        "channel": customer["channel"].value,
+        "currency": "EUR",
+        "due_date": due.isoformat(),
+        "lines": lines,
+    }
+
+
+def _print_welcome(base: str, merchant_id: str, api_key: str, created: list[dict[str, Any]]) -> None:
+    lines = [
+        "",
+        "Facto demo is running (sandbox: no real SMS, Telegram or payment leaves this machine).",
+        f"  Phone simulator (play the customers): {base}/sandbox/phone",
+        f"  Demo merchant: {merchant_id}",
+        f"  Merchant API key: {api_key}",
+    ]
+    for invoice in created:
+        if invoice.get("status") == 201:
+            lines.append(f"  Invoice {invoice['number']}: {invoice['invoice_url']}")
+        else:
+            lines.append(f"  Could not create a demo invoice: {json.dumps(invoice)}")
+    lines += [
+        "  Try it: open the simulator, answer 'payer' (or 'pay'), open the link and pay.",
+        "  Create your own invoice:",
+        f"    curl -X POST {base}/api/v1/invoices -H 'Authorization: Bearer {api_key}' \\",
+        "      -H 'Content-Type: application/json' -d @examples/invoice.json",
+        "  Stop with Ctrl-C.",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)  # noqa: T201 - the demo's welcome

@@ -1,0 +1,101 @@
+"""Languages: gettext catalogs loaded once, one Jinja environment per locale (no bleed).
+
+The locale of a message is chosen per message (ARCHITECTURE "Languages"): the customer's
+profile, else Telegram's language_code, else the phone number's country, else the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+from babel.dates import format_date
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from payments.money import Money, format_money
+
+SUPPORTED_LOCALES = ("fr", "en")
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_FRENCH_SPEAKING_REGIONS = frozenset({"FR", "BE", "LU", "MC", "CH", "RE", "GP", "MQ", "GF", "YT"})
+
+
+def pick_locale(
+    profile: str | None, language_code: str | None, phone: str | None, default: str
+) -> str:
+    for candidate in (profile, language_code):
+        if candidate and candidate[:2].lower() in SUPPORTED_LOCALES:
+            return candidate[:2].lower()
+    if phone:
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+        except phonenumbers.NumberParseException:
+            region = None
+        if region:
+            return "fr" if region in _FRENCH_SPEAKING_REGIONS else "en"
+    return default if default in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
+
+
+def load_translations(locale: str) -> Translations:
+    mo = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.mo"
+    if not mo.is_file():
+        msg = f"locale {locale!r} has no compiled catalog at {mo}: run pybabel compile -d locales"
+        raise FileNotFoundError(msg)
+    with mo.open("rb") as handle:
+        return Translations(handle)
+
+
+class Languages:
+    """One Jinja environment per locale for chat messages, one per locale for HTML pages."""
+
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self._text: dict[str, Environment] = {}
+        self._html: dict[str, Environment] = {}
+        for locale in SUPPORTED_LOCALES:
+            translations = load_translations(locale)
+            self._text[locale] = _environment(templates_dir, locale, translations, html=False)
+            self._html[locale] = _environment(templates_dir, locale, translations, html=True)
+
+    def text(self, locale: str) -> Environment:
+        return self._text.get(locale) or self._text[SUPPORTED_LOCALES[0]]
+
+    def html(self, locale: str) -> Environment:
+        return self._html.get(locale) or self._html[SUPPORTED_LOCALES[0]]
+
+
+def _environment(
+    templates_dir: Path, locale: str, translations: Translations, *, html: bool
+) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=select_autoescape(["html"]) if html else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(_filters(locale))
+    env.globals["locale"] = locale
+    return env
+
+
+def _filters(locale: str) -> dict[str, Callable[..., Any]]:
+    def money(value: Money) -> str:
+        return format_money(value, locale)
+
+    def long_date(value: date) -> str:
+        return format_date(value, "long", locale=locale)
+
+    def short_date(value: date) -> str:
+        return format_date(value, "medium", locale=locale)
+
+    def percent(value: object) -> str:
+        return f"{value} %" if locale == "fr" else f"{value}%"
+
+    return {"money": money, "long_date": long_date, "short_date": short_date, "percent": percent}

@@ -1,0 +1,107 @@
+"""Every Redis key Facto uses, in one place.
+
+Keys that belong together carry the same hash tag (`{...}`): one per conversation, one per
+merchant, so the data of one conversation or one merchant lives on one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+# Conversations: key is "<channel>:<address>", e.g. "sms:+33612345678" or "telegram:4242".
+
+
+def conv_state(conv: str) -> str:
+    return f"conv:{{{conv}}}:state"
+
+
+def conv_inbox(conv: str) -> str:
+    """Events waiting for dispatch, oldest first (a list)."""
+    return f"conv:{{{conv}}}:inbox"
+
+
+def conv_seen(conv: str, event_id: str) -> str:
+    """Dedupe marker for one provider delivery (message sid, update id, Stripe event id)."""
+    return f"conv:{{{conv}}}:seen:{event_id}"
+
+
+def conv_lock(conv: str) -> str:
+    return f"conv:{{{conv}}}:lock"
+
+
+def conv_log(conv: str) -> str:
+    """What was said, both ways, for agents and support (a capped list)."""
+    return f"conv:{{{conv}}}:log"
+
+
+PIPELINE_WAKE = "pipeline:wake"          # stream: "conversation X has events"
+PIPELINE_GROUP = "dispatchers"
+PIPELINE_PENDING = "pipeline:pending"    # set: conversations whose inbox is not empty
+PIPELINE_DEAD = "pipeline:dead"          # list: events whose dispatch raised, kept for review
+
+OUTBOX_STREAM = "outbox:stream"
+OUTBOX_GROUP = "senders"
+OUTBOX_RETRY = "outbox:retry"            # zset: message key -> unix time to try again
+
+
+def outbox_message(key: str) -> str:
+    return f"outbox:msg:{key}"
+
+
+def outbox_delivery(provider_message_id: str) -> str:
+    """What the provider reported about a message it accepted (status callbacks)."""
+    return f"outbox:delivery:{provider_message_id}"
+
+
+# Merchants and their invoices (hash tag = merchant id).
+
+
+def merchant(merchant_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}"
+
+
+def merchant_invoice_seq(merchant_id: str, year: int) -> str:
+    return f"merchant:{{{merchant_id}}}:seq:{year}"
+
+
+def merchant_invoices(merchant_id: str) -> str:
+    """Zset of the merchant's invoice ids, scored by issue time."""
+    return f"merchant:{{{merchant_id}}}:invoices"
+
+
+def invoice(merchant_id: str, invoice_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}"
+
+
+def invoice_checkout(merchant_id: str, invoice_id: str) -> str:
+    """The Checkout Session currently offered for an invoice (written by the pay link)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:checkout"
+
+
+def invoice_applied_sessions(merchant_id: str, invoice_id: str) -> str:
+    """Checkout Sessions already counted toward an invoice: replays change nothing."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:applied"
+
+
+def api_key(key_hash: str) -> str:
+    return f"apikey:{key_hash}"
+
+
+def invoice_locator(invoice_id: str) -> str:
+    """invoice id -> merchant id, for Stripe events that carry only the invoice id."""
+    return f"locate:invoice:{invoice_id}"
+
+
+def pay_token(token_hash: str) -> str:
+    return f"token:pay:{token_hash}"
+
+
+def view_token(token_hash: str) -> str:
+    return f"token:view:{token_hash}"
+
+
+PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
+PAYMENTS_MISMATCH = "payments:mismatch"    # list of payments whose amount/currency differ
+
+
+def pay_link_clicks(client: str, token: str, minute: int) -> str:
+    """Clicks on one pay link from one address in one minute (rate limit)."""
+    return f"ratelimit:pay:{client}:{token[:32]}:{minute}"

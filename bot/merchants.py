@@ -1,0 +1,89 @@
+"""Merchants and their API keys (shown once, stored as a SHA-256 digest)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot import keys
+
+API_KEY_PREFIX = "fk_"
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    id: str
+    name: str
+    legal_name: str
+    siren: str
+    vat_number: str | None
+    address: str
+    created_at: str
+    invoice_prefix: str = "F"
+    legal_form: str | None = None
+    share_capital: str | None = None
+    rcs_city: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Merchant:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+def hash_api_key(api_key: str) -> str:
+    # API keys carry 256 random bits, so a fast digest is enough: nothing to brute-force.
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(10)}"
+
+
+async def create_merchant(
+    redis: aioredis.Redis,
+    *,
+    name: str,
+    legal_name: str,
+    siren: str,
+    vat_number: str | None,
+    address: str,
+    now: datetime,
+    invoice_prefix: str = "F",
+) -> tuple[Merchant, str]:
+    """Store a merchant; returns it with its API key, which is not kept in clear."""
+    merchant = Merchant(
+        id=new_id("m"),
+        name=name,
+        legal_name=legal_name,
+        siren=siren,
+        vat_number=vat_number,
+        address=address,
+        created_at=now.isoformat(),
+        invoice_prefix=invoice_prefix,
+    )
+    api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(keys.merchant(merchant.id), json.dumps(merchant.to_dict()))
+        pipe.set(keys.api_key(hash_api_key(api_key)), merchant.id)
+        await pipe.execute()
+    return merchant, api_key
+
+
+async def get_merchant(redis: aioredis.Redis, merchant_id: str) -> Merchant | None:
+    raw = await redis.get(keys.merchant(merchant_id))
+    return Merchant.from_dict(json.loads(raw)) if raw else None
+
+
+async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant | None:
+    if not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
+        return None
+    merchant_id = await redis.get(keys.api_key(hash_api_key(api_key)))
+    return await get_merchant(redis, merchant_id) if merchant_id else None

@@ -1,0 +1,183 @@
+"""Hosted pages: `/p/<token>` (Facto's stable pay link) and `/i/<token>` (the invoice).
+
+The pay link mints or reuses a Stripe Checkout Session for the amount still due at click time
+(TESTCASES design rule 4): sessions expire within 24 h, a "pay later" may be days away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from payments.invoice import Invoice, InvoiceStatus, legal_mentions
+from payments.money import Money
+from payments.stripe_gateway import CheckoutSession, PaymentProviderError
+from redis.exceptions import RedisError
+
+from bot import invoices, keys
+from bot.merchants import get_merchant
+from bot.services import Services
+from bot.web_keys import SERVICES
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SESSION_LIFETIME = timedelta(hours=23)   # Stripe allows at most 24 h (PROVIDERS S13)
+SESSION_REUSE_MARGIN = timedelta(minutes=10)
+CLICKS_PER_MINUTE = 30                   # per client address and token (TESTCASES 54, 60)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def setup_pages(app: web.Application) -> None:
+    app.router.add_get("/p/{token}", pay_link)
+    app.router.add_get("/i/{token}", invoice_page)
+    app.router.add_static("/static", STATIC_DIR, append_version=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedSession:
+    """The session we last offered for an invoice, and how many we created so far."""
+
+    session_id: str
+    url: str
+    amount: int
+    expires_at: datetime
+    attempt: int
+
+    def dumps(self) -> str:
+        return json.dumps({"session_id": self.session_id, "url": self.url, "amount": self.amount,
+                           "expires_at": self.expires_at.isoformat(), "attempt": self.attempt})
+
+    @classmethod
+    def loads(cls, raw: str) -> OfferedSession:
+        data = json.loads(raw)
+        return cls(data["session_id"], data["url"], int(data["amount"]),
+                   datetime.fromisoformat(data["expires_at"]), int(data["attempt"]))
+
+
+async def pay_link(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    token = request.match_info["token"]
+    if await _too_many_clicks(services, request, token):
+        return _page(services, "pages/error.html", "fr", status=429, headers={"Retry-After": "60"},
+                     reason="rate_limited")
+    invoice = await invoices.by_pay_token(services.redis, token)
+    if invoice is None:
+        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+    locale = invoice.customer.locale
+    if invoice.status is InvoiceStatus.PAID:
+        return await _status_page(services, invoice, "pages/paid.html")
+    if invoice.status is InvoiceStatus.PROCESSING:
+        return await _status_page(services, invoice, "pages/processing.html")
+    try:
+        session = await _session_for(services, invoice)
+    except PaymentProviderError:
+        log.exception("could not open a checkout session")
+        return _page(services, "pages/error.html", locale, status=503, reason="unavailable")
+    if session is None:
+        return await _status_page(services, invoice, "pages/processing.html")
+    raise web.HTTPSeeOther(session.url, headers=PAGE_HEADERS)
+
+
+async def _session_for(services: Services, invoice: Invoice) -> OfferedSession | None:
+    """A session still open for the amount due, else a fresh one (None: payment under way)."""
+    key = keys.invoice_checkout(invoice.merchant_id, invoice.id)
+    raw = await services.redis.get(key)
+    offered = OfferedSession.loads(raw) if raw else None
+    now = services.clock.now()
+    if offered and offered.amount == invoice.amount_due and offered.expires_at - now > SESSION_REUSE_MARGIN:
+        current = await services.stripe.retrieve_checkout_session(offered.session_id)
+        if current.status == "open":
+            return offered
+        if current.status == "complete":
+            return None  # paid or processing: the webhook will tell; never mint a second one
+    attempt = offered.attempt + 1 if offered else 1
+    created = await _create_session(services, invoice, attempt, now)
+    fresh = OfferedSession(created.id, created.url, created.amount_total, created.expires_at,
+                           attempt)
+    await services.redis.set(key, fresh.dumps())
+    return fresh
+
+
+async def _create_session(
+    services: Services, invoice: Invoice, attempt: int, now: datetime
+) -> CheckoutSession:
+    base = services.settings.public_base_url
+    return await services.stripe.create_checkout_session(
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        description=f"{invoice.number} — {invoice.seller.legal_name}",
+        invoice_id=invoice.id,
+        merchant_id=invoice.merchant_id,
+        purpose="invoice",
+        # Same invoice, amount and attempt -> same key: concurrent clicks share one session.
+        idempotency_key=f"inv:{invoice.id}:cs:{invoice.amount_due}:{attempt}",
+        success_url=f"{base}/i/{invoice.view_token}?paid=1",
+        cancel_url=f"{base}/i/{invoice.view_token}",
+        expires_at=now + SESSION_LIFETIME,
+        locale=invoice.customer.locale,
+    )
+
+
+async def invoice_page(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    token = request.match_info["token"]
+    invoice = await invoices.by_view_token(services.redis, token)
+    if invoice is None:
+        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+    return await _status_page(services, invoice, "pages/invoice.html",
+                              just_paid=request.query.get("paid") == "1")
+
+
+async def _status_page(
+    services: Services, invoice: Invoice, template: str, **extra: Any
+) -> web.Response:
+    merchant = await get_merchant(services.redis, invoice.merchant_id)
+    base = services.settings.public_base_url
+    context = {
+        "invoice": invoice,
+        "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
+        "money": lambda amount: Money(amount, invoice.currency),
+        "mentions": legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines),
+        "pay_url": f"{base}/p/{invoice.pay_token}",
+        **extra,
+    }
+    return _page(services, template, invoice.customer.locale, **context)
+
+
+def _page(
+    services: Services,
+    template: str,
+    locale: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> web.Response:
+    html = services.languages.html(locale).get_template(template).render(**context)
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={**PAGE_HEADERS, **(headers or {})})
+
+
+async def _too_many_clicks(services: Services, request: web.Request, token: str) -> bool:
+    minute = int(services.clock.now().timestamp() // 60)
+    key = keys.pay_link_clicks(request.remote or "unknown", token, minute)
+    try:
+        async with services.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = await pipe.execute()
+    except RedisError:
+        return False  # the limiter must not take the pay link down with it
+    return int(count) > CLICKS_PER_MINUTE

@@ -1,0 +1,42 @@
+"""Turn a flow's `Reply` into the text and buttons of one outbound message."""
+
+from __future__ import annotations
+
+from channels.base import Button, ChannelName, OutboundMessage
+from flows.model import Choice, Reply
+
+from bot.i18n import Languages
+
+
+class MessageRenderer:
+    def __init__(self, languages: Languages) -> None:
+        self._languages = languages
+
+    def text(self, reply: Reply, locale: str) -> str:
+        template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
+        return template.render(**reply.params).strip()
+
+    def choice_label(self, choice: Choice, locale: str) -> str:
+        template = self._languages.text(locale).get_template(f"messages/choices/{choice.value}.j2")
+        return template.render().strip()
+
+    def outbound(
+        self,
+        reply: Reply,
+        *,
+        locale: str,
+        channel: ChannelName,
+        address: str,
+        idempotency_key: str,
+    ) -> OutboundMessage:
+        buttons = tuple(
+            Button(label=self.choice_label(choice, locale), action=choice.value)
+            for choice in reply.choices
+        )
+        return OutboundMessage(
+            channel=channel,
+            address=address,
+            text=self.text(reply, locale),
+            idempotency_key=idempotency_key,
+            buttons=buttons,
+        )

@@ -1,0 +1,149 @@
+"""Process entry points: settings, logging, Redis (given or embedded), the server, the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from payments.merchant_ids import validate_fr_vat_number, validate_siren
+
+from bot.clock import SystemClock
+from bot.embedded_redis import EmbeddedRedis
+from bot.logs import configure_logging
+from bot.merchants import Merchant, create_merchant
+from bot.settings import Settings, secret
+from bot.services import open_services
+from bot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def load_settings() -> Settings:
+    settings = Settings()
+    secrets_to_hide = [
+        secret(value)
+        for value in (
+            settings.twilio_auth_token, settings.telegram_bot_token,
+            settings.telegram_webhook_secret, settings.stripe_api_key,
+            settings.stripe_webhook_secret,
+        )
+        if value is not None
+    ]
+    configure_logging(settings.log_level, secrets_to_hide)
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def redis_url_for(settings: Settings, data_dir: str | None = None) -> AsyncIterator[str]:
+    """REDIS_URL when set; else the embedded Redis under the data dir, started if not running.
+
+    A second process (the worker, a CLI command) finds the running one through the URL file
+    it leaves, so they share one database instead of two servers writing one AOF.
+    """
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    directory = Path(data_dir or settings.data_dir) / "redis"
+    url_file = directory / "redis.url"
+    if url_file.is_file() and await _answers(url_file.read_text().strip()):
+        yield url_file.read_text().strip()
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    server = await asyncio.to_thread(EmbeddedRedis(str(directory)).start)
+    url_file.write_text(server.url)
+    log.info("embedded redis started", extra={"fields": {"dir": str(directory)}})
+    try:
+        yield server.url
+    finally:
+        url_file.unlink(missing_ok=True)
+        await asyncio.to_thread(server.stop)
+
+
+async def _answers(url: str) -> bool:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        return bool(await client.ping())
+    except (OSError, aioredis.RedisError):
+        return False
+    finally:
+        await client.aclose()
+
+
+async def serve() -> int:
+    settings = load_settings()
+    async with redis_url_for(settings) as url:
+        from bot.app import create_app
+
+        # With the embedded Redis there is no second process to run the worker: run it here.
+        app = create_app(settings, redis_url=url, clock=SystemClock(),
+                         run_worker=settings.redis_url is None)
+        await run_site(app, settings.host, settings.port)
+    return 0
+
+
+async def run_site(app: web.Application, host: str, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("listening", extra={"fields": {"host": host, "port": port}})
+    try:
+        await _until_signal()
+    finally:
+        await runner.cleanup()
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_worker() -> int:
+    settings = load_settings()
+    async with (
+        redis_url_for(settings) as url,
+        open_services(settings, url, SystemClock()) as services,
+    ):
+        worker = Worker(services)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        await worker.run()
+    return 0
+
+
+async def create_merchant_command(
+    *,
+    name: str,
+    legal_name: str,
+    siren: str,
+    vat_number: str | None,
+    address: str,
+    invoice_prefix: str | None,
+) -> tuple[Merchant, str]:
+    settings = load_settings()
+    siren = validate_siren(siren)
+    vat = validate_fr_vat_number(vat_number, siren) if vat_number else None
+    for label, value in (("name", name), ("legal name", legal_name), ("address", address)):
+        if not value.strip():
+            msg = f"{label} must not be empty"
+            raise ValueError(msg)
+    async with redis_url_for(settings) as url:
+        client = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            return await create_merchant(
+                client, name=name.strip(), legal_name=legal_name.strip(), siren=siren,
+                vat_number=vat, address=address.strip(), now=SystemClock().now(),
+                invoice_prefix=invoice_prefix or settings.invoice_number_prefix,
+            )
+        finally:
+            await client.aclose()

@@ -1,0 +1,76 @@
+"""The long-lived resources one process needs, created and closed together."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from channels.base import ChannelAdapter, ChannelName
+from channels.telegram import TelegramAdapter
+from channels.twilio_sms import TwilioSmsAdapter
+from payments.stripe_gateway import StripeGateway
+
+from bot.clock import Clock
+from bot.i18n import Languages
+from bot.render import MessageRenderer
+from bot.settings import Settings, secret
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    clock: Clock
+    languages: Languages
+    renderer: MessageRenderer
+    adapters: Mapping[ChannelName, ChannelAdapter]
+    telegram: TelegramAdapter
+    stripe: StripeGateway
+    consumer_name: str
+
+
+def consumer_name() -> str:
+    """A name per process, so each worker owns its own pending entries."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, redis_url: str, clock: Clock) -> AsyncIterator[Services]:
+    settings.require_credentials()
+    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    languages = Languages()
+    telegram = TelegramAdapter(
+        token=secret(settings.telegram_bot_token), base_url=settings.telegram_api_base
+    )
+    sms = TwilioSmsAdapter(
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=secret(settings.twilio_auth_token),
+        from_number=settings.twilio_sms_from or "",
+        api_base=settings.twilio_api_base,
+        status_callback_url=f"{settings.public_base_url}/webhooks/twilio/status",
+    )
+    stripe = StripeGateway(api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base)
+    started: list[ChannelAdapter | StripeGateway] = []
+    try:
+        for resource in (telegram, sms, stripe):
+            await resource.start()
+            started.append(resource)
+        yield Services(
+            settings=settings,
+            redis=redis,
+            clock=clock,
+            languages=languages,
+            renderer=MessageRenderer(languages),
+            adapters={ChannelName.TELEGRAM: telegram, ChannelName.SMS: sms},
+            telegram=telegram,
+            stripe=stripe,
+            consumer_name=consumer_name(),
+        )
+    finally:
+        for resource in reversed(started):
+            await resource.close()
+        await redis.aclose()

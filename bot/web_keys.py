@@ -1,0 +1,12 @@
+"""Typed keys for what the web application keeps (no globals)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.services import Services
+
+SERVICES = web.AppKey("services", Services)
+BACKGROUND = web.AppKey("background_tasks", set[asyncio.Future[object]])

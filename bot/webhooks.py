@@ -1,0 +1,193 @@
+"""Provider webhooks: verify on the raw body, parse, ingest durably, acknowledge.
+
+Nothing else happens on the request path (STYLE guideline 3): the worker does the work.
+An unverified request gets 403 and leaves nothing but a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+
+from aiohttp import web
+from channels.base import (
+    InboundKind,
+    InboundMessage,
+    InvalidSignature,
+    MalformedPayload,
+)
+from channels.telegram import parse_telegram_update, verify_telegram_secret
+from channels.twilio_sms import parse_inbound_sms, parse_status_callback, verify_twilio_signature
+from payments.webhook import (
+    UnmatchedPayment,
+    WebhookRejected,
+    interpret_event,
+    verify_stripe_event,
+)
+from redis.exceptions import RedisError
+
+from bot import keys, outbox
+from bot.conversations import conversation_key
+from bot.invoices import locate_invoice
+from bot.logs import log_fields
+from bot.pipeline import Event, ingest
+from bot.services import Services
+from bot.settings import secret
+from bot.web_keys import BACKGROUND, SERVICES
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def setup_webhooks(app: web.Application) -> None:
+    app.router.add_post("/webhooks/telegram", telegram_webhook)
+    app.router.add_post("/webhooks/twilio/sms", twilio_sms_webhook)
+    app.router.add_post("/webhooks/twilio/status", twilio_status_webhook)
+    app.router.add_post("/webhooks/stripe", stripe_webhook)
+
+
+def _unavailable() -> web.Response:
+    # TESTCASES 11: without a durable write we must not acknowledge, so the provider retries.
+    return web.json_response({"error": "temporarily unavailable"}, status=503)
+
+
+async def _ingest_inbound(services: Services, message: InboundMessage) -> None:
+    conversation = conversation_key(message.channel, message.address)
+    event = Event(
+        id=f"{message.channel.value}:{message.provider_id}",
+        type="inbound",
+        conversation=conversation,
+        data=message.to_dict(),
+    )
+    if not await ingest(services.redis, event):
+        log.info("duplicate delivery ignored", extra=log_fields(event=event.id))
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    header = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    try:
+        verify_telegram_secret(header, secret(services.settings.telegram_webhook_secret))
+    except InvalidSignature:
+        log.warning("telegram webhook with a bad secret token")
+        return web.json_response({"error": "forbidden"}, status=403)
+    try:
+        message = parse_telegram_update(json.loads(await request.read()))
+    except (ValueError, MalformedPayload) as exc:
+        return web.json_response({"error": f"malformed update: {exc}"}, status=400)
+    if message is None:
+        return web.json_response({"ok": True, "ignored": True})
+    try:
+        await _ingest_inbound(services, message)
+    except RedisError:
+        log.exception("could not store a telegram update")
+        return _unavailable()
+    if message.kind is InboundKind.CHOICE and "callback_query_id" in message.extra:
+        _in_background(request.app, services.telegram.answer_choice(message.extra["callback_query_id"]))
+    return web.json_response({"ok": True})
+
+
+async def _verified_twilio_form(request: web.Request) -> dict[str, str] | web.Response:
+    services = request.app[SERVICES]
+    if request.content_type != "application/x-www-form-urlencoded":
+        return web.json_response({"error": "expected a form body"}, status=415)
+    form = await request.post()
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    url = services.settings.public_base_url + request.path_qs
+    try:
+        verify_twilio_signature(
+            url, params, request.headers.get("X-Twilio-Signature"),
+            secret(services.settings.twilio_auth_token),
+        )
+    except InvalidSignature:
+        log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
+        return web.json_response({"error": "forbidden"}, status=403)
+    return params
+
+
+async def twilio_sms_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    form = await _verified_twilio_form(request)
+    if isinstance(form, web.Response):
+        return form
+    try:
+        message = parse_inbound_sms(form)
+    except MalformedPayload as exc:
+        return web.json_response({"error": f"malformed message: {exc}"}, status=400)
+    try:
+        await _ingest_inbound(services, message)
+    except RedisError:
+        log.exception("could not store an inbound sms")
+        return _unavailable()
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+async def twilio_status_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    form = await _verified_twilio_form(request)
+    if isinstance(form, web.Response):
+        return form
+    try:
+        report = parse_status_callback(form)
+    except MalformedPayload as exc:
+        return web.json_response({"error": f"malformed status: {exc}"}, status=400)
+    try:
+        await outbox.record_delivery(services.redis, report)
+    except RedisError:
+        log.exception("could not store a delivery status")
+        return _unavailable()
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+async def stripe_webhook(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    raw = await request.read()
+    try:
+        event = verify_stripe_event(
+            raw,
+            request.headers.get("Stripe-Signature"),
+            [secret(services.settings.stripe_webhook_secret)],
+            now=services.clock.now(),
+        )
+    except WebhookRejected as exc:
+        log.warning("stripe webhook rejected", extra=log_fields(reason=str(exc)))
+        return web.json_response({"error": "invalid signature or payload"}, status=400)
+    try:
+        return await _route_stripe_event(services, event)
+    except RedisError:
+        log.exception("could not store a stripe event")
+        return _unavailable()
+
+
+async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
+    update = interpret_event(event)
+    if isinstance(update, UnmatchedPayment):
+        await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
+        log.warning("payment without a known invoice parked",
+                    extra=log_fields(event=update.event_id, reason=update.reason))
+        return web.json_response({"received": True, "matched": False})
+    if update is None:
+        return web.json_response({"received": True, "ignored": True})
+    located = await locate_invoice(services.redis, update.invoice_id)
+    if located is None or located.merchant_id != update.merchant_id:
+        await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
+        log.warning("payment for an unknown invoice parked", extra=log_fields(event=event["id"]))
+        return web.json_response({"received": True, "matched": False})
+    await ingest(services.redis, Event(
+        id=f"stripe:{event['id']}",
+        type="payment",
+        conversation=conversation_key(located.channel, located.address),
+        data={"update": dataclasses.asdict(update), "event_id": str(event["id"])},
+    ))
+    return web.json_response({"received": True})
+
+
+def _in_background(app: web.Application, work: "asyncio.Future[object] | object") -> None:
+    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    tasks = app[BACKGROUND]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+

@@ -1,0 +1,91 @@
+"""The worker: dispatches inbound events and sends the outbox, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from bot.dispatch import make_handler
+from bot.outbox import Sender
+from bot.pipeline import Dispatcher
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 30.0
+RECLAIM_IDLE_MS = 60_000
+
+
+class Worker:
+    """Owns one dispatcher and one sender; `drain()` runs everything due now (tests, demo)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.dispatcher = Dispatcher(services.redis, make_handler(services), services.consumer_name)
+        self.sender = Sender(
+            services.redis, services.adapters, services.clock, services.consumer_name
+        )
+        self._stopping = asyncio.Event()
+
+    async def prepare(self) -> None:
+        await self.dispatcher.ensure_group()
+        await self.sender.ensure_group()
+
+    async def recover(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
+        """After a restart: finish our own unacknowledged sends, then orphaned ones."""
+        await self.dispatcher.sweep()
+        await self.sender.run_once(pending=True)
+        await self.sender.reclaim(reclaim_idle_ms)
+
+    async def drain(self, max_rounds: int = 50) -> int:
+        """Dispatch and send until nothing is left that is due now."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.dispatcher.run_once()
+            done += await self.dispatcher.sweep()
+            await self.sender.move_due_retries()
+            done += await self.sender.run_once()
+            total += done
+            if done == 0:
+                return total
+        return total
+
+    async def run(self) -> None:
+        await self.prepare()
+        await self.recover()
+        await asyncio.gather(self._dispatch_loop(), self._send_loop(), self._housekeeping_loop())
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._guarded(self.dispatcher.run_once(block_ms=500))
+
+    async def _send_loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._guarded(self.sender.run_once(block_ms=500))
+
+    async def _housekeeping_loop(self) -> None:
+        elapsed = 0.0
+        while not self._stopping.is_set():
+            await self._guarded(self.sender.move_due_retries())
+            if elapsed >= SWEEP_EVERY_SECONDS:
+                await self._guarded(self.dispatcher.sweep())
+                await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
+                elapsed = 0.0
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+            elapsed += 1.0
+
+    async def _guarded(self, work: object) -> None:
+        try:
+            await work  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A Redis blip or a provider bug must not kill the loop; back off a little.
+            log.exception("worker step failed")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=1.0)

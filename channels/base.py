@@ -1,0 +1,204 @@
+"""The neutral message model that crosses the channel boundary, and typed delivery errors.
+
+Adapters translate provider payloads into `InboundMessage` and render `OutboundMessage`
+into what their channel can show; nothing outside `channels/` sees a provider type.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class ChannelName(enum.StrEnum):
+    SMS = "sms"
+    TELEGRAM = "telegram"
+
+
+class InboundKind(enum.StrEnum):
+    TEXT = "text"          # the customer typed something
+    CHOICE = "choice"      # the customer tapped a button (payload carries its action)
+    UNSUPPORTED = "unsupported"  # sticker, photo, edit...: we can only read text
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One thing a customer did on a channel, already verified and parsed."""
+
+    channel: ChannelName
+    address: str            # E.164 phone for SMS, chat id for Telegram
+    provider_id: str        # MessageSid / update_id: the dedupe key
+    kind: InboundKind
+    text: str = ""
+    payload: str | None = None       # button action for CHOICE
+    language_code: str | None = None  # Telegram's hint, when it gives one
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. callback_query_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel.value,
+            "address": self.address,
+            "provider_id": self.provider_id,
+            "kind": self.kind.value,
+            "text": self.text,
+            "payload": self.payload,
+            "language_code": self.language_code,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InboundMessage:
+        return cls(
+            channel=ChannelName(data["channel"]),
+            address=str(data["address"]),
+            provider_id=str(data["provider_id"]),
+            kind=InboundKind(data["kind"]),
+            text=str(data.get("text") or ""),
+            payload=data.get("payload"),
+            language_code=data.get("language_code"),
+            extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the customer: an action sent back to us, or a link to open."""
+
+    label: str
+    action: str | None = None  # <= 64 bytes (Telegram callback_data)
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A rendered message ready for one channel; `idempotency_key` makes it send-once."""
+
+    channel: ChannelName
+    address: str
+    text: str
+    idempotency_key: str
+    buttons: tuple[Button, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel.value,
+            "address": self.address,
+            "text": self.text,
+            "idempotency_key": self.idempotency_key,
+            "buttons": [{"label": b.label, "action": b.action, "url": b.url} for b in self.buttons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutboundMessage:
+        return cls(
+            channel=ChannelName(data["channel"]),
+            address=str(data["address"]),
+            text=str(data["text"]),
+            idempotency_key=str(data["idempotency_key"]),
+            buttons=tuple(
+                Button(label=b["label"], action=b.get("action"), url=b.get("url"))
+                for b in data.get("buttons") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    provider_message_id: str
+
+
+class ChannelError(Exception):
+    """A send failed; subclasses say whether and when to try again."""
+
+    retryable = False
+
+
+class RateLimited(ChannelError):
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ChannelError):
+    """5xx or a connection failure: try again later with backoff."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(ChannelError):
+    """Blocked the bot, landline, unknown number: never retry this message."""
+
+
+class OptedOut(ChannelError):
+    """The provider refuses because the recipient opted out (Twilio 21610)."""
+
+
+class PermanentError(ChannelError):
+    """Any other 4xx: a bug or bad data; do not retry, alert."""
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature does not verify: 403, nothing stored."""
+
+
+class MalformedPayload(Exception):
+    """A verified webhook whose body we cannot read: 400."""
+
+
+class DeliveryState(enum.StrEnum):
+    """Outbound delivery states, ranked so a late or duplicate callback never moves back."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+
+    @property
+    def rank(self) -> int:
+        return _DELIVERY_RANK[self]
+
+
+_DELIVERY_RANK = {
+    DeliveryState.PENDING: 0,
+    DeliveryState.SENDING: 1,
+    DeliveryState.QUEUED: 2,
+    DeliveryState.SENT: 3,
+    DeliveryState.UNDELIVERED: 4,
+    DeliveryState.FAILED: 4,
+    DeliveryState.DELIVERED: 5,
+    DeliveryState.READ: 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A provider's word on a message we sent (Twilio status callback)."""
+
+    provider_message_id: str
+    state: DeliveryState
+    error_code: str | None = None
+
+
+class ChannelAdapter(Protocol):
+    """What the outbox needs from a channel: a lifecycle and a send."""
+
+    name: ChannelName
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver one message or raise a `ChannelError` subclass."""
+        ...

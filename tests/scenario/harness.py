@@ -1,0 +1,139 @@
+"""The whole app on a real loopback server, with the sandbox emulators, driven over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from channels.base import ChannelName
+from sandbox.state import SandboxState
+
+from bot.app import create_app
+from bot.clock import FakeClock
+from bot.embedded_redis import free_port
+from bot.merchants import Merchant, create_merchant
+from bot.settings import Settings
+from bot.web_keys import SERVICES
+from bot.worker import Worker
+
+MERCHANT = {
+    "name": "Atelier Lumière",
+    "legal_name": "Atelier Lumière SAS",
+    "siren": "732829320",
+    "vat_number": "FR44732829320",
+    "address": "12 rue des Lilas, 75011 Paris",
+}
+
+
+def sandbox_settings(port: int, redis_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        FACTO_SANDBOX=True,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        REDIS_URL=redis_url,
+        _env_file=None,
+        **overrides,
+    )
+
+
+@dataclass
+class Facto:
+    """One running Facto: HTTP client, worker, sandbox state, clock and a merchant."""
+
+    client: TestClient[Any, Any]
+    worker: Worker
+    sandbox: SandboxState
+    clock: FakeClock
+    redis: aioredis.Redis
+    settings: Settings
+    merchant: Merchant | None = None
+    api_key: str = ""
+    created: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.public_base_url
+
+    async def add_merchant(self, **overrides: Any) -> tuple[Merchant, str]:
+        merchant, key = await create_merchant(self.redis, now=self.clock.now(),
+                                              **{**MERCHANT, **overrides})
+        if self.merchant is None:
+            self.merchant, self.api_key = merchant, key
+        return merchant, key
+
+    async def post_invoice(self, body: Any, api_key: str | None = None) -> ClientResponse:
+        return await self.client.post(
+            "/api/v1/invoices", json=body,
+            headers={"Authorization": f"Bearer {api_key or self.api_key}"},
+        )
+
+    async def issue(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.post_invoice(body)
+        assert response.status == 201, await response.text()
+        created: dict[str, Any] = await response.json()
+        await self.drain()
+        return created
+
+    async def customer_says(self, channel: str, address: str, text: str | None = None,
+                            action: str | None = None) -> int:
+        payload = {"text": text} if text is not None else {"action": action}
+        response = await self.client.post(f"/sandbox/api/customer/{channel}/{address}",
+                                          json=payload)
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        await self.drain()
+        status: int = body.get("webhook_status", body.get("status", 0))
+        return status
+
+    async def messages(self, channel: str, to: str) -> list[dict[str, Any]]:
+        response = await self.client.get("/sandbox/api/messages",
+                                         params={"channel": channel, "to": to})
+        assert response.status == 200, await response.text()
+        result: list[dict[str, Any]] = await response.json()
+        return result
+
+    async def drain(self) -> int:
+        return await self.worker.drain()
+
+
+def invoice_body(channel: str = "telegram", address: str | int = 424242, *,
+                 locale: str = "fr", due: date | None = None,
+                 lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    field_name = "phone" if channel == "sms" else "telegram_chat_id"
+    return {
+        "customer": {"name": "Camille Martin", field_name: address, "locale": locale},
+        "channel": channel,
+        "currency": "EUR",
+        "due_date": (due or date(2026, 12, 15)).isoformat(),
+        "lines": lines or [
+            {"description": "Lampe de bureau", "quantity": 1, "unit_amount": 6000,
+             "vat_rate": "20"},
+            {"description": "Ampoules", "quantity": 2, "unit_amount": 575, "vat_rate": "20"},
+        ],
+    }
+
+
+async def start_facto(redis_url: str, redis: aioredis.Redis, *, now: datetime | None = None,
+                      **overrides: Any) -> Facto:
+    port = free_port()
+    settings = sandbox_settings(port, redis_url, **overrides)
+    clock = FakeClock(now or datetime.now(UTC).replace(microsecond=0))
+    state = SandboxState(clock=clock)
+    app = create_app(settings, redis_url=redis_url, clock=clock, sandbox_state=state)
+    server = TestServer(app, host="127.0.0.1", port=port)
+    client: TestClient[Any, Any] = TestClient(server)
+    await client.start_server()
+    worker = Worker(app[SERVICES])
+    await worker.prepare()
+    return Facto(client=client, worker=worker, sandbox=state, clock=clock, redis=redis,
+                 settings=settings)
+
+
+def later(days: int) -> date:
+    return (datetime.now(UTC) + timedelta(days=days)).date()
+
+
+__all__ = ["ChannelName", "Facto", "invoice_body", "later", "sandbox_settings", "start_facto"]
