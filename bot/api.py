@@ -9,8 +9,6 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from payments.invoice import Invoice, InvoiceStatus, new_link_token
-from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 from redis.exceptions import RedisError
 
 from bot import invoices
@@ -21,6 +19,8 @@ from bot.pipeline import Event, ingest
 from bot.seller import seller_snapshot
 from bot.services import Services
 from bot.web_keys import SERVICES
+from payments.invoice import Invoice, InvoiceStatus, new_link_token
+from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,15 @@ async def _json_body(request: web.Request) -> object | web.Response:
         return error(415, "send the body as application/json")
     raw = await request.read()
     try:
-        return json.loads(raw)
+        body: object = json.loads(raw)
+        return body
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return error(400, f"malformed JSON: {exc}")
 
 
-async def create_invoice(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
+async def create_invoice(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
     body = await _json_body(request)
     if isinstance(body, web.Response):
         return body
@@ -81,21 +84,28 @@ async def create_invoice(request: web.Request, services: Services, merchant: Mer
         return error(422, "invalid invoice", fields=exc.errors)
     draft = build_draft(invoice_request, merchant, today)
     try:
-        issued = await invoices.issue(services.redis, draft, merchant.invoice_prefix,
-                                      services.clock.now())
+        issued = await invoices.issue(
+            services.redis, draft, merchant.invoice_prefix, services.clock.now()
+        )
         channel, address = invoices.customer_address(issued)
-        await ingest(services.redis, Event(
-            id=f"issued:{issued.id}", type="invoice_issued",
-            conversation=conversation_key(channel, address),
-            data={"invoice_id": issued.id, "merchant_id": issued.merchant_id},
-        ))
+        await ingest(
+            services.redis,
+            Event(
+                id=f"issued:{issued.id}",
+                type="invoice_issued",
+                conversation=conversation_key(channel, address),
+                data={"invoice_id": issued.id, "merchant_id": issued.merchant_id},
+            ),
+        )
     except RedisError:
         log.exception("could not issue an invoice")
         return error(503, "temporarily unavailable, nothing was issued")
     return web.json_response(invoice_view(issued, services), status=201)
 
 
-async def read_invoice(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
+async def read_invoice(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
     invoice_id = request.match_info["invoice_id"]
     if len(invoice_id) > 64:
         return error(404, "no such invoice")
@@ -144,8 +154,10 @@ def invoice_view(invoice: Invoice, services: Services) -> dict[str, Any]:
         },
         "totals": {
             "net": totals.net,
-            "vat": [{"rate": str(row.rate), "base": row.base, "amount": row.vat}
-                    for row in totals.vat_by_rate],
+            "vat": [
+                {"rate": str(row.rate), "base": row.base, "amount": row.vat}
+                for row in totals.vat_by_rate
+            ],
             "vat_total": totals.vat,
             "gross": totals.gross,
         },

@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
 from aiohttp import web
-from sandbox.app import create_sandbox_app
-from sandbox.state import SandboxState
 
 from bot.api import setup_api
 from bot.clock import Clock
@@ -19,6 +17,8 @@ from bot.settings import Settings
 from bot.web_keys import BACKGROUND, SERVICES
 from bot.webhooks import setup_webhooks
 from bot.worker import Worker
+from sandbox.app import create_sandbox_app
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,11 @@ def _services_ctx(
         async with open_services(settings, redis_url, clock) as services:
             app[SERVICES] = services
             yield
-            for task in list(app[BACKGROUND]):
+            tasks = app[BACKGROUND]
+            pending = list(tasks)
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*app[BACKGROUND], return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     return ctx
 

@@ -12,7 +12,9 @@ from bot.intents_cli import add_intents_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Facto: invoices paid by chat.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Facto: invoices paid by chat."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web server (webhooks, API, pages)")
@@ -33,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="trading name shown to customers")
     create.add_argument("--legal-name", required=True, help="legal name on invoices")
     create.add_argument("--siren", required=True, help="9-digit SIREN")
-    create.add_argument("--vat-number", default=None, help="intra-EU VAT number, e.g. FR44732829320")
+    create.add_argument(
+        "--vat-number", default=None, help="intra-EU VAT number, e.g. FR44732829320"
+    )
     create.add_argument("--address", required=True, help="registered office address")
     create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
     create.add_argument("--json", action="store_true", help="print JSON")
@@ -71,10 +75,16 @@ def _merchant_create(args: argparse.Namespace) -> int:
     from bot.runtime import create_merchant_command
 
     try:
-        merchant, api_key = asyncio.run(create_merchant_command(
-            name=args.name, legal_name=args.legal_name, siren=args.siren,
-            vat_number=args.vat_number, address=args.address, invoice_prefix=args.invoice_prefix,
-        ))
+        merchant, api_key = asyncio.run(
+            create_merchant_command(
+                name=args.name,
+                legal_name=args.legal_name,
+                siren=args.siren,
+                vat_number=args.vat_number,
+                address=args.address,
+                invoice_prefix=args.invoice_prefix,
+            )
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2

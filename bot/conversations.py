@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 
 import redis.asyncio as aioredis
-from channels.base import ChannelName
-from flows.model import ConversationState
 
 from bot import keys
+from channels.base import ChannelName
+from flows.model import ConversationState
 
 TRANSCRIPT_LIMIT = 500
 

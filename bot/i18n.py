@@ -73,7 +73,9 @@ def _environment(
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         extensions=["jinja2.ext.i18n"],
-        autoescape=select_autoescape(["html"]) if html else False,
+        # Chat messages are plain text sent without any markup mode, so escaping would only
+        # garble them; HTML pages escape everything.
+        autoescape=select_autoescape(["html"]) if html else False,  # noqa: S701
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis.asyncio as aioredis
-from channels.base import ChannelName
-from payments.invoice import Invoice, format_invoice_number
 
 from bot import keys
+from channels.base import ChannelName
+from payments.invoice import Invoice, format_invoice_number
 
 _NUMBER_PLACEHOLDER = "@@FACTO-INVOICE-NUMBER@@"
 
@@ -40,14 +40,21 @@ class InvoiceLocation:
     address: str
 
     def dumps(self) -> str:
-        return json.dumps({"merchant_id": self.merchant_id, "invoice_id": self.invoice_id,
-                           "channel": self.channel.value, "address": self.address})
+        return json.dumps(
+            {
+                "merchant_id": self.merchant_id,
+                "invoice_id": self.invoice_id,
+                "channel": self.channel.value,
+                "address": self.address,
+            }
+        )
 
     @classmethod
     def loads(cls, raw: str) -> InvoiceLocation:
         data = json.loads(raw)
-        return cls(data["merchant_id"], data["invoice_id"], ChannelName(data["channel"]),
-                   data["address"])
+        return cls(
+            data["merchant_id"], data["invoice_id"], ChannelName(data["channel"]), data["address"]
+        )
 
 
 def new_invoice_id() -> str:
@@ -66,7 +73,7 @@ async def issue(redis: aioredis.Redis, draft: Invoice, prefix: str, now: datetim
     body["number"] = _NUMBER_PLACEHOLDER
     channel, address = customer_address(draft)
     location = InvoiceLocation(draft.merchant_id, draft.id, channel, address)
-    number = await redis.eval(  # type: ignore[misc]
+    number = await redis.eval(
         _ISSUE,
         6,
         keys.merchant_invoice_seq(draft.merchant_id, draft.issue_date.year),

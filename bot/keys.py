@@ -32,14 +32,14 @@ def conv_log(conv: str) -> str:
     return f"conv:{{{conv}}}:log"
 
 
-PIPELINE_WAKE = "pipeline:wake"          # stream: "conversation X has events"
+PIPELINE_WAKE = "pipeline:wake"  # stream: "conversation X has events"
 PIPELINE_GROUP = "dispatchers"
-PIPELINE_PENDING = "pipeline:pending"    # set: conversations whose inbox is not empty
-PIPELINE_DEAD = "pipeline:dead"          # list: events whose dispatch raised, kept for review
+PIPELINE_PENDING = "pipeline:pending"  # set: conversations whose inbox is not empty
+PIPELINE_DEAD = "pipeline:dead"  # list: events whose dispatch raised, kept for review
 
 OUTBOX_STREAM = "outbox:stream"
 OUTBOX_GROUP = "senders"
-OUTBOX_RETRY = "outbox:retry"            # zset: message key -> unix time to try again
+OUTBOX_RETRY = "outbox:retry"  # zset: message key -> unix time to try again
 
 
 def outbox_message(key: str) -> str:
@@ -99,7 +99,7 @@ def view_token(token_hash: str) -> str:
 
 
 PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
-PAYMENTS_MISMATCH = "payments:mismatch"    # list of payments whose amount/currency differ
+PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 
 
 def pay_link_clicks(client: str, token: str, minute: int) -> str:

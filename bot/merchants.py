@@ -35,7 +35,8 @@ class Merchant:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Merchant:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 def hash_api_key(api_key: str) -> str:

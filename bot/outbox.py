@@ -95,9 +95,13 @@ async def record_delivery(redis: aioredis.Redis, report: DeliveryReport) -> bool
     Kept per provider message id, apart from our own send state: a callback may arrive before
     the sender has written down the id the provider gave it.
     """
-    moved = await redis.eval(  # type: ignore[misc]
-        _ADVANCE, 1, keys.outbox_delivery(report.provider_message_id),
-        report.state.value, str(report.state.rank), report.error_code or "",
+    moved = await redis.eval(
+        _ADVANCE,
+        1,
+        keys.outbox_delivery(report.provider_message_id),
+        report.state.value,
+        str(report.state.rank),
+        report.error_code or "",
     )
     if moved:
         await redis.expire(keys.outbox_delivery(report.provider_message_id), DELIVERY_TTL_SECONDS)
@@ -143,7 +147,7 @@ class Sender:
 
     async def move_due_retries(self) -> int:
         now = self._clock.now().timestamp()
-        moved = await self._redis.eval(  # type: ignore[misc]
+        moved = await self._redis.eval(
             _MOVE_DUE, 2, keys.OUTBOX_RETRY, keys.OUTBOX_STREAM, str(now)
         )
         return int(moved)
@@ -152,8 +156,11 @@ class Sender:
         """Send what is queued; with `pending`, first what this consumer left unacknowledged."""
         start = "0" if pending else ">"
         entries = await self._redis.xreadgroup(
-            keys.OUTBOX_GROUP, self._consumer, {keys.OUTBOX_STREAM: start},
-            count=50, block=block_ms,
+            keys.OUTBOX_GROUP,
+            self._consumer,
+            {keys.OUTBOX_STREAM: start},
+            count=50,
+            block=block_ms,
         )
         handled = 0
         for _stream, messages in entries or []:
@@ -203,18 +210,31 @@ class Sender:
         if error.retryable and attempts < MAX_ATTEMPTS:
             due = self._clock.now().timestamp() + backoff(attempts, error)
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(name, mapping={"state": DeliveryState.PENDING.value,
-                                         "last_error": type(error).__name__})
+                pipe.hset(
+                    name,
+                    mapping={
+                        "state": DeliveryState.PENDING.value,
+                        "last_error": type(error).__name__,
+                    },
+                )
                 pipe.zadd(keys.OUTBOX_RETRY, {record.key: due})
                 await pipe.execute()
-            log.warning("send failed, will retry", extra=log_fields(
-                key=record.key, error=type(error).__name__, attempts=attempts))
+            log.warning(
+                "send failed, will retry",
+                extra=log_fields(key=record.key, error=type(error).__name__, attempts=attempts),
+            )
             return
-        await self._redis.hset(name, mapping={
-            "state": DeliveryState.FAILED.value, "last_error": type(error).__name__,
-        })
-        log.error("send failed for good", extra=log_fields(
-            key=record.key, error=type(error).__name__, attempts=attempts))
+        await self._redis.hset(
+            name,
+            mapping={
+                "state": DeliveryState.FAILED.value,
+                "last_error": type(error).__name__,
+            },
+        )
+        log.error(
+            "send failed for good",
+            extra=log_fields(key=record.key, error=type(error).__name__, attempts=attempts),
+        )
 
 
 def _sent_fields(provider_message_id: str, clock: Clock) -> dict[str, Any]:

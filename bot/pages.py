@@ -14,28 +14,28 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from payments.invoice import Invoice, InvoiceStatus, legal_mentions
-from payments.money import Money
-from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 from redis.exceptions import RedisError
 
 from bot import invoices, keys
 from bot.merchants import get_merchant
 from bot.services import Services
 from bot.web_keys import SERVICES
+from payments.invoice import Invoice, InvoiceStatus, legal_mentions
+from payments.money import Money
+from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-SESSION_LIFETIME = timedelta(hours=23)   # Stripe allows at most 24 h (PROVIDERS S13)
+SESSION_LIFETIME = timedelta(hours=23)  # Stripe allows at most 24 h (PROVIDERS S13)
 SESSION_REUSE_MARGIN = timedelta(minutes=10)
-CLICKS_PER_MINUTE = 30                   # per client address and token (TESTCASES 54, 60)
+CLICKS_PER_MINUTE = 30  # per client address and token (TESTCASES 54, 60)
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "
-                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
 }
 
 
@@ -56,22 +56,40 @@ class OfferedSession:
     attempt: int
 
     def dumps(self) -> str:
-        return json.dumps({"session_id": self.session_id, "url": self.url, "amount": self.amount,
-                           "expires_at": self.expires_at.isoformat(), "attempt": self.attempt})
+        return json.dumps(
+            {
+                "session_id": self.session_id,
+                "url": self.url,
+                "amount": self.amount,
+                "expires_at": self.expires_at.isoformat(),
+                "attempt": self.attempt,
+            }
+        )
 
     @classmethod
     def loads(cls, raw: str) -> OfferedSession:
         data = json.loads(raw)
-        return cls(data["session_id"], data["url"], int(data["amount"]),
-                   datetime.fromisoformat(data["expires_at"]), int(data["attempt"]))
+        return cls(
+            data["session_id"],
+            data["url"],
+            int(data["amount"]),
+            datetime.fromisoformat(data["expires_at"]),
+            int(data["attempt"]),
+        )
 
 
 async def pay_link(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     token = request.match_info["token"]
     if await _too_many_clicks(services, request, token):
-        return _page(services, "pages/error.html", "fr", status=429, headers={"Retry-After": "60"},
-                     reason="rate_limited")
+        return _page(
+            services,
+            "pages/error.html",
+            "fr",
+            status=429,
+            headers={"Retry-After": "60"},
+            reason="rate_limited",
+        )
     invoice = await invoices.by_pay_token(services.redis, token)
     if invoice is None:
         return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
@@ -96,7 +114,11 @@ async def _session_for(services: Services, invoice: Invoice) -> OfferedSession |
     raw = await services.redis.get(key)
     offered = OfferedSession.loads(raw) if raw else None
     now = services.clock.now()
-    if offered and offered.amount == invoice.amount_due and offered.expires_at - now > SESSION_REUSE_MARGIN:
+    if (
+        offered
+        and offered.amount == invoice.amount_due
+        and offered.expires_at - now > SESSION_REUSE_MARGIN
+    ):
         current = await services.stripe.retrieve_checkout_session(offered.session_id)
         if current.status == "open":
             return offered
@@ -104,8 +126,12 @@ async def _session_for(services: Services, invoice: Invoice) -> OfferedSession |
             return None  # paid or processing: the webhook will tell; never mint a second one
     attempt = offered.attempt + 1 if offered else 1
     created = await _create_session(services, invoice, attempt, now)
-    fresh = OfferedSession(created.id, created.url, created.amount_total, created.expires_at,
-                           attempt)
+    if created.url is None:
+        msg = f"checkout session {created.id} came back without a URL ({created.status})"
+        raise PaymentProviderError(msg, retryable=False)
+    fresh = OfferedSession(
+        created.id, created.url, created.amount_total, created.expires_at, attempt
+    )
     await services.redis.set(key, fresh.dumps())
     return fresh
 
@@ -136,8 +162,9 @@ async def invoice_page(request: web.Request) -> web.StreamResponse:
     invoice = await invoices.by_view_token(services.redis, token)
     if invoice is None:
         return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
-    return await _status_page(services, invoice, "pages/invoice.html",
-                              just_paid=request.query.get("paid") == "1")
+    return await _status_page(
+        services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
+    )
 
 
 async def _status_page(
@@ -166,8 +193,12 @@ def _page(
     **context: Any,
 ) -> web.Response:
     html = services.languages.html(locale).get_template(template).render(**context)
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={**PAGE_HEADERS, **(headers or {})})
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        status=status,
+        headers={**PAGE_HEADERS, **(headers or {})},
+    )
 
 
 async def _too_many_clicks(services: Services, request: web.Request, token: str) -> bool:

@@ -63,19 +63,26 @@ class Event:
 
     def dumps(self) -> str:
         return json.dumps(
-            {"id": self.id, "type": self.type, "conversation": self.conversation, "data": self.data},
+            {
+                "id": self.id,
+                "type": self.type,
+                "conversation": self.conversation,
+                "data": self.data,
+            },
             separators=(",", ":"),
         )
 
     @classmethod
     def loads(cls, raw: str) -> Event:
         obj = json.loads(raw)
-        return cls(id=obj["id"], type=obj["type"], conversation=obj["conversation"], data=obj["data"])
+        return cls(
+            id=obj["id"], type=obj["type"], conversation=obj["conversation"], data=obj["data"]
+        )
 
 
 async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     """Durably append `event` to its conversation; False if it was already received."""
-    added = await redis.eval(  # type: ignore[misc]
+    added = await redis.eval(
         _INGEST,
         2,
         keys.conv_seen(event.conversation, event.id),
@@ -115,8 +122,11 @@ class Dispatcher:
     async def run_once(self, block_ms: int | None = None) -> int:
         """Handle the wake-ups available now; returns how many events were dispatched."""
         entries = await self._redis.xreadgroup(
-            keys.PIPELINE_GROUP, self._consumer, {keys.PIPELINE_WAKE: ">"},
-            count=50, block=block_ms,
+            keys.PIPELINE_GROUP,
+            self._consumer,
+            {keys.PIPELINE_WAKE: ">"},
+            count=50,
+            block=block_ms,
         )
         done = 0
         for _stream, messages in entries or []:
@@ -144,9 +154,12 @@ class Dispatcher:
             try:
                 done += await self._drain_locked(conversation)
             finally:
-                await self._redis.eval(_RELEASE, 1, lock, token)  # type: ignore[misc]
-            drained = await self._redis.eval(  # type: ignore[misc]
-                _MARK_DRAINED, 2, keys.conv_inbox(conversation), keys.PIPELINE_PENDING,
+                await self._redis.eval(_RELEASE, 1, lock, token)
+            drained = await self._redis.eval(
+                _MARK_DRAINED,
+                2,
+                keys.conv_inbox(conversation),
+                keys.PIPELINE_PENDING,
                 conversation,
             )
             if drained:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from bot.i18n import Languages
 from channels.base import Button, ChannelName, OutboundMessage
 from flows.model import Choice, Reply
-
-from bot.i18n import Languages
 
 
 class MessageRenderer:

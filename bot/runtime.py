@@ -11,15 +11,15 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
 from bot.logs import configure_logging
 from bot.merchants import Merchant, create_merchant
-from bot.settings import Settings, secret
 from bot.services import open_services
+from bot.settings import Settings, secret
 from bot.worker import Worker
+from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,10 @@ def load_settings() -> Settings:
     secrets_to_hide = [
         secret(value)
         for value in (
-            settings.twilio_auth_token, settings.telegram_bot_token,
-            settings.telegram_webhook_secret, settings.stripe_api_key,
+            settings.twilio_auth_token,
+            settings.telegram_bot_token,
+            settings.telegram_webhook_secret,
+            settings.stripe_api_key,
             settings.stripe_webhook_secret,
         )
         if value is not None
@@ -81,8 +83,9 @@ async def serve() -> int:
         from bot.app import create_app
 
         # With the embedded Redis there is no second process to run the worker: run it here.
-        app = create_app(settings, redis_url=url, clock=SystemClock(),
-                         run_worker=settings.redis_url is None)
+        app = create_app(
+            settings, redis_url=url, clock=SystemClock(), run_worker=settings.redis_url is None
+        )
         await run_site(app, settings.host, settings.port)
     return 0
 
@@ -141,8 +144,13 @@ async def create_merchant_command(
         client = aioredis.Redis.from_url(url, decode_responses=True)
         try:
             return await create_merchant(
-                client, name=name.strip(), legal_name=legal_name.strip(), siren=siren,
-                vat_number=vat, address=address.strip(), now=SystemClock().now(),
+                client,
+                name=name.strip(),
+                legal_name=legal_name.strip(),
+                siren=siren,
+                vat_number=vat,
+                address=address.strip(),
+                now=SystemClock().now(),
                 invoice_prefix=invoice_prefix or settings.invoice_number_prefix,
             )
         finally:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from payments.invoice import SellerSnapshot
-
 from bot.merchants import Merchant
+from payments.invoice import SellerSnapshot
 
 
 def seller_snapshot(merchant: Merchant) -> SellerSnapshot:

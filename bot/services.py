@@ -7,17 +7,24 @@ import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import redis.asyncio as aioredis
-from channels.base import ChannelAdapter, ChannelName
-from channels.telegram import TelegramAdapter
-from channels.twilio_sms import TwilioSmsAdapter
-from payments.stripe_gateway import StripeGateway
 
 from bot.clock import Clock
 from bot.i18n import Languages
 from bot.render import MessageRenderer
 from bot.settings import Settings, secret
+from channels.base import ChannelAdapter, ChannelName
+from channels.telegram import TelegramAdapter
+from channels.twilio_sms import TwilioSmsAdapter
+from payments.stripe_gateway import StripeGateway
+
+
+class _Lifecycle(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +46,9 @@ def consumer_name() -> str:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, redis_url: str, clock: Clock) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, redis_url: str, clock: Clock
+) -> AsyncIterator[Services]:
     settings.require_credentials()
     redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
     languages = Languages()
@@ -53,10 +62,13 @@ async def open_services(settings: Settings, redis_url: str, clock: Clock) -> Asy
         api_base=settings.twilio_api_base,
         status_callback_url=f"{settings.public_base_url}/webhooks/twilio/status",
     )
-    stripe = StripeGateway(api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base)
-    started: list[ChannelAdapter | StripeGateway] = []
+    stripe = StripeGateway(
+        api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base
+    )
+    resources: tuple[_Lifecycle, ...] = (telegram, sms, stripe)
+    started: list[_Lifecycle] = []
     try:
-        for resource in (telegram, sms, stripe):
+        for resource in resources:
             await resource.start()
             started.append(resource)
         yield Services(
@@ -71,6 +83,6 @@ async def open_services(settings: Settings, redis_url: str, clock: Clock) -> Asy
             consumer_name=consumer_name(),
         )
     finally:
-        for resource in reversed(started):
-            await resource.close()
+        for done in reversed(started):
+            await done.close()
         await redis.aclose()

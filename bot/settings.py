@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, alias="TELEGRAM_WEBHOOK_SECRET"
+    )
     stripe_api_key: SecretStr | None = Field(default=None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET")
 
@@ -59,9 +61,7 @@ class Settings(BaseSettings):
                 "sandbox-telegram-secret"
             )
             self.stripe_api_key = self.stripe_api_key or SecretStr("sk_test_sandbox")
-            self.stripe_webhook_secret = self.stripe_webhook_secret or SecretStr(
-                "whsec_sandbox"
-            )
+            self.stripe_webhook_secret = self.stripe_webhook_secret or SecretStr("whsec_sandbox")
         return self
 
     def require_credentials(self) -> None:

@@ -10,8 +10,20 @@ import asyncio
 import dataclasses
 import json
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot import keys, outbox
+from bot.conversations import conversation_key
+from bot.invoices import locate_invoice
+from bot.logs import log_fields
+from bot.pipeline import Event, ingest
+from bot.services import Services
+from bot.settings import secret
+from bot.web_keys import BACKGROUND, SERVICES
 from channels.base import (
     InboundKind,
     InboundMessage,
@@ -26,16 +38,6 @@ from payments.webhook import (
     interpret_event,
     verify_stripe_event,
 )
-from redis.exceptions import RedisError
-
-from bot import keys, outbox
-from bot.conversations import conversation_key
-from bot.invoices import locate_invoice
-from bot.logs import log_fields
-from bot.pipeline import Event, ingest
-from bot.services import Services
-from bot.settings import secret
-from bot.web_keys import BACKGROUND, SERVICES
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         log.exception("could not store a telegram update")
         return _unavailable()
     if message.kind is InboundKind.CHOICE and "callback_query_id" in message.extra:
-        _in_background(request.app, services.telegram.answer_choice(message.extra["callback_query_id"]))
+        _in_background(
+            request.app, services.telegram.answer_choice(message.extra["callback_query_id"])
+        )
     return web.json_response({"ok": True})
 
 
@@ -99,7 +103,9 @@ async def _verified_twilio_form(request: web.Request) -> dict[str, str] | web.Re
     url = services.settings.public_base_url + request.path_qs
     try:
         verify_twilio_signature(
-            url, params, request.headers.get("X-Twilio-Signature"),
+            url,
+            params,
+            request.headers.get("X-Twilio-Signature"),
             secret(services.settings.twilio_auth_token),
         )
     except InvalidSignature:
@@ -166,8 +172,10 @@ async def _route_stripe_event(services: Services, event: dict[str, object]) -> w
     update = interpret_event(event)
     if isinstance(update, UnmatchedPayment):
         await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
-        log.warning("payment without a known invoice parked",
-                    extra=log_fields(event=update.event_id, reason=update.reason))
+        log.warning(
+            "payment without a known invoice parked",
+            extra=log_fields(event=update.event_id, reason=update.reason),
+        )
         return web.json_response({"received": True, "matched": False})
     if update is None:
         return web.json_response({"received": True, "ignored": True})
@@ -176,18 +184,20 @@ async def _route_stripe_event(services: Services, event: dict[str, object]) -> w
         await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
         log.warning("payment for an unknown invoice parked", extra=log_fields(event=event["id"]))
         return web.json_response({"received": True, "matched": False})
-    await ingest(services.redis, Event(
-        id=f"stripe:{event['id']}",
-        type="payment",
-        conversation=conversation_key(located.channel, located.address),
-        data={"update": dataclasses.asdict(update), "event_id": str(event["id"])},
-    ))
+    await ingest(
+        services.redis,
+        Event(
+            id=f"stripe:{event['id']}",
+            type="payment",
+            conversation=conversation_key(located.channel, located.address),
+            data={"update": dataclasses.asdict(update), "event_id": str(event["id"])},
+        ),
+    )
     return web.json_response({"received": True})
 
 
-def _in_background(app: web.Application, work: "asyncio.Future[object] | object") -> None:
-    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+def _in_background(app: web.Application, work: Coroutine[Any, Any, object]) -> None:
+    task: asyncio.Future[object] = asyncio.ensure_future(work)
     tasks = app[BACKGROUND]
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-

@@ -22,7 +22,9 @@ class Worker:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.dispatcher = Dispatcher(services.redis, make_handler(services), services.consumer_name)
+        self.dispatcher = Dispatcher(
+            services.redis, make_handler(services), services.consumer_name
+        )
         self.sender = Sender(
             services.redis, services.adapters, services.clock, services.consumer_name
         )

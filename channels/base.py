@@ -17,8 +17,8 @@ class ChannelName(enum.StrEnum):
 
 
 class InboundKind(enum.StrEnum):
-    TEXT = "text"          # the customer typed something
-    CHOICE = "choice"      # the customer tapped a button (payload carries its action)
+    TEXT = "text"  # the customer typed something
+    CHOICE = "choice"  # the customer tapped a button (payload carries its action)
     UNSUPPORTED = "unsupported"  # sticker, photo, edit...: we can only read text
 
 
@@ -27,11 +27,11 @@ class InboundMessage:
     """One thing a customer did on a channel, already verified and parsed."""
 
     channel: ChannelName
-    address: str            # E.164 phone for SMS, chat id for Telegram
-    provider_id: str        # MessageSid / update_id: the dedupe key
+    address: str  # E.164 phone for SMS, chat id for Telegram
+    provider_id: str  # MessageSid / update_id: the dedupe key
     kind: InboundKind
     text: str = ""
-    payload: str | None = None       # button action for CHOICE
+    payload: str | None = None  # button action for CHOICE
     language_code: str | None = None  # Telegram's hint, when it gives one
     extra: dict[str, str] = field(default_factory=dict)  # e.g. callback_query_id
 
@@ -86,7 +86,9 @@ class OutboundMessage:
             "address": self.address,
             "text": self.text,
             "idempotency_key": self.idempotency_key,
-            "buttons": [{"label": b.label, "action": b.action, "url": b.url} for b in self.buttons],
+            "buttons": [
+                {"label": b.label, "action": b.action, "url": b.url} for b in self.buttons
+            ],
         }
 
     @classmethod

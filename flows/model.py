@@ -16,9 +16,9 @@ from payments.money import Money
 
 
 class ConversationStatus(enum.StrEnum):
-    BOT = "bot"                      # the bot answers
+    BOT = "bot"  # the bot answers
     WAITING_AGENT = "waiting_agent"  # the customer asked for a human; the bot keeps quiet
-    AGENT = "agent"                  # an agent holds the conversation
+    AGENT = "agent"  # an agent holds the conversation
 
 
 class Choice(enum.StrEnum):
@@ -53,7 +53,9 @@ class ConversationState:
             merchant_id=data.get("merchant_id"),
             invoice_id=data.get("invoice_id"),
             locale=data.get("locale"),
-            choices=tuple(Choice(c) for c in data.get("choices", ()) if c in Choice._value2member_map_),
+            choices=tuple(
+                Choice(c) for c in data.get("choices", ()) if c in Choice._value2member_map_
+            ),
             unknown_streak=int(data.get("unknown_streak", 0)),
             status=ConversationStatus(data.get("status", ConversationStatus.BOT.value)),
         )

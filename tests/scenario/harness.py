@@ -9,8 +9,6 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
-from channels.base import ChannelName
-from sandbox.state import SandboxState
 
 from bot.app import create_app
 from bot.clock import FakeClock
@@ -19,6 +17,8 @@ from bot.merchants import Merchant, create_merchant
 from bot.settings import Settings
 from bot.web_keys import SERVICES
 from bot.worker import Worker
+from channels.base import ChannelName
+from sandbox.state import SandboxState
 
 MERCHANT = {
     "name": "Atelier Lumière",
@@ -34,7 +34,7 @@ def sandbox_settings(port: int, redis_url: str, **overrides: Any) -> Settings:
         FACTO_SANDBOX=True,
         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         REDIS_URL=redis_url,
-        _env_file=None,
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
         **overrides,
     )
 
@@ -58,15 +58,17 @@ class Facto:
         return self.settings.public_base_url
 
     async def add_merchant(self, **overrides: Any) -> tuple[Merchant, str]:
-        merchant, key = await create_merchant(self.redis, now=self.clock.now(),
-                                              **{**MERCHANT, **overrides})
+        merchant, key = await create_merchant(
+            self.redis, now=self.clock.now(), **{**MERCHANT, **overrides}
+        )
         if self.merchant is None:
             self.merchant, self.api_key = merchant, key
         return merchant, key
 
     async def post_invoice(self, body: Any, api_key: str | None = None) -> ClientResponse:
         return await self.client.post(
-            "/api/v1/invoices", json=body,
+            "/api/v1/invoices",
+            json=body,
             headers={"Authorization": f"Bearer {api_key or self.api_key}"},
         )
 
@@ -77,17 +79,20 @@ class Facto:
         await self.drain()
         return created
 
-    async def customer_says(self, channel: str, address: str, text: str | None = None,
-                            action: str | None = None) -> int:
+    async def customer_says(
+        self, channel: str, address: str, text: str | None = None, action: str | None = None
+    ) -> int:
         payload = {"text": text} if text is not None else {"action": action}
-        response = await self.client.post(f"/sandbox/api/customer/{channel}/{address}",
-                                          json=payload)
+        response = await self.client.post(
+            f"/sandbox/api/customer/{channel}/{address}", json=payload
+        )
         await self.drain()
         return response.status
 
     async def messages(self, channel: str, to: str) -> list[dict[str, Any]]:
-        response = await self.client.get("/sandbox/api/messages",
-                                         params={"channel": channel, "to": to})
+        response = await self.client.get(
+            "/sandbox/api/messages", params={"channel": channel, "to": to}
+        )
         assert response.status == 200, await response.text()
         result: list[dict[str, Any]] = await response.json()
         return result
@@ -96,25 +101,36 @@ class Facto:
         return await self.worker.drain()
 
 
-def invoice_body(channel: str = "telegram", address: str | int = 424242, *,
-                 locale: str = "fr", due: date | None = None,
-                 lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def invoice_body(
+    channel: str = "telegram",
+    address: str | int = 424242,
+    *,
+    locale: str = "fr",
+    due: date | None = None,
+    lines: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     field_name = "phone" if channel == "sms" else "telegram_chat_id"
     return {
         "customer": {"name": "Camille Martin", field_name: address, "locale": locale},
         "channel": channel,
         "currency": "EUR",
         "due_date": (due or date(2026, 12, 15)).isoformat(),
-        "lines": lines or [
-            {"description": "Lampe de bureau", "quantity": 1, "unit_amount": 6000,
-             "vat_rate": "20"},
+        "lines": lines
+        or [
+            {
+                "description": "Lampe de bureau",
+                "quantity": 1,
+                "unit_amount": 6000,
+                "vat_rate": "20",
+            },
             {"description": "Ampoules", "quantity": 2, "unit_amount": 575, "vat_rate": "20"},
         ],
     }
 
 
-async def start_facto(redis_url: str, redis: aioredis.Redis, *, now: datetime | None = None,
-                      **overrides: Any) -> Facto:
+async def start_facto(
+    redis_url: str, redis: aioredis.Redis, *, now: datetime | None = None, **overrides: Any
+) -> Facto:
     port = free_port()
     settings = sandbox_settings(port, redis_url, **overrides)
     clock = FakeClock(now or datetime.now(UTC).replace(microsecond=0))
@@ -125,8 +141,9 @@ async def start_facto(redis_url: str, redis: aioredis.Redis, *, now: datetime | 
     await client.start_server()
     worker = Worker(app[SERVICES])
     await worker.prepare()
-    return Facto(client=client, worker=worker, sandbox=state, clock=clock, redis=redis,
-                 settings=settings)
+    return Facto(
+        client=client, worker=worker, sandbox=state, clock=clock, redis=redis, settings=settings
+    )
 
 
 def later(days: int) -> date:

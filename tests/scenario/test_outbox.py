@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.base import DeliveryState
-
 from bot import keys, outbox
+from channels.base import DeliveryState
 from tests.scenario.harness import Facto, invoice_body
 
 
-async def fail_next(facto: Facto, channel: str, status: int, count: int = 1,
-                    retry_after: float | None = None) -> None:
-    response = await facto.client.post("/sandbox/api/faults", json={
-        "channel": channel, "status": status, "count": count, "retry_after": retry_after})
+async def fail_next(
+    facto: Facto, channel: str, status: int, count: int = 1, retry_after: float | None = None
+) -> None:
+    response = await facto.client.post(
+        "/sandbox/api/faults",
+        json={"channel": channel, "status": status, "count": count, "retry_after": retry_after},
+    )
     assert response.status == 201, await response.text()
 
 
 async def only_outbox_key(facto: Facto) -> str:
     [key] = [k.removeprefix("outbox:msg:") for k in await facto.redis.keys("outbox:msg:*")]
-    return key
+    return str(key)
 
 
 async def test_telegram_429_waits_for_retry_after_then_sends_once(facto: Facto) -> None:
@@ -78,8 +80,11 @@ async def test_twilio_status_callbacks_are_recorded_in_order(facto: Facto) -> No
 async def test_late_status_callback_never_moves_backwards(facto: Facto) -> None:
     from channels.base import DeliveryReport
 
-    assert await outbox.record_delivery(facto.redis, DeliveryReport("SMx", DeliveryState.DELIVERED))
+    assert await outbox.record_delivery(
+        facto.redis, DeliveryReport("SMx", DeliveryState.DELIVERED)
+    )
     assert not await outbox.record_delivery(facto.redis, DeliveryReport("SMx", DeliveryState.SENT))
-    assert not await outbox.record_delivery(facto.redis,
-                                            DeliveryReport("SMx", DeliveryState.DELIVERED))
+    assert not await outbox.record_delivery(
+        facto.redis, DeliveryReport("SMx", DeliveryState.DELIVERED)
+    )
     assert await outbox.delivery_state(facto.redis, "SMx") is DeliveryState.DELIVERED

@@ -34,8 +34,9 @@ async def pay_by_card(facto: Facto, checkout_path: str) -> None:
 
 
 async def invoice_status(facto: Facto, invoice_id: str) -> dict[str, Any]:
-    response = await facto.client.get(f"/api/v1/invoices/{invoice_id}",
-                                      headers={"Authorization": f"Bearer {facto.api_key}"})
+    response = await facto.client.get(
+        f"/api/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
     assert response.status == 200
     body: dict[str, Any] = await response.json()
     return body
@@ -45,8 +46,12 @@ async def invoice_status(facto: Facto, invoice_id: str) -> dict[str, Any]:
 async def test_whole_journey(facto: Facto, channel: str, address: str, locale: str) -> None:
     created = await facto.issue(invoice_body(channel, address, locale=locale))
     assert created["status"] == "open"
-    assert created["totals"] == {"net": 7150, "vat": [{"rate": "20", "base": 7150, "amount": 1430}],
-                                 "vat_total": 1430, "gross": 8580}
+    assert created["totals"] == {
+        "net": 7150,
+        "vat": [{"rate": "20", "base": 7150, "amount": 1430}],
+        "vat_total": 1430,
+        "gross": 8580,
+    }
 
     [invoice_msg] = await facto.messages(channel, address)
     assert created["number"] in invoice_msg["text"]
@@ -96,7 +101,9 @@ async def test_help_and_fallback_offer_the_choices(facto: Facto) -> None:
     await facto.customer_says("sms", "+33612345678", "aide")
     await facto.customer_says("sms", "+33612345678", "2")
     await facto.customer_says("sms", "+33612345678", "bonjour, c'est pour quoi ?")
-    help_a, help_b, fallback = (m["text"] for m in (await facto.messages("sms", "+33612345678"))[1:])
+    help_a, help_b, fallback = (
+        m["text"] for m in (await facto.messages("sms", "+33612345678"))[1:]
+    )
     assert "1. Payer" in help_a and "2. Aide" in help_a
     assert help_a == help_b
     assert fallback.startswith("Désolé, je n'ai pas compris") and "1. Payer" in fallback
@@ -106,8 +113,11 @@ async def test_duplicate_webhook_changes_nothing_and_sends_nothing(facto: Facto)
     created = await facto.issue(invoice_body())
     checkout = await open_pay_link(facto, created["pay_url"])
     await pay_by_card(facto, checkout)
-    [event] = [e for e in await (await facto.client.get("/sandbox/api/stripe/events")).json()
-               if e["type"] == "checkout.session.completed"]
+    [event] = [
+        e
+        for e in await (await facto.client.get("/sandbox/api/stripe/events")).json()
+        if e["type"] == "checkout.session.completed"
+    ]
     for _ in range(2):
         response = await facto.client.post(f"/sandbox/api/stripe/redeliver/{event['id']}")
         assert response.status == 200

@@ -13,13 +13,15 @@ from tests.scenario.harness import Facto, invoice_body
 async def test_message_acknowledged_then_crash_is_processed_after_restart(facto: Facto) -> None:
     await facto.issue(invoice_body())
     # The customer answers; the webhook acknowledges, and the worker "dies" before running.
-    response = await facto.client.post("/sandbox/api/customer/telegram/424242",
-                                       json={"text": "payer"})
+    response = await facto.client.post(
+        "/sandbox/api/customer/telegram/424242", json={"text": "payer"}
+    )
     assert response.status == 200
     assert await facto.redis.llen(keys.conv_inbox("telegram:424242")) == 1
     # Its wake-up was read by the dead worker but never acknowledged.
-    await facto.redis.xreadgroup(keys.PIPELINE_GROUP, "dead-worker",
-                                 {keys.PIPELINE_WAKE: ">"}, count=10)
+    await facto.redis.xreadgroup(
+        keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=10
+    )
 
     restarted = Worker(facto.client.app[SERVICES])
     await restarted.prepare()
@@ -33,12 +35,16 @@ async def test_message_acknowledged_then_crash_is_processed_after_restart(facto:
 
 
 async def test_crash_after_send_before_ack_does_not_send_twice(facto: Facto) -> None:
-    await facto.client.post("/api/v1/invoices", json=invoice_body(),
-                            headers={"Authorization": f"Bearer {facto.api_key}"})
+    await facto.client.post(
+        "/api/v1/invoices",
+        json=invoice_body(),
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
     await facto.worker.dispatcher.run_once()
     # A sender reads the message and sends it, then dies before acknowledging the entry.
-    entries = await facto.redis.xreadgroup(keys.OUTBOX_GROUP, "dead-sender",
-                                           {keys.OUTBOX_STREAM: ">"}, count=10)
+    entries = await facto.redis.xreadgroup(
+        keys.OUTBOX_GROUP, "dead-sender", {keys.OUTBOX_STREAM: ">"}, count=10
+    )
     [(_, [(_, fields)])] = entries
     record = await facto.redis.hgetall(keys.outbox_message(fields["key"]))
     assert record["state"] == "pending"
@@ -54,9 +60,9 @@ async def test_crash_after_send_before_ack_does_not_send_twice(facto: Facto) -> 
 
 
 async def test_fifty_concurrent_invoices_are_numbered_without_gaps(facto: Facto) -> None:
-    responses = await asyncio.gather(*(
-        facto.post_invoice(invoice_body("sms", f"+336123456{i:02d}")) for i in range(50)
-    ))
+    responses = await asyncio.gather(
+        *(facto.post_invoice(invoice_body("sms", f"+336123456{i:02d}")) for i in range(50))
+    )
     assert all(r.status == 201 for r in responses)
     numbers = sorted([(await r.json())["number"] for r in responses])
     year = facto.clock.now().year
@@ -74,8 +80,9 @@ async def test_numbering_is_per_merchant(facto: Facto) -> None:
 async def test_one_conversation_is_processed_in_order(facto: Facto) -> None:
     await facto.issue(invoice_body("sms", "+33612345678"))
     for text in ("aide", "payer", "bonjour"):
-        response = await facto.client.post("/sandbox/api/customer/sms/+33612345678",
-                                           json={"text": text})
+        response = await facto.client.post(
+            "/sandbox/api/customer/sms/+33612345678", json={"text": text}
+        )
         assert response.status == 200
     await facto.drain()
     texts = [m["text"] for m in await facto.messages("sms", "+33612345678")]
