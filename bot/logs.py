@@ -14,7 +14,7 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ .\-]?\d){7,14}(?!\w)")
 _SECRET = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+")
 _TELEGRAM_TOKEN = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
-_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 
 
 def mask_phone(phone: str) -> str:

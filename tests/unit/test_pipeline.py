@@ -1,0 +1,94 @@
+"""Ingest dedupes and orders; dispatch commits atomically and parks what it cannot handle."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot import keys
+from bot.pipeline import Dispatcher, Event, ingest
+
+
+def event(n: int, conv: str = "sms:+33600000001") -> Event:
+    return Event(id=f"sms:SM{n}", type="inbound", conversation=conv, data={"n": n})
+
+
+class Recorder:
+    def __init__(self, fail_on: set[int] | None = None) -> None:
+        self.seen: list[int] = []
+        self.fail_on = fail_on or set()
+
+    async def __call__(self, redis: aioredis.Redis, ev: Event, pipe: Any) -> None:
+        if ev.data["n"] in self.fail_on:
+            raise RuntimeError("boom")
+        self.seen.append(ev.data["n"])
+        pipe.incr("effects")
+
+
+async def test_duplicate_delivery_is_stored_once(redis: aioredis.Redis) -> None:
+    assert await ingest(redis, event(1))
+    assert not await ingest(redis, event(1))
+    assert await redis.llen(keys.conv_inbox("sms:+33600000001")) == 1
+
+
+async def test_concurrent_duplicates_are_stored_once(redis: aioredis.Redis) -> None:
+    results = await asyncio.gather(*(ingest(redis, event(7)) for _ in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_events_are_dispatched_in_order_with_their_effects(redis: aioredis.Redis) -> None:
+    recorder = Recorder()
+    dispatcher = Dispatcher(redis, recorder, "w1")
+    await dispatcher.ensure_group()
+    for n in range(5):
+        await ingest(redis, event(n))
+    assert await dispatcher.run_once() == 5
+    assert recorder.seen == [0, 1, 2, 3, 4]
+    assert await redis.get("effects") == "5"
+    assert await redis.scard(keys.PIPELINE_PENDING) == 0
+
+
+async def test_a_failing_event_is_parked_and_does_not_block_the_next(
+    redis: aioredis.Redis,
+) -> None:
+    recorder = Recorder(fail_on={1})
+    dispatcher = Dispatcher(redis, recorder, "w1")
+    await dispatcher.ensure_group()
+    for n in range(3):
+        await ingest(redis, event(n))
+    await dispatcher.run_once()
+    assert recorder.seen == [0, 2]
+    assert await redis.get("effects") == "2"  # the failed event's queued writes never ran
+    [parked] = await redis.lrange(keys.PIPELINE_DEAD, 0, -1)
+    assert Event.loads(parked).data == {"n": 1}
+
+
+async def test_a_locked_conversation_is_left_to_its_holder(redis: aioredis.Redis) -> None:
+    recorder = Recorder()
+    dispatcher = Dispatcher(redis, recorder, "w1")
+    await dispatcher.ensure_group()
+    await ingest(redis, event(1))
+    await redis.set(keys.conv_lock("sms:+33600000001"), "someone-else")
+    assert await dispatcher.drain("sms:+33600000001") == 0
+    assert recorder.seen == []
+    await redis.delete(keys.conv_lock("sms:+33600000001"))
+    assert await dispatcher.sweep() == 1  # the sweep finds it still pending
+
+
+async def test_two_workers_never_interleave_one_conversation(redis: aioredis.Redis) -> None:
+    order: list[int] = []
+
+    async def slow(redis: aioredis.Redis, ev: Event, pipe: Any) -> None:
+        order.append(ev.data["n"])
+        await asyncio.sleep(0)  # yield to the other worker mid-event
+        order.append(ev.data["n"])
+
+    first, second = Dispatcher(redis, slow, "a"), Dispatcher(redis, slow, "b")
+    await first.ensure_group()
+    for n in range(10):
+        await ingest(redis, event(n))
+    await asyncio.gather(first.drain("sms:+33600000001"), second.drain("sms:+33600000001"))
+    await first.sweep()
+    assert order == [n for n in range(10) for _ in range(2)]
