@@ -129,7 +129,12 @@ def invoice_body(
 
 
 async def start_facto(
-    redis_url: str, redis: aioredis.Redis, *, now: datetime | None = None, **overrides: Any
+    redis_url: str,
+    redis: aioredis.Redis,
+    *,
+    now: datetime | None = None,
+    prepare_worker: bool = True,
+    **overrides: Any,
 ) -> Facto:
     port = free_port()
     settings = sandbox_settings(port, redis_url, **overrides)
@@ -140,7 +145,8 @@ async def start_facto(
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     worker = Worker(app[SERVICES])
-    await worker.prepare()
+    if prepare_worker:
+        await worker.prepare()
     return Facto(
         client=client, worker=worker, sandbox=state, clock=clock, redis=redis, settings=settings
     )

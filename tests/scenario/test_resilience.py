@@ -89,3 +89,22 @@ async def test_one_conversation_is_processed_in_order(facto: Facto) -> None:
     assert "Choisissez" in texts[1]
     assert "/p/" in texts[2] and texts[2].startswith("Voici")
     assert texts[3].startswith("Desole") or texts[3].startswith("Désolé")
+
+
+async def test_webhook_without_redis_is_503_so_the_provider_retries(
+    facto: Facto, redis_server: object
+) -> None:
+    """TESTCASES 11: no durable write, no acknowledgement."""
+    from bot.embedded_redis import free_port
+    from tests.scenario.harness import start_facto
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    broken = await start_facto(dead, facto.redis, prepare_worker=False)
+    try:
+        response = await broken.client.post("/sandbox/api/customer/sms/+33612345678",
+                                            json={"text": "payer"})
+        assert response.status == 503
+        assert (await broken.client.get("/readyz")).status == 503
+        assert (await broken.client.get("/healthz")).status == 200
+    finally:
+        await broken.client.close()
