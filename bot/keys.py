@@ -98,6 +98,9 @@ def view_token(token_hash: str) -> str:
     return f"token:view:{token_hash}"
 
 
+SCHEDULE = "schedule:due"                # zset: job id -> unix time it is due
+SCHEDULE_EVENTS = "schedule:events"      # hash: job id -> the event it will deliver
+
 PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from contextlib import suppress
 
+from bot import schedule
 from bot.dispatch import make_handler
 from bot.outbox import Sender
 from bot.pipeline import Dispatcher
@@ -44,6 +45,7 @@ class Worker:
         """Dispatch and send until nothing is left that is due now."""
         total = 0
         for _ in range(max_rounds):
+            await self.release_scheduled()
             done = await self.dispatcher.run_once()
             done += await self.dispatcher.sweep()
             await self.sender.move_due_retries()
@@ -52,6 +54,9 @@ class Worker:
             if done == 0:
                 return total
         return total
+
+    async def release_scheduled(self) -> int:
+        return await schedule.release_due(self.services.redis, self.services.clock.now())
 
     async def run(self) -> None:
         await self.prepare()
@@ -73,6 +78,7 @@ class Worker:
         elapsed = 0.0
         while not self._stopping.is_set():
             await self._guarded(self.sender.move_due_retries())
+            await self._guarded(self.release_scheduled())
             if elapsed >= SWEEP_EVERY_SECONDS:
                 await self._guarded(self.dispatcher.sweep())
                 await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
