@@ -1,37 +1,39 @@
 """Dispatch one event of a conversation: load the facts, run the flow, queue the effects.
 
-Everything the event changes — conversation state, the invoice ledger, the transcript and
-the outbound messages — is queued on the caller's MULTI pipeline, so it commits together with
-the removal of the event from the inbox, or not at all.
+Everything the event changes — conversation state, the invoice ledger, the transcript, the
+outbound messages, schedules, consent — is queued on the caller's MULTI pipeline, so it
+commits together with the removal of the event from the inbox, or not at all.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot import keys, outbox
+from bot import keys
 from bot.conversations import append_transcript, load_state, save_state, split_key
+from bot.effects import Effects
+from bot.facts import load_facts
 from bot.i18n import pick_locale
 from bot.invoices import get_invoice, locate_invoice, save_invoice
+from bot.ledger import load_extras, save_plan
 from bot.logs import log_fields, mask_card_numbers
-from bot.merchants import get_merchant
 from bot.pipeline import Event, Handler
 from bot.services import Services
 from channels.base import ChannelName, InboundKind, InboundMessage
-from flows import invoice_menu
+from flows import conversation
 from flows.model import (
     Choice,
     ConversationState,
-    ConversationStatus,
     CustomerText,
     FlowEvent,
-    InvoiceFacts,
     InvoiceSent,
-    Outcome,
     PaymentOutcome,
+    Reminder,
+    ReminderKind,
     UnsupportedMessage,
 )
 from payments.invoice import Invoice
@@ -48,6 +50,15 @@ def make_handler(services: Services) -> Handler:
         await _Dispatch(services, redis, event, pipe).run()
 
     return handle
+
+
+@dataclass
+class _Translated:
+    """The flow's view of a pipeline event."""
+
+    event: FlowEvent | None
+    invoice_id: str | None = None
+    language_hint: str | None = None
 
 
 class _Dispatch:
@@ -69,41 +80,65 @@ class _Dispatch:
 
     async def run(self) -> None:
         state = await load_state(self.redis, self.event.conversation)
-        flow_event, invoice_id, hint = await self._flow_event(state)
-        if flow_event is None:
+        translated = await self._translate(state)
+        if translated.event is None:
             return
-        if invoice_id is not None and invoice_id != state.invoice_id:
-            state = state.evolve(invoice_id=invoice_id)
-        invoice = await self._invoice(state)
+        if translated.invoice_id is not None and translated.invoice_id != state.invoice_id:
+            if not isinstance(translated.event, InvoiceSent | PaymentOutcome):
+                return  # a reminder about an invoice the conversation has moved on from
+            state = state.evolve(invoice_id=translated.invoice_id)
+        invoice = await self._invoice(state.invoice_id)
         if invoice is not None:
-            state = state.evolve(
-                merchant_id=invoice.merchant_id,
-                locale=invoice.customer.locale,
-            )
-        if state.status is not ConversationStatus.BOT and not isinstance(
-            flow_event, PaymentOutcome
-        ):
-            return  # a human holds the conversation: the bot stays silent
-        facts = await self._facts(invoice)
-        outcome = invoice_menu.handle(state, flow_event, facts)
-        self._apply(outcome, hint)
+            state = state.evolve(merchant_id=invoice.merchant_id, locale=invoice.customer.locale)
+        now = self.services.clock.now()
+        facts = await load_facts(
+            self.redis,
+            invoice,
+            conversation=self.event.conversation,
+            base_url=self.services.settings.public_base_url,
+            now=now,
+            timezone=self.services.settings.default_timezone,
+        )
+        outcome = conversation.handle(state, translated.event, facts)
+        locale = pick_locale(
+            outcome.state.locale,
+            translated.language_hint,
+            self._phone(),
+            self.services.settings.default_locale,
+        )
+        Effects(
+            pipe=self.pipe,
+            renderer=self.services.renderer,
+            conversation=self.event.conversation,
+            channel=self.channel,
+            address=self.address,
+            event_id=self.event.id,
+            locale=locale,
+            now=now,
+            invoice=invoice,
+            facts=facts,
+        ).apply(outcome.actions)
+        save_state(self.pipe, self.event.conversation, outcome.state)
 
-    async def _flow_event(
-        self, state: ConversationState
-    ) -> tuple[FlowEvent | None, str | None, str | None]:
-        """The flow's view of the event, the invoice it concerns, and a language hint."""
+    async def _translate(self, state: ConversationState) -> _Translated:
         data = self.event.data
-        if self.event.type == "invoice_issued":
-            return InvoiceSent(), str(data["invoice_id"]), None
-        if self.event.type == "payment":
-            return await self._payment_event(PaymentUpdate(**data["update"]))
-        if self.event.type == "inbound":
-            message = InboundMessage.from_dict(data)
-            return self._inbound_event(state, message), None, message.language_code
+        match self.event.type:
+            case "invoice_issued":
+                return _Translated(InvoiceSent(), str(data["invoice_id"]))
+            case "payment":
+                return await self._payment(PaymentUpdate(**data["update"]))
+            case "reminder":
+                kind = ReminderKind(data["kind"])
+                return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
+            case "inbound":
+                message = InboundMessage.from_dict(data)
+                return _Translated(
+                    self._inbound(state, message), language_hint=message.language_code
+                )
         log.error("unknown event type", extra=log_fields(type=self.event.type))
-        return None, None, None
+        return _Translated(None)
 
-    def _inbound_event(self, state: ConversationState, message: InboundMessage) -> FlowEvent:
+    def _inbound(self, state: ConversationState, message: InboundMessage) -> FlowEvent:
         text = mask_card_numbers(message.text)
         append_transcript(
             self.pipe,
@@ -119,17 +154,20 @@ class _Dispatch:
             return CustomerText(text="", choice=_choice(message.payload))
         return CustomerText(text=text, choice=_numbered_choice(state, message))
 
-    async def _payment_event(
-        self, update: PaymentUpdate
-    ) -> tuple[FlowEvent | None, str | None, str | None]:
+    async def _payment(self, update: PaymentUpdate) -> _Translated:
         invoice = await get_invoice(self.redis, update.merchant_id, update.invoice_id)
         if invoice is None:
             log.error("payment for a missing invoice", extra=log_fields(invoice=update.invoice_id))
-            return None, None, None
+            return _Translated(None)
+        instalment = _instalment_number(update.purpose)
+        extras = await load_extras(self.redis, invoice.merchant_id, invoice.id)
+        planned = extras.plan.instalment(instalment) if extras.plan and instalment else None
         applied = await self.redis.smembers(
             keys.invoice_applied_sessions(invoice.merchant_id, invoice.id)
         )
-        decision = apply_payment(invoice, update, set(applied))
+        decision = apply_payment(
+            invoice, update, set(applied), expected_amount=planned.amount if planned else None
+        )
         if decision.invoice != invoice:
             save_invoice(self.pipe, decision.invoice)
             self.updated_invoice = decision.invoice
@@ -137,83 +175,55 @@ class _Dispatch:
             self.pipe.sadd(
                 keys.invoice_applied_sessions(invoice.merchant_id, invoice.id), update.session_id
             )
+        if extras.plan and planned and decision.kind in ("paid", "processing", "failed"):
+            status = {"paid": "paid", "processing": "processing", "failed": "open"}
+            save_plan(
+                self.pipe,
+                invoice.merchant_id,
+                invoice.id,
+                extras.plan.with_status(planned.number, status[decision.kind]),
+            )
         if decision.alert:
-            self.pipe.rpush(
-                keys.PAYMENTS_MISMATCH,
-                json.dumps(
-                    {
-                        "invoice_id": invoice.id,
-                        "merchant_id": invoice.merchant_id,
-                        "session_id": update.session_id,
-                        "reason": decision.reason,
-                    }
-                ),
-            )
-            log.error(
-                "payment needs review",
-                extra=log_fields(
-                    invoice=invoice.id, session=update.session_id, reason=decision.reason
-                ),
-            )
+            self._alert(invoice, update, decision.reason)
         if decision.kind not in _TOLD_TO_CUSTOMER:
-            return None, None, None  # duplicate, stale, expired or under review: say nothing
-        amount = Money(update.amount, update.currency)
-        return PaymentOutcome(outcome=decision.kind, amount=amount), invoice.id, None
+            return _Translated(None)  # duplicate, stale, expired or under review: say nothing
+        outcome = PaymentOutcome(decision.kind, Money(update.amount, update.currency), instalment)
+        return _Translated(outcome, invoice.id)
 
-    async def _invoice(self, state: ConversationState) -> Invoice | None:
-        if state.invoice_id is None:
+    def _alert(self, invoice: Invoice, update: PaymentUpdate, reason: str | None) -> None:
+        self.pipe.rpush(
+            keys.PAYMENTS_MISMATCH,
+            json.dumps(
+                {
+                    "invoice_id": invoice.id,
+                    "merchant_id": invoice.merchant_id,
+                    "session_id": update.session_id,
+                    "reason": reason,
+                }
+            ),
+        )
+        log.error(
+            "payment needs review",
+            extra=log_fields(invoice=invoice.id, session=update.session_id, reason=reason),
+        )
+
+    async def _invoice(self, invoice_id: str | None) -> Invoice | None:
+        if invoice_id is None:
             return None
-        if self.updated_invoice is not None and self.updated_invoice.id == state.invoice_id:
+        if self.updated_invoice is not None and self.updated_invoice.id == invoice_id:
             return self.updated_invoice
-        location = await locate_invoice(self.redis, state.invoice_id)
+        location = await locate_invoice(self.redis, invoice_id)
         if location is None:
             return None
-        return await get_invoice(self.redis, location.merchant_id, state.invoice_id)
-
-    async def _facts(self, invoice: Invoice | None) -> InvoiceFacts | None:
-        if invoice is None:
-            return None
-        merchant = await get_merchant(self.redis, invoice.merchant_id)
-        base = self.services.settings.public_base_url
-        return InvoiceFacts(
-            invoice_id=invoice.id,
-            merchant_name=merchant.name if merchant else invoice.seller.legal_name,
-            customer_name=invoice.customer.name,
-            number=invoice.number,
-            gross=Money(invoice.totals.gross, invoice.currency),
-            amount_due=Money(invoice.amount_due, invoice.currency),
-            due_date=invoice.due_date,
-            status=invoice.status.value,
-            pay_url=f"{base}/p/{invoice.pay_token}",
-            invoice_url=f"{base}/i/{invoice.view_token}",
-        )
-
-    def _apply(self, outcome: Outcome, hint: str | None) -> None:
-        state = outcome.state
-        locale = pick_locale(
-            state.locale, hint, self._phone(), self.services.settings.default_locale
-        )
-        for index, reply in enumerate(outcome.actions):
-            message = self.services.renderer.outbound(
-                reply,
-                locale=locale,
-                channel=self.channel,
-                address=self.address,
-                idempotency_key=f"{self.event.id}:{index}",
-            )
-            outbox.queue(self.pipe, message, self.event.conversation)
-            append_transcript(
-                self.pipe,
-                self.event.conversation,
-                direction="out",
-                text=message.text,
-                at=self.services.clock.now(),
-                ref=message.idempotency_key,
-            )
-        save_state(self.pipe, self.event.conversation, state)
+        return await get_invoice(self.redis, location.merchant_id, invoice_id)
 
     def _phone(self) -> str | None:
         return self.address if self.channel is ChannelName.SMS else None
+
+
+def _instalment_number(purpose: str) -> int | None:
+    kind, _, number = purpose.partition(":")
+    return int(number) if kind == "instalment" and number.isdigit() else None
 
 
 def _choice(payload: str | None) -> Choice | None:

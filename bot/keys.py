@@ -81,6 +81,41 @@ def invoice_applied_sessions(merchant_id: str, invoice_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:applied"
 
 
+def invoice_promise(merchant_id: str, invoice_id: str) -> str:
+    """The date the customer said they would pay (pay later)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:promise"
+
+
+def invoice_plan(merchant_id: str, invoice_id: str) -> str:
+    """The instalment plan, when the customer chose to split."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:plan"
+
+
+def invoice_paused(merchant_id: str, invoice_id: str) -> str:
+    """Set while the invoice is disputed: no reminders."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:paused"
+
+
+def consent(merchant_id: str, address: str) -> str:
+    """Marketing consent of one customer address ("sms:+33...", "telegram:42") for a merchant."""
+    return f"merchant:{{{merchant_id}}}:consent:{address}"
+
+
+def consent_log(merchant_id: str) -> str:
+    """Every opt-out and opt-in, with its time and words (proof of consent)."""
+    return f"merchant:{{{merchant_id}}}:consent-log"
+
+
+def waiting_conversations(merchant_id: str) -> str:
+    """Zset of conversations waiting for an agent, scored by when they started waiting."""
+    return f"merchant:{{{merchant_id}}}:waiting"
+
+
+def handoff(merchant_id: str, conversation: str) -> str:
+    """Why and since when a conversation waits for an agent."""
+    return f"merchant:{{{merchant_id}}}:handoff:{conversation}"
+
+
 def api_key(key_hash: str) -> str:
     return f"apikey:{key_hash}"
 
@@ -98,8 +133,10 @@ def view_token(token_hash: str) -> str:
     return f"token:view:{token_hash}"
 
 
-SCHEDULE = "schedule:due"                # zset: job id -> unix time it is due
-SCHEDULE_EVENTS = "schedule:events"      # hash: job id -> the event it will deliver
+SCHEDULE = "schedule:due"  # zset: job id -> unix time it is due
+SCHEDULE_EVENTS = "schedule:events"  # hash: job id -> the event it will deliver
+
+NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds every merchant
 
 PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ

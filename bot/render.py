@@ -16,7 +16,9 @@ class MessageRenderer:
         return template.render(**reply.params).strip()
 
     def choice_label(self, choice: Choice, locale: str) -> str:
-        template = self._languages.text(locale).get_template(f"messages/choices/{choice.value}.j2")
+        template = self._languages.text(locale).get_template(
+            f"messages/choices/{choice.template}.j2"
+        )
         return template.render().strip()
 
     def outbound(

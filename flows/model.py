@@ -9,23 +9,45 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from payments.instalments import InstalmentPolicy
 from payments.money import Money
 
 
 class ConversationStatus(enum.StrEnum):
     BOT = "bot"  # the bot answers
-    WAITING_AGENT = "waiting_agent"  # the customer asked for a human; the bot keeps quiet
-    AGENT = "agent"  # an agent holds the conversation
+    WAITING_AGENT = "waiting_agent"  # the customer asked for a human; the bot mostly listens
+    AGENT = "agent"  # an agent holds the conversation; the bot is silent
+
+
+class Step(enum.StrEnum):
+    """Where the conversation is in a flow: what the bot is waiting for."""
+
+    MENU = "menu"
+    ASK_DATE = "ask_date"  # pay later: "when?"
+    ASK_PARTS = "ask_parts"  # split: "in how many payments?"
+    CONFIRM_SPLIT = "confirm_split"  # split: schedule shown, waiting for yes/no
 
 
 class Choice(enum.StrEnum):
-    """Actions a customer can pick from a menu (buttons, or numbers on SMS)."""
+    """Actions a customer can pick (Telegram buttons, numbers on SMS); ≤ 64 bytes each."""
 
     PAY = "pay"
+    LATER = "later"
+    SPLIT = "split"
     HELP = "help"
+    AGENT = "agent"
+    YES = "yes"
+    NO = "no"
+    SPLIT_2 = "split:2"
+    SPLIT_3 = "split:3"
+    SPLIT_4 = "split:4"
+
+    @property
+    def template(self) -> str:
+        return self.value.replace(":", "_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +55,11 @@ class ConversationState:
     merchant_id: str | None = None
     invoice_id: str | None = None
     locale: str | None = None
-    choices: tuple[Choice, ...] = ()  # what the last menu offered, in order (SMS "1", "2"...)
+    choices: tuple[Choice, ...] = ()  # what the last message offered, in order (SMS "1", "2"...)
     unknown_streak: int = 0
     status: ConversationStatus = ConversationStatus.BOT
+    step: Step = Step.MENU
+    proposed_parts: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,23 +69,46 @@ class ConversationState:
             "choices": [c.value for c in self.choices],
             "unknown_streak": self.unknown_streak,
             "status": self.status.value,
+            "step": self.step.value,
+            "proposed_parts": self.proposed_parts,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
+        known = Choice._value2member_map_
         return cls(
             merchant_id=data.get("merchant_id"),
             invoice_id=data.get("invoice_id"),
             locale=data.get("locale"),
-            choices=tuple(
-                Choice(c) for c in data.get("choices", ()) if c in Choice._value2member_map_
-            ),
+            choices=tuple(Choice(c) for c in data.get("choices", ()) if c in known),
             unknown_streak=int(data.get("unknown_streak", 0)),
             status=ConversationStatus(data.get("status", ConversationStatus.BOT.value)),
+            step=Step(data.get("step", Step.MENU.value)),
+            proposed_parts=data.get("proposed_parts"),
         )
 
     def evolve(self, **changes: Any) -> ConversationState:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentFacts:
+    number: int
+    amount: Money
+    due_date: date
+    status: str  # "open" | "processing" | "paid"
+    pay_url: str
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "paid"
+
+
+@dataclass(frozen=True, slots=True)
+class PayLaterPolicy:
+    """How far a customer may push payment: by default 30 days after the due date."""
+
+    max_days_after_due: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +125,11 @@ class InvoiceFacts:
     status: str  # payments.invoice.InvoiceStatus value
     pay_url: str
     invoice_url: str
+    instalments: tuple[InstalmentFacts, ...] = ()
+    promise_date: date | None = None
+    reminders_paused: bool = False
+    pay_later_policy: PayLaterPolicy = field(default_factory=PayLaterPolicy)
+    split_policy: InstalmentPolicy = field(default_factory=InstalmentPolicy)
 
     @property
     def is_paid(self) -> bool:
@@ -86,6 +138,23 @@ class InvoiceFacts:
     @property
     def is_processing(self) -> bool:
         return self.status == "processing"
+
+    @property
+    def next_instalment(self) -> InstalmentFacts | None:
+        return next((i for i in self.instalments if not i.is_paid), None)
+
+    def instalment(self, number: int) -> InstalmentFacts | None:
+        return next((i for i in self.instalments if i.number == number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything a flow may read besides the state and the event."""
+
+    invoice: InvoiceFacts | None
+    now: datetime  # timezone-aware
+    timezone: str  # the customer's IANA zone
+    opted_out: bool = False
 
 
 # Events ---------------------------------------------------------------------------------
@@ -115,9 +184,22 @@ class PaymentOutcome:
 
     outcome: str  # "paid" | "processing" | "failed"
     amount: Money
+    instalment: int | None = None
 
 
-FlowEvent = InvoiceSent | CustomerText | UnsupportedMessage | PaymentOutcome
+class ReminderKind(enum.StrEnum):
+    PROMISE = "promise"  # the date the customer chose to pay
+    INSTALMENT_DUE = "instalment_due"  # an instalment's due date: send its link
+    INSTALMENT_LATE = "instalment_late"  # an instalment still unpaid a few days after
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    kind: ReminderKind
+    instalment: int | None = None
+
+
+FlowEvent = InvoiceSent | CustomerText | UnsupportedMessage | PaymentOutcome | Reminder
 
 
 # Actions --------------------------------------------------------------------------------
@@ -132,10 +214,58 @@ class Reply:
     choices: tuple[Choice, ...] = ()
 
 
-Action = Reply
+@dataclass(frozen=True, slots=True)
+class SetPromise:
+    """Record that the customer will pay on `pay_on`, and remind them at `remind_at`."""
+
+    pay_on: date
+    remind_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePlan:
+    """Split the amount due into instalments: (due date, amount in minor units) each."""
+
+    schedule: tuple[tuple[date, int], ...]
+    notify_at: tuple[datetime, ...]  # when to send each instalment's link (first: now)
+    late_at: tuple[datetime, ...]  # when to remind about each instalment if still unpaid
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReminders:
+    """The invoice is settled: no more promise or instalment reminders."""
+
+
+@dataclass(frozen=True, slots=True)
+class PauseReminders:
+    """The invoice is disputed: reminders stop until a human resumes them."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    """The customer opted out (or back in): recorded per merchant, across channels."""
+
+    opted_in: bool
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """Queue the conversation for a human, with why."""
+
+    reason: str  # "asked" | "dispute" | "already_paid" | "unknown"
+
+
+Action = (
+    Reply | SetPromise | CreatePlan | CancelReminders | PauseReminders | RecordConsent | Handoff
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: ConversationState
     actions: tuple[Action, ...] = ()
+
+    @property
+    def replies(self) -> tuple[Reply, ...]:
+        return tuple(a for a in self.actions if isinstance(a, Reply))

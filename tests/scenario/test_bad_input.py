@@ -226,7 +226,9 @@ def telegram_headers() -> dict[str, str]:
         },
     ],
 )
-async def test_telegram_updates_we_do_not_handle_get_200(facto: Facto, update: dict[str, object]) -> None:
+async def test_telegram_updates_we_do_not_handle_get_200(
+    facto: Facto, update: dict[str, object]
+) -> None:
     response = await facto.client.post(
         "/webhooks/telegram", json=update, headers=telegram_headers()
     )

@@ -58,7 +58,7 @@ async def test_whole_journey(facto: Facto, channel: str, address: str, locale: s
     assert "Atelier Lumière" in invoice_msg["text"]
     assert created["pay_url"] in invoice_msg["text"]
     if channel == "telegram":
-        assert [b["action"] for b in invoice_msg["buttons"]] == ["pay", "help"]
+        assert [b["action"] for b in invoice_msg["buttons"]] == ["pay", "later", "split", "help"]
         assert "85,80" in invoice_msg["text"]
     else:
         first_choice = "1. Payer" if locale == "fr" else "1. Pay"
@@ -99,12 +99,12 @@ async def test_button_and_number_send_the_link_again(facto: Facto) -> None:
 async def test_help_and_fallback_offer_the_choices(facto: Facto) -> None:
     await facto.issue(invoice_body("sms", "+33612345678"))
     await facto.customer_says("sms", "+33612345678", "aide")
-    await facto.customer_says("sms", "+33612345678", "2")
-    await facto.customer_says("sms", "+33612345678", "bonjour, c'est pour quoi ?")
+    await facto.customer_says("sms", "+33612345678", "4")
+    await facto.customer_says("sms", "+33612345678", "xkcd blorp")
     help_a, help_b, fallback = (
         m["text"] for m in (await facto.messages("sms", "+33612345678"))[1:]
     )
-    assert "1. Payer" in help_a and "2. Aide" in help_a
+    assert "1. Payer" in help_a and "4. Aide" in help_a
     assert help_a == help_b
     assert fallback.startswith("Désolé, je n'ai pas compris") and "1. Payer" in fallback
 

@@ -1,0 +1,67 @@
+"""Marketing consent per merchant and customer, across channels, with proof.
+
+Policy (LEGAL_FR §2.1–2.2, TESTCASES 38–39): an opt-out stops every *marketing* message of
+that merchant to every address we know for the customer (SMS number and Telegram chat alike).
+Messages tied to an invoice the customer owes — the invoice, reminders, links, receipts, and
+answers to the customer's own messages — are transactional and still sent. Broadcasts must
+ask `may_market` for every recipient.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from bot import keys
+
+CONSENT_LOG_LIMIT = 100_000
+
+
+async def is_opted_out(redis: aioredis.Redis, merchant_id: str, addresses: list[str]) -> bool:
+    """Opted out from this merchant, or with a STOP sent where no merchant was known."""
+    for owner in (merchant_id, keys.NO_MERCHANT):
+        for address in addresses:
+            raw = await redis.get(keys.consent(owner, address))
+            if raw and not json.loads(raw)["opted_in"]:
+                return True
+    return False
+
+
+async def may_market(redis: aioredis.Redis, merchant_id: str, addresses: list[str]) -> bool:
+    """Whether a marketing message may go to this customer: never after an opt-out.
+
+    (Prior consent for marketing is collected with the broadcast feature; until then there is
+    no consent to find, so the answer is no for everyone who has a record or none.)
+    """
+    if await is_opted_out(redis, merchant_id, addresses):
+        return False
+    for address in addresses:
+        raw = await redis.get(keys.consent(merchant_id, address))
+        if raw is None or not json.loads(raw)["opted_in"]:
+            return False
+    return bool(addresses)
+
+
+def record(
+    pipe: aioredis.client.Pipeline,
+    merchant_id: str,
+    addresses: list[str],
+    *,
+    opted_in: bool,
+    words: str,
+    channel: str,
+    at: datetime,
+) -> None:
+    entry = {
+        "opted_in": opted_in,
+        "words": words[:500],
+        "channel": channel,
+        "at": at.isoformat(),
+        "addresses": addresses,
+    }
+    for address in addresses:
+        pipe.set(keys.consent(merchant_id, address), json.dumps(entry))
+    pipe.rpush(keys.consent_log(merchant_id), json.dumps(entry))
+    pipe.ltrim(keys.consent_log(merchant_id), -CONSENT_LOG_LIMIT, -1)

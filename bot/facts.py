@@ -1,0 +1,86 @@
+"""Load what a flow may know about a conversation's invoice (the flow itself does no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from bot import consent
+from bot.invoices import customer_address
+from bot.ledger import load_extras
+from bot.merchants import get_merchant
+from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
+from payments.instalments import InstalmentPolicy
+from payments.invoice import Invoice
+from payments.money import Money
+
+# Defaults from the product: split from 50 € in 2, 3 or 4 payments over at most 90 days.
+DEFAULT_SPLIT_POLICY = InstalmentPolicy(min_total=5000, allowed_parts=(2, 3, 4))
+DEFAULT_PAY_LATER_POLICY = PayLaterPolicy(max_days_after_due=30)
+
+
+def customer_addresses(invoice: Invoice, conversation: str) -> list[str]:
+    """Every address we know for the invoice's customer: consent follows the person."""
+    addresses = {conversation}
+    channel, address = customer_address(invoice)
+    addresses.add(f"{channel.value}:{address}")
+    if invoice.customer.phone:
+        addresses.add(f"sms:{invoice.customer.phone}")
+    if invoice.customer.telegram_chat_id is not None:
+        addresses.add(f"telegram:{invoice.customer.telegram_chat_id}")
+    return sorted(addresses)
+
+
+async def load_facts(
+    redis: aioredis.Redis,
+    invoice: Invoice | None,
+    *,
+    conversation: str,
+    base_url: str,
+    now: datetime,
+    timezone: str,
+) -> Facts:
+    if invoice is None:
+        return Facts(invoice=None, now=now, timezone=timezone)
+    addresses = customer_addresses(invoice, conversation)
+    opted_out = await consent.is_opted_out(redis, invoice.merchant_id, addresses)
+    return Facts(
+        invoice=await invoice_facts(redis, invoice, base_url),
+        now=now,
+        timezone=timezone,
+        opted_out=opted_out,
+    )
+
+
+async def invoice_facts(redis: aioredis.Redis, invoice: Invoice, base_url: str) -> InvoiceFacts:
+    merchant = await get_merchant(redis, invoice.merchant_id)
+    extras = await load_extras(redis, invoice.merchant_id, invoice.id)
+    pay_url = f"{base_url}/p/{invoice.pay_token}"
+    instalments = tuple(
+        InstalmentFacts(
+            number=i.number,
+            amount=Money(i.amount, invoice.currency),
+            due_date=i.due_date,
+            status=i.status,
+            pay_url=f"{pay_url}/{i.number}",
+        )
+        for i in (extras.plan.instalments if extras.plan else ())
+    )
+    return InvoiceFacts(
+        invoice_id=invoice.id,
+        merchant_name=merchant.name if merchant else invoice.seller.legal_name,
+        customer_name=invoice.customer.name,
+        number=invoice.number,
+        gross=Money(invoice.totals.gross, invoice.currency),
+        amount_due=Money(invoice.amount_due, invoice.currency),
+        due_date=invoice.due_date,
+        status=invoice.status.value,
+        pay_url=pay_url,
+        invoice_url=f"{base_url}/i/{invoice.view_token}",
+        instalments=instalments,
+        promise_date=extras.promise,
+        reminders_paused=extras.paused,
+        pay_later_policy=DEFAULT_PAY_LATER_POLICY,
+        split_policy=DEFAULT_SPLIT_POLICY,
+    )

@@ -1,0 +1,235 @@
+"""Twilio SMS: webhook signature and parsing, and an adapter wrapping the twilio SDK."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from multidict import MultiDict, MultiDictProxy
+from twilio.base.exceptions import TwilioException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.rest import Client
+
+from channels.base import (
+    ChannelAdapter,
+    ChannelError,
+    ChannelName,
+    DeliveryReport,
+    DeliveryState,
+    InboundKind,
+    InboundMessage,
+    InvalidSignature,
+    MalformedPayload,
+    OptedOut,
+    OutboundMessage,
+    PermanentError,
+    ProviderUnavailable,
+    RateLimited,
+    RecipientUnreachable,
+    SendResult,
+)
+from channels.sms_text import render_sms
+
+log = logging.getLogger(__name__)
+
+FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
+
+OPTED_OUT_CODES = frozenset({21610})
+UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635, 30006})
+RATE_LIMIT_CODES = frozenset({20429})
+REQUEST_TIMEOUT_SECONDS = 15
+
+_STATUS_MAP = {
+    "accepted": DeliveryState.QUEUED,
+    "scheduled": DeliveryState.QUEUED,
+    "queued": DeliveryState.QUEUED,
+    "sending": DeliveryState.SENDING,
+    "sent": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "undelivered": DeliveryState.UNDELIVERED,
+    "failed": DeliveryState.FAILED,
+    "canceled": DeliveryState.FAILED,
+    "read": DeliveryState.READ,
+}
+
+
+def verify_twilio_signature(
+    url: str,
+    params: FormParams,
+    signature: str | None,
+    auth_token: str,
+    settings_header: str | None = None,
+) -> None:
+    """Check `X-Twilio-Signature` over `url` (public base + path and query) and the form.
+
+    `settings_header` is `X-Twilio-Webhooks-Signature-Settings`, which selects HMAC-SHA256.
+    """
+    if not signature:
+        raise InvalidSignature("X-Twilio-Signature missing")
+    validator = RequestValidator(auth_token)
+    algorithm = get_signature_algorithm(settings_header)
+    if not validator.validate(url, params, signature, algorithm=algorithm):
+        raise InvalidSignature("X-Twilio-Signature does not match")
+
+
+def parse_inbound_sms(form: Mapping[str, str]) -> InboundMessage:
+    """An incoming SMS (or MMS) webhook as an `InboundMessage`."""
+    sid, sender = form.get("MessageSid"), form.get("From")
+    if not sid or not sender:
+        raise MalformedPayload("twilio inbound SMS without MessageSid or From")
+    body = form.get("Body") or ""
+    try:
+        media = int(form.get("NumMedia") or 0)
+    except ValueError as e:
+        raise MalformedPayload("twilio NumMedia is not a number") from e
+    kind = InboundKind.UNSUPPORTED if media > 0 and not body.strip() else InboundKind.TEXT
+    return InboundMessage(
+        channel=ChannelName.SMS, address=sender, provider_id=sid, kind=kind, text=body
+    )
+
+
+def parse_status_callback(form: Mapping[str, str]) -> DeliveryReport:
+    """A status callback for a message we sent."""
+    sid = form.get("MessageSid")
+    # Older callbacks name it SmsStatus; both are present on current ones.
+    status = form.get("MessageStatus") or form.get("SmsStatus")
+    if not sid or not status:
+        raise MalformedPayload("twilio status callback without MessageSid or MessageStatus")
+    state = _STATUS_MAP.get(status.lower())
+    if state is None:
+        raise MalformedPayload(f"unknown twilio message status {status!r}")
+    return DeliveryReport(
+        provider_message_id=sid, state=state, error_code=form.get("ErrorCode") or None
+    )
+
+
+def rewrite_twilio_url(url: str, api_base: str) -> str:
+    """Send a `*.twilio.com` URL to `api_base`, keeping the base's path prefix."""
+    parts, base = urlsplit(url), urlsplit(api_base)
+    host = parts.hostname or ""
+    if host != "twilio.com" and not host.endswith(".twilio.com"):
+        return url
+    path = base.path.rstrip("/") + parts.path
+    return urlunsplit((base.scheme, base.netloc, path, parts.query, parts.fragment))
+
+
+def map_twilio_error(error: TwilioException) -> ChannelError:
+    """Translate a Twilio REST error into our retry semantics."""
+    status = getattr(error, "status", None)
+    code = getattr(error, "code", None)
+    message = f"twilio {status} (code {code}): {getattr(error, 'msg', '') or error!r}"
+    if code in OPTED_OUT_CODES:
+        return OptedOut(message)
+    if code in UNREACHABLE_CODES:
+        return RecipientUnreachable(message)
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return RateLimited(message, retry_after=None)
+    if isinstance(status, int) and status >= 500:
+        return ProviderUnavailable(message)
+    return PermanentError(message)
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        value = float(headers.get("Retry-After"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """Twilio's documented extension point for transport: redirect hosts, own the session.
+
+    Moves basic auth into a header (aiohttp 3.14 deprecates `auth=`), sets a total timeout on
+    the session, and raises `RateLimited` itself on 429 because Twilio's exception drops the
+    `Retry-After` header.
+    """
+
+    def __init__(self, api_base: str | None) -> None:
+        super().__init__(pool_connections=False)
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+        )
+        self._api_base = api_base
+
+    async def request(  # noqa: PLR0917 - twilio's signature, called positionally by twilio
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - part of twilio's interface
+        allow_redirects: bool = False,
+    ) -> Any:
+        headers = dict(headers or {})
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        if self._api_base:
+            url = rewrite_twilio_url(url, self._api_base)
+        response = await super().request(
+            method, url, params=params, data=data, headers=headers, auth=None,
+            timeout=timeout, allow_redirects=allow_redirects,
+        )
+        if response.status_code == 429:
+            raise RateLimited("twilio 429", retry_after=_retry_after(response.headers))
+        return response
+
+
+class TwilioSmsAdapter(ChannelAdapter):
+    """Sends SMS through the twilio SDK, pointed at `api_base` (the sandbox) when given."""
+
+    name = ChannelName.SMS
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base: str | None,
+        status_callback_url: str | None,
+    ) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._from = from_number
+        self._api_base = api_base
+        self._status_callback_url = status_callback_url
+        self._http: _FactoTwilioHttpClient | None = None
+        self._client: Any = None
+
+    async def start(self) -> None:
+        if self._http is not None:
+            return
+        # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
+        self._http = _FactoTwilioHttpClient(self._api_base)
+        self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
+
+    async def close(self) -> None:
+        http, self._http, self._client = self._http, None, None
+        if http is not None:
+            await http.close()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if self._client is None:
+            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
+        params: dict[str, str] = {
+            "to": message.address,
+            "from_": self._from,
+            "body": render_sms(message.text, message.buttons),
+        }
+        if self._status_callback_url:
+            params["status_callback"] = self._status_callback_url
+        try:
+            created = await self._client.messages.create_async(**params)
+        except TwilioException as e:
+            raise map_twilio_error(e) from e
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
+        return SendResult(provider_message_id=str(created.sid))

@@ -1,0 +1,205 @@
+"""The conversation: one entry point that reads the customer and routes to the flows.
+
+```mermaid
+stateDiagram-v2
+    [*] --> Menu: InvoiceSent / invoice + pay now, later, in N times, help
+    Menu --> Menu: pay now / link (next instalment's when split)
+    Menu --> AskDate: pay later / see pay_later.mmd
+    Menu --> AskParts: split / see split.mmd
+    AskDate --> Menu
+    AskParts --> ConfirmSplit
+    ConfirmSplit --> Menu
+    Menu --> WaitingAgent: dispute, human, unverifiable "already paid" / see care.mmd
+    WaitingAgent --> WaitingAgent: only STOP/START, pay now and status are answered
+```
+(Also in `conversation.mmd`.) Precedence: STOP/START first (never missed, whatever the step),
+then a human's presence, then the step's own question, then the intent. A customer can change
+their mind at any step ("finalement en 3 fois"): a clear intent leaves the step.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flows import care, notices, pay_later, split
+from flows.intents import Intent, Understanding, understand
+from flows.model import (
+    Choice,
+    ConversationState,
+    ConversationStatus,
+    CustomerText,
+    Facts,
+    FlowEvent,
+    InvoiceFacts,
+    InvoiceSent,
+    Outcome,
+    PaymentOutcome,
+    Reminder,
+    Step,
+    UnsupportedMessage,
+)
+from flows.replies import say, silent
+
+_CHOICE_MEANS = {
+    Choice.PAY: Understanding(Intent.PAY_NOW),
+    Choice.LATER: Understanding(Intent.PAY_LATER),
+    Choice.SPLIT: Understanding(Intent.SPLIT),
+    Choice.HELP: Understanding(Intent.HELP),
+    Choice.AGENT: Understanding(Intent.ASK_AGENT),
+    Choice.YES: Understanding(Intent.YES),
+    Choice.NO: Understanding(Intent.NO),
+    Choice.SPLIT_2: Understanding(Intent.SPLIT, parts=2),
+    Choice.SPLIT_3: Understanding(Intent.SPLIT, parts=3),
+    Choice.SPLIT_4: Understanding(Intent.SPLIT, parts=4),
+}
+_WHILE_WAITING = frozenset({Intent.PAY_NOW, Intent.STATUS, Intent.ASK_AGENT})
+_BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
+
+
+def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
+    invoice = facts.invoice
+    match event:
+        case InvoiceSent():
+            if invoice is None:
+                return silent(state)
+            fresh = ConversationState(
+                merchant_id=state.merchant_id,
+                locale=state.locale,
+                invoice_id=invoice.invoice_id,
+                status=state.status,
+            )
+            return say(fresh, "invoice", invoice, step=Step.MENU)
+        case PaymentOutcome():
+            return notices.payment(state, event, invoice) if invoice else silent(state)
+        case Reminder():
+            return notices.reminder(state, event, invoice) if invoice else silent(state)
+        case UnsupportedMessage():
+            if state.status is not ConversationStatus.BOT:
+                return silent(state)
+            return say(state, "text_only", invoice)
+        case CustomerText():
+            return _customer_text(state, event, facts)
+
+
+def read(state: ConversationState, event: CustomerText, facts: Facts) -> Understanding:
+    """What the customer meant: the button they tapped, else their words."""
+    if event.choice is not None:
+        return _CHOICE_MEANS[event.choice]
+    meaning = understand(event.text, locale=state.locale or "fr", now=facts.now, tz=facts.timezone)
+    number = _BARE_NUMBER.fullmatch(event.text)
+    if state.step is Step.ASK_PARTS and meaning.intent is Intent.UNKNOWN and number:
+        return Understanding(Intent.SPLIT, parts=int(number.group(1)))
+    return meaning
+
+
+def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) -> Outcome:
+    meaning = read(state, event, facts)
+    invoice = facts.invoice
+    if meaning.intent is Intent.OPT_OUT:
+        return care.opt_out(state, invoice, facts, event.text)
+    if meaning.intent is Intent.OPT_IN:
+        return care.opt_in(state, invoice, facts, event.text)
+    if state.status is not ConversationStatus.BOT and meaning.intent not in _WHILE_WAITING:
+        return silent(state)  # a human will answer; the bot does not talk over them
+    if invoice is None:
+        return _without_invoice(state, meaning)
+    if invoice.is_paid:
+        return _paid_invoice(state, meaning, invoice)
+    return _route(state, meaning, invoice, facts)
+
+
+def _without_invoice(state: ConversationState, meaning: Understanding) -> Outcome:
+    if meaning.intent is Intent.SMALLTALK:
+        return care.smalltalk(state, None)
+    return say(state, "no_invoice", None, choices=())
+
+
+def _paid_invoice(
+    state: ConversationState, meaning: Understanding, invoice: InvoiceFacts
+) -> Outcome:
+    if meaning.intent is Intent.ASK_AGENT:
+        return care.ask_agent(state, invoice)
+    if meaning.intent is Intent.DISPUTE:
+        return care.dispute(state, invoice)
+    if meaning.intent is Intent.SMALLTALK:
+        return care.smalltalk(state, invoice)
+    return say(state, "already_paid", invoice, choices=(), step=Step.MENU)
+
+
+def _route(
+    state: ConversationState, meaning: Understanding, invoice: InvoiceFacts, facts: Facts
+) -> Outcome:
+    step_outcome = _answer_to_step(state, meaning, invoice, facts)
+    if step_outcome is not None:
+        return step_outcome
+    leaving = state.evolve(step=Step.MENU, proposed_parts=None)
+    if meaning.intent is not Intent.UNKNOWN:
+        leaving = leaving.evolve(unknown_streak=0)
+    return _by_intent(leaving, meaning, invoice, facts)
+
+
+def _answer_to_step(
+    state: ConversationState, meaning: Understanding, invoice: InvoiceFacts, facts: Facts
+) -> Outcome | None:
+    """The reply to the question the bot asked, or None when the customer moved on."""
+    intent = meaning.intent
+    if state.step is Step.ASK_DATE:
+        if meaning.date is not None and intent in (Intent.PAY_LATER, Intent.UNKNOWN):
+            return pay_later.promise(state, invoice, facts, meaning.date)
+        if intent is Intent.NO:
+            return say(state.evolve(step=Step.MENU), "no_problem", invoice)
+        if intent in (Intent.UNKNOWN, Intent.PAY_LATER, Intent.YES):
+            return say(
+                state,
+                "ask_date_again",
+                invoice,
+                choices=(),
+                extra={"latest": pay_later.latest_date(invoice)},
+            )
+    if state.step is Step.CONFIRM_SPLIT:
+        if intent is Intent.YES:
+            return split.confirm(state, invoice, facts)
+        if intent is Intent.NO:
+            return split.decline(state, invoice)
+    if state.step is Step.ASK_PARTS and intent is Intent.NO:
+        return split.decline(state, invoice)
+    return None
+
+
+def _by_intent(
+    state: ConversationState, meaning: Understanding, invoice: InvoiceFacts, facts: Facts
+) -> Outcome:
+    match meaning.intent:
+        case Intent.PAY_NOW:
+            return _pay_now(state, invoice)
+        case Intent.PAY_LATER:
+            if meaning.date is None:
+                return pay_later.ask_date(state, invoice, facts)
+            return pay_later.promise(state, invoice, facts, meaning.date)
+        case Intent.SPLIT:
+            return split.start(state, invoice, facts, meaning.parts)
+        case Intent.STATUS:
+            return care.status(state, invoice)
+        case Intent.ALREADY_PAID:
+            return care.already_paid(state, invoice)
+        case Intent.DISPUTE:
+            return care.dispute(state, invoice)
+        case Intent.ASK_AGENT:
+            return care.ask_agent(state, invoice)
+        case Intent.HELP:
+            return care.help_(state, invoice)
+        case Intent.SMALLTALK:
+            return care.smalltalk(state, invoice)
+        case Intent.NO:
+            return say(state, "no_problem", invoice)
+        case _:  # UNKNOWN, and a "yes" to no question
+            return care.unknown(state, invoice)
+
+
+def _pay_now(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
+    if invoice.is_processing:
+        return say(state, "payment_processing_status", invoice, choices=())
+    instalment = invoice.next_instalment
+    if instalment is not None:
+        return say(state, "instalment_link", invoice, choices=(), extra={"instalment": instalment})
+    return say(state, "pay_link", invoice)

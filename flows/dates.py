@@ -1,0 +1,432 @@
+"""Promised payment dates in chat replies ("vendredi", "le 5", "fin du mois", "in 2 weeks").
+
+`resolve_date` finds the first date phrase in a reply and resolves it against *today* (the
+customer's local date). Results are always strictly in the future, with one exception: "ce
+soir" / "tonight" / "this evening" resolve to *today* (the customer promises to pay later today).
+
+Product decisions, so that the flow and the tests agree:
+
+- A weekday ("vendredi", "friday", "vendredi prochain", "next friday", "ce vendredi") is its next
+  occurrence strictly after today: on a Friday, "vendredi" is next week's Friday. "vendredi en
+  huit" adds a week; "vendredi de la semaine prochaine" is the Friday of next calendar week.
+- A day of the month ("le 5", "on the 15th", "le 1er") is the next such day strictly after
+  today: "le 5" on the 21st is the 5th of next month; "le 31" in a 30-day month skips to the
+  next month that has a 31st.
+- A day and month without a year ("le 10 décembre", "3/12", "Dec 10") is this year's if still
+  ahead, else next year's. Numeric dates are day-first (French and UK usage). An explicit year
+  in the past gives no date.
+- "fin du mois" / "end of the month" is the last day of this month (next month's if today is
+  the last day); "fin du mois prochain" the last day of next month.
+- "la semaine prochaine" / "next week" is next Monday; "le mois prochain" / "next month" and
+  "début du mois (prochain)" are the 1st of next month; "ce week-end" is the coming Saturday
+  (Sunday if today is Saturday); "fin de semaine" the coming Friday.
+- "dans 3 jours", "in 2 weeks", "dans un mois" add to today (months keep the day of month,
+  clamped to the month's end). "en 3 mois" is *not* a date: it is a split ("payer en 3 mois").
+- "mi-décembre" is the 15th, "fin décembre" the last day, "début décembre" / "en décembre" the
+  1st of that month (no date if that day is already past in the current month).
+- Past references ("vendredi dernier", "last friday") and pleasantries ("bonne fin de semaine",
+  "bon week-end", "have a nice weekend") are not dates.
+
+Rules handle all of these; dateparser is only used on an extracted phrase that no rule models
+(year-first numeric dates such as "2026-12-03"), with an explicit language, future preference,
+relative base and day-first order, and its result must still be in the future. It is imported
+lazily, so a process that never meets such a phrase never pays its start-up cost.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from flows.intent_text import normalize
+
+WEEKDAYS: Mapping[str, int] = MappingProxyType({
+    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
+    "dimanche": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+    "saturday": 5, "sunday": 6, "tues": 1, "weds": 2, "thurs": 3, "fri": 4, "lunes": 0,
+    "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
+})
+MONTHS: Mapping[str, int] = MappingProxyType({
+    "janvier": 1, "janv": 1, "jan": 1, "january": 1, "enero": 1, "fevrier": 2, "fev": 2,
+    "fevr": 2, "feb": 2, "february": 2, "febrero": 2, "mars": 3, "march": 3, "marzo": 3,
+    "avril": 4, "avr": 4, "apr": 4, "april": 4, "abril": 4, "mai": 5, "may": 5, "mayo": 5,
+    "juin": 6, "june": 6, "jun": 6, "junio": 6, "juillet": 7, "juil": 7, "jul": 7, "july": 7,
+    "julio": 7, "aout": 8, "aug": 8, "august": 8, "agosto": 8, "septembre": 9, "sept": 9,
+    "sep": 9, "september": 9, "septiembre": 9, "setiembre": 9, "octobre": 10, "oct": 10,
+    "october": 10, "octubre": 10, "novembre": 11, "nov": 11, "november": 11, "noviembre": 11,
+    "decembre": 12, "dec": 12, "december": 12, "diciembre": 12, "dic": 12,
+})
+_COUNTS: Mapping[str, int] = MappingProxyType({
+    "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "uno": 1, "una": 1, "deux": 2, "two": 2,
+    "dos": 2, "couple": 2, "trois": 3, "three": 3, "tres": 3, "quatre": 4, "four": 4,
+    "cuatro": 4, "cinq": 5, "five": 5, "cinco": 5, "six": 6, "seis": 6, "sept": 7,
+    "seven": 7, "siete": 7, "huit": 8, "eight": 8, "ocho": 8, "neuf": 9, "nine": 9,
+    "nueve": 9, "dix": 10, "ten": 10, "diez": 10, "onze": 11, "douze": 12, "twelve": 12,
+    "quinze": 15, "fifteen": 15, "quince": 15, "vingt": 20, "twenty": 20, "veinte": 20,
+    "trente": 30, "thirty": 30, "treinta": 30,
+})
+
+
+@dataclass(frozen=True, slots=True)
+class DateMatch:
+    """A resolved date and where it was found (offsets into the normalised text)."""
+
+    day: dt.date
+    text: str
+    start: int
+    end: int
+
+
+def resolve_date(text: str, *, language: str, today: dt.date) -> tuple[dt.date, str] | None:
+    """The first future date promised in *text*, and the (normalised) words it came from."""
+    for clause in normalize(text).clauses:
+        found = find_dates(clause, language=language, today=today)
+        if found:
+            return found[0].day, found[0].text
+    return None
+
+
+def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch, ...]:
+    """Every date phrase in one normalised clause, in reading order.
+
+    A phrase a rule recognises but cannot resolve to a future date (a past year, 31/11) is
+    still consumed, so a weaker rule does not reinterpret part of it.
+    """
+    if not _HINT.search(clause):
+        return ()
+    taken: list[tuple[int, int]] = []
+    found: list[DateMatch] = []
+    for rule in _RULES:
+        for m in rule.pattern.finditer(clause):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue
+            taken.append(m.span())
+            if _is_pleasantry(clause, m.start()):
+                continue
+            try:
+                day = rule.resolve(m, today)
+            except (OverflowError, ValueError):  # near date.max: no future to promise
+                day = None
+            if day is not None and (day > today or (rule.allows_today and day == today)):
+                found.append(DateMatch(day, m.group(), m.start(), m.end()))
+    if not found:
+        found.extend(_dateparser_fallback(clause, language=language, today=today))
+    return tuple(sorted(found, key=lambda match: match.start))
+
+
+# --- calendar helpers --------------------------------------------------------------------
+
+
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _month_after(year: int, month: int, count: int = 1) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + count
+    return index // 12, index % 12 + 1
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _next_weekday(today: dt.date, weekday: int) -> dt.date:
+    """The next *weekday* strictly after *today*."""
+    return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
+
+
+def _next_monday(today: dt.date) -> dt.date:
+    return _next_weekday(today, 0)
+
+
+def _first_of_next_month(today: dt.date) -> dt.date:
+    year, month = _month_after(today.year, today.month)
+    return dt.date(year, month, 1)
+
+
+def _next_day_of_month(today: dt.date, day: int) -> dt.date | None:
+    """The next date strictly after *today* whose day of month is *day*."""
+    if not 1 <= day <= 31:
+        return None
+    for ahead in range(13):
+        year, month = _month_after(today.year, today.month, ahead)
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and candidate > today:
+            return candidate
+    return None
+
+
+def _day_and_month(today: dt.date, day: int, month: int, year: int | None) -> dt.date | None:
+    if year is not None:
+        return _safe_date(year + 2000 if year < 100 else year, month, day)
+    candidate = _safe_date(today.year, month, day)
+    if candidate is not None and candidate > today:
+        return candidate
+    return _safe_date(today.year + 1, month, day)
+
+
+def _add_months(today: dt.date, count: int) -> dt.date:
+    year, month = _month_after(today.year, today.month, count)
+    return dt.date(year, month, min(today.day, _last_day(year, month)))
+
+
+def _day_number(word: str) -> int:
+    return 1 if word == "premier" else int(word)
+
+
+def _year(m: re.Match[str]) -> int | None:
+    year = m.group("y")
+    return int(year) if year else None
+
+
+# --- rules -------------------------------------------------------------------------------
+
+_WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+# "sept" is also "seven" and "may" also a verb: not without a day number next to them.
+_MONTH_LOOSE = "|".join(m for m in sorted(MONTHS, key=len, reverse=True) if m not in ("sept",
+                                                                                   "may"))
+_COUNT = r"\d{1,3}|" + "|".join(sorted(_COUNTS, key=len, reverse=True))
+_ORDINAL = r"(?:er|ere|e|eme|st|nd|rd|th)"
+_DAY_PREFIX = (
+    r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|"
+    r"d ici le|vers le|around the|a partir du|from the|after the|apres le|pour le|for the)"
+)
+_YEAR_FIRST = r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
+_NOT_A_DAY = (
+    r"(?! ?(?:fois|x|h|heures?|hours?|euros?|eur|e|%|mois|months?|jours?|j|days?|semaines?|"
+    r"weeks?|ans?|years?|versements?|echeances?|paiements?|payments?|installments?|min|"
+    r"minutes?|pm|am|pieces?|articles?|colis|factures?)\b)(?! ?\d)"
+)
+
+
+_Resolver = Callable[[re.Match[str], dt.date], dt.date | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    resolve: _Resolver
+    allows_today: bool = False
+
+
+def _rule(pattern: str, resolve: _Resolver, *, allows_today: bool = False) -> _Rule:
+    return _Rule(re.compile(r"\b(?:" + pattern + r")\b"), resolve, allows_today)
+
+
+def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
+    year, month = _month_after(today.year, today.month)
+    return dt.date(year, month, _last_day(year, month))
+
+
+def _end_of_month(_m: re.Match[str], today: dt.date) -> dt.date:
+    last = dt.date(today.year, today.month, _last_day(today.year, today.month))
+    return last if last > today else _end_of_next_month(_m, today)
+
+
+def _start_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
+    return _first_of_next_month(today)
+
+
+def _day_of_next_month(m: re.Match[str], today: dt.date) -> dt.date | None:
+    year, month = _month_after(today.year, today.month)
+    return _safe_date(year, month, _day_number(m.group("d")))
+
+
+def _weekday_of_next_week(m: re.Match[str], today: dt.date) -> dt.date:
+    return _next_monday(today) + dt.timedelta(days=WEEKDAYS[m.group("wd")])
+
+
+def _next_week(_m: re.Match[str], today: dt.date) -> dt.date:
+    return _next_monday(today)
+
+
+def _weekend(_m: re.Match[str], today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=1) if today.weekday() == 5 else _next_weekday(today, 5)
+
+
+def _end_of_week(_m: re.Match[str], today: dt.date) -> dt.date:
+    return _next_weekday(today, 4)
+
+
+def _offset(m: re.Match[str], today: dt.date) -> dt.date | None:
+    if m.group("special"):
+        return today + dt.timedelta(days=7 if m.group("special") == "huitaine" else 14)
+    count_word = m.group("n")
+    count = int(count_word) if count_word.isdigit() else _COUNTS[count_word]
+    unit = m.group("unit")
+    if unit.startswith(("mois", "month", "mes")):
+        if m.group("prep") == "en" or count > 24:
+            return None  # "payer en 3 mois" is a split, not a date
+        return _add_months(today, count)
+    days = count * 7 if unit.startswith(("sem", "week", "wk")) else count
+    return today + dt.timedelta(days=days) if days <= 366 else None
+
+
+def _tonight(_m: re.Match[str], today: dt.date) -> dt.date:
+    return today
+
+
+def _in_days(days: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return today + dt.timedelta(days=days)
+
+    return resolve
+
+
+def _day_month(m: re.Match[str], today: dt.date) -> dt.date | None:
+    return _day_and_month(today, _day_number(m.group("d")), MONTHS[m.group("m")], _year(m))
+
+
+def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
+    month = MONTHS[m.group("m")]
+    part = m.group("p")
+    year = _year(m) or today.year
+    if part in ("mi", "mid", "a mediados de"):
+        day = 15
+    elif part in ("fin", "end of", "late", "a fines de", "a finales de"):
+        day = _last_day(year, month)
+    else:
+        day = 1
+    candidate = _safe_date(year, month, day)
+    if candidate is None or candidate > today or m.group("y"):
+        return candidate
+    if month == today.month:
+        return None  # "début novembre" on 18 November: that moment has passed
+    return _safe_date(year + 1, month, min(day, _last_day(year + 1, month)))
+
+
+def _numeric(m: re.Match[str], today: dt.date) -> dt.date | None:
+    if m.group("sep") != "/" and not (m.group("pre") or m.group("y")):
+        return None  # "12.50" is an amount, "3-4" a range: only "/" dates stand alone
+    return _day_and_month(today, int(m.group("d")), int(m.group("m")), _year(m))
+
+
+def _weekday(m: re.Match[str], today: dt.date) -> dt.date | None:
+    if m.group("past") or m.group("past2"):
+        return None  # "vendredi dernier", "last friday"
+    day = _next_weekday(today, WEEKDAYS[m.group("wd")])
+    later = m.group("suffix") in ("en huit", "en 8", "d apres", "suivant", "after next")
+    return day + dt.timedelta(days=7) if later else day
+
+
+def _day_only(m: re.Match[str], today: dt.date) -> dt.date | None:
+    ordinal = m.group("suf") in ("er", "st", "nd", "rd", "th")
+    if not (m.group("pre") or m.group("wd") or ordinal):
+        return None
+    return _next_day_of_month(today, _day_number(m.group("d")))
+
+
+def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:
+    return None  # year-first dates: left to dateparser (see _dateparser_fallback)
+
+
+_RULES: tuple[_Rule, ...] = (
+    _rule(r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
+          r"(?:a )?finales del (?:mes que viene|proximo mes))", _end_of_next_month),
+    _rule(r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
+          r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
+          r"last day of (?:the )?month|(?:a )?fin(?:ales)? de(?:l)? mes)", _end_of_month),
+    _rule(r"(?:(?:au |en )?debut (?:du |de )?(?:mois prochain|prochain mois|mois)|"
+          r"beginning of (?:next|the) month|start of (?:next|the) month|early next month|"
+          r"(?:a )?principios? (?:de|del) mes(?: que viene| proximo)?|inicio (?:de|del) mes)",
+          _start_of_next_month),
+    _rule(r"(?:(?:le|the|on the|el) )?(?P<d>\d{1,2}|premier)" + _ORDINAL + r"? (?:du mois "
+          r"prochain|of next month|del mes que viene|del proximo mes)", _day_of_next_month),
+    _rule(r"(?:(?:le|au|du|en) mois prochain|(?:au |le )?prochain mois|next month|"
+          r"el mes que viene|el proximo mes|mes que viene)", _start_of_next_month),
+    _rule(rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
+          _weekday_of_next_week),
+    _rule(r"(?:(?:la |en |dans la )?semaine (?:prochaine|pro|d apres|qui vient)|next week|"
+          r"la semana que viene|la proxima semana|(?:la )?semana proxima)", _next_week),
+    _rule(r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)", _weekend),
+    _rule(r"(?:(?:en |a la |d ici la |avant la )?fin de (?:la |cette )?semaine|"
+          r"end of (?:the |this )?week)", _end_of_week),
+    _rule(r"(?P<prep>dans|d ici|sous|in|within|en|dentro de|encore|another|need|besoin de|"
+          r"besoin d|il me faut|il me faudrait|(?:give|donne|donnez|laisse|laissez|accorde|"
+          r"accordez|dame|deme)(?: moi| me| nous)?(?: encore)?) "
+          rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?(?P<unit>jours?|j|days?|dias?|"
+          r"semaines?|sem|weeks?|wks?|semanas?|mois|months?|mes|meses)|(?:a |une )?"
+          r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?", _offset),
+    _rule(r"ce soir|tonight|this evening|esta noche", _tonight, allows_today=True),
+    _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
+    _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
+    _rule(rf"(?:(?:{_WD}) )?(?:{_DAY_PREFIX} )?(?P<d>\d{{1,2}}|premier){_ORDINAL}? "
+          rf"(?:of |de |d )?(?P<m>{_MONTH})(?: (?:de |del )?(?P<y>\d{{4}}))?", _day_month),
+    _rule(rf"(?P<m>{_MONTH_LOOSE}|may)(?: the)? (?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?"
+          r"(?: (?P<y>\d{4}))?(?! ?(?:fois|x|times|veces|h|heures?|euros?|eur|e)\b)",
+          _day_month),
+    _rule(r"(?P<p>mi|mid|fin|end of|debut|beginning of|early|late|a fines de|a finales de|"
+          r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
+          rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?", _month_part),
+    _rule(_YEAR_FIRST, _not_resolved_here),
+    _rule(r"(?:(?P<pre>le|the|el|on|on the|au|avant le|before|by|jusqu au|until|a partir du|"
+          r"from|du|pour le) )?(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})"
+          r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![/.\-]?\d)", _numeric),
+    _rule(rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
+          rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
+          _day_only),
+    _rule(r"(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
+          r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
+          rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
+          r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?", _weekday),
+)
+
+#: Quick gate: no rule can match a clause without one of these.
+_HINT = re.compile(
+    r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
+    r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
+    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|"
+    rf"{_WD}|{_MONTH})\b"
+)
+#: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
+_PLEASANTRY = re.compile(
+    r"(?:^|\s)(?:bon|bonne|bonnes|bons|have a (?:nice|good|great|lovely)|good|happy|nice|"
+    r"joyeux|joyeuse|excellent|excellente|feliz|buen|buena|buenos|enjoy (?:the|your)|"
+    r"profite[sz]? (?:bien )?(?:de |du )?(?:votre|ton|ta|la|le)?) ?$"
+)
+_FALLBACK_CANDIDATE = re.compile(r"\b" + _YEAR_FIRST + r"\b")
+_DATEPARSER_LANGUAGES = frozenset({"fr", "en", "es"})
+
+
+def _is_pleasantry(clause: str, start: int) -> bool:
+    return _PLEASANTRY.search(clause[max(0, start - 40):start]) is not None
+
+
+def _dateparser_fallback(clause: str, *, language: str, today: dt.date) -> list[DateMatch]:
+    found: list[DateMatch] = []
+    for m in _FALLBACK_CANDIDATE.finditer(clause):
+        try:
+            day = _parse_phrase(m.group(), language, today)
+        except (OverflowError, ValueError):
+            continue
+        if day is not None and day > today:
+            found.append(DateMatch(day, m.group(), m.start(), m.end()))
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_phrase(phrase: str, language: str, today: dt.date) -> dt.date | None:
+    """dateparser on one extracted phrase, never on the whole message (it reads "je" as
+    jeudi, and auto-detecting the language takes seconds)."""
+    import dateparser
+
+    parsed = dateparser.parse(
+        phrase,
+        languages=[language if language in _DATEPARSER_LANGUAGES else "fr"],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": dt.datetime.combine(today, dt.time(12)),
+            "DATE_ORDER": "DMY",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    return parsed.date() if parsed is not None else None

@@ -1,0 +1,103 @@
+"""Text normalisation for the intent recognizer: turn a raw SMS/Telegram reply into clauses.
+
+Customers write "Ouiii 👍", "jpeux pas payer mtn, plustard stp", "C'EST PAYÉ !!!". Every rule
+in `flows.intents` is written against one canonical form so that it does not have to care:
+
+- emoji that carry meaning become words (👍 → ``emojiyes``, 👎 → ``emojino``, 😊 → ``emojismile``,
+  🛑 → ``stop``); other emoji, symbols and non-Latin scripts are dropped;
+- lower case, accents stripped (NFKD then ASCII), œ/æ/ß spelled out;
+- English "n't" glued ("don't" → ``dont``) before other apostrophes become spaces ("j'ai" → ``j ai``);
+- runs of 3+ identical letters collapsed ("ouiiii" → ``oui``, "stooop" → ``stop``);
+- SMS abbreviations and frequent typos expanded token by token ("jpeux" → ``je peux``,
+  "plustard" → ``plus tard``, "paiment" → ``paiement``, "tmrw" → ``tomorrow``);
+- punctuation splits the message into clauses (a negation never reaches across a comma);
+  numeric dates ("3/12", "03.12.2026") survive as one token.
+
+Everything here is pure and linear in the (capped) input size.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flows.intent_lexicon import ABBREVIATIONS
+
+#: Work is capped: a 2,000-character SMS concatenation is already 12 segments.
+MAX_CHARS = 2000
+
+_YES_EMOJI = "👍👌✅🆗✔☑🤝💯"
+_NO_EMOJI = "👎❌🚫🙅⛔✖"
+_SMILE_EMOJI = "😊🙂😀😃😄😁☺🥰😍❤♥💙💚💛💜🧡😘🤗👋🌞☀🙏✨🌸🌹😉🤩"
+
+# str.translate table: emoji with meaning → words, typographic marks → ASCII equivalents.
+# Dashes and ellipses become clause separators; NFKD would otherwise drop them and glue words.
+_PRE_TABLE: dict[int, str] = {
+    **{ord(c): " emojiyes " for c in _YES_EMOJI},
+    **{ord(c): " emojino " for c in _NO_EMOJI},
+    **{ord(c): " emojismile " for c in _SMILE_EMOJI},
+    ord("🛑"): " stop ",
+    ord("’"): "'", ord("‘"): "'", ord("`"): "'", ord("´"): "'", ord("ʼ"): "'",
+    ord("œ"): "oe", ord("Œ"): "oe", ord("æ"): "ae", ord("Æ"): "ae", ord("ß"): "ss",
+    ord("–"): " , ", ord("—"): " , ", ord("…"): " . ", ord("¿"): " ? ", ord("¡"): " ! ",
+}
+
+_NT = re.compile(r"n't\b")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+# A numeric date ("3/12", "03.12.2026", "2026-12-03") is one token; otherwise words, numbers,
+# and clause punctuation. Everything else (quotes, symbols, "+", "€") is a plain separator.
+_TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4}){1,2}(?![\d/])|[a-z0-9]+|[,;.!?:\n()\[\]|]")
+_SEPARATORS = frozenset(",;.!?:\n()[]|")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A message in canonical form.
+
+    ``clauses`` are single-space-joined token strings, never empty; ``text`` joins them with
+    `` | `` so that multi-word patterns never match across a clause boundary.
+    """
+
+    clauses: tuple[str, ...]
+    text: str
+    question_only: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clauses
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII form of *text*: emoji words in, accents and symbols out."""
+    text = text[:MAX_CHARS].translate(_PRE_TABLE).casefold()
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = _NT.sub("nt", text).replace("'", " ")
+    return _REPEATS.sub(r"\1", text)
+
+
+def normalize(text: str) -> Normalized:
+    """Canonical clauses of *text* (see the module docstring for what changes)."""
+    folded = fold(text)
+    clauses: list[str] = []
+    current: list[str] = []
+    saw_question = False
+    for token in _TOKEN.findall(folded):
+        if token in _SEPARATORS:
+            saw_question = saw_question or token == "?"
+            _flush(current, clauses)
+            continue
+        expansion = ABBREVIATIONS.get(token)
+        if expansion is None:
+            current.append(token)
+        else:
+            current.extend(expansion.split())
+    _flush(current, clauses)
+    joined = " | ".join(clauses)
+    return Normalized(tuple(clauses), joined, question_only=saw_question and not clauses)
+
+
+def _flush(current: list[str], clauses: list[str]) -> None:
+    if current:
+        clauses.append(" ".join(current))
+        current.clear()

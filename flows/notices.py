@@ -1,0 +1,73 @@
+"""What the bot says when money moves or a reminder comes due.
+
+```mermaid
+stateDiagram-v2
+    state "any step" as Any
+    Any --> Any: paid in full / receipt, reminders cancelled
+    Any --> Any: instalment paid, more to come / what is left and when
+    Any --> Any: payment processing (SEPA) / "being processed"
+    Any --> Any: delayed payment failed / "did not go through" + link
+    Any --> Any: Reminder(promise), unpaid, not disputed / discreet reminder + link
+    Any --> Any: Reminder(instalment due), unpaid / that instalment's link
+    Any --> Any: Reminder(instalment late), unpaid, not disputed / discreet reminder + link
+    Any --> Any: any reminder once paid, disputed or with a human / nothing
+```
+(Also in `notices.mmd`.)
+"""
+
+from __future__ import annotations
+
+from flows.model import (
+    CancelReminders,
+    ConversationState,
+    ConversationStatus,
+    InvoiceFacts,
+    Outcome,
+    PaymentOutcome,
+    Reminder,
+    ReminderKind,
+)
+from flows.replies import say, silent
+
+
+def payment(state: ConversationState, event: PaymentOutcome, invoice: InvoiceFacts) -> Outcome:
+    extra = {"paid_amount": event.amount, "instalment": event.instalment}
+    if event.outcome == "processing":
+        return say(state, "payment_processing", invoice, choices=(), extra=extra)
+    if event.outcome == "failed":
+        return say(state, "payment_failed", invoice, extra=extra)
+    if invoice.is_paid:
+        return say(
+            state, "receipt", invoice, choices=(), extra=extra, actions=(CancelReminders(),)
+        )
+    if event.instalment is not None:
+        return say(
+            state,
+            "instalment_received",
+            invoice,
+            choices=(),
+            extra={**extra, "next": invoice.next_instalment},
+        )
+    return say(state, "partial_receipt", invoice, extra=extra)
+
+
+def reminder(state: ConversationState, event: Reminder, invoice: InvoiceFacts) -> Outcome:
+    if invoice.is_paid or invoice.is_processing:
+        return silent(state)
+    if invoice.reminders_paused or state.status is not ConversationStatus.BOT:
+        return silent(state)  # disputed, or with a human: people decide, not the bot
+    if event.kind is ReminderKind.INSTALMENT_DUE:
+        return _instalment_due(state, event, invoice)
+    if event.kind is ReminderKind.PROMISE:
+        return say(state, "promise_reminder", invoice)
+    instalment = invoice.instalment(event.instalment or 0)
+    if instalment is None or instalment.is_paid:
+        return silent(state)
+    return say(state, "instalment_late", invoice, choices=(), extra={"instalment": instalment})
+
+
+def _instalment_due(state: ConversationState, event: Reminder, invoice: InvoiceFacts) -> Outcome:
+    instalment = invoice.instalment(event.instalment or 0)
+    if instalment is None or instalment.is_paid:
+        return silent(state)
+    return say(state, "instalment_due", invoice, choices=(), extra={"instalment": instalment})

@@ -1,0 +1,239 @@
+"""The only place that calls Stripe's API: Checkout Sessions for an invoice or an instalment.
+
+The SDK client is wrapped (composition) and used through its `*_async` methods only. Every
+create carries a caller-chosen deterministic idempotency key: the SDK's own random key only
+covers retries inside one call, not a re-queued job (PROVIDERS S11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import stripe
+from stripe.checkout import Session, SessionService
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
+
+from payments.instalments import is_valid_purpose
+from payments.money import currency_exponent, parse_minor
+
+__all__ = ["CheckoutSession", "PaymentProviderError", "StripeGateway", "checkout_session_from"]
+
+_RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
+_LOCALES = frozenset({"fr", "en", "auto"})
+
+
+class PaymentProviderError(Exception):
+    """Stripe refused or could not be reached. Retry only when `retryable` is true."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+        self.http_status = http_status
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str
+    url: str | None  # None once the session is complete or expired
+    status: str  # "open" | "complete" | "expired"
+    payment_status: str  # "paid" | "unpaid" | "no_payment_required"
+    amount_total: int
+    currency: str  # uppercase ISO 4217
+    expires_at: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def checkout_session_from(data: Mapping[str, Any]) -> CheckoutSession:
+    """Our value object from a Stripe session (as a plain dict); ValueError if malformed."""
+    try:
+        metadata = data.get("metadata") or {}
+        return CheckoutSession(
+            id=_typed(data["id"], str),
+            url=data.get("url") if isinstance(data.get("url"), str) else None,
+            status=_typed(data["status"], str),
+            payment_status=_typed(data["payment_status"], str),
+            amount_total=parse_minor(data["amount_total"]),
+            currency=_typed(data["currency"], str).upper(),
+            expires_at=datetime.fromtimestamp(parse_minor(data["expires_at"]), UTC),
+            metadata={str(k): str(v) for k, v in dict(metadata).items()},
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        msg = f"malformed Checkout Session from Stripe: {e}"
+        raise ValueError(msg) from e
+
+
+def _typed(value: object, kind: type[str]) -> str:
+    if not isinstance(value, kind):
+        msg = f"expected {kind.__name__}, got {type(value).__name__}"
+        raise TypeError(msg)
+    return value
+
+
+def _provider_error(e: stripe.StripeError) -> PaymentProviderError:
+    status = e.http_status
+    # Rate limits, network failures and Stripe-side 5xx may succeed later with the same
+    # idempotency key; invalid requests, auth errors and idempotency conflicts never will.
+    retryable = isinstance(e, _RETRYABLE) or (status is not None and status >= 500)
+    if isinstance(e, stripe.IdempotencyError):
+        retryable = False
+    message = f"stripe {type(e).__name__} (status {status}, code {e.code}): {e.user_message}"
+    return PaymentProviderError(message, retryable=retryable, code=e.code, http_status=status)
+
+
+class StripeGateway:
+    """Checkout Sessions through one long-lived `stripe.StripeClient` per process."""
+
+    def __init__(
+        self,
+        api_key: str,
+        api_base: str,
+        *,
+        max_network_retries: int = 2,
+        timeout_seconds: float = 20.0,
+    ) -> None:
+        if not api_key:
+            msg = "a Stripe API key is required"
+            raise ValueError(msg)
+        self._api_key = api_key
+        self._api_base = api_base.rstrip("/")
+        self._retries = max_network_retries
+        self._timeout = timeout_seconds
+        self._http: stripe.AIOHTTPClient | None = None
+        self._client: stripe.StripeClient | None = None
+
+    async def start(self) -> None:
+        """Create the HTTP client inside the running loop (its aiohttp session binds to it)."""
+        if self._client is not None:
+            return
+        self._http = stripe.AIOHTTPClient(timeout=self._timeout)
+        self._client = stripe.StripeClient(
+            self._api_key,
+            base_addresses={"api": self._api_base},
+            http_client=self._http,
+            max_network_retries=self._retries,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe
+        self._http = None
+        self._client = None
+
+    def _sessions(self) -> SessionService:
+        if self._client is None:
+            msg = "StripeGateway.start() was not awaited"
+            raise RuntimeError(msg)
+        return self._client.v1.checkout.sessions
+
+    async def create_checkout_session(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        description: str,
+        invoice_id: str,
+        merchant_id: str,
+        purpose: str,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+        locale: str,
+    ) -> CheckoutSession:
+        """One-line Checkout Session for `amount` minor units; same key → same session."""
+        _check_create(
+            amount=amount,
+            currency=currency,
+            purpose=purpose,
+            idempotency_key=idempotency_key,
+            expires_at=expires_at,
+            locale=locale,
+        )
+        metadata = {"invoice_id": invoice_id, "merchant_id": merchant_id, "purpose": purpose}
+        price_data: SessionCreateParamsLineItemPriceData = {
+            "currency": currency.lower(),
+            "unit_amount": amount,
+            "product_data": {"name": description},
+        }
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "client_reference_id": invoice_id,
+            "metadata": metadata,
+            # Also on the PaymentIntent, where the reconciliation sweep looks (TESTCASES 13).
+            "payment_intent_data": {"metadata": metadata},
+            "line_items": [{"quantity": 1, "price_data": price_data}],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(expires_at.timestamp()),
+            "locale": cast("Any", locale),  # validated against _LOCALES above
+        }
+        with _mapped_errors():
+            session = await self._sessions().create_async(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        return _from_sdk(session)
+
+    async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        with _mapped_errors():
+            session = await self._sessions().retrieve_async(session_id)
+        return _from_sdk(session)
+
+    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Expire an open session; Stripe refuses other states (a non-retryable error)."""
+        with _mapped_errors():
+            session = await self._sessions().expire_async(session_id)
+        return _from_sdk(session)
+
+
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    try:
+        yield
+    except stripe.StripeError as e:
+        raise _provider_error(e) from e
+
+
+def _from_sdk(session: Session) -> CheckoutSession:
+    try:
+        return checkout_session_from(session.to_dict())
+    except ValueError as e:
+        raise PaymentProviderError(str(e), retryable=False) from e
+
+
+def _check_create(
+    *,
+    amount: int,
+    currency: str,
+    purpose: str,
+    idempotency_key: str,
+    expires_at: datetime,
+    locale: str,
+) -> None:
+    if not is_valid_purpose(purpose):
+        msg = "purpose must be 'invoice' or 'instalment:<n>'"
+        raise ValueError(msg)
+    if parse_minor(amount) <= 0:
+        msg = "amount must be > 0 minor units"
+        raise ValueError(msg)
+    currency_exponent(currency)
+    if not 1 <= len(idempotency_key) <= 255:
+        msg = "idempotency key must be 1-255 characters (Stripe's limit)"
+        raise ValueError(msg)
+    if expires_at.tzinfo is None:
+        msg = "expires_at must be timezone-aware"
+        raise ValueError(msg)
+    if locale not in _LOCALES:
+        msg = f"unsupported Checkout locale {locale!r}"
+        raise ValueError(msg)

@@ -1,0 +1,128 @@
+"""`/sandbox/api/...`: what tests and the phone page use to drive and inspect the emulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from channels.base import ChannelName
+from sandbox.customer import CustomerInput, send_as_customer
+from sandbox.http import BadInput, check_address, parse_channel, read_json_object
+from sandbox.runtime import runtime_of, settings_of, state_of, status_response
+from sandbox.state import Fault
+from sandbox.stripe_events import deliver_event
+
+FAULT_STATUSES = frozenset({400, 403, 429, 500, 502, 503})
+MAX_FAULT_COUNT = 1000
+MAX_RETRY_AFTER = 3600
+CONVERSATION_ROUTE = "sandbox_api_conversation"
+CUSTOMER_ROUTE = "sandbox_api_customer"
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/messages", _messages)
+    app.router.add_get("/api/conversation", _conversation, name=CONVERSATION_ROUTE)
+    app.router.add_post("/api/customer/{channel}/{address}", _customer, name=CUSTOMER_ROUTE)
+    app.router.add_get("/api/faults", _list_faults)
+    app.router.add_post("/api/faults", _add_fault)
+    app.router.add_delete("/api/faults", _clear_faults)
+    app.router.add_get("/api/stripe/events", _events)
+    app.router.add_post("/api/stripe/redeliver/{event_id}", _redeliver)
+
+
+def _chat(request: web.Request) -> tuple[ChannelName, str]:
+    channel = parse_channel(request.query.get("channel"))
+    address = request.query.get("to")
+    if not address:
+        raise BadInput("query parameter 'to' is required")
+    return channel, address
+
+
+async def _messages(request: web.Request) -> web.Response:
+    """What the emulators received from the bot for one recipient, oldest first."""
+    channel, address = _chat(request)
+    entries = state_of(request).bot_messages(channel, address)
+    return web.json_response([entry.to_api() for entry in entries])
+
+
+async def _conversation(request: web.Request) -> web.Response:
+    """Both sides of one chat, for the phone page."""
+    channel, address = _chat(request)
+    entries = state_of(request).conversation(channel, address)
+    return web.json_response(
+        [
+            {**entry.to_api(), "from": entry.sender, "status": entry.status or None}
+            for entry in entries
+        ]
+    )
+
+
+async def _customer(request: web.Request) -> web.Response:
+    channel = parse_channel(request.match_info["channel"])
+    address = check_address(channel, request.match_info["address"])
+    said = CustomerInput.from_json(await read_json_object(request), channel)
+    delivery = await send_as_customer(
+        runtime_of(request), settings_of(request), state_of(request),
+        channel=channel, address=address, said=said,
+    )
+    body = {"provider_id": delivery.provider_id, "delivered": delivery.delivered}
+    if not delivery.delivered:
+        return web.json_response({**body, "reason": "filtered by allowed_updates"}, status=202)
+    return status_response(delivery.status, body)
+
+
+def _faults_json(request: web.Request) -> dict[str, Any]:
+    faults = state_of(request).faults
+    return {c.value: [f.to_api() for f in faults.get(c, [])] for c in ChannelName}
+
+
+async def _list_faults(request: web.Request) -> web.Response:
+    return web.json_response(_faults_json(request))
+
+
+async def _add_fault(request: web.Request) -> web.Response:
+    """Make the next `count` sends on a channel fail with `status`, like the provider would."""
+    data = await read_json_object(request)
+    channel = parse_channel(data.get("channel"))
+    status, count = data.get("status"), data.get("count", 1)
+    retry_after, code = data.get("retry_after"), data.get("code")
+    if not _is_int(status) or status not in FAULT_STATUSES:
+        raise BadInput(f"status must be one of {sorted(FAULT_STATUSES)}")
+    if not _is_int(count) or not 1 <= count <= MAX_FAULT_COUNT:
+        raise BadInput(f"count must be an integer from 1 to {MAX_FAULT_COUNT}")
+    if retry_after is not None and (
+        not isinstance(retry_after, int | float)
+        or isinstance(retry_after, bool)
+        or not 0 <= retry_after <= MAX_RETRY_AFTER
+    ):
+        raise BadInput(f"retry_after must be null or 0..{MAX_RETRY_AFTER} seconds")
+    if code is not None and not _is_int(code):
+        raise BadInput("code must be an integer (a Twilio error code)")
+    state_of(request).add_fault(channel, Fault(status, count, retry_after, code))
+    return web.json_response(_faults_json(request), status=201)
+
+
+async def _clear_faults(request: web.Request) -> web.Response:
+    state_of(request).faults.clear()
+    return web.json_response(_faults_json(request))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+async def _events(request: web.Request) -> web.Response:
+    """Stripe events the sandbox sent, oldest first, with each delivery's status."""
+    return web.json_response([event.to_api() for event in state_of(request).events.values()])
+
+
+async def _redeliver(request: web.Request) -> web.Response:
+    """Send a stored Stripe event again, byte for byte (a duplicate delivery)."""
+    event = state_of(request).events.get(request.match_info["event_id"])
+    if event is None:
+        raise BadInput("unknown event id", status=404)
+    status = await deliver_event(
+        runtime_of(request), settings_of(request), state_of(request), event
+    )
+    return status_response(status, {"event_id": event.id})

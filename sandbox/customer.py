@@ -1,0 +1,216 @@
+"""The customer's side: what Twilio or Telegram would POST to our webhooks when a customer
+texts or taps a button, signed the way the provider signs it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from bot.settings import Settings, secret
+from channels.base import ChannelName
+from channels.sms_text import segment_count
+from sandbox.http import BadInput, check_address, random_id
+from sandbox.runtime import Runtime, twilio_token
+from sandbox.state import ChatEntry, SandboxState
+from sandbox.telegram_api import CALLBACK_DATA_MAX_BYTES, MAX_TEXT, bot_user, message_json
+
+MAX_SMS_CHARS = 1600
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerInput:
+    text: str | None = None
+    action: str | None = None
+    attachment: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], channel: ChannelName) -> CustomerInput:
+        text, action, attachment = data.get("text"), data.get("action"), data.get("attachment")
+        if text is not None and not isinstance(text, str):
+            raise BadInput("text must be a string")
+        if action is not None and (channel is not ChannelName.TELEGRAM or text is not None):
+            raise BadInput("action is for Telegram only, and without text")
+        if action is not None and (
+            not isinstance(action, str)
+            or not 1 <= len(action.encode()) <= CALLBACK_DATA_MAX_BYTES
+        ):
+            raise BadInput("action must be 1-64 bytes of callback data")
+        if not isinstance(attachment, bool | None):
+            raise BadInput("attachment must be a boolean")
+        if text is None and action is None and not attachment:
+            raise BadInput('send {"text": ...} or {"action": ...}')
+        limit = MAX_SMS_CHARS if channel is ChannelName.SMS else MAX_TEXT
+        if text is not None and len(text) > limit:
+            raise BadInput(f"text longer than {limit} characters")
+        return cls(text=text, action=action, attachment=bool(attachment))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to the customer's message: our webhook's status (None: unreachable)."""
+
+    status: int | None
+    provider_id: str
+    delivered: bool = True
+
+
+async def send_as_customer(
+    runtime: Runtime,
+    settings: Settings,
+    state: SandboxState,
+    *,
+    channel: ChannelName,
+    address: str,
+    said: CustomerInput,
+) -> Delivery:
+    check_address(channel, address)
+    if channel is ChannelName.SMS:
+        return await _send_sms(runtime, settings, state, address, said)
+    return await _send_telegram(runtime, settings, state, address, said)
+
+
+async def _send_sms(
+    runtime: Runtime, settings: Settings, state: SandboxState, address: str, said: CustomerInput
+) -> Delivery:
+    sid = random_id("SM", 16)
+    body = said.text or ""
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": settings.twilio_account_sid or "",
+        "From": address,
+        "To": settings.twilio_sms_from or "",
+        "Body": body,
+        "NumMedia": "1" if said.attachment else "0",
+        "NumSegments": str(segment_count(body)),
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+    if said.attachment:
+        params["MediaContentType0"] = "image/jpeg"
+        params["MediaUrl0"] = f"https://api.twilio.com/2010-04-01/Media/{random_id('ME', 16)}"
+    shown = body or "(photo)"
+    _record(state, channel=ChannelName.SMS, address=address, text=shown, message_id=sid)
+    url = settings.public_base_url + state.webhook_paths.sms
+    return Delivery(await runtime.post_twilio_form(url, params, twilio_token(settings)), sid)
+
+
+async def _send_telegram(
+    runtime: Runtime, settings: Settings, state: SandboxState, address: str, said: CustomerInput
+) -> Delivery:
+    token = secret(settings.telegram_bot_token)
+    update_id = state.next_update_id()
+    if said.action is not None:
+        kind = "callback_query"
+        query = _callback_query(state, address, said.action, token)
+        update = {"update_id": update_id, kind: query}
+    else:
+        kind = "message"
+        update = {"update_id": update_id, kind: _message(state, address, said)}
+    hook = state.telegram_webhook
+    if hook is not None and hook.allowed_updates and kind not in hook.allowed_updates:
+        return Delivery(None, str(update_id), delivered=False)  # Telegram would not send it
+    url = hook.url if hook else settings.public_base_url + state.webhook_paths.telegram
+    hook_secret = hook.secret if hook else secret(settings.telegram_webhook_secret)
+    headers = {"Content-Type": "application/json"}
+    if hook_secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = hook_secret
+    status = await runtime.post(url, json.dumps(update).encode(), headers)
+    return Delivery(status, str(update_id))
+
+
+def _user(state: SandboxState, address: str) -> dict[str, Any]:
+    contact = state.contact(ChannelName.TELEGRAM, address)
+    return {
+        "id": int(address),
+        "is_bot": False,
+        "first_name": contact.name if contact else "Client",
+        "language_code": contact.language_code if contact else "fr",
+    }
+
+
+def _message(state: SandboxState, address: str, said: CustomerInput) -> dict[str, Any]:
+    user = _user(state, address)
+    message_id = state.next_message_id(address)
+    now = state.clock.now()
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "from": user,
+        "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+        "date": int(now.timestamp()),
+    }
+    if said.attachment:
+        file_id = secrets.token_urlsafe(16)
+        message["photo"] = [
+            {"file_id": file_id, "file_unique_id": file_id[:8], "width": 90, "height": 90}
+        ]
+        if said.text:
+            message["caption"] = said.text
+    else:
+        message["text"] = said.text or ""
+    shown = said.text or ""
+    _record(
+        state,
+        channel=ChannelName.TELEGRAM,
+        address=address,
+        text=shown or "(photo)",
+        message_id=str(message_id),
+    )
+    return message
+
+
+def _callback_query(
+    state: SandboxState, address: str, action: str, token: str
+) -> dict[str, Any]:
+    """A tap on the newest bot message offering `action` (else on the newest bot message)."""
+    bot_messages = state.bot_messages(ChannelName.TELEGRAM, address)
+    if not bot_messages:
+        raise BadInput("no bot message in this chat to tap a button on", status=409)
+    target = next(
+        (m for m in reversed(bot_messages) if any(b.action == action for b in m.buttons)),
+        bot_messages[-1],
+    )
+    label = next((b.label for b in target.buttons if b.action == action), action)
+    query_id = str(secrets.randbelow(2**62))
+    state.callback_queries[query_id] = False
+    _record(
+        state,
+        channel=ChannelName.TELEGRAM,
+        address=address,
+        text=label,
+        message_id=query_id,
+        action=action,
+    )
+    return {
+        "id": query_id,
+        "from": _user(state, address),
+        "message": message_json(state, target, bot_user(token)),
+        "chat_instance": str(int(address) * 7919 % 2**31),
+        "data": action,
+    }
+
+
+def _record(
+    state: SandboxState,
+    *,
+    channel: ChannelName,
+    address: str,
+    text: str,
+    message_id: str,
+    action: str | None = None,
+) -> None:
+    # Recorded before delivery so that a reply sent while our webhook runs comes after it.
+    state.record(
+        ChatEntry(
+            channel=channel,
+            address=address,
+            sender="customer",
+            text=text,
+            time=state.clock.now(),
+            message_id=message_id,
+            extra={"action": action} if action else {},
+        )
+    )

@@ -1,0 +1,107 @@
+"""The phone simulator: registered contacts, and one chat page per customer.
+
+Pages work without JavaScript (forms post here and redirect back); `static/phone.js` adds
+polling and posts through the JSON customer API instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from channels.base import ChannelName
+from sandbox.api import CONVERSATION_ROUTE, CUSTOMER_ROUTE
+from sandbox.customer import CustomerInput, send_as_customer
+from sandbox.http import BadInput, check_address, parse_channel, read_form_pairs
+from sandbox.runtime import render, runtime_of, settings_of, state_of
+
+CHAT_ROUTE = "sandbox_phone_chat"
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/phone", _index)
+    app.router.add_get("/phone/open", _open)
+    app.router.add_get("/phone/{channel}/{address}", _chat, name=CHAT_ROUTE)
+    app.router.add_post("/phone/{channel}/{address}", _post)
+
+
+def link_parts(text: str) -> list[tuple[str, str | None]]:
+    """Split text into (segment, href) pairs; only http(s) URLs become links."""
+    parts: list[tuple[str, str | None]] = []
+    position = 0
+    for match in _LINK.finditer(text):
+        if match.start() > position:
+            parts.append((text[position : match.start()], None))
+        parts.append((match.group(), match.group()))
+        position = match.end()
+    if position < len(text):
+        parts.append((text[position:], None))
+    return parts
+
+
+def _chat_url(request: web.Request, channel: ChannelName, address: str) -> str:
+    return str(request.app.router[CHAT_ROUTE].url_for(channel=channel.value, address=address))
+
+
+async def _index(request: web.Request) -> web.Response:
+    contacts = sorted(state_of(request).contacts.values(), key=lambda c: c.name.lower())
+    links = [(c, _chat_url(request, c.channel, c.address)) for c in contacts]
+    return render(request, "phone_index.html", contacts=links, channels=list(ChannelName))
+
+
+async def _open(request: web.Request) -> web.Response:
+    channel = parse_channel(request.query.get("channel"))
+    address = check_address(channel, request.query.get("address", "").strip())
+    raise web.HTTPSeeOther(_chat_url(request, channel, address))
+
+
+def _target(request: web.Request) -> tuple[ChannelName, str]:
+    channel = parse_channel(request.match_info["channel"])
+    return channel, check_address(channel, request.match_info["address"])
+
+
+async def _chat(request: web.Request) -> web.Response:
+    channel, address = _target(request)
+    state = state_of(request)
+    contact = state.contact(channel, address)
+    context: dict[str, Any] = {
+        "channel": channel.value,
+        "address": address,
+        "name": contact.name if contact else address,
+        "entries": state.conversation(channel, address),
+        "api_send": str(
+            request.app.router[CUSTOMER_ROUTE].url_for(channel=channel.value, address=address)
+        ),
+        "api_poll": str(
+            request.app.router[CONVERSATION_ROUTE]
+            .url_for()
+            .with_query(channel=channel.value, to=address)
+        ),
+        "notice": request.query.get("notice", ""),
+    }
+    return render(request, "phone_chat.html", **context)
+
+
+async def _post(request: web.Request) -> web.Response:
+    """The no-JavaScript path: send what the form says, come back to the chat."""
+    channel, address = _target(request)
+    form = dict(await read_form_pairs(request))
+    text, action = form.get("text", ""), form.get("action", "")
+    back = _chat_url(request, channel, address)
+    if not action and not text.strip():
+        raise web.HTTPSeeOther(back)
+    try:
+        said = CustomerInput.from_json({"action": action} if action else {"text": text}, channel)
+    except BadInput as e:
+        raise web.HTTPSeeOther(f"{back}?{urlencode({'notice': e.message})}") from e
+    delivery = await send_as_customer(
+        runtime_of(request), settings_of(request), state_of(request),
+        channel=channel, address=address, said=said,
+    )
+    if delivery.status is not None and delivery.status < 300:
+        raise web.HTTPSeeOther(back)
+    raise web.HTTPSeeOther(f"{back}?{urlencode({'notice': f'webhook: {delivery.status}'})}")

@@ -1,0 +1,184 @@
+"""In-memory state of the sandbox emulators (one per web process; lost on restart)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.clock import Clock, SystemClock
+from channels.base import Button, ChannelName
+from sandbox.stripe_model import CheckoutSession
+
+Sender = Literal["bot", "customer"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookPaths:
+    """Where the emulators deliver, relative to PUBLIC_BASE_URL (Telegram uses setWebhook's
+    URL instead once the bot has called it)."""
+
+    sms: str = "/webhooks/twilio/sms"
+    telegram: str = "/webhooks/telegram"
+    stripe: str = "/webhooks/stripe"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    channel: ChannelName
+    address: str
+    language_code: str = "fr"
+
+
+@dataclass(slots=True)
+class ChatEntry:
+    """One message on a simulated phone, from the bot or from the customer."""
+
+    channel: ChannelName
+    address: str
+    sender: Sender
+    text: str
+    time: datetime
+    message_id: str
+    buttons: tuple[Button, ...] = ()
+    status: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_api(self) -> dict[str, Any]:
+        """The public shape of `GET /sandbox/api/messages`."""
+        return {
+            "text": self.text,
+            "buttons": [
+                {"label": b.label, "action": b.action, "url": b.url} for b in self.buttons
+            ],
+            "time": self.time.isoformat(),
+        }
+
+
+@dataclass(slots=True)
+class Fault:
+    status: int
+    remaining: int
+    retry_after: float | None = None
+    code: int | None = None  # Twilio error code override
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "remaining": self.remaining,
+            "retry_after": self.retry_after,
+            "code": self.code,
+        }
+
+
+@dataclass(slots=True)
+class StoredResponse:
+    """What a Stripe POST answered, replayed for the same Idempotency-Key."""
+
+    endpoint: str
+    params: dict[str, Any]
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class StripeEvent:
+    id: str
+    type: str
+    session_id: str
+    payload: str  # serialised once: redeliveries send exactly these bytes
+    deliveries: list[int | None] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "session_id": self.session_id,
+            "deliveries": list(self.deliveries),
+        }
+
+
+@dataclass(slots=True)
+class TelegramWebhook:
+    url: str
+    secret: str | None
+    allowed_updates: tuple[str, ...] = ()
+
+
+@dataclass
+class SandboxState:
+    """Everything the emulators remember. Create one per web process and pass it to
+    `create_sandbox_app`; pass the bot's clock so session expiry follows the same time."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    webhook_paths: WebhookPaths = field(default_factory=WebhookPaths)
+    contacts: dict[tuple[ChannelName, str], Contact] = field(default_factory=dict)
+    entries: list[ChatEntry] = field(default_factory=list)
+    faults: dict[ChannelName, list[Fault]] = field(default_factory=dict)
+    sessions: dict[str, CheckoutSession] = field(default_factory=dict)
+    events: dict[str, StripeEvent] = field(default_factory=dict)
+    idempotency: dict[str, StoredResponse] = field(default_factory=dict)
+    telegram_webhook: TelegramWebhook | None = None
+    callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
+    _update_ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(1), init=False, repr=False
+    )
+    _message_ids: dict[str, itertools.count[int]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def add_contact(
+        self, name: str, channel: ChannelName, address: str, language_code: str = "fr"
+    ) -> None:
+        """Register a demo customer so the phone simulator lists them."""
+        channel = ChannelName(channel)
+        self.contacts[(channel, address)] = Contact(name, channel, address, language_code)
+
+    def contact(self, channel: ChannelName, address: str) -> Contact | None:
+        return self.contacts.get((channel, address))
+
+    def record(self, entry: ChatEntry) -> ChatEntry:
+        self.entries.append(entry)
+        return entry
+
+    def conversation(self, channel: ChannelName, address: str) -> list[ChatEntry]:
+        """Both sides of one chat, oldest first."""
+        return [e for e in self.entries if e.channel == channel and e.address == address]
+
+    def bot_messages(self, channel: ChannelName, address: str) -> list[ChatEntry]:
+        return [e for e in self.conversation(channel, address) if e.sender == "bot"]
+
+    def find_bot_message(
+        self, channel: ChannelName, message_id: str, address: str | None = None
+    ) -> ChatEntry | None:
+        """A message the bot sent; Telegram ids are only unique within one chat (`address`)."""
+        for entry in reversed(self.entries):
+            same_chat = address is None or entry.address == address
+            if same_chat and (entry.channel, entry.sender, entry.message_id) == (
+                channel, "bot", message_id
+            ):
+                return entry
+        return None
+
+    def add_fault(self, channel: ChannelName, fault: Fault) -> None:
+        self.faults.setdefault(channel, []).append(fault)
+
+    def take_fault(self, channel: ChannelName) -> Fault | None:
+        """Consume one failure scheduled for the next send on `channel`, if any."""
+        queue = self.faults.get(channel) or []
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            queue.pop(0)
+        return fault
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def next_message_id(self, chat_id: str) -> int:
+        """Telegram numbers messages per chat, shared by both sides of it."""
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))

@@ -1,0 +1,177 @@
+"""Twilio Messages API emulator: Basic auth, Twilio's error JSON, signed status callbacks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from email.utils import formatdate
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import Settings
+from channels.base import ChannelName
+from channels.sms_text import segment_count
+from sandbox.http import E164, BadInput, random_id, read_form_pairs
+from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
+from sandbox.state import ChatEntry, Fault
+
+BASE = "/twilio/2010-04-01/Accounts/{sid}"
+MAX_BODY_CHARS = 1600
+_FAULT_DEFAULTS = {
+    400: (21606, "The From phone number is not a valid, SMS-capable phone number."),
+    403: (20403, "Forbidden"),
+    429: (20429, "Too Many Requests"),
+    500: (20500, "Internal Server Error"),
+    503: (20503, "Service Unavailable"),
+}
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(BASE + "/Messages.json", _create_message)
+    app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
+
+
+def twilio_error(
+    status: int, code: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return web.json_response(body, status=status, headers=headers)
+
+
+def fault_response(fault: Fault) -> web.Response:
+    code, message = _FAULT_DEFAULTS.get(fault.status, (20500, "Error"))
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(int(fault.retry_after))
+    return twilio_error(fault.status, fault.code or code, message, headers)
+
+
+def _authorised(request: web.Request, settings: Settings) -> bool:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    expected_sid = settings.twilio_account_sid or ""
+    return (
+        scheme == "Basic"
+        and hmac.compare_digest(user.encode(), expected_sid.encode())
+        and hmac.compare_digest(password.encode(), twilio_token(settings).encode())
+        and request.match_info["sid"] == expected_sid
+    )
+
+
+def _unauthorised() -> web.Response:
+    return twilio_error(401, 20003, "Authenticate")
+
+
+async def _create_message(request: web.Request) -> web.Response:
+    settings, state = settings_of(request), state_of(request)
+    if not _authorised(request, settings):
+        return _unauthorised()
+    try:
+        form = dict(await read_form_pairs(request))
+    except BadInput as e:
+        return twilio_error(400, 21600, e.message)
+    fault = state.take_fault(ChannelName.SMS)
+    if fault is not None:
+        return fault_response(fault)
+    problem = _validate(form, settings)
+    if problem is not None:
+        return twilio_error(400, *problem)
+    entry = state.record(
+        ChatEntry(
+            channel=ChannelName.SMS,
+            address=form["To"],
+            sender="bot",
+            text=form["Body"],
+            time=state.clock.now(),
+            message_id=random_id("SM", 16),
+            status="queued",
+            extra={"status_callback": form.get("StatusCallback")},
+        )
+    )
+    callback = form.get("StatusCallback")
+    if callback:
+        runtime_of(request).spawn(_report_delivery(runtime_of(request), settings, entry, callback))
+    return web.json_response(_message_json(entry, settings), status=201)
+
+
+def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | None:
+    """Twilio's own error codes for the mistakes a bot can make."""
+    to, sender, body = form.get("To"), form.get("From"), form.get("Body")
+    if not to:
+        return 21604, "A 'To' phone number is required."
+    if not sender:
+        return 21603, "A 'From' phone number is required."
+    if not body:
+        return 21602, "Message body is required."
+    if not E164.match(to):
+        return 21211, f"The 'To' number {to} is not a valid phone number."
+    if sender != settings.twilio_sms_from:
+        return _FAULT_DEFAULTS[400]
+    if len(body) > MAX_BODY_CHARS:
+        return 21617, "The concatenated message body exceeds the 1600 character limit."
+    return None
+
+
+async def _fetch_message(request: web.Request) -> web.Response:
+    settings, state = settings_of(request), state_of(request)
+    if not _authorised(request, settings):
+        return _unauthorised()
+    entry = state.find_bot_message(ChannelName.SMS, request.match_info["message_sid"])
+    if entry is None:
+        return twilio_error(404, 20404, "The requested resource was not found")
+    return web.json_response(_message_json(entry, settings))
+
+
+def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
+    sid = settings.twilio_account_sid
+    created = formatdate(entry.time.timestamp(), usegmt=True)
+    return {
+        "sid": entry.message_id,
+        "account_sid": sid,
+        "to": entry.address,
+        "from": settings.twilio_sms_from,
+        "body": entry.text,
+        "status": entry.status,
+        "num_segments": str(segment_count(entry.text)),
+        "num_media": "0",
+        "direction": "outbound-api",
+        "api_version": "2010-04-01",
+        "date_created": created,
+        "date_updated": created,
+        "date_sent": None,
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "messaging_service_sid": None,
+        "uri": f"/2010-04-01/Accounts/{sid}/Messages/{entry.message_id}.json",
+    }
+
+
+async def _report_delivery(
+    runtime: Runtime, settings: Settings, entry: ChatEntry, callback_url: str
+) -> None:
+    """What the carrier would tell us, in order: sent, then delivered."""
+    for status in ("sent", "delivered"):
+        entry.status = status
+        params = {
+            "MessageSid": entry.message_id,
+            "SmsSid": entry.message_id,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "AccountSid": settings.twilio_account_sid or "",
+            "To": entry.address,
+            "From": settings.twilio_sms_from or "",
+            "ApiVersion": "2010-04-01",
+        }
+        await runtime.post_twilio_form(callback_url, params, twilio_token(settings))

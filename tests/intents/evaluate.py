@@ -1,0 +1,151 @@
+"""Score `flows.intents.understand` on the labelled corpus.
+
+Run ``python -m tests.intents.evaluate`` (or import `load_corpus` / `evaluate`). The corpus's
+first line is ``{"_meta": {"now": ..., "tz": ...}}``: the reference time every expected date was
+computed for. A ``"date"`` or ``"parts"`` key in an example is checked when present (``null``
+means "must be null"); absent means "not checked".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.intents import Intent, Understanding, understand
+
+CORPUS = Path(__file__).with_name("corpus.jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    locale: str
+    intent: Intent
+    raw: dict[str, Any]
+
+    @property
+    def checks_date(self) -> bool:
+        return "date" in self.raw
+
+    @property
+    def checks_parts(self) -> bool:
+        return "parts" in self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    now: dt.datetime
+    tz: str
+    examples: tuple[Example, ...]
+
+
+@dataclass
+class Report:
+    total: int = 0
+    correct: int = 0
+    per_intent: Counter[str] = field(default_factory=Counter)
+    per_intent_correct: Counter[str] = field(default_factory=Counter)
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    date_checked: int = 0
+    date_correct: int = 0
+    parts_checked: int = 0
+    parts_correct: int = 0
+    failures: list[tuple[Example, Understanding]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def intent_accuracy(self, intent: str) -> float:
+        seen = self.per_intent[intent]
+        return self.per_intent_correct[intent] / seen if seen else 0.0
+
+
+def load_corpus(path: Path = CORPUS) -> Corpus:
+    meta: dict[str, Any] = {}
+    examples: list[Example] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "_meta" in row:
+            meta = row["_meta"]
+            continue
+        examples.append(Example(row["text"], row["locale"], Intent(row["intent"]), row))
+    now = dt.datetime.fromisoformat(meta["now"])
+    return Corpus(now=now, tz=meta["tz"], examples=tuple(examples))
+
+
+def evaluate(examples: Iterable[Example], *, now: dt.datetime, tz: str) -> Report:
+    report = Report()
+    for example in examples:
+        result = understand(example.text, locale=example.locale, now=now, tz=tz)
+        _score(report, example, result)
+    return report
+
+
+def _score(report: Report, example: Example, result: Understanding) -> None:
+    expected = example.intent.value
+    report.total += 1
+    report.per_intent[expected] += 1
+    ok = result.intent is example.intent
+    if example.checks_date:
+        report.date_checked += 1
+        got = result.date.isoformat() if result.date is not None else None
+        date_ok = got == example.raw["date"]
+        report.date_correct += date_ok
+        ok = ok and date_ok
+    if example.checks_parts:
+        report.parts_checked += 1
+        parts_ok = result.parts == example.raw["parts"]
+        report.parts_correct += parts_ok
+        ok = ok and parts_ok
+    if result.intent is example.intent:
+        report.per_intent_correct[expected] += 1
+    else:
+        report.confusions[(expected, result.intent.value)] += 1
+    if ok:
+        report.correct += 1
+    else:
+        report.failures.append((example, result))
+
+
+def format_report(report: Report, *, top: int = 10) -> str:
+    lines = ["intent           n   accuracy"]
+    for intent in sorted(report.per_intent):
+        lines.append(f"{intent:<14} {report.per_intent[intent]:>4}   "
+                     f"{report.intent_accuracy(intent):7.1%}")
+    lines.append(f"overall (intent + date + parts): {report.correct}/{report.total} = "
+                 f"{report.accuracy:.1%}")
+    if report.date_checked:
+        lines.append(f"dates: {report.date_correct}/{report.date_checked} = "
+                     f"{report.date_correct / report.date_checked:.1%}")
+    if report.parts_checked:
+        lines.append(f"parts: {report.parts_correct}/{report.parts_checked} = "
+                     f"{report.parts_correct / report.parts_checked:.1%}")
+    lines.append("top confusions (expected -> got):")
+    for (expected, got), count in report.confusions.most_common(top) or [(("-", "-"), 0)]:
+        lines.append(f"  {expected} -> {got}: {count}")
+    lines.append("failures:")
+    for example, result in report.failures:
+        lines.append(f"  {example.text!r}: expected {example.raw.get('intent')} "
+                     f"date={example.raw.get('date')} parts={example.raw.get('parts')}; got "
+                     f"{result.intent.value} date={result.date} parts={result.parts}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    corpus = load_corpus()
+    report = evaluate(corpus.examples, now=corpus.now, tz=corpus.tz)
+    sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
