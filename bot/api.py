@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot import invoices
+from bot import invoices, keys
 from bot.conversations import conversation_key
 from bot.logs import mask_phone
 from bot.merchants import Merchant, merchant_for_api_key
@@ -30,6 +30,7 @@ ApiHandler = Callable[[web.Request, Services, Merchant], Awaitable[web.Response]
 def setup_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/invoices", _authenticated(create_invoice))
     app.router.add_get("/api/v1/invoices/{invoice_id}", _authenticated(read_invoice))
+    app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -114,6 +115,37 @@ async def read_invoice(
         # Another merchant's invoice is indistinguishable from a missing one (TESTCASES 58).
         return error(404, "no such invoice")
     return web.json_response(invoice_view(invoice, services))
+
+
+CONVERSATION_STATUSES = ("waiting_agent",)
+MAX_PAGE = 200
+
+
+async def list_conversations(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    """The merchant's conversations waiting for a human, oldest first (the agents' queue)."""
+    status = request.query.get("status")
+    if status not in CONVERSATION_STATUSES:
+        return error(
+            422,
+            "invalid query",
+            fields=[
+                {
+                    "field": "status",
+                    "message": f"must be one of: {', '.join(CONVERSATION_STATUSES)}",
+                }
+            ],
+        )
+    waiting = await services.redis.zrange(
+        keys.waiting_conversations(merchant.id), 0, MAX_PAGE - 1, withscores=True
+    )
+    items = []
+    for conversation, _since in waiting:
+        raw = await services.redis.get(keys.handoff(merchant.id, conversation))
+        details = json.loads(raw) if raw else {}
+        items.append({"conversation": conversation, "status": "waiting_agent", **details})
+    return web.json_response({"conversations": items})
 
 
 def build_draft(request: InvoiceRequest, merchant: Merchant, today: date) -> Invoice:

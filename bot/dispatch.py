@@ -19,7 +19,7 @@ from bot.effects import Effects
 from bot.facts import load_facts
 from bot.i18n import pick_locale
 from bot.invoices import get_invoice, locate_invoice, save_invoice
-from bot.ledger import load_extras, save_plan
+from bot.ledger import Plan, load_extras, save_plan
 from bot.logs import log_fields, mask_card_numbers
 from bot.pipeline import Event, Handler
 from bot.services import Services
@@ -76,7 +76,9 @@ class _Dispatch:
         self.event = event
         self.pipe = pipe
         self.channel, self.address = split_key(event.conversation)
-        self.updated_invoice: Invoice | None = None  # written in this commit, not yet readable
+        # Written in this commit, so not yet readable from Redis:
+        self.updated_invoice: Invoice | None = None
+        self.updated_plan: Plan | None = None
 
     async def run(self) -> None:
         state = await load_state(self.redis, self.event.conversation)
@@ -98,6 +100,7 @@ class _Dispatch:
             base_url=self.services.settings.public_base_url,
             now=now,
             timezone=self.services.settings.default_timezone,
+            updated_plan=self.updated_plan,
         )
         outcome = conversation.handle(state, translated.event, facts)
         locale = pick_locale(
@@ -177,12 +180,8 @@ class _Dispatch:
             )
         if extras.plan and planned and decision.kind in ("paid", "processing", "failed"):
             status = {"paid": "paid", "processing": "processing", "failed": "open"}
-            save_plan(
-                self.pipe,
-                invoice.merchant_id,
-                invoice.id,
-                extras.plan.with_status(planned.number, status[decision.kind]),
-            )
+            self.updated_plan = extras.plan.with_status(planned.number, status[decision.kind])
+            save_plan(self.pipe, invoice.merchant_id, invoice.id, self.updated_plan)
         if decision.alert:
             self._alert(invoice, update, decision.reason)
         if decision.kind not in _TOLD_TO_CUSTOMER:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import redis.asyncio as aioredis
 
 from bot import consent
 from bot.invoices import customer_address
-from bot.ledger import load_extras
+from bot.ledger import Plan, load_extras
 from bot.merchants import get_merchant
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
@@ -40,22 +41,28 @@ async def load_facts(
     base_url: str,
     now: datetime,
     timezone: str,
+    updated_plan: Plan | None = None,
 ) -> Facts:
     if invoice is None:
         return Facts(invoice=None, now=now, timezone=timezone)
     addresses = customer_addresses(invoice, conversation)
     opted_out = await consent.is_opted_out(redis, invoice.merchant_id, addresses)
     return Facts(
-        invoice=await invoice_facts(redis, invoice, base_url),
+        invoice=await invoice_facts(redis, invoice, base_url, updated_plan),
         now=now,
         timezone=timezone,
         opted_out=opted_out,
     )
 
 
-async def invoice_facts(redis: aioredis.Redis, invoice: Invoice, base_url: str) -> InvoiceFacts:
+async def invoice_facts(
+    redis: aioredis.Redis, invoice: Invoice, base_url: str, updated_plan: Plan | None = None
+) -> InvoiceFacts:
+    """`updated_plan`: a plan changed by the event being dispatched, not yet committed."""
     merchant = await get_merchant(redis, invoice.merchant_id)
     extras = await load_extras(redis, invoice.merchant_id, invoice.id)
+    if updated_plan is not None:
+        extras = replace(extras, plan=updated_plan)
     pay_url = f"{base_url}/p/{invoice.pay_token}"
     instalments = tuple(
         InstalmentFacts(

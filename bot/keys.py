@@ -71,9 +71,10 @@ def invoice(merchant_id: str, invoice_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}"
 
 
-def invoice_checkout(merchant_id: str, invoice_id: str) -> str:
-    """The Checkout Session currently offered for an invoice (written by the pay link)."""
-    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:checkout"
+def invoice_checkout(merchant_id: str, invoice_id: str, instalment: int | None = None) -> str:
+    """The Checkout Session currently offered for an invoice or one of its instalments."""
+    suffix = f":{instalment}" if instalment is not None else ""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:checkout{suffix}"
 
 
 def invoice_applied_sessions(merchant_id: str, invoice_id: str) -> str:

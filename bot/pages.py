@@ -17,9 +17,11 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot import invoices, keys
+from bot.ledger import load_extras
 from bot.merchants import get_merchant
 from bot.services import Services
 from bot.web_keys import SERVICES
+from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
 from payments.money import Money
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
@@ -41,6 +43,7 @@ PAGE_HEADERS = {
 
 def setup_pages(app: web.Application) -> None:
     app.router.add_get("/p/{token}", pay_link)
+    app.router.add_get("/p/{token}/{instalment}", pay_link)
     app.router.add_get("/i/{token}", invoice_page)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
 
@@ -78,6 +81,18 @@ class OfferedSession:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What a pay link asks for: the whole amount due, or one instalment."""
+
+    amount: int
+    instalment: int | None
+
+    @property
+    def purpose(self) -> str:
+        return purpose_for(self.instalment)
+
+
 async def pay_link(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     token = request.match_info["token"]
@@ -93,30 +108,55 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
     invoice = await invoices.by_pay_token(services.redis, token)
     if invoice is None:
         return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
-    locale = invoice.customer.locale
     if invoice.status is InvoiceStatus.PAID:
         return await _status_page(services, invoice, "pages/paid.html")
     if invoice.status is InvoiceStatus.PROCESSING:
         return await _status_page(services, invoice, "pages/processing.html")
+    charge = await _charge(services, invoice, request.match_info.get("instalment"))
+    if charge is None:
+        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+    if charge.amount == 0:  # this instalment is settled: show where the invoice stands
+        raise web.HTTPSeeOther(f"/i/{invoice.view_token}", headers=PAGE_HEADERS)
     try:
-        session = await _session_for(services, invoice)
+        session = await _session_for(services, invoice, charge)
     except PaymentProviderError:
         log.exception("could not open a checkout session")
-        return _page(services, "pages/error.html", locale, status=503, reason="unavailable")
+        return _page(
+            services, "pages/error.html", invoice.customer.locale, status=503, reason="unavailable"
+        )
     if session is None:
         return await _status_page(services, invoice, "pages/processing.html")
     raise web.HTTPSeeOther(session.url, headers=PAGE_HEADERS)
 
 
-async def _session_for(services: Services, invoice: Invoice) -> OfferedSession | None:
-    """A session still open for the amount due, else a fresh one (None: payment under way)."""
-    key = keys.invoice_checkout(invoice.merchant_id, invoice.id)
+async def _charge(services: Services, invoice: Invoice, number: str | None) -> Charge | None:
+    """The amount the link asks for now; amount 0 when that instalment is already settled."""
+    extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
+    plan = extras.plan
+    if plan is None:
+        return Charge(invoice.amount_due, None) if number is None else None
+    if number is None:
+        pending = next((i for i in plan.instalments if i.status != "paid"), None)
+        return Charge(pending.amount, pending.number) if pending else Charge(0, None)
+    if not number.isdigit() or len(number) > 3:
+        return None
+    instalment = plan.instalment(int(number))
+    if instalment is None:
+        return None
+    return Charge(0 if instalment.status == "paid" else instalment.amount, instalment.number)
+
+
+async def _session_for(
+    services: Services, invoice: Invoice, charge: Charge
+) -> OfferedSession | None:
+    """A session still open for this charge, else a fresh one (None: payment under way)."""
+    key = keys.invoice_checkout(invoice.merchant_id, invoice.id, charge.instalment)
     raw = await services.redis.get(key)
     offered = OfferedSession.loads(raw) if raw else None
     now = services.clock.now()
     if (
         offered
-        and offered.amount == invoice.amount_due
+        and offered.amount == charge.amount
         and offered.expires_at - now > SESSION_REUSE_MARGIN
     ):
         current = await services.stripe.retrieve_checkout_session(offered.session_id)
@@ -125,7 +165,7 @@ async def _session_for(services: Services, invoice: Invoice) -> OfferedSession |
         if current.status == "complete":
             return None  # paid or processing: the webhook will tell; never mint a second one
     attempt = offered.attempt + 1 if offered else 1
-    created = await _create_session(services, invoice, attempt, now)
+    created = await _create_session(services, invoice, charge, attempt, now)
     if created.url is None:
         msg = f"checkout session {created.id} came back without a URL ({created.status})"
         raise PaymentProviderError(msg, retryable=False)
@@ -137,18 +177,21 @@ async def _session_for(services: Services, invoice: Invoice) -> OfferedSession |
 
 
 async def _create_session(
-    services: Services, invoice: Invoice, attempt: int, now: datetime
+    services: Services, invoice: Invoice, charge: Charge, attempt: int, now: datetime
 ) -> CheckoutSession:
     base = services.settings.public_base_url
+    label = f"{invoice.number} — {invoice.seller.legal_name}"
+    if charge.instalment is not None:
+        label = f"{invoice.number} ({charge.instalment}) — {invoice.seller.legal_name}"
     return await services.stripe.create_checkout_session(
-        amount=invoice.amount_due,
+        amount=charge.amount,
         currency=invoice.currency,
-        description=f"{invoice.number} — {invoice.seller.legal_name}",
+        description=label,
         invoice_id=invoice.id,
         merchant_id=invoice.merchant_id,
-        purpose="invoice",
-        # Same invoice, amount and attempt -> same key: concurrent clicks share one session.
-        idempotency_key=f"inv:{invoice.id}:cs:{invoice.amount_due}:{attempt}",
+        purpose=charge.purpose,
+        # Same charge, amount and attempt -> same key: concurrent clicks share one session.
+        idempotency_key=f"inv:{invoice.id}:{charge.purpose}:cs:{charge.amount}:{attempt}",
         success_url=f"{base}/i/{invoice.view_token}?paid=1",
         cancel_url=f"{base}/i/{invoice.view_token}",
         expires_at=now + SESSION_LIFETIME,

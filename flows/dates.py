@@ -72,6 +72,10 @@ _COUNTS: Mapping[str, int] = MappingProxyType({
 })
 
 
+#: The only phrases that may resolve to today (a promise to pay later today).
+TONIGHT: tuple[str, ...] = ("ce soir", "tonight", "this evening", "esta noche")
+
+
 @dataclass(frozen=True, slots=True)
 class DateMatch:
     """A resolved date and where it was found (offsets into the normalised text)."""
@@ -99,13 +103,13 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     """
     if not _HINT.search(clause):
         return ()
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(clause))  # 1 where an earlier rule already matched
     found: list[DateMatch] = []
     for rule in _RULES:
         for m in rule.pattern.finditer(clause):
-            if any(m.start() < end and start < m.end() for start, end in taken):
+            if any(taken[m.start():m.end()]):
                 continue
-            taken.append(m.span())
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             if _is_pleasantry(clause, m.start()):
                 continue
             try:
@@ -353,10 +357,11 @@ _RULES: tuple[_Rule, ...] = (
     _rule(r"(?P<prep>dans|d ici|sous|in|within|en|dentro de|encore|another|need|besoin de|"
           r"besoin d|il me faut|il me faudrait|(?:give|donne|donnez|laisse|laissez|accorde|"
           r"accordez|dame|deme)(?: moi| me| nous)?(?: encore)?) "
-          rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?(?P<unit>jours?|j|days?|dias?|"
+          rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?"
+          r"(?P<unit>jours?|j|days?|dias?|"
           r"semaines?|sem|weeks?|wks?|semanas?|mois|months?|mes|meses)|(?:a |une )?"
           r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?", _offset),
-    _rule(r"ce soir|tonight|this evening|esta noche", _tonight, allows_today=True),
+    _rule("|".join(TONIGHT), _tonight, allows_today=True),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
     _rule(rf"(?:(?:{_WD}) )?(?:{_DAY_PREFIX} )?(?P<d>\d{{1,2}}|premier){_ORDINAL}? "
@@ -374,7 +379,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
           rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
           _day_only),
-    _rule(r"(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
+    _rule(r"(?:(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
           r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
           rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
           r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?", _weekday),

@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import enum
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -210,11 +211,10 @@ def decide(
 
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
-    for clause in clauses:
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", clause))
+    for raw in clauses:
+        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", raw))
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
-        bounds = [0, *cuts, len(clause)]
-        for begin, end in zip(bounds, bounds[1:], strict=False):
+        for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
             if piece:
                 pieces.append((piece, CHANGE_OF_MIND.match(piece) is not None))

@@ -138,7 +138,8 @@ DISPUTE = _words(
     r"trop cher", r"too expensive", r"way too much", r"abusif", r"abusive",
     r"jamais entendu parler", r"never heard of",
     r"connais pas (?:cette|ce|votre|cet) (?:entreprise|societe|boite|magasin|commerce|"
-    r"marchand|numero|nom|personne)", r"je (?:ne )?vous connais pas", r"i dont know (?:you|this company|who you are)",
+    r"marchand|numero|nom|personne)", r"je (?:ne )?vous connais pas",
+    r"i dont know (?:you|this company|who you are)",
     r"(?:ne )?reconnais pas", r"dont recogni[sz]e", r"do not recogni[sz]e",
     r"pas (?:ma|mon) (?:facture|commande|achat)", r"not my (?:invoice|bill|order|purchase)",
     r"(?:ne|n) (?:me )?concerne pas", r"me concerne pas", r"not for me",
@@ -193,7 +194,8 @@ ALREADY_PAID = _words(
 ASK_AGENT = _words(
     r"conseill(?:er|ere|ier|e)s?", r"un conseil", r"humaine?s?", r"human", r"etre humain",
     r"vraie? personne", r"personne (?:reelle|physique|en chair)", r"real (?:person|human|people)",
-    r"actual (?:person|human)", r"live (?:agent|person|chat)", r"agents?", r"operat(?:eur|rice|or)",
+    r"actual (?:person|human)", r"live (?:agent|person|chat)", r"agents?",
+    r"operat(?:eur|rice|or)",
     r"representative", r"service client", r"customer (?:service|support|care)", r"support",
     r"sav", r"hotline", r"(?:le|un|au|the|a) (?:responsable|manager|gerant|patron|boss|owner|"
     r"proprietaire|commercial)", r"manager",
@@ -218,7 +220,8 @@ STATUS = _words(
     r"(?<!en )combien(?! de fois)", r"il (?:me |nous )?reste (?:combien|quoi|a payer|a regler)",
     r"reste a (?:payer|regler)", r"restant", r"(?:mon|quel est (?:mon|le)|le) solde",
     r"^solde$", r"ou en (?:est|suis|sommes|sont)",
-    r"^(?:le |quel )?montant(?: total| exact| du)?(?: s il vous plait| s il te plait| please)?$", r"ou j en suis",
+    r"^(?:le |quel )?montant(?: total| exact| du)?(?: s il vous plait| s il te plait| please)?$",
+    r"ou j en suis",
     r"(?:etat|statut|status) (?:de|du|d|of)", r"^(?:status|statut|etat)$",
     r"montant (?:restant|du|total|a payer|exact)", r"quel (?:est )?(?:le )?montant",
     r"prochaine? (?:echeance|paiement|prelevement|mensualite|versement|date)",

@@ -6,7 +6,8 @@ in `flows.intents` is written against one canonical form so that it does not hav
 - emoji that carry meaning become words (👍 → ``emojiyes``, 👎 → ``emojino``, 😊 → ``emojismile``,
   🛑 → ``stop``); other emoji, symbols and non-Latin scripts are dropped;
 - lower case, accents stripped (NFKD then ASCII), œ/æ/ß spelled out;
-- English "n't" glued ("don't" → ``dont``) before other apostrophes become spaces ("j'ai" → ``j ai``);
+- English "n't" glued ("don't" → ``dont``) before other apostrophes become spaces
+  ("j'ai" → ``j ai``);
 - runs of 3+ identical letters collapsed ("ouiiii" → ``oui``, "stooop" → ``stop``);
 - SMS abbreviations and frequent typos expanded token by token ("jpeux" → ``je peux``,
   "plustard" → ``plus tard``, "paiment" → ``paiement``, "tmrw" → ``tomorrow``);
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 
 from flows.intent_lexicon import ABBREVIATIONS
 
-#: Work is capped: a 2,000-character SMS concatenation is already 12 segments.
-MAX_CHARS = 2000
+#: Work is capped so that a hostile text costs at most a few milliseconds. No real message is cut:
+#: Twilio SMS bodies are at most 1,600 characters and Telegram messages 4,096.
+MAX_CHARS = 4096
 
 _YES_EMOJI = "👍👌✅🆗✔☑🤝💯"
 _NO_EMOJI = "👎❌🚫🙅⛔✖"
@@ -82,14 +84,14 @@ def normalize(text: str) -> Normalized:
     clauses: list[str] = []
     current: list[str] = []
     saw_question = False
-    for token in _TOKEN.findall(folded):
-        if token in _SEPARATORS:
-            saw_question = saw_question or token == "?"
+    for word in _TOKEN.findall(folded):
+        if word in _SEPARATORS:
+            saw_question = saw_question or word == "?"
             _flush(current, clauses)
             continue
-        expansion = ABBREVIATIONS.get(token)
+        expansion = ABBREVIATIONS.get(word)
         if expansion is None:
-            current.append(token)
+            current.append(word)
         else:
             current.extend(expansion.split())
     _flush(current, clauses)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from flows.dates import find_dates, resolve_date
+from flows.dates import TONIGHT, find_dates, resolve_date
 from flows.intent_text import normalize
 
 WED = dt.date(2026, 11, 18)
@@ -45,7 +45,8 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ("fin de mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
     ("end of the month", "en", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
     ("fin du mois prochain", "fr", {WED: "2026-12-31", YEAR_END: "2027-01-31"}),
-    ("dans 2 semaines", "fr", {WED: "2026-12-02", MONTH_END: "2026-12-14", YEAR_END: "2027-01-11"}),
+    ("dans 2 semaines", "fr", {WED: "2026-12-02", MONTH_END: "2026-12-14",
+                               YEAR_END: "2027-01-11"}),
     ("in 2 weeks", "en", {WED: "2026-12-02", YEAR_END: "2027-01-11"}),
     ("dans 3 jours", "fr", {WED: "2026-11-21", MONTH_END: "2026-12-03", YEAR_END: "2026-12-31"}),
     ("dans un mois", "fr", {WED: "2026-12-18", MONTH_END: "2026-12-30", YEAR_END: "2027-01-28"}),
@@ -60,11 +61,13 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ("on the 15th", "en", {WED: "2026-12-15", MONTH_END: "2026-12-15", YEAR_END: "2027-01-15"}),
     ("ce soir", "fr", {WED: "2026-11-18", YEAR_END: "2026-12-28"}),
     ("tonight", "en", {WED: "2026-11-18"}),
-    ("ce week-end", "fr", {WED: "2026-11-21", FRI: "2026-11-21", dt.date(2026, 11, 21): "2026-11-22",
+    ("ce week-end", "fr", {WED: "2026-11-21", FRI: "2026-11-21",
+                           dt.date(2026, 11, 21): "2026-11-22",
                            dt.date(2026, 11, 22): "2026-11-28"}),
     ("fin de semaine", "fr", {WED: "2026-11-20", FRI: "2026-11-27"}),
     ("vendredi en huit", "fr", {WED: "2026-11-27"}),
-    ("vendredi de la semaine prochaine", "fr", {WED: "2026-11-27", dt.date(2026, 11, 22): "2026-11-27"}),
+    ("vendredi de la semaine prochaine", "fr", {WED: "2026-11-27",
+                                                dt.date(2026, 11, 22): "2026-11-27"}),
     ("mi-décembre", "fr", {WED: "2026-12-15"}),
     ("fin décembre", "fr", {WED: "2026-12-31", YEAR_END: "2026-12-31"}),
     ("début décembre", "fr", {WED: "2026-12-01"}),
@@ -97,7 +100,7 @@ def test_dates_are_in_the_future(text: str, today: dt.date) -> None:
     if found is None:
         return  # e.g. "début décembre" on 28 December: that day has passed, no date
     day, words = found
-    assert day > today or (day == today and words in ("ce soir", "tonight"))
+    assert day > today or (day == today and words in TONIGHT)
 
 
 def test_matched_words_are_returned() -> None:
