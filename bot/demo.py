@@ -95,7 +95,7 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
                 json=body,
                 headers={"Authorization": f"Bearer {api_key}"},
             ) as response:
-                created.append({"status": response.status, **(await response.json())})
+                created.append({**(await response.json()), "http_status": response.status})
     _print_welcome(base_url, merchant.id, api_key, created)
 
 
@@ -155,7 +155,7 @@ def _print_welcome(
         f"  Merchant API key: {api_key}",
     ]
     for invoice in created:
-        if invoice.get("status") == 201:
+        if invoice.get("http_status") == 201:
             lines.append(f"  Invoice {invoice['number']}: {invoice['invoice_url']}")
         else:
             lines.append(f"  Could not create a demo invoice: {json.dumps(invoice)}")
