@@ -35,42 +35,27 @@ lazily, so a process that never meets such a phrase never pays its start-up cost
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 
+from flows.intent_calendar import (
+    COUNTS,
+    MONTHS,
+    WEEKDAYS,
+    add_months,
+    day_and_month,
+    first_of_next_month,
+    last_day,
+    month_after,
+    next_day_of_month,
+    next_monday,
+    next_weekday,
+    safe_date,
+)
 from flows.intent_text import normalize
-
-WEEKDAYS: Mapping[str, int] = MappingProxyType({
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
-    "dimanche": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
-    "saturday": 5, "sunday": 6, "tues": 1, "weds": 2, "thurs": 3, "fri": 4, "lunes": 0,
-    "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
-})
-MONTHS: Mapping[str, int] = MappingProxyType({
-    "janvier": 1, "janv": 1, "jan": 1, "january": 1, "enero": 1, "fevrier": 2, "fev": 2,
-    "fevr": 2, "feb": 2, "february": 2, "febrero": 2, "mars": 3, "march": 3, "marzo": 3,
-    "avril": 4, "avr": 4, "apr": 4, "april": 4, "abril": 4, "mai": 5, "may": 5, "mayo": 5,
-    "juin": 6, "june": 6, "jun": 6, "junio": 6, "juillet": 7, "juil": 7, "jul": 7, "july": 7,
-    "julio": 7, "aout": 8, "aug": 8, "august": 8, "agosto": 8, "septembre": 9, "sept": 9,
-    "sep": 9, "september": 9, "septiembre": 9, "setiembre": 9, "octobre": 10, "oct": 10,
-    "october": 10, "octubre": 10, "novembre": 11, "nov": 11, "november": 11, "noviembre": 11,
-    "decembre": 12, "dec": 12, "december": 12, "diciembre": 12, "dic": 12,
-})
-_COUNTS: Mapping[str, int] = MappingProxyType({
-    "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "uno": 1, "una": 1, "deux": 2, "two": 2,
-    "dos": 2, "couple": 2, "trois": 3, "three": 3, "tres": 3, "quatre": 4, "four": 4,
-    "cuatro": 4, "cinq": 5, "five": 5, "cinco": 5, "six": 6, "seis": 6, "sept": 7,
-    "seven": 7, "siete": 7, "huit": 8, "eight": 8, "ocho": 8, "neuf": 9, "nine": 9,
-    "nueve": 9, "dix": 10, "ten": 10, "diez": 10, "onze": 11, "douze": 12, "twelve": 12,
-    "quinze": 15, "fifteen": 15, "quince": 15, "vingt": 20, "twenty": 20, "veinte": 20,
-    "trente": 30, "thirty": 30, "treinta": 30,
-})
-
 
 #: The only phrases that may resolve to today (a promise to pay later today).
 TONIGHT: tuple[str, ...] = ("ce soir", "tonight", "this evening", "esta noche")
@@ -123,65 +108,6 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     return tuple(sorted(found, key=lambda match: match.start))
 
 
-# --- calendar helpers --------------------------------------------------------------------
-
-
-def _last_day(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def _month_after(year: int, month: int, count: int = 1) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + count
-    return index // 12, index % 12 + 1
-
-
-def _safe_date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _next_weekday(today: dt.date, weekday: int) -> dt.date:
-    """The next *weekday* strictly after *today*."""
-    return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
-
-
-def _next_monday(today: dt.date) -> dt.date:
-    return _next_weekday(today, 0)
-
-
-def _first_of_next_month(today: dt.date) -> dt.date:
-    year, month = _month_after(today.year, today.month)
-    return dt.date(year, month, 1)
-
-
-def _next_day_of_month(today: dt.date, day: int) -> dt.date | None:
-    """The next date strictly after *today* whose day of month is *day*."""
-    if not 1 <= day <= 31:
-        return None
-    for ahead in range(13):
-        year, month = _month_after(today.year, today.month, ahead)
-        candidate = _safe_date(year, month, day)
-        if candidate is not None and candidate > today:
-            return candidate
-    return None
-
-
-def _day_and_month(today: dt.date, day: int, month: int, year: int | None) -> dt.date | None:
-    if year is not None:
-        return _safe_date(year + 2000 if year < 100 else year, month, day)
-    candidate = _safe_date(today.year, month, day)
-    if candidate is not None and candidate > today:
-        return candidate
-    return _safe_date(today.year + 1, month, day)
-
-
-def _add_months(today: dt.date, count: int) -> dt.date:
-    year, month = _month_after(today.year, today.month, count)
-    return dt.date(year, month, min(today.day, _last_day(year, month)))
-
-
 def _day_number(word: str) -> int:
     return 1 if word == "premier" else int(word)
 
@@ -198,7 +124,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 # "sept" is also "seven" and "may" also a verb: not without a day number next to them.
 _MONTH_LOOSE = "|".join(m for m in sorted(MONTHS, key=len, reverse=True) if m not in ("sept",
                                                                                    "may"))
-_COUNT = r"\d{1,3}|" + "|".join(sorted(_COUNTS, key=len, reverse=True))
+_COUNT = r"\d{1,3}|" + "|".join(sorted(COUNTS, key=len, reverse=True))
 _ORDINAL = r"(?:er|ere|e|eme|st|nd|rd|th)"
 _DAY_PREFIX = (
     r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|"
@@ -227,50 +153,50 @@ def _rule(pattern: str, resolve: _Resolver, *, allows_today: bool = False) -> _R
 
 
 def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
-    year, month = _month_after(today.year, today.month)
-    return dt.date(year, month, _last_day(year, month))
+    year, month = month_after(today.year, today.month)
+    return dt.date(year, month, last_day(year, month))
 
 
 def _end_of_month(_m: re.Match[str], today: dt.date) -> dt.date:
-    last = dt.date(today.year, today.month, _last_day(today.year, today.month))
+    last = dt.date(today.year, today.month, last_day(today.year, today.month))
     return last if last > today else _end_of_next_month(_m, today)
 
 
 def _start_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
-    return _first_of_next_month(today)
+    return first_of_next_month(today)
 
 
 def _day_of_next_month(m: re.Match[str], today: dt.date) -> dt.date | None:
-    year, month = _month_after(today.year, today.month)
-    return _safe_date(year, month, _day_number(m.group("d")))
+    year, month = month_after(today.year, today.month)
+    return safe_date(year, month, _day_number(m.group("d")))
 
 
 def _weekday_of_next_week(m: re.Match[str], today: dt.date) -> dt.date:
-    return _next_monday(today) + dt.timedelta(days=WEEKDAYS[m.group("wd")])
+    return next_monday(today) + dt.timedelta(days=WEEKDAYS[m.group("wd")])
 
 
 def _next_week(_m: re.Match[str], today: dt.date) -> dt.date:
-    return _next_monday(today)
+    return next_monday(today)
 
 
 def _weekend(_m: re.Match[str], today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=1) if today.weekday() == 5 else _next_weekday(today, 5)
+    return today + dt.timedelta(days=1) if today.weekday() == 5 else next_weekday(today, 5)
 
 
 def _end_of_week(_m: re.Match[str], today: dt.date) -> dt.date:
-    return _next_weekday(today, 4)
+    return next_weekday(today, 4)
 
 
 def _offset(m: re.Match[str], today: dt.date) -> dt.date | None:
     if m.group("special"):
         return today + dt.timedelta(days=7 if m.group("special") == "huitaine" else 14)
     count_word = m.group("n")
-    count = int(count_word) if count_word.isdigit() else _COUNTS[count_word]
+    count = int(count_word) if count_word.isdigit() else COUNTS[count_word]
     unit = m.group("unit")
     if unit.startswith(("mois", "month", "mes")):
         if m.group("prep") == "en" or count > 24:
             return None  # "payer en 3 mois" is a split, not a date
-        return _add_months(today, count)
+        return add_months(today, count)
     days = count * 7 if unit.startswith(("sem", "week", "wk")) else count
     return today + dt.timedelta(days=days) if days <= 366 else None
 
@@ -287,7 +213,7 @@ def _in_days(days: int) -> _Resolver:
 
 
 def _day_month(m: re.Match[str], today: dt.date) -> dt.date | None:
-    return _day_and_month(today, _day_number(m.group("d")), MONTHS[m.group("m")], _year(m))
+    return day_and_month(today, _day_number(m.group("d")), MONTHS[m.group("m")], _year(m))
 
 
 def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
@@ -297,27 +223,27 @@ def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
     if part in ("mi", "mid", "a mediados de"):
         day = 15
     elif part in ("fin", "end of", "late", "a fines de", "a finales de"):
-        day = _last_day(year, month)
+        day = last_day(year, month)
     else:
         day = 1
-    candidate = _safe_date(year, month, day)
+    candidate = safe_date(year, month, day)
     if candidate is None or candidate > today or m.group("y"):
         return candidate
     if month == today.month:
         return None  # "début novembre" on 18 November: that moment has passed
-    return _safe_date(year + 1, month, min(day, _last_day(year + 1, month)))
+    return safe_date(year + 1, month, min(day, last_day(year + 1, month)))
 
 
 def _numeric(m: re.Match[str], today: dt.date) -> dt.date | None:
     if m.group("sep") != "/" and not (m.group("pre") or m.group("y")):
         return None  # "12.50" is an amount, "3-4" a range: only "/" dates stand alone
-    return _day_and_month(today, int(m.group("d")), int(m.group("m")), _year(m))
+    return day_and_month(today, int(m.group("d")), int(m.group("m")), _year(m))
 
 
 def _weekday(m: re.Match[str], today: dt.date) -> dt.date | None:
     if m.group("past") or m.group("past2"):
         return None  # "vendredi dernier", "last friday"
-    day = _next_weekday(today, WEEKDAYS[m.group("wd")])
+    day = next_weekday(today, WEEKDAYS[m.group("wd")])
     later = m.group("suffix") in ("en huit", "en 8", "d apres", "suivant", "after next")
     return day + dt.timedelta(days=7) if later else day
 
@@ -326,7 +252,7 @@ def _day_only(m: re.Match[str], today: dt.date) -> dt.date | None:
     ordinal = m.group("suf") in ("er", "st", "nd", "rd", "th")
     if not (m.group("pre") or m.group("wd") or ordinal):
         return None
-    return _next_day_of_month(today, _day_number(m.group("d")))
+    return next_day_of_month(today, _day_number(m.group("d")))
 
 
 def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:

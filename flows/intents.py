@@ -6,8 +6,10 @@ emoji, repeated letters, SMS abbreviations, clauses), then asks ordered question
 rule that fires decides, so the order *is* the precedence:
 
  1. empty text → UNKNOWN (punctuation with a "?" only → HELP)
- 2. OPT_OUT      STOP & co. anywhere (legal: never missed; CANCEL/END/QUIT only as the whole
-                 message, see `flows.intent_rules`), or a sentence that says it
+ 2. OPT_OUT      STOP, ARRÊT, désabonner, UNSUBSCRIBE... anywhere (legal: never missed), a
+                 sentence that says it ("ne m'écrivez plus", "leave me alone"); CANCEL / END /
+                 QUIT only alone in the message or in a clause of their own (a concatenated
+                 SMS), since "cancel my order" is a dispute and "end of the month" a date
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau"
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated

@@ -1,0 +1,126 @@
+"""Payment trigger phrases for `flows.intent_payment` (split, pay now, pay later...).
+
+Regexes over normalised text (`flows.intent_text`). Which trigger means what, and how a
+negation changes it, is documented in `flows.intent_payment`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+NUMBERS: Mapping[str, int] = MappingProxyType({
+    "un": 1, "une": 1, "one": 1, "uno": 1, "una": 1, "deux": 2, "two": 2, "dos": 2,
+    "trois": 3, "three": 3, "tres": 3, "quatre": 4, "four": 4, "cuatro": 4, "cinq": 5,
+    "five": 5, "cinco": 5, "six": 6, "seis": 6, "sept": 7, "seven": 7, "siete": 7, "huit": 8,
+    "eight": 8, "ocho": 8, "neuf": 9, "nine": 9, "nueve": 9, "dix": 10, "ten": 10, "diez": 10,
+    "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "doce": 12,
+})
+_N = r"(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
+_NOT_TEMPORAL = r"(?! ?(?:que|qu)\b)"
+_NOT_UNIT = (
+    r"(?! ?(?:jours?|j|semaines?|sem|days?|weeks?|heures?|h|minutes?|min|hours?|euros?|eur|"
+    r"e|dollars?|months?|ans?|years?)\b)(?! ?\d)"
+)
+_PAY_VERB = r"(?:pay\w*|paie\w*|paye\w*|regler|pagar|split\w*|divis\w*|fractionner|echelonner)"
+
+SPLIT_NUMBERED = (
+    re.compile(
+        rf"\b(?:en|sur) {_N} ?(?:fois|x|versements?|mensualites?|echeances?|mois|parties|"
+        rf"tranches?|paiements?|prelevements?|traites?|cuotas?|plazos?|pagos?|veces)\b"
+        + _NOT_TEMPORAL
+    ),
+    re.compile(
+        rf"\b(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
+        rf"times|pieces)\b"
+    ),
+    re.compile(rf"\bover {_N} (?:months|payments|installments)\b"),
+    re.compile(
+        rf"\b{_N} ?(?:fois sans frais|x sans frais|versements?|mensualites?|echeances?|traites?|"
+        rf"tranches?|installments?|monthly payments?|cuotas?|plazos?|mensualidades?|"
+        rf"prelevements?|ways|payments)\b"
+    ),
+    re.compile(r"\b(?P<n>\d{1,2}) ?x\b"),
+    re.compile(r"\bx ?(?P<n>\d{1,2})\b"),
+    re.compile(
+        r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
+        r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"
+        r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
+        rf"pagar|en|sur) )*{_N} (?:fois|times|veces)\b" + _NOT_TEMPORAL
+    ),
+    re.compile(
+        rf"\b{_PAY_VERB}(?: (?:it|this|that|the (?:payment|bill|invoice|amount)|le paiement|"
+        rf"la facture|le montant|la somme|ca|le tout|moi))* (?:en|in|into|by) {_N}\b{_NOT_UNIT}"
+    ),
+    re.compile(rf"\b(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
+)
+HALF = re.compile(
+    r"\b(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
+    r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
+)
+SPLIT_VAGUE = re.compile(
+    r"\b(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
+    r"prelevements)|en plusieurs|echelonn\w*|etaler|etale|etalement|fractionn\w*|mensualis\w*|"
+    r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
+    r"payment plan|installment plan|in parts|partial payments?|pay in parts|paiements? partiels?"
+    r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
+    r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
+    r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
+    r"(?:\d|deux|trois|quatre) fois)\b"
+)
+ONE_GO = re.compile(
+    r"\b(?:(?:en|in) (?:une|un|1|one) (?:seule )?(?:fois|x|versement|paiement|payment|go|shot|"
+    r"installment)|une seule fois|comptant|en totalite|en entier|integralement|in full|"
+    r"all at once|in one go|the (?:full|whole) (?:amount|thing)|en un solo pago|de una vez|"
+    r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|pay (?:it )?all|la totalite)\b"
+)
+NOW = re.compile(
+    r"\b(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"
+    r"right now|right away|now|immediately|asap|today|straight away|ahora(?: mismo)?|"
+    r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
+    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|checkout|pour l instant|"
+    r"pour le moment|"
+    r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
+)
+PAY = re.compile(
+    r"\b(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
+    r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle)\b"
+)
+FUTURE_PAY = re.compile(
+    r"\b(?:paierai|payerai|paierais|payerais|reglerai|reglerais|paierons|payerons|pagare|"
+    r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
+)
+LATER = re.compile(
+    r"\b(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
+    r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
+    r"repousser|decaler|differer|postpone|delay|push (?:it )?back|more time|plus de temps|"
+    r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
+    r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis)|des que (?:je|j)|"
+    r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
+    r"(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
+    r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
+    r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
+    r"prochainement|bientot|soon)\b"
+)
+LATER_INHERENT = re.compile(
+    r"\b(?:pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
+    r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
+    r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
+    r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
+    r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
+    r"pas ce mois ci|not this month|short this month|(?:un peu )?juste ce mois ci|un peu juste|"
+    r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
+    r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment)\b"
+)
+INABILITY_PHRASE = re.compile(
+    r"\b(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"
+    r"pas possible|not possible|no puedo|(?:je )?n y arrive pas|j y arrive pas)\b"
+)
+POST_NEGATION = re.compile(
+    r"^(?: \w+){0,2}? (?:c est |ce n est |c |ca |that s |it s )?(?:pas possible|impossible|"
+    r"pas pour moi|(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais|vais) pas|i cant|cant|"
+    r"not possible|no puedo|no es posible)\b"
+)
+FRENCH_POST_NEGATION = re.compile(r" (?:pas|jamais|rien|point|plus(?! (?:tard|tot|de|d)\b))\b")
+#: "Pas avant vendredi" / "not until Friday": the negation is about *before*, the date stands.
