@@ -182,6 +182,12 @@ class _Dispatch:
             status = {"paid": "paid", "processing": "processing", "failed": "open"}
             self.updated_plan = extras.plan.with_status(planned.number, status[decision.kind])
             save_plan(self.pipe, invoice.merchant_id, invoice.id, self.updated_plan)
+        if decision.kind == "failed":
+            # The session that failed is complete at Stripe: forget it, so that the pay link
+            # opens a fresh one instead of waiting for a payment that will not come.
+            self.pipe.hset(
+                keys.invoice_checkout(invoice.merchant_id, invoice.id, instalment), "retired", "1"
+            )
         if decision.alert:
             self._alert(invoice, update, decision.reason)
         if decision.kind not in _TOLD_TO_CUSTOMER:

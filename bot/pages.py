@@ -6,7 +6,6 @@ The pay link mints or reuses a Stripe Checkout Session for the amount still due 
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,34 +49,40 @@ def setup_pages(app: web.Application) -> None:
 
 @dataclass(frozen=True, slots=True)
 class OfferedSession:
-    """The session we last offered for an invoice, and how many we created so far."""
+    """The session we last offered for a charge, and how many we created so far.
+
+    Kept as a hash so that the dispatcher can mark it `retired` (its payment failed) without
+    knowing the rest; the attempt count survives, so the next session gets a new key.
+    """
 
     session_id: str
     url: str
     amount: int
     expires_at: datetime
     attempt: int
+    retired: bool = False
 
-    def dumps(self) -> str:
-        return json.dumps(
-            {
-                "session_id": self.session_id,
-                "url": self.url,
-                "amount": self.amount,
-                "expires_at": self.expires_at.isoformat(),
-                "attempt": self.attempt,
-            }
-        )
+    def to_hash(self) -> dict[str, str]:
+        return {
+            "session_id": self.session_id,
+            "url": self.url,
+            "amount": str(self.amount),
+            "expires_at": self.expires_at.isoformat(),
+            "attempt": str(self.attempt),
+            "retired": "1" if self.retired else "",
+        }
 
     @classmethod
-    def loads(cls, raw: str) -> OfferedSession:
-        data = json.loads(raw)
+    def from_hash(cls, data: dict[str, str]) -> OfferedSession | None:
+        if "session_id" not in data:
+            return None
         return cls(
             data["session_id"],
             data["url"],
             int(data["amount"]),
             datetime.fromisoformat(data["expires_at"]),
             int(data["attempt"]),
+            bool(data.get("retired")),
         )
 
 
@@ -151,11 +156,11 @@ async def _session_for(
 ) -> OfferedSession | None:
     """A session still open for this charge, else a fresh one (None: payment under way)."""
     key = keys.invoice_checkout(invoice.merchant_id, invoice.id, charge.instalment)
-    raw = await services.redis.get(key)
-    offered = OfferedSession.loads(raw) if raw else None
+    offered = OfferedSession.from_hash(await services.redis.hgetall(key))
     now = services.clock.now()
     if (
         offered
+        and not offered.retired
         and offered.amount == charge.amount
         and offered.expires_at - now > SESSION_REUSE_MARGIN
     ):
@@ -172,7 +177,7 @@ async def _session_for(
     fresh = OfferedSession(
         created.id, created.url, created.amount_total, created.expires_at, attempt
     )
-    await services.redis.set(key, fresh.dumps())
+    await services.redis.hset(key, mapping=fresh.to_hash())
     return fresh
 
 

@@ -194,3 +194,19 @@ async def test_payment_for_unknown_invoice_is_parked(facto: Facto) -> None:
     await pay_by_card(facto, checkout)
     assert await facto.redis.llen(keys.PAYMENTS_UNMATCHED) == 1
     assert (await invoice_status(facto, created["id"]))["status"] == "open"
+
+
+async def test_failed_sepa_debit_reopens_the_invoice_and_the_link(facto: Facto) -> None:
+    """TESTCASES 16: async_payment_failed -> open again, the customer is told, can pay again."""
+    created = await facto.issue(invoice_body())
+    checkout = await open_pay_link(facto, created["pay_url"])
+    await facto.client.post(f"{checkout}/sepa", allow_redirects=False)
+    await facto.drain()
+    await facto.client.post(f"{checkout}/sepa/fail", allow_redirects=False)
+    await facto.drain()
+    assert (await invoice_status(facto, created["id"]))["status"] == "open"
+    assert "n'a pas abouti" in (await facto.messages("telegram", "424242"))[-1]["text"]
+    second = await open_pay_link(facto, created["pay_url"])
+    assert second != checkout
+    await pay_by_card(facto, second)
+    assert (await invoice_status(facto, created["id"]))["status"] == "paid"
