@@ -26,6 +26,7 @@ from bot.services import Services
 from channels.base import ChannelName, InboundKind, InboundMessage
 from flows import conversation
 from flows.model import (
+    PART_CHOICES,
     Choice,
     ConversationState,
     CustomerText,
@@ -240,6 +241,8 @@ def _choice(payload: str | None) -> Choice | None:
 def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choice | None:
     """On SMS the menu is a numbered list: "1" means the first choice offered."""
     text = message.text.strip().rstrip(".)")
+    if all(choice in PART_CHOICES for choice in state.choices):
+        return None  # "how many payments?": a number is the number of payments, not a rank
     if message.channel is ChannelName.SMS and text.isdigit():
         index = int(text) - 1
         if 0 <= index < len(state.choices):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -92,12 +94,17 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
         return format_money(value, locale)
 
     def long_date(value: date) -> str:
-        return format_date(value, "long", locale=locale)
+        text = format_date(value, "long", locale=locale)
+        # French writes the first day of a month as an ordinal: "1er décembre".
+        if locale == "fr" and value.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
 
     def short_date(value: date) -> str:
         return format_date(value, "medium", locale=locale)
 
     def percent(value: object) -> str:
-        return f"{value} %" if locale == "fr" else f"{value}%"
+        number = format_decimal(Decimal(str(value)), locale=locale)
+        return f"{number}\u00a0%" if locale == "fr" else f"{number}%"
 
     return {"money": money, "long_date": long_date, "short_date": short_date, "percent": percent}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import Languages
 from channels.base import Button, ChannelName, OutboundMessage
-from flows.model import Choice, Reply
+from flows.model import PART_CHOICES, Choice, Reply
 
 
 class MessageRenderer:
@@ -30,9 +30,14 @@ class MessageRenderer:
         address: str,
         idempotency_key: str,
     ) -> OutboundMessage:
+        choices = reply.choices
+        if channel is ChannelName.SMS and all(c in PART_CHOICES for c in choices):
+            # "How many payments?" is answered with the number itself; a numbered list of
+            # numbers ("1. En 2 fois") would only confuse. The text lists what is allowed.
+            choices = ()
         buttons = tuple(
             Button(label=self.choice_label(choice, locale), action=choice.value)
-            for choice in reply.choices
+            for choice in choices
         )
         return OutboundMessage(
             channel=channel,

@@ -52,7 +52,11 @@ _CHOICE_MEANS = {
     Choice.SPLIT_3: Understanding(Intent.SPLIT, parts=3),
     Choice.SPLIT_4: Understanding(Intent.SPLIT, parts=4),
 }
-_WHILE_WAITING = frozenset({Intent.PAY_NOW, Intent.STATUS, Intent.ASK_AGENT})
+# While a human holds the conversation the bot answers only these (a dispute is still
+# acknowledged, because it pauses reminders).
+_WHILE_WAITING = frozenset({Intent.PAY_NOW, Intent.STATUS, Intent.ASK_AGENT, Intent.DISPUTE})
+# A payment is already under way (SEPA): paying again, later or in parts makes no sense.
+_PAYING = frozenset({Intent.PAY_NOW, Intent.PAY_LATER, Intent.SPLIT})
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -129,6 +133,8 @@ def _paid_invoice(
 def _route(
     state: ConversationState, meaning: Understanding, invoice: InvoiceFacts, facts: Facts
 ) -> Outcome:
+    if invoice.is_processing and meaning.intent in _PAYING:
+        return say(state.evolve(step=Step.MENU), "payment_processing_status", invoice, choices=())
     step_outcome = _answer_to_step(state, meaning, invoice, facts)
     if step_outcome is not None:
         return step_outcome
@@ -145,7 +151,7 @@ def _answer_to_step(
     intent = meaning.intent
     if state.step is Step.ASK_DATE:
         if meaning.date is not None and intent in (Intent.PAY_LATER, Intent.UNKNOWN):
-            return pay_later.promise(state, invoice, facts, meaning.date)
+            return pay_later.promise(state, invoice, facts, meaning.date, meaning.date_text)
         if intent is Intent.NO:
             return say(state.evolve(step=Step.MENU), "no_problem", invoice)
         if intent in (Intent.UNKNOWN, Intent.PAY_LATER, Intent.YES):
@@ -175,7 +181,7 @@ def _by_intent(
         case Intent.PAY_LATER:
             if meaning.date is None:
                 return pay_later.ask_date(state, invoice, facts)
-            return pay_later.promise(state, invoice, facts, meaning.date)
+            return pay_later.promise(state, invoice, facts, meaning.date, meaning.date_text)
         case Intent.SPLIT:
             return split.start(state, invoice, facts, meaning.parts)
         case Intent.STATUS:

@@ -92,9 +92,9 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     found: list[DateMatch] = []
     for rule in _RULES:
         for m in rule.pattern.finditer(clause):
-            if any(taken[m.start():m.end()]):
+            if any(taken[m.start() : m.end()]):
                 continue
-            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+            taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
             if _is_pleasantry(clause, m.start()):
                 continue
             try:
@@ -122,8 +122,9 @@ def _year(m: re.Match[str]) -> int | None:
 _WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 # "sept" is also "seven" and "may" also a verb: not without a day number next to them.
-_MONTH_LOOSE = "|".join(m for m in sorted(MONTHS, key=len, reverse=True) if m not in ("sept",
-                                                                                   "may"))
+_MONTH_LOOSE = "|".join(
+    m for m in sorted(MONTHS, key=len, reverse=True) if m not in ("sept", "may")
+)
 _COUNT = r"\d{1,3}|" + "|".join(sorted(COUNTS, key=len, reverse=True))
 _ORDINAL = r"(?:er|ere|e|eme|st|nd|rd|th)"
 _DAY_PREFIX = (
@@ -260,55 +261,96 @@ def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:
 
 
 _RULES: tuple[_Rule, ...] = (
-    _rule(r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
-          r"(?:a )?finales del (?:mes que viene|proximo mes))", _end_of_next_month),
-    _rule(r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
-          r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-          r"last day of (?:the )?month|(?:a )?fin(?:ales)? de(?:l)? mes)", _end_of_month),
-    _rule(r"(?:(?:au |en )?debut (?:du |de )?(?:mois prochain|prochain mois|mois)|"
-          r"beginning of (?:next|the) month|start of (?:next|the) month|early next month|"
-          r"(?:a )?principios? (?:de|del) mes(?: que viene| proximo)?|inicio (?:de|del) mes)",
-          _start_of_next_month),
-    _rule(r"(?:(?:le|the|on the|el) )?(?P<d>\d{1,2}|premier)" + _ORDINAL + r"? (?:du mois "
-          r"prochain|of next month|del mes que viene|del proximo mes)", _day_of_next_month),
-    _rule(r"(?:(?:le|au|du|en) mois prochain|(?:au |le )?prochain mois|next month|"
-          r"el mes que viene|el proximo mes|mes que viene)", _start_of_next_month),
-    _rule(rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
-          _weekday_of_next_week),
-    _rule(r"(?:(?:la |en |dans la )?semaine (?:prochaine|pro|d apres|qui vient)|next week|"
-          r"la semana que viene|la proxima semana|(?:la )?semana proxima)", _next_week),
+    _rule(
+        r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
+        r"(?:a )?finales del (?:mes que viene|proximo mes))",
+        _end_of_next_month,
+    ),
+    _rule(
+        r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
+        r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
+        r"last day of (?:the )?month|(?:a )?fin(?:ales)? de(?:l)? mes)",
+        _end_of_month,
+    ),
+    _rule(
+        r"(?:(?:au |en )?debut (?:du |de )?(?:mois prochain|prochain mois|mois)|"
+        r"beginning of (?:next|the) month|start of (?:next|the) month|early next month|"
+        r"(?:a )?principios? (?:de|del) mes(?: que viene| proximo)?|inicio (?:de|del) mes)",
+        _start_of_next_month,
+    ),
+    _rule(
+        r"(?:(?:le|the|on the|el) )?(?P<d>\d{1,2}|premier)" + _ORDINAL + r"? (?:du mois "
+        r"prochain|of next month|del mes que viene|del proximo mes)",
+        _day_of_next_month,
+    ),
+    _rule(
+        r"(?:(?:le|au|du|en) mois prochain|(?:au |le )?prochain mois|next month|"
+        r"el mes que viene|el proximo mes|mes que viene)",
+        _start_of_next_month,
+    ),
+    _rule(
+        rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
+        _weekday_of_next_week,
+    ),
+    _rule(
+        r"(?:(?:la |en |dans la )?semaine (?:prochaine|pro|d apres|qui vient)|next week|"
+        r"la semana que viene|la proxima semana|(?:la )?semana proxima)",
+        _next_week,
+    ),
     _rule(r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)", _weekend),
-    _rule(r"(?:(?:en |a la |d ici la |avant la )?fin de (?:la |cette )?semaine|"
-          r"end of (?:the |this )?week)", _end_of_week),
-    _rule(r"(?P<prep>dans|d ici|sous|in|within|en|dentro de|encore|another|need|besoin de|"
-          r"besoin d|il me faut|il me faudrait|(?:give|donne|donnez|laisse|laissez|accorde|"
-          r"accordez|dame|deme)(?: moi| me| nous)?(?: encore)?) "
-          rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?"
-          r"(?P<unit>jours?|j|days?|dias?|"
-          r"semaines?|sem|weeks?|wks?|semanas?|mois|months?|mes|meses)|(?:a |une )?"
-          r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?", _offset),
+    _rule(
+        r"(?:(?:en |a la |d ici la |avant la )?fin de (?:la |cette )?semaine|"
+        r"end of (?:the |this )?week)",
+        _end_of_week,
+    ),
+    _rule(
+        r"(?P<prep>dans|d ici|sous|in|within|en|dentro de|encore|another|need|besoin de|"
+        r"besoin d|il me faut|il me faudrait|(?:give|donne|donnez|laisse|laissez|accorde|"
+        r"accordez|dame|deme)(?: moi| me| nous)?(?: encore)?) "
+        rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?"
+        r"(?P<unit>jours?|j|days?|dias?|"
+        r"semaines?|sem|weeks?|wks?|semanas?|mois|months?|mes|meses)|(?:a |une )?"
+        r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?",
+        _offset,
+    ),
     _rule("|".join(TONIGHT), _tonight, allows_today=True),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
-    _rule(rf"(?:(?:{_WD}) )?(?:{_DAY_PREFIX} )?(?P<d>\d{{1,2}}|premier){_ORDINAL}? "
-          rf"(?:of |de |d )?(?P<m>{_MONTH})(?: (?:de |del )?(?P<y>\d{{4}}))?", _day_month),
-    _rule(rf"(?P<m>{_MONTH_LOOSE}|may)(?: the)? (?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?"
-          r"(?: (?P<y>\d{4}))?(?! ?(?:fois|x|times|veces|h|heures?|euros?|eur|e)\b)",
-          _day_month),
-    _rule(r"(?P<p>mi|mid|fin|end of|debut|beginning of|early|late|a fines de|a finales de|"
-          r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
-          rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?", _month_part),
+    _rule(
+        rf"(?:(?:{_WD}) )?(?:{_DAY_PREFIX} )?(?P<d>\d{{1,2}}|premier){_ORDINAL}? "
+        rf"(?:of |de |d )?(?P<m>{_MONTH})(?: (?:de |del )?(?P<y>\d{{4}}))?",
+        _day_month,
+    ),
+    _rule(
+        rf"(?P<m>{_MONTH_LOOSE}|may)(?: the)? (?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?"
+        r"(?: ?,? (?P<y>\d{4}))?(?! ?(?:fois|x|times|veces|h|heures?|euros?|eur|e)\b)",
+        _day_month,
+    ),
+    _rule(
+        r"(?P<p>mi|mid|fin|end of|debut|beginning of|early|late|a fines de|a finales de|"
+        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
+        rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?",
+        _month_part,
+    ),
     _rule(_YEAR_FIRST, _not_resolved_here),
-    _rule(r"(?:(?P<pre>le|the|el|on|on the|au|avant le|before|by|jusqu au|until|a partir du|"
-          r"from|du|pour le) )?(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})"
-          r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![/.\-]?\d)", _numeric),
-    _rule(rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
-          rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
-          _day_only),
-    _rule(r"(?:(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
-          r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
-          rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
-          r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?", _weekday),
+    _rule(
+        r"(?:(?P<pre>le|the|el|on|on the|au|avant le|before|by|jusqu au|until|a partir du|"
+        r"from|du|pour le) )?(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})"
+        r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![/.\-]?\d)",
+        _numeric,
+    ),
+    _rule(
+        rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
+        rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
+        _day_only,
+    ),
+    _rule(
+        r"(?:(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
+        r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
+        rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
+        r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?",
+        _weekday,
+    ),
 )
 
 #: Quick gate: no rule can match a clause without one of these.
@@ -329,7 +371,7 @@ _DATEPARSER_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
 def _is_pleasantry(clause: str, start: int) -> bool:
-    return _PLEASANTRY.search(clause[max(0, start - 40):start]) is not None
+    return _PLEASANTRY.search(clause[max(0, start - 40) : start]) is not None
 
 
 def _dateparser_fallback(clause: str, *, language: str, today: dt.date) -> list[DateMatch]:

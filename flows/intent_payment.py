@@ -91,9 +91,7 @@ _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre",
 _NEGATION_WINDOW = 5
 
 
-def decide(
-    clauses: tuple[str, ...], *, language: str, today: dt.date
-) -> Signal | None:
+def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal | None:
     """The payment decision of a whole message, or None if it says nothing about paying."""
     segments: list[list[Signal]] = []
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
@@ -165,11 +163,13 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
 
 def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Signal]:
     signals: list[Signal] = []
+    numbered: list[tuple[int, int]] = []
     for regex in SPLIT_NUMBERED:
         for m in regex.finditer(piece):
             parts = _number(m.group("n"))
             if parts is None or parts == 0:
                 continue
+            numbered.append((m.start(), m.end()))
             negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
             if parts == 1:  # "en 1 fois" is paying in full
                 decision = Decision.SPLIT if negated else Decision.NOW_STRONG
@@ -181,6 +181,8 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
         signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start(), parts=2))
     for m in SPLIT_VAGUE.finditer(piece):
+        if any(start <= m.start() < end for start, end in numbered):
+            continue  # "installments" in "in 3 installments": one trigger, negated as a whole
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
         signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start()))
     return signals
@@ -191,7 +193,7 @@ def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sign
     for regex, plain in ((PAY, Decision.NOW_WEAK), (FUTURE_PAY, Decision.LATER)):
         for m in regex.finditer(piece):
             index = _token_index(starts, m.start())
-            previous = tokens[max(0, index - 3):index]
+            previous = tokens[max(0, index - 3) : index]
             if any(word in _AUXILIARIES for word in previous):
                 continue  # "j'ai (pas encore) payé" is about the past, not a decision
             if m.group() in ("paie", "paye") and previous and previous[-1] in _POSSESSIVES:
@@ -245,7 +247,7 @@ def _negation(
         return None  # the phrase itself starts with "avant"/"until"
     index = _token_index(starts, start)
     window: list[str] = []
-    for word in reversed(tokens[max(0, index - _NEGATION_WINDOW):index]):
+    for word in reversed(tokens[max(0, index - _NEGATION_WINDOW) : index]):
         if word in SCOPE_BREAKERS or (until_cancels and word in _UNTIL):
             break
         window.append(word)
@@ -264,7 +266,7 @@ def _is_negator(word: str, window: list[str], i: int, trigger: str) -> bool:
     if word in NEGATORS:
         return True
     if word == "plus":  # "je ne peux plus payer", but not "plus tard"
-        return any(w in ("ne", "n") for w in window[i + 1:])
+        return any(w in ("ne", "n") for w in window[i + 1 :])
     if word == "no":  # Spanish "no puedo pagar", English "no split"
         following = window[i - 1] if i > 0 else trigger
         english_noun = i == 0 and not trigger.isdigit() and trigger not in ("en", "in", "sur")

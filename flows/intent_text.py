@@ -40,9 +40,21 @@ _PRE_TABLE: dict[int, str] = {
     **{ord(c): " emojino " for c in _NO_EMOJI},
     **{ord(c): " emojismile " for c in _SMILE_EMOJI},
     ord("🛑"): " stop ",
-    ord("’"): "'", ord("‘"): "'", ord("`"): "'", ord("´"): "'", ord("ʼ"): "'",
-    ord("œ"): "oe", ord("Œ"): "oe", ord("æ"): "ae", ord("Æ"): "ae", ord("ß"): "ss",
-    ord("–"): " , ", ord("—"): " , ", ord("…"): " . ", ord("¿"): " ? ", ord("¡"): " ! ",
+    ord("’"): "'",
+    ord("‘"): "'",
+    ord("`"): "'",
+    ord("´"): "'",
+    ord("ʼ"): "'",
+    ord("œ"): "oe",
+    ord("Œ"): "oe",
+    ord("æ"): "ae",
+    ord("Æ"): "ae",
+    ord("ß"): "ss",
+    ord("–"): " , ",
+    ord("—"): " , ",
+    ord("…"): " . ",
+    ord("¿"): " ? ",
+    ord("¡"): " ! ",
 }
 
 _NT = re.compile(r"n't\b")
@@ -78,9 +90,13 @@ def fold(text: str) -> str:
     return _REPEATS.sub(r"\1", text)
 
 
+# "November 17, 2026": that comma belongs to the date, it does not end a clause.
+_DATE_COMMA = re.compile(r"\b(\d{1,2}(?:st|nd|rd|th|er)?) ?, ?(\d{4})\b")
+
+
 def normalize(text: str) -> Normalized:
     """Canonical clauses of *text* (see the module docstring for what changes)."""
-    folded = fold(text)
+    folded = _DATE_COMMA.sub(r"\1 \2", fold(text))
     clauses: list[str] = []
     current: list[str] = []
     saw_question = False

@@ -10,13 +10,46 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-NUMBERS: Mapping[str, int] = MappingProxyType({
-    "un": 1, "une": 1, "one": 1, "uno": 1, "una": 1, "deux": 2, "two": 2, "dos": 2,
-    "trois": 3, "three": 3, "tres": 3, "quatre": 4, "four": 4, "cuatro": 4, "cinq": 5,
-    "five": 5, "cinco": 5, "six": 6, "seis": 6, "sept": 7, "seven": 7, "siete": 7, "huit": 8,
-    "eight": 8, "ocho": 8, "neuf": 9, "nine": 9, "nueve": 9, "dix": 10, "ten": 10, "diez": 10,
-    "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "doce": 12,
-})
+NUMBERS: Mapping[str, int] = MappingProxyType(
+    {
+        "un": 1,
+        "une": 1,
+        "one": 1,
+        "uno": 1,
+        "una": 1,
+        "deux": 2,
+        "two": 2,
+        "dos": 2,
+        "trois": 3,
+        "three": 3,
+        "tres": 3,
+        "quatre": 4,
+        "four": 4,
+        "cuatro": 4,
+        "cinq": 5,
+        "five": 5,
+        "cinco": 5,
+        "six": 6,
+        "seis": 6,
+        "sept": 7,
+        "seven": 7,
+        "siete": 7,
+        "huit": 8,
+        "eight": 8,
+        "ocho": 8,
+        "neuf": 9,
+        "nine": 9,
+        "nueve": 9,
+        "dix": 10,
+        "ten": 10,
+        "diez": 10,
+        "onze": 11,
+        "eleven": 11,
+        "douze": 12,
+        "twelve": 12,
+        "doce": 12,
+    }
+)
 _N = r"(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 _NOT_TEMPORAL = r"(?! ?(?:que|qu)\b)"
 _NOT_UNIT = (
@@ -63,6 +96,7 @@ SPLIT_VAGUE = re.compile(
     r"\b(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
     r"prelevements)|en plusieurs|echelonn\w*|etaler|etale|etalement|fractionn\w*|mensualis\w*|"
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
+    r"(?:in )?several (?:payments|installments|times|parts)|"
     r"payment plan|installment plan|in parts|partial payments?|pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"

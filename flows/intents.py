@@ -121,7 +121,7 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
 
 
 def detect_language(text: str) -> str | None:
-    """"fr", "en" or "es" when one language has strictly the most marker words, else None."""
+    """ "fr", "en" or "es" when one language has strictly the most marker words, else None."""
     words = set(text.split())
     scores = {
         "fr": len(words & FRENCH_WORDS),
@@ -177,8 +177,9 @@ def _from_signal(signal: Signal, norm: Normalized, language: str | None) -> Unde
         found = signal.date
         if found is None:
             return Understanding(Intent.PAY_LATER, language=language)
-        return Understanding(Intent.PAY_LATER, date=found.day, date_text=found.text,
-                             language=language)
+        return Understanding(
+            Intent.PAY_LATER, date=found.day, date_text=found.text, language=language
+        )
     if decision is Decision.REFUSAL:
         return Understanding(Intent.NO, language=language)
     if decision is Decision.NOW_WEAK and HELP.search(norm.text):

@@ -50,6 +50,9 @@ class Choice(enum.StrEnum):
         return self.value.replace(":", "_")
 
 
+PART_CHOICES = frozenset({Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4})
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationState:
     merchant_id: str | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flows.dates import TONIGHT
 from flows.model import ConversationState, Facts, InvoiceFacts, Outcome, SetPromise, Step
 from flows.replies import say
 
@@ -34,6 +35,8 @@ def latest_date(invoice: InvoiceFacts) -> date:
 def ask_date(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Outcome:
     if invoice.instalments:
         return _has_plan(state, invoice)
+    if latest_date(invoice) < _today(facts):
+        return _too_late_for_later(state, invoice)
     return say(
         state,
         "ask_date",
@@ -44,11 +47,20 @@ def ask_date(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> O
     )
 
 
-def promise(state: ConversationState, invoice: InvoiceFacts, facts: Facts, when: date) -> Outcome:
+def promise(
+    state: ConversationState,
+    invoice: InvoiceFacts,
+    facts: Facts,
+    when: date,
+    words: str | None = None,
+) -> Outcome:
+    """Record `when` if the policy allows it; `words` are what the customer said for it."""
     if invoice.instalments:
         return _has_plan(state, invoice)
     today = _today(facts)
     latest = latest_date(invoice)
+    if latest < today:
+        return _too_late_for_later(state, invoice)
     if when < today:
         return say(
             state,
@@ -68,7 +80,8 @@ def promise(state: ConversationState, invoice: InvoiceFacts, facts: Facts, when:
             extra={"latest": latest, "asked": when},
         )
     message = "promise_moved" if invoice.promise_date not in (None, when) else "promise_recorded"
-    action = SetPromise(pay_on=when, remind_at=remind_time(when, facts))
+    tonight = words is not None and any(phrase in words for phrase in TONIGHT)
+    action = SetPromise(pay_on=when, remind_at=remind_time(when, facts, tonight=tonight))
     return say(
         state.evolve(unknown_streak=0),
         message,
@@ -80,14 +93,21 @@ def promise(state: ConversationState, invoice: InvoiceFacts, facts: Facts, when:
     )
 
 
-def remind_time(when: date, facts: Facts) -> datetime:
-    """10:00 on the promised day, or 19:00 if that has passed (a "tonight" promise), else soon."""
+def remind_time(when: date, facts: Facts, *, tonight: bool = False) -> datetime:
+    """10:00 on the promised day (19:00 for "tonight", or once 10:00 has passed), else soon."""
     zone = ZoneInfo(facts.timezone)
-    for moment in (REMIND_AT, EVENING):
+    for moment in (EVENING,) if tonight else (REMIND_AT, EVENING):
         candidate = datetime.combine(when, moment, tzinfo=zone)
         if candidate > facts.now:
             return candidate
     return facts.now + timedelta(minutes=30)
+
+
+def _too_late_for_later(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
+    """Past the last date the policy allows: paying later is no longer on offer."""
+    return say(
+        state, "later_closed", invoice, step=Step.MENU, extra={"latest": latest_date(invoice)}
+    )
 
 
 def _has_plan(state: ConversationState, invoice: InvoiceFacts) -> Outcome:

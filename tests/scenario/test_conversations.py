@@ -187,20 +187,21 @@ async def test_stop_is_recorded_across_channels_with_one_confirmation(shop: Fact
     assert "de nouveau abonné" in (await texts(shop))[-1]
 
 
-async def test_split_button_flow_on_sms(shop: Facto) -> None:
+async def test_split_by_numbers_on_sms(shop: Facto) -> None:
     sms = ("sms", "+33612345678")
     await shop.issue(invoice_body(*sms, due=date(2026, 12, 15), lines=LINES))
     await shop.customer_says(*sms, "3")  # "3. Payer en plusieurs fois"
-    assert "En combien de fois" in (await texts(shop, *sms))[-1]
+    question = (await texts(shop, *sms))[-1]
+    assert "En combien de fois" in question and "(2, 3, 4)" in question
+    assert "1. " not in question  # the answer is the number of payments, not a rank
     await shop.customer_says(*sms, "en 10 fois")
     assert "4 fois maximum" in (await texts(shop, *sms))[-1]
-    await shop.customer_says(*sms, "2")  # choices are now 2/3/4 payments: "2" = 3 payments
+    await shop.customer_says(*sms, "3")
     proposal = (await texts(shop, *sms))[-1]
     assert "3 fois" in proposal and "1. Oui" in proposal
     await shop.customer_says(*sms, "1")
     assert "/p/" in (await texts(shop, *sms))[-1]
-    plan = await shop.redis.keys("merchant:*:plan")
-    assert len(plan) == 1
+    assert len(await shop.redis.keys("merchant:*:plan")) == 1
 
 
 async def test_reminder_for_an_old_invoice_is_dropped(shop: Facto) -> None:

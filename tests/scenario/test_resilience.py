@@ -101,8 +101,9 @@ async def test_webhook_without_redis_is_503_so_the_provider_retries(
     dead = f"redis://127.0.0.1:{free_port()}/0"
     broken = await start_facto(dead, facto.redis, prepare_worker=False)
     try:
-        response = await broken.client.post("/sandbox/api/customer/sms/+33612345678",
-                                            json={"text": "payer"})
+        response = await broken.client.post(
+            "/sandbox/api/customer/sms/+33612345678", json={"text": "payer"}
+        )
         assert response.status == 503
         assert (await broken.client.get("/readyz")).status == 503
         assert (await broken.client.get("/healthz")).status == 200

@@ -1,0 +1,368 @@
+"""Split in N: the exact schedule, confirmed before anything is created; the policy's limits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from flows.model import Choice, CreatePlan, Handoff, SetPromise, Step
+from payments.money import Money
+from tests.flows.helpers import (
+    LOCALES,
+    MENU,
+    NOW,
+    PARTS,
+    PAY_URL,
+    PLAN_MENU,
+    SMALL_MENU,
+    TODAY,
+    Conversation,
+    at,
+    euros,
+    invoice_facts,
+    invoice_with_plan,
+    money,
+)
+
+YES_NO = (Choice.YES, Choice.NO)
+
+
+def test_the_production_policies_are_the_products_rules() -> None:
+    """Split from 50 € in 2, 3 or 4 payments within 90 days, no fees; pay later ≤ due + 30."""
+    split = invoice_facts().split_policy
+    assert (split.min_total, split.allowed_parts, split.max_span_days, split.fees) == (
+        5000,
+        (2, 3, 4),
+        90,
+        0,
+    )
+    assert invoice_facts().pay_later_policy.max_days_after_due == 30
+
+
+def total(schedule: list[tuple[date, Money]]) -> int:
+    return sum(amount.amount for _due, amount in schedule)
+
+
+@pytest.mark.parametrize(
+    ("locale", "split", "yes"),
+    [("fr", "en 3 fois", "oui"), ("en", "in 3 payments", "yes"), ("en", "in 3 instalments", "ok")],
+)
+def test_split_in_three_shows_the_schedule_then_creates_the_plan(
+    locale: str, split: str, yes: str
+) -> None:
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(split)
+    assert bot.message == "split_proposal"
+    assert bot.params["parts"] == 3
+    schedule = bot.params["schedule"]
+    assert [due for due, _ in schedule] == [
+        date(2026, 11, 18),
+        date(2026, 12, 18),
+        date(2027, 1, 18),
+    ]
+    assert [amount for _, amount in schedule] == [euros("40.00")] * 3
+    assert total(schedule) == 12000
+    assert schedule[-1][0] - schedule[0][0] <= timedelta(days=90)
+    assert bot.choices == YES_NO
+    assert chat.state.step is Step.CONFIRM_SPLIT
+    assert chat.state.proposed_parts == 3
+    assert bot.of(CreatePlan) == []  # nothing is created before the customer confirms
+    assert money(euros("40.00"), locale) in bot.text
+    assert money(euros("120.00"), locale) in bot.text
+
+    bot = chat.says(yes)
+    assert bot.message == "split_confirmed"
+    (plan,) = bot.of(CreatePlan)
+    dues = (date(2026, 11, 18), date(2026, 12, 18), date(2027, 1, 18))
+    assert plan.schedule == tuple((due, 4000) for due in dues)
+    assert plan.notify_at[0] == NOW  # the first link goes out now, in this message
+    assert plan.notify_at[1:] == (at(dues[1], 9), at(dues[2], 9))
+    assert plan.late_at == tuple(at(due + timedelta(days=3), 10) for due in dues)
+    assert bot.params["first_url"] == f"{PAY_URL}/1"
+    assert bot.params["first_url"].endswith("/1")
+    assert f"{PAY_URL}/1" in bot.text
+    assert bot.choices == ()
+    assert bot.state.step is Step.MENU
+    assert bot.state.proposed_parts is None
+    assert chat.invoice is not None and len(chat.invoice.instalments) == 3
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_after_the_plan_pay_now_sends_the_first_instalments_link(locale: str) -> None:
+    chat = Conversation(locale)
+    chat.taps(Choice.SPLIT_3)
+    chat.taps(Choice.YES)
+
+    bot = chat.taps(Choice.PAY)
+
+    assert bot.message == "instalment_link"
+    assert bot.params["instalment"].number == 1
+    assert f"{PAY_URL}/1" in bot.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("amount", "parts", "amounts"),
+    [
+        ("100.00", 3, [3333, 3333, 3334]),
+        ("50.00", 3, [1666, 1666, 1668]),
+        ("50.00", 4, [1250, 1250, 1250, 1250]),
+        ("1234.57", 4, [30864, 30864, 30864, 30865]),
+        ("99.99", 2, [4999, 5000]),
+    ],
+)
+def test_the_schedule_adds_up_to_the_amount_due_to_the_cent(
+    locale: str, amount: str, parts: int, amounts: list[int]
+) -> None:
+    chat = Conversation(locale, invoice_facts(amount))
+
+    bot = chat.taps({2: Choice.SPLIT_2, 3: Choice.SPLIT_3, 4: Choice.SPLIT_4}[parts])
+
+    assert bot.message == "split_proposal"
+    assert [m.amount for _due, m in bot.params["schedule"]] == amounts
+    assert total(bot.params["schedule"]) == euros(amount).amount
+    (plan,) = chat.taps(Choice.YES).of(CreatePlan)
+    assert sum(minor for _due, minor in plan.schedule) == euros(amount).amount
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 4 fois"), ("en", "in 4 payments")])
+def test_four_payments_end_within_90_days(locale: str, split: str) -> None:
+    chat = Conversation(locale)
+
+    bot = chat.says(split)
+
+    assert bot.message == "split_proposal"
+    dues = [due for due, _ in bot.params["schedule"]]
+    assert dues[0] == TODAY
+    assert dues == sorted(dues)
+    assert (dues[-1] - dues[0]).days <= 90
+    assert total(bot.params["schedule"]) == 12000
+
+
+@pytest.mark.parametrize(
+    ("locale", "split", "no"),
+    [
+        ("fr", "en 3 fois", "non"),
+        ("en", "in 3 payments", "no"),
+        ("fr", "en 3 fois", "non merci"),
+        ("en", "in 3 payments", "no thanks"),
+    ],
+)
+def test_no_to_the_proposal_creates_nothing(locale: str, split: str, no: str) -> None:
+    chat = Conversation(locale)
+    chat.says(split)
+
+    bot = chat.says(no)
+
+    assert bot.message == "split_declined"
+    assert bot.of(CreatePlan) == []
+    assert bot.choices == MENU
+    assert chat.state.step is Step.MENU
+    assert chat.state.proposed_parts is None
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 10 fois"), ("en", "in 10 payments")])
+def test_too_many_payments_explains_the_maximum_and_offers_the_allowed_ones(
+    locale: str, split: str
+) -> None:
+    chat = Conversation(locale)
+
+    bot = chat.says(split)
+
+    assert bot.message == "split_not_allowed"
+    assert bot.params["maximum"] == 4
+    assert bot.params["asked"] == 10
+    assert bot.choices == PARTS == (Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4)
+    assert chat.state.step is Step.ASK_PARTS
+    assert "4" in bot.text and "10" in bot.text
+
+    bot = chat.taps(Choice.SPLIT_3)
+    assert bot.message == "split_proposal"
+    assert bot.params["parts"] == 3
+
+
+@pytest.mark.parametrize(
+    ("locale", "several", "number", "parts"),
+    [
+        ("fr", "en plusieurs fois", "3", 3),
+        ("fr", "je voudrais payer en plusieurs fois", "4 fois", 4),
+        ("en", "in several instalments", "3", 3),
+        ("en", "in several payments", "2", 2),
+        ("en", "can I pay in instalments?", "4", 4),
+    ],
+)
+def test_split_without_a_number_asks_how_many(
+    locale: str, several: str, number: str, parts: int
+) -> None:
+    chat = Conversation(locale)
+
+    bot = chat.says(several)
+    assert bot.message == "ask_parts", str(chat)
+    assert bot.choices == PARTS
+    assert chat.state.step is Step.ASK_PARTS
+    assert bot.params["allowed"] == (2, 3, 4)
+
+    bot = chat.says(number)  # a bare number answers "how many?"
+    assert bot.message == "split_proposal"
+    assert bot.params["parts"] == parts
+    assert len(bot.params["schedule"]) == parts
+    assert bot.state.step is Step.CONFIRM_SPLIT
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_split_by_buttons(locale: str) -> None:
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    assert chat.taps(Choice.SPLIT).message == "ask_parts"
+    bot = chat.taps(Choice.SPLIT_2)
+    assert bot.message == "split_proposal"
+    assert [m for _d, m in bot.params["schedule"]] == [euros("60.00"), euros("60.00")]
+    (plan,) = chat.taps(Choice.YES).of(CreatePlan)
+    assert plan.schedule == ((date(2026, 11, 18), 6000), (date(2026, 12, 18), 6000))
+
+
+@pytest.mark.parametrize(("locale", "no"), [("fr", "non"), ("en", "no")])
+def test_no_when_asked_how_many_declines(locale: str, no: str) -> None:
+    chat = Conversation(locale)
+    chat.taps(Choice.SPLIT)
+
+    bot = chat.says(no)
+
+    assert bot.message == "split_declined"
+    assert chat.state.step is Step.MENU
+
+
+@pytest.mark.parametrize(
+    ("locale", "split", "other", "yes"),
+    [
+        ("fr", "en 3 fois", "finalement en 2 fois", "oui"),
+        ("en", "in 3 payments", "actually in 2 payments", "yes"),
+    ],
+)
+def test_another_number_while_confirming_makes_a_new_proposal(
+    locale: str, split: str, other: str, yes: str
+) -> None:
+    chat = Conversation(locale)
+    chat.says(split)
+
+    bot = chat.says(other)
+    assert bot.message == "split_proposal"
+    assert bot.params["parts"] == 2
+    assert len(bot.params["schedule"]) == 2
+    assert chat.state.step is Step.CONFIRM_SPLIT
+    assert chat.state.proposed_parts == 2
+    assert bot.of(CreatePlan) == []
+
+    (plan,) = chat.says(yes).of(CreatePlan)
+    assert len(plan.schedule) == 2
+
+
+@pytest.mark.parametrize(
+    ("locale", "split", "pay_now", "yes"),
+    [
+        ("fr", "en 3 fois", "finalement je paie maintenant", "oui"),
+        ("en", "in 3 payments", "actually I'll pay now", "yes"),
+    ],
+)
+def test_pay_now_while_confirming_is_a_change_of_mind(
+    locale: str, split: str, pay_now: str, yes: str
+) -> None:
+    chat = Conversation(locale)
+    chat.says(split)
+
+    bot = chat.says(pay_now)
+    assert bot.message == "pay_link"
+    assert bot.of(CreatePlan) == []
+    assert chat.state.step is Step.MENU
+    assert chat.state.proposed_parts is None
+
+    bot = chat.says(yes)  # the proposal is gone: a late "yes" creates nothing
+    assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "split", "later"),
+    [("fr", "en 3 fois", "finalement vendredi"), ("en", "in 3 payments", "actually Friday")],
+)
+def test_a_date_while_confirming_is_a_change_of_mind(locale: str, split: str, later: str) -> None:
+    chat = Conversation(locale)
+    chat.says(split)
+
+    bot = chat.says(later)
+
+    assert bot.message == "promise_recorded"
+    assert bot.of(CreatePlan) == []
+    assert len(bot.of(SetPromise)) == 1
+    assert chat.state.proposed_parts is None
+
+
+@pytest.mark.parametrize(
+    ("locale", "words", "expected"),
+    [
+        ("fr", "oui mais je conteste cette facture", "dispute_received"),
+        ("fr", "oui mais j'ai déjà payé", "already_paid_check"),
+        ("en", "yes but I never ordered this", "dispute_received"),
+        ("en", "yes but I already paid", "already_paid_check"),
+    ],
+)
+def test_a_dispute_or_already_paid_is_never_a_yes(locale: str, words: str, expected: str) -> None:
+    chat = Conversation(locale)
+    chat.taps(Choice.SPLIT_3)
+
+    bot = chat.says(words)
+
+    assert bot.message == expected
+    assert bot.of(CreatePlan) == []
+    assert len(bot.of(Handoff)) == 1
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 3 fois"), ("en", "in 3 payments")])
+def test_below_50_euros_split_is_unavailable(locale: str, split: str) -> None:
+    chat = Conversation(locale, invoice_facts("49.99"))
+
+    bot = chat.says(split)
+
+    assert bot.message == "split_unavailable"
+    assert bot.params["minimum"] == euros("50.00")
+    assert money(euros("50.00"), locale) in bot.text
+    assert bot.choices == SMALL_MENU
+    assert chat.state.step is Step.MENU
+    assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_split_becomes_unavailable_once_less_than_50_euros_are_left(locale: str) -> None:
+    chat = Conversation(locale)
+
+    bot = chat.payment("paid", euros("80.00"))  # 40,00 € left
+
+    assert bot.message == "partial_receipt"
+    assert bot.choices == SMALL_MENU
+    assert chat.taps(Choice.SPLIT).message == "split_unavailable"
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 3 fois"), ("en", "in 3 payments")])
+def test_split_when_a_plan_exists_says_so(locale: str, split: str) -> None:
+    chat = Conversation(locale, invoice_with_plan(paid=1))
+
+    bot = chat.says(split)
+
+    assert bot.message == "plan_exists"
+    assert bot.params["next"].number == 2
+    assert bot.choices == PLAN_MENU
+    assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_confirming_twice_does_not_create_a_second_plan(locale: str) -> None:
+    chat = Conversation(locale)
+    chat.taps(Choice.SPLIT_3)
+    assert chat.taps(Choice.YES).of(CreatePlan)
+
+    bot = chat.taps(Choice.YES)  # a stale button tapped again
+
+    assert bot.of(CreatePlan) == []
