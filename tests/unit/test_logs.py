@@ -56,3 +56,8 @@ def test_luhn_valid_card_numbers_are_redacted() -> None:
 @given(st.from_regex(r"\+33[67]\d{8}", fullmatch=True))
 def test_any_french_mobile_is_masked(phone: str) -> None:
     assert phone not in redact(f"customer {phone} wrote")
+
+
+def test_the_timestamp_is_not_mistaken_for_a_phone_number() -> None:
+    entry = json.loads(render("sent"))
+    assert "•" not in entry["time"] and entry["time"][:4].isdigit()
