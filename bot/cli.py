@@ -43,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
 
+    telegram = commands.add_parser("telegram", help="Telegram bot setup")
+    telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
+    webhook = telegram_commands.add_parser(
+        "set-webhook",
+        help="register PUBLIC_BASE_URL/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET",
+    )
+    webhook.set_defaults(func=_telegram_set_webhook)
+
     add_intents_parser(commands)
     return parser
 
@@ -69,6 +77,19 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(port=args.port))
+
+
+def _telegram_set_webhook(_args: argparse.Namespace) -> int:
+    from bot.runtime import set_telegram_webhook
+    from channels.base import ChannelError
+
+    try:
+        url = asyncio.run(set_telegram_webhook())
+    except ChannelError as exc:
+        print(f"error: Telegram refused: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
+    print(f"Telegram now delivers updates to {url}")  # noqa: T201
+    return 0
 
 
 def _merchant_create(args: argparse.Namespace) -> int:

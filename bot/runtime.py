@@ -19,6 +19,7 @@ from bot.merchants import Merchant, create_merchant
 from bot.services import open_services
 from bot.settings import Settings, secret
 from bot.worker import Worker
+from channels.telegram import TelegramAdapter
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
 log = logging.getLogger(__name__)
@@ -155,3 +156,17 @@ async def create_merchant_command(
             )
         finally:
             await client.aclose()
+
+
+async def set_telegram_webhook() -> str:
+    """Point Telegram at our webhook, with the secret it must send back (going live)."""
+    settings = load_settings()
+    settings.require_credentials()
+    adapter = TelegramAdapter(secret(settings.telegram_bot_token), settings.telegram_api_base)
+    url = f"{settings.public_base_url}/webhooks/telegram"
+    await adapter.start()
+    try:
+        await adapter.set_webhook(url, secret(settings.telegram_webhook_secret))
+    finally:
+        await adapter.close()
+    return url

@@ -1,0 +1,84 @@
+"""The command line: every command has help; the Telegram webhook is registered with its secret."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.cli import build_parser, main
+from bot.embedded_redis import free_port
+from bot.runtime import set_telegram_webhook
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["worker"],
+        ["demo"],
+        ["merchant", "create"],
+        ["intents"],
+        ["telegram", "set-webhook"],
+    ],
+)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_merchant_create_refuses_a_bad_siren(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "merchant",
+            "create",
+            "--name",
+            "A",
+            "--legal-name",
+            "A SAS",
+            "--siren",
+            "123456789",
+            "--address",
+            "1 rue X",
+        ]
+    )
+    assert code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.fixture(autouse=True)
+def keep_pytest_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI installs its JSON log handler on the root logger; keep pytest's instead."""
+    monkeypatch.setattr("bot.runtime.configure_logging", lambda *_args, **_kw: None)
+
+
+async def test_set_webhook_sends_url_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, str]] = []
+
+    async def api(request: web.Request) -> web.Response:
+        calls.append({"method": request.match_info["method"], **(await request.post())})
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", api)
+    port = free_port()
+    server = TestServer(app, host="127.0.0.1", port=port)
+    await server.start_server()
+    try:
+        monkeypatch.setenv("PUBLIC_BASE_URL", "https://pay.example.fr")
+        monkeypatch.setenv("FACTO_SANDBOX", "1")
+        # The sandbox points the SDK at PUBLIC_BASE_URL/sandbox/telegram: reroute it here.
+        monkeypatch.setattr(
+            "bot.settings.Settings.telegram_api_base",
+            property(lambda _self: f"http://127.0.0.1:{port}/bot"),
+        )
+        url = await set_telegram_webhook()
+    finally:
+        await server.close()
+    assert url == "https://pay.example.fr/webhooks/telegram"
+    [call] = calls
+    assert call["method"] == "setWebhook"
+    assert call["url"] == url and call["secret_token"] == "sandbox-telegram-secret"
