@@ -59,7 +59,8 @@ async def test_set_webhook_sends_url_and_secret(monkeypatch: pytest.MonkeyPatch)
     calls: list[dict[str, str]] = []
 
     async def api(request: web.Request) -> web.Response:
-        calls.append({"method": request.match_info["method"], **(await request.post())})
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        calls.append({"method": request.match_info["method"], **form})
         return web.json_response({"ok": True, "result": True})
 
     app = web.Application()
