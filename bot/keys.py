@@ -139,6 +139,8 @@ SCHEDULE_EVENTS = "schedule:events"  # hash: job id -> the event it will deliver
 
 NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds every merchant
 
+CHECKOUT_SESSIONS_OPEN = "checkout:open"  # set: sessions our pay links opened, until they end
+
 PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot import invoices, keys
+from bot import invoices, keys, reconcile
 from bot.ledger import load_extras
 from bot.merchants import get_merchant
 from bot.services import Services
@@ -177,7 +177,10 @@ async def _session_for(
     fresh = OfferedSession(
         created.id, created.url, created.amount_total, created.expires_at, attempt
     )
-    await services.redis.hset(key, mapping=fresh.to_hash())
+    async with services.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping=fresh.to_hash())
+        reconcile.track(pipe, created.id)
+        await pipe.execute()
     return fresh
 
 

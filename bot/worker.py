@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from contextlib import suppress
 
-from bot import schedule
+from bot import reconcile, schedule
 from bot.dispatch import make_handler
 from bot.outbox import Sender
 from bot.pipeline import Dispatcher
@@ -15,6 +16,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 30.0
+RECONCILE_EVERY_SECONDS = 300.0  # ask Stripe about sessions whose webhook has not come
 RECLAIM_IDLE_MS = 60_000
 
 
@@ -58,6 +60,9 @@ class Worker:
     async def release_scheduled(self) -> int:
         return await schedule.release_due(self.services.redis, self.services.clock.now())
 
+    async def reconcile(self) -> int:
+        return await reconcile.sweep(self.services.redis, self.services.stripe)
+
     async def run(self) -> None:
         await self.prepare()
         await self.recover()
@@ -75,21 +80,22 @@ class Worker:
             await self._guarded(self.sender.run_once(block_ms=500))
 
     async def _housekeeping_loop(self) -> None:
-        elapsed = 0.0
+        ticks = 0
         while not self._stopping.is_set():
             await self._guarded(self.sender.move_due_retries())
             await self._guarded(self.release_scheduled())
-            if elapsed >= SWEEP_EVERY_SECONDS:
+            if ticks % int(SWEEP_EVERY_SECONDS) == 0:
                 await self._guarded(self.dispatcher.sweep())
                 await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
-                elapsed = 0.0
+            if ticks % int(RECONCILE_EVERY_SECONDS) == 0:
+                await self._guarded(self.reconcile())
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
-            elapsed += 1.0
+            ticks += 1
 
-    async def _guarded(self, work: object) -> None:
+    async def _guarded(self, work: Awaitable[object]) -> None:
         try:
-            await work  # type: ignore[misc]
+            await work
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.web_keys import SERVICES
 from bot.worker import Worker
 from channels.base import ChannelName
-from sandbox.state import SandboxState
+from sandbox.state import SandboxState, WebhookPaths
 
 MERCHANT = {
     "name": "Atelier Lumière",
@@ -134,12 +134,13 @@ async def start_facto(
     *,
     now: datetime | None = None,
     prepare_worker: bool = True,
+    stripe_webhook_path: str = "/webhooks/stripe",
     **overrides: Any,
 ) -> Facto:
     port = free_port()
     settings = sandbox_settings(port, redis_url, **overrides)
     clock = FakeClock(now or datetime.now(UTC).replace(microsecond=0))
-    state = SandboxState(clock=clock)
+    state = SandboxState(clock=clock, webhook_paths=WebhookPaths(stripe=stripe_webhook_path))
     app = create_app(settings, redis_url=redis_url, clock=clock, sandbox_state=state)
     server = TestServer(app, host="127.0.0.1", port=port)
     client: TestClient[Any, Any] = TestClient(server)
