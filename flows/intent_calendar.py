@@ -95,19 +95,17 @@ MONTHS: Mapping[str, int] = MappingProxyType(
         "dic": 12,
     }
 )
-COUNTS: Mapping[str, int] = MappingProxyType(
+# Number words in the three languages, as customers spell them out ("en trois fois").
+CARDINALS: Mapping[str, int] = MappingProxyType(
     {
         "un": 1,
         "une": 1,
-        "a": 1,
-        "an": 1,
         "one": 1,
         "uno": 1,
         "una": 1,
         "deux": 2,
         "two": 2,
         "dos": 2,
-        "couple": 2,
         "trois": 3,
         "three": 3,
         "tres": 3,
@@ -132,8 +130,20 @@ COUNTS: Mapping[str, int] = MappingProxyType(
         "ten": 10,
         "diez": 10,
         "onze": 11,
+        "eleven": 11,
         "douze": 12,
         "twelve": 12,
+        "doce": 12,
+    }
+)
+
+# Counts in durations ("dans deux semaines", "in a couple of days") also take articles.
+COUNTS: Mapping[str, int] = MappingProxyType(
+    {
+        **CARDINALS,
+        "a": 1,
+        "an": 1,
+        "couple": 2,
         "quinze": 15,
         "fifteen": 15,
         "quince": 15,

@@ -7,49 +7,10 @@ negation changes it, is documented in `flows.intent_payment`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from types import MappingProxyType
 
-NUMBERS: Mapping[str, int] = MappingProxyType(
-    {
-        "un": 1,
-        "une": 1,
-        "one": 1,
-        "uno": 1,
-        "una": 1,
-        "deux": 2,
-        "two": 2,
-        "dos": 2,
-        "trois": 3,
-        "three": 3,
-        "tres": 3,
-        "quatre": 4,
-        "four": 4,
-        "cuatro": 4,
-        "cinq": 5,
-        "five": 5,
-        "cinco": 5,
-        "six": 6,
-        "seis": 6,
-        "sept": 7,
-        "seven": 7,
-        "siete": 7,
-        "huit": 8,
-        "eight": 8,
-        "ocho": 8,
-        "neuf": 9,
-        "nine": 9,
-        "nueve": 9,
-        "dix": 10,
-        "ten": 10,
-        "diez": 10,
-        "onze": 11,
-        "eleven": 11,
-        "douze": 12,
-        "twelve": 12,
-        "doce": 12,
-    }
-)
+from flows.intent_calendar import CARDINALS
+
+NUMBERS = CARDINALS
 _N = r"(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 _NOT_TEMPORAL = r"(?! ?(?:que|qu)\b)"
 _NOT_UNIT = (
