@@ -51,12 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample = texts[: args.dateparser_sample]
     parser = _dateparser_rate(sample, now, args.repeat)
 
-    print(f"corpus: {len(pairs)} examples, repeated to {len(texts)} texts, "
-          f"median of {args.repeat} runs")
-    print(f"intents: {ours:,.0f} texts/s (target {TARGET}) — ratio vs baseline "
-          f"{ours / naive:.3f} (naive lower()+keyword baseline: {naive:,.0f} texts/s)")
-    print(f"intents vs dateparser.parse on every text ({parser:,.0f} texts/s on "
-          f"{len(sample)} texts): ratio {ours / parser:.1f}")
+    print(
+        f"corpus: {len(pairs)} examples, repeated to {len(texts)} texts, "
+        f"median of {args.repeat} runs"
+    )
+    print(
+        f"intents: {ours:,.0f} texts/s (target {TARGET}) — ratio vs baseline "
+        f"{ours / naive:.3f} (naive lower()+keyword baseline: {naive:,.0f} texts/s)"
+    )
+    print(
+        f"intents vs dateparser.parse on every text ({parser:,.0f} texts/s on "
+        f"{len(sample)} texts): ratio {ours / parser:.1f}"
+    )
     return 0
 
 
@@ -64,8 +70,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=20_000, help="texts per run")
     parser.add_argument("--repeat", type=int, default=5, help="runs; the median is reported")
-    parser.add_argument("--dateparser-sample", type=int, default=300,
-                        help="texts for the dateparser baseline (slow)")
+    parser.add_argument(
+        "--dateparser-sample",
+        type=int,
+        default=300,
+        help="texts for the dateparser baseline (slow)",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,8 +114,15 @@ def _dateparser_rate(sample: list[tuple[str, str]], now: object, repeat: int) ->
 
     def run() -> None:
         for text, locale in sample:
-            dateparser.parse(text, languages=[locale[:2]], settings={
-                "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "DATE_ORDER": "DMY"})
+            dateparser.parse(
+                text,
+                languages=[locale[:2]],
+                settings={
+                    "PREFER_DATES_FROM": "future",
+                    "RELATIVE_BASE": base,
+                    "DATE_ORDER": "DMY",
+                },
+            )
 
     run()  # warm-up: dateparser loads its locale data on first use
     return _rate(run, len(sample), max(1, repeat // 2))

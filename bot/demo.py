@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bot.app import create_app
 from bot.clock import SystemClock
-from bot.merchants import create_merchant
 from bot.runtime import load_settings, redis_url_for, run_site
+from bot.store.merchants import create_merchant
+from bot.web.app import create_app
 from channels.base import ChannelName
 from sandbox.state import SandboxState
 

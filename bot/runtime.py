@@ -14,11 +14,11 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
+from bot.engine.worker import Worker
 from bot.logs import configure_logging
-from bot.merchants import Merchant, create_merchant
 from bot.services import open_services
 from bot.settings import Settings, secret
-from bot.worker import Worker
+from bot.store.merchants import Merchant, create_merchant
 from channels.telegram import TelegramAdapter
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
@@ -81,7 +81,7 @@ async def _answers(url: str) -> bool:
 async def serve() -> int:
     settings = load_settings()
     async with redis_url_for(settings) as url:
-        from bot.app import create_app
+        from bot.web.app import create_app
 
         # With the embedded Redis there is no second process to run the worker: run it here.
         app = create_app(

@@ -41,8 +41,23 @@ CALLBACK_DATA_MAX_BYTES = 64
 ALLOWED_UPDATES = ("message", "callback_query")
 # Message fields that mean "the customer sent something that is not text".
 _CONTENT_FIELDS = (
-    "sticker", "photo", "voice", "audio", "document", "video", "video_note", "animation",
-    "location", "venue", "contact", "poll", "dice", "game", "story", "paid_media", "checklist",
+    "sticker",
+    "photo",
+    "voice",
+    "audio",
+    "document",
+    "video",
+    "video_note",
+    "animation",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+    "checklist",
 )
 
 

@@ -175,8 +175,14 @@ class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if self._api_base:
             url = rewrite_twilio_url(url, self._api_base)
         response = await super().request(
-            method, url, params=params, data=data, headers=headers, auth=None,
-            timeout=timeout, allow_redirects=allow_redirects,
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=None,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
         )
         if response.status_code == 429:
             raise RateLimited("twilio 429", retry_after=_retry_after(response.headers))

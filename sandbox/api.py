@@ -63,8 +63,12 @@ async def _customer(request: web.Request) -> web.Response:
     address = check_address(channel, request.match_info["address"])
     said = CustomerInput.from_json(await read_json_object(request), channel)
     delivery = await send_as_customer(
-        runtime_of(request), settings_of(request), state_of(request),
-        channel=channel, address=address, said=said,
+        runtime_of(request),
+        settings_of(request),
+        state_of(request),
+        channel=channel,
+        address=address,
+        said=said,
     )
     body = {"provider_id": delivery.provider_id, "delivered": delivery.delivered}
     if not delivery.delivered:

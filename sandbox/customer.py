@@ -33,8 +33,7 @@ class CustomerInput:
         if action is not None and (channel is not ChannelName.TELEGRAM or text is not None):
             raise BadInput("action is for Telegram only, and without text")
         if action is not None and (
-            not isinstance(action, str)
-            or not 1 <= len(action.encode()) <= CALLBACK_DATA_MAX_BYTES
+            not isinstance(action, str) or not 1 <= len(action.encode()) <= CALLBACK_DATA_MAX_BYTES
         ):
             raise BadInput("action must be 1-64 bytes of callback data")
         if not isinstance(attachment, bool | None):
@@ -162,9 +161,7 @@ def _message(state: SandboxState, address: str, said: CustomerInput) -> dict[str
     return message
 
 
-def _callback_query(
-    state: SandboxState, address: str, action: str, token: str
-) -> dict[str, Any]:
+def _callback_query(state: SandboxState, address: str, action: str, token: str) -> dict[str, Any]:
     """A tap on the newest bot message offering `action` (else on the newest bot message)."""
     bot_messages = state.bot_messages(ChannelName.TELEGRAM, address)
     if not bot_messages:

@@ -99,8 +99,12 @@ async def _post(request: web.Request) -> web.Response:
     except BadInput as e:
         raise web.HTTPSeeOther(f"{back}?{urlencode({'notice': e.message})}") from e
     delivery = await send_as_customer(
-        runtime_of(request), settings_of(request), state_of(request),
-        channel=channel, address=address, said=said,
+        runtime_of(request),
+        settings_of(request),
+        state_of(request),
+        channel=channel,
+        address=address,
+        said=said,
     )
     if delivery.status is not None and delivery.status < 300:
         raise web.HTTPSeeOther(back)

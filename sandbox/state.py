@@ -157,7 +157,9 @@ class SandboxState:
         for entry in reversed(self.entries):
             same_chat = address is None or entry.address == address
             if same_chat and (entry.channel, entry.sender, entry.message_id) == (
-                channel, "bot", message_id
+                channel,
+                "bot",
+                message_id,
             ):
                 return entry
         return None

@@ -136,7 +136,10 @@ async def _expire(request: web.Request, params: dict[str, Any]) -> tuple[int, di
         )
     session.status = "expired"
     emit_later(
-        runtime_of(request), settings_of(request), state_of(request),
-        "checkout.session.expired", session,
+        runtime_of(request),
+        settings_of(request),
+        state_of(request),
+        "checkout.session.expired",
+        session,
     )
     return 200, session.to_json()

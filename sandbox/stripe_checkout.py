@@ -137,8 +137,11 @@ async def _sepa_confirm(request: web.Request) -> web.Response:
         return session
     session.payment_status = "paid"
     await emit(
-        runtime_of(request), settings_of(request), state_of(request),
-        "checkout.session.async_payment_succeeded", session,
+        runtime_of(request),
+        settings_of(request),
+        state_of(request),
+        "checkout.session.async_payment_succeeded",
+        session,
     )
     return _after_payment(request, session)
 
@@ -149,8 +152,11 @@ async def _sepa_fail(request: web.Request) -> web.Response:
         return session
     session.sepa_failed = True
     await emit(
-        runtime_of(request), settings_of(request), state_of(request),
-        "checkout.session.async_payment_failed", session,
+        runtime_of(request),
+        settings_of(request),
+        state_of(request),
+        "checkout.session.async_payment_failed",
+        session,
     )
     raise web.HTTPSeeOther(_page_url(request, session))
 

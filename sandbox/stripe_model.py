@@ -11,14 +11,37 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-KNOWN_CREATE_PARAMS = frozenset({
-    "mode", "line_items", "success_url", "cancel_url", "client_reference_id", "metadata",
-    "expires_at", "customer_email", "customer", "customer_creation", "locale",
-    "payment_method_types", "payment_intent_data", "payment_method_options", "currency",
-    "submit_type", "billing_address_collection", "phone_number_collection",
-    "allow_promotion_codes", "custom_text", "consent_collection", "invoice_creation",
-    "after_expiration", "expand", "ui_mode", "automatic_tax", "tax_id_collection",
-})
+KNOWN_CREATE_PARAMS = frozenset(
+    {
+        "mode",
+        "line_items",
+        "success_url",
+        "cancel_url",
+        "client_reference_id",
+        "metadata",
+        "expires_at",
+        "customer_email",
+        "customer",
+        "customer_creation",
+        "locale",
+        "payment_method_types",
+        "payment_intent_data",
+        "payment_method_options",
+        "currency",
+        "submit_type",
+        "billing_address_collection",
+        "phone_number_collection",
+        "allow_promotion_codes",
+        "custom_text",
+        "consent_collection",
+        "invoice_creation",
+        "after_expiration",
+        "expand",
+        "ui_mode",
+        "automatic_tax",
+        "tax_id_collection",
+    }
+)
 MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 3600
 _CURRENCY = re.compile(r"^[a-z]{3}$")
@@ -134,9 +157,7 @@ def _optional_str(params: dict[str, Any], name: str, max_len: int) -> str | None
 
 def _int(value: object, param: str, minimum: int = 0) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"-?\d{1,15}", value):
-        raise StripeParamError(
-            f"Invalid integer: {value!r}", param, "parameter_invalid_integer"
-        )
+        raise StripeParamError(f"Invalid integer: {value!r}", param, "parameter_invalid_integer")
     number = int(value)
     if number < minimum:
         raise StripeParamError(f"{param} must be at least {minimum}.", param)

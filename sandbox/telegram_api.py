@@ -117,7 +117,7 @@ def _buttons(markup: object) -> tuple[Button, ...]:
     if rows is None:
         return ()
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise TelegramApiError(400, "Bad Request: field \"inline_keyboard\" must be an Array")
+        raise TelegramApiError(400, 'Bad Request: field "inline_keyboard" must be an Array')
     return tuple(_button(item) for row in rows for item in row)
 
 
@@ -135,7 +135,7 @@ def _button(item: object) -> Button:
                 400, f"Bad Request: inline keyboard button URL '{url}' is invalid"
             )
         return Button(label=item["text"], url=url)
-    raise TelegramApiError(400, "Bad Request: can't find field \"callback_data\" or \"url\"")
+    raise TelegramApiError(400, 'Bad Request: can\'t find field "callback_data" or "url"')
 
 
 def message_json(state: SandboxState, entry: ChatEntry, bot: dict[str, Any]) -> dict[str, Any]:

@@ -45,29 +45,51 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ("fin de mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
     ("end of the month", "en", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
     ("fin du mois prochain", "fr", {WED: "2026-12-31", YEAR_END: "2027-01-31"}),
-    ("dans 2 semaines", "fr", {WED: "2026-12-02", MONTH_END: "2026-12-14",
-                               YEAR_END: "2027-01-11"}),
+    (
+        "dans 2 semaines",
+        "fr",
+        {WED: "2026-12-02", MONTH_END: "2026-12-14", YEAR_END: "2027-01-11"},
+    ),
     ("in 2 weeks", "en", {WED: "2026-12-02", YEAR_END: "2027-01-11"}),
     ("dans 3 jours", "fr", {WED: "2026-11-21", MONTH_END: "2026-12-03", YEAR_END: "2026-12-31"}),
     ("dans un mois", "fr", {WED: "2026-12-18", MONTH_END: "2026-12-30", YEAR_END: "2027-01-28"}),
-    ("la semaine prochaine", "fr", {WED: "2026-11-23", MONTH_END: "2026-12-07",
-                                    YEAR_END: "2027-01-04"}),
+    (
+        "la semaine prochaine",
+        "fr",
+        {WED: "2026-11-23", MONTH_END: "2026-12-07", YEAR_END: "2027-01-04"},
+    ),
     ("next week", "en", {WED: "2026-11-23", FRI: "2026-11-23"}),
-    ("le mois prochain", "fr", {WED: "2026-12-01", MONTH_END: "2026-12-01",
-                                YEAR_END: "2027-01-01"}),
+    (
+        "le mois prochain",
+        "fr",
+        {WED: "2026-12-01", MONTH_END: "2026-12-01", YEAR_END: "2027-01-01"},
+    ),
     ("début du mois prochain", "fr", {WED: "2026-12-01", YEAR_END: "2027-01-01"}),
-    ("après ma paie le 1er", "fr", {WED: "2026-12-01", MONTH_END: "2026-12-01",
-                                    YEAR_END: "2027-01-01"}),
+    (
+        "après ma paie le 1er",
+        "fr",
+        {WED: "2026-12-01", MONTH_END: "2026-12-01", YEAR_END: "2027-01-01"},
+    ),
     ("on the 15th", "en", {WED: "2026-12-15", MONTH_END: "2026-12-15", YEAR_END: "2027-01-15"}),
     ("ce soir", "fr", {WED: "2026-11-18", YEAR_END: "2026-12-28"}),
     ("tonight", "en", {WED: "2026-11-18"}),
-    ("ce week-end", "fr", {WED: "2026-11-21", FRI: "2026-11-21",
-                           dt.date(2026, 11, 21): "2026-11-22",
-                           dt.date(2026, 11, 22): "2026-11-28"}),
+    (
+        "ce week-end",
+        "fr",
+        {
+            WED: "2026-11-21",
+            FRI: "2026-11-21",
+            dt.date(2026, 11, 21): "2026-11-22",
+            dt.date(2026, 11, 22): "2026-11-28",
+        },
+    ),
     ("fin de semaine", "fr", {WED: "2026-11-20", FRI: "2026-11-27"}),
     ("vendredi en huit", "fr", {WED: "2026-11-27"}),
-    ("vendredi de la semaine prochaine", "fr", {WED: "2026-11-27",
-                                                dt.date(2026, 11, 22): "2026-11-27"}),
+    (
+        "vendredi de la semaine prochaine",
+        "fr",
+        {WED: "2026-11-27", dt.date(2026, 11, 22): "2026-11-27"},
+    ),
     ("mi-décembre", "fr", {WED: "2026-12-15"}),
     ("fin décembre", "fr", {WED: "2026-12-31", YEAR_END: "2026-12-31"}),
     ("début décembre", "fr", {WED: "2026-12-01"}),
@@ -105,18 +127,38 @@ def test_dates_are_in_the_future(text: str, today: dt.date) -> None:
 
 def test_matched_words_are_returned() -> None:
     assert resolve_date("je paierai vendredi prochain promis", language="fr", today=WED) == (
-        dt.date(2026, 11, 20), "vendredi prochain")
+        dt.date(2026, 11, 20),
+        "vendredi prochain",
+    )
     assert resolve_date("OK for Dec 10th then", language="en", today=WED) == (
-        dt.date(2026, 12, 10), "dec 10th")
+        dt.date(2026, 12, 10),
+        "dec 10th",
+    )
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "je", "je paie", "jeudi dernier", "vendredi dernier", "last friday", "3 fois",
-        "en 3 mois", "12.50 euros", "le 2e versement", "bonne fin de semaine", "bon week-end",
-        "have a nice weekend", "31/11", "le 10/12/2025", "rappelez-moi au 06 12 34 56 78",
-        "en 10 fois", "3x", "", "hier", "la semaine dernière",
+        "je",
+        "je paie",
+        "jeudi dernier",
+        "vendredi dernier",
+        "last friday",
+        "3 fois",
+        "en 3 mois",
+        "12.50 euros",
+        "le 2e versement",
+        "bonne fin de semaine",
+        "bon week-end",
+        "have a nice weekend",
+        "31/11",
+        "le 10/12/2025",
+        "rappelez-moi au 06 12 34 56 78",
+        "en 10 fois",
+        "3x",
+        "",
+        "hier",
+        "la semaine dernière",
     ],
 )
 def test_not_a_future_date(text: str) -> None:
@@ -130,7 +172,9 @@ def test_je_is_never_jeudi() -> None:
 
 def test_month_addition_clamps_to_month_end() -> None:
     assert resolve_date("dans un mois", language="fr", today=dt.date(2027, 1, 31)) == (
-        dt.date(2027, 2, 28), "dans un mois")
+        dt.date(2027, 2, 28),
+        "dans un mois",
+    )
 
 
 def test_day_already_past_in_current_month_gives_no_date() -> None:
@@ -142,7 +186,7 @@ def test_find_dates_reports_positions_in_reading_order() -> None:
     clause = normalize("pas vendredi mais lundi ou le 3/12").clauses[0]
     found = find_dates(clause, language="fr", today=WED)
     assert [m.text for m in found] == ["vendredi", "lundi", "le 3/12"]
-    assert all(clause[m.start:m.end] == m.text for m in found)
+    assert all(clause[m.start : m.end] == m.text for m in found)
 
 
 def test_extreme_reference_days_do_not_crash() -> None:

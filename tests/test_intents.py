@@ -55,7 +55,8 @@ def test_every_opt_out_is_recognised(example: Example) -> None:
 
 
 @pytest.mark.parametrize(
-    "example", _examples(Intent.DISPUTE, Intent.ALREADY_PAID, Intent.NO, Intent.OPT_OUT),
+    "example",
+    _examples(Intent.DISPUTE, Intent.ALREADY_PAID, Intent.NO, Intent.OPT_OUT),
     ids=lambda e: e.text,
 )
 def test_never_read_as_agreeing_to_pay(example: Example) -> None:
@@ -98,8 +99,11 @@ def test_negations(text: str, intent: Intent) -> None:
     [
         ("finalement en 3 fois", Intent.SPLIT, 3),
         ("je paie maintenant... non finalement en 3 fois", Intent.SPLIT, 3),
-        ("je voulais payer en 3 fois mais finalement je paie tout maintenant", Intent.PAY_NOW,
-         None),
+        (
+            "je voulais payer en 3 fois mais finalement je paie tout maintenant",
+            Intent.PAY_NOW,
+            None,
+        ),
         ("en 3 fois non en 4 fois", Intent.SPLIT, 4),
         ("je paie plus tard... non en fait maintenant c'est bon", Intent.PAY_NOW, None),
         ("en 3 fois mais pas maintenant", Intent.SPLIT, 3),
@@ -113,15 +117,27 @@ def test_change_of_mind(text: str, intent: Intent, parts: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("plustard", Intent.PAY_LATER), ("paiment", Intent.PAY_NOW), ("payé", Intent.PAY_NOW),
-        ("paye", Intent.PAY_NOW), ("payer", Intent.PAY_NOW), ("jpeux pas payer", Intent.PAY_LATER),
-        ("je paie maintenant stp", Intent.PAY_NOW), ("plus tard svp", Intent.PAY_LATER),
-        ("jsp", Intent.UNKNOWN), ("tkt je paie demain", Intent.PAY_LATER),
-        ("pk je dois payer ??", Intent.DISPUTE), ("PAYER EN 3 FOIS", Intent.SPLIT),
-        ("OUIIIII", Intent.YES), ("nooooon", Intent.NO), ("stooooop", Intent.OPT_OUT),
-        ("merciiii 😊", Intent.SMALLTALK), ("plus taaaard", Intent.PAY_LATER),
-        ("jvoudrais payé en 3 foi", Intent.SPLIT), ("dm1", Intent.PAY_LATER),
-        ("g deja payé", Intent.ALREADY_PAID), ("tmrw", Intent.PAY_LATER),
+        ("plustard", Intent.PAY_LATER),
+        ("paiment", Intent.PAY_NOW),
+        ("payé", Intent.PAY_NOW),
+        ("paye", Intent.PAY_NOW),
+        ("payer", Intent.PAY_NOW),
+        ("jpeux pas payer", Intent.PAY_LATER),
+        ("je paie maintenant stp", Intent.PAY_NOW),
+        ("plus tard svp", Intent.PAY_LATER),
+        ("jsp", Intent.UNKNOWN),
+        ("tkt je paie demain", Intent.PAY_LATER),
+        ("pk je dois payer ??", Intent.DISPUTE),
+        ("PAYER EN 3 FOIS", Intent.SPLIT),
+        ("OUIIIII", Intent.YES),
+        ("nooooon", Intent.NO),
+        ("stooooop", Intent.OPT_OUT),
+        ("merciiii 😊", Intent.SMALLTALK),
+        ("plus taaaard", Intent.PAY_LATER),
+        ("jvoudrais payé en 3 foi", Intent.SPLIT),
+        ("dm1", Intent.PAY_LATER),
+        ("g deja payé", Intent.ALREADY_PAID),
+        ("tmrw", Intent.PAY_LATER),
     ],
 )
 def test_how_people_really_text(text: str, intent: Intent) -> None:
@@ -147,10 +163,15 @@ def test_reply_in_another_language(text: str, locale: str, intent: Intent) -> No
 @pytest.mark.parametrize(
     ("text", "intent", "parts"),
     [
-        ("Payer", Intent.PAY_NOW, None), ("Payer plus tard", Intent.PAY_LATER, None),
-        ("Payer en 3 fois", Intent.SPLIT, 3), ("Pay now", Intent.PAY_NOW, None),
-        ("Pay later", Intent.PAY_LATER, None), ("Split in 3", Intent.SPLIT, 3),
-        ("1", Intent.UNKNOWN, None), ("2", Intent.UNKNOWN, None), ("3", Intent.UNKNOWN, None),
+        ("Payer", Intent.PAY_NOW, None),
+        ("Payer plus tard", Intent.PAY_LATER, None),
+        ("Payer en 3 fois", Intent.SPLIT, 3),
+        ("Pay now", Intent.PAY_NOW, None),
+        ("Pay later", Intent.PAY_LATER, None),
+        ("Split in 3", Intent.SPLIT, 3),
+        ("1", Intent.UNKNOWN, None),
+        ("2", Intent.UNKNOWN, None),
+        ("3", Intent.UNKNOWN, None),
         ("3 fois", Intent.SPLIT, 3),
     ],
 )
@@ -162,11 +183,30 @@ def test_buttons_and_bare_digits(text: str, intent: Intent, parts: int | None) -
 @pytest.mark.parametrize(
     "text",
     [
-        "STOP", "stop.", "Stop ", "ARRET", "ARRÊT", "arrête", "STOP SMS", "désabonner",
-        "désinscrire", "DESINSCRIPTION", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT",
-        "STOP PLEASE", "ne m'écrivez plus", "arrêtez de m'envoyer des messages",
-        "leave me alone", "don't text me anymore", "Stop, je paierai demain",
-        "STOP c'est une arnaque", "oui, arrête", "Payer plus tard\nCANCEL",
+        "STOP",
+        "stop.",
+        "Stop ",
+        "ARRET",
+        "ARRÊT",
+        "arrête",
+        "STOP SMS",
+        "désabonner",
+        "désinscrire",
+        "DESINSCRIPTION",
+        "UNSUBSCRIBE",
+        "STOPALL",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "STOP PLEASE",
+        "ne m'écrivez plus",
+        "arrêtez de m'envoyer des messages",
+        "leave me alone",
+        "don't text me anymore",
+        "Stop, je paierai demain",
+        "STOP c'est une arnaque",
+        "oui, arrête",
+        "Payer plus tard\nCANCEL",
     ],
 )
 def test_opt_out_words(text: str) -> None:
@@ -198,14 +238,23 @@ def test_opt_in(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("non", Intent.NO), ("no way", Intent.NO), ("je ne paierai pas", Intent.NO),
-        ("c'est pas moi", Intent.DISPUTE), ("je n'ai jamais commandé", Intent.DISPUTE),
-        ("montant faux", Intent.DISPUTE), ("erreur sur la facture", Intent.DISPUTE),
-        ("arnaque", Intent.DISPUTE), ("je conteste", Intent.DISPUTE),
-        ("wrong amount", Intent.DISPUTE), ("I never ordered this", Intent.DISPUTE),
-        ("j'ai déjà payé", Intent.ALREADY_PAID), ("deja regle", Intent.ALREADY_PAID),
-        ("c'est payé", Intent.ALREADY_PAID), ("I already paid", Intent.ALREADY_PAID),
-        ("paid yesterday", Intent.ALREADY_PAID), ("virement fait", Intent.ALREADY_PAID),
+        ("non", Intent.NO),
+        ("no way", Intent.NO),
+        ("je ne paierai pas", Intent.NO),
+        ("c'est pas moi", Intent.DISPUTE),
+        ("je n'ai jamais commandé", Intent.DISPUTE),
+        ("montant faux", Intent.DISPUTE),
+        ("erreur sur la facture", Intent.DISPUTE),
+        ("arnaque", Intent.DISPUTE),
+        ("je conteste", Intent.DISPUTE),
+        ("wrong amount", Intent.DISPUTE),
+        ("I never ordered this", Intent.DISPUTE),
+        ("j'ai déjà payé", Intent.ALREADY_PAID),
+        ("deja regle", Intent.ALREADY_PAID),
+        ("c'est payé", Intent.ALREADY_PAID),
+        ("I already paid", Intent.ALREADY_PAID),
+        ("paid yesterday", Intent.ALREADY_PAID),
+        ("virement fait", Intent.ALREADY_PAID),
         # precedence: dispute > already paid > ask agent > payment
         ("j'ai déjà payé mais le montant était faux", Intent.DISPUTE),
         ("oui j'ai déjà payé", Intent.ALREADY_PAID),
@@ -221,27 +270,56 @@ def test_refusals_disputes_and_already_paid(text: str, intent: Intent) -> None:
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("un conseiller svp", Intent.ASK_AGENT), ("parler à quelqu'un", Intent.ASK_AGENT),
-        ("un humain", Intent.ASK_AGENT), ("agent", Intent.ASK_AGENT),
-        ("je veux parler à une vraie personne", Intent.ASK_AGENT), ("call me", Intent.ASK_AGENT),
+        ("un conseiller svp", Intent.ASK_AGENT),
+        ("parler à quelqu'un", Intent.ASK_AGENT),
+        ("un humain", Intent.ASK_AGENT),
+        ("agent", Intent.ASK_AGENT),
+        ("je veux parler à une vraie personne", Intent.ASK_AGENT),
+        ("call me", Intent.ASK_AGENT),
         ("human please", Intent.ASK_AGENT),
         ("je m'appelle Julie, je paie demain", Intent.PAY_LATER),
-        ("aide", Intent.HELP), ("help", Intent.HELP), ("?", Intent.HELP),
-        ("comment ça marche", Intent.HELP), ("quelles options", Intent.HELP),
-        ("comment payer ?", Intent.HELP), ("le lien ne marche pas", Intent.HELP),
-        ("combien je dois", Intent.STATUS), ("il reste combien", Intent.STATUS),
-        ("où en est ma facture", Intent.STATUS), ("solde", Intent.STATUS),
-        ("how much do I owe", Intent.STATUS), ("balance", Intent.STATUS),
-        ("next payment", Intent.STATUS), ("en combien de fois je peux payer ?", Intent.SPLIT),
-        ("oui", Intent.YES), ("ok", Intent.YES), ("d'accord", Intent.YES), ("ouais", Intent.YES),
-        ("yes", Intent.YES), ("yep", Intent.YES), ("sure", Intent.YES), ("👍", Intent.YES),
-        ("non", Intent.NO), ("nan", Intent.NO), ("no", Intent.NO), ("nope", Intent.NO),
-        ("👎", Intent.NO), ("oui non", Intent.NO), ("ok... non", Intent.NO),
-        ("merci", Intent.SMALLTALK), ("bonjour", Intent.SMALLTALK), ("salut", Intent.SMALLTALK),
-        ("thanks", Intent.SMALLTALK), ("hello", Intent.SMALLTALK),
-        ("bonne journée", Intent.SMALLTALK), ("😊", Intent.SMALLTALK),
-        ("bonne fin de semaine", Intent.SMALLTALK), ("asdfgh", Intent.UNKNOWN),
-        ("", Intent.UNKNOWN), ("   ", Intent.UNKNOWN), ("...", Intent.UNKNOWN),
+        ("aide", Intent.HELP),
+        ("help", Intent.HELP),
+        ("?", Intent.HELP),
+        ("comment ça marche", Intent.HELP),
+        ("quelles options", Intent.HELP),
+        ("comment payer ?", Intent.HELP),
+        ("le lien ne marche pas", Intent.HELP),
+        ("combien je dois", Intent.STATUS),
+        ("il reste combien", Intent.STATUS),
+        ("où en est ma facture", Intent.STATUS),
+        ("solde", Intent.STATUS),
+        ("how much do I owe", Intent.STATUS),
+        ("balance", Intent.STATUS),
+        ("next payment", Intent.STATUS),
+        ("en combien de fois je peux payer ?", Intent.SPLIT),
+        ("oui", Intent.YES),
+        ("ok", Intent.YES),
+        ("d'accord", Intent.YES),
+        ("ouais", Intent.YES),
+        ("yes", Intent.YES),
+        ("yep", Intent.YES),
+        ("sure", Intent.YES),
+        ("👍", Intent.YES),
+        ("non", Intent.NO),
+        ("nan", Intent.NO),
+        ("no", Intent.NO),
+        ("nope", Intent.NO),
+        ("👎", Intent.NO),
+        ("oui non", Intent.NO),
+        ("ok... non", Intent.NO),
+        ("merci", Intent.SMALLTALK),
+        ("bonjour", Intent.SMALLTALK),
+        ("salut", Intent.SMALLTALK),
+        ("thanks", Intent.SMALLTALK),
+        ("hello", Intent.SMALLTALK),
+        ("bonne journée", Intent.SMALLTALK),
+        ("😊", Intent.SMALLTALK),
+        ("bonne fin de semaine", Intent.SMALLTALK),
+        ("asdfgh", Intent.UNKNOWN),
+        ("", Intent.UNKNOWN),
+        ("   ", Intent.UNKNOWN),
+        ("...", Intent.UNKNOWN),
     ],
 )
 def test_other_intents(text: str, intent: Intent) -> None:
@@ -251,9 +329,18 @@ def test_other_intents(text: str, intent: Intent) -> None:
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
-        ("en 3 fois", 3), ("3 fois sans frais", 3), ("en trois fois", 3), ("3x", 3), ("x3", 3),
-        ("en plusieurs fois", None), ("split in 3", 3), ("3 installments", 3), ("pay in 4", 4),
-        ("finalement en 3 fois", 3), ("en 10 fois", 10), ("en 3 cuotas", 3),
+        ("en 3 fois", 3),
+        ("3 fois sans frais", 3),
+        ("en trois fois", 3),
+        ("3x", 3),
+        ("x3", 3),
+        ("en plusieurs fois", None),
+        ("split in 3", 3),
+        ("3 installments", 3),
+        ("pay in 4", 4),
+        ("finalement en 3 fois", 3),
+        ("en 10 fois", 10),
+        ("en 3 cuotas", 3),
         ("moitié maintenant moitié le mois prochain", 2),
     ],
 )
@@ -265,17 +352,34 @@ def test_split_parts(text: str, parts: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("demain", "2026-11-19"), ("après-demain", "2026-11-20"), ("vendredi", "2026-11-20"),
-        ("lundi", "2026-11-23"), ("vendredi prochain", "2026-11-20"), ("le 5", "2026-12-05"),
-        ("le 3/12", "2026-12-03"), ("3/12", "2026-12-03"), ("le 10 décembre", "2026-12-10"),
-        ("10 dec", "2026-12-10"), ("fin du mois", "2026-11-30"), ("fin de mois", "2026-11-30"),
-        ("dans 2 semaines", "2026-12-02"), ("dans 3 jours", "2026-11-21"),
-        ("la semaine prochaine", "2026-11-23"), ("le mois prochain", "2026-12-01"),
-        ("ce soir", "2026-11-18"), ("après ma paie le 1er", "2026-12-01"),
-        ("début du mois prochain", "2026-12-01"), ("next Friday", "2026-11-20"),
-        ("friday", "2026-11-20"), ("tomorrow", "2026-11-19"), ("end of the month", "2026-11-30"),
-        ("Dec 10", "2026-12-10"), ("December 10th", "2026-12-10"), ("in 2 weeks", "2026-12-02"),
-        ("next week", "2026-11-23"), ("on the 15th", "2026-12-15"),
+        ("demain", "2026-11-19"),
+        ("après-demain", "2026-11-20"),
+        ("vendredi", "2026-11-20"),
+        ("lundi", "2026-11-23"),
+        ("vendredi prochain", "2026-11-20"),
+        ("le 5", "2026-12-05"),
+        ("le 3/12", "2026-12-03"),
+        ("3/12", "2026-12-03"),
+        ("le 10 décembre", "2026-12-10"),
+        ("10 dec", "2026-12-10"),
+        ("fin du mois", "2026-11-30"),
+        ("fin de mois", "2026-11-30"),
+        ("dans 2 semaines", "2026-12-02"),
+        ("dans 3 jours", "2026-11-21"),
+        ("la semaine prochaine", "2026-11-23"),
+        ("le mois prochain", "2026-12-01"),
+        ("ce soir", "2026-11-18"),
+        ("après ma paie le 1er", "2026-12-01"),
+        ("début du mois prochain", "2026-12-01"),
+        ("next Friday", "2026-11-20"),
+        ("friday", "2026-11-20"),
+        ("tomorrow", "2026-11-19"),
+        ("end of the month", "2026-11-30"),
+        ("Dec 10", "2026-12-10"),
+        ("December 10th", "2026-12-10"),
+        ("in 2 weeks", "2026-12-02"),
+        ("next week", "2026-11-23"),
+        ("on the 15th", "2026-12-15"),
         ("je ne peux pas payer maintenant, je paierai le 5", "2026-12-05"),
         ("je peux pas payer avant vendredi", "2026-11-20"),
         ("pas vendredi, lundi", "2026-11-23"),
@@ -384,24 +488,57 @@ def test_surface_changes_keep_the_intent(
     assert (got.intent, got.parts, got.date) == (expected.intent, expected.parts, expected.date)
 
 
-_TZS = ["Europe/Paris", "America/New_York", "Pacific/Auckland", "Pacific/Kiritimati",
-        "Pacific/Pago_Pago", "Asia/Kolkata", "UTC"]
-_DATEY = st.sampled_from([
-    "demain", "vendredi", "le 5", "le 31", "3/12", "29/02", "fin du mois", "ce soir", "tonight",
-    "dans 2 semaines", "next week", "le 1er", "mi-décembre", "en janvier", "2027-02-01",
-    "le mois prochain", "ce week-end", "fin décembre", "on the 15th", "le 30/11/2026",
-])
+_TZS = [
+    "Europe/Paris",
+    "America/New_York",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Asia/Kolkata",
+    "UTC",
+]
+_DATEY = st.sampled_from(
+    [
+        "demain",
+        "vendredi",
+        "le 5",
+        "le 31",
+        "3/12",
+        "29/02",
+        "fin du mois",
+        "ce soir",
+        "tonight",
+        "dans 2 semaines",
+        "next week",
+        "le 1er",
+        "mi-décembre",
+        "en janvier",
+        "2027-02-01",
+        "le mois prochain",
+        "ce week-end",
+        "fin décembre",
+        "on the 15th",
+        "le 30/11/2026",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=st.one_of(
         st.text(max_size=200),
-        st.builds(lambda a, b, c: f"{a} {b} {c}", st.text(max_size=20), _DATEY,
-                  st.sampled_from([e.text for e in CORPUS.examples])),
+        st.builds(
+            lambda a, b, c: f"{a} {b} {c}",
+            st.text(max_size=20),
+            _DATEY,
+            st.sampled_from([e.text for e in CORPUS.examples]),
+        ),
     ),
-    now=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31),
-                     timezones=st.just(dt.UTC)),
+    now=st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2099, 12, 31),
+        timezones=st.just(dt.UTC),
+    ),
     tz=st.sampled_from(_TZS),
     locale=st.sampled_from(["fr", "fr_FR", "en_GB", "es", "", "xx-YY"]),
 )
@@ -415,16 +552,19 @@ def test_never_raises_and_dates_are_not_in_the_past(
 
         today = now.astimezone(ZoneInfo(tz)).date()
         assert result.intent is Intent.PAY_LATER
-        assert result.date > today or (
-            result.date == today and result.date_text in TONIGHT
-        )
+        assert result.date > today or (result.date == today and result.date_text in TONIGHT)
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "a" * 1_000_000, "3/12 " * 200_000, "\u0301" * 50_000, "👍" * 100_000,
-        "non " * 100_000, "stop" + " " * 100_000, "\x00\ud800\uffff" * 1000,
+        "a" * 1_000_000,
+        "3/12 " * 200_000,
+        "\u0301" * 50_000,
+        "👍" * 100_000,
+        "non " * 100_000,
+        "stop" + " " * 100_000,
+        "\x00\ud800\uffff" * 1000,
         "je ne " * 50_000 + "payer",
     ],
 )
@@ -448,16 +588,18 @@ def _run(lines: list[str]) -> list[dict[str, object]]:
 
 
 def test_cli_answers_every_line_in_order() -> None:
-    out = _run([
-        json.dumps({"text": "vendredi", "locale": "fr"}),
-        "not json",
-        "",
-        json.dumps({"text": 3, "locale": "fr"}),
-        json.dumps(["a list"]),
-        json.dumps({"text": "en 3 fois"}),
-        json.dumps({"text": "STOP", "locale": "en_GB"}),
-        json.dumps({"text": "ok", "locale": 12}),
-    ])
+    out = _run(
+        [
+            json.dumps({"text": "vendredi", "locale": "fr"}),
+            "not json",
+            "",
+            json.dumps({"text": 3, "locale": "fr"}),
+            json.dumps(["a list"]),
+            json.dumps({"text": "en 3 fois"}),
+            json.dumps({"text": "STOP", "locale": "en_GB"}),
+            json.dumps({"text": "ok", "locale": 12}),
+        ]
+    )
     assert len(out) == 8
     assert out[0] == {"intent": "pay_later", "parts": None, "date": "2026-11-20"}
     assert out[5] == {"intent": "split", "parts": 3, "date": None}
@@ -502,5 +644,8 @@ def test_cli_handler_reads_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdout", stdout)
     args = _parser().parse_args(["intents", "--now", "2026-11-18T10:00:00+01:00"])
     assert args.func(args) == 0
-    assert json.loads(stdout.getvalue()) == {"intent": "pay_later", "parts": None,
-                                             "date": "2026-11-19"}
+    assert json.loads(stdout.getvalue()) == {
+        "intent": "pay_later",
+        "parts": None,
+        "date": "2026-11-19",
+    }

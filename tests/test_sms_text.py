@@ -17,7 +17,7 @@ from channels.sms_text import is_gsm7, render_sms, segment_count, sms_safe
     [
         ("75,50\u00a0€", "75,50 €"),
         ("le 30\u202fnovembre", "le 30 novembre"),
-        ("l’équipe «\u00a0merci\u00a0»", "l'équipe \" merci \""),
+        ("l’équipe «\u00a0merci\u00a0»", 'l\'équipe " merci "'),
         ("“Bonjour” ‘toi’", "\"Bonjour\" 'toi'"),
         ("Attendez…", "Attendez..."),
         ("10–20 — fin", "10-20 - fin"),
@@ -120,7 +120,10 @@ def test_render_makes_labels_gsm7() -> None:
 
 FRENCH_ENGLISH = st.text(
     alphabet=st.sampled_from(
-        string.ascii_letters + string.digits + string.punctuation + " \n€"
+        string.ascii_letters
+        + string.digits
+        + string.punctuation
+        + " \n€"
         + "àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ"
         + "’‘“”«»…–—\u00a0\u202f"
     ),

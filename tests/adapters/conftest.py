@@ -44,9 +44,7 @@ class WebhookRecorder:
     status: int = 200
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.hits.append(
-            Hit(request.path, request.path_qs, request.headers, await request.read())
-        )
+        self.hits.append(Hit(request.path, request.path_qs, request.headers, await request.read()))
         return web.Response(status=self.status)
 
     def at(self, path: str) -> list[Hit]:

@@ -21,9 +21,13 @@ PHONE = "+33612345678"
 def bot_says(sandbox: Sandbox, text: str, *buttons: Button, address: str = CHAT) -> None:
     sandbox.state.record(
         ChatEntry(
-            channel=ChannelName.TELEGRAM, address=address, sender="bot", text=text,
+            channel=ChannelName.TELEGRAM,
+            address=address,
+            sender="bot",
+            text=text,
             time=sandbox.state.clock.now(),
-            message_id=str(sandbox.state.next_message_id(address)), buttons=buttons,
+            message_id=str(sandbox.state.next_message_id(address)),
+            buttons=buttons,
         )
     )
 
@@ -48,12 +52,12 @@ async def test_conversation_shows_both_sides_in_order(sandbox: Sandbox) -> None:
     await sandbox.post_json(f"/sandbox/api/customer/telegram/{CHAT}", {"action": "pay"})
     await sandbox.post_json(f"/sandbox/api/customer/telegram/{CHAT}", {"text": "merci"})
 
-    conversation = await sandbox.get_json(
-        "/sandbox/api/conversation", channel="telegram", to=CHAT
-    )
+    conversation = await sandbox.get_json("/sandbox/api/conversation", channel="telegram", to=CHAT)
 
     assert [(e["from"], e["text"]) for e in conversation] == [
-        ("bot", "Facture F-42"), ("customer", "Payer"), ("customer", "merci"),
+        ("bot", "Facture F-42"),
+        ("customer", "Payer"),
+        ("customer", "merci"),
     ]
     assert [m["text"] for m in await sandbox.messages(ChannelName.TELEGRAM, CHAT)] == [
         "Facture F-42"
@@ -89,8 +93,11 @@ async def test_bad_json_input_is_a_400_or_409(sandbox: Sandbox, path: str, body:
 
 @pytest.mark.parametrize(
     "path",
-    ["/sandbox/api/faults", f"/sandbox/api/customer/sms/{PHONE}",
-     "/sandbox/api/stripe/redeliver/evt_x"],
+    [
+        "/sandbox/api/faults",
+        f"/sandbox/api/customer/sms/{PHONE}",
+        "/sandbox/api/stripe/redeliver/evt_x",
+    ],
 )
 async def test_malformed_json_is_a_400(sandbox: Sandbox, path: str) -> None:
     async with sandbox.http.post(
@@ -116,7 +123,9 @@ async def test_telegram_429_shape(sandbox: Sandbox) -> None:
     async with sandbox.http.post(url, data={"chat_id": CHAT, "text": "x"}) as response:
         assert response.status == 429
         assert await response.json() == {
-            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 3",
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 3",
             "parameters": {"retry_after": 3},
         }
 
@@ -127,8 +136,15 @@ async def test_telegram_429_shape(sandbox: Sandbox) -> None:
         ("sendMessage", {"chat_id": CHAT}, 400),
         ("sendMessage", {"chat_id": "@someone", "text": "x"}, 400),
         ("sendMessage", {"chat_id": CHAT, "text": "x", "reply_markup": "{bad"}, 400),
-        ("sendMessage", {"chat_id": CHAT, "text": "x",
-                         "reply_markup": '{"inline_keyboard": [[{"text": "a"}]]}'}, 400),
+        (
+            "sendMessage",
+            {
+                "chat_id": CHAT,
+                "text": "x",
+                "reply_markup": '{"inline_keyboard": [[{"text": "a"}]]}',
+            },
+            400,
+        ),
         ("editMessageText", {"chat_id": CHAT, "message_id": "99", "text": "x"}, 400),
         ("answerCallbackQuery", {"callback_query_id": "nope"}, 400),
         ("setWebhook", {"url": "http://x", "secret_token": "bad token!"}, 400),
@@ -150,7 +166,9 @@ async def test_telegram_wrong_token_and_bad_json(sandbox: Sandbox) -> None:
     async with sandbox.http.post(sandbox.url("/sandbox/telegram/bot1:nope/getMe")) as response:
         assert response.status == 404
         assert await response.json() == {
-            "ok": False, "error_code": 404, "description": "Not Found"
+            "ok": False,
+            "error_code": 404,
+            "description": "Not Found",
         }
     url = sandbox.url(f"/sandbox/telegram/bot{sandbox.telegram_token}/sendMessage")
     async with sandbox.http.post(
@@ -183,9 +201,13 @@ async def test_twilio_requires_basic_auth(sandbox: Sandbox) -> None:
 
 async def test_customer_telegram_respects_allowed_updates(sandbox: Sandbox) -> None:
     url = sandbox.url(f"/sandbox/telegram/bot{sandbox.telegram_token}/setWebhook")
-    async with sandbox.http.post(url, data={
-        "url": sandbox.url("/webhooks/tg-custom"), "allowed_updates": '["message"]',
-    }) as response:
+    async with sandbox.http.post(
+        url,
+        data={
+            "url": sandbox.url("/webhooks/tg-custom"),
+            "allowed_updates": '["message"]',
+        },
+    ) as response:
         assert response.status == 200
     bot_says(sandbox, "Facture", Button("Payer", action="pay"))
 
@@ -206,7 +228,8 @@ async def test_customer_api_reports_unreachable_webhook(sandbox: Sandbox) -> Non
 async def test_phone_pages_escape_everything(sandbox: Sandbox) -> None:
     sandbox.state.add_contact("<i>Zoé</i>", ChannelName.TELEGRAM, CHAT)
     bot_says(
-        sandbox, "<script>alert(1)</script> voir https://pay.example/x?a=1&b=2",
+        sandbox,
+        "<script>alert(1)</script> voir https://pay.example/x?a=1&b=2",
         Button("<b>Payer</b>", url="javascript:alert(1)"),
         Button("Aide", action="help"),
     )
@@ -236,7 +259,8 @@ async def test_phone_form_fallback_posts_as_customer(sandbox: Sandbox) -> None:
     [hit] = sandbox.hooks.at("/webhooks/twilio/sms")
     assert hit.form()["Body"] == "STOP"
     async with sandbox.http.get(
-        sandbox.url("/sandbox/phone/open"), params={"channel": "sms", "address": PHONE},
+        sandbox.url("/sandbox/phone/open"),
+        params={"channel": "sms", "address": PHONE},
         allow_redirects=False,
     ) as response:
         assert response.status == 303

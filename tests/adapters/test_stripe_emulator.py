@@ -24,10 +24,22 @@ def session_params(**overrides: Any) -> dict[str, Any]:
         "client_reference_id": "conv-7",
         "metadata": {"invoice_id": "F-42"},
         "line_items": [
-            {"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 7000,
-                                           "product_data": {"name": "Facture F-42"}}},
-            {"quantity": 2, "price_data": {"currency": "eur", "unit_amount": 275,
-                                           "product_data": {"name": "Frais <b>port</b>"}}},
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 7000,
+                    "product_data": {"name": "Facture F-42"},
+                },
+            },
+            {
+                "quantity": 2,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 275,
+                    "product_data": {"name": "Frais <b>port</b>"},
+                },
+            },
         ],
     }
     params.update(overrides)
@@ -117,8 +129,10 @@ async def test_unknown_session_is_resource_missing(client: stripe.StripeClient) 
 async def test_wrong_api_key_is_rejected(sandbox: Sandbox) -> None:
     http = stripe.AIOHTTPClient()
     bad = stripe.StripeClient(
-        "sk_test_wrong", base_addresses={"api": sandbox.settings.stripe_api_base},
-        http_client=http, max_network_retries=0,
+        "sk_test_wrong",
+        base_addresses={"api": sandbox.settings.stripe_api_base},
+        http_client=http,
+        max_network_retries=0,
     )
     try:
         with pytest.raises(stripe.AuthenticationError):
@@ -190,10 +204,12 @@ async def test_sepa_payment_then_bank_confirmation(
 
     completed, succeeded = verified_events(sandbox)
     assert (completed.type, completed.data.object["payment_status"]) == (
-        "checkout.session.completed", "unpaid",
+        "checkout.session.completed",
+        "unpaid",
     )
     assert (succeeded.type, succeeded.data.object["payment_status"]) == (
-        "checkout.session.async_payment_succeeded", "paid",
+        "checkout.session.async_payment_succeeded",
+        "paid",
     )
 
 

@@ -91,8 +91,12 @@ async def test_rate_limited_with_retry_after(sandbox: Sandbox, adapter: Telegram
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(403, RecipientUnreachable), (500, ProviderUnavailable), (503, ProviderUnavailable),
-     (400, PermanentError)],
+    [
+        (403, RecipientUnreachable),
+        (500, ProviderUnavailable),
+        (503, ProviderUnavailable),
+        (400, PermanentError),
+    ],
 )
 async def test_provider_errors_are_typed(
     sandbox: Sandbox, adapter: TelegramAdapter, status: int, error: type[Exception]

@@ -32,7 +32,10 @@ def test_callback_query() -> None:
     update = {
         "update_id": 11,
         "callback_query": {
-            "id": "987", "from": USER, "chat_instance": "1", "data": "pay:F-42",
+            "id": "987",
+            "from": USER,
+            "chat_instance": "1",
+            "data": "pay:F-42",
             "message": message(text="Facture"),
         },
     }
@@ -86,8 +89,15 @@ def test_ignored_updates(update: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        None, [], "update", 42, {}, {"update_id": "10"}, {"update_id": True},
-        {"update_id": 1.5}, {"update_id": 1, "message": "hi"},
+        None,
+        [],
+        "update",
+        42,
+        {},
+        {"update_id": "10"},
+        {"update_id": True},
+        {"update_id": 1.5},
+        {"update_id": 1, "message": "hi"},
         {"update_id": 1, "message": {"chat": {"id": "x", "type": "private"}}},
         {"update_id": 1, "callback_query": {"id": 5, "from": USER}},
         {"update_id": 1, "callback_query": {"id": "5", "from": None}},
@@ -100,11 +110,28 @@ def test_garbage_is_malformed(data: object) -> None:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["update_id", "message", "chat", "id", "type", "text", "from",
-                         "callback_query", "data", "private", "sticker"]) | st.text(max_size=5),
-        children, max_size=5,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "update_id",
+                    "message",
+                    "chat",
+                    "id",
+                    "type",
+                    "text",
+                    "from",
+                    "callback_query",
+                    "data",
+                    "private",
+                    "sticker",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=20,
 )

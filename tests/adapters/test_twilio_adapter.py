@@ -88,7 +88,9 @@ async def test_send_records_rendered_body_and_reports_delivery(
     for hit in hits:
         form = hit.form()
         verify_twilio_signature(
-            sandbox.base + hit.path_qs, form, hit.headers.get("X-Twilio-Signature"),
+            sandbox.base + hit.path_qs,
+            form,
+            hit.headers.get("X-Twilio-Signature"),
             sandbox.twilio_token,
         )
         reports.append(parse_status_callback(form))
@@ -135,7 +137,10 @@ async def test_rate_limited_without_retry_after(
     ],
 )
 async def test_provider_errors_are_typed(
-    sandbox: Sandbox, adapter: TwilioSmsAdapter, status: int, code: int | None,
+    sandbox: Sandbox,
+    adapter: TwilioSmsAdapter,
+    status: int,
+    code: int | None,
     error: type[Exception],
 ) -> None:
     await sandbox.fault("sms", status, code=code)
@@ -177,7 +182,9 @@ async def test_customer_sms_is_signed_over_the_public_url(sandbox: Sandbox) -> N
     [hit] = sandbox.hooks.at("/webhooks/twilio/sms")
     form = hit.form()
     verify_twilio_signature(
-        sandbox.base + "/webhooks/twilio/sms", form, hit.headers.get("X-Twilio-Signature"),
+        sandbox.base + "/webhooks/twilio/sms",
+        form,
+        hit.headers.get("X-Twilio-Signature"),
         sandbox.twilio_token,
     )
     inbound = parse_inbound_sms(form)

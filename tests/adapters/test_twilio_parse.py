@@ -39,9 +39,14 @@ def test_inbound_bad_num_media() -> None:
 
 @pytest.mark.parametrize(
     ("status", "state"),
-    [("queued", DeliveryState.QUEUED), ("sent", DeliveryState.SENT),
-     ("delivered", DeliveryState.DELIVERED), ("undelivered", DeliveryState.UNDELIVERED),
-     ("failed", DeliveryState.FAILED), ("read", DeliveryState.READ)],
+    [
+        ("queued", DeliveryState.QUEUED),
+        ("sent", DeliveryState.SENT),
+        ("delivered", DeliveryState.DELIVERED),
+        ("undelivered", DeliveryState.UNDELIVERED),
+        ("failed", DeliveryState.FAILED),
+        ("read", DeliveryState.READ),
+    ],
 )
 def test_status_callback(status: str, state: DeliveryState) -> None:
     report = parse_status_callback({"MessageSid": "SM1", "MessageStatus": status})
@@ -57,8 +62,11 @@ def test_status_callback_error_code() -> None:
 
 @pytest.mark.parametrize(
     "form",
-    [{"MessageStatus": "sent"}, {"MessageSid": "SM1"},
-     {"MessageSid": "SM1", "MessageStatus": "teleported"}],
+    [
+        {"MessageStatus": "sent"},
+        {"MessageSid": "SM1"},
+        {"MessageSid": "SM1", "MessageStatus": "teleported"},
+    ],
 )
 def test_status_callback_malformed(form: dict[str, str]) -> None:
     with pytest.raises(MalformedPayload):

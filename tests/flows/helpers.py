@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from bot.dispatch import _numbered_choice as numbered_choice
-from bot.facts import DEFAULT_PAY_LATER_POLICY, DEFAULT_SPLIT_POLICY
+from bot.engine.dispatch import _numbered_choice as numbered_choice
+from bot.engine.facts import DEFAULT_PAY_LATER_POLICY, DEFAULT_SPLIT_POLICY
 from bot.i18n import TEMPLATES_DIR, Languages
 from bot.render import MessageRenderer
 from channels.base import ChannelName, InboundKind, InboundMessage, OutboundMessage

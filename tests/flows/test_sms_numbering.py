@@ -2,7 +2,7 @@
 
 The flow remembers what each reply offered (`state.choices`); the SMS body lists them as
 "N. label" (`channels.sms_text.render_sms`); the bot maps a bare "N" back to the Nth choice
-(`bot.dispatch`). `Conversation.texts` replays that mapping.
+(`bot.engine.dispatch`). `Conversation.texts` replays that mapping.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bot.dispatch import _numbered_choice as numbered_choice
+from bot.engine.dispatch import _numbered_choice as numbered_choice
 from channels.base import ChannelName, InboundKind, InboundMessage
 from channels.sms_text import sms_safe
 from flows.model import PART_CHOICES, Choice, CreatePlan, SetPromise, Step

@@ -119,24 +119,32 @@ def _score(report: Report, example: Example, result: Understanding) -> None:
 def format_report(report: Report, *, top: int = 10) -> str:
     lines = ["intent           n   accuracy"]
     for intent in sorted(report.per_intent):
-        lines.append(f"{intent:<14} {report.per_intent[intent]:>4}   "
-                     f"{report.intent_accuracy(intent):7.1%}")
-    lines.append(f"overall (intent + date + parts): {report.correct}/{report.total} = "
-                 f"{report.accuracy:.1%}")
+        lines.append(
+            f"{intent:<14} {report.per_intent[intent]:>4}   {report.intent_accuracy(intent):7.1%}"
+        )
+    lines.append(
+        f"overall (intent + date + parts): {report.correct}/{report.total} = {report.accuracy:.1%}"
+    )
     if report.date_checked:
-        lines.append(f"dates: {report.date_correct}/{report.date_checked} = "
-                     f"{report.date_correct / report.date_checked:.1%}")
+        lines.append(
+            f"dates: {report.date_correct}/{report.date_checked} = "
+            f"{report.date_correct / report.date_checked:.1%}"
+        )
     if report.parts_checked:
-        lines.append(f"parts: {report.parts_correct}/{report.parts_checked} = "
-                     f"{report.parts_correct / report.parts_checked:.1%}")
+        lines.append(
+            f"parts: {report.parts_correct}/{report.parts_checked} = "
+            f"{report.parts_correct / report.parts_checked:.1%}"
+        )
     lines.append("top confusions (expected -> got):")
     for (expected, got), count in report.confusions.most_common(top) or [(("-", "-"), 0)]:
         lines.append(f"  {expected} -> {got}: {count}")
     lines.append("failures:")
     for example, result in report.failures:
-        lines.append(f"  {example.text!r}: expected {example.raw.get('intent')} "
-                     f"date={example.raw.get('date')} parts={example.raw.get('parts')}; got "
-                     f"{result.intent.value} date={result.date} parts={result.parts}")
+        lines.append(
+            f"  {example.text!r}: expected {example.raw.get('intent')} "
+            f"date={example.raw.get('date')} parts={example.raw.get('parts')}; got "
+            f"{result.intent.value} date={result.date} parts={result.parts}"
+        )
     return "\n".join(lines)
 
 

@@ -10,13 +10,13 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
 from bot.clock import FakeClock
 from bot.embedded_redis import free_port
-from bot.merchants import Merchant, create_merchant
+from bot.engine.worker import Worker
 from bot.settings import Settings
-from bot.web_keys import SERVICES
-from bot.worker import Worker
+from bot.store.merchants import Merchant, create_merchant
+from bot.web.app import create_app
+from bot.web.app_keys import SERVICES
 from channels.base import ChannelName
 from sandbox.state import SandboxState, WebhookPaths
 

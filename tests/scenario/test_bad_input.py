@@ -9,7 +9,7 @@ import pytest
 import stripe
 from twilio.request_validator import RequestValidator
 
-from bot import keys
+from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body
 
 AUTH = "Authorization"

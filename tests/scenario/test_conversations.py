@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from bot import keys
 from bot.embedded_redis import EmbeddedRedis
+from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 WEDNESDAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # 10:00 in Paris

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import keys, outbox
+from bot.engine import outbox
+from bot.store import keys
 from channels.base import DeliveryState
 from tests.scenario.harness import Facto, invoice_body
 

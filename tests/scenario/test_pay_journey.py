@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot import keys
+from bot.store import keys
 from channels.sms_text import sms_safe
 from tests.scenario.harness import Facto, invoice_body
 

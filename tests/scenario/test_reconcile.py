@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from bot import keys
 from bot.embedded_redis import EmbeddedRedis
+from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import keys, outbox
-from bot.web_keys import SERVICES
-from bot.worker import Worker
+from bot.engine import outbox
+from bot.engine.worker import Worker
+from bot.store import keys
+from bot.web.app_keys import SERVICES
 from tests.scenario.harness import Facto, invoice_body
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot import keys
-from bot.pipeline import Dispatcher, Event, ingest
+from bot.engine.pipeline import Dispatcher, Event, ingest
+from bot.store import keys
 
 
 def event(n: int, conv: str = "sms:+33600000001") -> Event:

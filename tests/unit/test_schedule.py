@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot import keys, schedule
-from bot.pipeline import Event
+from bot.engine import schedule
+from bot.engine.pipeline import Event
+from bot.store import keys
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 CONV = "telegram:1"
@@ -56,7 +57,7 @@ async def test_a_job_released_twice_is_delivered_once(redis: aioredis.Redis) -> 
         conversation=CONV,
         data={"invoice_id": "i"},
     )
-    from bot.pipeline import ingest
+    from bot.engine.pipeline import ingest
 
     await ingest(redis, fired)  # the dead worker's delivery
     assert await schedule.release_due(redis, NOW) == 1

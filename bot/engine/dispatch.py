@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from bot import keys
-from bot.conversations import append_transcript, load_state, save_state, split_key
-from bot.effects import Effects
-from bot.facts import load_facts
+from bot.engine.effects import Effects
+from bot.engine.facts import load_facts
+from bot.engine.pipeline import Event, Handler
 from bot.i18n import pick_locale
-from bot.invoices import get_invoice, locate_invoice, save_invoice
-from bot.ledger import Plan, load_extras, save_plan
 from bot.logs import log_fields, mask_card_numbers
-from bot.pipeline import Event, Handler
 from bot.services import Services
+from bot.store import keys
+from bot.store.conversations import append_transcript, load_state, save_state, split_key
+from bot.store.invoices import get_invoice, locate_invoice, save_invoice
+from bot.store.ledger import Plan, load_extras, save_plan
 from channels.base import ChannelName, InboundKind, InboundMessage
 from flows import conversation
 from flows.model import (

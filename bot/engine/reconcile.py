@@ -13,11 +13,11 @@ import logging
 
 import redis.asyncio as aioredis
 
-from bot import keys
-from bot.conversations import conversation_key
-from bot.invoices import locate_invoice
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
-from bot.pipeline import Event, ingest
+from bot.store import keys
+from bot.store.conversations import conversation_key
+from bot.store.invoices import locate_invoice
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError, StripeGateway
 from payments.webhook import PaymentUpdate, interpret_event
 

@@ -15,11 +15,12 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot import invoices, keys, reconcile
-from bot.ledger import load_extras
-from bot.merchants import get_merchant
+from bot.engine import reconcile
 from bot.services import Services
-from bot.web_keys import SERVICES
+from bot.store import invoices, keys
+from bot.store.ledger import load_extras
+from bot.store.merchants import get_merchant
+from bot.web.app_keys import SERVICES
 from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
 from payments.money import Money

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot.store import keys
 
 
 @dataclass(frozen=True, slots=True)

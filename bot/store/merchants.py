@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot.store import keys
 
 API_KEY_PREFIX = "fk_"
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import consent
-from bot.invoices import customer_address
-from bot.ledger import Plan, load_extras
-from bot.merchants import get_merchant
+from bot.store import consent
+from bot.store.invoices import customer_address
+from bot.store.ledger import Plan, load_extras
+from bot.store.merchants import get_merchant
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
 from payments.invoice import Invoice

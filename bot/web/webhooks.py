@@ -16,14 +16,15 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot import keys, outbox
-from bot.conversations import conversation_key
-from bot.invoices import locate_invoice
+from bot.engine import outbox
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
-from bot.pipeline import Event, ingest
 from bot.services import Services
 from bot.settings import secret
-from bot.web_keys import BACKGROUND, SERVICES
+from bot.store import keys
+from bot.store.conversations import conversation_key
+from bot.store.invoices import locate_invoice
+from bot.web.app_keys import BACKGROUND, SERVICES
 from channels.base import (
     InboundKind,
     InboundMessage,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot.store import keys
 from channels.base import ChannelName
 from payments.invoice import Invoice, format_invoice_number
 

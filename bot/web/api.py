@@ -11,14 +11,14 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot import invoices, keys
-from bot.conversations import conversation_key
+from bot.engine.pipeline import Event, ingest
 from bot.logs import mask_phone
-from bot.merchants import Merchant, merchant_for_api_key
-from bot.pipeline import Event, ingest
-from bot.seller import seller_snapshot
 from bot.services import Services
-from bot.web_keys import SERVICES
+from bot.store import invoices, keys
+from bot.store.conversations import conversation_key
+from bot.store.merchants import Merchant, merchant_for_api_key
+from bot.store.seller import seller_snapshot
+from bot.web.app_keys import SERVICES
 from payments.invoice import Invoice, InvoiceStatus, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.merchants import Merchant
+from bot.store.merchants import Merchant
 from payments.invoice import SellerSnapshot
 
 

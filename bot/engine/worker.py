@@ -7,10 +7,10 @@ import logging
 from collections.abc import Awaitable
 from contextlib import suppress
 
-from bot import reconcile, schedule
-from bot.dispatch import make_handler
-from bot.outbox import Sender
-from bot.pipeline import Dispatcher
+from bot.engine import reconcile, schedule
+from bot.engine.dispatch import make_handler
+from bot.engine.outbox import Sender
+from bot.engine.pipeline import Dispatcher
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from bot import keys
 from bot.logs import log_fields
+from bot.store import keys
 
 log = logging.getLogger(__name__)
 

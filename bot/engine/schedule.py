@@ -11,8 +11,8 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import keys
-from bot.pipeline import Event, ingest
+from bot.engine.pipeline import Event, ingest
+from bot.store import keys
 
 # Remove a job only if it was not moved meanwhile (same due time as when we read it).
 _REMOVE_IF_UNCHANGED = """

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot.store import keys
 from channels.base import ChannelName
 from flows.model import ConversationState
 

@@ -8,12 +8,13 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import consent, keys, outbox, schedule
-from bot.conversations import append_transcript
-from bot.facts import customer_addresses
-from bot.ledger import Instalment, Plan, pause, save_plan, save_promise
-from bot.pipeline import Event
+from bot.engine import outbox, schedule
+from bot.engine.facts import customer_addresses
+from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
+from bot.store import consent, keys
+from bot.store.conversations import append_transcript
+from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
 from flows.model import (
     Action,

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot import keys
+from bot.store import keys
 
 CONSENT_LOG_LIMIT = 100_000
 

@@ -9,14 +9,14 @@ from contextlib import suppress
 
 from aiohttp import web
 
-from bot.api import setup_api
 from bot.clock import Clock
-from bot.pages import setup_pages
+from bot.engine.worker import Worker
 from bot.services import Services, open_services
 from bot.settings import Settings
-from bot.web_keys import BACKGROUND, SERVICES
-from bot.webhooks import setup_webhooks
-from bot.worker import Worker
+from bot.web.api import setup_api
+from bot.web.app_keys import BACKGROUND, SERVICES
+from bot.web.pages import setup_pages
+from bot.web.webhooks import setup_webhooks
 from sandbox.app import create_sandbox_app
 from sandbox.state import SandboxState
 

@@ -17,9 +17,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from bot import keys
 from bot.clock import Clock
 from bot.logs import log_fields
+from bot.store import keys
 from channels.base import (
     ChannelAdapter,
     ChannelError,
