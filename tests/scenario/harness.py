@@ -20,6 +20,11 @@ from bot.web.app_keys import SERVICES
 from channels.base import ChannelName
 from sandbox.state import SandboxState, WebhookPaths
 
+# Every scenario starts at this instant on its injected clock, whatever day the suite runs:
+# a Wednesday, so weekday phrases ("vendredi") and due dates read the same every time.
+START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+DUE = START.date() + timedelta(days=27)
+
 MERCHANT = {
     "name": "Atelier Lumière",
     "legal_name": "Atelier Lumière SAS",
@@ -114,7 +119,7 @@ def invoice_body(
         "customer": {"name": "Camille Martin", field_name: address, "locale": locale},
         "channel": channel,
         "currency": "EUR",
-        "due_date": (due or date(2026, 12, 15)).isoformat(),
+        "due_date": (due or DUE).isoformat(),
         "lines": lines
         or [
             {
@@ -139,7 +144,7 @@ async def start_facto(
 ) -> Facto:
     port = free_port()
     settings = sandbox_settings(port, redis_url, **overrides)
-    clock = FakeClock(now or datetime.now(UTC).replace(microsecond=0))
+    clock = FakeClock(now or START)
     state = SandboxState(clock=clock, webhook_paths=WebhookPaths(stripe=stripe_webhook_path))
     app = create_app(settings, redis_url=redis_url, clock=clock, sandbox_state=state)
     server = TestServer(app, host="127.0.0.1", port=port)
@@ -153,8 +158,12 @@ async def start_facto(
     )
 
 
-def later(days: int) -> date:
-    return (datetime.now(UTC) + timedelta(days=days)).date()
-
-
-__all__ = ["ChannelName", "Facto", "invoice_body", "later", "sandbox_settings", "start_facto"]
+__all__ = [
+    "DUE",
+    "START",
+    "ChannelName",
+    "Facto",
+    "invoice_body",
+    "sandbox_settings",
+    "start_facto",
+]
