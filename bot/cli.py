@@ -1,4 +1,4 @@
-"""`python -m bot serve | worker | demo | merchant create | intents`."""
+"""`python -m bot serve | worker | demo | merchant create | dead-letters | intents`."""
 
 from __future__ import annotations
 
@@ -51,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     webhook.set_defaults(func=_telegram_set_webhook)
 
+    dead = commands.add_parser(
+        "dead-letters", help="events whose dispatch failed for good: list, replay, drop"
+    )
+    dead_commands = dead.add_subparsers(dest="dead_command", required=True)
+    dead_list = dead_commands.add_parser("list", help="id, type, conversation, error, when")
+    dead_list.add_argument("--json", action="store_true", help="print JSON lines")
+    dead_list.set_defaults(func=_dead_letters)
+    for name, text in (
+        ("replay", "put the event back at the head of its conversation's inbox"),
+        ("drop", "forget the event"),
+    ):
+        action = dead_commands.add_parser(name, help=text)
+        action.add_argument("id", help="the dead letter's id, as `list` shows it")
+        action.set_defaults(func=_dead_letters)
+
     add_intents_parser(commands)
     return parser
 
@@ -89,6 +104,33 @@ def _telegram_set_webhook(_args: argparse.Namespace) -> int:
         print(f"error: Telegram refused: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1
     print(f"Telegram now delivers updates to {url}")  # noqa: T201
+    return 0
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    from bot.logs import mask_phone
+    from bot.runtime import dead_letters_command
+
+    letters = asyncio.run(dead_letters_command(args.dead_command, getattr(args, "id", None)))
+    if args.dead_command != "list":
+        if not letters:
+            print(f"no dead letter {args.id} (already replayed or dropped?)")  # noqa: T201
+            return 1
+        print(f"{args.dead_command}: {args.id}")  # noqa: T201
+        return 0
+    for letter in letters:
+        channel, _, address = letter.conversation.partition(":")
+        shown = {
+            "id": letter.id,
+            "type": letter.type,
+            "conversation": f"{channel}:{mask_phone(address)}",
+            "error": letter.error,
+            "at": letter.at,
+        }
+        if args.json:
+            print(json.dumps(shown, ensure_ascii=False))  # noqa: T201
+        else:
+            print("\t".join(shown.values()))  # noqa: T201
     return 0
 
 

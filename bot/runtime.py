@@ -14,9 +14,11 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
+from bot.engine import deadletters
+from bot.engine.deadletters import DeadLetter
 from bot.engine.worker import Worker
 from bot.logs import configure_logging
-from bot.services import open_services
+from bot.services import open_services, redis_client
 from bot.settings import Settings, secret
 from bot.store.merchants import Merchant, create_merchant
 from channels.telegram import TelegramAdapter
@@ -142,7 +144,7 @@ async def create_merchant_command(
             msg = f"{label} must not be empty"
             raise ValueError(msg)
     async with redis_url_for(settings) as url:
-        client = aioredis.Redis.from_url(url, decode_responses=True)
+        client = redis_client(url, settings)
         try:
             return await create_merchant(
                 client,
@@ -156,6 +158,34 @@ async def create_merchant_command(
             )
         finally:
             await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def command_redis() -> AsyncIterator[aioredis.Redis]:
+    """Redis for a one-shot operator command, configured like the server's."""
+    settings = load_settings()
+    async with redis_url_for(settings) as url:
+        client = redis_client(url, settings)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+
+async def dead_letters_command(action: str, dead_id: str | None = None) -> list[DeadLetter]:
+    """List the dead letters, or replay / drop one; returns the letters acted on."""
+    async with command_redis() as client:
+        if action == "list":
+            return await deadletters.list_all(client)
+        letter = await deadletters.find(client, dead_id or "")
+        if letter is None:
+            return []
+        done = await (
+            deadletters.replay(client, letter)
+            if action == "replay"
+            else deadletters.drop(client, letter)
+        )
+        return [letter] if done else []
 
 
 async def set_telegram_webhook() -> str:

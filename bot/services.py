@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock
 from bot.i18n import Languages
@@ -40,6 +44,25 @@ class Services:
     consumer_name: str
 
 
+def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+    """The one way Facto builds a Redis client: bounded waits, retried blips.
+
+    A connection reset or a timeout is retried a few times with exponential backoff before
+    the caller sees it; a server that stops answering fails the command after
+    `REDIS_SOCKET_TIMEOUT` instead of hanging; idle pooled connections are checked before
+    reuse, so a connection the server or a proxy dropped is replaced, not failed on.
+    """
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=settings.redis_connect_timeout,
+        health_check_interval=settings.redis_health_check_interval,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), settings.redis_retries),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
 def consumer_name() -> str:
     """A name per process, so each worker owns its own pending entries."""
     return f"{socket.gethostname()}-{os.getpid()}"
@@ -50,7 +73,7 @@ async def open_services(
     settings: Settings, redis_url: str, clock: Clock
 ) -> AsyncIterator[Services]:
     settings.require_credentials()
-    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    redis = redis_client(redis_url, settings)
     languages = Languages()
     telegram = TelegramAdapter(
         token=secret(settings.telegram_bot_token), base_url=settings.telegram_api_base

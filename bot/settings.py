@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, alias="FACTO_MAX_BODY_BYTES", ge=1024)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    # Redis client resilience (bot/services.py `redis_client`): a blip is retried, a frozen
+    # server is noticed within a timeout instead of hanging a request or a worker forever.
+    redis_socket_timeout: float = Field(default=5.0, alias="REDIS_SOCKET_TIMEOUT", gt=0)
+    redis_connect_timeout: float = Field(default=2.0, alias="REDIS_CONNECT_TIMEOUT", gt=0)
+    redis_retries: int = Field(default=3, alias="REDIS_RETRIES", ge=0, le=20)
+    redis_health_check_interval: int = Field(default=15, alias="REDIS_HEALTH_CHECK_INTERVAL", ge=0)
+    # Dispatch: a conversation's lock lives this long unless renewed (after each event); a
+    # killed worker's conversations are taken over about this long after the crash.
+    dispatch_lock_ms: int = Field(default=5000, alias="FACTO_DISPATCH_LOCK_MS", ge=200)
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

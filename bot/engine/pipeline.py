@@ -6,32 +6,67 @@ flows and commits the new state, the outbound messages and the removal of the ev
 inbox in one MULTI, so a crash before the commit replays the event and a crash after it does
 not. Conversations whose inbox is not empty are listed in a set that a restarted worker sweeps,
 so an acknowledged event is never stranded.
+
+What can go wrong while dispatching, and what happens then:
+- Redis unreachable, slow or busy (a *transient* error): the event stays at the head of its
+  inbox and the conversation is tried again after a backoff on the injected clock; if Redis is
+  still away after the last try, the wake-up stays unacknowledged and the conversation stays
+  pending, so the reclaim or the sweep comes back to it. Nothing is dead-lettered for this.
+- The handler fails deterministically (a bug, a corrupt event): the event is parked as a dead
+  letter with its error and time (`bot.engine.deadletters`), and the conversation moves on.
+- The worker stalls (GC, a frozen VM, SIGSTOP) past the lock's life and another worker takes
+  over: the commit WATCHes the lock and checks the inbox head, so the stalled worker's commit is
+  refused instead of handling the event twice or popping an event it never handled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.clock import Clock, SystemClock
+from bot.engine import deadletters
 from bot.logs import log_fields
 from bot.store import keys
 
 log = logging.getLogger(__name__)
 
 SEEN_TTL_SECONDS = 14 * 24 * 3600  # longer than any provider's retry window (Stripe: 3 days)
-LOCK_TTL_MS = 30_000
+LOCK_TTL_MS = 5_000  # renewed before each event; a killed worker's lock frees this fast
+# Backoff between tries of a conversation while Redis is unreachable or busy (seconds).
+RETRY_DELAYS = (0.1, 0.3, 1.0, 2.0)
+
+# Error replies that mean "not now" rather than "never": a long script or a load in progress,
+# a replica or a cluster moving, a full memory under `noeviction`.
+_TRANSIENT_REPLIES = frozenset(
+    {"BUSY", "LOADING", "READONLY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "OOM"}
+)
 
 # Dedupe and append in one step: a redelivery finds the marker and appends nothing.
 _INGEST = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+# Take the lock, or extend it if it is still ours (a retry after a failed release, or the
+# renewal before each event). 0: another worker holds it.
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 return 0
@@ -50,6 +85,15 @@ if redis.call('LLEN', KEYS[1]) == 0 then
 end
 return 0
 """
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures that say nothing about the event: retry it later, never park it."""
+    if isinstance(error, RedisConnectionError | RedisTimeoutError | TimeoutError | WatchError):
+        return True
+    if isinstance(error, ResponseError):
+        return str(error).split(" ", 1)[0] in _TRANSIENT_REPLIES
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +135,54 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
         str(SEEN_TTL_SECONDS),
     )
     # Even for a duplicate: the first delivery may have died between its append and this wake.
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.sadd(keys.PIPELINE_PENDING, event.conversation)
-        pipe.xadd(keys.PIPELINE_WAKE, {"conversation": event.conversation}, maxlen=100_000)
-        await pipe.execute()
+    await wake(redis, event.conversation)
     return bool(added)
+
+
+async def wake(redis: aioredis.Redis, conversation: str) -> None:
+    """Mark the conversation pending and wake a dispatcher for it."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.sadd(keys.PIPELINE_PENDING, conversation)
+        pipe.xadd(keys.PIPELINE_WAKE, {"conversation": conversation}, maxlen=100_000)
+        await pipe.execute()
 
 
 Handler = Callable[[aioredis.Redis, Event, "aioredis.client.Pipeline"], Awaitable[None]]
 """Runs one event: reads what it needs, queues its writes on the given MULTI pipeline."""
 
+Stage = Callable[["aioredis.client.Pipeline"], Awaitable[None]]
+
+
+class LockLost(Exception):
+    """The conversation's lock expired and may be another worker's: stop, commit nothing."""
+
 
 class Dispatcher:
     """Drains conversation inboxes, one event at a time per conversation."""
 
-    def __init__(self, redis: aioredis.Redis, handler: Handler, consumer: str) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        handler: Handler,
+        consumer: str,
+        *,
+        clock: Clock | None = None,
+        lock_ttl_ms: int = LOCK_TTL_MS,
+        handler_timeout: float | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
         self._redis = redis
         self._handler = handler
         self._consumer = consumer
+        self._clock: Clock = clock or SystemClock()
+        self.lock_ttl_ms = lock_ttl_ms
+        # Well under the lock's life: a handler that overruns is cut short and retried rather
+        # than left to commit after its lock may have gone to another worker.
+        self._handler_timeout = (
+            handler_timeout if handler_timeout is not None else lock_ttl_ms / 3000
+        )
+        self._retry_delays = tuple(retry_delays)
+        self._dispatched = 0
 
     async def ensure_group(self) -> None:
         try:
@@ -128,11 +202,37 @@ class Dispatcher:
             count=50,
             block=block_ms,
         )
+        return await self._handle_wakes(entries[0][1] if entries else [])
+
+    async def reclaim(self, min_idle_ms: int, max_pages: int = 10) -> int:
+        """Take over wake-ups another dispatcher read but never acknowledged (it died).
+
+        Its conversations' locks expire within `lock_ttl_ms`, so reclaiming entries idle for
+        longer than that finds them free.
+        """
+        done, cursor = 0, "0-0"
+        for _ in range(max_pages):
+            cursor, claimed, *_ = await self._redis.xautoclaim(
+                keys.PIPELINE_WAKE,
+                keys.PIPELINE_GROUP,
+                self._consumer,
+                min_idle_ms,
+                cursor,
+                count=100,
+            )
+            done += await self._handle_wakes(claimed)
+            if cursor == "0-0":
+                break
+        return done
+
+    async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
         done = 0
-        for _stream, messages in entries or []:
-            for entry_id, fields in messages:
+        for entry_id, fields in entries:
+            if fields:  # None: the entry was trimmed from the stream; nothing to drain
                 done += await self.drain(fields["conversation"])
-                await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, entry_id)
+            # Acknowledged only once drained: if Redis went away meanwhile, the exception
+            # leaves this entry pending, and a reclaim comes back to it.
+            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, entry_id)
         return done
 
     async def sweep(self) -> int:
@@ -143,16 +243,37 @@ class Dispatcher:
         return done
 
     async def drain(self, conversation: str) -> int:
-        """Process the conversation's inbox until empty; 0 if another worker holds it."""
-        done = 0
-        while True:
-            token = secrets.token_hex(8)
-            lock = keys.conv_lock(conversation)
-            if not await self._redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
-                # The holder re-checks the inbox after releasing, so nothing is stranded.
-                return done
+        """Process the conversation's inbox until empty; 0 if another worker holds it.
+
+        Redis being away is retried here with backoff; past the last try the error goes up.
+        """
+        before = self._dispatched
+        token = secrets.token_hex(8)  # kept across tries: a lock we failed to release is ours
+        for delay in (*self._retry_delays, None):
             try:
-                done += await self._drain_locked(conversation)
+                await self._drain(conversation, token)
+                return self._dispatched - before
+            except Exception as exc:
+                if delay is None or not is_transient(exc):
+                    raise
+                log.warning(
+                    "dispatch deferred: redis unavailable",
+                    extra=log_fields(error=type(exc).__name__, retry_in=delay),
+                )
+                await self._clock.sleep(delay)
+        return self._dispatched - before  # pragma: no cover - the loop returns or raises
+
+    async def _drain(self, conversation: str, token: str) -> None:
+        lock = keys.conv_lock(conversation)
+        while True:
+            if not await self._redis.eval(_ACQUIRE, 1, lock, token, str(self.lock_ttl_ms)):
+                # The holder re-checks the inbox after releasing, so nothing is stranded.
+                return
+            try:
+                await self._drain_locked(conversation, lock, token)
+            except LockLost:
+                log.warning("dispatch lock lost; left to its new holder")
+                return
             finally:
                 await self._redis.eval(_RELEASE, 1, lock, token)
             drained = await self._redis.eval(
@@ -163,25 +284,62 @@ class Dispatcher:
                 conversation,
             )
             if drained:
-                return done
+                return
 
-    async def _drain_locked(self, conversation: str) -> int:
-        done = 0
+    async def _drain_locked(self, conversation: str, lock: str, token: str) -> None:
         inbox = keys.conv_inbox(conversation)
         while (raw := await self._redis.lindex(inbox, 0)) is not None:
+            # Renew before each event: a long backlog keeps its lock, a dead worker's expires.
+            if not await self._redis.eval(_ACQUIRE, 1, lock, token, str(self.lock_ttl_ms)):
+                raise LockLost
             try:
-                event = Event.loads(raw)
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    await self._handler(self._redis, event, pipe)
-                    pipe.lpop(inbox)
-                    await pipe.execute()
-            except Exception:
+                await self._commit(conversation, lock, token, raw, self._stage_handler(raw))
+            except LockLost:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
                 # A bug or corrupt event must not block the conversation behind it forever:
                 # park it with the error for a human to look at, and move on.
                 log.exception("dispatch failed; event parked", extra=log_fields(conv=conversation))
+                park = deadletters.parking(conversation, raw, exc, self._clock.now())
+                await deadletters.index(self._redis, conversation)
+                await self._commit(conversation, lock, token, raw, park)
+                await deadletters.index(self._redis, conversation)
+            self._dispatched += 1
+
+    def _stage_handler(self, raw: str) -> Stage:
+        async def stage(pipe: aioredis.client.Pipeline) -> None:
+            event = Event.loads(raw)
+            async with asyncio.timeout(self._handler_timeout):
+                await self._handler(self._redis, event, pipe)
+
+        return stage
+
+    async def _commit(
+        self, conversation: str, lock: str, token: str, raw: str, stage: Stage
+    ) -> None:
+        """Queue `stage`'s writes and the pop of `raw`; commit only while the lock is ours
+        and `raw` is still the inbox head.
+
+        WATCH on the lock makes EXEC fail if the lock expired or changed hands while the
+        handler ran; the head is checked under that WATCH, and only the lock holder pops it.
+        """
+        inbox = keys.conv_inbox(conversation)
+        while True:
+            try:
                 async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.rpush(keys.PIPELINE_DEAD, raw)
+                    await pipe.watch(lock)
+                    if await pipe.get(lock) != token:
+                        raise LockLost
+                    if await pipe.lindex(inbox, 0) != raw:
+                        return  # our earlier EXEC went through; its reply was lost
+                    pipe.multi()
+                    await stage(pipe)
                     pipe.lpop(inbox)
                     await pipe.execute()
-            done += 1
-        return done
+                    return
+            except WatchError:
+                # The lock changed (expired, taken) or the connection dropped mid-commit:
+                # look again before deciding whether anything is left to do.
+                continue

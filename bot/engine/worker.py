@@ -26,7 +26,11 @@ class Worker:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.dispatcher = Dispatcher(
-            services.redis, make_handler(services), services.consumer_name
+            services.redis,
+            make_handler(services),
+            services.consumer_name,
+            clock=services.clock,
+            lock_ttl_ms=services.settings.dispatch_lock_ms,
         )
         self.sender = Sender(
             services.redis, services.adapters, services.clock, services.consumer_name

@@ -35,7 +35,22 @@ def conv_log(conv: str) -> str:
 PIPELINE_WAKE = "pipeline:wake"  # stream: "conversation X has events"
 PIPELINE_GROUP = "dispatchers"
 PIPELINE_PENDING = "pipeline:pending"  # set: conversations whose inbox is not empty
-PIPELINE_DEAD = "pipeline:dead"  # list: events whose dispatch raised, kept for review
+
+# --- Pipeline resilience (issue 15): dead letters, the periodic lease. ---
+
+
+def conv_dead(conv: str) -> str:
+    """Events of the conversation whose dispatch failed for good (hash: event id -> record).
+
+    Beside the inbox, on its slot: parking commits with the pop from the inbox.
+    """
+    return f"conv:{{{conv}}}:dead"
+
+
+PIPELINE_DEAD_CONVERSATIONS = "pipeline:dead-conversations"  # set: conversations with some
+PERIODIC_LEASE = "worker:periodic-lease"  # one worker at a time runs the sweeps (SET NX PX)
+
+# --- end of pipeline resilience block ---
 
 OUTBOX_STREAM = "outbox:stream"
 OUTBOX_GROUP = "senders"

@@ -21,6 +21,9 @@ from bot.runtime import set_telegram_webhook
         ["merchant", "create"],
         ["intents"],
         ["telegram", "set-webhook"],
+        ["dead-letters", "list"],
+        ["dead-letters", "replay"],
+        ["dead-letters", "drop"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:

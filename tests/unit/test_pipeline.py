@@ -7,6 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot.engine import deadletters
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from bot.store import keys
 
@@ -61,8 +62,9 @@ async def test_a_failing_event_is_parked_and_does_not_block_the_next(
     await dispatcher.run_once()
     assert recorder.seen == [0, 2]
     assert await redis.get("effects") == "2"  # the failed event's queued writes never ran
-    [parked] = await redis.lrange(keys.PIPELINE_DEAD, 0, -1)
-    assert Event.loads(parked).data == {"n": 1}
+    [parked] = await deadletters.list_all(redis)
+    assert Event.loads(parked.event).data == {"n": 1}
+    assert parked.error == "RuntimeError: boom"
 
 
 async def test_a_locked_conversation_is_left_to_its_holder(redis: aioredis.Redis) -> None:
