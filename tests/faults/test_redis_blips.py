@@ -23,7 +23,7 @@ from bot.engine.pipeline import RETRY_DELAYS, Dispatcher, Event, ingest, is_tran
 from bot.services import redis_client
 from bot.settings import Settings
 from bot.store import keys
-from tests.faults.conftest import Faults, lock_expired
+from tests.faults.conftest import SPIN, Faults, lock_expired
 
 pytestmark = pytest.mark.fault
 
@@ -197,15 +197,9 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
     client = redis_client(redis_server.url, settings)
     try:
         await client.ping()
-        await faults.admin.config_set("lua-time-limit", 5000)  # no BUSY: a silent server
-        frozen = asyncio.create_task(
-            faults.admin.eval(
-                "local t=redis.call('TIME') local s=t[1]*1e6+t[2] "
-                "while true do t=redis.call('TIME') if t[1]*1e6+t[2]-s > 400000 then return 1 end end",
-                0,
-            )
-        )
-        await asyncio.sleep(0)
+        await faults.admin.config_set("lua-time-limit", 5000)  # no BUSY reply: silence
+        frozen = asyncio.create_task(faults.admin.eval(SPIN, 0, 400_000))
+        await asyncio.sleep(0)  # the script is sent before our read
         with pytest.raises(RedisTimeoutError):
             await asyncio.wait_for(client.get("k"), timeout=2)
         await frozen
