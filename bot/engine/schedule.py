@@ -14,14 +14,20 @@ import redis.asyncio as aioredis
 from bot.engine.pipeline import Event, ingest
 from bot.store import keys
 
-# Remove a job only if it was not moved meanwhile (same due time as when we read it).
-_REMOVE_IF_UNCHANGED = """
-if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) == tonumber(ARGV[2]) then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
+# Claim every due job in one step: read it, remove it, and set it aside for ingest. A move
+# (a new ZADD/HSET of the same id) either lands before, and the job is not due any more, or
+# after, and it stays scheduled at its new time; it can never be fired now and then removed.
+_CLAIM_DUE = """
+local due = redis.call(
+  'ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+for i = 1, #due, 2 do
+  local job, score = due[i], due[i + 1]
+  local body = redis.call('HGET', KEYS[2], job)
+  redis.call('ZREM', KEYS[1], job)
+  redis.call('HDEL', KEYS[2], job)
+  if body then redis.call('HSET', KEYS[3], job .. '@' .. score, body) end
 end
-return 0
+return #due / 2
 """
 
 
@@ -44,35 +50,32 @@ async def when(redis: aioredis.Redis, job_id: str) -> float | None:
 async def release_due(redis: aioredis.Redis, now: datetime, limit: int = 500) -> int:
     """Deliver the jobs due at `now` into their conversations' inboxes.
 
-    Ingest first, remove after: a crash in between delivers the job again, and ingest's
-    dedupe (the event id carries the job id and its due time) makes that a no-op.
+    Claim first (atomic against a move, see `_CLAIM_DUE`), ingest after, then forget the
+    claim: a crash in between leaves the claim, which the next release ingests again, and
+    ingest's dedupe (the event id carries the job id and its due time) makes that a no-op.
     """
-    due = await redis.zrangebyscore(
-        keys.SCHEDULE, "-inf", now.timestamp(), start=0, num=limit, withscores=True
+    await redis.eval(
+        _CLAIM_DUE,
+        3,
+        keys.SCHEDULE,
+        keys.SCHEDULE_EVENTS,
+        keys.SCHEDULE_RELEASING,
+        repr(now.timestamp()),
+        str(limit),
     )
     released = 0
-    for job_id, score in due:
-        raw_score = await redis.zscore(keys.SCHEDULE, job_id)
-        body = await redis.hget(keys.SCHEDULE_EVENTS, job_id)
-        if raw_score is None or body is None:
-            continue  # cancelled meanwhile
+    for claim, body in (await redis.hgetall(keys.SCHEDULE_RELEASING)).items():
+        job_id, _, score = claim.rpartition("@")
         event = Event.loads(body)
         await ingest(
             redis,
             Event(
-                id=f"job:{job_id}:{score:.0f}",
+                id=f"job:{job_id}:{float(score):.0f}",
                 type=event.type,
                 conversation=event.conversation,
                 data=event.data,
             ),
         )
-        await redis.eval(
-            _REMOVE_IF_UNCHANGED,
-            2,
-            keys.SCHEDULE,
-            keys.SCHEDULE_EVENTS,
-            job_id,
-            repr(float(raw_score)),
-        )
+        await redis.hdel(keys.SCHEDULE_RELEASING, claim)
         released += 1
     return released

@@ -149,8 +149,10 @@ def view_token(token_hash: str) -> str:
     return f"token:view:{token_hash}"
 
 
-SCHEDULE = "schedule:due"  # zset: job id -> unix time it is due
-SCHEDULE_EVENTS = "schedule:events"  # hash: job id -> the event it will deliver
+# One hash tag for the schedule: releasing a job reads and removes it in one Lua script.
+SCHEDULE = "schedule:{jobs}:due"  # zset: job id -> unix time it is due
+SCHEDULE_EVENTS = "schedule:{jobs}:events"  # hash: job id -> the event it will deliver
+SCHEDULE_RELEASING = "schedule:{jobs}:releasing"  # hash: "<job>@<due>" -> event, until ingested
 
 NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds every merchant
 
