@@ -1,23 +1,42 @@
-"""The worker: dispatches inbound events and sends the outbox, until told to stop."""
+"""The worker: dispatches inbound events and sends the outbox, until told to stop.
+
+Four tasks run side by side, so none waits for another:
+- the dispatch loop reads wake-ups, and every second reclaims those a dead worker left;
+- the send loop sends the outbox;
+- the periodic loop (schedule release, retry moves, pending sweep, send reclaim, Stripe
+  reconciliation) runs only while this worker holds the periodic lease: two workers never
+  sweep at once, and a slow sweep never delays a reply;
+- recovery, at start, finishes what a previous run left, retrying until Redis answers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
+
+from redis.exceptions import RedisError
 
 from bot.engine import reconcile, schedule
 from bot.engine.dispatch import make_handler
+from bot.engine.lease import Lease
 from bot.engine.outbox import Sender
-from bot.engine.pipeline import Dispatcher
+from bot.engine.pipeline import Dispatcher, is_transient
+from bot.logs import log_fields
 from bot.services import Services
+from bot.store import keys
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY_SECONDS = 30.0
-RECONCILE_EVERY_SECONDS = 300.0  # ask Stripe about sessions whose webhook has not come
+PERIODIC_TICK_SECONDS = 1.0
+SWEEP_EVERY_TICKS = 10  # the pending sweep backs up lost wake-ups; reclaim covers crashes
+RECONCILE_EVERY_TICKS = 300  # ask Stripe about sessions whose webhook has not come
 RECLAIM_IDLE_MS = 60_000
+WAKE_RECLAIM_EVERY_SECONDS = 1.0
+PERIODIC_LEASE_MS = 15_000
+# Waiting for Redis at start: doubling from 0.5 s, at most 10 s between tries.
+REDIS_WAIT_FIRST, REDIS_WAIT_MAX = 0.5, 10.0
 
 
 class Worker:
@@ -35,15 +54,26 @@ class Worker:
         self.sender = Sender(
             services.redis, services.adapters, services.clock, services.consumer_name
         )
+        self.lease = Lease(
+            services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
+        )
         self._stopping = asyncio.Event()
+        self._ticks = 0
+
+    @property
+    def wake_reclaim_idle_ms(self) -> int:
+        """A dead worker's wake-ups are taken over once its locks have surely expired."""
+        return self.dispatcher.lock_ttl_ms + 1000
 
     async def prepare(self) -> None:
         await self.dispatcher.ensure_group()
         await self.sender.ensure_group()
 
     async def recover(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
-        """After a restart: finish our own unacknowledged sends, then orphaned ones."""
+        """After a restart: conversations left pending, then our own unacknowledged sends,
+        then orphaned ones."""
         await self.dispatcher.sweep()
+        await self.dispatcher.reclaim(self.wake_reclaim_idle_ms)
         await self.sender.run_once(pending=True)
         await self.sender.reclaim(reclaim_idle_ms)
 
@@ -68,36 +98,88 @@ class Worker:
         return await reconcile.sweep(self.services.redis, self.services.stripe)
 
     async def run(self) -> None:
-        await self.prepare()
-        await self.recover()
-        await asyncio.gather(self._dispatch_loop(), self._send_loop(), self._housekeeping_loop())
+        await self.wait_for_redis()
+        await asyncio.gather(
+            self._recovery(),
+            self._dispatch_loop(),
+            self._send_loop(),
+            self._periodic_loop(),
+        )
+        await self._guarded(self.lease.release())
 
     def stop(self) -> None:
         self._stopping.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def wait_for_redis(self) -> None:
+        """Until Redis answers and the consumer groups exist: a worker started before Redis
+        (or during a failover) waits, logging, instead of exiting."""
+        delay = REDIS_WAIT_FIRST
+        while not self._stopping.is_set():
+            try:
+                await self.prepare()
+                return
+            except (RedisError, OSError) as exc:
+                if isinstance(exc, RedisError) and not is_transient(exc):
+                    raise
+                log.warning(
+                    "waiting for redis",
+                    extra=log_fields(error=type(exc).__name__, retry_in=delay),
+                )
+            await self._pause(delay)
+            delay = min(delay * 2, REDIS_WAIT_MAX)
+
+    async def _recovery(self) -> None:
+        """Finish what a previous run left, concurrently with the loops; retried until done."""
+        delay = REDIS_WAIT_FIRST
+        while not self._stopping.is_set():
+            if await self._guarded(self.recover(), pause=False):
+                log.info("recovery done")
+                return
+            await self._pause(delay)
+            delay = min(delay * 2, REDIS_WAIT_MAX)
+
     async def _dispatch_loop(self) -> None:
+        reclaimed_at = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             await self._guarded(self.dispatcher.run_once(block_ms=500))
+            if loop.time() - reclaimed_at >= WAKE_RECLAIM_EVERY_SECONDS:
+                reclaimed_at = loop.time()
+                await self._guarded(self.dispatcher.reclaim(self.wake_reclaim_idle_ms))
 
     async def _send_loop(self) -> None:
         while not self._stopping.is_set():
             await self._guarded(self.sender.run_once(block_ms=500))
 
-    async def _housekeeping_loop(self) -> None:
-        ticks = 0
+    async def _periodic_loop(self) -> None:
         while not self._stopping.is_set():
-            await self._guarded(self.sender.move_due_retries())
-            await self._guarded(self.release_scheduled())
-            if ticks % int(SWEEP_EVERY_SECONDS) == 0:
-                await self._guarded(self.dispatcher.sweep())
-                await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
-            if ticks % int(RECONCILE_EVERY_SECONDS) == 0:
-                await self._guarded(self.reconcile())
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
-            ticks += 1
+            await self._guarded(self.periodic_once())
+            await self._pause(PERIODIC_TICK_SECONDS)
 
-    async def _guarded(self, work: Awaitable[object]) -> None:
+    async def periodic_once(self) -> bool:
+        """One tick of periodic work, if this worker holds the lease; False if another does."""
+        ran = await self.lease.run(self._periodic_work)
+        if ran:
+            self._ticks += 1
+        return ran
+
+    async def _periodic_work(self) -> None:
+        steps: list[Callable[[], Awaitable[object]]] = [
+            self.sender.move_due_retries,
+            self.release_scheduled,
+        ]
+        if self._ticks % SWEEP_EVERY_TICKS == 0:
+            steps += [self.dispatcher.sweep, lambda: self.sender.reclaim(RECLAIM_IDLE_MS)]
+        if self._ticks % RECONCILE_EVERY_TICKS == 0:
+            steps.append(self.reconcile)
+        for step in steps:  # one failing step does not skip the others
+            await self._guarded(step(), pause=False)
+
+    async def _guarded(self, work: Awaitable[object], *, pause: bool = True) -> bool:
         try:
             await work
         except asyncio.CancelledError:
@@ -105,5 +187,12 @@ class Worker:
         except Exception:
             # A Redis blip or a provider bug must not kill the loop; back off a little.
             log.exception("worker step failed")
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+            if pause:
+                await self._pause(1.0)
+            return False
+        return True
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait, but wake at once when stopping."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

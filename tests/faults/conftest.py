@@ -7,7 +7,7 @@ for our code; each test that uses them is marked `fault` and runs alone with `-m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -33,6 +33,13 @@ async def lock_expired(redis: aioredis.Redis, conversation: str, within: float =
     clock, so this is the one wait a fault test cannot take from the injected clock."""
     async with asyncio.timeout(within):
         while await redis.exists(keys.conv_lock(conversation)):  # noqa: ASYNC110 - polls Redis
+            await asyncio.sleep(0.02)
+
+
+async def eventually(check: Callable[[], Awaitable[object]], within: float = 10) -> None:
+    """Poll `check` until it is truthy: for real processes, which run on real time."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 - polls another process's state
             await asyncio.sleep(0.02)
 
 

@@ -1,0 +1,145 @@
+"""Issue 15, "Recovery" and "Periodic work under a single-runner lease", with real Workers.
+
+Two Worker instances share one Redis (as two processes would, each with its own consumer
+name); the periodic work runs under a lease, and recovery runs beside the send loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.engine import schedule
+from bot.engine.lease import Lease
+from bot.engine.pipeline import Event, ingest
+from bot.engine.worker import Worker
+from bot.store import keys
+from bot.web.app_keys import SERVICES
+from channels.base import ChannelName, InboundKind, InboundMessage
+from tests.faults.conftest import eventually
+from tests.scenario.harness import Facto, invoice_body, start_facto
+
+pytestmark = pytest.mark.fault
+
+
+@pytest.fixture
+async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+def second_worker(facto: Facto, name: str = "worker-2") -> Worker:
+    services = dataclasses.replace(facto.client.app[SERVICES], consumer_name=name)
+    return Worker(services)
+
+
+async def due_reminder(facto: Facto, job: str) -> None:
+    """A reminder due now, about an invoice the conversation does not know: it says nothing."""
+    event = Event(
+        id=job,
+        type="reminder",
+        conversation="telegram:5150",
+        data={"invoice_id": "inv_unknown", "kind": "promise"},
+    )
+    async with facto.redis.pipeline(transaction=True) as pipe:
+        schedule.schedule(pipe, job, facto.clock.now() - timedelta(minutes=1), event)
+        await pipe.execute()
+
+
+async def test_two_workers_never_run_the_periodic_work_at_once(facto: Facto) -> None:
+    first, second = facto.worker, second_worker(facto)
+    await due_reminder(facto, "promise:one")
+    assert await first.periodic_once()
+    assert await schedule.when(facto.redis, "promise:one") is None  # released by the first
+    await due_reminder(facto, "promise:two")
+    assert not await second.periodic_once()  # the first holds the lease
+    assert not await second.periodic_once()
+    assert await schedule.when(facto.redis, "promise:two") is not None  # nobody swept
+    await first.lease.release()  # on stop, or its lease runs out after a crash
+    assert await second.periodic_once()
+    assert await schedule.when(facto.redis, "promise:two") is None
+    assert not await first.periodic_once()
+
+
+async def test_a_lease_is_held_for_the_whole_work_and_lost_work_is_cancelled(
+    redis: aioredis.Redis,
+) -> None:
+    entered, finish = asyncio.Event(), asyncio.Event()
+    cancelled: list[bool] = []
+
+    async def slow_sweep() -> None:
+        entered.set()
+        try:
+            await finish.wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    first = Lease(redis, keys.PERIODIC_LEASE, "a", ttl_ms=150)
+    second = Lease(redis, keys.PERIODIC_LEASE, "b", ttl_ms=150)
+    running = asyncio.create_task(first.run(slow_sweep))
+    await entered.wait()
+    ran_second: list[str] = []
+
+    async def second_sweep() -> None:
+        ran_second.append("b")
+
+    for _ in range(4):  # over more than a lease life: renewed while the work runs
+        assert not await second.run(second_sweep)
+        await asyncio.sleep(0.06)
+    assert ran_second == []
+
+    # The holder froze and the lease went to another worker: it stops at its next renewal.
+    await redis.set(keys.PERIODIC_LEASE, "someone-else", px=1000)
+    assert await asyncio.wait_for(running, timeout=2)
+    assert cancelled == [True]
+
+
+async def test_replies_go_out_while_the_backlog_is_recovered(facto: Facto) -> None:
+    """The invoice message waits in the outbox; 80 conversations wait for dispatch, their
+    wake-ups read by a worker that died. The restarted worker sends before it has recovered."""
+    await facto.post_invoice(invoice_body())
+    await facto.worker.dispatcher.run_once()  # the invoice message is queued, not yet sent
+    for n in range(80):
+        message = InboundMessage(
+            channel=ChannelName.SMS,
+            address=f"+336{n:08d}",
+            provider_id=f"SMbacklog{n}",
+            kind=InboundKind.TEXT,
+            text="bonjour",
+        )
+        await ingest(
+            facto.redis,
+            Event(
+                id=f"sms:SMbacklog{n}",
+                type="inbound",
+                conversation=f"sms:+336{n:08d}",
+                data=message.to_dict(),
+            ),
+        )
+    await facto.redis.xreadgroup(
+        keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=1000
+    )
+
+    restarted = second_worker(facto, "restarted")
+    running = asyncio.create_task(restarted.run())
+    try:
+        await eventually(lambda: facto.messages("telegram", "424242"))
+        backlog_left = await facto.redis.scard(keys.PIPELINE_PENDING)
+
+        async def recovered() -> bool:
+            return not await facto.redis.scard(keys.PIPELINE_PENDING)
+
+        await eventually(recovered, within=30)
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+    assert backlog_left > 0  # the invoice went out before the backlog was dispatched
