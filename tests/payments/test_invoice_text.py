@@ -79,6 +79,8 @@ def test_a_newline_in_a_name_is_refused_but_allowed_in_a_description() -> None:
 
 def test_ordinary_accents_emoji_and_other_scripts_are_kept_composed() -> None:
     decomposed = "Cafe\u0301 Ælfrēd 😀 Zoë"
-    request = parse_invoice_request(body(name=decomposed, description="Œuvre — 日本語"), today=TODAY)
+    request = parse_invoice_request(
+        body(name=decomposed, description="Œuvre — 日本語"), today=TODAY
+    )
     assert request.customer.name == "Café Ælfrēd 😀 Zoë"  # NFC: one code point for "é"
     assert request.lines[0].description == "Œuvre — 日本語"
