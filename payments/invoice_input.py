@@ -8,7 +8,8 @@ Every invalid field is reported at once, as `{"field": "lines.0.unit_amount", "m
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import date
 from types import MappingProxyType
 from typing import Annotated, Literal
@@ -36,8 +37,13 @@ from payments.money import normalize_currency
 __all__ = ["MAX_GROSS", "InvoiceInputError", "InvoiceRequest", "parse_invoice_request"]
 
 MAX_GROSS = 10**11  # minor units: one billion euros, far above any SMS invoice
-# Tab and newline are allowed in descriptions; other control characters only cause trouble.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Invoice text reaches chats and the legal invoice page. Refused: controls (C0, C1, DEL: Cc),
+# invisible format characters (bidi overrides and isolates, zero-width space/joiners, BOM, soft
+# hyphen: Cf), line/paragraph separators (Zl, Zp), surrogates (Cs) and private use (Co). Tab
+# and newline are layout in multi-line fields only. Refused rather than stripped: a legal
+# document's text is not ours to change silently, and the 422 names the field and the code point.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+_LAYOUT = frozenset("\t\n")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -49,11 +55,21 @@ class InvoiceInputError(ValueError):
         self.errors = errors
 
 
-def _no_controls(value: str) -> str:
-    if _CONTROL.search(value):
-        msg = "must not contain control characters"
-        raise ValueError(msg)
-    return value
+def _visible_text(*, multiline: bool) -> Callable[[str], str]:
+    allowed = _LAYOUT if multiline else frozenset()
+
+    def check(value: str) -> str:
+        for position, char in enumerate(value, start=1):
+            if char not in allowed and unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+                msg = (
+                    "must not contain invisible or control characters "
+                    f"(U+{ord(char):04X} at position {position})"
+                )
+                raise ValueError(msg)
+        # Composed form: "é" typed as e + combining accent is stored, shown and compared as one.
+        return unicodedata.normalize("NFC", value)
+
+    return check
 
 
 def _chat_id(value: object) -> object:
@@ -79,9 +95,11 @@ def _country(value: str) -> str:
 
 
 _TEXT = StringConstraints(strict=True, strip_whitespace=True, min_length=1)
-Name = Annotated[str, _TEXT, Field(max_length=200), AfterValidator(_no_controls)]
-Description = Annotated[str, _TEXT, Field(max_length=500), AfterValidator(_no_controls)]
-Address = Annotated[str, _TEXT, Field(max_length=500), AfterValidator(_no_controls)]
+_SINGLE_LINE = AfterValidator(_visible_text(multiline=False))
+_MULTI_LINE = AfterValidator(_visible_text(multiline=True))
+Name = Annotated[str, _TEXT, Field(max_length=200), _SINGLE_LINE]
+Description = Annotated[str, _TEXT, Field(max_length=500), _MULTI_LINE]
+Address = Annotated[str, _TEXT, Field(max_length=500), _MULTI_LINE]
 Country = Annotated[
     str, StringConstraints(strict=True, pattern=r"^[A-Za-z]{2}$"), AfterValidator(_country)
 ]
@@ -230,6 +248,7 @@ _MESSAGES: Mapping[str, str] = MappingProxyType(
         "int_from_float": "must be an integer",
         "bool_type": "must be true or false",
         "string_type": "must be a string",
+        "string_unicode": "must be valid Unicode text (a lone surrogate, U+D800-U+DFFF)",
     }
 )
 

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import HealthCheck, settings
 
 from bot.embedded_redis import EmbeddedRedis
+
+# CI runs on a busy 2-core machine: no per-example deadline, no "too slow" health checks, and
+# the same examples on every run (derandomize, no example database), so a red CI is a real
+# failure that replays identically on a laptop with `CI=true`. HYPOTHESIS_PROFILE overrides.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "default")
+)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,6 +59,11 @@ class InvoiceLocation:
         )
 
 
+def hash_link_token(token: str) -> str:
+    """The digest a pay/view token is stored under (128 random bits: a fast hash is enough)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def new_invoice_id() -> str:
     return f"inv_{secrets.token_hex(12)}"
 
@@ -80,8 +87,8 @@ async def issue(redis: aioredis.Redis, draft: Invoice, prefix: str, now: datetim
         keys.invoice(draft.merchant_id, draft.id),
         keys.merchant_invoices(draft.merchant_id),
         keys.invoice_locator(draft.id),
-        keys.pay_token(draft.pay_token),
-        keys.view_token(draft.view_token),
+        keys.pay_token(hash_link_token(draft.pay_token)),
+        keys.view_token(hash_link_token(draft.view_token)),
         json.dumps(body),
         prefix,
         str(draft.issue_date.year),
@@ -119,18 +126,56 @@ async def locate_invoice(redis: aioredis.Redis, invoice_id: str) -> InvoiceLocat
 
 
 async def by_pay_token(redis: aioredis.Redis, token: str) -> Invoice | None:
-    return await _by_token(redis, keys.pay_token(token), token)
+    return await _by_token(redis, keys.pay_token, token)
 
 
 async def by_view_token(redis: aioredis.Redis, token: str) -> Invoice | None:
-    return await _by_token(redis, keys.view_token(token), token)
+    return await _by_token(redis, keys.view_token, token)
 
 
-async def _by_token(redis: aioredis.Redis, key: str, token: str) -> Invoice | None:
+# Tokens issued before they were hashed sit under their clear value. Those were all
+# token_urlsafe(16) (22 characters); the fallback is limited to such lengths so that a stored
+# digest (64 hex characters, seen in a Redis dump) never opens the link it names.
+_LEGACY_TOKEN_MAX_LENGTH = 43
+
+
+async def _by_token(
+    redis: aioredis.Redis, key_for: Callable[[str], str], token: str
+) -> Invoice | None:
     if not 16 <= len(token) <= 128 or not token.replace("-", "").replace("_", "").isalnum():
         return None
-    raw = await redis.get(key)
+    hashed = key_for(hash_link_token(token))
+    raw = await redis.get(hashed)
+    if raw is None and len(token) <= _LEGACY_TOKEN_MAX_LENGTH:
+        raw = await _migrate_clear_token(redis, key_for(token), hashed)
     if raw is None:
         return None
     location = InvoiceLocation.loads(raw)
     return await get_invoice(redis, location.merchant_id, location.invoice_id)
+
+
+async def _migrate_clear_token(redis: aioredis.Redis, clear: str, hashed: str) -> str | None:
+    """Move a link stored under its clear token to its digest; the link keeps working.
+
+    SET then DEL rather than RENAME: the two names hash to different cluster slots, and
+    repeating both steps after a crash between them is harmless.
+    """
+    raw: str | None = await redis.get(clear)
+    if raw is not None:
+        await redis.set(hashed, raw)
+        await redis.delete(clear)
+    return raw
+
+
+async def migrate_clear_link_tokens(redis: aioredis.Redis) -> int:
+    """Hash every link token still stored in clear (run by the housekeeping step)."""
+    moved = 0
+    for key_for in (keys.pay_token, keys.view_token):
+        prefix = key_for("")
+        async for name in redis.scan_iter(match=prefix + "*", count=500):
+            token = name.removeprefix(prefix)
+            if len(token) > _LEGACY_TOKEN_MAX_LENGTH:
+                continue  # already a digest
+            if await _migrate_clear_token(redis, name, key_for(hash_link_token(token))):
+                moved += 1
+    return moved

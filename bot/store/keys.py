@@ -165,3 +165,11 @@ PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currenc
 def pay_link_clicks(client: str, token: str, minute: int) -> str:
     """Clicks on one pay link from one address in one minute (rate limit)."""
     return f"ratelimit:pay:{client}:{token[:32]}:{minute}"
+
+
+# --- Exposure (issue 15): link-token guessing -------------------------------------------
+
+
+def link_misses(client: str, minute: int) -> str:
+    """Unknown pay/view tokens asked for by one client address in one minute (one counter)."""
+    return f"ratelimit:links:{client}:{minute}"

@@ -19,6 +19,7 @@ from bot.store.conversations import conversation_key
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
+from bot.web.bodies import BadJson, decode_json
 from payments.invoice import Invoice, InvoiceStatus, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 
@@ -64,12 +65,10 @@ def _unauthorized(message: str) -> web.Response:
 async def _json_body(request: web.Request) -> object | web.Response:
     if request.content_type != "application/json":
         return error(415, "send the body as application/json")
-    raw = await request.read()
     try:
-        body: object = json.loads(raw)
-        return body
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return error(400, f"malformed JSON: {exc}")
+        return decode_json(await request.read())
+    except BadJson as exc:
+        return error(400, str(exc))
 
 
 async def create_invoice(

@@ -8,14 +8,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
 from aiohttp import web
+from redis import exceptions as redis_errors
 
 from bot.clock import Clock
 from bot.engine.worker import Worker
+from bot.logs import log_fields
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.app_keys import BACKGROUND, SERVICES
-from bot.web.pages import setup_pages
+from bot.web.pages import service_unavailable_page, setup_pages, unexpected_error_page
 from bot.web.webhooks import setup_webhooks
 from sandbox.app import create_sandbox_app
 from sandbox.state import SandboxState
@@ -28,13 +30,66 @@ SANDBOX = web.AppKey("sandbox_state", SandboxState)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Redis is down, frozen, loading, failing over or full: the request may succeed later (503).
+# Any other Redis error (WRONGTYPE...) is a bug and answers 500 like any other.
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.ReadOnlyError,
+    redis_errors.OutOfMemoryError,
+    redis_errors.TryAgainError,
+    redis_errors.ClusterDownError,
+)
+HSTS = "max-age=31536000"  # one year; no includeSubDomains: the merchant's domain is not ours
+SERVER_NAME = "Facto"  # instead of aiohttp's "Python/3.x aiohttp/3.x"
+
+
+def _hardening_hook(https: bool) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Headers on every response, including aiohttp's own 404/405/500 and static files.
+
+    `on_response_prepare` runs for every prepared response of a routed request, after
+    aiohttp's defaults are set, so it also replaces the `Server` header that names versions.
+    """
+
+    async def harden(_request: web.Request, response: web.StreamResponse) -> None:
+        headers = response.headers
+        headers["Server"] = SERVER_NAME
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if https:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+
+    return harden
+
+
+def _machine_path(request: web.Request) -> bool:
+    return request.path.startswith(("/api/", "/webhooks/"))
+
+
 @web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+async def unexpected_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outside HTTP errors: Redis unavailable is a 503, anything else a plain 500.
+
+    Never aiohttp's own 500 page, never a traceback: JSON for machines (API, webhooks), a page
+    in the visitor's language for people.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except REDIS_UNAVAILABLE:
+        log.exception("redis unavailable", extra=log_fields(path=request.path))
+        if _machine_path(request):
+            return web.json_response(
+                {"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"}
+            )
+        return service_unavailable_page(request)
+    except Exception:
+        log.exception("unexpected error", extra=log_fields(path=request.path))
+        if _machine_path(request):
+            return web.json_response({"error": "internal error"}, status=500)
+        return unexpected_error_page(request)
 
 
 @web.middleware
@@ -62,7 +117,10 @@ def create_app(
     sandbox_state: SandboxState | None = None,
 ) -> web.Application:
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[json_errors, security_headers]
+        client_max_size=settings.max_body_bytes, middlewares=[unexpected_errors, json_errors]
+    )
+    app.on_response_prepare.append(
+        _hardening_hook(settings.public_base_url.startswith("https://"))
     )
     app[BACKGROUND] = set()
     app.cleanup_ctx.append(_services_ctx(settings, redis_url, clock))

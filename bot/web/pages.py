@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.engine import reconcile
+from bot.i18n import SUPPORTED_LOCALES
 from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
@@ -102,25 +103,20 @@ class Charge:
 async def pay_link(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     token = request.match_info["token"]
-    if await _too_many_clicks(services, request, token):
-        return _page(
-            services,
-            "pages/error.html",
-            "fr",
-            status=429,
-            headers={"Retry-After": "60"},
-            reason="rate_limited",
-        )
+    if await _guessing(services, request):
+        return _rate_limited(services, request)
     invoice = await invoices.by_pay_token(services.redis, token)
     if invoice is None:
-        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+        return await _not_found(services, request)
+    if await _too_many_clicks(services, request, token):
+        return _rate_limited(services, request)
     if invoice.status is InvoiceStatus.PAID:
         return await _status_page(services, invoice, "pages/paid.html")
     if invoice.status is InvoiceStatus.PROCESSING:
         return await _status_page(services, invoice, "pages/processing.html")
     charge = await _charge(services, invoice, request.match_info.get("instalment"))
     if charge is None:
-        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+        return _error_page(services, visitor_locale(request), 404, "not_found")
     if charge.amount == 0:  # this instalment is settled: show where the invoice stands
         raise web.HTTPSeeOther(f"/i/{invoice.view_token}", headers=PAGE_HEADERS)
     try:
@@ -211,9 +207,11 @@ async def _create_session(
 async def invoice_page(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     token = request.match_info["token"]
+    if await _guessing(services, request):
+        return _rate_limited(services, request)
     invoice = await invoices.by_view_token(services.redis, token)
     if invoice is None:
-        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+        return await _not_found(services, request)
     return await _status_page(
         services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
     )
@@ -254,8 +252,10 @@ def _page(
 
 
 async def _too_many_clicks(services: Services, request: web.Request, token: str) -> bool:
+    """Clicks on one real pay link from one address (each click may call Stripe)."""
     minute = int(services.clock.now().timestamp() // 60)
-    key = keys.pay_link_clicks(request.remote or "unknown", token, minute)
+    # Keyed by the token's digest: no key name carries a link token in clear.
+    key = keys.pay_link_clicks(_client(request), invoices.hash_link_token(token), minute)
     try:
         async with services.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
@@ -264,3 +264,79 @@ async def _too_many_clicks(services: Services, request: web.Request, token: str)
     except RedisError:
         return False  # the limiter must not take the pay link down with it
     return int(count) > CLICKS_PER_MINUTE
+
+
+# Token guessing (TESTCASES 60): unknown tokens are counted per client address and minute, in
+# one counter across all tokens, so a guesser is stopped after a few tries without a key per
+# guess; a customer who opens their own links never misses, so never meets the limit.
+GUESSES_PER_MINUTE = 20
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _minute(services: Services) -> int:
+    return int(services.clock.now().timestamp() // 60)
+
+
+async def _guessing(services: Services, request: web.Request) -> bool:
+    misses = await services.redis.get(keys.link_misses(_client(request), _minute(services)))
+    return misses is not None and int(misses) >= GUESSES_PER_MINUTE
+
+
+async def _not_found(services: Services, request: web.Request) -> web.Response:
+    key = keys.link_misses(_client(request), _minute(services))
+    async with services.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        await pipe.execute()
+    return _error_page(services, visitor_locale(request), 404, "not_found")
+
+
+def _rate_limited(services: Services, request: web.Request) -> web.Response:
+    return _error_page(
+        services, visitor_locale(request), 429, "rate_limited", headers={"Retry-After": "60"}
+    )
+
+
+def _error_page(
+    services: Services,
+    locale: str,
+    status: int,
+    reason: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return _page(
+        services, "pages/error.html", locale, status=status, headers=headers, reason=reason
+    )
+
+
+def visitor_locale(request: web.Request) -> str:
+    """The page language when no invoice tells it: the browser's Accept-Language, else French."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")[:10]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip()[:2].lower()
+        if language in SUPPORTED_LOCALES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else SUPPORTED_LOCALES[0]
+
+
+def service_unavailable_page(request: web.Request) -> web.Response:
+    """Redis is unreachable: a page in the visitor's language, never a bare 500."""
+    services = request.config_dict[SERVICES]
+    return _error_page(
+        services, visitor_locale(request), 503, "service", headers={"Retry-After": "30"}
+    )
+
+
+def unexpected_error_page(request: web.Request) -> web.Response:
+    services = request.config_dict[SERVICES]
+    return _error_page(services, visitor_locale(request), 500, "service")

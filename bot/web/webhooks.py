@@ -25,6 +25,7 @@ from bot.store import keys
 from bot.store.conversations import conversation_key
 from bot.store.invoices import locate_invoice
 from bot.web.app_keys import BACKGROUND, SERVICES
+from bot.web.bodies import decode_json
 from channels.base import (
     InboundKind,
     InboundMessage,
@@ -78,7 +79,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         log.warning("telegram webhook with a bad secret token")
         return web.json_response({"error": "forbidden"}, status=403)
     try:
-        message = parse_telegram_update(json.loads(await request.read()))
+        message = parse_telegram_update(decode_json(await request.read()))
     except (ValueError, MalformedPayload) as exc:
         return web.json_response({"error": f"malformed update: {exc}"}, status=400)
     if message is None:
