@@ -213,7 +213,7 @@ class CustomerSnapshot:
     name: str
     phone: str | None  # E.164
     telegram_chat_id: int | None
-    locale: str
+    locale: str | None  # None: chosen per message (bot.i18n.pick_locale)
     is_business: bool = False
     address: str | None = None
     siren: str | None = None
@@ -222,8 +222,8 @@ class CustomerSnapshot:
         if not isinstance(self.name, str) or not self.name.strip():
             msg = "customer name is required"
             raise ValueError(msg)
-        if not isinstance(self.locale, str) or not self.locale:
-            msg = "customer locale is required"
+        if self.locale is not None and (not isinstance(self.locale, str) or not self.locale):
+            msg = "customer locale must be a language code or None"
             raise ValueError(msg)
         if not isinstance(self.is_business, bool):
             msg = "is_business must be a bool"

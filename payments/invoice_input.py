@@ -114,7 +114,8 @@ class CustomerInput(BaseModel):
     country: Country | None = None  # declared before `phone`, whose validator reads it
     phone: Annotated[str, StringConstraints(strict=True, max_length=32)] | None = None
     telegram_chat_id: ChatId | None = None
-    locale: Literal["fr", "en"] = "fr"
+    # None: the language is chosen per message (Telegram's language, phone country, default).
+    locale: Literal["fr", "en"] | None = None
     is_business: Annotated[bool, Field(strict=True)] = False
     address: Address | None = None
     siren: Siren | None = None

@@ -92,7 +92,9 @@ class _Dispatch:
             state = state.evolve(invoice_id=translated.invoice_id)
         invoice = await self._invoice(state.invoice_id)
         if invoice is not None:
-            state = state.evolve(merchant_id=invoice.merchant_id, locale=invoice.customer.locale)
+            # An invoice without a locale keeps what the conversation knew: chosen per message.
+            locale = invoice.customer.locale or state.locale
+            state = state.evolve(merchant_id=invoice.merchant_id, locale=locale)
         now = self.services.clock.now()
         facts = await load_facts(
             self.redis,

@@ -147,6 +147,30 @@ async def wake(redis: aioredis.Redis, conversation: str) -> None:
         await pipe.execute()
 
 
+# `ingest` as a Lua function, for a script that must ingest in the same atomic step as its own
+# writes (the merchant API's create: bot.engine.issuing). Same effect as `ingest`, wake included.
+INGEST_LUA = """
+local function facto_ingest(k_seen, k_inbox, k_pending, k_wake, event, ttl, conversation)
+  if redis.call('SET', k_seen, '1', 'NX', 'EX', ttl) then redis.call('RPUSH', k_inbox, event) end
+  redis.call('SADD', k_pending, conversation)
+  redis.call('XADD', k_wake, 'MAXLEN', '~', '100000', '*', 'conversation', conversation)
+end
+"""
+INGEST_KEYS = 4
+INGEST_ARGS = 3
+
+
+def ingest_step(event: Event) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of `facto_ingest` (INGEST_LUA) for `event`."""
+    script_keys = [
+        keys.conv_seen(event.conversation, event.id),
+        keys.conv_inbox(event.conversation),
+        keys.PIPELINE_PENDING,
+        keys.PIPELINE_WAKE,
+    ]
+    return script_keys, [event.dumps(), str(SEEN_TTL_SECONDS), event.conversation]
+
+
 Handler = Callable[[aioredis.Redis, Event, "aioredis.client.Pipeline"], Awaitable[None]]
 """Runs one event: reads what it needs, queues its writes on the given MULTI pipeline."""
 

@@ -15,21 +15,39 @@ from bot.store import keys
 from channels.base import ChannelName
 from payments.invoice import Invoice, format_invoice_number
 
-_NUMBER_PLACEHOLDER = "@@FACTO-INVOICE-NUMBER@@"
+NUMBER_PLACEHOLDER = "@@FACTO-INVOICE-NUMBER@@"  # replaced by the number at commit
 
-# Allocate the next number and store the invoice in one script: a crash cannot leave a number
-# allocated without its invoice (gap) nor an invoice without its number (TESTCASES 73).
-_ISSUE = """
-local seq = redis.call('INCR', KEYS[1])
-local number = string.format('%s-%04d-%06d', ARGV[2], tonumber(ARGV[3]), seq)
-local body = string.gsub(ARGV[1], ARGV[4], number, 1)
-redis.call('SET', KEYS[2], body)
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
-redis.call('SET', KEYS[4], ARGV[7])
-redis.call('SET', KEYS[5], ARGV[8])
-redis.call('SET', KEYS[6], ARGV[8])
-return number
+# Allocate the next number and store the invoice in one step: a crash cannot leave a number
+# allocated without its invoice (gap) nor an invoice without its number (TESTCASES 73). A Lua
+# function, so that the merchant API's create runs it in the same script as the "invoice issued"
+# event and the idempotency record (bot.engine.issuing).
+ISSUE_LUA = """
+local function facto_issue(k_seq, k_invoice, k_list, k_locator, k_pay, k_view,
+                           body, prefix, year, placeholder, score, invoice_id, location)
+  local seq = redis.call('INCR', k_seq)
+  local number = string.format('%s-%04d-%06d', prefix, tonumber(year), seq)
+  local stored = string.gsub(body, placeholder, number, 1)
+  redis.call('SET', k_invoice, stored)
+  redis.call('ZADD', k_list, score, invoice_id)
+  redis.call('SET', k_locator, location)
+  redis.call('SET', k_pay, location)
+  redis.call('SET', k_view, location)
+  return number
+end
 """
+ISSUE_KEYS = 6
+ISSUE_ARGS = 7
+
+# After a create whose answer was lost: either it committed, or it never will (the void marker
+# makes a script still on its way give up), so the caller can tell the truth.
+_SETTLE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
+return 0
+"""
+_VOID_TTL_SECONDS = 24 * 3600
+
+NUMBER_PATTERN = NUMBER_PLACEHOLDER.replace("-", "%-")  # a Lua pattern: '-' is a quantifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,35 +92,42 @@ def customer_address(invoice: Invoice) -> tuple[ChannelName, str]:
     return ChannelName.TELEGRAM, str(invoice.customer.telegram_chat_id)
 
 
-async def issue(redis: aioredis.Redis, draft: Invoice, prefix: str, now: datetime) -> Invoice:
-    """Number and store `draft` atomically; returns the invoice with its final number."""
+def issue_step(draft: Invoice, prefix: str, now: datetime) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of `facto_issue` (ISSUE_LUA) for `draft`, numbered at commit."""
     body = draft.to_dict()
-    body["number"] = _NUMBER_PLACEHOLDER
+    body["number"] = NUMBER_PLACEHOLDER
     channel, address = customer_address(draft)
-    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address)
-    number = await redis.eval(
-        _ISSUE,
-        6,
+    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address).dumps()
+    script_keys = [
         keys.merchant_invoice_seq(draft.merchant_id, draft.issue_date.year),
         keys.invoice(draft.merchant_id, draft.id),
         keys.merchant_invoices(draft.merchant_id),
         keys.invoice_locator(draft.id),
         keys.pay_token(hash_link_token(draft.pay_token)),
         keys.view_token(hash_link_token(draft.view_token)),
+    ]
+    args = [
         json.dumps(body),
         prefix,
         str(draft.issue_date.year),
-        _NUMBER_PLACEHOLDER.replace("-", "%-"),  # a Lua pattern: '-' is a quantifier there
+        NUMBER_PATTERN,
         str(now.timestamp()),
         draft.id,
-        location.dumps(),
-        location.dumps(),
+        location,
+    ]
+    return script_keys, args
+
+
+async def settle_lost_issue(redis: aioredis.Redis, merchant_id: str, invoice_id: str) -> bool:
+    """True if the invoice was committed; otherwise it is voided and never will be."""
+    committed = await redis.eval(
+        _SETTLE,
+        2,
+        keys.invoice(merchant_id, invoice_id),
+        keys.invoice_void(merchant_id, invoice_id),
+        str(_VOID_TTL_SECONDS),
     )
-    issued = await get_invoice(redis, draft.merchant_id, draft.id)
-    if issued is None or issued.number != number:
-        msg = f"invoice {draft.id} was not stored as issued"
-        raise RuntimeError(msg)
-    return issued
+    return bool(committed)
 
 
 def draft_number(prefix: str, year: int) -> str:

@@ -173,3 +173,23 @@ def pay_link_clicks(client: str, token: str, minute: int) -> str:
 def link_misses(client: str, minute: int) -> str:
     """Unknown pay/view tokens asked for by one client address in one minute (one counter)."""
     return f"ratelimit:links:{client}:{minute}"
+
+
+# Merchant API idempotency and atomic issuing (issue 6 §3). Hash tag = merchant id, like the
+# invoice keys they are written with.
+
+
+def idempotency(merchant_id: str, key_digest: str) -> str:
+    """The first response to a POST sent with one Idempotency-Key (SHA-256 of the key)."""
+    return f"merchant:{{{merchant_id}}}:idem:{key_digest}"
+
+
+def idempotency_lock(merchant_id: str, key_digest: str) -> str:
+    """Held while a request with that Idempotency-Key runs: a concurrent one gets 409."""
+    return f"merchant:{{{merchant_id}}}:idem:{key_digest}:lock"
+
+
+def invoice_void(merchant_id: str, invoice_id: str) -> str:
+    """Set when a create whose answer was lost is settled as "not issued": the draft id can
+    then never be committed by a script still in flight."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:void"

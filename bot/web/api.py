@@ -11,11 +11,10 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine.pipeline import Event, ingest
+from bot.engine import issuing
 from bot.logs import mask_phone
 from bot.services import Services
-from bot.store import invoices, keys
-from bot.store.conversations import conversation_key
+from bot.store import idempotency, invoices, keys
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
@@ -29,7 +28,8 @@ ApiHandler = Callable[[web.Request, Services, Merchant], Awaitable[web.Response]
 
 
 def setup_api(app: web.Application) -> None:
-    app.router.add_post("/api/v1/invoices", _authenticated(create_invoice))
+    # Every POST goes through `_idempotent` (Idempotency-Key); GETs need not.
+    app.router.add_post("/api/v1/invoices", _authenticated(_idempotent(create_invoice)))
     app.router.add_get("/api/v1/invoices/{invoice_id}", _authenticated(read_invoice))
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
 
@@ -83,24 +83,123 @@ async def create_invoice(
     except InvoiceInputError as exc:
         return error(422, "invalid invoice", fields=exc.errors)
     draft = build_draft(invoice_request, merchant, today)
+    view = invoice_view(draft, services)
+    view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
+    claim = request.get(IDEMPOTENCY_CLAIM)
     try:
-        issued = await invoices.issue(
-            services.redis, draft, merchant.invoice_prefix, services.clock.now()
-        )
-        channel, address = invoices.customer_address(issued)
-        await ingest(
+        result = await issuing.issue_and_announce(
             services.redis,
-            Event(
-                id=f"issued:{issued.id}",
-                type="invoice_issued",
-                conversation=conversation_key(channel, address),
-                data={"invoice_id": issued.id, "merchant_id": issued.merchant_id},
-            ),
+            draft,
+            prefix=merchant.invoice_prefix,
+            now=services.clock.now(),
+            answer=json.dumps(view),
+            claim=claim,
         )
-    except RedisError:
-        log.exception("could not issue an invoice")
+    except issuing.NotIssued as exc:
+        return _not_issued(exc, keyed=claim is not None)
+    if isinstance(result, issuing.Replayed):  # the same key won a race with this request
+        return _replayed(result)
+    request[IDEMPOTENCY_SAVED] = True
+    return web.Response(status=201, text=result.body, content_type="application/json")
+
+
+def _not_issued(exc: issuing.NotIssued, *, keyed: bool) -> web.Response:
+    if not exc.unknown:
         return error(503, "temporarily unavailable, nothing was issued")
-    return web.json_response(invoice_view(issued, services), status=201)
+    advice = (
+        "send the same request again with the same Idempotency-Key"
+        if keyed
+        else "check before retrying, or send requests with an Idempotency-Key"
+    )
+    return error(503, f"temporarily unavailable, the invoice may have been issued: {advice}")
+
+
+# --- Idempotency-Key (Stripe semantics; bot/store/idempotency.py) ----------------------------
+
+IDEMPOTENCY_CLAIM = web.RequestKey("idempotency_claim", idempotency.Claim)
+IDEMPOTENCY_SAVED = web.RequestKey("idempotency_saved", bool)
+
+
+def _idempotent(handler: ApiHandler) -> ApiHandler:
+    """Replay, refuse or lock by the request's Idempotency-Key, then run `handler`.
+
+    A handler that stores its answer atomically with its own writes reads the claim from
+    `request[IDEMPOTENCY_CLAIM]` and sets `request[IDEMPOTENCY_SAVED]`; otherwise a 2xx answer
+    is stored here, after the handler.
+    """
+
+    async def wrapper(
+        request: web.Request, services: Services, merchant: Merchant
+    ) -> web.Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return await handler(request, services, merchant)
+        if (problem := idempotency.key_problem(key)) is not None:
+            return error(400, problem, field="Idempotency-Key")
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body  # nothing ran, nothing to remember
+        fingerprint = idempotency.fingerprint(request.method, request.path, body)
+        claim = idempotency.Claim.new(merchant.id, key, fingerprint, services.clock.now())
+        try:
+            verdict, stored = await idempotency.begin(services.redis, claim)
+        except RedisError:
+            log.exception("could not check an Idempotency-Key")
+            await _release(services, claim)
+            return error(503, "temporarily unavailable, nothing was done")
+        if verdict == "in_use":
+            response = error(
+                409,
+                "another request with this Idempotency-Key is in progress; retry later",
+                code="idempotency_key_in_use",
+            )
+            response.headers["Retry-After"] = "1"
+            return response
+        if stored is not None:
+            return _replayed(issuing.Replayed(stored, conflict=verdict == "conflict"))
+        request[IDEMPOTENCY_CLAIM] = claim
+        try:
+            response = await handler(request, services, merchant)
+            if 200 <= response.status < 300 and not request.get(IDEMPOTENCY_SAVED, False):
+                await _save(services, claim, response)
+            return response
+        finally:
+            await _release(services, claim)
+
+    return wrapper
+
+
+def _replayed(replayed: issuing.Replayed) -> web.Response:
+    if replayed.conflict:
+        return error(
+            422,
+            "this Idempotency-Key was already used with a different request: "
+            "use a new key for a new request",
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+        )
+    stored = replayed.stored
+    response = web.Response(
+        status=stored.status, text=stored.body, content_type="application/json"
+    )
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+async def _save(services: Services, claim: idempotency.Claim, response: web.Response) -> None:
+    try:
+        await idempotency.save(services.redis, claim, response.status, response.text or "")
+    except RedisError:
+        # The handler's work is done and stays done; only its replay is lost.
+        log.exception("could not store an idempotent answer")
+
+
+async def _release(services: Services, claim: idempotency.Claim) -> None:
+    try:
+        await idempotency.release(services.redis, claim)
+    except RedisError:
+        # The lock then ends by itself after idempotency.LOCK_FOR (a retry gets 409 until).
+        log.warning("could not release an Idempotency-Key lock")
 
 
 async def read_invoice(

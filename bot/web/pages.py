@@ -16,7 +16,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.engine import reconcile
-from bot.i18n import SUPPORTED_LOCALES
+from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
@@ -124,7 +124,11 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
     except PaymentProviderError:
         log.exception("could not open a checkout session")
         return _page(
-            services, "pages/error.html", invoice.customer.locale, status=503, reason="unavailable"
+            services,
+            "pages/error.html",
+            invoice_locale(services, invoice),
+            status=503,
+            reason="unavailable",
         )
     if session is None:
         return await _status_page(services, invoice, "pages/processing.html")
@@ -200,7 +204,7 @@ async def _create_session(
         success_url=f"{base}/i/{invoice.view_token}?paid=1",
         cancel_url=f"{base}/i/{invoice.view_token}",
         expires_at=now + SESSION_LIFETIME,
-        locale=invoice.customer.locale,
+        locale=invoice_locale(services, invoice),
     )
 
 
@@ -230,7 +234,13 @@ async def _status_page(
         "pay_url": f"{base}/p/{invoice.pay_token}",
         **extra,
     }
-    return _page(services, template, invoice.customer.locale, **context)
+    return _page(services, template, invoice_locale(services, invoice), **context)
+
+
+def invoice_locale(services: Services, invoice: Invoice) -> str:
+    """The invoice's language, or the customer's phone country's when the API gave none."""
+    customer = invoice.customer
+    return pick_locale(customer.locale, None, customer.phone, services.settings.default_locale)
 
 
 def _page(

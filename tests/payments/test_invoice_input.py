@@ -44,7 +44,7 @@ def test_valid_request() -> None:
     req = parse_invoice_request(body(), today=TODAY)
     assert isinstance(req, InvoiceRequest)
     assert req.customer.phone == "+33612345678"
-    assert req.customer.locale == "fr"
+    assert req.customer.locale is None  # not forced: chosen per message (issue 6 §3)
     assert req.customer.is_business is False
     assert req.due_date == date(2026, 12, 21)
     (line,) = req.to_lines()

@@ -110,13 +110,16 @@ def invoice_body(
     channel: str = "telegram",
     address: str | int = 424242,
     *,
-    locale: str = "fr",
+    locale: str | None = "fr",
     due: date | None = None,
     lines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     field_name = "phone" if channel == "sms" else "telegram_chat_id"
+    customer: dict[str, Any] = {"name": "Camille Martin", field_name: address}
+    if locale is not None:  # None: let Facto choose the language per message
+        customer["locale"] = locale
     return {
-        "customer": {"name": "Camille Martin", field_name: address, "locale": locale},
+        "customer": customer,
         "channel": channel,
         "currency": "EUR",
         "due_date": (due or DUE).isoformat(),
