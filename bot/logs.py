@@ -14,6 +14,8 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ .\-]?\d){7,14}(?!\w)")
 _SECRET = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+")
 _TELEGRAM_TOKEN = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+# Facto's own merchant API keys: "fk_" + token_urlsafe(32). Shorter "fk_x" words are not keys.
+_FACTO_API_KEY = re.compile(r"\bfk_[A-Za-z0-9_-]{16,}")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from bot.engine import outbox
 from bot.engine.pipeline import Event, ingest
-from bot.logs import log_fields
+from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.settings import secret
 from bot.store import keys
@@ -58,7 +58,17 @@ def _unavailable() -> web.Response:
     return web.json_response({"error": "temporarily unavailable"}, status=503)
 
 
+def _without_card_numbers(message: InboundMessage) -> InboundMessage:
+    """A card number typed in chat is redacted before anything is stored (TESTCASES 65)."""
+    text = mask_card_numbers(message.text)
+    if text == message.text:
+        return message
+    flagged = {**message.extra, CARD_REDACTED_FLAG: "1"}
+    return dataclasses.replace(message, text=text, extra=flagged)
+
+
 async def _ingest_inbound(services: Services, message: InboundMessage) -> None:
+    message = _without_card_numbers(message)
     conversation = conversation_key(message.channel, message.address)
     event = Event(
         id=f"{message.channel.value}:{message.provider_id}",
