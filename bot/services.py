@@ -50,7 +50,12 @@ async def open_services(
     settings: Settings, redis_url: str, clock: Clock
 ) -> AsyncIterator[Services]:
     settings.require_credentials()
-    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    redis = aioredis.Redis.from_url(
+        redis_url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+    )
     languages = Languages()
     telegram = TelegramAdapter(
         token=secret(settings.telegram_bot_token), base_url=settings.telegram_api_base

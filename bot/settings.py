@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, alias="FACTO_MAX_BODY_BYTES", ge=1024)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    # --- Redis outages (issue 15) ---
+    # Every Redis call gives up after this long (connect, and each reply): a frozen Redis makes
+    # a request fail fast (503, or the inbound spool) instead of hanging until the provider
+    # gives up. Keep it above the worker's blocking reads (0.5 s).
+    redis_timeout: float = Field(default=2.0, alias="FACTO_REDIS_TIMEOUT", gt=0.5, le=30)
+    # Where inbound SMS wait, on local disk, while Redis is unreachable (default DATA_DIR/spool).
+    spool_dir: str | None = Field(default=None, alias="FACTO_SPOOL_DIR")
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -79,6 +87,10 @@ class Settings(BaseSettings):
         if missing:
             msg = "missing configuration: " + ", ".join(missing)
             raise ConfigurationError(msg)
+
+    @property
+    def inbound_spool_dir(self) -> str:
+        return self.spool_dir or f"{self.data_dir}/spool"
 
     # Where each SDK sends its requests: the emulators in the sandbox, the providers otherwise.
     @property
