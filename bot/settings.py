@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # Where inbound SMS wait, on local disk, while Redis is unreachable (default DATA_DIR/spool).
     spool_dir: str | None = Field(default=None, alias="FACTO_SPOOL_DIR")
 
+    # --- Retention (issue 15; docs/decisions.md "Retention") ---
+    outbox_retention_days: int = Field(default=30, alias="FACTO_OUTBOX_RETENTION_DAYS", ge=1)
+    # GDPR: conversation data is kept 3 years after the customer's last contact (LEGAL_FR §3).
+    transcript_retention_days: int = Field(
+        default=3 * 365, alias="FACTO_TRANSCRIPT_RETENTION_DAYS", ge=1
+    )
+    checkout_stale_days: int = Field(default=2, alias="FACTO_CHECKOUT_STALE_DAYS", ge=1)
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

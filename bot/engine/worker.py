@@ -6,8 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from contextlib import suppress
+from datetime import timedelta
 
-from bot.engine import reconcile, schedule
+from bot.engine import reconcile, retention, schedule
 from bot.engine.dispatch import make_handler
 from bot.engine.outbox import Sender
 from bot.engine.pipeline import Dispatcher
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 30.0
 RECONCILE_EVERY_SECONDS = 300.0  # ask Stripe about sessions whose webhook has not come
 RECLAIM_IDLE_MS = 60_000
+HOUSEKEEP_EVERY_SECONDS = 3600.0  # retention: nothing in Redis grows without bound
 
 
 class Worker:
@@ -63,6 +65,15 @@ class Worker:
     async def reconcile(self) -> int:
         return await reconcile.sweep(self.services.redis, self.services.stripe)
 
+    async def housekeep(self) -> retention.Housekept:
+        settings = self.services.settings
+        policy = retention.RetentionPolicy(
+            outbox=timedelta(days=settings.outbox_retention_days),
+            transcripts=timedelta(days=settings.transcript_retention_days),
+            checkout_stale=timedelta(days=settings.checkout_stale_days),
+        )
+        return await retention.housekeep(self.services.redis, self.services.clock.now(), policy)
+
     async def run(self) -> None:
         await self.prepare()
         await self.recover()
@@ -89,6 +100,8 @@ class Worker:
                 await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
             if ticks % int(RECONCILE_EVERY_SECONDS) == 0:
                 await self._guarded(self.reconcile())
+            if ticks % int(HOUSEKEEP_EVERY_SECONDS) == 0:
+                await self._guarded(self.housekeep())
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
             ticks += 1

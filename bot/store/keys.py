@@ -156,3 +156,8 @@ def pay_link_clicks(client: str, token: str, minute: int) -> str:
 def link_misses(client: str, minute: int) -> str:
     """Unknown pay/view tokens asked for by one client address in one minute (one counter)."""
     return f"ratelimit:links:{client}:{minute}"
+
+
+# --- Retention (issue 15): housekeeping bookkeeping -------------------------------------
+
+CHECKOUT_SESSIONS_SINCE = "checkout:open:since"  # zset: tracked session -> first seen (unix)
