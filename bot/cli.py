@@ -8,7 +8,12 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
 from bot.intents_cli import add_intents_parser
+from bot.logs import report_startup_failure
+from bot.settings import ConfigurationError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,8 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except (ConfigurationError, ValidationError, OSError, RedisError) as exc:
+        # A process that cannot start says why in one JSON line, not a traceback (a
+        # supervisor's log shows it as is; nothing in it is a secret or an input value).
+        report_startup_failure(_reason(exc))
+        return 1
     return result
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        # Field names and messages only: `str(exc)` would echo the values, maybe secrets.
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        return "invalid configuration: " + "; ".join(problems)
+    if isinstance(exc, RedisError):
+        return f"Redis unreachable ({type(exc).__name__}): check REDIS_URL"
+    return str(exc) or type(exc).__name__
 
 
 def _serve(_args: argparse.Namespace) -> int:

@@ -66,7 +66,8 @@ class EmbeddedRedis:
 
     def start(self) -> EmbeddedRedis:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        # A restart (fault tests) comes back on the same port, with the same AOF.
+        self.port = self.port or free_port()
         args = [
             find_redis_server(),
             "--port",
@@ -118,7 +119,18 @@ class EmbeddedRedis:
         msg = "redis-server did not answer PING in time"
         raise RuntimeError(msg)
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def stop(self) -> None:
+        self.stop_process()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def stop_process(self) -> None:
+        """Stop the server but keep its port and data, so that `start()` brings it back."""
         if self._proc is not None:
             self._proc.terminate()
             try:
@@ -129,9 +141,6 @@ class EmbeddedRedis:
             if self._proc.stderr is not None:
                 self._proc.stderr.close()
             self._proc = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
 
     def __enter__(self) -> EmbeddedRedis:
         return self.start()

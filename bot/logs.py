@@ -14,6 +14,8 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w/])(?:\+|00)?\d(?:[ .\-]?\d){7,14}(?!\w)")
 _SECRET = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+")
 _TELEGRAM_TOKEN = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+# Facto's own merchant API keys: "fk_" + token_urlsafe(32). Shorter "fk_x" words are not keys.
+_FACTO_API_KEY = re.compile(r"\bfk_[A-Za-z0-9_-]{16,}")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 
 
@@ -31,6 +33,7 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
         if value:
             text = text.replace(value, "[secret]")
     text = _SECRET.sub("[secret]", text)
+    text = _FACTO_API_KEY.sub("[secret]", text)
     text = _TELEGRAM_TOKEN.sub("/bot[secret]", text)
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
 
@@ -72,9 +75,24 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def report_startup_failure(reason: str) -> None:
+    """One JSON error line saying why the process cannot start, and nothing else.
+
+    Settings may have failed before logging was configured: configure it then, so that even
+    this line is JSON and redacted like the others.
+    """
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, RedactingJsonFormatter) for h in root.handlers):
+        configure_logging("INFO")
+    logging.getLogger("bot").error("cannot start: %s", reason)
+
+
 def log_fields(**fields: Any) -> dict[str, Any]:
     """`logger.info("event", extra=log_fields(invoice=..))` keeps fields structured."""
     return {"fields": fields}
+
+
+CARD_REDACTED_FLAG = "card_redacted"  # set in an inbound message's `extra` when we redacted
 
 
 def mask_card_numbers(text: str) -> str:

@@ -96,10 +96,11 @@ async def serve() -> int:
 async def run_site(app: web.Application, host: str, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.info("listening", extra={"fields": {"host": host, "port": port}})
     try:
+        # Inside the try: a port already taken must still close what setup opened.
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        log.info("listening", extra={"fields": {"host": host, "port": port}})
         await _until_signal()
     finally:
         await runner.cleanup()

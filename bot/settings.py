@@ -45,13 +45,24 @@ class Settings(BaseSettings):
 
     # Redis client resilience (bot/services.py `redis_client`): a blip is retried, a frozen
     # server is noticed within a timeout instead of hanging a request or a worker forever.
-    redis_socket_timeout: float = Field(default=5.0, alias="REDIS_SOCKET_TIMEOUT", gt=0)
+    redis_socket_timeout: float = Field(default=2.0, alias="REDIS_SOCKET_TIMEOUT", gt=0, le=30)
     redis_connect_timeout: float = Field(default=2.0, alias="REDIS_CONNECT_TIMEOUT", gt=0)
     redis_retries: int = Field(default=3, alias="REDIS_RETRIES", ge=0, le=20)
     redis_health_check_interval: int = Field(default=15, alias="REDIS_HEALTH_CHECK_INTERVAL", ge=0)
     # Dispatch: a conversation's lock lives this long unless renewed (after each event); a
     # killed worker's conversations are taken over about this long after the crash.
     dispatch_lock_ms: int = Field(default=5000, alias="FACTO_DISPATCH_LOCK_MS", ge=200)
+
+    # Where inbound SMS wait, on local disk, while Redis is unreachable (default DATA_DIR/spool).
+    spool_dir: str | None = Field(default=None, alias="FACTO_SPOOL_DIR")
+
+    # --- Retention (issue 15; docs/decisions.md "Retention") ---
+    outbox_retention_days: int = Field(default=30, alias="FACTO_OUTBOX_RETENTION_DAYS", ge=1)
+    # GDPR: conversation data is kept 3 years after the customer's last contact (LEGAL_FR §3).
+    transcript_retention_days: int = Field(
+        default=3 * 365, alias="FACTO_TRANSCRIPT_RETENTION_DAYS", ge=1
+    )
+    checkout_stale_days: int = Field(default=2, alias="FACTO_CHECKOUT_STALE_DAYS", ge=1)
 
     @field_validator("public_base_url")
     @classmethod
@@ -89,6 +100,10 @@ class Settings(BaseSettings):
         if missing:
             msg = "missing configuration: " + ", ".join(missing)
             raise ConfigurationError(msg)
+
+    @property
+    def inbound_spool_dir(self) -> str:
+        return self.spool_dir or f"{self.data_dir}/spool"
 
     # Where each SDK sends its requests: the emulators in the sandbox, the providers otherwise.
     @property

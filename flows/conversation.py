@@ -38,7 +38,7 @@ from flows.model import (
     Step,
     UnsupportedMessage,
 )
-from flows.replies import say, silent
+from flows.replies import menu, say, silent
 
 _CHOICE_MEANS = {
     Choice.PAY: Understanding(Intent.PAY_NOW),
@@ -103,6 +103,10 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
         return care.opt_out(state, invoice, facts, event.text)
     if meaning.intent is Intent.OPT_IN:
         return care.opt_in(state, invoice, facts, event.text)
+    if event.card_shared:
+        # Whoever holds the conversation, the customer learns at once never to do it again.
+        payable = invoice if invoice is not None and not invoice.is_paid else None
+        return say(state, "card_warning", payable, choices=menu(payable))
     if state.status is not ConversationStatus.BOT and meaning.intent not in _WHILE_WAITING:
         return silent(state)  # a human will answer; the bot does not talk over them
     if invoice is None:

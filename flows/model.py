@@ -170,10 +170,14 @@ class InvoiceSent:
 
 @dataclass(frozen=True, slots=True)
 class CustomerText:
-    """The customer wrote `text`, or picked `choice` from the last menu."""
+    """The customer wrote `text`, or picked `choice` from the last menu.
+
+    `card_shared`: the message held a card number, already redacted from `text` (TESTCASES 65).
+    """
 
     text: str
     choice: Choice | None = None
+    card_shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
 from bot.i18n import pick_locale
-from bot.logs import log_fields, mask_card_numbers
+from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.store import keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
@@ -158,7 +158,11 @@ class _Dispatch:
             return UnsupportedMessage()
         if message.kind is InboundKind.CHOICE:
             return CustomerText(text="", choice=_choice(message.payload))
-        return CustomerText(text=text, choice=_numbered_choice(state, message))
+        # Redacted at the webhook (flagged), or here for events queued before that was done.
+        card_shared = message.extra.get(CARD_REDACTED_FLAG) == "1" or text != message.text
+        return CustomerText(
+            text=text, choice=_numbered_choice(state, message), card_shared=card_shared
+        )
 
     async def _payment(self, update: PaymentUpdate) -> _Translated:
         invoice = await get_invoice(self.redis, update.merchant_id, update.invoice_id)

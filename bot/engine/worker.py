@@ -15,10 +15,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 
-from bot.engine import reconcile, schedule
+from bot.engine import reconcile, retention, schedule
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
 from bot.engine.outbox import Sender
@@ -37,6 +38,7 @@ WAKE_RECLAIM_EVERY_SECONDS = 1.0
 PERIODIC_LEASE_MS = 15_000
 # Waiting for Redis at start: doubling from 0.5 s, at most 10 s between tries.
 REDIS_WAIT_FIRST, REDIS_WAIT_MAX = 0.5, 10.0
+HOUSEKEEP_EVERY_TICKS = 3600  # retention: nothing in Redis grows without bound
 
 
 class Worker:
@@ -96,6 +98,15 @@ class Worker:
 
     async def reconcile(self) -> int:
         return await reconcile.sweep(self.services.redis, self.services.stripe)
+
+    async def housekeep(self) -> retention.Housekept:
+        settings = self.services.settings
+        policy = retention.RetentionPolicy(
+            outbox=timedelta(days=settings.outbox_retention_days),
+            transcripts=timedelta(days=settings.transcript_retention_days),
+            checkout_stale=timedelta(days=settings.checkout_stale_days),
+        )
+        return await retention.housekeep(self.services.redis, self.services.clock.now(), policy)
 
     async def run(self) -> None:
         await self.wait_for_redis()
@@ -176,6 +187,8 @@ class Worker:
             steps += [self.dispatcher.sweep, lambda: self.sender.reclaim(RECLAIM_IDLE_MS)]
         if self._ticks % RECONCILE_EVERY_TICKS == 0:
             steps.append(self.reconcile)
+        if self._ticks % HOUSEKEEP_EVERY_TICKS == 0:
+            steps.append(self.housekeep)
         for step in steps:  # one failing step does not skip the others
             await self._guarded(step(), pause=False)
 

@@ -193,3 +193,8 @@ def invoice_void(merchant_id: str, invoice_id: str) -> str:
     """Set when a create whose answer was lost is settled as "not issued": the draft id can
     then never be committed by a script still in flight."""
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:void"
+
+
+# --- Retention (issue 15): housekeeping bookkeeping -------------------------------------
+
+CHECKOUT_SESSIONS_SINCE = "checkout:open:since"  # zset: tracked session -> first seen (unix)

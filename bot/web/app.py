@@ -6,17 +6,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
+from pathlib import Path
 
 from aiohttp import web
 from redis import exceptions as redis_errors
 
 from bot.clock import Clock
+from bot.engine.spool import InboundSpool, SpoolReplayer
 from bot.engine.worker import Worker
 from bot.logs import log_fields
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
-from bot.web.app_keys import BACKGROUND, SERVICES
+from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.pages import service_unavailable_page, setup_pages, unexpected_error_page
 from bot.web.webhooks import setup_webhooks
 from sandbox.app import create_sandbox_app
@@ -124,6 +126,7 @@ def create_app(
     )
     app[BACKGROUND] = set()
     app.cleanup_ctx.append(_services_ctx(settings, redis_url, clock))
+    app.cleanup_ctx.append(_spool_ctx)
     if run_worker:
         app.cleanup_ctx.append(_worker_ctx)
     app.router.add_get("/healthz", healthz)
@@ -152,6 +155,19 @@ def _services_ctx(
             await asyncio.gather(*pending, return_exceptions=True)
 
     return ctx
+
+
+async def _spool_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The inbound spool, replayed into Redis at start and whenever Redis comes back."""
+    services = app[SERVICES]
+    spool = InboundSpool(Path(services.settings.inbound_spool_dir))
+    replayer = SpoolReplayer(spool, services.redis)
+    app[SPOOL], app[SPOOL_REPLAYER] = spool, replayer
+    task = asyncio.create_task(replayer.run())
+    yield
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -6,7 +6,10 @@ import asyncio
 
 from aiohttp import web
 
+from bot.engine.spool import InboundSpool, SpoolReplayer
 from bot.services import Services
 
 SERVICES = web.AppKey("services", Services)
 BACKGROUND = web.AppKey("background_tasks", set[asyncio.Future[object]])
+SPOOL = web.AppKey("inbound_spool", InboundSpool)
+SPOOL_REPLAYER = web.AppKey("spool_replayer", SpoolReplayer)

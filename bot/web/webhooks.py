@@ -18,13 +18,13 @@ from redis.exceptions import RedisError
 
 from bot.engine import outbox
 from bot.engine.pipeline import Event, ingest
-from bot.logs import log_fields
+from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.settings import secret
 from bot.store import keys
 from bot.store.conversations import conversation_key
 from bot.store.invoices import locate_invoice
-from bot.web.app_keys import BACKGROUND, SERVICES
+from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
     InboundKind,
@@ -58,16 +58,61 @@ def _unavailable() -> web.Response:
     return web.json_response({"error": "temporarily unavailable"}, status=503)
 
 
-async def _ingest_inbound(services: Services, message: InboundMessage) -> None:
-    conversation = conversation_key(message.channel, message.address)
-    event = Event(
+def _without_card_numbers(message: InboundMessage) -> InboundMessage:
+    """A card number typed in chat is redacted before anything is stored (TESTCASES 65)."""
+    text = mask_card_numbers(message.text)
+    if text == message.text:
+        return message
+    flagged = {**message.extra, CARD_REDACTED_FLAG: "1"}
+    return dataclasses.replace(message, text=text, extra=flagged)
+
+
+def _inbound_event(message: InboundMessage) -> Event:
+    message = _without_card_numbers(message)
+    return Event(
         id=f"{message.channel.value}:{message.provider_id}",
         type="inbound",
-        conversation=conversation,
+        conversation=conversation_key(message.channel, message.address),
         data=message.to_dict(),
     )
+
+
+async def _ingest_inbound(services: Services, message: InboundMessage) -> None:
+    await _ingest_event(services, _inbound_event(message))
+
+
+async def _ingest_event(services: Services, event: Event) -> None:
     if not await ingest(services.redis, event):
         log.info("duplicate delivery ignored", extra=log_fields(event=event.id))
+
+
+# Twilio waits 15 s for our answer (PROVIDERS T6); give Redis well under that, then spool.
+SPOOL_AFTER_SECONDS = 5.0
+
+
+async def _ingest_or_spool(request: web.Request, message: InboundMessage) -> bool:
+    """Store an inbound message that its provider will never send again; False: could not.
+
+    In Redis when it answers; else in the local spool, replayed when Redis is back. While the
+    spool holds events, new ones queue behind them, so a conversation keeps its order.
+    """
+    services, spool = request.app[SERVICES], request.app[SPOOL]
+    event = _inbound_event(message)
+    if not spool.pending():
+        try:
+            async with asyncio.timeout(SPOOL_AFTER_SECONDS):
+                await _ingest_event(services, event)
+        except (RedisError, TimeoutError):
+            log.warning("redis unavailable, spooling an inbound message", exc_info=True)
+        else:
+            return True
+    try:
+        spool.append(event)
+    except OSError:
+        log.exception("could not spool an inbound message")
+        return False
+    request.app[SPOOL_REPLAYER].wake()
+    return True
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -117,7 +162,6 @@ async def _verified_twilio_form(request: web.Request) -> dict[str, str] | web.Re
 
 
 async def twilio_sms_webhook(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
     form = await _verified_twilio_form(request)
     if isinstance(form, web.Response):
         return form
@@ -125,10 +169,8 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
         message = parse_inbound_sms(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed message: {exc}"}, status=400)
-    try:
-        await _ingest_inbound(services, message)
-    except RedisError:
-        log.exception("could not store an inbound sms")
+    # Twilio does not retry a failed messaging webhook (T6): a 503 would lose the SMS.
+    if not await _ingest_or_spool(request, message):
         return _unavailable()
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 

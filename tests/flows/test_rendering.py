@@ -16,7 +16,7 @@ import pytest
 from channels.base import ChannelName
 from channels.sms_text import sms_safe
 from flows import pay_later
-from flows.model import Choice, Outcome, ReminderKind, Reply
+from flows.model import Choice, CustomerText, Outcome, ReminderKind, Reply
 from payments.money import Money
 from tests.flows.helpers import (
     CHANNELS,
@@ -54,6 +54,9 @@ def _produce(message: str, locale: str) -> Reply:
         "ask_parts": lambda: Conversation(locale).says(w["several"]).reply,
         "date_in_past": lambda: _date_in_past(locale),
         "date_too_late": lambda: Conversation(locale).says(w["too_late"]).reply,
+        "card_warning": lambda: (
+            Conversation(locale).send(CustomerText("[CARD REDACTED]", card_shared=True)).reply
+        ),
         "dispute_received": lambda: Conversation(locale).says(w["dispute"]).reply,
         "fallback": lambda: Conversation(locale).says(w["gibberish"]).reply,
         "fallback_offer_agent": lambda: _twice(locale, w["gibberish"], w["gibberish2"]),

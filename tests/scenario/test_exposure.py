@@ -21,7 +21,7 @@ from bot.embedded_redis import EmbeddedRedis, free_port
 from bot.store import keys
 from bot.store.invoices import hash_link_token
 from bot.web.app import create_app
-from tests.scenario.harness import START, Facto, invoice_body, sandbox_settings, start_facto
+from tests.scenario.harness import Facto, invoice_body, sandbox_settings, start_facto
 
 TELEGRAM = {"X-Telegram-Bot-Api-Secret-Token": "sandbox-telegram-secret"}
 
@@ -272,9 +272,9 @@ async def test_card_number_is_redacted_before_it_reaches_the_inbox(facto: Facto)
 
 
 async def test_card_warning_in_english_over_sms(facto: Facto) -> None:
-    await facto.issue(invoice_body("sms", "+447700900123", locale="en"))
-    await facto.customer_says("sms", "+447700900123", "card 4000-0566-5566-5556 cvc 123")
-    reply = (await facto.messages("sms", "+447700900123"))[-1]["text"]
+    await facto.issue(invoice_body("sms", "+447911123456", locale="en"))
+    await facto.customer_says("sms", "+447911123456", "card 4000-0566-5566-5556 cvc 123")
+    reply = (await facto.messages("sms", "+447911123456"))[-1]["text"]
     assert "never send" in reply.lower()
     assert "4000" not in reply
 
@@ -288,4 +288,7 @@ async def test_a_long_order_number_that_is_not_a_card_is_kept(facto: Facto) -> N
     assert "n'envoyez jamais" not in reply.lower()
 
 
-__all__ = ["START"]
+async def test_card_warning_without_an_invoice(facto: Facto) -> None:
+    await facto.customer_says("telegram", "777", "4242424242424242")
+    [reply] = await facto.messages("telegram", "777")
+    assert "n'envoyez jamais" in reply["text"].lower() and "/p/" not in reply["text"]

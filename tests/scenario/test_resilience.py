@@ -95,7 +95,7 @@ async def test_one_conversation_is_processed_in_order(facto: Facto) -> None:
 async def test_webhook_without_redis_is_503_so_the_provider_retries(
     facto: Facto, redis_server: object
 ) -> None:
-    """TESTCASES 11: no durable write, no acknowledgement."""
+    """TESTCASES 11: no durable write, no acknowledgement (Telegram retries; SMS is spooled)."""
     from bot.embedded_redis import free_port
     from tests.scenario.harness import start_facto
 
@@ -103,7 +103,7 @@ async def test_webhook_without_redis_is_503_so_the_provider_retries(
     broken = await start_facto(dead, facto.redis, prepare_worker=False)
     try:
         response = await broken.client.post(
-            "/sandbox/api/customer/sms/+33612345678", json={"text": "payer"}
+            "/sandbox/api/customer/telegram/424242", json={"text": "payer"}
         )
         assert response.status == 503
         assert (await broken.client.get("/readyz")).status == 503

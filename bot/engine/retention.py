@@ -1,0 +1,198 @@
+"""Housekeeping: nothing Facto keeps in Redis grows without bound (issue 15, "Growth").
+
+Each step is a small function that reads ages from the data itself against the injected clock
+(never from Redis TTLs alone, which follow the wall clock), so a test can fill Redis, move the
+clock and see what is left. What is kept, and for how long, is in docs/decisions.md
+("Retention"); the lengths are settings.
+
+- sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
+- transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
+  kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing left in its
+  transcript and nothing in its inbox also loses its state;
+- Checkout Sessions still listed in `checkout:open` long after Stripe expired them
+  (`FACTO_CHECKOUT_STALE_DAYS`): the sweep stops asking about them;
+- stream consumers that died with nothing pending are removed, and stream entries every group
+  has acknowledged are trimmed (entries still pending are kept: they are reclaimed, not lost);
+- dedupe markers carry their own expiry from ingest (`SEEN_TTL_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from bot.logs import log_fields
+from bot.store import keys
+from bot.store.invoices import migrate_clear_link_tokens
+from channels.base import DeliveryState
+
+log = logging.getLogger(__name__)
+
+_FINAL = frozenset(
+    {
+        DeliveryState.SENT,
+        DeliveryState.DELIVERED,
+        DeliveryState.READ,
+        DeliveryState.UNDELIVERED,
+        DeliveryState.FAILED,
+    }
+)
+SCAN_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    outbox: timedelta = timedelta(days=30)
+    transcripts: timedelta = timedelta(days=3 * 365)
+    checkout_stale: timedelta = timedelta(days=2)
+    consumer_idle: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Housekept:
+    """What one pass removed."""
+
+    outbox_records: int = 0
+    transcript_entries: int = 0
+    conversations: int = 0
+    checkout_sessions: int = 0
+    consumers: int = 0
+    stream_entries: int = 0
+    link_tokens_hashed: int = 0
+
+
+async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolicy) -> Housekept:
+    done = Housekept(
+        outbox_records=await expire_outbox_records(redis, now - policy.outbox, now),
+        transcript_entries=await trim_transcripts(redis, now - policy.transcripts),
+        conversations=await forget_silent_conversations(redis),
+        checkout_sessions=await drop_stale_checkout_sessions(redis, now, policy.checkout_stale),
+        consumers=await remove_dead_consumers(redis, policy.consumer_idle),
+        stream_entries=await trim_acknowledged_entries(redis),
+        link_tokens_hashed=await migrate_clear_link_tokens(redis),
+    )
+    log.info("housekeeping done", extra=log_fields(**{k: getattr(done, k) for k in _FIELDS}))
+    return done
+
+
+_FIELDS = Housekept.__dataclass_fields__
+
+
+async def expire_outbox_records(redis: aioredis.Redis, cutoff: datetime, now: datetime) -> int:
+    """Delete records in a final state since before `cutoff`.
+
+    A record sent by this version has `sent_at`; one that failed for good (or an older one)
+    gets `final_seen_at` stamped on the first pass, and its age counts from there.
+    """
+    removed = 0
+    async for name in redis.scan_iter(match=keys.outbox_message("*"), count=SCAN_BATCH):
+        state, sent_at, seen = await redis.hmget(name, "state", "sent_at", "final_seen_at")
+        if state is None or DeliveryState(state) not in _FINAL:
+            continue  # pending or sending: still the sender's
+        since = sent_at or seen
+        if since is None:
+            await redis.hset(name, "final_seen_at", now.isoformat())
+        elif datetime.fromisoformat(since) < cutoff:
+            removed += await redis.delete(name)
+    return removed
+
+
+async def trim_transcripts(redis: aioredis.Redis, cutoff: datetime) -> int:
+    """Drop transcript entries older than `cutoff`, oldest first (entries are in time order)."""
+    removed = 0
+    async for name in redis.scan_iter(match=keys.conv_log("*"), count=SCAN_BATCH):
+        while (head := await redis.lindex(name, 0)) is not None and _at(head) < cutoff:
+            await redis.lpop(name)
+            removed += 1
+    return removed
+
+
+async def forget_silent_conversations(redis: aioredis.Redis) -> int:
+    """A conversation whose transcript has aged out entirely and has nothing to dispatch."""
+    removed = 0
+    async for name in redis.scan_iter(match=keys.conv_state("*"), count=SCAN_BATCH):
+        conversation = name.removeprefix("conv:{").removesuffix("}:state")
+        if await redis.exists(keys.conv_log(conversation), keys.conv_inbox(conversation)):
+            continue
+        removed += await redis.delete(name)
+    return removed
+
+
+async def drop_stale_checkout_sessions(
+    redis: aioredis.Redis, now: datetime, stale_after: timedelta
+) -> int:
+    """Sessions tracked for longer than any Stripe session lives leave `checkout:open`.
+
+    The time a session was first tracked is kept beside the set (sessions tracked before that
+    existed start their clock on the first pass).
+    """
+    tracked = await redis.smembers(keys.CHECKOUT_SESSIONS_OPEN)
+    since = dict(await redis.zrange(keys.CHECKOUT_SESSIONS_SINCE, 0, -1, withscores=True))
+    new = {session: now.timestamp() for session in tracked if session not in since}
+    if new:
+        await redis.zadd(keys.CHECKOUT_SESSIONS_SINCE, new, nx=True)
+    cutoff = (now - stale_after).timestamp()
+    stale = [s for s, at in since.items() if at < cutoff or s not in tracked]
+    if stale:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.srem(keys.CHECKOUT_SESSIONS_OPEN, *stale)
+            pipe.zrem(keys.CHECKOUT_SESSIONS_SINCE, *stale)
+            await pipe.execute()
+    return len([s for s in stale if s in tracked])
+
+
+_STREAMS = ((keys.PIPELINE_WAKE, keys.PIPELINE_GROUP), (keys.OUTBOX_STREAM, keys.OUTBOX_GROUP))
+
+
+async def remove_dead_consumers(redis: aioredis.Redis, idle: timedelta) -> int:
+    """Consumers (one per worker process) idle that long with nothing pending are gone."""
+    removed = 0
+    for stream, group in _STREAMS:
+        try:
+            consumers = await redis.xinfo_consumers(stream, group)
+        except ResponseError:
+            continue  # no such stream or group yet
+        for consumer in consumers:
+            if consumer["pending"] == 0 and consumer["idle"] >= idle.total_seconds() * 1000:
+                await redis.xgroup_delconsumer(stream, group, consumer["name"])
+                removed += 1
+    return removed
+
+
+async def trim_acknowledged_entries(redis: aioredis.Redis) -> int:
+    """Trim what every group has read and acknowledged; keep pending and unread entries."""
+    trimmed = 0
+    for stream, _group in _STREAMS:
+        try:
+            groups = await redis.xinfo_groups(stream)
+        except ResponseError:
+            continue
+        if not groups:
+            continue
+        keep_from = []
+        for group in groups:
+            summary = await redis.xpending(stream, group["name"])
+            keep_from.append(summary["min"] if summary["pending"] else _next(group))
+        # Exact trimming: "~" only frees whole nodes (100 entries), so small streams never shrink.
+        trimmed += await redis.xtrim(stream, minid=min(keep_from, key=_id_key), approximate=False)
+    return trimmed
+
+
+def _next(group: dict[str, object]) -> str:
+    """The first id this group has not read yet."""
+    millis, _, seq = str(group["last-delivered-id"]).partition("-")
+    return f"{millis}-{int(seq or 0) + 1}"
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    millis, _, seq = entry_id.partition("-")
+    return int(millis), int(seq or 0)
+
+
+def _at(entry: str) -> datetime:
+    return datetime.fromisoformat(json.loads(entry)["at"])
