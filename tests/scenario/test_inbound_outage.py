@@ -179,7 +179,7 @@ async def test_the_spool_left_by_a_previous_process_is_replayed_at_start(
     try:
 
         async def replayed() -> bool:
-            return await client.llen(keys.conv_inbox(CONVERSATION)) == 1
+            return bool(await client.llen(keys.conv_inbox(CONVERSATION)) == 1)
 
         await until(replayed)
         assert not list(spool_dir.glob("*"))
