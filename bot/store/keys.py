@@ -161,3 +161,4 @@ def link_misses(client: str, minute: int) -> str:
 # --- Retention (issue 15): housekeeping bookkeeping -------------------------------------
 
 CHECKOUT_SESSIONS_SINCE = "checkout:open:since"  # zset: tracked session -> first seen (unix)
+CONVERSATIONS_SILENT_SINCE = "retention:silent"  # zset: conversation -> first seen silent
