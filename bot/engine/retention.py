@@ -7,8 +7,8 @@ clock and see what is left. What is kept, and for how long, is in docs/decisions
 
 - sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
 - transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
-  kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing left in its
-  transcript and nothing in its inbox also loses its state;
+  kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing in its
+  transcript nor its inbox for 30 more days also loses its state;
 - Checkout Sessions still listed in `checkout:open` long after Stripe expired them
   (`FACTO_CHECKOUT_STALE_DAYS`): the sweep stops asking about them;
 - stream consumers that died with nothing pending are removed, and stream entries every group
@@ -51,6 +51,7 @@ class RetentionPolicy:
     transcripts: timedelta = timedelta(days=3 * 365)
     checkout_stale: timedelta = timedelta(days=2)
     consumer_idle: timedelta = timedelta(hours=24)
+    silent_state: timedelta = timedelta(days=30)  # after its transcript is gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolic
     done = Housekept(
         outbox_records=await expire_outbox_records(redis, now - policy.outbox, now),
         transcript_entries=await trim_transcripts(redis, now - policy.transcripts),
-        conversations=await forget_silent_conversations(redis),
+        conversations=await forget_silent_conversations(redis, now, policy.silent_state),
         checkout_sessions=await drop_stale_checkout_sessions(redis, now, policy.checkout_stale),
         consumers=await remove_dead_consumers(redis, policy.consumer_idle),
         stream_entries=await trim_acknowledged_entries(redis),
@@ -112,14 +113,27 @@ async def trim_transcripts(redis: aioredis.Redis, cutoff: datetime) -> int:
     return removed
 
 
-async def forget_silent_conversations(redis: aioredis.Redis) -> int:
-    """A conversation whose transcript has aged out entirely and has nothing to dispatch."""
+async def forget_silent_conversations(
+    redis: aioredis.Redis, now: datetime, silent_for: timedelta
+) -> int:
+    """Forget the state of a conversation with no transcript and no inbox for `silent_for`.
+
+    Silence is timed from the first pass that finds it (a state can exist without any message
+    yet, e.g. an invoice to an opted-out customer: that one must not be forgotten at once).
+    """
     removed = 0
+    since = dict(await redis.zrange(keys.CONVERSATIONS_SILENT_SINCE, 0, -1, withscores=True))
+    cutoff = (now - silent_for).timestamp()
     async for name in redis.scan_iter(match=keys.conv_state("*"), count=SCAN_BATCH):
         conversation = name.removeprefix("conv:{").removesuffix("}:state")
         if await redis.exists(keys.conv_log(conversation), keys.conv_inbox(conversation)):
-            continue
-        removed += await redis.delete(name)
+            if conversation in since:
+                await redis.zrem(keys.CONVERSATIONS_SILENT_SINCE, conversation)
+        elif conversation not in since:
+            await redis.zadd(keys.CONVERSATIONS_SILENT_SINCE, {conversation: now.timestamp()})
+        elif since[conversation] < cutoff:
+            removed += await redis.delete(name)
+            await redis.zrem(keys.CONVERSATIONS_SILENT_SINCE, conversation)
     return removed
 
 

@@ -198,3 +198,4 @@ def invoice_void(merchant_id: str, invoice_id: str) -> str:
 # --- Retention (issue 15): housekeeping bookkeeping -------------------------------------
 
 CHECKOUT_SESSIONS_SINCE = "checkout:open:since"  # zset: tracked session -> first seen (unix)
+CONVERSATIONS_SILENT_SINCE = "retention:silent"  # zset: conversation -> first seen silent

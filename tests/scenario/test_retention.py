@@ -51,6 +51,9 @@ async def test_sent_messages_transcripts_and_states_age_out(facto: Facto) -> Non
     done = await housekeep(facto)
     assert done.transcript_entries == 4  # 3 on SMS + the telegram invoice message
     assert not await facto.redis.exists(keys.conv_log(conversation))
+    assert await facto.redis.exists(keys.conv_state(conversation))  # silent only from now
+    facto.clock.advance(timedelta(days=31).total_seconds())
+    assert (await housekeep(facto)).conversations == 1
     assert not await facto.redis.exists(keys.conv_state(conversation))
     assert await facto.redis.exists(keys.conv_state("telegram:777"))
     assert await facto.redis.llen(keys.conv_log("telegram:777")) == 2
