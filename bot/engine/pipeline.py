@@ -77,15 +77,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# Leave the pending set only when nothing is left: ingest adds before it wakes anyone.
-_MARK_DRAINED = """
-if redis.call('LLEN', KEYS[1]) == 0 then
-  redis.call('SREM', KEYS[2], ARGV[1])
-  return 1
-end
-return 0
-"""
-
 
 def is_transient(error: BaseException) -> bool:
     """True for failures that say nothing about the event: retry it later, never park it."""
@@ -300,15 +291,21 @@ class Dispatcher:
                 return
             finally:
                 await self._redis.eval(_RELEASE, 1, lock, token)
-            drained = await self._redis.eval(
-                _MARK_DRAINED,
-                2,
-                keys.conv_inbox(conversation),
-                keys.PIPELINE_PENDING,
-                conversation,
-            )
-            if drained:
+            if await self._mark_drained(conversation):
                 return
+
+    async def _mark_drained(self, conversation: str) -> bool:
+        """Leave the pending set if nothing is left; False (and pending again) otherwise.
+
+        Not one script: the inbox and the pending set live on different slots. Safe without:
+        ingest appends before it adds to the set, so an event appended after our LLEN is
+        re-marked by its own ingest, and one appended before it is seen here and re-added.
+        """
+        await self._redis.srem(keys.PIPELINE_PENDING, conversation)
+        if not await self._redis.llen(keys.conv_inbox(conversation)):
+            return True
+        await self._redis.sadd(keys.PIPELINE_PENDING, conversation)
+        return False
 
     async def _drain_locked(self, conversation: str, lock: str, token: str) -> None:
         inbox = keys.conv_inbox(conversation)
