@@ -16,8 +16,9 @@ from payments.instalments import InstalmentPolicy
 from payments.invoice import Invoice
 from payments.money import Money
 
-# Defaults from the product: split from 50 € in 2, 3 or 4 payments over at most 90 days.
-DEFAULT_SPLIT_POLICY = InstalmentPolicy(min_total=5000, allowed_parts=(2, 3, 4))
+# Defaults from the product: split from 50 € (payments.instalments.SPLIT_MINIMUMS: other
+# currencies are not split) in 2, 3 or 4 payments over at most 90 days.
+DEFAULT_SPLIT_POLICY = InstalmentPolicy(allowed_parts=(2, 3, 4))
 DEFAULT_PAY_LATER_POLICY = PayLaterPolicy(max_days_after_due=30)
 
 

@@ -31,8 +31,8 @@ YES_NO = (Choice.YES, Choice.NO)
 def test_the_production_policies_are_the_products_rules() -> None:
     """Split from 50 € in 2, 3 or 4 payments within 90 days, no fees; pay later ≤ due + 30."""
     split = invoice_facts().split_policy
-    assert (split.min_total, split.allowed_parts, split.max_span_days, split.fees) == (
-        5000,
+    assert (split.minimum("EUR"), split.allowed_parts, split.max_span_days, split.fees) == (
+        euros("50.00"),
         (2, 3, 4),
         90,
         0,
@@ -331,6 +331,22 @@ def test_below_50_euros_split_is_unavailable(locale: str, split: str) -> None:
     assert money(euros("50.00"), locale) in bot.text
     assert bot.choices == SMALL_MENU
     assert chat.state.step is Step.MENU
+    assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 3 fois"), ("en", "in 3 payments")])
+def test_a_currency_without_a_minimum_is_not_split(locale: str, split: str) -> None:
+    """Issue 6 §3: ¥5,400 used to pass the 5,000 "minor units" minimum, shown as "50 €"."""
+    yen = Money(5_400, "JPY")
+    chat = Conversation(locale, invoice_facts(yen))
+
+    assert chat.taps(Choice.HELP).choices == SMALL_MENU  # no split on offer
+    bot = chat.says(split)
+
+    assert bot.message == "split_unavailable"
+    assert bot.params["minimum"] is None
+    assert "50" not in bot.text and "€" not in bot.text
+    assert bot.choices == SMALL_MENU
     assert bot.of(CreatePlan) == []
 
 
