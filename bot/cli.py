@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--address", required=True, help="registered office address")
     create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
+    create.add_argument(
+        "--max-instalments",
+        type=int,
+        choices=(2, 3, 4),
+        default=3,
+        help="most instalments customers may choose (default 3, LEGAL_FR §4.3; 4 needs review)",
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
 
@@ -170,6 +177,7 @@ def _merchant_create(args: argparse.Namespace) -> int:
                 vat_number=args.vat_number,
                 address=args.address,
                 invoice_prefix=args.invoice_prefix,
+                max_instalments=args.max_instalments,
             )
         )
     except ValueError as exc:

@@ -24,7 +24,7 @@ from bot.web.app import create_app
 from channels.base import ChannelName
 from sandbox.state import SandboxState
 
-DEMO_MERCHANT = {
+DEMO_MERCHANT: dict[str, Any] = {
     "name": "Atelier Lumière",
     "legal_name": "Atelier Lumière SAS",
     "siren": "732829320",

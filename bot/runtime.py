@@ -20,7 +20,7 @@ from bot.engine.worker import Worker
 from bot.logs import configure_logging
 from bot.services import open_services, redis_client
 from bot.settings import Settings, secret
-from bot.store.merchants import Merchant, create_merchant
+from bot.store.merchants import DEFAULT_MAX_INSTALMENTS, Merchant, create_merchant
 from channels.telegram import TelegramAdapter
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
@@ -136,6 +136,7 @@ async def create_merchant_command(
     vat_number: str | None,
     address: str,
     invoice_prefix: str | None,
+    max_instalments: int = DEFAULT_MAX_INSTALMENTS,
 ) -> tuple[Merchant, str]:
     settings = load_settings()
     siren = validate_siren(siren)
@@ -156,6 +157,7 @@ async def create_merchant_command(
                 address=address.strip(),
                 now=SystemClock().now(),
                 invoice_prefix=invoice_prefix or settings.invoice_number_prefix,
+                max_instalments=max_instalments,
             )
         finally:
             await client.aclose()

@@ -149,6 +149,12 @@ class InvoiceFacts:
     def instalment(self, number: int) -> InstalmentFacts | None:
         return next((i for i in self.instalments if i.number == number), None)
 
+    @property
+    def meets_split_minimum(self) -> bool:
+        """The amount due may be split: its currency has a minimum and it is reached."""
+        minimum = self.split_policy.minimum(self.amount_due.currency)
+        return minimum is not None and self.amount_due >= minimum
+
 
 @dataclass(frozen=True, slots=True)
 class Facts:

@@ -30,7 +30,7 @@ def menu(invoice: InvoiceFacts | None) -> tuple[Choice, ...]:
 
 
 def split_allowed(invoice: InvoiceFacts) -> bool:
-    return invoice.amount_due.amount >= invoice.split_policy.min_total and not invoice.instalments
+    return invoice.meets_split_minimum and not invoice.instalments
 
 
 def params(invoice: InvoiceFacts | None, **extra: Any) -> dict[str, Any]:

@@ -54,7 +54,8 @@ def start(
             state, "plan_exists", invoice, step=Step.MENU, extra={"next": invoice.next_instalment}
         )
     if not split_allowed(invoice):
-        minimum = Money(invoice.split_policy.min_total, invoice.amount_due.currency)
+        # No minimum: this currency is not split at all, so no "from …" to quote.
+        minimum = invoice.split_policy.minimum(invoice.amount_due.currency)
         return say(state, "split_unavailable", invoice, step=Step.MENU, extra={"minimum": minimum})
     if parts is None:
         return say(
@@ -89,7 +90,7 @@ def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, part
             "split_unavailable",
             invoice,
             step=Step.MENU,
-            extra={"minimum": Money(invoice.split_policy.min_total, invoice.amount_due.currency)},
+            extra={"minimum": invoice.split_policy.minimum(invoice.amount_due.currency)},
         )
     return say(
         state.evolve(proposed_parts=parts),
@@ -137,7 +138,7 @@ def decline(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
 def _schedule(invoice: InvoiceFacts, facts: Facts, parts: int) -> list[tuple[date, int]] | None:
     today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
     try:
-        return plan_schedule(invoice.amount_due.amount, parts, today, invoice.split_policy)
+        return plan_schedule(invoice.amount_due, parts, today, invoice.split_policy)
     except InstalmentRefused:
         return None
 

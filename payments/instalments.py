@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from payments.money import parse_minor
+from payments.money import Money, normalize_currency, parse_minor
 
 __all__ = [
     "MAX_SPAN_DAYS",
+    "SPLIT_MINIMUMS",
     "InstalmentPolicy",
     "InstalmentRefused",
     "is_valid_purpose",
@@ -26,7 +27,12 @@ __all__ = [
 ]
 
 MAX_SPAN_DAYS = 90
-RefusalReason = Literal["below_minimum", "parts_not_allowed", "too_small_to_split"]
+RefusalReason = Literal[
+    "below_minimum", "currency_not_offered", "parts_not_allowed", "too_small_to_split"
+]
+# The smallest invoice that may be split, per currency, in minor units. A currency not listed
+# is not split at all: 5,000 minor units is 50 € but ¥5,000 is about 30 €.
+SPLIT_MINIMUMS: tuple[tuple[str, int], ...] = (("EUR", 5000),)
 _PURPOSE = re.compile(r"invoice|instalment:[1-9]\d{0,2}")
 
 
@@ -70,14 +76,14 @@ def split_amount(total: int, parts: int) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class InstalmentPolicy:
-    """What a merchant offers. `min_total` is in minor units of the invoice's currency.
+    """What a merchant offers. `min_totals`: the smallest splittable total per currency.
 
     The default offers 2 or 3 instalments: LEGAL_FR §4.3 caps the merchant-financed exemption
     at 3 instalments. 4 may be configured (it still fits 90 days with 30-day spacing) but needs
     the legal review that section asks for.
     """
 
-    min_total: int = 5000
+    min_totals: tuple[tuple[str, int], ...] = SPLIT_MINIMUMS
     allowed_parts: tuple[int, ...] = (2, 3)
     max_span_days: int = MAX_SPAN_DAYS
     fees: int = 0
@@ -94,11 +100,19 @@ class InstalmentPolicy:
         if not parts or any(parse_minor(p) < 2 or p - 1 > self.max_span_days for p in parts):
             msg = f"allowed_parts must be ≥ 2 and fit in {self.max_span_days} days"
             raise ValueError(msg)
-        parse_minor(self.min_total)
+        for currency, minimum in self.min_totals:
+            if normalize_currency(currency) != currency or parse_minor(minimum) < 0:
+                msg = "min_totals must map uppercase currency codes to amounts ≥ 0"
+                raise ValueError(msg)
+
+    def minimum(self, currency: str) -> Money | None:
+        """The smallest total split in `currency`, or None: not split in that currency."""
+        found = dict(self.min_totals).get(currency)
+        return None if found is None else Money(found, currency)
 
 
 def plan_schedule(
-    total: int, parts: int, first_date: date, policy: InstalmentPolicy
+    total: Money, parts: int, first_date: date, policy: InstalmentPolicy
 ) -> list[tuple[date, int]]:
     """Due dates and amounts; the first instalment is due on `first_date` (the purchase day).
 
@@ -110,12 +124,15 @@ def plan_schedule(
     """
     if parts not in policy.allowed_parts:
         raise InstalmentRefused("parts_not_allowed", policy)
-    if total < policy.min_total:
+    minimum = policy.minimum(total.currency)
+    if minimum is None:
+        raise InstalmentRefused("currency_not_offered", policy)
+    if total < minimum:
         raise InstalmentRefused("below_minimum", policy)
-    if total < parts:
+    if total.amount < parts:
         raise InstalmentRefused("too_small_to_split", policy)
     dates = _due_dates(first_date, parts, policy.max_span_days)
-    return list(zip(dates, split_amount(total, parts), strict=True))
+    return list(zip(dates, split_amount(total.amount, parts), strict=True))
 
 
 def _due_dates(first: date, parts: int, max_span_days: int) -> list[date]:

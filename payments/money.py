@@ -14,12 +14,30 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberPattern, get_currency_precision, get_currency_symbol, is_currency
 
 __all__ = [
+    "STRIPE_CURRENCIES",
     "Money",
     "currency_exponent",
     "format_money",
     "normalize_currency",
     "parse_minor",
 ]
+
+
+# What an invoice may be issued in: active ISO 4217 money currencies that Stripe accepts for
+# payments (docs.stripe.com/currencies). babel also knows fund codes (CHE, USN, BOV…),
+# precious metals (XAU, XAG…), the testing code XTS, "no currency" XXX and withdrawn currencies
+# (HRK, SLL, STD…): none of those can be charged, so none may be invoiced.
+STRIPE_CURRENCIES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL
+    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR ISK JMD JOD JPY KES KGS KHR KMF KRW KWD
+    KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MUR MVR MWK MXN MYR MZN NAD NGN
+    NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SEK SGD
+    SHP SLE SOS SRD SZL THB TJS TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VND VUV WST XAF
+    XCD XOF XPF YER ZAR ZMW
+    """.split()  # noqa: SIM905 - a table reads better than 138 quoted strings
+)
 
 
 @lru_cache(maxsize=512)
@@ -40,12 +58,18 @@ def currency_exponent(code: str) -> int:
 
 
 def normalize_currency(value: object) -> str:
-    """Uppercase a currency code and check babel knows it; ValueError otherwise."""
+    """Uppercase a currency code and check it is money Stripe accepts; ValueError otherwise."""
     if not isinstance(value, str):
         msg = "currency must be a string"
         raise ValueError(msg)
     code = value.strip().upper()
     currency_exponent(code)
+    if code not in STRIPE_CURRENCIES:
+        msg = (
+            f"{code} cannot be invoiced: use an ISO 4217 currency that Stripe accepts, "
+            "e.g. EUR (no test, fund or metal codes such as XXX, XTS, XAU)"
+        )
+        raise ValueError(msg)
     return code
 
 

@@ -10,15 +10,26 @@ import redis.asyncio as aioredis
 from bot.store import consent
 from bot.store.invoices import customer_address
 from bot.store.ledger import Plan, load_extras
-from bot.store.merchants import get_merchant
+from bot.store.merchants import Merchant, get_merchant
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
 from payments.invoice import Invoice
 from payments.money import Money
 
-# Defaults from the product: split from 50 € in 2, 3 or 4 payments over at most 90 days.
-DEFAULT_SPLIT_POLICY = InstalmentPolicy(min_total=5000, allowed_parts=(2, 3, 4))
+# Split from 50 € (payments.instalments.SPLIT_MINIMUMS: other currencies are not split) in 2 or
+# 3 payments over at most 90 days (LEGAL_FR §4.3); 4 only for a merchant who chose it.
+DEFAULT_SPLIT_POLICY = InstalmentPolicy(allowed_parts=(2, 3))
 DEFAULT_PAY_LATER_POLICY = PayLaterPolicy(max_days_after_due=30)
+
+
+def split_policy(max_instalments: int) -> InstalmentPolicy:
+    """The default policy, in 2 up to `max_instalments` payments."""
+    return replace(DEFAULT_SPLIT_POLICY, allowed_parts=tuple(range(2, max_instalments + 1)))
+
+
+def split_policy_for(merchant: Merchant | None) -> InstalmentPolicy:
+    """The merchant's own maximum number of instalments (`merchant create --max-instalments`)."""
+    return split_policy(merchant.max_instalments) if merchant else DEFAULT_SPLIT_POLICY
 
 
 def customer_addresses(invoice: Invoice, conversation: str) -> list[str]:
@@ -89,5 +100,5 @@ async def invoice_facts(
         promise_date=extras.promise,
         reminders_paused=extras.paused,
         pay_later_policy=DEFAULT_PAY_LATER_POLICY,
-        split_policy=DEFAULT_SPLIT_POLICY,
+        split_policy=split_policy_for(merchant),
     )

@@ -14,6 +14,10 @@ import redis.asyncio as aioredis
 from bot.store import keys
 
 API_KEY_PREFIX = "fk_"
+# Paying in instalments: LEGAL_FR §4.3 keeps the merchant-financed exemption to 3 instalments;
+# 4 must be chosen explicitly by the merchant (`merchant create --max-instalments 4`).
+DEFAULT_MAX_INSTALMENTS = 3
+MAX_INSTALMENTS_CHOICES = (2, 3, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,7 @@ class Merchant:
     legal_form: str | None = None
     share_capital: str | None = None
     rcs_city: str | None = None
+    max_instalments: int = DEFAULT_MAX_INSTALMENTS  # merchants stored before it: the default
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,8 +63,12 @@ async def create_merchant(
     address: str,
     now: datetime,
     invoice_prefix: str = "F",
+    max_instalments: int = DEFAULT_MAX_INSTALMENTS,
 ) -> tuple[Merchant, str]:
     """Store a merchant; returns it with its API key, which is not kept in clear."""
+    if max_instalments not in MAX_INSTALMENTS_CHOICES:
+        msg = f"max instalments must be one of {', '.join(map(str, MAX_INSTALMENTS_CHOICES))}"
+        raise ValueError(msg)
     merchant = Merchant(
         id=new_id("m"),
         name=name,
@@ -69,6 +78,7 @@ async def create_merchant(
         address=address,
         created_at=now.isoformat(),
         invoice_prefix=invoice_prefix,
+        max_instalments=max_instalments,
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     async with redis.pipeline(transaction=True) as pipe:

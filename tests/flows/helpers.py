@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from bot.engine.dispatch import _numbered_choice as numbered_choice
-from bot.engine.facts import DEFAULT_PAY_LATER_POLICY, DEFAULT_SPLIT_POLICY
+from bot.engine.facts import DEFAULT_PAY_LATER_POLICY, DEFAULT_SPLIT_POLICY, split_policy
 from bot.i18n import TEMPLATES_DIR, Languages
 from bot.render import MessageRenderer
 from channels.base import ChannelName, InboundKind, InboundMessage, OutboundMessage
@@ -72,7 +72,10 @@ CHANNELS = (ChannelName.TELEGRAM, ChannelName.SMS)
 MENU = (Choice.PAY, Choice.LATER, Choice.SPLIT, Choice.HELP)
 SMALL_MENU = (Choice.PAY, Choice.LATER, Choice.HELP)  # below the split minimum
 PLAN_MENU = (Choice.PAY, Choice.HELP)  # already paying in instalments
-PARTS = (Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4)
+PARTS = (Choice.SPLIT_2, Choice.SPLIT_3)  # the default: 2 or 3 (LEGAL_FR §4.3)
+# A merchant who chose 4 (`merchant create --max-instalments 4`):
+FOUR_INSTALMENTS = split_policy(4)
+PARTS_UP_TO_4 = (Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4)
 
 A = TypeVar("A")
 

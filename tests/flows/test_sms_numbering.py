@@ -16,11 +16,13 @@ from channels.base import ChannelName, InboundKind, InboundMessage
 from channels.sms_text import sms_safe
 from flows.model import PART_CHOICES, Choice, CreatePlan, SetPromise, Step
 from tests.flows.helpers import (
+    FOUR_INSTALMENTS,
     LOCALES,
     MENU,
     PARTS,
     Conversation,
     Turn,
+    invoice_facts,
     invoice_with_plan,
     renderer,
 )
@@ -144,7 +146,7 @@ def test_a_number_after_a_reply_without_choices_is_not_an_old_menu_choice(locale
 @pytest.mark.parametrize("parts", ["2", "3", "4"])
 def test_answering_how_many_payments_with_a_number_by_sms(locale: str, parts: str) -> None:
     """Asked "in how many payments?", a customer who texts "3" means three payments."""
-    chat = Conversation(locale)
+    chat = Conversation(locale, invoice_facts(split_policy=FOUR_INSTALMENTS))
     chat.says(WORDS[locale]["several"])
     assert chat.state.step is Step.ASK_PARTS
 

@@ -9,6 +9,7 @@ import pytest
 from flows.model import Choice, CreatePlan, Handoff, SetPromise, Step
 from payments.money import Money
 from tests.flows.helpers import (
+    FOUR_INSTALMENTS,
     LOCALES,
     MENU,
     NOW,
@@ -29,11 +30,13 @@ YES_NO = (Choice.YES, Choice.NO)
 
 
 def test_the_production_policies_are_the_products_rules() -> None:
-    """Split from 50 € in 2, 3 or 4 payments within 90 days, no fees; pay later ≤ due + 30."""
+    """Split from 50 € in 2 or 3 payments within 90 days, no fees; pay later ≤ due + 30.
+
+    4 payments only for a merchant who chose it (LEGAL_FR §4.3, issue 6 §3)."""
     split = invoice_facts().split_policy
-    assert (split.min_total, split.allowed_parts, split.max_span_days, split.fees) == (
-        5000,
-        (2, 3, 4),
+    assert (split.minimum("EUR"), split.allowed_parts, split.max_span_days, split.fees) == (
+        euros("50.00"),
+        (2, 3),
         90,
         0,
     )
@@ -117,7 +120,7 @@ def test_after_the_plan_pay_now_sends_the_first_instalments_link(locale: str) ->
 def test_the_schedule_adds_up_to_the_amount_due_to_the_cent(
     locale: str, amount: str, parts: int, amounts: list[int]
 ) -> None:
-    chat = Conversation(locale, invoice_facts(amount))
+    chat = Conversation(locale, invoice_facts(amount, split_policy=FOUR_INSTALMENTS))
 
     bot = chat.taps({2: Choice.SPLIT_2, 3: Choice.SPLIT_3, 4: Choice.SPLIT_4}[parts])
 
@@ -130,7 +133,7 @@ def test_the_schedule_adds_up_to_the_amount_due_to_the_cent(
 
 @pytest.mark.parametrize(("locale", "split"), [("fr", "en 4 fois"), ("en", "in 4 payments")])
 def test_four_payments_end_within_90_days(locale: str, split: str) -> None:
-    chat = Conversation(locale)
+    chat = Conversation(locale, invoice_facts(split_policy=FOUR_INSTALMENTS))
 
     bot = chat.says(split)
 
@@ -140,6 +143,19 @@ def test_four_payments_end_within_90_days(locale: str, split: str) -> None:
     assert dues == sorted(dues)
     assert (dues[-1] - dues[0]).days <= 90
     assert total(bot.params["schedule"]) == 12000
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 4 fois"), ("en", "in 4 payments")])
+def test_four_payments_are_refused_by_default(locale: str, split: str) -> None:
+    """Issue 6 §3: 4 used to be offered to every customer; LEGAL_FR §4.3 says 3 at most."""
+    chat = Conversation(locale)
+
+    bot = chat.says(split)
+
+    assert bot.message == "split_not_allowed"
+    assert (bot.params["asked"], bot.params["maximum"]) == (4, 3)
+    assert bot.choices == (Choice.SPLIT_2, Choice.SPLIT_3)
+    assert bot.of(CreatePlan) == []
 
 
 @pytest.mark.parametrize(
@@ -173,11 +189,11 @@ def test_too_many_payments_explains_the_maximum_and_offers_the_allowed_ones(
     bot = chat.says(split)
 
     assert bot.message == "split_not_allowed"
-    assert bot.params["maximum"] == 4
+    assert bot.params["maximum"] == 3
     assert bot.params["asked"] == 10
-    assert bot.choices == PARTS == (Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4)
+    assert bot.choices == PARTS == (Choice.SPLIT_2, Choice.SPLIT_3)
     assert chat.state.step is Step.ASK_PARTS
-    assert "4" in bot.text and "10" in bot.text
+    assert "3" in bot.text and "10" in bot.text
 
     bot = chat.taps(Choice.SPLIT_3)
     assert bot.message == "split_proposal"
@@ -188,10 +204,10 @@ def test_too_many_payments_explains_the_maximum_and_offers_the_allowed_ones(
     ("locale", "several", "number", "parts"),
     [
         ("fr", "en plusieurs fois", "3", 3),
-        ("fr", "je voudrais payer en plusieurs fois", "4 fois", 4),
+        ("fr", "je voudrais payer en plusieurs fois", "2 fois", 2),
         ("en", "in several instalments", "3", 3),
         ("en", "in several payments", "2", 2),
-        ("en", "can I pay in instalments?", "4", 4),
+        ("en", "can I pay in instalments?", "3", 3),
     ],
 )
 def test_split_without_a_number_asks_how_many(
@@ -203,7 +219,7 @@ def test_split_without_a_number_asks_how_many(
     assert bot.message == "ask_parts", str(chat)
     assert bot.choices == PARTS
     assert chat.state.step is Step.ASK_PARTS
-    assert bot.params["allowed"] == (2, 3, 4)
+    assert bot.params["allowed"] == (2, 3)
 
     bot = chat.says(number)  # a bare number answers "how many?"
     assert bot.message == "split_proposal"
@@ -331,6 +347,22 @@ def test_below_50_euros_split_is_unavailable(locale: str, split: str) -> None:
     assert money(euros("50.00"), locale) in bot.text
     assert bot.choices == SMALL_MENU
     assert chat.state.step is Step.MENU
+    assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize(("locale", "split"), [("fr", "en 3 fois"), ("en", "in 3 payments")])
+def test_a_currency_without_a_minimum_is_not_split(locale: str, split: str) -> None:
+    """Issue 6 §3: ¥5,400 used to pass the 5,000 "minor units" minimum, shown as "50 €"."""
+    yen = Money(5_400, "JPY")
+    chat = Conversation(locale, invoice_facts(yen))
+
+    assert chat.taps(Choice.HELP).choices == SMALL_MENU  # no split on offer
+    bot = chat.says(split)
+
+    assert bot.message == "split_unavailable"
+    assert bot.params["minimum"] is None
+    assert "50" not in bot.text and "€" not in bot.text
+    assert bot.choices == SMALL_MENU
     assert bot.of(CreatePlan) == []
 
 

@@ -15,6 +15,11 @@ from payments.instalments import (
     purpose_for,
     split_amount,
 )
+from payments.money import Money
+
+
+def eur(amount: int) -> Money:
+    return Money(amount, "EUR")
 
 
 def test_remainder_goes_on_the_last_instalment() -> None:  # TESTCASES 27
@@ -52,7 +57,7 @@ def test_split_refuses_non_integers(total: object, parts: object) -> None:
 
 
 def test_three_parts_are_monthly() -> None:
-    schedule = plan_schedule(10_000, 3, date(2026, 11, 21), InstalmentPolicy())
+    schedule = plan_schedule(eur(10_000), 3, date(2026, 11, 21), InstalmentPolicy())
     assert schedule == [
         (date(2026, 11, 21), 3333),
         (date(2026, 12, 21), 3333),
@@ -61,19 +66,19 @@ def test_three_parts_are_monthly() -> None:
 
 
 def test_month_ends_are_clamped() -> None:
-    schedule = plan_schedule(9_000, 3, date(2026, 12, 31), InstalmentPolicy())
+    schedule = plan_schedule(eur(9_000), 3, date(2026, 12, 31), InstalmentPolicy())
     assert [d for d, _ in schedule] == [date(2026, 12, 31), date(2027, 1, 31), date(2027, 2, 28)]
 
 
 def test_four_parts_fall_back_to_30_day_spacing_when_months_exceed_90_days() -> None:
     policy = InstalmentPolicy(allowed_parts=(2, 3, 4))
-    schedule = plan_schedule(10_000, 4, date(2026, 11, 21), policy)  # 21 Feb = +92 days
+    schedule = plan_schedule(eur(10_000), 4, date(2026, 11, 21), policy)  # 21 Feb = +92 days
     assert [d for d, _ in schedule] == [
         date(2026, 11, 21) + timedelta(days=30 * i) for i in range(4)
     ]
     assert [a for _, a in schedule] == [2500, 2500, 2500, 2500]
     # From 1 Feb, three months is 89 days: monthly fits.
-    feb = plan_schedule(10_000, 4, date(2027, 2, 1), policy)
+    feb = plan_schedule(eur(10_000), 4, date(2027, 2, 1), policy)
     assert [d for d, _ in feb] == [
         date(2027, 2, 1),
         date(2027, 3, 1),
@@ -87,7 +92,24 @@ def test_default_policy_follows_the_legal_guardrails() -> None:  # LEGAL_FR §4.
     assert policy.allowed_parts == (2, 3)
     assert policy.max_span_days == 90
     assert policy.fees == 0
-    assert policy.min_total == 5000
+    assert policy.minimum("EUR") == Money(5000, "EUR")
+
+
+def test_split_minimums_are_per_currency() -> None:
+    """Issue 6 §3: ¥5,400 is not "from 50 €"; a currency without a minimum is not split."""
+    policy = InstalmentPolicy()
+    assert policy.minimum("JPY") is None
+    with pytest.raises(InstalmentRefused) as info:
+        plan_schedule(Money(5_400, "JPY"), 2, date(2026, 11, 21), policy)
+    assert info.value.reason == "currency_not_offered"
+    yen = InstalmentPolicy(min_totals=(("EUR", 5000), ("JPY", 8000)))
+    with pytest.raises(InstalmentRefused) as below:
+        plan_schedule(Money(5_400, "JPY"), 2, date(2026, 11, 21), yen)
+    assert below.value.reason == "below_minimum"
+    assert [a for _, a in plan_schedule(Money(9_000, "JPY"), 2, date(2026, 11, 21), yen)] == [
+        4500,
+        4500,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -102,14 +124,14 @@ def test_default_policy_follows_the_legal_guardrails() -> None:  # LEGAL_FR §4.
 def test_refusals_are_typed(total: int, parts: int, reason: str) -> None:
     policy = InstalmentPolicy()
     with pytest.raises(InstalmentRefused) as info:
-        plan_schedule(total, parts, date(2026, 11, 21), policy)
+        plan_schedule(eur(total), parts, date(2026, 11, 21), policy)
     assert info.value.reason == reason
     assert info.value.policy is policy
 
 
 def test_too_small_to_split() -> None:
     with pytest.raises(InstalmentRefused) as info:
-        plan_schedule(2, 3, date(2026, 11, 21), InstalmentPolicy(min_total=0))
+        plan_schedule(eur(2), 3, date(2026, 11, 21), InstalmentPolicy(min_totals=(("EUR", 0),)))
     assert info.value.reason == "too_small_to_split"
 
 
@@ -122,7 +144,8 @@ def test_too_small_to_split() -> None:
         {"allowed_parts": ()},
         {"allowed_parts": (1, 2)},
         {"allowed_parts": (2, 100)},
-        {"min_total": 50.0},
+        {"min_totals": (("EUR", 50.0),)},
+        {"min_totals": (("eur", 5000),)},
     ],
 )
 def test_policies_outside_the_guardrails_cannot_be_built(kwargs: dict[str, object]) -> None:
@@ -140,7 +163,7 @@ def test_schedules_are_exact_and_within_the_span(
     total: int, parts: int, first: date, span: int
 ) -> None:
     policy = InstalmentPolicy(allowed_parts=(2, 3, 4), max_span_days=span)
-    schedule = plan_schedule(total, parts, first, policy)
+    schedule = plan_schedule(eur(total), parts, first, policy)
     dates, amounts = [d for d, _ in schedule], [a for _, a in schedule]
     assert len(schedule) == parts
     assert sum(amounts) == total

@@ -288,6 +288,13 @@ def test_bad_currency(currency: object) -> None:
     assert set(errors_of(body(currency=currency))) == {"currency"}
 
 
+@pytest.mark.parametrize("currency", ["XXX", "XTS", "XAU", "xau", "CHE"])
+def test_non_money_currency_is_a_422_on_the_currency_field(currency: str) -> None:
+    errors = errors_of(body(currency=currency))
+    assert set(errors) == {"currency"}
+    assert "cannot be invoiced" in errors["currency"]
+
+
 @pytest.mark.parametrize(
     "due",
     [

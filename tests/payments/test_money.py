@@ -30,6 +30,21 @@ def test_normalize_currency_uppercases() -> None:
         normalize_currency("zzz")
 
 
+@pytest.mark.parametrize(
+    "code", ["XXX", "XTS", "XAU", "XAG", "XPT", "XDR", "XBA", "CHE", "USN", "BOV", "HRK", "STD"]
+)
+def test_only_money_that_stripe_accepts_can_be_invoiced(code: str) -> None:
+    """Issue 6 §3: test, fund, metal and withdrawn codes are known to babel, not chargeable."""
+    currency_exponent(code)  # babel knows it…
+    with pytest.raises(ValueError, match="cannot be invoiced"):
+        normalize_currency(code)  # …but it is not money a customer can pay
+
+
+@pytest.mark.parametrize("code", ["EUR", "jpy", "KWD", "XOF", "XPF", "GBP", "CHF", "USD"])
+def test_real_currencies_are_accepted(code: str) -> None:
+    assert normalize_currency(code) == code.upper()
+
+
 @pytest.mark.parametrize("value", [True, False, 1.0, "100", Decimal(1), None])
 def test_parse_minor_accepts_only_int(value: object) -> None:
     with pytest.raises(TypeError):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import redis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.cli import build_parser, main
-from bot.embedded_redis import free_port
+from bot.embedded_redis import EmbeddedRedis, free_port
 from bot.runtime import set_telegram_webhook
+from bot.store import keys
 
 
 @pytest.mark.parametrize(
@@ -86,3 +90,33 @@ async def test_set_webhook_sends_url_and_secret(monkeypatch: pytest.MonkeyPatch)
     [call] = calls
     assert call["method"] == "setWebhook"
     assert call["url"] == url and call["secret_token"] == "sandbox-telegram-secret"
+
+
+@pytest.mark.parametrize(("flag", "stored"), [([], 3), (["--max-instalments", "4"], 4)])
+def test_merchant_create_stores_its_maximum_number_of_instalments(
+    flag: list[str],
+    stored: int,
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 6 §3: 2 or 3 instalments by default (LEGAL_FR §4.3); 4 only when chosen."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    assert main([*args, "--address", "1 rue X", "--json", *flag]) == 0
+    merchant_id = json.loads(capsys.readouterr().out)["merchant_id"]
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        record = json.loads(client.get(keys.merchant(merchant_id)))
+    finally:
+        client.close()
+    assert record["max_instalments"] == stored
+
+
+def test_merchant_create_refuses_more_than_4_instalments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["merchant", "create", "--max-instalments", "5"])
+    assert exit_info.value.code == 2
+    assert "--max-instalments" in capsys.readouterr().err
