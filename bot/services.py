@@ -13,7 +13,6 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock
 from bot.i18n import Languages
@@ -47,9 +46,10 @@ class Services:
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     """The one way Facto builds a Redis client: bounded waits, retried blips.
 
-    A connection reset or a timeout is retried a few times with exponential backoff before
-    the caller sees it; a server that stops answering fails the command after
-    `REDIS_SOCKET_TIMEOUT` instead of hanging; idle pooled connections are checked before
+    A connection reset is retried a few times with exponential backoff before the caller sees
+    it; a server that stops answering fails the command after `REDIS_SOCKET_TIMEOUT` instead of
+    hanging, and is not asked again at once (a frozen server would hold a webhook for every
+    retry's timeout, past what Twilio waits); idle pooled connections are checked before
     reuse, so a connection the server or a proxy dropped is replaced, not failed on.
     """
     return aioredis.Redis.from_url(
@@ -59,7 +59,7 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
         socket_connect_timeout=settings.redis_connect_timeout,
         health_check_interval=settings.redis_health_check_interval,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), settings.redis_retries),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        retry_on_error=[RedisConnectionError],
     )
 
 
