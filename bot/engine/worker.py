@@ -9,7 +9,7 @@ from contextlib import suppress
 
 from bot.engine import reconcile, schedule
 from bot.engine.dispatch import make_handler
-from bot.engine.outbox import Sender
+from bot.engine.outbox import Sender, SendPolicy
 from bot.engine.pipeline import Dispatcher
 from bot.services import Services
 
@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 30.0
 RECONCILE_EVERY_SECONDS = 300.0  # ask Stripe about sessions whose webhook has not come
-RECLAIM_IDLE_MS = 60_000
+# A sender's message is claimed while it is being sent, so the reclaim can be eager: it only
+# ever takes over messages whose sender stopped renewing its claim (it died).
+RECLAIM_IDLE_MS = 10_000
+RECLAIM_EVERY_SECONDS = 5.0
 
 
 class Worker:
@@ -29,7 +32,11 @@ class Worker:
             services.redis, make_handler(services), services.consumer_name
         )
         self.sender = Sender(
-            services.redis, services.adapters, services.clock, services.consumer_name
+            services.redis,
+            services.adapters,
+            services.clock,
+            services.consumer_name,
+            policy=SendPolicy.from_settings(services.settings),
         )
         self._stopping = asyncio.Event()
 
@@ -76,8 +83,18 @@ class Worker:
             await self._guarded(self.dispatcher.run_once(block_ms=500))
 
     async def _send_loop(self) -> None:
+        next_reclaim = 0.0
         while not self._stopping.is_set():
             await self._guarded(self.sender.run_once(block_ms=500))
+            next_reclaim = await self._reclaim_orphans(next_reclaim)
+
+    async def _reclaim_orphans(self, due: float) -> float:
+        """Every few seconds, take over what dead senders left; returns when to do it again."""
+        now = asyncio.get_running_loop().time()
+        if now < due:
+            return due
+        await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
+        return now + RECLAIM_EVERY_SECONDS
 
     async def _housekeeping_loop(self) -> None:
         ticks = 0
@@ -86,7 +103,6 @@ class Worker:
             await self._guarded(self.release_scheduled())
             if ticks % int(SWEEP_EVERY_SECONDS) == 0:
                 await self._guarded(self.dispatcher.sweep())
-                await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
             if ticks % int(RECONCILE_EVERY_SECONDS) == 0:
                 await self._guarded(self.reconcile())
             with suppress(TimeoutError):
