@@ -310,7 +310,7 @@ async def _reset_connections(redis_url: str) -> None:
 async def _slow_providers(http: aiohttp.ClientSession) -> None:
     faults = [
         {"channel": "telegram", "status": None, "delay": 1.5, "count": 20},
-        {"channel": "sms", "status": 503, "count": 10},
+        {"channel": "sms", "status": 503, "for_seconds": 5},  # a short Twilio outage
         {"channel": "sms", "status": None, "delay": 1.5, "count": 20},
     ]
     for fault in faults:

@@ -171,7 +171,8 @@ class SendPolicy:
     renew_every_seconds: float = 5.0  # real seconds between claim renewals during a send
     concurrency: int = 8  # conversations sent at once by one sender
     circuit_threshold: int = 5  # 5xx in a row that open a channel's circuit
-    circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe, capped
+    circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe
+    circuit_max_cooldown_seconds: float = 60.0  # so the provider's return is seen within 1 min
     probe_follower_wait_seconds: float = 5.0
 
     @classmethod
@@ -693,7 +694,7 @@ class Sender:
             repr(self._now()),
             str(self.policy.circuit_threshold),
             repr(self.policy.circuit_cooldown_seconds),
-            repr(self.policy.max_backoff_seconds),
+            repr(self.policy.circuit_max_cooldown_seconds),
         )
         if opened:
             log.error(

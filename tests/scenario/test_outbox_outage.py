@@ -77,7 +77,7 @@ async def test_57_twilio_503_for_15_minutes(
         await run_for(facto, OUTAGE, step=5)
     # No tight loop: the circuit opened after a few 5xx, then one probe per cool-down.
     during = await send_requests(facto, "sms")
-    assert during <= 20, during
+    assert during <= 30, during  # a probe a minute at most, not hundreds of calls
     assert any(r.getMessage() == "provider circuit open: sends paused" for r in caplog.records)
     assert all([await facto.messages("sms", p) == [] for p in PHONES])
 
