@@ -86,14 +86,15 @@ class Processes:
 
     def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         self._started += 1
-        log = (self.logs / f"{args[0]}-{self._started}.log").open("wb")
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (self.logs / f"{args[0]}-{self._started}.log").open("wb") as log:
+            # The child keeps its own copy of the file descriptor.
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", *args],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def start_worker(self, index: int | None = None) -> None:
         process = self.spawn("worker")
