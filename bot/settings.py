@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     )
     checkout_stale_days: int = Field(default=2, alias="FACTO_CHECKOUT_STALE_DAYS", ge=1)
 
+    # Outbox (ISSUE 15): how long a message is retried before it fails over to the customer's
+    # other channel, how far apart the tries may get, how many conversations a worker sends
+    # at once.
+    outbox_retry_horizon_hours: float = Field(
+        default=24.0, alias="FACTO_OUTBOX_RETRY_HORIZON_HOURS", gt=0, le=24 * 7
+    )
+    outbox_max_backoff_seconds: float = Field(
+        default=300.0, alias="FACTO_OUTBOX_MAX_BACKOFF_SECONDS", ge=1, le=3600
+    )
+    outbox_send_concurrency: int = Field(
+        default=8, alias="FACTO_OUTBOX_SEND_CONCURRENCY", ge=1, le=64
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,8 @@ from sandbox.stripe_events import deliver_event
 FAULT_STATUSES = frozenset({400, 403, 429, 500, 502, 503})
 MAX_FAULT_COUNT = 1000
 MAX_RETRY_AFTER = 3600
+MAX_DELAY = 60
+MAX_WINDOW = 7 * 24 * 3600
 CONVERSATION_ROUTE = "sandbox_api_conversation"
 CUSTOMER_ROUTE = "sandbox_api_customer"
 
@@ -27,6 +30,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/faults", _list_faults)
     app.router.add_post("/api/faults", _add_fault)
     app.router.add_delete("/api/faults", _clear_faults)
+    app.router.add_get("/api/send-requests", _send_requests)
     app.router.add_get("/api/stripe/events", _events)
     app.router.add_post("/api/stripe/redeliver/{event_id}", _redeliver)
 
@@ -86,30 +90,50 @@ async def _list_faults(request: web.Request) -> web.Response:
 
 
 async def _add_fault(request: web.Request) -> web.Response:
-    """Make the next `count` sends on a channel fail with `status`, like the provider would."""
+    """Make sends on a channel fail or slow down, like the provider would.
+
+    `status` (or null for a slow success), `count` sends or `for_seconds` of sandbox-clock
+    time (an outage window), `retry_after`, `code` (Twilio error code) and `delay` (seconds of
+    latency before answering).
+    """
     data = await read_json_object(request)
     channel = parse_channel(data.get("channel"))
     status, count = data.get("status"), data.get("count", 1)
     retry_after, code = data.get("retry_after"), data.get("code")
-    if not _is_int(status) or status not in FAULT_STATUSES:
+    delay, window = data.get("delay", 0), data.get("for_seconds")
+    if status is None and not delay:
+        raise BadInput("status is required unless a delay is given")
+    if status is not None and (not _is_int(status) or status not in FAULT_STATUSES):
         raise BadInput(f"status must be one of {sorted(FAULT_STATUSES)}")
     if not _is_int(count) or not 1 <= count <= MAX_FAULT_COUNT:
         raise BadInput(f"count must be an integer from 1 to {MAX_FAULT_COUNT}")
-    if retry_after is not None and (
-        not isinstance(retry_after, int | float)
-        or isinstance(retry_after, bool)
-        or not 0 <= retry_after <= MAX_RETRY_AFTER
-    ):
+    if retry_after is not None and not _is_seconds(retry_after, MAX_RETRY_AFTER):
         raise BadInput(f"retry_after must be null or 0..{MAX_RETRY_AFTER} seconds")
     if code is not None and not _is_int(code):
         raise BadInput("code must be an integer (a Twilio error code)")
-    state_of(request).add_fault(channel, Fault(status, count, retry_after, code))
+    if not _is_seconds(delay, MAX_DELAY):
+        raise BadInput(f"delay must be 0..{MAX_DELAY} seconds")
+    if window is not None and not (_is_seconds(window, MAX_WINDOW) and window > 0):
+        raise BadInput(f"for_seconds must be null or 1..{MAX_WINDOW} seconds")
+    state = state_of(request)
+    until = state.clock.now() + timedelta(seconds=window) if window is not None else None
+    state.add_fault(channel, Fault(status, count, retry_after, code, float(delay), until))
     return web.json_response(_faults_json(request), status=201)
 
 
 async def _clear_faults(request: web.Request) -> web.Response:
-    state_of(request).faults.clear()
+    state_of(request).clear_faults()
     return web.json_response(_faults_json(request))
+
+
+async def _send_requests(request: web.Request) -> web.Response:
+    """How many send calls each emulator received, refused ones included."""
+    counts = state_of(request).send_requests
+    return web.json_response({c.value: counts[c] for c in ChannelName})
+
+
+def _is_seconds(value: object, maximum: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= maximum
 
 
 def _is_int(value: object) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -59,10 +62,19 @@ class ChatEntry:
 
 @dataclass(slots=True)
 class Fault:
-    status: int
+    """How the next sends on a channel misbehave: an error status, a delay, or both.
+
+    `status=None` with a `delay` is a slow provider that still accepts the message. A fault
+    with `until` is a window on the sandbox clock (an outage): every send before that time
+    gets it, whatever `remaining` says.
+    """
+
+    status: int | None
     remaining: int
     retry_after: float | None = None
     code: int | None = None  # Twilio error code override
+    delay: float = 0.0  # seconds of real latency before answering
+    until: datetime | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -70,6 +82,8 @@ class Fault:
             "remaining": self.remaining,
             "retry_after": self.retry_after,
             "code": self.code,
+            "delay": self.delay,
+            "until": self.until.isoformat() if self.until else None,
         }
 
 
@@ -122,6 +136,8 @@ class SandboxState:
     idempotency: dict[str, StoredResponse] = field(default_factory=dict)
     telegram_webhook: TelegramWebhook | None = None
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
+    send_requests: Counter[ChannelName] = field(default_factory=Counter)  # every send call
+    _faults_cleared: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
     _update_ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1), init=False, repr=False
     )
@@ -168,15 +184,35 @@ class SandboxState:
         self.faults.setdefault(channel, []).append(fault)
 
     def take_fault(self, channel: ChannelName) -> Fault | None:
-        """Consume one failure scheduled for the next send on `channel`, if any."""
+        """Count one send on `channel` and consume the fault scheduled for it, if any."""
+        self.send_requests[channel] += 1
         queue = self.faults.get(channel) or []
+        now = self.clock.now()
+        while queue and queue[0].until is not None and queue[0].until <= now:
+            queue.pop(0)  # an outage window that has ended
         if not queue:
             return None
         fault = queue[0]
+        if fault.until is not None:
+            return fault
         fault.remaining -= 1
         if fault.remaining <= 0:
             queue.pop(0)
         return fault
+
+    def clear_faults(self) -> None:
+        """End every fault, including the delays of requests being held right now."""
+        self.faults.clear()
+        self._faults_cleared.set()
+        self._faults_cleared = asyncio.Event()
+
+    async def hold(self, fault: Fault) -> None:
+        """The fault's latency: real seconds, cut short when the faults are cleared."""
+        if fault.delay <= 0:
+            return
+        cleared = self._faults_cleared
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(cleared.wait(), timeout=fault.delay)
 
     def next_update_id(self) -> int:
         return next(self._update_ids)

@@ -50,7 +50,8 @@ def fault_response(fault: Fault) -> web.Response:
         # Telegram always says how long to wait, as whole seconds.
         wait = max(1, math.ceil(fault.retry_after or 1))
         return telegram_error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
-    return telegram_error(fault.status, _FAULTS.get(fault.status, "Internal Server Error"))
+    status = fault.status or 500
+    return telegram_error(status, _FAULTS.get(status, "Internal Server Error"))
 
 
 def bot_user(token: str) -> dict[str, Any]:
@@ -70,6 +71,12 @@ async def _dispatch(request: web.Request) -> web.Response:
     method = _METHODS.get(request.match_info["method"].lower())
     if method is None:
         return telegram_error(404, "Not Found: method not found")
+    if method is _send_message:
+        fault = state_of(request).take_fault(ChannelName.TELEGRAM)
+        if fault is not None:
+            await state_of(request).hold(fault)
+            if fault.status is not None:
+                return fault_response(fault)
     try:
         params = await _params(request)
         result = method(state_of(request), params, bot_user(token))
@@ -159,9 +166,6 @@ def message_json(state: SandboxState, entry: ChatEntry, bot: dict[str, Any]) -> 
 
 
 def _send_message(state: SandboxState, params: dict[str, Any], bot: dict[str, Any]) -> Any:
-    fault = state.take_fault(ChannelName.TELEGRAM)
-    if fault is not None:
-        return fault_response(fault)
     chat_id, text = _chat_id(params), _text(params)
     buttons = _buttons(params.get("reply_markup"))
     entry = state.record(

@@ -46,11 +46,12 @@ def twilio_error(
 
 
 def fault_response(fault: Fault) -> web.Response:
-    code, message = _FAULT_DEFAULTS.get(fault.status, (20500, "Error"))
+    status = fault.status or 500
+    code, message = _FAULT_DEFAULTS.get(status, (20500, "Error"))
     headers = {}
     if fault.retry_after is not None:
         headers["Retry-After"] = str(int(fault.retry_after))
-    return twilio_error(fault.status, fault.code or code, message, headers)
+    return twilio_error(status, fault.code or code, message, headers)
 
 
 def _authorised(request: web.Request, settings: Settings) -> bool:
@@ -82,7 +83,9 @@ async def _create_message(request: web.Request) -> web.Response:
         return twilio_error(400, 21600, e.message)
     fault = state.take_fault(ChannelName.SMS)
     if fault is not None:
-        return fault_response(fault)
+        await state.hold(fault)
+        if fault.status is not None:
+            return fault_response(fault)
     problem = _validate(form, settings)
     if problem is not None:
         return twilio_error(400, *problem)

@@ -84,7 +84,13 @@ class Effects:
             address=self.address,
             idempotency_key=f"{self.event_id}:{index}",
         )
-        outbox.queue(self.pipe, message, self.conversation)
+        outbox.queue(
+            self.pipe,
+            message,
+            self.conversation,
+            merchant_id=self.invoice.merchant_id if self.invoice else None,
+            invoice_id=self.invoice.id if self.invoice else None,
+        )
         append_transcript(
             self.pipe,
             self.conversation,

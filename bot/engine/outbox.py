@@ -1,25 +1,45 @@
 """The one way out: every customer-facing message is recorded, then sent once by a sender.
 
 A message is queued inside the dispatch commit (`queue`), so it exists if and only if the
-state change that produced it does. The sender marks it `sending` before calling the provider
-and `sent` after; a retryable failure (429, 5xx) parks it in a retry zset until its time comes,
-honouring `Retry-After`. Provider status callbacks move the state forward only.
+state change that produced it does. It is recorded three times over: its record (state,
+attempts, claim), the tail of its conversation's send queue (commit order), and an entry of
+the outbox stream (the wake-up a sender reads).
+
+Sending a conversation means sending the head of its queue, then the next, in order. A sender
+first *claims* the head: a Lua step on the record sets the owner and a deadline, refused while
+another sender's claim is alive, and renewed while the provider call lasts; so a slow sender is
+never doubled by a reclaim, and a dead sender's message is taken over once its claim expires.
+A retryable failure (429, 5xx) parks the head until its time comes, honouring `Retry-After`
+(capped backoff with jitter otherwise); later messages of that conversation wait behind it,
+other conversations do not. Past the retry horizon the message is marked failed, listed for
+its merchant, and its content is queued once on the customer's other known channel. A run of
+5xx opens a per-channel circuit: heads are deferred without calling the provider, then one probe
+at a time tries until the provider answers again. Provider status callbacks move the delivery
+state forward only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import enum
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import random
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
+from bot.engine.facts import customer_addresses
 from bot.logs import log_fields
+from bot.settings import Settings
 from bot.store import keys
+from bot.store.conversations import conversation_key, split_key
+from bot.store.invoices import get_invoice
 from channels.base import (
     ChannelAdapter,
     ChannelError,
@@ -33,9 +53,11 @@ from channels.base import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-MAX_BACKOFF_SECONDS = 600.0
 DELIVERY_TTL_SECONDS = 90 * 24 * 3600
+BACKOFF_BASE_SECONDS = 2.0
+BATCH = 50
+
+_ACTIVE = (DeliveryState.PENDING, DeliveryState.SENDING)
 
 # Move due retries back into the stream atomically, so two movers never double-queue one.
 _MOVE_DUE = """
@@ -57,14 +79,178 @@ end
 return 0
 """
 
+# Claim a message for one sender: refused (-1) while another sender's claim is alive, 0 when
+# the message is no longer to be sent. ARGV: owner, now, deadline.
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'pending' and state ~= 'sending' then return 0 end
+local owner = redis.call('HGET', KEYS[1], 'claim_owner')
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
+if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return -1 end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+return 1
+"""
 
-def queue(pipe: aioredis.client.Pipeline, message: OutboundMessage, conversation: str) -> None:
+# Extend our claim, or change the record while it is still ours. ARGV: owner, field/value...
+_IF_OURS = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return 1
+"""
+
+# Let go of our claim, writing the message's new state with it. ARGV: owner, field/value...
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until')
+return 1
+"""
+
+# The head of a conversation's send queue leaves it only if it is still the head.
+_POP_HEAD = """
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
+  redis.call('LPOP', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+# Circuit of one channel. Closed: returns 0 (send). Open: the time to try again. Half-open
+# (cool-down over): one probe at a time gets 0, the others wait a little.
+# ARGV: now, probe_ttl, follower_wait.
+_CIRCUIT_ALLOW = """
+local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if open_until == 0 then return 0 end
+local now = tonumber(ARGV[1])
+if open_until > now then return tostring(open_until) end
+local probe = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
+if probe > now then return tostring(math.min(probe, now + tonumber(ARGV[3]))) end
+redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[2]))
+return 0
+"""
+
+# A 5xx: count it; open the circuit after `threshold` in a row, re-open (longer) when a probe
+# fails. Returns 1 when this failure opened it. ARGV: now, threshold, cooldown, max_cooldown.
+_CIRCUIT_FAILURE = """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local now = tonumber(ARGV[1])
+local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if open_until > now then return 0 end
+local cooldown = tonumber(ARGV[3])
+if open_until > 0 then
+  cooldown = math.min(tonumber(redis.call('HGET', KEYS[1], 'cooldown') or ARGV[3]) * 2,
+                      tonumber(ARGV[4]))
+elseif failures < tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'open_until', now + cooldown, 'cooldown', cooldown)
+redis.call('HDEL', KEYS[1], 'probe_until')
+return 1
+"""
+
+# A send went through: the circuit closes. Returns 1 if it was open.
+_CIRCUIT_SUCCESS = """
+local was_open = redis.call('HEXISTS', KEYS[1], 'open_until')
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DEL', KEYS[1]) end
+return was_open
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SendPolicy:
+    """How hard the sender tries, and how it shares the work with other senders."""
+
+    retry_horizon_seconds: float = 24 * 3600.0  # then: failed, merchant told, other channel
+    max_backoff_seconds: float = 300.0
+    claim_ttl_seconds: float = 15.0  # a dead sender's message waits at most this long
+    renew_every_seconds: float = 5.0  # real seconds between claim renewals during a send
+    concurrency: int = 8  # conversations sent at once by one sender
+    circuit_threshold: int = 5  # 5xx in a row that open a channel's circuit
+    circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe
+    circuit_max_cooldown_seconds: float = 60.0  # so the provider's return is seen within 1 min
+    probe_follower_wait_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendPolicy:
+        return cls(
+            retry_horizon_seconds=settings.outbox_retry_horizon_hours * 3600.0,
+            max_backoff_seconds=settings.outbox_max_backoff_seconds,
+            concurrency=settings.outbox_send_concurrency,
+        )
+
+
+def queue(
+    pipe: aioredis.client.Pipeline,
+    message: OutboundMessage,
+    conversation: str,
+    *,
+    merchant_id: str | None = None,
+    invoice_id: str | None = None,
+) -> None:
     """Record `message` and queue it for sending, as part of the caller's MULTI."""
     record = keys.outbox_message(message.idempotency_key)
-    pipe.hsetnx(record, "message", json.dumps(message.to_dict()))
-    pipe.hsetnx(record, "conversation", conversation)
-    pipe.hsetnx(record, "state", DeliveryState.PENDING.value)
-    pipe.xadd(keys.OUTBOX_STREAM, {"key": message.idempotency_key}, maxlen=1_000_000)
+    for name, value in _record_fields(message, conversation, merchant_id, invoice_id).items():
+        pipe.hsetnx(record, name, value)
+    pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
+    pipe.xadd(
+        keys.OUTBOX_STREAM,
+        {"key": message.idempotency_key, "conv": conversation},
+        maxlen=1_000_000,
+    )
+
+
+async def queue_now(
+    redis: aioredis.Redis,
+    message: OutboundMessage,
+    conversation: str,
+    *,
+    merchant_id: str | None,
+    invoice_id: str | None,
+    fallback_of: str | None = None,
+) -> None:
+    """Queue `message` outside a dispatch commit; calling it again queues nothing more.
+
+    Each step is idempotent and the record remembers the last one (`enqueued`), so a crash
+    in between is finished by the next call rather than doubled.
+    """
+    key = message.idempotency_key
+    record = keys.outbox_message(key)
+    fields = _record_fields(message, conversation, merchant_id, invoice_id)
+    if fallback_of is not None:
+        fields["fallback_of"] = fallback_of
+    async with redis.pipeline(transaction=False) as pipe:
+        for name, value in fields.items():
+            pipe.hsetnx(record, name, value)
+        pipe.hget(record, "enqueued")
+        *_, enqueued = await pipe.execute()
+    if enqueued:
+        return
+    conversation_queue = keys.outbox_conversation_queue(conversation)
+    if await redis.lpos(conversation_queue, key) is None:
+        await redis.rpush(conversation_queue, key)
+    await redis.xadd(keys.OUTBOX_STREAM, {"key": key, "conv": conversation}, maxlen=1_000_000)
+    await redis.hset(record, "enqueued", "1")
+
+
+def _record_fields(
+    message: OutboundMessage, conversation: str, merchant_id: str | None, invoice_id: str | None
+) -> dict[str, str]:
+    fields = {
+        "message": json.dumps(message.to_dict()),
+        "conversation": conversation,
+        "state": DeliveryState.PENDING.value,
+        "ordered": "1",  # queued on its conversation's send queue (records before it are not)
+    }
+    if merchant_id:
+        fields["merchant_id"] = merchant_id
+    if invoice_id:
+        fields["invoice_id"] = invoice_id
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +260,44 @@ class OutboxRecord:
     state: DeliveryState
     attempts: int
     provider_message_id: str | None
+    conversation: str = ""
+    merchant_id: str | None = None
+    invoice_id: str | None = None
+    ordered: bool = False
+    retry_at: float | None = None
+    since: float | None = None
+    fallback_of: str | None = None
+    last_error: str | None = None
+    failed_at: str | None = None
+    sent_at: str | None = None
 
 
 async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
     raw = await redis.hgetall(keys.outbox_message(key))
     if not raw or "message" not in raw:
         return None
+    message = OutboundMessage.from_dict(json.loads(raw["message"]))
     return OutboxRecord(
         key=key,
-        message=OutboundMessage.from_dict(json.loads(raw["message"])),
+        message=message,
         state=DeliveryState(raw.get("state", "pending")),
         attempts=int(raw.get("attempts", "0")),
         provider_message_id=raw.get("provider_id"),
+        conversation=raw.get("conversation") or conversation_key(message.channel, message.address),
+        merchant_id=raw.get("merchant_id"),
+        invoice_id=raw.get("invoice_id"),
+        ordered=raw.get("ordered") == "1",
+        retry_at=_float(raw.get("retry_at")),
+        since=_float(raw.get("since")),
+        fallback_of=raw.get("fallback_of"),
+        last_error=raw.get("last_error"),
+        failed_at=raw.get("failed_at"),
+        sent_at=raw.get("sent_at"),
     )
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value else None
 
 
 async def record_delivery(redis: aioredis.Redis, report: DeliveryReport) -> bool:
@@ -113,16 +324,39 @@ async def delivery_state(redis: aioredis.Redis, provider_message_id: str) -> Del
     return DeliveryState(state) if state else None
 
 
-def backoff(attempts: int, error: ChannelError) -> float:
-    """Seconds before the next try: the provider's Retry-After when it gives one."""
+async def failed_messages(
+    redis: aioredis.Redis, merchant_id: str, limit: int
+) -> list[OutboxRecord]:
+    """The merchant's messages that could not be delivered, newest first."""
+    found = []
+    for key in await redis.zrevrange(keys.merchant_failed_messages(merchant_id), 0, limit - 1):
+        record = await load(redis, key)
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def backoff(attempts: int, error: ChannelError, policy: SendPolicy, rng: random.Random) -> float:
+    """Seconds before the next try: the provider's Retry-After when it gives one; otherwise
+    exponential, capped, with jitter (half fixed, half random) so that senders spread out."""
     retry_after = getattr(error, "retry_after", None)
     if isinstance(error, RateLimited | ProviderUnavailable) and retry_after:
         return float(retry_after)
-    return float(min(MAX_BACKOFF_SECONDS, 2 ** max(attempts, 1)))
+    exponent = min(max(attempts - 1, 0), 30)
+    ceiling = min(policy.max_backoff_seconds, BACKOFF_BASE_SECONDS * float(2**exponent))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # the conversation has nothing left to send now
+    SENT = "sent"
+    FAILED = "failed"  # given up: the next message of the conversation may go
+    WAITING = "waiting"  # the head waits for its retry time; the retry queue will wake it
+    BUSY = "busy"  # another live sender holds the head and will carry on
 
 
 class Sender:
-    """Reads the outbox stream and sends each message once through its channel."""
+    """Reads the outbox stream and sends each conversation's messages once, in order."""
 
     def __init__(
         self,
@@ -130,11 +364,20 @@ class Sender:
         adapters: Mapping[ChannelName, ChannelAdapter],
         clock: Clock,
         consumer: str,
+        *,
+        policy: SendPolicy | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._redis = redis
         self._adapters = adapters
         self._clock = clock
         self._consumer = consumer
+        self.policy = policy or SendPolicy()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        # Claims name this sender instance: a restarted process with the same consumer name
+        # must still wait for the claims of the one that died.
+        self._owner = f"{consumer}:{secrets.token_hex(6)}"
+        self._slots = asyncio.Semaphore(self.policy.concurrency)
 
     async def ensure_group(self) -> None:
         try:
@@ -146,7 +389,7 @@ class Sender:
                 raise
 
     async def move_due_retries(self) -> int:
-        now = self._clock.now().timestamp()
+        now = self._now()
         moved = await self._redis.eval(
             _MOVE_DUE, 2, keys.OUTBOX_RETRY, keys.OUTBOX_STREAM, str(now)
         )
@@ -159,87 +402,320 @@ class Sender:
             keys.OUTBOX_GROUP,
             self._consumer,
             {keys.OUTBOX_STREAM: start},
-            count=50,
+            count=BATCH,
             block=block_ms,
         )
-        handled = 0
-        for _stream, messages in entries or []:
-            for entry_id, fields in messages:
-                await self._handle(fields["key"])
-                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, entry_id)
-                handled += 1
-        return handled
+        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        return await self._handle_entries(batch)
 
     async def reclaim(self, min_idle_ms: int) -> int:
-        """Take over entries another sender read but never acknowledged (it died)."""
-        _next, claimed, *_ = await self._redis.xautoclaim(
-            keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, self._consumer, min_idle_ms, "0-0", count=100
-        )
-        for entry_id, fields in claimed:
-            if fields:
-                await self._handle(fields["key"])
-            await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, entry_id)
-        return len(claimed)
+        """Take over entries another sender read but has not acknowledged for a while.
 
-    async def _handle(self, key: str) -> None:
+        Safe however eager: a message still being sent is claimed by its sender, so the
+        entry only leads back to a conversation whose head is refused until that claim ends.
+        """
+        handled, cursor = 0, "0-0"
+        for _ in range(20):  # bounded: 1,000 entries per call
+            cursor, claimed, *_ = await self._redis.xautoclaim(
+                keys.OUTBOX_STREAM,
+                keys.OUTBOX_GROUP,
+                self._consumer,
+                min_idle_ms,
+                cursor,
+                count=BATCH,
+            )
+            gone = [entry_id for entry_id, fields in claimed if not fields]
+            if gone:  # trimmed from the stream: nothing left to send from them
+                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
+            handled += await self._handle_entries([(i, f) for i, f in claimed if f])
+            if cursor == "0-0":
+                break
+        return handled
+
+    async def _handle_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> int:
+        """Group the entries by conversation; send the conversations side by side."""
+        by_conversation: dict[str, list[tuple[str, str]]] = {}
+        for entry_id, fields in batch:
+            key = fields.get("key", "")
+            conversation = fields.get("conv") or await self._conversation_of(key)
+            by_conversation.setdefault(conversation, []).append((entry_id, key))
+        results = await asyncio.gather(
+            *(self._handle_conversation(c, e) for c, e in by_conversation.items()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                # Unacknowledged: the entries come back through the reclaim.
+                log.error("sending a conversation failed", exc_info=result)
+        return len(batch)
+
+    async def _conversation_of(self, key: str) -> str:
+        record = await load(self._redis, key)
+        return record.conversation if record is not None else ""
+
+    async def _handle_conversation(
+        self, conversation: str, entries: list[tuple[str, str]]
+    ) -> None:
+        async with self._slots:
+            for _entry_id, key in entries:
+                await self._send_unordered(key)
+            outcome = await self.drain(conversation) if conversation else Outcome.DONE
+        if outcome is Outcome.BUSY:
+            # Left pending on purpose: if that sender dies, these entries lead back here.
+            return
+        ids = [entry_id for entry_id, _key in entries]
+        await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *ids)
+
+    async def _send_unordered(self, key: str) -> None:
+        """A message recorded before conversations had send queues is sent on its own."""
         record = await load(self._redis, key)
         if record is None:
             log.error("outbox entry without record", extra=log_fields(key=key))
-            return
-        if record.state not in (DeliveryState.PENDING, DeliveryState.SENDING):
-            return  # already sent or given up: a replayed entry sends nothing
-        await self._send(record)
+        elif not record.ordered and record.state in _ACTIVE and self._due(record):
+            await self._send(record)
 
-    async def _send(self, record: OutboxRecord) -> None:
+    async def drain(self, conversation: str) -> Outcome:
+        """Send the conversation's queue head by head, until it is empty or must wait."""
+        queue_key = keys.outbox_conversation_queue(conversation)
+        while (head := await self._redis.lindex(queue_key, 0)) is not None:
+            record = await load(self._redis, head)
+            if record is None or record.state not in _ACTIVE:
+                await self._redis.eval(_POP_HEAD, 1, queue_key, head)
+                continue
+            if not self._due(record):
+                await self._keep_waiting(record)
+                return Outcome.WAITING
+            outcome = await self._send(record)
+            if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
+                return outcome
+            await self._redis.eval(_POP_HEAD, 1, queue_key, head)
+        return Outcome.DONE
+
+    def _due(self, record: OutboxRecord) -> bool:
+        return record.retry_at is None or record.retry_at <= self._now()
+
+    async def _keep_waiting(self, record: OutboxRecord) -> None:
+        # The retry queue holds it already; `NX` repairs the rare case where a mover with a
+        # clock ahead of ours released it early, so the conversation is never stranded.
+        await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: record.retry_at or 0}, nx=True)
+
+    async def _send(self, record: OutboxRecord) -> Outcome:
+        """Claim, send and record one message; the claim is renewed while the call lasts."""
+        claimed_at = self._now()
+        claimed = await self._claim(record.key, claimed_at)
+        if claimed != 1:
+            return Outcome.BUSY if claimed == -1 else Outcome.DONE
+        record = replace(record, since=record.since or claimed_at)  # as the claim wrote it
+        defer_until = await self._circuit_allows(record.message.channel)
+        if defer_until is not None:
+            error = record.last_error or "CircuitOpen"
+            return await self._retry_or_give_up(record, defer_until, error)
         name = keys.outbox_message(record.key)
-        attempts = record.attempts + 1
-        await self._redis.hset(
-            name, mapping={"state": DeliveryState.SENDING.value, "attempts": str(attempts)}
-        )
+        attempts = int(await self._redis.hincrby(name, "attempts", 1))
         adapter = self._adapters[record.message.channel]
+        renewal = asyncio.create_task(self._renew_claim(record.key))
         try:
             result = await adapter.send(record.message)
         except ChannelError as error:
-            await self._failed(record, attempts, error)
-            return
-        await self._redis.hset(name, mapping=_sent_fields(result.provider_message_id, self._clock))
+            return await self._failed(record, attempts, error)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+        await self._mark_sent(record, result.provider_message_id)
+        return Outcome.SENT
+
+    async def _claim(self, key: str, now: float) -> int:
+        return int(
+            await self._redis.eval(
+                _CLAIM,
+                1,
+                keys.outbox_message(key),
+                self._owner,
+                repr(now),
+                repr(now + self.policy.claim_ttl_seconds),
+            )
+        )
+
+    async def _renew_claim(self, key: str) -> None:
+        """Push the claim's deadline forward while the provider call lasts."""
+        while True:
+            await asyncio.sleep(self.policy.renew_every_seconds)
+            deadline = self._now() + self.policy.claim_ttl_seconds
+            try:
+                ours = await self._if_ours(key, _IF_OURS, claim_until=repr(deadline))
+            except RedisError:
+                continue  # a blip: the claim outlives two more tries
+            if not ours:
+                log.warning("outbox claim lost during a send", extra=log_fields(key=key))
+                return
+
+    async def _if_ours(self, key: str, script: str, **fields: str) -> bool:
+        args = [item for pair in fields.items() for item in pair]
+        done = await self._redis.eval(script, 1, keys.outbox_message(key), self._owner, *args)
+        return bool(done)
+
+    async def _mark_sent(self, record: OutboxRecord, provider_message_id: str) -> None:
+        name = keys.outbox_message(record.key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                name,
+                mapping={
+                    "state": DeliveryState.SENT.value,
+                    "provider_id": provider_message_id,
+                    "sent_at": self._clock.now().isoformat(),
+                },
+            )
+            pipe.hdel(name, "claim_owner", "claim_until", "retry_at")
+            await pipe.execute()
+        if await self._redis.eval(
+            _CIRCUIT_SUCCESS, 1, keys.outbox_circuit(record.message.channel)
+        ):
+            log.warning(
+                "provider circuit closed", extra=log_fields(channel=record.message.channel)
+            )
         log.info("message sent", extra=log_fields(key=record.key, channel=record.message.channel))
 
-    async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> None:
-        name = keys.outbox_message(record.key)
-        if error.retryable and attempts < MAX_ATTEMPTS:
-            due = self._clock.now().timestamp() + backoff(attempts, error)
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(
-                    name,
-                    mapping={
-                        "state": DeliveryState.PENDING.value,
-                        "last_error": type(error).__name__,
-                    },
-                )
-                pipe.zadd(keys.OUTBOX_RETRY, {record.key: due})
-                await pipe.execute()
-            log.warning(
-                "send failed, will retry",
-                extra=log_fields(key=record.key, error=type(error).__name__, attempts=attempts),
+    async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> Outcome:
+        name = type(error).__name__
+        if not error.retryable:
+            return await self._give_up(record, name, attempts)
+        if isinstance(error, ProviderUnavailable):
+            await self._circuit_failure(record.message.channel)
+        due = self._now() + backoff(attempts, error, self.policy, self._rng)
+        log.warning(
+            "send failed, will retry",
+            extra=log_fields(key=record.key, error=name, attempts=attempts),
+        )
+        return await self._retry_or_give_up(record, due, name)
+
+    async def _retry_or_give_up(self, record: OutboxRecord, due: float, error: str) -> Outcome:
+        """Park the message until `due`, or give up if the retry horizon has passed."""
+        now = self._now()
+        horizon = (record.since or now) + self.policy.retry_horizon_seconds
+        if now >= horizon:
+            return await self._give_up(record, error, record.attempts)
+        due = min(due, horizon)  # one last try at the horizon itself
+        # The retry queue first: whatever happens next, the message is woken again.
+        await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: due})
+        await self._if_ours(
+            record.key,
+            _RELEASE,
+            state=DeliveryState.PENDING.value,
+            retry_at=repr(due),
+            last_error=error,
+        )
+        return Outcome.WAITING
+
+    async def _give_up(self, record: OutboxRecord, error: str, attempts: int) -> Outcome:
+        """Failed for good: fall back to the customer's other channel, tell the merchant."""
+        await self._fall_back(record)
+        now = self._clock.now()
+        if record.merchant_id:
+            await self._redis.zadd(
+                keys.merchant_failed_messages(record.merchant_id), {record.key: now.timestamp()}
             )
-            return
-        await self._redis.hset(
-            name,
-            mapping={
-                "state": DeliveryState.FAILED.value,
-                "last_error": type(error).__name__,
-            },
+        await self._if_ours(
+            record.key,
+            _RELEASE,
+            state=DeliveryState.FAILED.value,
+            last_error=error,
+            failed_at=now.isoformat(),
         )
         log.error(
             "send failed for good",
-            extra=log_fields(key=record.key, error=type(error).__name__, attempts=attempts),
+            extra=log_fields(key=record.key, error=error, attempts=attempts, alert=True),
+        )
+        return Outcome.FAILED
+
+    async def _fall_back(self, record: OutboxRecord) -> None:
+        """Queue the same content once on another channel the invoice's customer gave us."""
+        if record.fallback_of or not (record.merchant_id and record.invoice_id):
+            return  # a fallback does not fall back again; no invoice, no other address
+        invoice = await get_invoice(self._redis, record.merchant_id, record.invoice_id)
+        if invoice is None:
+            return
+        failed_channel = record.message.channel
+        others = [
+            a
+            for a in customer_addresses(invoice, record.conversation)
+            if split_key(a)[0] is not failed_channel
+        ]
+        if not others:
+            return
+        channel, address = split_key(others[0])
+        message = OutboundMessage(
+            channel=channel,
+            address=address,
+            text=record.message.text,
+            idempotency_key=f"{record.key}:fallback",
+            # Choice buttons answer the failed conversation's questions; links still work.
+            buttons=tuple(b for b in record.message.buttons if b.url),
+        )
+        await queue_now(
+            self._redis,
+            message,
+            others[0],
+            merchant_id=record.merchant_id,
+            invoice_id=record.invoice_id,
+            fallback_of=record.key,
+        )
+        await self._redis.hset(
+            keys.outbox_message(record.key), "fallback", message.idempotency_key
+        )
+        log.warning(
+            "message falls back to another channel",
+            extra=log_fields(key=record.key, channel=channel),
         )
 
+    async def _circuit_allows(self, channel: ChannelName) -> float | None:
+        """None if we may call the provider now; otherwise when to try again."""
+        now = self._now()
+        answer = await self._redis.eval(
+            _CIRCUIT_ALLOW,
+            1,
+            keys.outbox_circuit(channel),
+            repr(now),
+            repr(self.policy.claim_ttl_seconds),
+            repr(self.policy.probe_follower_wait_seconds),
+        )
+        if answer in (0, "0"):
+            return None
+        # Spread the deferred heads over a few seconds: they must not all probe at once.
+        return float(answer) + self._rng.uniform(0, self.policy.probe_follower_wait_seconds)
 
-def _sent_fields(provider_message_id: str, clock: Clock) -> dict[str, Any]:
-    return {
-        "state": DeliveryState.SENT.value,
-        "provider_id": provider_message_id,
-        "sent_at": clock.now().isoformat(),
-    }
+    async def _circuit_failure(self, channel: ChannelName) -> None:
+        opened = await self._redis.eval(
+            _CIRCUIT_FAILURE,
+            1,
+            keys.outbox_circuit(channel),
+            repr(self._now()),
+            str(self.policy.circuit_threshold),
+            repr(self.policy.circuit_cooldown_seconds),
+            repr(self.policy.circuit_max_cooldown_seconds),
+        )
+        if opened:
+            log.error(
+                "provider circuit open: sends paused",
+                extra=log_fields(channel=channel, alert=True),
+            )
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+
+__all__ = [
+    "OutboxRecord",
+    "Outcome",
+    "SendPolicy",
+    "Sender",
+    "backoff",
+    "delivery_state",
+    "failed_messages",
+    "load",
+    "queue",
+    "queue_now",
+    "record_delivery",
+]

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from bot.engine import reconcile, retention, schedule
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
-from bot.engine.outbox import Sender
+from bot.engine.outbox import Sender, SendPolicy
 from bot.engine.pipeline import Dispatcher, is_transient
 from bot.logs import log_fields
 from bot.services import Services
@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 PERIODIC_TICK_SECONDS = 1.0
 SWEEP_EVERY_TICKS = 10  # the pending sweep backs up lost wake-ups; reclaim covers crashes
 RECONCILE_EVERY_TICKS = 300  # ask Stripe about sessions whose webhook has not come
-RECLAIM_IDLE_MS = 60_000
+# A sender's message is claimed while it is being sent, so the reclaim can be eager: it only
+# ever takes over messages whose sender stopped renewing its claim (it died).
+RECLAIM_IDLE_MS = 10_000
+RECLAIM_EVERY_SECONDS = 5.0
 WAKE_RECLAIM_EVERY_SECONDS = 1.0
 PERIODIC_LEASE_MS = 15_000
 # Waiting for Redis at start: doubling from 0.5 s, at most 10 s between tries.
@@ -54,7 +57,11 @@ class Worker:
             lock_ttl_ms=services.settings.dispatch_lock_ms,
         )
         self.sender = Sender(
-            services.redis, services.adapters, services.clock, services.consumer_name
+            services.redis,
+            services.adapters,
+            services.clock,
+            services.consumer_name,
+            policy=SendPolicy.from_settings(services.settings),
         )
         self.lease = Lease(
             services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
@@ -163,8 +170,18 @@ class Worker:
                 await self._guarded(self.dispatcher.reclaim(self.wake_reclaim_idle_ms))
 
     async def _send_loop(self) -> None:
+        next_reclaim = 0.0
         while not self._stopping.is_set():
             await self._guarded(self.sender.run_once(block_ms=500))
+            next_reclaim = await self._reclaim_orphans(next_reclaim)
+
+    async def _reclaim_orphans(self, due: float) -> float:
+        """Every few seconds, take over what dead senders left; returns when to do it again."""
+        now = asyncio.get_running_loop().time()
+        if now < due:
+            return due
+        await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
+        return now + RECLAIM_EVERY_SECONDS
 
     async def _periodic_loop(self) -> None:
         while not self._stopping.is_set():
@@ -184,7 +201,7 @@ class Worker:
             self.release_scheduled,
         ]
         if self._ticks % SWEEP_EVERY_TICKS == 0:
-            steps += [self.dispatcher.sweep, lambda: self.sender.reclaim(RECLAIM_IDLE_MS)]
+            steps.append(self.dispatcher.sweep)  # the send loop reclaims dead senders' messages
         if self._ticks % RECONCILE_EVERY_TICKS == 0:
             steps.append(self.reconcile)
         if self._ticks % HOUSEKEEP_EVERY_TICKS == 0:

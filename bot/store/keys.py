@@ -66,6 +66,28 @@ def outbox_delivery(provider_message_id: str) -> str:
     return f"outbox:delivery:{provider_message_id}"
 
 
+# --- Outbox: order, claims, outages (ISSUE 15 "Outbox") -------------------------------------
+# A message's claim (owner, deadline) lives in its `outbox_message` record.
+
+
+def outbox_conversation_queue(conv: str) -> str:
+    """The conversation's outbound message keys in commit order; the head is sent next."""
+    return f"conv:{{{conv}}}:outbox"
+
+
+def outbox_circuit(channel: str) -> str:
+    """One channel's circuit breaker: 5xx in a row, open until, cool-down, probe deadline."""
+    return f"outbox:circuit:{channel}"
+
+
+def merchant_failed_messages(merchant_id: str) -> str:
+    """Zset of the merchant's messages given up on (key -> time), for `GET /api/v1/messages`."""
+    return f"merchant:{{{merchant_id}}}:outbox:failed"
+
+
+# --- end of outbox block ----------------------------------------------------------------------
+
+
 # Merchants and their invoices (hash tag = merchant id).
 
 

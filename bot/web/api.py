@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import issuing
+from bot.engine import issuing, outbox
 from bot.logs import mask_phone
 from bot.services import Services
 from bot.store import idempotency, invoices, keys
@@ -32,6 +32,7 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/invoices", _authenticated(_idempotent(create_invoice)))
     app.router.add_get("/api/v1/invoices/{invoice_id}", _authenticated(read_invoice))
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
+    app.router.add_get("/api/v1/messages", _authenticated(list_messages))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -244,6 +245,48 @@ async def list_conversations(
         details = json.loads(raw) if raw else {}
         items.append({"conversation": conversation, "status": "waiting_agent", **details})
     return web.json_response({"conversations": items})
+
+
+MESSAGE_STATES = ("failed",)
+
+
+async def list_messages(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    """The merchant's messages we gave up on (past the retry horizon), newest first, with the
+    fallback queued on the customer's other channel when there was one."""
+    state, limit = request.query.get("state"), request.query.get("limit", "50")
+    problems = []
+    if state not in MESSAGE_STATES:
+        problems.append({"field": "state", "message": "must be one of: failed"})
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        problems.append({"field": "limit", "message": f"must be an integer from 1 to {MAX_PAGE}"})
+    if problems:
+        return error(422, "invalid query", fields=problems)
+    try:
+        records = await outbox.failed_messages(services.redis, merchant.id, int(limit))
+        items = [await _message_view(services, record) for record in records]
+    except RedisError:
+        log.exception("could not list failed messages")
+        return error(503, "temporarily unavailable")
+    return web.json_response({"messages": items})
+
+
+async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict[str, Any]:
+    fallback = await outbox.load(services.redis, f"{record.key}:fallback")
+    return {
+        "id": record.key,
+        "state": record.state.value,
+        "channel": record.message.channel.value,
+        "invoice_id": record.invoice_id,
+        "text": record.message.text,
+        "attempts": record.attempts,
+        "last_error": record.last_error,
+        "failed_at": record.failed_at,
+        "fallback": None
+        if fallback is None
+        else {"channel": fallback.message.channel.value, "state": fallback.state.value},
+    }
 
 
 def build_draft(request: InvoiceRequest, merchant: Merchant, today: date) -> Invoice:

@@ -82,6 +82,10 @@ async def test_conversation_shows_both_sides_in_order(sandbox: Sandbox) -> None:
         ("/sandbox/api/faults", {"channel": "sms", "status": 429, "count": 0}),
         ("/sandbox/api/faults", {"channel": "sms", "status": 429, "retry_after": "soon"}),
         ("/sandbox/api/faults", {"channel": "pigeon", "status": 429}),
+        ("/sandbox/api/faults", {"channel": "sms", "status": None}),
+        ("/sandbox/api/faults", {"channel": "sms", "status": None, "delay": 61}),
+        ("/sandbox/api/faults", {"channel": "sms", "status": 503, "for_seconds": 0}),
+        ("/sandbox/api/faults", {"channel": "sms", "status": 503, "for_seconds": "1h"}),
         ("/sandbox/api/faults", ["not", "an", "object"]),
     ],
 )
@@ -111,7 +115,14 @@ async def test_faults_are_listed_and_cleared(sandbox: Sandbox) -> None:
     await sandbox.fault("telegram", 429, count=3, retry_after=2.5)
     listed = await sandbox.get_json("/sandbox/api/faults")
     assert listed["telegram"] == [
-        {"status": 429, "remaining": 3, "retry_after": 2.5, "code": None}
+        {
+            "status": 429,
+            "remaining": 3,
+            "retry_after": 2.5,
+            "code": None,
+            "delay": 0.0,
+            "until": None,
+        }
     ]
     async with sandbox.http.delete(sandbox.url("/sandbox/api/faults")) as response:
         assert (await response.json())["telegram"] == []

@@ -1,0 +1,116 @@
+"""Double sends: a slow provider, two senders and an eager reclaim still send each message once.
+
+The defect: a batch that outlived the reclaim's min-idle was taken over while its sender was
+still working on it, and a message already `sending` was sent again (17 of 100 replies twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from bot.store import keys
+from tests.scenario.harness import Facto
+from tests.scenario.outbox_faults import (
+    add_fault,
+    clear_faults,
+    queue_invoices,
+    received,
+    send_requests,
+    sender,
+    wait_for_state,
+)
+
+pytestmark = pytest.mark.fault
+
+CHATS = [910_000 + i for i in range(12)]
+
+
+async def outbox_keys(facto: Facto) -> list[str]:
+    return [k.removeprefix("outbox:msg:") for k in await facto.redis.keys("outbox:msg:*")]
+
+
+async def test_slow_provider_two_senders_and_reclaim_send_each_message_once(
+    facto: Facto,
+) -> None:
+    await queue_invoices(facto, CHATS)
+    await add_fault(facto, "telegram", status=None, delay=0.05, count=len(CHATS) * 3)
+    first, second = facto.worker.sender, sender(facto, "second-worker")
+
+    batch = asyncio.create_task(first.run_once())
+    while not batch.done():
+        # The other worker reclaims as eagerly as it can: every entry is "idle" to it.
+        await second.reclaim(min_idle_ms=0)
+        await second.run_once()
+        await asyncio.sleep(0.01)
+    await batch
+    await second.reclaim(min_idle_ms=0)
+
+    counts = await received(facto, "telegram", [str(c) for c in CHATS])
+    assert set(counts.values()) == {1}, counts
+    assert await send_requests(facto, "telegram") == len(CHATS)
+    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
+    assert pending["pending"] == 0
+
+
+async def test_a_message_being_sent_is_refused_to_a_second_sender_while_its_claim_is_renewed(
+    facto: Facto,
+) -> None:
+    await queue_invoices(facto, CHATS[:1])
+    [key] = await outbox_keys(facto)
+    await add_fault(facto, "telegram", status=None, delay=30)  # held until the faults clear
+    first = sender(facto, "first-worker", renew_every_seconds=0.01)
+    second = sender(facto, "second-worker")
+
+    batch = asyncio.create_task(first.run_once())
+    await wait_for_state(facto, key, "sending")
+    # Far longer than the claim's life passes on the clock; the live sender keeps renewing.
+    for _ in range(10):
+        facto.clock.advance(first.policy.claim_ttl_seconds)
+        await renewed(facto, key)
+        await second.reclaim(min_idle_ms=0)
+        await second.run_once()
+    assert await send_requests(facto, "telegram") == 1
+
+    await clear_faults(facto)
+    await batch
+    await second.reclaim(min_idle_ms=0)
+    assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 1}
+    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
+    assert pending["pending"] == 0
+
+
+async def test_a_dead_senders_message_is_taken_over_once_its_claim_expires(facto: Facto) -> None:
+    await queue_invoices(facto, CHATS[:1])
+    [key] = await outbox_keys(facto)
+    # The provider holds the request, then refuses it: the dead sender's try sent nothing.
+    await add_fault(facto, "telegram", status=503, delay=30)
+    dead = sender(facto, "dead-worker")
+    batch = asyncio.create_task(dead.run_once())
+    await wait_for_state(facto, key, "sending")
+    batch.cancel()  # the worker dies mid-send
+    with contextlib.suppress(asyncio.CancelledError):
+        await batch
+    await clear_faults(facto)
+
+    survivor = sender(facto, "survivor")
+    await survivor.reclaim(min_idle_ms=0)
+    assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 0}
+
+    facto.clock.advance(survivor.policy.claim_ttl_seconds + 1)
+    await survivor.reclaim(min_idle_ms=0)
+    assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 1}
+    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
+    assert pending["pending"] == 0
+
+
+async def renewed(facto: Facto, key: str) -> None:
+    """Wait until the claim's deadline is ahead of the clock again (the renewal ran)."""
+    for _ in range(1000):
+        until = await facto.redis.hget(keys.outbox_message(key), "claim_until")
+        if until is not None and float(until) > facto.clock.now().timestamp():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the claim was not renewed")

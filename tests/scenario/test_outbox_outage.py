@@ -1,0 +1,180 @@
+"""Provider outage: keep trying (gently) for the horizon, then fail over and tell the merchant.
+
+The defect: during a 15-minute Twilio 503 outage the outbox gave up after 8 tries (about ten
+minutes) and the SMS was never sent (TESTCASES 57).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+import pytest
+
+from bot.engine import outbox
+from bot.engine.outbox import SendPolicy
+from bot.store import keys
+from bot.store.conversations import transcript
+from channels.base import (
+    ChannelName,
+    DeliveryState,
+    OutboundMessage,
+    PermanentError,
+    ProviderUnavailable,
+    RateLimited,
+)
+from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.outbox_faults import add_fault, send_requests
+
+pytestmark = pytest.mark.fault
+
+PHONES = [f"+3361234{i:04d}" for i in range(5)]
+OUTAGE = 15 * 60
+
+
+async def sms_customer_writes(facto: Facto, phone: str, text: str) -> None:
+    response = await facto.client.post(f"/sandbox/api/customer/sms/{phone}", json={"text": text})
+    assert response.status == 200, await response.text()
+
+
+async def dispatch_all(facto: Facto) -> None:
+    while await facto.worker.dispatcher.run_once():
+        pass
+
+
+async def run_for(facto: Facto, seconds: float, step: float) -> None:
+    """Let the worker run for `seconds` of clock time, waking every `step`."""
+    for _ in range(int(seconds / step)):
+        facto.clock.advance(step)
+        await facto.drain()
+
+
+async def sms_said(facto: Facto, phone: str) -> list[str]:
+    """The start of each message the bot said, in commit order (SMS rendering adds the
+    numbered choices and plain spaces, so only the start is compared)."""
+    said = await transcript(facto.redis, f"sms:{phone}")
+    return [opening(e["text"]) for e in said if e["dir"] == "out"]
+
+
+def opening(text: str) -> str:
+    return " ".join(text.split())[:24]
+
+
+async def test_57_twilio_503_for_15_minutes(
+    facto: Facto, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add_fault(facto, "sms", status=503, for_seconds=OUTAGE)
+    for phone in PHONES:
+        response = await facto.post_invoice(invoice_body("sms", phone))
+        assert response.status == 201
+    await dispatch_all(facto)
+    for phone in PHONES:
+        await sms_customer_writes(facto, phone, "aide")
+    await dispatch_all(facto)
+
+    with caplog.at_level(logging.WARNING, logger="bot.engine.outbox"):
+        await run_for(facto, OUTAGE, step=5)
+    # No tight loop: the circuit opened after a few 5xx, then one probe per cool-down.
+    during = await send_requests(facto, "sms")
+    assert during <= 30, during  # a probe a minute at most, not hundreds of calls
+    assert any(r.getMessage() == "provider circuit open: sends paused" for r in caplog.records)
+    assert all([await facto.messages("sms", p) == [] for p in PHONES])
+
+    await run_for(facto, 10 * 60, step=5)  # the outage is over
+    for phone in PHONES:  # everything sent, once, in the order it was committed
+        received = [opening(m["text"]) for m in await facto.messages("sms", phone)]
+        assert received == await sms_said(facto, phone)
+        assert len(received) == 2
+    assert await send_requests(facto, "sms") == during + 2 * len(PHONES)
+
+
+def both_channels_body(phone: str, chat: int) -> dict[str, Any]:
+    body = invoice_body("sms", phone)
+    body["customer"]["telegram_chat_id"] = chat
+    return body
+
+
+async def failed_list(facto: Facto, api_key: str | None = None, **query: str) -> Any:
+    response = await facto.client.get(
+        "/api/v1/messages",
+        params=query or {"state": "failed"},
+        headers={"Authorization": f"Bearer {api_key or facto.api_key}"},
+    )
+    return response.status, await response.json()
+
+
+async def test_past_the_24h_horizon_the_sms_fails_over_to_telegram_and_the_merchant_sees_it(
+    facto: Facto,
+) -> None:
+    phone, chat = PHONES[0], 930_001
+    await add_fault(facto, "sms", status=503, for_seconds=26 * 3600)
+    await facto.issue(both_channels_body(phone, chat))
+    [key] = [k.removeprefix("outbox:msg:") for k in await facto.redis.keys("outbox:msg:*")]
+
+    await run_for(facto, 23 * 3600, step=600)
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.state is DeliveryState.PENDING  # still trying
+    assert await facto.messages("telegram", str(chat)) == []
+    assert await failed_list(facto) == (200, {"messages": []})
+
+    await run_for(facto, 2 * 3600, step=600)
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.state is DeliveryState.FAILED
+    [fallback] = await facto.messages("telegram", str(chat))
+    assert fallback["text"] == record.message.text and "/p/" in fallback["text"]
+
+    status, listed = await failed_list(facto)
+    assert status == 200
+    [item] = listed["messages"]
+    assert item["id"] == key and item["channel"] == "sms" and item["state"] == "failed"
+    assert item["fallback"] == {"channel": "telegram", "state": "sent"}
+    assert item["invoice_id"] and item["attempts"] > 8
+
+    # Replaying the failed message's entry sends nothing more, on either channel.
+    await facto.redis.xadd(keys.OUTBOX_STREAM, {"key": key})
+    await run_for(facto, 3 * 3600, step=600)
+    assert len(await facto.messages("telegram", str(chat))) == 1
+    assert await facto.messages("sms", phone) == []
+
+    _, other_key = await facto.add_merchant(name="Autre boutique", invoice_prefix="B")
+    assert await failed_list(facto, other_key) == (200, {"messages": []})
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"state": "sent"}, {"state": "failed", "limit": "0"}, {"limit": "x"}]
+)
+async def test_failed_messages_query_is_checked(facto: Facto, query: dict[str, str]) -> None:
+    response = await facto.client.get(
+        "/api/v1/messages", params=query, headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    assert response.status == 422
+    assert (await response.json())["error"] == "invalid query"
+
+
+async def test_failed_messages_need_an_api_key(facto: Facto) -> None:
+    response = await facto.client.get("/api/v1/messages", params={"state": "failed"})
+    assert response.status == 401
+
+
+async def test_queueing_the_same_fallback_twice_sends_it_once(facto: Facto) -> None:
+    message = OutboundMessage(ChannelName.TELEGRAM, "930002", "Bonjour", "k:fallback")
+    for _ in range(2):
+        await outbox.queue_now(
+            facto.redis, message, "telegram:930002", merchant_id=None, invoice_id=None
+        )
+    assert await facto.redis.llen(keys.outbox_conversation_queue("telegram:930002")) == 1
+    await facto.drain()
+    await facto.drain()
+    assert len(await facto.messages("telegram", "930002")) == 1
+
+
+def test_backoff_is_capped_jittered_and_never_tight() -> None:
+    policy, rng = SendPolicy(max_backoff_seconds=300), random.Random(7)
+    for attempts in range(1, 40):
+        ceiling = min(300.0, 2.0 * 2 ** (attempts - 1))
+        delays = {outbox.backoff(attempts, ProviderUnavailable("503"), policy, rng) for _ in "ab"}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) == 2  # jittered: two senders do not retry in step
+    assert outbox.backoff(3, RateLimited("429", retry_after=17), policy, rng) == 17
+    assert outbox.backoff(1, PermanentError("400"), policy, rng) >= 1
