@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, alias="FACTO_MAX_BODY_BYTES", ge=1024)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _webhook_secrets_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at boot: a blank secret would otherwise surface as a 500 on the first
+        # Stripe delivery (TESTCASES 5). Several secrets, comma-separated, cover a rotation.
+        if value is not None and any(
+            not part.strip() for part in value.get_secret_value().split(",")
+        ):
+            msg = (
+                "STRIPE_WEBHOOK_SECRET must be one or more non-empty signing secrets "
+                "(whsec_...), separated by commas; got an empty or blank secret"
+            )
+            raise ValueError(msg)
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -79,6 +94,11 @@ class Settings(BaseSettings):
         if missing:
             msg = "missing configuration: " + ", ".join(missing)
             raise ConfigurationError(msg)
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        """Every signing secret in force: during a rotation, the old one and the new one."""
+        return [part.strip() for part in secret(self.stripe_webhook_secret).split(",")]
 
     # Where each SDK sends its requests: the emulators in the sandbox, the providers otherwise.
     @property

@@ -141,10 +141,51 @@ NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds e
 
 CHECKOUT_SESSIONS_OPEN = "checkout:open"  # set: sessions our pay links opened, until they end
 
-PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
+# Hash: Stripe event id -> the verified event we could not place (or of the other mode), kept
+# once however often Stripe redelivers it (TESTCASES 6, 24).
+PAYMENTS_UNMATCHED = "payments:unmatched"
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 
 
 def pay_link_clicks(client: str, token: str, minute: int) -> str:
     """Clicks on one pay link from one address in one minute (rate limit)."""
     return f"ratelimit:pay:{client}:{token[:32]}:{minute}"
+
+
+# --- Payments ledger: payments, credit notes, Events API sweep (payments branch) -------------
+
+
+def invoice_payments(merchant_id: str, invoice_id: str) -> str:
+    """Hash: Checkout Session id -> what was applied for it (payments.ledger.PaymentRecord)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:payments"
+
+
+def payment_intent_locator(payment_intent: str) -> str:
+    """PaymentIntent id -> its invoice and session: refund and dispute events name only it."""
+    return f"locate:payment_intent:{payment_intent}"
+
+
+def merchant_credit_note_seq(merchant_id: str, year: int) -> str:
+    """Credit notes have their own gap-free series per merchant and year (A-2026-000001)."""
+    return f"merchant:{{{merchant_id}}}:credit-note-seq:{year}"
+
+
+def credit_note(merchant_id: str, credit_note_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}:credit-note:{credit_note_id}"
+
+
+def credit_note_source(merchant_id: str, source_id: str) -> str:
+    """Refund or dispute id -> its credit note: one credit note per source, ever."""
+    return f"merchant:{{{merchant_id}}}:credit-note-source:{source_id}"
+
+
+def invoice_credit_notes(merchant_id: str, invoice_id: str) -> str:
+    """List of the invoice's credit note ids, oldest first."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:credit-notes"
+
+
+def credit_note_view_token(token: str) -> str:
+    return f"token:credit-note:{token}"
+
+
+STRIPE_EVENTS_CHECKPOINT = "stripe:events:checkpoint"  # newest Events API id swept

@@ -20,7 +20,9 @@ from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
 from bot.store.merchants import get_merchant
+from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
+from payments.credit_note import credit_note_mentions
 from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
 from payments.money import Money
@@ -45,6 +47,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/p/{token}", pay_link)
     app.router.add_get("/p/{token}/{instalment}", pay_link)
     app.router.add_get("/i/{token}", invoice_page)
+    app.router.add_get("/a/{token}", credit_note_page)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
 
 
@@ -216,6 +219,24 @@ async def invoice_page(request: web.Request) -> web.StreamResponse:
         return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
     return await _status_page(
         services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
+    )
+
+
+async def credit_note_page(request: web.Request) -> web.StreamResponse:
+    """`/a/<token>`: a credit note (avoir), linked from the customer's chat."""
+    services = request.app[SERVICES]
+    note = await credit_note_by_token(services.redis, request.match_info["token"])
+    if note is None:
+        return _page(services, "pages/error.html", "fr", status=404, reason="not_found")
+    merchant = await get_merchant(services.redis, note.merchant_id)
+    return _page(
+        services,
+        "pages/credit_note.html",
+        note.customer.locale,
+        note=note,
+        merchant_name=merchant.name if merchant else note.seller.legal_name,
+        money=lambda amount: Money(amount, note.currency),
+        mentions=credit_note_mentions(note),
     )
 
 
