@@ -252,11 +252,11 @@ class StripeGateway:
         return page.data[0].id if page.data else None
 
     async def events_since(
-        self, types: Sequence[str], checkpoint: str | None
+        self, types: Sequence[str], checkpoint: str | None, *, page_size: int = 100
     ) -> list[dict[str, Any]]:
         """Events of `types` newer than `checkpoint` (all Stripe still has when None),
         oldest first, every page (TESTCASES 12)."""
-        params: EventListParams = {"types": list(types), "limit": 100}
+        params: EventListParams = {"types": list(types), "limit": page_size}
         if checkpoint is not None:
             params["ending_before"] = checkpoint
         with _mapped_errors():

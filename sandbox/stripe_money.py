@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.http import BadInput, random_id, read_json_object
-from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, status_response
+from sandbox.runtime import Runtime, runtime_of, settings_of, state_of
 from sandbox.state import SandboxState, StripeEvent
 from sandbox.stripe_api import api_endpoint, stripe_error
 from sandbox.stripe_events import emit_object
@@ -267,7 +267,7 @@ async def _open_dispute_api(request: web.Request) -> web.Response:
     except MoneyError as e:
         raise BadInput(e.message, status=e.status) from e
     status = await emit_dispute(request, "charge.dispute.created", dispute)
-    return status_response(status, dispute.to_json())
+    return _made(status, dispute)
 
 
 async def _close_dispute_api(request: web.Request) -> web.Response:
@@ -279,4 +279,9 @@ async def _close_dispute_api(request: web.Request) -> web.Response:
     except MoneyError as e:
         raise BadInput(e.message, status=e.status) from e
     status = await emit_dispute(request, "charge.dispute.closed", dispute)
-    return status_response(status, dispute.to_json())
+    return _made(status, dispute)
+
+
+def _made(webhook_status: int | None, dispute: Dispute) -> web.Response:
+    """The dispute changed whatever the webhook answered (it may be down on purpose)."""
+    return web.json_response({**dispute.to_json(), "webhook_status": webhook_status})
