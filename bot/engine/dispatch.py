@@ -52,6 +52,7 @@ from payments.instalments import instalment_number
 from payments.invoice import Invoice
 from payments.ledger import CreditNoteDraft, LedgerDecision, PaymentRecord, pick_notice, reconcile
 from payments.money import Money
+from payments.plan import expected_amount
 
 log = logging.getLogger(__name__)
 
@@ -188,13 +189,17 @@ class _Dispatch:
         extras = await load_extras(self.redis, invoice.merchant_id, invoice.id)
         record = records.pop(facts.session_id, None)
         purpose = facts.purpose or (record.purpose if record else "invoice")
+        if record is None and await self.redis.sismember(
+            keys.invoice_applied_sessions(invoice.merchant_id, invoice.id), facts.session_id
+        ):
+            # Counted before per-payment records existed: paid, for the amount it asked.
+            record = PaymentRecord(facts.session_id, purpose, "paid", facts.amount or 0)
         instalment = instalment_number(purpose)
-        planned = extras.plan.instalment(instalment) if extras.plan and instalment else None
         decision = reconcile(
             invoice,
             record,
             facts,
-            expected_amount=planned.amount if planned else None,
+            expected_amount=expected_amount(extras.plan, instalment),
             others=records.values(),
         )
         self._write(invoice, record, decision, extras.plan, instalment)

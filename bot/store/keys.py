@@ -78,7 +78,8 @@ def invoice_checkout(merchant_id: str, invoice_id: str, instalment: int | None =
 
 
 def invoice_applied_sessions(merchant_id: str, invoice_id: str) -> str:
-    """Checkout Sessions already counted toward an invoice: replays change nothing."""
+    """Checkout Sessions counted before `invoice_payments` existed (read only, so that an old
+    payment found again by the Events API sweep is not counted twice)."""
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:applied"
 
 

@@ -26,6 +26,7 @@ from payments.credit_note import credit_note_mentions
 from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
 from payments.money import Money
+from payments.plan import amount_to_ask
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 
 log = logging.getLogger(__name__)
@@ -141,18 +142,8 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
 async def _charge(services: Services, invoice: Invoice, number: str | None) -> Charge | None:
     """The amount the link asks for now; amount 0 when that instalment is already settled."""
     extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
-    plan = extras.plan
-    if plan is None:
-        return Charge(invoice.amount_due, None) if number is None else None
-    if number is None:
-        pending = next((i for i in plan.instalments if i.status != "paid"), None)
-        return Charge(pending.amount, pending.number) if pending else Charge(0, None)
-    if not number.isdigit() or len(number) > 3:
-        return None
-    instalment = plan.instalment(int(number))
-    if instalment is None:
-        return None
-    return Charge(0 if instalment.status == "paid" else instalment.amount, instalment.number)
+    asked = amount_to_ask(invoice.amount_due, extras.plan, number)
+    return Charge(*asked) if asked is not None else None
 
 
 async def _session_for(

@@ -129,3 +129,28 @@ async def test_13_sessions_are_swept_when_the_events_api_has_nothing(
     assert await deaf.worker.reconcile() == 1
     await deaf.drain()
     assert (await invoice(deaf, created["id"]))["status"] == "paid"
+
+
+async def test_payment_counted_before_records_existed_is_not_counted_again(
+    deaf: Facto,  # noqa: F811
+) -> None:
+    created = await deaf.issue(invoice_body(address=901))
+    session_id = await pay(deaf, created["pay_url"])
+    await deaf.worker.reconcile()
+    await deaf.drain()
+    assert deaf.merchant is not None
+    # As stored by the previous version: the applied-sessions set, no per-payment record.
+    await deaf.redis.delete(keys.invoice_payments(deaf.merchant.id, created["id"]))
+    await deaf.redis.sadd(
+        keys.invoice_applied_sessions(deaf.merchant.id, created["id"]), session_id
+    )
+    await deaf.redis.delete(keys.STRIPE_EVENTS_CHECKPOINT)
+    await deaf.redis.sadd(keys.CHECKOUT_SESSIONS_OPEN, session_id)
+    for event in deaf.sandbox.events.values():  # and the seen markers have expired
+        await deaf.redis.delete(keys.conv_seen("telegram:901", f"stripe:{event.id}"))
+    await deaf.worker.reconcile()
+    await deaf.drain()
+    body = await invoice(deaf, created["id"])
+    assert (body["status"], body["amount_paid"]) == ("paid", GROSS)
+    assert sum("Paiement reçu" in t for t in await texts(deaf, "901")) == 1
+    assert await deaf.redis.llen(keys.PAYMENTS_MISMATCH) == 0  # not even seen as a duplicate
