@@ -194,3 +194,18 @@ async def test_19_refund_of_a_second_paid_session_marks_nothing_refunded(
     body = await invoice(facto, created["id"])
     assert (body["status"], body["amount_paid"], body["credit_notes"]) == ("paid", GROSS, [])
     assert sum("Paiement reçu" in t for t in await texts(facto)) == 1
+
+
+async def test_25_dispute_on_an_instalment_pauses_the_next_reminders(facto: Facto) -> None:
+    created = await facto.issue(invoice_body())
+    await facto.customer_says("telegram", "424242", "je préfère payer en 3 fois svp")
+    await facto.customer_says("telegram", "424242", action="yes")
+    first = await pay(facto, created["pay_url"] + "/1")
+    assert (await invoice(facto, created["id"]))["status"] == "partially_paid"
+    told = len(await texts(facto))
+
+    await dispute(facto, first)
+    assert (await invoice(facto, created["id"]))["status"] == "disputed"
+    facto.clock.advance(timedelta(days=75).total_seconds())  # past every due and late date
+    await facto.drain()
+    assert len(await texts(facto)) == told  # no instalment link, no reminder
