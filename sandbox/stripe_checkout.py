@@ -210,7 +210,7 @@ async def _refund(request: web.Request) -> web.Response:
         _, charge = stripe_money.refund(state_of(request), str(session.payment_intent), amount)
     except stripe_money.MoneyError:
         return _refuse(request, session)
-    await stripe_money.emit_refund(runtime_of(request), request, charge)
+    await stripe_money.emit_refund(request, charge)
     raise web.HTTPSeeOther(_page_url(request, session))
 
 

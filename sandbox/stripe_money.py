@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.http import BadInput, random_id, read_json_object
-from sandbox.runtime import Runtime, runtime_of, settings_of, state_of
+from sandbox.runtime import runtime_of, settings_of, state_of
 from sandbox.state import SandboxState, StripeEvent
 from sandbox.stripe_api import api_endpoint, stripe_error
 from sandbox.stripe_events import emit_object
@@ -110,11 +110,9 @@ def _intent(state: SandboxState, intent_id: str) -> PaymentIntent:
     return intent
 
 
-async def emit_refund(
-    runtime: Runtime, request: web.Request, charge: dict[str, Any]
-) -> int | None:
+async def emit_refund(request: web.Request, charge: dict[str, Any]) -> int | None:
     return await emit_object(
-        runtime, settings_of(request), state_of(request), "charge.refunded", charge
+        runtime_of(request), settings_of(request), state_of(request), "charge.refunded", charge
     )
 
 
@@ -200,7 +198,7 @@ async def _create_refund(
         )
     except MoneyError as e:
         return _error(e)
-    await emit_refund(runtime_of(request), request, charge)
+    await emit_refund(request, charge)
     return 200, made.to_json()
 
 

@@ -32,7 +32,7 @@ from bot.logs import log_fields
 from bot.store import keys
 from bot.store.conversations import conversation_key
 from bot.store.invoices import InvoiceLocation, locate_invoice
-from bot.store.payments import load_records, locate_intent
+from bot.store.payments import IntentLocation, load_records, locate_intent, save_intent_location
 from payments.ledger import PaymentFacts, Verdict, facts_from_objects, needs_applying
 from payments.stripe_gateway import PaymentProviderError, StripeGateway
 from payments.webhook import HANDLED_EVENT_TYPES, PaymentRef, event_object, payment_ref
@@ -123,6 +123,11 @@ async def route_stripe_event(
         )
         return "unmatched"
     location, session_id = target
+    if ref.session_id is not None and ref.payment_intent is not None:
+        # Refund and dispute events name only the PaymentIntent: remember where it belongs
+        # now, as they may be routed before this event is dispatched (sweep after an outage).
+        intent = IntentLocation(location.merchant_id, location.invoice_id, ref.session_id)
+        await save_intent_location(redis, ref.payment_intent, intent)
     look = PaymentLook(
         location.merchant_id, location.invoice_id, session_id, ref, event_object(event)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -49,9 +50,12 @@ def save_record(
 
 
 def save_intent_location(
-    pipe: aioredis.client.Pipeline, payment_intent: str, location: IntentLocation
-) -> None:
-    pipe.set(
+    pipe: aioredis.client.Pipeline | aioredis.Redis,
+    payment_intent: str,
+    location: IntentLocation,
+) -> Any:
+    """On a MULTI pipeline (dispatch), or directly (routing: awaited by the caller)."""
+    return pipe.set(
         keys.payment_intent_locator(payment_intent),
         json.dumps(
             {

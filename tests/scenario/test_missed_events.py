@@ -89,6 +89,7 @@ async def test_12_one_sweep_after_three_days_of_lost_webhooks(deaf: Facto) -> No
     assert await _states(deaf, stories) == expected
     assert {n: await texts(deaf, s["chat"]) for n, s in stories.items()} == said
     assert await deaf.redis.llen(keys.PAYMENTS_MISMATCH) == 0
+    assert await deaf.redis.hlen(keys.PAYMENTS_UNMATCHED) == 0  # the dispute was placed too
 
 
 async def test_12_checkpoint_only_new_events_are_listed(deaf: Facto) -> None:  # noqa: F811
