@@ -18,7 +18,10 @@ class Settings(BaseSettings):
     Outside the sandbox every credential must be set explicitly.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused STRIPE_WEBHOOK_SECRET ("whsec_…, ") must not be printed.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     public_base_url: str = Field(default="http://127.0.0.1:8080", alias="PUBLIC_BASE_URL")
