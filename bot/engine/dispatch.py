@@ -185,6 +185,13 @@ class _Dispatch:
         facts = await payment_facts(self.services.stripe, self.redis, look)
         if facts is None:
             return _Translated(None)
+        if facts.invoice_id not in (None, invoice.id) or facts.merchant_id not in (
+            None,
+            invoice.merchant_id,
+        ):
+            # The event was routed to this invoice but Stripe's session names another one.
+            self._alert(invoice, facts.session_id, "session belongs to another invoice")
+            return _Translated(None)
         records = await load_records(self.redis, invoice.merchant_id, invoice.id)
         extras = await load_extras(self.redis, invoice.merchant_id, invoice.id)
         record = records.pop(facts.session_id, None)

@@ -300,3 +300,20 @@ async def test_24_unmatched_event_is_recorded_once(facto: Facto) -> None:
         response = await facto.client.post(f"/sandbox/api/stripe/redeliver/{event.id}")
         assert response.status == 200
     assert await facto.redis.hlen(keys.PAYMENTS_UNMATCHED) == 1
+
+
+async def test_event_naming_another_invoice_than_its_payment_is_alerted(deaf: Facto) -> None:
+    victim = await deaf.issue(invoice_body(address=311))
+    paid = await deaf.issue(invoice_body(address=312))
+    session_id = await pay(deaf, paid["pay_url"])
+    await refund(deaf, session_id)
+    payload = events_of(deaf, session_id)["charge.refunded"]
+    forged = payload.replace(paid["id"], victim["id"])
+    assert forged != payload
+    assert await post_event(deaf, forged) == 200
+    await deaf.drain()
+    body = await invoice(deaf, victim["id"])
+    assert (body["status"], body["amount_refunded"], body["credit_notes"]) == ("open", 0, [])
+    [alert] = await deaf.redis.lrange(keys.PAYMENTS_MISMATCH, 0, -1)
+    assert json.loads(alert)["reason"] == "session belongs to another invoice"
+    assert await deaf.redis.llen(keys.PIPELINE_DEAD) == 0
