@@ -40,6 +40,8 @@ def load_settings() -> Settings:
         )
         if value is not None
     ]
+    if settings.stripe_webhook_secret is not None:  # each secret of a rotation on its own too
+        secrets_to_hide.extend(settings.stripe_webhook_secrets)
     configure_logging(settings.log_level, secrets_to_hide)
     return settings
 

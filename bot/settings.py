@@ -18,7 +18,10 @@ class Settings(BaseSettings):
     Outside the sandbox every credential must be set explicitly.
     """
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused STRIPE_WEBHOOK_SECRET ("whsec_…, ") must not be printed.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     public_base_url: str = Field(default="http://127.0.0.1:8080", alias="PUBLIC_BASE_URL")
@@ -77,6 +80,21 @@ class Settings(BaseSettings):
         default=8, alias="FACTO_OUTBOX_SEND_CONCURRENCY", ge=1, le=64
     )
 
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _webhook_secrets_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at boot: a blank secret would otherwise surface as a 500 on the first
+        # Stripe delivery (TESTCASES 5). Several secrets, comma-separated, cover a rotation.
+        if value is not None and any(
+            not part.strip() for part in value.get_secret_value().split(",")
+        ):
+            msg = (
+                "STRIPE_WEBHOOK_SECRET must be one or more non-empty signing secrets "
+                "(whsec_...), separated by commas; got an empty or blank secret"
+            )
+            raise ValueError(msg)
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -117,6 +135,11 @@ class Settings(BaseSettings):
     @property
     def inbound_spool_dir(self) -> str:
         return self.spool_dir or f"{self.data_dir}/spool"
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        """Every signing secret in force: during a rotation, the old one and the new one."""
+        return [part.strip() for part in secret(self.stripe_webhook_secret).split(",")]
 
     # Where each SDK sends its requests: the emulators in the sandbox, the providers otherwise.
     @property

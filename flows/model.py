@@ -136,7 +136,10 @@ class InvoiceFacts:
 
     @property
     def is_paid(self) -> bool:
-        return self.status == "paid"
+        """Nothing left to pay: paid, or settled by refunds and their credit notes."""
+        return self.status == "paid" or (
+            self.amount_due.amount == 0 and self.status != "processing"
+        )
 
     @property
     def is_processing(self) -> bool:
@@ -195,9 +198,11 @@ class UnsupportedMessage:
 class PaymentOutcome:
     """A verified payment event, already applied to the ledger."""
 
-    outcome: str  # "paid" | "processing" | "failed"
+    # "paid" | "processing" | "failed" | "refunded" | "dispute_lost" | "disputed"
+    outcome: str
     amount: Money
     instalment: int | None = None
+    credit_note_url: str | None = None  # refunded, dispute_lost: the credit note's page
 
 
 class ReminderKind(enum.StrEnum):

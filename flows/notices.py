@@ -7,6 +7,8 @@ stateDiagram-v2
     Any --> Any: instalment paid, more to come / what is left and when
     Any --> Any: payment processing (SEPA) / "being processed"
     Any --> Any: delayed payment failed / "did not go through" + link
+    Any --> Any: refund or lost dispute / credit note issued + its link
+    Any --> Any: dispute opened / nothing (reminders paused)
     Any --> Any: Reminder(promise), unpaid, not disputed / discreet reminder + link
     Any --> Any: Reminder(instalment due), unpaid / that instalment's link
     Any --> Any: Reminder(instalment late), unpaid, not disputed / discreet reminder + link
@@ -31,7 +33,13 @@ from flows.replies import say, silent
 
 
 def payment(state: ConversationState, event: PaymentOutcome, invoice: InvoiceFacts) -> Outcome:
-    extra = {"paid_amount": event.amount, "instalment": event.instalment}
+    extra: dict[str, object] = {"paid_amount": event.amount, "instalment": event.instalment}
+    if event.outcome in ("refunded", "dispute_lost"):
+        # Money given back: a credit note, never a receipt (TESTCASES 8, 25).
+        extra = {**extra, "credit_note_url": event.credit_note_url}
+        return say(state, f"credit_note_{event.outcome}", invoice, choices=(), extra=extra)
+    if event.outcome == "disputed":
+        return silent(state)  # the bank handles it; reminders are paused by the ledger
     if event.outcome == "processing":
         return say(state, "payment_processing", invoice, choices=(), extra=extra)
     if event.outcome == "failed":

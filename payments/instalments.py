@@ -20,6 +20,7 @@ __all__ = [
     "SPLIT_MINIMUMS",
     "InstalmentPolicy",
     "InstalmentRefused",
+    "instalment_number",
     "is_valid_purpose",
     "plan_schedule",
     "purpose_for",
@@ -48,6 +49,12 @@ def purpose_for(instalment: int | None) -> str:
 
 def is_valid_purpose(purpose: str) -> bool:
     return bool(_PURPOSE.fullmatch(purpose))
+
+
+def instalment_number(purpose: str) -> int | None:
+    """Inverse of `purpose_for`: 'instalment:2' → 2, 'invoice' (or anything else) → None."""
+    kind, _, number = purpose.partition(":")
+    return int(number) if kind == "instalment" and number.isdigit() else None
 
 
 class InstalmentRefused(ValueError):

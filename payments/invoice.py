@@ -149,13 +149,25 @@ class InvoiceStatus(StrEnum):
     PROCESSING = "processing"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    # Derived from refunds and disputes by `payments.ledger.derive_status`, not by `advance`:
+    DISPUTED = "disputed"  # a chargeback is open: reminders pause
+    PARTIALLY_REFUNDED = "partially_refunded"  # paid, part given back (credit note issued)
+    REFUNDED = "refunded"  # paid, all given back (credit notes cover the whole amount)
 
     @property
     def rank(self) -> int:
         return _ORDER.index(self.value)
 
 
-_ORDER = ("open", "processing", "partially_paid", "paid")
+_ORDER = (
+    "open",
+    "processing",
+    "partially_paid",
+    "paid",
+    "disputed",
+    "partially_refunded",
+    "refunded",
+)
 
 
 def advance(current: InvoiceStatus, new: InvoiceStatus) -> InvoiceStatus:
@@ -255,6 +267,7 @@ class Invoice:
     pay_token: str
     view_token: str
     seller: SellerSnapshot
+    amount_refunded: int = 0  # refunds and lost disputes, each covered by a credit note
     totals: Totals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -269,6 +282,8 @@ class Invoice:
 
     @property
     def amount_due(self) -> int:
+        """What the customer still owes. A refund does not change it: its credit note takes
+        the same amount off what was invoiced."""
         return self.totals.gross - self.amount_paid
 
     def to_dict(self) -> dict[str, Any]:
@@ -280,6 +295,7 @@ class Invoice:
             "lines": [_line_to_dict(line) for line in self.lines],
             "totals": _totals_to_dict(self.totals),
             "amount_paid": self.amount_paid,
+            "amount_refunded": self.amount_refunded,
             "issue_date": self.issue_date.isoformat(),
             "due_date": self.due_date.isoformat(),
             "customer": {k: getattr(self.customer, k) for k in _CUSTOMER_KEYS},
@@ -307,6 +323,7 @@ class Invoice:
             pay_token=_str(data, "pay_token"),
             view_token=_str(data, "view_token"),
             seller=SellerSnapshot.from_dict(data["seller"]),
+            amount_refunded=parse_minor(data.get("amount_refunded", 0)),
         )
         if "totals" in data and data["totals"] != _totals_to_dict(invoice.totals):
             msg = f"stored totals of invoice {invoice.id} disagree with its lines"
@@ -328,19 +345,34 @@ def _check_invoice(inv: Invoice) -> None:
         problems.append("due date is before the issue date")
     if not (_TOKEN.fullmatch(inv.pay_token) and _TOKEN.fullmatch(inv.view_token)):
         problems.append("link tokens must be ≥ 128-bit url-safe random strings")
-    problems.extend(_status_problems(inv.status, parse_minor(inv.amount_paid), inv.totals.gross))
+    problems.extend(
+        _status_problems(
+            inv.status,
+            parse_minor(inv.amount_paid),
+            parse_minor(inv.amount_refunded),
+            inv.totals.gross,
+        )
+    )
     if problems:
         raise ValueError("; ".join(problems))
 
 
-def _status_problems(status: InvoiceStatus, paid: int, gross: int) -> list[str]:
+def _status_problems(status: InvoiceStatus, paid: int, refunded: int, gross: int) -> list[str]:
     # Each status is tied to the amounts so that a stored invoice cannot say "paid" with money
     # still due, or "open" with money received.
+    if not 0 <= refunded <= paid <= gross:
+        return [
+            f"status {status} is inconsistent with {refunded} refunded of {paid} paid of {gross}"
+        ]
+    kept = paid - refunded
     ok = {
-        InvoiceStatus.OPEN: paid == 0,
-        InvoiceStatus.PROCESSING: paid == 0,
-        InvoiceStatus.PARTIALLY_PAID: 0 < paid < gross,
-        InvoiceStatus.PAID: paid == gross,
+        InvoiceStatus.OPEN: kept == 0 and paid < gross,
+        InvoiceStatus.PROCESSING: kept == 0 and paid < gross,
+        InvoiceStatus.PARTIALLY_PAID: kept > 0 and paid < gross,
+        InvoiceStatus.PAID: paid == gross and refunded == 0,
+        InvoiceStatus.DISPUTED: True,
+        InvoiceStatus.PARTIALLY_REFUNDED: paid == gross and 0 < refunded < paid,
+        InvoiceStatus.REFUNDED: paid == gross and refunded == paid,
     }[status]
     return [] if ok else [f"status {status} is inconsistent with {paid} paid of {gross}"]
 

@@ -7,20 +7,28 @@ covers retries inside one call, not a re-queued job (PROVIDERS S11).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import stripe
+from stripe._v1_services import V1Services
 from stripe.checkout import Session, SessionService
+from stripe.params import EventListParams, RefundCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
 
 from payments.instalments import is_valid_purpose
 from payments.money import currency_exponent, parse_minor
 
-__all__ = ["CheckoutSession", "PaymentProviderError", "StripeGateway", "checkout_session_from"]
+__all__ = [
+    "CheckoutSession",
+    "PaymentObjects",
+    "PaymentProviderError",
+    "StripeGateway",
+    "checkout_session_from",
+]
 
 _RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 _LOCALES = frozenset({"fr", "en", "auto"})
@@ -53,6 +61,18 @@ class CheckoutSession:
     currency: str  # uppercase ISO 4217
     expires_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentObjects:
+    """One payment retrieved again, as plain dicts: the Checkout Session, its PaymentIntent
+    (None while the session is open or once it expired), the PaymentIntent's refunds and
+    disputes. `payments.ledger.facts_from_objects` reads them."""
+
+    session: dict[str, Any]
+    intent: dict[str, Any] | None = None
+    refunds: tuple[dict[str, Any], ...] = ()
+    disputes: tuple[dict[str, Any], ...] = ()
 
 
 def checkout_session_from(data: Mapping[str, Any]) -> CheckoutSession:
@@ -113,6 +133,11 @@ class StripeGateway:
         self._http: stripe.AIOHTTPClient | None = None
         self._client: stripe.StripeClient | None = None
 
+    @property
+    def livemode(self) -> bool:
+        """The mode of the key: events of the other mode are not ours (TESTCASES 6)."""
+        return not self._api_key.startswith(("sk_test_", "rk_test_"))
+
     async def start(self) -> None:
         """Create the HTTP client inside the running loop (its aiohttp session binds to it)."""
         if self._client is not None:
@@ -131,11 +156,14 @@ class StripeGateway:
         self._http = None
         self._client = None
 
-    def _sessions(self) -> SessionService:
+    def _v1(self) -> V1Services:
         if self._client is None:
             msg = "StripeGateway.start() was not awaited"
             raise RuntimeError(msg)
-        return self._client.v1.checkout.sessions
+        return self._client.v1
+
+    def _sessions(self) -> SessionService:
+        return self._v1().checkout.sessions
 
     async def create_checkout_session(
         self,
@@ -195,6 +223,61 @@ class StripeGateway:
         with _mapped_errors():
             session = await self._sessions().expire_async(session_id)
         return _from_sdk(session)
+
+    async def retrieve_payment(self, session_id: str) -> PaymentObjects:
+        """Everything Stripe knows now about the payment of one session (design rule 2)."""
+        with _mapped_errors():
+            session = (await self._sessions().retrieve_async(session_id)).to_dict()
+            intent_id = session.get("payment_intent")
+            if not isinstance(intent_id, str) or not intent_id:
+                return PaymentObjects(session)
+            v1 = self._v1()
+            intent = await v1.payment_intents.retrieve_async(intent_id)
+            refunds = await v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
+            disputes = await v1.disputes.list_async({"payment_intent": intent_id, "limit": 100})
+            return PaymentObjects(
+                session,
+                intent.to_dict(),
+                tuple([r.to_dict() async for r in refunds.auto_paging_iter()]),
+                tuple([d.to_dict() async for d in disputes.auto_paging_iter()]),
+            )
+
+    async def session_for_payment_intent(self, payment_intent: str) -> str | None:
+        """The Checkout Session that created a PaymentIntent (refund and dispute events
+        name only the PaymentIntent)."""
+        with _mapped_errors():
+            page = await self._sessions().list_async(
+                {"payment_intent": payment_intent, "limit": 1}
+            )
+        return page.data[0].id if page.data else None
+
+    async def events_since(
+        self, types: Sequence[str], checkpoint: str | None, *, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """Events of `types` newer than `checkpoint` (all Stripe still has when None),
+        oldest first, every page (TESTCASES 12)."""
+        params: EventListParams = {"types": list(types), "limit": page_size}
+        if checkpoint is not None:
+            params["ending_before"] = checkpoint
+        with _mapped_errors():
+            page = await self._v1().events.list_async(params)
+            events = [event.to_dict() async for event in page.auto_paging_iter()]
+        # Without a cursor Stripe lists newest first; with ending_before the SDK walks towards
+        # the newest, oldest first.
+        return events if checkpoint is not None else events[::-1]
+
+    async def refund(
+        self, payment_intent: str, amount: int | None, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Refund all (amount None) or part of a payment; same key → the same refund."""
+        params: RefundCreateParams = {"payment_intent": payment_intent}
+        if amount is not None:
+            params["amount"] = amount
+        with _mapped_errors():
+            refund = await self._v1().refunds.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        return refund.to_dict()
 
 
 @contextmanager

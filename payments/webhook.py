@@ -1,39 +1,39 @@
-"""Stripe webhooks: signature verification, then pure reconciliation rules.
+"""Stripe webhooks: signature verification, then which payment an event is about.
 
 `verify_stripe_event` runs on the request path (the caller answers 400 on `WebhookRejected`).
-`interpret_event` and `apply_payment` run in dispatch, after the event was stored; they decide,
-the lead's dispatch applies the decision atomically with its dedupe record.
+`payment_ref` says which payment (Checkout Session or PaymentIntent) and invoice an event
+names; it decides nothing about money: dispatch retrieves the payment again from Stripe and
+`payments.ledger.reconcile` decides (TESTCASES design rule 2).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import stripe
 
-from payments.instalments import is_valid_purpose
-from payments.invoice import Invoice, InvoiceStatus, advance, settled_status
-
 __all__ = [
-    "PaymentDecision",
-    "PaymentUpdate",
-    "UnmatchedPayment",
+    "HANDLED_EVENT_TYPES",
+    "PaymentRef",
     "WebhookRejected",
-    "apply_payment",
-    "interpret_event",
+    "event_object",
+    "payment_ref",
     "verify_stripe_event",
 ]
 
-Outcome = Literal["paid", "processing", "failed", "expired"]
-DecisionKind = Literal[
-    "paid", "processing", "failed", "expired", "duplicate", "mismatch", "already_paid", "stale"
-]
+# Every event type Facto subscribes to (README, going live) and sweeps the Events API for.
+SESSION_EVENT_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+)
+CHARGE_EVENT_TYPES = ("charge.refunded", "charge.dispute.created", "charge.dispute.closed")
+HANDLED_EVENT_TYPES = SESSION_EVENT_TYPES + CHARGE_EVENT_TYPES
 
 
 class WebhookRejected(Exception):
@@ -111,202 +111,66 @@ def _parse_event(raw: bytes) -> dict[str, Any]:
     return event
 
 
-# --- Interpretation: a verified event → what happened to which invoice ---------------------
+# --- Which payment an event is about -------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class PaymentUpdate:
-    invoice_id: str
-    merchant_id: str
-    purpose: str  # "invoice" or "instalment:<n>"
-    session_id: str
-    outcome: Outcome
-    amount: int
-    currency: str  # uppercase
-
-
-@dataclass(frozen=True, slots=True)
-class UnmatchedPayment:
-    """Money we cannot attach to an invoice: parked for the daily report (TESTCASES 24)."""
+class PaymentRef:
+    """The payment an event names. Session events name the session; refund and dispute
+    events only the PaymentIntent (and, for refunds, the metadata Stripe copied on the
+    charge)."""
 
     event_id: str
     event_type: str
+    livemode: bool | None
     session_id: str | None
-    reason: str  # "missing_metadata" | "malformed_session" | "livemode_mismatch"
+    payment_intent: str | None
+    invoice_id: str | None
+    merchant_id: str | None
+    moves_money: bool  # worth an "unmatched" report when it cannot be placed (TESTCASES 24)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PaymentRef:
+        fields: dict[str, Any] = {name: data.get(name) for name in cls.__slots__}
+        return cls(**fields)
 
 
-_OUTCOMES: Mapping[str, Outcome] = MappingProxyType(
-    {
-        "checkout.session.async_payment_succeeded": "paid",
-        "checkout.session.async_payment_failed": "failed",
-        "checkout.session.expired": "expired",
-    }
-)
-
-
-def interpret_event(
-    event: Mapping[str, Any], *, expected_livemode: bool | None = None
-) -> PaymentUpdate | UnmatchedPayment | None:
-    """The payment fact an event states, or None for events we ignore (TESTCASES 14).
-
-    Only money-moving outcomes (paid, processing) are reported as unmatched when they cannot be
-    attached to an invoice; a failed or expired session without our metadata moved no money.
-    """
-    outcome = _outcome(event)
-    if outcome is None:
-        return None
-    event_id, event_type = str(event.get("id")), str(event.get("type"))
-    session = _session_of(event)
-    session_id = session.get("id") if session is not None else None
-    session_id = session_id if isinstance(session_id, str) else None
-    moves_money = outcome in ("paid", "processing")
-
-    def unmatched(reason: str) -> UnmatchedPayment | None:
-        return UnmatchedPayment(event_id, event_type, session_id, reason) if moves_money else None
-
-    if expected_livemode is not None and event.get("livemode") is not expected_livemode:
-        return UnmatchedPayment(event_id, event_type, session_id, "livemode_mismatch")
-    if session is None or session_id is None:
-        return unmatched("malformed_session")
-    update = _update_from_session(session, session_id, outcome)
-    return update if update is not None else unmatched("missing_metadata")
-
-
-def _session_of(event: Mapping[str, Any]) -> dict[str, Any] | None:
+def event_object(event: Mapping[str, Any]) -> dict[str, Any] | None:
     data = event.get("data")
-    session = data.get("object") if isinstance(data, dict) else None
-    return session if isinstance(session, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    return obj if isinstance(obj, dict) else None
 
 
-def _outcome(event: Mapping[str, Any]) -> Outcome | None:
+def payment_ref(event: Mapping[str, Any]) -> PaymentRef | None:
+    """The payment a verified event is about, or None for events we ignore (TESTCASES 14)."""
     event_type = event.get("type")
+    obj = event_object(event)
+    if event_type not in HANDLED_EVENT_TYPES or obj is None:
+        return None
+    livemode = event.get("livemode")
+    metadata = obj.get("metadata")
+    meta: Mapping[str, Any] = metadata if isinstance(metadata, dict) else {}
+    is_session = event_type in SESSION_EVENT_TYPES
+    return PaymentRef(
+        event_id=str(event.get("id")),
+        event_type=str(event_type),
+        livemode=livemode if isinstance(livemode, bool) else None,
+        session_id=_text(obj.get("id")) if is_session else None,
+        payment_intent=_text(obj.get("payment_intent")),
+        invoice_id=_text(meta.get("invoice_id")),
+        merchant_id=_text(meta.get("merchant_id")),
+        moves_money=_moves_money(str(event_type), obj),
+    )
+
+
+def _moves_money(event_type: str, obj: Mapping[str, Any]) -> bool:
     if event_type == "checkout.session.completed":
-        # payment_status "unpaid" = a delayed method (SEPA...) is still running; anything
-        # else ("no_payment_required") moves no money.
-        session = _session_of(event)
-        status = session.get("payment_status") if session is not None else None
-        return "paid" if status == "paid" else "processing" if status == "unpaid" else None
-    return _OUTCOMES.get(event_type) if isinstance(event_type, str) else None
+        return obj.get("payment_status") in ("paid", "unpaid")
+    return event_type in ("checkout.session.async_payment_succeeded", *CHARGE_EVENT_TYPES)
 
 
-def _update_from_session(
-    session: Mapping[str, Any], session_id: str, outcome: Outcome
-) -> PaymentUpdate | None:
-    metadata = session.get("metadata")
-    if not isinstance(metadata, dict):
-        return None
-    invoice_id, merchant_id = metadata.get("invoice_id"), metadata.get("merchant_id")
-    purpose, amount = metadata.get("purpose"), session.get("amount_total")
-    currency = session.get("currency")
-    if not (isinstance(invoice_id, str) and invoice_id and isinstance(merchant_id, str)):
-        return None
-    if not (isinstance(purpose, str) and is_valid_purpose(purpose)):
-        return None
-    if isinstance(amount, bool) or not isinstance(amount, int) or not isinstance(currency, str):
-        return None
-    return PaymentUpdate(
-        invoice_id, merchant_id, purpose, session_id, outcome, amount, currency.upper()
-    )
-
-
-# --- Decision: apply an update to the invoice it names --------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentDecision:
-    """What to do; the lead applies it atomically with its event dedupe record.
-
-    - `invoice`: the invoice to store (the same object when nothing changes).
-    - `record_session`: add `session_id` to the invoice's applied sessions in the same write.
-    - `send_receipt`: a receipt goes to the customer (only when money was credited).
-    - `notify_customer`: tell the customer something other than a receipt (delayed payment
-      failed: dunning resumes, TESTCASES 16).
-    - `alert`: an agent must look (mismatch, payment on a settled invoice: TESTCASES 19, 23).
-    """
-
-    kind: DecisionKind
-    invoice: Invoice
-    session_id: str
-    amount_credited: int = 0
-    record_session: bool = False
-    send_receipt: bool = False
-    notify_customer: bool = False
-    alert: bool = False
-    reason: str | None = None
-
-
-def apply_payment(
-    invoice: Invoice,
-    update: PaymentUpdate,
-    already_applied_session_ids: set[str] | frozenset[str],
-    *,
-    expected_amount: int | None = None,
-) -> PaymentDecision:
-    """Decide the effect of `update` on `invoice`; payment state never moves backwards.
-
-    `expected_amount` is what the session asked for when the purpose is an instalment (from
-    the plan); for purpose "invoice" the session must ask for exactly the amount due.
-    """
-    session = update.session_id
-    if update.invoice_id != invoice.id or update.merchant_id != invoice.merchant_id:
-        msg = "update does not belong to this invoice"
-        raise ValueError(msg)
-    if session in already_applied_session_ids:
-        return PaymentDecision("duplicate", invoice, session)  # TESTCASES 7
-    if update.outcome == "expired":
-        return PaymentDecision("expired", invoice, session)
-    if update.outcome == "failed":
-        return _failed(invoice, session)
-    problem = _amount_problem(invoice, update, expected_amount)
-    if problem == "already_paid":
-        return PaymentDecision("already_paid", invoice, session, alert=True, reason=problem)
-    if problem is not None:
-        return PaymentDecision("mismatch", invoice, session, alert=True, reason=problem)
-    if update.outcome == "processing":
-        return _processing(invoice, session)
-    return _paid(invoice, update)
-
-
-def _amount_problem(invoice: Invoice, update: PaymentUpdate, expected: int | None) -> str | None:
-    if invoice.status is InvoiceStatus.PAID:
-        return "already_paid"
-    if update.currency != invoice.currency:
-        return f"currency {update.currency} instead of {invoice.currency}"
-    due = invoice.amount_due
-    if update.purpose == "invoice" and update.amount != due:
-        return f"amount {update.amount} instead of {due} due"
-    if update.purpose != "invoice" and expected is not None and update.amount != expected:
-        return f"amount {update.amount} instead of {expected} for {update.purpose}"
-    if not 0 < update.amount <= due:
-        return f"amount {update.amount} exceeds {due} due"
-    return None
-
-
-def _paid(invoice: Invoice, update: PaymentUpdate) -> PaymentDecision:
-    paid = invoice.amount_paid + update.amount
-    status = advance(invoice.status, settled_status(paid, invoice.totals.gross))
-    new = dataclasses.replace(invoice, amount_paid=paid, status=status)
-    return PaymentDecision(
-        "paid",
-        new,
-        update.session_id,
-        amount_credited=update.amount,
-        record_session=True,
-        send_receipt=True,
-    )
-
-
-def _processing(invoice: Invoice, session: str) -> PaymentDecision:
-    status = advance(invoice.status, InvoiceStatus.PROCESSING)
-    if status is invoice.status:
-        return PaymentDecision("stale", invoice, session)  # e.g. late "processing" (TESTCASES 9)
-    return PaymentDecision("processing", dataclasses.replace(invoice, status=status), session)
-
-
-def _failed(invoice: Invoice, session: str) -> PaymentDecision:
-    if invoice.status is not InvoiceStatus.PROCESSING:
-        return PaymentDecision("stale", invoice, session)
-    # The one step back: the delayed payment we were waiting for will not arrive (TESTCASES 16).
-    status = settled_status(invoice.amount_paid, invoice.totals.gross)
-    new = dataclasses.replace(invoice, status=status)
-    return PaymentDecision("failed", new, session, notify_customer=True)
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

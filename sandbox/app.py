@@ -10,7 +10,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.settings import ConfigurationError, Settings
-from sandbox import api, phone, stripe_api, stripe_checkout, telegram_api, twilio_api
+from sandbox import (
+    api,
+    phone,
+    stripe_api,
+    stripe_checkout,
+    stripe_money,
+    telegram_api,
+    twilio_api,
+)
 from sandbox.http import BadInput, json_error
 from sandbox.runtime import RUNTIME_KEY, SETTINGS_KEY, STATE_KEY, TEMPLATES_KEY, Runtime
 from sandbox.state import SandboxState
@@ -37,7 +45,15 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> web.Applicati
     app[RUNTIME_KEY] = Runtime()
     app[TEMPLATES_KEY] = _templates()
     app.cleanup_ctx.append(_runtime_lifetime)
-    for module in (stripe_api, stripe_checkout, twilio_api, telegram_api, api, phone):
+    for module in (
+        stripe_api,
+        stripe_money,
+        stripe_checkout,
+        twilio_api,
+        telegram_api,
+        api,
+        phone,
+    ):
         module.add_routes(app)
     app.router.add_static("/static", STATIC_DIR)
     return app

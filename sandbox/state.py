@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock, SystemClock
 from channels.base import Button, ChannelName
-from sandbox.stripe_model import CheckoutSession
+from sandbox.stripe_model import CheckoutSession, Dispute, PaymentIntent, Refund
 
 Sender = Literal["bot", "customer"]
 
@@ -101,9 +101,10 @@ class StoredResponse:
 class StripeEvent:
     id: str
     type: str
-    session_id: str
+    session_id: str | None
     payload: str  # serialised once: redeliveries send exactly these bytes
     deliveries: list[int | None] = field(default_factory=list)
+    created: int = 0
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -132,7 +133,10 @@ class SandboxState:
     entries: list[ChatEntry] = field(default_factory=list)
     faults: dict[ChannelName, list[Fault]] = field(default_factory=dict)
     sessions: dict[str, CheckoutSession] = field(default_factory=dict)
-    events: dict[str, StripeEvent] = field(default_factory=dict)
+    events: dict[str, StripeEvent] = field(default_factory=dict)  # oldest first
+    payment_intents: dict[str, PaymentIntent] = field(default_factory=dict)
+    refunds: dict[str, Refund] = field(default_factory=dict)
+    disputes: dict[str, Dispute] = field(default_factory=dict)
     idempotency: dict[str, StoredResponse] = field(default_factory=dict)
     telegram_webhook: TelegramWebhook | None = None
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered

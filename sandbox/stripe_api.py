@@ -20,9 +20,9 @@ Handler = Callable[[web.Request, dict[str, Any]], Awaitable[tuple[int, dict[str,
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/stripe/v1/checkout/sessions", _api(_create))
-    app.router.add_get("/stripe/v1/checkout/sessions/{id}", _api(_retrieve))
-    app.router.add_post("/stripe/v1/checkout/sessions/{id}/expire", _api(_expire))
+    app.router.add_post("/stripe/v1/checkout/sessions", api_endpoint(_create))
+    app.router.add_get("/stripe/v1/checkout/sessions/{id}", api_endpoint(_retrieve))
+    app.router.add_post("/stripe/v1/checkout/sessions/{id}/expire", api_endpoint(_expire))
 
 
 def stripe_error(
@@ -31,7 +31,7 @@ def stripe_error(
     return status, {"error": {"type": type_, "message": message, **extra}}
 
 
-def _api(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+def api_endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Authentication, form decoding and idempotency around one endpoint."""
 
     async def wrapped(request: web.Request) -> web.Response:

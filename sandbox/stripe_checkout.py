@@ -13,10 +13,11 @@ from typing import Any
 from aiohttp import web
 from babel.numbers import format_currency, get_currency_precision
 
+from sandbox import stripe_money
 from sandbox.http import random_id
 from sandbox.runtime import render, runtime_of, settings_of, state_of
 from sandbox.stripe_events import emit, expire_if_due
-from sandbox.stripe_model import CheckoutSession
+from sandbox.stripe_model import CheckoutSession, PaymentIntent
 
 PAGE_ROUTE = "sandbox_stripe_pay"
 
@@ -27,6 +28,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/stripe/pay/{id}/sepa", _pay_sepa)
     app.router.add_post("/stripe/pay/{id}/sepa/confirm", _sepa_confirm)
     app.router.add_post("/stripe/pay/{id}/sepa/fail", _sepa_fail)
+    app.router.add_post("/stripe/pay/{id}/refund", _refund)
+    app.router.add_post("/stripe/pay/{id}/dispute", _dispute)
+    app.router.add_post("/stripe/pay/{id}/dispute/{outcome}", _close_dispute)
 
 
 def format_amount(minor: int, currency: str, locale: str = "fr_FR") -> str:
@@ -54,7 +58,10 @@ def _session(request: web.Request) -> CheckoutSession:
     return session
 
 
-def _context(session: CheckoutSession) -> dict[str, Any]:
+def _context(request: web.Request, session: CheckoutSession) -> dict[str, Any]:
+    state = state_of(request)
+    intent = state.payment_intents.get(session.payment_intent or "")
+    disputes = [d for d in state.disputes.values() if d.payment_intent == session.payment_intent]
     return {
         "session": session,
         "state": page_state(session),
@@ -68,6 +75,12 @@ def _context(session: CheckoutSession) -> dict[str, Any]:
             for item in session.line_items
         ],
         "return_url": _return_url(session),
+        "intent": intent.to_json() if intent else None,
+        "intent_refunded": format_amount(intent.amount_refunded, intent.currency)
+        if intent
+        else "",
+        "disputes": [d.to_json() for d in disputes],
+        "open_dispute": any(d.status not in ("won", "lost") for d in disputes),
     }
 
 
@@ -79,17 +92,17 @@ def _return_url(session: CheckoutSession) -> str | None:
 
 
 async def _page(request: web.Request) -> web.Response:
-    return render(request, "checkout.html", **_context(_session(request)))
+    return render(request, "checkout.html", **_context(request, _session(request)))
 
 
 def _refuse(request: web.Request, session: CheckoutSession) -> web.Response:
-    return render(request, "checkout.html", status=409, refused=True, **_context(session))
+    return render(request, "checkout.html", status=409, refused=True, **_context(request, session))
 
 
 def _after_payment(request: web.Request, session: CheckoutSession) -> web.Response:
     url = _return_url(session)
     if url is None:
-        return render(request, "checkout.html", **_context(session))
+        return render(request, "checkout.html", **_context(request, session))
     raise web.HTTPSeeOther(url)
 
 
@@ -102,6 +115,16 @@ async def _complete(request: web.Request, method: str) -> CheckoutSession | web.
     session.payment_intent = random_id("pi_", 12)
     if method == "card":
         session.payment_status = "paid"
+    state_of(request).payment_intents[session.payment_intent] = PaymentIntent(
+        id=session.payment_intent,
+        charge_id=random_id("ch_", 12),
+        amount=session.amount_total,
+        currency=session.currency,
+        created=int(state_of(request).clock.now().timestamp()),
+        # Checkout copies payment_intent_data[metadata] here; we keep the session's.
+        metadata=dict(session.metadata),
+        status="succeeded" if method == "card" else "processing",
+    )
     state = state_of(request)
     await emit(
         runtime_of(request), settings_of(request), state, "checkout.session.completed", session
@@ -136,6 +159,7 @@ async def _sepa_confirm(request: web.Request) -> web.Response:
     if isinstance(session, web.Response):
         return session
     session.payment_status = "paid"
+    _intent_of(request, session).status = "succeeded"
     await emit(
         runtime_of(request),
         settings_of(request),
@@ -151,6 +175,8 @@ async def _sepa_fail(request: web.Request) -> web.Response:
     if isinstance(session, web.Response):
         return session
     session.sepa_failed = True
+    # The session stays complete/unpaid for ever; only its PaymentIntent says it failed.
+    _intent_of(request, session).status = "requires_payment_method"
     await emit(
         runtime_of(request),
         settings_of(request),
@@ -158,6 +184,67 @@ async def _sepa_fail(request: web.Request) -> web.Response:
         "checkout.session.async_payment_failed",
         session,
     )
+    raise web.HTTPSeeOther(_page_url(request, session))
+
+
+def _intent_of(request: web.Request, session: CheckoutSession) -> PaymentIntent:
+    return state_of(request).payment_intents[str(session.payment_intent)]
+
+
+def _paid_session(request: web.Request) -> CheckoutSession | web.Response:
+    session = _session(request)
+    if page_state(session) != "paid":
+        return _refuse(request, session)
+    return session
+
+
+async def _refund(request: web.Request) -> web.Response:
+    """The merchant refunds from their dashboard: all of it, or `amount` minor units."""
+    session = _paid_session(request)
+    if isinstance(session, web.Response):
+        return session
+    form = await request.post()
+    raw = form.get("amount")
+    amount = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    try:
+        _, charge = stripe_money.refund(state_of(request), str(session.payment_intent), amount)
+    except stripe_money.MoneyError:
+        return _refuse(request, session)
+    await stripe_money.emit_refund(request, charge)
+    raise web.HTTPSeeOther(_page_url(request, session))
+
+
+async def _dispute(request: web.Request) -> web.Response:
+    """The cardholder's bank opens a chargeback."""
+    session = _paid_session(request)
+    if isinstance(session, web.Response):
+        return session
+    try:
+        dispute = stripe_money.open_dispute(state_of(request), str(session.payment_intent))
+    except stripe_money.MoneyError:
+        return _refuse(request, session)
+    await stripe_money.emit_dispute(request, "charge.dispute.created", dispute)
+    raise web.HTTPSeeOther(_page_url(request, session))
+
+
+async def _close_dispute(request: web.Request) -> web.Response:
+    session = _paid_session(request)
+    if isinstance(session, web.Response):
+        return session
+    open_ones = [
+        d
+        for d in state_of(request).disputes.values()
+        if d.payment_intent == session.payment_intent and d.status not in ("won", "lost")
+    ]
+    if not open_ones:
+        return _refuse(request, session)
+    try:
+        dispute = stripe_money.close_dispute(
+            state_of(request), open_ones[0].id, request.match_info["outcome"]
+        )
+    except stripe_money.MoneyError:
+        return _refuse(request, session)
+    await stripe_money.emit_dispute(request, "charge.dispute.closed", dispute)
     raise web.HTTPSeeOther(_page_url(request, session))
 
 

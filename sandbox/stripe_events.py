@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import stripe
 
-from bot.settings import Settings, secret
+from bot.settings import Settings
 from sandbox.http import random_id
 from sandbox.runtime import Runtime
 from sandbox.state import SandboxState, StripeEvent
@@ -17,20 +18,32 @@ API_VERSION = "2026-10-28.endive"
 
 def record_event(state: SandboxState, event_type: str, session: CheckoutSession) -> StripeEvent:
     """Snapshot `session` into a new event (serialised once, like Stripe)."""
+    return record_object_event(state, event_type, session.to_json(), session.id)
+
+
+def record_object_event(
+    state: SandboxState, event_type: str, obj: dict[str, Any], session_id: str | None = None
+) -> StripeEvent:
+    """Snapshot any API object (session, charge, dispute) into a new event."""
     event_id = random_id("evt_")
+    created = int(state.clock.now().timestamp())
     body = {
         "id": event_id,
         "object": "event",
         "type": event_type,
-        "created": int(state.clock.now().timestamp()),
+        "created": created,
         "livemode": False,
         "api_version": API_VERSION,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
-        "data": {"object": session.to_json()},
+        "data": {"object": obj},
     }
     event = StripeEvent(
-        id=event_id, type=event_type, session_id=session.id, payload=json.dumps(body)
+        id=event_id,
+        type=event_type,
+        session_id=session_id,
+        payload=json.dumps(body),
+        created=created,
     )
     state.events[event_id] = event
     return event
@@ -39,11 +52,15 @@ def record_event(state: SandboxState, event_type: str, session: CheckoutSession)
 async def deliver_event(
     runtime: Runtime, settings: Settings, state: SandboxState, event: StripeEvent
 ) -> int | None:
-    """POST the stored payload with a fresh signature (Stripe re-signs every attempt)."""
+    """POST the stored payload with a fresh signature (Stripe re-signs every attempt).
+
+    While secrets roll, Stripe signs with each endpoint secret: one `v1` per secret."""
     timestamp = int(state.clock.now().timestamp())
-    header = stripe.WebhookSignature.generate_signature_header(
-        event.payload, secret(settings.stripe_webhook_secret), timestamp
-    )
+    headers = [
+        stripe.WebhookSignature.generate_signature_header(event.payload, whsec, timestamp)
+        for whsec in settings.stripe_webhook_secrets
+    ]
+    header = headers[0] + "".join(h[h.index(",") :] for h in headers[1:])
     status = await runtime.post(
         settings.public_base_url + state.webhook_paths.stripe,
         event.payload.encode(),
@@ -91,3 +108,14 @@ def expire_if_due(
     if session.status == "open" and state.clock.now().timestamp() >= session.expires_at:
         session.status = "expired"
         emit_later(runtime, settings, state, "checkout.session.expired", session)
+
+
+async def emit_object(
+    runtime: Runtime,
+    settings: Settings,
+    state: SandboxState,
+    event_type: str,
+    obj: dict[str, Any],
+) -> int | None:
+    event = record_object_event(state, event_type, obj)
+    return await deliver_event(runtime, settings, state, event)

@@ -232,3 +232,104 @@ def _expires_at(raw: object, now: int) -> int:
             "expires_at",
         )
     return value
+
+
+# --- What a completed session leaves behind: PaymentIntent, Charge, Refunds, Disputes --------
+
+
+@dataclass(slots=True)
+class PaymentIntent:
+    """A session's PaymentIntent and its one Charge (Checkout makes one charge per intent)."""
+
+    id: str
+    charge_id: str
+    amount: int
+    currency: str
+    created: int
+    metadata: dict[str, str]
+    status: str  # "processing" (SEPA pending) | "succeeded" | "requires_payment_method"
+    amount_refunded: int = 0
+    disputed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "payment_intent",
+            "amount": self.amount,
+            "amount_received": self.amount if self.status == "succeeded" else 0,
+            "created": self.created,
+            "currency": self.currency,
+            "latest_charge": self.charge_id,
+            "livemode": False,
+            "metadata": dict(self.metadata),
+            "status": self.status,
+        }
+
+    def charge_json(self) -> dict[str, Any]:
+        return {
+            "id": self.charge_id,
+            "object": "charge",
+            "amount": self.amount,
+            "amount_captured": self.amount if self.status == "succeeded" else 0,
+            "amount_refunded": self.amount_refunded,
+            "created": self.created,
+            "currency": self.currency,
+            "disputed": self.disputed,
+            "livemode": False,
+            # Stripe copies the PaymentIntent's metadata onto the charge it creates.
+            "metadata": dict(self.metadata),
+            "paid": self.status == "succeeded",
+            "payment_intent": self.id,
+            "refunded": self.amount_refunded >= self.amount,
+            "status": "succeeded" if self.status == "succeeded" else "pending",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    payment_intent: str
+    charge: str
+    created: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "refund",
+            "amount": self.amount,
+            "charge": self.charge,
+            "created": self.created,
+            "currency": self.currency,
+            "metadata": {},
+            "payment_intent": self.payment_intent,
+            "status": "succeeded",
+        }
+
+
+@dataclass(slots=True)
+class Dispute:
+    id: str
+    amount: int
+    currency: str
+    payment_intent: str
+    charge: str
+    created: int
+    status: str = "needs_response"  # then "won" or "lost"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "dispute",
+            "amount": self.amount,
+            "charge": self.charge,
+            "created": self.created,
+            "currency": self.currency,
+            "is_charge_refundable": False,
+            "livemode": False,
+            "metadata": {},
+            "payment_intent": self.payment_intent,
+            "reason": "fraudulent",
+            "status": self.status,
+        }

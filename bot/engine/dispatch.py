@@ -10,19 +10,29 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
+from bot.engine.reconcile import PaymentLook, payment_facts
 from bot.i18n import pick_locale
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.store import keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
 from bot.store.invoices import get_invoice, locate_invoice, save_invoice
-from bot.store.ledger import Plan, load_extras, save_plan
+from bot.store.ledger import Plan, load_extras, pause, save_plan
+from bot.store.payments import (
+    IntentLocation,
+    issue_credit_note,
+    load_records,
+    save_intent_location,
+    save_record,
+)
 from channels.base import ChannelName, InboundKind, InboundMessage
 from flows import conversation
 from flows.model import (
@@ -37,13 +47,14 @@ from flows.model import (
     ReminderKind,
     UnsupportedMessage,
 )
+from payments.credit_note import draft_credit_note
+from payments.instalments import instalment_number
 from payments.invoice import Invoice
+from payments.ledger import CreditNoteDraft, LedgerDecision, PaymentRecord, pick_notice, reconcile
 from payments.money import Money
-from payments.webhook import PaymentUpdate, apply_payment
+from payments.plan import expected_amount
 
 log = logging.getLogger(__name__)
-
-_TOLD_TO_CUSTOMER = frozenset({"paid", "processing", "failed"})
 
 
 def make_handler(services: Services) -> Handler:
@@ -80,6 +91,7 @@ class _Dispatch:
         # Written in this commit, so not yet readable from Redis:
         self.updated_invoice: Invoice | None = None
         self.updated_plan: Plan | None = None
+        self.credit_note_urls: dict[str, str] = {}
 
     async def run(self) -> None:
         state = await load_state(self.redis, self.event.conversation)
@@ -132,7 +144,7 @@ class _Dispatch:
             case "invoice_issued":
                 return _Translated(InvoiceSent(), str(data["invoice_id"]))
             case "payment":
-                return await self._payment(PaymentUpdate(**data["update"]))
+                return await self._payment(data)
             case "reminder":
                 kind = ReminderKind(data["kind"])
                 return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
@@ -164,59 +176,123 @@ class _Dispatch:
             text=text, choice=_numbered_choice(state, message), card_shared=card_shared
         )
 
-    async def _payment(self, update: PaymentUpdate) -> _Translated:
-        invoice = await get_invoice(self.redis, update.merchant_id, update.invoice_id)
+    async def _payment(self, data: dict[str, Any]) -> _Translated:
+        """A Stripe event (or a sweep's finding) about one payment of one invoice.
+
+        The payment is retrieved again from Stripe and `payments.ledger.reconcile` decides
+        from what Stripe shows now and what was already applied (TESTCASES design rule 2);
+        this method only writes what it decides.
+        """
+        look = PaymentLook.from_event(data)
+        invoice = await get_invoice(self.redis, look.merchant_id, look.invoice_id)
         if invoice is None:
-            log.error("payment for a missing invoice", extra=log_fields(invoice=update.invoice_id))
+            log.error("payment for a missing invoice", extra=log_fields(invoice=look.invoice_id))
             return _Translated(None)
-        instalment = _instalment_number(update.purpose)
+        facts = await payment_facts(self.services.stripe, self.redis, look)
+        if facts is None:
+            return _Translated(None)
+        if facts.invoice_id not in (None, invoice.id) or facts.merchant_id not in (
+            None,
+            invoice.merchant_id,
+        ):
+            # The event was routed to this invoice but Stripe's session names another one.
+            self._alert(invoice, facts.session_id, "session belongs to another invoice")
+            return _Translated(None)
+        records = await load_records(self.redis, invoice.merchant_id, invoice.id)
         extras = await load_extras(self.redis, invoice.merchant_id, invoice.id)
-        planned = extras.plan.instalment(instalment) if extras.plan and instalment else None
-        applied = await self.redis.smembers(
-            keys.invoice_applied_sessions(invoice.merchant_id, invoice.id)
+        record = records.pop(facts.session_id, None)
+        purpose = facts.purpose or (record.purpose if record else "invoice")
+        if record is None and await self.redis.sismember(
+            keys.invoice_applied_sessions(invoice.merchant_id, invoice.id), facts.session_id
+        ):
+            # Counted before per-payment records existed: paid, for the amount it asked.
+            record = PaymentRecord(facts.session_id, purpose, "paid", facts.amount or 0)
+        instalment = instalment_number(purpose)
+        decision = reconcile(
+            invoice,
+            record,
+            facts,
+            expected_amount=expected_amount(extras.plan, instalment),
+            others=records.values(),
         )
-        decision = apply_payment(
-            invoice, update, set(applied), expected_amount=planned.amount if planned else None
-        )
+        self._write(invoice, record, decision, extras.plan, instalment)
+        return self._notice(invoice, decision, instalment)
+
+    def _write(
+        self,
+        invoice: Invoice,
+        before: PaymentRecord | None,
+        decision: LedgerDecision,
+        plan: Plan | None,
+        instalment: int | None,
+    ) -> None:
+        merchant_id, record = invoice.merchant_id, decision.record
         if decision.invoice != invoice:
             save_invoice(self.pipe, decision.invoice)
             self.updated_invoice = decision.invoice
-        if decision.record_session:
-            self.pipe.sadd(
-                keys.invoice_applied_sessions(invoice.merchant_id, invoice.id), update.session_id
-            )
-        if extras.plan and planned and decision.kind in ("paid", "processing", "failed"):
-            status = {"paid": "paid", "processing": "processing", "failed": "open"}
-            self.updated_plan = extras.plan.with_status(planned.number, status[decision.kind])
-            save_plan(self.pipe, invoice.merchant_id, invoice.id, self.updated_plan)
-        if decision.kind == "failed":
-            # The session that failed is complete at Stripe: forget it, so that the pay link
-            # opens a fresh one instead of waiting for a payment that will not come.
+        if record != before:
+            save_record(self.pipe, merchant_id, invoice.id, record)
+        if record.payment_intent and (before is None or before.payment_intent is None):
+            location = IntentLocation(merchant_id, invoice.id, record.session_id)
+            save_intent_location(self.pipe, record.payment_intent, location)
+        if plan and instalment and decision.instalment_status:
+            self.updated_plan = plan.with_status(instalment, decision.instalment_status)
+            save_plan(self.pipe, merchant_id, invoice.id, self.updated_plan)
+        if decision.retire_checkout:
+            # The session will never take money: the pay link opens a fresh one.
             self.pipe.hset(
-                keys.invoice_checkout(invoice.merchant_id, invoice.id, instalment), "retired", "1"
+                keys.invoice_checkout(merchant_id, invoice.id, instalment), "retired", "1"
             )
-        if decision.alert:
-            self._alert(invoice, update, decision.reason)
-        if decision.kind not in _TOLD_TO_CUSTOMER:
-            return _Translated(None)  # duplicate, stale, expired or under review: say nothing
-        outcome = PaymentOutcome(decision.kind, Money(update.amount, update.currency), instalment)
-        return _Translated(outcome, invoice.id)
+        if decision.finished:
+            self.pipe.srem(keys.CHECKOUT_SESSIONS_OPEN, record.session_id)
+        if decision.pause_reminders:
+            pause(self.pipe, merchant_id, invoice.id, self.services.clock.now())
+        for reason in decision.alerts:
+            self._alert(invoice, record.session_id, reason)
+        self.credit_note_urls = {
+            draft.source_id: self._issue_credit_note(decision.invoice, draft)
+            for draft in decision.credit_notes
+        }
 
-    def _alert(self, invoice: Invoice, update: PaymentUpdate, reason: str | None) -> None:
+    def _issue_credit_note(self, invoice: Invoice, draft: CreditNoteDraft) -> str:
+        today = self.services.clock.now().astimezone(
+            ZoneInfo(self.services.settings.default_timezone)
+        )
+        note = draft_credit_note(
+            invoice, draft.amount, draft.reason, draft.source_id, issue_date=today.date()
+        )
+        issue_credit_note(self.pipe, note)
+        log.info(
+            "credit note issued",
+            extra=log_fields(invoice=invoice.id, credit_note=note.id, reason=draft.reason),
+        )
+        return f"{self.services.settings.public_base_url}/a/{note.view_token}"
+
+    def _notice(
+        self, invoice: Invoice, decision: LedgerDecision, instalment: int | None
+    ) -> _Translated:
+        notice = pick_notice(decision.notices)
+        if notice is None:
+            return _Translated(None)  # replay, stale, expired or under review: say nothing
+        url = self.credit_note_urls.get(notice.credit_note or "")
+        amount = Money(notice.amount, invoice.currency)
+        return _Translated(PaymentOutcome(notice.kind, amount, instalment, url), invoice.id)
+
+    def _alert(self, invoice: Invoice, session_id: str, reason: str) -> None:
         self.pipe.rpush(
             keys.PAYMENTS_MISMATCH,
             json.dumps(
                 {
                     "invoice_id": invoice.id,
                     "merchant_id": invoice.merchant_id,
-                    "session_id": update.session_id,
+                    "session_id": session_id,
                     "reason": reason,
                 }
             ),
         )
         log.error(
             "payment needs review",
-            extra=log_fields(invoice=invoice.id, session=update.session_id, reason=reason),
+            extra=log_fields(invoice=invoice.id, session=session_id, reason=reason),
         )
 
     async def _invoice(self, invoice_id: str | None) -> Invoice | None:
@@ -231,11 +307,6 @@ class _Dispatch:
 
     def _phone(self) -> str | None:
         return self.address if self.channel is ChannelName.SMS else None
-
-
-def _instalment_number(purpose: str) -> int | None:
-    kind, _, number = purpose.partition(":")
-    return int(number) if kind == "instalment" and number.isdigit() else None
 
 
 def _choice(payload: str | None) -> Choice | None:

@@ -115,7 +115,8 @@ def invoice_checkout(merchant_id: str, invoice_id: str, instalment: int | None =
 
 
 def invoice_applied_sessions(merchant_id: str, invoice_id: str) -> str:
-    """Checkout Sessions already counted toward an invoice: replays change nothing."""
+    """Checkout Sessions counted before `invoice_payments` existed (read only, so that an old
+    payment found again by the Events API sweep is not counted twice)."""
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:applied"
 
 
@@ -180,7 +181,9 @@ NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds e
 
 CHECKOUT_SESSIONS_OPEN = "checkout:open"  # set: sessions our pay links opened, until they end
 
-PAYMENTS_UNMATCHED = "payments:unmatched"  # list of verified Stripe events we could not place
+# Hash: Stripe event id -> the verified event we could not place (or of the other mode), kept
+# once however often Stripe redelivers it (TESTCASES 6, 24).
+PAYMENTS_UNMATCHED = "payments:unmatched"
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 
 
@@ -221,3 +224,43 @@ def invoice_void(merchant_id: str, invoice_id: str) -> str:
 
 CHECKOUT_SESSIONS_SINCE = "checkout:open:since"  # zset: tracked session -> first seen (unix)
 CONVERSATIONS_SILENT_SINCE = "retention:silent"  # zset: conversation -> first seen silent
+
+
+# --- Payments ledger: payments, credit notes, Events API sweep (payments branch) -------------
+
+
+def invoice_payments(merchant_id: str, invoice_id: str) -> str:
+    """Hash: Checkout Session id -> what was applied for it (payments.ledger.PaymentRecord)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:payments"
+
+
+def payment_intent_locator(payment_intent: str) -> str:
+    """PaymentIntent id -> its invoice and session: refund and dispute events name only it."""
+    return f"locate:payment_intent:{payment_intent}"
+
+
+def merchant_credit_note_seq(merchant_id: str, year: int) -> str:
+    """Credit notes have their own gap-free series per merchant and year (A-2026-000001)."""
+    return f"merchant:{{{merchant_id}}}:credit-note-seq:{year}"
+
+
+def credit_note(merchant_id: str, credit_note_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}:credit-note:{credit_note_id}"
+
+
+def credit_note_source(merchant_id: str, source_id: str) -> str:
+    """Refund or dispute id -> its credit note: one credit note per source, ever."""
+    return f"merchant:{{{merchant_id}}}:credit-note-source:{source_id}"
+
+
+def invoice_credit_notes(merchant_id: str, invoice_id: str) -> str:
+    """List of the invoice's credit note ids, oldest first."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:credit-notes"
+
+
+def credit_note_view_token(token_hash: str) -> str:
+    """A credit note's page link, stored under its SHA-256 like pay and view tokens."""
+    return f"token:credit-note:{token_hash}"
+
+
+STRIPE_EVENTS_CHECKPOINT = "stripe:events:checkpoint"  # newest Events API id swept

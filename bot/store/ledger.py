@@ -1,69 +1,28 @@
-"""What the conversation adds to an invoice: a promise to pay, an instalment plan, a pause."""
+"""What the conversation adds to an invoice: a promise to pay, an instalment plan, a pause.
+
+The plan itself and its rules are in `payments.plan` (pure); this module stores it.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from bot.store import keys
+from payments.plan import Instalment, Plan
 
-
-@dataclass(frozen=True, slots=True)
-class Instalment:
-    number: int
-    amount: int
-    due_date: date
-    status: str = "open"  # "open" | "processing" | "paid"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "amount": self.amount,
-            "due_date": self.due_date.isoformat(),
-            "status": self.status,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Instalment:
-        return cls(
-            int(data["number"]),
-            int(data["amount"]),
-            date.fromisoformat(data["due_date"]),
-            str(data["status"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    instalments: tuple[Instalment, ...]
-    created_at: str
-
-    def dumps(self) -> str:
-        return json.dumps(
-            {"instalments": [i.to_dict() for i in self.instalments], "created_at": self.created_at}
-        )
-
-    @classmethod
-    def loads(cls, raw: str) -> Plan:
-        data = json.loads(raw)
-        return cls(
-            tuple(Instalment.from_dict(i) for i in data["instalments"]), str(data["created_at"])
-        )
-
-    def instalment(self, number: int) -> Instalment | None:
-        return next((i for i in self.instalments if i.number == number), None)
-
-    def with_status(self, number: int, status: str) -> Plan:
-        return replace(
-            self,
-            instalments=tuple(
-                replace(i, status=status) if i.number == number else i for i in self.instalments
-            ),
-        )
+__all__ = [
+    "Instalment",
+    "InvoiceExtras",
+    "Plan",
+    "load_extras",
+    "pause",
+    "save_plan",
+    "save_promise",
+]
 
 
 @dataclass(frozen=True, slots=True)

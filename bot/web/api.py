@@ -16,9 +16,11 @@ from bot.logs import mask_phone
 from bot.services import Services
 from bot.store import idempotency, invoices, keys
 from bot.store.merchants import Merchant, merchant_for_api_key
+from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
+from payments.credit_note import CreditNote
 from payments.invoice import Invoice, InvoiceStatus, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 
@@ -33,6 +35,7 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/invoices/{invoice_id}", _authenticated(read_invoice))
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
     app.router.add_get("/api/v1/messages", _authenticated(list_messages))
+    app.router.add_get("/api/v1/credit-notes/{credit_note_id}", _authenticated(read_credit_note))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -213,7 +216,31 @@ async def read_invoice(
     if invoice is None:
         # Another merchant's invoice is indistinguishable from a missing one (TESTCASES 58).
         return error(404, "no such invoice")
-    return web.json_response(invoice_view(invoice, services))
+    notes = await credit_notes_of(services.redis, merchant.id, invoice.id)
+    return web.json_response(
+        {
+            **invoice_view(invoice, services),
+            "amount_refunded": invoice.amount_refunded,
+            "credit_notes": [credit_note_view(note, services) for note in notes],
+        }
+    )
+
+
+async def read_credit_note(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    credit_note_id = request.match_info["credit_note_id"]
+    note = None
+    if len(credit_note_id) <= 64:
+        note = await get_credit_note(services.redis, merchant.id, credit_note_id)
+    if note is None:  # another merchant's credit note is a missing one (TESTCASES 58)
+        return error(404, "no such credit note")
+    return web.json_response(credit_note_view(note, services))
+
+
+def credit_note_view(note: CreditNote, services: Services) -> dict[str, Any]:
+    base = services.settings.public_base_url
+    return {**note.to_api(), "credit_note_url": f"{base}/a/{note.view_token}"}
 
 
 CONVERSATION_STATUSES = ("waiting_agent",)

@@ -21,10 +21,13 @@ from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
 from bot.store.merchants import get_merchant
+from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
+from payments.credit_note import credit_note_mentions
 from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
 from payments.money import Money
+from payments.plan import amount_to_ask
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/p/{token}", pay_link)
     app.router.add_get("/p/{token}/{instalment}", pay_link)
     app.router.add_get("/i/{token}", invoice_page)
+    app.router.add_get("/a/{token}", credit_note_page)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
 
 
@@ -138,18 +142,8 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
 async def _charge(services: Services, invoice: Invoice, number: str | None) -> Charge | None:
     """The amount the link asks for now; amount 0 when that instalment is already settled."""
     extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
-    plan = extras.plan
-    if plan is None:
-        return Charge(invoice.amount_due, None) if number is None else None
-    if number is None:
-        pending = next((i for i in plan.instalments if i.status != "paid"), None)
-        return Charge(pending.amount, pending.number) if pending else Charge(0, None)
-    if not number.isdigit() or len(number) > 3:
-        return None
-    instalment = plan.instalment(int(number))
-    if instalment is None:
-        return None
-    return Charge(0 if instalment.status == "paid" else instalment.amount, instalment.number)
+    asked = amount_to_ask(invoice.amount_due, extras.plan, number)
+    return Charge(*asked) if asked is not None else None
 
 
 async def _session_for(
@@ -218,6 +212,27 @@ async def invoice_page(request: web.Request) -> web.StreamResponse:
         return await _not_found(services, request)
     return await _status_page(
         services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
+    )
+
+
+async def credit_note_page(request: web.Request) -> web.StreamResponse:
+    """`/a/<token>`: a credit note (avoir), linked from the customer's chat."""
+    services = request.app[SERVICES]
+    if await _guessing(services, request):
+        return _rate_limited(services, request)
+    note = await credit_note_by_token(services.redis, request.match_info["token"])
+    if note is None:
+        return await _not_found(services, request)
+    merchant = await get_merchant(services.redis, note.merchant_id)
+    customer = note.customer
+    return _page(
+        services,
+        "pages/credit_note.html",
+        pick_locale(customer.locale, None, customer.phone, services.settings.default_locale),
+        note=note,
+        merchant_name=merchant.name if merchant else note.seller.legal_name,
+        money=lambda amount: Money(amount, note.currency),
+        mentions=credit_note_mentions(note),
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -18,12 +17,11 @@ from redis.exceptions import RedisError
 
 from bot.engine import outbox
 from bot.engine.pipeline import Event, ingest
+from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.settings import secret
-from bot.store import keys
 from bot.store.conversations import conversation_key
-from bot.store.invoices import locate_invoice
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
@@ -34,12 +32,7 @@ from channels.base import (
 )
 from channels.telegram import parse_telegram_update, verify_telegram_secret
 from channels.twilio_sms import parse_inbound_sms, parse_status_callback, verify_twilio_signature
-from payments.webhook import (
-    UnmatchedPayment,
-    WebhookRejected,
-    interpret_event,
-    verify_stripe_event,
-)
+from payments.webhook import WebhookRejected, verify_stripe_event
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +192,7 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         event = verify_stripe_event(
             raw,
             request.headers.get("Stripe-Signature"),
-            [secret(services.settings.stripe_webhook_secret)],
+            services.settings.stripe_webhook_secrets,
             now=services.clock.now(),
         )
     except WebhookRejected as exc:
@@ -213,30 +206,11 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 
 
 async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
-    update = interpret_event(event)
-    if isinstance(update, UnmatchedPayment):
-        await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
-        log.warning(
-            "payment without a known invoice parked",
-            extra=log_fields(event=update.event_id, reason=update.reason),
-        )
-        return web.json_response({"received": True, "matched": False})
-    if update is None:
+    routed = await route_stripe_event(services.redis, event, livemode=services.stripe.livemode)
+    if routed in ("ignored", "wrong_mode"):
         return web.json_response({"received": True, "ignored": True})
-    located = await locate_invoice(services.redis, update.invoice_id)
-    if located is None or located.merchant_id != update.merchant_id:
-        await services.redis.rpush(keys.PAYMENTS_UNMATCHED, json.dumps(event))
-        log.warning("payment for an unknown invoice parked", extra=log_fields(event=event["id"]))
+    if routed == "unmatched":
         return web.json_response({"received": True, "matched": False})
-    await ingest(
-        services.redis,
-        Event(
-            id=f"stripe:{event['id']}",
-            type="payment",
-            conversation=conversation_key(located.channel, located.address),
-            data={"update": dataclasses.asdict(update), "event_id": str(event["id"])},
-        ),
-    )
     return web.json_response({"received": True})
 
 

@@ -375,11 +375,17 @@ class Conversation:
         self.transcript.append(f"(reminder {kind.value} {instalment or ''})")
         return self.send(Reminder(kind, instalment))
 
-    def payment(self, outcome: str, amount: Money, instalment: int | None = None) -> Turn:
+    def payment(
+        self,
+        outcome: str,
+        amount: Money,
+        instalment: int | None = None,
+        credit_note_url: str | None = None,
+    ) -> Turn:
         """A verified payment: the ledger is updated first (as the pipeline does), then told."""
         self._ledger(outcome, amount, instalment)
         self.transcript.append(f"(payment {outcome} {amount.amount} #{instalment})")
-        return self.send(PaymentOutcome(outcome, amount, instalment))
+        return self.send(PaymentOutcome(outcome, amount, instalment, credit_note_url))
 
     # The engine ----------------------------------------------------------------------------
 
@@ -420,6 +426,11 @@ class Conversation:
 
     def _ledger(self, outcome: str, amount: Money, instalment: int | None) -> None:
         invoice = self._invoice()
+        if outcome in ("refunded", "dispute_lost", "disputed"):
+            # Money given back leaves nothing due: its credit note cancels as much invoiced.
+            status = "disputed" if outcome == "disputed" else "refunded"
+            self.invoice = replace(invoice, status=status)
+            return
         if outcome == "failed":
             status = "open" if invoice.status == "processing" else invoice.status
             self.invoice = replace(invoice, status=status)

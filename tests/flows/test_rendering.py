@@ -41,6 +41,8 @@ from tests.flows.helpers import (
 )
 from tests.flows.words import WORDS
 
+CREDIT_NOTE_URL = "https://pay.example.fr/a/" + "c" * 22
+
 
 def _produce(message: str, locale: str) -> Reply:
     """A realistic reply for template `message`, obtained from the flows."""
@@ -74,6 +76,16 @@ def _produce(message: str, locale: str) -> Reply:
             _with_plan(locale).payment("paid", euros("40.00"), instalment=1).reply
         ),
         "invoice": lambda: Conversation(locale).invoice_sent().reply,
+        "credit_note_refunded": lambda: (
+            Conversation(locale)
+            .payment("refunded", euros("20.00"), credit_note_url=CREDIT_NOTE_URL)
+            .reply
+        ),
+        "credit_note_dispute_lost": lambda: (
+            Conversation(locale)
+            .payment("dispute_lost", euros("120.00"), credit_note_url=CREDIT_NOTE_URL)
+            .reply
+        ),
         "later_closed": lambda: (
             Conversation(locale, invoice_facts(due_date=date(2026, 9, 1))).taps(Choice.LATER).reply
         ),

@@ -16,8 +16,9 @@ from aiohttp import web
 
 from bot.clock import FakeClock
 from bot.settings import Settings, secret
+from payments.ledger import facts_from_objects
 from payments.stripe_gateway import PaymentProviderError, StripeGateway
-from payments.webhook import PaymentUpdate, interpret_event, verify_stripe_event
+from payments.webhook import event_object, payment_ref, verify_stripe_event
 from sandbox import SandboxState, create_sandbox_app
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -163,8 +164,13 @@ async def test_expiry_event_from_the_emulator_reconciles(emulator: Emulator) -> 
         event.payload, secret_, int(NOW.timestamp())
     )
     verified = verify_stripe_event(event.payload.encode(), header, [secret_], now=NOW)
-    update = interpret_event(verified, expected_livemode=False)
-    assert update == PaymentUpdate("inv_1", "m_1", "invoice", session.id, "expired", 12_000, "EUR")
+    ref = payment_ref(verified)
+    assert ref is not None and ref.livemode is False
+    assert (ref.session_id, ref.invoice_id, ref.merchant_id) == (session.id, "inv_1", "m_1")
+    obj = event_object(verified)
+    assert obj is not None
+    facts = facts_from_objects(obj)
+    assert (facts.verdict, facts.amount, facts.currency) == ("expired", 12_000, "EUR")
 
 
 # --- against a recording handler ------------------------------------------------------------

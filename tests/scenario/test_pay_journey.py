@@ -192,7 +192,7 @@ async def test_payment_for_unknown_invoice_is_parked(facto: Facto) -> None:
     session_id = checkout.rsplit("/", 1)[-1]
     facto.sandbox.sessions[session_id].metadata.pop("invoice_id")
     await pay_by_card(facto, checkout)
-    assert await facto.redis.llen(keys.PAYMENTS_UNMATCHED) == 1
+    assert await facto.redis.hlen(keys.PAYMENTS_UNMATCHED) == 1
     assert (await invoice_status(facto, created["id"]))["status"] == "open"
 
 
