@@ -16,7 +16,9 @@ import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
-_HOLD = """
+# Take the key, or extend it if it is still ours. 0: another holder has it. Shared with the
+# conversation lock of the pipeline (bot.engine.pipeline).
+TAKE_OR_EXTEND = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -25,7 +27,7 @@ end
 return 0
 """
 
-_RELEASE = """
+RELEASE_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
@@ -40,10 +42,12 @@ class Lease:
 
     async def hold(self) -> bool:
         """Take the lease or extend it if ours; False while another worker holds it."""
-        return bool(await self._redis.eval(_HOLD, 1, self._key, self._token, str(self.ttl_ms)))
+        return bool(
+            await self._redis.eval(TAKE_OR_EXTEND, 1, self._key, self._token, str(self.ttl_ms))
+        )
 
     async def release(self) -> None:
-        await self._redis.eval(_RELEASE, 1, self._key, self._token)
+        await self._redis.eval(RELEASE_IF_OURS, 1, self._key, self._token)
 
     async def run(self, work: Callable[[], Awaitable[None]]) -> bool:
         """Run `work` under the lease, renewing it every third of its life; False (and

@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
 from bot.engine import deadletters
+from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.logs import log_fields
 from bot.store import keys
 
@@ -58,22 +59,6 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
   return 1
 end
-return 0
-"""
-
-# Take the lock, or extend it if it is still ours (a retry after a failed release, or the
-# renewal before each event). 0: another worker holds it.
-_ACQUIRE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -281,7 +266,7 @@ class Dispatcher:
     async def _drain(self, conversation: str, token: str) -> None:
         lock = keys.conv_lock(conversation)
         while True:
-            if not await self._redis.eval(_ACQUIRE, 1, lock, token, str(self.lock_ttl_ms)):
+            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(self.lock_ttl_ms)):
                 # The holder re-checks the inbox after releasing, so nothing is stranded.
                 return
             try:
@@ -290,7 +275,7 @@ class Dispatcher:
                 log.warning("dispatch lock lost; left to its new holder")
                 return
             finally:
-                await self._redis.eval(_RELEASE, 1, lock, token)
+                await self._redis.eval(RELEASE_IF_OURS, 1, lock, token)
             if await self._mark_drained(conversation):
                 return
 
@@ -311,7 +296,7 @@ class Dispatcher:
         inbox = keys.conv_inbox(conversation)
         while (raw := await self._redis.lindex(inbox, 0)) is not None:
             # Renew before each event: a long backlog keeps its lock, a dead worker's expires.
-            if not await self._redis.eval(_ACQUIRE, 1, lock, token, str(self.lock_ttl_ms)):
+            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(self.lock_ttl_ms)):
                 raise LockLost
             try:
                 await self._commit(conversation, lock, token, raw, self._stage_handler(raw))

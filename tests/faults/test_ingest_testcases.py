@@ -13,13 +13,12 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from twilio.request_validator import RequestValidator
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
@@ -35,15 +34,6 @@ HANG_GUARD_SECONDS = 10.0  # only stops a broken build from hanging the suite
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A throwaway redis-server these tests may stop, kill and restart."""
-    server = EmbeddedRedis(str(tmp_path / "redis"), appendfsync="always")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 async def app(own_redis: EmbeddedRedis, tmp_path: Path) -> AsyncIterator[Facto]:
     client = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
     facto = await start_facto(
@@ -56,13 +46,7 @@ async def app(own_redis: EmbeddedRedis, tmp_path: Path) -> AsyncIterator[Facto]:
 
 
 async def sms(facto: Facto, sid: int, text: str) -> Any:
-    form = {"MessageSid": f"SM{sid:032d}", "From": PHONE, "To": "+33700000000", "Body": text}
-    signature = RequestValidator("sandbox-twilio-token").compute_signature(
-        f"{facto.base_url}/webhooks/twilio/sms", form
-    )
-    return await facto.client.post(
-        "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
-    )
+    return await facto.sms(PHONE, sid, text)
 
 
 def telegram_update(facto: Facto, update_id: int, text: str) -> dict[str, Any]:

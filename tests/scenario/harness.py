@@ -9,6 +9,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from twilio.request_validator import RequestValidator
 
 from bot.clock import FakeClock
 from bot.embedded_redis import free_port
@@ -101,6 +102,16 @@ class Facto:
         assert response.status == 200, await response.text()
         result: list[dict[str, Any]] = await response.json()
         return result
+
+    async def sms(self, phone: str, sid: int, text: str) -> ClientResponse:
+        """An inbound SMS as Twilio posts it: form-encoded, signed for our public URL."""
+        form = {"MessageSid": f"SM{sid:032d}", "From": phone, "To": "+33700000000", "Body": text}
+        signature = RequestValidator("sandbox-twilio-token").compute_signature(
+            f"{self.base_url}/webhooks/twilio/sms", form
+        )
+        return await self.client.post(
+            "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+        )
 
     async def drain(self) -> int:
         return await self.worker.drain()

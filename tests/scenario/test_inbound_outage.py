@@ -12,13 +12,12 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from twilio.request_validator import RequestValidator
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine.pipeline import Event
@@ -35,17 +34,6 @@ CONVERSATION = f"sms:{PHONE}"
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A throwaway redis-server these tests may stop, restart and freeze."""
-    server = EmbeddedRedis(str(tmp_path / "redis"), appendfsync="always")
-    server.start()
-    yield server
-    if server.pid is not None:
-        os.kill(server.pid, signal.SIGCONT)
-    server.stop()
-
-
-@pytest.fixture
 async def app(own_redis: EmbeddedRedis, tmp_path: Path) -> AsyncIterator[Facto]:
     client = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
     facto = await start_facto(
@@ -59,13 +47,7 @@ async def app(own_redis: EmbeddedRedis, tmp_path: Path) -> AsyncIterator[Facto]:
 
 
 async def sms(facto: Facto, sid: int, text: str) -> Any:
-    form = {"MessageSid": f"SM{sid:032d}", "From": PHONE, "To": "+33700000000", "Body": text}
-    signature = RequestValidator("sandbox-twilio-token").compute_signature(
-        f"{facto.base_url}/webhooks/twilio/sms", form
-    )
-    return await facto.client.post(
-        "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
-    )
+    return await facto.sms(PHONE, sid, text)
 
 
 def spooled(facto: Facto) -> int:
