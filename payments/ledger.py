@@ -255,7 +255,9 @@ def derive_status(
         return InvoiceStatus.REFUNDED if returned >= paid else InvoiceStatus.PARTIALLY_REFUNDED
     if paid >= gross:
         return InvoiceStatus.PAID
-    if processing:
+    if processing and paid - returned == 0:
+        # With money already in (an instalment paid), a debit on its way leaves the invoice
+        # partially paid: the instalment's own status says "processing".
         return InvoiceStatus.PROCESSING
     return settled_status(paid - returned, gross - returned)
 

@@ -27,6 +27,7 @@ import json
 import logging
 import random
 import secrets
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -378,6 +379,11 @@ class Sender:
         # must still wait for the claims of the one that died.
         self._owner = f"{consumer}:{secrets.token_hex(6)}"
         self._slots = asyncio.Semaphore(self.policy.concurrency)
+        # Claims tell senders apart, not the coroutines of one sender: recovery and the send
+        # loop of one worker may both reach a conversation, so one drains it at a time.
+        self._draining: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def ensure_group(self) -> None:
         try:
@@ -458,7 +464,7 @@ class Sender:
     async def _handle_conversation(
         self, conversation: str, entries: list[tuple[str, str]]
     ) -> None:
-        async with self._slots:
+        async with self._conversation_lock(conversation), self._slots:
             for _entry_id, key in entries:
                 await self._send_unordered(key)
             outcome = await self.drain(conversation) if conversation else Outcome.DONE
@@ -467,6 +473,12 @@ class Sender:
             return
         ids = [entry_id for entry_id, _key in entries]
         await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *ids)
+
+    def _conversation_lock(self, conversation: str) -> asyncio.Lock:
+        lock = self._draining.get(conversation)
+        if lock is None:
+            lock = self._draining[conversation] = asyncio.Lock()
+        return lock
 
     async def _send_unordered(self, key: str) -> None:
         """A message recorded before conversations had send queues is sent on its own."""

@@ -252,6 +252,19 @@ def test_instalments_move_through_partially_paid() -> None:
     assert inv.amount_paid == GROSS
 
 
+def test_an_instalment_debit_on_its_way_after_one_paid_leaves_the_invoice_partially_paid() -> None:
+    # Before: the invoice was derived "processing" with 40.00 already in, which the invoice
+    # model refuses, and the payment event was dead-lettered.
+    first = reconcile(
+        f.invoice(), None, facts(amount=4000, purpose="instalment:1"), expected_amount=4000
+    )
+    debit = facts("processing", amount=4000, purpose="instalment:2", session_id="cs_2")
+    decision = reconcile(first.invoice, None, debit, expected_amount=4000, others=[first.record])
+    assert decision.invoice.status is InvoiceStatus.PARTIALLY_PAID
+    assert decision.instalment_status == "processing"
+    assert decision.invoice.amount_paid == 4000
+
+
 def test_instalment_amount_is_checked() -> None:
     wrong = run(f.invoice(), None, facts(amount=3999, purpose="instalment:1"), expected=4000)
     assert wrong.alerts and wrong.invoice.amount_paid == 0

@@ -114,3 +114,23 @@ async def renewed(facto: Facto, key: str) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError("the claim was not renewed")
+
+
+async def test_recovery_and_send_loop_of_one_worker_send_a_conversation_once(
+    facto: Facto,
+) -> None:
+    """A restarted worker runs its reclaim beside its send loop, with one sender: claims name the
+    sender, not the coroutine, so both reaching one conversation used to send it twice."""
+    chat = 987_654
+    await queue_invoices(facto, [chat, chat])
+    # The worker that died had read the first outbox wake-up and never acknowledged it.
+    await facto.redis.xreadgroup(
+        keys.OUTBOX_GROUP, "dead-worker", {keys.OUTBOX_STREAM: ">"}, count=1
+    )
+    await add_fault(facto, "telegram", status=None, delay=0.2, count=10)
+
+    restarted = facto.worker.sender
+    await asyncio.gather(restarted.reclaim(0), restarted.run_once())
+
+    assert (await received(facto, "telegram", [str(chat)]))[str(chat)] == 2
+    assert await send_requests(facto, "telegram") == 2
