@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +169,7 @@ class Dispatcher:
         clock: Clock | None = None,
         lock_ttl_ms: int = LOCK_TTL_MS,
         handler_timeout: float | None = None,
+        slow_events: Mapping[str, float] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self._redis = redis
@@ -181,6 +182,10 @@ class Dispatcher:
         self._handler_timeout = (
             handler_timeout if handler_timeout is not None else lock_ttl_ms / 3000
         )
+        # Event types whose handler waits on a provider (a payment is re-read at Stripe): their
+        # own time budget, with the lock held three times as long for that event only, so a
+        # crash in the middle of one delays its conversation by that much and no other.
+        self._slow_events = dict(slow_events or {})
         self._retry_delays = tuple(retry_delays)
         self._dispatched = 0
 
@@ -295,11 +300,14 @@ class Dispatcher:
     async def _drain_locked(self, conversation: str, lock: str, token: str) -> None:
         inbox = keys.conv_inbox(conversation)
         while (raw := await self._redis.lindex(inbox, 0)) is not None:
+            budget, lock_ms = self._budget(raw)
             # Renew before each event: a long backlog keeps its lock, a dead worker's expires.
-            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(self.lock_ttl_ms)):
+            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(lock_ms)):
                 raise LockLost
             try:
-                await self._commit(conversation, lock, token, raw, self._stage_handler(raw))
+                await self._commit(
+                    conversation, lock, token, raw, self._stage_handler(raw, budget)
+                )
             except LockLost:
                 raise
             except Exception as exc:
@@ -314,10 +322,21 @@ class Dispatcher:
                 await deadletters.index(self._redis, conversation)
             self._dispatched += 1
 
-    def _stage_handler(self, raw: str) -> Stage:
+    def _budget(self, raw: str) -> tuple[float, int]:
+        """How long the handler may take for this event, and how long the lock lives for it."""
+        try:
+            kind = json.loads(raw).get("type")
+        except (ValueError, AttributeError):
+            kind = None  # corrupt: the handler will say so, and the event is parked
+        slow = self._slow_events.get(str(kind))
+        if slow is None:
+            return self._handler_timeout, self.lock_ttl_ms
+        return slow, max(self.lock_ttl_ms, int(slow * 3000))
+
+    def _stage_handler(self, raw: str, budget: float) -> Stage:
         async def stage(pipe: aioredis.client.Pipeline) -> None:
             event = Event.loads(raw)
-            async with asyncio.timeout(self._handler_timeout):
+            async with asyncio.timeout(budget):
                 await self._handler(self._redis, event, pipe)
 
         return stage

@@ -41,6 +41,9 @@ WAKE_RECLAIM_EVERY_SECONDS = 1.0
 PERIODIC_LEASE_MS = 15_000
 # Waiting for Redis at start: doubling from 0.5 s, at most 10 s between tries.
 REDIS_WAIT_FIRST, REDIS_WAIT_MAX = 0.5, 10.0
+# A payment event re-reads the session, its intent, refunds and disputes at Stripe (a few
+# sequential calls): its own budget, so a slow Stripe is waited for, not retried forever.
+PAYMENT_HANDLER_SECONDS = 10.0
 HOUSEKEEP_EVERY_TICKS = 3600  # retention: nothing in Redis grows without bound
 
 
@@ -55,6 +58,7 @@ class Worker:
             services.consumer_name,
             clock=services.clock,
             lock_ttl_ms=services.settings.dispatch_lock_ms,
+            slow_events={"payment": PAYMENT_HANDLER_SECONDS},
         )
         self.sender = Sender(
             services.redis,

@@ -110,3 +110,36 @@ async def test_a_long_backlog_keeps_its_lock(redis: aioredis.Redis) -> None:
     assert rival_got == 0
     assert order == list(range(8))
     assert await handled(redis, *range(8)) == ["1"] * 8
+
+
+async def test_a_payment_event_has_its_own_budget_and_holds_its_lock_for_it(
+    redis: aioredis.Redis,
+) -> None:
+    """A payment is re-read at Stripe inside its handler: a slow Stripe used to overrun a third
+    of the lock's life on every try, so the event was retried forever and the conversation
+    stalled behind it."""
+    asked_stripe, stripe_answered = asyncio.Event(), asyncio.Event()
+
+    async def rereads_stripe(r: aioredis.Redis, ev: Event, pipe: Any) -> None:
+        asked_stripe.set()
+        await asyncio.sleep(0.35)  # real time: longer than the whole lock's normal life
+        stripe_answered.set()
+        pipe.incr(f"handled:{ev.data['n']}")
+
+    clock = FakeClock()
+    owner = Dispatcher(
+        redis, rereads_stripe, "a", clock=clock, lock_ttl_ms=300, slow_events={"payment": 2.0}
+    )
+    rival = Dispatcher(redis, Counting(), "b", lock_ttl_ms=300)
+    await ingest(redis, Event(id="stripe:1", type="payment", conversation=CONV, data={"n": 1}))
+
+    draining = asyncio.create_task(owner.drain(CONV))
+    await asked_stripe.wait()
+    rival_got = 0
+    while not stripe_answered.is_set():
+        rival_got += await rival.drain(CONV)
+        await asyncio.sleep(0.05)
+    assert await draining == 1
+    assert rival_got == 0
+    assert await handled(redis, 1) == ["1"]
+    assert clock.slept == []  # committed at the first try, no retry
