@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from bot.store import consent
 from bot.store.invoices import customer_address
-from bot.store.ledger import Plan, load_extras
+from bot.store.ledger import InvoiceExtras, Plan, load_extras
 from bot.store.merchants import Merchant, get_merchant
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
@@ -74,6 +74,14 @@ async def invoice_facts(
     extras = await load_extras(redis, invoice.merchant_id, invoice.id)
     if updated_plan is not None:
         extras = replace(extras, plan=updated_plan)
+    return facts_of(invoice, extras, merchant, base_url)
+
+
+def facts_of(
+    invoice: Invoice, extras: InvoiceExtras, merchant: Merchant | None, base_url: str
+) -> InvoiceFacts:
+    """What the flow sees of a stored invoice, its plan, promise and pause (pure: the flow
+    tests build their facts with it too, so they see exactly what dispatch shows)."""
     pay_url = f"{base_url}/p/{invoice.pay_token}"
     instalments = tuple(
         InstalmentFacts(

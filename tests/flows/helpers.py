@@ -5,6 +5,11 @@ keeps the new state, plays the part of the pipeline for the actions that change 
 next event will see (a promise, a plan, paused reminders, consent), and records every reply,
 rendered in the customer's locale on both channels.
 
+The invoice is held as the store holds it (`Ledger`: a real `payments.invoice.Invoice`, its
+plan, promise, pause and payment records). A payment goes through the same pure rules as
+dispatch (`payments.ledger.reconcile`), and the flow sees the facts dispatch would build
+(`bot.engine.facts.facts_of`): a test cannot tell the customer something the ledger refuses.
+
 Every reply is checked as it is produced, whichever test produced it (`check_rendering`):
 it renders on Telegram and SMS without leftovers, in the customer's language only, with the
 invoice number when its template shows it; and the state remembers exactly the choices the
@@ -24,9 +29,16 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from bot.engine.dispatch import _numbered_choice as numbered_choice
-from bot.engine.facts import DEFAULT_PAY_LATER_POLICY, DEFAULT_SPLIT_POLICY, split_policy
+from bot.engine.facts import (
+    DEFAULT_PAY_LATER_POLICY,
+    DEFAULT_SPLIT_POLICY,
+    facts_of,
+    split_policy,
+)
 from bot.i18n import TEMPLATES_DIR, Languages
 from bot.render import MessageRenderer
+from bot.store.ledger import InvoiceExtras
+from bot.store.merchants import Merchant
 from channels.base import ChannelName, InboundKind, InboundMessage, OutboundMessage
 from channels.sms_text import render_sms
 from flows.conversation import handle
@@ -52,7 +64,21 @@ from flows.model import (
     SetPromise,
     UnsupportedMessage,
 )
+from payments.instalments import instalment_number, purpose_for
+from payments.invoice import CustomerSnapshot, Invoice, InvoiceLine, InvoiceStatus, VatRate
+from payments.ledger import (
+    DisputeFact,
+    LedgerDecision,
+    Notice,
+    PaymentFacts,
+    PaymentRecord,
+    Verdict,
+    pick_notice,
+    reconcile,
+)
+from payments.merchant_ids import SellerSnapshot
 from payments.money import Money, format_money
+from payments.plan import Instalment, Plan, expected_amount
 
 TZ = "Europe/Paris"
 PARIS = ZoneInfo(TZ)
@@ -61,9 +87,12 @@ TODAY = NOW.date()
 FRIDAY = date(2026, 11, 20)
 DUE = date(2026, 12, 15)
 LATEST = DUE + timedelta(days=30)  # the pay-later policy: 30 days after the due date
-PAY_URL = "https://pay.example/p/tok"
-INVOICE_URL = "https://pay.example/i/view"
-NUMBER = "F-2026-0042"
+BASE_URL = "https://pay.example"
+PAY_TOKEN = "pay-token-of-zoe-martin"  # link tokens are at least 128 bits (TESTCASES 60)
+VIEW_TOKEN = "view-token-of-zoe-martin"
+PAY_URL = f"{BASE_URL}/p/{PAY_TOKEN}"
+INVOICE_URL = f"{BASE_URL}/i/{VIEW_TOKEN}"
+NUMBER = "F-2026-000042"
 MERCHANT = "Atelier Lumière"
 CUSTOMER = "Zoé Martin"
 LOCALES = ("fr", "en")
@@ -146,6 +175,193 @@ def invoice_with_plan(*, paid: int = 0) -> InvoiceFacts:
     left = Money(sum(i.amount.amount for i in plan if not i.is_paid), "EUR")
     status = "paid" if left.is_zero() else "partially_paid" if paid else "open"
     return invoice_facts(euros("120.00"), instalments=plan, status=status, amount_due=left)
+
+
+# The store ---------------------------------------------------------------------------------
+
+MERCHANT_ID = "m_1"
+SIREN = "732829320"
+VERDICTS: dict[str, Verdict] = {"processing": "processing", "paid": "paid", "failed": "failed"}
+GIVEN_BACK = ("refunded", "disputed", "dispute_lost")
+
+
+@dataclass
+class Ledger:
+    """What the store holds about the conversation's invoice, changed only by the pure rules
+    dispatch uses, and shown to the flow through the conversion dispatch uses."""
+
+    invoice: Invoice
+    extras: InvoiceExtras
+    merchant: Merchant
+    records: dict[str, PaymentRecord] = field(default_factory=dict)  # session id → applied
+    stripe: dict[str, PaymentFacts] = field(default_factory=dict)  # what Stripe shows of each
+
+    @classmethod
+    def holding(cls, facts: InvoiceFacts) -> Ledger:
+        """The stored invoice (and the payments that led to it) whose facts are `facts`.
+
+        Fails when no stored invoice shows these facts: a test starts from a state the
+        store can hold (amounts, status and plan agree), or not at all."""
+        ledger = cls(_stored_invoice(facts), _extras(facts), _merchant(facts))
+        if ledger.invoice.amount_paid or facts.is_processing:
+            ledger._seed_payments()
+        assert ledger.facts() == facts, (
+            f"no stored invoice shows these facts:\n{facts}\nit would be:\n{ledger.facts()}"
+        )
+        return ledger
+
+    def facts(self) -> InvoiceFacts:
+        return facts_of(self.invoice, self.extras, self.merchant, BASE_URL)
+
+    def look(self, outcome: str, amount: Money, instalment: int | None) -> LedgerDecision:
+        """Stripe now shows `outcome` on one payment: reconcile it and write the decision,
+        as `bot.engine.dispatch._Dispatch._payment` does."""
+        purpose = purpose_for(instalment)
+        if outcome in VERDICTS:
+            session = self._open_session(purpose, amount)
+            shown = replace(session, verdict=VERDICTS[outcome])
+        elif outcome in GIVEN_BACK:
+            shown = self._given_back(self._paid_session(purpose, instalment), outcome, amount)
+        else:
+            raise AssertionError(f"unknown payment outcome {outcome!r}")
+        self.stripe[shown.session_id] = shown
+        others = {k: v for k, v in self.records.items() if k != shown.session_id}
+        plan = self.extras.plan
+        number = instalment_number(shown.purpose or "invoice")
+        decision = reconcile(
+            self.invoice,
+            self.records.get(shown.session_id),
+            shown,
+            expected_amount=expected_amount(plan, number),
+            others=others.values(),
+        )
+        self.invoice = decision.invoice
+        self.records[shown.session_id] = decision.record
+        if plan and number and decision.instalment_status:
+            self.extras = replace(
+                self.extras, plan=plan.with_status(number, decision.instalment_status)
+            )
+        if decision.pause_reminders:
+            self.extras = replace(self.extras, paused=True)
+        return decision
+
+    def _open_session(self, purpose: str, amount: Money) -> PaymentFacts:
+        """The payment's Checkout Session: the one still pending, else a new one for `amount`."""
+        for session in reversed(self.stripe.values()):
+            if session.purpose == purpose and session.verdict in (None, "processing"):
+                return session
+        return self._new_session(purpose, amount.amount)
+
+    def _new_session(self, purpose: str, amount: int) -> PaymentFacts:
+        n = len(self.stripe) + 1
+        session = PaymentFacts(
+            session_id=f"cs_{n}",
+            invoice_id=self.invoice.id,
+            merchant_id=self.invoice.merchant_id,
+            purpose=purpose,
+            amount=amount,
+            currency=self.invoice.currency,
+            verdict=None,
+            payment_intent=f"pi_{n}",
+        )
+        self.stripe[session.session_id] = session
+        return session
+
+    def _paid_session(self, purpose: str, instalment: int | None) -> PaymentFacts:
+        """Money is given back on a payment that took it: the last one paid (for `instalment`
+        when one is named)."""
+        for session in reversed(self.stripe.values()):
+            if session.verdict == "paid" and (instalment is None or session.purpose == purpose):
+                return session
+        raise AssertionError("money can only be given back on a paid payment: pay first")
+
+    def _given_back(self, session: PaymentFacts, outcome: str, amount: Money) -> PaymentFacts:
+        n = len(session.refunds) + len(session.disputes) + 1
+        if outcome == "refunded":
+            refunds = {**session.refunds, f"re_{session.session_id}_{n}": amount.amount}
+            return replace(session, refunds=refunds)
+        disputes = dict(session.disputes)
+        opened = [k for k, d in disputes.items() if d.state == "open"]
+        if outcome == "dispute_lost" and opened:
+            disputes[opened[-1]] = DisputeFact(disputes[opened[-1]].amount, "lost")
+        else:
+            lost = outcome == "dispute_lost"
+            disputes[f"dp_{session.session_id}_{n}"] = DisputeFact(
+                amount.amount, "lost" if lost else "open"
+            )
+        return replace(session, disputes=disputes)
+
+    def _seed_payments(self) -> None:
+        """The payments that brought a fixture's invoice where it is, already applied."""
+        plan = self.extras.plan
+        if plan is None:
+            verdict: Verdict = "processing" if self.invoice.status == "processing" else "paid"
+            self._seed("invoice", self.invoice.totals.gross, verdict, self.invoice.amount_paid)
+            return
+        for i in plan.instalments:
+            if i.status in ("paid", "processing"):
+                credited = i.amount if i.status == "paid" else 0
+                self._seed(purpose_for(i.number), i.amount, VERDICTS[i.status], credited)
+
+    def _seed(self, purpose: str, amount: int, verdict: Verdict, credited: int) -> None:
+        session = replace(self._new_session(purpose, amount), verdict=verdict)
+        self.stripe[session.session_id] = session
+        self.records[session.session_id] = PaymentRecord(
+            session.session_id, purpose, verdict, credited, payment_intent=session.payment_intent
+        )
+
+
+def _stored_invoice(facts: InvoiceFacts) -> Invoice:
+    gross = facts.gross
+    # One line at 0 % VAT: its gross is the fixture's amount, whatever the currency.
+    return Invoice(
+        id=facts.invoice_id,
+        merchant_id=MERCHANT_ID,
+        number=facts.number,
+        status=InvoiceStatus(facts.status),
+        currency=gross.currency,
+        lines=(InvoiceLine("Séance photo", 1, gross.amount, VatRate.parse("0")),),
+        amount_paid=gross.amount - facts.amount_due.amount,
+        issue_date=min(TODAY, facts.due_date),
+        due_date=facts.due_date,
+        customer=CustomerSnapshot(
+            name=facts.customer_name, phone="+33612345678", telegram_chat_id=None, locale=None
+        ),
+        channel="sms",
+        pay_token=facts.pay_url.rsplit("/", 1)[-1],
+        view_token=facts.invoice_url.rsplit("/", 1)[-1],
+        seller=SellerSnapshot(
+            legal_name=facts.merchant_name, address="3 rue des Lilas, 75011 Paris", siren=SIREN
+        ),
+    )
+
+
+def _extras(facts: InvoiceFacts) -> InvoiceExtras:
+    plan = (
+        Plan(
+            tuple(
+                Instalment(i.number, i.amount.amount, i.due_date, i.status)
+                for i in facts.instalments
+            ),
+            created_at=NOW.isoformat(),
+        )
+        if facts.instalments
+        else None
+    )
+    return InvoiceExtras(plan=plan, promise=facts.promise_date, paused=facts.reminders_paused)
+
+
+def _merchant(facts: InvoiceFacts) -> Merchant:
+    return Merchant(
+        id=MERCHANT_ID,
+        name=facts.merchant_name,
+        legal_name=facts.merchant_name,
+        siren=SIREN,
+        vat_number=None,
+        address="3 rue des Lilas, 75011 Paris",
+        created_at=NOW.isoformat(),
+        max_instalments=max(facts.split_policy.allowed_parts),
+    )
 
 
 # Rendering ------------------------------------------------------------------------------
@@ -319,22 +535,36 @@ class Turn:
 
 @dataclass
 class Conversation:
-    """One customer talking to the bot about one invoice."""
+    """One customer talking to the bot about one invoice.
+
+    `start`: the invoice as the conversation finds it (None: no invoice); from then on it is
+    what the store holds (`ledger`), and `invoice` is what dispatch would show the flow."""
 
     locale: str = "fr"
-    invoice: InvoiceFacts | None = field(default_factory=invoice_facts)
+    start: InvoiceFacts | None = field(default_factory=invoice_facts)
     now: datetime = NOW
     opted_out: bool = False
     state: ConversationState = field(default_factory=ConversationState)
     turns: list[Turn] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
+    ledger: Ledger | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        self.invoice = self.start
         self.state = self.state.evolve(
             locale=self.locale,
-            merchant_id="m_1",
+            merchant_id=MERCHANT_ID,
             invoice_id=self.invoice.invoice_id if self.invoice else None,
         )
+
+    @property
+    def invoice(self) -> InvoiceFacts | None:
+        return self.ledger.facts() if self.ledger else None
+
+    @invoice.setter
+    def invoice(self, facts: InvoiceFacts | None) -> None:
+        """The store now holds this invoice (a fixture: it must be one the store can hold)."""
+        self.ledger = Ledger.holding(facts) if facts else None
 
     @property
     def facts(self) -> Facts:
@@ -382,10 +612,38 @@ class Conversation:
         instalment: int | None = None,
         credit_note_url: str | None = None,
     ) -> Turn:
-        """A verified payment: the ledger is updated first (as the pipeline does), then told."""
-        self._ledger(outcome, amount, instalment)
+        """Stripe shows `outcome` for `amount` on a payment (of `instalment`): the ledger's
+        rules apply it first, as dispatch does, and the flow is told what they decided,
+        which must be what the test says (a refund: `credit_note_url` is its credit note's
+        page)."""
         self.transcript.append(f"(payment {outcome} {amount.amount} #{instalment})")
-        return self.send(PaymentOutcome(outcome, amount, instalment, credit_note_url))
+        decision = self._ledger().look(outcome, amount, instalment)
+        notice = pick_notice(decision.notices)
+        told = (notice.kind, notice.amount) if notice else None
+        assert told == (outcome, amount.amount), (
+            f"the ledger does not tell the customer {outcome} {amount.amount}: it decided "
+            f"{notice}, alerts {list(decision.alerts)}\n{self}"
+        )
+        return self.send(self._outcome(notice, instalment, credit_note_url))
+
+    def payment_not_told(
+        self, outcome: str, amount: Money, instalment: int | None = None
+    ) -> tuple[str, ...]:
+        """Stripe shows a payment the ledger does not count: dispatch tells the flow nothing.
+        Returns the alerts it raised for a person to review."""
+        self.transcript.append(f"(payment {outcome} {amount.amount} #{instalment}, not counted)")
+        decision = self._ledger().look(outcome, amount, instalment)
+        notice = pick_notice(decision.notices)
+        assert notice is None, f"the ledger tells the customer {notice}\n{self}"
+        return decision.alerts
+
+    def _outcome(
+        self, notice: Notice | None, instalment: int | None, credit_note_url: str | None
+    ) -> PaymentOutcome:
+        assert notice is not None
+        currency = self._ledger().invoice.currency
+        url = credit_note_url if notice.credit_note else None
+        return PaymentOutcome(notice.kind, Money(notice.amount, currency), instalment, url)
 
     # The engine ----------------------------------------------------------------------------
 
@@ -408,60 +666,33 @@ class Conversation:
         return turn
 
     def _apply(self, actions: tuple[Action, ...]) -> None:
-        """What the pipeline's effects change in the next event's facts."""
+        """What the pipeline's effects (`bot.engine.effects`) store for the next event."""
         for action in actions:
             match action:
                 case SetPromise(pay_on=pay_on):
-                    self.invoice = replace(self._invoice(), promise_date=pay_on)
+                    ledger = self._ledger()
+                    ledger.extras = replace(ledger.extras, promise=pay_on)
                 case CreatePlan(schedule=schedule):
-                    currency = self._invoice().amount_due.currency
-                    plan = [(due, Money(amount, currency)) for due, amount in schedule]
-                    self.invoice = replace(self._invoice(), instalments=instalments(plan))
+                    ledger = self._ledger()
+                    plan = Plan(
+                        tuple(
+                            Instalment(n, amount, due)
+                            for n, (due, amount) in enumerate(schedule, start=1)
+                        ),
+                        created_at=self.now.isoformat(),
+                    )
+                    ledger.extras = replace(ledger.extras, plan=plan)
                 case PauseReminders():
-                    self.invoice = replace(self._invoice(), reminders_paused=True)
+                    ledger = self._ledger()
+                    ledger.extras = replace(ledger.extras, paused=True)
                 case RecordConsent(opted_in=opted_in):
                     self.opted_out = not opted_in
                 case _:
                     pass
 
-    def _ledger(self, outcome: str, amount: Money, instalment: int | None) -> None:
-        invoice = self._invoice()
-        if outcome in ("refunded", "dispute_lost", "disputed"):
-            # Money given back leaves nothing due: its credit note cancels as much invoiced.
-            status = "disputed" if outcome == "disputed" else "refunded"
-            self.invoice = replace(invoice, status=status)
-            return
-        if outcome == "failed":
-            status = "open" if invoice.status == "processing" else invoice.status
-            self.invoice = replace(invoice, status=status)
-            return
-        if instalment is None:
-            if outcome == "processing":
-                self.invoice = replace(invoice, status="processing")
-            else:
-                left = invoice.amount_due - amount
-                status = "paid" if left.amount <= 0 else "partially_paid"
-                self.invoice = replace(
-                    invoice, amount_due=Money(max(left.amount, 0), left.currency), status=status
-                )
-            return
-        new_status = "paid" if outcome == "paid" else "processing"
-        plan = tuple(
-            replace(i, status=new_status) if i.number == instalment else i
-            for i in invoice.instalments
-        )
-        left = invoice.amount_due - amount if outcome == "paid" else invoice.amount_due
-        paid_all = all(i.is_paid for i in plan)
-        self.invoice = replace(
-            invoice,
-            instalments=plan,
-            amount_due=Money(0, left.currency) if paid_all else left,
-            status="paid" if paid_all else "partially_paid" if outcome == "paid" else "open",
-        )
-
-    def _invoice(self) -> InvoiceFacts:
-        assert self.invoice is not None, "this needs an invoice"
-        return self.invoice
+    def _ledger(self) -> Ledger:
+        assert self.ledger is not None, "this needs an invoice"
+        return self.ledger
 
     def __str__(self) -> str:
         return "\n".join(self.transcript)

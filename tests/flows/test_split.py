@@ -368,11 +368,14 @@ def test_a_currency_without_a_minimum_is_not_split(locale: str, split: str) -> N
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_split_becomes_unavailable_once_less_than_50_euros_are_left(locale: str) -> None:
-    chat = Conversation(locale)
+    # 80,00 € of 120,00 € received: the ledger only counts a part of a whole invoice
+    # through a plan (then "plan_exists" answers), so the conversation starts from an
+    # invoice stored with 40,00 € left rather than from a payment of 80,00 €.
+    left = invoice_facts(amount_due=euros("40.00"), status="partially_paid")
+    chat = Conversation(locale, left)
 
-    bot = chat.payment("paid", euros("80.00"))  # 40,00 € left
+    bot = chat.invoice_sent()
 
-    assert bot.message == "partial_receipt"
     assert bot.choices == SMALL_MENU
     assert chat.taps(Choice.SPLIT).message == "split_unavailable"
 
