@@ -320,7 +320,7 @@ def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choic
     text = message.text.strip().rstrip(".)")
     if all(choice in PART_CHOICES for choice in state.choices):
         return None  # "how many payments?": a number is the number of payments, not a rank
-    if message.channel is ChannelName.SMS and text.isdigit():
+    if message.channel is ChannelName.SMS and text.isascii() and text.isdigit():
         index = int(text) - 1
         if 0 <= index < len(state.choices):
             return state.choices[index]

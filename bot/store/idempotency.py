@@ -51,7 +51,9 @@ _BEGIN = (
 local found = facto_idem_find(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 if found then return found end
 local held = redis.call('GET', KEYS[2])
-if held and tonumber(string.match(held, ' (%d+)$')) > tonumber(ARGV[2]) then
+-- Our own lock (this very call, resent by the client after a connection reset) is no rival.
+local ours = held and string.sub(held, 1, string.len(ARGV[4]) + 1) == ARGV[4] .. ' '
+if held and not ours and tonumber(string.match(held, ' (%d+)$')) > tonumber(ARGV[2]) then
   return {'in_use', ''}
 end
 redis.call('SET', KEYS[2], ARGV[4] .. ' ' .. ARGV[5], 'EX', ARGV[6])

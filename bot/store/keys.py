@@ -183,7 +183,9 @@ CHECKOUT_SESSIONS_OPEN = "checkout:open"  # set: sessions our pay links opened, 
 
 # Hash: Stripe event id -> the verified event we could not place (or of the other mode), kept
 # once however often Stripe redelivers it (TESTCASES 6, 24).
-PAYMENTS_UNMATCHED = "payments:unmatched"
+# A hash (event id -> event) since events are kept once each; the list it replaced stays under
+# its old name "payments:unmatched", so an upgrade never meets a key of the wrong type.
+PAYMENTS_UNMATCHED = "payments:unmatched-events"
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 
 

@@ -286,7 +286,7 @@ async def list_messages(
     problems = []
     if state not in MESSAGE_STATES:
         problems.append({"field": "state", "message": "must be one of: failed"})
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_PAGE:
         problems.append({"field": "limit", "message": f"must be an integer from 1 to {MAX_PAGE}"})
     if problems:
         return error(422, "invalid query", fields=problems)

@@ -166,3 +166,11 @@ def _numbered_lines(turn: Turn) -> list[tuple[int, str]]:
 def _choice_for(chat: Conversation, text: str) -> Choice | None:
     inbound = InboundMessage(ChannelName.SMS, "+33612345678", "SM1", InboundKind.TEXT, text)
     return numbered_choice(chat.state, inbound)
+
+
+@pytest.mark.parametrize("text", ["²", "①", "١"])
+def test_a_digit_that_is_not_ascii_picks_no_choice(text: str) -> None:
+    """`str.isdigit` accepts these but `int()` refuses them: the message was dead-lettered."""
+    chat = Conversation("fr")
+    chat.invoice_sent()
+    assert _choice_for(chat, text) is None

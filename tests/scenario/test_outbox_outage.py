@@ -142,7 +142,14 @@ async def test_past_the_24h_horizon_the_sms_fails_over_to_telegram_and_the_merch
 
 
 @pytest.mark.parametrize(
-    "query", [{}, {"state": "sent"}, {"state": "failed", "limit": "0"}, {"limit": "x"}]
+    "query",
+    [
+        {},
+        {"state": "sent"},
+        {"state": "failed", "limit": "0"},
+        {"limit": "x"},
+        {"state": "failed", "limit": "²"},  # a digit to str.isdigit, not to int(): was a 500
+    ],
 )
 async def test_failed_messages_query_is_checked(facto: Facto, query: dict[str, str]) -> None:
     response = await facto.client.get(
