@@ -151,6 +151,7 @@ class LedgerDecision:
     retire_checkout: bool = False  # the session will never take money: offer a fresh one
     finished: bool = False  # nothing more will happen to the session: stop sweeping it
     pause_reminders: bool = False
+    resume_reminders: bool = False  # the payment dispute that paused them is closed
 
     @property
     def changed(self) -> bool:
@@ -445,6 +446,7 @@ class _Step:
             retire_checkout=self.retire,
             finished=record.verdict in ("paid", "failed", "expired"),
             pause_reminders=record.disputed and not self.before.disputed,
+            resume_reminders=self.before.disputed and not record.disputed,
         )
 
 

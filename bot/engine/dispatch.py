@@ -25,7 +25,14 @@ from bot.services import Services
 from bot.store import keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
 from bot.store.invoices import get_invoice, locate_invoice, save_invoice
-from bot.store.ledger import Plan, load_extras, pause, save_plan
+from bot.store.ledger import (
+    PAYMENT_DISPUTE,
+    Plan,
+    load_extras,
+    pause,
+    resume_after_payment_dispute,
+    save_plan,
+)
 from bot.store.payments import (
     IntentLocation,
     issue_credit_note,
@@ -246,7 +253,10 @@ class _Dispatch:
         if decision.finished:
             self.pipe.srem(keys.CHECKOUT_SESSIONS_OPEN, record.session_id)
         if decision.pause_reminders:
-            pause(self.pipe, merchant_id, invoice.id, self.services.clock.now())
+            now = self.services.clock.now()
+            pause(self.pipe, merchant_id, invoice.id, now, reason=PAYMENT_DISPUTE)
+        if decision.resume_reminders:
+            resume_after_payment_dispute(self.pipe, merchant_id, invoice.id)
         for reason in decision.alerts:
             self._alert(invoice, record.session_id, reason)
         self.credit_note_urls = {

@@ -64,5 +64,38 @@ def save_promise(
     )
 
 
-def pause(pipe: aioredis.client.Pipeline, merchant_id: str, invoice_id: str, at: datetime) -> None:
-    pipe.set(keys.invoice_paused(merchant_id, invoice_id), at.isoformat())
+PAYMENT_DISPUTE = "payment-dispute"
+
+# Resume only a pause that a payment dispute set: one the customer asked for in the chat stays
+# until a person lifts it.
+_RESUME_IF_PAUSED_BY = """
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def pause(
+    pipe: aioredis.client.Pipeline,
+    merchant_id: str,
+    invoice_id: str,
+    at: datetime,
+    *,
+    reason: str = "conversation",
+) -> None:
+    """Stop reminders; a pause the conversation set is never replaced by a payment dispute's."""
+    pipe.set(
+        keys.invoice_paused(merchant_id, invoice_id),
+        f"{reason} {at.isoformat()}",
+        nx=reason == PAYMENT_DISPUTE,
+    )
+
+
+def resume_after_payment_dispute(
+    pipe: aioredis.client.Pipeline, merchant_id: str, invoice_id: str
+) -> None:
+    pipe.eval(
+        _RESUME_IF_PAUSED_BY, 1, keys.invoice_paused(merchant_id, invoice_id), PAYMENT_DISPUTE
+    )

@@ -209,3 +209,36 @@ async def test_25_dispute_on_an_instalment_pauses_the_next_reminders(facto: Fact
     facto.clock.advance(timedelta(days=75).total_seconds())  # past every due and late date
     await facto.drain()
     assert len(await texts(facto)) == told  # no instalment link, no reminder
+
+
+async def test_a_won_dispute_on_an_instalment_resumes_the_next_reminders(facto: Facto) -> None:
+    """Found in review: the pause a dispute set outlived it, so after a won dispute the next
+    instalments were never asked for."""
+    created = await facto.issue(invoice_body())
+    await facto.customer_says("telegram", "424242", "je préfère payer en 3 fois svp")
+    await facto.customer_says("telegram", "424242", action="yes")
+    first = await pay(facto, created["pay_url"] + "/1")
+    opened = await dispute(facto, first)
+    await close(facto, opened["id"], "won")
+    assert (await invoice(facto, created["id"]))["status"] == "partially_paid"
+    told = len(await texts(facto))
+
+    facto.clock.advance(timedelta(days=35).total_seconds())  # past instalment 2's date
+    await facto.drain()
+    later = (await texts(facto))[told:]
+    assert any(f"{created['pay_url']}/2" in text for text in later), later
+
+
+async def test_a_won_dispute_keeps_the_pause_the_customer_asked_for(facto: Facto) -> None:
+    created = await facto.issue(invoice_body())
+    await facto.customer_says("telegram", "424242", "je préfère payer en 3 fois svp")
+    await facto.customer_says("telegram", "424242", action="yes")
+    first = await pay(facto, created["pay_url"] + "/1")
+    await facto.customer_says("telegram", "424242", "je conteste le montant")
+    opened = await dispute(facto, first)
+    await close(facto, opened["id"], "won")
+    told = len(await texts(facto))
+
+    facto.clock.advance(timedelta(days=75).total_seconds())
+    await facto.drain()
+    assert len(await texts(facto)) == told  # the person handling the dispute decides
