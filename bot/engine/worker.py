@@ -71,7 +71,13 @@ class Worker:
             services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
         )
         self._stopping = asyncio.Event()
+        # Stripe sweeps and housekeeping take seconds to minutes: their own loop and lease, so
+        # that retries and due reminders never wait behind them.
+        self.slow_lease = Lease(
+            services.redis, keys.PERIODIC_SLOW_LEASE, services.consumer_name, PERIODIC_LEASE_MS
+        )
         self._ticks = 0
+        self._slow_ticks = 0
 
     @property
     def wake_reclaim_idle_ms(self) -> int:
@@ -126,8 +132,10 @@ class Worker:
             self._dispatch_loop(),
             self._send_loop(),
             self._periodic_loop(),
+            self._slow_periodic_loop(),
         )
         await self._guarded(self.lease.release())
+        await self._guarded(self.slow_lease.release())
 
     def stop(self) -> None:
         self._stopping.set()
@@ -206,12 +214,26 @@ class Worker:
         ]
         if self._ticks % SWEEP_EVERY_TICKS == 0:
             steps.append(self.dispatcher.sweep)  # the send loop reclaims dead senders' messages
-        if self._ticks % RECONCILE_EVERY_TICKS == 0:
-            steps.append(self.reconcile)
-        if self._ticks % HOUSEKEEP_EVERY_TICKS == 0:
-            steps.append(self.housekeep)
         for step in steps:  # one failing step does not skip the others
             await self._guarded(step(), pause=False)
+
+    async def _slow_periodic_loop(self) -> None:
+        while not self._stopping.is_set():
+            await self._guarded(self.slow_periodic_once())
+            await self._pause(PERIODIC_TICK_SECONDS)
+
+    async def slow_periodic_once(self) -> bool:
+        """One tick of the slow sweeps (Stripe, retention), if this worker holds their lease."""
+        ran = await self.slow_lease.run(self._slow_periodic_work)
+        if ran:
+            self._slow_ticks += 1
+        return ran
+
+    async def _slow_periodic_work(self) -> None:
+        if self._slow_ticks % RECONCILE_EVERY_TICKS == 0:
+            await self._guarded(self.reconcile(), pause=False)
+        if self._slow_ticks % HOUSEKEEP_EVERY_TICKS == 0:
+            await self._guarded(self.housekeep(), pause=False)
 
     async def _guarded(self, work: Awaitable[object], *, pause: bool = True) -> bool:
         try:

@@ -49,6 +49,7 @@ def conv_dead(conv: str) -> str:
 
 PIPELINE_DEAD_CONVERSATIONS = "pipeline:dead-conversations"  # set: conversations with some
 PERIODIC_LEASE = "worker:periodic-lease"  # one worker at a time runs the sweeps (SET NX PX)
+PERIODIC_SLOW_LEASE = "worker:slow-periodic-lease"  # the same for Stripe sweeps and retention
 
 # --- end of pipeline resilience block ---
 

@@ -143,3 +143,20 @@ async def test_replies_go_out_while_the_backlog_is_recovered(facto: Facto) -> No
         restarted.stop()
         await asyncio.wait_for(running, timeout=10)
     assert backlog_left > 0  # the invoice went out before the backlog was dispatched
+
+
+async def test_slow_sweeps_have_their_own_lease_apart_from_retries_and_reminders(
+    facto: Facto,
+) -> None:
+    """Found in review: the Stripe sweep and housekeeping ran inside the tick that moves
+    retries and releases reminders, which then waited for the whole sweep."""
+    first, second = facto.worker, second_worker(facto)
+    assert await second.slow_lease.hold()  # another worker is in the middle of a Stripe sweep
+
+    await due_reminder(facto, "promise:during-sweep")
+    assert await first.periodic_once()  # retries and reminders do not wait for it
+    assert await schedule.when(facto.redis, "promise:during-sweep") is None
+    assert not await first.slow_periodic_once()
+
+    await second.slow_lease.release()
+    assert await first.slow_periodic_once()
