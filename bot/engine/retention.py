@@ -65,6 +65,7 @@ class Housekept:
     consumers: int = 0
     stream_entries: int = 0
     link_tokens_hashed: int = 0
+    failed_listings: int = 0
 
 
 async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolicy) -> Housekept:
@@ -76,6 +77,7 @@ async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolic
         consumers=await remove_dead_consumers(redis, policy.consumer_idle),
         stream_entries=await trim_acknowledged_entries(redis),
         link_tokens_hashed=await migrate_clear_link_tokens(redis),
+        failed_listings=await trim_failed_listings(redis, now - policy.outbox),
     )
     log.info("housekeeping done", extra=log_fields(**{k: getattr(done, k) for k in _FIELDS}))
     return done
@@ -103,6 +105,15 @@ async def expire_outbox_records(redis: aioredis.Redis, cutoff: datetime, now: da
     return removed
 
 
+async def trim_failed_listings(redis: aioredis.Redis, cutoff: datetime) -> int:
+    """The merchants' lists of failed messages lose the entries whose records are gone."""
+    removed = 0
+    pattern = keys.merchant_failed_messages("*")
+    async for name in redis.scan_iter(match=pattern, count=SCAN_BATCH):
+        removed += await redis.zremrangebyscore(name, "-inf", cutoff.timestamp())
+    return removed
+
+
 async def trim_transcripts(redis: aioredis.Redis, cutoff: datetime) -> int:
     """Drop transcript entries older than `cutoff`, oldest first (entries are in time order)."""
     removed = 0
@@ -111,6 +122,14 @@ async def trim_transcripts(redis: aioredis.Redis, cutoff: datetime) -> int:
             await redis.lpop(name)
             removed += 1
     return removed
+
+
+# Checked and deleted in one step: an event dispatched between a check and a delete would
+# otherwise lose the state it just wrote (the three keys share the conversation's slot).
+_FORGET_IF_STILL_SILENT = """
+if redis.call('EXISTS', KEYS[2], KEYS[3]) == 0 then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 async def forget_silent_conversations(
@@ -132,7 +151,13 @@ async def forget_silent_conversations(
         elif conversation not in since:
             await redis.zadd(keys.CONVERSATIONS_SILENT_SINCE, {conversation: now.timestamp()})
         elif since[conversation] < cutoff:
-            removed += await redis.delete(name)
+            removed += await redis.eval(
+                _FORGET_IF_STILL_SILENT,
+                3,
+                name,
+                keys.conv_log(conversation),
+                keys.conv_inbox(conversation),
+            )
             await redis.zrem(keys.CONVERSATIONS_SILENT_SINCE, conversation)
     return removed
 

@@ -103,3 +103,13 @@ async def test_streams_are_trimmed_and_dead_consumers_removed(facto: Facto) -> N
     }
     assert "dead-busy" in consumers and "dead-idle" not in consumers
     assert done.consumers >= 1 and done.stream_entries >= 10
+
+
+async def test_the_failed_messages_listing_ages_out_with_the_records(facto: Facto) -> None:
+    listing = keys.merchant_failed_messages("m_1")
+    await facto.redis.zadd(listing, {"old": facto.clock.now().timestamp()})
+    facto.clock.advance(timedelta(days=29).total_seconds())
+    await facto.redis.zadd(listing, {"recent": facto.clock.now().timestamp()})
+    facto.clock.advance(timedelta(days=2).total_seconds())
+    assert (await housekeep(facto)).failed_listings == 1
+    assert await facto.redis.zrange(listing, 0, -1) == ["recent"]
