@@ -399,17 +399,23 @@ class _Step:
         source: str,
     ) -> int:
         """Money returned to the customer: off the invoice only up to what this payment
-        counted (the refund of an uncounted duplicate changes nothing, TESTCASES 19)."""
+        counted. A payment the invoice never counted (a second device paid too) that comes
+        back gets its credit note, and the invoice keeps its amounts (TESTCASES 19,
+        LEGAL_FR §1.3)."""
         room = self.record.credited - sum(applied.values())
         taken = max(0, min(amount, room))
         if taken == 0:
-            if self.record.credited == 0:
+            if self.record.credited == 0 and self.record.verdict == "paid" and amount > 0:
+                self.credit_notes.append(CreditNoteDraft(amount, reason, source))
+                kind: NoticeKind = "refunded" if reason == "refund" else "dispute_lost"
+                self.notices.append(Notice(kind, amount, credit_note=source))
+            elif self.record.credited == 0:
                 self.alerts.append(f"{reason} {source} on a payment that was not counted")
             return 0
         self.returned += taken
         self.credit_notes.append(CreditNoteDraft(taken, reason, source))
-        kind: NoticeKind = "refunded" if reason == "refund" else "dispute_lost"
-        self.notices.append(Notice(kind, taken, credit_note=source))
+        given_back: NoticeKind = "refunded" if reason == "refund" else "dispute_lost"
+        self.notices.append(Notice(given_back, taken, credit_note=source))
         return taken
 
     def decision(self, others: list[PaymentRecord]) -> LedgerDecision:

@@ -11,6 +11,7 @@ import pytest
 
 from payments.invoice import Invoice, InvoiceStatus
 from payments.ledger import (
+    CreditNoteDraft,
     DisputeFact,
     LedgerDecision,
     PaymentFacts,
@@ -284,9 +285,19 @@ def test_second_session_paid_is_not_counted() -> None:  # TESTCASES 19
         expected_amount=None,
         others=[paid.record],
     )
-    # The refund of the duplicate does not mark the invoice refunded, and issues nothing.
-    assert refunded.invoice.status is InvoiceStatus.PAID
-    assert not refunded.credit_notes and not refunded.notices
+    # The refund of the duplicate does not mark the invoice refunded; it has its credit note
+    # (LEGAL_FR §1.3) and the customer is told.
+    assert refunded.invoice == second.invoice
+    assert refunded.credit_notes == (CreditNoteDraft(GROSS, "refund", "re_9"),)
+    assert kinds(refunded) == ["refunded"]
+    again = reconcile(
+        refunded.invoice,
+        refunded.record,
+        facts(session_id="cs_2", refunds={"re_9": GROSS}),
+        expected_amount=None,
+        others=[paid.record],
+    )
+    assert not again.credit_notes and not again.notices  # once per refund
 
 
 def test_facts_of_another_invoice_are_a_programming_error() -> None:

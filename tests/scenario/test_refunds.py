@@ -192,8 +192,17 @@ async def test_19_refund_of_a_second_paid_session_marks_nothing_refunded(
     await facto.drain()
     await refund(facto, second.id)
     body = await invoice(facto, created["id"])
-    assert (body["status"], body["amount_paid"], body["credit_notes"]) == ("paid", GROSS, [])
-    assert sum("Paiement reçu" in t for t in await texts(facto)) == 1
+    # The invoice is counted once and not refunded; the duplicate's refund has its credit
+    # note (LEGAL_FR §1.3), and the customer is told once.
+    assert (body["status"], body["amount_paid"], body["amount_refunded"]) == ("paid", GROSS, 0)
+    [note] = body["credit_notes"]
+    assert (note["number"], note["totals"]["gross"]) == (
+        f"A-{facto.clock.now().year}-000001",
+        GROSS,
+    )
+    said = await texts(facto)
+    assert sum("Paiement reçu" in t for t in said) == 1
+    assert sum("/a/" in t for t in said) == 1
 
 
 async def test_25_dispute_on_an_instalment_pauses_the_next_reminders(facto: Facto) -> None:
