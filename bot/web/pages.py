@@ -7,11 +7,13 @@ The pay link mints or reuses a Stripe Checkout Session for the amount still due 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 
@@ -31,6 +33,8 @@ from payments.plan import amount_to_ask
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -104,14 +108,25 @@ class Charge:
         return purpose_for(self.instalment)
 
 
+async def _by_token(
+    request: web.Request, find: Callable[[aioredis.Redis, str], Awaitable[T | None]]
+) -> T | web.StreamResponse:
+    """What a link's token names, or the answer to a guess: 429 past the limit, else 404."""
+    services = request.app[SERVICES]
+    if await _guessing(services, request):
+        return _rate_limited(services, request)
+    found = await find(services.redis, request.match_info["token"])
+    if found is None:
+        return await _not_found(services, request)
+    return found
+
+
 async def pay_link(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     token = request.match_info["token"]
-    if await _guessing(services, request):
-        return _rate_limited(services, request)
-    invoice = await invoices.by_pay_token(services.redis, token)
-    if invoice is None:
-        return await _not_found(services, request)
+    invoice = await _by_token(request, invoices.by_pay_token)
+    if isinstance(invoice, web.StreamResponse):
+        return invoice
     if await _too_many_clicks(services, request, token):
         return _rate_limited(services, request)
     if invoice.status is InvoiceStatus.PAID:
@@ -204,12 +219,9 @@ async def _create_session(
 
 async def invoice_page(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    token = request.match_info["token"]
-    if await _guessing(services, request):
-        return _rate_limited(services, request)
-    invoice = await invoices.by_view_token(services.redis, token)
-    if invoice is None:
-        return await _not_found(services, request)
+    invoice = await _by_token(request, invoices.by_view_token)
+    if isinstance(invoice, web.StreamResponse):
+        return invoice
     return await _status_page(
         services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
     )
@@ -218,11 +230,9 @@ async def invoice_page(request: web.Request) -> web.StreamResponse:
 async def credit_note_page(request: web.Request) -> web.StreamResponse:
     """`/a/<token>`: a credit note (avoir), linked from the customer's chat."""
     services = request.app[SERVICES]
-    if await _guessing(services, request):
-        return _rate_limited(services, request)
-    note = await credit_note_by_token(services.redis, request.match_info["token"])
-    if note is None:
-        return await _not_found(services, request)
+    note = await _by_token(request, credit_note_by_token)
+    if isinstance(note, web.StreamResponse):
+        return note
     merchant = await get_merchant(services.redis, note.merchant_id)
     customer = note.customer
     return _page(

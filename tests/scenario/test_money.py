@@ -75,6 +75,28 @@ async def open_checkout(facto: Facto, pay_url: str) -> str:
     return urlparse(response.headers["Location"]).path
 
 
+async def pay_outside_our_link(facto: Facto, invoice_id: str, amount: int, purpose: str) -> str:
+    """A Checkout Session naming the invoice but not minted by our pay link (a second device
+    on an older session, or a forged one), paid by card; returns its id."""
+    assert facto.merchant is not None
+    session = await facto.worker.services.stripe.create_checkout_session(
+        amount=amount,
+        currency="EUR",
+        description="outside our pay link",
+        invoice_id=invoice_id,
+        merchant_id=facto.merchant.id,
+        purpose=purpose,
+        idempotency_key=f"outside:{invoice_id}:{purpose}:{amount}",
+        success_url=f"{facto.base_url}/ok",
+        cancel_url=f"{facto.base_url}/ko",
+        expires_at=facto.clock.now() + timedelta(hours=1),
+        locale="fr",
+    )
+    await facto.client.post(f"/sandbox/stripe/pay/{session.id}/card", allow_redirects=False)
+    await facto.drain()
+    return session.id
+
+
 async def pay(facto: Facto, pay_url: str, how: str = "card") -> str:
     """Pay through the test checkout page; returns the session id."""
     checkout = await open_checkout(facto, pay_url)
@@ -260,29 +282,14 @@ async def test_23_instalment_claim_on_an_invoice_without_plan_is_not_credited(
     facto: Facto,
 ) -> None:
     created = await facto.issue(invoice_body())
-    assert facto.merchant is not None
-    forged = await facto.worker.services.stripe.create_checkout_session(
-        amount=10,
-        currency="EUR",
-        description="forged",
-        invoice_id=created["id"],
-        merchant_id=facto.merchant.id,
-        purpose="instalment:1",
-        idempotency_key="forged-1",
-        success_url=f"{facto.base_url}/ok",
-        cancel_url=f"{facto.base_url}/ko",
-        expires_at=facto.clock.now() + timedelta(hours=1),
-        locale="fr",
-    )
-    await facto.client.post(f"/sandbox/stripe/pay/{forged.id}/card", allow_redirects=False)
-    await facto.drain()
+    forged = await pay_outside_our_link(facto, created["id"], 10, "instalment:1")
     body = await invoice(facto, created["id"])
     assert (body["status"], body["amount_paid"]) == ("open", 0)
     assert not any("Paiement reçu" in t for t in await texts(facto))
     [alert] = await facto.redis.lrange(keys.PAYMENTS_MISMATCH, 0, -1)
     assert "no such instalment" in json.loads(alert)["reason"]
 
-    event = next(e for e in facto.sandbox.events.values() if e.session_id == forged.id)
+    event = next(e for e in facto.sandbox.events.values() if e.session_id == forged)
     for _ in range(3):  # redeliveries and the sweep alert nothing more
         await facto.client.post(f"/sandbox/api/stripe/redeliver/{event.id}")
     await facto.worker.reconcile()

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body
-from tests.scenario.test_money import GROSS, invoice, pay, refund, texts
+from tests.scenario.test_money import GROSS, invoice, pay, pay_outside_our_link, refund, texts
 
 
 def bearer(facto: Facto, key: str | None = None) -> dict[str, str]:
@@ -175,22 +175,8 @@ async def test_19_refund_of_a_second_paid_session_marks_nothing_refunded(
     # A second device had opened another session for the same invoice before the first paid.
     assert facto.merchant is not None
     await facto.redis.hset(keys.invoice_checkout(facto.merchant.id, created["id"]), "retired", "1")
-    second = await facto.worker.services.stripe.create_checkout_session(
-        amount=GROSS,
-        currency="EUR",
-        description="second device",
-        invoice_id=created["id"],
-        merchant_id=facto.merchant.id,
-        purpose="invoice",
-        idempotency_key="second-device",
-        success_url=f"{facto.base_url}/ok",
-        cancel_url=f"{facto.base_url}/ko",
-        expires_at=facto.clock.now() + timedelta(hours=1),
-        locale="fr",
-    )
-    await facto.client.post(f"/sandbox/stripe/pay/{second.id}/card", allow_redirects=False)
-    await facto.drain()
-    await refund(facto, second.id)
+    second = await pay_outside_our_link(facto, created["id"], GROSS, "invoice")
+    await refund(facto, second)
     body = await invoice(facto, created["id"])
     # The invoice is counted once and not refunded; the duplicate's refund has its credit
     # note (LEGAL_FR §1.3), and the customer is told once.
