@@ -22,6 +22,7 @@ from bot.services import open_services, redis_client
 from bot.settings import Settings, secret
 from bot.store.merchants import DEFAULT_MAX_INSTALMENTS, Merchant, create_merchant
 from channels.telegram import TelegramAdapter
+from payments.invoice import format_invoice_number
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,8 @@ async def create_merchant_command(
         if not value.strip():
             msg = f"{label} must not be empty"
             raise ValueError(msg)
+    prefix = invoice_prefix or settings.invoice_number_prefix
+    format_invoice_number(prefix, 2000, 1)  # refused now, not on the merchant's first invoice
     async with redis_url_for(settings) as url:
         client = redis_client(url, settings)
         try:
@@ -158,7 +161,7 @@ async def create_merchant_command(
                 vat_number=vat,
                 address=address.strip(),
                 now=SystemClock().now(),
-                invoice_prefix=invoice_prefix or settings.invoice_number_prefix,
+                invoice_prefix=prefix,
                 max_instalments=max_instalments,
             )
         finally:

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(default=None, alias="STRIPE_API_KEY")
     stripe_webhook_secret: SecretStr | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET")
 
-    invoice_number_prefix: str = Field(default="F", alias="INVOICE_NUMBER_PREFIX")
+    invoice_number_prefix: str = Field(
+        default="F", alias="INVOICE_NUMBER_PREFIX", pattern=r"^[A-Z0-9][A-Z0-9-]{0,9}$"
+    )
     default_locale: str = Field(default="fr", alias="FACTO_DEFAULT_LOCALE")
     default_timezone: str = Field(default="Europe/Paris", alias="FACTO_DEFAULT_TIMEZONE")
     max_body_bytes: int = Field(default=64 * 1024, alias="FACTO_MAX_BODY_BYTES", ge=1024)

@@ -56,6 +56,31 @@ def test_merchant_create_refuses_a_bad_siren(capsys: pytest.CaptureFixture[str])
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("prefix", ["F%", "f", "TOO-LONG-PREFIX", "F_X"])
+def test_merchant_create_refuses_a_bad_invoice_prefix(
+    prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the merchant was stored, and every invoice it then issued failed."""
+    code = main(
+        [
+            "merchant",
+            "create",
+            "--name",
+            "A",
+            "--legal-name",
+            "A SAS",
+            "--siren",
+            "732829320",
+            "--address",
+            "1 rue X",
+            "--invoice-prefix",
+            prefix,
+        ]
+    )
+    assert code == 2
+    assert "invoice prefix" in capsys.readouterr().err
+
+
 @pytest.fixture(autouse=True)
 def keep_pytest_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI installs its JSON log handler on the root logger; keep pytest's instead."""
