@@ -4,6 +4,9 @@ Put it between the app and redis-server. For every chunk a client sends, `plan` 
 forward it; drop it and reset the connection (the command never reaches Redis); or forward
 it and reset the connection instead of passing Redis' answer back (the command ran, its
 answer is lost). Resets are real TCP RSTs (SO_LINGER 0), as seen during the incident.
+The two `hold_*` actions keep the connection open and swallow the request (never run) or
+every answer from then on (it ran): the client waits, so a test can kill its process at that
+very point (`held` tells when).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Literal
 
-Action = Literal["forward", "drop_request", "drop_reply"]
+Action = Literal["forward", "drop_request", "drop_reply", "hold_request", "hold_reply"]
 Plan = Callable[[bytes], Action]
 
 
@@ -28,6 +31,7 @@ class ResetProxy:
         self.target = (target_host, target_port)
         self.plan: Plan = forward_all
         self.resets = 0
+        self.held = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -56,14 +60,20 @@ class ResetProxy:
         server_r, server_w = await asyncio.open_connection(*self.target)
         self._writers.update((client_w, server_w))
         reply_lost = asyncio.Event()
+        swallow = asyncio.Event()
 
         async def upstream() -> None:
             while chunk := await client_r.read(65536):
                 action = self.plan(chunk)
                 if action == "drop_request":
                     return
+                if action == "hold_request":
+                    self.held.set()
+                    continue  # never sent; the client waits for an answer
                 if action == "drop_reply":
                     reply_lost.set()  # before writing: Redis may answer at once
+                if action == "hold_reply":
+                    swallow.set()
                 server_w.write(chunk)
                 await server_w.drain()
 
@@ -71,6 +81,9 @@ class ResetProxy:
             while chunk := await server_r.read(65536):
                 if reply_lost.is_set():
                     return
+                if swallow.is_set():
+                    self.held.set()  # Redis has answered: the command ran
+                    continue
                 client_w.write(chunk)
                 await client_w.drain()
 

@@ -1,8 +1,10 @@
 """Dispatch one event of a conversation: load the facts, run the flow, queue the effects.
 
 Everything the event changes — conversation state, the invoice ledger, the transcript, the
-outbound messages, schedules, consent — is queued on the caller's MULTI pipeline, so it
-commits together with the removal of the event from the inbox, or not at all.
+outbound messages, schedules, consent — is queued on the caller's pipeline, so it commits
+together with the removal of the event from the inbox, or not at all: the writes on the
+conversation's hash slot in the MULTI itself, the others as its effects entry, applied once
+each just after (bot.engine.effects_log).
 """
 
 from __future__ import annotations

@@ -1,22 +1,28 @@
-"""Issue an invoice and announce it in one atomic step (the merchant API's create).
+"""Issue an invoice and announce it: one atomic step, then an idempotent follow-up.
 
-One Lua script checks the Idempotency-Key record, allocates the number, stores the invoice,
-its tokens and locator, ingests the "invoice issued" event into the conversation's inbox
-(pending set and wake-up included) and stores the answer for the key. Redis runs a script
+One Lua script on the merchant's hash slot checks the Idempotency-Key record, allocates the
+number, stores the invoice and stores the answer for the key, together with an *announcement*:
+what the create still has to write on other slots (the invoice's locator, its pay and view
+tokens, the "invoice issued" event for the customer's conversation). Redis runs a script
 entirely or not at all, so a create either committed all of that or nothing (issue 6 §3: during
 connection resets, invoices used to be numbered without ever being sent).
+
+The announcement is then carried out (`announce_pending`): the plain SETs again and again if
+need be, the event through `ingest`, which dedupes on its id; only then is it removed. The API
+does it before answering; if it dies first, the worker's periodic step finds the merchant in
+`issuing:announcing` (added before the script runs) and finishes it. Redis Cluster ready: no
+step touches two slots (docs/decisions.md "One commit per dispatched event, on one hash slot").
 
 When the connection breaks, the answer is lost but the script may have run. `issue_and_announce`
 then settles it on a fresh connection: either the invoice is there (committed), or the draft is
 voided so that a script still on its way cannot commit it later, and "nothing was issued" is
 true. With an Idempotency-Key, a retry is exact in every case: both attempts check the same
 record inside their script, so at most one commits.
-
-All keys of the script are on one Redis primary (docs/decisions.md: no Cluster).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,7 +30,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.engine.pipeline import INGEST_ARGS, INGEST_KEYS, INGEST_LUA, Event, ingest_step
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import idempotency, invoices, keys
 from bot.store.conversations import conversation_key
@@ -39,16 +45,13 @@ def _refs(table: str, start: int, count: int) -> str:
     return ", ".join(f"{table}[{i}]" for i in range(start, start + count))
 
 
-_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys, then ingest
-_K_INGEST = _K_ISSUE + invoices.ISSUE_KEYS
-_A_ISSUE = 4  # ARGV: 1-3 find args ('' fingerprint = no key), then the issue and ingest args
-_A_INGEST = _A_ISSUE + invoices.ISSUE_ARGS
-_A_RECORD = _A_INGEST + INGEST_ARGS  # the answer template, its TTL, the number placeholder
+_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys
+_A_ISSUE = 4  # ARGV: 1-3 find args ('' fingerprint = no key), then the issue args
+_A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS  # the answer template, its TTL, the placeholder
 
 _CREATE = (
     idempotency.FIND_LUA
     + invoices.ISSUE_LUA
-    + INGEST_LUA
     + f"""
 if ARGV[1] ~= '' then
   local found = facto_idem_find(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
@@ -58,7 +61,6 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return {{'void', ''}} end
 if redis.call('EXISTS', KEYS[{_K_ISSUE + 1}]) == 1 then return {{'exists', ''}} end
 local number = facto_issue({_refs("KEYS", _K_ISSUE, invoices.ISSUE_KEYS)},
                            {_refs("ARGV", _A_ISSUE, invoices.ISSUE_ARGS)})
-facto_ingest({_refs("KEYS", _K_INGEST, INGEST_KEYS)}, {_refs("ARGV", _A_INGEST, INGEST_ARGS)})
 if ARGV[1] ~= '' then
   local record = string.gsub(ARGV[{_A_RECORD}], ARGV[{_A_RECORD + 2}], number)
   redis.call('SET', KEYS[1], record, 'EX', ARGV[{_A_RECORD + 1}])
@@ -116,22 +118,21 @@ async def issue_and_announce(
     `answer` is the JSON body of the 201, with `invoices.NUMBER_PLACEHOLDER` where the number
     goes; with a `claim`, it is stored for the key in the same script.
     """
-    issue_keys, issue_args = invoices.issue_step(draft, prefix, now)
-    ingest_keys, ingest_args = ingest_step(issued_event(draft))
+    issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcement(draft))
     record_key = claim.record_key if claim else keys.idempotency(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
     try:
+        # First, so that a create whose follow-up never ran is found by the worker.
+        await redis.sadd(keys.ANNOUNCING_MERCHANTS, draft.merchant_id)
         verdict, value = await redis.eval(
             _CREATE,
-            2 + len(issue_keys) + len(ingest_keys),
+            2 + len(issue_keys),
             record_key,
             keys.invoice_void(draft.merchant_id, draft.id),
             *issue_keys,
-            *ingest_keys,
             *find_args,
             *issue_args,
-            *ingest_args,
             template,
             str(idempotency.RECORD_TTL_SECONDS),
             invoices.NUMBER_PATTERN,
@@ -140,12 +141,59 @@ async def issue_and_announce(
         log.warning("create interrupted; settling it", extra=log_fields(invoice=draft.id))
         return await _settle(redis, draft, answer)
     if verdict in ("replay", "conflict"):
+        await _announce_quietly(redis, draft.merchant_id)  # the first may have died before
         return Replayed(idempotency.Stored.loads(value), conflict=verdict == "conflict")
     if verdict == "exists":  # this very draft committed already (a resent script)
         return await _committed(redis, draft, answer)
     if verdict == "void":
         raise NotIssued(unknown=False)
+    await _announce_quietly(redis, draft.merchant_id)
     return _created(draft, answer, str(value))
+
+
+def announcement(draft: Invoice) -> str:
+    """What `draft`'s create writes outside the merchant's slot, once committed."""
+    return json.dumps(
+        {"writes": invoices.link_writes(draft), "event": issued_event(draft).dumps()}
+    )
+
+
+async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
+    """Carry out the merchant's committed announcements; how many were finished.
+
+    Locator and links first, the event last: the invoice is findable before it is dispatched.
+    Safe to run twice at once: SETs of fixed values, and `ingest` dedupes on the event id.
+    """
+    name = keys.merchant_announcements(merchant_id)
+    done = 0
+    for invoice_id, raw in (await redis.hgetall(name)).items():
+        data = json.loads(raw)
+        async with redis.pipeline(transaction=False) as pipe:
+            for key, value in data["writes"]:
+                pipe.set(key, value)
+            await pipe.execute()
+        await ingest(redis, Event.loads(data["event"]))
+        await redis.hdel(name, invoice_id)
+        done += 1
+    return done
+
+
+async def announce_all(redis: aioredis.Redis) -> int:
+    """The worker's backstop: finish what an API process died before finishing."""
+    done = 0
+    # Merchants never leave the set: one that did between a create's SADD and its script
+    # could not be found again. It grows with merchants only, never with invoices.
+    for merchant_id in await redis.smembers(keys.ANNOUNCING_MERCHANTS):
+        done += await announce_pending(redis, merchant_id)
+    return done
+
+
+async def _announce_quietly(redis: aioredis.Redis, merchant_id: str) -> None:
+    """The invoice is issued whatever happens here: a failure is left to the worker."""
+    try:
+        await announce_pending(redis, merchant_id)
+    except RedisError:
+        log.warning("announcement deferred to the worker", extra=log_fields(merchant=merchant_id))
 
 
 def _created(draft: Invoice, answer: str, number: str) -> Created:
@@ -173,4 +221,5 @@ async def _committed(redis: aioredis.Redis, draft: Invoice, answer: str) -> Crea
         raise NotIssued(unknown=True) from exc
     if stored is None:  # settled as committed, then gone: cannot happen without a flush
         raise NotIssued(unknown=True)
+    await _announce_quietly(redis, draft.merchant_id)
     return _created(draft, answer, stored.number)

@@ -60,14 +60,20 @@ BATCH = 50
 
 _ACTIVE = (DeliveryState.PENDING, DeliveryState.SENDING)
 
-# Move due retries back into the stream atomically, so two movers never double-queue one.
-_MOVE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, key in ipairs(due) do
-  redis.call('ZREM', KEYS[1], key)
-  redis.call('XADD', KEYS[2], '*', 'key', key)
+# A due retry leaves the retry queue only if it was not moved meanwhile (same score): the
+# stream and the retry queue live on different hash slots, so the wake-up is added first and
+# the retry removed after; a crash in between wakes the message twice, which claims make
+# harmless. ARGV: key, score, key, score...
+_FORGET_MOVED = """
+local forgotten = 0
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    forgotten = forgotten + 1
+  end
 end
-return #due
+return forgotten
 """
 
 # A status callback only moves a delivery forward (TESTCASES 36).
@@ -395,11 +401,19 @@ class Sender:
                 raise
 
     async def move_due_retries(self) -> int:
-        now = self._now()
-        moved = await self._redis.eval(
-            _MOVE_DUE, 2, keys.OUTBOX_RETRY, keys.OUTBOX_STREAM, str(now)
+        """Wake the messages whose retry time has come (under the periodic lease)."""
+        due = await self._redis.zrangebyscore(
+            keys.OUTBOX_RETRY, "-inf", self._now(), start=0, num=100, withscores=True
         )
-        return int(moved)
+        if not due:
+            return 0
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, _score in due:
+                pipe.xadd(keys.OUTBOX_STREAM, {"key": key}, maxlen=1_000_000)
+            await pipe.execute()
+        scores = [item for key, score in due for item in (key, repr(score))]
+        await self._redis.eval(_FORGET_MOVED, 1, keys.OUTBOX_RETRY, *scores)
+        return len(due)
 
     async def run_once(self, block_ms: int | None = None, *, pending: bool = False) -> int:
         """Send what is queued; with `pending`, first what this consumer left unacknowledged."""
@@ -492,7 +506,10 @@ class Sender:
         """Send the conversation's queue head by head, until it is empty or must wait."""
         queue_key = keys.outbox_conversation_queue(conversation)
         while (head := await self._redis.lindex(queue_key, 0)) is not None:
-            record = await load(self._redis, head)
+            applying, record = await self._head_record(conversation, head)
+            if applying:
+                # Its commit's effects are still being applied: their wake-up comes after.
+                return Outcome.WAITING
             if record is None or record.state not in _ACTIVE:
                 await self._redis.eval(_POP_HEAD, 1, queue_key, head)
                 continue
@@ -504,6 +521,21 @@ class Sender:
                 return outcome
             await self._redis.eval(_POP_HEAD, 1, queue_key, head)
         return Outcome.DONE
+
+    async def _head_record(self, conversation: str, head: str) -> tuple[bool, OutboxRecord | None]:
+        """The head's record, and True while the commit that queued it is being applied.
+
+        The send queue is written in the dispatch commit, the record just after it on its own
+        slot (bot.engine.effects_log). A record missing while its conversation has effects
+        left is on its way; missing once none are left (looked at again after that check, as
+        they may just have been applied), it is gone for good and the head is skipped.
+        """
+        record = await load(self._redis, head)
+        if record is not None:
+            return False, record
+        if await self._redis.exists(keys.conv_effects(conversation)):
+            return True, None
+        return False, await load(self._redis, head)
 
     def _due(self, record: OutboxRecord) -> bool:
         return record.retry_at is None or record.retry_at <= self._now()

@@ -4,7 +4,9 @@ Ingest appends an event to its conversation's inbox (deduplicated by provider id
 webhook is acknowledged. Dispatch takes the conversation's lock, runs the event through the
 flows and commits the new state, the outbound messages and the removal of the event from the
 inbox in one MULTI, so a crash before the commit replays the event and a crash after it does
-not. Conversations whose inbox is not empty are listed in a set that a restarted worker sweeps,
+not. That MULTI is on the conversation's hash slot; what the event writes elsewhere is committed
+with it as an effects entry and applied once right after (`bot.engine.effects_log`), or by the
+next holder of the conversation if this worker dies first. Conversations whose inbox is not empty are listed in a set that a restarted worker sweeps,
 so an acknowledged event is never stranded.
 
 What can go wrong while dispatching, and what happens then:
@@ -35,7 +37,7 @@ from redis.exceptions import ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
-from bot.engine import deadletters
+from bot.engine import deadletters, effects_log
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.logs import log_fields
 from bot.store import keys
@@ -121,30 +123,6 @@ async def wake(redis: aioredis.Redis, conversation: str) -> None:
         pipe.sadd(keys.PIPELINE_PENDING, conversation)
         pipe.xadd(keys.PIPELINE_WAKE, {"conversation": conversation}, maxlen=100_000)
         await pipe.execute()
-
-
-# `ingest` as a Lua function, for a script that must ingest in the same atomic step as its own
-# writes (the merchant API's create: bot.engine.issuing). Same effect as `ingest`, wake included.
-INGEST_LUA = """
-local function facto_ingest(k_seen, k_inbox, k_pending, k_wake, event, ttl, conversation)
-  if redis.call('SET', k_seen, '1', 'NX', 'EX', ttl) then redis.call('RPUSH', k_inbox, event) end
-  redis.call('SADD', k_pending, conversation)
-  redis.call('XADD', k_wake, 'MAXLEN', '~', '100000', '*', 'conversation', conversation)
-end
-"""
-INGEST_KEYS = 4
-INGEST_ARGS = 3
-
-
-def ingest_step(event: Event) -> tuple[list[str], list[str]]:
-    """KEYS and ARGV of `facto_ingest` (INGEST_LUA) for `event`."""
-    script_keys = [
-        keys.conv_seen(event.conversation, event.id),
-        keys.conv_inbox(event.conversation),
-        keys.PIPELINE_PENDING,
-        keys.PIPELINE_WAKE,
-    ]
-    return script_keys, [event.dumps(), str(SEEN_TTL_SECONDS), event.conversation]
 
 
 Handler = Callable[[aioredis.Redis, Event, "aioredis.client.Pipeline"], Awaitable[None]]
@@ -292,13 +270,17 @@ class Dispatcher:
         re-marked by its own ingest, and one appended before it is seen here and re-added.
         """
         await self._redis.srem(keys.PIPELINE_PENDING, conversation)
-        if not await self._redis.llen(keys.conv_inbox(conversation)):
+        left = await self._redis.llen(keys.conv_inbox(conversation))
+        if not left and not await effects_log.has_pending(self._redis, conversation):
             return True
         await self._redis.sadd(keys.PIPELINE_PENDING, conversation)
         return False
 
     async def _drain_locked(self, conversation: str, lock: str, token: str) -> None:
         inbox = keys.conv_inbox(conversation)
+        # A commit whose effects were not all applied (its worker died, or Redis went away
+        # right after it) is finished first: the next event must read what it wrote.
+        await effects_log.apply_pending(self._redis, conversation)
         while (raw := await self._redis.lindex(inbox, 0)) is not None:
             budget, lock_ms = self._budget(raw)
             # Renew before each event: a long backlog keeps its lock, a dead worker's expires.
@@ -358,13 +340,22 @@ class Dispatcher:
                     if await pipe.get(lock) != token:
                         raise LockLost
                     if await pipe.lindex(inbox, 0) != raw:
-                        return  # our earlier EXEC went through; its reply was lost
+                        break  # our earlier EXEC went through; its reply was lost
+                    # The handler queues on a pipeline of its own, never executed: its writes
+                    # are sorted by hash slot, and only the conversation's own go in this MULTI.
+                    async with self._redis.pipeline(transaction=True) as writes:
+                        await stage(writes)
+                        split = effects_log.split(conversation, writes.command_stack)
                     pipe.multi()
-                    await stage(pipe)
+                    for args, options in split.local:
+                        pipe.execute_command(*args, **options)
+                    if split.groups:
+                        pipe.rpush(keys.conv_effects(conversation), split.entry())
                     pipe.lpop(inbox)
                     await pipe.execute()
-                    return
+                    break
             except WatchError:
                 # The lock changed (expired, taken) or the connection dropped mid-commit:
                 # look again before deciding whether anything is left to do.
                 continue
+        await effects_log.apply_pending(self._redis, conversation)

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 
-from bot.engine import reconcile, retention, schedule
+from bot.engine import issuing, reconcile, retention, schedule
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
 from bot.engine.outbox import Sender, SendPolicy
@@ -91,6 +91,7 @@ class Worker:
     async def recover(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
         """After a restart: conversations left pending, then our own unacknowledged sends,
         then orphaned ones."""
+        await self.announce_issued()
         await self.dispatcher.sweep()
         await self.dispatcher.reclaim(self.wake_reclaim_idle_ms)
         await self.sender.run_once(pending=True)
@@ -109,6 +110,9 @@ class Worker:
             if done == 0:
                 return total
         return total
+
+    async def announce_issued(self) -> int:
+        return await issuing.announce_all(self.services.redis)
 
     async def release_scheduled(self) -> int:
         return await schedule.release_due(self.services.redis, self.services.clock.now())
@@ -214,6 +218,7 @@ class Worker:
         ]
         if self._ticks % SWEEP_EVERY_TICKS == 0:
             steps.append(self.dispatcher.sweep)  # the send loop reclaims dead senders' messages
+            steps.append(self.announce_issued)  # creates whose API process died mid-way
         for step in steps:  # one failing step does not skip the others
             await self._guarded(step(), pause=False)
 

@@ -19,23 +19,23 @@ NUMBER_PLACEHOLDER = "@@FACTO-INVOICE-NUMBER@@"  # replaced by the number at com
 
 # Allocate the next number and store the invoice in one step: a crash cannot leave a number
 # allocated without its invoice (gap) nor an invoice without its number (TESTCASES 73). A Lua
-# function, so that the merchant API's create runs it in the same script as the "invoice issued"
-# event and the idempotency record (bot.engine.issuing).
+# function, so that the merchant API's create runs it in the same script as the idempotency
+# record (bot.engine.issuing). Every key is on the merchant's hash slot: what lives elsewhere
+# (the locator, the link tokens, the "invoice issued" event) is written in the same step as an
+# *announcement* (`merchant_announcements`), which the caller then carries out idempotently.
 ISSUE_LUA = """
-local function facto_issue(k_seq, k_invoice, k_list, k_locator, k_pay, k_view,
-                           body, prefix, year, placeholder, score, invoice_id, location)
+local function facto_issue(k_seq, k_invoice, k_list, k_announce,
+                           body, prefix, year, placeholder, score, invoice_id, announcement)
   local seq = redis.call('INCR', k_seq)
   local number = string.format('%s-%04d-%06d', prefix, tonumber(year), seq)
   local stored = string.gsub(body, placeholder, number, 1)
   redis.call('SET', k_invoice, stored)
   redis.call('ZADD', k_list, score, invoice_id)
-  redis.call('SET', k_locator, location)
-  redis.call('SET', k_pay, location)
-  redis.call('SET', k_view, location)
+  redis.call('HSET', k_announce, invoice_id, announcement)
   return number
 end
 """
-ISSUE_KEYS = 6
+ISSUE_KEYS = 4
 ISSUE_ARGS = 7
 
 # After a create whose answer was lost: either it committed, or it never will (the void marker
@@ -92,19 +92,17 @@ def customer_address(invoice: Invoice) -> tuple[ChannelName, str]:
     return ChannelName.TELEGRAM, str(invoice.customer.telegram_chat_id)
 
 
-def issue_step(draft: Invoice, prefix: str, now: datetime) -> tuple[list[str], list[str]]:
+def issue_step(
+    draft: Invoice, prefix: str, now: datetime, announcement: str
+) -> tuple[list[str], list[str]]:
     """KEYS and ARGV of `facto_issue` (ISSUE_LUA) for `draft`, numbered at commit."""
     body = draft.to_dict()
     body["number"] = NUMBER_PLACEHOLDER
-    channel, address = customer_address(draft)
-    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address).dumps()
     script_keys = [
         keys.merchant_invoice_seq(draft.merchant_id, draft.issue_date.year),
         keys.invoice(draft.merchant_id, draft.id),
         keys.merchant_invoices(draft.merchant_id),
-        keys.invoice_locator(draft.id),
-        keys.pay_token(hash_link_token(draft.pay_token)),
-        keys.view_token(hash_link_token(draft.view_token)),
+        keys.merchant_announcements(draft.merchant_id),
     ]
     args = [
         json.dumps(body),
@@ -113,9 +111,23 @@ def issue_step(draft: Invoice, prefix: str, now: datetime) -> tuple[list[str], l
         NUMBER_PATTERN,
         str(now.timestamp()),
         draft.id,
-        location,
+        announcement,
     ]
     return script_keys, args
+
+
+def link_writes(draft: Invoice) -> list[tuple[str, str]]:
+    """What makes an issued invoice findable: its locator and its pay and view links.
+
+    Each on its own hash slot; plain SETs of fixed values, so writing them again is harmless.
+    """
+    channel, address = customer_address(draft)
+    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address).dumps()
+    return [
+        (keys.invoice_locator(draft.id), location),
+        (keys.pay_token(hash_link_token(draft.pay_token)), location),
+        (keys.view_token(hash_link_token(draft.view_token)), location),
+    ]
 
 
 async def settle_lost_issue(redis: aioredis.Redis, merchant_id: str, invoice_id: str) -> bool:

@@ -47,6 +47,11 @@ def conv_dead(conv: str) -> str:
     return f"conv:{{{conv}}}:dead"
 
 
+def conv_effects(conv: str) -> str:
+    """Committed effects on other hash slots, not yet applied (a list, oldest first)."""
+    return f"conv:{{{conv}}}:effects"
+
+
 PIPELINE_DEAD_CONVERSATIONS = "pipeline:dead-conversations"  # set: conversations with some
 PERIODIC_LEASE = "worker:periodic-lease"  # one worker at a time runs the sweeps (SET NX PX)
 PERIODIC_SLOW_LEASE = "worker:slow-periodic-lease"  # the same for Stripe sweeps and retention
@@ -215,6 +220,15 @@ def idempotency(merchant_id: str, key_digest: str) -> str:
 def idempotency_lock(merchant_id: str, key_digest: str) -> str:
     """Held while a request with that Idempotency-Key runs: a concurrent one gets 409."""
     return f"merchant:{{{merchant_id}}}:idem:{key_digest}:lock"
+
+
+def merchant_announcements(merchant_id: str) -> str:
+    """Hash: invoice id -> what its create still has to write outside the merchant's slot
+    (locator, link tokens, the "invoice issued" event), until written (bot.engine.issuing)."""
+    return f"merchant:{{{merchant_id}}}:announcing"
+
+
+ANNOUNCING_MERCHANTS = "issuing:announcing"  # set: merchants that ever issued (never shrinks)
 
 
 def invoice_void(merchant_id: str, invoice_id: str) -> str:

@@ -81,7 +81,9 @@ async def create_merchant(
         max_instalments=max_instalments,
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    async with redis.pipeline(transaction=True) as pipe:
+    # The merchant first, then its key (two hash slots): a crash in between leaves a merchant
+    # nobody can use, never a key that names no merchant.
+    async with redis.pipeline(transaction=False) as pipe:
         pipe.set(keys.merchant(merchant.id), json.dumps(merchant.to_dict()))
         pipe.set(keys.api_key(hash_api_key(api_key)), merchant.id)
         await pipe.execute()

@@ -24,7 +24,6 @@ local number = string.format('%s-%04d-%06d', ARGV[2], tonumber(ARGV[3]), seq)
 local body = string.gsub(ARGV[1], ARGV[4], number, 1)
 redis.call('SET', KEYS[3], body)
 redis.call('RPUSH', KEYS[4], ARGV[5])
-redis.call('SET', KEYS[5], ARGV[6])
 redis.call('SET', KEYS[1], ARGV[5])
 return 1
 """
@@ -82,17 +81,21 @@ def issue_credit_note(pipe: aioredis.client.Pipeline, note: CreditNote) -> None:
     body["number"] = _NUMBER_PLACEHOLDER
     pipe.eval(
         _ISSUE,
-        5,
+        4,
         keys.credit_note_source(note.merchant_id, note.source_id),
         keys.merchant_credit_note_seq(note.merchant_id, note.issue_date.year),
         keys.credit_note(note.merchant_id, note.id),
         keys.invoice_credit_notes(note.merchant_id, note.invoice_id),
-        keys.credit_note_view_token(hash_link_token(note.view_token)),
         json.dumps(body),
         CREDIT_NOTE_PREFIX,
         str(note.issue_date.year),
         _NUMBER_PLACEHOLDER.replace("-", "%-"),  # a Lua pattern: '-' is a quantifier there
         note.id,
+    )
+    # The link lives on another hash slot than the merchant's, so not in the script: if the
+    # source had its note already, this token names a note that does not exist (a 404).
+    pipe.set(
+        keys.credit_note_view_token(hash_link_token(note.view_token)),
         json.dumps({"merchant_id": note.merchant_id, "credit_note_id": note.id}),
     )
 

@@ -187,9 +187,11 @@ async def _session_for(
     fresh = OfferedSession(
         created.id, created.url, created.amount_total, created.expires_at, attempt
     )
-    async with services.redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping=fresh.to_hash())
+    # Tracked first (the two keys are on different hash slots): a session offered is always
+    # one the sweep looks at; a crash in between leaves a tracked session nobody was offered.
+    async with services.redis.pipeline(transaction=False) as pipe:
         reconcile.track(pipe, created.id)
+        pipe.hset(key, mapping=fresh.to_hash())
         await pipe.execute()
     return fresh
 

@@ -23,6 +23,8 @@ from bot.engine import deadletters
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.test_money import invoice, pay, refund
+from tests.scenario.test_refunds import dispute
 
 pytestmark = pytest.mark.fault
 
@@ -164,22 +166,30 @@ async def test_pipeline_scripts_and_transactions_stay_on_one_slot(
     assert cross_slot(atomics) == []
 
 
-@pytest.mark.xfail(
-    reason=(
-        "the dispatch commit spans the conversation, the merchant's invoice keys, the outbox "
-        "stream and the schedule; moving it to one slot is planned in docs/decisions.md "
-        '"One MULTI per dispatched event; Redis Cluster"'
-    ),
-    strict=True,
-)
 async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
+    """Merchant creation, the API's create, pay later, split, pay, refund, dispute, a retry."""
     recorder = Recorder(redis_server.url)
     async with recorder.recording():
-        await facto.issue(invoice_body())
+        await facto.add_merchant(name="Second")
+        created = await facto.issue(invoice_body())
         await facto.customer_says("telegram", "424242", "plus tard vendredi")
-        await facto.customer_says("telegram", "424242", "payer")
+        await facto.customer_says("telegram", "424242", "en 3 fois")
+        await facto.customer_says("telegram", "424242", "oui")
+        await facto.customer_says("telegram", "424242", "stop")
+        await facto.customer_says("telegram", "424242", "un humain svp")
+        other = await facto.issue(invoice_body(address=515151))
+        session_id = await pay(facto, other["pay_url"])
+        await refund(facto, session_id, 1000)
+        await dispute(facto, session_id)
+        [key] = [k async for k in facto.redis.scan_iter(match=keys.outbox_message("*:0"))][:1]
+        await facto.redis.zadd(keys.OUTBOX_RETRY, {key.removeprefix("outbox:msg:"): 0})
+        await facto.drain()
     atomics = await recorder.atomics()
-    assert len(atomics) > 5
+    assert len(atomics) > 20
+    assert await deadletters.list_all(facto.redis) == []  # every step above really ran
+    body = await invoice(facto, other["id"])
+    assert (body["status"], len(body["credit_notes"])) == ("disputed", 1)
+    assert created["number"] != other["number"]
     assert cross_slot(atomics) == []

@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import redis.asyncio as aioredis
@@ -22,7 +23,7 @@ from bot.store import idempotency, keys
 from tests.faultproxy import Action, ResetProxy, forward_all
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
-CREATE_SCRIPT = b"facto_ingest("  # only the atomic create script calls it
+CREATE_SCRIPT = b"facto_issue("  # only the atomic create script calls it
 
 
 @pytest.fixture
@@ -208,6 +209,7 @@ async def test_hundreds_of_creates_under_random_resets_issue_each_invoice_once(
     year = shaky.clock.now().year
     expected = {f"F-{year}-{n:06d}" for n in range(1, creates + 1)}
     assert {_number(raw) for raw in stored} == expected  # gap-free, no duplicates
+    await shaky.worker.announce_issued()  # what an interrupted create left to the worker
     assert await announced(shaky) == creates  # each one announced, once
     assert sum(1 for s in first_answers.values() if s != 201) > 0  # faults did hit creates
     assert resets["drop_request"] > 0 and resets["drop_reply"] > 0
@@ -215,6 +217,52 @@ async def test_hundreds_of_creates_under_random_resets_issue_each_invoice_once(
     await shaky.drain()
     for phone in phones:
         assert len(await shaky.messages("sms", phone)) == 1
+
+
+def cut_announcements(chunk: bytes) -> Action:
+    """Every SET of an invoice's locator (a key argument, not the create's announcement)."""
+    return "drop_request" if b"\r\nlocate:invoice:" in chunk else "forward"
+
+
+async def test_an_announcement_cut_after_the_commit_is_finished_by_the_worker_once(
+    shaky: Facto, proxy: ResetProxy
+) -> None:
+    """The create committed on the merchant's slot; writing its locator, links and event (on
+    other slots) fails, as if the web process died there. The answer is still 201 — the
+    invoice is issued — and the worker's periodic step finishes the announcement, once."""
+    proxy.plan = cut_announcements
+    response = await post(shaky, invoice_body(), "order-1")
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert await issued(shaky) == [created["id"]]
+    assert await announced(shaky) == 0
+    assert (await shaky.client.get(urlparse(created["pay_url"]).path)).status == 404
+
+    proxy.plan = forward_all
+    again = await post(shaky, invoice_body(), "order-1")  # the merchant's retry, replayed
+    assert again.headers["Idempotent-Replayed"] == "true" and await again.json() == created
+    assert await announced(shaky) == 0  # a replay answers from the record alone
+    assert await shaky.worker.announce_issued() == 1
+    assert await announced(shaky) == 1
+    await shaky.drain()
+    assert await shaky.worker.announce_issued() == 0
+    await shaky.drain()
+    [message] = await shaky.messages("telegram", "424242")
+    assert created["pay_url"] in str(message)
+    assert (await shaky.client.get(urlparse(created["pay_url"]).path)).status in (200, 302, 303)
+
+
+async def test_the_worker_finishes_an_announcement_nobody_retried(
+    shaky: Facto, proxy: ResetProxy
+) -> None:
+    proxy.plan = cut_announcements
+    response = await post(shaky, invoice_body(), None)
+    assert response.status == 201
+    proxy.plan = forward_all
+    assert await shaky.worker.announce_issued() == 1
+    assert await shaky.worker.announce_issued() == 0
+    await shaky.drain()
+    assert len(await shaky.messages("telegram", "424242")) == 1
 
 
 def _number(raw: str | None) -> str:

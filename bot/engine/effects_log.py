@@ -1,0 +1,173 @@
+"""A dispatch commit on one hash slot, and its effects on other slots applied once each.
+
+An event's handler queues writes to many keys: the conversation's own (state, transcript, send
+queue), its invoice's (merchant slot), the outbox records and stream, the schedule. Redis
+Cluster runs a MULTI only on one slot, so the commit is split (docs/decisions.md "One commit per
+dispatched event, on one hash slot"):
+
+1. the guarded MULTI on the conversation's slot writes the conversation's keys, pops the event
+   from the inbox and appends an *effects entry* to `conv:{c}:effects`: the other writes,
+   grouped by hash slot, in the order they were queued, with a commit id of its own;
+2. `apply_pending` (run by the dispatcher right after the commit, and before anything else by
+   whoever holds the conversation next, after a crash) applies each group in one MULTI on its
+   slot together with a marker `effects:{<slot tag>}:<commit>:<group>`, under WATCH of that
+   marker: a group is applied once, whoever applies it and however often; then the entry
+   leaves the list (only if it is still its head).
+
+Groups are applied in the order of their *last* write: a wake-up (the outbox stream's XADD) is
+queued after the records it announces, so it is applied after all of them, and a sender never
+reads a wake-up for a record that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.crc import key_slot
+from redis.exceptions import ResponseError, WatchError
+
+from bot.logs import log_fields
+from bot.store import keys
+
+log = logging.getLogger(__name__)
+
+# A marker must outlive any worker that could still apply the group from memory (one stalled
+# past its lock's life); the effects entry itself is gone within milliseconds normally.
+MARKER_TTL_SECONDS = 24 * 3600
+
+# Commands whose keys are not just their first argument.
+_ALL_ARGS_ARE_KEYS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
+_SCRIPTS = frozenset({"EVAL", "EVALSHA"})
+
+_POP_IF_HEAD = """
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
+  redis.call('LPOP', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+Command = tuple[str, ...]
+
+
+def command_keys(args: Sequence[Any]) -> list[str]:
+    """The keys one queued command touches (the forms our writers use)."""
+    name = str(args[0]).upper()
+    if name in _SCRIPTS:
+        return [str(k) for k in args[3 : 3 + int(args[2])]]
+    if name in _ALL_ARGS_ARE_KEYS:
+        return [str(k) for k in args[1:]]
+    return [str(args[1])]
+
+
+def hash_tag(key: str) -> str:
+    """The part of `key` Redis Cluster hashes (its `{tag}` if it has one, else all of it)."""
+    start = key.find("{")
+    if start >= 0:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return key
+
+
+def marker_key(sample_key: str, commit_id: str, group: int) -> str:
+    """A key on `sample_key`'s slot that records "group applied"."""
+    marker = f"effects:{{{hash_tag(sample_key)}}}:{commit_id}:{group}"
+    if key_slot(marker.encode()) != key_slot(sample_key.encode()):
+        msg = f"no marker on the slot of {sample_key!r}"
+        raise ValueError(msg)
+    return marker
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A handler's writes: those on the conversation's slot, and the others by slot."""
+
+    local: list[tuple[Command, dict[str, Any]]]
+    groups: list[list[Command]]
+
+    def entry(self) -> str:
+        return json.dumps({"id": secrets.token_hex(8), "groups": self.groups})
+
+
+def split(conversation: str, stack: Sequence[tuple[Sequence[Any], dict[str, Any]]]) -> Split:
+    """Sort queued commands (a redis-py pipeline's `command_stack`) by hash slot."""
+    home = key_slot(keys.conv_state(conversation).encode())
+    local: list[tuple[Command, dict[str, Any]]] = []
+    by_slot: dict[int, list[Command]] = {}
+    last: dict[int, int] = {}
+    for position, (raw_args, options) in enumerate(stack):
+        args = tuple(_text(a) for a in raw_args)
+        slots = {key_slot(k.encode()) for k in command_keys(args)}
+        if len(slots) != 1:
+            msg = f"{args[0]} touches keys of {len(slots)} slots"
+            raise ValueError(msg)
+        [slot] = slots
+        if slot == home:
+            local.append((args, options))
+        else:
+            by_slot.setdefault(slot, []).append(args)
+            last[slot] = position
+    ordered = sorted(by_slot, key=lambda s: last[s])
+    return Split(local, [by_slot[s] for s in ordered])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
+
+
+async def apply_pending(redis: aioredis.Redis, conversation: str) -> int:
+    """Apply the conversation's committed effects, oldest first; how many entries were done."""
+    name = keys.conv_effects(conversation)
+    done = 0
+    while (raw := await redis.lindex(name, 0)) is not None:
+        entry = json.loads(raw)
+        for index, group in enumerate(entry["groups"]):
+            await _apply_group(redis, entry["id"], index, group)
+        await redis.eval(_POP_IF_HEAD, 1, name, raw)
+        done += 1
+    return done
+
+
+async def _apply_group(
+    redis: aioredis.Redis, commit_id: str, index: int, group: list[list[str]]
+) -> None:
+    marker = marker_key(command_keys(group[0])[0], commit_id, index)
+    while True:
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(marker)
+                if await pipe.exists(marker):
+                    return  # applied already (by us before a lost reply, or by another)
+                pipe.multi()
+                pipe.set(marker, "1", ex=MARKER_TTL_SECONDS)
+                for args in group:
+                    pipe.execute_command(*args)
+                await pipe.execute()
+                return
+        except WatchError:
+            continue  # another applier was faster, or the connection dropped: look again
+        except ResponseError as exc:
+            from bot.engine.pipeline import is_transient  # it imports this module
+
+            if is_transient(exc):
+                raise
+            # A command refused inside EXEC (a wrong type: a bug) did not stop the others nor
+            # the marker; looping would not help. Said loudly, and the conversation goes on.
+            log.error(
+                "an effect was refused",
+                extra=log_fields(error=str(exc), commit=commit_id, alert=True),
+            )
+            return
+
+
+async def has_pending(redis: aioredis.Redis, conversation: str) -> bool:
+    return bool(await redis.exists(keys.conv_effects(conversation)))
