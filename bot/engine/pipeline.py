@@ -6,8 +6,9 @@ flows and commits the new state, the outbound messages and the removal of the ev
 inbox in one MULTI, so a crash before the commit replays the event and a crash after it does
 not. That MULTI is on the conversation's hash slot; what the event writes elsewhere is committed
 with it as an effects entry and applied once right after (`bot.engine.effects_log`), or by the
-next holder of the conversation if this worker dies first. Conversations whose inbox is not empty are listed in a set that a restarted worker sweeps,
-so an acknowledged event is never stranded.
+next holder of the conversation if this worker dies first. Conversations whose inbox is not
+empty are listed in a set that a restarted worker sweeps, so an acknowledged event is never
+stranded.
 
 What can go wrong while dispatching, and what happens then:
 - Redis unreachable, slow or busy (a *transient* error): the event stays at the head of its
