@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,6 +44,11 @@ OPTED_OUT_CODES = frozenset({21610})
 UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635, 30006})
 RATE_LIMIT_CODES = frozenset({20429})
 REQUEST_TIMEOUT_SECONDS = 15
+# Looking up a message whose sender died mid-call (`find_sent`): how far back the match may be
+# created (clock skew between us and Twilio; dates are to the second), and how many to read.
+FIND_SENT_SKEW = timedelta(seconds=2)
+FIND_SENT_LIMIT = 100
+FIND_SENT_RECENT = 20
 
 _STATUS_MAP = {
     "accepted": DeliveryState.QUEUED,
@@ -239,3 +245,36 @@ class TwilioSmsAdapter(ChannelAdapter):
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
         return SendResult(provider_message_id=str(created.sid))
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+        """The SID of `message` if Twilio accepted it at or after `since`, else None.
+
+        For a send whose sender died during the call (bot.engine.outbox): Twilio takes no
+        idempotency key, but its Messages list, filtered by To, From and DateSent (a GMT day),
+        shows what went out; a message still queued has no DateSent yet, so the newest few
+        to that number are read too. A match is the same body, created at or after `since`
+        (less a little clock skew): an identical earlier answer to the same number is not it.
+        """
+        if self._client is None:
+            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
+        body = render_sms(message.text, message.buttons)
+        after = since - FIND_SENT_SKEW
+        try:
+            sent = await self._client.messages.list_async(
+                to=message.address,
+                from_=self._from,
+                date_sent_after=after.astimezone(UTC).strftime("%Y-%m-%d"),
+                limit=FIND_SENT_LIMIT,
+            )
+            newest = await self._client.messages.list_async(
+                to=message.address, from_=self._from, limit=FIND_SENT_RECENT
+            )
+        except TwilioException as e:
+            raise map_twilio_error(e) from e
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
+        for found in (*sent, *newest):
+            created = found.date_created
+            if found.body == body and created is not None and created >= after:
+                return str(found.sid)
+        return None

@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import operator
+from datetime import UTC
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -30,6 +33,7 @@ _FAULT_DEFAULTS = {
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post(BASE + "/Messages.json", _create_message)
+    app.router.add_get(BASE + "/Messages.json", _list_messages)
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
 
@@ -138,20 +142,22 @@ async def _fetch_message(request: web.Request) -> web.Response:
 def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     sid = settings.twilio_account_sid
     created = formatdate(entry.time.timestamp(), usegmt=True)
+    outbound = entry.sender == "bot"
+    ours = settings.twilio_sms_from
     return {
         "sid": entry.message_id,
         "account_sid": sid,
-        "to": entry.address,
-        "from": settings.twilio_sms_from,
+        "to": entry.address if outbound else ours,
+        "from": ours if outbound else entry.address,
         "body": entry.text,
         "status": entry.status,
         "num_segments": str(segment_count(entry.text)),
         "num_media": "0",
-        "direction": "outbound-api",
+        "direction": "outbound-api" if outbound else "inbound",
         "api_version": "2010-04-01",
         "date_created": created,
         "date_updated": created,
-        "date_sent": None,
+        "date_sent": _date_sent(entry),
         "price": None,
         "price_unit": "USD",
         "error_code": None,
@@ -167,6 +173,7 @@ async def _report_delivery(
     """What the carrier would tell us, in order: sent, then delivered."""
     for status in ("sent", "delivered"):
         entry.status = status
+        entry.extra.setdefault("date_sent", entry.time)  # the emulator's carrier is instant
         params = {
             "MessageSid": entry.message_id,
             "SmsSid": entry.message_id,
@@ -178,3 +185,87 @@ async def _report_delivery(
             "ApiVersion": "2010-04-01",
         }
         await runtime.post_twilio_form(callback_url, params, twilio_token(settings))
+
+
+# --- Messages list: `GET .../Messages.json` with Twilio's filters ---------------------------
+# To, From, DateSent (a GMT day; `DateSent>` on or after it, `DateSent<` on or before it; a
+# message not sent yet has no DateSent and matches none of them), newest first, paged by
+# PageSize (default 50, at most 1000) and Page. Used by the outbox to ask whether a message
+# whose sender died during the call went out (bot/engine/outbox.py).
+_LIST_PAGE_SIZE = 50
+_LIST_MAX_PAGE_SIZE = 1000
+
+
+def _date_sent(entry: ChatEntry) -> str | None:
+    sent = entry.extra.get("date_sent")
+    return formatdate(sent.timestamp(), usegmt=True) if sent is not None else None
+
+
+def _day(value: str) -> str | None:
+    """`YYYY-MM-DD`, or the day of an ISO 8601 time (what twilio-python sends for a datetime)."""
+    day = value[:10]
+    return day if len(day) == 10 and day[4] == "-" and day[7] == "-" else None
+
+
+def _matches(entry: ChatEntry, query: dict[str, str], our_number: str) -> bool:
+    outbound = entry.sender == "bot"
+    to, sender = (entry.address, our_number) if outbound else (our_number, entry.address)
+    if query.get("To", to) != to or query.get("From", sender) != sender:
+        return False
+    sent = entry.extra.get("date_sent") if outbound else entry.time
+    day = sent.astimezone(UTC).strftime("%Y-%m-%d") if sent is not None else None
+    for name, keep in (
+        ("DateSent", operator.eq),
+        ("DateSent>", operator.ge),
+        ("DateSent<", operator.le),
+    ):
+        if name in query and (day is None or not keep(day, query[name])):
+            return False
+    return True
+
+
+async def _list_messages(request: web.Request) -> web.Response:
+    settings, state = settings_of(request), state_of(request)
+    if not _authorised(request, settings):
+        return _unauthorised()
+    query = dict(request.query)
+    for name in ("DateSent", "DateSent>", "DateSent<"):
+        if name in query:
+            day = _day(query[name])
+            if day is None:
+                return twilio_error(400, 20001, f"Invalid {name}: {query[name]}")
+            query[name] = day
+    try:
+        size = min(int(query.get("PageSize", _LIST_PAGE_SIZE)), _LIST_MAX_PAGE_SIZE)
+        page = int(query.get("Page", "0"))
+    except ValueError:
+        return twilio_error(400, 20001, "Invalid PageSize or Page")
+    if size < 1 or page < 0:
+        return twilio_error(400, 20001, "Invalid PageSize or Page")
+    our_number = settings.twilio_sms_from or ""
+    found = [
+        e
+        for e in reversed(state.entries)  # newest first
+        if e.channel is ChannelName.SMS and _matches(e, query, our_number)
+    ]
+    chunk = found[page * size : (page + 1) * size]
+    path = request.path.removeprefix("/twilio")
+    kept = {k: v for k, v in request.query.items() if k not in ("Page", "PageToken")}
+
+    def page_uri(number: int) -> str:
+        return f"{path}?{urlencode({**kept, 'PageSize': size, 'Page': number})}"
+
+    more = (page + 1) * size < len(found)
+    return web.json_response(
+        {
+            "messages": [_message_json(e, settings) for e in chunk],
+            "page": page,
+            "page_size": size,
+            "start": page * size,
+            "end": page * size + max(len(chunk) - 1, 0),
+            "uri": page_uri(page),
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if more else None,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+        }
+    )

@@ -30,6 +30,8 @@ import secrets
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -87,16 +89,24 @@ return 0
 """
 
 # Claim a message for one sender: refused (-1) while another sender's claim is alive, 0 when
-# the message is no longer to be sent. ARGV: owner, now, deadline.
+# the message is no longer to be sent. ARGV: owner, now, deadline. Taking over a message that
+# another sender left `sending` (it died during the provider call, which may have gone
+# through) records since when it is `unsure` (the dead sender's claim time), until a lookup at
+# the provider settles it; returns {1, unsure since or ''}.
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'pending' and state ~= 'sending' then return 0 end
+if state ~= 'pending' and state ~= 'sending' then return {0, ''} end
 local owner = redis.call('HGET', KEYS[1], 'claim_owner')
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
-if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return -1 end
-redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3])
+if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return {-1, ''} end
+if state == 'sending' and owner and owner ~= ARGV[1] then
+  local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
+  redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
+           'claimed_at', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
-return 1
+return {1, redis.call('HGET', KEYS[1], 'unsure_since') or ''}
 """
 
 # Extend our claim, or change the record while it is still ours. ARGV: owner, field/value...
@@ -115,6 +125,13 @@ for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until')
+return 1
+"""
+
+# The provider said the message did not go out: it is no longer unsure. ARGV: owner.
+_FORGET_UNSURE = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'unsure_since')
 return 1
 """
 
@@ -166,6 +183,15 @@ local was_open = redis.call('HEXISTS', KEYS[1], 'open_until')
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DEL', KEYS[1]) end
 return was_open
 """
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """An adapter whose provider can say whether a message went out (Twilio's list)."""
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+        """The provider id of `message` if the provider accepted it at or after `since`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,10 +574,14 @@ class Sender:
     async def _send(self, record: OutboxRecord) -> Outcome:
         """Claim, send and record one message; the claim is renewed while the call lasts."""
         claimed_at = self._now()
-        claimed = await self._claim(record.key, claimed_at)
+        claimed, unsure_since = await self._claim(record.key, claimed_at)
         if claimed != 1:
             return Outcome.BUSY if claimed == -1 else Outcome.DONE
         record = replace(record, since=record.since or claimed_at)  # as the claim wrote it
+        if unsure_since is not None:
+            settled = await self._settle_unsure(record, unsure_since)
+            if settled is not None:
+                return settled
         defer_until = await self._circuit_allows(record.message.channel)
         if defer_until is not None:
             error = record.last_error or "CircuitOpen"
@@ -571,17 +601,46 @@ class Sender:
         await self._mark_sent(record, result.provider_message_id)
         return Outcome.SENT
 
-    async def _claim(self, key: str, now: float) -> int:
-        return int(
-            await self._redis.eval(
-                _CLAIM,
-                1,
-                keys.outbox_message(key),
-                self._owner,
-                repr(now),
-                repr(now + self.policy.claim_ttl_seconds),
-            )
+    async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
+        claimed, unsure_since = await self._redis.eval(
+            _CLAIM,
+            1,
+            keys.outbox_message(key),
+            self._owner,
+            repr(now),
+            repr(now + self.policy.claim_ttl_seconds),
         )
+        return int(claimed), float(unsure_since) if unsure_since else None
+
+    async def _settle_unsure(self, record: OutboxRecord, since: float) -> Outcome | None:
+        """A sender died during this message's provider call: did the message go out?
+
+        Asked of providers that can tell (Twilio's Messages list); the provider id found is
+        adopted instead of sending again. None: not found, or the provider cannot tell (Telegram:
+        at-least-once, docs/decisions.md), so the caller sends.
+        """
+        adapter = self._adapters[record.message.channel]
+        if not isinstance(adapter, SentLookup):
+            return None
+        try:
+            found = await adapter.find_sent(record.message, datetime.fromtimestamp(since, UTC))
+        except ChannelError as error:
+            # Cannot tell now: try again later, still unsure (the mark stays on the record).
+            log.warning(
+                "could not ask the provider whether a message went out",
+                extra=log_fields(key=record.key, error=type(error).__name__),
+            )
+            due = self._now() + backoff(record.attempts + 1, error, self.policy, self._rng)
+            return await self._retry_or_give_up(record, due, type(error).__name__)
+        if found is None:
+            await self._if_ours(record.key, _FORGET_UNSURE)
+            return None
+        log.warning(
+            "message found at the provider after its sender died; not sent again",
+            extra=log_fields(key=record.key, channel=record.message.channel),
+        )
+        await self._mark_sent(record, found)
+        return Outcome.SENT
 
     async def _renew_claim(self, key: str) -> None:
         """Push the claim's deadline forward while the provider call lasts."""
@@ -612,7 +671,7 @@ class Sender:
                     "sent_at": self._clock.now().isoformat(),
                 },
             )
-            pipe.hdel(name, "claim_owner", "claim_until", "retry_at")
+            pipe.hdel(name, "claim_owner", "claim_until", "retry_at", "unsure_since")
             await pipe.execute()
         if await self._redis.eval(
             _CIRCUIT_SUCCESS, 1, keys.outbox_circuit(record.message.channel)

@@ -9,6 +9,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 from twilio.request_validator import RequestValidator
 
 from bot.clock import FakeClock
@@ -147,6 +148,15 @@ def invoice_body(
     }
 
 
+class ServerAsDeployed(TestServer):
+    """aiohttp's test server cancels a handler whose client went away; `python -m bot serve`
+    (and a real provider) does not: an emulator call whose caller died still completes."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        kwargs["handler_cancellation"] = False
+        return await super()._make_runner(**kwargs)
+
+
 async def start_facto(
     redis_url: str,
     redis: aioredis.Redis,
@@ -154,6 +164,7 @@ async def start_facto(
     now: datetime | None = None,
     prepare_worker: bool = True,
     stripe_webhook_path: str = "/webhooks/stripe",
+    keep_handlers_of_lost_clients: bool = False,
     **overrides: Any,
 ) -> Facto:
     port = free_port()
@@ -161,7 +172,8 @@ async def start_facto(
     clock = FakeClock(now or START)
     state = SandboxState(clock=clock, webhook_paths=WebhookPaths(stripe=stripe_webhook_path))
     app = create_app(settings, redis_url=redis_url, clock=clock, sandbox_state=state)
-    server = TestServer(app, host="127.0.0.1", port=port)
+    server_class = ServerAsDeployed if keep_handlers_of_lost_clients else TestServer
+    server = server_class(app, host="127.0.0.1", port=port)
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     worker = Worker(app[SERVICES])
