@@ -41,7 +41,12 @@ from bot.engine.facts import customer_addresses
 from bot.logs import log_fields
 from bot.settings import Settings
 from bot.store import keys
-from bot.store.conversations import conversation_key, split_key
+from bot.store.conversations import (
+    append_transcript,
+    conversation_key,
+    split_key,
+    transcript,
+)
 from bot.store.invoices import get_invoice
 from channels.base import (
     ChannelAdapter,
@@ -765,6 +770,7 @@ class Sender:
             invoice_id=record.invoice_id,
             fallback_of=record.key,
         )
+        await self._log_fallback(others[0], message)
         await self._redis.hset(
             keys.outbox_message(record.key), "fallback", message.idempotency_key
         )
@@ -772,6 +778,26 @@ class Sender:
             "message falls back to another channel",
             extra=log_fields(key=record.key, channel=channel),
         )
+
+    async def _log_fallback(self, conversation: str, message: OutboundMessage) -> None:
+        """Write the fallback into the other conversation's transcript, as said there.
+
+        Once: a give-up finished again after a crash finds its entry by reference. (One
+        conversation's slot: the RPUSH and LTRIM go in one MULTI.)
+        """
+        said = await transcript(self._redis, conversation)
+        if any(entry.get("ref") == message.idempotency_key for entry in said):
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            append_transcript(
+                pipe,
+                conversation,
+                direction="out",
+                text=message.text,
+                at=self._clock.now(),
+                ref=message.idempotency_key,
+            )
+            await pipe.execute()
 
     async def _circuit_allows(self, channel: ChannelName) -> float | None:
         """None if we may call the provider now; otherwise when to try again."""

@@ -89,6 +89,45 @@ async def test_57_twilio_503_for_15_minutes(
     assert await send_requests(facto, "sms") == during + 2 * len(PHONES)
 
 
+async def test_57_messages_queue_up_bounded_during_the_outage(facto: Facto) -> None:
+    """TESTCASES 57, "messages queue up (bounded)": whatever the backlog, only each
+    conversation's head waits in the retry queue, the later messages wait in their
+    conversation's send queue untouched (none dropped, none doubled), every wake-up is
+    acknowledged, and provider calls do not grow with the backlog."""
+    phones = [f"+3361235{i:04d}" for i in range(12)]
+    await add_fault(facto, "sms", status=503, for_seconds=OUTAGE)
+    for phone in phones:
+        response = await facto.post_invoice(invoice_body("sms", phone))
+        assert response.status == 201
+    await dispatch_all(facto)
+    for text in ("aide", "merci", "bonjour"):
+        for phone in phones:
+            await sms_customer_writes(facto, phone, text)
+        await dispatch_all(facto)
+    committed = {phone: len(await sms_said(facto, phone)) for phone in phones}
+    assert min(committed.values()) >= 3
+
+    for _minute in range(OUTAGE // 60):
+        await run_for(facto, 60, step=5)
+        assert await facto.redis.zcard(keys.OUTBOX_RETRY) <= len(phones)
+        pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
+        assert pending["pending"] <= len(phones)
+        for phone in phones:
+            queue = keys.outbox_conversation_queue(f"sms:{phone}")
+            assert await facto.redis.llen(queue) == committed[phone]
+    during = await send_requests(facto, "sms")
+    assert during <= 30, during  # as with 5 conversations: the circuit, not the backlog
+    assert len(await facto.redis.keys("outbox:msg:*")) == sum(committed.values())
+
+    await run_for(facto, 15 * 60, step=5)  # the outage is over: drained in order, once
+    for phone in phones:
+        received = [opening(m["text"])[:12] for m in await facto.messages("sms", phone)]
+        assert received == [said[:12] for said in await sms_said(facto, phone)]  # SMS adds choices
+        assert await facto.redis.llen(keys.outbox_conversation_queue(f"sms:{phone}")) == 0
+    assert await facto.redis.zcard(keys.OUTBOX_RETRY) == 0
+    assert await send_requests(facto, "sms") == during + sum(committed.values())
+
+
 def both_channels_body(phone: str, chat: int) -> dict[str, Any]:
     body = invoice_body("sms", phone)
     body["customer"]["telegram_chat_id"] = chat
@@ -123,6 +162,11 @@ async def test_past_the_24h_horizon_the_sms_fails_over_to_telegram_and_the_merch
     assert record is not None and record.state is DeliveryState.FAILED
     [fallback] = await facto.messages("telegram", str(chat))
     assert fallback["text"] == record.message.text and "/p/" in fallback["text"]
+    # The other conversation's transcript says what was sent there, once.
+    said = await transcript(facto.redis, f"telegram:{chat}")
+    assert [(e["dir"], e["text"], e["ref"]) for e in said] == [
+        ("out", record.message.text, f"{key}:fallback")
+    ]
 
     status, listed = await failed_list(facto)
     assert status == 200
@@ -136,6 +180,7 @@ async def test_past_the_24h_horizon_the_sms_fails_over_to_telegram_and_the_merch
     await run_for(facto, 3 * 3600, step=600)
     assert len(await facto.messages("telegram", str(chat))) == 1
     assert await facto.messages("sms", phone) == []
+    assert len(await transcript(facto.redis, f"telegram:{chat}")) == 1
 
     _, other_key = await facto.add_merchant(name="Autre boutique", invoice_prefix="B")
     assert await failed_list(facto, other_key) == (200, {"messages": []})
