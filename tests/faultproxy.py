@@ -14,12 +14,24 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Literal
 
 Action = Literal["forward", "drop_request", "drop_reply", "hold_request", "hold_reply"]
 Plan = Callable[[bytes], Action]
+
+
+@asynccontextmanager
+async def proxy_in_front_of(redis_url: str) -> AsyncIterator[ResetProxy]:
+    """A started proxy to the Redis at `redis_url` (redis://host:port/db), closed after."""
+    host, port = redis_url.removeprefix("redis://").split("/")[0].split(":")
+    proxied = ResetProxy(host, int(port))
+    await proxied.start()
+    try:
+        yield proxied
+    finally:
+        await proxied.close()
 
 
 def forward_all(_chunk: bytes) -> Action:

@@ -45,7 +45,8 @@ MARKER_TTL_SECONDS = 24 * 3600
 _ALL_ARGS_ARE_KEYS = frozenset({"DEL", "UNLINK", "EXISTS", "TOUCH"})
 _SCRIPTS = frozenset({"EVAL", "EVALSHA"})
 
-_POP_IF_HEAD = """
+# A list's head leaves it only if it is still the given value (also the outbox's send queues).
+POP_IF_HEAD = """
 if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
   redis.call('LPOP', KEYS[1])
   return 1
@@ -132,7 +133,7 @@ async def apply_pending(redis: aioredis.Redis, conversation: str) -> int:
         entry = json.loads(raw)
         for index, group in enumerate(entry["groups"]):
             await _apply_group(redis, entry["id"], index, group)
-        await redis.eval(_POP_IF_HEAD, 1, name, raw)
+        await redis.eval(POP_IF_HEAD, 1, name, raw)
         done += 1
     return done
 

@@ -37,6 +37,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
+from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
 from bot.logs import log_fields
 from bot.settings import Settings
@@ -138,15 +139,6 @@ _FORGET_UNSURE = """
 if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'unsure_since')
 return 1
-"""
-
-# The head of a conversation's send queue leaves it only if it is still the head.
-_POP_HEAD = """
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
-  redis.call('LPOP', KEYS[1])
-  return 1
-end
-return 0
 """
 
 # Circuit of one channel. Closed: returns 0 (send). Open: the time to try again. Half-open
@@ -542,7 +534,7 @@ class Sender:
                 # Its commit's effects are still being applied: their wake-up comes after.
                 return Outcome.WAITING
             if record is None or record.state not in _ACTIVE:
-                await self._redis.eval(_POP_HEAD, 1, queue_key, head)
+                await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
                 continue
             if not self._due(record):
                 await self._keep_waiting(record)
@@ -550,7 +542,7 @@ class Sender:
             outcome = await self._send(record)
             if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
                 return outcome
-            await self._redis.eval(_POP_HEAD, 1, queue_key, head)
+            await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
         return Outcome.DONE
 
     async def _head_record(self, conversation: str, head: str) -> tuple[bool, OutboxRecord | None]:

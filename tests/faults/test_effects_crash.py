@@ -23,7 +23,7 @@ from bot.engine.pipeline import Event, ingest
 from bot.store import keys
 from bot.store.conversations import transcript
 from channels.base import ChannelName, InboundKind, InboundMessage
-from tests.faultproxy import Action, Plan, ResetProxy
+from tests.faultproxy import Action, Plan, ResetProxy, proxy_in_front_of
 from tests.faults.conftest import eventually
 from tests.faults.test_processes import WorkerProcess
 
@@ -47,11 +47,8 @@ REPLY = f"{STOP.id}:0"
 
 @pytest.fixture
 async def proxy(redis_server: EmbeddedRedis) -> AsyncIterator[ResetProxy]:
-    host, port = redis_server.url.removeprefix("redis://").split("/")[0].split(":")
-    proxied = ResetProxy(host, int(port))
-    await proxied.start()
-    yield proxied
-    await proxied.close()
+    async with proxy_in_front_of(redis_server.url) as proxied:
+        yield proxied
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from aiohttp import ClientResponse
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import idempotency, keys
-from tests.faultproxy import Action, ResetProxy, forward_all
+from tests.faultproxy import Action, ResetProxy, forward_all, proxy_in_front_of
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 CREATE_SCRIPT = b"facto_issue("  # only the atomic create script calls it
@@ -28,11 +28,8 @@ CREATE_SCRIPT = b"facto_issue("  # only the atomic create script calls it
 
 @pytest.fixture
 async def proxy(redis_server: EmbeddedRedis) -> AsyncIterator[ResetProxy]:
-    host, port = redis_server.url.removeprefix("redis://").split("/")[0].split(":")
-    proxied = ResetProxy(host, int(port))
-    await proxied.start()
-    yield proxied
-    await proxied.close()
+    async with proxy_in_front_of(redis_server.url) as proxied:
+        yield proxied
 
 
 @pytest.fixture
