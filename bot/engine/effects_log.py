@@ -116,7 +116,12 @@ def split(conversation: str, stack: Sequence[tuple[Sequence[Any], dict[str, Any]
             by_slot.setdefault(slot, []).append(args)
             last[slot] = position
     ordered = sorted(by_slot, key=lambda s: last[s])
-    return Split(local, [by_slot[s] for s in ordered])
+    groups = [by_slot[s] for s in ordered]
+    for index, group in enumerate(groups):
+        # Refused here, the event is dead-lettered; found only when applying, it would block
+        # its conversation behind a commit that can never finish.
+        marker_key(command_keys(group[0])[0], "check", index)
+    return Split(local, groups)
 
 
 def _text(value: Any) -> str:

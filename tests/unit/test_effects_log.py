@@ -60,3 +60,8 @@ def test_hash_tag_is_what_redis_cluster_hashes() -> None:
     assert hash_tag("merchant:{m_1}:invoice:x") == "m_1"
     assert hash_tag("outbox:stream") == "outbox:stream"
     assert hash_tag("odd:{}:key") == "odd:{}:key"  # an empty tag hashes the whole key
+
+
+def test_a_key_no_marker_can_share_a_slot_with_is_refused_at_commit() -> None:
+    with pytest.raises(ValueError, match="no marker"):
+        split(CONV, stack(("SET", "odd:{}:key", "1")))
