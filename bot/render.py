@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.i18n import Languages
-from channels.base import Button, ChannelName, OutboundMessage
+from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
+from channels.whatsapp_templates import BY_MESSAGE
 from flows.model import PART_CHOICES, Choice, Reply
 
 
@@ -14,6 +15,19 @@ class MessageRenderer:
     def text(self, reply: Reply, locale: str) -> str:
         template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
         return template.render(**reply.params).strip()
+
+    def template_use(self, reply: Reply, locale: str) -> TemplateUse | None:
+        """The approved WhatsApp template that says this reply, with its variables rendered
+        for `locale` (None: the reply has none and can only go inside the 24 h window)."""
+        template = BY_MESSAGE.get(reply.message)
+        if template is None:
+            return None
+        env = self._languages.text(locale)
+        values = tuple(
+            (str(number), env.from_string("{{ " + expression + " }}").render(**reply.params))
+            for number, expression in enumerate(template.variables, 1)
+        )
+        return TemplateUse(name=template.name, locale=locale, variables=values)
 
     def choice_label(self, choice: Choice, locale: str) -> str:
         template = self._languages.text(locale).get_template(
@@ -45,4 +59,7 @@ class MessageRenderer:
             text=self.text(reply, locale),
             idempotency_key=idempotency_key,
             buttons=buttons,
+            template=(
+                self.template_use(reply, locale) if channel is ChannelName.WHATSAPP else None
+            ),
         )

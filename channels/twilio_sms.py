@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -142,12 +143,13 @@ def _retry_after(headers: Any) -> float | None:
     return value if value >= 0 else None
 
 
-class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     """Twilio's documented extension point for transport: redirect hosts, own the session.
 
     Moves basic auth into a header (aiohttp 3.14 deprecates `auth=`), sets a total timeout on
     the session, and raises `RateLimited` itself on 429 because Twilio's exception drops the
-    `Retry-After` header.
+    `Retry-After` header. It also encodes JSON bodies (the Content API's): twilio's sync client
+    does, its async client hands the dict to aiohttp, which would form-encode it.
     """
 
     def __init__(self, api_base: str | None) -> None:
@@ -174,11 +176,14 @@ class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             headers["Authorization"] = f"Basic {token}"
         if self._api_base:
             url = rewrite_twilio_url(url, self._api_base)
+        body: object = data
+        if headers.get("Content-Type") == "application/json" and data is not None:
+            body = json.dumps(data)
         response = await super().request(
             method,
             url,
             params=params,
-            data=data,
+            data=body,
             headers=headers,
             auth=None,
             timeout=timeout,
@@ -207,14 +212,14 @@ class TwilioSmsAdapter(ChannelAdapter):
         self._from = from_number
         self._api_base = api_base
         self._status_callback_url = status_callback_url
-        self._http: _FactoTwilioHttpClient | None = None
+        self._http: FactoTwilioHttpClient | None = None
         self._client: Any = None
 
     async def start(self) -> None:
         if self._http is not None:
             return
         # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
-        self._http = _FactoTwilioHttpClient(self._api_base)
+        self._http = FactoTwilioHttpClient(self._api_base)
         self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
 
     async def close(self) -> None:

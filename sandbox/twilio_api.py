@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.settings import Settings
 from channels.base import ChannelName
 from channels.sms_text import segment_count
-from sandbox.http import E164, BadInput, random_id, read_form_pairs
+from sandbox.http import E164, random_id
 from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
 from sandbox.state import ChatEntry, Fault
 
@@ -29,7 +29,8 @@ _FAULT_DEFAULTS = {
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post(BASE + "/Messages.json", _create_message)
+    # POST Messages.json is routed by sandbox.twilio_whatsapp: SMS come back to
+    # `create_sms_message`, WhatsApp sends (To "whatsapp:...") stay there.
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
 
@@ -54,7 +55,7 @@ def fault_response(fault: Fault) -> web.Response:
     return twilio_error(status, fault.code or code, message, headers)
 
 
-def _authorised(request: web.Request, settings: Settings) -> bool:
+def authorised(request: web.Request, settings: Settings) -> bool:
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     try:
         user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
@@ -65,22 +66,17 @@ def _authorised(request: web.Request, settings: Settings) -> bool:
         scheme == "Basic"
         and hmac.compare_digest(user.encode(), expected_sid.encode())
         and hmac.compare_digest(password.encode(), twilio_token(settings).encode())
-        and request.match_info["sid"] == expected_sid
+        and request.match_info.get("sid", expected_sid) == expected_sid
     )
 
 
-def _unauthorised() -> web.Response:
+def unauthorised() -> web.Response:
     return twilio_error(401, 20003, "Authenticate")
 
 
-async def _create_message(request: web.Request) -> web.Response:
+async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.Response:
+    """An authorised, readable create request for an SMS."""
     settings, state = settings_of(request), state_of(request)
-    if not _authorised(request, settings):
-        return _unauthorised()
-    try:
-        form = dict(await read_form_pairs(request))
-    except BadInput as e:
-        return twilio_error(400, 21600, e.message)
     fault = state.take_fault(ChannelName.SMS)
     if fault is not None:
         await state.hold(fault)
@@ -103,8 +99,18 @@ async def _create_message(request: web.Request) -> web.Response:
     )
     callback = form.get("StatusCallback")
     if callback:
-        runtime_of(request).spawn(_report_delivery(runtime_of(request), settings, entry, callback))
-    return web.json_response(_message_json(entry, settings), status=201)
+        undelivered = fault.undelivered if fault is not None else None
+        runtime_of(request).spawn(
+            report_delivery(
+                runtime_of(request),
+                settings,
+                entry,
+                callback,
+                sender=settings.twilio_sms_from or "",
+                undelivered=undelivered,
+            )
+        )
+    return web.json_response(message_json(entry, settings), status=201)
 
 
 def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | None:
@@ -127,22 +133,25 @@ def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | Non
 
 async def _fetch_message(request: web.Request) -> web.Response:
     settings, state = settings_of(request), state_of(request)
-    if not _authorised(request, settings):
-        return _unauthorised()
-    entry = state.find_bot_message(ChannelName.SMS, request.match_info["message_sid"])
+    if not authorised(request, settings):
+        return unauthorised()
+    sid = request.match_info["message_sid"]
+    entry = state.find_bot_message(ChannelName.SMS, sid) or state.find_bot_message(
+        ChannelName.WHATSAPP, sid
+    )
     if entry is None:
         return twilio_error(404, 20404, "The requested resource was not found")
-    return web.json_response(_message_json(entry, settings))
+    return web.json_response(message_json(entry, settings))
 
 
-def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
+def message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     sid = settings.twilio_account_sid
     created = formatdate(entry.time.timestamp(), usegmt=True)
     return {
         "sid": entry.message_id,
         "account_sid": sid,
-        "to": entry.address,
-        "from": settings.twilio_sms_from,
+        "to": entry.extra.get("to", entry.address),
+        "from": entry.extra.get("from", settings.twilio_sms_from),
         "body": entry.text,
         "status": entry.status,
         "num_segments": str(segment_count(entry.text)),
@@ -161,11 +170,19 @@ def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     }
 
 
-async def _report_delivery(
-    runtime: Runtime, settings: Settings, entry: ChatEntry, callback_url: str
+async def report_delivery(
+    runtime: Runtime,
+    settings: Settings,
+    entry: ChatEntry,
+    callback_url: str,
+    *,
+    sender: str,
+    undelivered: int | None = None,
 ) -> None:
-    """What the carrier would tell us, in order: sent, then delivered."""
-    for status in ("sent", "delivered"):
+    """What the carrier would tell us, in order: sent, then delivered (or undelivered with
+    its error code, when a fault asked for it)."""
+    final = "undelivered" if undelivered is not None else "delivered"
+    for status in ("sent", final):
         entry.status = status
         params = {
             "MessageSid": entry.message_id,
@@ -173,8 +190,10 @@ async def _report_delivery(
             "MessageStatus": status,
             "SmsStatus": status,
             "AccountSid": settings.twilio_account_sid or "",
-            "To": entry.address,
-            "From": settings.twilio_sms_from or "",
+            "To": entry.extra.get("to", entry.address),
+            "From": sender,
             "ApiVersion": "2010-04-01",
         }
+        if status == "undelivered":
+            params["ErrorCode"] = str(undelivered)
         await runtime.post_twilio_form(callback_url, params, twilio_token(settings))

@@ -86,6 +86,9 @@ async def create_invoice(
         invoice_request = parse_invoice_request(body, today=today)
     except InvoiceInputError as exc:
         return error(422, "invalid invoice", fields=exc.errors)
+    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
+        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
+        return error(422, "invalid invoice", fields=fields)
     draft = build_draft(invoice_request, merchant, today)
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit

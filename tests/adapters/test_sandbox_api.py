@@ -122,6 +122,7 @@ async def test_faults_are_listed_and_cleared(sandbox: Sandbox) -> None:
             "code": None,
             "delay": 0.0,
             "until": None,
+            "undelivered": None,
         }
     ]
     async with sandbox.http.delete(sandbox.url("/sandbox/api/faults")) as response:
