@@ -30,23 +30,27 @@ import secrets
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
 from bot.engine.facts import customer_addresses
+from bot.engine.fallback_route import next_address
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import keys
+from bot.store import consent, keys
 from bot.store.conversations import conversation_key, split_key
 from bot.store.invoices import get_invoice
+from bot.store.merchants import get_merchant
 from channels.base import (
     ChannelAdapter,
     ChannelError,
     ChannelName,
     DeliveryReport,
     DeliveryState,
+    OptedOut,
     OutboundMessage,
     ProviderUnavailable,
     RateLimited,
@@ -337,6 +341,67 @@ async def failed_messages(
     return found
 
 
+async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> None:
+    """Queue the same content once on the customer's next known channel (WhatsApp -> SMS,
+    Telegram -> SMS), unless the merchant turned that off."""
+    if record.fallback_of or not (record.merchant_id and record.invoice_id):
+        return  # a fallback does not fall back again; no invoice, no other address
+    merchant = await get_merchant(redis, record.merchant_id)
+    if merchant is not None and not merchant.channel_fallback:
+        return
+    invoice = await get_invoice(redis, record.merchant_id, record.invoice_id)
+    if invoice is None:
+        return
+    target = next_address(customer_addresses(invoice, record.conversation), record.message.channel)
+    if target is None:
+        return
+    channel, address = split_key(target)
+    message = OutboundMessage(
+        channel=channel,
+        address=address,
+        text=record.message.text,
+        idempotency_key=f"{record.key}:fallback",
+        # Choice buttons answer the failed conversation's questions; links still work.
+        buttons=tuple(b for b in record.message.buttons if b.url),
+        template=record.message.template,  # WhatsApp may need it outside its window
+    )
+    await queue_now(
+        redis,
+        message,
+        target,
+        merchant_id=record.merchant_id,
+        invoice_id=record.invoice_id,
+        fallback_of=record.key,
+    )
+    await redis.hset(keys.outbox_message(record.key), "fallback", message.idempotency_key)
+    log.warning(
+        "message falls back to another channel",
+        extra=log_fields(key=record.key, channel=channel),
+    )
+
+
+async def record_carrier_opt_out(
+    redis: aioredis.Redis, record: OutboxRecord, at: datetime
+) -> None:
+    """Twilio 21610: the customer replied STOP to the carrier. Our consent registry learns it,
+    so marketing stops on every channel of theirs, as if they had told us."""
+    if not record.merchant_id:
+        return
+    address = conversation_key(record.message.channel, record.message.address)
+    async with redis.pipeline(transaction=True) as pipe:
+        consent.record(
+            pipe,
+            record.merchant_id,
+            [address],
+            opted_in=False,
+            words="carrier opt-out (Twilio 21610)",
+            channel=record.message.channel.value,
+            at=at,
+        )
+        await pipe.execute()
+    log.warning("carrier opt-out recorded", extra=log_fields(key=record.key))
+
+
 def backoff(attempts: int, error: ChannelError, policy: SendPolicy, rng: random.Random) -> float:
     """Seconds before the next try: the provider's Retry-After when it gives one; otherwise
     exponential, capped, with jitter (half fixed, half random) so that senders spread out."""
@@ -526,7 +591,9 @@ class Sender:
             return await self._retry_or_give_up(record, defer_until, error)
         name = keys.outbox_message(record.key)
         attempts = int(await self._redis.hincrby(name, "attempts", 1))
-        adapter = self._adapters[record.message.channel]
+        adapter = self._adapters.get(record.message.channel)
+        if adapter is None:  # e.g. WhatsApp turned off since the message was written
+            return await self._give_up(record, "ChannelDisabled", attempts)
         renewal = asyncio.create_task(self._renew_claim(record.key))
         try:
             result = await adapter.send(record.message)
@@ -581,6 +648,12 @@ class Sender:
                 },
             )
             pipe.hdel(name, "claim_owner", "claim_until", "retry_at")
+            # A failure reported later by status callback must find its message.
+            pipe.set(
+                keys.outbox_by_provider_id(provider_message_id),
+                record.key,
+                ex=DELIVERY_TTL_SECONDS,
+            )
             await pipe.execute()
         if await self._redis.eval(
             _CIRCUIT_SUCCESS, 1, keys.outbox_circuit(record.message.channel)
@@ -592,8 +665,10 @@ class Sender:
 
     async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> Outcome:
         name = type(error).__name__
+        if isinstance(error, OptedOut):
+            await record_carrier_opt_out(self._redis, record, self._clock.now())
         if not error.retryable:
-            return await self._give_up(record, name, attempts)
+            return await self._give_up(record, name, attempts, fall_back=error.falls_back)
         if isinstance(error, ProviderUnavailable):
             await self._circuit_failure(record.message.channel)
         due = self._now() + backoff(attempts, error, self.policy, self._rng)
@@ -621,9 +696,12 @@ class Sender:
         )
         return Outcome.WAITING
 
-    async def _give_up(self, record: OutboxRecord, error: str, attempts: int) -> Outcome:
+    async def _give_up(
+        self, record: OutboxRecord, error: str, attempts: int, *, fall_back: bool = True
+    ) -> Outcome:
         """Failed for good: fall back to the customer's other channel, tell the merchant."""
-        await self._fall_back(record)
+        if fall_back:
+            await fall_back_once(self._redis, record)
         now = self._clock.now()
         if record.merchant_id:
             await self._redis.zadd(
@@ -641,46 +719,6 @@ class Sender:
             extra=log_fields(key=record.key, error=error, attempts=attempts, alert=True),
         )
         return Outcome.FAILED
-
-    async def _fall_back(self, record: OutboxRecord) -> None:
-        """Queue the same content once on another channel the invoice's customer gave us."""
-        if record.fallback_of or not (record.merchant_id and record.invoice_id):
-            return  # a fallback does not fall back again; no invoice, no other address
-        invoice = await get_invoice(self._redis, record.merchant_id, record.invoice_id)
-        if invoice is None:
-            return
-        failed_channel = record.message.channel
-        others = [
-            a
-            for a in customer_addresses(invoice, record.conversation)
-            if split_key(a)[0] is not failed_channel
-        ]
-        if not others:
-            return
-        channel, address = split_key(others[0])
-        message = OutboundMessage(
-            channel=channel,
-            address=address,
-            text=record.message.text,
-            idempotency_key=f"{record.key}:fallback",
-            # Choice buttons answer the failed conversation's questions; links still work.
-            buttons=tuple(b for b in record.message.buttons if b.url),
-        )
-        await queue_now(
-            self._redis,
-            message,
-            others[0],
-            merchant_id=record.merchant_id,
-            invoice_id=record.invoice_id,
-            fallback_of=record.key,
-        )
-        await self._redis.hset(
-            keys.outbox_message(record.key), "fallback", message.idempotency_key
-        )
-        log.warning(
-            "message falls back to another channel",
-            extra=log_fields(key=record.key, channel=channel),
-        )
 
     async def _circuit_allows(self, channel: ChannelName) -> float | None:
         """None if we may call the provider now; otherwise when to try again."""
@@ -726,6 +764,7 @@ __all__ = [
     "backoff",
     "delivery_state",
     "failed_messages",
+    "fall_back_once",
     "load",
     "queue",
     "queue_now",

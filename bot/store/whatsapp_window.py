@@ -40,3 +40,8 @@ async def last_inbound(redis: aioredis.Redis, phone: str) -> datetime | None:
 
 def _key(phone: str) -> str:
     return keys.whatsapp_last_inbound(conversation_key(ChannelName.WHATSAPP, phone))
+
+
+async def forget(redis: aioredis.Redis, phone: str) -> None:
+    """WhatsApp said the window is closed (63016): believe it until the customer writes."""
+    await redis.delete(_key(phone))

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import outbox
+from bot.engine import delivery, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
@@ -205,6 +205,7 @@ async def twilio_status_webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": f"malformed status: {exc}"}, status=400)
     try:
         await outbox.record_delivery(services.redis, report)
+        await delivery.after_report(services.redis, report, services.clock.now())
     except RedisError:
         log.exception("could not store a delivery status")
         return _unavailable()
