@@ -59,7 +59,6 @@ class MessageRenderer:
             text=self.text(reply, locale),
             idempotency_key=idempotency_key,
             buttons=buttons,
-            template=(
-                self.template_use(reply, locale) if channel is ChannelName.WHATSAPP else None
-            ),
+            # On every channel: a message that falls back to WhatsApp may need its template.
+            template=self.template_use(reply, locale),
         )

@@ -5,7 +5,8 @@ Twilio accepts a message (201) and only later says it did not arrive: SMS "undel
 carrier); WhatsApp "failed" with 63003/63024/131026 (not on WhatsApp, unreachable), 63016 or
 131047 (outside the 24 h window), 63014 (blocked). The message is marked failed and listed for
 its merchant; an unreachable customer gets it once on their next known channel; a window
-error sends it again as its template on WhatsApp itself (PROVIDERS §2.4, §2.6).
+error sends it again as its template on WhatsApp itself, or on the next channel when it has
+none (PROVIDERS §2.4, §2.6).
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
         return  # a duplicate callback
     channel = record.message.channel
     error = f"Undelivered{code}" if code else "Undelivered"
-    if channel is ChannelName.WHATSAPP and code in WINDOW_CODES and record.message.template:
-        await _resend_as_template(redis, record)
+    if channel is ChannelName.WHATSAPP and code in WINDOW_CODES:
+        # Our view of the window was wrong: forget it until the customer writes again.
+        await whatsapp_window.forget(redis, record.message.address)
+        if record.message.template:
+            await _resend_as_template(redis, record)
+        else:  # free text only: it cannot go on WhatsApp now
+            await outbox.fall_back_once(redis, record)
     else:
         if code in OPTED_OUT_CODES:
             await outbox.record_carrier_opt_out(redis, record, now)
@@ -76,9 +82,7 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
 
 
 async def _resend_as_template(redis: aioredis.Redis, record: outbox.OutboxRecord) -> None:
-    """WhatsApp refused free text: our view of the window was wrong. Close it and send the
-    message again; at send time the adapter then picks its template."""
-    await whatsapp_window.forget(redis, record.message.address)
+    """Send the message again; with the window closed the adapter picks its template."""
     message = record.message
     again = OutboundMessage(
         channel=message.channel,

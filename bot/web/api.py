@@ -303,7 +303,9 @@ async def list_messages(
 
 
 async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict[str, Any]:
-    fallback = await outbox.load(services.redis, f"{record.key}:fallback")
+    # The record names what replaced it: another channel, or a WhatsApp template resend.
+    replaced_by = await services.redis.hget(keys.outbox_message(record.key), "fallback")
+    fallback = await outbox.load(services.redis, replaced_by or f"{record.key}:fallback")
     return {
         "id": record.key,
         "state": record.state.value,

@@ -1,0 +1,199 @@
+"""Undeliverable messages (issue 7, "Fallback"): marked failed, listed by the API, re-sent once on
+the customer's next known channel (WhatsApp -> SMS, Telegram -> SMS) when the merchant allows
+it; a carrier STOP (21610) lands in the consent registry."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.engine import outbox
+from bot.store import consent, whatsapp_window
+from channels.base import DeliveryState
+from channels.sms_text import sms_safe
+from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.outbox_faults import add_fault
+
+PHONE = "+33611223344"
+CHAT = 930_101
+
+
+async def failed_items(facto: Facto, api_key: str | None = None) -> list[dict[str, Any]]:
+    response = await facto.client.get(
+        "/api/v1/messages",
+        params={"state": "failed"},
+        headers={"Authorization": f"Bearer {api_key or facto.api_key}"},
+    )
+    assert response.status == 200
+    items: list[dict[str, Any]] = (await response.json())["messages"]
+    return items
+
+
+async def only_record(facto: Facto, channel: str) -> outbox.OutboxRecord:
+    records = [
+        r
+        for k in await facto.redis.keys("outbox:msg:*")
+        if (r := await outbox.load(facto.redis, k.removeprefix("outbox:msg:"))) is not None
+        and r.message.channel.value == channel
+    ]
+    assert len(records) == 1, records
+    return records[0]
+
+
+async def settle_callbacks(facto: Facto, key: str) -> None:
+    """The emulator reports delivery in the background: wait (bounded) until the record moved
+    past "sent", then let the worker act on it."""
+    for _ in range(200):
+        record = await outbox.load(facto.redis, key)
+        if record is not None and record.state is not DeliveryState.SENT:
+            break
+        await asyncio.sleep(0.01)
+    await facto.drain()
+
+
+@pytest.mark.parametrize("code", [63024, 63003, 131026])
+async def test_whatsapp_unreachable_falls_back_to_sms(facto: Facto, code: int) -> None:
+    await add_fault(facto, "whatsapp", status=400, code=code)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+
+    assert await facto.messages("whatsapp", PHONE) == []
+    [sms] = await facto.messages("sms", PHONE)
+    assert "/p/" in sms["text"]
+    [item] = await failed_items(facto)
+    assert item["channel"] == "whatsapp" and item["last_error"] == "RecipientUnreachable"
+    assert item["fallback"] == {"channel": "sms", "state": "sent"}
+
+
+async def test_whatsapp_blocked_gives_up_without_fallback(facto: Facto) -> None:
+    await add_fault(facto, "whatsapp", status=400, code=63014)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+
+    assert await facto.messages("sms", PHONE) == []
+    [item] = await failed_items(facto)
+    assert item["last_error"] == "Blocked" and item["fallback"] is None
+
+
+async def test_whatsapp_rate_limit_is_retried_on_whatsapp(facto: Facto) -> None:
+    await add_fault(facto, "whatsapp", status=429, code=63018, retry_after=1)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    facto.clock.advance(2)
+    await facto.drain()
+    [invoice] = await facto.messages("whatsapp", PHONE)
+    assert invoice["template"] == "facto_invoice"
+    assert await failed_items(facto) == []
+
+
+async def test_telegram_blocked_falls_back_to_sms(facto: Facto) -> None:
+    await add_fault(facto, "telegram", status=403)
+    body = invoice_body("telegram", CHAT)
+    body["customer"]["phone"] = PHONE
+    await facto.issue(body)
+
+    [sms] = await facto.messages("sms", PHONE)
+    assert "/p/" in sms["text"]
+    [item] = await failed_items(facto)
+    assert item["channel"] == "telegram"
+    assert item["fallback"] == {"channel": "sms", "state": "sent"}
+
+
+async def test_a_merchant_may_turn_the_fallback_off(facto: Facto) -> None:
+    _, key = await facto.add_merchant(name="Sans repli", channel_fallback=False)
+    await add_fault(facto, "whatsapp", status=400, code=63024)
+    response = await facto.post_invoice(invoice_body("whatsapp", PHONE), key)
+    assert response.status == 201
+    await facto.drain()
+
+    assert await facto.messages("sms", PHONE) == []
+    [item] = await failed_items(facto, key)
+    assert item["fallback"] is None
+
+
+@pytest.mark.parametrize("code", [30003, 30005, 30006])
+async def test_sms_undelivered_by_status_callback_falls_back(facto: Facto, code: int) -> None:
+    await add_fault(facto, "sms", undelivered=code)
+    body = invoice_body("sms", PHONE)
+    body["customer"]["telegram_chat_id"] = CHAT
+    await facto.issue(body)
+    record = await only_record(facto, "sms")
+    await settle_callbacks(facto, record.key)
+
+    record = await only_record(facto, "sms")
+    assert record.state is DeliveryState.FAILED and record.last_error == f"Undelivered{code}"
+    [telegram] = await facto.messages("telegram", str(CHAT))
+    assert telegram["text"] == record.message.text
+    [item] = await failed_items(facto)
+    assert item["fallback"] == {"channel": "telegram", "state": "sent"}
+
+
+async def test_sms_carrier_filtering_is_failed_but_not_re_sent(facto: Facto) -> None:
+    await add_fault(facto, "sms", undelivered=30007)
+    body = invoice_body("sms", PHONE)
+    body["customer"]["telegram_chat_id"] = CHAT
+    await facto.issue(body)
+    await settle_callbacks(facto, (await only_record(facto, "sms")).key)
+
+    assert await facto.messages("telegram", str(CHAT)) == []
+    [item] = await failed_items(facto)
+    assert item["last_error"] == "Undelivered30007" and item["fallback"] is None
+
+
+async def test_whatsapp_unreachable_by_status_callback_falls_back_to_sms(facto: Facto) -> None:
+    await add_fault(facto, "whatsapp", undelivered=63024)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    await settle_callbacks(facto, (await only_record(facto, "whatsapp")).key)
+
+    [sms] = await facto.messages("sms", PHONE)
+    assert "/p/" in sms["text"]
+
+
+async def records(facto: Facto, channel: str) -> list[outbox.OutboxRecord]:
+    found = []
+    for k in await facto.redis.keys("outbox:msg:*"):
+        record = await outbox.load(facto.redis, k.removeprefix("outbox:msg:"))
+        if record is not None and record.message.channel.value == channel:
+            found.append(record)
+    return found
+
+
+async def test_whatsapp_63016_by_status_callback_resends_as_template(facto: Facto) -> None:
+    # The customer wrote first: the invoice goes free-form, but WhatsApp reports 63016 (our
+    # view of the window was wrong). It goes again as its template.
+    assert (await facto.whatsapp(PHONE, 1, "bonjour")).status == 200
+    await facto.drain()
+    await add_fault(facto, "whatsapp", undelivered=63016)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    [invoice] = [r for r in await records(facto, "whatsapp") if r.invoice_id and not r.fallback_of]
+    await settle_callbacks(facto, invoice.key)
+
+    assert await whatsapp_window.last_inbound(facto.redis, PHONE) is None
+    sent = [m["template"] for m in await facto.messages("whatsapp", PHONE)]
+    assert sent[-2:] == [None, "facto_invoice"]
+    again = await outbox.load(facto.redis, f"{invoice.key}:template")
+    assert again is not None and again.state is DeliveryState.SENT
+    [item] = await failed_items(facto)
+    assert item["fallback"] == {"channel": "whatsapp", "state": "sent"}
+
+
+async def test_whatsapp_63016_on_free_text_falls_back_to_sms(facto: Facto) -> None:
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    assert (await facto.whatsapp(PHONE, 1, "payer")).status == 200
+    await add_fault(facto, "whatsapp", undelivered=63016)
+    await facto.drain()
+    [link] = [r for r in await records(facto, "whatsapp") if r.message.template is None]
+    await settle_callbacks(facto, link.key)
+
+    assert await whatsapp_window.last_inbound(facto.redis, PHONE) is None
+    [sms] = await facto.messages("sms", PHONE)
+    assert sms["text"] == sms_safe(link.message.text)
+
+
+async def test_21610_records_an_opt_out(facto: Facto) -> None:
+    await add_fault(facto, "sms", status=400, code=21610)
+    await facto.issue(invoice_body("sms", PHONE))
+
+    merchant_id = facto.merchant.id  # type: ignore[union-attr]
+    assert await consent.is_opted_out(facto.redis, merchant_id, [f"sms:{PHONE}"])
+    [item] = await failed_items(facto)
+    assert item["last_error"] == "OptedOut" and item["fallback"] is None
