@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -306,3 +307,11 @@ def test_quick_reply_titles_and_list_items_fit_whatsapp_limits() -> None:
     picker = content_request("?", (long,) * 12, "en")["types"]["twilio/list-picker"]
     assert len(picker["items"]) == 10 and picker["button"] == "Choose"
     assert all(len(item["item"]) <= 24 for item in picker["items"])
+
+
+def test_readme_lists_every_template_to_submit_with_its_text() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for template in TEMPLATES.values():
+        assert f"**`{template.name}`**" in readme
+        for locale in ("fr", "en"):
+            assert f"  - {locale}: `{template.text[locale].replace(chr(10) * 2, '⏎⏎')}`" in readme
