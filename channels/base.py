@@ -7,6 +7,7 @@ into what their channel can show; nothing outside `channels/` sees a provider ty
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -139,6 +140,9 @@ class OutboundMessage:
 @dataclass(frozen=True, slots=True)
 class SendResult:
     provider_message_id: str
+    # What the send cost and how it was encoded (SMS: encoding, segments, price), kept on the
+    # outbound record.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class ChannelError(Exception):

@@ -34,7 +34,7 @@ from channels.base import (
     RecipientUnreachable,
     SendResult,
 )
-from channels.sms_text import render_sms
+from channels.sms_text import is_gsm7, render_sms, segment_count
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,8 @@ class TwilioSmsAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
-        params: dict[str, str] = {
-            "to": message.address,
-            "from_": self._from,
-            "body": render_sms(message.text, message.buttons),
-        }
+        body = render_sms(message.text, message.buttons)
+        params: dict[str, str] = {"to": message.address, "from_": self._from, "body": body}
         if self._status_callback_url:
             params["status_callback"] = self._status_callback_url
         try:
@@ -243,4 +240,18 @@ class TwilioSmsAdapter(ChannelAdapter):
             raise map_twilio_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
-        return SendResult(provider_message_id=str(created.sid))
+        return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
+
+
+def sms_details(body: str, created: Any) -> dict[str, str]:
+    """Encoding and segments as we computed them (what the carrier bills), and the price when
+    Twilio already knows it (usually later; the sandbox gives one at once)."""
+    details = {
+        "encoding": "GSM-7" if is_gsm7(body) else "UCS-2",
+        "segments": str(segment_count(body)),
+    }
+    price, unit = getattr(created, "price", None), getattr(created, "price_unit", None)
+    if price is not None:
+        details["price"] = str(price)
+        details["price_unit"] = str(unit or "")
+    return details

@@ -161,13 +161,22 @@ def message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
         "date_created": created,
         "date_updated": created,
         "date_sent": None,
-        "price": None,
-        "price_unit": "USD",
+        "price": _sandbox_price(entry),
+        "price_unit": "EUR",
         "error_code": None,
         "error_message": None,
         "messaging_service_sid": None,
         "uri": f"/2010-04-01/Accounts/{sid}/Messages/{entry.message_id}.json",
     }
+
+
+# A made-up tariff, so that the bot's records show a price (Twilio fills it in later).
+SANDBOX_PRICE_PER_SEGMENT = 0.0792
+
+
+def _sandbox_price(entry: ChatEntry) -> str:
+    segments = segment_count(entry.text) if entry.channel is ChannelName.SMS else 1
+    return f"-{SANDBOX_PRICE_PER_SEGMENT * segments:.5f}"
 
 
 async def report_delivery(

@@ -603,7 +603,7 @@ class Sender:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-        await self._mark_sent(record, result.provider_message_id)
+        await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
 
     async def _claim(self, key: str, now: float) -> int:
@@ -636,7 +636,12 @@ class Sender:
         done = await self._redis.eval(script, 1, keys.outbox_message(key), self._owner, *args)
         return bool(done)
 
-    async def _mark_sent(self, record: OutboxRecord, provider_message_id: str) -> None:
+    async def _mark_sent(
+        self,
+        record: OutboxRecord,
+        provider_message_id: str,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
         name = keys.outbox_message(record.key)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
@@ -645,6 +650,7 @@ class Sender:
                     "state": DeliveryState.SENT.value,
                     "provider_id": provider_message_id,
                     "sent_at": self._clock.now().isoformat(),
+                    **(details or {}),
                 },
             )
             pipe.hdel(name, "claim_owner", "claim_until", "retry_at")

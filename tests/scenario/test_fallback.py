@@ -197,3 +197,12 @@ async def test_21610_records_an_opt_out(facto: Facto) -> None:
     assert await consent.is_opted_out(facto.redis, merchant_id, [f"sms:{PHONE}"])
     [item] = await failed_items(facto)
     assert item["last_error"] == "OptedOut" and item["fallback"] is None
+
+
+async def test_each_sms_record_keeps_its_encoding_segments_and_price(facto: Facto) -> None:
+    await facto.issue(invoice_body("sms", PHONE))
+    record = await only_record(facto, "sms")
+    stored = await facto.redis.hgetall(f"outbox:msg:{record.key}")
+    assert stored["encoding"] == "GSM-7"
+    assert stored["segments"] == "2"  # the invoice: its budget
+    assert stored["price"] == "-0.15840" and stored["price_unit"] == "EUR"  # sandbox tariff
