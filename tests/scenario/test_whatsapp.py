@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from twilio.request_validator import RequestValidator
+
 from bot.engine import outbox
 from bot.store import whatsapp_window
+from channels.base import DeliveryState
 from tests.scenario.harness import Facto, invoice_body
 
 PHONE = "+33611223344"
@@ -116,3 +120,43 @@ async def test_whatsapp_prefixed_phone_is_accepted(facto: Facto) -> None:
     created = await facto.issue(invoice_body("whatsapp", f"whatsapp:{PHONE}"))
     assert created["customer"]["phone"] == "+33•••••••44"  # the API masks it
     assert len(await bot_messages(facto)) == 1
+
+
+def signed(facto: Facto, path: str, form: dict[str, str]) -> dict[str, str]:
+    signature = RequestValidator("sandbox-twilio-token").compute_signature(
+        f"{facto.base_url}{path}", form
+    )
+    return {"X-Twilio-Signature": signature}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"MessageSid": "SM" + "2" * 32, "From": PHONE, "Body": "payer"},  # not whatsapp:
+        {"From": f"whatsapp:{PHONE}", "Body": "payer"},  # no MessageSid
+        {"MessageSid": "SM" + "3" * 32, "From": f"whatsapp:{PHONE}", "NumMedia": "two"},
+    ],
+)
+async def test_malformed_whatsapp_webhook_is_a_400(facto: Facto, form: dict[str, str]) -> None:
+    path = "/webhooks/twilio/whatsapp"
+    response = await facto.client.post(path, data=form, headers=signed(facto, path, form))
+    assert response.status == 400
+
+
+async def test_whatsapp_webhook_wants_a_form(facto: Facto) -> None:
+    response = await facto.client.post("/webhooks/twilio/whatsapp", json={"Body": "payer"})
+    assert response.status == 415
+
+
+async def test_whatsapp_status_callbacks_are_recorded_like_sms(facto: Facto) -> None:
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    [key] = [k.removeprefix("outbox:msg:") for k in await facto.redis.keys("outbox:msg:*")]
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.provider_message_id
+    sid = record.provider_message_id
+    path = "/webhooks/twilio/status"
+    for status in ("read", "delivered"):  # "read" is WhatsApp's last step; never moves back
+        form = {"MessageSid": sid, "MessageStatus": status, "To": f"whatsapp:{PHONE}"}
+        response = await facto.client.post(path, data=form, headers=signed(facto, path, form))
+        assert response.status == 200
+    assert await outbox.delivery_state(facto.redis, sid) is DeliveryState.READ
