@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 
 from bot.engine import outbox
 from bot.logs import log_fields
-from bot.store import keys, whatsapp_window
+from bot.store import delivery_timeline, keys, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
 from channels.twilio_sms import OPTED_OUT_CODES
 from channels.twilio_whatsapp import UNREACHABLE_CODES, WINDOW_CODES
@@ -49,18 +49,20 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
         return  # a duplicate callback
     channel = record.message.channel
     error = f"Undelivered{code}" if code else "Undelivered"
+    replaced_by: ChannelName | None = None
     if channel is ChannelName.WHATSAPP and code in WINDOW_CODES:
         # Our view of the window was wrong: forget it until the customer writes again.
         await whatsapp_window.forget(redis, record.message.address)
         if record.message.template:
             await _resend_as_template(redis, record)
+            replaced_by = ChannelName.WHATSAPP
         else:  # free text only: it cannot go on WhatsApp now
-            await outbox.fall_back_once(redis, record)
+            replaced_by = await outbox.fall_back_once(redis, record)
     else:
         if code in OPTED_OUT_CODES:
             await outbox.record_carrier_opt_out(redis, record, now)
         if code in _FALLBACK_CODES.get(channel, frozenset()):
-            await outbox.fall_back_once(redis, record)
+            replaced_by = await outbox.fall_back_once(redis, record)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(
             name,
@@ -75,6 +77,17 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
                 keys.merchant_failed_messages(record.merchant_id), {record.key: now.timestamp()}
             )
         await pipe.execute()
+    if record.merchant_id and record.invoice_id:
+        await delivery_timeline.note(
+            redis,
+            record.merchant_id,
+            record.invoice_id,
+            at=now,
+            message_id=record.key,
+            channel=channel.value,
+            error=error,
+            replaced_by=replaced_by.value if replaced_by else None,
+        )
     log.error(
         "message not delivered",
         extra=log_fields(key=record.key, channel=channel, error=error, alert=True),

@@ -40,7 +40,7 @@ from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, keys
+from bot.store import consent, delivery_timeline, keys
 from bot.store.conversations import conversation_key, split_key
 from bot.store.invoices import get_invoice
 from bot.store.merchants import get_merchant
@@ -341,20 +341,20 @@ async def failed_messages(
     return found
 
 
-async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> None:
+async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> ChannelName | None:
     """Queue the same content once on the customer's next known channel (WhatsApp -> SMS,
-    Telegram -> SMS), unless the merchant turned that off."""
+    Telegram -> SMS), unless the merchant turned that off. Returns the channel, if any."""
     if record.fallback_of or not (record.merchant_id and record.invoice_id):
-        return  # a fallback does not fall back again; no invoice, no other address
+        return None  # a fallback does not fall back again; no invoice, no other address
     merchant = await get_merchant(redis, record.merchant_id)
     if merchant is not None and not merchant.channel_fallback:
-        return
+        return None
     invoice = await get_invoice(redis, record.merchant_id, record.invoice_id)
     if invoice is None:
-        return
+        return None
     target = next_address(customer_addresses(invoice, record.conversation), record.message.channel)
     if target is None:
-        return
+        return None
     channel, address = split_key(target)
     message = OutboundMessage(
         channel=channel,
@@ -378,6 +378,7 @@ async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> None:
         "message falls back to another channel",
         extra=log_fields(key=record.key, channel=channel),
     )
+    return channel
 
 
 async def record_carrier_opt_out(
@@ -706,13 +707,23 @@ class Sender:
         self, record: OutboxRecord, error: str, attempts: int, *, fall_back: bool = True
     ) -> Outcome:
         """Failed for good: fall back to the customer's other channel, tell the merchant."""
-        if fall_back:
-            await fall_back_once(self._redis, record)
+        replaced_by = await fall_back_once(self._redis, record) if fall_back else None
         now = self._clock.now()
         if record.merchant_id:
             await self._redis.zadd(
                 keys.merchant_failed_messages(record.merchant_id), {record.key: now.timestamp()}
             )
+            if record.invoice_id:
+                await delivery_timeline.note(
+                    self._redis,
+                    record.merchant_id,
+                    record.invoice_id,
+                    at=now,
+                    message_id=record.key,
+                    channel=record.message.channel.value,
+                    error=error,
+                    replaced_by=replaced_by.value if replaced_by else None,
+                )
         await self._if_ours(
             record.key,
             _RELEASE,

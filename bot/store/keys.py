@@ -280,3 +280,8 @@ def whatsapp_last_inbound(conv: str) -> str:
 def outbox_by_provider_id(provider_message_id: str) -> str:
     """Which outbox message a provider id belongs to, for failures reported by callback."""
     return f"outbox:by-provider:{provider_message_id}"
+
+
+def invoice_deliveries(merchant_id: str, invoice_id: str) -> str:
+    """What happened to the invoice's messages that did not simply arrive (a capped list)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:deliveries"

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, outbox
 from bot.logs import mask_phone
 from bot.services import Services
-from bot.store import idempotency, invoices, keys
+from bot.store import delivery_timeline, idempotency, invoices, keys
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
@@ -225,6 +225,7 @@ async def read_invoice(
             **invoice_view(invoice, services),
             "amount_refunded": invoice.amount_refunded,
             "credit_notes": [credit_note_view(note, services) for note in notes],
+            "deliveries": await delivery_timeline.read(services.redis, merchant.id, invoice.id),
         }
     )
 

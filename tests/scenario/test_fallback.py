@@ -53,10 +53,22 @@ async def settle_callbacks(facto: Facto, key: str) -> None:
     await facto.drain()
 
 
+async def deliveries(facto: Facto, invoice_id: str) -> list[dict[str, Any]]:
+    response = await facto.client.get(
+        f"/api/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    assert response.status == 200
+    timeline: list[dict[str, Any]] = (await response.json())["deliveries"]
+    return timeline
+
+
 @pytest.mark.parametrize("code", [63024, 63003, 131026])
 async def test_whatsapp_unreachable_falls_back_to_sms(facto: Facto, code: int) -> None:
     await add_fault(facto, "whatsapp", status=400, code=code)
-    await facto.issue(invoice_body("whatsapp", PHONE))
+    created = await facto.issue(invoice_body("whatsapp", PHONE))
+    [entry] = await deliveries(facto, created["id"])
+    assert entry["channel"] == "whatsapp" and entry["event"] == "failed"
+    assert entry["error"] == "RecipientUnreachable" and entry["replaced_by"] == "sms"
 
     assert await facto.messages("whatsapp", PHONE) == []
     [sms] = await facto.messages("sms", PHONE)
@@ -73,6 +85,8 @@ async def test_whatsapp_blocked_gives_up_without_fallback(facto: Facto) -> None:
     assert await facto.messages("sms", PHONE) == []
     [item] = await failed_items(facto)
     assert item["last_error"] == "Blocked" and item["fallback"] is None
+    [entry] = await deliveries(facto, item["invoice_id"])
+    assert entry["error"] == "Blocked" and entry["replaced_by"] is None
 
 
 async def test_whatsapp_rate_limit_is_retried_on_whatsapp(facto: Facto) -> None:
@@ -121,6 +135,9 @@ async def test_sms_undelivered_by_status_callback_falls_back(facto: Facto, code:
 
     record = await only_record(facto, "sms")
     assert record.state is DeliveryState.FAILED and record.last_error == f"Undelivered{code}"
+    assert record.invoice_id is not None
+    [entry] = await deliveries(facto, record.invoice_id)
+    assert (entry["error"], entry["replaced_by"]) == (f"Undelivered{code}", "telegram")
     [telegram] = await facto.messages("telegram", str(CHAT))
     assert telegram["text"] == record.message.text
     [item] = await failed_items(facto)
