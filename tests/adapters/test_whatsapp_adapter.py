@@ -315,3 +315,38 @@ def test_readme_lists_every_template_to_submit_with_its_text() -> None:
         assert f"**`{template.name}`**" in readme
         for locale in ("fr", "en"):
             assert f"  - {locale}: `{template.text[locale].replace(chr(10) * 2, '⏎⏎')}`" in readme
+
+
+@pytest.mark.parametrize(
+    ("after", "template"),
+    [(timedelta(hours=23, minutes=59), None), (timedelta(hours=24, minutes=1), "facto_receipt")],
+)
+async def test_testcase_40_window_edges(
+    sandbox: Sandbox,
+    adapter: TwilioWhatsAppAdapter,
+    window: Window,
+    clock: FakeClock,
+    after: timedelta,
+    template: str | None,
+) -> None:
+    customer_wrote(sandbox, window, clock.now())
+    clock.advance(after.total_seconds())
+    await adapter.send(outbound("Merci !"))
+    [message] = await sandbox.messages(ChannelName.WHATSAPP, PHONE)
+    assert message["template"] == template
+    assert sandbox.state.send_requests[ChannelName.WHATSAPP] == 1  # no 63016 on the way
+
+
+async def test_template_variables_are_escaped_and_flattened(
+    sandbox: Sandbox, adapter: TwilioWhatsAppAdapter
+) -> None:
+    hostile = TemplateUse(
+        name="facto_receipt",
+        locale="en",
+        variables=(("1", '12 "€"\n\t'), ("2", "F-1     {{3}}"), ("3", "A\\B"), ("4", " ")),
+    )
+    await adapter.send(outbound("x", template=hostile))
+    [message] = await sandbox.messages(ChannelName.WHATSAPP, PHONE)
+    assert message["text"] == (
+        'Payment received: 12 "€" for invoice F-1   {{3}} from A\\B. Thank you! Your invoice: -'
+    )
