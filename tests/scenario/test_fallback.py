@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from bot.engine import outbox
+from bot.engine.outbox import Sender
 from bot.store import consent, whatsapp_window
+from bot.web.app_keys import SERVICES
 from channels.base import DeliveryState
 from channels.sms_text import sms_safe
 from tests.scenario.harness import Facto, invoice_body
@@ -252,3 +254,23 @@ async def test_each_sms_record_keeps_its_encoding_segments_and_price(facto: Fact
     assert stored["encoding"] == "GSM-7"
     assert stored["segments"] == "2"  # the invoice: its budget
     assert stored["price"] == "-0.15840" and stored["price_unit"] == "EUR"  # sandbox tariff
+
+
+async def test_a_whatsapp_message_left_when_whatsapp_is_turned_off_goes_by_sms(
+    facto: Facto,
+) -> None:
+    services = facto.client.app[SERVICES]
+    response = await facto.post_invoice(invoice_body("whatsapp", PHONE))
+    assert response.status == 201
+    await facto.worker.dispatcher.run_once()  # committed to the outbox, not sent yet
+    without_whatsapp = {c: a for c, a in services.adapters.items() if c.value != "whatsapp"}
+    sender = Sender(services.redis, without_whatsapp, services.clock, "restarted")
+    await sender.ensure_group()
+    while await sender.run_once():
+        pass
+
+    assert await facto.messages("whatsapp", PHONE) == []
+    [sms] = await facto.messages("sms", PHONE)
+    assert "/p/" in sms["text"]
+    [item] = await failed_items(facto)
+    assert item["last_error"] == "ChannelDisabled"
