@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jinja2 import Template
+
 from bot.i18n import Languages
 from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
 from channels.whatsapp_templates import BY_MESSAGE
@@ -11,6 +13,8 @@ from flows.model import PART_CHOICES, Choice, Reply
 class MessageRenderer:
     def __init__(self, languages: Languages) -> None:
         self._languages = languages
+        # Compiled once per (locale, expression): templates are few, messages many.
+        self._variables: dict[tuple[str, str], Template] = {}
 
     def text(self, reply: Reply, locale: str) -> str:
         template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
@@ -22,12 +26,19 @@ class MessageRenderer:
         template = BY_MESSAGE.get(reply.message)
         if template is None:
             return None
-        env = self._languages.text(locale)
         values = tuple(
-            (str(number), env.from_string("{{ " + expression + " }}").render(**reply.params))
+            (str(number), self._variable(locale, expression).render(**reply.params))
             for number, expression in enumerate(template.variables, 1)
         )
         return TemplateUse(name=template.name, locale=locale, variables=values)
+
+    def _variable(self, locale: str, expression: str) -> Template:
+        compiled = self._variables.get((locale, expression))
+        if compiled is None:
+            env = self._languages.text(locale)
+            compiled = env.from_string("{{ " + expression + " }}")
+            self._variables[(locale, expression)] = compiled
+        return compiled
 
     def choice_label(self, choice: Choice, locale: str) -> str:
         template = self._languages.text(locale).get_template(

@@ -1,4 +1,5 @@
-"""Every SMS Facto can send fits its segment budget, in French and in English (issue 7).
+"""Every SMS Facto can send fits its segment budget, in French and in English, and every
+WhatsApp template gets its variables from the real reply (issue 7).
 
 A segment is 160 GSM-7 characters (153 in a multi-part message); each one is billed. The
 invoice may take two; every other message one, except the ones listed below with the reason
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import pytest
 
+from channels.base import ChannelName
 from channels.sms_text import is_gsm7, segment_count
-from tests.flows.helpers import LOCALES, sms_body, template_names
+from channels.whatsapp_templates import BY_MESSAGE
+from tests.flows.helpers import LOCALES, render, renderer, sms_body, template_names
 from tests.flows.test_rendering import _produce
 
 DEFAULT_BUDGET = 1
@@ -47,3 +50,22 @@ def test_every_sms_fits_its_segment_budget(message: str, locale: str) -> None:
 
 def test_budgets_name_real_messages() -> None:
     assert set(BUDGETS) <= set(template_names())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("message", sorted(BY_MESSAGE))
+def test_every_whatsapp_template_gets_its_variables_from_the_real_reply(
+    message: str, locale: str
+) -> None:
+    """The variables are evaluated on the params the flow really passes (StrictUndefined)."""
+    use = renderer().template_use(_produce(message, locale), locale)
+    assert use is not None and use.name == BY_MESSAGE[message].name
+    values = dict(use.variables)
+    assert all(v.strip() for v in values.values()), values
+    shown = BY_MESSAGE[message].render(locale, values)
+    assert "{{" not in shown
+    free_form = render(_produce(message, locale), locale, ChannelName.WHATSAPP).text
+    # Links and amounts read the same in the template as in the free-form message.
+    for value in values.values():
+        if value.startswith("http") or any(ch.isdigit() for ch in value):
+            assert value in free_form, (value, free_form)
