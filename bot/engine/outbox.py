@@ -38,6 +38,7 @@ from redis.exceptions import RedisError, ResponseError
 from bot.clock import Clock
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
 from bot.store import consent, delivery_timeline, keys
@@ -341,11 +342,16 @@ async def failed_messages(
     return found
 
 
+FALLBACK_MARK = ":fallback"  # in the key of every message sent in place of another
+
+
 async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> ChannelName | None:
     """Queue the same content once on the customer's next known channel (WhatsApp -> SMS,
     Telegram -> SMS), unless the merchant turned that off. Returns the channel, if any."""
-    if record.fallback_of or not (record.merchant_id and record.invoice_id):
-        return None  # a fallback does not fall back again; no invoice, no other address
+    if record.fallback_of or FALLBACK_MARK in record.key:
+        return None  # a fallback does not fall back again
+    if not (record.merchant_id and record.invoice_id):
+        return None  # no invoice, no other address
     merchant = await get_merchant(redis, record.merchant_id)
     if merchant is not None and not merchant.channel_fallback:
         return None
@@ -356,11 +362,24 @@ async def fall_back_once(redis: aioredis.Redis, record: OutboxRecord) -> Channel
     if target is None:
         return None
     channel, address = split_key(target)
+    if record.key == f"issued:{invoice.id}:0":
+        # The invoice itself: announced again on that conversation, so that it is rendered
+        # for its channel and the customer's answers there find the invoice.
+        event = Event(
+            id=f"issued:{invoice.id}{FALLBACK_MARK}",
+            type="invoice_issued",
+            conversation=target,
+            data={"invoice_id": invoice.id, "merchant_id": invoice.merchant_id},
+        )
+        await ingest(redis, event)
+        await redis.hset(keys.outbox_message(record.key), "fallback", f"{event.id}:0")
+        log.warning("invoice falls back to another channel", extra=log_fields(channel=channel))
+        return channel
     message = OutboundMessage(
         channel=channel,
         address=address,
         text=record.message.text,
-        idempotency_key=f"{record.key}:fallback",
+        idempotency_key=f"{record.key}{FALLBACK_MARK}",
         # Choice buttons answer the failed conversation's questions; links still work.
         buttons=tuple(b for b in record.message.buttons if b.url),
         template=record.message.template,  # WhatsApp may need it outside its window

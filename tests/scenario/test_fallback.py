@@ -80,6 +80,20 @@ async def test_whatsapp_unreachable_falls_back_to_sms(facto: Facto, code: int) -
     assert item["fallback"] == {"channel": "sms", "state": "sent"}
 
 
+async def test_after_the_invoice_fell_back_to_sms_the_customer_answers_there(
+    facto: Facto,
+) -> None:
+    await add_fault(facto, "whatsapp", status=400, code=63024)
+    created = await facto.issue(invoice_body("whatsapp", PHONE))
+    [invoice] = await facto.messages("sms", PHONE)
+    assert "1. Payer" in invoice["text"]  # rendered for SMS: the numbered menu
+
+    assert (await facto.sms(PHONE, 5, "1")).status == 200
+    await facto.drain()
+    link = (await facto.messages("sms", PHONE))[-1]
+    assert created["pay_url"] in link["text"] and created["number"] in link["text"]
+
+
 async def test_whatsapp_blocked_gives_up_without_fallback(facto: Facto) -> None:
     await add_fault(facto, "whatsapp", status=400, code=63014)
     await facto.issue(invoice_body("whatsapp", PHONE))
@@ -268,6 +282,7 @@ async def test_a_whatsapp_message_left_when_whatsapp_is_turned_off_goes_by_sms(
     await sender.ensure_group()
     while await sender.run_once():
         pass
+    await facto.drain()  # the invoice, announced again on SMS
 
     assert await facto.messages("whatsapp", PHONE) == []
     [sms] = await facto.messages("sms", PHONE)
