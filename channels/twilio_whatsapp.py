@@ -57,6 +57,7 @@ WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(seconds=30)
 
 QUICK_REPLY_MAX_BUTTONS = 3  # in-session without approval (PROVIDERS §2.6)
+QUICK_REPLY_TITLE_MAX_CHARS = 20  # WhatsApp's button title limit; longer labels go in a list
 LIST_PICKER_MAX_ITEMS = 10
 LIST_ITEM_MAX_CHARS = 24
 BODY_MAX_CHARS = 1024
@@ -159,14 +160,20 @@ def template_variable(value: str) -> str:
     return flat.strip() or "-"
 
 
+def _shorten(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def content_request(body: str, actions: tuple[Button, ...], language: str) -> dict[str, Any]:
-    """The Content API resource that shows `actions` as buttons (or a list, past three)."""
-    if len(actions) <= QUICK_REPLY_MAX_BUTTONS:
+    """The Content API resource that shows `actions` as buttons, or as a list when there are
+    more than three or a label is too long for a button (never cut a button's words)."""
+    fits_buttons = all(len(b.label) <= QUICK_REPLY_TITLE_MAX_CHARS for b in actions)
+    if len(actions) <= QUICK_REPLY_MAX_BUTTONS and fits_buttons:
         types: dict[str, Any] = {
             "twilio/quick-reply": {
                 "body": body,
                 "actions": [
-                    {"type": "QUICK_REPLY", "title": b.label[:20], "id": b.action} for b in actions
+                    {"type": "QUICK_REPLY", "title": b.label, "id": b.action} for b in actions
                 ],
             }
         }
@@ -176,7 +183,7 @@ def content_request(body: str, actions: tuple[Button, ...], language: str) -> di
                 "body": body,
                 "button": _LIST_BUTTON.get(language, _LIST_BUTTON["fr"]),
                 "items": [
-                    {"item": b.label[:LIST_ITEM_MAX_CHARS], "id": b.action, "description": ""}
+                    {"item": _shorten(b.label, LIST_ITEM_MAX_CHARS), "id": b.action}
                     for b in actions[:LIST_PICKER_MAX_ITEMS]
                 ],
             }

@@ -301,12 +301,18 @@ def test_every_template_is_declared_in_both_languages_with_its_variables() -> No
 
 
 def test_quick_reply_titles_and_list_items_fit_whatsapp_limits() -> None:
+    short = (Button("Payer", action="pay"), Button("Plus tard", action="later"))
+    quick = content_request("?", short, "fr")["types"]["twilio/quick-reply"]
+    assert [a["title"] for a in quick["actions"]] == ["Payer", "Plus tard"]
+    # "Payer en plusieurs fois" is 23 characters: a list, not a cut button.
+    split = (*short, Button("Payer en plusieurs fois", action="split"))
+    listed = content_request("?", split, "fr")["types"]["twilio/list-picker"]
+    assert [i["item"] for i in listed["items"]][-1] == "Payer en plusieurs fois"
     long = Button("Un libellé beaucoup trop long pour un bouton", action="help")
-    quick = content_request("Oui ?", (long,), "fr")["types"]["twilio/quick-reply"]
-    assert len(quick["actions"][0]["title"]) <= 20
     picker = content_request("?", (long,) * 12, "en")["types"]["twilio/list-picker"]
     assert len(picker["items"]) == 10 and picker["button"] == "Choose"
     assert all(len(item["item"]) <= 24 for item in picker["items"])
+    assert picker["items"][0]["item"].endswith("…")
 
 
 def test_readme_lists_every_template_to_submit_with_its_text() -> None:
