@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         help="most instalments customers may choose (default 3, LEGAL_FR §4.3; 4 needs review)",
     )
+    create.add_argument(
+        "--no-channel-fallback",
+        dest="channel_fallback",
+        action="store_false",
+        help="never re-send an undeliverable message on the customer's other channel",
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
 
@@ -178,6 +184,7 @@ def _merchant_create(args: argparse.Namespace) -> int:
                 address=args.address,
                 invoice_prefix=args.invoice_prefix,
                 max_instalments=args.max_instalments,
+                channel_fallback=args.channel_fallback,
             )
         )
     except ValueError as exc:

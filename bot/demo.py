@@ -39,6 +39,14 @@ DEMO_CUSTOMERS = (
         "locale": "fr",
     },
     {"name": "Alex Morgan", "channel": ChannelName.SMS, "address": "+33612345678", "locale": "en"},
+    # WhatsApp: the invoice arrives as an approved template (no message from her yet); once she
+    # answers, the 24 h window opens and replies come free-form with buttons.
+    {
+        "name": "Inès Haddad",
+        "channel": ChannelName.WHATSAPP,
+        "address": "+33698765432",
+        "locale": "fr",
+    },
 )
 
 
@@ -100,7 +108,7 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
 
 
 def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, Any]:
-    address_field = "phone" if customer["channel"] is ChannelName.SMS else "telegram_chat_id"
+    address_field = "telegram_chat_id" if customer["channel"] is ChannelName.TELEGRAM else "phone"
     lines = [
         [
             {
@@ -161,6 +169,7 @@ def _print_welcome(
             lines.append(f"  Could not create a demo invoice: {json.dumps(invoice)}")
     lines += [
         "  Try it: open the simulator, answer 'payer' (or 'pay'), open the link and pay.",
+        "  On WhatsApp (Inès), tap 'En plusieurs fois': the page shows the 24 h window.",
         "  Create your own invoice:",
         f"    curl -X POST {base}/api/v1/invoices -H 'Authorization: Bearer {api_key}' \\",
         "      -H 'Content-Type: application/json' -d @examples/invoice.json",

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+from jinja2 import Template
+
 from bot.i18n import Languages
-from channels.base import Button, ChannelName, OutboundMessage
+from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
+from channels.whatsapp_templates import BY_MESSAGE
 from flows.model import PART_CHOICES, Choice, Reply
 
 
 class MessageRenderer:
     def __init__(self, languages: Languages) -> None:
         self._languages = languages
+        # Compiled once per (locale, expression): templates are few, messages many.
+        self._variables: dict[tuple[str, str], Template] = {}
 
     def text(self, reply: Reply, locale: str) -> str:
         template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
         return template.render(**reply.params).strip()
+
+    def template_use(self, reply: Reply, locale: str) -> TemplateUse | None:
+        """The approved WhatsApp template that says this reply, with its variables rendered
+        for `locale` (None: the reply has none and can only go inside the 24 h window)."""
+        template = BY_MESSAGE.get(reply.message)
+        if template is None:
+            return None
+        values = tuple(
+            (str(number), self._variable(locale, expression).render(**reply.params))
+            for number, expression in enumerate(template.variables, 1)
+        )
+        return TemplateUse(name=template.name, locale=locale, variables=values)
+
+    def _variable(self, locale: str, expression: str) -> Template:
+        compiled = self._variables.get((locale, expression))
+        if compiled is None:
+            env = self._languages.text(locale)
+            compiled = env.from_string("{{ " + expression + " }}")
+            self._variables[(locale, expression)] = compiled
+        return compiled
 
     def choice_label(self, choice: Choice, locale: str) -> str:
         template = self._languages.text(locale).get_template(
@@ -45,4 +70,6 @@ class MessageRenderer:
             text=self.text(reply, locale),
             idempotency_key=idempotency_key,
             buttons=buttons,
+            # On every channel: a message that falls back to WhatsApp may need its template.
+            template=self.template_use(reply, locale),
         )

@@ -140,6 +140,7 @@ async def create_merchant_command(
     address: str,
     invoice_prefix: str | None,
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
+    channel_fallback: bool = True,
 ) -> tuple[Merchant, str]:
     settings = load_settings()
     siren = validate_siren(siren)
@@ -163,6 +164,7 @@ async def create_merchant_command(
                 now=SystemClock().now(),
                 invoice_prefix=prefix,
                 max_instalments=max_instalments,
+                channel_fallback=channel_fallback,
             )
         finally:
             await client.aclose()

@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -18,9 +19,11 @@ from bot.clock import Clock
 from bot.i18n import Languages
 from bot.render import MessageRenderer
 from bot.settings import Settings, secret
+from bot.store import whatsapp_window
 from channels.base import ChannelAdapter, ChannelName
 from channels.telegram import TelegramAdapter
 from channels.twilio_sms import TwilioSmsAdapter
+from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from payments.stripe_gateway import StripeGateway
 
 
@@ -88,7 +91,15 @@ async def open_services(
     stripe = StripeGateway(
         api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base
     )
+    adapters: dict[ChannelName, ChannelAdapter] = {
+        ChannelName.TELEGRAM: telegram,
+        ChannelName.SMS: sms,
+    }
     resources: tuple[_Lifecycle, ...] = (telegram, sms, stripe)
+    if settings.whatsapp_enabled:
+        whatsapp = _whatsapp_adapter(settings, redis, clock)
+        adapters[ChannelName.WHATSAPP] = whatsapp
+        resources = (*resources, whatsapp)
     started: list[_Lifecycle] = []
     try:
         for resource in resources:
@@ -100,7 +111,7 @@ async def open_services(
             clock=clock,
             languages=languages,
             renderer=MessageRenderer(languages),
-            adapters={ChannelName.TELEGRAM: telegram, ChannelName.SMS: sms},
+            adapters=adapters,
             telegram=telegram,
             stripe=stripe,
             consumer_name=consumer_name(),
@@ -109,3 +120,21 @@ async def open_services(
         for done in reversed(started):
             await done.close()
         await redis.aclose()
+
+
+def _whatsapp_adapter(
+    settings: Settings, redis: aioredis.Redis, clock: Clock
+) -> TwilioWhatsAppAdapter:
+    async def last_inbound(phone: str) -> datetime | None:
+        return await whatsapp_window.last_inbound(redis, phone)
+
+    return TwilioWhatsAppAdapter(
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=secret(settings.twilio_auth_token),
+        from_number=settings.twilio_whatsapp_from or "",
+        api_base=settings.twilio_api_base,
+        status_callback_url=f"{settings.public_base_url}/webhooks/twilio/status",
+        content_sids=settings.whatsapp_content_sids,
+        last_inbound=last_inbound,
+        now=clock.now,
+    )

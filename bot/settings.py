@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from channels.whatsapp_templates import required_sid_keys, sandbox_content_sids
 
 
 class ConfigurationError(RuntimeError):
@@ -33,6 +37,10 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
+    # WhatsApp is on when its sender is set: the number Twilio/Meta approved (E.164, without
+    # the "whatsapp:" prefix), and the ContentSid of every approved template (issue 7).
+    twilio_whatsapp_from: str | None = Field(default=None, alias="TWILIO_WHATSAPP_FROM")
+    whatsapp_content_sids_json: str | None = Field(default=None, alias="WHATSAPP_CONTENT_SIDS")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, alias="TELEGRAM_WEBHOOK_SECRET"
@@ -108,6 +116,9 @@ class Settings(BaseSettings):
             self.twilio_account_sid = self.twilio_account_sid or "AC" + "0" * 32
             self.twilio_auth_token = self.twilio_auth_token or SecretStr("sandbox-twilio-token")
             self.twilio_sms_from = self.twilio_sms_from or "+33700000000"
+            self.twilio_whatsapp_from = self.twilio_whatsapp_from or "+33700000001"
+            if self.whatsapp_content_sids_json is None:
+                self.whatsapp_content_sids_json = json.dumps(sandbox_content_sids())
             self.telegram_bot_token = self.telegram_bot_token or SecretStr(
                 "123456:sandbox-telegram-token"
             )
@@ -130,9 +141,42 @@ class Settings(BaseSettings):
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
         }
         missing = [name for name, value in required.items() if not _is_set(value)]
+        if self.whatsapp_enabled:
+            absent = [k for k in required_sid_keys() if k not in self.whatsapp_content_sids]
+            if absent:
+                missing.append("WHATSAPP_CONTENT_SIDS (" + ", ".join(absent) + ")")
         if missing:
             msg = "missing configuration: " + ", ".join(missing)
             raise ConfigurationError(msg)
+
+    @field_validator("whatsapp_content_sids_json")
+    @classmethod
+    def _content_sids_are_a_json_object(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            data = json.loads(value)
+        except ValueError as e:
+            msg = 'WHATSAPP_CONTENT_SIDS must be a JSON object {"facto_invoice:fr": "HX…", …}'
+            raise ValueError(msg) from e
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.startswith("HX")
+            for k, v in data.items()
+        ):
+            msg = 'WHATSAPP_CONTENT_SIDS must map "<template>:<locale>" to a ContentSid (HX…)'
+            raise ValueError(msg)
+        return value
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.twilio_whatsapp_from)
+
+    @property
+    def whatsapp_content_sids(self) -> dict[str, str]:
+        if not self.whatsapp_content_sids_json:
+            return {}
+        sids: dict[str, str] = json.loads(self.whatsapp_content_sids_json)
+        return sids
 
     @property
     def inbound_spool_dir(self) -> str:

@@ -7,6 +7,7 @@ into what their channel can show; nothing outside `channels/` sees a provider ty
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 class ChannelName(enum.StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
 
 
 class InboundKind(enum.StrEnum):
@@ -27,7 +29,7 @@ class InboundMessage:
     """One thing a customer did on a channel, already verified and parsed."""
 
     channel: ChannelName
-    address: str  # E.164 phone for SMS, chat id for Telegram
+    address: str  # E.164 phone for SMS and WhatsApp, chat id for Telegram
     provider_id: str  # MessageSid / update_id: the dedupe key
     kind: InboundKind
     text: str = ""
@@ -71,6 +73,31 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateUse:
+    """The approved template that says the same as a message's text, with its variables.
+
+    Filled in when the message has one (invoice, reminders, links, receipts): a channel that
+    may only send approved templates at times (WhatsApp outside its 24 h window) sends this.
+    """
+
+    name: str
+    locale: str
+    variables: tuple[tuple[str, str], ...]  # ("1", "Camille"), ... in template order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "locale": self.locale, "variables": dict(self.variables)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TemplateUse:
+        variables = data.get("variables") or {}
+        return cls(
+            name=str(data["name"]),
+            locale=str(data["locale"]),
+            variables=tuple((str(k), str(v)) for k, v in variables.items()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """A rendered message ready for one channel; `idempotency_key` makes it send-once."""
 
@@ -79,9 +106,10 @@ class OutboundMessage:
     text: str
     idempotency_key: str
     buttons: tuple[Button, ...] = ()
+    template: TemplateUse | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "channel": self.channel.value,
             "address": self.address,
             "text": self.text,
@@ -90,6 +118,9 @@ class OutboundMessage:
                 {"label": b.label, "action": b.action, "url": b.url} for b in self.buttons
             ],
         }
+        if self.template is not None:
+            data["template"] = self.template.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutboundMessage:
@@ -102,18 +133,24 @@ class OutboundMessage:
                 Button(label=b["label"], action=b.get("action"), url=b.get("url"))
                 for b in data.get("buttons") or ()
             ),
+            template=TemplateUse.from_dict(data["template"]) if data.get("template") else None,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
     provider_message_id: str
+    # What the send cost and how it was encoded (SMS: encoding, segments, price), kept on the
+    # outbound record.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class ChannelError(Exception):
-    """A send failed; subclasses say whether and when to try again."""
+    """A send failed; subclasses say whether and when to try again, and whether the message
+    may be re-sent on the customer's other channel once we give up on it."""
 
     retryable = False
+    falls_back = True
 
 
 class RateLimited(ChannelError):
@@ -139,7 +176,21 @@ class RecipientUnreachable(ChannelError):
 
 
 class OptedOut(ChannelError):
-    """The provider refuses because the recipient opted out (Twilio 21610)."""
+    """The provider refuses because the recipient opted out (Twilio 21610): recorded in the
+    consent registry; the customer said STOP, so no other channel is tried either."""
+
+    falls_back = False
+
+
+class Blocked(ChannelError):
+    """The customer blocked our WhatsApp sender (63014): respected, nothing is re-sent."""
+
+    falls_back = False
+
+
+class OutsideWindow(ChannelError):
+    """WhatsApp refuses free text outside the 24 h window (63016, 131047) and the message has
+    no approved template: only another channel can carry it."""
 
 
 class PermanentError(ChannelError):

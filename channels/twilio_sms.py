@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,7 @@ from channels.base import (
     RecipientUnreachable,
     SendResult,
 )
-from channels.sms_text import render_sms
+from channels.sms_text import is_gsm7, render_sms, segment_count
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,13 @@ def _retry_after(headers: Any) -> float | None:
     return value if value >= 0 else None
 
 
-class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     """Twilio's documented extension point for transport: redirect hosts, own the session.
 
     Moves basic auth into a header (aiohttp 3.14 deprecates `auth=`), sets a total timeout on
     the session, and raises `RateLimited` itself on 429 because Twilio's exception drops the
-    `Retry-After` header.
+    `Retry-After` header. It also encodes JSON bodies (the Content API's): twilio's sync client
+    does, its async client hands the dict to aiohttp, which would form-encode it.
     """
 
     def __init__(self, api_base: str | None) -> None:
@@ -180,11 +182,14 @@ class _FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             headers["Authorization"] = f"Basic {token}"
         if self._api_base:
             url = rewrite_twilio_url(url, self._api_base)
+        body: object = data
+        if headers.get("Content-Type") == "application/json" and data is not None:
+            body = json.dumps(data)
         response = await super().request(
             method,
             url,
             params=params,
-            data=data,
+            data=body,
             headers=headers,
             auth=None,
             timeout=timeout,
@@ -213,14 +218,14 @@ class TwilioSmsAdapter(ChannelAdapter):
         self._from = from_number
         self._api_base = api_base
         self._status_callback_url = status_callback_url
-        self._http: _FactoTwilioHttpClient | None = None
+        self._http: FactoTwilioHttpClient | None = None
         self._client: Any = None
 
     async def start(self) -> None:
         if self._http is not None:
             return
         # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
-        self._http = _FactoTwilioHttpClient(self._api_base)
+        self._http = FactoTwilioHttpClient(self._api_base)
         self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
 
     async def close(self) -> None:
@@ -231,11 +236,8 @@ class TwilioSmsAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
-        params: dict[str, str] = {
-            "to": message.address,
-            "from_": self._from,
-            "body": render_sms(message.text, message.buttons),
-        }
+        body = render_sms(message.text, message.buttons)
+        params: dict[str, str] = {"to": message.address, "from_": self._from, "body": body}
         if self._status_callback_url:
             params["status_callback"] = self._status_callback_url
         try:
@@ -244,7 +246,7 @@ class TwilioSmsAdapter(ChannelAdapter):
             raise map_twilio_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
-        return SendResult(provider_message_id=str(created.sid))
+        return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
 
     async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
         """The SID of `message` if Twilio accepted it at or after `since`, else None.
@@ -278,3 +280,17 @@ class TwilioSmsAdapter(ChannelAdapter):
             if found.body == body and created is not None and created >= after:
                 return str(found.sid)
         return None
+
+
+def sms_details(body: str, created: Any) -> dict[str, str]:
+    """Encoding and segments as we computed them (what the carrier bills), and the price when
+    Twilio already knows it (usually later; the sandbox gives one at once)."""
+    details = {
+        "encoding": "GSM-7" if is_gsm7(body) else "UCS-2",
+        "segments": str(segment_count(body)),
+    }
+    price, unit = getattr(created, "price", None), getattr(created, "price_unit", None)
+    if price is not None:
+        details["price"] = str(price)
+        details["price_unit"] = str(unit or "")
+    return details

@@ -40,7 +40,7 @@ __all__ = [
     "settled_status",
 ]
 
-Channel = Literal["sms", "telegram"]
+Channel = Literal["sms", "telegram", "whatsapp"]
 _RATE = re.compile(r"(0|[1-9]\d?)(\.\d{1,2})?")
 _HUNDRED = Decimal(100)
 # secrets.token_urlsafe(16) is 22 characters: 128 bits (TESTCASES 60).
@@ -335,10 +335,12 @@ def _check_invoice(inv: Invoice) -> None:
     problems: list[str] = []
     if not inv.id or not inv.merchant_id:
         problems.append("id and merchant_id are required")
-    if inv.channel not in ("sms", "telegram"):
+    if inv.channel not in ("sms", "telegram", "whatsapp"):
         problems.append(f"unknown channel {inv.channel!r}")
     if inv.channel == "sms" and not inv.customer.phone:
         problems.append("an SMS invoice needs the customer's phone")
+    if inv.channel == "whatsapp" and not inv.customer.phone:
+        problems.append("a WhatsApp invoice needs the customer's phone")
     if inv.channel == "telegram" and inv.customer.telegram_chat_id is None:
         problems.append("a Telegram invoice needs the customer's chat id")
     if inv.due_date < inv.issue_date:
@@ -402,6 +404,8 @@ def _channel(value: str) -> Channel:
         return "sms"
     if value == "telegram":
         return "telegram"
+    if value == "whatsapp":
+        return "whatsapp"
     msg = f"unknown channel {value!r}"
     raise ValueError(msg)
 

@@ -123,7 +123,10 @@ class CustomerInput(BaseModel):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else to_e164(value, info.data.get("country"))
+        if value is None:
+            return None
+        # Twilio writes WhatsApp addresses "whatsapp:+33…": the number is the same one.
+        return to_e164(value.removeprefix("whatsapp:"), info.data.get("country"))
 
 
 def to_e164(phone: str, country: str | None) -> str:
@@ -161,7 +164,7 @@ class InvoiceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     customer: CustomerInput
-    channel: Literal["sms", "telegram"]
+    channel: Literal["sms", "telegram", "whatsapp"]
     currency: Annotated[str, PlainValidator(normalize_currency)]
     due_date: Annotated[date, BeforeValidator(_iso_date)]
     lines: Annotated[list[LineInput], Field(min_length=1, max_length=100)]
@@ -208,8 +211,8 @@ class InvoiceRequest(BaseModel):
 
 
 def _missing_address(channel: object, phone: object, chat_id: object) -> tuple[str, str] | None:
-    if channel == "sms" and phone is None:
-        return "customer.phone", "is required when channel is sms"
+    if channel in ("sms", "whatsapp") and phone is None:
+        return "customer.phone", f"is required when channel is {channel}"
     if channel == "telegram" and chat_id is None:
         return "customer.telegram_chat_id", "is required when channel is telegram"
     return None

@@ -93,16 +93,20 @@ async def _add_fault(request: web.Request) -> web.Response:
     """Make sends on a channel fail or slow down, like the provider would.
 
     `status` (or null for a slow success), `count` sends or `for_seconds` of sandbox-clock
-    time (an outage window), `retry_after`, `code` (Twilio error code) and `delay` (seconds of
-    latency before answering).
+    time (an outage window), `retry_after`, `code` (Twilio error code), `delay` (seconds of
+    latency before answering) and `undelivered` (Twilio: accepted, then a status callback
+    "undelivered" with that error code).
     """
     data = await read_json_object(request)
     channel = parse_channel(data.get("channel"))
     status, count = data.get("status"), data.get("count", 1)
     retry_after, code = data.get("retry_after"), data.get("code")
     delay, window = data.get("delay", 0), data.get("for_seconds")
-    if status is None and not delay:
-        raise BadInput("status is required unless a delay is given")
+    undelivered = data.get("undelivered")
+    if undelivered is not None and (not _is_int(undelivered) or status is not None):
+        raise BadInput("undelivered is a Twilio error code, for an accepted send (no status)")
+    if status is None and not delay and undelivered is None:
+        raise BadInput("status is required unless a delay or undelivered is given")
     if status is not None and (not _is_int(status) or status not in FAULT_STATUSES):
         raise BadInput(f"status must be one of {sorted(FAULT_STATUSES)}")
     if not _is_int(count) or not 1 <= count <= MAX_FAULT_COUNT:
@@ -117,7 +121,8 @@ async def _add_fault(request: web.Request) -> web.Response:
         raise BadInput(f"for_seconds must be null or 1..{MAX_WINDOW} seconds")
     state = state_of(request)
     until = state.clock.now() + timedelta(seconds=window) if window is not None else None
-    state.add_fault(channel, Fault(status, count, retry_after, code, float(delay), until))
+    fault = Fault(status, count, retry_after, code, float(delay), until, undelivered)
+    state.add_fault(channel, fault)
     return web.json_response(_faults_json(request), status=201)
 
 

@@ -18,6 +18,7 @@ from sandbox import (
     stripe_money,
     telegram_api,
     twilio_api,
+    twilio_whatsapp,
 )
 from sandbox.http import BadInput, json_error
 from sandbox.runtime import RUNTIME_KEY, SETTINGS_KEY, STATE_KEY, TEMPLATES_KEY, Runtime
@@ -50,6 +51,7 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> web.Applicati
         stripe_money,
         stripe_checkout,
         twilio_api,
+        twilio_whatsapp,
         telegram_api,
         api,
         phone,

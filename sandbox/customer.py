@@ -30,8 +30,8 @@ class CustomerInput:
         text, action, attachment = data.get("text"), data.get("action"), data.get("attachment")
         if text is not None and not isinstance(text, str):
             raise BadInput("text must be a string")
-        if action is not None and (channel is not ChannelName.TELEGRAM or text is not None):
-            raise BadInput("action is for Telegram only, and without text")
+        if action is not None and (channel is ChannelName.SMS or text is not None):
+            raise BadInput("action is for Telegram and WhatsApp only, and without text")
         if action is not None and (
             not isinstance(action, str) or not 1 <= len(action.encode()) <= CALLBACK_DATA_MAX_BYTES
         ):
@@ -40,7 +40,7 @@ class CustomerInput:
             raise BadInput("attachment must be a boolean")
         if text is None and action is None and not attachment:
             raise BadInput('send {"text": ...} or {"action": ...}')
-        limit = MAX_SMS_CHARS if channel is ChannelName.SMS else MAX_TEXT
+        limit = MAX_TEXT if channel is ChannelName.TELEGRAM else MAX_SMS_CHARS
         if text is not None and len(text) > limit:
             raise BadInput(f"text longer than {limit} characters")
         return cls(text=text, action=action, attachment=bool(attachment))
@@ -67,6 +67,8 @@ async def send_as_customer(
     check_address(channel, address)
     if channel is ChannelName.SMS:
         return await _send_sms(runtime, settings, state, address, said)
+    if channel is ChannelName.WHATSAPP:
+        return await _send_whatsapp(runtime, settings, state, address, said)
     return await _send_telegram(runtime, settings, state, address, said)
 
 
@@ -95,6 +97,55 @@ async def _send_sms(
     _record(state, channel=ChannelName.SMS, address=address, text=shown, message_id=sid)
     url = settings.public_base_url + state.webhook_paths.sms
     return Delivery(await runtime.post_twilio_form(url, params, twilio_token(settings)), sid)
+
+
+async def _send_whatsapp(
+    runtime: Runtime, settings: Settings, state: SandboxState, address: str, said: CustomerInput
+) -> Delivery:
+    """A WhatsApp message or a tap on a quick-reply button (its id comes as ButtonPayload)."""
+    sid = random_id("SM", 16)
+    contact = state.contact(ChannelName.WHATSAPP, address)
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": settings.twilio_account_sid or "",
+        "From": f"whatsapp:{address}",
+        "To": f"whatsapp:{settings.twilio_whatsapp_from or ''}",
+        "Body": said.text or "",
+        "NumMedia": "1" if said.attachment else "0",
+        "ProfileName": contact.name if contact else "Client",
+        "WaId": address.lstrip("+"),
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+    shown = said.text or ("(photo)" if said.attachment else "")
+    if said.action is not None:
+        label = _whatsapp_button_label(state, address, said.action)
+        params.update(Body=label, ButtonText=label, ButtonPayload=said.action)
+        params["MessageType"] = "button"
+        shown = label
+    if said.attachment:
+        params["MediaContentType0"] = "image/jpeg"
+        params["MediaUrl0"] = f"https://api.twilio.com/2010-04-01/Media/{random_id('ME', 16)}"
+    _record(
+        state,
+        channel=ChannelName.WHATSAPP,
+        address=address,
+        text=shown,
+        message_id=sid,
+        action=said.action,
+    )
+    url = settings.public_base_url + state.webhook_paths.whatsapp
+    return Delivery(await runtime.post_twilio_form(url, params, twilio_token(settings)), sid)
+
+
+def _whatsapp_button_label(state: SandboxState, address: str, action: str) -> str:
+    for message in reversed(state.bot_messages(ChannelName.WHATSAPP, address)):
+        for button in message.buttons:
+            if button.action == action:
+                return button.label
+    raise BadInput("no WhatsApp message in this chat offers that button", status=409)
 
 
 async def _send_telegram(

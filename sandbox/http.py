@@ -115,6 +115,8 @@ def check_address(channel: ChannelName, address: str) -> str:
     """A chat id for Telegram, an E.164 number for SMS."""
     if channel is ChannelName.SMS and not E164.match(address):
         raise BadInput("an SMS address must be an E.164 number such as +33612345678")
+    if channel is ChannelName.WHATSAPP and not E164.match(address):
+        raise BadInput("a WhatsApp address must be an E.164 number such as +33612345678")
     if channel is ChannelName.TELEGRAM and not re.fullmatch(r"[1-9]\d{0,14}", address):
         raise BadInput("a Telegram address must be a private chat id (a positive number)")
     return address

@@ -17,8 +17,11 @@ from sandbox.api import CONVERSATION_ROUTE, CUSTOMER_ROUTE
 from sandbox.customer import CustomerInput, send_as_customer
 from sandbox.http import BadInput, check_address, parse_channel, read_form_pairs
 from sandbox.runtime import render, runtime_of, settings_of, state_of
+from sandbox.twilio_whatsapp import WINDOW, window_open
 
 CHAT_ROUTE = "sandbox_phone_chat"
+WINDOW_ROUTE = "sandbox_phone_window"
+LABELS = {"sms": "SMS", "telegram": "Telegram", "whatsapp": "WhatsApp"}
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -27,6 +30,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/phone/open", _open)
     app.router.add_get("/phone/{channel}/{address}", _chat, name=CHAT_ROUTE)
     app.router.add_post("/phone/{channel}/{address}", _post)
+    app.router.add_get("/api/whatsapp/window", _window, name=WINDOW_ROUTE)
 
 
 def link_parts(text: str) -> list[tuple[str, str | None]]:
@@ -50,7 +54,9 @@ def _chat_url(request: web.Request, channel: ChannelName, address: str) -> str:
 async def _index(request: web.Request) -> web.Response:
     contacts = sorted(state_of(request).contacts.values(), key=lambda c: c.name.lower())
     links = [(c, _chat_url(request, c.channel, c.address)) for c in contacts]
-    return render(request, "phone_index.html", contacts=links, channels=list(ChannelName))
+    return render(
+        request, "phone_index.html", contacts=links, channels=list(ChannelName), labels=LABELS
+    )
 
 
 async def _open(request: web.Request) -> web.Response:
@@ -82,8 +88,30 @@ async def _chat(request: web.Request) -> web.Response:
             .with_query(channel=channel.value, to=address)
         ),
         "notice": request.query.get("notice", ""),
+        "labels": LABELS,
+        "window": None,
     }
+    if channel is ChannelName.WHATSAPP:
+        poll = request.app.router[WINDOW_ROUTE].url_for().with_query(to=address)
+        context["window"] = {**window_state(request, address), "poll": str(poll)}
     return render(request, "phone_chat.html", **context)
+
+
+def window_state(request: web.Request, address: str) -> dict[str, Any]:
+    """WhatsApp's 24 h window as the emulator sees it, in words for the phone page."""
+    state = state_of(request)
+    last = state.last_customer_message(ChannelName.WHATSAPP, address)
+    if last is None or not window_open(state, address):
+        text = "Fenêtre de 24 h fermée : seuls les modèles approuvés peuvent arriver."
+        return {"open": False, "until": None, "text": text}
+    until = last + WINDOW
+    text = f"Fenêtre de 24 h ouverte jusqu'au {until:%d/%m à %H:%M} UTC : messages libres."
+    return {"open": True, "until": until.isoformat(), "text": text}
+
+
+async def _window(request: web.Request) -> web.Response:
+    address = check_address(ChannelName.WHATSAPP, request.query.get("to", ""))
+    return web.json_response(window_state(request, address))
 
 
 async def _post(request: web.Request) -> web.Response:

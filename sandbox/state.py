@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from bot.clock import Clock, SystemClock
 from channels.base import Button, ChannelName
+from channels.whatsapp_templates import sandbox_content_sids
 from sandbox.stripe_model import CheckoutSession, Dispute, PaymentIntent, Refund
 
 Sender = Literal["bot", "customer"]
@@ -23,6 +24,7 @@ class WebhookPaths:
     URL instead once the bot has called it)."""
 
     sms: str = "/webhooks/twilio/sms"
+    whatsapp: str = "/webhooks/twilio/whatsapp"
     telegram: str = "/webhooks/telegram"
     stripe: str = "/webhooks/stripe"
 
@@ -51,13 +53,16 @@ class ChatEntry:
 
     def to_api(self) -> dict[str, Any]:
         """The public shape of `GET /sandbox/api/messages`."""
-        return {
+        shape: dict[str, Any] = {
             "text": self.text,
             "buttons": [
                 {"label": b.label, "action": b.action, "url": b.url} for b in self.buttons
             ],
             "time": self.time.isoformat(),
         }
+        if self.channel is ChannelName.WHATSAPP and self.sender == "bot":
+            shape["template"] = self.extra.get("template")  # None: free-form (in the window)
+        return shape
 
 
 @dataclass(slots=True)
@@ -75,6 +80,8 @@ class Fault:
     code: int | None = None  # Twilio error code override
     delay: float = 0.0  # seconds of real latency before answering
     until: datetime | None = None
+    # Twilio: accepted (201), then the status callback says "undelivered" with this code.
+    undelivered: int | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -84,7 +91,30 @@ class Fault:
             "code": self.code,
             "delay": self.delay,
             "until": self.until.isoformat() if self.until else None,
+            "undelivered": self.undelivered,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A Content API resource: an approved template (by name) or a session content's types."""
+
+    sid: str
+    template: str | None = None  # channels.whatsapp_templates name, for approved templates
+    locale: str | None = None
+    types: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def approved(self) -> bool:
+        return self.template is not None
+
+
+def _approved_templates() -> dict[str, Content]:
+    contents = {}
+    for key, sid in sandbox_content_sids().items():
+        name, _, locale = key.partition(":")
+        contents[sid] = Content(sid=sid, template=name, locale=locale)
+    return contents
 
 
 @dataclass(slots=True)
@@ -141,6 +171,7 @@ class SandboxState:
     telegram_webhook: TelegramWebhook | None = None
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
     send_requests: Counter[ChannelName] = field(default_factory=Counter)  # every send call
+    contents: dict[str, Content] = field(default_factory=_approved_templates)  # Content API
     _faults_cleared: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
     _update_ids: itertools.count[int] = field(
         default_factory=lambda: itertools.count(1), init=False, repr=False
@@ -166,6 +197,11 @@ class SandboxState:
     def conversation(self, channel: ChannelName, address: str) -> list[ChatEntry]:
         """Both sides of one chat, oldest first."""
         return [e for e in self.entries if e.channel == channel and e.address == address]
+
+    def last_customer_message(self, channel: ChannelName, address: str) -> datetime | None:
+        """When the customer last wrote in this chat (WhatsApp's window opens there)."""
+        times = [e.time for e in self.conversation(channel, address) if e.sender == "customer"]
+        return max(times) if times else None
 
     def bot_messages(self, channel: ChannelName, address: str) -> list[ChatEntry]:
         return [e for e in self.conversation(channel, address) if e.sender == "bot"]

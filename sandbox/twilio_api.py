@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.settings import Settings
 from channels.base import ChannelName
 from channels.sms_text import segment_count
-from sandbox.http import E164, BadInput, random_id, read_form_pairs
+from sandbox.http import E164, random_id
 from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
 from sandbox.state import ChatEntry, Fault
 
@@ -32,7 +32,8 @@ _FAULT_DEFAULTS = {
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post(BASE + "/Messages.json", _create_message)
+    # POST Messages.json is routed by sandbox.twilio_whatsapp: SMS come back to
+    # `create_sms_message`, WhatsApp sends (To "whatsapp:...") stay there.
     app.router.add_get(BASE + "/Messages.json", _list_messages)
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
@@ -58,7 +59,7 @@ def fault_response(fault: Fault) -> web.Response:
     return twilio_error(status, fault.code or code, message, headers)
 
 
-def _authorised(request: web.Request, settings: Settings) -> bool:
+def authorised(request: web.Request, settings: Settings) -> bool:
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     try:
         user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
@@ -69,22 +70,17 @@ def _authorised(request: web.Request, settings: Settings) -> bool:
         scheme == "Basic"
         and hmac.compare_digest(user.encode(), expected_sid.encode())
         and hmac.compare_digest(password.encode(), twilio_token(settings).encode())
-        and request.match_info["sid"] == expected_sid
+        and request.match_info.get("sid", expected_sid) == expected_sid
     )
 
 
-def _unauthorised() -> web.Response:
+def unauthorised() -> web.Response:
     return twilio_error(401, 20003, "Authenticate")
 
 
-async def _create_message(request: web.Request) -> web.Response:
+async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.Response:
+    """An authorised, readable create request for an SMS."""
     settings, state = settings_of(request), state_of(request)
-    if not _authorised(request, settings):
-        return _unauthorised()
-    try:
-        form = dict(await read_form_pairs(request))
-    except BadInput as e:
-        return twilio_error(400, 21600, e.message)
     fault = state.take_fault(ChannelName.SMS)
     if fault is not None:
         await state.hold(fault)
@@ -107,8 +103,18 @@ async def _create_message(request: web.Request) -> web.Response:
     )
     callback = form.get("StatusCallback")
     if callback:
-        runtime_of(request).spawn(_report_delivery(runtime_of(request), settings, entry, callback))
-    return web.json_response(_message_json(entry, settings), status=201)
+        undelivered = fault.undelivered if fault is not None else None
+        runtime_of(request).spawn(
+            report_delivery(
+                runtime_of(request),
+                settings,
+                entry,
+                callback,
+                sender=settings.twilio_sms_from or "",
+                undelivered=undelivered,
+            )
+        )
+    return web.json_response(message_json(entry, settings), status=201)
 
 
 def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | None:
@@ -131,15 +137,18 @@ def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | Non
 
 async def _fetch_message(request: web.Request) -> web.Response:
     settings, state = settings_of(request), state_of(request)
-    if not _authorised(request, settings):
-        return _unauthorised()
-    entry = state.find_bot_message(ChannelName.SMS, request.match_info["message_sid"])
+    if not authorised(request, settings):
+        return unauthorised()
+    sid = request.match_info["message_sid"]
+    entry = state.find_bot_message(ChannelName.SMS, sid) or state.find_bot_message(
+        ChannelName.WHATSAPP, sid
+    )
     if entry is None:
         return twilio_error(404, 20404, "The requested resource was not found")
-    return web.json_response(_message_json(entry, settings))
+    return web.json_response(message_json(entry, settings))
 
 
-def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
+def message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     sid = settings.twilio_account_sid
     created = formatdate(entry.time.timestamp(), usegmt=True)
     outbound = entry.sender == "bot"
@@ -147,8 +156,8 @@ def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     return {
         "sid": entry.message_id,
         "account_sid": sid,
-        "to": entry.address if outbound else ours,
-        "from": ours if outbound else entry.address,
+        "to": entry.extra.get("to", entry.address if outbound else ours),
+        "from": entry.extra.get("from", ours if outbound else entry.address),
         "body": entry.text,
         "status": entry.status,
         "num_segments": str(segment_count(entry.text)),
@@ -158,8 +167,8 @@ def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
         "date_created": created,
         "date_updated": created,
         "date_sent": _date_sent(entry),
-        "price": None,
-        "price_unit": "USD",
+        "price": _sandbox_price(entry),
+        "price_unit": "EUR",
         "error_code": None,
         "error_message": None,
         "messaging_service_sid": None,
@@ -167,11 +176,28 @@ def _message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
     }
 
 
-async def _report_delivery(
-    runtime: Runtime, settings: Settings, entry: ChatEntry, callback_url: str
+# A made-up tariff, so that the bot's records show a price (Twilio fills it in later).
+SANDBOX_PRICE_PER_SEGMENT = 0.0792
+
+
+def _sandbox_price(entry: ChatEntry) -> str:
+    segments = segment_count(entry.text) if entry.channel is ChannelName.SMS else 1
+    return f"-{SANDBOX_PRICE_PER_SEGMENT * segments:.5f}"
+
+
+async def report_delivery(
+    runtime: Runtime,
+    settings: Settings,
+    entry: ChatEntry,
+    callback_url: str,
+    *,
+    sender: str,
+    undelivered: int | None = None,
 ) -> None:
-    """What the carrier would tell us, in order: sent, then delivered."""
-    for status in ("sent", "delivered"):
+    """What the carrier would tell us, in order: sent, then delivered (or undelivered with
+    its error code, when a fault asked for it)."""
+    final = "undelivered" if undelivered is not None else "delivered"
+    for status in ("sent", final):
         entry.status = status
         entry.extra.setdefault("date_sent", entry.time)  # the emulator's carrier is instant
         params = {
@@ -180,10 +206,12 @@ async def _report_delivery(
             "MessageStatus": status,
             "SmsStatus": status,
             "AccountSid": settings.twilio_account_sid or "",
-            "To": entry.address,
-            "From": settings.twilio_sms_from or "",
+            "To": entry.extra.get("to", entry.address),
+            "From": sender,
             "ApiVersion": "2010-04-01",
         }
+        if status == "undelivered":
+            params["ErrorCode"] = str(undelivered)
         await runtime.post_twilio_form(callback_url, params, twilio_token(settings))
 
 
@@ -226,8 +254,8 @@ def _matches(entry: ChatEntry, query: dict[str, str], our_number: str) -> bool:
 
 async def _list_messages(request: web.Request) -> web.Response:
     settings, state = settings_of(request), state_of(request)
-    if not _authorised(request, settings):
-        return _unauthorised()
+    if not authorised(request, settings):
+        return unauthorised()
     query = dict(request.query)
     for name in ("DateSent", "DateSent>", "DateSent<"):
         if name in query:
@@ -258,7 +286,7 @@ async def _list_messages(request: web.Request) -> web.Response:
     more = (page + 1) * size < len(found)
     return web.json_response(
         {
-            "messages": [_message_json(e, settings) for e in chunk],
+            "messages": [message_json(e, settings) for e in chunk],
             "page": page,
             "page_size": size,
             "start": page * size,

@@ -318,7 +318,7 @@ class _Dispatch:
         return await get_invoice(self.redis, location.merchant_id, invoice_id)
 
     def _phone(self) -> str | None:
-        return self.address if self.channel is ChannelName.SMS else None
+        return self.address if self.channel in (ChannelName.SMS, ChannelName.WHATSAPP) else None
 
 
 def _choice(payload: str | None) -> Choice | None:

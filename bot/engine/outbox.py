@@ -39,9 +39,11 @@ from redis.exceptions import RedisError, ResponseError
 from bot.clock import Clock
 from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
+from bot.engine.fallback_route import next_address
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import keys
+from bot.store import consent, delivery_timeline, keys
 from bot.store.conversations import (
     append_transcript,
     conversation_key,
@@ -49,12 +51,14 @@ from bot.store.conversations import (
     transcript,
 )
 from bot.store.invoices import get_invoice
+from bot.store.merchants import get_merchant
 from channels.base import (
     ChannelAdapter,
     ChannelError,
     ChannelName,
     DeliveryReport,
     DeliveryState,
+    OptedOut,
     OutboundMessage,
     ProviderUnavailable,
     RateLimited,
@@ -366,6 +370,112 @@ async def failed_messages(
     return found
 
 
+FALLBACK_MARK = ":fallback"  # in the key of every message sent in place of another
+
+
+async def fall_back_once(
+    redis: aioredis.Redis, record: OutboxRecord, at: datetime
+) -> ChannelName | None:
+    """Queue the same content once on the customer's next known channel (WhatsApp -> SMS,
+    Telegram -> SMS), unless the merchant turned that off. Returns the channel, if any."""
+    if record.fallback_of or FALLBACK_MARK in record.key:
+        return None  # a fallback does not fall back again
+    if not (record.merchant_id and record.invoice_id):
+        return None  # no invoice, no other address
+    merchant = await get_merchant(redis, record.merchant_id)
+    if merchant is not None and not merchant.channel_fallback:
+        return None
+    invoice = await get_invoice(redis, record.merchant_id, record.invoice_id)
+    if invoice is None:
+        return None
+    target = next_address(customer_addresses(invoice, record.conversation), record.message.channel)
+    if target is None:
+        return None
+    channel, address = split_key(target)
+    if record.key == f"issued:{invoice.id}:0":
+        # The invoice itself: announced again on that conversation, so that it is rendered
+        # for its channel and the customer's answers there find the invoice.
+        event = Event(
+            id=f"issued:{invoice.id}{FALLBACK_MARK}",
+            type="invoice_issued",
+            conversation=target,
+            data={"invoice_id": invoice.id, "merchant_id": invoice.merchant_id},
+        )
+        await ingest(redis, event)
+        await redis.hset(keys.outbox_message(record.key), "fallback", f"{event.id}:0")
+        log.warning("invoice falls back to another channel", extra=log_fields(channel=channel))
+        return channel
+    message = OutboundMessage(
+        channel=channel,
+        address=address,
+        text=record.message.text,
+        idempotency_key=f"{record.key}{FALLBACK_MARK}",
+        # Choice buttons answer the failed conversation's questions; links still work.
+        buttons=tuple(b for b in record.message.buttons if b.url),
+        template=record.message.template,  # WhatsApp may need it outside its window
+    )
+    await queue_now(
+        redis,
+        message,
+        target,
+        merchant_id=record.merchant_id,
+        invoice_id=record.invoice_id,
+        fallback_of=record.key,
+    )
+    await _log_fallback(redis, target, message, at)
+    await redis.hset(keys.outbox_message(record.key), "fallback", message.idempotency_key)
+    log.warning(
+        "message falls back to another channel",
+        extra=log_fields(key=record.key, channel=channel),
+    )
+    return channel
+
+
+async def _log_fallback(
+    redis: aioredis.Redis, conversation: str, message: OutboundMessage, at: datetime
+) -> None:
+    """Write the fallback into the other conversation's transcript, as said there.
+
+    Once: a give-up finished again after a crash finds its entry by reference. (One
+    conversation's slot: the RPUSH and LTRIM go in one MULTI.)
+    """
+    said = await transcript(redis, conversation)
+    if any(entry.get("ref") == message.idempotency_key for entry in said):
+        return
+    async with redis.pipeline(transaction=True) as pipe:
+        append_transcript(
+            pipe,
+            conversation,
+            direction="out",
+            text=message.text,
+            at=at,
+            ref=message.idempotency_key,
+        )
+        await pipe.execute()
+
+
+async def record_carrier_opt_out(
+    redis: aioredis.Redis, record: OutboxRecord, at: datetime
+) -> None:
+    """Twilio 21610: the customer replied STOP to the carrier. Our consent registry learns it,
+    so marketing stops on every channel of theirs, as if they had told us."""
+    if not record.merchant_id:
+        return
+    address = conversation_key(record.message.channel, record.message.address)
+    async with redis.pipeline(transaction=True) as pipe:
+        consent.record(
+            pipe,
+            record.merchant_id,
+            [address],
+            opted_in=False,
+            words="carrier opt-out (Twilio 21610)",
+            channel=record.message.channel.value,
+            at=at,
+        )
+        await pipe.execute()
+    log.warning("carrier opt-out recorded", extra=log_fields(key=record.key))
+
+
 def backoff(attempts: int, error: ChannelError, policy: SendPolicy, rng: random.Random) -> float:
     """Seconds before the next try: the provider's Retry-After when it gives one; otherwise
     exponential, capped, with jitter (half fixed, half random) so that senders spread out."""
@@ -585,7 +695,9 @@ class Sender:
             return await self._retry_or_give_up(record, defer_until, error)
         name = keys.outbox_message(record.key)
         attempts = int(await self._redis.hincrby(name, "attempts", 1))
-        adapter = self._adapters[record.message.channel]
+        adapter = self._adapters.get(record.message.channel)
+        if adapter is None:  # e.g. WhatsApp turned off since the message was written
+            return await self._give_up(record, "ChannelDisabled", attempts)
         renewal = asyncio.create_task(self._renew_claim(record.key))
         try:
             result = await adapter.send(record.message)
@@ -595,7 +707,7 @@ class Sender:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-        await self._mark_sent(record, result.provider_message_id)
+        await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
 
     async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
@@ -657,8 +769,21 @@ class Sender:
         done = await self._redis.eval(script, 1, keys.outbox_message(key), self._owner, *args)
         return bool(done)
 
-    async def _mark_sent(self, record: OutboxRecord, provider_message_id: str) -> None:
+    async def _mark_sent(
+        self,
+        record: OutboxRecord,
+        provider_message_id: str,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
         name = keys.outbox_message(record.key)
+        if record.message.channel is not ChannelName.TELEGRAM:
+            # A failure reported later by a Twilio status callback must find its message.
+            # Written first, on its own slot: Telegram ids are per chat and get no callback.
+            await self._redis.set(
+                keys.outbox_by_provider_id(provider_message_id),
+                record.key,
+                ex=DELIVERY_TTL_SECONDS,
+            )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 name,
@@ -666,6 +791,7 @@ class Sender:
                     "state": DeliveryState.SENT.value,
                     "provider_id": provider_message_id,
                     "sent_at": self._clock.now().isoformat(),
+                    **(details or {}),
                 },
             )
             pipe.hdel(name, "claim_owner", "claim_until", "retry_at", "unsure_since")
@@ -680,8 +806,10 @@ class Sender:
 
     async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> Outcome:
         name = type(error).__name__
+        if isinstance(error, OptedOut):
+            await record_carrier_opt_out(self._redis, record, self._clock.now())
         if not error.retryable:
-            return await self._give_up(record, name, attempts)
+            return await self._give_up(record, name, attempts, fall_back=error.falls_back)
         if isinstance(error, ProviderUnavailable):
             await self._circuit_failure(record.message.channel)
         due = self._now() + backoff(attempts, error, self.policy, self._rng)
@@ -709,14 +837,29 @@ class Sender:
         )
         return Outcome.WAITING
 
-    async def _give_up(self, record: OutboxRecord, error: str, attempts: int) -> Outcome:
+    async def _give_up(
+        self, record: OutboxRecord, error: str, attempts: int, *, fall_back: bool = True
+    ) -> Outcome:
         """Failed for good: fall back to the customer's other channel, tell the merchant."""
-        await self._fall_back(record)
+        replaced_by = (
+            await fall_back_once(self._redis, record, self._clock.now()) if fall_back else None
+        )
         now = self._clock.now()
         if record.merchant_id:
             await self._redis.zadd(
                 keys.merchant_failed_messages(record.merchant_id), {record.key: now.timestamp()}
             )
+            if record.invoice_id:
+                await delivery_timeline.note(
+                    self._redis,
+                    record.merchant_id,
+                    record.invoice_id,
+                    at=now,
+                    message_id=record.key,
+                    channel=record.message.channel.value,
+                    error=error,
+                    replaced_by=replaced_by.value if replaced_by else None,
+                )
         await self._if_ours(
             record.key,
             _RELEASE,
@@ -729,67 +872,6 @@ class Sender:
             extra=log_fields(key=record.key, error=error, attempts=attempts, alert=True),
         )
         return Outcome.FAILED
-
-    async def _fall_back(self, record: OutboxRecord) -> None:
-        """Queue the same content once on another channel the invoice's customer gave us."""
-        if record.fallback_of or not (record.merchant_id and record.invoice_id):
-            return  # a fallback does not fall back again; no invoice, no other address
-        invoice = await get_invoice(self._redis, record.merchant_id, record.invoice_id)
-        if invoice is None:
-            return
-        failed_channel = record.message.channel
-        others = [
-            a
-            for a in customer_addresses(invoice, record.conversation)
-            if split_key(a)[0] is not failed_channel
-        ]
-        if not others:
-            return
-        channel, address = split_key(others[0])
-        message = OutboundMessage(
-            channel=channel,
-            address=address,
-            text=record.message.text,
-            idempotency_key=f"{record.key}:fallback",
-            # Choice buttons answer the failed conversation's questions; links still work.
-            buttons=tuple(b for b in record.message.buttons if b.url),
-        )
-        await queue_now(
-            self._redis,
-            message,
-            others[0],
-            merchant_id=record.merchant_id,
-            invoice_id=record.invoice_id,
-            fallback_of=record.key,
-        )
-        await self._log_fallback(others[0], message)
-        await self._redis.hset(
-            keys.outbox_message(record.key), "fallback", message.idempotency_key
-        )
-        log.warning(
-            "message falls back to another channel",
-            extra=log_fields(key=record.key, channel=channel),
-        )
-
-    async def _log_fallback(self, conversation: str, message: OutboundMessage) -> None:
-        """Write the fallback into the other conversation's transcript, as said there.
-
-        Once: a give-up finished again after a crash finds its entry by reference. (One
-        conversation's slot: the RPUSH and LTRIM go in one MULTI.)
-        """
-        said = await transcript(self._redis, conversation)
-        if any(entry.get("ref") == message.idempotency_key for entry in said):
-            return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            append_transcript(
-                pipe,
-                conversation,
-                direction="out",
-                text=message.text,
-                at=self._clock.now(),
-                ref=message.idempotency_key,
-            )
-            await pipe.execute()
 
     async def _circuit_allows(self, channel: ChannelName) -> float | None:
         """None if we may call the provider now; otherwise when to try again."""
@@ -835,6 +917,7 @@ __all__ = [
     "backoff",
     "delivery_state",
     "failed_messages",
+    "fall_back_once",
     "load",
     "queue",
     "queue_now",

@@ -89,6 +89,8 @@ def new_invoice_id() -> str:
 def customer_address(invoice: Invoice) -> tuple[ChannelName, str]:
     if invoice.channel == "sms":
         return ChannelName.SMS, str(invoice.customer.phone)
+    if invoice.channel == "whatsapp":
+        return ChannelName.WHATSAPP, str(invoice.customer.phone)
     return ChannelName.TELEGRAM, str(invoice.customer.telegram_chat_id)
 
 

@@ -281,3 +281,21 @@ def credit_note_view_token(token_hash: str) -> str:
 
 
 STRIPE_EVENTS_CHECKPOINT = "stripe:events:checkpoint"  # newest Events API id swept
+
+
+# --- WhatsApp (issue 7) ----------------------------------------------------------------------
+
+
+def whatsapp_last_inbound(conv: str) -> str:
+    """When the customer last wrote on this WhatsApp conversation: its 24 h window opens."""
+    return f"conv:{{{conv}}}:wa:last-inbound"
+
+
+def outbox_by_provider_id(provider_message_id: str) -> str:
+    """Which outbox message a provider id belongs to, for failures reported by callback."""
+    return f"outbox:by-provider:{provider_message_id}"
+
+
+def invoice_deliveries(merchant_id: str, invoice_id: str) -> str:
+    """What happened to the invoice's messages that did not simply arrive (a capped list)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:deliveries"

@@ -34,6 +34,9 @@ class Merchant:
     share_capital: str | None = None
     rcs_city: str | None = None
     max_instalments: int = DEFAULT_MAX_INSTALMENTS  # merchants stored before it: the default
+    # A message that cannot be delivered is sent once on the customer's next known channel
+    # (WhatsApp -> SMS, Telegram -> SMS); a merchant may turn that off (SMS costs money).
+    channel_fallback: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +67,7 @@ async def create_merchant(
     now: datetime,
     invoice_prefix: str = "F",
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
+    channel_fallback: bool = True,
 ) -> tuple[Merchant, str]:
     """Store a merchant; returns it with its API key, which is not kept in clear."""
     if max_instalments not in MAX_INSTALMENTS_CHOICES:
@@ -79,6 +83,7 @@ async def create_merchant(
         created_at=now.isoformat(),
         invoice_prefix=invoice_prefix,
         max_instalments=max_instalments,
+        channel_fallback=channel_fallback,
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     # The merchant first, then its key (two hash slots): a crash in between leaves a merchant

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, outbox
 from bot.logs import mask_phone
 from bot.services import Services
-from bot.store import idempotency, invoices, keys
+from bot.store import delivery_timeline, idempotency, invoices, keys
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
@@ -86,6 +86,9 @@ async def create_invoice(
         invoice_request = parse_invoice_request(body, today=today)
     except InvoiceInputError as exc:
         return error(422, "invalid invoice", fields=exc.errors)
+    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
+        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
+        return error(422, "invalid invoice", fields=fields)
     draft = build_draft(invoice_request, merchant, today)
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
@@ -222,6 +225,7 @@ async def read_invoice(
             **invoice_view(invoice, services),
             "amount_refunded": invoice.amount_refunded,
             "credit_notes": [credit_note_view(note, services) for note in notes],
+            "deliveries": await delivery_timeline.read(services.redis, merchant.id, invoice.id),
         }
     )
 
@@ -300,7 +304,9 @@ async def list_messages(
 
 
 async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict[str, Any]:
-    fallback = await outbox.load(services.redis, f"{record.key}:fallback")
+    # The record names what replaced it: another channel, or a WhatsApp template resend.
+    replaced_by = await services.redis.hget(keys.outbox_message(record.key), "fallback")
+    fallback = await outbox.load(services.redis, replaced_by or f"{record.key}:fallback")
     return {
         "id": record.key,
         "state": record.state.value,

@@ -15,12 +15,13 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import outbox
+from bot.engine import delivery, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.settings import secret
+from bot.store import whatsapp_window
 from bot.store.conversations import conversation_key
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
@@ -32,6 +33,7 @@ from channels.base import (
 )
 from channels.telegram import parse_telegram_update, verify_telegram_secret
 from channels.twilio_sms import parse_inbound_sms, parse_status_callback, verify_twilio_signature
+from channels.twilio_whatsapp import parse_inbound_whatsapp
 from payments.webhook import WebhookRejected, verify_stripe_event
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 def setup_webhooks(app: web.Application) -> None:
     app.router.add_post("/webhooks/telegram", telegram_webhook)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms_webhook)
+    app.router.add_post("/webhooks/twilio/whatsapp", twilio_whatsapp_webhook)
     app.router.add_post("/webhooks/twilio/status", twilio_status_webhook)
     app.router.add_post("/webhooks/stripe", stripe_webhook)
 
@@ -168,6 +171,29 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
 
+async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
+    """A WhatsApp message: stored like an SMS, and it (re)opens the 24 h window."""
+    services = request.app[SERVICES]
+    form = await _verified_twilio_form(request)
+    if isinstance(form, web.Response):
+        return form
+    if not services.settings.whatsapp_enabled:
+        return web.json_response({"error": "whatsapp is not enabled"}, status=404)
+    try:
+        message = parse_inbound_whatsapp(form)
+    except MalformedPayload as exc:
+        return web.json_response({"error": f"malformed message: {exc}"}, status=400)
+    # Noted first: the customer did write, and the reply must find the window open.
+    try:
+        await whatsapp_window.note_inbound(services.redis, message.address, services.clock.now())
+    except RedisError:
+        # The window then looks closed: we send templates, which is always allowed.
+        log.warning("could not note the whatsapp window", exc_info=True)
+    if not await _ingest_or_spool(request, message):
+        return _unavailable()
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
 async def twilio_status_webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     form = await _verified_twilio_form(request)
@@ -179,6 +205,7 @@ async def twilio_status_webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": f"malformed status: {exc}"}, status=400)
     try:
         await outbox.record_delivery(services.redis, report)
+        await delivery.after_report(services.redis, report, services.clock.now())
     except RedisError:
         log.exception("could not store a delivery status")
         return _unavailable()

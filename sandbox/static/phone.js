@@ -57,6 +57,12 @@
   function messageNode(entry) {
     const wrapper = document.createElement("div");
     wrapper.className = "msg " + (entry.from === "bot" ? "bot" : "customer");
+    if (entry.template) {
+      const tag = document.createElement("div");
+      tag.className = "template-tag";
+      tag.textContent = "Modèle approuvé · " + entry.template;
+      wrapper.append(tag);
+    }
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     linkify(bubble, entry.text);
@@ -92,10 +98,23 @@
     window.scrollTo(0, document.body.scrollHeight);
   }
 
+  // WhatsApp: the 24 h window's state, as WhatsApp (the emulator) sees it.
+  const windowNote = document.getElementById("window");
+
+  async function refreshWindow() {
+    if (!windowNote) { return; }
+    const response = await fetch(windowNote.dataset.poll, { headers: { Accept: "application/json" } });
+    if (!response.ok) { return; }
+    const state = await response.json();
+    windowNote.textContent = state.text;
+    windowNote.className = "window " + (state.open ? "open" : "closed");
+  }
+
   async function refresh() {
     try {
       const response = await fetch(pollUrl, { headers: { Accept: "application/json" } });
       if (response.ok) { render(await response.json()); }
+      await refreshWindow();
     } catch (error) {
       showNotice("Serveur injoignable : " + error);
     }

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.settings import ConfigurationError, Settings, secret
 from channels.base import Button, ChannelName
+from channels.twilio_sms import verify_twilio_signature
 from sandbox import SandboxState, create_sandbox_app
 from sandbox.state import ChatEntry
 from tests.adapters.conftest import Sandbox
@@ -122,6 +123,7 @@ async def test_faults_are_listed_and_cleared(sandbox: Sandbox) -> None:
             "code": None,
             "delay": 0.0,
             "until": None,
+            "undelivered": None,
         }
     ]
     async with sandbox.http.delete(sandbox.url("/sandbox/api/faults")) as response:
@@ -323,3 +325,57 @@ async def test_hostile_bodies_never_cause_a_500(
             sandbox.url(path), data=body, headers={"Content-Type": content_type, **headers}
         ) as response:
             assert response.status < 500, (path, response.status, await response.text())
+
+
+async def test_whatsapp_phone_page_shows_buttons_template_and_window(sandbox: Sandbox) -> None:
+    phone = "+33698765432"
+    sandbox.state.add_contact("Inès <b>H</b>", ChannelName.WHATSAPP, phone)
+    sandbox.state.record(
+        ChatEntry(
+            channel=ChannelName.WHATSAPP,
+            address=phone,
+            sender="bot",
+            text="Bonjour <script>x</script>",
+            time=sandbox.state.clock.now(),
+            message_id="SM1",
+            buttons=(Button("En plusieurs fois", action="split"),),
+            extra={"template": "facto_invoice"},
+        )
+    )
+    async with sandbox.http.get(sandbox.url(f"/sandbox/phone/whatsapp/{phone}")) as chat:
+        assert chat.status == 200
+        page = await chat.text()
+    assert "phone whatsapp" in page and "WhatsApp · +33698765432" in page
+    assert "Modèle approuvé · facto_invoice" in page
+    assert 'value="split"' in page and "&lt;script&gt;" in page
+    assert "Fenêtre de 24 h fermée" in page
+    window = await sandbox.get_json("/sandbox/api/whatsapp/window", to=phone)
+    assert window["open"] is False
+
+    # The customer taps the button: Twilio posts it signed, with its payload.
+    response = await sandbox.post_json(
+        f"/sandbox/api/customer/whatsapp/{phone}", {"action": "split"}
+    )
+    assert response.status == 200
+    [hit] = sandbox.hooks.at("/webhooks/twilio/whatsapp")
+    form = hit.form()
+    assert form["ButtonPayload"] == "split" and form["Body"] == "En plusieurs fois"
+    assert form["From"] == f"whatsapp:{phone}"
+    verify_twilio_signature(
+        sandbox.url("/webhooks/twilio/whatsapp"),
+        form,
+        hit.headers["X-Twilio-Signature"],
+        sandbox.twilio_token,
+    )
+    window = await sandbox.get_json("/sandbox/api/whatsapp/window", to=phone)
+    assert window["open"] is True and window["until"]
+    async with sandbox.http.get(sandbox.url("/sandbox/phone")) as index:
+        listing = await index.text()
+    assert "badge whatsapp" in listing and "Inès &lt;b&gt;H&lt;/b&gt;" in listing
+
+
+async def test_whatsapp_button_that_was_never_offered_is_a_409(sandbox: Sandbox) -> None:
+    response = await sandbox.post_json(
+        "/sandbox/api/customer/whatsapp/+33698765432", {"action": "pay"}
+    )
+    assert response.status == 409

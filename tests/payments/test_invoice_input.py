@@ -164,8 +164,18 @@ def test_customer_must_be_an_object() -> None:
 
 
 def test_unknown_channel() -> None:
-    assert set(errors_of(body(channel="whatsapp"))) == {"channel"}
+    assert set(errors_of(body(channel="signal"))) == {"channel"}
     assert set(errors_of(body(channel=None))) == {"channel"}
+
+
+def test_whatsapp_needs_the_phone_and_takes_twilios_form() -> None:
+    raw = body(channel="whatsapp", customer={"name": "Bob", "telegram_chat_id": 42})
+    assert errors_of(raw) == {"customer.phone": "is required when channel is whatsapp"}
+    parsed = parse_invoice_request(
+        body(channel="whatsapp", customer={"name": "Bob", "phone": "whatsapp:+33612345678"}),
+        today=TODAY,
+    )
+    assert parsed.channel == "whatsapp" and parsed.customer.phone == "+33612345678"
 
 
 def test_sms_without_phone_points_at_the_phone() -> None:

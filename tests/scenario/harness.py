@@ -20,7 +20,7 @@ from bot.store.merchants import Merchant, create_merchant
 from bot.web.app import create_app
 from bot.web.app_keys import SERVICES
 from channels.base import ChannelName
-from sandbox.state import SandboxState, WebhookPaths
+from sandbox.state import ChatEntry, SandboxState, WebhookPaths
 
 # Every scenario starts at this instant on its injected clock, whatever day the suite runs:
 # a Wednesday, so weekday phrases ("vendredi") and due dates read the same every time.
@@ -114,6 +114,38 @@ class Facto:
             "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
         )
 
+    async def whatsapp(
+        self, phone: str, sid: int, text: str = "", *, payload: str | None = None
+    ) -> ClientResponse:
+        """An inbound WhatsApp message (or a button tap: `payload`) as Twilio posts it."""
+        form = {
+            "MessageSid": f"SM{sid:032d}",
+            "From": f"whatsapp:{phone}",
+            "To": f"whatsapp:{self.settings.twilio_whatsapp_from}",
+            "Body": text,
+            "NumMedia": "0",
+            "ProfileName": "Client",
+        }
+        if payload is not None:
+            form.update(ButtonPayload=payload, ButtonText=text or payload)
+        # Twilio relays the message, so WhatsApp's side knows the window opened.
+        self.sandbox.record(
+            ChatEntry(
+                channel=ChannelName.WHATSAPP,
+                address=phone,
+                sender="customer",
+                text=text or str(payload),
+                time=self.clock.now(),
+                message_id=form["MessageSid"],
+            )
+        )
+        signature = RequestValidator("sandbox-twilio-token").compute_signature(
+            f"{self.base_url}/webhooks/twilio/whatsapp", form
+        )
+        return await self.client.post(
+            "/webhooks/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": signature}
+        )
+
     async def drain(self) -> int:
         return await self.worker.drain()
 
@@ -126,7 +158,7 @@ def invoice_body(
     due: date | None = None,
     lines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    field_name = "phone" if channel == "sms" else "telegram_chat_id"
+    field_name = "telegram_chat_id" if channel == "telegram" else "phone"
     customer: dict[str, Any] = {"name": "Camille Martin", field_name: address}
     if locale is not None:  # None: let Facto choose the language per message
         customer["locale"] = locale

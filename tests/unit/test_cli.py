@@ -136,6 +136,24 @@ def test_merchant_create_stores_its_maximum_number_of_instalments(
     finally:
         client.close()
     assert record["max_instalments"] == stored
+    assert record["channel_fallback"] is True
+
+
+def test_merchant_create_may_turn_the_channel_fallback_off(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    assert main([*args, "--address", "1 rue X", "--json", "--no-channel-fallback"]) == 0
+    merchant_id = json.loads(capsys.readouterr().out)["merchant_id"]
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        record = json.loads(client.get(keys.merchant(merchant_id)))
+    finally:
+        client.close()
+    assert record["channel_fallback"] is False
 
 
 def test_merchant_create_refuses_more_than_4_instalments(

@@ -1,0 +1,175 @@
+"""The WhatsApp templates Facto submits for approval, declared in one place.
+
+Outside the 24 h customer-service window WhatsApp only carries approved templates (PROVIDERS
+§2.6): each message that may have to start a conversation (the invoice, the reminders, the
+instalment links, the receipts) has a *utility* template in French and English here, with its
+variables in order and the text to submit. The README's going-live section lists them; the
+sandbox emulator registers them as if they were approved.
+
+Each variable is an expression over the flow's reply parameters (the same names the message's
+jinja template uses), evaluated by `bot.render` with the customer's locale so that amounts and
+dates read the same as in the free-form message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+CATEGORY = "utility"
+LOCALES = ("fr", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppTemplate:
+    name: str  # the template's name at Twilio/Meta (lowercase, underscores)
+    message: str  # the reply (bot/templates/messages/<message>.j2) it stands for
+    variables: tuple[str, ...]  # expression of {{1}}, {{2}}, ... in order
+    text: Mapping[str, str]  # locale -> body with {{n}} placeholders, as submitted
+    # Quick-reply buttons approved with the template: (payload, locale -> title <= 20 chars).
+    # A tap comes back as the payload, which is the flow's choice.
+    buttons: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+    @property
+    def content_type(self) -> str:
+        return "twilio/quick-reply" if self.buttons else "twilio/text"
+
+    def render(self, locale: str, values: Mapping[str, str]) -> str:
+        """The body WhatsApp shows for these variable values (the emulator uses it)."""
+        body = self.text[locale]
+        for number in range(len(self.variables), 0, -1):
+            body = body.replace("{{" + str(number) + "}}", values.get(str(number), ""))
+        return body
+
+
+_TEMPLATES = (
+    WhatsAppTemplate(
+        name="facto_invoice",
+        message="invoice",
+        variables=(
+            "invoice.customer_name",
+            "invoice.merchant_name",
+            "invoice.number",
+            "invoice.amount_due|money",
+            "invoice.due_date|long_date",
+            "invoice.pay_url",
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Bonjour {{1}}, {{2}} vous a envoyé la facture {{3}} de {{4}}, à régler "
+            "avant le {{5}}.\n\nPayer en ligne : {{6}}\n\nVoir la facture : {{7}}",
+            "en": "Hello {{1}}, {{2}} sent you invoice {{3}} for {{4}}, due {{5}}.\n\n"
+            "Pay securely: {{6}}\n\nSee the invoice: {{7}}",
+        },
+        buttons=(
+            ("pay", {"fr": "Payer", "en": "Pay now"}),
+            ("later", {"fr": "Plus tard", "en": "Pay later"}),
+            ("split", {"fr": "En plusieurs fois", "en": "In instalments"}),
+        ),
+    ),
+    WhatsAppTemplate(
+        name="facto_pay_later_reminder",
+        message="promise_reminder",
+        variables=("invoice.number", "invoice.merchant_name", "invoice.pay_url"),
+        text={
+            "fr": "Bonjour, comme convenu, voici le lien de paiement de la facture {{1}} de "
+            "{{2}} : {{3}}",
+            "en": "Hello, as agreed, here is the link for invoice {{1}} from {{2}}: {{3}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_instalment_due",
+        message="instalment_due",
+        variables=(
+            "instalment.number",
+            "invoice.number",
+            "instalment.amount|money",
+            "instalment.pay_url",
+        ),
+        text={
+            "fr": "Bonjour, l'échéance n° {{1}} de la facture {{2}} est à régler aujourd'hui. "
+            "Montant : {{3}}. Votre lien sécurisé : {{4}}",
+            "en": "Hello, payment no. {{1}} for invoice {{2}} is due today. Amount: {{3}}. "
+            "Your secure link: {{4}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_instalment_late",
+        message="instalment_late",
+        variables=("instalment.number", "invoice.number", "instalment.pay_url"),
+        text={
+            "fr": "Bonjour, un rappel pour l'échéance n° {{1}} de la facture {{2}}. Votre lien "
+            "sécurisé : {{3}}",
+            "en": "Hello, a reminder about payment no. {{1}} for invoice {{2}}. Your secure "
+            "link: {{3}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_instalment_link",
+        message="instalment_link",
+        variables=(
+            "instalment.number",
+            "instalment.amount|money",
+            "instalment.due_date|long_date",
+            "instalment.pay_url",
+        ),
+        text={
+            "fr": "Échéance n° {{1}} : {{2}}, à régler le {{3}}. Votre lien sécurisé : {{4}}",
+            "en": "Payment no. {{1}}: {{2}}, due on {{3}}. Your secure link: {{4}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_receipt",
+        message="receipt",
+        variables=(
+            "paid_amount|money",
+            "invoice.number",
+            "invoice.merchant_name",
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Paiement reçu : {{1}} pour la facture {{2}} de {{3}}. Merci ! Votre "
+            "facture : {{4}}",
+            "en": "Payment received: {{1}} for invoice {{2}} from {{3}}. Thank you! Your "
+            "invoice: {{4}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_instalment_receipt",
+        message="instalment_received",
+        variables=("paid_amount|money", "invoice.number", "invoice.amount_due|money"),
+        text={
+            "fr": "Paiement reçu : {{1}} pour la facture {{2}}. Merci ! Reste à payer : {{3}}.",
+            "en": "Payment received: {{1}} for invoice {{2}}. Thank you! Left to pay: {{3}}.",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_partial_receipt",
+        message="partial_receipt",
+        variables=("paid_amount|money", "invoice.number", "invoice.amount_due|money"),
+        text={
+            "fr": "Paiement reçu : {{1}} pour la facture {{2}}. Reste à payer : {{3}}.",
+            "en": "Payment received: {{1}} for invoice {{2}}. Left to pay: {{3}}.",
+        },
+    ),
+)
+
+TEMPLATES: Mapping[str, WhatsAppTemplate] = MappingProxyType({t.name: t for t in _TEMPLATES})
+BY_MESSAGE: Mapping[str, WhatsAppTemplate] = MappingProxyType({t.message: t for t in _TEMPLATES})
+
+
+def sid_key(name: str, locale: str) -> str:
+    """How a template's ContentSid is named in `WHATSAPP_CONTENT_SIDS`: `facto_invoice:fr`."""
+    return f"{name}:{locale}"
+
+
+def sandbox_content_sids() -> dict[str, str]:
+    """Stable ContentSids the sandbox gives the templates, as Twilio would once approved."""
+    keys = required_sid_keys()
+    return {key: "HX" + hashlib.sha256(key.encode()).hexdigest()[:32] for key in keys}
+
+
+def required_sid_keys() -> list[str]:
+    return [sid_key(t.name, locale) for t in _TEMPLATES for locale in LOCALES]

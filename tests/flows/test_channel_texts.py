@@ -1,0 +1,71 @@
+"""Every SMS Facto can send fits its segment budget, in French and in English, and every
+WhatsApp template gets its variables from the real reply (issue 7).
+
+A segment is 160 GSM-7 characters (153 in a multi-part message); each one is billed. The
+invoice may take two; every other message one, except the ones listed below with the reason
+they need more. Rendered from real flow replies (`test_rendering._produce`), with link tokens
+of the real length, so a longer wording shows up here first.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from channels.base import ChannelName
+from channels.sms_text import is_gsm7, segment_count
+from channels.whatsapp_templates import BY_MESSAGE
+from tests.flows.helpers import LOCALES, render, renderer, sms_body, template_names
+from tests.flows.test_rendering import _produce
+
+DEFAULT_BUDGET = 1
+BUDGETS = {
+    "invoice": 2,  # the amount, the due date, the pay link, the invoice link, the 4-choice menu
+    "help": 4,  # the whole menu explained: asked for, so it may be long
+    # A link (about 45 characters) plus the 4-choice menu that follows it:
+    "pay_link": 2,
+    "promise_reminder": 2,
+    "instalment_due": 2,
+    "status": 2,
+    "payment_failed": 2,
+    "already_paid_check": 2,
+    # A schedule (one line per instalment) and its question:
+    "split_proposal": 2,
+    "split_confirmed": 2,
+    # Legal or safety wording that must be complete:
+    "card_warning": 2,
+    "credit_note_dispute_lost": 2,
+    "opted_out": 2,
+    "later_closed": 2,
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("message", template_names())
+def test_every_sms_fits_its_segment_budget(message: str, locale: str) -> None:
+    body = sms_body(_produce(message, locale), locale)
+    assert is_gsm7(body), f"{message} ({locale}) would be sent as UCS-2"
+    budget = BUDGETS.get(message, DEFAULT_BUDGET)
+    assert segment_count(body) <= budget, (message, locale, len(body), body)
+
+
+def test_budgets_name_real_messages() -> None:
+    assert set(BUDGETS) <= set(template_names())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("message", sorted(BY_MESSAGE))
+def test_every_whatsapp_template_gets_its_variables_from_the_real_reply(
+    message: str, locale: str
+) -> None:
+    """The variables are evaluated on the params the flow really passes (StrictUndefined)."""
+    use = renderer().template_use(_produce(message, locale), locale)
+    assert use is not None and use.name == BY_MESSAGE[message].name
+    values = dict(use.variables)
+    assert all(v.strip() for v in values.values()), values
+    shown = BY_MESSAGE[message].render(locale, values)
+    assert "{{" not in shown
+    free_form = render(_produce(message, locale), locale, ChannelName.WHATSAPP).text
+    # Links and amounts read the same in the template as in the free-form message.
+    for value in values.values():
+        if value.startswith("http") or any(ch.isdigit() for ch in value):
+            assert value in free_form, (value, free_form)
