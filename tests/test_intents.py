@@ -19,7 +19,7 @@ from bot.intents_cli import add_intents_parser, run_intents
 from flows.dates import TONIGHT
 from flows.intent_text import normalize
 from flows.intents import Intent, Understanding, detect_language, understand
-from tests.intents.evaluate import Example, evaluate, load_corpus
+from tests.intents.evaluate import HELD_OUT, Example, evaluate, load_corpus
 
 CORPUS = load_corpus()
 NOW = CORPUS.now  # Wednesday 2026-11-18 10:00 +01:00
@@ -43,6 +43,16 @@ def test_corpus_is_large_and_covers_every_intent() -> None:
 def test_corpus_accuracy() -> None:
     report = evaluate(CORPUS.examples, now=NOW, tz=TZ)
     assert report.accuracy >= 0.97, [(e.text, r.intent) for e, r in report.failures]
+    assert report.critical == 0, [(e.text, r.intent) for e, r in report.failures]
+
+
+def test_held_out_accuracy() -> None:
+    # Only the figures: the held-out texts are not to be read while tuning.
+    held_out = load_corpus(HELD_OUT)
+    report = evaluate(held_out.examples, now=held_out.now, tz=held_out.tz)
+    assert len(held_out.examples) >= 200
+    assert report.accuracy >= 0.97, f"held-out accuracy {report.accuracy:.1%}"
+    assert report.critical == 0, f"held-out critical errors: {report.critical}"
 
 
 def _examples(*intents: Intent) -> list[Example]:
