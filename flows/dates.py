@@ -24,6 +24,12 @@ Product decisions, so that the flow and the tests agree:
   clamped to the month's end). "en 3 mois" is *not* a date: it is a split ("payer en 3 mois").
 - "mi-décembre" is the 15th, "fin décembre" the last day, "début décembre" / "en décembre" the
   1st of that month (no date if that day is already past in the current month).
+- Holidays and seasons are their next occurrence strictly after today: "Noël" / "Christmas" the
+  25th of December, "après Noël" / "after Christmas" the 26th, "avant Noël" the 24th; "le nouvel
+  an" / "the new year" / "l'année prochaine" the 1st of January, "après le nouvel an" the 2nd;
+  "fin de l'année" the 31st of December; "à la rentrée" / "back to school" the 1st of
+  September; "Pâques" / "Easter" its Sunday, "après Pâques" its Monday; a season its first day
+  (spring 20 March, summer 21 June, autumn 22 September, winter 21 December).
 - Past references ("vendredi dernier", "last friday") and pleasantries ("bonne fin de semaine",
   "bon week-end", "have a nice weekend") are not dates.
 
@@ -51,7 +57,9 @@ from flows.intent_calendar import (
     last_day,
     month_after,
     next_day_of_month,
+    next_easter,
     next_monday,
+    next_month_day,
     next_weekday,
     safe_date,
 )
@@ -256,11 +264,81 @@ def _day_only(m: re.Match[str], today: dt.date) -> dt.date | None:
     return next_day_of_month(today, _day_number(m.group("d")))
 
 
+def _fixed(month: int, day: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return next_month_day(today, month, day)
+
+    return resolve
+
+
+def _end_of_year(_m: re.Match[str], today: dt.date) -> dt.date:
+    return next_month_day(today, 12, 31)
+
+
+def _new_year(_m: re.Match[str], today: dt.date) -> dt.date:
+    return dt.date(today.year + 1, 1, 1)
+
+
+def _easter(days_after: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return next_easter(today, days_after)
+
+    return resolve
+
+
+_XMAS = r"(?:(?:les )?fetes de )?(?:noel|christmas|xmas|navidad)"
+_NEW_YEAR = (
+    r"(?:(?:le )?nouvel an|jour de l an|new year s day|new years day|(?:the )?new year|"
+    r"ano nuevo)"
+)
+_HOLIDAY_RULES: tuple[_Rule, ...] = (
+    _rule(rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}", _fixed(12, 26)),
+    _rule(rf"(?:avant|before|antes de) {_XMAS}", _fixed(12, 24)),
+    _rule(rf"(?:apres|after|despues de) (?:le |the )?{_NEW_YEAR}", _fixed(1, 2)),
+    _rule(
+        r"(?:(?:au |en )?debut (?:de l |d )?annee(?: prochaine)?|(?:l |d ici l )?annee prochaine|"
+        r"(?:early |the beginning of |beginning of |start of )?next year|"
+        r"el ano que viene|el proximo ano|principios de ano)",
+        _new_year,
+    ),
+    _rule(_NEW_YEAR, _fixed(1, 1)),
+    _rule(_XMAS, _fixed(12, 25)),
+    _rule(
+        r"(?:(?:a |avant |d ici |en )?(?:la )?fin (?:de l |d )annee|"
+        r"(?:the )?end of (?:the |this )?year|(?:a )?(?:fin|finales?) (?:de|del) ano|year end)",
+        _end_of_year,
+    ),
+    _rule(r"(?:la )?rentree(?: scolaire)?|back to school|la vuelta al cole", _fixed(9, 1)),
+    _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
+    _rule(r"paques|easter|semana santa", _easter(0)),
+    _rule(
+        r"(?:(?:au|ce|d ici le|debut du|avant le|this|next|in the|in|by|en|esta) )?"
+        r"(?:printemps|spring|primavera)",
+        _fixed(3, 20),
+    ),
+    _rule(
+        r"(?:(?:cet|en|pendant l|d ici l|debut de l|avant l|a l|des l) ete|l ete prochain|"
+        r"(?:this|next|in the|by|in) summer|(?:en|este|el) verano)",
+        _fixed(6, 21),
+    ),
+    _rule(
+        r"(?:(?:en|cet|a l|d ici l) automne|(?:this|next|in the|by) (?:autumn|fall)|"
+        r"(?:en|este|el) otono)",
+        _fixed(9, 22),
+    ),
+    _rule(
+        r"(?:(?:en|cet|d ici l|a l) hiver|(?:this|next|in the|by) winter|(?:en|este|el) invierno)",
+        _fixed(12, 21),
+    ),
+)
+
+
 def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:
     return None  # year-first dates: left to dateparser (see _dateparser_fallback)
 
 
 _RULES: tuple[_Rule, ...] = (
+    *_HOLIDAY_RULES,
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
         r"(?:a )?finales del (?:mes que viene|proximo mes))",
@@ -357,12 +435,15 @@ _RULES: tuple[_Rule, ...] = (
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
     r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
-    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|"
+    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|noel|christmas|"
+    r"xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|easter|santa|"
+    r"printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|otono|hiver|winter|"
+    r"invierno|"
     rf"{_WD}|{_MONTH})\b"
 )
 #: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
 _PLEASANTRY = re.compile(
-    r"(?:^|\s)(?:bon|bonne|bonnes|bons|have a (?:nice|good|great|lovely)|good|happy|nice|"
+    r"(?:^|\s)(?:bon|bonne|bonnes|bons|have a (?:nice|good|great|lovely)|good|happy|nice|merry|"
     r"joyeux|joyeuse|excellent|excellente|feliz|buen|buena|buenos|enjoy (?:the|your)|"
     r"profite[sz]? (?:bien )?(?:de |du )?(?:votre|ton|ta|la|le)?) ?$"
 )

@@ -162,8 +162,9 @@ DISPUTE = _words(
     r"contestation",
     r"litige",
     r"reclamation",
-    r"refuse de (?:payer|regler)",
-    r"refuse to pay",
+    # "je refuse de payer en plusieurs fois" refuses a way of paying, not the invoice.
+    r"refuse de (?:payer|regler)(?! (?:en|in|plus tard|later|par)\b)",
+    r"refuse to pay(?! (?:in|later|by)\b)",
     r"dispute\w*",
     r"contest",
     r"chargeback",
@@ -254,8 +255,10 @@ DISPUTE = _words(
 DISPUTE_NEGATABLE = _words(r"conteste\w*", r"dispute\w*", r"contest", r"arnaque\w*", r"scam\w*")
 
 # --- ALREADY_PAID ------------------------------------------------------------------------
+# "quand j'aurai ma paye": after a determiner, "paye"/"paie" is a salary, not "paid".
 _PAID_FR = (
-    r"(?:paye|payee|payes|payees|regle|reglee|vire|verse|fait le virement|"
+    r"(?:(?<!ma )(?<!ta )(?<!sa )(?<!la )(?<!une )(?<!de )(?<!votre )(?<!notre )(?<!leur )"
+    r"paye|payee|payes|payees|regle|reglee|vire|verse|fait le virement|"
     r"fait un virement|fait le paiement|fait le reglement|envoye (?:le |l |un |mon )?(?:virement|"
     r"paiement|cheque|argent|reglement))"
 )
@@ -280,7 +283,7 @@ ALREADY_PAID = _words(
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )paid",
     r"already (?:done|settled|sent|made|did|transferred)",
-    r"settled (?:it|already|the)",
+    r"settled (?:it|already|the|this|that|up|everything|in full)",
     r"i (?:sent|made|did|transferred|wired) (?:the|a|my) (?:payment|transfer|bank transfer|"
     r"wire)",
     r"(?:sent|transferred|wired) (?:you )?(?:the |my )?(?:money|funds|payment)",

@@ -83,7 +83,7 @@ PAY = re.compile(
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle)\b"
 )
 FUTURE_PAY = re.compile(
-    r"\b(?:paierai|payerai|paierais|payerais|reglerai|reglerais|paierons|payerons|pagare|"
+    r"\b(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|reglerai|reglerais|paierons|payerons|pagare|"
     r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
 )
 LATER = re.compile(
@@ -94,6 +94,7 @@ LATER = re.compile(
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
     r"(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
+    r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
     r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
     r"prochainement|bientot|soon)\b"
