@@ -45,7 +45,8 @@ def test_a_sentence_that_might_opt_out_is_answered_then_confirmed_in_one_line(
     bot = chat.says(MAYBE_OPT_OUT[locale])
 
     assert bot.messages == ["dispute_received", "confirm_opt_out"]
-    assert bot.of(PauseReminders) and bot.of(Handoff)
+    assert bot.of(PauseReminders)
+    assert bot.of(Handoff)
     assert not bot.of(RecordConsent), "nothing is recorded until the customer sends STOP"
     assert not chat.opted_out
     line = render(bot.replies[-1], locale, ChannelName.SMS).text
@@ -95,7 +96,8 @@ def test_stop_and_a_dispute_opt_out_first_then_hand_the_dispute_over(locale: str
 
     assert bot.action_types()[0] == "RecordConsent"
     assert bot.messages == ["opted_out", "dispute_received"]
-    assert bot.of(PauseReminders) and bot.of(Handoff)
+    assert bot.of(PauseReminders)
+    assert bot.of(Handoff)
     assert chat.opted_out
 
 
