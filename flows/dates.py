@@ -293,6 +293,7 @@ _NEW_YEAR = (
 )
 _HOLIDAY_RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}", _fixed(12, 26)),
+    _rule(rf"(?:once|when) {_XMAS} (?:is over|is done|has passed)|{_XMAS} passe", _fixed(12, 26)),
     _rule(rf"(?:avant|before|antes de) {_XMAS}", _fixed(12, 24)),
     _rule(rf"(?:apres|after|despues de) (?:le |the )?{_NEW_YEAR}", _fixed(1, 2)),
     _rule(
@@ -405,7 +406,8 @@ _RULES: tuple[_Rule, ...] = (
         _day_month,
     ),
     _rule(
-        r"(?P<p>mi|mid|fin|end of|debut|beginning of|early|late|a fines de|a finales de|"
+        r"(?P<p>mi|mid|fin|end of|debut|beginning of|start of|the start of|the beginning of|"
+        r"the end of|early|late|a fines de|a finales de|"
         r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
         rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?",
         _month_part,

@@ -100,7 +100,8 @@ LATER = re.compile(
     r"prochainement|bientot|soon)\b"
 )
 LATER_INHERENT = re.compile(
-    r"\b(?:pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
+    r"\b(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"
+    r"pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
     r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"

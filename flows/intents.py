@@ -92,8 +92,6 @@ _UNSURE_DATE = 0.5
 #: A bare pay verb lost in a long message ("j'ai reçu votre message pour le paiement...").
 _UNSURE_WEAK_PAY = 0.55
 _LONG_MESSAGE = 10
-#: Words that may surround a bare date and still leave it an answer ("plutôt vendredi").
-_BARE_DATE_WORDS = 2
 
 
 class Intent(enum.StrEnum):
@@ -249,7 +247,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.ASK_AGENT
     if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if HELP_PROBLEM.search(text):
+    if HELP_PROBLEM.search(text) or words.pattern("help_question").search(text):
         return Intent.HELP
     return None
 
@@ -311,8 +309,10 @@ def _dated(
     if words.pattern("smalltalk").search(text):
         return Understanding(Intent.SMALLTALK, language=language)
     rest = [w for w in text.replace(date_text, " ", 1).split() if w != "|"]
-    if len(rest) <= _BARE_DATE_WORDS:
+    if len(rest) <= 1:
         return promise  # "vendredi", "plutôt lundi ?"
+    if norm.asks:
+        return Understanding(Intent.SMALLTALK, language=language)  # "t'es où ce soir ?"
     return dataclasses.replace(
         promise, confidence=_UNSURE_DATE, alternatives=(Intent.PAY_LATER, Intent.SMALLTALK)
     )
@@ -334,6 +334,6 @@ def _after_payment(text: str, language: str | None) -> Understanding:
         return Understanding(Intent.NO, language=language)
     if YES.search(text):
         return Understanding(Intent.YES, language=language)
-    if SMALLTALK.search(text):
+    if SMALLTALK.search(text) or lexicon().pattern("greetings").search(text):
         return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
