@@ -348,7 +348,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
         r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-        r"last day of (?:the )?month|(?:a )?fin(?:ales)? de(?:l)? mes)",
+        r"last day of (?:the )?month|(?:a )?(?:fin|final|finales) de(?:l)? mes)",
         _end_of_month,
     ),
     _rule(
@@ -408,7 +408,8 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?P<p>mi|mid|fin|end of|debut|beginning of|start of|the start of|the beginning of|"
         r"the end of|early|late|a fines de|a finales de|"
-        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
+        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during|"
+        r"avant|before|until|jusqu en)"
         rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?",
         _month_part,
     ),

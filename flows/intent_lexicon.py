@@ -420,11 +420,12 @@ NEGATION_IDIOMS = _words(
 #: A new piece (and possibly a change of mind) starts at these; the last decision wins.
 CHANGE_OF_MIND = re.compile(
     r"\b(?:finalement|en fait|plutot|mais|but|however|actually|instead|rather|sorry|pardon|"
-    r"oups|oops|correction|je me suis trompe|i meant|je voulais dire|pero|mejor|neg|non|"
+    r"oups|oops|correction|je me suis trompe|i meant|je voulais dire|pero|mejor|neg|"
+    r"non(?! stop\b)|"
     r"nope|nah|jamais|never|no(?! (?:" + "|".join(sorted(SPANISH_VERBS)) + r")\b))\b"
 )
 #: Piece starts that are themselves an explicit "no".
-NO_START = re.compile(r"^(?:neg|non|nope|nah|jamais|never|no)\b")
+NO_START = re.compile(r"^(?:neg|non(?! stop\b)|nope|nah|jamais|never|no)\b")
 #: "Pas de souci" / "no problem" say yes; rewrite them before negation analysis.
 NO_PROBLEM = _words(
     r"pas de (?:souci|soucis|probleme|problemes|probleme|prob)",

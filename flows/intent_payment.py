@@ -83,10 +83,15 @@ class Signal:
     start: int
     parts: int | None = None
     date: DateMatch | None = None
+    #: A date said in the same piece as a word about paying ("je règle vendredi").
+    anchored: bool = False
 
 
 _UNTIL = frozenset({"avant", "before", "until", "till", "jusqu", "hasta", "antes"})
-_AUXILIARIES = frozenset({"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as"})
+# "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
+_AUXILIARIES = frozenset(
+    {"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as", "suis", "serai"}
+)
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
 _NEGATION_WINDOW = 5
 
@@ -134,7 +139,8 @@ def _best(signals: list[Signal]) -> Signal | None:
         with_parts = [s for s in ranked if s.parts is not None]
         return with_parts[0] if with_parts else ranked[0]
     if top is Decision.LATER:
-        dated = [s for s in ranked if s.date is not None]
+        # "Je bosse jusqu'à jeudi, je règle vendredi": the date next to the pay verb.
+        dated = sorted((s for s in ranked if s.date is not None), key=lambda s: not s.anchored)
         return dated[0] if dated else ranked[0]
     return ranked[0]
 
@@ -157,7 +163,10 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
                 signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
-    signals.extend(_date_signals(piece, tokens, starts, language=language, today=today))
+    dates = _date_signals(piece, tokens, starts, language=language, today=today)
+    if signals:  # something about paying in this piece
+        dates = [dataclasses.replace(s, anchored=True) for s in dates]
+    signals.extend(dates)
     return signals
 
 

@@ -285,6 +285,9 @@ def _from_signal(
             return Understanding(Intent.PAY_LATER, language=language)
         return _dated(found.day, found.text, norm, language, words)
     if decision is Decision.REFUSAL:
+        if words.pattern("reason").search(norm.text):
+            # "je ne paierai pas, car..." / "not paying for something that...": a contest.
+            return Understanding(Intent.DISPUTE, language=language)
         return Understanding(Intent.NO, language=language)
     if decision is Decision.NOW_WEAK and HELP.search(norm.text):
         return Understanding(Intent.HELP, language=language)  # "comment payer ?"
