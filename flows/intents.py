@@ -252,6 +252,8 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     return None
 
 
+#: How many words before a product problem may name the payment tool it is about.
+_TOOL_WINDOW = 4
 _COLLOQUIAL_NOT = frozenset({"pas", "rien", "jamais", "point"})
 
 
@@ -267,10 +269,15 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             return True
     if words.pattern("dispute").search(text):
         return True
-    product = words.pattern("dispute_product")
     tools = words.pattern("payment_tools")
-    # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" asks for help.
-    return any(product.search(c) and not tools.search(c) for c in norm.clauses)
+    # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" (or "j'essaie de
+    # payer mais ça marche pas") asks for help: a payment tool just before the problem.
+    for clause in norm.clauses:
+        for m in words.pattern("dispute_product").finditer(clause):
+            before = clause[: m.start()].split()[-_TOOL_WINDOW:]
+            if not tools.search(" ".join([*before, m.group()])):
+                return True
+    return False
 
 
 def _from_signal(
