@@ -59,6 +59,7 @@ from flows.intent_triggers import (
     ONE_GO,
     PAY,
     POST_NEGATION,
+    SPLIT_BARE,
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
 )
@@ -186,6 +187,11 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             else:
                 decision = Decision.REFUSAL if negated else Decision.SPLIT
                 signals.append(Signal(decision, m.start(), parts=parts))
+    bare = SPLIT_BARE.match(piece)
+    if bare:  # "non pas en 3 fois, en 4": the correction names the number alone
+        parts = _number(bare.group("n"))
+        if parts is not None and parts >= 2:
+            signals.append(Signal(Decision.SPLIT, 0, parts=parts))
     for m in HALF.finditer(piece):
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
         signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start(), parts=2))

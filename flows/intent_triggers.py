@@ -49,6 +49,10 @@ SPLIT_NUMBERED = (
     ),
     re.compile(rf"\b(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
 )
+#: A piece that is only "en 4" / "in 3" (a correction after "pas en 3 fois").
+SPLIT_BARE = re.compile(
+    rf"^(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say) )*(?:en|in|sur) {_N}$"
+)
 HALF = re.compile(
     r"\b(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
     r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
