@@ -63,7 +63,7 @@ SPLIT_VAGUE = re.compile(
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
     r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
     r"(?:cost|payments?|bill|out|over)|"
-    r"payment plan|installment plan|in parts|partial payments?|pay in parts|paiements? partiels?"
+    r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "

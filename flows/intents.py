@@ -321,8 +321,6 @@ def _dated(
     rest = [w for w in text.replace(date_text, " ", 1).split() if w != "|"]
     if len(rest) <= 1:
         return promise  # "vendredi", "plutôt lundi ?"
-    if norm.asks:
-        return Understanding(Intent.SMALLTALK, language=language)  # "t'es où ce soir ?"
     return dataclasses.replace(
         promise, confidence=_UNSURE_DATE, alternatives=(Intent.PAY_LATER, Intent.SMALLTALK)
     )
