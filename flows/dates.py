@@ -184,6 +184,10 @@ def _weekday_of_next_week(m: re.Match[str], today: dt.date) -> dt.date:
     return next_monday(today) + dt.timedelta(days=WEEKDAYS[m.group("wd")])
 
 
+def _end_of_next_week(_m: re.Match[str], today: dt.date) -> dt.date:
+    return next_monday(today) + dt.timedelta(days=4)
+
+
 def _next_week(_m: re.Match[str], today: dt.date) -> dt.date:
     return next_monday(today)
 
@@ -366,6 +370,11 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:(?:le|au|du|en) mois prochain|(?:au |le )?prochain mois|next month|"
         r"el mes que viene|el proximo mes|mes que viene)",
         _start_of_next_month,
+    ),
+    _rule(
+        r"(?:(?:a |en |d ici )?(?:la )?fin de la semaine prochaine|(?:the |by the |at the )?end of "
+        r"next week)",
+        _end_of_next_week,
     ),
     _rule(
         rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
