@@ -314,6 +314,7 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         _end_of_year,
     ),
     _rule(r"(?:la )?rentree(?: scolaire)?|back to school|la vuelta al cole", _fixed(9, 1)),
+    _rule(r"(?:apres|despues de|after) (?:les |los )?(?:rois|reyes)", _fixed(1, 7)),
     _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
     _rule(r"paques|easter|semana santa", _easter(0)),
     _rule(
@@ -448,7 +449,7 @@ _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
     r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
     r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|noel|christmas|"
-    r"xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|easter|santa|"
+    r"xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|easter|santa|reyes|rois|"
     r"printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|otono|hiver|winter|"
     r"invierno|"
     rf"{_WD}|{_MONTH})\b"

@@ -254,6 +254,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
 
 #: How many words before a product problem may name the payment tool it is about.
 _TOOL_WINDOW = 4
+_TOOL_AFTER = 2  # "no funciona el enlace"
 _COLLOQUIAL_NOT = frozenset({"pas", "rien", "jamais", "point"})
 
 
@@ -275,7 +276,8 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     for clause in norm.clauses:
         for m in words.pattern("dispute_product").finditer(clause):
             before = clause[: m.start()].split()[-_TOOL_WINDOW:]
-            if not tools.search(" ".join([*before, m.group()])):
+            after = clause[m.end() :].split()[:_TOOL_AFTER]
+            if not tools.search(" ".join([*before, m.group(), *after])):
                 return True
     return False
 
