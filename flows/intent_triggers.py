@@ -80,7 +80,8 @@ NOW = re.compile(
     r"\b(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"
     r"right now|right away|now|immediately|asap|today|straight away|ahora(?: mismo)?|"
     r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
-    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|pour l instant|"
+    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
+    r"pour l instant|"
     r"pour le moment|"
     r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
 )
