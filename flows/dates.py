@@ -66,7 +66,23 @@ from flows.intent_calendar import (
 from flows.intent_text import normalize
 
 #: The only phrases that may resolve to today (a promise to pay later today).
-TONIGHT: tuple[str, ...] = ("ce soir", "tonight", "this evening", "esta noche")
+TONIGHT: tuple[str, ...] = (
+    "ce soir",
+    "tonight",
+    "this evening",
+    "esta noche",
+    "dans la journee",
+    "d ici ce soir",
+    "plus tard dans la journee",
+    "d ici la fin de la journee",
+    "d ici la fin de journee",
+    "later today",
+    "by tonight",
+    "by the end of the day",
+    "by end of day",
+    "end of the day",
+    "end of day",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +418,7 @@ _RULES: tuple[_Rule, ...] = (
         r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?",
         _offset,
     ),
-    _rule("|".join(TONIGHT), _tonight, allows_today=True),
+    _rule("|".join(sorted(TONIGHT, key=len, reverse=True)), _tonight, allows_today=True),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
     _rule(
@@ -448,7 +464,7 @@ _RULES: tuple[_Rule, ...] = (
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
     r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
-    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|noel|christmas|"
+    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|noel|christmas|journee|"
     r"xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|easter|santa|reyes|rois|"
     r"printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|otono|hiver|winter|"
     r"invierno|"

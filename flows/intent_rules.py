@@ -143,7 +143,8 @@ DISPUTE = _words(
     r"(?:erreur|error|mistake|erreurs)(?: \w+){0,2} (?:facture|montant|prix|commande|invoice|"
     r"bill|amount|charge|facturation|billing|factura)",
     r"(?:facture|invoice|bill|montant|amount|factura)(?: \w+){0,3} (?:erreur|error|mistake)",
-    r"(?:il y a|y a|there s|there is|c est|this is|it s|ca doit etre) (?:une |an |a )?"
+    r"(?:il y a|y a|there s|there is|c est|this is|it s|ca doit etre|doit y avoir|must be|"
+    r"there must be|there might be|il y aurait) (?:une |an |a )?"
     r"(?:erreur|error|mistake)(?! (?:de|lors du|au moment du|technique) paiement)",
     r"arnaque\w*",
     r"escroc\w*",

@@ -102,6 +102,8 @@ LATER = re.compile(
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
     r"(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
+    r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
+    r"i ll take care of it|i ll deal with it|will sort it|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
     r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
     r"prochainement|bientot|soon)\b"
