@@ -110,11 +110,12 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     A phrase a rule recognises but cannot resolve to a future date (a past year, 31/11) is
     still consumed, so a weaker rule does not reinterpret part of it.
     """
-    if not _HINT.search(clause):
+    holidays = _HOLIDAY_HINT.search(clause) is not None
+    if not (holidays or _HINT.search(clause)):
         return ()
     taken = bytearray(len(clause))  # 1 where an earlier rule already matched
     found: list[DateMatch] = []
-    for rule in _RULES:
+    for rule in _RULES if holidays else _EVERYDAY_RULES:
         for m in rule.pattern.finditer(clause):
             if any(taken[m.start() : m.end()]):
                 continue
@@ -359,8 +360,7 @@ def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:
     return None  # year-first dates: left to dateparser (see _dateparser_fallback)
 
 
-_RULES: tuple[_Rule, ...] = (
-    *_HOLIDAY_RULES,
+_EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
         r"(?:a )?finales del (?:mes que viene|proximo mes))",
@@ -459,16 +459,21 @@ _RULES: tuple[_Rule, ...] = (
         _weekday,
     ),
 )
+_RULES: tuple[_Rule, ...] = (*_HOLIDAY_RULES, *_EVERYDAY_RULES)
 
 #: Quick gate: no rule can match a clause without one of these.
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
     r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
-    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|noel|christmas|journee|"
-    r"xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|easter|santa|reyes|rois|"
-    r"printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|otono|hiver|winter|"
-    r"invierno|"
+    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|journee|"
     rf"{_WD}|{_MONTH})\b"
+)
+#: Holiday and season rules only run on a clause with one of these (they are many, and "été",
+#: "new" or "year" would otherwise open the gate for every rule).
+_HOLIDAY_HINT = re.compile(
+    r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|"
+    r"easter|santa|reyes|rois|printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|"
+    r"otono|hiver|winter|invierno)\b"
 )
 #: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
 _PLEASANTRY = re.compile(
