@@ -82,6 +82,11 @@ TONIGHT: tuple[str, ...] = (
     "by end of day",
     "end of the day",
     "end of day",
+    "cet aprem",
+    "cet apres midi",
+    "cette apres midi",
+    "this afternoon",
+    "esta tarde",
 )
 
 
@@ -402,7 +407,11 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"la semana que viene|la proxima semana|(?:la )?semana proxima)",
         _next_week,
     ),
-    _rule(r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)", _weekend),
+    _rule(
+        r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)|(?:ce|le|du) we|"
+        r"(?:this|the) wknd",
+        _weekend,
+    ),
     _rule(
         r"(?:(?:en |a la |d ici la |avant la )?fin de (?:la |cette )?semaine|"
         r"end of (?:the |this )?week)",
@@ -465,7 +474,8 @@ _RULES: tuple[_Rule, ...] = (*_HOLIDAY_RULES, *_EVERYDAY_RULES)
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
     r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
-    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|journee|"
+    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|journee|we|wknd|"
+    r"aprem|apres midi|afternoon|tarde|"
     rf"{_WD}|{_MONTH})\b"
 )
 #: Holiday and season rules only run on a clause with one of these (they are many, and "été",

@@ -59,6 +59,7 @@ from flows.intent_triggers import (
     ONE_GO,
     PAY,
     POST_NEGATION,
+    REJECTED,
     SPLIT_BARE,
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
@@ -122,7 +123,9 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     for raw in clauses:
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", raw))
+        # "maintenant plutôt que plus tard": what follows is rejected, not chosen.
+        kept = REJECTED.sub("", raw).strip() or raw
+        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", kept))
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()

@@ -68,7 +68,7 @@ OPT_OUT = _words(
     r"(?:moi|mon numero|mes coordonnees|mon contact)",
     r"leave me alone",
     r"leave me be",
-    r"(?:dont|do not|never|quit|stop) (?:text|txt|message|msg|contact|email|sms|spam|call|"
+    r"(?:dont|do not|never|quit|stop) (?:text|txt|messag|msg|contact|email|sms|spam|call|"
     r"bother|write|ping|harass)\w*(?: me| us)",
     r"(?:dont|do not) send (?:me )?(?:any ?more|more|messages|texts|sms)",
     r"no more (?:texts?|messages?|sms|spam|msgs?|txts?)",
@@ -173,8 +173,15 @@ DISPUTE = _words(
     r"reclamacion",
     r"no acepto",
     r"rembourse(?:z|r)? (?:moi|nous)",
-    r"remboursement\w*",
+    # "j'attends un remboursement de la CAF": the customer's own money to come, not a claim.
+    r"(?<!attends un )(?<!attend un )(?<!attente d un )(?<!attendre un )remboursement\w*"
+    r"(?! (?:de|d|du|des) (?:la caf|caf|l etat|la secu|secu|mutuelle|ma mutuelle|la mutuelle|"
+    r"impots|l assurance|mon assurance|la banque|ma banque))",
     r"(?:me|nous|etre) rembourse\w*",
+    r"doublon",
+    r"duplicate (?:invoice|bill|charge|payment)",
+    r"deja factur\w*",
+    r"already (?:billed|charged|invoiced)",
     r"refund\w*",
     r"reembolso",
     r"money back",
@@ -271,18 +278,22 @@ ALREADY_PAID = _words(
     r"pagado|pague)",
     r"(?:c|ca|tout|facture|elle|la facture|c etait|ma facture|le solde|compte)(?: est| a ete| "
     r"etait)?(?: deja| bien| tout| bel et bien)? (?:paye|payee|regle|reglee|solde|soldee)",
-    r"c est fait",
+    r"(?<!comme ca )(?<!comme ca c )c est fait",
+    r"^c (?:deja )?fait",
+    r"already (?:sorted|dealt with|taken care of)",
     r"c est bon c est regle",
     r"(?:j ai|ai|g)(?: deja| bien| tout)* payer",
     r"(?:vous|t|te|l) (?:ai|a|avons|ont)(?: deja| bien| tout)* (?:paye|payee|regle|reglee|vire|"
     r"verse|envoye)",
-    r"(?<!je )(?<!on )(?<!tu )(?<!il )(?<!vous )(?:paye|payee|regle|reglee|vire) (?:hier|"
+    r"(?<!je )(?<!on )(?<!tu )(?<!il )(?<!vous )(?<!ma )(?<!ta )(?<!sa )(?<!la )"
+    r"(?:paye|payee|regle|reglee|vire) (?:hier|"
     r"avant hier|ce matin|cette nuit|ce midi|tout a l heure|la semaine derniere|le mois dernier|"
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",
     r"(?:virement|cheque|paiement|reglement|transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
-    r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )paid",
+    r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
+    r"(?<!get this )(?<!get it )(?<!get that )paid",
     r"already (?:done|settled|sent|made|did|transferred)",
     r"settled (?:it|already|the|this|that|up|everything|in full)",
     r"i (?:sent|made|did|transferred|wired) (?:the|a|my) (?:payment|transfer|bank transfer|"
@@ -292,6 +303,7 @@ ALREADY_PAID = _words(
     r"ya (?:lo |la )?(?:he )?(?:pague|pagado|pagada|transferi)",
     r"(?:ya )?esta pagad[oa]",
     r"pague (?:ayer|hoy|esta manana)",
+    r"pagad[oa] (?:ayer|hoy|esta manana|el \w+|por|con|ya)",
 )
 
 # --- ASK_AGENT ---------------------------------------------------------------------------
@@ -323,7 +335,9 @@ ASK_AGENT = _words(
     r"(?:appelez|appelle|appellez|appeler|rappelez|rappelle|rappeler|telephonez|contactez)"
     r" (?:moi|me)",
     r"(?<!je )(?<!j )m (?:appeler|rappeler|appellez|appelez|rappelez|telephoner|contacter)",
-    r"me (?:rappeler|appeler|contacter|telephoner)",
+    # "me rappeler le montant" asks to be reminded of something, not to be called.
+    r"me (?:rappeler|appeler|contacter|telephoner)(?! (?:le|la|les|l|ce|cette|mon|ma|mes|quel|"
+    r"quelle|combien|quand|a quelle|de quoi|ou))",
     r"call me",
     r"ring me",
     r"phone me",

@@ -38,6 +38,9 @@ SPLIT_NUMBERED = (
     re.compile(r"\b(?P<n>\d{1,2}) ?x\b"),
     re.compile(r"\bx ?(?P<n>\d{1,2})\b"),
     re.compile(
+        rf"\b(?:je peux |peux |on peut |can i |could i )?(?:faire|do) {_N} ?(?:fois|x|times)\b"
+    ),
+    re.compile(
         r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
         r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"
         r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
@@ -49,9 +52,15 @@ SPLIT_NUMBERED = (
     ),
     re.compile(rf"\b(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
 )
-#: A piece that is only "en 4" / "in 3" (a correction after "pas en 3 fois").
+#: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
-    rf"^(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say) )*(?:en|in|sur) {_N}$"
+    rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
+    rf"actually) )+(?:(?:en|in|sur) )?|(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then))?$"
+)
+#: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
+REJECTED = re.compile(
+    r"\b(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
 )
 HALF = re.compile(
     r"\b(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
@@ -104,6 +113,8 @@ LATER = re.compile(
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
     r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it|"
+    r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "
+    r"(?:refund|payment|transfer)|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
     r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
     r"prochainement|bientot|soon)\b"

@@ -157,9 +157,6 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
     reading = _read(norm, words, language, locale, today)
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
-    if opt_out is _OptOut.DEFUSED and reading.intent is Intent.UNKNOWN:
-        # "je bosse non stop", "le bus s'arrête là": words about something else.
-        return Understanding(Intent.SMALLTALK, language=language)
     return reading
 
 
@@ -207,6 +204,9 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
     if found:
         defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
+        if _asks_opt_in(text, words):
+            # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
+            defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
         for m in found:
             if _covered(m.span(), maybe):
                 continue
@@ -214,6 +214,10 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
                 return _OptOut.CLEAR
         return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
     return _OptOut.MAYBE if maybe else None
+
+
+def _asks_opt_in(text: str, words: Lexicon) -> bool:
+    return bool(OPT_IN.search(text) or words.pattern("opt_in").search(text))
 
 
 def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -235,7 +239,7 @@ def _after_opt_out(norm: Normalized, words: Lexicon) -> tuple[Intent, ...]:
 def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     """Steps 1 and 3-8 of the precedence (module docstring); opt-out is read before."""
     if norm.is_empty:
-        return Intent.HELP if norm.question_only else Intent.UNKNOWN
+        return Intent.UNKNOWN  # "?", "...", an emoji with no meaning: cannot tell
     text = norm.text
     if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
         return Intent.OPT_IN
@@ -278,7 +282,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             before = clause[: m.start()].split()[-_TOOL_WINDOW:]
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
-                return True
+                return not words.pattern("payment_link").search(text)
     return False
 
 
@@ -344,6 +348,11 @@ def _after_payment(text: str, language: str | None) -> Understanding:
         return Understanding(Intent.NO, language=language)
     if YES.search(text):
         return Understanding(Intent.YES, language=language)
-    if SMALLTALK.search(text) or lexicon().pattern("greetings").search(text):
+    words = lexicon()
+    if (
+        SMALLTALK.search(text)
+        or words.pattern("greetings").search(text)
+        or words.pattern("smalltalk").search(text)
+    ):
         return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)

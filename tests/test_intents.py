@@ -292,7 +292,7 @@ def test_refusals_disputes_and_already_paid(text: str, intent: Intent) -> None:
         ("je m'appelle Julie, je paie demain", Intent.PAY_LATER),
         ("aide", Intent.HELP),
         ("help", Intent.HELP),
-        ("?", Intent.HELP),
+        ("?", Intent.UNKNOWN),
         ("comment ça marche", Intent.HELP),
         ("quelles options", Intent.HELP),
         ("comment payer ?", Intent.HELP),
