@@ -91,7 +91,7 @@ NOW = re.compile(
     r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
     r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
     r"pour l instant|"
-    r"pour le moment|"
+    r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
     r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
 )
 PAY = re.compile(
@@ -109,10 +109,11 @@ LATER = re.compile(
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
-    r"(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
+    r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
     r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it|"
+    r"not yet|"
     r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "
     r"(?:refund|payment|transfer)|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
