@@ -281,6 +281,8 @@ ALREADY_PAID = _words(
     r"(?<!comme ca )(?<!comme ca c )c est fait",
     r"^c (?:deja )?fait",
     r"already (?:sorted|dealt with|taken care of)",
+    r"\w+ (?:vous |nous |l |les )?(?:a|ont) (?:deja |bien )?(?:fait (?:le|un|mon|son|leur) "
+    r"(?:virement|paiement|reglement|cheque)|paye|regle|vire)\b",
     r"c est bon c est regle",
     r"(?:j ai|ai|g)(?: deja| bien| tout)* payer",
     r"(?:vous|t|te|l) (?:ai|a|avons|ont)(?: deja| bien| tout)* (?:paye|payee|regle|reglee|vire|"
@@ -291,6 +293,7 @@ ALREADY_PAID = _words(
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",
     r"(?:virement|cheque|paiement|reglement|transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
+    r"went out|gone out|has gone|cleared|on its way|left|debite|"
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
     r"(?<!get this )(?<!get it )(?<!get that )paid",
