@@ -394,7 +394,7 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _start_of_next_month,
     ),
     _rule(
-        r"(?:(?:a |en |d ici )?(?:la )?fin de la semaine prochaine|"
+        r"(?:(?:a |en |d ici )?(?:la )?fin de (?:la )?semaine prochaine|"
         r"(?:the |by the |at the )?end of next week)",
         _end_of_next_week,
     ),

@@ -72,7 +72,7 @@ SPLIT_VAGUE = re.compile(
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
     r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
     r"(?:cost|payments?|bill|out|over)|"
-    r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|"
+    r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
