@@ -180,7 +180,7 @@ class _Rule:
 
 
 def _rule(pattern: str, resolve: _Resolver, *, allows_today: bool = False) -> _Rule:
-    return _Rule(re.compile(r"\b(?:" + pattern + r")\b"), resolve, allows_today)
+    return _Rule(re.compile(r"\b(?=[a-z0-9])(?:" + pattern + r")\b"), resolve, allows_today)
 
 
 def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:

@@ -54,7 +54,8 @@ def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         for category, items in data.get("patterns", {}).items():
             fragments.setdefault(category, []).extend(items)
     patterns = {
-        category: re.compile(r"\b(?:" + "|".join(items) + r")\b")
+        # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
+        category: re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")
         for category, items in fragments.items()
         if items
     }
