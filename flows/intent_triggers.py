@@ -101,8 +101,8 @@ PAY = re.compile(
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle)\b"
 )
 FUTURE_PAY = re.compile(
-    _WS
-    + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|reglerai|reglerais|paierons|payerons|pagare|"
+    _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"
+    r"reglerai|reglerais|paierons|payerons|pagare|"
     r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
 )
 LATER = re.compile(
