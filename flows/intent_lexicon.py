@@ -301,6 +301,11 @@ NEGATORS = frozenset(
         "ni",
         "refuse",
         "refuses",
+        # "stopper l'échéancier et tout payer": ending a plan negates it.
+        "stopper",
+        "arreter",
+        "annuler",
+        "cancel",
         "rien",
         "not",
         "never",
@@ -367,6 +372,9 @@ SCOPE_BREAKERS = frozenset(
         "because",
         "como",
         "cuando",
+        # "pas maintenant et je paierai vendredi": a negation does not reach across "et".
+        "et",
+        "and",
     }
 )
 #: After Spanish "no", one of these makes it a negator ("no puedo pagar ahora").

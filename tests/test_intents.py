@@ -900,3 +900,30 @@ def test_word_lists_live_in_one_data_file_per_language() -> None:
     files = sorted(p.stem for p in LEXICON_DIR.glob("*.toml"))
     assert files == sorted(lexicon().markers)
     assert {"fr", "en", "es"} <= set(files)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("c'est du spam ?", "fr_FR"),
+        ("is this spam?", "en_GB"),
+    ],
+)
+def test_asking_whether_it_is_spam_asks_for_a_confirmation(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is not Intent.OPT_OUT
+    assert reading.maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("j'arrête de travailler à 18h, je paie ce soir", "fr_FR", Intent.PAY_LATER),
+        ("I'll stop working at 6 and pay tonight", "en_GB", Intent.PAY_LATER),
+        ("j'aimerais stopper l'échéancier et tout payer", "fr_FR", Intent.PAY_NOW),
+        ("arrêtez de m'écrire", "fr_FR", Intent.OPT_OUT),
+        ("stop texting me", "en_GB", Intent.OPT_OUT),
+    ],
+)
+def test_stopping_something_else_is_not_an_opt_out(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
