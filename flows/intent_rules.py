@@ -548,6 +548,8 @@ NO = _words(
     r"(?:dont|do not) accept",
     r"je decline",
     r"i decline",
+    r"(?:dont|do not) agree",
+    r"disagree",
 )
 YES = _words(
     r"oui",

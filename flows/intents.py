@@ -337,6 +337,9 @@ def _after_payment(text: str, language: str | None) -> Understanding:
     text = NO_PROBLEM.sub("ok", text)  # "pas de souci" / "no problem" say yes
     if HELP.search(text):
         return Understanding(Intent.HELP, language=language)
+    words = lexicon()
+    if words.pattern("undecided").search(text):  # "not sure", "je sais pas": neither
+        return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if NO.search(text):
         if YES.search(text):  # "oui... enfin non" / "ok non": a no, but ask
             return Understanding(
@@ -348,7 +351,6 @@ def _after_payment(text: str, language: str | None) -> Understanding:
         return Understanding(Intent.NO, language=language)
     if YES.search(text):
         return Understanding(Intent.YES, language=language)
-    words = lexicon()
     if (
         SMALLTALK.search(text)
         or words.pattern("greetings").search(text)
