@@ -210,6 +210,18 @@ def _end_of_next_week(_m: re.Match[str], today: dt.date) -> dt.date:
     return next_monday(today) + dt.timedelta(days=4)
 
 
+def _weekend_after_next(_m: re.Match[str], today: dt.date) -> dt.date:
+    return _weekend(_m, today) + dt.timedelta(days=7)
+
+
+def _weekday_week_later(m: re.Match[str], today: dt.date) -> dt.date:
+    return next_weekday(today, WEEKDAYS[m.group("wd")]) + dt.timedelta(days=7)
+
+
+def _first_week_of_month(m: re.Match[str], today: dt.date) -> dt.date | None:
+    return day_and_month(today, 1, MONTHS[m.group("m")], None)
+
+
 def _next_week(_m: re.Match[str], today: dt.date) -> dt.date:
     return next_monday(today)
 
@@ -401,6 +413,20 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
         _weekday_of_next_week,
+    ),
+    _rule(
+        r"(?:the )?week ?end after next|(?:le )?week end (?:d apres|suivant)",
+        _weekend_after_next,
+    ),
+    _rule(rf"a week (?:on|from) (?P<wd>{_WD})", _weekday_week_later),
+    _rule(
+        rf"(?:(?:the )?(?:first|1st) week (?:of|in)|(?:la )?premiere semaine (?:de|d)|"
+        rf"(?:la )?1ere semaine (?:de|d)) (?P<m>{_MONTH_LOOSE})",
+        _first_week_of_month,
+    ),
+    _rule(
+        r"(?:(?:en |au )?debut de (?:la )?semaine prochaine|(?:early|beginning of|start of) next week)",
+        _next_week,
     ),
     _rule(
         r"(?:(?:la |en |dans la )?semaine (?:prochaine|pro|d apres|qui vient)|next week|"

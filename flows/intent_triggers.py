@@ -117,7 +117,7 @@ LATER = re.compile(
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
     r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it|"
-    r"not yet|"
+    r"not yet|des que possible|au plus vite|as soon as i can|dans les plus brefs delais|"
     r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "
     r"(?:refund|payment|transfer)|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
