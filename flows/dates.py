@@ -425,7 +425,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _first_week_of_month,
     ),
     _rule(
-        r"(?:(?:en |au )?debut de (?:la )?semaine prochaine|(?:early|beginning of|start of) next week)",
+        r"(?:(?:en |au )?debut de (?:la )?semaine prochaine|"
+        r"(?:early|beginning of|start of) next week)",
         _next_week,
     ),
     _rule(
