@@ -282,6 +282,14 @@ ALREADY_PAID = _words(
     r"(?<!comme ca )(?<!comme ca c )c est fait",
     r"^c (?:deja )?fait",
     r"already (?:sorted|dealt with|taken care of)",
+    r"(?:avez|as|a) (?:vous |t on )?(?:bien )?recu (?:mon|le|notre|ma) (?:paiement|virement|cheque|"
+    r"reglement)",
+    r"(?:get|got|receive|received) (?:my|our|the) (?:payment|transfer|money|cheque|check)",
+    r"(?:recu|preuve|justificatif|confirmation) de (?:paiement|virement)",
+    r"proof of (?:payment|transfer)",
+    r"(?:i ve got|i have|ive got) the receipt",
+    r"(?:it|money|payment|the money) (?:went|came|has gone|has come) out",
+    r"(?:left|came out of|taken from) my (?:account|bank)",
     r"\w+ (?:vous |nous |l |les )?(?:a|ont) (?:deja |bien )?(?:fait (?:le|un|mon|son|leur) "
     r"(?:virement|paiement|reglement|cheque)|paye|regle|vire)\b",
     r"c est bon c est regle",
