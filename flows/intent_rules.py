@@ -282,8 +282,8 @@ ALREADY_PAID = _words(
     r"(?<!comme ca )(?<!comme ca c )c est fait",
     r"^c (?:deja )?fait",
     r"already (?:sorted|dealt with|taken care of)",
-    r"(?:avez|as|a) (?:vous |t on )?(?:bien )?recu (?:mon|le|notre|ma) (?:paiement|virement|cheque|"
-    r"reglement)",
+    r"(?:avez|as|a) (?:vous |t on )?(?:bien )?recu (?:mon|le|notre|ma) "
+    r"(?:paiement|virement|cheque|reglement)",
     r"(?:get|got|receive|received) (?:my|our|the) (?:payment|transfer|money|cheque|check)",
     r"(?:recu|preuve|justificatif|confirmation) de (?:paiement|virement)",
     r"proof of (?:payment|transfer)",
