@@ -11,10 +11,16 @@ Categories read by `flows.intents`:
   "stop by the shop", "j'ai pas dit stop", "arrêt maladie");
 - ``opt_out_maybe``: might ask to stop messages, not clearly ("arrêtez de me facturer...",
   "trop de messages"): the bot asks a one-line confirmation and carries on;
-- ``opt_in``, ``dispute``, ``status``, ``ask_agent``: phrasings of those intents;
-- ``dispute_product``: a broken or faulty product, unless the clause names a ``payment_tools``
-  word ("le lien ne marche pas" is a help request);
-- ``payment_context`` / ``smalltalk``: whether a message with a date in it is about paying.
+- ``opt_out_reported``: a STOP the customer reports having sent ("j'avais dit stop"); it gives
+  way only when the message also asks to opt back in;
+- ``opt_out``, ``opt_in``, ``dispute``, ``already_paid``, ``status``, ``ask_agent``,
+  ``help_question``: phrasings of those intents (``already_paid`` here is not cancelled by a
+  negation: "didn't you get my payment?");
+- ``dispute_product``: a broken or faulty product, unless a ``payment_tools`` word is named
+  just before it or a ``payment_link`` anywhere ("le lien ne marche pas" asks for help);
+- ``reason``: a refusal to pay with a reason ("car", "because") contests the invoice;
+- ``payment_context`` / ``smalltalk``: whether a message with a date in it is about paying;
+- ``greetings`` (small talk) and ``undecided`` ("pas sûr", "not sure": neither yes nor no).
 
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """
