@@ -215,7 +215,8 @@ def _weekend_after_next(_m: re.Match[str], today: dt.date) -> dt.date:
 
 
 def _weekday_week_later(m: re.Match[str], today: dt.date) -> dt.date:
-    return next_weekday(today, WEEKDAYS[m.group("wd")]) + dt.timedelta(days=7)
+    """ "A week on Friday", "Friday week" (British): the Friday after the coming one."""
+    return next_weekday(today, WEEKDAYS[m.group("wd") or m.group("wd2")]) + dt.timedelta(days=7)
 
 
 def _first_week_of_month(m: re.Match[str], today: dt.date) -> dt.date | None:
@@ -418,7 +419,7 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?:the )?week ?end after next|(?:le )?week end (?:d apres|suivant)",
         _weekend_after_next,
     ),
-    _rule(rf"a week (?:on|from) (?P<wd>{_WD})", _weekday_week_later),
+    _rule(rf"a week (?:on|from) (?P<wd>{_WD})|(?P<wd2>{_WD}) week(?! end)", _weekday_week_later),
     _rule(
         rf"(?:(?:the )?(?:first|1st) week (?:of|in)|(?:la )?premiere semaine (?:de|d)|"
         rf"(?:la )?1ere semaine (?:de|d)) (?P<m>{_MONTH_LOOSE})",

@@ -78,6 +78,7 @@ SPLIT_VAGUE = re.compile(
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
+    r"(?:\d+|so much) a month|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
     r"(?:\d|deux|trois|quatre) fois)\b"
 )
