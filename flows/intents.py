@@ -202,18 +202,18 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     text = norm.text
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
     found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
-    if found:
-        defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
-        if _asks_opt_in(text, words):
-            # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
-            defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
-        for m in found:
-            if _covered(m.span(), maybe):
-                continue
-            if not _covered(m.span(), defused):
-                return _OptOut.CLEAR
-        return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
-    return _OptOut.MAYBE if maybe else None
+    if not found:
+        return _OptOut.MAYBE if maybe else None
+    defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
+    if _asks_opt_in(text, words):
+        # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
+        defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
+    maybe = [span for span in maybe if not _covered(span, defused)]
+    for m in found:
+        if _covered(m.span(), defused) or _covered(m.span(), maybe):
+            continue
+        return _OptOut.CLEAR
+    return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:

@@ -927,3 +927,17 @@ def test_asking_whether_it_is_spam_asks_for_a_confirmation(text: str, locale: st
 )
 def test_stopping_something_else_is_not_an_opt_out(text: str, locale: str, intent: Intent) -> None:
     assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("votre mail était dans mes spams", "fr_FR", Intent.UNKNOWN),
+        ("j'ai trouvé la facture dans les spams, je paie demain", "fr_FR", Intent.PAY_LATER),
+        ("je me suis désabonné et je reçois encore vos messages", "fr_FR", Intent.OPT_OUT),
+        ("I unsubscribed but I'm still getting your texts", "en_GB", Intent.OPT_OUT),
+        ("je me suis désabonné par erreur", "fr_FR", Intent.OPT_IN),
+    ],
+)
+def test_spam_folders_and_reported_unsubscriptions(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
