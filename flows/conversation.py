@@ -12,7 +12,7 @@ stateDiagram-v2
     Menu --> WaitingAgent: dispute, human, unverifiable "already paid" / see care.mmd
     WaitingAgent --> WaitingAgent: only STOP/START, pay now and status are answered
     Menu --> Menu: unsure reading / "did you mean..." + the choices it could be
-    Menu --> WaitingAgent: STOP + dispute or human / opted out, then handed to a human
+    Menu --> WaitingAgent: STOP + dispute, "paid" or human / opted out, then as if alone
     note right of Menu
         a sentence that might be an opt-out: the rest is answered,
         then one line "Reply STOP to confirm"
@@ -86,8 +86,13 @@ _CLARIFY_AS = {
     Intent.ASK_AGENT: Choice.AGENT,
     Intent.HELP: Choice.HELP,
 }
-#: Acted on after an opt-out in the same message ("STOP et je conteste").
-_AFTER_OPT_OUT = (Intent.DISPUTE, Intent.ASK_AGENT)
+#: Acted on after an opt-out in the same message ("STOP et je conteste"), the first found.
+_AFTER_OPT_OUT = (Intent.DISPUTE, Intent.ALREADY_PAID, Intent.ASK_AGENT)
+_AFTER_OPT_OUT_HANDLERS = {
+    Intent.DISPUTE: care.dispute,
+    Intent.ALREADY_PAID: care.already_paid,
+    Intent.ASK_AGENT: care.ask_agent,
+}
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -180,8 +185,7 @@ def _opt_out(
         return outcome
     for intent in _AFTER_OPT_OUT:
         if intent in meaning.then:
-            handler = care.dispute if intent is Intent.DISPUTE else care.ask_agent
-            more = handler(outcome.state, invoice)
+            more = _AFTER_OPT_OUT_HANDLERS[intent](outcome.state, invoice)
             return Outcome(more.state, (*outcome.actions, *more.actions))
     return outcome
 

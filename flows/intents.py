@@ -231,6 +231,10 @@ def _after_opt_out(norm: Normalized, words: Lexicon) -> tuple[Intent, ...]:
     then: list[Intent] = []
     if _is_dispute(norm, words):
         then.append(Intent.DISPUTE)
+    elif words.pattern("already_paid").search(text) or any(
+        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    ):
+        then.append(Intent.ALREADY_PAID)  # "c'est payé, stop": check it, as if said alone
     if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
         then.append(Intent.ASK_AGENT)
     return tuple(then)

@@ -136,3 +136,19 @@ def test_replies_in_the_language_the_customer_writes_in(
 
     assert bot.locale == replies_in
     assert bot.reply is not None
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("fr", "c'est payé, arrêtez de me relancer"), ("en", "I already paid, stop texting me")],
+)
+def test_already_paid_and_stop_opts_out_then_checks_the_payment(locale: str, text: str) -> None:
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(text)
+
+    assert bot.action_types()[0] == "RecordConsent"
+    assert bot.messages == ["opted_out", "already_paid_check"]
+    assert bot.of(Handoff)  # nothing in the ledger: a person checks
+    assert chat.opted_out
