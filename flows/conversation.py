@@ -11,10 +11,25 @@ stateDiagram-v2
     ConfirmSplit --> Menu
     Menu --> WaitingAgent: dispute, human, unverifiable "already paid" / see care.mmd
     WaitingAgent --> WaitingAgent: only STOP/START, pay now and status are answered
+    Menu --> Menu: unsure reading / "did you mean..." + the choices it could be
+    Menu --> WaitingAgent: STOP + dispute, "paid" or human / opted out, then as if alone
+    note right of Menu
+        a sentence that might be an opt-out: the rest is answered,
+        then one line "Reply STOP to confirm"
+        written in another supported language than the profile: replies in that language
+    end note
 ```
 (Also in `conversation.mmd`.) Precedence: STOP/START first (never missed, whatever the step),
 then a human's presence, then the step's own question, then the intent. A customer can change
 their mind at any step ("finalement en 3 fois"): a clear intent leaves the step.
+
+Understanding v2 (`flows.intents`): a reading below `CLARIFY_BELOW` confidence is not acted
+on at the menu: the bot asks which of its alternatives the customer meant, as choices (buttons,
+numbers on SMS). A sentence that might be an opt-out (``maybe_opt_out``) gets its answer and
+then one line asking to reply STOP to confirm (never when already opted out); nothing is
+recorded until the customer sends STOP. After an opt-out, a dispute or a request for a person
+in the same message is still acted on (``then``). A message clearly written in another language
+the bot speaks than the profile's is answered in that language.
 """
 
 from __future__ import annotations
@@ -22,7 +37,8 @@ from __future__ import annotations
 import re
 
 from flows import care, notices, pay_later, split
-from flows.intents import Intent, Understanding, understand
+from flows.intent_text import normalize
+from flows.intents import Intent, Understanding, detect_language, understand
 from flows.model import (
     Choice,
     ConversationState,
@@ -35,10 +51,11 @@ from flows.model import (
     Outcome,
     PaymentOutcome,
     Reminder,
+    Reply,
     Step,
     UnsupportedMessage,
 )
-from flows.replies import menu, say, silent
+from flows.replies import menu, params, say, silent
 
 _CHOICE_MEANS = {
     Choice.PAY: Understanding(Intent.PAY_NOW),
@@ -57,6 +74,25 @@ _CHOICE_MEANS = {
 _WHILE_WAITING = frozenset({Intent.PAY_NOW, Intent.STATUS, Intent.ASK_AGENT, Intent.DISPUTE})
 # A payment is already under way (SEPA): paying again, later or in parts makes no sense.
 _PAYING = frozenset({Intent.PAY_NOW, Intent.PAY_LATER, Intent.SPLIT})
+#: Languages the bot can answer in: the catalogs in locales/ (a test checks they agree).
+REPLY_LANGUAGES = frozenset({"fr", "en"})
+#: Fewer words than this never switch the reply language ("ok merci", "yes").
+_WORDS_TO_SWITCH_LANGUAGE = 3
+#: What an unsure reading can be asked about, as the choice that means it.
+_CLARIFY_AS = {
+    Intent.PAY_NOW: Choice.PAY,
+    Intent.PAY_LATER: Choice.LATER,
+    Intent.SPLIT: Choice.SPLIT,
+    Intent.ASK_AGENT: Choice.AGENT,
+    Intent.HELP: Choice.HELP,
+}
+#: Acted on after an opt-out in the same message ("STOP et je conteste"), the first found.
+_AFTER_OPT_OUT = (Intent.DISPUTE, Intent.ALREADY_PAID, Intent.ASK_AGENT)
+_AFTER_OPT_OUT_HANDLERS = {
+    Intent.DISPUTE: care.dispute,
+    Intent.ALREADY_PAID: care.already_paid,
+    Intent.ASK_AGENT: care.ask_agent,
+}
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -98,9 +134,32 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
 
 def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) -> Outcome:
     meaning = read(state, event, facts)
+    state = _in_their_language(state, event)
+    outcome = _answer(state, event, facts, meaning)
+    if meaning.maybe_opt_out and not facts.opted_out:
+        # Answer what they asked, then one line: STOP is theirs to send, not ours to guess.
+        confirm = Reply("confirm_opt_out", params(facts.invoice), ())
+        outcome = Outcome(outcome.state, (*outcome.actions, confirm))
+    return outcome
+
+
+def _in_their_language(state: ConversationState, event: CustomerText) -> ConversationState:
+    """Replies follow the language the customer writes in when it is clear and we speak it."""
+    if event.choice is not None or len(event.text.split()) < _WORDS_TO_SWITCH_LANGUAGE:
+        return state
+    language = detect_language(normalize(event.text).text)
+    current = (state.locale or "")[:2].lower()
+    if language is None or language == current or language not in REPLY_LANGUAGES:
+        return state
+    return state.evolve(locale=language)
+
+
+def _answer(
+    state: ConversationState, event: CustomerText, facts: Facts, meaning: Understanding
+) -> Outcome:
     invoice = facts.invoice
     if meaning.intent is Intent.OPT_OUT:
-        return care.opt_out(state, invoice, facts, event.text)
+        return _opt_out(state, event, facts, meaning)
     if meaning.intent is Intent.OPT_IN:
         return care.opt_in(state, invoice, facts, event.text)
     if event.card_shared:
@@ -114,6 +173,34 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
     if invoice.is_paid:
         return _paid_invoice(state, meaning, invoice)
     return _route(state, meaning, invoice, facts)
+
+
+def _opt_out(
+    state: ConversationState, event: CustomerText, facts: Facts, meaning: Understanding
+) -> Outcome:
+    """Opt out first; then a dispute or a request for a person in the same message."""
+    outcome = care.opt_out(state, facts.invoice, facts, event.text)
+    invoice = facts.invoice
+    if invoice is None or state.status is not ConversationStatus.BOT:
+        return outcome
+    for intent in _AFTER_OPT_OUT:
+        if intent in meaning.then:
+            more = _AFTER_OPT_OUT_HANDLERS[intent](outcome.state, invoice)
+            return Outcome(more.state, (*outcome.actions, *more.actions))
+    return outcome
+
+
+def _clarify(
+    state: ConversationState, meaning: Understanding, invoice: InvoiceFacts
+) -> Outcome | None:
+    """ "Did you mean...?" with the choices an unsure reading could be; None to act on it."""
+    offered = menu(invoice)
+    allowed = (*offered, Choice.AGENT)
+    asked = [_CLARIFY_AS[i] for i in meaning.alternatives if i in _CLARIFY_AS]
+    choices = tuple(dict.fromkeys(c for c in (*asked, *offered) if c in allowed))
+    if not any(c in asked for c in choices):
+        return None  # nothing it could be that we can offer: act on the reading
+    return say(state, "clarify", invoice, choices=choices)
 
 
 def _without_invoice(state: ConversationState, meaning: Understanding) -> Outcome:
@@ -142,6 +229,10 @@ def _route(
     step_outcome = _answer_to_step(state, meaning, invoice, facts)
     if step_outcome is not None:
         return step_outcome
+    if meaning.is_unsure and meaning.intent is not Intent.UNKNOWN:
+        asked = _clarify(state.evolve(step=Step.MENU, proposed_parts=None), meaning, invoice)
+        if asked is not None:
+            return asked
     leaving = state.evolve(step=Step.MENU, proposed_parts=None)
     if meaning.intent is not Intent.UNKNOWN:
         leaving = leaving.evolve(unknown_streak=0)

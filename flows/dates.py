@@ -24,6 +24,12 @@ Product decisions, so that the flow and the tests agree:
   clamped to the month's end). "en 3 mois" is *not* a date: it is a split ("payer en 3 mois").
 - "mi-décembre" is the 15th, "fin décembre" the last day, "début décembre" / "en décembre" the
   1st of that month (no date if that day is already past in the current month).
+- Holidays and seasons are their next occurrence strictly after today: "Noël" / "Christmas" the
+  25th of December, "après Noël" / "after Christmas" the 26th, "avant Noël" the 24th; "le nouvel
+  an" / "the new year" / "l'année prochaine" the 1st of January, "après le nouvel an" the 2nd;
+  "fin de l'année" the 31st of December; "à la rentrée" / "back to school" the 1st of
+  September; "Pâques" / "Easter" its Sunday, "après Pâques" its Monday; a season its first day
+  (spring 20 March, summer 21 June, autumn 22 September, winter 21 December).
 - Past references ("vendredi dernier", "last friday") and pleasantries ("bonne fin de semaine",
   "bon week-end", "have a nice weekend") are not dates.
 
@@ -51,14 +57,37 @@ from flows.intent_calendar import (
     last_day,
     month_after,
     next_day_of_month,
+    next_easter,
     next_monday,
+    next_month_day,
     next_weekday,
     safe_date,
 )
 from flows.intent_text import normalize
 
 #: The only phrases that may resolve to today (a promise to pay later today).
-TONIGHT: tuple[str, ...] = ("ce soir", "tonight", "this evening", "esta noche")
+TONIGHT: tuple[str, ...] = (
+    "ce soir",
+    "tonight",
+    "this evening",
+    "esta noche",
+    "dans la journee",
+    "d ici ce soir",
+    "plus tard dans la journee",
+    "d ici la fin de la journee",
+    "d ici la fin de journee",
+    "later today",
+    "by tonight",
+    "by the end of the day",
+    "by end of day",
+    "end of the day",
+    "end of day",
+    "cet aprem",
+    "cet apres midi",
+    "cette apres midi",
+    "this afternoon",
+    "esta tarde",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +115,12 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     A phrase a rule recognises but cannot resolve to a future date (a past year, 31/11) is
     still consumed, so a weaker rule does not reinterpret part of it.
     """
-    if not _HINT.search(clause):
+    holidays = _HOLIDAY_HINT.search(clause) is not None
+    if not (holidays or _HINT.search(clause)):
         return ()
     taken = bytearray(len(clause))  # 1 where an earlier rule already matched
     found: list[DateMatch] = []
-    for rule in _RULES:
+    for rule in _RULES if holidays else _EVERYDAY_RULES:
         for m in rule.pattern.finditer(clause):
             if any(taken[m.start() : m.end()]):
                 continue
@@ -150,7 +180,7 @@ class _Rule:
 
 
 def _rule(pattern: str, resolve: _Resolver, *, allows_today: bool = False) -> _Rule:
-    return _Rule(re.compile(r"\b(?:" + pattern + r")\b"), resolve, allows_today)
+    return _Rule(re.compile(r"\b(?=[a-z0-9])(?:" + pattern + r")\b"), resolve, allows_today)
 
 
 def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
@@ -174,6 +204,23 @@ def _day_of_next_month(m: re.Match[str], today: dt.date) -> dt.date | None:
 
 def _weekday_of_next_week(m: re.Match[str], today: dt.date) -> dt.date:
     return next_monday(today) + dt.timedelta(days=WEEKDAYS[m.group("wd")])
+
+
+def _end_of_next_week(_m: re.Match[str], today: dt.date) -> dt.date:
+    return next_monday(today) + dt.timedelta(days=4)
+
+
+def _weekend_after_next(_m: re.Match[str], today: dt.date) -> dt.date:
+    return _weekend(_m, today) + dt.timedelta(days=7)
+
+
+def _weekday_week_later(m: re.Match[str], today: dt.date) -> dt.date:
+    """ "A week on Friday", "Friday week" (British): the Friday after the coming one."""
+    return next_weekday(today, WEEKDAYS[m.group("wd") or m.group("wd2")]) + dt.timedelta(days=7)
+
+
+def _first_week_of_month(m: re.Match[str], today: dt.date) -> dt.date | None:
+    return day_and_month(today, 1, MONTHS[m.group("m")], None)
 
 
 def _next_week(_m: re.Match[str], today: dt.date) -> dt.date:
@@ -256,11 +303,82 @@ def _day_only(m: re.Match[str], today: dt.date) -> dt.date | None:
     return next_day_of_month(today, _day_number(m.group("d")))
 
 
+def _fixed(month: int, day: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return next_month_day(today, month, day)
+
+    return resolve
+
+
+def _end_of_year(_m: re.Match[str], today: dt.date) -> dt.date:
+    return next_month_day(today, 12, 31)
+
+
+def _new_year(_m: re.Match[str], today: dt.date) -> dt.date:
+    return dt.date(today.year + 1, 1, 1)
+
+
+def _easter(days_after: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return next_easter(today, days_after)
+
+    return resolve
+
+
+_XMAS = r"(?:(?:les )?fetes de )?(?:noel|christmas|xmas|navidad)"
+_NEW_YEAR = (
+    r"(?:(?:le )?nouvel an|jour de l an|new year s day|new years day|(?:the )?new year|"
+    r"ano nuevo)"
+)
+_HOLIDAY_RULES: tuple[_Rule, ...] = (
+    _rule(rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}", _fixed(12, 26)),
+    _rule(rf"(?:once|when) {_XMAS} (?:is over|is done|has passed)|{_XMAS} passe", _fixed(12, 26)),
+    _rule(rf"(?:avant|before|antes de) {_XMAS}", _fixed(12, 24)),
+    _rule(rf"(?:apres|after|despues de) (?:le |the )?{_NEW_YEAR}", _fixed(1, 2)),
+    _rule(
+        r"(?:(?:au |en )?debut (?:de l |d )?annee(?: prochaine)?|(?:l |d ici l )?annee prochaine|"
+        r"(?:early |the beginning of |beginning of |start of )?next year|"
+        r"el ano que viene|el proximo ano|principios de ano)",
+        _new_year,
+    ),
+    _rule(_NEW_YEAR, _fixed(1, 1)),
+    _rule(_XMAS, _fixed(12, 25)),
+    _rule(
+        r"(?:(?:a |avant |d ici |en )?(?:la )?fin (?:de l |d )annee|"
+        r"(?:the )?end of (?:the |this )?year|(?:a )?(?:fin|finales?) (?:de|del) ano|year end)",
+        _end_of_year,
+    ),
+    _rule(r"(?:la )?rentree(?: scolaire)?|back to school|la vuelta al cole", _fixed(9, 1)),
+    _rule(r"(?:apres|despues de|after) (?:les |los )?(?:rois|reyes)", _fixed(1, 7)),
+    _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
+    _rule(r"paques|easter|semana santa", _easter(0)),
+    _rule(
+        r"(?:(?:au|ce|d ici le|debut du|avant le|this|next|in the|in|by|en|esta) )?"
+        r"(?:printemps|spring|primavera)",
+        _fixed(3, 20),
+    ),
+    _rule(
+        r"(?:(?:cet|en|pendant l|d ici l|debut de l|avant l|a l|des l) ete|l ete prochain|"
+        r"(?:this|next|in the|by|in) summer|(?:en|este|el) verano)",
+        _fixed(6, 21),
+    ),
+    _rule(
+        r"(?:(?:en|cet|a l|d ici l) automne|(?:this|next|in the|by) (?:autumn|fall)|"
+        r"(?:en|este|el) otono)",
+        _fixed(9, 22),
+    ),
+    _rule(
+        r"(?:(?:en|cet|d ici l|a l) hiver|(?:this|next|in the|by) winter|(?:en|este|el) invierno)",
+        _fixed(12, 21),
+    ),
+)
+
+
 def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:
     return None  # year-first dates: left to dateparser (see _dateparser_fallback)
 
 
-_RULES: tuple[_Rule, ...] = (
+_EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du|de) mois prochain|end of next month|"
         r"(?:a )?finales del (?:mes que viene|proximo mes))",
@@ -269,7 +387,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
         r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-        r"last day of (?:the )?month|(?:a )?fin(?:ales)? de(?:l)? mes)",
+        r"last day of (?:the )?month|(?:a )?(?:fin|final|finales) de(?:l)? mes)",
         _end_of_month,
     ),
     _rule(
@@ -289,15 +407,39 @@ _RULES: tuple[_Rule, ...] = (
         _start_of_next_month,
     ),
     _rule(
+        r"(?:(?:a |en |d ici )?(?:la )?fin de (?:la )?semaine prochaine|"
+        r"(?:the |by the |at the )?end of next week)",
+        _end_of_next_week,
+    ),
+    _rule(
         rf"(?P<wd>{_WD}) (?:de la semaine prochaine|next week|de la semana que viene)",
         _weekday_of_next_week,
+    ),
+    _rule(
+        r"(?:the )?week ?end after next|(?:le )?week end (?:d apres|suivant)",
+        _weekend_after_next,
+    ),
+    _rule(rf"a week (?:on|from) (?P<wd>{_WD})|(?P<wd2>{_WD}) week(?! end)", _weekday_week_later),
+    _rule(
+        rf"(?:(?:the )?(?:first|1st) week (?:of|in)|(?:la )?premiere semaine (?:de|d)|"
+        rf"(?:la )?1ere semaine (?:de|d)) (?P<m>{_MONTH_LOOSE})",
+        _first_week_of_month,
+    ),
+    _rule(
+        r"(?:(?:en |au )?debut de (?:la )?semaine prochaine|"
+        r"(?:early|beginning of|start of) next week)",
+        _next_week,
     ),
     _rule(
         r"(?:(?:la |en |dans la )?semaine (?:prochaine|pro|d apres|qui vient)|next week|"
         r"la semana que viene|la proxima semana|(?:la )?semana proxima)",
         _next_week,
     ),
-    _rule(r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)", _weekend),
+    _rule(
+        r"(?:ce |le |this |el |este |over the )?(?:week end|fin de semana)|(?:ce|le|du) we|"
+        r"(?:this|the) wknd",
+        _weekend,
+    ),
     _rule(
         r"(?:(?:en |a la |d ici la |avant la )?fin de (?:la |cette )?semaine|"
         r"end of (?:the |this )?week)",
@@ -313,7 +455,7 @@ _RULES: tuple[_Rule, ...] = (
         r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?",
         _offset,
     ),
-    _rule("|".join(TONIGHT), _tonight, allows_today=True),
+    _rule("|".join(sorted(TONIGHT, key=len, reverse=True)), _tonight, allows_today=True),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
     _rule(
@@ -327,8 +469,10 @@ _RULES: tuple[_Rule, ...] = (
         _day_month,
     ),
     _rule(
-        r"(?P<p>mi|mid|fin|end of|debut|beginning of|early|late|a fines de|a finales de|"
-        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during)"
+        r"(?P<p>mi|mid|fin|end of|debut|beginning of|start of|the start of|the beginning of|"
+        r"the end of|early|late|a fines de|a finales de|"
+        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during|"
+        r"avant|before|until|jusqu en)"
         rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?",
         _month_part,
     ),
@@ -352,17 +496,27 @@ _RULES: tuple[_Rule, ...] = (
         _weekday,
     ),
 )
+_RULES: tuple[_Rule, ...] = (*_HOLIDAY_RULES, *_EVERYDAY_RULES)
 
 #: Quick gate: no rule can match a clause without one of these.
+#: Words such as "fin", "next" or "j" are left out: every rule that reads them also needs a
+#: word listed here (a month, "semaine", a digit...), and they are too common to gate anything.
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
-    r"weeks?|wks?|semanas?|week end|fin|end|debut|beginning|start|early|late|mi|mid|jours?|"
-    r"j|days?|dias?|fortnight|quinzaine|huitaine|premier|prochain|next|proximo|"
+    r"weeks?|wks?|semanas?|week end|jours?|days?|dias?|fortnight|quinzaine|huitaine|premier|"
+    r"journee|(?:ce|le|du) we|wknd|aprem|apres midi|afternoon|tarde|"
     rf"{_WD}|{_MONTH})\b"
+)
+#: Holiday and season rules only run on a clause with one of these (they are many, and "été",
+#: "new" or "year" would otherwise open the gate for every rule).
+_HOLIDAY_HINT = re.compile(
+    r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|"
+    r"easter|santa|reyes|rois|printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|"
+    r"otono|hiver|winter|invierno)\b"
 )
 #: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
 _PLEASANTRY = re.compile(
-    r"(?:^|\s)(?:bon|bonne|bonnes|bons|have a (?:nice|good|great|lovely)|good|happy|nice|"
+    r"(?:^|\s)(?:bon|bonne|bonnes|bons|have a (?:nice|good|great|lovely)|good|happy|nice|merry|"
     r"joyeux|joyeuse|excellent|excellente|feliz|buen|buena|buenos|enjoy (?:the|your)|"
     r"profite[sz]? (?:bien )?(?:de |du )?(?:votre|ton|ta|la|le)?) ?$"
 )

@@ -211,3 +211,31 @@ def day_and_month(today: dt.date, day: int, month: int, year: int | None) -> dt.
 def add_months(today: dt.date, count: int) -> dt.date:
     year, month = month_after(today.year, today.month, count)
     return dt.date(year, month, min(today.day, last_day(year, month)))
+
+
+def easter(year: int) -> dt.date:
+    """Easter Sunday of *year* (Gregorian calendar; anonymous algorithm, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def next_easter(today: dt.date, days_after: int = 0) -> dt.date:
+    """Easter Sunday (plus *days_after*) strictly after *today*."""
+    for year in (today.year, today.year + 1):
+        candidate = easter(year) + dt.timedelta(days=days_after)
+        if candidate > today:
+            return candidate
+    return easter(today.year + 2) + dt.timedelta(days=days_after)
+
+
+def next_month_day(today: dt.date, month: int, day: int) -> dt.date:
+    """The next *day* of *month* strictly after *today* (a holiday, the start of a season)."""
+    candidate = dt.date(today.year, month, day)
+    return candidate if candidate > today else dt.date(today.year + 1, month, day)

@@ -59,6 +59,8 @@ from flows.intent_triggers import (
     ONE_GO,
     PAY,
     POST_NEGATION,
+    REJECTED,
+    SPLIT_BARE,
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
 )
@@ -83,10 +85,15 @@ class Signal:
     start: int
     parts: int | None = None
     date: DateMatch | None = None
+    #: A date said in the same piece as a word about paying ("je règle vendredi").
+    anchored: bool = False
 
 
 _UNTIL = frozenset({"avant", "before", "until", "till", "jusqu", "hasta", "antes"})
-_AUXILIARIES = frozenset({"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as"})
+# "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
+_AUXILIARIES = frozenset(
+    {"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as", "suis", "serai"}
+)
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
 _NEGATION_WINDOW = 5
 
@@ -116,7 +123,9 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     for raw in clauses:
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", raw))
+        # "maintenant plutôt que plus tard": what follows is rejected, not chosen.
+        kept = REJECTED.sub("", raw).strip() or raw
+        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", kept))
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
@@ -134,7 +143,8 @@ def _best(signals: list[Signal]) -> Signal | None:
         with_parts = [s for s in ranked if s.parts is not None]
         return with_parts[0] if with_parts else ranked[0]
     if top is Decision.LATER:
-        dated = [s for s in ranked if s.date is not None]
+        # "Je bosse jusqu'à jeudi, je règle vendredi": the date next to the pay verb.
+        dated = sorted((s for s in ranked if s.date is not None), key=lambda s: not s.anchored)
         return dated[0] if dated else ranked[0]
     return ranked[0]
 
@@ -157,7 +167,10 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
                 signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
-    signals.extend(_date_signals(piece, tokens, starts, language=language, today=today))
+    dates = _date_signals(piece, tokens, starts, language=language, today=today)
+    if signals:  # something about paying in this piece
+        dates = [dataclasses.replace(s, anchored=True) for s in dates]
+    signals.extend(dates)
     return signals
 
 
@@ -177,6 +190,11 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             else:
                 decision = Decision.REFUSAL if negated else Decision.SPLIT
                 signals.append(Signal(decision, m.start(), parts=parts))
+    bare = SPLIT_BARE.match(piece)
+    if bare:  # "non pas en 3 fois, en 4": the correction names the number alone
+        parts = _number(bare.group("n"))
+        if parts is not None and parts >= 2:
+            signals.append(Signal(Decision.SPLIT, 0, parts=parts))
     for m in HALF.finditer(piece):
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
         signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start(), parts=2))

@@ -76,6 +76,7 @@ class Normalized:
     clauses: tuple[str, ...]
     text: str
     question_only: bool
+    asks: bool = False  # a "?" somewhere
 
     @property
     def is_empty(self) -> bool:
@@ -112,7 +113,9 @@ def normalize(text: str) -> Normalized:
             current.extend(expansion.split())
     _flush(current, clauses)
     joined = " | ".join(clauses)
-    return Normalized(tuple(clauses), joined, question_only=saw_question and not clauses)
+    return Normalized(
+        tuple(clauses), joined, question_only=saw_question and not clauses, asks=saw_question
+    )
 
 
 def _flush(current: list[str], clauses: list[str]) -> None:

@@ -11,6 +11,8 @@ import re
 from flows.intent_calendar import CARDINALS
 
 NUMBERS = CARDINALS
+#: A word start: regexes try word starts only, not word ends (faster, same matches).
+_WS = r"\b(?=[a-z0-9])"
 _N = r"(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 _NOT_TEMPORAL = r"(?! ?(?:que|qu)\b)"
 _NOT_UNIT = (
@@ -21,12 +23,12 @@ _PAY_VERB = r"(?:pay\w*|paie\w*|paye\w*|regler|pagar|split\w*|divis\w*|fractionn
 
 SPLIT_NUMBERED = (
     re.compile(
-        rf"\b(?:en|sur) {_N} ?(?:fois|x|versements?|mensualites?|echeances?|mois|parties|"
+        _WS + rf"(?:en|sur) {_N} ?(?:fois|x|versements?|mensualites?|echeances?|mois|parties|"
         rf"tranches?|paiements?|prelevements?|traites?|cuotas?|plazos?|pagos?|veces)\b"
         + _NOT_TEMPORAL
     ),
     re.compile(
-        rf"\b(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
+        _WS + rf"(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
         rf"times|pieces)\b"
     ),
     re.compile(rf"\bover {_N} (?:months|payments|installments)\b"),
@@ -38,6 +40,9 @@ SPLIT_NUMBERED = (
     re.compile(r"\b(?P<n>\d{1,2}) ?x\b"),
     re.compile(r"\bx ?(?P<n>\d{1,2})\b"),
     re.compile(
+        _WS + rf"(?:je peux |peux |on peut |can i |could i )?(?:faire|do) {_N} ?(?:fois|x|times)\b"
+    ),
+    re.compile(
         r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
         r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"
         r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
@@ -47,59 +52,83 @@ SPLIT_NUMBERED = (
         rf"\b{_PAY_VERB}(?: (?:it|this|that|the (?:payment|bill|invoice|amount)|le paiement|"
         rf"la facture|le montant|la somme|ca|le tout|moi))* (?:en|in|into|by) {_N}\b{_NOT_UNIT}"
     ),
-    re.compile(rf"\b(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
+    re.compile(_WS + rf"(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
+)
+#: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
+SPLIT_BARE = re.compile(
+    rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
+    rf"actually) )+(?:(?:en|in|sur) )?|(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then))?$"
+)
+#: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
+REJECTED = re.compile(
+    _WS + r"(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
 )
 HALF = re.compile(
-    r"\b(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
+    _WS + r"(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
     r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
 )
 SPLIT_VAGUE = re.compile(
-    r"\b(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
+    _WS + r"(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
     r"prelevements)|en plusieurs|echelonn\w*|etaler|etale|etalement|fractionn\w*|mensualis\w*|"
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
-    r"(?:in )?several (?:payments|installments|times|parts)|"
-    r"payment plan|installment plan|in parts|partial payments?|pay in parts|paiements? partiels?"
+    r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
+    r"(?:cost|payments?|bill|out|over)|"
+    r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
+    r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
+    r"(?:\d+|so much) a month|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
     r"(?:\d|deux|trois|quatre) fois)\b"
 )
 ONE_GO = re.compile(
-    r"\b(?:(?:en|in) (?:une|un|1|one) (?:seule )?(?:fois|x|versement|paiement|payment|go|shot|"
+    _WS + r"(?:(?:en|in) (?:une|un|1|one) (?:seule )?(?:fois|x|versement|paiement|payment|go|shot|"
     r"installment)|une seule fois|comptant|en totalite|en entier|integralement|in full|"
     r"all at once|in one go|the (?:full|whole) (?:amount|thing)|en un solo pago|de una vez|"
     r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|pay (?:it )?all|la totalite)\b"
 )
 NOW = re.compile(
-    r"\b(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"
+    _WS + r"(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"
     r"right now|right away|now|immediately|asap|today|straight away|ahora(?: mismo)?|"
     r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
-    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|checkout|pour l instant|"
-    r"pour le moment|"
+    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
+    r"pour l instant|"
+    r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
     r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
 )
 PAY = re.compile(
-    r"\b(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
+    _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle)\b"
 )
 FUTURE_PAY = re.compile(
-    r"\b(?:paierai|payerai|paierais|payerais|reglerai|reglerais|paierons|payerons|pagare|"
+    _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"
+    r"reglerai|reglerais|paierons|payerons|pagare|"
     r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
 )
 LATER = re.compile(
-    r"\b(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
+    _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
     r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"repousser|decaler|differer|postpone|delay|push (?:it )?back|more time|plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
-    r"(?:ma|la|mon) (?:paie|paye|salaire)|my (?:salary|paycheck|wages)|paycheck|get paid|"
+    r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
+    r"my (?:salary|paycheck|wages)|paycheck|get paid|"
+    r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
+    r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
+    r"i ll take care of it|i ll deal with it|will sort it|"
+    r"cuando (?:me paguen|cobre|tenga|pueda|reciba)|tengo que esperar|esperar a cobrar|"
+    r"not yet|des que possible|au plus vite|as soon as i can|dans les plus brefs delais|"
+    r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "
+    r"(?:refund|payment|transfer)|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
     r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
     r"prochainement|bientot|soon)\b"
 )
 LATER_INHERENT = re.compile(
-    r"\b(?:pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
+    _WS + r"(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"
+    r"pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
     r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
@@ -109,7 +138,7 @@ LATER_INHERENT = re.compile(
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment)\b"
 )
 INABILITY_PHRASE = re.compile(
-    r"\b(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"
+    _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"
     r"pas possible|not possible|no puedo|(?:je )?n y arrive pas|j y arrive pas)\b"
 )
 POST_NEGATION = re.compile(

@@ -6,12 +6,18 @@ emoji, repeated letters, SMS abbreviations, clauses), then asks ordered question
 rule that fires decides, so the order *is* the precedence:
 
  1. empty text → UNKNOWN (punctuation with a "?" only → HELP)
- 2. OPT_OUT      STOP, ARRÊT, désabonner, UNSUBSCRIBE... anywhere (legal: never missed), a
-                 sentence that says it ("ne m'écrivez plus", "leave me alone"); CANCEL / END /
-                 QUIT only alone in the message or in a clause of their own (a concatenated
-                 SMS), since "cancel my order" is a dispute and "end of the month" a date
- 3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau"
- 4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this"
+ 2. OPT_OUT      a legal keyword (STOP, ARRÊT, STOP SMS, CANCEL, END, QUIT...) alone in the
+                 message or in a clause of its own: always (LEGAL_FR 2.2). Inside a sentence,
+                 meaning decides: "stop"/"arrêt"/"désabonner"... are an opt-out unless the
+                 sentence uses them for something else (``opt_out_defused``: "non stop",
+                 "stop by the shop", "j'ai pas dit stop", "arrêt maladie"), or only might mean
+                 it (``opt_out_maybe``: "arrêtez de me facturer...", "trop de messages"): then
+                 the rest of the message is read and ``maybe_opt_out`` asks the flow for a
+                 one-line confirmation. A sentence that says it ("ne m'écrivez plus").
+ 3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
+                 "j'ai envoyé STOP par erreur"
+ 4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
+                 dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé")
  6. ASK_AGENT    "un conseiller", "call me", "human please"
@@ -31,6 +37,19 @@ Safety properties the tests pin: every legal opt-out word is OPT_OUT whatever el
 says; a dispute, an "already paid" or a refusal is never PAY_NOW or YES, because those rules
 come first (dispute, already paid) or are read inside the payment decision (negations).
 
+A date is a promise only in a message about paying (``payment_context``) or alone ("vendredi",
+"pour lundi"); "tu viens ce soir ?" or "on se voit vendredi ?" (``smalltalk``) is chit-chat. A
+date in a message that says neither has a low confidence.
+
+Every reading has a ``confidence`` (1.0 when a rule is explicit); below
+`CLARIFY_BELOW` the flow asks a short question with choices instead of acting
+(``alternatives`` lists what else it could mean). ``then`` lists the other intents of the
+message to act on after the first: "STOP et je conteste" is OPT_OUT then DISPUTE.
+
+Word lists per language live in data files (`flows.intent_words`, `flows/lexicon/*.toml`):
+language markers and the categories named above. The older tables in `flows.intent_rules`
+and `flows.intent_triggers` are still code.
+
 Dates (`flows.dates`) are resolved in the customer's time zone and are strictly in the future,
 except "ce soir" / "tonight" (today). Only PAY_LATER carries a date; only SPLIT carries parts
 ("en 10 fois" → 10: the flow, not this module, refuses more than 3 or 4 instalments).
@@ -38,12 +57,13 @@ except "ce soir" / "tonight" (today). Only PAY_LATER carries a date; only SPLIT 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flows.intent_lexicon import ENGLISH_WORDS, FRENCH_WORDS, NO_PROBLEM, SPANISH_WORDS
+from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
     ALREADY_PAID,
@@ -63,6 +83,15 @@ from flows.intent_rules import (
     is_negated,
 )
 from flows.intent_text import Normalized, normalize
+from flows.intent_words import Lexicon, lexicon
+
+#: Below this confidence the flow asks what the customer meant instead of acting.
+CLARIFY_BELOW = 0.6
+#: A date in a message that says nothing about paying, nor about anything else we know.
+_UNSURE_DATE = 0.5
+#: A bare pay verb lost in a long message ("j'ai reçu votre message pour le paiement...").
+_UNSURE_WEAK_PAY = 0.55
+_LONG_MESSAGE = 10
 
 
 class Intent(enum.StrEnum):
@@ -89,6 +118,8 @@ class Understanding:
     ``parts`` is set for SPLIT when the number is given; ``date``/``date_text`` for PAY_LATER
     when a date is given (``date_text`` holds the normalised words: lower case, no accents).
     ``language`` is what the words look like ("fr", "en", "es"), None when they do not tell.
+    ``confidence`` (0-1), ``alternatives``, ``then`` and ``maybe_opt_out``: see the module
+    docstring.
     """
 
     intent: Intent
@@ -96,6 +127,14 @@ class Understanding:
     date: dt.date | None = None
     date_text: str | None = None
     language: str | None = None
+    confidence: float = 1.0
+    maybe_opt_out: bool = False
+    then: tuple[Intent, ...] = ()
+    alternatives: tuple[Intent, ...] = ()
+
+    @property
+    def is_unsure(self) -> bool:
+        return self.confidence < CLARIFY_BELOW
 
 
 def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understanding:
@@ -110,25 +149,35 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
         raise ValueError("now must be timezone-aware")
     today = now.astimezone(ZoneInfo(tz)).date()
     norm = normalize(text)
-    language = detect_language(norm.text)
-    intent = _before_payment(norm)
+    words = lexicon()
+    language = detect_language(norm.text, words)
+    opt_out = _opt_out(norm, words)
+    if opt_out is _OptOut.CLEAR:
+        return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
+    reading = _read(norm, words, language, locale, today)
+    if opt_out is _OptOut.MAYBE:
+        return dataclasses.replace(reading, maybe_opt_out=True)
+    return reading
+
+
+def _read(
+    norm: Normalized, words: Lexicon, language: str | None, locale: str, today: dt.date
+) -> Understanding:
+    intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
     if signal is not None:
-        return _from_signal(signal, norm, language)
-    return Understanding(_after_payment(norm.text), language=language)
+        return _from_signal(signal, norm, language, words)
+    return _after_payment(norm.text, language)
 
 
-def detect_language(text: str) -> str | None:
-    """ "fr", "en" or "es" when one language has strictly the most marker words, else None."""
-    words = set(text.split())
-    scores = {
-        "fr": len(words & FRENCH_WORDS),
-        "en": len(words & ENGLISH_WORDS),
-        "es": len(words & SPANISH_WORDS),
-    }
-    best = max(scores.values())
+def detect_language(text: str, words: Lexicon | None = None) -> str | None:
+    """A language code when one language has strictly the most marker words, else None."""
+    markers = (words or lexicon()).markers
+    tokens = set(text.split())
+    scores = {language: len(tokens & marked) for language, marked in markers.items()}
+    best = max(scores.values(), default=0)
     leaders = [language for language, score in scores.items() if score == best]
     return leaders[0] if best > 0 and len(leaders) == 1 else None
 
@@ -138,38 +187,114 @@ def _locale_language(locale: str) -> str:
     return language or "fr"
 
 
-def _before_payment(norm: Normalized) -> Intent | None:
-    """Steps 1-8 of the precedence (module docstring)."""
+class _OptOut(enum.Enum):
+    CLEAR = "clear"
+    MAYBE = "maybe"
+    DEFUSED = "defused"  # opt-out words used in another sense
+
+
+def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
+    """Whether the message opts out: clearly, maybe (confirm it), or not at all."""
     if norm.is_empty:
-        return Intent.HELP if norm.question_only else Intent.UNKNOWN
+        return None
+    if any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
+        return _OptOut.CLEAR  # a legal keyword on its own: always
     text = norm.text
-    if OPT_OUT.search(text) or any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
-        return Intent.OPT_OUT
-    if OPT_IN_WHOLE.match(text) or OPT_IN.search(text):
+    maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
+    found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
+    if not found:
+        return _OptOut.MAYBE if maybe else None
+    defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
+    if _asks_opt_in(text, words):
+        # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
+        defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
+    maybe = [span for span in maybe if not _covered(span, defused)]
+    for m in found:
+        if _covered(m.span(), defused) or _covered(m.span(), maybe):
+            continue
+        return _OptOut.CLEAR
+    return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
+
+
+def _asks_opt_in(text: str, words: Lexicon) -> bool:
+    return bool(OPT_IN.search(text) or words.pattern("opt_in").search(text))
+
+
+def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    start, end = span
+    return any(s < end and start < e for s, e in spans)
+
+
+def _after_opt_out(norm: Normalized, words: Lexicon) -> tuple[Intent, ...]:
+    """What else an opt-out message asks that still needs acting on (a dispute, a person)."""
+    text = norm.text
+    then: list[Intent] = []
+    if _is_dispute(norm, words):
+        then.append(Intent.DISPUTE)
+    elif words.pattern("already_paid").search(text) or any(
+        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    ):
+        then.append(Intent.ALREADY_PAID)  # "c'est payé, stop": check it, as if said alone
+    if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
+        then.append(Intent.ASK_AGENT)
+    return tuple(then)
+
+
+def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
+    """Steps 1 and 3-8 of the precedence (module docstring); opt-out is read before."""
+    if norm.is_empty:
+        return Intent.UNKNOWN  # "?", "...", an emoji with no meaning: cannot tell
+    text = norm.text
+    if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
         return Intent.OPT_IN
-    if _is_dispute(text):
+    if _is_dispute(norm, words):
         return Intent.DISPUTE
-    if any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)):
+    if words.pattern("already_paid").search(text) or any(
+        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    ):
         return Intent.ALREADY_PAID
-    if ASK_AGENT.search(text):
+    if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
         return Intent.ASK_AGENT
-    if STATUS.search(text):
+    if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if HELP_PROBLEM.search(text):
+    if HELP_PROBLEM.search(text) or words.pattern("help_question").search(text):
         return Intent.HELP
     return None
 
 
-def _is_dispute(text: str) -> bool:
+#: How many words before a product problem may name the payment tool it is about.
+_TOOL_WINDOW = 4
+_TOOL_AFTER = 2  # "no funciona el enlace"
+_COLLOQUIAL_NOT = frozenset({"pas", "rien", "jamais", "point"})
+
+
+def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
+    text = norm.text
     for m in DISPUTE.finditer(text):
-        # "je ne conteste pas la facture, mais..." is not a dispute.
-        negatable = DISPUTE_NEGATABLE.search(m.group()) is not None
-        if not (negatable and is_negated(text, m.start(), m.end())):
+        # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
+        if DISPUTE_NEGATABLE.search(m.group()) is None:
             return True
+        following = text[m.end() :].split(maxsplit=1)
+        colloquial = bool(following) and following[0] in _COLLOQUIAL_NOT
+        if not (colloquial or is_negated(text, m.start(), m.end())):
+            return True
+    if words.pattern("dispute").search(text):
+        return True
+    tools = words.pattern("payment_tools")
+    # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" (or "j'essaie de
+    # payer mais ça marche pas") asks for help: a payment tool just before the problem.
+    for clause in norm.clauses:
+        for m in words.pattern("dispute_product").finditer(clause):
+            before = clause[: m.start()].split()[-_TOOL_WINDOW:]
+            after = clause[m.end() :].split()[:_TOOL_AFTER]
+            if not tools.search(" ".join([*before, m.group(), *after])):
+                return not words.pattern("payment_link").search(text)
     return False
 
 
-def _from_signal(signal: Signal, norm: Normalized, language: str | None) -> Understanding:
+def _from_signal(
+    signal: Signal, norm: Normalized, language: str | None, words: Lexicon
+) -> Understanding:
     decision = signal.decision
     if decision is Decision.SPLIT:
         return Understanding(Intent.SPLIT, parts=signal.parts, language=language)
@@ -177,25 +302,65 @@ def _from_signal(signal: Signal, norm: Normalized, language: str | None) -> Unde
         found = signal.date
         if found is None:
             return Understanding(Intent.PAY_LATER, language=language)
-        return Understanding(
-            Intent.PAY_LATER, date=found.day, date_text=found.text, language=language
-        )
+        return _dated(found.day, found.text, norm, language, words)
     if decision is Decision.REFUSAL:
+        if words.pattern("reason").search(norm.text):
+            # "je ne paierai pas, car..." / "not paying for something that...": a contest.
+            return Understanding(Intent.DISPUTE, language=language)
         return Understanding(Intent.NO, language=language)
     if decision is Decision.NOW_WEAK and HELP.search(norm.text):
         return Understanding(Intent.HELP, language=language)  # "comment payer ?"
+    if decision is Decision.NOW_WEAK and len(norm.text.split()) >= _LONG_MESSAGE:
+        return Understanding(
+            Intent.PAY_NOW,
+            language=language,
+            confidence=_UNSURE_WEAK_PAY,
+            alternatives=(Intent.PAY_NOW, Intent.PAY_LATER, Intent.ASK_AGENT),
+        )
     return Understanding(Intent.PAY_NOW, language=language)
 
 
-def _after_payment(text: str) -> Intent:
+def _dated(
+    day: dt.date, date_text: str, norm: Normalized, language: str | None, words: Lexicon
+) -> Understanding:
+    """A date is a promise in a message about paying, or alone; chit-chat otherwise."""
+    text = norm.text
+    promise = Understanding(Intent.PAY_LATER, date=day, date_text=date_text, language=language)
+    if words.pattern("payment_context").search(text):
+        return promise
+    if words.pattern("smalltalk").search(text):
+        return Understanding(Intent.SMALLTALK, language=language)
+    rest = [w for w in text.replace(date_text, " ", 1).split() if w != "|"]
+    if len(rest) <= 1:
+        return promise  # "vendredi", "plutôt lundi ?"
+    return dataclasses.replace(
+        promise, confidence=_UNSURE_DATE, alternatives=(Intent.PAY_LATER, Intent.SMALLTALK)
+    )
+
+
+def _after_payment(text: str, language: str | None) -> Understanding:
     """Steps 10-14 of the precedence (module docstring)."""
     text = NO_PROBLEM.sub("ok", text)  # "pas de souci" / "no problem" say yes
     if HELP.search(text):
-        return Intent.HELP
+        return Understanding(Intent.HELP, language=language)
+    words = lexicon()
+    if words.pattern("undecided").search(text):  # "not sure", "je sais pas": neither
+        return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if NO.search(text):
-        return Intent.NO
+        if YES.search(text):  # "oui... enfin non" / "ok non": a no, but ask
+            return Understanding(
+                Intent.NO,
+                language=language,
+                confidence=_UNSURE_DATE,
+                alternatives=(Intent.YES, Intent.NO),
+            )
+        return Understanding(Intent.NO, language=language)
     if YES.search(text):
-        return Intent.YES
-    if SMALLTALK.search(text):
-        return Intent.SMALLTALK
-    return Intent.UNKNOWN
+        return Understanding(Intent.YES, language=language)
+    if (
+        SMALLTALK.search(text)
+        or words.pattern("greetings").search(text)
+        or words.pattern("smalltalk").search(text)
+    ):
+        return Understanding(Intent.SMALLTALK, language=language)
+    return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)

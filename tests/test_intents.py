@@ -19,7 +19,7 @@ from bot.intents_cli import add_intents_parser, run_intents
 from flows.dates import TONIGHT
 from flows.intent_text import normalize
 from flows.intents import Intent, Understanding, detect_language, understand
-from tests.intents.evaluate import Example, evaluate, load_corpus
+from tests.intents.evaluate import HELD_OUT, Example, evaluate, load_corpus
 
 CORPUS = load_corpus()
 NOW = CORPUS.now  # Wednesday 2026-11-18 10:00 +01:00
@@ -43,6 +43,18 @@ def test_corpus_is_large_and_covers_every_intent() -> None:
 def test_corpus_accuracy() -> None:
     report = evaluate(CORPUS.examples, now=NOW, tz=TZ)
     assert report.accuracy >= 0.97, [(e.text, r.intent) for e, r in report.failures]
+    assert report.critical == 0, [(e.text, r.intent) for e, r in report.failures]
+
+
+def test_held_out_accuracy() -> None:
+    # Only the figures: the held-out texts are not to be read while tuning.
+    held_out = load_corpus(HELD_OUT)
+    report = evaluate(held_out.examples, now=held_out.now, tz=held_out.tz)
+    accuracy, critical = report.accuracy, report.critical
+    del report  # pytest would print it, failing texts included
+    assert len(held_out.examples) >= 200
+    assert accuracy >= 0.97, f"held-out accuracy {accuracy:.1%}"
+    assert critical == 0, f"held-out critical errors: {critical}"
 
 
 def _examples(*intents: Intent) -> list[Example]:
@@ -280,7 +292,7 @@ def test_refusals_disputes_and_already_paid(text: str, intent: Intent) -> None:
         ("je m'appelle Julie, je paie demain", Intent.PAY_LATER),
         ("aide", Intent.HELP),
         ("help", Intent.HELP),
-        ("?", Intent.HELP),
+        ("?", Intent.UNKNOWN),
         ("comment ça marche", Intent.HELP),
         ("quelles options", Intent.HELP),
         ("comment payer ?", Intent.HELP),
@@ -649,3 +661,283 @@ def test_cli_handler_reads_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
         "parts": None,
         "date": "2026-11-19",
     }
+
+
+# --- Understanding v2: every kind of the issue -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop.",
+        "STOP!!!",
+        "Stop 🛑",
+        "STOP ❌",
+        "ARRET",
+        "Arrêt.",
+        "stop sms 🙏",
+        "STOP SMS.",
+    ],
+)
+def test_legal_keywords_alone_always_opt_out(text: str) -> None:
+    reading = read(text)
+    assert reading.intent is Intent.OPT_OUT
+    assert reading.confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("je bosse non stop cette semaine, je paierai lundi", "fr_FR", Intent.PAY_LATER),
+        ("I'll stop by the shop on Friday and pay there", "en_GB", Intent.PAY_LATER),
+        ("j'ai pas dit stop, je veux juste payer plus tard", "fr_FR", Intent.PAY_LATER),
+        ("I didn't say stop, I want to pay now", "en_GB", Intent.PAY_NOW),
+        ("j'ai envoyé STOP par erreur, vous pouvez me réinscrire ?", "fr_FR", Intent.OPT_IN),
+        ("I sent STOP by mistake, can you put me back on?", "en_GB", Intent.OPT_IN),
+        ("je suis en arrêt maladie, je paierai début décembre", "fr_FR", Intent.PAY_LATER),
+        ("arrêtez de me facturer des choses que je n'ai pas commandées", "fr_FR", Intent.DISPUTE),
+        ("stop charging me for things I never ordered", "en_GB", Intent.DISPUTE),
+        ("STOP et je conteste", "fr_FR", Intent.OPT_OUT),
+        ("j'en ai marre de vos messages, stop", "fr_FR", Intent.OPT_OUT),
+        ("please stop texting me", "en_GB", Intent.OPT_OUT),
+    ],
+)
+def test_stop_inside_a_sentence_is_read_by_meaning(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("arrêtez de me facturer des choses que je n'ai pas commandées", "fr_FR"),
+        ("stop charging me for things I never ordered", "en_GB"),
+        ("vous m'envoyez trop de messages", "fr_FR"),
+    ],
+)
+def test_a_sentence_that_might_opt_out_asks_for_a_confirmation(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is not Intent.OPT_OUT
+    assert reading.maybe_opt_out
+
+
+def test_a_clear_opt_out_and_a_clear_non_opt_out_ask_nothing() -> None:
+    assert not read("STOP").maybe_opt_out
+    assert not read("je bosse non stop, je paie lundi").maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("on avait dit 150, pas 180", "fr_FR"),
+        ("vous m'avez compté deux fois la livraison", "fr_FR"),
+        ("j'ai jamais reçu le colis", "fr_FR"),
+        ("la lampe est arrivée cassée", "fr_FR"),
+        ("je paierai quand vous aurez corrigé le montant", "fr_FR"),
+        ("je ne paierai pas tant que le montant n'est pas corrigé", "fr_FR"),
+        ("we agreed on 120, not 150", "en_GB"),
+        ("I'll pay once you fix the amount", "en_GB"),
+        ("the item arrived broken", "en_GB"),
+        ("never received the parcel", "en_GB"),
+        ("llegó roto", "es_ES"),
+    ],
+)
+def test_disputes_without_the_word_contest_are_never_payment(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [("le lien ne marche pas", "fr_FR"), ("tried to pay but it doesn't work", "en_GB")],
+)
+def test_a_broken_payment_tool_is_help_not_a_dispute(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.HELP
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent", "parts"),
+    [
+        ("je conteste pas, je veux juste payer plus tard", "fr_FR", Intent.PAY_LATER, None),
+        (
+            "je refuse de payer en plusieurs fois, je règle tout d'un coup",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("non pas en 3 fois, en 4", "fr_FR", Intent.SPLIT, 4),
+        ("no instalments", "en_GB", Intent.NO, None),
+        ("no instalments, I'll pay it all now", "en_GB", Intent.PAY_NOW, None),
+        ("je refuse de payer maintenant", "fr_FR", Intent.DISPUTE, None),
+    ],
+)
+def test_negation_and_correction(
+    text: str, locale: str, intent: Intent, parts: int | None
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (intent, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("il me reste des échéances à payer ?", "fr_FR", Intent.STATUS),
+        ("how many instalments are left?", "en_GB", Intent.STATUS),
+        ("elle est due pour quand la facture ?", "fr_FR", Intent.STATUS),
+        ("est-ce que je peux parler à quelqu'un ?", "fr_FR", Intent.ASK_AGENT),
+        ("can I speak to someone?", "en_GB", Intent.ASK_AGENT),
+    ],
+)
+def test_questions(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("tu viens ce soir ?", "fr_FR", Intent.SMALLTALK),
+        ("quel temps il fait demain", "fr_FR", Intent.SMALLTALK),
+        ("on se voit vendredi ?", "fr_FR", Intent.SMALLTALK),
+        ("are we still on for dinner tomorrow?", "en_GB", Intent.SMALLTALK),
+        ("quand j'aurai ma paye", "fr_FR", Intent.PAY_LATER),
+        ("vendredi", "fr_FR", Intent.PAY_LATER),
+        ("lundi ça ira ?", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_time_words_are_a_promise_only_about_paying(
+    text: str, locale: str, intent: Intent
+) -> None:
+    reading = read(text, locale)
+    assert reading.intent is intent
+    if intent is Intent.SMALLTALK:
+        assert reading.date is None
+
+
+def test_a_date_in_a_message_about_nothing_known_is_unsure() -> None:
+    reading = read("je suis chez ma sœur vendredi")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.is_unsure
+    assert Intent.PAY_LATER in reading.alternatives
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("remettez-moi les notifications", "fr_FR"),
+        ("réinscrivez-moi", "fr_FR"),
+        ("je veux de nouveau recevoir vos messages", "fr_FR"),
+        ("please turn the notifications back on", "en_GB"),
+        ("sign me back up", "en_GB"),
+        ("quiero volver a recibir mensajes", "es_ES"),
+    ],
+)
+def test_opt_in_phrasings(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.OPT_IN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("après Noël", "2026-12-26"),
+        ("after Christmas", "2026-12-26"),
+        ("début janvier", "2027-01-01"),
+        ("à la rentrée", "2027-09-01"),
+        ("fin janvier", "2027-01-31"),
+        ("pour Noël", "2026-12-25"),
+        ("in the new year", "2027-01-01"),
+        ("à la fin de l'année", "2026-12-31"),
+        ("à Pâques", "2027-03-28"),
+        ("cet été", "2027-06-21"),
+    ],
+)
+def test_holiday_and_season_dates(text: str, expected: str) -> None:
+    reading = read(text)
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("tz", "expected"),
+    [("Europe/Paris", "2026-12-26"), ("Pacific/Auckland", "2027-12-26")],
+)
+def test_holidays_are_in_the_customer_zone_and_ahead(tz: str, expected: str) -> None:
+    # 25 Dec 2026 12:00 UTC: still Christmas Day in Paris, already the 26th in Auckland.
+    now = dt.datetime(2026, 12, 25, 12, 0, tzinfo=dt.UTC)
+    reading = understand("après Noël", locale="fr_FR", now=now, tz=tz)
+    assert reading.date == dt.date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "then"),
+    [
+        ("STOP et je conteste", Intent.OPT_OUT, (Intent.DISPUTE,)),
+        ("stop, je veux parler à un conseiller", Intent.OPT_OUT, (Intent.ASK_AGENT,)),
+        ("je conteste, je paierai quand ce sera corrigé", Intent.DISPUTE, ()),
+        ("je paie 50 maintenant et le reste vendredi", Intent.PAY_LATER, ()),
+    ],
+)
+def test_several_intents_in_one_message(
+    text: str, intent: Intent, then: tuple[Intent, ...]
+) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.then) == (intent, then)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("hello, I would like to pay now please", "en"),
+        ("bonjour je voudrais payer maintenant", "fr"),
+        ("quiero pagar ahora por favor", "es"),
+    ],
+)
+def test_the_language_the_customer_writes_in(text: str, language: str) -> None:
+    assert read(text, "fr_FR").language == language
+
+
+def test_word_lists_live_in_one_data_file_per_language() -> None:
+    from flows.intent_words import LEXICON_DIR, lexicon
+
+    files = sorted(p.stem for p in LEXICON_DIR.glob("*.toml"))
+    assert files == sorted(lexicon().markers)
+    assert {"fr", "en", "es"} <= set(files)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("c'est du spam ?", "fr_FR"),
+        ("is this spam?", "en_GB"),
+    ],
+)
+def test_asking_whether_it_is_spam_asks_for_a_confirmation(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is not Intent.OPT_OUT
+    assert reading.maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("j'arrête de travailler à 18h, je paie ce soir", "fr_FR", Intent.PAY_LATER),
+        ("I'll stop working at 6 and pay tonight", "en_GB", Intent.PAY_LATER),
+        ("j'aimerais stopper l'échéancier et tout payer", "fr_FR", Intent.PAY_NOW),
+        ("arrêtez de m'écrire", "fr_FR", Intent.OPT_OUT),
+        ("stop texting me", "en_GB", Intent.OPT_OUT),
+    ],
+)
+def test_stopping_something_else_is_not_an_opt_out(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("votre mail était dans mes spams", "fr_FR", Intent.UNKNOWN),
+        ("j'ai trouvé la facture dans les spams, je paie demain", "fr_FR", Intent.PAY_LATER),
+        ("je me suis désabonné et je reçois encore vos messages", "fr_FR", Intent.OPT_OUT),
+        ("I unsubscribed but I'm still getting your texts", "en_GB", Intent.OPT_OUT),
+        ("je me suis désabonné par erreur", "fr_FR", Intent.OPT_IN),
+    ],
+)
+def test_spam_folders_and_reported_unsubscriptions(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent

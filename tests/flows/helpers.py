@@ -485,6 +485,15 @@ class Turn:
         return self.outcome.actions
 
     @property
+    def replies(self) -> tuple[Reply, ...]:
+        """Every reply, in order (an answer and an opt-out confirmation line, say)."""
+        return self.outcome.replies
+
+    @property
+    def messages(self) -> list[str]:
+        return [r.message for r in self.outcome.replies]
+
+    @property
     def reply(self) -> Reply | None:
         replies = self.outcome.replies
         assert len(replies) <= 1, f"more than one reply: {replies}"
@@ -649,15 +658,21 @@ class Conversation:
 
     def send(self, event: FlowEvent) -> Turn:
         outcome = handle(self.state, event, self.facts)
-        turn = Turn(event, outcome, self.locale)
-        reply = turn.reply
-        if reply is not None:
-            # The SMS numbering contract: "1", "2"... map to what this reply offered.
-            assert outcome.state.choices == reply.choices, (
-                f"state remembers {outcome.state.choices}, reply offered {reply.choices}"
+        # Dispatch renders in the locale the flow leaves in the state (the customer's words
+        # may have switched it), else the conversation's.
+        turn = Turn(event, outcome, outcome.state.locale or self.locale)
+        if outcome.replies:
+            # The SMS numbering contract: "1", "2"... map to what the last reply that offered
+            # choices offered (a confirmation line after it offers none and changes nothing).
+            offering = [r.choices for r in outcome.replies if r.choices]
+            expected = offering[-1] if offering else ()
+            assert outcome.state.choices == expected, (
+                f"state remembers {outcome.state.choices}, replies offered {expected}"
             )
-            check_rendering(reply, self.locale)
-            self.transcript.append(f"bot: [{reply.message}] {turn.text!r} {list(reply.choices)}")
+            for reply in outcome.replies:
+                check_rendering(reply, turn.locale)
+                text = render(reply, turn.locale, ChannelName.TELEGRAM).text
+                self.transcript.append(f"bot: [{reply.message}] {text!r} {list(reply.choices)}")
         else:
             self.transcript.append(f"bot: (silent) {turn.action_types()}")
         self.state = outcome.state

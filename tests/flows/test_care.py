@@ -314,7 +314,9 @@ def test_a_sticker_while_waiting_gets_no_answer(locale: str) -> None:
 # Help, small talk, not understanding -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("locale", "help_"), [("fr", "aide"), ("en", "help"), ("fr", "?")])
+@pytest.mark.parametrize(
+    ("locale", "help_"), [("fr", "aide"), ("en", "help"), ("fr", "je peux faire quoi ?")]
+)
 def test_help_explains_the_options_with_the_menu(locale: str, help_: str) -> None:
     chat = Conversation(locale)
 

@@ -51,6 +51,8 @@ def _produce(message: str, locale: str) -> Reply:
     paid = invoice_facts(status="paid", amount_due=Money(0, "EUR"))
     scripts: dict[str, Callable[[], Reply | None]] = {
         "already_paid": lambda: Conversation(locale, paid).says(w["status"]).reply,
+        "clarify": lambda: Conversation(locale).says(w["unsure"]).reply,
+        "confirm_opt_out": lambda: Conversation(locale).says(w["maybe_stop"]).replies[-1],
         "already_paid_check": lambda: Conversation(locale).says(w["already_paid"]).reply,
         "ask_date": lambda: Conversation(locale).taps(Choice.LATER).reply,
         "ask_date_again": lambda: _after(locale, Choice.LATER, w["gibberish"]),

@@ -26,6 +26,8 @@ WORDS: dict[str, dict[str, str]] = {
         "thanks": "merci",
         "gibberish": "blablabla",
         "gibberish2": "qwerty zxcv",
+        "unsure": "je suis chez ma sœur vendredi",
+        "maybe_stop": "arrêtez de me facturer des choses que je n'ai pas commandées",
     },
     "en": {
         "pay": "pay now",
@@ -50,5 +52,7 @@ WORDS: dict[str, dict[str, str]] = {
         "thanks": "thanks",
         "gibberish": "blablabla",
         "gibberish2": "qwerty zxcv",
+        "unsure": "I am at my sister's place on Friday",
+        "maybe_stop": "stop charging me for things I never ordered",
     },
 }

@@ -1,13 +1,24 @@
-"""Score `flows.intents.understand` on the labelled corpus.
+"""Score `flows.intents.understand` on the labelled corpus, tuning and held-out parts apart.
 
-Run ``python -m tests.intents.evaluate`` (or import `load_corpus` / `evaluate`). The corpus's
-first line is ``{"_meta": {"now": ..., "tz": ...}}``: the reference time every expected date was
-computed for. A ``"date"`` or ``"parts"`` key in an example is checked when present (``null``
-means "must be null"); absent means "not checked".
+Run ``python -m tests.intents.evaluate`` (or import `load_corpus` / `evaluate`). Two files:
+
+- ``corpus.jsonl``: the **tuning** part, read and tuned against freely;
+- ``heldout.jsonl``: the **held-out** part (a stratified quarter of the labelled corpus, chosen
+  per intent by the SHA-256 of the text, see ``split_corpus.py``). Only its scores are printed:
+  its failing texts stay hidden unless ``--show-held-out`` is given, so that tuning cannot
+  creep onto it.
+
+``--file PATH`` scores another labelled file (a blind batch) and prints its failures.
+
+Each file's first line may be ``{"_meta": {"now": ..., "tz": ...}}``: the reference time every
+expected date was computed for (default: LABELS' Wednesday 18 November 2026, 10:00, Paris). A
+``"date"`` or ``"parts"`` key in an example is checked when present (``null`` means "must be
+null"); absent means "not checked".
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import sys
@@ -20,6 +31,12 @@ from typing import Any
 from flows.intents import Intent, Understanding, understand
 
 CORPUS = Path(__file__).with_name("corpus.jsonl")
+HELD_OUT = Path(__file__).with_name("heldout.jsonl")
+DEFAULT_NOW = "2026-11-18T10:00:00+01:00"
+DEFAULT_TZ = "Europe/Paris"
+#: LABELS: never read as pay_now or yes.
+_NOT_CONSENT = frozenset({Intent.DISPUTE, Intent.ALREADY_PAID, Intent.NO, Intent.OPT_OUT})
+_CONSENT = frozenset({Intent.PAY_NOW, Intent.YES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,7 @@ class Report:
     per_intent: Counter[str] = field(default_factory=Counter)
     per_intent_correct: Counter[str] = field(default_factory=Counter)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    critical: int = 0
     date_checked: int = 0
     date_correct: int = 0
     parts_checked: int = 0
@@ -68,7 +86,7 @@ class Report:
 
 
 def load_corpus(path: Path = CORPUS) -> Corpus:
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] = {"now": DEFAULT_NOW, "tz": DEFAULT_TZ}
     examples: list[Example] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -106,6 +124,8 @@ def _score(report: Report, example: Example, result: Understanding) -> None:
         parts_ok = result.parts == example.raw["parts"]
         report.parts_correct += parts_ok
         ok = ok and parts_ok
+    if is_critical(example.intent, result.intent):
+        report.critical += 1
     if result.intent is example.intent:
         report.per_intent_correct[expected] += 1
     else:
@@ -116,7 +136,14 @@ def _score(report: Report, example: Example, result: Understanding) -> None:
         report.failures.append((example, result))
 
 
-def format_report(report: Report, *, top: int = 10) -> str:
+def is_critical(expected: Intent, got: Intent) -> bool:
+    """LABELS' critical errors: a false or missed opt-out; a refusal read as consent to pay."""
+    if (expected is Intent.OPT_OUT) != (got is Intent.OPT_OUT):
+        return True
+    return expected in _NOT_CONSENT and got in _CONSENT
+
+
+def format_report(report: Report, *, top: int = 10, failures: bool = True) -> str:
     lines = ["intent           n   accuracy"]
     for intent in sorted(report.per_intent):
         lines.append(
@@ -125,6 +152,7 @@ def format_report(report: Report, *, top: int = 10) -> str:
     lines.append(
         f"overall (intent + date + parts): {report.correct}/{report.total} = {report.accuracy:.1%}"
     )
+    lines.append(f"critical errors: {report.critical}")
     if report.date_checked:
         lines.append(
             f"dates: {report.date_correct}/{report.date_checked} = "
@@ -138,6 +166,9 @@ def format_report(report: Report, *, top: int = 10) -> str:
     lines.append("top confusions (expected -> got):")
     for (expected, got), count in report.confusions.most_common(top) or [(("-", "-"), 0)]:
         lines.append(f"  {expected} -> {got}: {count}")
+    if not failures:
+        lines.append(f"failures: {len(report.failures)} (texts hidden)")
+        return "\n".join(lines)
     lines.append("failures:")
     for example, result in report.failures:
         lines.append(
@@ -148,10 +179,23 @@ def format_report(report: Report, *, top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    corpus = load_corpus()
-    report = evaluate(corpus.examples, now=corpus.now, tz=corpus.tz)
-    sys.stdout.write(format_report(report) + "\n")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.intents.evaluate")
+    parser.add_argument("--file", type=Path, help="score this labelled file instead")
+    parser.add_argument(
+        "--show-held-out", action="store_true", help="also print the held-out failing texts"
+    )
+    args = parser.parse_args(argv)
+    if args.file is not None:
+        parts = [(str(args.file), load_corpus(args.file), True)]
+    else:
+        parts = [
+            ("tuning (corpus.jsonl)", load_corpus(CORPUS), True),
+            ("held-out (heldout.jsonl)", load_corpus(HELD_OUT), args.show_held_out),
+        ]
+    for title, corpus, show in parts:
+        report = evaluate(corpus.examples, now=corpus.now, tz=corpus.tz)
+        sys.stdout.write(f"== {title} ==\n" + format_report(report, failures=show) + "\n\n")
     return 0
 
 

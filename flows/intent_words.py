@@ -1,0 +1,68 @@
+"""Per-language word lists of the recognizer, read from data files (`flows/lexicon/*.toml`).
+
+Each file describes one language: ``language`` (its code), ``markers`` (words that show a text
+is written in it) and ``[patterns]``, lists of regex fragments per category, written against
+normalised text (`flows.intent_text`). A category joins the fragments of every file present, so
+adding a language means adding a file; no code names a language's words.
+
+Categories read by `flows.intents`:
+
+- ``opt_out_defused``: a "stop"/"arrêt" word that does not ask to stop messages ("non stop",
+  "stop by the shop", "j'ai pas dit stop", "arrêt maladie");
+- ``opt_out_maybe``: might ask to stop messages, not clearly ("arrêtez de me facturer...",
+  "trop de messages"): the bot asks a one-line confirmation and carries on;
+- ``opt_out_reported``: a STOP the customer reports having sent ("j'avais dit stop"); it gives
+  way only when the message also asks to opt back in;
+- ``opt_out``, ``opt_in``, ``dispute``, ``already_paid``, ``status``, ``ask_agent``,
+  ``help_question``: phrasings of those intents (``already_paid`` here is not cancelled by a
+  negation: "didn't you get my payment?");
+- ``dispute_product``: a broken or faulty product, unless a ``payment_tools`` word is named
+  just before it or a ``payment_link`` anywhere ("le lien ne marche pas" asks for help);
+- ``reason``: a refusal to pay with a reason ("car", "because") contests the invoice;
+- ``payment_context`` / ``smalltalk``: whether a message with a date in it is about paying;
+- ``greetings`` (small talk) and ``undecided`` ("pas sûr", "not sure": neither yes nor no).
+
+The files are read once, on first use (no import-time I/O), and are immutable afterwards.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+LEXICON_DIR = Path(__file__).with_name("lexicon")
+_NEVER = re.compile(r"(?!x)x")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    markers: Mapping[str, frozenset[str]]
+    patterns: Mapping[str, re.Pattern[str]]
+
+    def pattern(self, category: str) -> re.Pattern[str]:
+        """The category's fragments of every language as one word-bounded regex."""
+        return self.patterns.get(category, _NEVER)
+
+
+@functools.cache
+def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+    markers: dict[str, frozenset[str]] = {}
+    fragments: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        markers[str(data["language"])] = frozenset(data.get("markers", ()))
+        for category, items in data.get("patterns", {}).items():
+            fragments.setdefault(category, []).extend(items)
+    patterns = {
+        # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
+        category: re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")
+        for category, items in fragments.items()
+        if items
+    }
+    return Lexicon(MappingProxyType(markers), MappingProxyType(patterns))
