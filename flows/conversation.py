@@ -11,6 +11,9 @@ stateDiagram-v2
     ConfirmSplit --> Menu
     Menu --> WaitingAgent: dispute, human, unverifiable "already paid" / see care.mmd
     WaitingAgent --> WaitingAgent: only STOP/START, pay now and status are answered
+    WaitingAgent --> Agent: claimed / see agent.mmd
+    Agent --> Agent: only STOP/START are answered
+    Agent --> Menu: handed back / see agent.mmd
 ```
 (Also in `conversation.mmd`.) Precedence: STOP/START first (never missed, whatever the step),
 then a human's presence, then the step's own question, then the intent. A customer can change
@@ -21,9 +24,10 @@ from __future__ import annotations
 
 import re
 
-from flows import care, notices, pay_later, split
+from flows import agent, care, notices, pay_later, split
 from flows.intents import Intent, Understanding, understand
 from flows.model import (
+    AgentEvent,
     Choice,
     ConversationState,
     ConversationStatus,
@@ -61,6 +65,10 @@ _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGN
 
 
 def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
+    return agent.after(state, event, _handle(state, event, facts), facts)
+
+
+def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
     invoice = facts.invoice
     match event:
         case InvoiceSent():
@@ -83,6 +91,8 @@ def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
             return say(state, "text_only", invoice)
         case CustomerText():
             return _customer_text(state, event, facts)
+        case AgentEvent():
+            return agent.handle(state, event, facts)
 
 
 def read(state: ConversationState, event: CustomerText, facts: Facts) -> Understanding:
@@ -103,6 +113,8 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
         return care.opt_out(state, invoice, facts, event.text)
     if meaning.intent is Intent.OPT_IN:
         return care.opt_in(state, invoice, facts, event.text)
+    if state.status is ConversationStatus.AGENT:
+        return agent.while_held(state, meaning.intent is Intent.DISPUTE)
     if event.card_shared:
         # Whoever holds the conversation, the customer learns at once never to do it again.
         payable = invoice if invoice is not None and not invoice.is_paid else None

@@ -16,7 +16,16 @@ import pytest
 from channels.base import ChannelName
 from channels.sms_text import sms_safe
 from flows import pay_later
-from flows.model import Choice, CustomerText, Outcome, PaymentOutcome, ReminderKind, Reply
+from flows.model import (
+    AgentKind,
+    Choice,
+    InvoiceFacts,
+    CustomerText,
+    Outcome,
+    PaymentOutcome,
+    ReminderKind,
+    Reply,
+)
 from payments.money import Money
 from tests.flows.helpers import (
     CHANNELS,
@@ -29,6 +38,7 @@ from tests.flows.helpers import (
     PAY_URL,
     URL,
     Conversation,
+    Turn,
     check_rendering,
     euros,
     invoice_facts,
@@ -45,12 +55,46 @@ CREDIT_NOTE_URL = "https://pay.example.fr/a/" + "c" * 22
 PAID = invoice_facts(status="paid", amount_due=Money(0, "EUR"))
 
 
+def _held(locale: str, invoice: InvoiceFacts | None = None) -> Conversation:
+    chat = Conversation(locale, invoice or invoice_facts())
+    chat.says(WORDS[locale]["agent"])
+    chat.agent(AgentKind.CLAIM)
+    return chat
+
+
+def _agent_notice(locale: str, message: str, **params: object) -> Reply | None:
+    return _held(locale).agent(AgentKind.NOTICE, text=message, params=params).reply
+
+
+def _handed_back(locale: str, invoice: InvoiceFacts | None = None) -> Turn:
+    chat = _held(locale, invoice)
+    chat.now += timedelta(days=62)  # past the promise and the second instalment
+    return chat.agent(AgentKind.RESOLVE)
+
+
 def _produce(message: str, locale: str) -> Reply:
     """A realistic reply for template `message`, obtained from the flows."""
     w = WORDS[locale]
     paid = invoice_facts(status="paid", amount_due=Money(0, "EUR"))
     scripts: dict[str, Callable[[], Reply | None]] = {
         "already_paid": lambda: Conversation(locale, paid).says(w["status"]).reply,
+        "agent_pay_link": lambda: _agent_notice(locale, "agent_pay_link"),
+        "agent_due_date": lambda: _agent_notice(
+            locale, "agent_due_date", new_due=FRIDAY + timedelta(days=30)
+        ),
+        "agent_offline_payment": lambda: _agent_notice(
+            locale, "agent_offline_payment", paid_amount=euros("20.00")
+        ),
+        "agent_reminders_paused": lambda: _agent_notice(locale, "agent_reminders_paused"),
+        "agent_credit_note": lambda: _agent_notice(
+            locale,
+            "agent_credit_note",
+            credit_amount=euros("20.00"),
+            credit_note_url=CREDIT_NOTE_URL,
+        ),
+        "handback": lambda: _handed_back(locale).reply,
+        "handback_promise": lambda: _handed_back(locale, invoice_facts(promise_date=FRIDAY)).reply,
+        "handback_instalment": lambda: _handed_back(locale, invoice_with_plan(paid=1)).reply,
         "already_paid_check": lambda: Conversation(locale).says(w["already_paid"]).reply,
         "ask_date": lambda: Conversation(locale).taps(Choice.LATER).reply,
         "ask_date_again": lambda: _after(locale, Choice.LATER, w["gibberish"]),
