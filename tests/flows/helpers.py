@@ -61,9 +61,9 @@ from flows.model import (
     PaymentOutcome,
     RecordConsent,
     Reminder,
-    ResumeReminders,
     ReminderKind,
     Reply,
+    ResumeReminders,
     SetPromise,
     UnsupportedMessage,
 )

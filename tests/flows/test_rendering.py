@@ -19,8 +19,8 @@ from flows import pay_later
 from flows.model import (
     AgentKind,
     Choice,
-    InvoiceFacts,
     CustomerText,
+    InvoiceFacts,
     Outcome,
     PaymentOutcome,
     ReminderKind,

@@ -159,6 +159,7 @@ async def test_dispute_pauses_reminders_and_queues_for_a_human(shop: Facto) -> N
     await shop.drain()
     [handback] = (await texts(shop))[before:]
     assert "de nouveau l'assistant" in handback and "/p/" not in handback
+    assert shop.merchant is not None
     assert await shop.redis.zcard(keys.waiting_conversations(shop.merchant.id)) == 0
 
 
