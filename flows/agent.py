@@ -12,6 +12,7 @@ stateDiagram-v2
     Waiting --> Bot: hand back by an owner
     Waiting --> Bot: nobody acted for FACTO_AGENT_RETURN_HOURS / same hand-back message
     Waiting --> Bot: invoice paid / queue pruned (receipt as usual)
+    Agent --> Agent: payment action (new link, due date, plan, offline payment, pause) / told
 ```
 (Also in `agent.mmd`.) Reminders that come due while a person holds the conversation are not
 sent (notices.mmd); on hand-back only the latest one that fell due is sent, once. A dispute
@@ -20,27 +21,34 @@ pause stays unless the agent says the dispute is settled.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flows import pay_later, split
 from flows.model import (
     AgentEvent,
     AgentKind,
     AgentSay,
     Audit,
+    CancelReminders,
     ConversationState,
     ConversationStatus,
     Dequeue,
     Facts,
     FlowEvent,
+    InvoiceFacts,
     Outcome,
     PauseReminders,
     PaymentOutcome,
+    RecordOfflinePayment,
     Requeue,
     ResumeReminders,
     ScheduleAgentTimer,
+    SetPromise,
     Step,
 )
-from flows.replies import menu, say, silent
+from flows.replies import menu, say, silent, split_allowed
+from payments.money import Money
 
 MAX_REPLY_CHARS = 1600  # ten SMS segments: an agent writes messages, not letters
 
@@ -57,8 +65,8 @@ def handle(state: ConversationState, event: AgentEvent, facts: Facts) -> Outcome
             return _resolve(state, event, facts)
         case AgentKind.TIMER:
             return _timer(state, facts)
-        case AgentKind.NOTICE:
-            return _notice(state, event, facts)
+        case AgentKind.PAYMENT:
+            return _payment(state, event, facts)
 
 
 def _holds(state: ConversationState, event: AgentEvent) -> bool:
@@ -176,17 +184,94 @@ def _timer(state: ConversationState, facts: Facts) -> Outcome:
     return hand_back(state, facts, False, Audit("returned_to_bot", None, "nobody acted"))
 
 
-def _notice(state: ConversationState, event: AgentEvent, facts: Facts) -> Outcome:
-    """A payment action's message to the customer (new link, new due date, receipt...)."""
-    if not _holds(state, event):
-        return silent(state, Audit("notice_refused", event.agent_id, event.text))
+OFFLINE_METHODS = ("transfer", "cheque", "cash")
+MAX_EXTENSION = timedelta(days=90)  # after the original due date
+
+
+def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outcome:
+    """A payment action of the agent holding the conversation, told to the customer."""
+    invoice = facts.invoice
+    op, params = event.text, event.params
+    if not _holds(state, event) or invoice is None:
+        return silent(state, Audit("action_refused", event.agent_id, op))
+    held = _seen(state, facts)
+    audit = Audit(op, event.agent_id, str(params.get("detail", "")))
+    if op == "pause_reminders":
+        return say(
+            held,
+            "agent_reminders_paused",
+            invoice,
+            choices=(),
+            actions=(PauseReminders(), audit, _idle_check(facts)),
+        )
+    if op == "resume_reminders":
+        return silent(held, ResumeReminders(), audit, _idle_check(facts))
+    if invoice.is_paid:
+        return silent(state, Audit("action_refused", event.agent_id, f"{op}: already paid"))
+    if op == "resend_link":
+        return say(
+            held, "agent_pay_link", invoice, choices=(), actions=(audit, _idle_check(facts))
+        )
+    if op == "extend_due":
+        return _extend(held, invoice, facts, str(params.get("date", "")), audit)
+    if op == "offer_plan":
+        parts = int(params.get("parts", 0))
+        if parts not in invoice.split_policy.allowed_parts or not split_allowed(invoice):
+            return silent(state, Audit("action_refused", event.agent_id, f"{op}: {parts}"))
+        outcome = split.confirm(held.evolve(proposed_parts=parts), invoice, facts)
+        return Outcome(outcome.state, (audit, *outcome.actions, _idle_check(facts)))
+    if op == "offline_payment":
+        return _offline(held, invoice, event, facts, audit)
+    return silent(state, Audit("action_refused", event.agent_id, f"unknown {op}"))
+
+
+def _extend(
+    state: ConversationState, invoice: InvoiceFacts, facts: Facts, day: str, audit: Audit
+) -> Outcome:
+    try:
+        new_due = date.fromisoformat(day)
+    except ValueError:
+        return silent(state, Audit("action_refused", audit.agent_id, f"extend_due: {day}"))
+    if not facts.now.date() < new_due <= invoice.due_date + MAX_EXTENSION:
+        return silent(state, Audit("action_refused", audit.agent_id, f"extend_due: {day}"))
+    remind = datetime.combine(new_due, pay_later.REMIND_AT, ZoneInfo(facts.timezone))
     return say(
-        _seen(state, facts),
-        event.text,
-        facts.invoice,
+        state,
+        "agent_due_date",
+        invoice,
         choices=(),
-        extra=dict(event.params),
-        actions=(_idle_check(facts),),
+        extra={"new_due": new_due},
+        actions=(SetPromise(new_due, remind), audit, _idle_check(facts)),
+    )
+
+
+def _offline(
+    state: ConversationState,
+    invoice: InvoiceFacts,
+    event: AgentEvent,
+    facts: Facts,
+    audit: Audit,
+) -> Outcome:
+    params = event.params
+    amount, method = int(params.get("amount", 0)), str(params.get("method", ""))
+    reference = str(params.get("reference", "")).strip()[:100]
+    if not 0 < amount <= invoice.amount_due.amount or method not in OFFLINE_METHODS:
+        return silent(state, Audit("action_refused", event.agent_id, f"offline {amount}"))
+    paid = Money(amount, invoice.amount_due.currency)
+    left = Money(invoice.amount_due.amount - amount, invoice.amount_due.currency)
+    settled: tuple[CancelReminders, ...] = (CancelReminders(),) if left.amount == 0 else ()
+    return say(
+        state,
+        "agent_offline_payment",
+        invoice,
+        choices=(),
+        extra={"paid_amount": paid, "left": left},
+        actions=(
+            RecordOfflinePayment(amount, method, reference),
+            *settled,
+            Audit("offline_payment", event.agent_id, f"{method} {amount} {reference}"),
+            _idle_check(facts),
+        ),
     )
 
 

@@ -245,7 +245,7 @@ class AgentKind(enum.StrEnum):
     RELEASE = "release"  # back to the queue: the agent let go, logged out or went idle
     RESOLVE = "resolve"  # hand back: the bot takes over again
     TIMER = "timer"  # a scheduled check: idle agent, or nobody acted for too long
-    NOTICE = "notice"  # a payment action the customer must hear about (message template)
+    PAYMENT = "payment"  # a payment action (`op` in params), told to the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +255,10 @@ class AgentEvent:
     kind: AgentKind
     agent_id: str | None = None
     agent_name: str | None = None
-    text: str = ""  # REPLY: what the agent wrote; NOTICE: the message template
+    text: str = ""  # REPLY: what the agent wrote; PAYMENT: the operation (flows.agent.OPS)
     settled: bool = False  # RESOLVE: the dispute is settled, reminders may resume
     forced: bool = False  # CLAIM by an owner's reassignment; RELEASE by the system
-    params: Mapping[str, Any] = field(default_factory=dict)  # NOTICE's template parameters
+    params: Mapping[str, Any] = field(default_factory=dict)  # PAYMENT's parameters (JSON)
 
 
 FlowEvent = (
@@ -356,6 +356,15 @@ class ScheduleAgentTimer:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordOfflinePayment:
+    """Money received outside Stripe (transfer, cheque, cash), recorded by a person."""
+
+    amount: int  # minor units of the invoice's currency
+    method: str  # "transfer" | "cheque" | "cash"
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
 class Audit:
     """Record who did what to the conversation, and when (the console's audit trail)."""
 
@@ -377,6 +386,7 @@ Action = (
     | Requeue
     | ResumeReminders
     | ScheduleAgentTimer
+    | RecordOfflinePayment
     | Audit
 )
 

@@ -27,6 +27,7 @@ from flows.model import (
     Handoff,
     PauseReminders,
     RecordConsent,
+    RecordOfflinePayment,
     Reminder,
     ReminderKind,
     Reply,
@@ -87,6 +88,7 @@ class Effects:
                     | Requeue()
                     | ResumeReminders()
                     | ScheduleAgentTimer()
+                    | RecordOfflinePayment()
                     | Audit()
                 ):
                     handover.apply(self, action)

@@ -7,6 +7,7 @@ through the outbox like any other message: there is no second path to the custom
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from datetime import datetime
@@ -20,6 +21,8 @@ from bot.settings import Settings
 from bot.store import keys
 from bot.store.conversations import append_transcript
 from bot.store.handover import RELEASE_IF_HOLDER, audit_entry, conversation_ref
+from bot.store.invoices import save_invoice
+from bot.store.payments import save_record
 from channels.base import OutboundMessage
 from flows.model import (
     AgentEvent,
@@ -28,15 +31,25 @@ from flows.model import (
     AgentSay,
     Audit,
     Dequeue,
+    RecordOfflinePayment,
     Requeue,
     ResumeReminders,
     ScheduleAgentTimer,
 )
+from payments.ledger import PaymentRecord, derive_status
 
 if TYPE_CHECKING:
     from bot.engine.effects import Effects
 
-AgentAction = AgentSay | Dequeue | Requeue | ResumeReminders | ScheduleAgentTimer | Audit
+AgentAction = (
+    AgentSay
+    | Dequeue
+    | Requeue
+    | ResumeReminders
+    | ScheduleAgentTimer
+    | RecordOfflinePayment
+    | Audit
+)
 EVENT_TYPE = "agent"
 
 
@@ -108,6 +121,8 @@ def apply(effects: Effects, action: AgentAction) -> None:
                 pipe.delete(keys.invoice_paused(merchant_id, effects.invoice.id))
         case ScheduleAgentTimer():
             _timer(effects, action.at, merchant_id)
+        case RecordOfflinePayment():
+            _offline_payment(effects, action)
         case Audit():
             audit_entry(
                 pipe,
@@ -143,6 +158,26 @@ def _say(effects: Effects, action: AgentSay, merchant_id: str) -> None:
         ref=message.idempotency_key,
         by=action.agent_name or "agent",
     )
+
+
+def _offline_payment(effects: Effects, action: RecordOfflinePayment) -> None:
+    """Count money received outside Stripe: a payment record of its own (so the ledger's
+    later decisions see it) and the invoice's amounts and status moved forward."""
+    invoice = effects.invoice
+    if invoice is None:
+        return
+    record = PaymentRecord(
+        session_id=f"offline:{effects.event_id}",
+        purpose="invoice",
+        verdict="paid",
+        credited=action.amount,
+    )  # how it was paid and its reference are in the audit trail
+    save_record(effects.pipe, invoice.merchant_id, invoice.id, record)
+    paid = invoice.amount_paid + action.amount
+    status = derive_status(
+        invoice, processing=False, disputed=False, paid=paid, returned=invoice.amount_refunded
+    )
+    save_invoice(effects.pipe, dataclasses.replace(invoice, amount_paid=paid, status=status))
 
 
 def _timer(effects: Effects, at: datetime, merchant_id: str) -> None:

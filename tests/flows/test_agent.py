@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ AGENT = ConversationStatus.AGENT
 BOT = ConversationStatus.BOT
 
 
-def waiting_chat(locale: str, **invoice: object) -> Conversation:
+def waiting_chat(locale: str, **invoice: Any) -> Conversation:
     chat = Conversation(locale, invoice_facts(**invoice))
     chat.invoice_sent()
     chat.says(WORDS[locale]["agent"])

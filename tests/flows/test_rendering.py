@@ -62,8 +62,8 @@ def _held(locale: str, invoice: InvoiceFacts | None = None) -> Conversation:
     return chat
 
 
-def _agent_notice(locale: str, message: str, **params: object) -> Reply | None:
-    return _held(locale).agent(AgentKind.NOTICE, text=message, params=params).reply
+def _agent_payment(locale: str, op: str, **params: object) -> Reply | None:
+    return _held(locale).agent(AgentKind.PAYMENT, text=op, params=params).reply
 
 
 def _handed_back(locale: str, invoice: InvoiceFacts | None = None) -> Turn:
@@ -78,20 +78,12 @@ def _produce(message: str, locale: str) -> Reply:
     paid = invoice_facts(status="paid", amount_due=Money(0, "EUR"))
     scripts: dict[str, Callable[[], Reply | None]] = {
         "already_paid": lambda: Conversation(locale, paid).says(w["status"]).reply,
-        "agent_pay_link": lambda: _agent_notice(locale, "agent_pay_link"),
-        "agent_due_date": lambda: _agent_notice(
-            locale, "agent_due_date", new_due=FRIDAY + timedelta(days=30)
+        "agent_pay_link": lambda: _agent_payment(locale, "resend_link"),
+        "agent_due_date": lambda: _agent_payment(locale, "extend_due", date="2027-01-10"),
+        "agent_offline_payment": lambda: _agent_payment(
+            locale, "offline_payment", amount=2000, method="cheque", reference="n° 1234"
         ),
-        "agent_offline_payment": lambda: _agent_notice(
-            locale, "agent_offline_payment", paid_amount=euros("20.00")
-        ),
-        "agent_reminders_paused": lambda: _agent_notice(locale, "agent_reminders_paused"),
-        "agent_credit_note": lambda: _agent_notice(
-            locale,
-            "agent_credit_note",
-            credit_amount=euros("20.00"),
-            credit_note_url=CREDIT_NOTE_URL,
-        ),
+        "agent_reminders_paused": lambda: _agent_payment(locale, "pause_reminders"),
         "handback": lambda: _handed_back(locale).reply,
         "handback_promise": lambda: _handed_back(locale, invoice_facts(promise_date=FRIDAY)).reply,
         "handback_instalment": lambda: _handed_back(locale, invoice_with_plan(paid=1)).reply,
