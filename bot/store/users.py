@@ -289,8 +289,9 @@ async def record_login_failure(redis: aioredis.Redis, email: str, client: str) -
             keys.login_failures("email", digest(normalise_email(email))),
             keys.login_failures("client", digest(client)),
         ):
+            # The window starts at the first failure (EXPIRE NX needs Redis 7: not assumed).
+            pipe.set(key, 0, nx=True, ex=LOGIN_WINDOW_SECONDS)
             pipe.incr(key)
-            pipe.expire(key, LOGIN_WINDOW_SECONDS, nx=True)
         await pipe.execute()
 
 
