@@ -39,7 +39,9 @@ CONSOLE_CSP = (
 CONSOLE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": CONSOLE_CSP,
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it a browser sends `Origin: null` on our own form posts, and the
+    # origin check below needs the real one. Nothing leaves the site with a referrer.
+    "Referrer-Policy": "same-origin",
 }
 
 
