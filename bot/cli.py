@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--role", choices=("owner", "agent"), default="agent")
     user_create.add_argument("--json", action="store_true", help="print JSON")
     user_create.set_defaults(func=_user_create)
+    user_code = user_commands.add_parser(
+        "totp-code", help="print the current code of a TOTP secret (the demo's users)"
+    )
+    user_code.add_argument("secret", help="base32 TOTP secret")
+    user_code.set_defaults(func=_user_totp_code)
 
     telegram = commands.add_parser("telegram", help="Telegram bot setup")
     telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
@@ -221,4 +226,17 @@ def _user_create(args: argparse.Namespace) -> int:
         print(f"user id: {user.id} ({user.role.value} of {user.merchant_id})")  # noqa: T201
         print(f"email: {user.email}")  # noqa: T201
         print(f"first password (shown once; two-factor set up at first login): {password}")  # noqa: T201
+    return 0
+
+
+def _user_totp_code(args: argparse.Namespace) -> int:
+    import binascii
+
+    import pyotp
+
+    try:
+        print(pyotp.TOTP(args.secret.strip().upper()).now())  # noqa: T201 - CLI output
+    except (binascii.Error, ValueError):
+        print("error: not a base32 TOTP secret", file=sys.stderr)  # noqa: T201
+        return 2
     return 0
