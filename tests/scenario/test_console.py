@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
-from bot.store.users import Role
+from bot.store.users import Role, list_users
 from tests.scenario.console_client import PASSWORD, Browser, add_user
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -295,3 +295,84 @@ async def test_the_websocket_needs_a_session_and_hears_the_merchants_conversatio
         await facto.customer_says(*TG, "un conseiller svp")
         message = await ws.receive_json(timeout=5)
         assert set(message) == {"ref"} and len(message["ref"]) == 24
+
+
+async def logged_in_pair(facto: Facto, browsers: list[Browser]) -> tuple[Browser, Browser, str]:
+    """An owner (Léa) and an agent (Hugo), logged in, and the waiting conversation's ref."""
+    await waiting_conversation(facto)
+    _, owner_secret = await add_user(facto, "lea@atelier.fr", "Léa", Role.OWNER)
+    _, agent_secret = await add_user(facto, "hugo@atelier.fr", "Hugo")
+    owner, agent = Browser.open(facto), Browser.open(facto)
+    browsers.extend([owner, agent])
+    await owner.log_in("lea@atelier.fr", owner_secret)
+    await agent.log_in("hugo@atelier.fr", agent_secret)
+    _, queue = await owner.get("/console")
+    [ref] = REF.findall(queue)
+    return owner, agent, ref
+
+
+async def test_an_owner_reassigns_an_agent_cannot(facto: Facto, browsers: list[Browser]) -> None:
+    owner, agent, ref = await logged_in_pair(facto, browsers)
+    await owner.post(f"/console/c/{ref}/claim")
+    await facto.drain()
+    assert facto.merchant is not None
+    team = {u.name: u.id for u in await list_users(facto.redis, facto.merchant.id)}
+
+    await agent.get(f"/console/c/{ref}")
+    status, _ = await agent.post(f"/console/c/{ref}/reassign", {"user_id": team["Léa"]})
+    assert status == 403
+
+    await owner.get(f"/console/c/{ref}")
+    status, page = await owner.post(f"/console/c/{ref}/reassign", {"user_id": team["Hugo"]})
+    assert "Reassigned to Hugo" in page
+    await facto.drain()
+    before = len(await texts(facto))
+    await agent.get(f"/console/c/{ref}")
+    await agent.post(f"/console/c/{ref}/reply", {"text": "C'est Hugo, je prends le relais."})
+    await facto.drain()
+    assert (await texts(facto))[before:] == ["C'est Hugo, je prends le relais."]
+    _, page = await owner.get(f"/console/c/{ref}")
+    assert "reassigned" in page and 'id="holder">Hugo<' in page
+
+
+async def test_an_idle_agent_loses_the_conversation_to_the_queue(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    owner, _, ref = await logged_in_pair(facto, browsers)
+    await owner.post(f"/console/c/{ref}/claim")
+    await facto.drain()
+    facto.clock.advance(31 * 60)
+    await facto.drain()
+
+    assert facto.merchant is not None
+    assert await facto.redis.get(keys.claim(facto.merchant.id, "telegram:424242")) is None
+    _, queue = await owner.get("/console")
+    assert "<em>nobody</em>" in queue
+    _, page = await owner.get(f"/console/c/{ref}")
+    assert "waiting_agent" in page and 'id="claim"' in page
+
+
+async def test_in_english_on_sms_the_bot_takes_back_with_the_promised_link(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    phone = "+447911123456"
+    await facto.issue(invoice_body("sms", phone, locale="en"))
+    await facto.customer_says("sms", phone, "I'll pay on friday")
+    await facto.customer_says("sms", phone, "human please")
+    _, secret = await add_user(facto, "lea@atelier.fr", "Léa", Role.OWNER)
+    owner = Browser.open(facto)
+    browsers.append(owner)
+    await owner.log_in("lea@atelier.fr", secret)
+    _, queue = await owner.get("/console")
+    [ref] = REF.findall(queue)
+    assert "+44•" in queue and phone not in queue
+    await owner.post(f"/console/c/{ref}/claim")
+    await facto.drain()
+
+    facto.clock.advance(3 * 24 * 3600)  # Friday comes while Léa holds it: nothing is sent
+    await facto.drain()
+    sent = [m["text"] for m in await facto.messages("sms", phone)]
+    await owner.post(f"/console/c/{ref}/resolve")
+    await facto.drain()
+    [handback] = [m["text"] for m in await facto.messages("sms", phone)][len(sent) :]
+    assert "I am the assistant again" in handback and "/p/" in handback
