@@ -376,3 +376,20 @@ async def test_in_english_on_sms_the_bot_takes_back_with_the_promised_link(
     await facto.drain()
     [handback] = [m["text"] for m in await facto.messages("sms", phone)][len(sent) :]
     assert "I am the assistant again" in handback and "/p/" in handback
+
+
+async def test_the_queue_is_pruned_when_the_invoice_gets_paid(facto: Facto) -> None:
+    from tests.scenario.test_conversations import pay
+
+    created = await facto.issue(invoice_body(*TG))
+    await facto.customer_says(*TG, "j'ai déjà payé")  # not found: waits for a person
+    assert facto.merchant is not None
+    waiting = keys.waiting_conversations(facto.merchant.id)
+    assert await facto.redis.zcard(waiting) == 1
+
+    await pay(facto, created["pay_url"])
+
+    assert await facto.redis.zcard(waiting) == 0
+    assert "Paiement reçu" in (await texts(facto))[-1]
+    await facto.customer_says(*TG, "merci")
+    assert len(await texts(facto)) >= 1 and "Paiement reçu" not in (await texts(facto))[-1]
