@@ -75,4 +75,9 @@
   }
 
   connect();
+  if (ref) {
+    // Delivery states come from provider callbacks, which publish nothing: look again now
+    // and then, so "sent" becomes "delivered" on screen without a reload.
+    window.setInterval(refresh, 15000);
+  }
 })();
