@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -83,6 +84,8 @@ def setup_console(app: web.Application) -> None:
     app.router.add_post("/console/c/{ref}/reply", reply)
     app.router.add_post("/console/c/{ref}/resolve", resolve)
     app.router.add_post("/console/c/{ref}/payment", payment)
+    app.router.add_get("/console/team", team_page)
+    app.router.add_post("/console/team", invite)
 
 
 # Pages --------------------------------------------------------------------------------------
@@ -135,6 +138,7 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
         "lines": await views.lines(services.redis, conversation),
         "mine": found.holder is not None and found.holder.user_id == agent.user.id,
         "colleagues": [u for u in colleagues if u.id != agent.user.id],
+        "names": {u.id: u.name for u in colleagues},
         "canned": canned,
         "max_reply": MAX_REPLY_CHARS,
         "methods": OFFLINE_METHODS,
@@ -354,6 +358,53 @@ def _payment_params(op: str, form: dict[str, str], currency: str) -> dict[str, A
             raise web.HTTPBadRequest(text="reference: 1 to 100 characters")
         return {"amount": amount, "method": method, "reference": reference}
     return {}
+
+
+# Team ---------------------------------------------------------------------------------------
+
+
+@page
+async def team_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    team = await users.list_users(services.redis, agent.user.merchant_id)
+    return render(
+        request, "team.html", agent=agent.user, csrf=agent.session.csrf, team=team, invited=None
+    )
+
+
+@action
+async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """An owner adds a colleague: a first password shown once, TOTP enrolled at first login."""
+    services = request.app[SERVICES]
+    if agent.user.role is not Role.OWNER:
+        raise web.HTTPForbidden(text="only an owner can add users")
+    form = await request.post()
+    role = str(form.get("role") or "agent")
+    if role not in (Role.OWNER.value, Role.AGENT.value):
+        raise web.HTTPBadRequest(text="role: owner or agent")
+    password = secrets.token_urlsafe(15)
+    try:
+        invited = await users.create_user(
+            services.redis,
+            merchant_id=agent.user.merchant_id,
+            email=str(form.get("email") or ""),
+            name=str(form.get("name") or "")[:80],
+            role=Role(role),
+            password=password,
+            now=services.clock.now(),
+        )
+    except users.UserError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
+    team = await users.list_users(services.redis, agent.user.merchant_id)
+    return render(
+        request,
+        "team.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        team=team,
+        invited=(invited, password),
+    )
 
 
 # Live updates -------------------------------------------------------------------------------

@@ -393,3 +393,33 @@ async def test_the_queue_is_pruned_when_the_invoice_gets_paid(facto: Facto) -> N
     assert "Paiement reçu" in (await texts(facto))[-1]
     await facto.customer_says(*TG, "merci")
     assert len(await texts(facto)) >= 1 and "Paiement reçu" not in (await texts(facto))[-1]
+
+
+async def test_an_owner_adds_a_colleague_who_enrols_at_first_login(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    owner, agent, _ = await logged_in_pair(facto, browsers)
+    await agent.get("/console/team")
+    status, _ = await agent.post(
+        "/console/team", {"name": "Zoé", "email": "zoe@atelier.fr", "role": "agent"}
+    )
+    assert status == 403
+
+    await owner.get("/console/team")
+    status, page = await owner.post(
+        "/console/team", {"name": "<b>Zoé</b>", "email": "zoe@atelier.fr", "role": "agent"}
+    )
+    assert status == 200 and "&lt;b&gt;Zoé&lt;/b&gt;" in page
+    found = re.search(r'id="first-password">([^<]+)<', page)
+    assert found is not None
+    zoe = Browser.open(facto)
+    browsers.append(zoe)
+    await zoe.get("/console/login")
+    _, text = await zoe.post(
+        "/console/login", {"email": "zoe@atelier.fr", "password": found.group(1)}
+    )
+    assert "Set up two-factor" in text
+    status, _ = await owner.post(
+        "/console/team", {"name": "Zoé", "email": "zoe@atelier.fr", "role": "agent"}
+    )
+    assert status == 400
