@@ -61,6 +61,7 @@ CANNED_REPLIES = {
         "I am handing you back to the automatic assistant. Have a nice day!",
     ),
 }
+SESSION_RECHECK_SECONDS = 5.0
 PAYMENT_OPS = (
     "resend_link",
     "extend_due",
@@ -427,7 +428,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     pubsub = services.redis.pubsub()
     await pubsub.subscribe(keys.console_channel(agent.user.merchant_id))
-    forward = asyncio.create_task(_forward(pubsub, ws))
+    forward = asyncio.create_task(_forward(pubsub, ws, request, agent.token))
     try:
         async for message in ws:
             if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
@@ -442,8 +443,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _forward(pubsub: Any, ws: web.WebSocketResponse) -> None:
+async def _forward(
+    pubsub: Any, ws: web.WebSocketResponse, request: web.Request, token: str
+) -> None:
+    services = request.app[SERVICES]
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     while not ws.closed:
+        if loop.time() - checked > SESSION_RECHECK_SECONDS:
+            # Logged out (here or everywhere) since the handshake: stop talking to this page.
+            if await users.load_session(services.redis, token) is None:
+                await ws.close(code=4401, message=b"session ended")
+                return
+            checked = loop.time()
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
         if message is None or message.get("type") != "message":
             continue

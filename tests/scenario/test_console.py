@@ -423,3 +423,20 @@ async def test_an_owner_adds_a_colleague_who_enrols_at_first_login(
         "/console/team", {"name": "Zoé", "email": "zoe@atelier.fr", "role": "agent"}
     )
     assert status == 400
+
+
+async def test_the_websocket_closes_once_the_session_ends(
+    facto: Facto, browsers: list[Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.web.console.SESSION_RECHECK_SECONDS", 0.0)
+    _, secret = await add_user(facto, "ines@atelier.fr", "Inès")
+    ines = Browser.open(facto)
+    browsers.append(ines)
+    await ines.log_in("ines@atelier.fr", secret)
+    await ines.get("/console")
+    async with ines.session.ws_connect(
+        f"{facto.base_url}/console/ws", headers={"Origin": facto.base_url}
+    ) as ws:
+        await ines.post("/console/logout-everywhere")
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
