@@ -143,7 +143,8 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
         "canned": canned,
         "max_reply": MAX_REPLY_CHARS,
         "methods": OFFLINE_METHODS,
-        "notice": request.query.get("notice", "")[:200],
+        "notice": request.query.get("notice", "")[:20],
+        "reasons": views.REASONS,
     }
 
 
@@ -160,10 +161,13 @@ async def conversation_part(request: web.Request, agent: Agent) -> web.StreamRes
 # Actions ------------------------------------------------------------------------------------
 
 
-def _back(ref: str, notice: str = "") -> web.Response:
-    from urllib.parse import quote
+NOTICES = ("held", "reassigned", "not_waiting", "done")
 
-    suffix = f"?notice={quote(notice)}" if notice else ""
+
+def _back(ref: str, notice: str = "") -> web.Response:
+    """Back to the conversation, with one of the page's own notices (a code, never text: a
+    link cannot make the console say something it did not)."""
+    suffix = f"?notice={notice}" if notice in NOTICES else ""
     return redirect(f"/console/c/{ref}{suffix}")
 
 
@@ -196,9 +200,9 @@ async def claim(request: web.Request, agent: Agent) -> web.StreamResponse:
     )
     ref = request.match_info["ref"]
     if result.holder is not None:
-        return _back(ref, f"{result.holder.name} already has this conversation.")
+        return _back(ref, "held")
     if not result.waiting:
-        return _back(ref, "This conversation is not waiting for a person any more.")
+        return _back(ref, "not_waiting")
     await _submit(request, agent, conversation, AgentKind.CLAIM)
     log.info("conversation claimed", extra=log_fields(user=agent.user.id, conv=ref))
     return _back(ref)
@@ -227,7 +231,7 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     )
     ref = request.match_info["ref"]
     if not result.won:
-        return _back(ref, "This conversation is not waiting for a person any more.")
+        return _back(ref, "not_waiting")
     await engine_handover.submit(
         services.redis,
         conversation,
@@ -237,7 +241,7 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
         agent_name=target.name,
         forced=True,
     )
-    return _back(ref, f"Reassigned to {target.name}.")
+    return _back(ref, "reassigned")
 
 
 async def _holding(request: web.Request, agent: Agent) -> str:
@@ -307,7 +311,7 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     currency = await _currency(request, conversation)
     params = _payment_params(op, {k: str(v) for k, v in form.items()}, currency)
     await _submit(request, agent, conversation, AgentKind.PAYMENT, text=op, params=params)
-    return _back(request.match_info["ref"], "Done: the customer is told in the conversation.")
+    return _back(request.match_info["ref"], "done")
 
 
 async def _currency(request: web.Request, conversation: str) -> str:

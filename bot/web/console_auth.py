@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.store import handover, users
 from bot.store.users import Session, User
 from bot.web.app_keys import SERVICES
+from bot.web.pages import visitor_locale
 from flows.model import AgentKind
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
     services = request.app[SERVICES]
-    env = services.languages.html(services.settings.default_locale)
+    # The browser's language (Accept-Language), else French: staff read the console in theirs.
+    env = services.languages.html(visitor_locale(request))
     html = env.get_template(f"console/{template}").render(**context)
     return web.Response(
         text=html, status=status, content_type="text/html", headers=CONSOLE_HEADERS

@@ -46,7 +46,7 @@ async def until(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> 
 async def logged_in(
     browser: Browser, facto: Facto, email: str, secret: str
 ) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(base_url=facto.base_url)
+    context = await browser.new_context(base_url=facto.base_url, locale="en-GB")
     page = await context.new_page()
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
     await page.goto("/console")
@@ -92,11 +92,11 @@ async def test_an_agent_takes_over_answers_records_a_payment_and_hands_back(
     await hugo.goto(ines.url)
     await expect(ines.locator(".msg-in .text").first).to_have_text(XSS_TEXT)
     await not_pwned(ines)
-    await expect(ines.locator(".amount-due").first).to_have_text("85,80 €")
+    await expect(ines.locator(".amount-due").first).to_have_text("€85.80")
 
     # Both click "take" at once: one holds it, the other is told who does.
     await asyncio.gather(ines.locator("#claim").click(), hugo.locator("#claim").click())
-    await expect(ines.locator("#claim, #send").first).to_be_visible()
+    await expect(ines.locator("#notice, #send").first).to_be_visible()
     ines_won = await ines.locator("#send").count() == 1
     winner, loser = (ines, hugo) if ines_won else (hugo, ines)
     winner_name = "Inès" if ines_won else "Hugo"
@@ -125,7 +125,7 @@ async def test_an_agent_takes_over_answers_records_a_payment_and_hands_back(
     await form.get_by_label("Reference").fill("chèque n° 0042")
     await form.get_by_role("button", name="Record the payment").click()
     await until(lambda: _last_contains(facto, "22,00 €"))
-    await expect(winner.locator(".amount-due").first).to_have_text("63,80 €", timeout=10_000)
+    await expect(winner.locator(".amount-due").first).to_have_text("€63.80", timeout=10_000)
 
     # Hand back: the bot answers the next message again.
     await winner.locator("#resolve").click()

@@ -51,7 +51,9 @@ class Browser:
     def open(cls, facto: Facto) -> Browser:
         # unsafe=True: the test server is an IP address, whose cookies aiohttp drops otherwise.
         jar = aiohttp.CookieJar(unsafe=True)
-        return cls(facto.base_url, aiohttp.ClientSession(cookie_jar=jar))
+        # English pages, so the tests read the msgids (the console speaks the browser's language).
+        session = aiohttp.ClientSession(cookie_jar=jar, headers={"Accept-Language": "en"})
+        return cls(facto.base_url, session)
 
     async def close(self) -> None:
         await self.session.close()

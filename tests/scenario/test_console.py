@@ -440,3 +440,20 @@ async def test_the_websocket_closes_once_the_session_ends(
         await ines.post("/console/logout-everywhere")
         message = await ws.receive(timeout=5)
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_the_console_speaks_the_browsers_language(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    await waiting_conversation(facto)
+    _, secret = await add_user(facto, "ines@atelier.fr", "Inès")
+    ines = Browser.open(facto)
+    browsers.append(ines)
+    await ines.log_in("ines@atelier.fr", secret)
+    _, queue = await ines.get("/console", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert "En attente d’un conseiller" in queue and "a demandé un conseiller" in queue
+    [ref] = REF.findall(queue)
+    _, page = await ines.get(f"/console/c/{ref}", headers={"Accept-Language": "fr"})
+    assert "Prendre cette conversation" in page and "Reste dû" in page
+    _, english = await ines.get(f"/console/c/{ref}")
+    assert "Take this conversation" in english
