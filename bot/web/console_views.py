@@ -5,6 +5,7 @@ Read-only and limited to one merchant: every lookup starts from the user's merch
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -160,8 +161,6 @@ class Context:
 async def context(
     redis: aioredis.Redis, merchant_id: str, conversation: str, base_url: str
 ) -> Context:
-    import json
-
     state = await load_state(redis, conversation)
     found = await customer_invoices(redis, merchant_id, conversation)
     contexts = [await _invoice_context(redis, invoice, base_url) for invoice in found]
