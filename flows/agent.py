@@ -222,6 +222,10 @@ def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outco
         return Outcome(outcome.state, (audit, *outcome.actions, _idle_check(facts)))
     if op == "offline_payment":
         return _offline(held, invoice, event, facts, audit)
+    if op == "credit_note":
+        # Applied by the engine before the flow when it can be (bot.engine.handover.agent_refund,
+        # told as a refund); here only when it could not: more than was paid.
+        return silent(state, Audit("action_refused", event.agent_id, "credit_note: amount"))
     return silent(state, Audit("action_refused", event.agent_id, f"unknown {op}"))
 
 

@@ -160,6 +160,18 @@ class _Dispatch:
                 kind = ReminderKind(data["kind"])
                 return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
             case handover.EVENT_TYPE:
+                refund = await handover.agent_refund(
+                    self.redis,
+                    self.pipe,
+                    state,
+                    self.event,
+                    now=self.services.clock.now(),
+                    timezone=self.services.settings.default_timezone,
+                    base_url=self.services.settings.public_base_url,
+                )
+                if refund is not None:  # a refund outside Stripe: told like a Stripe one
+                    self.updated_invoice, told = refund
+                    return _Translated(told, self.updated_invoice.id)
                 return _Translated(handover.agent_event(data))
             case "inbound":
                 message = InboundMessage.from_dict(data)

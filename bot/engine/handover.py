@@ -12,6 +12,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
@@ -21,8 +22,8 @@ from bot.settings import Settings
 from bot.store import keys
 from bot.store.conversations import append_transcript
 from bot.store.handover import RELEASE_IF_HOLDER, audit_entry, conversation_ref
-from bot.store.invoices import save_invoice
-from bot.store.payments import save_record
+from bot.store.invoices import get_invoice, locate_invoice, save_invoice
+from bot.store.payments import issue_credit_note, save_record
 from channels.base import OutboundMessage
 from flows.model import (
     AgentEvent,
@@ -30,13 +31,19 @@ from flows.model import (
     AgentPolicy,
     AgentSay,
     Audit,
+    ConversationState,
+    ConversationStatus,
     Dequeue,
+    PaymentOutcome,
     RecordOfflinePayment,
     Requeue,
     ResumeReminders,
     ScheduleAgentTimer,
 )
+from payments.credit_note import draft_credit_note
+from payments.invoice import Invoice, InvoiceStatus
 from payments.ledger import PaymentRecord, derive_status
+from payments.money import Money
 
 if TYPE_CHECKING:
     from bot.engine.effects import Effects
@@ -197,3 +204,59 @@ def announce(pipe: aioredis.client.Pipeline, merchant_id: str, conversation: str
     ref = conversation_ref(merchant_id, conversation)
     pipe.set(keys.conversation_ref(merchant_id, ref), conversation)
     pipe.publish(keys.console_channel(merchant_id), json.dumps({"ref": ref}))
+
+
+async def agent_refund(
+    redis: aioredis.Redis,
+    pipe: aioredis.client.Pipeline,
+    state: ConversationState,
+    event: Event,
+    *,
+    now: datetime,
+    timezone: str,
+    base_url: str,
+) -> tuple[Invoice, PaymentOutcome] | None:
+    """Money given back outside Stripe (a transfer, cash) by the agent holding the
+    conversation: the credit note is issued and the invoice's refunded amount moves, as for a
+    Stripe refund; the flow then tells the customer like any refund (notices.mmd).
+
+    None when this event is not such a refund, or when it cannot be one (not the holder, more
+    than was paid): the flow then sees the action and refuses it in the audit trail.
+    """
+    data = event.data
+    params = data.get("params") or {}
+    if data.get("kind") != AgentKind.PAYMENT.value or data.get("text") != "credit_note":
+        return None
+    if state.status is not ConversationStatus.AGENT or state.agent_id != data.get("agent_id"):
+        return None
+    location = await locate_invoice(redis, state.invoice_id or "")
+    invoice = (
+        await get_invoice(redis, location.merchant_id, location.invoice_id) if location else None
+    )
+    amount = int(params.get("amount", 0))
+    if invoice is None or not 0 < amount <= invoice.amount_paid - invoice.amount_refunded:
+        return None
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    note = draft_credit_note(invoice, amount, "refund", f"agent:{event.id}", issue_date=today)
+    issue_credit_note(pipe, note)
+    refunded = invoice.amount_refunded + amount
+    status = derive_status(
+        invoice,
+        processing=False,
+        disputed=invoice.status is InvoiceStatus.DISPUTED,
+        paid=invoice.amount_paid,
+        returned=refunded,
+    )
+    updated = dataclasses.replace(invoice, amount_refunded=refunded, status=status)
+    save_invoice(pipe, updated)
+    audit_entry(
+        pipe,
+        invoice.merchant_id,
+        at=now,
+        ref=conversation_ref(invoice.merchant_id, event.conversation),
+        what="credit_note",
+        user_id=str(data.get("agent_id")),
+        detail=f"{amount} {params.get('reference', '')}".strip(),
+    )
+    url = f"{base_url}/a/{note.view_token}"
+    return updated, PaymentOutcome("refunded", Money(amount, invoice.currency), None, url)

@@ -69,6 +69,7 @@ PAYMENT_OPS = (
     "offline_payment",
     "pause_reminders",
     "resume_reminders",
+    "credit_note",
 )
 
 
@@ -350,6 +351,13 @@ def _payment_params(op: str, form: dict[str, str], currency: str) -> dict[str, A
         if parts not in ("2", "3", "4"):
             raise web.HTTPBadRequest(text="parts: 2, 3 or 4")
         return {"parts": int(parts)}
+    if op == "credit_note":
+        try:
+            amount = _minor(form.get("amount", ""), currency)
+        except ValueError:
+            raise web.HTTPBadRequest(text="amount: an amount such as 40.00") from None
+        reference = form.get("reference", "").strip()[:100]
+        return {"amount": amount, "reference": reference}
     if op == "offline_payment":
         method = form.get("method", "")
         if method not in OFFLINE_METHODS:

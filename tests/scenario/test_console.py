@@ -457,3 +457,38 @@ async def test_the_console_speaks_the_browsers_language(
     assert "Prendre cette conversation" in page and "Reste dû" in page
     _, english = await ines.get(f"/console/c/{ref}")
     assert "Take this conversation" in english
+
+
+async def test_a_refund_outside_stripe_issues_its_credit_note(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    owner, _, ref = await logged_in_pair(facto, browsers)
+    await owner.post(f"/console/c/{ref}/claim")
+    await facto.drain()
+    await owner.get(f"/console/c/{ref}")
+    await owner.post(
+        f"/console/c/{ref}/payment",
+        {"op": "offline_payment", "amount": "30", "method": "transfer", "reference": "VIR 77"},
+    )
+    await facto.drain()
+    before = len(await texts(facto))
+
+    await owner.post(f"/console/c/{ref}/payment", {"op": "credit_note", "amount": "31"})
+    await facto.drain()
+    assert len(await texts(facto)) == before  # more than was paid: refused, nothing said
+
+    await owner.post(
+        f"/console/c/{ref}/payment", {"op": "credit_note", "amount": "10", "reference": "geste"}
+    )
+    await facto.drain()
+    [told] = (await texts(facto))[before:]
+    assert "10,00" in told and "/a/" in told
+    assert facto.merchant is not None
+    ids = await facto.redis.zrange(keys.merchant_invoices(facto.merchant.id), 0, -1)
+    detail = await facto.client.get(
+        f"/api/v1/invoices/{ids[0]}", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    body = await detail.json()
+    assert body["amount_refunded"] == 1000 and len(body["credit_notes"]) == 1
+    _, page = await owner.get(f"/console/c/{ref}")
+    assert "credit_note" in page and "action_refused" in page
