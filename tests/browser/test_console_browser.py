@@ -11,6 +11,8 @@ from typing import Any
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from bot.store import keys
+from bot.store.handover import Holder
 from bot.store.users import Role
 from tests.scenario.console_client import PASSWORD, add_user
 from tests.scenario.harness import Facto, invoice_body
@@ -94,17 +96,25 @@ async def test_an_agent_takes_over_answers_records_a_payment_and_hands_back(
     await not_pwned(ines)
     await expect(ines.locator(".amount-due").first).to_have_text("€85.80")
 
-    # Both click "take" at once: one holds it, the other is told who does.
-    await asyncio.gather(ines.locator("#claim").click(), hugo.locator("#claim").click())
-    await expect(ines.locator("#notice, #send").first).to_be_visible()
-    ines_won = await ines.locator("#send").count() == 1
-    winner, loser = (ines, hugo) if ines_won else (hugo, ines)
-    winner_name = "Inès" if ines_won else "Hugo"
-    await expect(loser.locator("#notice")).to_have_text(
-        f"{winner_name} already has this conversation."
+    # Both click "take" at once: one holds it, the other is told who does. The clicks run in
+    # the pages themselves, together: the live refresh that follows the first claim removes
+    # the second page's button, which a user would see happen too.
+    click = (
+        "(() => { const b = document.getElementById('claim'); if (b) b.click(); return !!b; })()"
     )
+    clicked = await asyncio.gather(ines.evaluate(click), hugo.evaluate(click))
+    assert any(clicked)
+    assert facto.merchant is not None
+    holder = await until_holder(facto)
+    ines_won = holder == "Inès"
+    winner, loser = (ines, hugo) if ines_won else (hugo, ines)
+    await expect(winner.locator("#send")).to_be_visible(timeout=10_000)
+    await expect(loser.locator("#holder")).to_have_text(holder, timeout=10_000)
+    if clicked[1 if ines_won else 0]:  # the loser's click went out: told who has it
+        told = f"{holder} already has this conversation."
+        await expect(loser.locator("#notice")).to_have_text(told)
     await expect(loser.locator("#send")).to_have_count(0)
-    await expect(winner.locator("#holder")).to_have_text(winner_name)
+    await expect(winner.locator("#holder")).to_have_text(holder)
 
     # The reply goes through the outbox to the customer's chat.
     await winner.locator("#reply-text").fill("Bonjour, je regarde votre dossier.")
@@ -134,6 +144,19 @@ async def test_an_agent_takes_over_answers_records_a_payment_and_hands_back(
     await say(facto, "payer")
     await until(lambda: _last_contains(facto, "/p/"))
     await not_pwned(winner)
+
+
+async def until_holder(facto: Facto) -> str:
+    """The name of whoever won the claim, once it is decided."""
+    assert facto.merchant is not None
+    key = keys.claim(facto.merchant.id, f"{TG[0]}:{TG[1]}")
+    await until(lambda: _exists(facto, key))
+    held = Holder.loads(await facto.redis.get(key))
+    return held.name
+
+
+async def _exists(facto: Facto, key: str) -> bool:
+    return bool(await facto.redis.exists(key))
 
 
 async def _last_is(facto: Facto, text: str) -> bool:
