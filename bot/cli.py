@@ -61,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
 
+    user = commands.add_parser("user", help="merchant users (owners and support agents)")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_create = user_commands.add_parser(
+        "create", help="create a console user; prints a first password (TOTP enrolled at login)"
+    )
+    user_create.add_argument("--merchant", required=True, help="merchant id (m_...)")
+    user_create.add_argument("--email", required=True, help="login email")
+    user_create.add_argument("--name", default="", help="name shown to colleagues")
+    user_create.add_argument("--role", choices=("owner", "agent"), default="agent")
+    user_create.add_argument("--json", action="store_true", help="print JSON")
+    user_create.set_defaults(func=_user_create)
+    user_code = user_commands.add_parser(
+        "totp-code", help="print the current code of a TOTP secret (the demo's users)"
+    )
+    user_code.add_argument("secret", help="base32 TOTP secret")
+    user_code.set_defaults(func=_user_totp_code)
+
     telegram = commands.add_parser("telegram", help="Telegram bot setup")
     telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
     webhook = telegram_commands.add_parser(
@@ -195,4 +212,38 @@ def _merchant_create(args: argparse.Namespace) -> int:
     else:
         print(f"merchant id: {merchant.id}")  # noqa: T201
         print(f"API key (shown once, keep it safe): {api_key}")  # noqa: T201
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from bot.runtime import create_user_command
+
+    try:
+        user, password = asyncio.run(
+            create_user_command(
+                merchant_id=args.merchant, email=args.email, name=args.name, role=args.role
+            )
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2
+    if args.json:
+        print(json.dumps({"user_id": user.id, "email": user.email, "password": password}))  # noqa: T201
+    else:
+        print(f"user id: {user.id} ({user.role.value} of {user.merchant_id})")  # noqa: T201
+        print(f"email: {user.email}")  # noqa: T201
+        print(f"first password (shown once; two-factor set up at first login): {password}")  # noqa: T201
+    return 0
+
+
+def _user_totp_code(args: argparse.Namespace) -> int:
+    import binascii
+
+    import pyotp
+
+    try:
+        print(pyotp.TOTP(args.secret.strip().upper()).now())  # noqa: T201 - CLI output
+    except (binascii.Error, ValueError):
+        print("error: not a base32 TOTP secret", file=sys.stderr)  # noqa: T201
+        return 2
     return 0

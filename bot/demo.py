@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sys
 from datetime import timedelta
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pyotp
 import redis.asyncio as aioredis
 
 from bot.clock import SystemClock
 from bot.runtime import load_settings, redis_url_for, run_site
 from bot.store.merchants import create_merchant
+from bot.store.users import Role, create_user
 from bot.web.app import create_app
 from channels.base import ChannelName
 from sandbox.state import SandboxState
@@ -92,6 +95,7 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
         await client.aclose()
     today = SystemClock().now().date()
     created: list[dict[str, Any]] = []
+    team = await _seed_team(redis_url, merchant.id)
     async with aiohttp.ClientSession() as http:
         for index, customer in enumerate(DEMO_CUSTOMERS):
             state.add_contact(
@@ -104,7 +108,57 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
                 headers={"Authorization": f"Bearer {api_key}"},
             ) as response:
                 created.append({**(await response.json()), "http_status": response.status})
+        # Alex asks for a person: a conversation waiting in the console from the start.
+        await http.post(
+            f"{base_url}/sandbox/api/customer/sms/{DEMO_CUSTOMERS[1]['address']}",
+            json={"text": "I'd like to talk to a person please"},
+        )
     _print_welcome(base_url, merchant.id, api_key, created)
+    _print_team(base_url, team)
+
+
+DEMO_TEAM = (
+    ("owner@atelier-lumiere.example", "Léa (owner)", Role.OWNER),
+    ("agent@atelier-lumiere.example", "Inès (agent)", Role.AGENT),
+)
+
+
+async def _seed_team(redis_url: str, merchant_id: str) -> list[tuple[str, str, str]]:
+    """An owner and an agent with TOTP already enrolled, so the demo logs in at once.
+
+    Demo only: their passwords and TOTP secrets are printed; a real user is created with
+    `python -m bot user create` and enrols its own authenticator at first login."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    team = []
+    try:
+        for email, name, role in DEMO_TEAM:
+            password, secret = secrets.token_urlsafe(12), pyotp.random_base32()
+            await create_user(
+                client,
+                merchant_id=merchant_id,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                now=SystemClock().now(),
+                totp_secret=secret,
+            )
+            team.append((email, password, secret))
+    finally:
+        await client.aclose()
+    return team
+
+
+def _print_team(base: str, team: list[tuple[str, str, str]]) -> None:
+    lines = [f"  Support console: {base}/console (demo users, TOTP secrets shown for the demo)"]
+    for email, password, secret in team:
+        lines.append(f"    {email}  password {password}  TOTP secret {secret}")
+    lines += [
+        "    Add the secret to an authenticator app, or print its current code with:",
+        "      ./facto user totp-code SECRET",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)  # noqa: T201 - the demo's welcome
 
 
 def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +21,8 @@ from bot.engine.worker import Worker
 from bot.logs import configure_logging
 from bot.services import open_services, redis_client
 from bot.settings import Settings, secret
-from bot.store.merchants import DEFAULT_MAX_INSTALMENTS, Merchant, create_merchant
+from bot.store.merchants import DEFAULT_MAX_INSTALMENTS, Merchant, create_merchant, get_merchant
+from bot.store.users import Role, User, create_user
 from channels.telegram import TelegramAdapter
 from payments.invoice import format_invoice_number
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
@@ -210,3 +212,24 @@ async def set_telegram_webhook() -> str:
     finally:
         await adapter.close()
     return url
+
+
+async def create_user_command(
+    *, merchant_id: str, email: str, name: str, role: str
+) -> tuple[User, str]:
+    """A console user of an existing merchant, with a random first password."""
+    password = secrets.token_urlsafe(15)
+    async with command_redis() as client:
+        if await get_merchant(client, merchant_id) is None:
+            msg = f"no merchant {merchant_id}"
+            raise ValueError(msg)
+        user = await create_user(
+            client,
+            merchant_id=merchant_id,
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            now=SystemClock().now(),
+        )
+    return user, password

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         default=8, alias="FACTO_OUTBOX_SEND_CONCURRENCY", ge=1, le=64
     )
 
+    # Support agents (issue 8): an agent who does nothing on a conversation for this long gives
+    # it back to the queue; a conversation no person acts on for this long returns to the bot.
+    agent_idle_release_minutes: float = Field(
+        default=30, alias="FACTO_AGENT_IDLE_RELEASE_MINUTES", gt=0, le=24 * 60
+    )
+    agent_return_hours: float = Field(default=24, alias="FACTO_AGENT_RETURN_HOURS", gt=0, le=720)
+
     @field_validator("stripe_webhook_secret")
     @classmethod
     def _webhook_secrets_not_blank(cls, value: SecretStr | None) -> SecretStr | None:

@@ -18,6 +18,9 @@ stateDiagram-v2
         then one line "Reply STOP to confirm"
         written in another supported language than the profile: replies in that language
     end note
+    WaitingAgent --> Agent: claimed / see agent.mmd
+    Agent --> Agent: only STOP/START are answered
+    Agent --> Menu: handed back / see agent.mmd
 ```
 (Also in `conversation.mmd`.) Precedence: STOP/START first (never missed, whatever the step),
 then a human's presence, then the step's own question, then the intent. A customer can change
@@ -36,10 +39,11 @@ from __future__ import annotations
 
 import re
 
-from flows import care, notices, pay_later, split
+from flows import agent, care, notices, pay_later, split
 from flows.intent_text import normalize
 from flows.intents import Intent, Understanding, detect_language, understand
 from flows.model import (
+    AgentEvent,
     Choice,
     ConversationState,
     ConversationStatus,
@@ -97,6 +101,10 @@ _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGN
 
 
 def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
+    return agent.after(state, event, _handle(state, event, facts), facts)
+
+
+def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
     invoice = facts.invoice
     match event:
         case InvoiceSent():
@@ -119,6 +127,8 @@ def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
             return say(state, "text_only", invoice)
         case CustomerText():
             return _customer_text(state, event, facts)
+        case AgentEvent():
+            return agent.handle(state, event, facts)
 
 
 def read(state: ConversationState, event: CustomerText, facts: Facts) -> Understanding:
@@ -162,6 +172,8 @@ def _answer(
         return _opt_out(state, event, facts, meaning)
     if meaning.intent is Intent.OPT_IN:
         return care.opt_in(state, invoice, facts, event.text)
+    if state.status is ConversationStatus.AGENT:
+        return agent.while_held(state, meaning.intent is Intent.DISPUTE)
     if event.card_shared:
         # Whoever holds the conversation, the customer learns at once never to do it again.
         payable = invoice if invoice is not None and not invoice.is_paid else None

@@ -63,6 +63,11 @@ class ConversationState:
     status: ConversationStatus = ConversationStatus.BOT
     step: Step = Step.MENU
     proposed_parts: int | None = None
+    # Who holds the conversation (status AGENT), and when a person last acted on it (or when
+    # it started waiting): the idle release and the return to the bot count from there.
+    agent_id: str | None = None
+    agent_name: str | None = None
+    agent_seen: str | None = None  # ISO 8601
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +79,9 @@ class ConversationState:
             "status": self.status.value,
             "step": self.step.value,
             "proposed_parts": self.proposed_parts,
+            "agent_id": self.agent_id,
+            "agent_name": self.agent_name,
+            "agent_seen": self.agent_seen,
         }
 
     @classmethod
@@ -88,6 +96,9 @@ class ConversationState:
             status=ConversationStatus(data.get("status", ConversationStatus.BOT.value)),
             step=Step(data.get("step", Step.MENU.value)),
             proposed_parts=data.get("proposed_parts"),
+            agent_id=data.get("agent_id"),
+            agent_name=data.get("agent_name"),
+            agent_seen=data.get("agent_seen"),
         )
 
     def evolve(self, **changes: Any) -> ConversationState:
@@ -167,6 +178,17 @@ class Facts:
     now: datetime  # timezone-aware
     timezone: str  # the customer's IANA zone
     opted_out: bool = False
+    agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPolicy:
+    """How long a person may sit on a conversation: an agent who does nothing for
+    `idle_release_seconds` gives it back to the queue; a conversation nobody acts on for
+    `return_to_bot_seconds` goes back to the bot."""
+
+    idle_release_seconds: int = 30 * 60
+    return_to_bot_seconds: int = 24 * 3600
 
 
 # Events ---------------------------------------------------------------------------------
@@ -217,7 +239,31 @@ class Reminder:
     instalment: int | None = None
 
 
-FlowEvent = InvoiceSent | CustomerText | UnsupportedMessage | PaymentOutcome | Reminder
+class AgentKind(enum.StrEnum):
+    CLAIM = "claim"  # an agent took the conversation (the claim script decided who)
+    REPLY = "reply"  # the agent's text, for the customer's channel
+    RELEASE = "release"  # back to the queue: the agent let go, logged out or went idle
+    RESOLVE = "resolve"  # hand back: the bot takes over again
+    TIMER = "timer"  # a scheduled check: idle agent, or nobody acted for too long
+    PAYMENT = "payment"  # a payment action (`op` in params), told to the customer
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """Something a person (or the clock on their behalf) did to the conversation."""
+
+    kind: AgentKind
+    agent_id: str | None = None
+    agent_name: str | None = None
+    text: str = ""  # REPLY: what the agent wrote; PAYMENT: the operation (flows.agent.OPS)
+    settled: bool = False  # RESOLVE: the dispute is settled, reminders may resume
+    forced: bool = False  # CLAIM by an owner's reassignment; RELEASE by the system
+    params: Mapping[str, Any] = field(default_factory=dict)  # PAYMENT's parameters (JSON)
+
+
+FlowEvent = (
+    InvoiceSent | CustomerText | UnsupportedMessage | PaymentOutcome | Reminder | AgentEvent
+)
 
 
 # Actions --------------------------------------------------------------------------------
@@ -274,8 +320,74 @@ class Handoff:
     reason: str  # "asked" | "dispute" | "already_paid" | "unknown"
 
 
+@dataclass(frozen=True, slots=True)
+class AgentSay:
+    """Send the agent's own words to the customer (no template: a person wrote them)."""
+
+    text: str
+    agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dequeue:
+    """The conversation leaves the agents' queue (handed back, returned, paid)."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Requeue:
+    """The conversation is waiting for a person again (released by its agent)."""
+
+    why: str
+    agent_id: str | None = None  # whose claim ends (a newer claim of another agent stays)
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeReminders:
+    """A person lifted the pause (the dispute is settled): reminders may go out again."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleAgentTimer:
+    """Look at the conversation again at `at` (idle agent, nobody acting)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOfflinePayment:
+    """Money received outside Stripe (transfer, cheque, cash), recorded by a person."""
+
+    amount: int  # minor units of the invoice's currency
+    method: str  # "transfer" | "cheque" | "cash"
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """Record who did what to the conversation, and when (the console's audit trail)."""
+
+    what: str
+    agent_id: str | None
+    detail: str = ""
+
+
 Action = (
-    Reply | SetPromise | CreatePlan | CancelReminders | PauseReminders | RecordConsent | Handoff
+    Reply
+    | SetPromise
+    | CreatePlan
+    | CancelReminders
+    | PauseReminders
+    | RecordConsent
+    | Handoff
+    | AgentSay
+    | Dequeue
+    | Requeue
+    | ResumeReminders
+    | ScheduleAgentTimer
+    | RecordOfflinePayment
+    | Audit
 )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
+from bot.engine import handover
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -126,6 +127,7 @@ class _Dispatch:
             timezone=self.services.settings.default_timezone,
             updated_plan=self.updated_plan,
         )
+        facts = replace(facts, agent_policy=handover.policy(self.services.settings))
         outcome = conversation.handle(state, translated.event, facts)
         locale = pick_locale(
             outcome.state.locale,
@@ -146,6 +148,8 @@ class _Dispatch:
             facts=facts,
         ).apply(outcome.actions)
         save_state(self.pipe, self.event.conversation, outcome.state)
+        if invoice is not None:
+            handover.announce(self.pipe, invoice.merchant_id, self.event.conversation)
 
     async def _translate(self, state: ConversationState) -> _Translated:
         data = self.event.data
@@ -157,6 +161,20 @@ class _Dispatch:
             case "reminder":
                 kind = ReminderKind(data["kind"])
                 return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
+            case handover.EVENT_TYPE:
+                refund = await handover.agent_refund(
+                    self.redis,
+                    self.pipe,
+                    state,
+                    self.event,
+                    now=self.services.clock.now(),
+                    timezone=self.services.settings.default_timezone,
+                    base_url=self.services.settings.public_base_url,
+                )
+                if refund is not None:  # a refund outside Stripe: told like a Stripe one
+                    self.updated_invoice, told = refund
+                    return _Translated(told, self.updated_invoice.id)
+                return _Translated(handover.agent_event(data))
             case "inbound":
                 message = InboundMessage.from_dict(data)
                 return _Translated(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot.engine import outbox, schedule
+from bot.engine import handover, outbox, schedule
 from bot.engine.facts import customer_addresses
 from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
@@ -18,15 +18,22 @@ from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
 from flows.model import (
     Action,
+    AgentSay,
+    Audit,
     CancelReminders,
     CreatePlan,
+    Dequeue,
     Facts,
     Handoff,
     PauseReminders,
     RecordConsent,
+    RecordOfflinePayment,
     Reminder,
     ReminderKind,
     Reply,
+    Requeue,
+    ResumeReminders,
+    ScheduleAgentTimer,
     SetPromise,
 )
 from payments.invoice import Invoice
@@ -75,6 +82,16 @@ class Effects:
                     self._consent(action)
                 case Handoff():
                     self._handoff(action)
+                case (
+                    AgentSay()
+                    | Dequeue()
+                    | Requeue()
+                    | ResumeReminders()
+                    | ScheduleAgentTimer()
+                    | RecordOfflinePayment()
+                    | Audit()
+                ):
+                    handover.apply(self, action)
 
     def _reply(self, reply: Reply, index: int) -> None:
         message = self.renderer.outbound(
@@ -174,6 +191,9 @@ class Effects:
         if self.invoice is None:
             return
         merchant_id = self.invoice.merchant_id
+        # Nobody acts on it for FACTO_AGENT_RETURN_HOURS: the bot takes it back (flows.agent).
+        back = timedelta(seconds=self.facts.agent_policy.return_to_bot_seconds)
+        handover.apply(self, ScheduleAgentTimer(self.now + back))
         self.pipe.zadd(
             keys.waiting_conversations(merchant_id),
             {self.conversation: self.now.timestamp()},

@@ -42,9 +42,15 @@ def append_transcript(
     text: str,
     at: datetime,
     ref: str,
+    by: str | None = None,
 ) -> None:
-    """Keep what was said (card numbers already redacted by the caller) for support."""
-    entry = json.dumps({"dir": direction, "text": text, "at": at.isoformat(), "ref": ref})
+    """Keep what was said (card numbers already redacted by the caller) for support.
+
+    `by`: the person who wrote an outbound message (none: the bot)."""
+    fields = {"dir": direction, "text": text, "at": at.isoformat(), "ref": ref}
+    if by is not None:
+        fields["by"] = by
+    entry = json.dumps(fields)
     pipe.rpush(keys.conv_log(conversation), entry)
     pipe.ltrim(keys.conv_log(conversation), -TRANSCRIPT_LIMIT, -1)
 

@@ -299,3 +299,69 @@ def outbox_by_provider_id(provider_message_id: str) -> str:
 def invoice_deliveries(merchant_id: str, invoice_id: str) -> str:
     """What happened to the invoice's messages that did not simply arrive (a capped list)."""
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:deliveries"
+
+
+# --- Support agents (issue 8): merchant users, sessions, claims, console -----------------
+# Users and what belongs to one merchant carry its hash tag; login lookups are global.
+
+
+def merchant_users(merchant_id: str) -> str:
+    """Set of the merchant's user ids."""
+    return f"merchant:{{{merchant_id}}}:users"
+
+
+def user(merchant_id: str, user_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}:user:{user_id}"
+
+
+def user_email(email_digest: str) -> str:
+    """SHA-256 of a lower-cased email -> "<merchant id> <user id>" (emails are unique)."""
+    return f"user:email:{email_digest}"
+
+
+def user_sessions(merchant_id: str, user_id: str) -> str:
+    """Set of the user's session digests: "log out everywhere" deletes them all."""
+    return f"merchant:{{{merchant_id}}}:user:{user_id}:sessions"
+
+
+def session(token_digest: str) -> str:
+    """A console session (or a half-done login waiting for its TOTP code), by token digest."""
+    return f"session:{token_digest}"
+
+
+def login_failures(scope: str, digest: str) -> str:
+    """Failed logins of one email or one client address in the current window."""
+    return f"ratelimit:login:{scope}:{digest}"
+
+
+def totp_used(merchant_id: str, user_id: str) -> str:
+    """The last TOTP time step accepted for the user: a code is good once."""
+    return f"merchant:{{{merchant_id}}}:user:{user_id}:totp-step"
+
+
+def conversation_ref(merchant_id: str, ref: str) -> str:
+    """Opaque console reference -> conversation key (no phone number in URLs or logs)."""
+    return f"merchant:{{{merchant_id}}}:conv-ref:{ref}"
+
+
+def claim(merchant_id: str, conversation: str) -> str:
+    """Who holds a waiting conversation: {user_id, name, at}. Set only by the claim script."""
+    return f"merchant:{{{merchant_id}}}:claim:{conversation}"
+
+
+def user_claims(merchant_id: str, user_id: str) -> str:
+    """Set of the conversations a user holds (released at logout)."""
+    return f"merchant:{{{merchant_id}}}:user:{user_id}:claims"
+
+
+def audit(merchant_id: str) -> str:
+    """What people did in the console: claims, replies, hand-backs, payment actions (a list)."""
+    return f"merchant:{{{merchant_id}}}:audit"
+
+
+def console_channel(merchant_id: str) -> str:
+    """Pub/sub channel: something changed in one of the merchant's conversations."""
+    return f"console:{merchant_id}"
+
+
+# --- end of support agents block ----------------------------------------------------------

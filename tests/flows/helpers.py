@@ -45,6 +45,8 @@ from flows.conversation import handle
 from flows.model import (
     PART_CHOICES,
     Action,
+    AgentEvent,
+    AgentKind,
     Choice,
     ConversationState,
     CreatePlan,
@@ -61,6 +63,7 @@ from flows.model import (
     Reminder,
     ReminderKind,
     Reply,
+    ResumeReminders,
     SetPromise,
     UnsupportedMessage,
 )
@@ -606,6 +609,12 @@ class Conversation:
         self.transcript.append("(invoice sent)")
         return self.send(InvoiceSent())
 
+    def agent(self, kind: AgentKind, agent_id: str | None = "u_1", **fields: Any) -> Turn:
+        """A person acts in the console (or the clock does, for `AgentKind.TIMER`)."""
+        self.transcript.append(f"(agent {agent_id}: {kind.value} {fields})")
+        name = {"u_1": "Inès", "u_2": "Hugo"}.get(agent_id or "")
+        return self.send(AgentEvent(kind, agent_id, name, **fields))
+
     def sticker(self) -> Turn:
         self.transcript.append("customer: (sticker)")
         return self.send(UnsupportedMessage())
@@ -700,6 +709,9 @@ class Conversation:
                 case PauseReminders():
                     ledger = self._ledger()
                     ledger.extras = replace(ledger.extras, paused=True)
+                case ResumeReminders():
+                    ledger = self._ledger()
+                    ledger.extras = replace(ledger.extras, paused=False)
                 case RecordConsent(opted_in=opted_in):
                     self.opted_out = not opted_in
                 case _:

@@ -36,6 +36,10 @@ BUDGETS = {
     "credit_note_dispute_lost": 2,
     "opted_out": 2,
     "later_closed": 2,
+    # Back from a person: one line saying so, then the menu or what fell due meanwhile (a link):
+    "handback": 2,
+    "handback_promise": 2,
+    "handback_instalment": 2,
 }
 
 

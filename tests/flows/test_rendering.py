@@ -16,7 +16,16 @@ import pytest
 from channels.base import ChannelName
 from channels.sms_text import sms_safe
 from flows import pay_later
-from flows.model import Choice, CustomerText, Outcome, PaymentOutcome, ReminderKind, Reply
+from flows.model import (
+    AgentKind,
+    Choice,
+    CustomerText,
+    InvoiceFacts,
+    Outcome,
+    PaymentOutcome,
+    ReminderKind,
+    Reply,
+)
 from payments.money import Money
 from tests.flows.helpers import (
     CHANNELS,
@@ -29,6 +38,7 @@ from tests.flows.helpers import (
     PAY_URL,
     URL,
     Conversation,
+    Turn,
     check_rendering,
     euros,
     invoice_facts,
@@ -45,6 +55,23 @@ CREDIT_NOTE_URL = "https://pay.example.fr/a/" + "c" * 22
 PAID = invoice_facts(status="paid", amount_due=Money(0, "EUR"))
 
 
+def _held(locale: str, invoice: InvoiceFacts | None = None) -> Conversation:
+    chat = Conversation(locale, invoice or invoice_facts())
+    chat.says(WORDS[locale]["agent"])
+    chat.agent(AgentKind.CLAIM)
+    return chat
+
+
+def _agent_payment(locale: str, op: str, **params: object) -> Reply | None:
+    return _held(locale).agent(AgentKind.PAYMENT, text=op, params=params).reply
+
+
+def _handed_back(locale: str, invoice: InvoiceFacts | None = None) -> Turn:
+    chat = _held(locale, invoice)
+    chat.now += timedelta(days=62)  # past the promise and the second instalment
+    return chat.agent(AgentKind.RESOLVE)
+
+
 def _produce(message: str, locale: str) -> Reply:
     """A realistic reply for template `message`, obtained from the flows."""
     w = WORDS[locale]
@@ -53,6 +80,15 @@ def _produce(message: str, locale: str) -> Reply:
         "already_paid": lambda: Conversation(locale, paid).says(w["status"]).reply,
         "clarify": lambda: Conversation(locale).says(w["unsure"]).reply,
         "confirm_opt_out": lambda: Conversation(locale).says(w["maybe_stop"]).replies[-1],
+        "agent_pay_link": lambda: _agent_payment(locale, "resend_link"),
+        "agent_due_date": lambda: _agent_payment(locale, "extend_due", date="2027-01-10"),
+        "agent_offline_payment": lambda: _agent_payment(
+            locale, "offline_payment", amount=2000, method="cheque", reference="n° 1234"
+        ),
+        "agent_reminders_paused": lambda: _agent_payment(locale, "pause_reminders"),
+        "handback": lambda: _handed_back(locale).reply,
+        "handback_promise": lambda: _handed_back(locale, invoice_facts(promise_date=FRIDAY)).reply,
+        "handback_instalment": lambda: _handed_back(locale, invoice_with_plan(paid=1)).reply,
         "already_paid_check": lambda: Conversation(locale).says(w["already_paid"]).reply,
         "ask_date": lambda: Conversation(locale).taps(Choice.LATER).reply,
         "ask_date_again": lambda: _after(locale, Choice.LATER, w["gibberish"]),

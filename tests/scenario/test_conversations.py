@@ -149,10 +149,18 @@ async def test_dispute_pauses_reminders_and_queues_for_a_human(shop: Facto) -> N
     assert (await other.json())["conversations"] == []
 
     before = len(await texts(shop))
+    shop.clock.current = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+    await shop.customer_says(*TG, "allo ?")
+    assert len(await texts(shop)) == before  # the bot leaves it to a human
+
+    # Nobody took it for a day (FACTO_AGENT_RETURN_HOURS): the bot takes it back, and the
+    # dispute's pause stays (no person said it was settled), so the promised day stays quiet.
     shop.clock.current = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     await shop.drain()
-    await shop.customer_says(*TG, "allo ?")
-    assert len(await texts(shop)) == before  # no reminder, and the bot leaves it to a human
+    [handback] = (await texts(shop))[before:]
+    assert "de nouveau l'assistant" in handback and "/p/" not in handback
+    assert shop.merchant is not None
+    assert await shop.redis.zcard(keys.waiting_conversations(shop.merchant.id)) == 0
 
 
 async def test_bad_conversation_query_is_422(shop: Facto) -> None:

@@ -1,0 +1,478 @@
+"""The support console (`/console`): the queue, a conversation, and what an agent does to it.
+
+Pages are rendered on the server (jinja2, autoescaped); `console.js` only refreshes parts of
+them when the websocket says a conversation changed. Every action is a POST with the session's
+CSRF token, limited to the user's merchant, and becomes an event of the conversation's inbox
+(`bot.engine.handover.submit`): the conversation's own dispatch applies it, and an agent's
+words reach the customer through the outbox like any other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
+
+from bot.engine import handover as engine_handover
+from bot.logs import log_fields
+from bot.store import handover, keys, users
+from bot.store.conversations import load_state
+from bot.store.invoices import get_invoice, locate_invoice
+from bot.store.users import Role
+from bot.web import console_views as views
+from bot.web.app_keys import SERVICES
+from bot.web.console_auth import (
+    Agent,
+    action,
+    current_agent,
+    page,
+    redirect,
+    render,
+    same_origin,
+    setup_console_auth,
+)
+from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS
+from flows.model import AgentKind
+from payments.money import currency_exponent
+
+log = logging.getLogger(__name__)
+
+CANNED_REPLIES = {
+    "fr": (
+        "Bonjour, je suis {agent}, je m'occupe de votre dossier.",
+        "Je vérifie votre paiement et je reviens vers vous rapidement.",
+        "Votre paiement est bien enregistré. Merci !",
+        "Je vous renvoie le lien de paiement sécurisé.",
+        "Je vous repasse à l'assistant automatique. Bonne journée !",
+    ),
+    "en": (
+        "Hello, I am {agent} and I am looking after your file.",
+        "I am checking your payment and will get back to you shortly.",
+        "Your payment is recorded. Thank you!",
+        "I am sending you the secure payment link again.",
+        "I am handing you back to the automatic assistant. Have a nice day!",
+    ),
+}
+SESSION_RECHECK_SECONDS = 5.0
+PAYMENT_OPS = (
+    "resend_link",
+    "extend_due",
+    "offer_plan",
+    "offline_payment",
+    "pause_reminders",
+    "resume_reminders",
+    "credit_note",
+)
+
+
+def setup_console(app: web.Application) -> None:
+    setup_console_auth(app)
+    app.router.add_get("/console", queue_page)
+    app.router.add_get("/console/queue", queue_part)
+    app.router.add_get("/console/ws", websocket)
+    app.router.add_get("/console/c/{ref}", conversation_page)
+    app.router.add_get("/console/c/{ref}/live", conversation_part)
+    app.router.add_post("/console/c/{ref}/claim", claim)
+    app.router.add_post("/console/c/{ref}/release", release)
+    app.router.add_post("/console/c/{ref}/reassign", reassign)
+    app.router.add_post("/console/c/{ref}/reply", reply)
+    app.router.add_post("/console/c/{ref}/resolve", resolve)
+    app.router.add_post("/console/c/{ref}/payment", payment)
+    app.router.add_get("/console/team", team_page)
+    app.router.add_post("/console/team", invite)
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+async def _queue(request: web.Request, agent: Agent) -> list[views.QueueItem]:
+    services = request.app[SERVICES]
+    return await views.queue_items(services.redis, agent.user.merchant_id, services.clock.now())
+
+
+@page
+async def queue_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    items = await _queue(request, agent)
+    return render(request, "queue.html", agent=agent.user, csrf=agent.session.csrf, items=items)
+
+
+@page
+async def queue_part(request: web.Request, agent: Agent) -> web.StreamResponse:
+    items = await _queue(request, agent)
+    return render(request, "_queue.html", agent=agent.user, items=items)
+
+
+async def _conversation(request: web.Request, agent: Agent) -> str:
+    services = request.app[SERVICES]
+    conversation = await handover.resolve_ref(
+        services.redis, agent.user.merchant_id, request.match_info["ref"]
+    )
+    if conversation is None:
+        raise web.HTTPNotFound(text="no such conversation")
+    return conversation
+
+
+async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
+    services = request.app[SERVICES]
+    conversation = await _conversation(request, agent)
+    merchant_id = agent.user.merchant_id
+    found = await views.context(
+        services.redis, merchant_id, conversation, services.settings.public_base_url
+    )
+    colleagues = await users.list_users(services.redis, merchant_id)
+    locale = found.state.locale or services.settings.default_locale
+    canned = [
+        text.format(agent=agent.user.name)
+        for text in CANNED_REPLIES.get(locale, CANNED_REPLIES["fr"])
+    ]
+    return {
+        "agent": agent.user,
+        "csrf": agent.session.csrf,
+        "c": found,
+        "lines": await views.lines(services.redis, conversation),
+        "mine": found.holder is not None and found.holder.user_id == agent.user.id,
+        "colleagues": [u for u in colleagues if u.id != agent.user.id],
+        "names": {u.id: u.name for u in colleagues},
+        "canned": canned,
+        "max_reply": MAX_REPLY_CHARS,
+        "methods": OFFLINE_METHODS,
+        "notice": request.query.get("notice", "")[:20],
+        "reasons": views.REASONS,
+    }
+
+
+@page
+async def conversation_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    return render(request, "conversation.html", **await _view_context(request, agent))
+
+
+@page
+async def conversation_part(request: web.Request, agent: Agent) -> web.StreamResponse:
+    return render(request, "_conversation.html", **await _view_context(request, agent))
+
+
+# Actions ------------------------------------------------------------------------------------
+
+
+NOTICES = ("held", "reassigned", "not_waiting", "done")
+
+
+def _back(ref: str, notice: str = "") -> web.Response:
+    """Back to the conversation, with one of the page's own notices (a code, never text: a
+    link cannot make the console say something it did not)."""
+    suffix = f"?notice={notice}" if notice in NOTICES else ""
+    return redirect(f"/console/c/{ref}{suffix}")
+
+
+async def _submit(
+    request: web.Request, agent: Agent, conversation: str, kind: AgentKind, **data: Any
+) -> None:
+    services = request.app[SERVICES]
+    await engine_handover.submit(
+        services.redis,
+        conversation,
+        kind,
+        merchant_id=agent.user.merchant_id,
+        agent_id=agent.user.id,
+        agent_name=agent.user.name,
+        **data,
+    )
+
+
+@action
+async def claim(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    conversation = await _conversation(request, agent)
+    result = await handover.claim(
+        services.redis,
+        agent.user.merchant_id,
+        conversation,
+        user_id=agent.user.id,
+        name=agent.user.name,
+        now=services.clock.now(),
+    )
+    ref = request.match_info["ref"]
+    if result.holder is not None:
+        return _back(ref, "held")
+    if not result.waiting:
+        return _back(ref, "not_waiting")
+    await _submit(request, agent, conversation, AgentKind.CLAIM)
+    log.info("conversation claimed", extra=log_fields(user=agent.user.id, conv=ref))
+    return _back(ref)
+
+
+@action
+async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    if agent.user.role is not Role.OWNER:
+        raise web.HTTPForbidden(text="only an owner can reassign a conversation")
+    conversation = await _conversation(request, agent)
+    form = await request.post()
+    target = await users.get_user(
+        services.redis, agent.user.merchant_id, str(form.get("user_id") or "")
+    )
+    if target is None:
+        raise web.HTTPBadRequest(text="user_id: no such user in your team")
+    result = await handover.claim(
+        services.redis,
+        agent.user.merchant_id,
+        conversation,
+        user_id=target.id,
+        name=target.name,
+        now=services.clock.now(),
+        force=True,
+    )
+    ref = request.match_info["ref"]
+    if not result.won:
+        return _back(ref, "not_waiting")
+    await engine_handover.submit(
+        services.redis,
+        conversation,
+        AgentKind.CLAIM,
+        merchant_id=agent.user.merchant_id,
+        agent_id=target.id,
+        agent_name=target.name,
+        forced=True,
+    )
+    return _back(ref, "reassigned")
+
+
+async def _holding(request: web.Request, agent: Agent) -> str:
+    """The conversation, if this agent holds it (else 409 with who does)."""
+    services = request.app[SERVICES]
+    conversation = await _conversation(request, agent)
+    holder = await handover.holder(services.redis, agent.user.merchant_id, conversation)
+    if holder is None or holder.user_id != agent.user.id:
+        who = holder.name if holder else "nobody"
+        raise web.HTTPConflict(text=f"you do not hold this conversation ({who} does)")
+    return conversation
+
+
+@action
+async def release(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    conversation = await _holding(request, agent)
+    await handover.release(services.redis, agent.user.merchant_id, conversation, agent.user.id)
+    await _submit(request, agent, conversation, AgentKind.RELEASE)
+    return redirect("/console")
+
+
+@action
+async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
+    conversation = await _holding(request, agent)
+    form = await request.post()
+    text = str(form.get("text") or "").strip()
+    if not text:
+        raise web.HTTPBadRequest(text="text: write something to send")
+    if len(text) > MAX_REPLY_CHARS:
+        raise web.HTTPBadRequest(text=f"text: at most {MAX_REPLY_CHARS} characters")
+    await _submit(request, agent, conversation, AgentKind.REPLY, text=text)
+    return _back(request.match_info["ref"])
+
+
+@action
+async def resolve(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    conversation = await _conversation(request, agent)
+    holder = await handover.holder(services.redis, agent.user.merchant_id, conversation)
+    mine = holder is not None and holder.user_id == agent.user.id
+    if not mine and agent.user.role is not Role.OWNER:
+        raise web.HTTPConflict(text="claim the conversation before handing it back")
+    form = await request.post()
+    await _submit(
+        request,
+        agent,
+        conversation,
+        AgentKind.RESOLVE,
+        settled=form.get("settled") == "1",
+        forced=not mine,
+    )
+    if holder is not None:
+        await handover.release(
+            services.redis, agent.user.merchant_id, conversation, holder.user_id
+        )
+    return redirect("/console")
+
+
+@action
+async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
+    conversation = await _holding(request, agent)
+    form = await request.post()
+    op = str(form.get("op") or "")
+    if op not in PAYMENT_OPS:
+        raise web.HTTPBadRequest(text=f"op: one of {', '.join(PAYMENT_OPS)}")
+    currency = await _currency(request, conversation)
+    params = _payment_params(op, {k: str(v) for k, v in form.items()}, currency)
+    await _submit(request, agent, conversation, AgentKind.PAYMENT, text=op, params=params)
+    return _back(request.match_info["ref"], "done")
+
+
+async def _currency(request: web.Request, conversation: str) -> str:
+    services = request.app[SERVICES]
+    state = await load_state(services.redis, conversation)
+    location = await locate_invoice(services.redis, state.invoice_id or "")
+    invoice = (
+        await get_invoice(services.redis, location.merchant_id, location.invoice_id)
+        if location
+        else None
+    )
+    return invoice.currency if invoice else "EUR"
+
+
+def _minor(text: str, currency: str) -> int:
+    """ "40", "40.5", "40,50" -> minor units of `currency`; ValueError otherwise."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(text) from None
+    scaled = value.scaleb(currency_exponent(currency))
+    if not value.is_finite() or scaled != scaled.to_integral_value() or scaled <= 0:
+        raise ValueError(text)
+    return int(scaled)
+
+
+def _payment_params(op: str, form: dict[str, str], currency: str) -> dict[str, Any]:
+    """Checked here for a precise 400; the flow checks again against the invoice's policy."""
+    if op == "extend_due":
+        try:
+            return {"date": date.fromisoformat(form.get("date", "")).isoformat()}
+        except ValueError:
+            raise web.HTTPBadRequest(text="date: a date as YYYY-MM-DD") from None
+    if op == "offer_plan":
+        parts = form.get("parts", "")
+        if parts not in ("2", "3", "4"):
+            raise web.HTTPBadRequest(text="parts: 2, 3 or 4")
+        return {"parts": int(parts)}
+    if op == "credit_note":
+        try:
+            amount = _minor(form.get("amount", ""), currency)
+        except ValueError:
+            raise web.HTTPBadRequest(text="amount: an amount such as 40.00") from None
+        reference = form.get("reference", "").strip()[:100]
+        return {"amount": amount, "reference": reference}
+    if op == "offline_payment":
+        method = form.get("method", "")
+        if method not in OFFLINE_METHODS:
+            raise web.HTTPBadRequest(text=f"method: one of {', '.join(OFFLINE_METHODS)}")
+        try:
+            amount = _minor(form.get("amount", ""), currency)
+        except ValueError:
+            raise web.HTTPBadRequest(text="amount: an amount such as 40.00") from None
+        reference = form.get("reference", "").strip()
+        if not reference or len(reference) > 100:
+            raise web.HTTPBadRequest(text="reference: 1 to 100 characters")
+        return {"amount": amount, "method": method, "reference": reference}
+    return {}
+
+
+# Team ---------------------------------------------------------------------------------------
+
+
+@page
+async def team_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    team = await users.list_users(services.redis, agent.user.merchant_id)
+    return render(
+        request, "team.html", agent=agent.user, csrf=agent.session.csrf, team=team, invited=None
+    )
+
+
+@action
+async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """An owner adds a colleague: a first password shown once, TOTP enrolled at first login."""
+    services = request.app[SERVICES]
+    if agent.user.role is not Role.OWNER:
+        raise web.HTTPForbidden(text="only an owner can add users")
+    form = await request.post()
+    role = str(form.get("role") or "agent")
+    if role not in (Role.OWNER.value, Role.AGENT.value):
+        raise web.HTTPBadRequest(text="role: owner or agent")
+    password = secrets.token_urlsafe(15)
+    try:
+        invited = await users.create_user(
+            services.redis,
+            merchant_id=agent.user.merchant_id,
+            email=str(form.get("email") or ""),
+            name=str(form.get("name") or "")[:80],
+            role=Role(role),
+            password=password,
+            now=services.clock.now(),
+        )
+    except users.UserError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
+    team = await users.list_users(services.redis, agent.user.merchant_id)
+    return render(
+        request,
+        "team.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        team=team,
+        invited=(invited, password),
+    )
+
+
+# Live updates -------------------------------------------------------------------------------
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """Pushes `{"ref": ...}` whenever one of the merchant's conversations changes.
+
+    Authenticated by the session cookie at the handshake, refused from another origin (a
+    page elsewhere cannot open it with our cookie), and subscribed to the user's merchant's
+    channel only: nothing of another merchant can reach it.
+    """
+    agent = await current_agent(request)
+    if agent is None:
+        raise web.HTTPUnauthorized(text="log in first")
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="cross-origin websocket refused")
+    services = request.app[SERVICES]
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    pubsub = services.redis.pubsub()
+    await pubsub.subscribe(keys.console_channel(agent.user.merchant_id))
+    forward = asyncio.create_task(_forward(pubsub, ws, request, agent.token))
+    try:
+        async for message in ws:
+            if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                break  # the client only listens; anything it sends is ignored
+    finally:
+        forward.cancel()
+        with contextlib.suppress(asyncio.CancelledError, RedisError):
+            await forward
+        with contextlib.suppress(RedisError):
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+    return ws
+
+
+async def _forward(
+    pubsub: Any, ws: web.WebSocketResponse, request: web.Request, token: str
+) -> None:
+    services = request.app[SERVICES]
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
+    while not ws.closed:
+        if loop.time() - checked > SESSION_RECHECK_SECONDS:
+            # Logged out (here or everywhere) since the handshake: stop talking to this page.
+            if await users.load_session(services.redis, token) is None:
+                await ws.close(code=4401, message=b"session ended")
+                return
+            checked = loop.time()
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        if message is None or message.get("type") != "message":
+            continue
+        try:
+            ref = str(json.loads(message["data"])["ref"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        await ws.send_json({"ref": ref})

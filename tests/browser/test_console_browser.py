@@ -1,0 +1,169 @@
+"""The support console in a real browser (Chromium): TOTP login, a waiting conversation that
+appears live, a claim race between two browsers, a reply that reaches the customer's chat, an
+offline payment, the hand-back, and customer text that stays text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pyotp
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from bot.store import keys
+from bot.store.handover import Holder
+from bot.store.users import Role
+from tests.scenario.console_client import PASSWORD, add_user
+from tests.scenario.harness import Facto, invoice_body
+
+TG = ("telegram", "424242")
+XSS_NAME = '<img src=x onerror="window.pwned=1">Camille'
+XSS_TEXT = "<script>window.pwned=1</script> un conseiller svp"
+
+
+async def say(facto: Facto, text: str) -> None:
+    """The customer writes in the phone simulator; the background worker does the rest."""
+    response = await facto.client.post(
+        f"/sandbox/api/customer/{TG[0]}/{TG[1]}", json={"text": text}
+    )
+    assert response.status == 200, await response.text()
+
+
+async def chat(facto: Facto) -> list[str]:
+    response = await facto.client.get(
+        "/sandbox/api/messages", params={"channel": TG[0], "to": TG[1]}
+    )
+    return [m["text"].replace("\xa0", " ").replace("\u202f", " ") for m in await response.json()]
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def logged_in(
+    browser: Browser, facto: Facto, email: str, secret: str
+) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(base_url=facto.base_url, locale="en-GB")
+    page = await context.new_page()
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
+    await page.goto("/console")
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("authenticator").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("heading", name="Waiting for a person")).to_be_visible()
+    await expect(page.locator("body[data-live='1']")).to_have_count(1)  # websocket open
+    return context, page
+
+
+async def not_pwned(page: Page) -> None:
+    pwned: Any = await page.evaluate("window.pwned === undefined")
+    assert pwned is True
+
+
+async def test_an_agent_takes_over_answers_records_a_payment_and_hands_back(
+    browser: Browser, live_facto: Facto
+) -> None:
+    facto = live_facto
+    body = invoice_body(*TG)
+    body["customer"]["name"] = XSS_NAME
+    response = await facto.post_invoice(body)
+    assert response.status == 201
+    _, ines_secret = await add_user(facto, "ines@atelier.fr", "Inès", Role.OWNER)
+    _, hugo_secret = await add_user(facto, "hugo@atelier.fr", "Hugo")
+    _, ines = await logged_in(browser, facto, "ines@atelier.fr", ines_secret)
+    _, hugo = await logged_in(browser, facto, "hugo@atelier.fr", hugo_secret)
+    await expect(ines.get_by_text("Nobody is waiting")).to_be_visible()
+
+    # The customer asks for a person: the queue shows it without a reload.
+    await say(facto, XSS_TEXT)
+    row = ines.locator(".queue-item")
+    await expect(row).to_have_count(1, timeout=10_000)
+    await expect(row).to_contain_text("asked for a person")
+    await expect(row.locator(".customer")).to_have_text(XSS_NAME)  # the markup, as text
+    await not_pwned(ines)
+
+    await row.locator(".customer").click()
+    await hugo.goto(ines.url)
+    await expect(ines.locator(".msg-in .text").first).to_have_text(XSS_TEXT)
+    await not_pwned(ines)
+    await expect(ines.locator(".amount-due").first).to_have_text("€85.80")
+
+    # Both click "take" at once: one holds it, the other is told who does. The clicks run in
+    # the pages themselves, together: the live refresh that follows the first claim removes
+    # the second page's button, which a user would see happen too.
+    click = (
+        "(() => { const b = document.getElementById('claim'); if (b) b.click(); return !!b; })()"
+    )
+    clicked = await asyncio.gather(ines.evaluate(click), hugo.evaluate(click))
+    assert any(clicked)
+    assert facto.merchant is not None
+    holder = await until_holder(facto)
+    ines_won = holder == "Inès"
+    winner, loser = (ines, hugo) if ines_won else (hugo, ines)
+    await expect(winner.locator("#send")).to_be_visible(timeout=10_000)
+    await expect(loser.locator("#holder")).to_have_text(holder, timeout=10_000)
+    if clicked[1 if ines_won else 0]:  # the loser's click went out: told who has it
+        told = f"{holder} already has this conversation."
+        await expect(loser.locator("#notice")).to_have_text(told)
+    await expect(loser.locator("#send")).to_have_count(0)
+    await expect(winner.locator("#holder")).to_have_text(holder)
+
+    # The reply goes through the outbox to the customer's chat.
+    await winner.locator("#reply-text").fill("Bonjour, je regarde votre dossier.")
+    await winner.locator("#send").click()
+    await until(lambda: _last_is(facto, "Bonjour, je regarde votre dossier."))
+    await expect(winner.locator(".msg-out").last).to_contain_text("Bonjour, je regarde")
+
+    # The customer writes: it appears live, and the bot stays silent.
+    count = len(await chat(facto))
+    await say(facto, "payer")
+    await expect(winner.locator(".msg-in .text").last).to_have_text("payer", timeout=10_000)
+    assert len(await chat(facto)) == count
+
+    # An offline payment: in the ledger, the conversation and the page.
+    form = winner.locator("#offline-form")
+    await form.get_by_label("Amount").fill("22")
+    await form.get_by_label("By").select_option("cheque")
+    await form.get_by_label("Reference").fill("chèque n° 0042")
+    await form.get_by_role("button", name="Record the payment").click()
+    await until(lambda: _last_contains(facto, "22,00 €"))
+    await expect(winner.locator(".amount-due").first).to_have_text("€63.80", timeout=10_000)
+
+    # Hand back: the bot answers the next message again.
+    await winner.locator("#resolve").click()
+    await expect(winner.get_by_text("Nobody is waiting")).to_be_visible(timeout=10_000)
+    await until(lambda: _last_contains(facto, "de nouveau l'assistant"))
+    await say(facto, "payer")
+    await until(lambda: _last_contains(facto, "/p/"))
+    await not_pwned(winner)
+
+
+async def until_holder(facto: Facto) -> str:
+    """The name of whoever won the claim, once it is decided."""
+    assert facto.merchant is not None
+    key = keys.claim(facto.merchant.id, f"{TG[0]}:{TG[1]}")
+    await until(lambda: _exists(facto, key))
+    held = Holder.loads(await facto.redis.get(key))
+    return held.name
+
+
+async def _exists(facto: Facto, key: str) -> bool:
+    return bool(await facto.redis.exists(key))
+
+
+async def _last_is(facto: Facto, text: str) -> bool:
+    texts = await chat(facto)
+    return bool(texts) and texts[-1] == text
+
+
+async def _last_contains(facto: Facto, text: str) -> bool:
+    texts = await chat(facto)
+    return bool(texts) and text in texts[-1]
