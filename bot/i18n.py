@@ -6,6 +6,7 @@ profile, else Telegram's language_code, else the phone number's country, else th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -83,10 +84,28 @@ def _environment(
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    if html and locale == "fr":
+        # French puts a space before "!", "?", ":" and ";": on a page it must not break there
+        # ("Merci" on one line, "!" on the next). Pages only: a no-break space in an SMS is
+        # outside GSM-7 and would double its cost.
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            lambda message: french_spacing(translations.gettext(message)),
+            lambda singular, plural, n: french_spacing(translations.ngettext(singular, plural, n)),
+            newstyle=True,
+        )
+    else:
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(locale))
     env.globals["locale"] = locale
     return env
+
+
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[!?:;»])|(?<=«) ")
+
+
+def french_spacing(text: str) -> str:
+    """No-break spaces where French typography puts a space next to punctuation."""
+    return _SPACE_BEFORE_PUNCTUATION.sub("\u00a0", text)
 
 
 def _filters(locale: str) -> dict[str, Callable[..., Any]]:

@@ -36,7 +36,7 @@ async def texts(facto: Facto, channel: str = TG[0], to: str = TG[1]) -> list[str
 
 
 async def pay(facto: Facto, url: str, twice: bool = False) -> None:
-    response = await facto.client.get(urlparse(url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     checkout = urlparse(response.headers["Location"]).path
     paid = await facto.client.post(f"{checkout}/card", allow_redirects=False)

@@ -70,7 +70,7 @@ def events_of(facto: Facto, session_id: str) -> dict[str, str]:
 
 
 async def open_checkout(facto: Facto, pay_url: str) -> str:
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     return urlparse(response.headers["Location"]).path
 

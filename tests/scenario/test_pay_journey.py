@@ -20,7 +20,7 @@ CHANNELS = [
 
 async def open_pay_link(facto: Facto, pay_url: str) -> str:
     """Follow Facto's /p/ link like a phone would; returns the checkout page path."""
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     location = response.headers["Location"]
     assert location.startswith(f"{facto.base_url}/sandbox/stripe/pay/cs_")

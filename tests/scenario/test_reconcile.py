@@ -24,7 +24,7 @@ async def deaf(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncItera
 
 
 async def pay_by_card(facto: Facto, pay_url: str) -> str:
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     checkout = urlparse(response.headers["Location"]).path
     await facto.client.post(f"{checkout}/card", allow_redirects=False)
     await facto.drain()
@@ -68,7 +68,7 @@ async def test_the_sweep_and_the_webhook_count_a_payment_once(facto: Facto) -> N
 
 async def test_open_sessions_stay_tracked_and_expired_ones_are_dropped(facto: Facto) -> None:
     created = await facto.issue(invoice_body())
-    response = await facto.client.get(urlparse(created["pay_url"]).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(created["pay_url"]).path, allow_redirects=False)
     session_id = response.headers["Location"].rsplit("/", 1)[-1]
     assert await facto.worker.reconcile() == 0
     assert await facto.redis.sismember(keys.CHECKOUT_SESSIONS_OPEN, session_id)
