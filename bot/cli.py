@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--vat-number", default=None, help="intra-EU VAT number, e.g. FR44732829320"
     )
     create.add_argument("--address", required=True, help="registered office address")
+    create.add_argument(
+        "--legal-form", default=None, help="legal form printed on invoices: SAS, SARL, EI..."
+    )
+    create.add_argument(
+        "--share-capital", default=None, help="share capital in euros, e.g. 10000 (not for EI)"
+    )
+    create.add_argument(
+        "--rcs-city", default=None, help='trade register city, e.g. Paris ("RCS Paris")'
+    )
     create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
     create.add_argument(
         "--max-instalments",
@@ -178,6 +187,9 @@ def _merchant_create(args: argparse.Namespace) -> int:
                 address=args.address,
                 invoice_prefix=args.invoice_prefix,
                 max_instalments=args.max_instalments,
+                legal_form=args.legal_form,
+                share_capital=args.share_capital,
+                rcs_city=args.rcs_city,
             )
         )
     except ValueError as exc:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -140,8 +143,12 @@ async def create_merchant_command(
     address: str,
     invoice_prefix: str | None,
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
+    legal_form: str | None = None,
+    share_capital: str | None = None,
+    rcs_city: str | None = None,
 ) -> tuple[Merchant, str]:
     settings = load_settings()
+    identity = legal_identity(legal_form, share_capital, rcs_city)
     siren = validate_siren(siren)
     vat = validate_fr_vat_number(vat_number, siren) if vat_number else None
     for label, value in (("name", name), ("legal name", legal_name), ("address", address)):
@@ -163,9 +170,34 @@ async def create_merchant_command(
                 now=SystemClock().now(),
                 invoice_prefix=prefix,
                 max_instalments=max_instalments,
+                **identity,
             )
         finally:
             await client.aclose()
+
+
+_CAPITAL = re.compile(r"\d{1,12}([.,]\d{1,2})?")
+
+
+def legal_identity(
+    legal_form: str | None, share_capital: str | None, rcs_city: str | None
+) -> dict[str, Any]:
+    """`merchant create`'s legal identity: "SAS", "10 000" € (kept in cents), "RCS Paris".
+
+    A bare city becomes "RCS <city>"; "RM Lyon" (trades register) is kept as written.
+    """
+    capital = None
+    if share_capital is not None:
+        compact = re.sub(r"[\s\u00a0\u202f€]", "", share_capital)
+        if not _CAPITAL.fullmatch(compact):
+            msg = f"share capital must be in euros, e.g. 10000 or 1500.50: {share_capital!r}"
+            raise ValueError(msg)
+        capital = int(Decimal(compact.replace(",", ".")) * 100)
+    registry = (rcs_city or "").strip() or None
+    if registry and not registry.upper().startswith(("RCS ", "RM ", "RSAC ")):
+        registry = f"RCS {registry}"
+    form = (legal_form or "").strip() or None
+    return {"legal_form": form, "share_capital": capital, "rcs_city": registry}
 
 
 @contextlib.asynccontextmanager

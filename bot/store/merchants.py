@@ -31,7 +31,7 @@ class Merchant:
     created_at: str
     invoice_prefix: str = "F"
     legal_form: str | None = None
-    share_capital: str | None = None
+    share_capital: str | None = None  # in cents, as a decimal string
     rcs_city: str | None = None
     max_instalments: int = DEFAULT_MAX_INSTALMENTS  # merchants stored before it: the default
 
@@ -64,6 +64,9 @@ async def create_merchant(
     now: datetime,
     invoice_prefix: str = "F",
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
+    legal_form: str | None = None,
+    share_capital: int | None = None,
+    rcs_city: str | None = None,
 ) -> tuple[Merchant, str]:
     """Store a merchant; returns it with its API key, which is not kept in clear."""
     if max_instalments not in MAX_INSTALMENTS_CHOICES:
@@ -78,6 +81,9 @@ async def create_merchant(
         address=address,
         created_at=now.isoformat(),
         invoice_prefix=invoice_prefix,
+        legal_form=legal_form,
+        share_capital=None if share_capital is None else str(share_capital),
+        rcs_city=rcs_city,
         max_instalments=max_instalments,
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -21,7 +21,7 @@ from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
 from payments.credit_note import CreditNote
-from payments.invoice import Invoice, InvoiceStatus, new_link_token
+from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,14 @@ async def create_invoice(
     except InvoiceInputError as exc:
         return error(422, "invalid invoice", fields=exc.errors)
     draft = build_draft(invoice_request, merchant, today)
+    missing = missing_mentions(draft.seller, draft.lines)
+    if missing:  # TESTCASES 74: an invoice lacking a mandatory mention is never issued
+        return error(
+            422,
+            "a mandatory invoice mention is missing: nothing was issued",
+            code="mandatory_mention_missing",
+            fields=[{"field": field, "message": message} for field, message in missing],
+        )
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)

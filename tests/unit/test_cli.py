@@ -145,3 +145,35 @@ def test_merchant_create_refuses_more_than_4_instalments(
         build_parser().parse_args(["merchant", "create", "--max-instalments", "5"])
     assert exit_info.value.code == 2
     assert "--max-instalments" in capsys.readouterr().err
+
+
+def test_merchant_create_stores_the_legal_identity(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13: an SAS's invoices need "SAS au capital de … € — RCS Paris …"."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    identity = ["--legal-form", "SAS", "--share-capital", "10 000", "--rcs-city", "Paris"]
+    assert main([*args, "--address", "1 rue X", "--json", *identity]) == 0
+    merchant_id = json.loads(capsys.readouterr().out)["merchant_id"]
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        record = json.loads(client.get(keys.merchant(merchant_id)))
+    finally:
+        client.close()
+    assert record["legal_form"] == "SAS"
+    assert record["share_capital"] == "1000000"  # cents
+    assert record["rcs_city"] == "RCS Paris"
+
+
+def test_merchant_create_refuses_a_share_capital_that_is_not_an_amount(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    assert main([*args, "--address", "1 rue X", "--share-capital", "dix mille"]) == 2
+    assert "share capital" in capsys.readouterr().err
