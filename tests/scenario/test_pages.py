@@ -7,6 +7,7 @@ for the whole invoice while the checkout charged one instalment, a landing page 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -183,3 +184,15 @@ async def test_test_checkout_speaks_the_customers_language(
     checkout = await checkout_of(shop, path(created["pay_url"]))
     _, html = await page(shop, checkout)
     assert expected in html and amount in html and f'lang="{locale}"' in html
+
+
+async def test_telegram_messages_ask_for_no_link_preview(shop: Facto) -> None:
+    """A preview of our own pay page adds nothing and makes Telegram fetch the link."""
+    await shop.issue(invoice_body(*TG, lines=LINES))
+    await shop.customer_says(*TG, "payer")
+    sent = [e for e in shop.sandbox.entries if e.sender == "bot"]
+    assert len(sent) == 2
+    for entry in sent:
+        options = entry.extra["link_preview_options"]
+        options = json.loads(options) if isinstance(options, str) else options
+        assert options == {"is_disabled": True}
