@@ -7,7 +7,7 @@ profile, else Telegram's language_code, else the phone number's country, else th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -100,6 +100,31 @@ def _environment(
     return env
 
 
+# Words that show a customer name is a company's, greeted in full ("Bonjour SARL Dupont").
+_COMPANY_MARKERS = re.compile(
+    r"\b(?:SAS|SASU|SARL|EURL|SA|SCI|SNC|SELARL|EI|Ltd|LLC|Inc|GmbH|PLC)\b|&|\d"
+)
+_ELIDING = re.compile(r"[aeiouyhàâäéèêëîïôöûüœæ]", re.IGNORECASE)
+
+
+def greeting_name(name: str) -> str:
+    """ "Camille Martin" -> "Camille": people are greeted by their first name; companies in
+    full, and a single word is kept as it is."""
+    words = name.split()
+    if len(words) < 2 or _COMPANY_MARKERS.search(name):
+        return name.strip()
+    return words[0]
+
+
+def french_elision(text: str, names: Iterable[str]) -> str:
+    """ "de Atelier Lumière" -> "d'Atelier Lumière", for any name starting with a vowel or an
+    h (taken as mute: "d'Hélène"); other names and other words are left alone."""
+    for name in names:
+        if name and _ELIDING.match(name):
+            text = re.sub(rf"\b([Dd])e {re.escape(name)}", rf"\1'{name}", text)
+    return text
+
+
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[!?:;»])|(?<=«) ")
 
 
@@ -126,4 +151,10 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
         number = format_decimal(Decimal(str(value)), locale=locale)
         return f"{number}\u00a0%" if locale == "fr" else f"{number}%"
 
-    return {"money": money, "long_date": long_date, "short_date": short_date, "percent": percent}
+    return {
+        "money": money,
+        "long_date": long_date,
+        "short_date": short_date,
+        "percent": percent,
+        "greeting_name": greeting_name,
+    }

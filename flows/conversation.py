@@ -57,6 +57,13 @@ _CHOICE_MEANS = {
 _WHILE_WAITING = frozenset({Intent.PAY_NOW, Intent.STATUS, Intent.ASK_AGENT, Intent.DISPUTE})
 # A payment is already under way (SEPA): paying again, later or in parts makes no sense.
 _PAYING = frozenset({Intent.PAY_NOW, Intent.PAY_LATER, Intent.SPLIT})
+# A message that only greets ("bonjour", "Salut !", "hello there"), told apart from "merci".
+_GREETING = re.compile(
+    r"(?!.*\b(?:merci|thanks?)\b)\s*"
+    r"(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))"
+    r"\b[\s\w]{0,20}[\s!.,]*$",
+    re.IGNORECASE,
+)
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -80,7 +87,7 @@ def handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome:
         case UnsupportedMessage():
             if state.status is not ConversationStatus.BOT:
                 return silent(state)
-            return say(state, "text_only", invoice)
+            return say(state, "text_only", invoice, choices=())
         case CustomerText():
             return _customer_text(state, event, facts)
 
@@ -109,6 +116,8 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
         return say(state, "card_warning", payable, choices=menu(payable))
     if state.status is not ConversationStatus.BOT and meaning.intent not in _WHILE_WAITING:
         return silent(state)  # a human will answer; the bot does not talk over them
+    if meaning.intent is Intent.SMALLTALK and _GREETING.match(event.text):
+        return care.greeting(state, invoice)
     if invoice is None:
         return _without_invoice(state, meaning)
     if invoice.is_paid:
@@ -145,6 +154,8 @@ def _route(
     leaving = state.evolve(step=Step.MENU, proposed_parts=None)
     if meaning.intent is not Intent.UNKNOWN:
         leaving = leaving.evolve(unknown_streak=0)
+    if meaning.intent is Intent.YES:  # "ok", "👍" to no question: read, not misunderstood
+        return care.acknowledged(leaving, invoice)
     return _by_intent(leaving, meaning, invoice, facts)
 
 
@@ -202,7 +213,7 @@ def _by_intent(
             return care.smalltalk(state, invoice)
         case Intent.NO:
             return say(state, "no_problem", invoice)
-        case _:  # UNKNOWN, and a "yes" to no question
+        case _:  # UNKNOWN
             return care.unknown(state, invoice)
 
 
@@ -212,4 +223,5 @@ def _pay_now(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
     instalment = invoice.next_instalment
     if instalment is not None:
         return say(state, "instalment_link", invoice, choices=(), extra={"instalment": instalment})
-    return say(state, "pay_link", invoice)
+    # The link is the answer: the menu again would double the SMS for nothing (issue 13).
+    return say(state, "pay_link", invoice, choices=())

@@ -116,7 +116,7 @@ async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
 
     await pay(shop, created["pay_url"])
     assert (await status_of(shop, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await texts(shop))[-1]
+    assert "Paiement enregistré" in (await texts(shop))[-1]
 
 
 async def test_date_beyond_policy_is_refused_with_the_latest_date(shop: Facto) -> None:
@@ -181,7 +181,7 @@ async def test_stop_is_recorded_across_channels_with_one_confirmation(shop: Fact
 
     # Transactional messages still reach an opted-out customer (documented policy).
     await pay(shop, created["pay_url"])
-    assert "Paiement reçu" in (await texts(shop))[-1]
+    assert "Paiement enregistré" in (await texts(shop))[-1]
 
     await shop.customer_says(*TG, "START")
     assert "de nouveau abonné" in (await texts(shop))[-1]

@@ -80,7 +80,7 @@ async def test_whole_journey(facto: Facto, channel: str, address: str, locale: s
     assert len(messages) == 3
     receipt = messages[2]["text"]
     assert created["number"] in receipt
-    expected = "Paiement reçu" if locale == "fr" else "Payment received"
+    expected = "Paiement enregistré" if locale == "fr" else "Payment received"
     assert (sms_safe(expected) if channel == "sms" else expected) in receipt
 
 
@@ -151,7 +151,7 @@ async def test_sepa_stays_processing_until_confirmed(facto: Facto) -> None:
     assert (await invoice_status(facto, created["id"]))["status"] == "processing"
     processing_msg = (await facto.messages("telegram", "424242"))[-1]["text"]
     assert "en cours de traitement" in processing_msg
-    assert "Paiement reçu" not in processing_msg
+    assert "Paiement enregistré" not in processing_msg
 
     # Opening the link again while the debit is pending must not mint a second session.
     again = await facto.client.get(urlparse(created["pay_url"]).path, allow_redirects=False)
@@ -160,7 +160,7 @@ async def test_sepa_stays_processing_until_confirmed(facto: Facto) -> None:
     await facto.client.post(f"{checkout}/sepa/confirm", allow_redirects=False)
     await facto.drain()
     assert (await invoice_status(facto, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await facto.messages("telegram", "424242"))[-1]["text"]
+    assert "Paiement enregistré" in (await facto.messages("telegram", "424242"))[-1]["text"]
 
 
 async def test_expired_session_is_replaced_by_a_fresh_one(facto: Facto) -> None:

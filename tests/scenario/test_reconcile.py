@@ -47,7 +47,7 @@ async def test_a_lost_webhook_is_made_up_for_by_the_sweep(deaf: Facto) -> None:
     assert await deaf.worker.reconcile() == 1
     await deaf.drain()
     assert (await status(deaf, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await deaf.messages("telegram", "424242"))[-1]["text"]
+    assert "Paiement enregistré" in (await deaf.messages("telegram", "424242"))[-1]["text"]
 
     assert await deaf.worker.reconcile() == 0  # settled sessions are no longer tracked
     assert await deaf.redis.scard(keys.CHECKOUT_SESSIONS_OPEN) == 0
@@ -61,7 +61,7 @@ async def test_the_sweep_and_the_webhook_count_a_payment_once(facto: Facto) -> N
     await facto.drain()
     assert (await status(facto, created["id"]))["amount_paid"] == 8580
     receipts = [
-        m for m in await facto.messages("telegram", "424242") if "Paiement reçu" in m["text"]
+        m for m in await facto.messages("telegram", "424242") if "Paiement enregistré" in m["text"]
     ]
     assert len(receipts) == 1
 
