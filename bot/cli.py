@@ -174,6 +174,23 @@ def _dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_which_redis() -> None:
+    """Loudly, on stderr: a merchant created while the demo runs lives in the demo's Redis."""
+    import os
+
+    from bot.runtime import demo_redis_file, load_settings
+
+    settings = load_settings()
+    demo_file = demo_redis_file(settings)
+    if os.environ.get("REDIS_URL") or settings.redis_url:
+        where = "the Redis at REDIS_URL"
+    elif demo_file.is_file():
+        where = f"the running demo's Redis ({demo_file.read_text().strip()}), as its API"
+    else:
+        where = f"the embedded Redis under {settings.data_dir}/redis (no demo is running)"
+    print(f"stored in {where}", file=sys.stderr)  # noqa: T201 - CLI output
+
+
 def _merchant_create(args: argparse.Namespace) -> int:
     from bot.runtime import create_merchant_command
 
@@ -195,6 +212,7 @@ def _merchant_create(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
+    _say_which_redis()
     if args.json:
         print(json.dumps({"merchant_id": merchant.id, "api_key": api_key}))  # noqa: T201
     else:

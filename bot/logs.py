@@ -73,6 +73,8 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # aiohttp's access log prints full paths, which include pay tokens.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The Twilio SDK logs every request and its headers at INFO: ten lines per SMS.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def report_startup_failure(reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import re
 import signal
@@ -60,6 +61,12 @@ async def redis_url_for(settings: Settings, data_dir: str | None = None) -> Asyn
     if settings.redis_url:
         yield settings.redis_url
         return
+    if data_dir is None and (demo := await running_demo_redis(settings)) is not None:
+        # A command run while `./facto demo` runs acts on the demo's data, so that the key it
+        # prints works against the demo's API (issue 13); it says so loudly.
+        log.warning("using the running demo's Redis", extra={"fields": {"url": demo}})
+        yield demo
+        return
     directory = Path(data_dir or settings.data_dir) / "redis"
     url_file = directory / "redis.url"
     if url_file.is_file() and await _answers(url_file.read_text().strip()):
@@ -74,6 +81,20 @@ async def redis_url_for(settings: Settings, data_dir: str | None = None) -> Asyn
     finally:
         url_file.unlink(missing_ok=True)
         await asyncio.to_thread(server.stop)
+
+
+def demo_redis_file(settings: Settings) -> Path:
+    """Where a running demo leaves its Redis URL (`redis_url_for` under DATA_DIR/demo)."""
+    return Path(settings.data_dir) / "demo" / "redis" / "redis.url"
+
+
+async def running_demo_redis(settings: Settings) -> str | None:
+    """The running demo's Redis URL, if a demo is running (its Redis answers)."""
+    url_file = demo_redis_file(settings)
+    if not url_file.is_file():
+        return None
+    url = url_file.read_text().strip()
+    return url if await _answers(url) else None
 
 
 async def _answers(url: str) -> bool:
@@ -105,7 +126,14 @@ async def run_site(app: web.Application, host: str, port: int) -> None:
     try:
         # Inside the try: a port already taken must still close what setup opened.
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            # One line that says what to do, instead of the socket error's wording.
+            msg = f"port {port} is already in use on {host}: pick another with --port N or PORT=N"
+            raise OSError(exc.errno, msg) from None
         log.info("listening", extra={"fields": {"host": host, "port": port}})
         await _until_signal()
     finally:
