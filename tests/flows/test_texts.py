@@ -206,8 +206,9 @@ def test_help_with_a_plan_only_offers_what_a_plan_allows() -> None:
 def test_telegram_pay_button_opens_the_page_for_what_it_charges(
     locale: str, plain: str, split: str
 ) -> None:
-    chat = Conversation(locale)
-    [pay, *_] = render(chat.invoice_sent().reply, locale, ChannelName.TELEGRAM).buttons
+    sent = Conversation(locale).invoice_sent().reply
+    assert sent is not None
+    [pay, *_] = render(sent, locale, ChannelName.TELEGRAM).buttons
     assert pay.label == plain and pay.action is None and pay.url == PAY_URL
 
     planned = Conversation(locale, invoice_with_plan())
