@@ -58,7 +58,10 @@ async def test_whole_journey(facto: Facto, channel: str, address: str, locale: s
     assert "Atelier Lumière" in invoice_msg["text"]
     assert created["pay_url"] in invoice_msg["text"]
     if channel == "telegram":
-        assert [b["action"] for b in invoice_msg["buttons"]] == ["pay", "later", "split", "help"]
+        # "Pay" is a link to the pay page, labelled with the amount (issue 13).
+        assert [b["action"] for b in invoice_msg["buttons"]] == [None, "later", "split", "help"]
+        assert invoice_msg["buttons"][0]["url"] == created["pay_url"]
+        assert "85,80" in invoice_msg["buttons"][0]["label"]
         assert "85,80" in invoice_msg["text"]
     else:
         first_choice = "1. Payer" if locale == "fr" else "1. Pay"
