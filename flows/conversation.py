@@ -20,6 +20,8 @@ their mind at any step ("finalement en 3 fois"): a clear intent leaves the step.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flows import care, notices, pay_later, split
 from flows.intents import Intent, Understanding, understand
@@ -64,6 +66,7 @@ _GREETING = re.compile(
     r"\b[\s\w]{0,20}[\s!.,]*$",
     re.IGNORECASE,
 )
+_YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -97,6 +100,10 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
     if event.choice is not None:
         return _CHOICE_MEANS[event.choice]
     meaning = understand(event.text, locale=state.locale or "fr", now=facts.now, tz=facts.timezone)
+    undated = meaning.date is None and meaning.intent in (Intent.UNKNOWN, Intent.PAY_LATER)
+    if undated and _YESTERDAY.search(event.text):  # a day gone: said so, not "when?" again
+        today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
+        return Understanding(Intent.PAY_LATER, date=today - timedelta(days=1), date_text="hier")
     number = _BARE_NUMBER.fullmatch(event.text)
     if state.step is Step.ASK_PARTS and meaning.intent is Intent.UNKNOWN and number:
         return Understanding(Intent.SPLIT, parts=int(number.group(1)))

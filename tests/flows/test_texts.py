@@ -10,6 +10,7 @@ links (a 31-character host and a 22-character token) and a long merchant name.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,39 @@ def test_telegram_pay_button_opens_the_page_for_what_it_charges(
     [pay, *_] = render(reply, locale, ChannelName.TELEGRAM).buttons
     assert pay.action is None and pay.url == f"{PAY_URL}/1"
     assert pay.label.replace("\u202f", "\xa0") == split
+
+
+EVENING_NOW = datetime(2026, 12, 1, 19, 46, tzinfo=UTC)  # 20:46 in Paris
+
+
+@pytest.mark.parametrize(
+    ("locale", "words", "expected"),
+    [("fr", "je paierai ce soir", "ce soir"), ("en", "I'll pay tonight", "tonight")],
+)
+def test_tonight_is_confirmed_as_tonight(locale: str, words: str, expected: str) -> None:
+    chat = Conversation(locale, now=EVENING_NOW)
+    bot = chat.says(words)
+    assert bot.message == "promise_recorded", str(chat)
+    assert expected in bot.text
+    assert "1er décembre" not in bot.text and "December 1" not in bot.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "later", "words"), [("fr", "plus tard", "hier"), ("en", "later", "yesterday")]
+)
+def test_yesterday_as_a_payment_date_is_said_to_be_past(
+    locale: str, later: str, words: str
+) -> None:
+    chat = Conversation(locale)
+    chat.says(later)
+    bot = chat.says(words)
+    assert bot.message == "date_in_past", str(chat)
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("fr", "remplace"), ("en", "replaces")])
+def test_a_plan_that_replaces_a_promise_says_so(locale: str, expected: str) -> None:
+    chat = Conversation(locale, invoice_facts(promise_date=date(2026, 12, 4)))
+    chat.says(WORDS[locale]["split3"])
+    bot = chat.taps(Choice.YES)
+    assert bot.message == "split_confirmed", str(chat)
+    assert expected in bot.text
