@@ -196,3 +196,14 @@ async def test_telegram_messages_ask_for_no_link_preview(shop: Facto) -> None:
         options = entry.extra["link_preview_options"]
         options = json.loads(options) if isinstance(options, str) else options
         assert options == {"is_disabled": True}
+
+
+async def test_an_instalment_link_shows_that_instalment_and_posts_to_it(shop: Facto) -> None:
+    created = await split_in_three(shop)
+    link = f"{path(created['pay_url'])}/2"
+    status, html = await page(shop, link)
+    assert status == 200 and not shop.sandbox.sessions
+    assert "Payer l'échéance 2 : 48,00 €" in plain(html)
+    assert f'<form method="post" action="{link}"' in html
+    checkout = await checkout_of(shop, link)
+    assert shop.sandbox.sessions[checkout.rsplit("/", 1)[-1]].amount_total == 4800
