@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
     twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    # The bot's @username, for deep links (t.me/<username>?start=<token>).
+    telegram_bot_username: str = Field(
+        default="facto_sandbox_bot", alias="TELEGRAM_BOT_USERNAME", pattern=r"^\w{5,32}$"
+    )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, alias="TELEGRAM_WEBHOOK_SECRET"
     )

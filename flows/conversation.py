@@ -123,7 +123,8 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
         return say(state, "card_warning", payable, choices=menu(payable))
     if state.status is not ConversationStatus.BOT and meaning.intent not in _WHILE_WAITING:
         return silent(state)  # a human will answer; the bot does not talk over them
-    if meaning.intent is Intent.SMALLTALK and _GREETING.match(event.text):
+    greets = meaning.intent is Intent.SMALLTALK and _GREETING.match(event.text)
+    if greets or event.text.startswith("/start"):  # /start: a Telegram chat opening
         return care.greeting(state, invoice)
     if invoice is None:
         return _without_invoice(state, meaning)

@@ -267,3 +267,8 @@ def credit_note_view_token(token_hash: str) -> str:
 
 
 STRIPE_EVENTS_CHECKPOINT = "stripe:events:checkpoint"  # newest Events API id swept
+
+
+def telegram_link(token_hash: str) -> str:
+    """A Telegram deep link's start token (hashed, like the pay tokens): merchant, chat id."""
+    return f"token:telegram-link:{token_hash}"

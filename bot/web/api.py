@@ -20,6 +20,7 @@ from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
+from bot.web.telegram_links import create_telegram_link, read_telegram_link
 from payments.credit_note import CreditNote
 from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
@@ -36,6 +37,10 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
     app.router.add_get("/api/v1/messages", _authenticated(list_messages))
     app.router.add_get("/api/v1/credit-notes/{credit_note_id}", _authenticated(read_credit_note))
+    app.router.add_post(
+        "/api/v1/telegram-links", _authenticated(_idempotent(create_telegram_link))
+    )
+    app.router.add_get("/api/v1/telegram-links/{token}", _authenticated(read_telegram_link))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
