@@ -183,7 +183,8 @@ def _create_merchant(env: dict[str, str]) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "bot", "merchant", "create", "--json", "--name", "Chaos",
          "--legal-name", "Chaos SAS", "--siren", "732829320", "--vat-number", "FR44732829320",
-         "--address", "1 rue du Test, 75001 Paris"],
+         "--address", "1 rue du Test, 75001 Paris", "--legal-form", "SAS",
+         "--share-capital", "10000", "--rcs-city", "Paris"],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     return str(json.loads(out.stdout)["api_key"])

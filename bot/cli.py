@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--vat-number", default=None, help="intra-EU VAT number, e.g. FR44732829320"
     )
     create.add_argument("--address", required=True, help="registered office address")
+    create.add_argument(
+        "--legal-form", default=None, help="legal form printed on invoices: SAS, SARL, EI..."
+    )
+    create.add_argument(
+        "--share-capital", default=None, help="share capital in euros, e.g. 10000 (not for EI)"
+    )
+    create.add_argument(
+        "--rcs-city", default=None, help='trade register city, e.g. Paris ("RCS Paris")'
+    )
     create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
     create.add_argument(
         "--max-instalments",
@@ -188,6 +197,23 @@ def _dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_which_redis() -> None:
+    """Loudly, on stderr: a merchant created while the demo runs lives in the demo's Redis."""
+    import os
+
+    from bot.runtime import demo_redis_file, load_settings
+
+    settings = load_settings()
+    demo_file = demo_redis_file(settings)
+    if os.environ.get("REDIS_URL") or settings.redis_url:
+        where = "the Redis at REDIS_URL"
+    elif demo_file.is_file():
+        where = f"the running demo's Redis ({demo_file.read_text().strip()}), as its API"
+    else:
+        where = f"the embedded Redis under {settings.data_dir}/redis (no demo is running)"
+    print(f"stored in {where}", file=sys.stderr)  # noqa: T201 - CLI output
+
+
 def _merchant_create(args: argparse.Namespace) -> int:
     from bot.runtime import create_merchant_command
 
@@ -202,11 +228,15 @@ def _merchant_create(args: argparse.Namespace) -> int:
                 invoice_prefix=args.invoice_prefix,
                 max_instalments=args.max_instalments,
                 channel_fallback=args.channel_fallback,
+                legal_form=args.legal_form,
+                share_capital=args.share_capital,
+                rcs_city=args.rcs_city,
             )
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
+    _say_which_redis()
     if args.json:
         print(json.dumps({"merchant_id": merchant.id, "api_key": api_key}))  # noqa: T201
     else:

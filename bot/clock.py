@@ -41,3 +41,20 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+
+@dataclass
+class ShiftedClock:
+    """The system clock moved forward on request: the demo's way to watch a reminder or an
+    instalment's due date without waiting days (the sandbox's clock control moves it)."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)

@@ -19,8 +19,8 @@ import aiohttp
 import pyotp
 import redis.asyncio as aioredis
 
-from bot.clock import SystemClock
-from bot.runtime import load_settings, redis_url_for, run_site
+from bot.clock import ShiftedClock, SystemClock
+from bot.runtime import load_settings, redis_url_for, run_site, running_demo_redis
 from bot.store.merchants import create_merchant
 from bot.store.users import Role, create_user
 from bot.web.app import create_app
@@ -33,6 +33,9 @@ DEMO_MERCHANT: dict[str, Any] = {
     "siren": "732829320",
     "vat_number": "FR44732829320",
     "address": "12 rue des Lilas, 75011 Paris",
+    "legal_form": "SAS",
+    "share_capital": 1_000_000,  # 10 000,00 €
+    "rcs_city": "RCS Paris",
 }
 DEMO_CUSTOMERS = (
     {
@@ -60,14 +63,24 @@ async def run_demo(port: int | None = None) -> int:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8080')}")
     settings = load_settings()
     data_dir = Path(settings.data_dir) / "demo"
+    if (running := await running_demo_redis(settings)) is not None:
+        # Its data would be deleted under it: say so instead (issue 13).
+        print(  # noqa: T201 - the demo talks to a person
+            f"A demo is already running with its data in {data_dir} (Redis {running}). "
+            "Stop it first, or run this one with another FACTO_DATA_DIR and --port.",
+            file=sys.stderr,
+        )
+        return 1
     # The emulators keep their chats in memory: start from a clean slate so both sides agree.
     shutil.rmtree(data_dir, ignore_errors=True)
     async with redis_url_for(
         settings.model_copy(update={"redis_url": None}), str(data_dir)
     ) as url:
-        state = SandboxState()
+        # One clock for the bot and the emulators, which the simulator's clock control moves.
+        clock = ShiftedClock()
+        state = SandboxState(clock=clock)
         app = create_app(
-            settings, redis_url=url, clock=SystemClock(), run_worker=True, sandbox_state=state
+            settings, redis_url=url, clock=clock, run_worker=True, sandbox_state=state
         )
         app.on_startup.append(_seed_after_start(url, settings.public_base_url, state))
         await run_site(app, settings.host, settings.port)

@@ -6,7 +6,8 @@ profile, else Telegram's language_code, else the phone number's country, else th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -83,10 +84,53 @@ def _environment(
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    if html and locale == "fr":
+        # French puts a space before "!", "?", ":" and ";": on a page it must not break there
+        # ("Merci" on one line, "!" on the next). Pages only: a no-break space in an SMS is
+        # outside GSM-7 and would double its cost.
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            lambda message: french_spacing(translations.gettext(message)),
+            lambda singular, plural, n: french_spacing(translations.ngettext(singular, plural, n)),
+            newstyle=True,
+        )
+    else:
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(locale))
     env.globals["locale"] = locale
     return env
+
+
+# Words that show a customer name is a company's, greeted in full ("Bonjour SARL Dupont").
+_COMPANY_MARKERS = re.compile(
+    r"\b(?:SAS|SASU|SARL|EURL|SA|SCI|SNC|SELARL|EI|Ltd|LLC|Inc|GmbH|PLC)\b|&|\d"
+)
+_ELIDING = re.compile(r"[aeiouyhàâäéèêëîïôöûüœæ]", re.IGNORECASE)
+
+
+def greeting_name(name: str) -> str:
+    """ "Camille Martin" -> "Camille": people are greeted by their first name; companies in
+    full, and a single word is kept as it is."""
+    words = name.split()
+    if len(words) < 2 or _COMPANY_MARKERS.search(name):
+        return name.strip()
+    return words[0]
+
+
+def french_elision(text: str, names: Iterable[str]) -> str:
+    """ "de Atelier Lumière" -> "d'Atelier Lumière", for any name starting with a vowel or an
+    h (taken as mute: "d'Hélène"); other names and other words are left alone."""
+    for name in names:
+        if name and _ELIDING.match(name):
+            text = re.sub(rf"\b([Dd])e {re.escape(name)}", rf"\1'{name}", text)
+    return text
+
+
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[!?:;»])|(?<=«) ")
+
+
+def french_spacing(text: str) -> str:
+    """No-break spaces where French typography puts a space next to punctuation."""
+    return _SPACE_BEFORE_PUNCTUATION.sub("\u00a0", text)
 
 
 def _filters(locale: str) -> dict[str, Callable[..., Any]]:
@@ -107,4 +151,10 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
         number = format_decimal(Decimal(str(value)), locale=locale)
         return f"{number}\u00a0%" if locale == "fr" else f"{number}%"
 
-    return {"money": money, "long_date": long_date, "short_date": short_date, "percent": percent}
+    return {
+        "money": money,
+        "long_date": long_date,
+        "short_date": short_date,
+        "percent": percent,
+        "greeting_name": greeting_name,
+    }

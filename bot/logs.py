@@ -73,6 +73,9 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # aiohttp's access log prints full paths, which include pay tokens.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The Twilio and Stripe SDKs log every request at INFO (ten lines per SMS for Twilio).
+    logging.getLogger("twilio").setLevel(logging.WARNING)
+    logging.getLogger("stripe").setLevel(logging.WARNING)
 
 
 def report_startup_failure(reason: str) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from jinja2 import Template
 
-from bot.i18n import Languages
+from bot.i18n import Languages, french_elision
 from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
 from channels.whatsapp_templates import BY_MESSAGE
-from flows.model import PART_CHOICES, Choice, Reply
+from flows.model import PART_CHOICES, Choice, InvoiceFacts, Reply
 
 
 class MessageRenderer:
@@ -16,9 +16,14 @@ class MessageRenderer:
         # Compiled once per (locale, expression): templates are few, messages many.
         self._variables: dict[tuple[str, str], Template] = {}
 
-    def text(self, reply: Reply, locale: str) -> str:
+    def text(self, reply: Reply, locale: str, channel: ChannelName | None = None) -> str:
+        """The message's text; `channel` lets a template leave out what costs an SMS segment."""
         template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
-        return template.render(**reply.params).strip()
+        text = template.render(**reply.params, channel=channel.value if channel else "").strip()
+        invoice = reply.params.get("invoice")
+        if locale == "fr" and isinstance(invoice, InvoiceFacts):
+            text = french_elision(text, (invoice.merchant_name,))
+        return text
 
     def template_use(self, reply: Reply, locale: str) -> TemplateUse | None:
         """The approved WhatsApp template that says this reply, with its variables rendered
@@ -46,6 +51,18 @@ class MessageRenderer:
         )
         return template.render().strip()
 
+    def _pay_button(self, invoice: InvoiceFacts, locale: str) -> Button:
+        """Telegram's "Pay" opens the pay page for exactly what it charges (issue 13): the
+        next instalment when the invoice is split, else what is due. An old message's button
+        keeps working once paid: the page then says the invoice is paid."""
+        template = self._languages.text(locale).get_template("messages/choices/pay_amount.j2")
+        instalment = invoice.next_instalment
+        if instalment is not None:
+            label = template.render(n=instalment.number, amount=instalment.amount)
+            return Button(label=label.strip(), url=instalment.pay_url)
+        label = template.render(n=None, amount=invoice.amount_due)
+        return Button(label=label.strip(), url=invoice.pay_url)
+
     def outbound(
         self,
         reply: Reply,
@@ -60,14 +77,20 @@ class MessageRenderer:
             # "How many payments?" is answered with the number itself; a numbered list of
             # numbers ("1. En 2 fois") would only confuse. The text lists what is allowed.
             choices = ()
+        invoice = reply.params.get("invoice")
         buttons = tuple(
-            Button(label=self.choice_label(choice, locale), action=choice.value)
+            self._pay_button(invoice, locale)
+            if channel is ChannelName.TELEGRAM
+            and choice is Choice.PAY
+            and isinstance(invoice, InvoiceFacts)
+            and not invoice.is_paid
+            else Button(label=self.choice_label(choice, locale), action=choice.value)
             for choice in choices
         )
         return OutboundMessage(
             channel=channel,
             address=address,
-            text=self.text(reply, locale),
+            text=self.text(reply, locale, channel),
             idempotency_key=idempotency_key,
             buttons=buttons,
             # On every channel: a message that falls back to WhatsApp may need its template.

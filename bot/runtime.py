@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import re
 import secrets
 import signal
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -59,6 +63,12 @@ async def redis_url_for(settings: Settings, data_dir: str | None = None) -> Asyn
     if settings.redis_url:
         yield settings.redis_url
         return
+    if data_dir is None and (demo := await running_demo_redis(settings)) is not None:
+        # A command run while `./facto demo` runs acts on the demo's data, so that the key it
+        # prints works against the demo's API (issue 13); it says so loudly.
+        log.warning("using the running demo's Redis", extra={"fields": {"url": demo}})
+        yield demo
+        return
     directory = Path(data_dir or settings.data_dir) / "redis"
     url_file = directory / "redis.url"
     if url_file.is_file() and await _answers(url_file.read_text().strip()):
@@ -73,6 +83,20 @@ async def redis_url_for(settings: Settings, data_dir: str | None = None) -> Asyn
     finally:
         url_file.unlink(missing_ok=True)
         await asyncio.to_thread(server.stop)
+
+
+def demo_redis_file(settings: Settings) -> Path:
+    """Where a running demo leaves its Redis URL (`redis_url_for` under DATA_DIR/demo)."""
+    return Path(settings.data_dir) / "demo" / "redis" / "redis.url"
+
+
+async def running_demo_redis(settings: Settings) -> str | None:
+    """The running demo's Redis URL, if a demo is running (its Redis answers)."""
+    url_file = demo_redis_file(settings)
+    if not url_file.is_file():
+        return None
+    url = url_file.read_text().strip()
+    return url if await _answers(url) else None
 
 
 async def _answers(url: str) -> bool:
@@ -104,7 +128,14 @@ async def run_site(app: web.Application, host: str, port: int) -> None:
     try:
         # Inside the try: a port already taken must still close what setup opened.
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            # One line that says what to do, instead of the socket error's wording.
+            msg = f"port {port} is already in use on {host}: pick another with --port N or PORT=N"
+            raise OSError(exc.errno, msg) from None
         log.info("listening", extra={"fields": {"host": host, "port": port}})
         await _until_signal()
     finally:
@@ -143,8 +174,12 @@ async def create_merchant_command(
     invoice_prefix: str | None,
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
     channel_fallback: bool = True,
+    legal_form: str | None = None,
+    share_capital: str | None = None,
+    rcs_city: str | None = None,
 ) -> tuple[Merchant, str]:
     settings = load_settings()
+    identity = legal_identity(legal_form, share_capital, rcs_city)
     siren = validate_siren(siren)
     vat = validate_fr_vat_number(vat_number, siren) if vat_number else None
     for label, value in (("name", name), ("legal name", legal_name), ("address", address)):
@@ -167,9 +202,34 @@ async def create_merchant_command(
                 invoice_prefix=prefix,
                 max_instalments=max_instalments,
                 channel_fallback=channel_fallback,
+                **identity,
             )
         finally:
             await client.aclose()
+
+
+_CAPITAL = re.compile(r"\d{1,12}([.,]\d{1,2})?")
+
+
+def legal_identity(
+    legal_form: str | None, share_capital: str | None, rcs_city: str | None
+) -> dict[str, Any]:
+    """`merchant create`'s legal identity: "SAS", "10 000" € (kept in cents), "RCS Paris".
+
+    A bare city becomes "RCS <city>"; "RM Lyon" (trades register) is kept as written.
+    """
+    capital = None
+    if share_capital is not None:
+        compact = re.sub(r"[\s\u00a0\u202f€]", "", share_capital)
+        if not _CAPITAL.fullmatch(compact):
+            msg = f"share capital must be in euros, e.g. 10000 or 1500.50: {share_capital!r}"
+            raise ValueError(msg)
+        capital = int(Decimal(compact.replace(",", ".")) * 100)
+    registry = (rcs_city or "").strip() or None
+    if registry and not registry.upper().startswith(("RCS ", "RM ", "RSAC ")):
+        registry = f"RCS {registry}"
+    form = (legal_form or "").strip() or None
+    return {"legal_form": form, "share_capital": capital, "rcs_city": registry}
 
 
 @contextlib.asynccontextmanager

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = Field(default=None, alias="TWILIO_WHATSAPP_FROM")
     whatsapp_content_sids_json: str | None = Field(default=None, alias="WHATSAPP_CONTENT_SIDS")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    # The bot's @username, for deep links (t.me/<username>?start=<token>).
+    telegram_bot_username: str = Field(
+        default="facto_sandbox_bot", alias="TELEGRAM_BOT_USERNAME", pattern=r"^\w{5,32}$"
+    )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, alias="TELEGRAM_WEBHOOK_SECRET"
     )

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -145,6 +145,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
 def build_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     """One button per row: a button with an action calls back, any other one opens its URL."""
     if not buttons:
@@ -226,7 +229,13 @@ class TelegramAdapter(ChannelAdapter):
         try:
             # No parse_mode: whatever a customer or merchant typed is shown, never interpreted.
             sent = await bot.send_message(
-                chat_id=message.address, text=message.text, reply_markup=markup, parse_mode=None
+                chat_id=message.address,
+                text=message.text,
+                reply_markup=markup,
+                parse_mode=None,
+                # Our links are the customer's own pay and invoice pages: a preview adds a
+                # grey card with a title and nothing else, and makes Telegram fetch them.
+                link_preview_options=NO_PREVIEW,
             )
         except TelegramError as e:
             raise map_telegram_error(e) from e

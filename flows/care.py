@@ -9,9 +9,11 @@ stateDiagram-v2
     Any --> WaitingAgent: already paid, nothing in the ledger / handed to a human
     Any --> WaitingAgent: dispute / reminders paused, handed to a human
     Any --> WaitingAgent: ask for a human / queued, "someone will answer"
-    Any --> Any: STOP / opt-out recorded, one confirmation (none if already out)
+    Any --> Any: STOP / opt-out recorded, confirmed (if already out: "already done")
     Any --> Any: START / opt-in recorded, confirmed
     Any --> Any: help, small talk / short answer + menu
+    Any --> Any: greeting / greeted back + menu
+    Any --> Any: "ok" with no question pending / acknowledged
     Any --> Any: unknown / fallback + menu; after two in a row, offer a human
 ```
 (Also in `care.mmd`.)
@@ -31,7 +33,7 @@ from flows.model import (
     RecordConsent,
     Step,
 )
-from flows.replies import say, silent
+from flows.replies import say
 
 UNKNOWNS_BEFORE_OFFERING_A_HUMAN = 2
 
@@ -39,10 +41,13 @@ UNKNOWNS_BEFORE_OFFERING_A_HUMAN = 2
 def status(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
     if invoice.is_paid:
         return say(state, "already_paid", invoice, choices=())
+    if invoice.is_processing:  # a debit under way: nothing to pay, nothing to do
+        return say(state, "status_processing", invoice, choices=(), step=Step.MENU)
     return say(
         state,
         "status",
         invoice,
+        choices=(),  # the reply carries the link; one SMS segment, not two
         step=Step.MENU,
         extra={"next": invoice.next_instalment, "promise": invoice.promise_date},
     )
@@ -86,7 +91,8 @@ def opt_out(
     state: ConversationState, invoice: InvoiceFacts | None, facts: Facts, words: str
 ) -> Outcome:
     if facts.opted_out:
-        return silent(state)  # exactly one confirmation, however many times STOP is sent
+        # Already out: nothing is recorded again, but silence reads as "ignored" (issue 13).
+        return say(state, "already_opted_out", invoice, choices=())
     return say(
         state,
         "opted_out",
@@ -112,6 +118,18 @@ def help_(state: ConversationState, invoice: InvoiceFacts | None) -> Outcome:
 
 def smalltalk(state: ConversationState, invoice: InvoiceFacts | None) -> Outcome:
     return say(state.evolve(unknown_streak=0), "smalltalk", invoice)
+
+
+def greeting(state: ConversationState, invoice: InvoiceFacts | None) -> Outcome:
+    """ "bonjour" is not a thank-you: greet back and say what the bot can do."""
+    if invoice is None:
+        return say(state, "no_invoice", None, choices=())
+    return say(state.evolve(unknown_streak=0), "greeting", invoice, step=Step.MENU)
+
+
+def acknowledged(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
+    """ "ok", "👍" when no question is pending: taken as read, not as a misunderstanding."""
+    return say(state.evolve(unknown_streak=0), "acknowledged", invoice, choices=())
 
 
 def unknown(state: ConversationState, invoice: InvoiceFacts | None) -> Outcome:

@@ -38,6 +38,8 @@ the bot speaks than the profile's is answered in that language.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flows import agent, care, notices, pay_later, split
 from flows.intent_text import normalize
@@ -97,6 +99,14 @@ _AFTER_OPT_OUT_HANDLERS = {
     Intent.ALREADY_PAID: care.already_paid,
     Intent.ASK_AGENT: care.ask_agent,
 }
+# A message that only greets ("bonjour", "Salut !", "hello there"), told apart from "merci".
+_GREETING = re.compile(
+    r"(?!.*\b(?:merci|thanks?)\b)\s*"
+    r"(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))"
+    r"\b[\s\w]{0,20}[\s!.,]*$",
+    re.IGNORECASE,
+)
+_YESTERDAY = re.compile(r"\b(?:hier|yesterday)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*(\d{1,2})\s*(?:x|fois|times)?\s*[.!]?\s*", re.IGNORECASE)
 
 
@@ -124,7 +134,7 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
         case UnsupportedMessage():
             if state.status is not ConversationStatus.BOT:
                 return silent(state)
-            return say(state, "text_only", invoice)
+            return say(state, "text_only", invoice, choices=())
         case CustomerText():
             return _customer_text(state, event, facts)
         case AgentEvent():
@@ -136,6 +146,10 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
     if event.choice is not None:
         return _CHOICE_MEANS[event.choice]
     meaning = understand(event.text, locale=state.locale or "fr", now=facts.now, tz=facts.timezone)
+    undated = meaning.date is None and meaning.intent in (Intent.UNKNOWN, Intent.PAY_LATER)
+    if undated and _YESTERDAY.search(event.text):  # a day gone: said so, not "when?" again
+        today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
+        return Understanding(Intent.PAY_LATER, date=today - timedelta(days=1), date_text="hier")
     number = _BARE_NUMBER.fullmatch(event.text)
     if state.step is Step.ASK_PARTS and meaning.intent is Intent.UNKNOWN and number:
         return Understanding(Intent.SPLIT, parts=int(number.group(1)))
@@ -180,6 +194,9 @@ def _answer(
         return say(state, "card_warning", payable, choices=menu(payable))
     if state.status is not ConversationStatus.BOT and meaning.intent not in _WHILE_WAITING:
         return silent(state)  # a human will answer; the bot does not talk over them
+    greets = meaning.intent is Intent.SMALLTALK and _GREETING.match(event.text)
+    if greets or event.text.startswith("/start"):  # /start: a Telegram chat opening
+        return care.greeting(state, invoice)
     if invoice is None:
         return _without_invoice(state, meaning)
     if invoice.is_paid:
@@ -248,6 +265,8 @@ def _route(
     leaving = state.evolve(step=Step.MENU, proposed_parts=None)
     if meaning.intent is not Intent.UNKNOWN:
         leaving = leaving.evolve(unknown_streak=0)
+    if meaning.intent is Intent.YES:  # "ok", "👍" to no question: read, not misunderstood
+        return care.acknowledged(leaving, invoice)
     return _by_intent(leaving, meaning, invoice, facts)
 
 
@@ -305,7 +324,7 @@ def _by_intent(
             return care.smalltalk(state, invoice)
         case Intent.NO:
             return say(state, "no_problem", invoice)
-        case _:  # UNKNOWN, and a "yes" to no question
+        case _:  # UNKNOWN
             return care.unknown(state, invoice)
 
 
@@ -315,4 +334,5 @@ def _pay_now(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
     instalment = invoice.next_instalment
     if instalment is not None:
         return say(state, "instalment_link", invoice, choices=(), extra={"instalment": instalment})
-    return say(state, "pay_link", invoice)
+    # The link is the answer: the menu again would double the SMS for nothing (issue 13).
+    return say(state, "pay_link", invoice, choices=())

@@ -89,7 +89,8 @@ def promise(
         choices=(),
         step=Step.MENU,
         actions=(action,),
-        extra={"date": when},
+        # "ce soir" at 20:46 is tonight, not "on 1 December ... that day" (issue 13).
+        extra={"date": when, "tonight": tonight, "today": when == today},
     )
 
 

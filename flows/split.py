@@ -127,6 +127,8 @@ def confirm(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Ou
             "parts": parts,
             "schedule": _money_schedule(invoice, schedule),
             "first_url": first_url,
+            # The plan replaces a promised date: say so, or the customer waits for both.
+            "replaced_promise": invoice.promise_date,
         },
     )
 

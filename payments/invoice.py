@@ -35,6 +35,7 @@ __all__ = [
     "compute_totals",
     "format_invoice_number",
     "legal_mentions",
+    "missing_mentions",
     "new_link_token",
     "parse_invoice_number",
     "settled_status",
@@ -85,6 +86,9 @@ class InvoiceLine:
     quantity: int
     unit_amount: int
     vat_rate: VatRate
+    # Why the rate is not a French one, or why no VAT is charged ("Autoliquidation",
+    # "Exonération, art. 262 ter I du CGI"): printed next to the rate (LEGAL_FR §1.1).
+    vat_exemption: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.description, str) or not self.description.strip():
@@ -411,17 +415,24 @@ def _channel(value: str) -> Channel:
 
 
 def _line_to_dict(line: InvoiceLine) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "description": line.description,
         "quantity": line.quantity,
         "unit_amount": line.unit_amount,
         "vat_rate": str(line.vat_rate),
     }
+    if line.vat_exemption is not None:  # only when set: earlier invoices stay byte-identical
+        data["vat_exemption"] = line.vat_exemption
+    return data
 
 
 def _line_from_dict(d: Mapping[str, Any]) -> InvoiceLine:
     return InvoiceLine(
-        d["description"], d["quantity"], d["unit_amount"], VatRate.parse(d["vat_rate"])
+        d["description"],
+        d["quantity"],
+        d["unit_amount"],
+        VatRate.parse(d["vat_rate"]),
+        d.get("vat_exemption"),
     )
 
 
@@ -431,6 +442,48 @@ def _totals_to_dict(t: Totals) -> dict[str, Any]:
 
 
 # --- Legal mentions (ids documented on `Mention`) ------------------------------------------
+
+# The rates a French seller charges (CGI art. 278 to 281 nonies; 0 for exempt operations).
+FRENCH_VAT_RATES = frozenset(VatRate(Decimal(r)) for r in ("20", "10", "5.5", "2.1", "0"))
+# Sole traders have no share capital and may be on no trade register (liberal professions).
+INDIVIDUAL_FORMS = frozenset({"EI", "EIRL", "MICRO-ENTREPRISE", "AUTO-ENTREPRENEUR"})
+# A VAT number may be left off French operations up to 150 € excl. VAT (LEGAL_FR §1.1).
+VAT_NUMBER_THRESHOLD = 15_000
+
+
+def missing_mentions(
+    seller: SellerSnapshot, lines: Sequence[InvoiceLine]
+) -> list[tuple[str, str]]:
+    """Mandatory mentions an invoice of `seller` with `lines` would lack, as (field, reason).
+
+    Any missing mention blocks issuance (TESTCASES 74: a 15 € fine per omission).
+    """
+    problems: list[tuple[str, str]] = []
+    form = (seller.legal_form or "").strip()
+    if not form:
+        problems.append(("merchant.legal_form", "the legal form (SAS, SARL, EI...) is missing"))
+    elif form.upper() not in INDIVIDUAL_FORMS:
+        if seller.share_capital is None:
+            problems.append(("merchant.share_capital", f"a {form} must state its share capital"))
+        if not seller.rcs_city:
+            problems.append(
+                ("merchant.rcs_city", f"a {form} must state its registry and city (RCS Paris)")
+            )
+    charges_vat = any(line.vat_rate.percent > 0 for line in lines)
+    net = sum(line.net for line in lines)
+    if charges_vat and seller.vat_number is None and net > VAT_NUMBER_THRESHOLD:
+        problems.append(("merchant.vat_number", "VAT is charged above 150 €: the VAT number"))
+    for index, line in enumerate(lines):
+        if line.vat_rate not in FRENCH_VAT_RATES and not (line.vat_exemption or "").strip():
+            problems.append(
+                (
+                    f"lines.{index}.vat_rate",
+                    f"{line.vat_rate}% is not a French VAT rate (20, 10, 5.5, 2.1, 0): "
+                    "say why in vat_exemption",
+                )
+            )
+    return problems
+
 
 RECOVERY_INDEMNITY = Money(4000, "EUR")
 

@@ -153,9 +153,12 @@ class LineInput(BaseModel):
     quantity: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
     unit_amount: Annotated[int, Field(strict=True, gt=0, le=MAX_GROSS)]
     vat_rate: Annotated[VatRate, PlainValidator(VatRate.parse)]
+    vat_exemption: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
     def to_line(self) -> InvoiceLine:
-        return InvoiceLine(self.description, self.quantity, self.unit_amount, self.vat_rate)
+        return InvoiceLine(
+            self.description, self.quantity, self.unit_amount, self.vat_rate, self.vat_exemption
+        )
 
 
 class InvoiceRequest(BaseModel):

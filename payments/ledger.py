@@ -17,6 +17,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from payments.instalments import is_valid_purpose
@@ -88,6 +89,8 @@ class PaymentRecord:
     payment_intent: str | None = None
     refunds: Mapping[str, int] = field(default_factory=dict)  # id → amount applied
     disputes: Mapping[str, DisputeState] = field(default_factory=dict)
+    # When the money was counted (ISO datetime): the page's "payment received on ...".
+    received_at: str | None = None
 
     @property
     def returned(self) -> int:
@@ -119,6 +122,7 @@ class PaymentRecord:
             payment_intent=data.get("payment_intent"),
             refunds={str(k): int(v) for k, v in dict(data.get("refunds", {})).items()},
             disputes={str(k): v for k, v in dict(data.get("disputes", {})).items()},
+            received_at=data.get("received_at"),
         )
 
 
@@ -283,6 +287,7 @@ def reconcile(
     *,
     expected_amount: int | None,
     others: Iterable[PaymentRecord] = (),
+    now: datetime | None = None,
 ) -> LedgerDecision:
     """Apply to `invoice` what `facts` add to `record`.
 
@@ -298,7 +303,7 @@ def reconcile(
         raise ValueError(msg)
     purpose = facts.purpose or (record.purpose if record else "invoice")
     before = record or PaymentRecord(facts.session_id, purpose)
-    step = _Step(invoice, before, facts, expected_amount)
+    step = _Step(invoice, before, facts, expected_amount, now)
     step.verdict()
     step.refunds_and_disputes()
     return step.decision(list(others))
@@ -313,8 +318,10 @@ class _Step:
         record: PaymentRecord,
         facts: PaymentFacts,
         expected: int | None,
+        now: datetime | None = None,
     ) -> None:
         self.invoice, self.before, self.facts, self.expected = invoice, record, facts, expected
+        self.now = now
         self.record = dataclasses.replace(
             record, payment_intent=record.payment_intent or facts.payment_intent
         )
@@ -347,7 +354,10 @@ class _Step:
             self.notices.append(Notice("processing", self.facts.amount or 0))
             return
         amount = self.facts.amount or 0
-        self.record = dataclasses.replace(self.record, credited=amount, review=None)
+        received = self.now.isoformat() if self.now is not None else None
+        self.record = dataclasses.replace(
+            self.record, credited=amount, review=None, received_at=received
+        )
         self.paid += amount
         self.notices.append(Notice("paid", amount))
 

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from bot.settings import ConfigurationError, Settings
 from sandbox import (
     api,
+    clock_api,
     phone,
     stripe_api,
     stripe_checkout,
@@ -54,6 +55,7 @@ def create_sandbox_app(settings: Settings, state: SandboxState) -> web.Applicati
         twilio_whatsapp,
         telegram_api,
         api,
+        clock_api,
         phone,
     ):
         module.add_routes(app)

@@ -14,9 +14,11 @@ from aiohttp import web
 
 from channels.base import ChannelName
 from sandbox.api import CONVERSATION_ROUTE, CUSTOMER_ROUTE
+from sandbox.clock_api import advance_clock, seconds_to_advance
 from sandbox.customer import CustomerInput, send_as_customer
 from sandbox.http import BadInput, check_address, parse_channel, read_form_pairs
 from sandbox.runtime import render, runtime_of, settings_of, state_of
+from sandbox.state import ChatEntry, Contact, SandboxState
 from sandbox.twilio_whatsapp import WINDOW, window_open
 
 CHAT_ROUTE = "sandbox_phone_chat"
@@ -26,8 +28,9 @@ _LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/phone", _index)
+    app.router.add_get("/phone", _index, name="sandbox_phone_index")
     app.router.add_get("/phone/open", _open)
+    app.router.add_post("/phone/clock", _clock)
     app.router.add_get("/phone/{channel}/{address}", _chat, name=CHAT_ROUTE)
     app.router.add_post("/phone/{channel}/{address}", _post)
     app.router.add_get("/api/whatsapp/window", _window, name=WINDOW_ROUTE)
@@ -52,11 +55,58 @@ def _chat_url(request: web.Request, channel: ChannelName, address: str) -> str:
 
 
 async def _index(request: web.Request) -> web.Response:
-    contacts = sorted(state_of(request).contacts.values(), key=lambda c: c.name.lower())
+    state = state_of(request)
+    contacts = sorted(seen_contacts(state), key=lambda c: c.name.lower())
     links = [(c, _chat_url(request, c.channel, c.address)) for c in contacts]
     return render(
-        request, "phone_index.html", contacts=links, channels=list(ChannelName), labels=LABELS
+        request,
+        "phone_index.html",
+        contacts=links,
+        channels=list(ChannelName),
+        labels=LABELS,
+        now=state.clock.now(),
+        movable=hasattr(state.clock, "advance"),
     )
+
+
+def seen_contacts(state: SandboxState) -> list[Contact]:
+    """Every customer the sandbox has seen: the seeded ones, and anyone a message went to or
+    came from (customers created through the API), in their language when it shows."""
+    found = dict(state.contacts)
+    for entry in state.entries:
+        key = (entry.channel, entry.address)
+        if key not in found:
+            found[key] = Contact(entry.address, entry.channel, entry.address, _language(entry))
+    return list(found.values())
+
+
+def _language(entry: ChatEntry) -> str:
+    return _address_language(entry.channel, entry.address)
+
+
+def _address_language(channel: ChannelName, address: str) -> str:
+    """A customer's language from their number (+44 → en), as Facto picks it without one."""
+    number = address.removeprefix("whatsapp:")
+    if channel in (ChannelName.SMS, ChannelName.WHATSAPP) and number.startswith("+"):
+        return "fr" if number.startswith(_FRENCH_PREFIXES) else "en"
+    return "fr"
+
+
+_CHAT_FR = {"empty": "Pas encore de message.", "placeholder": "Votre message", "send": "Envoyer"}
+_CHAT_EN = {"empty": "No message yet.", "placeholder": "Your message", "send": "Send"}
+
+
+_FRENCH_PREFIXES = ("+33", "+32", "+352", "+377", "+41", "+262", "+590", "+596", "+594")
+
+
+async def _clock(request: web.Request) -> web.Response:
+    """The simulator's "one day later" button (no JavaScript): move the clock, come back."""
+    form = dict(await read_form_pairs(request))
+    hours = form.get("hours", "24")
+    if not hours.isdigit():
+        raise BadInput("hours must be a whole number")
+    advance_clock(request, seconds_to_advance({"hours": int(hours)}))
+    raise web.HTTPSeeOther(str(request.app.router["sandbox_phone_index"].url_for()))
 
 
 async def _open(request: web.Request) -> web.Response:
@@ -74,7 +124,10 @@ async def _chat(request: web.Request) -> web.Response:
     channel, address = _target(request)
     state = state_of(request)
     contact = state.contact(channel, address)
+    language = contact.language_code[:2] if contact else _address_language(channel, address)
     context: dict[str, Any] = {
+        "lang": "en" if language == "en" else "fr",
+        "t": _CHAT_EN if language == "en" else _CHAT_FR,
         "channel": channel.value,
         "address": address,
         "name": contact.name if contact else address,

@@ -14,6 +14,7 @@ from aiohttp import web
 from babel.numbers import format_currency, get_currency_precision
 
 from sandbox import stripe_money
+from sandbox.checkout_text import babel_locale, checkout_language, checkout_texts
 from sandbox.http import random_id
 from sandbox.runtime import render, runtime_of, settings_of, state_of
 from sandbox.stripe_events import emit, expire_if_due
@@ -52,7 +53,15 @@ def page_state(session: CheckoutSession) -> str:
 def _session(request: web.Request) -> CheckoutSession:
     session = state_of(request).sessions.get(request.match_info["id"])
     if session is None:
-        page = render(request, "checkout.html", status=404, state="unknown")
+        language = checkout_language(None, request.headers.get("Accept-Language", ""))
+        page = render(
+            request,
+            "checkout.html",
+            status=404,
+            state="unknown",
+            t=checkout_texts(language),
+            lang=language,
+        )
         raise web.HTTPNotFound(text=page.text, content_type="text/html")
     expire_if_due(runtime_of(request), settings_of(request), state_of(request), session)
     return session
@@ -62,21 +71,27 @@ def _context(request: web.Request, session: CheckoutSession) -> dict[str, Any]:
     state = state_of(request)
     intent = state.payment_intents.get(session.payment_intent or "")
     disputes = [d for d in state.disputes.values() if d.payment_intent == session.payment_intent]
+    language = checkout_language(session.locale, request.headers.get("Accept-Language", ""))
+    money_locale = babel_locale(language)
     return {
         "session": session,
+        "t": checkout_texts(language),
+        "lang": language,
         "state": page_state(session),
-        "total": format_amount(session.amount_total, session.currency),
+        "total": format_amount(session.amount_total, session.currency, money_locale),
         "items": [
             {
                 "name": item.name,
                 "quantity": item.quantity,
-                "amount": format_amount(item.unit_amount * item.quantity, item.currency),
+                "amount": format_amount(
+                    item.unit_amount * item.quantity, item.currency, money_locale
+                ),
             }
             for item in session.line_items
         ],
         "return_url": _return_url(session),
         "intent": intent.to_json() if intent else None,
-        "intent_refunded": format_amount(intent.amount_refunded, intent.currency)
+        "intent_refunded": format_amount(intent.amount_refunded, intent.currency, money_locale)
         if intent
         else "",
         "disputes": [d.to_json() for d in disputes],

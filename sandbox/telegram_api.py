@@ -180,6 +180,7 @@ def _send_message(state: SandboxState, params: dict[str, Any], bot: dict[str, An
             extra={
                 "reply_markup": params.get("reply_markup"),
                 "parse_mode": params.get("parse_mode"),
+                "link_preview_options": params.get("link_preview_options"),
             },
         )
     )

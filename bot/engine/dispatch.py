@@ -241,6 +241,7 @@ class _Dispatch:
             facts,
             expected_amount=expected_amount(extras.plan, instalment),
             others=records.values(),
+            now=self.services.clock.now(),
         )
         self._write(invoice, record, decision, extras.plan, instalment)
         return self._notice(invoice, decision, instalment)

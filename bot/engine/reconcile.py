@@ -307,7 +307,9 @@ async def _deliver(redis: aioredis.Redis, facts: PaymentFacts) -> bool:
         ),
     )
     if fresh:
-        log.info(
+        # Debug: the webhook's own event may still be on its way to dispatch, which applies
+        # each change once; at INFO this line repeated payments already applied (issue 13).
+        log.debug(
             "payment found by the sweep",
             extra=log_fields(session=facts.session_id, verdict=facts.verdict),
         )

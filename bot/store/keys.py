@@ -365,3 +365,6 @@ def console_channel(merchant_id: str) -> str:
 
 
 # --- end of support agents block ----------------------------------------------------------
+def telegram_link(token_hash: str) -> str:
+    """A Telegram deep link's start token (hashed, like the pay tokens): merchant, chat id."""
+    return f"token:telegram-link:{token_hash}"

@@ -31,7 +31,7 @@ class Merchant:
     created_at: str
     invoice_prefix: str = "F"
     legal_form: str | None = None
-    share_capital: str | None = None
+    share_capital: str | None = None  # in cents, as a decimal string
     rcs_city: str | None = None
     max_instalments: int = DEFAULT_MAX_INSTALMENTS  # merchants stored before it: the default
     # A message that cannot be delivered is sent once on the customer's next known channel
@@ -68,6 +68,9 @@ async def create_merchant(
     invoice_prefix: str = "F",
     max_instalments: int = DEFAULT_MAX_INSTALMENTS,
     channel_fallback: bool = True,
+    legal_form: str | None = None,
+    share_capital: int | None = None,
+    rcs_city: str | None = None,
 ) -> tuple[Merchant, str]:
     """Store a merchant; returns it with its API key, which is not kept in clear."""
     if max_instalments not in MAX_INSTALMENTS_CHOICES:
@@ -82,6 +85,9 @@ async def create_merchant(
         address=address,
         created_at=now.isoformat(),
         invoice_prefix=invoice_prefix,
+        legal_form=legal_form,
+        share_capital=None if share_capital is None else str(share_capital),
+        rcs_city=rcs_city,
         max_instalments=max_instalments,
         channel_fallback=channel_fallback,
     )

@@ -20,8 +20,9 @@ from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
+from bot.web.telegram_links import create_telegram_link, read_telegram_link
 from payments.credit_note import CreditNote
-from payments.invoice import Invoice, InvoiceStatus, new_link_token
+from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
 from payments.invoice_input import InvoiceInputError, InvoiceRequest, parse_invoice_request
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
     app.router.add_get("/api/v1/messages", _authenticated(list_messages))
     app.router.add_get("/api/v1/credit-notes/{credit_note_id}", _authenticated(read_credit_note))
+    app.router.add_post(
+        "/api/v1/telegram-links", _authenticated(_idempotent(create_telegram_link))
+    )
+    app.router.add_get("/api/v1/telegram-links/{token}", _authenticated(read_telegram_link))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:
@@ -90,6 +95,14 @@ async def create_invoice(
         fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
         return error(422, "invalid invoice", fields=fields)
     draft = build_draft(invoice_request, merchant, today)
+    missing = missing_mentions(draft.seller, draft.lines)
+    if missing:  # TESTCASES 74: an invoice lacking a mandatory mention is never issued
+        return error(
+            422,
+            "a mandatory invoice mention is missing: nothing was issued",
+            code="mandatory_mention_missing",
+            fields=[{"field": field, "message": message} for field, message in missing],
+        )
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)

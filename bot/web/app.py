@@ -20,7 +20,12 @@ from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.console import setup_console
-from bot.web.pages import service_unavailable_page, setup_pages, unexpected_error_page
+from bot.web.pages import (
+    not_found_page,
+    service_unavailable_page,
+    setup_pages,
+    unexpected_error_page,
+)
 from bot.web.webhooks import setup_webhooks
 from sandbox.app import create_sandbox_app
 from sandbox.state import SandboxState
@@ -106,6 +111,17 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.json_response({"error": exc.reason}, status=exc.status, headers=_allow(exc))
 
 
+@web.middleware
+async def page_not_found(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's plain-text 404 becomes the 404 page, in the visitor's language, for people."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if _machine_path(request) or request.path.startswith("/sandbox/"):
+            raise
+        return not_found_page(request)
+
+
 def _allow(exc: web.HTTPException) -> dict[str, str]:
     allow = exc.headers.get("Allow")
     return {"Allow": allow} if allow else {}
@@ -120,7 +136,8 @@ def create_app(
     sandbox_state: SandboxState | None = None,
 ) -> web.Application:
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[unexpected_errors, json_errors]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[unexpected_errors, json_errors, page_not_found],
     )
     app.on_response_prepare.append(
         _hardening_hook(settings.public_base_url.startswith("https://"))

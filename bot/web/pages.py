@@ -7,11 +7,12 @@ The pay link mints or reuses a Stripe Checkout Session for the amount still due 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -23,13 +24,14 @@ from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
 from bot.store.merchants import get_merchant
-from bot.store.payments import credit_note_by_token
+from bot.store.payments import credit_note_by_token, load_records
 from bot.web.app_keys import SERVICES
 from payments.credit_note import credit_note_mentions
 from payments.instalments import purpose_for
 from payments.invoice import Invoice, InvoiceStatus, legal_mentions
+from payments.ledger import PaymentRecord
 from payments.money import Money
-from payments.plan import amount_to_ask
+from payments.plan import Plan, amount_to_ask
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,21 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self'; "
-    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+    "img-src 'self' data:; frame-ancestors 'none'; "
+    # The pay button posts here and is redirected to Stripe's hosted checkout: browsers check
+    # form-action on that redirect too.
+    "form-action 'self' https://checkout.stripe.com",
 }
 
 
 def setup_pages(app: web.Application) -> None:
+    # GET shows what will be charged and creates nothing (link previews, SMS link scanners and
+    # prefetchers open links too); the page's one button POSTs, and only that opens a session.
     app.router.add_get("/p/{token}", pay_link)
     app.router.add_get("/p/{token}/{instalment}", pay_link)
+    app.router.add_post("/p/{token}", pay_now)
+    app.router.add_post("/p/{token}/{instalment}", pay_now)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/i/{token}", invoice_page)
     app.router.add_get("/a/{token}", credit_note_page)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
@@ -122,6 +132,21 @@ async def _by_token(
 
 
 async def pay_link(request: web.Request) -> web.StreamResponse:
+    """`GET /p/<token>[/<n>]`: the amount and one button; nothing is created at Stripe."""
+    services = request.app[SERVICES]
+    invoice = await _by_token(request, invoices.by_pay_token)
+    if isinstance(invoice, web.StreamResponse):
+        return invoice
+    charge = await _payable(services, request, invoice)
+    if isinstance(charge, web.StreamResponse):
+        return charge
+    return await _status_page(
+        services, invoice, "pages/pay.html", next_charge=charge, pay_action=request.path
+    )
+
+
+async def pay_now(request: web.Request) -> web.StreamResponse:
+    """`POST /p/<token>[/<n>]`: a person tapped "Pay": open (or reuse) the checkout session."""
     services = request.app[SERVICES]
     token = request.match_info["token"]
     invoice = await _by_token(request, invoices.by_pay_token)
@@ -129,15 +154,9 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
         return invoice
     if await _too_many_clicks(services, request, token):
         return _rate_limited(services, request)
-    if invoice.status is InvoiceStatus.PAID:
-        return await _status_page(services, invoice, "pages/paid.html")
-    if invoice.status is InvoiceStatus.PROCESSING:
-        return await _status_page(services, invoice, "pages/processing.html")
-    charge = await _charge(services, invoice, request.match_info.get("instalment"))
-    if charge is None:
-        return _error_page(services, visitor_locale(request), 404, "not_found")
-    if charge.amount == 0:  # this instalment is settled: show where the invoice stands
-        raise web.HTTPSeeOther(f"/i/{invoice.view_token}", headers=PAGE_HEADERS)
+    charge = await _payable(services, request, invoice)
+    if isinstance(charge, web.StreamResponse):
+        return charge
     try:
         session = await _session_for(services, invoice, charge)
     except PaymentProviderError:
@@ -152,6 +171,29 @@ async def pay_link(request: web.Request) -> web.StreamResponse:
     if session is None:
         return await _status_page(services, invoice, "pages/processing.html")
     raise web.HTTPSeeOther(session.url, headers=PAGE_HEADERS)
+
+
+async def _payable(
+    services: Services, request: web.Request, invoice: Invoice
+) -> Charge | web.StreamResponse:
+    """What the link asks for now, or the page to show instead (paid, processing, unknown)."""
+    if invoice.status is InvoiceStatus.PAID:
+        return await _status_page(services, invoice, "pages/paid.html")
+    if invoice.status is InvoiceStatus.PROCESSING:
+        return await _status_page(services, invoice, "pages/processing.html")
+    charge = await _charge(services, invoice, request.match_info.get("instalment"))
+    if charge is None:
+        return _error_page(services, visitor_locale(request), 404, "not_found")
+    if charge.amount == 0:  # this instalment is settled: show where the invoice stands
+        raise web.HTTPSeeOther(f"/i/{invoice.view_token}", headers=PAGE_HEADERS)
+    return charge
+
+
+async def favicon(_request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(
+        STATIC_DIR / "favicon.ico",
+        headers={"Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def _charge(services: Services, invoice: Invoice, number: str | None) -> Charge | None:
@@ -212,7 +254,7 @@ async def _create_session(
         purpose=charge.purpose,
         # Same charge, amount and attempt -> same key: concurrent clicks share one session.
         idempotency_key=f"inv:{invoice.id}:{charge.purpose}:cs:{charge.amount}:{attempt}",
-        success_url=f"{base}/i/{invoice.view_token}?paid=1",
+        success_url=f"{base}/i/{invoice.view_token}?{_paid_query(charge.instalment, 0)}",
         cancel_url=f"{base}/i/{invoice.view_token}",
         expires_at=now + SESSION_LIFETIME,
         locale=invoice_locale(services, invoice),
@@ -224,9 +266,91 @@ async def invoice_page(request: web.Request) -> web.StreamResponse:
     invoice = await _by_token(request, invoices.by_view_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
+    extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
+    after = None
+    if request.query.get("paid") == "1":
+        records = await load_records(services.redis, invoice.merchant_id, invoice.id)
+        after = after_paying(
+            invoice,
+            extras.plan,
+            records.values(),
+            instalment=_query_int(request, "instalment"),
+            waited=_query_int(request, "wait") or 0,
+            zone=_zone(services),
+        )
     return await _status_page(
-        services, invoice, "pages/invoice.html", just_paid=request.query.get("paid") == "1"
+        services, invoice, "pages/invoice.html", plan=extras.plan, after=after
     )
+
+
+# Right after paying, the customer lands on the invoice page before Stripe's webhook may have
+# arrived: the page hides the pay button and reloads itself (meta refresh, no script) until
+# the payment is applied, for at most WAIT_REFRESHES x REFRESH_SECONDS.
+REFRESH_SECONDS = 3
+WAIT_REFRESHES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AfterPaying:
+    """What the invoice page says after the checkout sent the customer back."""
+
+    state: str  # "received" | "processing" | "confirming" | "late"
+    amount: int = 0  # received: what was counted
+    received_on: date | None = None
+    instalment: int | None = None
+    refresh_url: str | None = None
+
+
+def after_paying(
+    invoice: Invoice,
+    plan: Plan | None,
+    records: Iterable[PaymentRecord],
+    *,
+    instalment: int | None,
+    waited: int,
+    zone: ZoneInfo,
+) -> AfterPaying:
+    purpose = purpose_for(instalment)
+    if plan is not None and instalment is not None and plan.instalment(instalment):
+        status = plan.instalment(instalment).status  # type: ignore[union-attr]
+        received, processing = status == "paid", status == "processing"
+    else:
+        received = invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PROCESSING)
+        processing = invoice.status is InvoiceStatus.PROCESSING
+    if received:
+        counted = [r for r in records if r.credited and r.purpose == purpose]
+        latest = max(counted, key=lambda r: r.received_at or "", default=None)
+        when = (
+            datetime.fromisoformat(latest.received_at)
+            if latest is not None and latest.received_at
+            else None
+        )
+        return AfterPaying(
+            "received",
+            latest.credited if latest else invoice.amount_paid,
+            when.astimezone(zone).date() if when else None,
+            instalment,
+        )
+    if processing:
+        return AfterPaying("processing", instalment=instalment)
+    if waited >= WAIT_REFRESHES:
+        return AfterPaying("late", instalment=instalment)
+    refresh = f"/i/{invoice.view_token}?{_paid_query(instalment, waited + 1)}"
+    return AfterPaying("confirming", instalment=instalment, refresh_url=refresh)
+
+
+def _paid_query(instalment: int | None, waited: int) -> str:
+    query = "paid=1"
+    if instalment is not None:
+        query += f"&instalment={instalment}"
+    if waited:
+        query += f"&wait={waited}"
+    return query
+
+
+def _query_int(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= 3 else None
 
 
 async def credit_note_page(request: web.Request) -> web.StreamResponse:
@@ -252,16 +376,33 @@ async def _status_page(
     services: Services, invoice: Invoice, template: str, **extra: Any
 ) -> web.Response:
     merchant = await get_merchant(services.redis, invoice.merchant_id)
-    base = services.settings.public_base_url
+    plan = extra.pop("plan", None)
+    if plan is None:
+        plan = (await load_extras(services.redis, invoice.merchant_id, invoice.id)).plan
+    asked = amount_to_ask(invoice.amount_due, plan, None)
+    next_charge = Charge(*asked) if asked is not None and asked[0] > 0 else None
     context = {
         "invoice": invoice,
         "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
         "money": lambda amount: Money(amount, invoice.currency),
         "mentions": legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines),
-        "pay_url": f"{base}/p/{invoice.pay_token}",
+        "plan": plan,
+        "next_charge": next_charge,
+        "pay_action": _pay_path(invoice, next_charge),
+        "after": None,
         **extra,
     }
     return _page(services, template, invoice_locale(services, invoice), **context)
+
+
+def _pay_path(invoice: Invoice, charge: Charge | None) -> str:
+    if charge is None or charge.instalment is None:
+        return f"/p/{invoice.pay_token}"
+    return f"/p/{invoice.pay_token}/{charge.instalment}"
+
+
+def _zone(services: Services) -> ZoneInfo:
+    return ZoneInfo(services.settings.default_timezone)
 
 
 def invoice_locale(services: Services, invoice: Invoice) -> str:
@@ -372,6 +513,12 @@ def service_unavailable_page(request: web.Request) -> web.Response:
     return _error_page(
         services, visitor_locale(request), 503, "service", headers={"Retry-After": "30"}
     )
+
+
+def not_found_page(request: web.Request) -> web.Response:
+    """Any unknown address a person opens: the 404 page in the visitor's language."""
+    services = request.config_dict[SERVICES]
+    return _error_page(services, visitor_locale(request), 404, "not_found")
 
 
 def unexpected_error_page(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.settings import secret
 from bot.store import whatsapp_window
 from bot.store.conversations import conversation_key
+from bot.store.telegram_links import bind_chat, start_token
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
@@ -126,6 +127,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if message is None:
         return web.json_response({"ok": True, "ignored": True})
     try:
+        if (token := start_token(message.text)) is not None:
+            # A merchant's deep link: this chat is the customer's (bot/store/telegram_links).
+            await bind_chat(services.redis, token, message.address)
         await _ingest_inbound(services, message)
     except RedisError:
         log.exception("could not store a telegram update")

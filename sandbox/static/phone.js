@@ -90,7 +90,7 @@
     if (!entries.length) {
       const empty = document.createElement("p");
       empty.className = "empty";
-      empty.textContent = "Pas encore de message.";
+      empty.textContent = chat.dataset.empty || "Pas encore de message.";
       chat.append(empty);
     }
     entries.forEach((entry) => chat.append(messageNode(entry)));

@@ -165,6 +165,12 @@ def _produce(message: str, locale: str) -> Reply:
             Conversation(locale, invoice_facts("35.00")).says(w["split3"]).reply
         ),
         "status": lambda: Conversation(locale).says(w["status"]).reply,
+        "greeting": lambda: Conversation(locale).says(w["hello"]).reply,
+        "acknowledged": lambda: Conversation(locale).says(w["yes"]).reply,
+        "already_opted_out": lambda: Conversation(locale, opted_out=True).says("STOP").reply,
+        "status_processing": lambda: (
+            Conversation(locale, invoice_facts(status="processing")).says(w["status"]).reply
+        ),
         "text_only": lambda: Conversation(locale).sticker().reply,
     }
     assert message in scripts, f"no conversation reaches template {message!r}: add one"
@@ -228,7 +234,9 @@ def test_every_choice_has_a_label_in_both_languages(choice: Choice, locale: str)
 )
 def test_the_invoice_menu_reads_in_the_customers_language(locale: str, labels: list[str]) -> None:
     bot = Conversation(locale).invoice_sent()
-    assert bot.buttons == labels
+    # On Telegram, "Pay" is a link button that says the amount it charges (issue 13).
+    pay = {"fr": "Payer 120,00\xa0€", "en": "Pay €120.00"}[locale]
+    assert bot.buttons == [pay, *labels[1:]]
     assert NUMBER in bot.text and PAY_URL in bot.text
     assert money(euros("120.00"), locale) in bot.text
     numbered = [f"{n}. {label}" for n, label in enumerate(labels, 1)]

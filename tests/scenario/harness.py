@@ -33,6 +33,9 @@ MERCHANT = {
     "siren": "732829320",
     "vat_number": "FR44732829320",
     "address": "12 rue des Lilas, 75011 Paris",
+    "legal_form": "SAS",
+    "share_capital": 1_000_000,  # 10 000,00 €
+    "rcs_city": "RCS Paris",
 }
 
 

@@ -262,7 +262,7 @@ async def test_sticker_from_a_waiting_customer_gets_a_text_only_reply(facto: Fac
     )
     assert response.status == 200
     await facto.drain()
-    assert "que les messages texte" in (await facto.messages("telegram", "424242"))[-1]["text"]
+    assert "que le texte" in (await facto.messages("telegram", "424242"))[-1]["text"]
 
 
 async def test_redelivered_telegram_update_is_processed_once(facto: Facto) -> None:

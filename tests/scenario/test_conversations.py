@@ -36,7 +36,7 @@ async def texts(facto: Facto, channel: str = TG[0], to: str = TG[1]) -> list[str
 
 
 async def pay(facto: Facto, url: str, twice: bool = False) -> None:
-    response = await facto.client.get(urlparse(url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     checkout = urlparse(response.headers["Location"]).path
     paid = await facto.client.post(f"{checkout}/card", allow_redirects=False)
@@ -116,7 +116,7 @@ async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
 
     await pay(shop, created["pay_url"])
     assert (await status_of(shop, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await texts(shop))[-1]
+    assert "Paiement enregistré" in (await texts(shop))[-1]
 
 
 async def test_date_beyond_policy_is_refused_with_the_latest_date(shop: Facto) -> None:
@@ -179,7 +179,8 @@ async def test_stop_is_recorded_across_channels_with_one_confirmation(shop: Fact
     await shop.customer_says(*TG, "STOP")
     await shop.customer_says(*TG, "stop.")
     history = await texts(shop)
-    assert sum("messages promotionnels" in t for t in history) == 1
+    assert sum("Répondez START" in t for t in history) == 1  # one opt-out, confirmed once
+    assert sum("déjà fait" in t for t in history) == 1  # the second STOP: "already done"
 
     merchant = shop.merchant.id if shop.merchant else ""
     for address in ("telegram:424242", "sms:+33612345678"):
@@ -189,10 +190,10 @@ async def test_stop_is_recorded_across_channels_with_one_confirmation(shop: Fact
 
     # Transactional messages still reach an opted-out customer (documented policy).
     await pay(shop, created["pay_url"])
-    assert "Paiement reçu" in (await texts(shop))[-1]
+    assert "Paiement enregistré" in (await texts(shop))[-1]
 
     await shop.customer_says(*TG, "START")
-    assert "de nouveau abonné" in (await texts(shop))[-1]
+    assert "vous recevez de nouveau nos messages" in (await texts(shop))[-1]
 
 
 async def test_split_by_numbers_on_sms(shop: Facto) -> None:

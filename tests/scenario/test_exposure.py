@@ -199,7 +199,7 @@ async def test_link_tokens_are_stored_hashed(facto: Facto) -> None:
     assert not [name for name in names if pay in name or view in name]
     assert keys.pay_token(hash_link_token(pay)) in names
     assert (await facto.client.get(f"/i/{view}")).status == 200
-    assert (await facto.client.get(f"/p/{pay}", allow_redirects=False)).status == 303
+    assert (await facto.client.post(f"/p/{pay}", allow_redirects=False)).status == 303
 
 
 async def test_links_stored_before_hashing_keep_working_and_are_migrated(facto: Facto) -> None:
@@ -210,7 +210,7 @@ async def test_links_stored_before_hashing_keep_working_and_are_migrated(facto: 
     await facto.redis.rename(keys.view_token(hash_link_token(view)), f"token:view:{view}")
 
     assert (await facto.client.get(f"/i/{view}")).status == 200
-    assert (await facto.client.get(f"/p/{pay}", allow_redirects=False)).status == 303
+    assert (await facto.client.post(f"/p/{pay}", allow_redirects=False)).status == 303
     names = await all_keys(facto.redis)
     assert not [name for name in names if pay in name or view in name]
     assert (await facto.client.get(f"/i/{view}")).status == 200

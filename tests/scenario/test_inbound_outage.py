@@ -90,7 +90,9 @@ async def test_sms_during_a_redis_outage_are_spooled_then_replayed_in_order(
     await app.drain()
     said = await replies(app)
     assert len(said) == 4  # the invoice, then one answer per SMS, in the order sent
-    assert "Vous pouvez" in said[1] and "/p/" in said[2] and said[3].startswith("Avec plaisir")
+    assert (
+        "Choisissez ci-dessous" in said[1] and "/p/" in said[2] and said[3].startswith("Bonjour !")
+    )
 
 
 async def test_a_replayed_event_already_ingested_is_not_processed_twice(app: Facto) -> None:

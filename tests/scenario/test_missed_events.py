@@ -73,9 +73,9 @@ async def test_12_one_sweep_after_three_days_of_lost_webhooks(deaf: Facto) -> No
     }
     assert await _states(deaf, stories) == expected
     paid_texts = await texts(deaf, stories["paid"]["chat"])
-    assert sum("Paiement reçu" in t for t in paid_texts) == 1
+    assert sum("Paiement enregistré" in t for t in paid_texts) == 1
     refunded_texts = await texts(deaf, stories["refunded"]["chat"])
-    assert not any("Paiement reçu" in t for t in refunded_texts)  # it was given back
+    assert not any("Paiement enregistré" in t for t in refunded_texts)  # it was given back
     assert sum("avoir" in t for t in refunded_texts) == 1
     failed_texts = await texts(deaf, stories["failed"]["chat"])
     assert "n'a pas abouti" in failed_texts[-1]
@@ -153,5 +153,5 @@ async def test_payment_counted_before_records_existed_is_not_counted_again(
     await deaf.drain()
     body = await invoice(deaf, created["id"])
     assert (body["status"], body["amount_paid"]) == ("paid", GROSS)
-    assert sum("Paiement reçu" in t for t in await texts(deaf, "901")) == 1
+    assert sum("Paiement enregistré" in t for t in await texts(deaf, "901")) == 1
     assert await deaf.redis.llen(keys.PAYMENTS_MISMATCH) == 0  # not even seen as a duplicate

@@ -70,7 +70,7 @@ def events_of(facto: Facto, session_id: str) -> dict[str, str]:
 
 
 async def open_checkout(facto: Facto, pay_url: str) -> str:
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     return urlparse(response.headers["Location"]).path
 
@@ -192,7 +192,9 @@ async def test_8_refund_and_payment_in_either_order(deaf: Facto) -> None:
             await deaf.drain()
         finals.append(_state(await invoice(deaf, created["id"])))
         said = await texts(deaf, str(chat))
-        last_receipt = max((i for i, t in enumerate(said) if "Paiement reçu" in t), default=-1)
+        last_receipt = max(
+            (i for i, t in enumerate(said) if "Paiement enregistré" in t), default=-1
+        )
         first_avoir = min(i for i, t in enumerate(said) if "avoir" in t)
         assert last_receipt < first_avoir
     assert finals[0] == finals[1] == ("refunded", GROSS, GROSS, 0, [(GROSS, "refund")])
@@ -209,7 +211,7 @@ async def test_9_late_processing_after_paid_stays_paid(deaf: Facto) -> None:
     await deaf.drain()
     body = await invoice(deaf, created["id"])
     assert (body["status"], body["amount_paid"]) == ("paid", GROSS)
-    assert sum("Paiement reçu" in t for t in await texts(deaf)) == 1
+    assert sum("Paiement enregistré" in t for t in await texts(deaf)) == 1
 
 
 # --- 5. Mode confusion and secret rotation (TESTCASES 4, 5, 6) -----------------------------
@@ -285,7 +287,7 @@ async def test_23_instalment_claim_on_an_invoice_without_plan_is_not_credited(
     forged = await pay_outside_our_link(facto, created["id"], 10, "instalment:1")
     body = await invoice(facto, created["id"])
     assert (body["status"], body["amount_paid"]) == ("open", 0)
-    assert not any("Paiement reçu" in t for t in await texts(facto))
+    assert not any("Paiement enregistré" in t for t in await texts(facto))
     [alert] = await facto.redis.lrange(keys.PAYMENTS_MISMATCH, 0, -1)
     assert "no such instalment" in json.loads(alert)["reason"]
 

@@ -20,7 +20,7 @@ CHANNELS = [
 
 async def open_pay_link(facto: Facto, pay_url: str) -> str:
     """Follow Facto's /p/ link like a phone would; returns the checkout page path."""
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     assert response.status == 303, await response.text()
     location = response.headers["Location"]
     assert location.startswith(f"{facto.base_url}/sandbox/stripe/pay/cs_")
@@ -58,7 +58,10 @@ async def test_whole_journey(facto: Facto, channel: str, address: str, locale: s
     assert "Atelier Lumière" in invoice_msg["text"]
     assert created["pay_url"] in invoice_msg["text"]
     if channel == "telegram":
-        assert [b["action"] for b in invoice_msg["buttons"]] == ["pay", "later", "split", "help"]
+        # "Pay" is a link to the pay page, labelled with the amount (issue 13).
+        assert [b["action"] for b in invoice_msg["buttons"]] == [None, "later", "split", "help"]
+        assert invoice_msg["buttons"][0]["url"] == created["pay_url"]
+        assert "85,80" in invoice_msg["buttons"][0]["label"]
         assert "85,80" in invoice_msg["text"]
     else:
         first_choice = "1. Payer" if locale == "fr" else "1. Pay"
@@ -80,7 +83,7 @@ async def test_whole_journey(facto: Facto, channel: str, address: str, locale: s
     assert len(messages) == 3
     receipt = messages[2]["text"]
     assert created["number"] in receipt
-    expected = "Paiement reçu" if locale == "fr" else "Payment received"
+    expected = "Paiement enregistré" if locale == "fr" else "Payment received"
     assert (sms_safe(expected) if channel == "sms" else expected) in receipt
 
 
@@ -151,7 +154,7 @@ async def test_sepa_stays_processing_until_confirmed(facto: Facto) -> None:
     assert (await invoice_status(facto, created["id"]))["status"] == "processing"
     processing_msg = (await facto.messages("telegram", "424242"))[-1]["text"]
     assert "en cours de traitement" in processing_msg
-    assert "Paiement reçu" not in processing_msg
+    assert "Paiement enregistré" not in processing_msg
 
     # Opening the link again while the debit is pending must not mint a second session.
     again = await facto.client.get(urlparse(created["pay_url"]).path, allow_redirects=False)
@@ -160,7 +163,7 @@ async def test_sepa_stays_processing_until_confirmed(facto: Facto) -> None:
     await facto.client.post(f"{checkout}/sepa/confirm", allow_redirects=False)
     await facto.drain()
     assert (await invoice_status(facto, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await facto.messages("telegram", "424242"))[-1]["text"]
+    assert "Paiement enregistré" in (await facto.messages("telegram", "424242"))[-1]["text"]
 
 
 async def test_expired_session_is_replaced_by_a_fresh_one(facto: Facto) -> None:

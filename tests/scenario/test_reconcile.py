@@ -24,7 +24,7 @@ async def deaf(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncItera
 
 
 async def pay_by_card(facto: Facto, pay_url: str) -> str:
-    response = await facto.client.get(urlparse(pay_url).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
     checkout = urlparse(response.headers["Location"]).path
     await facto.client.post(f"{checkout}/card", allow_redirects=False)
     await facto.drain()
@@ -47,7 +47,7 @@ async def test_a_lost_webhook_is_made_up_for_by_the_sweep(deaf: Facto) -> None:
     assert await deaf.worker.reconcile() == 1
     await deaf.drain()
     assert (await status(deaf, created["id"]))["status"] == "paid"
-    assert "Paiement reçu" in (await deaf.messages("telegram", "424242"))[-1]["text"]
+    assert "Paiement enregistré" in (await deaf.messages("telegram", "424242"))[-1]["text"]
 
     assert await deaf.worker.reconcile() == 0  # settled sessions are no longer tracked
     assert await deaf.redis.scard(keys.CHECKOUT_SESSIONS_OPEN) == 0
@@ -61,14 +61,14 @@ async def test_the_sweep_and_the_webhook_count_a_payment_once(facto: Facto) -> N
     await facto.drain()
     assert (await status(facto, created["id"]))["amount_paid"] == 8580
     receipts = [
-        m for m in await facto.messages("telegram", "424242") if "Paiement reçu" in m["text"]
+        m for m in await facto.messages("telegram", "424242") if "Paiement enregistré" in m["text"]
     ]
     assert len(receipts) == 1
 
 
 async def test_open_sessions_stay_tracked_and_expired_ones_are_dropped(facto: Facto) -> None:
     created = await facto.issue(invoice_body())
-    response = await facto.client.get(urlparse(created["pay_url"]).path, allow_redirects=False)
+    response = await facto.client.post(urlparse(created["pay_url"]).path, allow_redirects=False)
     session_id = response.headers["Location"].rsplit("/", 1)[-1]
     assert await facto.worker.reconcile() == 0
     assert await facto.redis.sismember(keys.CHECKOUT_SESSIONS_OPEN, session_id)

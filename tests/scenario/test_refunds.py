@@ -54,7 +54,7 @@ async def test_25_full_refund_issues_a_credit_note(facto: Facto) -> None:
     said = await texts(facto)
     assert "vous a remboursé 85,80\u00a0€" in said[-1] and "avoir" in said[-1]
     assert note["credit_note_url"] in said[-1]
-    assert sum("Paiement reçu" in t for t in said) == 1  # the receipt before, none after
+    assert sum("Paiement enregistré" in t for t in said) == 1  # the receipt before, none after
 
     page = await facto.client.get(urlparse(note["credit_note_url"]).path)
     html = await page.text()
@@ -187,7 +187,7 @@ async def test_19_refund_of_a_second_paid_session_marks_nothing_refunded(
         GROSS,
     )
     said = await texts(facto)
-    assert sum("Paiement reçu" in t for t in said) == 1
+    assert sum("Paiement enregistré" in t for t in said) == 1
     assert sum("/a/" in t for t in said) == 1
 
 

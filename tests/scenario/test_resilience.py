@@ -87,9 +87,9 @@ async def test_one_conversation_is_processed_in_order(facto: Facto) -> None:
         assert response.status == 200
     await facto.drain()
     texts = [m["text"] for m in await facto.messages("sms", "+33612345678")]
-    assert "Vous pouvez" in texts[1]
+    assert "Choisissez ci-dessous" in texts[1]
     assert "/p/" in texts[2] and texts[2].startswith("Voici")
-    assert texts[3].startswith("Avec plaisir")
+    assert texts[3].startswith("Bonjour !")
 
 
 async def test_webhook_without_redis_is_503_so_the_provider_retries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import redis
@@ -163,3 +164,73 @@ def test_merchant_create_refuses_more_than_4_instalments(
         build_parser().parse_args(["merchant", "create", "--max-instalments", "5"])
     assert exit_info.value.code == 2
     assert "--max-instalments" in capsys.readouterr().err
+
+
+def test_merchant_create_stores_the_legal_identity(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13: an SAS's invoices need "SAS au capital de … € — RCS Paris …"."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    identity = ["--legal-form", "SAS", "--share-capital", "10 000", "--rcs-city", "Paris"]
+    assert main([*args, "--address", "1 rue X", "--json", *identity]) == 0
+    merchant_id = json.loads(capsys.readouterr().out)["merchant_id"]
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        record = json.loads(client.get(keys.merchant(merchant_id)))
+    finally:
+        client.close()
+    assert record["legal_form"] == "SAS"
+    assert record["share_capital"] == "1000000"  # cents
+    assert record["rcs_city"] == "RCS Paris"
+
+
+def test_merchant_create_refuses_a_share_capital_that_is_not_an_amount(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    assert main([*args, "--address", "1 rue X", "--share-capital", "dix mille"]) == 2
+    assert "share capital" in capsys.readouterr().err
+
+
+def test_merchant_create_while_the_demo_runs_uses_the_demos_redis(
+    tmp_path: Path,
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13: the key it printed got 401 from the demo's API (another Redis)."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("FACTO_DATA_DIR", str(tmp_path))
+    url_file = tmp_path / "demo" / "redis" / "redis.url"
+    url_file.parent.mkdir(parents=True)
+    url_file.write_text(redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    assert main([*args, "--address", "1 rue X", "--json"]) == 0
+    out = capsys.readouterr()
+    merchant_id = json.loads(out.out)["merchant_id"]
+    assert "running demo's Redis" in out.err
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        assert client.get(keys.merchant(merchant_id))
+    finally:
+        client.close()
+    assert not (tmp_path / "redis").exists()  # no second embedded Redis was started
+
+
+async def test_a_busy_port_is_one_clear_line() -> None:
+    import socket
+
+    from bot.runtime import run_site
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=rf"port {port} is already in use.*--port N"):
+            await run_site(web.Application(), "127.0.0.1", port)

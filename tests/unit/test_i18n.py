@@ -88,4 +88,9 @@ def test_choices_become_labelled_buttons() -> None:
         address="1",
         idempotency_key="k",
     )
-    assert [(b.label, b.action) for b in message.buttons] == [("Payer", "pay"), ("Aide", "help")]
+    # Telegram's "Pay" is a link to the pay page, labelled with the amount (issue 13).
+    assert [(b.label, b.action) for b in message.buttons] == [
+        ("Payer 1\u202f234,56\xa0€", None),
+        ("Aide", "help"),
+    ]
+    assert message.buttons[0].url == facts().pay_url

@@ -61,3 +61,23 @@ def test_any_french_mobile_is_masked(phone: str) -> None:
 def test_the_timestamp_is_not_mistaken_for_a_phone_number() -> None:
     entry = json.loads(render("sent"))
     assert "•" not in entry["time"] and entry["time"][:4].isdigit()
+
+
+def test_the_twilio_sdk_does_not_log_each_request() -> None:
+    """Issue 13: ten INFO lines per SMS from twilio.http_client drowned the demo's log."""
+    import logging
+
+    from bot.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("stripe").isEnabledFor(logging.INFO)
+        assert logging.getLogger("bot").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("twilio").setLevel(logging.NOTSET)
+        logging.getLogger("stripe").setLevel(logging.NOTSET)
