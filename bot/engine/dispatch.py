@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
+from bot.engine import campaigns
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -103,6 +104,13 @@ class _Dispatch:
         self.credit_note_urls: dict[str, str] = {}
 
     async def run(self) -> None:
+        if self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
+            settings, clock = self.services.settings, self.services.clock
+            run = campaigns.CampaignDispatch(
+                self.redis, self.pipe, self.event, clock, settings.public_base_url
+            )
+            await run.run()
+            return
         state = await load_state(self.redis, self.event.conversation)
         translated = await self._translate(state)
         if translated.event is None:

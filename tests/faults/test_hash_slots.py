@@ -193,3 +193,27 @@ async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     assert (body["status"], len(body["credit_notes"])) == ("disputed", 1)
     assert created["number"] != other["number"]
     assert cross_slot(atomics) == []
+
+
+async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Customers with consent, an audience, a campaign started twice, paused, resumed, sent."""
+    from tests.scenario.test_campaigns import _seed, campaign_body, post
+
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        audience_id = await _seed(facto)
+        _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+        for action in ("start", "start", "pause"):
+            await post(facto, f"/api/v1/campaigns/{campaign['id']}/{action}", {})
+        await facto.drain()
+        await post(facto, f"/api/v1/campaigns/{campaign['id']}/resume", {})
+        facto.clock.advance(120)
+        await facto.drain()
+        await facto.customer_says("telegram", "5001", "stop")
+    atomics = await recorder.atomics()
+    assert len(atomics) > 10
+    assert await deadletters.list_all(facto.redis) == []
+    assert len(await facto.messages("telegram", "5001")) == 2  # the offer, then the STOP's answer
+    assert cross_slot(atomics) == []

@@ -1,0 +1,286 @@
+"""Flash sales over HTTP: customers, import, consent proof, audiences, campaigns sent through
+the pipeline and the outbox to the sandbox's phones."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.store import keys
+from tests.scenario.harness import START, Facto
+
+EXPIRES = (START + timedelta(days=2)).isoformat()
+CONSENT = {"source": "checkout-form", "words": "J'accepte de recevoir les offres par SMS"}
+
+
+def auth(facto: Facto) -> dict[str, str]:
+    return {"Authorization": f"Bearer {facto.api_key}"}
+
+
+async def post(facto: Facto, path: str, body: Any) -> tuple[int, Any]:
+    response = await facto.client.post(path, json=body, headers=auth(facto))
+    return response.status, await response.json()
+
+
+async def get(facto: Facto, path: str) -> Any:
+    response = await facto.client.get(path, headers=auth(facto))
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+def campaign_body(audience_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "name": "Vente flash",
+        "offer": {
+            "product": "Lampe Lumière",
+            "amount": 2900,
+            "currency": "EUR",
+            "stock": 20,
+            "expires_at": EXPIRES,
+            "per_customer_limit": 1,
+        },
+        "audience_id": audience_id,
+        "variants": [
+            {
+                "name": "A",
+                "share": 50,
+                "text": {"fr": "Bonjour {name} : -30 % !", "en": "Hi {name}: 30% off!"},
+            },
+            {
+                "name": "B",
+                "share": 50,
+                "text": {"fr": "{name}, offre flash : {link}", "en": "{name}, flash sale: {link}"},
+            },
+        ],
+        "channels": ["telegram", "sms"],
+        **overrides,
+    }
+
+
+async def test_customer_created_with_consent_proof(facto: Facto) -> None:
+    status, body = await post(
+        facto,
+        "/api/v1/customers",
+        {"id": "c1", "name": "Léa", "phone": "+33612345678", "tags": ["VIP"], "consent": CONSENT},
+    )
+    assert status == 201, body
+    assert body["channels"] == {"sms": "+33612345678"} and body["tags"] == ["vip"]
+    assert facto.merchant is not None
+    raw = await facto.redis.get(keys.consent(facto.merchant.id, "sms:+33612345678"))
+    proof = json.loads(raw)
+    assert proof["opted_in"] is True
+    assert proof["channel"] == "checkout-form" and proof["words"].startswith("J'accepte")
+    assert proof["proof"] == {"source": "checkout-form", "customer": "c1"}
+    status, again = await post(
+        facto, "/api/v1/customers", {"id": "c1", "name": "Léa M", "phone": "+33612345678"}
+    )
+    assert status == 200 and again["name"] == "Léa M"
+
+
+async def test_bad_customers_get_precise_errors(facto: Facto) -> None:
+    status, body = await post(
+        facto,
+        "/api/v1/customers",
+        {"name": "", "phone": "12", "timezone": "Mars/Olympus", "consent": {"source": "x"}},
+    )
+    assert status == 422
+    fields = {e["field"] for e in body["fields"]}
+    assert {"name", "phone", "timezone", "consent.words"} <= fields
+    response = await facto.client.post("/api/v1/customers", data="nope", headers=auth(facto))
+    assert response.status == 415
+
+
+async def test_import_reports_each_line(facto: Facto) -> None:
+    csv_text = (
+        "id,name,phone,telegram_chat_id,tags,locale,consent_source,consent_words\n"
+        "a1,Alice,+33612345001,,vip|lyon,fr,shop,Oui aux offres\n"
+        "a2,,+33612345002,,,fr,,\n"
+        "a3,Bob,,777,lyon,en,,\n"
+        "a4,Carl,+33612345004,,,xx,,\n"
+    )
+    response = await facto.client.post(
+        "/api/v1/customers/import",
+        data=csv_text.encode(),
+        headers={**auth(facto), "Content-Type": "text/csv"},
+    )
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["imported"] == 2 and body["errors"] == 2
+    by_line = {item["line"]: item for item in body["lines"]}
+    assert by_line[2]["status"] == "created" and by_line[4]["status"] == "created"
+    assert by_line[3]["errors"][0]["field"] == "name"
+    assert by_line[5]["errors"][0]["field"] == "locale"
+    lines = '{"id":"j1","name":"Jo","telegram_chat_id":42}\nnot json\n[1]\n'
+    response = await facto.client.post(
+        "/api/v1/customers/import",
+        data=lines.encode(),
+        headers={**auth(facto), "Content-Type": "application/x-ndjson"},
+    )
+    body = await response.json()
+    assert [item["status"] for item in body["lines"]] == ["created", "error", "error"]
+
+
+async def _seed(facto: Facto) -> str:
+    people = [
+        {
+            "id": "t1",
+            "name": "Tina",
+            "telegram_chat_id": 5001,
+            "tags": ["vip"],
+            "consent": CONSENT,
+        },
+        {
+            "id": "t2",
+            "name": "Tom",
+            "telegram_chat_id": 5002,
+            "tags": ["vip"],
+            "locale": "en",
+            "consent": CONSENT,
+        },
+        {"id": "s1", "name": "Sam", "phone": "+33612340001", "tags": ["vip"], "consent": CONSENT},
+        {"id": "s2", "name": "Sid", "phone": "+33612340002", "tags": ["vip"]},  # no consent
+        {"id": "s3", "name": "Sue", "phone": "+33612340003", "tags": ["vip"], "consent": CONSENT},
+        {"id": "x1", "name": "Xavier", "phone": "+33612340009", "consent": CONSENT},  # not vip
+    ]
+    for person in people:
+        status, body = await post(facto, "/api/v1/customers", person)
+        assert status == 201, body
+    status, audience = await post(
+        facto, "/api/v1/audiences", {"name": "VIP", "filter": {"tags": ["vip"]}}
+    )
+    assert status == 201 and audience["size"] == 5
+    return str(audience["id"])
+
+
+async def test_campaign_reaches_consenting_customers_once(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    # Sue says STOP before the campaign: her opt-in is overridden.
+    await facto.sms("+33612340003", 1, "STOP")
+    await facto.drain()
+    status, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    assert status == 201, campaign
+    assert campaign["state"] == "draft"
+    cid = campaign["id"]
+    for _ in range(2):  # a double click starts once
+        status, body = await post(facto, f"/api/v1/campaigns/{cid}/start", {})
+        assert status == 200 and body["state"] == "running"
+    await facto.drain()
+    await facto.drain()
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert view["recipients"] == 5 and view["enqueued"] == 5
+    assert view["counts"]["sent"] == 3 and view["counts"]["skipped_no_consent"] == 2
+    assert sum(v["sent"] for v in view["variants"].values()) == 3
+    tina = await facto.messages("telegram", "5001")
+    tom = await facto.messages("telegram", "5002")
+    sam = await facto.messages("sms", "+33612340001")
+    assert len(tina) == 1 and "Tina" in tina[0]["text"] and "/o/" in tina[0]["text"]
+    assert len(tom) == 1 and ("Hi Tom" in tom[0]["text"] or "Tom, flash sale" in tom[0]["text"])
+    assert len(sam) == 1
+    assert await facto.messages("sms", "+33612340002") == []
+    assert [m for m in await facto.messages("sms", "+33612340003") if "/o/" in m["text"]] == []
+    # Starting again (or a second worker) sends nothing more.
+    status, _ = await post(facto, f"/api/v1/campaigns/{cid}/start", {})
+    await facto.drain()
+    assert len(await facto.messages("telegram", "5001")) == 1
+    status, body = await post(facto, f"/api/v1/campaigns/{cid}/resume", {})
+    assert status == 409
+
+
+async def test_pause_holds_messages_until_resume(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    cid = campaign["id"]
+    await post(facto, f"/api/v1/campaigns/{cid}/start", {})
+    await facto.worker.campaigns.run_all()  # enqueued, not yet dispatched
+    status, body = await post(facto, f"/api/v1/campaigns/{cid}/pause", {})
+    assert status == 200 and body["state"] == "paused"
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.advance(120)
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    await post(facto, f"/api/v1/campaigns/{cid}/resume", {})
+    facto.clock.advance(60)
+    await facto.drain()
+    assert len(await facto.messages("telegram", "5001")) == 1
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert view["counts"]["sent"] == 4
+
+
+async def test_cancel_drops_what_is_left(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    cid = campaign["id"]
+    await post(facto, f"/api/v1/campaigns/{cid}/start", {})
+    await facto.worker.campaigns.run_all()
+    status, body = await post(facto, f"/api/v1/campaigns/{cid}/cancel", {})
+    assert status == 200 and body["state"] == "cancelled"
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert view["counts"]["sent"] == 0 and view["counts"]["dropped_cancelled"] == 5
+
+
+async def test_quiet_hours_wait_for_monday_morning(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    # Saturday 21:30 in Paris: nothing until Monday 08:00 (Sunday is never allowed).
+    facto.clock.current = datetime(2026, 11, 21, 20, 30, tzinfo=UTC)
+    body = campaign_body(audience_id)
+    body["offer"]["expires_at"] = datetime(2026, 11, 25, tzinfo=UTC).isoformat()
+    _, campaign = await post(facto, "/api/v1/campaigns", body)
+    await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.current = datetime(2026, 11, 23, 6, 59, tzinfo=UTC)  # 07:59 Monday in Paris
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.current = datetime(2026, 11, 23, 7, 0, 1, tzinfo=UTC)
+    await facto.drain()
+    assert len(await facto.messages("telegram", "5001")) == 1
+
+
+async def test_stop_during_campaign_is_honoured_at_send_time(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+    await facto.worker.campaigns.run_all()  # Sam's message is in his inbox, not yet decided
+    await facto.sms("+33612340001", 7, "STOP")  # lands behind it in the same inbox
+    # Sam's STOP arrives after the campaign event in his inbox: the event was first, so it
+    # went; what matters is the next campaign, decided after the STOP.
+    await facto.drain()
+    _, second = await post(facto, "/api/v1/campaigns", campaign_body(audience_id, name="Deux"))
+    await post(facto, f"/api/v1/campaigns/{second['id']}/start", {})
+    await facto.drain()
+    sam = [m for m in await facto.messages("sms", "+33612340001") if "/o/" in m["text"]]
+    assert len(sam) == 1
+    view = await get(facto, f"/api/v1/campaigns/{second['id']}")
+    assert view["counts"]["sent"] == 3 and view["counts"]["skipped_no_consent"] == 2
+
+
+async def test_campaign_input_errors(facto: Facto) -> None:
+    status, body = await post(
+        facto, "/api/v1/campaigns", {"offer": {"amount": -1}, "variants": []}
+    )
+    assert status == 422
+    fields = {e["field"] for e in body["fields"]}
+    assert {"offer.amount", "offer.stock", "offer.expires_at", "variants", "audience_id"} <= fields
+    status, body = await post(facto, "/api/v1/campaigns", campaign_body("aud_missing"))
+    assert status == 422 and body["fields"][0]["field"] == "audience_id"
+    status, _ = await post(facto, "/api/v1/campaigns/cmp_nope/start", {})
+    assert status == 404
+    status, _ = await post(facto, "/api/v1/campaigns/cmp_nope/explode", {})
+    assert status == 404
+
+
+async def test_stop_while_waiting_for_morning_means_nothing_is_sent(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    facto.clock.current = datetime(2026, 11, 18, 21, 0, tzinfo=UTC)  # 22:00 in Paris
+    _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+    await facto.drain()
+    await facto.sms("+33612340001", 8, "STOP")
+    facto.clock.current = datetime(2026, 11, 19, 7, 0, 1, tzinfo=UTC)
+    await facto.drain()
+    assert [m for m in await facto.messages("sms", "+33612340001") if "/o/" in m["text"]] == []
+    assert len(await facto.messages("telegram", "5001")) == 1
