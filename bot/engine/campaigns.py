@@ -41,6 +41,10 @@ EVENT_TYPE = "campaign_message"
 BATCH = 1000
 LEASE_MS = 30_000
 WAKE_MAXLEN = 100_000
+# Conversations per wake-up entry: one entry per recipient would cost a command each; a
+# dispatcher drains an entry's conversations one after the other, so keep groups small
+# enough that several workers share a campaign.
+WAKE_GROUP = 20
 
 
 def event_id(campaign_id: str, customer_id: str) -> str:
@@ -158,6 +162,9 @@ class Enqueuer:
         """`ingest` for a batch: its dedupe-and-append script per recipient (each on that
         conversation's slot), then the pending set and the wake-ups, in one round trip."""
         conversations = []
+        # EVALSHA rather than EVAL: the digest, not the script's text, per recipient. Loaded
+        # for each batch, so a Redis restarted in between (scripts lost) costs nothing more.
+        sha = await self.redis.script_load(_INGEST)
         async with self.redis.pipeline(transaction=False) as pipe:
             for row in rows:
                 customer_id, conversation, variant = json.loads(row)
@@ -172,23 +179,19 @@ class Enqueuer:
                         "variant": variant,
                     },
                 )
-                pipe.eval(
-                    _INGEST,
+                pipe.evalsha(
+                    sha,
                     2,
                     keys.conv_seen(conversation, event.id),
                     keys.conv_inbox(conversation),
                     event.dumps(),
-                    str(SEEN_TTL_SECONDS),
+                    SEEN_TTL_SECONDS,
                 )
                 conversations.append(conversation)
-            for conversation in conversations:
-                pipe.sadd(keys.PIPELINE_PENDING, conversation)
-                pipe.xadd(
-                    keys.PIPELINE_WAKE,
-                    {"conversation": conversation},
-                    maxlen=WAKE_MAXLEN,
-                    approximate=True,
-                )
+            pipe.sadd(keys.PIPELINE_PENDING, *conversations)
+            for first in range(0, len(conversations), WAKE_GROUP):
+                group = "\n".join(conversations[first : first + WAKE_GROUP])
+                pipe.xadd(keys.PIPELINE_WAKE, {"conversations": group}, maxlen=WAKE_MAXLEN)
             await pipe.execute()
 
 
