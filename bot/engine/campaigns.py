@@ -16,7 +16,6 @@ double start is one Lua transition; the enqueuer runs under a per-campaign lease
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -32,6 +31,7 @@ from bot.logs import log_fields
 from bot.store import campaigns as store
 from bot.store import consent, customers, keys
 from bot.store.conversations import append_transcript, split_key
+from bot.store.offers import token_digest
 from channels.base import Button, OutboundMessage
 from flows.campaign import Decision, decide, pick_variant
 
@@ -259,7 +259,7 @@ class CampaignDispatch:
         self.pipe.hsetnx(record, "class", "marketing")
         self.pipe.hsetnx(record, "campaign", f"{merchant_id}/{campaign_id}/{variant.name}")
         self.pipe.set(
-            keys.offer_token(hashlib.sha256(token.encode()).hexdigest()),
+            keys.offer_token(token_digest(token)),
             json.dumps(
                 {
                     "merchant_id": merchant_id,

@@ -338,3 +338,13 @@ def pacing(channel: str, sender: str) -> str:
 def offer_token(token_hash: str) -> str:
     """A personal offer link (`/o/<token>`), stored under its SHA-256 like pay tokens."""
     return f"token:offer:{token_hash}"
+
+
+def campaign_holds(merchant_id: str, campaign_id: str) -> str:
+    """Hash: customer id -> their open stock hold (bot.store.offers)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:holds"
+
+
+def offer_session(merchant_id: str, campaign_id: str, hold_id: str) -> str:
+    """The Checkout Session minted for one hold (id and URL)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:hold:{hold_id}"

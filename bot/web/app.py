@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
+from bot.web.offers import setup_offers
 from bot.web.pages import service_unavailable_page, setup_pages, unexpected_error_page
 from bot.web.webhooks import setup_webhooks
 from sandbox.app import create_sandbox_app
@@ -135,6 +136,7 @@ def create_app(
     setup_webhooks(app)
     setup_api(app)
     setup_campaigns(app)
+    setup_offers(app)
     setup_pages(app)
     if settings.sandbox:
         state = sandbox_state or SandboxState()

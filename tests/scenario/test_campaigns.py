@@ -284,3 +284,78 @@ async def test_stop_while_waiting_for_morning_means_nothing_is_sent(facto: Facto
     await facto.drain()
     assert [m for m in await facto.messages("sms", "+33612340001") if "/o/" in m["text"]] == []
     assert len(await facto.messages("telegram", "5001")) == 1
+
+
+async def _links(facto: Facto, count: int, stock: int) -> tuple[str, list[str]]:
+    people = [
+        {"id": f"p{i:03d}", "name": f"P{i}", "telegram_chat_id": 8000 + i, "consent": CONSENT}
+        for i in range(count)
+    ]
+    for person in people:
+        status, _ = await post(facto, "/api/v1/customers", person)
+        assert status == 201
+    _, audience = await post(facto, "/api/v1/audiences", {"customers": [p["id"] for p in people]})
+    body = campaign_body(audience["id"])
+    body["offer"]["stock"] = stock
+    _, campaign = await post(facto, "/api/v1/campaigns", body)
+    await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+    await facto.drain()
+    links = []
+    for i in range(count):
+        [message] = await facto.messages("telegram", str(8000 + i))
+        links.append("/o/" + message["text"].rsplit("/o/", 1)[1].split()[0])
+    return campaign["id"], links
+
+
+async def test_a_link_preview_reserves_nothing_and_a_tap_opens_checkout(facto: Facto) -> None:
+    cid, [link] = await _links(facto, 1, stock=1)
+    page = await facto.client.get(link)
+    assert page.status == 200
+    html = await page.text()
+    assert "Lampe Lumière" in html and 'method="post"' in html
+    tap = await facto.client.post(link, allow_redirects=False)
+    assert tap.status == 303 and "/sandbox/stripe" in tap.headers["Location"]
+    again = await facto.client.post(link, allow_redirects=False)  # the same hold, same session
+    assert again.headers["Location"] == tap.headers["Location"]
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert sum(v["clicked"] for v in view["variants"].values()) == 2
+    assert sum(v["checkout"] for v in view["variants"].values()) == 1
+    unknown = await facto.client.get("/o/" + "x" * 22)
+    assert unknown.status == 404
+
+
+async def test_a_thousand_concurrent_taps_on_a_stock_of_ten_sell_exactly_ten(
+    facto: Facto,
+) -> None:
+    import asyncio
+
+    cid, links = await _links(facto, 100, stock=10)
+
+    async def tap(link: str) -> int:
+        response = await facto.client.post(link, allow_redirects=False)
+        await response.read()
+        return response.status
+
+    statuses = await asyncio.gather(*(tap(links[i % 100]) for i in range(1000)))
+    assert set(statuses) <= {303, 410}
+    assert facto.merchant is not None
+    holds = await facto.redis.hgetall(keys.campaign_holds(facto.merchant.id, cid))
+    assert len(holds) == 10
+    assert len(facto.sandbox.sessions) == 10
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert sum(v["checkout"] for v in view["variants"].values()) == 10
+    assert view["counts"]["sold_out"] > 0
+    late = await facto.client.post(links[0], allow_redirects=False)
+    assert late.status in (303, 410)
+    if late.status == 410:
+        assert "Épuisé" in await late.text()
+
+
+async def test_an_ended_offer_shows_its_page(facto: Facto) -> None:
+    cid, [link] = await _links(facto, 1, stock=5)
+    facto.clock.advance(3 * 24 * 3600)
+    page = await facto.client.post(link, allow_redirects=False)
+    assert page.status == 410
+    assert "Offre terminée" in await page.text()
+    await post(facto, f"/api/v1/campaigns/{cid}/cancel", {})
+    assert (await facto.client.get(link)).status == 200
