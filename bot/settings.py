@@ -82,6 +82,19 @@ class Settings(BaseSettings):
         default=8, alias="FACTO_OUTBOX_SEND_CONCURRENCY", ge=1, le=64
     )
 
+    # Pacing (bot.engine.pacing): provider limits per sender, shared by every worker.
+    pacing_enabled: bool = Field(default=True, alias="FACTO_PACING")
+    pacing_telegram_per_second: float = Field(
+        default=30.0, alias="FACTO_PACING_TELEGRAM_PER_SECOND", ge=0
+    )
+    pacing_telegram_per_chat_per_second: float = Field(
+        default=1.0, alias="FACTO_PACING_TELEGRAM_PER_CHAT_PER_SECOND", ge=0
+    )
+    pacing_sms_mps: float = Field(default=1.0, alias="FACTO_PACING_SMS_MPS", ge=0)
+    pacing_whatsapp_per_second: float = Field(
+        default=80.0, alias="FACTO_PACING_WHATSAPP_PER_SECOND", ge=0
+    )
+
     @field_validator("stripe_webhook_secret")
     @classmethod
     def _webhook_secrets_not_blank(cls, value: SecretStr | None) -> SecretStr | None:

@@ -24,6 +24,7 @@ from bot.engine.campaigns import Enqueuer
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
 from bot.engine.outbox import Sender, SendPolicy
+from bot.engine.pacing import pacer_for
 from bot.engine.pipeline import Dispatcher, is_transient
 from bot.logs import log_fields
 from bot.services import Services
@@ -67,6 +68,7 @@ class Worker:
             services.clock,
             services.consumer_name,
             policy=SendPolicy.from_settings(services.settings),
+            pacer=pacer_for(services),
         )
         self.lease = Lease(
             services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
