@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -18,6 +18,7 @@ from bot.web.api import _authenticated, _json_body, error
 MAX_IMPORT_LINES = 100_000
 IMPORT_CHUNK = 1000
 ACTIONS = ("start", "pause", "resume", "cancel")
+MAX_STREAM_EVENTS = 3600
 
 
 def setup_campaigns(app: web.Application) -> None:
@@ -28,6 +29,7 @@ def setup_campaigns(app: web.Application) -> None:
     app.router.add_get("/api/v1/audiences/{audience_id}", _authenticated(read_audience))
     app.router.add_post("/api/v1/campaigns", _authenticated(create_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}", _authenticated(read_campaign))
+    app.router.add_get("/api/v1/campaigns/{campaign_id}/stream", _authenticated(stream))
     app.router.add_post("/api/v1/campaigns/{campaign_id}/{action}", _authenticated(act))
 
 
@@ -189,6 +191,50 @@ async def read_campaign(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
     return await _status(services, merchant, request.match_info["campaign_id"])
+
+
+async def stream(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
+    """Server-sent events: the campaign's view every `every` seconds (default 1) until it is
+    finished (every recipient decided) or cancelled, or the client goes away."""
+    campaign_id = request.match_info["campaign_id"]
+    found = await campaigns.load(services.redis, merchant.id, campaign_id)
+    if found is None:
+        return error(404, "no such campaign")
+    try:
+        every = float(request.query.get("every", "1"))
+    except ValueError:
+        return error(400, "every: a number of seconds")
+    if not 0.2 <= every <= 60:
+        return error(400, "every: from 0.2 to 60 seconds")
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+    )
+    await response.prepare(request)
+    for _ in range(MAX_STREAM_EVENTS):
+        found = await campaigns.load(services.redis, merchant.id, campaign_id)
+        if found is None:
+            break
+        body = view(found)
+        await response.write(f"event: progress\ndata: {json.dumps(body)}\n\n".encode())
+        if finished(body):
+            await response.write(b"event: done\ndata: {}\n\n")
+            break
+        await services.clock.sleep(every)
+    await response.write_eof()
+    # The API's handlers are typed as answering a Response; a stream is the StreamResponse
+    # itself, already sent, which aiohttp accepts as the answer.
+    return cast("web.Response", response)
+
+
+def finished(body: dict[str, Any]) -> bool:
+    """Cancelled, or every recipient's message decided (sent, skipped or dropped)."""
+    if body["state"] == "cancelled":
+        return True
+    total = body["recipients"]
+    counts = body["counts"]
+    decided = counts["sent"] + counts["skipped_no_consent"]
+    decided += counts["dropped_cancelled"] + counts["dropped_ended"]
+    return total is not None and body["enqueued"] >= total and decided >= total
 
 
 async def act(request: web.Request, services: Services, merchant: Merchant) -> web.Response:

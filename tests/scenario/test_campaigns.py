@@ -359,3 +359,24 @@ async def test_an_ended_offer_shows_its_page(facto: Facto) -> None:
     assert "Offre terminée" in await page.text()
     await post(facto, f"/api/v1/campaigns/{cid}/cancel", {})
     assert (await facto.client.get(link)).status == 200
+
+
+async def test_progress_is_streamed_until_every_recipient_is_decided(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+    await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+    await facto.drain()
+    response = await facto.client.get(
+        f"/api/v1/campaigns/{campaign['id']}/stream", headers=auth(facto)
+    )
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    text = (await response.read()).decode()
+    assert text.startswith("event: progress\ndata: ")
+    first = json.loads(text.split("\n")[1].removeprefix("data: "))
+    assert first["counts"]["sent"] == 4 and first["recipients"] == 5
+    assert "event: done" in text
+    bad = await facto.client.get(
+        f"/api/v1/campaigns/{campaign['id']}/stream?every=0", headers=auth(facto)
+    )
+    assert bad.status == 400
