@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from bot.campaign_cli import add_campaign_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
 from bot.settings import ConfigurationError
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.set_defaults(func=_dead_letters)
 
     add_intents_parser(commands)
+    add_campaign_parser(commands)
     return parser
 
 
