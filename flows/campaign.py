@@ -103,3 +103,17 @@ def pick_variant(campaign_id: str, customer_id: str, shares: Sequence[int]) -> i
             return index
         point -= share
     return len(shares) - 1
+
+
+_RECEIPTS = {
+    "fr": "Merci ! Votre paiement pour « {product} » ({amount}) est bien reçu. "
+    "Votre commande est confirmée.",
+    "en": 'Thank you! Your payment for "{product}" ({amount}) is received. '
+    "Your order is confirmed.",
+}
+
+
+def receipt_text(locale: str, product: str, amount: str) -> str:
+    """The chat receipt of a flash-sale order (French first, English complete)."""
+    template = _RECEIPTS.get(locale, _RECEIPTS["fr"])
+    return template.replace("{product}", product).replace("{amount}", amount)

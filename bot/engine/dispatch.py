@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import campaigns
+from bot.engine import campaigns, offer_payments
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -110,6 +110,12 @@ class _Dispatch:
                 self.redis, self.pipe, self.event, clock, settings.public_base_url
             )
             await run.run()
+            return
+        if self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
+            pay = offer_payments.OfferPaymentDispatch(
+                self.redis, self.pipe, self.event, self.services.clock, self.services.stripe
+            )
+            await pay.run()
             return
         state = await load_state(self.redis, self.event.conversation)
         translated = await self._translate(state)

@@ -60,7 +60,10 @@ class Worker:
             services.consumer_name,
             clock=services.clock,
             lock_ttl_ms=services.settings.dispatch_lock_ms,
-            slow_events={"payment": PAYMENT_HANDLER_SECONDS},
+            slow_events={
+                "payment": PAYMENT_HANDLER_SECONDS,
+                "offer_payment": PAYMENT_HANDLER_SECONDS,
+            },
         )
         self.sender = Sender(
             services.redis,

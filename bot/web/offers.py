@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.engine import offer_payments
 from bot.services import Services
 from bot.store import campaigns, offers
 from bot.web.app_keys import SERVICES
@@ -74,7 +75,7 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
         stock=offer.stock,
         now=now,
         expires=status.campaign.window_end,
-        hold_id=f"hold_{secrets.token_hex(8)}",
+        hold_id=offer_payments.hold_id(link.campaign_id, secrets.token_hex(8)),
     )
     if result == -1:
         await offers.count(services.redis, link, "sold_out")
@@ -82,6 +83,18 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
     if result == -2:
         await offers.count(services.redis, link, "ended")
         return _offer(services, request, status, reason="ended", code=410)
+    # Written before the session exists: its webhook may come back before this request ends.
+    await offer_payments.save_hold(
+        services.redis,
+        link.merchant_id,
+        link.campaign_id,
+        hold,
+        {
+            "customer_id": link.customer_id,
+            "variant": link.variant,
+            "conversation": link.conversation,
+        },
+    )
     try:
         session = await services.stripe.create_checkout_session(
             amount=offer.amount,

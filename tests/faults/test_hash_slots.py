@@ -198,7 +198,8 @@ async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
 async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
-    """Customers with consent, an audience, a campaign started twice, paused, resumed, sent."""
+    """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
+    a tap that reserves a unit, its payment reconciled with a receipt, a STOP."""
     from tests.scenario.test_campaigns import _seed, campaign_body, post
 
     recorder = Recorder(redis_server.url)
@@ -211,9 +212,16 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         await post(facto, f"/api/v1/campaigns/{campaign['id']}/resume", {})
         facto.clock.advance(120)
         await facto.drain()
+        [offer] = await facto.messages("telegram", "5002")
+        link = "/o/" + offer["text"].rsplit("/o/", 1)[1].split()[0]
+        tap = await facto.client.post(link, allow_redirects=False)
+        checkout = tap.headers["Location"].split("/sandbox/", 1)[1]
+        await facto.client.post(f"/sandbox/{checkout}/card", allow_redirects=False)
+        await facto.drain()
         await facto.customer_says("telegram", "5001", "stop")
     atomics = await recorder.atomics()
     assert len(atomics) > 10
+    assert len(await facto.messages("telegram", "5002")) == 2  # the offer, then the receipt
     assert await deadletters.list_all(facto.redis) == []
     assert len(await facto.messages("telegram", "5001")) == 2  # the offer, then the STOP's answer
     assert cross_slot(atomics) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from bot.store import keys
 from tests.scenario.harness import START, Facto
@@ -380,3 +381,49 @@ async def test_progress_is_streamed_until_every_recipient_is_decided(facto: Fact
         f"/api/v1/campaigns/{campaign['id']}/stream?every=0", headers=auth(facto)
     )
     assert bad.status == 400
+
+
+async def _tap(facto: Facto, link: str) -> str:
+    tap = await facto.client.post(link, allow_redirects=False)
+    assert tap.status == 303, await tap.text()
+    return urlparse(tap.headers["Location"]).path
+
+
+async def test_a_paid_order_is_counted_and_gets_a_receipt_in_the_chat(facto: Facto) -> None:
+    cid, [link] = await _links(facto, 1, stock=1)
+    checkout = await _tap(facto, link)
+    paid = await facto.client.post(f"{checkout}/card", allow_redirects=False)
+    assert paid.status in (200, 303)
+    await facto.drain()
+    texts = [m["text"] for m in await facto.messages("telegram", "8000")]
+    assert len(texts) == 2 and texts[1].startswith("Merci ! Votre paiement pour « Lampe Lumière »")
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    [variant] = [v for v in view["variants"].values() if v["sent"]]
+    assert variant["paid"] == 1 and variant["revenue"] == 2900
+    # Stripe delivers the event again: nothing more.
+    events = await (await facto.client.get("/sandbox/api/stripe/events")).json()
+    [event] = [e for e in events if e["type"] == "checkout.session.completed"]
+    await facto.client.post(f"/sandbox/api/stripe/redeliver/{event['id']}")
+    await facto.drain()
+    assert len(await facto.messages("telegram", "8000")) == 2
+    assert (await get(facto, f"/api/v1/campaigns/{cid}"))["counts"]["sold_out"] == 0
+
+
+async def test_an_expired_checkout_gives_the_unit_back(facto: Facto) -> None:
+    import asyncio
+
+    cid, links = await _links(facto, 2, stock=1)
+    checkout = await _tap(facto, links[0])
+    second = await facto.client.post(links[1], allow_redirects=False)
+    assert second.status == 410  # sold out while the first one holds it
+    facto.clock.advance(31 * 60)
+    await facto.client.get(checkout)  # Stripe expires the session; its webhook follows
+    assert facto.merchant is not None
+    holds = keys.campaign_holds(facto.merchant.id, cid)
+    for _ in range(200):
+        await facto.drain()
+        if not await facto.redis.hlen(holds):
+            break
+        await asyncio.sleep(0.01)  # the emulator's webhook runs in the background
+    assert await facto.redis.hlen(holds) == 0
+    assert (await facto.client.post(links[1], allow_redirects=False)).status == 303
