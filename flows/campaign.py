@@ -10,6 +10,10 @@ flowchart TD
     K -- yes --> Q{Mon-Sat 08:00-20:00 local, not a public holiday?}
     Q -- no --> W[wait for the next allowed moment]
     Q -- yes --> S[send the variant's text with the personal link]
+    S --> R{the customer answers}
+    R -- "je prends" / yes --> L[the personal link again]
+    R -- a question --> H[handed to a person]
+    R -- STOP / START / thanks --> U[the usual conversation answers]
 ```
 
 Consent and quiet hours are judged when the message is dispatched, not when the campaign
@@ -117,3 +121,58 @@ def receipt_text(locale: str, product: str, amount: str) -> str:
     """The chat receipt of a flash-sale order (French first, English complete)."""
     template = _RECEIPTS.get(locale, _RECEIPTS["fr"])
     return template.replace("{product}", product).replace("{amount}", amount)
+
+
+class ReplyKind(enum.StrEnum):
+    LINK_AGAIN = "link_again"  # "je prends": the personal link again
+    HUMAN = "human"  # a question about the offer: a person answers
+    USUAL = "usual"  # STOP/START, thanks...: the usual conversation answers
+
+
+_TAKE = (
+    "je prends",
+    "je le prends",
+    "je la prends",
+    "je les prends",
+    "je veux",
+    "je commande",
+    "j'achete",
+    "je l'achete",
+    "i'll take",
+    "i will take",
+    "i take it",
+    "i want it",
+    "buy",
+    "lien",
+    "link",
+)
+
+
+def read_reply(text: str, intent: str) -> ReplyKind:
+    """What a customer's answer to a campaign message asks for (`intent`: flows.intents)."""
+    if intent in ("opt_out", "opt_in"):
+        return ReplyKind.USUAL
+    plain = text.lower().replace("\u2019", "'").replace("\u00e8", "e").replace("\u00e9", "e")
+    if intent in ("pay_now", "yes") or any(words in plain for words in _TAKE):
+        return ReplyKind.LINK_AGAIN
+    if "?" in text or intent in ("ask_agent", "unknown", "help", "status"):
+        return ReplyKind.HUMAN
+    return ReplyKind.USUAL
+
+
+_REPLY_TEXTS = {
+    ReplyKind.LINK_AGAIN: {
+        "fr": "Avec plaisir ! Voici votre lien pour « {product} » : {link}",
+        "en": 'With pleasure! Here is your link for "{product}": {link}',
+    },
+    ReplyKind.HUMAN: {
+        "fr": "Bonne question ! Je la transmets à l'équipe, quelqu'un vous répond ici très vite.",
+        "en": "Good question! I am passing it to the team; someone will answer you here shortly.",
+    },
+}
+
+
+def reply_text(kind: ReplyKind, locale: str, *, product: str = "", link: str = "") -> str:
+    texts = _REPLY_TEXTS[kind]
+    template = texts.get(locale, texts["fr"])
+    return template.replace("{product}", product).replace("{link}", link)

@@ -27,13 +27,14 @@ from bot.clock import Clock
 from bot.engine import outbox, schedule
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
-from bot.logs import log_fields
+from bot.logs import log_fields, mask_card_numbers
 from bot.store import campaigns as store
 from bot.store import consent, customers, keys
 from bot.store.conversations import append_transcript, split_key
 from bot.store.offers import token_digest
-from channels.base import Button, OutboundMessage
-from flows.campaign import Decision, decide, pick_variant
+from channels.base import Button, InboundKind, InboundMessage, OutboundMessage
+from flows.campaign import Decision, ReplyKind, decide, pick_variant, read_reply, reply_text
+from flows.intents import understand
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +240,17 @@ class CampaignDispatch:
         if verdict.decision is not Decision.SEND:
             self.pipe.hincrby(counts, verdict.reason, 1)
             return
-        token = secrets.token_urlsafe(16)
-        link = f"{self.base_url}/o/{token}"
+        link = new_link(
+            self.pipe,
+            self.base_url,
+            {
+                "merchant_id": merchant_id,
+                "campaign_id": campaign_id,
+                "customer_id": customer_id,
+                "variant": variant.name,
+                "conversation": self.event.conversation,
+            },
+        )
         text = variant.text.get(customer.locale) or variant.text["fr"]
         body = text.replace("{name}", customer.name)
         body = body.replace("{link}", link) if "{link}" in body else f"{body}\n{link}"
@@ -258,17 +268,18 @@ class CampaignDispatch:
         outbox.queue(self.pipe, message, self.event.conversation, merchant_id=merchant_id)
         self.pipe.hsetnx(record, "class", "marketing")
         self.pipe.hsetnx(record, "campaign", f"{merchant_id}/{campaign_id}/{variant.name}")
+        # Replies to this message are read against it (CampaignReply), until the sale ends.
         self.pipe.set(
-            keys.offer_token(token_digest(token)),
+            keys.conv_offer(self.event.conversation),
             json.dumps(
                 {
                     "merchant_id": merchant_id,
                     "campaign_id": campaign_id,
                     "customer_id": customer_id,
                     "variant": variant.name,
-                    "conversation": self.event.conversation,
                 }
             ),
+            ex=max(int((campaign.window_end - now).total_seconds()), 1),
         )
         self.pipe.hincrby(counts, "sent", 1)
         self.pipe.hincrby(counts, f"{variant.name}:sent", 1)
@@ -280,3 +291,75 @@ class CampaignDispatch:
             at=now,
             ref=message.idempotency_key,
         )
+
+
+def new_link(pipe: aioredis.client.Pipeline, base_url: str, link: dict[str, str]) -> str:
+    """A personal offer link, its token stored only as its SHA-256 (like pay links)."""
+    token = secrets.token_urlsafe(16)
+    pipe.set(keys.offer_token(token_digest(token)), json.dumps(link))
+    return f"{base_url}/o/{token}"
+
+
+@dataclass
+class CampaignReply:
+    """A customer's answer to a campaign message, in a conversation without an invoice."""
+
+    redis: aioredis.Redis
+    pipe: aioredis.client.Pipeline
+    event: Event
+    clock: Clock
+    base_url: str
+    timezone: str
+
+    async def run(self, offer_raw: str) -> bool:
+        """True when handled here; False lets the usual conversation answer (STOP...)."""
+        message = InboundMessage.from_dict(self.event.data)
+        if message.kind is not InboundKind.TEXT:
+            return False
+        offer = json.loads(offer_raw)
+        merchant_id, campaign_id = offer["merchant_id"], offer["campaign_id"]
+        customer = await customers.get(self.redis, merchant_id, offer["customer_id"])
+        status = await store.load(self.redis, merchant_id, campaign_id)
+        if customer is None or status is None:
+            return False
+        now = self.clock.now()
+        text = mask_card_numbers(message.text)
+        meaning = understand(text, locale=customer.locale, now=now, tz=self.timezone)
+        kind = read_reply(text, meaning.intent.value)
+        if kind is ReplyKind.USUAL:
+            return False
+        conversation = self.event.conversation
+        append_transcript(
+            self.pipe, conversation, direction="in", text=text, at=now, ref=self.event.id
+        )
+        link = ""
+        if kind is ReplyKind.LINK_AGAIN:
+            link = new_link(
+                self.pipe,
+                self.base_url,
+                {**offer, "conversation": conversation},
+            )
+        else:
+            self.pipe.zadd(
+                keys.waiting_conversations(merchant_id), {conversation: now.timestamp()}, nx=True
+            )
+            self.pipe.set(
+                keys.handoff(merchant_id, conversation),
+                json.dumps(
+                    {
+                        "reason": "campaign_question",
+                        "since": now.isoformat(),
+                        "campaign_id": campaign_id,
+                        "customer_name": customer.name,
+                        "channel": split_key(conversation)[0].value,
+                    }
+                ),
+            )
+        body = reply_text(kind, customer.locale, product=status.campaign.offer.product, link=link)
+        channel, address = split_key(conversation)
+        answer = OutboundMessage(channel, address, body, f"{self.event.id}:0")
+        outbox.queue(self.pipe, answer, conversation, merchant_id=merchant_id)
+        append_transcript(
+            self.pipe, conversation, direction="out", text=body, at=now, ref=answer.idempotency_key
+        )
+        return True

@@ -118,6 +118,8 @@ class _Dispatch:
             await pay.run()
             return
         state = await load_state(self.redis, self.event.conversation)
+        if await self._campaign_reply(state):
+            return
         translated = await self._translate(state)
         if translated.event is None:
             return
@@ -160,6 +162,24 @@ class _Dispatch:
             facts=facts,
         ).apply(outcome.actions)
         save_state(self.pipe, self.event.conversation, outcome.state)
+
+    async def _campaign_reply(self, state: ConversationState) -> bool:
+        """An answer to a flash sale's message in a conversation with no invoice."""
+        if self.event.type != "inbound" or state.invoice_id is not None:
+            return False
+        offer = await self.redis.get(keys.conv_offer(self.event.conversation))
+        if offer is None:
+            return False
+        settings = self.services.settings
+        reply = campaigns.CampaignReply(
+            self.redis,
+            self.pipe,
+            self.event,
+            self.services.clock,
+            settings.public_base_url,
+            settings.default_timezone,
+        )
+        return await reply.run(offer)
 
     async def _translate(self, state: ConversationState) -> _Translated:
         data = self.event.data

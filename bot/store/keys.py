@@ -348,3 +348,8 @@ def campaign_holds(merchant_id: str, campaign_id: str) -> str:
 def offer_session(merchant_id: str, campaign_id: str, hold_id: str) -> str:
     """The Checkout Session minted for one hold (id and URL)."""
     return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:hold:{hold_id}"
+
+
+def conv_offer(conv: str) -> str:
+    """The last flash-sale offer sent in the conversation (its replies are read against it)."""
+    return f"conv:{{{conv}}}:offer"

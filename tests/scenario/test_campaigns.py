@@ -427,3 +427,27 @@ async def test_an_expired_checkout_gives_the_unit_back(facto: Facto) -> None:
         await asyncio.sleep(0.01)  # the emulator's webhook runs in the background
     assert await facto.redis.hlen(holds) == 0
     assert (await facto.client.post(links[1], allow_redirects=False)).status == 303
+
+
+async def test_answers_to_a_campaign_message(facto: Facto) -> None:
+    _cid, [link] = await _links(facto, 1, stock=3)
+    await facto.customer_says("telegram", "8000", "je prends")
+    texts = [m["text"] for m in await facto.messages("telegram", "8000")]
+    assert texts[1].startswith("Avec plaisir ! Voici votre lien pour « Lampe Lumière »")
+    again = "/o/" + texts[1].rsplit("/o/", 1)[1].split()[0]
+    assert again != link
+    assert (await facto.client.get(again)).status == 200  # a new personal link that works
+    await facto.customer_says("telegram", "8000", "c'est quoi la taille ?")
+    texts = [m["text"] for m in await facto.messages("telegram", "8000")]
+    assert texts[2].startswith("Bonne question")
+    waiting = await get(facto, "/api/v1/conversations?status=waiting_agent")
+    assert "8000" in json.dumps(waiting)
+    await facto.customer_says("telegram", "8000", "STOP")
+    assert facto.merchant is not None
+    _, customers_list = await post(facto, "/api/v1/audiences", {"customers": ["p000"]})
+    body = campaign_body(customers_list["id"], name="Encore")
+    _, second = await post(facto, "/api/v1/campaigns", body)
+    await post(facto, f"/api/v1/campaigns/{second['id']}/start", {})
+    await facto.drain()
+    view = await get(facto, f"/api/v1/campaigns/{second['id']}")
+    assert view["counts"]["skipped_no_consent"] == 1  # the STOP was recorded
