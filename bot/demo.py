@@ -18,6 +18,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from bot.clock import SystemClock
+from bot.demo_flash import seed_flash_sale
 from bot.runtime import load_settings, redis_url_for, run_site
 from bot.store.merchants import create_merchant
 from bot.web.app import create_app
@@ -96,7 +97,8 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
                 headers={"Authorization": f"Bearer {api_key}"},
             ) as response:
                 created.append({**(await response.json()), "http_status": response.status})
-    _print_welcome(base_url, merchant.id, api_key, created)
+        flash = await seed_flash_sale(http, base_url, api_key, state, SystemClock().now())
+    _print_welcome(base_url, merchant.id, api_key, created, flash)
 
 
 def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, Any]:
@@ -145,7 +147,11 @@ def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, A
 
 
 def _print_welcome(
-    base: str, merchant_id: str, api_key: str, created: list[dict[str, Any]]
+    base: str,
+    merchant_id: str,
+    api_key: str,
+    created: list[dict[str, Any]],
+    flash: list[str] | None = None,
 ) -> None:
     lines = [
         "",
@@ -159,6 +165,7 @@ def _print_welcome(
             lines.append(f"  Invoice {invoice['number']}: {invoice['invoice_url']}")
         else:
             lines.append(f"  Could not create a demo invoice: {json.dumps(invoice)}")
+    lines += flash or []
     lines += [
         "  Try it: open the simulator, answer 'payer' (or 'pay'), open the link and pay.",
         "  Create your own invoice:",
