@@ -176,3 +176,17 @@ def reply_text(kind: ReplyKind, locale: str, *, product: str = "", link: str = "
     texts = _REPLY_TEXTS[kind]
     template = texts.get(locale, texts["fr"])
     return template.replace("{product}", product).replace("{link}", link)
+
+
+_CART_TEXTS = {
+    "fr": "Bonjour {name}, votre panier ({amount}) vous attend toujours. "
+    "Vous pouvez le régler ici : {link}",
+    "en": "Hello {name}, your cart ({amount}) is still waiting for you. "
+    "You can pay for it here: {link}",
+}
+
+
+def cart_text(locale: str, name: str, amount: str, link: str) -> str:
+    """The one relaunch of an abandoned cart."""
+    template = _CART_TEXTS.get(locale, _CART_TEXTS["fr"])
+    return template.replace("{name}", name).replace("{amount}", amount).replace("{link}", link)

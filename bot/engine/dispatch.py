@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import campaigns, offer_payments
+from bot.engine import campaigns, carts, offer_payments
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -116,6 +116,10 @@ class _Dispatch:
                 self.redis, self.pipe, self.event, self.services.clock, self.services.stripe
             )
             await pay.run()
+            return
+        if self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
+            relaunch = carts.CartRelaunch(self.redis, self.pipe, self.event, self.services.clock)
+            await relaunch.run()
             return
         state = await load_state(self.redis, self.event.conversation)
         if await self._campaign_reply(state):

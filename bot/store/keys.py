@@ -353,3 +353,13 @@ def offer_session(merchant_id: str, campaign_id: str, hold_id: str) -> str:
 def conv_offer(conv: str) -> str:
     """The last flash-sale offer sent in the conversation (its replies are read against it)."""
     return f"conv:{{{conv}}}:offer"
+
+
+def cart(merchant_id: str, cart_id: str) -> str:
+    """An abandoned-cart candidate (bot.store.carts)."""
+    return f"merchant:{{{merchant_id}}}:cart:{cart_id}"
+
+
+def cart_counts(merchant_id: str) -> str:
+    """Hash: carts, relaunched, paid, paid_after_relaunch."""
+    return f"merchant:{{{merchant_id}}}:cart-counts"

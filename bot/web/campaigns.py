@@ -10,8 +10,10 @@ from typing import Any, cast
 from aiohttp import web
 
 from bot.engine import campaigns as engine
+from bot.engine import carts as cart_engine
 from bot.services import Services
 from bot.store import campaigns, customers
+from bot.store import carts as cart_store
 from bot.store.merchants import Merchant
 from bot.web.api import _authenticated, _json_body, error
 
@@ -31,6 +33,9 @@ def setup_campaigns(app: web.Application) -> None:
     app.router.add_get("/api/v1/campaigns/{campaign_id}", _authenticated(read_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}/stream", _authenticated(stream))
     app.router.add_post("/api/v1/campaigns/{campaign_id}/{action}", _authenticated(act))
+    app.router.add_post("/api/v1/carts", _authenticated(create_cart))
+    app.router.add_get("/api/v1/carts/{cart_id}", _authenticated(read_cart))
+    app.router.add_post("/api/v1/carts/{cart_id}/paid", _authenticated(cart_paid))
 
 
 async def create_customer(
@@ -284,3 +289,45 @@ def view(found: campaigns.Status) -> dict[str, Any]:
         },
         "variants": variants,
     }
+
+
+async def create_cart(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        cart = cart_store.parse_cart(body)
+        created = await cart_engine.record(services.redis, merchant.id, cart, services.clock)
+    except cart_store.CartInputError as exc:
+        return error(422, "invalid cart", fields=exc.errors)
+    except cart_engine.UnknownCustomer:
+        fields = [{"field": "customer_id", "message": "no such customer (or no channel)"}]
+        return error(422, "invalid cart", fields=fields)
+    return await _cart(services, merchant, cart.id, status=201 if created else 200)
+
+
+async def read_cart(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
+    return await _cart(services, merchant, request.match_info["cart_id"])
+
+
+async def cart_paid(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
+    """The shop says the order is paid: the relaunch, if still to come, is cancelled."""
+    before = await cart_store.mark_paid(services.redis, merchant.id, request.match_info["cart_id"])
+    if before == "":
+        return error(404, "no such cart")
+    return await _cart(services, merchant, request.match_info["cart_id"])
+
+
+async def _cart(
+    services: Services, merchant: Merchant, cart_id: str, status: int = 200
+) -> web.Response:
+    found = await cart_store.load(services.redis, merchant.id, cart_id)
+    if found is None:
+        return error(404, "no such cart")
+    cart, state = found
+    totals = await cart_store.counts(services.redis, merchant.id)
+    return web.json_response(
+        {**cart.to_dict(), "state": state, "merchant_totals": totals}, status=status
+    )

@@ -451,3 +451,68 @@ async def test_answers_to_a_campaign_message(facto: Facto) -> None:
     await facto.drain()
     view = await get(facto, f"/api/v1/campaigns/{second['id']}")
     assert view["counts"]["skipped_no_consent"] == 1  # the STOP was recorded
+
+
+def cart(**overrides: Any) -> dict[str, Any]:
+    return {
+        "id": "cart-1",
+        "customer_id": "t1",
+        "amount": 4590,
+        "currency": "EUR",
+        "pay_url": "https://shop.example.fr/cart/1",
+        "relaunch_after_minutes": 60,
+        **overrides,
+    }
+
+
+async def test_an_abandoned_cart_is_relaunched_once(facto: Facto) -> None:
+    await _seed(facto)
+    status, body = await post(facto, "/api/v1/carts", cart())
+    assert status == 201 and body["state"] == "open"
+    status, _ = await post(facto, "/api/v1/carts", cart())
+    assert status == 200  # the same cart again: nothing new
+    facto.clock.advance(59 * 60)
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.advance(61)
+    await facto.drain()
+    [message] = await facto.messages("telegram", "5001")
+    assert "votre panier (45,90" in message["text"]
+    assert "https://shop.example.fr/cart/1" in message["text"]
+    facto.clock.advance(3600)
+    await facto.drain()
+    assert len(await facto.messages("telegram", "5001")) == 1  # one relaunch only
+    _, paid = await post(facto, "/api/v1/carts/cart-1/paid", {})
+    assert paid["state"] == "paid"
+    assert paid["merchant_totals"] == {
+        "carts": 1,
+        "relaunched": 1,
+        "paid": 1,
+        "paid_after_relaunch": 1,
+    }
+
+
+async def test_paying_cancels_the_relaunch_and_consent_rules_apply(facto: Facto) -> None:
+    await _seed(facto)
+    await post(facto, "/api/v1/carts", cart())
+    await post(facto, "/api/v1/carts", cart(id="cart-2", customer_id="s2"))  # no consent
+    status, paid = await post(facto, "/api/v1/carts/cart-1/paid", {})
+    assert status == 200 and paid["state"] == "paid"
+    facto.clock.advance(2 * 3600)
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    assert await facto.messages("sms", "+33612340002") == []
+    _, skipped = await get_cart(facto, "cart-2")
+    assert skipped["state"] == "skipped"
+    status, bad = await post(facto, "/api/v1/carts", cart(id="x", customer_id="nobody", amount=0))
+    assert status == 422
+    assert {e["field"] for e in bad["fields"]} == {"amount"}
+    status, bad = await post(facto, "/api/v1/carts", cart(id="y", customer_id="nobody"))
+    assert status == 422 and bad["fields"][0]["field"] == "customer_id"
+    status, _ = await post(facto, "/api/v1/carts/nope/paid", {})
+    assert status == 404
+
+
+async def get_cart(facto: Facto, cart_id: str) -> tuple[int, Any]:
+    response = await facto.client.get(f"/api/v1/carts/{cart_id}", headers=auth(facto))
+    return response.status, await response.json()
