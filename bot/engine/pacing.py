@@ -8,8 +8,10 @@ worker waits, not only the one that met it. All keys of one sender share one has
 script stays on one slot.
 
 Transactional messages go first: a marketing send leaves a little room in each window (4 % of
-the limit, and as many as the transactional sends of the last second), so a campaign never
-holds back an invoice or a receipt by more than a moment, and uses the rest.
+the limit, and as many as the transactional sends of the last second), and steps aside while
+a transactional send that was refused waits for the next free slot (on a 1-per-second SMS
+number that is the only room there is), so a campaign never holds back an invoice or a receipt
+by more than a moment, and uses the rest.
 
 `acquire` answers 0 (go: the send is recorded) or how long to wait (nothing recorded).
 """
@@ -32,7 +34,8 @@ from channels.sms_text import segment_count
 WINDOW_MS = 1000
 MARKETING_HEADROOM = 0.04
 
-# KEYS: sender log, chat log (or the sender log again), pause, transactional log.
+# KEYS: sender log, chat log (or the sender log again), pause, transactional log,
+# "a transactional send is waiting" flag.
 # ARGV: now_ms ('' for Redis' own clock), sender limit, chat limit (0: none), cost,
 # member, marketing (1/0), headroom.
 # Returns {0 (recorded) or the milliseconds to wait, the time judged (ms)}.
@@ -57,13 +60,18 @@ local cost = tonumber(ARGV[4])
 local limit = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
 if ARGV[6] == '1' then
+  -- a refused transactional send asked for the next free slot: marketing steps aside
+  if redis.call('EXISTS', KEYS[5]) == 1 then return {50, now} end
   local reserve = math.max(tonumber(ARGV[7]), redis.call('ZCARD', KEYS[4]))
   limit = math.max(limit - reserve, 0)
   if limit == 0 then return {window, now} end
 end
 local wait = wait_for(KEYS[1], limit, cost)
 if wait == 0 and tonumber(ARGV[3]) > 0 then wait = wait_for(KEYS[2], tonumber(ARGV[3]), 1) end
-if wait > 0 then return {wait, now} end
+if wait > 0 then
+  if ARGV[6] ~= '1' then redis.call('SET', KEYS[5], '1', 'PX', wait + 500) end
+  return {wait, now}
+end
 for i = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. i) end
 redis.call('PEXPIRE', KEYS[1], window * 2)
 if tonumber(ARGV[3]) > 0 then
@@ -73,6 +81,7 @@ end
 if ARGV[6] ~= '1' then
   redis.call('ZADD', KEYS[4], now, ARGV[5])
   redis.call('PEXPIRE', KEYS[4], window * 2)
+  redis.call('DEL', KEYS[5])
 end
 return {0, now}
 """
@@ -179,6 +188,7 @@ class Pacer:
                 f"{base}:chat:{quota.chat}" if quota.chat_limit else f"{base}:log",
                 f"{base}:paused",
                 f"{base}:transactional",
+                f"{base}:transactional-waiting",
             ],
             args=[
                 self._now_ms(),

@@ -98,3 +98,16 @@ async def test_pacing_off(redis: aioredis.Redis) -> None:
     limiter = pacer(redis, FakeClock(), enabled=False)
     for n in range(100):
         assert await limiter.acquire(tg(1, n), marketing=False) == 0
+
+
+async def test_a_waiting_transactional_sms_goes_before_the_campaign(redis: aioredis.Redis) -> None:
+    clock = FakeClock()
+    limiter = pacer(redis, clock, sms_per_sender=1)
+    assert await limiter.acquire(sms("offre"), marketing=True) == 0
+    wait = await limiter.acquire(sms("votre facture"), marketing=False)
+    assert wait > 0  # the second is taken: the invoice waits, and says so
+    clock.advance(wait)
+    assert await limiter.acquire(sms("offre 2"), marketing=True) > 0  # the campaign steps aside
+    assert await limiter.acquire(sms("votre facture"), marketing=False) == 0
+    clock.advance(1.0)
+    assert await limiter.acquire(sms("offre 2"), marketing=True) == 0
