@@ -20,6 +20,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import redis.asyncio as aioredis
 
@@ -42,6 +43,7 @@ EVENT_TYPE = "campaign_message"
 BATCH = 1000
 LEASE_MS = 30_000
 WAKE_MAXLEN = 100_000
+LINK_KEPT_AFTER_END_SECONDS = 30 * 24 * 3600
 # Conversations per wake-up entry: one entry per recipient would cost a command each; a
 # dispatcher drains an entry's conversations one after the other, so keep groups small
 # enough that several workers share a campaign.
@@ -250,6 +252,8 @@ class CampaignDispatch:
                 "variant": variant.name,
                 "conversation": self.event.conversation,
             },
+            keep_until=campaign.window_end,
+            now=now,
         )
         text = variant.text.get(customer.locale) or variant.text["fr"]
         body = text.replace("{name}", customer.name)
@@ -293,10 +297,21 @@ class CampaignDispatch:
         )
 
 
-def new_link(pipe: aioredis.client.Pipeline, base_url: str, link: dict[str, str]) -> str:
-    """A personal offer link, its token stored only as its SHA-256 (like pay links)."""
+def new_link(
+    pipe: aioredis.client.Pipeline,
+    base_url: str,
+    link: dict[str, str],
+    *,
+    keep_until: datetime,
+    now: datetime,
+) -> str:
+    """A personal offer link, its token stored only as its SHA-256 (like pay links).
+
+    Kept 30 days past the end of the sale, so a late tap still shows "offer ended".
+    """
     token = secrets.token_urlsafe(16)
-    pipe.set(keys.offer_token(token_digest(token)), json.dumps(link))
+    ttl = int((keep_until - now).total_seconds()) + LINK_KEPT_AFTER_END_SECONDS
+    pipe.set(keys.offer_token(token_digest(token)), json.dumps(link), ex=max(ttl, 60))
     return f"{base_url}/o/{token}"
 
 
@@ -338,6 +353,8 @@ class CampaignReply:
                 self.pipe,
                 self.base_url,
                 {**offer, "conversation": conversation},
+                keep_until=status.campaign.window_end,
+                now=now,
             )
         else:
             self.pipe.zadd(
