@@ -29,7 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.store import keys
 from channels.base import ChannelName, OutboundMessage
-from channels.sms_text import segment_count
+from channels.sms_text import render_sms, segment_count
 
 WINDOW_MS = 1000
 MARKETING_HEADROOM = 0.04
@@ -161,7 +161,9 @@ class Pacer:
         if channel is ChannelName.TELEGRAM:
             rate, chat_rate, cost = self.limits.telegram_per_bot, self.limits.telegram_per_chat, 1
         elif channel is ChannelName.SMS:
-            rate, chat_rate, cost = self.limits.sms_per_sender, 0.0, segment_count(message.text)
+            # The body as the adapter sends it (GSM-7 safe, links and choices added).
+            body = render_sms(message.text, message.buttons)
+            rate, chat_rate, cost = self.limits.sms_per_sender, 0.0, segment_count(body)
         else:  # WhatsApp, once its adapter exists
             rate, chat_rate, cost = self.limits.whatsapp_per_sender, 0.0, 1
         if not self.limits.enabled or rate <= 0:
