@@ -199,7 +199,8 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
     """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
-    a tap that reserves a unit, its payment reconciled with a receipt, a STOP."""
+    a tap that reserves a unit, its payment reconciled with a receipt, a STOP, answers to the
+    offer, carts relaunched or paid."""
     from tests.scenario.test_campaigns import _seed, campaign_body, post
 
     recorder = Recorder(redis_server.url)
@@ -219,9 +220,18 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         await facto.client.post(f"/sandbox/{checkout}/card", allow_redirects=False)
         await facto.drain()
         await facto.customer_says("telegram", "5001", "stop")
+        await facto.customer_says("telegram", "5002", "je prends")
+        await facto.customer_says("telegram", "5002", "c'est quoi la taille ?")
+        cart = {"id": "c1", "customer_id": "s1", "amount": 990, "pay_url": "https://s.fr/c"}
+        await post(facto, "/api/v1/carts", cart)
+        await post(facto, "/api/v1/carts", {**cart, "id": "c2"})
+        await post(facto, "/api/v1/carts/c2/paid", {})
+        facto.clock.advance(3601)
+        await facto.drain()
     atomics = await recorder.atomics()
     assert len(atomics) > 10
-    assert len(await facto.messages("telegram", "5002")) == 2  # the offer, then the receipt
+    assert len(await facto.messages("sms", "+33612340001")) == 2  # the offer, one relaunch
+    assert len(await facto.messages("telegram", "5002")) == 4  # offer, receipt, two answers
     assert await deadletters.list_all(facto.redis) == []
     assert len(await facto.messages("telegram", "5001")) == 2  # the offer, then the STOP's answer
     assert cross_slot(atomics) == []
