@@ -106,15 +106,19 @@ class OfferPaymentDispatch:
         customer_id, variant = record["customer_id"], record["variant"]
         name = keys.offer_session(merchant_id, campaign_id, hold)
         counts = keys.campaign_counts(merchant_id, campaign_id)
+        holds = keys.campaign_holds(merchant_id, campaign_id)
         if session.status == "complete" and session.payment_status == "paid":
             self.pipe.hset(name, "outcome", "paid")
+            # Sold: the unit stays taken; the customer may buy again up to the offer's limit.
+            if await self.redis.hget(holds, customer_id) == hold:
+                self.pipe.hdel(holds, customer_id)
+            self.pipe.hincrby(keys.campaign_bought(merchant_id, campaign_id), customer_id, 1)
             for counter, amount in (("paid", 1), ("revenue", session.amount_total)):
                 self.pipe.hincrby(counts, counter, amount)
                 self.pipe.hincrby(counts, f"{variant}:{counter}", amount)
             await self._receipt(merchant_id, customer_id, status, session.amount_total)
         elif session.status == "expired":
             self.pipe.hset(name, "outcome", "expired")
-            holds = keys.campaign_holds(merchant_id, campaign_id)
             if await self.redis.hget(holds, customer_id) == hold:
                 # Back to the stock; the customer may tap their link again.
                 self.pipe.hdel(holds, customer_id)

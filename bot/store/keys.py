@@ -363,3 +363,8 @@ def cart(merchant_id: str, cart_id: str) -> str:
 def cart_counts(merchant_id: str) -> str:
     """Hash: carts, relaunched, paid, paid_after_relaunch."""
     return f"merchant:{{{merchant_id}}}:cart-counts"
+
+
+def campaign_bought(merchant_id: str, campaign_id: str) -> str:
+    """Hash: customer id -> units paid, against the offer's per-customer limit."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"

@@ -76,6 +76,7 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
         now=now,
         expires=status.campaign.window_end,
         hold_id=offer_payments.hold_id(link.campaign_id, secrets.token_hex(8)),
+        per_customer_limit=offer.per_customer_limit,
     )
     if result == -1:
         await offers.count(services.redis, link, "sold_out")
@@ -83,6 +84,8 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
     if result == -2:
         await offers.count(services.redis, link, "ended")
         return _offer(services, request, status, reason="ended", code=410)
+    if result == -3:
+        return _offer(services, request, status, reason="limit", code=409)
     # Written before the session exists: its webhook may come back before this request ends.
     await offer_payments.save_hold(
         services.redis,

@@ -516,3 +516,14 @@ async def test_paying_cancels_the_relaunch_and_consent_rules_apply(facto: Facto)
 async def get_cart(facto: Facto, cart_id: str) -> tuple[int, Any]:
     response = await facto.client.get(f"/api/v1/carts/{cart_id}", headers=auth(facto))
     return response.status, await response.json()
+
+
+async def test_the_per_customer_limit(facto: Facto) -> None:
+    cid, [link] = await _links(facto, 1, stock=5)  # per_customer_limit 1 in campaign_body
+    checkout = await _tap(facto, link)
+    await facto.client.post(f"{checkout}/card", allow_redirects=False)
+    await facto.drain()
+    again = await facto.client.post(link, allow_redirects=False)
+    assert again.status == 409 and "Déjà à vous" in await again.text()
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert sum(v["paid"] for v in view["variants"].values()) == 1
