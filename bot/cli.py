@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from bot.campaign_cli import add_campaign_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
 from bot.settings import ConfigurationError
@@ -34,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=None, help="port to listen on (default: PORT)")
     demo.set_defaults(func=_demo)
 
+    _add_merchant_parser(commands)
+    _add_user_parser(commands)
+    _add_operations_parsers(commands)
+    add_intents_parser(commands)
+    add_campaign_parser(commands)
+    return parser
+
+
+def _add_merchant_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merchant = commands.add_parser("merchant", help="manage merchants")
     merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
     create = merchant_commands.add_parser("create", help="create a merchant and its API key")
@@ -70,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
 
+
+def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("user", help="merchant users (owners and support agents)")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     user_create = user_commands.add_parser(
@@ -87,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_code.add_argument("secret", help="base32 TOTP secret")
     user_code.set_defaults(func=_user_totp_code)
 
+
+def _add_operations_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     telegram = commands.add_parser("telegram", help="Telegram bot setup")
     telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
     webhook = telegram_commands.add_parser(
@@ -109,9 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
         action = dead_commands.add_parser(name, help=text)
         action.add_argument("id", help="the dead letter's id, as `list` shows it")
         action.set_defaults(func=_dead_letters)
-
-    add_intents_parser(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

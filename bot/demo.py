@@ -20,6 +20,7 @@ import pyotp
 import redis.asyncio as aioredis
 
 from bot.clock import ShiftedClock, SystemClock
+from bot.demo_flash import seed_flash_sale
 from bot.runtime import load_settings, redis_url_for, run_site, running_demo_redis
 from bot.store.merchants import create_merchant
 from bot.store.users import Role, create_user
@@ -126,13 +127,14 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
             f"{base_url}/sandbox/api/customer/sms/{DEMO_CUSTOMERS[1]['address']}",
             json={"text": "I'd like to talk to a person please"},
         )
-    _print_welcome(base_url, merchant.id, api_key, created)
+        flash = await seed_flash_sale(http, base_url, api_key, state, SystemClock().now())
+    _print_welcome(base_url, merchant.id, api_key, created, flash)
     _print_team(base_url, team)
 
 
 DEMO_TEAM = (
     ("owner@atelier-lumiere.example", "Léa (owner)", Role.OWNER),
-    ("agent@atelier-lumiere.example", "Inès (agent)", Role.AGENT),
+    ("agent@atelier-lumiere.example", "Hugo (agent)", Role.AGENT),
 )
 
 
@@ -220,7 +222,11 @@ def _demo_invoice(customer: dict[str, Any], due: Any, index: int) -> dict[str, A
 
 
 def _print_welcome(
-    base: str, merchant_id: str, api_key: str, created: list[dict[str, Any]]
+    base: str,
+    merchant_id: str,
+    api_key: str,
+    created: list[dict[str, Any]],
+    flash: list[str] | None = None,
 ) -> None:
     lines = [
         "",
@@ -234,6 +240,7 @@ def _print_welcome(
             lines.append(f"  Invoice {invoice['number']}: {invoice['invoice_url']}")
         else:
             lines.append(f"  Could not create a demo invoice: {json.dumps(invoice)}")
+    lines += flash or []
     lines += [
         "  Try it: open the simulator, answer 'payer' (or 'pay'), open the link and pay.",
         "  On WhatsApp (Inès), tap 'En plusieurs fois': the page shows the 24 h window.",

@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         default=30, alias="FACTO_AGENT_IDLE_RELEASE_MINUTES", gt=0, le=24 * 60
     )
     agent_return_hours: float = Field(default=24, alias="FACTO_AGENT_RETURN_HOURS", gt=0, le=720)
+    # Pacing (bot.engine.pacing): provider limits per sender, shared by every worker.
+    pacing_enabled: bool = Field(default=True, alias="FACTO_PACING")
+    pacing_telegram_per_second: float = Field(
+        default=30.0, alias="FACTO_PACING_TELEGRAM_PER_SECOND", ge=0
+    )
+    pacing_telegram_per_chat_per_second: float = Field(
+        default=1.0, alias="FACTO_PACING_TELEGRAM_PER_CHAT_PER_SECOND", ge=0
+    )
+    pacing_sms_mps: float = Field(default=1.0, alias="FACTO_PACING_SMS_MPS", ge=0)
+    pacing_whatsapp_per_second: float = Field(
+        default=80.0, alias="FACTO_PACING_WHATSAPP_PER_SECOND", ge=0
+    )
 
     @field_validator("stripe_webhook_secret")
     @classmethod

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import handover
+from bot.engine import campaigns, carts, handover, offer_payments
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -104,7 +104,26 @@ class _Dispatch:
         self.credit_note_urls: dict[str, str] = {}
 
     async def run(self) -> None:
+        if self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
+            settings, clock = self.services.settings, self.services.clock
+            run = campaigns.CampaignDispatch(
+                self.redis, self.pipe, self.event, clock, settings.public_base_url
+            )
+            await run.run()
+            return
+        if self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
+            pay = offer_payments.OfferPaymentDispatch(
+                self.redis, self.pipe, self.event, self.services.clock, self.services.stripe
+            )
+            await pay.run()
+            return
+        if self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
+            relaunch = carts.CartRelaunch(self.redis, self.pipe, self.event, self.services.clock)
+            await relaunch.run()
+            return
         state = await load_state(self.redis, self.event.conversation)
+        if await self._campaign_reply(state):
+            return
         translated = await self._translate(state)
         if translated.event is None:
             return
@@ -150,6 +169,24 @@ class _Dispatch:
         save_state(self.pipe, self.event.conversation, outcome.state)
         if invoice is not None:
             handover.announce(self.pipe, invoice.merchant_id, self.event.conversation)
+
+    async def _campaign_reply(self, state: ConversationState) -> bool:
+        """An answer to a flash sale's message in a conversation with no invoice."""
+        if self.event.type != "inbound" or state.invoice_id is not None:
+            return False
+        offer = await self.redis.get(keys.conv_offer(self.event.conversation))
+        if offer is None:
+            return False
+        settings = self.services.settings
+        reply = campaigns.CampaignReply(
+            self.redis,
+            self.pipe,
+            self.event,
+            self.services.clock,
+            settings.public_base_url,
+            settings.default_timezone,
+        )
+        return await reply.run(offer)
 
     async def _translate(self, state: ConversationState) -> _Translated:
         data = self.event.data

@@ -40,6 +40,7 @@ from bot.clock import Clock
 from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
+from bot.engine.pacing import Pacer
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
@@ -69,6 +70,8 @@ log = logging.getLogger(__name__)
 DELIVERY_TTL_SECONDS = 90 * 24 * 3600
 BACKOFF_BASE_SECONDS = 2.0
 BATCH = 50
+PACE_TRIES = 20  # waits for the rate limit before the message is parked as a retry
+MAX_PACE_WAIT_SECONDS = 2.0
 
 _ACTIVE = (DeliveryState.PENDING, DeliveryState.SENDING)
 
@@ -304,6 +307,7 @@ class OutboxRecord:
     last_error: str | None = None
     failed_at: str | None = None
     sent_at: str | None = None
+    marketing: bool = False  # a campaign's message: paced after transactional ones
 
 
 async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
@@ -327,6 +331,7 @@ async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
         last_error=raw.get("last_error"),
         failed_at=raw.get("failed_at"),
         sent_at=raw.get("sent_at"),
+        marketing=raw.get("class") == "marketing",
     )
 
 
@@ -507,6 +512,7 @@ class Sender:
         *,
         policy: SendPolicy | None = None,
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._redis = redis
         self._adapters = adapters
@@ -514,6 +520,7 @@ class Sender:
         self._consumer = consumer
         self.policy = policy or SendPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self._pacer = pacer  # provider rate limits per sender (bot.engine.pacing)
         # Claims name this sender instance: a restarted process with the same consumer name
         # must still wait for the claims of the one that died.
         self._owner = f"{consumer}:{secrets.token_hex(6)}"
@@ -693,6 +700,8 @@ class Sender:
         if defer_until is not None:
             error = record.last_error or "CircuitOpen"
             return await self._retry_or_give_up(record, defer_until, error)
+        if (paced := await self._paced(record)) is not None:
+            return paced
         name = keys.outbox_message(record.key)
         attempts = int(await self._redis.hincrby(name, "attempts", 1))
         adapter = self._adapters.get(record.message.channel)
@@ -709,6 +718,19 @@ class Sender:
                 await renewal
         await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
+
+    async def _paced(self, record: OutboxRecord) -> Outcome | None:
+        """Wait for the sender's rate limit; a long wait (a paused sender) parks the message."""
+        if self._pacer is None:
+            return None
+        for _ in range(PACE_TRIES):
+            wait = await self._pacer.acquire(record.message, marketing=record.marketing)
+            if wait <= 0:
+                return None
+            if wait > MAX_PACE_WAIT_SECONDS:
+                break
+            await self._clock.sleep(wait)
+        return await self._retry_or_give_up(record, self._now() + max(wait, 1.0), "Paced")
 
     async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
         claimed, unsure_since = await self._redis.eval(
@@ -812,6 +834,9 @@ class Sender:
             return await self._give_up(record, name, attempts, fall_back=error.falls_back)
         if isinstance(error, ProviderUnavailable):
             await self._circuit_failure(record.message.channel)
+        if isinstance(error, RateLimited) and self._pacer is not None:
+            # The whole sender waits, on every worker, not only this message.
+            await self._pacer.pause(record.message, error.retry_after or 1.0)
         due = self._now() + backoff(attempts, error, self.policy, self._rng)
         log.warning(
             "send failed, will retry",

@@ -126,6 +126,15 @@ async def wake(redis: aioredis.Redis, conversation: str) -> None:
         await pipe.execute()
 
 
+def woken(fields: Mapping[str, str] | None) -> list[str]:
+    """The conversations a wake-up entry names: one, or a batch's (bot.engine.campaigns)."""
+    if not fields:
+        return []
+    if "conversations" in fields:
+        return fields["conversations"].split("\n")
+    return [fields["conversation"]]
+
+
 Handler = Callable[[aioredis.Redis, Event, "aioredis.client.Pipeline"], Awaitable[None]]
 """Runs one event: reads what it needs, queues its writes on the given MULTI pipeline."""
 
@@ -212,8 +221,10 @@ class Dispatcher:
     async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
         done = 0
         for entry_id, fields in entries:
-            if fields:  # None: the entry was trimmed from the stream; nothing to drain
-                done += await self.drain(fields["conversation"])
+            # None: the entry was trimmed from the stream; nothing to drain. A campaign's
+            # batch wakes several conversations with one entry (`conversations`, one a line).
+            for conversation in woken(fields):
+                done += await self.drain(conversation)
             # Acknowledged only once drained: if Redis went away meanwhile, the exception
             # leaves this entry pending, and a reclaim comes back to it.
             await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, entry_id)

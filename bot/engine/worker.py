@@ -20,9 +20,11 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 
 from bot.engine import issuing, reconcile, retention, schedule
+from bot.engine.campaigns import Enqueuer
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
 from bot.engine.outbox import Sender, SendPolicy
+from bot.engine.pacing import pacer_for
 from bot.engine.pipeline import Dispatcher, is_transient
 from bot.logs import log_fields
 from bot.services import Services
@@ -58,7 +60,10 @@ class Worker:
             services.consumer_name,
             clock=services.clock,
             lock_ttl_ms=services.settings.dispatch_lock_ms,
-            slow_events={"payment": PAYMENT_HANDLER_SECONDS},
+            slow_events={
+                "payment": PAYMENT_HANDLER_SECONDS,
+                "offer_payment": PAYMENT_HANDLER_SECONDS,
+            },
         )
         self.sender = Sender(
             services.redis,
@@ -66,6 +71,7 @@ class Worker:
             services.clock,
             services.consumer_name,
             policy=SendPolicy.from_settings(services.settings),
+            pacer=pacer_for(services),
         )
         self.lease = Lease(
             services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
@@ -78,6 +84,8 @@ class Worker:
         )
         self._ticks = 0
         self._slow_ticks = 0
+        # Flash sales: running campaigns become conversation events (bot.engine.campaigns).
+        self.campaigns = Enqueuer(services.redis, services.consumer_name)
 
     @property
     def wake_reclaim_idle_ms(self) -> int:
@@ -102,6 +110,7 @@ class Worker:
         total = 0
         for _ in range(max_rounds):
             await self.release_scheduled()
+            await self.campaigns.run_all()
             done = await self.dispatcher.run_once()
             done += await self.dispatcher.sweep()
             await self.sender.move_due_retries()
@@ -137,6 +146,7 @@ class Worker:
             self._send_loop(),
             self._periodic_loop(),
             self._slow_periodic_loop(),
+            self._campaign_loop(),
         )
         await self._guarded(self.lease.release())
         await self._guarded(self.slow_lease.release())
@@ -184,6 +194,12 @@ class Worker:
             if loop.time() - reclaimed_at >= WAKE_RECLAIM_EVERY_SECONDS:
                 reclaimed_at = loop.time()
                 await self._guarded(self.dispatcher.reclaim(self.wake_reclaim_idle_ms))
+
+    async def _campaign_loop(self) -> None:
+        """Enqueue running campaigns (each under its own lease, so workers share them)."""
+        while not self._stopping.is_set():
+            await self._guarded(self.campaigns.run_all())
+            await self._pause(PERIODIC_TICK_SECONDS)
 
     async def _send_loop(self) -> None:
         next_reclaim = 0.0

@@ -32,16 +32,17 @@ async def is_opted_out(redis: aioredis.Redis, merchant_id: str, addresses: list[
 async def may_market(redis: aioredis.Redis, merchant_id: str, addresses: list[str]) -> bool:
     """Whether a marketing message may go to this customer: never after an opt-out.
 
-    (Prior consent for marketing is collected with the broadcast feature; until then there is
-    no consent to find, so the answer is no for everyone who has a record or none.)
+    Consent is recorded by a START in a chat, or with its proof when the merchant registers
+    the customer (`bot.store.customers`); any one recorded address of the customer suffices
+    when none of them opted out.
     """
     if await is_opted_out(redis, merchant_id, addresses):
         return False
     for address in addresses:
         raw = await redis.get(keys.consent(merchant_id, address))
-        if raw is None or not json.loads(raw)["opted_in"]:
-            return False
-    return bool(addresses)
+        if raw is not None and json.loads(raw)["opted_in"]:
+            return True
+    return False
 
 
 def record(
@@ -53,14 +54,17 @@ def record(
     words: str,
     channel: str,
     at: datetime,
+    proof: dict[str, str] | None = None,
 ) -> None:
-    entry = {
+    entry: dict[str, object] = {
         "opted_in": opted_in,
         "words": words[:500],
         "channel": channel,
         "at": at.isoformat(),
         "addresses": addresses,
     }
+    if proof:  # an opt-in captured outside a chat: its source (form, shop) and customer
+        entry["proof"] = proof
     for address in addresses:
         pipe.set(keys.consent(merchant_id, address), json.dumps(entry))
     pipe.rpush(keys.consent_log(merchant_id), json.dumps(entry))

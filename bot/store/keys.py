@@ -368,3 +368,90 @@ def console_channel(merchant_id: str) -> str:
 def telegram_link(token_hash: str) -> str:
     """A Telegram deep link's start token (hashed, like the pay tokens): merchant, chat id."""
     return f"token:telegram-link:{token_hash}"
+
+
+# --- Flash sales: customers, audiences, campaigns (merchant's hash tag) ----------------------
+
+
+def customers(merchant_id: str) -> str:
+    """Hash: customer id -> the customer (bot.store.customers)."""
+    return f"merchant:{{{merchant_id}}}:customers"
+
+
+def audiences(merchant_id: str) -> str:
+    """Hash: audience id -> its filter or explicit list."""
+    return f"merchant:{{{merchant_id}}}:audiences"
+
+
+def campaign(merchant_id: str, campaign_id: str) -> str:
+    """Hash: the campaign's definition (`spec`), `state`, and its enqueue `cursor`."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}"
+
+
+def campaign_recipients(merchant_id: str, campaign_id: str) -> str:
+    """List of the recipients fixed when the campaign first started (one JSON each)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:recipients"
+
+
+def campaign_counts(merchant_id: str, campaign_id: str) -> str:
+    """Hash: counter name (or "<variant>:<counter>") -> count."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:counts"
+
+
+def campaign_done(merchant_id: str, campaign_id: str) -> str:
+    """Set of recipients whose message was decided (sent, skipped): counts stay exact on
+    a replayed dispatch."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:decided"
+
+
+def merchant_campaigns(merchant_id: str) -> str:
+    """Zset of the merchant's campaign ids by creation time."""
+    return f"merchant:{{{merchant_id}}}:campaigns"
+
+
+CAMPAIGNS_RUNNING = "campaigns:running"  # set: "<merchant>/<campaign>" still to enqueue
+
+
+def campaign_enqueue_lease(merchant_id: str, campaign_id: str) -> str:
+    """One process enqueues a campaign at a time (SET NX PX)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:enqueuing"
+
+
+def pacing(channel: str, sender: str) -> str:
+    """Hash tag of one sender's rate limiter: its windows and pause live on one slot."""
+    return f"pace:{{{channel}:{sender}}}"
+
+
+def offer_token(token_hash: str) -> str:
+    """A personal offer link (`/o/<token>`), stored under its SHA-256 like pay tokens."""
+    return f"token:offer:{token_hash}"
+
+
+def campaign_holds(merchant_id: str, campaign_id: str) -> str:
+    """Hash: customer id -> their open stock hold (bot.store.offers)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:holds"
+
+
+def offer_session(merchant_id: str, campaign_id: str, hold_id: str) -> str:
+    """The Checkout Session minted for one hold (id and URL)."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:hold:{hold_id}"
+
+
+def conv_offer(conv: str) -> str:
+    """The last flash-sale offer sent in the conversation (its replies are read against it)."""
+    return f"conv:{{{conv}}}:offer"
+
+
+def cart(merchant_id: str, cart_id: str) -> str:
+    """An abandoned-cart candidate (bot.store.carts)."""
+    return f"merchant:{{{merchant_id}}}:cart:{cart_id}"
+
+
+def cart_counts(merchant_id: str) -> str:
+    """Hash: carts, relaunched, paid, paid_after_relaunch."""
+    return f"merchant:{{{merchant_id}}}:cart-counts"
+
+
+def campaign_bought(merchant_id: str, campaign_id: str) -> str:
+    """Hash: customer id -> units paid, against the offer's per-customer limit."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"

@@ -19,7 +19,9 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
+from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
+from bot.web.offers import setup_offers
 from bot.web.pages import (
     not_found_page,
     service_unavailable_page,
@@ -151,6 +153,8 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     setup_webhooks(app)
     setup_api(app)
+    setup_campaigns(app)
+    setup_offers(app)
     setup_pages(app)
     setup_console(app)
     if settings.sandbox:

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import delivery, outbox
+from bot.engine import delivery, offer_payments, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
@@ -237,6 +237,8 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 
 
 async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
+    if await offer_payments.route(services.redis, event):  # a flash sale's hold
+        return web.json_response({"received": True})
     routed = await route_stripe_event(services.redis, event, livemode=services.stripe.livemode)
     if routed in ("ignored", "wrong_mode"):
         return web.json_response({"received": True, "ignored": True})

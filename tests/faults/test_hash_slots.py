@@ -193,3 +193,45 @@ async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     assert (body["status"], len(body["credit_notes"])) == ("disputed", 1)
     assert created["number"] != other["number"]
     assert cross_slot(atomics) == []
+
+
+async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
+    a tap that reserves a unit, its payment reconciled with a receipt, a STOP, answers to the
+    offer, carts relaunched or paid."""
+    from tests.scenario.test_campaigns import _seed, campaign_body, post
+
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        audience_id = await _seed(facto)
+        _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+        for action in ("start", "start", "pause"):
+            await post(facto, f"/api/v1/campaigns/{campaign['id']}/{action}", {})
+        await facto.drain()
+        await post(facto, f"/api/v1/campaigns/{campaign['id']}/resume", {})
+        facto.clock.advance(120)
+        await facto.drain()
+        [offer] = await facto.messages("telegram", "5002")
+        link = "/o/" + offer["text"].rsplit("/o/", 1)[1].split()[0]
+        tap = await facto.client.post(link, allow_redirects=False)
+        checkout = tap.headers["Location"].split("/sandbox/", 1)[1]
+        await facto.client.post(f"/sandbox/{checkout}/card", allow_redirects=False)
+        await facto.drain()
+        await facto.customer_says("telegram", "5001", "stop")
+        await facto.customer_says("telegram", "5002", "je prends")
+        await facto.customer_says("telegram", "5002", "c'est quoi la taille ?")
+        cart = {"id": "c1", "customer_id": "s1", "amount": 990, "pay_url": "https://s.fr/c"}
+        await post(facto, "/api/v1/carts", cart)
+        await post(facto, "/api/v1/carts", {**cart, "id": "c2"})
+        await post(facto, "/api/v1/carts/c2/paid", {})
+        facto.clock.advance(3601)
+        await facto.drain()
+    atomics = await recorder.atomics()
+    assert len(atomics) > 10
+    assert len(await facto.messages("sms", "+33612340001")) == 2  # the offer, one relaunch
+    assert len(await facto.messages("telegram", "5002")) == 4  # offer, receipt, two answers
+    assert await deadletters.list_all(facto.redis) == []
+    assert len(await facto.messages("telegram", "5001")) == 2  # the offer, then the STOP's answer
+    assert cross_slot(atomics) == []

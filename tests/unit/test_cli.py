@@ -29,6 +29,7 @@ from bot.store import keys
         ["dead-letters", "list"],
         ["dead-letters", "replay"],
         ["dead-letters", "drop"],
+        ["campaign", "watch"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,111 @@
+"""Abandoned carts: one relaunch in the customer's chat, as an event of their conversation.
+
+Recording a cart schedules `cart_relaunch` in the conversation of the customer's first channel
+at the merchant's delay. When it is dispatched, a cart still open gets one message with its
+pay link — under the marketing rules (consent now, quiet hours: it waits for the morning) —
+and becomes `relaunched`; a cart paid meanwhile (the shop said so) gets nothing. The state
+moves by a script that only leaves `open`, so a payment recorded at the same moment is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+
+from bot.clock import Clock
+from bot.engine import outbox, schedule
+from bot.engine.pipeline import Event
+from bot.store import carts, consent, customers, keys
+from bot.store.carts import MOVE_STATE
+from bot.store.conversations import append_transcript, split_key
+from channels.base import Button, OutboundMessage
+from flows.campaign import Decision, cart_text, decide
+from payments.money import Money, format_money
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "cart_relaunch"
+
+
+class UnknownCustomer(ValueError):
+    pass
+
+
+async def record(redis: aioredis.Redis, merchant_id: str, cart: carts.Cart, clock: Clock) -> bool:
+    """Store the cart and schedule its relaunch; False when it existed (nothing changed)."""
+    customer = await customers.get(redis, merchant_id, cart.customer_id)
+    if customer is None or not customer.channels:
+        raise UnknownCustomer(cart.customer_id)
+    if not await carts.create(redis, merchant_id, cart):
+        return False
+    conversation = customer.addresses()[0]
+    job = f"cart:{merchant_id}:{cart.id}"
+    event = Event(job, EVENT_TYPE, conversation, {"merchant_id": merchant_id, "cart_id": cart.id})
+    async with redis.pipeline(transaction=True) as pipe:
+        schedule.schedule(pipe, job, clock.now() + timedelta(minutes=cart.delay_minutes), event)
+        await pipe.execute()
+    return True
+
+
+@dataclass
+class CartRelaunch:
+    redis: aioredis.Redis
+    pipe: aioredis.client.Pipeline
+    event: Event
+    clock: Clock
+
+    async def run(self) -> None:
+        merchant_id, cart_id = str(self.event.data["merchant_id"]), str(self.event.data["cart_id"])
+        found = await carts.load(self.redis, merchant_id, cart_id)
+        if found is None or found[1] != "open":
+            return  # paid or cancelled meanwhile: no relaunch
+        cart, _state = found
+        customer = await customers.get(self.redis, merchant_id, cart.customer_id)
+        if customer is None:
+            return
+        now = self.clock.now()
+        verdict = decide(
+            state="running",
+            now=now,
+            window_start=None,
+            window_end=None,
+            consented=await consent.may_market(self.redis, merchant_id, customer.addresses()),
+            zone=customer.timezone,
+        )
+        if verdict.decision is Decision.WAIT and verdict.at is not None:
+            origin = str(self.event.data.get("origin") or self.event.id)
+            data = {**self.event.data, "origin": origin}
+            later = Event(origin, self.event.type, self.event.conversation, data)
+            schedule.schedule(self.pipe, f"{origin}:wait", verdict.at, later)
+            return
+        name = keys.cart(merchant_id, cart_id)
+        if verdict.decision is not Decision.SEND:
+            self.pipe.eval(MOVE_STATE, 1, name, "skipped", "open")
+            self.pipe.hincrby(keys.cart_counts(merchant_id), "skipped_no_consent", 1)
+            return
+        self.pipe.eval(MOVE_STATE, 1, name, "relaunched", "open")
+        self.pipe.hincrby(keys.cart_counts(merchant_id), "relaunched", 1)
+        amount = format_money(Money(cart.amount, cart.currency), customer.locale)
+        text = cart_text(customer.locale, customer.name, amount, cart.pay_url)
+        channel, address = split_key(self.event.conversation)
+        label = "Finaliser" if customer.locale == "fr" else "Complete"
+        message = OutboundMessage(
+            channel,
+            address,
+            text,
+            f"cart:{merchant_id}:{cart_id}:relaunch",
+            buttons=(Button(label=label, url=cart.pay_url),),
+        )
+        outbox.queue(self.pipe, message, self.event.conversation, merchant_id=merchant_id)
+        self.pipe.hsetnx(keys.outbox_message(message.idempotency_key), "class", "marketing")
+        append_transcript(
+            self.pipe,
+            self.event.conversation,
+            direction="out",
+            text=text,
+            at=now,
+            ref=message.idempotency_key,
+        )
