@@ -63,6 +63,7 @@ import enum
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flows import intent_concepts
 from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -155,9 +156,45 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
     if opt_out is _OptOut.CLEAR:
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
+    reading = _by_concepts(reading, norm, words, opt_out)
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
     return reading
+
+
+#: Readings the concept groups may replace (`flows.intent_concepts`): undecided ones, and
+#: those a concept shows to be incomplete (a refusal naming a defect, a pay verb next to a
+#: splitting word). Never a reading that acts on a decision the customer stated explicitly.
+_REFINABLE = frozenset({"unknown", "no", "smalltalk", "pay_now", "pay_later"})
+
+
+def _by_concepts(
+    reading: Understanding, norm: Normalized, words: Lexicon, opt_out: _OptOut | None
+) -> Understanding:
+    """A second reading by concept groups when the ordered rules left the message undecided."""
+    if norm.is_empty or reading.intent.value not in _REFINABLE:
+        return reading
+    text = norm.text
+    if opt_out is None and reading.intent in (Intent.UNKNOWN, Intent.NO, Intent.SMALLTALK):
+        found = intent_concepts.opt_out(text, words)
+        if found is not None and found.intent == Intent.OPT_OUT:
+            return Understanding(
+                Intent.OPT_OUT,
+                language=reading.language,
+                confidence=found.confidence,
+                then=_after_opt_out(norm, words),
+            )
+        if found is not None:
+            return dataclasses.replace(reading, maybe_opt_out=True)
+    better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
+    if better is None:
+        return reading
+    return Understanding(
+        Intent(better.intent),
+        parts=better.parts,
+        language=reading.language,
+        confidence=better.confidence,
+    )
 
 
 def _read(
@@ -217,7 +254,12 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
-    return bool(OPT_IN.search(text) or words.pattern("opt_in").search(text))
+    return bool(
+        OPT_IN.search(text)
+        or words.pattern("opt_in").search(text)
+        or words.pattern("concept_opt_in_want").search(text)
+        or intent_concepts.asks_opt_in(text, words)
+    )
 
 
 def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
