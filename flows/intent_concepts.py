@@ -109,7 +109,7 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
     parts = parts_named(text)
     if current in ("unknown", "pay_now") and split:
         return ConceptReading("split", parts=parts)
-    if parts is not None and not whole and (current == "unknown" or (current == "no" and asks)):
+    if parts is not None and not whole and current == "unknown":
         return ConceptReading("split", parts=parts)
     if current == "unknown" and _has(words, "person", text) and _has(words, "contact", text):
         return ConceptReading("ask_agent")

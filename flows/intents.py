@@ -291,8 +291,10 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.OPT_IN
     if _is_dispute(norm, words):
         return Intent.DISPUTE
-    if words.pattern("already_paid").search(text) or any(
-        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    if (
+        words.pattern("already_paid").search(text)
+        or words.pattern("already_paid_alone").fullmatch(norm.accented)
+        or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
         return Intent.ALREADY_PAID
     if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):

@@ -131,7 +131,10 @@ def test_change_of_mind(text: str, intent: Intent, parts: int | None) -> None:
     [
         ("plustard", Intent.PAY_LATER),
         ("paiment", Intent.PAY_NOW),
-        ("payé", Intent.PAY_NOW),
+        # "payé" alone reports a payment (reading it as "pay" would be a critical error); the
+        # unaccented "paye" alone stays "I pay".
+        ("payé", Intent.ALREADY_PAID),
+        ("Payée !", Intent.ALREADY_PAID),
         ("paye", Intent.PAY_NOW),
         ("payer", Intent.PAY_NOW),
         ("jpeux pas payer", Intent.PAY_LATER),
