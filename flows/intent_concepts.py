@@ -101,7 +101,9 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
     if current in ("unknown", "pay_now", "pay_later") and _has(words, "settled", text):
         return ConceptReading("already_paid")
-    if current in ("unknown", "pay_now") and _has(words, "left", text) and (asks or current == "unknown"):
+    # "il me reste des trucs à payer ?": a pay verb inside a question about what is left.
+    left = _has(words, "left", text)
+    if left and (current == "unknown" or (current == "pay_now" and asks)):
         return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
     # A split word next to "tout", "in full", "d'un coup" is the split being declined.
     whole = _has(words, "whole", text)
