@@ -345,6 +345,12 @@ def _from_signal(
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
         found = signal.date
         if found is None:
+            # "see you at the pub later?": "later" in chit-chat that says nothing of paying.
+            text = norm.text
+            if words.pattern("smalltalk").search(text) and not words.pattern(
+                "payment_context_strict"
+            ).search(text):
+                return Understanding(Intent.SMALLTALK, language=language)
             return Understanding(Intent.PAY_LATER, language=language)
         return _dated(found.day, found.text, norm, language, words)
     if decision is Decision.REFUSAL:
@@ -361,6 +367,11 @@ def _from_signal(
             confidence=_UNSURE_WEAK_PAY,
             alternatives=(Intent.PAY_NOW, Intent.PAY_LATER, Intent.ASK_AGENT),
         )
+    if words.pattern("smalltalk").search(norm.text) and not words.pattern(
+        "payment_context_strict"
+    ).search(norm.text):
+        # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat.
+        return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.PAY_NOW, language=language)
 
 
