@@ -113,7 +113,12 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         return ConceptReading("split", parts=parts)
     if parts is not None and not whole and current == "unknown":
         return ConceptReading("split", parts=parts)
-    if current == "unknown" and _has(words, "person", text) and _has(words, "contact", text):
+    # A person and a way to reach one, or a question about reaching us ("je peux vous appeler ?").
+    if (
+        current == "unknown"
+        and _has(words, "contact", text)
+        and (asks or _has(words, "person", text))
+    ):
         return ConceptReading("ask_agent")
     if current in ("unknown", "no") and _has(words, "postpone", text):
         return ConceptReading("pay_later", confidence=SINGLE_CONCEPT_CONFIDENCE)

@@ -175,7 +175,10 @@ def _by_concepts(
     if norm.is_empty or reading.intent.value not in _REFINABLE:
         return reading
     text = norm.text
-    if opt_out is None and reading.intent in (Intent.UNKNOWN, Intent.NO, Intent.SMALLTALK):
+    # A "maybe" opt-out ("j'en ai marre de vos messages") that also names ceasing them
+    # ("arrêtez") in a short message is clear enough.
+    undecided = opt_out is None or opt_out is _OptOut.MAYBE
+    if undecided and reading.intent in (Intent.UNKNOWN, Intent.NO, Intent.SMALLTALK):
         found = intent_concepts.opt_out(text, words)
         if found is not None and found.intent == Intent.OPT_OUT:
             return Understanding(
