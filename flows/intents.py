@@ -313,6 +313,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
 _TOOL_WINDOW = 4
 _TOOL_AFTER = 2  # "no funciona el enlace"
 _COLLOQUIAL_NOT = frozenset({"pas", "rien", "jamais", "point"})
+_INTENSIFIERS = frozenset({"absolument", "vraiment", "du", "nullement", "aucunement"})
 
 
 def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
@@ -321,7 +322,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if DISPUTE_NEGATABLE.search(m.group()) is None:
             return True
-        following = text[m.end() :].split(maxsplit=1)
+        following = [w for w in text[m.end() :].split(maxsplit=3)[:3] if w not in _INTENSIFIERS]
         colloquial = bool(following) and following[0] in _COLLOQUIAL_NOT
         if not (colloquial or is_negated(text, m.start(), m.end())):
             return True
