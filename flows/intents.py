@@ -60,10 +60,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from flows import intent_concepts
+from flows import intent_concepts, intent_spelling
 from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -151,6 +153,17 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
     today = now.astimezone(ZoneInfo(tz)).date()
     norm = normalize(text)
     words = lexicon()
+    reading = _understand(norm, words, locale, today)
+    if reading.intent in _CORRECTABLE and not reading.maybe_opt_out:
+        language = reading.language or _locale_language(locale)
+        fixed = intent_spelling.correct(norm.text, language)
+        if fixed != norm.text:
+            corrected = dataclasses.replace(normalize(fixed), accented=norm.accented)
+            reading = _after_correction(reading, _understand(corrected, words, locale, today))
+    return reading
+
+
+def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -> Understanding:
     language = detect_language(norm.text, words)
     opt_out = _opt_out(norm, words)
     if opt_out is _OptOut.CLEAR:
@@ -160,6 +173,36 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
     return reading
+
+
+#: A reading of the message with its typos corrected is a guess about the words themselves.
+_CORRECTED = 0.75
+#: What a reading may become once the message's typos are corrected: from unknown, anything
+#: but the intents `_after_correction` refuses; from a refusal ("i never recieved it") or a
+#: pay-now ("can i pay in instalmets"), only a reading that is safer than it.
+_CORRECTABLE: Mapping[Intent, frozenset[Intent]] = MappingProxyType(
+    {
+        Intent.UNKNOWN: frozenset(Intent),
+        Intent.NO: frozenset({Intent.DISPUTE, Intent.OPT_OUT, Intent.ALREADY_PAID}),
+        Intent.PAY_NOW: frozenset(
+            {Intent.DISPUTE, Intent.ALREADY_PAID, Intent.SPLIT, Intent.STATUS}
+        ),
+    }
+)
+
+
+def _after_correction(first: Understanding, second: Understanding) -> Understanding:
+    """The reading after spelling correction (`flows.intent_spelling`), gated."""
+    if second.intent is Intent.UNKNOWN and not second.maybe_opt_out:
+        return first
+    if second.intent not in _CORRECTABLE[first.intent]:
+        return first
+    if second.intent in (Intent.PAY_NOW, Intent.YES, Intent.PAY_LATER, Intent.SMALLTALK):
+        # Never an agreement read through a guess about the words (critical if wrong), nor a
+        # promise or chit-chat: their words are short and common, so one edit away from a
+        # known word is often another real word ("tardes", "moi"/"mois").
+        return first
+    return dataclasses.replace(second, confidence=min(second.confidence, _CORRECTED))
 
 
 #: Readings the concept groups may replace (`flows.intent_concepts`): undecided ones, and
