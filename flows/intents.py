@@ -32,6 +32,12 @@ rule that fires decides, so the order *is* the precedence:
 13. SMALLTALK    "merci", "bonjour", "😊"
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
                  mapped by the bot before it calls us.
+15. concepts     a reading with no decision (unknown), or one the concepts show to be
+                 incomplete (a refusal naming a defect, a pay verb next to "étaler"), is read
+                 again by the concept groups it names (`flows.intent_concepts`: messages +
+                 ceasing → opt-out, a person + a phone → ask_agent...), never into pay-now/yes
+16. spelling     still unknown (or a plain no, or pay-now): read again with one-key slips
+                 corrected (`flows.intent_spelling`), gated by what the first reading was
 
 Safety properties the tests pin: every legal opt-out word is OPT_OUT whatever else the message
 says; a dispute, an "already paid" or a refusal is never PAY_NOW or YES, because those rules
