@@ -497,7 +497,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _numeric,
     ),
     _rule(
-        rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
+        # "(?<!en )": "lundi en 8" is a week on Monday, "en 8" is no day of the month.
+        rf"(?<!en )(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
         rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
         _day_only,
     ),

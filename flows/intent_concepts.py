@@ -44,6 +44,10 @@ _PARTS = re.compile(
     r"|months?|hours?|years?|pounds?|dias?|semanas?|meses|horas?|minutes?|secondes?|sec))"
 )
 _MIN_PARTS, _MAX_PARTS = 2, 24
+_WEEKDAYS = frozenset(
+    "lundi mardi mercredi jeudi vendredi samedi dimanche monday tuesday wednesday thursday "
+    "friday saturday sunday lunes martes miercoles jueves viernes sabado domingo".split()
+)
 #: Politeness does not make a message longer ("plus jamais de sms s'il vous plaît").
 _POLITE = frozenset(
     {"s", "il", "vous", "te", "plait", "please", "pls", "por", "favor", "merci", "thanks", "|"}
@@ -84,6 +88,9 @@ def opt_out(text: str, words: Lexicon) -> ConceptReading | None:
 def parts_named(text: str) -> int | None:
     """The number of instalments in "en 4", "in five", else None."""
     for m in _PARTS.finditer(text):
+        before = text[: m.start()].split()[-1:]
+        if before and before[0] in _WEEKDAYS:
+            continue  # "lundi en 8": a week on Monday, not eight instalments
         token = m.group(1)
         value = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
         if value is not None and _MIN_PARTS <= value <= _MAX_PARTS:

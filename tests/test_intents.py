@@ -1054,6 +1054,8 @@ def test_a_correction_never_yields_an_agreement_to_pay() -> None:
         ("15 jours de delai c'est possible ?", "2026-12-03"),
         ("fin du mois de janvier, jpeux pas avant stp", "2027-01-31"),
         ("début du mois de janvier", "2027-01-01"),
+        ("je paie lundi en 8", "2026-11-30"),  # a week on Monday, not 8 instalments
+        ("lundi en 8", "2026-11-30"),
         ("fin du mois", "2026-11-30"),
     ],
 )
