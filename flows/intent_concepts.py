@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flows.intent_calendar import CARDINALS, WEEKDAYS
 from flows.intent_words import Lexicon
 
 #: A concept reading is explicit enough to act on, but less than a listed phrasing.
@@ -31,27 +32,14 @@ SINGLE_CONCEPT_CONFIDENCE = 0.7
 #: An opt-out read from concepts is acted on only in a short message; longer ones ask first.
 SHORT_OPT_OUT_WORDS = 7
 
-_NUMBER_WORDS = {
-    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "dix": 10, "douze": 12,
-    "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "twelve": 12,
-    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "diez": 10, "doce": 12,
-}  # fmt: skip
+_COUNT_WORDS = "|".join(sorted((w for w, n in CARDINALS.items() if n >= 2), key=len, reverse=True))
 #: "en 4", "in 5", "en 12 fois": a number of instalments (not "en 2026", "in 3 days").
 _PARTS = re.compile(
-    r"\b(?:en|in) (\d{1,2}|deux|trois|quatre|cinq|six|dix|douze|two|three|four|five|ten"
-    r"|twelve|dos|tres|cuatro|cinco|seis|diez|doce)\b"
+    rf"\b(?:en|in) (\d{{1,2}}|{_COUNT_WORDS})\b"
     r"(?! (?:jours?|semaines?|mois|heures?|h|min\w*|ans?|annees?|euros?|eur|e|days?|weeks?"
     r"|months?|hours?|years?|pounds?|dias?|semanas?|meses|horas?|minutes?|secondes?|sec))"
 )
 _MIN_PARTS, _MAX_PARTS = 2, 24
-_WEEKDAYS = frozenset(
-    "lundi mardi mercredi jeudi vendredi samedi dimanche monday tuesday wednesday thursday "
-    "friday saturday sunday lunes martes miercoles jueves viernes sabado domingo".split()
-)
-#: Politeness does not make a message longer ("plus jamais de sms s'il vous plaît").
-_POLITE = frozenset(
-    {"s", "il", "vous", "te", "plait", "please", "pls", "por", "favor", "merci", "thanks", "|"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +68,9 @@ def opt_out(text: str, words: Lexicon) -> ConceptReading | None:
     )
     if not named:
         return None
-    if len([w for w in text.split() if w not in _POLITE]) <= SHORT_OPT_OUT_WORDS:
+    # Politeness does not make a message longer ("plus jamais de sms s'il vous plaît").
+    plain = words.pattern("polite").sub(" ", text).replace("|", " ")
+    if len(plain.split()) <= SHORT_OPT_OUT_WORDS:
         return ConceptReading("opt_out")
     return ConceptReading("unknown", confidence=0.0, maybe_opt_out=True)
 
@@ -89,10 +79,10 @@ def parts_named(text: str) -> int | None:
     """The number of instalments in "en 4", "in five", else None."""
     for m in _PARTS.finditer(text):
         before = text[: m.start()].split()[-1:]
-        if before and before[0] in _WEEKDAYS:
+        if before and before[0] in WEEKDAYS:
             continue  # "lundi en 8": a week on Monday, not eight instalments
         token = m.group(1)
-        value = int(token) if token.isdigit() else _NUMBER_WORDS.get(token)
+        value = int(token) if token.isdigit() else CARDINALS.get(token)
         if value is not None and _MIN_PARTS <= value <= _MAX_PARTS:
             return value
     return None

@@ -1068,3 +1068,11 @@ def test_more_dates(text: str, expected: str) -> None:
 def test_an_adverb_inside_a_negated_contest_keeps_it_negated() -> None:
     text = "je ne conteste absolument pas la facture mais j'aurais besoin d'un peu plus de temps"
     assert read(text).intent is Intent.PAY_LATER
+
+
+def test_the_spelling_vocabulary_is_rebuilt_from_the_tuning_corpus() -> None:
+    # Stale after a corpus or lexicon change: `python -m tests.intents.build_vocabulary`.
+    from flows.intent_spelling import VOCABULARY
+    from tests.intents.build_vocabulary import render
+
+    assert VOCABULARY.read_text(encoding="utf-8") == render()
