@@ -59,10 +59,12 @@ def asks_opt_in(text: str, words: Lexicon) -> bool:
     return _has(words, "again", text) and _has(words, "messages", text)
 
 
-def opt_out(text: str, words: Lexicon) -> ConceptReading | None:
+def opt_out(text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
     """Messages + ceasing, or an unsubscribe stem, in a message the rules left undecided."""
     if asks_opt_in(text, words) or _has(words, "opt_in_want", text):
         return None
+    if words.pattern("opt_out_defused").search(text):
+        return None  # "les sms se sont arrêtés", "i stopped getting texts": a report
     named = _has(words, "unsubscribe", text) or (
         _has(words, "messages", text) and _has(words, "cease", text)
     )
@@ -70,7 +72,8 @@ def opt_out(text: str, words: Lexicon) -> ConceptReading | None:
         return None
     # Politeness does not make a message longer ("plus jamais de sms s'il vous plaît").
     plain = words.pattern("polite").sub(" ", text).replace("|", " ")
-    if len(plain.split()) <= SHORT_OPT_OUT_WORDS:
+    # A question ("no more reminders?", "annulé le sms ?") may be asking what happened: confirm.
+    if len(plain.split()) <= SHORT_OPT_OUT_WORDS and not asks:
         return ConceptReading("opt_out")
     return ConceptReading("unknown", confidence=0.0, maybe_opt_out=True)
 

@@ -228,7 +228,7 @@ def _by_concepts(
     # ("arrêtez") in a short message is clear enough.
     undecided = opt_out is None or opt_out is _OptOut.MAYBE
     if undecided and reading.intent in (Intent.UNKNOWN, Intent.NO, Intent.SMALLTALK):
-        found = intent_concepts.opt_out(text, words)
+        found = intent_concepts.opt_out(text, words, asks=norm.asks)
         if found is not None and found.intent == Intent.OPT_OUT:
             return Understanding(
                 Intent.OPT_OUT,

@@ -1076,3 +1076,22 @@ def test_the_spelling_vocabulary_is_rebuilt_from_the_tuning_corpus() -> None:
     from tests.intents.build_vocabulary import render
 
     assert VOCABULARY.read_text(encoding="utf-8") == render()
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("je reçois plus de sms depuis lundi", "fr_FR"),
+        ("plus de sms reçu ?", "fr_FR"),
+        ("vous avez arrêté les rappels ?", "fr_FR"),
+        ("les sms se sont arrêtés", "fr_FR"),
+        ("pourquoi plus de messages ?", "fr_FR"),
+        ("ya plus de notifs dans l'appli", "fr_FR"),
+        ("i stopped getting texts", "en_GB"),
+        ("did you stop the reminders?", "en_GB"),
+        ("the messages stopped", "en_GB"),
+        ("no more reminders?", "en_GB"),
+    ],
+)
+def test_a_report_that_messages_stopped_is_not_an_opt_out(text: str, locale: str) -> None:
+    assert read(text, locale).intent is not Intent.OPT_OUT
