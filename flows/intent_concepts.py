@@ -99,6 +99,15 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         return ConceptReading("opt_in")
     if current in ("unknown", "no") and _has(words, "wrong", text):
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
+    # "oui sauf que vous m'avez compté 2 heures de trop", "happy to pay the 80 we agreed, not
+    # 120": agreeing to pay a corrected amount contests this one (dispute before any payment),
+    # unless the wrong thing is the payment link or tool ("le lien est faux": help).
+    if (
+        current in ("pay_now", "yes")
+        and _has(words, "wrong", text)
+        and not words.pattern("payment_link").search(text)
+    ):
+        return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
     if current in ("unknown", "pay_now", "pay_later") and _has(words, "settled", text):
         return ConceptReading("already_paid")
     # "il me reste des trucs à payer ?": a pay verb inside a question about what is left.

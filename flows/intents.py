@@ -214,7 +214,7 @@ def _after_correction(first: Understanding, second: Understanding) -> Understand
 #: Readings the concept groups may replace (`flows.intent_concepts`): undecided ones, and
 #: those a concept shows to be incomplete (a refusal naming a defect, a pay verb next to a
 #: splitting word). Never a reading that acts on a decision the customer stated explicitly.
-_REFINABLE = frozenset({"unknown", "no", "smalltalk", "pay_now", "pay_later"})
+_REFINABLE = frozenset({"unknown", "no", "smalltalk", "pay_now", "pay_later", "yes"})
 
 
 def _by_concepts(

@@ -1095,3 +1095,20 @@ def test_the_spelling_vocabulary_is_rebuilt_from_the_tuning_corpus() -> None:
 )
 def test_a_report_that_messages_stopped_is_not_an_opt_out(text: str, locale: str) -> None:
     assert read(text, locale).intent is not Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("oui sauf que vous m'avez compté 2 heures de trop", "fr_FR"),
+        ("d'accord pour payer mais seulement 100, pas 150", "fr_FR"),
+        ("je paie si vous enlevez les frais", "fr_FR"),
+        ("happy to pay the 80 we agreed, not 120", "en_GB"),
+    ],
+)
+def test_agreeing_to_pay_another_amount_is_a_dispute(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.DISPUTE
+
+
+def test_forgetting_to_pay_is_not_a_dispute() -> None:
+    assert read("J'ai oublié, je paie maintenant").intent is Intent.PAY_NOW
