@@ -71,6 +71,7 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+@functools.lru_cache(maxsize=16384)  # pure: the same word, the same answer
 def correct_word(word: str, language: str) -> str:
     """The known *language* word one edit away from *word* (most frequent), or *word*."""
     vocabulary = _vocabulary()
