@@ -11,10 +11,11 @@ phrasing is understood as long as its words belong to known groups.
 
 It only refines readings that carry no decision (`unknown`), or that the concepts show to be
 incomplete: a refusal that names a defect is a dispute, not a plain no; a pay verb next to a
-splitting word is a split; a "paid" that tells a past payment is not a pay-now. It can move a
-reading *towards* a safe intent (dispute, already paid, status) but never produces pay_now or
-yes, and it produces opt_out only from a short message naming both messages and ceasing, with
-no defusing context (longer ones ask for confirmation through ``maybe_opt_out``).
+splitting word is a split; a "paid" that tells a past payment is not a pay-now; agreeing to
+pay another amount ("seulement 100, pas 150") is a dispute. It can move a reading *towards* a
+safe intent (dispute, already paid, status) but never produces pay_now or yes, and it produces
+opt_out only from a short message, not a question, naming both messages and ceasing, with no
+defusing context (the others ask for confirmation through ``maybe_opt_out``).
 """
 
 from __future__ import annotations

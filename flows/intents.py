@@ -252,6 +252,17 @@ def _by_concepts(
 def _read(
     norm: Normalized, words: Lexicon, language: str | None, locale: str, today: dt.date
 ) -> Understanding:
+    if words.pattern("paid_or_pay_alone").fullmatch(norm.text) and not words.pattern(
+        "already_paid_alone"
+    ).fullmatch(norm.accented):
+        # "paye" alone, without its accent: "payé" (paid, critical if read as pay) or a slip
+        # for "payer". Ask which.
+        return Understanding(
+            Intent.ALREADY_PAID,
+            language=language,
+            confidence=_UNSURE_DATE,
+            alternatives=(Intent.ALREADY_PAID, Intent.PAY_NOW),
+        )
     intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)

@@ -131,11 +131,10 @@ def test_change_of_mind(text: str, intent: Intent, parts: int | None) -> None:
     [
         ("plustard", Intent.PAY_LATER),
         ("paiment", Intent.PAY_NOW),
-        # "payé" alone reports a payment (reading it as "pay" would be a critical error); the
-        # unaccented "paye" alone stays "I pay".
+        # "payé" alone reports a payment (reading it as "pay" would be a critical error);
+        # the unaccented "paye" alone is asked about (see test_paye_alone_is_asked_about).
         ("payé", Intent.ALREADY_PAID),
         ("Payée !", Intent.ALREADY_PAID),
-        ("paye", Intent.PAY_NOW),
         ("payer", Intent.PAY_NOW),
         ("jpeux pas payer", Intent.PAY_LATER),
         ("je paie maintenant stp", Intent.PAY_NOW),
@@ -1112,3 +1111,11 @@ def test_agreeing_to_pay_another_amount_is_a_dispute(text: str, locale: str) -> 
 
 def test_forgetting_to_pay_is_not_a_dispute() -> None:
     assert read("J'ai oublié, je paie maintenant").intent is Intent.PAY_NOW
+
+
+def test_paye_alone_is_asked_about() -> None:
+    assert read("payé").confidence == 1.0
+    reading = read("paye")
+    assert reading.intent is Intent.ALREADY_PAID
+    assert reading.is_unsure
+    assert set(reading.alternatives) == {Intent.ALREADY_PAID, Intent.PAY_NOW}
