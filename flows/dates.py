@@ -331,7 +331,11 @@ _NEW_YEAR = (
     r"ano nuevo)"
 )
 _HOLIDAY_RULES: tuple[_Rule, ...] = (
-    _rule(rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}", _fixed(12, 26)),
+    _rule(
+        rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}|boxing day|"
+        rf"(?:le |au )?lendemain de {_XMAS}|(?:the )?day after {_XMAS}",
+        _fixed(12, 26),
+    ),
     _rule(rf"(?:once|when) {_XMAS} (?:is over|is done|has passed)|{_XMAS} passe", _fixed(12, 26)),
     _rule(rf"(?:avant|before|antes de) {_XMAS}", _fixed(12, 24)),
     _rule(rf"(?:apres|after|despues de) (?:le |the )?{_NEW_YEAR}", _fixed(1, 2)),
@@ -387,13 +391,15 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
         r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-        r"last day of (?:the )?month|(?:a )?(?:fin|final|finales) de(?:l)? mes)",
+        r"last day of (?:the )?month|(?:a )?(?:fin|final|finales) de(?:l)? mes)"
+        rf"(?! (?:de |d |of )(?:{_MONTH})\b)",
         _end_of_month,
     ),
     _rule(
         r"(?:(?:au |en )?debut (?:du |de )?(?:mois prochain|prochain mois|mois)|"
         r"beginning of (?:next|the) month|start of (?:next|the) month|early next month|"
-        r"(?:a )?principios? (?:de|del) mes(?: que viene| proximo)?|inicio (?:de|del) mes)",
+        r"(?:a )?principios? (?:de|del) mes(?: que viene| proximo)?|inicio (?:de|del) mes)"
+        rf"(?! (?:de |d |of )(?:{_MONTH})\b)",
         _start_of_next_month,
     ),
     _rule(
@@ -455,6 +461,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?P<special>fortnight|quinzaine|huitaine))(?: de jours)?",
         _offset,
     ),
+    _rule(
+        rf"(?P<prep>)(?P<n>{_COUNT}) (?P<unit>jours?|days?|dias?|semaines?|weeks?|semanas?)"
+        r"(?= (?:de (?:delai|plus|rab|sursis)|(?:more|extra) (?:time|delay)|de plazo|more))"
+        r"(?P<special>)",
+        _offset,
+    ),
     _rule("|".join(sorted(TONIGHT, key=len, reverse=True)), _tonight, allows_today=True),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
@@ -473,7 +485,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"the end of|early|late|a fines de|a finales de|"
         r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during|"
         r"avant|before|until|jusqu en)"
-        rf" (?P<m>{_MONTH_LOOSE})(?: (?P<y>\d{{4}}))?",
+        rf"(?: (?:du |de )?mois (?:de|d)| (?:of )?the month of)? (?P<m>{_MONTH_LOOSE})"
+        r"(?: (?P<y>\d{4}))?",
         _month_part,
     ),
     _rule(_YEAR_FIRST, _not_resolved_here),
@@ -484,7 +497,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _numeric,
     ),
     _rule(
-        rf"(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
+        # "(?<!en )": "lundi en 8" is a week on Monday, "en 8" is no day of the month.
+        rf"(?<!en )(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
         rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
         _day_only,
     ),
@@ -502,7 +516,7 @@ _RULES: tuple[_Rule, ...] = (*_HOLIDAY_RULES, *_EVERYDAY_RULES)
 #: Words such as "fin", "next" or "j" are left out: every rule that reads them also needs a
 #: word listed here (a month, "semaine", a digit...), and they are too common to gate anything.
 _HINT = re.compile(
-    r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|"
+    r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|today|"
     r"weeks?|wks?|semanas?|week end|jours?|days?|dias?|fortnight|quinzaine|huitaine|premier|"
     r"journee|(?:ce|le|du) we|wknd|aprem|apres midi|afternoon|tarde|"
     rf"{_WD}|{_MONTH})\b"
@@ -510,7 +524,7 @@ _HINT = re.compile(
 #: Holiday and season rules only run on a clause with one of these (they are many, and "été",
 #: "new" or "year" would otherwise open the gate for every rule).
 _HOLIDAY_HINT = re.compile(
-    r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|"
+    r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|boxing|"
     r"easter|santa|reyes|rois|printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|"
     r"otono|hiver|winter|invierno)\b"
 )

@@ -121,6 +121,7 @@ ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
         "plutar": "plus tard",
         "plustar": "plus tard",
         "paiment": "paiement",
+        "payed": "paid",
         "payement": "paiement",
         "paiemant": "paiement",
         "paimant": "paiement",

@@ -693,6 +693,12 @@ def is_negated(text: str, start: int, end: int) -> bool:
     inside = text[start:end].split()
     if any(word in NEGATORS for word in (*before, *inside)):
         return True
-    after = text[end:].split(maxsplit=1)
+    # "je ne conteste absolument pas": an adverb may sit between the verb and "pas".
+    after = [w for w in text[end:].split(maxsplit=3)[:3] if w not in _INTENSIFIERS][:1]
     closes = bool(after) and after[0] in _AFTER_NEGATORS
     return closes and any(word in ("ne", "n") for word in (*before, *inside))
+
+
+_INTENSIFIERS = frozenset(
+    {"absolument", "vraiment", "nullement", "aucunement", "evidemment", "bien", "surement"}
+)

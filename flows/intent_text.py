@@ -63,6 +63,7 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")
 # and clause punctuation. Everything else (quotes, symbols, "+", "€") is a plain separator.
 _TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4}){1,2}(?![\d/])|[a-z0-9]+|[,;.!?:\n()\[\]|]")
 _SEPARATORS = frozenset(",;.!?:\n()[]|")
+_ACCENTED_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,9 @@ class Normalized:
     text: str
     question_only: bool
     asks: bool = False  # a "?" somewhere
+    #: Lower-case words with their accents ("payé" is not "paye"), for the few readings
+    #: that need them; punctuation and emoji dropped.
+    accented: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -113,8 +117,13 @@ def normalize(text: str) -> Normalized:
             current.extend(expansion.split())
     _flush(current, clauses)
     joined = " | ".join(clauses)
+    accented = " ".join(_ACCENTED_WORD.findall(text[:MAX_CHARS].casefold()))
     return Normalized(
-        tuple(clauses), joined, question_only=saw_question and not clauses, asks=saw_question
+        tuple(clauses),
+        joined,
+        question_only=saw_question and not clauses,
+        asks=saw_question,
+        accented=accented,
     )
 
 

@@ -20,7 +20,12 @@ Categories read by `flows.intents`:
   just before it or a ``payment_link`` anywhere ("le lien ne marche pas" asks for help);
 - ``reason``: a refusal to pay with a reason ("car", "because") contests the invoice;
 - ``payment_context`` / ``smalltalk``: whether a message with a date in it is about paying;
-- ``greetings`` (small talk) and ``undecided`` ("pas sûr", "not sure": neither yes nor no).
+- ``greetings`` (small talk) and ``undecided`` ("pas sûr", "not sure": neither yes nor no);
+- ``payment_context_strict``: words about paying in any sentence (a bare "later" is not);
+- ``already_paid_alone``: a whole message that reports a payment, read with its accents
+  ("payé !");
+- ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
+  unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want).
 
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """

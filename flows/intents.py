@@ -32,6 +32,12 @@ rule that fires decides, so the order *is* the precedence:
 13. SMALLTALK    "merci", "bonjour", "😊"
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
                  mapped by the bot before it calls us.
+15. concepts     a reading with no decision (unknown), or one the concepts show to be
+                 incomplete (a refusal naming a defect, a pay verb next to "étaler"), is read
+                 again by the concept groups it names (`flows.intent_concepts`: messages +
+                 ceasing → opt-out, a person + a phone → ask_agent...), never into pay-now/yes
+16. spelling     still unknown (or a plain no, or pay-now): read again with one-key slips
+                 corrected (`flows.intent_spelling`), gated by what the first reading was
 
 Safety properties the tests pin: every legal opt-out word is OPT_OUT whatever else the message
 says; a dispute, an "already paid" or a refusal is never PAY_NOW or YES, because those rules
@@ -60,9 +66,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from flows import intent_concepts, intent_spelling
 from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -150,19 +159,110 @@ def understand(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understa
     today = now.astimezone(ZoneInfo(tz)).date()
     norm = normalize(text)
     words = lexicon()
+    reading = _understand(norm, words, locale, today)
+    if reading.intent in _CORRECTABLE and not reading.maybe_opt_out:
+        language = reading.language or _locale_language(locale)
+        fixed = intent_spelling.correct(norm.text, language)
+        if fixed != norm.text:
+            corrected = dataclasses.replace(normalize(fixed), accented=norm.accented)
+            reading = _after_correction(reading, _understand(corrected, words, locale, today))
+    return reading
+
+
+def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -> Understanding:
     language = detect_language(norm.text, words)
     opt_out = _opt_out(norm, words)
     if opt_out is _OptOut.CLEAR:
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
+    reading = _by_concepts(reading, norm, words, opt_out)
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
     return reading
 
 
+#: A reading of the message with its typos corrected is a guess about the words themselves.
+_CORRECTED = 0.75
+#: What a reading may become once the message's typos are corrected: from unknown, anything
+#: but the intents `_after_correction` refuses; from a refusal ("i never recieved it") or a
+#: pay-now ("can i pay in instalmets"), only a reading that is safer than it.
+_CORRECTABLE: Mapping[Intent, frozenset[Intent]] = MappingProxyType(
+    {
+        Intent.UNKNOWN: frozenset(Intent),
+        Intent.NO: frozenset({Intent.DISPUTE, Intent.OPT_OUT, Intent.ALREADY_PAID}),
+        Intent.PAY_NOW: frozenset(
+            {Intent.DISPUTE, Intent.ALREADY_PAID, Intent.SPLIT, Intent.STATUS}
+        ),
+    }
+)
+
+
+def _after_correction(first: Understanding, second: Understanding) -> Understanding:
+    """The reading after spelling correction (`flows.intent_spelling`), gated."""
+    if second.intent is Intent.UNKNOWN and not second.maybe_opt_out:
+        return first
+    if second.intent not in _CORRECTABLE[first.intent]:
+        return first
+    if second.intent in (Intent.PAY_NOW, Intent.YES, Intent.PAY_LATER, Intent.SMALLTALK):
+        # Never an agreement read through a guess about the words (critical if wrong), nor a
+        # promise or chit-chat: their words are short and common, so one edit away from a
+        # known word is often another real word ("tardes", "moi"/"mois").
+        return first
+    return dataclasses.replace(second, confidence=min(second.confidence, _CORRECTED))
+
+
+#: Readings the concept groups may replace (`flows.intent_concepts`): undecided ones, and
+#: those a concept shows to be incomplete (a refusal naming a defect, a pay verb next to a
+#: splitting word). Never a reading that acts on a decision the customer stated explicitly.
+_REFINABLE = frozenset({"unknown", "no", "smalltalk", "pay_now", "pay_later", "yes"})
+
+
+def _by_concepts(
+    reading: Understanding, norm: Normalized, words: Lexicon, opt_out: _OptOut | None
+) -> Understanding:
+    """A second reading by concept groups when the ordered rules left the message undecided."""
+    if norm.is_empty or reading.intent.value not in _REFINABLE:
+        return reading
+    text = norm.text
+    # A "maybe" opt-out ("j'en ai marre de vos messages") that also names ceasing them
+    # ("arrêtez") in a short message is clear enough.
+    undecided = opt_out is None or opt_out is _OptOut.MAYBE
+    if undecided and reading.intent in (Intent.UNKNOWN, Intent.NO, Intent.SMALLTALK):
+        found = intent_concepts.opt_out(text, words, asks=norm.asks)
+        if found is not None and found.intent == Intent.OPT_OUT:
+            return Understanding(
+                Intent.OPT_OUT,
+                language=reading.language,
+                confidence=found.confidence,
+                then=_after_opt_out(norm, words),
+            )
+        if found is not None:
+            return dataclasses.replace(reading, maybe_opt_out=True)
+    better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
+    if better is None:
+        return reading
+    return Understanding(
+        Intent(better.intent),
+        parts=better.parts,
+        language=reading.language,
+        confidence=better.confidence,
+    )
+
+
 def _read(
     norm: Normalized, words: Lexicon, language: str | None, locale: str, today: dt.date
 ) -> Understanding:
+    if words.pattern("paid_or_pay_alone").fullmatch(norm.text) and not words.pattern(
+        "already_paid_alone"
+    ).fullmatch(norm.accented):
+        # "paye" alone, without its accent: "payé" (paid, critical if read as pay) or a slip
+        # for "payer". Ask which.
+        return Understanding(
+            Intent.ALREADY_PAID,
+            language=language,
+            confidence=_UNSURE_DATE,
+            alternatives=(Intent.ALREADY_PAID, Intent.PAY_NOW),
+        )
     intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)
@@ -217,7 +317,12 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
-    return bool(OPT_IN.search(text) or words.pattern("opt_in").search(text))
+    return bool(
+        OPT_IN.search(text)
+        or words.pattern("opt_in").search(text)
+        or words.pattern("concept_opt_in_want").search(text)
+        or intent_concepts.asks_opt_in(text, words)
+    )
 
 
 def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -249,8 +354,10 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.OPT_IN
     if _is_dispute(norm, words):
         return Intent.DISPUTE
-    if words.pattern("already_paid").search(text) or any(
-        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    if (
+        words.pattern("already_paid").search(text)
+        or words.pattern("already_paid_alone").fullmatch(norm.accented)
+        or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
         return Intent.ALREADY_PAID
     if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
@@ -266,6 +373,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
 _TOOL_WINDOW = 4
 _TOOL_AFTER = 2  # "no funciona el enlace"
 _COLLOQUIAL_NOT = frozenset({"pas", "rien", "jamais", "point"})
+_INTENSIFIERS = frozenset({"absolument", "vraiment", "du", "nullement", "aucunement"})
 
 
 def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
@@ -274,7 +382,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if DISPUTE_NEGATABLE.search(m.group()) is None:
             return True
-        following = text[m.end() :].split(maxsplit=1)
+        following = [w for w in text[m.end() :].split(maxsplit=3)[:3] if w not in _INTENSIFIERS]
         colloquial = bool(following) and following[0] in _COLLOQUIAL_NOT
         if not (colloquial or is_negated(text, m.start(), m.end())):
             return True
@@ -301,6 +409,12 @@ def _from_signal(
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
         found = signal.date
         if found is None:
+            # "see you at the pub later?": "later" in chit-chat that says nothing of paying.
+            text = norm.text
+            if words.pattern("smalltalk").search(text) and not words.pattern(
+                "payment_context_strict"
+            ).search(text):
+                return Understanding(Intent.SMALLTALK, language=language)
             return Understanding(Intent.PAY_LATER, language=language)
         return _dated(found.day, found.text, norm, language, words)
     if decision is Decision.REFUSAL:
@@ -317,6 +431,11 @@ def _from_signal(
             confidence=_UNSURE_WEAK_PAY,
             alternatives=(Intent.PAY_NOW, Intent.PAY_LATER, Intent.ASK_AGENT),
         )
+    if words.pattern("smalltalk").search(norm.text) and not words.pattern(
+        "payment_context_strict"
+    ).search(norm.text):
+        # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat.
+        return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.PAY_NOW, language=language)
 
 

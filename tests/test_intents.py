@@ -131,8 +131,10 @@ def test_change_of_mind(text: str, intent: Intent, parts: int | None) -> None:
     [
         ("plustard", Intent.PAY_LATER),
         ("paiment", Intent.PAY_NOW),
-        ("payé", Intent.PAY_NOW),
-        ("paye", Intent.PAY_NOW),
+        # "payé" alone reports a payment (reading it as "pay" would be a critical error);
+        # the unaccented "paye" alone is asked about (see test_paye_alone_is_asked_about).
+        ("payé", Intent.ALREADY_PAID),
+        ("Payée !", Intent.ALREADY_PAID),
         ("payer", Intent.PAY_NOW),
         ("jpeux pas payer", Intent.PAY_LATER),
         ("je paie maintenant stp", Intent.PAY_NOW),
@@ -941,3 +943,179 @@ def test_stopping_something_else_is_not_an_opt_out(text: str, locale: str, inten
 )
 def test_spam_folders_and_reported_unsubscriptions(text: str, locale: str, intent: Intent) -> None:
     assert read(text, locale).intent is intent
+
+
+# --- Understanding v2, second round: concept groups, spelling, dates -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # messages + ceasing, in words no rule lists
+        ("plus jamais de sms svp", "fr_FR", Intent.OPT_OUT),
+        ("je veux plus de notifs", "fr_FR", Intent.OPT_OUT),
+        ("fini les textos", "fr_FR", Intent.OPT_OUT),
+        ("cancel notifications", "en_GB", Intent.OPT_OUT),
+        ("turn off the reminders", "en_GB", Intent.OPT_OUT),
+        ("parad de mandarme sms", "es_ES", Intent.OPT_OUT),
+        # messages + resuming
+        ("je veux de nouveau les sms", "fr_FR", Intent.OPT_IN),
+        ("volved a mandarme los avisos", "es_ES", Intent.OPT_IN),
+        # a defect, a wrong amount or a missing discount with a refusal
+        ("colis perdu, je paye pas un truc que j'ai pas", "fr_FR", Intent.DISPUTE),
+        ("c faux", "fr_FR", Intent.DISPUTE),
+        ("vous avez oublié la réduction", "fr_FR", Intent.DISPUTE),
+        ("esto no lo he pedido yo", "es_ES", Intent.DISPUTE),
+        # splitting words and a bare number of instalments
+        ("découper le paiement stp", "fr_FR", Intent.SPLIT),
+        ("pay in chunks?", "en_GB", Intent.SPLIT),
+        # a person and a phone
+        ("ya moyen d'avoir qqun au tel ?", "fr_FR", Intent.ASK_AGENT),
+        ("quiero que me llame alguien", "es_ES", Intent.ASK_AGENT),
+        # what is left, settled, postponed
+        ("cuantos plazos me quedan?", "es_ES", Intent.STATUS),
+        ("je suis à jour ou pas ?", "fr_FR", Intent.STATUS),
+        ("all settled", "en_GB", Intent.ALREADY_PAID),
+        ("c'est prélevé depuis longtemps", "fr_FR", Intent.ALREADY_PAID),
+        ("repoussez svp", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_concept_groups_read_phrasings_no_rule_lists(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [("on peut faire en 4 ?", 4), ("en 5 c possible", 5), ("in five?", 5)],
+)
+def test_a_bare_number_of_instalments_is_a_split(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # declining the split is not asking for it
+        ("pas besoin d'étaler, je paie tout", "fr_FR", Intent.PAY_NOW),
+        # "en 3 jours" is a delay, not three instalments
+        ("en 3 jours c'est possible ?", "fr_FR", Intent.PAY_LATER),
+        # a truncated message is not a message being stopped
+        ("le message est coupé, je vois pas le montant", "fr_FR", Intent.UNKNOWN),
+        # "stop sending the paper invoice" is not an opt-out
+        ("Can you stop sending the paper invoice and just do it here? paying now", "en_GB",
+         Intent.PAY_NOW),
+        # chit-chat with a time word is not a promise nor a payment
+        ("see you at the pub later?", "en_GB", Intent.SMALLTALK),
+        ("c'est mon anniv aujourd'hui 🎉", "fr_FR", Intent.SMALLTALK),
+    ],
+)  # fmt: skip
+def test_concepts_do_not_overreach(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_long_message_naming_messages_and_ceasing_asks_to_confirm() -> None:
+    reading = read(
+        "bonjour, je voulais vous dire que pour les notifications c est fini pour moi merci bien"
+    )
+    assert reading.intent is not Intent.OPT_OUT
+    assert reading.maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("plus de notifcations svp", "fr_FR", Intent.OPT_OUT),
+        ("i never recieved it", "en_GB", Intent.DISPUTE),
+        ("en plusieur fois", "fr_FR", Intent.SPLIT),
+        ("can i pay in instalmets", "en_GB", Intent.SPLIT),
+        ("jai fait le virment", "fr_FR", Intent.ALREADY_PAID),
+        ("je m'arrête pour manger", "fr_FR", Intent.UNKNOWN),  # not "manager"
+    ],
+)
+def test_one_key_slips_are_corrected(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_correction_never_yields_an_agreement_to_pay() -> None:
+    # "paiyer" is one edit from "payer": read through a correction it would be pay-now.
+    assert read("je veux paiyer").intent is Intent.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("le lendemain de noel", "2026-12-26"),
+        ("boxing day lol", "2026-12-26"),
+        ("later today", "2026-11-18"),
+        ("15 jours de delai c'est possible ?", "2026-12-03"),
+        ("fin du mois de janvier, jpeux pas avant stp", "2027-01-31"),
+        ("début du mois de janvier", "2027-01-01"),
+        ("je paie lundi en 8", "2026-11-30"),  # a week on Monday, not 8 instalments
+        ("lundi en 8", "2026-11-30"),
+        ("fin du mois", "2026-11-30"),
+    ],
+)
+def test_more_dates(text: str, expected: str) -> None:
+    reading = read(text)
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date.fromisoformat(expected)
+
+
+def test_an_adverb_inside_a_negated_contest_keeps_it_negated() -> None:
+    text = "je ne conteste absolument pas la facture mais j'aurais besoin d'un peu plus de temps"
+    assert read(text).intent is Intent.PAY_LATER
+
+
+def test_the_spelling_vocabulary_is_rebuilt_from_the_tuning_corpus() -> None:
+    # Stale after a corpus or lexicon change: `python -m tests.intents.build_vocabulary`.
+    from flows.intent_spelling import VOCABULARY
+    from tests.intents.build_vocabulary import render
+
+    assert VOCABULARY.read_text(encoding="utf-8") == render()
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("je reçois plus de sms depuis lundi", "fr_FR"),
+        ("plus de sms reçu ?", "fr_FR"),
+        ("vous avez arrêté les rappels ?", "fr_FR"),
+        ("les sms se sont arrêtés", "fr_FR"),
+        ("pourquoi plus de messages ?", "fr_FR"),
+        ("ya plus de notifs dans l'appli", "fr_FR"),
+        ("i stopped getting texts", "en_GB"),
+        ("did you stop the reminders?", "en_GB"),
+        ("the messages stopped", "en_GB"),
+        ("no more reminders?", "en_GB"),
+    ],
+)
+def test_a_report_that_messages_stopped_is_not_an_opt_out(text: str, locale: str) -> None:
+    assert read(text, locale).intent is not Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("oui sauf que vous m'avez compté 2 heures de trop", "fr_FR"),
+        ("d'accord pour payer mais seulement 100, pas 150", "fr_FR"),
+        ("je paie si vous enlevez les frais", "fr_FR"),
+        ("happy to pay the 80 we agreed, not 120", "en_GB"),
+    ],
+)
+def test_agreeing_to_pay_another_amount_is_a_dispute(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.DISPUTE
+
+
+def test_forgetting_to_pay_is_not_a_dispute() -> None:
+    assert read("J'ai oublié, je paie maintenant").intent is Intent.PAY_NOW
+
+
+def test_paye_alone_is_asked_about() -> None:
+    assert read("payé").confidence == 1.0
+    reading = read("paye")
+    assert reading.intent is Intent.ALREADY_PAID
+    assert reading.is_unsure
+    assert set(reading.alternatives) == {Intent.ALREADY_PAID, Intent.PAY_NOW}

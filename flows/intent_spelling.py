@@ -1,0 +1,98 @@
+"""Typo tolerance: correct a misspelt word to a known one, for messages nobody could read.
+
+Normalisation (`flows.intent_text`) already removes accents, repeated letters and the usual
+SMS spellings; what is left are one-key slips: "notifcations", "virment", "instalmets",
+"recieved", "plusieur". The vocabulary (`flows/lexicon/vocabulary.txt`, words and counts,
+rebuilt from the tuning corpus by ``python -m tests.intents.build_vocabulary``; a word seen
+only once has count 0: known, never corrected, but never a target either) is indexed by
+its one-letter deletions (symmetric delete), so finding the words one edit away (a letter
+missing, added, changed, or two letters swapped) costs a few dictionary look-ups per word.
+
+Only words of `MIN_LENGTH`+ letters that the vocabulary does not know are touched, and only
+when a known word is one edit away; the most frequent candidate wins (ties: alphabetical), so
+the correction is deterministic. `flows.intents` uses it only for a message it otherwise reads
+as unknown (or as a plain no), and gates what a corrected reading may decide.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+VOCABULARY = Path(__file__).with_name("lexicon") / "vocabulary.txt"
+#: Shorter words have too many neighbours one edit away ("fau": faux, eau, peu...).
+MIN_LENGTH = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    counts: Mapping[str, int]
+    languages: Mapping[str, frozenset[str]]
+    index: Mapping[str, tuple[str, ...]]  # one-letter deletion -> words
+
+
+@functools.cache
+def _vocabulary(path: Path = VOCABULARY) -> _Vocabulary:
+    counts: dict[str, int] = {}
+    languages: dict[str, frozenset[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, count, langs = line.split()
+            counts[word] = int(count)
+            languages[word] = frozenset(langs.split(","))
+    index: dict[str, list[str]] = {}
+    for word in counts:
+        for key in _deletes(word):
+            index.setdefault(key, []).append(word)
+    frozen = {key: tuple(words) for key, words in index.items()}
+    return _Vocabulary(
+        MappingProxyType(counts), MappingProxyType(languages), MappingProxyType(frozen)
+    )
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau distance exactly 1 (substitution, insertion, deletion, adjacent swap)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = diff[0], diff[-1]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+@functools.lru_cache(maxsize=16384)  # pure: the same word, the same answer
+def correct_word(word: str, language: str) -> str:
+    """The known *language* word one edit away from *word* (most frequent), or *word*."""
+    vocabulary = _vocabulary()
+    counts, index = vocabulary.counts, vocabulary.index
+    if len(word) < MIN_LENGTH or word in counts or not word.isalpha():
+        return word
+    candidates: set[str] = set(index.get(word, ()))  # a letter too many
+    for key in _deletes(word):
+        if key in counts:
+            candidates.add(key)
+        candidates.update(index.get(key, ()))
+    found = [
+        c
+        for c in candidates
+        if counts[c] > 0 and language in vocabulary.languages[c] and _one_edit(word, c)
+    ]
+    if not found:
+        return word
+    return min(found, key=lambda c: (-counts[c], c))
+
+
+def correct(text: str, language: str) -> str:
+    """*text* (normalised, in *language*) with each misspelt word corrected; clauses kept."""
+    return " ".join(correct_word(word, language) for word in text.split(" "))
