@@ -19,6 +19,7 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.api_desk import setup_api_desk
+from bot.web.api_webhooks import setup_api_webhooks
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
@@ -157,6 +158,7 @@ def create_app(
     setup_webhooks(app)
     setup_api(app)
     setup_api_desk(app)
+    setup_api_webhooks(app)
     setup_openapi(app)
     setup_campaigns(app)
     setup_offers(app)

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.logs import log_fields
 from bot.store import desk, handover, kpis
+from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
@@ -38,6 +39,7 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_post(BASE + "/review/dismiss", dismiss)
     app.router.add_get(BASE + "/kpis", kpis_page)
     app.router.add_get(BASE + "/kpis.json", kpis_json)
+    app.router.add_get(BASE + "/webhooks", webhooks_page)
 
 
 async def to_dashboard(_request: web.Request) -> web.StreamResponse:
@@ -215,4 +217,19 @@ async def kpis_json(request: web.Request, agent: Agent) -> web.StreamResponse:
             "figures": {k: v.to_dict() for k, v in figures.items()},
         },
         headers=CONSOLE_HEADERS,
+    )
+
+
+@page
+async def webhooks_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    merchant_id = agent.user.merchant_id
+    return render(
+        request,
+        "dashboard/webhooks.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        endpoints=await webhooks.endpoints(services.redis, merchant_id),
+        log=await webhooks.delivery_log(services.redis, merchant_id, 200),
     )

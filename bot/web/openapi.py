@@ -258,6 +258,137 @@ SCHEMAS: dict[str, Any] = {
 }
 
 INVOICE_ID = [_path("invoice_id")]
+EVENT_TYPES = [
+    "invoice.paid",
+    "invoice.partially_paid",
+    "instalment.paid",
+    "promise.made",
+    "handoff.requested",
+    "payment.needs_review",
+    "campaign.finished",
+]
+SCHEMAS["WebhookEndpoint"] = {
+    "type": "object",
+    "required": ["id", "url", "events", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "url": {"type": "string"},
+        "events": {"type": "array", "items": {"enum": EVENT_TYPES}},
+        "created_at": {"type": "string"},
+        "secret": {
+            "type": "string",
+            "description": "only in the answer to the registration: sign checks with it",
+        },
+    },
+}
+SCHEMAS["WebhookDelivery"] = {
+    "type": "object",
+    "required": ["at", "event_id", "type", "endpoint", "attempt", "status", "state"],
+    "properties": {
+        "at": {"type": "string"},
+        "delivery": {"type": "string"},
+        "event_id": {"type": "string"},
+        "type": {"enum": EVENT_TYPES},
+        "endpoint": {"type": "string"},
+        "url": {"type": "string"},
+        "attempt": {"type": "integer"},
+        "status": {"type": ["integer", "null"]},
+        "error": {"type": "string"},
+        "state": {"enum": ["pending", "delivered", "failed"]},
+        "next_at": {"type": ["string", "null"]},
+    },
+}
+WEBHOOK_PATHS: dict[str, Any] = {
+    "/api/v1/webhook-endpoints": {
+        "get": {
+            "summary": "The merchant's webhook endpoints",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["endpoints"],
+                        "properties": {
+                            "endpoints": {"type": "array", "items": _ref("WebhookEndpoint")}
+                        },
+                    },
+                    "OK",
+                ),
+                "401": ERRORS["401"],
+            },
+        },
+        "post": {
+            "summary": "Register an endpoint; events are POSTed to it, signed "
+            '(`Facto-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`)',
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["url", "events"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "url": {"type": "string", "format": "uri", "maxLength": 2000},
+                                "events": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"enum": EVENT_TYPES},
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(_ref("WebhookEndpoint"), "Registered; the secret is shown once"),
+                "400": _json(_ref("Error"), "Not JSON"),
+                "401": ERRORS["401"],
+                "409": _json(_ref("Error"), "Too many endpoints"),
+                "415": _json(_ref("Error"), "Not application/json"),
+                "422": ERRORS["422"],
+            },
+        },
+    },
+    "/api/v1/webhook-endpoints/{endpoint_id}": {
+        "delete": {
+            "summary": "Remove an endpoint (its pending deliveries fail)",
+            "parameters": [_path("endpoint_id")],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["deleted"],
+                        "properties": {"deleted": {"type": "string"}},
+                    },
+                    "Removed",
+                ),
+                "401": ERRORS["401"],
+                "404": ERRORS["404"],
+            },
+        }
+    },
+    "/api/v1/webhook-deliveries": {
+        "get": {
+            "summary": "The delivery log, newest first: every attempt",
+            "parameters": [
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "entries")
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["deliveries"],
+                        "properties": {
+                            "deliveries": {"type": "array", "items": _ref("WebhookDelivery")}
+                        },
+                    },
+                    "OK",
+                ),
+                **ERRORS,
+            },
+        }
+    },
+}
 
 
 def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
@@ -374,6 +505,7 @@ def document(base_url: str) -> dict[str, Any]:
                     _query("to", DATE, "last issue date (default: today)"),
                 ],
             ),
+            **WEBHOOK_PATHS,
         },
     }
 

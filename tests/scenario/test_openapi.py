@@ -144,3 +144,37 @@ async def test_schemathesis_finds_no_input_that_gives_a_500(facto: Facto) -> Non
     assert process.returncode == 0, text[-4000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", text)
     assert counts and counts.group(1) == counts.group(2) and int(counts.group(1)) > 100, text
+
+
+async def test_webhook_endpoint_answers_validate(facto: Facto) -> None:
+    _, doc = await get(facto, "/api/v1/openapi.json")
+    headers = {"Authorization": f"Bearer {facto.api_key}"}
+    response = await facto.client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "https://erp.example/hooks", "events": ["invoice.paid"]},
+        headers=headers,
+    )
+    body = await response.json()
+    assert response.status == 201 and body["secret"].startswith("whsec_")
+    schema = doc["paths"]["/api/v1/webhook-endpoints"]["post"]["responses"]["201"]
+    full = {**schema["content"]["application/json"]["schema"], "components": doc["components"]}
+    jsonschema_rs.Draft202012Validator(full).validate(body)
+    status, listed = await get(facto, "/api/v1/webhook-endpoints")
+    assert status == 200 and "secret" not in listed["endpoints"][0]
+    check(doc, "/api/v1/webhook-endpoints", 200, listed)
+    for bad in (
+        {"url": "ftp://x", "events": ["invoice.paid"]},
+        {"url": "https://x.example", "events": ["invoice.eaten"]},
+        {"url": "https://x.example", "events": [], "extra": 1},
+        [],
+    ):
+        response = await facto.client.post("/api/v1/webhook-endpoints", json=bad, headers=headers)
+        assert response.status == 422, bad
+    response = await facto.client.delete(
+        f"/api/v1/webhook-endpoints/{body['id']}", headers=headers
+    )
+    assert response.status == 200
+    response = await facto.client.delete(
+        f"/api/v1/webhook-endpoints/{body['id']}", headers=headers
+    )
+    assert response.status == 404
