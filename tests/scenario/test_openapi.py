@@ -162,6 +162,7 @@ async def test_webhook_endpoint_answers_validate(facto: Facto) -> None:
     status, listed = await get(facto, "/api/v1/webhook-endpoints")
     assert status == 200 and "secret" not in listed["endpoints"][0]
     check(doc, "/api/v1/webhook-endpoints", 200, listed)
+    bad: object
     for bad in (
         {"url": "ftp://x", "events": ["invoice.paid"]},
         {"url": "https://x.example", "events": ["invoice.eaten"]},
