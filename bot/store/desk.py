@@ -12,7 +12,9 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.store import delivery_timeline, keys
-from bot.store.invoices import get_invoice
+from bot.store.conversations import conversation_key, transcript
+from bot.store.handover import audit_trail, conversation_ref
+from bot.store.invoices import customer_address, get_invoice
 from bot.store.ledger import load_extras
 from bot.store.payments import credit_notes_of, load_records
 from payments.invoice import Invoice, InvoiceStatus
@@ -96,7 +98,41 @@ async def timeline(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
         if entry.get("replaced_by"):
             detail += f" → {entry['replaced_by']}"
         steps.append(Step(str(entry.get("at", "")), "delivery_failed", detail))
+    steps += await _conversation_steps(redis, invoice)
     return sorted(steps, key=lambda s: s.at)
+
+
+TEXT_PREVIEW = 90
+
+
+async def _conversation_steps(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
+    """What was said with the customer since the invoice was issued (messages, reminders,
+    replies) and what people did with the conversation (hand-overs: the console's audit).
+
+    A customer's conversation is shared by their invoices: entries from the issue date on.
+    """
+    channel, address = customer_address(invoice)
+    conversation = conversation_key(channel, address)
+    since = invoice.issue_date.isoformat()
+    steps = []
+    for entry in await transcript(redis, conversation):
+        at = str(entry.get("at", ""))
+        if at < since:
+            continue
+        text = str(entry.get("text", ""))[:TEXT_PREVIEW]
+        if entry.get("dir") == "in":
+            kind = "reply"
+        elif str(entry.get("ref", "")).startswith("job:"):
+            kind = "reminder"  # said on a scheduled event (bot.engine.schedule: "job:<id>:<t>")
+        else:
+            kind = "agent_message" if entry.get("by") else "message"
+        steps.append(Step(at, kind, text))
+    ref = conversation_ref(invoice.merchant_id, conversation)
+    for entry in await audit_trail(redis, invoice.merchant_id, ref):
+        at = str(entry.get("at", ""))
+        if at >= since:
+            steps.append(Step(at, "handover", f"{entry.get('what')} {entry.get('detail', '')}"))
+    return steps
 
 
 # Money to review -----------------------------------------------------------------------------

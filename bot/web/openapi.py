@@ -219,6 +219,11 @@ SCHEMAS: dict[str, Any] = {
                     "refund",
                     "credit_note",
                     "delivery_failed",
+                    "message",
+                    "reminder",
+                    "agent_message",
+                    "reply",
+                    "handover",
                 ]
             },
             "detail": {"type": "string"},

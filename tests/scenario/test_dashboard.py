@@ -80,8 +80,21 @@ async def test_filters_and_timeline(facto: Facto, owner: Browser) -> None:
     status, text = await owner.get(f"/console/dashboard/invoices/{paid['id']}")
     assert status == 200
     assert "step-issued" in text and "step-sent" in text and "step-payment" in text
+    assert "step-message" in text  # the invoice's own message, from the transcript
     status, _ = await owner.get("/console/dashboard/invoices/inv_nope")
     assert status == 404
+
+
+async def test_timeline_shows_the_promise_replies_and_hand_over(
+    facto: Facto, owner: Browser
+) -> None:
+    created = await facto.issue(invoice_body("telegram", 171))
+    await facto.customer_says("telegram", "171", "je paierai vendredi")
+    await facto.customer_says("telegram", "171", "un conseiller svp")
+    status, text = await owner.get(f"/console/dashboard/invoices/{created['id']}")
+    assert status == 200
+    assert "step-reply" in text and "je paierai vendredi" in text
+    assert "step-promise" in text
 
 
 async def test_another_merchants_invoice_is_not_found(facto: Facto, owner: Browser) -> None:
