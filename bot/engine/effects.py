@@ -12,7 +12,7 @@ from bot.engine import handover, merchant_webhooks, outbox, schedule
 from bot.engine.facts import customer_addresses
 from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
-from bot.store import consent, keys
+from bot.store import consent, keys, kpis_more
 from bot.store.conversations import append_transcript
 from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
@@ -196,6 +196,7 @@ class Effects:
         back = timedelta(seconds=self.facts.agent_policy.return_to_bot_seconds)
         handover.apply(self, ScheduleAgentTimer(self.now + back))
         merchant_webhooks.handoff_requested(self.pipe, self.invoice, str(action.reason), self.now)
+        kpis_more.record_handoff(self.pipe, self.invoice, self.now)
         self.pipe.zadd(
             keys.waiting_conversations(merchant_id),
             {self.conversation: self.now.timestamp()},

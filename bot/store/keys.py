@@ -488,3 +488,8 @@ def merchant_webhook_due(merchant_id: str) -> str:
 def merchant_webhook_log(merchant_id: str) -> str:
     """Capped list: every delivery attempt, newest last (the dashboard's delivery log)."""
     return f"merchant:{{{merchant_id}}}:webhook-log"
+
+
+def merchant_handoffs(merchant_id: str) -> str:
+    """Sorted set: invoice id -> when its conversation was first handed to a person (KPIs)."""
+    return f"merchant:{{{merchant_id}}}:kpi-handoffs"

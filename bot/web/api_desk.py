@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.services import Services
-from bot.store import desk, keys, kpis
+from bot.store import desk, keys, kpis_more
 from bot.store.invoices import get_invoice
 from bot.store.merchants import Merchant
 from bot.store.payments import credit_notes_of, load_records
@@ -239,13 +239,8 @@ async def read_kpis(request: web.Request, services: Services, merchant: Merchant
         problems.append({"field": "from", "message": "must be before to, at most 3660 days"})
     if problems:
         return _invalid(problems)
-    figures = kpis.compute(await kpis.load(services.redis, merchant.id), start, end, today)
     return web.json_response(
-        {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "figures": {name: f.to_dict() for name, f in figures.items()},
-        }
+        await kpis_more.report(services.redis, merchant.id, start, end, today)
     )
 
 

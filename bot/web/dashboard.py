@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from aiohttp import web
 
 from bot.logs import log_fields
-from bot.store import desk, handover, kpis
+from bot.store import desk, handover, kpis_more
 from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
@@ -184,12 +184,8 @@ async def kpis_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     _owner(agent)
     services = request.app[SERVICES]
     start, end = _period(request, services.clock.now().date())
-    figures = kpis.compute(
-        await kpis.load(services.redis, agent.user.merchant_id),
-        start,
-        end,
-        services.clock.now().date(),
-    )
+    today = services.clock.now().date()
+    report = await kpis_more.report(services.redis, agent.user.merchant_id, start, end, today)
     return render(
         request,
         "dashboard/kpis.html",
@@ -197,7 +193,9 @@ async def kpis_page(request: web.Request, agent: Agent) -> web.StreamResponse:
         csrf=agent.session.csrf,
         start=start,
         end=end,
-        figures=figures,
+        figures=report["figures"],
+        conversations=report["conversations"],
+        campaigns=report["campaigns"],
     )
 
 
@@ -207,15 +205,9 @@ async def kpis_json(request: web.Request, agent: Agent) -> web.StreamResponse:
     services = request.app[SERVICES]
     today = services.clock.now().date()
     start, end = _period(request, today)
-    figures = kpis.compute(
-        await kpis.load(services.redis, agent.user.merchant_id), start, end, today
-    )
+    report = await kpis_more.report(services.redis, agent.user.merchant_id, start, end, today)
     return web.json_response(
-        {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "figures": {k: v.to_dict() for k, v in figures.items()},
-        },
+        report,
         headers=CONSOLE_HEADERS,
     )
 

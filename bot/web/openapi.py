@@ -263,6 +263,50 @@ SCHEMAS: dict[str, Any] = {
 }
 
 INVOICE_ID = [_path("invoice_id")]
+SCHEMAS["ConversationFigures"] = {
+    "type": "object",
+    "required": [
+        "invoices",
+        "handed_over",
+        "handover_rate",
+        "first_response_seconds_median",
+        "paid",
+        "messages_per_paid_invoice",
+        "sms_segments_per_paid_invoice",
+    ],
+    "properties": {
+        "invoices": {"type": "integer"},
+        "handed_over": {"type": "integer"},
+        "handover_rate": RATE,
+        "first_response_seconds_median": {"type": ["number", "null"]},
+        "paid": {"type": "integer"},
+        "messages_per_paid_invoice": {"type": ["number", "null"]},
+        "sms_segments_per_paid_invoice": {"type": ["number", "null"]},
+    },
+}
+SCHEMAS["CampaignFigures"] = {
+    "type": "object",
+    "required": [
+        "campaign_id",
+        "name",
+        "state",
+        "sent",
+        "clicked",
+        "paid",
+        "revenue",
+        "conversion",
+    ],
+    "properties": {
+        "campaign_id": {"type": "string"},
+        "name": {"type": "string"},
+        "state": {"type": "string"},
+        "sent": {"type": "integer"},
+        "clicked": {"type": "integer"},
+        "paid": {"type": "integer"},
+        "revenue": {"type": "integer"},
+        "conversion": {**RATE, "description": "paid / sent"},
+    },
+}
 EVENT_TYPES = [
     "invoice.paid",
     "invoice.partially_paid",
@@ -503,6 +547,12 @@ def document(base_url: str) -> dict[str, Any]:
                             "required": ["all"],
                             "additionalProperties": _ref("Figures"),
                         },
+                        "conversations": {
+                            "type": "object",
+                            "required": ["all"],
+                            "additionalProperties": _ref("ConversationFigures"),
+                        },
+                        "campaigns": {"type": "array", "items": _ref("CampaignFigures")},
                     }
                 ),
                 [

@@ -142,6 +142,7 @@ async def test_kpis_page_and_json(facto: Facto, owner: Browser) -> None:
     paid = await facto.issue(invoice_body("telegram", 121))
     await facto.issue(invoice_body("telegram", 122, due=START.date()))
     await pay(facto, paid["pay_url"])
+    await facto.customer_says("telegram", "122", "un conseiller svp")
     facto.clock.advance(2 * 86400)  # the second is overdue
     day = START.date()
     status, text = await owner.get(f"/console/dashboard/kpis?from={day}&to={day}")
@@ -156,5 +157,10 @@ async def test_kpis_page_and_json(facto: Facto, owner: Browser) -> None:
     assert figures["median_delay_days"] == 0.0
     assert figures["unpaid_rate"] == 0.5  # two equal invoices, one overdue and unpaid
     assert set(data["figures"]) == {"all", "telegram"}
+    talk = data["conversations"]["all"]
+    assert (talk["handed_over"], talk["handover_rate"]) == (1, 0.5)
+    assert talk["messages_per_paid_invoice"] >= 2  # the invoice and the receipt at least
+    assert talk["sms_segments_per_paid_invoice"] == 0  # no SMS invoice
+    assert data["campaigns"] == []
     status, _ = await owner.get("/console/dashboard/kpis.json?from=2029-01-02&to=2029-01-01")
     assert status == 400

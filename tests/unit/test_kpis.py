@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bot.store.kpis import Facts, compute
+from bot.store.kpis_more import Conversation, Said, campaign_figures, conversation_figures
 from bot.store.ledger import InvoiceExtras
 from payments.invoice import InvoiceStatus
 from payments.plan import Instalment, Plan
@@ -104,3 +105,44 @@ def test_an_empty_period_has_no_rates() -> None:
         None,
         None,
     )
+
+
+# Conversations and campaigns ------------------------------------------------------------------
+
+
+def said(minute: int, *, out: bool = True, agent: bool = False, text: str = "ok") -> Said:
+    return Said(datetime(2026, 12, 1, 10, minute, tzinfo=UTC), out, agent, text)
+
+
+def test_conversation_figures_on_a_known_data_set() -> None:
+    sms_paid = fact(1, "sms", date(2026, 12, 1), paid_on=date(2026, 12, 3)).invoice
+    tg_paid = fact(4, "telegram", date(2026, 12, 4), paid_on=date(2026, 12, 14)).invoice
+    open_one = fact(3, "sms", date(2026, 12, 3)).invoice
+    long_sms = "x" * 161  # two GSM-7 segments
+    rows = [
+        # SMS, paid: 2 messages out (1 + 2 segments), 1 reply in; handed over at :05,
+        # an agent answers at :09 (4 minutes).
+        Conversation(
+            sms_paid,
+            [said(0), said(1, out=False), said(9, agent=True, text=long_sms)],
+            datetime(2026, 12, 1, 10, 5, tzinfo=UTC),
+        ),
+        # Telegram, paid: 3 messages, no hand-over.
+        Conversation(tg_paid, [said(0), said(2), said(3)], None),
+        # SMS, open: handed over at :00, an agent answers at :10 (10 minutes).
+        Conversation(open_one, [said(10, agent=True)], datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
+    ]
+    figures = conversation_figures(rows)
+    assert (figures.invoices, figures.handed_over, figures.handover_rate) == (3, 2, 0.6667)
+    assert figures.first_response_seconds_median == 420.0  # median of 240 and 600
+    assert figures.paid == 2
+    assert figures.messages_per_paid_invoice == 2.5  # (2 + 3) / 2
+    assert figures.sms_segments_per_paid_invoice == 1.5  # (1 + 2) / 2 paid invoices
+    empty = conversation_figures([])
+    assert (empty.handover_rate, empty.messages_per_paid_invoice) == (None, None)
+
+
+def test_campaign_figures() -> None:
+    c = campaign_figures("c_1", "Soldes", "running", {"sent": 200, "clicked": 40, "paid": 10})
+    assert (c.sent, c.clicked, c.paid, c.revenue, c.conversion) == (200, 40, 10, 0, 0.05)
+    assert campaign_figures("c_2", "Vide", "draft", {}).conversion is None
