@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot.clock import Clock
-from bot.engine import outbox, schedule
+from bot.clock import Clock, SystemClock
+from bot.engine import merchant_webhooks, outbox, schedule
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
 from bot.logs import log_fields, mask_card_numbers
@@ -76,6 +76,7 @@ class Enqueuer:
     redis: aioredis.Redis
     owner: str
     batch: int = BATCH
+    clock: Clock = field(default_factory=SystemClock)  # when campaign.finished is stamped
 
     async def run_all(self) -> int:
         total = 0
@@ -108,6 +109,9 @@ class Enqueuer:
         for _ in range(batches):
             if cursor >= total:
                 await self.redis.srem(keys.CAMPAIGNS_RUNNING, member)
+                await merchant_webhooks.campaign_finished(
+                    self.redis, merchant_id, campaign_id, total, self.clock.now()
+                )
                 break
             if await self.redis.hget(name, "state") != "running":
                 break  # paused: resume hands it back; cancelled: dropped next time

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import campaigns, carts, handover, offer_payments
+from bot.engine import campaigns, carts, handover, merchant_webhooks, offer_payments
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -303,6 +303,15 @@ class _Dispatch:
         if plan and instalment and decision.instalment_status:
             self.updated_plan = plan.with_status(instalment, decision.instalment_status)
             save_plan(self.pipe, merchant_id, invoice.id, self.updated_plan)
+        merchant_webhooks.payment_applied(
+            self.pipe,
+            invoice,
+            decision.invoice,
+            session_id=record.session_id,
+            instalment=instalment,
+            instalment_paid=decision.instalment_status == "paid",
+            at=self.services.clock.now(),
+        )
         if decision.retire_checkout:
             # The session will never take money: the pay link opens a fresh one.
             self.pipe.hset(
@@ -347,6 +356,9 @@ class _Dispatch:
         return _Translated(PaymentOutcome(notice.kind, amount, instalment, url), invoice.id)
 
     def _alert(self, invoice: Invoice, session_id: str, reason: str) -> None:
+        merchant_webhooks.needs_review(
+            self.pipe, invoice, session_id, reason, self.services.clock.now()
+        )
         self.pipe.rpush(
             keys.PAYMENTS_MISMATCH,
             json.dumps(

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot.engine import handover, outbox, schedule
+from bot.engine import handover, merchant_webhooks, outbox, schedule
 from bot.engine.facts import customer_addresses
 from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
-from bot.store import consent, keys
+from bot.store import consent, keys, kpis_more
 from bot.store.conversations import append_transcript
 from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
@@ -140,6 +140,7 @@ class Effects:
     def _promise(self, action: SetPromise) -> None:
         invoice = self._invoice()
         save_promise(self.pipe, invoice.merchant_id, invoice.id, action.pay_on, self.now)
+        merchant_webhooks.promise_made(self.pipe, invoice, action.pay_on, self.now)
         self._reminder(promise_job(invoice.id), action.remind_at, Reminder(ReminderKind.PROMISE))
 
     def _plan(self, action: CreatePlan) -> None:
@@ -194,6 +195,8 @@ class Effects:
         # Nobody acts on it for FACTO_AGENT_RETURN_HOURS: the bot takes it back (flows.agent).
         back = timedelta(seconds=self.facts.agent_policy.return_to_bot_seconds)
         handover.apply(self, ScheduleAgentTimer(self.now + back))
+        merchant_webhooks.handoff_requested(self.pipe, self.invoice, str(action.reason), self.now)
+        kpis_more.record_handoff(self.pipe, self.invoice, self.now)
         self.pipe.zadd(
             keys.waiting_conversations(merchant_id),
             {self.conversation: self.now.timestamp()},

@@ -23,6 +23,7 @@ from bot.engine import issuing, reconcile, retention, schedule
 from bot.engine.campaigns import Enqueuer
 from bot.engine.dispatch import make_handler
 from bot.engine.lease import Lease
+from bot.engine.merchant_webhooks import MerchantWebhooks
 from bot.engine.outbox import Sender, SendPolicy
 from bot.engine.pacing import pacer_for
 from bot.engine.pipeline import Dispatcher, is_transient
@@ -85,7 +86,8 @@ class Worker:
         self._ticks = 0
         self._slow_ticks = 0
         # Flash sales: running campaigns become conversation events (bot.engine.campaigns).
-        self.campaigns = Enqueuer(services.redis, services.consumer_name)
+        self.campaigns = Enqueuer(services.redis, services.consumer_name, clock=services.clock)
+        self.merchant_webhooks = MerchantWebhooks(services)
 
     @property
     def wake_reclaim_idle_ms(self) -> int:
@@ -231,6 +233,7 @@ class Worker:
         steps: list[Callable[[], Awaitable[object]]] = [
             self.sender.move_due_retries,
             self.release_scheduled,
+            self.merchant_webhooks.run_once,
         ]
         if self._ticks % SWEEP_EVERY_TICKS == 0:
             steps.append(self.dispatcher.sweep)  # the send loop reclaims dead senders' messages

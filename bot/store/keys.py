@@ -455,3 +455,41 @@ def cart_counts(merchant_id: str) -> str:
 def campaign_bought(merchant_id: str, campaign_id: str) -> str:
     """Hash: customer id -> units paid, against the offer's per-customer limit."""
     return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"
+
+
+# --- Outgoing webhooks to the merchant's systems (merchant's hash tag) -------------------------
+WEBHOOK_MERCHANTS = "webhooks:merchants"  # set: merchants with events or deliveries to handle
+
+
+def merchant_webhook_endpoints(merchant_id: str) -> str:
+    """Hash: endpoint id -> JSON (url, events, secret, created_at)."""
+    return f"merchant:{{{merchant_id}}}:webhook-endpoints"
+
+
+def merchant_webhook_events(merchant_id: str) -> str:
+    """List: events emitted and not yet fanned out to the endpoints."""
+    return f"merchant:{{{merchant_id}}}:webhook-events"
+
+
+def merchant_webhook_seen(merchant_id: str, event_id: str) -> str:
+    """An event id already fanned out (deduplication), kept for 30 days."""
+    return f"merchant:{{{merchant_id}}}:webhook-seen:{event_id}"
+
+
+def merchant_webhook_delivery(merchant_id: str, delivery_id: str) -> str:
+    return f"merchant:{{{merchant_id}}}:webhook-delivery:{delivery_id}"
+
+
+def merchant_webhook_due(merchant_id: str) -> str:
+    """Sorted set: delivery id -> when its next attempt is due."""
+    return f"merchant:{{{merchant_id}}}:webhook-due"
+
+
+def merchant_webhook_log(merchant_id: str) -> str:
+    """Capped list: every delivery attempt, newest last (the dashboard's delivery log)."""
+    return f"merchant:{{{merchant_id}}}:webhook-log"
+
+
+def merchant_handoffs(merchant_id: str) -> str:
+    """Sorted set: invoice id -> when its conversation was first handed to a person (KPIs)."""
+    return f"merchant:{{{merchant_id}}}:kpi-handoffs"

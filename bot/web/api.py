@@ -391,3 +391,6 @@ def _zone(services: Services) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(services.settings.default_timezone)
+
+
+authenticated = _authenticated  # shared with the dashboard's API routes (bot.web.api_desk)

@@ -18,10 +18,14 @@ from bot.logs import log_fields
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
+from bot.web.api_desk import setup_api_desk
+from bot.web.api_webhooks import setup_api_webhooks
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
+from bot.web.dashboard import setup_dashboard
 from bot.web.offers import setup_offers
+from bot.web.openapi import setup_openapi
 from bot.web.pages import (
     not_found_page,
     service_unavailable_page,
@@ -153,10 +157,14 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     setup_webhooks(app)
     setup_api(app)
+    setup_api_desk(app)
+    setup_api_webhooks(app)
+    setup_openapi(app)
     setup_campaigns(app)
     setup_offers(app)
     setup_pages(app)
     setup_console(app)
+    setup_dashboard(app)
     if settings.sandbox:
         state = sandbox_state or SandboxState()
         app[SANDBOX] = state

@@ -1,0 +1,108 @@
+"""Figures of the merchant's dashboard over a period, per channel: computed from invoices.
+
+`compute` is pure (tested on known data sets); `load` reads what it needs from Redis.
+An invoice belongs to the period of its issue date. Amounts are in minor units.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import redis.asyncio as aioredis
+
+from bot.store.desk import CLOSED, is_overdue, newest_invoices
+from bot.store.ledger import InvoiceExtras, load_extras
+from bot.store.payments import load_records
+from payments.invoice import Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """One invoice and what the figures need beside it."""
+
+    invoice: Invoice
+    paid_on: date | None  # when the last counted payment arrived, if it is paid
+    extras: InvoiceExtras
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    invoices: int
+    paid: int
+    conversion: float | None  # paid / sent
+    invoiced: int
+    overdue_amount: int
+    unpaid_rate: float | None  # overdue amount / invoiced amount
+    average_delay_days: float | None  # issue → paid
+    median_delay_days: float | None
+    promises: int
+    promise_kept_rate: float | None  # paid on or before the promised date
+    plans: int
+    plan_completion_rate: float | None  # every instalment paid
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(facts: Iterable[Facts], today: date) -> Figures:
+    rows = list(facts)
+    paid = [f for f in rows if f.invoice.status in CLOSED]
+    delays = [(f.paid_on - f.invoice.issue_date).days for f in paid if f.paid_on is not None]
+    invoiced = sum(f.invoice.totals.gross for f in rows)
+    overdue = sum(f.invoice.amount_due for f in rows if is_overdue(f.invoice, today))
+    promised = [f for f in rows if f.extras.promise is not None]
+    kept = [
+        f
+        for f in promised
+        if f.paid_on is not None and f.extras.promise is not None and f.paid_on <= f.extras.promise
+    ]
+    plans = [f for f in rows if f.extras.plan is not None]
+    completed = [
+        f
+        for f in plans
+        if f.extras.plan is not None and all(i.status == "paid" for i in f.extras.plan.instalments)
+    ]
+    return Figures(
+        invoices=len(rows),
+        paid=len(paid),
+        conversion=_ratio(len(paid), len(rows)),
+        invoiced=invoiced,
+        overdue_amount=overdue,
+        unpaid_rate=_ratio(overdue, invoiced),
+        average_delay_days=round(statistics.fmean(delays), 2) if delays else None,
+        median_delay_days=float(statistics.median(delays)) if delays else None,
+        promises=len(promised),
+        promise_kept_rate=_ratio(len(kept), len(promised)),
+        plans=len(plans),
+        plan_completion_rate=_ratio(len(completed), len(plans)),
+    )
+
+
+def compute(facts: Iterable[Facts], start: date, end: date, today: date) -> Mapping[str, Figures]:
+    """Figures for invoices issued in [start, end]: "all", then one entry per channel."""
+    rows = [f for f in facts if start <= f.invoice.issue_date <= end]
+    result = {"all": figures(rows, today)}
+    for channel in sorted({str(f.invoice.channel) for f in rows}):
+        result[channel] = figures([f for f in rows if str(f.invoice.channel) == channel], today)
+    return result
+
+
+async def load(redis: aioredis.Redis, merchant_id: str) -> list[Facts]:
+    facts = []
+    for invoice in await newest_invoices(redis, merchant_id):
+        records = await load_records(redis, merchant_id, invoice.id)
+        received = [
+            datetime.fromisoformat(r.received_at).date()
+            for r in records.values()
+            if r.received_at and r.credited
+        ]
+        paid_on = max(received) if received and invoice.status in CLOSED else None
+        facts.append(Facts(invoice, paid_on, await load_extras(redis, merchant_id, invoice.id)))
+    return facts

@@ -1,0 +1,227 @@
+"""The merchant's dashboard (`/console/dashboard`, `/dashboard` leads there): invoices with
+filters and each one's timeline, the payments to review, and KPIs drawn from a JSON endpoint.
+
+It lives under `/console` because the console's session cookie is scoped to that path: one
+login (password + TOTP) for both. Owners only: the dashboard shows every invoice, amounts and
+the review actions; an agent's work is the conversations of the support queue, so an agent
+gets a 403 here. Pages are server-rendered and autoescaped; the only script is `dashboard.js`
+(the CSP allows no inline script), which draws the charts with the vendored Chart.js.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from aiohttp import web
+
+from bot.logs import log_fields
+from bot.store import desk, handover, kpis_more
+from bot.store import merchant_webhooks as webhooks
+from bot.store.invoices import get_invoice
+from bot.web.app_keys import SERVICES
+from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from payments.invoice import InvoiceStatus
+
+log = logging.getLogger(__name__)
+
+BASE = "/console/dashboard"
+CHANNELS = ("sms", "whatsapp", "telegram")
+PAGE_SIZE = 200
+MAX_PERIOD_DAYS = 3660
+
+
+def setup_dashboard(app: web.Application) -> None:
+    app.router.add_get("/dashboard", to_dashboard)
+    app.router.add_get(BASE, invoices_page)
+    app.router.add_get(BASE + "/invoices/{invoice_id}", invoice_page)
+    app.router.add_get(BASE + "/review", review_page)
+    app.router.add_post(BASE + "/review/dismiss", dismiss)
+    app.router.add_get(BASE + "/kpis", kpis_page)
+    app.router.add_get(BASE + "/kpis.json", kpis_json)
+    app.router.add_get(BASE + "/webhooks", webhooks_page)
+
+
+async def to_dashboard(_request: web.Request) -> web.StreamResponse:
+    return redirect(BASE)
+
+
+def _owner(agent: Agent) -> None:
+    if not agent.user.is_owner:
+        raise web.HTTPForbidden(
+            text="the dashboard is for the merchant's owners", headers=CONSOLE_HEADERS
+        )
+
+
+def _date(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name}: a date YYYY-MM-DD") from None
+
+
+def _filter(request: web.Request) -> desk.InvoiceFilter:
+    q = request.query
+    status = q.get("status", "")
+    if status and status not in InvoiceStatus._value2member_map_:
+        raise web.HTTPBadRequest(text="status: unknown value")
+    channel = q.get("channel", "")
+    if channel and channel not in CHANNELS:
+        raise web.HTTPBadRequest(text="channel: sms, whatsapp or telegram")
+    return desk.InvoiceFilter(
+        status=status,
+        channel=channel,
+        customer=q.get("customer", "")[:100],
+        due_before=_date(q.get("due_before", ""), "due_before"),
+        overdue=q.get("overdue") == "1",
+    )
+
+
+@page
+async def invoices_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    wanted = _filter(request)
+    today = services.clock.now().date()
+    found = [
+        i
+        for i in await desk.newest_invoices(services.redis, agent.user.merchant_id)
+        if desk.matches(i, wanted, today)
+    ]
+    return render(
+        request,
+        "dashboard/invoices.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        invoices=found[:PAGE_SIZE],
+        more=len(found) > PAGE_SIZE,
+        wanted=wanted,
+        statuses=[s.value for s in InvoiceStatus],
+        channels=CHANNELS,
+        overdue={i.id for i in found if desk.is_overdue(i, today)},
+    )
+
+
+@page
+async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    invoice = await get_invoice(
+        services.redis, agent.user.merchant_id, request.match_info["invoice_id"][:64]
+    )
+    if invoice is None:
+        raise web.HTTPNotFound(text="no such invoice")
+    return render(
+        request,
+        "dashboard/invoice.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        invoice=invoice,
+        steps=await desk.timeline(services.redis, invoice),
+    )
+
+
+@page
+async def review_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    items = await desk.review_items(services.redis, agent.user.merchant_id)
+    trail = [
+        e
+        for e in await handover.audit_trail(services.redis, agent.user.merchant_id)
+        if e.get("what") == "review_dismissed"
+    ]
+    return render(
+        request,
+        "dashboard/review.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        items=items,
+        trail=trail[-50:],
+    )
+
+
+@action
+async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    form = await request.post()
+    raw = str(form.get("item") or "")
+    if not raw or len(raw) > 2000:
+        raise web.HTTPBadRequest(text="item: the review entry to dismiss")
+    merchant_id = agent.user.merchant_id
+    if not await desk.dismiss_review(services.redis, merchant_id, raw):
+        raise web.HTTPNotFound(text="no such entry to review (already dismissed?)")
+    # The list is global and the audit trail on the merchant's slot: two steps, the audit
+    # after the removal succeeded (a crash between them loses an audit line, never money).
+    async with services.redis.pipeline(transaction=True) as pipe:
+        handover.audit_entry(
+            pipe,
+            merchant_id,
+            at=services.clock.now(),
+            ref="",
+            what="review_dismissed",
+            user_id=agent.user.id,
+            detail=raw,
+        )
+        await pipe.execute()
+    log.info("payment review dismissed", extra=log_fields(user=agent.user.id))
+    return redirect(BASE + "/review")
+
+
+def _period(request: web.Request, today: date) -> tuple[date, date]:
+    end = _date(request.query.get("to", ""), "to") or today
+    start = _date(request.query.get("from", ""), "from") or end - timedelta(days=30)
+    if start > end or (end - start).days > MAX_PERIOD_DAYS:
+        raise web.HTTPBadRequest(text="from must be before to, at most ten years apart")
+    return start, end
+
+
+@page
+async def kpis_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    start, end = _period(request, services.clock.now().date())
+    today = services.clock.now().date()
+    report = await kpis_more.report(services.redis, agent.user.merchant_id, start, end, today)
+    return render(
+        request,
+        "dashboard/kpis.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        start=start,
+        end=end,
+        figures=report["figures"],
+        conversations=report["conversations"],
+        campaigns=report["campaigns"],
+    )
+
+
+@page
+async def kpis_json(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    today = services.clock.now().date()
+    start, end = _period(request, today)
+    report = await kpis_more.report(services.redis, agent.user.merchant_id, start, end, today)
+    return web.json_response(
+        report,
+        headers=CONSOLE_HEADERS,
+    )
+
+
+@page
+async def webhooks_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _owner(agent)
+    services = request.app[SERVICES]
+    merchant_id = agent.user.merchant_id
+    return render(
+        request,
+        "dashboard/webhooks.html",
+        agent=agent.user,
+        csrf=agent.session.csrf,
+        endpoints=await webhooks.endpoints(services.redis, merchant_id),
+        log=await webhooks.delivery_log(services.redis, merchant_id, 200),
+    )

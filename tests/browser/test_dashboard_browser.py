@@ -1,0 +1,73 @@
+"""The merchant dashboard in a real browser (Chromium): log in, filter invoices, open a
+timeline, read a KPI, and see the chart drawn by the vendored Chart.js under the strict CSP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Browser, expect
+
+from bot.store.users import Role
+from tests.browser.test_console_browser import logged_in, until
+from tests.scenario.console_client import add_user
+from tests.scenario.harness import Facto, invoice_body
+
+XSS_NAME = '<img src=x onerror="window.pwned=1">Zoé'
+
+
+async def test_owner_filters_opens_a_timeline_and_reads_a_kpi(
+    browser: Browser, live_facto: Facto
+) -> None:
+    facto = live_facto
+    paid = await (await facto.post_invoice(invoice_body("telegram", 501))).json()
+    body = invoice_body("telegram", 502)
+    body["customer"]["name"] = XSS_NAME
+    odd = await (await facto.post_invoice(body)).json()
+    # Paid through the real pay link and the test checkout.
+    response = await facto.client.post(
+        "/p/" + paid["pay_url"].rsplit("/p/", 1)[1], allow_redirects=False
+    )
+    checkout = response.headers["Location"].split("://", 1)[1].split("/", 1)[1]
+    await facto.client.post(f"/{checkout}/card", allow_redirects=False)
+
+    async def is_paid() -> bool:
+        r = await facto.client.get(
+            f"/api/v1/invoices/{paid['id']}",
+            headers={"Authorization": f"Bearer {facto.api_key}"},
+        )
+        status: Any = (await r.json())["status"]
+        return bool(status == "paid")
+
+    await until(is_paid)
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    await page.goto("/dashboard")
+    await expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
+    rows = page.locator("#invoices tbody tr")
+    await expect(rows).to_have_count(2)
+    await page.get_by_label("Status").select_option("paid")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(paid["number"])
+    await page.get_by_label("Status").select_option("")
+    await page.get_by_label("Customer or number").fill("zoé")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(odd["number"])
+    await expect(rows.first).to_contain_text('<img src=x onerror="window.pwned=1">Zoé')
+    assert await page.evaluate("window.pwned === undefined") is True
+
+    await page.goto("/console/dashboard")
+    await page.get_by_role("link", name=paid["number"]).click()
+    timeline = page.locator("#timeline")
+    await expect(timeline.locator(".step-issued")).to_have_count(1)
+    await expect(timeline.locator(".step-payment")).to_have_count(1)
+
+    await page.get_by_role("link", name="KPIs").click()
+    await expect(page.locator('[data-kpi="all-conversion"]')).to_have_text("0.5")
+    await expect(page.locator("#kpi-chart[data-drawn='1']")).to_have_count(1)
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    await context.close()

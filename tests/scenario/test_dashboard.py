@@ -1,0 +1,166 @@
+"""The merchant's dashboard over HTTP: owners only, invoice filters, a timeline with the
+payment, money to review dismissed and audited, KPIs as a page and as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.store import keys
+from bot.store.users import Role
+from tests.scenario.console_client import Browser, add_user
+from tests.scenario.harness import START, Facto, invoice_body, start_facto
+from tests.scenario.test_money import pay, pay_outside_our_link
+
+
+@pytest.fixture
+async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+@pytest.fixture
+async def owner(facto: Facto) -> AsyncIterator[Browser]:
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    browser = Browser.open(facto)
+    await browser.log_in("owner@atelier.fr", secret)
+    yield browser
+    await browser.close()
+
+
+async def test_agents_are_refused_and_strangers_sent_to_login(facto: Facto) -> None:
+    _, secret = await add_user(facto, "agent@atelier.fr", "Aline")
+    browser = Browser.open(facto)
+    try:
+        status, text = await browser.get("/dashboard")
+        assert status == 200 and "Log in" in text  # /dashboard → /console/dashboard → login
+        await browser.log_in("agent@atelier.fr", secret)
+        status, _ = await browser.get("/console/dashboard")
+        assert status == 403
+        status, _ = await browser.get("/console/dashboard/kpis.json")
+        assert status == 403
+    finally:
+        await browser.close()
+
+
+async def test_filters_and_timeline(facto: Facto, owner: Browser) -> None:
+    paid = await facto.issue(invoice_body("telegram", 111))
+    late = await facto.issue(invoice_body("telegram", 112, due=START.date()))
+    body = invoice_body("telegram", 113, due=START.date() + timedelta(days=10))
+    body["customer"]["name"] = "<script>Zoé</script>"
+    odd = await facto.issue(body)
+    await pay(facto, paid["pay_url"])
+    facto.clock.advance(2 * 86400)  # `late` is now overdue
+
+    status, text = await owner.get("/console/dashboard")
+    assert status == 200
+    assert all(i["number"] in text for i in (paid, late, odd))
+    assert "<script>Zoé" not in text and "&lt;script&gt;Zoé" in text  # escaped
+
+    _, text = await owner.get("/console/dashboard?status=paid")
+    assert paid["number"] in text and late["number"] not in text
+    _, text = await owner.get("/console/dashboard?overdue=1")
+    assert late["number"] in text and paid["number"] not in text and odd["number"] not in text
+    _, text = await owner.get("/console/dashboard?customer=zo")
+    assert odd["number"] in text and paid["number"] not in text
+    _, text = await owner.get("/console/dashboard?channel=sms")
+    assert "No invoice matches." in text
+    status, _ = await owner.get("/console/dashboard?status=nonsense")
+    assert status == 400
+    status, _ = await owner.get("/console/dashboard?due_before=tomorrow")
+    assert status == 400
+
+    status, text = await owner.get(f"/console/dashboard/invoices/{paid['id']}")
+    assert status == 200
+    assert "step-issued" in text and "step-sent" in text and "step-payment" in text
+    assert "step-message" in text  # the invoice's own message, from the transcript
+    status, _ = await owner.get("/console/dashboard/invoices/inv_nope")
+    assert status == 404
+
+
+async def test_timeline_shows_the_promise_replies_and_hand_over(
+    facto: Facto, owner: Browser
+) -> None:
+    created = await facto.issue(invoice_body("telegram", 171))
+    await facto.customer_says("telegram", "171", "je paierai vendredi")
+    await facto.customer_says("telegram", "171", "un conseiller svp")
+    status, text = await owner.get(f"/console/dashboard/invoices/{created['id']}")
+    assert status == 200
+    assert "step-reply" in text and "je paierai vendredi" in text
+    assert "step-promise" in text
+
+
+async def test_another_merchants_invoice_is_not_found(facto: Facto, owner: Browser) -> None:
+    created = await facto.issue(invoice_body())
+    await facto.redis.rename(
+        keys.invoice(facto.merchant.id if facto.merchant else "", created["id"]),
+        keys.invoice("m_other", created["id"]),
+    )
+    status, _ = await owner.get(f"/console/dashboard/invoices/{created['id']}")
+    assert status == 404
+
+
+async def test_money_to_review_is_listed_dismissed_and_audited(
+    facto: Facto, owner: Browser
+) -> None:
+    created = await facto.issue(invoice_body())
+    await pay_outside_our_link(facto, created["id"], 10, "instalment:1")
+    # Another merchant's alert is not shown.
+    await facto.redis.rpush(
+        keys.PAYMENTS_MISMATCH,
+        json.dumps({"merchant_id": "m_other", "invoice_id": "inv_x", "session_id": "cs_x"}),
+    )
+    status, text = await owner.get("/console/dashboard/review")
+    assert status == 200 and "no such instalment" in text and "inv_x" not in text
+    [mine] = [
+        r for r in await facto.redis.lrange(keys.PAYMENTS_MISMATCH, 0, -1) if created["id"] in r
+    ]
+    status, _ = await owner.post("/console/dashboard/review/dismiss", {"item": mine})
+    assert status == 200  # followed the 303 back to the list
+    assert await facto.redis.llen(keys.PAYMENTS_MISMATCH) == 1
+    assert facto.merchant is not None
+    [audit] = await facto.redis.lrange(keys.audit(facto.merchant.id), 0, -1)
+    assert json.loads(audit)["what"] == "review_dismissed"
+    status, _ = await owner.post("/console/dashboard/review/dismiss", {"item": mine})
+    assert status == 404
+    other = (await facto.redis.lrange(keys.PAYMENTS_MISMATCH, 0, -1))[0]
+    status, _ = await owner.post("/console/dashboard/review/dismiss", {"item": other})
+    assert status == 404  # another merchant's entry cannot be dismissed from here
+    owner.csrf = "forged"
+    status, _ = await owner.post("/console/dashboard/review/dismiss", {"item": mine})
+    assert status == 403
+
+
+async def test_kpis_page_and_json(facto: Facto, owner: Browser) -> None:
+    paid = await facto.issue(invoice_body("telegram", 121))
+    await facto.issue(invoice_body("telegram", 122, due=START.date()))
+    await pay(facto, paid["pay_url"])
+    await facto.customer_says("telegram", "122", "un conseiller svp")
+    facto.clock.advance(2 * 86400)  # the second is overdue
+    day = START.date()
+    status, text = await owner.get(f"/console/dashboard/kpis?from={day}&to={day}")
+    assert status == 200 and 'data-kpi="all-conversion">0.5<' in text
+    async with owner.session.get(
+        owner.base_url + f"/console/dashboard/kpis.json?from={day}&to={day}"
+    ) as response:
+        assert response.status == 200
+        data = await response.json()
+    figures = data["figures"]["all"]
+    assert (figures["invoices"], figures["paid"], figures["conversion"]) == (2, 1, 0.5)
+    assert figures["median_delay_days"] == 0.0
+    assert figures["unpaid_rate"] == 0.5  # two equal invoices, one overdue and unpaid
+    assert set(data["figures"]) == {"all", "telegram"}
+    talk = data["conversations"]["all"]
+    assert (talk["handed_over"], talk["handover_rate"]) == (1, 0.5)
+    assert talk["messages_per_paid_invoice"] >= 2  # the invoice and the receipt at least
+    assert talk["sms_segments_per_paid_invoice"] == 0  # no SMS invoice
+    assert data["campaigns"] == []
+    status, _ = await owner.get("/console/dashboard/kpis.json?from=2029-01-02&to=2029-01-01")
+    assert status == 400
