@@ -455,3 +455,8 @@ def cart_counts(merchant_id: str) -> str:
 def campaign_bought(merchant_id: str, campaign_id: str) -> str:
     """Hash: customer id -> units paid, against the offer's per-customer limit."""
     return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"
+
+
+def document_pdf(merchant_id: str, kind: str, document_id: str) -> str:
+    """The archived PDF of an invoice or credit note (`kind`), written once, kept 10 years."""
+    return f"merchant:{{{merchant_id}}}:{kind}:{document_id}:pdf"

@@ -121,7 +121,7 @@ class Charge:
         return purpose_for(self.instalment)
 
 
-async def _by_token(
+async def by_token(
     request: web.Request, find: Callable[[aioredis.Redis, str], Awaitable[T | None]]
 ) -> T | web.StreamResponse:
     """What a link's token names, or the answer to a guess: 429 past the limit, else 404."""
@@ -137,7 +137,7 @@ async def _by_token(
 async def pay_link(request: web.Request) -> web.StreamResponse:
     """`GET /p/<token>[/<n>]`: the amount and one button; nothing is created at Stripe."""
     services = request.app[SERVICES]
-    invoice = await _by_token(request, invoices.by_pay_token)
+    invoice = await by_token(request, invoices.by_pay_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     charge = await _payable(services, request, invoice)
@@ -152,7 +152,7 @@ async def pay_now(request: web.Request) -> web.StreamResponse:
     """`POST /p/<token>[/<n>]`: a person tapped "Pay": open (or reuse) the checkout session."""
     services = request.app[SERVICES]
     token = request.match_info["token"]
-    invoice = await _by_token(request, invoices.by_pay_token)
+    invoice = await by_token(request, invoices.by_pay_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     if await _too_many_clicks(services, request, token):
@@ -266,7 +266,7 @@ async def _create_session(
 
 async def invoice_page(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    invoice = await _by_token(request, invoices.by_view_token)
+    invoice = await by_token(request, invoices.by_view_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
@@ -359,7 +359,7 @@ def _query_int(request: web.Request, name: str) -> int | None:
 async def credit_note_page(request: web.Request) -> web.StreamResponse:
     """`/a/<token>`: a credit note (avoir), linked from the customer's chat."""
     services = request.app[SERVICES]
-    note = await _by_token(request, credit_note_by_token)
+    note = await by_token(request, credit_note_by_token)
     if isinstance(note, web.StreamResponse):
         return note
     merchant = await get_merchant(services.redis, note.merchant_id)
