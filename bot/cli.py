@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.campaign_cli import add_campaign_parser
+from bot.export_cli import add_export_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
 from bot.settings import ConfigurationError
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_operations_parsers(commands)
     add_intents_parser(commands)
     add_campaign_parser(commands)
+    add_export_parser(commands)
     return parser
 
 

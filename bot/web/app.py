@@ -22,6 +22,7 @@ from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.documents import setup_documents
+from bot.web.exports import setup_exports
 from bot.web.offers import setup_offers
 from bot.web.pages import (
     not_found_page,
@@ -158,6 +159,7 @@ def create_app(
     setup_offers(app)
     setup_pages(app)
     setup_documents(app)
+    setup_exports(app)
     setup_console(app)
     if settings.sandbox:
         state = sandbox_state or SandboxState()
