@@ -23,6 +23,7 @@ from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.documents import setup_documents
 from bot.web.exports import setup_exports
+from bot.web.gdpr import setup_gdpr
 from bot.web.offers import setup_offers
 from bot.web.pages import (
     not_found_page,
@@ -160,6 +161,7 @@ def create_app(
     setup_pages(app)
     setup_documents(app)
     setup_exports(app)
+    setup_gdpr(app)
     setup_console(app)
     if settings.sandbox:
         state = sandbox_state or SandboxState()
