@@ -65,7 +65,10 @@ async def test_the_export_holds_everything_about_the_customer(shop: Facto) -> No
 async def test_another_merchant_or_an_unknown_id_gets_a_404(shop: Facto) -> None:
     await known_customer(shop)
     _, other = await shop.add_merchant(name="Autre")
-    for method, path in (("GET", "/api/v1/customers/c1/export"), ("DELETE", "/api/v1/customers/c1")):
+    for method, path in (
+        ("GET", "/api/v1/customers/c1/export"),
+        ("DELETE", "/api/v1/customers/c1"),
+    ):
         assert (await call(shop, method, path, other))[0] == 404
     assert (await call(shop, "GET", "/api/v1/customers/nobody/export"))[0] == 404
     assert (await call(shop, "GET", "/api/v1/customers/%20bad%20/export"))[0] == 404
