@@ -65,6 +65,8 @@ async def archive_at_issue(services: Services, invoice: Invoice) -> None:
         await invoice_pdf_of(services, invoice)
     except RedisError:
         log.warning("invoice PDF not archived yet; it will be on first download")
+    except Exception:  # the invoice is issued: the API must still answer 201
+        log.exception("invoice PDF could not be rendered; the first download will try again")
 
 
 def _pdf(body: bytes, name: str) -> web.Response:
