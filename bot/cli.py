@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.campaign_cli import add_campaign_parser
+from bot.export_cli import add_export_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
 from bot.settings import ConfigurationError
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_operations_parsers(commands)
     add_intents_parser(commands)
     add_campaign_parser(commands)
+    add_export_parser(commands)
     return parser
 
 
@@ -63,6 +65,9 @@ def _add_merchant_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     create.add_argument(
         "--rcs-city", default=None, help='trade register city, e.g. Paris ("RCS Paris")'
     )
+    create.add_argument(
+        "--iban", default=None, help="account for bank transfers, shown with an EPC QR code"
+    )
     create.add_argument("--invoice-prefix", default=None, help="invoice number prefix (default F)")
     create.add_argument(
         "--max-instalments",
@@ -79,6 +84,12 @@ def _add_merchant_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
+    set_iban = merchant_commands.add_parser(
+        "set-iban", help="set or remove the IBAN shown on invoice pages for a bank transfer"
+    )
+    set_iban.add_argument("--merchant", required=True, help="merchant id (m_...)")
+    set_iban.add_argument("--iban", default=None, help="the IBAN; leave out to remove it")
+    set_iban.set_defaults(func=_merchant_set_iban)
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -242,6 +253,7 @@ def _merchant_create(args: argparse.Namespace) -> int:
                 legal_form=args.legal_form,
                 share_capital=args.share_capital,
                 rcs_city=args.rcs_city,
+                iban=args.iban,
             )
         )
     except ValueError as exc:
@@ -253,6 +265,22 @@ def _merchant_create(args: argparse.Namespace) -> int:
     else:
         print(f"merchant id: {merchant.id}")  # noqa: T201
         print(f"API key (shown once, keep it safe): {api_key}")  # noqa: T201
+    return 0
+
+
+def _merchant_set_iban(args: argparse.Namespace) -> int:
+    from bot.runtime import set_iban_command
+
+    try:
+        merchant = asyncio.run(set_iban_command(args.merchant, args.iban))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2
+    if merchant is None:
+        print(f"error: no merchant {args.merchant}", file=sys.stderr)  # noqa: T201
+        return 2
+    _say_which_redis()
+    print(f"IBAN: {merchant.iban or 'none'}")  # noqa: T201 - CLI output
     return 0
 
 

@@ -37,6 +37,7 @@ DEMO_MERCHANT: dict[str, Any] = {
     "legal_form": "SAS",
     "share_capital": 1_000_000,  # 10 000,00 €
     "rcs_city": "RCS Paris",
+    "iban": "FR7630006000011234567890189",  # a documented example IBAN: the transfer QR shows
 }
 DEMO_CUSTOMERS = (
     {

@@ -25,11 +25,18 @@ from bot.engine.worker import Worker
 from bot.logs import configure_logging
 from bot.services import open_services, redis_client
 from bot.settings import Settings, secret
-from bot.store.merchants import DEFAULT_MAX_INSTALMENTS, Merchant, create_merchant, get_merchant
+from bot.store.merchants import (
+    DEFAULT_MAX_INSTALMENTS,
+    Merchant,
+    create_merchant,
+    get_merchant,
+    set_iban,
+)
 from bot.store.users import Role, User, create_user
 from channels.telegram import TelegramAdapter
 from payments.invoice import format_invoice_number
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
+from payments.transfer import validate_iban
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +184,10 @@ async def create_merchant_command(
     legal_form: str | None = None,
     share_capital: str | None = None,
     rcs_city: str | None = None,
+    iban: str | None = None,
 ) -> tuple[Merchant, str]:
     settings = load_settings()
+    iban = validate_iban(iban) if iban else None
     identity = legal_identity(legal_form, share_capital, rcs_city)
     siren = validate_siren(siren)
     vat = validate_fr_vat_number(vat_number, siren) if vat_number else None
@@ -202,8 +211,21 @@ async def create_merchant_command(
                 invoice_prefix=prefix,
                 max_instalments=max_instalments,
                 channel_fallback=channel_fallback,
+                iban=iban,
                 **identity,
             )
+        finally:
+            await client.aclose()
+
+
+async def set_iban_command(merchant_id: str, iban: str | None) -> Merchant | None:
+    """`merchant set-iban`: the merchant with its new IBAN, None when it does not exist."""
+    settings = load_settings()
+    value = validate_iban(iban) if iban else None  # refused before Redis is even opened
+    async with redis_url_for(settings) as url:
+        client = redis_client(url, settings)
+        try:
+            return await set_iban(client, merchant_id, value)
         finally:
             await client.aclose()
 

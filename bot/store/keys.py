@@ -493,3 +493,11 @@ def merchant_webhook_log(merchant_id: str) -> str:
 def merchant_handoffs(merchant_id: str) -> str:
     """Sorted set: invoice id -> when its conversation was first handed to a person (KPIs)."""
     return f"merchant:{{{merchant_id}}}:kpi-handoffs"
+def document_pdf(merchant_id: str, kind: str, document_id: str) -> str:
+    """The archived PDF of an invoice or credit note (`kind`), written once, kept 10 years."""
+    return f"merchant:{{{merchant_id}}}:{kind}:{document_id}:pdf"
+
+
+def merchant_erasures(merchant_id: str) -> str:
+    """GDPR erasures carried out for the merchant (JSON list, oldest first): the record of them."""
+    return f"merchant:{{{merchant_id}}}:erasures"

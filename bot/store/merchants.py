@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 from bot.store import keys
+from payments.transfer import validate_iban
 
 API_KEY_PREFIX = "fk_"
 # Paying in instalments: LEGAL_FR §4.3 keeps the merchant-financed exemption to 3 instalments;
@@ -37,6 +39,9 @@ class Merchant:
     # A message that cannot be delivered is sent once on the customer's next known channel
     # (WhatsApp -> SMS, Telegram -> SMS); a merchant may turn that off (SMS costs money).
     channel_fallback: bool = True
+    # For customers who prefer a bank transfer: the invoice page shows it with an EPC QR code.
+    # Validated (payments.transfer.validate_iban) before it is stored, compact form.
+    iban: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +76,7 @@ async def create_merchant(
     legal_form: str | None = None,
     share_capital: int | None = None,
     rcs_city: str | None = None,
+    iban: str | None = None,
 ) -> tuple[Merchant, str]:
     """Store a merchant; returns it with its API key, which is not kept in clear."""
     if max_instalments not in MAX_INSTALMENTS_CHOICES:
@@ -90,6 +96,7 @@ async def create_merchant(
         rcs_city=rcs_city,
         max_instalments=max_instalments,
         channel_fallback=channel_fallback,
+        iban=None if iban is None else validate_iban(iban),
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     # The merchant first, then its key (two hash slots): a crash in between leaves a merchant
@@ -111,3 +118,26 @@ async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant 
         return None
     merchant_id = await redis.get(keys.api_key(hash_api_key(api_key)))
     return await get_merchant(redis, merchant_id) if merchant_id else None
+
+
+async def set_iban(redis: aioredis.Redis, merchant_id: str, iban: str | None) -> Merchant | None:
+    """Set (or with None remove) the merchant's IBAN; None when there is no such merchant.
+
+    One key, compare-and-set under WATCH: a concurrent change of another field is not lost.
+    """
+    value = None if iban is None else validate_iban(iban)
+    key = keys.merchant(merchant_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                if raw is None:
+                    return None
+                updated = Merchant.from_dict({**json.loads(raw), "iban": value})
+                pipe.multi()
+                pipe.set(key, json.dumps(updated.to_dict()))
+                await pipe.execute()
+                return updated
+            except WatchError:
+                continue

@@ -20,6 +20,7 @@ from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
+from bot.web.documents import archive_at_issue
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
 from payments.credit_note import CreditNote
 from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
@@ -120,6 +121,7 @@ async def create_invoice(
     if isinstance(result, issuing.Replayed):  # the same key won a race with this request
         return _replayed(result)
     request[IDEMPOTENCY_SAVED] = True
+    await archive_at_issue(services, result.invoice)  # the PDF as issued, kept unchanged
     return web.Response(status=201, text=result.body, content_type="application/json")
 
 

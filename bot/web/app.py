@@ -24,6 +24,9 @@ from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.dashboard import setup_dashboard
+from bot.web.documents import setup_documents
+from bot.web.exports import setup_exports
+from bot.web.gdpr import setup_gdpr
 from bot.web.offers import setup_offers
 from bot.web.openapi import setup_openapi
 from bot.web.pages import (
@@ -163,6 +166,9 @@ def create_app(
     setup_campaigns(app)
     setup_offers(app)
     setup_pages(app)
+    setup_documents(app)
+    setup_exports(app)
+    setup_gdpr(app)
     setup_console(app)
     setup_dashboard(app)
     if settings.sandbox:

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+import segno
 from aiohttp import web
+from markupsafe import Markup
 from redis.exceptions import RedisError
 
 from bot.engine import reconcile
@@ -23,7 +25,7 @@ from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services import Services
 from bot.store import invoices, keys
 from bot.store.ledger import load_extras
-from bot.store.merchants import get_merchant
+from bot.store.merchants import Merchant, get_merchant
 from bot.store.payments import credit_note_by_token, load_records
 from bot.web.app_keys import SERVICES
 from payments.credit_note import credit_note_mentions
@@ -33,6 +35,7 @@ from payments.ledger import PaymentRecord
 from payments.money import Money
 from payments.plan import Plan, amount_to_ask
 from payments.stripe_gateway import CheckoutSession, PaymentProviderError
+from payments.transfer import TransferRequest, epc_qr, format_iban
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,7 @@ class Charge:
         return purpose_for(self.instalment)
 
 
-async def _by_token(
+async def by_token(
     request: web.Request, find: Callable[[aioredis.Redis, str], Awaitable[T | None]]
 ) -> T | web.StreamResponse:
     """What a link's token names, or the answer to a guess: 429 past the limit, else 404."""
@@ -134,7 +137,7 @@ async def _by_token(
 async def pay_link(request: web.Request) -> web.StreamResponse:
     """`GET /p/<token>[/<n>]`: the amount and one button; nothing is created at Stripe."""
     services = request.app[SERVICES]
-    invoice = await _by_token(request, invoices.by_pay_token)
+    invoice = await by_token(request, invoices.by_pay_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     charge = await _payable(services, request, invoice)
@@ -149,7 +152,7 @@ async def pay_now(request: web.Request) -> web.StreamResponse:
     """`POST /p/<token>[/<n>]`: a person tapped "Pay": open (or reuse) the checkout session."""
     services = request.app[SERVICES]
     token = request.match_info["token"]
-    invoice = await _by_token(request, invoices.by_pay_token)
+    invoice = await by_token(request, invoices.by_pay_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     if await _too_many_clicks(services, request, token):
@@ -263,7 +266,7 @@ async def _create_session(
 
 async def invoice_page(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    invoice = await _by_token(request, invoices.by_view_token)
+    invoice = await by_token(request, invoices.by_view_token)
     if isinstance(invoice, web.StreamResponse):
         return invoice
     extras = await load_extras(services.redis, invoice.merchant_id, invoice.id)
@@ -356,7 +359,7 @@ def _query_int(request: web.Request, name: str) -> int | None:
 async def credit_note_page(request: web.Request) -> web.StreamResponse:
     """`/a/<token>`: a credit note (avoir), linked from the customer's chat."""
     services = request.app[SERVICES]
-    note = await _by_token(request, credit_note_by_token)
+    note = await by_token(request, credit_note_by_token)
     if isinstance(note, web.StreamResponse):
         return note
     merchant = await get_merchant(services.redis, note.merchant_id)
@@ -390,9 +393,46 @@ async def _status_page(
         "next_charge": next_charge,
         "pay_action": _pay_path(invoice, next_charge),
         "after": None,
+        **qr_codes(services, invoice, merchant, next_charge),
         **extra,
     }
     return _page(services, template, invoice_locale(services, invoice), **context)
+
+
+def qr_codes(
+    services: Services, invoice: Invoice, merchant: Merchant | None, charge: Charge | None
+) -> dict[str, Any]:
+    """The pay link's QR code, and the EPC transfer QR when the merchant gave an IBAN.
+
+    Inline SVG drawn by segno from values we hold (a URL we built, the merchant's validated
+    IBAN, an amount, the invoice number): no customer text is in it, nothing is loaded from
+    elsewhere, so the strict CSP (no inline style, no script) holds.
+    """
+    if charge is None or invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+        return {"pay_qr": None, "transfer": None}
+    url = services.settings.public_base_url + _pay_path(invoice, charge)
+    pay_qr = _svg(segno.make(url, error="m"), "pay-qr")
+    transfer = None
+    if merchant is not None and merchant.iban and invoice.currency == "EUR":
+        reference = invoice.number
+        if charge.instalment is not None:
+            reference = f"{invoice.number} ({charge.instalment})"
+        request = TransferRequest(
+            invoice.seller.legal_name, merchant.iban, Money(charge.amount, "EUR"), reference
+        )
+        transfer = {
+            "qr": _svg(epc_qr(request), "transfer-qr"),
+            "name": request.epc_name,
+            "iban": format_iban(merchant.iban),
+            "amount": request.amount,
+            "reference": reference,
+        }
+    return {"pay_qr": pay_qr, "transfer": transfer}
+
+
+def _svg(code: segno.QRCode, css_class: str) -> Markup:
+    # segno writes the SVG from the code's matrix; nothing of the request is in it.
+    return Markup(code.svg_inline(scale=4, svgclass=css_class, omitsize=True))  # noqa: S704
 
 
 def _pay_path(invoice: Invoice, charge: Charge | None) -> str:

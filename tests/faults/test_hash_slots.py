@@ -235,3 +235,35 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     assert await deadletters.list_all(facto.redis) == []
     assert len(await facto.messages("telegram", "5001")) == 2  # the offer, then the STOP's answer
     assert cross_slot(atomics) == []
+
+
+async def test_pdfs_iban_and_gdpr_erasure_stay_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Issue 14: the PDF archive, setting an IBAN, and a GDPR erasure's merchant commit."""
+    from urllib.parse import urlparse
+
+    from bot.store.merchants import set_iban
+
+    assert facto.merchant is not None
+    headers = {"Authorization": f"Bearer {facto.api_key}"}
+    body = {
+        "id": "c9",
+        "name": "Léa",
+        "phone": "+33612345678",
+        "consent": {"source": "form", "words": "oui"},
+    }
+    assert (await facto.client.post("/api/v1/customers", json=body, headers=headers)).status == 201
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        await set_iban(facto.redis, facto.merchant.id, "FR7630006000011234567890189")
+        created = await facto.issue(invoice_body("sms", "+33612345678"))
+        await facto.customer_says("sms", "+33612345678", "aide")
+        pdf = await facto.client.get(urlparse(created["invoice_url"]).path + "/pdf")
+        assert pdf.status == 200
+        erased = await facto.client.delete("/api/v1/customers/c9", headers=headers)
+        assert erased.status == 200
+    atomics = await recorder.atomics()
+    described = " ".join(a.describe() for a in atomics)
+    assert ":pdf" in described and ":erasures" in described and "HDEL" in described
+    assert cross_slot(atomics) == []

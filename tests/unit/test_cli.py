@@ -24,6 +24,9 @@ from bot.store import keys
         ["worker"],
         ["demo"],
         ["merchant", "create"],
+        ["merchant", "set-iban"],
+        ["export", "accounting"],
+        ["export", "factur-x"],
         ["intents"],
         ["telegram", "set-webhook"],
         ["dead-letters", "list"],
@@ -235,3 +238,39 @@ async def test_a_busy_port_is_one_clear_line() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=rf"port {port} is already in use.*--port N"):
             await run_site(web.Application(), "127.0.0.1", port)
+
+
+def test_merchant_iban_is_checked_then_stored_and_can_be_changed(
+    redis_server: EmbeddedRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    args = ["merchant", "create", "--name", "A", "--legal-name", "A SAS", "--siren", "732829320"]
+    args += ["--address", "1 rue X", "--json"]
+    assert main([*args, "--iban", "FR7630006000011234567890188"]) == 2
+    assert "invalid IBAN" in capsys.readouterr().err
+    assert main([*args, "--iban", "fr76 3000 6000 0112 3456 7890 189"]) == 0
+    merchant_id = json.loads(capsys.readouterr().out)["merchant_id"]
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        assert json.loads(client.get(keys.merchant(merchant_id)))["iban"] == (
+            "FR7630006000011234567890189"
+        )
+        assert main(["merchant", "set-iban", "--merchant", merchant_id]) == 0
+        assert json.loads(client.get(keys.merchant(merchant_id)))["iban"] is None
+        assert (
+            main(
+                [
+                    "merchant",
+                    "set-iban",
+                    "--merchant",
+                    "m_nobody",
+                    "--iban",
+                    "DE89370400440532013000",
+                ]
+            )
+            == 2
+        )
+    finally:
+        client.close()

@@ -1,0 +1,196 @@
+"""GDPR requests about one customer of a merchant: export everything, erase on request.
+
+What Facto holds about a customer, and what an erasure does with it:
+- the customer record (name, channels, tags) — erased;
+- marketing consent per address and the consent log (words, proof) — the opt-out *flag* is
+  kept (a suppression list is what stops us messaging someone who said STOP, and keeping it is
+  lawful), its words and proof are erased, and log entries name a digest instead of addresses;
+- transcripts of their conversations — erased, but only conversations that belong to this
+  merchant now (a number may have talked to another merchant through the same Facto: their
+  conversation is not this merchant's to export or erase);
+- hand-over records of those conversations — erased;
+- invoices and credit notes naming them — **kept**, unchanged, for the 10 years the law
+  requires (LEGAL_FR: Code de commerce L123-22); they are listed in the export and counted in
+  the erasure record.
+The erasure itself is recorded (`merchant:{m}:erasures`: customer id, time, digests of the
+addresses, what was erased and kept), without the personal data it removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import WatchError
+
+from bot.store import customers, keys
+from bot.store.conversations import transcript
+from bot.store.payments import credit_notes_of
+from payments.invoice import Invoice
+
+SCAN_CHUNK = 500
+
+
+def digest(address: str) -> str:
+    """Who an anonymised record was about, without saying it (the same address, same digest)."""
+    return hashlib.sha256(address.encode()).hexdigest()[:16]
+
+
+def _matches(invoice: Invoice, addresses: set[str]) -> bool:
+    own = set()
+    if invoice.customer.phone:
+        own |= {f"sms:{invoice.customer.phone}", f"whatsapp:{invoice.customer.phone}"}
+    if invoice.customer.telegram_chat_id is not None:
+        own.add(f"telegram:{invoice.customer.telegram_chat_id}")
+    return bool(own & addresses)
+
+
+async def _invoices_of(
+    redis: aioredis.Redis, merchant_id: str, addresses: set[str]
+) -> list[Invoice]:
+    ids: list[str] = await redis.zrange(keys.merchant_invoices(merchant_id), 0, -1)
+    found: list[Invoice] = []
+    for offset in range(0, len(ids), SCAN_CHUNK):
+        chunk = ids[offset : offset + SCAN_CHUNK]
+        raws = await redis.mget([keys.invoice(merchant_id, i) for i in chunk])
+        for raw in raws:
+            if raw is not None:
+                invoice = Invoice.from_dict(json.loads(raw))
+                if _matches(invoice, addresses):
+                    found.append(invoice)
+    return found
+
+
+async def _own_conversations(
+    redis: aioredis.Redis, merchant_id: str, addresses: list[str]
+) -> list[str]:
+    """The customer's conversations whose current merchant is this one."""
+    owned = []
+    for address in addresses:
+        raw = await redis.get(keys.conv_state(address))
+        if raw is not None and json.loads(raw).get("merchant_id") == merchant_id:
+            owned.append(address)
+    return owned
+
+
+async def export_customer(
+    redis: aioredis.Redis, merchant_id: str, customer_id: str
+) -> dict[str, Any] | None:
+    customer = await customers.get(redis, merchant_id, customer_id)
+    if customer is None:
+        return None
+    addresses = customer.addresses()
+    consent = {}
+    for address in addresses:
+        raw = await redis.get(keys.consent(merchant_id, address))
+        consent[address] = json.loads(raw) if raw else None
+    log = [json.loads(e) for e in await redis.lrange(keys.consent_log(merchant_id), 0, -1)]
+    invoices = await _invoices_of(redis, merchant_id, set(addresses))
+    notes = [n for inv in invoices for n in await credit_notes_of(redis, merchant_id, inv.id)]
+    conversations = {}
+    for address in await _own_conversations(redis, merchant_id, addresses):
+        conversations[address] = await transcript(redis, address)
+    return {
+        "customer": customer.to_dict(),
+        "consent": consent,
+        "consent_log": [e for e in log if set(e.get("addresses", ())) & set(addresses)],
+        "conversations": conversations,
+        "invoices": [_invoice_export(inv) for inv in invoices],
+        "credit_notes": [{**n.to_api(), "customer": n.to_dict()["customer"]} for n in notes],
+        "erasures": [
+            e
+            for e in map(
+                json.loads, await redis.lrange(keys.merchant_erasures(merchant_id), 0, -1)
+            )
+            if e["customer_id"] == customer_id
+        ],
+    }
+
+
+def _invoice_export(invoice: Invoice) -> dict[str, Any]:
+    data = invoice.to_dict()
+    for secret in ("pay_token", "view_token"):  # links, not data about the person
+        data.pop(secret, None)
+    return data
+
+
+async def erase_customer(
+    redis: aioredis.Redis, merchant_id: str, customer_id: str, now: datetime
+) -> dict[str, Any] | None:
+    """Erase what may be erased; the record of the erasure, or None if no such customer."""
+    customer = await customers.get(redis, merchant_id, customer_id)
+    if customer is None:
+        return None
+    addresses = customer.addresses()
+    owned = await _own_conversations(redis, merchant_id, addresses)
+    # Conversations first (each on its own slot): a crash before the merchant's commit leaves
+    # the customer in place, and the request is simply made again.
+    for address in owned:
+        await redis.delete(keys.conv_log(address))
+    invoices = await _invoices_of(redis, merchant_id, set(addresses))
+    notes = sum([len(await credit_notes_of(redis, merchant_id, i.id)) for i in invoices])
+    record = {
+        "customer_id": customer_id,
+        "at": now.isoformat(),
+        "addresses": [digest(a) for a in addresses],
+        "erased": ["customer", "consent_details", "consent_log_addresses", "handoffs"]
+        + (["transcripts"] if owned else []),
+        "transcripts_erased": len(owned),
+        "kept": {"invoices": len(invoices), "credit_notes": notes, "reason": "LEGAL_FR 10 years"},
+    }
+    await _erase_merchant_side(redis, merchant_id, customer_id, (addresses, owned), record)
+    return record
+
+
+async def _erase_merchant_side(
+    redis: aioredis.Redis,
+    merchant_id: str,
+    customer_id: str,
+    where: tuple[list[str], list[str]],
+    record: dict[str, Any],
+) -> None:
+    """One MULTI on the merchant's slot, retried if the consent log moved meanwhile.
+
+    `where`: the customer's addresses, and those of them whose conversation is this merchant's.
+    """
+    addresses, owned = where
+    log_key = keys.consent_log(merchant_id)
+    consent_keys = [keys.consent(merchant_id, a) for a in addresses]
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                await pipe.watch(log_key, *consent_keys)
+                log = await pipe.lrange(log_key, 0, -1)
+                consents = [await pipe.get(k) for k in consent_keys]
+                pipe.multi()
+                pipe.hdel(keys.customers(merchant_id), customer_id)
+                for key, raw in zip(consent_keys, consents, strict=True):
+                    if raw is not None:
+                        pipe.set(key, json.dumps(_anonymous(json.loads(raw), addresses)))
+                for index, raw in enumerate(log):
+                    entry = json.loads(raw)
+                    if set(entry.get("addresses", ())) & set(addresses):
+                        pipe.lset(log_key, index, json.dumps(_anonymous(entry, addresses)))
+                for address in owned:
+                    pipe.delete(keys.handoff(merchant_id, address))
+                    pipe.zrem(keys.waiting_conversations(merchant_id), address)
+                pipe.rpush(keys.merchant_erasures(merchant_id), json.dumps(record))
+                await pipe.execute()
+                return
+            except WatchError:
+                continue
+
+
+def _anonymous(entry: dict[str, Any], addresses: list[str]) -> dict[str, Any]:
+    """A consent record without the person: its decision and date stay, words and proof go."""
+    return {
+        "opted_in": entry.get("opted_in"),
+        "channel": entry.get("channel"),
+        "at": entry.get("at"),
+        "words": "",
+        "addresses": [digest(a) if a in addresses else a for a in entry.get("addresses", ())],
+        "erased": True,
+    }

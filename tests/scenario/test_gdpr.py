@@ -1,0 +1,115 @@
+"""GDPR export and erasure of one customer (issue 14), through the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.engine.gdpr import digest
+from bot.store import keys
+from tests.scenario.harness import Facto, invoice_body, start_facto
+
+WEDNESDAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+PHONE = "+33612345678"
+SMS = ("sms", PHONE)
+CONSENT = {"source": "checkout-form", "words": "J'accepte de recevoir les offres par SMS"}
+
+
+@pytest.fixture
+async def shop(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis, now=WEDNESDAY)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def call(shop: Facto, method: str, path: str, key: str | None = None) -> tuple[int, Any]:
+    response = await shop.client.request(method, path, headers=auth(key or shop.api_key))
+    return response.status, await response.json()
+
+
+async def known_customer(shop: Facto) -> dict[str, Any]:
+    body = {"id": "c1", "name": "Léa Petit", "phone": PHONE, "consent": CONSENT}
+    response = await shop.client.post("/api/v1/customers", json=body, headers=auth(shop.api_key))
+    assert response.status == 201, await response.text()
+    created = await shop.issue(invoice_body(*SMS))
+    await shop.customer_says(*SMS, "aide")
+    return created
+
+
+async def test_the_export_holds_everything_about_the_customer(shop: Facto) -> None:
+    created = await known_customer(shop)
+    status, data = await call(shop, "GET", "/api/v1/customers/c1/export")
+    assert status == 200
+    assert data["customer"]["name"] == "Léa Petit"
+    assert data["consent"][f"sms:{PHONE}"]["words"] == CONSENT["words"]
+    assert [e["words"] for e in data["consent_log"]] == [CONSENT["words"]]
+    said = [e["text"] for e in data["conversations"][f"sms:{PHONE}"]]
+    assert "aide" in said and len(said) >= 2  # both ways
+    assert [i["id"] for i in data["invoices"]] == [created["id"]]
+    assert "pay_token" not in data["invoices"][0]
+    assert data["erasures"] == []
+
+
+async def test_another_merchant_or_an_unknown_id_gets_a_404(shop: Facto) -> None:
+    await known_customer(shop)
+    _, other = await shop.add_merchant(name="Autre")
+    for method, path in (
+        ("GET", "/api/v1/customers/c1/export"),
+        ("DELETE", "/api/v1/customers/c1"),
+    ):
+        assert (await call(shop, method, path, other))[0] == 404
+    assert (await call(shop, "GET", "/api/v1/customers/nobody/export"))[0] == 404
+    assert (await call(shop, "GET", "/api/v1/customers/%20bad%20/export"))[0] == 404
+    assert (await shop.client.delete("/api/v1/customers/c1")).status == 401
+
+
+async def test_erasure_removes_contact_data_keeps_invoices_and_is_recorded(shop: Facto) -> None:
+    created = await known_customer(shop)
+    assert shop.merchant is not None
+    merchant = shop.merchant.id
+    status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
+    assert status == 200, body
+    record = body["erasure"]
+    assert record["customer_id"] == "c1" and record["at"] == shop.clock.now().isoformat()
+    assert record["addresses"] == [digest(f"sms:{PHONE}")]
+    assert record["kept"]["invoices"] == 1 and "transcripts" in record["erased"]
+    assert PHONE not in json.dumps(record) and "Léa" not in json.dumps(record)
+
+    assert await shop.redis.hget(keys.customers(merchant), "c1") is None
+    assert await shop.redis.llen(keys.conv_log(f"sms:{PHONE}")) == 0
+    consent = json.loads(await shop.redis.get(keys.consent(merchant, f"sms:{PHONE}")))
+    assert consent["opted_in"] is True and consent["words"] == "" and "proof" not in consent
+    log = [json.loads(e) for e in await shop.redis.lrange(keys.consent_log(merchant), 0, -1)]
+    assert PHONE not in json.dumps(log) and "J'accepte" not in json.dumps(log)
+    erasures = await shop.redis.lrange(keys.merchant_erasures(merchant), 0, -1)
+    assert [json.loads(e)["customer_id"] for e in erasures] == ["c1"]
+
+    # The invoice stays for ten years, as issued, and so does its PDF.
+    status, invoice = await call(shop, "GET", f"/api/v1/invoices/{created['id']}")
+    assert status == 200 and invoice["customer"]["name"] == "Camille Martin"
+    pdf = await shop.client.get(urlparse(created["invoice_url"]).path + "/pdf")
+    assert pdf.status == 200
+
+    assert (await call(shop, "DELETE", "/api/v1/customers/c1"))[0] == 404
+    assert (await call(shop, "GET", "/api/v1/customers/c1/export"))[0] == 404
+
+
+async def test_an_opt_out_survives_the_erasure(shop: Facto) -> None:
+    await known_customer(shop)
+    await shop.customer_says(*SMS, "STOP")
+    assert shop.merchant is not None
+    assert (await call(shop, "DELETE", "/api/v1/customers/c1"))[0] == 200
+    consent = json.loads(await shop.redis.get(keys.consent(shop.merchant.id, f"sms:{PHONE}")))
+    assert consent["opted_in"] is False  # the suppression list still stops marketing
