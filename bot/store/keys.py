@@ -493,6 +493,8 @@ def merchant_webhook_log(merchant_id: str) -> str:
 def merchant_handoffs(merchant_id: str) -> str:
     """Sorted set: invoice id -> when its conversation was first handed to a person (KPIs)."""
     return f"merchant:{{{merchant_id}}}:kpi-handoffs"
+
+
 def document_pdf(merchant_id: str, kind: str, document_id: str) -> str:
     """The archived PDF of an invoice or credit note (`kind`), written once, kept 10 years."""
     return f"merchant:{{{merchant_id}}}:{kind}:{document_id}:pdf"
