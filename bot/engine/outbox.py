@@ -700,15 +700,21 @@ class Sender:
         if defer_until is not None:
             error = record.last_error or "CircuitOpen"
             return await self._retry_or_give_up(record, defer_until, error)
-        if (paced := await self._paced(record)) is not None:
-            return paced
-        name = keys.outbox_message(record.key)
-        attempts = int(await self._redis.hincrby(name, "attempts", 1))
-        adapter = self._adapters.get(record.message.channel)
-        if adapter is None:  # e.g. WhatsApp turned off since the message was written
-            return await self._give_up(record, "ChannelDisabled", attempts)
+        # Renewed from here on: waiting for the rate limit can outlast the claim's 15 s.
         renewal = asyncio.create_task(self._renew_claim(record.key))
         try:
+            if (paced := await self._paced(record)) is not None:
+                return paced
+            name = keys.outbox_message(record.key)
+            attempts = int(await self._redis.hincrby(name, "attempts", 1))
+            adapter = self._adapters.get(record.message.channel)
+            if adapter is None:  # e.g. WhatsApp turned off since the message was written
+                return await self._give_up(record, "ChannelDisabled", attempts)
+            # Still ours, now: a renewal missed (a blip, a stalled loop) lets another sender
+            # take the message over, and then only that one may send it.
+            if not await self._if_ours(record.key, _IF_OURS):
+                log.warning("outbox claim lost before a send", extra=log_fields(key=record.key))
+                return Outcome.BUSY
             result = await adapter.send(record.message)
         except ChannelError as error:
             return await self._failed(record, attempts, error)
@@ -730,6 +736,13 @@ class Sender:
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
+            # Renewed after every wait, on the injected clock: each wait (at most 2 s) stays
+            # far below the claim's lifetime, so no other sender can take the message over
+            # while this one waits its turn (the renewal task covers real time as well).
+            deadline = self._now() + self.policy.claim_ttl_seconds
+            if not await self._if_ours(record.key, _IF_OURS, claim_until=repr(deadline)):
+                log.warning("outbox claim lost while pacing", extra=log_fields(key=record.key))
+                return Outcome.BUSY
         return await self._retry_or_give_up(record, self._now() + max(wait, 1.0), "Paced")
 
     async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
