@@ -99,8 +99,13 @@ class CartRelaunch:
             f"cart:{merchant_id}:{cart_id}:relaunch",
             buttons=(Button(label=label, url=cart.pay_url),),
         )
-        outbox.queue(self.pipe, message, self.event.conversation, merchant_id=merchant_id)
-        self.pipe.hsetnx(keys.outbox_message(message.idempotency_key), "class", "marketing")
+        outbox.queue(
+            self.pipe,
+            message,
+            self.event.conversation,
+            merchant_id=merchant_id,
+            extra={"class": "marketing"},  # with the record, before its wake-up
+        )
         append_transcript(
             self.pipe,
             self.event.conversation,

@@ -228,10 +228,19 @@ def queue(
     *,
     merchant_id: str | None = None,
     invoice_id: str | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> None:
-    """Record `message` and queue it for sending, as part of the caller's MULTI."""
+    """Record `message` and queue it for sending, as part of the caller's MULTI.
+
+    `extra` fields (a marketing class, a campaign) are written with the record, before the
+    wake-up: the dispatch commit applies its groups in the order of their last write, so a
+    field written after this call would order the record's group after the wake-up's and a
+    sender could wake up to a record not written yet.
+    """
     record = keys.outbox_message(message.idempotency_key)
-    for name, value in _record_fields(message, conversation, merchant_id, invoice_id).items():
+    fields = _record_fields(message, conversation, merchant_id, invoice_id)
+    fields.update(extra or {})
+    for name, value in fields.items():
         pipe.hsetnx(record, name, value)
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     pipe.xadd(
@@ -648,8 +657,11 @@ class Sender:
         while (head := await self._redis.lindex(queue_key, 0)) is not None:
             applying, record = await self._head_record(conversation, head)
             if applying:
-                # Its commit's effects are still being applied: their wake-up comes after.
-                return Outcome.WAITING
+                # Its commit's effects are still being applied. Not acknowledged (BUSY): if
+                # the wake-up we hold is the one meant for this record (a caller that wrote
+                # the record after the wake-up), acknowledging it would strand the message;
+                # left pending, the reclaim brings it back once the record is there.
+                return Outcome.BUSY
             if record is None or record.state not in _ACTIVE:
                 await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
                 continue
