@@ -722,11 +722,6 @@ class Sender:
             adapter = self._adapters.get(record.message.channel)
             if adapter is None:  # e.g. WhatsApp turned off since the message was written
                 return await self._give_up(record, "ChannelDisabled", attempts)
-            # Still ours, now: a renewal missed (a blip, a stalled loop) lets another sender
-            # take the message over, and then only that one may send it.
-            if not await self._if_ours(record.key, _IF_OURS):
-                log.warning("outbox claim lost before a send", extra=log_fields(key=record.key))
-                return Outcome.BUSY
             result = await adapter.send(record.message)
         except ChannelError as error:
             return await self._failed(record, attempts, error)
@@ -741,21 +736,35 @@ class Sender:
         """Wait for the sender's rate limit; a long wait (a paused sender) parks the message."""
         if self._pacer is None:
             return None
+        claim_until = self._now() + self.policy.claim_ttl_seconds  # as `_claim` just wrote
+        slept = False
         for _ in range(PACE_TRIES):
             wait = await self._pacer.acquire(record.message, marketing=record.marketing)
             if wait <= 0:
+                # Still ours after waiting? A renewal missed (a blip, a stalled loop) lets
+                # another sender take the message over, and then only that one may send it.
+                if slept and not await self._renew(record.key):
+                    return Outcome.BUSY
                 return None
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
-            # Renewed after every wait, on the injected clock: each wait (at most 2 s) stays
-            # far below the claim's lifetime, so no other sender can take the message over
-            # while this one waits its turn (the renewal task covers real time as well).
-            deadline = self._now() + self.policy.claim_ttl_seconds
-            if not await self._if_ours(record.key, _IF_OURS, claim_until=repr(deadline)):
-                log.warning("outbox claim lost while pacing", extra=log_fields(key=record.key))
-                return Outcome.BUSY
+            slept = True
+            # Renewed on the injected clock once half its life is gone: each wait (at most
+            # 2 s) stays far below the claim's lifetime, so no other sender takes the message
+            # over while this one waits its turn (the renewal task covers real time too).
+            if claim_until - self._now() < self.policy.claim_ttl_seconds / 2:
+                if not await self._renew(record.key):
+                    return Outcome.BUSY
+                claim_until = self._now() + self.policy.claim_ttl_seconds
         return await self._retry_or_give_up(record, self._now() + max(wait, 1.0), "Paced")
+
+    async def _renew(self, key: str) -> bool:
+        deadline = self._now() + self.policy.claim_ttl_seconds
+        if await self._if_ours(key, _IF_OURS, claim_until=repr(deadline)):
+            return True
+        log.warning("outbox claim lost while pacing", extra=log_fields(key=key))
+        return False
 
     async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
         claimed, unsure_since = await self._redis.eval(
