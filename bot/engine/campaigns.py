@@ -277,6 +277,7 @@ class CampaignDispatch:
             extra={
                 "class": "marketing",
                 "campaign": f"{merchant_id}/{campaign_id}/{variant.name}",
+                "customer": customer_id,  # consent and hours judged again at send time
             },
         )
         # Replies to this message are read against it (CampaignReply), until the sale ends.

@@ -104,7 +104,8 @@ class CartRelaunch:
             message,
             self.event.conversation,
             merchant_id=merchant_id,
-            extra={"class": "marketing"},  # with the record, before its wake-up
+            # With the record, before its wake-up; consent and hours judged again at send time.
+            extra={"class": "marketing", "customer": cart.customer_id, "cart": cart_id},
         )
         append_transcript(
             self.pipe,

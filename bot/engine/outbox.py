@@ -37,6 +37,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
+from bot.engine import marketing_gate
 from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
@@ -708,6 +709,10 @@ class Sender:
             settled = await self._settle_unsure(record, unsure_since)
             if settled is not None:
                 return settled
+        if record.marketing and record.merchant_id:
+            gated = await self._marketing_gate(record, record.merchant_id)
+            if gated is not None:
+                return gated
         defer_until = await self._circuit_allows(record.message.channel)
         if defer_until is not None:
             error = record.last_error or "CircuitOpen"
@@ -731,6 +736,41 @@ class Sender:
                 await renewal
         await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
+
+    async def _marketing_gate(self, record: OutboxRecord, merchant_id: str) -> Outcome | None:
+        """STOP and quiet hours again at send time: the rate limit may have held it for hours."""
+        now = self._clock.now()
+        gate = await marketing_gate.judge(
+            self._redis, record.key, merchant_id, record.conversation, now
+        )
+        if gate.send:
+            return None
+        if gate.wait_until is not None:
+            # Parked until the morning, outside the retry horizon: this is not a failure.
+            due = gate.wait_until.timestamp()
+            await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: due})
+            await self._if_ours(
+                record.key,
+                _RELEASE,
+                state=DeliveryState.PENDING.value,
+                retry_at=repr(due),
+                last_error="QuietHours",
+            )
+            return Outcome.WAITING
+        released = await self._if_ours(
+            record.key,
+            _RELEASE,
+            state=DeliveryState.FAILED.value,
+            last_error="NoMarketingConsent",
+            failed_at=now.isoformat(),
+        )
+        if released:
+            await marketing_gate.count_dropped(self._redis, record.key, merchant_id)
+            log.info(
+                "marketing message dropped at send time: no consent any more",
+                extra=log_fields(key=record.key),
+            )
+        return Outcome.FAILED
 
     async def _paced(self, record: OutboxRecord) -> Outcome | None:
         """Wait for the sender's rate limit; a long wait (a paused sender) parks the message."""
