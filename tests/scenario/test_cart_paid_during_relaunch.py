@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import carts as cart_relaunch
+from bot.store import consent
 from tests.scenario.harness import Facto
 from tests.scenario.test_campaigns import _seed, cart, post
 
@@ -17,7 +17,7 @@ async def test_a_cart_paid_during_its_relaunch_is_not_relaunched(
 ) -> None:
     await _seed(facto)
     assert (await post(facto, "/api/v1/carts", cart()))[0] == 201
-    original = cart_relaunch.consent.may_market
+    original = consent.may_market
     paid: list[Any] = []
 
     async def payment_lands_meanwhile(*args: Any) -> bool:
@@ -25,7 +25,7 @@ async def test_a_cart_paid_during_its_relaunch_is_not_relaunched(
         paid.append(await post(facto, "/api/v1/carts/cart-1/paid", {}))
         return await original(*args)
 
-    monkeypatch.setattr(cart_relaunch.consent, "may_market", payment_lands_meanwhile)
+    monkeypatch.setattr(consent, "may_market", payment_lands_meanwhile)
     facto.clock.advance(61 * 60)
     await facto.drain()
     monkeypatch.undo()
