@@ -270,12 +270,20 @@ class CampaignDispatch:
             idempotency_key=message_key(campaign_id, customer_id),
             buttons=(Button(label="Commander" if customer.locale == "fr" else "Order", url=link),),
         )
-        record = keys.outbox_message(message.idempotency_key)
         # outbox.queue writes the record, the send queue and the wake-up; the class marks it
-        # as marketing for pacing (transactional messages go first).
-        outbox.queue(self.pipe, message, self.event.conversation, merchant_id=merchant_id)
-        self.pipe.hsetnx(record, "class", "marketing")
-        self.pipe.hsetnx(record, "campaign", f"{merchant_id}/{campaign_id}/{variant.name}")
+        # as marketing for pacing (transactional messages go first). Written with the record,
+        # so the record's group is applied before its wake-up.
+        outbox.queue(
+            self.pipe,
+            message,
+            self.event.conversation,
+            merchant_id=merchant_id,
+            extra={
+                "class": "marketing",
+                "campaign": f"{merchant_id}/{campaign_id}/{variant.name}",
+                "customer": customer_id,  # consent and hours judged again at send time
+            },
+        )
         # Replies to this message are read against it (CampaignReply), until the sale ends.
         self.pipe.set(
             keys.conv_offer(self.event.conversation),

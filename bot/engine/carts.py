@@ -4,7 +4,9 @@ Recording a cart schedules `cart_relaunch` in the conversation of the customer's
 at the merchant's delay. When it is dispatched, a cart still open gets one message with its
 pay link — under the marketing rules (consent now, quiet hours: it waits for the morning) —
 and becomes `relaunched`; a cart paid meanwhile (the shop said so) gets nothing. The state
-moves by a script that only leaves `open`, so a payment recorded at the same moment is kept.
+moves by a script that only leaves `open`, so a payment recorded at the same moment is kept;
+the move to `relaunched` runs before the commit, and the message is queued only if it
+succeeded (a payment landing during the dispatch means no relaunch).
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ class CartRelaunch:
 
     async def run(self) -> None:
         merchant_id, cart_id = str(self.event.data["merchant_id"]), str(self.event.data["cart_id"])
+        relaunch_id = str(self.event.data.get("origin") or self.event.id)
         found = await carts.load(self.redis, merchant_id, cart_id)
-        if found is None or found[1] != "open":
+        if found is None or found[1] not in ("open", "relaunched"):
             return  # paid or cancelled meanwhile: no relaunch
         cart, _state = found
         customer = await customers.get(self.redis, merchant_id, cart.customer_id)
@@ -86,7 +89,10 @@ class CartRelaunch:
             self.pipe.eval(MOVE_STATE, 1, name, "skipped", "open")
             self.pipe.hincrby(keys.cart_counts(merchant_id), "skipped_no_consent", 1)
             return
-        self.pipe.eval(MOVE_STATE, 1, name, "relaunched", "open")
+        # Moved now, not in the commit: a payment recorded since the load above wins, and
+        # then nothing is queued (a deferred move could fail while its message still went).
+        if not await carts.take_for_relaunch(self.redis, merchant_id, cart_id, relaunch_id):
+            return
         self.pipe.hincrby(keys.cart_counts(merchant_id), "relaunched", 1)
         amount = format_money(Money(cart.amount, cart.currency), customer.locale)
         text = cart_text(customer.locale, customer.name, amount, cart.pay_url)
@@ -99,8 +105,14 @@ class CartRelaunch:
             f"cart:{merchant_id}:{cart_id}:relaunch",
             buttons=(Button(label=label, url=cart.pay_url),),
         )
-        outbox.queue(self.pipe, message, self.event.conversation, merchant_id=merchant_id)
-        self.pipe.hsetnx(keys.outbox_message(message.idempotency_key), "class", "marketing")
+        outbox.queue(
+            self.pipe,
+            message,
+            self.event.conversation,
+            merchant_id=merchant_id,
+            # With the record, before its wake-up; consent and hours judged again at send time.
+            extra={"class": "marketing", "customer": cart.customer_id, "cart": cart_id},
+        )
         append_transcript(
             self.pipe,
             self.event.conversation,

@@ -37,6 +37,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
+from bot.engine import marketing_gate
 from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
@@ -228,10 +229,19 @@ def queue(
     *,
     merchant_id: str | None = None,
     invoice_id: str | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> None:
-    """Record `message` and queue it for sending, as part of the caller's MULTI."""
+    """Record `message` and queue it for sending, as part of the caller's MULTI.
+
+    `extra` fields (a marketing class, a campaign) are written with the record, before the
+    wake-up: the dispatch commit applies its groups in the order of their last write, so a
+    field written after this call would order the record's group after the wake-up's and a
+    sender could wake up to a record not written yet.
+    """
     record = keys.outbox_message(message.idempotency_key)
-    for name, value in _record_fields(message, conversation, merchant_id, invoice_id).items():
+    fields = _record_fields(message, conversation, merchant_id, invoice_id)
+    fields.update(extra or {})
+    for name, value in fields.items():
         pipe.hsetnx(record, name, value)
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     pipe.xadd(
@@ -648,8 +658,11 @@ class Sender:
         while (head := await self._redis.lindex(queue_key, 0)) is not None:
             applying, record = await self._head_record(conversation, head)
             if applying:
-                # Its commit's effects are still being applied: their wake-up comes after.
-                return Outcome.WAITING
+                # Its commit's effects are still being applied. Not acknowledged (BUSY): if
+                # the wake-up we hold is the one meant for this record (a caller that wrote
+                # the record after the wake-up), acknowledging it would strand the message;
+                # left pending, the reclaim brings it back once the record is there.
+                return Outcome.BUSY
             if record is None or record.state not in _ACTIVE:
                 await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
                 continue
@@ -696,19 +709,24 @@ class Sender:
             settled = await self._settle_unsure(record, unsure_since)
             if settled is not None:
                 return settled
+        if record.marketing and record.merchant_id:
+            gated = await self._marketing_gate(record, record.merchant_id)
+            if gated is not None:
+                return gated
         defer_until = await self._circuit_allows(record.message.channel)
         if defer_until is not None:
             error = record.last_error or "CircuitOpen"
             return await self._retry_or_give_up(record, defer_until, error)
-        if (paced := await self._paced(record)) is not None:
-            return paced
-        name = keys.outbox_message(record.key)
-        attempts = int(await self._redis.hincrby(name, "attempts", 1))
-        adapter = self._adapters.get(record.message.channel)
-        if adapter is None:  # e.g. WhatsApp turned off since the message was written
-            return await self._give_up(record, "ChannelDisabled", attempts)
+        # Renewed from here on: waiting for the rate limit can outlast the claim's 15 s.
         renewal = asyncio.create_task(self._renew_claim(record.key))
         try:
+            if (paced := await self._paced(record)) is not None:
+                return paced
+            name = keys.outbox_message(record.key)
+            attempts = int(await self._redis.hincrby(name, "attempts", 1))
+            adapter = self._adapters.get(record.message.channel)
+            if adapter is None:  # e.g. WhatsApp turned off since the message was written
+                return await self._give_up(record, "ChannelDisabled", attempts)
             result = await adapter.send(record.message)
         except ChannelError as error:
             return await self._failed(record, attempts, error)
@@ -719,18 +737,74 @@ class Sender:
         await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
 
+    async def _marketing_gate(self, record: OutboxRecord, merchant_id: str) -> Outcome | None:
+        """STOP and quiet hours again at send time: the rate limit may have held it for hours."""
+        now = self._clock.now()
+        gate = await marketing_gate.judge(
+            self._redis, record.key, merchant_id, record.conversation, now
+        )
+        if gate.send:
+            return None
+        if gate.wait_until is not None:
+            # Parked until the morning, outside the retry horizon: this is not a failure.
+            due = gate.wait_until.timestamp()
+            await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: due})
+            await self._if_ours(
+                record.key,
+                _RELEASE,
+                state=DeliveryState.PENDING.value,
+                retry_at=repr(due),
+                last_error="QuietHours",
+            )
+            return Outcome.WAITING
+        released = await self._if_ours(
+            record.key,
+            _RELEASE,
+            state=DeliveryState.FAILED.value,
+            last_error="NoMarketingConsent",
+            failed_at=now.isoformat(),
+        )
+        if released:
+            await marketing_gate.count_dropped(self._redis, record.key, merchant_id)
+            log.info(
+                "marketing message dropped at send time: no consent any more",
+                extra=log_fields(key=record.key),
+            )
+        return Outcome.FAILED
+
     async def _paced(self, record: OutboxRecord) -> Outcome | None:
         """Wait for the sender's rate limit; a long wait (a paused sender) parks the message."""
         if self._pacer is None:
             return None
+        claim_until = self._now() + self.policy.claim_ttl_seconds  # as `_claim` just wrote
+        slept = False
         for _ in range(PACE_TRIES):
             wait = await self._pacer.acquire(record.message, marketing=record.marketing)
             if wait <= 0:
+                # Still ours after waiting? A renewal missed (a blip, a stalled loop) lets
+                # another sender take the message over, and then only that one may send it.
+                if slept and not await self._renew(record.key):
+                    return Outcome.BUSY
                 return None
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
+            slept = True
+            # Renewed on the injected clock once half its life is gone: each wait (at most
+            # 2 s) stays far below the claim's lifetime, so no other sender takes the message
+            # over while this one waits its turn (the renewal task covers real time too).
+            if claim_until - self._now() < self.policy.claim_ttl_seconds / 2:
+                if not await self._renew(record.key):
+                    return Outcome.BUSY
+                claim_until = self._now() + self.policy.claim_ttl_seconds
         return await self._retry_or_give_up(record, self._now() + max(wait, 1.0), "Paced")
+
+    async def _renew(self, key: str) -> bool:
+        deadline = self._now() + self.policy.claim_ttl_seconds
+        if await self._if_ours(key, _IF_OURS, claim_until=repr(deadline)):
+            return True
+        log.warning("outbox claim lost while pacing", extra=log_fields(key=key))
+        return False
 
     async def _claim(self, key: str, now: float) -> tuple[int, float | None]:
         claimed, unsure_since = await self._redis.eval(

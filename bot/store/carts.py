@@ -34,6 +34,29 @@ end
 return state
 """
 
+# Take an open cart for its relaunch, now rather than in the dispatch commit, so the message
+# is queued only if the cart was still open. ARGV: the relaunch's id (a retry of the same
+# relaunch, after a crash before its commit, finds the cart its own). Returns 1 if taken.
+TAKE_FOR_RELAUNCH = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'open' then
+  redis.call('HSET', KEYS[1], 'state', 'relaunched', 'relaunch_by', ARGV[1])
+  return 1
+end
+if state == 'relaunched' and redis.call('HGET', KEYS[1], 'relaunch_by') == ARGV[1] then
+  return 1
+end
+return 0
+"""
+
+
+async def take_for_relaunch(
+    redis: aioredis.Redis, merchant_id: str, cart_id: str, relaunch_id: str
+) -> bool:
+    """True if the cart was open (or already taken by this relaunch): relaunch it."""
+    taken = await redis.eval(TAKE_FOR_RELAUNCH, 1, keys.cart(merchant_id, cart_id), relaunch_id)
+    return bool(int(taken))
+
 
 class CartInputError(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:

@@ -114,9 +114,10 @@ async def test_effects_of_a_killed_worker_s_commit_are_applied_once_by_the_next(
     assert await redis.lrange(keys.outbox_conversation_queue(CONV), 0, -1) == [REPLY]
     if action == "hold_request":
         assert not await redis.exists(keys.outbox_message(REPLY))
-        # A sender that meets the queued reply before its record leaves it at the head.
+        # A sender that meets the queued reply before its record leaves it at the head, and
+        # its wake-up unacknowledged (BUSY): the reclaim brings it back.
         sender = Sender(redis, {}, SystemClock(), "early-sender")
-        assert await sender.drain(CONV) is Outcome.WAITING
+        assert await sender.drain(CONV) is Outcome.BUSY
         assert await redis.lrange(keys.outbox_conversation_queue(CONV), 0, -1) == [REPLY]
     else:
         assert await redis.llen(keys.consent_log(keys.NO_MERCHANT)) == 1

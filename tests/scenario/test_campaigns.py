@@ -247,14 +247,17 @@ async def test_stop_during_campaign_is_honoured_at_send_time(facto: Facto) -> No
     await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
     await facto.worker.campaigns.run_all()  # Sam's message is in his inbox, not yet decided
     await facto.sms("+33612340001", 7, "STOP")  # lands behind it in the same inbox
-    # Sam's STOP arrives after the campaign event in his inbox: the event was first, so it
-    # went; what matters is the next campaign, decided after the STOP.
+    # Sam's STOP arrives after the campaign event in his inbox: the event is decided (and
+    # committed to the outbox) first, but the sender judges consent again before sending.
     await facto.drain()
+    first = await get(facto, f"/api/v1/campaigns/{campaign['id']}")
     _, second = await post(facto, "/api/v1/campaigns", campaign_body(audience_id, name="Deux"))
     await post(facto, f"/api/v1/campaigns/{second['id']}/start", {})
     await facto.drain()
     sam = [m for m in await facto.messages("sms", "+33612340001") if "/o/" in m["text"]]
-    assert len(sam) == 1
+    assert sam == []
+    # Dropped at send time, counted with the skips: what the merchant reads stays true.
+    assert first["counts"]["sent"] == 3 and first["counts"]["skipped_no_consent"] == 2
     view = await get(facto, f"/api/v1/campaigns/{second['id']}")
     assert view["counts"]["sent"] == 3 and view["counts"]["skipped_no_consent"] == 2
 

@@ -1,0 +1,62 @@
+"""Marketing messages judged again when they are about to go: STOP and quiet hours.
+
+A campaign or cart message is decided at dispatch, but the rate limit can hold a committed
+SMS for hours (a 1-message-a-second number, a large sale): by the time its turn comes the
+customer may have said STOP, or the evening may have come. The sender asks here first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from bot.store import consent, customers, keys
+from flows.campaign import next_marketing_moment
+
+DEFAULT_ZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """`send`; or `wait_until` (quiet hours); or neither: dropped (no consent any more)."""
+
+    send: bool
+    wait_until: datetime | None = None
+
+
+async def judge(
+    redis: aioredis.Redis, key: str, merchant_id: str, conversation: str, now: datetime
+) -> Gate:
+    fields = await redis.hmget(keys.outbox_message(key), ["customer"])
+    customer = await customers.get(redis, merchant_id, fields[0]) if fields[0] else None
+    addresses = customer.addresses() if customer is not None else [conversation]
+    if not await consent.may_market(redis, merchant_id, addresses):
+        return Gate(send=False)
+    zone = customer.timezone if customer is not None else DEFAULT_ZONE
+    allowed = next_marketing_moment(now, zone)
+    if allowed > now:
+        return Gate(send=False, wait_until=allowed)
+    return Gate(send=True)
+
+
+async def count_dropped(redis: aioredis.Redis, key: str, merchant_id: str) -> None:
+    """Counted where the merchant reads it: a campaign's counts, or the cart counters.
+
+    `sent` was counted at dispatch; a message dropped at send time moves to the no-consent
+    skips, like one skipped at dispatch. Called after the record is final,
+    so a crash in between loses the move rather than counting it twice.
+    """
+    campaign, cart = await redis.hmget(keys.outbox_message(key), ["campaign", "cart"])
+    async with redis.pipeline(transaction=True) as pipe:
+        if campaign:
+            _merchant, campaign_id, variant = str(campaign).split("/", 2)
+            counts = keys.campaign_counts(merchant_id, campaign_id)
+            pipe.hincrby(counts, "sent", -1)
+            pipe.hincrby(counts, f"{variant}:sent", -1)
+            pipe.hincrby(counts, "no_consent", 1)  # shown as skipped_no_consent
+        elif cart:
+            pipe.hincrby(keys.cart_counts(merchant_id), "relaunched", -1)
+            pipe.hincrby(keys.cart_counts(merchant_id), "skipped_no_consent", 1)
+        await pipe.execute()
