@@ -15,7 +15,7 @@ import json
 import logging
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -331,15 +331,25 @@ async def _handed_invoice(request: web.Request, agent: Agent, conversation: str)
     return invoice if invoice is not None and invoice.merchant_id == merchant_id else None
 
 
+#: An amount typed in the console: a few digits, one decimal separator; anything bigger
+#: (or "NaN", "Infinity", "1e999999999") is refused before decimal arithmetic sees it.
+MAX_AMOUNT_CHARS = 16
+
+
 def _minor(text: str, currency: str) -> int:
     """ "40", "40.5", "40,50" -> minor units of `currency`; ValueError otherwise."""
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(text) from None
-    scaled = value.scaleb(currency_exponent(currency))
-    if not value.is_finite() or scaled != scaled.to_integral_value() or scaled <= 0:
+    cleaned = text.strip().replace(",", ".")
+    if len(cleaned) > MAX_AMOUNT_CHARS:
         raise ValueError(text)
+    try:
+        value = Decimal(cleaned)
+        if not value.is_finite():
+            raise ValueError(text)
+        scaled = value.scaleb(currency_exponent(currency))
+        if scaled != scaled.to_integral_value() or scaled <= 0 or scaled.adjusted() > 12:
+            raise ValueError(text)
+    except DecimalException:
+        raise ValueError(text) from None
     return int(scaled)
 
 
