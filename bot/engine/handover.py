@@ -220,6 +220,8 @@ def refuse_other_merchant(
     merchant_id = event.data.get("merchant_id")
     if merchant_id is None or state.merchant_id in (None, merchant_id):
         return False
+    if event.data.get("kind") == AgentKind.TIMER.value:
+        return True  # a timer of an old hand-over of that merchant: nobody to tell
     audit_entry(
         pipe,
         str(merchant_id),
