@@ -3,6 +3,7 @@
 ```mermaid
 stateDiagram-v2
     Bot --> Waiting: dispute, "a person please", unverifiable "already paid" (care.mmd)
+    Bot --> Waiting: a question about a flash sale (no invoice: payment actions refused)
     Waiting --> Agent: claim (exclusive: the claim script picked one agent)
     Agent --> Agent: agent reply / sent as written through the outbox
     Agent --> Agent: owner reassigns / another agent holds it
@@ -13,6 +14,8 @@ stateDiagram-v2
     Waiting --> Bot: nobody acted for FACTO_AGENT_RETURN_HOURS / same hand-back message
     Waiting --> Bot: invoice paid / queue pruned (receipt as usual)
     Agent --> Agent: payment action (new link, due date, plan, offline payment, pause) / told
+    Agent --> Agent: new invoice of the same merchant / sent, the hold stays
+    Agent --> Agent: another merchant's invoice / sent, the conversation stays with the hold
 ```
 (Also in `agent.mmd`.) Reminders that come due while a person holds the conversation are not
 sent (notices.mmd); on hand-back only the latest one that fell due is sent, once. A dispute

@@ -126,6 +126,17 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
                 invoice_id=invoice.invoice_id,
                 status=state.status,
             )
+            if state.status is not ConversationStatus.BOT:
+                # A person holds it (or it waits for one): the hold and its timers stay, so
+                # the holder can still answer and hand back. The invoice is a document the
+                # customer is owed, like a receipt: it is sent (decisions.md, issue 8).
+                held = fresh.evolve(
+                    step=state.step,
+                    agent_id=state.agent_id,
+                    agent_name=state.agent_name,
+                    agent_seen=state.agent_seen,
+                )
+                return say(held, "invoice", invoice)
             return say(fresh, "invoice", invoice, step=Step.MENU)
         case PaymentOutcome():
             return notices.payment(state, event, invoice) if invoice else silent(state)

@@ -20,22 +20,23 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, SystemClock
-from bot.engine import merchant_webhooks, outbox, schedule
+from bot.engine import handover, merchant_webhooks, outbox, schedule
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
 from bot.logs import log_fields, mask_card_numbers
 from bot.store import campaigns as store
 from bot.store import consent, customers, keys
-from bot.store.conversations import append_transcript, split_key
+from bot.store.conversations import append_transcript, load_state, save_state, split_key
 from bot.store.offers import token_digest
 from channels.base import Button, InboundKind, InboundMessage, OutboundMessage
 from flows.campaign import Decision, ReplyKind, decide, pick_variant, read_reply, reply_text
 from flows.intents import understand
+from flows.model import ConversationStatus
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +338,7 @@ class CampaignReply:
     clock: Clock
     base_url: str
     timezone: str
+    agent_return_hours: float
 
     async def run(self, offer_raw: str) -> bool:
         """True when handled here; False lets the usual conversation answer (STOP...)."""
@@ -369,6 +371,18 @@ class CampaignReply:
                 now=now,
             )
         else:
+            # Waiting for a person of this merchant: the console's actions and the return timer
+            # work on it like any hand-over, without an invoice (flows.agent, decisions.md).
+            state = await load_state(self.redis, conversation)
+            if state.status is ConversationStatus.BOT:
+                waiting = state.evolve(
+                    merchant_id=merchant_id,
+                    status=ConversationStatus.WAITING_AGENT,
+                    agent_seen=now.isoformat(),
+                )
+                save_state(self.pipe, conversation, waiting)
+                back = timedelta(hours=self.agent_return_hours)
+                handover.timer(self.pipe, conversation, now + back, merchant_id)
             self.pipe.zadd(
                 keys.waiting_conversations(merchant_id), {conversation: now.timestamp()}, nx=True
             )

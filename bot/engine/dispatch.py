@@ -27,6 +27,7 @@ from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
 from bot.store import keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
+from bot.store.handover import handed_invoice
 from bot.store.invoices import get_invoice, locate_invoice, save_invoice
 from bot.store.ledger import (
     PAYMENT_DISPUTE,
@@ -49,6 +50,7 @@ from flows.model import (
     PART_CHOICES,
     Choice,
     ConversationState,
+    ConversationStatus,
     CustomerText,
     FlowEvent,
     InvoiceSent,
@@ -124,19 +126,29 @@ class _Dispatch:
         state = await load_state(self.redis, self.event.conversation)
         if await self._campaign_reply(state):
             return
+        now = self.services.clock.now()
+        agent_merchant = self._agent_merchant()
+        if self._refused(state, agent_merchant):
+            return
         translated = await self._translate(state)
         if translated.event is None:
             return
+        aside = False  # handled without taking the conversation over (see below)
         if translated.invoice_id is not None and translated.invoice_id != state.invoice_id:
             if not isinstance(translated.event, InvoiceSent | PaymentOutcome):
                 return  # a reminder about an invoice the conversation has moved on from
+            aside = await self._held_for_another(state, translated.invoice_id)
+            if aside:
+                # Another merchant's invoice (shared platform sender) while this conversation
+                # waits for or is held by a person of the first: the message goes out, the
+                # conversation stays with that person and that invoice.
+                state = ConversationState(locale=state.locale)
             state = state.evolve(invoice_id=translated.invoice_id)
-        invoice = await self._invoice(state.invoice_id)
+        invoice = await self._invoice(await self._acted_on(state, agent_merchant))
         if invoice is not None:
             # An invoice without a locale keeps what the conversation knew: chosen per message.
             locale = invoice.customer.locale or state.locale
             state = state.evolve(merchant_id=invoice.merchant_id, locale=locale)
-        now = self.services.clock.now()
         facts = await load_facts(
             self.redis,
             invoice,
@@ -165,15 +177,52 @@ class _Dispatch:
             now=now,
             invoice=invoice,
             facts=facts,
+            merchant_id=agent_merchant or outcome.state.merchant_id,
         ).apply(outcome.actions)
+        if aside:
+            return
         save_state(self.pipe, self.event.conversation, outcome.state)
-        if invoice is not None:
-            handover.announce(self.pipe, invoice.merchant_id, self.event.conversation)
+        merchant_id = invoice.merchant_id if invoice is not None else outcome.state.merchant_id
+        if merchant_id is not None:
+            handover.announce(self.pipe, merchant_id, self.event.conversation)
+
+    async def _acted_on(self, state: ConversationState, agent_merchant: str | None) -> str | None:
+        """The invoice this event is about: for an agent's event, the one handed to the agent's
+        merchant (another merchant may have invoiced the same chat since)."""
+        if agent_merchant is None:
+            return state.invoice_id
+        conversation = self.event.conversation
+        return await handed_invoice(self.redis, agent_merchant, conversation, state.invoice_id)
+
+    def _refused(self, state: ConversationState, agent_merchant: str | None) -> bool:
+        """An agent event of a merchant this conversation is not handed to: audited, dropped."""
+        if agent_merchant is None:
+            return False
+        now = self.services.clock.now()
+        if not handover.refuse_other_merchant(self.pipe, self.event, state, now):
+            return False
+        handover.announce(self.pipe, agent_merchant, self.event.conversation)
+        return True
+
+    def _agent_merchant(self) -> str | None:
+        """The merchant whose person (or hand-over timer) sent this event, if it is one."""
+        if self.event.type != handover.EVENT_TYPE:
+            return None
+        merchant_id = self.event.data.get("merchant_id")
+        return str(merchant_id) if merchant_id else None
+
+    async def _held_for_another(self, state: ConversationState, invoice_id: str) -> bool:
+        if state.status is ConversationStatus.BOT or state.merchant_id is None:
+            return False
+        location = await locate_invoice(self.redis, invoice_id)
+        return location is not None and location.merchant_id != state.merchant_id
 
     async def _campaign_reply(self, state: ConversationState) -> bool:
         """An answer to a flash sale's message in a conversation with no invoice."""
         if self.event.type != "inbound" or state.invoice_id is not None:
             return False
+        if state.status is ConversationStatus.AGENT:
+            return False  # a person holds it: the bot stays quiet (flows.agent.while_held)
         offer = await self.redis.get(keys.conv_offer(self.event.conversation))
         if offer is None:
             return False
@@ -185,6 +234,7 @@ class _Dispatch:
             self.services.clock,
             settings.public_base_url,
             settings.default_timezone,
+            settings.agent_return_hours,
         )
         return await reply.run(offer)
 

@@ -61,6 +61,9 @@ class Effects:
     now: datetime
     invoice: Invoice | None
     facts: Facts
+    # The merchant the conversation is handed to when it has no invoice of theirs (a campaign
+    # question) or an agent of that merchant acts: hand-over actions are written under it.
+    merchant_id: str | None = None
 
     def apply(self, actions: tuple[Action, ...]) -> None:
         replies = 0

@@ -21,8 +21,13 @@ from bot.engine.pipeline import Event, ingest
 from bot.settings import Settings
 from bot.store import keys
 from bot.store.conversations import append_transcript
-from bot.store.handover import RELEASE_IF_HOLDER, audit_entry, conversation_ref
-from bot.store.invoices import get_invoice, locate_invoice, save_invoice
+from bot.store.handover import (
+    RELEASE_IF_HOLDER,
+    audit_entry,
+    conversation_ref,
+    handed_invoice,
+)
+from bot.store.invoices import get_invoice, save_invoice
 from bot.store.payments import issue_credit_note, save_record
 from channels.base import OutboundMessage
 from flows.model import (
@@ -107,9 +112,11 @@ async def submit(
 
 
 def apply(effects: Effects, action: AgentAction) -> None:
-    merchant_id = effects.invoice.merchant_id if effects.invoice else None
+    # The merchant the conversation was handed to (an agent's event names it; a campaign
+    # question has no invoice), else the invoice's.
+    merchant_id = effects.merchant_id or (effects.invoice.merchant_id if effects.invoice else None)
     if merchant_id is None:
-        return  # a conversation without an invoice was never handed to a person
+        return  # never handed to a person
     pipe, conversation = effects.pipe, effects.conversation
     match action:
         case AgentSay():
@@ -188,14 +195,43 @@ def _offline_payment(effects: Effects, action: RecordOfflinePayment) -> None:
 
 
 def _timer(effects: Effects, at: datetime, merchant_id: str) -> None:
-    job = timer_job(effects.conversation)
+    timer(effects.pipe, effects.conversation, at, merchant_id)
+
+
+def timer(
+    pipe: aioredis.client.Pipeline, conversation: str, at: datetime, merchant_id: str
+) -> None:
+    """(Re)schedule the conversation's one hand-over timer (flows.agent `_timer`)."""
+    job = timer_job(conversation)
     event = Event(
         id=job,
         type=EVENT_TYPE,
-        conversation=effects.conversation,
+        conversation=conversation,
         data={"kind": AgentKind.TIMER.value, "merchant_id": merchant_id},
     )
-    schedule.schedule(effects.pipe, job, at, event)
+    schedule.schedule(pipe, job, at, event)
+
+
+def refuse_other_merchant(
+    pipe: aioredis.client.Pipeline, event: Event, state: ConversationState, now: datetime
+) -> bool:
+    """An agent event of a merchant the conversation is not handed to (merchants share
+    platform senders): refused and written in that merchant's audit trail. True if refused."""
+    merchant_id = event.data.get("merchant_id")
+    if merchant_id is None or state.merchant_id in (None, merchant_id):
+        return False
+    if event.data.get("kind") == AgentKind.TIMER.value:
+        return True  # a timer of an old hand-over of that merchant: nobody to tell
+    audit_entry(
+        pipe,
+        str(merchant_id),
+        at=now,
+        ref=conversation_ref(str(merchant_id), event.conversation),
+        what="action_refused",
+        user_id=event.data.get("agent_id"),
+        detail="another merchant's conversation",
+    )
+    return True
 
 
 def announce(pipe: aioredis.client.Pipeline, merchant_id: str, conversation: str) -> None:
@@ -229,12 +265,15 @@ async def agent_refund(
         return None
     if state.status is not ConversationStatus.AGENT or state.agent_id != data.get("agent_id"):
         return None
-    location = await locate_invoice(redis, state.invoice_id or "")
-    invoice = (
-        await get_invoice(redis, location.merchant_id, location.invoice_id) if location else None
-    )
+    merchant_id = str(data.get("merchant_id") or "")
+    invoice_id = await handed_invoice(redis, merchant_id, event.conversation, state.invoice_id)
+    invoice = await get_invoice(redis, merchant_id, invoice_id) if invoice_id else None
     amount = int(params.get("amount", 0))
-    if invoice is None or not 0 < amount <= invoice.amount_paid - invoice.amount_refunded:
+    if (
+        invoice is None
+        or invoice.merchant_id != merchant_id
+        or not 0 < amount <= invoice.amount_paid - invoice.amount_refunded
+    ):
         return None
     today = now.astimezone(ZoneInfo(timezone)).date()
     note = draft_credit_note(invoice, amount, "refund", f"agent:{event.id}", issue_date=today)

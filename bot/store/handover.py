@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.store import keys
+from bot.store.invoices import locate_invoice
 
 AUDIT_LIMIT = 10_000
 
@@ -177,3 +178,23 @@ async def audit_trail(
     if ref is not None:
         entries = [e for e in entries if e.get("conv") == ref]
     return entries[-limit:]
+
+
+async def handed_invoice(
+    redis: aioredis.Redis, merchant_id: str, conversation: str, state_invoice: str | None
+) -> str | None:
+    """The invoice a person of `merchant_id` acts on in this conversation: the one recorded
+    when it was handed to that merchant, never simply the conversation's latest invoice
+    (merchants share platform senders, so another merchant may have invoiced it since).
+
+    `state_invoice` (the conversation's own) is used only when it is that merchant's."""
+    raw = await redis.get(keys.handoff(merchant_id, conversation))
+    if raw is not None:
+        recorded = json.loads(raw).get("invoice_id")
+        if recorded is not None:
+            return str(recorded)
+        return None  # handed over without an invoice (a campaign question)
+    if state_invoice is None:
+        return None
+    location = await locate_invoice(redis, state_invoice)
+    return state_invoice if location is not None and location.merchant_id == merchant_id else None

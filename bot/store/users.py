@@ -179,13 +179,21 @@ async def check_totp(redis: aioredis.Redis, user: User, secret: str, code: str) 
     for drift in (0, -1, 1):
         step = int(now // totp.interval) + drift
         if secrets.compare_digest(totp.generate_otp(step), code):
+            # One script: two logins sending the same code at once cannot both read "unused".
             used = keys.totp_used(user.merchant_id, user.id)
-            last = await redis.get(used)
-            if last is not None and int(last) >= step:
-                return False  # replayed: a code opens one session
-            await redis.set(used, str(step), ex=300)
-            return True
+            taken = await redis.eval(_TAKE_TOTP_STEP, 1, used, str(step), "300")
+            return bool(taken)  # 0: replayed, a code opens one session
     return False
+
+
+# KEYS: the user's last used step. ARGV: this step, TTL seconds. 1 (and remembered) when the
+# step is later than the last one used, else 0.
+_TAKE_TOTP_STEP = """
+local last = redis.call('GET', KEYS[1])
+if last and tonumber(last) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return 1
+"""
 
 
 def new_totp_secret() -> str:

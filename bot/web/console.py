@@ -15,7 +15,7 @@ import json
 import logging
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -25,7 +25,7 @@ from bot.engine import handover as engine_handover
 from bot.logs import log_fields
 from bot.store import handover, keys, users
 from bot.store.conversations import load_state
-from bot.store.invoices import get_invoice, locate_invoice
+from bot.store.invoices import get_invoice
 from bot.store.users import Role
 from bot.web import console_views as views
 from bot.web.app_keys import SERVICES
@@ -41,6 +41,7 @@ from bot.web.console_auth import (
 )
 from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS
 from flows.model import AgentKind
+from payments.invoice import Invoice
 from payments.money import currency_exponent
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ async def conversation_part(request: web.Request, agent: Agent) -> web.StreamRes
 # Actions ------------------------------------------------------------------------------------
 
 
-NOTICES = ("held", "reassigned", "not_waiting", "done")
+NOTICES = ("held", "reassigned", "not_waiting", "done", "no_invoice")
 
 
 def _back(ref: str, notice: str = "") -> web.Response:
@@ -309,33 +310,46 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     op = str(form.get("op") or "")
     if op not in PAYMENT_OPS:
         raise web.HTTPBadRequest(text=f"op: one of {', '.join(PAYMENT_OPS)}")
-    currency = await _currency(request, conversation)
-    params = _payment_params(op, {k: str(v) for k, v in form.items()}, currency)
+    invoice = await _handed_invoice(request, agent, conversation)
+    if invoice is None:  # a campaign question: no invoice of this merchant to act on
+        return _back(request.match_info["ref"], "no_invoice")
+    params = _payment_params(op, {k: str(v) for k, v in form.items()}, invoice.currency)
     await _submit(request, agent, conversation, AgentKind.PAYMENT, text=op, params=params)
     return _back(request.match_info["ref"], "done")
 
 
-async def _currency(request: web.Request, conversation: str) -> str:
+async def _handed_invoice(request: web.Request, agent: Agent, conversation: str) -> Invoice | None:
+    """The invoice handed to the agent's merchant in this conversation (never another
+    merchant's invoice of the same customer: merchants share platform senders)."""
     services = request.app[SERVICES]
+    merchant_id = agent.user.merchant_id
     state = await load_state(services.redis, conversation)
-    location = await locate_invoice(services.redis, state.invoice_id or "")
-    invoice = (
-        await get_invoice(services.redis, location.merchant_id, location.invoice_id)
-        if location
-        else None
+    invoice_id = await handover.handed_invoice(
+        services.redis, merchant_id, conversation, state.invoice_id
     )
-    return invoice.currency if invoice else "EUR"
+    invoice = await get_invoice(services.redis, merchant_id, invoice_id) if invoice_id else None
+    return invoice if invoice is not None and invoice.merchant_id == merchant_id else None
+
+
+#: An amount typed in the console: a few digits, one decimal separator; anything bigger
+#: (or "NaN", "Infinity", "1e999999999") is refused before decimal arithmetic sees it.
+MAX_AMOUNT_CHARS = 16
 
 
 def _minor(text: str, currency: str) -> int:
     """ "40", "40.5", "40,50" -> minor units of `currency`; ValueError otherwise."""
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(text) from None
-    scaled = value.scaleb(currency_exponent(currency))
-    if not value.is_finite() or scaled != scaled.to_integral_value() or scaled <= 0:
+    cleaned = text.strip().replace(",", ".")
+    if len(cleaned) > MAX_AMOUNT_CHARS:
         raise ValueError(text)
+    try:
+        value = Decimal(cleaned)
+        if not value.is_finite():
+            raise ValueError(text)
+        scaled = value.scaleb(currency_exponent(currency))
+        if scaled != scaled.to_integral_value() or scaled <= 0 or scaled.adjusted() > 12:
+            raise ValueError(text)
+    except DecimalException:
+        raise ValueError(text) from None
     return int(scaled)
 
 

@@ -492,3 +492,17 @@ async def test_a_refund_outside_stripe_issues_its_credit_note(
     assert body["amount_refunded"] == 1000 and len(body["credit_notes"]) == 1
     _, page = await owner.get(f"/console/c/{ref}")
     assert "credit_note" in page and "action_refused" in page
+
+
+async def test_an_amount_that_is_not_a_number_is_a_400(
+    facto: Facto, browsers: list[Browser]
+) -> None:
+    owner, _, ref = await logged_in_pair(facto, browsers)
+    await owner.post(f"/console/c/{ref}/claim")
+    await facto.drain()
+    for amount in ("sNaN", "1e999999999", "Infinity"):
+        status, body = await owner.post(
+            f"/console/c/{ref}/payment",
+            {"op": "offline_payment", "amount": amount, "method": "cash", "reference": "x"},
+        )
+        assert status == 400 and "amount: an amount such as 40.00" in body, (amount, body)

@@ -108,3 +108,11 @@ async def test_logout_everywhere_ends_every_session(redis: aioredis.Redis) -> No
     assert await close_all_sessions(redis, "m_1", user.id) == 3
     assert not any([await load_session(redis, t) for t in tokens])
     assert not await redis.keys("session:*")
+
+
+async def test_two_logins_at_once_with_one_code_open_one_session(redis: aioredis.Redis) -> None:
+    user = await ines(redis)
+    secret = pyotp.random_base32()
+    code = pyotp.TOTP(secret).now()
+    tries = await asyncio.gather(*(check_totp(redis, user, secret, code) for _ in range(8)))
+    assert sorted(tries) == [False] * 7 + [True]
