@@ -197,7 +197,8 @@ class _Dispatch:
                 return await self._payment(data)
             case "reminder":
                 kind = ReminderKind(data["kind"])
-                return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
+                reminder = Reminder(kind, data.get("instalment"), data.get("step"))
+                return _Translated(reminder, str(data["invoice_id"]))
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,

@@ -109,4 +109,6 @@ def facts_of(
         reminders_paused=extras.paused,
         pay_later_policy=DEFAULT_PAY_LATER_POLICY,
         split_policy=split_policy_for(merchant),
+        customer_is_business=invoice.customer.is_business,
+        late_penalty_rate=invoice.seller.late_penalty_rate,
     )

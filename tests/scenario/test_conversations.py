@@ -120,10 +120,11 @@ async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
 
 
 async def test_date_beyond_policy_is_refused_with_the_latest_date(shop: Facto) -> None:
-    await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
+    created = await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
     await shop.customer_says(*TG, "je paierai le 15 janvier")
     assert "30 décembre 2026" in (await texts(shop))[-1]
-    assert await shop.redis.zcard(keys.SCHEDULE) == 0
+    # No promise: only the invoice's own reminder ladder is scheduled.
+    assert await shop.redis.zrange(keys.SCHEDULE, 0, -1) == [f"ladder:{created['id']}"]
 
 
 async def test_dispute_pauses_reminders_and_queues_for_a_human(shop: Facto) -> None:

@@ -1,0 +1,141 @@
+"""The reminder ladder of an issued invoice: before, on and after its due date, then a final
+notice. One scheduled job per invoice carries the next step; each step re-schedules the next.
+
+```mermaid
+flowchart TD
+    I[invoice issued] --> F[schedule the first step still ahead]
+    F --> E[ladder step due]
+    E --> P{paid?}
+    P -- yes --> X[stop: nothing more]
+    P -- no --> H{inside the merchant's hours, local time, not a holiday?}
+    H -- no --> W[same step again at the next allowed moment]
+    H -- yes --> C[the latest step that fell due: missed steps collapse into one]
+    C --> Q{processing, plan running, promise ahead, disputed or with a person?}
+    Q -- yes --> S[silent: schedule the next step]
+    Q -- no --> R[reminder of that step + menu; schedule the next step]
+```
+(Also in `dunning.mmd`.) A dispute or a person holding the conversation only silences the
+steps that fall due meanwhile; the hand-back sends one catch-up (flows.agent.hand_back), and
+the ladder goes on from the next step: no burst after a pause or a worker outage.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flows.campaign import french_holiday
+from flows.model import (
+    ConversationState,
+    ConversationStatus,
+    DunningPolicy,
+    Facts,
+    InvoiceFacts,
+    Outcome,
+    Reminder,
+    ScheduleLadder,
+)
+from flows.replies import say, silent
+from payments.invoice import RECOVERY_INDEMNITY
+
+MAX_DAYS_AHEAD = 30  # an allowed day is always found well within this (one week suffices)
+
+
+def allowed_day(day: date, policy: DunningPolicy) -> bool:
+    return day.weekday() in policy.weekdays and (policy.on_holidays or not french_holiday(day))
+
+
+def next_moment(now: datetime, zone: str, policy: DunningPolicy) -> datetime:
+    """`now` if a reminder may go out now in `zone`, else the next opening time allowed."""
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    if allowed_day(local.date(), policy) and policy.opens <= local.time() < policy.closes:
+        return now
+    day = local.date() if local.time() < policy.opens else local.date() + timedelta(days=1)
+    for _ in range(MAX_DAYS_AHEAD):
+        if allowed_day(day, policy):
+            break
+        day += timedelta(days=1)
+    # combine() with the zone gives the wall-clock time on that day, across DST changes.
+    return datetime.combine(day, policy.opens, tzinfo=tz)
+
+
+def step_moment(due: date, step: int, zone: str, policy: DunningPolicy) -> datetime:
+    """When step `step` goes out: its day at `send_at` local, or the next allowed moment."""
+    day = due + timedelta(days=policy.offsets[step])
+    at = datetime.combine(day, policy.send_at, tzinfo=ZoneInfo(zone))
+    if not policy.opens <= policy.send_at < policy.closes:
+        at = datetime.combine(day, policy.opens, tzinfo=ZoneInfo(zone))
+    return next_moment(at, zone, policy)
+
+
+def first_step(invoice: InvoiceFacts, facts: Facts) -> ScheduleLadder | None:
+    """The first step still ahead of an invoice just issued (one issued late skips the past)."""
+    policy = facts.dunning_policy
+    for step in range(len(policy.offsets)):
+        at = step_moment(invoice.due_date, step, facts.timezone, policy)
+        if at > facts.now:
+            return ScheduleLadder(step, at)
+    return None
+
+
+def reminder(
+    state: ConversationState, event: Reminder, invoice: InvoiceFacts, facts: Facts
+) -> Outcome:
+    policy = facts.dunning_policy
+    if invoice.is_paid or not policy.offsets:
+        return silent(state)  # the ladder stops here: nothing is scheduled any more
+    step = min(event.step or 0, len(policy.offsets) - 1)
+    allowed = next_moment(facts.now, facts.timezone, policy)
+    if allowed > facts.now:  # fired at night, on a Sunday or a holiday (or late after an outage)
+        return silent(state, ScheduleLadder(step, allowed))
+    # Every step that fell due since (a pause, an outage) collapses into the latest one.
+    while (
+        step + 1 < len(policy.offsets)
+        and step_moment(invoice.due_date, step + 1, facts.timezone, policy) <= facts.now
+    ):
+        step += 1
+    following = step + 1
+    after: tuple[ScheduleLadder, ...] = ()
+    if following < len(policy.offsets):
+        at = step_moment(invoice.due_date, following, facts.timezone, policy)
+        after = (ScheduleLadder(following, at),)
+    if _waiting(state, invoice, facts):
+        return silent(state, *after)
+    message = message_for(step, policy)
+    return say(state, message, invoice, extra=_extra(invoice, facts), actions=after)
+
+
+def message_for(step: int, policy: DunningPolicy) -> str:
+    offset = policy.offsets[step]
+    if step == len(policy.offsets) - 1 and offset > 0:
+        return "dunning_final"
+    if offset < 0:
+        return "dunning_before"
+    return "dunning_due" if offset == 0 else "dunning_late"
+
+
+def _waiting(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> bool:
+    """The ladder stays quiet: money on its way, a plan or a promise running (their own
+    reminders take over), a dispute, or a person holding the conversation."""
+    if invoice.is_processing or invoice.instalments or invoice.reminders_paused:
+        return True
+    if state.status is not ConversationStatus.BOT:
+        return True
+    return invoice.promise_date is not None and invoice.promise_date >= _today(facts)
+
+
+def _extra(invoice: InvoiceFacts, facts: Facts) -> dict[str, object]:
+    today = _today(facts)
+    late = today > invoice.due_date
+    return {
+        "days_late": (today - invoice.due_date).days if late else 0,
+        # LEGAL_FR §1.4: owed between professionals from the day after the due date.
+        "b2b_late": late and invoice.customer_is_business,
+        "penalty_rate": invoice.late_penalty_rate,
+        "indemnity": RECOVERY_INDEMNITY,  # D441-5: fixed, between professionals only
+    }
+
+
+def _today(facts: Facts) -> date:
+    return facts.now.astimezone(ZoneInfo(facts.timezone)).date()
