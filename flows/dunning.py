@@ -9,7 +9,7 @@ flowchart TD
     P -- yes --> X[stop: nothing more]
     P -- no --> H{inside the merchant's hours, local time, not a holiday?}
     H -- no --> W[same step again at the next allowed moment]
-    H -- yes --> C[the latest step that fell due: missed steps collapse into one]
+    H -- yes --> C[the latest step due today or before: missed steps collapse into one]
     C --> Q{processing, plan running, promise ahead, disputed or with a person?}
     Q -- yes --> S[silent: schedule the next step]
     Q -- no --> R[reminder of that step + menu; schedule the next step]
@@ -89,11 +89,10 @@ def reminder(
     allowed = next_moment(facts.now, facts.timezone, policy)
     if allowed > facts.now:  # fired at night, on a Sunday or a holiday (or late after an outage)
         return silent(state, ScheduleLadder(step, allowed))
-    # Every step that fell due since (a pause, an outage) collapses into the latest one.
-    while (
-        step + 1 < len(policy.offsets)
-        and step_moment(invoice.due_date, step + 1, facts.timezone, policy) <= facts.now
-    ):
+    # Every step that fell due since (a pause, an outage), and one due later today, collapse
+    # into the latest one: one message, never two the same day.
+    today = _today(facts)
+    while step + 1 < len(policy.offsets) and _day_of(invoice, step + 1, facts) <= today:
         step += 1
     following = step + 1
     after: tuple[ScheduleLadder, ...] = ()
@@ -102,17 +101,25 @@ def reminder(
         after = (ScheduleLadder(following, at),)
     if _waiting(state, invoice, facts):
         return silent(state, *after)
-    message = message_for(step, policy)
+    message = message_for(step, policy, late=today > invoice.due_date)
     return say(state, message, invoice, extra=_extra(invoice, facts), actions=after)
 
 
-def message_for(step: int, policy: DunningPolicy) -> str:
+def message_for(step: int, policy: DunningPolicy, *, late: bool = False) -> str:
+    """The step's text; a step sent after the due date (a catch-up) never says "due on"."""
     offset = policy.offsets[step]
     if step == len(policy.offsets) - 1 and offset > 0:
         return "dunning_final"
+    if late:
+        return "dunning_late"
     if offset < 0:
         return "dunning_before"
     return "dunning_due" if offset == 0 else "dunning_late"
+
+
+def _day_of(invoice: InvoiceFacts, step: int, facts: Facts) -> date:
+    moment = step_moment(invoice.due_date, step, facts.timezone, facts.dunning_policy)
+    return moment.astimezone(ZoneInfo(facts.timezone)).date()
 
 
 def _waiting(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> bool:
