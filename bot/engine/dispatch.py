@@ -52,9 +52,11 @@ from flows.model import (
     CustomerText,
     FlowEvent,
     InvoiceSent,
+    Outcome,
     PaymentOutcome,
     Reminder,
     ReminderKind,
+    Step,
     UnsupportedMessage,
 )
 from payments.credit_note import draft_credit_note
@@ -127,9 +129,12 @@ class _Dispatch:
         translated = await self._translate(state)
         if translated.event is None:
             return
+        # A reminder of an older open invoice (its plan, promise or ladder) is never dropped:
+        # it speaks about that invoice, and a reply to it applies to it (issue 10).
+        talking_about = state.invoice_id
         if translated.invoice_id is not None and translated.invoice_id != state.invoice_id:
-            if not isinstance(translated.event, InvoiceSent | PaymentOutcome):
-                return  # a reminder about an invoice the conversation has moved on from
+            if not isinstance(translated.event, InvoiceSent | PaymentOutcome | Reminder):
+                return
             state = state.evolve(invoice_id=translated.invoice_id)
         invoice = await self._invoice(state.invoice_id)
         if invoice is not None:
@@ -148,6 +153,8 @@ class _Dispatch:
         )
         facts = replace(facts, agent_policy=handover.policy(self.services.settings))
         outcome = conversation.handle(state, translated.event, facts)
+        if isinstance(translated.event, Reminder) and state.invoice_id != talking_about:
+            outcome = _older_invoice_reminder(outcome, talking_about)
         locale = pick_locale(
             outcome.state.locale,
             translated.language_hint,
@@ -394,3 +401,12 @@ def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choic
         if 0 <= index < len(state.choices):
             return state.choices[index]
     return None
+
+
+def _older_invoice_reminder(outcome: Outcome, talking_about: str | None) -> Outcome:
+    """A silent reminder of another invoice leaves the conversation where it was; one that
+    speaks moves it to that invoice, back at its menu (a half-asked question was about the
+    other invoice)."""
+    if not outcome.replies:
+        return replace(outcome, state=outcome.state.evolve(invoice_id=talking_about))
+    return replace(outcome, state=outcome.state.evolve(step=Step.MENU, proposed_parts=None))
