@@ -21,7 +21,10 @@ the ladder goes on from the next step: no burst after a pause or a worker outage
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.campaign import french_holiday
@@ -69,26 +72,60 @@ def step_moment(due: date, step: int, zone: str, policy: DunningPolicy) -> datet
     return next_moment(at, zone, policy)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def policy_to_dict(policy: DunningPolicy) -> dict[str, Any]:
+    return {
+        "days": list(policy.offsets),
+        "send_at": policy.send_at.strftime("%H:%M"),
+        "opens": policy.opens.strftime("%H:%M"),
+        "closes": policy.closes.strftime("%H:%M"),
+        "weekdays": [WEEKDAYS[d] for d in sorted(policy.weekdays)],
+        "on_holidays": policy.on_holidays,
+        "timezone": policy.timezone,
+    }
+
+
+def policy_from_dict(data: Mapping[str, Any]) -> DunningPolicy:
+    """A stored (already validated) policy; missing fields keep their defaults."""
+    default = DunningPolicy()
+    return DunningPolicy(
+        offsets=tuple(int(d) for d in data.get("days", default.offsets)),
+        send_at=time.fromisoformat(data.get("send_at", default.send_at.strftime("%H:%M"))),
+        opens=time.fromisoformat(data.get("opens", default.opens.strftime("%H:%M"))),
+        closes=time.fromisoformat(data.get("closes", default.closes.strftime("%H:%M"))),
+        weekdays=frozenset(
+            WEEKDAYS.index(d) for d in data.get("weekdays", [WEEKDAYS[i] for i in range(6)])
+        ),
+        on_holidays=bool(data.get("on_holidays", default.on_holidays)),
+        timezone=data.get("timezone"),
+    )
+
+
 def first_step(invoice: InvoiceFacts, facts: Facts) -> ScheduleLadder | None:
-    """The first step still ahead of an invoice just issued (one issued late skips the past)."""
+    """The first step still ahead of an invoice just issued (one issued late skips the past).
+    The merchant's policy of today goes with it: the invoice keeps it to the end."""
     policy = facts.dunning_policy
+    zone = policy.timezone or facts.timezone
     for step in range(len(policy.offsets)):
-        at = step_moment(invoice.due_date, step, facts.timezone, policy)
+        at = step_moment(invoice.due_date, step, zone, policy)
         if at > facts.now:
-            return ScheduleLadder(step, at)
+            return ScheduleLadder(step, at, policy)
     return None
 
 
 def reminder(
     state: ConversationState, event: Reminder, invoice: InvoiceFacts, facts: Facts
 ) -> Outcome:
-    policy = facts.dunning_policy
+    policy = event.policy or facts.dunning_policy  # the policy of the invoice's issue
+    facts = replace(facts, dunning_policy=policy, timezone=policy.timezone or facts.timezone)
     if invoice.is_paid or not policy.offsets:
         return silent(state)  # the ladder stops here: nothing is scheduled any more
     step = min(event.step or 0, len(policy.offsets) - 1)
     allowed = next_moment(facts.now, facts.timezone, policy)
     if allowed > facts.now:  # fired at night, on a Sunday or a holiday (or late after an outage)
-        return silent(state, ScheduleLadder(step, allowed))
+        return silent(state, ScheduleLadder(step, allowed, policy))
     # Every step that fell due since (a pause, an outage), and one due later today, collapse
     # into the latest one: one message, never two the same day.
     today = _today(facts)
@@ -98,7 +135,7 @@ def reminder(
     after: tuple[ScheduleLadder, ...] = ()
     if following < len(policy.offsets):
         at = step_moment(invoice.due_date, following, facts.timezone, policy)
-        after = (ScheduleLadder(following, at),)
+        after = (ScheduleLadder(following, at, policy),)
     if _waiting(state, invoice, facts):
         return silent(state, *after)
     message = message_for(step, policy, late=today > invoice.due_date)

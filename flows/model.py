@@ -184,6 +184,7 @@ class DunningPolicy:
     closes: time = time(19, 0)
     weekdays: frozenset[int] = frozenset(range(6))  # Monday (0) to Saturday (5)
     on_holidays: bool = False  # French public holidays
+    timezone: str | None = None  # the merchant's; None: the conversation's (Facts.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +257,9 @@ class Reminder:
     kind: ReminderKind
     instalment: int | None = None
     step: int | None = None  # LADDER: the step (index in the policy's offsets) that fell due
+    # LADDER: the merchant's policy when the invoice was issued, carried from step to step so
+    # that a later change of the policy applies to invoices issued afterwards only.
+    policy: DunningPolicy | None = None
 
 
 class AgentKind(enum.StrEnum):
@@ -320,6 +324,7 @@ class ScheduleLadder:
 
     step: int
     at: datetime
+    policy: DunningPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from bot.store.payments import (
     save_record,
 )
 from channels.base import ChannelName, InboundKind, InboundMessage
-from flows import conversation
+from flows import conversation, dunning
 from flows.model import (
     PART_CHOICES,
     Choice,
@@ -204,7 +204,8 @@ class _Dispatch:
                 return await self._payment(data)
             case "reminder":
                 kind = ReminderKind(data["kind"])
-                reminder = Reminder(kind, data.get("instalment"), data.get("step"))
+                policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None
+                reminder = Reminder(kind, data.get("instalment"), data.get("step"), policy)
                 return _Translated(reminder, str(data["invoice_id"]))
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(

@@ -16,6 +16,7 @@ from bot.store import consent, keys
 from bot.store.conversations import append_transcript
 from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
+from flows.dunning import policy_to_dict
 from flows.model import (
     Action,
     AgentSay,
@@ -82,7 +83,9 @@ class Effects:
                 case CancelReminders():
                     self._cancel_reminders()
                 case ScheduleLadder():
-                    reminder = Reminder(ReminderKind.LADDER, step=action.step)
+                    reminder = Reminder(
+                        ReminderKind.LADDER, step=action.step, policy=action.policy
+                    )
                     job = ladder_job(self._invoice().id)
                     self._reminder(job, action.at, reminder)
                 case PauseReminders():
@@ -144,6 +147,7 @@ class Effects:
                 "kind": reminder.kind.value,
                 "instalment": reminder.instalment,
                 "step": reminder.step,
+                **({"policy": policy_to_dict(reminder.policy)} if reminder.policy else {}),
             },
         )
         schedule.schedule(self.pipe, job_id, at, event)

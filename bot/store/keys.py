@@ -455,3 +455,8 @@ def cart_counts(merchant_id: str) -> str:
 def campaign_bought(merchant_id: str, campaign_id: str) -> str:
     """Hash: customer id -> units paid, against the offer's per-customer limit."""
     return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"
+
+
+def merchant_policy(merchant_id: str) -> str:
+    """JSON: the merchant's collection policy (reminder ladder, hours); GET/PUT /api/v1/policy."""
+    return f"merchant:{{{merchant_id}}}:policy"
