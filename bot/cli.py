@@ -1,4 +1,4 @@
-"""`python -m bot serve | worker | demo | merchant create | dead-letters | intents`."""
+"""`python -m bot serve | worker | demo | merchant create | dead-letters | intents | policy`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from bot.campaign_cli import add_campaign_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
+from bot.policy_cli import add_policy_parser
 from bot.settings import ConfigurationError
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_operations_parsers(commands)
     add_intents_parser(commands)
     add_campaign_parser(commands)
+    add_policy_parser(commands)
     return parser
 
 

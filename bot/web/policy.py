@@ -33,7 +33,7 @@ async def read_policy(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
     policy = await collection_policy.load(services.redis, merchant.id)
-    return web.json_response(_document(policy))
+    return web.json_response(document(policy))
 
 
 async def put_policy(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
@@ -48,7 +48,7 @@ async def put_policy(request: web.Request, services: Services, merchant: Merchan
     except PolicyError as problem:
         return _problem(422, problem.field, str(problem))
     await collection_policy.save(services.redis, merchant.id, policy)
-    return web.json_response(_document(policy))
+    return web.json_response(document(policy))
 
 
 def parse(body: object) -> DunningPolicy:
@@ -122,7 +122,7 @@ def _zone(value: object) -> str | None:
     return value
 
 
-def _document(policy: DunningPolicy) -> dict[str, Any]:
+def document(policy: DunningPolicy) -> dict[str, Any]:
     return {
         "reminders": policy_to_dict(policy),
         "applies_to": "invoices issued after the change",

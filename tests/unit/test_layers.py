@@ -16,7 +16,16 @@ WINGS = ("web", "engine", "store")
 # What each wing may import from `bot.*`, besides the root modules.
 ALLOWED = {"web": {"engine", "store"}, "engine": {"store"}, "store": set()}
 # Root modules that start a process may wire the wings together; the others are shared tools.
-ENTRY_POINTS = {"cli", "runtime", "demo", "demo_flash", "intents_cli", "campaign_cli", "__main__"}
+ENTRY_POINTS = {
+    "cli",
+    "runtime",
+    "demo",
+    "demo_flash",
+    "intents_cli",
+    "campaign_cli",
+    "policy_cli",
+    "__main__",
+}
 
 
 def bot_imports(path: Path) -> set[str]:
