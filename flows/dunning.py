@@ -10,7 +10,7 @@ flowchart TD
     P -- no --> H{inside the merchant's hours, local time, not a holiday?}
     H -- no --> W[same step again at the next allowed moment]
     H -- yes --> C[the latest step due today or before: missed steps collapse into one]
-    C --> Q{processing, plan running, promise ahead, disputed or with a person?}
+    C --> Q{processing, plan, promise ahead, dispute, a person, or step over 30 days old?}
     Q -- yes --> S[silent: schedule the next step]
     Q -- no --> R[reminder of that step + menu; schedule the next step]
 ```
@@ -41,6 +41,7 @@ from flows.model import (
 from flows.replies import say, silent
 from payments.invoice import RECOVERY_INDEMNITY
 
+STALE_AFTER = timedelta(days=30)
 MAX_DAYS_AHEAD = 30  # an allowed day is always found well within this (one week suffices)
 
 
@@ -136,7 +137,7 @@ def reminder(
     if following < len(policy.offsets):
         at = step_moment(invoice.due_date, following, facts.timezone, policy)
         after = (ScheduleLadder(following, at, policy),)
-    if _waiting(state, invoice, facts):
+    if _waiting(state, invoice, facts) or _stale(invoice, step, facts):
         return silent(state, *after)
     message = message_for(step, policy, late=today > invoice.due_date)
     return say(state, message, invoice, extra=_extra(invoice, facts), actions=after)
@@ -157,6 +158,12 @@ def message_for(step: int, policy: DunningPolicy, *, late: bool = False) -> str:
 def _day_of(invoice: InvoiceFacts, step: int, facts: Facts) -> date:
     moment = step_moment(invoice.due_date, step, facts.timezone, facts.dunning_policy)
     return moment.astimezone(ZoneInfo(facts.timezone)).date()
+
+
+def _stale(invoice: InvoiceFacts, step: int, facts: Facts) -> bool:
+    """A step more than STALE_AFTER old (the worker was down for months) is not sent: a
+    reminder about a date long gone would only confuse; the ladder goes on with the next."""
+    return _today(facts) - _day_of(invoice, step, facts) > STALE_AFTER
 
 
 def _waiting(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> bool:
