@@ -1,4 +1,4 @@
-"""`python -m bot serve | worker | demo | merchant create | dead-letters | intents`."""
+"""`python -m bot serve | worker | demo | merchant create | dead-letters | intents | policy`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.campaign_cli import add_campaign_parser
 from bot.export_cli import add_export_parser
 from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
+from bot.policy_cli import add_policy_parser
 from bot.settings import ConfigurationError
 
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_intents_parser(commands)
     add_campaign_parser(commands)
     add_export_parser(commands)
+    add_policy_parser(commands)
     return parser
 
 

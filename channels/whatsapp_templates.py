@@ -44,6 +44,13 @@ class WhatsAppTemplate:
         return body
 
 
+# The ladder's reminders offer the same choices as the invoice (flows.dunning).
+_REMINDER_BUTTONS: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("pay", {"fr": "Payer", "en": "Pay now"}),
+    ("later", {"fr": "Plus tard", "en": "Pay later"}),
+    ("split", {"fr": "En plusieurs fois", "en": "In instalments"}),
+)
+
 _TEMPLATES = (
     WhatsAppTemplate(
         name="facto_invoice",
@@ -153,6 +160,81 @@ _TEMPLATES = (
             "fr": "Paiement reçu : {{1}} pour la facture {{2}}. Reste à payer : {{3}}.",
             "en": "Payment received: {{1}} for invoice {{2}}. Left to pay: {{3}}.",
         },
+    ),
+    WhatsAppTemplate(
+        name="facto_reminder_before",
+        message="dunning_before",
+        variables=(
+            "invoice.merchant_name",
+            "invoice.number",
+            "invoice.due_date|long_date",
+            "invoice.amount_due|money",
+            "invoice.pay_url",
+        ),
+        text={
+            "fr": "Bonjour, petit rappel de {{1}} : la facture {{2}} est à régler le {{3}}."
+            "\n\nReste à payer : {{4}}. Payer : {{5}}",
+            "en": "Hello, a friendly reminder from {{1}}: invoice {{2}} is due on {{3}}."
+            "\n\nLeft to pay: {{4}}. Pay securely: {{5}}",
+        },
+        buttons=_REMINDER_BUTTONS,
+    ),
+    WhatsAppTemplate(
+        name="facto_reminder_due",
+        message="dunning_due",
+        variables=(
+            "invoice.number",
+            "invoice.merchant_name",
+            "invoice.amount_due|money",
+            "invoice.pay_url",
+        ),
+        text={
+            "fr": "Bonjour, la facture {{1}} de {{2}} arrive à échéance aujourd'hui."
+            "\n\nReste à payer : {{3}}. Payer : {{4}}",
+            "en": "Hello, invoice {{1}} from {{2}} is due today.\n\nLeft to pay: {{3}}. "
+            "Pay securely: {{4}}",
+        },
+        buttons=_REMINDER_BUTTONS,
+    ),
+    WhatsAppTemplate(
+        name="facto_reminder_late",
+        message="dunning_late",
+        variables=(
+            "invoice.merchant_name",
+            "invoice.number",
+            "invoice.due_date|long_date",
+            "invoice.amount_due|money",
+            "invoice.pay_url",
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Bonjour, un message de {{1}} : la facture {{2}}, à régler le {{3}}, n'est "
+            "pas encore réglée.\n\nReste à payer : {{4}}. Payer : {{5}}\n\nConditions et "
+            "facture : {{6}}",
+            "en": "Hello, a message from {{1}}: invoice {{2}}, due on {{3}}, is still unpaid."
+            "\n\nLeft to pay: {{4}}. Pay securely: {{5}}\n\nTerms and invoice: {{6}}",
+        },
+        buttons=_REMINDER_BUTTONS,
+    ),
+    WhatsAppTemplate(
+        name="facto_final_notice",
+        message="dunning_final",
+        variables=(
+            "invoice.merchant_name",
+            "invoice.number",
+            "invoice.due_date|long_date",
+            "invoice.amount_due|money",
+            "invoice.pay_url",
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Bonjour, dernier rappel de {{1}} : la facture {{2}}, à régler le {{3}}, "
+            "n'est toujours pas réglée.\n\nReste à payer : {{4}}. Payer : {{5}}\n\n"
+            "Conditions et facture : {{6}}",
+            "en": "Hello, final notice from {{1}}: invoice {{2}}, due on {{3}}, is still "
+            "unpaid.\n\nLeft to pay: {{4}}. Pay securely: {{5}}\n\nTerms and invoice: {{6}}",
+        },
+        buttons=_REMINDER_BUTTONS,
     ),
 )
 

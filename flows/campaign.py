@@ -56,6 +56,11 @@ def _french_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("FR", years=year)
 
 
+def french_holiday(day: date) -> bool:
+    """A French public holiday (the `holidays` package; reminders share it, flows.dunning)."""
+    return day in _french_holidays(day.year)
+
+
 def marketing_day(day: date) -> bool:
     """Monday to Saturday and not a French public holiday (LEGAL_FR quiet hours)."""
     return day.weekday() != 6 and day not in _french_holidays(day.year)

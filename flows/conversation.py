@@ -2,7 +2,8 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Menu: InvoiceSent / invoice + pay now, later, in N times, help
+    [*] --> Menu: InvoiceSent / invoice + pay now, later, in N times, help; ladder scheduled
+    Menu --> Menu: Reminder(ladder) / see dunning.mmd (before, due, late, final notice)
     Menu --> Menu: pay now / link (next instalment's when split)
     Menu --> AskDate: pay later / see pay_later.mmd
     Menu --> AskParts: split / see split.mmd
@@ -41,7 +42,7 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flows import agent, care, notices, pay_later, split
+from flows import agent, care, dunning, notices, pay_later, split
 from flows.intent_text import normalize
 from flows.intents import Intent, Understanding, detect_language, understand
 from flows.model import (
@@ -57,6 +58,7 @@ from flows.model import (
     Outcome,
     PaymentOutcome,
     Reminder,
+    ReminderKind,
     Reply,
     Step,
     UnsupportedMessage,
@@ -126,6 +128,8 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
                 invoice_id=invoice.invoice_id,
                 status=state.status,
             )
+            ladder = dunning.first_step(invoice, facts)
+            actions = (ladder,) if ladder else ()
             if state.status is not ConversationStatus.BOT:
                 # A person holds it (or it waits for one): the hold and its timers stay, so
                 # the holder can still answer and hand back. The invoice is a document the
@@ -136,10 +140,12 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
                     agent_name=state.agent_name,
                     agent_seen=state.agent_seen,
                 )
-                return say(held, "invoice", invoice)
-            return say(fresh, "invoice", invoice, step=Step.MENU)
+                return say(held, "invoice", invoice, actions=actions)
+            return say(fresh, "invoice", invoice, step=Step.MENU, actions=actions)
         case PaymentOutcome():
             return notices.payment(state, event, invoice) if invoice else silent(state)
+        case Reminder(kind=ReminderKind.LADDER):
+            return dunning.reminder(state, event, invoice, facts) if invoice else silent(state)
         case Reminder():
             return notices.reminder(state, event, invoice) if invoice else silent(state)
         case UnsupportedMessage():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from payments.instalments import InstalmentPolicy
@@ -144,6 +144,9 @@ class InvoiceFacts:
     reminders_paused: bool = False
     pay_later_policy: PayLaterPolicy = field(default_factory=PayLaterPolicy)
     split_policy: InstalmentPolicy = field(default_factory=InstalmentPolicy)
+    # B2B: reminders after the due date state the late-payment penalties (LEGAL_FR §1.4).
+    customer_is_business: bool = False
+    late_penalty_rate: str | None = None  # contractual annual %; None: the legal rate
 
     @property
     def is_paid(self) -> bool:
@@ -171,6 +174,20 @@ class InvoiceFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class DunningPolicy:
+    """The reminder ladder of every issued invoice: days from the due date (the last one is
+    the final notice), sent inside the merchant's hours for transactional messages."""
+
+    offsets: tuple[int, ...] = (-3, 0, 3, 10, 30)
+    send_at: time = time(10, 0)  # local time on a step's day
+    opens: time = time(9, 0)
+    closes: time = time(19, 0)
+    weekdays: frozenset[int] = frozenset(range(6))  # Monday (0) to Saturday (5)
+    on_holidays: bool = False  # French public holidays
+    timezone: str | None = None  # the merchant's; None: the conversation's (Facts.timezone)
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything a flow may read besides the state and the event."""
 
@@ -179,6 +196,7 @@ class Facts:
     timezone: str  # the customer's IANA zone
     opted_out: bool = False
     agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
+    dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +249,17 @@ class ReminderKind(enum.StrEnum):
     PROMISE = "promise"  # the date the customer chose to pay
     INSTALMENT_DUE = "instalment_due"  # an instalment's due date: send its link
     INSTALMENT_LATE = "instalment_late"  # an instalment still unpaid a few days after
+    LADDER = "ladder"  # a step of the invoice's reminder ladder (flows.dunning)
 
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
     kind: ReminderKind
     instalment: int | None = None
+    step: int | None = None  # LADDER: the step (index in the policy's offsets) that fell due
+    # LADDER: the merchant's policy when the invoice was issued, carried from step to step so
+    # that a later change of the policy applies to invoices issued afterwards only.
+    policy: DunningPolicy | None = None
 
 
 class AgentKind(enum.StrEnum):
@@ -293,6 +316,15 @@ class CreatePlan:
     schedule: tuple[tuple[date, int], ...]
     notify_at: tuple[datetime, ...]  # when to send each instalment's link (first: now)
     late_at: tuple[datetime, ...]  # when to remind about each instalment if still unpaid
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleLadder:
+    """Look at the invoice's reminder ladder again at `at`, for step `step`."""
+
+    step: int
+    at: datetime
+    policy: DunningPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +410,7 @@ Action = (
     | SetPromise
     | CreatePlan
     | CancelReminders
+    | ScheduleLadder
     | PauseReminders
     | RecordConsent
     | Handoff

@@ -45,7 +45,7 @@ from bot.store.payments import (
     save_record,
 )
 from channels.base import ChannelName, InboundKind, InboundMessage
-from flows import conversation
+from flows import conversation, dunning
 from flows.model import (
     PART_CHOICES,
     Choice,
@@ -54,9 +54,11 @@ from flows.model import (
     CustomerText,
     FlowEvent,
     InvoiceSent,
+    Outcome,
     PaymentOutcome,
     Reminder,
     ReminderKind,
+    Step,
     UnsupportedMessage,
 )
 from payments.credit_note import draft_credit_note
@@ -134,9 +136,12 @@ class _Dispatch:
         if translated.event is None:
             return
         aside = False  # handled without taking the conversation over (see below)
+        # A reminder of an older open invoice (its plan, promise or ladder) is never dropped:
+        # it speaks about that invoice, and a reply to it applies to it (issue 10).
+        talking_about = state.invoice_id
         if translated.invoice_id is not None and translated.invoice_id != state.invoice_id:
-            if not isinstance(translated.event, InvoiceSent | PaymentOutcome):
-                return  # a reminder about an invoice the conversation has moved on from
+            if not isinstance(translated.event, InvoiceSent | PaymentOutcome | Reminder):
+                return
             aside = await self._held_for_another(state, translated.invoice_id)
             if aside:
                 # Another merchant's invoice (shared platform sender) while this conversation
@@ -160,6 +165,8 @@ class _Dispatch:
         )
         facts = replace(facts, agent_policy=handover.policy(self.services.settings))
         outcome = conversation.handle(state, translated.event, facts)
+        if isinstance(translated.event, Reminder) and state.invoice_id != talking_about:
+            outcome = _older_invoice_reminder(outcome, talking_about)
         locale = pick_locale(
             outcome.state.locale,
             translated.language_hint,
@@ -247,7 +254,9 @@ class _Dispatch:
                 return await self._payment(data)
             case "reminder":
                 kind = ReminderKind(data["kind"])
-                return _Translated(Reminder(kind, data.get("instalment")), str(data["invoice_id"]))
+                policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None
+                reminder = Reminder(kind, data.get("instalment"), data.get("step"), policy)
+                return _Translated(reminder, str(data["invoice_id"]))
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,
@@ -455,3 +464,12 @@ def _numbered_choice(state: ConversationState, message: InboundMessage) -> Choic
         if 0 <= index < len(state.choices):
             return state.choices[index]
     return None
+
+
+def _older_invoice_reminder(outcome: Outcome, talking_about: str | None) -> Outcome:
+    """A silent reminder of another invoice leaves the conversation where it was; one that
+    speaks moves it to that invoice, back at its menu (a half-asked question was about the
+    other invoice)."""
+    if not outcome.replies:
+        return replace(outcome, state=outcome.state.evolve(invoice_id=talking_about))
+    return replace(outcome, state=outcome.state.evolve(step=Step.MENU, proposed_parts=None))

@@ -16,6 +16,7 @@ from bot.store import consent, keys, kpis_more
 from bot.store.conversations import append_transcript
 from bot.store.ledger import Instalment, Plan, pause, save_plan, save_promise
 from channels.base import ChannelName
+from flows.dunning import policy_to_dict
 from flows.model import (
     Action,
     AgentSay,
@@ -34,6 +35,7 @@ from flows.model import (
     Requeue,
     ResumeReminders,
     ScheduleAgentTimer,
+    ScheduleLadder,
     SetPromise,
 )
 from payments.invoice import Invoice
@@ -41,6 +43,11 @@ from payments.invoice import Invoice
 
 def promise_job(invoice_id: str) -> str:
     return f"promise:{invoice_id}"
+
+
+def ladder_job(invoice_id: str) -> str:
+    """One job per invoice carries its reminder ladder's next step (flows.dunning)."""
+    return f"ladder:{invoice_id}"
 
 
 def instalment_job(invoice_id: str, number: int, kind: ReminderKind) -> str:
@@ -78,6 +85,12 @@ class Effects:
                     self._plan(action)
                 case CancelReminders():
                     self._cancel_reminders()
+                case ScheduleLadder():
+                    reminder = Reminder(
+                        ReminderKind.LADDER, step=action.step, policy=action.policy
+                    )
+                    job = ladder_job(self._invoice().id)
+                    self._reminder(job, action.at, reminder)
                 case PauseReminders():
                     if self.invoice is not None:
                         pause(self.pipe, self.invoice.merchant_id, self.invoice.id, self.now)
@@ -136,6 +149,8 @@ class Effects:
                 "invoice_id": invoice.id,
                 "kind": reminder.kind.value,
                 "instalment": reminder.instalment,
+                "step": reminder.step,
+                **({"policy": policy_to_dict(reminder.policy)} if reminder.policy else {}),
             },
         )
         schedule.schedule(self.pipe, job_id, at, event)
@@ -170,6 +185,7 @@ class Effects:
     def _cancel_reminders(self) -> None:
         invoice = self._invoice()
         schedule.cancel(self.pipe, promise_job(invoice.id))
+        schedule.cancel(self.pipe, ladder_job(invoice.id))
         for item in self.facts.invoice.instalments if self.facts.invoice else ():
             for kind in (ReminderKind.INSTALMENT_DUE, ReminderKind.INSTALMENT_LATE):
                 schedule.cancel(self.pipe, instalment_job(invoice.id, item.number, kind))

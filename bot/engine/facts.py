@@ -8,6 +8,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from bot.store import consent
+from bot.store import policy as collection_policy
 from bot.store.invoices import customer_address
 from bot.store.ledger import InvoiceExtras, Plan, load_extras
 from bot.store.merchants import Merchant, get_merchant
@@ -63,6 +64,8 @@ async def load_facts(
         now=now,
         timezone=timezone,
         opted_out=opted_out,
+        # Read when the invoice is issued; each reminder then carries it (flows.dunning).
+        dunning_policy=await collection_policy.load(redis, invoice.merchant_id),
     )
 
 
@@ -109,4 +112,6 @@ def facts_of(
         reminders_paused=extras.paused,
         pay_later_policy=DEFAULT_PAY_LATER_POLICY,
         split_policy=split_policy_for(merchant),
+        customer_is_business=invoice.customer.is_business,
+        late_penalty_rate=invoice.seller.late_penalty_rate,
     )

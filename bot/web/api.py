@@ -21,6 +21,7 @@ from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
 from bot.web.documents import archive_at_issue
+from bot.web.policy import put_policy, read_policy
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
 from payments.credit_note import CreditNote
 from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
@@ -42,6 +43,8 @@ def setup_api(app: web.Application) -> None:
         "/api/v1/telegram-links", _authenticated(_idempotent(create_telegram_link))
     )
     app.router.add_get("/api/v1/telegram-links/{token}", _authenticated(read_telegram_link))
+    app.router.add_get("/api/v1/policy", _authenticated(read_policy))
+    app.router.add_put("/api/v1/policy", _authenticated(put_policy))
 
 
 def error(status: int, message: str, **extra: Any) -> web.Response:

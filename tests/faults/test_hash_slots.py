@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -137,8 +138,6 @@ async def test_pipeline_scripts_and_transactions_stay_on_one_slot(
             raise ValueError("bug")
         pipe.set(keys.conv_state(ev.conversation), "{}")
 
-    from datetime import UTC, datetime
-
     from bot.engine import schedule
     from bot.engine.lease import Lease
 
@@ -192,6 +191,28 @@ async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     body = await invoice(facto, other["id"])
     assert (body["status"], len(body["credit_notes"])) == ("disputed", 1)
     assert created["number"] != other["number"]
+    assert cross_slot(atomics) == []
+
+
+async def test_the_reminder_ladder_stays_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Issue, every step of the ladder (sent, waiting on a promise, collapsed), then paid."""
+    recorder = Recorder(redis_server.url)
+    due = date(2027, 2, 26)
+    async with recorder.recording():
+        created = await facto.issue(invoice_body(due=due))
+        for when in (datetime(2027, 2, 23, 9, tzinfo=UTC), datetime(2027, 2, 26, 9, tzinfo=UTC)):
+            facto.clock.current = when
+            await facto.drain()
+        await facto.customer_says("telegram", "424242", "je paierai le 2 mars")
+        facto.clock.current = datetime(2027, 3, 9, 13, tzinfo=UTC)
+        await facto.drain()
+        await pay(facto, created["pay_url"])
+    atomics = await recorder.atomics()
+    assert any("ladder:" in " ".join(" ".join(c) for c in a.commands) for a in atomics)
+    assert await deadletters.list_all(facto.redis) == []
+    assert await facto.redis.zcard(keys.SCHEDULE) == 0  # paid: the ladder is cancelled
     assert cross_slot(atomics) == []
 
 

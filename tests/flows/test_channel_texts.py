@@ -25,6 +25,12 @@ BUDGETS = {
     "pay_link": 2,
     "promise_reminder": 2,
     "instalment_due": 2,
+    # The ladder: amount left, link and menu; after the due date a B2B customer also reads
+    # the late-payment penalties and the 40 EUR indemnity, and the final notice says what next.
+    "dunning_before": 2,
+    "dunning_due": 2,
+    "dunning_late": 3,
+    "dunning_final": 3,
     "status": 2,
     "payment_failed": 2,
     "already_paid_check": 2,

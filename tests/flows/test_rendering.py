@@ -23,6 +23,7 @@ from flows.model import (
     InvoiceFacts,
     Outcome,
     PaymentOutcome,
+    Reminder,
     ReminderKind,
     Reply,
 )
@@ -115,6 +116,11 @@ def _produce(message: str, locale: str) -> Reply:
             _with_plan(locale).payment("paid", euros("40.00"), instalment=1).reply
         ),
         "invoice": lambda: Conversation(locale).invoice_sent().reply,
+        # The ladder's steps on 18 November: 3 days before, on, 3 and 30 days after the due date.
+        "dunning_before": lambda: _ladder(locale, date(2026, 11, 21), 0),
+        "dunning_due": lambda: _ladder(locale, date(2026, 11, 18), 1),
+        "dunning_late": lambda: _ladder(locale, date(2026, 11, 15), 2),
+        "dunning_final": lambda: _ladder(locale, date(2026, 10, 19), 4),
         "credit_note_refunded": lambda: (
             Conversation(locale, PAID)
             .payment("refunded", euros("20.00"), credit_note_url=CREDIT_NOTE_URL)
@@ -278,3 +284,8 @@ def test_the_language_check_would_notice_the_other_language(
     visible = URL.sub(" ", visible).replace(MERCHANT, " ").replace(CUSTOMER, " ")
 
     assert FOREIGN_WORDS[other].search(visible), f"{message} in {locale} could pass as {other}"
+
+
+def _ladder(locale: str, due: date, step: int) -> Reply | None:
+    conversation = Conversation(locale, invoice_facts(due_date=due))
+    return conversation.send(Reminder(ReminderKind.LADDER, step=step)).reply

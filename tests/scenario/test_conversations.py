@@ -120,10 +120,11 @@ async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
 
 
 async def test_date_beyond_policy_is_refused_with_the_latest_date(shop: Facto) -> None:
-    await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
+    created = await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
     await shop.customer_says(*TG, "je paierai le 15 janvier")
     assert "30 décembre 2026" in (await texts(shop))[-1]
-    assert await shop.redis.zcard(keys.SCHEDULE) == 0
+    # No promise: only the invoice's own reminder ladder is scheduled.
+    assert await shop.redis.zrange(keys.SCHEDULE, 0, -1) == [f"ladder:{created['id']}"]
 
 
 async def test_dispute_pauses_reminders_and_queues_for_a_human(shop: Facto) -> None:
@@ -213,10 +214,30 @@ async def test_split_by_numbers_on_sms(shop: Facto) -> None:
     assert len(await shop.redis.keys("merchant:*:plan")) == 1
 
 
-async def test_reminder_for_an_old_invoice_is_dropped(shop: Facto) -> None:
-    await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
+async def test_a_promise_of_an_older_invoice_is_kept_when_a_newer_one_arrives(
+    shop: Facto,
+) -> None:
+    first = await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
     await shop.customer_says(*TG, "demain")
     await shop.issue(invoice_body(*TG, due=date(2026, 12, 30), lines=LINES))
     shop.clock.advance(timedelta(days=2).total_seconds())
     await shop.drain()
-    assert "voici le lien" not in (await texts(shop))[-1]
+    reminder = (await texts(shop))[-1]
+    assert "voici le lien" in reminder and first["pay_url"] in reminder
+    assert first["number"] in reminder
+    await shop.customer_says(*TG, action="pay")  # a reply to that reminder is about it
+    assert first["pay_url"] in (await texts(shop))[-1]
+
+
+async def test_split_in_three_then_a_second_invoice_keeps_instalment_two(shop: Facto) -> None:
+    first = await shop.issue(invoice_body(*TG, due=date(2026, 12, 15), lines=LINES))
+    await shop.customer_says(*TG, "je préfère payer en 3 fois svp")
+    await shop.customer_says(*TG, action="yes")
+    await pay(shop, first["pay_url"] + "/1")
+    second = await shop.issue(invoice_body(*TG, due=date(2026, 12, 30), lines=LINES))
+    assert second["number"] in (await texts(shop))[-1]
+
+    shop.clock.current = datetime(2026, 12, 18, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+    await shop.drain()
+    due_notice = (await texts(shop))[-1]
+    assert first["pay_url"] + "/2" in due_notice and first["number"] in due_notice

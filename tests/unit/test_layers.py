@@ -24,6 +24,7 @@ ENTRY_POINTS = {
     "intents_cli",
     "campaign_cli",
     "export_cli",
+    "policy_cli",
     "__main__",
 }
 

@@ -1,0 +1,113 @@
+"""`GET/PUT /api/v1/policy`: the merchant's reminder ladder, validated, applied to invoices
+issued after the change (an invoice keeps the policy of its issue)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
+from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.test_conversations import LINES, texts
+from tests.scenario.test_reminders import walk_to
+
+DUE = date(2027, 2, 26)  # a Friday
+BEFORE, AFTER = ("telegram", "424242"), ("telegram", "515151")
+
+
+@pytest.fixture
+async def shop(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+async def put(shop: Facto, body: Any) -> tuple[int, dict[str, Any]]:
+    response = await shop.client.put(
+        "/api/v1/policy", json=body, headers={"Authorization": f"Bearer {shop.api_key}"}
+    )
+    return response.status, await response.json()
+
+
+async def test_defaults_are_todays_ladder(shop: Facto) -> None:
+    response = await shop.client.get(
+        "/api/v1/policy", headers={"Authorization": f"Bearer {shop.api_key}"}
+    )
+    assert response.status == 200
+    reminders = (await response.json())["reminders"]
+    assert reminders["days"] == [-3, 0, 3, 10, 30]
+    assert (reminders["opens"], reminders["closes"], reminders["send_at"]) == (
+        "09:00",
+        "19:00",
+        "10:00",
+    )
+    assert reminders["weekdays"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
+    assert reminders["on_holidays"] is False
+    assert (await shop.client.get("/api/v1/policy")).status == 401
+
+
+@pytest.mark.parametrize(
+    ("reminders", "field"),
+    [
+        ({"days": [3, 0]}, "reminders.days"),
+        ({"days": [0, 0]}, "reminders.days"),
+        ({"days": [0, 400]}, "reminders.days"),
+        ({"days": "3"}, "reminders.days"),
+        ({"days": [1.5]}, "reminders.days"),
+        ({"days": list(range(11))}, "reminders.days"),
+        ({"opens": "9h"}, "reminders.opens"),
+        ({"opens": "20:00"}, "reminders.closes"),
+        ({"weekdays": []}, "reminders.weekdays"),
+        ({"weekdays": ["monday"]}, "reminders.weekdays"),
+        ({"on_holidays": "yes"}, "reminders.on_holidays"),
+        ({"timezone": "Mars/Olympus"}, "reminders.timezone"),
+        ({"timezone": "UTC+1"}, "reminders.timezone"),
+        ({"colour": "red"}, "reminders.colour"),
+    ],
+)
+async def test_bad_policies_are_422_naming_the_field(
+    shop: Facto, reminders: dict[str, Any], field: str
+) -> None:
+    status, body = await put(shop, {"reminders": reminders})
+    assert (status, body["field"]) == (422, field), body
+
+
+async def test_not_json_is_refused(shop: Facto) -> None:
+    response = await shop.client.put(
+        "/api/v1/policy", data="days=3", headers={"Authorization": f"Bearer {shop.api_key}"}
+    )
+    assert response.status == 415
+    status, _ = await put(shop, ["reminders"])
+    assert status == 422
+
+
+async def test_a_change_applies_to_invoices_issued_afterwards(shop: Facto) -> None:
+    await shop.issue(invoice_body(*BEFORE, due=DUE, lines=LINES))
+    status, body = await put(
+        shop,
+        {
+            "reminders": {
+                "days": [0, 9],  # on the due date, then a final notice on Sunday 7 March
+                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "send_at": "11:00",
+            }
+        },
+    )
+    assert status == 200 and body["reminders"]["days"] == [0, 9]
+    await shop.issue(invoice_body(*AFTER, due=DUE, lines=LINES))
+
+    # Tuesday 23 February: -3 exists only in the older invoice's ladder.
+    assert len(await walk_to(shop, datetime(2027, 2, 23, 9, 0, tzinfo=UTC), *BEFORE)) == 1
+    assert len(await texts(shop, *AFTER)) == 1  # only the invoice itself
+    # Friday 26 at 11:00 in Paris (10:00 UTC): the new ladder's first step.
+    assert await walk_to(shop, datetime(2027, 2, 26, 9, 59, tzinfo=UTC), *AFTER) == []
+    [due] = await walk_to(shop, datetime(2027, 2, 26, 10, 0, tzinfo=UTC), *AFTER)
+    assert "aujourd'hui" in due
+    # Sunday 7 March is allowed by the new policy: the final notice goes then.
+    [final] = await walk_to(shop, datetime(2027, 3, 7, 10, 0, tzinfo=UTC), *AFTER)
+    assert "dernier rappel" in final
