@@ -108,22 +108,7 @@ class _Dispatch:
         self.credit_note_urls: dict[str, str] = {}
 
     async def run(self) -> None:
-        if self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
-            settings, clock = self.services.settings, self.services.clock
-            run = campaigns.CampaignDispatch(
-                self.redis, self.pipe, self.event, clock, settings.public_base_url
-            )
-            await run.run()
-            return
-        if self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
-            pay = offer_payments.OfferPaymentDispatch(
-                self.redis, self.pipe, self.event, self.services.clock, self.services.stripe
-            )
-            await pay.run()
-            return
-        if self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
-            relaunch = carts.CartRelaunch(self.redis, self.pipe, self.event, self.services.clock)
-            await relaunch.run()
+        if await self._sale_event():
             return
         state = await load_state(self.redis, self.event.conversation)
         if await self._campaign_reply(state):
@@ -192,6 +177,24 @@ class _Dispatch:
         merchant_id = invoice.merchant_id if invoice is not None else outcome.state.merchant_id
         if merchant_id is not None:
             handover.announce(self.pipe, merchant_id, self.event.conversation)
+
+    async def _sale_event(self) -> bool:
+        """Flash-sale and cart events have handlers of their own; True if this was one."""
+        clock = self.services.clock
+        if self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
+            base_url = self.services.settings.public_base_url
+            await campaigns.CampaignDispatch(
+                self.redis, self.pipe, self.event, clock, base_url
+            ).run()
+        elif self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
+            await offer_payments.OfferPaymentDispatch(
+                self.redis, self.pipe, self.event, clock, self.services.stripe
+            ).run()
+        elif self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
+            await carts.CartRelaunch(self.redis, self.pipe, self.event, clock).run()
+        else:
+            return False
+        return True
 
     async def _acted_on(self, state: ConversationState, agent_merchant: str | None) -> str | None:
         """The invoice this event is about: for an agent's event, the one handed to the agent's

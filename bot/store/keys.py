@@ -503,6 +503,8 @@ def document_pdf(merchant_id: str, kind: str, document_id: str) -> str:
 def merchant_erasures(merchant_id: str) -> str:
     """GDPR erasures carried out for the merchant (JSON list, oldest first): the record of them."""
     return f"merchant:{{{merchant_id}}}:erasures"
+
+
 def merchant_policy(merchant_id: str) -> str:
     """JSON: the merchant's collection policy (reminder ladder, hours); GET/PUT /api/v1/policy."""
     return f"merchant:{{{merchant_id}}}:policy"
