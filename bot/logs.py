@@ -76,6 +76,9 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # The Twilio and Stripe SDKs log every request at INFO (ten lines per SMS for Twilio).
     logging.getLogger("twilio").setLevel(logging.WARNING)
     logging.getLogger("stripe").setLevel(logging.WARNING)
+    # fpdf2 subsets fonts with fontTools, which logs ~50 INFO lines per PDF: they buried the
+    # demo's banner.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def report_startup_failure(reason: str) -> None:

@@ -75,9 +75,11 @@ def test_the_twilio_sdk_does_not_log_each_request() -> None:
         configure_logging("INFO")
         assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
         assert not logging.getLogger("stripe").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("fontTools.subset").isEnabledFor(logging.INFO)
         assert logging.getLogger("bot").isEnabledFor(logging.INFO)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
         logging.getLogger("twilio").setLevel(logging.NOTSET)
         logging.getLogger("stripe").setLevel(logging.NOTSET)
+        logging.getLogger("fontTools").setLevel(logging.NOTSET)
