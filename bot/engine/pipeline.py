@@ -159,6 +159,7 @@ class Dispatcher:
         handler_timeout: float | None = None,
         slow_events: Mapping[str, float] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        concurrency: int = 1,
     ) -> None:
         self._redis = redis
         self._handler = handler
@@ -176,6 +177,11 @@ class Dispatcher:
         self._slow_events = dict(slow_events or {})
         self._retry_delays = tuple(retry_delays)
         self._dispatched = 0
+        # Conversations drained at once by this dispatcher, whoever asks (wake-ups, reclaim,
+        # sweep): each still one event at a time under its lock, so order is kept per
+        # conversation while Redis round trips of different conversations overlap.
+        self.concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def ensure_group(self) -> None:
         try:
@@ -219,23 +225,55 @@ class Dispatcher:
         return done
 
     async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
-        done = 0
+        """Drain the conversations the entries name, side by side; acknowledge them together.
+
+        An entry is acknowledged only once all its conversations were drained: if Redis went
+        away meanwhile, the failed ones' entries stay pending and a reclaim comes back to them
+        (the first error is raised after the others are acknowledged).
+        """
+        entries_of: dict[str, list[str]] = {}
         for entry_id, fields in entries:
             # None: the entry was trimmed from the stream; nothing to drain. A campaign's
             # batch wakes several conversations with one entry (`conversations`, one a line).
             for conversation in woken(fields):
-                done += await self.drain(conversation)
-            # Acknowledged only once drained: if Redis went away meanwhile, the exception
-            # leaves this entry pending, and a reclaim comes back to it.
-            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, entry_id)
+                entries_of.setdefault(conversation, []).append(entry_id)
+        done, failures = await self.drain_many(list(entries_of))
+        unfinished = {entry_id for c in failures for entry_id in entries_of[c]}
+        finished = [entry_id for entry_id, _ in entries if entry_id not in unfinished]
+        if finished:
+            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *finished)
+        if failures:
+            raise next(iter(failures.values()))
         return done
 
     async def sweep(self) -> int:
         """Drain every conversation still marked pending (after a restart, or a lost wake)."""
-        done = 0
-        for conversation in await self._redis.smembers(keys.PIPELINE_PENDING):
-            done += await self.drain(conversation)
+        done, failures = await self.drain_many(
+            list(await self._redis.smembers(keys.PIPELINE_PENDING))
+        )
+        if failures:
+            raise next(iter(failures.values()))
         return done
+
+    async def drain_many(self, conversations: Sequence[str]) -> tuple[int, dict[str, Exception]]:
+        """Drain `conversations`, at most `concurrency` at once in this dispatcher; the events
+        dispatched, and the error of each conversation that could not be drained."""
+        todo = iter(conversations)
+        failures: dict[str, Exception] = {}
+        done = 0
+
+        async def lane() -> None:
+            nonlocal done
+            for conversation in todo:  # shared: each lane takes the next one left
+                try:
+                    async with self._slots:
+                        done += await self.drain(conversation)
+                except Exception as exc:  # reported to the caller, per conversation
+                    failures[conversation] = exc
+
+        lanes = min(self.concurrency, len(conversations))
+        await asyncio.gather(*(lane() for _ in range(lanes)))
+        return done, failures
 
     async def drain(self, conversation: str) -> int:
         """Process the conversation's inbox until empty; 0 if another worker holds it.
