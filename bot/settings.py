@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Dispatch: a conversation's lock lives this long unless renewed (after each event); a
     # killed worker's conversations are taken over about this long after the crash.
     dispatch_lock_ms: int = Field(default=5000, alias="FACTO_DISPATCH_LOCK_MS", ge=200)
+    # Conversations one worker dispatches at once (each one still one event at a time, under
+    # its lock). Most of a dispatch is waiting for Redis, so a few per core keep it busy.
+    dispatch_concurrency: int = Field(default=8, alias="FACTO_DISPATCH_CONCURRENCY", ge=1, le=256)
 
     # Where inbound SMS wait, on local disk, while Redis is unreachable (default DATA_DIR/spool).
     spool_dir: str | None = Field(default=None, alias="FACTO_SPOOL_DIR")
@@ -90,8 +93,15 @@ class Settings(BaseSettings):
     outbox_max_backoff_seconds: float = Field(
         default=300.0, alias="FACTO_OUTBOX_MAX_BACKOFF_SECONDS", ge=1, le=3600
     )
-    outbox_send_concurrency: int = Field(
-        default=8, alias="FACTO_OUTBOX_SEND_CONCURRENCY", ge=1, le=64
+    # Sends in flight per channel in one worker (each conversation's messages still leave one
+    # by one, in order), all still behind the per-sender pacer: a slow provider holds its own
+    # channel's slots, never another channel's.
+    send_concurrency_sms: int = Field(default=16, alias="FACTO_SEND_CONCURRENCY_SMS", ge=1, le=256)
+    send_concurrency_whatsapp: int = Field(
+        default=16, alias="FACTO_SEND_CONCURRENCY_WHATSAPP", ge=1, le=256
+    )
+    send_concurrency_telegram: int = Field(
+        default=16, alias="FACTO_SEND_CONCURRENCY_TELEGRAM", ge=1, le=256
     )
 
     # Support agents (issue 8): an agent who does nothing on a conversation for this long gives

@@ -29,7 +29,7 @@ import random
 import secrets
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
@@ -207,7 +207,8 @@ class SendPolicy:
     max_backoff_seconds: float = 300.0
     claim_ttl_seconds: float = 15.0  # a dead sender's message waits at most this long
     renew_every_seconds: float = 5.0  # real seconds between claim renewals during a send
-    concurrency: int = 8  # conversations sent at once by one sender
+    concurrency: int = 16  # sends in flight per channel in one sender, unless `per_channel`
+    per_channel: Mapping[ChannelName, int] = field(default_factory=dict)
     circuit_threshold: int = 5  # 5xx in a row that open a channel's circuit
     circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe
     circuit_max_cooldown_seconds: float = 60.0  # so the provider's return is seen within 1 min
@@ -218,8 +219,15 @@ class SendPolicy:
         return cls(
             retry_horizon_seconds=settings.outbox_retry_horizon_hours * 3600.0,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
-            concurrency=settings.outbox_send_concurrency,
+            per_channel={
+                ChannelName.SMS: settings.send_concurrency_sms,
+                ChannelName.WHATSAPP: settings.send_concurrency_whatsapp,
+                ChannelName.TELEGRAM: settings.send_concurrency_telegram,
+            },
         )
+
+    def slots_for(self, channel: ChannelName) -> int:
+        return self.per_channel.get(channel, self.concurrency)
 
 
 def queue(
@@ -534,7 +542,10 @@ class Sender:
         # Claims name this sender instance: a restarted process with the same consumer name
         # must still wait for the claims of the one that died.
         self._owner = f"{consumer}:{secrets.token_hex(6)}"
-        self._slots = asyncio.Semaphore(self.policy.concurrency)
+        # One bound per channel: a slow or rate-limited provider fills its own slots only.
+        self._slots = {
+            channel: asyncio.Semaphore(self.policy.slots_for(channel)) for channel in ChannelName
+        }
         # Claims tell senders apart, not the coroutines of one sender: recovery and the send
         # loop of one worker may both reach a conversation, so one drains it at a time.
         self._draining: weakref.WeakValueDictionary[str, asyncio.Lock] = (
@@ -628,7 +639,7 @@ class Sender:
     async def _handle_conversation(
         self, conversation: str, entries: list[tuple[str, str]]
     ) -> None:
-        async with self._conversation_lock(conversation), self._slots:
+        async with self._conversation_lock(conversation), self._slots_of(conversation):
             for _entry_id, key in entries:
                 await self._send_unordered(key)
             outcome = await self.drain(conversation) if conversation else Outcome.DONE
@@ -637,6 +648,12 @@ class Sender:
             return
         ids = [entry_id for entry_id, _key in entries]
         await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *ids)
+
+    def _slots_of(self, conversation: str) -> asyncio.Semaphore:
+        try:
+            return self._slots[ChannelName(conversation.partition(":")[0])]
+        except ValueError:  # an entry without a conversation (legacy): any channel's will do
+            return self._slots[ChannelName.SMS]
 
     def _conversation_lock(self, conversation: str) -> asyncio.Lock:
         lock = self._draining.get(conversation)

@@ -39,7 +39,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
 from bot.engine import deadletters, effects_log
-from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
+from bot.engine.lease import RELEASE_IF_OURS
+from bot.engine.lua import Lua
 from bot.logs import log_fields
 from bot.store import keys
 
@@ -64,6 +65,29 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
 end
 return 0
 """
+INGEST = Lua(_INGEST)
+
+# Take the conversation's lock (or renew it if ours), drop the effects entry just applied
+# (ARGV[3], if it is still the head), and read what the holder needs next: the effects entry
+# waiting to be applied, and the inbox head. KEYS: lock, effects, inbox. ARGV: token, ttl
+# ms, applied entry or ''. Returns {0} if another holder has it, else {1, entry, head}.
+_STEP = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if ARGV[3] ~= '' and redis.call('LINDEX', KEYS[2], 0) == ARGV[3] then
+  redis.call('LPOP', KEYS[2])
+end
+return {1, redis.call('LINDEX', KEYS[2], 0), redis.call('LINDEX', KEYS[3], 0)}
+"""
+STEP = Lua(_STEP)
+RELEASE = Lua(RELEASE_IF_OURS)
+# Under the commit's WATCH: is the lock still ours, and what is the inbox head.
+# KEYS: lock, inbox. ARGV: token.
+GUARD = Lua(
+    "return {redis.call('GET', KEYS[1]) == ARGV[1] and 1 or 0, redis.call('LINDEX', KEYS[2], 0)}"
+)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -104,26 +128,42 @@ class Event:
 
 
 async def ingest(redis: aioredis.Redis, event: Event) -> bool:
-    """Durably append `event` to its conversation; False if it was already received."""
-    added = await redis.eval(
-        _INGEST,
-        2,
-        keys.conv_seen(event.conversation, event.id),
-        keys.conv_inbox(event.conversation),
-        event.dumps(),
-        str(SEEN_TTL_SECONDS),
+    """Durably append `event` to its conversation; False if it was already received.
+
+    One round trip: the deduplicating append (a script on the conversation's slot), then the
+    pending mark and the wake-up, pipelined behind it (not a transaction: other slots). They
+    run in that order, so the wake-up never comes before its event. Even for a duplicate: the
+    first delivery may have died between its append and its wake-up.
+    """
+    ingest_args = (
+        [keys.conv_seen(event.conversation, event.id), keys.conv_inbox(event.conversation)],
+        [event.dumps(), str(SEEN_TTL_SECONDS)],
     )
-    # Even for a duplicate: the first delivery may have died between its append and this wake.
-    await wake(redis, event.conversation)
-    return bool(added)
+
+    async def once() -> object:
+        async with redis.pipeline(transaction=False) as pipe:
+            INGEST.queue(pipe, *ingest_args)
+            _queue_wake(pipe, event.conversation)
+            added, *_ = await pipe.execute()
+        return added
+
+    return bool(await INGEST.retried(redis, once))
 
 
 async def wake(redis: aioredis.Redis, conversation: str) -> None:
     """Mark the conversation pending and wake a dispatcher for it."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.sadd(keys.PIPELINE_PENDING, conversation)
-        pipe.xadd(keys.PIPELINE_WAKE, {"conversation": conversation}, maxlen=100_000)
+        _queue_wake(pipe, conversation)
         await pipe.execute()
+
+
+def _queue_wake(pipe: aioredis.client.Pipeline, conversation: str) -> None:
+    pipe.sadd(keys.PIPELINE_PENDING, conversation)
+    pipe.xadd(keys.PIPELINE_WAKE, {"conversation": conversation}, maxlen=100_000)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None  # a Lua false comes back as None
 
 
 def woken(fields: Mapping[str, str] | None) -> list[str]:
@@ -159,6 +199,7 @@ class Dispatcher:
         handler_timeout: float | None = None,
         slow_events: Mapping[str, float] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        concurrency: int = 1,
     ) -> None:
         self._redis = redis
         self._handler = handler
@@ -176,6 +217,11 @@ class Dispatcher:
         self._slow_events = dict(slow_events or {})
         self._retry_delays = tuple(retry_delays)
         self._dispatched = 0
+        # Conversations drained at once by this dispatcher, whoever asks (wake-ups, reclaim,
+        # sweep): each still one event at a time under its lock, so order is kept per
+        # conversation while Redis round trips of different conversations overlap.
+        self.concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def ensure_group(self) -> None:
         try:
@@ -219,23 +265,55 @@ class Dispatcher:
         return done
 
     async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
-        done = 0
+        """Drain the conversations the entries name, side by side; acknowledge them together.
+
+        An entry is acknowledged only once all its conversations were drained: if Redis went
+        away meanwhile, the failed ones' entries stay pending and a reclaim comes back to them
+        (the first error is raised after the others are acknowledged).
+        """
+        entries_of: dict[str, list[str]] = {}
         for entry_id, fields in entries:
             # None: the entry was trimmed from the stream; nothing to drain. A campaign's
             # batch wakes several conversations with one entry (`conversations`, one a line).
             for conversation in woken(fields):
-                done += await self.drain(conversation)
-            # Acknowledged only once drained: if Redis went away meanwhile, the exception
-            # leaves this entry pending, and a reclaim comes back to it.
-            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, entry_id)
+                entries_of.setdefault(conversation, []).append(entry_id)
+        done, failures = await self.drain_many(list(entries_of))
+        unfinished = {entry_id for c in failures for entry_id in entries_of[c]}
+        finished = [entry_id for entry_id, _ in entries if entry_id not in unfinished]
+        if finished:
+            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *finished)
+        if failures:
+            raise next(iter(failures.values()))
         return done
 
     async def sweep(self) -> int:
         """Drain every conversation still marked pending (after a restart, or a lost wake)."""
-        done = 0
-        for conversation in await self._redis.smembers(keys.PIPELINE_PENDING):
-            done += await self.drain(conversation)
+        done, failures = await self.drain_many(
+            list(await self._redis.smembers(keys.PIPELINE_PENDING))
+        )
+        if failures:
+            raise next(iter(failures.values()))
         return done
+
+    async def drain_many(self, conversations: Sequence[str]) -> tuple[int, dict[str, Exception]]:
+        """Drain `conversations`, at most `concurrency` at once in this dispatcher; the events
+        dispatched, and the error of each conversation that could not be drained."""
+        todo = iter(conversations)
+        failures: dict[str, Exception] = {}
+        done = 0
+
+        async def lane() -> None:
+            nonlocal done
+            for conversation in todo:  # shared: each lane takes the next one left
+                try:
+                    async with self._slots:
+                        done += await self.drain(conversation)
+                except Exception as exc:  # reported to the caller, per conversation
+                    failures[conversation] = exc
+
+        lanes = min(self.concurrency, len(conversations))
+        await asyncio.gather(*(lane() for _ in range(lanes)))
+        return done, failures
 
     async def drain(self, conversation: str) -> int:
         """Process the conversation's inbox until empty; 0 if another worker holds it.
@@ -261,43 +339,83 @@ class Dispatcher:
     async def _drain(self, conversation: str, token: str) -> None:
         lock = keys.conv_lock(conversation)
         while True:
-            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(self.lock_ttl_ms)):
+            step = await self._step(conversation, lock, token, self.lock_ttl_ms)
+            if step is None:
                 # The holder re-checks the inbox after releasing, so nothing is stranded.
                 return
             try:
-                await self._drain_locked(conversation, lock, token)
+                await self._drain_locked(conversation, lock, token, step)
             except LockLost:
                 log.warning("dispatch lock lost; left to its new holder")
+                await RELEASE(self._redis, [lock], [token])
                 return
-            finally:
-                await self._redis.eval(RELEASE_IF_OURS, 1, lock, token)
-            if await self._mark_drained(conversation):
+            except BaseException:
+                await RELEASE(self._redis, [lock], [token])
+                raise
+            if await self._release_and_mark_drained(conversation, lock, token):
                 return
 
-    async def _mark_drained(self, conversation: str) -> bool:
-        """Leave the pending set if nothing is left; False (and pending again) otherwise.
+    async def _step(
+        self, conversation: str, lock: str, token: str, ttl_ms: int, applied: str = ""
+    ) -> tuple[str | None, str | None] | None:
+        """Take or renew the lock, dropping the effects entry `applied`; None if another
+        holder has the lock, else (effects entry waiting, inbox head)."""
+        answer = await STEP(
+            self._redis,
+            [lock, keys.conv_effects(conversation), keys.conv_inbox(conversation)],
+            [token, str(ttl_ms), applied],
+        )
+        assert isinstance(answer, list)
+        if not answer[0]:
+            return None
+        return _text_or_none(answer[1]), _text_or_none(answer[2])
+
+    async def _release_and_mark_drained(self, conversation: str, lock: str, token: str) -> bool:
+        """Release the lock and leave the pending set if nothing is left, in one round trip;
+        False (and pending again) if something is left.
 
         Not one script: the inbox and the pending set live on different slots. Safe without:
         ingest appends before it adds to the set, so an event appended after our LLEN is
         re-marked by its own ingest, and one appended before it is seen here and re-added.
         """
-        await self._redis.srem(keys.PIPELINE_PENDING, conversation)
-        left = await self._redis.llen(keys.conv_inbox(conversation))
-        if not left and not await effects_log.has_pending(self._redis, conversation):
+
+        async def once() -> list[object]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                RELEASE.queue(pipe, [lock], [token])
+                pipe.srem(keys.PIPELINE_PENDING, conversation)
+                pipe.llen(keys.conv_inbox(conversation))
+                pipe.exists(keys.conv_effects(conversation))
+                result: list[object] = await pipe.execute()
+            return result
+
+        _released, _removed, left, effects = await RELEASE.retried(self._redis, once)
+        if not left and not effects:
             return True
         await self._redis.sadd(keys.PIPELINE_PENDING, conversation)
         return False
 
-    async def _drain_locked(self, conversation: str, lock: str, token: str) -> None:
-        inbox = keys.conv_inbox(conversation)
-        # A commit whose effects were not all applied (its worker died, or Redis went away
-        # right after it) is finished first: the next event must read what it wrote.
-        await effects_log.apply_pending(self._redis, conversation)
-        while (raw := await self._redis.lindex(inbox, 0)) is not None:
+    async def _drain_locked(
+        self, conversation: str, lock: str, token: str, step: tuple[str | None, str | None]
+    ) -> None:
+        effects, raw = step
+        while True:
+            if effects is not None:
+                # A commit whose effects were not all applied (its worker died, or Redis went
+                # away right after it) is finished first: the next event must read what it
+                # wrote. Also our own commit's, just made.
+                await effects_log.apply_pending(self._redis, conversation)
+                step_after = await self._step(conversation, lock, token, self.lock_ttl_ms)
+                if step_after is None:
+                    raise LockLost
+                effects, raw = step_after
+                continue
+            if raw is None:
+                return
             budget, lock_ms = self._budget(raw)
-            # Renew before each event: a long backlog keeps its lock, a dead worker's expires.
-            if not await self._redis.eval(TAKE_OR_EXTEND, 1, lock, token, str(lock_ms)):
-                raise LockLost
+            if lock_ms != self.lock_ttl_ms:  # a slow event: its lock lives longer
+                renewed = await self._step(conversation, lock, token, lock_ms)
+                if renewed is None or renewed[1] != raw:
+                    raise LockLost
             try:
                 await self._commit(
                     conversation, lock, token, raw, self._stage_handler(raw, budget)
@@ -315,6 +433,11 @@ class Dispatcher:
                 await self._commit(conversation, lock, token, raw, park)
                 await deadletters.index(self._redis, conversation)
             self._dispatched += 1
+            # Renewed before each event: a long backlog keeps its lock, a dead worker's expires.
+            step_after = await self._step(conversation, lock, token, self.lock_ttl_ms)
+            if step_after is None:
+                raise LockLost
+            effects, raw = step_after
 
     def _budget(self, raw: str) -> tuple[float, int]:
         """How long the handler may take for this event, and how long the lock lives for it."""
@@ -349,9 +472,12 @@ class Dispatcher:
             try:
                 async with self._redis.pipeline(transaction=True) as pipe:
                     await pipe.watch(lock)
-                    if await pipe.get(lock) != token:
+                    guard = await GUARD(pipe, [lock, inbox], [token])
+                    assert isinstance(guard, list)
+                    ours, head = guard
+                    if not ours:
                         raise LockLost
-                    if await pipe.lindex(inbox, 0) != raw:
+                    if head != raw:
                         break  # our earlier EXEC went through; its reply was lost
                     # The handler queues on a pipeline of its own, never executed: its writes
                     # are sorted by hash slot, and only the conversation's own go in this MULTI.
@@ -370,4 +496,4 @@ class Dispatcher:
                 # The lock changed (expired, taken) or the connection dropped mid-commit:
                 # look again before deciding whether anything is left to do.
                 continue
-        await effects_log.apply_pending(self._redis, conversation)
+        # Its effects are applied by the caller's next step, which sees them waiting.

@@ -6,7 +6,9 @@ Four tasks run side by side, so none waits for another:
 - the periodic loop (schedule release, retry moves, pending sweep, send reclaim, Stripe
   reconciliation) runs only while this worker holds the periodic lease: two workers never
   sweep at once, and a slow sweep never delays a reply;
-- recovery, at start, finishes what a previous run left, retrying until Redis answers.
+- recovery, at start, finishes what a previous run left, retrying until Redis answers: the
+  sends left unacknowledged first (beside the send loop, started first), the dispatch backlog
+  beside them, so the first reply after a restart never waits for the whole backlog.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Worker:
             services.consumer_name,
             clock=services.clock,
             lock_ttl_ms=services.settings.dispatch_lock_ms,
+            concurrency=services.settings.dispatch_concurrency,
             slow_events={
                 "payment": PAYMENT_HANDLER_SECONDS,
                 "offer_payment": PAYMENT_HANDLER_SECONDS,
@@ -99,13 +102,19 @@ class Worker:
         await self.sender.ensure_group()
 
     async def recover(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
-        """After a restart: conversations left pending, then our own unacknowledged sends,
-        then orphaned ones."""
+        """After a restart: our own unacknowledged sends and orphaned ones first (they are
+        replies already decided), then conversations left pending."""
+        await self.recover_sends(reclaim_idle_ms)
+        await self.recover_dispatch()
+
+    async def recover_sends(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
+        await self.sender.run_once(pending=True)
+        await self.sender.reclaim(reclaim_idle_ms)
+
+    async def recover_dispatch(self) -> None:
         await self.announce_issued()
         await self.dispatcher.sweep()
         await self.dispatcher.reclaim(self.wake_reclaim_idle_ms)
-        await self.sender.run_once(pending=True)
-        await self.sender.reclaim(reclaim_idle_ms)
 
     async def drain(self, max_rounds: int = 50) -> int:
         """Dispatch and send until nothing is left that is due now."""
@@ -142,10 +151,14 @@ class Worker:
 
     async def run(self) -> None:
         await self.wait_for_redis()
+        # The send loop and the send recovery start before the dispatch recovery: after a
+        # restart with a backlog, replies already decided leave at once, and each newly
+        # dispatched one as soon as it is committed, instead of after the whole sweep.
         await asyncio.gather(
-            self._recovery(),
-            self._dispatch_loop(),
             self._send_loop(),
+            self._recovery(self.recover_sends),
+            self._recovery(self.recover_dispatch),
+            self._dispatch_loop(),
             self._periodic_loop(),
             self._slow_periodic_loop(),
             self._campaign_loop(),
@@ -178,12 +191,12 @@ class Worker:
             await self._pause(delay)
             delay = min(delay * 2, REDIS_WAIT_MAX)
 
-    async def _recovery(self) -> None:
+    async def _recovery(self, step: Callable[[], Awaitable[None]]) -> None:
         """Finish what a previous run left, concurrently with the loops; retried until done."""
         delay = REDIS_WAIT_FIRST
         while not self._stopping.is_set():
-            if await self._guarded(self.recover(), pause=False):
-                log.info("recovery done")
+            if await self._guarded(step(), pause=False):
+                log.info("recovery done", extra=log_fields(step=getattr(step, "__name__", "")))
                 return
             await self._pause(delay)
             delay = min(delay * 2, REDIS_WAIT_MAX)

