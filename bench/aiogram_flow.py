@@ -33,14 +33,14 @@ class Step(StatesGroup):  # type: ignore[misc]
 router = Router()
 
 
-@router.message(StateFilter(None))  # type: ignore[misc]
+@router.message(StateFilter(None))
 async def first(message: Message, state: FSMContext) -> Any:
     await state.set_state(Step.second)
     await state.update_data(first=message.text)
     return message.answer("Bonjour ! Votre facture F-2026-0001 : 72,00 EUR. Repondez PAYER.")
 
 
-@router.message(Step.second)  # type: ignore[misc]
+@router.message(Step.second)
 async def second(message: Message, state: FSMContext) -> Any:
     data = await state.get_data()
     await state.clear()

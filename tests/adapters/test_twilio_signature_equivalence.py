@@ -12,8 +12,8 @@ from channels.twilio_sms import verify_twilio_signature
 
 TOKEN = "12345678901234567890123456789012"
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-_names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=15)
+_text = st.text(st.characters(codec="utf-8"), max_size=30)
+_names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=15)
 _forms = st.dictionaries(_names, _text, max_size=12)
 _urls = st.builds(
     lambda scheme, host, port, path, query: f"{scheme}://{host}{port}{path}{query}",
