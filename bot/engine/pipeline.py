@@ -42,6 +42,7 @@ from bot.engine import deadletters, effects_log
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.logs import log_fields
 from bot.store import keys
+from bot.store.dedupe import seen_ttl_seconds
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
         keys.conv_seen(event.conversation, event.id),
         keys.conv_inbox(event.conversation),
         event.dumps(),
-        str(SEEN_TTL_SECONDS),
+        str(seen_ttl_seconds(event.id)),  # bot.store.dedupe: each source's retry horizon
     )
     # Even for a duplicate: the first delivery may have died between its append and this wake.
     await wake(redis, event.conversation)
