@@ -22,8 +22,19 @@ def test_quick_run_prints_every_row(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert row["verdict"] in ("pass", "FAIL", "-")
         assert all(isinstance(value, int | float) and value >= 0 for value in row["values"])
     measured = {row["key"] for row in rows if row["values"]}
-    # Everything but the aiogram comparison runs even in a smoke run.
-    assert measured >= set(make_rows()) - {"aiogram_rate", "inproc"}
+    # The phases that do not depend on the machine's speed always give a figure.
+    assert measured >= {
+        "b_full",
+        "twilio",
+        "worker_rate",
+        "inproc_rate",
+        "rt_ingest",
+        "rt_dispatch",
+        "rt_send",
+        "mem_conv",
+        "mem_sent",
+        "restart",
+    }
     table = capsys.readouterr().out
     assert "min / median / max" in table
     for row in rows:
