@@ -72,9 +72,12 @@ class Config:
     seconds: float = 5.0  # per HTTP measurement, after a warm-up
     warmup: float = 0.5
     concurrency: int = 64
-    worker_conversations: int = 100  # per round, each with an issued invoice
+    worker_conversations: int = 40  # per round, each with an invoice issued through the API
     worker_messages: int = 10  # customer messages per conversation per round
-    inprocess_conversations: int = 150  # two messages each, per round
+    inprocess_conversations: int = 60  # two messages each, per round
+    # Creating an invoice renders and archives its PDF: far slower than a webhook, so fewer
+    # connections, or the requests still in flight when the window closes take minutes.
+    invoice_concurrency: int = 8
     backlog: int = 5000
     roundtrip_samples: int = 20
     quick: bool = False
@@ -86,6 +89,7 @@ class Config:
             seconds=1.0,
             warmup=0.1,
             concurrency=8,
+            invoice_concurrency=4,
             worker_conversations=4,
             worker_messages=2,
             inprocess_conversations=4,
@@ -179,7 +183,7 @@ def make_rows() -> dict[str, Row]:
         Row("telegram_p99", "Telegram p99 / B_full p99", "<= 1.5", "x", at_most(1.5)),
         Row("stripe", "Stripe webhook ingest / B_full", ">= 0.7", "x", at_least(0.7)),
         Row("invoice", "API invoice creation / B_full", ">= 0.5", "x", at_least(0.5)),
-        Row("invoice_p99", "API invoice p99 / B_full p99", "<= 2", "x", at_most(2.0)),
+        Row("invoice_p99", "API invoice p99 (8 conns) / B_full p99 (64)", "<= 2", "x", at_most(2)),
         Row("worker_rate", "one worker, full processing (msg/s)", "-", "msg/s", None),
         Row("worker", "one worker, full processing / B_full", ">= 0.5", "x", at_least(0.5)),
         Row("inproc_rate", "in-process dispatch, two-step flow (msg/s)", "-", "msg/s", None),
@@ -744,7 +748,10 @@ class Bench:
                 {"api_key": f.api_key, "count": int(3000 * (self.config.seconds + 1))},
             ),
         ):
-            load = await self.loader.run(self.spec(f.base, kind, **extra))
+            spec = self.spec(f.base, kind, **extra)
+            if kind == "invoice":
+                spec["concurrency"] = min(spec["concurrency"], self.config.invoice_concurrency)
+            load = await self.loader.run(spec)
             self.log(f"  {kind} {load.rate:,.0f} req/s p99 {load.p99_ms:.1f} ms {load.statuses}")
             self.rows[key].add(load.rate / base.rate)
             if f"{key}_p99" not in self.rows:
