@@ -26,6 +26,7 @@ from bot.store.merchants import create_merchant
 from bot.store.users import Role, create_user
 from bot.web.app import create_app
 from channels.base import ChannelName
+from sandbox.app import sandbox_mount
 from sandbox.state import SandboxState
 
 DEMO_MERCHANT: dict[str, Any] = {
@@ -82,7 +83,11 @@ async def run_demo(port: int | None = None) -> int:
         clock = ShiftedClock()
         state = SandboxState(clock=clock)
         app = create_app(
-            settings, redis_url=url, clock=clock, run_worker=True, sandbox_state=state
+            settings,
+            redis_url=url,
+            clock=clock,
+            run_worker=True,
+            mounts=[sandbox_mount(settings, state)],
         )
         app.on_startup.append(_seed_after_start(url, settings.public_base_url, state))
         await run_site(app, settings.host, settings.port)

@@ -83,6 +83,9 @@ def _environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: compiled once per process, never re-checked on disk
+        # (the default stats the file on every `get_template`, on every message sent).
+        auto_reload=False,
     )
     if html and locale == "fr":
         # French puts a space before "!", "?", ":" and ";": on a page it must not break there

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import aiohttp
 from multidict import MultiDict, MultiDictProxy
 from twilio.base.exceptions import TwilioException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    add_port,
+    get_signature_algorithm,
+    remove_port,
+)
 from twilio.rest import Client
 
 from channels.base import (
@@ -75,13 +84,48 @@ def verify_twilio_signature(
     """Check `X-Twilio-Signature` over `url` (public base + path and query) and the form.
 
     `settings_header` is `X-Twilio-Webhooks-Signature-Settings`, which selects HMAC-SHA256.
+    Accepts exactly what the SDK's `RequestValidator.validate` accepts (the URL with or
+    without its port), but with one HMAC in the usual case: the URL as we were given it
+    first, the other port variant only on a mismatch; the form is joined once for both.
     """
     if not signature:
         raise InvalidSignature("X-Twilio-Signature missing")
-    validator = RequestValidator(auth_token)
-    algorithm = get_signature_algorithm(settings_header)
-    if not validator.validate(url, params, signature, algorithm=algorithm):
-        raise InvalidSignature("X-Twilio-Signature does not match")
+    digest = _HASHES.get(get_signature_algorithm(settings_header).upper())
+    if digest is None:
+        raise InvalidSignature("X-Twilio-Signature uses an algorithm we do not know")
+    signed = _signed_form(params).encode()
+    expected = signature.encode()
+    key = auth_token.encode()
+    for candidate in _signed_urls(url):
+        mac = hmac.new(key, candidate.encode() + signed, digest)
+        if hmac.compare_digest(base64.b64encode(mac.digest()), expected):
+            return
+    raise InvalidSignature("X-Twilio-Signature does not match")
+
+
+_HASHES = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_urls(url: str) -> tuple[str, ...]:
+    """The URLs Twilio may have signed (without and with the port, as the SDK checks), the
+    one equal to `url` first. Few distinct URLs per process (one per webhook path)."""
+    parsed = urlparse(url)
+    variants = (remove_port(parsed), add_port(parsed))
+    if url in variants:
+        return (url, *(v for v in variants if v != url))
+    return variants
+
+
+def _signed_form(params: FormParams) -> str:
+    """The form as Twilio signs it: names sorted, each name's distinct values sorted."""
+    parts: list[str] = []
+    for name in sorted(set(params)):
+        values = params.getall(name) if isinstance(params, MultiDict | MultiDictProxy) else None
+        for value in sorted(set(values if values is not None else [params[name]])):
+            parts.append(name)
+            parts.append(value)
+    return "".join(parts)
 
 
 def parse_inbound_sms(form: Mapping[str, str]) -> InboundMessage:

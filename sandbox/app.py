@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import jinja2
@@ -34,6 +34,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+SANDBOX = web.AppKey("sandbox_state", SandboxState)
+
+
+def sandbox_mount(
+    settings: Settings, state: SandboxState | None = None
+) -> Callable[[web.Application], None]:
+    """What `create_app(..., mounts=[...])` takes to serve the emulators under `/sandbox`:
+    the demo, the tests and `FACTO_SANDBOX=1 python -m bot serve` pass it; the app itself
+    never imports this package."""
+
+    def mount(app: web.Application) -> None:
+        shared = state or SandboxState()
+        app[SANDBOX] = shared
+        app.add_subapp("/sandbox", create_sandbox_app(settings, shared))
+
+    return mount
 
 
 def create_sandbox_app(settings: Settings, state: SandboxState) -> web.Application:

@@ -43,6 +43,7 @@ from bot.engine.lease import RELEASE_IF_OURS
 from bot.engine.lua import Lua
 from bot.logs import log_fields
 from bot.store import keys
+from bot.store.dedupe import seen_ttl_seconds
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     """
     ingest_args = (
         [keys.conv_seen(event.conversation, event.id), keys.conv_inbox(event.conversation)],
-        [event.dumps(), str(SEEN_TTL_SECONDS)],
+        [event.dumps(), str(seen_ttl_seconds(event.id))],  # bot.store.dedupe: per source
     )
 
     async def once() -> object:

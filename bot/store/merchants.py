@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -110,14 +112,43 @@ async def create_merchant(
 
 async def get_merchant(redis: aioredis.Redis, merchant_id: str) -> Merchant | None:
     raw = await redis.get(keys.merchant(merchant_id))
-    return Merchant.from_dict(json.loads(raw)) if raw else None
+    return parse_merchant(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_merchant(raw: str) -> Merchant:
+    """The merchant stored as `raw`, parsed once per process per version of the record: a
+    changed merchant is a different string, so nothing stale is ever returned (Merchant is
+    frozen, safe to share)."""
+    return Merchant.from_dict(json.loads(raw))
+
+
+# An API key names its merchant for good (keys are never reassigned): the lookup is kept per
+# process, bounded in size and, so that a future revocation takes effect, in time.
+API_KEY_CACHE_SECONDS = 60.0
+API_KEY_CACHE_SIZE = 4096
+_api_key_owner: dict[str, tuple[str, float]] = {}
 
 
 async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant | None:
+    """The key's merchant; in steady state one GET (the merchant's record, always read fresh)."""
     if not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
         return None
-    merchant_id = await redis.get(keys.api_key(hash_api_key(api_key)))
-    return await get_merchant(redis, merchant_id) if merchant_id else None
+    digest = hash_api_key(api_key)
+    now = time.monotonic()
+    cached = _api_key_owner.get(digest)
+    if cached is not None and cached[1] > now:
+        merchant = await get_merchant(redis, cached[0])
+        if merchant is not None:
+            return merchant
+    merchant_id = await redis.get(keys.api_key(digest))
+    if not merchant_id:
+        _api_key_owner.pop(digest, None)
+        return None
+    if len(_api_key_owner) >= API_KEY_CACHE_SIZE:
+        _api_key_owner.clear()  # rare (thousands of merchants' keys in one process): start over
+    _api_key_owner[digest] = (merchant_id, now + API_KEY_CACHE_SECONDS)
+    return await get_merchant(redis, merchant_id)
 
 
 async def set_iban(redis: aioredis.Redis, merchant_id: str, iban: str | None) -> Merchant | None:

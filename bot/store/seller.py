@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+
 from bot.store.merchants import Merchant
 from payments.invoice import SellerSnapshot
 from payments.money import Money
 
 
+@functools.lru_cache(maxsize=1024)
 def seller_snapshot(merchant: Merchant) -> SellerSnapshot:
+    """The identity printed on `merchant`'s invoices, its SIREN and VAT number validated once
+    per process per version of the merchant (a changed merchant is another key)."""
     return SellerSnapshot(
         legal_name=merchant.legal_name,
         address=merchant.address,

@@ -1,10 +1,15 @@
-"""The web application: webhooks, merchant API, hosted pages, health, and the sandbox."""
+"""The web application: webhooks, merchant API, hosted pages, health.
+
+The sandbox's emulators are not imported here: whoever runs the sandbox (the demo, the tests,
+`FACTO_SANDBOX=1 python -m bot serve`) passes them as a mount, so a production process never
+loads them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -36,15 +41,14 @@ from bot.web.pages import (
     unexpected_error_page,
 )
 from bot.web.webhooks import setup_webhooks
-from sandbox.app import create_sandbox_app
-from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
 WORKER = web.AppKey("worker", Worker)
-SANDBOX = web.AppKey("sandbox_state", SandboxState)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Mount = Callable[[web.Application], None]
+"""Adds routes or a sub-application to the app being built (the sandbox's emulators)."""
 
 
 # Redis is down, frozen, loading, failing over or full: the request may succeed later (503).
@@ -142,7 +146,7 @@ def create_app(
     redis_url: str,
     clock: Clock,
     run_worker: bool = False,
-    sandbox_state: SandboxState | None = None,
+    mounts: Sequence[Mount] = (),
 ) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
@@ -171,10 +175,8 @@ def create_app(
     setup_gdpr(app)
     setup_console(app)
     setup_dashboard(app)
-    if settings.sandbox:
-        state = sandbox_state or SandboxState()
-        app[SANDBOX] = state
-        app.add_subapp("/sandbox", create_sandbox_app(settings, state))
+    for mount in mounts:
+        mount(app)
     return app
 
 

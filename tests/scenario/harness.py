@@ -20,6 +20,7 @@ from bot.store.merchants import Merchant, create_merchant
 from bot.web.app import create_app
 from bot.web.app_keys import SERVICES
 from channels.base import ChannelName
+from sandbox.app import sandbox_mount
 from sandbox.state import ChatEntry, SandboxState, WebhookPaths
 
 # Every scenario starts at this instant on its injected clock, whatever day the suite runs:
@@ -206,7 +207,9 @@ async def start_facto(
     settings = sandbox_settings(port, redis_url, **overrides)
     clock = FakeClock(now or START)
     state = SandboxState(clock=clock, webhook_paths=WebhookPaths(stripe=stripe_webhook_path))
-    app = create_app(settings, redis_url=redis_url, clock=clock, sandbox_state=state)
+    app = create_app(
+        settings, redis_url=redis_url, clock=clock, mounts=[sandbox_mount(settings, state)]
+    )
     server_class = ServerAsDeployed if keep_handlers_of_lost_clients else TestServer
     server = server_class(app, host="127.0.0.1", port=port)
     client: TestClient[Any, Any] = TestClient(server)

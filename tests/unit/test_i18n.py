@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -94,3 +95,17 @@ def test_choices_become_labelled_buttons() -> None:
         ("Aide", "help"),
     ]
     assert message.buttons[0].url == facts().pay_url
+
+
+def test_templates_are_compiled_once_and_not_checked_on_disk_again(tmp_path: Path) -> None:
+    """A template read once is served from memory: editing the file changes nothing."""
+    (tmp_path / "messages").mkdir()
+    template = tmp_path / "messages" / "hello.j2"
+    template.write_text("Bonjour")
+    languages = Languages(tmp_path)
+    env = languages.text("fr")
+    first = env.get_template("messages/hello.j2")
+    template.write_text("Changed")
+    assert env.get_template("messages/hello.j2") is first
+    assert first.render() == "Bonjour"
+    assert not languages.html("en").auto_reload

@@ -1,0 +1,100 @@
+"""Invoice creation through the API: the merchant's identity is validated once per process
+per version of the merchant, and its API key costs one Redis read in steady state, while a
+changed merchant is always read fresh."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+import payments.merchant_ids
+from bot.clock import FakeClock
+from bot.store import keys, merchants
+from bot.store.merchants import create_merchant, merchant_for_api_key, set_iban
+from bot.store.seller import seller_snapshot
+
+IBAN = "FR7630006000011234567890189"
+
+
+async def _merchant(redis: aioredis.Redis) -> tuple[merchants.Merchant, str]:
+    return await create_merchant(
+        redis,
+        name="Cache",
+        legal_name="Cache SAS",
+        siren="732829320",
+        vat_number="FR44732829320",
+        address="1 rue du Test, 75001 Paris",
+        now=FakeClock().now(),
+        legal_form="SAS",
+        share_capital=1_000_000,
+        rcs_city="RCS Paris",
+    )
+
+
+class Counting:
+    """Counts the commands a client sends (each is a round trip here: no pipeline)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis, self.commands = redis, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.redis, name)
+
+    async def get(self, key: str) -> Any:
+        self.commands += 1
+        return await self.redis.get(key)
+
+
+async def test_an_api_key_costs_one_read_once_known(redis: aioredis.Redis) -> None:
+    merchant, api_key = await _merchant(redis)
+    counting = Counting(redis)
+    assert await merchant_for_api_key(counting, api_key) == merchant
+    first = counting.commands
+    assert await merchant_for_api_key(counting, api_key) == merchant
+    assert (first, counting.commands - first) == (2, 1)
+
+
+async def test_a_changed_merchant_is_never_served_stale(redis: aioredis.Redis) -> None:
+    merchant, api_key = await _merchant(redis)
+    assert await merchant_for_api_key(redis, api_key) == merchant
+    await set_iban(redis, merchant.id, IBAN)
+    changed = await merchant_for_api_key(redis, api_key)
+    assert changed is not None and changed.iban == IBAN
+
+
+async def test_an_unknown_key_is_refused_every_time(redis: aioredis.Redis) -> None:
+    _, api_key = await _merchant(redis)
+    assert await merchant_for_api_key(redis, api_key + "x") is None
+    assert await merchant_for_api_key(redis, "fk_unknown") is None
+
+
+async def test_a_deleted_merchant_is_not_served_from_the_cache(redis: aioredis.Redis) -> None:
+    merchant, api_key = await _merchant(redis)
+    assert await merchant_for_api_key(redis, api_key) == merchant
+    await redis.delete(keys.merchant(merchant.id))
+    assert await merchant_for_api_key(redis, api_key) is None
+
+
+async def test_siren_and_vat_are_validated_once_per_version(
+    redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant, _key = await _merchant(redis)
+    checked: list[str] = []
+    real = payments.merchant_ids.validate_siren
+
+    def counting(siren: str) -> str:
+        checked.append(siren)
+        return real(siren)
+
+    monkeypatch.setattr(payments.merchant_ids, "validate_siren", counting)
+    seller_snapshot.cache_clear()
+    first = seller_snapshot(merchant)
+    per_snapshot = len(checked)
+    assert per_snapshot >= 1
+    assert seller_snapshot(merchant) is first and len(checked) == per_snapshot
+    moved = dataclasses.replace(merchant, address="2 rue du Test, 75002 Paris")
+    assert seller_snapshot(moved).address == "2 rue du Test, 75002 Paris"
+    assert len(checked) == 2 * per_snapshot
