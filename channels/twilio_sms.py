@@ -33,7 +33,9 @@ from channels.base import (
     ProviderUnavailable,
     RateLimited,
     RecipientUnreachable,
+    SenderResolver,
     SendResult,
+    resolve_route,
 )
 from channels.sms_text import is_gsm7, render_sms, segment_count
 
@@ -212,8 +214,11 @@ class TwilioSmsAdapter(ChannelAdapter):
         from_number: str,
         api_base: str | None,
         status_callback_url: str | None,
+        *,
+        resolve: SenderResolver | None = None,
     ) -> None:
         self._account_sid = account_sid
+        self._resolve = resolve  # merchants' own senders
         self._auth_token = auth_token
         self._from = from_number
         self._api_base = api_base
@@ -237,7 +242,11 @@ class TwilioSmsAdapter(ChannelAdapter):
         if self._client is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
-        params: dict[str, str] = {"to": message.address, "from_": self._from, "body": body}
+        params: dict[str, str] = {
+            "to": message.address,
+            "body": body,
+            **await self._origin(message),
+        }
         if self._status_callback_url:
             params["status_callback"] = self._status_callback_url
         try:
@@ -247,6 +256,15 @@ class TwilioSmsAdapter(ChannelAdapter):
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
         return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
+
+    async def _origin(self, message: OutboundMessage) -> dict[str, str]:
+        """`from_` or `messaging_service_sid`: the merchant's own sender, else ours."""
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
+        if route is None:
+            return {"from_": self._from}
+        if route.messaging_service_sid:
+            return {"messaging_service_sid": route.messaging_service_sid}
+        return {"from_": route.from_ or self._from}
 
     async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
         """The SID of `message` if Twilio accepted it at or after `since`, else None.
@@ -261,15 +279,18 @@ class TwilioSmsAdapter(ChannelAdapter):
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
+        # A Messaging Service sends from any number of its pool: matched on To and body only.
+        sender = (await self._origin(message)).get("from_")
+        by_sender = {"from_": sender} if sender else {}
         try:
             sent = await self._client.messages.list_async(
                 to=message.address,
-                from_=self._from,
                 date_sent_after=after.astimezone(UTC).strftime("%Y-%m-%d"),
                 limit=FIND_SENT_LIMIT,
+                **by_sender,
             )
             newest = await self._client.messages.list_async(
-                to=message.address, from_=self._from, limit=FIND_SENT_RECENT
+                to=message.address, limit=FIND_SENT_RECENT, **by_sender
             )
         except TwilioException as e:
             raise map_twilio_error(e) from e

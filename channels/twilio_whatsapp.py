@@ -43,7 +43,9 @@ from channels.base import (
     ProviderUnavailable,
     RateLimited,
     RecipientUnreachable,
+    SenderResolver,
     SendResult,
+    resolve_route,
 )
 from channels.twilio_sms import FactoTwilioHttpClient, map_twilio_error
 from channels.whatsapp_templates import TEMPLATES, sid_key
@@ -134,7 +136,7 @@ def parse_inbound_whatsapp(form: Mapping[str, str]) -> InboundMessage:
 class WindowReader(Protocol):
     """When the customer last wrote to us on WhatsApp (None: never, or long ago)."""
 
-    async def __call__(self, phone: str) -> datetime | None: ...
+    async def __call__(self, phone: str, sender: str | None) -> datetime | None: ...
 
 
 def window_open(last_inbound: datetime | None, now: datetime) -> bool:
@@ -208,7 +210,9 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         content_sids: Mapping[str, str],
         last_inbound: WindowReader,
         now: Callable[[], datetime],
+        resolve: SenderResolver | None = None,
     ) -> None:
+        self._resolve = resolve  # merchants' own WhatsApp numbers
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._from = whatsapp_address(from_number)
@@ -236,7 +240,8 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioWhatsAppAdapter.start() was not awaited")
-        if window_open(await self._last_inbound(phone_of(message.address)), self._now()):
+        last = await self._last_inbound(phone_of(message.address), message.sender)
+        if window_open(last, self._now()):
             try:
                 return await self._send_session(message)
             except _WindowClosed:
@@ -292,9 +297,11 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         return sid
 
     async def _create(self, message: OutboundMessage, **content: str) -> SendResult:
+        route = await resolve_route(self._resolve, ChannelName.WHATSAPP, message.sender)
+        sender = whatsapp_address(route.from_) if route and route.from_ else self._from
         params: dict[str, str] = {
             "to": whatsapp_address(message.address),
-            "from_": self._from,
+            "from_": sender,
             **content,
         }
         if self._status_callback_url:

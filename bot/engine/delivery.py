@@ -95,7 +95,7 @@ async def _replace(
     replaced_by: ChannelName | None = None
     if channel is ChannelName.WHATSAPP and code in WINDOW_CODES:
         # Our view of the window was wrong: forget it until the customer writes again.
-        await whatsapp_window.forget(redis, record.message.address)
+        await whatsapp_window.forget(redis, record.message.address, record.message.sender)
         if record.message.template:
             await _resend_as_template(redis, record)
             replaced_by = ChannelName.WHATSAPP

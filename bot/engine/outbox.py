@@ -45,10 +45,11 @@ from bot.engine.pacing import Pacer
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, delivery_timeline, keys
+from bot.store import consent, delivery_timeline, keys, senders
 from bot.store.conversations import (
     append_transcript,
     conversation_key,
+    sender_of,
     split_key,
     transcript,
 )
@@ -325,13 +326,17 @@ async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
     if not raw or "message" not in raw:
         return None
     message = OutboundMessage.from_dict(json.loads(raw["message"]))
+    conversation = raw.get("conversation") or conversation_key(message.channel, message.address)
+    # The conversation names the merchant's own sender, if it has one: the message goes
+    # from it (the adapters and the pacer read `sender`).
+    message = replace(message, sender=sender_of(conversation))
     return OutboxRecord(
         key=key,
         message=message,
         state=DeliveryState(raw.get("state", "pending")),
         attempts=int(raw.get("attempts", "0")),
         provider_message_id=raw.get("provider_id"),
-        conversation=raw.get("conversation") or conversation_key(message.channel, message.address),
+        conversation=conversation,
         merchant_id=raw.get("merchant_id"),
         invoice_id=raw.get("invoice_id"),
         ordered=raw.get("ordered") == "1",
@@ -407,6 +412,9 @@ async def fall_back_once(
     if target is None:
         return None
     channel, address = split_key(target)
+    # On the merchant's own sender of that channel, if it has one.
+    own = await senders.merchant_refs(redis, record.merchant_id)
+    target = conversation_key(channel, address, own.get(channel.value))
     if record.key == f"issued:{invoice.id}:0":
         # The invoice itself: announced again on that conversation, so that it is rendered
         # for its channel and the customer's answers there find the invoice.

@@ -15,12 +15,14 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from bot.store import keys
+from bot.store.conversations import person_key
 
 CONSENT_LOG_LIMIT = 100_000
 
 
 async def is_opted_out(redis: aioredis.Redis, merchant_id: str, addresses: list[str]) -> bool:
     """Opted out from this merchant, or with a STOP sent where no merchant was known."""
+    addresses = _people(addresses)
     for owner in (merchant_id, keys.NO_MERCHANT):
         for address in addresses:
             raw = await redis.get(keys.consent(owner, address))
@@ -38,7 +40,7 @@ async def may_market(redis: aioredis.Redis, merchant_id: str, addresses: list[st
     """
     if await is_opted_out(redis, merchant_id, addresses):
         return False
-    for address in addresses:
+    for address in _people(addresses):
         raw = await redis.get(keys.consent(merchant_id, address))
         if raw is not None and json.loads(raw)["opted_in"]:
             return True
@@ -56,6 +58,7 @@ def record(
     at: datetime,
     proof: dict[str, str] | None = None,
 ) -> None:
+    addresses = _people(addresses)
     entry: dict[str, object] = {
         "opted_in": opted_in,
         "words": words[:500],
@@ -69,3 +72,9 @@ def record(
         pipe.set(keys.consent(merchant_id, address), json.dumps(entry))
     pipe.rpush(keys.consent_log(merchant_id), json.dumps(entry))
     pipe.ltrim(keys.consent_log(merchant_id), -CONSENT_LOG_LIMIT, -1)
+
+
+def _people(addresses: list[str]) -> list[str]:
+    """Consent follows the person, whichever of the merchant's senders they wrote to: a
+    conversation key ("sms@+33700...:+336...") counts as its channel and address."""
+    return sorted({person_key(address) for address in addresses})

@@ -508,3 +508,17 @@ def merchant_erasures(merchant_id: str) -> str:
 def merchant_policy(merchant_id: str) -> str:
     """JSON: the merchant's collection policy (reminder ladder, hours); GET/PUT /api/v1/policy."""
     return f"merchant:{{{merchant_id}}}:policy"
+
+
+# --- Merchants' own senders (issue 7): SMS number / Messaging Service, WhatsApp, Telegram bot ---
+
+
+def channel_sender(channel: str, ref: str) -> str:
+    """One sender of one merchant, by what receives the customer's replies (a number, a
+    Messaging Service SID, a Telegram bot id): inbound routing and outbound sending read it."""
+    return f"sender:{channel}:{ref}"
+
+
+def merchant_senders(merchant_id: str) -> str:
+    """Hash: channel -> the ref of the merchant's own sender on it (none: the platform's)."""
+    return f"merchant:{{{merchant_id}}}:senders"

@@ -67,7 +67,7 @@ class Window:
     def __init__(self) -> None:
         self.last: datetime | None = None
 
-    async def __call__(self, phone: str) -> datetime | None:
+    async def __call__(self, phone: str, sender: str | None) -> datetime | None:
         return self.last
 
 
