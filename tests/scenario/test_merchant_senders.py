@@ -272,7 +272,7 @@ async def test_a_merchant_bot_has_its_own_webhook_secret_and_conversation(two: F
     assert await two.redis.get(keys.conv_state(f"telegram:{CHAT}")) is None
 
 
-async def test_cli_registers_a_sender(two: Facto) -> None:
+async def test_registering_without_the_api_as_the_cli_does(two: Facto) -> None:
     """`merchant set-sender` stores what the API would (the same engine function)."""
     from bot.engine import senders as engine_senders
     from bot.settings import secret_box
