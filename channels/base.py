@@ -194,6 +194,11 @@ class RecipientUnreachable(ChannelError):
     """Blocked the bot, landline, unknown number: never retry this message."""
 
 
+class NotSmsCapable(RecipientUnreachable):
+    """The number cannot receive SMS (a landline or unreachable carrier, Twilio 30006/21635):
+    never retried; the message goes to the customer's next channel, if there is one."""
+
+
 class OptedOut(ChannelError):
     """The provider refuses because the recipient opted out (Twilio 21610): recorded in the
     consent registry; the customer said STOP, so no other channel is tried either."""

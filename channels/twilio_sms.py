@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -27,6 +27,7 @@ from channels.base import (
     InboundMessage,
     InvalidSignature,
     MalformedPayload,
+    NotSmsCapable,
     OptedOut,
     OutboundMessage,
     PermanentError,
@@ -45,6 +46,15 @@ FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
 
 OPTED_OUT_CODES = frozenset({21610})
 UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635, 30006})
+LANDLINE_CODES = frozenset({21635, 30006})  # the number cannot receive SMS at all
+
+
+class SmsCapability(Protocol):
+    """Whether a number was found unable to receive SMS (30006 on an earlier message)."""
+
+    async def __call__(self, phone: str) -> bool: ...
+
+
 RATE_LIMIT_CODES = frozenset({20429})
 REQUEST_TIMEOUT_SECONDS = 15
 # Looking up a message whose sender died mid-call (`find_sent`): how far back the match may be
@@ -134,6 +144,8 @@ def map_twilio_error(error: TwilioException) -> ChannelError:
     message = f"twilio {status} (code {code}): {getattr(error, 'msg', '') or error!r}"
     if code in OPTED_OUT_CODES:
         return OptedOut(message)
+    if code in LANDLINE_CODES:
+        return NotSmsCapable(message)
     if code in UNREACHABLE_CODES:
         return RecipientUnreachable(message)
     if status == 429 or code in RATE_LIMIT_CODES:
@@ -216,7 +228,10 @@ class TwilioSmsAdapter(ChannelAdapter):
         status_callback_url: str | None,
         *,
         resolve: SenderResolver | None = None,
+        cannot_receive: SmsCapability | None = None,
     ) -> None:
+        # Numbers marked after a 30006: not even tried (Twilio would bill a failed send).
+        self._cannot_receive = cannot_receive
         self._account_sid = account_sid
         self._resolve = resolve  # merchants' own senders
         self._auth_token = auth_token
@@ -241,6 +256,8 @@ class TwilioSmsAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
+        if self._cannot_receive is not None and await self._cannot_receive(message.address):
+            raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
         params: dict[str, str] = {
             "to": message.address,

@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.engine import outbox
 from bot.logs import log_fields
-from bot.store import delivery_timeline, keys, whatsapp_window
+from bot.store import delivery_timeline, keys, sms_reach, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
 from channels.twilio_sms import OPTED_OUT_CODES
 from channels.twilio_whatsapp import UNREACHABLE_CODES, WINDOW_CODES
@@ -31,6 +31,7 @@ SMS_UNDELIVERABLE_CODES = frozenset({30003, 30005, 30006})
 # 30003 (unreachable handset) is often temporary: one delayed try on SMS first (TESTCASES 37).
 SMS_RETRY_ONCE_CODES = frozenset({30003})
 SMS_RETRY_DELAY = timedelta(minutes=15)
+SMS_NOT_CAPABLE_CODES = frozenset({30006})  # landline or unreachable carrier: for good
 RETRY_SUFFIX = ":retry"
 _FALLBACK_CODES = {
     ChannelName.SMS: SMS_UNDELIVERABLE_CODES,
@@ -112,6 +113,9 @@ async def _replace(
     else:
         if code in OPTED_OUT_CODES:
             await outbox.record_carrier_opt_out(redis, record, now)
+        if channel is ChannelName.SMS and code in SMS_NOT_CAPABLE_CODES:
+            # Later SMS to this number are not even tried (bot.store.sms_reach).
+            await sms_reach.mark(redis, record.message.address, code, now)
         if code in _FALLBACK_CODES.get(channel, frozenset()):
             replaced_by = await outbox.fall_back_once(redis, record, now)
     return replaced_by

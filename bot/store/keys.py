@@ -522,3 +522,9 @@ def channel_sender(channel: str, ref: str) -> str:
 def merchant_senders(merchant_id: str) -> str:
     """Hash: channel -> the ref of the merchant's own sender on it (none: the platform's)."""
     return f"merchant:{{{merchant_id}}}:senders"
+
+
+def sms_not_capable(phone: str) -> str:
+    """Set when Twilio said the number cannot receive SMS (30006: landline, unreachable
+    carrier): later SMS to it are not sent (bot.store.sms_reach)."""
+    return f"sms:not-capable:{phone}"

@@ -11,9 +11,9 @@ import pytest
 
 from bot.engine import outbox
 from bot.engine.outbox import Sender
-from bot.store import consent, whatsapp_window
+from bot.store import consent, sms_reach, whatsapp_window
 from bot.web.app_keys import SERVICES
-from channels.base import DeliveryState
+from channels.base import ChannelName, DeliveryState
 from channels.sms_text import sms_safe
 from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.outbox_faults import add_fault
@@ -291,3 +291,50 @@ async def test_a_whatsapp_message_left_when_whatsapp_is_turned_off_goes_by_sms(
     assert "/p/" in sms["text"]
     [item] = await failed_items(facto)
     assert item["last_error"] == "ChannelDisabled"
+
+
+async def test_30006_marks_the_number_so_later_sms_go_straight_to_the_fallback(
+    facto: Facto,
+) -> None:
+    """A landline (30006): the next invoice's SMS is not even tried at Twilio; it goes to the
+    customer's Telegram at once, and the API lists why."""
+    await add_fault(facto, "sms", undelivered=30006)
+    body = invoice_body("sms", PHONE)
+    body["customer"]["telegram_chat_id"] = CHAT
+    await facto.issue(body)
+    await settle_callbacks(facto, (await only_record(facto, "sms")).key)
+    assert await sms_reach.cannot_receive(facto.redis, PHONE)
+    tried = facto.sandbox.send_requests[ChannelName.SMS]
+
+    second = await facto.issue(body)
+    assert facto.sandbox.send_requests[ChannelName.SMS] == tried  # Twilio never asked
+    assert len(await facto.messages("telegram", str(CHAT))) == 2
+    newest = [i for i in await failed_items(facto) if i["invoice_id"] == second["id"]]
+    assert [(i["last_error"], i["attempts"], i["fallback"]) for i in newest] == [
+        ("NotSmsCapable", 1, {"channel": "telegram", "state": "sent"})
+    ]
+    [entry] = await deliveries(facto, second["id"])
+    assert (entry["error"], entry["replaced_by"]) == ("NotSmsCapable", "telegram")
+
+
+async def test_a_number_that_cannot_receive_sms_is_never_retried(facto: Facto) -> None:
+    await sms_reach.mark(facto.redis, PHONE, 30006, facto.clock.now())
+    created = await facto.issue(invoice_body("sms", PHONE))
+    for _ in range(3):  # retries would be due by now
+        facto.clock.advance(3600)
+        await facto.drain()
+    assert facto.sandbox.send_requests[ChannelName.SMS] == 0
+    [item] = await failed_items(facto)
+    assert (item["invoice_id"], item["last_error"], item["attempts"]) == (
+        created["id"],
+        "NotSmsCapable",
+        1,
+    )
+    assert item["fallback"] is None  # no other channel known: held as failed, listed
+
+
+async def test_30005_does_not_mark_the_number(facto: Facto) -> None:
+    await add_fault(facto, "sms", undelivered=30005)
+    await facto.issue(invoice_body("sms", PHONE))
+    await settle_callbacks(facto, (await only_record(facto, "sms")).key)
+    assert not await sms_reach.cannot_receive(facto.redis, PHONE)
