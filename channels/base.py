@@ -206,6 +206,14 @@ class OptedOut(ChannelError):
     falls_back = False
 
 
+class MarketingOptedOut(ChannelError):
+    """WhatsApp refused a marketing message: the user stopped this business's marketing
+    messages inside WhatsApp (Meta 131050). Recorded for WhatsApp only; transactional
+    messages still go, and marketing is not re-sent elsewhere."""
+
+    falls_back = False
+
+
 class Blocked(ChannelError):
     """The customer blocked our WhatsApp sender (63014): respected, nothing is re-sent."""
 

@@ -37,6 +37,7 @@ from channels.base import (
     InboundKind,
     InboundMessage,
     MalformedPayload,
+    MarketingOptedOut,
     OutboundMessage,
     OutsideWindow,
     PermanentError,
@@ -71,6 +72,7 @@ WINDOW_CODES = frozenset({63016, 131047})  # outside the window / re-engagement 
 UNREACHABLE_CODES = frozenset({63003, 63024, 131026})  # not on WhatsApp, unreachable
 RATE_CODES = frozenset({63018})
 BLOCKED_CODES = frozenset({63014})
+MARKETING_OPT_OUT_CODES = frozenset({131050})  # the user stopped marketing messages
 # A status callback with one of these: the message will not arrive on WhatsApp.
 UNDELIVERABLE_CODES = WINDOW_CODES | UNREACHABLE_CODES
 
@@ -101,6 +103,8 @@ def map_whatsapp_error(error: TwilioException) -> ChannelError:
         return RateLimited(message, retry_after=None)
     if code in BLOCKED_CODES:
         return Blocked(message)
+    if code in MARKETING_OPT_OUT_CODES:
+        return MarketingOptedOut(message)
     return map_twilio_error(error)
 
 

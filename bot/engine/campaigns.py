@@ -237,7 +237,9 @@ class CampaignDispatch:
             return
         campaign = status.campaign
         now = self.clock.now()
-        consented = await consent.may_market(self.redis, merchant_id, customer.addresses())
+        consented = await consent.may_market(
+            self.redis, merchant_id, customer.addresses(), via=self.event.conversation
+        )
         verdict = decide(
             state=status.state,
             now=now,

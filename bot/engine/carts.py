@@ -77,7 +77,9 @@ class CartRelaunch:
             now=now,
             window_start=None,
             window_end=None,
-            consented=await consent.may_market(self.redis, merchant_id, customer.addresses()),
+            consented=await consent.may_market(
+                self.redis, merchant_id, customer.addresses(), via=self.event.conversation
+            ),
             zone=customer.timezone,
         )
         if verdict.decision is Decision.WAIT and verdict.at is not None:

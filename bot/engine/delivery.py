@@ -23,7 +23,7 @@ from bot.logs import log_fields
 from bot.store import delivery_timeline, keys, sms_reach, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
 from channels.twilio_sms import OPTED_OUT_CODES
-from channels.twilio_whatsapp import UNREACHABLE_CODES, WINDOW_CODES
+from channels.twilio_whatsapp import MARKETING_OPT_OUT_CODES, UNREACHABLE_CODES, WINDOW_CODES
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,9 @@ async def _replace(
     ):
         await _retry_later(redis, record, now + SMS_RETRY_DELAY)
         replaced_by = ChannelName.SMS
+    elif channel is ChannelName.WHATSAPP and code in MARKETING_OPT_OUT_CODES:
+        # Reported after acceptance: the same as when the send is refused at once.
+        await outbox.record_whatsapp_marketing_opt_out(redis, record, now)
     else:
         if code in OPTED_OUT_CODES:
             await outbox.record_carrier_opt_out(redis, record, now)

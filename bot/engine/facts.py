@@ -61,7 +61,11 @@ async def load_facts(
     if invoice is None:
         return Facts(invoice=None, now=now, timezone=timezone, stop_to=stop_to)
     addresses = customer_addresses(invoice, conversation)
-    opted_out = await consent.is_opted_out(redis, invoice.merchant_id, addresses)
+    # Marketing stopped on this channel only (WhatsApp, Meta 131050) counts here: a START in
+    # this conversation lifts it, a STOP finds it done.
+    opted_out = await consent.is_opted_out(
+        redis, invoice.merchant_id, addresses
+    ) or await consent.channel_opted_out(redis, invoice.merchant_id, conversation)
     return Facts(
         invoice=await invoice_facts(redis, invoice, base_url, updated_plan),
         now=now,

@@ -61,6 +61,7 @@ from channels.base import (
     ChannelName,
     DeliveryReport,
     DeliveryState,
+    MarketingOptedOut,
     OptedOut,
     OutboundMessage,
     ProviderUnavailable,
@@ -499,6 +500,26 @@ async def record_carrier_opt_out(
     log.warning("carrier opt-out recorded", extra=log_fields(key=record.key))
 
 
+async def record_whatsapp_marketing_opt_out(
+    redis: aioredis.Redis, record: OutboxRecord, at: datetime
+) -> None:
+    """Meta 131050: the customer stopped this business's marketing inside WhatsApp. Recorded
+    for WhatsApp only: marketing there stops, transactional messages and other channels go on."""
+    merchant_id = record.merchant_id  # campaign and cart messages carry it too
+    if not merchant_id:
+        return
+    async with redis.pipeline(transaction=True) as pipe:
+        consent.record_channel_marketing_opt_out(
+            pipe,
+            merchant_id,
+            record.conversation,
+            words="WhatsApp marketing opt-out (Meta 131050)",
+            at=at,
+        )
+        await pipe.execute()
+    log.warning("whatsapp marketing opt-out recorded", extra=log_fields(key=record.key))
+
+
 def backoff(attempts: int, error: ChannelError, policy: SendPolicy, rng: random.Random) -> float:
     """Seconds before the next try: the provider's Retry-After when it gives one; otherwise
     exponential, capped, with jitter (half fixed, half random) so that senders spread out."""
@@ -912,6 +933,8 @@ class Sender:
         name = type(error).__name__
         if isinstance(error, OptedOut):
             await record_carrier_opt_out(self._redis, record, self._clock.now())
+        if isinstance(error, MarketingOptedOut):
+            await record_whatsapp_marketing_opt_out(self._redis, record, self._clock.now())
         if not error.retryable:
             return await self._give_up(record, name, attempts, fall_back=error.falls_back)
         if isinstance(error, ProviderUnavailable):

@@ -528,3 +528,9 @@ def sms_not_capable(phone: str) -> str:
     """Set when Twilio said the number cannot receive SMS (30006: landline, unreachable
     carrier): later SMS to it are not sent (bot.store.sms_reach)."""
     return f"sms:not-capable:{phone}"
+
+
+def consent_channel_marketing(merchant_id: str, address: str) -> str:
+    """Set when the customer stopped marketing on one channel only ("whatsapp:+33...": Meta
+    131050): marketing there stops, elsewhere and transactional messages go on."""
+    return f"merchant:{{{merchant_id}}}:consent-channel:{address}"

@@ -12,6 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from channels.base import (
     Blocked,
+    MarketingOptedOut,
     Button,
     ChannelName,
     InboundKind,
@@ -211,6 +212,7 @@ async def test_63016_when_our_window_was_wrong_resends_as_template(
         (131026, RecipientUnreachable),  # message undeliverable: fallback
         (63018, RateLimited),  # rate: retry
         (63014, Blocked),  # blocked by the customer: give up
+        (131050, MarketingOptedOut),  # stopped marketing in WhatsApp: WhatsApp-only opt-out
         (21211, RecipientUnreachable),  # invalid number, as for SMS
     ],
 )
