@@ -12,11 +12,11 @@ import pytest
 from bot.clock import FakeClock
 from channels.base import (
     Blocked,
-    MarketingOptedOut,
     Button,
     ChannelName,
     InboundKind,
     MalformedPayload,
+    MarketingOptedOut,
     OutboundMessage,
     OutsideWindow,
     PermanentError,
