@@ -316,3 +316,21 @@ async def test_merchant_senders_stay_on_one_slot(
         a.kind == "EVAL" and keys.channel_sender("sms", own.NUMBER_A) in a.keys for a in atomics
     )
     assert cross_slot(atomics) == []
+
+
+async def test_ordered_telegram_ingest_stays_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Telegram updates are ingested in update_id order (seen marker, inbox, lock read)."""
+    from tests.scenario import test_telegram_order as order
+
+    await facto.issue(invoice_body("telegram", order.CHAT))
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        await order.deliver(facto, order.update(12, "deux"))
+        await order.deliver(facto, order.update(11, "un"))
+        await facto.drain()
+    atomics = await recorder.atomics()
+    lock = keys.conv_lock(f"telegram:{order.CHAT}")
+    assert any(a.kind == "EVAL" and lock in a.keys for a in atomics)
+    assert cross_slot(atomics) == []
