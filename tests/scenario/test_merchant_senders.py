@@ -328,3 +328,18 @@ async def test_whatsapp_from_the_merchant_number_with_its_own_window(two: Facto)
     assert answer.extra["from"] == f"whatsapp:{NUMBER_A}"
     assert answer.extra["template"] is None  # the window of A's number is open: free text
     assert await two.redis.get(keys.whatsapp_last_inbound(f"whatsapp@{NUMBER_A}:{PHONE}"))
+
+
+async def test_gdpr_export_finds_the_conversation_on_the_merchant_number(two: Facto) -> None:
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    assert (await register(two, key_a, {"channel": "sms", "from": NUMBER_A})).status == 201
+    headers = {"Authorization": f"Bearer {key_a}"}
+    person = {"id": "c1", "name": "Camille", "phone": PHONE}
+    assert (await two.client.post("/api/v1/customers", json=person, headers=headers)).status == 201
+    await invoice(two, key_a, invoice_body("sms", PHONE))
+    await sms_to(two, NUMBER_A, 8, "merci")
+    response = await two.client.get("/api/v1/customers/c1/export", headers=headers)
+    assert response.status == 200, await response.text()
+    exported = (await response.json())["conversations"]
+    said = [e["text"] for e in exported[f"sms@{NUMBER_A}:{PHONE}"]]
+    assert "merci" in said
