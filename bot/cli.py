@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -84,14 +85,105 @@ def _add_merchant_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         action="store_false",
         help="never re-send an undeliverable message on the customer's other channel",
     )
+    _add_sender_options(create)
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=_merchant_create)
+    set_sender = merchant_commands.add_parser(
+        "set-sender",
+        help="the merchant's own SMS number, sender ID or Messaging Service, WhatsApp number "
+        "or Telegram bot (the platform's are used where it has none)",
+    )
+    set_sender.add_argument("--merchant", required=True, help="merchant id (m_...)")
+    _add_sender_options(set_sender)
+    set_sender.set_defaults(func=_merchant_set_sender)
+    remove_sender = merchant_commands.add_parser(
+        "remove-sender", help="go back to the platform's sender on one channel"
+    )
+    remove_sender.add_argument("--merchant", required=True, help="merchant id (m_...)")
+    remove_sender.add_argument("--channel", required=True, choices=("sms", "whatsapp", "telegram"))
+    remove_sender.set_defaults(func=_merchant_remove_sender)
     set_iban = merchant_commands.add_parser(
         "set-iban", help="set or remove the IBAN shown on invoice pages for a bank transfer"
     )
     set_iban.add_argument("--merchant", required=True, help="merchant id (m_...)")
     set_iban.add_argument("--iban", default=None, help="the IBAN; leave out to remove it")
     set_iban.set_defaults(func=_merchant_set_iban)
+
+
+def _add_sender_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sms-from", default=None, help="own SMS number (E.164) or alphanumeric sender ID"
+    )
+    parser.add_argument(
+        "--sms-reply-number",
+        default=None,
+        help="with a sender ID: the number customers text back (STOP, replies)",
+    )
+    parser.add_argument(
+        "--sms-messaging-service", default=None, help="own Twilio Messaging Service SID (MG...)"
+    )
+    parser.add_argument("--whatsapp-from", default=None, help="own WhatsApp number (E.164)")
+    parser.add_argument(
+        "--telegram-token",
+        default=None,
+        help="own Telegram bot token; its webhook is set to /webhooks/telegram/<bot id>",
+    )
+    parser.add_argument(
+        "--telegram-webhook-secret", default=None, help="that bot's webhook secret (generated)"
+    )
+
+
+def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, str | None]]:
+    """channel -> what was given for it on the command line."""
+    wanted: dict[str, dict[str, str | None]] = {}
+    if args.sms_from or args.sms_messaging_service or args.sms_reply_number:
+        wanted["sms"] = {
+            "from": args.sms_from,
+            "messaging_service_sid": args.sms_messaging_service,
+            "reply_number": args.sms_reply_number,
+        }
+    if args.whatsapp_from:
+        wanted["whatsapp"] = {"from": args.whatsapp_from}
+    if args.telegram_token or args.telegram_webhook_secret:
+        wanted["telegram"] = {
+            "token": args.telegram_token,
+            "webhook_secret": args.telegram_webhook_secret,
+        }
+    return wanted
+
+
+def _set_senders(merchant_id: str, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from bot.runtime import set_sender_command
+
+    for channel, fields in _sender_fields(args).items():
+        try:
+            sender = asyncio.run(set_sender_command(merchant_id, channel, fields))
+        except ValueError as exc:
+            print(f"error: {channel}: {exc}", file=sys.stderr)  # noqa: T201 - CLI output
+            return 2
+        print(f"{channel} sender: {json.dumps(sender.public())}", file=out)
+    return 0
+
+
+def _merchant_set_sender(args: argparse.Namespace) -> int:
+    if not _sender_fields(args):
+        print("error: give at least one sender option", file=sys.stderr)  # noqa: T201
+        return 2
+    done = _set_senders(args.merchant, args)
+    if done == 0:
+        _say_which_redis()
+    return done
+
+
+def _merchant_remove_sender(args: argparse.Namespace) -> int:
+    from bot.runtime import remove_sender_command
+
+    if not asyncio.run(remove_sender_command(args.merchant, args.channel)):
+        print(f"no own {args.channel} sender: the platform's is in use")  # noqa: T201
+        return 1
+    _say_which_redis()
+    print(f"{args.channel}: back to the platform's sender")  # noqa: T201 - CLI output
+    return 0
 
 
 def _add_user_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -267,7 +359,9 @@ def _merchant_create(args: argparse.Namespace) -> int:
     else:
         print(f"merchant id: {merchant.id}")  # noqa: T201
         print(f"API key (shown once, keep it safe): {api_key}")  # noqa: T201
-    return 0
+    # Its own senders, if any were given (a refused one is said; the merchant stays, and
+    # `merchant set-sender` can add it). With --json, stdout keeps only the JSON.
+    return _set_senders(merchant.id, args, sys.stderr if args.json else sys.stdout)
 
 
 def _merchant_set_iban(args: argparse.Namespace) -> int:

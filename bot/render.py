@@ -16,10 +16,19 @@ class MessageRenderer:
         # Compiled once per (locale, expression): templates are few, messages many.
         self._variables: dict[tuple[str, str], Template] = {}
 
-    def text(self, reply: Reply, locale: str, channel: ChannelName | None = None) -> str:
-        """The message's text; `channel` lets a template leave out what costs an SMS segment."""
+    def text(
+        self,
+        reply: Reply,
+        locale: str,
+        channel: ChannelName | None = None,
+        stop_to: str | None = None,
+    ) -> str:
+        """The message's text; `channel` lets a template leave out what costs an SMS segment;
+        `stop_to`: the number STOP goes to when our sender cannot receive it."""
         template = self._languages.text(locale).get_template(f"messages/{reply.message}.j2")
-        text = template.render(**reply.params, channel=channel.value if channel else "").strip()
+        text = template.render(
+            **reply.params, channel=channel.value if channel else "", stop_to=stop_to
+        ).strip()
         invoice = reply.params.get("invoice")
         if locale == "fr" and isinstance(invoice, InvoiceFacts):
             text = french_elision(text, (invoice.merchant_name,))
@@ -71,6 +80,7 @@ class MessageRenderer:
         channel: ChannelName,
         address: str,
         idempotency_key: str,
+        stop_to: str | None = None,
     ) -> OutboundMessage:
         choices = reply.choices
         if channel is ChannelName.SMS and all(c in PART_CHOICES for c in choices):
@@ -90,7 +100,7 @@ class MessageRenderer:
         return OutboundMessage(
             channel=channel,
             address=address,
-            text=self.text(reply, locale, channel),
+            text=self.text(reply, locale, channel, stop_to),
             idempotency_key=idempotency_key,
             buttons=buttons,
             # On every channel: a message that falls back to WhatsApp may need its template.

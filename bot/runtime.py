@@ -21,11 +21,14 @@ from aiohttp import web
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine import deadletters
+from bot.engine import senders as engine_senders
 from bot.engine.deadletters import DeadLetter
+from bot.engine.senders import WebhookRefused
 from bot.engine.worker import Worker
 from bot.logs import configure_logging
 from bot.services import open_services, redis_client
-from bot.settings import Settings, secret
+from bot.settings import Settings, secret, secret_box
+from bot.store import senders
 from bot.store.merchants import (
     DEFAULT_MAX_INSTALMENTS,
     Merchant,
@@ -33,7 +36,9 @@ from bot.store.merchants import (
     get_merchant,
     set_iban,
 )
+from bot.store.senders import MerchantSender, SenderTaken
 from bot.store.users import Role, User, create_user
+from channels.base import ChannelName
 from channels.telegram import TelegramAdapter
 from payments.invoice import format_invoice_number
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
@@ -246,6 +251,47 @@ async def create_merchant_command(
                 iban=iban,
                 **identity,
             )
+        finally:
+            await client.aclose()
+
+
+async def set_sender_command(
+    merchant_id: str, channel: str, fields: dict[str, Any]
+) -> MerchantSender:
+    """`merchant set-sender`: register the merchant's own sender on `channel` (ValueError
+    with the reason when it cannot be)."""
+    settings = load_settings()
+    try:
+        name = ChannelName(channel)
+    except ValueError as e:
+        raise ValueError("channel must be one of sms, whatsapp, telegram") from e
+    async with redis_url_for(settings) as url:
+        client = redis_client(url, settings)
+        try:
+            if await get_merchant(client, merchant_id) is None:
+                raise ValueError(f"no merchant {merchant_id}")
+            return await engine_senders.register(
+                client,
+                settings,
+                secret_box(settings),
+                merchant_id=merchant_id,
+                channel=name,
+                fields={k: v for k, v in fields.items() if v is not None},
+                now=SystemClock().now(),
+            )
+        except (SenderTaken, WebhookRefused) as e:
+            raise ValueError(str(e)) from e
+        finally:
+            await client.aclose()
+
+
+async def remove_sender_command(merchant_id: str, channel: str) -> bool:
+    """`merchant remove-sender`: back to the platform's sender; False if there was none."""
+    settings = load_settings()
+    async with redis_url_for(settings) as url:
+        client = redis_client(url, settings)
+        try:
+            return await senders.remove(client, merchant_id, ChannelName(channel)) is not None
         finally:
             await client.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Mapping
@@ -18,13 +19,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.clock import Clock
 from bot.i18n import Languages
 from bot.render import MessageRenderer
-from bot.settings import Settings, secret
-from bot.store import whatsapp_window
-from channels.base import ChannelAdapter, ChannelName
+from bot.settings import SecretBox, SecretsKeyError, Settings, secret, secret_box
+from bot.store import senders, sms_reach, whatsapp_window
+from channels.base import ChannelAdapter, ChannelName, SenderResolver, SenderRoute
 from channels.telegram import TelegramAdapter
 from channels.twilio_sms import TwilioSmsAdapter
 from channels.twilio_whatsapp import TwilioWhatsAppAdapter
 from payments.stripe_gateway import StripeGateway
+
+log = logging.getLogger(__name__)
 
 
 class _Lifecycle(Protocol):
@@ -44,6 +47,7 @@ class Services:
     telegram: TelegramAdapter
     stripe: StripeGateway
     consumer_name: str
+    secret_box: SecretBox  # seals merchants' bot tokens (bot.store.senders)
 
 
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
@@ -78,8 +82,12 @@ async def open_services(
     settings.require_credentials()
     redis = redis_client(redis_url, settings)
     languages = Languages()
+    box = secret_box(settings)
+    resolve = sender_resolver(redis, box)
     telegram = TelegramAdapter(
-        token=secret(settings.telegram_bot_token), base_url=settings.telegram_api_base
+        token=secret(settings.telegram_bot_token),
+        base_url=settings.telegram_api_base,
+        resolve=resolve,
     )
     sms = TwilioSmsAdapter(
         account_sid=settings.twilio_account_sid or "",
@@ -87,6 +95,8 @@ async def open_services(
         from_number=settings.twilio_sms_from or "",
         api_base=settings.twilio_api_base,
         status_callback_url=f"{settings.public_base_url}/webhooks/twilio/status",
+        resolve=resolve,
+        cannot_receive=lambda phone: sms_reach.cannot_receive(redis, phone),
     )
     stripe = StripeGateway(
         api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base
@@ -97,7 +107,7 @@ async def open_services(
     }
     resources: tuple[_Lifecycle, ...] = (telegram, sms, stripe)
     if settings.whatsapp_enabled:
-        whatsapp = _whatsapp_adapter(settings, redis, clock)
+        whatsapp = _whatsapp_adapter(settings, redis, clock, resolve)
         adapters[ChannelName.WHATSAPP] = whatsapp
         resources = (*resources, whatsapp)
     started: list[_Lifecycle] = []
@@ -115,6 +125,7 @@ async def open_services(
             telegram=telegram,
             stripe=stripe,
             consumer_name=consumer_name(),
+            secret_box=box,
         )
     finally:
         for done in reversed(started):
@@ -122,11 +133,32 @@ async def open_services(
         await redis.aclose()
 
 
+def sender_resolver(redis: aioredis.Redis, box: SecretBox) -> SenderResolver:
+    """Adapters ask it how to send from a merchant's own sender (one GET per send)."""
+
+    async def resolve(channel: ChannelName, ref: str) -> SenderRoute | None:
+        found = await senders.by_ref(redis, channel, ref)
+        if found is None:
+            return None
+        try:
+            token = box.open(found.sealed_token) if found.sealed_token else None
+        except SecretsKeyError:
+            log.exception("a merchant bot's token does not open: check FACTO_SECRETS_KEY")
+            return None
+        return SenderRoute(
+            from_=found.from_,
+            messaging_service_sid=found.messaging_service_sid,
+            token=token,
+        )
+
+    return resolve
+
+
 def _whatsapp_adapter(
-    settings: Settings, redis: aioredis.Redis, clock: Clock
+    settings: Settings, redis: aioredis.Redis, clock: Clock, resolve: SenderResolver
 ) -> TwilioWhatsAppAdapter:
-    async def last_inbound(phone: str) -> datetime | None:
-        return await whatsapp_window.last_inbound(redis, phone)
+    async def last_inbound(phone: str, sender: str | None) -> datetime | None:
+        return await whatsapp_window.last_inbound(redis, phone, sender)
 
     return TwilioWhatsAppAdapter(
         account_sid=settings.twilio_account_sid or "",
@@ -137,4 +169,5 @@ def _whatsapp_adapter(
         content_sids=settings.whatsapp_content_sids,
         last_inbound=last_inbound,
         now=clock.now,
+        resolve=resolve,
     )

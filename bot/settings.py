@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 
+from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -50,6 +54,9 @@ class Settings(BaseSettings):
         default=None, alias="TELEGRAM_WEBHOOK_SECRET"
     )
     stripe_api_key: SecretStr | None = Field(default=None, alias="STRIPE_API_KEY")
+    # Seals merchants' own bot tokens and webhook secrets at rest (a Fernet key: 32 bytes,
+    # url-safe base64). Needed only once a merchant registers its own Telegram bot.
+    secrets_key: SecretStr | None = Field(default=None, alias="FACTO_SECRETS_KEY")
     stripe_webhook_secret: SecretStr | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET")
 
     invoice_number_prefix: str = Field(
@@ -122,6 +129,21 @@ class Settings(BaseSettings):
     pacing_whatsapp_per_second: float = Field(
         default=80.0, alias="FACTO_PACING_WHATSAPP_PER_SECOND", ge=0
     )
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _secrets_key_is_fernet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().encode())
+        except (ValueError, binascii.Error) as e:
+            raise ValueError("FACTO_SECRETS_KEY must be url-safe base64") from e
+        if len(raw) != 32:
+            raise ValueError(
+                "FACTO_SECRETS_KEY must be 32 bytes in url-safe base64 (Fernet.generate_key())"
+            )
+        return value
 
     @field_validator("stripe_webhook_secret")
     @classmethod
@@ -236,6 +258,46 @@ class Settings(BaseSettings):
         if self.sandbox:
             return f"{self.public_base_url}/sandbox/telegram/bot"
         return "https://api.telegram.org/bot"
+
+
+class SecretsKeyError(ValueError):
+    """FACTO_SECRETS_KEY is missing, or does not open what was sealed with another key."""
+
+
+class SecretBox:
+    """Seals the secrets of merchants' senders (bot tokens, webhook secrets) at rest."""
+
+    def __init__(self, key: str | None) -> None:
+        self._fernet = Fernet(key.encode()) if key else None
+
+    @classmethod
+    def for_sandbox(cls, seed: str) -> SecretBox:
+        # The sandbox has no real secrets: a key derived from a fixed seed keeps demo data
+        # readable across restarts.
+        digest = hashlib.sha256(seed.encode()).digest()
+        return cls(base64.urlsafe_b64encode(digest).decode())
+
+    def seal(self, value: str) -> str:
+        if self._fernet is None:
+            raise SecretsKeyError("FACTO_SECRETS_KEY is not set: a bot token cannot be stored")
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        if self._fernet is None:
+            raise SecretsKeyError("FACTO_SECRETS_KEY is not set: a bot token cannot be read")
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken as e:
+            raise SecretsKeyError("a sender's secret does not open with FACTO_SECRETS_KEY") from e
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """What seals merchants' bot tokens: FACTO_SECRETS_KEY; in the sandbox, a fixed one."""
+    if settings.secrets_key is not None:
+        return SecretBox(settings.secrets_key.get_secret_value())
+    if settings.sandbox:
+        return SecretBox.for_sandbox("facto-sandbox-senders")
+    return SecretBox(None)  # registering a bot then says FACTO_SECRETS_KEY is missing
 
 
 def _is_set(value: str | SecretStr | None) -> bool:

@@ -107,6 +107,9 @@ class OutboundMessage:
     idempotency_key: str
     buttons: tuple[Button, ...] = ()
     template: TemplateUse | None = None
+    # The merchant's own sender that carries it (number, Messaging Service SID, bot id), from
+    # its conversation; None: the platform's. Set when the outbox sends, never stored.
+    sender: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -135,6 +138,22 @@ class OutboundMessage:
             ),
             template=TemplateUse.from_dict(data["template"]) if data.get("template") else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SenderRoute:
+    """How to send from a merchant's own sender: its number or alphanumeric ID, or its
+    Messaging Service, or its Telegram bot token (opened only for the send)."""
+
+    from_: str | None = None
+    messaging_service_sid: str | None = None
+    token: str | None = None
+
+
+class SenderResolver(Protocol):
+    """The route of a merchant sender by its ref (`OutboundMessage.sender`); None: unknown."""
+
+    async def __call__(self, channel: ChannelName, ref: str) -> SenderRoute | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +194,22 @@ class RecipientUnreachable(ChannelError):
     """Blocked the bot, landline, unknown number: never retry this message."""
 
 
+class NotSmsCapable(RecipientUnreachable):
+    """The number cannot receive SMS (a landline or unreachable carrier, Twilio 30006/21635):
+    never retried; the message goes to the customer's next channel, if there is one."""
+
+
 class OptedOut(ChannelError):
     """The provider refuses because the recipient opted out (Twilio 21610): recorded in the
     consent registry; the customer said STOP, so no other channel is tried either."""
+
+    falls_back = False
+
+
+class MarketingOptedOut(ChannelError):
+    """WhatsApp refused a marketing message: the user stopped this business's marketing
+    messages inside WhatsApp (Meta 131050). Recorded for WhatsApp only; transactional
+    messages still go, and marketing is not re-sent elsewhere."""
 
     falls_back = False
 
@@ -195,6 +227,19 @@ class OutsideWindow(ChannelError):
 
 class PermanentError(ChannelError):
     """Any other 4xx: a bug or bad data; do not retry, alert."""
+
+
+async def resolve_route(
+    resolver: SenderResolver | None, channel: ChannelName, ref: str | None
+) -> SenderRoute | None:
+    """The route of `ref` (None: the platform's sender); PermanentError when nobody has it
+    any more (the merchant removed it): that message cannot go out from it."""
+    if ref is None:
+        return None
+    route = await resolver(channel, ref) if resolver is not None else None
+    if route is None:
+        raise PermanentError(f"{channel.value} sender {ref} is not registered")
+    return route
 
 
 class InvalidSignature(Exception):

@@ -11,6 +11,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +33,9 @@ from channels.base import (
     ProviderUnavailable,
     RateLimited,
     RecipientUnreachable,
+    SenderResolver,
     SendResult,
+    resolve_route,
 )
 
 log = logging.getLogger(__name__)
@@ -193,11 +196,14 @@ class TelegramAdapter(ChannelAdapter):
 
     name = ChannelName.TELEGRAM
 
-    def __init__(self, token: str, base_url: str) -> None:
+    def __init__(self, token: str, base_url: str, resolve: SenderResolver | None = None) -> None:
         self._token = token
         self._base_url = base_url
+        self._resolve = resolve  # merchants' own bots
         self._bot: Bot | None = None
         self._requests: tuple[HTTPXRequest, ...] = ()
+        # Merchants' bots, opened on their first send: bot id -> (token, adapter).
+        self._own: dict[str, tuple[str, TelegramAdapter]] = {}
 
     async def start(self) -> None:
         if self._bot is not None:
@@ -220,10 +226,32 @@ class TelegramAdapter(ChannelAdapter):
 
     async def close(self) -> None:
         requests, self._requests, self._bot = self._requests, (), None
+        own, self._own = self._own, {}
+        for _token, adapter in own.values():
+            await adapter.close()
         for owned in requests:
             await owned.shutdown()
 
+    async def bot_for(self, ref: str | None) -> TelegramAdapter:
+        """The adapter of the merchant bot `ref` (None: this one, the platform's)."""
+        route = await resolve_route(self._resolve, ChannelName.TELEGRAM, ref)
+        if ref is None or route is None or not route.token:
+            self._require_bot()
+            return self
+        known = self._own.get(ref)
+        if known is not None and known[0] == route.token:
+            return known[1]
+        if known is not None:  # the merchant gave a new token for the same bot
+            await known[1].close()
+        adapter = TelegramAdapter(route.token, self._base_url)
+        await adapter.start()
+        self._own[ref] = (route.token, adapter)
+        return adapter
+
     async def send(self, message: OutboundMessage) -> SendResult:
+        if message.sender is not None:
+            own = await self.bot_for(message.sender)
+            return await own.send(replace(message, sender=None))
         bot = self._require_bot()
         markup = build_keyboard(message.buttons)
         try:

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import aiohttp
@@ -36,13 +36,16 @@ from channels.base import (
     InboundMessage,
     InvalidSignature,
     MalformedPayload,
+    NotSmsCapable,
     OptedOut,
     OutboundMessage,
     PermanentError,
     ProviderUnavailable,
     RateLimited,
     RecipientUnreachable,
+    SenderResolver,
     SendResult,
+    resolve_route,
 )
 from channels.sms_text import is_gsm7, render_sms, segment_count
 
@@ -52,6 +55,15 @@ FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
 
 OPTED_OUT_CODES = frozenset({21610})
 UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635, 30006})
+LANDLINE_CODES = frozenset({21635, 30006})  # the number cannot receive SMS at all
+
+
+class SmsCapability(Protocol):
+    """Whether a number was found unable to receive SMS (30006 on an earlier message)."""
+
+    async def __call__(self, phone: str) -> bool: ...
+
+
 RATE_LIMIT_CODES = frozenset({20429})
 REQUEST_TIMEOUT_SECONDS = 15
 # Looking up a message whose sender died mid-call (`find_sent`): how far back the match may be
@@ -176,6 +188,8 @@ def map_twilio_error(error: TwilioException) -> ChannelError:
     message = f"twilio {status} (code {code}): {getattr(error, 'msg', '') or error!r}"
     if code in OPTED_OUT_CODES:
         return OptedOut(message)
+    if code in LANDLINE_CODES:
+        return NotSmsCapable(message)
     if code in UNREACHABLE_CODES:
         return RecipientUnreachable(message)
     if status == 429 or code in RATE_LIMIT_CODES:
@@ -256,8 +270,14 @@ class TwilioSmsAdapter(ChannelAdapter):
         from_number: str,
         api_base: str | None,
         status_callback_url: str | None,
+        *,
+        resolve: SenderResolver | None = None,
+        cannot_receive: SmsCapability | None = None,
     ) -> None:
+        # Numbers marked after a 30006: not even tried (Twilio would bill a failed send).
+        self._cannot_receive = cannot_receive
         self._account_sid = account_sid
+        self._resolve = resolve  # merchants' own senders
         self._auth_token = auth_token
         self._from = from_number
         self._api_base = api_base
@@ -280,8 +300,14 @@ class TwilioSmsAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
+        if self._cannot_receive is not None and await self._cannot_receive(message.address):
+            raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
-        params: dict[str, str] = {"to": message.address, "from_": self._from, "body": body}
+        params: dict[str, str] = {
+            "to": message.address,
+            "body": body,
+            **await self._origin(message),
+        }
         if self._status_callback_url:
             params["status_callback"] = self._status_callback_url
         try:
@@ -291,6 +317,15 @@ class TwilioSmsAdapter(ChannelAdapter):
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
         return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
+
+    async def _origin(self, message: OutboundMessage) -> dict[str, str]:
+        """`from_` or `messaging_service_sid`: the merchant's own sender, else ours."""
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
+        if route is None:
+            return {"from_": self._from}
+        if route.messaging_service_sid:
+            return {"messaging_service_sid": route.messaging_service_sid}
+        return {"from_": route.from_ or self._from}
 
     async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
         """The SID of `message` if Twilio accepted it at or after `since`, else None.
@@ -305,15 +340,18 @@ class TwilioSmsAdapter(ChannelAdapter):
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
+        # A Messaging Service sends from any number of its pool: matched on To and body only.
+        sender = (await self._origin(message)).get("from_")
+        by_sender = {"from_": sender} if sender else {}
         try:
             sent = await self._client.messages.list_async(
                 to=message.address,
-                from_=self._from,
                 date_sent_after=after.astimezone(UTC).strftime("%Y-%m-%d"),
                 limit=FIND_SENT_LIMIT,
+                **by_sender,
             )
             newest = await self._client.messages.list_async(
-                to=message.address, from_=self._from, limit=FIND_SENT_RECENT
+                to=message.address, limit=FIND_SENT_RECENT, **by_sender
             )
         except TwilioException as e:
             raise map_twilio_error(e) from e

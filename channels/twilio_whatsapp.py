@@ -37,13 +37,16 @@ from channels.base import (
     InboundKind,
     InboundMessage,
     MalformedPayload,
+    MarketingOptedOut,
     OutboundMessage,
     OutsideWindow,
     PermanentError,
     ProviderUnavailable,
     RateLimited,
     RecipientUnreachable,
+    SenderResolver,
     SendResult,
+    resolve_route,
 )
 from channels.twilio_sms import FactoTwilioHttpClient, map_twilio_error
 from channels.whatsapp_templates import TEMPLATES, sid_key
@@ -69,6 +72,7 @@ WINDOW_CODES = frozenset({63016, 131047})  # outside the window / re-engagement 
 UNREACHABLE_CODES = frozenset({63003, 63024, 131026})  # not on WhatsApp, unreachable
 RATE_CODES = frozenset({63018})
 BLOCKED_CODES = frozenset({63014})
+MARKETING_OPT_OUT_CODES = frozenset({131050})  # the user stopped marketing messages
 # A status callback with one of these: the message will not arrive on WhatsApp.
 UNDELIVERABLE_CODES = WINDOW_CODES | UNREACHABLE_CODES
 
@@ -99,6 +103,8 @@ def map_whatsapp_error(error: TwilioException) -> ChannelError:
         return RateLimited(message, retry_after=None)
     if code in BLOCKED_CODES:
         return Blocked(message)
+    if code in MARKETING_OPT_OUT_CODES:
+        return MarketingOptedOut(message)
     return map_twilio_error(error)
 
 
@@ -134,7 +140,7 @@ def parse_inbound_whatsapp(form: Mapping[str, str]) -> InboundMessage:
 class WindowReader(Protocol):
     """When the customer last wrote to us on WhatsApp (None: never, or long ago)."""
 
-    async def __call__(self, phone: str) -> datetime | None: ...
+    async def __call__(self, phone: str, sender: str | None) -> datetime | None: ...
 
 
 def window_open(last_inbound: datetime | None, now: datetime) -> bool:
@@ -208,7 +214,9 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         content_sids: Mapping[str, str],
         last_inbound: WindowReader,
         now: Callable[[], datetime],
+        resolve: SenderResolver | None = None,
     ) -> None:
+        self._resolve = resolve  # merchants' own WhatsApp numbers
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._from = whatsapp_address(from_number)
@@ -236,7 +244,8 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._client is None:
             raise RuntimeError("TwilioWhatsAppAdapter.start() was not awaited")
-        if window_open(await self._last_inbound(phone_of(message.address)), self._now()):
+        last = await self._last_inbound(phone_of(message.address), message.sender)
+        if window_open(last, self._now()):
             try:
                 return await self._send_session(message)
             except _WindowClosed:
@@ -292,9 +301,11 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         return sid
 
     async def _create(self, message: OutboundMessage, **content: str) -> SendResult:
+        route = await resolve_route(self._resolve, ChannelName.WHATSAPP, message.sender)
+        sender = whatsapp_address(route.from_) if route and route.from_ else self._from
         params: dict[str, str] = {
             "to": whatsapp_address(message.address),
-            "from_": self._from,
+            "from_": sender,
             **content,
         }
         if self._status_callback_url:

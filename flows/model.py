@@ -197,6 +197,9 @@ class Facts:
     opted_out: bool = False
     agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
     dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
+    # The number to text STOP to when our SMS sender cannot receive replies (an alphanumeric
+    # sender ID, LEGAL_FR 2.2): texts then say "send STOP to <number>", not "reply STOP".
+    stop_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -272,6 +272,9 @@ class Invoice:
     view_token: str
     seller: SellerSnapshot
     amount_refunded: int = 0  # refunds and lost disputes, each covered by a credit note
+    # The merchant's own sender the invoice's conversation goes through (its number, Messaging
+    # Service or bot id), fixed at issue; None: the platform's (and every older invoice).
+    sender: str | None = None
     totals: Totals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -307,7 +310,7 @@ class Invoice:
             "pay_token": self.pay_token,
             "view_token": self.view_token,
             "seller": self.seller.to_dict(),
-        }
+        } | ({"sender": self.sender} if self.sender else {})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Invoice:
@@ -328,6 +331,7 @@ class Invoice:
             view_token=_str(data, "view_token"),
             seller=SellerSnapshot.from_dict(data["seller"]),
             amount_refunded=parse_minor(data.get("amount_refunded", 0)),
+            sender=data.get("sender") or None,
         )
         if "totals" in data and data["totals"] != _totals_to_dict(invoice.totals):
             msg = f"stored totals of invoice {invoice.id} disagree with its lines"

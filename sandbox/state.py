@@ -169,6 +169,12 @@ class SandboxState:
     disputes: dict[str, Dispute] = field(default_factory=dict)
     idempotency: dict[str, StoredResponse] = field(default_factory=dict)
     telegram_webhook: TelegramWebhook | None = None
+    # Merchants' own senders the emulated providers know (issue 7): numbers the Twilio account
+    # owns beside the platform's, Messaging Services (SID -> the pool number that sends), and
+    # bot tokens BotFather gave (token -> its webhook, once set).
+    twilio_numbers: set[str] = field(default_factory=set)
+    twilio_services: dict[str, str] = field(default_factory=dict)
+    telegram_bots: dict[str, TelegramWebhook | None] = field(default_factory=dict)
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
     send_requests: Counter[ChannelName] = field(default_factory=Counter)  # every send call
     contents: dict[str, Content] = field(default_factory=_approved_templates)  # Content API

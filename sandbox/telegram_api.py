@@ -66,8 +66,12 @@ def bot_user(token: str) -> dict[str, Any]:
 
 async def _dispatch(request: web.Request) -> web.Response:
     token = secret(settings_of(request).telegram_bot_token)
-    if not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
+    given = request.match_info["token"]
+    # The platform's bot, or a merchant's own bot that BotFather "created" (state.telegram_bots).
+    known = [token, *state_of(request).telegram_bots]
+    if not any(hmac.compare_digest(given.encode(), t.encode()) for t in known):
         return telegram_error(404, "Not Found")
+    token = given
     method = _METHODS.get(request.match_info["method"].lower())
     if method is None:
         return telegram_error(404, "Not Found: method not found")
@@ -181,6 +185,7 @@ def _send_message(state: SandboxState, params: dict[str, Any], bot: dict[str, An
                 "reply_markup": params.get("reply_markup"),
                 "parse_mode": params.get("parse_mode"),
                 "link_preview_options": params.get("link_preview_options"),
+                "bot": str(bot["id"]),
             },
         )
     )
@@ -232,8 +237,18 @@ def _set_webhook(state: SandboxState, params: dict[str, Any], bot: dict[str, Any
     allowed = params.get("allowed_updates") or []
     if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
         raise TelegramApiError(400, "Bad Request: can't parse allowed updates")
-    state.telegram_webhook = TelegramWebhook(url=url, secret=token, allowed_updates=tuple(allowed))
+    hook = TelegramWebhook(url=url, secret=token, allowed_updates=tuple(allowed))
+    own = _own_bot_token(state, bot)
+    if own is not None:
+        state.telegram_bots[own] = hook
+    else:
+        state.telegram_webhook = hook
     return True
+
+
+def _own_bot_token(state: SandboxState, bot: dict[str, Any]) -> str | None:
+    """The token of a merchant's own bot (by its id), None for the platform's."""
+    return next((t for t in state.telegram_bots if t.split(":", 1)[0] == str(bot["id"])), None)
 
 
 def _delete_webhook(state: SandboxState, params: dict[str, Any], bot: dict[str, Any]) -> Any:

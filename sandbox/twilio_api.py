@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 import operator
+import re
 from datetime import UTC
 from email.utils import formatdate
 from typing import Any
@@ -18,7 +19,7 @@ from channels.base import ChannelName
 from channels.sms_text import segment_count
 from sandbox.http import E164, random_id
 from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
-from sandbox.state import ChatEntry, Fault
+from sandbox.state import ChatEntry, Fault, SandboxState
 
 BASE = "/twilio/2010-04-01/Accounts/{sid}"
 MAX_BODY_CHARS = 1600
@@ -29,6 +30,9 @@ _FAULT_DEFAULTS = {
     500: (20500, "Internal Server Error"),
     503: (20503, "Service Unavailable"),
 }
+
+
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 
 
 def add_routes(app: web.Application) -> None:
@@ -86,9 +90,10 @@ async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.
         await state.hold(fault)
         if fault.status is not None:
             return fault_response(fault)
-    problem = _validate(form, settings)
+    problem = _validate(form, settings, state)
     if problem is not None:
         return twilio_error(400, *problem)
+    sender = _sender(form, settings, state)
     entry = state.record(
         ChatEntry(
             channel=ChannelName.SMS,
@@ -98,7 +103,7 @@ async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.
             time=state.clock.now(),
             message_id=random_id("SM", 16),
             status="queued",
-            extra={"status_callback": form.get("StatusCallback")},
+            extra={"status_callback": form.get("StatusCallback"), "from": sender},
         )
     )
     callback = form.get("StatusCallback")
@@ -110,25 +115,42 @@ async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.
                 settings,
                 entry,
                 callback,
-                sender=settings.twilio_sms_from or "",
+                sender=sender,
                 undelivered=undelivered,
             )
         )
     return web.json_response(message_json(entry, settings), status=201)
 
 
-def _validate(form: dict[str, str], settings: Settings) -> tuple[int, str] | None:
+def _sender(form: dict[str, str], settings: Settings, state: SandboxState) -> str:
+    """What the customer's phone shows as the sender: From, or the service's pool number."""
+    service = form.get("MessagingServiceSid")
+    if service:
+        return state.twilio_services[service]
+    return form.get("From") or settings.twilio_sms_from or ""
+
+
+def _validate(
+    form: dict[str, str], settings: Settings, state: SandboxState
+) -> tuple[int, str] | None:
     """Twilio's own error codes for the mistakes a bot can make."""
     to, sender, body = form.get("To"), form.get("From"), form.get("Body")
+    service = form.get("MessagingServiceSid")
     if not to:
         return 21604, "A 'To' phone number is required."
+    if service is not None:
+        if service not in state.twilio_services:
+            return 21705, "The Messaging Service Sid is invalid."
+        sender = state.twilio_services[service]
     if not sender:
         return 21603, "A 'From' phone number is required."
     if not body:
         return 21602, "Message body is required."
     if not E164.match(to):
         return 21211, f"The 'To' number {to} is not a valid phone number."
-    if sender != settings.twilio_sms_from:
+    # Ours, one the account bought, or an alphanumeric sender ID (France allows them).
+    known = sender == settings.twilio_sms_from or sender in state.twilio_numbers
+    if not known and not ALPHANUMERIC_SENDER.fullmatch(sender):
         return _FAULT_DEFAULTS[400]
     if len(body) > MAX_BODY_CHARS:
         return 21617, "The concatenated message body exceeds the 1600 character limit."

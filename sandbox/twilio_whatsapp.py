@@ -74,7 +74,8 @@ async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -
     phone = to.removeprefix(PREFIX)
     if not E164.match(phone):
         return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
-    if sender != PREFIX + (settings.twilio_whatsapp_from or ""):
+    ours = {settings.twilio_whatsapp_from or ""} | state.twilio_numbers
+    if not sender.startswith(PREFIX) or sender.removeprefix(PREFIX) not in ours:
         return twilio_error(
             400, 63007, "Twilio could not find a Channel with the specified From address"
         )

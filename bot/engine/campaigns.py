@@ -30,10 +30,16 @@ from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
 from bot.logs import log_fields, mask_card_numbers
 from bot.store import campaigns as store
-from bot.store import consent, customers, keys
-from bot.store.conversations import append_transcript, load_state, save_state, split_key
+from bot.store import consent, customers, keys, senders
+from bot.store.conversations import (
+    append_transcript,
+    conversation_key,
+    load_state,
+    save_state,
+    split_key,
+)
 from bot.store.offers import token_digest
-from channels.base import Button, InboundKind, InboundMessage, OutboundMessage
+from channels.base import Button, ChannelName, InboundKind, InboundMessage, OutboundMessage
 from flows.campaign import Decision, ReplyKind, decide, pick_variant, read_reply, reply_text
 from flows.intents import understand
 from flows.model import ConversationStatus
@@ -142,6 +148,7 @@ class Enqueuer:
             await customers.members(self.redis, campaign.merchant_id, audience) if audience else []
         )
         shares = [v.share for v in campaign.variants]
+        own = await senders.merchant_refs(self.redis, campaign.merchant_id)
         rows = []
         for person in people:
             channel = next((c for c in campaign.channels if c in person.channels), None)
@@ -151,7 +158,10 @@ class Enqueuer:
                 json.dumps(
                     [
                         person.id,
-                        f"{channel}:{person.channels[channel]}",
+                        # The merchant's own sender on that channel, if it has one.
+                        conversation_key(
+                            ChannelName(channel), person.channels[channel], own.get(channel)
+                        ),
                         pick_variant(campaign.id, person.id, shares),
                     ],
                     separators=(",", ":"),
@@ -227,7 +237,9 @@ class CampaignDispatch:
             return
         campaign = status.campaign
         now = self.clock.now()
-        consented = await consent.may_market(self.redis, merchant_id, customer.addresses())
+        consented = await consent.may_market(
+            self.redis, merchant_id, customer.addresses(), via=self.event.conversation
+        )
         verdict = decide(
             state=status.state,
             now=now,

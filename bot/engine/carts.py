@@ -20,10 +20,10 @@ import redis.asyncio as aioredis
 from bot.clock import Clock
 from bot.engine import outbox, schedule
 from bot.engine.pipeline import Event
-from bot.store import carts, consent, customers, keys
+from bot.store import carts, consent, customers, keys, senders
 from bot.store.carts import MOVE_STATE
-from bot.store.conversations import append_transcript, split_key
-from channels.base import Button, OutboundMessage
+from bot.store.conversations import append_transcript, conversation_key, split_key
+from channels.base import Button, ChannelName, OutboundMessage
 from flows.campaign import Decision, cart_text, decide
 from payments.money import Money, format_money
 
@@ -43,7 +43,9 @@ async def record(redis: aioredis.Redis, merchant_id: str, cart: carts.Cart, cloc
         raise UnknownCustomer(cart.customer_id)
     if not await carts.create(redis, merchant_id, cart):
         return False
-    conversation = customer.addresses()[0]
+    channel, address = next(iter(customer.channels.items()))
+    own = await senders.merchant_refs(redis, merchant_id)
+    conversation = conversation_key(ChannelName(channel), address, own.get(channel))
     job = f"cart:{merchant_id}:{cart.id}"
     event = Event(job, EVENT_TYPE, conversation, {"merchant_id": merchant_id, "cart_id": cart.id})
     async with redis.pipeline(transaction=True) as pipe:
@@ -75,7 +77,9 @@ class CartRelaunch:
             now=now,
             window_start=None,
             window_end=None,
-            consented=await consent.may_market(self.redis, merchant_id, customer.addresses()),
+            consented=await consent.may_market(
+                self.redis, merchant_id, customer.addresses(), via=self.event.conversation
+            ),
             zone=customer.timezone,
         )
         if verdict.decision is Decision.WAIT and verdict.at is not None:

@@ -20,10 +20,10 @@ import redis.asyncio as aioredis
 
 from bot.engine import outbox
 from bot.logs import log_fields
-from bot.store import delivery_timeline, keys, whatsapp_window
+from bot.store import delivery_timeline, keys, sms_reach, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
 from channels.twilio_sms import OPTED_OUT_CODES
-from channels.twilio_whatsapp import UNREACHABLE_CODES, WINDOW_CODES
+from channels.twilio_whatsapp import MARKETING_OPT_OUT_CODES, UNREACHABLE_CODES, WINDOW_CODES
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ SMS_UNDELIVERABLE_CODES = frozenset({30003, 30005, 30006})
 # 30003 (unreachable handset) is often temporary: one delayed try on SMS first (TESTCASES 37).
 SMS_RETRY_ONCE_CODES = frozenset({30003})
 SMS_RETRY_DELAY = timedelta(minutes=15)
+SMS_NOT_CAPABLE_CODES = frozenset({30006})  # landline or unreachable carrier: for good
 RETRY_SUFFIX = ":retry"
 _FALLBACK_CODES = {
     ChannelName.SMS: SMS_UNDELIVERABLE_CODES,
@@ -95,7 +96,7 @@ async def _replace(
     replaced_by: ChannelName | None = None
     if channel is ChannelName.WHATSAPP and code in WINDOW_CODES:
         # Our view of the window was wrong: forget it until the customer writes again.
-        await whatsapp_window.forget(redis, record.message.address)
+        await whatsapp_window.forget(redis, record.message.address, record.message.sender)
         if record.message.template:
             await _resend_as_template(redis, record)
             replaced_by = ChannelName.WHATSAPP
@@ -109,9 +110,15 @@ async def _replace(
     ):
         await _retry_later(redis, record, now + SMS_RETRY_DELAY)
         replaced_by = ChannelName.SMS
+    elif channel is ChannelName.WHATSAPP and code in MARKETING_OPT_OUT_CODES:
+        # Reported after acceptance: the same as when the send is refused at once.
+        await outbox.record_whatsapp_marketing_opt_out(redis, record, now)
     else:
         if code in OPTED_OUT_CODES:
             await outbox.record_carrier_opt_out(redis, record, now)
+        if channel is ChannelName.SMS and code in SMS_NOT_CAPABLE_CODES:
+            # Later SMS to this number are not even tried (bot.store.sms_reach).
+            await sms_reach.mark(redis, record.message.address, code, now)
         if code in _FALLBACK_CODES.get(channel, frozenset()):
             replaced_by = await outbox.fall_back_once(redis, record, now)
     return replaced_by

@@ -116,6 +116,7 @@ class Effects:
             channel=self.channel,
             address=self.address,
             idempotency_key=f"{self.event_id}:{index}",
+            stop_to=self.facts.stop_to,
         )
         outbox.queue(
             self.pipe,

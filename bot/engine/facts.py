@@ -7,11 +7,13 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from bot.store import consent
+from bot.store import consent, senders
 from bot.store import policy as collection_policy
+from bot.store.conversations import sender_of, split_key
 from bot.store.invoices import customer_address
 from bot.store.ledger import InvoiceExtras, Plan, load_extras
 from bot.store.merchants import Merchant, get_merchant
+from channels.base import ChannelName
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
 from payments.invoice import Invoice
@@ -55,10 +57,15 @@ async def load_facts(
     timezone: str,
     updated_plan: Plan | None = None,
 ) -> Facts:
+    stop_to = await stop_number(redis, conversation)
     if invoice is None:
-        return Facts(invoice=None, now=now, timezone=timezone)
+        return Facts(invoice=None, now=now, timezone=timezone, stop_to=stop_to)
     addresses = customer_addresses(invoice, conversation)
-    opted_out = await consent.is_opted_out(redis, invoice.merchant_id, addresses)
+    # Marketing stopped on this channel only (WhatsApp, Meta 131050) counts here: a START in
+    # this conversation lifts it, a STOP finds it done.
+    opted_out = await consent.is_opted_out(
+        redis, invoice.merchant_id, addresses
+    ) or await consent.channel_opted_out(redis, invoice.merchant_id, conversation)
     return Facts(
         invoice=await invoice_facts(redis, invoice, base_url, updated_plan),
         now=now,
@@ -66,7 +73,19 @@ async def load_facts(
         opted_out=opted_out,
         # Read when the invoice is issued; each reminder then carries it (flows.dunning).
         dunning_policy=await collection_policy.load(redis, invoice.merchant_id),
+        stop_to=stop_to,
     )
+
+
+async def stop_number(redis: aioredis.Redis, conversation: str) -> str | None:
+    """Where the customer texts STOP when the conversation's SMS sender is an alphanumeric
+    ID nobody can answer: the merchant's reply number (None: "reply STOP" works)."""
+    channel, _address = split_key(conversation)
+    ref = sender_of(conversation)
+    if channel is not ChannelName.SMS or ref is None:
+        return None
+    sender = await senders.by_ref(redis, channel, ref)
+    return sender.reply_number if sender is not None and sender.alphanumeric else None
 
 
 async def invoice_facts(

@@ -26,9 +26,10 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from bot.store import customers, keys
-from bot.store.conversations import transcript
+from bot.store import customers, keys, senders
+from bot.store.conversations import conversation_key, transcript
 from bot.store.payments import credit_notes_of
+from channels.base import ChannelName
 from payments.invoice import Invoice
 
 SCAN_CHUNK = 500
@@ -67,9 +68,16 @@ async def _invoices_of(
 async def _own_conversations(
     redis: aioredis.Redis, merchant_id: str, addresses: list[str]
 ) -> list[str]:
-    """The customer's conversations whose current merchant is this one."""
-    owned = []
+    """The customer's conversations whose current merchant is this one: on the platform's
+    senders, and on the merchant's own senders (bot.store.senders)."""
+    own = await senders.merchant_refs(redis, merchant_id)
+    candidates = list(addresses)
     for address in addresses:
+        channel, _, who = address.partition(":")
+        if channel in own:
+            candidates.append(conversation_key(ChannelName(channel), who, own[channel]))
+    owned = []
+    for address in candidates:
         raw = await redis.get(keys.conv_state(address))
         if raw is not None and json.loads(raw).get("merchant_id") == merchant_id:
             owned.append(address)
@@ -158,7 +166,10 @@ async def _erase_merchant_side(
     """
     addresses, owned = where
     log_key = keys.consent_log(merchant_id)
-    consent_keys = [keys.consent(merchant_id, a) for a in addresses]
+    consent_keys = [keys.consent(merchant_id, a) for a in addresses] + [
+        keys.consent_channel_marketing(merchant_id, a)
+        for a in addresses  # WhatsApp's own
+    ]
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:

@@ -33,7 +33,6 @@ from redis.exceptions import RedisError
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import idempotency, invoices, keys
-from bot.store.conversations import conversation_key
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
@@ -95,11 +94,10 @@ class NotIssued(Exception):
 
 
 def issued_event(invoice: Invoice) -> Event:
-    channel, address = invoices.customer_address(invoice)
     return Event(
         id=f"issued:{invoice.id}",
         type="invoice_issued",
-        conversation=conversation_key(channel, address),
+        conversation=invoices.invoice_conversation(invoice),
         data={"invoice_id": invoice.id, "merchant_id": invoice.merchant_id},
     )
 

@@ -32,7 +32,7 @@ async def judge(
     fields = await redis.hmget(keys.outbox_message(key), ["customer"])
     customer = await customers.get(redis, merchant_id, fields[0]) if fields[0] else None
     addresses = customer.addresses() if customer is not None else [conversation]
-    if not await consent.may_market(redis, merchant_id, addresses):
+    if not await consent.may_market(redis, merchant_id, addresses, via=conversation):
         return Gate(send=False)
     zone = customer.timezone if customer is not None else DEFAULT_ZONE
     allowed = next_marketing_moment(now, zone)

@@ -45,10 +45,11 @@ from bot.engine.pacing import Pacer
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, delivery_timeline, keys
+from bot.store import consent, delivery_timeline, keys, senders
 from bot.store.conversations import (
     append_transcript,
     conversation_key,
+    sender_of,
     split_key,
     transcript,
 )
@@ -60,6 +61,7 @@ from channels.base import (
     ChannelName,
     DeliveryReport,
     DeliveryState,
+    MarketingOptedOut,
     OptedOut,
     OutboundMessage,
     ProviderUnavailable,
@@ -333,13 +335,17 @@ async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
     if not raw or "message" not in raw:
         return None
     message = OutboundMessage.from_dict(json.loads(raw["message"]))
+    conversation = raw.get("conversation") or conversation_key(message.channel, message.address)
+    # The conversation names the merchant's own sender, if it has one: the message goes
+    # from it (the adapters and the pacer read `sender`).
+    message = replace(message, sender=sender_of(conversation))
     return OutboxRecord(
         key=key,
         message=message,
         state=DeliveryState(raw.get("state", "pending")),
         attempts=int(raw.get("attempts", "0")),
         provider_message_id=raw.get("provider_id"),
-        conversation=raw.get("conversation") or conversation_key(message.channel, message.address),
+        conversation=conversation,
         merchant_id=raw.get("merchant_id"),
         invoice_id=raw.get("invoice_id"),
         ordered=raw.get("ordered") == "1",
@@ -415,6 +421,9 @@ async def fall_back_once(
     if target is None:
         return None
     channel, address = split_key(target)
+    # On the merchant's own sender of that channel, if it has one.
+    own = await senders.merchant_refs(redis, record.merchant_id)
+    target = conversation_key(channel, address, own.get(channel.value))
     if record.key == f"issued:{invoice.id}:0":
         # The invoice itself: announced again on that conversation, so that it is rendered
         # for its channel and the customer's answers there find the invoice.
@@ -497,6 +506,26 @@ async def record_carrier_opt_out(
         )
         await pipe.execute()
     log.warning("carrier opt-out recorded", extra=log_fields(key=record.key))
+
+
+async def record_whatsapp_marketing_opt_out(
+    redis: aioredis.Redis, record: OutboxRecord, at: datetime
+) -> None:
+    """Meta 131050: the customer stopped this business's marketing inside WhatsApp. Recorded
+    for WhatsApp only: marketing there stops, transactional messages and other channels go on."""
+    merchant_id = record.merchant_id  # campaign and cart messages carry it too
+    if not merchant_id:
+        return
+    async with redis.pipeline(transaction=True) as pipe:
+        consent.record_channel_marketing_opt_out(
+            pipe,
+            merchant_id,
+            record.conversation,
+            words="WhatsApp marketing opt-out (Meta 131050)",
+            at=at,
+        )
+        await pipe.execute()
+    log.warning("whatsapp marketing opt-out recorded", extra=log_fields(key=record.key))
 
 
 def backoff(attempts: int, error: ChannelError, policy: SendPolicy, rng: random.Random) -> float:
@@ -921,6 +950,8 @@ class Sender:
         name = type(error).__name__
         if isinstance(error, OptedOut):
             await record_carrier_opt_out(self._redis, record, self._clock.now())
+        if isinstance(error, MarketingOptedOut):
+            await record_whatsapp_marketing_opt_out(self._redis, record, self._clock.now())
         if not error.retryable:
             return await self._give_up(record, name, attempts, fall_back=error.falls_back)
         if isinstance(error, ProviderUnavailable):

@@ -157,7 +157,9 @@ class Pacer:
 
     def quota(self, message: OutboundMessage) -> Quota | None:
         channel = message.channel
-        sender = f"{channel.value}:{self._senders.get(channel.value, 'default')}"
+        # A merchant's own sender has its own limit: its number, service or bot id.
+        own = message.sender or self._senders.get(channel.value, "default")
+        sender = f"{channel.value}:{own}"
         if channel is ChannelName.TELEGRAM:
             rate, chat_rate, cost = self.limits.telegram_per_bot, self.limits.telegram_per_chat, 1
         elif channel is ChannelName.SMS:

@@ -91,6 +91,46 @@ GUARD = Lua(
 )
 
 
+# Telegram updates of one chat are applied in update_id order (PROVIDERS G3): a retried or
+# concurrent delivery that arrives after a later update of the same chat is put before it, if
+# that one still waits. Not before the head while a dispatcher holds the conversation: it may
+# be handling the head right now (its commit checks the head). ARGV[3]: the update_id.
+_INGEST_ORDERED = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  return 0
+end
+local order = tonumber(ARGV[3])
+local first = redis.call('EXISTS', KEYS[3])
+local waiting = redis.call('LRANGE', KEYS[2], first, -1)
+for _, raw in ipairs(waiting) do
+  local ok, event = pcall(cjson.decode, raw)
+  if ok and event['type'] == 'inbound' and type(event['data']) == 'table'
+      and event['data']['channel'] == 'telegram' then
+    local other = tonumber(event['data']['provider_id'])
+    if other ~= nil and other > order then
+      redis.call('LINSERT', KEYS[2], 'BEFORE', raw, ARGV[1])
+      return 2
+    end
+  end
+end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+INGEST_ORDERED = Lua(_INGEST_ORDERED)
+REORDERED = 2  # _INGEST_ORDERED put the update before a later one
+
+
+def update_order(event: Event) -> int | None:
+    """The update_id of an inbound Telegram event (its order in its chat), else None."""
+    data = event.data
+    if event.type != "inbound" or data.get("channel") != "telegram":
+        return None
+    provider_id = str(data.get("provider_id", ""))
+    return int(provider_id) if provider_id.isdigit() else None
+
+
 def is_transient(error: BaseException) -> bool:
     """True for failures that say nothing about the event: retry it later, never park it."""
     if isinstance(error, RedisConnectionError | RedisTimeoutError | TimeoutError | WatchError):
@@ -135,20 +175,32 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     pending mark and the wake-up, pipelined behind it (not a transaction: other slots). They
     run in that order, so the wake-up never comes before its event. Even for a duplicate: the
     first delivery may have died between its append and its wake-up.
+
+    A Telegram update goes before the later updates of its chat still waiting, so that
+    retries and concurrent deliveries are applied in update_id order.
     """
-    ingest_args = (
-        [keys.conv_seen(event.conversation, event.id), keys.conv_inbox(event.conversation)],
-        [event.dumps(), str(seen_ttl_seconds(event.id))],  # bot.store.dedupe: per source
-    )
+    conversation = event.conversation
+    order = update_order(event)
+    script = INGEST
+    ingest_keys = [keys.conv_seen(conversation, event.id), keys.conv_inbox(conversation)]
+    # bot.store.dedupe: each source's retry horizon.
+    ingest_args = [event.dumps(), str(seen_ttl_seconds(event.id))]
+    if order is not None:
+        script = INGEST_ORDERED
+        ingest_keys.append(keys.conv_lock(conversation))
+        ingest_args.append(str(order))
 
     async def once() -> object:
         async with redis.pipeline(transaction=False) as pipe:
-            INGEST.queue(pipe, *ingest_args)
-            _queue_wake(pipe, event.conversation)
+            script.queue(pipe, ingest_keys, ingest_args)
+            _queue_wake(pipe, conversation)
             added, *_ = await pipe.execute()
         return added
 
-    return bool(await INGEST.retried(redis, once))
+    added = await script.retried(redis, once)
+    if added == REORDERED:
+        log.info("telegram update put back in order", extra=log_fields(event=event.id))
+    return bool(added)
 
 
 async def wake(redis: aioredis.Redis, conversation: str) -> None:

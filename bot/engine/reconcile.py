@@ -30,7 +30,6 @@ import redis.asyncio as aioredis
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import keys
-from bot.store.conversations import conversation_key
 from bot.store.invoices import InvoiceLocation, locate_invoice
 from bot.store.payments import IntentLocation, load_records, locate_intent, save_intent_location
 from payments.ledger import PaymentFacts, Verdict, facts_from_objects, needs_applying
@@ -136,7 +135,7 @@ async def route_stripe_event(
         Event(
             id=f"stripe:{ref.event_id}",
             type="payment",
-            conversation=conversation_key(location.channel, location.address),
+            conversation=location.conversation,
             data=look.to_event_data(),
         ),
     )
@@ -302,7 +301,7 @@ async def _deliver(redis: aioredis.Redis, facts: PaymentFacts) -> bool:
         Event(
             id=f"stripe-session:{facts.session_id}:{digest}",
             type="payment",
-            conversation=conversation_key(location.channel, location.address),
+            conversation=location.conversation,
             data=look.to_event_data(),
         ),
     )

@@ -14,13 +14,36 @@ from flows.model import ConversationState
 TRANSCRIPT_LIMIT = 500
 
 
-def conversation_key(channel: ChannelName, address: str) -> str:
+# A conversation is (channel, our sender, customer address). On the platform's shared senders
+# the key is "<channel>:<address>" (every key written before merchants had their own senders);
+# on a merchant's own sender it is "<channel>@<sender>:<address>", the sender being the number,
+# Messaging Service SID or Telegram bot id that receives the customer's replies
+# (docs/decisions.md: no migration, old keys are the platform's conversations).
+SENDER_MARK = "@"
+
+
+def conversation_key(channel: ChannelName, address: str, sender: str | None = None) -> str:
+    if sender:
+        return f"{channel.value}{SENDER_MARK}{sender}:{address}"
     return f"{channel.value}:{address}"
 
 
 def split_key(conversation: str) -> tuple[ChannelName, str]:
-    channel, _, address = conversation.partition(":")
+    head, _, address = conversation.partition(":")
+    channel, _, _sender = head.partition(SENDER_MARK)
     return ChannelName(channel), address
+
+
+def sender_of(conversation: str) -> str | None:
+    """The merchant's own sender the conversation goes through; None: the platform's."""
+    head, _, _address = conversation.partition(":")
+    return head.partition(SENDER_MARK)[2] or None
+
+
+def person_key(conversation: str) -> str:
+    """ "<channel>:<address>" whatever the sender: consent and identity follow the person."""
+    head, _, address = conversation.partition(":")
+    return f"{head.partition(SENDER_MARK)[0]}:{address}"
 
 
 async def load_state(redis: aioredis.Redis, conversation: str) -> ConversationState:

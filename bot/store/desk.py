@@ -12,9 +12,9 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.store import delivery_timeline, keys
-from bot.store.conversations import conversation_key, transcript
+from bot.store.conversations import transcript
 from bot.store.handover import audit_trail, conversation_ref
-from bot.store.invoices import customer_address, get_invoice
+from bot.store.invoices import get_invoice, invoice_conversation
 from bot.store.ledger import load_extras
 from bot.store.payments import credit_notes_of, load_records
 from payments.invoice import Invoice, InvoiceStatus
@@ -111,8 +111,7 @@ async def _conversation_steps(redis: aioredis.Redis, invoice: Invoice) -> list[S
 
     A customer's conversation is shared by their invoices: entries from the issue date on.
     """
-    channel, address = customer_address(invoice)
-    conversation = conversation_key(channel, address)
+    conversation = invoice_conversation(invoice)
     since = invoice.issue_date.isoformat()
     steps = []
     for entry in await transcript(redis, conversation):

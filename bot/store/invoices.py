@@ -12,6 +12,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from bot.store import keys
+from bot.store.conversations import conversation_key
 from channels.base import ChannelName
 from payments.invoice import Invoice, format_invoice_number
 
@@ -58,22 +59,32 @@ class InvoiceLocation:
     invoice_id: str
     channel: ChannelName
     address: str
+    sender: str | None = None  # the merchant's own sender; None: the platform's
+
+    @property
+    def conversation(self) -> str:
+        return conversation_key(self.channel, self.address, self.sender)
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "merchant_id": self.merchant_id,
-                "invoice_id": self.invoice_id,
-                "channel": self.channel.value,
-                "address": self.address,
-            }
-        )
+        data = {
+            "merchant_id": self.merchant_id,
+            "invoice_id": self.invoice_id,
+            "channel": self.channel.value,
+            "address": self.address,
+        }
+        if self.sender:
+            data["sender"] = self.sender
+        return json.dumps(data)
 
     @classmethod
     def loads(cls, raw: str) -> InvoiceLocation:
         data = json.loads(raw)
         return cls(
-            data["merchant_id"], data["invoice_id"], ChannelName(data["channel"]), data["address"]
+            data["merchant_id"],
+            data["invoice_id"],
+            ChannelName(data["channel"]),
+            data["address"],
+            data.get("sender") or None,
         )
 
 
@@ -92,6 +103,12 @@ def customer_address(invoice: Invoice) -> tuple[ChannelName, str]:
     if invoice.channel == "whatsapp":
         return ChannelName.WHATSAPP, str(invoice.customer.phone)
     return ChannelName.TELEGRAM, str(invoice.customer.telegram_chat_id)
+
+
+def invoice_conversation(invoice: Invoice) -> str:
+    """The conversation the invoice talks in: its channel, its sender, its customer."""
+    channel, address = customer_address(invoice)
+    return conversation_key(channel, address, invoice.sender)
 
 
 def issue_step(
@@ -124,7 +141,7 @@ def link_writes(draft: Invoice) -> list[tuple[str, str]]:
     Each on its own hash slot; plain SETs of fixed values, so writing them again is harmless.
     """
     channel, address = customer_address(draft)
-    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address).dumps()
+    location = InvoiceLocation(draft.merchant_id, draft.id, channel, address, draft.sender).dumps()
     return [
         (keys.invoice_locator(draft.id), location),
         (keys.pay_token(hash_link_token(draft.pay_token)), location),

@@ -508,3 +508,29 @@ def merchant_erasures(merchant_id: str) -> str:
 def merchant_policy(merchant_id: str) -> str:
     """JSON: the merchant's collection policy (reminder ladder, hours); GET/PUT /api/v1/policy."""
     return f"merchant:{{{merchant_id}}}:policy"
+
+
+# --- Merchants' own senders (issue 7): SMS number / Messaging Service, WhatsApp, Telegram bot ---
+
+
+def channel_sender(channel: str, ref: str) -> str:
+    """One sender of one merchant, by what receives the customer's replies (a number, a
+    Messaging Service SID, a Telegram bot id): inbound routing and outbound sending read it."""
+    return f"sender:{channel}:{ref}"
+
+
+def merchant_senders(merchant_id: str) -> str:
+    """Hash: channel -> the ref of the merchant's own sender on it (none: the platform's)."""
+    return f"merchant:{{{merchant_id}}}:senders"
+
+
+def sms_not_capable(phone: str) -> str:
+    """Set when Twilio said the number cannot receive SMS (30006: landline, unreachable
+    carrier): later SMS to it are not sent (bot.store.sms_reach)."""
+    return f"sms:not-capable:{phone}"
+
+
+def consent_channel_marketing(merchant_id: str, address: str) -> str:
+    """Set when the customer stopped marketing on one channel only ("whatsapp:+33...": Meta
+    131050): marketing there stops, elsewhere and transactional messages go on."""
+    return f"merchant:{{{merchant_id}}}:consent-channel:{address}"

@@ -20,9 +20,9 @@ import redis.asyncio as aioredis
 
 from bot.store import campaigns as campaign_store
 from bot.store import keys, kpis
-from bot.store.conversations import conversation_key, transcript
+from bot.store.conversations import transcript
 from bot.store.desk import CLOSED
-from bot.store.invoices import customer_address
+from bot.store.invoices import invoice_conversation
 from channels.sms_text import segment_count
 from payments.invoice import Invoice
 
@@ -102,7 +102,7 @@ async def load_conversations(
     said: dict[str, list[Said]] = {}
     rows = []
     for invoice in invoices:
-        conversation = conversation_key(*customer_address(invoice))
+        conversation = invoice_conversation(invoice)
         if conversation not in said:
             said[conversation] = [
                 Said(

@@ -29,19 +29,27 @@ return 0
 """
 
 
-async def note_inbound(redis: aioredis.Redis, phone: str, at: datetime) -> None:
-    await redis.eval(_FORWARD, 1, _key(phone), repr(at.timestamp()), str(TTL_SECONDS))
+# `sender`: the merchant's own WhatsApp number the conversation goes through (None: the
+# platform's): each sender has its own window with the customer, as on WhatsApp.
 
 
-async def last_inbound(redis: aioredis.Redis, phone: str) -> datetime | None:
-    raw = await redis.get(_key(phone))
+async def note_inbound(
+    redis: aioredis.Redis, phone: str, at: datetime, sender: str | None = None
+) -> None:
+    await redis.eval(_FORWARD, 1, _key(phone, sender), repr(at.timestamp()), str(TTL_SECONDS))
+
+
+async def last_inbound(
+    redis: aioredis.Redis, phone: str, sender: str | None = None
+) -> datetime | None:
+    raw = await redis.get(_key(phone, sender))
     return datetime.fromtimestamp(float(raw), tz=UTC) if raw else None
 
 
-def _key(phone: str) -> str:
-    return keys.whatsapp_last_inbound(conversation_key(ChannelName.WHATSAPP, phone))
+def _key(phone: str, sender: str | None) -> str:
+    return keys.whatsapp_last_inbound(conversation_key(ChannelName.WHATSAPP, phone, sender))
 
 
-async def forget(redis: aioredis.Redis, phone: str) -> None:
+async def forget(redis: aioredis.Redis, phone: str, sender: str | None = None) -> None:
     """WhatsApp said the window is closed (63016): believe it until the customer writes."""
-    await redis.delete(_key(phone))
+    await redis.delete(_key(phone, sender))

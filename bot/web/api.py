@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, outbox
 from bot.logs import mask_phone
 from bot.services import Services
-from bot.store import delivery_timeline, idempotency, invoices, keys
+from bot.store import delivery_timeline, idempotency, invoices, keys, senders
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
@@ -22,6 +22,7 @@ from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
 from bot.web.documents import archive_at_issue
 from bot.web.policy import put_policy, read_policy
+from bot.web.senders_api import list_senders, register_sender, remove_sender
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
 from payments.credit_note import CreditNote
 from payments.invoice import Invoice, InvoiceStatus, missing_mentions, new_link_token
@@ -44,6 +45,9 @@ def setup_api(app: web.Application) -> None:
     )
     app.router.add_get("/api/v1/telegram-links/{token}", _authenticated(read_telegram_link))
     app.router.add_get("/api/v1/policy", _authenticated(read_policy))
+    app.router.add_post("/api/v1/channels", _authenticated(_idempotent(register_sender)))
+    app.router.add_get("/api/v1/channels", _authenticated(list_senders))
+    app.router.add_delete("/api/v1/channels/{channel}", _authenticated(remove_sender))
     app.router.add_put("/api/v1/policy", _authenticated(put_policy))
 
 
@@ -98,7 +102,11 @@ async def create_invoice(
     if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
         fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
         return error(422, "invalid invoice", fields=fields)
-    draft = build_draft(invoice_request, merchant, today)
+    # The merchant's own sender on the invoice's channel, if any: fixed on the invoice, so its
+    # conversation stays where it began if the merchant changes senders later.
+    own = await senders.merchant_refs(services.redis, merchant.id)
+    sender = own.get(invoice_request.channel)
+    draft = build_draft(invoice_request, merchant, today, sender=sender)
     missing = missing_mentions(draft.seller, draft.lines)
     if missing:  # TESTCASES 74: an invoice lacking a mandatory mention is never issued
         return error(
@@ -340,7 +348,9 @@ async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict
     }
 
 
-def build_draft(request: InvoiceRequest, merchant: Merchant, today: date) -> Invoice:
+def build_draft(
+    request: InvoiceRequest, merchant: Merchant, today: date, sender: str | None = None
+) -> Invoice:
     return Invoice(
         id=invoices.new_invoice_id(),
         merchant_id=merchant.id,
@@ -356,6 +366,7 @@ def build_draft(request: InvoiceRequest, merchant: Merchant, today: date) -> Inv
         pay_token=new_link_token(),
         view_token=new_link_token(),
         seller=seller_snapshot(merchant),
+        sender=sender,
     )
 
 

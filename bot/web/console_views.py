@@ -17,7 +17,7 @@ from bot.logs import mask_card_numbers, mask_phone
 from bot.store import consent, handover, keys
 from bot.store.conversations import load_state, split_key, transcript
 from bot.store.handover import Holder, conversation_ref
-from bot.store.invoices import customer_address, get_invoice
+from bot.store.invoices import get_invoice, invoice_conversation
 from bot.store.ledger import load_extras
 from flows.model import ConversationState
 from payments.invoice import Invoice
@@ -187,11 +187,10 @@ async def customer_invoices(
 ) -> list[Invoice]:
     """The merchant's invoices sent to this conversation's customer, open ones first."""
     ids = await redis.zrevrange(keys.merchant_invoices(merchant_id), 0, INVOICE_SCAN_LIMIT - 1)
-    channel, address = split_key(conversation)
     mine = []
     for invoice_id in ids:
         invoice = await get_invoice(redis, merchant_id, invoice_id)
-        if invoice is not None and customer_address(invoice) == (channel, address):
+        if invoice is not None and invoice_conversation(invoice) == conversation:
             mine.append(invoice)
     return sorted(mine, key=lambda i: (i.amount_due == 0, i.due_date))
 

@@ -20,13 +20,14 @@ from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
-from bot.settings import secret
-from bot.store import whatsapp_window
+from bot.settings import SecretsKeyError, secret
+from bot.store import senders, whatsapp_window
 from bot.store.conversations import conversation_key
 from bot.store.telegram_links import bind_chat, start_token
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
+    ChannelName,
     InboundKind,
     InboundMessage,
     InvalidSignature,
@@ -34,7 +35,7 @@ from channels.base import (
 )
 from channels.telegram import parse_telegram_update, verify_telegram_secret
 from channels.twilio_sms import parse_inbound_sms, parse_status_callback, verify_twilio_signature
-from channels.twilio_whatsapp import parse_inbound_whatsapp
+from channels.twilio_whatsapp import parse_inbound_whatsapp, phone_of
 from payments.webhook import WebhookRejected, verify_stripe_event
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 def setup_webhooks(app: web.Application) -> None:
     app.router.add_post("/webhooks/telegram", telegram_webhook)
+    # A merchant's own bot: its own path, verified with that bot's secret (bot.store.senders).
+    app.router.add_post("/webhooks/telegram/{bot_id:[0-9]{1,20}}", telegram_webhook)
     app.router.add_post("/webhooks/twilio/sms", twilio_sms_webhook)
     app.router.add_post("/webhooks/twilio/whatsapp", twilio_whatsapp_webhook)
     app.router.add_post("/webhooks/twilio/status", twilio_status_webhook)
@@ -64,18 +67,42 @@ def _without_card_numbers(message: InboundMessage) -> InboundMessage:
     return dataclasses.replace(message, text=text, extra=flagged)
 
 
-def _inbound_event(message: InboundMessage) -> Event:
+def _inbound_event(message: InboundMessage, sender: str | None = None) -> Event:
+    """`sender`: the merchant's own sender the message was addressed to (None: ours)."""
     message = _without_card_numbers(message)
     return Event(
         id=f"{message.channel.value}:{message.provider_id}",
         type="inbound",
-        conversation=conversation_key(message.channel, message.address),
+        conversation=conversation_key(message.channel, message.address, sender),
         data=message.to_dict(),
     )
 
 
-async def _ingest_inbound(services: Services, message: InboundMessage) -> None:
-    await _ingest_event(services, _inbound_event(message))
+async def _ingest_inbound(
+    services: Services, message: InboundMessage, sender: str | None = None
+) -> None:
+    await _ingest_event(services, _inbound_event(message, sender))
+
+
+# Merchant senders seen on this process: routing survives a Redis blip for them (the message
+# is then spooled in the right conversation). A sender removed since still routes here until
+# the process restarts, which only delays its replies' move to the platform's conversation.
+_KNOWN_SENDERS: set[tuple[ChannelName, str]] = set()
+
+
+async def _addressed_to(
+    services: Services, channel: ChannelName, *candidates: str | None
+) -> str | None:
+    """Which merchant sender an inbound Twilio message was sent to (None: the platform's)."""
+    try:
+        ref = await senders.inbound_ref(services.redis, channel, *candidates)
+    except RedisError:
+        ref = next((c for c in candidates if c and (channel, c) in _KNOWN_SENDERS), None)
+        log.warning("redis unavailable, inbound routed from memory", extra=log_fields(ref=ref))
+        return ref
+    if ref is not None:
+        _KNOWN_SENDERS.add((channel, ref))
+    return ref
 
 
 async def _ingest_event(services: Services, event: Event) -> None:
@@ -87,14 +114,16 @@ async def _ingest_event(services: Services, event: Event) -> None:
 SPOOL_AFTER_SECONDS = 5.0
 
 
-async def _ingest_or_spool(request: web.Request, message: InboundMessage) -> bool:
+async def _ingest_or_spool(
+    request: web.Request, message: InboundMessage, sender: str | None = None
+) -> bool:
     """Store an inbound message that its provider will never send again; False: could not.
 
     In Redis when it answers; else in the local spool, replayed when Redis is back. While the
     spool holds events, new ones queue behind them, so a conversation keeps its order.
     """
     services, spool = request.app[SERVICES], request.app[SPOOL]
-    event = _inbound_event(message)
+    event = _inbound_event(message, sender)
     if not spool.pending():
         try:
             async with asyncio.timeout(SPOOL_AFTER_SECONDS):
@@ -112,13 +141,33 @@ async def _ingest_or_spool(request: web.Request, message: InboundMessage) -> boo
     return True
 
 
+async def _telegram_secret(request: web.Request, bot_id: str | None) -> str | None:
+    """The secret this bot's updates carry: the platform's, or the merchant bot's (None: no
+    such bot). Raises RedisError when it cannot be read."""
+    services = request.app[SERVICES]
+    if bot_id is None:
+        return secret(services.settings.telegram_webhook_secret)
+    found = await senders.by_ref(services.redis, ChannelName.TELEGRAM, bot_id)
+    if found is None or not found.sealed_secret:
+        return None
+    return services.secret_box.open(found.sealed_secret)
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    bot_id = request.match_info.get("bot_id")
     header = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
     try:
-        verify_telegram_secret(header, secret(services.settings.telegram_webhook_secret))
+        expected = await _telegram_secret(request, bot_id)
+    except (RedisError, SecretsKeyError):
+        log.exception("could not read a merchant bot's webhook secret")
+        return _unavailable()  # Telegram retries (PROVIDERS G2)
+    try:
+        if expected is None:
+            raise InvalidSignature("no such bot")
+        verify_telegram_secret(header, expected)
     except InvalidSignature:
-        log.warning("telegram webhook with a bad secret token")
+        log.warning("telegram webhook with a bad secret token", extra=log_fields(bot=bot_id))
         return web.json_response({"error": "forbidden"}, status=403)
     try:
         message = parse_telegram_update(decode_json(await request.read()))
@@ -130,15 +179,19 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         if (token := start_token(message.text)) is not None:
             # A merchant's deep link: this chat is the customer's (bot/store/telegram_links).
             await bind_chat(services.redis, token, message.address)
-        await _ingest_inbound(services, message)
+        await _ingest_inbound(services, message, bot_id)
     except RedisError:
         log.exception("could not store a telegram update")
         return _unavailable()
     if message.kind is InboundKind.CHOICE and "callback_query_id" in message.extra:
-        _in_background(
-            request.app, services.telegram.answer_choice(message.extra["callback_query_id"])
-        )
+        _in_background(request.app, _answer_choice(services, bot_id, message))
     return web.json_response({"ok": True})
+
+
+async def _answer_choice(services: Services, bot_id: str | None, message: InboundMessage) -> None:
+    """Stop the spinner of the button, with the bot the customer tapped it in."""
+    bot = await services.telegram.bot_for(bot_id)
+    await bot.answer_choice(message.extra["callback_query_id"])
 
 
 async def _verified_twilio_form(request: web.Request) -> dict[str, str] | web.Response:
@@ -169,8 +222,13 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
         message = parse_inbound_sms(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed message: {exc}"}, status=400)
+    services = request.app[SERVICES]
+    # A merchant's Messaging Service or number: that merchant's conversation with the customer.
+    sender = await _addressed_to(
+        services, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
+    )
     # Twilio does not retry a failed messaging webhook (T6): a 503 would lose the SMS.
-    if not await _ingest_or_spool(request, message):
+    if not await _ingest_or_spool(request, message, sender):
         return _unavailable()
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
@@ -187,13 +245,17 @@ async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
         message = parse_inbound_whatsapp(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed message: {exc}"}, status=400)
+    to = form.get("To")
+    sender = await _addressed_to(services, ChannelName.WHATSAPP, phone_of(to) if to else None)
     # Noted first: the customer did write, and the reply must find the window open.
     try:
-        await whatsapp_window.note_inbound(services.redis, message.address, services.clock.now())
+        await whatsapp_window.note_inbound(
+            services.redis, message.address, services.clock.now(), sender
+        )
     except RedisError:
         # The window then looks closed: we send templates, which is always allowed.
         log.warning("could not note the whatsapp window", exc_info=True)
-    if not await _ingest_or_spool(request, message):
+    if not await _ingest_or_spool(request, message, sender):
         return _unavailable()
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 

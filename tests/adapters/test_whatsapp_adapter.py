@@ -16,6 +16,7 @@ from channels.base import (
     ChannelName,
     InboundKind,
     MalformedPayload,
+    MarketingOptedOut,
     OutboundMessage,
     OutsideWindow,
     PermanentError,
@@ -67,7 +68,7 @@ class Window:
     def __init__(self) -> None:
         self.last: datetime | None = None
 
-    async def __call__(self, phone: str) -> datetime | None:
+    async def __call__(self, phone: str, sender: str | None) -> datetime | None:
         return self.last
 
 
@@ -211,6 +212,7 @@ async def test_63016_when_our_window_was_wrong_resends_as_template(
         (131026, RecipientUnreachable),  # message undeliverable: fallback
         (63018, RateLimited),  # rate: retry
         (63014, Blocked),  # blocked by the customer: give up
+        (131050, MarketingOptedOut),  # stopped marketing in WhatsApp: WhatsApp-only opt-out
         (21211, RecipientUnreachable),  # invalid number, as for SMS
     ],
 )

@@ -288,3 +288,49 @@ async def test_pdfs_iban_and_gdpr_erasure_stay_on_one_slot(
     described = " ".join(a.describe() for a in atomics)
     assert ":pdf" in described and ":erasures" in described and "HDEL" in described
     assert cross_slot(atomics) == []
+
+
+async def test_merchant_senders_stay_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """A merchant's own SMS number and bot registered, an invoice from its number, a reply to
+    it, the WhatsApp window of its own number: every script and MULTI on one slot."""
+    from tests.scenario import test_merchant_senders as own
+
+    facto.sandbox.twilio_numbers.add(own.NUMBER_A)
+    facto.sandbox.telegram_bots[own.BOT_A] = None
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        _merchant, key = await facto.add_merchant(name="Atelier Alpha")
+        for body in (
+            {"channel": "sms", "from": own.NUMBER_A},
+            {"channel": "telegram", "token": own.BOT_A},
+            {"channel": "whatsapp", "from": own.NUMBER_A},
+        ):
+            assert (await own.register(facto, key, body)).status == 201
+        await own.invoice(facto, key, invoice_body("sms", own.PHONE))
+        await own.sms_to(facto, own.NUMBER_A, 1, "payer")
+        await own.invoice(facto, key, invoice_body("whatsapp", own.PHONE))
+    atomics = await recorder.atomics()
+    assert any(
+        a.kind == "EVAL" and keys.channel_sender("sms", own.NUMBER_A) in a.keys for a in atomics
+    )
+    assert cross_slot(atomics) == []
+
+
+async def test_ordered_telegram_ingest_stays_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Telegram updates are ingested in update_id order (seen marker, inbox, lock read)."""
+    from tests.scenario import test_telegram_order as order
+
+    await facto.issue(invoice_body("telegram", order.CHAT))
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        await order.deliver(facto, order.update(12, "deux"))
+        await order.deliver(facto, order.update(11, "un"))
+        await facto.drain()
+    atomics = await recorder.atomics()
+    lock = keys.conv_lock(f"telegram:{order.CHAT}")
+    assert any(a.kind == "EVAL" and lock in a.keys for a in atomics)
+    assert cross_slot(atomics) == []

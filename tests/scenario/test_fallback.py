@@ -5,15 +5,16 @@ it; a carrier STOP (21610) lands in the consent registry."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 
 from bot.engine import outbox
 from bot.engine.outbox import Sender
-from bot.store import consent, whatsapp_window
+from bot.store import consent, keys, sms_reach, whatsapp_window
 from bot.web.app_keys import SERVICES
-from channels.base import DeliveryState
+from channels.base import ChannelName, DeliveryState
 from channels.sms_text import sms_safe
 from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.outbox_faults import add_fault
@@ -291,3 +292,103 @@ async def test_a_whatsapp_message_left_when_whatsapp_is_turned_off_goes_by_sms(
     assert "/p/" in sms["text"]
     [item] = await failed_items(facto)
     assert item["last_error"] == "ChannelDisabled"
+
+
+async def test_30006_marks_the_number_so_later_sms_go_straight_to_the_fallback(
+    facto: Facto,
+) -> None:
+    """A landline (30006): the next invoice's SMS is not even tried at Twilio; it goes to the
+    customer's Telegram at once, and the API lists why."""
+    await add_fault(facto, "sms", undelivered=30006)
+    body = invoice_body("sms", PHONE)
+    body["customer"]["telegram_chat_id"] = CHAT
+    await facto.issue(body)
+    await settle_callbacks(facto, (await only_record(facto, "sms")).key)
+    assert await sms_reach.cannot_receive(facto.redis, PHONE)
+    tried = facto.sandbox.send_requests[ChannelName.SMS]
+
+    second = await facto.issue(body)
+    assert facto.sandbox.send_requests[ChannelName.SMS] == tried  # Twilio never asked
+    assert len(await facto.messages("telegram", str(CHAT))) == 2
+    newest = [i for i in await failed_items(facto) if i["invoice_id"] == second["id"]]
+    assert [(i["last_error"], i["attempts"], i["fallback"]) for i in newest] == [
+        ("NotSmsCapable", 1, {"channel": "telegram", "state": "sent"})
+    ]
+    [entry] = await deliveries(facto, second["id"])
+    assert (entry["error"], entry["replaced_by"]) == ("NotSmsCapable", "telegram")
+
+
+async def test_a_number_that_cannot_receive_sms_is_never_retried(facto: Facto) -> None:
+    await sms_reach.mark(facto.redis, PHONE, 30006, facto.clock.now())
+    created = await facto.issue(invoice_body("sms", PHONE))
+    for _ in range(3):  # retries would be due by now
+        facto.clock.advance(3600)
+        await facto.drain()
+    assert facto.sandbox.send_requests[ChannelName.SMS] == 0
+    [item] = await failed_items(facto)
+    assert (item["invoice_id"], item["last_error"], item["attempts"]) == (
+        created["id"],
+        "NotSmsCapable",
+        1,
+    )
+    assert item["fallback"] is None  # no other channel known: held as failed, listed
+
+
+async def test_30005_does_not_mark_the_number(facto: Facto) -> None:
+    await add_fault(facto, "sms", undelivered=30005)
+    await facto.issue(invoice_body("sms", PHONE))
+    await settle_callbacks(facto, (await only_record(facto, "sms")).key)
+    assert not await sms_reach.cannot_receive(facto.redis, PHONE)
+
+
+async def consent_to_both(facto: Facto) -> str:
+    assert facto.merchant is not None
+    async with facto.redis.pipeline(transaction=True) as pipe:
+        consent.record(
+            pipe,
+            facto.merchant.id,
+            [f"sms:{PHONE}", f"whatsapp:{PHONE}"],
+            opted_in=True,
+            words="oui aux offres",
+            channel="form",
+            at=facto.clock.now(),
+        )
+        await pipe.execute()
+    return facto.merchant.id
+
+
+@pytest.mark.parametrize("how", ["refused", "callback"])
+async def test_whatsapp_131050_is_a_marketing_opt_out_on_whatsapp_only(
+    facto: Facto, how: str
+) -> None:
+    """Meta 131050 (the user stopped this business's marketing in WhatsApp), at the send or
+    by status callback: marketing stops on WhatsApp only, recorded with its proof; the
+    customer's other channels and every transactional message go on."""
+    merchant_id = await consent_to_both(facto)
+    if how == "refused":
+        await add_fault(facto, "whatsapp", status=400, code=131050)
+    else:
+        await add_fault(facto, "whatsapp", undelivered=131050)
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    if how == "callback":
+        await settle_callbacks(facto, (await only_record(facto, "whatsapp")).key)
+
+    wa, sms = f"whatsapp:{PHONE}", f"sms:{PHONE}"
+    people = [sms, wa]
+    assert not await consent.may_market(facto.redis, merchant_id, people, via=wa)
+    assert await consent.may_market(facto.redis, merchant_id, people, via=sms)
+    assert not await consent.is_opted_out(facto.redis, merchant_id, people)
+    [proof] = [
+        json.loads(e)
+        for e in await facto.redis.lrange(keys.consent_log(merchant_id), 0, -1)
+        if "131050" in e
+    ]
+    assert (proof["scope"], proof["addresses"]) == ("marketing on this channel only", [wa])
+    assert await facto.messages("sms", PHONE) == []  # marketing is not re-sent elsewhere
+    # A transactional message still goes on WhatsApp.
+    await facto.issue(invoice_body("whatsapp", PHONE))
+    assert len([m for m in await facto.messages("whatsapp", PHONE) if "/p/" in m["text"]]) >= 1
+    # START on WhatsApp lifts it.
+    assert (await facto.whatsapp(PHONE, 9, "START")).status == 200
+    await facto.drain()
+    assert await consent.may_market(facto.redis, merchant_id, people, via=wa)
