@@ -39,6 +39,7 @@ from bot.web.console_auth import (
     same_origin,
     setup_console_auth,
 )
+from bot.web.pages import visitor_locale
 from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS
 from flows.model import AgentKind
 from payments.invoice import Invoice
@@ -96,7 +97,9 @@ def setup_console(app: web.Application) -> None:
 
 async def _queue(request: web.Request, agent: Agent) -> list[views.QueueItem]:
     services = request.app[SERVICES]
-    return await views.queue_items(services.redis, agent.user.merchant_id, services.clock.now())
+    return await views.queue_items(
+        services.redis, agent.user.merchant_id, services.clock.now(), visitor_locale(request)
+    )
 
 
 @page

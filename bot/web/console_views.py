@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
+from babel.dates import format_timedelta
 
 from bot.engine.facts import customer_addresses
 from bot.logs import mask_card_numbers, mask_phone
@@ -40,14 +41,14 @@ def mask_address(conversation: str) -> str:
     return address[:2] + "•" * max(len(address) - 4, 1) + address[-2:]
 
 
-def waited(since: datetime, now: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} days"
+def waited(since: datetime, now: datetime, locale: str) -> str:
+    """How long the customer has waited, in the agent's language ("12 minutes", "3 heures").
+
+    A threshold of 1.5 keeps "65 minutes" rather than rounding it to "1 hour": a wait is read
+    to pick who goes first, and an hour and a half is not an hour.
+    """
+    delta = max(now - since, timedelta(0))
+    return format_timedelta(delta, locale=locale, threshold=1.5, granularity="minute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,9 @@ class QueueItem:
     holder: Holder | None
 
 
-async def queue_items(redis: aioredis.Redis, merchant_id: str, now: datetime) -> list[QueueItem]:
+async def queue_items(
+    redis: aioredis.Redis, merchant_id: str, now: datetime, locale: str = "en"
+) -> list[QueueItem]:
     items = []
     for waiting in await handover.queue(redis, merchant_id):
         handoff = waiting.handoff
@@ -84,7 +87,7 @@ async def queue_items(redis: aioredis.Redis, merchant_id: str, now: datetime) ->
                 at_stake=Money(invoice.amount_due, invoice.currency) if invoice else None,
                 invoice_number=str(handoff.get("invoice_number") or ""),
                 since=waiting.since,
-                waited=waited(waiting.since, now),
+                waited=waited(waiting.since, now, locale),
                 holder=waiting.holder,
             )
         )
