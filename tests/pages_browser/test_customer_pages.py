@@ -8,8 +8,8 @@ while the payment is being confirmed.
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlparse
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 

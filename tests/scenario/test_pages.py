@@ -216,9 +216,7 @@ async def test_the_receipt_links_the_invoice_pdf_in_the_customers_language(shop:
         ("fr", "424242", "Télécharger la facture {number} (PDF)"),
         ("en", "515151", "Download invoice {number} (PDF, in French)"),
     ):
-        created = await shop.issue(
-            invoice_body("telegram", address, locale=locale, lines=LINES)
-        )
+        created = await shop.issue(invoice_body("telegram", address, locale=locale, lines=LINES))
         checkout = await checkout_of(shop, path(created["pay_url"]))
         await shop.client.post(f"{checkout}/card", allow_redirects=False)
         await shop.drain()
