@@ -518,7 +518,12 @@ async def _forward(
         if message is None or message.get("type") != "message":
             continue
         try:
-            ref = str(json.loads(message["data"])["ref"])
+            data = json.loads(message["data"])
+            ref = str(data["ref"])
         except (ValueError, KeyError, TypeError):
             continue
-        await ws.send_json({"ref": ref})
+        # Only what the page needs, never more of what was published.
+        if data.get("kind") == handover.DELIVERY:
+            await ws.send_json({"ref": ref, "kind": handover.DELIVERY})
+        else:
+            await ws.send_json({"ref": ref})

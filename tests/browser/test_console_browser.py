@@ -11,7 +11,7 @@ from typing import Any
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from bot.store import keys
+from bot.store import keys, whatsapp_window
 from bot.store.handover import Holder
 from bot.store.users import Role
 from tests.scenario.console_client import PASSWORD, add_user
@@ -167,3 +167,46 @@ async def _last_is(facto: Facto, text: str) -> bool:
 async def _last_contains(facto: Facto, text: str) -> bool:
     texts = await chat(facto)
     return bool(texts) and text in texts[-1]
+
+
+WA_PHONE = "+33611223344"
+
+
+async def test_whatsapp_window_and_delivery_states_live(
+    browser: Browser, live_facto: Facto
+) -> None:
+    """A WhatsApp conversation: the context says until when the window is open, the reply's
+    delivery state turns "delivered" on screen by itself (pushed, not polled every 15 s), and
+    once WhatsApp says the window is closed the agent is told what will be sent instead."""
+    facto = live_facto
+    response = await facto.post_invoice(invoice_body("whatsapp", WA_PHONE))
+    assert response.status == 201
+    _, secret = await add_user(facto, "ines@atelier.fr", "Inès")
+    _, page = await logged_in(browser, facto, "ines@atelier.fr", secret)
+    response = await facto.whatsapp(WA_PHONE, 1, "un conseiller svp")
+    assert response.status == 200
+    row = page.locator(".queue-item")
+    await expect(row).to_have_count(1, timeout=10_000)
+    await row.locator(".customer").click()
+    # The customer wrote at 09:00 UTC (10:00 in Paris): the window is open until 10:00.
+    await expect(page.locator("#wa-window")).to_have_text("open until 10:00")
+    await page.locator("#claim").click()
+    await expect(page.locator("#send")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#window-closed")).to_have_count(0)
+
+    await page.locator("#reply-text").fill("Je regarde votre dossier.")
+    await page.locator("#send").click()
+    reply = page.locator(".msg-out", has_text="Je regarde votre dossier.")
+    # Well under the old 15 s poll: the outbox's "sent" then the provider's "delivered".
+    await expect(reply.locator(".meta")).to_contain_text("delivered", timeout=5_000)
+
+    # WhatsApp refused a message for the window (63016): believed until the customer writes.
+    await whatsapp_window.forget(facto.redis, WA_PHONE)
+    await page.reload()
+    await expect(page.locator("#wa-window")).to_have_text("closed")
+    notice = page.locator("#window-closed")
+    await expect(notice).to_contain_text("The WhatsApp window is closed")
+    await expect(page.locator("#template-preview")).to_contain_text(
+        "Bonjour, un message de l'équipe Atelier Lumière"
+    )
+    await expect(page.locator("#template-preview mark")).to_have_text("your reply")

@@ -4,14 +4,18 @@ WhatsApp itself rather than by SMS."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
+from twilio.request_validator import RequestValidator
 
 from bot.embedded_redis import EmbeddedRedis
+from channels.base import ChannelName
+from sandbox.state import ChatEntry
 from tests.scenario.console_client import Browser, add_user
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -97,3 +101,88 @@ async def test_the_console_shows_the_window_and_a_closed_window_sends_the_templa
         assert "Votre virement est bien arrivé." in page
     finally:
         await ines.close()
+
+
+async def test_delivery_states_are_pushed_to_the_console_as_they_are_recorded(
+    facto: Facto,
+) -> None:
+    """The outbox's "sent" and each status callback reach the console's websocket (scoped to
+    the merchant), so the transcript's delivery state changes without polling."""
+    ines, ref = await claimed(facto)
+    other, _ = await facto.add_merchant(name="Autre")
+    _, eve_secret = await add_user(facto, "eve@autre.fr", "Eve", merchant_id=other.id)
+    eve = Browser.open(facto)
+    try:
+        await eve.log_in("eve@autre.fr", eve_secret)
+        origin = {"Origin": facto.base_url}
+        async with (
+            ines.session.ws_connect(f"{facto.base_url}/console/ws", headers=origin) as ws,
+            eve.session.ws_connect(f"{facto.base_url}/console/ws", headers=origin) as theirs,
+        ):
+            await asyncio.sleep(0.05)  # let the subscriptions settle
+            await ines.post(f"/console/c/{ref}/reply", {"text": "Je regarde."})
+            await facto.drain()
+            # Sent by the outbox, then "sent" and "delivered" from the emulator's callbacks.
+            heard = [await ws.receive_json(timeout=5) for _ in range(3)]
+            while len([h for h in heard if h.get("kind") == "delivery"]) < 3:
+                heard.append(await ws.receive_json(timeout=5))
+            assert {"ref": ref, "kind": "delivery"} in heard
+            await settle_callbacks(facto)
+            _, page = await ines.get(f"/console/c/{ref}/live")
+            assert "Je regarde.</div>" in page and "· delivered</div>" in page
+
+            # WhatsApp's "read" arrives: one more push, and the page says so.
+            sid = await provider_id_of_last(facto)
+            form = {"MessageSid": sid, "MessageStatus": "read", "To": f"whatsapp:{PHONE}"}
+            response = await facto.client.post(
+                "/webhooks/twilio/status", data=form, headers=signed(facto, form)
+            )
+            assert response.status == 200
+            while await ws.receive_json(timeout=5) != {
+                "ref": ref,
+                "kind": "delivery",
+            }:
+                pass
+            _, page = await ines.get(f"/console/c/{ref}/live")
+            assert "· read</div>" in page
+            # A replayed callback is no step forward: nothing is pushed.
+            response = await facto.client.post(
+                "/webhooks/twilio/status", data=form, headers=signed(facto, form)
+            )
+            with pytest.raises(asyncio.TimeoutError):
+                await ws.receive_json(timeout=0.3)
+            # Another merchant's console heard none of it.
+            with pytest.raises(asyncio.TimeoutError):
+                await theirs.receive(timeout=0.2)
+    finally:
+        await eve.close()
+        await ines.close()
+
+
+def signed(facto: Facto, form: dict[str, str]) -> dict[str, str]:
+    url = f"{facto.base_url}/webhooks/twilio/status"
+    return {
+        "X-Twilio-Signature": RequestValidator("sandbox-twilio-token").compute_signature(url, form)
+    }
+
+
+def ours(facto: Facto) -> ChatEntry:
+    [entry] = [
+        m
+        for m in facto.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)
+        if m.text == "Je regarde."
+    ]
+    return entry
+
+
+async def provider_id_of_last(facto: Facto) -> str:
+    return ours(facto).message_id
+
+
+async def settle_callbacks(facto: Facto) -> None:
+    """Wait (on the loop, not the clock) until the emulator's status callbacks are in."""
+    for _ in range(500):
+        if ours(facto).status == "delivered":
+            await asyncio.sleep(0.05)  # the callback's request itself
+            return
+        await asyncio.sleep(0.01)
