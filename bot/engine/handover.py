@@ -197,7 +197,9 @@ def _offline_payment(effects: Effects, action: RecordOfflinePayment) -> None:
     status = derive_status(
         invoice, processing=False, disputed=False, paid=paid, returned=invoice.amount_refunded
     )
-    save_invoice(effects.pipe, dataclasses.replace(invoice, amount_paid=paid, status=status))
+    updated = dataclasses.replace(invoice, amount_paid=paid, status=status)
+    save_invoice(effects.pipe, updated)
+    effects.invoice = updated  # what the rest of this event sees (a settled invoice's buttons)
 
 
 def _timer(effects: Effects, at: datetime, merchant_id: str) -> None:
