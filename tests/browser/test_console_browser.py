@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -210,3 +211,30 @@ async def test_whatsapp_window_and_delivery_states_live(
         "Bonjour, un message de l'équipe Atelier Lumière"
     )
     await expect(page.locator("#template-preview mark")).to_have_text("your reply")
+
+
+async def test_the_phone_simulator_shows_the_pay_buttons_gone_once_paid(
+    browser: Browser, live_facto: Facto
+) -> None:
+    """Issue 13: an old Telegram message of a paid invoice stops offering to pay it."""
+    facto = live_facto
+    response = await facto.post_invoice(invoice_body(*TG))
+    assert response.status == 201
+    created = await response.json()
+    context = await browser.new_context(base_url=facto.base_url, locale="fr-FR")
+    page = await context.new_page()
+    await page.goto(f"/sandbox/phone/{TG[0]}/{TG[1]}")
+    invoice_message = page.locator(".msg.bot").first
+    await expect(invoice_message.locator(".buttons")).to_contain_text(
+        "Payer plus tard", timeout=10_000
+    )
+
+    pay_path = urlparse(created["pay_url"]).path
+    response = await facto.client.post(pay_path, allow_redirects=False)
+    checkout = urlparse(response.headers["Location"]).path
+    await facto.client.post(f"{checkout}/card", allow_redirects=False)
+
+    # The receipt arrives and the invoice message has no buttons any more (the page polls).
+    await expect(page.locator(".msg.bot").last).to_contain_text("Paiement", timeout=10_000)
+    await expect(page.locator(".msg.bot .buttons")).to_have_count(0, timeout=10_000)
+    await context.close()
