@@ -110,6 +110,9 @@ class OutboundMessage:
     # The merchant's own sender that carries it (number, Messaging Service SID, bot id), from
     # its conversation; None: the platform's. Set when the outbox sends, never stored.
     sender: str | None = None
+    # Not a new message: take the buttons off the message the provider knows by this id (a
+    # Telegram message of a settled invoice). Only the Telegram adapter accepts it.
+    remove_buttons_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -123,6 +126,8 @@ class OutboundMessage:
         }
         if self.template is not None:
             data["template"] = self.template.to_dict()
+        if self.remove_buttons_of is not None:
+            data["remove_buttons_of"] = self.remove_buttons_of
         return data
 
     @classmethod
@@ -137,6 +142,7 @@ class OutboundMessage:
                 for b in data.get("buttons") or ()
             ),
             template=TemplateUse.from_dict(data["template"]) if data.get("template") else None,
+            remove_buttons_of=data.get("remove_buttons_of"),
         )
 
 

@@ -149,6 +149,15 @@ def _is_int(value: object) -> bool:
 
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Telegram's answers to an edit that mean "nothing to do" (lower case, as contained).
+EDIT_HARMLESS = ("message is not modified", "message to edit not found")
+
+
+class ButtonsNotRemoved(PermanentError):
+    """An edit Telegram refused for good (bot blocked, chat gone): there is no message to
+    send anywhere else, so no fallback either."""
+
+    falls_back = False
 
 
 def build_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -253,6 +262,8 @@ class TelegramAdapter(ChannelAdapter):
             own = await self.bot_for(message.sender)
             return await own.send(replace(message, sender=None))
         bot = self._require_bot()
+        if message.remove_buttons_of is not None:
+            return await self._remove_buttons(bot, message.address, message.remove_buttons_of)
         markup = build_keyboard(message.buttons)
         try:
             # No parse_mode: whatever a customer or merchant typed is shown, never interpreted.
@@ -268,6 +279,27 @@ class TelegramAdapter(ChannelAdapter):
         except TelegramError as e:
             raise map_telegram_error(e) from e
         return SendResult(provider_message_id=str(sent.message_id))
+
+    async def _remove_buttons(self, bot: Bot, chat_id: str, message_id: str) -> SendResult:
+        """Take the inline keyboard off an earlier message (editMessageReplyMarkup without a
+        markup). Already gone (a retry after a lost answer) or the message deleted by the
+        customer: nothing left to do, not an error."""
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=int(message_id), reply_markup=None
+            )
+        except BadRequest as e:
+            reason = e.message.lower()
+            if any(harmless in reason for harmless in EDIT_HARMLESS):
+                log.info("telegram buttons already gone: %s", e.message)
+                return SendResult(provider_message_id=message_id)
+            raise ButtonsNotRemoved(f"telegram: {e.message}") from e
+        except TelegramError as e:
+            error = map_telegram_error(e)
+            if error.retryable:
+                raise error from e
+            raise ButtonsNotRemoved(str(error)) from e
+        return SendResult(provider_message_id=message_id)
 
     async def answer_choice(self, callback_query_id: str) -> None:
         """Stop the button's spinner. A query Telegram forgot about is not an error for us;

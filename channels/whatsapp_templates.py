@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from channels.base import TemplateUse
+
 CATEGORY = "utility"
 LOCALES = ("fr", "en")
 
@@ -238,8 +240,40 @@ _TEMPLATES = (
     ),
 )
 
-TEMPLATES: Mapping[str, WhatsAppTemplate] = MappingProxyType({t.name: t for t in _TEMPLATES})
+# A support agent's own words (bot.engine.handover), when the customer has not written for
+# 24 h: WhatsApp carries them only inside this template, the reply as its second variable.
+# It stands for no flow reply (a person wrote the text), hence no message template.
+AGENT_MESSAGE = WhatsAppTemplate(
+    name="facto_agent_message",
+    message="agent_message",
+    variables=("merchant_name", "text"),
+    text={
+        "fr": "Bonjour, un message de l'équipe {{1}} :\n\n{{2}}\n\nRépondez à ce message pour "
+        "lui répondre.",
+        "en": "Hello, a message from the {{1}} team:\n\n{{2}}\n\nReply to this message to "
+        "answer them.",
+    },
+)
+# WhatsApp refuses a template body over 1,024 characters (PROVIDERS §2.6): the agent's text
+# may take what the wording and a merchant name of up to 80 characters leave.
+AGENT_TEXT_MAX_CHARS = 850
+
+TEMPLATES: Mapping[str, WhatsAppTemplate] = MappingProxyType(
+    {t.name: t for t in (*_TEMPLATES, AGENT_MESSAGE)}
+)
 BY_MESSAGE: Mapping[str, WhatsAppTemplate] = MappingProxyType({t.message: t for t in _TEMPLATES})
+
+
+def agent_message_use(locale: str, merchant_name: str, text: str) -> TemplateUse:
+    """`AGENT_MESSAGE` saying this reply (the text cut to what fits, as a last resort: the
+    console refuses a longer one while the window is closed)."""
+    if len(text) > AGENT_TEXT_MAX_CHARS:
+        text = text[: AGENT_TEXT_MAX_CHARS - 1].rstrip() + "…"
+    return TemplateUse(
+        name=AGENT_MESSAGE.name,
+        locale=locale if locale in LOCALES else LOCALES[0],
+        variables=(("1", merchant_name[:80] or "Facto"), ("2", text)),
+    )
 
 
 def sid_key(name: str, locale: str) -> str:
@@ -254,4 +288,4 @@ def sandbox_content_sids() -> dict[str, str]:
 
 
 def required_sid_keys() -> list[str]:
-    return [sid_key(t.name, locale) for t in _TEMPLATES for locale in LOCALES]
+    return [sid_key(name, locale) for name in TEMPLATES for locale in LOCALES]

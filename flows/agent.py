@@ -111,7 +111,7 @@ def _reply(state: ConversationState, event: AgentEvent, facts: Facts) -> Outcome
         return silent(state, Audit("reply_refused", event.agent_id, "not the holder"))
     return silent(
         _seen(state, facts),
-        AgentSay(text, event.agent_name or ""),
+        AgentSay(text, event.agent_name or "", str(event.params.get("team") or "")),
         Audit("replied", event.agent_id),
         _idle_check(facts),
     )

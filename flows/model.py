@@ -357,10 +357,12 @@ class Handoff:
 
 @dataclass(frozen=True, slots=True)
 class AgentSay:
-    """Send the agent's own words to the customer (no template: a person wrote them)."""
+    """Send the agent's own words to the customer; on WhatsApp with the window closed they
+    go inside the approved "message from the merchant's team" template (`team`: its name)."""
 
     text: str
     agent_name: str
+    team: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,7 @@ class SandboxState:
     twilio_services: dict[str, str] = field(default_factory=dict)
     telegram_bots: dict[str, TelegramWebhook | None] = field(default_factory=dict)
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
+    edits: list[tuple[str, str]] = field(default_factory=list)  # Telegram keyboards edited
     send_requests: Counter[ChannelName] = field(default_factory=Counter)  # every send call
     contents: dict[str, Content] = field(default_factory=_approved_templates)  # Content API
     _faults_cleared: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)

@@ -75,7 +75,7 @@ async def _dispatch(request: web.Request) -> web.Response:
     method = _METHODS.get(request.match_info["method"].lower())
     if method is None:
         return telegram_error(404, "Not Found: method not found")
-    if method is _send_message:
+    if method in (_send_message, _edit_message_reply_markup):  # what the outbox sends
         fault = state_of(request).take_fault(ChannelName.TELEGRAM)
         if fault is not None:
             await state_of(request).hold(fault)
@@ -211,6 +211,29 @@ def _edit_message_text(state: SandboxState, params: dict[str, Any], bot: dict[st
     return message_json(state, entry, bot)
 
 
+def _edit_message_reply_markup(
+    state: SandboxState, params: dict[str, Any], bot: dict[str, Any]
+) -> Any:
+    """Replace (or, without `reply_markup`, remove) a message's inline keyboard."""
+    chat_id = _chat_id(params)
+    message_id = str(params.get("message_id", ""))
+    entry = state.find_bot_message(ChannelName.TELEGRAM, message_id, chat_id)
+    if entry is None:
+        raise TelegramApiError(400, "Bad Request: message to edit not found")
+    markup = params.get("reply_markup")
+    buttons = _buttons(markup)
+    if entry.buttons == buttons:
+        raise TelegramApiError(
+            400,
+            "Bad Request: message is not modified: specified new message content and reply "
+            "markup are exactly the same as a current content and reply markup of the message",
+        )
+    entry.buttons = buttons
+    entry.extra.update(reply_markup=markup, edited=int(state.clock.now().timestamp()))
+    state.edits.append((chat_id, message_id))
+    return message_json(state, entry, bot)
+
+
 def _answer_callback_query(
     state: SandboxState, params: dict[str, Any], bot: dict[str, Any]
 ) -> Any:
@@ -281,6 +304,7 @@ _METHODS: dict[str, Method] = {
     "getme": _get_me,
     "sendmessage": _send_message,
     "editmessagetext": _edit_message_text,
+    "editmessagereplymarkup": _edit_message_reply_markup,
     "answercallbackquery": _answer_callback_query,
     "setwebhook": _set_webhook,
     "deletewebhook": _delete_webhook,

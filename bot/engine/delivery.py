@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from bot.engine import outbox
 from bot.logs import log_fields
-from bot.store import delivery_timeline, keys, sms_reach, whatsapp_window
+from bot.store import delivery_timeline, handover, keys, sms_reach, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
 from channels.twilio_sms import OPTED_OUT_CODES
 from channels.twilio_whatsapp import MARKETING_OPT_OUT_CODES, UNREACHABLE_CODES, WINDOW_CODES
@@ -37,6 +37,15 @@ _FALLBACK_CODES = {
     ChannelName.SMS: SMS_UNDELIVERABLE_CODES,
     ChannelName.WHATSAPP: UNREACHABLE_CODES,
 }
+
+
+async def announce(redis: aioredis.Redis, report: DeliveryReport) -> None:
+    """A recorded status callback, pushed to the consoles of the message's merchant (the
+    conversation's transcript shows each outbound message's delivery state)."""
+    key = await redis.get(keys.outbox_by_provider_id(report.provider_message_id))
+    record = await outbox.load(redis, key) if key else None
+    if record is not None and record.merchant_id:
+        await handover.publish_delivery(redis, record.merchant_id, record.conversation)
 
 
 async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datetime) -> None:

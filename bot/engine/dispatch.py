@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import campaigns, carts, handover, merchant_webhooks, offer_payments
+from bot.engine import (
+    campaigns,
+    carts,
+    handover,
+    merchant_webhooks,
+    offer_payments,
+    telegram_buttons,
+)
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -158,7 +165,7 @@ class _Dispatch:
             self._phone(),
             self.services.settings.default_locale,
         )
-        Effects(
+        effects = Effects(
             pipe=self.pipe,
             renderer=self.services.renderer,
             conversation=self.event.conversation,
@@ -170,7 +177,10 @@ class _Dispatch:
             invoice=invoice,
             facts=facts,
             merchant_id=agent_merchant or outcome.state.merchant_id,
-        ).apply(outcome.actions)
+        )
+        effects.apply(outcome.actions)
+        # Settled now (or before): its old Telegram messages stop offering to pay (issue 13).
+        await telegram_buttons.retire(self.redis, self.pipe, effects.invoice)
         if aside:
             return
         save_state(self.pipe, self.event.conversation, outcome.state)

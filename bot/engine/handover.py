@@ -30,6 +30,7 @@ from bot.store.handover import (
 from bot.store.invoices import get_invoice, save_invoice
 from bot.store.payments import issue_credit_note, save_record
 from channels.base import OutboundMessage
+from channels.whatsapp_templates import agent_message_use
 from flows.model import (
     AgentEvent,
     AgentKind,
@@ -150,11 +151,16 @@ def apply(effects: Effects, action: AgentAction) -> None:
 
 
 def _say(effects: Effects, action: AgentSay, merchant_id: str) -> None:
+    invoice = effects.facts.invoice
+    team = invoice.merchant_name if invoice is not None else action.team
     message = OutboundMessage(
         channel=effects.channel,
         address=effects.address,
         text=action.text,
         idempotency_key=f"{effects.event_id}:agent",
+        # WhatsApp's adapter sends it when the 24 h window is closed at send time (also after
+        # a fallback to WhatsApp); free text otherwise, and on every other channel.
+        template=agent_message_use(effects.locale, team, action.text),
     )
     outbox.queue(
         effects.pipe,
@@ -191,7 +197,9 @@ def _offline_payment(effects: Effects, action: RecordOfflinePayment) -> None:
     status = derive_status(
         invoice, processing=False, disputed=False, paid=paid, returned=invoice.amount_refunded
     )
-    save_invoice(effects.pipe, dataclasses.replace(invoice, amount_paid=paid, status=status))
+    updated = dataclasses.replace(invoice, amount_paid=paid, status=status)
+    save_invoice(effects.pipe, updated)
+    effects.invoice = updated  # what the rest of this event sees (a settled invoice's buttons)
 
 
 def _timer(effects: Effects, at: datetime, merchant_id: str) -> None:

@@ -45,7 +45,7 @@ from bot.engine.pacing import Pacer
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, delivery_timeline, keys, senders
+from bot.store import consent, delivery_timeline, handover, keys, senders, telegram_buttons
 from bot.store.conversations import (
     append_transcript,
     conversation_key,
@@ -945,6 +945,15 @@ class Sender:
                 "provider circuit closed", extra=log_fields(channel=record.message.channel)
             )
         log.info("message sent", extra=log_fields(key=record.key, channel=record.message.channel))
+        await telegram_buttons.note_sent(
+            self._redis,
+            record.key,
+            record.message,
+            merchant_id=record.merchant_id,
+            invoice_id=record.invoice_id,
+        )
+        if record.merchant_id:  # the console shows it "sent" without a reload
+            await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
 
     async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> Outcome:
         name = type(error).__name__
@@ -1014,6 +1023,8 @@ class Sender:
             last_error=error,
             failed_at=now.isoformat(),
         )
+        if record.merchant_id:
+            await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
         log.error(
             "send failed for good",
             extra=log_fields(key=record.key, error=error, attempts=attempts, alert=True),

@@ -69,6 +69,16 @@ def conversation_ref(merchant_id: str, conversation: str) -> str:
     return hashlib.sha256(f"{merchant_id}\x00{conversation}".encode()).hexdigest()[:24]
 
 
+DELIVERY = "delivery"  # the `kind` of a console message that only says a delivery state moved
+
+
+async def publish_delivery(redis: aioredis.Redis, merchant_id: str, conversation: str) -> None:
+    """Tell the merchant's open consoles that a message of this conversation changed delivery
+    state (sent, delivered, read, failed): the page showing it refreshes its transcript."""
+    message = {"ref": conversation_ref(merchant_id, conversation), "kind": DELIVERY}
+    await redis.publish(keys.console_channel(merchant_id), json.dumps(message))
+
+
 async def resolve_ref(redis: aioredis.Redis, merchant_id: str, ref: str) -> str | None:
     """The conversation behind a console reference, only within the merchant."""
     if not (len(ref) == 24 and ref.isascii() and ref.isalnum()):

@@ -136,6 +136,12 @@ def invoice_plan(merchant_id: str, invoice_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:plan"
 
 
+def invoice_telegram_buttons(merchant_id: str, invoice_id: str) -> str:
+    """Set of outbox keys: the invoice's sent Telegram messages that still show pay, later or
+    split buttons (their buttons are removed once the invoice is settled)."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:tg_buttons"
+
+
 def invoice_paused(merchant_id: str, invoice_id: str) -> str:
     """Set while the invoice is disputed: no reminders."""
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:paused"

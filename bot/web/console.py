@@ -17,6 +17,7 @@ import secrets
 from datetime import date
 from decimal import Decimal, DecimalException
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ from bot.logs import log_fields
 from bot.store import handover, keys, users
 from bot.store.conversations import load_state
 from bot.store.invoices import get_invoice
+from bot.store.merchants import get_merchant
 from bot.store.users import Role
 from bot.web import console_views as views
 from bot.web.app_keys import SERVICES
@@ -39,6 +41,7 @@ from bot.web.console_auth import (
     same_origin,
     setup_console_auth,
 )
+from bot.web.pages import visitor_locale
 from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS
 from flows.model import AgentKind
 from payments.invoice import Invoice
@@ -96,7 +99,9 @@ def setup_console(app: web.Application) -> None:
 
 async def _queue(request: web.Request, agent: Agent) -> list[views.QueueItem]:
     services = request.app[SERVICES]
-    return await views.queue_items(services.redis, agent.user.merchant_id, services.clock.now())
+    return await views.queue_items(
+        services.redis, agent.user.merchant_id, services.clock.now(), visitor_locale(request)
+    )
 
 
 @page
@@ -134,16 +139,27 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
         text.format(agent=agent.user.name)
         for text in CANNED_REPLIES.get(locale, CANNED_REPLIES["fr"])
     ]
+    merchant = await get_merchant(services.redis, merchant_id)
+    window = await views.whatsapp_window_of(
+        services.redis,
+        conversation,
+        now=services.clock.now(),
+        zone=ZoneInfo(services.settings.default_timezone),
+        locale=locale,
+        team=merchant.name if merchant else "",
+    )
     return {
         "agent": agent.user,
         "csrf": agent.session.csrf,
         "c": found,
+        "window": window,
         "lines": await views.lines(services.redis, conversation),
         "mine": found.holder is not None and found.holder.user_id == agent.user.id,
         "colleagues": [u for u in colleagues if u.id != agent.user.id],
         "names": {u.id: u.name for u in colleagues},
         "canned": canned,
-        "max_reply": MAX_REPLY_CHARS,
+        # While the WhatsApp window is closed the reply goes in a template: less room.
+        "max_reply": window.max_chars if window and not window.open else MAX_REPLY_CHARS,
         "methods": OFFLINE_METHODS,
         "notice": request.query.get("notice", "")[:20],
         "reasons": views.REASONS,
@@ -275,7 +291,23 @@ async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="text: write something to send")
     if len(text) > MAX_REPLY_CHARS:
         raise web.HTTPBadRequest(text=f"text: at most {MAX_REPLY_CHARS} characters")
-    await _submit(request, agent, conversation, AgentKind.REPLY, text=text)
+    services = request.app[SERVICES]
+    window = await views.whatsapp_window_of(
+        services.redis,
+        conversation,
+        now=services.clock.now(),
+        zone=ZoneInfo(services.settings.default_timezone),
+        locale="fr",
+        team="",
+    )
+    if window is not None and not window.open and len(text) > window.max_chars:
+        raise web.HTTPBadRequest(
+            text=f"text: the WhatsApp window is closed, so the reply goes in an approved "
+            f"template: at most {window.max_chars} characters"
+        )
+    merchant = await get_merchant(services.redis, agent.user.merchant_id)
+    team = merchant.name if merchant else ""
+    await _submit(request, agent, conversation, AgentKind.REPLY, text=text, params={"team": team})
     return _back(request.match_info["ref"])
 
 
@@ -486,7 +518,12 @@ async def _forward(
         if message is None or message.get("type") != "message":
             continue
         try:
-            ref = str(json.loads(message["data"])["ref"])
+            data = json.loads(message["data"])
+            ref = str(data["ref"])
         except (ValueError, KeyError, TypeError):
             continue
-        await ws.send_json({"ref": ref})
+        # Only what the page needs, never more of what was published.
+        if data.get("kind") == handover.DELIVERY:
+            await ws.send_json({"ref": ref, "kind": handover.DELIVERY})
+        else:
+            await ws.send_json({"ref": ref})

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from babel.dates import format_timedelta
 
 from bot.engine.facts import customer_addresses
 from bot.logs import mask_card_numbers, mask_phone
-from bot.store import consent, handover, keys
+from bot.store import consent, handover, keys, whatsapp_window
 from bot.store.conversations import load_state, split_key, transcript
 from bot.store.handover import Holder, conversation_ref
 from bot.store.invoices import get_invoice, invoice_conversation
 from bot.store.ledger import load_extras
+from channels.base import ChannelName
+from channels.twilio_whatsapp import WINDOW, window_open
+from channels.whatsapp_templates import AGENT_MESSAGE, AGENT_TEXT_MAX_CHARS
 from flows.model import ConversationState
 from payments.invoice import Invoice
 from payments.money import Money
@@ -40,14 +45,14 @@ def mask_address(conversation: str) -> str:
     return address[:2] + "•" * max(len(address) - 4, 1) + address[-2:]
 
 
-def waited(since: datetime, now: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d}"
-    return f"{hours // 24} days"
+def waited(since: datetime, now: datetime, locale: str) -> str:
+    """How long the customer has waited, in the agent's language ("12 minutes", "3 heures").
+
+    A threshold of 1.5 keeps "65 minutes" rather than rounding it to "1 hour": a wait is read
+    to pick who goes first, and an hour and a half is not an hour.
+    """
+    delta = max(now - since, timedelta(0))
+    return format_timedelta(delta, locale=locale, threshold=1.5, granularity="minute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,9 @@ class QueueItem:
     holder: Holder | None
 
 
-async def queue_items(redis: aioredis.Redis, merchant_id: str, now: datetime) -> list[QueueItem]:
+async def queue_items(
+    redis: aioredis.Redis, merchant_id: str, now: datetime, locale: str = "en"
+) -> list[QueueItem]:
     items = []
     for waiting in await handover.queue(redis, merchant_id):
         handoff = waiting.handoff
@@ -84,7 +91,7 @@ async def queue_items(redis: aioredis.Redis, merchant_id: str, now: datetime) ->
                 at_stake=Money(invoice.amount_due, invoice.currency) if invoice else None,
                 invoice_number=str(handoff.get("invoice_number") or ""),
                 since=waiting.since,
-                waited=waited(waiting.since, now),
+                waited=waited(waiting.since, now, locale),
                 holder=waiting.holder,
             )
         )
@@ -215,4 +222,44 @@ async def _invoice_context(
         paused=extras.paused,
         pay_url=f"{base_url}/p/{invoice.pay_token}",
         link_opened=bool(opened),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppWindow:
+    """WhatsApp's 24 h customer-service window, as the adapter will judge it when it sends
+    (channels.twilio_whatsapp), and what a reply becomes while it is closed."""
+
+    open: bool
+    closes_at: datetime | None  # local time; None: the customer never wrote (or long ago)
+    # The approved template a reply goes in while closed, split around the reply's place.
+    before: str
+    after: str
+    max_chars: int  # what the template leaves for the reply
+
+
+async def whatsapp_window_of(
+    redis: aioredis.Redis,
+    conversation: str,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    locale: str,
+    team: str,
+) -> WhatsAppWindow | None:
+    """None for a conversation that is not on WhatsApp."""
+    channel, address = split_key(conversation)
+    if channel is not ChannelName.WHATSAPP:
+        return None
+    last = await whatsapp_window.last_inbound(redis, address)
+    shown = AGENT_MESSAGE.render(
+        locale if locale in AGENT_MESSAGE.text else "fr", {"1": team, "2": "\x00"}
+    )
+    before, _, after = shown.partition("\x00")
+    return WhatsAppWindow(
+        open=window_open(last, now),
+        closes_at=(last + WINDOW).astimezone(zone) if last is not None else None,
+        before=before,
+        after=after,
+        max_chars=AGENT_TEXT_MAX_CHARS,
     )

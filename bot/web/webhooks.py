@@ -270,7 +270,8 @@ async def twilio_status_webhook(request: web.Request) -> web.Response:
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed status: {exc}"}, status=400)
     try:
-        await outbox.record_delivery(services.redis, report)
+        if await outbox.record_delivery(services.redis, report):
+            await delivery.announce(services.redis, report)
         await delivery.after_report(services.redis, report, services.clock.now())
     except RedisError:
         log.exception("could not store a delivery status")

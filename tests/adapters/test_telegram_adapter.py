@@ -9,6 +9,7 @@ import pytest
 
 from channels.base import (
     Button,
+    ChannelError,
     ChannelName,
     InboundKind,
     OutboundMessage,
@@ -184,3 +185,46 @@ async def test_customer_text_reaches_webhook(sandbox: Sandbox) -> None:
     inbound = parse_telegram_update(json.loads(hit.body))
     assert inbound is not None
     assert (inbound.kind, inbound.text, inbound.language_code) == (InboundKind.TEXT, "payer", "en")
+
+
+def remove_buttons(message_id: str) -> OutboundMessage:
+    return OutboundMessage(
+        channel=ChannelName.TELEGRAM,
+        address=CHAT,
+        text="",
+        idempotency_key=random_id("k"),
+        remove_buttons_of=message_id,
+    )
+
+
+async def test_buttons_are_removed_with_edit_message_reply_markup(
+    sandbox: Sandbox, adapter: TelegramAdapter
+) -> None:
+    sent = await adapter.send(outbound("Votre facture F-42", Button("Plus tard", action="later")))
+    result = await adapter.send(remove_buttons(sent.provider_message_id))
+
+    assert result.provider_message_id == sent.provider_message_id
+    [message] = await sandbox.messages(ChannelName.TELEGRAM, CHAT)
+    assert message["text"] == "Votre facture F-42" and message["buttons"] == []
+    assert sandbox.state.edits == [(CHAT, sent.provider_message_id)]
+    # Again (a retry after a lost answer): "message is not modified", which is no error.
+    await adapter.send(remove_buttons(sent.provider_message_id))
+    # A message Telegram does not know (deleted by the customer): nothing to do either.
+    await adapter.send(remove_buttons("9999"))
+    assert sandbox.state.edits == [(CHAT, sent.provider_message_id)]
+
+
+@pytest.mark.parametrize(("status", "error"), [(403, PermanentError), (503, ProviderUnavailable)])
+async def test_a_refused_edit_never_falls_back_a_failing_one_is_retried(
+    sandbox: Sandbox, adapter: TelegramAdapter, status: int, error: type[Exception]
+) -> None:
+    sent = await adapter.send(outbound("Votre facture F-42", Button("Plus tard", action="later")))
+    await sandbox.fault("telegram", status)
+    with pytest.raises(error) as raised:
+        await adapter.send(remove_buttons(sent.provider_message_id))
+    assert isinstance(raised.value, ChannelError)
+    # Retried if the API failed; refused for good, never re-sent elsewhere: there is no
+    # message to send (and its outbox record names no invoice to find another address by).
+    assert raised.value.retryable is (status == 503)
+    if status == 403:
+        assert not raised.value.falls_back

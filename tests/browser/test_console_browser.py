@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from bot.store import keys
+from bot.store import keys, whatsapp_window
 from bot.store.handover import Holder
 from bot.store.users import Role
 from tests.scenario.console_client import PASSWORD, add_user
@@ -167,3 +168,73 @@ async def _last_is(facto: Facto, text: str) -> bool:
 async def _last_contains(facto: Facto, text: str) -> bool:
     texts = await chat(facto)
     return bool(texts) and text in texts[-1]
+
+
+WA_PHONE = "+33611223344"
+
+
+async def test_whatsapp_window_and_delivery_states_live(
+    browser: Browser, live_facto: Facto
+) -> None:
+    """A WhatsApp conversation: the context says until when the window is open, the reply's
+    delivery state turns "delivered" on screen by itself (pushed, not polled every 15 s), and
+    once WhatsApp says the window is closed the agent is told what will be sent instead."""
+    facto = live_facto
+    response = await facto.post_invoice(invoice_body("whatsapp", WA_PHONE))
+    assert response.status == 201
+    _, secret = await add_user(facto, "ines@atelier.fr", "Inès")
+    _, page = await logged_in(browser, facto, "ines@atelier.fr", secret)
+    response = await facto.whatsapp(WA_PHONE, 1, "un conseiller svp")
+    assert response.status == 200
+    row = page.locator(".queue-item")
+    await expect(row).to_have_count(1, timeout=10_000)
+    await row.locator(".customer").click()
+    # The customer wrote at 09:00 UTC (10:00 in Paris): the window is open until 10:00.
+    await expect(page.locator("#wa-window")).to_have_text("open until 10:00")
+    await page.locator("#claim").click()
+    await expect(page.locator("#send")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#window-closed")).to_have_count(0)
+
+    await page.locator("#reply-text").fill("Je regarde votre dossier.")
+    await page.locator("#send").click()
+    reply = page.locator(".msg-out", has_text="Je regarde votre dossier.")
+    # Well under the old 15 s poll: the outbox's "sent" then the provider's "delivered".
+    await expect(reply.locator(".meta")).to_contain_text("delivered", timeout=5_000)
+
+    # WhatsApp refused a message for the window (63016): believed until the customer writes.
+    await whatsapp_window.forget(facto.redis, WA_PHONE)
+    await page.reload()
+    await expect(page.locator("#wa-window")).to_have_text("closed")
+    notice = page.locator("#window-closed")
+    await expect(notice).to_contain_text("The WhatsApp window is closed")
+    await expect(page.locator("#template-preview")).to_contain_text(
+        "Bonjour, un message de l'équipe Atelier Lumière"
+    )
+    await expect(page.locator("#template-preview mark")).to_have_text("your reply")
+
+
+async def test_the_phone_simulator_shows_the_pay_buttons_gone_once_paid(
+    browser: Browser, live_facto: Facto
+) -> None:
+    """Issue 13: an old Telegram message of a paid invoice stops offering to pay it."""
+    facto = live_facto
+    response = await facto.post_invoice(invoice_body(*TG))
+    assert response.status == 201
+    created = await response.json()
+    context = await browser.new_context(base_url=facto.base_url, locale="fr-FR")
+    page = await context.new_page()
+    await page.goto(f"/sandbox/phone/{TG[0]}/{TG[1]}")
+    invoice_message = page.locator(".msg.bot").first
+    await expect(invoice_message.locator(".buttons")).to_contain_text(
+        "Payer plus tard", timeout=10_000
+    )
+
+    pay_path = urlparse(created["pay_url"]).path
+    response = await facto.client.post(pay_path, allow_redirects=False)
+    checkout = urlparse(response.headers["Location"]).path
+    await facto.client.post(f"{checkout}/card", allow_redirects=False)
+
+    # The receipt arrives and the invoice message has no buttons any more (the page polls).
+    await expect(page.locator(".msg.bot").last).to_contain_text("Paiement", timeout=10_000)
+    await expect(page.locator(".msg.bot .buttons")).to_have_count(0, timeout=10_000)
+    await context.close()

@@ -168,7 +168,8 @@ async def test_pipeline_scripts_and_transactions_stay_on_one_slot(
 async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
-    """Merchant creation, the API's create, pay later, split, pay, refund, dispute, a retry."""
+    """Merchant creation, the API's create, pay later, split, pay (and the removal of the
+    paid invoice's Telegram buttons), refund, dispute, a retry."""
     recorder = Recorder(redis_server.url)
     async with recorder.recording():
         await facto.add_merchant(name="Second")
@@ -191,6 +192,8 @@ async def test_every_script_and_transaction_of_a_conversation_stays_on_one_slot(
     body = await invoice(facto, other["id"])
     assert (body["status"], len(body["credit_notes"])) == ("disputed", 1)
     assert created["number"] != other["number"]
+    # Paid: the buttons of its earlier Telegram messages were removed (issue 13).
+    assert facto.sandbox.edits
     assert cross_slot(atomics) == []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -99,6 +100,10 @@ async def test_plan_invoice_then_card_payment_then_receipt(
     receipt = (await page.locator(".receipt").inner_text()).replace("\xa0", " ")
     assert "Merci, paiement reçu le 18 novembre 2026." in receipt
     assert "Reçu : 48,00 € pour l'échéance 1" in receipt
+    # The receipt links the invoice's PDF by a name that says what it opens.
+    number = created["number"]
+    pdf = page.get_by_role("link", name=f"Télécharger la facture {number} (PDF)")
+    assert await pdf.get_attribute("href") == urlparse(created["invoice_url"]).path + "/pdf"
     assert await page.locator('meta[http-equiv="refresh"]').count() == 0
     assert "Payer l'échéance 2 : 48,00 €" in (
         await page.locator("form.pay button").inner_text()
@@ -154,6 +159,11 @@ async def test_already_paid_page(browser: Any, shop: Facto, width: int) -> None:
     assert "déjà réglée" in await pill.inner_text()
     assert await page.evaluate(LINES_OF, "Merci\xa0!") == 1  # "!" stays with "Merci"
     assert await page.locator("form.pay").count() == 0
+    pdf = page.get_by_role("link", name=f"Télécharger la facture {created['number']} (PDF)")
+    async with page.expect_response("**/pdf") as opened:
+        await pdf.click()
+    response = await opened.value
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
 
 
 @pytest.mark.parametrize("width", PHONES)

@@ -450,8 +450,13 @@ async def test_the_console_speaks_the_browsers_language(
     ines = Browser.open(facto)
     browsers.append(ines)
     await ines.log_in("ines@atelier.fr", secret)
+    facto.clock.advance(3 * 3600 + 5 * 60)
     _, queue = await ines.get("/console", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert "En attente d’un conseiller" in queue and "a demandé un conseiller" in queue
+    # The waiting time too, with babel: "3 heures" here, "3 hours" in English.
+    assert "<td>3\xa0heures</td>" in queue and "hours" not in queue
+    _, english_queue = await ines.get("/console")
+    assert "<td>3 hours</td>" in english_queue
     [ref] = REF.findall(queue)
     _, page = await ines.get(f"/console/c/{ref}", headers={"Accept-Language": "fr"})
     assert "Prendre cette conversation" in page and "Reste dû" in page

@@ -207,3 +207,31 @@ async def test_an_instalment_link_shows_that_instalment_and_posts_to_it(shop: Fa
     assert f'<form method="post" action="{link}"' in html
     checkout = await checkout_of(shop, link)
     assert shop.sandbox.sessions[checkout.rsplit("/", 1)[-1]].amount_total == 4800
+
+
+async def test_the_receipt_links_the_invoice_pdf_in_the_customers_language(shop: Facto) -> None:
+    """After paying, the receipt (and the already-paid page) links the invoice's PDF: a link
+    that names the invoice and the format, in the customer's language, and that opens a PDF."""
+    for locale, address, wording in (
+        ("fr", "424242", "Télécharger la facture {number} (PDF)"),
+        ("en", "515151", "Download invoice {number} (PDF, in French)"),
+    ):
+        created = await shop.issue(invoice_body("telegram", address, locale=locale, lines=LINES))
+        checkout = await checkout_of(shop, path(created["pay_url"]))
+        await shop.client.post(f"{checkout}/card", allow_redirects=False)
+        await shop.drain()
+        invoice_path = path(created["invoice_url"])
+        expected = wording.format(number=created["number"])
+        for url in (f"{invoice_path}?paid=1", path(created["pay_url"])):
+            _, html = await page(shop, url)
+            [link] = re.findall(r'<a id="receipt-pdf"[^>]*>[^<]*</a>', html)
+            assert f'href="{invoice_path}/pdf"' in link
+            assert 'type="application/pdf"' in link and 'hreflang="fr"' in link
+            assert f">{expected}</a>" in link
+        response = await shop.client.get(f"{invoice_path}/pdf")
+        assert response.status == 200 and response.content_type == "application/pdf"
+        assert (await response.read()).startswith(b"%PDF")
+    # Before paying there is no receipt, so no receipt link.
+    created = await shop.issue(invoice_body("telegram", "616161", lines=LINES))
+    _, html = await page(shop, path(created["invoice_url"]))
+    assert 'id="receipt-pdf"' not in html

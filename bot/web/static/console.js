@@ -64,7 +64,8 @@
       } catch (error) {
         return;
       }
-      if (!ref || data.ref === ref) {
+      // A delivery state only matters to the page showing that conversation's transcript.
+      if (ref ? data.ref === ref : data.kind !== "delivery") {
         refresh();
       }
     });
@@ -74,10 +75,7 @@
     });
   }
 
+  // Delivery states arrive over the socket too (sent by the outbox, then each provider
+  // status callback), so nothing polls.
   connect();
-  if (ref) {
-    // Delivery states come from provider callbacks, which publish nothing: look again now
-    // and then, so "sent" becomes "delivered" on screen without a reload.
-    window.setInterval(refresh, 15000);
-  }
 })();

@@ -1,0 +1,65 @@
+"""Old Telegram messages stop offering to pay once their invoice is settled (issue 13).
+
+A Telegram message keeps its inline keyboard forever: after the invoice is paid (or refunded
+by a credit note) the invoice message and the reminders would still say "Payer", "Plus tard",
+"En plusieurs fois". So each sent Telegram message of an invoice that carries one of those
+buttons is noted by the outbox sender once Telegram gave it a message_id
+(`bot.store.telegram_buttons.note_sent`), and the dispatch that settles the invoice queues one
+edit per noted message (`retire`): an outbox message that removes the keyboard
+(editMessageReplyMarkup), sent, paced and retried like any other send. Its idempotency key and
+the removal of the note in the same commit make it happen once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis.asyncio as aioredis
+
+from bot.engine import outbox
+from bot.logs import log_fields
+from bot.store import keys
+from bot.store.desk import CLOSED
+from bot.store.telegram_buttons import noted
+from channels.base import ChannelName, OutboundMessage
+from payments.invoice import Invoice
+
+log = logging.getLogger(__name__)
+
+EDIT_SUFFIX = ":unbutton"
+
+
+def settled(invoice: Invoice) -> bool:
+    return invoice.amount_due <= 0 or invoice.status in CLOSED
+
+
+async def retire(
+    redis: aioredis.Redis, pipe: aioredis.client.Pipeline, invoice: Invoice | None
+) -> int:
+    """On the dispatch's commit: once `invoice` is settled, queue the removal of the buttons
+    of each noted message, and forget the notes. Returns how many were queued."""
+    if invoice is None or not settled(invoice):
+        return 0
+    queued = 0
+    notes = keys.invoice_telegram_buttons(invoice.merchant_id, invoice.id)
+    for key in await noted(redis, invoice.merchant_id, invoice.id):
+        record = await outbox.load(redis, key)
+        if record is not None and record.provider_message_id:
+            edit = OutboundMessage(
+                channel=ChannelName.TELEGRAM,
+                address=record.message.address,
+                text="",
+                idempotency_key=key + EDIT_SUFFIX,
+                remove_buttons_of=record.provider_message_id,
+            )
+            # No merchant or invoice on the edit's record: it is housekeeping, never a message
+            # to fall back to another channel or to list among the merchant's failed ones.
+            outbox.queue(pipe, edit, record.conversation)
+            queued += 1
+        pipe.srem(notes, key)
+    if queued:
+        log.info(
+            "telegram buttons of a settled invoice removed",
+            extra=log_fields(invoice=invoice.id, messages=queued),
+        )
+    return queued
