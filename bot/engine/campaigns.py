@@ -32,9 +32,18 @@ from bot.logs import log_fields, mask_card_numbers
 from bot.store import campaigns as store
 from bot.store import consent, customers, keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
+from bot.store.merchants import get_merchant
 from bot.store.offers import token_digest
 from channels.base import Button, InboundKind, InboundMessage, OutboundMessage
-from flows.campaign import Decision, ReplyKind, decide, pick_variant, read_reply, reply_text
+from flows.campaign import (
+    Decision,
+    ReplyKind,
+    decide,
+    pick_variant,
+    read_reply,
+    reply_text,
+    with_marketing_mentions,
+)
 from flows.intents import understand
 from flows.model import ConversationStatus
 
@@ -219,7 +228,8 @@ class CampaignDispatch:
         customer_id, variant_index = str(data["customer_id"]), int(data["variant"])
         status = await store.load(self.redis, merchant_id, campaign_id)
         customer = await customers.get(self.redis, merchant_id, customer_id)
-        if status is None or customer is None:
+        merchant = await get_merchant(self.redis, merchant_id)
+        if status is None or customer is None or merchant is None:
             log.warning(
                 "campaign message without its campaign or customer",
                 extra=log_fields(campaign=campaign_id),
@@ -264,6 +274,7 @@ class CampaignDispatch:
         body = text.replace("{name}", customer.name)
         body = body.replace("{link}", link) if "{link}" in body else f"{body}\n{link}"
         channel, address = split_key(self.event.conversation)
+        body = with_marketing_mentions(body, customer.locale, channel.value, merchant.name)
         message = OutboundMessage(
             channel=channel,
             address=address,
@@ -281,6 +292,7 @@ class CampaignDispatch:
             merchant_id=merchant_id,
             extra={
                 "class": "marketing",
+                "sender": merchant.name,  # outbox.queue checks the text names it
                 "campaign": f"{merchant_id}/{campaign_id}/{variant.name}",
                 "customer": customer_id,  # consent and hours judged again at send time
             },
