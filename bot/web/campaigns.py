@@ -182,6 +182,8 @@ async def create_campaign(
         campaign = campaigns.parse_campaign(body, merchant_id=merchant.id, now=now)
     except campaigns.CampaignInputError as exc:
         return error(422, "invalid campaign", fields=exc.errors)
+    if lint := engine.lint(campaign, merchant.name):
+        return error(422, "invalid campaign", fields=lint)
     if await customers.get_audience(services.redis, merchant.id, campaign.audience_id) is None:
         return error(
             422,

@@ -60,3 +60,17 @@ async def test_a_cart_relaunch_names_the_merchant_and_the_stop(facto: Facto) -> 
     [sms] = await facto.messages("sms", "+33612340001")
     assert last_line(sms["text"]) == f"{NAME} - STOP: repondez STOP"
     assert "https://shop.example.fr/cart/1" in sms["text"]
+
+
+async def test_a_variant_too_long_for_sms_with_its_mentions_is_refused(facto: Facto) -> None:
+    audience_id = await _seed(facto)
+    body = campaign_body(audience_id)
+    # 430 characters: 3 segments alone, 4 with the link, the sender and the STOP.
+    body["variants"][0]["text"]["fr"] = "Soldes ! " + "a" * 421
+    status, answer = await post(facto, "/api/v1/campaigns", body)
+    assert status == 422, answer
+    [problem] = answer["fields"]
+    assert problem["field"] == "variants[0].text.fr" and "4 SMS segments" in problem["message"]
+    body["channels"] = ["telegram"]  # chats have no segments
+    status, answer = await post(facto, "/api/v1/campaigns", body)
+    assert status == 201, answer
