@@ -26,7 +26,7 @@ from bot.store.conversations import append_transcript, split_key
 from channels.base import OutboundMessage
 from flows.campaign import receipt_text
 from payments.money import Money, format_money
-from payments.stripe_gateway import StripeGateway
+from payments.stripe_gateway import PaymentProviderError, StripeGateway
 from payments.webhook import payment_ref
 
 log = logging.getLogger(__name__)
@@ -57,19 +57,40 @@ async def save_hold(
     await redis.hset(keys.offer_session(merchant_id, campaign_id, hold), mapping=dict(link))
 
 
+async def track_session(
+    redis: aioredis.Redis,
+    merchant_id: str,
+    campaign_id: str,
+    hold: str,
+    session_id: str,
+    *,
+    at: float,
+) -> None:
+    """Remember a hold's session for the sweep, in case its webhook never comes."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(keys.offer_session(merchant_id, campaign_id, hold), "session_id", session_id)
+        pipe.zadd(keys.OFFER_SESSIONS_OPEN, {f"{merchant_id}/{campaign_id}/{hold}": at})
+        await pipe.execute()
+
+
 async def route(redis: aioredis.Redis, event: Mapping[str, Any]) -> bool:
     """True when the event is about a hold's session (ingested into its conversation)."""
+    return await route_event(redis, event) is not None
+
+
+async def route_event(redis: aioredis.Redis, event: Mapping[str, Any]) -> bool | None:
+    """None when not a hold's event; else whether it was new (a duplicate is not)."""
     ref = payment_ref(event)
     if ref is None or ref.invoice_id is None or ref.merchant_id is None:
-        return False
+        return None
     campaign_id = campaign_of_hold(ref.invoice_id)
     if campaign_id is None:
-        return False
+        return None
     record = await redis.hgetall(keys.offer_session(ref.merchant_id, campaign_id, ref.invoice_id))
     if not record or ref.session_id is None:
         log.warning("stripe event for an unknown hold", extra=log_fields(event=ref.event_id))
-        return True  # ours by its shape, but nothing to apply it to: acknowledged, ignored
-    await ingest(
+        return False  # ours by its shape, but nothing to apply it to: acknowledged, ignored
+    return await ingest(
         redis,
         Event(
             id=f"stripe:{ref.event_id}",
@@ -83,7 +104,46 @@ async def route(redis: aioredis.Redis, event: Mapping[str, Any]) -> bool:
             },
         ),
     )
-    return True
+
+
+async def sweep_sessions(redis: aioredis.Redis, stripe: StripeGateway) -> int:
+    """Each tracked hold's session, read again at Stripe: paid or expired becomes the same
+    `offer_payment` event a webhook would have caused (dispatch settles a hold once, whichever
+    comes first); settled holds stop being tracked. Returns how many events were new."""
+    delivered = 0
+    for member in await redis.zrange(keys.OFFER_SESSIONS_OPEN, 0, -1):
+        merchant_id, campaign_id, hold = member.split("/", 2)
+        record = await redis.hgetall(keys.offer_session(merchant_id, campaign_id, hold))
+        session_id = record.get("session_id")
+        if not session_id or record.get("outcome"):
+            await redis.zrem(keys.OFFER_SESSIONS_OPEN, member)  # settled (or gone)
+            continue
+        try:
+            session = await stripe.retrieve_checkout_session(session_id)
+        except PaymentProviderError as error:
+            if not error.retryable:  # unknown to Stripe: nothing will ever happen to it
+                await redis.zrem(keys.OFFER_SESSIONS_OPEN, member)
+            continue
+        paid = session.status == "complete" and session.payment_status == "paid"
+        if not paid and session.status != "expired":
+            continue  # still open, or an asynchronous payment on its way
+        data = {
+            "merchant_id": merchant_id,
+            "campaign_id": campaign_id,
+            "hold": hold,
+            "session_id": session_id,
+        }
+        # One id per end state: a second sweep before dispatch settled it adds nothing.
+        event = Event(
+            id=f"stripe-session:{session_id}:{'paid' if paid else 'expired'}",
+            type=EVENT_TYPE,
+            conversation=record["conversation"],
+            data=data,
+        )
+        if await ingest(redis, event):
+            delivered += 1
+            log.info("flash-sale session found by the sweep", extra=log_fields(hold=hold))
+    return delivered
 
 
 @dataclass
