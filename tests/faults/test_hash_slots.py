@@ -220,8 +220,8 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
     """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
-    a tap that reserves a unit, its payment reconciled with a receipt (and swept), a STOP, answers to the
-    offer, carts relaunched or paid."""
+    a tap that reserves a unit, its payment reconciled with a receipt (and swept), a STOP,
+    answers to the offer, carts relaunched or paid."""
     from tests.scenario.test_campaigns import _seed, campaign_body, post
 
     recorder = Recorder(redis_server.url)
