@@ -122,10 +122,28 @@ _RECEIPTS = {
 }
 
 
-def receipt_text(locale: str, product: str, amount: str) -> str:
-    """The chat receipt of a flash-sale order (French first, English complete)."""
+_RECEIPT_INVOICES = {
+    "fr": "Facture {number} : {url}",
+    "en": "Invoice {number}: {url}",
+}
+
+
+def receipt_text(
+    locale: str,
+    product: str,
+    amount: str,
+    *,
+    invoice_number: str | None = None,
+    invoice_url: str | None = None,
+) -> str:
+    """The chat receipt of a flash-sale order (French first, English complete), naming the
+    order's invoice and its link when it was issued."""
     template = _RECEIPTS.get(locale, _RECEIPTS["fr"])
-    return template.replace("{product}", product).replace("{amount}", amount)
+    text = template.replace("{product}", product).replace("{amount}", amount)
+    if invoice_number and invoice_url:
+        line = _RECEIPT_INVOICES.get(locale, _RECEIPT_INVOICES["fr"])
+        text += "\n" + line.replace("{number}", invoice_number).replace("{url}", invoice_url)
+    return text
 
 
 class ReplyKind(enum.StrEnum):

@@ -455,6 +455,11 @@ def cart_counts(merchant_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:cart-counts"
 
 
+def campaign_orders(merchant_id: str, campaign_id: str) -> str:
+    """Sorted set: paid holds (orders) -> when paid; each hold's record names its invoice."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:orders"
+
+
 def campaign_bought(merchant_id: str, campaign_id: str) -> str:
     """Hash: customer id -> units paid, against the offer's per-customer limit."""
     return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:bought"

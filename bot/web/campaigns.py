@@ -21,6 +21,7 @@ MAX_IMPORT_LINES = 100_000
 IMPORT_CHUNK = 1000
 ACTIONS = ("start", "pause", "resume", "cancel")
 MAX_STREAM_EVENTS = 3600
+MAX_ORDERS = 1000
 
 
 def setup_campaigns(app: web.Application) -> None:
@@ -32,6 +33,7 @@ def setup_campaigns(app: web.Application) -> None:
     app.router.add_post("/api/v1/campaigns", _authenticated(create_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}", _authenticated(read_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}/stream", _authenticated(stream))
+    app.router.add_get("/api/v1/campaigns/{campaign_id}/orders", _authenticated(list_orders))
     app.router.add_post("/api/v1/campaigns/{campaign_id}/{action}", _authenticated(act))
     app.router.add_post("/api/v1/carts", _authenticated(create_cart))
     app.router.add_get("/api/v1/carts/{cart_id}", _authenticated(read_cart))
@@ -242,6 +244,21 @@ def finished(body: dict[str, Any]) -> bool:
     decided = counts["sent"] + counts["skipped_no_consent"]
     decided += counts["dropped_cancelled"] + counts["dropped_ended"]
     return total is not None and body["enqueued"] >= total and decided >= total
+
+
+async def list_orders(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    """Paid orders of a campaign, each linked to its invoice (GET /api/v1/invoices/{id})."""
+    campaign_id = request.match_info["campaign_id"]
+    if await campaigns.load(services.redis, merchant.id, campaign_id) is None:
+        return error(404, "no such campaign")
+    limit = request.query.get("limit", "100")
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_ORDERS:
+        fields = [{"field": "limit", "message": f"must be an integer from 1 to {MAX_ORDERS}"}]
+        return error(422, "invalid query", fields=fields)
+    found = await campaigns.orders(services.redis, merchant.id, campaign_id, int(limit))
+    return web.json_response({"orders": found})
 
 
 async def act(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
