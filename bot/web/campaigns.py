@@ -290,7 +290,7 @@ def view(found: campaigns.Status) -> dict[str, Any]:
     variants = {
         v.name: {
             counter: counts.get(f"{v.name}:{counter}", 0)
-            for counter in ("sent", "clicked", "checkout", "paid", "revenue")
+            for counter in ("sent", "delivered", "clicked", "checkout", "paid", "revenue")
         }
         for v in found.campaign.variants
     }
@@ -301,6 +301,8 @@ def view(found: campaigns.Status) -> dict[str, Any]:
         "enqueued": found.cursor,
         "counts": {
             "sent": counts.get("sent", 0),
+            # From SMS and WhatsApp status callbacks; Telegram reports no delivery.
+            "delivered": counts.get("delivered", 0),
             "skipped_no_consent": counts.get("no_consent", 0),
             "dropped_cancelled": counts.get("cancelled", 0),
             "dropped_ended": counts.get("ended", 0),

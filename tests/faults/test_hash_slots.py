@@ -216,12 +216,25 @@ async def test_the_reminder_ladder_stays_on_one_slot(
     assert cross_slot(atomics) == []
 
 
+async def _delivered(facto: Facto, campaign_id: str, customer_id: str) -> None:
+    """The carrier says a campaign SMS arrived (a signed status callback)."""
+    from bot.engine import campaigns, outbox
+    from tests.scenario.test_whatsapp import signed
+
+    record = await outbox.load(facto.redis, campaigns.message_key(campaign_id, customer_id))
+    assert record is not None and record.provider_message_id
+    form = {"MessageSid": record.provider_message_id, "MessageStatus": "delivered"}
+    path = "/webhooks/twilio/status"
+    response = await facto.client.post(path, data=form, headers=signed(facto, path, form))
+    assert response.status == 200
+
+
 async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
     """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
-    a tap that reserves a unit, its payment reconciled with a receipt (and swept), a STOP,
-    answers to the offer, carts relaunched or paid."""
+    an SMS delivered, a tap that reserves a unit, its payment reconciled with its invoice and
+    a receipt (and swept), a STOP, answers to the offer, carts relaunched or paid."""
     from tests.scenario.test_campaigns import _seed, campaign_body, post
 
     recorder = Recorder(redis_server.url)
@@ -235,6 +248,7 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         facto.clock.advance(120)
         await facto.drain()
         [offer] = await facto.messages("telegram", "5002")
+        await _delivered(facto, campaign["id"], "s1")  # counted per variant (one MULTI)
         link = "/o/" + offer["text"].rsplit("/o/", 1)[1].split()[0]
         tap = await facto.client.post(link, allow_redirects=False)
         checkout = tap.headers["Location"].split("/sandbox/", 1)[1]
