@@ -349,3 +349,33 @@ async def orders(
         }
         for hold, record in zip(holds, records, strict=True)
     ]
+
+
+async def forget_recipients(
+    redis: aioredis.Redis, merchant_id: str, campaign_id: str, now: datetime
+) -> list[str]:
+    """Delete what the campaign knows per recipient; keep its definition and its counts.
+
+    The recipients (customer, address, variant), stock holds, units bought, orders and each
+    hold's record (who, which variant, which session) go in one MULTI on the merchant's slot;
+    the campaign is stamped so that the retention pass does it once. Returns the hold members
+    to drop from the sweep's index (another slot).
+    """
+    holds = [
+        name.rsplit(":hold:", 1)[1]
+        async for name in redis.scan_iter(match=keys.offer_session(merchant_id, campaign_id, "*"))
+    ]
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(
+            keys.campaign_recipients(merchant_id, campaign_id),
+            keys.campaign_holds(merchant_id, campaign_id),
+            keys.campaign_bought(merchant_id, campaign_id),
+            keys.campaign_orders(merchant_id, campaign_id),
+            keys.campaign_done(merchant_id, campaign_id),
+            *(keys.offer_session(merchant_id, campaign_id, hold) for hold in holds),
+        )
+        pipe.hset(
+            keys.campaign(merchant_id, campaign_id), "recipients_forgotten_at", now.isoformat()
+        )
+        await pipe.execute()
+    return [f"{merchant_id}/{campaign_id}/{hold}" for hold in holds]

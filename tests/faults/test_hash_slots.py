@@ -20,8 +20,9 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine import deadletters
+from bot.engine import deadletters, retention
 from bot.engine.pipeline import Dispatcher, Event, ingest
+from bot.engine.retention import RetentionPolicy
 from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body, start_facto
 from tests.scenario.test_money import invoice, pay, refund
@@ -265,6 +266,9 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         await post(facto, "/api/v1/carts/c2/paid", {})
         facto.clock.advance(3601)
         await facto.drain()
+        facto.clock.advance(120 * 24 * 3600)  # the campaign's per-recipient records age out
+        done = await retention.housekeep(facto.redis, facto.clock.now(), RetentionPolicy())
+        assert done.campaigns_forgotten == 1
     atomics = await recorder.atomics()
     assert len(atomics) > 10
     assert len(await facto.messages("sms", "+33612340001")) == 2  # the offer, one relaunch
