@@ -9,7 +9,7 @@ flowchart TD
     K -- no or opted out --> N[skip: counted]
     K -- yes --> Q{Mon-Sat 08:00-20:00 local, not a public holiday?}
     Q -- no --> W[wait for the next allowed moment]
-    Q -- yes --> S[send the variant's text with the personal link]
+    Q -- yes --> S[send the variant's text with the personal link, signed: merchant name + STOP]
     S --> R{the customer answers}
     R -- "je prends" / yes --> L[the personal link again]
     R -- a question --> H[handed to a person]
