@@ -215,9 +215,10 @@ class OfferPaymentDispatch:
                 paid=paid,
                 now=now,
             )
-        except order_invoices.OrderNotInvoiceable:
-            # Refused when the offer was created; a campaign stored before that check.
-            log.exception("ALERT paid order without an exact HT amount: invoice it by hand")
+        except ValueError:
+            # An amount with no exact HT (refused when the offer is created; a campaign stored
+            # before that check), or a customer record an invoice cannot hold: the sale stands.
+            log.exception("ALERT paid order that could not be invoiced: invoice it by hand")
             return None
         return await order_invoices.issue(self.redis, draft, merchant.invoice_prefix, now)
 
