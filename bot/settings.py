@@ -90,6 +90,8 @@ class Settings(BaseSettings):
         default=3 * 365, alias="FACTO_TRANSCRIPT_RETENTION_DAYS", ge=1
     )
     checkout_stale_days: int = Field(default=20, alias="FACTO_CHECKOUT_STALE_DAYS", ge=1)
+    # Flash sales: per-recipient records this long after the sale ended (decisions.md).
+    campaign_retention_days: int = Field(default=90, alias="FACTO_CAMPAIGN_RETENTION_DAYS", ge=31)
 
     # Outbox (ISSUE 15): how long a message is retried before it fails over to the customer's
     # other channel, how far apart the tries may get, how many conversations a worker sends

@@ -9,7 +9,7 @@ flowchart TD
     K -- no or opted out --> N[skip: counted]
     K -- yes --> Q{Mon-Sat 08:00-20:00 local, not a public holiday?}
     Q -- no --> W[wait for the next allowed moment]
-    Q -- yes --> S[send the variant's text with the personal link]
+    Q -- yes --> S[send the variant's text with the personal link, signed: merchant name + STOP]
     S --> R{the customer answers}
     R -- "je prends" / yes --> L[the personal link again]
     R -- a question --> H[handed to a person]
@@ -122,10 +122,28 @@ _RECEIPTS = {
 }
 
 
-def receipt_text(locale: str, product: str, amount: str) -> str:
-    """The chat receipt of a flash-sale order (French first, English complete)."""
+_RECEIPT_INVOICES = {
+    "fr": "Facture {number} : {url}",
+    "en": "Invoice {number}: {url}",
+}
+
+
+def receipt_text(
+    locale: str,
+    product: str,
+    amount: str,
+    *,
+    invoice_number: str | None = None,
+    invoice_url: str | None = None,
+) -> str:
+    """The chat receipt of a flash-sale order (French first, English complete), naming the
+    order's invoice and its link when it was issued."""
     template = _RECEIPTS.get(locale, _RECEIPTS["fr"])
-    return template.replace("{product}", product).replace("{amount}", amount)
+    text = template.replace("{product}", product).replace("{amount}", amount)
+    if invoice_number and invoice_url:
+        line = _RECEIPT_INVOICES.get(locale, _RECEIPT_INVOICES["fr"])
+        text += "\n" + line.replace("{number}", invoice_number).replace("{url}", invoice_url)
+    return text
 
 
 class ReplyKind(enum.StrEnum):
@@ -195,3 +213,45 @@ def cart_text(locale: str, name: str, amount: str, link: str) -> str:
     """The one relaunch of an abandoned cart."""
     template = _CART_TEXTS.get(locale, _CART_TEXTS["fr"])
     return template.replace("{name}", name).replace("{amount}", amount).replace("{link}", link)
+
+
+# Who sends it and how to stop it (LEGAL_FR 2.2, test 79): every promotional message ends with
+# the merchant's commercial name and a free opt-out. Replying STOP to the number (or chat) the
+# offer came from is free and honoured on every channel of the merchant (flows.conversation);
+# Facto has no short code, so the SMS says "reply STOP" rather than "STOP au 36xxx". SMS gets
+# the short form (each segment is billed); chats have room for a sentence. GSM-7 only.
+_MENTIONS = {
+    ("sms", "fr"): "{sender} - STOP: repondez STOP",
+    ("sms", "en"): "{sender} - Opt out: reply STOP",
+    ("chat", "fr"): "Offre de {sender}. Pour ne plus recevoir nos offres, repondez STOP.",
+    ("chat", "en"): "Offer from {sender}. To stop receiving our offers, reply STOP.",
+}
+
+
+class MissingMarketingMentions(ValueError):
+    """A promotional message without its sender or its opt-out: it must not be queued."""
+
+
+def marketing_mentions(locale: str, channel: str, sender: str) -> str:
+    kind = "sms" if channel == "sms" else "chat"
+    template = _MENTIONS.get((kind, locale), _MENTIONS[(kind, "fr")])
+    return template.replace("{sender}", sender.strip())
+
+
+def with_marketing_mentions(text: str, locale: str, channel: str, sender: str) -> str:
+    """`text` signed by its sender, with the opt-out, on its last line."""
+    return f"{text.rstrip()}\n{marketing_mentions(locale, channel, sender)}"
+
+
+def has_marketing_mentions(text: str, sender: str) -> bool:
+    """The text's last line is one of the mentions, naming `sender` (not empty)."""
+    if not sender.strip():
+        return False
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    return any(last == t.replace("{sender}", sender.strip()) for t in _MENTIONS.values())
+
+
+def require_marketing_mentions(text: str, sender: str) -> None:
+    if not has_marketing_mentions(text, sender):
+        msg = "a promotional message must name its sender and say how to stop (reply STOP)"
+        raise MissingMarketingMentions(msg)

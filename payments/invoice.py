@@ -36,6 +36,7 @@ __all__ = [
     "format_invoice_number",
     "legal_mentions",
     "missing_mentions",
+    "net_for_gross",
     "new_link_token",
     "parse_invoice_number",
     "settled_status",
@@ -140,6 +141,20 @@ def compute_totals(lines: Iterable[InvoiceLine], currency: str) -> Totals:
     net = sum(row.base for row in table)
     vat = sum(row.vat for row in table)
     return Totals(currency, net, table, vat, net + vat)
+
+
+def net_for_gross(gross: int, rate: VatRate) -> int | None:
+    """The HT amount whose TTC at `rate` is exactly `gross`, or None when no amount gives it.
+
+    A price is often set TTC (a flash sale's offer); its invoice prints HT, VAT and TTC, and
+    the VAT is rounded, so about one price in six at 20 % has no exact HT (2 cents: 2 HT gives
+    2 TTC, 3 HT gives 4).
+    """
+    guess = int((Decimal(gross) * _HUNDRED / (_HUNDRED + rate.percent)).to_integral_value())
+    for net in (guess, guess - 1, guess + 1):
+        if net > 0 and net + _vat_amount(net, rate) == gross:
+            return net
+    return None
 
 
 def _vat_amount(base: int, rate: VatRate) -> int:

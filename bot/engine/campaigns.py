@@ -38,9 +38,19 @@ from bot.store.conversations import (
     save_state,
     split_key,
 )
+from bot.store.merchants import get_merchant
 from bot.store.offers import token_digest
 from channels.base import Button, ChannelName, InboundKind, InboundMessage, OutboundMessage
-from flows.campaign import Decision, ReplyKind, decide, pick_variant, read_reply, reply_text
+from channels.sms_text import segment_count, sms_safe
+from flows.campaign import (
+    Decision,
+    ReplyKind,
+    decide,
+    pick_variant,
+    read_reply,
+    reply_text,
+    with_marketing_mentions,
+)
 from flows.intents import understand
 from flows.model import ConversationStatus
 
@@ -55,6 +65,45 @@ LINK_KEPT_AFTER_END_SECONDS = 30 * 24 * 3600
 # dispatcher drains an entry's conversations one after the other, so keep groups small
 # enough that several workers share a campaign.
 WAKE_GROUP = 20
+
+
+# A promotional SMS, with its link, a name and the mentions, may take this many segments; a
+# longer variant is refused when the campaign is created (each segment is billed per recipient).
+MAX_PROMO_SMS_SEGMENTS = 3
+_SAMPLE_NAME = "Maximilienne"
+_SAMPLE_LINK = "https://facto.example.fr/o/" + "x" * 22  # a personal link of the real length
+
+
+def lint(campaign: store.Campaign, sender: str) -> list[dict[str, str]]:
+    """What makes a campaign unfit to send (TESTCASES 79's linter), as field errors.
+
+    The sender and the STOP are added to every message (`with_marketing_mentions`), so what is
+    checked is that there is a sender to name, and that each SMS still fits its budget.
+    """
+    if not sender.strip():
+        return [{"field": "", "message": "the merchant has no commercial name to sign with"}]
+    if "sms" not in campaign.channels:
+        return []
+    errors = []
+    for index, variant in enumerate(campaign.variants):
+        for locale, text in sorted(variant.text.items()):
+            body = text.replace("{name}", _SAMPLE_NAME)
+            body = (
+                body.replace("{link}", _SAMPLE_LINK)
+                if "{link}" in body
+                else f"{body}\n{_SAMPLE_LINK}"
+            )
+            body = with_marketing_mentions(body, locale, "sms", sender)
+            segments = segment_count(sms_safe(body))
+            if segments > MAX_PROMO_SMS_SEGMENTS:
+                errors.append(
+                    {
+                        "field": f"variants[{index}].text.{locale}",
+                        "message": f"{segments} SMS segments with the link, the sender and STOP;"
+                        f" at most {MAX_PROMO_SMS_SEGMENTS}",
+                    }
+                )
+    return errors
 
 
 def event_id(campaign_id: str, customer_id: str) -> str:
@@ -229,7 +278,8 @@ class CampaignDispatch:
         customer_id, variant_index = str(data["customer_id"]), int(data["variant"])
         status = await store.load(self.redis, merchant_id, campaign_id)
         customer = await customers.get(self.redis, merchant_id, customer_id)
-        if status is None or customer is None:
+        merchant = await get_merchant(self.redis, merchant_id)
+        if status is None or customer is None or merchant is None:
             log.warning(
                 "campaign message without its campaign or customer",
                 extra=log_fields(campaign=campaign_id),
@@ -276,6 +326,7 @@ class CampaignDispatch:
         body = text.replace("{name}", customer.name)
         body = body.replace("{link}", link) if "{link}" in body else f"{body}\n{link}"
         channel, address = split_key(self.event.conversation)
+        body = with_marketing_mentions(body, customer.locale, channel.value, merchant.name)
         message = OutboundMessage(
             channel=channel,
             address=address,
@@ -293,6 +344,7 @@ class CampaignDispatch:
             merchant_id=merchant_id,
             extra={
                 "class": "marketing",
+                "sender": merchant.name,  # outbox.queue checks the text names it
                 "campaign": f"{merchant_id}/{campaign_id}/{variant.name}",
                 "customer": customer_id,  # consent and hours judged again at send time
             },

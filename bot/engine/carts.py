@@ -23,8 +23,9 @@ from bot.engine.pipeline import Event
 from bot.store import carts, consent, customers, keys, senders
 from bot.store.carts import MOVE_STATE
 from bot.store.conversations import append_transcript, conversation_key, split_key
+from bot.store.merchants import get_merchant
 from channels.base import Button, ChannelName, OutboundMessage
-from flows.campaign import Decision, cart_text, decide
+from flows.campaign import Decision, cart_text, decide, with_marketing_mentions
 from payments.money import Money, format_money
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class CartRelaunch:
             return  # paid or cancelled meanwhile: no relaunch
         cart, _state = found
         customer = await customers.get(self.redis, merchant_id, cart.customer_id)
-        if customer is None:
+        merchant = await get_merchant(self.redis, merchant_id)
+        if customer is None or merchant is None:
             return
         now = self.clock.now()
         verdict = decide(
@@ -101,6 +103,7 @@ class CartRelaunch:
         amount = format_money(Money(cart.amount, cart.currency), customer.locale)
         text = cart_text(customer.locale, customer.name, amount, cart.pay_url)
         channel, address = split_key(self.event.conversation)
+        text = with_marketing_mentions(text, customer.locale, channel.value, merchant.name)
         label = "Finaliser" if customer.locale == "fr" else "Complete"
         message = OutboundMessage(
             channel,
@@ -115,7 +118,12 @@ class CartRelaunch:
             self.event.conversation,
             merchant_id=merchant_id,
             # With the record, before its wake-up; consent and hours judged again at send time.
-            extra={"class": "marketing", "customer": cart.customer_id, "cart": cart_id},
+            extra={
+                "class": "marketing",
+                "sender": merchant.name,  # outbox.queue checks the text names it
+                "customer": cart.customer_id,
+                "cart": cart_id,
+            },
         )
         append_transcript(
             self.pipe,

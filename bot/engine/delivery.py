@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot.engine import outbox
+from bot.engine import marketing_gate, outbox
 from bot.logs import log_fields
 from bot.store import delivery_timeline, handover, keys, sms_reach, whatsapp_window
 from channels.base import ChannelName, DeliveryReport, DeliveryState, OutboundMessage
@@ -49,7 +49,11 @@ async def announce(redis: aioredis.Redis, report: DeliveryReport) -> None:
 
 
 async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datetime) -> None:
-    """Act on a status callback that says the message did not arrive; others change nothing."""
+    """Act on a status callback that says the message did not arrive; one that says it did
+    counts a campaign message as delivered (its variant's conversion)."""
+    if report.state in (DeliveryState.DELIVERED, DeliveryState.READ):
+        await marketing_gate.count_delivered(redis, report.provider_message_id)
+        return
     if report.state not in (DeliveryState.UNDELIVERED, DeliveryState.FAILED):
         return
     try:

@@ -198,7 +198,12 @@ class _Dispatch:
             ).run()
         elif self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
             await offer_payments.OfferPaymentDispatch(
-                self.redis, self.pipe, self.event, clock, self.services.stripe
+                self.redis,
+                self.pipe,
+                self.event,
+                clock,
+                self.services.stripe,
+                self.services.settings.public_base_url,
             ).run()
         elif self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
             await carts.CartRelaunch(self.redis, self.pipe, self.event, clock).run()

@@ -110,13 +110,19 @@ async def issue_and_announce(
     now: datetime,
     answer: str,
     claim: idempotency.Claim | None,
+    announce: bool = True,
 ) -> Created | Replayed:
     """Commit `draft` and its "invoice issued" event together, or raise NotIssued.
 
     `answer` is the JSON body of the 201, with `invoices.NUMBER_PLACEHOLDER` where the number
-    goes; with a `claim`, it is stored for the key in the same script.
+    goes; with a `claim`, it is stored for the key in the same script. `announce=False` for an
+    invoice issued already paid (a flash-sale order): findable and viewable, but no "invoice
+    issued" message with a pay link (its receipt names it instead). The draft's id makes it
+    idempotent: a draft committed already comes back as it was stored (`exists`).
     """
-    issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcement(draft))
+    issue_keys, issue_args = invoices.issue_step(
+        draft, prefix, now, announcement(draft, event=announce)
+    )
     record_key = claim.record_key if claim else keys.idempotency(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
@@ -149,10 +155,13 @@ async def issue_and_announce(
     return _created(draft, answer, str(value))
 
 
-def announcement(draft: Invoice) -> str:
+def announcement(draft: Invoice, *, event: bool = True) -> str:
     """What `draft`'s create writes outside the merchant's slot, once committed."""
     return json.dumps(
-        {"writes": invoices.link_writes(draft), "event": issued_event(draft).dumps()}
+        {
+            "writes": invoices.link_writes(draft),
+            "event": issued_event(draft).dumps() if event else None,
+        }
     )
 
 
@@ -170,7 +179,8 @@ async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
             for key, value in data["writes"]:
                 pipe.set(key, value)
             await pipe.execute()
-        await ingest(redis, Event.loads(data["event"]))
+        if data["event"] is not None:
+            await ingest(redis, Event.loads(data["event"]))
         await redis.hdel(name, invoice_id)
         done += 1
     return done

@@ -60,3 +60,28 @@ async def count_dropped(redis: aioredis.Redis, key: str, merchant_id: str) -> No
             pipe.hincrby(keys.cart_counts(merchant_id), "relaunched", -1)
             pipe.hincrby(keys.cart_counts(merchant_id), "skipped_no_consent", 1)
         await pipe.execute()
+
+
+async def count_delivered(redis: aioredis.Redis, provider_message_id: str) -> bool:
+    """A campaign message the carrier says arrived: counted once per message and variant.
+
+    The record's marker makes a repeated callback, or "read" after "delivered", count nothing;
+    set before the counters (another slot), so a crash in between loses one count rather than
+    doubling it. True when counted.
+    """
+    key = await redis.get(keys.outbox_by_provider_id(provider_message_id))
+    if not key:
+        return False
+    name = keys.outbox_message(key)
+    campaign, merchant_id = await redis.hmget(name, ["campaign", "merchant_id"])
+    if not campaign or not merchant_id:
+        return False  # not a campaign message
+    if not await redis.hsetnx(name, "arrival_counted", "1"):
+        return False
+    _merchant, campaign_id, variant = str(campaign).split("/", 2)
+    counts = keys.campaign_counts(str(merchant_id), campaign_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hincrby(counts, "delivered", 1)
+        pipe.hincrby(counts, f"{variant}:delivered", 1)
+        await pipe.execute()
+    return True

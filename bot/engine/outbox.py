@@ -67,6 +67,7 @@ from channels.base import (
     ProviderUnavailable,
     RateLimited,
 )
+from flows.campaign import require_marketing_mentions
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,9 @@ def queue(
     record = keys.outbox_message(message.idempotency_key)
     fields = _record_fields(message, conversation, merchant_id, invoice_id)
     fields.update(extra or {})
+    if fields.get("class") == "marketing":
+        # Every promotional text passes here: none goes without its sender and STOP (test 79).
+        require_marketing_mentions(message.text, fields.get("sender", ""))
     for name, value in fields.items():
         pipe.hsetnx(record, name, value)
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)

@@ -12,7 +12,9 @@ and the payment's session is then tracked again so that the sweep looks once mor
 The sweep, at worker start then every few minutes:
 1. Events API: every event of the types we handle since the last checkpoint, paginated;
 2. tracked sessions: each Checkout Session our pay links opened is retrieved again until
-   nothing more can happen to it (TESTCASES 13: the fallback when events are gone).
+   nothing more can happen to it (TESTCASES 13: the fallback when events are gone);
+   flash-sale holds' sessions likewise (`offer_payments.sweep_sessions`): paid is sold once,
+   expired gives its unit back once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
+from bot.engine import offer_payments
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import keys
@@ -217,6 +220,7 @@ async def sweep(redis: aioredis.Redis, stripe: StripeGateway) -> int:
     """Both halves; returns how many payment events they delivered."""
     looked_at: set[str] = set()
     delivered = await sweep_events(redis, stripe, looked_at)
+    delivered += await offer_payments.sweep_sessions(redis, stripe)
     return delivered + await sweep_sessions(redis, stripe, skip=looked_at)
 
 
@@ -239,9 +243,14 @@ async def sweep_events(
         events = await stripe.events_since(HANDLED_EVENT_TYPES, None)
     delivered = 0
     for event in events:
-        routed = await route_stripe_event(
-            redis, event, livemode=stripe.livemode, sessions=sessions
-        )
+        # A flash-sale hold's event goes to its recipient's conversation, as from the webhook.
+        offer = await offer_payments.route_event(redis, event)
+        if offer is None:
+            routed = await route_stripe_event(
+                redis, event, livemode=stripe.livemode, sessions=sessions
+            )
+        else:
+            routed = "ingested" if offer else "duplicate"
         if routed == "ingested":
             delivered += 1
             log.info("stripe event found by the sweep", extra=log_fields(event=event.get("id")))

@@ -13,7 +13,10 @@ clock and see what is left. What is kept, and for how long, is in docs/decisions
   (`FACTO_CHECKOUT_STALE_DAYS`): the sweep stops asking about them;
 - stream consumers that died with nothing pending are removed, and stream entries every group
   has acknowledged are trimmed (entries still pending are kept: they are reclaimed, not lost);
-- dedupe markers carry their own expiry from ingest (`SEEN_TTL_SECONDS`).
+- dedupe markers carry their own expiry from ingest (`SEEN_TTL_SECONDS`);
+- flash sales: a campaign's personal links (the click attribution) go 30 days after its end,
+  its per-recipient records (recipients, holds, orders, units bought) after
+  `FACTO_CAMPAIGN_RETENTION_DAYS`; its definition and aggregate counts stay.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from bot.engine.campaigns import LINK_KEPT_AFTER_END_SECONDS
 from bot.logs import log_fields
-from bot.store import keys
+from bot.store import campaigns, keys
 from bot.store.invoices import migrate_clear_link_tokens
 from channels.base import DeliveryState
 
@@ -52,6 +56,8 @@ class RetentionPolicy:
     checkout_stale: timedelta = timedelta(days=2)
     consumer_idle: timedelta = timedelta(hours=24)
     silent_state: timedelta = timedelta(days=30)  # after its transcript is gone
+    campaigns: timedelta = timedelta(days=90)  # per-recipient records, after the sale's end
+    offer_links: timedelta = timedelta(seconds=LINK_KEPT_AFTER_END_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,8 @@ class Housekept:
     stream_entries: int = 0
     link_tokens_hashed: int = 0
     failed_listings: int = 0
+    campaigns_forgotten: int = 0
+    offer_links: int = 0
 
 
 async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolicy) -> Housekept:
@@ -78,6 +86,8 @@ async def housekeep(redis: aioredis.Redis, now: datetime, policy: RetentionPolic
         stream_entries=await trim_acknowledged_entries(redis),
         link_tokens_hashed=await migrate_clear_link_tokens(redis),
         failed_listings=await trim_failed_listings(redis, now - policy.outbox),
+        campaigns_forgotten=await forget_campaign_recipients(redis, now, policy.campaigns),
+        offer_links=await drop_offer_links(redis, now, policy.offer_links),
     )
     log.info("housekeeping done", extra=log_fields(**{k: getattr(done, k) for k in _FIELDS}))
     return done
@@ -183,6 +193,53 @@ async def drop_stale_checkout_sessions(
             pipe.zrem(keys.CHECKOUT_SESSIONS_SINCE, *stale)
             await pipe.execute()
     return len([s for s in stale if s in tracked])
+
+
+async def _campaign_ends(redis: aioredis.Redis) -> dict[tuple[str, str], datetime | None]:
+    """Every campaign's end (its window's), None once its recipients were forgotten."""
+    ends: dict[tuple[str, str], datetime | None] = {}
+    async for name in redis.scan_iter(match=keys.merchant_campaigns("*"), count=SCAN_BATCH):
+        merchant_id = name.split("{", 1)[1].split("}", 1)[0]
+        for campaign_id in await redis.zrange(name, 0, -1):
+            spec, forgotten = await redis.hmget(
+                keys.campaign(merchant_id, campaign_id), ["spec", "recipients_forgotten_at"]
+            )
+            if spec is not None:
+                end = datetime.fromisoformat(json.loads(spec)["window"]["end"])
+                ends[merchant_id, campaign_id] = None if forgotten else end
+    return ends
+
+
+async def forget_campaign_recipients(redis: aioredis.Redis, now: datetime, keep: timedelta) -> int:
+    """Campaigns ended more than `keep` ago lose their per-recipient records (once)."""
+    running = await redis.smembers(keys.CAMPAIGNS_RUNNING)
+    forgotten = 0
+    for (merchant_id, campaign_id), end in (await _campaign_ends(redis)).items():
+        if end is None or end + keep > now or f"{merchant_id}/{campaign_id}" in running:
+            continue  # forgotten already, recent, or still being enqueued
+        members = await campaigns.forget_recipients(redis, merchant_id, campaign_id, now)
+        if members:
+            await redis.zrem(keys.OFFER_SESSIONS_OPEN, *members)
+        forgotten += 1
+    return forgotten
+
+
+async def drop_offer_links(redis: aioredis.Redis, now: datetime, kept: timedelta) -> int:
+    """Personal offer links of campaigns ended more than `kept` ago (or gone): what a late
+    tap showed as "offer ended" becomes "unknown link". They carry a Redis expiry too; this
+    makes it follow the injected clock and covers links whose campaign is gone."""
+    ends = await _campaign_ends(redis)
+    removed = 0
+    async for name in redis.scan_iter(match=keys.offer_token("*"), count=SCAN_BATCH):
+        raw = await redis.get(name)
+        if raw is None:
+            continue
+        link = json.loads(raw)
+        key = (str(link["merchant_id"]), str(link["campaign_id"]))
+        end = ends.get(key)
+        if key not in ends or end is None or end + kept < now:
+            removed += await redis.delete(name)
+    return removed
 
 
 _STREAMS = ((keys.PIPELINE_WAKE, keys.PIPELINE_GROUP), (keys.OUTBOX_STREAM, keys.OUTBOX_GROUP))

@@ -146,6 +146,7 @@ class Worker:
             outbox=timedelta(days=settings.outbox_retention_days),
             transcripts=timedelta(days=settings.transcript_retention_days),
             checkout_stale=timedelta(days=settings.checkout_stale_days),
+            campaigns=timedelta(days=settings.campaign_retention_days),
         )
         return await retention.housekeep(self.services.redis, self.services.clock.now(), policy)
 

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from bot.store import keys
 from bot.store.customers import CHANNELS, CUSTOMER_ID
+from payments.invoice import VatRate, net_for_gross
 
 MAX_VARIANTS = 5
 MAX_TEXT = 700
@@ -63,6 +64,8 @@ class Offer:
     stock: int
     expires_at: datetime
     per_customer_limit: int | None = None
+    # The amount is TTC; a paid order's invoice shows it HT + VAT at this rate (LEGAL_FR 1.1).
+    vat_rate: str = "20"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class Campaign:
                 "stock": self.offer.stock,
                 "expires_at": self.offer.expires_at.isoformat(),
                 "per_customer_limit": self.offer.per_customer_limit,
+                "vat_rate": self.offer.vat_rate,
             },
             "audience_id": self.audience_id,
             "variants": [
@@ -115,6 +119,7 @@ class Campaign:
                 stock=int(offer["stock"]),
                 expires_at=datetime.fromisoformat(offer["expires_at"]),
                 per_customer_limit=offer.get("per_customer_limit"),
+                vat_rate=str(offer.get("vat_rate", "20")),  # campaigns stored before it: 20 %
             ),
             audience_id=spec["audience_id"],
             variants=tuple(
@@ -210,6 +215,7 @@ def _offer(raw: object, now: datetime, bad: Any) -> Offer | None:
     limit = raw.get("per_customer_limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         bad("offer.per_customer_limit", "a positive integer, or absent")
+    vat_rate = _vat_rate(raw.get("vat_rate", "20"), amount, bad)
     expires = _when(raw.get("expires_at"), "offer.expires_at", bad)
     if raw.get("expires_at") is None:
         bad("offer.expires_at", "is required")
@@ -219,7 +225,26 @@ def _offer(raw: object, now: datetime, bad: Any) -> Offer | None:
         return None
     if not isinstance(stock, int) or not isinstance(currency, str):
         return None
-    return Offer(product.strip(), amount, currency.upper(), stock, expires, limit)
+    return Offer(product.strip(), amount, currency.upper(), stock, expires, limit, vat_rate)
+
+
+def _vat_rate(raw: object, amount: object, bad: Any) -> str:
+    """The rate as a decimal string; the amount (TTC) must have an exact HT at that rate, so
+    that a paid order's invoice adds up to what was paid to the cent."""
+    try:
+        rate = VatRate.parse(raw)
+    except ValueError as exc:
+        bad("offer.vat_rate", str(exc))
+        return "20"
+    invalid = isinstance(amount, bool) or not isinstance(amount, int) or amount < 1  # said above
+    if not invalid and isinstance(amount, int) and net_for_gross(amount, rate) is None:
+        near = [a for a in (amount - 1, amount + 1) if net_for_gross(a, rate) is not None]
+        bad(
+            "offer.amount",
+            f"no HT amount gives {amount} TTC at {rate} % VAT (rounded): "
+            f"use {' or '.join(map(str, near))}",
+        )
+    return str(rate)
 
 
 def _variants(raw: object, bad: Any) -> tuple[Variant, ...]:
@@ -301,3 +326,56 @@ async def transition(
         _TRANSITION, 1, keys.campaign(merchant_id, campaign_id), action, now.isoformat()
     )
     return int(ok), str(state)
+
+
+async def orders(
+    redis: aioredis.Redis, merchant_id: str, campaign_id: str, limit: int
+) -> list[dict[str, Any]]:
+    """The campaign's paid orders, oldest first, each with its invoice (id and number)."""
+    holds = await redis.zrange(keys.campaign_orders(merchant_id, campaign_id), 0, limit - 1)
+    async with redis.pipeline(transaction=False) as pipe:
+        for hold in holds:
+            pipe.hgetall(keys.offer_session(merchant_id, campaign_id, hold))
+        records = await pipe.execute()
+    return [
+        {
+            "id": hold,
+            "customer_id": record.get("customer_id"),
+            "variant": record.get("variant"),
+            "amount": int(record.get("amount") or 0),
+            "paid_at": record.get("paid_at"),
+            "invoice_id": record.get("invoice_id"),
+            "invoice_number": record.get("invoice_number"),
+        }
+        for hold, record in zip(holds, records, strict=True)
+    ]
+
+
+async def forget_recipients(
+    redis: aioredis.Redis, merchant_id: str, campaign_id: str, now: datetime
+) -> list[str]:
+    """Delete what the campaign knows per recipient; keep its definition and its counts.
+
+    The recipients (customer, address, variant), stock holds, units bought, orders and each
+    hold's record (who, which variant, which session) go in one MULTI on the merchant's slot;
+    the campaign is stamped so that the retention pass does it once. Returns the hold members
+    to drop from the sweep's index (another slot).
+    """
+    holds = [
+        name.rsplit(":hold:", 1)[1]
+        async for name in redis.scan_iter(match=keys.offer_session(merchant_id, campaign_id, "*"))
+    ]
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(
+            keys.campaign_recipients(merchant_id, campaign_id),
+            keys.campaign_holds(merchant_id, campaign_id),
+            keys.campaign_bought(merchant_id, campaign_id),
+            keys.campaign_orders(merchant_id, campaign_id),
+            keys.campaign_done(merchant_id, campaign_id),
+            *(keys.offer_session(merchant_id, campaign_id, hold) for hold in holds),
+        )
+        pipe.hset(
+            keys.campaign(merchant_id, campaign_id), "recipients_forgotten_at", now.isoformat()
+        )
+        await pipe.execute()
+    return [f"{merchant_id}/{campaign_id}/{hold}" for hold in holds]

@@ -192,6 +192,9 @@ SCHEDULE_RELEASING = "schedule:{jobs}:releasing"  # hash: "<job>@<due>" -> event
 NO_MERCHANT = "none"  # consent given in a conversation with no invoice: binds every merchant
 
 CHECKOUT_SESSIONS_OPEN = "checkout:open"  # set: sessions our pay links opened, until they end
+# Sorted set "<merchant>/<campaign>/<hold>" -> when its Checkout Session was opened: flash-sale
+# holds the sweep looks at until they are paid or expired (bot.engine.offer_payments).
+OFFER_SESSIONS_OPEN = "checkout:offers:open"
 
 # Hash: Stripe event id -> the verified event we could not place (or of the other mode), kept
 # once however often Stripe redelivers it (TESTCASES 6, 24).
@@ -456,6 +459,11 @@ def cart(merchant_id: str, cart_id: str) -> str:
 def cart_counts(merchant_id: str) -> str:
     """Hash: carts, relaunched, paid, paid_after_relaunch."""
     return f"merchant:{{{merchant_id}}}:cart-counts"
+
+
+def campaign_orders(merchant_id: str, campaign_id: str) -> str:
+    """Sorted set: paid holds (orders) -> when paid; each hold's record names its invoice."""
+    return f"merchant:{{{merchant_id}}}:campaign:{campaign_id}:orders"
 
 
 def campaign_bought(merchant_id: str, campaign_id: str) -> str:

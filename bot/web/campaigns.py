@@ -21,6 +21,7 @@ MAX_IMPORT_LINES = 100_000
 IMPORT_CHUNK = 1000
 ACTIONS = ("start", "pause", "resume", "cancel")
 MAX_STREAM_EVENTS = 3600
+MAX_ORDERS = 1000
 
 
 def setup_campaigns(app: web.Application) -> None:
@@ -32,6 +33,7 @@ def setup_campaigns(app: web.Application) -> None:
     app.router.add_post("/api/v1/campaigns", _authenticated(create_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}", _authenticated(read_campaign))
     app.router.add_get("/api/v1/campaigns/{campaign_id}/stream", _authenticated(stream))
+    app.router.add_get("/api/v1/campaigns/{campaign_id}/orders", _authenticated(list_orders))
     app.router.add_post("/api/v1/campaigns/{campaign_id}/{action}", _authenticated(act))
     app.router.add_post("/api/v1/carts", _authenticated(create_cart))
     app.router.add_get("/api/v1/carts/{cart_id}", _authenticated(read_cart))
@@ -182,6 +184,8 @@ async def create_campaign(
         campaign = campaigns.parse_campaign(body, merchant_id=merchant.id, now=now)
     except campaigns.CampaignInputError as exc:
         return error(422, "invalid campaign", fields=exc.errors)
+    if lint := engine.lint(campaign, merchant.name):
+        return error(422, "invalid campaign", fields=lint)
     if await customers.get_audience(services.redis, merchant.id, campaign.audience_id) is None:
         return error(
             422,
@@ -242,6 +246,21 @@ def finished(body: dict[str, Any]) -> bool:
     return total is not None and body["enqueued"] >= total and decided >= total
 
 
+async def list_orders(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    """Paid orders of a campaign, each linked to its invoice (GET /api/v1/invoices/{id})."""
+    campaign_id = request.match_info["campaign_id"]
+    if await campaigns.load(services.redis, merchant.id, campaign_id) is None:
+        return error(404, "no such campaign")
+    limit = request.query.get("limit", "100")
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_ORDERS:
+        fields = [{"field": "limit", "message": f"must be an integer from 1 to {MAX_ORDERS}"}]
+        return error(422, "invalid query", fields=fields)
+    found = await campaigns.orders(services.redis, merchant.id, campaign_id, int(limit))
+    return web.json_response({"orders": found})
+
+
 async def act(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
     action, campaign_id = request.match_info["action"], request.match_info["campaign_id"]
     if action not in ACTIONS:
@@ -271,7 +290,7 @@ def view(found: campaigns.Status) -> dict[str, Any]:
     variants = {
         v.name: {
             counter: counts.get(f"{v.name}:{counter}", 0)
-            for counter in ("sent", "clicked", "checkout", "paid", "revenue")
+            for counter in ("sent", "delivered", "clicked", "checkout", "paid", "revenue")
         }
         for v in found.campaign.variants
     }
@@ -282,6 +301,8 @@ def view(found: campaigns.Status) -> dict[str, Any]:
         "enqueued": found.cursor,
         "counts": {
             "sent": counts.get("sent", 0),
+            # From SMS and WhatsApp status callbacks; Telegram reports no delivery.
+            "delivered": counts.get("delivered", 0),
             "skipped_no_consent": counts.get("no_consent", 0),
             "dropped_cancelled": counts.get("cancelled", 0),
             "dropped_ended": counts.get("ended", 0),

@@ -120,6 +120,15 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
         return _offer(services, request, status, reason="unavailable", code=503)
     if result == 1:
         await offers.count(services.redis, link, "checkout")
+        # Swept until paid or expired: a lost webhook must not pin the unit.
+        await offer_payments.track_session(
+            services.redis,
+            link.merchant_id,
+            link.campaign_id,
+            hold,
+            session.id,
+            at=now.timestamp(),
+        )
     raise web.HTTPSeeOther(session.url or "/", headers=PAGE_HEADERS)
 
 

@@ -20,8 +20,9 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine import deadletters
+from bot.engine import deadletters, retention
 from bot.engine.pipeline import Dispatcher, Event, ingest
+from bot.engine.retention import RetentionPolicy
 from bot.store import keys
 from tests.scenario.harness import Facto, invoice_body, start_facto
 from tests.scenario.test_money import invoice, pay, refund
@@ -219,12 +220,25 @@ async def test_the_reminder_ladder_stays_on_one_slot(
     assert cross_slot(atomics) == []
 
 
+async def _delivered(facto: Facto, campaign_id: str, customer_id: str) -> None:
+    """The carrier says a campaign SMS arrived (a signed status callback)."""
+    from bot.engine import campaigns, outbox
+    from tests.scenario.test_whatsapp import signed
+
+    record = await outbox.load(facto.redis, campaigns.message_key(campaign_id, customer_id))
+    assert record is not None and record.provider_message_id
+    form = {"MessageSid": record.provider_message_id, "MessageStatus": "delivered"}
+    path = "/webhooks/twilio/status"
+    response = await facto.client.post(path, data=form, headers=signed(facto, path, form))
+    assert response.status == 200
+
+
 async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
     """Customers with consent, an audience, a campaign started twice, paused, resumed, sent,
-    a tap that reserves a unit, its payment reconciled with a receipt, a STOP, answers to the
-    offer, carts relaunched or paid."""
+    an SMS delivered, a tap that reserves a unit, its payment reconciled with its invoice and
+    a receipt (and swept), a STOP, answers to the offer, carts relaunched or paid."""
     from tests.scenario.test_campaigns import _seed, campaign_body, post
 
     recorder = Recorder(redis_server.url)
@@ -238,10 +252,13 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         facto.clock.advance(120)
         await facto.drain()
         [offer] = await facto.messages("telegram", "5002")
+        await _delivered(facto, campaign["id"], "s1")  # counted per variant (one MULTI)
         link = "/o/" + offer["text"].rsplit("/o/", 1)[1].split()[0]
         tap = await facto.client.post(link, allow_redirects=False)
         checkout = tap.headers["Location"].split("/sandbox/", 1)[1]
         await facto.client.post(f"/sandbox/{checkout}/card", allow_redirects=False)
+        await facto.drain()
+        await facto.worker.reconcile()  # the hold's session swept: settled already
         await facto.drain()
         await facto.customer_says("telegram", "5001", "stop")
         await facto.customer_says("telegram", "5002", "je prends")
@@ -252,6 +269,9 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
         await post(facto, "/api/v1/carts/c2/paid", {})
         facto.clock.advance(3601)
         await facto.drain()
+        facto.clock.advance(120 * 24 * 3600)  # the campaign's per-recipient records age out
+        done = await retention.housekeep(facto.redis, facto.clock.now(), RetentionPolicy())
+        assert done.campaigns_forgotten == 1
     atomics = await recorder.atomics()
     assert len(atomics) > 10
     assert len(await facto.messages("sms", "+33612340001")) == 2  # the offer, one relaunch

@@ -14,6 +14,7 @@ import pytest
 from channels.base import ChannelName
 from channels.sms_text import is_gsm7, segment_count
 from channels.whatsapp_templates import BY_MESSAGE
+from flows.campaign import cart_text, marketing_mentions, with_marketing_mentions
 from tests.flows.helpers import LOCALES, render, renderer, sms_body, template_names
 from tests.flows.test_rendering import _produce
 
@@ -79,3 +80,17 @@ def test_every_whatsapp_template_gets_its_variables_from_the_real_reply(
     for value in values.values():
         if value.startswith("http") or any(ch.isdigit() for ch in value):
             assert value in free_form, (value, free_form)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_promotional_sms_mention_is_short(locale: str) -> None:
+    """Sender and STOP (test 79) take at most 30 characters plus the name, of 160."""
+    assert len(marketing_mentions(locale, "sms", "")) <= 30
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_cart_relaunch_by_sms_fits_two_segments(locale: str) -> None:
+    text = cart_text(locale, "Maximilien", "1 234,90 EUR", "https://shop.example.fr/c/" + "x" * 30)
+    body = with_marketing_mentions(text, locale, "sms", "Atelier Lumiere")
+    assert is_gsm7(body)
+    assert segment_count(body) <= 2, (len(body), body)
