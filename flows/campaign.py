@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -218,29 +219,42 @@ def cart_text(locale: str, name: str, amount: str, link: str) -> str:
 # Who sends it and how to stop it (LEGAL_FR 2.2, test 79): every promotional message ends with
 # the merchant's commercial name and a free opt-out. Replying STOP to the number (or chat) the
 # offer came from is free and honoured on every channel of the merchant (flows.conversation);
-# Facto has no short code, so the SMS says "reply STOP" rather than "STOP au 36xxx". SMS gets
-# the short form (each segment is billed); chats have room for a sentence. GSM-7 only.
+# Facto has no short code, so the SMS says "reply STOP" rather than "STOP au 36xxx". An SMS from
+# an alphanumeric sender ID cannot be answered: it names the merchant's reply number instead.
+# SMS gets the short form (each segment is billed); chats have room for a sentence. GSM-7 only.
 _MENTIONS = {
     ("sms", "fr"): "{sender} - STOP: repondez STOP",
     ("sms", "en"): "{sender} - Opt out: reply STOP",
     ("chat", "fr"): "Offre de {sender}. Pour ne plus recevoir nos offres, repondez STOP.",
     ("chat", "en"): "Offer from {sender}. To stop receiving our offers, reply STOP.",
 }
+_MENTIONS_TO_NUMBER = {
+    "fr": "{sender} - STOP au {number}",
+    "en": "{sender} - Opt out: text STOP to {number}",
+}
+_E164 = r"\+[1-9][0-9]{6,14}"
 
 
 class MissingMarketingMentions(ValueError):
     """A promotional message without its sender or its opt-out: it must not be queued."""
 
 
-def marketing_mentions(locale: str, channel: str, sender: str) -> str:
+def marketing_mentions(locale: str, channel: str, sender: str, stop_to: str | None = None) -> str:
+    """The closing line; `stop_to`: the number an SMS customer texts STOP to when the message
+    comes from an alphanumeric sender ID (bot.engine.facts.stop_number)."""
+    if channel == "sms" and stop_to:
+        template = _MENTIONS_TO_NUMBER.get(locale, _MENTIONS_TO_NUMBER["fr"])
+        return template.replace("{sender}", sender.strip()).replace("{number}", stop_to)
     kind = "sms" if channel == "sms" else "chat"
     template = _MENTIONS.get((kind, locale), _MENTIONS[(kind, "fr")])
     return template.replace("{sender}", sender.strip())
 
 
-def with_marketing_mentions(text: str, locale: str, channel: str, sender: str) -> str:
+def with_marketing_mentions(
+    text: str, locale: str, channel: str, sender: str, stop_to: str | None = None
+) -> str:
     """`text` signed by its sender, with the opt-out, on its last line."""
-    return f"{text.rstrip()}\n{marketing_mentions(locale, channel, sender)}"
+    return f"{text.rstrip()}\n{marketing_mentions(locale, channel, sender, stop_to)}"
 
 
 def has_marketing_mentions(text: str, sender: str) -> bool:
@@ -248,7 +262,15 @@ def has_marketing_mentions(text: str, sender: str) -> bool:
     if not sender.strip():
         return False
     last = text.rstrip().rsplit("\n", 1)[-1]
-    return any(last == t.replace("{sender}", sender.strip()) for t in _MENTIONS.values())
+    if any(last == t.replace("{sender}", sender.strip()) for t in _MENTIONS.values()):
+        return True
+    return any(
+        re.fullmatch(
+            re.escape(t.replace("{sender}", sender.strip())).replace(re.escape("{number}"), _E164),
+            last,
+        )
+        for t in _MENTIONS_TO_NUMBER.values()
+    )
 
 
 def require_marketing_mentions(text: str, sender: str) -> None:

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock, SystemClock
 from bot.engine import handover, merchant_webhooks, outbox, schedule
+from bot.engine.facts import stop_number
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
 from bot.logs import log_fields, mask_card_numbers
@@ -72,6 +73,7 @@ WAKE_GROUP = 20
 MAX_PROMO_SMS_SEGMENTS = 3
 _SAMPLE_NAME = "Maximilienne"
 _SAMPLE_LINK = "https://facto.example.fr/o/" + "x" * 22  # a personal link of the real length
+_SAMPLE_REPLY_NUMBER = "+33612345678"  # what an alphanumeric sender's closing line names
 
 
 def lint(campaign: store.Campaign, sender: str) -> list[dict[str, str]]:
@@ -93,7 +95,8 @@ def lint(campaign: store.Campaign, sender: str) -> list[dict[str, str]]:
                 if "{link}" in body
                 else f"{body}\n{_SAMPLE_LINK}"
             )
-            body = with_marketing_mentions(body, locale, "sms", sender)
+            # The longest closing line: an alphanumeric sender's, with its reply number.
+            body = with_marketing_mentions(body, locale, "sms", sender, _SAMPLE_REPLY_NUMBER)
             segments = segment_count(sms_safe(body))
             if segments > MAX_PROMO_SMS_SEGMENTS:
                 errors.append(
@@ -326,7 +329,10 @@ class CampaignDispatch:
         body = text.replace("{name}", customer.name)
         body = body.replace("{link}", link) if "{link}" in body else f"{body}\n{link}"
         channel, address = split_key(self.event.conversation)
-        body = with_marketing_mentions(body, customer.locale, channel.value, merchant.name)
+        stop_to = await stop_number(self.redis, self.event.conversation)
+        body = with_marketing_mentions(
+            body, customer.locale, channel.value, merchant.name, stop_to
+        )
         message = OutboundMessage(
             channel=channel,
             address=address,

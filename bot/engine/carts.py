@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import Clock
 from bot.engine import outbox, schedule
+from bot.engine.facts import stop_number
 from bot.engine.pipeline import Event
 from bot.store import carts, consent, customers, keys, senders
 from bot.store.carts import MOVE_STATE
@@ -103,7 +104,10 @@ class CartRelaunch:
         amount = format_money(Money(cart.amount, cart.currency), customer.locale)
         text = cart_text(customer.locale, customer.name, amount, cart.pay_url)
         channel, address = split_key(self.event.conversation)
-        text = with_marketing_mentions(text, customer.locale, channel.value, merchant.name)
+        stop_to = await stop_number(self.redis, self.event.conversation)
+        text = with_marketing_mentions(
+            text, customer.locale, channel.value, merchant.name, stop_to
+        )
         label = "Finaliser" if customer.locale == "fr" else "Complete"
         message = OutboundMessage(
             channel,

@@ -343,3 +343,35 @@ async def test_gdpr_export_finds_the_conversation_on_the_merchant_number(two: Fa
     exported = (await response.json())["conversations"]
     said = [e["text"] for e in exported[f"sms@{NUMBER_A}:{PHONE}"]]
     assert "merci" in said
+
+
+async def test_a_promotion_from_a_sender_id_names_the_number_stop_goes_to(two: Facto) -> None:
+    """TESTCASES 79 with an alphanumeric sender: "reply STOP" cannot be answered, so the
+    closing line names the merchant's reply number; a STOP sent there is honoured."""
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    registered = await register(
+        two, key_a, {"channel": "sms", "from": "ALPHA", "reply_number": NUMBER_A}
+    )
+    assert registered.status == 201, await registered.text()
+    headers = {"Authorization": f"Bearer {key_a}"}
+    consent = {"source": "checkout-form", "words": "J'accepte de recevoir les offres par SMS"}
+    customer = {"id": "c1", "name": "Sam", "phone": PHONE, "locale": "fr", "consent": consent}
+    created = await two.client.post("/api/v1/customers", json=customer, headers=headers)
+    assert created.status == 201, await created.text()
+    cart = {
+        "id": "cart-1",
+        "customer_id": "c1",
+        "amount": 4590,
+        "currency": "EUR",
+        "pay_url": "https://shop.example.fr/cart/1",
+        "relaunch_after_minutes": 60,
+    }
+    recorded = await two.client.post("/api/v1/carts", json=cart, headers=headers)
+    assert recorded.status in (200, 201), await recorded.text()
+    two.clock.advance(3601)
+    await two.drain()
+    sender, text = sms_from(two)[-1]
+    assert sender == "ALPHA"
+    assert text.rstrip().splitlines()[-1] == f"Atelier Alpha - STOP au {NUMBER_A}"
+    await sms_to(two, NUMBER_A, 7, "STOP")
+    assert f"START au {NUMBER_A}" in sms_from(two)[-1][1]

@@ -64,3 +64,13 @@ def test_the_mentions_name_the_sender_and_the_free_stop(locale: str, channel: st
     assert SENDER in last and "STOP" in last
     assert has_marketing_mentions(text, SENDER)
     assert is_gsm7(last)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_from_a_sender_id_the_mention_names_the_number_to_text(locale: str) -> None:
+    text = with_marketing_mentions("Offre", locale, "sms", SENDER, "+33700000011")
+    assert text.endswith("+33700000011") and is_gsm7(text)
+    assert has_marketing_mentions(text, SENDER)
+    _queue(text, SENDER)
+    forged = text.replace("+33700000011", "le 3615")
+    assert not has_marketing_mentions(forged, SENDER)
