@@ -44,6 +44,11 @@ class Choice(enum.StrEnum):
     SPLIT_2 = "split:2"
     SPLIT_3 = "split:3"
     SPLIT_4 = "split:4"
+    # "Which invoice?": the n-th invoice listed (ConversationState.candidates).
+    INVOICE_1 = "invoice:1"
+    INVOICE_2 = "invoice:2"
+    INVOICE_3 = "invoice:3"
+    INVOICE_4 = "invoice:4"
 
     @property
     def template(self) -> str:
@@ -51,6 +56,12 @@ class Choice(enum.StrEnum):
 
 
 PART_CHOICES = frozenset({Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4})
+INVOICE_CHOICES = (
+    Choice.INVOICE_1,
+    Choice.INVOICE_2,
+    Choice.INVOICE_3,
+    Choice.INVOICE_4,
+)  # four lines fit 2 SMS; a later invoice can still be named by its number or amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,10 @@ class ConversationState:
     agent_id: str | None = None
     agent_name: str | None = None
     agent_seen: str | None = None  # ISO 8601
+    # "Which invoice?" asked: the invoices listed, in order, and the action waiting for the
+    # answer (flows.several.pending_to_dict), applied to the one picked.
+    candidates: tuple[str, ...] = ()
+    pending: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +97,8 @@ class ConversationState:
             "agent_id": self.agent_id,
             "agent_name": self.agent_name,
             "agent_seen": self.agent_seen,
+            "candidates": list(self.candidates),
+            "pending": dict(self.pending) if self.pending is not None else None,
         }
 
     @classmethod
@@ -99,6 +116,8 @@ class ConversationState:
             agent_id=data.get("agent_id"),
             agent_name=data.get("agent_name"),
             agent_seen=data.get("agent_seen"),
+            candidates=tuple(data.get("candidates") or ()),
+            pending=data.get("pending"),
         )
 
     def evolve(self, **changes: Any) -> ConversationState:
@@ -197,6 +216,9 @@ class Facts:
     opted_out: bool = False
     agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
     dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
+    # Every open invoice of this customer with the conversation's merchant, the conversation's
+    # own included, soonest due first (loaded for customer messages only; empty otherwise).
+    open_invoices: tuple[InvoiceFacts, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

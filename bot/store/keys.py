@@ -27,6 +27,12 @@ def conv_lock(conv: str) -> str:
     return f"conv:{{{conv}}}:lock"
 
 
+def conv_invoices(conv: str) -> str:
+    """Every invoice sent in this conversation, by when it was sent (a sorted set): the open
+    ones of the same merchant are what "which invoice?" and the statement list."""
+    return f"conv:{{{conv}}}:invoices"
+
+
 def conv_log(conv: str) -> str:
     """What was said, both ways, for agents and support (a capped list)."""
     return f"conv:{{{conv}}}:log"
