@@ -204,6 +204,9 @@ class DunningPolicy:
     weekdays: frozenset[int] = frozenset(range(6))  # Monday (0) to Saturday (5)
     on_holidays: bool = False  # French public holidays
     timezone: str | None = None  # the merchant's; None: the conversation's (Facts.timezone)
+    # At most this many ladder reminders to one customer in any rolling 7 days, all of their
+    # invoices with the merchant together (TESTCASES 80); more wait, merged, never lost.
+    max_per_week: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,9 @@ class Facts:
     # Every open invoice of this customer with the conversation's merchant, the conversation's
     # own included, soonest due first (loaded for customer messages only; empty otherwise).
     open_invoices: tuple[InvoiceFacts, ...] = ()
+    # When this customer was sent ladder reminders by this merchant lately, any invoice
+    # (loaded for ladder steps only): the weekly cap counts them.
+    reminders_sent: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +356,11 @@ class ScheduleLadder:
 
 
 @dataclass(frozen=True, slots=True)
+class CountReminder:
+    """A ladder reminder goes out now: counted for the customer's weekly cap."""
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReminders:
     """The invoice is settled: no more promise or instalment reminders."""
 
@@ -433,6 +444,7 @@ Action = (
     | CreatePlan
     | CancelReminders
     | ScheduleLadder
+    | CountReminder
     | PauseReminders
     | RecordConsent
     | Handoff

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -194,6 +195,8 @@ class _Dispatch:
         if isinstance(event, InvoiceSent):
             at = self.services.clock.now().timestamp()
             self.pipe.zadd(keys.conv_invoices(self.event.conversation), {invoice.id: at})
+        if isinstance(event, Reminder) and event.kind is ReminderKind.LADDER:
+            return state, invoice, replace(facts, reminders_sent=await self._sent(invoice))
         if not isinstance(event, CustomerText):
             return state, invoice, facts
         facts = replace(facts, open_invoices=await self._open_invoices(invoice, facts))
@@ -208,6 +211,12 @@ class _Dispatch:
         open_invoices = facts.open_invoices
         facts = replace(await self._facts(other), open_invoices=open_invoices)
         return moved, other, facts
+
+    async def _sent(self, invoice: Invoice) -> tuple[datetime, ...]:
+        """When this merchant's ladder reminders went to this conversation lately."""
+        key = keys.conv_reminders_sent(self.event.conversation, invoice.merchant_id)
+        scores = await self.redis.zrange(key, 0, -1, withscores=True)
+        return tuple(datetime.fromtimestamp(score, UTC) for _member, score in scores)
 
     async def _open_invoices(self, invoice: Invoice, facts: Facts) -> tuple[InvoiceFacts, ...]:
         """Every unpaid invoice of this merchant sent in this conversation, soonest due first."""

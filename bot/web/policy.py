@@ -20,7 +20,17 @@ from flows.model import DunningPolicy
 MAX_STEPS = 10
 DAYS_RANGE = (-60, 365)  # from 60 days before the due date to a year after
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_FIELDS = {"days", "send_at", "opens", "closes", "weekdays", "on_holidays", "timezone"}
+_FIELDS = {
+    "days",
+    "send_at",
+    "opens",
+    "closes",
+    "weekdays",
+    "on_holidays",
+    "timezone",
+    "max_per_week",
+}
+MAX_PER_WEEK = (1, 7)  # TESTCASES 80: 2 by default; never more than one a day
 
 
 class PolicyError(ValueError):
@@ -69,6 +79,7 @@ def parse(body: object) -> DunningPolicy:
         weekdays=_weekdays(data.get("weekdays", [WEEKDAYS[d] for d in sorted(default.weekdays)])),
         on_holidays=_bool(data.get("on_holidays", default.on_holidays)),
         timezone=_zone(data.get("timezone")),
+        max_per_week=_per_week(data.get("max_per_week", default.max_per_week)),
     )
     if policy.opens >= policy.closes:
         raise PolicyError("reminders.closes", "must be later than opens")
@@ -106,6 +117,15 @@ def _weekdays(value: object) -> frozenset[int]:
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise PolicyError("reminders.on_holidays", "expected true or false")
+    return value
+
+
+def _per_week(value: object) -> int:
+    low, high = MAX_PER_WEEK
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(
+            "reminders.max_per_week", f"expected a whole number from {low} to {high}"
+        )
     return value
 
 

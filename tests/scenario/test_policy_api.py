@@ -48,6 +48,7 @@ async def test_defaults_are_todays_ladder(shop: Facto) -> None:
     )
     assert reminders["weekdays"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
     assert reminders["on_holidays"] is False
+    assert reminders["max_per_week"] == 2  # TESTCASES 80
     assert (await shop.client.get("/api/v1/policy")).status == 401
 
 
@@ -68,6 +69,10 @@ async def test_defaults_are_todays_ladder(shop: Facto) -> None:
         ({"timezone": "Mars/Olympus"}, "reminders.timezone"),
         ({"timezone": "UTC+1"}, "reminders.timezone"),
         ({"colour": "red"}, "reminders.colour"),
+        ({"max_per_week": 0}, "reminders.max_per_week"),
+        ({"max_per_week": 8}, "reminders.max_per_week"),
+        ({"max_per_week": "2"}, "reminders.max_per_week"),
+        ({"max_per_week": True}, "reminders.max_per_week"),
     ],
 )
 async def test_bad_policies_are_422_naming_the_field(
