@@ -182,7 +182,7 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
 def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) -> Outcome:
     meaning = read(state, event, facts)
     # A "which invoice?" is answered by this message or dropped: it never waits longer.
-    state = _in_their_language(state.evolve(candidates=(), pending=None), event)
+    state = _in_their_language(state.evolve(candidates=(), pending=None), event, facts)
     outcome = _answer(state, event, facts, meaning)
     if meaning.maybe_opt_out and not facts.opted_out:
         # Answer what they asked, then one line: STOP is theirs to send, not ours to guess.
@@ -191,13 +191,18 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
     return outcome
 
 
-def _in_their_language(state: ConversationState, event: CustomerText) -> ConversationState:
-    """Replies follow the language the customer writes in when it is clear and we speak it."""
+def _in_their_language(
+    state: ConversationState, event: CustomerText, facts: Facts
+) -> ConversationState:
+    """Replies follow the language the customer writes in when it is clear, we speak it and
+    the merchant offers it."""
     if event.choice is not None or len(event.text.split()) < _WORDS_TO_SWITCH_LANGUAGE:
         return state
     language = detect_language(normalize(event.text).text)
     current = (state.locale or "")[:2].lower()
     if language is None or language == current or language not in REPLY_LANGUAGES:
+        return state
+    if language not in facts.languages:
         return state
     return state.evolve(locale=language)
 

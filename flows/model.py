@@ -225,6 +225,8 @@ class Facts:
     # When this customer was sent ladder reminders by this merchant lately, any invoice
     # (loaded for ladder steps only): the weekly cap counts them.
     reminders_sent: tuple[datetime, ...] = ()
+    # The languages the merchant offers (its policy): replies switch only between these.
+    languages: tuple[str, ...] = ("fr", "en")
 
 
 @dataclass(frozen=True, slots=True)

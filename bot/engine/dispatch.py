@@ -148,12 +148,7 @@ class _Dispatch:
         outcome = conversation.handle(state, translated.event, facts)
         if isinstance(translated.event, Reminder) and state.invoice_id != talking_about:
             outcome = _older_invoice_reminder(outcome, talking_about)
-        locale = pick_locale(
-            outcome.state.locale,
-            translated.language_hint,
-            self._phone(),
-            self.services.settings.default_locale,
-        )
+        locale = self._locale(outcome.state.locale, translated.language_hint, facts)
         Effects(
             pipe=self.pipe,
             renderer=self.services.renderer,
@@ -173,6 +168,13 @@ class _Dispatch:
         merchant_id = invoice.merchant_id if invoice is not None else outcome.state.merchant_id
         if merchant_id is not None:
             handover.announce(self.pipe, merchant_id, self.event.conversation)
+
+    def _locale(self, profile: str | None, hint: str | None, facts: Facts) -> str:
+        default = self.services.settings.default_locale
+        locale = pick_locale(profile, hint, self._phone(), default)
+        if locale not in facts.languages:  # the merchant does not offer it (its policy)
+            return facts.languages[0]
+        return locale
 
     async def _facts(self, invoice: Invoice | None) -> Facts:
         facts = await load_facts(
