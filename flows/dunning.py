@@ -115,7 +115,7 @@ def first_step(invoice: InvoiceFacts, facts: Facts) -> ScheduleLadder | None:
     """The first step still ahead of an invoice just issued (one issued late skips the past).
     The merchant's policy of today goes with it: the invoice keeps it to the end."""
     policy = facts.dunning_policy
-    zone = policy.timezone or facts.timezone
+    zone = facts.customer_timezone or policy.timezone or facts.timezone
     for step in range(len(policy.offsets)):
         at = step_moment(invoice.due_date, step, zone, policy)
         if at > facts.now:
@@ -127,7 +127,9 @@ def reminder(
     state: ConversationState, event: Reminder, invoice: InvoiceFacts, facts: Facts
 ) -> Outcome:
     policy = event.policy or facts.dunning_policy  # the policy of the invoice's issue
-    facts = replace(facts, dunning_policy=policy, timezone=policy.timezone or facts.timezone)
+    # The customer's own zone first, else the merchant's (its policy), else the default.
+    zone = facts.customer_timezone or policy.timezone or facts.timezone
+    facts = replace(facts, dunning_policy=policy, timezone=zone)
     if invoice.is_paid or not policy.offsets:
         return silent(state)  # the ladder stops here: nothing is scheduled any more
     step = min(event.step or 0, len(policy.offsets) - 1)

@@ -215,7 +215,7 @@ class Facts:
 
     invoice: InvoiceFacts | None
     now: datetime  # timezone-aware
-    timezone: str  # the customer's IANA zone
+    timezone: str  # the customer's IANA zone (theirs if known, else the default)
     opted_out: bool = False
     agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
     dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
@@ -225,6 +225,8 @@ class Facts:
     # When this customer was sent ladder reminders by this merchant lately, any invoice
     # (loaded for ladder steps only): the weekly cap counts them.
     reminders_sent: tuple[datetime, ...] = ()
+    # The zone the invoice gives for its customer: ahead of the merchant's policy's zone.
+    customer_timezone: str | None = None
     # The languages the merchant offers (its policy): replies switch only between these.
     languages: tuple[str, ...] = ("fr", "en")
 

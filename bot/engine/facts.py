@@ -64,7 +64,9 @@ async def load_facts(
     return Facts(
         invoice=await invoice_facts(redis, invoice, base_url, updated_plan, policy),
         now=now,
-        timezone=timezone,
+        # The customer's own zone when the invoice gives one: "demain", 10:00, quiet hours.
+        timezone=invoice.customer.timezone or timezone,
+        customer_timezone=invoice.customer.timezone,
         opted_out=opted_out,
         # Read when the invoice is issued; each reminder then carries it (flows.dunning).
         dunning_policy=policy.reminders,
