@@ -16,7 +16,9 @@ from pathlib import Path
 
 
 def add_policy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("policy", help="a merchant's reminder ladder and hours")
+    parser = subparsers.add_parser(
+        "policy", help="a merchant's reminders, pay-later window, split rules, languages"
+    )
     commands = parser.add_subparsers(dest="policy_command", required=True)
     show = commands.add_parser("show", help="print the policy as JSON")
     show.add_argument("--merchant", required=True)
@@ -38,7 +40,8 @@ async def _command(args: argparse.Namespace) -> int:
     from bot.web.policy import PolicyError, document, parse
 
     async with command_redis() as redis:
-        if await get_merchant(redis, args.merchant) is None:
+        merchant = await get_merchant(redis, args.merchant)
+        if merchant is None:
             print(f"error: no merchant {args.merchant}", file=sys.stderr)  # noqa: T201
             return 2
         if args.policy_command == "set":
@@ -49,6 +52,6 @@ async def _command(args: argparse.Namespace) -> int:
                 print(f"error: {field}{exc}", file=sys.stderr)  # noqa: T201
                 return 2
             await collection_policy.save(redis, args.merchant, policy)
-        policy = await collection_policy.load(redis, args.merchant)
-        print(json.dumps(document(policy), indent=2))  # noqa: T201 - CLI output
+        policy = await collection_policy.load_all(redis, args.merchant)
+        print(json.dumps(document(policy, merchant), indent=2))  # noqa: T201 - CLI output
     return 0

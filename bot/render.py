@@ -7,7 +7,7 @@ from jinja2 import Template
 from bot.i18n import Languages, french_elision
 from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
 from channels.whatsapp_templates import BY_MESSAGE
-from flows.model import PART_CHOICES, Choice, InvoiceFacts, Reply
+from flows.model import INVOICE_CHOICES, PART_CHOICES, Choice, InvoiceFacts, Reply
 
 
 class MessageRenderer:
@@ -60,6 +60,27 @@ class MessageRenderer:
         )
         return template.render().strip()
 
+    def _invoice_label(self, reply: Reply, choice: Choice, locale: str) -> str:
+        """ "Which invoice?": the listed invoice's number, amount left and due date."""
+        listed = reply.params.get("candidates") or ()
+        index = INVOICE_CHOICES.index(choice)
+        template = self._languages.text(locale).get_template("messages/choices/invoice.j2")
+        candidate = listed[index] if index < len(listed) else None
+        return template.render(n=index + 1, candidate=candidate).strip()
+
+    def _button(self, reply: Reply, choice: Choice, locale: str, channel: ChannelName) -> Button:
+        invoice = reply.params.get("invoice")
+        if (
+            channel is ChannelName.TELEGRAM
+            and choice is Choice.PAY
+            and isinstance(invoice, InvoiceFacts)
+            and not invoice.is_paid
+        ):
+            return self._pay_button(invoice, locale)
+        if choice in INVOICE_CHOICES:
+            return Button(label=self._invoice_label(reply, choice, locale), action=choice.value)
+        return Button(label=self.choice_label(choice, locale), action=choice.value)
+
     def _pay_button(self, invoice: InvoiceFacts, locale: str) -> Button:
         """Telegram's "Pay" opens the pay page for exactly what it charges (issue 13): the
         next instalment when the invoice is split, else what is due. An old message's button
@@ -87,16 +108,7 @@ class MessageRenderer:
             # "How many payments?" is answered with the number itself; a numbered list of
             # numbers ("1. En 2 fois") would only confuse. The text lists what is allowed.
             choices = ()
-        invoice = reply.params.get("invoice")
-        buttons = tuple(
-            self._pay_button(invoice, locale)
-            if channel is ChannelName.TELEGRAM
-            and choice is Choice.PAY
-            and isinstance(invoice, InvoiceFacts)
-            and not invoice.is_paid
-            else Button(label=self.choice_label(choice, locale), action=choice.value)
-            for choice in choices
-        )
+        buttons = tuple(self._button(reply, choice, locale, channel) for choice in choices)
         return OutboundMessage(
             channel=channel,
             address=address,

@@ -13,6 +13,7 @@ stateDiagram-v2
     Menu --> WaitingAgent: dispute, human, unverifiable "already paid" / see care.mmd
     WaitingAgent --> WaitingAgent: only STOP/START, pay now and status are answered
     Menu --> Menu: unsure reading / "did you mean..." + the choices it could be
+    Menu --> Menu: several open invoices, free-text action or "combien" / see several.mmd
     Menu --> WaitingAgent: STOP + dispute, "paid" or human / opted out, then as if alone
     note right of Menu
         a sentence that might be an opt-out: the rest is answered,
@@ -42,10 +43,11 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flows import agent, care, dunning, notices, pay_later, split
+from flows import agent, care, dunning, notices, pay_later, several, split
 from flows.intent_text import normalize
 from flows.intents import Intent, Understanding, detect_language, understand
 from flows.model import (
+    INVOICE_CHOICES,
     AgentEvent,
     Choice,
     ConversationState,
@@ -160,6 +162,8 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
 
 def read(state: ConversationState, event: CustomerText, facts: Facts) -> Understanding:
     """What the customer meant: the button they tapped, else their words."""
+    if event.choice in INVOICE_CHOICES:  # "which invoice?" answered: the action it waited for
+        return several.pending_from_dict(state.pending) or Understanding(Intent.STATUS)
     if event.choice is not None:
         return _CHOICE_MEANS[event.choice]
     meaning = understand(event.text, locale=state.locale or "fr", now=facts.now, tz=facts.timezone)
@@ -167,6 +171,8 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
     if undated and _YESTERDAY.search(event.text):  # a day gone: said so, not "when?" again
         today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
         return Understanding(Intent.PAY_LATER, date=today - timedelta(days=1), date_text="hier")
+    if meaning.intent in (Intent.HELP, Intent.UNKNOWN) and several.asks_what_is_owed(event.text):
+        return Understanding(Intent.STATUS, language=meaning.language)
     number = _BARE_NUMBER.fullmatch(event.text)
     if state.step is Step.ASK_PARTS and meaning.intent is Intent.UNKNOWN and number:
         return Understanding(Intent.SPLIT, parts=int(number.group(1)))
@@ -175,7 +181,8 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
 
 def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) -> Outcome:
     meaning = read(state, event, facts)
-    state = _in_their_language(state, event)
+    # A "which invoice?" is answered by this message or dropped: it never waits longer.
+    state = _in_their_language(state.evolve(candidates=(), pending=None), event, facts)
     outcome = _answer(state, event, facts, meaning)
     if meaning.maybe_opt_out and not facts.opted_out:
         # Answer what they asked, then one line: STOP is theirs to send, not ours to guess.
@@ -184,13 +191,18 @@ def _customer_text(state: ConversationState, event: CustomerText, facts: Facts) 
     return outcome
 
 
-def _in_their_language(state: ConversationState, event: CustomerText) -> ConversationState:
-    """Replies follow the language the customer writes in when it is clear and we speak it."""
+def _in_their_language(
+    state: ConversationState, event: CustomerText, facts: Facts
+) -> ConversationState:
+    """Replies follow the language the customer writes in when it is clear, we speak it and
+    the merchant offers it."""
     if event.choice is not None or len(event.text.split()) < _WORDS_TO_SWITCH_LANGUAGE:
         return state
     language = detect_language(normalize(event.text).text)
     current = (state.locale or "")[:2].lower()
     if language is None or language == current or language not in REPLY_LANGUAGES:
+        return state
+    if language not in facts.languages:
         return state
     return state.evolve(locale=language)
 
@@ -216,9 +228,23 @@ def _answer(
         return care.greeting(state, invoice)
     if invoice is None:
         return _without_invoice(state, meaning)
+    if several.wants_statement(event, meaning, facts):
+        return several.statement(state, facts)
+    if several.needs_asking(event, meaning, facts) and not _answers_step(state, meaning):
+        return several.ask(state, meaning, facts)
     if invoice.is_paid:
         return _paid_invoice(state, meaning, invoice)
     return _route(state, meaning, invoice, facts)
+
+
+def _answers_step(state: ConversationState, meaning: Understanding) -> bool:
+    """The message answers the question the bot just asked about the conversation's invoice
+    ("when?" with a date, "in how many?" with a number): it is about that invoice."""
+    if state.step is Step.ASK_DATE:
+        return meaning.intent is Intent.PAY_LATER and meaning.date is not None
+    if state.step in (Step.ASK_PARTS, Step.CONFIRM_SPLIT):
+        return meaning.intent is Intent.SPLIT and meaning.parts is not None
+    return False
 
 
 def _opt_out(

@@ -12,7 +12,9 @@ flowchart TD
     H -- yes --> C[the latest step due today or before: missed steps collapse into one]
     C --> Q{processing, plan, promise ahead, dispute, a person, or step over 30 days old?}
     Q -- yes --> S[silent: schedule the next step]
-    Q -- no --> R[reminder of that step + menu; schedule the next step]
+    Q -- no --> K{max_per_week already sent to this customer in 7 days, any invoice?}
+    K -- yes --> L[same step again when the week allows: merged with what falls due by then]
+    K -- no --> R[reminder of that step + menu; counted; schedule the next step]
 ```
 (Also in `dunning.mmd`.) A dispute or a person holding the conversation only silences the
 steps that fall due meanwhile; the hand-back sends one catch-up (flows.agent.hand_back), and
@@ -29,8 +31,10 @@ from zoneinfo import ZoneInfo
 
 from flows.campaign import french_holiday
 from flows.model import (
+    Action,
     ConversationState,
     ConversationStatus,
+    CountReminder,
     DunningPolicy,
     Facts,
     InvoiceFacts,
@@ -42,6 +46,7 @@ from flows.replies import say, silent
 from payments.invoice import RECOVERY_INDEMNITY
 
 STALE_AFTER = timedelta(days=30)
+WEEK = timedelta(days=7)
 MAX_DAYS_AHEAD = 30  # an allowed day is always found well within this (one week suffices)
 
 
@@ -85,6 +90,7 @@ def policy_to_dict(policy: DunningPolicy) -> dict[str, Any]:
         "weekdays": [WEEKDAYS[d] for d in sorted(policy.weekdays)],
         "on_holidays": policy.on_holidays,
         "timezone": policy.timezone,
+        "max_per_week": policy.max_per_week,
     }
 
 
@@ -101,6 +107,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> DunningPolicy:
         ),
         on_holidays=bool(data.get("on_holidays", default.on_holidays)),
         timezone=data.get("timezone"),
+        max_per_week=int(data.get("max_per_week", default.max_per_week)),
     )
 
 
@@ -108,7 +115,7 @@ def first_step(invoice: InvoiceFacts, facts: Facts) -> ScheduleLadder | None:
     """The first step still ahead of an invoice just issued (one issued late skips the past).
     The merchant's policy of today goes with it: the invoice keeps it to the end."""
     policy = facts.dunning_policy
-    zone = policy.timezone or facts.timezone
+    zone = facts.customer_timezone or policy.timezone or facts.timezone
     for step in range(len(policy.offsets)):
         at = step_moment(invoice.due_date, step, zone, policy)
         if at > facts.now:
@@ -120,7 +127,9 @@ def reminder(
     state: ConversationState, event: Reminder, invoice: InvoiceFacts, facts: Facts
 ) -> Outcome:
     policy = event.policy or facts.dunning_policy  # the policy of the invoice's issue
-    facts = replace(facts, dunning_policy=policy, timezone=policy.timezone or facts.timezone)
+    # The customer's own zone first, else the merchant's (its policy), else the default.
+    zone = facts.customer_timezone or policy.timezone or facts.timezone
+    facts = replace(facts, dunning_policy=policy, timezone=zone)
     if invoice.is_paid or not policy.offsets:
         return silent(state)  # the ladder stops here: nothing is scheduled any more
     step = min(event.step or 0, len(policy.offsets) - 1)
@@ -139,8 +148,25 @@ def reminder(
         after = (ScheduleLadder(following, at, policy),)
     if _waiting(state, invoice, facts) or _stale(invoice, step, facts):
         return silent(state, *after)
+    free_at = weekly_cap_until(facts, policy)
+    if free_at is not None:
+        # Two went out this week (this invoice or another): this step waits until the cap
+        # allows one, then goes with whatever else fell due meanwhile (merged, see above).
+        return silent(
+            state, ScheduleLadder(step, next_moment(free_at, facts.timezone, policy), policy)
+        )
     message = message_for(step, policy, late=today > invoice.due_date)
-    return say(state, message, invoice, extra=_extra(invoice, facts), actions=after)
+    counted: tuple[Action, ...] = (CountReminder(), *after)
+    return say(state, message, invoice, extra=_extra(invoice, facts), actions=counted)
+
+
+def weekly_cap_until(facts: Facts, policy: DunningPolicy) -> datetime | None:
+    """None if a reminder may go out now, else when the rolling week lets the next one go:
+    a week after the oldest of the last `max_per_week` sent."""
+    recent = sorted(t for t in facts.reminders_sent if t > facts.now - WEEK)
+    if len(recent) < policy.max_per_week:
+        return None
+    return recent[-policy.max_per_week] + WEEK
 
 
 def message_for(step: int, policy: DunningPolicy, *, late: bool = False) -> str:

@@ -44,6 +44,11 @@ class Choice(enum.StrEnum):
     SPLIT_2 = "split:2"
     SPLIT_3 = "split:3"
     SPLIT_4 = "split:4"
+    # "Which invoice?": the n-th invoice listed (ConversationState.candidates).
+    INVOICE_1 = "invoice:1"
+    INVOICE_2 = "invoice:2"
+    INVOICE_3 = "invoice:3"
+    INVOICE_4 = "invoice:4"
 
     @property
     def template(self) -> str:
@@ -51,6 +56,12 @@ class Choice(enum.StrEnum):
 
 
 PART_CHOICES = frozenset({Choice.SPLIT_2, Choice.SPLIT_3, Choice.SPLIT_4})
+INVOICE_CHOICES = (
+    Choice.INVOICE_1,
+    Choice.INVOICE_2,
+    Choice.INVOICE_3,
+    Choice.INVOICE_4,
+)  # four lines fit 2 SMS; a later invoice can still be named by its number or amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,10 @@ class ConversationState:
     agent_id: str | None = None
     agent_name: str | None = None
     agent_seen: str | None = None  # ISO 8601
+    # "Which invoice?" asked: the invoices listed, in order, and the action waiting for the
+    # answer (flows.several.pending_to_dict), applied to the one picked.
+    candidates: tuple[str, ...] = ()
+    pending: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +97,8 @@ class ConversationState:
             "agent_id": self.agent_id,
             "agent_name": self.agent_name,
             "agent_seen": self.agent_seen,
+            "candidates": list(self.candidates),
+            "pending": dict(self.pending) if self.pending is not None else None,
         }
 
     @classmethod
@@ -99,6 +116,8 @@ class ConversationState:
             agent_id=data.get("agent_id"),
             agent_name=data.get("agent_name"),
             agent_seen=data.get("agent_seen"),
+            candidates=tuple(data.get("candidates") or ()),
+            pending=data.get("pending"),
         )
 
     def evolve(self, **changes: Any) -> ConversationState:
@@ -185,6 +204,9 @@ class DunningPolicy:
     weekdays: frozenset[int] = frozenset(range(6))  # Monday (0) to Saturday (5)
     on_holidays: bool = False  # French public holidays
     timezone: str | None = None  # the merchant's; None: the conversation's (Facts.timezone)
+    # At most this many ladder reminders to one customer in any rolling 7 days, all of their
+    # invoices with the merchant together (TESTCASES 80); more wait, merged, never lost.
+    max_per_week: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +215,23 @@ class Facts:
 
     invoice: InvoiceFacts | None
     now: datetime  # timezone-aware
-    timezone: str  # the customer's IANA zone
+    timezone: str  # the customer's IANA zone (theirs if known, else the default)
     opted_out: bool = False
     agent_policy: AgentPolicy = field(default_factory=lambda: AgentPolicy())  # noqa: PLW0108 - defined below
     dunning_policy: DunningPolicy = field(default_factory=DunningPolicy)
     # The number to text STOP to when our SMS sender cannot receive replies (an alphanumeric
     # sender ID, LEGAL_FR 2.2): texts then say "send STOP to <number>", not "reply STOP".
     stop_to: str | None = None
+    # Every open invoice of this customer with the conversation's merchant, the conversation's
+    # own included, soonest due first (loaded for customer messages only; empty otherwise).
+    open_invoices: tuple[InvoiceFacts, ...] = ()
+    # When this customer was sent ladder reminders by this merchant lately, any invoice
+    # (loaded for ladder steps only): the weekly cap counts them.
+    reminders_sent: tuple[datetime, ...] = ()
+    # The zone the invoice gives for its customer: ahead of the merchant's policy's zone.
+    customer_timezone: str | None = None
+    # The languages the merchant offers (its policy): replies switch only between these.
+    languages: tuple[str, ...] = ("fr", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +363,11 @@ class ScheduleLadder:
 
 
 @dataclass(frozen=True, slots=True)
+class CountReminder:
+    """A ladder reminder goes out now: counted for the customer's weekly cap."""
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReminders:
     """The invoice is settled: no more promise or instalment reminders."""
 
@@ -416,6 +453,7 @@ Action = (
     | CreatePlan
     | CancelReminders
     | ScheduleLadder
+    | CountReminder
     | PauseReminders
     | RecordConsent
     | Handoff

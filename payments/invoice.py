@@ -14,6 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from payments.merchant_ids import Mention, SellerSnapshot, seller_mentions, validate_siren
 from payments.money import Money, currency_exponent, parse_minor
@@ -248,8 +249,14 @@ class CustomerSnapshot:
     is_business: bool = False
     address: str | None = None
     siren: str | None = None
+    # IANA zone of the customer: reminders' hours and the dates read in replies ("demain").
+    # None: the merchant's policy's zone, else the default (Europe/Paris).
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
+        if self.timezone is not None and not is_time_zone(self.timezone):
+            msg = "customer timezone must be an IANA time zone such as Europe/Paris"
+            raise ValueError(msg)
         if not isinstance(self.name, str) or not self.name.strip():
             msg = "customer name is required"
             raise ValueError(msg)
@@ -320,7 +327,10 @@ class Invoice:
             "amount_refunded": self.amount_refunded,
             "issue_date": self.issue_date.isoformat(),
             "due_date": self.due_date.isoformat(),
-            "customer": {k: getattr(self.customer, k) for k in _CUSTOMER_KEYS},
+            "customer": {
+                **{k: getattr(self.customer, k) for k in _CUSTOMER_KEYS},
+                **({"timezone": self.customer.timezone} if self.customer.timezone else {}),
+            },
             "channel": self.channel,
             "pay_token": self.pay_token,
             "view_token": self.view_token,
@@ -340,7 +350,10 @@ class Invoice:
             amount_paid=parse_minor(data["amount_paid"]),
             issue_date=date.fromisoformat(_str(data, "issue_date")),
             due_date=date.fromisoformat(_str(data, "due_date")),
-            customer=CustomerSnapshot(**{k: data["customer"][k] for k in _CUSTOMER_KEYS}),
+            customer=CustomerSnapshot(
+                **{k: data["customer"][k] for k in _CUSTOMER_KEYS},
+                timezone=data["customer"].get("timezone"),  # invoices stored before it: None
+            ),
             channel=_channel(_str(data, "channel")),
             pay_token=_str(data, "pay_token"),
             view_token=_str(data, "view_token"),
@@ -412,6 +425,17 @@ def settled_status(amount_paid: int, gross: int) -> InvoiceStatus:
 # --- JSON codec helpers -------------------------------------------------------------------
 
 _CUSTOMER_KEYS = ("name", "phone", "telegram_chat_id", "locale", "is_business", "address", "siren")
+
+
+def is_time_zone(name: object) -> bool:
+    """An IANA zone name ("Europe/Paris", "America/Martinique") the system knows."""
+    if not isinstance(name, str) or not (name == "UTC" or "/" in name) or len(name) > 64:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:

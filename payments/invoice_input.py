@@ -30,7 +30,13 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from payments.invoice import CustomerSnapshot, InvoiceLine, VatRate, compute_totals
+from payments.invoice import (
+    CustomerSnapshot,
+    InvoiceLine,
+    VatRate,
+    compute_totals,
+    is_time_zone,
+)
 from payments.merchant_ids import validate_siren
 from payments.money import normalize_currency
 
@@ -119,6 +125,16 @@ class CustomerInput(BaseModel):
     is_business: Annotated[bool, Field(strict=True)] = False
     address: Address | None = None
     siren: Siren | None = None
+    # IANA zone: reminders at 10:00 and quiet hours in it, "demain" read in it (default Paris).
+    timezone: Annotated[str, StringConstraints(strict=True, max_length=64)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_time_zone(value):
+            msg = 'is not an IANA time zone such as "Europe/Paris"'
+            raise ValueError(msg)
+        return value
 
     @field_validator("phone")
     @classmethod
@@ -209,7 +225,14 @@ class InvoiceRequest(BaseModel):
     def to_customer(self) -> CustomerSnapshot:
         c = self.customer
         return CustomerSnapshot(
-            c.name, c.phone, c.telegram_chat_id, c.locale, c.is_business, c.address, c.siren
+            c.name,
+            c.phone,
+            c.telegram_chat_id,
+            c.locale,
+            c.is_business,
+            c.address,
+            c.siren,
+            timezone=c.timezone,
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from bot.engine import (
     telegram_buttons,
 )
 from bot.engine.effects import Effects
-from bot.engine.facts import load_facts
+from bot.engine.facts import invoice_facts, load_facts
 from bot.engine.pipeline import Event, Handler
 from bot.engine.reconcile import PaymentLook, payment_facts
 from bot.i18n import pick_locale
@@ -52,14 +53,16 @@ from bot.store.payments import (
     save_record,
 )
 from channels.base import ChannelName, InboundKind, InboundMessage
-from flows import conversation, dunning
+from flows import conversation, dunning, several
 from flows.model import (
     PART_CHOICES,
     Choice,
     ConversationState,
     ConversationStatus,
     CustomerText,
+    Facts,
     FlowEvent,
+    InvoiceFacts,
     InvoiceSent,
     Outcome,
     PaymentOutcome,
@@ -146,25 +149,13 @@ class _Dispatch:
             # An invoice without a locale keeps what the conversation knew: chosen per message.
             locale = invoice.customer.locale or state.locale
             state = state.evolve(merchant_id=invoice.merchant_id, locale=locale)
-        facts = await load_facts(
-            self.redis,
-            invoice,
-            conversation=self.event.conversation,
-            base_url=self.services.settings.public_base_url,
-            now=now,
-            timezone=self.services.settings.default_timezone,
-            updated_plan=self.updated_plan,
-        )
-        facts = replace(facts, agent_policy=handover.policy(self.services.settings))
+        facts = await self._facts(invoice)
+        if invoice is not None:
+            state, invoice, facts = await self._about(state, translated.event, invoice, facts)
         outcome = conversation.handle(state, translated.event, facts)
         if isinstance(translated.event, Reminder) and state.invoice_id != talking_about:
             outcome = _older_invoice_reminder(outcome, talking_about)
-        locale = pick_locale(
-            outcome.state.locale,
-            translated.language_hint,
-            self._phone(),
-            self.services.settings.default_locale,
-        )
+        locale = self._locale(outcome.state.locale, translated.language_hint, facts)
         effects = Effects(
             pipe=self.pipe,
             renderer=self.services.renderer,
@@ -187,6 +178,75 @@ class _Dispatch:
         merchant_id = invoice.merchant_id if invoice is not None else outcome.state.merchant_id
         if merchant_id is not None:
             handover.announce(self.pipe, merchant_id, self.event.conversation)
+
+    def _locale(self, profile: str | None, hint: str | None, facts: Facts) -> str:
+        default = self.services.settings.default_locale
+        locale = pick_locale(profile, hint, self._phone(), default)
+        if locale not in facts.languages:  # the merchant does not offer it (its policy)
+            return facts.languages[0]
+        return locale
+
+    async def _facts(self, invoice: Invoice | None) -> Facts:
+        facts = await load_facts(
+            self.redis,
+            invoice,
+            conversation=self.event.conversation,
+            base_url=self.services.settings.public_base_url,
+            now=self.services.clock.now(),
+            timezone=self.services.settings.default_timezone,
+            updated_plan=self.updated_plan,
+        )
+        return replace(facts, agent_policy=handover.policy(self.services.settings))
+
+    async def _about(
+        self, state: ConversationState, event: FlowEvent, invoice: Invoice, facts: Facts
+    ) -> tuple[ConversationState, Invoice, Facts]:
+        """A sent invoice joins the conversation's list; for a customer's message, the open
+        invoices of this merchant and the one the message is about (flows.several.target):
+        the conversation moves to it before the flow runs."""
+        if isinstance(event, InvoiceSent):
+            at = self.services.clock.now().timestamp()
+            self.pipe.zadd(keys.conv_invoices(self.event.conversation), {invoice.id: at})
+        if isinstance(event, Reminder) and event.kind is ReminderKind.LADDER:
+            return state, invoice, replace(facts, reminders_sent=await self._sent(invoice))
+        if not isinstance(event, CustomerText):
+            return state, invoice, facts
+        facts = replace(facts, open_invoices=await self._open_invoices(invoice, facts))
+        chosen = several.target(state, event, facts)
+        if chosen is None or chosen == invoice.id:
+            return state, invoice, facts
+        other = await self._invoice(chosen)
+        if other is None or other.merchant_id != invoice.merchant_id:
+            return state, invoice, facts  # never another merchant's invoice
+        locale = other.customer.locale or state.locale
+        moved = state.evolve(invoice_id=other.id, locale=locale, step=Step.MENU)
+        open_invoices = facts.open_invoices
+        facts = replace(await self._facts(other), open_invoices=open_invoices)
+        return moved, other, facts
+
+    async def _sent(self, invoice: Invoice) -> tuple[datetime, ...]:
+        """When this merchant's ladder reminders went to this conversation lately."""
+        key = keys.conv_reminders_sent(self.event.conversation, invoice.merchant_id)
+        scores = await self.redis.zrange(key, 0, -1, withscores=True)
+        return tuple(datetime.fromtimestamp(score, UTC) for _member, score in scores)
+
+    async def _open_invoices(self, invoice: Invoice, facts: Facts) -> tuple[InvoiceFacts, ...]:
+        """Every unpaid invoice of this merchant sent in this conversation, soonest due first."""
+        found: list[InvoiceFacts] = [facts.invoice] if facts.invoice is not None else []
+        base_url = self.services.settings.public_base_url
+        for invoice_id in await self.redis.zrange(
+            keys.conv_invoices(self.event.conversation), 0, -1
+        ):
+            if invoice_id == invoice.id:
+                continue
+            location = await locate_invoice(self.redis, invoice_id)
+            if location is None or location.merchant_id != invoice.merchant_id:
+                continue
+            other = await get_invoice(self.redis, invoice.merchant_id, invoice_id)
+            if other is not None:
+                found.append(await invoice_facts(self.redis, other, base_url))
+        open_ones = [i for i in found if not i.is_paid]
+        return tuple(sorted(open_ones, key=lambda i: (several.next_due(i), i.number)))
 
     async def _sale_event(self) -> bool:
         """Flash-sale and cart events have handlers of their own; True if this was one."""

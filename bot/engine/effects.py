@@ -22,6 +22,7 @@ from flows.model import (
     AgentSay,
     Audit,
     CancelReminders,
+    CountReminder,
     CreatePlan,
     Dequeue,
     Facts,
@@ -39,6 +40,8 @@ from flows.model import (
     SetPromise,
 )
 from payments.invoice import Invoice
+
+REMINDERS_KEPT = timedelta(days=28)
 
 
 def promise_job(invoice_id: str) -> str:
@@ -91,6 +94,8 @@ class Effects:
                     )
                     job = ladder_job(self._invoice().id)
                     self._reminder(job, action.at, reminder)
+                case CountReminder():
+                    self._count_reminder()
                 case PauseReminders():
                     if self.invoice is not None:
                         pause(self.pipe, self.invoice.merchant_id, self.invoice.id, self.now)
@@ -155,6 +160,13 @@ class Effects:
             },
         )
         schedule.schedule(self.pipe, job_id, at, event)
+
+    def _count_reminder(self) -> None:
+        invoice = self._invoice()
+        key = keys.conv_reminders_sent(self.conversation, invoice.merchant_id)
+        self.pipe.zadd(key, {f"{invoice.id}@{self.now.isoformat()}": self.now.timestamp()})
+        # A few weeks are enough to count a rolling week, whatever the clock did.
+        self.pipe.zremrangebyscore(key, "-inf", (self.now - REMINDERS_KEPT).timestamp())
 
     def _promise(self, action: SetPromise) -> None:
         invoice = self._invoice()

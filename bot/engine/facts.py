@@ -13,6 +13,7 @@ from bot.store.conversations import sender_of, split_key
 from bot.store.invoices import customer_address
 from bot.store.ledger import InvoiceExtras, Plan, load_extras
 from bot.store.merchants import Merchant, get_merchant
+from bot.store.policy import CollectionPolicy
 from channels.base import ChannelName
 from flows.model import Facts, InstalmentFacts, InvoiceFacts, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
@@ -66,13 +67,17 @@ async def load_facts(
     opted_out = await consent.is_opted_out(
         redis, invoice.merchant_id, addresses
     ) or await consent.channel_opted_out(redis, invoice.merchant_id, conversation)
+    policy = await collection_policy.load_all(redis, invoice.merchant_id)
     return Facts(
-        invoice=await invoice_facts(redis, invoice, base_url, updated_plan),
+        invoice=await invoice_facts(redis, invoice, base_url, updated_plan, policy),
         now=now,
-        timezone=timezone,
+        # The customer's own zone when the invoice gives one: "demain", 10:00, quiet hours.
+        timezone=invoice.customer.timezone or timezone,
+        customer_timezone=invoice.customer.timezone,
         opted_out=opted_out,
         # Read when the invoice is issued; each reminder then carries it (flows.dunning).
-        dunning_policy=await collection_policy.load(redis, invoice.merchant_id),
+        dunning_policy=policy.reminders,
+        languages=policy.languages,
         stop_to=stop_to,
     )
 
@@ -89,18 +94,28 @@ async def stop_number(redis: aioredis.Redis, conversation: str) -> str | None:
 
 
 async def invoice_facts(
-    redis: aioredis.Redis, invoice: Invoice, base_url: str, updated_plan: Plan | None = None
+    redis: aioredis.Redis,
+    invoice: Invoice,
+    base_url: str,
+    updated_plan: Plan | None = None,
+    policy: CollectionPolicy | None = None,
 ) -> InvoiceFacts:
     """`updated_plan`: a plan changed by the event being dispatched, not yet committed."""
     merchant = await get_merchant(redis, invoice.merchant_id)
     extras = await load_extras(redis, invoice.merchant_id, invoice.id)
     if updated_plan is not None:
         extras = replace(extras, plan=updated_plan)
-    return facts_of(invoice, extras, merchant, base_url)
+    if policy is None:
+        policy = await collection_policy.load_all(redis, invoice.merchant_id)
+    return facts_of(invoice, extras, merchant, base_url, policy)
 
 
 def facts_of(
-    invoice: Invoice, extras: InvoiceExtras, merchant: Merchant | None, base_url: str
+    invoice: Invoice,
+    extras: InvoiceExtras,
+    merchant: Merchant | None,
+    base_url: str,
+    policy: CollectionPolicy | None = None,
 ) -> InvoiceFacts:
     """What the flow sees of a stored invoice, its plan, promise and pause (pure: the flow
     tests build their facts with it too, so they see exactly what dispatch shows)."""
@@ -129,8 +144,9 @@ def facts_of(
         instalments=instalments,
         promise_date=extras.promise,
         reminders_paused=extras.paused,
-        pay_later_policy=DEFAULT_PAY_LATER_POLICY,
-        split_policy=split_policy_for(merchant),
+        # The merchant's policy (GET/PUT /api/v1/policy), else the defaults.
+        pay_later_policy=policy.pay_later if policy else DEFAULT_PAY_LATER_POLICY,
+        split_policy=(policy.split if policy else None) or split_policy_for(merchant),
         customer_is_business=invoice.customer.is_business,
         late_penalty_rate=invoice.seller.late_penalty_rate,
     )

@@ -27,6 +27,18 @@ def conv_lock(conv: str) -> str:
     return f"conv:{{{conv}}}:lock"
 
 
+def conv_invoices(conv: str) -> str:
+    """Every invoice sent in this conversation, by when it was sent (a sorted set): the open
+    ones of the same merchant are what "which invoice?" and the statement list."""
+    return f"conv:{{{conv}}}:invoices"
+
+
+def conv_reminders_sent(conv: str, merchant_id: str) -> str:
+    """When this merchant's ladder reminders went out in this conversation (a sorted set by
+    time, trimmed to the last weeks): the weekly cap per customer (flows.dunning)."""
+    return f"conv:{{{conv}}}:reminders_sent:{merchant_id}"
+
+
 def conv_log(conv: str) -> str:
     """What was said, both ways, for agents and support (a capped list)."""
     return f"conv:{{{conv}}}:log"

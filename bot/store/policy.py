@@ -1,21 +1,74 @@
-"""A merchant's collection policy, one JSON document (validated by `bot.web.policy`)."""
+"""A merchant's collection policy, one JSON document (validated by `bot.web.policy`): the
+reminder ladder, the pay-later window, the split rules and the languages offered."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from bot.store import keys
 from flows.dunning import policy_from_dict, policy_to_dict
-from flows.model import DunningPolicy
+from flows.model import DunningPolicy, PayLaterPolicy
+from payments.instalments import InstalmentPolicy
+
+LANGUAGES = ("fr", "en")  # the catalogs in locales/
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionPolicy:
+    reminders: DunningPolicy = field(default_factory=DunningPolicy)
+    pay_later: PayLaterPolicy = field(default_factory=PayLaterPolicy)
+    split: InstalmentPolicy | None = None  # None: 2 up to the merchant's --max-instalments
+    languages: tuple[str, ...] = LANGUAGES
+
+
+def split_to_dict(policy: InstalmentPolicy) -> dict[str, Any]:
+    return {
+        "allowed_parts": list(policy.allowed_parts),
+        "minimum": dict(policy.min_totals),
+        "max_span_days": policy.max_span_days,
+    }
+
+
+def split_from_dict(data: dict[str, Any]) -> InstalmentPolicy:
+    return InstalmentPolicy(
+        min_totals=tuple(sorted((str(c), int(a)) for c, a in data["minimum"].items())),
+        allowed_parts=tuple(int(p) for p in data["allowed_parts"]),
+        max_span_days=int(data["max_span_days"]),
+    )
+
+
+async def load_all(redis: aioredis.Redis, merchant_id: str) -> CollectionPolicy:
+    raw = await redis.get(keys.merchant_policy(merchant_id))
+    if not raw:
+        return CollectionPolicy()
+    document = json.loads(raw)
+    pay_later = document.get("pay_later")
+    split = document.get("split")
+    return CollectionPolicy(
+        reminders=policy_from_dict(document.get("reminders", {})),
+        pay_later=PayLaterPolicy(int(pay_later["max_days_after_due"]))
+        if pay_later
+        else PayLaterPolicy(),
+        split=split_from_dict(split) if split else None,
+        languages=tuple(document.get("languages") or LANGUAGES),
+    )
 
 
 async def load(redis: aioredis.Redis, merchant_id: str) -> DunningPolicy:
-    raw = await redis.get(keys.merchant_policy(merchant_id))
-    return policy_from_dict(json.loads(raw)["reminders"]) if raw else DunningPolicy()
+    return (await load_all(redis, merchant_id)).reminders
 
 
-async def save(redis: aioredis.Redis, merchant_id: str, policy: DunningPolicy) -> None:
-    document = {"version": 1, "reminders": policy_to_dict(policy)}
+async def save(redis: aioredis.Redis, merchant_id: str, policy: CollectionPolicy) -> None:
+    document: dict[str, Any] = {
+        "version": 2,
+        "reminders": policy_to_dict(policy.reminders),
+        "pay_later": {"max_days_after_due": policy.pay_later.max_days_after_due},
+        "languages": list(policy.languages),
+    }
+    if policy.split is not None:
+        document["split"] = split_to_dict(policy.split)
     await redis.set(keys.merchant_policy(merchant_id), json.dumps(document))

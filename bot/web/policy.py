@@ -1,6 +1,8 @@
-"""`GET/PUT /api/v1/policy`: the merchant's collection policy (the reminder ladder, its days,
-hours, holidays and time zone). A change applies to invoices issued afterwards: each invoice's
-ladder carries the policy of its issue (flows.dunning)."""
+"""`GET/PUT /api/v1/policy`: the merchant's collection policy: the reminder ladder (its days,
+hours, holidays, time zone and weekly cap), the pay-later window, the split rules and the
+languages offered. A ladder change applies to invoices issued afterwards: each invoice's ladder
+carries the policy of its issue (flows.dunning). Pay-later, split and language rules apply to
+what customers ask from the change on."""
 
 from __future__ import annotations
 
@@ -11,16 +13,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from bot.engine.facts import split_policy_for
 from bot.services import Services
 from bot.store import policy as collection_policy
 from bot.store.merchants import Merchant
+from bot.store.policy import LANGUAGES, CollectionPolicy, split_to_dict
 from flows.dunning import WEEKDAYS, policy_to_dict
-from flows.model import DunningPolicy
+from flows.model import DunningPolicy, PayLaterPolicy
+from payments.instalments import MAX_SPAN_DAYS, InstalmentPolicy
 
 MAX_STEPS = 10
 DAYS_RANGE = (-60, 365)  # from 60 days before the due date to a year after
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_FIELDS = {"days", "send_at", "opens", "closes", "weekdays", "on_holidays", "timezone"}
+_FIELDS = {
+    "days",
+    "send_at",
+    "opens",
+    "closes",
+    "weekdays",
+    "on_holidays",
+    "timezone",
+    "max_per_week",
+}
+MAX_PER_WEEK = (1, 7)  # TESTCASES 80: 2 by default; never more than one a day
+PAY_LATER_DAYS = (0, 90)  # after the due date
+PARTS = (2, 4)  # LEGAL_FR §4.3: 3 by default ("3 fois sans frais"); 4 after legal review
+_SECTIONS = {"reminders", "pay_later", "split", "languages"}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_MINIMUM = 100_000_000  # minor units
 
 
 class PolicyError(ValueError):
@@ -32,8 +52,8 @@ class PolicyError(ValueError):
 async def read_policy(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    policy = await collection_policy.load(services.redis, merchant.id)
-    return web.json_response(document(policy))
+    policy = await collection_policy.load_all(services.redis, merchant.id)
+    return web.json_response(document(policy, merchant))
 
 
 async def put_policy(request: web.Request, services: Services, merchant: Merchant) -> web.Response:
@@ -48,14 +68,96 @@ async def put_policy(request: web.Request, services: Services, merchant: Merchan
     except PolicyError as problem:
         return _problem(422, problem.field, str(problem))
     await collection_policy.save(services.redis, merchant.id, policy)
-    return web.json_response(document(policy))
+    return web.json_response(document(policy, merchant))
 
 
-def parse(body: object) -> DunningPolicy:
-    """`{"reminders": {...}}`: fields left out keep their defaults."""
-    if not isinstance(body, dict) or set(body) - {"reminders"}:
-        raise PolicyError("body", 'expected an object with "reminders"')
-    data = body.get("reminders", {})
+def parse(body: object) -> CollectionPolicy:
+    """`{"reminders": {...}, "pay_later": {...}, "split": {...}, "languages": [...]}`: what
+    is left out keeps its default."""
+    if not isinstance(body, dict):
+        raise PolicyError("body", f"expected an object with {', '.join(sorted(_SECTIONS))}")
+    if unknown := set(body) - _SECTIONS:
+        raise PolicyError(sorted(unknown)[0], "unknown field")
+    return CollectionPolicy(
+        reminders=_reminders(body.get("reminders", {})),
+        pay_later=_pay_later(body.get("pay_later", {})),
+        split=_split(body["split"]) if "split" in body else None,
+        languages=_languages(body.get("languages", list(LANGUAGES))),
+    )
+
+
+def _pay_later(data: object) -> PayLaterPolicy:
+    if not isinstance(data, dict):
+        raise PolicyError("pay_later", "expected an object")
+    if unknown := set(data) - {"max_days_after_due"}:
+        raise PolicyError(f"pay_later.{sorted(unknown)[0]}", "unknown field")
+    value = data.get("max_days_after_due", PayLaterPolicy().max_days_after_due)
+    low, high = PAY_LATER_DAYS
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(
+            "pay_later.max_days_after_due", f"expected a whole number of days from {low} to {high}"
+        )
+    return PayLaterPolicy(max_days_after_due=value)
+
+
+def _split(data: object) -> InstalmentPolicy:
+    if not isinstance(data, dict):
+        raise PolicyError("split", "expected an object")
+    if unknown := set(data) - {"allowed_parts", "minimum", "max_span_days"}:
+        raise PolicyError(f"split.{sorted(unknown)[0]}", "unknown field")
+    default = InstalmentPolicy()
+    parts = data.get("allowed_parts", list(default.allowed_parts))
+    low, high = PARTS
+    if (
+        not isinstance(parts, list)
+        or not parts
+        or not all(isinstance(p, int) and not isinstance(p, bool) for p in parts)
+        or not all(low <= p <= high for p in parts)
+        or parts != sorted(set(parts))
+    ):
+        raise PolicyError(
+            "split.allowed_parts", f"expected increasing whole numbers from {low} to {high}"
+        )
+    span = data.get("max_span_days", default.max_span_days)
+    if isinstance(span, bool) or not isinstance(span, int) or not 1 <= span <= MAX_SPAN_DAYS:
+        raise PolicyError(
+            "split.max_span_days", f"expected a number of days from 1 to {MAX_SPAN_DAYS}"
+        )
+    minimum = data.get("minimum", dict(default.min_totals))
+    if not isinstance(minimum, dict) or not all(
+        isinstance(c, str)
+        and _CURRENCY.match(c)
+        and isinstance(a, int)
+        and not isinstance(a, bool)
+        and 0 <= a <= MAX_MINIMUM
+        for c, a in minimum.items()
+    ):
+        raise PolicyError(
+            "split.minimum", 'expected {"EUR": 5000}: currency codes to amounts in cents'
+        )
+    try:
+        return InstalmentPolicy(
+            min_totals=tuple(sorted(minimum.items())),
+            allowed_parts=tuple(parts),
+            max_span_days=span,
+        )
+    except ValueError as exc:  # e.g. more parts than the span has days
+        raise PolicyError("split.allowed_parts", str(exc)) from exc
+
+
+def _languages(value: object) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(v in LANGUAGES for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise PolicyError("languages", f"expected a non-empty list of {', '.join(LANGUAGES)}")
+    return tuple(value)
+
+
+def _reminders(data: object) -> DunningPolicy:
+    """The ladder: fields left out keep their defaults."""
     if not isinstance(data, dict):
         raise PolicyError("reminders", "expected an object")
     if unknown := set(data) - _FIELDS:
@@ -69,6 +171,7 @@ def parse(body: object) -> DunningPolicy:
         weekdays=_weekdays(data.get("weekdays", [WEEKDAYS[d] for d in sorted(default.weekdays)])),
         on_holidays=_bool(data.get("on_holidays", default.on_holidays)),
         timezone=_zone(data.get("timezone")),
+        max_per_week=_per_week(data.get("max_per_week", default.max_per_week)),
     )
     if policy.opens >= policy.closes:
         raise PolicyError("reminders.closes", "must be later than opens")
@@ -109,6 +212,15 @@ def _bool(value: object) -> bool:
     return value
 
 
+def _per_week(value: object) -> int:
+    low, high = MAX_PER_WEEK
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(
+            "reminders.max_per_week", f"expected a whole number from {low} to {high}"
+        )
+    return value
+
+
 def _zone(value: object) -> str | None:
     if value is None:
         return None
@@ -122,10 +234,14 @@ def _zone(value: object) -> str | None:
     return value
 
 
-def document(policy: DunningPolicy) -> dict[str, Any]:
+def document(policy: CollectionPolicy, merchant: Merchant | None) -> dict[str, Any]:
+    split = policy.split or split_policy_for(merchant)
     return {
-        "reminders": policy_to_dict(policy),
-        "applies_to": "invoices issued after the change",
+        "reminders": policy_to_dict(policy.reminders),
+        "pay_later": {"max_days_after_due": policy.pay_later.max_days_after_due},
+        "split": split_to_dict(split),
+        "languages": list(policy.languages),
+        "applies_to": "reminders: invoices issued after the change; the rest: from the change on",
     }
 
 

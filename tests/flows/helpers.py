@@ -561,6 +561,9 @@ class Conversation:
     now: datetime = NOW
     opted_out: bool = False
     state: ConversationState = field(default_factory=ConversationState)
+    # The customer's other open invoices with the merchant (flows.several): as dispatch
+    # loads them for a customer's message.
+    others: tuple[InvoiceFacts, ...] = ()
     turns: list[Turn] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
     ledger: Ledger | None = field(init=False, default=None)
@@ -584,7 +587,16 @@ class Conversation:
 
     @property
     def facts(self) -> Facts:
-        return Facts(invoice=self.invoice, now=self.now, timezone=TZ, opted_out=self.opted_out)
+        own = self.invoice
+        listed = (own, *self.others) if own is not None and self.others else ()
+        open_invoices = tuple(i for i in listed if i is not None and not i.is_paid)
+        return Facts(
+            invoice=own,
+            now=self.now,
+            timezone=TZ,
+            opted_out=self.opted_out,
+            open_invoices=open_invoices,
+        )
 
     # What the customer and the world do --------------------------------------------------
 

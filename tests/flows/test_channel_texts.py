@@ -33,6 +33,10 @@ BUDGETS = {
     "dunning_late": 3,
     "dunning_final": 3,
     "status": 2,
+    # Several open invoices: one line each (number, amount left, date; at most 4, then how
+    # many more) and the total; "which one?" numbers them the same way.
+    "statement": 2,
+    "which_invoice": 2,
     "payment_failed": 2,
     "already_paid_check": 2,
     # A schedule (one line per instalment) and its question:

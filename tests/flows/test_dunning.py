@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from flows.dunning import message_for, next_moment, step_moment
-from flows.model import DunningPolicy
+from flows.dunning import message_for, next_moment, step_moment, weekly_cap_until
+from flows.model import DunningPolicy, Facts
 
 PARIS = "Europe/Paris"
 POLICY = DunningPolicy()
@@ -64,3 +64,24 @@ def test_texts_escalate_and_a_late_catch_up_never_says_due() -> None:
         "dunning_final",
     ]
     assert message_for(0, POLICY, late=True) == "dunning_late"
+
+
+def _facts(now: datetime, *sent: datetime) -> Facts:
+    return Facts(invoice=None, now=now, timezone=PARIS, reminders_sent=sent)
+
+
+def test_the_weekly_cap_counts_a_rolling_week_of_any_invoice() -> None:
+    monday = datetime(2027, 1, 18, 9, 0, tzinfo=UTC)
+    wednesday = monday + timedelta(days=2)
+    # Two in the last 7 days: the next waits until the older one is a week old.
+    assert weekly_cap_until(_facts(wednesday + timedelta(hours=1), monday, wednesday), POLICY) == (
+        monday + timedelta(days=7)
+    )
+    # One in the week, or two with the older one a week old: it may go now.
+    assert weekly_cap_until(_facts(wednesday, monday), POLICY) is None
+    assert weekly_cap_until(_facts(monday + timedelta(days=7), monday, wednesday), POLICY) is None
+    # A merchant who allows three.
+    three = DunningPolicy(max_per_week=3)
+    assert (
+        weekly_cap_until(_facts(wednesday + timedelta(hours=1), monday, wednesday), three) is None
+    )

@@ -171,6 +171,8 @@ def _produce(message: str, locale: str) -> Reply:
             Conversation(locale, invoice_facts("35.00")).says(w["split3"]).reply
         ),
         "status": lambda: Conversation(locale).says(w["status"]).reply,
+        "statement": lambda: _with_others(locale).says(w["status"]).reply,
+        "which_invoice": lambda: _with_others(locale).says(w["pay"]).reply,
         "greeting": lambda: Conversation(locale).says(w["hello"]).reply,
         "acknowledged": lambda: Conversation(locale).says(w["yes"]).reply,
         "already_opted_out": lambda: Conversation(locale, opted_out=True).says("STOP").reply,
@@ -195,6 +197,13 @@ def _twice(locale: str, first: str, second: str) -> Reply | None:
     chat = Conversation(locale)
     chat.says(first)
     return chat.says(second).reply
+
+
+def _with_others(locale: str) -> Conversation:
+    """Three open invoices with the merchant (flows.several)."""
+    second = invoice_facts("80.00", invoice_id="inv_43", number="F-2026-000043")
+    third = invoice_facts("1250.50", invoice_id="inv_44", number="F-2026-000044")
+    return Conversation(locale, others=(second, third))
 
 
 def _with_plan(locale: str) -> Conversation:

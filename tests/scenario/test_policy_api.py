@@ -48,6 +48,7 @@ async def test_defaults_are_todays_ladder(shop: Facto) -> None:
     )
     assert reminders["weekdays"] == ["mon", "tue", "wed", "thu", "fri", "sat"]
     assert reminders["on_holidays"] is False
+    assert reminders["max_per_week"] == 2  # TESTCASES 80
     assert (await shop.client.get("/api/v1/policy")).status == 401
 
 
@@ -68,6 +69,10 @@ async def test_defaults_are_todays_ladder(shop: Facto) -> None:
         ({"timezone": "Mars/Olympus"}, "reminders.timezone"),
         ({"timezone": "UTC+1"}, "reminders.timezone"),
         ({"colour": "red"}, "reminders.colour"),
+        ({"max_per_week": 0}, "reminders.max_per_week"),
+        ({"max_per_week": 8}, "reminders.max_per_week"),
+        ({"max_per_week": "2"}, "reminders.max_per_week"),
+        ({"max_per_week": True}, "reminders.max_per_week"),
     ],
 )
 async def test_bad_policies_are_422_naming_the_field(
@@ -111,3 +116,80 @@ async def test_a_change_applies_to_invoices_issued_afterwards(shop: Facto) -> No
     # Sunday 7 March is allowed by the new policy: the final notice goes then.
     [final] = await walk_to(shop, datetime(2027, 3, 7, 10, 0, tzinfo=UTC), *AFTER)
     assert "dernier rappel" in final
+
+
+async def test_the_rest_of_the_policy_defaults(shop: Facto) -> None:
+    response = await shop.client.get(
+        "/api/v1/policy", headers={"Authorization": f"Bearer {shop.api_key}"}
+    )
+    body = await response.json()
+    assert body["pay_later"] == {"max_days_after_due": 30}
+    # LEGAL_FR §4.3: "3 fois sans frais" at most by default, from 50 € over 90 days at most.
+    assert body["split"] == {
+        "allowed_parts": [2, 3],
+        "minimum": {"EUR": 5000},
+        "max_span_days": 90,
+    }
+    assert body["languages"] == ["fr", "en"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        ({"pay_later": {"max_days_after_due": 91}}, "pay_later.max_days_after_due"),
+        ({"pay_later": {"max_days_after_due": -1}}, "pay_later.max_days_after_due"),
+        ({"pay_later": {"max_days_after_due": "30"}}, "pay_later.max_days_after_due"),
+        ({"pay_later": {"weeks": 2}}, "pay_later.weeks"),
+        ({"pay_later": 30}, "pay_later"),
+        ({"split": {"allowed_parts": [5]}}, "split.allowed_parts"),
+        ({"split": {"allowed_parts": [1, 2]}}, "split.allowed_parts"),
+        ({"split": {"allowed_parts": [3, 2]}}, "split.allowed_parts"),
+        ({"split": {"allowed_parts": []}}, "split.allowed_parts"),
+        ({"split": {"allowed_parts": [2, 4], "max_span_days": 2}}, "split.allowed_parts"),
+        ({"split": {"max_span_days": 91}}, "split.max_span_days"),
+        ({"split": {"minimum": {"eur": 5000}}}, "split.minimum"),
+        ({"split": {"minimum": {"EUR": -1}}}, "split.minimum"),
+        ({"split": {"minimum": {"EUR": 50.5}}}, "split.minimum"),
+        ({"split": {"fees": 100}}, "split.fees"),
+        ({"languages": ["de"]}, "languages"),
+        ({"languages": []}, "languages"),
+        ({"languages": ["fr", "fr"]}, "languages"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_bad_pay_later_split_and_languages_are_422_naming_the_field(
+    shop: Facto, policy: dict[str, Any], field: str
+) -> None:
+    status, body = await put(shop, policy)
+    assert (status, body["field"]) == (422, field), body
+
+
+async def test_the_flows_follow_the_pay_later_window_and_the_split_rules(shop: Facto) -> None:
+    status, body = await put(
+        shop, {"pay_later": {"max_days_after_due": 10}, "split": {"allowed_parts": [2]}}
+    )
+    assert status == 200 and body["split"]["allowed_parts"] == [2]
+    created = await shop.issue(invoice_body(*BEFORE, due=DUE, lines=LINES))
+    assert created["id"]
+    # 26 February + 10 days: 8 March is the latest; 20 March gets that as a counter-proposal.
+    await shop.customer_says(*BEFORE, "je paierai le 20 mars 2027")
+    late = (await texts(shop, *BEFORE))[-1]
+    assert "trop tard" in late and "8 mars 2027" in late
+    await shop.customer_says(*BEFORE, "le 5 mars 2027")
+    assert "5 mars" in (await texts(shop, *BEFORE))[-1]
+    # "3 fois" is not allowed any more: refused, with the allowed option.
+    await shop.customer_says(*BEFORE, "je veux payer en 3 fois")
+    refused = (await texts(shop, *BEFORE))[-1]
+    assert "en 3 fois n'est pas possible" in refused and "2 fois maximum" in refused
+    messages = await shop.messages(*BEFORE)
+    assert [b["action"] for b in messages[-1]["buttons"]] == ["split:2"]
+
+
+async def test_languages_offered_limit_the_reply_language(shop: Facto) -> None:
+    status, _ = await put(shop, {"languages": ["fr"]})
+    assert status == 200
+    await shop.issue(invoice_body(*BEFORE, locale="en", due=DUE, lines=LINES))
+    [invoice] = await texts(shop, *BEFORE)
+    assert "Bonjour" in invoice  # English is not offered: French
+    await shop.customer_says(*BEFORE, "I would like to pay in two weeks please")
+    assert "Hello" not in (await texts(shop, *BEFORE))[-1]
