@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine import campaigns, carts, handover, merchant_webhooks, offer_payments
+from bot.engine import (
+    campaigns,
+    carts,
+    handover,
+    merchant_webhooks,
+    offer_payments,
+    review,
+)
 from bot.engine.effects import Effects
 from bot.engine.facts import load_facts
 from bot.engine.pipeline import Event, Handler
@@ -255,6 +262,13 @@ class _Dispatch:
                 return _Translated(InvoiceSent(), str(data["invoice_id"]))
             case "payment":
                 return await self._payment(data)
+            case review.EVENT_TYPE:  # a person applied a payment to review to this invoice
+                now = self.services.clock.now()
+                counted = await review.count(self.redis, self.pipe, self.event, now)
+                if counted is None:
+                    return _Translated(None)
+                self.updated_invoice, self.updated_plan = counted.invoice, counted.plan
+                return _Translated(counted.outcome, counted.invoice.id)
             case "reminder":
                 kind = ReminderKind(data["kind"])
                 policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None

@@ -180,3 +180,43 @@ async def dismiss_review(redis: aioredis.Redis, merchant_id: str, raw: str) -> b
     except ValueError:
         return False
     return bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+
+
+async def find_review(
+    redis: aioredis.Redis, merchant_id: str, session_id: str
+) -> ReviewItem | None:
+    """The merchant's review entry for one payment (the first, if it was alerted twice)."""
+    found = [i for i in await review_items(redis, merchant_id) if i.session_id == session_id]
+    return found[0] if found else None
+
+
+async def remove_review(redis: aioredis.Redis, merchant_id: str, session_id: str) -> int:
+    """Take every entry of one payment off the list; how many this call removed (0 when a
+    concurrent call took them first: only the caller that removed them audits)."""
+    removed = 0
+    for item in await review_items(redis, merchant_id):
+        if item.session_id == session_id:
+            removed += int(await redis.lrem(keys.PAYMENTS_MISMATCH, 0, item.raw))
+    return removed
+
+
+def back_to_review(
+    pipe: aioredis.client.Pipeline, invoice: Invoice, session_id: str, reason: str
+) -> None:
+    """Put a payment back on the list (an apply that the invoice could no longer take)."""
+    entry = {
+        "invoice_id": invoice.id,
+        "merchant_id": invoice.merchant_id,
+        "session_id": session_id,
+        "reason": reason,
+    }
+    pipe.rpush(keys.PAYMENTS_MISMATCH, json.dumps(entry))
+    pipe.delete(keys.review_claim(invoice.merchant_id, session_id))
+
+
+async def open_invoices(
+    redis: aioredis.Redis, merchant_id: str, limit: int = 200
+) -> list[Invoice]:
+    """Invoices that can still take money (what a payment to review may be applied to)."""
+    found = await newest_invoices(redis, merchant_id)
+    return [i for i in found if i.status not in CLOSED and i.amount_due > 0][:limit]

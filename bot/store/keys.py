@@ -195,6 +195,12 @@ PAYMENTS_UNMATCHED = "payments:unmatched-events"
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
 
 
+def review_claim(merchant_id: str, session_id: str) -> str:
+    """What a person decided for a payment to review (apply to one invoice, or refund): set
+    once (SET NX), so two clicks never apply one payment twice (bot.engine.review)."""
+    return f"merchant:{{{merchant_id}}}:review:{session_id}"
+
+
 def pay_link_clicks(client: str, token: str, minute: int) -> str:
     """Clicks on one pay link from one address in one minute (rate limit)."""
     return f"ratelimit:pay:{client}:{token[:32]}:{minute}"

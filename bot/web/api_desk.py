@@ -21,6 +21,7 @@ from bot.store.invoices import get_invoice
 from bot.store.merchants import Merchant
 from bot.store.payments import credit_notes_of, load_records
 from bot.web.api import authenticated, credit_note_view, error, invoice_view
+from bot.web.api_review import setup_api_review
 from payments.invoice import Invoice, InvoiceStatus
 from payments.ledger import PaymentRecord
 
@@ -41,6 +42,7 @@ def setup_api_desk(app: web.Application) -> None:
     )
     app.router.add_get("/api/v1/payments/review", authenticated(money_to_review))
     app.router.add_get("/api/v1/kpis", authenticated(read_kpis))
+    setup_api_review(app)
 
 
 def _invalid(problems: list[dict[str, str]]) -> web.Response:

@@ -11,10 +11,12 @@ gets a 403 here. Pages are server-rendered and autoescaped; the only script is `
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Mapping
 from datetime import date, timedelta
 
 from aiohttp import web
 
+from bot.engine import review
 from bot.logs import log_fields
 from bot.store import desk, handover, kpis_more
 from bot.store import merchant_webhooks as webhooks
@@ -37,6 +39,8 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_get(BASE + "/invoices/{invoice_id}", invoice_page)
     app.router.add_get(BASE + "/review", review_page)
     app.router.add_post(BASE + "/review/dismiss", dismiss)
+    app.router.add_post(BASE + "/review/apply", apply_payment)
+    app.router.add_post(BASE + "/review/refund", refund_payment)
     app.router.add_get(BASE + "/kpis", kpis_page)
     app.router.add_get(BASE + "/kpis.json", kpis_json)
     app.router.add_get(BASE + "/webhooks", webhooks_page)
@@ -126,21 +130,41 @@ async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse
 @page
 async def review_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     _owner(agent)
+    return await _review(request, agent)
+
+
+REVIEW_AUDIT = ("review_dismissed", "review_applied", "review_refunded")
+
+
+async def _review(
+    request: web.Request, agent: Agent, *, error: str | None = None, status: int = 200
+) -> web.Response:
     services = request.app[SERVICES]
-    items = await desk.review_items(services.redis, agent.user.merchant_id)
+    merchant_id = agent.user.merchant_id
+    items = await desk.review_items(services.redis, merchant_id)
     trail = [
         e
-        for e in await handover.audit_trail(services.redis, agent.user.merchant_id)
-        if e.get("what") == "review_dismissed"
+        for e in await handover.audit_trail(services.redis, merchant_id)
+        if e.get("what") in REVIEW_AUDIT
     ]
     return render(
         request,
         "dashboard/review.html",
+        status=status,
         agent=agent.user,
         csrf=agent.session.csrf,
         items=items,
+        targets=await desk.open_invoices(services.redis, merchant_id),
         trail=trail[-50:],
+        error=error,
     )
+
+
+def _payment(form: Mapping[str, object]) -> str:
+    payment = str(form.get("payment") or "")
+    if not payment or len(payment) > 200:
+        raise web.HTTPBadRequest(text="payment: the payment to review")
+    return payment
 
 
 @action
@@ -149,7 +173,11 @@ async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
     services = request.app[SERVICES]
     form = await request.post()
     raw = str(form.get("item") or "")
-    if not raw or len(raw) > 2000:
+    if not raw:
+        payment = _payment(form)
+        done = review.dismiss(services, agent.user.merchant_id, payment, agent.user.id)
+        return await _act(request, agent, done)
+    if len(raw) > 2000:
         raise web.HTTPBadRequest(text="item: the review entry to dismiss")
     merchant_id = agent.user.merchant_id
     if not await desk.dismiss_review(services.redis, merchant_id, raw):
@@ -168,6 +196,47 @@ async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
         )
         await pipe.execute()
     log.info("payment review dismissed", extra=log_fields(user=agent.user.id))
+    return redirect(BASE + "/review")
+
+
+@action
+async def apply_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Count a payment to review on an invoice (the worker applies it a moment later)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    form = await request.post()
+    target = str(form.get("invoice") or "")
+    if not target or len(target) > 64:
+        raise web.HTTPBadRequest(text="invoice: the invoice to apply the payment to")
+    payment = _payment(form)
+    merchant_id, user_id = agent.user.merchant_id, agent.user.id
+    done = review.apply(services, merchant_id, payment, target, user_id)
+    return await _act(request, agent, done)
+
+
+@action
+async def refund_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Give a payment to review back through Stripe (all of it, or the amount typed)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    form = await request.post()
+    raw = str(form.get("amount") or "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise web.HTTPBadRequest(text="amount: a whole number of cents, or empty for all")
+    amount = int(raw) if raw else None
+    merchant_id, user_id = agent.user.merchant_id, agent.user.id
+    done = review.refund(services, merchant_id, _payment(form), amount, user_id)
+    return await _act(request, agent, done)
+
+
+async def _act(
+    request: web.Request, agent: Agent, doing: Awaitable[review.Done]
+) -> web.StreamResponse:
+    """Run a review action: back to the list, or the list with why it was refused."""
+    try:
+        await doing
+    except review.ReviewError as refused:
+        return await _review(request, agent, error=refused.message, status=refused.status)
     return redirect(BASE + "/review")
 
 
