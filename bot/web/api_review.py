@@ -1,5 +1,6 @@
-"""The money to review over the API: apply a payment to an invoice, refund it, dismiss it
-(the dashboard's actions; the logic is `bot.engine.review`). Described in `bot.web.openapi`."""
+"""The merchant's actions on money over the API: a payment to review applied to an invoice,
+refunded or dismissed (`bot.engine.review`), and an invoice voided with a credit note
+(`bot.engine.void`); the dashboard's actions too. Described in `bot.web.openapi`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from bot.engine import review
+from bot.engine import review, void
 from bot.services import Services
 from bot.store.merchants import Merchant
 from bot.web.api import authenticated, error
@@ -22,6 +23,7 @@ def setup_api_review(app: web.Application) -> None:
     app.router.add_post(BASE + "/apply", authenticated(apply_payment))
     app.router.add_post(BASE + "/refund", authenticated(refund_payment))
     app.router.add_post(BASE + "/dismiss", authenticated(dismiss_payment))
+    app.router.add_post("/api/v1/invoices/{invoice_id}/void", authenticated(void_invoice))
 
 
 async def _body(request: web.Request, allowed: set[str]) -> dict[str, object] | web.Response:
@@ -101,3 +103,16 @@ async def dismiss_payment(
     if payment_id is None:
         return error(404, "no such payment to review")
     return await _answer(review.dismiss(services, merchant.id, payment_id, API_USER))
+
+
+async def void_invoice(
+    request: web.Request, services: Services, merchant: Merchant
+) -> web.Response:
+    """Cancel what an invoice still asks for, with a credit note (`bot.engine.void`)."""
+    try:
+        done = await void.request(
+            services, merchant.id, request.match_info["invoice_id"], API_USER
+        )
+    except void.VoidRefused as refused:
+        return error(refused.status, refused.message)
+    return web.json_response(done.to_dict(), status=202 if done.state == "queued" else 200)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
-from bot.engine import review
+from bot.engine import review, void
 from bot.logs import log_fields
 from bot.store import desk, handover, kpis_more
 from bot.store import merchant_webhooks as webhooks
@@ -37,6 +37,7 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_get("/dashboard", to_dashboard)
     app.router.add_get(BASE, invoices_page)
     app.router.add_get(BASE + "/invoices/{invoice_id}", invoice_page)
+    app.router.add_post(BASE + "/invoices/{invoice_id}/void", void_invoice)
     app.router.add_get(BASE + "/review", review_page)
     app.router.add_post(BASE + "/review/dismiss", dismiss)
     app.router.add_post(BASE + "/review/apply", apply_payment)
@@ -111,6 +112,12 @@ async def invoices_page(request: web.Request, agent: Agent) -> web.StreamRespons
 @page
 async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     _owner(agent)
+    return await _invoice(request, agent)
+
+
+async def _invoice(
+    request: web.Request, agent: Agent, *, error: str | None = None, status: int = 200
+) -> web.Response:
     services = request.app[SERVICES]
     invoice = await get_invoice(
         services.redis, agent.user.merchant_id, request.match_info["invoice_id"][:64]
@@ -120,11 +127,28 @@ async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse
     return render(
         request,
         "dashboard/invoice.html",
+        status=status,
         agent=agent.user,
         csrf=agent.session.csrf,
         invoice=invoice,
         steps=await desk.timeline(services.redis, invoice),
+        error=error,
     )
+
+
+@action
+async def void_invoice(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Void with a credit note (the worker issues it and tells the customer a moment later)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    invoice_id = request.match_info["invoice_id"][:64]
+    try:
+        await void.request(services, agent.user.merchant_id, invoice_id, agent.user.id)
+    except void.VoidRefused as refused:
+        if refused.status == 404:
+            raise web.HTTPNotFound(text=refused.message) from None
+        return await _invoice(request, agent, error=refused.message, status=refused.status)
+    return redirect(f"{BASE}/invoices/{invoice_id}")
 
 
 @page

@@ -123,6 +123,7 @@ SCHEMAS: dict[str, Any] = {
                     "disputed",
                     "partially_refunded",
                     "refunded",
+                    "void",
                 ]
             },
             "currency": {"type": "string"},
@@ -484,7 +485,37 @@ def _review_action(summary: str, body: dict[str, Any] | None, ok: str) -> dict[s
     return {"post": operation}
 
 
+SCHEMAS["Voiding"] = {
+    "type": "object",
+    "required": ["invoice_id", "amount", "partly_paid", "state"],
+    "properties": {
+        "invoice_id": {"type": "string"},
+        "amount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "what the credit note cancels: all that was due (0: voided before)",
+        },
+        "partly_paid": {"type": "boolean", "description": "only the unpaid rest is voided"},
+        "state": {"enum": ["queued", "done"], "description": "queued: 202, issued a moment later"},
+    },
+}
+VOID_PATH: dict[str, Any] = {
+    "post": {
+        "summary": "Void an unpaid or partly paid invoice: a credit note (the credit-note "
+        "series) cancels what is still due, reminders stop, pay links show it cancelled and "
+        "the customer is told in the chat. Idempotent.",
+        "parameters": [_path("invoice_id")],
+        "responses": {
+            "202": _json(_ref("Voiding"), "Queued: the credit note follows"),
+            "200": _json(_ref("Voiding"), "Voided already"),
+            "401": ERRORS["401"],
+            "404": ERRORS["404"],
+            "409": _json(_ref("Error"), "Paid, refunded, disputed or processing: not voidable"),
+        },
+    }
+}
 REVIEW_PATHS: dict[str, Any] = {
+    "/api/v1/invoices/{invoice_id}/void": VOID_PATH,
     "/api/v1/payments/review/{payment_id}/apply": _review_action(
         "Count a payment to review on an invoice of yours (exactly once; the customer gets "
         "the receipt as for any payment)",
