@@ -8,7 +8,7 @@ stateDiagram-v2
     Any --> Any: payment processing (SEPA) / "being processed"
     Any --> Any: delayed payment failed / "did not go through" + link
     Any --> Any: refund or lost dispute / credit note issued + its link
-    Any --> Any: invoice voided by the merchant / credit note of the rest + its link, reminders cancelled
+    Any --> Any: invoice voided / credit note of the rest + its link, reminders cancelled
     Any --> Any: dispute opened / nothing (reminders paused)
     Any --> Any: Reminder(promise), unpaid, not disputed / discreet reminder + link
     Any --> Any: Reminder(instalment due), unpaid / that instalment's link

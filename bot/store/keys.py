@@ -165,6 +165,12 @@ def api_key(key_hash: str) -> str:
     return f"apikey:{key_hash}"
 
 
+def merchant_api_keys(merchant_id: str) -> str:
+    """Hash: key digest -> the key's name, when it was created, its last characters (the
+    dashboard's list; the key itself is never kept)."""
+    return f"merchant:{{{merchant_id}}}:api-keys"
+
+
 def invoice_locator(invoice_id: str) -> str:
     """invoice id -> merchant id, for Stripe events that carry only the invoice id."""
     return f"locate:invoice:{invoice_id}"

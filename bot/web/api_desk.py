@@ -22,6 +22,7 @@ from bot.store.merchants import Merchant
 from bot.store.payments import credit_notes_of, load_records
 from bot.web.api import authenticated, credit_note_view, error, invoice_view
 from bot.web.api_review import setup_api_review
+from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import Invoice, InvoiceStatus
 from payments.ledger import PaymentRecord
 
@@ -171,7 +172,7 @@ async def invoice_timeline(
     invoice = await _invoice(request, services, merchant)
     if invoice is None:
         return error(404, "no such invoice")
-    steps = await desk.timeline(services.redis, invoice)
+    steps = await desk.timeline(services.redis, invoice, checkout_lifetime=SESSION_LIFETIME)
     return web.json_response(
         {
             "invoice_id": invoice.id,

@@ -23,6 +23,8 @@ from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from bot.web.desk_settings import setup_settings
+from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import InvoiceStatus
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_get(BASE + "/kpis", kpis_page)
     app.router.add_get(BASE + "/kpis.json", kpis_json)
     app.router.add_get(BASE + "/webhooks", webhooks_page)
+    setup_settings(app)
 
 
 async def to_dashboard(_request: web.Request) -> web.StreamResponse:
@@ -131,7 +134,7 @@ async def _invoice(
         agent=agent.user,
         csrf=agent.session.csrf,
         invoice=invoice,
-        steps=await desk.timeline(services.redis, invoice),
+        steps=await desk.timeline(services.redis, invoice, checkout_lifetime=SESSION_LIFETIME),
         error=error,
     )
 

@@ -212,6 +212,9 @@ SCHEMAS: dict[str, Any] = {
                 "enum": [
                     "issued",
                     "sent",
+                    "delivered",
+                    "read",
+                    "clicked",
                     "promise",
                     "plan",
                     "paused",

@@ -106,3 +106,35 @@ async def test_owner_applies_a_payment_to_review_from_the_list(
     await page.goto(f"/console/dashboard/invoices/{right['id']}")
     await expect(page.locator("#timeline .step-payment")).to_have_count(1)
     await context.close()
+
+
+async def test_owner_voids_an_invoice_and_the_pay_link_shows_it_cancelled(
+    browser: Browser, live_facto: Facto
+) -> None:
+    facto = live_facto
+    created = await (await facto.post_invoice(invoice_body("telegram", 521))).json()
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+
+    await page.goto(f"/console/dashboard/invoices/{created['id']}")
+    await page.get_by_role("button", name="Void the invoice").click()
+    await expect(page.get_by_role("button", name="Void the invoice")).to_have_count(0)
+
+    async def voided() -> bool:
+        r = await facto.client.get(
+            f"/api/v1/invoices/{created['id']}",
+            headers={"Authorization": f"Bearer {facto.api_key}"},
+        )
+        return bool((await r.json())["status"] == "void")
+
+    await until(voided)  # the worker issues the credit note a moment later
+    await page.reload()
+    timeline = page.locator("#timeline")
+    await expect(timeline.locator(".step-credit_note")).to_have_count(1)
+    await expect(page.locator("#invoice-status")).to_have_text("void")
+
+    customer = await context.new_page()
+    await customer.goto("/p/" + created["pay_url"].rsplit("/p/", 1)[1])
+    await expect(customer.locator(".status-void")).to_be_visible()
+    await expect(customer.get_by_role("button")).to_have_count(0)  # nothing to pay
+    await context.close()
