@@ -136,6 +136,8 @@ async def _invoice(
         invoice=invoice,
         steps=await desk.timeline(services.redis, invoice, checkout_lifetime=SESSION_LIFETIME),
         error=error,
+        # Just asked: the worker issues the credit note a moment later.
+        voiding=request.query.get("voided") == "1" and invoice.status is not InvoiceStatus.VOID,
     )
 
 
@@ -151,7 +153,7 @@ async def void_invoice(request: web.Request, agent: Agent) -> web.StreamResponse
         if refused.status == 404:
             raise web.HTTPNotFound(text=refused.message) from None
         return await _invoice(request, agent, error=refused.message, status=refused.status)
-    return redirect(f"{BASE}/invoices/{invoice_id}")
+    return redirect(f"{BASE}/invoices/{invoice_id}?voided=1")
 
 
 @page

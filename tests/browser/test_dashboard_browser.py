@@ -118,6 +118,7 @@ async def test_owner_voids_an_invoice_and_the_pay_link_shows_it_cancelled(
 
     await page.goto(f"/console/dashboard/invoices/{created['id']}")
     await page.get_by_role("button", name="Void the invoice").click()
+    await expect(page.locator("#voiding")).to_be_visible()
     await expect(page.get_by_role("button", name="Void the invoice")).to_have_count(0)
 
     async def voided() -> bool:
@@ -137,4 +138,34 @@ async def test_owner_voids_an_invoice_and_the_pay_link_shows_it_cancelled(
     await customer.goto("/p/" + created["pay_url"].rsplit("/p/", 1)[1])
     await expect(customer.locator(".status-void")).to_be_visible()
     await expect(customer.get_by_role("button")).to_have_count(0)  # nothing to pay
+    await context.close()
+
+
+async def test_owner_creates_an_api_key_in_settings(browser: Browser, live_facto: Facto) -> None:
+    facto = live_facto
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+
+    await page.goto("/console/dashboard")
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    await page.get_by_label("Name of the new key").fill("Comptabilité")
+    await page.get_by_role("button", name="Create a key").click()
+    key = (await page.locator("#new-key").text_content() or "").strip()
+    assert key.startswith("fk_")
+    response = await facto.client.get(
+        "/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status == 200
+    await page.goto("/console/dashboard/settings")
+    rows = page.locator("#api-keys tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Comptabilité")
+    await expect(page.locator("#new-key")).to_have_count(0)  # shown once
+    await rows.first.get_by_role("button", name="Revoke").click()
+    await expect(rows.first).to_contain_text("No key created here yet")
+    response = await facto.client.get(
+        "/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status == 401
     await context.close()
