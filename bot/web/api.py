@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -90,23 +91,10 @@ async def create_invoice(
     body = await _json_body(request)
     if isinstance(body, web.Response):
         return body
-    today = services.clock.now().astimezone(_zone(services)).date()
-    try:
-        invoice_request = parse_invoice_request(body, today=today)
-    except InvoiceInputError as exc:
-        return error(422, "invalid invoice", fields=exc.errors)
-    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
-        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
-        return error(422, "invalid invoice", fields=fields)
-    draft = build_draft(invoice_request, merchant, today)
-    missing = missing_mentions(draft.seller, draft.lines)
-    if missing:  # TESTCASES 74: an invoice lacking a mandatory mention is never issued
-        return error(
-            422,
-            "a mandatory invoice mention is missing: nothing was issued",
-            code="mandatory_mention_missing",
-            fields=[{"field": field, "message": message} for field, message in missing],
-        )
+    draft = prepare_draft(services, merchant, body)
+    if not isinstance(draft, Invoice):
+        coded = {"code": draft.code} if draft.code else {}
+        return error(422, draft.message, **coded, fields=draft.fields)
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)
@@ -126,6 +114,37 @@ async def create_invoice(
     request[IDEMPOTENCY_SAVED] = True
     await archive_at_issue(services, result.invoice)  # the PDF as issued, kept unchanged
     return web.Response(status=201, text=result.body, content_type="application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Why an invoice body was refused: a message and the problems field by field."""
+
+    message: str
+    fields: list[dict[str, str]]
+    code: str | None = None
+
+
+def prepare_draft(services: Services, merchant: Merchant, body: object) -> Invoice | Invalid:
+    """The draft an invoice body describes, checked as the API checks it (also the
+    dashboard's form): fields, channel enabled, every mandatory mention (TESTCASES 74)."""
+    today = services.clock.now().astimezone(_zone(services)).date()
+    try:
+        invoice_request = parse_invoice_request(body, today=today)
+    except InvoiceInputError as exc:
+        return Invalid("invalid invoice", exc.errors)
+    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
+        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
+        return Invalid("invalid invoice", fields)
+    draft = build_draft(invoice_request, merchant, today)
+    missing = missing_mentions(draft.seller, draft.lines)
+    if missing:  # an invoice lacking a mandatory mention is never issued
+        return Invalid(
+            "a mandatory invoice mention is missing: nothing was issued",
+            [{"field": field, "message": message} for field, message in missing],
+            "mandatory_mention_missing",
+        )
+    return draft
 
 
 def _not_issued(exc: issuing.NotIssued, *, keyed: bool) -> web.Response:

@@ -23,6 +23,7 @@ from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from bot.web.desk_invoice_form import setup_invoice_form
 from bot.web.desk_settings import setup_settings
 from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import InvoiceStatus
@@ -38,6 +39,7 @@ MAX_PERIOD_DAYS = 3660
 def setup_dashboard(app: web.Application) -> None:
     app.router.add_get("/dashboard", to_dashboard)
     app.router.add_get(BASE, invoices_page)
+    setup_invoice_form(app)  # before /invoices/{invoice_id}, which would take "new"
     app.router.add_get(BASE + "/invoices/{invoice_id}", invoice_page)
     app.router.add_post(BASE + "/invoices/{invoice_id}/void", void_invoice)
     app.router.add_get(BASE + "/review", review_page)
