@@ -273,7 +273,7 @@ class UnsupportedMessage:
 class PaymentOutcome:
     """A verified payment event, already applied to the ledger."""
 
-    # "paid" | "processing" | "failed" | "refunded" | "dispute_lost" | "disputed"
+    # "paid" | "processing" | "failed" | "refunded" | "dispute_lost" | "disputed" | "voided"
     outcome: str
     amount: Money
     instalment: int | None = None

@@ -8,6 +8,7 @@ stateDiagram-v2
     Any --> Any: payment processing (SEPA) / "being processed"
     Any --> Any: delayed payment failed / "did not go through" + link
     Any --> Any: refund or lost dispute / credit note issued + its link
+    Any --> Any: invoice voided / credit note of the rest + its link, reminders cancelled
     Any --> Any: dispute opened / nothing (reminders paused)
     Any --> Any: Reminder(promise), unpaid, not disputed / discreet reminder + link
     Any --> Any: Reminder(instalment due), unpaid / that instalment's link
@@ -38,6 +39,12 @@ def payment(state: ConversationState, event: PaymentOutcome, invoice: InvoiceFac
         # Money given back: a credit note, never a receipt (TESTCASES 8, 25).
         extra = {**extra, "credit_note_url": event.credit_note_url}
         return say(state, f"credit_note_{event.outcome}", invoice, choices=(), extra=extra)
+    if event.outcome == "voided":
+        # The merchant cancelled what was left: nothing more to pay, its credit note's link.
+        extra = {**extra, "credit_note_url": event.credit_note_url}
+        return say(
+            state, "invoice_voided", invoice, choices=(), extra=extra, actions=(CancelReminders(),)
+        )
     if event.outcome == "disputed":
         return silent(state)  # the bank handles it; reminders are paused by the ledger
     if event.outcome == "processing":

@@ -30,7 +30,7 @@ from payments.money import parse_minor
 __all__ = ["CREDIT_NOTE_PREFIX", "CreditNote", "credit_note_mentions", "draft_credit_note"]
 
 CREDIT_NOTE_PREFIX = "A"
-Reason = Literal["refund", "dispute_lost"]
+Reason = Literal["refund", "dispute_lost", "void"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class CreditNote:
             msg = f"unsupported credit note record version {data.get('version')!r}"
             raise ValueError(msg)
         reason = data["reason"]
-        if reason not in ("refund", "dispute_lost"):
+        if reason not in ("refund", "dispute_lost", "void"):
             msg = f"unknown credit note reason {reason!r}"
             raise ValueError(msg)
         return cls(

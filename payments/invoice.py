@@ -173,6 +173,8 @@ class InvoiceStatus(StrEnum):
     DISPUTED = "disputed"  # a chargeback is open: reminders pause
     PARTIALLY_REFUNDED = "partially_refunded"  # paid, part given back (credit note issued)
     REFUNDED = "refunded"  # paid, all given back (credit notes cover the whole amount)
+    # Cancelled by the merchant: a credit note covers what was unpaid; nothing is due.
+    VOID = "void"
 
     @property
     def rank(self) -> int:
@@ -187,6 +189,7 @@ _ORDER = (
     "disputed",
     "partially_refunded",
     "refunded",
+    "void",
 )
 
 
@@ -312,7 +315,9 @@ class Invoice:
     @property
     def amount_due(self) -> int:
         """What the customer still owes. A refund does not change it: its credit note takes
-        the same amount off what was invoiced."""
+        the same amount off what was invoiced; so does voiding (the credit note of the rest)."""
+        if self.status is InvoiceStatus.VOID:
+            return 0
         return self.totals.gross - self.amount_paid
 
     def to_dict(self) -> dict[str, Any]:
@@ -411,6 +416,7 @@ def _status_problems(status: InvoiceStatus, paid: int, refunded: int, gross: int
         InvoiceStatus.DISPUTED: True,
         InvoiceStatus.PARTIALLY_REFUNDED: paid == gross and 0 < refunded < paid,
         InvoiceStatus.REFUNDED: paid == gross and refunded == paid,
+        InvoiceStatus.VOID: paid < gross,  # the rest was cancelled by a credit note
     }[status]
     return [] if ok else [f"status {status} is inconsistent with {paid} paid of {gross}"]
 

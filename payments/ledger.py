@@ -366,6 +366,8 @@ class _Step:
         facts, invoice = self.facts, self.invoice
         if facts.amount is None or facts.currency is None or facts.purpose is None:
             return "payment without a readable amount, currency or purpose"
+        if invoice.status is InvoiceStatus.VOID:
+            return "the invoice was voided"  # a session opened before: refund or apply it
         if self.paid >= invoice.totals.gross:
             return "already_paid"  # a second session paid too (TESTCASES 19)
         if facts.currency != invoice.currency:
@@ -439,6 +441,8 @@ class _Step:
             returned=self.returned,
         )
         invoice = self.invoice
+        if invoice.status is InvoiceStatus.VOID:
+            status = InvoiceStatus.VOID  # voided stays voided; refunds still get credit notes
         if (status, self.paid, self.returned) != (
             invoice.status,
             invoice.amount_paid,

@@ -150,11 +150,11 @@ def credit_note_pdf(note: CreditNote, mentions: Sequence[str]) -> bytes:
         f"Avoir sur la facture {note.invoice_number} du {_day(note.invoice_issue_date)}",
         10,
     )
-    reason = (
-        "Remboursement d'un paiement."
-        if note.reason == "refund"
-        else "Paiement contesté auprès de la banque du client (litige perdu)."
-    )
+    reason = {
+        "refund": "Remboursement d'un paiement.",
+        "dispute_lost": "Paiement contesté auprès de la banque du client (litige perdu).",
+        "void": "Annulation de la facture : montant restant dû annulé.",
+    }[note.reason]
     doc.text(reason, 10, gap=4)
     doc.parties(note.seller, note.customer)
     doc.vat_totals(note.net, note.vat_by_rate, note.amount, note.currency)

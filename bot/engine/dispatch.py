@@ -24,7 +24,9 @@ from bot.engine import (
     handover,
     merchant_webhooks,
     offer_payments,
+    review,
     telegram_buttons,
+    void,
 )
 from bot.engine.effects import Effects
 from bot.engine.facts import invoice_facts, load_facts
@@ -330,6 +332,27 @@ class _Dispatch:
                 return _Translated(InvoiceSent(), str(data["invoice_id"]))
             case "payment":
                 return await self._payment(data)
+            case review.EVENT_TYPE:  # a person applied a payment to review to this invoice
+                now = self.services.clock.now()
+                counted = await review.count(self.redis, self.pipe, self.event, now)
+                if counted is None:
+                    return _Translated(None)
+                self.updated_invoice, self.updated_plan = counted.invoice, counted.plan
+                return _Translated(counted.outcome, counted.invoice.id)
+            case void.EVENT_TYPE:  # the merchant cancelled what is still due
+                settings = self.services.settings
+                voided = await void.apply(
+                    self.redis,
+                    self.pipe,
+                    self.event,
+                    now=self.services.clock.now(),
+                    timezone=settings.default_timezone,
+                    base_url=settings.public_base_url,
+                )
+                if voided is None:
+                    return _Translated(None)
+                self.updated_invoice = voided.invoice
+                return _Translated(voided.outcome, voided.invoice.id)
             case "reminder":
                 kind = ReminderKind(data["kind"])
                 policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -69,8 +69,13 @@ class Step:
     detail: str
 
 
-async def timeline(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
-    """Issued, promise, plan, payments, refunds, credit notes, failed deliveries and fallbacks."""
+async def timeline(
+    redis: aioredis.Redis, invoice: Invoice, *, checkout_lifetime: timedelta
+) -> list[Step]:
+    """Issued, sent, delivered, read, clicked, promise, plan, payments, refunds, credit notes,
+    failed deliveries and fallbacks, messages and hand-overs.
+
+    `checkout_lifetime`: how long the pay page's Checkout Sessions last (dates a click)."""
     m, i = invoice.merchant_id, invoice.id
     steps = [Step(invoice.issue_date.isoformat(), "issued", invoice.number)]
     steps.append(Step(invoice.issue_date.isoformat(), "sent", str(invoice.channel)))
@@ -99,6 +104,7 @@ async def timeline(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
             detail += f" → {entry['replaced_by']}"
         steps.append(Step(str(entry.get("at", "")), "delivery_failed", detail))
     steps += await _conversation_steps(redis, invoice)
+    steps += await _clicks(redis, invoice, checkout_lifetime)
     return sorted(steps, key=lambda s: s.at)
 
 
@@ -114,10 +120,9 @@ async def _conversation_steps(redis: aioredis.Redis, invoice: Invoice) -> list[S
     conversation = invoice_conversation(invoice)
     since = invoice.issue_date.isoformat()
     steps = []
-    for entry in await transcript(redis, conversation):
+    said = [e for e in await transcript(redis, conversation) if str(e.get("at", "")) >= since]
+    for entry in said:
         at = str(entry.get("at", ""))
-        if at < since:
-            continue
         text = str(entry.get("text", ""))[:TEXT_PREVIEW]
         if entry.get("dir") == "in":
             kind = "reply"
@@ -126,11 +131,58 @@ async def _conversation_steps(redis: aioredis.Redis, invoice: Invoice) -> list[S
         else:
             kind = "agent_message" if entry.get("by") else "message"
         steps.append(Step(at, kind, text))
+    steps += await _delivered(redis, [e for e in said if e.get("dir") != "in"])
     ref = conversation_ref(invoice.merchant_id, conversation)
     for entry in await audit_trail(redis, invoice.merchant_id, ref):
         at = str(entry.get("at", ""))
         if at >= since:
             steps.append(Step(at, "handover", f"{entry.get('what')} {entry.get('detail', '')}"))
+    return steps
+
+
+SEEN = ("delivered", "read")  # what the provider's status callbacks said (undelivered: above)
+
+
+async def _delivered(redis: aioredis.Redis, sent: list[dict[str, Any]]) -> list[Step]:
+    """Delivered and read, from the status callbacks kept per provider message id (the
+    outbox record of each message said names it). Callbacks carry no time we keep: the step
+    is dated when the message was sent, and says so."""
+    refs = [str(e["ref"]) for e in sent if e.get("ref")]
+    if not refs:
+        return []
+    async with redis.pipeline(transaction=False) as pipe:
+        for ref in refs:
+            pipe.hget(keys.outbox_message(ref), "provider_id")
+        provider_ids = await pipe.execute()
+    async with redis.pipeline(transaction=False) as pipe:
+        for provider_id in provider_ids:
+            pipe.hget(keys.outbox_delivery(provider_id or "-"), "state")
+        states = await pipe.execute()
+    by_ref = dict(zip(refs, states, strict=True))
+    steps = []
+    for entry in sent:
+        state = by_ref.get(str(entry.get("ref", "")))
+        if state in SEEN:
+            text = str(entry.get("text", ""))[:40]
+            steps.append(Step(str(entry.get("at", "")), str(state), f"(sent then) {text}"))
+    return steps
+
+
+async def _clicks(redis: aioredis.Redis, invoice: Invoice, lifetime: timedelta) -> list[Step]:
+    """Pay links opened: the checkout each one last opened (for the invoice and for each
+    instalment), dated from its expiry minus the lifetime the pay page gives sessions."""
+    m, i = invoice.merchant_id, invoice.id
+    extras = await load_extras(redis, m, i)
+    numbers = [None, *(p.number for p in (extras.plan.instalments if extras.plan else ()))]
+    steps = []
+    for number in numbers:
+        offered = await redis.hgetall(keys.invoice_checkout(m, i, number))
+        if "expires_at" not in offered:
+            continue
+        at = datetime.fromisoformat(offered["expires_at"]) - lifetime
+        what = "pay link" if number is None else f"instalment {number} link"
+        detail = f"{what} opened the checkout ({offered.get('amount')}), attempt "
+        steps.append(Step(at.isoformat(), "clicked", detail + str(offered.get("attempt"))))
     return steps
 
 
@@ -179,3 +231,43 @@ async def dismiss_review(redis: aioredis.Redis, merchant_id: str, raw: str) -> b
     except ValueError:
         return False
     return bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+
+
+async def find_review(
+    redis: aioredis.Redis, merchant_id: str, session_id: str
+) -> ReviewItem | None:
+    """The merchant's review entry for one payment (the first, if it was alerted twice)."""
+    found = [i for i in await review_items(redis, merchant_id) if i.session_id == session_id]
+    return found[0] if found else None
+
+
+async def remove_review(redis: aioredis.Redis, merchant_id: str, session_id: str) -> int:
+    """Take every entry of one payment off the list; how many this call removed (0 when a
+    concurrent call took them first: only the caller that removed them audits)."""
+    removed = 0
+    for item in await review_items(redis, merchant_id):
+        if item.session_id == session_id:
+            removed += int(await redis.lrem(keys.PAYMENTS_MISMATCH, 0, item.raw))
+    return removed
+
+
+def back_to_review(
+    pipe: aioredis.client.Pipeline, invoice: Invoice, session_id: str, reason: str
+) -> None:
+    """Put a payment back on the list (an apply that the invoice could no longer take)."""
+    entry = {
+        "invoice_id": invoice.id,
+        "merchant_id": invoice.merchant_id,
+        "session_id": session_id,
+        "reason": reason,
+    }
+    pipe.rpush(keys.PAYMENTS_MISMATCH, json.dumps(entry))
+    pipe.delete(keys.review_claim(invoice.merchant_id, session_id))
+
+
+async def open_invoices(
+    redis: aioredis.Redis, merchant_id: str, limit: int = 200
+) -> list[Invoice]:
+    """Invoices that can still take money (what a payment to review may be applied to)."""
+    found = await newest_invoices(redis, merchant_id)
+    return [i for i in found if i.status not in CLOSED and i.amount_due > 0][:limit]

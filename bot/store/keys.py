@@ -183,6 +183,12 @@ def api_key(key_hash: str) -> str:
     return f"apikey:{key_hash}"
 
 
+def merchant_api_keys(merchant_id: str) -> str:
+    """Hash: key digest -> the key's name, when it was created, its last characters (the
+    dashboard's list; the key itself is never kept)."""
+    return f"merchant:{{{merchant_id}}}:api-keys"
+
+
 def invoice_locator(invoice_id: str) -> str:
     """invoice id -> merchant id, for Stripe events that carry only the invoice id."""
     return f"locate:invoice:{invoice_id}"
@@ -214,6 +220,12 @@ OFFER_SESSIONS_OPEN = "checkout:offers:open"
 # its old name "payments:unmatched", so an upgrade never meets a key of the wrong type.
 PAYMENTS_UNMATCHED = "payments:unmatched-events"
 PAYMENTS_MISMATCH = "payments:mismatch"  # list of payments whose amount/currency differ
+
+
+def review_claim(merchant_id: str, session_id: str) -> str:
+    """What a person decided for a payment to review (apply to one invoice, or refund): set
+    once (SET NX), so two clicks never apply one payment twice (bot.engine.review)."""
+    return f"merchant:{{{merchant_id}}}:review:{session_id}"
 
 
 def pay_link_clicks(client: str, token: str, minute: int) -> str:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Mapping
 
+import redis.asyncio as aioredis
+from redis.exceptions import WatchError
+
+from bot.store import keys
 from bot.store.merchants import Merchant
 from payments.invoice import SellerSnapshot
 from payments.money import Money
@@ -25,3 +31,41 @@ def seller_snapshot(merchant: Merchant) -> SellerSnapshot:
         else Money(int(merchant.share_capital), "EUR"),
         rcs_city=merchant.rcs_city,
     )
+
+
+IDENTITY_FIELDS = (
+    "name",
+    "legal_name",
+    "siren",
+    "vat_number",
+    "address",
+    "legal_form",
+    "share_capital",
+    "rcs_city",
+)
+
+
+async def update_identity(
+    redis: aioredis.Redis, merchant_id: str, identity: Mapping[str, str | None]
+) -> Merchant | None:
+    """Store the merchant's legal identity (already validated: `bot.web.settings`); the
+    invoices issued from now on print it, those issued before keep their own copy.
+
+    One key, compare-and-set under WATCH: a concurrent change of another field is not lost.
+    None when there is no such merchant."""
+    changes = {k: v for k, v in identity.items() if k in IDENTITY_FIELDS}
+    key = keys.merchant(merchant_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                if raw is None:
+                    return None
+                updated = Merchant.from_dict({**json.loads(raw), **changes})
+                pipe.multi()
+                pipe.set(key, json.dumps(updated.to_dict()))
+                await pipe.execute()
+                return updated
+            except WatchError:
+                continue

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -94,27 +95,13 @@ async def create_invoice(
     body = await _json_body(request)
     if isinstance(body, web.Response):
         return body
-    today = services.clock.now().astimezone(_zone(services)).date()
-    try:
-        invoice_request = parse_invoice_request(body, today=today)
-    except InvoiceInputError as exc:
-        return error(422, "invalid invoice", fields=exc.errors)
-    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
-        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
-        return error(422, "invalid invoice", fields=fields)
     # The merchant's own sender on the invoice's channel, if any: fixed on the invoice, so its
     # conversation stays where it began if the merchant changes senders later.
     own = await senders.merchant_refs(services.redis, merchant.id)
-    sender = own.get(invoice_request.channel)
-    draft = build_draft(invoice_request, merchant, today, sender=sender)
-    missing = missing_mentions(draft.seller, draft.lines)
-    if missing:  # TESTCASES 74: an invoice lacking a mandatory mention is never issued
-        return error(
-            422,
-            "a mandatory invoice mention is missing: nothing was issued",
-            code="mandatory_mention_missing",
-            fields=[{"field": field, "message": message} for field, message in missing],
-        )
+    draft = prepare_draft(services, merchant, body, own)
+    if not isinstance(draft, Invoice):
+        coded = {"code": draft.code} if draft.code else {}
+        return error(422, draft.message, **coded, fields=draft.fields)
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)
@@ -134,6 +121,42 @@ async def create_invoice(
     request[IDEMPOTENCY_SAVED] = True
     await archive_at_issue(services, result.invoice)  # the PDF as issued, kept unchanged
     return web.Response(status=201, text=result.body, content_type="application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Why an invoice body was refused: a message and the problems field by field."""
+
+    message: str
+    fields: list[dict[str, str]]
+    code: str | None = None
+
+
+def prepare_draft(
+    services: Services, merchant: Merchant, body: object, own_senders: Mapping[str, str]
+) -> Invoice | Invalid:
+    """The draft an invoice body describes, checked as the API checks it (also the
+    dashboard's form): fields, channel enabled, every mandatory mention (TESTCASES 74).
+    `own_senders`: the merchant's own sender per channel (bot.store.senders.merchant_refs)."""
+    today = services.clock.now().astimezone(_zone(services)).date()
+    try:
+        invoice_request = parse_invoice_request(body, today=today)
+    except InvoiceInputError as exc:
+        return Invalid("invalid invoice", exc.errors)
+    if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
+        fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
+        return Invalid("invalid invoice", fields)
+    draft = build_draft(
+        invoice_request, merchant, today, sender=own_senders.get(invoice_request.channel)
+    )
+    missing = missing_mentions(draft.seller, draft.lines)
+    if missing:  # an invoice lacking a mandatory mention is never issued
+        return Invalid(
+            "a mandatory invoice mention is missing: nothing was issued",
+            [{"field": field, "message": message} for field, message in missing],
+            "mandatory_mention_missing",
+        )
+    return draft
 
 
 def _not_issued(exc: issuing.NotIssued, *, keyed: bool) -> web.Response:

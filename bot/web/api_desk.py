@@ -21,6 +21,8 @@ from bot.store.invoices import get_invoice
 from bot.store.merchants import Merchant
 from bot.store.payments import credit_notes_of, load_records
 from bot.web.api import authenticated, credit_note_view, error, invoice_view
+from bot.web.api_review import setup_api_review
+from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import Invoice, InvoiceStatus
 from payments.ledger import PaymentRecord
 
@@ -41,6 +43,7 @@ def setup_api_desk(app: web.Application) -> None:
     )
     app.router.add_get("/api/v1/payments/review", authenticated(money_to_review))
     app.router.add_get("/api/v1/kpis", authenticated(read_kpis))
+    setup_api_review(app)
 
 
 def _invalid(problems: list[dict[str, str]]) -> web.Response:
@@ -169,7 +172,7 @@ async def invoice_timeline(
     invoice = await _invoice(request, services, merchant)
     if invoice is None:
         return error(404, "no such invoice")
-    steps = await desk.timeline(services.redis, invoice)
+    steps = await desk.timeline(services.redis, invoice, checkout_lifetime=SESSION_LIFETIME)
     return web.json_response(
         {
             "invoice_id": invoice.id,

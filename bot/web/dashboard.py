@@ -11,16 +11,21 @@ gets a 403 here. Pages are server-rendered and autoescaped; the only script is `
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Mapping
 from datetime import date, timedelta
 
 from aiohttp import web
 
+from bot.engine import review, void
 from bot.logs import log_fields
 from bot.store import desk, handover, kpis_more
 from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from bot.web.desk_invoice_form import setup_invoice_form
+from bot.web.desk_settings import setup_settings
+from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import InvoiceStatus
 
 log = logging.getLogger(__name__)
@@ -34,12 +39,17 @@ MAX_PERIOD_DAYS = 3660
 def setup_dashboard(app: web.Application) -> None:
     app.router.add_get("/dashboard", to_dashboard)
     app.router.add_get(BASE, invoices_page)
+    setup_invoice_form(app)  # before /invoices/{invoice_id}, which would take "new"
     app.router.add_get(BASE + "/invoices/{invoice_id}", invoice_page)
+    app.router.add_post(BASE + "/invoices/{invoice_id}/void", void_invoice)
     app.router.add_get(BASE + "/review", review_page)
     app.router.add_post(BASE + "/review/dismiss", dismiss)
+    app.router.add_post(BASE + "/review/apply", apply_payment)
+    app.router.add_post(BASE + "/review/refund", refund_payment)
     app.router.add_get(BASE + "/kpis", kpis_page)
     app.router.add_get(BASE + "/kpis.json", kpis_json)
     app.router.add_get(BASE + "/webhooks", webhooks_page)
+    setup_settings(app)
 
 
 async def to_dashboard(_request: web.Request) -> web.StreamResponse:
@@ -107,6 +117,12 @@ async def invoices_page(request: web.Request, agent: Agent) -> web.StreamRespons
 @page
 async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     _owner(agent)
+    return await _invoice(request, agent)
+
+
+async def _invoice(
+    request: web.Request, agent: Agent, *, error: str | None = None, status: int = 200
+) -> web.Response:
     services = request.app[SERVICES]
     invoice = await get_invoice(
         services.redis, agent.user.merchant_id, request.match_info["invoice_id"][:64]
@@ -116,31 +132,70 @@ async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse
     return render(
         request,
         "dashboard/invoice.html",
+        status=status,
         agent=agent.user,
         csrf=agent.session.csrf,
         invoice=invoice,
-        steps=await desk.timeline(services.redis, invoice),
+        steps=await desk.timeline(services.redis, invoice, checkout_lifetime=SESSION_LIFETIME),
+        error=error,
+        # Just asked: the worker issues the credit note a moment later.
+        voiding=request.query.get("voided") == "1" and invoice.status is not InvoiceStatus.VOID,
     )
+
+
+@action
+async def void_invoice(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Void with a credit note (the worker issues it and tells the customer a moment later)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    invoice_id = request.match_info["invoice_id"][:64]
+    try:
+        await void.request(services, agent.user.merchant_id, invoice_id, agent.user.id)
+    except void.VoidRefused as refused:
+        if refused.status == 404:
+            raise web.HTTPNotFound(text=refused.message) from None
+        return await _invoice(request, agent, error=refused.message, status=refused.status)
+    return redirect(f"{BASE}/invoices/{invoice_id}?voided=1")
 
 
 @page
 async def review_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     _owner(agent)
+    return await _review(request, agent)
+
+
+REVIEW_AUDIT = ("review_dismissed", "review_applied", "review_refunded")
+
+
+async def _review(
+    request: web.Request, agent: Agent, *, error: str | None = None, status: int = 200
+) -> web.Response:
     services = request.app[SERVICES]
-    items = await desk.review_items(services.redis, agent.user.merchant_id)
+    merchant_id = agent.user.merchant_id
+    items = await desk.review_items(services.redis, merchant_id)
     trail = [
         e
-        for e in await handover.audit_trail(services.redis, agent.user.merchant_id)
-        if e.get("what") == "review_dismissed"
+        for e in await handover.audit_trail(services.redis, merchant_id)
+        if e.get("what") in REVIEW_AUDIT
     ]
     return render(
         request,
         "dashboard/review.html",
+        status=status,
         agent=agent.user,
         csrf=agent.session.csrf,
         items=items,
+        targets=await desk.open_invoices(services.redis, merchant_id),
         trail=trail[-50:],
+        error=error,
     )
+
+
+def _payment(form: Mapping[str, object]) -> str:
+    payment = str(form.get("payment") or "")
+    if not payment or len(payment) > 200:
+        raise web.HTTPBadRequest(text="payment: the payment to review")
+    return payment
 
 
 @action
@@ -149,7 +204,11 @@ async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
     services = request.app[SERVICES]
     form = await request.post()
     raw = str(form.get("item") or "")
-    if not raw or len(raw) > 2000:
+    if not raw:
+        payment = _payment(form)
+        done = review.dismiss(services, agent.user.merchant_id, payment, agent.user.id)
+        return await _act(request, agent, done)
+    if len(raw) > 2000:
         raise web.HTTPBadRequest(text="item: the review entry to dismiss")
     merchant_id = agent.user.merchant_id
     if not await desk.dismiss_review(services.redis, merchant_id, raw):
@@ -168,6 +227,47 @@ async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
         )
         await pipe.execute()
     log.info("payment review dismissed", extra=log_fields(user=agent.user.id))
+    return redirect(BASE + "/review")
+
+
+@action
+async def apply_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Count a payment to review on an invoice (the worker applies it a moment later)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    form = await request.post()
+    target = str(form.get("invoice") or "")
+    if not target or len(target) > 64:
+        raise web.HTTPBadRequest(text="invoice: the invoice to apply the payment to")
+    payment = _payment(form)
+    merchant_id, user_id = agent.user.merchant_id, agent.user.id
+    done = review.apply(services, merchant_id, payment, target, user_id)
+    return await _act(request, agent, done)
+
+
+@action
+async def refund_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Give a payment to review back through Stripe (all of it, or the amount typed)."""
+    _owner(agent)
+    services = request.app[SERVICES]
+    form = await request.post()
+    raw = str(form.get("amount") or "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise web.HTTPBadRequest(text="amount: a whole number of cents, or empty for all")
+    amount = int(raw) if raw else None
+    merchant_id, user_id = agent.user.merchant_id, agent.user.id
+    done = review.refund(services, merchant_id, _payment(form), amount, user_id)
+    return await _act(request, agent, done)
+
+
+async def _act(
+    request: web.Request, agent: Agent, doing: Awaitable[review.Done]
+) -> web.StreamResponse:
+    """Run a review action: back to the list, or the list with why it was refused."""
+    try:
+        await doing
+    except review.ReviewError as refused:
+        return await _review(request, agent, error=refused.message, status=refused.status)
     return redirect(BASE + "/review")
 
 

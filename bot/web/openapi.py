@@ -123,6 +123,7 @@ SCHEMAS: dict[str, Any] = {
                     "disputed",
                     "partially_refunded",
                     "refunded",
+                    "void",
                 ]
             },
             "currency": {"type": "string"},
@@ -211,6 +212,9 @@ SCHEMAS: dict[str, Any] = {
                 "enum": [
                     "issued",
                     "sent",
+                    "delivered",
+                    "read",
+                    "clicked",
                     "promise",
                     "plan",
                     "paused",
@@ -440,6 +444,110 @@ WEBHOOK_PATHS: dict[str, Any] = {
 }
 
 
+SCHEMAS["ReviewAction"] = {
+    "type": "object",
+    "required": ["action", "payment_id", "invoice_id", "amount", "state"],
+    "properties": {
+        "action": {"enum": ["apply", "refund", "dismiss"]},
+        "payment_id": {"type": "string"},
+        "invoice_id": {
+            "type": "string",
+            "description": "apply: the invoice credited; otherwise the invoice alerted",
+        },
+        "amount": {"type": "integer", "minimum": 0},
+        "state": {
+            "enum": ["queued", "done"],
+            "description": "queued: counted by the worker a moment later (202)",
+        },
+    },
+}
+
+
+def _review_action(summary: str, body: dict[str, Any] | None, ok: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [_path("payment_id")],
+        "responses": {
+            ok: _json(_ref("ReviewAction"), "Done" if ok == "200" else "Queued"),
+            "401": ERRORS["401"],
+            "404": _json(_ref("Error"), "No such payment to review, or invoice"),
+            "409": _json(_ref("Error"), "Already applied or refunded, or does not fit"),
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": body}},
+        }
+        operation["responses"] |= {
+            "400": _json(_ref("Error"), "Not JSON"),
+            "415": _json(_ref("Error"), "Not application/json"),
+            "422": ERRORS["422"],
+            "502": _json(_ref("Error"), "Stripe could not be reached: try again"),
+        }
+    return {"post": operation}
+
+
+SCHEMAS["Voiding"] = {
+    "type": "object",
+    "required": ["invoice_id", "amount", "partly_paid", "state"],
+    "properties": {
+        "invoice_id": {"type": "string"},
+        "amount": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "what the credit note cancels: all that was due (0: voided before)",
+        },
+        "partly_paid": {"type": "boolean", "description": "only the unpaid rest is voided"},
+        "state": {"enum": ["queued", "done"], "description": "queued: 202, issued a moment later"},
+    },
+}
+VOID_PATH: dict[str, Any] = {
+    "post": {
+        "summary": "Void an unpaid or partly paid invoice: a credit note (the credit-note "
+        "series) cancels what is still due, reminders stop, pay links show it cancelled and "
+        "the customer is told in the chat. Idempotent.",
+        "parameters": [_path("invoice_id")],
+        "responses": {
+            "202": _json(_ref("Voiding"), "Queued: the credit note follows"),
+            "200": _json(_ref("Voiding"), "Voided already"),
+            "401": ERRORS["401"],
+            "404": ERRORS["404"],
+            "409": _json(_ref("Error"), "Paid, refunded, disputed or processing: not voidable"),
+        },
+    }
+}
+REVIEW_PATHS: dict[str, Any] = {
+    "/api/v1/invoices/{invoice_id}/void": VOID_PATH,
+    "/api/v1/payments/review/{payment_id}/apply": _review_action(
+        "Count a payment to review on an invoice of yours (exactly once; the customer gets "
+        "the receipt as for any payment)",
+        {
+            "type": "object",
+            "required": ["invoice_id"],
+            "additionalProperties": False,
+            "properties": {"invoice_id": {"type": "string", "minLength": 1, "maxLength": 64}},
+        },
+        "202",
+    ),
+    "/api/v1/payments/review/{payment_id}/refund": _review_action(
+        "Refund a payment to review through Stripe (all that is left, or `amount`); the "
+        "refund's credit note and message follow its webhook",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"amount": {"type": "integer", "minimum": 1}},
+        },
+        "200",
+    ),
+    "/api/v1/payments/review/{payment_id}/dismiss": _review_action(
+        "Take a payment off the review list, leaving the money where it is (audited)",
+        None,
+        "200",
+    ),
+}
+
+
 def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "get": {
@@ -561,6 +669,7 @@ def document(base_url: str) -> dict[str, Any]:
                 ],
             ),
             **WEBHOOK_PATHS,
+            **REVIEW_PATHS,
         },
     }
 

@@ -182,6 +182,8 @@ async def _payable(
     """What the link asks for now, or the page to show instead (paid, processing, unknown)."""
     if invoice.status is InvoiceStatus.PAID:
         return await _status_page(services, invoice, "pages/paid.html")
+    if invoice.status is InvoiceStatus.VOID:
+        return await _status_page(services, invoice, "pages/cancelled.html")
     if invoice.status is InvoiceStatus.PROCESSING:
         return await _status_page(services, invoice, "pages/processing.html")
     charge = await _charge(services, invoice, request.match_info.get("instalment"))
@@ -383,6 +385,8 @@ async def _status_page(
     if plan is None:
         plan = (await load_extras(services.redis, invoice.merchant_id, invoice.id)).plan
     asked = amount_to_ask(invoice.amount_due, plan, None)
+    if invoice.status is InvoiceStatus.VOID:
+        asked = None  # a plan's open instalments are cancelled with the invoice
     next_charge = Charge(*asked) if asked is not None and asked[0] > 0 else None
     context = {
         "invoice": invoice,

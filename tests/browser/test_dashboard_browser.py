@@ -11,6 +11,7 @@ from bot.store.users import Role
 from tests.browser.test_console_browser import logged_in, until
 from tests.scenario.console_client import add_user
 from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.test_money import pay_outside_our_link
 
 XSS_NAME = '<img src=x onerror="window.pwned=1">Zoé'
 
@@ -70,4 +71,101 @@ async def test_owner_filters_opens_a_timeline_and_reads_a_kpi(
     await expect(page.locator('[data-kpi="all-conversion"]')).to_have_text("0.5")
     await expect(page.locator("#kpi-chart[data-drawn='1']")).to_have_count(1)
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    await context.close()
+
+
+async def test_owner_applies_a_payment_to_review_from_the_list(
+    browser: Browser, live_facto: Facto
+) -> None:
+    facto = live_facto
+    wrong = await (await facto.post_invoice(invoice_body("telegram", 511))).json()
+    right = await (await facto.post_invoice(invoice_body("telegram", 512))).json()
+    await pay_outside_our_link(facto, wrong["id"], 2000, "invoice")
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+
+    await page.goto("/console/dashboard/review")
+    rows = page.locator("#review tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("amount 2000 instead of 8580 due")
+    await rows.first.get_by_label("Apply to").select_option(right["id"])
+    await rows.first.get_by_role("button", name="Apply").click()
+    await expect(rows.first).to_contain_text("Nothing to review.")
+    await expect(page.locator("#review-audit .audit-review_applied")).to_contain_text(
+        right["number"]
+    )
+
+    async def counted() -> bool:
+        r = await facto.client.get(
+            f"/api/v1/invoices/{right['id']}",
+            headers={"Authorization": f"Bearer {facto.api_key}"},
+        )
+        return bool((await r.json())["amount_paid"] == 2000)
+
+    await until(counted)
+    await page.goto(f"/console/dashboard/invoices/{right['id']}")
+    await expect(page.locator("#timeline .step-payment")).to_have_count(1)
+    await context.close()
+
+
+async def test_owner_voids_an_invoice_and_the_pay_link_shows_it_cancelled(
+    browser: Browser, live_facto: Facto
+) -> None:
+    facto = live_facto
+    created = await (await facto.post_invoice(invoice_body("telegram", 521))).json()
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+
+    await page.goto(f"/console/dashboard/invoices/{created['id']}")
+    await page.get_by_role("button", name="Void the invoice").click()
+    await expect(page.locator("#voiding")).to_be_visible()
+    await expect(page.get_by_role("button", name="Void the invoice")).to_have_count(0)
+
+    async def voided() -> bool:
+        r = await facto.client.get(
+            f"/api/v1/invoices/{created['id']}",
+            headers={"Authorization": f"Bearer {facto.api_key}"},
+        )
+        return bool((await r.json())["status"] == "void")
+
+    await until(voided)  # the worker issues the credit note a moment later
+    await page.reload()
+    timeline = page.locator("#timeline")
+    await expect(timeline.locator(".step-credit_note")).to_have_count(1)
+    await expect(page.locator("#invoice-status")).to_have_text("void")
+
+    customer = await context.new_page()
+    await customer.goto("/p/" + created["pay_url"].rsplit("/p/", 1)[1])
+    await expect(customer.locator(".status-void")).to_be_visible()
+    await expect(customer.get_by_role("button")).to_have_count(0)  # nothing to pay
+    await context.close()
+
+
+async def test_owner_creates_an_api_key_in_settings(browser: Browser, live_facto: Facto) -> None:
+    facto = live_facto
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    context, page = await logged_in(browser, facto, "owner@atelier.fr", secret)
+
+    await page.goto("/console/dashboard")
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    await page.get_by_label("Name of the new key").fill("Comptabilité")
+    await page.get_by_role("button", name="Create a key").click()
+    key = (await page.locator("#new-key").text_content() or "").strip()
+    assert key.startswith("fk_")
+    response = await facto.client.get(
+        "/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status == 200
+    await page.goto("/console/dashboard/settings")
+    rows = page.locator("#api-keys tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Comptabilité")
+    await expect(page.locator("#new-key")).to_have_count(0)  # shown once
+    await rows.first.get_by_role("button", name="Revoke").click()
+    await expect(rows.first).to_contain_text("No key created here yet")
+    response = await facto.client.get(
+        "/api/v1/invoices", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status == 401
     await context.close()

@@ -357,3 +357,31 @@ async def test_ordered_telegram_ingest_stays_on_one_slot(
     lock = keys.conv_lock(f"telegram:{order.CHAT}")
     assert any(a.kind == "EVAL" and lock in a.keys for a in atomics)
     assert cross_slot(atomics) == []
+
+
+async def test_money_to_review_actions_stay_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """A payment to review applied to another invoice (claim, event, the dispatch that counts
+    it), another refunded through Stripe (its webhook, the credit note), a third dismissed."""
+    from tests.scenario.test_money import pay_outside_our_link
+    from tests.scenario.test_review_actions import REVIEW, api
+
+    first = await facto.issue(invoice_body())
+    second = await facto.issue(invoice_body(address=525252))
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        applied = await pay_outside_our_link(facto, first["id"], 1000, "invoice")
+        refunded = await pay_outside_our_link(facto, first["id"], 1100, "invoice")
+        dismissed = await pay_outside_our_link(facto, first["id"], 1200, "invoice")
+        assert (await api(facto, f"{REVIEW}/{applied}/apply", {"invoice_id": second["id"]}))[
+            0
+        ] == 202
+        assert (await api(facto, f"{REVIEW}/{refunded}/refund"))[0] == 200
+        assert (await api(facto, f"{REVIEW}/{dismissed}/dismiss"))[0] == 200
+        await facto.drain()
+    atomics = await recorder.atomics()
+    assert await deadletters.list_all(facto.redis) == []
+    assert (await invoice(facto, second["id"]))["amount_paid"] == 1000
+    assert len((await invoice(facto, first["id"]))["credit_notes"]) == 1
+    assert cross_slot(atomics) == []

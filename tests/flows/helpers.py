@@ -324,7 +324,8 @@ def _stored_invoice(facts: InvoiceFacts) -> Invoice:
         status=InvoiceStatus(facts.status),
         currency=gross.currency,
         lines=(InvoiceLine("Séance photo", 1, gross.amount, VatRate.parse("0")),),
-        amount_paid=gross.amount - facts.amount_due.amount,
+        # A voided invoice owes nothing whatever was paid: held here as voided unpaid.
+        amount_paid=0 if facts.status == "void" else gross.amount - facts.amount_due.amount,
         issue_date=min(TODAY, facts.due_date),
         due_date=facts.due_date,
         customer=CustomerSnapshot(

@@ -8,6 +8,7 @@ from flows.model import (
     CancelReminders,
     Choice,
     ConversationStatus,
+    PaymentOutcome,
     Reminder,
     ReminderKind,
     Step,
@@ -47,6 +48,35 @@ def test_paid_in_full_sends_a_receipt_and_cancels_reminders(locale: str) -> None
     assert money(euros("120.00"), locale) in bot.text
     assert NUMBER in bot.text and MERCHANT in bot.text and INVOICE_URL in bot.text
     assert chat.reminder(ReminderKind.PROMISE).silent  # if the job fires anyway
+
+
+@pytest.mark.parametrize(
+    ("locale", "rest", "whole", "partly"),
+    [
+        ("fr", "120.00", "vous n'avez rien", None),
+        ("fr", "70.00", None, "restant dus"),
+        ("en", "120.00", "nothing to pay", None),
+        ("en", "70.00", None, "left to pay"),
+    ],
+)
+def test_a_voided_invoice_says_what_was_cancelled_and_stops_reminders(
+    locale: str, rest: str, whole: str | None, partly: str | None
+) -> None:
+    """Voided unpaid: the whole amount; voided after a part was paid: the rest, said so."""
+    chat = Conversation(locale, invoice_facts(promise_date=FRIDAY))
+    chat.invoice_sent()
+    url = "https://pay.example.fr/a/" + "c" * 22
+    chat.invoice = invoice_facts(status="void", amount_due=Money(0, "EUR"), promise_date=FRIDAY)
+
+    bot = chat.send(PaymentOutcome("voided", euros(rest), None, url))
+
+    assert bot.message == "invoice_voided"
+    assert bot.of(CancelReminders) == [CancelReminders()]
+    assert bot.choices == ()
+    assert money(euros(rest), locale) in bot.text and NUMBER in bot.text and url in bot.text
+    assert (whole or partly or "") in bot.text
+    assert chat.reminder(ReminderKind.PROMISE).silent  # nothing left to remind of
+    assert chat.says(WORDS[locale]["pay"]).message != "pay_link"
 
 
 @pytest.mark.parametrize("locale", LOCALES)

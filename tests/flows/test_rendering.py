@@ -131,6 +131,12 @@ def _produce(message: str, locale: str) -> Reply:
             .payment("dispute_lost", euros("120.00"), credit_note_url=CREDIT_NOTE_URL)
             .reply
         ),
+        # Voiding is the merchant's act, not Stripe's: dispatch hands the flow its outcome.
+        "invoice_voided": lambda: (
+            Conversation(locale, invoice_facts(status="void", amount_due=Money(0, "EUR")))
+            .send(PaymentOutcome("voided", euros("120.00"), None, CREDIT_NOTE_URL))
+            .reply
+        ),
         "later_closed": lambda: (
             Conversation(locale, invoice_facts(due_date=date(2026, 9, 1))).taps(Choice.LATER).reply
         ),

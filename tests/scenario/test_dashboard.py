@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import urlparse
 
 import pytest
 import redis.asyncio as aioredis
@@ -164,3 +165,20 @@ async def test_kpis_page_and_json(facto: Facto, owner: Browser) -> None:
     assert data["campaigns"] == []
     status, _ = await owner.get("/console/dashboard/kpis.json?from=2029-01-02&to=2029-01-01")
     assert status == 400
+
+
+async def test_timeline_shows_delivered_and_clicked(facto: Facto, owner: Browser) -> None:
+    """Twilio's status callbacks (kept per message) and the checkout a pay link opened."""
+    created = await facto.issue(invoice_body("sms", "+33612345601"))
+    await facto.drain()
+    response = await facto.client.get(
+        f"/api/v1/invoices/{created['id']}/timeline",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    kinds = [e["kind"] for e in (await response.json())["events"]]
+    assert "delivered" in kinds and "clicked" not in kinds, kinds
+    tap = await facto.client.post(urlparse(created["pay_url"]).path, allow_redirects=False)
+    assert tap.status == 303
+    status, text = await owner.get(f"/console/dashboard/invoices/{created['id']}")
+    assert status == 200 and "step-delivered" in text and "step-clicked" in text
+    assert "pay link opened the checkout (8580), attempt 1" in text

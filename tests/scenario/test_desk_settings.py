@@ -1,0 +1,125 @@
+"""The dashboard's Settings: the legal identity checked like `merchant create` (errors per
+field) and printed on the next invoice; API keys created with a name, shown once, listed and
+revoked (the next request with it gets a 401). Owners only, CSRF-protected."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.store import keys
+from bot.store.users import Role
+from tests.scenario.console_client import Browser, add_user
+from tests.scenario.harness import Facto, invoice_body, start_facto
+
+SETTINGS = "/console/dashboard/settings"
+
+
+@pytest.fixture
+async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+@pytest.fixture
+async def owner(facto: Facto) -> AsyncIterator[Browser]:
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    browser = Browser.open(facto)
+    await browser.log_in("owner@atelier.fr", secret)
+    yield browser
+    await browser.close()
+
+
+IDENTITY = {
+    "name": "Atelier Rivoli",
+    "legal_name": "Atelier Rivoli SARL",
+    "legal_form": "SARL",
+    "share_capital": "7 500",
+    "siren": "732 829 320",
+    "rcs_city": "Lyon",
+    "vat_number": "FR44732829320",
+    "address": "3 rue de Rivoli, 75001 Paris",
+}
+
+
+async def test_identity_is_checked_field_by_field_then_printed(
+    facto: Facto, owner: Browser
+) -> None:
+    status, text = await owner.get(SETTINGS)
+    assert status == 200 and 'name="legal_name"' in text
+    bad = {**IDENTITY, "siren": "123456789", "share_capital": "beaucoup", "address": " "}
+    status, text = await owner.post(SETTINGS + "/identity", bad)
+    assert status == 422
+    assert 'id="e-siren"' in text and "check digit" in text
+    assert 'id="e-share_capital"' in text and 'id="e-address"' in text
+    assert 'id="e-legal_name"' not in text and "beaucoup" in text  # what was typed stays
+    status, text = await owner.post(SETTINGS + "/identity", IDENTITY)
+    assert status == 200 and 'id="saved"' in text
+    assert facto.merchant is not None
+    stored = json.loads(await facto.redis.get(keys.merchant(facto.merchant.id)))
+    assert (stored["siren"], stored["share_capital"], stored["rcs_city"]) == (
+        "732829320",
+        "750000",
+        "RCS Lyon",
+    )
+    created = await facto.issue(invoice_body())
+    page = await facto.client.get("/i/" + created["invoice_url"].rsplit("/i/", 1)[1])
+    shown = await page.text()
+    assert "Atelier Rivoli SARL" in shown and "RCS Lyon" in shown
+
+
+async def test_api_keys_are_shown_once_listed_and_revoked_at_once(
+    facto: Facto, owner: Browser
+) -> None:
+    await owner.get(SETTINGS)
+    status, text = await owner.post(SETTINGS + "/keys", {"name": "ERP"})
+    assert status == 201
+    found = re.search(r'<code id="new-key">(fk_[^<]+)</code>', text)
+    assert found is not None
+    key = found.group(1)
+    headers = {"Authorization": f"Bearer {key}"}
+    response = await facto.client.get("/api/v1/invoices", headers=headers)
+    assert response.status == 200
+    status, text = await owner.get(SETTINGS)
+    assert "ERP" in text and key not in text and key[-4:] in text  # listed, never shown again
+    status, _ = await owner.post(SETTINGS + "/keys", {"name": ""})
+    assert status == 422
+    key_id = re.search(r"/settings/keys/([0-9a-f]{16})/revoke", text)
+    assert key_id is not None
+    status, _ = await owner.post(f"{SETTINGS}/keys/{key_id.group(1)}/revoke")
+    assert status == 200
+    response = await facto.client.get("/api/v1/invoices", headers=headers)
+    assert response.status == 401
+    status, _ = await owner.post(f"{SETTINGS}/keys/{key_id.group(1)}/revoke")
+    assert status == 404
+    # The merchant's first key still works.
+    response = await facto.client.get(
+        "/api/v1/invoices", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    assert response.status == 200
+
+
+async def test_agents_and_forged_forms_are_refused(facto: Facto, owner: Browser) -> None:
+    _, secret = await add_user(facto, "agent@atelier.fr", "Aline")
+    agent = Browser.open(facto)
+    try:
+        await agent.log_in("agent@atelier.fr", secret)
+        status, _ = await agent.get(SETTINGS)
+        assert status == 403
+        status, _ = await agent.post(SETTINGS + "/keys", {"name": "mine"})
+        assert status == 403
+    finally:
+        await agent.close()
+    await owner.get(SETTINGS)
+    owner.csrf = "forged"
+    status, _ = await owner.post(SETTINGS + "/identity", IDENTITY)
+    assert status == 403
+    assert facto.merchant is not None
+    assert await facto.redis.hlen(keys.merchant_api_keys(facto.merchant.id)) == 0
