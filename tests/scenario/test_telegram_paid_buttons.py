@@ -80,3 +80,18 @@ async def test_an_agents_offline_payment_also_removes_them(facto: Facto) -> None
         assert len(facto.sandbox.edits) == len({e for e in facto.sandbox.edits})
     finally:
         await ines.close()
+
+
+async def test_voiding_the_invoice_also_removes_them(facto: Facto) -> None:
+    """A voided invoice cannot be paid any more: its old messages stop offering to."""
+    created = await facto.issue(invoice_body(*TG))
+    offering = [m for m in chat(facto) if m.buttons]
+    assert offering
+    response = await facto.client.post(
+        f"/api/v1/invoices/{created['id']}/void",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert response.status == 202, await response.text()
+    await facto.drain()
+    assert all(not m.buttons for m in chat(facto)), [(m.text, m.buttons) for m in chat(facto)]
+    assert sorted(facto.sandbox.edits) == sorted((TG[1], m.message_id) for m in offering)
