@@ -20,10 +20,10 @@ async def test_a_cart_paid_during_its_relaunch_is_not_relaunched(
     original = consent.may_market
     paid: list[Any] = []
 
-    async def payment_lands_meanwhile(*args: Any) -> bool:
+    async def payment_lands_meanwhile(*args: Any, **kwargs: Any) -> bool:
         # The relaunch has read the cart open; the shop's payment is recorded right now.
         paid.append(await post(facto, "/api/v1/carts/cart-1/paid", {}))
-        return await original(*args)
+        return await original(*args, **kwargs)
 
     monkeypatch.setattr(consent, "may_market", payment_lands_meanwhile)
     facto.clock.advance(61 * 60)
