@@ -120,7 +120,9 @@ DISPUTE = _words(
     r"was not me",
     r"no fui yo",
     r"no es mio",
-    r"(?:jamais|pas|rien)(?: \w+){0,2} (?:commande|achete|demande|signe|souscrit)(?:e|es|s)?",
+    # Not "j'ai jamais demandé l'arrêt des messages" (a stop taken back).
+    r"(?:jamais|pas|rien)(?: \w+){0,2} (?:commande|achete|demande|signe|souscrit)(?:e|es|s)?"
+    r"(?! (?:l |d |de |la |le |un |a )?(?:arret|stop|desinscri|desabonn))",
     r"(?:never|didnt|did not|havent|have not)(?: \w+){0,2} (?:ordered|order|bought|buy|"
     r"purchased|purchase|signed|sign|asked for|ask for|agreed)",
     r"(?:nunca|no)(?: \w+){0,2} (?:pedi|compre|ordene)",
@@ -320,7 +322,7 @@ ALREADY_PAID = _words(
 
 # --- ASK_AGENT ---------------------------------------------------------------------------
 ASK_AGENT = _words(
-    r"conseill(?:er|ere|ier|e)s?",
+    r"conseill?(?:er|ere|ier|e)s?",
     r"un conseil",
     r"humaine?s?",
     r"human",
