@@ -426,6 +426,15 @@ NEGATION_IDIOMS = _words(
     r"en aucun cas",
     r"no no",
     r"non non",
+    # Dropping an option: "no need for instalments", "laissez tomber le plus tard", "arrêtez
+    # de me proposer le paiement en 3 fois".
+    r"no need (?:for|of)",
+    r"pas besoin (?:de|d)",
+    r"laiss\w* tomber",
+    r"forget (?:about )?(?:the|it)",
+    r"oubli(?:ez|e) (?:le|la|les|l)",
+    r"arr?et\w* de (?:me |nous )?propos\w*",
+    r"stop (?:offering|suggesting|proposing)",
 )
 #: A new piece (and possibly a change of mind) starts at these; the last decision wins.
 CHANGE_OF_MIND = re.compile(

@@ -230,9 +230,30 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
     for m in INABILITY_PHRASE.finditer(piece):  # "je peux pas": not now, whatever follows
         signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     for m in LATER.finditer(piece):
+        if _interjection(piece, tokens, starts, m.start(), m.end()):
+            continue
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
     return signals
+
+
+#: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay
+#: now") asks the reader to hold on, not for time to pay.
+_HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
+_CORRECTION_OPENERS = frozenset(
+    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh", "en fait"}
+)
+
+
+def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, end: int) -> bool:
+    word = piece[start:end]
+    if word not in _HOLD_ON:
+        return False
+    index = _token_index(starts, start)
+    if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
+        return False
+    following = tokens[index + 1 : index + 2]
+    return not following or following[0] in _CORRECTION_OPENERS
 
 
 def _date_signals(

@@ -74,6 +74,7 @@ SPLIT_VAGUE = re.compile(
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
     r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
     r"(?:cost|payments?|bill|out|over)|"
+    r"(?:en|par|des) mensualites|(?:en|par) (?:versements|echeances|prelevements)|"
     r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
