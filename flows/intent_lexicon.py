@@ -53,6 +53,8 @@ ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
         "jpaierai": "je paierai",
         "jai": "j ai",
         "g": "j ai",
+        # "j'ai fé le virement", "c fé": "fait" written as it sounds.
+        "fe": "fait",
         "jme": "je me",
         "jle": "je le",
         "jlai": "je l ai",
