@@ -34,6 +34,7 @@ import dataclasses
 import datetime as dt
 import enum
 import itertools
+import re
 from dataclasses import dataclass
 
 from flows.dates import DateMatch, find_dates
@@ -63,6 +64,14 @@ from flows.intent_triggers import (
     SPLIT_BARE,
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
+)
+
+
+#: Words that make the "delay" / "attente" after them an apology for being late.
+APOLOGY = re.compile(
+    r"\b(?:sorry (?:for|about) (?:the |my )?|apologies for (?:the |my )?|desole (?:du|pour le|pour ce)"
+    r" |desolee (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
+    r"perdon por (?:el|la) )$"
 )
 
 
@@ -232,6 +241,8 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
     for m in LATER.finditer(piece):
         if _interjection(piece, tokens, starts, m.start(), m.end()):
             continue
+        if APOLOGY.search(piece, 0, m.start()):
+            continue  # "sorry for the delay", "désolé du retard": an apology, not a request
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
     return signals

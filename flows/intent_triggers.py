@@ -65,7 +65,7 @@ REJECTED = re.compile(
     _WS + r"(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
 )
 HALF = re.compile(
-    _WS + r"(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
+    _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|half (?:and|&) half|"
     r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
 )
 SPLIT_VAGUE = re.compile(
