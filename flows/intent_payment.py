@@ -66,11 +66,10 @@ from flows.intent_triggers import (
     SPLIT_VAGUE,
 )
 
-
 #: Words that make the "delay" / "attente" after them an apology for being late.
 APOLOGY = re.compile(
-    r"\b(?:sorry (?:for|about) (?:the |my )?|apologies for (?:the |my )?|desole (?:du|pour le|pour ce)"
-    r" |desolee (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
+    r"\b(?:sorry (?:for|about) (?:the |my )?|apologies for (?:the |my )?|"
+    r"desole (?:du|pour le|pour ce) |desolee (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
     r"perdon por (?:el|la) )$"
 )
 
@@ -252,7 +251,7 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
 #: now") asks the reader to hold on, not for time to pay.
 _HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
 _CORRECTION_OPENERS = frozenset(
-    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh", "en fait"}
+    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh"}
 )
 
 

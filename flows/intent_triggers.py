@@ -65,8 +65,8 @@ REJECTED = re.compile(
     _WS + r"(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
 )
 HALF = re.compile(
-    _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|half (?:and|&) half|"
-    r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
+    _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"
+    r"half (?:and|&) half|moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
 )
 SPLIT_VAGUE = re.compile(
     _WS + r"(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
