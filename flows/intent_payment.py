@@ -69,7 +69,7 @@ from flows.intent_triggers import (
 #: Words that make the "delay" / "attente" after them an apology for being late.
 APOLOGY = re.compile(
     r"\b(?:sorry (?:for|about) (?:the |my )?|apologies for (?:the |my )?|"
-    r"desole (?:du|pour le|pour ce) |desolee (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
+    r"desolee? (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
     r"perdon por (?:el|la) )$"
 )
 
