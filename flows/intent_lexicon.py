@@ -428,8 +428,11 @@ NEGATION_IDIOMS = _words(
     r"en aucun cas",
     r"no no",
     r"non non",
-    # Dropping an option: "no need for instalments", "laissez tomber le plus tard", "arrêtez
-    # de me proposer le paiement en 3 fois".
+)
+#: Dropping one option ("no need for instalments", "laissez tomber le plus tard", "arrêtez de
+#: me proposer le paiement en 3 fois"): rewritten to a plain "pas" that negates the option,
+#: not to "neg", which would open a new piece read as a refusal.
+DROPPED_OPTION = _words(
     r"no need (?:for|of)",
     r"pas besoin (?:de|d)",
     r"laiss\w* tomber",

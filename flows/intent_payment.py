@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from flows.dates import DateMatch, find_dates
 from flows.intent_lexicon import (
     CHANGE_OF_MIND,
+    DROPPED_OPTION,
     INABILITY,
     NEGATION_IDIOMS,
     NEGATORS,
@@ -133,7 +134,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     for raw in clauses:
         # "maintenant plutôt que plus tard": what follows is rejected, not chosen.
         kept = REJECTED.sub("", raw).strip() or raw
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", kept))
+        dropped = DROPPED_OPTION.sub("pas", kept)
+        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", dropped))
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
