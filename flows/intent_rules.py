@@ -307,7 +307,9 @@ ALREADY_PAID = _words(
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
-    r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )paid",
+    r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )"
+    # "would it be ok if I paid on the 3rd": a hypothetical payment is still to come.
+    r"(?<!if i )(?<!if we )(?<!once i )(?<!soon as i )paid",
     r"already (?:done|settled|sent|made|did|transferred)",
     r"settled (?:it|already|the|this|that|up|everything|in full)",
     r"i (?:sent|made|did|transferred|wired) (?:the|a|my) (?:payment|transfer|bank transfer|"

@@ -78,8 +78,8 @@ SPLIT_VAGUE = re.compile(
     r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
-    r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
-    r"(?:\d+|so much) a month|"
+    r"versements)|un peu chaque mois|(?<!de )chaque mois|tous les mois|par mois|per month|"
+    r"each month|(?:\d+|so much) a month|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
     r"(?:\d|deux|trois|quatre) fois)\b"
 )
