@@ -302,7 +302,9 @@ ALREADY_PAID = _words(
     r"(?:paye|payee|regle|reglee|vire) (?:hier|"
     r"avant hier|ce matin|cette nuit|ce midi|tout a l heure|la semaine derniere|le mois dernier|"
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",
-    r"(?:virement|cheque|paiement|reglement|transfer|bank transfer|payment|wire|transferencia|"
+    # "vrement", "virmeent", "viremnt": the word is misspelt as often as it is written.
+    r"(?:virement|vi?r(?:e|ee)?m+e*n?t|cheque|paiement|paiment|payement|reglement|regl?ement|"
+    r"transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",

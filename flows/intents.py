@@ -417,6 +417,9 @@ def _tells_paid(accented: str, words: Lexicon) -> bool:
     veux payé", "je vais réglé") or a passive about a salary ("je serai payé le 5"), or a
     negation denies it ("j'ai pas encore payé").
     """
+    for m in words.pattern("paid_after_noun").finditer(accented):
+        if not is_negated(accented, m.start(), m.end()):
+            return True  # "règlement efectué", "virement validé"
     for m in words.pattern("paid_participle").finditer(accented):
         before = accented[: m.start()].split()[-_INFINITIVE_WINDOW:]
         if words.pattern("infinitive_before").search(" ".join(before)):
