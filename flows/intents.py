@@ -19,7 +19,9 @@ rule that fires decides, so the order *is* the precedence:
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
                  dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
-                 ("j'ai pas encore payé")
+                 ("j'ai pas encore payé"); a participle written with its accent whatever
+                 the spelling around it ("ya payé", "g réglé"), unless a modal before it
+                 makes it an infinitive ("je ve payé")
  6. ASK_AGENT    "un conseiller", "call me", "human please"
  7. STATUS       "combien je dois", "il reste combien", "next payment"
  8. HELP         a problem with paying ("le lien ne marche pas", "card declined")
@@ -31,7 +33,8 @@ rule that fires decides, so the order *is* the precedence:
 12. YES          "oui", "ok", "d'accord", "👍"
 13. SMALLTALK    "merci", "bonjour", "😊"
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
-                 mapped by the bot before it calls us.
+                 mapped by the bot before it calls us. An unknown message that uses a
+                 stop word about something else ("je m'arrête pour manger") is small talk.
 15. concepts     a reading with no decision (unknown), or one the concepts show to be
                  incomplete (a refusal naming a defect, a pay verb next to "étaler"), is read
                  again by the concept groups it names (`flows.intent_concepts`: messages +
