@@ -303,7 +303,7 @@ ALREADY_PAID = _words(
     r"avant hier|ce matin|cette nuit|ce midi|tout a l heure|la semaine derniere|le mois dernier|"
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",
     # "vrement", "virmeent", "viremnt": the word is misspelt as often as it is written.
-    r"(?:virement|vi?r(?:e|ee)?m+e*n?t|cheque|paiement|paiment|payement|reglement|regl?ement|"
+    r"(?:virement|vi?r(?:e|ee)?m+e*n?t|prelevement|cheque|paiement|paiment|payement|reglement|regl?ement|"
     r"transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
