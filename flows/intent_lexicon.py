@@ -428,6 +428,7 @@ NEGATION_IDIOMS = _words(
     r"en aucun cas",
     r"no no",
     r"non non",
+    r"stop(?= paying\b)",
 )
 #: Dropping one option ("no need for instalments", "laissez tomber le plus tard", "arrêtez de
 #: me proposer le paiement en 3 fois"): rewritten to a plain "pas" that negates the option,
