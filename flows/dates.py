@@ -87,6 +87,12 @@ TONIGHT: tuple[str, ...] = (
     "cette apres midi",
     "this afternoon",
     "esta tarde",
+    "tout a l heure",
+    "ce midi",
+    "d ici midi",
+    "dans l apres midi",
+    "en fin de journee",
+    "en fin d apres midi",
 )
 
 
@@ -518,7 +524,7 @@ _RULES: tuple[_Rule, ...] = (*_HOLIDAY_RULES, *_EVERYDAY_RULES)
 _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|today|"
     r"weeks?|wks?|semanas?|week end|jours?|days?|dias?|fortnight|quinzaine|huitaine|premier|"
-    r"journee|(?:ce|le|du) we|wknd|aprem|apres midi|afternoon|tarde|"
+    r"journee|(?:ce|le|du) we|wknd|aprem|apres midi|afternoon|tarde|heure|midi|"
     rf"{_WD}|{_MONTH})\b"
 )
 #: Holiday and season rules only run on a clause with one of these (they are many, and "été",

@@ -53,6 +53,8 @@ ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
         "jpaierai": "je paierai",
         "jai": "j ai",
         "g": "j ai",
+        # "j'ai fé le virement", "c fé": "fait" written as it sounds.
+        "fe": "fait",
         "jme": "je me",
         "jle": "je le",
         "jlai": "je l ai",
@@ -426,6 +428,19 @@ NEGATION_IDIOMS = _words(
     r"en aucun cas",
     r"no no",
     r"non non",
+    r"stop(?= paying\b)",
+)
+#: Dropping one option ("no need for instalments", "laissez tomber le plus tard", "arrêtez de
+#: me proposer le paiement en 3 fois"): rewritten to a plain "pas" that negates the option,
+#: not to "neg", which would open a new piece read as a refusal.
+DROPPED_OPTION = _words(
+    r"no need (?:for|of)",
+    r"pas besoin (?:de|d)",
+    r"laiss\w* tomber",
+    r"forget (?:about )?(?:the|it)",
+    r"oubli(?:ez|e) (?:le|la|les|l)",
+    r"arr?et\w* de (?:me |nous )?propos\w*",
+    r"stop (?:offering|suggesting|proposing)",
 )
 #: A new piece (and possibly a change of mind) starts at these; the last decision wins.
 CHANGE_OF_MIND = re.compile(

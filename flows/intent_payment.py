@@ -34,11 +34,13 @@ import dataclasses
 import datetime as dt
 import enum
 import itertools
+import re
 from dataclasses import dataclass
 
 from flows.dates import DateMatch, find_dates
 from flows.intent_lexicon import (
     CHANGE_OF_MIND,
+    DROPPED_OPTION,
     INABILITY,
     NEGATION_IDIOMS,
     NEGATORS,
@@ -63,6 +65,13 @@ from flows.intent_triggers import (
     SPLIT_BARE,
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
+)
+
+#: Words that make the "delay" / "attente" after them an apology for being late.
+APOLOGY = re.compile(
+    r"\b(?:sorry (?:for|about) (?:the |my )?|apologies for (?:the |my )?|"
+    r"desolee? (?:du|pour le|pour ce) |pardon pour (?:le|ce) |excusez (?:moi )?(?:du|pour le) |"
+    r"perdon por (?:el|la) )$"
 )
 
 
@@ -125,7 +134,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     for raw in clauses:
         # "maintenant plutôt que plus tard": what follows is rejected, not chosen.
         kept = REJECTED.sub("", raw).strip() or raw
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", kept))
+        dropped = DROPPED_OPTION.sub("pas", kept)
+        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", dropped))
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
@@ -230,9 +240,32 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
     for m in INABILITY_PHRASE.finditer(piece):  # "je peux pas": not now, whatever follows
         signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     for m in LATER.finditer(piece):
+        if _interjection(piece, tokens, starts, m.start(), m.end()):
+            continue
+        if APOLOGY.search(piece, 0, m.start()):
+            continue  # "sorry for the delay", "désolé du retard": an apology, not a request
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
     return signals
+
+
+#: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay
+#: now") asks the reader to hold on, not for time to pay.
+_HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
+_CORRECTION_OPENERS = frozenset(
+    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh"}
+)
+
+
+def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, end: int) -> bool:
+    word = piece[start:end]
+    if word not in _HOLD_ON:
+        return False
+    index = _token_index(starts, start)
+    if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
+        return False
+    following = tokens[index + 1 : index + 2]
+    return not following or following[0] in _CORRECTION_OPENERS
 
 
 def _date_signals(

@@ -31,7 +31,7 @@ _POLITE = (
 #: text with the keyword alone in its own clause.
 OPT_OUT_WHOLE = re.compile(
     rf"^(?:(?:{_POLITE}|oui|yes|non|no|bon|alors|donc) )*(?:cancel|end|quit|revoke|optout|"
-    rf"stopall|stop|arret|arrete|arretez|arreter|arrett|baja)(?: {_POLITE})*$"
+    rf"stopall|st[o0]pp?|arret|arrete|arretez|arreter|arrett|baja)(?: {_POLITE})*$"
 )
 OPT_OUT = _words(
     r"stop",
@@ -120,7 +120,9 @@ DISPUTE = _words(
     r"was not me",
     r"no fui yo",
     r"no es mio",
-    r"(?:jamais|pas|rien)(?: \w+){0,2} (?:commande|achete|demande|signe|souscrit)(?:e|es|s)?",
+    # Not "j'ai jamais demandé l'arrêt des messages" (a stop taken back).
+    r"(?:jamais|pas|rien)(?: \w+){0,2} (?:commande|achete|demande|signe|souscrit)(?:e|es|s)?"
+    r"(?! (?:l |d |de |la |le |un |a )?(?:arret|stop|desinscri|desabonn))",
     r"(?:never|didnt|did not|havent|have not)(?: \w+){0,2} (?:ordered|order|bought|buy|"
     r"purchased|purchase|signed|sign|asked for|ask for|agreed)",
     r"(?:nunca|no)(?: \w+){0,2} (?:pedi|compre|ordene)",
@@ -300,12 +302,16 @@ ALREADY_PAID = _words(
     r"(?:paye|payee|regle|reglee|vire) (?:hier|"
     r"avant hier|ce matin|cette nuit|ce midi|tout a l heure|la semaine derniere|le mois dernier|"
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",
-    r"(?:virement|cheque|paiement|reglement|transfer|bank transfer|payment|wire|transferencia|"
+    # "vrement", "virmeent", "viremnt": the word is misspelt as often as it is written.
+    r"(?:virement|vi?r(?:e|ee)?m+e*n?t|prelevement|cheque|paiement|paiment|payement|reglement|regl?ement|"
+    r"transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
     r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
-    r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )paid",
+    r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )"
+    # "would it be ok if I paid on the 3rd": a hypothetical payment is still to come.
+    r"(?<!if i )(?<!if we )(?<!once i )(?<!soon as i )paid",
     r"already (?:done|settled|sent|made|did|transferred)",
     r"settled (?:it|already|the|this|that|up|everything|in full)",
     r"i (?:sent|made|did|transferred|wired) (?:the|a|my) (?:payment|transfer|bank transfer|"
@@ -320,7 +326,7 @@ ALREADY_PAID = _words(
 
 # --- ASK_AGENT ---------------------------------------------------------------------------
 ASK_AGENT = _words(
-    r"conseill(?:er|ere|ier|e)s?",
+    r"conseill?(?:er|ere|ier|e)s?",
     r"un conseil",
     r"humaine?s?",
     r"human",

@@ -65,8 +65,8 @@ REJECTED = re.compile(
     _WS + r"(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
 )
 HALF = re.compile(
-    _WS + r"(?:(?:la )?moitie (?:maintenant|now|ahora|tout de suite)|half now|half (?:and|&) half|"
-    r"moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
+    _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"
+    r"half (?:and|&) half|moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
 )
 SPLIT_VAGUE = re.compile(
     _WS + r"(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
@@ -74,11 +74,12 @@ SPLIT_VAGUE = re.compile(
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
     r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
     r"(?:cost|payments?|bill|out|over)|"
+    r"(?:en|par|des) mensualites|(?:en|par) (?:versements|echeances|prelevements)|"
     r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
-    r"versements)|un peu chaque mois|chaque mois|tous les mois|par mois|per month|each month|"
-    r"(?:\d+|so much) a month|"
+    r"versements)|un peu chaque mois|(?<!de )chaque mois|tous les mois|par mois|per month|"
+    r"each month|(?:\d+|so much) a month|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
     r"(?:\d|deux|trois|quatre) fois)\b"
 )

@@ -24,6 +24,11 @@ Categories read by `flows.intents`:
 - ``payment_context_strict``: words about paying in any sentence (a bare "later" is not);
 - ``already_paid_alone``: a whole message that reports a payment, read with its accents
   ("payé !");
+- ``stop_elsewhere``: a stop about the customer's day or a thing ("le bus s'arrête devant",
+  "stop by the shop"): chit-chat when nothing else is read;
+- ``paid_participle`` / ``infinitive_before`` / ``paid_after_noun``: a past participle written
+  with its accent tells a payment however the rest is spelt ("ya payé", "règlement efectué"),
+  unless a modal or a preposition before it makes it a misspelt infinitive ("je veux payé");
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
   unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want).
 

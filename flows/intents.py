@@ -19,7 +19,9 @@ rule that fires decides, so the order *is* the precedence:
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
                  dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
-                 ("j'ai pas encore payé")
+                 ("j'ai pas encore payé"); a participle written with its accent whatever
+                 the spelling around it ("ya payé", "g réglé"), unless a modal before it
+                 makes it an infinitive ("je ve payé")
  6. ASK_AGENT    "un conseiller", "call me", "human please"
  7. STATUS       "combien je dois", "il reste combien", "next payment"
  8. HELP         a problem with paying ("le lien ne marche pas", "card declined")
@@ -31,7 +33,8 @@ rule that fires decides, so the order *is* the precedence:
 12. YES          "oui", "ok", "d'accord", "👍"
 13. SMALLTALK    "merci", "bonjour", "😊"
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
-                 mapped by the bot before it calls us.
+                 mapped by the bot before it calls us. An unknown message that uses a
+                 stop word about something else ("je m'arrête pour manger") is small talk.
 15. concepts     a reading with no decision (unknown), or one the concepts show to be
                  incomplete (a refusal naming a defect, a pay verb next to "étaler"), is read
                  again by the concept groups it names (`flows.intent_concepts`: messages +
@@ -178,6 +181,10 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     reading = _by_concepts(reading, norm, words, opt_out)
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
+    if reading.intent is Intent.UNKNOWN and words.pattern("stop_elsewhere").search(norm.text):
+        # "le bus s'arrête devant chez vous ?", "je m'arrête pour manger": a stop word used
+        # for something else, in a message that asks nothing of us, is chit-chat.
+        return Understanding(Intent.SMALLTALK, language=language, confidence=_UNSURE_DATE)
     return reading
 
 
@@ -357,6 +364,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if (
         words.pattern("already_paid").search(text)
         or words.pattern("already_paid_alone").fullmatch(norm.accented)
+        or _tells_paid(norm.accented, words)
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
         return Intent.ALREADY_PAID
@@ -397,6 +405,31 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
+    return False
+
+
+#: How many words before a written-out past participle may turn it into an infinitive.
+_INFINITIVE_WINDOW = 2
+
+
+def _tells_paid(accented: str, words: Lexicon) -> bool:
+    """A past participle written with its accent ("ya payé", "g réglé hier") tells a payment.
+
+    Misspelt reports ("ya payé", "g deja payé") are too varied to list, but the accent shows a
+    participle, unless a modal or a preposition before it makes it a misspelt infinitive ("je
+    veux payé", "je vais réglé") or a passive about a salary ("je serai payé le 5"), or a
+    negation denies it ("j'ai pas encore payé").
+    """
+    for m in words.pattern("paid_after_noun").finditer(accented):
+        if not is_negated(accented, m.start(), m.end()):
+            return True  # "règlement efectué", "virement validé"
+    for m in words.pattern("paid_participle").finditer(accented):
+        before = accented[: m.start()].split()[-_INFINITIVE_WINDOW:]
+        if words.pattern("infinitive_before").search(" ".join(before)):
+            continue
+        if is_negated(accented, m.start(), m.end()):
+            continue
+        return True
     return False
 
 
@@ -457,6 +490,16 @@ def _dated(
     )
 
 
+_NEVER_WORDS = frozenset({"jamais", "never", "nunca"})
+
+
+def _chit_chat_never(text: str, words: Lexicon) -> bool:
+    """ "il pleut, ça s'arrête jamais": "jamais" in chit-chat is not a refusal."""
+    if not words.pattern("smalltalk").search(text):
+        return False
+    return all(m.group() in _NEVER_WORDS for m in NO.finditer(text))
+
+
 def _after_payment(text: str, language: str | None) -> Understanding:
     """Steps 10-14 of the precedence (module docstring)."""
     text = NO_PROBLEM.sub("ok", text)  # "pas de souci" / "no problem" say yes
@@ -465,7 +508,7 @@ def _after_payment(text: str, language: str | None) -> Understanding:
     words = lexicon()
     if words.pattern("undecided").search(text):  # "not sure", "je sais pas": neither
         return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
-    if NO.search(text):
+    if NO.search(text) and not _chit_chat_never(text, words):
         if YES.search(text):  # "oui... enfin non" / "ok non": a no, but ask
             return Understanding(
                 Intent.NO,
