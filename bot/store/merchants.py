@@ -6,7 +6,6 @@ import functools
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -123,31 +122,14 @@ def parse_merchant(raw: str) -> Merchant:
     return Merchant.from_dict(json.loads(raw))
 
 
-# An API key names its merchant for good (keys are never reassigned): the lookup is kept per
-# process, bounded in size and, so that a future revocation takes effect, in time.
-API_KEY_CACHE_SECONDS = 60.0
-API_KEY_CACHE_SIZE = 4096
-_api_key_owner: dict[str, tuple[str, float]] = {}
-
-
 async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant | None:
-    """The key's merchant; in steady state one GET (the merchant's record, always read fresh)."""
+    """The key's merchant. The key is looked up on every request, never kept per process: a
+    revoked key must stop working at once, on every web process (Settings, TESTCASES)."""
     if not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
         return None
-    digest = hash_api_key(api_key)
-    now = time.monotonic()
-    cached = _api_key_owner.get(digest)
-    if cached is not None and cached[1] > now:
-        merchant = await get_merchant(redis, cached[0])
-        if merchant is not None:
-            return merchant
-    merchant_id = await redis.get(keys.api_key(digest))
+    merchant_id = await redis.get(keys.api_key(hash_api_key(api_key)))
     if not merchant_id:
-        _api_key_owner.pop(digest, None)
         return None
-    if len(_api_key_owner) >= API_KEY_CACHE_SIZE:
-        _api_key_owner.clear()  # rare (thousands of merchants' keys in one process): start over
-    _api_key_owner[digest] = (merchant_id, now + API_KEY_CACHE_SECONDS)
     return await get_merchant(redis, merchant_id)
 
 

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 import payments.merchant_ids
 from bot.clock import FakeClock
 from bot.store import keys, merchants
-from bot.store.merchants import create_merchant, merchant_for_api_key, set_iban
+from bot.store.merchants import create_merchant, hash_api_key, merchant_for_api_key, set_iban
 from bot.store.seller import seller_snapshot
 
 IBAN = "FR7630006000011234567890189"
@@ -48,13 +48,14 @@ class Counting:
         return await self.redis.get(key)
 
 
-async def test_an_api_key_costs_one_read_once_known(redis: aioredis.Redis) -> None:
+async def test_a_revoked_key_is_refused_at_once(redis: aioredis.Redis) -> None:
+    """No per-process memory of keys: a revocation holds on every web process at once."""
     merchant, api_key = await _merchant(redis)
     counting = Counting(redis)
     assert await merchant_for_api_key(counting, api_key) == merchant
-    first = counting.commands
-    assert await merchant_for_api_key(counting, api_key) == merchant
-    assert (first, counting.commands - first) == (2, 1)
+    assert counting.commands == 2  # the key, then the merchant's record
+    await redis.delete(keys.api_key(hash_api_key(api_key)))
+    assert await merchant_for_api_key(redis, api_key) is None
 
 
 async def test_a_changed_merchant_is_never_served_stale(redis: aioredis.Redis) -> None:
