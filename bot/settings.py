@@ -105,12 +105,12 @@ class Settings(BaseSettings):
     # Sends in flight per channel in one worker (each conversation's messages still leave one
     # by one, in order), all still behind the per-sender pacer: a slow provider holds its own
     # channel's slots, never another channel's.
-    send_concurrency_sms: int = Field(default=16, alias="FACTO_SEND_CONCURRENCY_SMS", ge=1, le=256)
+    send_concurrency_sms: int = Field(default=8, alias="FACTO_SEND_CONCURRENCY_SMS", ge=1, le=256)
     send_concurrency_whatsapp: int = Field(
-        default=16, alias="FACTO_SEND_CONCURRENCY_WHATSAPP", ge=1, le=256
+        default=8, alias="FACTO_SEND_CONCURRENCY_WHATSAPP", ge=1, le=256
     )
     send_concurrency_telegram: int = Field(
-        default=16, alias="FACTO_SEND_CONCURRENCY_TELEGRAM", ge=1, le=256
+        default=8, alias="FACTO_SEND_CONCURRENCY_TELEGRAM", ge=1, le=256
     )
 
     # Support agents (issue 8): an agent who does nothing on a conversation for this long gives

@@ -210,7 +210,7 @@ class SendPolicy:
     max_backoff_seconds: float = 300.0
     claim_ttl_seconds: float = 15.0  # a dead sender's message waits at most this long
     renew_every_seconds: float = 5.0  # real seconds between claim renewals during a send
-    concurrency: int = 16  # sends in flight per channel in one sender, unless `per_channel`
+    concurrency: int = 8  # sends in flight per channel in one sender, unless `per_channel`
     per_channel: Mapping[ChannelName, int] = field(default_factory=dict)
     circuit_threshold: int = 5  # 5xx in a row that open a channel's circuit
     circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe

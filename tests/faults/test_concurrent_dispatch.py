@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from bot.clock import FakeClock
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from bot.store import keys
-from tests.faults.conftest import eventually, lock_expired
+from tests.faults.conftest import lock_expired
 
 pytestmark = pytest.mark.fault
 
@@ -31,12 +31,18 @@ def applied_key(conversation: str) -> str:
 class Recording:
     """Records each event in its conversation's list; counts how many run at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, signal_after: int | None = None) -> None:
         self.running = 0
         self.most_at_once = 0
+        self.calls = 0
+        self.signal_after = signal_after
+        self.reached = asyncio.Event()
 
     async def __call__(self, redis: aioredis.Redis, event: Event, pipe: Any) -> None:
         self.running += 1
+        self.calls += 1
+        if self.calls == self.signal_after:
+            self.reached.set()
         self.most_at_once = max(self.most_at_once, self.running)
         try:
             # A read, as a real handler does: the other conversations run meanwhile.
@@ -85,18 +91,14 @@ async def test_conversations_dispatched_side_by_side_keep_their_order_once_each(
 async def test_a_dispatcher_killed_mid_way_loses_nothing_and_doubles_nothing(
     redis: aioredis.Redis,
 ) -> None:
-    killed = Dispatcher(redis, Recording(), "dies", clock=FakeClock(), concurrency=8)
+    dying = Recording(signal_after=len(CONVERSATIONS) * EVENTS_EACH // 3)
+    killed = Dispatcher(redis, dying, "dies", clock=FakeClock(), concurrency=8)
     await killed.ensure_group()
     await backlog(redis)
 
     task = asyncio.create_task(killed.run_once())
-
-    async def half_way() -> bool:
-        counts: list[int] = [await redis.llen(applied_key(c)) for c in CONVERSATIONS]
-        return sum(counts) >= len(CONVERSATIONS) * EVENTS_EACH // 3
-
-    await eventually(half_way)
-    task.cancel()  # in the middle of several conversations' commits
+    await dying.reached.wait()
+    task.cancel()  # in the middle of several conversations' handlers and commits
     with pytest.raises(asyncio.CancelledError):
         await task
     partial = await applied(redis)
