@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import suppress
+import sys
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from playwright.async_api import Browser, async_playwright
 from bot.embedded_redis import EmbeddedRedis
 from tests.scenario.harness import Facto, start_facto
 
+TEARDOWN_SECONDS = 60
 SKIP_REASON = (
     "browser tests skipped: no Chromium found "
     "(install it with `apt-get install chromium`, or set FACTO_CHROMIUM to its path)"
@@ -55,7 +56,7 @@ async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=path, headless=True)
         yield launched
-        await launched.close()
+        await bounded(launched.close(), "closing Chromium")
 
 
 @pytest.fixture
@@ -73,6 +74,15 @@ async def live_facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> Asyn
     task = asyncio.create_task(work())
     yield app
     task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
-    await app.client.close()
+    await bounded(asyncio.wait({task}), "stopping the background worker")
+    await bounded(app.client.close(), "stopping the server")
+
+
+async def bounded(step: Awaitable[object], what: str) -> None:
+    """A teardown step that may not hang the run: one suite run hung for good in a browser
+    test's teardown (a stuck Chromium close or a handler that outlived its page); past the
+    bound the step is abandoned, loudly, and the next test starts clean."""
+    try:
+        await asyncio.wait_for(step, TEARDOWN_SECONDS)
+    except TimeoutError:
+        sys.stderr.write(f"browser test teardown: {what} took over {TEARDOWN_SECONDS} s\n")
