@@ -83,7 +83,11 @@ async def test_round_trips_per_customer_message(facto: Facto, round_trips: None)
     # Reached (issue 12 asks 1 / 3 / 2; was 2 / 38 / 15): ingest 1 (the append script with
     # the pending mark and the wake-up pipelined); dispatch 32, of which XREADGROUP and XACK
     # 2, lock-renew-and-read-heads steps 3, the commit 3 (WATCH, guard script, MULTI/EXEC),
-    # the effects groups 14, the handler's own reads 9, release-and-mark-drained 1; send 15.
+    # the effects groups 14, the handler's own reads 11, release-and-mark-drained 1; send 15.
+    # (The handler's reads went from 9 to 11 when the merchant's policy, its own senders and
+    # the conversation's open invoices joined the facts: fold them next.)
     assert ingested <= 1
-    assert dispatched <= 32
-    assert sent <= 15
+    assert dispatched <= 34
+    # Send went from 15 to 17 with the merchant's own sender on each record and the note of a
+    # Telegram message that carries pay buttons (issues 7 and 13).
+    assert sent <= 17
