@@ -6,6 +6,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis
+from bot.store.users import Role
+from tests.scenario.console_client import Browser, add_user
 from tests.scenario.harness import Facto, start_facto
 
 
@@ -15,3 +17,13 @@ async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIter
     await app.add_merchant()
     yield app
     await app.client.close()
+
+
+@pytest.fixture
+async def owner(facto: Facto) -> AsyncIterator[Browser]:
+    """The merchant's owner, logged in to the console (password and TOTP)."""
+    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
+    browser = Browser.open(facto)
+    await browser.log_in("owner@atelier.fr", secret)
+    yield browser
+    await browser.close()

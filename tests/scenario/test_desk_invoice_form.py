@@ -3,15 +3,8 @@ what was typed kept; a valid form issues, archives and sends the invoice like th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-import redis.asyncio as aioredis
-
-from bot.embedded_redis import EmbeddedRedis
-from bot.store.users import Role
-from tests.scenario.console_client import Browser, add_user
-from tests.scenario.harness import Facto, start_facto
+from tests.scenario.console_client import Browser
+from tests.scenario.harness import Facto
 
 NEW = "/console/dashboard/invoices/new"
 GOOD = {
@@ -25,23 +18,6 @@ GOOD = {
     "lines.0.unit_amount": "60,00",
     "lines.0.vat_rate": "20",
 }
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
-
-
-@pytest.fixture
-async def owner(facto: Facto) -> AsyncIterator[Browser]:
-    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
-    browser = Browser.open(facto)
-    await browser.log_in("owner@atelier.fr", secret)
-    yield browser
-    await browser.close()
 
 
 async def test_errors_are_shown_per_field_and_what_was_typed_stays(

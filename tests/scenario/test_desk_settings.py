@@ -6,35 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 
-import pytest
-import redis.asyncio as aioredis
-
-from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
-from bot.store.users import Role
 from tests.scenario.console_client import Browser, add_user
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 SETTINGS = "/console/dashboard/settings"
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
-
-
-@pytest.fixture
-async def owner(facto: Facto) -> AsyncIterator[Browser]:
-    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
-    browser = Browser.open(facto)
-    await browser.log_in("owner@atelier.fr", secret)
-    yield browser
-    await browser.close()
 
 
 IDENTITY = {

@@ -8,39 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema_rs
-import pytest
-import redis.asyncio as aioredis
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
-from bot.store.users import Role
 from bot.web.openapi import document
 from tests.scenario.console_client import Browser, add_user
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_money import GROSS, invoice, pay_outside_our_link, texts
 
 REVIEW = "/api/v1/payments/review"
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
-
-
-@pytest.fixture
-async def owner(facto: Facto) -> AsyncIterator[Browser]:
-    _, secret = await add_user(facto, "owner@atelier.fr", "Odile", Role.OWNER)
-    browser = Browser.open(facto)
-    await browser.log_in("owner@atelier.fr", secret)
-    yield browser
-    await browser.close()
 
 
 async def api(facto: Facto, path: str, body: Any = None, key: str = "") -> tuple[int, Any]:
