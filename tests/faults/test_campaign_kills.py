@@ -10,6 +10,7 @@ per recipient, no second entry in any send queue, and counts that add up.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.engine import campaigns as engine
 from bot.store import campaigns, customers, keys
 from bot.store.conversations import transcript
+from bot.store.merchants import Merchant
 from flows.campaign import next_marketing_moment
 from tests.faults.conftest import eventually
 from tests.faults.test_processes import WorkerProcess, workers  # noqa: F401 - fixture
@@ -46,6 +48,17 @@ def open_zone(now: datetime) -> str | None:
 
 
 async def seed(redis: aioredis.Redis, zone: str, now: datetime) -> str:
+    # The merchant itself: every promotional message is signed with its name (test 79).
+    merchant = Merchant(
+        id=MERCHANT,
+        name="Atelier Kill",
+        legal_name="Atelier Kill SAS",
+        siren="732829320",
+        vat_number=None,
+        address="1 rue de la Paix, 75002 Paris",
+        created_at=now.isoformat(),
+    )
+    await redis.set(keys.merchant(MERCHANT), json.dumps(merchant.to_dict()))
     proof = customers.OptIn("test", now, "oui")
     people = [
         (
