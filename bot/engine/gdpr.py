@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from bot.clock import Clock
+from bot.engine.lua import Lua
 from bot.store import customers, keys, senders
 from bot.store.conversations import conversation_key, transcript
 from bot.store.payments import credit_notes_of
@@ -33,6 +34,21 @@ from channels.base import ChannelName
 from payments.invoice import Invoice
 
 SCAN_CHUNK = 500
+# How long an erasure waits for a conversation's dispatch to finish, checking this often.
+DISPATCH_WAIT_S = 30.0
+DISPATCH_POLL_S = 0.05
+
+# The transcript goes only while no dispatch holds the conversation: a dispatch commits its
+# transcript entries under that lock, so deleting meanwhile could leave the entries of the
+# message it is handling behind the erasure. Checked and deleted in one step (same slot).
+_ERASE_IF_IDLE = Lua("""
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+return redis.call('DEL', KEYS[1])
+""")
+
+
+class ConversationBusy(Exception):
+    """A conversation of the customer stayed in dispatch for longer than an erasure waits."""
 
 
 def digest(address: str) -> str:
@@ -125,19 +141,35 @@ def _invoice_export(invoice: Invoice) -> dict[str, Any]:
     return data
 
 
+async def _erase_transcript(redis: aioredis.Redis, conversation: str, clock: Clock) -> None:
+    waited = 0.0
+    while (
+        await _ERASE_IF_IDLE(redis, [keys.conv_log(conversation), keys.conv_lock(conversation)])
+        == -1
+    ):
+        if waited >= DISPATCH_WAIT_S:
+            raise ConversationBusy(conversation)
+        await clock.sleep(DISPATCH_POLL_S)
+        waited += DISPATCH_POLL_S
+
+
 async def erase_customer(
-    redis: aioredis.Redis, merchant_id: str, customer_id: str, now: datetime
+    redis: aioredis.Redis, merchant_id: str, customer_id: str, clock: Clock
 ) -> dict[str, Any] | None:
-    """Erase what may be erased; the record of the erasure, or None if no such customer."""
+    """Erase what may be erased; the record of the erasure, or None if no such customer.
+
+    Raises ConversationBusy if one of the customer's conversations stays in dispatch for
+    longer than DISPATCH_WAIT_S (nothing of the merchant's side is erased then: ask again)."""
     customer = await customers.get(redis, merchant_id, customer_id)
     if customer is None:
         return None
+    now = clock.now()
     addresses = customer.addresses()
     owned = await _own_conversations(redis, merchant_id, addresses)
     # Conversations first (each on its own slot): a crash before the merchant's commit leaves
     # the customer in place, and the request is simply made again.
     for address in owned:
-        await redis.delete(keys.conv_log(address))
+        await _erase_transcript(redis, address, clock)
     invoices = await _invoices_of(redis, merchant_id, set(addresses))
     notes = sum([len(await credit_notes_of(redis, merchant_id, i.id)) for i in invoices])
     record = {

@@ -13,7 +13,7 @@ import re
 
 from aiohttp import web
 
-from bot.engine.gdpr import erase_customer, export_customer
+from bot.engine.gdpr import ConversationBusy, erase_customer, export_customer
 from bot.services import Services
 from bot.store.merchants import Merchant
 from bot.web.api import _authenticated, error
@@ -45,7 +45,10 @@ async def erase(request: web.Request, services: Services, merchant: Merchant) ->
     customer_id = _customer_id(request)
     if customer_id is None:
         return error(404, "no such customer")
-    record = await erase_customer(services.redis, merchant.id, customer_id, services.clock.now())
+    try:
+        record = await erase_customer(services.redis, merchant.id, customer_id, services.clock)
+    except ConversationBusy:
+        return error(409, "a conversation of this customer is being handled: ask again shortly")
     if record is None:
         return error(404, "no such customer (already erased, or never registered)")
     return web.json_response({"erasure": record})

@@ -113,3 +113,41 @@ async def test_an_opt_out_survives_the_erasure(shop: Facto) -> None:
     assert (await call(shop, "DELETE", "/api/v1/customers/c1"))[0] == 200
     consent = json.loads(await shop.redis.get(keys.consent(shop.merchant.id, f"sms:{PHONE}")))
     assert consent["opted_in"] is False  # the suppression list still stops marketing
+
+
+async def test_an_erasure_waits_for_the_dispatch_that_holds_the_conversation(
+    shop: Facto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatch commits its transcript entries under the conversation's lock: the erasure
+    waits for it, so the entry of the message being handled is erased too."""
+    await known_customer(shop)
+    conversation = f"sms:{PHONE}"
+    await shop.redis.set(keys.conv_lock(conversation), "a-worker")
+    polls = 0
+    clock_sleep = shop.clock.sleep
+
+    async def poll_while_the_dispatch_finishes(seconds: float) -> None:
+        nonlocal polls
+        polls += 1
+        if polls == 3:  # the dispatch commits its entry, then lets the conversation go
+            await shop.redis.rpush(keys.conv_log(conversation), json.dumps({"text": "late"}))
+            await shop.redis.delete(keys.conv_lock(conversation))
+        await clock_sleep(seconds)
+
+    monkeypatch.setattr(shop.clock, "sleep", poll_while_the_dispatch_finishes)
+    status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
+    assert status == 200, body
+    assert polls == 3
+    assert await shop.redis.llen(keys.conv_log(conversation)) == 0
+
+
+async def test_a_conversation_held_too_long_gets_a_409_and_nothing_is_erased(shop: Facto) -> None:
+    await known_customer(shop)
+    assert shop.merchant is not None
+    conversation = f"sms:{PHONE}"
+    await shop.redis.set(keys.conv_lock(conversation), "a-stuck-worker")
+    status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
+    assert status == 409, body
+    assert await shop.redis.hget(keys.customers(shop.merchant.id), "c1") is not None
+    assert await shop.redis.llen(keys.conv_log(conversation)) > 0
+    assert await shop.redis.llen(keys.merchant_erasures(shop.merchant.id)) == 0
