@@ -245,7 +245,15 @@ def _lines_from_ttc(raw: Sequence[_Raw]) -> tuple[InvoiceLine, ...]:
             )
         left = net
         for position, (i, item) in enumerate(group):
-            share = left if position == len(group) - 1 else item.amount * net // gross
+            # At least a cent each: a 0.01 TTC line still has an HT to print.
+            share = left if position == len(group) - 1 else max(1, item.amount * net // gross)
+            if share <= 0:
+                raise OrderRefused(
+                    item.field,
+                    f"the HT of {gross} TTC at {rate} % cannot be split over its lines "
+                    "without a line at zero: not invoiced",
+                    "no_exact_net",
+                )
             nets[i] = share
             left -= share
     return tuple(_line(item, nets[i]) for i, item in enumerate(raw) if i in nets)
