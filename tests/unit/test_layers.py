@@ -25,6 +25,7 @@ ENTRY_POINTS = {
     "campaign_cli",
     "export_cli",
     "policy_cli",
+    "shop_cli",
     "__main__",
 }
 
