@@ -86,7 +86,7 @@ class Planned:
     acts_after: int  # days after issue the customer acts
 
 
-def plan_history(seed: int = SEED, invoices: int = 24) -> list[Planned]:
+def plan_history(seed: int = SEED, invoices: int = 18) -> list[Planned]:
     """Who gets which invoice on which day, and what they do with it (deterministic)."""
     rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not a secret
     people = [
@@ -111,6 +111,7 @@ def plan_history(seed: int = SEED, invoices: int = 24) -> list[Planned]:
             "pays_late": due_in + rng.randint(2, 4),
             "never": 0,
         }.get(behaviour, rng.randint(0, 3))
+        acts_after = min(acts_after, DAYS - 1 - day)  # within the month
         planned.append(Planned(day, person, lines, due_in, behaviour, acts_after))
     return sorted(planned, key=lambda p: p.day)
 
@@ -260,7 +261,7 @@ async def _act(seeder: Seeder, index: int, planned: Planned) -> None:
         seeder.count("promises")
     elif behaviour == "plan":
         await seeder.says(customer, "en 3 fois")
-        await seeder.says(customer, action="yes")
+        await seeder.says(customer, "oui")
         link = await seeder.last_pay_link(customer)
         if link is not None:
             await seeder.pay(index, link)
