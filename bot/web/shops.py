@@ -32,7 +32,7 @@ from bot.engine import issuing
 from bot.logs import log_fields
 from bot.services import Services
 from bot.settings import SecretsKeyError
-from bot.store import customers, invoices, senders, shops
+from bot.store import customers, invoices, keys, senders, shops
 from bot.store.customers import Customer
 from bot.store.merchants import Merchant, get_merchant
 from bot.store.shops import ShopConnection, ShopError
@@ -56,6 +56,7 @@ MAX_ORDER_BYTES = 512 * 1024
 # Shopify retries for 48 hours, WooCommerce a few times: a redelivery after this still finds
 # its invoice by the order (this marker only spares the work).
 DELIVERY_SEEN_SECONDS = 3 * 24 * 3600
+SCAN_CUSTOMERS_UP_TO = 20_000
 _WOO_PING = re.compile(rb"webhook_id=\d{1,20}")
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -132,7 +133,9 @@ async def shopify_webhook(request: web.Request) -> web.Response:
     body = await _body(request)
     if isinstance(body, web.Response):
         return body
-    secret = services.secret_box.open(connection.sealed_secret)
+    secret = _secret(services, connection)
+    if secret is None:
+        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
     if not _signed(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
         return error(401, "invalid or missing X-Shopify-Hmac-Sha256 signature")
     topic = request.headers.get("X-Shopify-Topic", "")
@@ -157,7 +160,9 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
         # WooCommerce checks a new webhook's URL with this unsigned ping and refuses to save
         # the webhook unless it gets a 2xx; it carries nothing to act on.
         return web.json_response({"ping": "ok"})
-    secret = services.secret_box.open(connection.sealed_secret)
+    secret = _secret(services, connection)
+    if secret is None:
+        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
     if not _signed(body, signature, secret):
         return error(401, "invalid or missing X-WC-Webhook-Signature signature")
     topic = request.headers.get("X-WC-Webhook-Topic", "")
@@ -197,6 +202,16 @@ async def _body(request: web.Request) -> bytes | web.Response:
             break
         body += chunk
     return too_big if len(body) > MAX_ORDER_BYTES else body
+
+
+def _secret(services: Services, connection: ShopConnection) -> str | None:
+    try:
+        return services.secret_box.open(connection.sealed_secret)
+    except SecretsKeyError:  # the server's key changed or is missing: the shop retries
+        log.exception(
+            "a shop connection's secret does not open", extra=log_fields(shop=connection.id)
+        )
+        return None
 
 
 def _signed(body: bytes, header: str | None, secret: str) -> bool:
@@ -374,7 +389,9 @@ async def _customer(
     redis = services.redis
     known = await shops.customer_by_phone(redis, merchant.id, phone)
     customer = await customers.get(redis, merchant.id, known) if known else None
-    if customer is None:
+    # A number never seen from a shop: looked for once among the merchant's customers, unless
+    # they are too many to read on a webhook's time (then the order makes a new customer).
+    if customer is None and await redis.hlen(keys.customers(merchant.id)) <= SCAN_CUSTOMERS_UP_TO:
         async for candidate in customers.scan(redis, merchant.id):
             if phone in (candidate.channels.get("sms"), candidate.channels.get("whatsapp")):
                 customer = candidate

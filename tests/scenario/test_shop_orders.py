@@ -243,3 +243,15 @@ async def test_connecting_needs_a_valid_shop_and_secret(facto: Facto) -> None:
     for body in cases:
         response = await facto.client.post("/api/v1/shops", json=body, headers=auth)
         assert response.status == 400, body
+
+
+async def test_a_secret_sealed_under_another_key_is_503_not_500(facto: Facto) -> None:
+    connection = await shopify(facto)
+    key = keys.shop_connection(connection["id"])
+    record = json.loads(await facto.redis.get(key))
+    record["secret"] = "gAAAAABsealed-under-another-key"
+    await facto.redis.set(key, json.dumps(record))
+    body, headers = shopify_request(shopify_order(), SHOPIFY_SECRET, shop=SHOP)
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 503
+    assert "FACTO_SECRETS_KEY" in (await response.json())["error"]
