@@ -7,6 +7,7 @@ bodies change nothing."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -255,3 +256,25 @@ async def test_a_secret_sealed_under_another_key_is_503_not_500(facto: Facto) ->
     response = await post(facto, connection["webhook_path"], body, headers)
     assert response.status == 503
     assert "FACTO_SECRETS_KEY" in (await response.json())["error"]
+
+
+async def test_a_new_customer_is_made_on_the_connections_channel_once(facto: Facto) -> None:
+    assert facto.merchant is not None
+    connection = await connect(
+        facto, {"platform": "woocommerce", "shop": SITE, "channel": "whatsapp", "due_days": 30}
+    )
+    first = woocommerce_order(order_id=801)
+    second = woocommerce_order(order_id=802, phone="+33612345678")
+    for number, order in enumerate((first, second)):
+        body, headers = woocommerce_request(
+            order, connection["secret"], site=SITE, delivery_id=f"d-{number}"
+        )
+        response = await post(facto, connection["webhook_path"], body, headers)
+        assert response.status == 201, await response.text()
+        invoice = (await response.json())["invoice"]
+        assert invoice["channel"] == "whatsapp"
+        assert invoice["due_date"] == (facto.clock.now().date() + timedelta(days=30)).isoformat()
+    made = await facto.redis.hgetall(keys.customers(facto.merchant.id))
+    assert len(made) == 1  # "06 12 34 56 78" in FR and +33612345678 are one person
+    [customer] = [json.loads(raw) for raw in made.values()]
+    assert customer["channels"] == {"whatsapp": PHONE} and customer["name"] == "Inès Durand"
