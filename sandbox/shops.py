@@ -72,12 +72,17 @@ def shopify_order(
 
 
 def shopify_request(
-    order: dict[str, Any], secret: str, *, shop: str, webhook_id: str = "b54557e4-1"
+    order: dict[str, Any],
+    secret: str,
+    *,
+    shop: str,
+    webhook_id: str = "b54557e4-1",
+    topic: str = "orders/create",
 ) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(order).encode()
     return body, {
         "Content-Type": "application/json",
-        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": sign(body, secret),
         "X-Shopify-Shop-Domain": shop,
         "X-Shopify-Webhook-Id": webhook_id,
@@ -142,15 +147,20 @@ def woocommerce_order(
 
 
 def woocommerce_request(
-    order: dict[str, Any], secret: str, *, site: str, delivery_id: str = "d-1"
+    order: dict[str, Any],
+    secret: str,
+    *,
+    site: str,
+    delivery_id: str = "d-1",
+    topic: str = "order.created",
 ) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(order).encode()
     return body, {
         "Content-Type": "application/json",
         "X-WC-Webhook-Source": site,
-        "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Topic": topic,
         "X-WC-Webhook-Resource": "order",
-        "X-WC-Webhook-Event": "created",
+        "X-WC-Webhook-Event": topic.rsplit(".", maxsplit=1)[-1],
         "X-WC-Webhook-Signature": sign(body, secret),
         "X-WC-Webhook-ID": "12",
         "X-WC-Webhook-Delivery-ID": delivery_id,

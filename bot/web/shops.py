@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.engine import issuing
+from bot.engine import issuing, review
+from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.services import Services
 from bot.settings import SecretsKeyError
@@ -57,6 +58,7 @@ MAX_ORDER_BYTES = 512 * 1024
 # its invoice by the order (this marker only spares the work).
 DELIVERY_SEEN_SECONDS = 3 * 24 * 3600
 SCAN_CUSTOMERS_UP_TO = 20_000
+_UNPAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 _WOO_PING = re.compile(rb"webhook_id=\d{1,20}")
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -139,13 +141,16 @@ async def shopify_webhook(request: web.Request) -> web.Response:
     if not _signed(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
         return error(401, "invalid or missing X-Shopify-Hmac-Sha256 signature")
     topic = request.headers.get("X-Shopify-Topic", "")
-    if topic != "orders/create":
+    if topic not in ("orders/create", "orders/paid"):
         return web.json_response({"ignored": f"topic {topic or '(none)'}"})
     shop = request.headers.get("X-Shopify-Shop-Domain", "").strip().lower()
     if shop != connection.shop:
         return error(403, f"this webhook path is for {connection.shop}, not {shop or '(none)'}")
     delivery = request.headers.get("X-Shopify-Webhook-Id")
-    return await _order_delivery(services, connection, body, delivery, parse_shopify_order)
+    creates = topic == "orders/create"  # orders/paid only settles an invoiced order
+    return await _order_delivery(
+        services, connection, body, delivery, parse_shopify_order, creates=creates
+    )
 
 
 async def woocommerce_webhook(request: web.Request) -> web.Response:
@@ -167,7 +172,7 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
         return error(401, "invalid or missing X-WC-Webhook-Signature signature")
     topic = request.headers.get("X-WC-Webhook-Topic", "")
     resource = request.headers.get("X-WC-Webhook-Resource", "order")
-    if topic != "order.created" or resource != "order":
+    if topic not in ("order.created", "order.updated") or resource != "order":
         return web.json_response({"ignored": f"topic {topic or '(none)'}"})
     source = request.headers.get("X-WC-Webhook-Source", "")
     try:
@@ -177,7 +182,10 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
     if host != connection.shop:
         return error(403, f"this webhook path is for {connection.shop}, not {host or '(none)'}")
     delivery = request.headers.get("X-WC-Webhook-Delivery-ID")
-    return await _order_delivery(services, connection, body, delivery, parse_woocommerce_order)
+    creates = topic == "order.created"  # order.updated only settles an invoiced order
+    return await _order_delivery(
+        services, connection, body, delivery, parse_woocommerce_order, creates=creates
+    )
 
 
 async def _connection(
@@ -232,6 +240,8 @@ async def _order_delivery(
     body: bytes,
     delivery: str | None,
     parse: Any,
+    *,
+    creates: bool,
 ) -> web.Response:
     if delivery is not None and not _DELIVERY_ID.fullmatch(delivery):
         return error(400, "the delivery id header is not a delivery id")
@@ -250,7 +260,7 @@ async def _order_delivery(
     merchant = await get_merchant(services.redis, connection.merchant_id)
     if merchant is None:
         return error(404, "no such shop connection")
-    answer = await _invoice_order(services, merchant, connection, order)
+    answer = await _invoice_order(services, merchant, connection, order, creates=creates)
     if isinstance(answer, Invalid):
         first = answer.fields[0] if answer.fields else {"field": "body", "message": ""}
         reason = f"{answer.message}: {first['message']}".rstrip(": ")
@@ -295,12 +305,22 @@ def order_invoice_id(connection: ShopConnection, order_id: str) -> str:
 
 
 async def _invoice_order(
-    services: Services, merchant: Merchant, connection: ShopConnection, order: ShopOrder
+    services: Services,
+    merchant: Merchant,
+    connection: ShopConnection,
+    order: ShopOrder,
+    *,
+    creates: bool,
 ) -> web.Response | Invalid:
     invoice_id = order_invoice_id(connection, order.order_id)
     existing = await invoices.get_invoice(services.redis, merchant.id, invoice_id)
+    settling = existing is not None and existing.status in _UNPAID and existing.amount_due > 0
+    if existing is not None and order.paid and settling:
+        return await _paid_in_shop(services, connection, order, existing)
     if existing is not None:  # a redelivery under another delivery id
         return web.json_response({"duplicate": True, "invoice": invoice_view(existing, services)})
+    if not creates:  # an update of an order Facto never invoiced (older than the connection)
+        return web.json_response({"ignored": "no invoice for this order"})
     if order.phone is None:
         return Invalid(
             "the order has no phone number: Facto sends invoices by SMS, WhatsApp or Telegram",
@@ -375,6 +395,37 @@ async def _issue(
     return web.json_response(
         {"order": order.order_id, "invoice": invoice_view(invoice, services)}, status=201
     )
+
+
+async def _paid_in_shop(
+    services: Services, connection: ShopConnection, order: ShopOrder, invoice: Invoice
+) -> web.Response:
+    """The shop says an invoiced order is now paid (Shopify `orders/paid`, WooCommerce
+    `order.updated` with `date_paid`): the rest due is counted as a payment applied to the
+    invoice, by the same dispatch event as money to review (bot.engine.review), so it is counted
+    once, its receipt sent and its reminders stopped; the event id is the order's."""
+    session_id = f"shop:{connection.platform}:{connection.shop}:{order.order_id}"
+    data = {
+        "action": "apply",
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "amount": invoice.amount_due,
+        "currency": invoice.currency,
+        "source_invoice_id": invoice.id,
+        "reason": f"paid in the shop ({connection.platform} order {order.name})",
+        "merchant_id": invoice.merchant_id,
+        "session_id": session_id,
+        "user_id": f"shop:{connection.id}",
+    }
+    event = Event(
+        f"review-apply:{session_id}",
+        review.EVENT_TYPE,
+        invoices.invoice_conversation(invoice),
+        data,
+    )
+    await ingest(services.redis, event)
+    view = invoice_view(invoice, services)
+    return web.json_response({"order": order.order_id, "invoice": view, "paid_in_shop": True})
 
 
 async def _customer(

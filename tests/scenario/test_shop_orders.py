@@ -278,3 +278,43 @@ async def test_a_new_customer_is_made_on_the_connections_channel_once(facto: Fac
     assert len(made) == 1  # "06 12 34 56 78" in FR and +33612345678 are one person
     [customer] = [json.loads(raw) for raw in made.values()]
     assert customer["channels"] == {"whatsapp": PHONE} and customer["name"] == "Inès Durand"
+
+
+async def test_an_order_paid_later_in_the_shop_marks_its_invoice_paid_once(facto: Facto) -> None:
+    connection = await shopify(facto)
+    path = connection["webhook_path"]
+    body, headers = shopify_request(shopify_order(), SHOPIFY_SECRET, shop=SHOP)
+    created = await post(facto, path, body, headers)
+    invoice_id = (await created.json())["invoice"]["id"]
+    await facto.drain()
+    sent = len(await facto.messages("sms", PHONE))
+
+    paid_order = shopify_order(financial_status="paid")
+    for webhook_id in ("p-1", "p-1", "p-2"):  # redelivered, then sent again under a new id
+        body, headers = shopify_request(
+            paid_order, SHOPIFY_SECRET, shop=SHOP, webhook_id=webhook_id, topic="orders/paid"
+        )
+        response = await post(facto, path, body, headers)
+        assert response.status == 200, await response.text()
+        await facto.drain()
+
+    read = await facto.client.get(
+        f"/api/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    invoice = await read.json()
+    assert invoice["status"] == "paid" and invoice["amount_paid"] == 8490
+    after = await facto.messages("sms", PHONE)
+    assert len(after) == sent + 1  # one receipt
+    assert await invoice_count(facto) == 1
+
+
+async def test_an_update_of_an_order_never_invoiced_creates_nothing(facto: Facto) -> None:
+    connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
+    order = woocommerce_order(order_id=900, paid=True)
+    body, headers = woocommerce_request(
+        order, connection["secret"], site=SITE, topic="order.updated"
+    )
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 200
+    assert (await response.json()) == {"ignored": "no invoice for this order"}
+    assert await invoice_count(facto) == 0
