@@ -6,7 +6,9 @@ secret only. A signed order is read (payments.shop_orders), its customer found b
 made, and the invoice issued through the very checks of `POST /api/v1/invoices`
 (`prepare_draft`) and the same atomic create (`issuing.issue_and_announce`): the invoice is sent
 like any other. Its id is derived from the shop and the order, so a redelivered order, even
-days later or under another delivery id, finds its invoice and issues none.
+days later or under another delivery id, finds its invoice and issues none. An order paid
+later in the shop (`orders/paid`, `order.updated` with `date_paid`) settles its invoice through
+the money-to-review apply event (`_paid_in_shop`).
 
 Answers: bad or missing signature 401; a webhook of another shop 403; bad JSON 400; an order
 that cannot be a French invoice 422 with the field and the reason (also kept on the connection
