@@ -112,7 +112,7 @@ async def run_demo(port: int | None = None) -> int:
                 worker=worker,
             )
         )
-        app.on_cleanup.append(_stop_worker(worker))
+        app.on_shutdown.append(_stop_worker(worker))  # before the services close
         await run_site(app, settings.host, settings.port)
     return 0
 
