@@ -18,6 +18,7 @@ from bot.intents_cli import add_intents_parser
 from bot.logs import report_startup_failure
 from bot.policy_cli import add_policy_parser
 from bot.settings import ConfigurationError
+from bot.shop_cli import add_shop_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_campaign_parser(commands)
     add_export_parser(commands)
     add_policy_parser(commands)
+    add_shop_parser(commands)
     return parser
 
 

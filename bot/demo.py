@@ -6,7 +6,10 @@ as a real merchant's: API -> numbering -> pipeline -> flow -> outbox -> channel 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -18,16 +21,23 @@ from typing import Any
 import aiohttp
 import pyotp
 import redis.asyncio as aioredis
+from aiohttp import web
 
 from bot.clock import ShiftedClock, SystemClock
 from bot.demo_flash import seed_flash_sale
+from bot.demo_history import Seeder, seed_history
+from bot.engine.worker import Worker
 from bot.runtime import load_settings, redis_url_for, run_site, running_demo_redis
+from bot.services import Services
 from bot.store.merchants import create_merchant
 from bot.store.users import Role, create_user
 from bot.web.app import create_app
+from bot.web.app_keys import SERVICES
 from channels.base import ChannelName
 from sandbox.app import sandbox_mount
 from sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
 
 DEMO_MERCHANT: dict[str, Any] = {
     "name": "Atelier Lumière",
@@ -86,37 +96,102 @@ async def run_demo(port: int | None = None) -> int:
             settings,
             redis_url=url,
             clock=clock,
-            run_worker=True,
+            # The worker starts once the month of history is played (`_seed`), so that the
+            # history's own worker alone moves through it, step by step.
+            run_worker=False,
             mounts=[sandbox_mount(settings, state)],
         )
-        app.on_startup.append(_seed_after_start(url, settings.public_base_url, state))
+        worker: dict[str, Any] = {}
+        app.on_startup.append(
+            _seed_after_start(
+                app,
+                url,
+                base_url=settings.public_base_url,
+                state=state,
+                clock=clock,
+                worker=worker,
+            )
+        )
+        app.on_shutdown.append(_stop_worker(worker))  # before the services close
         await run_site(app, settings.host, settings.port)
     return 0
 
 
-def _seed_after_start(redis_url: str, base_url: str, state: SandboxState) -> Any:
-    async def seed(app: Any) -> None:
-        del app
-        import asyncio
-
+def _seed_after_start(
+    app: web.Application,
+    redis_url: str,
+    *,
+    base_url: str,
+    state: SandboxState,
+    clock: ShiftedClock,
+    worker: dict[str, Any],
+) -> Any:
+    async def seed(_app: web.Application) -> None:
         # The API is served only once startup finishes: seed right after, in the background.
         asyncio.get_running_loop().call_later(
-            0.2, lambda: asyncio.ensure_future(_seed(redis_url, base_url, state))
+            0.2,
+            lambda: worker.setdefault(
+                "seeding",
+                asyncio.ensure_future(
+                    _seed(
+                        app, redis_url, base_url=base_url, state=state, clock=clock, worker=worker
+                    )
+                ),
+            ),
         )
 
     return seed
 
 
-async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
+def _stop_worker(worker: dict[str, Any]) -> Any:
+    async def stop(_app: web.Application) -> None:
+        seeding = worker.get("seeding")
+        if seeding is not None and not seeding.done():
+            seeding.cancel()
+        running: Worker | None = worker.get("worker")
+        task = worker.get("task")
+        if running is not None and task is not None:
+            running.stop()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=5)
+
+    return stop
+
+
+async def _seed(
+    app: web.Application,
+    redis_url: str,
+    *,
+    base_url: str,
+    state: SandboxState,
+    clock: ShiftedClock,
+    worker: dict[str, Any],
+) -> None:
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        merchant, api_key = await create_merchant(client, now=SystemClock().now(), **DEMO_MERCHANT)
+        merchant, api_key = await create_merchant(client, now=clock.now(), **DEMO_MERCHANT)
     finally:
         await client.aclose()
-    today = SystemClock().now().date()
     created: list[dict[str, Any]] = []
     team = await _seed_team(redis_url, merchant.id)
+    services = app[SERVICES]
+    running = Worker(services)
+    await running.prepare()
     async with aiohttp.ClientSession() as http:
+        try:
+            await _seed_month(
+                http,
+                base_url,
+                api_key,
+                clock=clock,
+                worker=running,
+                services=services,
+                state=state,
+            )
+        finally:  # whatever happened to the history, the demo's worker runs
+            worker["worker"] = running
+            worker["task"] = asyncio.ensure_future(running.run())
+        today = clock.now().date()
         for index, customer in enumerate(DEMO_CUSTOMERS):
             state.add_contact(
                 str(customer["name"]), ChannelName(customer["channel"]), str(customer["address"])
@@ -133,9 +208,38 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
             f"{base_url}/sandbox/api/customer/sms/{DEMO_CUSTOMERS[1]['address']}",
             json={"text": "I'd like to talk to a person please"},
         )
-        flash = await seed_flash_sale(http, base_url, api_key, state, SystemClock().now())
+        flash = await seed_flash_sale(http, base_url, api_key, state, clock.now())
     _print_welcome(base_url, merchant.id, api_key, created, flash)
     _print_team(base_url, team)
+
+
+async def _seed_month(
+    http: aiohttp.ClientSession,
+    base_url: str,
+    api_key: str,
+    *,
+    clock: ShiftedClock,
+    worker: Worker,
+    services: Services,
+    state: SandboxState,
+) -> None:
+    """A month of history (bot.demo_history) so that the dashboard has figures from the start."""
+
+    async def refund(session_id: str, amount: int) -> None:
+        intent = state.sessions[session_id].payment_intent
+        if intent is not None:
+            await services.stripe.refund(intent, amount, f"demo-history-refund-{intent}")
+
+    say = "Seeding a month of history for the dashboard..."
+    print(say, file=sys.stderr, flush=True)  # noqa: T201 - the demo talks to a person
+    seeder = Seeder(http, base_url, api_key, clock, worker.drain, refund)
+    try:
+        counts = await seed_history(seeder)
+    except Exception:  # the live demo still starts; the log says what went wrong
+        log.exception("the demo's month of history could not be seeded")
+        return
+    done = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+    print(f"  History: {done}.", file=sys.stderr, flush=True)  # noqa: T201
 
 
 DEMO_TEAM = (

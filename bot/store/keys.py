@@ -572,3 +572,32 @@ def consent_channel_marketing(merchant_id: str, address: str) -> str:
     """Set when the customer stopped marketing on one channel only ("whatsapp:+33...": Meta
     131050): marketing there stops, elsewhere and transactional messages go on."""
     return f"merchant:{{{merchant_id}}}:consent-channel:{address}"
+
+
+# --- Shop connections (bot.store.shops) ---
+
+
+def shop_connection(connection_id: str) -> str:
+    """String: one shop connection (JSON, its secret sealed), found by its webhook path."""
+    return f"shop:{{{connection_id}}}"
+
+
+def shop_delivery(connection_id: str, delivery_id: str) -> str:
+    """Marker: a webhook delivery of this connection already handled (X-Shopify-Webhook-Id,
+    X-WC-Webhook-Delivery-ID)."""
+    return f"shop:{{{connection_id}}}:delivery:{delivery_id}"
+
+
+def shop_refusals(connection_id: str) -> str:
+    """List: the last orders of this connection that were not invoiced, and why."""
+    return f"shop:{{{connection_id}}}:refused"
+
+
+def merchant_shops(merchant_id: str) -> str:
+    """Set: the ids of the merchant's shop connections."""
+    return f"merchant:{{{merchant_id}}}:shops"
+
+
+def customer_phones(merchant_id: str) -> str:
+    """Hash: E.164 number -> customer id, for customers found or made from shop orders."""
+    return f"merchant:{{{merchant_id}}}:customer_phones"

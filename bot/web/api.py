@@ -433,3 +433,4 @@ def _zone(services: Services) -> Any:
 
 
 authenticated = _authenticated  # shared with the dashboard's API routes (bot.web.api_desk)
+idempotent = _idempotent  # shared with the shop connections (bot.web.shops)

@@ -40,6 +40,7 @@ from bot.web.pages import (
     setup_pages,
     unexpected_error_page,
 )
+from bot.web.shops import setup_shops
 from bot.web.webhooks import setup_webhooks
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ def create_app(
     setup_documents(app)
     setup_exports(app)
     setup_gdpr(app)
+    setup_shops(app)
     setup_console(app)
     setup_dashboard(app)
     for mount in mounts:

@@ -21,10 +21,12 @@ ENTRY_POINTS = {
     "runtime",
     "demo",
     "demo_flash",
+    "demo_history",
     "intents_cli",
     "campaign_cli",
     "export_cli",
     "policy_cli",
+    "shop_cli",
     "__main__",
 }
 

@@ -1,0 +1,424 @@
+"""Shop orders read into invoice lines: Shopify `orders/create`, WooCommerce `order.created`.
+
+Both shops send amounts as decimal strings ("19.99"); they become minor units with Decimal,
+exactly, or the order is refused: a fraction of a cent is never rounded away. Each line's VAT
+must be one French rate (FRENCH_VAT_RATES, 0 % aside: a VAT-free sale needs its exemption
+mention, which a shop does not send). A shop whose prices include VAT (Shopify's
+`taxes_included`) gives TTC amounts: the HT of each rate is the one whose TTC is exactly the
+shop's (`net_for_gross`), split over the rate's lines. Last check: the invoice's TTC must be the
+order's total to the cent, or nothing is issued (the customer would be asked for another sum).
+
+Every refusal is an `OrderRefused` naming the field (dotted path) and why: the webhook answers
+422 with it, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from payments.invoice import FRENCH_VAT_RATES, InvoiceLine, VatRate, compute_totals, net_for_gross
+from payments.money import currency_exponent, normalize_currency
+
+Platform = Literal["shopify", "woocommerce"]
+_AMOUNT = re.compile(r"-?\d{1,12}(\.\d{1,12})?")
+MAX_LINES = 100  # the invoice API's own limit
+_DESCRIPTION_MAX = 500
+
+
+class OrderRefused(ValueError):
+    """The order cannot become an invoice: `field` (dotted path) and `reason`."""
+
+    def __init__(self, field: str, reason: str, code: str = "invalid_order") -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ShopOrder:
+    """What Facto needs of a shop's order, amounts in minor units."""
+
+    platform: Platform
+    order_id: str  # the shop's id: the invoice's idempotency key
+    name: str  # what the shop shows ("#1001")
+    currency: str
+    customer_name: str
+    phone: str | None  # as the shop has it; normalised to E.164 later, with `country`
+    country: str | None
+    locale: str | None
+    lines: tuple[InvoiceLine, ...]
+    total: int
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A line before VAT is settled: the shop's amount for all units (HT or TTC)."""
+
+    field: str
+    description: str
+    quantity: int
+    amount: int
+    rate: VatRate
+
+
+def parse_shopify_order(payload: object) -> ShopOrder:
+    order = _object(payload, "body")
+    currency = _currency(order.get("currency"), "currency")
+    items = _list(order.get("line_items"), "line_items")
+    if not items:
+        raise OrderRefused("line_items", "the order has no line")
+    raw: list[_Raw] = []
+    for i, item in enumerate(items):
+        where = f"line_items.{i}"
+        line = _object(item, where)
+        quantity = _quantity(line.get("quantity"), f"{where}.quantity")
+        price = _minor(line.get("price"), f"{where}.price", currency)
+        discount = _shopify_discount(line, where, currency)
+        description = _text(line.get("name") or line.get("title"), f"{where}.title")
+        rate = _shopify_rate(line.get("tax_lines"), f"{where}.tax_lines")
+        raw.append(_Raw(where, description, quantity, price * quantity - discount, rate))
+    for i, shipping in enumerate(_list(order.get("shipping_lines") or [], "shipping_lines")):
+        where = f"shipping_lines.{i}"
+        line = _object(shipping, where)
+        price_field = "discounted_price" if "discounted_price" in line else "price"
+        amount = _minor(line.get(price_field), f"{where}.{price_field}", currency)
+        if amount == 0:
+            continue  # free delivery: nothing to invoice, and no rate to ask for
+        description = _text(line.get("title"), f"{where}.title")
+        rate = _shopify_rate(line.get("tax_lines"), f"{where}.tax_lines")
+        raw.append(_Raw(where, description, 1, amount, rate))
+    included = order.get("taxes_included", False)
+    if not isinstance(included, bool):
+        raise OrderRefused("taxes_included", "must be true or false")
+    billing = _optional_object(order.get("billing_address"), "billing_address")
+    shipping_address = _optional_object(order.get("shipping_address"), "shipping_address")
+    customer = _optional_object(order.get("customer"), "customer")
+    phone = _first_text(
+        order.get("phone"),
+        customer.get("phone"),
+        billing.get("phone"),
+        shipping_address.get("phone"),
+    )
+    country = _first_text(billing.get("country_code"), shipping_address.get("country_code"))
+    name = _first_text(
+        billing.get("name"),
+        _joined(billing.get("first_name"), billing.get("last_name")),
+        _joined(customer.get("first_name"), customer.get("last_name")),
+        billing.get("company"),
+    )
+    return _order(
+        "shopify",
+        order,
+        currency=currency,
+        raw=raw,
+        included=included,
+        total=_minor(order.get("total_price"), "total_price", currency),
+        name=name,
+        phone=phone,
+        country=country,
+        locale=_first_text(order.get("customer_locale")),
+        paid=order.get("financial_status") == "paid",
+    )
+
+
+def parse_woocommerce_order(payload: object) -> ShopOrder:
+    order = _object(payload, "body")
+    currency = _currency(order.get("currency"), "currency")
+    rates = _woo_rates(order.get("tax_lines") or [])
+    items = _list(order.get("line_items"), "line_items")
+    if not items:
+        raise OrderRefused("line_items", "the order has no line")
+    raw: list[_Raw] = []
+    for i, item in enumerate(items):
+        where = f"line_items.{i}"
+        line = _object(item, where)
+        quantity = _quantity(line.get("quantity"), f"{where}.quantity")
+        # `total`: the line after coupons, without VAT, whatever the shop's display setting.
+        amount = _minor(line.get("total"), f"{where}.total", currency)
+        description = _text(line.get("name"), f"{where}.name")
+        raw.append(_Raw(where, description, quantity, amount, _woo_rate(line, where, rates)))
+    for group, title in (("shipping_lines", "method_title"), ("fee_lines", "name")):
+        for i, extra in enumerate(_list(order.get(group) or [], group)):
+            where = f"{group}.{i}"
+            line = _object(extra, where)
+            amount = _minor(line.get("total"), f"{where}.total", currency)
+            if amount == 0:
+                continue
+            description = _text(line.get(title), f"{where}.{title}")
+            raw.append(_Raw(where, description, 1, amount, _woo_rate(line, where, rates)))
+    billing = _optional_object(order.get("billing"), "billing")
+    shipping = _optional_object(order.get("shipping"), "shipping")
+    name = _first_text(
+        _joined(billing.get("first_name"), billing.get("last_name")),
+        billing.get("company"),
+        _joined(shipping.get("first_name"), shipping.get("last_name")),
+    )
+    return _order(
+        "woocommerce",
+        order,
+        currency=currency,
+        raw=raw,
+        included=False,
+        total=_minor(order.get("total"), "total", currency),
+        name=name,
+        phone=_first_text(billing.get("phone"), shipping.get("phone")),
+        country=_first_text(billing.get("country"), shipping.get("country")),
+        locale=None,
+        paid=bool(order.get("date_paid")),
+    )
+
+
+def _order(
+    platform: Platform,
+    order: Mapping[str, Any],
+    *,
+    currency: str,
+    raw: list[_Raw],
+    included: bool,
+    total: int,
+    name: str | None,
+    phone: str | None,
+    country: str | None,
+    locale: str | None,
+    paid: bool,
+) -> ShopOrder:
+    order_id = order.get("id")
+    if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id):
+        raise OrderRefused("id", "must be the order's id (a number or a string)")
+    if len(str(order_id)) > 64:
+        raise OrderRefused("id", "must be at most 64 characters")
+    if name is None:
+        raise OrderRefused("billing", "the order names no customer (billing name or company)")
+    if len(raw) > MAX_LINES:
+        raise OrderRefused("line_items", f"at most {MAX_LINES} lines can be invoiced")
+    lines = _lines_from_ttc(raw) if included else _lines_from_ht(raw)
+    gross = compute_totals(lines, currency).gross
+    if gross != total:
+        raise OrderRefused(
+            "total",
+            f"the order's total is {total} but its lines give {gross} (minor units) once VAT "
+            "is rounded per rate as on a French invoice: not invoiced",
+            "total_mismatch",
+        )
+    shown = order.get("name") or order.get("number") or order_id
+    return ShopOrder(
+        platform=platform,
+        order_id=str(order_id),
+        name=str(shown)[:64],
+        currency=currency,
+        customer_name=name[:200],
+        phone=phone,
+        country=country.upper() if country else None,
+        locale=_locale(locale),
+        lines=lines,
+        total=total,
+        paid=paid,
+    )
+
+
+def _lines_from_ht(raw: Sequence[_Raw]) -> tuple[InvoiceLine, ...]:
+    return tuple(_line(item, item.amount) for item in raw if item.amount != 0)
+
+
+def _lines_from_ttc(raw: Sequence[_Raw]) -> tuple[InvoiceLine, ...]:
+    """Each rate's HT is the one whose TTC is exactly the shop's, split over its lines in
+    proportion (the last line takes the remainder), so the invoice's TTC is the order's."""
+    nets: dict[int, int] = {}
+    for rate in dict.fromkeys(item.rate for item in raw):
+        group = [(i, item) for i, item in enumerate(raw) if item.rate == rate and item.amount]
+        gross = sum(item.amount for _, item in group)
+        if gross == 0:
+            continue
+        net = net_for_gross(gross, rate)
+        if net is None:
+            raise OrderRefused(
+                group[-1][1].field,
+                f"{gross} TTC at {rate} % has no exact HT amount (VAT is rounded to the cent): "
+                "not invoiced",
+                "no_exact_net",
+            )
+        left = net
+        for position, (i, item) in enumerate(group):
+            # At least a cent each: a 0.01 TTC line still has an HT to print.
+            share = left if position == len(group) - 1 else max(1, item.amount * net // gross)
+            if share <= 0:
+                raise OrderRefused(
+                    item.field,
+                    f"the HT of {gross} TTC at {rate} % cannot be split over its lines "
+                    "without a line at zero: not invoiced",
+                    "no_exact_net",
+                )
+            nets[i] = share
+            left -= share
+    return tuple(_line(item, nets[i]) for i, item in enumerate(raw) if i in nets)
+
+
+def _line(item: _Raw, net: int) -> InvoiceLine:
+    if net <= 0:
+        raise OrderRefused(item.field, "a line's amount must be above zero once discounted")
+    if net % item.quantity == 0:
+        return InvoiceLine(item.description, item.quantity, net // item.quantity, item.rate)
+    # A unit price that is not a whole number of cents: one line for all units, saying so.
+    description = f"{item.quantity} × {item.description}"[:_DESCRIPTION_MAX]
+    return InvoiceLine(description, 1, net, item.rate)
+
+
+def _shopify_discount(line: Mapping[str, Any], where: str, currency: str) -> int:
+    allocations = line.get("discount_allocations")
+    if allocations:
+        total = 0
+        for i, allocation in enumerate(_list(allocations, f"{where}.discount_allocations")):
+            entry = _object(allocation, f"{where}.discount_allocations.{i}")
+            total += _minor(
+                entry.get("amount"), f"{where}.discount_allocations.{i}.amount", currency
+            )
+        return total
+    if line.get("total_discount") is None:
+        return 0
+    return _minor(line.get("total_discount"), f"{where}.total_discount", currency)
+
+
+def _shopify_rate(value: object, where: str) -> VatRate:
+    taxes = [t for t in _list(value or [], where) if _object(t, where).get("rate") not in (0, "0")]
+    if not taxes:
+        raise _no_vat(where)
+    if len(taxes) > 1:
+        raise OrderRefused(where, "several taxes on one line: not a French VAT", "not_french_vat")
+    return _french_rate(_object(taxes[0], f"{where}.0").get("rate"), f"{where}.0.rate", 100)
+
+
+def _woo_rates(value: object) -> dict[int, object]:
+    rates: dict[int, object] = {}
+    for i, entry in enumerate(_list(value, "tax_lines")):
+        tax = _object(entry, f"tax_lines.{i}")
+        rate_id = tax.get("rate_id")
+        if isinstance(rate_id, bool) or not isinstance(rate_id, int):
+            raise OrderRefused(f"tax_lines.{i}.rate_id", "must be an integer")
+        if tax.get("compound"):
+            raise OrderRefused(f"tax_lines.{i}", "a compound tax is not a French VAT")
+        if "rate_percent" not in tax:
+            raise OrderRefused(
+                f"tax_lines.{i}.rate_percent",
+                "is required (WooCommerce 5.7 or later sends it)",
+            )
+        rates[rate_id] = tax["rate_percent"]
+    return rates
+
+
+def _woo_rate(line: Mapping[str, Any], where: str, rates: Mapping[int, object]) -> VatRate:
+    taxes = []
+    for i, entry in enumerate(_list(line.get("taxes") or [], f"{where}.taxes")):
+        tax = _object(entry, f"{where}.taxes.{i}")
+        if tax.get("total") in ("", "0", "0.00", None, 0):
+            continue  # Woo lists every rate of the class, charged or not
+        taxes.append((i, tax))
+    if not taxes:
+        raise _no_vat(f"{where}.taxes")
+    if len(taxes) > 1:
+        raise OrderRefused(
+            f"{where}.taxes", "several taxes on one line: not a French VAT", "not_french_vat"
+        )
+    i, tax = taxes[0]
+    rate_id = tax.get("id")
+    if isinstance(rate_id, bool) or not isinstance(rate_id, int) or rate_id not in rates:
+        raise OrderRefused(f"{where}.taxes.{i}.id", "names no rate of the order's tax_lines")
+    return _french_rate(rates[rate_id], f"{where}.taxes.{i}", 1)
+
+
+def _no_vat(where: str) -> OrderRefused:
+    return OrderRefused(
+        where,
+        "no VAT on this line: a VAT-free sale needs its exemption mention, which the shop "
+        "does not send; issue that invoice through the API with vat_exemption",
+        "no_vat",
+    )
+
+
+def _french_rate(value: object, where: str, scale: int) -> VatRate:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise OrderRefused(where, "must be a number")
+    try:
+        percent = (Decimal(str(value)) * scale).normalize()
+    except InvalidOperation as e:
+        raise OrderRefused(where, "must be a number") from e
+    if not percent.is_finite():
+        raise OrderRefused(where, "must be a number")
+    rates = {rate.percent: rate for rate in FRENCH_VAT_RATES if rate.percent}
+    found = rates.get(percent)
+    if found is None:
+        allowed = ", ".join(sorted((str(r) for r in rates.values()), key=Decimal))
+        raise OrderRefused(
+            where,
+            f"a VAT of {format(percent, 'f')} % is not a French rate ({allowed} %)",
+            "not_french_vat",
+        )
+    return found
+
+
+def _minor(value: object, where: str, currency: str) -> int:
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value.strip()):
+        raise OrderRefused(where, 'must be a decimal string such as "19.99"')
+    scaled = Decimal(value.strip()).scaleb(currency_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise OrderRefused(where, f"{value} is not a whole number of minor units of {currency}")
+    if scaled < 0:
+        raise OrderRefused(where, "must not be negative")
+    return int(scaled)
+
+
+def _currency(value: object, where: str) -> str:
+    try:
+        return normalize_currency(value)
+    except ValueError as e:
+        raise OrderRefused(where, str(e)) from e
+
+
+def _quantity(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+        raise OrderRefused(where, "must be an integer from 1 to 1000000")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise OrderRefused(where, "must be a non-empty string")
+    return value.strip()[:_DESCRIPTION_MAX]
+
+
+def _object(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise OrderRefused(where, "must be a JSON object")
+    return value
+
+
+def _optional_object(value: object, where: str) -> Mapping[str, Any]:
+    return {} if value is None else _object(value, where)
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise OrderRefused(where, "must be a JSON array")
+    return value
+
+
+def _first_text(*values: object) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _joined(*parts: object) -> str | None:
+    words = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
+    return " ".join(words) or None
+
+
+def _locale(value: str | None) -> str | None:
+    language = (value or "").split("-")[0].lower()
+    return language if language in ("fr", "en") else None
