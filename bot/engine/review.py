@@ -32,9 +32,8 @@ from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.services import Services
 from bot.store import desk, keys
-from bot.store.conversations import conversation_key
 from bot.store.handover import audit_entry
-from bot.store.invoices import customer_address, get_invoice, save_invoice
+from bot.store.invoices import get_invoice, invoice_conversation, save_invoice
 from bot.store.ledger import Plan, load_extras, save_plan
 from bot.store.payments import load_records, save_record
 from flows.model import PaymentOutcome
@@ -194,12 +193,9 @@ async def _queue(
     target = await get_invoice(redis, merchant_id, str(claim["invoice_id"]))
     if target is None:
         raise ReviewError(404, "no such invoice of yours", field="invoice_id")
-    channel, address = customer_address(target)
     data = {**claim, "merchant_id": merchant_id, "session_id": session_id, "user_id": user_id}
     # The payment's id: ingested once per conversation, whoever clicks how often.
-    event = Event(
-        f"review-apply:{session_id}", EVENT_TYPE, conversation_key(channel, address), data
-    )
+    event = Event(f"review-apply:{session_id}", EVENT_TYPE, invoice_conversation(target), data)
     await ingest(redis, event)
     if await desk.remove_review(redis, merchant_id, session_id):
         detail = f"{session_id} → {target.number} ({claim['amount']})"

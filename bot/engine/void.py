@@ -23,9 +23,8 @@ import redis.asyncio as aioredis
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.services import Services
-from bot.store.conversations import conversation_key
 from bot.store.handover import audit_entry
-from bot.store.invoices import customer_address, get_invoice, save_invoice
+from bot.store.invoices import get_invoice, invoice_conversation, save_invoice
 from bot.store.payments import issue_credit_note
 from flows.model import PaymentOutcome
 from payments.credit_note import draft_credit_note
@@ -68,9 +67,8 @@ async def request(services: Services, merchant_id: str, invoice_id: str, user_id
             f"a {invoice.status.value} invoice cannot be voided: only an unpaid or partly "
             "paid one (a paid one is refunded)",
         )
-    channel, address = customer_address(invoice)
     data = {"merchant_id": merchant_id, "invoice_id": invoice.id, "user_id": user_id}
-    event = Event(f"void:{invoice.id}", EVENT_TYPE, conversation_key(channel, address), data)
+    event = Event(f"void:{invoice.id}", EVENT_TYPE, invoice_conversation(invoice), data)
     await ingest(services.redis, event)
     return Voiding(invoice.id, invoice.amount_due, invoice.amount_paid > 0, "queued")
 

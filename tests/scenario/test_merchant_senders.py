@@ -375,3 +375,20 @@ async def test_a_promotion_from_a_sender_id_names_the_number_stop_goes_to(two: F
     assert text.rstrip().splitlines()[-1] == f"Atelier Alpha - STOP au {NUMBER_A}"
     await sms_to(two, NUMBER_A, 7, "STOP")
     assert f"START au {NUMBER_A}" in sms_from(two)[-1][1]
+
+
+async def test_voiding_an_invoice_tells_the_customer_from_the_merchant_number(two: Facto) -> None:
+    """The void event goes to the invoice's own conversation (its sender's), not the platform's."""
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    assert (await register(two, key_a, {"channel": "sms", "from": NUMBER_A})).status == 201
+    created = await invoice(two, key_a, invoice_body("sms", PHONE))
+    response = await two.client.post(
+        f"/api/v1/invoices/{created['id']}/void", headers={"Authorization": f"Bearer {key_a}"}
+    )
+    assert response.status in (200, 202), await response.text()
+    await two.drain()
+    sent = sms_from(two)
+    assert [sender for sender, _ in sent] == [NUMBER_A, NUMBER_A]
+    assert await two.redis.get(keys.conv_state(f"sms:{PHONE}")) is None
+    transcript = await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)
+    assert len(transcript) == 2  # the invoice, then the notice that it is cancelled
