@@ -59,9 +59,17 @@ async def test_the_session_sweep_alone_sells_it_and_a_late_event_adds_nothing(
     cid, [link] = await _links(deaf, 1, stock=1)
     checkout = await _tap(deaf, link)
     await deaf.client.post(f"{checkout}/card", allow_redirects=False)
-    assert await offer_payments.sweep_sessions(deaf.redis, deaf.worker.services.stripe) == 1
     assert (
-        await offer_payments.sweep_sessions(deaf.redis, deaf.worker.services.stripe) == 0
+        await offer_payments.sweep_sessions(
+            deaf.redis, deaf.worker.services.stripe, now=deaf.clock.now().timestamp()
+        )
+        == 1
+    )
+    assert (
+        await offer_payments.sweep_sessions(
+            deaf.redis, deaf.worker.services.stripe, now=deaf.clock.now().timestamp()
+        )
+        == 0
     )  # same state
     await deaf.drain()
     assert await _paid(deaf, cid) == 1
