@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from datetime import date
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -438,18 +437,13 @@ async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
     if agent.user.role is not Role.OWNER:
         raise web.HTTPForbidden(text="only an owner can add users")
     form = await request.post()
-    role = str(form.get("role") or "agent")
-    if role not in (Role.OWNER.value, Role.AGENT.value):
-        raise web.HTTPBadRequest(text="role: owner or agent")
-    password = secrets.token_urlsafe(15)
     try:
-        invited = await users.create_user(
+        invited, password = await users.invite(
             services.redis,
             merchant_id=agent.user.merchant_id,
             email=str(form.get("email") or ""),
-            name=str(form.get("name") or "")[:80],
-            role=Role(role),
-            password=password,
+            name=str(form.get("name") or ""),
+            role=str(form.get("role") or "agent"),
             now=services.clock.now(),
         )
     except users.UserError as exc:
