@@ -108,7 +108,8 @@ async def _checkout(
         await offers.count(redis, link, "sold_out")
         return _offer(services, request, status, reason="sold_out", code=410)
     if result == -2:
-        await offers.count(redis, link, "ended")
+        # Not "ended": that counter is the campaign's messages dropped because it ended.
+        await offers.count(redis, link, "offer_ended")
         return _offer(services, request, status, reason="ended", code=410)
     if result == -3:
         return _offer(services, request, status, reason="limit", code=409)

@@ -361,6 +361,9 @@ async def test_an_ended_offer_shows_its_page(facto: Facto) -> None:
     page = await facto.client.post(link, allow_redirects=False)
     assert page.status == 410
     assert "Offre terminée" in await page.text()
+    counts = (await get(facto, f"/api/v1/campaigns/{cid}"))["counts"]
+    # A tap on an ended sale is not a message dropped because the sale ended.
+    assert (counts["offer_ended"], counts["dropped_ended"], counts["sent"]) == (1, 0, 1)
     await post(facto, f"/api/v1/campaigns/{cid}/cancel", {})
     assert (await facto.client.get(link)).status == 200
 

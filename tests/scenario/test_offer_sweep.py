@@ -100,5 +100,6 @@ async def test_an_expired_session_without_its_webhook_gives_the_unit_back_once(
     assert await deaf.redis.hlen(keys.campaign_holds(deaf.merchant.id, cid)) == 0
     counts = await deaf.redis.hgetall(keys.campaign_counts(deaf.merchant.id, cid))
     assert counts["expired"] == "1"
+    assert (await get(deaf, f"/api/v1/campaigns/{cid}"))["counts"]["expired"] == 1
     assert await deaf.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 0
     assert (await deaf.client.post(links[1], allow_redirects=False)).status == 303
