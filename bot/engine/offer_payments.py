@@ -29,6 +29,7 @@ from bot.store.merchants import get_merchant
 from channels.base import OutboundMessage
 from flows.campaign import receipt_text
 from payments.invoice import Invoice
+from payments.ledger import Verdict, facts_from_objects
 from payments.money import Money, format_money
 from payments.stripe_gateway import PaymentProviderError, StripeGateway
 from payments.webhook import payment_ref
@@ -208,16 +209,15 @@ async def _settled(
     it; None while it is open (or Stripe is unavailable)."""
     merchant_id, campaign_id, hold = member.split("/", 2)
     try:
-        session = await stripe.retrieve_checkout_session(session_id)
+        verdict, _amount = await session_verdict(stripe, session_id)
     except PaymentProviderError as error:
         # Unknown to Stripe: nothing will ever happen to it.
         return None if error.retryable else "gone"
-    paid = session.status == "complete" and session.payment_status == "paid"
-    if not paid and session.status != "expired":
-        return None  # still open, or an asynchronous payment on its way
+    if verdict not in ("paid", "expired", "failed"):
+        return None  # still open, or a delayed debit (SEPA) on its way
     # One id per end state: a second sweep before dispatch settled it adds nothing.
     return Event(
-        id=f"stripe-session:{session_id}:{'paid' if paid else 'expired'}",
+        id=f"stripe-session:{session_id}:{verdict}",
         type=EVENT_TYPE,
         conversation=record["conversation"],
         data={
@@ -227,6 +227,20 @@ async def _settled(
             "session_id": session_id,
         },
     )
+
+
+async def session_verdict(stripe: StripeGateway, session_id: str) -> tuple[Verdict | None, int]:
+    """Where a hold's session stands at Stripe now, and the amount it was for: paid, expired,
+    failed (a delayed debit refused: the session stays complete and unpaid, only its
+    PaymentIntent says so), processing, or None while open."""
+    objects = await stripe.retrieve_payment(session_id)
+    facts = facts_from_objects(objects.session, intent=objects.intent)
+    return facts.verdict, facts.amount or 0
+
+
+# A hold's record `outcome` once settled at Stripe; "refused" and "unopened" holds were given
+# back without a session (bot.web.offers, the sweep).
+SETTLED = ("paid", "expired", "failed")
 
 
 @dataclass
@@ -244,7 +258,7 @@ class OfferPaymentDispatch:
         hold, session_id = str(data["hold"]), str(data.get("session_id") or "")
         record = await self.redis.hgetall(keys.offer_session(merchant_id, campaign_id, hold))
         status = await campaigns.load(self.redis, merchant_id, campaign_id)
-        if not record or status is None or record.get("outcome") in ("paid", "expired"):
+        if not record or status is None or record.get("outcome") in SETTLED:
             return  # unknown, or already settled (a redelivery, the other of two events)
         released = record.get("outcome")  # given back as having no session ("refused"...)
         customer_id, variant = record["customer_id"], record["variant"]
@@ -254,10 +268,10 @@ class OfferPaymentDispatch:
         if not session_id:  # the sweep found no session for it, past its expiry
             await self._unopened(record, hold)
             return
-        session = await self.stripe.retrieve_checkout_session(session_id)
+        verdict, amount = await session_verdict(self.stripe, session_id)
         if not record.get("session_id"):  # the web process died before recording it
             self.pipe.hset(name, "session_id", session_id)
-        paid = session.status == "complete" and session.payment_status == "paid"
+        paid = verdict == "paid"
         if released and not paid:
             return  # its unit went back already
         if released:
@@ -267,9 +281,9 @@ class OfferPaymentDispatch:
             log.error("ALERT offer paid after its hold was released", extra=log_fields(hold=hold))
             self.pipe.hincrby(keys.campaign(merchant_id, campaign_id), "reserved", 1)
         if paid:
-            invoice = await self._invoice(record, status, hold, session.amount_total)
+            invoice = await self._invoice(record, status, hold, amount)
             now = self.clock.now()
-            order = {"outcome": "paid", "amount": session.amount_total, "paid_at": now.isoformat()}
+            order = {"outcome": "paid", "amount": amount, "paid_at": now.isoformat()}
             if invoice is not None:
                 order |= {"invoice_id": invoice.id, "invoice_number": invoice.number}
             self.pipe.hset(name, mapping=order)
@@ -278,17 +292,17 @@ class OfferPaymentDispatch:
             if await self.redis.hget(holds, customer_id) == hold:
                 self.pipe.hdel(holds, customer_id)
             self.pipe.hincrby(keys.campaign_bought(merchant_id, campaign_id), customer_id, 1)
-            for counter, amount in (("paid", 1), ("revenue", session.amount_total)):
-                self.pipe.hincrby(counts, counter, amount)
-                self.pipe.hincrby(counts, f"{variant}:{counter}", amount)
-            await self._receipt(merchant_id, customer_id, status, session.amount_total, invoice)
-        elif session.status == "expired":
-            self.pipe.hset(name, "outcome", "expired")
+            for counter, value in (("paid", 1), ("revenue", amount)):
+                self.pipe.hincrby(counts, counter, value)
+                self.pipe.hincrby(counts, f"{variant}:{counter}", value)
+            await self._receipt(merchant_id, customer_id, status, amount, invoice)
+        elif verdict in ("expired", "failed"):  # the checkout left unpaid, or its debit refused
+            self.pipe.hset(name, "outcome", verdict)
             if await self.redis.hget(holds, customer_id) == hold:
                 # Back to the stock; the customer may tap their link again.
                 self.pipe.hdel(holds, customer_id)
                 self.pipe.hincrby(keys.campaign(merchant_id, campaign_id), "reserved", -1)
-            self.pipe.hincrby(counts, "expired", 1)
+            self.pipe.hincrby(counts, "expired" if verdict == "expired" else "payment_failed", 1)
 
     async def _unopened(self, record: Mapping[str, str], hold: str) -> None:
         """A hold with no session at Stripe, past the time one could exist: given back."""
