@@ -191,15 +191,38 @@ async def _find_session(
         return session.id
     if now < expires_at + TAP_GRACE_SECONDS:
         return None  # a slow create may still land; its session would expire by then
-    event = Event(
+    if await ingest(redis, _unopened(member, record)):
+        log.info("flash-sale hold without a session released", extra=log_fields(hold=hold))
+    return None
+
+
+def _unopened(member: str, record: Mapping[str, str]) -> Event:
+    """The event that gives back a hold Stripe has no session for (one id per hold)."""
+    merchant_id, campaign_id, hold = member.split("/", 2)
+    return Event(
         id=f"offer-hold:{hold}:unopened",
         type=EVENT_TYPE,
         conversation=record["conversation"],
         data={"merchant_id": merchant_id, "campaign_id": campaign_id, "hold": hold},
     )
-    if await ingest(redis, event):
-        log.info("flash-sale hold without a session released", extra=log_fields(hold=hold))
-    return None
+
+
+async def settle_hold(
+    redis: aioredis.Redis,
+    stripe: StripeGateway,
+    link: Mapping[str, str],
+    record: Mapping[str, str],
+    session_id: str | None,
+) -> bool:
+    """Have the hold's conversation settle it now, as the sweep would later (same event
+    ids): its session's end state, or (`session_id` None) that it has none. A tap that finds
+    its customer's hold over uses it: the unit changes hands only in the conversation's
+    dispatch, never beside it. `link`: merchant_id, campaign_id, hold."""
+    member = _member(link["merchant_id"], link["campaign_id"], link["hold"])
+    if session_id is None:
+        return await ingest(redis, _unopened(member, record))
+    event = await _settled(stripe, member, session_id, record)
+    return isinstance(event, Event) and await ingest(redis, event)
 
 
 async def _settled(

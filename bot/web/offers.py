@@ -67,20 +67,6 @@ async def offer_tap(request: web.Request) -> web.StreamResponse:
         return found
     services, link, status = found
     await offers.count(services.redis, link, "clicked")
-    # A second round only when the customer's open hold turned out to have no session at
-    # Stripe (its first tap failed there): that hold is given back and a new one taken.
-    for _ in range(2):
-        outcome = await _checkout(services, request, link, status)
-        if outcome is not None:
-            return outcome
-    return _offer(services, request, status, reason="unavailable", code=503)
-
-
-async def _checkout(
-    services: Services, request: web.Request, link: offers.OfferLink, status: campaigns.Status
-) -> web.Response | None:
-    """Reserve (or reuse) the customer's hold and send them to its Checkout Session; None
-    when their open hold proved sessionless and was released (the caller tries again)."""
     offer, redis, now = status.campaign.offer, services.redis, services.clock.now()
     new_hold = offer_payments.hold_id(link.campaign_id, secrets.token_hex(8))
     # On the sweep's list before anything can pin a unit: a process that dies anywhere
@@ -133,24 +119,41 @@ async def _checkout(
         )
     except PaymentProviderError as error:
         log.exception("could not open a checkout session for an offer")
-        if error.retryable or error.key_reused:
-            # Stripe may hold a session for this key: the hold stays, and a later tap or the
-            # sweep finds that session (or, past its expiry, that there is none).
-            return _offer(services, request, status, reason="unavailable", code=503)
-        # Refused: Stripe saves nothing under a key whose request it refused, so this hold
-        # has no session and never will; its unit goes back.
-        await offers.release(
-            redis, link.merchant_id, link.campaign_id, link.customer_id, hold, outcome="refused"
+        if not (error.retryable or error.key_reused):
+            # Refused: Stripe saves nothing under a key whose request it refused, so this hold
+            # has no session and never will; its unit goes back. A new hold is released here
+            # (nothing else knows it yet); the customer's older one (its first tap failed at
+            # Stripe) through its conversation, and their next tap takes a new one.
+            if result == 1:
+                await offers.release(redis, *_owner(link), hold, outcome="refused")
+            else:
+                await offer_payments.settle_hold(
+                    redis, services.stripe, _hold_of(link, hold), record, None
+                )
+        # Otherwise Stripe may hold a session for this key: the hold stays, and a later tap
+        # or the sweep finds that session (or, past its expiry, that there is none).
+        return _offer(services, request, status, reason="unavailable", code=503)
+    if session.expires_at <= now:
+        # The customer's open hold outlived its session (its webhook is late or lost):
+        # settled through its conversation now; their next tap takes a new hold.
+        await offer_payments.settle_hold(
+            redis, services.stripe, _hold_of(link, hold), record, session.id
         )
-        if result == 1:
-            return _offer(services, request, status, reason="unavailable", code=503)
-        return None  # an older hold (its first tap failed at Stripe): take a new one
+        return _offer(services, request, status, reason="unavailable", code=503)
     # Swept until paid or expired: a lost webhook must not pin the unit.
     if await offer_payments.track_session(
         redis, link.merchant_id, link.campaign_id, hold, session.id, at=now.timestamp()
     ):
         await offers.count(redis, link, "checkout")
     raise web.HTTPSeeOther(session.url or "/", headers=PAGE_HEADERS)
+
+
+def _owner(link: offers.OfferLink) -> tuple[str, str, str]:
+    return link.merchant_id, link.campaign_id, link.customer_id
+
+
+def _hold_of(link: offers.OfferLink, hold: str) -> dict[str, str]:
+    return {"merchant_id": link.merchant_id, "campaign_id": link.campaign_id, "hold": hold}
 
 
 def _session_expiry(record: dict[str, str], now: datetime) -> datetime:

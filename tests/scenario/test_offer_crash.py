@@ -156,7 +156,8 @@ async def test_a_retap_after_stripe_failed_takes_a_new_hold(
 ) -> None:
     """Stripe unreachable on the first tap: the hold stays (a session may exist). Minutes
     later Stripe refuses the same request (its expiry is now too close), which proves it
-    holds no session under that key: the old hold goes back and a new one is taken."""
+    holds no session under that key: the old hold goes back through the customer's
+    conversation, and the next tap takes a new one."""
     cid, [link] = await _links(deaf, 1, stock=1)
 
     async def unreachable(*_args: Any, **_kwargs: Any) -> Any:
@@ -167,8 +168,33 @@ async def test_a_retap_after_stripe_failed_takes_a_new_hold(
         assert (await deaf.client.post(link, allow_redirects=False)).status == 503
     assert await _stock(deaf, cid) == ("1", 1)
     deaf.clock.advance(5 * 60)
+    assert (await deaf.client.post(link, allow_redirects=False)).status == 503
+    await deaf.drain()
+    assert await _stock(deaf, cid) == ("0", 0)  # given back, once
     retap = await deaf.client.post(link, allow_redirects=False)
     assert retap.status == 303, await retap.text()
     assert await _stock(deaf, cid) == ("1", 1)  # one unit, the new hold's
     assert len(deaf.sandbox.sessions) == 1
     assert (await _counts(deaf, cid))["checkout"] == "1"
+    await _sweep(deaf, times=2)
+    assert await _stock(deaf, cid) == ("1", 1)
+
+
+async def test_a_retap_after_the_session_expired_unseen_takes_a_new_hold(deaf: Facto) -> None:
+    """The expiry's webhook is lost and the sweep has not run: the customer's next tap finds
+    their hold's session over, has it settled, and the tap after gets a fresh session."""
+    cid, [link] = await _links(deaf, 1, stock=1)
+    first = await deaf.client.post(link, allow_redirects=False)
+    assert first.status == 303
+    deaf.clock.advance(31 * 60)
+    assert (await deaf.client.post(link, allow_redirects=False)).status == 503
+    await deaf.drain()
+    assert await _stock(deaf, cid) == ("0", 0)
+    assert (await _counts(deaf, cid))["expired"] == "1"
+    again = await deaf.client.post(link, allow_redirects=False)
+    assert again.status == 303
+    assert again.headers["Location"] != first.headers["Location"]
+    assert await _stock(deaf, cid) == ("1", 1)
+    await _sweep(deaf, times=2)  # the old session is settled already: nothing more
+    assert (await _counts(deaf, cid))["expired"] == "1"
+    assert await _stock(deaf, cid) == ("1", 1)
