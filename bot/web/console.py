@@ -132,7 +132,7 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
     found = await views.context(
         services.redis, merchant_id, conversation, services.settings.public_base_url
     )
-    colleagues = await users.list_users(services.redis, merchant_id)
+    colleagues = [u for u in await users.list_users(services.redis, merchant_id) if not u.disabled]
     locale = found.state.locale or services.settings.default_locale
     canned = [
         text.format(agent=agent.user.name)
@@ -237,6 +237,8 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     )
     if target is None:
         raise web.HTTPBadRequest(text="user_id: no such user in your team")
+    if target.disabled:  # turned off in Settings: nobody to answer
+        raise web.HTTPBadRequest(text="user_id: that account is disabled")
     result = await handover.claim(
         services.redis,
         agent.user.merchant_id,

@@ -16,6 +16,7 @@ from bot.store.users import Role
 from channels.base import ChannelName
 from tests.scenario.console_client import Browser, add_user
 from tests.scenario.harness import Facto
+from tests.scenario.test_console import REF, waiting_conversation
 
 SETTINGS = "/console/dashboard/settings"
 NUMBER, OTHER = "+33700000011", "+33700000022"
@@ -210,3 +211,21 @@ async def test_other_merchants_agents_and_forged_forms_are_refused(
     status, _ = await owner.post(SETTINGS + "/users", {"name": "Eve", "email": "eve@atelier.fr"})
     assert status == 403
     assert len(await users.list_users(facto.redis, facto.merchant.id)) == 2
+
+
+async def test_a_disabled_colleague_cannot_be_given_a_conversation(
+    facto: Facto, owner: Browser
+) -> None:
+    await waiting_conversation(facto)
+    assert facto.merchant is not None
+    hugo, _ = await add_user(facto, "hugo@atelier.fr", "Hugo")
+    await owner.get(SETTINGS)
+    status, _ = await owner.post(f"{SETTINGS}/users/{hugo.id}/disable")
+    assert status == 200
+    _, queue = await owner.get("/console")
+    [ref] = REF.findall(queue)
+    await owner.post(f"/console/c/{ref}/claim")
+    _, page = await owner.get(f"/console/c/{ref}")
+    assert hugo.id not in page  # not offered as a colleague to hand it to
+    status, text = await owner.post(f"/console/c/{ref}/reassign", {"user_id": hugo.id})
+    assert status == 400 and "disabled" in text
