@@ -346,6 +346,8 @@ async def test_a_thousand_concurrent_taps_on_a_stock_of_ten_sell_exactly_ten(
     holds = await facto.redis.hgetall(keys.campaign_holds(facto.merchant.id, cid))
     assert len(holds) == 10
     assert len(facto.sandbox.sessions) == 10
+    # Every tap put its hold on the sweep's list first; the 990 never reserved came off it.
+    assert await facto.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 10
     view = await get(facto, f"/api/v1/campaigns/{cid}")
     assert sum(v["checkout"] for v in view["variants"].values()) == 10
     assert view["counts"]["sold_out"] > 0
