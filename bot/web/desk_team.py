@@ -27,10 +27,6 @@ from bot.web.senders_api import SenderRefused, drop_sender, save_sender
 
 log = logging.getLogger(__name__)
 
-# What each channel's form may send (the API's field names); anything else is not passed on.
-SENDER_FIELDS = ("from", "messaging_service_sid", "reply_number", "token", "webhook_secret")
-
-
 def setup_team(app: web.Application) -> None:
     app.router.add_post(BASE + "/senders", save_own_sender)
     app.router.add_post(BASE + "/senders/{channel}/remove", remove_own_sender)
@@ -46,8 +42,14 @@ async def save_own_sender(request: web.Request, agent: Agent) -> web.StreamRespo
     services = request.app[SERVICES]
     form = await request.post()
     channel = str(form.get("channel") or "")
-    # An empty box is a field not given, as a key left out of the API's JSON.
-    fields = {name: str(form[name]).strip() for name in SENDER_FIELDS if form.get(name)}
+    # The form's boxes are the API's field names, all passed on for the shared code to check
+    # (a field it does not know is refused there); an empty box is a field not given, as a
+    # key left out of the API's JSON.
+    fields = {
+        name: str(value).strip()
+        for name, value in form.items()
+        if name not in ("csrf", "channel") and str(value).strip()
+    }
     try:
         sender = await save_sender(services, agent.user.merchant_id, channel, fields)
     except SenderRefused as exc:

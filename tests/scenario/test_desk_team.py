@@ -84,6 +84,10 @@ async def test_senders_are_set_checked_and_removed_like_the_api(
     assert status in (400, 409) and 'id="e-sender"' in text
     status, _ = await owner.post(SETTINGS + "/senders", {"channel": "fax", "from": NUMBER})
     assert status == 400
+    status, text = await owner.post(
+        SETTINGS + "/senders", {"channel": "sms", "from": NUMBER, "evil": "x"}
+    )
+    assert status == 400 and "unknown field" in text  # the shared code's own check
     # A Telegram bot: its webhook is set at Telegram first; its token never shown back.
     facto.sandbox.telegram_bots[BOT] = None
     status, text = await owner.post(SETTINGS + "/senders", {"channel": "telegram", "token": BOT})
