@@ -438,19 +438,10 @@ async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
     services = request.app[SERVICES]
     if agent.user.role is not Role.OWNER:
         raise web.HTTPForbidden(text="only an owner can add users")
-    form = await request.post()
     try:
-        invited, password = await users.invite(
-            services.redis,
-            merchant_id=agent.user.merchant_id,
-            email=str(form.get("email") or ""),
-            name=str(form.get("name") or ""),
-            role=str(form.get("role") or "agent"),
-            now=services.clock.now(),
-        )
+        invited, password = await invite_colleague(request, agent)
     except users.UserError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
     team = await users.list_users(services.redis, agent.user.merchant_id)
     return render(
         request,
@@ -460,6 +451,23 @@ async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
         team=team,
         invited=(invited, password),
     )
+
+
+async def invite_colleague(request: web.Request, agent: Agent) -> tuple[users.User, str]:
+    """The invitation form's colleague, created with a first password to show once (this
+    page and the dashboard's Settings); UserError says what is wrong with the form."""
+    services = request.app[SERVICES]
+    form = await request.post()
+    invited, password = await users.invite(
+        services.redis,
+        merchant_id=agent.user.merchant_id,
+        email=str(form.get("email") or ""),
+        name=str(form.get("name") or ""),
+        role=str(form.get("role") or "agent"),
+        now=services.clock.now(),
+    )
+    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
+    return invited, password
 
 
 # Live updates -------------------------------------------------------------------------------

@@ -21,11 +21,13 @@ from bot.logs import log_fields
 from bot.store import users
 from bot.store.users import Role
 from bot.web.app_keys import SERVICES
+from bot.web.console import invite_colleague
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, redirect
 from bot.web.desk_settings import BASE, audit, owner_only, settings_view
 from bot.web.senders_api import SenderRefused, drop_sender, save_sender
 
 log = logging.getLogger(__name__)
+
 
 def setup_team(app: web.Application) -> None:
     app.router.add_post(BASE + "/senders", save_own_sender)
@@ -74,21 +76,11 @@ async def remove_own_sender(request: web.Request, agent: Agent) -> web.StreamRes
 @action
 async def invite_user(request: web.Request, agent: Agent) -> web.StreamResponse:
     owner_only(agent)
-    services = request.app[SERVICES]
-    form = await request.post()
     try:
-        invited, password = await users.invite(
-            services.redis,
-            merchant_id=agent.user.merchant_id,
-            email=str(form.get("email") or ""),
-            name=str(form.get("name") or ""),
-            role=str(form.get("role") or "agent"),
-            now=services.clock.now(),
-        )
+        invited, password = await invite_colleague(request, agent)
     except users.UserError as exc:
         return await settings_view(request, agent, status=422, errors={"user": str(exc)})
     await audit(request, agent, "user_invited", f"{invited.id} {invited.role.value}")
-    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
     # The first password is in this answer only (stored hashed, never in a URL).
     return await settings_view(request, agent, status=201, invited=(invited, password))
 

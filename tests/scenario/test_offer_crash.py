@@ -17,6 +17,7 @@ import pytest
 from bot.engine import offer_payments
 from bot.store import keys
 from payments.stripe_gateway import PaymentProviderError, StripeGateway
+from sandbox.stripe_model import CheckoutSession
 from tests.scenario.harness import Facto
 from tests.scenario.test_campaigns import _links, get
 from tests.scenario.test_reconcile import deaf
@@ -52,15 +53,23 @@ async def _counts(facto: Facto, cid: str) -> dict[str, str]:
     return counts
 
 
+async def _dies_after_stripe(
+    facto: Facto, monkeypatch: pytest.MonkeyPatch, link: str
+) -> CheckoutSession:
+    """A tap whose process dies once Stripe made the session, before it is recorded; the
+    session, as only Stripe (the emulator) knows it."""
+    with monkeypatch.context() as fault:
+        fault.setattr(offer_payments, "track_session", _die)
+        assert (await facto.client.post(link, allow_redirects=False)).status == 500
+    [session] = facto.sandbox.sessions.values()
+    return session
+
+
 async def test_died_after_stripe_made_the_session_then_it_expires_the_unit_comes_back_once(
     deaf: Facto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid, links = await _links(deaf, 2, stock=1)
-    with monkeypatch.context() as fault:
-        fault.setattr(offer_payments, "track_session", _die)
-        response = await deaf.client.post(links[0], allow_redirects=False)
-    assert response.status == 500  # the request died after Stripe answered
-    [session] = deaf.sandbox.sessions.values()  # Stripe made it; nobody recorded it
+    session = await _dies_after_stripe(deaf, monkeypatch, links[0])
     assert await _stock(deaf, cid) == ("1", 1)
     assert (await deaf.client.post(links[1], allow_redirects=False)).status == 410  # sold out
     await _sweep(deaf)  # too soon: the tap might still be running
@@ -85,10 +94,7 @@ async def test_died_after_stripe_made_the_session_then_paid_is_sold_once(
     deaf: Facto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid, [link] = await _links(deaf, 1, stock=1)
-    with monkeypatch.context() as fault:
-        fault.setattr(offer_payments, "track_session", _die)
-        assert (await deaf.client.post(link, allow_redirects=False)).status == 500
-    [session] = deaf.sandbox.sessions.values()
+    session = await _dies_after_stripe(deaf, monkeypatch, link)
     # The customer taps again: the same hold, the same key and parameters, the same session.
     retap = await deaf.client.post(link, allow_redirects=False)
     assert retap.status == 303
@@ -113,10 +119,7 @@ async def test_a_session_paid_but_never_recorded_is_found_and_sold_once(
 ) -> None:
     """No retap: only Stripe knows the session (paid from a URL the dead process had sent)."""
     cid, [link] = await _links(deaf, 1, stock=1)
-    with monkeypatch.context() as fault:
-        fault.setattr(offer_payments, "track_session", _die)
-        assert (await deaf.client.post(link, allow_redirects=False)).status == 500
-    [session] = deaf.sandbox.sessions.values()
+    session = await _dies_after_stripe(deaf, monkeypatch, link)
     await deaf.client.post(f"/sandbox/stripe/pay/{session.id}/card", allow_redirects=False)
     # Not the Events API this time: only the session sweep's look-up by reference.
     await deaf.redis.delete(keys.STRIPE_EVENTS_CHECKPOINT)
