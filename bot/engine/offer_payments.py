@@ -170,8 +170,9 @@ async def _find_session(
     `client_reference_id`) and recorded; None while there is none (yet). A hold that still has
     none once no session could still exist for it is given back through its conversation."""
     merchant_id, campaign_id, hold = member.split("/", 2)
-    reserved_at = float(record.get("reserved_at") or 0)
-    expires_at = float(record.get("expires_at") or 0)
+    if not record.get("reserved_at") or not record.get("expires_at"):
+        return None  # reserved before holds kept their times: not judged without them
+    reserved_at, expires_at = float(record["reserved_at"]), float(record["expires_at"])
     if now - reserved_at < TAP_GRACE_SECONDS:
         return None  # its tap may be calling Stripe right now
     try:
