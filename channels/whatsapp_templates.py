@@ -164,6 +164,24 @@ _TEMPLATES = (
         },
     ),
     WhatsAppTemplate(
+        name="facto_invoice_voided",
+        message="invoice_voided",
+        variables=(
+            "invoice.merchant_name",
+            "paid_amount|money",
+            "invoice.number",
+            "credit_note_url",
+        ),
+        # One wording for both cases: voiding a whole unpaid invoice cancels all that was
+        # left to pay, voiding a partly paid one the rest.
+        text={
+            "fr": "Bonjour, {{1}} a annulé les {{2}} restant dus sur la facture {{3}} : vous "
+            "n'avez plus rien à régler.\n\nAvoir : {{4}}",
+            "en": "Hello, {{1}} cancelled the {{2}} left to pay on invoice {{3}}: you have "
+            "nothing more to pay.\n\nCredit note: {{4}}",
+        },
+    ),
+    WhatsAppTemplate(
         name="facto_reminder_before",
         message="dunning_before",
         variables=(

@@ -17,7 +17,11 @@ import stripe
 from stripe._v1_services import V1Services
 from stripe.checkout import Session, SessionService
 from stripe.params import EventListParams, RefundCreateParams
-from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionCreateParamsLineItemPriceData,
+    SessionListParams,
+)
 
 from payments.instalments import is_valid_purpose
 from payments.money import currency_exponent, parse_minor
@@ -44,11 +48,15 @@ class PaymentProviderError(Exception):
         retryable: bool,
         code: str | None = None,
         http_status: int | None = None,
+        key_reused: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.code = code
         self.http_status = http_status
+        # The idempotency key was used before with other parameters (Stripe's
+        # idempotency_error): unlike any other refusal, something WAS made under that key.
+        self.key_reused = key_reused
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,13 @@ def _provider_error(e: stripe.StripeError) -> PaymentProviderError:
     if isinstance(e, stripe.IdempotencyError):
         retryable = False
     message = f"stripe {type(e).__name__} (status {status}, code {e.code}): {e.user_message}"
-    return PaymentProviderError(message, retryable=retryable, code=e.code, http_status=status)
+    return PaymentProviderError(
+        message,
+        retryable=retryable,
+        code=e.code,
+        http_status=status,
+        key_reused=isinstance(e, stripe.IdempotencyError),
+    )
 
 
 class StripeGateway:
@@ -223,6 +237,23 @@ class StripeGateway:
         with _mapped_errors():
             session = await self._sessions().expire_async(session_id)
         return _from_sdk(session)
+
+    async def find_checkout_session(
+        self, client_reference_id: str, *, created_from: datetime, created_to: datetime
+    ) -> CheckoutSession | None:
+        """The session created between the two times with this `client_reference_id` (a
+        caller that lost a create's answer finds its session; Stripe lists sessions by time,
+        not by reference, so every page of that interval is read)."""
+        params: SessionListParams = {
+            "created": {"gte": int(created_from.timestamp()), "lte": int(created_to.timestamp())},
+            "limit": 100,
+        }
+        with _mapped_errors():
+            page = await self._sessions().list_async(params)
+            async for session in page.auto_paging_iter():
+                if session.client_reference_id == client_reference_id:
+                    return _from_sdk(session)
+        return None
 
     async def retrieve_payment(self, session_id: str) -> PaymentObjects:
         """Everything Stripe knows now about the payment of one session (design rule 2)."""

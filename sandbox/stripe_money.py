@@ -1,6 +1,6 @@
 """Stripe emulator, after the payment: PaymentIntents, refunds, disputes and the Events API.
 
-- `GET /v1/payment_intents/{id}`, `GET /v1/checkout/sessions?payment_intent=` (list)
+- `GET /v1/payment_intents/{id}`, `GET /v1/checkout/sessions?payment_intent=&created=` (list)
 - `POST /v1/refunds` (by payment_intent, full or partial), `GET /v1/refunds?payment_intent=`
 - `GET /v1/disputes?payment_intent=`
 - `GET /v1/events` (newest first; `starting_after`, `ending_before`, `limit`, `types[]`)
@@ -165,6 +165,29 @@ def _page(objects: list[dict[str, Any]], url: str, params: dict[str, Any]) -> di
     return {"object": "list", "url": url, "has_more": more, "data": chosen}
 
 
+def _created_within(created: int, bounds: object) -> bool:
+    """Stripe's `created` filter: an exact time, or any of gt/gte/lt/lte."""
+    if bounds is None:
+        return True
+    if isinstance(bounds, str):
+        bounds = {"eq": bounds}
+    if not isinstance(bounds, dict) or not bounds:
+        raise MoneyError(400, "Invalid created filter.", "created")
+    checks = {
+        "eq": created.__eq__,
+        "gt": created.__gt__,
+        "gte": created.__ge__,
+        "lt": created.__lt__,
+        "lte": created.__le__,
+    }
+    for op, raw in bounds.items():
+        if op not in checks or not isinstance(raw, str) or not raw.lstrip("-").isdigit():
+            raise MoneyError(400, f"Invalid created[{op}]: {raw!r}", "created")
+        if not checks[op](int(raw)):
+            return False
+    return True
+
+
 def _position(ids: list[str], cursor: object, param: str) -> int:
     if not isinstance(cursor, str) or cursor not in ids:
         raise MoneyError(404, f"No such object: '{cursor}'", param)
@@ -179,6 +202,7 @@ async def _list_sessions(
     if intent is not None:
         sessions = [s for s in sessions if s["payment_intent"] == intent]
     try:
+        sessions = [s for s in sessions if _created_within(s["created"], params.get("created"))]
         return 200, _page(sessions, "/v1/checkout/sessions", params)
     except MoneyError as e:
         return _error(e)

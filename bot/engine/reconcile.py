@@ -216,11 +216,11 @@ def _facts_from_event(look: PaymentLook) -> PaymentFacts | None:
 # --- The sweep ------------------------------------------------------------------------------
 
 
-async def sweep(redis: aioredis.Redis, stripe: StripeGateway) -> int:
+async def sweep(redis: aioredis.Redis, stripe: StripeGateway, *, now: float) -> int:
     """Both halves; returns how many payment events they delivered."""
     looked_at: set[str] = set()
     delivered = await sweep_events(redis, stripe, looked_at)
-    delivered += await offer_payments.sweep_sessions(redis, stripe)
+    delivered += await offer_payments.sweep_sessions(redis, stripe, now=now)
     return delivered + await sweep_sessions(redis, stripe, skip=looked_at)
 
 

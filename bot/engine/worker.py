@@ -138,7 +138,8 @@ class Worker:
         return await schedule.release_due(self.services.redis, self.services.clock.now())
 
     async def reconcile(self) -> int:
-        return await reconcile.sweep(self.services.redis, self.services.stripe)
+        now = self.services.clock.now().timestamp()
+        return await reconcile.sweep(self.services.redis, self.services.stripe, now=now)
 
     async def housekeep(self) -> retention.Housekept:
         settings = self.services.settings

@@ -189,6 +189,12 @@ def merchant_api_keys(merchant_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:api-keys"
 
 
+def merchant_api_keys_adopted(merchant_id: str) -> str:
+    """String: set once the keys made before the list listed `merchant create`'s were
+    looked for (bot.store.api_keys.adopt_unlisted)."""
+    return f"merchant:{{{merchant_id}}}:api-keys:adopted"
+
+
 def invoice_locator(invoice_id: str) -> str:
     """invoice id -> merchant id, for Stripe events that carry only the invoice id."""
     return f"locate:invoice:{invoice_id}"

@@ -100,13 +100,28 @@ async def create_merchant(
         iban=None if iban is None else validate_iban(iban),
     )
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    # The merchant first, then its key (two hash slots): a crash in between leaves a merchant
-    # nobody can use, never a key that names no merchant.
+    digest, entry = listed_key(api_key, FIRST_KEY_NAME, merchant.created_at)
+    # The merchant and its key's entry in the dashboard's list first, then the key (two hash
+    # slots): a crash in between leaves a merchant nobody can use, never a key that names no
+    # merchant or that the dashboard does not list (and so cannot revoke).
     async with redis.pipeline(transaction=False) as pipe:
         pipe.set(keys.merchant(merchant.id), json.dumps(merchant.to_dict()))
-        pipe.set(keys.api_key(hash_api_key(api_key)), merchant.id)
+        pipe.hset(keys.merchant_api_keys(merchant.id), digest, entry)
+        pipe.set(keys.merchant_api_keys_adopted(merchant.id), "1")  # nothing older to list
+        pipe.set(keys.api_key(digest), merchant.id)
         await pipe.execute()
     return merchant, api_key
+
+
+FIRST_KEY_NAME = "merchant create"  # how the dashboard lists the key given at creation
+
+
+def listed_key(clear: str, name: str, created_at: str) -> tuple[str, str]:
+    """A key's digest and its entry in the merchant's list (`bot.store.api_keys`): its id,
+    name, creation time and last characters, never the key itself."""
+    digest = hash_api_key(clear)
+    entry = {"id": digest[:16], "name": name, "created_at": created_at, "last4": clear[-4:]}
+    return digest, json.dumps(entry)
 
 
 async def get_merchant(redis: aioredis.Redis, merchant_id: str) -> Merchant | None:

@@ -20,6 +20,7 @@ import pyotp
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from redis.exceptions import WatchError
 
 from bot.store import keys
 
@@ -53,6 +54,7 @@ class User:
     created_at: str
     totp_secret: str | None = None  # set once enrolment is confirmed
     recovery_digests: tuple[str, ...] = field(default=())
+    disabled: bool = False  # an owner turned the account off: no login, no session
 
     @property
     def is_owner(self) -> bool:
@@ -140,6 +142,76 @@ async def create_user(
     return user
 
 
+async def invite(
+    redis: aioredis.Redis,
+    *,
+    merchant_id: str,
+    email: str,
+    name: str,
+    role: str,
+    now: datetime,
+) -> tuple[User, str]:
+    """An owner adds a colleague: the user and a first password, to show once (TOTP is
+    enrolled at the first login). UserError says what is wrong."""
+    if role not in (Role.OWNER.value, Role.AGENT.value):
+        raise UserError("role: owner or agent")
+    password = secrets.token_urlsafe(15)
+    user = await create_user(
+        redis,
+        merchant_id=merchant_id,
+        email=email,
+        name=name[:80],
+        role=Role(role),
+        password=password,
+        now=now,
+    )
+    return user, password
+
+
+async def change_member(
+    redis: aioredis.Redis,
+    merchant_id: str,
+    user_id: str,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+) -> User:
+    """Change a colleague's role or turn their account off or on; UserError when no such
+    user, or when the merchant would be left without an active owner. Checked and written
+    under WATCH of every user of the merchant (one slot): two owners demoting each other at
+    once cannot both win. Turning an account off closes its sessions."""
+    ids = sorted(await redis.smembers(keys.merchant_users(merchant_id)))
+    if user_id not in ids:
+        raise UserError("user: no such user in your team")
+    names = [keys.user(merchant_id, uid) for uid in ids]
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                await pipe.watch(*names)
+                raws = [await pipe.get(name) for name in names]
+                team = {u.id: u for u in (User.from_json(r) for r in raws if r)}
+                current = team.get(user_id)
+                if current is None:
+                    raise UserError("user: no such user in your team")
+                changed = replace(
+                    current,
+                    role=current.role if role is None else role,
+                    disabled=current.disabled if disabled is None else disabled,
+                )
+                team[user_id] = changed
+                if not any(u.is_owner and not u.disabled for u in team.values()):
+                    raise UserError("the team needs at least one active owner")
+                pipe.multi()
+                pipe.set(keys.user(merchant_id, user_id), changed.to_json())
+                await pipe.execute()
+                break
+            except WatchError:
+                continue
+    if changed.disabled:
+        await close_all_sessions(redis, merchant_id, user_id)
+    return changed
+
+
 async def get_user(redis: aioredis.Redis, merchant_id: str, user_id: str) -> User | None:
     raw = await redis.get(keys.user(merchant_id, user_id))
     return User.from_json(raw) if raw else None
@@ -166,7 +238,7 @@ async def check_password(redis: aioredis.Redis, email: str, password: str) -> Us
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    return user
+    return None if user is None or user.disabled else user
 
 
 async def check_totp(redis: aioredis.Redis, user: User, secret: str, code: str) -> bool:

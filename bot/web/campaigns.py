@@ -306,7 +306,10 @@ def view(found: campaigns.Status) -> dict[str, Any]:
             "skipped_no_consent": counts.get("no_consent", 0),
             "dropped_cancelled": counts.get("cancelled", 0),
             "dropped_ended": counts.get("ended", 0),
-            "sold_out": counts.get("sold_out", 0),
+            "sold_out": counts.get("sold_out", 0),  # taps that found no unit left
+            "offer_ended": counts.get("offer_ended", 0),  # taps after the sale ended
+            "expired": counts.get("expired", 0),  # checkout sessions left unpaid
+            "payment_failed": counts.get("payment_failed", 0),  # delayed debits refused
         },
         "variants": variants,
     }

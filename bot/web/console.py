@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from datetime import date
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -133,7 +132,7 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
     found = await views.context(
         services.redis, merchant_id, conversation, services.settings.public_base_url
     )
-    colleagues = await users.list_users(services.redis, merchant_id)
+    colleagues = [u for u in await users.list_users(services.redis, merchant_id) if not u.disabled]
     locale = found.state.locale or services.settings.default_locale
     canned = [
         text.format(agent=agent.user.name)
@@ -238,6 +237,8 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     )
     if target is None:
         raise web.HTTPBadRequest(text="user_id: no such user in your team")
+    if target.disabled:  # turned off in Settings: nobody to answer
+        raise web.HTTPBadRequest(text="user_id: that account is disabled")
     result = await handover.claim(
         services.redis,
         agent.user.merchant_id,
@@ -437,24 +438,10 @@ async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
     services = request.app[SERVICES]
     if agent.user.role is not Role.OWNER:
         raise web.HTTPForbidden(text="only an owner can add users")
-    form = await request.post()
-    role = str(form.get("role") or "agent")
-    if role not in (Role.OWNER.value, Role.AGENT.value):
-        raise web.HTTPBadRequest(text="role: owner or agent")
-    password = secrets.token_urlsafe(15)
     try:
-        invited = await users.create_user(
-            services.redis,
-            merchant_id=agent.user.merchant_id,
-            email=str(form.get("email") or ""),
-            name=str(form.get("name") or "")[:80],
-            role=Role(role),
-            password=password,
-            now=services.clock.now(),
-        )
+        invited, password = await invite_colleague(request, agent)
     except users.UserError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
     team = await users.list_users(services.redis, agent.user.merchant_id)
     return render(
         request,
@@ -464,6 +451,23 @@ async def invite(request: web.Request, agent: Agent) -> web.StreamResponse:
         team=team,
         invited=(invited, password),
     )
+
+
+async def invite_colleague(request: web.Request, agent: Agent) -> tuple[users.User, str]:
+    """The invitation form's colleague, created with a first password to show once (this
+    page and the dashboard's Settings); UserError says what is wrong with the form."""
+    services = request.app[SERVICES]
+    form = await request.post()
+    invited, password = await users.invite(
+        services.redis,
+        merchant_id=agent.user.merchant_id,
+        email=str(form.get("email") or ""),
+        name=str(form.get("name") or ""),
+        role=str(form.get("role") or "agent"),
+        now=services.clock.now(),
+    )
+    log.info("user invited", extra=log_fields(by=agent.user.id, user=invited.id))
+    return invited, password
 
 
 # Live updates -------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ async def current_agent(request: web.Request) -> Agent | None:
     if session is None or session.pending:
         return None
     user = await users.get_user(services.redis, session.merchant_id, session.user_id)
-    if user is None:
+    if user is None or user.disabled:
         return None
     await users.touch_session(services.redis, token)
     return Agent(user, session, token)

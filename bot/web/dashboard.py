@@ -25,6 +25,7 @@ from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
 from bot.web.desk_invoice_form import setup_invoice_form
 from bot.web.desk_settings import setup_settings
+from bot.web.desk_team import setup_team
 from bot.web.pages import SESSION_LIFETIME
 from payments.invoice import InvoiceStatus
 
@@ -50,6 +51,7 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_get(BASE + "/kpis.json", kpis_json)
     app.router.add_get(BASE + "/webhooks", webhooks_page)
     setup_settings(app)
+    setup_team(app)  # senders and users, on the Settings page
 
 
 async def to_dashboard(_request: web.Request) -> web.StreamResponse:

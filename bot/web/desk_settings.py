@@ -1,7 +1,8 @@
 """The dashboard's Settings (owners only): the merchant's legal identity, viewed and edited with
-the checks of `merchant create`, and its API keys (created with a name and shown once, listed,
-revoked: a revoked key gets a 401 on its next request). Senders, users and the rest of the
-policy have pages of their own."""
+the checks of `merchant create`, its API keys (created with a name and shown once, listed,
+revoked: a revoked key gets a 401 on its next request; the key `merchant create` gave is
+listed too), and on the same page its own senders and its console users (bot.web.desk_team).
+The rest of the policy has a page of its own."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from bot.logs import log_fields
 from bot.runtime import legal_identity
-from bot.store import api_keys, handover, seller
+from bot.store import api_keys, handover, seller, senders, users
 from bot.store.merchants import Merchant, get_merchant
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
@@ -32,14 +33,14 @@ def setup_settings(app: web.Application) -> None:
     app.router.add_post(BASE + "/keys/{key_id}/revoke", revoke_key)
 
 
-def _owner(agent: Agent) -> None:
+def owner_only(agent: Agent) -> None:
     if not agent.user.is_owner:
         raise web.HTTPForbidden(
             text="settings are for the merchant's owners", headers=CONSOLE_HEADERS
         )
 
 
-async def _page(
+async def settings_view(
     request: web.Request,
     agent: Agent,
     *,
@@ -52,6 +53,7 @@ async def _page(
     merchant = await get_merchant(services.redis, agent.user.merchant_id)
     if merchant is None:
         raise web.HTTPNotFound(text="no such merchant")
+    await api_keys.adopt_unlisted(services.redis, merchant.id, merchant.created_at)
     return render(
         request,
         "dashboard/settings.html",
@@ -61,7 +63,9 @@ async def _page(
         identity=typed or _shown(merchant),
         errors=errors or {},
         keys=await api_keys.listed(services.redis, merchant.id),
-        **{"new_key": None, "saved": False, **extra},
+        senders=[s.public() for s in await senders.all_of(services.redis, merchant.id)],
+        team=await users.list_users(services.redis, merchant.id),
+        **{"new_key": None, "saved": False, "invited": None, **extra},
     )
 
 
@@ -82,8 +86,8 @@ def _shown(merchant: Merchant) -> dict[str, str]:
 
 @page
 async def settings_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
-    return await _page(request, agent, saved=request.query.get("saved") == "1")
+    owner_only(agent)
+    return await settings_view(request, agent, saved=request.query.get("saved") == "1")
 
 
 def check_identity(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -120,53 +124,53 @@ def check_identity(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, s
 
 @action
 async def save_identity(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     form = {k: str(v) for k, v in (await request.post()).items() if k != "csrf"}
     values, errors = check_identity(form)
     if errors:
-        return await _page(request, agent, status=422, errors=errors, typed=form)
+        return await settings_view(request, agent, status=422, errors=errors, typed=form)
     merchant_id = agent.user.merchant_id
     if await seller.update_identity(services.redis, merchant_id, values) is None:
         raise web.HTTPNotFound(text="no such merchant")
-    await _audit(request, agent, "identity_changed", values["legal_name"])
+    await audit(request, agent, "identity_changed", values["legal_name"])
     return redirect(BASE + "?saved=1")
 
 
 @action
 async def create_key(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     name = str((await request.post()).get("name") or "").strip()
     if not name or len(name) > api_keys.MAX_NAME:
         errors = {"key_name": f"a name, at most {api_keys.MAX_NAME} characters"}
-        return await _page(request, agent, status=422, errors=errors)
+        return await settings_view(request, agent, status=422, errors=errors)
     made = await api_keys.create(
         services.redis, agent.user.merchant_id, name, services.clock.now()
     )
     if made is None:
         errors = {"key_name": f"at most {api_keys.MAX_KEYS} keys: revoke one first"}
-        return await _page(request, agent, status=409, errors=errors)
+        return await settings_view(request, agent, status=409, errors=errors)
     key, clear = made
-    await _audit(request, agent, "api_key_created", f"{key.name} …{key.last4}")
+    await audit(request, agent, "api_key_created", f"{key.name} …{key.last4}")
     log.info("api key created", extra=log_fields(user=agent.user.id))
     # Shown in this answer only (never stored in clear, never in a URL).
-    return await _page(request, agent, status=201, new_key=clear)
+    return await settings_view(request, agent, status=201, new_key=clear)
 
 
 @action
 async def revoke_key(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     key_id = request.match_info["key_id"][:32]
     revoked = await api_keys.revoke(services.redis, agent.user.merchant_id, key_id)
     if revoked is None:
         raise web.HTTPNotFound(text="no such API key")
-    await _audit(request, agent, "api_key_revoked", f"{revoked.name} …{revoked.last4}")
+    await audit(request, agent, "api_key_revoked", f"{revoked.name} …{revoked.last4}")
     return redirect(BASE)
 
 
-async def _audit(request: web.Request, agent: Agent, what: str, detail: str) -> None:
+async def audit(request: web.Request, agent: Agent, what: str, detail: str) -> None:
     services = request.app[SERVICES]
     async with services.redis.pipeline(transaction=True) as pipe:
         handover.audit_entry(

@@ -56,31 +56,50 @@ async def register_sender(
     fields = await _fields(request)
     if isinstance(fields, web.Response):
         return fields
-    channel = _channel(fields.pop("channel", None))
-    if channel is None:
-        return _error(400, "channel must be one of sms, whatsapp, telegram")
     try:
-        sender = await engine_senders.register(
+        sender = await save_sender(services, merchant.id, fields.pop("channel", None), fields)
+    except SenderRefused as exc:
+        return _error(exc.status, exc.message)
+    return web.json_response(sender.public(), status=201)
+
+
+class SenderRefused(Exception):
+    """Why a sender was not saved, with the HTTP status that says it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def save_sender(
+    services: Services, merchant_id: str, channel_name: object, fields: dict[str, Any]
+) -> MerchantSender:
+    """Register or replace the merchant's sender on one channel (the API and the dashboard's
+    Settings both come here); SenderRefused says why not."""
+    channel = _channel(channel_name)
+    if channel is None:
+        raise SenderRefused(400, "channel must be one of sms, whatsapp, telegram")
+    try:
+        return await engine_senders.register(
             services.redis,
             services.settings,
             services.secret_box,
-            merchant_id=merchant.id,
+            merchant_id=merchant_id,
             channel=channel,
             fields=fields,
             now=services.clock.now(),
         )
     except SenderError as exc:
-        return _error(400, str(exc))
+        raise SenderRefused(400, str(exc)) from exc
     except SecretsKeyError as exc:  # the server's configuration, not the request
-        return _error(409, str(exc))
+        raise SenderRefused(409, str(exc)) from exc
     except SenderTaken as exc:
-        return _error(409, str(exc))
+        raise SenderRefused(409, str(exc)) from exc
     except WebhookRefused as exc:
-        return _error(422, str(exc))
-    except RedisError:
+        raise SenderRefused(422, str(exc)) from exc
+    except RedisError as exc:
         log.exception("could not store a merchant sender")
-        return _error(503, "temporarily unavailable")
-    return web.json_response(sender.public(), status=201)
+        raise SenderRefused(503, "temporarily unavailable") from exc
 
 
 async def list_senders(
@@ -93,10 +112,15 @@ async def list_senders(
 async def remove_sender(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    channel = _channel(request.match_info["channel"])
-    if channel is None:
-        return _error(404, "no such channel")
-    removed: MerchantSender | None = await senders.remove(services.redis, merchant.id, channel)
-    if removed is None:
+    if not await drop_sender(services, merchant.id, request.match_info["channel"]):
         return _error(404, "no own sender on that channel: the platform's is in use")
     return web.Response(status=204)
+
+
+async def drop_sender(services: Services, merchant_id: str, channel_name: str) -> bool:
+    """Back to the platform's sender on that channel; False when the merchant had none."""
+    channel = _channel(channel_name)
+    if channel is None:
+        return False
+    removed: MerchantSender | None = await senders.remove(services.redis, merchant_id, channel)
+    return removed is not None

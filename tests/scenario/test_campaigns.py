@@ -346,6 +346,8 @@ async def test_a_thousand_concurrent_taps_on_a_stock_of_ten_sell_exactly_ten(
     holds = await facto.redis.hgetall(keys.campaign_holds(facto.merchant.id, cid))
     assert len(holds) == 10
     assert len(facto.sandbox.sessions) == 10
+    # Every tap put its hold on the sweep's list first; the 990 never reserved came off it.
+    assert await facto.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 10
     view = await get(facto, f"/api/v1/campaigns/{cid}")
     assert sum(v["checkout"] for v in view["variants"].values()) == 10
     assert view["counts"]["sold_out"] > 0
@@ -361,6 +363,9 @@ async def test_an_ended_offer_shows_its_page(facto: Facto) -> None:
     page = await facto.client.post(link, allow_redirects=False)
     assert page.status == 410
     assert "Offre terminée" in await page.text()
+    counts = (await get(facto, f"/api/v1/campaigns/{cid}"))["counts"]
+    # A tap on an ended sale is not a message dropped because the sale ended.
+    assert (counts["offer_ended"], counts["dropped_ended"], counts["sent"]) == (1, 0, 1)
     await post(facto, f"/api/v1/campaigns/{cid}/cancel", {})
     assert (await facto.client.get(link)).status == 200
 

@@ -59,9 +59,17 @@ async def test_the_session_sweep_alone_sells_it_and_a_late_event_adds_nothing(
     cid, [link] = await _links(deaf, 1, stock=1)
     checkout = await _tap(deaf, link)
     await deaf.client.post(f"{checkout}/card", allow_redirects=False)
-    assert await offer_payments.sweep_sessions(deaf.redis, deaf.worker.services.stripe) == 1
     assert (
-        await offer_payments.sweep_sessions(deaf.redis, deaf.worker.services.stripe) == 0
+        await offer_payments.sweep_sessions(
+            deaf.redis, deaf.worker.services.stripe, now=deaf.clock.now().timestamp()
+        )
+        == 1
+    )
+    assert (
+        await offer_payments.sweep_sessions(
+            deaf.redis, deaf.worker.services.stripe, now=deaf.clock.now().timestamp()
+        )
+        == 0
     )  # same state
     await deaf.drain()
     assert await _paid(deaf, cid) == 1
@@ -92,5 +100,46 @@ async def test_an_expired_session_without_its_webhook_gives_the_unit_back_once(
     assert await deaf.redis.hlen(keys.campaign_holds(deaf.merchant.id, cid)) == 0
     counts = await deaf.redis.hgetall(keys.campaign_counts(deaf.merchant.id, cid))
     assert counts["expired"] == "1"
+    assert (await get(deaf, f"/api/v1/campaigns/{cid}"))["counts"]["expired"] == 1
     assert await deaf.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 0
     assert (await deaf.client.post(links[1], allow_redirects=False)).status == 303
+
+
+async def test_a_failed_sepa_debit_gives_the_unit_back_once(facto: Facto) -> None:
+    """The issue's "released when the session expires or fails": a SEPA debit that fails
+    after the checkout completed (session complete, unpaid; PaymentIntent back to needing a
+    payment method) gives the unit back, by its webhook or, if lost, by the sweep."""
+    cid, links = await _links(facto, 2, stock=1)
+    checkout = await _tap(facto, links[0])
+    await facto.client.post(f"{checkout}/sepa", allow_redirects=False)
+    await facto.drain()
+    assert facto.merchant is not None
+    campaign = keys.campaign(facto.merchant.id, cid)
+    assert await facto.redis.hget(campaign, "reserved") == "1"  # processing: still held
+    await facto.client.post(f"{checkout}/sepa/fail", allow_redirects=False)
+    await facto.drain()
+    for _ in range(2):
+        await facto.worker.reconcile()
+        await facto.drain()
+    assert await facto.redis.hget(campaign, "reserved") == "0"
+    assert await facto.redis.hlen(keys.campaign_holds(facto.merchant.id, cid)) == 0
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    assert (view["counts"]["payment_failed"], view["counts"]["expired"]) == (1, 0)
+    assert sum(v["paid"] for v in view["variants"].values()) == 0
+    assert await facto.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 0
+    assert (await facto.client.post(links[1], allow_redirects=False)).status == 303
+
+
+async def test_a_failed_sepa_debit_without_its_webhook_is_released_by_the_sweep(
+    deaf: Facto,
+) -> None:
+    cid, [link] = await _links(deaf, 1, stock=1)
+    checkout = await _tap(deaf, link)
+    await deaf.client.post(f"{checkout}/sepa", allow_redirects=False)
+    await deaf.client.post(f"{checkout}/sepa/fail", allow_redirects=False)
+    for _ in range(3):
+        await deaf.worker.reconcile()
+        await deaf.drain()
+    assert deaf.merchant is not None
+    assert await deaf.redis.hget(keys.campaign(deaf.merchant.id, cid), "reserved") == "0"
+    assert await deaf.redis.zcard(keys.OFFER_SESSIONS_OPEN) == 0
