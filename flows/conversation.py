@@ -132,6 +132,7 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
             )
             ladder = dunning.first_step(invoice, facts)
             actions = (ladder,) if ladder else ()
+            announced = notices.reward_deadline(invoice, facts)  # the fast-payment reward
             if state.status is not ConversationStatus.BOT:
                 # A person holds it (or it waits for one): the hold and its timers stay, so
                 # the holder can still answer and hand back. The invoice is a document the
@@ -142,10 +143,10 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
                     agent_name=state.agent_name,
                     agent_seen=state.agent_seen,
                 )
-                return say(held, "invoice", invoice, actions=actions)
-            return say(fresh, "invoice", invoice, step=Step.MENU, actions=actions)
+                return say(held, "invoice", invoice, actions=actions, extra=announced)
+            return say(fresh, "invoice", invoice, step=Step.MENU, actions=actions, extra=announced)
         case PaymentOutcome():
-            return notices.payment(state, event, invoice) if invoice else silent(state)
+            return notices.payment(state, event, invoice, facts) if invoice else silent(state)
         case Reminder(kind=ReminderKind.LADDER):
             return dunning.reminder(state, event, invoice, facts) if invoice else silent(state)
         case Reminder():

@@ -25,6 +25,7 @@ from bot.engine import (
     merchant_webhooks,
     offer_payments,
     review,
+    rewards,
     telegram_buttons,
     void,
 )
@@ -211,6 +212,10 @@ class _Dispatch:
             self.pipe.zadd(keys.conv_invoices(self.event.conversation), {invoice.id: at})
         if isinstance(event, Reminder) and event.kind is ReminderKind.LADDER:
             return state, invoice, replace(facts, reminders_sent=await self._sent(invoice))
+        if isinstance(event, PaymentOutcome) and facts.invoice and not facts.invoice.counted:
+            # The receipt may celebrate the customer's run of invoices paid on time (issue 10).
+            streak, points = await rewards.load_payer(self.redis, invoice)
+            return state, invoice, replace(facts, payer_streak=streak, payer_points=points)
         if not isinstance(event, CustomerText):
             return state, invoice, facts
         facts = replace(facts, open_invoices=await self._open_invoices(invoice, facts))

@@ -392,7 +392,9 @@ async def _status_page(
         "invoice": invoice,
         "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
         "money": lambda amount: Money(amount, invoice.currency),
-        "mentions": legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines),
+        "mentions": legal_mentions(
+            invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
+        ),
         "plan": plan,
         "next_charge": next_charge,
         "pay_action": _pay_path(invoice, next_charge),
