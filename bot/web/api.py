@@ -416,6 +416,7 @@ def invoice_view(invoice: Invoice, services: Services) -> dict[str, Any]:
             "phone": mask_phone(invoice.customer.phone) if invoice.customer.phone else None,
             "telegram_chat_id": invoice.customer.telegram_chat_id,
             "locale": invoice.customer.locale,
+            "timezone": invoice.customer.timezone,
         },
         "totals": {
             "net": totals.net,
