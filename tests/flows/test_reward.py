@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from channels.base import ChannelName
 from flows import conversation
-from flows.model import ConversationState, CountPaid, Facts, InvoiceSent, PaymentOutcome, Reply
+from flows.model import (
+    Action,
+    ConversationState,
+    CountPaid,
+    Facts,
+    FlowEvent,
+    InvoiceSent,
+    PaymentOutcome,
+    Reply,
+)
 from payments.money import Money
 from payments.reward import RewardPolicy
-from channels.base import ChannelName
 from tests.flows.helpers import LOCALES, NOW, invoice_facts, render, sms_body
 from tests.flows.test_texts import LONG_MERCHANT, real_links, segments
 
@@ -26,14 +36,16 @@ PARIS = "Europe/Paris"
 ZERO = Money(0, "EUR")
 
 
-def _facts(kind: str, **changes: object) -> Facts:
+def _facts(kind: str, **changes: Any) -> Facts:
     offer = KINDS[kind].offer(NOW)
-    invoice = invoice_facts(merchant_name=LONG_MERCHANT, reward=offer)
-    return Facts(invoice=replace(invoice, **changes), now=NOW, timezone=PARIS)
+    invoice = invoice_facts(merchant_name=LONG_MERCHANT, reward=offer, **changes)
+    return Facts(invoice=invoice, now=NOW, timezone=PARIS)
 
 
-def _reply(state: ConversationState, event: object, facts: Facts) -> tuple[Reply, tuple]:
-    outcome = conversation.handle(state, event, facts)  # type: ignore[arg-type]
+def _reply(
+    state: ConversationState, event: FlowEvent, facts: Facts
+) -> tuple[Reply, tuple[Action, ...]]:
+    outcome = conversation.handle(state, event, facts)
     [reply] = outcome.replies
     return reply, outcome.actions
 
@@ -116,8 +128,7 @@ def test_paid_after_the_due_date_breaks_the_run() -> None:
 
 
 def test_counted_once_a_second_receipt_gives_nothing_more() -> None:
-    facts = _facts("percent", status="paid", amount_due=ZERO)
-    facts = replace(facts, invoice=replace(facts.invoice, counted=True))  # type: ignore[arg-type]
+    facts = _facts("percent", status="paid", amount_due=ZERO, counted=True)
     reply, actions = _reply(
         ConversationState(locale="fr"), PaymentOutcome("paid", invoice_facts().gross), facts
     )

@@ -40,7 +40,7 @@ async def test_every_api_route_is_in_the_document(facto: Facto) -> None:
     doc = await document(facto)
     served = {
         (route.method.lower(), route.resource.canonical)
-        for route in facto.client.server.app.router.routes()
+        for route in facto.client.app.router.routes()
         if route.resource is not None
         and route.resource.canonical.startswith("/api/v1/")
         and route.resource.canonical not in SELF
