@@ -2,7 +2,7 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Menu: InvoiceSent / invoice + pay now, later, in N times, help; ladder scheduled
+    [*] --> Menu: InvoiceSent / invoice (+ reward offer) + pay, later, in N times, help; ladder set
     Menu --> Menu: Reminder(ladder) / see dunning.mmd (before, due, late, final notice)
     Menu --> Menu: pay now / link (next instalment's when split)
     Menu --> AskDate: pay later / see pay_later.mmd
