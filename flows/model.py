@@ -288,6 +288,8 @@ class PaymentOutcome:
     amount: Money
     instalment: int | None = None
     credit_note_url: str | None = None  # refunded, dispute_lost: the credit note's page
+    # When the money landed, as the payment provider says (None: when dispatch counts it).
+    landed_at: datetime | None = None
 
 
 class ReminderKind(enum.StrEnum):

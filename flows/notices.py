@@ -62,7 +62,7 @@ def payment(
     if event.outcome == "failed":
         return say(state, "payment_failed", invoice, extra=extra)
     if invoice.is_paid:
-        counted, rewarded = paid_in_full(invoice, facts)
+        counted, rewarded = paid_in_full(invoice, facts, event.landed_at)
         return say(
             state,
             "receipt",
@@ -82,14 +82,19 @@ def payment(
     return say(state, "partial_receipt", invoice, extra=extra)
 
 
-def paid_in_full(invoice: InvoiceFacts, facts: Facts) -> tuple[tuple[Action, ...], dict[str, Any]]:
+def paid_in_full(
+    invoice: InvoiceFacts, facts: Facts, landed_at: datetime | None = None
+) -> tuple[tuple[Action, ...], dict[str, Any]]:
     """Counted once per invoice (issue 10): paid by its due date (the customer's day) or not,
     and, when the invoice offered one and it is paid within its window, the fast-payment
     reward. Returns the action and what the receipt says about it: the reward given, the
-    points in all, and a run of invoices paid on time worth celebrating."""
+    points in all, and a run of invoices paid on time worth celebrating.
+
+    `landed_at`: when the provider says the money landed (its event's time), so that a
+    backlog in our queue never costs the customer their reward; never later than now."""
     if invoice.counted:
         return (), {}
-    paid_at = facts.now
+    paid_at = min(landed_at, facts.now) if landed_at is not None else facts.now
     on_time = paid_at.astimezone(ZoneInfo(facts.timezone)).date() <= invoice.due_date
     offer = invoice.reward
     granted = GrantedReward.of(offer, paid_at) if offer and offer.earned_by(paid_at) else None

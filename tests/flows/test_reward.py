@@ -134,3 +134,19 @@ def test_counted_once_a_second_receipt_gives_nothing_more() -> None:
     )
     assert not [a for a in actions if isinstance(a, CountPaid)]
     assert "MERCI" not in sms_body(reply, "fr")
+
+
+def test_the_time_the_money_landed_counts_not_when_it_is_dispatched() -> None:
+    facts = _facts("percent", status="paid", amount_due=ZERO)
+    late = replace(facts, now=NOW + timedelta(hours=50))
+    landed = NOW + timedelta(hours=47)
+    paid = PaymentOutcome("paid", invoice_facts().gross, landed_at=landed)
+    _, actions = _reply(ConversationState(locale="fr"), paid, late)
+    [count] = [a for a in actions if isinstance(a, CountPaid)]
+    assert count.reward is not None and count.reward.paid_at == landed
+    # A provider time after our own clock is not believed: now is used.
+    early = replace(facts, now=NOW + timedelta(hours=1))
+    future = PaymentOutcome("paid", invoice_facts().gross, landed_at=NOW + timedelta(days=9))
+    _, actions = _reply(ConversationState(locale="fr"), future, early)
+    [count] = [a for a in actions if isinstance(a, CountPaid)]
+    assert count.reward is not None and count.reward.paid_at == early.now

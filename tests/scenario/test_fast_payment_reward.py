@@ -159,6 +159,25 @@ async def test_paid_within_the_window_the_reward_is_given_once(shop: Facto) -> N
     assert len([t for t in await texts(shop) if t.startswith("Paiement enregistré")]) == 1
 
 
+async def test_a_backlog_never_costs_the_reward_stripe_says_when_the_money_landed(
+    shop: Facto,
+) -> None:
+    """Paid 47 h after issue, but the worker only gets to the webhook 3 h later (a backlog,
+    a restart): the signed event's own time is what counts."""
+    assert (await put(shop, {"reward": PERCENT}))[0] == 200
+    created = await shop.issue(invoice_body(*TG))
+    shop.clock.advance(timedelta(hours=47).total_seconds())
+    response = await shop.client.post(urlparse(created["pay_url"]).path, allow_redirects=False)
+    checkout = urlparse(response.headers["Location"]).path
+    assert (await shop.client.post(f"{checkout}/card", allow_redirects=False)).status in (200, 303)
+    shop.clock.advance(timedelta(hours=3).total_seconds())  # now past the deadline
+    await shop.drain()
+    [receipt] = [t for t in await texts(shop) if t.startswith("Paiement enregistré")]
+    assert "MERCI10" in receipt
+    granted = (await invoice(shop, created["id"]))["reward"]["granted"]
+    assert granted["paid_at"].startswith("2026-11-20T08:00")
+
+
 async def test_paid_after_the_window_no_reward(shop: Facto) -> None:
     assert (await put(shop, {"reward": PERCENT}))[0] == 200
     created = await shop.issue(invoice_body(*TG))
