@@ -20,6 +20,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from tests.scenario.harness import DUE, Facto, invoice_body, start_facto
 from tests.scenario.test_conversations import texts
+from tests.scenario.test_documents import download, text_of
 
 TG = ("telegram", "424242")
 PERCENT = {
@@ -135,6 +136,9 @@ async def test_paid_within_the_window_the_reward_is_given_once(shop: Facto) -> N
     assert "Pas d'escompte pour paiement anticipé." in page
     assert "Paiement intégral sous 48 h : avantage sur un prochain achat" in page
     assert "10 % de réduction sur votre prochain achat" in page
+    pdf = await download(shop, urlparse(created["invoice_url"]).path + "/pdf")
+    assert "Pas d'escompte pour paiement anticipé." in text_of(pdf)
+    assert "avantage sur un prochain achat" in text_of(pdf)  # the archived document says it too
     old_page = await page_of(shop, before["invoice_url"])
     assert "Paiement intégral sous" not in old_page  # the policy came after it
 
