@@ -325,29 +325,28 @@ class Invoice:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates ISO, VAT rates as strings, amounts in minor units)."""
-        return (
-            {
-                "version": 1,
-                **{k: getattr(self, k) for k in ("id", "merchant_id", "number", "currency")},
-                "status": str(self.status),
-                "lines": [_line_to_dict(line) for line in self.lines],
-                "totals": _totals_to_dict(self.totals),
-                "amount_paid": self.amount_paid,
-                "amount_refunded": self.amount_refunded,
-                "issue_date": self.issue_date.isoformat(),
-                "due_date": self.due_date.isoformat(),
-                "customer": {
-                    **{k: getattr(self.customer, k) for k in _CUSTOMER_KEYS},
-                    **({"timezone": self.customer.timezone} if self.customer.timezone else {}),
-                },
-                "channel": self.channel,
-                "pay_token": self.pay_token,
-                "view_token": self.view_token,
-                "seller": self.seller.to_dict(),
-            }
-            | ({"sender": self.sender} if self.sender else {})
-            | ({"reward": self.reward.to_dict()} if self.reward else {})
-        )
+        data = {
+            "version": 1,
+            **{k: getattr(self, k) for k in ("id", "merchant_id", "number", "currency")},
+            "status": str(self.status),
+            "lines": [_line_to_dict(line) for line in self.lines],
+            "totals": _totals_to_dict(self.totals),
+            "amount_paid": self.amount_paid,
+            "amount_refunded": self.amount_refunded,
+            "issue_date": self.issue_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "customer": {
+                **{k: getattr(self.customer, k) for k in _CUSTOMER_KEYS},
+                **({"timezone": self.customer.timezone} if self.customer.timezone else {}),
+            },
+            "channel": self.channel,
+            "pay_token": self.pay_token,
+            "view_token": self.view_token,
+            "seller": self.seller.to_dict(),
+        } | ({"sender": self.sender} if self.sender else {})
+        if self.reward is not None:  # only when set: older invoices stay byte-identical
+            data["reward"] = self.reward.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Invoice:
