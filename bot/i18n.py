@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -150,6 +150,16 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
     def short_date(value: date) -> str:
         return format_date(value, "medium", locale=locale)
 
+    def day_month(value: date) -> str:
+        """ "20/11" (fr), "11/20" (en): a near date where an SMS has no room for more."""
+        return format_skeleton("dM", value, locale=locale)
+
+    def short_time(value: datetime) -> str:
+        return format_time(value, "short", locale=locale)
+
+    def number(value: object) -> str:
+        return format_decimal(Decimal(str(value)), locale=locale)
+
     def percent(value: object) -> str:
         number = format_decimal(Decimal(str(value)), locale=locale)
         return f"{number}\u00a0%" if locale == "fr" else f"{number}%"
@@ -158,6 +168,9 @@ def _filters(locale: str) -> dict[str, Callable[..., Any]]:
         "money": money,
         "long_date": long_date,
         "short_date": short_date,
+        "short_time": short_time,
+        "day_month": day_month,
         "percent": percent,
+        "number": number,
         "greeting_name": greeting_name,
     }

@@ -2,7 +2,7 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Menu: InvoiceSent / invoice + pay now, later, in N times, help; ladder scheduled
+    [*] --> Menu: InvoiceSent / invoice (+ reward offer) + pay, later, in N times, help; ladder set
     Menu --> Menu: Reminder(ladder) / see dunning.mmd (before, due, late, final notice)
     Menu --> Menu: pay now / link (next instalment's when split)
     Menu --> AskDate: pay later / see pay_later.mmd
@@ -132,6 +132,7 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
             )
             ladder = dunning.first_step(invoice, facts)
             actions = (ladder,) if ladder else ()
+            announced = notices.reward_deadline(invoice, facts)  # the fast-payment reward
             if state.status is not ConversationStatus.BOT:
                 # A person holds it (or it waits for one): the hold and its timers stay, so
                 # the holder can still answer and hand back. The invoice is a document the
@@ -142,10 +143,10 @@ def _handle(state: ConversationState, event: FlowEvent, facts: Facts) -> Outcome
                     agent_name=state.agent_name,
                     agent_seen=state.agent_seen,
                 )
-                return say(held, "invoice", invoice, actions=actions)
-            return say(fresh, "invoice", invoice, step=Step.MENU, actions=actions)
+                return say(held, "invoice", invoice, actions=actions, extra=announced)
+            return say(fresh, "invoice", invoice, step=Step.MENU, actions=actions, extra=announced)
         case PaymentOutcome():
-            return notices.payment(state, event, invoice) if invoice else silent(state)
+            return notices.payment(state, event, invoice, facts) if invoice else silent(state)
         case Reminder(kind=ReminderKind.LADDER):
             return dunning.reminder(state, event, invoice, facts) if invoice else silent(state)
         case Reminder():

@@ -14,6 +14,7 @@ from typing import Any
 
 from payments.instalments import InstalmentPolicy
 from payments.money import Money
+from payments.reward import GrantedReward, RewardOffer
 
 
 class ConversationStatus(enum.StrEnum):
@@ -166,6 +167,11 @@ class InvoiceFacts:
     # B2B: reminders after the due date state the late-payment penalties (LEGAL_FR §1.4).
     customer_is_business: bool = False
     late_penalty_rate: str | None = None  # contractual annual %; None: the legal rate
+    # The fast-payment reward the invoice promised at issue (payments.reward), and whether its
+    # full payment was counted already (with the reward it earned, if any).
+    reward: RewardOffer | None = None
+    counted: bool = False
+    reward_granted: GrantedReward | None = None
 
     @property
     def is_paid(self) -> bool:
@@ -232,6 +238,10 @@ class Facts:
     customer_timezone: str | None = None
     # The languages the merchant offers (its policy): replies switch only between these.
     languages: tuple[str, ...] = ("fr", "en")
+    # The customer's run of invoices paid by their due date with this merchant, and their
+    # reward points (loaded for payment events only).
+    payer_streak: int = 0
+    payer_points: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +288,8 @@ class PaymentOutcome:
     amount: Money
     instalment: int | None = None
     credit_note_url: str | None = None  # refunded, dispute_lost: the credit note's page
+    # When the money landed, as the payment provider says (None: when dispatch counts it).
+    landed_at: datetime | None = None
 
 
 class ReminderKind(enum.StrEnum):
@@ -368,6 +380,15 @@ class CountReminder:
 
 
 @dataclass(frozen=True, slots=True)
+class CountPaid:
+    """The invoice is paid in full: counted once for the customer's run of invoices paid on
+    time, with the fast-payment reward it earned (None: none)."""
+
+    on_time: bool
+    reward: GrantedReward | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReminders:
     """The invoice is settled: no more promise or instalment reminders."""
 
@@ -452,6 +473,7 @@ Action = (
     | SetPromise
     | CreatePlan
     | CancelReminders
+    | CountPaid
     | ScheduleLadder
     | CountReminder
     | PauseReminders

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from payments.merchant_ids import Mention, SellerSnapshot, seller_mentions, validate_siren
 from payments.money import Money, currency_exponent, parse_minor
+from payments.reward import RewardOffer
 
 __all__ = [
     "RECOVERY_INDEMNITY",
@@ -300,6 +301,8 @@ class Invoice:
     # The merchant's own sender the invoice's conversation goes through (its number, Messaging
     # Service or bot id), fixed at issue; None: the platform's (and every older invoice).
     sender: str | None = None
+    # The fast-payment reward this invoice promised at issue (payments.reward), if any.
+    reward: RewardOffer | None = None
     totals: Totals = field(init=False)
 
     def __post_init__(self) -> None:
@@ -322,7 +325,7 @@ class Invoice:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates ISO, VAT rates as strings, amounts in minor units)."""
-        return {
+        data = {
             "version": 1,
             **{k: getattr(self, k) for k in ("id", "merchant_id", "number", "currency")},
             "status": str(self.status),
@@ -341,6 +344,9 @@ class Invoice:
             "view_token": self.view_token,
             "seller": self.seller.to_dict(),
         } | ({"sender": self.sender} if self.sender else {})
+        if self.reward is not None:  # only when set: older invoices stay byte-identical
+            data["reward"] = self.reward.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Invoice:
@@ -365,6 +371,7 @@ class Invoice:
             seller=SellerSnapshot.from_dict(data["seller"]),
             amount_refunded=parse_minor(data.get("amount_refunded", 0)),
             sender=data.get("sender") or None,
+            reward=RewardOffer.from_dict(data["reward"]) if data.get("reward") else None,
         )
         if "totals" in data and data["totals"] != _totals_to_dict(invoice.totals):
             msg = f"stored totals of invoice {invoice.id} disagree with its lines"
@@ -538,14 +545,22 @@ RECOVERY_INDEMNITY = Money(4000, "EUR")
 
 
 def legal_mentions(
-    seller: SellerSnapshot, customer_is_business: bool, lines: Sequence[InvoiceLine]
+    seller: SellerSnapshot,
+    customer_is_business: bool,
+    lines: Sequence[InvoiceLine],
+    reward: RewardOffer | None = None,
 ) -> list[Mention]:
-    """The mentions to print for `seller`, in display order (LEGAL_FR §1.1, §1.4)."""
+    """The mentions to print for `seller`, in display order (LEGAL_FR §1.1, §1.4).
+
+    With a fast-payment `reward`, "no discount for early payment" stays true (the reward is on
+    a future purchase) and a mention right after it says so (payments.reward)."""
     mentions = seller_mentions(seller)
     # Franchise en base (art. 293 B): no VAT charged and no VAT number to charge it under.
     if seller.vat_number is None and all(line.vat_rate.percent == 0 for line in lines):
         mentions.append(Mention("vat_franchise"))
     mentions.append(Mention("no_early_payment_discount"))
+    if reward is not None:
+        mentions.append(Mention("fast_payment_reward", {"hours": str(reward.within_hours)}))
     if customer_is_business:
         if seller.late_penalty_rate is None:
             mentions.append(Mention("late_penalty_legal_rate"))

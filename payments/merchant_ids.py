@@ -217,6 +217,8 @@ class Mention:
     - ``seller_vat_number`` {vat_number}: "N° TVA intracommunautaire : {vat_number}"
     - ``vat_franchise`` {}: "TVA non applicable, art. 293 B du CGI"
     - ``no_early_payment_discount`` {}: "Pas d'escompte pour paiement anticipé"
+    - ``fast_payment_reward`` {hours}: "Paiement intégral sous {hours} h : avantage sur un
+      prochain achat, sans réduction du montant de cette facture" (payments.reward)
     - ``late_penalty_rate`` {rate} (B2B): "Pénalités de retard : {rate} % par an"
     - ``late_penalty_legal_rate`` {} (B2B): "Pénalités de retard : taux de refinancement de la
       BCE majoré de 10 points"

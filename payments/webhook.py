@@ -128,6 +128,9 @@ class PaymentRef:
     invoice_id: str | None
     merchant_id: str | None
     moves_money: bool  # worth an "unmatched" report when it cannot be placed (TESTCASES 24)
+    # When Stripe created the event (Unix seconds): when the money landed, for the
+    # fast-payment reward's window (payments.reward); None for events queued before it.
+    created: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -163,6 +166,7 @@ def payment_ref(event: Mapping[str, Any]) -> PaymentRef | None:
         invoice_id=_text(meta.get("invoice_id")),
         merchant_id=_text(meta.get("merchant_id")),
         moves_money=_moves_money(str(event_type), obj),
+        created=_created(event.get("created")),
     )
 
 
@@ -170,6 +174,10 @@ def _moves_money(event_type: str, obj: Mapping[str, Any]) -> bool:
     if event_type == "checkout.session.completed":
         return obj.get("payment_status") in ("paid", "unpaid")
     return event_type in ("checkout.session.async_payment_succeeded", *CHARGE_EVENT_TYPES)
+
+
+def _created(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _text(value: object) -> str | None:

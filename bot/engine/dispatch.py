@@ -25,6 +25,7 @@ from bot.engine import (
     merchant_webhooks,
     offer_payments,
     review,
+    rewards,
     telegram_buttons,
     void,
 )
@@ -211,6 +212,10 @@ class _Dispatch:
             self.pipe.zadd(keys.conv_invoices(self.event.conversation), {invoice.id: at})
         if isinstance(event, Reminder) and event.kind is ReminderKind.LADDER:
             return state, invoice, replace(facts, reminders_sent=await self._sent(invoice))
+        if isinstance(event, PaymentOutcome) and facts.invoice and not facts.invoice.counted:
+            # The receipt may celebrate the customer's run of invoices paid on time (issue 10).
+            streak, points = await rewards.load_payer(self.redis, invoice)
+            return state, invoice, replace(facts, payer_streak=streak, payer_points=points)
         if not isinstance(event, CustomerText):
             return state, invoice, facts
         facts = replace(facts, open_invoices=await self._open_invoices(invoice, facts))
@@ -441,7 +446,8 @@ class _Dispatch:
             now=self.services.clock.now(),
         )
         self._write(invoice, record, decision, extras.plan, instalment)
-        return self._notice(invoice, decision, instalment)
+        landed = look.ref.created if look.ref is not None else None
+        return self._notice(invoice, decision, instalment, landed)
 
     def _write(
         self,
@@ -506,14 +512,20 @@ class _Dispatch:
         return f"{self.services.settings.public_base_url}/a/{note.view_token}"
 
     def _notice(
-        self, invoice: Invoice, decision: LedgerDecision, instalment: int | None
+        self,
+        invoice: Invoice,
+        decision: LedgerDecision,
+        instalment: int | None,
+        landed: int | None = None,
     ) -> _Translated:
         notice = pick_notice(decision.notices)
         if notice is None:
             return _Translated(None)  # replay, stale, expired or under review: say nothing
         url = self.credit_note_urls.get(notice.credit_note or "")
         amount = Money(notice.amount, invoice.currency)
-        return _Translated(PaymentOutcome(notice.kind, amount, instalment, url), invoice.id)
+        # The Stripe event's own time: when the money landed (the fast-payment reward).
+        at = datetime.fromtimestamp(landed, UTC) if landed is not None else None
+        return _Translated(PaymentOutcome(notice.kind, amount, instalment, url, at), invoice.id)
 
     def _alert(self, invoice: Invoice, session_id: str, reason: str) -> None:
         merchant_webhooks.needs_review(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from bot.engine import handover, merchant_webhooks, outbox, schedule
+from bot.engine import handover, merchant_webhooks, outbox, rewards, schedule
 from bot.engine.facts import customer_addresses
 from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
@@ -22,6 +22,7 @@ from flows.model import (
     AgentSay,
     Audit,
     CancelReminders,
+    CountPaid,
     CountReminder,
     CreatePlan,
     Dequeue,
@@ -94,8 +95,8 @@ class Effects:
                     )
                     job = ladder_job(self._invoice().id)
                     self._reminder(job, action.at, reminder)
-                case CountReminder():
-                    self._count_reminder()
+                case CountReminder() | CountPaid():
+                    self._count(action)
                 case PauseReminders():
                     if self.invoice is not None:
                         pause(self.pipe, self.invoice.merchant_id, self.invoice.id, self.now)
@@ -160,6 +161,15 @@ class Effects:
             },
         )
         schedule.schedule(self.pipe, job_id, at, event)
+
+    def _count(self, action: CountReminder | CountPaid) -> None:
+        if isinstance(action, CountReminder):
+            self._count_reminder()
+            return
+        # Paid in full: once per invoice whatever replays (the script is guarded by its key).
+        rewards.record_paid(
+            self.pipe, self._invoice(), on_time=action.on_time, granted=action.reward, at=self.now
+        )
 
     def _count_reminder(self) -> None:
         invoice = self._invoice()

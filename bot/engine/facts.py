@@ -149,4 +149,7 @@ def facts_of(
         split_policy=(policy.split if policy else None) or split_policy_for(merchant),
         customer_is_business=invoice.customer.is_business,
         late_penalty_rate=invoice.seller.late_penalty_rate,
+        reward=invoice.reward,
+        counted=extras.counted,
+        reward_granted=extras.reward,
     )

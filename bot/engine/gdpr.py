@@ -217,6 +217,8 @@ async def _erase_merchant_side(
                     entry = json.loads(raw)
                     if set(entry.get("addresses", ())) & set(addresses):
                         pipe.lset(log_key, index, json.dumps(_anonymous(entry, addresses)))
+                for payer in _payers(addresses):  # streak and reward points (issue 10)
+                    pipe.delete(keys.payer(merchant_id, payer))
                 for address in owned:
                     pipe.delete(keys.handoff(merchant_id, address))
                     pipe.zrem(keys.waiting_conversations(merchant_id), address)
@@ -225,6 +227,15 @@ async def _erase_merchant_side(
                 return
             except WatchError:
                 continue
+
+
+def _payers(addresses: list[str]) -> list[str]:
+    """The customer's reward records (bot.engine.rewards.customer_key): by phone, or chat."""
+    found = set()
+    for address in addresses:
+        channel, _, value = address.partition(":")
+        found.add(f"tg:{value}" if channel == "telegram" else value)
+    return sorted(found)
 
 
 def _anonymous(entry: dict[str, Any], addresses: list[str]) -> dict[str, Any]:

@@ -159,6 +159,18 @@ def invoice_paused(merchant_id: str, invoice_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:paused"
 
 
+def invoice_reward(merchant_id: str, invoice_id: str) -> str:
+    """JSON, set once when the invoice is paid in full: when, whether by its due date, and the
+    fast-payment reward it earned (payments.reward); its presence means "counted"."""
+    return f"merchant:{{{merchant_id}}}:invoice:{invoice_id}:reward"
+
+
+def payer(merchant_id: str, customer: str) -> str:
+    """Hash of one customer (phone, or "tg:<chat id>") with the merchant: `streak` (invoices
+    paid by their due date in a row), `on_time` (in all) and reward `points`."""
+    return f"merchant:{{{merchant_id}}}:payer:{customer}"
+
+
 def consent(merchant_id: str, address: str) -> str:
     """Marketing consent of one customer address ("sms:+33...", "telegram:42") for a merchant."""
     return f"merchant:{{{merchant_id}}}:consent:{address}"

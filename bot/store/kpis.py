@@ -42,6 +42,10 @@ class Figures:
     promise_kept_rate: float | None  # paid on or before the promised date
     plans: int
     plan_completion_rate: float | None  # every instalment paid
+    # The fast-payment reward (issue 10): invoices that offered it, that earned it, the share.
+    rewards_offered: int = 0
+    rewards_granted: int = 0
+    fast_payment_rate: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -69,7 +73,12 @@ def figures(facts: Iterable[Facts], today: date) -> Figures:
         for f in plans
         if f.extras.plan is not None and all(i.status == "paid" for i in f.extras.plan.instalments)
     ]
+    offered = [f for f in rows if f.invoice.reward is not None]
+    granted = [f for f in offered if f.extras.reward is not None]
     return Figures(
+        rewards_offered=len(offered),
+        rewards_granted=len(granted),
+        fast_payment_rate=_ratio(len(granted), len(offered)),
         invoices=len(rows),
         paid=len(paid),
         conversion=_ratio(len(paid), len(rows)),

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from bot.store import keys
 from payments.plan import Instalment, Plan
+from payments.reward import GrantedReward, granted_from_record
 
 __all__ = [
     "Instalment",
@@ -30,6 +31,9 @@ class InvoiceExtras:
     plan: Plan | None
     promise: date | None
     paused: bool
+    # Paid in full and counted (bot.engine.rewards): the fast-payment reward it earned, if any.
+    counted: bool = False
+    reward: GrantedReward | None = None
 
 
 async def load_extras(redis: aioredis.Redis, merchant_id: str, invoice_id: str) -> InvoiceExtras:
@@ -37,11 +41,14 @@ async def load_extras(redis: aioredis.Redis, merchant_id: str, invoice_id: str) 
         pipe.get(keys.invoice_plan(merchant_id, invoice_id))
         pipe.get(keys.invoice_promise(merchant_id, invoice_id))
         pipe.exists(keys.invoice_paused(merchant_id, invoice_id))
-        plan, promise, paused = await pipe.execute()
+        pipe.get(keys.invoice_reward(merchant_id, invoice_id))
+        plan, promise, paused, paid = await pipe.execute()
     return InvoiceExtras(
         plan=Plan.loads(plan) if plan else None,
         promise=date.fromisoformat(json.loads(promise)["date"]) if promise else None,
         paused=bool(paused),
+        counted=bool(paid),
+        reward=granted_from_record(paid),
     )
 
 

@@ -1,5 +1,6 @@
 """A merchant's collection policy, one JSON document (validated by `bot.web.policy`): the
-reminder ladder, the pay-later window, the split rules and the languages offered."""
+reminder ladder, the pay-later window, the split rules, the languages offered and the
+fast-payment reward."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.store import keys
 from flows.dunning import policy_from_dict, policy_to_dict
 from flows.model import DunningPolicy, PayLaterPolicy
 from payments.instalments import InstalmentPolicy
+from payments.reward import RewardPolicy
 
 LANGUAGES = ("fr", "en")  # the catalogs in locales/
 
@@ -23,6 +25,7 @@ class CollectionPolicy:
     pay_later: PayLaterPolicy = field(default_factory=PayLaterPolicy)
     split: InstalmentPolicy | None = None  # None: 2 up to the merchant's --max-instalments
     languages: tuple[str, ...] = LANGUAGES
+    reward: RewardPolicy = field(default_factory=RewardPolicy)
 
 
 def split_to_dict(policy: InstalmentPolicy) -> dict[str, Any]:
@@ -55,6 +58,9 @@ async def load_all(redis: aioredis.Redis, merchant_id: str) -> CollectionPolicy:
         else PayLaterPolicy(),
         split=split_from_dict(split) if split else None,
         languages=tuple(document.get("languages") or LANGUAGES),
+        reward=RewardPolicy.from_dict(document["reward"])
+        if document.get("reward")
+        else RewardPolicy(),
     )
 
 
@@ -68,6 +74,7 @@ async def save(redis: aioredis.Redis, merchant_id: str, policy: CollectionPolicy
         "reminders": policy_to_dict(policy.reminders),
         "pay_later": {"max_days_after_due": policy.pay_later.max_days_after_due},
         "languages": list(policy.languages),
+        "reward": policy.reward.to_dict(),
     }
     if policy.split is not None:
         document["split"] = split_to_dict(policy.split)

@@ -12,10 +12,11 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import issuing, outbox
+from bot.engine import issuing, outbox, rewards
 from bot.logs import mask_phone
 from bot.services import Services
 from bot.store import delivery_timeline, idempotency, invoices, keys, senders
+from bot.store.ledger import load_extras
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
@@ -102,6 +103,8 @@ async def create_invoice(
     if not isinstance(draft, Invoice):
         coded = {"code": draft.code} if draft.code else {}
         return error(422, draft.message, **coded, fields=draft.fields)
+    # The fast-payment reward the merchant offers now: the invoice keeps it (issue 10).
+    draft = await rewards.stamp(services.redis, draft, services.clock.now())
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)
@@ -269,9 +272,13 @@ async def read_invoice(
         # Another merchant's invoice is indistinguishable from a missing one (TESTCASES 58).
         return error(404, "no such invoice")
     notes = await credit_notes_of(services.redis, merchant.id, invoice.id)
+    view = invoice_view(invoice, services)
+    if invoice.reward is not None:  # and what it gave, once paid in time
+        granted = (await load_extras(services.redis, merchant.id, invoice.id)).reward
+        view["reward"] = {**view["reward"], "granted": granted.to_dict() if granted else None}
     return web.json_response(
         {
-            **invoice_view(invoice, services),
+            **view,
             "amount_refunded": invoice.amount_refunded,
             "credit_notes": [credit_note_view(note, services) for note in notes],
             "deliveries": await delivery_timeline.read(services.redis, merchant.id, invoice.id),
@@ -409,6 +416,7 @@ def invoice_view(invoice: Invoice, services: Services) -> dict[str, Any]:
             "phone": mask_phone(invoice.customer.phone) if invoice.customer.phone else None,
             "telegram_chat_id": invoice.customer.telegram_chat_id,
             "locale": invoice.customer.locale,
+            "timezone": invoice.customer.timezone,
         },
         "totals": {
             "net": totals.net,
@@ -423,6 +431,8 @@ def invoice_view(invoice: Invoice, services: Services) -> dict[str, Any]:
         "amount_due": invoice.amount_due,
         "pay_url": f"{base}/p/{invoice.pay_token}",
         "invoice_url": f"{base}/i/{invoice.view_token}",
+        # The fast-payment reward the invoice offers (its policy when issued), or null.
+        "reward": invoice.reward.to_dict() if invoice.reward else None,
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.engine import issuing
+from bot.engine import issuing, rewards
 from bot.logs import log_fields
 from bot.store import senders
 from bot.store.merchants import get_merchant
@@ -148,6 +148,7 @@ async def create(request: web.Request, agent: Agent) -> web.StreamResponse:
         return _page(request, agent, typed, errors, status=422, message=draft.message)
     if errors:
         return _page(request, agent, typed, errors, status=422, message="invalid invoice")
+    draft = await rewards.stamp(services.redis, draft, services.clock.now())  # as the API does
     try:
         result = await issuing.issue_and_announce(
             services.redis,

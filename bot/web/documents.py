@@ -46,7 +46,9 @@ async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
     found = await documents.archived(services.redis, invoice.merchant_id, "invoice", invoice.id)
     if found is not None:
         return found
-    mentions = legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines)
+    mentions = legal_mentions(
+        invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
+    )
     pdf = invoice_pdf(invoice, worded(services, mentions))
     return await documents.archive(services.redis, invoice.merchant_id, "invoice", invoice.id, pdf)
 

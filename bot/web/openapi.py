@@ -2,7 +2,10 @@
 (`/api/v1/reference`), rendered on the server from the same document: no script, no CDN.
 
 The document is kept true by tests that validate real answers against it
-(`tests/scenario/test_openapi.py`) and by schemathesis fuzzing every operation.
+(`tests/scenario/test_openapi.py`) and by schemathesis fuzzing every operation; every route
+registered under /api/v1 must be in it (`tests/scenario/test_openapi_routes.py`). The policy,
+incoming invoices, own senders and the flash-sale, customer, export and GDPR routes are in
+`bot.web.openapi_api`; the shared building blocks in `bot.web.openapi_parts`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,22 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web import openapi_api
 from bot.web.app_keys import SERVICES
+from bot.web.openapi_api import INVOICE_CREATE, MORE_PATHS
+from bot.web.openapi_parts import (
+    DATE,
+    ERRORS,
+    INVOICE_ID,
+    NULLABLE_STRING,
+    RATE,
+)
+from bot.web.openapi_parts import answer as _json
+from bot.web.openapi_parts import get_op as _get
+from bot.web.openapi_parts import obj as _obj
+from bot.web.openapi_parts import path_param as _path
+from bot.web.openapi_parts import query as _query
+from bot.web.openapi_parts import ref as _ref
 from bot.web.pages import visitor_locale
 
 REFERENCE_CSP = (
@@ -19,42 +37,6 @@ REFERENCE_CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
-
-
-NULLABLE_STRING = {"type": ["string", "null"]}
-DATE = {"type": "string", "format": "date"}
-ERRORS = {
-    "401": _json(_ref("Error"), "Missing or invalid API key"),
-    "404": _json(_ref("Error"), "No such object (or another merchant's)"),
-    "422": _json(_ref("Error"), "Invalid query: `fields` names each problem"),
-}
-RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -266,7 +248,6 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-INVOICE_ID = [_path("invoice_id")]
 SCHEMAS["ConversationFigures"] = {
     "type": "object",
     "required": [
@@ -548,18 +529,9 @@ REVIEW_PATHS: dict[str, Any] = {
 }
 
 
-def _get(summary: str, ok: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "get": {
-            "summary": summary,
-            "parameters": params,
-            "responses": {"200": _json(ok, "OK"), **ERRORS},
-        }
-    }
-
-
-def _obj(**props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": list(props), "properties": props}
+openapi_api.extend(SCHEMAS)
+# Served by the document itself, not part of the API it describes.
+SELF = openapi_api.SELF
 
 
 def document(base_url: str) -> dict[str, Any]:
@@ -577,21 +549,24 @@ def document(base_url: str) -> dict[str, Any]:
             "schemas": SCHEMAS,
         },
         "paths": {
-            "/api/v1/invoices": _get(
-                "List invoices, newest first",
-                _ref("InvoicePage"),
-                [
-                    _query("status", SCHEMAS["Invoice"]["properties"]["status"], "status"),
-                    _query("channel", {"enum": ["sms", "whatsapp", "telegram"]}, "channel"),
-                    _query("customer", {"type": "string", "maxLength": 100}, "name or number"),
-                    _query("due_before", DATE, "due on or before"),
-                    _query("overdue", {"enum": ["true", "false"]}, "only overdue ones"),
-                    _query(
-                        "limit", {"type": "integer", "minimum": 1, "maximum": 200}, "page size"
-                    ),
-                    _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
-                ],
-            ),
+            "/api/v1/invoices": {
+                **_get(
+                    "List invoices, newest first",
+                    _ref("InvoicePage"),
+                    [
+                        _query("status", SCHEMAS["Invoice"]["properties"]["status"], "status"),
+                        _query("channel", {"enum": ["sms", "whatsapp", "telegram"]}, "channel"),
+                        _query("customer", {"type": "string", "maxLength": 100}, "name or number"),
+                        _query("due_before", DATE, "due on or before"),
+                        _query("overdue", {"enum": ["true", "false"]}, "only overdue ones"),
+                        _query(
+                            "limit", {"type": "integer", "minimum": 1, "maximum": 200}, "page size"
+                        ),
+                        _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+                    ],
+                ),
+                "post": INVOICE_CREATE,
+            },
             "/api/v1/invoices/{invoice_id}": _get("One invoice", _ref("Invoice"), INVOICE_ID),
             "/api/v1/invoices/{invoice_id}/timeline": _get(
                 "What happened to an invoice, in order",
@@ -670,6 +645,7 @@ def document(base_url: str) -> dict[str, Any]:
             ),
             **WEBHOOK_PATHS,
             **REVIEW_PATHS,
+            **MORE_PATHS,
         },
     }
 

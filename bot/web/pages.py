@@ -20,7 +20,7 @@ from aiohttp import web
 from markupsafe import Markup
 from redis.exceptions import RedisError
 
-from bot.engine import reconcile
+from bot.engine import reconcile, rewards
 from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services import Services
 from bot.store import invoices, keys
@@ -389,10 +389,13 @@ async def _status_page(
         asked = None  # a plan's open instalments are cancelled with the invoice
     next_charge = Charge(*asked) if asked is not None and asked[0] > 0 else None
     context = {
+        **await _reward(services, invoice),
         "invoice": invoice,
         "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
         "money": lambda amount: Money(amount, invoice.currency),
-        "mentions": legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines),
+        "mentions": legal_mentions(
+            invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
+        ),
         "plan": plan,
         "next_charge": next_charge,
         "pay_action": _pay_path(invoice, next_charge),
@@ -401,6 +404,24 @@ async def _status_page(
         **extra,
     }
     return _page(services, template, invoice_locale(services, invoice), **context)
+
+
+async def _reward(services: Services, invoice: Invoice) -> dict[str, Any]:
+    """The fast-payment reward on the page: what it gave once paid in time, else the offer
+    until its deadline (local to the customer), else nothing."""
+    if invoice.reward is None:
+        return {}
+    granted = (await load_extras(services.redis, invoice.merchant_id, invoice.id)).reward
+    if granted is not None:
+        points = (await rewards.load_payer(services.redis, invoice))[1]
+        return {"reward_granted": granted, "reward_points": points}
+    now = services.clock.now()
+    if invoice.amount_due <= 0 or invoice.status is InvoiceStatus.VOID:
+        return {}
+    if now > invoice.reward.deadline:
+        return {}
+    zone = ZoneInfo(invoice.customer.timezone or services.settings.default_timezone)
+    return {"reward_until": invoice.reward.deadline.astimezone(zone)}
 
 
 def qr_codes(

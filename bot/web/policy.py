@@ -1,8 +1,9 @@
 """`GET/PUT /api/v1/policy`: the merchant's collection policy: the reminder ladder (its days,
-hours, holidays, time zone and weekly cap), the pay-later window, the split rules and the
-languages offered. A ladder change applies to invoices issued afterwards: each invoice's ladder
-carries the policy of its issue (flows.dunning). Pay-later, split and language rules apply to
-what customers ask from the change on."""
+hours, holidays, time zone and weekly cap), the pay-later window, the split rules, the
+languages offered and the fast-payment reward. A ladder or reward change applies to invoices
+issued afterwards: each invoice carries the ladder and the reward offer of its issue
+(flows.dunning, payments.reward). Pay-later, split and language rules apply to what customers
+ask from the change on."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.store.policy import LANGUAGES, CollectionPolicy, split_to_dict
 from flows.dunning import WEEKDAYS, policy_to_dict
 from flows.model import DunningPolicy, PayLaterPolicy
 from payments.instalments import MAX_SPAN_DAYS, InstalmentPolicy
+from payments.reward import CODE, HOURS, KINDS, PERCENT, POINTS, STREAK, RewardPolicy
 
 MAX_STEPS = 10
 DAYS_RANGE = (-60, 365)  # from 60 days before the due date to a year after
@@ -38,7 +40,24 @@ _FIELDS = {
 MAX_PER_WEEK = (1, 7)  # TESTCASES 80: 2 by default; never more than one a day
 PAY_LATER_DAYS = (0, 90)  # after the due date
 PARTS = (2, 4)  # LEGAL_FR §4.3: 3 by default ("3 fois sans frais"); 4 after legal review
-_SECTIONS = {"reminders", "pay_later", "split", "languages"}
+_SECTIONS = {"reminders", "pay_later", "split", "languages", "reward"}
+_REWARD_FIELDS = {
+    "enabled",
+    "within_hours",
+    "kind",
+    "percent",
+    "code",
+    "points",
+    "streak",
+    "applies_to",
+}
+# Which of the reward's amounts each kind uses: the others must be left out (or null).
+_REWARD_NEEDS = {"percent": {"percent", "code"}, "code": {"code"}, "points": {"points"}}
+ESCOMPTE = (
+    "a discount on this invoice for paying early is an escompte, and every invoice states "
+    '"Pas d\'escompte pour paiement anticipé": the reward applies to a future purchase '
+    '(applies_to: "next_purchase")'
+)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_MINIMUM = 100_000_000  # minor units
 
@@ -83,7 +102,65 @@ def parse(body: object) -> CollectionPolicy:
         pay_later=_pay_later(body.get("pay_later", {})),
         split=_split(body["split"]) if "split" in body else None,
         languages=_languages(body.get("languages", list(LANGUAGES))),
+        reward=_reward(body.get("reward", {})),
     )
+
+
+def _reward(data: object) -> RewardPolicy:
+    """The fast-payment reward (payments.reward): off unless `enabled`; always on a future
+    purchase, never off this invoice (that would be an escompte, see ESCOMPTE)."""
+    if not isinstance(data, dict):
+        raise PolicyError("reward", "expected an object")
+    if unknown := set(data) - _REWARD_FIELDS:
+        raise PolicyError(f"reward.{sorted(unknown)[0]}", "unknown field")
+    applies_to = data.get("applies_to", "next_purchase")
+    if applies_to == "this_invoice":
+        raise PolicyError("reward.applies_to", ESCOMPTE)
+    if applies_to != "next_purchase":
+        raise PolicyError("reward.applies_to", 'expected "next_purchase"')
+    default = RewardPolicy()
+    enabled = data.get("enabled", default.enabled)
+    if not isinstance(enabled, bool):
+        raise PolicyError("reward.enabled", "expected true or false")
+    kind = data.get("kind", default.kind)
+    if kind not in KINDS:
+        raise PolicyError("reward.kind", f"expected one of {', '.join(KINDS)}")
+    needs = _REWARD_NEEDS[kind]
+    for name in ("percent", "code", "points"):
+        if data.get(name) is not None and name not in needs:
+            raise PolicyError(f"reward.{name}", f"not used by a {kind} reward: leave it out")
+        if enabled and data.get(name) is None and name in needs:
+            raise PolicyError(f"reward.{name}", f"required by a {kind} reward")
+    code = data.get("code")
+    if code is not None and (not isinstance(code, str) or not CODE.match(code)):
+        raise PolicyError(
+            "reward.code", "expected 3 to 20 capital letters, digits, - or _, such as MERCI10"
+        )
+    return RewardPolicy(
+        enabled=enabled,
+        within_hours=_or(_whole(data, "within_hours", HOURS, "hours"), default.within_hours),
+        kind=kind,
+        percent=_whole(data, "percent", PERCENT, "percent"),
+        code=code,
+        points=_whole(data, "points", POINTS, "points"),
+        streak=_or(_whole(data, "streak", STREAK, "invoices (0: never)"), default.streak),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _whole(data: dict[str, Any], name: str, bounds: tuple[int, int], unit: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(
+            f"reward.{name}", f"expected a whole number of {unit} from {low} to {high}"
+        )
+    return int(value)
 
 
 def _pay_later(data: object) -> PayLaterPolicy:
@@ -241,7 +318,10 @@ def document(policy: CollectionPolicy, merchant: Merchant | None) -> dict[str, A
         "pay_later": {"max_days_after_due": policy.pay_later.max_days_after_due},
         "split": split_to_dict(split),
         "languages": list(policy.languages),
-        "applies_to": "reminders: invoices issued after the change; the rest: from the change on",
+        "reward": policy.reward.to_dict(),
+        "applies_to": (
+            "reminders and reward: invoices issued after the change; the rest: from the change on"
+        ),
     }
 
 

@@ -125,6 +125,7 @@ async def test_kpis_page_and_json(facto: Facto, owner: Browser) -> None:
     day = START.date()
     status, text = await owner.get(f"/console/dashboard/kpis?from={day}&to={day}")
     assert status == 200 and 'data-kpi="all-conversion">0.5<' in text
+    assert 'data-kpi="all-rewards_offered">0<' in text  # the fast-payment reward (issue 10)
     async with owner.session.get(
         owner.base_url + f"/console/dashboard/kpis.json?from={day}&to={day}"
     ) as response:

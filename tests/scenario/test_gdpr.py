@@ -79,8 +79,11 @@ async def test_erasure_removes_contact_data_keeps_invoices_and_is_recorded(shop:
     created = await known_customer(shop)
     assert shop.merchant is not None
     merchant = shop.merchant.id
+    # Their run of invoices paid on time and reward points (issue 10) are keyed by the phone.
+    await shop.redis.hset(keys.payer(merchant, PHONE), mapping={"streak": 2, "points": 50})
     status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
     assert status == 200, body
+    assert not await shop.redis.exists(keys.payer(merchant, PHONE))
     record = body["erasure"]
     assert record["customer_id"] == "c1" and record["at"] == shop.clock.now().isoformat()
     assert record["addresses"] == [digest(f"sms:{PHONE}")]

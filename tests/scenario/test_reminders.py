@@ -56,30 +56,65 @@ async def walk_to(shop: Facto, when: datetime, *address: str) -> list[str]:
     return await new_texts(shop, seen, *address)
 
 
-async def test_the_whole_ladder_in_french_with_a_promise_a_dispute_a_holiday_and_dst(
-    shop: Facto,
+# What the customer reads (and writes) at each point of the walk, in each language.
+WALK = {
+    "fr": {
+        "before": "petit rappel",
+        "due_date": "26 février 2027",
+        "left": "Reste à payer : 120,00 €",
+        "penalties": "Pénalités",
+        "due": "arrive à échéance aujourd'hui",
+        "promise": "je paierai le 2 mars",
+        "promised_date": "2 mars",
+        "promised": "comme convenu",
+        "dispute": "je conteste, je n'ai jamais reçu la commande",
+        "disputed": "transmis",
+        "handback": "de nouveau l'assistant",
+        "final": "dernier rappel",
+    },
+    "en": {
+        "before": "friendly reminder",
+        "due_date": "February 26, 2027",
+        "left": "Left to pay: €120.00",
+        "penalties": "penalties",
+        "due": "is due today",
+        "promise": "I will pay on March 2",
+        "promised_date": "March 2",
+        "promised": "as agreed",
+        "dispute": "I dispute this, I never received the order",
+        "disputed": "passed to a person",
+        "handback": "I am the assistant again",
+        "final": "final notice",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", sorted(WALK))
+async def test_the_whole_ladder_with_a_promise_a_dispute_a_holiday_and_dst(
+    shop: Facto, locale: str
 ) -> None:
-    created = await shop.issue(invoice_body(*TG, due=DUE, lines=LINES))
+    w = WALK[locale]
+    created = await shop.issue(invoice_body(*TG, locale=locale, due=DUE, lines=LINES))
     assert await shop.redis.zrange(keys.SCHEDULE, 0, -1) == [f"ladder:{created['id']}"]
 
     assert await walk_to(shop, at(23, 2, 8, 59)) == []  # 09:59 in Paris: not yet
     [before] = await walk_to(shop, at(23, 2))
-    assert "petit rappel" in before and "26 février 2027" in before
-    assert "Reste à payer : 120,00 €" in before and created["pay_url"] in before
-    assert "Pénalités" not in before  # a consumer never reads B2B terms
+    assert w["before"] in before and w["due_date"] in before
+    assert w["left"] in before and created["pay_url"] in before
+    assert w["penalties"] not in before  # a consumer never reads B2B terms
 
     [due] = await walk_to(shop, at(26, 2))
-    assert "arrive à échéance aujourd'hui" in due and created["pay_url"] in due
+    assert w["due"] in due and created["pay_url"] in due
 
-    await shop.customer_says(*TG, "je paierai le 2 mars")
-    assert "2 mars" in (await texts(shop))[-1]
+    await shop.customer_says(*TG, w["promise"])
+    assert w["promised_date"] in (await texts(shop))[-1]
     assert await walk_to(shop, at(1, 3)) == []  # +3 waits: the promise is ahead
 
     [promised] = await walk_to(shop, at(2, 3))
-    assert "comme convenu" in promised  # the promise's own reminder took over
+    assert w["promised"] in promised  # the promise's own reminder took over
 
-    await shop.customer_says(*TG, "je conteste, je n'ai jamais reçu la commande")
-    assert "transmis" in (await texts(shop))[-1]
+    await shop.customer_says(*TG, w["dispute"])
+    assert w["disputed"] in (await texts(shop))[-1]
     assert await walk_to(shop, at(8, 3)) == []  # +10 during the dispute: silent
 
     # A person settles it: one catch-up for what fell due meanwhile, not a burst.
@@ -96,13 +131,13 @@ async def test_the_whole_ladder_in_french_with_a_promise_a_dispute_a_holiday_and
     finally:
         await agent.session.close()
     [handback] = await new_texts(shop, seen)
-    assert "de nouveau l'assistant" in handback and created["pay_url"] in handback
+    assert w["handback"] in handback and created["pay_url"] in handback
 
     # Sunday 28 (the change to summer time) and Easter Monday 29: nothing.
     assert await walk_to(shop, at(29, 3, 16)) == []
     assert await walk_to(shop, at(30, 3, 6, 59)) == []  # 08:59 in Paris
     [final] = await walk_to(shop, FINAL)
-    assert "dernier rappel" in final and created["pay_url"] in final
+    assert w["final"] in final and created["pay_url"] in final
     assert await shop.redis.zcard(keys.SCHEDULE) == 0  # the ladder is over
 
     assert await walk_to(shop, at(30, 6)) == []

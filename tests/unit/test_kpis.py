@@ -146,3 +146,35 @@ def test_campaign_figures() -> None:
     c = campaign_figures("c_1", "Soldes", "running", {"sent": 200, "clicked": 40, "paid": 10})
     assert (c.sent, c.clicked, c.paid, c.revenue, c.conversion) == (200, 40, 10, 0, 0.05)
     assert campaign_figures("c_2", "Vide", "draft", {}).conversion is None
+
+
+def test_the_fast_payment_reward_is_counted() -> None:
+    """Issue 10: invoices that offered the reward, those that earned it, and the share."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from payments.reward import GrantedReward, RewardPolicy
+
+    offer = RewardPolicy(True, 48, "points", points=10).offer(datetime(2026, 12, 1, tzinfo=UTC))
+    earned = GrantedReward.of(offer, datetime(2026, 12, 1, tzinfo=UTC) + timedelta(hours=3))  # type: ignore[arg-type]
+    plain = fact(1, "sms", date(2026, 12, 1), paid_on=date(2026, 12, 1))
+    fast = fact(2, "sms", date(2026, 12, 1), paid_on=date(2026, 12, 1))
+    slow = fact(3, "telegram", date(2026, 12, 1), paid_on=date(2026, 12, 9))
+    rows = [
+        plain,
+        replace(
+            fast,
+            invoice=replace(fast.invoice, reward=offer),
+            extras=replace(fast.extras, counted=True, reward=earned),
+        ),
+        replace(
+            slow,
+            invoice=replace(slow.invoice, reward=offer),
+            extras=replace(slow.extras, counted=True),
+        ),
+    ]
+    figures = compute(rows, date(2026, 12, 1), date(2026, 12, 31), TODAY)
+    assert (figures["all"].rewards_offered, figures["all"].rewards_granted) == (2, 1)
+    assert figures["all"].fast_payment_rate == 0.5
+    assert figures["telegram"].fast_payment_rate == 0.0
+    assert figures["sms"].rewards_offered == 1
