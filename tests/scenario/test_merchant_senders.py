@@ -18,7 +18,6 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from bot.store.merchants import Merchant
 from channels.base import ChannelName
-from sandbox.state import ChatEntry
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 PHONE = "+33612345678"
@@ -299,31 +298,8 @@ async def test_whatsapp_from_the_merchant_number_with_its_own_window(two: Facto)
     [sent] = two.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)
     assert sent.extra["from"] == f"whatsapp:{NUMBER_A}"
     assert sent.extra["template"] is not None  # no window yet: the template
-    form = {
-        "MessageSid": f"SM{7:032d}",
-        "From": f"whatsapp:{PHONE}",
-        "To": f"whatsapp:{NUMBER_A}",
-        "Body": "payer",
-        "NumMedia": "0",
-    }
-    two.sandbox.record(
-        ChatEntry(
-            channel=ChannelName.WHATSAPP,
-            address=PHONE,
-            sender="customer",
-            text="payer",
-            time=two.clock.now(),
-            message_id=form["MessageSid"],
-        )
-    )
-    signature = RequestValidator("sandbox-twilio-token").compute_signature(
-        f"{two.base_url}/webhooks/twilio/whatsapp", form
-    )
-    ok = await two.client.post(
-        "/webhooks/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": signature}
-    )
-    assert ok.status == 200
-    await two.drain()
+    # The customer answers A's number on the phone simulator (Twilio's signed webhook).
+    assert await two.customer_says("whatsapp", PHONE, "payer", to=NUMBER_A) == 200
     answer = two.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)[-1]
     assert answer.extra["from"] == f"whatsapp:{NUMBER_A}"
     assert answer.extra["template"] is None  # the window of A's number is open: free text
