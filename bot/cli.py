@@ -123,6 +123,18 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
         "--sms-messaging-service", default=None, help="own Twilio Messaging Service SID (MG...)"
     )
     parser.add_argument("--whatsapp-from", default=None, help="own WhatsApp number (E.164)")
+    for channel in ("sms", "whatsapp"):
+        parser.add_argument(
+            f"--{channel}-account-sid",
+            default=None,
+            help=f"the {channel} sender is in the merchant's own Twilio account (AC...)",
+        )
+        parser.add_argument(
+            f"--{channel}-auth-token",
+            default=None,
+            help="that account's auth token; '-' reads it from standard input (kept out of "
+            "the shell history)",
+        )
     parser.add_argument(
         "--telegram-token",
         default=None,
@@ -141,15 +153,29 @@ def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, str | None]]
             "from": args.sms_from,
             "messaging_service_sid": args.sms_messaging_service,
             "reply_number": args.sms_reply_number,
+            **_account_fields(args.sms_account_sid, args.sms_auth_token),
         }
     if args.whatsapp_from:
-        wanted["whatsapp"] = {"from": args.whatsapp_from}
+        wanted["whatsapp"] = {
+            "from": args.whatsapp_from,
+            **_account_fields(args.whatsapp_account_sid, args.whatsapp_auth_token),
+        }
     if args.telegram_token or args.telegram_webhook_secret:
         wanted["telegram"] = {
             "token": args.telegram_token,
             "webhook_secret": args.telegram_webhook_secret,
         }
     return wanted
+
+
+STDIN = "-"  # an option value meaning "read it from standard input"
+
+
+def _account_fields(account_sid: str | None, auth_token: str | None) -> dict[str, str | None]:
+    """A merchant's own Twilio account, when given ('-': the token from standard input)."""
+    if auth_token == STDIN:
+        auth_token = sys.stdin.readline().strip()
+    return {"account_sid": account_sid, "auth_token": auth_token}
 
 
 def _set_senders(merchant_id: str, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

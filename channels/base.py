@@ -154,6 +154,9 @@ class SenderRoute:
     from_: str | None = None
     messaging_service_sid: str | None = None
     token: str | None = None
+    # SMS and WhatsApp in the merchant's own Twilio account (None: the platform's).
+    account_sid: str | None = None
+    auth_token: str | None = None
 
 
 class SenderResolver(Protocol):

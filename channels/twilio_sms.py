@@ -44,12 +44,21 @@ from channels.base import (
     RateLimited,
     RecipientUnreachable,
     SenderResolver,
+    SenderRoute,
     SendResult,
     resolve_route,
 )
 from channels.sms_text import is_gsm7, render_sms, segment_count
 
 log = logging.getLogger(__name__)
+
+
+def twilio_status_path(channel: ChannelName, ref: str) -> str:
+    """Where Twilio reports on messages sent from a sender in a merchant's own Twilio
+    account: its own path, so the callback is checked with that account's token only. A
+    number's `+` is left out (`/webhooks/twilio/status/sms/33700000011`): plain ASCII."""
+    return f"/webhooks/twilio/status/{channel.value}/{ref.removeprefix('+')}"
+
 
 FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
 
@@ -258,6 +267,57 @@ class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         return response
 
 
+async def check_account(account_sid: str, auth_token: str, api_base: str | None) -> None:
+    """Ask Twilio whether these credentials open this account (a merchant's own account,
+    before it is stored): a `ChannelError` says why not (PermanentError on 20003)."""
+    http = FactoTwilioHttpClient(api_base)
+    try:
+        client = Client(account_sid, auth_token, http_client=http)
+        await client.api.v2010.accounts(account_sid).fetch_async()
+    except TwilioException as e:
+        raise map_twilio_error(e) from e
+    except (aiohttp.ClientError, TimeoutError) as e:
+        raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
+    finally:
+        await http.close()
+
+
+class TwilioClients:
+    """One twilio `Client` per account over one transport: the platform's account, and the
+    merchants' own accounts met while sending (a client is only the credentials; the HTTP
+    session is shared). A rotated token gets a new client."""
+
+    def __init__(self, http: FactoTwilioHttpClient, account_sid: str, auth_token: str) -> None:
+        self._http = http
+        self.platform: Any = Client(account_sid, auth_token, http_client=http)
+        self._own: dict[tuple[str, str], Any] = {}
+
+    def for_route(self, route: SenderRoute | None) -> Any:
+        if route is None or route.account_sid is None or route.auth_token is None:
+            return self.platform
+        key = (route.account_sid, route.auth_token)
+        client = self._own.get(key)
+        if client is None:
+            if len(self._own) >= OWN_ACCOUNTS_CACHED:
+                self._own.clear()  # rare: many merchant accounts on one process
+            client = self._own[key] = Client(*key, http_client=self._http)
+        return client
+
+
+OWN_ACCOUNTS_CACHED = 1024
+
+
+def status_callback_for(
+    base_url: str | None, route: SenderRoute | None, path: str | None
+) -> str | None:
+    """The status callback of a send: a merchant's own account reports on its own path."""
+    if base_url is None:
+        return None
+    if route is not None and route.account_sid is not None and path is not None:
+        return base_url.rsplit("/webhooks/", 1)[0] + path
+    return base_url
+
+
 class TwilioSmsAdapter(ChannelAdapter):
     """Sends SMS through the twilio SDK, pointed at `api_base` (the sandbox) when given."""
 
@@ -283,44 +343,49 @@ class TwilioSmsAdapter(ChannelAdapter):
         self._api_base = api_base
         self._status_callback_url = status_callback_url
         self._http: FactoTwilioHttpClient | None = None
-        self._client: Any = None
+        self._clients: TwilioClients | None = None
 
     async def start(self) -> None:
         if self._http is not None:
             return
         # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
         self._http = FactoTwilioHttpClient(self._api_base)
-        self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        self._clients = TwilioClients(self._http, self._account_sid, self._auth_token)
 
     async def close(self) -> None:
-        http, self._http, self._client = self._http, None, None
+        http, self._http, self._clients = self._http, None, None
         if http is not None:
             await http.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._client is None:
+        if self._clients is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         if self._cannot_receive is not None and await self._cannot_receive(message.address):
             raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
         params: dict[str, str] = {
             "to": message.address,
             "body": body,
-            **await self._origin(message),
+            **self._origin(route),
         }
-        if self._status_callback_url:
-            params["status_callback"] = self._status_callback_url
+        callback = status_callback_for(
+            self._status_callback_url,
+            route,
+            twilio_status_path(ChannelName.SMS, message.sender or ""),
+        )
+        if callback:
+            params["status_callback"] = callback
         try:
-            created = await self._client.messages.create_async(**params)
+            created = await self._clients.for_route(route).messages.create_async(**params)
         except TwilioException as e:
             raise map_twilio_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
         return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
 
-    async def _origin(self, message: OutboundMessage) -> dict[str, str]:
+    def _origin(self, route: SenderRoute | None) -> dict[str, str]:
         """`from_` or `messaging_service_sid`: the merchant's own sender, else ours."""
-        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
         if route is None:
             return {"from_": self._from}
         if route.messaging_service_sid:
@@ -336,21 +401,23 @@ class TwilioSmsAdapter(ChannelAdapter):
         to that number are read too. A match is the same body, created at or after `since`
         (less a little clock skew): an identical earlier answer to the same number is not it.
         """
-        if self._client is None:
+        if self._clients is None:
             raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
+        client = self._clients.for_route(route)  # the account that sent it
         # A Messaging Service sends from any number of its pool: matched on To and body only.
-        sender = (await self._origin(message)).get("from_")
+        sender = self._origin(route).get("from_")
         by_sender = {"from_": sender} if sender else {}
         try:
-            sent = await self._client.messages.list_async(
+            sent = await client.messages.list_async(
                 to=message.address,
                 date_sent_after=after.astimezone(UTC).strftime("%Y-%m-%d"),
                 limit=FIND_SENT_LIMIT,
                 **by_sender,
             )
-            newest = await self._client.messages.list_async(
+            newest = await client.messages.list_async(
                 to=message.address, limit=FIND_SENT_RECENT, **by_sender
             )
         except TwilioException as e:

@@ -38,6 +38,7 @@ ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 def add_routes(app: web.Application) -> None:
     # POST Messages.json is routed by sandbox.twilio_whatsapp: SMS come back to
     # `create_sms_message`, WhatsApp sends (To "whatsapp:...") stay there.
+    app.router.add_get(BASE + ".json", _fetch_account)
     app.router.add_get(BASE + "/Messages.json", _list_messages)
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
@@ -181,6 +182,28 @@ def _validate(
     if len(body) > MAX_BODY_CHARS:
         return 21617, "The concatenated message body exceeds the 1600 character limit."
     return None
+
+
+async def _fetch_account(request: web.Request) -> web.Response:
+    """`GET /Accounts/{sid}.json`: what Facto asks to check a merchant's own credentials."""
+    account = authorised(request, settings_of(request))
+    if account is None:
+        return unauthorised()
+    created = formatdate(0, usegmt=True)
+    return web.json_response(
+        {
+            "sid": account,
+            "owner_account_sid": account,
+            "friendly_name": f"Sandbox account {account[-6:]}",
+            "status": "active",
+            "type": "Full",
+            "auth_token": "",  # never echoed here
+            "date_created": created,
+            "date_updated": created,
+            "uri": f"/2010-04-01/Accounts/{account}.json",
+            "subresource_uris": {},
+        }
+    )
 
 
 async def _fetch_message(request: web.Request) -> web.Response:
