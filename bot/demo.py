@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import ShiftedClock, SystemClock
 from bot.demo_flash import seed_flash_sale
+from bot.demo_senders import seed_own_senders
 from bot.runtime import load_settings, redis_url_for, run_site, running_demo_redis
 from bot.store.merchants import create_merchant
 from bot.store.users import Role, create_user
@@ -134,6 +135,9 @@ async def _seed(redis_url: str, base_url: str, state: SandboxState) -> None:
             json={"text": "I'd like to talk to a person please"},
         )
         flash = await seed_flash_sale(http, base_url, api_key, state, SystemClock().now())
+        flash += await seed_own_senders(
+            http, base_url, redis_url, state, phone=str(DEMO_CUSTOMERS[1]["address"]), today=today
+        )
     _print_welcome(base_url, merchant.id, api_key, created, flash)
     _print_team(base_url, team)
 

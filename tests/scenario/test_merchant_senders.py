@@ -351,3 +351,45 @@ async def test_a_promotion_from_a_sender_id_names_the_number_stop_goes_to(two: F
     assert text.rstrip().splitlines()[-1] == f"Atelier Alpha - STOP au {NUMBER_A}"
     await sms_to(two, NUMBER_A, 7, "STOP")
     assert f"START au {NUMBER_A}" in sms_from(two)[-1][1]
+
+
+async def test_the_phone_simulator_chats_with_each_merchant_sender(two: Facto) -> None:
+    """The simulator picks the thread (our sender) and writes through the signed webhook of
+    that sender: A's SMS number (form, no JavaScript) and A's own Telegram bot (JSON)."""
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    assert (await register(two, key_a, {"channel": "sms", "from": NUMBER_A})).status == 201
+    assert (await register(two, key_a, {"channel": "telegram", "token": BOT_A})).status == 201
+    await invoice(two, key_a, invoice_body("sms", PHONE))
+    await invoice(two, key_a, invoice_body("telegram", CHAT))
+
+    page = await two.client.get(f"/sandbox/phone/sms/{PHONE}", params={"peer": NUMBER_A})
+    assert page.status == 200
+    html = await page.text()
+    assert 'class="threads"' in html and "Atelier Alpha" in html
+    posted = await two.client.post(
+        f"/sandbox/phone/sms/{PHONE}",
+        data={"text": "payer", "to": NUMBER_A},
+        allow_redirects=False,
+    )
+    assert posted.status == 303
+    assert posted.headers["Location"].endswith("?peer=%2B33700000011")
+    await two.drain()
+    assert sms_from(two)[-1][0] == NUMBER_A and "/p/" in sms_from(two)[-1][1]
+    # The platform's thread of the same phone shows none of it.
+    platform = await two.client.get(
+        "/sandbox/api/conversation",
+        params={"channel": "sms", "to": PHONE, "peer": two.settings.twilio_sms_from or ""},
+    )
+    assert await platform.json() == []
+
+    assert await two.customer_says("telegram", str(CHAT), "payer", to="777001") == 200
+    replies = two.sandbox.thread(ChannelName.TELEGRAM, str(CHAT), "777001")
+    assert [e.sender for e in replies] == ["bot", "customer", "bot"]
+    assert "/p/" in replies[-1].text
+    assert await two.redis.llen(keys.conv_log(f"telegram@777001:{CHAT}")) == 3
+    # A number the sandbox does not know, or a sender ID, cannot be written to.
+    for to, status in (("+33799999999", 404), ("ALPHA", 409)):
+        refused = await two.client.post(
+            f"/sandbox/api/customer/sms/{PHONE}", json={"text": "x", "to": to}
+        )
+        assert refused.status == status
