@@ -7,7 +7,8 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -123,6 +124,12 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
         "--sms-messaging-service", default=None, help="own Twilio Messaging Service SID (MG...)"
     )
     parser.add_argument("--whatsapp-from", default=None, help="own WhatsApp number (E.164)")
+    parser.add_argument(
+        "--whatsapp-content-sids",
+        default=None,
+        help="with --whatsapp-account-sid: a JSON file of the templates' ContentSids in that "
+        'account ({"facto_invoice:fr": "HX...", ...}; README, WhatsApp)',
+    )
     for channel in ("sms", "whatsapp"):
         parser.add_argument(
             f"--{channel}-account-sid",
@@ -145,9 +152,9 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, str | None]]:
+def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """channel -> what was given for it on the command line."""
-    wanted: dict[str, dict[str, str | None]] = {}
+    wanted: dict[str, dict[str, Any]] = {}
     if args.sms_from or args.sms_messaging_service or args.sms_reply_number:
         wanted["sms"] = {
             "from": args.sms_from,
@@ -160,6 +167,10 @@ def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, str | None]]
             "from": args.whatsapp_from,
             **_account_fields(args.whatsapp_account_sid, args.whatsapp_auth_token),
         }
+        if args.whatsapp_content_sids:
+            wanted["whatsapp"]["content_sids"] = json.loads(
+                Path(args.whatsapp_content_sids).read_text(encoding="utf-8")
+            )
     if args.telegram_token or args.telegram_webhook_secret:
         wanted["telegram"] = {
             "token": args.telegram_token,

@@ -152,6 +152,7 @@ def sender_resolver(redis: aioredis.Redis, box: SecretBox) -> SenderResolver:
             token=token,
             account_sid=found.account_sid if auth is not None else None,
             auth_token=auth,
+            content_sids=found.content_sids,
         )
 
     return resolve

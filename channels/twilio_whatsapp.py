@@ -278,7 +278,9 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         use = message.template
         if use is None or use.name not in TEMPLATES:
             raise OutsideWindow("whatsapp window closed and the message has no template")
-        content_sid = self._content_sids.get(sid_key(use.name, use.locale))
+        # A ContentSid is its account's: a merchant's own account has its own approvals.
+        sids = route.content_sids if route and route.content_sids is not None else None
+        content_sid = (sids or self._content_sids).get(sid_key(use.name, use.locale))
         if content_sid is None:
             raise PermanentError(f"no ContentSid configured for {sid_key(use.name, use.locale)}")
         variables = {number: template_variable(value) for number, value in use.variables}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -216,6 +217,19 @@ class SandboxState:
     def add_twilio_account(self, account_sid: str, auth_token: str) -> None:
         """A Twilio account of a merchant's own (its API calls and webhooks use its token)."""
         self.twilio_accounts[account_sid] = auth_token
+
+    def approve_templates(self, account_sid: str) -> dict[str, str]:
+        """Every template of `channels.whatsapp_templates`, approved in a merchant's own
+        account under ContentSids of that account: what the merchant registers."""
+        sids = {}
+        for key in sandbox_content_sids():
+            name, _, locale = key.partition(":")
+            digest = hashlib.sha256(f"{account_sid}:{key}".encode()).hexdigest()[:32]
+            sid = sids[key] = "HX" + digest
+            self.contents[sid] = Content(
+                sid=sid, template=name, locale=locale, account=account_sid
+            )
+        return sids
 
     def add_twilio_number(self, number: str, account_sid: str | None = None) -> None:
         """A number bought in `account_sid` (None: the platform's account)."""

@@ -88,7 +88,7 @@ async def _create_whatsapp_message(
         return twilio_error(
             400, 63007, "Twilio could not find a Channel with the specified From address"
         )
-    shown = _shown(state, form, account)
+    shown = _shown(state, form, account, settings.twilio_account_sid or "")
     if isinstance(shown, web.Response):
         return shown
     text, buttons, content = shown
@@ -136,7 +136,7 @@ async def _create_whatsapp_message(
 
 
 def _shown(
-    state: SandboxState, form: dict[str, str], account: str
+    state: SandboxState, form: dict[str, str], account: str, platform: str
 ) -> tuple[str, tuple[Button, ...], Content | None] | web.Response:
     """What the customer's phone shows for this send: text, buttons, and the content used."""
     sid, body = form.get("ContentSid"), form.get("Body")
@@ -147,9 +147,9 @@ def _shown(
             return twilio_error(400, 21617, "The message body exceeds the 1600 character limit.")
         return body, (), None
     content = state.contents.get(sid)
-    # A session content belongs to the account that created it; the approved templates are
-    # the emulator's in every account (each account submits the same list, README).
-    if content is None or content.account not in (None, account):
+    # A content (approved template or session content) is its account's: another account's
+    # ContentSid is unknown there. Contents without an account are the platform's.
+    if content is None or (content.account or platform) != account:
         return twilio_error(400, 21655, f"The ContentSid {sid} is invalid.")
     try:
         variables = json.loads(form.get("ContentVariables") or "{}")

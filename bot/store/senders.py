@@ -33,6 +33,7 @@ from bot.settings import SecretBox
 from bot.store import keys
 from channels.base import ChannelName
 from channels.twilio_sms import twilio_status_path
+from channels.whatsapp_templates import required_sid_keys
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 # Twilio: 1-11 characters, letters, digits and spaces, at least one letter; no spaces here,
@@ -42,6 +43,7 @@ MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 TELEGRAM_TOKEN = re.compile(r"(\d{1,20}):[A-Za-z0-9_-]{16,100}")
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")  # setWebhook's alphabet (PROVIDERS G1)
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 # Twilio's are 32 hex digits; other letters are accepted for API keys' secrets and the sandbox.
 AUTH_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
@@ -70,6 +72,9 @@ class MerchantSender:
     # SMS and WhatsApp: the merchant's own Twilio account (None: the platform's).
     account_sid: str | None = None
     sealed_auth_token: str | None = None
+    # WhatsApp in its own account: the ContentSids its approved templates got there
+    # ("facto_invoice:fr" -> "HX..."), since a ContentSid is its account's.
+    content_sids: dict[str, str] | None = None
 
     @property
     def alphanumeric(self) -> bool:
@@ -88,6 +93,8 @@ class MerchantSender:
             shown["account_sid"] = self.account_sid  # None: the platform's account
             if self.account_sid is not None:
                 shown["status_callback_path"] = twilio_status_path(self.channel, self.ref)
+            if self.content_sids is not None:
+                shown["content_sids"] = dict(self.content_sids)
         return shown
 
     def to_json(self) -> str:
@@ -104,6 +111,7 @@ class MerchantSender:
                 "secret": self.sealed_secret,
                 "account_sid": self.account_sid,
                 "auth_token": self.sealed_auth_token,
+                "content_sids": self.content_sids,
             }
         )
 
@@ -122,6 +130,7 @@ class MerchantSender:
             sealed_secret=data.get("secret"),
             account_sid=data.get("account_sid"),
             sealed_auth_token=data.get("auth_token"),
+            content_sids=data.get("content_sids"),
         )
 
 
@@ -146,14 +155,14 @@ def build_sender(
     account = {"account_sid", "auth_token"}
     allowed = {
         ChannelName.SMS: {"from", "messaging_service_sid", "reply_number", *account},
-        ChannelName.WHATSAPP: {"from", *account},
+        ChannelName.WHATSAPP: {"from", "content_sids", *account},
         ChannelName.TELEGRAM: {"token", "webhook_secret"},
     }[channel]
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise SenderError(f"unknown field(s) for {channel.value}: {', '.join(unknown)}")
     for name, value in fields.items():
-        if value is not None and not isinstance(value, str):
+        if name != "content_sids" and value is not None and not isinstance(value, str):
             raise SenderError(f"{name} must be a string")
     base: dict[str, Any] = {
         "merchant_id": merchant_id,
@@ -167,8 +176,40 @@ def build_sender(
         number = fields.get("from")
         if not number or not E164.fullmatch(number):
             raise SenderError("from must be the WhatsApp number in E.164 (+33...)")
-        return MerchantSender(**base, ref=number, from_=number)
+        sids = _content_sids(fields.get("content_sids"), own_account="account_sid" in base)
+        return MerchantSender(**base, ref=number, from_=number, content_sids=sids)
     return _sms_sender(base, fields)
+
+
+def _content_sids(value: object, *, own_account: bool) -> dict[str, str] | None:
+    """A WhatsApp sender in its own Twilio account sends the templates approved *there*:
+    every template of `channels.whatsapp_templates`, each with its ContentSid."""
+    if not own_account:
+        if value is not None:
+            raise SenderError("content_sids go with the merchant's own account_sid only")
+        return None
+    if not isinstance(value, dict):
+        raise SenderError(
+            "content_sids is required with an own Twilio account: an object of "
+            '"<template>:<locale>": "HX..." for every template (README, WhatsApp)'
+        )
+    required = set(required_sid_keys())
+    missing, unknown = sorted(required - set(value)), sorted(set(value) - required)
+    if missing or unknown:
+        raise SenderError(
+            "content_sids must name every template once: "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(unknown)}" if unknown else "",
+                )
+                if part
+            )
+        )
+    if not all(isinstance(v, str) and CONTENT_SID.fullmatch(v) for v in value.values()):
+        raise SenderError("each content_sids value must look like HX followed by 32 hex digits")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _twilio_account(fields: dict[str, Any], box: SecretBox) -> dict[str, str]:

@@ -161,13 +161,24 @@ async def test_sms_goes_out_through_the_merchant_account_and_its_webhooks_need_i
 
 async def test_whatsapp_from_the_merchant_account_templates_then_free_text(app: Facto) -> None:
     key = await merchant_b(app)
-    body = {"channel": "whatsapp", "from": NUMBER_B, **OWN}
-    assert (await register(app, key, body)).status == 201
+    body: dict[str, Any] = {"channel": "whatsapp", "from": NUMBER_B, **OWN}
+    # Its templates are approved in its own account, under that account's ContentSids.
+    refused = await register(app, key, body)
+    assert refused.status == 400 and "content_sids" in (await refused.json())["error"]
+    sids = app.sandbox.approve_templates(ACCOUNT_B)
+    partial = dict(list(sids.items())[1:])
+    assert (await register(app, key, {**body, "content_sids": partial})).status == 400
+    platform = {"channel": "whatsapp", "from": NUMBER_B, "content_sids": sids}
+    assert (await register(app, key, platform)).status == 400  # only with an own account
+    body["content_sids"] = sids
+    response = await register(app, key, body)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["content_sids"] == sids
     response = await app.post_invoice(invoice_body("whatsapp", PHONE), api_key=key)
     assert response.status == 201, await response.text()
     await app.drain()
     [sent] = app.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)
-    assert sent.extra["account"] == ACCOUNT_B and sent.extra["template"] is not None
+    assert sent.extra["account"] == ACCOUNT_B and sent.extra["template"] == "facto_invoice"
     # A tap on the template's button, on the phone simulator: signed by B's account, it opens
     # the window of B's number; the answer is free text with buttons (a session content
     # created in B's account).
