@@ -21,6 +21,7 @@ ENTRY_POINTS = {
     "runtime",
     "demo",
     "demo_flash",
+    "demo_senders",
     "intents_cli",
     "campaign_cli",
     "export_cli",
