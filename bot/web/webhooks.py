@@ -337,6 +337,12 @@ async def twilio_status_webhook(request: web.Request) -> web.Response:
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed status: {exc}"}, status=400)
     try:
+        if own is not None and not await outbox.sent_from(
+            services.redis, report.provider_message_id, own.ref
+        ):
+            # Signed by that merchant's account, about a message another sender sent.
+            log.warning("twilio status about another sender's message")
+            return web.json_response({"error": "forbidden"}, status=403)
         if await outbox.record_delivery(services.redis, report):
             await delivery.announce(services.redis, report)
         await delivery.after_report(services.redis, report, services.clock.now())

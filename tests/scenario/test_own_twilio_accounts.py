@@ -136,6 +136,17 @@ async def test_sms_goes_out_through_the_merchant_account_and_its_webhooks_need_i
     assert (
         await signed_post(app, "/webhooks/twilio/status/sms/33799999999", status, TOKEN_B) == 403
     )
+    # B's token cannot report on a message another sender sent (the platform's, here).
+    _c, key_c = await app.add_merchant(name="Chez Gamma", legal_name="Chez Gamma SAS")
+    created = await app.post_invoice(invoice_body("sms", "+33698765432"), api_key=key_c)
+    assert created.status == 201
+    await app.drain()
+    [other_sms] = app.sandbox.bot_messages(ChannelName.SMS, "+33698765432")
+    about_other = {**status, "MessageSid": other_sms.message_id}
+    assert await signed_post(app, own_path, about_other, TOKEN_B) == 403
+    assert await outbox.delivery_state(app.redis, other_sms.message_id) is not (
+        DeliveryState.UNDELIVERED
+    )
     assert await outbox.delivery_state(app.redis, sid) is DeliveryState.DELIVERED
 
     # The customer's reply to B's number: B's signature only.
