@@ -267,13 +267,30 @@ class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         return response
 
 
-async def check_account(account_sid: str, auth_token: str, api_base: str | None) -> None:
+async def check_account(
+    account_sid: str,
+    auth_token: str,
+    api_base: str | None,
+    *,
+    number: str | None = None,
+    sms_url: str | None = None,
+) -> None:
     """Ask Twilio whether these credentials open this account (a merchant's own account,
-    before it is stored): a `ChannelError` says why not (PermanentError on 20003)."""
+    before it is stored), and with `number`, that the number is one of the account's: its
+    "A message comes in" is then pointed at `sms_url`. A `ChannelError` says why not
+    (PermanentError on 20003, or for a number the account does not have)."""
     http = FactoTwilioHttpClient(api_base)
     try:
         client = Client(account_sid, auth_token, http_client=http)
         await client.api.v2010.accounts(account_sid).fetch_async()
+        if number is not None:
+            found = await client.incoming_phone_numbers.list_async(phone_number=number, limit=1)
+            if not found:
+                raise PermanentError(f"{number} is not a number of the account {account_sid}")
+            if sms_url is not None:
+                await client.incoming_phone_numbers(found[0].sid).update_async(
+                    sms_url=sms_url, sms_method="POST"
+                )
     except TwilioException as e:
         raise map_twilio_error(e) from e
     except (aiohttp.ClientError, TimeoutError) as e:

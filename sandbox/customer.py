@@ -134,7 +134,8 @@ async def _send_sms(
         message_id=sid,
         extra={"to": number, "account": account},
     )
-    url = settings.public_base_url + state.webhook_paths.sms
+    # The number's "A message comes in" URL when it was set through the API, else ours.
+    url = state.number_sms_urls.get(number) or settings.public_base_url + state.webhook_paths.sms
     return Delivery(await runtime.post_twilio_form(url, params, token), sid)
 
 

@@ -191,6 +191,7 @@ class SandboxState:
     twilio_accounts: dict[str, str] = field(default_factory=dict)
     number_accounts: dict[str, str] = field(default_factory=dict)
     service_accounts: dict[str, str] = field(default_factory=dict)
+    number_sms_urls: dict[str, str] = field(default_factory=dict)  # "A message comes in"
     telegram_bots: dict[str, TelegramWebhook | None] = field(default_factory=dict)
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
     edits: list[tuple[str, str]] = field(default_factory=list)  # Telegram keyboards edited

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import operator
 import re
@@ -17,7 +18,7 @@ from aiohttp import web
 from bot.settings import Settings
 from channels.base import ChannelName
 from channels.sms_text import segment_count
-from sandbox.http import E164, random_id
+from sandbox.http import E164, random_id, read_form_pairs
 from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
 from sandbox.state import ChatEntry, Fault, SandboxState
 
@@ -39,6 +40,8 @@ def add_routes(app: web.Application) -> None:
     # POST Messages.json is routed by sandbox.twilio_whatsapp: SMS come back to
     # `create_sms_message`, WhatsApp sends (To "whatsapp:...") stay there.
     app.router.add_get(BASE + ".json", _fetch_account)
+    app.router.add_get(BASE + "/IncomingPhoneNumbers.json", _list_numbers)
+    app.router.add_post(BASE + "/IncomingPhoneNumbers/{number_sid}.json", _update_number)
     app.router.add_get(BASE + "/Messages.json", _list_messages)
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
@@ -204,6 +207,74 @@ async def _fetch_account(request: web.Request) -> web.Response:
             "subresource_uris": {},
         }
     )
+
+
+def _numbers_of(settings: Settings, state: SandboxState, account: str) -> list[str]:
+    """The numbers an account bought (the platform's: its configured ones and the others)."""
+    bought = {settings.twilio_sms_from or "", settings.twilio_whatsapp_from or ""}
+    bought |= state.twilio_numbers
+    return sorted(n for n in bought if n and number_account(settings, state, n) == account)
+
+
+def number_sid(number: str) -> str:
+    return "PN" + hashlib.sha256(number.encode()).hexdigest()[:32]
+
+
+def _number_json(number: str, account: str, state: SandboxState) -> dict[str, Any]:
+    return {
+        "sid": number_sid(number),
+        "account_sid": account,
+        "phone_number": number,
+        "friendly_name": number,
+        "sms_url": state.number_sms_urls.get(number),
+        "sms_method": "POST",
+        "capabilities": {"sms": True, "mms": False, "voice": False},
+        "uri": f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/{number_sid(number)}.json",
+    }
+
+
+async def _list_numbers(request: web.Request) -> web.Response:
+    """`GET .../IncomingPhoneNumbers.json?PhoneNumber=`: the account's numbers (exact match)."""
+    settings, state = settings_of(request), state_of(request)
+    account = authorised(request, settings)
+    if account is None:
+        return unauthorised()
+    wanted = request.query.get("PhoneNumber")
+    found = [n for n in _numbers_of(settings, state, account) if wanted in (None, n)]
+    path = request.path.removeprefix("/twilio")
+    return web.json_response(
+        {
+            "incoming_phone_numbers": [_number_json(n, account, state) for n in found],
+            "page": 0,
+            "page_size": 50,
+            "start": 0,
+            "end": max(len(found) - 1, 0),
+            "uri": path,
+            "first_page_uri": path,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+    )
+
+
+async def _update_number(request: web.Request) -> web.Response:
+    """`POST .../IncomingPhoneNumbers/{PN}.json` with `SmsUrl`: where its messages go."""
+    settings, state = settings_of(request), state_of(request)
+    account = authorised(request, settings)
+    if account is None:
+        return unauthorised()
+    wanted = request.match_info["number_sid"]
+    number = next(
+        (n for n in _numbers_of(settings, state, account) if number_sid(n) == wanted), None
+    )
+    if number is None:
+        return twilio_error(404, 20404, "The requested resource was not found")
+    form = dict(await read_form_pairs(request))
+    if "SmsUrl" in form:
+        if not form["SmsUrl"].startswith(("http://", "https://")):
+            return twilio_error(400, 21502, "SmsUrl is not a valid URL")
+        state.number_sms_urls[number] = form["SmsUrl"]
+    return web.json_response(_number_json(number, account, state))
 
 
 async def _fetch_message(request: web.Request) -> web.Response:

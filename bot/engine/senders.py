@@ -63,17 +63,30 @@ async def register(
     if holder is not None and holder.merchant_id != merchant_id:
         raise SenderTaken("that sender belongs to another merchant")
     if sender.account_sid is not None:
-        await _check_account(settings, sender.account_sid, str(fields["auth_token"]))
+        await _check_account(settings, sender, str(fields["auth_token"]))
     if channel is ChannelName.TELEGRAM:
         await _set_webhook(settings, str(fields["token"]), str(fields["webhook_secret"]))
     await senders.register(redis, sender, platform_refs(settings))
     return sender
 
 
-async def _check_account(settings: Settings, account_sid: str, auth_token: str) -> None:
-    """The merchant's own Twilio credentials must open its account before they are kept."""
+async def _check_account(settings: Settings, sender: MerchantSender, auth_token: str) -> None:
+    """The merchant's own Twilio credentials must open its account before they are kept; an
+    SMS number (or a sender ID's reply number) must be the account's, and its "A message
+    comes in" is pointed at our SMS webhook. (A Messaging Service's inbound URL and a
+    WhatsApp sender's webhook are set in the console: README.)"""
+    assert sender.account_sid is not None
+    number = None
+    if sender.channel is ChannelName.SMS and sender.messaging_service_sid is None:
+        number = sender.ref  # the number, or the reply number of a sender ID
     try:
-        await check_account(account_sid, auth_token, settings.twilio_api_base)
+        await check_account(
+            sender.account_sid,
+            auth_token,
+            settings.twilio_api_base,
+            number=number,
+            sms_url=settings.public_base_url + "/webhooks/twilio/sms" if number else None,
+        )
     except ChannelError as exc:
         log.warning("twilio refused a merchant's own account: %s", exc)
         raise CredentialsRefused(f"Twilio refused the account's credentials: {exc}") from exc

@@ -174,3 +174,25 @@ async def test_a_session_content_belongs_to_its_account(
             content_sid=created.sid,
         )
     assert refused.value.code == 21655
+
+
+async def test_each_account_lists_and_points_its_own_numbers(
+    sandbox: Sandbox, platform: Client, merchant_b: Client
+) -> None:
+    [own] = await merchant_b.incoming_phone_numbers.list_async()
+    assert own.phone_number == NUMBER_B
+    assert await merchant_b.incoming_phone_numbers.list_async(phone_number=NUMBER_A) == []
+    ours = [n.phone_number for n in await platform.incoming_phone_numbers.list_async()]
+    assert NUMBER_A in ours and NUMBER_B not in ours
+    url = sandbox.url("/webhooks/twilio/sms")
+    await merchant_b.incoming_phone_numbers(own.sid).update_async(sms_url=url, sms_method="POST")
+    with pytest.raises(TwilioRestException) as hidden:
+        await platform.incoming_phone_numbers(own.sid).update_async(sms_url=url)
+    assert hidden.value.status == 404
+    # The customer's SMS to that number goes to the URL set, signed by B's account.
+    response = await sandbox.post_json(
+        f"/sandbox/api/customer/sms/{PHONE}", {"text": "payer", "to": NUMBER_B}
+    )
+    assert response.status == 200
+    [hit] = await sandbox.hooks.wait_for("/webhooks/twilio/sms")
+    assert RequestValidator(TOKEN_B).validate(url, hit.form(), hit.headers["X-Twilio-Signature"])

@@ -89,6 +89,10 @@ async def test_registering_checks_the_account_and_never_shows_its_token(app: Fac
         response = await register(app, key, bad)
         assert response.status == status, (bad, await response.text())
     assert await app.redis.get(keys.channel_sender("sms", NUMBER_B)) is None
+    # A number the account does not have (here: one of the platform's account) is refused.
+    app.sandbox.add_twilio_number("+33700000033")
+    elsewhere = await register(app, key, {"channel": "sms", "from": "+33700000033", **OWN})
+    assert elsewhere.status == 422 and "+33700000033" in (await elsewhere.json())["error"]
 
     response = await register(app, key, {"channel": "sms", "from": NUMBER_B, **OWN})
     assert response.status == 201, await response.text()
@@ -99,6 +103,8 @@ async def test_registering_checks_the_account_and_never_shows_its_token(app: Fac
     stored = await app.redis.get(keys.channel_sender("sms", NUMBER_B)) or ""
     for text in (await response.text(), await listed.text(), stored):
         assert TOKEN_B not in text
+    # Facto pointed the number's "A message comes in" at its SMS webhook (in B's account).
+    assert app.sandbox.number_sms_urls == {NUMBER_B: f"{app.base_url}/webhooks/twilio/sms"}
 
 
 async def test_sms_goes_out_through_the_merchant_account_and_its_webhooks_need_its_token(
