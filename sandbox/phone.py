@@ -138,6 +138,10 @@ def thread_peers(
     known: list[str] = [platform_peer(settings, channel)]
     if channel is ChannelName.TELEGRAM:
         known += [token.split(":", 1)[0] for token in state.telegram_bots]
+    elif channel is ChannelName.WHATSAPP:
+        # A number is a WhatsApp sender once it sent on WhatsApp (not every SMS number is).
+        sent = {e.peer for e in state.entries if e.channel is channel and e.sender == "bot"}
+        known += sorted(sent)
     else:
         known += sorted(state.twilio_numbers | set(state.twilio_services.values()))
     known += state.peers(channel, address)
