@@ -81,7 +81,7 @@ def append_transcript(
     if by is not None:
         fields["by"] = by
     if late:
-        fields["late"] = True
+        fields["late"] = "1"  # transcripts are read as strings (`transcript`)
     entry = json.dumps(fields)
     pipe.rpush(keys.conv_log(conversation), entry)
     pipe.ltrim(keys.conv_log(conversation), -TRANSCRIPT_LIMIT, -1)
