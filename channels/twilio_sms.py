@@ -300,18 +300,37 @@ async def check_account(
 
 
 class TwilioClients:
-    """One twilio `Client` per account over one transport: the platform's account, and the
-    merchants' own accounts met while sending (a client is only the credentials; the HTTP
-    session is shared). A rotated token gets a new client."""
+    """The Twilio connection both adapters share the shape of: one HTTP transport, opened in
+    `start` (it needs the running loop) and closed in `close`, and one twilio `Client` per
+    account over it: the platform's, and the merchants' own accounts met while sending (a
+    client is only credentials). A rotated token gets a new client."""
 
-    def __init__(self, http: FactoTwilioHttpClient, account_sid: str, auth_token: str) -> None:
-        self._http = http
-        self.platform: Any = Client(account_sid, auth_token, http_client=http)
+    def __init__(self, account_sid: str, auth_token: str, api_base: str | None) -> None:
+        self._credentials = (account_sid, auth_token)
+        self._api_base = api_base
+        self._http: FactoTwilioHttpClient | None = None
+        self._platform: Any = None
         self._own: dict[tuple[str, str], Any] = {}
 
+    async def start(self) -> None:
+        if self._http is not None:
+            return
+        # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
+        self._http = FactoTwilioHttpClient(self._api_base)
+        self._platform = Client(*self._credentials, http_client=self._http)
+
+    async def close(self) -> None:
+        http, self._http, self._platform = self._http, None, None
+        self._own.clear()
+        if http is not None:
+            await http.close()
+
     def for_route(self, route: SenderRoute | None) -> Any:
+        """The client of the account `route` sends from (None: the platform's)."""
+        if self._http is None:
+            raise RuntimeError("the Twilio adapter's start() was not awaited")
         if route is None or route.account_sid is None or route.auth_token is None:
-            return self.platform
+            return self._platform
         key = (route.account_sid, route.auth_token)
         client = self._own.get(key)
         if client is None:
@@ -353,30 +372,18 @@ class TwilioSmsAdapter(ChannelAdapter):
     ) -> None:
         # Numbers marked after a 30006: not even tried (Twilio would bill a failed send).
         self._cannot_receive = cannot_receive
-        self._account_sid = account_sid
         self._resolve = resolve  # merchants' own senders
-        self._auth_token = auth_token
         self._from = from_number
-        self._api_base = api_base
         self._status_callback_url = status_callback_url
-        self._http: FactoTwilioHttpClient | None = None
-        self._clients: TwilioClients | None = None
+        self._clients = TwilioClients(account_sid, auth_token, api_base)
 
     async def start(self) -> None:
-        if self._http is not None:
-            return
-        # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
-        self._http = FactoTwilioHttpClient(self._api_base)
-        self._clients = TwilioClients(self._http, self._account_sid, self._auth_token)
+        await self._clients.start()
 
     async def close(self) -> None:
-        http, self._http, self._clients = self._http, None, None
-        if http is not None:
-            await http.close()
+        await self._clients.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._clients is None:
-            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         if self._cannot_receive is not None and await self._cannot_receive(message.address):
             raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
@@ -418,8 +425,6 @@ class TwilioSmsAdapter(ChannelAdapter):
         to that number are read too. A match is the same body, created at or after `since`
         (less a little clock skew): an identical earlier answer to the same number is not it.
         """
-        if self._clients is None:
-            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
         route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)

@@ -49,7 +49,6 @@ from channels.base import (
     resolve_route,
 )
 from channels.twilio_sms import (
-    FactoTwilioHttpClient,
     TwilioClients,
     map_twilio_error,
     status_callback_for,
@@ -223,34 +222,24 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         resolve: SenderResolver | None = None,
     ) -> None:
         self._resolve = resolve  # merchants' own WhatsApp numbers
-        self._account_sid = account_sid
-        self._auth_token = auth_token
         self._from = whatsapp_address(from_number)
-        self._api_base = api_base
         self._status_callback_url = status_callback_url
         self._content_sids = dict(content_sids)
         self._last_inbound = last_inbound
         self._now = now
-        self._http: FactoTwilioHttpClient | None = None
-        self._clients: TwilioClients | None = None
+        self._clients = TwilioClients(account_sid, auth_token, api_base)
         # Session contents (buttons) already created at Twilio, per account (a content is
         # its account's): (account, body+buttons digest) -> sid.
         self._session_contents: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def start(self) -> None:
-        if self._http is not None:
-            return
-        self._http = FactoTwilioHttpClient(self._api_base)
-        self._clients = TwilioClients(self._http, self._account_sid, self._auth_token)
+        await self._clients.start()
 
     async def close(self) -> None:
-        http, self._http, self._clients = self._http, None, None
-        if http is not None:
-            await http.close()
+        await self._clients.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._clients is None:
-            raise RuntimeError("TwilioWhatsAppAdapter.start() was not awaited")
+        self._clients.for_route(None)  # raises if start() was not awaited
         route = await resolve_route(self._resolve, ChannelName.WHATSAPP, message.sender)
         last = await self._last_inbound(phone_of(message.address), message.sender)
         if window_open(last, self._now()):
@@ -296,7 +285,6 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
             raise PermanentError(f"template {use.name} refused: {e}") from e
 
     async def _session_content(self, route: SenderRoute | None, request: dict[str, Any]) -> str:
-        assert self._clients is not None
         client = self._clients.for_route(route)
         name = (str(client.account_sid), request["friendly_name"])
         sid = self._session_contents.get(name)
@@ -320,7 +308,6 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
     async def _create(
         self, message: OutboundMessage, route: SenderRoute | None, **content: str
     ) -> SendResult:
-        assert self._clients is not None
         sender = whatsapp_address(route.from_) if route and route.from_ else self._from
         params: dict[str, str] = {
             "to": whatsapp_address(message.address),
