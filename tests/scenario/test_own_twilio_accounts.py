@@ -212,3 +212,41 @@ async def test_whatsapp_from_the_merchant_account_templates_then_free_text(app: 
     }
     assert await signed_post(app, "/webhooks/twilio/whatsapp", wa, PLATFORM_TOKEN) == 403
     assert await signed_post(app, "/webhooks/twilio/whatsapp", wa, TOKEN_B) == 200
+
+
+async def test_a_messaging_service_in_the_merchant_account(app: Facto) -> None:
+    """A Messaging Service of B's account: sends through B's client, its pool number's
+    replies (named by the service) and its status callbacks checked with B's token."""
+    service = "MG" + "cd" * 16
+    app.sandbox.add_twilio_service(service, NUMBER_B, ACCOUNT_B)
+    key = await merchant_b(app)
+    body = {"channel": "sms", "messaging_service_sid": service, **OWN}
+    response = await register(app, key, body)
+    assert response.status == 201, await response.text()
+    assert (await response.json())[
+        "status_callback_path"
+    ] == f"/webhooks/twilio/status/sms/{service}"
+    created = await app.post_invoice(invoice_body("sms", PHONE), api_key=key)
+    assert created.status == 201
+    await app.drain()
+    [sent] = app.sandbox.bot_messages(ChannelName.SMS, PHONE)
+    assert sent.extra["account"] == ACCOUNT_B and sent.extra["from"] == NUMBER_B
+    for _ in range(200):
+        if await outbox.delivery_state(app.redis, sent.message_id) is DeliveryState.DELIVERED:
+            break
+        await asyncio.sleep(0.01)
+    assert await outbox.delivery_state(app.redis, sent.message_id) is DeliveryState.DELIVERED
+    # The customer answers the pool number: Twilio names the service, B's account signs.
+    assert await app.customer_says("sms", PHONE, "payer", to=NUMBER_B) == 200
+    answer = app.sandbox.bot_messages(ChannelName.SMS, PHONE)[-1]
+    assert answer.extra["account"] == ACCOUNT_B and "/p/" in answer.text
+    assert await app.redis.llen(keys.conv_log(f"sms@{service}:{PHONE}")) == 3
+    reply = {
+        "MessageSid": f"SM{9:032d}",
+        "From": PHONE,
+        "To": NUMBER_B,
+        "MessagingServiceSid": service,
+        "Body": "merci",
+        "AccountSid": ACCOUNT_B,
+    }
+    assert await signed_post(app, "/webhooks/twilio/sms", reply, PLATFORM_TOKEN) == 403
