@@ -7,7 +7,8 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -126,6 +127,24 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--whatsapp-from", default=None, help="own WhatsApp number (E.164)")
     parser.add_argument(
+        "--whatsapp-content-sids",
+        default=None,
+        help="with --whatsapp-account-sid: a JSON file of the templates' ContentSids in that "
+        'account ({"facto_invoice:fr": "HX...", ...}; README, WhatsApp)',
+    )
+    for channel in ("sms", "whatsapp"):
+        parser.add_argument(
+            f"--{channel}-account-sid",
+            default=None,
+            help=f"the {channel} sender is in the merchant's own Twilio account (AC...)",
+        )
+        parser.add_argument(
+            f"--{channel}-auth-token",
+            default=None,
+            help="that account's auth token; '-' reads it from standard input (kept out of "
+            "the shell history)",
+        )
+    parser.add_argument(
         "--telegram-token",
         default=None,
         help="own Telegram bot token; its webhook is set to /webhooks/telegram/<bot id>",
@@ -135,23 +154,41 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, str | None]]:
+def _sender_fields(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """channel -> what was given for it on the command line."""
-    wanted: dict[str, dict[str, str | None]] = {}
+    wanted: dict[str, dict[str, Any]] = {}
     if args.sms_from or args.sms_messaging_service or args.sms_reply_number:
         wanted["sms"] = {
             "from": args.sms_from,
             "messaging_service_sid": args.sms_messaging_service,
             "reply_number": args.sms_reply_number,
+            **_account_fields(args.sms_account_sid, args.sms_auth_token),
         }
     if args.whatsapp_from:
-        wanted["whatsapp"] = {"from": args.whatsapp_from}
+        wanted["whatsapp"] = {
+            "from": args.whatsapp_from,
+            **_account_fields(args.whatsapp_account_sid, args.whatsapp_auth_token),
+        }
+        if args.whatsapp_content_sids:
+            wanted["whatsapp"]["content_sids"] = json.loads(
+                Path(args.whatsapp_content_sids).read_text(encoding="utf-8")
+            )
     if args.telegram_token or args.telegram_webhook_secret:
         wanted["telegram"] = {
             "token": args.telegram_token,
             "webhook_secret": args.telegram_webhook_secret,
         }
     return wanted
+
+
+STDIN = "-"  # an option value meaning "read it from standard input"
+
+
+def _account_fields(account_sid: str | None, auth_token: str | None) -> dict[str, str | None]:
+    """A merchant's own Twilio account, when given ('-': the token from standard input)."""
+    if auth_token == STDIN:
+        auth_token = sys.stdin.readline().strip()
+    return {"account_sid": account_sid, "auth_token": auth_token}
 
 
 def _set_senders(merchant_id: str, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:

@@ -26,6 +26,7 @@ from aiohttp import web
 from bot.clock import ShiftedClock, SystemClock
 from bot.demo_flash import seed_flash_sale
 from bot.demo_history import Seeder, seed_history
+from bot.demo_senders import seed_own_senders
 from bot.engine.worker import Worker
 from bot.runtime import load_settings, redis_url_for, run_site, running_demo_redis
 from bot.services import Services
@@ -209,6 +210,9 @@ async def _seed(
             json={"text": "I'd like to talk to a person please"},
         )
         flash = await seed_flash_sale(http, base_url, api_key, state, clock.now())
+        flash += await seed_own_senders(
+            http, base_url, redis_url, state, phone=str(DEMO_CUSTOMERS[1]["address"]), today=today
+        )
     _print_welcome(base_url, merchant.id, api_key, created, flash)
     _print_team(base_url, team)
 

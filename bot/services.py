@@ -142,13 +142,17 @@ def sender_resolver(redis: aioredis.Redis, box: SecretBox) -> SenderResolver:
             return None
         try:
             token = box.open(found.sealed_token) if found.sealed_token else None
+            auth = box.open(found.sealed_auth_token) if found.sealed_auth_token else None
         except SecretsKeyError:
-            log.exception("a merchant bot's token does not open: check FACTO_SECRETS_KEY")
+            log.exception("a merchant sender's secret does not open: check FACTO_SECRETS_KEY")
             return None
         return SenderRoute(
             from_=found.from_,
             messaging_service_sid=found.messaging_service_sid,
             token=token,
+            account_sid=found.account_sid if auth is not None else None,
+            auth_token=auth,
+            content_sids=found.content_sids,
         )
 
     return resolve

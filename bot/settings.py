@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     pacing_whatsapp_per_second: float = Field(
         default=80.0, alias="FACTO_PACING_WHATSAPP_PER_SECOND", ge=0
     )
+    # Per-sender limits over the channel defaults above: {"sms:+33757000123": 3,
+    # "sms:MG...": 30, "whatsapp:+33757000124": 50, "telegram:123456": 30}.
+    pacing_per_sender_json: str | None = Field(default=None, alias="FACTO_PACING_PER_SENDER")
 
     @field_validator("secrets_key")
     @classmethod
@@ -225,6 +228,37 @@ class Settings(BaseSettings):
             msg = 'WHATSAPP_CONTENT_SIDS must map "<template>:<locale>" to a ContentSid (HX…)'
             raise ValueError(msg)
         return value
+
+    @field_validator("pacing_per_sender_json")
+    @classmethod
+    def _per_sender_limits(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        msg = (
+            'FACTO_PACING_PER_SENDER must be a JSON object {"sms:+33757000123": 3, ...}: '
+            "<channel>:<number, MG... SID or bot id> to a rate per second (>= 0)"
+        )
+        try:
+            data = json.loads(value)
+        except ValueError as e:
+            raise ValueError(msg) from e
+        channels = ("sms:", "whatsapp:", "telegram:")
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str)
+            and k.startswith(channels)
+            and isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and v >= 0
+            for k, v in data.items()
+        ):
+            raise ValueError(msg)
+        return value
+
+    @property
+    def pacing_per_sender(self) -> dict[str, float]:
+        if not self.pacing_per_sender_json:
+            return {}
+        return {str(k): float(v) for k, v in json.loads(self.pacing_per_sender_json).items()}
 
     @property
     def whatsapp_enabled(self) -> bool:

@@ -154,6 +154,11 @@ class SenderRoute:
     from_: str | None = None
     messaging_service_sid: str | None = None
     token: str | None = None
+    # SMS and WhatsApp in the merchant's own Twilio account (None: the platform's).
+    account_sid: str | None = None
+    auth_token: str | None = None
+    # WhatsApp in its own account: its templates' ContentSids there (None: the platform's).
+    content_sids: Mapping[str, str] | None = None
 
 
 class SenderResolver(Protocol):

@@ -44,12 +44,21 @@ from channels.base import (
     RateLimited,
     RecipientUnreachable,
     SenderResolver,
+    SenderRoute,
     SendResult,
     resolve_route,
 )
 from channels.sms_text import is_gsm7, render_sms, segment_count
 
 log = logging.getLogger(__name__)
+
+
+def twilio_status_path(channel: ChannelName, ref: str) -> str:
+    """Where Twilio reports on messages sent from a sender in a merchant's own Twilio
+    account: its own path, so the callback is checked with that account's token only. A
+    number's `+` is left out (`/webhooks/twilio/status/sms/33700000011`): plain ASCII."""
+    return f"/webhooks/twilio/status/{channel.value}/{ref.removeprefix('+')}"
+
 
 FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
 
@@ -258,6 +267,93 @@ class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         return response
 
 
+async def check_account(
+    account_sid: str,
+    auth_token: str,
+    api_base: str | None,
+    *,
+    number: str | None = None,
+    sms_url: str | None = None,
+) -> None:
+    """Ask Twilio whether these credentials open this account (a merchant's own account,
+    before it is stored), and with `number`, that the number is one of the account's: its
+    "A message comes in" is then pointed at `sms_url`. A `ChannelError` says why not
+    (PermanentError on 20003, or for a number the account does not have)."""
+    http = FactoTwilioHttpClient(api_base)
+    try:
+        client = Client(account_sid, auth_token, http_client=http)
+        await client.api.v2010.accounts(account_sid).fetch_async()
+        if number is not None:
+            found = await client.incoming_phone_numbers.list_async(phone_number=number, limit=1)
+            if not found:
+                raise PermanentError(f"{number} is not a number of the account {account_sid}")
+            if sms_url is not None:
+                await client.incoming_phone_numbers(found[0].sid).update_async(
+                    sms_url=sms_url, sms_method="POST"
+                )
+    except TwilioException as e:
+        raise map_twilio_error(e) from e
+    except (aiohttp.ClientError, TimeoutError) as e:
+        raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
+    finally:
+        await http.close()
+
+
+class TwilioClients:
+    """The Twilio connection both adapters share the shape of: one HTTP transport, opened in
+    `start` (it needs the running loop) and closed in `close`, and one twilio `Client` per
+    account over it: the platform's, and the merchants' own accounts met while sending (a
+    client is only credentials). A rotated token gets a new client."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_base: str | None) -> None:
+        self._credentials = (account_sid, auth_token)
+        self._api_base = api_base
+        self._http: FactoTwilioHttpClient | None = None
+        self._platform: Any = None
+        self._own: dict[tuple[str, str], Any] = {}
+
+    async def start(self) -> None:
+        if self._http is not None:
+            return
+        # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
+        self._http = FactoTwilioHttpClient(self._api_base)
+        self._platform = Client(*self._credentials, http_client=self._http)
+
+    async def close(self) -> None:
+        http, self._http, self._platform = self._http, None, None
+        self._own.clear()
+        if http is not None:
+            await http.close()
+
+    def for_route(self, route: SenderRoute | None) -> Any:
+        """The client of the account `route` sends from (None: the platform's)."""
+        if self._http is None:
+            raise RuntimeError("the Twilio adapter's start() was not awaited")
+        if route is None or route.account_sid is None or route.auth_token is None:
+            return self._platform
+        key = (route.account_sid, route.auth_token)
+        client = self._own.get(key)
+        if client is None:
+            if len(self._own) >= OWN_ACCOUNTS_CACHED:
+                self._own.clear()  # rare: many merchant accounts on one process
+            client = self._own[key] = Client(*key, http_client=self._http)
+        return client
+
+
+OWN_ACCOUNTS_CACHED = 1024
+
+
+def status_callback_for(
+    base_url: str | None, route: SenderRoute | None, path: str | None
+) -> str | None:
+    """The status callback of a send: a merchant's own account reports on its own path."""
+    if base_url is None:
+        return None
+    if route is not None and route.account_sid is not None and path is not None:
+        return base_url.rsplit("/webhooks/", 1)[0] + path
+    return base_url
+
+
 class TwilioSmsAdapter(ChannelAdapter):
     """Sends SMS through the twilio SDK, pointed at `api_base` (the sandbox) when given."""
 
@@ -276,51 +372,44 @@ class TwilioSmsAdapter(ChannelAdapter):
     ) -> None:
         # Numbers marked after a 30006: not even tried (Twilio would bill a failed send).
         self._cannot_receive = cannot_receive
-        self._account_sid = account_sid
         self._resolve = resolve  # merchants' own senders
-        self._auth_token = auth_token
         self._from = from_number
-        self._api_base = api_base
         self._status_callback_url = status_callback_url
-        self._http: FactoTwilioHttpClient | None = None
-        self._client: Any = None
+        self._clients = TwilioClients(account_sid, auth_token, api_base)
 
     async def start(self) -> None:
-        if self._http is not None:
-            return
-        # AsyncTwilioHttpClient opens an aiohttp session: this needs the running loop.
-        self._http = FactoTwilioHttpClient(self._api_base)
-        self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        await self._clients.start()
 
     async def close(self) -> None:
-        http, self._http, self._client = self._http, None, None
-        if http is not None:
-            await http.close()
+        await self._clients.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._client is None:
-            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         if self._cannot_receive is not None and await self._cannot_receive(message.address):
             raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
         params: dict[str, str] = {
             "to": message.address,
             "body": body,
-            **await self._origin(message),
+            **self._origin(route),
         }
-        if self._status_callback_url:
-            params["status_callback"] = self._status_callback_url
+        callback = status_callback_for(
+            self._status_callback_url,
+            route,
+            twilio_status_path(ChannelName.SMS, message.sender or ""),
+        )
+        if callback:
+            params["status_callback"] = callback
         try:
-            created = await self._client.messages.create_async(**params)
+            created = await self._clients.for_route(route).messages.create_async(**params)
         except TwilioException as e:
             raise map_twilio_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
         return SendResult(provider_message_id=str(created.sid), details=sms_details(body, created))
 
-    async def _origin(self, message: OutboundMessage) -> dict[str, str]:
+    def _origin(self, route: SenderRoute | None) -> dict[str, str]:
         """`from_` or `messaging_service_sid`: the merchant's own sender, else ours."""
-        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
         if route is None:
             return {"from_": self._from}
         if route.messaging_service_sid:
@@ -336,21 +425,21 @@ class TwilioSmsAdapter(ChannelAdapter):
         to that number are read too. A match is the same body, created at or after `since`
         (less a little clock skew): an identical earlier answer to the same number is not it.
         """
-        if self._client is None:
-            raise RuntimeError("TwilioSmsAdapter.start() was not awaited")
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
+        route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
+        client = self._clients.for_route(route)  # the account that sent it
         # A Messaging Service sends from any number of its pool: matched on To and body only.
-        sender = (await self._origin(message)).get("from_")
+        sender = self._origin(route).get("from_")
         by_sender = {"from_": sender} if sender else {}
         try:
-            sent = await self._client.messages.list_async(
+            sent = await client.messages.list_async(
                 to=message.address,
                 date_sent_after=after.astimezone(UTC).strftime("%Y-%m-%d"),
                 limit=FIND_SENT_LIMIT,
                 **by_sender,
             )
-            newest = await self._client.messages.list_async(
+            newest = await client.messages.list_async(
                 to=message.address, limit=FIND_SENT_RECENT, **by_sender
             )
         except TwilioException as e:

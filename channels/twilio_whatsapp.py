@@ -25,7 +25,6 @@ from typing import Any, Protocol
 
 import aiohttp
 from twilio.base.exceptions import TwilioException
-from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
 from channels.base import (
@@ -45,10 +44,16 @@ from channels.base import (
     RateLimited,
     RecipientUnreachable,
     SenderResolver,
+    SenderRoute,
     SendResult,
     resolve_route,
 )
-from channels.twilio_sms import FactoTwilioHttpClient, map_twilio_error
+from channels.twilio_sms import (
+    TwilioClients,
+    map_twilio_error,
+    status_callback_for,
+    twilio_status_path,
+)
 from channels.whatsapp_templates import TEMPLATES, sid_key
 
 log = logging.getLogger(__name__)
@@ -217,62 +222,61 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
         resolve: SenderResolver | None = None,
     ) -> None:
         self._resolve = resolve  # merchants' own WhatsApp numbers
-        self._account_sid = account_sid
-        self._auth_token = auth_token
         self._from = whatsapp_address(from_number)
-        self._api_base = api_base
         self._status_callback_url = status_callback_url
         self._content_sids = dict(content_sids)
         self._last_inbound = last_inbound
         self._now = now
-        self._http: FactoTwilioHttpClient | None = None
-        self._client: Any = None
-        # Session contents (buttons) already created at Twilio: body+buttons digest -> sid.
-        self._session_contents: OrderedDict[str, str] = OrderedDict()
+        self._clients = TwilioClients(account_sid, auth_token, api_base)
+        # Session contents (buttons) already created at Twilio, per account (a content is
+        # its account's): (account, body+buttons digest) -> sid.
+        self._session_contents: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def start(self) -> None:
-        if self._http is not None:
-            return
-        self._http = FactoTwilioHttpClient(self._api_base)
-        self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        await self._clients.start()
 
     async def close(self) -> None:
-        http, self._http, self._client = self._http, None, None
-        if http is not None:
-            await http.close()
+        await self._clients.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._client is None:
-            raise RuntimeError("TwilioWhatsAppAdapter.start() was not awaited")
+        self._clients.for_route(None)  # raises if start() was not awaited
+        route = await resolve_route(self._resolve, ChannelName.WHATSAPP, message.sender)
         last = await self._last_inbound(phone_of(message.address), message.sender)
         if window_open(last, self._now()):
             try:
-                return await self._send_session(message)
+                return await self._send_session(message, route)
             except _WindowClosed:
                 # Our view of the window was wrong (a missed message, clocks): WhatsApp's wins.
                 log.warning("whatsapp window closed at send time, sending the template")
-        return await self._send_template(message)
+        return await self._send_template(message, route)
 
-    async def _send_session(self, message: OutboundMessage) -> SendResult:
+    async def _send_session(
+        self, message: OutboundMessage, route: SenderRoute | None
+    ) -> SendResult:
         body = session_body(message)
         actions = tuple(b for b in message.buttons if b.action is not None)
         if not actions:
-            return await self._create(message, body=body)
+            return await self._create(message, route, body=body)
         locale = message.template.locale if message.template else "fr"
-        content_sid = await self._session_content(content_request(body, actions, locale))
-        return await self._create(message, content_sid=content_sid)
+        content_sid = await self._session_content(route, content_request(body, actions, locale))
+        return await self._create(message, route, content_sid=content_sid)
 
-    async def _send_template(self, message: OutboundMessage) -> SendResult:
+    async def _send_template(
+        self, message: OutboundMessage, route: SenderRoute | None
+    ) -> SendResult:
         use = message.template
         if use is None or use.name not in TEMPLATES:
             raise OutsideWindow("whatsapp window closed and the message has no template")
-        content_sid = self._content_sids.get(sid_key(use.name, use.locale))
+        # A ContentSid is its account's: a merchant's own account has its own approvals.
+        sids = route.content_sids if route and route.content_sids is not None else None
+        content_sid = (sids or self._content_sids).get(sid_key(use.name, use.locale))
         if content_sid is None:
             raise PermanentError(f"no ContentSid configured for {sid_key(use.name, use.locale)}")
         variables = {number: template_variable(value) for number, value in use.variables}
         try:
             return await self._create(
                 message,
+                route,
                 content_sid=content_sid,
                 content_variables=json.dumps(variables, ensure_ascii=False),
             )
@@ -280,14 +284,15 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
             # A template is refused for the window only if it is not approved: not ours to fix.
             raise PermanentError(f"template {use.name} refused: {e}") from e
 
-    async def _session_content(self, request: dict[str, Any]) -> str:
-        name = request["friendly_name"]
+    async def _session_content(self, route: SenderRoute | None, request: dict[str, Any]) -> str:
+        client = self._clients.for_route(route)
+        name = (str(client.account_sid), request["friendly_name"])
         sid = self._session_contents.get(name)
         if sid is not None:
             self._session_contents.move_to_end(name)
             return sid
         try:
-            created = await self._client.content.v1.contents.create_async(
+            created = await client.content.v1.contents.create_async(
                 ContentList.ContentCreateRequest(request)
             )
         except TwilioException as e:
@@ -300,18 +305,24 @@ class TwilioWhatsAppAdapter(ChannelAdapter):
             self._session_contents.popitem(last=False)
         return sid
 
-    async def _create(self, message: OutboundMessage, **content: str) -> SendResult:
-        route = await resolve_route(self._resolve, ChannelName.WHATSAPP, message.sender)
+    async def _create(
+        self, message: OutboundMessage, route: SenderRoute | None, **content: str
+    ) -> SendResult:
         sender = whatsapp_address(route.from_) if route and route.from_ else self._from
         params: dict[str, str] = {
             "to": whatsapp_address(message.address),
             "from_": sender,
             **content,
         }
-        if self._status_callback_url:
-            params["status_callback"] = self._status_callback_url
+        callback = status_callback_for(
+            self._status_callback_url,
+            route,
+            twilio_status_path(ChannelName.WHATSAPP, message.sender or ""),
+        )
+        if callback:
+            params["status_callback"] = callback
         try:
-            created = await self._client.messages.create_async(**params)
+            created = await self._clients.for_route(route).messages.create_async(**params)
         except TwilioException as e:
             raise map_whatsapp_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:

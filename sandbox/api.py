@@ -51,9 +51,15 @@ async def _messages(request: web.Request) -> web.Response:
 
 
 async def _conversation(request: web.Request) -> web.Response:
-    """Both sides of one chat, for the phone page."""
+    """Both sides of one chat, for the phone page; with `peer`, only the thread with that
+    sender of ours (a number, a sender ID, a bot id)."""
     channel, address = _chat(request)
-    entries = state_of(request).conversation(channel, address)
+    peer = request.query.get("peer")
+    state = state_of(request)
+    if peer:
+        entries = state.thread(channel, address, peer)
+    else:
+        entries = state.conversation(channel, address)
     return web.json_response(
         [
             {**entry.to_api(), "from": entry.sender, "status": entry.status or None}

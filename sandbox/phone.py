@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.settings import Settings, secret
 from channels.base import ChannelName
 from sandbox.api import CONVERSATION_ROUTE, CUSTOMER_ROUTE
 from sandbox.clock_api import advance_clock, seconds_to_advance
@@ -120,9 +121,47 @@ def _target(request: web.Request) -> tuple[ChannelName, str]:
     return channel, check_address(channel, request.match_info["address"])
 
 
+def platform_peer(settings: Settings, channel: ChannelName) -> str:
+    """The platform's sender on `channel`, as a thread of the phone shows it."""
+    if channel is ChannelName.TELEGRAM:
+        return secret(settings.telegram_bot_token).split(":", 1)[0]
+    if channel is ChannelName.WHATSAPP:
+        return settings.twilio_whatsapp_from or ""
+    return settings.twilio_sms_from or ""
+
+
+def thread_peers(
+    settings: Settings, state: SandboxState, channel: ChannelName, address: str
+) -> list[str]:
+    """The senders the customer can pick a thread with: the platform's, every merchant
+    number or bot the sandbox knows, and any sender that already wrote (a sender ID)."""
+    known: list[str] = [platform_peer(settings, channel)]
+    if channel is ChannelName.TELEGRAM:
+        known += [token.split(":", 1)[0] for token in state.telegram_bots]
+    elif channel is ChannelName.WHATSAPP:
+        # A number is a WhatsApp sender once it sent on WhatsApp (not every SMS number is).
+        sent = {e.peer for e in state.entries if e.channel is channel and e.sender == "bot"}
+        known += sorted(sent)
+    else:
+        known += sorted(state.twilio_numbers | set(state.twilio_services.values()))
+    known += state.peers(channel, address)
+    return [peer for peer in dict.fromkeys(known) if peer]
+
+
+def _peer(request: web.Request, channel: ChannelName, address: str) -> str:
+    settings, state = settings_of(request), state_of(request)
+    peer = request.query.get("peer") or platform_peer(settings, channel)
+    if peer not in thread_peers(settings, state, channel, address):
+        raise BadInput(f"no sender {peer} on this phone's {channel.value}", 404)
+    return peer
+
+
 async def _chat(request: web.Request) -> web.Response:
     channel, address = _target(request)
     state = state_of(request)
+    settings = settings_of(request)
+    peer = _peer(request, channel, address)
+    platform = platform_peer(settings, channel)
     contact = state.contact(channel, address)
     language = contact.language_code[:2] if contact else _address_language(channel, address)
     context: dict[str, Any] = {
@@ -131,30 +170,37 @@ async def _chat(request: web.Request) -> web.Response:
         "channel": channel.value,
         "address": address,
         "name": contact.name if contact else address,
-        "entries": state.conversation(channel, address),
+        "entries": state.thread(channel, address, peer),
+        "peer": peer,
+        "platform": platform,
+        "peers": [
+            (other, f"{_chat_url(request, channel, address)}?{urlencode({'peer': other})}")
+            for other in thread_peers(settings, state, channel, address)
+        ],
         "api_send": str(
             request.app.router[CUSTOMER_ROUTE].url_for(channel=channel.value, address=address)
         ),
         "api_poll": str(
             request.app.router[CONVERSATION_ROUTE]
             .url_for()
-            .with_query(channel=channel.value, to=address)
+            .with_query(channel=channel.value, to=address, peer=peer)
         ),
         "notice": request.query.get("notice", ""),
         "labels": LABELS,
         "window": None,
     }
     if channel is ChannelName.WHATSAPP:
-        poll = request.app.router[WINDOW_ROUTE].url_for().with_query(to=address)
-        context["window"] = {**window_state(request, address), "poll": str(poll)}
+        poll = request.app.router[WINDOW_ROUTE].url_for().with_query(to=address, peer=peer)
+        context["window"] = {**window_state(request, address, peer), "poll": str(poll)}
     return render(request, "phone_chat.html", **context)
 
 
-def window_state(request: web.Request, address: str) -> dict[str, Any]:
-    """WhatsApp's 24 h window as the emulator sees it, in words for the phone page."""
+def window_state(request: web.Request, address: str, peer: str) -> dict[str, Any]:
+    """WhatsApp's 24 h window between `peer` (one of our numbers) and the customer, as the
+    emulator sees it, in words for the phone page."""
     state = state_of(request)
-    last = state.last_customer_message(ChannelName.WHATSAPP, address)
-    if last is None or not window_open(state, address):
+    last = state.last_customer_message(ChannelName.WHATSAPP, address, peer)
+    if last is None or not window_open(state, address, peer):
         text = "Fenêtre de 24 h fermée : seuls les modèles approuvés peuvent arriver."
         return {"open": False, "until": None, "text": text}
     until = last + WINDOW
@@ -164,21 +210,29 @@ def window_state(request: web.Request, address: str) -> dict[str, Any]:
 
 async def _window(request: web.Request) -> web.Response:
     address = check_address(ChannelName.WHATSAPP, request.query.get("to", ""))
-    return web.json_response(window_state(request, address))
+    return web.json_response(
+        window_state(request, address, _peer(request, ChannelName.WHATSAPP, address))
+    )
 
 
 async def _post(request: web.Request) -> web.Response:
     """The no-JavaScript path: send what the form says, come back to the chat."""
     channel, address = _target(request)
     form = dict(await read_form_pairs(request))
-    text, action = form.get("text", ""), form.get("action", "")
+    text, action, peer = form.get("text", ""), form.get("action", ""), form.get("to", "")
     back = _chat_url(request, channel, address)
+    if peer:
+        back = f"{back}?{urlencode({'peer': peer})}"
+    joiner = "&" if peer else "?"
     if not action and not text.strip():
         raise web.HTTPSeeOther(back)
+    said_json: dict[str, Any] = {"action": action} if action else {"text": text}
+    if peer:
+        said_json["to"] = peer
     try:
-        said = CustomerInput.from_json({"action": action} if action else {"text": text}, channel)
+        said = CustomerInput.from_json(said_json, channel)
     except BadInput as e:
-        raise web.HTTPSeeOther(f"{back}?{urlencode({'notice': e.message})}") from e
+        raise web.HTTPSeeOther(f"{back}{joiner}{urlencode({'notice': e.message})}") from e
     delivery = await send_as_customer(
         runtime_of(request),
         settings_of(request),
@@ -189,4 +243,5 @@ async def _post(request: web.Request) -> web.Response:
     )
     if delivery.status is not None and delivery.status < 300:
         raise web.HTTPSeeOther(back)
-    raise web.HTTPSeeOther(f"{back}?{urlencode({'notice': f'webhook: {delivery.status}'})}")
+    notice = urlencode({"notice": f"webhook: {delivery.status}"})
+    raise web.HTTPSeeOther(f"{back}{joiner}{notice}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,15 @@ class ChatEntry:
     status: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def peer(self) -> str:
+        """Our side of the chat as the customer's phone shows it: the number (or sender ID)
+        an SMS or WhatsApp message came from or went to, or the Telegram bot's id."""
+        if self.channel is ChannelName.TELEGRAM:
+            return str(self.extra.get("bot") or "")
+        side = self.extra.get("from") if self.sender == "bot" else self.extra.get("to")
+        return str(side or "").removeprefix("whatsapp:")
+
     def to_api(self) -> dict[str, Any]:
         """The public shape of `GET /sandbox/api/messages`."""
         shape: dict[str, Any] = {
@@ -62,6 +72,7 @@ class ChatEntry:
         }
         if self.channel is ChannelName.WHATSAPP and self.sender == "bot":
             shape["template"] = self.extra.get("template")  # None: free-form (in the window)
+        shape["peer"] = self.peer
         return shape
 
 
@@ -103,6 +114,7 @@ class Content:
     template: str | None = None  # channels.whatsapp_templates name, for approved templates
     locale: str | None = None
     types: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None  # the account that created a session content
 
     @property
     def approved(self) -> bool:
@@ -169,19 +181,25 @@ class SandboxState:
     disputes: dict[str, Dispute] = field(default_factory=dict)
     idempotency: dict[str, StoredResponse] = field(default_factory=dict)
     telegram_webhook: TelegramWebhook | None = None
-    # Merchants' own senders the emulated providers know (issue 7): numbers the Twilio account
-    # owns beside the platform's, Messaging Services (SID -> the pool number that sends), and
-    # bot tokens BotFather gave (token -> its webhook, once set).
+    # Merchants' own senders the emulated providers know (issue 7): numbers bought beside the
+    # platform's, Messaging Services (SID -> the pool number that sends), and bot tokens
+    # BotFather gave (token -> its webhook, once set). A number or service lives in the
+    # platform's Twilio account unless `number_accounts` / `service_accounts` names another
+    # account of `twilio_accounts` (SID -> its auth token): a merchant's own Twilio account.
     twilio_numbers: set[str] = field(default_factory=set)
     twilio_services: dict[str, str] = field(default_factory=dict)
+    twilio_accounts: dict[str, str] = field(default_factory=dict)
+    number_accounts: dict[str, str] = field(default_factory=dict)
+    service_accounts: dict[str, str] = field(default_factory=dict)
+    number_sms_urls: dict[str, str] = field(default_factory=dict)  # "A message comes in"
     telegram_bots: dict[str, TelegramWebhook | None] = field(default_factory=dict)
     callback_queries: dict[str, bool] = field(default_factory=dict)  # id -> answered
     edits: list[tuple[str, str]] = field(default_factory=list)  # Telegram keyboards edited
     send_requests: Counter[ChannelName] = field(default_factory=Counter)  # every send call
     contents: dict[str, Content] = field(default_factory=_approved_templates)  # Content API
     _faults_cleared: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
-    _update_ids: itertools.count[int] = field(
-        default_factory=lambda: itertools.count(1), init=False, repr=False
+    _update_ids: dict[str, itertools.count[int]] = field(
+        default_factory=dict, init=False, repr=False
     )
     _message_ids: dict[str, itertools.count[int]] = field(
         default_factory=dict, init=False, repr=False
@@ -197,6 +215,37 @@ class SandboxState:
     def contact(self, channel: ChannelName, address: str) -> Contact | None:
         return self.contacts.get((channel, address))
 
+    def add_twilio_account(self, account_sid: str, auth_token: str) -> None:
+        """A Twilio account of a merchant's own (its API calls and webhooks use its token)."""
+        self.twilio_accounts[account_sid] = auth_token
+
+    def approve_templates(self, account_sid: str) -> dict[str, str]:
+        """Every template of `channels.whatsapp_templates`, approved in a merchant's own
+        account under ContentSids of that account: what the merchant registers."""
+        sids = {}
+        for key in sandbox_content_sids():
+            name, _, locale = key.partition(":")
+            digest = hashlib.sha256(f"{account_sid}:{key}".encode()).hexdigest()[:32]
+            sid = sids[key] = "HX" + digest
+            self.contents[sid] = Content(
+                sid=sid, template=name, locale=locale, account=account_sid
+            )
+        return sids
+
+    def add_twilio_number(self, number: str, account_sid: str | None = None) -> None:
+        """A number bought in `account_sid` (None: the platform's account)."""
+        self.twilio_numbers.add(number)
+        if account_sid is not None:
+            self.number_accounts[number] = account_sid
+
+    def add_twilio_service(
+        self, service_sid: str, number: str, account_sid: str | None = None
+    ) -> None:
+        """A Messaging Service sending from `number`, in `account_sid` (None: the platform's)."""
+        self.twilio_services[service_sid] = number
+        if account_sid is not None:
+            self.service_accounts[service_sid] = account_sid
+
     def record(self, entry: ChatEntry) -> ChatEntry:
         self.entries.append(entry)
         return entry
@@ -205,9 +254,21 @@ class SandboxState:
         """Both sides of one chat, oldest first."""
         return [e for e in self.entries if e.channel == channel and e.address == address]
 
-    def last_customer_message(self, channel: ChannelName, address: str) -> datetime | None:
-        """When the customer last wrote in this chat (WhatsApp's window opens there)."""
-        times = [e.time for e in self.conversation(channel, address) if e.sender == "customer"]
+    def thread(self, channel: ChannelName, address: str, peer: str) -> list[ChatEntry]:
+        """One thread of the customer's phone: the chat with one of our senders (`peer`: a
+        number, a sender ID or a bot id, as `ChatEntry.peer` gives it), oldest first."""
+        return [e for e in self.conversation(channel, address) if e.peer == peer]
+
+    def peers(self, channel: ChannelName, address: str) -> list[str]:
+        """The senders this customer has a thread with, first seen first."""
+        return list(dict.fromkeys(e.peer for e in self.conversation(channel, address) if e.peer))
+
+    def last_customer_message(
+        self, channel: ChannelName, address: str, peer: str
+    ) -> datetime | None:
+        """When the customer last wrote to `peer` (one of our senders). WhatsApp's window is
+        per pair: writing to merchant A's number opens nothing for merchant B's."""
+        times = [e.time for e in self.thread(channel, address, peer) if e.sender == "customer"]
         return max(times) if times else None
 
     def bot_messages(self, channel: ChannelName, address: str) -> list[ChatEntry]:
@@ -261,8 +322,9 @@ class SandboxState:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(cleared.wait(), timeout=fault.delay)
 
-    def next_update_id(self) -> int:
-        return next(self._update_ids)
+    def next_update_id(self, bot_id: str = "") -> int:
+        """Telegram numbers updates per bot (PROVIDERS G3)."""
+        return next(self._update_ids.setdefault(bot_id, itertools.count(1)))
 
     def next_message_id(self, chat_id: str) -> int:
         """Telegram numbers messages per chat, shared by both sides of it."""

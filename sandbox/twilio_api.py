@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import operator
 import re
@@ -17,7 +18,7 @@ from aiohttp import web
 from bot.settings import Settings
 from channels.base import ChannelName
 from channels.sms_text import segment_count
-from sandbox.http import E164, random_id
+from sandbox.http import E164, random_id, read_form_pairs
 from sandbox.runtime import Runtime, runtime_of, settings_of, state_of, twilio_token
 from sandbox.state import ChatEntry, Fault, SandboxState
 
@@ -38,6 +39,9 @@ ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 def add_routes(app: web.Application) -> None:
     # POST Messages.json is routed by sandbox.twilio_whatsapp: SMS come back to
     # `create_sms_message`, WhatsApp sends (To "whatsapp:...") stay there.
+    app.router.add_get(BASE + ".json", _fetch_account)
+    app.router.add_get(BASE + "/IncomingPhoneNumbers.json", _list_numbers)
+    app.router.add_post(BASE + "/IncomingPhoneNumbers/{number_sid}.json", _update_number)
     app.router.add_get(BASE + "/Messages.json", _list_messages)
     app.router.add_get(BASE + "/Messages/{message_sid}.json", _fetch_message)
 
@@ -63,34 +67,53 @@ def fault_response(fault: Fault) -> web.Response:
     return twilio_error(status, fault.code or code, message, headers)
 
 
-def authorised(request: web.Request, settings: Settings) -> bool:
+def account_token(settings: Settings, state: SandboxState, account_sid: str) -> str | None:
+    """The auth token of a Twilio account the emulator knows: the platform's or a merchant's."""
+    if account_sid == (settings.twilio_account_sid or ""):
+        return twilio_token(settings)
+    return state.twilio_accounts.get(account_sid)
+
+
+def authorised(request: web.Request, settings: Settings) -> str | None:
+    """The account a request authenticates as (Basic SID:token, and the SID of the URL when
+    it has one), or None: Twilio answers 401 (20003)."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     try:
         user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return False
-    expected_sid = settings.twilio_account_sid or ""
-    return (
-        scheme == "Basic"
-        and hmac.compare_digest(user.encode(), expected_sid.encode())
-        and hmac.compare_digest(password.encode(), twilio_token(settings).encode())
-        and request.match_info.get("sid", expected_sid) == expected_sid
-    )
+        return None
+    token = account_token(settings, state_of(request), user)
+    if scheme != "Basic" or token is None:
+        return None
+    if not hmac.compare_digest(password.encode(), token.encode()):
+        return None
+    return user if request.match_info.get("sid", user) == user else None
+
+
+def number_account(settings: Settings, state: SandboxState, number: str) -> str:
+    """The account a number of ours was bought in (the platform's unless a merchant's)."""
+    return state.number_accounts.get(number, settings.twilio_account_sid or "")
+
+
+def service_account(settings: Settings, state: SandboxState, service: str) -> str:
+    return state.service_accounts.get(service, settings.twilio_account_sid or "")
 
 
 def unauthorised() -> web.Response:
     return twilio_error(401, 20003, "Authenticate")
 
 
-async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.Response:
-    """An authorised, readable create request for an SMS."""
+async def create_sms_message(
+    request: web.Request, form: dict[str, str], account: str
+) -> web.Response:
+    """An authorised, readable create request for an SMS, from `account`."""
     settings, state = settings_of(request), state_of(request)
     fault = state.take_fault(ChannelName.SMS)
     if fault is not None:
         await state.hold(fault)
         if fault.status is not None:
             return fault_response(fault)
-    problem = _validate(form, settings, state)
+    problem = _validate(form, settings, state, account)
     if problem is not None:
         return twilio_error(400, *problem)
     sender = _sender(form, settings, state)
@@ -103,7 +126,11 @@ async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.
             time=state.clock.now(),
             message_id=random_id("SM", 16),
             status="queued",
-            extra={"status_callback": form.get("StatusCallback"), "from": sender},
+            extra={
+                "status_callback": form.get("StatusCallback"),
+                "from": sender,
+                "account": account,
+            },
         )
     )
     callback = form.get("StatusCallback")
@@ -116,6 +143,7 @@ async def create_sms_message(request: web.Request, form: dict[str, str]) -> web.
                 entry,
                 callback,
                 sender=sender,
+                token=account_token(settings, state, account) or "",
                 undelivered=undelivered,
             )
         )
@@ -131,7 +159,7 @@ def _sender(form: dict[str, str], settings: Settings, state: SandboxState) -> st
 
 
 def _validate(
-    form: dict[str, str], settings: Settings, state: SandboxState
+    form: dict[str, str], settings: Settings, state: SandboxState, account: str
 ) -> tuple[int, str] | None:
     """Twilio's own error codes for the mistakes a bot can make."""
     to, sender, body = form.get("To"), form.get("From"), form.get("Body")
@@ -139,7 +167,8 @@ def _validate(
     if not to:
         return 21604, "A 'To' phone number is required."
     if service is not None:
-        if service not in state.twilio_services:
+        in_account = service_account(settings, state, service) == account
+        if service not in state.twilio_services or not in_account:
             return 21705, "The Messaging Service Sid is invalid."
         sender = state.twilio_services[service]
     if not sender:
@@ -148,8 +177,9 @@ def _validate(
         return 21602, "Message body is required."
     if not E164.match(to):
         return 21211, f"The 'To' number {to} is not a valid phone number."
-    # Ours, one the account bought, or an alphanumeric sender ID (France allows them).
-    known = sender == settings.twilio_sms_from or sender in state.twilio_numbers
+    # A number this account bought, or an alphanumeric sender ID (France allows them).
+    bought = sender == settings.twilio_sms_from or sender in state.twilio_numbers
+    known = bought and number_account(settings, state, sender) == account
     if not known and not ALPHANUMERIC_SENDER.fullmatch(sender):
         return _FAULT_DEFAULTS[400]
     if len(body) > MAX_BODY_CHARS:
@@ -157,21 +187,117 @@ def _validate(
     return None
 
 
+async def _fetch_account(request: web.Request) -> web.Response:
+    """`GET /Accounts/{sid}.json`: what Facto asks to check a merchant's own credentials."""
+    account = authorised(request, settings_of(request))
+    if account is None:
+        return unauthorised()
+    created = formatdate(0, usegmt=True)
+    return web.json_response(
+        {
+            "sid": account,
+            "owner_account_sid": account,
+            "friendly_name": f"Sandbox account {account[-6:]}",
+            "status": "active",
+            "type": "Full",
+            "auth_token": "",  # never echoed here
+            "date_created": created,
+            "date_updated": created,
+            "uri": f"/2010-04-01/Accounts/{account}.json",
+            "subresource_uris": {},
+        }
+    )
+
+
+def _numbers_of(settings: Settings, state: SandboxState, account: str) -> list[str]:
+    """The numbers an account bought (the platform's: its configured ones and the others)."""
+    bought = {settings.twilio_sms_from or "", settings.twilio_whatsapp_from or ""}
+    bought |= state.twilio_numbers
+    return sorted(n for n in bought if n and number_account(settings, state, n) == account)
+
+
+def number_sid(number: str) -> str:
+    return "PN" + hashlib.sha256(number.encode()).hexdigest()[:32]
+
+
+def _number_json(number: str, account: str, state: SandboxState) -> dict[str, Any]:
+    return {
+        "sid": number_sid(number),
+        "account_sid": account,
+        "phone_number": number,
+        "friendly_name": number,
+        "sms_url": state.number_sms_urls.get(number),
+        "sms_method": "POST",
+        "capabilities": {"sms": True, "mms": False, "voice": False},
+        "uri": f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/{number_sid(number)}.json",
+    }
+
+
+async def _list_numbers(request: web.Request) -> web.Response:
+    """`GET .../IncomingPhoneNumbers.json?PhoneNumber=`: the account's numbers (exact match)."""
+    settings, state = settings_of(request), state_of(request)
+    account = authorised(request, settings)
+    if account is None:
+        return unauthorised()
+    wanted = request.query.get("PhoneNumber")
+    found = [n for n in _numbers_of(settings, state, account) if wanted in (None, n)]
+    path = request.path.removeprefix("/twilio")
+    return web.json_response(
+        {
+            "incoming_phone_numbers": [_number_json(n, account, state) for n in found],
+            "page": 0,
+            "page_size": 50,
+            "start": 0,
+            "end": max(len(found) - 1, 0),
+            "uri": path,
+            "first_page_uri": path,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+    )
+
+
+async def _update_number(request: web.Request) -> web.Response:
+    """`POST .../IncomingPhoneNumbers/{PN}.json` with `SmsUrl`: where its messages go."""
+    settings, state = settings_of(request), state_of(request)
+    account = authorised(request, settings)
+    if account is None:
+        return unauthorised()
+    wanted = request.match_info["number_sid"]
+    number = next(
+        (n for n in _numbers_of(settings, state, account) if number_sid(n) == wanted), None
+    )
+    if number is None:
+        return twilio_error(404, 20404, "The requested resource was not found")
+    form = dict(await read_form_pairs(request))
+    if "SmsUrl" in form:
+        if not form["SmsUrl"].startswith(("http://", "https://")):
+            return twilio_error(400, 21502, "SmsUrl is not a valid URL")
+        state.number_sms_urls[number] = form["SmsUrl"]
+    return web.json_response(_number_json(number, account, state))
+
+
 async def _fetch_message(request: web.Request) -> web.Response:
     settings, state = settings_of(request), state_of(request)
-    if not authorised(request, settings):
+    account = authorised(request, settings)
+    if account is None:
         return unauthorised()
     sid = request.match_info["message_sid"]
     entry = state.find_bot_message(ChannelName.SMS, sid) or state.find_bot_message(
         ChannelName.WHATSAPP, sid
     )
-    if entry is None:
+    if entry is None or entry_account(entry, settings) != account:
         return twilio_error(404, 20404, "The requested resource was not found")
     return web.json_response(message_json(entry, settings))
 
 
+def entry_account(entry: ChatEntry, settings: Settings) -> str:
+    """The account that sent a message (the platform's unless recorded otherwise)."""
+    return str(entry.extra.get("account") or settings.twilio_account_sid or "")
+
+
 def message_json(entry: ChatEntry, settings: Settings) -> dict[str, Any]:
-    sid = settings.twilio_account_sid
+    sid = entry_account(entry, settings)
     created = formatdate(entry.time.timestamp(), usegmt=True)
     outbound = entry.sender == "bot"
     ours = settings.twilio_sms_from
@@ -214,10 +340,11 @@ async def report_delivery(
     callback_url: str,
     *,
     sender: str,
+    token: str,
     undelivered: int | None = None,
 ) -> None:
     """What the carrier would tell us, in order: sent, then delivered (or undelivered with
-    its error code, when a fault asked for it)."""
+    its error code, when a fault asked for it), signed with the sending account's token."""
     final = "undelivered" if undelivered is not None else "delivered"
     for status in ("sent", final):
         entry.status = status
@@ -227,14 +354,14 @@ async def report_delivery(
             "SmsSid": entry.message_id,
             "MessageStatus": status,
             "SmsStatus": status,
-            "AccountSid": settings.twilio_account_sid or "",
+            "AccountSid": entry_account(entry, settings),
             "To": entry.extra.get("to", entry.address),
             "From": sender,
             "ApiVersion": "2010-04-01",
         }
         if status == "undelivered":
             params["ErrorCode"] = str(undelivered)
-        await runtime.post_twilio_form(callback_url, params, twilio_token(settings))
+        await runtime.post_twilio_form(callback_url, params, token)
 
 
 # --- Messages list: `GET .../Messages.json` with Twilio's filters ---------------------------
@@ -259,7 +386,8 @@ def _day(value: str) -> str | None:
 
 def _matches(entry: ChatEntry, query: dict[str, str], our_number: str) -> bool:
     outbound = entry.sender == "bot"
-    to, sender = (entry.address, our_number) if outbound else (our_number, entry.address)
+    ours = str(entry.extra.get("from" if outbound else "to") or our_number)
+    to, sender = (entry.address, ours) if outbound else (ours, entry.address)
     if query.get("To", to) != to or query.get("From", sender) != sender:
         return False
     sent = entry.extra.get("date_sent") if outbound else entry.time
@@ -276,7 +404,8 @@ def _matches(entry: ChatEntry, query: dict[str, str], our_number: str) -> bool:
 
 async def _list_messages(request: web.Request) -> web.Response:
     settings, state = settings_of(request), state_of(request)
-    if not authorised(request, settings):
+    account = authorised(request, settings)
+    if account is None:
         return unauthorised()
     query = dict(request.query)
     for name in ("DateSent", "DateSent>", "DateSent<"):
@@ -296,7 +425,9 @@ async def _list_messages(request: web.Request) -> web.Response:
     found = [
         e
         for e in reversed(state.entries)  # newest first
-        if e.channel is ChannelName.SMS and _matches(e, query, our_number)
+        if e.channel is ChannelName.SMS
+        and entry_account(e, settings) == account
+        and _matches(e, query, our_number)
     ]
     chunk = found[page * size : (page + 1) * size]
     path = request.path.removeprefix("/twilio")

@@ -24,10 +24,12 @@ from sandbox.state import ChatEntry, Content, SandboxState
 from sandbox.twilio_api import (
     BASE,
     MAX_BODY_CHARS,
+    account_token,
     authorised,
     create_sms_message,
     fault_response,
     message_json,
+    number_account,
     report_delivery,
     twilio_error,
     unauthorised,
@@ -47,23 +49,28 @@ def add_routes(app: web.Application) -> None:
 
 
 async def _create_message(request: web.Request) -> web.Response:
-    if not authorised(request, settings_of(request)):
+    account = authorised(request, settings_of(request))
+    if account is None:
         return unauthorised()
     try:
         form = dict(await read_form_pairs(request))
     except BadInput as e:
         return twilio_error(400, 21600, e.message)
     if form.get("To", "").startswith(PREFIX):
-        return await _create_whatsapp_message(request, form)
-    return await create_sms_message(request, form)
+        return await _create_whatsapp_message(request, form, account)
+    return await create_sms_message(request, form, account)
 
 
-def window_open(state: SandboxState, phone: str) -> bool:
-    last = state.last_customer_message(ChannelName.WHATSAPP, phone)
+def window_open(state: SandboxState, phone: str, sender: str) -> bool:
+    """WhatsApp's 24 h window between one of our numbers (`sender`) and the customer: opened
+    by the customer's last message *to that number*, as WhatsApp keeps it per pair."""
+    last = state.last_customer_message(ChannelName.WHATSAPP, phone, sender.removeprefix(PREFIX))
     return last is not None and state.clock.now() < last + WINDOW
 
 
-async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -> web.Response:
+async def _create_whatsapp_message(
+    request: web.Request, form: dict[str, str], account: str
+) -> web.Response:
     settings, state = settings_of(request), state_of(request)
     fault = state.take_fault(ChannelName.WHATSAPP)
     if fault is not None:
@@ -75,15 +82,18 @@ async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -
     if not E164.match(phone):
         return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
     ours = {settings.twilio_whatsapp_from or ""} | state.twilio_numbers
-    if not sender.startswith(PREFIX) or sender.removeprefix(PREFIX) not in ours:
+    number = sender.removeprefix(PREFIX)
+    in_account = number_account(settings, state, number) == account
+    if not sender.startswith(PREFIX) or number not in ours or not in_account:
         return twilio_error(
             400, 63007, "Twilio could not find a Channel with the specified From address"
         )
-    shown = _shown(state, form)
+    shown = _shown(state, form, account, settings.twilio_account_sid or "")
     if isinstance(shown, web.Response):
         return shown
     text, buttons, content = shown
-    if not (content is not None and content.approved) and not window_open(state, phone):
+    approved = content is not None and content.approved
+    if not approved and not window_open(state, phone, number):
         return twilio_error(
             400,
             63016,
@@ -105,6 +115,7 @@ async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -
                 "from": sender,
                 "template": content.template if content is not None else None,
                 "status_callback": form.get("StatusCallback"),
+                "account": account,
             },
         )
     )
@@ -117,6 +128,7 @@ async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -
                 entry,
                 callback,
                 sender=sender,
+                token=account_token(settings, state, account) or "",
                 undelivered=fault.undelivered if fault is not None else None,
             )
         )
@@ -124,7 +136,7 @@ async def _create_whatsapp_message(request: web.Request, form: dict[str, str]) -
 
 
 def _shown(
-    state: SandboxState, form: dict[str, str]
+    state: SandboxState, form: dict[str, str], account: str, platform: str
 ) -> tuple[str, tuple[Button, ...], Content | None] | web.Response:
     """What the customer's phone shows for this send: text, buttons, and the content used."""
     sid, body = form.get("ContentSid"), form.get("Body")
@@ -135,7 +147,9 @@ def _shown(
             return twilio_error(400, 21617, "The message body exceeds the 1600 character limit.")
         return body, (), None
     content = state.contents.get(sid)
-    if content is None:
+    # A content (approved template or session content) is its account's: another account's
+    # ContentSid is unknown there. Contents without an account are the platform's.
+    if content is None or (content.account or platform) != account:
         return twilio_error(400, 21655, f"The ContentSid {sid} is invalid.")
     try:
         variables = json.loads(form.get("ContentVariables") or "{}")
@@ -170,7 +184,8 @@ def _session_content(content: Content) -> tuple[str, tuple[Button, ...]]:
 async def create_content(request: web.Request) -> web.Response:
     """`POST /v1/Content` (JSON): a session content; only its types matter here."""
     settings, state = settings_of(request), state_of(request)
-    if not authorised(request, settings):
+    account = authorised(request, settings)
+    if account is None:
         return unauthorised()
     try:
         data = json.loads(await request.text())
@@ -180,11 +195,11 @@ async def create_content(request: web.Request) -> web.Response:
     if problem is not None:
         return twilio_error(400, 20001, problem)
     sid = random_id("HX", 16)
-    state.contents[sid] = Content(sid=sid, types=data["types"])
+    state.contents[sid] = Content(sid=sid, types=data["types"], account=account)
     created = formatdate(state.clock.now().timestamp(), usegmt=True)
     answer: dict[str, Any] = {
         "sid": sid,
-        "account_sid": settings.twilio_account_sid,
+        "account_sid": account,
         "friendly_name": data.get("friendly_name"),
         "language": data.get("language"),
         "variables": data.get("variables") or {},

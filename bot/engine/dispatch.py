@@ -27,6 +27,7 @@ from bot.engine import (
     review,
     rewards,
     telegram_buttons,
+    telegram_order,
     void,
 )
 from bot.engine.effects import Effects
@@ -86,6 +87,9 @@ log = logging.getLogger(__name__)
 
 def make_handler(services: Services) -> Handler:
     async def handle(redis: aioredis.Redis, event: Event, pipe: aioredis.client.Pipeline) -> None:
+        # A Telegram update older than one already applied here: recorded, not acted upon.
+        if await telegram_order.late_update(redis, pipe, event, services.clock.now()):
+            return
         await _Dispatch(services, redis, event, pipe).run()
 
     return handle

@@ -386,6 +386,15 @@ async def record_delivery(redis: aioredis.Redis, report: DeliveryReport) -> bool
     return bool(moved)
 
 
+async def sent_from(redis: aioredis.Redis, provider_message_id: str, sender: str) -> bool:
+    """False when the message the provider names went out through another sender than
+    `sender` (a merchant's own); True when it did, or when we do not know it yet (a callback
+    may come before the sender wrote the provider's id down)."""
+    key = await redis.get(keys.outbox_by_provider_id(provider_message_id))
+    record = await load(redis, key) if key else None
+    return record is None or sender_of(record.conversation) == sender
+
+
 async def delivery_state(redis: aioredis.Redis, provider_message_id: str) -> DeliveryState | None:
     state = await redis.hget(keys.outbox_delivery(provider_message_id), "state")
     return DeliveryState(state) if state else None

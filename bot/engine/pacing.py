@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
@@ -111,6 +112,8 @@ class Limits:
     sms_per_sender: float = 1.0  # a long code: 1 segment/s; a short code or service: more
     whatsapp_per_sender: float = 80.0
     enabled: bool = True
+    # "<channel>:<sender>" -> its own rate (a short code, a Messaging Service's MPS...).
+    per_sender: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -120,6 +123,7 @@ class Limits:
             sms_per_sender=settings.pacing_sms_mps,
             whatsapp_per_sender=settings.pacing_whatsapp_per_second,
             enabled=settings.pacing_enabled,
+            per_sender=settings.pacing_per_sender,
         )
 
 
@@ -168,6 +172,7 @@ class Pacer:
             rate, chat_rate, cost = self.limits.sms_per_sender, 0.0, segment_count(body)
         else:  # WhatsApp, once its adapter exists
             rate, chat_rate, cost = self.limits.whatsapp_per_sender, 0.0, 1
+        rate = self.limits.per_sender.get(sender, rate)  # this sender's own MPS, if set
         if not self.limits.enabled or rate <= 0:
             return None
         return Quota(sender, max(int(rate), 1), int(chat_rate), message.address, cost)

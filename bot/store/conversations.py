@@ -66,13 +66,22 @@ def append_transcript(
     at: datetime,
     ref: str,
     by: str | None = None,
+    late: bool = False,
 ) -> None:
     """Keep what was said (card numbers already redacted by the caller) for support.
 
-    `by`: the person who wrote an outbound message (none: the bot)."""
-    fields = {"dir": direction, "text": text, "at": at.isoformat(), "ref": ref}
+    `by`: the person who wrote an outbound message (none: the bot). `late`: a message that
+    arrived after a later one was already answered, kept but not acted upon."""
+    fields: dict[str, str | bool] = {
+        "dir": direction,
+        "text": text,
+        "at": at.isoformat(),
+        "ref": ref,
+    }
     if by is not None:
         fields["by"] = by
+    if late:
+        fields["late"] = "1"  # transcripts are read as strings (`transcript`)
     entry = json.dumps(fields)
     pipe.rpush(keys.conv_log(conversation), entry)
     pipe.ltrim(keys.conv_log(conversation), -TRANSCRIPT_LIMIT, -1)

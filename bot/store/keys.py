@@ -39,6 +39,12 @@ def conv_reminders_sent(conv: str, merchant_id: str) -> str:
     return f"conv:{{{conv}}}:reminders_sent:{merchant_id}"
 
 
+def conv_telegram_applied(conv: str) -> str:
+    """The highest Telegram update_id applied in the conversation (a later-arriving older
+    update is then recorded, not acted upon: bot.engine.telegram_order)."""
+    return f"conv:{{{conv}}}:tg:applied"
+
+
 def conv_log(conv: str) -> str:
     """What was said, both ways, for agents and support (a capped list)."""
     return f"conv:{{{conv}}}:log"

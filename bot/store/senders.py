@@ -10,8 +10,12 @@ An alphanumeric sender ID ("MABOUTIQUE") cannot receive replies: it is registere
 number customers write to (`reply_number`), which is its ref, and texts that ask for a STOP
 name that number.
 
-A bot token and its webhook secret are stored encrypted (Fernet, `FACTO_SECRETS_KEY`) and
-never returned by the API.
+An SMS or WhatsApp sender may live in the merchant's own Twilio account (`account_sid` and
+its auth token): Facto then sends with that account's credentials and checks the webhooks of
+that sender with that account's token only.
+
+A bot token, its webhook secret and a Twilio auth token are stored encrypted (Fernet,
+`FACTO_SECRETS_KEY`) and never returned by the API.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import redis.asyncio as aioredis
 from bot.settings import SecretBox
 from bot.store import keys
 from channels.base import ChannelName
+from channels.twilio_sms import twilio_status_path
+from channels.whatsapp_templates import required_sid_keys
 
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 # Twilio: 1-11 characters, letters, digits and spaces, at least one letter; no spaces here,
@@ -36,6 +42,10 @@ ALPHANUMERIC = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9]{1,11}")
 MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 TELEGRAM_TOKEN = re.compile(r"(\d{1,20}):[A-Za-z0-9_-]{16,100}")
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")  # setWebhook's alphabet (PROVIDERS G1)
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+# Twilio's are 32 hex digits; other letters are accepted for API keys' secrets and the sandbox.
+AUTH_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 class SenderError(ValueError):
@@ -59,6 +69,12 @@ class MerchantSender:
     reply_number: str | None = None  # with an alphanumeric ID: where replies and STOP go
     sealed_token: str | None = None
     sealed_secret: str | None = None
+    # SMS and WhatsApp: the merchant's own Twilio account (None: the platform's).
+    account_sid: str | None = None
+    sealed_auth_token: str | None = None
+    # WhatsApp in its own account: the ContentSids its approved templates got there
+    # ("facto_invoice:fr" -> "HX..."), since a ContentSid is its account's.
+    content_sids: dict[str, str] | None = None
 
     @property
     def alphanumeric(self) -> bool:
@@ -74,6 +90,11 @@ class MerchantSender:
             shown["from"] = self.from_
             shown["messaging_service_sid"] = self.messaging_service_sid
             shown["reply_number"] = self.reply_number
+            shown["account_sid"] = self.account_sid  # None: the platform's account
+            if self.account_sid is not None:
+                shown["status_callback_path"] = twilio_status_path(self.channel, self.ref)
+            if self.content_sids is not None:
+                shown["content_sids"] = dict(self.content_sids)
         return shown
 
     def to_json(self) -> str:
@@ -88,6 +109,9 @@ class MerchantSender:
                 "reply_number": self.reply_number,
                 "token": self.sealed_token,
                 "secret": self.sealed_secret,
+                "account_sid": self.account_sid,
+                "auth_token": self.sealed_auth_token,
+                "content_sids": self.content_sids,
             }
         )
 
@@ -104,11 +128,19 @@ class MerchantSender:
             reply_number=data.get("reply_number"),
             sealed_token=data.get("token"),
             sealed_secret=data.get("secret"),
+            account_sid=data.get("account_sid"),
+            sealed_auth_token=data.get("auth_token"),
+            content_sids=data.get("content_sids"),
         )
 
 
 def telegram_webhook_path(bot_id: str) -> str:
     return f"/webhooks/telegram/{bot_id}"
+
+
+def ref_from_path(value: str) -> str:
+    """The sender ref named by `twilio_status_path`'s last part."""
+    return f"+{value}" if value.isdigit() else value
 
 
 def build_sender(
@@ -120,16 +152,17 @@ def build_sender(
     now: datetime,
 ) -> MerchantSender:
     """Validate what the merchant gave for `channel`; SenderError says what is wrong."""
+    account = {"account_sid", "auth_token"}
     allowed = {
-        ChannelName.SMS: {"from", "messaging_service_sid", "reply_number"},
-        ChannelName.WHATSAPP: {"from"},
+        ChannelName.SMS: {"from", "messaging_service_sid", "reply_number", *account},
+        ChannelName.WHATSAPP: {"from", "content_sids", *account},
         ChannelName.TELEGRAM: {"token", "webhook_secret"},
     }[channel]
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise SenderError(f"unknown field(s) for {channel.value}: {', '.join(unknown)}")
     for name, value in fields.items():
-        if value is not None and not isinstance(value, str):
+        if name != "content_sids" and value is not None and not isinstance(value, str):
             raise SenderError(f"{name} must be a string")
     base: dict[str, Any] = {
         "merchant_id": merchant_id,
@@ -138,12 +171,59 @@ def build_sender(
     }
     if channel is ChannelName.TELEGRAM:
         return _telegram_sender(base, fields, box)
+    base.update(_twilio_account(fields, box))
     if channel is ChannelName.WHATSAPP:
         number = fields.get("from")
         if not number or not E164.fullmatch(number):
             raise SenderError("from must be the WhatsApp number in E.164 (+33...)")
-        return MerchantSender(**base, ref=number, from_=number)
+        sids = _content_sids(fields.get("content_sids"), own_account="account_sid" in base)
+        return MerchantSender(**base, ref=number, from_=number, content_sids=sids)
     return _sms_sender(base, fields)
+
+
+def _content_sids(value: object, *, own_account: bool) -> dict[str, str] | None:
+    """A WhatsApp sender in its own Twilio account sends the templates approved *there*:
+    every template of `channels.whatsapp_templates`, each with its ContentSid."""
+    if not own_account:
+        if value is not None:
+            raise SenderError("content_sids go with the merchant's own account_sid only")
+        return None
+    if not isinstance(value, dict):
+        raise SenderError(
+            "content_sids is required with an own Twilio account: an object of "
+            '"<template>:<locale>": "HX..." for every template (README, WhatsApp)'
+        )
+    required = set(required_sid_keys())
+    missing, unknown = sorted(required - set(value)), sorted(set(value) - required)
+    if missing or unknown:
+        raise SenderError(
+            "content_sids must name every template once: "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(unknown)}" if unknown else "",
+                )
+                if part
+            )
+        )
+    if not all(isinstance(v, str) and CONTENT_SID.fullmatch(v) for v in value.values()):
+        raise SenderError("each content_sids value must look like HX followed by 32 hex digits")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _twilio_account(fields: dict[str, Any], box: SecretBox) -> dict[str, str]:
+    """The merchant's own Twilio account, when given (both the SID and its auth token)."""
+    sid, token = fields.get("account_sid"), fields.get("auth_token")
+    if sid is None and token is None:
+        return {}
+    if not sid or not token:
+        raise SenderError("give both account_sid and auth_token (the merchant's Twilio account)")
+    if not ACCOUNT_SID.fullmatch(sid):
+        raise SenderError("account_sid must look like AC followed by 32 hex digits")
+    if not AUTH_TOKEN.fullmatch(token):
+        raise SenderError("auth_token must be 16-128 characters of A-Z a-z 0-9 _ -")
+    return {"account_sid": sid, "sealed_auth_token": box.seal(token)}
 
 
 def _sms_sender(base: dict[str, Any], fields: dict[str, Any]) -> MerchantSender:
@@ -282,12 +362,14 @@ async def all_of(redis: aioredis.Redis, merchant_id: str) -> list[MerchantSender
     return found
 
 
-async def inbound_ref(
+async def inbound_sender(
     redis: aioredis.Redis, channel: ChannelName, *candidates: str | None
-) -> str | None:
-    """The ref of the merchant sender an inbound message was addressed to (the Messaging
-    Service first, then the number), or None: the platform's sender received it."""
+) -> MerchantSender | None:
+    """The merchant sender an inbound message was addressed to (the Messaging Service first,
+    then the number), or None: the platform's sender received it."""
     for candidate in candidates:
-        if candidate and await redis.exists(keys.channel_sender(channel.value, candidate)):
-            return candidate
+        if candidate:
+            found = await by_ref(redis, channel, candidate)
+            if found is not None:
+                return found
     return None

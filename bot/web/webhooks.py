@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.settings import SecretsKeyError, secret
 from bot.store import senders, whatsapp_window
 from bot.store.conversations import conversation_key
+from bot.store.senders import MerchantSender
 from bot.store.telegram_links import bind_chat, start_token
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
@@ -50,6 +51,11 @@ def setup_webhooks(app: web.Application) -> None:
     app.router.add_post("/webhooks/twilio/sms", twilio_sms_webhook)
     app.router.add_post("/webhooks/twilio/whatsapp", twilio_whatsapp_webhook)
     app.router.add_post("/webhooks/twilio/status", twilio_status_webhook)
+    # A sender in a merchant's own Twilio account: its own path, checked with its token.
+    app.router.add_post(
+        "/webhooks/twilio/status/{channel:sms|whatsapp}/{ref:[A-Za-z0-9]{1,40}}",
+        twilio_status_webhook,
+    )
     app.router.add_post("/webhooks/stripe", stripe_webhook)
 
 
@@ -85,24 +91,33 @@ async def _ingest_inbound(
 
 
 # Merchant senders seen on this process: routing survives a Redis blip for them (the message
-# is then spooled in the right conversation). A sender removed since still routes here until
-# the process restarts, which only delays its replies' move to the platform's conversation.
-_KNOWN_SENDERS: set[tuple[ChannelName, str]] = set()
+# is then spooled in the right conversation, checked with the right account's token). A sender
+# removed since still routes here until the process restarts, which only delays its replies'
+# move to the platform's conversation.
+_KNOWN_SENDERS: dict[tuple[ChannelName, str], MerchantSender] = {}
 
 
 async def _addressed_to(
     services: Services, channel: ChannelName, *candidates: str | None
-) -> str | None:
+) -> MerchantSender | None:
     """Which merchant sender an inbound Twilio message was sent to (None: the platform's)."""
     try:
-        ref = await senders.inbound_ref(services.redis, channel, *candidates)
+        found = await senders.inbound_sender(services.redis, channel, *candidates)
     except RedisError:
-        ref = next((c for c in candidates if c and (channel, c) in _KNOWN_SENDERS), None)
+        found = next(
+            (
+                _KNOWN_SENDERS[(channel, c)]
+                for c in candidates
+                if c and (channel, c) in _KNOWN_SENDERS
+            ),
+            None,
+        )
+        ref = found.ref if found else None
         log.warning("redis unavailable, inbound routed from memory", extra=log_fields(ref=ref))
-        return ref
-    if ref is not None:
-        _KNOWN_SENDERS.add((channel, ref))
-    return ref
+        return found
+    if found is not None:
+        _KNOWN_SENDERS[(channel, found.ref)] = found
+    return found
 
 
 async def _ingest_event(services: Services, event: Event) -> None:
@@ -194,41 +209,69 @@ async def _answer_choice(services: Services, bot_id: str | None, message: Inboun
     await bot.answer_choice(message.extra["callback_query_id"])
 
 
-async def _verified_twilio_form(request: web.Request) -> dict[str, str] | web.Response:
-    services = request.app[SERVICES]
+async def _twilio_form(request: web.Request) -> dict[str, str] | web.Response:
+    """The form as posted; read only to verify it and to know which account signed it."""
     if request.content_type != "application/x-www-form-urlencoded":
         return web.json_response({"error": "expected a form body"}, status=415)
     form = await request.post()
-    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _twilio_refusal(
+    request: web.Request, form: dict[str, str], sender: MerchantSender | None
+) -> web.Response | None:
+    """None when the request is signed with the token of the account its sender lives in:
+    the merchant's own account for a sender registered with one, else the platform's. A
+    platform signature is refused for a merchant account's sender, and the other way round.
+    """
+    services = request.app[SERVICES]
+    expected_account = services.settings.twilio_account_sid
+    token = secret(services.settings.twilio_auth_token)
+    if sender is not None and sender.account_sid is not None and sender.sealed_auth_token:
+        expected_account = sender.account_sid
+        try:
+            token = services.secret_box.open(sender.sealed_auth_token)
+        except SecretsKeyError:
+            log.exception("a merchant's Twilio auth token does not open")
+            return _unavailable()
     url = services.settings.public_base_url + request.path_qs
     try:
         verify_twilio_signature(
             url,
-            params,
+            form,
             request.headers.get("X-Twilio-Signature"),
-            secret(services.settings.twilio_auth_token),
+            token,
+            request.headers.get("X-Twilio-Webhooks-Signature-Settings"),
         )
+        # Signed, so AccountSid is Twilio's word: a message of another account is not ours.
+        account = form.get("AccountSid")
+        if account is not None and expected_account and account != expected_account:
+            raise InvalidSignature("AccountSid is not the sender's account")
     except InvalidSignature:
         log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
         return web.json_response({"error": "forbidden"}, status=403)
-    return params
+    return None
 
 
 async def twilio_sms_webhook(request: web.Request) -> web.Response:
-    form = await _verified_twilio_form(request)
+    form = await _twilio_form(request)
     if isinstance(form, web.Response):
         return form
+    services = request.app[SERVICES]
+    # A merchant's Messaging Service or number: that merchant's conversation with the customer,
+    # signed by the merchant's own Twilio account when the sender lives in one.
+    sender = await _addressed_to(
+        services, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
+    )
+    refused = _twilio_refusal(request, form, sender)
+    if refused is not None:
+        return refused
     try:
         message = parse_inbound_sms(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed message: {exc}"}, status=400)
-    services = request.app[SERVICES]
-    # A merchant's Messaging Service or number: that merchant's conversation with the customer.
-    sender = await _addressed_to(
-        services, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
-    )
     # Twilio does not retry a failed messaging webhook (T6): a 503 would lose the SMS.
-    if not await _ingest_or_spool(request, message, sender):
+    if not await _ingest_or_spool(request, message, sender.ref if sender else None):
         return _unavailable()
     return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
@@ -236,17 +279,21 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
 async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
     """A WhatsApp message: stored like an SMS, and it (re)opens the 24 h window."""
     services = request.app[SERVICES]
-    form = await _verified_twilio_form(request)
+    form = await _twilio_form(request)
     if isinstance(form, web.Response):
         return form
+    to = form.get("To")
+    own = await _addressed_to(services, ChannelName.WHATSAPP, phone_of(to) if to else None)
+    refused = _twilio_refusal(request, form, own)
+    if refused is not None:
+        return refused
     if not services.settings.whatsapp_enabled:
         return web.json_response({"error": "whatsapp is not enabled"}, status=404)
     try:
         message = parse_inbound_whatsapp(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed message: {exc}"}, status=400)
-    to = form.get("To")
-    sender = await _addressed_to(services, ChannelName.WHATSAPP, phone_of(to) if to else None)
+    sender = own.ref if own else None
     # Noted first: the customer did write, and the reply must find the window open.
     try:
         await whatsapp_window.note_inbound(
@@ -261,15 +308,41 @@ async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
 
 
 async def twilio_status_webhook(request: web.Request) -> web.Response:
+    """A delivery status. On `/webhooks/twilio/status` the platform's account signs it; on
+    `/webhooks/twilio/status/<channel>/<sender>` the merchant's own account of that sender."""
     services = request.app[SERVICES]
-    form = await _verified_twilio_form(request)
+    form = await _twilio_form(request)
     if isinstance(form, web.Response):
         return form
+    own: MerchantSender | None = None
+    if "ref" in request.match_info:
+        channel = ChannelName(request.match_info["channel"])
+        try:
+            own = await senders.by_ref(
+                services.redis, channel, senders.ref_from_path(request.match_info["ref"])
+            )
+        except RedisError:
+            log.exception("could not read a merchant sender")
+            return _unavailable()
+        if own is None or own.account_sid is None:
+            log.warning(
+                "twilio status for no own-account sender", extra=log_fields(path=request.path)
+            )
+            return web.json_response({"error": "forbidden"}, status=403)
+    refused = _twilio_refusal(request, form, own)
+    if refused is not None:
+        return refused
     try:
         report = parse_status_callback(form)
     except MalformedPayload as exc:
         return web.json_response({"error": f"malformed status: {exc}"}, status=400)
     try:
+        if own is not None and not await outbox.sent_from(
+            services.redis, report.provider_message_id, own.ref
+        ):
+            # Signed by that merchant's account, about a message another sender sent.
+            log.warning("twilio status about another sender's message")
+            return web.json_response({"error": "forbidden"}, status=403)
         if await outbox.record_delivery(services.redis, report):
             await delivery.announce(services.redis, report)
         await delivery.after_report(services.redis, report, services.clock.now())

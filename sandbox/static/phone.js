@@ -126,7 +126,7 @@
       const response = await fetch(sendUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(payload),
+        body: JSON.stringify(Object.assign({ to: chat.dataset.to || null }, payload)),
       });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));

@@ -29,6 +29,7 @@ def bot_says(sandbox: Sandbox, text: str, *buttons: Button, address: str = CHAT)
             time=sandbox.state.clock.now(),
             message_id=str(sandbox.state.next_message_id(address)),
             buttons=buttons,
+            extra={"bot": sandbox.telegram_token.split(":", 1)[0]},  # the platform's bot
         )
     )
 
@@ -339,7 +340,7 @@ async def test_whatsapp_phone_page_shows_buttons_template_and_window(sandbox: Sa
             time=sandbox.state.clock.now(),
             message_id="SM1",
             buttons=(Button("En plusieurs fois", action="split"),),
-            extra={"template": "facto_invoice"},
+            extra={"template": "facto_invoice", "from": "whatsapp:+33700000001"},
         )
     )
     async with sandbox.http.get(sandbox.url(f"/sandbox/phone/whatsapp/{phone}")) as chat:

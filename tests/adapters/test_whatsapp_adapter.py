@@ -106,8 +106,17 @@ async def adapter(
 
 def customer_wrote(sandbox: Sandbox, window: Window, at: datetime) -> None:
     """The customer's message, as both WhatsApp (the emulator) and our store saw it."""
+    to = f"whatsapp:{sandbox.settings.twilio_whatsapp_from}"  # the platform's number
     sandbox.state.record(
-        ChatEntry(ChannelName.WHATSAPP, PHONE, "customer", "bonjour", at, random_id("SM"))
+        ChatEntry(
+            ChannelName.WHATSAPP,
+            PHONE,
+            "customer",
+            "bonjour",
+            at,
+            random_id("SM"),
+            extra={"to": to},
+        )
     )
     window.last = at
 

@@ -91,9 +91,19 @@ class Facto:
         return created
 
     async def customer_says(
-        self, channel: str, address: str, text: str | None = None, action: str | None = None
+        self,
+        channel: str,
+        address: str,
+        text: str | None = None,
+        action: str | None = None,
+        *,
+        to: str | None = None,
     ) -> int:
-        payload = {"text": text} if text is not None else {"action": action}
+        """The phone simulator: the customer writes (to `to`, one of our numbers or bots;
+        None: the platform's), through the provider's signed webhook."""
+        payload: dict[str, str | None] = {"text": text} if text is not None else {"action": action}
+        if to is not None:
+            payload["to"] = to
         response = await self.client.post(
             f"/sandbox/api/customer/{channel}/{address}", json=payload
         )
@@ -141,6 +151,7 @@ class Facto:
                 text=text or str(payload),
                 time=self.clock.now(),
                 message_id=form["MessageSid"],
+                extra={"to": form["To"]},  # the window is per (our number, customer)
             )
         )
         signature = RequestValidator("sandbox-twilio-token").compute_signature(

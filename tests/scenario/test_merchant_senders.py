@@ -18,7 +18,6 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from bot.store.merchants import Merchant
 from channels.base import ChannelName
-from sandbox.state import ChatEntry
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 PHONE = "+33612345678"
@@ -299,31 +298,8 @@ async def test_whatsapp_from_the_merchant_number_with_its_own_window(two: Facto)
     [sent] = two.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)
     assert sent.extra["from"] == f"whatsapp:{NUMBER_A}"
     assert sent.extra["template"] is not None  # no window yet: the template
-    form = {
-        "MessageSid": f"SM{7:032d}",
-        "From": f"whatsapp:{PHONE}",
-        "To": f"whatsapp:{NUMBER_A}",
-        "Body": "payer",
-        "NumMedia": "0",
-    }
-    two.sandbox.record(
-        ChatEntry(
-            channel=ChannelName.WHATSAPP,
-            address=PHONE,
-            sender="customer",
-            text="payer",
-            time=two.clock.now(),
-            message_id=form["MessageSid"],
-        )
-    )
-    signature = RequestValidator("sandbox-twilio-token").compute_signature(
-        f"{two.base_url}/webhooks/twilio/whatsapp", form
-    )
-    ok = await two.client.post(
-        "/webhooks/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": signature}
-    )
-    assert ok.status == 200
-    await two.drain()
+    # The customer answers A's number on the phone simulator (Twilio's signed webhook).
+    assert await two.customer_says("whatsapp", PHONE, "payer", to=NUMBER_A) == 200
     answer = two.sandbox.bot_messages(ChannelName.WHATSAPP, PHONE)[-1]
     assert answer.extra["from"] == f"whatsapp:{NUMBER_A}"
     assert answer.extra["template"] is None  # the window of A's number is open: free text
@@ -392,3 +368,45 @@ async def test_voiding_an_invoice_tells_the_customer_from_the_merchant_number(tw
     assert await two.redis.get(keys.conv_state(f"sms:{PHONE}")) is None
     transcript = await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)
     assert len(transcript) == 2  # the invoice, then the notice that it is cancelled
+
+
+async def test_the_phone_simulator_chats_with_each_merchant_sender(two: Facto) -> None:
+    """The simulator picks the thread (our sender) and writes through the signed webhook of
+    that sender: A's SMS number (form, no JavaScript) and A's own Telegram bot (JSON)."""
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    assert (await register(two, key_a, {"channel": "sms", "from": NUMBER_A})).status == 201
+    assert (await register(two, key_a, {"channel": "telegram", "token": BOT_A})).status == 201
+    await invoice(two, key_a, invoice_body("sms", PHONE))
+    await invoice(two, key_a, invoice_body("telegram", CHAT))
+
+    page = await two.client.get(f"/sandbox/phone/sms/{PHONE}", params={"peer": NUMBER_A})
+    assert page.status == 200
+    html = await page.text()
+    assert 'class="threads"' in html and "Atelier Alpha" in html
+    posted = await two.client.post(
+        f"/sandbox/phone/sms/{PHONE}",
+        data={"text": "payer", "to": NUMBER_A},
+        allow_redirects=False,
+    )
+    assert posted.status == 303
+    assert posted.headers["Location"].endswith("?peer=%2B33700000011")
+    await two.drain()
+    assert sms_from(two)[-1][0] == NUMBER_A and "/p/" in sms_from(two)[-1][1]
+    # The platform's thread of the same phone shows none of it.
+    platform = await two.client.get(
+        "/sandbox/api/conversation",
+        params={"channel": "sms", "to": PHONE, "peer": two.settings.twilio_sms_from or ""},
+    )
+    assert await platform.json() == []
+
+    assert await two.customer_says("telegram", str(CHAT), "payer", to="777001") == 200
+    replies = two.sandbox.thread(ChannelName.TELEGRAM, str(CHAT), "777001")
+    assert [e.sender for e in replies] == ["bot", "customer", "bot"]
+    assert "/p/" in replies[-1].text
+    assert await two.redis.llen(keys.conv_log(f"telegram@777001:{CHAT}")) == 3
+    # A number the sandbox does not know, or a sender ID, cannot be written to.
+    for to, status in (("+33799999999", 404), ("ALPHA", 409)):
+        refused = await two.client.post(
+            f"/sandbox/api/customer/sms/{PHONE}", json={"text": "x", "to": to}
+        )
+        assert refused.status == status

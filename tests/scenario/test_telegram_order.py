@@ -70,3 +70,44 @@ async def test_the_head_a_dispatcher_holds_is_never_displaced(facto: Facto) -> N
     await facto.redis.delete(keys.conv_lock(conversation))
     await facto.drain()
     assert await said_by_customer(facto) == ["en cours", "avant", "apres"]
+
+
+async def test_an_update_older_than_one_already_applied_is_recorded_not_acted_upon(
+    facto: Facto,
+) -> None:
+    """Telegram numbers a bot's updates in order (PROVIDERS G3): "payer" sent before "STOP"
+    but delivered after the STOP was answered must not bring a pay link after it."""
+    await facto.issue(invoice_body("telegram", CHAT))
+    await deliver(facto, update(401, "STOP"))
+    await facto.drain()
+    sent = await facto.messages("telegram", str(CHAT))
+    await deliver(facto, update(400, "payer"))
+    await facto.drain()
+    assert await facto.messages("telegram", str(CHAT)) == sent  # nothing said
+    log = [
+        json.loads(e) for e in await facto.redis.lrange(keys.conv_log(f"telegram:{CHAT}"), 0, -1)
+    ]
+    late = [e for e in log if e.get("late")]
+    assert [(e["dir"], e["text"], e["ref"]) for e in late] == [("in", "payer", "telegram:400")]
+    assert await facto.redis.get(keys.conv_telegram_applied(f"telegram:{CHAT}")) == "401"
+    # A redelivery of the late one changes nothing; a newer update is acted upon.
+    await deliver(facto, update(400, "payer"))
+    await deliver(facto, update(402, "START"))
+    await facto.drain()
+    assert len(await facto.messages("telegram", str(CHAT))) == len(sent) + 1
+    assert await facto.redis.get(keys.conv_telegram_applied(f"telegram:{CHAT}")) == "402"
+
+
+async def test_an_update_older_than_the_head_being_handled_is_late_too(facto: Facto) -> None:
+    """The head a dispatcher holds is being applied: an older update arriving then goes
+    after it, and is recorded as late when its turn comes."""
+    await facto.issue(invoice_body("telegram", CHAT))
+    conversation = f"telegram:{CHAT}"
+    await deliver(facto, update(505, "en cours"))
+    await facto.redis.set(keys.conv_lock(conversation), "another-worker", px=60_000)
+    await deliver(facto, update(504, "avant"))
+    await facto.redis.delete(keys.conv_lock(conversation))
+    await facto.drain()
+    assert await said_by_customer(facto) == ["en cours", "avant"]
+    log = [json.loads(e) for e in await facto.redis.lrange(keys.conv_log(conversation), 0, -1)]
+    assert [e["text"] for e in log if e.get("late")] == ["avant"]

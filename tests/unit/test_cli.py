@@ -274,3 +274,44 @@ def test_merchant_iban_is_checked_then_stored_and_can_be_changed(
         )
     finally:
         client.close()
+
+
+def test_sender_options_take_an_own_twilio_account_with_the_token_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`--sms-auth-token -` keeps the token out of the shell history; the WhatsApp sender's
+    template ContentSids come from a JSON file."""
+    import io
+
+    from bot.cli import _sender_fields
+
+    sids = tmp_path / "sids.json"
+    sids.write_text(json.dumps({"facto_invoice:fr": "HX" + "1" * 32}), encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("the-token-from-stdin\n"))
+    args = build_parser().parse_args(
+        [
+            "merchant",
+            "set-sender",
+            "--merchant",
+            "m_1",
+            "--sms-from",
+            "+33700000011",
+            "--sms-account-sid",
+            "AC" + "b" * 32,
+            "--sms-auth-token",
+            "-",
+            "--whatsapp-from",
+            "+33700000011",
+            "--whatsapp-account-sid",
+            "AC" + "b" * 32,
+            "--whatsapp-auth-token",
+            "given-on-the-line",
+            "--whatsapp-content-sids",
+            str(sids),
+        ]
+    )
+    fields = _sender_fields(args)
+    assert fields["sms"]["account_sid"] == "AC" + "b" * 32
+    assert fields["sms"]["auth_token"] == "the-token-from-stdin"
+    assert fields["whatsapp"]["auth_token"] == "given-on-the-line"
+    assert fields["whatsapp"]["content_sids"] == {"facto_invoice:fr": "HX" + "1" * 32}

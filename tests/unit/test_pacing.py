@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from bot.clock import FakeClock
@@ -111,3 +112,32 @@ async def test_a_waiting_transactional_sms_goes_before_the_campaign(redis: aiore
     assert await limiter.acquire(sms("votre facture"), marketing=False) == 0
     clock.advance(1.0)
     assert await limiter.acquire(sms("offre 2"), marketing=True) == 0
+
+
+async def test_a_sender_can_have_its_own_rate(redis: aioredis.Redis) -> None:
+    """A short code or Messaging Service sends faster than the long-code default; a merchant's
+    own number is set apart from the platform's (FACTO_PACING_PER_SENDER)."""
+    from dataclasses import replace
+
+    from bot.settings import Settings
+
+    clock = FakeClock()
+    settings = Settings(FACTO_PACING_PER_SENDER='{"sms:+33700000000": 3, "sms:+33757000123": 2}')
+    limits = Limits.from_settings(settings)
+    assert limits.per_sender == {"sms:+33700000000": 3.0, "sms:+33757000123": 2.0}
+    limiter = Pacer(redis, clock, replace(limits, sms_per_sender=1), {"sms": "+33700000000"})
+    own = replace(sms("court"), sender="+33757000123")
+    assert [await limiter.acquire(sms("court"), marketing=False) == 0 for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert [await limiter.acquire(own, marketing=False) == 0 for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    for bad in ('{"+33700000000": 3}', '{"sms:+33700000000": -1}', "[1]", "nope"):
+        with pytest.raises(ValueError, match="FACTO_PACING_PER_SENDER"):
+            Settings(FACTO_PACING_PER_SENDER=bad)
