@@ -159,6 +159,43 @@ SCHEMAS["Sender"] = {
         },
         "bot_id": {"type": "string", "description": "telegram"},
         "webhook_path": {"type": "string", "description": "telegram: its own webhook path"},
+        "account_sid": {
+            **NULLABLE_STRING,
+            "description": "sms/whatsapp: the merchant's own Twilio account, null: the platform's",
+        },
+        "status_callback_path": {
+            "type": "string",
+            "description": "with an own Twilio account: where its status callbacks come",
+        },
+        "content_sids": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "whatsapp with an own account: the templates approved in it",
+        },
+    },
+}
+SCHEMAS["ShopConnection"] = {
+    "type": "object",
+    "required": ["id", "platform", "shop", "channel", "due_days", "created_at", "webhook_path"],
+    "description": "A shop whose new orders become invoices; never shows its secret",
+    "properties": {
+        "id": {"type": "string"},
+        "platform": {"enum": ["shopify", "woocommerce"]},
+        "shop": {"type": "string", "description": "the shop's domain"},
+        "channel": {"enum": ["sms", "whatsapp"]},
+        "due_days": {"type": "integer"},
+        "created_at": {"type": "string"},
+        "webhook_path": {"type": "string"},
+        "webhook_url": {"type": "string", "description": "on creation"},
+        "secret": {
+            "type": "string",
+            "description": "on creation, when Facto made the secret: shown this once",
+        },
+        "refused_orders": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "one connection: the last orders refused, with why",
+        },
     },
 }
 CUSTOMER_IN = {
@@ -261,7 +298,10 @@ MORE_PATHS: dict[str, Any] = {
                     "Another merchant's sender, or no FACTO_SECRETS_KEY for a bot's token",
                 ),
                 "415": NOT_JSON["415"],
-                "422": answer(ref("Error"), "Telegram refused the bot's token"),
+                "422": answer(
+                    ref("Error"),
+                    "Telegram refused the bot's token, or Twilio the account or the number",
+                ),
                 "503": answer(ref("Error"), "Temporarily unavailable"),
             },
             requestBody=_body(
@@ -275,6 +315,20 @@ MORE_PATHS: dict[str, Any] = {
                         "reply_number": {"type": "string"},
                         "token": {"type": "string", "description": "telegram: the bot token"},
                         "webhook_secret": {"type": "string"},
+                        "account_sid": {
+                            "type": "string",
+                            "description": "sms/whatsapp: the merchant's own Twilio account",
+                        },
+                        "auth_token": {
+                            "type": "string",
+                            "description": "with account_sid: sealed, never shown back",
+                        },
+                        "content_sids": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                            "description": "whatsapp with an own account: every template's "
+                            "ContentSid approved in that account",
+                        },
                     },
                 }
             ),
@@ -288,6 +342,50 @@ MORE_PATHS: dict[str, Any] = {
                 "404": answer(ref("Error"), "No own sender on that channel"),
             },
             parameters=[path_param("channel")],
+        ),
+    },
+    "/api/v1/shops": {
+        "get": _op(
+            "The merchant's connected shops",
+            {"200": answer(obj(data={"type": "array", "items": ref("ShopConnection")}), "OK")},
+        ),
+        "post": _op(
+            "Connect a Shopify or WooCommerce shop: its new orders become invoices (also "
+            "`python -m bot shop connect`). Accepts an Idempotency-Key.",
+            {
+                "201": answer(ref("ShopConnection"), "Connected"),
+                "400": answer(ref("Error"), "Not JSON, or an invalid field"),
+                "409": answer(ref("Error"), "No FACTO_SECRETS_KEY to seal the shop's secret"),
+                "415": NOT_JSON["415"],
+            },
+            requestBody=_body(
+                {
+                    "type": "object",
+                    "required": ["platform", "shop"],
+                    "properties": {
+                        "platform": {"enum": ["shopify", "woocommerce"]},
+                        "shop": {"type": "string"},
+                        "secret": {
+                            "type": "string",
+                            "description": "the shop's webhook secret (made by Facto if absent)",
+                        },
+                        "channel": {"enum": ["sms", "whatsapp"]},
+                        "due_days": {"type": "integer"},
+                    },
+                }
+            ),
+        ),
+    },
+    "/api/v1/shops/{connection_id}": {
+        "get": _op(
+            "One shop connection, with the orders it refused",
+            {"200": answer(ref("ShopConnection"), "OK"), "404": ERRORS["404"]},
+            parameters=[path_param("connection_id")],
+        ),
+        "delete": _op(
+            "Disconnect a shop: its webhooks are refused from now on",
+            {"204": {"description": "Disconnected"}, "404": ERRORS["404"]},
+            parameters=[path_param("connection_id")],
         ),
     },
     "/api/v1/messages": get_op(
@@ -369,7 +467,13 @@ MORE_PATHS: dict[str, Any] = {
         ),
         "delete": _op(
             "GDPR erasure: the customer's data goes, invoices are kept (10 years)",
-            {"200": answer(obj(erasure=ANY_OBJECT), "Erased"), "404": ERRORS["404"]},
+            {
+                "200": answer(obj(erasure=ANY_OBJECT), "Erased"),
+                "404": ERRORS["404"],
+                "409": answer(
+                    ref("Error"), "A conversation of theirs is being handled: ask again shortly"
+                ),
+            },
             parameters=[path_param("customer_id")],
         ),
     },
