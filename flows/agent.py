@@ -14,7 +14,7 @@ stateDiagram-v2
     Waiting --> Bot: nobody acted for FACTO_AGENT_RETURN_HOURS / same hand-back message
     Waiting --> Bot: invoice paid / queue pruned (receipt as usual)
     Agent --> Agent: payment action (new link, due date, plan, offline payment, pause) / told
-    Agent --> Agent: payment action on a voided invoice, or collecting one with nothing left to pay / refused, audited, nothing said
+    Agent --> Agent: action on a void invoice, or one with nothing due / refused, nothing said
     Agent --> Agent: new invoice of the same merchant / sent, the hold stays
     Agent --> Agent: another merchant's invoice / sent, the conversation stays with the hold
 ```

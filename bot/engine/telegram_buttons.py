@@ -19,18 +19,13 @@ import redis.asyncio as aioredis
 from bot.engine import outbox
 from bot.logs import log_fields
 from bot.store import keys
-from bot.store.desk import CLOSED
-from bot.store.telegram_buttons import noted
+from bot.store.telegram_buttons import noted, settled
 from channels.base import ChannelName, OutboundMessage
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
 
 EDIT_SUFFIX = ":unbutton"
-
-
-def settled(invoice: Invoice) -> bool:
-    return invoice.amount_due <= 0 or invoice.status in CLOSED
 
 
 async def retire(

@@ -3,18 +3,48 @@ removes their buttons once the invoice is settled)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import redis.asyncio as aioredis
 
 from bot.store import keys
-from channels.base import ChannelName, OutboundMessage
+from bot.store.desk import CLOSED
+from channels.base import Button, ChannelName, OutboundMessage
+from channels.whatsapp_templates import TEMPLATES
 from flows.model import Choice
+from payments.invoice import Invoice
 
 PAYING_CHOICES = frozenset({Choice.PAY.value, Choice.LATER.value, Choice.SPLIT.value})
 
 
+def settled(invoice: Invoice) -> bool:
+    """Nothing to pay any more: paid, paid offline, refunded, voided."""
+    return invoice.amount_due <= 0 or invoice.status in CLOSED
+
+
+def _offers(button: Button) -> bool:
+    return button.url is not None or button.action in PAYING_CHOICES
+
+
 def offers_payment(message: OutboundMessage) -> bool:
     """Pay (a URL button on Telegram), later or split: what a settled invoice must not offer."""
-    return any(b.url is not None or b.action in PAYING_CHOICES for b in message.buttons)
+    return any(_offers(b) for b in message.buttons) or template_offers_payment(message)
+
+
+def template_offers_payment(message: OutboundMessage) -> bool:
+    """Its approved WhatsApp template has quick replies to pay (fixed at approval)."""
+    template = TEMPLATES.get(message.template.name) if message.template else None
+    return template is not None and any(p in PAYING_CHOICES for p, _ in template.buttons)
+
+
+def without_payment_offers(message: OutboundMessage) -> OutboundMessage:
+    """The same message, with no button to pay, pay later or split, and without a template
+    whose own quick replies would offer them (WhatsApp cannot change an approved one)."""
+    return replace(
+        message,
+        buttons=tuple(b for b in message.buttons if not _offers(b)),
+        template=None if template_offers_payment(message) else message.template,
+    )
 
 
 async def note_sent(
@@ -32,7 +62,7 @@ async def note_sent(
         and message.remove_buttons_of is None
         and merchant_id
         and invoice_id
-        and offers_payment(message)
+        and any(_offers(b) for b in message.buttons)
     ):
         await redis.sadd(keys.invoice_telegram_buttons(merchant_id, invoice_id), key)
 

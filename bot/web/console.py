@@ -359,7 +359,7 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
         return _back(request.match_info["ref"], "no_invoice")
     if (why := refusal(op, invoice.status.value, invoice.amount_due)) is not None:
         # Nothing queued: the flow would refuse it anyway, silently; the agent is told why.
-        return await _refused(request, agent, 409, why, invoice)
+        return await _refused(request, agent, why, invoice, status=409)
     params = _payment_params(op, {k: str(v) for k, v in form.items()}, invoice.currency)
     limit = {
         "offline_payment": invoice.amount_due,
@@ -367,7 +367,8 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     }.get(op)
     if limit is not None and params["amount"] > limit:
         why = "over_due" if op == "offline_payment" else "over_paid"
-        return await _refused(request, agent, 400, why, invoice, Money(limit, invoice.currency))
+        limit_money = Money(limit, invoice.currency)
+        return await _refused(request, agent, why, invoice, status=400, limit=limit_money)
     await _submit(request, agent, conversation, AgentKind.PAYMENT, text=op, params=params)
     return _back(request.match_info["ref"], "done")
 
@@ -375,9 +376,10 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
 async def _refused(
     request: web.Request,
     agent: Agent,
-    status: int,
     why: str,
     invoice: Invoice,
+    *,
+    status: int,
     limit: Money | None = None,
 ) -> web.Response:
     """The conversation again, saying why the action was refused (a 4xx: nothing stored)."""
