@@ -66,7 +66,9 @@ class _Document:
     """One A4 page (more if the lines need it) laid out top to bottom."""
 
     def __init__(self, title: str, issued: date) -> None:
-        pdf = FPDF(format="A4")
+        # PDF/A-3B: an archival PDF (fonts embedded, sRGB output intent, XMP metadata) that may
+        # carry the Factur-X XML as an attachment (payments.facturx.embed).
+        pdf = FPDF(format="A4", enforce_compliance="PDF/A-3B")
         pdf.set_title(title)
         pdf.set_author("Facto")
         # Fixed from the document's own date: the bytes depend on what it says, not on when

@@ -1,6 +1,7 @@
 """PDFs of invoices and credit notes: `/i/<token>/pdf` and `/a/<token>/pdf`.
 
-Each is in the customer's language (`document_locale`). An invoice's PDF is rendered when the
+Each is in the customer's language (`document_locale`), a PDF/A-3B; an invoice's carries its
+Factur-X XML (EN 16931) as an attachment. An invoice's PDF is rendered when the
 API issues it; a credit note's (issued by the worker
 inside a dispatch commit, where nothing may render) on its first download. Either way it is
 rendered once, archived, and every later download is the archived bytes: a fix to the layout
@@ -16,12 +17,15 @@ from markupsafe import Markup
 from redis.exceptions import RedisError
 
 from bot.i18n import pick_locale
+from bot.logs import log_fields
 from bot.services import Services
 from bot.store import documents, invoices
+from bot.store.merchants import get_merchant
 from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
 from bot.web.pages import PAGE_HEADERS, by_token
 from payments.credit_note import CreditNote, credit_note_mentions
+from payments.facturx import embed, invoice_xml
 from payments.invoice import CustomerSnapshot, Invoice, Mention, legal_mentions
 from payments.pdf import Wording, credit_note_pdf, invoice_pdf
 
@@ -72,7 +76,19 @@ async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
         return found
     locale = document_locale(services, invoice.customer)
     mentions = legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines)
-    pdf = invoice_pdf(invoice, worded(services, mentions, locale), wording(services, locale))
+    words = wording(services, locale)
+    pdf = invoice_pdf(invoice, worded(services, mentions, locale), words)
+    merchant = await get_merchant(services.redis, invoice.merchant_id)
+    try:
+        pdf = embed(
+            pdf,
+            invoice_xml(invoice, merchant.iban if merchant else None),
+            title=words("Invoice %(number)s", number=invoice.number),
+            author=invoice.seller.legal_name,
+            lang=locale,
+        )
+    except Exception:  # a PDF the customer can read beats none: kept without its XML
+        log.exception("factur-x XML not embedded", extra=log_fields(invoice=invoice.id))
     return await documents.archive(services.redis, invoice.merchant_id, "invoice", invoice.id, pdf)
 
 

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlparse
 
+import facturx
 import pytest
 import redis.asyncio as aioredis
 from pypdf import PdfReader
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
+from bot.store.merchants import set_iban
+from payments.facturx import check
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 WEDNESDAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -200,3 +204,44 @@ async def test_an_unknown_token_is_a_404_page_not_a_pdf(shop: Facto) -> None:
     response = await shop.client.get("/i/" + "x" * 22 + "/pdf")
     assert response.status == 404
     assert response.content_type == "text/html"
+
+
+async def test_the_invoice_pdf_is_a_pdf_a3_carrying_its_factur_x_xml(shop: Facto) -> None:
+    """Factur-X (issue 14): the archived invoice PDF is a PDF/A-3B with the invoice's EN 16931
+    XML attached; read back with the factur-x package, the XML passes its XSD and is the one
+    the export serves (the merchant's IBAN included)."""
+    assert shop.merchant is not None
+    await set_iban(shop.redis, shop.merchant.id, "FR7630006000011234567890189")
+    key = shop.api_key
+    body = invoice_body(*TG, lines=LINES)
+    body["customer"] |= {"is_business": True, "address": "3 rue Neuve, 69001 Lyon"}
+    created = await shop.issue(body)
+    pdf = await download(shop, urlparse(created["invoice_url"]).path + "/pdf")
+
+    name, xml = facturx.get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert name == "factur-x.xml"
+    check(xml)  # EN 16931 level, the package's XSD
+    exported = await shop.client.get(
+        f"/api/v1/invoices/{created['id']}/factur-x",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert exported.status == 200
+    assert xml == await exported.read()
+    assert created["number"].encode() in xml and b"FR7630006000011234567890189" in xml
+
+    # PDF/A-3B: declared in the XMP, with an sRGB output intent, the XML attached as "Data".
+    reader = PdfReader(BytesIO(pdf))
+    root: Any = reader.trailer["/Root"]  # pypdf's objects are loosely typed
+    assert pdf.startswith(b"%PDF-1.7")
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert re.search(r"<pdfaid:part>3</pdfaid:part>", xmp)
+    assert re.search(r"<pdfaid:conformance>B</pdfaid:conformance>", xmp)
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
+    [intent] = root["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+    [spec] = root["/AF"]
+    assert spec.get_object()["/AFRelationship"] == "/Data"
+    assert "Désignation" in text_of(pdf)  # still the readable invoice
+    # Archived with its XML: a re-download is the same bytes.
+    assert await download(shop, urlparse(created["invoice_url"]).path + "/pdf") == pdf
