@@ -55,7 +55,12 @@ from bot.store.conversations import (
 )
 from bot.store.invoices import get_invoice
 from bot.store.merchants import get_merchant
-from bot.store.telegram_buttons import offers_payment, settled, without_payment_offers
+from bot.store.telegram_buttons import (
+    buttons_edit,
+    offers_payment,
+    settled,
+    without_payment_offers,
+)
 from channels.base import (
     ChannelAdapter,
     ChannelError,
@@ -70,6 +75,7 @@ from channels.base import (
     RateLimited,
 )
 from flows.campaign import require_marketing_mentions
+from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
 
@@ -813,6 +819,18 @@ class Sender:
         )
         return without_payment_offers(message)
 
+    async def _unbutton_settled_meanwhile(
+        self, record: OutboxRecord, invoice: Invoice, provider_message_id: str
+    ) -> None:
+        """The invoice was settled during the provider call: its dispatch found no note of
+        this message to retire (it was written just now), so the edit is queued here. Both
+        may queue it: same idempotency key, one record, sent once."""
+        edit = buttons_edit(record.key, record.message, provider_message_id)
+        await queue_now(self._redis, edit, record.conversation, merchant_id=None, invoice_id=None)
+        await self._redis.srem(
+            keys.invoice_telegram_buttons(invoice.merchant_id, invoice.id), record.key
+        )
+
     async def _settled_before_sending(self, record: OutboxRecord) -> Outcome:
         """WhatsApp's window is closed and the message's only template offers to pay an
         invoice settled meanwhile: it is not sent (the receipt or the void notice, queued
@@ -992,13 +1010,15 @@ class Sender:
                 "provider circuit closed", extra=log_fields(channel=record.message.channel)
             )
         log.info("message sent", extra=log_fields(key=record.key, channel=record.message.channel))
-        await telegram_buttons.note_sent(
+        offered = await telegram_buttons.note_sent(
             self._redis,
             record.key,
             record.message,
             merchant_id=record.merchant_id,
             invoice_id=record.invoice_id,
         )
+        if offered is not None and settled(offered):
+            await self._unbutton_settled_meanwhile(record, offered, provider_message_id)
         if record.merchant_id:  # the console shows it "sent" without a reload
             await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
 

@@ -3,6 +3,7 @@ removes their buttons once the invoice is settled)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import redis.asyncio as aioredis
@@ -15,6 +16,7 @@ from flows.model import Choice
 from payments.invoice import Invoice
 
 PAYING_CHOICES = frozenset({Choice.PAY.value, Choice.LATER.value, Choice.SPLIT.value})
+EDIT_SUFFIX = ":unbutton"  # the edit that takes a sent message's buttons off: `<key>:unbutton`
 
 
 def settled(invoice: Invoice) -> bool:
@@ -47,6 +49,17 @@ def without_payment_offers(message: OutboundMessage) -> OutboundMessage:
     )
 
 
+def buttons_edit(key: str, message: OutboundMessage, provider_message_id: str) -> OutboundMessage:
+    """The outbox message that takes the buttons off the Telegram message sent as `key`."""
+    return OutboundMessage(
+        channel=ChannelName.TELEGRAM,
+        address=message.address,
+        text="",
+        idempotency_key=key + EDIT_SUFFIX,
+        remove_buttons_of=provider_message_id,
+    )
+
+
 async def note_sent(
     redis: aioredis.Redis,
     key: str,
@@ -54,17 +67,24 @@ async def note_sent(
     *,
     merchant_id: str | None,
     invoice_id: str | None,
-) -> None:
+) -> Invoice | None:
     """Remember a sent Telegram message whose buttons offer to pay an invoice (called once its
-    outbox record holds the message_id Telegram gave it)."""
-    if (
+    outbox record holds the message_id Telegram gave it). Returns that invoice as it is now,
+    read in the same round trip (None when nothing was noted): settled during the provider
+    call, its dispatch could not retire a message not noted yet."""
+    if not (
         message.channel is ChannelName.TELEGRAM
         and message.remove_buttons_of is None
         and merchant_id
         and invoice_id
         and any(_offers(b) for b in message.buttons)
     ):
-        await redis.sadd(keys.invoice_telegram_buttons(merchant_id, invoice_id), key)
+        return None
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.sadd(keys.invoice_telegram_buttons(merchant_id, invoice_id), key)
+        pipe.get(keys.invoice(merchant_id, invoice_id))
+        _, raw = await pipe.execute()
+    return Invoice.from_dict(json.loads(raw)) if raw else None
 
 
 async def noted(redis: aioredis.Redis, merchant_id: str, invoice_id: str) -> list[str]:

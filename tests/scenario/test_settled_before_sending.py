@@ -9,6 +9,7 @@ provider was asked to show."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ from bot.engine import outbox
 from bot.store import keys
 from channels.base import ChannelName, DeliveryState
 from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.outbox_faults import add_fault, clear_faults, sender, wait_for_state
 from tests.scenario.test_review_actions import api
 
 PAYING = {"pay", "later", "split"}
@@ -113,3 +115,36 @@ async def test_a_whatsapp_template_offering_to_pay_a_settled_invoice_is_not_sent
 async def _outbox_keys(facto: Facto) -> list[str]:
     prefix = keys.outbox_message("")
     return [k.removeprefix(prefix) async for k in facto.redis.scan_iter(match=prefix + "*")]
+
+
+async def test_settled_during_the_provider_call_the_buttons_are_taken_off_once(
+    facto: Facto,
+) -> None:
+    """The check before the call saw the invoice due; it was paid while Telegram held the
+    request, so its dispatch found no note of the message to retire. The sender, noting the
+    message, sees the invoice settled and queues the edit itself: the keyboard goes, once."""
+    response = await facto.post_invoice(invoice_body("telegram", 424242))
+    assert response.status == 201
+    created = await response.json()
+    await dispatch_only(facto)
+    [key] = await _outbox_keys(facto)
+    await add_fault(facto, "telegram", status=None, delay=30)  # held until the faults clear
+    batch = asyncio.create_task(sender(facto, "slow-worker").run_once())
+    await wait_for_state(facto, key, "sending")
+
+    await pay_by_card_undispatched(facto, created["pay_url"])
+    await dispatch_only(facto)  # paid while the invoice message is in flight
+    await clear_faults(facto)
+    await batch
+    await facto.drain()
+
+    invoice_message = facto.sandbox.bot_messages(ChannelName.TELEGRAM, "424242")[0]
+    assert created["number"] in invoice_message.text
+    assert invoice_message.buttons == ()  # taken off after it was sent
+    assert facto.sandbox.edits == [("424242", invoice_message.message_id)]
+    assert facto.merchant is not None
+    notes = keys.invoice_telegram_buttons(facto.merchant.id, created["id"])
+    assert not await facto.redis.exists(notes)
+    # A later event of the paid invoice queues no second edit.
+    await facto.customer_says("telegram", "424242", "merci")
+    assert len(facto.sandbox.edits) == 1
