@@ -161,6 +161,9 @@ async def test_an_english_customers_invoice_pdf_is_in_english_with_the_french_le
         "(Indemnité forfaitaire pour frais de recouvrement",
         "SIREN",
         "Atelier Lumière SAS",
+        "share capital €10,000.00",  # the seller's identity, as French law requires it
+        "RCS Paris",
+        "EU VAT number: FR44732829320",
     ):
         assert expected in text, (expected, text)
     for french in ("Facture ", "Date d'émission", "Total TTC", "Facturé à", "Désignation"):
