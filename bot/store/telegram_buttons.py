@@ -1,5 +1,8 @@
-"""Which sent Telegram messages of an invoice still offer to pay it (bot.engine.telegram_buttons
-removes their buttons once the invoice is settled)."""
+"""What a message offers to pay, and what a settled invoice's messages must not offer.
+
+Which sent Telegram messages of an invoice still offer to pay it (bot.engine.telegram_buttons
+removes their buttons once the invoice is settled), and the same message without its offers
+for one sent after the invoice was settled (bot.engine.outbox decides at send time)."""
 
 from __future__ import annotations
 
