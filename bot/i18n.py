@@ -58,8 +58,10 @@ class Languages:
     def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
         self._text: dict[str, Environment] = {}
         self._html: dict[str, Environment] = {}
+        self._translations: dict[str, Translations] = {}
         for locale in SUPPORTED_LOCALES:
             translations = load_translations(locale)
+            self._translations[locale] = translations
             self._text[locale] = _environment(templates_dir, locale, translations, html=False)
             self._html[locale] = _environment(templates_dir, locale, translations, html=True)
 
@@ -68,6 +70,13 @@ class Languages:
 
     def html(self, locale: str) -> Environment:
         return self._html.get(locale) or self._html[SUPPORTED_LOCALES[0]]
+
+    def page_gettext(self, locale: str) -> Callable[[str], str]:
+        """gettext for what reads like a page outside a template (a PDF): as `html`'s."""
+        translations = self._translations.get(locale) or self._translations[SUPPORTED_LOCALES[0]]
+        if locale == "fr":
+            return lambda message: french_spacing(translations.gettext(message))
+        return translations.gettext
 
 
 def _environment(

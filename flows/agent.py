@@ -14,6 +14,7 @@ stateDiagram-v2
     Waiting --> Bot: nobody acted for FACTO_AGENT_RETURN_HOURS / same hand-back message
     Waiting --> Bot: invoice paid / queue pruned (receipt as usual)
     Agent --> Agent: payment action (new link, due date, plan, offline payment, pause) / told
+    Agent --> Agent: action on a void invoice, or one with nothing due / refused, nothing said
     Agent --> Agent: new invoice of the same merchant / sent, the hold stays
     Agent --> Agent: another merchant's invoice / sent, the conversation stays with the hold
 ```
@@ -189,6 +190,27 @@ def _timer(state: ConversationState, facts: Facts) -> Outcome:
 
 OFFLINE_METHODS = ("transfer", "cheque", "cash")
 MAX_EXTENSION = timedelta(days=90)  # after the original due date
+#: Why a payment action does not apply to its invoice (the console words each one).
+VOIDED, PAID, REFUNDED = "void", "paid", "refunded"
+
+
+def refusal(op: str, status: str, amount_due: int) -> str | None:
+    """Why `op` makes no sense on an invoice in this state, or None when it may go.
+
+    One rule for the console (a 409 before anything is queued) and for this flow (the
+    invoice may have changed between the click and the dispatch). A voided invoice takes
+    no action at all; one with nothing left to pay takes only a credit note (money given
+    back), unless everything was given back already.
+    """
+    if status == VOIDED:
+        return VOIDED
+    if status == REFUNDED:
+        return REFUNDED
+    if op == "credit_note":
+        return None  # how much may be credited is checked against what was paid
+    if amount_due <= 0 and status != "processing":
+        return PAID
+    return None
 
 
 def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outcome:
@@ -197,6 +219,8 @@ def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outco
     op, params = event.text, event.params
     if not _holds(state, event) or invoice is None:
         return silent(state, Audit("action_refused", event.agent_id, op))
+    if (why := refusal(op, invoice.status, invoice.amount_due.amount)) is not None:
+        return silent(state, Audit("action_refused", event.agent_id, f"{op}: {why}"))
     held = _seen(state, facts)
     audit = Audit(op, event.agent_id, str(params.get("detail", "")))
     if op == "pause_reminders":
@@ -209,8 +233,6 @@ def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outco
         )
     if op == "resume_reminders":
         return silent(held, ResumeReminders(), audit, _idle_check(facts))
-    if invoice.is_paid:
-        return silent(state, Audit("action_refused", event.agent_id, f"{op}: already paid"))
     if op == "resend_link":
         return say(
             held, "agent_pay_link", invoice, choices=(), actions=(audit, _idle_check(facts))

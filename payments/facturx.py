@@ -4,6 +4,9 @@ Built element by element in the order the XSD imposes, then checked against Fact
 XSD by the `factur-x` package (`check`). Like the PDF, it says what was issued, not what was
 paid since: `DuePayableAmount` is the invoice's total.
 
+`embed` puts the XML into the invoice's PDF (a PDF/A-3B from `payments.pdf`) as the Factur-X
+attachment: one file that a person reads and an accounting system imports.
+
 Choices where EN 16931 needs data Facto does not hold: the seller's and buyer's country is
 France (Facto serves French merchants; the customer's address is free text, kept whole in
 LineOne); the unit is C62 ("one"); the seller is identified by its SIREN (scheme 0002).
@@ -20,7 +23,7 @@ import facturx
 from payments.invoice import Invoice, VatRate
 from payments.money import Money
 
-__all__ = ["FRANCHISE_REASON", "check", "invoice_xml"]
+__all__ = ["FRANCHISE_REASON", "check", "embed", "invoice_xml"]
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -163,3 +166,24 @@ def _settlement(settlement: ET.Element, invoice: Invoice, iban: str | None) -> N
 def check(xml: bytes) -> None:
     """Raise if `xml` is not valid Factur-X EN 16931 per the package's XSD."""
     facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+
+
+def embed(pdf: bytes, xml: bytes, *, title: str, author: str, lang: str) -> bytes:
+    """`pdf` (already PDF/A-3: fonts embedded, output intent) with `xml` attached as
+    `factur-x.xml` (AFRelationship Data) and the Factur-X XMP declared; the XML is checked
+    against the EN 16931 XSD first (the package raises if it is not valid)."""
+    combined: bytes = facturx.generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=True,
+        lang=lang,
+        pdf_metadata={
+            "author": author,
+            "keywords": "Factur-X",
+            "title": title,
+            "subject": title,
+        },
+    )
+    return combined

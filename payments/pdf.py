@@ -1,9 +1,12 @@
-"""The PDF of an invoice or a credit note, in French, with every mention the page prints.
+"""The PDF of an invoice or a credit note, in the customer's language (French or English),
+with every mention the page prints.
 
 Only what was fixed at issue goes in (lines, totals, parties, dates, mentions), never the
 payment status: the document is archived once and served unchanged for ten years (LEGAL_FR),
-so it must not say "to pay" on a paid invoice. Mentions come in as text already worded by the
-caller (the page's own French wording), so the PDF and the page cannot disagree.
+so it must not say "to pay" on a paid invoice. Labels are the page's own (the same gettext
+messages), and mentions come in as text already worded by the caller with the page's macro,
+so the PDF and the page cannot disagree. The language is the customer's, fixed at issue like
+the rest: a document rendered again says the same.
 
 fpdf2 embeds a subset of DejaVu Sans (shipped in `payments/fonts`): the core PDF fonts have no
 "€", no narrow no-break space and no letters outside Latin-1, and a customer may be "Łukasz".
@@ -15,6 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -22,38 +27,48 @@ from payments.credit_note import CreditNote
 from payments.invoice import CustomerSnapshot, Invoice, SellerSnapshot, VatLine
 from payments.money import Money, format_money
 
-__all__ = ["credit_note_pdf", "invoice_pdf"]
+__all__ = ["Wording", "credit_note_pdf", "invoice_pdf"]
 
 FONTS = Path(__file__).resolve().parent / "fonts"
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
-def _day(d: date) -> str:
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+class Wording:
+    """How a document speaks: its locale's gettext (from the caller's catalogs: payments
+    loads no catalog), money, dates and rates written as that locale writes them."""
 
+    def __init__(self, locale: str, gettext: Callable[[str], str]) -> None:
+        self.locale = locale
+        self._gettext = gettext
 
-def _rate(rate: object) -> str:
-    return f"{str(rate).replace('.', ',')} %"
+    def __call__(self, message: str, **values: str) -> str:
+        text = self._gettext(message)
+        return text % values if values else text
+
+    def day(self, value: date) -> str:
+        text = format_date(value, "long", locale=self.locale)
+        # French writes the first day of a month as an ordinal: "1er décembre".
+        if self.locale == "fr" and value.day == 1 and text.startswith("1 "):
+            text = "1er" + text[1:]
+        return text
+
+    def rate(self, rate: object) -> str:
+        number = format_decimal(str(rate), locale=self.locale)
+        return f"{number}\u00a0%" if self.locale == "fr" else f"{number}%"
+
+    def money(self, currency: str) -> Callable[[int], str]:
+        def money(amount: int) -> str:
+            return format_money(Money(amount, currency), self.locale)
+
+        return money
 
 
 class _Document:
     """One A4 page (more if the lines need it) laid out top to bottom."""
 
     def __init__(self, title: str, issued: date) -> None:
-        pdf = FPDF(format="A4")
+        # PDF/A-3B: an archival PDF (fonts embedded, sRGB output intent, XMP metadata) that may
+        # carry the Factur-X XML as an attachment (payments.facturx.embed).
+        pdf = FPDF(format="A4", enforce_compliance="PDF/A-3B")
         pdf.set_title(title)
         pdf.set_author("Facto")
         # Fixed from the document's own date: the bytes depend on what it says, not on when
@@ -79,10 +94,10 @@ class _Document:
             self.pdf.cell(width, 6, cell, border="B", align=align)
         self.pdf.ln(6)
 
-    def parties(self, seller: SellerSnapshot, customer: CustomerSnapshot) -> None:
+    def parties(self, seller: SellerSnapshot, customer: CustomerSnapshot, _: Wording) -> None:
         self.text(seller.legal_name, 11, bold=True)
         self.text(seller.address, 9, gap=4)
-        self.text("Facturé à", 9, bold=True)
+        self.text(_("Billed to"), 9, bold=True)
         billed = [customer.name]
         if customer.address:
             billed.append(customer.address)
@@ -90,14 +105,18 @@ class _Document:
             billed.append(f"SIREN {customer.siren}")
         self.text("\n".join(billed), 10, gap=4)
 
-    def vat_totals(self, net: int, rows: Sequence[VatLine], gross: int, currency: str) -> None:
-        money = _money(currency)
+    def vat_totals(
+        self, figures: tuple[int, Sequence[VatLine], int], currency: str, total: str, _: Wording
+    ) -> None:
+        """Net, VAT per rate and gross; `total` names the gross line."""
+        net, rows, gross = figures
+        money = _.money(currency)
         widths = (120, 54)
-        self.row(("Total HT", money(net)), widths)
+        self.row((_("Total excl. VAT"), money(net)), widths)
         for line in rows:
-            label = f"TVA {_rate(line.rate)} sur {money(line.base)}"
+            label = _("VAT %(rate)s on %(base)s", rate=_.rate(line.rate), base=money(line.base))
             self.row((label, money(line.vat)), widths)
-        self.row(("Total TTC", money(gross)), widths, bold=True)
+        self.row((total, money(gross)), widths, bold=True)
         self.pdf.ln(4)
 
     def mentions(self, mentions: Sequence[str]) -> None:
@@ -108,55 +127,54 @@ class _Document:
         return bytes(self.pdf.output())
 
 
-def _money(currency: str) -> Callable[[int], str]:
-    def money(amount: int) -> str:
-        return format_money(Money(amount, currency), "fr")
-
-    return money
-
-
-def invoice_pdf(invoice: Invoice, mentions: Sequence[str]) -> bytes:
-    """The invoice as issued; `mentions` are the legal mentions worded in French."""
-    money = _money(invoice.currency)
-    doc = _Document(f"Facture {invoice.number}", invoice.issue_date)
-    doc.text(f"Facture {invoice.number}", 16, bold=True)
-    doc.text(f"Date d'émission : {_day(invoice.issue_date)}", 10)
-    doc.text(f"Date d'échéance : {_day(invoice.due_date)}", 10, gap=4)
-    doc.parties(invoice.seller, invoice.customer)
-    widths = (74, 14, 30, 22, 34)
-    doc.row(("Désignation", "Qté", "PU HT", "TVA", "Total HT"), widths, bold=True)
+def invoice_pdf(invoice: Invoice, mentions: Sequence[str], _: Wording) -> bytes:
+    """The invoice as issued; `mentions` are the legal mentions worded for `_`'s locale."""
+    money = _.money(invoice.currency)
+    title = _("Invoice %(number)s", number=invoice.number)
+    doc = _Document(title, invoice.issue_date)
+    doc.text(title, 16, bold=True)
+    doc.text(_("Issue date: %(date)s", date=_.day(invoice.issue_date)), 10)
+    doc.text(_("Payment due date: %(date)s", date=_.day(invoice.due_date)), 10, gap=4)
+    doc.parties(invoice.seller, invoice.customer, _)
+    widths = (62, 12, 40, 22, 38)  # "Unit price excl. VAT" needs its 40 mm
+    header = (_("Description"), _("Qty"), _("Unit price excl. VAT"), _("VAT"))
+    doc.row((*header, _("Total excl. VAT")), widths, bold=True)
     for line in invoice.lines:
-        rate = _rate(line.vat_rate)
         description = line.description
         if line.vat_exemption:
             description += f" ({line.vat_exemption})"
-        doc.row(
-            (description, str(line.quantity), money(line.unit_amount), rate, money(line.net)),
-            widths,
-        )
+        cells = (description, str(line.quantity), money(line.unit_amount), _.rate(line.vat_rate))
+        doc.row((*cells, money(line.net)), widths)
     doc.pdf.ln(3)
     totals = invoice.totals
-    doc.vat_totals(totals.net, totals.vat_by_rate, totals.gross, invoice.currency)
+    figures = (totals.net, totals.vat_by_rate, totals.gross)
+    doc.vat_totals(figures, invoice.currency, _("Total incl. VAT"), _)
     doc.mentions(mentions)
     return doc.output()
 
 
-def credit_note_pdf(note: CreditNote, mentions: Sequence[str]) -> bytes:
+def credit_note_pdf(note: CreditNote, mentions: Sequence[str], _: Wording) -> bytes:
     """The credit note (avoir): its number and date, and the invoice it cancels (§1.3)."""
-    doc = _Document(f"Avoir {note.number}", note.issue_date)
-    doc.text(f"Avoir {note.number}", 16, bold=True)
-    doc.text(f"Date d'émission : {_day(note.issue_date)}", 10)
+    title = _("Credit note %(number)s", number=note.number)
+    doc = _Document(title, note.issue_date)
+    doc.text(title, 16, bold=True)
+    doc.text(_("Issue date: %(date)s", date=_.day(note.issue_date)), 10)
     doc.text(
-        f"Avoir sur la facture {note.invoice_number} du {_day(note.invoice_issue_date)}",
+        _(
+            "Credit note for invoice %(number)s of %(date)s",
+            number=note.invoice_number,
+            date=_.day(note.invoice_issue_date),
+        ),
         10,
     )
     reason = {
-        "refund": "Remboursement d'un paiement.",
-        "dispute_lost": "Paiement contesté auprès de la banque du client (litige perdu).",
-        "void": "Annulation de la facture : montant restant dû annulé.",
+        "refund": _("Refund of a payment."),
+        "dispute_lost": _("Payment reversed by the customer's bank (dispute)."),
+        "void": _("Invoice cancelled: the amount that was still due is cancelled."),
     }[note.reason]
     doc.text(reason, 10, gap=4)
-    doc.parties(note.seller, note.customer)
-    doc.vat_totals(note.net, note.vat_by_rate, note.amount, note.currency)
+    doc.parties(note.seller, note.customer, _)
+    figures = (note.net, note.vat_by_rate, note.amount)
+    doc.vat_totals(figures, note.currency, _("Total credited incl. VAT"), _)
     doc.mentions(mentions)
     return doc.output()

@@ -264,8 +264,9 @@ async def agent_refund(
     conversation: the credit note is issued and the invoice's refunded amount moves, as for a
     Stripe refund; the flow then tells the customer like any refund (notices.mmd).
 
-    None when this event is not such a refund, or when it cannot be one (not the holder, more
-    than was paid): the flow then sees the action and refuses it in the audit trail.
+    None when this event is not such a refund, or when it cannot be one (not the holder, a
+    voided invoice, more than was paid): the flow then sees the action and refuses it in the
+    audit trail.
     """
     data = event.data
     params = data.get("params") or {}
@@ -280,6 +281,7 @@ async def agent_refund(
     if (
         invoice is None
         or invoice.merchant_id != merchant_id
+        or invoice.status is InvoiceStatus.VOID  # cancelled: voided meanwhile (flows.agent)
         or not 0 < amount <= invoice.amount_paid - invoice.amount_refunded
     ):
         return None

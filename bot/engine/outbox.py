@@ -55,6 +55,12 @@ from bot.store.conversations import (
 )
 from bot.store.invoices import get_invoice
 from bot.store.merchants import get_merchant
+from bot.store.telegram_buttons import (
+    buttons_edit,
+    offers_payment,
+    settled,
+    without_payment_offers,
+)
 from channels.base import (
     ChannelAdapter,
     ChannelError,
@@ -64,10 +70,12 @@ from channels.base import (
     MarketingOptedOut,
     OptedOut,
     OutboundMessage,
+    OutsideWindow,
     ProviderUnavailable,
     RateLimited,
 )
 from flows.campaign import require_marketing_mentions
+from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
 
@@ -786,7 +794,14 @@ class Sender:
             adapter = self._adapters.get(record.message.channel)
             if adapter is None:  # e.g. WhatsApp turned off since the message was written
                 return await self._give_up(record, "ChannelDisabled", attempts)
-            result = await adapter.send(record.message)
+            written = record.message
+            record = replace(record, message=await self._offers_as_of_now(record))
+            try:
+                result = await adapter.send(record.message)
+            except OutsideWindow:
+                if record.message.template is None and written.template is not None:
+                    return await self._settled_before_sending(record)
+                raise
         except ChannelError as error:
             return await self._failed(record, attempts, error)
         finally:
@@ -795,6 +810,52 @@ class Sender:
                 await renewal
         await self._mark_sent(record, result.provider_message_id, result.details)
         return Outcome.SENT
+
+    async def _offers_as_of_now(self, record: OutboxRecord) -> OutboundMessage:
+        """The message as it may go now: one written while its invoice was due, but sent
+        after it was settled (paid, paid offline, refunded, voided: a queue, an outage, quiet
+        hours), goes without its buttons to pay, pay later or split (issue 13). Decided here,
+        right before the provider call, not when the message was written."""
+        message = record.message
+        if not (record.merchant_id and record.invoice_id and offers_payment(message)):
+            return message
+        invoice = await get_invoice(self._redis, record.merchant_id, record.invoice_id)
+        if invoice is None or not settled(invoice):
+            return message
+        log.info(
+            "payment offers taken off a message of a settled invoice",
+            extra=log_fields(key=record.key, invoice=invoice.id),
+        )
+        return without_payment_offers(message)
+
+    async def _unbutton_settled_meanwhile(
+        self, record: OutboxRecord, invoice: Invoice, provider_message_id: str
+    ) -> None:
+        """The invoice was settled during the provider call: its dispatch found no note of
+        this message to retire (it was written just now), so the edit is queued here. Both
+        may queue it: same idempotency key, one record, sent once."""
+        edit = buttons_edit(record.key, record.message, provider_message_id)
+        await queue_now(self._redis, edit, record.conversation, merchant_id=None, invoice_id=None)
+        await self._redis.srem(
+            keys.invoice_telegram_buttons(invoice.merchant_id, invoice.id), record.key
+        )
+
+    async def _settled_before_sending(self, record: OutboxRecord) -> Outcome:
+        """WhatsApp's window is closed and the message's only template offers to pay an
+        invoice settled meanwhile: it is not sent (the receipt or the void notice, queued
+        after it, tells the customer), and not carried by another channel either."""
+        await self._if_ours(
+            record.key,
+            _RELEASE,
+            state=DeliveryState.FAILED.value,
+            last_error="InvoiceSettled",
+            failed_at=self._clock.now().isoformat(),
+        )
+        log.info(
+            "message of a settled invoice not sent: its template offers to pay",
+            extra=log_fields(key=record.key),
+        )
+        return Outcome.FAILED
 
     async def _marketing_gate(self, record: OutboxRecord, merchant_id: str) -> Outcome | None:
         """STOP and quiet hours again at send time: the rate limit may have held it for hours."""
@@ -958,13 +1019,15 @@ class Sender:
                 "provider circuit closed", extra=log_fields(channel=record.message.channel)
             )
         log.info("message sent", extra=log_fields(key=record.key, channel=record.message.channel))
-        await telegram_buttons.note_sent(
+        offered = await telegram_buttons.note_sent(
             self._redis,
             record.key,
             record.message,
             merchant_id=record.merchant_id,
             invoice_id=record.invoice_id,
         )
+        if offered is not None and settled(offered):
+            await self._unbutton_settled_meanwhile(record, offered, provider_message_id)
         if record.merchant_id:  # the console shows it "sent" without a reload
             await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
 

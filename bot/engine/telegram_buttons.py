@@ -19,18 +19,10 @@ import redis.asyncio as aioredis
 from bot.engine import outbox
 from bot.logs import log_fields
 from bot.store import keys
-from bot.store.desk import CLOSED
-from bot.store.telegram_buttons import noted
-from channels.base import ChannelName, OutboundMessage
+from bot.store.telegram_buttons import buttons_edit, noted, settled
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
-
-EDIT_SUFFIX = ":unbutton"
-
-
-def settled(invoice: Invoice) -> bool:
-    return invoice.amount_due <= 0 or invoice.status in CLOSED
 
 
 async def retire(
@@ -45,13 +37,7 @@ async def retire(
     for key in await noted(redis, invoice.merchant_id, invoice.id):
         record = await outbox.load(redis, key)
         if record is not None and record.provider_message_id:
-            edit = OutboundMessage(
-                channel=ChannelName.TELEGRAM,
-                address=record.message.address,
-                text="",
-                idempotency_key=key + EDIT_SUFFIX,
-                remove_buttons_of=record.provider_message_id,
-            )
+            edit = buttons_edit(key, record.message, record.provider_message_id)
             # No merchant or invoice on the edit's record: it is housekeeping, never a message
             # to fall back to another channel or to list among the merchant's failed ones.
             outbox.queue(pipe, edit, record.conversation)

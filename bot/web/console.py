@@ -41,10 +41,10 @@ from bot.web.console_auth import (
     setup_console_auth,
 )
 from bot.web.pages import visitor_locale
-from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS
+from flows.agent import MAX_REPLY_CHARS, OFFLINE_METHODS, refusal
 from flows.model import AgentKind
 from payments.invoice import Invoice
-from payments.money import currency_exponent
+from payments.money import Money, currency_exponent
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
         for text in CANNED_REPLIES.get(locale, CANNED_REPLIES["fr"])
     ]
     merchant = await get_merchant(services.redis, merchant_id)
+    handed = await _handed_invoice(request, agent, conversation)
     window = await views.whatsapp_window_of(
         services.redis,
         conversation,
@@ -162,7 +163,18 @@ async def _view_context(request: web.Request, agent: Agent) -> dict[str, Any]:
         "methods": OFFLINE_METHODS,
         "notice": request.query.get("notice", "")[:20],
         "reasons": views.REASONS,
+        # The actions the handed invoice refuses (voided, nothing left to pay), not offered.
+        "handed": handed,
+        "blocked": _blocked(handed),
+        "refused": None,
     }
+
+
+def _blocked(invoice: Invoice | None) -> dict[str, str]:
+    if invoice is None:
+        return {}
+    found = {op: refusal(op, invoice.status.value, invoice.amount_due) for op in PAYMENT_OPS}
+    return {op: why for op, why in found.items() if why is not None}
 
 
 @page
@@ -346,9 +358,39 @@ async def payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     invoice = await _handed_invoice(request, agent, conversation)
     if invoice is None:  # a campaign question: no invoice of this merchant to act on
         return _back(request.match_info["ref"], "no_invoice")
+    if (why := refusal(op, invoice.status.value, invoice.amount_due)) is not None:
+        # Nothing queued: the flow would refuse it anyway, silently; the agent is told why.
+        return await _refused(request, agent, why, invoice, status=409)
     params = _payment_params(op, {k: str(v) for k, v in form.items()}, invoice.currency)
+    limit = {
+        "offline_payment": invoice.amount_due,
+        "credit_note": invoice.amount_paid - invoice.amount_refunded,
+    }.get(op)
+    if limit is not None and params["amount"] > limit:
+        why = "over_due" if op == "offline_payment" else "over_paid"
+        limit_money = Money(limit, invoice.currency)
+        return await _refused(request, agent, why, invoice, status=400, limit=limit_money)
     await _submit(request, agent, conversation, AgentKind.PAYMENT, text=op, params=params)
     return _back(request.match_info["ref"], "done")
+
+
+async def _refused(
+    request: web.Request,
+    agent: Agent,
+    why: str,
+    invoice: Invoice,
+    *,
+    status: int,
+    limit: Money | None = None,
+) -> web.Response:
+    """The conversation again, saying why the action was refused (a 4xx: nothing stored)."""
+    log.info(
+        "payment action refused",
+        extra=log_fields(user=agent.user.id, invoice=invoice.id, why=why),
+    )
+    context = await _view_context(request, agent)
+    context["refused"] = {"why": why, "number": invoice.number, "limit": limit}
+    return render(request, "conversation.html", status=status, **context)
 
 
 async def _handed_invoice(request: web.Request, agent: Agent, conversation: str) -> Invoice | None:

@@ -1,6 +1,8 @@
 """PDFs of invoices and credit notes: `/i/<token>/pdf` and `/a/<token>/pdf`.
 
-An invoice's PDF is rendered when the API issues it; a credit note's (issued by the worker
+Each is in the customer's language (`document_locale`), a PDF/A-3B; an invoice's carries its
+Factur-X XML (EN 16931) as an attachment. An invoice's PDF is rendered when the
+API issues it; a credit note's (issued by the worker
 inside a dispatch commit, where nothing may render) on its first download. Either way it is
 rendered once, archived, and every later download is the archived bytes: a fix to the layout
 or a new fpdf2 never changes a document already issued (LEGAL_FR: kept unchanged 10 years).
@@ -14,19 +16,24 @@ from aiohttp import web
 from markupsafe import Markup
 from redis.exceptions import RedisError
 
+from bot.i18n import pick_locale
+from bot.logs import log_fields
 from bot.services import Services
 from bot.store import documents, invoices
+from bot.store.merchants import get_merchant
 from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
 from bot.web.pages import PAGE_HEADERS, by_token
 from payments.credit_note import CreditNote, credit_note_mentions
-from payments.invoice import Invoice, Mention, legal_mentions
-from payments.pdf import credit_note_pdf, invoice_pdf
+from payments.facturx import embed, invoice_xml
+from payments.invoice import CustomerSnapshot, Invoice, Mention, legal_mentions
+from payments.pdf import Wording, credit_note_pdf, invoice_pdf
 
 log = logging.getLogger(__name__)
 
-# French: the language of the archived document (the page may be in English).
-DOCUMENT_LOCALE = "fr"
+# Mentions whose French wording the law itself gives (LEGAL_FR §1.1, §1.4): an English
+# document keeps it next to the translation ("… (TVA non applicable, art. 293 B du CGI)").
+FRENCH_WORDING = frozenset({"vat_franchise", "recovery_indemnity"})
 
 
 def setup_documents(app: web.Application) -> None:
@@ -34,22 +41,56 @@ def setup_documents(app: web.Application) -> None:
     app.router.add_get("/a/{token}/pdf", credit_note_document)
 
 
-def worded(services: Services, mentions: list[Mention]) -> list[str]:
-    """The mentions in the page's own French wording (one macro, one translation)."""
-    macro = services.languages.html(DOCUMENT_LOCALE).get_template("pages/_mentions.html")
+def document_locale(services: Services, customer: CustomerSnapshot) -> str:
+    """The customer's language, as the invoice page and the chat choose it (fixed at issue)."""
+    default = services.settings.default_locale
+    return pick_locale(customer.locale, None, customer.phone, default)
+
+
+def _worded_in(services: Services, mentions: list[Mention], locale: str) -> list[str]:
+    macro = services.languages.html(locale).get_template("pages/_mentions.html")
     mention = macro.module.mention  # type: ignore[attr-defined]
     # The macro's output is Markup already (autoescaped); striptags unescapes it to text.
     return [Markup(mention(m)).striptags() for m in mentions]  # noqa: S704
+
+
+def worded(services: Services, mentions: list[Mention], locale: str = "fr") -> list[str]:
+    """The mentions in the page's own wording for `locale` (one macro, one translation)."""
+    texts = _worded_in(services, mentions, locale)
+    if locale == "fr":
+        return texts
+    french = _worded_in(services, mentions, "fr")
+    return [
+        f"{text} ({legal})" if m.id in FRENCH_WORDING else text
+        for m, text, legal in zip(mentions, texts, french, strict=True)
+    ]
+
+
+def wording(services: Services, locale: str) -> Wording:
+    return Wording(locale, services.languages.page_gettext(locale))
 
 
 async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
     found = await documents.archived(services.redis, invoice.merchant_id, "invoice", invoice.id)
     if found is not None:
         return found
+    locale = document_locale(services, invoice.customer)
     mentions = legal_mentions(
         invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
     )
-    pdf = invoice_pdf(invoice, worded(services, mentions))
+    words = wording(services, locale)
+    pdf = invoice_pdf(invoice, worded(services, mentions, locale), words)
+    merchant = await get_merchant(services.redis, invoice.merchant_id)
+    try:
+        pdf = embed(
+            pdf,
+            invoice_xml(invoice, merchant.iban if merchant else None),
+            title=words("Invoice %(number)s", number=invoice.number),
+            author=invoice.seller.legal_name,
+            lang=locale,
+        )
+    except Exception:  # a PDF the customer can read beats none: kept without its XML
+        log.exception("factur-x XML not embedded", extra=log_fields(invoice=invoice.id))
     return await documents.archive(services.redis, invoice.merchant_id, "invoice", invoice.id, pdf)
 
 
@@ -57,7 +98,9 @@ async def credit_note_pdf_of(services: Services, note: CreditNote) -> bytes:
     found = await documents.archived(services.redis, note.merchant_id, "credit-note", note.id)
     if found is not None:
         return found
-    pdf = credit_note_pdf(note, worded(services, credit_note_mentions(note)))
+    locale = document_locale(services, note.customer)
+    mentions = worded(services, credit_note_mentions(note), locale)
+    pdf = credit_note_pdf(note, mentions, wording(services, locale))
     return await documents.archive(services.redis, note.merchant_id, "credit-note", note.id, pdf)
 
 

@@ -238,3 +238,45 @@ async def test_the_phone_simulator_shows_the_pay_buttons_gone_once_paid(
     await expect(page.locator(".msg.bot").last).to_contain_text("Paiement", timeout=10_000)
     await expect(page.locator(".msg.bot .buttons")).to_have_count(0, timeout=10_000)
     await context.close()
+
+
+async def test_a_stale_form_on_a_voided_invoice_is_refused_with_the_reason(
+    browser: Browser, live_facto: Facto
+) -> None:
+    """The agent's page still shows the payment forms; the invoice is voided meanwhile (the
+    dashboard, the API): recording a payment is refused, the page says why and offers no
+    payment action any more, and nothing is recorded."""
+    facto = live_facto
+    response = await facto.post_invoice(invoice_body(*TG))
+    assert response.status == 201
+    created = await response.json()
+    _, secret = await add_user(facto, "ines@atelier.fr", "Inès")
+    _, page = await logged_in(browser, facto, "ines@atelier.fr", secret)
+    await say(facto, "un conseiller svp")
+    row = page.locator(".queue-item")
+    await expect(row).to_have_count(1, timeout=10_000)
+    await row.locator(".customer").click()
+    await page.locator("#claim").click()
+    await expect(page.locator("#offline-form")).to_be_visible(timeout=10_000)
+
+    voided = await facto.client.post(
+        f"/api/v1/invoices/{created['id']}/void",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert voided.status == 202
+    await until(lambda: _last_contains(facto, "a annulé"))
+
+    form = page.locator("#offline-form")  # the page was not reloaded: the form is still there
+    await form.get_by_label("Amount").fill("22")
+    await form.get_by_label("Reference").fill("VIR 9")
+    await form.get_by_role("button", name="Record the payment").click()
+    await expect(page.locator("#refused")).to_contain_text("is cancelled (voided)")
+    await expect(page.locator("#refused")).to_contain_text("Nothing was recorded")
+    await expect(page.locator("#actions-closed")).to_be_visible()
+    await expect(page.locator("#offline-form")).to_have_count(0)
+    detail = await facto.client.get(
+        f"/api/v1/invoices/{created['id']}",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    body = await detail.json()
+    assert (body["status"], body["amount_paid"]) == ("void", 0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from flows.agent import refusal
 from flows.model import (
     AgentKind,
     AgentSay,
@@ -235,3 +237,49 @@ def test_a_claim_after_the_hand_back_changes_nothing() -> None:
 
     assert chat.state.status is BOT
     assert turn.of(Audit)[0].what == "claim_refused"
+
+
+OPS_WITH_PARAMS: dict[str, dict[str, Any]] = {
+    "resend_link": {},
+    "extend_due": {"date": "2026-12-31"},
+    "offer_plan": {"parts": 2},
+    "offline_payment": {"amount": 1000, "method": "cash", "reference": "R1"},
+    "credit_note": {"amount": 1000},
+    "pause_reminders": {},
+    "resume_reminders": {},
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("op", list(OPS_WITH_PARAMS))
+def test_no_payment_action_applies_to_a_voided_invoice(locale: str, op: str) -> None:
+    """Voided between the agent's click and the dispatch: refused, audited, nothing said and
+    nothing recorded (the console refuses it before, with a 409, when it already knows)."""
+    chat = waiting_chat(locale)
+    chat.agent(AgentKind.CLAIM)
+    assert chat.invoice is not None
+    chat.invoice = replace(chat.invoice, status="void", amount_due=euros("0.00"))
+    before = chat.state
+
+    turn = chat.agent(AgentKind.PAYMENT, text=op, params=OPS_WITH_PARAMS[op])
+
+    assert turn.reply is None and chat.state == before
+    assert turn.of(Audit) == [Audit("action_refused", "u_1", f"{op}: void")]
+    assert len(turn.actions) == 1  # the audit line only: no pause, no payment, no timer
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "why"),
+    [
+        ("pause_reminders", "paid", "paid"),
+        ("resend_link", "paid", "paid"),
+        ("credit_note", "paid", None),
+        ("credit_note", "refunded", "refunded"),
+        ("offline_payment", "void", "void"),
+        ("offline_payment", "open", None),
+        ("extend_due", "processing", None),
+    ],
+)
+def test_the_refusal_rule(op: str, status: str, why: str | None) -> None:
+    due = 0 if status in ("paid", "refunded", "void") else 1000
+    assert refusal(op, status, due) == why

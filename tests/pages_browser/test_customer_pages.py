@@ -8,10 +8,12 @@ while the payment is being confirmed.
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from pypdf import PdfReader
 
 from tests.pages_browser.conftest import PHONES
 from tests.scenario.harness import Facto, invoice_body
@@ -59,36 +61,68 @@ async def fits(page: Any) -> None:
     )
 
 
-async def split_in_three(shop: Facto) -> dict[str, Any]:
-    created = await shop.issue(invoice_body(*TG, due=date(2026, 12, 15), lines=LINES))
-    await shop.customer_says(*TG, "en 3 fois")
+async def split_in_three(shop: Facto, locale: str = "fr") -> dict[str, Any]:
+    body = invoice_body(*TG, locale=locale, due=date(2026, 12, 15), lines=LINES)
+    created = await shop.issue(body)
+    await shop.customer_says(*TG, "en 3 fois" if locale == "fr" else "in 3 instalments")
     await shop.customer_says(*TG, action="yes")
     return created
 
 
+PLAN = {
+    "fr": {
+        "accept": "fr-FR",
+        "pay_1": "Payer l'échéance 1 : 48,00 €",
+        "card": "Payer par carte",
+        "confirming": "en cours de confirmation",
+        "thanks": "Merci, paiement reçu le 18 novembre 2026.",
+        "receipt": "Reçu : 48,00 € pour l'échéance 1",
+        "pdf": "Télécharger la facture {} (PDF)",
+        "pay_2": "Payer l'échéance 2 : 48,00 €",
+    },
+    "en": {
+        "accept": "en-GB",
+        "pay_1": "Pay instalment 1: €48.00",
+        "card": "Pay by card",
+        "confirming": "being confirmed",
+        "thanks": "Thank you, payment received on November 18, 2026.",
+        "receipt": "Receipt: €48.00 for instalment 1",
+        "pdf": "Download invoice {} (PDF)",
+        "pay_2": "Pay instalment 2: €48.00",
+    },
+}
+
+
+def plain(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
 @pytest.mark.parametrize("width", PHONES)
+@pytest.mark.parametrize("locale", ["fr", "en"])
 async def test_plan_invoice_then_card_payment_then_receipt(
-    browser: Any, shop: Facto, width: int
+    browser: Any, shop: Facto, width: int, locale: str
 ) -> None:
-    created = await split_in_three(shop)
-    page = await phone(browser, width)
+    words = PLAN[locale]
+    created = await split_in_three(shop, locale)
+    page = await phone(browser, width, words["accept"])
     await page.goto(created["invoice_url"])
     await fits(page)
     schedule = page.locator("table.plan tr")
     assert await schedule.count() == 3
     button = page.locator("form.pay button")
-    assert (await button.inner_text()).replace("\xa0", " ") == "Payer l'échéance 1 : 48,00 €"
-    assert await page.evaluate(LINES_OF, "1\xa0:") == 1  # ":" stays with its number
+    assert plain(await button.inner_text()) == words["pay_1"]
+    if locale == "fr":
+        assert await page.evaluate(LINES_OF, "1\xa0:") == 1  # ":" stays with its number
 
     await button.click()  # one tap: the form posts and the checkout opens
     await page.wait_for_url("**/sandbox/stripe/pay/cs_*")
     await fits(page)
-    assert "48,00" in await page.locator("h1").inner_text()
-    await page.get_by_role("button", name="Payer par carte").click()
+    assert "48" in await page.locator("h1").inner_text()
+    await page.get_by_role("button", name=words["card"]).click()
 
     await page.wait_for_url("**/i/**paid=1&instalment=1")
     await fits(page)
-    assert "en cours de confirmation" in await page.locator(".notice").inner_text()
+    assert words["confirming"] in await page.locator(".notice").inner_text()
     assert await page.locator("form.pay").count() == 0  # no "Pay" while confirming
     refresh = page.locator('meta[http-equiv="refresh"]')
     content = await refresh.get_attribute("content")
@@ -97,38 +131,49 @@ async def test_plan_invoice_then_card_payment_then_receipt(
     await shop.drain()  # the webhook is applied; follow the refresh without waiting 3 s
     await page.goto(shop.base_url + content.split("url=", 1)[1])
     await fits(page)
-    receipt = (await page.locator(".receipt").inner_text()).replace("\xa0", " ")
-    assert "Merci, paiement reçu le 18 novembre 2026." in receipt
-    assert "Reçu : 48,00 € pour l'échéance 1" in receipt
+    receipt = plain(await page.locator(".receipt").inner_text())
+    assert words["thanks"] in receipt
+    assert words["receipt"] in receipt
     # The receipt links the invoice's PDF by a name that says what it opens.
-    number = created["number"]
-    pdf = page.get_by_role("link", name=f"Télécharger la facture {number} (PDF)")
+    pdf = page.get_by_role("link", name=words["pdf"].format(created["number"]))
     assert await pdf.get_attribute("href") == urlparse(created["invoice_url"]).path + "/pdf"
     assert await page.locator('meta[http-equiv="refresh"]').count() == 0
-    assert "Payer l'échéance 2 : 48,00 €" in (
-        await page.locator("form.pay button").inner_text()
-    ).replace("\xa0", " ")
+    assert words["pay_2"] in plain(await page.locator("form.pay button").inner_text())
+
+
+SEPA = {
+    # locale: (address, browser locale, SEPA button, link back, what the page says)
+    "en": (SMS_EN, "en-GB", "Pay by SEPA Direct Debit", "Return to the merchant",
+           "nothing more to do"),
+    "fr": (TG, "fr-FR", "Payer par prélèvement SEPA", "Retour au marchand",
+           "rien d'autre à faire"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("width", PHONES)
-async def test_english_customer_pays_by_sepa_and_is_told_there_is_nothing_to_do(
-    browser: Any, shop: Facto, width: int
+@pytest.mark.parametrize("locale", ["en", "fr"])
+async def test_a_customer_pays_by_sepa_and_is_told_there_is_nothing_to_do(
+    browser: Any, shop: Facto, width: int, locale: str
 ) -> None:
-    created = await shop.issue(invoice_body(*SMS_EN, locale="en", lines=LINES))
-    page = await phone(browser, width, "en-GB")
+    address, accept, sepa, back, told = SEPA[locale]
+    created = await shop.issue(invoice_body(*address, locale=locale, lines=LINES))
+    page = await phone(browser, width, accept)
     await page.goto(created["pay_url"])  # opening the link creates nothing
     assert not shop.sandbox.sessions
     await fits(page)
-    await page.get_by_role("button", name="Pay €144.00").click()
+    button = page.locator("form.pay button")
+    amount = "€144.00" if locale == "en" else "144,00 €"
+    assert amount in (await button.inner_text()).replace("\xa0", " ")
+    await button.click()
     await page.wait_for_url("**/sandbox/stripe/pay/cs_*")
     await fits(page)
-    assert await page.evaluate("document.documentElement.lang") == "en"
-    await page.get_by_role("button", name="Pay by SEPA Direct Debit").click()
+    assert await page.evaluate("document.documentElement.lang") == locale
+    await page.get_by_role("button", name=sepa).click()
     await shop.drain()
-    await page.get_by_role("link", name="Return to the merchant").click()
+    await page.get_by_role("link", name=back).click()
     await page.wait_for_url("**/i/**paid=1")
     await fits(page)
-    assert "nothing more to do" in await page.locator(".notice").inner_text()
+    assert told in (await page.locator(".notice").inner_text()).replace("\xa0", " ")
     assert await page.locator("form.pay").count() == 0
     assert await page.locator('meta[http-equiv="refresh"]').count() == 0
 
@@ -144,26 +189,42 @@ async def test_invoice_with_wide_figures_fits_the_screen(
     assert "15\u202f000,00" in await page.locator("table.lines").inner_text()
 
 
+ALREADY_PAID = {
+    # locale: (browser locale, card button, pill text, PDF link, a label inside the PDF)
+    "fr": ("fr-FR", "Payer par carte", "déjà réglée", "Télécharger la facture {} (PDF)",
+           "Désignation"),
+    "en": ("en-GB", "Pay by card", "already paid", "Download invoice {} (PDF)", "Description"),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("width", PHONES)
-async def test_already_paid_page(browser: Any, shop: Facto, width: int) -> None:
-    created = await shop.issue(invoice_body(*TG, lines=LINES))
-    page = await phone(browser, width)
+@pytest.mark.parametrize("locale", ["fr", "en"])
+async def test_already_paid_page(browser: Any, shop: Facto, width: int, locale: str) -> None:
+    accept, card, paid, link, label = ALREADY_PAID[locale]
+    created = await shop.issue(invoice_body(*TG, locale=locale, lines=LINES))
+    page = await phone(browser, width, accept)
     await page.goto(created["pay_url"])
     await page.locator("form.pay button").click()
-    await page.get_by_role("button", name="Payer par carte").click()
+    await page.get_by_role("button", name=card).click()
     await shop.drain()
 
     await page.goto(created["pay_url"])
     await fits(page)
     pill = page.locator(".status-paid")
-    assert "déjà réglée" in await pill.inner_text()
-    assert await page.evaluate(LINES_OF, "Merci\xa0!") == 1  # "!" stays with "Merci"
+    assert paid in await pill.inner_text()
+    if locale == "fr":
+        assert await page.evaluate(LINES_OF, "Merci\xa0!") == 1  # "!" stays with "Merci"
     assert await page.locator("form.pay").count() == 0
-    pdf = page.get_by_role("link", name=f"Télécharger la facture {created['number']} (PDF)")
+    pdf = page.get_by_role("link", name=link.format(created["number"]))
+    assert "French" not in await pdf.inner_text()  # the PDF is in the customer's language
     async with page.expect_response("**/pdf") as opened:
         await pdf.click()
     response = await opened.value
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    # Chromium shows it in its viewer; the document itself is read from the same URL.
+    document = await shop.client.get(urlparse(response.url).path)
+    text = PdfReader(BytesIO(await document.read())).pages[0].extract_text()
+    assert label in text
 
 
 @pytest.mark.parametrize("width", PHONES)
