@@ -189,7 +189,8 @@ DISPUTE = _words(
     r"reembolso",
     r"money back",
     r"(?:double|doublon) (?:facturation|paiement|prelevement|debit|charge)",
-    r"(?:facture|factures|preleve|prelevee|debite|debitee|paye|charged|billed|paid|cobrado)\w*"
+    # Not "je vais pas payer deux fois" (told after a payment: already paid).
+    r"(?:facture|factures|preleve|prelevee|debite|debitee|paye(?!r)|charged|billed|paid|cobrado)\w*"
     r" (?:deux|2|two|dos) (?:fois|times|veces)",
     r"twice",
     r"en double",
@@ -322,6 +323,18 @@ ALREADY_PAID = _words(
     r"(?:ya )?esta pagad[oa]",
     r"pague (?:ayer|hoy|esta manana)",
     r"pagad[oa] (?:ayer|hoy|esta manana|el \w+|por|con|ya)",
+    # Told by what was done rather than by "paid": a cheque sent, the link used, someone saw to it.
+    r"depose (?:un |le |mon )?cheque",
+    r"(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) (?:le|votre) lien",
+    r"^(?:c est )?fait (?:ce matin|hier|avant hier|tout a l heure|cette nuit|deja)",
+    r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? occupe\w*",
+    r"argent (?:est |a ete )?(?:parti|sorti|debite|preleve)",
+    r"(?:sent|posted|mailed|dropped off|dropped|gave) (?:you |off |in )?(?:a|the|my) "
+    r"(?:cheque|check)",
+    r"(?:done|did) it (?:already )?(?:via|through|by|on|with) (?:the|your) "
+    r"(?:link|website|site|app)",
+    r"(?:done|did) it (?:already )?(?:this morning|yesterday|earlier|last night)",
+    r"sorted (?:it|this|that)(?: out)? (?:yesterday|this morning|last week|earlier|already)",
 )
 
 # --- ASK_AGENT ---------------------------------------------------------------------------
@@ -480,7 +493,7 @@ HELP = _words(
     r"aidez moi",
     r"aider",
     r"help",
-    r"infos?",
+    r"(?<!pour l )(?<!pour les )(?<!for the )infos?",
     r"informations?",
     r"comment (?:ca|c|cela) (?:marche|fonctionne)",
     r"(?:payer|regler|faire|paie|paye|proceder|pay) comment",

@@ -69,6 +69,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -95,6 +96,7 @@ from flows.intent_rules import (
     is_negated,
 )
 from flows.intent_text import Normalized, normalize
+from flows.intent_triggers import INABILITY_PHRASE
 from flows.intent_words import Lexicon, lexicon
 
 #: Below this confidence the flow asks what the customer meant instead of acting.
@@ -274,6 +276,25 @@ def _read(
     if intent is not None:
         return Understanding(intent, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
+    if (
+        signal is not None
+        and signal.decision is not Decision.REFUSAL
+        and not (signal.decision is Decision.SPLIT and signal.parts is not None)
+        and words.pattern("split_rest").search(norm.text)
+    ):
+        # "50 maintenant et le reste vendredi": two payments, the first now. The split flow
+        # shows the schedule and asks before creating anything; a promise for Friday would
+        # leave the part offered now unpaid.
+        return Understanding(Intent.SPLIT, parts=2, language=language)
+    if (
+        signal is not None
+        and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
+        and signal.date is None
+        and words.pattern("link_request").search(norm.text)
+        and not INABILITY_PHRASE.search(norm.text)
+    ):
+        # "never got the link, send it again and I'll pay": to pay once the link comes.
+        return Understanding(Intent.PAY_NOW, language=language)
     if signal is not None:
         return _from_signal(signal, norm, language, words)
     return _after_payment(norm.text, language)
@@ -304,10 +325,15 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     """Whether the message opts out: clearly, maybe (confirm it), or not at all."""
     if norm.is_empty:
         return None
-    if any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
-        return _OptOut.CLEAR  # a legal keyword on its own: always
     text = norm.text
+    # "stop, wrong button, I meant 3 instalments": the customer takes the keyword back in the
+    # same message. The rest is acted on, and the confirmation line lets them send STOP again.
+    retracted = words.pattern("opt_out_retracted").search(text) is not None
+    if not retracted and any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
+        return _OptOut.CLEAR  # a legal keyword on its own: always
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
+    if retracted:
+        maybe += [m.span() for m in _STOP_KEYWORD.finditer(text)]
     found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
     if not found:
         return _OptOut.MAYBE if maybe else None
@@ -321,6 +347,10 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
             continue
         return _OptOut.CLEAR
     return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
+
+
+#: The keywords themselves (not the sentences that ask to stop): what a retraction takes back.
+_STOP_KEYWORD = re.compile(r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|desinscri\w*|desabonn\w*)\b")
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
@@ -359,6 +389,8 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     text = norm.text
     if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
         return Intent.OPT_IN
+    if _asks_about_invoice(norm, words):
+        return Intent.STATUS
     if _is_dispute(norm, words):
         return Intent.DISPUTE
     if (
@@ -368,13 +400,50 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
         return Intent.ALREADY_PAID
-    if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
+    if _asks_agent(text, words):
         return Intent.ASK_AGENT
+    if words.pattern("help_means").search(text) and not words.pattern("pay_decided").search(text):
+        # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
+        # how paying works, asked before any payment word or "combien" is read as a decision.
+        return Intent.HELP
     if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if HELP_PROBLEM.search(text) or words.pattern("help_question").search(text):
+    if words.pattern("help_question").search(text):
+        return Intent.HELP
+    if HELP_PROBLEM.search(text) and not words.pattern("link_request").search(text):
+        # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
+
+
+def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
+    """A question about the invoice itself: what is owed, what it is for, its number or detail,
+    when it is due ("qu'est-ce que je vous dois ?", "c'est pour quoi cette facture ?").
+
+    Read before disputes: asking what an amount is for does not contest it, unless the message
+    also names something wrong ("c'est pour quoi ces frais ? c'était gratuit").
+    """
+    text = norm.text
+    asked = words.pattern("status_question").search(text)
+    if asked is None and norm.asks:
+        asked = words.pattern("status_asked").search(text)
+    if asked is None:
+        return False
+    # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
+    plain = text[: asked.start()] + " " + text[asked.end() :]
+    plain = words.pattern("dispute_denied").sub(" ", plain)
+    return not words.pattern("concept_wrong").search(plain)
+
+
+def _asks_agent(text: str, words: Lexicon) -> bool:
+    """A person asked for, not declined ("pas besoin d'un conseiller, je veux juste payer")."""
+    if not (ASK_AGENT.search(text) or words.pattern("ask_agent").search(text)):
+        return False
+    declined = [m.span() for m in words.pattern("agent_declined").finditer(text)]
+    if not declined:
+        return True
+    found = [*ASK_AGENT.finditer(text), *words.pattern("ask_agent").finditer(text)]
+    return any(not _covered(m.span(), declined) for m in found)
 
 
 #: How many words before a product problem may name the payment tool it is about.

@@ -62,7 +62,8 @@ def _examples(*intents: Intent) -> list[Example]:
 
 
 def read_example(example: Example) -> Understanding:
-    """An example read at its own reference time (a blind batch keeps the one it was written for)."""
+    """An example read at its own reference time (a blind batch keeps the one it was written
+    for)."""
     now, tz = example.moment(NOW, TZ)
     return understand(example.text, locale=example.locale, now=now, tz=tz)
 
@@ -880,7 +881,7 @@ def test_holidays_are_in_the_customer_zone_and_ahead(tz: str, expected: str) -> 
         ("STOP et je conteste", Intent.OPT_OUT, (Intent.DISPUTE,)),
         ("stop, je veux parler à un conseiller", Intent.OPT_OUT, (Intent.ASK_AGENT,)),
         ("je conteste, je paierai quand ce sera corrigé", Intent.DISPUTE, ()),
-        ("je paie 50 maintenant et le reste vendredi", Intent.PAY_LATER, ()),
+        ("je paie 50 maintenant et le reste vendredi", Intent.SPLIT, ()),
     ],
 )
 def test_several_intents_in_one_message(
