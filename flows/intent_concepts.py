@@ -111,6 +111,11 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
     if current in ("unknown", "pay_now", "pay_later") and _has(words, "settled", text):
         return ConceptReading("already_paid")
+    # "le montant c'est TTC ou HT ?", "c'est celle de septembre ?": a question about what the
+    # invoice is made of, that nothing else placed, asks about it.
+    about_invoice = _has(words, "invoice", text) and not _has(words, "wrong", text)
+    if current == "unknown" and asks and about_invoice:
+        return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
     # "il me reste des trucs à payer ?": a pay verb inside a question about what is left.
     left = _has(words, "left", text)
     if left and (current == "unknown" or (current == "pay_now" and asks)):

@@ -308,7 +308,8 @@ ALREADY_PAID = _words(
     r"transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
-    r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
+    r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado|"
+    r"execute)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
     r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )"
     # "would it be ok if I paid on the 3rd": a hypothetical payment is still to come.
@@ -324,7 +325,10 @@ ALREADY_PAID = _words(
     r"pague (?:ayer|hoy|esta manana)",
     r"pagad[oa] (?:ayer|hoy|esta manana|el \w+|por|con|ya)",
     # Told by what was done rather than by "paid": a cheque sent, the link used, someone saw to it.
-    r"depose (?:un |le |mon )?cheque",
+    r"(?:depose|donne|remis) (?:un |le |mon )?cheque",
+    r"c est parti (?:ce matin|hier|deja|tout a l heure|cette nuit|avant hier)",
+    r"handed (?:\w+ ){0,2}(?:a|the|my) (?:cheque|check)",
+    r"went through (?:this morning|yesterday|earlier|last night|already)",
     r"(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) (?:le|votre) lien",
     r"^(?:c est )?fait (?:ce matin|hier|avant hier|tout a l heure|cette nuit|deja)",
     r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? occupe\w*",
@@ -489,7 +493,7 @@ HELP_PROBLEM = _words(
 )
 #: Questions about how it works. "comment payer ?" (help + a bare pay verb) is help too.
 HELP = _words(
-    r"aide",
+    r"(?<!besoin d )(?<!pas d )aide",
     r"aidez moi",
     r"aider",
     r"help",
