@@ -331,7 +331,7 @@ ALREADY_PAID = _words(
     r"went through (?:this morning|yesterday|earlier|last night|already)",
     r"(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) (?:le|votre) lien",
     r"^(?:c est )?fait (?:ce matin|hier|avant hier|tout a l heure|cette nuit|deja)",
-    r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? occupe\w*",
+    r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? (?:occupe|charge)\w*",
     r"argent (?:est |a ete )?(?:parti|sorti|debite|preleve)",
     r"(?:sent|posted|mailed|dropped off|dropped|gave) (?:you |off |in )?(?:a|the|my) "
     r"(?:cheque|check)",

@@ -104,7 +104,8 @@ NOW = re.compile(
     r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
     r"pour l instant|"
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
-    r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
+    r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"
+    r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$)\b"
 )
 PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
