@@ -881,7 +881,7 @@ def test_holidays_are_in_the_customer_zone_and_ahead(tz: str, expected: str) -> 
         ("STOP et je conteste", Intent.OPT_OUT, (Intent.DISPUTE,)),
         ("stop, je veux parler à un conseiller", Intent.OPT_OUT, (Intent.ASK_AGENT,)),
         ("je conteste, je paierai quand ce sera corrigé", Intent.DISPUTE, ()),
-        ("je paie 50 maintenant et le reste vendredi", Intent.SPLIT, ()),
+        ("50 maintenant et le reste vendredi", Intent.SPLIT, ()),
     ],
 )
 def test_several_intents_in_one_message(
@@ -889,6 +889,149 @@ def test_several_intents_in_one_message(
 ) -> None:
     reading = read(text)
     assert (reading.intent, reading.then) == (intent, then)
+
+
+# --- round 4: questions about the invoice, about paying, stops taken back, part now ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("qu'est-ce que je vous dois exactement ?", "fr_FR"),
+        ("c'est combien déjà ?", "fr_FR"),
+        ("il me reste quoi à payer ?", "fr_FR"),
+        ("rappelez-moi la somme svp", "fr_FR"),  # not a call back
+        ("c'est pour quoi cette facture ?", "fr_FR"),  # asks, does not contest
+        ("c'est pour la réparation de la chaudière ça ?", "fr_FR"),
+        ("quel est le numéro de la facture svp", "fr_FR"),
+        ("elle est à payer pour quand ?", "fr_FR"),
+        ("je vous dois encore quelque chose ou tout est soldé ?", "fr_FR"),
+        ("je ne dis pas que c'est faux, je veux savoir à quoi correspond ce montant", "fr_FR"),
+        ("le montant c'est TTC ou HT ?", "fr_FR"),
+        ("what do I owe you?", "en_GB"),
+        ("what's this invoice for?", "en_GB"),
+        ("can you send me a breakdown of the invoice?", "en_GB"),
+        ("¿de qué es esta factura?", "es_ES"),
+        ("¿cuánto os debo?", "es_ES"),
+    ],
+)
+def test_questions_about_the_invoice_are_status(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.STATUS
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Naming something wrong still contests it.
+        ("c'est pour quoi ces 40 € de frais ? rien n'était prévu", Intent.DISPUTE),
+        ("je vous dois rien du tout", Intent.DISPUTE),
+        ("qu'est-ce que je dois faire ?", Intent.HELP),
+    ],
+)
+def test_status_questions_do_not_swallow_disputes_or_help(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("on peut payer par chèque ou c'est que par carte ?", "fr_FR"),
+        ("vous acceptez les virements ?", "fr_FR"),
+        ("c'est sécurisé le paiement par lien ?", "fr_FR"),
+        ("je comprends pas comment payer avec ce lien", "fr_FR"),
+        ("PLUS TARD ça veut dire quoi, c'est combien de temps ?", "fr_FR"),
+        ("il faut que je crée un compte pour payer ?", "fr_FR"),
+        ("is the link safe?", "en_GB"),
+        ("which payment methods do you accept?", "en_GB"),
+        ("is there a fee for paying later?", "en_GB"),
+        ("¿se puede pagar con transferencia o solo con tarjeta?", "es_ES"),
+    ],
+)
+def test_questions_about_paying_are_help(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.HELP
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vous prenez paypal ? je paye direct",  # goes ahead now
+        "je n'ai pas reçu le lien, vous pouvez le renvoyer pour que je paie tout de suite ?",
+        "never got the link, send it again and I'll pay",
+        "Je n'ai pas besoin d'un conseiller, je veux juste payer maintenant",
+        "pas besoin d'aide, je paie",
+    ],
+)
+def test_going_ahead_is_paying_now(text: str) -> None:
+    assert read(text).intent is Intent.PAY_NOW
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "parts"),
+    [
+        ("stop attendez je me suis trompé de bouton je voulais mettre en 3 fois", Intent.SPLIT, 3),
+        ("stop, wrong button, I meant to choose 3 instalments", Intent.SPLIT, 3),
+        ("arrêtez, j'ai appuyé sur le mauvais bouton, je veux payer en 3 fois", Intent.SPLIT, 3),
+        ("stop, me equivoqué, quería pagar en 3 plazos", Intent.SPLIT, 3),
+    ],
+)
+def test_a_stop_taken_back_reads_the_rest_and_asks(text: str, intent: Intent, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (intent, parts)
+    assert reading.maybe_opt_out  # one line lets them send STOP again if they meant it
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("stop the bot and put me through to a person", Intent.ASK_AGENT),
+        ("si je réponds stop je peux quand même payer en 3 fois ?", Intent.HELP),
+        ("Le mot stop c'est pour arrêter les messages ? moi je veux juste savoir", Intent.HELP),
+        ("pas stop ! je veux le lien", Intent.PAY_NOW),
+        ("stop asking me for £90, we agreed 60", Intent.DISPUTE),
+    ],
+)
+def test_a_stop_about_something_else_does_not_opt_out(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP. je paierai au magasin",
+        "STOP, je paie en 3 fois ailleurs",
+        "stop, je ne veux plus de vos messages, je passerai payer",
+        "oubliez mon numéro svp",
+        "c'est la 3e fois cette semaine, j'en ai marre de vos textos, vous arrêtez maintenant",
+        "STOP. and I'm disputing this",
+        "no quiero recibir nada más de vosotros",
+    ],
+)
+def test_opt_outs_around_other_requests_still_opt_out(text: str) -> None:
+    assert read(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("je paie 50 maintenant et le reste vendredi", "fr_FR"),
+        ("une partie maintenant, le reste le 5", "fr_FR"),
+        ("je règle la moitié aujourd'hui et l'autre moitié samedi", "fr_FR"),
+        ("I'll pay 50 now and the rest on Friday", "en_GB"),
+        ("pago 50 ahora y el resto el viernes", "es_ES"),
+    ],
+)
+def test_a_part_now_and_the_rest_later_is_a_split_in_two(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 2)
+
+
+def test_the_rest_alone_on_a_date_is_a_promise() -> None:
+    reading = read("je vous règle le reste vendredi")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 20))
+
+
+def test_a_decimal_comma_does_not_cut_the_message() -> None:
+    assert read("c'est bien 85,80 € à payer ?").intent is Intent.STATUS
 
 
 @pytest.mark.parametrize(
