@@ -14,20 +14,35 @@ rule that fires decides, so the order *is* the precedence:
                  it (``opt_out_maybe``: "arrêtez de me facturer...", "trop de messages"): then
                  the rest of the message is read and ``maybe_opt_out`` asks the flow for a
                  one-line confirmation. A sentence that says it ("ne m'écrivez plus").
+                 A keyword the message takes back ("stop, je me suis trompé de bouton, je
+                 voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"
+ 3b. STATUS      a question about the invoice itself (``status_question``; ``status_asked``
+                 with a "?"): what is owed ("qu'est-ce que je vous dois ?"), what it is for
+                 ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
+                 "rappelez-moi la somme"; before disputes and a person, unless the message
+                 also names something wrong (``concept_wrong``)
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
                  dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé"); a participle written with its accent whatever
                  the spelling around it ("ya payé", "g réglé"), unless a modal before it
                  makes it an infinitive ("je ve payé")
- 6. ASK_AGENT    "un conseiller", "call me", "human please"
+ 6. ASK_AGENT    "un conseiller", "call me", "human please"; not a declined one ("pas besoin
+                 d'un conseiller, je veux juste payer", ``agent_declined``)
+ 6b. HELP        a question about how paying works or which means are accepted
+                 (``help_means``: "vous acceptez les chèques ?", "is the link safe?", "PLUS
+                 TARD ça veut dire quoi ?"), unless the message goes ahead (``pay_decided``)
  7. STATUS       "combien je dois", "il reste combien", "next payment"
- 8. HELP         a problem with paying ("le lien ne marche pas", "card declined")
+ 8. HELP         a problem with paying ("le lien ne marche pas", "card declined"), unless the
+                 link is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
                  scope and change of mind (`flows.intent_payment`); a bare pay verb in a
-                 how-question ("comment payer ?") is HELP
+                 how-question ("comment payer ?") is HELP. A part now and the rest later
+                 ("50 maintenant et le reste vendredi", ``split_rest``) is SPLIT in 2: the
+                 split flow shows the schedule and asks, where a promise for Friday would
+                 leave the part offered now unpaid. "Renvoyez le lien et je paie" is PAY_NOW.
 10. HELP         "aide", "comment ça marche", "quelles options"
 11. NO           "non", "nope", "👎", "pas d'accord" (before YES: "ok... non" is a no)
 12. YES          "oui", "ok", "d'accord", "👍"
@@ -402,7 +417,10 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
-    if words.pattern("help_means").search(text) and not words.pattern("pay_decided").search(text):
+    asks_means = words.pattern("help_means").search(text) or (
+        norm.asks and words.pattern("help_means_asked").search(text)
+    )
+    if asks_means and not words.pattern("pay_decided").search(text):
         # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
         # how paying works, asked before any payment word or "combien" is read as a decision.
         return Intent.HELP
