@@ -450,7 +450,10 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
     plain = text[: asked.start()] + " " + text[asked.end() :]
     plain = words.pattern("dispute_denied").sub(" ", plain)
-    return not words.pattern("concept_wrong").search(plain)
+    if words.pattern("concept_wrong").search(plain):
+        return False
+    rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
+    return not _is_dispute(rest, words)
 
 
 def _asks_agent(text: str, words: Lexicon) -> bool:

@@ -925,7 +925,12 @@ def test_questions_about_the_invoice_are_status(text: str, locale: str) -> None:
         # Naming something wrong still contests it.
         ("c'est pour quoi ces 40 € de frais ? rien n'était prévu", Intent.DISPUTE),
         ("je vous dois rien du tout", Intent.DISPUTE),
+        ("le numéro de facture ne correspond à rien chez moi", Intent.DISPUTE),
         ("qu'est-ce que je dois faire ?", Intent.HELP),
+        ("c'est pour quoi faire ce lien ?", Intent.HELP),
+        # Naming a means in a promise is not a question about it.
+        ("je paie en espèces demain au magasin", Intent.PAY_LATER),
+        ("je vais payer par virement ce soir", Intent.PAY_LATER),
     ],
 )
 def test_status_questions_do_not_swallow_disputes_or_help(text: str, intent: Intent) -> None:
@@ -988,6 +993,7 @@ def test_a_stop_taken_back_reads_the_rest_and_asks(text: str, intent: Intent, pa
         ("Le mot stop c'est pour arrêter les messages ? moi je veux juste savoir", Intent.HELP),
         ("pas stop ! je veux le lien", Intent.PAY_NOW),
         ("stop asking me for £90, we agreed 60", Intent.DISPUTE),
+        ("STOP, pardon, mauvaise conversation", Intent.SMALLTALK),
     ],
 )
 def test_a_stop_about_something_else_does_not_opt_out(text: str, intent: Intent) -> None:
@@ -1004,6 +1010,8 @@ def test_a_stop_about_something_else_does_not_opt_out(text: str, intent: Intent)
         "c'est la 3e fois cette semaine, j'en ai marre de vos textos, vous arrêtez maintenant",
         "STOP. and I'm disputing this",
         "no quiero recibir nada más de vosotros",
+        "Stop, vous vous trompez de personne",  # their mistake, not the customer's
+        "arrêtez avec les relances, je paie vendredi promis",
     ],
 )
 def test_opt_outs_around_other_requests_still_opt_out(text: str) -> None:
