@@ -404,6 +404,10 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     text = norm.text
     if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
         return Intent.OPT_IN
+    if words.pattern("opt_out_reported").search(text) and words.pattern(
+        "concept_opt_in_want"
+    ).search(text):
+        return Intent.OPT_IN  # "j'avais mis stop mais je veux les messages maintenant"
     if _asks_about_invoice(norm, words):
         return Intent.STATUS
     if _is_dispute(norm, words):
