@@ -941,7 +941,7 @@ def test_status_questions_do_not_swallow_disputes_or_help(text: str, intent: Int
     ("text", "locale"),
     [
         ("on peut payer par chèque ou c'est que par carte ?", "fr_FR"),
-        ("vous acceptez les virements ?", "fr_FR"),
+        ("vous acceptez les chèques ?", "fr_FR"),
         ("c'est sécurisé le paiement par lien ?", "fr_FR"),
         ("je comprends pas comment payer avec ce lien", "fr_FR"),
         ("PLUS TARD ça veut dire quoi, c'est combien de temps ?", "fr_FR"),
