@@ -92,6 +92,25 @@ def parts_named(text: str) -> int | None:
     return None
 
 
+#: Readings a question may turn into help or status: nothing decided, a plain yes, or a pay word
+#: that only names the subject of the question ("can I pay with a prepaid card?").
+_QUESTION_REFINABLE = frozenset({"unknown", "yes", "pay_now", "pay_later"})
+
+
+def question(current: str, text: str, words: Lexicon) -> ConceptReading | None:
+    """A question that decides nothing, read by what it asks about: how paying works (the means,
+    the device, someone else paying, what to click: help) or what the invoice is made of
+    (amount, total, date, penalties: status). The caller checks it is a question with no date
+    and nothing that goes ahead ("maintenant", "send me the link")."""
+    if current not in _QUESTION_REFINABLE or _has(words, "wrong", text):
+        return None
+    if _has(words, "process", text):
+        return ConceptReading("help", confidence=SINGLE_CONCEPT_CONFIDENCE)
+    if _has(words, "invoice", text):
+        return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
+    return None
+
+
 def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
     """A better reading than *current* (an `Intent` value) from the concepts, or None."""
     if current in ("unknown", "no", "smalltalk") and (

@@ -262,7 +262,13 @@ def _by_concepts(
             )
         if found is not None:
             return dataclasses.replace(reading, maybe_opt_out=True)
-    better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
+    better = None
+    if norm.asks and reading.date is None and not words.pattern("pay_decided").search(text):
+        # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
+        # donner le total à payer ?"): what it is about, not the pay word in it.
+        better = intent_concepts.question(reading.intent.value, text, words)
+    if better is None:
+        better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
     if better is None:
         return reading
     return Understanding(

@@ -1033,6 +1033,26 @@ def test_a_part_now_and_the_rest_later_is_a_split_in_two(text: str, locale: str)
     assert (reading.intent, reading.parts) == (Intent.SPLIT, 2)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # A question that decides nothing is read by what it asks about, not by its pay word.
+        ("est-ce que ça passe avec une carte prépayée ?", Intent.HELP),
+        ("can I pay with a prepaid card?", Intent.HELP),
+        ("je dois cliquer sur quoi ?", Intent.HELP),
+        ("pouvez-vous me donner le total à payer ?", Intent.STATUS),
+        ("what's the date it needs paying by?", Intent.STATUS),
+        ("est-ce qu'il y a des pénalités de retard ?", Intent.STATUS),
+        # ... unless it goes ahead or asks for the link.
+        ("where do I click to pay?", Intent.PAY_NOW),
+        ("ok je peux régler avec le lien ?", Intent.PAY_NOW),
+        ("lien ?", Intent.PAY_NOW),
+    ],
+)
+def test_a_question_is_read_by_what_it_asks_about(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
+
+
 def test_the_rest_alone_on_a_date_is_a_promise() -> None:
     reading = read("je vous règle le reste vendredi")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 20))
