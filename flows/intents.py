@@ -427,10 +427,15 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
-    asks_means = words.pattern("help_means").search(text) or (
-        norm.asks and words.pattern("help_means_asked").search(text)
-    )
-    if asks_means and not words.pattern("pay_decided").search(text):
+    means = words.pattern("help_means").search(text)
+    if means is None and norm.asks:
+        means = words.pattern("help_means_asked").search(text)
+    if (
+        means is not None
+        and not words.pattern("pay_decided").search(text)
+        # "c'est normal ce prix ? c'est le double du devis": a question that contests.
+        and not words.pattern("concept_wrong").search(text[: means.start()] + text[means.end() :])
+    ):
         # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
         # how paying works, asked before any payment word or "combien" is read as a decision.
         return Intent.HELP
