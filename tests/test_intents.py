@@ -1011,6 +1011,7 @@ def test_a_stop_about_something_else_does_not_opt_out(text: str, intent: Intent)
         "STOP. and I'm disputing this",
         "no quiero recibir nada más de vosotros",
         "Stop, vous vous trompez de personne",  # their mistake, not the customer's
+        "Stop, je me suis trompé en vous donnant mon numéro",  # a mistake, not about the STOP
         "arrêtez avec les relances, je paie vendredi promis",
     ],
 )
