@@ -330,7 +330,8 @@ ALREADY_PAID = _words(
     r"handed (?:\w+ ){0,2}(?:a|the|my) (?:cheque|check)",
     r"went through (?:this morning|yesterday|earlier|last night|already)",
     r"(?:cheque|check) (?:s |is |was |has been )?(?:in the post|posted|sent)",
-    r"(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) (?:le|votre) lien",
+    r"(?<!je )(?<!on )(?<!tu )(?<!vous )(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) "
+    r"(?:le|votre) lien",
     r"^(?:c est )?fait (?:ce matin|hier|avant hier|tout a l heure|cette nuit|deja)",
     r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? (?:occupe|charge)\w*",
     r"argent (?:est |a ete )?(?:parti|sorti|debite|preleve)",
