@@ -263,7 +263,8 @@ def _by_concepts(
         if found is not None:
             return dataclasses.replace(reading, maybe_opt_out=True)
     better = None
-    if norm.asks and reading.date is None and not words.pattern("pay_decided").search(text):
+    decided = words.pattern("pay_decided").search(text) is not None
+    if _asks(norm, words) and reading.date is None and not decided:
         # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
         # donner le total à payer ?"): what it is about, not the pay word in it.
         better = intent_concepts.question(reading.intent.value, text, words)
@@ -428,7 +429,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     means = words.pattern("help_means").search(text)
-    if means is None and norm.asks:
+    if means is None and _asks(norm, words):
         means = words.pattern("help_means_asked").search(text)
     if (
         means is not None
@@ -458,7 +459,7 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     """
     text = norm.text
     asked = words.pattern("status_question").search(text)
-    if asked is None and norm.asks:
+    if asked is None and _asks(norm, words):
         asked = words.pattern("status_asked").search(text)
     if asked is None:
         return False
@@ -469,6 +470,11 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
         return False
     rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
     return not _is_dispute(rest, words)
+
+
+def _asks(norm: Normalized, words: Lexicon) -> bool:
+    """A question: a "?", or a clause that opens like one (customers often leave the "?" out)."""
+    return norm.asks or words.pattern("question_start").search(norm.text) is not None
 
 
 def _asks_agent(text: str, words: Lexicon) -> bool:

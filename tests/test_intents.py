@@ -1044,6 +1044,9 @@ def test_a_part_now_and_the_rest_later_is_a_split_in_two(text: str, locale: str)
         ("pouvez-vous me donner le total à payer ?", Intent.STATUS),
         ("what's the date it needs paying by?", Intent.STATUS),
         ("est-ce qu'il y a des pénalités de retard ?", Intent.STATUS),
+        # The "?" is often left out: a clause that opens like a question is one.
+        ("pouvez-vous me donner le total à payer", Intent.STATUS),
+        ("can I pay with a prepaid card", Intent.HELP),
         # ... unless it goes ahead or asks for the link.
         ("where do I click to pay?", Intent.PAY_NOW),
         ("ok je peux régler avec le lien ?", Intent.PAY_NOW),
