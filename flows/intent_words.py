@@ -39,9 +39,12 @@ Categories read by `flows.intents`:
 - ``link_request``: the pay link asked for again (a request to pay, not a problem);
 - ``agent_declined``: a person declined ("pas besoin d'un conseiller");
 - ``split_rest``: a part now and the rest later, a split in 2;
+- ``question_start``: a clause that opens like a question ("pouvez-vous", "can I"), for
+  messages sent without their "?";
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
   unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want,
-  invoice: what an invoice is made of, asked about).
+  invoice: what an invoice is made of; process: how paying works — both read only in a
+  question that decides nothing, `flows.intent_concepts.question`).
 
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """
