@@ -428,7 +428,10 @@ STATUS = _words(
     r"avant quelle date",
     r"jusqu a quand",
     r"when (?:do|should|must) i (?:have to )?pay",
-    r"c est quand",
+    # "c'est quand ?" about the invoice, not "c'est quand les soldes ?".
+    r"c est quand(?= \||$)",
+    r"c est quand (?:la|le|l|ma|mon) (?:prochaine?|echeance|prelevement|paiement|date|facture|"
+    r"versement|mensualite)",
     r"date limite",
     r"date d echeance",
     r"deadline",
@@ -646,6 +649,7 @@ YES = _words(
     r"^si(?: si)*$",
     r"okay",
     r"yes please",
+    r"can do",
     r"d acc",
     r"pas de (?:souci|soucis|probleme)",
     r"no (?:problem|problemo|prob|worries)",
