@@ -329,6 +329,8 @@ ALREADY_PAID = _words(
     r"c est parti (?:ce matin|hier|deja|tout a l heure|cette nuit|avant hier)",
     r"handed (?:\w+ ){0,2}(?:a|the|my) (?:cheque|check)",
     r"went through (?:this morning|yesterday|earlier|last night|already)",
+    r"(?:card|account) (?:was|has been|got) (?:charged|debited)(?! (?:twice|two times|again|double))",
+    r"(?:payment|money) (?:was|has been|got) (?:taken|debited|collected)",
     r"(?:cheque|check) (?:s |is |was |has been )?(?:in the post|posted|sent)",
     r"(?<!je )(?<!on )(?<!tu )(?<!vous )(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) "
     r"(?:le|votre) lien",
