@@ -66,8 +66,10 @@ def opt_out(text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
         return None
     if words.pattern("opt_out_defused").search(text):
         return None  # "les sms se sont arrêtés", "i stopped getting texts": a report
-    named = _has(words, "unsubscribe", text) or (
-        _has(words, "messages", text) and _has(words, "cease", text)
+    named = (
+        _has(words, "unsubscribe", text)
+        or (_has(words, "messages", text) and _has(words, "cease", text))
+        or (_has(words, "number", text) and _has(words, "erase", text))
     )
     if not named:
         return None

@@ -331,6 +331,10 @@ ALREADY_PAID = _words(
     r"went through (?:this morning|yesterday|earlier|last night|already)",
     r"(?:card|account) (?:was|has been|got) (?:charged|debited)(?! (?:twice|two times|again|double))",
     r"(?:payment|money) (?:was|has been|got) (?:taken|debited|collected)",
+    r"(?:carte|compte) (?:a ete|est|a) (?:debite|debitee|preleve|prelevee)",
+    r"taken out of my (?:account|bank)",
+    r"(?:direct debit|debit|standing order)(?: \w+)? (?:went out|has gone out|was taken|came out|"
+    r"went through)",
     r"(?:cheque|check) (?:s |is |was |has been )?(?:in the post|posted|sent)",
     r"(?<!je )(?<!on )(?<!tu )(?<!vous )(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) "
     r"(?:le|votre) lien",
