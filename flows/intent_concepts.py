@@ -108,7 +108,9 @@ def question(current: str, text: str, words: Lexicon) -> ConceptReading | None:
         return None
     if _has(words, "process", text):
         return ConceptReading("help", confidence=SINGLE_CONCEPT_CONFIDENCE)
-    if _has(words, "invoice", text):
+    # An undated "later" ("j'aurais besoin d'un peu plus de temps pour la régler ?") still asks
+    # for time whatever the invoice words around it; only how it works makes it help.
+    if current != "pay_later" and _has(words, "invoice", text):
         return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
     return None
 

@@ -329,10 +329,19 @@ ALREADY_PAID = _words(
     r"c est parti (?:ce matin|hier|deja|tout a l heure|cette nuit|avant hier)",
     r"handed (?:\w+ ){0,2}(?:a|the|my) (?:cheque|check)",
     r"went through (?:this morning|yesterday|earlier|last night|already)",
-    r"(?:card|account) (?:was|has been|got) (?:charged|debited)(?! (?:twice|two times|again|double))",
+    r"(?:card|account) (?:was|has been|got) (?:charged|debited)"
+    r"(?! (?:twice|two times|again|double))",
     r"(?:payment|money) (?:was|has been|got) (?:taken|debited|collected)",
     r"(?:carte|compte) (?:a ete|est|a) (?:debite|debitee|preleve|prelevee)",
     r"taken out of my (?:account|bank)",
+    # Unaccented, but only a past reading makes sense: "paye par ma mere", "ya paye".
+    r"(?:paye|payee|regle|reglee) par (?:ma|mon|mes|le|la) (?:mere|pere|mari|femme|fils|fille|"
+    r"frere|soeur|copain|copine|conjoint|conjointe|comptable|patron|entreprise|employeur|banque)",
+    r"^ya (?:deja )?(?:paye|payee|regle|reglee|vire)",
+    r"(?:ya lo pago|ya la pago) (?:mi|tu|su) (?:marido|mujer|esposa|esposo|hijo|hija|madre|padre|"
+    r"pareja)",
+    r"(?:mi|su|tu) (?:marido|mujer|esposa|esposo|hijo|hija|madre|padre|pareja) ya "
+    r"(?:lo |la )?pago",
     r"(?:direct debit|debit|standing order)(?: \w+)? (?:went out|has gone out|was taken|came out|"
     r"went through)",
     r"(?:cheque|check) (?:s |is |was |has been )?(?:in the post|posted|sent)",
