@@ -172,8 +172,6 @@ def read(state: ConversationState, event: CustomerText, facts: Facts) -> Underst
     if undated and _YESTERDAY.search(event.text):  # a day gone: said so, not "when?" again
         today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
         return Understanding(Intent.PAY_LATER, date=today - timedelta(days=1), date_text="hier")
-    if meaning.intent in (Intent.HELP, Intent.UNKNOWN) and several.asks_what_is_owed(event.text):
-        return Understanding(Intent.STATUS, language=meaning.language)
     number = _BARE_NUMBER.fullmatch(event.text)
     if state.step is Step.ASK_PARTS and meaning.intent is Intent.UNKNOWN and number:
         return Understanding(Intent.SPLIT, parts=int(number.group(1)))

@@ -66,8 +66,10 @@ def opt_out(text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
         return None
     if words.pattern("opt_out_defused").search(text):
         return None  # "les sms se sont arrêtés", "i stopped getting texts": a report
-    named = _has(words, "unsubscribe", text) or (
-        _has(words, "messages", text) and _has(words, "cease", text)
+    named = (
+        _has(words, "unsubscribe", text)
+        or (_has(words, "messages", text) and _has(words, "cease", text))
+        or (_has(words, "number", text) and _has(words, "erase", text))
     )
     if not named:
         return None
@@ -92,6 +94,27 @@ def parts_named(text: str) -> int | None:
     return None
 
 
+#: Readings a question may turn into help or status: nothing decided, a plain yes, or a pay word
+#: that only names the subject of the question ("can I pay with a prepaid card?").
+_QUESTION_REFINABLE = frozenset({"unknown", "yes", "pay_now", "pay_later"})
+
+
+def question(current: str, text: str, words: Lexicon) -> ConceptReading | None:
+    """A question that decides nothing, read by what it asks about: how paying works (the means,
+    the device, someone else paying, what to click: help) or what the invoice is made of
+    (amount, total, date, penalties: status). The caller checks it is a question with no date
+    and nothing that goes ahead ("maintenant", "send me the link")."""
+    if current not in _QUESTION_REFINABLE or _has(words, "wrong", text):
+        return None
+    if _has(words, "process", text):
+        return ConceptReading("help", confidence=SINGLE_CONCEPT_CONFIDENCE)
+    # An undated "later" ("j'aurais besoin d'un peu plus de temps pour la régler ?") still asks
+    # for time whatever the invoice words around it; only how it works makes it help.
+    if current != "pay_later" and _has(words, "invoice", text):
+        return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
+    return None
+
+
 def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
     """A better reading than *current* (an `Intent` value) from the concepts, or None."""
     if current in ("unknown", "no", "smalltalk") and (
@@ -111,6 +134,11 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
     if current in ("unknown", "pay_now", "pay_later") and _has(words, "settled", text):
         return ConceptReading("already_paid")
+    # "le montant c'est TTC ou HT ?", "c'est celle de septembre ?": a question about what the
+    # invoice is made of, that nothing else placed, asks about it.
+    about_invoice = _has(words, "invoice", text) and not _has(words, "wrong", text)
+    if current == "unknown" and asks and about_invoice:
+        return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
     # "il me reste des trucs à payer ?": a pay verb inside a question about what is left.
     left = _has(words, "left", text)
     if left and (current == "unknown" or (current == "pay_now" and asks)):

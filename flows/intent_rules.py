@@ -189,7 +189,8 @@ DISPUTE = _words(
     r"reembolso",
     r"money back",
     r"(?:double|doublon) (?:facturation|paiement|prelevement|debit|charge)",
-    r"(?:facture|factures|preleve|prelevee|debite|debitee|paye|charged|billed|paid|cobrado)\w*"
+    # Not "je vais pas payer deux fois" (told after a payment: already paid).
+    r"(?:facture|factures|preleve|prelevee|debite|debitee|paye(?!r)|charged|billed|paid|cobrado)\w*"
     r" (?:deux|2|two|dos) (?:fois|times|veces)",
     r"twice",
     r"en double",
@@ -307,7 +308,8 @@ ALREADY_PAID = _words(
     r"transfer|bank transfer|payment|wire|transferencia|"
     r"pago)(?: \w+){0,2} (?:fait|effectue|envoye|parti|passe|emis|realise|valide|sent|done|made|"
     r"went out|gone out|has gone|cleared|on its way|left|debite|"
-    r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado)",
+    r"completed|complete|gone through|went through|en cours|hecho|realizado|enviado|efectuado|"
+    r"execute)",
     r"(?<!get )(?<!gets )(?<!getting )(?<!got )(?<!be )(?<!m )(?<!am )(?<!are )(?<!when )"
     r"(?<!get this )(?<!get it )(?<!get that )(?<!have i )(?<!did i )(?<!have we )"
     # "would it be ok if I paid on the 3rd": a hypothetical payment is still to come.
@@ -322,6 +324,38 @@ ALREADY_PAID = _words(
     r"(?:ya )?esta pagad[oa]",
     r"pague (?:ayer|hoy|esta manana)",
     r"pagad[oa] (?:ayer|hoy|esta manana|el \w+|por|con|ya)",
+    # Told by what was done rather than by "paid": a cheque sent, the link used, someone saw to it.
+    r"(?:depose|donne|remis) (?:un |le |mon )?cheque",
+    r"c est parti (?:ce matin|hier|deja|tout a l heure|cette nuit|avant hier)",
+    r"handed (?:\w+ ){0,2}(?:a|the|my) (?:cheque|check)",
+    r"went through (?:this morning|yesterday|earlier|last night|already)",
+    r"(?:card|account) (?:was|has been|got) (?:charged|debited)"
+    r"(?! (?:twice|two times|again|double))",
+    r"(?:payment|money) (?:was|has been|got) (?:taken|debited|collected)",
+    r"(?:carte|compte) (?:a ete|est|a) (?:debite|debitee|preleve|prelevee)",
+    r"taken out of my (?:account|bank)",
+    # Unaccented, but only a past reading makes sense: "paye par ma mere", "ya paye".
+    r"(?:paye|payee|regle|reglee) par (?:ma|mon|mes|le|la) (?:mere|pere|mari|femme|fils|fille|"
+    r"frere|soeur|copain|copine|conjoint|conjointe|comptable|patron|entreprise|employeur|banque)",
+    r"^ya (?:deja )?(?:paye|payee|regle|reglee|vire)",
+    r"(?:ya lo pago|ya la pago) (?:mi|tu|su) (?:marido|mujer|esposa|esposo|hijo|hija|madre|padre|"
+    r"pareja)",
+    r"(?:mi|su|tu) (?:marido|mujer|esposa|esposo|hijo|hija|madre|padre|pareja) ya "
+    r"(?:lo |la )?pago",
+    r"(?:direct debit|debit|standing order)(?: \w+)? (?:went out|has gone out|was taken|came out|"
+    r"went through)",
+    r"(?:cheque|check) (?:s |is |was |has been )?(?:in the post|posted|sent)",
+    r"(?<!je )(?<!on )(?<!tu )(?<!vous )(?:fait|regle|paye)(?: \w+){0,2} (?:par|via|avec|sur) "
+    r"(?:le|votre) lien",
+    r"^(?:c est )?fait (?:ce matin|hier|avant hier|tout a l heure|cette nuit|deja)",
+    r"(?:s en est|s en sont|m en suis|nous en sommes)(?: deja)? (?:occupe|charge)\w*",
+    r"argent (?:est |a ete )?(?:parti|sorti|debite|preleve)",
+    r"(?:sent|posted|mailed|dropped off|dropped|gave) (?:you |off |in )?(?:a|the|my) "
+    r"(?:cheque|check)",
+    r"(?:done|did) it (?:already )?(?:via|through|by|on|with) (?:the|your) "
+    r"(?:link|website|site|app)",
+    r"(?:done|did) it (?:already )?(?:this morning|yesterday|earlier|last night)",
+    r"sorted (?:it|this|that)(?: out)? (?:yesterday|this morning|last week|earlier|already)",
 )
 
 # --- ASK_AGENT ---------------------------------------------------------------------------
@@ -409,7 +443,10 @@ STATUS = _words(
     r"avant quelle date",
     r"jusqu a quand",
     r"when (?:do|should|must) i (?:have to )?pay",
-    r"c est quand",
+    # "c'est quand ?" about the invoice, not "c'est quand les soldes ?".
+    r"c est quand(?= \||$)",
+    r"c est quand (?:la|le|l|ma|mon) (?:prochaine?|echeance|prelevement|paiement|date|facture|"
+    r"versement|mensualite)",
     r"date limite",
     r"date d echeance",
     r"deadline",
@@ -476,11 +513,11 @@ HELP_PROBLEM = _words(
 )
 #: Questions about how it works. "comment payer ?" (help + a bare pay verb) is help too.
 HELP = _words(
-    r"aide",
+    r"(?<!besoin d )(?<!pas d )aide",
     r"aidez moi",
     r"aider",
     r"help",
-    r"infos?",
+    r"(?<!pour l )(?<!pour les )(?<!for the )infos?",
     r"informations?",
     r"comment (?:ca|c|cela) (?:marche|fonctionne)",
     r"(?:payer|regler|faire|paie|paye|proceder|pay) comment",
@@ -627,6 +664,7 @@ YES = _words(
     r"^si(?: si)*$",
     r"okay",
     r"yes please",
+    r"can do",
     r"d acc",
     r"pas de (?:souci|soucis|probleme)",
     r"no (?:problem|problemo|prob|worries)",

@@ -57,7 +57,7 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _one_edit(a: str, b: str) -> bool:
+def one_edit(a: str, b: str) -> bool:
     """Damerau distance exactly 1 (substitution, insertion, deletion, adjacent swap)."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
@@ -86,7 +86,7 @@ def correct_word(word: str, language: str) -> str:
     found = [
         c
         for c in candidates
-        if counts[c] > 0 and language in vocabulary.languages[c] and _one_edit(word, c)
+        if counts[c] > 0 and language in vocabulary.languages[c] and one_edit(word, c)
     ]
     if not found:
         return word

@@ -95,13 +95,16 @@ def fold(text: str) -> str:
     return _REPEATS.sub(r"\1", text)
 
 
+#: "85,80 €": a decimal comma does not end a clause; the cents are dropped (amounts are only
+#: compared loosely, and "85.80" would read as a date).
+_DECIMAL_COMMA = re.compile(r"\b(\d{1,7}),\d{2}\b(?![,.]?\d)")
 # "November 17, 2026": that comma belongs to the date, it does not end a clause.
 _DATE_COMMA = re.compile(r"\b(\d{1,2}(?:st|nd|rd|th|er)?) ?, ?(\d{4})\b")
 
 
 def normalize(text: str) -> Normalized:
     """Canonical clauses of *text* (see the module docstring for what changes)."""
-    folded = _DATE_COMMA.sub(r"\1 \2", fold(text))
+    folded = _DECIMAL_COMMA.sub(r"\1", _DATE_COMMA.sub(r"\1 \2", fold(text)))
     clauses: list[str] = []
     current: list[str] = []
     saw_question = False

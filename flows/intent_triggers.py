@@ -32,6 +32,12 @@ SPLIT_NUMBERED = (
         rf"times|pieces)\b"
     ),
     re.compile(rf"\bover {_N} (?:months|payments|installments)\b"),
+    # "un paiement par mois pendant 3 mois": the months are the instalments.
+    re.compile(
+        r"\b(?:par mois|chaque mois|tous les mois|a month|per month|each month|every month|"
+        rf"monthly|al mes|cada mes) (?:pendant|sur|durant|for|over|durante) {_N} "
+        r"(?:mois|months|meses)\b"
+    ),
     re.compile(
         rf"\b{_N} ?(?:fois sans frais|x sans frais|versements?|mensualites?|echeances?|traites?|"
         rf"tranches?|installments?|monthly payments?|cuotas?|plazos?|mensualidades?|"
@@ -46,6 +52,7 @@ SPLIT_NUMBERED = (
         r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
         r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"
         r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
+        r"je voulais|i wanted|i meant|queria|"
         rf"pagar|en|sur) )*{_N} (?:fois|times|veces)\b" + _NOT_TEMPORAL
     ),
     re.compile(
@@ -58,7 +65,8 @@ SPLIT_NUMBERED = (
 SPLIT_BARE = re.compile(
     rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
     rf"actually) )+(?:(?:en|in|sur) )?|(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
-    r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then))?$"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then|"
+    r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(
@@ -96,7 +104,8 @@ NOW = re.compile(
     r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
     r"pour l instant|"
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
-    r"en ce moment|for now|at the moment|por ahora|cette fois)\b"
+    r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"
+    r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$)\b"
 )
 PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
@@ -112,13 +121,17 @@ LATER = re.compile(
     r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"repousser|decaler|differer|postpone|delay|push (?:it )?back|more time|plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
-    r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis)|des que (?:je|j)|"
+    r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis|rentre|reviens|"
+    r"rentrerai|reviendrai)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
-    r"je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
-    r"i ll take care of it|i ll deal with it|will sort it|"
+    # ... unless right away: "I'll sort it straight away" is paying now.
+    r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
+    r"i ll take care of it|i ll deal with it|will sort it)"
+    r"(?! (?:straight away|right away|now|immediately|today|tout de suite|maintenant|de suite|"
+    r"immediatement))|"
     r"cuando (?:me paguen|cobre|tenga|pueda|reciba)|tengo que esperar|esperar a cobrar|"
     r"not yet|des que possible|au plus vite|as soon as i can|dans les plus brefs delais|"
     r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "

@@ -29,8 +29,22 @@ Categories read by `flows.intents`:
 - ``paid_participle`` / ``infinitive_before`` / ``paid_after_noun``: a past participle written
   with its accent tells a payment however the rest is spelt ("ya payé", "règlement efectué"),
   unless a modal or a preposition before it makes it a misspelt infinitive ("je veux payé");
+- ``opt_out_retracted``: a STOP taken back in the same message ("wrong button, I meant...");
+- ``status_question`` / ``status_asked`` (the latter only with a "?"): a question about the
+  invoice itself, read before disputes; ``dispute_denied`` ("je ne dis pas que c'est faux")
+  is not a named defect there;
+- ``help_means``: how paying works, which means are accepted (``help_means_asked``: paying by
+  another means, in a question); ``pay_decided``: the message goes ahead anyway ("vous prenez
+  paypal ? je paye direct");
+- ``link_request``: the pay link asked for again (a request to pay, not a problem);
+- ``agent_declined``: a person declined ("pas besoin d'un conseiller");
+- ``split_rest``: a part now and the rest later, a split in 2;
+- ``question_start``: a clause that opens like a question ("pouvez-vous", "can I"), for
+  messages sent without their "?";
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
-  unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want).
+  unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want,
+  invoice: what an invoice is made of; process: how paying works — both read only in a
+  question that decides nothing, `flows.intent_concepts.question`).
 
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """

@@ -14,20 +14,35 @@ rule that fires decides, so the order *is* the precedence:
                  it (``opt_out_maybe``: "arrêtez de me facturer...", "trop de messages"): then
                  the rest of the message is read and ``maybe_opt_out`` asks the flow for a
                  one-line confirmation. A sentence that says it ("ne m'écrivez plus").
+                 A keyword the message takes back ("stop, je me suis trompé de bouton, je
+                 voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"
+ 3b. STATUS      a question about the invoice itself (``status_question``; ``status_asked``
+                 with a "?"): what is owed ("qu'est-ce que je vous dois ?"), what it is for
+                 ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
+                 "rappelez-moi la somme"; before disputes and a person, unless the message
+                 also names something wrong (``concept_wrong``)
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
                  dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé"); a participle written with its accent whatever
                  the spelling around it ("ya payé", "g réglé"), unless a modal before it
                  makes it an infinitive ("je ve payé")
- 6. ASK_AGENT    "un conseiller", "call me", "human please"
+ 6. ASK_AGENT    "un conseiller", "call me", "human please"; not a declined one ("pas besoin
+                 d'un conseiller, je veux juste payer", ``agent_declined``)
+ 6b. HELP        a question about how paying works or which means are accepted
+                 (``help_means``: "vous acceptez les chèques ?", "is the link safe?", "PLUS
+                 TARD ça veut dire quoi ?"), unless the message goes ahead (``pay_decided``)
  7. STATUS       "combien je dois", "il reste combien", "next payment"
- 8. HELP         a problem with paying ("le lien ne marche pas", "card declined")
+ 8. HELP         a problem with paying ("le lien ne marche pas", "card declined"), unless the
+                 link is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
                  scope and change of mind (`flows.intent_payment`); a bare pay verb in a
-                 how-question ("comment payer ?") is HELP
+                 how-question ("comment payer ?") is HELP. A part now and the rest later
+                 ("50 maintenant et le reste vendredi", ``split_rest``) is SPLIT in 2: the
+                 split flow shows the schedule and asks, where a promise for Friday would
+                 leave the part offered now unpaid. "Renvoyez le lien et je paie" is PAY_NOW.
 10. HELP         "aide", "comment ça marche", "quelles options"
 11. NO           "non", "nope", "👎", "pas d'accord" (before YES: "ok... non" is a no)
 12. YES          "oui", "ok", "d'accord", "👍"
@@ -69,6 +84,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -95,6 +111,7 @@ from flows.intent_rules import (
     is_negated,
 )
 from flows.intent_text import Normalized, normalize
+from flows.intent_triggers import INABILITY_PHRASE
 from flows.intent_words import Lexicon, lexicon
 
 #: Below this confidence the flow asks what the customer meant instead of acting.
@@ -245,7 +262,14 @@ def _by_concepts(
             )
         if found is not None:
             return dataclasses.replace(reading, maybe_opt_out=True)
-    better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
+    better = None
+    decided = words.pattern("pay_decided").search(text) is not None
+    if _asks(norm, words) and reading.date is None and not decided:
+        # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
+        # donner le total à payer ?"): what it is about, not the pay word in it.
+        better = intent_concepts.question(reading.intent.value, text, words)
+    if better is None:
+        better = intent_concepts.refine(reading.intent.value, text, words, asks=norm.asks)
     if better is None:
         return reading
     return Understanding(
@@ -274,6 +298,25 @@ def _read(
     if intent is not None:
         return Understanding(intent, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
+    if (
+        signal is not None
+        and signal.decision is not Decision.REFUSAL
+        and not (signal.decision is Decision.SPLIT and signal.parts is not None)
+        and words.pattern("split_rest").search(norm.text)
+    ):
+        # "50 maintenant et le reste vendredi": two payments, the first now. The split flow
+        # shows the schedule and asks before creating anything; a promise for Friday would
+        # leave the part offered now unpaid.
+        return Understanding(Intent.SPLIT, parts=2, language=language)
+    if (
+        signal is not None
+        and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
+        and signal.date is None
+        and words.pattern("link_request").search(norm.text)
+        and not INABILITY_PHRASE.search(norm.text)
+    ):
+        # "never got the link, send it again and I'll pay": to pay once the link comes.
+        return Understanding(Intent.PAY_NOW, language=language)
     if signal is not None:
         return _from_signal(signal, norm, language, words)
     return _after_payment(norm.text, language)
@@ -304,10 +347,15 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     """Whether the message opts out: clearly, maybe (confirm it), or not at all."""
     if norm.is_empty:
         return None
-    if any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
-        return _OptOut.CLEAR  # a legal keyword on its own: always
     text = norm.text
+    # "stop, wrong button, I meant 3 instalments": the customer takes the keyword back in the
+    # same message. The rest is acted on, and the confirmation line lets them send STOP again.
+    retracted = words.pattern("opt_out_retracted").search(text) is not None
+    if not retracted and any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
+        return _OptOut.CLEAR  # a legal keyword on its own: always
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
+    if retracted:
+        maybe += [m.span() for m in _STOP_KEYWORD.finditer(text)]
     found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
     if not found:
         return _OptOut.MAYBE if maybe else None
@@ -321,6 +369,10 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
             continue
         return _OptOut.CLEAR
     return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
+
+
+#: The keywords themselves (not the sentences that ask to stop): what a retraction takes back.
+_STOP_KEYWORD = re.compile(r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|desinscri\w*|desabonn\w*)\b")
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
@@ -359,6 +411,12 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     text = norm.text
     if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
         return Intent.OPT_IN
+    if words.pattern("opt_out_reported").search(text) and words.pattern(
+        "concept_opt_in_want"
+    ).search(text):
+        return Intent.OPT_IN  # "j'avais mis stop mais je veux les messages maintenant"
+    if _asks_about_invoice(norm, words):
+        return Intent.STATUS
     if _is_dispute(norm, words):
         return Intent.DISPUTE
     if (
@@ -368,13 +426,66 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
         return Intent.ALREADY_PAID
-    if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
+    if _asks_agent(text, words):
         return Intent.ASK_AGENT
+    means = words.pattern("help_means").search(text)
+    if means is None and _asks(norm, words):
+        means = words.pattern("help_means_asked").search(text)
+    if (
+        means is not None
+        and not words.pattern("pay_decided").search(text)
+        # "c'est normal ce prix ? c'est le double du devis": a question that contests.
+        and not words.pattern("concept_wrong").search(text[: means.start()] + text[means.end() :])
+    ):
+        # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
+        # how paying works, asked before any payment word or "combien" is read as a decision.
+        return Intent.HELP
     if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if HELP_PROBLEM.search(text) or words.pattern("help_question").search(text):
+    if words.pattern("help_question").search(text):
+        return Intent.HELP
+    if HELP_PROBLEM.search(text) and not words.pattern("link_request").search(text):
+        # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
+
+
+def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
+    """A question about the invoice itself: what is owed, what it is for, its number or detail,
+    when it is due ("qu'est-ce que je vous dois ?", "c'est pour quoi cette facture ?").
+
+    Read before disputes: asking what an amount is for does not contest it, unless the message
+    also names something wrong ("c'est pour quoi ces frais ? c'était gratuit").
+    """
+    text = norm.text
+    asked = words.pattern("status_question").search(text)
+    if asked is None and _asks(norm, words):
+        asked = words.pattern("status_asked").search(text)
+    if asked is None:
+        return False
+    # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
+    plain = text[: asked.start()] + " " + text[asked.end() :]
+    plain = words.pattern("dispute_denied").sub(" ", plain)
+    if words.pattern("concept_wrong").search(plain):
+        return False
+    rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
+    return not _is_dispute(rest, words)
+
+
+def _asks(norm: Normalized, words: Lexicon) -> bool:
+    """A question: a "?", or a clause that opens like one (customers often leave the "?" out)."""
+    return norm.asks or words.pattern("question_start").search(norm.text) is not None
+
+
+def _asks_agent(text: str, words: Lexicon) -> bool:
+    """A person asked for, not declined ("pas besoin d'un conseiller, je veux juste payer")."""
+    if not (ASK_AGENT.search(text) or words.pattern("ask_agent").search(text)):
+        return False
+    declined = [m.span() for m in words.pattern("agent_declined").finditer(text)]
+    if not declined:
+        return True
+    found = [*ASK_AGENT.finditer(text), *words.pattern("ask_agent").finditer(text)]
+    return any(not _covered(m.span(), declined) for m in found)
 
 
 #: How many words before a product problem may name the payment tool it is about.

@@ -46,13 +46,6 @@ ACTIONS = frozenset(
 )
 #: The statement lists this many invoices (then how many more), to stay within 2 SMS.
 STATEMENT_LINES = 3
-# "qu'est-ce que je dois ?" asks what is owed (the intents read it as a request for help).
-_OWED = re.compile(
-    r"\b(?:qu.?est[- ]ce que je (?:vous |te )?dois|que (?:vous |te )?dois[- ]je|"
-    r"je (?:vous |te )?dois combien|combien (?:est-ce que )?je (?:vous |te )?dois|"
-    r"what do i owe(?: you)?)\b",
-    re.IGNORECASE,
-)
 # An amount as customers write it: "80 €", "80,50", "€80", "80 euros".
 _AMOUNT = re.compile(
     r"(?:€\s*)(\d{1,7}(?:[.,]\d{1,2})?)\b"
@@ -65,10 +58,6 @@ _NUMBER = re.compile(
     r"(?:\bn°|\bno\.?|\bnum[eé]ro|\bfacture|\binvoice|#)\s*(?:n°\s*|#\s*)?(\d{1,9})\b",
     re.IGNORECASE,
 )
-
-
-def asks_what_is_owed(text: str) -> bool:
-    return bool(_OWED.search(text))
 
 
 def named(text: str, invoices: tuple[InvoiceFacts, ...]) -> InvoiceFacts | None:

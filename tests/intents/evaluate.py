@@ -11,9 +11,11 @@ Run ``python -m tests.intents.evaluate`` (or import `load_corpus` / `evaluate`).
 ``--file PATH`` scores another labelled file (a blind batch) and prints its failures.
 
 Each file's first line may be ``{"_meta": {"now": ..., "tz": ...}}``: the reference time every
-expected date was computed for (default: LABELS' Wednesday 18 November 2026, 10:00, Paris). A
-``"date"`` or ``"parts"`` key in an example is checked when present (``null`` means "must be
-null"); absent means "not checked".
+expected date was computed for (default: LABELS' Wednesday 18 November 2026, 10:00, Paris). An
+example written for another moment (a blind batch with its own ``_meta``, once it joined the
+corpus) carries its own ``"now"`` and ``"tz"`` keys, which win over the file's. A ``"date"`` or
+``"parts"`` key in an example is checked when present (``null`` means "must be null"); absent
+means "not checked".
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class Example:
     locale: str
     intent: Intent
     raw: dict[str, Any]
+
+    def moment(self, now: dt.datetime, tz: str) -> tuple[dt.datetime, str]:
+        """The reference time of this example: its own when it has one, else the file's."""
+        if "now" in self.raw:
+            return dt.datetime.fromisoformat(self.raw["now"]), self.raw.get("tz", tz)
+        return now, tz
 
     @property
     def checks_date(self) -> bool:
@@ -103,7 +111,8 @@ def load_corpus(path: Path = CORPUS) -> Corpus:
 def evaluate(examples: Iterable[Example], *, now: dt.datetime, tz: str) -> Report:
     report = Report()
     for example in examples:
-        result = understand(example.text, locale=example.locale, now=now, tz=tz)
+        at, zone = example.moment(now, tz)
+        result = understand(example.text, locale=example.locale, now=at, tz=zone)
         _score(report, example, result)
     return report
 
