@@ -20,7 +20,12 @@ async def archived(
     redis: aioredis.Redis, merchant_id: str, kind: Kind, doc_id: str
 ) -> bytes | None:
     raw: str | None = await redis.get(keys.document_pdf(merchant_id, kind, doc_id))
-    return base64.b64decode(raw) if raw is not None else None
+    return decode(raw) if raw is not None else None
+
+
+def decode(raw: str) -> bytes:
+    """An archive as stored (base64 text) back to the PDF's bytes."""
+    return base64.b64decode(raw)
 
 
 async def archive(

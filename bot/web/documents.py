@@ -1,21 +1,24 @@
 """PDFs of invoices and credit notes: `/i/<token>/pdf` and `/a/<token>/pdf`.
 
-An invoice's PDF is rendered when the API issues it; a credit note's (issued by the worker
-inside a dispatch commit, where nothing may render) on its first download. Either way it is
-rendered once, archived, and every later download is the archived bytes: a fix to the layout
-or a new fpdf2 never changes a document already issued (LEGAL_FR: kept unchanged 10 years).
+An invoice's PDF is rendered by the worker right after the invoice is issued, off the API's
+request path (`bot.engine.documents`), or by its first download if that comes sooner; a credit
+note's (issued by the worker inside a dispatch commit, where nothing may render) on its first
+download. Either way it is rendered once, under a lock, archived, and every later download is
+the archived bytes: a fix to the layout or a new fpdf2 never changes a document already issued
+(LEGAL_FR: kept unchanged 10 years).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
 from markupsafe import Markup
-from redis.exceptions import RedisError
 
+from bot.engine.documents import ArchiveInvoice, render_once
 from bot.services import Services
-from bot.store import documents, invoices
+from bot.store import invoices
 from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
 from bot.web.pages import PAGE_HEADERS, by_token
@@ -42,31 +45,40 @@ def worded(services: Services, mentions: list[Mention]) -> list[str]:
     return [Markup(mention(m)).striptags() for m in mentions]  # noqa: S704
 
 
-async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
-    found = await documents.archived(services.redis, invoice.merchant_id, "invoice", invoice.id)
-    if found is not None:
-        return found
+def render_invoice(services: Services, invoice: Invoice) -> bytes:
     mentions = legal_mentions(invoice.seller, invoice.customer.is_business, invoice.lines)
-    pdf = invoice_pdf(invoice, worded(services, mentions))
-    return await documents.archive(services.redis, invoice.merchant_id, "invoice", invoice.id, pdf)
+    return invoice_pdf(invoice, worded(services, mentions))
+
+
+def render_credit_note(services: Services, note: CreditNote) -> bytes:
+    return credit_note_pdf(note, worded(services, credit_note_mentions(note)))
+
+
+async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
+    """The archived PDF; rendered and archived first, once, if nobody did yet (also the
+    worker's archiver, `bot.engine.documents.Archiver`, wired in `bot.runtime`)."""
+    return await render_once(
+        services.redis,
+        invoice.merchant_id,
+        "invoice",
+        invoice.id,
+        functools.partial(render_invoice, services, invoice),
+    )
+
+
+def invoice_archiver(services: Services) -> ArchiveInvoice:
+    """What the worker calls to archive an issued invoice's PDF (`Worker(archive_invoice=)`)."""
+    return functools.partial(invoice_pdf_of, services)
 
 
 async def credit_note_pdf_of(services: Services, note: CreditNote) -> bytes:
-    found = await documents.archived(services.redis, note.merchant_id, "credit-note", note.id)
-    if found is not None:
-        return found
-    pdf = credit_note_pdf(note, worded(services, credit_note_mentions(note)))
-    return await documents.archive(services.redis, note.merchant_id, "credit-note", note.id, pdf)
-
-
-async def archive_at_issue(services: Services, invoice: Invoice) -> None:
-    """Right after the API issued `invoice`; a failure here leaves it to the first download."""
-    try:
-        await invoice_pdf_of(services, invoice)
-    except RedisError:
-        log.warning("invoice PDF not archived yet; it will be on first download")
-    except Exception:  # the invoice is issued: the API must still answer 201
-        log.exception("invoice PDF could not be rendered; the first download will try again")
+    return await render_once(
+        services.redis,
+        note.merchant_id,
+        "credit-note",
+        note.id,
+        functools.partial(render_credit_note, services, note),
+    )
 
 
 def _pdf(body: bytes, name: str) -> web.Response:
