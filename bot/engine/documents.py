@@ -136,7 +136,11 @@ class Archiver:
         for entry_id, fields in entries:
             if fields:  # None: trimmed from the stream, nothing to do
                 await self._one(fields.get("merchant", ""), fields.get("invoice", ""))
-            await self._redis.xack(keys.DOCUMENTS_STREAM, keys.DOCUMENTS_GROUP, entry_id)
+            # Done: nothing keeps a finished job (the archive is the record).
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.xack(keys.DOCUMENTS_STREAM, keys.DOCUMENTS_GROUP, entry_id)
+                pipe.xdel(keys.DOCUMENTS_STREAM, entry_id)
+                await pipe.execute()
         return len(entries)
 
     async def _one(self, merchant_id: str, invoice_id: str) -> None:

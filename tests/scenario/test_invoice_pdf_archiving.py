@@ -76,6 +76,7 @@ async def test_creating_an_invoice_renders_nothing_the_worker_archives_it(
     assert renders == [created["id"]]  # rendered once, ever
     pending = await facto.redis.xpending(keys.DOCUMENTS_STREAM, keys.DOCUMENTS_GROUP)
     assert pending["pending"] == 0
+    assert await facto.redis.xlen(keys.DOCUMENTS_STREAM) == 0  # finished jobs are not kept
 
 
 async def test_a_download_before_the_worker_renders_and_archives_it_once(
