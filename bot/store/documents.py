@@ -33,8 +33,9 @@ async def archive(
 ) -> bytes:
     """Keep `pdf` unless one is archived already; returns the archived one either way.
 
-    Two renders racing (the API right after issue and a first download) may differ in bytes
-    (font subset ids); the first stored wins and is what everyone is served from then on.
+    Renders take a lock first (bot.engine.documents), so one process renders; should two
+    renders still race (a renderer outliving its lock), their bytes may differ (font subset
+    ids): the first stored wins and is what everyone is served from then on.
     """
     key = keys.document_pdf(merchant_id, kind, doc_id)
     async with redis.pipeline(transaction=True) as pipe:
