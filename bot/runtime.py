@@ -199,7 +199,9 @@ async def run_worker() -> int:
         redis_url_for(settings) as url,
         open_services(settings, url, SystemClock()) as services,
     ):
-        worker = Worker(services)
+        from bot.web.documents import invoice_archiver  # the renderer, loaded by this process only
+
+        worker = Worker(services, archive_invoice=invoice_archiver(services))
         settle_gc()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -77,10 +77,9 @@ class Settings(BaseSettings):
     # killed worker's conversations are taken over about this long after the crash.
     dispatch_lock_ms: int = Field(default=5000, alias="FACTO_DISPATCH_LOCK_MS", ge=200)
     # Conversations one worker dispatches at once (each one still one event at a time, under
-    # its lock). Most of a dispatch is waiting for Redis, so a few per core keep it busy.
-    # 1 until the two fault tests that flaked with 8 (test_57 bounded queue, campaign kills)
-    # are understood: concurrent dispatch is built and tested, not yet trusted by default.
-    dispatch_concurrency: int = Field(default=1, alias="FACTO_DISPATCH_CONCURRENCY", ge=1, le=256)
+    # its lock). Most of a dispatch is waiting for Redis, so a few per core keep it busy. The
+    # two fault tests that once failed with 8 were test artefacts (docs/decisions.md).
+    dispatch_concurrency: int = Field(default=8, alias="FACTO_DISPATCH_CONCURRENCY", ge=1, le=256)
 
     # Where inbound SMS wait, on local disk, while Redis is unreachable (default DATA_DIR/spool).
     spool_dir: str | None = Field(default=None, alias="FACTO_SPOOL_DIR")

@@ -30,6 +30,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bot.engine.documents import queue_render
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import idempotency, invoices, keys
@@ -168,8 +169,10 @@ def announcement(draft: Invoice, *, event: bool = True) -> str:
 async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
     """Carry out the merchant's committed announcements; how many were finished.
 
-    Locator and links first, the event last: the invoice is findable before it is dispatched.
-    Safe to run twice at once: SETs of fixed values, and `ingest` dedupes on the event id.
+    Locator and links first, with the job that archives its PDF (bot.engine.documents), the
+    event last: the invoice is findable before it is dispatched. Safe to run twice at once:
+    SETs of fixed values, a second render job finds the PDF archived, and `ingest` dedupes on
+    the event id.
     """
     name = keys.merchant_announcements(merchant_id)
     done = 0
@@ -178,6 +181,7 @@ async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
         async with redis.pipeline(transaction=False) as pipe:
             for key, value in data["writes"]:
                 pipe.set(key, value)
+            queue_render(pipe, merchant_id, invoice_id)
             await pipe.execute()
         if data["event"] is not None:
             await ingest(redis, Event.loads(data["event"]))

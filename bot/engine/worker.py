@@ -8,7 +8,9 @@ Four tasks run side by side, so none waits for another:
   sweep at once, and a slow sweep never delays a reply;
 - recovery, at start, finishes what a previous run left, retrying until Redis answers: the
   sends left unacknowledged first (beside the send loop, started first), the dispatch backlog
-  beside them, so the first reply after a restart never waits for the whole backlog.
+  beside them, so the first reply after a restart never waits for the whole backlog;
+- the archive loop renders the PDF of each invoice issued (bot.engine.documents), so the API
+  answers without rendering it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, reconcile, retention, schedule
 from bot.engine.campaigns import Enqueuer
 from bot.engine.dispatch import make_handler
+from bot.engine.documents import ArchiveInvoice, Archiver
 from bot.engine.lease import Lease
 from bot.engine.merchant_webhooks import MerchantWebhooks
 from bot.engine.outbox import Sender, SendPolicy
@@ -53,10 +56,21 @@ HOUSEKEEP_EVERY_TICKS = 3600  # retention: nothing in Redis grows without bound
 
 
 class Worker:
-    """Owns one dispatcher and one sender; `drain()` runs everything due now (tests, demo)."""
+    """Owns one dispatcher and one sender; `drain()` runs everything due now (tests, demo).
 
-    def __init__(self, services: Services) -> None:
+    `archive_invoice` renders and archives an invoice's PDF once (the web's renderer, wired
+    in by the process that starts the worker); without it, PDFs are rendered on download.
+    """
+
+    def __init__(
+        self, services: Services, *, archive_invoice: ArchiveInvoice | None = None
+    ) -> None:
         self.services = services
+        self.archiver = (
+            Archiver(services.redis, services.consumer_name, archive_invoice)
+            if archive_invoice is not None
+            else None
+        )
         self.dispatcher = Dispatcher(
             services.redis,
             make_handler(services),
@@ -100,6 +114,8 @@ class Worker:
     async def prepare(self) -> None:
         await self.dispatcher.ensure_group()
         await self.sender.ensure_group()
+        if self.archiver is not None:
+            await self.archiver.ensure_group()
 
     async def recover(self, reclaim_idle_ms: int = RECLAIM_IDLE_MS) -> None:
         """After a restart: our own unacknowledged sends and orphaned ones first (they are
@@ -126,6 +142,8 @@ class Worker:
             done += await self.dispatcher.sweep()
             await self.sender.move_due_retries()
             done += await self.sender.run_once()
+            if self.archiver is not None:
+                done += await self.archiver.run_once()
             total += done
             if done == 0:
                 return total
@@ -164,6 +182,7 @@ class Worker:
             self._periodic_loop(),
             self._slow_periodic_loop(),
             self._campaign_loop(),
+            self._archive_loop(),
         )
         await self._guarded(self.lease.release())
         await self._guarded(self.slow_lease.release())
@@ -211,6 +230,25 @@ class Worker:
             if loop.time() - reclaimed_at >= WAKE_RECLAIM_EVERY_SECONDS:
                 reclaimed_at = loop.time()
                 await self._guarded(self.dispatcher.reclaim(self.wake_reclaim_idle_ms))
+
+    async def _archive_loop(self) -> None:
+        """Archive issued invoices' PDFs: what this worker left first, then new jobs, and
+        every few seconds what a dead worker left."""
+        archiver = self.archiver
+        if archiver is None:
+            return
+
+        async def recover_archives() -> None:
+            await archiver.run_once(pending=True)
+
+        await self._recovery(recover_archives)
+        next_reclaim = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            await self._guarded(archiver.run_once(block_ms=500))
+            if loop.time() >= next_reclaim:
+                next_reclaim = loop.time() + RECLAIM_EVERY_SECONDS
+                await self._guarded(archiver.reclaim())
 
     async def _campaign_loop(self) -> None:
         """Enqueue running campaigns (each under its own lease, so workers share them)."""

@@ -20,7 +20,12 @@ async def archived(
     redis: aioredis.Redis, merchant_id: str, kind: Kind, doc_id: str
 ) -> bytes | None:
     raw: str | None = await redis.get(keys.document_pdf(merchant_id, kind, doc_id))
-    return base64.b64decode(raw) if raw is not None else None
+    return decode(raw) if raw is not None else None
+
+
+def decode(raw: str) -> bytes:
+    """An archive as stored (base64 text) back to the PDF's bytes."""
+    return base64.b64decode(raw)
 
 
 async def archive(
@@ -28,8 +33,9 @@ async def archive(
 ) -> bytes:
     """Keep `pdf` unless one is archived already; returns the archived one either way.
 
-    Two renders racing (the API right after issue and a first download) may differ in bytes
-    (font subset ids); the first stored wins and is what everyone is served from then on.
+    Renders take a lock first (bot.engine.documents), so one process renders; should two
+    renders still race (a renderer outliving its lock), their bytes may differ (font subset
+    ids): the first stored wins and is what everyone is served from then on.
     """
     key = keys.document_pdf(merchant_id, kind, doc_id)
     async with redis.pipeline(transaction=True) as pipe:

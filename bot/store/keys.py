@@ -562,6 +562,15 @@ def document_pdf(merchant_id: str, kind: str, document_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:{kind}:{document_id}:pdf"
 
 
+def document_render_lock(merchant_id: str, kind: str, document_id: str) -> str:
+    """Held while one process renders the document: rendered once (bot.engine.documents)."""
+    return f"merchant:{{{merchant_id}}}:{kind}:{document_id}:pdf:rendering"
+
+
+DOCUMENTS_STREAM = "documents:render"  # stream: an issued invoice whose PDF is to be archived
+DOCUMENTS_GROUP = "archivers"
+
+
 def merchant_erasures(merchant_id: str) -> str:
     """GDPR erasures carried out for the merchant (JSON list, oldest first): the record of them."""
     return f"merchant:{{{merchant_id}}}:erasures"

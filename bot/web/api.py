@@ -22,7 +22,6 @@ from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
-from bot.web.documents import archive_at_issue
 from bot.web.policy import put_policy, read_policy
 from bot.web.senders_api import list_senders, register_sender, remove_sender
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
@@ -122,7 +121,6 @@ async def create_invoice(
     if isinstance(result, issuing.Replayed):  # the same key won a race with this request
         return _replayed(result)
     request[IDEMPOTENCY_SAVED] = True
-    await archive_at_issue(services, result.invoice)  # the PDF as issued, kept unchanged
     return web.Response(status=201, text=result.body, content_type="application/json")
 
 

@@ -29,7 +29,7 @@ from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.dashboard import setup_dashboard
-from bot.web.documents import setup_documents
+from bot.web.documents import invoice_archiver, setup_documents
 from bot.web.exports import setup_exports
 from bot.web.gdpr import setup_gdpr
 from bot.web.offers import setup_offers
@@ -212,7 +212,7 @@ async def _spool_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _worker_ctx(app: web.Application) -> AsyncIterator[None]:
-    worker = Worker(app[SERVICES])
+    worker = Worker(app[SERVICES], archive_invoice=invoice_archiver(app[SERVICES]))
     app[WORKER] = worker
     task = asyncio.create_task(worker.run())
     yield

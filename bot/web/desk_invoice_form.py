@@ -19,7 +19,6 @@ from bot.store.merchants import get_merchant
 from bot.web.api import Invalid, prepare_draft
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
-from bot.web.documents import archive_at_issue
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
@@ -162,6 +161,5 @@ async def create(request: web.Request, agent: Agent) -> web.StreamResponse:
         message = "temporarily unavailable: check the invoice list before trying again"
         return _page(request, agent, typed, {}, status=503, message=message)
     assert not isinstance(result, issuing.Replayed)  # only a claim can replay
-    await archive_at_issue(services, result.invoice)
     log.info("invoice created from the dashboard", extra=log_fields(invoice=result.invoice.id))
     return redirect(f"/console/dashboard/invoices/{result.invoice.id}")

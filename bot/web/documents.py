@@ -1,25 +1,27 @@
 """PDFs of invoices and credit notes: `/i/<token>/pdf` and `/a/<token>/pdf`.
 
 Each is in the customer's language (`document_locale`), a PDF/A-3B; an invoice's carries its
-Factur-X XML (EN 16931) as an attachment. An invoice's PDF is rendered when the
-API issues it; a credit note's (issued by the worker
-inside a dispatch commit, where nothing may render) on its first download. Either way it is
-rendered once, archived, and every later download is the archived bytes: a fix to the layout
-or a new fpdf2 never changes a document already issued (LEGAL_FR: kept unchanged 10 years).
+Factur-X XML (EN 16931) as an attachment. An invoice's PDF is rendered by the worker right after
+the invoice is issued, off the API's request path (`bot.engine.documents`), or by its first
+download if that comes sooner; a credit note's (issued by the worker inside a dispatch commit,
+where nothing may render) on its first download. Either way it is rendered once, under a lock,
+archived, and every later download is the archived bytes: a fix to the layout or a new fpdf2
+never changes a document already issued (LEGAL_FR: kept unchanged 10 years).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
 from markupsafe import Markup
-from redis.exceptions import RedisError
 
+from bot.engine.documents import ArchiveInvoice, render_once
 from bot.i18n import pick_locale
 from bot.logs import log_fields
 from bot.services import Services
-from bot.store import documents, invoices
+from bot.store import invoices
 from bot.store.merchants import get_merchant
 from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
@@ -70,48 +72,59 @@ def wording(services: Services, locale: str) -> Wording:
     return Wording(locale, services.languages.page_gettext(locale))
 
 
-async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
-    found = await documents.archived(services.redis, invoice.merchant_id, "invoice", invoice.id)
-    if found is not None:
-        return found
+def render_invoice(services: Services, invoice: Invoice, iban: str | None) -> bytes:
+    """The invoice's PDF/A-3 with its Factur-X XML (run in a thread: CPU only)."""
     locale = document_locale(services, invoice.customer)
     mentions = legal_mentions(
         invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
     )
     words = wording(services, locale)
     pdf = invoice_pdf(invoice, worded(services, mentions, locale), words)
-    merchant = await get_merchant(services.redis, invoice.merchant_id)
     try:
-        pdf = embed(
+        return embed(
             pdf,
-            invoice_xml(invoice, merchant.iban if merchant else None),
+            invoice_xml(invoice, iban),
             title=words("Invoice %(number)s", number=invoice.number),
             author=invoice.seller.legal_name,
             lang=locale,
         )
     except Exception:  # a PDF the customer can read beats none: kept without its XML
         log.exception("factur-x XML not embedded", extra=log_fields(invoice=invoice.id))
-    return await documents.archive(services.redis, invoice.merchant_id, "invoice", invoice.id, pdf)
+        return pdf
+
+
+def render_credit_note(services: Services, note: CreditNote) -> bytes:
+    locale = document_locale(services, note.customer)
+    mentions = worded(services, credit_note_mentions(note), locale)
+    return credit_note_pdf(note, mentions, wording(services, locale))
+
+
+async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
+    """The archived PDF; rendered and archived first, once, if nobody did yet (also the
+    worker's archiver, `bot.engine.documents.Archiver`, wired in `bot.runtime`)."""
+    merchant = await get_merchant(services.redis, invoice.merchant_id)
+    return await render_once(
+        services.redis,
+        invoice.merchant_id,
+        "invoice",
+        invoice.id,
+        functools.partial(render_invoice, services, invoice, merchant.iban if merchant else None),
+    )
+
+
+def invoice_archiver(services: Services) -> ArchiveInvoice:
+    """What the worker calls to archive an issued invoice's PDF (`Worker(archive_invoice=)`)."""
+    return functools.partial(invoice_pdf_of, services)
 
 
 async def credit_note_pdf_of(services: Services, note: CreditNote) -> bytes:
-    found = await documents.archived(services.redis, note.merchant_id, "credit-note", note.id)
-    if found is not None:
-        return found
-    locale = document_locale(services, note.customer)
-    mentions = worded(services, credit_note_mentions(note), locale)
-    pdf = credit_note_pdf(note, mentions, wording(services, locale))
-    return await documents.archive(services.redis, note.merchant_id, "credit-note", note.id, pdf)
-
-
-async def archive_at_issue(services: Services, invoice: Invoice) -> None:
-    """Right after the API issued `invoice`; a failure here leaves it to the first download."""
-    try:
-        await invoice_pdf_of(services, invoice)
-    except RedisError:
-        log.warning("invoice PDF not archived yet; it will be on first download")
-    except Exception:  # the invoice is issued: the API must still answer 201
-        log.exception("invoice PDF could not be rendered; the first download will try again")
+    return await render_once(
+        services.redis,
+        note.merchant_id,
+        "credit-note",
+        note.id,
+        functools.partial(render_credit_note, services, note),
+    )
 
 
 def _pdf(body: bytes, name: str) -> web.Response:

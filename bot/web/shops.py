@@ -42,7 +42,6 @@ from bot.store.shops import ShopConnection, ShopError
 from bot.web.api import Invalid, authenticated, error, idempotent, invoice_view, prepare_draft
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
-from bot.web.documents import archive_at_issue
 from payments.invoice import Invoice, InvoiceStatus
 from payments.invoice_input import to_e164
 from payments.shop_orders import (
@@ -393,7 +392,6 @@ async def _issue(
         return error(503, "temporarily unavailable: send the order again")
     stored = await invoices.get_invoice(services.redis, merchant.id, draft.id)
     invoice = stored or result.invoice
-    await archive_at_issue(services, invoice)
     return web.json_response(
         {"order": order.order_id, "invoice": invoice_view(invoice, services)}, status=201
     )

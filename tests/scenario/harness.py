@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.store.merchants import Merchant, create_merchant
 from bot.web.app import create_app
 from bot.web.app_keys import SERVICES
+from bot.web.documents import invoice_archiver
 from channels.base import ChannelName
 from sandbox.app import sandbox_mount
 from sandbox.state import ChatEntry, SandboxState, WebhookPaths
@@ -225,7 +226,8 @@ async def start_facto(
     server = server_class(app, host="127.0.0.1", port=port)
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
-    worker = Worker(app[SERVICES])
+    # As `python -m bot worker` runs it: archiving issued invoices' PDFs too.
+    worker = Worker(app[SERVICES], archive_invoice=invoice_archiver(app[SERVICES]))
     if prepare_worker:
         await worker.prepare()
     return Facto(

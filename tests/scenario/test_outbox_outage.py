@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
+from bot.embedded_redis import EmbeddedRedis
 from bot.engine import outbox
 from bot.engine.outbox import SendPolicy
 from bot.store import keys
@@ -24,13 +27,29 @@ from channels.base import (
     ProviderUnavailable,
     RateLimited,
 )
-from tests.scenario.harness import Facto, invoice_body
-from tests.scenario.outbox_faults import add_fault, send_requests
+from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.outbox_faults import add_fault, clear_faults, send_requests
 
 pytestmark = pytest.mark.fault
 
 PHONES = [f"+3361234{i:04d}" for i in range(5)]
 OUTAGE = 15 * 60
+
+
+async def start_outage(facto: Facto) -> None:
+    """Twilio answers 503 until `end_outage`.
+
+    Ended by the test, not at a time on the clock: sends waiting for the SMS rate limit move
+    the injected clock too, and on the fake clock waits that overlap add up (eight sends each
+    waiting 1 s move it 8 s). An outage timed on the clock ended up to half a minute before the
+    test's own 15 minutes of steps, and its last minute sent what had to be still waiting
+    (the `0 == 4` seen with more sends or dispatches in flight).
+    """
+    await add_fault(facto, "sms", status=503, for_seconds=4 * OUTAGE)
+
+
+async def end_outage(facto: Facto) -> None:
+    await clear_faults(facto)
 
 
 async def sms_customer_writes(facto: Facto, phone: str, text: str) -> None:
@@ -64,7 +83,7 @@ def opening(text: str) -> str:
 async def test_57_twilio_503_for_15_minutes(
     facto: Facto, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await add_fault(facto, "sms", status=503, for_seconds=OUTAGE)
+    await start_outage(facto)
     for phone in PHONES:
         response = await facto.post_invoice(invoice_body("sms", phone))
         assert response.status == 201
@@ -81,6 +100,7 @@ async def test_57_twilio_503_for_15_minutes(
     assert any(r.getMessage() == "provider circuit open: sends paused" for r in caplog.records)
     assert all([await facto.messages("sms", p) == [] for p in PHONES])
 
+    await end_outage(facto)
     await run_for(facto, 10 * 60, step=5)  # the outage is over
     for phone in PHONES:  # everything sent, once, in the order it was committed
         received = [opening(m["text"]) for m in await facto.messages("sms", phone)]
@@ -89,13 +109,34 @@ async def test_57_twilio_503_for_15_minutes(
     assert await send_requests(facto, "sms") == during + 2 * len(PHONES)
 
 
-async def test_57_messages_queue_up_bounded_during_the_outage(facto: Facto) -> None:
+@pytest.fixture(
+    params=[
+        {"FACTO_DISPATCH_CONCURRENCY": 1, "FACTO_SEND_CONCURRENCY_SMS": 1},
+        {"FACTO_DISPATCH_CONCURRENCY": 8, "FACTO_SEND_CONCURRENCY_SMS": 8},
+        {"FACTO_DISPATCH_CONCURRENCY": 16, "FACTO_SEND_CONCURRENCY_SMS": 16},
+    ],
+    ids=["one-at-a-time", "default", "wide"],
+)
+async def busy_facto(
+    request: pytest.FixtureRequest, redis_server: EmbeddedRedis, redis: aioredis.Redis
+) -> AsyncIterator[Facto]:
+    """Facto with conversations dispatched and sent one at a time, or many side by side."""
+    app = await start_facto(redis_server.url, redis, **request.param)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
+
+
+async def test_57_messages_queue_up_bounded_during_the_outage(busy_facto: Facto) -> None:
     """TESTCASES 57, "messages queue up (bounded)": whatever the backlog, only each
     conversation's head waits in the retry queue, the later messages wait in their
     conversation's send queue untouched (none dropped, none doubled), every wake-up is
-    acknowledged, and provider calls do not grow with the backlog."""
+    acknowledged, and provider calls do not grow with the backlog; then everything leaves
+    in order, once. The same whether conversations are dispatched and sent one at a time
+    or many side by side."""
+    facto = busy_facto
     phones = [f"+3361235{i:04d}" for i in range(12)]
-    await add_fault(facto, "sms", status=503, for_seconds=OUTAGE)
+    await start_outage(facto)
     for phone in phones:
         response = await facto.post_invoice(invoice_body("sms", phone))
         assert response.status == 201
@@ -118,7 +159,9 @@ async def test_57_messages_queue_up_bounded_during_the_outage(facto: Facto) -> N
     during = await send_requests(facto, "sms")
     assert during <= 30, during  # as with 5 conversations: the circuit, not the backlog
     assert len(await facto.redis.keys("outbox:msg:*")) == sum(committed.values())
+    assert all([await facto.messages("sms", p) == [] for p in phones])
 
+    await end_outage(facto)
     await run_for(facto, 15 * 60, step=5)  # the outage is over: drained in order, once
     for phone in phones:
         received = [opening(m["text"])[:12] for m in await facto.messages("sms", phone)]
