@@ -30,9 +30,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[Renders]:
     rendered: Renders = []
     original = web_documents.render_invoice
 
-    def counted(services: Any, invoice: Any) -> bytes:
+    def counted(services: Any, invoice: Any, iban: str | None) -> bytes:
         rendered.append(invoice.id)
-        return original(services, invoice)
+        return original(services, invoice, iban)
 
     monkeypatch.setattr(web_documents, "render_invoice", counted)
     yield rendered
