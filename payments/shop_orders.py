@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from payments.invoice import FRENCH_VAT_RATES, InvoiceLine, VatRate, compute_totals, net_for_gross
@@ -345,7 +345,7 @@ def _french_rate(value: object, where: str, scale: int) -> VatRate:
         raise OrderRefused(where, "must be a number")
     try:
         percent = (Decimal(str(value)) * scale).normalize()
-    except InvalidOperation as e:
+    except ArithmeticError as e:  # InvalidOperation, and Overflow ("1e999999999" * 100)
         raise OrderRefused(where, "must be a number") from e
     if not percent.is_finite():
         raise OrderRefused(where, "must be a number")

@@ -318,3 +318,16 @@ async def test_an_update_of_an_order_never_invoiced_creates_nothing(facto: Facto
     assert response.status == 200
     assert (await response.json()) == {"ignored": "no invoice for this order"}
     assert await invoice_count(facto) == 0
+
+
+async def test_a_vat_rate_too_large_for_decimal_is_422_not_500(facto: Facto) -> None:
+    """"1e999999999" overflows Decimal once scaled to a percent: a refusal, not a crash."""
+    connection = await shopify(facto)
+    order = shopify_order(order_id=11)
+    order["line_items"][0]["tax_lines"] = [{"title": "TVA", "price": "1", "rate": "1e999999999"}]
+    body, headers = shopify_request(order, SHOPIFY_SECRET, shop=SHOP)
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 422, await response.text()
+    assert (await response.json())["field"] == "line_items.0.tax_lines.0.rate"
+    assert await invoice_count(facto) == 0
+
