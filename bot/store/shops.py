@@ -96,7 +96,10 @@ def shop_host(platform: Platform, value: str) -> str:
     """The shop as its webhooks name it: Shopify's `*.myshopify.com` domain (sent in
     X-Shopify-Shop-Domain); the host of a WooCommerce site's URL (X-WC-Webhook-Source)."""
     text = value.strip().lower()
-    host = urlsplit(text if "//" in text else f"//{text}").netloc or text
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").netloc or text
+    except ValueError as exc:  # "http://[::1": urlsplit's own refusal, not ours
+        raise ShopError("shop must be the shop's address (https://boutique.fr)") from exc
     if platform == "shopify":
         if not _SHOPIFY_DOMAIN.fullmatch(host):
             raise ShopError(

@@ -331,3 +331,17 @@ async def test_a_vat_rate_too_large_for_decimal_is_422_not_500(facto: Facto) -> 
     assert (await response.json())["field"] == "line_items.0.tax_lines.0.rate"
     assert await invoice_count(facto) == 0
 
+
+async def test_a_malformed_ipv6_shop_address_is_400_or_403_not_500(facto: Facto) -> None:
+    """urlsplit raises ValueError on "[::1": a connect is 400, a signed webhook naming it 403."""
+    auth = {"Authorization": f"Bearer {facto.api_key}"}
+    refused = await facto.client.post(
+        "/api/v1/shops", json={"platform": "woocommerce", "shop": "http://[::1"}, headers=auth
+    )
+    assert refused.status == 400, await refused.text()
+    connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
+    body, headers = woocommerce_request(woocommerce_order(), connection["secret"], site=SITE)
+    headers["X-WC-Webhook-Source"] = "http://[::1"
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 403, await response.text()
+    assert await invoice_count(facto) == 0
