@@ -321,7 +321,7 @@ async def test_an_update_of_an_order_never_invoiced_creates_nothing(facto: Facto
 
 
 async def test_a_vat_rate_too_large_for_decimal_is_422_not_500(facto: Facto) -> None:
-    """"1e999999999" overflows Decimal once scaled to a percent: a refusal, not a crash."""
+    """A rate of "1e999999999" overflows Decimal once scaled to a percent: a refusal."""
     connection = await shopify(facto)
     order = shopify_order(order_id=11)
     order["line_items"][0]["tax_lines"] = [{"title": "TVA", "price": "1", "rate": "1e999999999"}]
