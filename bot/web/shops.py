@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.engine import issuing, review
+from bot.engine import issuing, review, rewards
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.services import Services
@@ -369,6 +369,8 @@ async def _invoice_order(
     draft = replace(draft, id=invoice_id)
     if order.paid:  # paid in the shop already: issued paid, and nothing asked of the customer
         draft = replace(draft, status=InvoiceStatus.PAID, amount_paid=draft.totals.gross)
+    else:  # the fast-payment reward the merchant offers now, as POST /api/v1/invoices does
+        draft = await rewards.stamp(services.redis, draft, services.clock.now())
     return await _issue(services, merchant, draft, order)
 
 

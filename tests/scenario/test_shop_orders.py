@@ -345,3 +345,29 @@ async def test_a_malformed_ipv6_shop_address_is_400_or_403_not_500(facto: Facto)
     response = await post(facto, connection["webhook_path"], body, headers)
     assert response.status == 403, await response.text()
     assert await invoice_count(facto) == 0
+
+
+async def test_a_shop_order_carries_the_fast_payment_reward_the_merchant_offers(
+    facto: Facto,
+) -> None:
+    """Issued like POST /api/v1/invoices: with the reward of the merchant's policy (issue 10);
+    an order paid in the shop already has nothing left to reward."""
+    reward = {"enabled": True, "within_hours": 48, "kind": "percent", "percent": 10}
+    policy = await facto.client.put(
+        "/api/v1/policy",
+        json={"reward": {**reward, "code": "MERCI10"}},
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert policy.status == 200, await policy.text()
+    connection = await shopify(facto)
+    body, headers = shopify_request(shopify_order(), SHOPIFY_SECRET, shop=SHOP)
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 201, await response.text()
+    offered = (await response.json())["invoice"]["reward"]
+    assert offered is not None and offered["code"] == "MERCI10"
+
+    paid = shopify_order(order_id=12, financial_status="paid")
+    body, headers = shopify_request(paid, SHOPIFY_SECRET, shop=SHOP, webhook_id="paid-1")
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["invoice"]["reward"] is None
