@@ -323,6 +323,13 @@ async def _invoice_order(
         return web.json_response({"duplicate": True, "invoice": invoice_view(existing, services)})
     if not creates:  # an update of an order Facto never invoiced (older than the connection)
         return web.json_response({"ignored": "no invoice for this order"})
+    if not order.payable:  # the shop holds or gave back its money: never asked for again
+        return Invalid(
+            "the order's payment is neither pending nor paid in the shop (authorized, partly "
+            "paid, refunded or voided): not invoiced, so as not to ask for it twice",
+            [{"field": "financial_status", "message": "must be pending or paid"}],
+            "not_awaiting_payment",
+        )
     if order.phone is None:
         return Invalid(
             "the order has no phone number: Facto sends invoices by SMS, WhatsApp or Telegram",

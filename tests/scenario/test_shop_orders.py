@@ -371,3 +371,21 @@ async def test_a_shop_order_carries_the_fast_payment_reward_the_merchant_offers(
     response = await post(facto, connection["webhook_path"], body, headers)
     assert response.status == 201, await response.text()
     assert (await response.json())["invoice"]["reward"] is None
+
+
+async def test_an_order_whose_payment_is_already_taken_in_the_shop_is_not_asked_for(
+    facto: Facto,
+) -> None:
+    """Shopify's `authorized` (the card is held, captured later), `partially_paid`, `refunded`
+    or `voided`: an open invoice would ask the customer for money the shop has (or gave back)."""
+    connection = await shopify(facto)
+    for number, status in enumerate(("authorized", "partially_paid", "refunded", "voided")):
+        order = shopify_order(order_id=20 + number, financial_status=status)
+        body, headers = shopify_request(order, SHOPIFY_SECRET, shop=SHOP, webhook_id=f"s{number}")
+        response = await post(facto, connection["webhook_path"], body, headers)
+        assert response.status == 422, (status, await response.text())
+        refusal = await response.json()
+        assert refusal["field"] == "financial_status" and refusal["code"] == "not_awaiting_payment"
+    assert await invoice_count(facto) == 0
+    await facto.drain()
+    assert await facto.messages("sms", PHONE) == []
