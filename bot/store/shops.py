@@ -197,6 +197,18 @@ async def mark_delivery(
     await redis.set(keys.shop_delivery(connection_id, delivery_id), "1", ex=ttl_seconds)
 
 
+async def mark_paid_early(
+    redis: aioredis.Redis, connection_id: str, order_id: str, ttl_seconds: int
+) -> None:
+    """The shop says the order is paid and Facto has no invoice for it yet: its create, if it
+    comes later (webhooks are not delivered in order), issues it paid."""
+    await redis.set(keys.shop_paid_order(connection_id, order_id), "1", ex=ttl_seconds)
+
+
+async def paid_early(redis: aioredis.Redis, connection_id: str, order_id: str) -> bool:
+    return bool(await redis.exists(keys.shop_paid_order(connection_id, order_id)))
+
+
 async def record_refusal(
     redis: aioredis.Redis, connection_id: str, refusal: dict[str, str]
 ) -> None:

@@ -322,7 +322,13 @@ async def _invoice_order(
     if existing is not None:  # a redelivery under another delivery id
         return web.json_response({"duplicate": True, "invoice": invoice_view(existing, services)})
     if not creates:  # an update of an order Facto never invoiced (older than the connection)
+        if order.paid:  # or a paid webhook before its create: that create must not ask for it
+            await shops.mark_paid_early(
+                services.redis, connection.id, order.order_id, DELIVERY_SEEN_SECONDS
+            )
         return web.json_response({"ignored": "no invoice for this order"})
+    if not order.paid and await shops.paid_early(services.redis, connection.id, order.order_id):
+        order = replace(order, paid=True, payable=True)  # the shop said so before this create
     if not order.payable:  # the shop holds or gave back its money: never asked for again
         return Invalid(
             "the order's payment is neither pending nor paid in the shop (authorized, partly "

@@ -389,3 +389,26 @@ async def test_an_order_whose_payment_is_already_taken_in_the_shop_is_not_asked_
     assert await invoice_count(facto) == 0
     await facto.drain()
     assert await facto.messages("sms", PHONE) == []
+
+
+async def test_a_paid_webhook_before_its_create_webhook_is_not_asked_for(facto: Facto) -> None:
+    """Shopify does not deliver webhooks in order (and retries a create that failed, hours
+    later): `orders/paid` may come first. The create that follows must not send an invoice
+    asking for money the shop already took."""
+    connection = await shopify(facto)
+    path = connection["webhook_path"]
+    paid = shopify_order(order_id=30, financial_status="paid")
+    body, headers = shopify_request(
+        paid, SHOPIFY_SECRET, shop=SHOP, webhook_id="early-paid", topic="orders/paid"
+    )
+    early = await post(facto, path, body, headers)
+    assert early.status == 200, await early.text()
+
+    pending = shopify_order(order_id=30)  # the create's payload: the order as it was then
+    body, headers = shopify_request(pending, SHOPIFY_SECRET, shop=SHOP, webhook_id="late-create")
+    created = await post(facto, path, body, headers)
+
+    assert created.status == 201, await created.text()
+    assert (await created.json())["invoice"]["status"] == "paid"
+    await facto.drain()
+    assert await facto.messages("sms", PHONE) == []
