@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from payments.invoice import FRENCH_VAT_RATES, InvoiceLine, VatRate, compute_totals, net_for_gross
@@ -27,6 +27,9 @@ Platform = Literal["shopify", "woocommerce"]
 _AMOUNT = re.compile(r"-?\d{1,12}(\.\d{1,12})?")
 MAX_LINES = 100  # the invoice API's own limit
 _DESCRIPTION_MAX = 500
+# Shopify's financial_status of an order Facto invoices: awaiting payment (an open invoice), or
+# paid in the shop (issued paid). None: an order without it, read as awaiting payment.
+_SHOPIFY_INVOICED = (None, "pending", "paid")
 
 
 class OrderRefused(ValueError):
@@ -54,6 +57,9 @@ class ShopOrder:
     lines: tuple[InvoiceLine, ...]
     total: int
     paid: bool
+    # False when the shop holds or gave back its money (Shopify `authorized`, `partially_paid`,
+    # `refunded`, `voided`...): an open invoice would ask the customer to pay it again.
+    payable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,7 @@ def parse_shopify_order(payload: object) -> ShopOrder:
         country=country,
         locale=_first_text(order.get("customer_locale")),
         paid=order.get("financial_status") == "paid",
+        payable=order.get("financial_status") in _SHOPIFY_INVOICED,
     )
 
 
@@ -187,6 +194,7 @@ def _order(
     country: str | None,
     locale: str | None,
     paid: bool,
+    payable: bool = True,
 ) -> ShopOrder:
     order_id = order.get("id")
     if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id):
@@ -219,6 +227,7 @@ def _order(
         lines=lines,
         total=total,
         paid=paid,
+        payable=payable,
     )
 
 
@@ -345,7 +354,7 @@ def _french_rate(value: object, where: str, scale: int) -> VatRate:
         raise OrderRefused(where, "must be a number")
     try:
         percent = (Decimal(str(value)) * scale).normalize()
-    except InvalidOperation as e:
+    except ArithmeticError as e:  # InvalidOperation, and Overflow ("1e999999999" * 100)
         raise OrderRefused(where, "must be a number") from e
     if not percent.is_finite():
         raise OrderRefused(where, "must be a number")

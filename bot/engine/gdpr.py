@@ -202,12 +202,15 @@ async def _erase_merchant_side(
         keys.consent_channel_marketing(merchant_id, a)
         for a in addresses  # WhatsApp's own
     ]
+    phones_key = keys.customer_phones(merchant_id)  # shop orders' phone -> customer index
+    phones = sorted({a.partition(":")[2] for a in addresses if not a.startswith("telegram:")})
     async with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
-                await pipe.watch(log_key, *consent_keys)
+                await pipe.watch(log_key, phones_key, *consent_keys)
                 log = await pipe.lrange(log_key, 0, -1)
                 consents = [await pipe.get(k) for k in consent_keys]
+                indexed = [await pipe.hget(phones_key, phone) for phone in phones]
                 pipe.multi()
                 pipe.hdel(keys.customers(merchant_id), customer_id)
                 for key, raw in zip(consent_keys, consents, strict=True):
@@ -217,6 +220,9 @@ async def _erase_merchant_side(
                     entry = json.loads(raw)
                     if set(entry.get("addresses", ())) & set(addresses):
                         pipe.lset(log_key, index, json.dumps(_anonymous(entry, addresses)))
+                for phone, holder in zip(phones, indexed, strict=True):
+                    if holder == customer_id:  # the number, kept to find them on an order
+                        pipe.hdel(phones_key, phone)
                 for payer in _payers(addresses):  # streak and reward points (issue 10)
                     pipe.delete(keys.payer(merchant_id, payer))
                 for address in owned:

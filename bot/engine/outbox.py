@@ -947,8 +947,17 @@ class Sender:
         adapter = self._adapters[record.message.channel]
         if not isinstance(adapter, SentLookup):
             return None
+        # The dead sender may have sent it without its offers to pay (its invoice was settled
+        # meanwhile: `_offers_as_of_now`); that text is looked for too, or it would go twice.
+        variants = [record.message]
+        if (now_sent := await self._offers_as_of_now(record)) != record.message:
+            variants.append(now_sent)
         try:
-            found = await adapter.find_sent(record.message, datetime.fromtimestamp(since, UTC))
+            found = None
+            for message in variants:
+                found = await adapter.find_sent(message, datetime.fromtimestamp(since, UTC))
+                if found is not None:
+                    break
         except ChannelError as error:
             # Cannot tell now: try again later, still unsure (the mark stays on the record).
             log.warning(

@@ -621,6 +621,12 @@ def shop_delivery(connection_id: str, delivery_id: str) -> str:
     return f"shop:{{{connection_id}}}:delivery:{delivery_id}"
 
 
+def shop_paid_order(connection_id: str, order_id: str) -> str:
+    """Marker: the shop said this order is paid before Facto invoiced it (a paid webhook
+    delivered before the order's create): the create then issues it paid."""
+    return f"shop:{{{connection_id}}}:paid:{order_id}"
+
+
 def shop_refusals(connection_id: str) -> str:
     """List: the last orders of this connection that were not invoiced, and why."""
     return f"shop:{{{connection_id}}}:refused"

@@ -96,7 +96,10 @@ def shop_host(platform: Platform, value: str) -> str:
     """The shop as its webhooks name it: Shopify's `*.myshopify.com` domain (sent in
     X-Shopify-Shop-Domain); the host of a WooCommerce site's URL (X-WC-Webhook-Source)."""
     text = value.strip().lower()
-    host = urlsplit(text if "//" in text else f"//{text}").netloc or text
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").netloc or text
+    except ValueError as exc:  # "http://[::1": urlsplit's own refusal, not ours
+        raise ShopError("shop must be the shop's address (https://boutique.fr)") from exc
     if platform == "shopify":
         if not _SHOPIFY_DOMAIN.fullmatch(host):
             raise ShopError(
@@ -192,6 +195,18 @@ async def mark_delivery(
     """After the order was handled: a redelivery is then answered at once (the invoice is
     idempotent on the order anyway; this only spares the work)."""
     await redis.set(keys.shop_delivery(connection_id, delivery_id), "1", ex=ttl_seconds)
+
+
+async def mark_paid_early(
+    redis: aioredis.Redis, connection_id: str, order_id: str, ttl_seconds: int
+) -> None:
+    """The shop says the order is paid and Facto has no invoice for it yet: its create, if it
+    comes later (webhooks are not delivered in order), issues it paid."""
+    await redis.set(keys.shop_paid_order(connection_id, order_id), "1", ex=ttl_seconds)
+
+
+async def paid_early(redis: aioredis.Redis, connection_id: str, order_id: str) -> bool:
+    return bool(await redis.exists(keys.shop_paid_order(connection_id, order_id)))
 
 
 async def record_refusal(

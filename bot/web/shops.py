@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.engine import issuing, review
+from bot.engine import issuing, review, rewards
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.services import Services
@@ -321,7 +321,20 @@ async def _invoice_order(
     if existing is not None:  # a redelivery under another delivery id
         return web.json_response({"duplicate": True, "invoice": invoice_view(existing, services)})
     if not creates:  # an update of an order Facto never invoiced (older than the connection)
+        if order.paid:  # or a paid webhook before its create: that create must not ask for it
+            await shops.mark_paid_early(
+                services.redis, connection.id, order.order_id, DELIVERY_SEEN_SECONDS
+            )
         return web.json_response({"ignored": "no invoice for this order"})
+    if not order.paid and await shops.paid_early(services.redis, connection.id, order.order_id):
+        order = replace(order, paid=True, payable=True)  # the shop said so before this create
+    if not order.payable:  # the shop holds or gave back its money: never asked for again
+        return Invalid(
+            "the order's payment is neither pending nor paid in the shop (authorized, partly "
+            "paid, refunded or voided): not invoiced, so as not to ask for it twice",
+            [{"field": "financial_status", "message": "must be pending or paid"}],
+            "not_awaiting_payment",
+        )
     if order.phone is None:
         return Invalid(
             "the order has no phone number: Facto sends invoices by SMS, WhatsApp or Telegram",
@@ -368,6 +381,8 @@ async def _invoice_order(
     draft = replace(draft, id=invoice_id)
     if order.paid:  # paid in the shop already: issued paid, and nothing asked of the customer
         draft = replace(draft, status=InvoiceStatus.PAID, amount_paid=draft.totals.gross)
+    else:  # the fast-payment reward the merchant offers now, as POST /api/v1/invoices does
+        draft = await rewards.stamp(services.redis, draft, services.clock.now())
     return await _issue(services, merchant, draft, order)
 
 

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine.gdpr import digest
 from bot.store import keys
+from sandbox.shops import shopify_order, shopify_request
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
 WEDNESDAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -154,3 +155,27 @@ async def test_a_conversation_held_too_long_gets_a_409_and_nothing_is_erased(sho
     assert await shop.redis.hget(keys.customers(shop.merchant.id), "c1") is not None
     assert await shop.redis.llen(keys.conv_log(conversation)) > 0
     assert await shop.redis.llen(keys.merchant_erasures(shop.merchant.id)) == 0
+
+
+async def test_erasure_forgets_the_phone_a_shop_order_indexed(shop: Facto) -> None:
+    """A shop order indexes the customer's number (phone -> customer id) to find them on the
+    next order: erasing the customer must not leave that number behind."""
+    assert shop.merchant is not None
+    secret = "shpss_0123456789abcdef0123456789abcdef"
+    domain = "atelier-lumiere.myshopify.com"
+    connected = await shop.client.post(
+        "/api/v1/shops",
+        json={"platform": "shopify", "shop": domain, "secret": secret},
+        headers=auth(shop.api_key),
+    )
+    path = (await connected.json())["webhook_path"]
+    body, headers = shopify_request(shopify_order(phone=PHONE), secret, shop=domain)
+    ordered = await shop.client.post(path, data=body, headers=headers)
+    assert ordered.status == 201, await ordered.text()
+    index = keys.customer_phones(shop.merchant.id)
+    [customer_id] = (await shop.redis.hgetall(index)).values()
+
+    status, _ = await call(shop, "DELETE", f"/api/v1/customers/{customer_id}")
+
+    assert status == 200
+    assert await shop.redis.hget(index, PHONE) is None

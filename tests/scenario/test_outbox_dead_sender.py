@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from urllib.parse import urlparse
 
 import pytest
 import redis.asyncio as aioredis
@@ -132,3 +133,33 @@ async def test_an_identical_earlier_sms_is_not_taken_for_the_one_in_doubt(
     facto.clock.advance(60)
     assert await adapter.find_sent(record.message, facto.clock.now()) is None
     assert await adapter.find_sent(record.message, sent_at) == earlier.provider_message_id
+
+
+async def test_an_sms_sent_without_its_pay_offers_then_its_sender_died_is_not_sent_again(
+    facto: Facto,
+) -> None:
+    """The invoice was paid while its SMS waited: the outbox sent it without the lines that
+    offer to pay (issue 13), and died during the call. The survivor must look for the SMS as
+    it went out, not as it was written, or it sends the invoice SMS a second time."""
+    response = await facto.post_invoice(invoice_body("sms", PHONE))
+    assert response.status == 201, await response.text()
+    pay_url = (await response.json())["pay_url"]
+    while await facto.worker.dispatcher.run_once():
+        pass
+    [key] = [n.removeprefix("outbox:msg:") for n in await facto.redis.keys("outbox:msg:*")]
+    written = await outbox.load(facto.redis, key)
+    assert written is not None and written.message.buttons  # it offers to pay
+    paid = await facto.client.post(urlparse(pay_url).path, allow_redirects=False)
+    checkout = urlparse(paid.headers["Location"]).path
+    await facto.client.post(f"{checkout}/card", allow_redirects=False)
+    await facto.worker.dispatcher.run_once()  # paid: the receipt waits behind the invoice SMS
+
+    await die_during_the_call(facto, "sms", key, accepted=True)
+    await wait_received(facto, "sms", PHONE, 1)  # the invoice SMS went out, stripped
+    await take_over(facto)
+    await facto.drain()
+
+    texts = [e.text for e in facto.sandbox.bot_messages(ChannelName.SMS, PHONE)]
+    assert len(texts) == 2 and texts[0] != texts[1], texts  # the invoice once, the receipt
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.state.value == "sent"

@@ -318,3 +318,97 @@ async def test_an_update_of_an_order_never_invoiced_creates_nothing(facto: Facto
     assert response.status == 200
     assert (await response.json()) == {"ignored": "no invoice for this order"}
     assert await invoice_count(facto) == 0
+
+
+async def test_a_vat_rate_too_large_for_decimal_is_422_not_500(facto: Facto) -> None:
+    """A rate of "1e999999999" overflows Decimal once scaled to a percent: a refusal."""
+    connection = await shopify(facto)
+    order = shopify_order(order_id=11)
+    order["line_items"][0]["tax_lines"] = [{"title": "TVA", "price": "1", "rate": "1e999999999"}]
+    body, headers = shopify_request(order, SHOPIFY_SECRET, shop=SHOP)
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 422, await response.text()
+    assert (await response.json())["field"] == "line_items.0.tax_lines.0.rate"
+    assert await invoice_count(facto) == 0
+
+
+async def test_a_malformed_ipv6_shop_address_is_400_or_403_not_500(facto: Facto) -> None:
+    """urlsplit raises ValueError on "[::1": a connect is 400, a signed webhook naming it 403."""
+    auth = {"Authorization": f"Bearer {facto.api_key}"}
+    refused = await facto.client.post(
+        "/api/v1/shops", json={"platform": "woocommerce", "shop": "http://[::1"}, headers=auth
+    )
+    assert refused.status == 400, await refused.text()
+    connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
+    body, headers = woocommerce_request(woocommerce_order(), connection["secret"], site=SITE)
+    headers["X-WC-Webhook-Source"] = "http://[::1"
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 403, await response.text()
+    assert await invoice_count(facto) == 0
+
+
+async def test_a_shop_order_carries_the_fast_payment_reward_the_merchant_offers(
+    facto: Facto,
+) -> None:
+    """Issued like POST /api/v1/invoices: with the reward of the merchant's policy (issue 10);
+    an order paid in the shop already has nothing left to reward."""
+    reward = {"enabled": True, "within_hours": 48, "kind": "percent", "percent": 10}
+    policy = await facto.client.put(
+        "/api/v1/policy",
+        json={"reward": {**reward, "code": "MERCI10"}},
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert policy.status == 200, await policy.text()
+    connection = await shopify(facto)
+    body, headers = shopify_request(shopify_order(), SHOPIFY_SECRET, shop=SHOP)
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 201, await response.text()
+    offered = (await response.json())["invoice"]["reward"]
+    assert offered is not None and offered["code"] == "MERCI10"
+
+    paid = shopify_order(order_id=12, financial_status="paid")
+    body, headers = shopify_request(paid, SHOPIFY_SECRET, shop=SHOP, webhook_id="paid-1")
+    response = await post(facto, connection["webhook_path"], body, headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["invoice"]["reward"] is None
+
+
+async def test_an_order_whose_payment_is_already_taken_in_the_shop_is_not_asked_for(
+    facto: Facto,
+) -> None:
+    """Shopify's `authorized` (the card is held, captured later), `partially_paid`, `refunded`
+    or `voided`: an open invoice would ask the customer for money the shop has (or gave back)."""
+    connection = await shopify(facto)
+    for number, status in enumerate(("authorized", "partially_paid", "refunded", "voided")):
+        order = shopify_order(order_id=20 + number, financial_status=status)
+        body, headers = shopify_request(order, SHOPIFY_SECRET, shop=SHOP, webhook_id=f"s{number}")
+        response = await post(facto, connection["webhook_path"], body, headers)
+        assert response.status == 422, (status, await response.text())
+        refusal = await response.json()
+        assert refusal["field"] == "financial_status" and refusal["code"] == "not_awaiting_payment"
+    assert await invoice_count(facto) == 0
+    await facto.drain()
+    assert await facto.messages("sms", PHONE) == []
+
+
+async def test_a_paid_webhook_before_its_create_webhook_is_not_asked_for(facto: Facto) -> None:
+    """Shopify does not deliver webhooks in order (and retries a create that failed, hours
+    later): `orders/paid` may come first. The create that follows must not send an invoice
+    asking for money the shop already took."""
+    connection = await shopify(facto)
+    path = connection["webhook_path"]
+    paid = shopify_order(order_id=30, financial_status="paid")
+    body, headers = shopify_request(
+        paid, SHOPIFY_SECRET, shop=SHOP, webhook_id="early-paid", topic="orders/paid"
+    )
+    early = await post(facto, path, body, headers)
+    assert early.status == 200, await early.text()
+
+    pending = shopify_order(order_id=30)  # the create's payload: the order as it was then
+    body, headers = shopify_request(pending, SHOPIFY_SECRET, shop=SHOP, webhook_id="late-create")
+    created = await post(facto, path, body, headers)
+
+    assert created.status == 201, await created.text()
+    assert (await created.json())["invoice"]["status"] == "paid"
+    await facto.drain()
+    assert await facto.messages("sms", PHONE) == []
