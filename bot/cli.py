@@ -363,7 +363,8 @@ def _say_which_redis() -> None:
     if os.environ.get("REDIS_URL") or settings.redis_url:
         where = "the Redis at REDIS_URL"
     elif demo_file.is_file():
-        where = f"the running demo's Redis ({demo_file.read_text().strip()}), as its API"
+        url = demo_file.read_text().strip()
+        where = f"the running demo's Redis ({url}): the demo's API knows it"
     else:
         where = f"the embedded Redis under {settings.data_dir}/redis (no demo is running)"
     print(f"stored in {where}", file=sys.stderr)  # noqa: T201 - CLI output

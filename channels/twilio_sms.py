@@ -225,12 +225,13 @@ class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     does, its async client hands the dict to aiohttp, which would form-encode it.
     """
 
-    def __init__(self, api_base: str | None) -> None:
+    def __init__(
+        self, api_base: str | None, *, timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+    ) -> None:
         super().__init__(pool_connections=False)
-        self.session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
-        )
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds))
         self._api_base = api_base
+        self._timeout_seconds = timeout_seconds
 
     async def request(  # noqa: PLR0917 - twilio's signature, called positionally by twilio
         self,
@@ -259,7 +260,10 @@ class FactoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             data=body,
             headers=headers,
             auth=None,
-            timeout=timeout,
+            # twilio passes timeout=None, which aiohttp reads as "no timeout at all" for this
+            # request, overriding the session's: a provider that never answers would hold the
+            # send (and the sender's batch) forever.
+            timeout=timeout if timeout is not None else self._timeout_seconds,
             allow_redirects=allow_redirects,
         )
         if response.status_code == 429:

@@ -785,7 +785,8 @@ class Sender:
             error = record.last_error or "CircuitOpen"
             return await self._retry_or_give_up(record, defer_until, error)
         # Renewed from here on: waiting for the rate limit can outlast the claim's 15 s.
-        renewal = asyncio.create_task(self._renew_claim(record.key))
+        stop_renewing = asyncio.Event()
+        renewal = asyncio.create_task(self._renew_claim(record.key, stop_renewing))
         try:
             if (paced := await self._paced(record)) is not None:
                 return paced
@@ -805,6 +806,10 @@ class Sender:
         except ChannelError as error:
             return await self._failed(record, attempts, error)
         finally:
+            # The event as well as the cancel: a renewal that did not end on its cancel (one
+            # did in the demo, taken inside its Redis call, and went on renewing: the sender
+            # waited here for good and every channel stalled) still ends at its next turn.
+            stop_renewing.set()
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
@@ -976,10 +981,12 @@ class Sender:
         await self._mark_sent(record, found)
         return Outcome.SENT
 
-    async def _renew_claim(self, key: str) -> None:
-        """Push the claim's deadline forward while the provider call lasts."""
-        while True:
+    async def _renew_claim(self, key: str, stop: asyncio.Event) -> None:
+        """Push the claim's deadline forward while the provider call lasts (until `stop`)."""
+        while not stop.is_set():
             await asyncio.sleep(self.policy.renew_every_seconds)
+            if stop.is_set():
+                return
             deadline = self._now() + self.policy.claim_ttl_seconds
             try:
                 ours = await self._if_ours(key, _IF_OURS, claim_until=repr(deadline))

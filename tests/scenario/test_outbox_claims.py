@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 
 import pytest
+from redis.exceptions import RedisError
 
 from bot.store import keys
 from tests.scenario.harness import Facto
@@ -134,3 +135,38 @@ async def test_recovery_and_send_loop_of_one_worker_send_a_conversation_once(
 
     assert (await received(facto, "telegram", [str(chat)]))[str(chat)] == 2
     assert await send_requests(facto, "telegram") == 2
+
+
+async def test_a_renewal_that_survives_its_cancel_does_not_hold_the_sender(
+    facto: Facto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's sender stopped for good: the claim's renewal, cancelled inside its Redis
+    call, came out of it as a RedisError and went on renewing, and the send waited for it."""
+    await queue_invoices(facto, CHATS[:1])
+    await add_fault(facto, "telegram", status=None, delay=30)  # held until the faults clear
+    first = sender(facto, "first-worker", renew_every_seconds=0.01)
+    real_if_ours = first._if_ours
+    renewing, swallowed = asyncio.Event(), asyncio.Event()
+
+    async def if_ours(key: str, script: str, **fields: str) -> bool:
+        if "claim_until" in fields and not swallowed.is_set():
+            renewing.set()
+            try:
+                await asyncio.Event().wait()  # the Redis call the cancel lands in
+            except asyncio.CancelledError:
+                swallowed.set()
+                raise RedisError("Timeout reading from redis") from None
+        return await real_if_ours(key, script, **fields)
+
+    monkeypatch.setattr(first, "_if_ours", if_ours)
+    batch = asyncio.create_task(first.run_once())
+    try:
+        await asyncio.wait_for(renewing.wait(), timeout=10)
+        await clear_faults(facto)  # the provider answers: the send ends, the renewal is cancelled
+        done, _ = await asyncio.wait({batch}, timeout=10)
+        assert batch in done, "the sender still waits for the claim's renewal"
+        await batch
+    finally:
+        batch.cancel()
+    assert swallowed.is_set()
+    assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 1}
