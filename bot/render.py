@@ -6,7 +6,7 @@ from jinja2 import Template
 
 from bot.i18n import Languages, french_elision
 from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
-from channels.whatsapp_templates import BY_MESSAGE
+from channels.whatsapp_templates import template_for
 from flows.model import INVOICE_CHOICES, PART_CHOICES, Choice, InvoiceFacts, Reply
 
 
@@ -37,7 +37,7 @@ class MessageRenderer:
     def template_use(self, reply: Reply, locale: str) -> TemplateUse | None:
         """The approved WhatsApp template that says this reply, with its variables rendered
         for `locale` (None: the reply has none and can only go inside the 24 h window)."""
-        template = BY_MESSAGE.get(reply.message)
+        template = template_for(reply.message, reply.params)
         if template is None:
             return None
         values = tuple(

@@ -33,6 +33,9 @@ class WhatsAppTemplate:
     # Quick-reply buttons approved with the template: (payload, locale -> title <= 20 chars).
     # A tap comes back as the payload, which is the flow's choice.
     buttons: tuple[tuple[str, Mapping[str, str]], ...] = ()
+    # A reply parameter this template needs: when the reply has it (non-empty), this template
+    # says the reply instead of the message's plain one (the fast-payment reward's line).
+    needs: str | None = None
 
     @property
     def content_type(self) -> str:
@@ -53,7 +56,65 @@ _REMINDER_BUTTONS: tuple[tuple[str, Mapping[str, str]], ...] = (
     ("split", {"fr": "En plusieurs fois", "en": "In instalments"}),
 )
 
+
+def _reward_line(expressions: Mapping[str, str]) -> str:
+    """One variable saying the reward of its kind, in the words of the free-form message (the
+    same catalog entries, so it reads the same inside and outside the window)."""
+    percent, code, points = (expressions[kind] for kind in ("percent", "code", "points"))
+    return f"{percent} if {{kind}} == 'percent' else {code} if {{kind}} == 'code' else {points}"
+
+
+_UNTIL = "until=reward_until|short_date, at=reward_until|short_time"
+_OFFERED = _reward_line(
+    {
+        "percent": "gettext('Paid by %(until)s at %(at)s: %(percent)s off your next purchase.', "
+        + _UNTIL
+        + ", percent=invoice.reward.percent|percent)",
+        "code": "gettext('Paid by %(until)s at %(at)s: a discount code for your next "
+        "purchase.', " + _UNTIL + ")",
+        "points": "gettext('Paid by %(until)s at %(at)s: %(points)s loyalty points.', "
+        + _UNTIL
+        + ", points=invoice.reward.points|number)",
+    }
+).replace("{kind}", "invoice.reward.kind")
+_GRANTED = _reward_line(
+    {
+        "percent": "gettext('Paid quickly: %(percent)s off your next purchase with the code "
+        "%(code)s.', percent=reward.percent|percent, code=reward.code)",
+        "code": "gettext('Paid quickly: your discount code for your next purchase is %(code)s.', "
+        "code=reward.code)",
+        "points": "gettext('Paid quickly: %(points)s loyalty points, %(total)s in all.', "
+        "points=reward.points|number, total=points_total|number)",
+    }
+).replace("{kind}", "reward.kind")
+
 _TEMPLATES = (
+    WhatsAppTemplate(
+        name="facto_invoice_reward",
+        message="invoice",
+        needs="reward_until",
+        variables=(
+            "invoice.customer_name",
+            "invoice.merchant_name",
+            "invoice.number",
+            "invoice.amount_due|money",
+            "invoice.due_date|long_date",
+            _OFFERED,
+            "invoice.pay_url",
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Bonjour {{1}}, {{2}} vous a envoyé la facture {{3}} de {{4}}, à régler "
+            "avant le {{5}}.\n\n{{6}}\n\nPayer en ligne : {{7}}\n\nVoir la facture : {{8}}",
+            "en": "Hello {{1}}, {{2}} sent you invoice {{3}} for {{4}}, due {{5}}.\n\n{{6}}"
+            "\n\nPay securely: {{7}}\n\nSee the invoice: {{8}}",
+        },
+        buttons=(
+            ("pay", {"fr": "Payer", "en": "Pay now"}),
+            ("later", {"fr": "Plus tard", "en": "Pay later"}),
+            ("split", {"fr": "En plusieurs fois", "en": "In instalments"}),
+        ),
+    ),
     WhatsAppTemplate(
         name="facto_invoice",
         message="invoice",
@@ -143,6 +204,24 @@ _TEMPLATES = (
             "facture : {{4}}",
             "en": "Payment received: {{1}} for invoice {{2}} from {{3}}. Thank you! Your "
             "invoice: {{4}}",
+        },
+    ),
+    WhatsAppTemplate(
+        name="facto_receipt_reward",
+        message="receipt",
+        needs="reward",
+        variables=(
+            "paid_amount|money",
+            "invoice.number",
+            "invoice.merchant_name",
+            _GRANTED,
+            "invoice.invoice_url",
+        ),
+        text={
+            "fr": "Paiement reçu : {{1}} pour la facture {{2}} de {{3}}. Merci !\n\n{{4}}"
+            "\n\nVotre facture : {{5}}",
+            "en": "Payment received: {{1}} for invoice {{2}} from {{3}}. Thank you!\n\n{{4}}"
+            "\n\nYour invoice: {{5}}",
         },
     ),
     WhatsAppTemplate(
@@ -279,7 +358,23 @@ AGENT_TEXT_MAX_CHARS = 850
 TEMPLATES: Mapping[str, WhatsAppTemplate] = MappingProxyType(
     {t.name: t for t in (*_TEMPLATES, AGENT_MESSAGE)}
 )
-BY_MESSAGE: Mapping[str, WhatsAppTemplate] = MappingProxyType({t.message: t for t in _TEMPLATES})
+# Each message's templates, those that need a parameter first (`template_for`).
+BY_MESSAGE: Mapping[str, tuple[WhatsAppTemplate, ...]] = MappingProxyType(
+    {
+        message: tuple(
+            sorted((t for t in _TEMPLATES if t.message == message), key=lambda t: t.needs is None)
+        )
+        for message in {t.message for t in _TEMPLATES}
+    }
+)
+
+
+def template_for(message: str, params: Mapping[str, object]) -> WhatsAppTemplate | None:
+    """The approved template that says `message` with these parameters (None: it has none)."""
+    for template in BY_MESSAGE.get(message, ()):
+        if template.needs is None or params.get(template.needs):
+            return template
+    return None
 
 
 def agent_message_use(locale: str, merchant_name: str, text: str) -> TemplateUse:
