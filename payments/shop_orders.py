@@ -30,6 +30,11 @@ _DESCRIPTION_MAX = 500
 # Shopify's financial_status of an order Facto invoices: awaiting payment (an open invoice), or
 # paid in the shop (issued paid). None: an order without it, read as awaiting payment.
 _SHOPIFY_INVOICED = (None, "pending", "paid")
+# WooCommerce's order status: awaiting payment (`pending`, `on-hold` for a transfer or a
+# cheque) or paid (`processing`, `completed`). Cancelled, refunded, failed or draft orders are
+# not asked for. None: an order without it, read as awaiting payment.
+_WOO_INVOICED = (None, "pending", "on-hold", "processing", "completed")
+_WOO_PAID = ("processing", "completed")
 
 
 class OrderRefused(ValueError):
@@ -177,7 +182,8 @@ def parse_woocommerce_order(payload: object) -> ShopOrder:
         phone=_first_text(billing.get("phone"), shipping.get("phone")),
         country=_first_text(billing.get("country"), shipping.get("country")),
         locale=None,
-        paid=bool(order.get("date_paid")),
+        paid=bool(order.get("date_paid")) or order.get("status") in _WOO_PAID,
+        payable=order.get("status") in _WOO_INVOICED,
     )
 
 

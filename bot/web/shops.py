@@ -329,10 +329,12 @@ async def _invoice_order(
     if not order.paid and await shops.paid_early(services.redis, connection.id, order.order_id):
         order = replace(order, paid=True, payable=True)  # the shop said so before this create
     if not order.payable:  # the shop holds or gave back its money: never asked for again
+        field = "financial_status" if order.platform == "shopify" else "status"
         return Invalid(
             "the order's payment is neither pending nor paid in the shop (authorized, partly "
-            "paid, refunded or voided): not invoiced, so as not to ask for it twice",
-            [{"field": "financial_status", "message": "must be pending or paid"}],
+            "paid, refunded, voided, cancelled or failed): not invoiced, so as not to ask for "
+            "it twice",
+            [{"field": field, "message": "must be pending or paid"}],
             "not_awaiting_payment",
         )
     if order.phone is None:

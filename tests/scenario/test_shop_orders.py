@@ -412,3 +412,31 @@ async def test_a_paid_webhook_before_its_create_webhook_is_not_asked_for(facto: 
     assert (await created.json())["invoice"]["status"] == "paid"
     await facto.drain()
     assert await facto.messages("sms", PHONE) == []
+
+
+async def test_a_woocommerce_order_not_awaiting_payment_is_not_asked_for(facto: Facto) -> None:
+    """WooCommerce's `cancelled`, `refunded`, `failed` or draft orders carry no `date_paid`:
+    they are not invoiced for payment; `on-hold` (a transfer awaited) is; `completed` without a
+    `date_paid` (cash on delivery, marked done by the shop) is issued paid."""
+    connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
+    path, secret = connection["webhook_path"], connection["secret"]
+    for number, status in enumerate(("cancelled", "refunded", "failed", "checkout-draft")):
+        order = {**woocommerce_order(order_id=800 + number), "status": status}
+        body, headers = woocommerce_request(order, secret, site=SITE, delivery_id=f"w{number}")
+        response = await post(facto, path, body, headers)
+        assert response.status == 422, (status, await response.text())
+        refusal = await response.json()
+        assert refusal["field"] == "status" and refusal["code"] == "not_awaiting_payment"
+    assert await invoice_count(facto) == 0
+
+    held = {**woocommerce_order(order_id=810), "status": "on-hold"}
+    body, headers = woocommerce_request(held, secret, site=SITE, delivery_id="w-hold")
+    response = await post(facto, path, body, headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["invoice"]["status"] != "paid"
+
+    done = {**woocommerce_order(order_id=811), "status": "completed"}
+    body, headers = woocommerce_request(done, secret, site=SITE, delivery_id="w-done")
+    response = await post(facto, path, body, headers)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["invoice"]["status"] == "paid"
