@@ -13,7 +13,7 @@ import pytest
 
 from channels.base import ChannelName
 from channels.sms_text import is_gsm7, segment_count
-from channels.whatsapp_templates import BY_MESSAGE
+from channels.whatsapp_templates import BY_MESSAGE, template_for
 from flows.campaign import cart_text, marketing_mentions, with_marketing_mentions
 from tests.flows.helpers import LOCALES, render, renderer, sms_body, template_names
 from tests.flows.test_rendering import _produce
@@ -73,11 +73,13 @@ def test_every_whatsapp_template_gets_its_variables_from_the_real_reply(
     message: str, locale: str
 ) -> None:
     """The variables are evaluated on the params the flow really passes (StrictUndefined)."""
-    use = renderer().template_use(_produce(message, locale), locale)
-    assert use is not None and use.name == BY_MESSAGE[message].name
+    reply = _produce(message, locale)
+    template = template_for(message, reply.params)
+    use = renderer().template_use(reply, locale)
+    assert template is not None and use is not None and use.name == template.name
     values = dict(use.variables)
     assert all(v.strip() for v in values.values()), values
-    shown = BY_MESSAGE[message].render(locale, values)
+    shown = template.render(locale, values)
     assert "{{" not in shown
     free_form = render(_produce(message, locale), locale, ChannelName.WHATSAPP).text
     # Links and amounts read the same in the template as in the free-form message.
