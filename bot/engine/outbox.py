@@ -153,6 +153,16 @@ redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until')
 return 1
 """
 
+# `_RELEASE`, and the retry horizon starts again at the next claim (which sets `since`).
+_RELEASE_AND_RESTART = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until', 'since')
+return 1
+"""
+
 # The provider said the message did not go out: it is no longer unsure. ARGV: owner.
 _FORGET_UNSURE = """
 if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
@@ -858,7 +868,8 @@ class Sender:
         return Outcome.FAILED
 
     async def _marketing_gate(self, record: OutboxRecord, merchant_id: str) -> Outcome | None:
-        """STOP and quiet hours again at send time: the rate limit may have held it for hours."""
+        """The sale's state, STOP and quiet hours again at send time: the rate limit may have
+        held it for hours, the merchant may have cancelled or paused the sale meanwhile."""
         now = self._clock.now()
         gate = await marketing_gate.judge(
             self._redis, record.key, merchant_id, record.conversation, now
@@ -866,28 +877,33 @@ class Sender:
         if gate.send:
             return None
         if gate.wait_until is not None:
-            # Parked until the morning, outside the retry horizon: this is not a failure.
+            # Parked until the morning or the next look at a paused sale, outside the retry
+            # horizon: this is not a failure. A pause (the merchant's choice, maybe for days)
+            # also starts the horizon again from the next claim, so that a message resumed
+            # after a long pause is not given up at its first rate-limit wait.
             due = gate.wait_until.timestamp()
             await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: due})
             await self._if_ours(
                 record.key,
-                _RELEASE,
+                _RELEASE_AND_RESTART if gate.reason == "paused" else _RELEASE,
                 state=DeliveryState.PENDING.value,
                 retry_at=repr(due),
-                last_error="QuietHours",
+                last_error="CampaignPaused" if gate.reason == "paused" else "QuietHours",
             )
             return Outcome.WAITING
+        cancelled = gate.reason == "cancelled"
         released = await self._if_ours(
             record.key,
             _RELEASE,
             state=DeliveryState.FAILED.value,
-            last_error="NoMarketingConsent",
+            last_error="CampaignCancelled" if cancelled else "NoMarketingConsent",
             failed_at=now.isoformat(),
         )
         if released:
-            await marketing_gate.count_dropped(self._redis, record.key, merchant_id)
+            await marketing_gate.count_dropped(self._redis, record.key, merchant_id, gate.reason)
             log.info(
-                "marketing message dropped at send time: no consent any more",
+                "marketing message dropped at send time: "
+                + ("its campaign was cancelled" if cancelled else "no consent any more"),
                 extra=log_fields(key=record.key),
             )
         return Outcome.FAILED
