@@ -11,11 +11,12 @@ another sender's claim is alive, and renewed while the provider call lasts; so a
 never doubled by a reclaim, and a dead sender's message is taken over once its claim expires.
 A retryable failure (429, 5xx) parks the head until its time comes, honouring `Retry-After`
 (capped backoff with jitter otherwise); later messages of that conversation wait behind it,
-other conversations do not. Past the retry horizon the message is marked failed, listed for
-its merchant, and its content is queued once on the customer's other known channel. A run of
-5xx opens a per-channel circuit: heads are deferred without calling the provider, then one probe
-at a time tries until the provider answers again. Provider status callbacks move the delivery
-state forward only.
+other conversations do not (a marketing head the send-time gate parks, a paused sale's
+or one in quiet hours, goes behind them instead: it is not failing). Past the retry horizon
+the message is marked failed, listed for its merchant, and its content is queued once on the
+customer's other known channel. A run of 5xx opens a per-channel circuit: heads are deferred
+without calling the provider, then one probe at a time tries until the provider answers again.
+Provider status callbacks move the delivery state forward only.
 """
 
 from __future__ import annotations
@@ -160,6 +161,16 @@ for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until', 'since')
+return 1
+"""
+
+# A held marketing head goes behind the rest of its conversation's queue, if anything is
+# behind it (returns 1). ARGV: the head.
+_ROTATE_IF_HEAD = """
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+if redis.call('LLEN', KEYS[1]) < 2 then return 0 end
+redis.call('LPOP', KEYS[1])
+redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1
 """
 
@@ -575,6 +586,9 @@ class Outcome(enum.Enum):
     SENT = "sent"
     FAILED = "failed"  # given up: the next message of the conversation may go
     WAITING = "waiting"  # the head waits for its retry time; the retry queue will wake it
+    # A marketing head parked by its gate (a paused sale, quiet hours): it waits like WAITING,
+    # but it is not a failure of the conversation, so the messages behind it may go first.
+    HELD = "held"
     BUSY = "busy"  # another live sender holds the head and will carry on
 
 
@@ -747,6 +761,13 @@ class Sender:
                 await self._keep_waiting(record)
                 return Outcome.WAITING
             outcome = await self._send(record)
+            if outcome is Outcome.HELD:
+                # An invoice reply must not wait days behind a paused sale's offer: the offer
+                # goes to the tail (parked, so not due when it is the head again) and the
+                # loop carries on; alone in the queue, it simply waits.
+                if await self._redis.eval(_ROTATE_IF_HEAD, 1, queue_key, head):
+                    continue
+                return Outcome.WAITING
             if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
                 return outcome
             await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
@@ -890,7 +911,7 @@ class Sender:
                 retry_at=repr(due),
                 last_error="CampaignPaused" if gate.reason == "paused" else "QuietHours",
             )
-            return Outcome.WAITING
+            return Outcome.HELD
         cancelled = gate.reason == "cancelled"
         released = await self._if_ours(
             record.key,

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.store import keys
 from channels.base import ChannelName
-from tests.scenario.harness import START, Facto
+from tests.scenario.harness import START, Facto, invoice_body
 from tests.scenario.test_campaigns import CONSENT, auth, campaign_body, get, post
 
 N = 30
@@ -109,6 +109,11 @@ async def test_pause_holds_the_queued_messages_and_resume_sends_each_once(facto:
         await facto.drain()
         assert await _offers_received(facto) == SENT_BEFORE
         facto.clock.advance(3600)
+    # An invoice to a customer whose offer is held is not held behind it.
+    await facto.issue(invoice_body("sms", phone(N - 1)))
+    await facto.drain()
+    [notice] = await facto.messages("sms", phone(N - 1))
+    assert "/o/" not in notice["text"]
     held = await facto.redis.hgetall(keys.outbox_message(f"campaign:{cid}:p{N - 1}:msg"))
     assert held["state"] == "pending" and held["last_error"] == "CampaignPaused"
     assert held.get("attempts", "0") == "0"  # waiting is not a failed try
