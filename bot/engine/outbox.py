@@ -11,11 +11,12 @@ another sender's claim is alive, and renewed while the provider call lasts; so a
 never doubled by a reclaim, and a dead sender's message is taken over once its claim expires.
 A retryable failure (429, 5xx) parks the head until its time comes, honouring `Retry-After`
 (capped backoff with jitter otherwise); later messages of that conversation wait behind it,
-other conversations do not. Past the retry horizon the message is marked failed, listed for
-its merchant, and its content is queued once on the customer's other known channel. A run of
-5xx opens a per-channel circuit: heads are deferred without calling the provider, then one probe
-at a time tries until the provider answers again. Provider status callbacks move the delivery
-state forward only.
+other conversations do not (a marketing head the send-time gate parks, a paused sale's
+or one in quiet hours, goes behind them instead: it is not failing). Past the retry horizon
+the message is marked failed, listed for its merchant, and its content is queued once on the
+customer's other known channel. A run of 5xx opens a per-channel circuit: heads are deferred
+without calling the provider, then one probe at a time tries until the provider answers again.
+Provider status callbacks move the delivery state forward only.
 """
 
 from __future__ import annotations
@@ -150,6 +151,26 @@ for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until')
+return 1
+"""
+
+# `_RELEASE`, and the retry horizon starts again at the next claim (which sets `since`).
+_RELEASE_AND_RESTART = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until', 'since')
+return 1
+"""
+
+# A held marketing head goes behind the rest of its conversation's queue, if anything is
+# behind it (returns 1). ARGV: the head.
+_ROTATE_IF_HEAD = """
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+if redis.call('LLEN', KEYS[1]) < 2 then return 0 end
+redis.call('LPOP', KEYS[1])
+redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1
 """
 
@@ -565,6 +586,9 @@ class Outcome(enum.Enum):
     SENT = "sent"
     FAILED = "failed"  # given up: the next message of the conversation may go
     WAITING = "waiting"  # the head waits for its retry time; the retry queue will wake it
+    # A marketing head parked by its gate (a paused sale, quiet hours): it waits like WAITING,
+    # but it is not a failure of the conversation, so the messages behind it may go first.
+    HELD = "held"
     BUSY = "busy"  # another live sender holds the head and will carry on
 
 
@@ -737,6 +761,13 @@ class Sender:
                 await self._keep_waiting(record)
                 return Outcome.WAITING
             outcome = await self._send(record)
+            if outcome is Outcome.HELD:
+                # An invoice reply must not wait days behind a paused sale's offer: the offer
+                # goes to the tail (parked, so not due when it is the head again) and the
+                # loop carries on; alone in the queue, it simply waits.
+                if await self._redis.eval(_ROTATE_IF_HEAD, 1, queue_key, head):
+                    continue
+                return Outcome.WAITING
             if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
                 return outcome
             await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
@@ -863,7 +894,8 @@ class Sender:
         return Outcome.FAILED
 
     async def _marketing_gate(self, record: OutboxRecord, merchant_id: str) -> Outcome | None:
-        """STOP and quiet hours again at send time: the rate limit may have held it for hours."""
+        """The sale's state, STOP and quiet hours again at send time: the rate limit may have
+        held it for hours, the merchant may have cancelled or paused the sale meanwhile."""
         now = self._clock.now()
         gate = await marketing_gate.judge(
             self._redis, record.key, merchant_id, record.conversation, now
@@ -871,28 +903,33 @@ class Sender:
         if gate.send:
             return None
         if gate.wait_until is not None:
-            # Parked until the morning, outside the retry horizon: this is not a failure.
+            # Parked until the morning or the next look at a paused sale, outside the retry
+            # horizon: this is not a failure. A pause (the merchant's choice, maybe for days)
+            # also starts the horizon again from the next claim, so that a message resumed
+            # after a long pause is not given up at its first rate-limit wait.
             due = gate.wait_until.timestamp()
             await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: due})
             await self._if_ours(
                 record.key,
-                _RELEASE,
+                _RELEASE_AND_RESTART if gate.reason == "paused" else _RELEASE,
                 state=DeliveryState.PENDING.value,
                 retry_at=repr(due),
-                last_error="QuietHours",
+                last_error="CampaignPaused" if gate.reason == "paused" else "QuietHours",
             )
-            return Outcome.WAITING
+            return Outcome.HELD
+        cancelled = gate.reason == "cancelled"
         released = await self._if_ours(
             record.key,
             _RELEASE,
             state=DeliveryState.FAILED.value,
-            last_error="NoMarketingConsent",
+            last_error="CampaignCancelled" if cancelled else "NoMarketingConsent",
             failed_at=now.isoformat(),
         )
         if released:
-            await marketing_gate.count_dropped(self._redis, record.key, merchant_id)
+            await marketing_gate.count_dropped(self._redis, record.key, merchant_id, gate.reason)
             log.info(
-                "marketing message dropped at send time: no consent any more",
+                "marketing message dropped at send time: "
+                + ("its campaign was cancelled" if cancelled else "no consent any more"),
                 extra=log_fields(key=record.key),
             )
         return Outcome.FAILED

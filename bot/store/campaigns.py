@@ -318,6 +318,12 @@ async def load(redis: aioredis.Redis, merchant_id: str, campaign_id: str) -> Sta
     )
 
 
+async def state(redis: aioredis.Redis, merchant_id: str, campaign_id: str) -> str | None:
+    """The campaign's state alone (the sender reads it before each of its messages)."""
+    found = await redis.hget(keys.campaign(merchant_id, campaign_id), "state")
+    return str(found) if found is not None else None
+
+
 async def transition(
     redis: aioredis.Redis, merchant_id: str, campaign_id: str, action: str, now: datetime
 ) -> tuple[int, str]:

@@ -281,6 +281,31 @@ async def test_a_flash_sale_stays_on_one_slot_per_script_and_transaction(
     assert cross_slot(atomics) == []
 
 
+async def test_a_sale_paused_then_cancelled_at_send_time_stays_on_one_slot(
+    facto: Facto, redis_server: EmbeddedRedis
+) -> None:
+    """Messages already in the outbox when the sale is paused (parked, horizon restarted),
+    then cancelled (dropped, moved from sent to dropped_cancelled): issue 9."""
+    from tests.scenario.test_campaigns import _seed, campaign_body, get, post
+
+    recorder = Recorder(redis_server.url)
+    async with recorder.recording():
+        audience_id = await _seed(facto)
+        _, campaign = await post(facto, "/api/v1/campaigns", campaign_body(audience_id))
+        await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
+        await facto.worker.campaigns.run_all()
+        while await facto.worker.dispatcher.run_once():
+            pass  # committed to the outbox, not sent
+        await post(facto, f"/api/v1/campaigns/{campaign['id']}/pause", {})
+        await facto.drain()
+        await post(facto, f"/api/v1/campaigns/{campaign['id']}/cancel", {})
+        facto.clock.advance(120)
+        await facto.drain()
+    view = await get(facto, f"/api/v1/campaigns/{campaign['id']}")
+    assert view["counts"]["dropped_cancelled"] == 4 and view["counts"]["sent"] == 0
+    assert cross_slot(await recorder.atomics()) == []
+
+
 async def test_pdfs_iban_and_gdpr_erasure_stay_on_one_slot(
     facto: Facto, redis_server: EmbeddedRedis
 ) -> None:
