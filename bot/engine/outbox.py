@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import json
 import logging
 import random
@@ -83,6 +84,13 @@ log = logging.getLogger(__name__)
 DELIVERY_TTL_SECONDS = 90 * 24 * 3600
 BACKOFF_BASE_SECONDS = 2.0
 BATCH = 50
+# Entries one sender holds at most (read, not yet acknowledged) in its long-lived send loop:
+# a slow channel's backlog waits in memory for that channel's slots while the loop reads on,
+# so the other channels' messages are started at once; past this, reading waits.
+HELD_ENTRIES = 2000
+# Real seconds a stopping sender gives provider calls under way to finish: within the
+# 5 s the web process gives its worker to stop (bot.web.app).
+STOP_GRACE_SECONDS = 3.0
 PACE_TRIES = 20  # waits for the rate limit before the message is parked as a retry
 MAX_PACE_WAIT_SECONDS = 2.0
 
@@ -625,6 +633,10 @@ class Sender:
         self._draining: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        # The long-lived send loop's sends (`start_sends`): each task with whether it has its
+        # channel's slot yet, and the stream entries they hold, not acknowledged yet.
+        self._in_flight: dict[asyncio.Task[None], asyncio.Event] = {}
+        self._held: set[str] = set()
 
     async def ensure_group(self) -> None:
         try:
@@ -663,6 +675,103 @@ class Sender:
         batch = [entry for _stream, messages in entries or [] for entry in messages]
         return await self._handle_entries(batch)
 
+    async def start_sends(self, block_ms: int | None = None) -> int:
+        """Read the next entries and start their sends without waiting for them to finish.
+
+        The send loop's step (`run_once` waits for its whole batch, for recovery and tests):
+        each conversation's send runs as its own task, under its channel's slots, and
+        acknowledges its own entries when it is done; so a channel paced slowly (a flash
+        sale's SMS) fills its own slots only, while the loop reads on and starts the other
+        channels' sends. Order within a conversation is kept by its lock and send queue.
+        """
+        room = HELD_ENTRIES - len(self._held)
+        if room <= 0:
+            # Full: wait for some send to finish instead of reading (bounded memory).
+            timeout = block_ms / 1000 if block_ms else None
+            await asyncio.wait(
+                set(self._in_flight), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            return 0
+        entries = await self._redis.xreadgroup(
+            keys.OUTBOX_GROUP,
+            self._consumer,
+            {keys.OUTBOX_STREAM: ">"},
+            count=min(BATCH, room),
+            block=block_ms,
+        )
+        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        await self._start_entries(batch)
+        return len(batch)
+
+    async def reclaim_in_background(self, min_idle_ms: int) -> int:
+        """`reclaim`, starting the sends like `start_sends` rather than waiting for them.
+
+        Entries this sender holds already (waiting for their channel's slots longer than
+        `min_idle_ms`) are not started twice."""
+        started, cursor = 0, "0-0"
+        for _ in range(20):
+            cursor, claimed, *_ = await self._redis.xautoclaim(
+                keys.OUTBOX_STREAM,
+                keys.OUTBOX_GROUP,
+                self._consumer,
+                min_idle_ms,
+                cursor,
+                count=BATCH,
+            )
+            gone = [entry_id for entry_id, fields in claimed if not fields]
+            if gone:
+                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
+            fresh = [(i, f) for i, f in claimed if f and i not in self._held]
+            await self._start_entries(fresh)
+            started += len(fresh)
+            if cursor == "0-0":
+                break
+        return started
+
+    async def stop_sends(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """On shutdown: sends not started yet are dropped (their entries stay pending, so
+        the next run or another sender takes them), provider calls under way get
+        `grace_seconds` to finish; the rest are cancelled, leaving their claims to expire
+        (a dead sender's case: the message is looked up at the provider before a resend)."""
+        try:
+            for task, started in list(self._in_flight.items()):
+                if not started.is_set():
+                    task.cancel()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=grace_seconds)
+        finally:
+            # Also when this wait is itself cancelled (a stop that times out): no send is
+            # left running on its own.
+            for task in list(self._in_flight):
+                task.cancel()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    @property
+    def sends_in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def wait_for_sends(self) -> None:
+        """Until every send started by `start_sends` is done."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _start_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> None:
+        for conversation, entries in (await self._by_conversation(batch)).items():
+            started = asyncio.Event()
+            task = asyncio.create_task(self._handle_conversation(conversation, entries, started))
+            ids = [entry_id for entry_id, _key in entries]
+            self._in_flight[task] = started
+            self._held.update(ids)
+            task.add_done_callback(functools.partial(self._finished, ids))
+
+    def _finished(self, ids: list[str], task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        self._held.difference_update(ids)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Unacknowledged: the entries come back through the reclaim.
+            log.error("sending a conversation failed", exc_info=error)
+
     async def reclaim(self, min_idle_ms: int) -> int:
         """Take over entries another sender read but has not acknowledged for a while.
 
@@ -689,11 +798,7 @@ class Sender:
 
     async def _handle_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> int:
         """Group the entries by conversation; send the conversations side by side."""
-        by_conversation: dict[str, list[tuple[str, str]]] = {}
-        for entry_id, fields in batch:
-            key = fields.get("key", "")
-            conversation = fields.get("conv") or await self._conversation_of(key)
-            by_conversation.setdefault(conversation, []).append((entry_id, key))
+        by_conversation = await self._by_conversation(batch)
         results = await asyncio.gather(
             *(self._handle_conversation(c, e) for c, e in by_conversation.items()),
             return_exceptions=True,
@@ -706,14 +811,29 @@ class Sender:
                 log.error("sending a conversation failed", exc_info=result)
         return len(batch)
 
+    async def _by_conversation(
+        self, batch: Sequence[tuple[str, dict[str, str]]]
+    ) -> dict[str, list[tuple[str, str]]]:
+        by_conversation: dict[str, list[tuple[str, str]]] = {}
+        for entry_id, fields in batch:
+            key = fields.get("key", "")
+            conversation = fields.get("conv") or await self._conversation_of(key)
+            by_conversation.setdefault(conversation, []).append((entry_id, key))
+        return by_conversation
+
     async def _conversation_of(self, key: str) -> str:
         record = await load(self._redis, key)
         return record.conversation if record is not None else ""
 
     async def _handle_conversation(
-        self, conversation: str, entries: list[tuple[str, str]]
+        self,
+        conversation: str,
+        entries: list[tuple[str, str]],
+        started: asyncio.Event | None = None,
     ) -> None:
         async with self._conversation_lock(conversation), self._slots_of(conversation):
+            if started is not None:
+                started.set()  # from here on, a send may be at the provider
             for _entry_id, key in entries:
                 await self._send_unordered(key)
             outcome = await self.drain(conversation) if conversation else Outcome.DONE

@@ -257,17 +257,22 @@ class Worker:
             await self._pause(PERIODIC_TICK_SECONDS)
 
     async def _send_loop(self) -> None:
+        """Read and start sends without waiting for earlier ones: a slow channel's backlog
+        waits for its own slots while another channel's reply leaves at once (issue 7)."""
         next_reclaim = 0.0
-        while not self._stopping.is_set():
-            await self._guarded(self.sender.run_once(block_ms=500))
-            next_reclaim = await self._reclaim_orphans(next_reclaim)
+        try:
+            while not self._stopping.is_set():
+                await self._guarded(self.sender.start_sends(block_ms=500))
+                next_reclaim = await self._reclaim_orphans(next_reclaim)
+        finally:
+            await self.sender.stop_sends()
 
     async def _reclaim_orphans(self, due: float) -> float:
         """Every few seconds, take over what dead senders left; returns when to do it again."""
         now = asyncio.get_running_loop().time()
         if now < due:
             return due
-        await self._guarded(self.sender.reclaim(RECLAIM_IDLE_MS))
+        await self._guarded(self.sender.reclaim_in_background(RECLAIM_IDLE_MS))
         return now + RECLAIM_EVERY_SECONDS
 
     async def _periodic_loop(self) -> None:
