@@ -2,7 +2,7 @@
 the checks of `merchant create`, its API keys (created with a name and shown once, listed,
 revoked: a revoked key gets a 401 on its next request; the key `merchant create` gave is
 listed too), and on the same page its own senders and its console users (bot.web.desk_team).
-The rest of the policy has a page of its own."""
+The collection policy has a page of its own, linked from here (bot.web.desk_policy)."""
 
 from __future__ import annotations
 
