@@ -17,6 +17,7 @@ from bot.runtime import legal_identity
 from bot.store import api_keys, handover, seller, senders, users
 from bot.store.merchants import Merchant, get_merchant
 from bot.web.app_keys import SERVICES
+from bot.web.brand import brand_colour
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
@@ -81,6 +82,7 @@ def _shown(merchant: Merchant) -> dict[str, str]:
         "legal_form": merchant.legal_form or "",
         "share_capital": euros.removesuffix(".00"),
         "rcs_city": merchant.rcs_city or "",
+        "brand_colour": merchant.brand_colour or "",
     }
 
 
@@ -128,6 +130,10 @@ async def save_identity(request: web.Request, agent: Agent) -> web.StreamRespons
     services = request.app[SERVICES]
     form = {k: str(v) for k, v in (await request.post()).items() if k != "csrf"}
     values, errors = check_identity(form)
+    try:
+        values["brand_colour"] = brand_colour(form.get("brand_colour", ""))
+    except ValueError as exc:
+        errors["brand_colour"] = str(exc)
     if errors:
         return await settings_view(request, agent, status=422, errors=errors, typed=form)
     merchant_id = agent.user.merchant_id
