@@ -47,6 +47,57 @@ async def _merchant(request: web.Request, agent: Agent) -> Merchant:
     return merchant
 
 
+# The labelled fields: named like the API's fields, so its error lands next to the right one.
+LABELLED = (
+    "reminders.days",
+    "reminders.send_at",
+    "reminders.opens",
+    "reminders.closes",
+    "reminders.max_per_week",
+    "pay_later.max_days_after_due",
+)
+
+
+def labelled(document: dict[str, Any]) -> dict[str, str]:
+    """The labelled fields' values, as typed: days as `-3, 0, 3`."""
+    values: dict[str, str] = {}
+    for name in LABELLED:
+        section, key = name.split(".")
+        value = document[section][key]
+        values[name] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return values
+
+
+def _typed(text: str) -> object:
+    """A whole number when it reads as one, else the text as typed: the API's check then
+    refuses it with its own message."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def with_fields(document: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    """The stored policy with the labelled fields sent, to be checked like a PUT."""
+    changed = {
+        section: dict(value) if isinstance(value, dict) else value
+        for section, value in document.items()
+    }
+    for name in LABELLED:
+        if name not in form:
+            continue
+        section, key = name.split(".")
+        raw = form[name]
+        if key == "days":
+            changed[section][key] = [_typed(d) for d in raw.split(",") if d.strip()]
+        elif key in ("max_per_week", "max_days_after_due"):
+            changed[section][key] = _typed(raw)
+        else:
+            changed[section][key] = raw.strip()
+    return changed
+
+
 def _view(
     request: web.Request,
     agent: Agent,
@@ -56,6 +107,7 @@ def _view(
     status: int = 200,
     error: PolicyError | None = None,
     saved: bool = False,
+    fields: dict[str, str] | None = None,
 ) -> web.Response:
     return render(
         request,
@@ -65,6 +117,8 @@ def _view(
         csrf=agent.session.csrf,
         text=text,
         error=error,
+        field_error=error if error is not None and error.field in LABELLED else None,
+        fields=fields or labelled(json.loads(text)),
         saved=saved,
         default_split=json.dumps(split_to_dict(split_policy_for(merchant))),
     )
@@ -80,14 +134,28 @@ async def policy_page(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 @action
 async def save_policy(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Either form: the whole policy as JSON, or the labelled fields over the stored policy."""
     merchant = await _merchant(request, agent)
-    text = str((await request.post()).get("policy") or "")
+    redis = request.app[SERVICES].redis
+    form = {k: str(v)[: MAX_FORM + 1] for k, v in (await request.post()).items() if k != "csrf"}
+    stored = editable(await collection_policy.load_all(redis, merchant.id), merchant)
+    fields = None
+    if "policy" in form:
+        text = form["policy"]
+    else:
+        fields = {name: form.get(name, "") for name in LABELLED}
+        text = json.dumps(with_fields(json.loads(stored), form), indent=2, ensure_ascii=False)
     try:
         if len(text) > MAX_FORM:
             raise PolicyError("body", f"at most {MAX_FORM} characters")
         policy = from_json(text)
     except PolicyError as problem:
-        return _view(request, agent, merchant, text, status=problem.status, error=problem)
-    await collection_policy.save(request.app[SERVICES].redis, merchant.id, policy)
+        # A refused labelled field keeps what was typed there, and the JSON shows what is stored.
+        shown = text if fields is None else stored
+        fields = fields or labelled(json.loads(stored))
+        return _view(
+            request, agent, merchant, shown, status=problem.status, error=problem, fields=fields
+        )
+    await collection_policy.save(redis, merchant.id, policy)
     await audit(request, agent, "policy_changed", "")
     return redirect(PAGE + "?saved=1")

@@ -115,3 +115,36 @@ async def test_agents_and_forged_forms_are_refused(facto: Facto, owner: Browser)
     assert status == 403
     assert facto.merchant is not None
     assert await facto.redis.get(keys.merchant_policy(facto.merchant.id)) is None
+
+
+async def test_the_labelled_fields_change_only_themselves(facto: Facto, owner: Browser) -> None:
+    assert facto.merchant is not None
+    _, text = await owner.get(PAGE)
+    assert 'value="-3, 0, 3, 10, 30"' in text and 'name="pay_later.max_days_after_due"' in text
+    fields = {
+        "reminders.days": "-3, 0, 3, 10, 30",
+        "reminders.send_at": "10:00",
+        "reminders.opens": "09:00",
+        "reminders.closes": "19:00",
+        "reminders.max_per_week": "2",
+        "pay_later.max_days_after_due": "15",
+    }
+    for name, typed in (
+        ("reminders.days", "3, 1"),
+        ("reminders.days", "3, soon"),
+        ("reminders.opens", "9h"),
+        ("reminders.max_per_week", "8"),
+        ("pay_later.max_days_after_due", "a month"),
+    ):
+        status, text = await owner.post(PAGE, {**fields, name: typed})
+        assert status == 422, (name, typed)
+        assert f'<code id="e-field">{name}</code>' in text
+        assert f'id="f-{name}" name="{name}" value="{typed}" aria-invalid="true"' in text
+    assert await facto.redis.get(keys.merchant_policy(facto.merchant.id)) is None
+    status, text = await owner.post(
+        PAGE, {**fields, "reminders.days": "0, 7", "pay_later.max_days_after_due": "15"}
+    )
+    assert status == 200 and 'id="saved"' in text
+    api = await api_policy(facto)
+    assert api["reminders"]["days"] == [0, 7] and api["pay_later"]["max_days_after_due"] == 15
+    assert api["reminders"]["weekdays"] == ["mon", "tue", "wed", "thu", "fri", "sat"]  # kept
