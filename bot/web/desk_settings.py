@@ -1,8 +1,9 @@
 """The dashboard's Settings (owners only): the merchant's legal identity, viewed and edited with
-the checks of `merchant create`, its API keys (created with a name and shown once, listed,
-revoked: a revoked key gets a 401 on its next request; the key `merchant create` gave is
-listed too), and on the same page its own senders and its console users (bot.web.desk_team).
-The collection policy has a page of its own, linked from here (bot.web.desk_policy)."""
+the checks of `merchant create`, with the colour of its customers' pages (bot.web.brand); its
+API keys (created with a name and shown once, listed, revoked: a revoked key gets a 401 on its
+next request; the key `merchant create` gave is listed too), and on the same page its own
+senders and its console users (bot.web.desk_team). The collection policy has a page of its
+own, linked from here (bot.web.desk_policy)."""
 
 from __future__ import annotations
 
