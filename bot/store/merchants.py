@@ -43,6 +43,8 @@ class Merchant:
     # For customers who prefer a bank transfer: the invoice page shows it with an EPC QR code.
     # Validated (payments.transfer.validate_iban) before it is stored, compact form.
     iban: str | None = None
+    # The customer's pages use it for their buttons and links (bot.web.brand), "#rrggbb".
+    brand_colour: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -42,6 +42,7 @@ IDENTITY_FIELDS = (
     "legal_form",
     "share_capital",
     "rcs_city",
+    "brand_colour",  # not printed: the colour of the customer's pages
 )
 
 

@@ -26,6 +26,7 @@ from bot.web.api import setup_api
 from bot.web.api_desk import setup_api_desk
 from bot.web.api_webhooks import setup_api_webhooks
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
+from bot.web.brand import setup_brand
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.dashboard import setup_dashboard
@@ -171,6 +172,7 @@ def create_app(
     setup_campaigns(app)
     setup_offers(app)
     setup_pages(app)
+    setup_brand(app)  # the merchant's colour on those pages
     setup_documents(app)
     setup_exports(app)
     setup_gdpr(app)

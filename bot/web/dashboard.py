@@ -24,6 +24,7 @@ from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
 from bot.web.desk_invoice_form import setup_invoice_form
+from bot.web.desk_policy import setup_policy
 from bot.web.desk_settings import setup_settings
 from bot.web.desk_team import setup_team
 from bot.web.pages import SESSION_LIFETIME
@@ -52,6 +53,7 @@ def setup_dashboard(app: web.Application) -> None:
     app.router.add_get(BASE + "/webhooks", webhooks_page)
     setup_settings(app)
     setup_team(app)  # senders and users, on the Settings page
+    setup_policy(app)  # the collection policy, a page linked from Settings
 
 
 async def to_dashboard(_request: web.Request) -> web.StreamResponse:

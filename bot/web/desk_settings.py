@@ -1,8 +1,9 @@
 """The dashboard's Settings (owners only): the merchant's legal identity, viewed and edited with
-the checks of `merchant create`, its API keys (created with a name and shown once, listed,
-revoked: a revoked key gets a 401 on its next request; the key `merchant create` gave is
-listed too), and on the same page its own senders and its console users (bot.web.desk_team).
-The rest of the policy has a page of its own."""
+the checks of `merchant create`, with the colour of its customers' pages (bot.web.brand); its
+API keys (created with a name and shown once, listed, revoked: a revoked key gets a 401 on its
+next request; the key `merchant create` gave is listed too), and on the same page its own
+senders and its console users (bot.web.desk_team). The collection policy has a page of its
+own, linked from here (bot.web.desk_policy)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.runtime import legal_identity
 from bot.store import api_keys, handover, seller, senders, users
 from bot.store.merchants import Merchant, get_merchant
 from bot.web.app_keys import SERVICES
+from bot.web.brand import brand_colour
 from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
 
@@ -81,6 +83,7 @@ def _shown(merchant: Merchant) -> dict[str, str]:
         "legal_form": merchant.legal_form or "",
         "share_capital": euros.removesuffix(".00"),
         "rcs_city": merchant.rcs_city or "",
+        "brand_colour": merchant.brand_colour or "",
     }
 
 
@@ -128,6 +131,10 @@ async def save_identity(request: web.Request, agent: Agent) -> web.StreamRespons
     services = request.app[SERVICES]
     form = {k: str(v) for k, v in (await request.post()).items() if k != "csrf"}
     values, errors = check_identity(form)
+    try:
+        values["brand_colour"] = brand_colour(form.get("brand_colour", ""))
+    except ValueError as exc:
+        errors["brand_colour"] = str(exc)
     if errors:
         return await settings_view(request, agent, status=422, errors=errors, typed=form)
     merchant_id = agent.user.merchant_id

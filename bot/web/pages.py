@@ -392,6 +392,7 @@ async def _status_page(
         **await _reward(services, invoice),
         "invoice": invoice,
         "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
+        "brand_colour": merchant.brand_colour if merchant else None,
         "money": lambda amount: Money(amount, invoice.currency),
         "mentions": legal_mentions(
             invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward

@@ -7,6 +7,7 @@ ask from the change on."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import time
 from typing import Any
@@ -63,9 +64,19 @@ MAX_MINIMUM = 100_000_000  # minor units
 
 
 class PolicyError(ValueError):
+    """A field the policy refuses: a 422 naming it."""
+
+    status = 422
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class NotJson(PolicyError):
+    """Not even JSON: a 400."""
+
+    status = 400
 
 
 async def read_policy(
@@ -79,15 +90,21 @@ async def put_policy(request: web.Request, services: Services, merchant: Merchan
     if request.content_type != "application/json":
         return _problem(415, "body", "send the policy as application/json")
     try:
-        body = await request.json()
-    except ValueError:
-        return _problem(400, "body", "the body is not valid JSON")
-    try:
-        policy = parse(body)
+        policy = from_json(await request.text())
     except PolicyError as problem:
-        return _problem(422, problem.field, str(problem))
+        return _problem(problem.status, problem.field, str(problem))
     await collection_policy.save(services.redis, merchant.id, policy)
     return web.json_response(document(policy, merchant))
+
+
+def from_json(text: str) -> CollectionPolicy:
+    """The one check of a policy sent as JSON text, for the API and the dashboard's form alike:
+    NotJson (400) or PolicyError (422, naming the field)."""
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise NotJson("body", "the body is not valid JSON") from exc
+    return parse(body)
 
 
 def parse(body: object) -> CollectionPolicy:

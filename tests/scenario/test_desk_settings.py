@@ -101,3 +101,34 @@ async def test_agents_and_forged_forms_are_refused(facto: Facto, owner: Browser)
     assert status == 403
     assert facto.merchant is not None
     assert await facto.redis.hlen(keys.merchant_api_keys(facto.merchant.id)) == 1  # the first
+
+
+async def test_the_brand_colour_reaches_the_customers_pages(facto: Facto, owner: Browser) -> None:
+    await owner.get(SETTINGS)
+    status, text = await owner.post(SETTINGS + "/identity", {**IDENTITY, "brand_colour": "red"})
+    assert status == 422 and 'id="e-brand_colour"' in text and "#rrggbb" in text
+    assert facto.merchant is not None
+    stored = json.loads(await facto.redis.get(keys.merchant(facto.merchant.id)))
+    assert stored.get("brand_colour") is None  # nothing stored
+    created = await facto.issue(invoice_body())
+    invoice_path = "/i/" + created["invoice_url"].rsplit("/i/", 1)[1]
+    shown = await (await facto.client.get(invoice_path)).text()
+    assert "/brand/" not in shown  # Facto's own colour until one is chosen
+    status, text = await owner.post(
+        SETTINGS + "/identity", {**IDENTITY, "brand_colour": " #FFD700 "}
+    )
+    assert status == 200 and 'value="#ffd700"' in text
+    for page_path in (invoice_path, "/p/" + created["pay_url"].rsplit("/p/", 1)[1]):
+        response = await facto.client.get(page_path)
+        shown = await response.text()
+        # Strict CSP still: the colour is a stylesheet of our own, not an inline style.
+        assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+        assert '<link rel="stylesheet" href="/brand/ffd700.css">' in shown, page_path
+        assert "style=" not in shown
+    response = await facto.client.get("/brand/ffd700.css")
+    css = await response.text()
+    assert response.status == 200 and response.content_type == "text/css"
+    # Gold is pale: the button's text turns dark to stay readable.
+    assert "--accent: #ffd700;" in css and "--on-accent: #1d2433;" in css
+    for bad in ("/brand/FFD700.css", "/brand/ffd70.css", "/brand/red.css"):
+        assert (await facto.client.get(bad)).status == 404
