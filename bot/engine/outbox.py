@@ -30,7 +30,7 @@ import logging
 import random
 import secrets
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -708,24 +708,11 @@ class Sender:
 
         Entries this sender holds already (waiting for their channel's slots longer than
         `min_idle_ms`) are not started twice."""
-        started, cursor = 0, "0-0"
-        for _ in range(20):
-            cursor, claimed, *_ = await self._redis.xautoclaim(
-                keys.OUTBOX_STREAM,
-                keys.OUTBOX_GROUP,
-                self._consumer,
-                min_idle_ms,
-                cursor,
-                count=BATCH,
-            )
-            gone = [entry_id for entry_id, fields in claimed if not fields]
-            if gone:
-                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
-            fresh = [(i, f) for i, f in claimed if f and i not in self._held]
+        started = 0
+        async for claimed in self._autoclaimed(min_idle_ms):
+            fresh = [(i, f) for i, f in claimed if i not in self._held]
             await self._start_entries(fresh)
             started += len(fresh)
-            if cursor == "0-0":
-                break
         return started
 
     async def stop_sends(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
@@ -778,8 +765,18 @@ class Sender:
         Safe however eager: a message still being sent is claimed by its sender, so the
         entry only leads back to a conversation whose head is refused until that claim ends.
         """
-        handled, cursor = 0, "0-0"
-        for _ in range(20):  # bounded: 1,000 entries per call
+        handled = 0
+        async for claimed in self._autoclaimed(min_idle_ms):
+            handled += await self._handle_entries(claimed)
+        return handled
+
+    async def _autoclaimed(
+        self, min_idle_ms: int
+    ) -> AsyncIterator[list[tuple[str, dict[str, str]]]]:
+        """Batches of entries idle for `min_idle_ms`, now this sender's; bounded: 1,000 entries
+        per pass. Entries trimmed from the stream have nothing left to send: acknowledged."""
+        cursor = "0-0"
+        for _ in range(20):
             cursor, claimed, *_ = await self._redis.xautoclaim(
                 keys.OUTBOX_STREAM,
                 keys.OUTBOX_GROUP,
@@ -789,12 +786,11 @@ class Sender:
                 count=BATCH,
             )
             gone = [entry_id for entry_id, fields in claimed if not fields]
-            if gone:  # trimmed from the stream: nothing left to send from them
+            if gone:
                 await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
-            handled += await self._handle_entries([(i, f) for i, f in claimed if f])
+            yield [(i, f) for i, f in claimed if f]
             if cursor == "0-0":
-                break
-        return handled
+                return
 
     async def _handle_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> int:
         """Group the entries by conversation; send the conversations side by side."""
