@@ -90,7 +90,11 @@ async def put_policy(request: web.Request, services: Services, merchant: Merchan
     if request.content_type != "application/json":
         return _problem(415, "body", "send the policy as application/json")
     try:
-        policy = from_json(await request.text())
+        text = (await request.read()).decode()
+    except UnicodeDecodeError:
+        return _problem(400, "body", "the body is not UTF-8 text")
+    try:
+        policy = from_json(text)
     except PolicyError as problem:
         return _problem(problem.status, problem.field, str(problem))
     await collection_policy.save(services.redis, merchant.id, policy)

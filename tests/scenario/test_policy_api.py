@@ -89,6 +89,14 @@ async def test_not_json_is_refused(shop: Facto) -> None:
     assert response.status == 415
     status, _ = await put(shop, ["reminders"])
     assert status == 422
+    # Bytes that are not UTF-8 (schemathesis found this one answered 500).
+    response = await shop.client.put(
+        "/api/v1/policy",
+        data=b'{"\xa2": 1}',
+        headers={"Authorization": f"Bearer {shop.api_key}", "Content-Type": "application/json"},
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "body"
 
 
 async def test_a_change_applies_to_invoices_issued_afterwards(shop: Facto) -> None:
