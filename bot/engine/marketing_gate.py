@@ -23,8 +23,8 @@ DEFAULT_ZONE = "Europe/Paris"
 class Gate:
     """`send`; or `wait_until` (quiet hours, a paused campaign); or neither: dropped.
 
-    `reason` names why not: "quiet_hours" or "paused" (waiting), "no_consent" or "cancelled"
-    (dropped; also the counter the drop moves to).
+    `reason` names why not: "quiet_hours" or "paused" (waiting), "no_consent", "cancelled" or
+    "ended" (dropped; also the counter the drop moves to).
     """
 
     send: bool
@@ -36,13 +36,16 @@ async def judge(
     redis: aioredis.Redis, key: str, merchant_id: str, conversation: str, now: datetime
 ) -> Gate:
     customer_id, campaign = await redis.hmget(keys.outbox_message(key), ["customer", "campaign"])
+    window_end: datetime | None = None
     if campaign:
         # One read per campaign message: the state the merchant set last, not the one at
         # dispatch (a cancel or a pause while the paced queue held it).
         _merchant, campaign_id, _variant = str(campaign).split("/", 2)
-        state = await campaigns.state(redis, merchant_id, campaign_id)
+        state, window_end = await campaigns.state_and_end(redis, merchant_id, campaign_id)
         if state == "cancelled":
             return Gate(send=False, reason="cancelled")
+        if window_end is not None and now >= window_end:
+            return Gate(send=False, reason="ended")  # the sale is over: its offer would lie
         if state == "paused":
             # Held, not lost: looked at again like a paused dispatch (flows.campaign).
             return Gate(send=False, wait_until=now + PAUSED_RECHECK, reason="paused")
@@ -53,6 +56,8 @@ async def judge(
     zone = customer.timezone if customer is not None else DEFAULT_ZONE
     allowed = next_marketing_moment(now, zone)
     if allowed > now:
+        if window_end is not None and allowed >= window_end:
+            return Gate(send=False, reason="ended")  # the morning comes after the sale
         return Gate(send=False, wait_until=allowed, reason="quiet_hours")
     return Gate(send=True)
 
@@ -63,7 +68,8 @@ async def count_dropped(
     """Counted where the merchant reads it: a campaign's counts, or the cart counters.
 
     `sent` was counted at dispatch; a message dropped at send time moves to the counter of
-    its `reason` (no_consent: shown as skipped_no_consent; cancelled: dropped_cancelled), like
+    its `reason` (no_consent: shown as skipped_no_consent; cancelled: dropped_cancelled; ended:
+    dropped_ended), like
     one decided so at dispatch, so the counts still add up to the recipients. Called after the
     record is final, so a crash in between loses the move rather than counting it twice.
     """

@@ -600,6 +600,15 @@ class Outcome(enum.Enum):
     BUSY = "busy"  # another live sender holds the head and will carry on
 
 
+# A marketing message dropped at send time (bot.engine.marketing_gate): its record's error,
+# and the log's reason.
+_DROPPED = {
+    "cancelled": ("CampaignCancelled", "its campaign was cancelled"),
+    "ended": ("CampaignEnded", "its sale is over"),
+    "no_consent": ("NoMarketingConsent", "no consent any more"),
+}
+
+
 class Sender:
     """Reads the outbox stream and sends each conversation's messages once, in order."""
 
@@ -1033,19 +1042,18 @@ class Sender:
                 last_error="CampaignPaused" if gate.reason == "paused" else "QuietHours",
             )
             return Outcome.HELD
-        cancelled = gate.reason == "cancelled"
+        error, why = _DROPPED[gate.reason]
         released = await self._if_ours(
             record.key,
             _RELEASE,
             state=DeliveryState.FAILED.value,
-            last_error="CampaignCancelled" if cancelled else "NoMarketingConsent",
+            last_error=error,
             failed_at=now.isoformat(),
         )
         if released:
             await marketing_gate.count_dropped(self._redis, record.key, merchant_id, gate.reason)
             log.info(
-                "marketing message dropped at send time: "
-                + ("its campaign was cancelled" if cancelled else "no consent any more"),
+                "marketing message dropped at send time: " + why,
                 extra=log_fields(key=record.key),
             )
         return Outcome.FAILED

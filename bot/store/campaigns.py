@@ -318,10 +318,16 @@ async def load(redis: aioredis.Redis, merchant_id: str, campaign_id: str) -> Sta
     )
 
 
-async def state(redis: aioredis.Redis, merchant_id: str, campaign_id: str) -> str | None:
-    """The campaign's state alone (the sender reads it before each of its messages)."""
-    found = await redis.hget(keys.campaign(merchant_id, campaign_id), "state")
-    return str(found) if found is not None else None
+async def state_and_end(
+    redis: aioredis.Redis, merchant_id: str, campaign_id: str
+) -> tuple[str | None, datetime | None]:
+    """The campaign's state and the end of its sending window, in one read (the sender
+    reads them before each of its messages)."""
+    found, spec = await redis.hmget(keys.campaign(merchant_id, campaign_id), ["state", "spec"])
+    end = json.loads(spec)["window"]["end"] if spec else None
+    return (str(found) if found is not None else None), (
+        datetime.fromisoformat(end) if end else None
+    )
 
 
 async def transition(

@@ -1,4 +1,5 @@
-"""Issue 9: cancelling or pausing a flash sale reaches the messages already in the outbox.
+"""Issue 9: cancelling, pausing or the end of a flash sale reaches the messages already in the
+outbox.
 
 Under SMS pacing (1 segment a second) a sale's messages are all committed to the outbox long
 before their turn; the sender judges the campaign's state again just before each provider
@@ -98,6 +99,21 @@ async def test_cancel_drops_the_messages_already_in_the_outbox(facto: Facto) -> 
     last, text = await _stream(facto, cid)
     assert text.rstrip().endswith("event: done\ndata: {}")
     assert last["counts"]["sent"] + last["counts"]["dropped_cancelled"] == N
+
+
+async def test_a_sale_over_sends_none_of_its_queued_messages(facto: Facto) -> None:
+    """Still queued (paced) when the sale's window ends: dropped at send time, counted as
+    `dropped_ended`, never sent (the offer's page would only say "ended")."""
+    cid = await _queued_sale(facto)
+    facto.clock.advance(timedelta(days=4, minutes=1).total_seconds())  # past the offer's end
+    await facto.drain()
+    assert await _offers_received(facto) == SENT_BEFORE
+    view = await get(facto, f"/api/v1/campaigns/{cid}")
+    counts = view["counts"]
+    assert counts["sent"] == SENT_BEFORE
+    assert counts["dropped_ended"] == N - SENT_BEFORE
+    dropped = await facto.redis.hgetall(keys.outbox_message(f"campaign:{cid}:p{N - 1}:msg"))
+    assert dropped["state"] == "failed" and dropped["last_error"] == "CampaignEnded"
 
 
 async def test_pause_holds_the_queued_messages_and_resume_sends_each_once(facto: Facto) -> None:
