@@ -65,7 +65,13 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
         socket_timeout=settings.redis_socket_timeout,
         socket_connect_timeout=settings.redis_connect_timeout,
         health_check_interval=settings.redis_health_check_interval,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), settings.redis_retries),
+        # Only what a reconnect cures: redis-py's Retry also retries timeouts unless told
+        # otherwise, and a frozen server would then hold a request once per retry.
+        retry=Retry(
+            ExponentialBackoff(cap=1.0, base=0.05),
+            settings.redis_retries,
+            supported_errors=(RedisConnectionError,),
+        ),
         retry_on_error=[RedisConnectionError],
     )
 
