@@ -8,12 +8,18 @@ messages), and mentions come in as text already worded by the caller with the pa
 so the PDF and the page cannot disagree. The language is the customer's, fixed at issue like
 the rest: a document rendered again says the same.
 
+The merchant's logo, when it has one, heads the document: a PNG already checked and
+re-encoded by Facto (bot.web.logo_image), flattened here onto white so the page has no
+transparency group, at most LOGO_HEIGHT tall. The document is archived at issue, so it keeps
+the logo of that day whatever the merchant uploads later.
+
 fpdf2 embeds a subset of DejaVu Sans (shipped in `payments/fonts`): the core PDF fonts have no
 "€", no narrow no-break space and no letters outside Latin-1, and a customer may be "Łukasz".
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -22,6 +28,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from PIL import Image
 
 from payments.credit_note import CreditNote
 from payments.invoice import CustomerSnapshot, Invoice, SellerSnapshot, VatLine
@@ -30,6 +37,7 @@ from payments.money import Money, format_money
 __all__ = ["Wording", "credit_note_pdf", "invoice_pdf"]
 
 FONTS = Path(__file__).resolve().parent / "fonts"
+LOGO_HEIGHT = 16.0  # mm; a 400 × 160 logo is then 40 mm wide
 
 
 class Wording:
@@ -81,6 +89,18 @@ class _Document:
         pdf.add_page()
         self.pdf = pdf
 
+    def logo(self, png: bytes | None) -> None:
+        """The merchant's logo at the top, the rest of the page below it."""
+        if png is None:
+            return
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        top = self.pdf.get_y()
+        self.pdf.image(flat, x=self.pdf.l_margin, y=top, h=LOGO_HEIGHT)
+        self.pdf.set_y(top + LOGO_HEIGHT + 4)
+
     def text(self, value: str, size: float = 10, *, bold: bool = False, gap: float = 0) -> None:
         self.pdf.set_font("DejaVu", "B" if bold else "", size)
         self.pdf.multi_cell(0, size * 0.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -127,11 +147,15 @@ class _Document:
         return bytes(self.pdf.output())
 
 
-def invoice_pdf(invoice: Invoice, mentions: Sequence[str], _: Wording) -> bytes:
-    """The invoice as issued; `mentions` are the legal mentions worded for `_`'s locale."""
+def invoice_pdf(
+    invoice: Invoice, mentions: Sequence[str], _: Wording, logo: bytes | None = None
+) -> bytes:
+    """The invoice as issued; `mentions` are the legal mentions worded for `_`'s locale,
+    `logo` the merchant's (a PNG re-encoded by Facto) or None."""
     money = _.money(invoice.currency)
     title = _("Invoice %(number)s", number=invoice.number)
     doc = _Document(title, invoice.issue_date)
+    doc.logo(logo)
     doc.text(title, 16, bold=True)
     doc.text(_("Issue date: %(date)s", date=_.day(invoice.issue_date)), 10)
     doc.text(_("Payment due date: %(date)s", date=_.day(invoice.due_date)), 10, gap=4)
@@ -153,10 +177,13 @@ def invoice_pdf(invoice: Invoice, mentions: Sequence[str], _: Wording) -> bytes:
     return doc.output()
 
 
-def credit_note_pdf(note: CreditNote, mentions: Sequence[str], _: Wording) -> bytes:
+def credit_note_pdf(
+    note: CreditNote, mentions: Sequence[str], _: Wording, logo: bytes | None = None
+) -> bytes:
     """The credit note (avoir): its number and date, and the invoice it cancels (§1.3)."""
     title = _("Credit note %(number)s", number=note.number)
     doc = _Document(title, note.issue_date)
+    doc.logo(logo)
     doc.text(title, 16, bold=True)
     doc.text(_("Issue date: %(date)s", date=_.day(note.issue_date)), 10)
     doc.text(

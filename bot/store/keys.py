@@ -119,6 +119,11 @@ def merchant(merchant_id: str) -> str:
     return f"merchant:{{{merchant_id}}}"
 
 
+def merchant_logo(merchant_id: str) -> str:
+    """The merchant's logo as re-encoded from its upload (bot.store.logos), one JSON value."""
+    return f"merchant:{{{merchant_id}}}:logo"
+
+
 def merchant_invoice_seq(merchant_id: str, year: int) -> str:
     return f"merchant:{{{merchant_id}}}:seq:{year}"
 

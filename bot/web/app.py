@@ -30,6 +30,7 @@ from bot.web.brand import setup_brand
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
 from bot.web.dashboard import setup_dashboard
+from bot.web.desk_logo import setup_logo
 from bot.web.documents import invoice_archiver, setup_documents
 from bot.web.exports import setup_exports
 from bot.web.gdpr import setup_gdpr
@@ -173,6 +174,7 @@ def create_app(
     setup_offers(app)
     setup_pages(app)
     setup_brand(app)  # the merchant's colour on those pages
+    setup_logo(app)  # and its logo (uploaded in Settings)
     setup_documents(app)
     setup_exports(app)
     setup_gdpr(app)

@@ -1,9 +1,9 @@
 """The dashboard's Settings (owners only): the merchant's legal identity, viewed and edited with
-the checks of `merchant create`, with the colour of its customers' pages (bot.web.brand); its
-API keys (created with a name and shown once, listed, revoked: a revoked key gets a 401 on its
-next request; the key `merchant create` gave is listed too), and on the same page its own
-senders and its console users (bot.web.desk_team). The collection policy has a page of its
-own, linked from here (bot.web.desk_policy)."""
+the checks of `merchant create`, with the colour of its customers' pages (bot.web.brand) and
+its logo (bot.web.desk_logo); its API keys (created with a name and shown once, listed,
+revoked: a revoked key gets a 401 on its next request; the key `merchant create` gave is
+listed too), and on the same page its own senders and its console users (bot.web.desk_team).
+The collection policy has a page of its own, linked from here (bot.web.desk_policy)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.logs import log_fields
 from bot.runtime import legal_identity
-from bot.store import api_keys, handover, seller, senders, users
+from bot.store import api_keys, handover, logos, seller, senders, users
 from bot.store.merchants import Merchant, get_merchant
 from bot.web.app_keys import SERVICES
 from bot.web.brand import brand_colour
@@ -67,6 +67,8 @@ async def settings_view(
         keys=await api_keys.listed(services.redis, merchant.id),
         senders=[s.public() for s in await senders.all_of(services.redis, merchant.id)],
         team=await users.list_users(services.redis, merchant.id),
+        logo=await logos.current(services.redis, merchant.id),
+        logo_saved=request.query.get("logo") == "saved",
         **{"new_key": None, "saved": False, "invited": None, **extra},
     )
 

@@ -21,7 +21,7 @@ from bot.engine.documents import ArchiveInvoice, render_once
 from bot.i18n import pick_locale
 from bot.logs import log_fields
 from bot.services import Services
-from bot.store import invoices
+from bot.store import invoices, logos
 from bot.store.merchants import get_merchant
 from bot.store.payments import credit_note_by_token
 from bot.web.app_keys import SERVICES
@@ -72,14 +72,17 @@ def wording(services: Services, locale: str) -> Wording:
     return Wording(locale, services.languages.page_gettext(locale))
 
 
-def render_invoice(services: Services, invoice: Invoice, iban: str | None) -> bytes:
-    """The invoice's PDF/A-3 with its Factur-X XML (run in a thread: CPU only)."""
+def render_invoice(
+    services: Services, invoice: Invoice, iban: str | None, logo: bytes | None = None
+) -> bytes:
+    """The invoice's PDF/A-3 with its Factur-X XML (run in a thread: CPU only), headed by
+    the merchant's logo (a PNG re-encoded at upload) when it has one."""
     locale = document_locale(services, invoice.customer)
     mentions = legal_mentions(
         invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
     )
     words = wording(services, locale)
-    pdf = invoice_pdf(invoice, worded(services, mentions, locale), words)
+    pdf = invoice_pdf(invoice, worded(services, mentions, locale), words, logo)
     try:
         return embed(
             pdf,
@@ -93,22 +96,31 @@ def render_invoice(services: Services, invoice: Invoice, iban: str | None) -> by
         return pdf
 
 
-def render_credit_note(services: Services, note: CreditNote) -> bytes:
+def render_credit_note(services: Services, note: CreditNote, logo: bytes | None = None) -> bytes:
     locale = document_locale(services, note.customer)
     mentions = worded(services, credit_note_mentions(note), locale)
-    return credit_note_pdf(note, mentions, wording(services, locale))
+    return credit_note_pdf(note, mentions, wording(services, locale), logo)
+
+
+async def _logo_png(services: Services, merchant_id: str) -> bytes | None:
+    """The logo a document rendered now carries: the merchant's current one. Rendered once
+    and archived (render_once), so a document keeps it even if the logo changes later."""
+    logo = await logos.current(services.redis, merchant_id)
+    return logo.png if logo else None
 
 
 async def invoice_pdf_of(services: Services, invoice: Invoice) -> bytes:
     """The archived PDF; rendered and archived first, once, if nobody did yet (also the
     worker's archiver, `bot.engine.documents.Archiver`, wired in `bot.runtime`)."""
     merchant = await get_merchant(services.redis, invoice.merchant_id)
+    iban = merchant.iban if merchant else None
+    logo = await _logo_png(services, invoice.merchant_id)
     return await render_once(
         services.redis,
         invoice.merchant_id,
         "invoice",
         invoice.id,
-        functools.partial(render_invoice, services, invoice, merchant.iban if merchant else None),
+        functools.partial(render_invoice, services, invoice, iban, logo),
     )
 
 
@@ -123,7 +135,9 @@ async def credit_note_pdf_of(services: Services, note: CreditNote) -> bytes:
         note.merchant_id,
         "credit-note",
         note.id,
-        functools.partial(render_credit_note, services, note),
+        functools.partial(
+            render_credit_note, services, note, await _logo_png(services, note.merchant_id)
+        ),
     )
 
 

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from bot.engine import reconcile, rewards
 from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services import Services
-from bot.store import invoices, keys
+from bot.store import invoices, keys, logos
 from bot.store.ledger import load_extras
 from bot.store.merchants import Merchant, get_merchant
 from bot.store.payments import credit_note_by_token, load_records
@@ -372,6 +372,7 @@ async def credit_note_page(request: web.Request) -> web.StreamResponse:
         pick_locale(customer.locale, None, customer.phone, services.settings.default_locale),
         note=note,
         merchant_name=merchant.name if merchant else note.seller.legal_name,
+        logo=await shown_logo(services, note.merchant_id, "/a/" + request.match_info["token"]),
         money=lambda amount: Money(amount, note.currency),
         mentions=credit_note_mentions(note),
     )
@@ -393,6 +394,7 @@ async def _status_page(
         "invoice": invoice,
         "merchant_name": merchant.name if merchant else invoice.seller.legal_name,
         "brand_colour": merchant.brand_colour if merchant else None,
+        "logo": await shown_logo(services, invoice.merchant_id, f"/i/{invoice.view_token}"),
         "money": lambda amount: Money(amount, invoice.currency),
         "mentions": legal_mentions(
             invoice.seller, invoice.customer.is_business, invoice.lines, invoice.reward
@@ -405,6 +407,18 @@ async def _status_page(
         **extra,
     }
     return _page(services, template, invoice_locale(services, invoice), **context)
+
+
+async def shown_logo(
+    services: Services, merchant_id: str, page_path: str
+) -> dict[str, Any] | None:
+    """The merchant's logo in a page's header, from an address under the page's own token
+    (bot.web.desk_logo): an `<img>` of our own origin, no inline style (strict CSP)."""
+    logo = await logos.current(services.redis, merchant_id)
+    if logo is None:
+        return None
+    src = f"{page_path}/logo/{logo.version}.png"
+    return {"src": src, "width": logo.width, "height": logo.height}
 
 
 async def _reward(services: Services, invoice: Invoice) -> dict[str, Any]:

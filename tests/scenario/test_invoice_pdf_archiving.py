@@ -30,9 +30,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[Renders]:
     rendered: Renders = []
     original = web_documents.render_invoice
 
-    def counted(services: Any, invoice: Any, iban: str | None) -> bytes:
+    def counted(services: Any, invoice: Any, iban: str | None, logo: bytes | None) -> bytes:
         rendered.append(invoice.id)
-        return original(services, invoice, iban)
+        return original(services, invoice, iban, logo)
 
     monkeypatch.setattr(web_documents, "render_invoice", counted)
     yield rendered
