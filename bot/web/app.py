@@ -24,6 +24,7 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.web.api import setup_api
 from bot.web.api_desk import setup_api_desk
+from bot.web.api_logo import setup_api_logo
 from bot.web.api_webhooks import setup_api_webhooks
 from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.brand import setup_brand
@@ -169,6 +170,7 @@ def create_app(
     setup_api(app)
     setup_api_desk(app)
     setup_api_webhooks(app)
+    setup_api_logo(app)
     setup_openapi(app)
     setup_campaigns(app)
     setup_offers(app)

@@ -563,6 +563,48 @@ MORE_PATHS: dict[str, Any] = {
         )
     },
 }
+# The merchant's logo (bot.web.api_logo), as in the dashboard's Settings.
+SCHEMAS["Logo"] = {
+    **obj(
+        version={"type": "string", "description": "changes with the image"},
+        width={"type": "integer"},
+        height={"type": "integer"},
+        content_type={"const": "image/png"},
+        bytes={"type": "integer"},
+    ),
+    "description": "The logo as Facto re-encoded it: a PNG fitting 400 × 160 pixels, shown "
+    "at the top of the invoice pages and of the PDFs rendered from now on",
+}
+LOGO_REFUSED = (
+    "Refused, nothing changed: `code` says why (empty, svg, unsupported, not_image, damaged, "
+    "dimensions)"
+)
+MORE_PATHS["/api/v1/logo"] = {
+    "get": _op(
+        "The merchant's logo",
+        {"200": answer(ref("Logo"), "OK"), "404": answer(ref("Error"), "No logo")},
+    ),
+    "put": _op(
+        "Replace the logo: the body is the image itself (PNG, JPEG or WebP, at most 512 KB; "
+        "SVG is refused). Its type is read from its bytes, whatever the Content-Type; it is "
+        "re-encoded as PNG (no metadata) and shrunk into 400 × 160 pixels",
+        {
+            "200": answer(ref("Logo"), "Saved; the logo as it now is"),
+            "413": answer(ref("Error"), "Larger than 512 KB (`code`: too_big)"),
+            "422": answer(ref("Error"), LOGO_REFUSED),
+        },
+        requestBody={
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+    ),
+    "delete": _op(
+        "Remove the logo: the merchant's name is shown alone",
+        {"204": {"description": "Removed"}, "404": answer(ref("Error"), "No logo")},
+    ),
+}
 SCHEMAS["TelegramLink"] = obj(
     token={"type": "string"},
     url={"type": "string"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import random
 import re
+from collections.abc import AsyncIterator
 
 import aiohttp
 from PIL import Image
@@ -18,6 +19,7 @@ from bot.store import keys, logos
 from bot.store.users import Role
 from tests.scenario.console_client import Browser, add_user
 from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.test_openapi_routes import validate
 from tests.unit.test_logo_image import SCRIPT, jpeg_with_exif, png, png_declaring
 
 SETTINGS = "/console/dashboard/settings"
@@ -254,3 +256,52 @@ async def test_the_invoice_pdf_is_headed_by_the_logo_of_its_issue_day_and_never_
     assert await (await facto.client.get(before + "/pdf")).read() == archived_before
     await owner.post(SETTINGS + "/logo/remove")
     assert await (await facto.client.get(after + "/pdf")).read() == pdf
+
+
+async def test_the_api_puts_reads_and_removes_the_logo_with_the_same_checks(
+    facto: Facto,
+) -> None:
+    assert facto.merchant is not None
+    auth = {"Authorization": f"Bearer {facto.api_key}"}
+    doc = await (await facto.client.get("/api/v1/openapi.json")).json()
+    response = await facto.client.get("/api/v1/logo", headers=auth)
+    assert response.status == 404
+    # Sent as JSON, named nothing: the bytes say PNG.
+    body = png((1000, 250)) + SCRIPT
+    headers = {**auth, "Content-Type": "application/json"}
+    response = await facto.client.put("/api/v1/logo", data=body, headers=headers)
+    described = await response.json()
+    assert response.status == 200, described
+    validate(doc, "/api/v1/logo", "put", 200, described)
+    assert (described["width"], described["height"]) == (400, 100)
+    response = await facto.client.get("/api/v1/logo", headers=auth)
+    assert response.status == 200 and await response.json() == described
+    validate(doc, "/api/v1/logo", "get", 200, described)
+    page = await invoice_path(facto)
+    assert f"{page}/logo/{described['version']}.png" in await (await facto.client.get(page)).text()
+
+    for data, status, code in [
+        (b"", 422, "empty"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg">' + SCRIPT + b"</svg>", 422, "svg"),
+        (png_declaring(50_000, 50_000), 422, "dimensions"),
+        (png() + bytes(600 * 1024), 413, "too_big"),
+    ]:
+        response = await facto.client.put("/api/v1/logo", data=data, headers=auth)
+        refused = await response.json()
+        assert (response.status, refused.get("code")) == (status, code), refused
+        validate(doc, "/api/v1/logo", "put", status, refused)
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        for _ in range(10):
+            yield bytes(64 * 1024)
+
+    response = await facto.client.put("/api/v1/logo", data=chunked(), headers=auth)
+    assert response.status == 413
+    logo = await logos.current(facto.redis, facto.merchant.id)
+    assert logo is not None and logo.version == described["version"]  # kept
+    response = await facto.client.put("/api/v1/logo", data=png(), headers={})
+    assert response.status == 401
+    response = await facto.client.delete("/api/v1/logo", headers=auth)
+    assert response.status == 204
+    response = await facto.client.delete("/api/v1/logo", headers=auth)
+    assert response.status == 404
