@@ -305,3 +305,26 @@ async def test_the_api_puts_reads_and_removes_the_logo_with_the_same_checks(
     assert response.status == 204
     response = await facto.client.delete("/api/v1/logo", headers=auth)
     assert response.status == 404
+
+
+async def test_the_credit_note_page_shows_the_logo_too(facto: Facto, owner: Browser) -> None:
+    assert facto.merchant is not None
+    auth = {"Authorization": f"Bearer {facto.api_key}"}
+    created = await facto.issue(invoice_body())
+    await owner.get(SETTINGS)
+    await upload(owner, png((400, 160)))
+    logo = await logos.current(facto.redis, facto.merchant.id)
+    assert logo is not None
+    response = await facto.client.post(f"/api/v1/invoices/{created['id']}/void", headers=auth)
+    assert response.status in (200, 202)
+    await facto.drain()
+    response = await facto.client.get(
+        f"/api/v1/invoices/{created['id']}/credit-notes", headers=auth
+    )
+    [note] = (await response.json())["credit_notes"]
+    page = "/a/" + str(note["credit_note_url"]).rsplit("/a/", 1)[1]
+    html = await (await facto.client.get(page)).text()
+    found = LOGO_IMG.search(html)
+    assert found is not None and found.group(1) == f"{page}/logo/{logo.version}.png"
+    served = await facto.client.get(found.group(1))
+    assert served.status == 200 and await served.read() == logo.png
