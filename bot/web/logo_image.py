@@ -114,6 +114,10 @@ def _reencode(data: bytes, kind: str) -> CleanLogo:
         image.load()
         upright = ImageOps.exif_transpose(image)
     mode = "RGBA" if _has_alpha(upright) else "RGB"
+    if upright.mode.startswith("I"):
+        # 16-bit grey (a PNG): brought to 8 bits first, as converting it straight to RGB
+        # would clip every light grey to white.
+        upright = upright.point(lambda value: value * (1 / 256)).convert("L")
     shown = upright.convert(mode)
     shown.thumbnail(BOX, Image.Resampling.LANCZOS)
     # A fresh image from the pixels alone: no metadata of the upload can follow.

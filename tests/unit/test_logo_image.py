@@ -133,6 +133,13 @@ def test_a_logo_is_shrunk_into_the_box_keeping_its_shape_and_never_enlarged() ->
     assert (upright.width, upright.height) == (320, 160)
 
 
+def test_sixteen_bit_grey_keeps_its_shade() -> None:
+    out = io.BytesIO()
+    Image.new("I;16", (40, 20), 40_000).save(out, "PNG")
+    with Image.open(io.BytesIO(clean_logo(out.getvalue()).png)) as shown:
+        assert shown.getpixel((0, 0)) == (156, 156, 156)  # 40000 / 65535 of white
+
+
 def test_a_large_photo_within_the_limits_is_accepted() -> None:
     out = io.BytesIO()
     Image.new("RGB", (4000, 3000), "#123456").save(out, "JPEG", quality=40)
