@@ -19,9 +19,10 @@ from bot.store import delivery_timeline, idempotency, invoices, keys, senders
 from bot.store.ledger import load_extras
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
-from bot.store.seller import seller_snapshot
+from bot.store.seller import SellerIdentityError, seller_snapshot
 from bot.web.app_keys import SERVICES
 from bot.web.bodies import BadJson, decode_json
+from bot.web.desk_settings import BASE as SETTINGS_PAGE
 from bot.web.policy import put_policy, read_policy
 from bot.web.senders_api import list_senders, register_sender, remove_sender
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
@@ -147,9 +148,17 @@ def prepare_draft(
     if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
         fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
         return Invalid("invalid invoice", fields)
-    draft = build_draft(
-        invoice_request, merchant, today, sender=own_senders.get(invoice_request.channel)
-    )
+    try:
+        draft = build_draft(
+            invoice_request, merchant, today, sender=own_senders.get(invoice_request.channel)
+        )
+    except SellerIdentityError as exc:  # the merchant's, not the request's: the owner fixes it
+        return Invalid(
+            f"the merchant's identity cannot be printed on an invoice ({exc.reason}): nothing "
+            f"was issued; an owner corrects it in the dashboard's Settings ({SETTINGS_PAGE})",
+            [{"field": f"merchant.{exc.field}", "message": exc.reason}],
+            "merchant_identity_invalid",
+        )
     missing = missing_mentions(draft.seller, draft.lines)
     if missing:  # an invoice lacking a mandatory mention is never issued
         return Invalid(
