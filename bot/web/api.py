@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, outbox, rewards
 from bot.logs import mask_phone
 from bot.services import Services
+from bot.settings import SecretBox, SecretsKeyError
 from bot.store import delivery_timeline, idempotency, invoices, keys, senders
 from bot.store.ledger import load_extras
 from bot.store.merchants import Merchant, merchant_for_api_key
@@ -120,7 +121,7 @@ async def create_invoice(
     except issuing.NotIssued as exc:
         return _not_issued(exc, keyed=claim is not None)
     if isinstance(result, issuing.Replayed):  # the same key won a race with this request
-        return _replayed(result)
+        return _replayed(result, services.secret_box)
     request[IDEMPOTENCY_SAVED] = True
     return web.Response(status=201, text=result.body, content_type="application/json")
 
@@ -186,12 +187,14 @@ IDEMPOTENCY_CLAIM = web.RequestKey("idempotency_claim", idempotency.Claim)
 IDEMPOTENCY_SAVED = web.RequestKey("idempotency_saved", bool)
 
 
-def _idempotent(handler: ApiHandler) -> ApiHandler:
+def _idempotent(handler: ApiHandler, *, sealed: bool = False) -> ApiHandler:
     """Replay, refuse or lock by the request's Idempotency-Key, then run `handler`.
 
     A handler that stores its answer atomically with its own writes reads the claim from
     `request[IDEMPOTENCY_CLAIM]` and sets `request[IDEMPOTENCY_SAVED]`; otherwise a 2xx answer
-    is stored here, after the handler.
+    is stored here, after the handler: `sealed` when the answer shows a secret, which a replay
+    must show again (the caller may never have read the first answer) but Redis must not hold
+    in clear.
     """
 
     async def wrapper(
@@ -222,12 +225,13 @@ def _idempotent(handler: ApiHandler) -> ApiHandler:
             response.headers["Retry-After"] = "1"
             return response
         if stored is not None:
-            return _replayed(issuing.Replayed(stored, conflict=verdict == "conflict"))
+            replayed = issuing.Replayed(stored, conflict=verdict == "conflict")
+            return _replayed(replayed, services.secret_box)
         request[IDEMPOTENCY_CLAIM] = claim
         try:
             response = await handler(request, services, merchant)
             if 200 <= response.status < 300 and not request.get(IDEMPOTENCY_SAVED, False):
-                await _save(services, claim, response)
+                await _save(services, claim, response, sealed=sealed)
             return response
         finally:
             await _release(services, claim)
@@ -235,7 +239,7 @@ def _idempotent(handler: ApiHandler) -> ApiHandler:
     return wrapper
 
 
-def _replayed(replayed: issuing.Replayed) -> web.Response:
+def _replayed(replayed: issuing.Replayed, box: SecretBox) -> web.Response:
     if replayed.conflict:
         return error(
             422,
@@ -245,17 +249,28 @@ def _replayed(replayed: issuing.Replayed) -> web.Response:
             field="Idempotency-Key",
         )
     stored = replayed.stored
-    response = web.Response(
-        status=stored.status, text=stored.body, content_type="application/json"
-    )
+    try:
+        body = box.open(stored.body) if stored.sealed else stored.body
+    except SecretsKeyError:  # FACTO_SECRETS_KEY changed since: what was done still stands
+        return error(
+            409,
+            "the first answer to this Idempotency-Key was kept sealed and does not open with "
+            "this server's FACTO_SECRETS_KEY: the request was done; read its result with GET",
+            code="idempotency_answer_sealed",
+        )
+    response = web.Response(status=stored.status, text=body, content_type="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
-async def _save(services: Services, claim: idempotency.Claim, response: web.Response) -> None:
+async def _save(
+    services: Services, claim: idempotency.Claim, response: web.Response, *, sealed: bool
+) -> None:
+    text = response.text or ""
     try:
-        await idempotency.save(services.redis, claim, response.status, response.text or "")
-    except RedisError:
+        body = services.secret_box.seal(text) if sealed else text
+        await idempotency.save(services.redis, claim, response.status, body, sealed=sealed)
+    except (RedisError, SecretsKeyError):
         # The handler's work is done and stays done; only its replay is lost.
         log.exception("could not store an idempotent answer")
 

@@ -355,7 +355,11 @@ MORE_PATHS: dict[str, Any] = {
             {
                 "201": answer(ref("ShopConnection"), "Connected"),
                 "400": answer(ref("Error"), "Not JSON, or an invalid field"),
-                "409": answer(ref("Error"), "No FACTO_SECRETS_KEY to seal the shop's secret"),
+                "409": answer(
+                    ref("Error"),
+                    "No FACTO_SECRETS_KEY to seal the shop's secret, or a replay kept sealed "
+                    "under another key (idempotency_answer_sealed)",
+                ),
                 "415": NOT_JSON["415"],
             },
             requestBody=_body(

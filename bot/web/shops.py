@@ -65,7 +65,7 @@ _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def setup_shops(app: web.Application) -> None:
-    app.router.add_post("/api/v1/shops", authenticated(idempotent(connect_shop)))
+    app.router.add_post("/api/v1/shops", authenticated(idempotent(connect_shop, sealed=True)))
     app.router.add_get("/api/v1/shops", authenticated(list_shops))
     app.router.add_get("/api/v1/shops/{connection_id}", authenticated(read_shop))
     app.router.add_delete("/api/v1/shops/{connection_id}", authenticated(disconnect_shop))
