@@ -22,7 +22,7 @@ from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import SellerIdentityError, seller_snapshot
 from bot.web.app_keys import SERVICES
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import json_body
 from bot.web.desk_settings import BASE as SETTINGS_PAGE
 from bot.web.policy import put_policy, read_policy
 from bot.web.senders_api import list_senders, register_sender, remove_sender
@@ -82,19 +82,10 @@ def _unauthorized(message: str) -> web.Response:
     return response
 
 
-async def _json_body(request: web.Request) -> object | web.Response:
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        return decode_json(await request.read())
-    except BadJson as exc:
-        return error(400, str(exc))
-
-
 async def create_invoice(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     # The merchant's own sender on the invoice's channel, if any: fixed on the invoice, so its
@@ -205,7 +196,7 @@ def _idempotent(handler: ApiHandler, *, sealed: bool = False) -> ApiHandler:
             return await handler(request, services, merchant)
         if (problem := idempotency.key_problem(key)) is not None:
             return error(400, problem, field="Idempotency-Key")
-        body = await _json_body(request)
+        body = await json_body(request)
         if isinstance(body, web.Response):
             return body  # nothing ran, nothing to remember
         fingerprint = idempotency.fingerprint(request.method, request.path, body)

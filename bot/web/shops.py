@@ -41,7 +41,7 @@ from bot.store.merchants import Merchant, get_merchant
 from bot.store.shops import ShopConnection, ShopError
 from bot.web.api import Invalid, authenticated, error, idempotent, invoice_view, prepare_draft
 from bot.web.app_keys import SERVICES
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import BadJson, decode_json, json_object
 from payments.invoice import Invoice, InvoiceStatus
 from payments.invoice_input import to_e164
 from payments.shop_orders import (
@@ -79,14 +79,9 @@ def setup_shops(app: web.Application) -> None:
 async def connect_shop(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        body = decode_json(await request.read())
-    except BadJson as exc:
-        return error(400, str(exc))
-    if not isinstance(body, dict):
-        return error(400, "the body must be a JSON object")
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
     try:
         connection, secret = shops.build_connection(
             merchant.id, body, box=services.secret_box, now=services.clock.now()
