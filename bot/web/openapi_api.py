@@ -20,6 +20,7 @@ from bot.web.openapi_parts import (
     query,
     ref,
 )
+from bot.web.policy import REMINDER_FIELDS, REWARD_FIELDS, SECTIONS
 
 SCHEMAS: dict[str, Any] = {}
 HHMM = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
@@ -105,37 +106,17 @@ SCHEMAS["PolicyIn"] = {
         "reward": ref("Reward"),
     },
 }
+# GET answers every field (bot.web.policy.document): the parser's own lists.
 SCHEMAS["Policy"] = {
     "type": "object",
-    "required": ["reminders", "pay_later", "split", "languages", "reward", "applies_to"],
+    "required": [*SECTIONS, "applies_to"],
     "properties": {
         **SCHEMAS["PolicyIn"]["properties"],
         "reminders": {
             **SCHEMAS["PolicyIn"]["properties"]["reminders"],
-            "required": [
-                "days",
-                "send_at",
-                "opens",
-                "closes",
-                "weekdays",
-                "on_holidays",
-                "timezone",
-                "max_per_week",
-            ],
+            "required": list(REMINDER_FIELDS),
         },
-        "reward": {
-            **SCHEMAS["Reward"],
-            "required": [
-                "enabled",
-                "within_hours",
-                "kind",
-                "percent",
-                "code",
-                "points",
-                "streak",
-                "applies_to",
-            ],
-        },
+        "reward": {**SCHEMAS["Reward"], "required": list(REWARD_FIELDS)},
         "applies_to": {"type": "string", "description": "when a change takes effect"},
     },
 }
