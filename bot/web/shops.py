@@ -125,17 +125,12 @@ async def disconnect_shop(
 
 
 async def shopify_webhook(request: web.Request) -> web.Response:
-    services, connection = await _connection(request, "shopify")
-    if connection is None:
-        return error(404, "no such shop connection")
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
-    secret = _secret(services, connection)
-    if secret is None:
-        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
-    if not _signed(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
-        return error(401, "invalid or missing X-Shopify-Hmac-Sha256 signature")
+    received = await _received(request, "shopify")
+    if isinstance(received, web.Response):
+        return received
+    services, connection, body = received
+    if refused := _unsigned(services, connection, body, request, "X-Shopify-Hmac-Sha256"):
+        return refused
     topic = request.headers.get("X-Shopify-Topic", "")
     if topic not in ("orders/create", "orders/paid"):
         return web.json_response({"ignored": f"topic {topic or '(none)'}"})
@@ -150,22 +145,17 @@ async def shopify_webhook(request: web.Request) -> web.Response:
 
 
 async def woocommerce_webhook(request: web.Request) -> web.Response:
-    services, connection = await _connection(request, "woocommerce")
-    if connection is None:
-        return error(404, "no such shop connection")
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
-    signature = request.headers.get("X-WC-Webhook-Signature")
-    if signature is None and _WOO_PING.fullmatch(body.strip()):
+    received = await _received(request, "woocommerce")
+    if isinstance(received, web.Response):
+        return received
+    services, connection, body = received
+    signed_by = "X-WC-Webhook-Signature"
+    if signed_by not in request.headers and _WOO_PING.fullmatch(body.strip()):
         # WooCommerce checks a new webhook's URL with this unsigned ping and refuses to save
         # the webhook unless it gets a 2xx; it carries nothing to act on.
         return web.json_response({"ping": "ok"})
-    secret = _secret(services, connection)
-    if secret is None:
-        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
-    if not _signed(body, signature, secret):
-        return error(401, "invalid or missing X-WC-Webhook-Signature signature")
+    if refused := _unsigned(services, connection, body, request, signed_by):
+        return refused
     topic = request.headers.get("X-WC-Webhook-Topic", "")
     resource = request.headers.get("X-WC-Webhook-Resource", "order")
     if topic not in ("order.created", "order.updated") or resource != "order":
@@ -184,14 +174,34 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
     )
 
 
-async def _connection(
+async def _received(
     request: web.Request, platform: str
-) -> tuple[Services, ShopConnection | None]:
+) -> tuple[Services, ShopConnection, bytes] | web.Response:
+    """The connection a webhook's path names (404 if none of `platform`) and its raw body."""
     services = request.app[SERVICES]
     connection = await shops.get(services.redis, request.match_info["connection_id"])
     if connection is None or connection.platform != platform:
-        return services, None
-    return services, connection
+        return error(404, "no such shop connection")
+    body = await _body(request)
+    if isinstance(body, web.Response):
+        return body
+    return services, connection, body
+
+
+def _unsigned(
+    services: Services,
+    connection: ShopConnection,
+    body: bytes,
+    request: web.Request,
+    header: str,
+) -> web.Response | None:
+    """Why a delivery is refused as not the shop's own (None when signed by it)."""
+    secret = _secret(services, connection)
+    if secret is None:
+        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
+    if not _signed(body, request.headers.get(header), secret):
+        return error(401, f"invalid or missing {header} signature")
+    return None
 
 
 async def _body(request: web.Request) -> bytes | web.Response:
@@ -386,8 +396,6 @@ async def _invoice_order(
 async def _issue(
     services: Services, merchant: Merchant, draft: Invoice, order: ShopOrder
 ) -> web.Response:
-    view = invoice_view(draft, services)
-    view["number"] = invoices.NUMBER_PLACEHOLDER
     try:
         result = await issuing.issue_and_announce(
             services.redis,
