@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
 import secrets
 import shutil
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -103,42 +105,24 @@ async def run_demo(port: int | None = None) -> int:
             mounts=[sandbox_mount(settings, state)],
         )
         worker: dict[str, Any] = {}
-        app.on_startup.append(
-            _seed_after_start(
-                app,
-                url,
-                base_url=settings.public_base_url,
-                state=state,
-                clock=clock,
-                worker=worker,
-            )
+        base_url = settings.public_base_url
+        seeding = functools.partial(
+            _seed, app, url, base_url=base_url, state=state, clock=clock, worker=worker
         )
+        app.on_startup.append(_seed_after_start(seeding, worker))
         app.on_shutdown.append(_stop_worker(worker))  # before the services close
         await run_site(app, settings.host, settings.port)
     return 0
 
 
 def _seed_after_start(
-    app: web.Application,
-    redis_url: str,
-    *,
-    base_url: str,
-    state: SandboxState,
-    clock: ShiftedClock,
-    worker: dict[str, Any],
+    seeding: Callable[[], Coroutine[Any, Any, None]], worker: dict[str, Any]
 ) -> Any:
     async def seed(_app: web.Application) -> None:
         # The API is served only once startup finishes: seed right after, in the background.
         asyncio.get_running_loop().call_later(
             0.2,
-            lambda: worker.setdefault(
-                "seeding",
-                asyncio.ensure_future(
-                    _seed(
-                        app, redis_url, base_url=base_url, state=state, clock=clock, worker=worker
-                    )
-                ),
-            ),
+            lambda: worker.setdefault("seeding", asyncio.ensure_future(seeding())),
         )
 
     return seed

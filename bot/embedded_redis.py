@@ -93,11 +93,15 @@ class EmbeddedRedis:
         ]
         # preexec_fn is the only way to set PR_SET_PDEATHSIG in the child; it runs before any
         # thread of ours could hold a lock in the child, since the child only execs.
+        # Its own session: a terminal's Ctrl-C (SIGINT to the whole foreground group) reaches
+        # only us, so we stop the worker while Redis still answers, then stop Redis (`stop`);
+        # it used to die first, and the stopping worker logged its steps as failures.
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
             args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent,  # noqa: PLW1509
+            start_new_session=True,
         )
         self._wait_ready()
         return self

@@ -15,7 +15,7 @@ Every refusal is an `OrderRefused` naming the field (dotted path) and why: the w
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -35,6 +35,12 @@ _SHOPIFY_INVOICED = (None, "pending", "paid")
 # not asked for. None: an order without it, read as awaiting payment.
 _WOO_INVOICED = (None, "pending", "on-hold", "processing", "completed")
 _WOO_PAID = ("processing", "completed")
+# WooCommerce's groups of lines and the field that names each line: products, then extras.
+_WOO_LINE_GROUPS = (
+    ("line_items", "name"),
+    ("shipping_lines", "method_title"),
+    ("fee_lines", "name"),
+)
 
 
 class OrderRefused(ValueError):
@@ -81,29 +87,30 @@ class _Raw:
 def parse_shopify_order(payload: object) -> ShopOrder:
     order = _object(payload, "body")
     currency = _currency(order.get("currency"), "currency")
-    items = _list(order.get("line_items"), "line_items")
-    if not items:
-        raise OrderRefused("line_items", "the order has no line")
-    raw: list[_Raw] = []
-    for i, item in enumerate(items):
-        where = f"line_items.{i}"
-        line = _object(item, where)
-        quantity = _quantity(line.get("quantity"), f"{where}.quantity")
+
+    def item_amount(line: Mapping[str, Any], where: str, quantity: int) -> int:
         price = _minor(line.get("price"), f"{where}.price", currency)
-        discount = _shopify_discount(line, where, currency)
-        description = _text(line.get("name") or line.get("title"), f"{where}.title")
-        rate = _shopify_rate(line.get("tax_lines"), f"{where}.tax_lines")
-        raw.append(_Raw(where, description, quantity, price * quantity - discount, rate))
-    for i, shipping in enumerate(_list(order.get("shipping_lines") or [], "shipping_lines")):
-        where = f"shipping_lines.{i}"
-        line = _object(shipping, where)
+        return price * quantity - _shopify_discount(line, where, currency)
+
+    def shipping_amount(line: Mapping[str, Any], where: str, _quantity: int) -> int:
         price_field = "discounted_price" if "discounted_price" in line else "price"
-        amount = _minor(line.get(price_field), f"{where}.{price_field}", currency)
-        if amount == 0:
-            continue  # free delivery: nothing to invoice, and no rate to ask for
-        description = _text(line.get("title"), f"{where}.title")
-        rate = _shopify_rate(line.get("tax_lines"), f"{where}.tax_lines")
-        raw.append(_Raw(where, description, 1, amount, rate))
+        return _minor(line.get(price_field), f"{where}.{price_field}", currency)
+
+    raw = _line_group(
+        order,
+        "line_items",
+        amount=item_amount,
+        described_by=("name", "title"),
+        rate=_shopify_line_rate,
+        counted=True,
+    )
+    raw += _line_group(
+        order,
+        "shipping_lines",
+        amount=shipping_amount,
+        described_by=("title",),
+        rate=_shopify_line_rate,
+    )
     included = order.get("taxes_included", False)
     if not isinstance(included, bool):
         raise OrderRefused("taxes_included", "must be true or false")
@@ -143,27 +150,20 @@ def parse_woocommerce_order(payload: object) -> ShopOrder:
     order = _object(payload, "body")
     currency = _currency(order.get("currency"), "currency")
     rates = _woo_rates(order.get("tax_lines") or [])
-    items = _list(order.get("line_items"), "line_items")
-    if not items:
-        raise OrderRefused("line_items", "the order has no line")
+
+    def amount(line: Mapping[str, Any], where: str, _quantity: int) -> int:
+        # `total`: all the line's units after coupons, without VAT, whatever the shop shows.
+        return _minor(line.get("total"), f"{where}.total", currency)
+
+    def rate(line: Mapping[str, Any], where: str) -> VatRate:
+        return _woo_rate(line, where, rates)
+
     raw: list[_Raw] = []
-    for i, item in enumerate(items):
-        where = f"line_items.{i}"
-        line = _object(item, where)
-        quantity = _quantity(line.get("quantity"), f"{where}.quantity")
-        # `total`: the line after coupons, without VAT, whatever the shop's display setting.
-        amount = _minor(line.get("total"), f"{where}.total", currency)
-        description = _text(line.get("name"), f"{where}.name")
-        raw.append(_Raw(where, description, quantity, amount, _woo_rate(line, where, rates)))
-    for group, title in (("shipping_lines", "method_title"), ("fee_lines", "name")):
-        for i, extra in enumerate(_list(order.get(group) or [], group)):
-            where = f"{group}.{i}"
-            line = _object(extra, where)
-            amount = _minor(line.get("total"), f"{where}.total", currency)
-            if amount == 0:
-                continue
-            description = _text(line.get(title), f"{where}.{title}")
-            raw.append(_Raw(where, description, 1, amount, _woo_rate(line, where, rates)))
+    for group, title in _WOO_LINE_GROUPS:
+        counted = group == "line_items"
+        raw += _line_group(
+            order, group, amount=amount, described_by=(title,), rate=rate, counted=counted
+        )
     billing = _optional_object(order.get("billing"), "billing")
     shipping = _optional_object(order.get("shipping"), "shipping")
     name = _first_text(
@@ -185,6 +185,42 @@ def parse_woocommerce_order(payload: object) -> ShopOrder:
         paid=bool(order.get("date_paid")) or order.get("status") in _WOO_PAID,
         payable=order.get("status") in _WOO_INVOICED,
     )
+
+
+def _line_group(
+    order: Mapping[str, Any],
+    group: str,
+    *,
+    amount: Callable[[Mapping[str, Any], str, int], int],
+    described_by: tuple[str, ...],
+    rate: Callable[[Mapping[str, Any], str], VatRate],
+    counted: bool = False,
+) -> list[_Raw]:
+    """One group of an order's lines, read the shop's way: `amount` (all units, in minor
+    units) and `rate` of each line, called with the line and its dotted path, and its text from
+    the first of the `described_by` fields that has one. `counted`: the products, at least one,
+    each with its quantity, kept even when free (their VAT still checked); otherwise shipping
+    or fees, one unit each, and a free one is left out before its VAT is asked for."""
+    value = order.get(group)
+    entries = _list(value if counted else value or [], group)
+    if counted and not entries:
+        raise OrderRefused(group, "the order has no line")
+    raw: list[_Raw] = []
+    for i, entry in enumerate(entries):
+        where = f"{group}.{i}"
+        line = _object(entry, where)
+        quantity = _quantity(line.get("quantity"), f"{where}.quantity") if counted else 1
+        total = amount(line, where, quantity)
+        if total == 0 and not counted:
+            continue
+        named = next((line.get(name) for name in described_by if line.get(name)), None)
+        text = _text(named, f"{where}.{described_by[-1]}")
+        raw.append(_Raw(where, text, quantity, total, rate(line, where)))
+    return raw
+
+
+def _shopify_line_rate(line: Mapping[str, Any], where: str) -> VatRate:
+    return _shopify_rate(line.get("tax_lines"), f"{where}.tax_lines")
 
 
 def _order(

@@ -5,7 +5,9 @@ canonical JSON body) for 24 hours. The same key and fingerprint get that answer 
 key with another request is a conflict (422). While a request with a key runs, the key is locked:
 a concurrent one with the same key gets 409, as Stripe's `idempotency_key_in_use`. Keys are
 scoped per merchant. Answers that changed nothing (validation errors, 503) are not stored, so
-the caller can fix the request and send it again under the same key.
+the caller can fix the request and send it again under the same key. An answer that shows a
+secret once (a shop's webhook secret Facto made) is kept sealed under FACTO_SECRETS_KEY, like
+the secret itself, and opened only to be replayed.
 
 Expiry and the lock's lifetime are judged by the injected clock (records carry their time), so
 tests move time instead of sleeping; Redis' own TTLs only clean up, later.
@@ -96,11 +98,13 @@ class Stored:
     status: int
     body: str
     fingerprint: str
+    sealed: bool = False  # `body` sealed with the server's SecretBox: it holds a secret
 
     @classmethod
     def loads(cls, raw: str) -> Stored:
         data = json.loads(raw)
-        return cls(int(data["status"]), str(data["body"]), str(data["fingerprint"]))
+        status, body, fingerprint = int(data["status"]), str(data["body"]), data["fingerprint"]
+        return cls(status, body, str(fingerprint), sealed=data.get("sealed") is True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +134,10 @@ class Claim:
     def now_ms(self) -> int:
         return int(self.now.timestamp() * 1000)
 
-    def record(self, status: int, body: str) -> str:
+    def record(self, status: int, body: str, *, sealed: bool = False) -> str:
         """The stored form of an answer (what `Stored.loads` reads back)."""
-        return json.dumps(
-            {"fingerprint": self.fingerprint, "status": status, "body": body, "at_ms": self.now_ms}
-        )
+        record = {"fingerprint": self.fingerprint, "status": status, "body": body}
+        return json.dumps({**record, "at_ms": self.now_ms, **({"sealed": True} if sealed else {})})
 
     def find_args(self) -> list[str]:
         """ARGV for `facto_idem_find` after the record key: fingerprint, now, window."""
@@ -165,9 +168,13 @@ async def begin(redis: aioredis.Redis, claim: Claim) -> tuple[Verdict, Stored | 
     return result, stored
 
 
-async def save(redis: aioredis.Redis, claim: Claim, status: int, body: str) -> None:
-    """Keep an answer that a handler could not store atomically with its own writes."""
-    await redis.set(claim.record_key, claim.record(status, body), ex=RECORD_TTL_SECONDS)
+async def save(
+    redis: aioredis.Redis, claim: Claim, status: int, body: str, *, sealed: bool = False
+) -> None:
+    """Keep an answer that a handler could not store atomically with its own writes; `sealed`:
+    the caller sealed `body` (an answer holding a secret is never kept in clear)."""
+    record = claim.record(status, body, sealed=sealed)
+    await redis.set(claim.record_key, record, ex=RECORD_TTL_SECONDS)
 
 
 async def release(redis: aioredis.Redis, claim: Claim) -> None:

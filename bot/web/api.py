@@ -15,13 +15,15 @@ from redis.exceptions import RedisError
 from bot.engine import issuing, outbox, rewards
 from bot.logs import mask_phone
 from bot.services import Services
+from bot.settings import SecretBox, SecretsKeyError
 from bot.store import delivery_timeline, idempotency, invoices, keys, senders
 from bot.store.ledger import load_extras
 from bot.store.merchants import Merchant, merchant_for_api_key
 from bot.store.payments import credit_notes_of, get_credit_note
-from bot.store.seller import seller_snapshot
+from bot.store.seller import SellerIdentityError, seller_snapshot
 from bot.web.app_keys import SERVICES
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import json_body
+from bot.web.desk_settings import BASE as SETTINGS_PAGE
 from bot.web.policy import put_policy, read_policy
 from bot.web.senders_api import list_senders, register_sender, remove_sender
 from bot.web.telegram_links import create_telegram_link, read_telegram_link
@@ -80,19 +82,10 @@ def _unauthorized(message: str) -> web.Response:
     return response
 
 
-async def _json_body(request: web.Request) -> object | web.Response:
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        return decode_json(await request.read())
-    except BadJson as exc:
-        return error(400, str(exc))
-
-
 async def create_invoice(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     # The merchant's own sender on the invoice's channel, if any: fixed on the invoice, so its
@@ -119,7 +112,7 @@ async def create_invoice(
     except issuing.NotIssued as exc:
         return _not_issued(exc, keyed=claim is not None)
     if isinstance(result, issuing.Replayed):  # the same key won a race with this request
-        return _replayed(result)
+        return _replayed(result, services.secret_box)
     request[IDEMPOTENCY_SAVED] = True
     return web.Response(status=201, text=result.body, content_type="application/json")
 
@@ -147,9 +140,17 @@ def prepare_draft(
     if invoice_request.channel == "whatsapp" and not services.settings.whatsapp_enabled:
         fields = [{"field": "channel", "message": "whatsapp is not enabled on this server"}]
         return Invalid("invalid invoice", fields)
-    draft = build_draft(
-        invoice_request, merchant, today, sender=own_senders.get(invoice_request.channel)
-    )
+    try:
+        draft = build_draft(
+            invoice_request, merchant, today, sender=own_senders.get(invoice_request.channel)
+        )
+    except SellerIdentityError as exc:  # the merchant's, not the request's: the owner fixes it
+        return Invalid(
+            f"the merchant's identity cannot be printed on an invoice ({exc.reason}): nothing "
+            f"was issued; an owner corrects it in the dashboard's Settings ({SETTINGS_PAGE})",
+            [{"field": f"merchant.{exc.field}", "message": exc.reason}],
+            "merchant_identity_invalid",
+        )
     missing = missing_mentions(draft.seller, draft.lines)
     if missing:  # an invoice lacking a mandatory mention is never issued
         return Invalid(
@@ -177,12 +178,14 @@ IDEMPOTENCY_CLAIM = web.RequestKey("idempotency_claim", idempotency.Claim)
 IDEMPOTENCY_SAVED = web.RequestKey("idempotency_saved", bool)
 
 
-def _idempotent(handler: ApiHandler) -> ApiHandler:
+def _idempotent(handler: ApiHandler, *, sealed: bool = False) -> ApiHandler:
     """Replay, refuse or lock by the request's Idempotency-Key, then run `handler`.
 
     A handler that stores its answer atomically with its own writes reads the claim from
     `request[IDEMPOTENCY_CLAIM]` and sets `request[IDEMPOTENCY_SAVED]`; otherwise a 2xx answer
-    is stored here, after the handler.
+    is stored here, after the handler: `sealed` when the answer shows a secret, which a replay
+    must show again (the caller may never have read the first answer) but Redis must not hold
+    in clear.
     """
 
     async def wrapper(
@@ -193,7 +196,7 @@ def _idempotent(handler: ApiHandler) -> ApiHandler:
             return await handler(request, services, merchant)
         if (problem := idempotency.key_problem(key)) is not None:
             return error(400, problem, field="Idempotency-Key")
-        body = await _json_body(request)
+        body = await json_body(request)
         if isinstance(body, web.Response):
             return body  # nothing ran, nothing to remember
         fingerprint = idempotency.fingerprint(request.method, request.path, body)
@@ -213,12 +216,13 @@ def _idempotent(handler: ApiHandler) -> ApiHandler:
             response.headers["Retry-After"] = "1"
             return response
         if stored is not None:
-            return _replayed(issuing.Replayed(stored, conflict=verdict == "conflict"))
+            replayed = issuing.Replayed(stored, conflict=verdict == "conflict")
+            return _replayed(replayed, services.secret_box)
         request[IDEMPOTENCY_CLAIM] = claim
         try:
             response = await handler(request, services, merchant)
             if 200 <= response.status < 300 and not request.get(IDEMPOTENCY_SAVED, False):
-                await _save(services, claim, response)
+                await _save(services, claim, response, sealed=sealed)
             return response
         finally:
             await _release(services, claim)
@@ -226,7 +230,7 @@ def _idempotent(handler: ApiHandler) -> ApiHandler:
     return wrapper
 
 
-def _replayed(replayed: issuing.Replayed) -> web.Response:
+def _replayed(replayed: issuing.Replayed, box: SecretBox) -> web.Response:
     if replayed.conflict:
         return error(
             422,
@@ -236,17 +240,28 @@ def _replayed(replayed: issuing.Replayed) -> web.Response:
             field="Idempotency-Key",
         )
     stored = replayed.stored
-    response = web.Response(
-        status=stored.status, text=stored.body, content_type="application/json"
-    )
+    try:
+        body = box.open(stored.body) if stored.sealed else stored.body
+    except SecretsKeyError:  # FACTO_SECRETS_KEY changed since: what was done still stands
+        return error(
+            409,
+            "the first answer to this Idempotency-Key was kept sealed and does not open with "
+            "this server's FACTO_SECRETS_KEY: the request was done; read its result with GET",
+            code="idempotency_answer_sealed",
+        )
+    response = web.Response(status=stored.status, text=body, content_type="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
-async def _save(services: Services, claim: idempotency.Claim, response: web.Response) -> None:
+async def _save(
+    services: Services, claim: idempotency.Claim, response: web.Response, *, sealed: bool
+) -> None:
+    text = response.text or ""
     try:
-        await idempotency.save(services.redis, claim, response.status, response.text or "")
-    except RedisError:
+        body = services.secret_box.seal(text) if sealed else text
+        await idempotency.save(services.redis, claim, response.status, body, sealed=sealed)
+    except (RedisError, SecretsKeyError):
         # The handler's work is done and stays done; only its replay is lost.
         log.exception("could not store an idempotent answer")
 

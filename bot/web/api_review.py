@@ -12,7 +12,7 @@ from bot.engine import review, void
 from bot.services import Services
 from bot.store.merchants import Merchant
 from bot.web.api import authenticated, error
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import json_body
 
 BASE = "/api/v1/payments/review/{payment_id}"
 API_USER = "api"  # who did it, in the audit trail: the merchant's systems, by API key
@@ -28,15 +28,11 @@ def setup_api_review(app: web.Application) -> None:
 
 async def _body(request: web.Request, allowed: set[str]) -> dict[str, object] | web.Response:
     """The JSON object sent (an empty body is an empty object)."""
-    raw = await request.read()
-    if not raw:
+    if not await request.read():
         return {}
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        body = decode_json(raw)
-    except BadJson as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    if isinstance(body, web.Response):
+        return body
     if not isinstance(body, dict):
         return error(422, "invalid body", fields=[{"field": "body", "message": "an object"}])
     unknown = [{"field": k, "message": "is not an accepted field"} for k in sorted(body)]

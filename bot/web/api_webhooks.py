@@ -12,7 +12,7 @@ from bot.services import Services
 from bot.store import merchant_webhooks as store
 from bot.store.merchants import Merchant
 from bot.web.api import authenticated, error
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import json_body
 
 MAX_URL = 2000
 MAX_LOG = 500
@@ -60,12 +60,9 @@ def check_endpoint(body: object, *, sandbox: bool) -> tuple[str, tuple[str, ...]
 async def create_endpoint(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        body = decode_json(await request.read())
-    except BadJson as exc:
-        return error(400, str(exc))
+    body = await json_body(request)
+    if isinstance(body, web.Response):
+        return body
     url, events, problems = check_endpoint(body, sandbox=services.settings.sandbox)
     if problems:
         return error(422, "invalid webhook endpoint", fields=problems)

@@ -15,7 +15,8 @@ from bot.services import Services
 from bot.store import campaigns, customers
 from bot.store import carts as cart_store
 from bot.store.merchants import Merchant
-from bot.web.api import _authenticated, _json_body, error
+from bot.web.api import _authenticated, error
+from bot.web.bodies import json_body
 
 MAX_IMPORT_LINES = 100_000
 IMPORT_CHUNK = 1000
@@ -43,7 +44,7 @@ def setup_campaigns(app: web.Application) -> None:
 async def create_customer(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     try:
@@ -149,7 +150,7 @@ def _json_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:
 async def create_audience(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     try:
@@ -176,7 +177,7 @@ async def read_audience(
 async def create_campaign(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     now = services.clock.now()
@@ -318,7 +319,7 @@ def view(found: campaigns.Status) -> dict[str, Any]:
 async def create_cart(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     try:

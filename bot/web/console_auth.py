@@ -129,6 +129,26 @@ async def current_agent(request: web.Request) -> Agent | None:
 Handler = Callable[[web.Request, Agent], Awaitable[web.StreamResponse]]
 
 
+class OwnersOnly(web.HTTPForbidden):
+    """An agent on one of the owners' pages (the dashboard, Settings): `page` and `action`
+    answer with a page in their language that leads to their own work; the plain text is only
+    for a handler outside them."""
+
+    def __init__(self) -> None:
+        super().__init__(text="for the merchant's owners", headers=CONSOLE_HEADERS)
+
+
+def owner_only(agent: Agent) -> None:
+    if not agent.user.is_owner:
+        raise OwnersOnly
+
+
+def _owners_only(request: web.Request, agent: Agent) -> web.Response:
+    return render(
+        request, "owners_only.html", status=403, agent=agent.user, csrf=agent.session.csrf
+    )
+
+
 def page(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A console page: logged in, else to the login page."""
 
@@ -136,7 +156,10 @@ def page(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespon
         agent = await current_agent(request)
         if agent is None:
             raise web.HTTPSeeOther("/console/login")
-        return await handler(request, agent)
+        try:
+            return await handler(request, agent)
+        except OwnersOnly:
+            return _owners_only(request, agent)
 
     return wrapped
 
@@ -152,7 +175,10 @@ def action(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResp
         sent = str(form.get("csrf") or request.headers.get("X-CSRF-Token") or "")
         if not same_origin(request) or not secrets.compare_digest(sent, agent.session.csrf):
             raise web.HTTPForbidden(text="invalid or missing CSRF token: reload the page")
-        return await handler(request, agent)
+        try:
+            return await handler(request, agent)
+        except OwnersOnly:
+            return _owners_only(request, agent)
 
     return wrapped
 

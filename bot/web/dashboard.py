@@ -4,8 +4,9 @@ filters and each one's timeline, the payments to review, and KPIs drawn from a J
 It lives under `/console` because the console's session cookie is scoped to that path: one
 login (password + TOTP) for both. Owners only: the dashboard shows every invoice, amounts and
 the review actions; an agent's work is the conversations of the support queue, so an agent
-gets a 403 here. Pages are server-rendered and autoescaped; the only script is `dashboard.js`
-(the CSP allows no inline script), which draws the charts with the vendored Chart.js.
+gets a 403 page here, in their language, that leads there (`console_auth.owner_only`). Pages
+are server-rendered and autoescaped; the only script is `dashboard.js` (the CSP allows no
+inline script), which draws the charts with the vendored Chart.js.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.store import desk, handover, kpis_more
 from bot.store import merchant_webhooks as webhooks
 from bot.store.invoices import get_invoice
 from bot.web.app_keys import SERVICES
-from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, owner_only, page, redirect, render
 from bot.web.desk_invoice_form import setup_invoice_form
 from bot.web.desk_policy import setup_policy
 from bot.web.desk_settings import setup_settings
@@ -60,13 +61,6 @@ async def to_dashboard(_request: web.Request) -> web.StreamResponse:
     return redirect(BASE)
 
 
-def _owner(agent: Agent) -> None:
-    if not agent.user.is_owner:
-        raise web.HTTPForbidden(
-            text="the dashboard is for the merchant's owners", headers=CONSOLE_HEADERS
-        )
-
-
 def _date(value: str, name: str) -> date | None:
     if not value:
         return None
@@ -95,7 +89,7 @@ def _filter(request: web.Request) -> desk.InvoiceFilter:
 
 @page
 async def invoices_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     wanted = _filter(request)
     today = services.clock.now().date()
@@ -120,7 +114,7 @@ async def invoices_page(request: web.Request, agent: Agent) -> web.StreamRespons
 
 @page
 async def invoice_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     return await _invoice(request, agent)
 
 
@@ -150,7 +144,7 @@ async def _invoice(
 @action
 async def void_invoice(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Void with a credit note (the worker issues it and tells the customer a moment later)."""
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     invoice_id = request.match_info["invoice_id"][:64]
     try:
@@ -164,7 +158,7 @@ async def void_invoice(request: web.Request, agent: Agent) -> web.StreamResponse
 
 @page
 async def review_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     return await _review(request, agent)
 
 
@@ -204,7 +198,7 @@ def _payment(form: Mapping[str, object]) -> str:
 
 @action
 async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     form = await request.post()
     raw = str(form.get("item") or "")
@@ -237,7 +231,7 @@ async def dismiss(request: web.Request, agent: Agent) -> web.StreamResponse:
 @action
 async def apply_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Count a payment to review on an invoice (the worker applies it a moment later)."""
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     form = await request.post()
     target = str(form.get("invoice") or "")
@@ -252,7 +246,7 @@ async def apply_payment(request: web.Request, agent: Agent) -> web.StreamRespons
 @action
 async def refund_payment(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Give a payment to review back through Stripe (all of it, or the amount typed)."""
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     form = await request.post()
     raw = str(form.get("amount") or "").strip()
@@ -285,7 +279,7 @@ def _period(request: web.Request, today: date) -> tuple[date, date]:
 
 @page
 async def kpis_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     start, end = _period(request, services.clock.now().date())
     today = services.clock.now().date()
@@ -305,7 +299,7 @@ async def kpis_page(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 @page
 async def kpis_json(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     today = services.clock.now().date()
     start, end = _period(request, today)
@@ -318,7 +312,7 @@ async def kpis_json(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 @page
 async def webhooks_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     merchant_id = agent.user.merchant_id
     return render(

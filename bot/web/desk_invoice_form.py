@@ -18,7 +18,7 @@ from bot.store import senders
 from bot.store.merchants import get_merchant
 from bot.web.api import Invalid, prepare_draft
 from bot.web.app_keys import SERVICES
-from bot.web.console_auth import CONSOLE_HEADERS, Agent, action, page, redirect, render
+from bot.web.console_auth import Agent, action, owner_only, page, redirect, render
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,6 @@ def setup_invoice_form(app: web.Application) -> None:
     """Registered before `/invoices/{invoice_id}`, which would take "new" for an id."""
     app.router.add_get(PATH, form_page)
     app.router.add_post(PATH, create)
-
-
-def _owner(agent: Agent) -> None:
-    if not agent.user.is_owner:
-        raise web.HTTPForbidden(
-            text="invoices are for the merchant's owners", headers=CONSOLE_HEADERS
-        )
 
 
 def _page(
@@ -67,7 +60,7 @@ def _page(
 
 @page
 async def form_page(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     return _page(request, agent, {"channel": "sms", "currency": "EUR"}, {})
 
 
@@ -132,7 +125,7 @@ def _by_field(invalid: Invalid) -> dict[str, str]:
 
 @action
 async def create(request: web.Request, agent: Agent) -> web.StreamResponse:
-    _owner(agent)
+    owner_only(agent)
     services = request.app[SERVICES]
     typed = {k: str(v)[:500] for k, v in (await request.post()).items() if k != "csrf"}
     merchant = await get_merchant(services.redis, agent.user.merchant_id)

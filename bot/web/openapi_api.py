@@ -20,6 +20,7 @@ from bot.web.openapi_parts import (
     query,
     ref,
 )
+from bot.web.policy import REMINDER_FIELDS, REWARD_FIELDS, SECTIONS
 
 SCHEMAS: dict[str, Any] = {}
 HHMM = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
@@ -105,37 +106,17 @@ SCHEMAS["PolicyIn"] = {
         "reward": ref("Reward"),
     },
 }
+# GET answers every field (bot.web.policy.document): the parser's own lists.
 SCHEMAS["Policy"] = {
     "type": "object",
-    "required": ["reminders", "pay_later", "split", "languages", "reward", "applies_to"],
+    "required": [*SECTIONS, "applies_to"],
     "properties": {
         **SCHEMAS["PolicyIn"]["properties"],
         "reminders": {
             **SCHEMAS["PolicyIn"]["properties"]["reminders"],
-            "required": [
-                "days",
-                "send_at",
-                "opens",
-                "closes",
-                "weekdays",
-                "on_holidays",
-                "timezone",
-                "max_per_week",
-            ],
+            "required": list(REMINDER_FIELDS),
         },
-        "reward": {
-            **SCHEMAS["Reward"],
-            "required": [
-                "enabled",
-                "within_hours",
-                "kind",
-                "percent",
-                "code",
-                "points",
-                "streak",
-                "applies_to",
-            ],
-        },
+        "reward": {**SCHEMAS["Reward"], "required": list(REWARD_FIELDS)},
         "applies_to": {"type": "string", "description": "when a change takes effect"},
     },
 }
@@ -262,6 +243,19 @@ def _op(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {"summary": summary, "responses": {**responses, "401": ERRORS["401"]}, **more}
 
 
+def _listed(summary: str, schema: str) -> dict[str, Any]:
+    """A GET of all the merchant's things of one kind, as `{"data": [...]}`."""
+    return _op(summary, {"200": answer(obj(data={"type": "array", "items": ref(schema)}), "OK")})
+
+
+def _create(summary: str, *, created: str = "Created", found: str | None = None) -> dict[str, Any]:
+    """A POST of a JSON object that makes one thing (201), or finds it made (200, `found`);
+    the handler checks the object itself (422 naming the field)."""
+    ok = {"200": answer(ANY_OBJECT, found)} if found else {}
+    responses = {**ok, "201": answer(ANY_OBJECT, created), **NOT_JSON, "422": ERRORS["422"]}
+    return {"post": _op(summary, responses, requestBody=_body(ANY_OBJECT))}
+
+
 MORE_PATHS: dict[str, Any] = {
     "/api/v1/policy": {
         "get": _op(
@@ -281,10 +275,7 @@ MORE_PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/channels": {
-        "get": _op(
-            "The merchant's own senders",
-            {"200": answer(obj(data={"type": "array", "items": ref("Sender")}), "OK")},
-        ),
+        "get": _listed("The merchant's own senders", "Sender"),
         "post": _op(
             "Register (or replace) the merchant's own sender of one channel: an SMS number, "
             "an alphanumeric ID with `reply_number`, or a Messaging Service; a WhatsApp "
@@ -345,17 +336,18 @@ MORE_PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/shops": {
-        "get": _op(
-            "The merchant's connected shops",
-            {"200": answer(obj(data={"type": "array", "items": ref("ShopConnection")}), "OK")},
-        ),
+        "get": _listed("The merchant's connected shops", "ShopConnection"),
         "post": _op(
             "Connect a Shopify or WooCommerce shop: its new orders become invoices (also "
             "`python -m bot shop connect`). Accepts an Idempotency-Key.",
             {
                 "201": answer(ref("ShopConnection"), "Connected"),
                 "400": answer(ref("Error"), "Not JSON, or an invalid field"),
-                "409": answer(ref("Error"), "No FACTO_SECRETS_KEY to seal the shop's secret"),
+                "409": answer(
+                    ref("Error"),
+                    "No FACTO_SECRETS_KEY to seal the shop's secret, or a replay kept sealed "
+                    "under another key (idempotency_answer_sealed)",
+                ),
                 "415": NOT_JSON["415"],
             },
             requestBody=_body(
@@ -428,18 +420,9 @@ MORE_PATHS: dict[str, Any] = {
             parameters=INVOICE_ID,
         )
     },
-    "/api/v1/customers": {
-        "post": _op(
-            "Create or update a customer of flash sales (with opt-in proof)",
-            {
-                "200": answer(ANY_OBJECT, "Updated"),
-                "201": answer(ANY_OBJECT, "Created"),
-                **NOT_JSON,
-                "422": ERRORS["422"],
-            },
-            requestBody=_body(ANY_OBJECT),
-        )
-    },
+    "/api/v1/customers": _create(
+        "Create or update a customer of flash sales (with opt-in proof)", found="Updated"
+    ),
     "/api/v1/customers/import": {
         "post": _op(
             "Import customers from CSV or JSON lines, with a report line by line",
@@ -482,23 +465,13 @@ MORE_PATHS: dict[str, Any] = {
         ANY_OBJECT,
         [path_param("customer_id")],
     ),
-    "/api/v1/audiences": {
-        "post": _op(
-            "Create an audience (customers by tags and consent)",
-            {"201": answer(ANY_OBJECT, "Created"), **NOT_JSON, "422": ERRORS["422"]},
-            requestBody=_body(ANY_OBJECT),
-        )
-    },
+    "/api/v1/audiences": _create("Create an audience (customers by tags and consent)"),
     "/api/v1/audiences/{audience_id}": get_op(
         "One audience", ANY_OBJECT, [path_param("audience_id")]
     ),
-    "/api/v1/campaigns": {
-        "post": _op(
-            "Create a flash-sale campaign (an offer, an audience, its message variants)",
-            {"201": answer(ANY_OBJECT, "Created"), **NOT_JSON, "422": ERRORS["422"]},
-            requestBody=_body(ANY_OBJECT),
-        )
-    },
+    "/api/v1/campaigns": _create(
+        "Create a flash-sale campaign (an offer, an audience, its message variants)"
+    ),
     "/api/v1/campaigns/{campaign_id}": get_op(
         "A campaign and its live counts", ANY_OBJECT, [path_param("campaign_id")]
     ),
@@ -540,18 +513,9 @@ MORE_PATHS: dict[str, Any] = {
             ],
         )
     },
-    "/api/v1/carts": {
-        "post": _op(
-            "Record an abandoned cart (relaunched once)",
-            {
-                "200": answer(ANY_OBJECT, "Known already"),
-                "201": answer(ANY_OBJECT, "Recorded"),
-                **NOT_JSON,
-                "422": ERRORS["422"],
-            },
-            requestBody=_body(ANY_OBJECT),
-        )
-    },
+    "/api/v1/carts": _create(
+        "Record an abandoned cart (relaunched once)", created="Recorded", found="Known already"
+    ),
     "/api/v1/carts/{cart_id}": get_op(
         "One cart and its state", ANY_OBJECT, [path_param("cart_id")]
     ),

@@ -28,7 +28,9 @@ from payments.reward import CODE, HOURS, KINDS, PERCENT, POINTS, STREAK, RewardP
 MAX_STEPS = 10
 DAYS_RANGE = (-60, 365)  # from 60 days before the due date to a year after
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_FIELDS = {
+# The fields of each part of a policy, in the order the OpenAPI document lists them
+# (bot.web.openapi_api's schemas are built from these, so the two cannot drift apart).
+REMINDER_FIELDS = (
     "days",
     "send_at",
     "opens",
@@ -37,12 +39,12 @@ _FIELDS = {
     "on_holidays",
     "timezone",
     "max_per_week",
-}
+)
 MAX_PER_WEEK = (1, 7)  # TESTCASES 80: 2 by default; never more than one a day
 PAY_LATER_DAYS = (0, 90)  # after the due date
 PARTS = (2, 4)  # LEGAL_FR §4.3: 3 by default ("3 fois sans frais"); 4 after legal review
-_SECTIONS = {"reminders", "pay_later", "split", "languages", "reward"}
-_REWARD_FIELDS = {
+SECTIONS = ("reminders", "pay_later", "split", "languages", "reward")
+REWARD_FIELDS = (
     "enabled",
     "within_hours",
     "kind",
@@ -51,7 +53,7 @@ _REWARD_FIELDS = {
     "points",
     "streak",
     "applies_to",
-}
+)
 # Which of the reward's amounts each kind uses: the others must be left out (or null).
 _REWARD_NEEDS = {"percent": {"percent", "code"}, "code": {"code"}, "points": {"points"}}
 ESCOMPTE = (
@@ -115,8 +117,8 @@ def parse(body: object) -> CollectionPolicy:
     """`{"reminders": {...}, "pay_later": {...}, "split": {...}, "languages": [...]}`: what
     is left out keeps its default."""
     if not isinstance(body, dict):
-        raise PolicyError("body", f"expected an object with {', '.join(sorted(_SECTIONS))}")
-    if unknown := set(body) - _SECTIONS:
+        raise PolicyError("body", f"expected an object with {', '.join(sorted(SECTIONS))}")
+    if unknown := set(body) - set(SECTIONS):
         raise PolicyError(sorted(unknown)[0], "unknown field")
     return CollectionPolicy(
         reminders=_reminders(body.get("reminders", {})),
@@ -132,7 +134,7 @@ def _reward(data: object) -> RewardPolicy:
     purchase, never off this invoice (that would be an escompte, see ESCOMPTE)."""
     if not isinstance(data, dict):
         raise PolicyError("reward", "expected an object")
-    if unknown := set(data) - _REWARD_FIELDS:
+    if unknown := set(data) - set(REWARD_FIELDS):
         raise PolicyError(f"reward.{sorted(unknown)[0]}", "unknown field")
     applies_to = data.get("applies_to", "next_purchase")
     if applies_to == "this_invoice":
@@ -258,7 +260,7 @@ def _reminders(data: object) -> DunningPolicy:
     """The ladder: fields left out keep their defaults."""
     if not isinstance(data, dict):
         raise PolicyError("reminders", "expected an object")
-    if unknown := set(data) - _FIELDS:
+    if unknown := set(data) - set(REMINDER_FIELDS):
         raise PolicyError(f"reminders.{sorted(unknown)[0]}", "unknown field")
     default = DunningPolicy()
     policy = DunningPolicy(

@@ -21,7 +21,7 @@ from bot.settings import SecretsKeyError
 from bot.store import senders
 from bot.store.merchants import Merchant
 from bot.store.senders import MerchantSender, SenderError, SenderTaken
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import json_object
 from channels.base import ChannelName
 
 log = logging.getLogger(__name__)
@@ -38,22 +38,10 @@ def _channel(value: object) -> ChannelName | None:
         return None
 
 
-async def _fields(request: web.Request) -> dict[str, Any] | web.Response:
-    if request.content_type != "application/json":
-        return _error(415, "send the body as application/json")
-    try:
-        body = decode_json(await request.read())
-    except BadJson as exc:
-        return _error(400, str(exc))
-    if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object")
-    return dict(body)
-
-
 async def register_sender(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    fields = await _fields(request)
+    fields = await json_object(request)
     if isinstance(fields, web.Response):
         return fields
     try:

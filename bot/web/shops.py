@@ -41,7 +41,7 @@ from bot.store.merchants import Merchant, get_merchant
 from bot.store.shops import ShopConnection, ShopError
 from bot.web.api import Invalid, authenticated, error, idempotent, invoice_view, prepare_draft
 from bot.web.app_keys import SERVICES
-from bot.web.bodies import BadJson, decode_json
+from bot.web.bodies import BadJson, decode_json, json_object
 from payments.invoice import Invoice, InvoiceStatus
 from payments.invoice_input import to_e164
 from payments.shop_orders import (
@@ -65,7 +65,7 @@ _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def setup_shops(app: web.Application) -> None:
-    app.router.add_post("/api/v1/shops", authenticated(idempotent(connect_shop)))
+    app.router.add_post("/api/v1/shops", authenticated(idempotent(connect_shop, sealed=True)))
     app.router.add_get("/api/v1/shops", authenticated(list_shops))
     app.router.add_get("/api/v1/shops/{connection_id}", authenticated(read_shop))
     app.router.add_delete("/api/v1/shops/{connection_id}", authenticated(disconnect_shop))
@@ -79,14 +79,9 @@ def setup_shops(app: web.Application) -> None:
 async def connect_shop(
     request: web.Request, services: Services, merchant: Merchant
 ) -> web.Response:
-    if request.content_type != "application/json":
-        return error(415, "send the body as application/json")
-    try:
-        body = decode_json(await request.read())
-    except BadJson as exc:
-        return error(400, str(exc))
-    if not isinstance(body, dict):
-        return error(400, "the body must be a JSON object")
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
     try:
         connection, secret = shops.build_connection(
             merchant.id, body, box=services.secret_box, now=services.clock.now()
@@ -130,17 +125,12 @@ async def disconnect_shop(
 
 
 async def shopify_webhook(request: web.Request) -> web.Response:
-    services, connection = await _connection(request, "shopify")
-    if connection is None:
-        return error(404, "no such shop connection")
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
-    secret = _secret(services, connection)
-    if secret is None:
-        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
-    if not _signed(body, request.headers.get("X-Shopify-Hmac-Sha256"), secret):
-        return error(401, "invalid or missing X-Shopify-Hmac-Sha256 signature")
+    received = await _received(request, "shopify")
+    if isinstance(received, web.Response):
+        return received
+    services, connection, body = received
+    if refused := _unsigned(services, connection, body, request, "X-Shopify-Hmac-Sha256"):
+        return refused
     topic = request.headers.get("X-Shopify-Topic", "")
     if topic not in ("orders/create", "orders/paid"):
         return web.json_response({"ignored": f"topic {topic or '(none)'}"})
@@ -155,22 +145,17 @@ async def shopify_webhook(request: web.Request) -> web.Response:
 
 
 async def woocommerce_webhook(request: web.Request) -> web.Response:
-    services, connection = await _connection(request, "woocommerce")
-    if connection is None:
-        return error(404, "no such shop connection")
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
-    signature = request.headers.get("X-WC-Webhook-Signature")
-    if signature is None and _WOO_PING.fullmatch(body.strip()):
+    received = await _received(request, "woocommerce")
+    if isinstance(received, web.Response):
+        return received
+    services, connection, body = received
+    signed_by = "X-WC-Webhook-Signature"
+    if signed_by not in request.headers and _WOO_PING.fullmatch(body.strip()):
         # WooCommerce checks a new webhook's URL with this unsigned ping and refuses to save
         # the webhook unless it gets a 2xx; it carries nothing to act on.
         return web.json_response({"ping": "ok"})
-    secret = _secret(services, connection)
-    if secret is None:
-        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
-    if not _signed(body, signature, secret):
-        return error(401, "invalid or missing X-WC-Webhook-Signature signature")
+    if refused := _unsigned(services, connection, body, request, signed_by):
+        return refused
     topic = request.headers.get("X-WC-Webhook-Topic", "")
     resource = request.headers.get("X-WC-Webhook-Resource", "order")
     if topic not in ("order.created", "order.updated") or resource != "order":
@@ -189,14 +174,34 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
     )
 
 
-async def _connection(
+async def _received(
     request: web.Request, platform: str
-) -> tuple[Services, ShopConnection | None]:
+) -> tuple[Services, ShopConnection, bytes] | web.Response:
+    """The connection a webhook's path names (404 if none of `platform`) and its raw body."""
     services = request.app[SERVICES]
     connection = await shops.get(services.redis, request.match_info["connection_id"])
     if connection is None or connection.platform != platform:
-        return services, None
-    return services, connection
+        return error(404, "no such shop connection")
+    body = await _body(request)
+    if isinstance(body, web.Response):
+        return body
+    return services, connection, body
+
+
+def _unsigned(
+    services: Services,
+    connection: ShopConnection,
+    body: bytes,
+    request: web.Request,
+    header: str,
+) -> web.Response | None:
+    """Why a delivery is refused as not the shop's own (None when signed by it)."""
+    secret = _secret(services, connection)
+    if secret is None:
+        return error(503, "the shop's secret cannot be read: check FACTO_SECRETS_KEY")
+    if not _signed(body, request.headers.get(header), secret):
+        return error(401, f"invalid or missing {header} signature")
+    return None
 
 
 async def _body(request: web.Request) -> bytes | web.Response:
@@ -391,8 +396,6 @@ async def _invoice_order(
 async def _issue(
     services: Services, merchant: Merchant, draft: Invoice, order: ShopOrder
 ) -> web.Response:
-    view = invoice_view(draft, services)
-    view["number"] = invoices.NUMBER_PLACEHOLDER
     try:
         result = await issuing.issue_and_announce(
             services.redis,

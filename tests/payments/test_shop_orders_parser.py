@@ -4,6 +4,7 @@ exactly, and an invoice made from it costs the order's total to the cent or is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payments.invoice import VatRate, compute_totals
-from payments.shop_orders import OrderRefused, parse_shopify_order, parse_woocommerce_order
+from payments.shop_orders import (
+    OrderRefused,
+    ShopOrder,
+    parse_shopify_order,
+    parse_woocommerce_order,
+)
 from sandbox.shops import shopify_order, woocommerce_order
 
 RATES = {"20": 0.2, "10": 0.1, "5.5": 0.055, "2.1": 0.021}
@@ -174,3 +180,35 @@ def test_a_float_amount_is_refused_not_rounded() -> None:
     order["line_items"][0]["total"] = 30.0
     with pytest.raises(OrderRefused, match="decimal string"):
         parse_woocommerce_order(order)
+
+
+def test_both_shops_read_their_lines_by_the_same_rules() -> None:
+    """One loop reads every group of lines (payments.shop_orders._line_group): products need
+    one line at least and keep their quantity; a free shipping or fee line is left out before
+    its VAT is asked for; a line's text is the shop's own field, named in a refusal."""
+    shopify, woo = shopify_order(), woocommerce_order()
+    shopify["shipping_lines"] = [{"title": "Retrait", "price": "0.00", "tax_lines": []}]
+    shopify["total_price"] = "80.00"
+    shopify["line_items"][0].pop("name")  # the title stands in for a missing name
+    woo["fee_lines"] = [{"name": "Offert", "total": "0.00", "taxes": []}]
+    parsed = parse_shopify_order(shopify)
+    assert [line.description for line in parsed.lines][:1] == ["Lampe de bureau"]
+    assert len(parsed.lines) == 2  # the free pick-up is not a line
+    assert len(parse_woocommerce_order(woo).lines) == 3  # two products and the delivery
+    refusals: tuple[tuple[Callable[[object], ShopOrder], dict[str, Any], str, str], ...] = (
+        (parse_shopify_order, {"line_items": []}, "line_items", "the order has no line"),
+        (parse_woocommerce_order, {"line_items": []}, "line_items", "the order has no line"),
+        (parse_woocommerce_order, {"fee_lines": [{"total": "1.00"}]}, "fee_lines.0.name", ""),
+        (
+            parse_shopify_order,
+            {"shipping_lines": [{"price": "1.00"}]},
+            "shipping_lines.0.title",
+            "",
+        ),
+    )
+    for parse, change, field, reason in refusals:
+        base = shopify_order() if parse is parse_shopify_order else woocommerce_order()
+        with pytest.raises(OrderRefused) as refused:
+            parse({**base, **change})
+        assert refused.value.field == field
+        assert refused.value.reason.startswith(reason)
