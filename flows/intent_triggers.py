@@ -126,7 +126,7 @@ LATER = re.compile(
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
-    r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) back|"
+    r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) (?:back|out|home|better|discharged)|"
     # ... unless right away: "I'll sort it straight away" is paying now.
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it)"

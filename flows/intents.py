@@ -319,7 +319,23 @@ def _read(
         return Understanding(Intent.PAY_NOW, language=language)
     if signal is not None:
         return _from_signal(signal, norm, language, words)
-    return _after_payment(norm.text, language)
+    reading = _after_payment(norm.text, language)
+    if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
+        return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
+    return reading
+
+
+#: Going ahead told by the card at hand rather than a pay verb: explicit, but a listed phrasing
+#: read only when nothing else was.
+_READY = 0.8
+
+
+def _ready_to_pay(text: str, words: Lexicon) -> bool:
+    """The card at hand and going ahead ("c bon je prends ma cb", "got my card out"), with
+    nothing negating it ("je trouve pas ma carte" is not read here at all)."""
+    return any(
+        not is_negated(text, m.start(), m.end()) for m in words.pattern("pay_ready").finditer(text)
+    )
 
 
 def detect_language(text: str, words: Lexicon | None = None) -> str | None:
@@ -415,8 +431,9 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         "concept_opt_in_want"
     ).search(text):
         return Intent.OPT_IN  # "j'avais mis stop mais je veux les messages maintenant"
-    if _asks_about_invoice(norm, words):
-        return Intent.STATUS
+    asked = _question_before_dispute(norm, words)
+    if asked is not None:
+        return asked
     if _is_dispute(norm, words):
         return Intent.DISPUTE
     if (
@@ -425,7 +442,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or _tells_paid(norm.accented, words)
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
-        return Intent.ALREADY_PAID
+        return Intent.STATUS if _asks_what_is_left(norm, words) else Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     means = words.pattern("help_means").search(text)
@@ -442,7 +459,11 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.HELP
     if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if words.pattern("help_question").search(text):
+    if words.pattern("help_question").search(text) and not (
+        # "l'appli s'arrête quand je clique sur le lien, renvoyez-le svp": told, not asked,
+        # with a resend: a request to pay, as for HELP_PROBLEM below.
+        words.pattern("link_request").search(text) and not _asks(norm, words)
+    ):
         return Intent.HELP
     if HELP_PROBLEM.search(text) and not words.pattern("link_request").search(text):
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
@@ -470,6 +491,56 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
         return False
     rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
     return not _is_dispute(rest, words)
+
+
+def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
+    """Questions whose words would otherwise read as a dispute: about the invoice itself
+    (status), or whether the message is genuine (help)."""
+    if _asks_about_invoice(norm, words):
+        return Intent.STATUS
+    if _asks_if_genuine(norm, words):
+        return Intent.HELP
+    return None
+
+
+def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
+    """Whether the message asks if we are genuine or automated ("c'est une arnaque ou c'est vrai
+    ?", "am I talking to a bot?"): help, not a dispute nor a person, unless a person is asked
+    for or a charge challenged in the same message."""
+    text = norm.text
+    if not _asks(norm, words) or not words.pattern("help_genuine").search(text):
+        return False
+    return not (
+        words.pattern("concept_person").search(text)
+        or words.pattern("concept_contact").search(text)
+        or _charge_challenged(text, words)
+    )
+
+
+def _asks_what_is_left(norm: Normalized, words: Lexicon) -> bool:
+    """A payment report followed by a question about what is left ("j'ai payé la 1ère fois, il
+    reste combien sur les 3 ?", "paid 40 by transfer, how much now?"): the question is what to
+    answer; the report stays true whatever the answer. Not when the question challenges
+    ("pourquoi il reste 50 ?") or names something wrong: that contests."""
+    text = norm.text
+    return (
+        norm.asks
+        and words.pattern("concept_left").search(text) is not None
+        and words.pattern("concept_wrong").search(text) is None
+        and words.pattern("concept_challenge").search(text) is None
+    )
+
+
+def _charge_challenged(text: str, words: Lexicon) -> bool:
+    """A charge named and challenged, with no dispute verb ("pourquoi 140 ? le site affichait
+    99", "why is there a call-out fee? nobody mentioned that", "£400 for 20 min? not a chance").
+    Not a question about paying means ("des frais si je paie par carte ?" is help)."""
+    return bool(
+        words.pattern("concept_charge").search(text)
+        and words.pattern("concept_challenge").search(text)
+        and not words.pattern("concept_process").search(text)
+        and not words.pattern("help_means").search(text)
+    )
 
 
 def _asks(norm: Normalized, words: Lexicon) -> bool:
@@ -516,7 +587,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
-    return False
+    return _charge_challenged(text, words)
 
 
 #: How many words before a written-out past participle may turn it into an infinitive.
