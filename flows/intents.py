@@ -465,7 +465,9 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         words.pattern("link_request").search(text) and not _asks(norm, words)
     ):
         return Intent.HELP
-    if HELP_PROBLEM.search(text) and not words.pattern("link_request").search(text):
+    if (HELP_PROBLEM.search(text) or _tool_fails(text, words)) and not words.pattern(
+        "link_request"
+    ).search(text):
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
@@ -529,6 +531,13 @@ def _asks_what_is_left(norm: Normalized, words: Lexicon) -> bool:
         and words.pattern("concept_wrong").search(text) is None
         and words.pattern("concept_challenge").search(text) is None
     )
+
+
+def _tool_fails(text: str, words: Lexicon) -> bool:
+    """A payment tool and a failure named together, however phrased ("le lien me met erreur
+    404", "the page keeps loading forever"): a problem with paying."""
+    tool = words.pattern("concept_tool").search(text)
+    return tool is not None and words.pattern("concept_failure").search(text) is not None
 
 
 def _charge_challenged(text: str, words: Lexicon) -> bool:
