@@ -131,7 +131,7 @@ LATER = re.compile(
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it)"
     r"(?! (?:straight away|right away|now|immediately|today|tout de suite|maintenant|de suite|"
-    r"immediatement))|"
+    r"immediatement|direct|directement|illico|asap|dans la foulee))|"
     r"cuando (?:me paguen|cobre|tenga|pueda|reciba)|tengo que esperar|esperar a cobrar|"
     r"not yet|des que possible|au plus vite|as soon as i can|dans les plus brefs delais|"
     r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "

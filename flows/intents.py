@@ -515,7 +515,7 @@ def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
     return not (
         words.pattern("concept_person").search(text)
         or words.pattern("concept_contact").search(text)
-        or _charge_challenged(text, words)
+        or _charge_challenged(norm, words)
     )
 
 
@@ -540,13 +540,19 @@ def _tool_fails(text: str, words: Lexicon) -> bool:
     return tool is not None and words.pattern("concept_failure").search(text) is not None
 
 
-def _charge_challenged(text: str, words: Lexicon) -> bool:
-    """A charge named and challenged, with no dispute verb ("pourquoi 140 ? le site affichait
-    99", "why is there a call-out fee? nobody mentioned that", "£400 for 20 min? not a chance").
-    Not a question about paying means ("des frais si je paie par carte ?" is help)."""
+def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
+    """A charge named and challenged, by words or by outraged punctuation, with no dispute verb
+    ("pourquoi 140 ? le site affichait 99", "why is there a call-out fee? nobody mentioned
+    that", "£120?! for a consultation??"). Not a question about paying means ("des frais si je
+    paie par carte ?" is help)."""
+    text = norm.text
+    # "EN 3 FOIS SANS FRAIS ??" insists on a way of paying: outrage needs no split named.
+    outraged = norm.outraged and not (
+        words.pattern("concept_split").search(text) or intent_concepts.parts_named(text)
+    )
     return bool(
         words.pattern("concept_charge").search(text)
-        and words.pattern("concept_challenge").search(text)
+        and (outraged or words.pattern("concept_challenge").search(text))
         and not words.pattern("concept_process").search(text)
         and not words.pattern("help_means").search(text)
     )
@@ -596,7 +602,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
-    return _charge_challenged(text, words)
+    return _charge_challenged(norm, words)
 
 
 #: How many words before a written-out past participle may turn it into an infinitive.
