@@ -23,20 +23,26 @@ rule that fires decides, so the order *is* the precedence:
                  ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
                  "rappelez-moi la somme"; before disputes and a person, unless the message
                  also names something wrong (``concept_wrong``)
+ 3c. HELP        whether the message is genuine or automated ("c'est une arnaque ou c'est
+                 vrai ?", "je parle à un robot ?"), unless a person is asked for
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
-                 dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
+                 dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it";
+                 a charge named and challenged ("pourquoi 140 ? le site affichait 99", "why
+                 is there a call-out fee?", "£120?! for a consultation??")
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé"); a participle written with its accent whatever
                  the spelling around it ("ya payé", "g réglé"), unless a modal before it
-                 makes it an infinitive ("je ve payé")
+                 makes it an infinitive ("je ve payé"). Followed by a question about what
+                 is left ("j'ai payé la 1ère, il reste combien ?"): STATUS
  6. ASK_AGENT    "un conseiller", "call me", "human please"; not a declined one ("pas besoin
                  d'un conseiller, je veux juste payer", ``agent_declined``)
  6b. HELP        a question about how paying works or which means are accepted
                  (``help_means``: "vous acceptez les chèques ?", "is the link safe?", "PLUS
                  TARD ça veut dire quoi ?"), unless the message goes ahead (``pay_decided``)
  7. STATUS       "combien je dois", "il reste combien", "next payment"
- 8. HELP         a problem with paying ("le lien ne marche pas", "card declined"), unless the
-                 link is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
+ 8. HELP         a problem with paying ("le lien ne marche pas", "card declined", a payment
+                 tool named with a failure: "le lien me met erreur 404"), unless the link
+                 is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
                  scope and change of mind (`flows.intent_payment`); a bare pay verb in a
                  how-question ("comment payer ?") is HELP. A part now and the rest later
@@ -47,6 +53,7 @@ rule that fires decides, so the order *is* the precedence:
 11. NO           "non", "nope", "👎", "pas d'accord" (before YES: "ok... non" is a no)
 12. YES          "oui", "ok", "d'accord", "👍"
 13. SMALLTALK    "merci", "bonjour", "😊"
+13b. PAY_NOW    nothing else read, and the card at hand ("je sors ma carte", ``pay_ready``)
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
                  mapped by the bot before it calls us. An unknown message that uses a
                  stop word about something else ("je m'arrête pour manger") is small talk.
