@@ -107,20 +107,49 @@ _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre",
 _NEGATION_WINDOW = 5
 
 
+#: A number of instalments said alone to correct one said before ("three instalments. actually
+#: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
+_CORRECTED_COUNT = re.compile(
+    r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but) )"
+    rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
+    r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ca va|svp|please|fois|times|"
+    r"veces|x|instal+ments?|payments?|mensualites|echeances))*$"
+)
+_COUNT_NAMED = re.compile(
+    rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) "
+    r"(?:fois|times|veces|instal+ments?|payments|mensualites|echeances|plazos|cuotas)\b"
+)
+_MAX_CORRECTED = 12  # "en 2 fois, 50": an amount, not fifty instalments
+
+
 def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal | None:
     """The payment decision of a whole message, or None if it says nothing about paying."""
     segments: list[list[Signal]] = []
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
+    counted = False  # a number of instalments was named (chosen or refused) before
+    correction: Signal | None = None
     for piece, new_segment in _pieces(clauses):
         if new_segment or not segments:
             segments.append([])
         found = _signals(piece, language=language, today=today)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
+        count = _CORRECTED_COUNT.search(piece)
+        if count is not None and (
+            counted
+            or any(s.parts is not None and s.start < count.start() for s in found)
+            or _COUNT_NAMED.search(piece, 0, count.start()) is not None
+        ):
+            parts = _number(count.group("n"))
+            if parts is not None and 2 <= parts <= _MAX_CORRECTED:
+                correction = Signal(Decision.SPLIT, offset + count.start(), parts=parts)
+        counted = counted or any(s.parts is not None for s in found)
         offset += len(piece) + 1
     results = [best for best in map(_best, segments) if best is not None]
     if not results:
-        return None
+        return correction
     last = results[-1]
+    if correction is not None and correction.start >= last.start:
+        return correction
     if last.decision is Decision.LATER_DERIVED:
         # "En 3 fois, mais pas maintenant": a split that starts later is still a split.
         earlier_split = [r for r in results[:-1] if r.decision is Decision.SPLIT]

@@ -88,7 +88,7 @@ OPT_OUT = _words(
 # --- OPT_IN ------------------------------------------------------------------------------
 OPT_IN_WHOLE = re.compile(
     rf"^(?:(?:yes|oui|ok) )?(?:start|unstop|restart|resume|subscribe|resubscribe|"
-    rf"reabonner)(?: (?:again|sms|messages|{_POLITE}))*$"
+    rf"reabonner)(?: (?:again|sms|messages|emojiyes|emojismile|{_POLITE}))*$"
 )
 OPT_IN = _words(
     r"unstop",
@@ -189,9 +189,10 @@ DISPUTE = _words(
     r"reembolso",
     r"money back",
     r"(?:double|doublon) (?:facturation|paiement|prelevement|debit|charge)",
-    # Not "je vais pas payer deux fois" (told after a payment: already paid).
+    # Not "je vais pas payer deux fois" (told after a payment: already paid), nor "payé 2 fois
+    # sur 3" (two instalments of three: a count, not a double charge).
     r"(?:facture|factures|preleve|prelevee|debite|debitee|paye(?!r)|charged|billed|paid|cobrado)\w*"
-    r" (?:deux|2|two|dos) (?:fois|times|veces)",
+    r" (?:deux|2|two|dos) (?:fois|times|veces)(?! (?:sur|out of|de) \w+)",
     r"twice",
     r"en double",
     r"double charged",

@@ -78,6 +78,8 @@ class Normalized:
     text: str
     question_only: bool
     asks: bool = False  # a "?" somewhere
+    #: "??", "?!", "!!": outrage (or insistence) in the punctuation, which the words lose.
+    outraged: bool = False
     #: Lower-case words with their accents ("payé" is not "paye"), for the few readings
     #: that need them; punctuation and emoji dropped.
     accented: str = ""
@@ -127,7 +129,11 @@ def normalize(text: str) -> Normalized:
         question_only=saw_question and not clauses,
         asks=saw_question,
         accented=accented,
+        outraged=_OUTRAGE.search(text[:MAX_CHARS]) is not None,
     )
+
+
+_OUTRAGE = re.compile(r"[?!]\s*[?!]")
 
 
 def _flush(current: list[str], clauses: list[str]) -> None:

@@ -23,20 +23,26 @@ rule that fires decides, so the order *is* the precedence:
                  ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
                  "rappelez-moi la somme"; before disputes and a person, unless the message
                  also names something wrong (``concept_wrong``)
+ 3c. HELP        whether the message is genuine or automated ("c'est une arnaque ou c'est
+                 vrai ?", "je parle à un robot ?"), unless a person is asked for
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
-                 dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it"
+                 dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it";
+                 a charge named and challenged ("pourquoi 140 ? le site affichait 99", "why
+                 is there a call-out fee?", "£120?! for a consultation??")
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé"); a participle written with its accent whatever
                  the spelling around it ("ya payé", "g réglé"), unless a modal before it
-                 makes it an infinitive ("je ve payé")
+                 makes it an infinitive ("je ve payé"). Followed by a question about what
+                 is left ("j'ai payé la 1ère, il reste combien ?"): STATUS
  6. ASK_AGENT    "un conseiller", "call me", "human please"; not a declined one ("pas besoin
                  d'un conseiller, je veux juste payer", ``agent_declined``)
  6b. HELP        a question about how paying works or which means are accepted
                  (``help_means``: "vous acceptez les chèques ?", "is the link safe?", "PLUS
                  TARD ça veut dire quoi ?"), unless the message goes ahead (``pay_decided``)
  7. STATUS       "combien je dois", "il reste combien", "next payment"
- 8. HELP         a problem with paying ("le lien ne marche pas", "card declined"), unless the
-                 link is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
+ 8. HELP         a problem with paying ("le lien ne marche pas", "card declined", a payment
+                 tool named with a failure: "le lien me met erreur 404"), unless the link
+                 is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
                  scope and change of mind (`flows.intent_payment`); a bare pay verb in a
                  how-question ("comment payer ?") is HELP. A part now and the rest later
@@ -47,6 +53,7 @@ rule that fires decides, so the order *is* the precedence:
 11. NO           "non", "nope", "👎", "pas d'accord" (before YES: "ok... non" is a no)
 12. YES          "oui", "ok", "d'accord", "👍"
 13. SMALLTALK    "merci", "bonjour", "😊"
+13b. PAY_NOW    nothing else read, and the card at hand ("je sors ma carte", ``pay_ready``)
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
                  mapped by the bot before it calls us. An unknown message that uses a
                  stop word about something else ("je m'arrête pour manger") is small talk.
@@ -319,7 +326,23 @@ def _read(
         return Understanding(Intent.PAY_NOW, language=language)
     if signal is not None:
         return _from_signal(signal, norm, language, words)
-    return _after_payment(norm.text, language)
+    reading = _after_payment(norm.text, language)
+    if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
+        return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
+    return reading
+
+
+#: Going ahead told by the card at hand rather than a pay verb: explicit, but a listed phrasing
+#: read only when nothing else was.
+_READY = 0.8
+
+
+def _ready_to_pay(text: str, words: Lexicon) -> bool:
+    """The card at hand and going ahead ("c bon je prends ma cb", "got my card out"), with
+    nothing negating it ("je trouve pas ma carte" is not read here at all)."""
+    return any(
+        not is_negated(text, m.start(), m.end()) for m in words.pattern("pay_ready").finditer(text)
+    )
 
 
 def detect_language(text: str, words: Lexicon | None = None) -> str | None:
@@ -415,8 +438,9 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         "concept_opt_in_want"
     ).search(text):
         return Intent.OPT_IN  # "j'avais mis stop mais je veux les messages maintenant"
-    if _asks_about_invoice(norm, words):
-        return Intent.STATUS
+    asked = _question_before_dispute(norm, words)
+    if asked is not None:
+        return asked
     if _is_dispute(norm, words):
         return Intent.DISPUTE
     if (
@@ -425,7 +449,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or _tells_paid(norm.accented, words)
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ):
-        return Intent.ALREADY_PAID
+        return Intent.STATUS if _asks_what_is_left(norm, words) else Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     means = words.pattern("help_means").search(text)
@@ -442,9 +466,15 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.HELP
     if STATUS.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if words.pattern("help_question").search(text):
+    if words.pattern("help_question").search(text) and not (
+        # "l'appli s'arrête quand je clique sur le lien, renvoyez-le svp": told, not asked,
+        # with a resend: a request to pay, as for HELP_PROBLEM below.
+        words.pattern("link_request").search(text) and not _asks(norm, words)
+    ):
         return Intent.HELP
-    if HELP_PROBLEM.search(text) and not words.pattern("link_request").search(text):
+    if (HELP_PROBLEM.search(text) or _tool_fails(text, words)) and not words.pattern(
+        "link_request"
+    ).search(text):
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
@@ -470,6 +500,69 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
         return False
     rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
     return not _is_dispute(rest, words)
+
+
+def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
+    """Questions whose words would otherwise read as a dispute: about the invoice itself
+    (status), or whether the message is genuine (help)."""
+    if _asks_about_invoice(norm, words):
+        return Intent.STATUS
+    if _asks_if_genuine(norm, words):
+        return Intent.HELP
+    return None
+
+
+def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
+    """Whether the message asks if we are genuine or automated ("c'est une arnaque ou c'est vrai
+    ?", "am I talking to a bot?"): help, not a dispute nor a person, unless a person is asked
+    for or a charge challenged in the same message."""
+    text = norm.text
+    if not _asks(norm, words) or not words.pattern("help_genuine").search(text):
+        return False
+    return not (
+        words.pattern("concept_person").search(text)
+        or words.pattern("concept_contact").search(text)
+        or _charge_challenged(norm, words)
+    )
+
+
+def _asks_what_is_left(norm: Normalized, words: Lexicon) -> bool:
+    """A payment report followed by a question about what is left ("j'ai payé la 1ère fois, il
+    reste combien sur les 3 ?", "paid 40 by transfer, how much now?"): the question is what to
+    answer; the report stays true whatever the answer. Not when the question challenges
+    ("pourquoi il reste 50 ?") or names something wrong: that contests."""
+    text = norm.text
+    return (
+        norm.asks
+        and words.pattern("concept_left").search(text) is not None
+        and words.pattern("concept_wrong").search(text) is None
+        and words.pattern("concept_challenge").search(text) is None
+    )
+
+
+def _tool_fails(text: str, words: Lexicon) -> bool:
+    """A payment tool and a failure named together, however phrased ("le lien me met erreur
+    404", "the page keeps loading forever"): a problem with paying."""
+    tool = words.pattern("concept_tool").search(text)
+    return tool is not None and words.pattern("concept_failure").search(text) is not None
+
+
+def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
+    """A charge named and challenged, by words or by outraged punctuation, with no dispute verb
+    ("pourquoi 140 ? le site affichait 99", "why is there a call-out fee? nobody mentioned
+    that", "£120?! for a consultation??"). Not a question about paying means ("des frais si je
+    paie par carte ?" is help)."""
+    text = norm.text
+    # "EN 3 FOIS SANS FRAIS ??" insists on a way of paying: outrage needs no split named.
+    outraged = norm.outraged and not (
+        words.pattern("concept_split").search(text) or intent_concepts.parts_named(text)
+    )
+    return bool(
+        words.pattern("concept_charge").search(text)
+        and (outraged or words.pattern("concept_challenge").search(text))
+        and not words.pattern("concept_process").search(text)
+        and not words.pattern("help_means").search(text)
+    )
 
 
 def _asks(norm: Normalized, words: Lexicon) -> bool:
@@ -516,7 +609,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
-    return False
+    return _charge_challenged(norm, words)
 
 
 #: How many words before a written-out past participle may turn it into an infinitive.

@@ -1482,3 +1482,60 @@ def test_an_apology_for_the_delay_keeps_the_date(text: str, locale: str, expecte
     reading = read(text, locale)
     assert reading.intent is Intent.PAY_LATER
     assert reading.date is not None and reading.date.isoformat() == expected
+
+
+# --- round 5: kinds from blind batch E -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A stop word applied to the speaker, or to something that stops by itself.
+        ("stop me if I'm wrong but can I pay in 3?", "en_GB", Intent.SPLIT),
+        ("arrête-moi si je dis une bêtise, on peut payer en 2 fois ?", "fr_FR", Intent.SPLIT),
+        ("when will the payments stop?", "en_GB", Intent.UNKNOWN),
+        # Paying only part because of a defect contests the rest.
+        ("I'll only pay half, the tiles are cracked", "en_GB", Intent.DISPUTE),
+        ("je paie que la moitié, les carreaux sont fissurés", "fr_FR", Intent.DISPUTE),
+        # A charge named and challenged, without a dispute verb.
+        ("why £60 extra? nobody told me", "en_GB", Intent.DISPUTE),
+        ("c'est quoi ces 20 € de supplément ??", "fr_FR", Intent.DISPUTE),
+        ("¿por qué 90? nadie me lo dijo", "es_ES", Intent.DISPUTE),
+        # A payment report, then a question about what is left: the question is answered.
+        ("j'ai réglé la première, il en reste combien ?", "fr_FR", Intent.STATUS),
+        ("j'ai déjà payé, pourquoi il reste 50 ?", "fr_FR", Intent.DISPUTE),
+        # Whether the message is genuine: help (a bare "est-ce une arnaque ?" still contests).
+        ("c'est une arnaque ou pas ?", "fr_FR", Intent.HELP),
+        ("est-ce que c'est une arnaque ?", "fr_FR", Intent.DISPUTE),
+        # Going ahead with the card at hand; not when the card is missing.
+        ("je sors ma carte", "fr_FR", Intent.PAY_NOW),
+        ("je trouve pas ma carte", "fr_FR", Intent.UNKNOWN),
+        # A person named by title or role.
+        ("je veux parler à Mme Martin", "fr_FR", Intent.ASK_AGENT),
+        ("vous pouvez me mettre en relation avec le technicien ?", "fr_FR", Intent.ASK_AGENT),
+        ("START 👍", "fr_FR", Intent.OPT_IN),
+    ],
+)  # fmt: skip
+def test_round_five_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("en 4 fois... non, 3 plutôt", "fr_FR", 3),
+        ("three instalments. actually no, two is fine", "en_GB", 2),
+        ("c'est pas 3 fois c'est 2", "fr_FR", 2),
+        ("payer en 2 fois, 50 maintenant", "fr_FR", 2),  # an amount, not fifty instalments
+    ],
+)
+def test_a_corrected_number_of_instalments_wins(text: str, locale: str, parts: int) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_asking_when_the_messages_stop_asks_to_confirm() -> None:
+    reading = read("when will the texts stop?", "en_GB")
+    assert reading.intent is not Intent.OPT_OUT
+    assert reading.maybe_opt_out
+    assert read("when will you stop texting me", "en_GB").intent is Intent.OPT_OUT
