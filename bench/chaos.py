@@ -3,9 +3,10 @@
     python bench/chaos.py [--conversations 200] [--messages 10] [--kills 4] [--resets 4]
 
 Starts its own redis-server on a free port, the web app with the sandbox emulators
-(`python -m bot serve`, FACTO_SANDBOX=1) and two `python -m bot worker` processes, all on
-loopback. It issues one invoice per conversation, then pushes the customers' messages as signed
-Twilio and Telegram webhooks (the sandbox's customer side signs them) through the real app.
+(`python -m sandbox serve`: `python -m bot serve` with them mounted) and two
+`python -m bot worker` processes, all on loopback. It issues one invoice per conversation,
+then pushes the customers' messages as signed Twilio and Telegram webhooks (the sandbox's
+customer side signs them) through the real app.
 Meanwhile it SIGKILLs workers and restarts them, resets every Redis client connection
 (`CLIENT KILL TYPE normal`) and slows the providers (sandbox latency and 503 faults). Then it
 waits for the system to settle and compares, per conversation, what the bot committed (its
@@ -84,12 +85,12 @@ class Processes:
         self.workers: list[subprocess.Popen[bytes]] = []
         self._started = 0
 
-    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, module: str, command: str) -> subprocess.Popen[bytes]:
         self._started += 1
-        with (self.logs / f"{args[0]}-{self._started}.log").open("wb") as log:
+        with (self.logs / f"{command}-{self._started}.log").open("wb") as log:
             # The child keeps its own copy of the file descriptor.
             return subprocess.Popen(
-                [sys.executable, "-m", "bot", *args],
+                [sys.executable, "-m", module, command],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -97,7 +98,7 @@ class Processes:
             )
 
     def start_worker(self, index: int | None = None) -> None:
-        process = self.spawn("worker")
+        process = self.spawn("bot", "worker")
         if index is None:
             self.workers.append(process)
         else:
@@ -140,7 +141,7 @@ async def run(config: Config) -> Report:
         processes = Processes(env, Path(tmp))
         redis = aioredis.Redis.from_url(server.url, decode_responses=True)
         try:
-            processes.web = processes.spawn("serve")
+            processes.web = processes.spawn("sandbox", "serve")
             processes.start_worker()
             processes.start_worker()
             async with aiohttp.ClientSession(base_url=base) as http:

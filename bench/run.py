@@ -569,12 +569,21 @@ class Facto:
             self.worker = None
 
 
+def sandbox_serve(code: Path) -> list[str]:
+    """`python -m bot serve` with the emulators mounted: `python -m sandbox serve`, or, for a
+    checkout from before that command (`--code`), `python -m bot serve`, which mounted them
+    itself under FACTO_SANDBOX=1."""
+    if (code / "sandbox" / "__main__.py").is_file():
+        return [sys.executable, "-m", "sandbox", "serve"]
+    return [sys.executable, "-m", "bot", "serve"]
+
+
 @contextlib.asynccontextmanager
 async def facto(processes: Processes, tmp: Path, name: str) -> AsyncIterator[Facto]:
     with EmbeddedRedis(str(tmp / f"{name}-redis")) as server:
         port = free_port()
         env = facto_env(server.url, port, str(tmp / name), processes.code)
-        web_process = processes.spawn(name, [sys.executable, "-m", "bot", "serve"], env)
+        web_process = processes.spawn(name, sandbox_serve(processes.code), env)
         try:
             base = f"http://127.0.0.1:{port}"
             mid, api_key = await create_merchant(server.url)
