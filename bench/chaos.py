@@ -371,12 +371,12 @@ async def _compare(
     for channel, address in conversations:
         log_key = f"conv:{{{channel}:{address}}}:log"
         said = [json.loads(e) for e in await redis.lrange(log_key, 0, -1)]
-        committed = [_opening(e["text"]) for e in said if e["dir"] == "out"]
+        committed = [opening(e["text"]) for e in said if e["dir"] == "out"]
         handled += sum(1 for e in said if e["dir"] == "in")
         async with http.get(
             "/sandbox/api/messages", params={"channel": channel, "to": address}
         ) as response:
-            delivered = [_opening(m["text"]) for m in await response.json()]
+            delivered = [opening(m["text"]) for m in await response.json()]
         replies += len(committed)
         want, got = Counter(committed), Counter(delivered)
         lost += sum((want - got).values())
@@ -395,7 +395,7 @@ async def _compare(
     }
 
 
-def _opening(text: str) -> str:
+def opening(text: str) -> str:
     """SMS rendering adds the numbered choices on lines of their own and plain spaces:
     compare the start of the first line."""
     return " ".join(text.strip().split("\n", 1)[0].split())[:40]
