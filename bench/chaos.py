@@ -3,9 +3,10 @@
     python bench/chaos.py [--conversations 200] [--messages 10] [--kills 4] [--resets 4]
 
 Starts its own redis-server on a free port, the web app with the sandbox emulators
-(`python -m bot serve`, FACTO_SANDBOX=1) and two `python -m bot worker` processes, all on
-loopback. It issues one invoice per conversation, then pushes the customers' messages as signed
-Twilio and Telegram webhooks (the sandbox's customer side signs them) through the real app.
+(`python -m sandbox serve`: `python -m bot serve` with them mounted) and two
+`python -m bot worker` processes, all on loopback. It issues one invoice per conversation,
+then pushes the customers' messages as signed Twilio and Telegram webhooks (the sandbox's
+customer side signs them) through the real app.
 Meanwhile it SIGKILLs workers and restarts them, resets every Redis client connection
 (`CLIENT KILL TYPE normal`) and slows the providers (sandbox latency and 503 faults). Then it
 waits for the system to settle and compares, per conversation, what the bot committed (its
@@ -84,12 +85,12 @@ class Processes:
         self.workers: list[subprocess.Popen[bytes]] = []
         self._started = 0
 
-    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(self, module: str, command: str) -> subprocess.Popen[bytes]:
         self._started += 1
-        with (self.logs / f"{args[0]}-{self._started}.log").open("wb") as log:
+        with (self.logs / f"{command}-{self._started}.log").open("wb") as log:
             # The child keeps its own copy of the file descriptor.
             return subprocess.Popen(
-                [sys.executable, "-m", "bot", *args],
+                [sys.executable, "-m", module, command],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -97,7 +98,7 @@ class Processes:
             )
 
     def start_worker(self, index: int | None = None) -> None:
-        process = self.spawn("worker")
+        process = self.spawn("bot", "worker")
         if index is None:
             self.workers.append(process)
         else:
@@ -140,7 +141,7 @@ async def run(config: Config) -> Report:
         processes = Processes(env, Path(tmp))
         redis = aioredis.Redis.from_url(server.url, decode_responses=True)
         try:
-            processes.web = processes.spawn("serve")
+            processes.web = processes.spawn("sandbox", "serve")
             processes.start_worker()
             processes.start_worker()
             async with aiohttp.ClientSession(base_url=base) as http:
@@ -370,12 +371,12 @@ async def _compare(
     for channel, address in conversations:
         log_key = f"conv:{{{channel}:{address}}}:log"
         said = [json.loads(e) for e in await redis.lrange(log_key, 0, -1)]
-        committed = [_opening(e["text"]) for e in said if e["dir"] == "out"]
+        committed = [opening(e["text"]) for e in said if e["dir"] == "out"]
         handled += sum(1 for e in said if e["dir"] == "in")
         async with http.get(
             "/sandbox/api/messages", params={"channel": channel, "to": address}
         ) as response:
-            delivered = [_opening(m["text"]) for m in await response.json()]
+            delivered = [opening(m["text"]) for m in await response.json()]
         replies += len(committed)
         want, got = Counter(committed), Counter(delivered)
         lost += sum((want - got).values())
@@ -394,7 +395,7 @@ async def _compare(
     }
 
 
-def _opening(text: str) -> str:
+def opening(text: str) -> str:
     """SMS rendering adds the numbered choices on lines of their own and plain spaces:
     compare the start of the first line."""
     return " ".join(text.strip().split("\n", 1)[0].split())[:40]

@@ -80,6 +80,8 @@ class Config:
     invoice_concurrency: int = 8
     backlog: int = 5000
     roundtrip_samples: int = 20
+    scale_conversations: int = 40  # per run of bench/bench_scale.py (1+1, then 2+3, per round)
+    scale_messages: int = 6
     quick: bool = False
 
     @classmethod
@@ -95,6 +97,8 @@ class Config:
             inprocess_conversations=4,
             backlog=20,
             roundtrip_samples=2,
+            scale_conversations=4,
+            scale_messages=2,
             quick=True,
         )
 
@@ -198,6 +202,14 @@ def make_rows() -> dict[str, Row]:
         ),
         Row("restart", "first reply after restart, backlog", "< 1 s", "s", below(1.0)),
         Row("imports", "  of which: interpreter + imports, no work", "-", "s", None),
+        Row("scale", "2 web + 3 workers / 1 web + 1 worker, same cores", "-", "x", None),
+        Row(
+            "scale_check",
+            "  messages not once or not in order (one run with a kill)",
+            "0",
+            "",
+            at_most(0),
+        ),
     ]
     return {row.key: row for row in rows}
 
@@ -569,12 +581,21 @@ class Facto:
             self.worker = None
 
 
+def sandbox_serve(code: Path) -> list[str]:
+    """`python -m bot serve` with the emulators mounted: `python -m sandbox serve`, or, for a
+    checkout from before that command (`--code`), `python -m bot serve`, which mounted them
+    itself under FACTO_SANDBOX=1."""
+    if (code / "sandbox" / "__main__.py").is_file():
+        return [sys.executable, "-m", "sandbox", "serve"]
+    return [sys.executable, "-m", "bot", "serve"]
+
+
 @contextlib.asynccontextmanager
 async def facto(processes: Processes, tmp: Path, name: str) -> AsyncIterator[Facto]:
     with EmbeddedRedis(str(tmp / f"{name}-redis")) as server:
         port = free_port()
         env = facto_env(server.url, port, str(tmp / name), processes.code)
-        web_process = processes.spawn(name, [sys.executable, "-m", "bot", "serve"], env)
+        web_process = processes.spawn(name, sandbox_serve(processes.code), env)
         try:
             base = f"http://127.0.0.1:{port}"
             mid, api_key = await create_merchant(server.url)
@@ -1063,6 +1084,8 @@ async def run(
             "rt_send",
         ):
             rows[key].note = "in-process rows measure this checkout only"
+        for key in ("scale", "scale_check"):
+            rows[key].note = "bench/bench_scale.py runs this checkout only"
     loader = Loader()
     with tempfile.TemporaryDirectory(prefix="facto-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -1088,6 +1111,9 @@ async def run(
                 await memory(bench, work_facto, bench.seen)
                 log("restart with a backlog")
                 await bench.restart_backlog(work_facto, bench.seen)
+            if inprocess:
+                log("2 web + 3 workers (bench/bench_scale.py)")
+                await scale_rounds(config, rows, processes, tmp, log)
         finally:
             processes.stop_all()
             loader.close()
@@ -1109,6 +1135,31 @@ async def _worker_rounds(bench: Bench, f: Facto) -> None:
         bench.log(f"worker round {n + 1}/{bench.config.rounds}")
         bench.seen.extend(await bench.worker_round(f, tag=n))
     f.stop_worker()  # the in-process figures below run alone on this Redis
+
+
+async def scale_rounds(
+    config: Config,
+    rows: dict[str, Row],
+    processes: Processes,
+    tmp: Path,
+    log: Callable[[str], None],
+) -> None:
+    """bench/bench_scale.py's paired rounds (1 web + 1 worker, then 2 web + 3 workers, on the
+    same cores) and its run with a worker SIGKILLed midway: the ratio of each round, and how
+    many messages were not dispatched once and in order or not delivered once and in order."""
+    from bench.bench_scale import Plan, measure
+
+    plan = Plan(
+        rounds=config.rounds,
+        conversations=config.scale_conversations,
+        messages=config.scale_messages,
+        concurrency=min(32, config.scale_conversations),
+    )
+    result = await measure(plan, processes, tmp, log)
+    for ratio in result.ratios:
+        rows["scale"].add(ratio)
+    for run_ in result.runs:
+        rows["scale_check"].add(run_.problems.total)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1146,7 +1197,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{config.rounds} paired round(s), {time.perf_counter() - started:.0f} s in all")
     if args.json:
         args.json.write_text(json.dumps([row.as_dict() for row in rows.values()], indent=2))
-    return 0
+    # A target missed is a figure; a message handled twice or out of order is a defect.
+    return 1 if any(rows["scale_check"].values) else 0
 
 
 if __name__ == "__main__":

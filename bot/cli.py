@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -20,6 +20,9 @@ from bot.logs import report_startup_failure
 from bot.policy_cli import add_policy_parser
 from bot.settings import ConfigurationError
 from bot.shop_cli import add_shop_parser
+
+if TYPE_CHECKING:  # the runtime is imported by the commands that need it, not by `--help`
+    from bot.runtime import Mounts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,8 +272,10 @@ def _add_operations_parsers(commands: argparse._SubParsersAction[argparse.Argume
         action.set_defaults(func=_dead_letters)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, serve_mounts: Mounts | None = None) -> int:
+    """`serve_mounts`: what `serve` adds to the app (`python -m sandbox serve`: the emulators)."""
     args = build_parser().parse_args(argv)
+    args.serve_mounts = serve_mounts
     try:
         result: int = args.func(args)
     except (ConfigurationError, ValidationError, OSError, RedisError) as exc:
@@ -294,10 +299,10 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _serve(_args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace) -> int:
     from bot.runtime import serve
 
-    return asyncio.run(serve())
+    return asyncio.run(serve(args.serve_mounts))
 
 
 def _worker(_args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -137,8 +137,18 @@ async def _answers(url: str) -> bool:
         await client.aclose()
 
 
-async def serve() -> int:
+Mounts = Callable[[Settings], Sequence[Callable[[web.Application], None]]]
+"""What a caller adds to the app, built from the settings: `python -m sandbox serve` passes
+the provider emulators; `python -m bot serve` passes nothing, so production never imports
+them."""
+
+
+async def serve(mounts: Mounts | None = None) -> int:
     settings = load_settings()
+    if settings.sandbox and mounts is None:
+        # The SDKs are pointed at PUBLIC_BASE_URL/sandbox/..., which this process does not
+        # serve: right for a second web process beside one that does, wrong on its own.
+        log.warning("FACTO_SANDBOX=1 without the emulators: `python -m sandbox serve` serves them")
     async with redis_url_for(settings) as url:
         from bot.web.app import create_app
 
@@ -148,20 +158,10 @@ async def serve() -> int:
             redis_url=url,
             clock=SystemClock(),
             run_worker=settings.redis_url is None,
-            mounts=sandbox_mounts(settings),
+            mounts=mounts(settings) if mounts is not None else (),
         )
         await run_site(app, settings.host, settings.port)
     return 0
-
-
-def sandbox_mounts(settings: Settings) -> list[Callable[[web.Application], None]]:
-    """The emulators, only when asked for (FACTO_SANDBOX=1): imported here and nowhere else
-    in the server, so a production process never loads `sandbox/`."""
-    if not settings.sandbox:
-        return []
-    from sandbox.app import sandbox_mount
-
-    return [sandbox_mount(settings)]
 
 
 async def run_site(app: web.Application, host: str, port: int) -> None:

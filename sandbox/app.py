@@ -43,8 +43,8 @@ def sandbox_mount(
     settings: Settings, state: SandboxState | None = None
 ) -> Callable[[web.Application], None]:
     """What `create_app(..., mounts=[...])` takes to serve the emulators under `/sandbox`:
-    the demo, the tests and `FACTO_SANDBOX=1 python -m bot serve` pass it; the app itself
-    never imports this package."""
+    the demo, the tests and `python -m sandbox serve` pass it; the app itself and
+    `python -m bot serve` never import this package."""
 
     def mount(app: web.Application) -> None:
         shared = state or SandboxState()

@@ -1,8 +1,7 @@
 """The web application: webhooks, merchant API, hosted pages, health.
 
 The sandbox's emulators are not imported here: whoever runs the sandbox (the demo, the tests,
-`FACTO_SANDBOX=1 python -m bot serve`) passes them as a mount, so a production process never
-loads them.
+`python -m sandbox serve`) passes them as a mount, so a production process never loads them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,83 @@
+"""bench/bench_scale.py's verdict: a message dispatched twice, dropped, reordered or set aside
+as late, and a reply lost, doubled or reordered, are each counted (from the transcript and the
+emulator's record, as the bench reads them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.bench_scale import Problems, check_conversation, customers_load
+
+SENT = ["sms:SM1", "sms:SM2", "sms:SM3"]
+
+
+REPLIES = ("Bonjour", "Il reste 72 €", "Merci")
+
+
+def said(*refs: str) -> list[dict[str, str]]:
+    """A transcript: each customer message followed by the bot's answer to it."""
+    entries: list[dict[str, str]] = [{"dir": "out", "text": "Votre facture F-1", "ref": "i"}]
+    for n, ref in enumerate(refs):
+        entries.append({"dir": "in", "text": "aide", "ref": ref})
+        entries.append({"dir": "out", "text": REPLIES[n % len(REPLIES)], "ref": f"o{n}"})
+    return entries
+
+
+def delivered(transcript: list[dict[str, str]]) -> list[str]:
+    # SMS rendering adds the numbered choices below the first line: the check compares openings.
+    return [e["text"] + "\n1. Payer\n2. Plus tard" for e in transcript if e["dir"] == "out"]
+
+
+def test_everything_once_and_in_order_is_clean() -> None:
+    transcript = said(*SENT)
+    assert check_conversation(SENT, transcript, delivered(transcript)) == Problems()
+
+
+@pytest.mark.parametrize(
+    ("refs", "expected"),
+    [
+        (("sms:SM1", "sms:SM2", "sms:SM2", "sms:SM3"), Problems(duplicated=1)),
+        (("sms:SM1", "sms:SM3"), Problems(missing=1)),
+        (("sms:SM2", "sms:SM1", "sms:SM3"), Problems(out_of_order=1)),
+        (("sms:SM1", "sms:SM2", "sms:SM3", "sms:SMx"), Problems(unexpected=1)),
+    ],
+)
+def test_each_fault_of_the_dispatch_is_counted(refs: tuple[str, ...], expected: Problems) -> None:
+    transcript = said(*refs)
+    found = check_conversation(SENT, transcript, delivered(transcript))
+    assert found == expected and found.total == 1
+
+
+def test_a_message_set_aside_as_late_is_counted() -> None:
+    transcript = said(*SENT)
+    transcript[3]["late"] = "1"
+    assert check_conversation(SENT, transcript, delivered(transcript)) == Problems(late=1)
+
+
+def test_replies_lost_doubled_or_reordered_at_the_emulator_are_counted() -> None:
+    transcript = said(*SENT)
+    sent_out = delivered(transcript)
+    lost = check_conversation(SENT, transcript, sent_out[:-1])
+    doubled = check_conversation(SENT, transcript, [*sent_out, sent_out[1]])
+    swapped = check_conversation(
+        SENT, transcript, [sent_out[0], sent_out[2], sent_out[1], *sent_out[3:]]
+    )
+    assert (lost, doubled, swapped) == (
+        Problems(missing=1),
+        Problems(duplicated=1),
+        Problems(out_of_order=1),
+    )
+
+
+def test_the_load_numbers_each_conversation_and_redelivers_its_first_message() -> None:
+    """Message k of conversation i goes to web (i + k) mod 2; message 1 comes again, to the
+    other web, after message 2; Telegram update ids grow in the order written."""
+    webs = ["http://web-a", "http://web-b"]
+    load = customers_load("http://public", webs, [("sms", "+33611"), ("telegram", "42")], 3)
+    sms, telegram = load
+    assert [url.split("/webhooks")[0] for url, _h, _b in sms.posts] == [
+        "http://web-a", "http://web-b", "http://web-b", "http://web-a"
+    ]  # fmt: skip
+    assert sms.posts[2][2] == sms.posts[0][2] and len(set(sms.sent)) == 3
+    updates = [int(ref.split(":")[1]) for ref in telegram.sent]
+    assert updates == sorted(updates) and len(set(updates)) == 3
