@@ -7,13 +7,14 @@ clock and see what is left. What is kept, and for how long, is in docs/decisions
 
 - sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
 - transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
-  kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing in its
-  transcript nor its inbox for 30 more days also loses its state;
+  kept 3 years after the last contact, LEGAL_FR §3), in the compressed archive of older turns
+  as in the live list, whose remaining turns are then folded into the archive; a conversation
+  with nothing in its transcript nor its inbox for 30 more days also loses its state;
 - Checkout Sessions still listed in `checkout:open` long after Stripe expired them
   (`FACTO_CHECKOUT_STALE_DAYS`): the sweep stops asking about them;
 - stream consumers that died with nothing pending are removed, and stream entries every group
   has acknowledged are trimmed (entries still pending are kept: they are reclaimed, not lost);
-- dedupe markers carry their own expiry from ingest (`SEEN_TTL_SECONDS`);
+- dedupe markers expire with their source's retry horizon, set at ingest (bot.store.dedupe);
 - flash sales: a campaign's personal links (the click attribution) go 30 days after its end,
   its per-recipient records (recipients, holds, orders, units bought) after
   `FACTO_CAMPAIGN_RETENTION_DAYS`; its definition and aggregate counts stay.
