@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
 
+from bot.logs import log_fields
 from bot.store import keys
 from channels.base import ChannelName
 from flows.model import ConversationState
+
+log = logging.getLogger(__name__)
 
 TRANSCRIPT_LIMIT = 500
 # Live turns a dispatch's state read finds before it folds them into the archive: what the
@@ -246,14 +250,19 @@ def _iso(at: int | str) -> str:
 
 
 def compact_entry(raw: str) -> str:
-    """An entry in the compact form, whichever form it was written in."""
+    """An entry in the compact form, whichever form it was written in (one written as an
+    object without a readable time is kept as it was: the reader takes both)."""
     if not raw.startswith("{"):
         return raw
-    entry = json.loads(raw)
+    try:
+        entry = json.loads(raw)
+        at = datetime.fromisoformat(str(entry["at"]))
+    except (ValueError, KeyError, TypeError):
+        return raw
     return encode_entry(
         direction=str(entry.get("dir", "")),
         text=str(entry.get("text", "")),
-        at=datetime.fromisoformat(str(entry["at"])),
+        at=at,
         ref=str(entry.get("ref", "")),
         by=entry.get("by"),
         late=bool(entry.get("late")),
@@ -302,6 +311,18 @@ def fold_of(archive: str, turns: list[str]) -> Fold:
     )
 
 
+def _fold_or_none(conversation: str, archive: str, live: list[str]) -> Fold | None:
+    """The fold, or None if the archive cannot be read back: reading the state or
+    housekeeping must not fail on it; the turns stay live and the transcript as it is."""
+    try:
+        return fold_of(archive, live)
+    except (ValueError, zlib.error, UnicodeDecodeError, KeyError):
+        log.warning(
+            "transcript archive unreadable; not folded", extra=log_fields(conv=conversation)
+        )
+        return None
+
+
 def sha1(text: str) -> str:
     """As Lua's redis.sha1hex computes it (archives are compared by it before replacing)."""
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
@@ -315,7 +336,10 @@ _FOLDS_KEPT = 64  # a worker dispatches 8 conversations at a time by default
 
 
 def _prepare(conversation: str, archive: str, live: list[str]) -> None:
-    _FOLDS[conversation] = fold_of(archive, live)
+    fold = _fold_or_none(conversation, archive, live)
+    if fold is None:
+        return
+    _FOLDS[conversation] = fold
     _FOLDS.move_to_end(conversation)
     while len(_FOLDS) > _FOLDS_KEPT:
         _FOLDS.popitem(last=False)
@@ -326,9 +350,9 @@ async def fold_transcript(redis: aioredis.Redis, conversation: str) -> bool:
     idle conversation's last exchange left live). False if there was nothing to fold or
     another writer got there first."""
     reply = await _read(redis, conversation, 1)
-    if len(reply) != 3:
+    fold = _fold_or_none(conversation, reply[1], reply[2]) if len(reply) == 3 else None
+    if fold is None:
         return False
-    fold = fold_of(reply[1], reply[2])
     async with redis.pipeline(transaction=False) as pipe:
         fold.queue(pipe, conversation)
         (done,) = await pipe.execute()

@@ -212,3 +212,18 @@ async def test_retention_drops_old_turns_from_the_archive_too(redis: aioredis.Re
     assert not await redis.exists(keys.conv_log(CONV))  # the rest folded: the conversation is idle
     assert await trim_transcripts(redis, AT + timedelta(days=5)) == 2
     assert not await redis.exists(keys.conv_log_archive(CONV))
+
+
+async def test_an_unreadable_archive_or_entry_never_stops_the_state(redis: aioredis.Redis) -> None:
+    """A transcript it cannot fold is left as it is: the dispatch reading the state goes on."""
+    await redis.rpush(keys.conv_log(CONV), json.dumps({"text": "no time"}), LEGACY_ENTRY)
+    await redis.set(keys.conv_state(CONV), LEGACY_STATE)
+    assert (await _dispatch(redis, ConversationState())).invoice_id == "inv_1"
+    said = await transcript(redis, CONV)
+    assert [e["text"] for e in said] == ["no time", "Bonjour, c'est réglé ?"]
+    await redis.rpush(keys.conv_log(CONV), LEGACY_ENTRY, LEGACY_ENTRY)
+    await redis.set(keys.conv_log_archive(CONV), "1:not base85 at all")
+    await _dispatch(redis, ConversationState(locale="fr"))
+    assert (await load_state(redis, CONV)).locale == "fr"
+    assert await redis.llen(keys.conv_log(CONV)) == 2
+    assert not await fold_transcript(redis, CONV)
