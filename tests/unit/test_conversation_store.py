@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -227,3 +229,34 @@ async def test_an_unreadable_archive_or_entry_never_stops_the_state(redis: aiore
     assert (await load_state(redis, CONV)).locale == "fr"
     assert await redis.llen(keys.conv_log(CONV)) == 2
     assert not await fold_transcript(redis, CONV)
+
+
+# Written by the first version of archives: every later version must read it.
+ARCHIVE_V1 = (
+    "1:c=-qxT~v!!0yf2zbPUZcO)M>qObiTklpv#4R+)Ka@rG6gN;*og;Q}{ZBLgEdT>}s>gpU|lnCe&<C_HLfgBUPSisg"
+    "z{%FIJD*3cBJOGl|Vx7aG!*AQqbsJ_fp(y3Mg1-X)ylA%&<EC4ryC>Q"
+)
+
+
+def test_an_archive_written_with_the_first_dictionary_reads() -> None:
+    """The preset dictionary is frozen: changing `transcript_words.txt` would make every
+    archive written with it unreadable. A new dictionary gets a new name instead."""
+    words = Path(conversations.__file__).parent / "transcript_words.txt"
+    digest = hashlib.sha256(words.read_bytes()).hexdigest()
+    assert digest == "4a9638a559843c228b92887503dcdfaa745d22f64d3608eac80f04404f2baaee"
+    entries = [decode_entry(e) for e in conversations.archived(ARCHIVE_V1)]
+    assert entries == [
+        {
+            "dir": "out",
+            "text": "Facture F-2026-000001 : reste 85,80 € à payer.",
+            "at": "2026-11-18T09:00:00+00:00",
+            "ref": "issued:inv_1:0",
+        },
+        {
+            "dir": "in",
+            "text": "merci",
+            "at": "2026-11-18T09:00:01.500000+00:00",
+            "ref": "sms:SM1",
+            "late": "1",
+        },
+    ]
