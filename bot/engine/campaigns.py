@@ -28,7 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.engine import handover, merchant_webhooks, outbox, schedule
 from bot.engine.facts import stop_number
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
-from bot.engine.pipeline import _INGEST, SEEN_TTL_SECONDS, Event
+from bot.engine.pipeline import _INGEST, Event, ingest_call
 from bot.logs import log_fields, mask_card_numbers
 from bot.store import campaigns as store
 from bot.store import consent, customers, keys, senders
@@ -249,14 +249,8 @@ class Enqueuer:
                         "variant": variant,
                     },
                 )
-                pipe.evalsha(
-                    sha,
-                    2,
-                    keys.conv_seen(conversation, event.id),
-                    keys.conv_inbox(conversation),
-                    event.dumps(),
-                    SEEN_TTL_SECONDS,
-                )
+                ingest_keys, ingest_args = ingest_call(event)
+                pipe.evalsha(sha, len(ingest_keys), *ingest_keys, *ingest_args)
                 conversations.append(conversation)
             pipe.sadd(keys.PIPELINE_PENDING, *conversations)
             for first in range(0, len(conversations), WAKE_GROUP):

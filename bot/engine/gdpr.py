@@ -43,7 +43,7 @@ DISPATCH_POLL_S = 0.05
 # message it is handling behind the erasure. Checked and deleted in one step (same slot).
 _ERASE_IF_IDLE = Lua("""
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-return redis.call('DEL', KEYS[1])
+return redis.call('DEL', KEYS[1], KEYS[3])
 """)
 
 
@@ -144,7 +144,14 @@ def _invoice_export(invoice: Invoice) -> dict[str, Any]:
 async def _erase_transcript(redis: aioredis.Redis, conversation: str, clock: Clock) -> None:
     waited = 0.0
     while (
-        await _ERASE_IF_IDLE(redis, [keys.conv_log(conversation), keys.conv_lock(conversation)])
+        await _ERASE_IF_IDLE(
+            redis,
+            [
+                keys.conv_log(conversation),
+                keys.conv_lock(conversation),
+                keys.conv_log_archive(conversation),  # the older turns (bot.store.conversations)
+            ],
+        )
         == -1
     ):
         if waited >= DISPATCH_WAIT_S:

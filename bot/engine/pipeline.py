@@ -43,7 +43,7 @@ from bot.engine.lease import RELEASE_IF_OURS
 from bot.engine.lua import Lua
 from bot.logs import log_fields
 from bot.store import keys
-from bot.store.dedupe import seen_ttl_seconds
+from bot.store.dedupe import FIRST_SIGHTING_LUA, marker, marker_keys, seen_ttl_seconds
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,19 @@ _TRANSIENT_REPLIES = frozenset(
     {"BUSY", "LOADING", "READONLY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "OOM"}
 )
 
-# Dedupe and append in one step: a redelivery finds the marker and appends nothing.
-_INGEST = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+# Dedupe and append in one step: a redelivery finds its marker and appends nothing.
+# KEYS: marker set, inbox, the event's one-key marker of earlier versions. ARGV: event, the
+# marker's life (s), its marker (bot.store.dedupe).
+_INGEST = (
+    FIRST_SIGHTING_LUA
+    + """
+if first_sighting(KEYS[1], KEYS[3], ARGV[3], ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
   return 1
 end
 return 0
 """
+)
 INGEST = Lua(_INGEST)
 
 # Take the conversation's lock (or renew it if ours), drop the effects entry just applied
@@ -94,13 +99,16 @@ GUARD = Lua(
 # Telegram updates of one chat are applied in update_id order (PROVIDERS G3): a retried or
 # concurrent delivery that arrives after a later update of the same chat is put before it, if
 # that one still waits. Not before the head while a dispatcher holds the conversation: it may
-# be handling the head right now (its commit checks the head). ARGV[3]: the update_id.
-_INGEST_ORDERED = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+# be handling the head right now (its commit checks the head). KEYS and ARGV as _INGEST's,
+# then KEYS[4]: the lock, ARGV[4]: the update_id.
+_INGEST_ORDERED = (
+    FIRST_SIGHTING_LUA
+    + """
+if not first_sighting(KEYS[1], KEYS[3], ARGV[3], ARGV[2]) then
   return 0
 end
-local order = tonumber(ARGV[3])
-local first = redis.call('EXISTS', KEYS[3])
+local order = tonumber(ARGV[4])
+local first = redis.call('EXISTS', KEYS[4])
 local waiting = redis.call('LRANGE', KEYS[2], first, -1)
 for _, raw in ipairs(waiting) do
   local ok, event = pcall(cjson.decode, raw)
@@ -116,6 +124,7 @@ end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1
 """
+)
 
 
 INGEST_ORDERED = Lua(_INGEST_ORDERED)
@@ -168,6 +177,14 @@ class Event:
         )
 
 
+def ingest_call(event: Event) -> tuple[list[str], list[str]]:
+    """_INGEST's keys and arguments for `event` (bot.store.dedupe: each source's horizon)."""
+    seen, legacy = marker_keys(event.conversation, event.id)
+    ttl = str(seen_ttl_seconds(event.id))
+    args = [event.dumps(), ttl, marker(event.id)]
+    return [seen, keys.conv_inbox(event.conversation), legacy], args
+
+
 async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     """Durably append `event` to its conversation; False if it was already received.
 
@@ -182,9 +199,7 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     conversation = event.conversation
     order = update_order(event)
     script = INGEST
-    ingest_keys = [keys.conv_seen(conversation, event.id), keys.conv_inbox(conversation)]
-    # bot.store.dedupe: each source's retry horizon.
-    ingest_args = [event.dumps(), str(seen_ttl_seconds(event.id))]
+    ingest_keys, ingest_args = ingest_call(event)
     if order is not None:
         script = INGEST_ORDERED
         ingest_keys.append(keys.conv_lock(conversation))

@@ -7,13 +7,14 @@ clock and see what is left. What is kept, and for how long, is in docs/decisions
 
 - sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
 - transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
-  kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing in its
-  transcript nor its inbox for 30 more days also loses its state;
+  kept 3 years after the last contact, LEGAL_FR §3), in the compressed archive of older turns
+  as in the live list, whose remaining turns are then folded into the archive; a conversation
+  with nothing in its transcript nor its inbox for 30 more days also loses its state;
 - Checkout Sessions still listed in `checkout:open` long after Stripe expired them
   (`FACTO_CHECKOUT_STALE_DAYS`): the sweep stops asking about them;
 - stream consumers that died with nothing pending are removed, and stream entries every group
   has acknowledged are trimmed (entries still pending are kept: they are reclaimed, not lost);
-- dedupe markers carry their own expiry from ingest (`SEEN_TTL_SECONDS`);
+- dedupe markers expire with their source's retry horizon, set at ingest (bot.store.dedupe);
 - flash sales: a campaign's personal links (the click attribution) go 30 days after its end,
   its per-recipient records (recipients, holds, orders, units bought) after
   `FACTO_CAMPAIGN_RETENTION_DAYS`; its definition and aggregate counts stay.
@@ -32,6 +33,13 @@ from redis.exceptions import ResponseError
 from bot.engine.campaigns import LINK_KEPT_AFTER_END_SECONDS
 from bot.logs import log_fields
 from bot.store import campaigns, keys
+from bot.store.conversations import (
+    archive_value,
+    archived,
+    decode_entry,
+    fold_transcript,
+    sha1,
+)
 from bot.store.invoices import migrate_clear_link_tokens
 from channels.base import DeliveryState
 
@@ -125,19 +133,48 @@ async def trim_failed_listings(redis: aioredis.Redis, cutoff: datetime) -> int:
 
 
 async def trim_transcripts(redis: aioredis.Redis, cutoff: datetime) -> int:
-    """Drop transcript entries older than `cutoff`, oldest first (entries are in time order)."""
-    removed = 0
+    """Drop transcript entries older than `cutoff`, oldest first (entries are in time order):
+    those of the archives (the older turns), then the live lists' heads. Then fold what is
+    left live into the archive (bot.store.conversations: an idle conversation's last turns)."""
+    removed = await trim_transcript_archives(redis, cutoff)
     async for name in redis.scan_iter(match=keys.conv_log("*"), count=SCAN_BATCH):
         while (head := await redis.lindex(name, 0)) is not None and _at(head) < cutoff:
             await redis.lpop(name)
             removed += 1
+        if await redis.exists(name):
+            conversation = name.removeprefix("conv:{").removesuffix("}:log")
+            await fold_transcript(redis, conversation)
+    return removed
+
+
+# Replace an archive only if it is still the one read. KEYS: archive. ARGV: its sha1, the new
+# value ('': delete it).
+_REWRITE_ARCHIVE = """
+if redis.sha1hex(redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+async def trim_transcript_archives(redis: aioredis.Redis, cutoff: datetime) -> int:
+    removed = 0
+    async for name in redis.scan_iter(match=keys.conv_log_archive("*"), count=SCAN_BATCH):
+        value = await redis.get(name)
+        entries = archived(value)
+        kept = [e for e in entries if _at(e) >= cutoff]
+        if len(kept) == len(entries):
+            continue
+        new = archive_value(kept) if kept else ""
+        if await redis.eval(_REWRITE_ARCHIVE, 1, name, sha1(value or ""), new):
+            removed += len(entries) - len(kept)
     return removed
 
 
 # Checked and deleted in one step: an event dispatched between a check and a delete would
 # otherwise lose the state it just wrote (the three keys share the conversation's slot).
 _FORGET_IF_STILL_SILENT = """
-if redis.call('EXISTS', KEYS[2], KEYS[3]) == 0 then return redis.call('DEL', KEYS[1]) end
+if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) == 0 then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -155,21 +192,26 @@ async def forget_silent_conversations(
     cutoff = (now - silent_for).timestamp()
     async for name in redis.scan_iter(match=keys.conv_state("*"), count=SCAN_BATCH):
         conversation = name.removeprefix("conv:{").removesuffix("}:state")
-        if await redis.exists(keys.conv_log(conversation), keys.conv_inbox(conversation)):
+        if await redis.exists(*_said_or_waiting(conversation)):
             if conversation in since:
                 await redis.zrem(keys.CONVERSATIONS_SILENT_SINCE, conversation)
         elif conversation not in since:
             await redis.zadd(keys.CONVERSATIONS_SILENT_SINCE, {conversation: now.timestamp()})
         elif since[conversation] < cutoff:
             removed += await redis.eval(
-                _FORGET_IF_STILL_SILENT,
-                3,
-                name,
-                keys.conv_log(conversation),
-                keys.conv_inbox(conversation),
+                _FORGET_IF_STILL_SILENT, 4, name, *_said_or_waiting(conversation)
             )
             await redis.zrem(keys.CONVERSATIONS_SILENT_SINCE, conversation)
     return removed
+
+
+def _said_or_waiting(conversation: str) -> tuple[str, str, str]:
+    """The keys whose presence means the conversation is not silent."""
+    return (
+        keys.conv_log(conversation),
+        keys.conv_log_archive(conversation),
+        keys.conv_inbox(conversation),
+    )
 
 
 async def drop_stale_checkout_sessions(
@@ -291,4 +333,4 @@ def _id_key(entry_id: str) -> tuple[int, int]:
 
 
 def _at(entry: str) -> datetime:
-    return datetime.fromisoformat(json.loads(entry)["at"])
+    return datetime.fromisoformat(decode_entry(entry)["at"])

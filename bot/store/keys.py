@@ -19,7 +19,8 @@ def conv_inbox(conv: str) -> str:
 
 
 def conv_seen(conv: str, event_id: str) -> str:
-    """Dedupe marker for one provider delivery (message sid, update id, Stripe event id)."""
+    """Dedupe marker for one provider delivery (message sid, update id, Stripe event id), as
+    written before the markers moved into `conv_seen_ids`: still honoured until it expires."""
     return f"conv:{{{conv}}}:seen:{event_id}"
 
 
@@ -46,8 +47,19 @@ def conv_telegram_applied(conv: str) -> str:
 
 
 def conv_log(conv: str) -> str:
-    """What was said, both ways, for agents and support (a capped list)."""
+    """What was said, both ways, for agents and support (a capped list): the latest turns."""
     return f"conv:{{{conv}}}:log"
+
+
+def conv_log_archive(conv: str) -> str:
+    """The older turns of `conv_log`, folded into one zlib-compressed value (binary)."""
+    return f"conv:{{{conv}}}:log:archive"
+
+
+def conv_seen_ids(conv: str) -> str:
+    """Dedupe markers of the conversation's deliveries, in one sorted set: event id -> the
+    unix time (Redis's clock) until which a redelivery is recognised (bot.store.dedupe)."""
+    return f"conv:{{{conv}}}:seen"
 
 
 PIPELINE_WAKE = "pipeline:wake"  # stream: "conversation X has events"

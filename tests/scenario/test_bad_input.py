@@ -9,6 +9,7 @@ import stripe
 from twilio.request_validator import RequestValidator
 
 from bot.store import keys
+from bot.store.conversations import transcript
 from tests.scenario.harness import Facto, invoice_body
 
 AUTH = "Authorization"
@@ -296,6 +297,6 @@ async def test_wrong_method_and_unknown_routes(facto: Facto) -> None:
 async def test_card_number_typed_in_chat_is_redacted_in_the_transcript(facto: Facto) -> None:
     await facto.issue(invoice_body())
     await facto.customer_says("telegram", "424242", "ma carte 4242 4242 4242 4242 exp 12/28")
-    log = await facto.redis.lrange(keys.conv_log("telegram:424242"), 0, -1)
+    log = [e["text"] for e in await transcript(facto.redis, "telegram:424242")]
     assert not any("4242 4242" in entry for entry in log)
     assert any("[CARD REDACTED]" in entry for entry in log)

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.clock import FakeClock
 from bot.embedded_redis import EmbeddedRedis, free_port
 from bot.store import keys
+from bot.store.conversations import transcript
 from bot.store.invoices import hash_link_token
 from bot.web.app import create_app
 from tests.scenario.harness import Facto, invoice_body, sandbox_settings, start_facto
@@ -267,8 +268,8 @@ async def test_card_number_is_redacted_before_it_reaches_the_inbox(facto: Facto)
     await facto.drain()
     reply = (await facto.messages("telegram", "424242"))[-1]["text"]
     assert "n'envoyez jamais" in reply.lower()
-    transcript = await facto.redis.lrange(keys.conv_log("telegram:424242"), 0, -1)
-    assert not any("4242 4242" in entry for entry in transcript)
+    said = [e["text"] for e in await transcript(facto.redis, "telegram:424242")]
+    assert not any("4242 4242" in entry for entry in said)
 
 
 async def test_card_warning_in_english_over_sms(facto: Facto) -> None:
@@ -282,8 +283,8 @@ async def test_card_warning_in_english_over_sms(facto: Facto) -> None:
 async def test_a_long_order_number_that_is_not_a_card_is_kept(facto: Facto) -> None:
     await facto.issue(invoice_body())
     await facto.customer_says("telegram", "424242", "commande 1234 5678 9012 3456")
-    transcript = await facto.redis.lrange(keys.conv_log("telegram:424242"), 0, -1)
-    assert any("1234 5678 9012 3456" in entry for entry in transcript)
+    said = [e["text"] for e in await transcript(facto.redis, "telegram:424242")]
+    assert any("1234 5678 9012 3456" in entry for entry in said)
     reply = (await facto.messages("telegram", "424242"))[-1]["text"]
     assert "n'envoyez jamais" not in reply.lower()
 

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine.gdpr import digest
 from bot.store import keys
+from bot.store.conversations import transcript
 from sandbox.shops import shopify_order, shopify_request
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -51,13 +52,15 @@ async def known_customer(shop: Facto) -> dict[str, Any]:
 
 async def test_the_export_holds_everything_about_the_customer(shop: Facto) -> None:
     created = await known_customer(shop)
+    await shop.customer_says(*SMS, "merci")  # the older turns are read from the archive
     status, data = await call(shop, "GET", "/api/v1/customers/c1/export")
     assert status == 200
     assert data["customer"]["name"] == "Léa Petit"
     assert data["consent"][f"sms:{PHONE}"]["words"] == CONSENT["words"]
     assert [e["words"] for e in data["consent_log"]] == [CONSENT["words"]]
     said = [e["text"] for e in data["conversations"][f"sms:{PHONE}"]]
-    assert "aide" in said and len(said) >= 2  # both ways
+    assert "aide" in said and "merci" in said and len(said) >= 4  # both ways, in order
+    assert said.index("aide") < said.index("merci")
     assert [i["id"] for i in data["invoices"]] == [created["id"]]
     assert "pay_token" not in data["invoices"][0]
     assert data["erasures"] == []
@@ -82,6 +85,8 @@ async def test_erasure_removes_contact_data_keeps_invoices_and_is_recorded(shop:
     merchant = shop.merchant.id
     # Their run of invoices paid on time and reward points (issue 10) are keyed by the phone.
     await shop.redis.hset(keys.payer(merchant, PHONE), mapping={"streak": 2, "points": 50})
+    await shop.customer_says(*SMS, "merci")  # the older turns are in the archive now
+    assert await shop.redis.exists(keys.conv_log_archive(f"sms:{PHONE}"))
     status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
     assert status == 200, body
     assert not await shop.redis.exists(keys.payer(merchant, PHONE))
@@ -92,7 +97,8 @@ async def test_erasure_removes_contact_data_keeps_invoices_and_is_recorded(shop:
     assert PHONE not in json.dumps(record) and "Léa" not in json.dumps(record)
 
     assert await shop.redis.hget(keys.customers(merchant), "c1") is None
-    assert await shop.redis.llen(keys.conv_log(f"sms:{PHONE}")) == 0
+    assert len(await transcript(shop.redis, f"sms:{PHONE}")) == 0
+    assert not await shop.redis.exists(keys.conv_log_archive(f"sms:{PHONE}"))
     consent = json.loads(await shop.redis.get(keys.consent(merchant, f"sms:{PHONE}")))
     assert consent["opted_in"] is True and consent["words"] == "" and "proof" not in consent
     log = [json.loads(e) for e in await shop.redis.lrange(keys.consent_log(merchant), 0, -1)]
@@ -142,7 +148,7 @@ async def test_an_erasure_waits_for_the_dispatch_that_holds_the_conversation(
     status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
     assert status == 200, body
     assert polls == 3
-    assert await shop.redis.llen(keys.conv_log(conversation)) == 0
+    assert len(await transcript(shop.redis, conversation)) == 0
 
 
 async def test_a_conversation_held_too_long_gets_a_409_and_nothing_is_erased(shop: Facto) -> None:
@@ -153,7 +159,7 @@ async def test_a_conversation_held_too_long_gets_a_409_and_nothing_is_erased(sho
     status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
     assert status == 409, body
     assert await shop.redis.hget(keys.customers(shop.merchant.id), "c1") is not None
-    assert await shop.redis.llen(keys.conv_log(conversation)) > 0
+    assert len(await transcript(shop.redis, conversation)) > 0
     assert await shop.redis.llen(keys.merchant_erasures(shop.merchant.id)) == 0
 
 

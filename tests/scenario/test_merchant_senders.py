@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
+from bot.store.conversations import transcript
 from bot.store.merchants import Merchant
 from channels.base import ChannelName
 from tests.scenario.harness import Facto, invoice_body, start_facto
@@ -105,8 +106,8 @@ async def test_two_merchants_with_their_own_numbers_keep_two_conversations(two: 
     await sms_to(two, NUMBER_B, 2, "payer")
     after = sms_from(two)[len(sent) + 1 :]
     assert [sender for sender, _ in after] == [NUMBER_B]
-    transcript_a = await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)
-    transcript_b = await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_B}:{PHONE}"), 0, -1)
+    transcript_a = await transcript(two.redis, f"sms@{NUMBER_A}:{PHONE}")
+    transcript_b = await transcript(two.redis, f"sms@{NUMBER_B}:{PHONE}")
     assert len(transcript_a) == len(transcript_b) == 3  # invoice, "payer", its answer
 
 
@@ -124,7 +125,7 @@ async def test_a_merchant_without_its_own_sender_keeps_the_platform_conversation
     # A reply to the platform's number is the shared conversation's, not A's.
     await sms_to(two, two.settings.twilio_sms_from or "", 3, "payer")
     assert sms_from(two)[-1][0] == two.settings.twilio_sms_from
-    assert len(await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)) == 1
+    assert len(await transcript(two.redis, f"sms@{NUMBER_A}:{PHONE}")) == 1
 
 
 async def test_alphanumeric_sender_id_needs_a_number_for_replies(two: Facto) -> None:
@@ -142,7 +143,7 @@ async def test_alphanumeric_sender_id_needs_a_number_for_replies(two: Facto) -> 
     # conversation, and the answer comes from the sender ID again.
     await sms_to(two, NUMBER_A, 4, "payer")
     assert sms_from(two)[-1][0] == "ALPHA"
-    assert len(await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)) == 3
+    assert len(await transcript(two.redis, f"sms@{NUMBER_A}:{PHONE}")) == 3
     # STOP is answered from "ALPHA" too: the text names the number STOP and START go to.
     await sms_to(two, NUMBER_A, 5, "STOP")
     stop_answer = sms_from(two)[-1]
@@ -208,7 +209,7 @@ async def test_messaging_service_sends_from_its_pool_and_routes_replies(two: Fac
     )
     assert ok.status == 200
     await two.drain()
-    assert len(await two.redis.lrange(keys.conv_log(f"sms@{service}:{PHONE}"), 0, -1)) == 3
+    assert len(await transcript(two.redis, f"sms@{service}:{PHONE}")) == 3
 
 
 def telegram_update(update_id: int, text: str) -> dict[str, Any]:
@@ -366,8 +367,8 @@ async def test_voiding_an_invoice_tells_the_customer_from_the_merchant_number(tw
     sent = sms_from(two)
     assert [sender for sender, _ in sent] == [NUMBER_A, NUMBER_A]
     assert await two.redis.get(keys.conv_state(f"sms:{PHONE}")) is None
-    transcript = await two.redis.lrange(keys.conv_log(f"sms@{NUMBER_A}:{PHONE}"), 0, -1)
-    assert len(transcript) == 2  # the invoice, then the notice that it is cancelled
+    said = await transcript(two.redis, f"sms@{NUMBER_A}:{PHONE}")
+    assert len(said) == 2  # the invoice, then the notice that it is cancelled
 
 
 async def test_the_phone_simulator_chats_with_each_merchant_sender(two: Facto) -> None:
@@ -403,7 +404,7 @@ async def test_the_phone_simulator_chats_with_each_merchant_sender(two: Facto) -
     replies = two.sandbox.thread(ChannelName.TELEGRAM, str(CHAT), "777001")
     assert [e.sender for e in replies] == ["bot", "customer", "bot"]
     assert "/p/" in replies[-1].text
-    assert await two.redis.llen(keys.conv_log(f"telegram@777001:{CHAT}")) == 3
+    assert len(await transcript(two.redis, f"telegram@777001:{CHAT}")) == 3
     # A number the sandbox does not know, or a sender ID, cannot be written to.
     for to, status in (("+33799999999", 404), ("ALPHA", 409)):
         refused = await two.client.post(

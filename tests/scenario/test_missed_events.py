@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.store import keys
+from bot.store import dedupe, keys
 from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_money import (
     GROSS,
@@ -154,7 +154,7 @@ async def test_payment_counted_before_records_existed_is_not_counted_again(
     await deaf.redis.delete(keys.STRIPE_EVENTS_CHECKPOINT)
     await deaf.redis.sadd(keys.CHECKOUT_SESSIONS_OPEN, session_id)
     for event in deaf.sandbox.events.values():  # and the seen markers have expired
-        await deaf.redis.delete(keys.conv_seen("telegram:901", f"stripe:{event.id}"))
+        await dedupe.forget(deaf.redis, "telegram:901", f"stripe:{event.id}")
     await deaf.worker.reconcile()
     await deaf.drain()
     body = await invoice(deaf, created["id"])

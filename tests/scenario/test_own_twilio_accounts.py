@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine import outbox
 from bot.store import keys
+from bot.store.conversations import transcript
 from channels.base import ChannelName, DeliveryState
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -164,7 +165,7 @@ async def test_sms_goes_out_through_the_merchant_account_and_its_webhooks_need_i
         "AccountSid": ACCOUNT_B,
     }
     assert await signed_post(app, "/webhooks/twilio/sms", reply, PLATFORM_TOKEN) == 403
-    assert await app.redis.llen(keys.conv_log(f"sms@{NUMBER_B}:{PHONE}")) == 1
+    assert len(await transcript(app.redis, f"sms@{NUMBER_B}:{PHONE}")) == 1
     # Through the phone simulator: the emulator signs it with B's account.
     assert await app.customer_says("sms", PHONE, "payer", to=NUMBER_B) == 200
     answer = app.sandbox.bot_messages(ChannelName.SMS, PHONE)[-1]
@@ -240,7 +241,7 @@ async def test_a_messaging_service_in_the_merchant_account(app: Facto) -> None:
     assert await app.customer_says("sms", PHONE, "payer", to=NUMBER_B) == 200
     answer = app.sandbox.bot_messages(ChannelName.SMS, PHONE)[-1]
     assert answer.extra["account"] == ACCOUNT_B and "/p/" in answer.text
-    assert await app.redis.llen(keys.conv_log(f"sms@{service}:{PHONE}")) == 3
+    assert len(await transcript(app.redis, f"sms@{service}:{PHONE}")) == 3
     reply = {
         "MessageSid": f"SM{9:032d}",
         "From": PHONE,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.engine import retention
 from bot.engine.pipeline import SEEN_TTL_SECONDS
 from bot.store import keys
+from bot.store.conversations import transcript
 from tests.scenario.harness import Facto, invoice_body
 
 PHONE = "+33612345678"
@@ -45,7 +46,7 @@ async def test_sent_messages_transcripts_and_states_age_out(facto: Facto) -> Non
 
     # Transcripts and states stay for the GDPR period after the last contact, then go.
     conversation = f"sms:{PHONE}"
-    assert await facto.redis.llen(keys.conv_log(conversation)) == 3
+    assert len(await transcript(facto.redis, conversation)) == 3
     facto.clock.advance(timedelta(days=3 * 365).total_seconds())
     await facto.customer_says("telegram", "777", "aide")  # still talking: kept
     done = await housekeep(facto)
@@ -56,16 +57,19 @@ async def test_sent_messages_transcripts_and_states_age_out(facto: Facto) -> Non
     assert (await housekeep(facto)).conversations == 1
     assert not await facto.redis.exists(keys.conv_state(conversation))
     assert await facto.redis.exists(keys.conv_state("telegram:777"))
-    assert await facto.redis.llen(keys.conv_log("telegram:777")) == 2
+    assert len(await transcript(facto.redis, "telegram:777")) == 2
 
 
 async def test_dedupe_markers_expire_on_their_own(facto: Facto) -> None:
     await facto.issue(invoice_body("sms", PHONE))
     await facto.customer_says("sms", PHONE, "aide")
-    markers = [m async for m in facto.redis.scan_iter(match=keys.conv_seen(f"sms:{PHONE}", "*"))]
-    assert markers
-    for marker in markers:
-        assert 0 < await facto.redis.ttl(marker) <= SEEN_TTL_SECONDS
+    seen = keys.conv_seen_ids(f"sms:{PHONE}")
+    now, _ = await facto.redis.time()
+    markers = await facto.redis.zrange(seen, 0, -1, withscores=True)
+    assert len(markers) == 2  # the invoice issued, the customer's message
+    for _marker, until in markers:
+        assert now < until <= now + SEEN_TTL_SECONDS
+    assert 0 < await facto.redis.ttl(seen) <= SEEN_TTL_SECONDS
 
 
 async def test_stale_checkout_sessions_leave_the_open_set(facto: Facto) -> None:

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from bot.store import keys
+from bot.store.conversations import transcript
 from tests.scenario.harness import Facto, invoice_body
 
 CHAT = 424242
@@ -37,8 +38,8 @@ async def deliver(facto: Facto, body: dict[str, Any]) -> None:
 
 
 async def said_by_customer(facto: Facto) -> list[str]:
-    log = await facto.redis.lrange(keys.conv_log(f"telegram:{CHAT}"), 0, -1)
-    return [e["text"] for e in map(json.loads, log) if e["dir"] == "in"]
+    log = await transcript(facto.redis, f"telegram:{CHAT}")
+    return [e["text"] for e in log if e["dir"] == "in"]
 
 
 async def test_out_of_order_deliveries_are_applied_in_update_id_order(facto: Facto) -> None:
@@ -84,9 +85,7 @@ async def test_an_update_older_than_one_already_applied_is_recorded_not_acted_up
     await deliver(facto, update(400, "payer"))
     await facto.drain()
     assert await facto.messages("telegram", str(CHAT)) == sent  # nothing said
-    log = [
-        json.loads(e) for e in await facto.redis.lrange(keys.conv_log(f"telegram:{CHAT}"), 0, -1)
-    ]
+    log = await transcript(facto.redis, f"telegram:{CHAT}")
     late = [e for e in log if e.get("late")]
     assert [(e["dir"], e["text"], e["ref"]) for e in late] == [("in", "payer", "telegram:400")]
     assert await facto.redis.get(keys.conv_telegram_applied(f"telegram:{CHAT}")) == "401"
@@ -109,5 +108,5 @@ async def test_an_update_older_than_the_head_being_handled_is_late_too(facto: Fa
     await facto.redis.delete(keys.conv_lock(conversation))
     await facto.drain()
     assert await said_by_customer(facto) == ["en cours", "avant"]
-    log = [json.loads(e) for e in await facto.redis.lrange(keys.conv_log(conversation), 0, -1)]
+    log = await transcript(facto.redis, conversation)
     assert [e["text"] for e in log if e.get("late")] == ["avant"]
