@@ -49,6 +49,7 @@ from bot.logs import log_fields
 from bot.settings import Settings
 from bot.store import consent, delivery_timeline, handover, keys, senders, telegram_buttons
 from bot.store.conversations import (
+    SENDER_MARK,
     append_transcript,
     conversation_key,
     sender_of,
@@ -84,10 +85,15 @@ log = logging.getLogger(__name__)
 DELIVERY_TTL_SECONDS = 90 * 24 * 3600
 BACKOFF_BASE_SECONDS = 2.0
 BATCH = 50
-# Entries one sender holds at most (read, not yet acknowledged) in its long-lived send loop:
-# a slow channel's backlog waits in memory for that channel's slots while the loop reads on,
-# so the other channels' messages are started at once; past this, reading waits.
-HELD_ENTRIES = 2000
+# Entries one sender holds at most per channel (read, not yet acknowledged) in its long-lived
+# send loop: a slow channel's backlog waits in memory for that channel's slots while the loop
+# reads on; past this (plus at most one batch), that channel's stream is not read until some
+# of its sends finish, while the other channels' streams still are (issue 12: a 10,000-SMS
+# flash sale paced by the provider no longer holds back a Telegram reply).
+HELD_PER_CHANNEL = 2000
+# Each channel's wake-ups have a stream (and consumer group) of their own.
+STREAMS: dict[ChannelName, str] = {c: keys.outbox_stream(c.value) for c in ChannelName}
+LEGACY_MOVE_BATCH = 500
 # Real seconds a stopping sender gives provider calls under way to finish: within the
 # 5 s the web process gives its worker to stop (bot.web.app).
 STOP_GRACE_SECONDS = 3.0
@@ -110,6 +116,29 @@ for i = 1, #ARGV, 2 do
   end
 end
 return forgotten
+"""
+
+# The upgrade to per-channel streams: entries left in the old single stream move to their
+# channel's stream, each once (two workers starting together both try; an entry already moved
+# is gone from the old stream), and the old stream (with its group) goes once it is empty.
+# Every key shares one slot (keys.outbox_stream). KEYS: the old stream, then the channels'.
+# ARGV: entry id, index of its channel's stream in KEYS, message key, conversation...
+_MOVE_LEGACY = """
+local moved = 0
+for i = 1, #ARGV, 4 do
+  if #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i], 'COUNT', 1) == 1 then
+    local fields = {'key', ARGV[i + 2]}
+    if ARGV[i + 3] ~= '' then
+      fields[3] = 'conv'
+      fields[4] = ARGV[i + 3]
+    end
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], 'MAXLEN', '~', 1000000, '*', unpack(fields))
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    moved = moved + 1
+  end
+end
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return moved
 """
 
 # A status callback only moves a delivery forward (TESTCASES 36).
@@ -270,6 +299,29 @@ class SendPolicy:
         return self.per_channel.get(channel, self.concurrency)
 
 
+def channel_of(conversation: str) -> ChannelName | None:
+    """The channel of a conversation key ("sms:+33...", "whatsapp@<sender>:+33...")."""
+    head = conversation.partition(":")[0].partition(SENDER_MARK)[0]
+    try:
+        return ChannelName(head)
+    except ValueError:
+        return None
+
+
+def stream_of(conversation: str, fallback: ChannelName = ChannelName.SMS) -> str:
+    """The stream that wakes the senders of `conversation`'s channel."""
+    return STREAMS[channel_of(conversation) or fallback]
+
+
+async def unacknowledged(redis: aioredis.Redis) -> int:
+    """Wake-ups read by some sender and not acknowledged yet, over every channel's stream."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream in STREAMS.values():
+            pipe.xpending(stream, keys.OUTBOX_GROUP)
+        summaries = await pipe.execute(raise_on_error=False)
+    return sum(s["pending"] for s in summaries if isinstance(s, dict))
+
+
 def queue(
     pipe: aioredis.client.Pipeline,
     message: OutboundMessage,
@@ -296,7 +348,7 @@ def queue(
         pipe.hsetnx(record, name, value)
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     pipe.xadd(
-        keys.OUTBOX_STREAM,
+        stream_of(conversation, message.channel),
         {"key": message.idempotency_key, "conv": conversation},
         maxlen=1_000_000,
     )
@@ -331,7 +383,11 @@ async def queue_now(
     conversation_queue = keys.outbox_conversation_queue(conversation)
     if await redis.lpos(conversation_queue, key) is None:
         await redis.rpush(conversation_queue, key)
-    await redis.xadd(keys.OUTBOX_STREAM, {"key": key, "conv": conversation}, maxlen=1_000_000)
+    await redis.xadd(
+        stream_of(conversation, message.channel),
+        {"key": key, "conv": conversation},
+        maxlen=1_000_000,
+    )
     await redis.hset(record, "enqueued", "1")
 
 
@@ -609,8 +665,12 @@ _DROPPED = {
 }
 
 
+# A wake-up read from a channel's stream: (stream, entry id, fields).
+Entry = tuple[str, str, dict[str, str]]
+
+
 class Sender:
-    """Reads the outbox stream and sends each conversation's messages once, in order."""
+    """Reads the outbox streams and sends each conversation's messages once, in order."""
 
     def __init__(
         self,
@@ -643,45 +703,94 @@ class Sender:
             weakref.WeakValueDictionary()
         )
         # The long-lived send loop's sends (`start_sends`): each task with whether it has its
-        # channel's slot yet, and the stream entries they hold, not acknowledged yet.
+        # channel's slot yet, and the stream entries they hold, not acknowledged yet, by stream.
         self._in_flight: dict[asyncio.Task[None], asyncio.Event] = {}
-        self._held: set[str] = set()
+        self._held: dict[str, set[str]] = {stream: set() for stream in STREAMS.values()}
 
     async def ensure_group(self) -> None:
-        try:
-            await self._redis.xgroup_create(
-                keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, id="0", mkstream=True
+        """Each channel's stream and group exist; what the old single stream held is moved."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream in STREAMS.values():
+                pipe.xgroup_create(stream, keys.OUTBOX_GROUP, id="0", mkstream=True)
+            results = await pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, ResponseError) and "BUSYGROUP" not in str(result):
+                raise result
+        await self.move_legacy_entries()
+
+    async def move_legacy_entries(self) -> int:
+        """Move the wake-ups left in the single stream of earlier versions to their channel's
+        stream (an upgrade loses no queued message); entries some old sender read and did not
+        acknowledge move too: the message's claim keeps it from going twice."""
+        moved = 0
+        streams = list(STREAMS.values())
+        while entries := await self._redis.xrange(
+            keys.OUTBOX_STREAM, "-", "+", count=LEGACY_MOVE_BATCH
+        ):
+            missing = [fields.get("key", "") for _id, fields in entries if not fields.get("conv")]
+            found = dict(zip(missing, await self._conversations_of(missing), strict=True))
+            args: list[str] = []
+            for entry_id, fields in entries:
+                key = fields.get("key", "")
+                conversation = fields.get("conv") or found.get(key, "")
+                index = streams.index(stream_of(conversation)) + 2  # KEYS[1] is the old stream
+                args += [entry_id, str(index), key, conversation]
+            moved += int(
+                await self._redis.eval(
+                    _MOVE_LEGACY, 1 + len(streams), keys.OUTBOX_STREAM, *streams, *args
+                )
             )
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        if moved:
+            log.warning("outbox wake-ups moved to per-channel streams", extra=log_fields(n=moved))
+        return moved
+
+    async def _conversations_of(self, message_keys: Sequence[str]) -> list[str]:
+        """The conversation each record names ('' for none), in one round trip."""
+        if not message_keys:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in message_keys:
+                pipe.hget(keys.outbox_message(key), "conversation")
+            return [c or "" for c in await pipe.execute()]
 
     async def move_due_retries(self) -> int:
-        """Wake the messages whose retry time has come (under the periodic lease)."""
-        due = await self._redis.zrangebyscore(
-            keys.OUTBOX_RETRY, "-inf", self._now(), start=0, num=100, withscores=True
-        )
+        """Wake the messages whose retry time has come (under the periodic lease); and move
+        what a sender of an earlier version (a rolling upgrade) woke on the old stream."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(
+                keys.OUTBOX_RETRY, "-inf", self._now(), start=0, num=100, withscores=True
+            )
+            pipe.exists(keys.OUTBOX_STREAM)
+            due, legacy = await pipe.execute()
+        if legacy:
+            await self.move_legacy_entries()
         if not due:
             return 0
+        conversations = await self._conversations_of([key for key, _score in due])
         async with self._redis.pipeline(transaction=False) as pipe:
-            for key, _score in due:
-                pipe.xadd(keys.OUTBOX_STREAM, {"key": key}, maxlen=1_000_000)
+            for (key, _score), conversation in zip(due, conversations, strict=True):
+                fields = {"key": key, "conv": conversation} if conversation else {"key": key}
+                pipe.xadd(stream_of(conversation), fields, maxlen=1_000_000)
             await pipe.execute()
         scores = [item for key, score in due for item in (key, repr(score))]
         await self._redis.eval(_FORGET_MOVED, 1, keys.OUTBOX_RETRY, *scores)
         return len(due)
 
+    async def _read(self, streams: Mapping[str, str], block_ms: int | None) -> list[Entry]:
+        """One XREADGROUP over the given streams (all on one slot): up to a batch from each."""
+        answer = await self._redis.xreadgroup(
+            keys.OUTBOX_GROUP, self._consumer, dict(streams), count=BATCH, block=block_ms
+        )
+        return [
+            (stream, entry_id, fields)
+            for stream, messages in answer or []
+            for entry_id, fields in messages
+        ]
+
     async def run_once(self, block_ms: int | None = None, *, pending: bool = False) -> int:
         """Send what is queued; with `pending`, first what this consumer left unacknowledged."""
         start = "0" if pending else ">"
-        entries = await self._redis.xreadgroup(
-            keys.OUTBOX_GROUP,
-            self._consumer,
-            {keys.OUTBOX_STREAM: start},
-            count=BATCH,
-            block=block_ms,
-        )
-        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        batch = await self._read(dict.fromkeys(STREAMS.values(), start), block_ms)
         return await self._handle_entries(batch)
 
     async def start_sends(self, block_ms: int | None = None) -> int:
@@ -691,24 +800,20 @@ class Sender:
         each conversation's send runs as its own task, under its channel's slots, and
         acknowledges its own entries when it is done; so a channel paced slowly (a flash
         sale's SMS) fills its own slots only, while the loop reads on and starts the other
-        channels' sends. Order within a conversation is kept by its lock and send queue.
+        channels' sends. A channel holding its budget of entries is not read meanwhile; the
+        others still are. Order within a conversation is kept by its lock and send queue.
         """
-        room = HELD_ENTRIES - len(self._held)
-        if room <= 0:
-            # Full: wait for some send to finish instead of reading (bounded memory).
+        readable = {
+            stream: ">" for stream, held in self._held.items() if len(held) < HELD_PER_CHANNEL
+        }
+        if not readable:
+            # Every channel is full: wait for some send to finish instead of reading.
             timeout = block_ms / 1000 if block_ms else None
             await asyncio.wait(
                 set(self._in_flight), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             return 0
-        entries = await self._redis.xreadgroup(
-            keys.OUTBOX_GROUP,
-            self._consumer,
-            {keys.OUTBOX_STREAM: ">"},
-            count=min(BATCH, room),
-            block=block_ms,
-        )
-        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        batch = await self._read(readable, block_ms)
         await self._start_entries(batch)
         return len(batch)
 
@@ -719,7 +824,7 @@ class Sender:
         `min_idle_ms`) are not started twice."""
         started = 0
         async for claimed in self._autoclaimed(min_idle_ms):
-            fresh = [(i, f) for i, f in claimed if i not in self._held]
+            fresh = [e for e in claimed if e[1] not in self._held[e[0]]]
             await self._start_entries(fresh)
             started += len(fresh)
         return started
@@ -747,23 +852,29 @@ class Sender:
     def sends_in_flight(self) -> int:
         return len(self._in_flight)
 
+    def held(self, channel: ChannelName) -> int:
+        """Entries of `channel` this sender's send loop has read and not acknowledged."""
+        return len(self._held[STREAMS[channel]])
+
     async def wait_for_sends(self) -> None:
         """Until every send started by `start_sends` is done."""
         while self._in_flight:
             await asyncio.wait(set(self._in_flight))
 
-    async def _start_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> None:
+    async def _start_entries(self, batch: Sequence[Entry]) -> None:
         for conversation, entries in (await self._by_conversation(batch)).items():
             started = asyncio.Event()
             task = asyncio.create_task(self._handle_conversation(conversation, entries, started))
-            ids = [entry_id for entry_id, _key in entries]
+            ids = [(stream, entry_id) for stream, entry_id, _key in entries]
             self._in_flight[task] = started
-            self._held.update(ids)
+            for stream, entry_id in ids:
+                self._held[stream].add(entry_id)
             task.add_done_callback(functools.partial(self._finished, ids))
 
-    def _finished(self, ids: list[str], task: asyncio.Task[None]) -> None:
+    def _finished(self, ids: list[tuple[str, str]], task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
-        self._held.difference_update(ids)
+        for stream, entry_id in ids:
+            self._held[stream].discard(entry_id)
         if not task.cancelled() and (error := task.exception()) is not None:
             # Unacknowledged: the entries come back through the reclaim.
             log.error("sending a conversation failed", exc_info=error)
@@ -779,29 +890,29 @@ class Sender:
             handled += await self._handle_entries(claimed)
         return handled
 
-    async def _autoclaimed(
-        self, min_idle_ms: int
-    ) -> AsyncIterator[list[tuple[str, dict[str, str]]]]:
-        """Batches of entries idle for `min_idle_ms`, now this sender's; bounded: 1,000 entries
-        per pass. Entries trimmed from the stream have nothing left to send: acknowledged."""
-        cursor = "0-0"
-        for _ in range(20):
-            cursor, claimed, *_ = await self._redis.xautoclaim(
-                keys.OUTBOX_STREAM,
-                keys.OUTBOX_GROUP,
-                self._consumer,
-                min_idle_ms,
-                cursor,
-                count=BATCH,
-            )
-            gone = [entry_id for entry_id, fields in claimed if not fields]
-            if gone:
-                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
-            yield [(i, f) for i, f in claimed if f]
-            if cursor == "0-0":
-                return
+    async def _autoclaimed(self, min_idle_ms: int) -> AsyncIterator[list[Entry]]:
+        """Batches of entries idle for `min_idle_ms`, now this sender's, channel by channel;
+        bounded: 1,000 entries per stream per pass. Entries trimmed from the stream have
+        nothing left to send: acknowledged."""
+        for stream in STREAMS.values():
+            cursor = "0-0"
+            for _ in range(20):
+                cursor, claimed, *_ = await self._redis.xautoclaim(
+                    stream,
+                    keys.OUTBOX_GROUP,
+                    self._consumer,
+                    min_idle_ms,
+                    cursor,
+                    count=BATCH,
+                )
+                gone = [entry_id for entry_id, fields in claimed if not fields]
+                if gone:
+                    await self._redis.xack(stream, keys.OUTBOX_GROUP, *gone)
+                yield [(stream, i, f) for i, f in claimed if f]
+                if cursor == "0-0":
+                    break
 
-    async def _handle_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> int:
+    async def _handle_entries(self, batch: Sequence[Entry]) -> int:
         """Group the entries by conversation; send the conversations side by side."""
         by_conversation = await self._by_conversation(batch)
         results = await asyncio.gather(
@@ -817,13 +928,14 @@ class Sender:
         return len(batch)
 
     async def _by_conversation(
-        self, batch: Sequence[tuple[str, dict[str, str]]]
-    ) -> dict[str, list[tuple[str, str]]]:
-        by_conversation: dict[str, list[tuple[str, str]]] = {}
-        for entry_id, fields in batch:
+        self, batch: Sequence[Entry]
+    ) -> dict[str, list[tuple[str, str, str]]]:
+        """(stream, entry id, message key) by conversation."""
+        by_conversation: dict[str, list[tuple[str, str, str]]] = {}
+        for stream, entry_id, fields in batch:
             key = fields.get("key", "")
             conversation = fields.get("conv") or await self._conversation_of(key)
-            by_conversation.setdefault(conversation, []).append((entry_id, key))
+            by_conversation.setdefault(conversation, []).append((stream, entry_id, key))
         return by_conversation
 
     async def _conversation_of(self, key: str) -> str:
@@ -833,26 +945,27 @@ class Sender:
     async def _handle_conversation(
         self,
         conversation: str,
-        entries: list[tuple[str, str]],
+        entries: list[tuple[str, str, str]],
         started: asyncio.Event | None = None,
     ) -> None:
         async with self._conversation_lock(conversation), self._slots_of(conversation):
             if started is not None:
                 started.set()  # from here on, a send may be at the provider
-            for _entry_id, key in entries:
+            for _stream, _entry_id, key in entries:
                 await self._send_unordered(key)
             outcome = await self.drain(conversation) if conversation else Outcome.DONE
         if outcome is Outcome.BUSY:
             # Left pending on purpose: if that sender dies, these entries lead back here.
             return
-        ids = [entry_id for entry_id, _key in entries]
-        await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *ids)
+        by_stream: dict[str, list[str]] = {}
+        for stream, entry_id, _key in entries:
+            by_stream.setdefault(stream, []).append(entry_id)
+        for stream, ids in by_stream.items():
+            await self._redis.xack(stream, keys.OUTBOX_GROUP, *ids)
 
     def _slots_of(self, conversation: str) -> asyncio.Semaphore:
-        try:
-            return self._slots[ChannelName(conversation.partition(":")[0])]
-        except ValueError:  # an entry without a conversation (legacy): any channel's will do
-            return self._slots[ChannelName.SMS]
+        # An entry without a conversation (legacy): any channel's will do.
+        return self._slots[channel_of(conversation) or ChannelName.SMS]
 
     def _conversation_lock(self, conversation: str) -> asyncio.Lock:
         lock = self._draining.get(conversation)

@@ -33,7 +33,7 @@ from bot.engine.campaigns import LINK_KEPT_AFTER_END_SECONDS
 from bot.logs import log_fields
 from bot.store import campaigns, keys
 from bot.store.invoices import migrate_clear_link_tokens
-from channels.base import DeliveryState
+from channels.base import ChannelName, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,10 @@ async def drop_offer_links(redis: aioredis.Redis, now: datetime, kept: timedelta
     return removed
 
 
-_STREAMS = ((keys.PIPELINE_WAKE, keys.PIPELINE_GROUP), (keys.OUTBOX_STREAM, keys.OUTBOX_GROUP))
+_STREAMS = (
+    (keys.PIPELINE_WAKE, keys.PIPELINE_GROUP),
+    *((keys.outbox_stream(channel.value), keys.OUTBOX_GROUP) for channel in ChannelName),
+)
 
 
 async def remove_dead_consumers(redis: aioredis.Redis, idle: timedelta) -> int:

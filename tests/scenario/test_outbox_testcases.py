@@ -36,8 +36,7 @@ CHATS = [940_000 + i for i in range(6)]
 
 
 async def pending_count(facto: Facto) -> int:
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    return int(pending["pending"])
+    return await outbox.unacknowledged(facto.redis)
 
 
 async def queue_keys(facto: Facto, conversation: str) -> list[str]:
