@@ -5,7 +5,9 @@ Each step is a small function that reads ages from the data itself against the i
 clock and see what is left. What is kept, and for how long, is in docs/decisions.md
 ("Retention"); the lengths are settings.
 
-- sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
+- sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent (a
+  sent record is slimmed by its sender at once and carries a Redis expiry of that length too;
+  its content expires on its own after hours: bot.engine.outbox `SENT_BODY_SECONDS`);
 - transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
   kept 3 years after the last contact, LEGAL_FR §3); a conversation with nothing in its
   transcript nor its inbox for 30 more days also loses its state;

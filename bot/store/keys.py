@@ -98,6 +98,16 @@ def outbox_message(key: str) -> str:
     return f"outbox:msg:{key}"
 
 
+def outbox_sent_body(key: str) -> str:
+    """What a sent message's record no longer keeps (its content, merchant, invoice, cost),
+    for the hours a status callback may still need it (a fallback sends the content again).
+
+    Its hash tag is the record's own key name, so both share a slot (the send's last script
+    writes both); an idempotency key holding a brace would break that, and none is slimmed.
+    """
+    return f"{{{outbox_message(key)}}}:body"
+
+
 def outbox_delivery(provider_message_id: str) -> str:
     """What the provider reported about a message it accepted (status callbacks)."""
     return f"outbox:delivery:{provider_message_id}"

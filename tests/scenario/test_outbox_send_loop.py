@@ -198,7 +198,7 @@ async def test_messages_queued_on_the_single_stream_of_earlier_versions_are_all_
     for phone in PHONES[:3]:
         await dispatch(facto, invoice_body("sms", phone))
     await dispatch(facto, invoice_body("telegram", CHAT))
-    legacy = []
+    legacy: list[dict[str, str]] = []
     for stream in outbox.STREAMS.values():  # written the way earlier versions did
         for entry_id, fields in await facto.redis.xrange(stream):
             legacy.append(fields if legacy else {"key": fields["key"]})  # one bare
@@ -215,9 +215,38 @@ async def test_messages_queued_on_the_single_stream_of_earlier_versions_are_all_
     assert not await facto.redis.exists(keys.OUTBOX_STREAM)  # moved, then deleted
     assert await facto.redis.xlen(keys.outbox_stream("sms")) == 3
     assert await facto.redis.xlen(keys.outbox_stream("telegram")) == 1
-    assert await restarted.ensure_group() is None  # again (a second worker): nothing moves
+    assert await restarted.move_legacy_entries() == 0  # again (a second worker): nothing
     while await restarted.run_once():
         pass
     assert await received(facto, "sms", PHONES[:3]) == dict.fromkeys(PHONES[:3], 1)
     assert await received(facto, "telegram", [str(CHAT)]) == {str(CHAT): 1}
+    assert await outbox.unacknowledged(facto.redis) == 0
+
+
+async def test_a_wake_up_behind_a_waiting_head_leaves_its_message_unclaimed(
+    facto: Facto,
+) -> None:
+    """The send claims the message its wake-up names on the guess that it is the head; when
+    an earlier message is still waiting for its retry, the guess is let go, untouched."""
+    await add_fault(facto, "telegram", status=503, count=1)
+    await dispatch(facto, invoice_body("telegram", CHAT))
+    conversation = f"telegram:{CHAT}"
+    running = facto.worker.sender
+    while await running.run_once():  # the invoice meets the 503: parked for its retry
+        pass
+    [waiting] = await facto.redis.lrange(keys.outbox_conversation_queue(conversation), 0, -1)
+    assert await facto.redis.hget(keys.outbox_message(waiting), "retry_at")
+
+    await facto.client.post(f"/sandbox/api/customer/telegram/{CHAT}", json={"text": "aide"})
+    while await facto.worker.dispatcher.run_once():
+        pass
+    _, reply = await facto.redis.lrange(keys.outbox_conversation_queue(conversation), 0, -1)
+    assert await running.run_once() == 1  # the reply's wake-up: its message is not the head
+    record = await facto.redis.hgetall(keys.outbox_message(reply))
+    assert record["state"] == "pending"
+    assert not {"claim_owner", "claim_until", "claimed_at", "since"} & set(record)
+
+    await finish(facto)
+    said = await facto.messages("telegram", str(CHAT))
+    assert len(said) == 2  # the invoice and the reply, each once
     assert await outbox.unacknowledged(facto.redis) == 0
