@@ -917,9 +917,16 @@ class Sender:
         acknowledge move too: the message's claim keeps it from going twice."""
         moved = 0
         streams = list(STREAMS.values())
-        while entries := await self._redis.xrange(
-            keys.OUTBOX_STREAM, "-", "+", count=LEGACY_MOVE_BATCH
-        ):
+        while True:
+            entries = await self._redis.xrange(
+                keys.OUTBOX_STREAM, "-", "+", count=LEGACY_MOVE_BATCH
+            )
+            if not entries:
+                # Empty (or left empty by an old process): the script deletes it, with its group.
+                await self._redis.eval(
+                    _MOVE_LEGACY, 1 + len(streams), keys.OUTBOX_STREAM, *streams
+                )
+                break
             missing = [fields.get("key", "") for _id, fields in entries if not fields.get("conv")]
             found = dict(zip(missing, await self._conversations_of(missing), strict=True))
             args: list[str] = []

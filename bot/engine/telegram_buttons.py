@@ -3,8 +3,8 @@
 A Telegram message keeps its inline keyboard forever: after the invoice is paid (or refunded
 by a credit note) the invoice message and the reminders would still say "Payer", "Plus tard",
 "En plusieurs fois". So each sent Telegram message of an invoice that carries one of those
-buttons is noted by the outbox sender once Telegram gave it a message_id
-(`bot.store.telegram_buttons.note_sent`), and the dispatch that settles the invoice queues one
+buttons is noted by the outbox sender once Telegram gave it a message_id (in the round trip
+that records the send: `bot.engine.outbox`), and the dispatch that settles the invoice queues one
 edit per noted message (`retire`): an outbox message that removes the keyboard
 (editMessageReplyMarkup), sent, paced and retried like any other send. Its idempotency key and
 the removal of the note in the same commit make it happen once.

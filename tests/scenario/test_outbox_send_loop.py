@@ -216,6 +216,11 @@ async def test_messages_queued_on_the_single_stream_of_earlier_versions_are_all_
     assert await facto.redis.xlen(keys.outbox_stream("sms")) == 3
     assert await facto.redis.xlen(keys.outbox_stream("telegram")) == 1
     assert await restarted.move_legacy_entries() == 0  # again (a second worker): nothing
+    # An old worker still running recreates the old stream (empty, with its group): the next
+    # retry move deletes it.
+    await facto.redis.xgroup_create(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, id="0", mkstream=True)
+    await restarted.move_due_retries()
+    assert not await facto.redis.exists(keys.OUTBOX_STREAM)
     while await restarted.run_once():
         pass
     assert await received(facto, "sms", PHONES[:3]) == dict.fromkeys(PHONES[:3], 1)
