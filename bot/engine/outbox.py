@@ -3,7 +3,8 @@
 A message is queued inside the dispatch commit (`queue`), so it exists if and only if the
 state change that produced it does. It is recorded three times over: its record (state,
 attempts, claim), the tail of its conversation's send queue (commit order), and an entry of
-the outbox stream (the wake-up a sender reads).
+its channel's outbox stream (the wake-up a sender reads; each channel has its own, so a backlog
+on one never delays another's reading).
 
 Sending a conversation means sending the head of its queue, then the next, in order. A sender
 first *claims* the head: a Lua step on the record sets the owner and a deadline, refused while
@@ -16,7 +17,9 @@ or one in quiet hours, goes behind them instead: it is not failing). Past the re
 the message is marked failed, listed for its merchant, and its content is queued once on the
 customer's other known channel. A run of 5xx opens a per-channel circuit: heads are deferred
 without calling the provider, then one probe at a time tries until the provider answers again.
-Provider status callbacks move the delivery state forward only.
+Provider status callbacks move the delivery state forward only. Once sent, a record keeps only
+what later steps read (state, provider id, conversation); its content stays beside it for the
+hours a status callback may need it.
 """
 
 from __future__ import annotations
@@ -1600,7 +1603,8 @@ class Sender:
             "message found at the provider after its sender died; not sent again",
             extra=log_fields(key=record.key, channel=record.message.channel),
         )
-        await self._mark_sent(record, found)
+        # The dead sender's call counts: attempts are written with a call's outcome.
+        await self._mark_sent(replace(record, attempts=record.attempts + 1), found)
         return Outcome.SENT
 
     async def _renew_claim(self, key: str, stop: asyncio.Event) -> None:
