@@ -677,7 +677,9 @@ async def settled(redis: aioredis.Redis) -> bool:
         return False
     if await redis.zcard("outbox:retry"):
         return False
-    for stream, group in (("pipeline:wake", "dispatchers"), ("outbox:stream", "senders")):
+    streams = [("pipeline:wake", "dispatchers"), ("outbox:stream", "senders")]  # old layout
+    streams += [(f"{{outbox:stream}}:{c}", "senders") for c in ("sms", "whatsapp", "telegram")]
+    for stream, group in streams:
         if not await redis.exists(stream):
             continue
         for info in await redis.xinfo_groups(stream):

@@ -13,6 +13,7 @@ again as its template on WhatsApp itself, or on the next channel when it has non
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -77,6 +78,9 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
                 "state": DeliveryState.FAILED.value,
                 "last_error": error,
                 "failed_at": now.isoformat(),
+                # A sent record keeps its content only for a while (bot.engine.outbox
+                # `SENT_BODY_SECONDS`); a failed one is listed for its merchant with it.
+                **_content(record),
             },
         )
         if record.merchant_id:
@@ -99,6 +103,15 @@ async def after_report(redis: aioredis.Redis, report: DeliveryReport, now: datet
         "message not delivered",
         extra=log_fields(key=record.key, channel=channel, error=error, alert=True),
     )
+
+
+def _content(record: outbox.OutboxRecord) -> dict[str, str]:
+    content = {"message": json.dumps(record.message.to_dict())}
+    if record.merchant_id:
+        content["merchant_id"] = record.merchant_id
+    if record.invoice_id:
+        content["invoice_id"] = record.invoice_id
+    return content
 
 
 async def _replace(

@@ -99,8 +99,10 @@ async def count_delivered(redis: aioredis.Redis, provider_message_id: str) -> bo
         return False
     name = keys.outbox_message(key)
     campaign, merchant_id = await redis.hmget(name, ["campaign", "merchant_id"])
-    if not campaign or not merchant_id:
+    if not campaign:
         return False  # not a campaign message
+    # A sent record is slimmed (bot.engine.outbox): its campaign stays, naming the merchant.
+    merchant_id = merchant_id or str(campaign).split("/", 1)[0]
     if not await redis.hsetnx(name, "arrival_counted", "1"):
         return False
     _merchant, campaign_id, variant = str(campaign).split("/", 2)

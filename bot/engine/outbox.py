@@ -3,7 +3,8 @@
 A message is queued inside the dispatch commit (`queue`), so it exists if and only if the
 state change that produced it does. It is recorded three times over: its record (state,
 attempts, claim), the tail of its conversation's send queue (commit order), and an entry of
-the outbox stream (the wake-up a sender reads).
+its channel's outbox stream (the wake-up a sender reads; each channel has its own, so a backlog
+on one never delays another's reading).
 
 Sending a conversation means sending the head of its queue, then the next, in order. A sender
 first *claims* the head: a Lua step on the record sets the owner and a deadline, refused while
@@ -16,7 +17,9 @@ or one in quiet hours, goes behind them instead: it is not failing). Past the re
 the message is marked failed, listed for its merchant, and its content is queued once on the
 customer's other known channel. A run of 5xx opens a per-channel circuit: heads are deferred
 without calling the provider, then one probe at a time tries until the provider answers again.
-Provider status callbacks move the delivery state forward only.
+Provider status callbacks move the delivery state forward only. Once sent, a record keeps only
+what later steps read (state, provider id, conversation); its content stays beside it for the
+hours a status callback may need it.
 """
 
 from __future__ import annotations
@@ -40,24 +43,26 @@ from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
 from bot.engine import marketing_gate
-from bot.engine.effects_log import POP_IF_HEAD
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
 from bot.engine.pacing import Pacer
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, delivery_timeline, handover, keys, senders, telegram_buttons
+from bot.store import consent, delivery_timeline, handover, keys, senders
 from bot.store.conversations import (
+    SENDER_MARK,
     append_transcript,
     conversation_key,
     sender_of,
     split_key,
     transcript,
 )
+from bot.store.handover import DELIVERY, conversation_ref
 from bot.store.invoices import get_invoice
 from bot.store.merchants import get_merchant
 from bot.store.telegram_buttons import (
+    PAYING_CHOICES,
     buttons_edit,
     offers_payment,
     settled,
@@ -81,13 +86,24 @@ from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
 
-DELIVERY_TTL_SECONDS = 90 * 24 * 3600
+# A sent message's record keeps only what is read later (its state, provider id, when, its
+# conversation, what replaced it); its content, merchant, invoice and cost move to a companion
+# key kept this long: a status callback saying it did not arrive, which sends the content
+# again elsewhere, comes within minutes, hours at worst. The provider id -> message map and the
+# per-provider-id delivery state serve those callbacks, and live as long.
+SENT_BODY_SECONDS = 12 * 3600
+DELIVERY_TTL_SECONDS = SENT_BODY_SECONDS
 BACKOFF_BASE_SECONDS = 2.0
 BATCH = 50
-# Entries one sender holds at most (read, not yet acknowledged) in its long-lived send loop:
-# a slow channel's backlog waits in memory for that channel's slots while the loop reads on,
-# so the other channels' messages are started at once; past this, reading waits.
-HELD_ENTRIES = 2000
+# Entries one sender holds at most per channel (read, not yet acknowledged) in its long-lived
+# send loop: a slow channel's backlog waits in memory for that channel's slots while the loop
+# reads on; past this (plus at most one batch), that channel's stream is not read until some
+# of its sends finish, while the other channels' streams still are (issue 12: a 10,000-SMS
+# flash sale paced by the provider no longer holds back a Telegram reply).
+HELD_PER_CHANNEL = 2000
+# Each channel's wake-ups have a stream (and consumer group) of their own.
+STREAMS: dict[ChannelName, str] = {c: keys.outbox_stream(c.value) for c in ChannelName}
+LEGACY_MOVE_BATCH = 500
 # Real seconds a stopping sender gives provider calls under way to finish: within the
 # 5 s the web process gives its worker to stop (bot.web.app).
 STOP_GRACE_SECONDS = 3.0
@@ -95,6 +111,7 @@ PACE_TRIES = 20  # waits for the rate limit before the message is parked as a re
 MAX_PACE_WAIT_SECONDS = 2.0
 
 _ACTIVE = (DeliveryState.PENDING, DeliveryState.SENDING)
+_ACTIVE_VALUES = frozenset(state.value for state in _ACTIVE)
 
 # A due retry leaves the retry queue only if it was not moved meanwhile (same score): the
 # stream and the retry queue live on different hash slots, so the wake-up is added first and
@@ -110,6 +127,128 @@ for i = 1, #ARGV, 2 do
   end
 end
 return forgotten
+"""
+
+# The upgrade to per-channel streams: entries left in the old single stream move to their
+# channel's stream, each once (two workers starting together both try; an entry already moved
+# is gone from the old stream), and the old stream (with its group) goes once it is empty.
+# Every key shares one slot (keys.outbox_stream). KEYS: the old stream, then the channels'.
+# ARGV: entry id, index of its channel's stream in KEYS, message key, conversation...
+_MOVE_LEGACY = """
+local moved = 0
+for i = 1, #ARGV, 4 do
+  if #redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i], 'COUNT', 1) == 1 then
+    local fields = {'key', ARGV[i + 2]}
+    if ARGV[i + 3] ~= '' then
+      fields[3] = 'conv'
+      fields[4] = ARGV[i + 3]
+    end
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], 'MAXLEN', '~', 1000000, '*', unpack(fields))
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    moved = moved + 1
+  end
+end
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return moved
+"""
+
+# Load and claim the head in one step (the send's first round trip). Returns {code, unsure
+# since or '', the record's fields, its state before, '1' if `since` was set now}: 0 no record,
+# 2 nothing left to send (popped), 3 not due yet (the fields, unclaimed), -1 another live
+# sender's claim, 1 claimed (as `_CLAIM`). ARGV: owner, now, deadline.
+_CLAIM_LOAD = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {0, '', {}} end
+if state ~= 'pending' and state ~= 'sending' then return {2, '', {}} end
+local now = tonumber(ARGV[2])
+local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at') or '') or 0
+if retry_at > now then return {3, '', redis.call('HGETALL', KEYS[1])} end
+local owner = redis.call('HGET', KEYS[1], 'claim_owner')
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
+if owner and owner ~= ARGV[1] and deadline > now then return {-1, '', {}} end
+if state == 'sending' and owner and owner ~= ARGV[1] then
+  local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
+  redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
+           'claimed_at', ARGV[2])
+local since_set = redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+local unsure = redis.call('HGET', KEYS[1], 'unsure_since') or ''
+return {1, unsure, redis.call('HGETALL', KEYS[1]), state, tostring(since_set)}
+"""
+
+# Undo a `_CLAIM_LOAD` made on a guess that was not the head after all (rare: the send
+# queue's head was another message). ARGV: owner, the state before, '1' if `since` was set.
+_UNCLAIM = """
+if redis.call('HGET', KEYS[1], 'claim_owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2])
+redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until', 'claimed_at')
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'since') end
+return 1
+"""
+
+# The head leaves the send queue (only if it still is the head); returns the next one.
+_POP_NEXT = """
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then redis.call('LPOP', KEYS[1]) end
+return redis.call('LINDEX', KEYS[1], 0)
+"""
+
+# Sent: the record keeps what later steps read, the rest moves to its body (kept for the
+# status callbacks' hours), claim and retry fields go. KEYS: record, body.
+# ARGV: provider id, sent at, attempts, body ttl, record ttl, slim (1/0), detail field/value...
+_MARK_SENT = """
+local keep = {state=1, provider_id=1, sent_at=1, attempts=1, conversation=1, fallback=1,
+              campaign=1, enqueued=1, undelivered_code=1, arrival_counted=1, delivery=1}
+local drop = {claim_owner=1, claim_until=1, claimed_at=1, since=1, retry_at=1,
+              unsure_since=1, ordered=1, last_error=1}
+local body = {}
+for i = 7, #ARGV, 2 do
+  body[#body + 1] = ARGV[i]
+  body[#body + 1] = ARGV[i + 1]
+end
+if ARGV[6] == '1' then
+  local fields = redis.call('HGETALL', KEYS[1])
+  local kept = {}
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    if keep[name] then
+      kept[#kept + 1] = name
+      kept[#kept + 1] = fields[i + 1]
+    elseif not drop[name] then
+      body[#body + 1] = name
+      body[#body + 1] = fields[i + 1]
+    end
+  end
+  if #body > 0 then
+    redis.call('HSET', KEYS[2], unpack(body))
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+  end
+  -- Written anew rather than trimmed: a hash that once held the long content stays in Redis's
+  -- large encoding after its fields go (784 bytes instead of about 250).
+  redis.call('DEL', KEYS[1])
+  if #kept > 0 then redis.call('HSET', KEYS[1], unpack(kept)) end
+  redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[1], 'sent_at', ARGV[2],
+             'attempts', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  return 1
+else
+  if #body > 0 then redis.call('HSET', KEYS[1], unpack(body)) end
+  redis.call('HDEL', KEYS[1], 'claim_owner', 'claim_until', 'retry_at', 'unsure_since')
+end
+redis.call('HSET', KEYS[1], 'state', 'sent', 'provider_id', ARGV[1], 'sent_at', ARGV[2],
+           'attempts', ARGV[3])
+return 1
+"""
+
+# A delivered or read callback, noted on the record itself (forward only): the console and
+# the invoice's timeline still show it once the per-provider-id state has expired.
+_NOTE_DELIVERY = """
+local rank = {delivered=1, read=2}
+local now = redis.call('HGET', KEYS[1], 'delivery')
+if redis.call('EXISTS', KEYS[1]) == 1 and (not now or rank[ARGV[1]] > (rank[now] or 0)) then
+  redis.call('HSET', KEYS[1], 'delivery', ARGV[1])
+end
+return 1
 """
 
 # A status callback only moves a delivery forward (TESTCASES 36).
@@ -249,6 +388,9 @@ class SendPolicy:
     renew_every_seconds: float = 5.0  # real seconds between claim renewals during a send
     concurrency: int = 8  # sends in flight per channel in one sender, unless `per_channel`
     per_channel: Mapping[ChannelName, int] = field(default_factory=dict)
+    # A sent message's (slimmed) record: the "did it go out?" answer, kept for the retention
+    # (`FACTO_OUTBOX_RETENTION_DAYS`; the housekeeping also deletes it by its own clock).
+    sent_record_seconds: float = 30 * 24 * 3600.0
     circuit_threshold: int = 5  # 5xx in a row that open a channel's circuit
     circuit_cooldown_seconds: float = 30.0  # first pause; doubles per failed probe
     circuit_max_cooldown_seconds: float = 60.0  # so the provider's return is seen within 1 min
@@ -259,6 +401,7 @@ class SendPolicy:
         return cls(
             retry_horizon_seconds=settings.outbox_retry_horizon_hours * 3600.0,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
+            sent_record_seconds=settings.outbox_retention_days * 24 * 3600.0,
             per_channel={
                 ChannelName.SMS: settings.send_concurrency_sms,
                 ChannelName.WHATSAPP: settings.send_concurrency_whatsapp,
@@ -268,6 +411,29 @@ class SendPolicy:
 
     def slots_for(self, channel: ChannelName) -> int:
         return self.per_channel.get(channel, self.concurrency)
+
+
+def channel_of(conversation: str) -> ChannelName | None:
+    """The channel of a conversation key ("sms:+33...", "whatsapp@<sender>:+33...")."""
+    head = conversation.partition(":")[0].partition(SENDER_MARK)[0]
+    try:
+        return ChannelName(head)
+    except ValueError:
+        return None
+
+
+def stream_of(conversation: str, fallback: ChannelName = ChannelName.SMS) -> str:
+    """The stream that wakes the senders of `conversation`'s channel."""
+    return STREAMS[channel_of(conversation) or fallback]
+
+
+async def unacknowledged(redis: aioredis.Redis) -> int:
+    """Wake-ups read by some sender and not acknowledged yet, over every channel's stream."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream in STREAMS.values():
+            pipe.xpending(stream, keys.OUTBOX_GROUP)
+        summaries = await pipe.execute(raise_on_error=False)
+    return sum(s["pending"] for s in summaries if isinstance(s, dict))
 
 
 def queue(
@@ -296,7 +462,7 @@ def queue(
         pipe.hsetnx(record, name, value)
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     pipe.xadd(
-        keys.OUTBOX_STREAM,
+        stream_of(conversation, message.channel),
         {"key": message.idempotency_key, "conv": conversation},
         maxlen=1_000_000,
     )
@@ -331,7 +497,11 @@ async def queue_now(
     conversation_queue = keys.outbox_conversation_queue(conversation)
     if await redis.lpos(conversation_queue, key) is None:
         await redis.rpush(conversation_queue, key)
-    await redis.xadd(keys.OUTBOX_STREAM, {"key": key, "conv": conversation}, maxlen=1_000_000)
+    await redis.xadd(
+        stream_of(conversation, message.channel),
+        {"key": key, "conv": conversation},
+        maxlen=1_000_000,
+    )
     await redis.hset(record, "enqueued", "1")
 
 
@@ -372,7 +542,44 @@ class OutboxRecord:
 
 
 async def load(redis: aioredis.Redis, key: str) -> OutboxRecord | None:
+    """The record with its content; a sent one's content comes from its body while it is
+    kept (None after: nothing can be sent again from a slimmed record)."""
     raw = await redis.hgetall(keys.outbox_message(key))
+    if raw and "message" not in raw and raw.get("state") not in _ACTIVE_VALUES:
+        raw = {**await redis.hgetall(keys.outbox_sent_body(key)), **raw}
+    return parse(key, raw)
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """What a message's record says once it may be slimmed (sent): enough to answer "did it
+    go out, how, where?" without its content."""
+
+    key: str
+    state: DeliveryState
+    provider_message_id: str | None
+    conversation: str
+
+    @property
+    def channel(self) -> ChannelName | None:
+        return channel_of(self.conversation)
+
+
+async def load_sent(redis: aioredis.Redis, key: str) -> SentRecord | None:
+    """The record's state, provider id and conversation, whether slimmed or not."""
+    state, provider_id, conversation = await redis.hmget(
+        keys.outbox_message(key), ["state", "provider_id", "conversation"]
+    )
+    if state is None:
+        return None
+    if not conversation:  # a record older than the conversation field
+        record = await load(redis, key)
+        conversation = record.conversation if record is not None else ""
+    return SentRecord(key, DeliveryState(state), provider_id, str(conversation))
+
+
+def parse(key: str, raw: Mapping[str, str]) -> OutboxRecord | None:
+    """An outbox record from its hash fields (None without content)."""
     if not raw or "message" not in raw:
         return None
     message = OutboundMessage.from_dict(json.loads(raw["message"]))
@@ -420,6 +627,10 @@ async def record_delivery(redis: aioredis.Redis, report: DeliveryReport) -> bool
     )
     if moved:
         await redis.expire(keys.outbox_delivery(report.provider_message_id), DELIVERY_TTL_SECONDS)
+        if report.state in (DeliveryState.DELIVERED, DeliveryState.READ):
+            key = await redis.get(keys.outbox_by_provider_id(report.provider_message_id))
+            if key:
+                await redis.eval(_NOTE_DELIVERY, 1, keys.outbox_message(key), report.state.value)
     return bool(moved)
 
 
@@ -428,8 +639,8 @@ async def sent_from(redis: aioredis.Redis, provider_message_id: str, sender: str
     `sender` (a merchant's own); True when it did, or when we do not know it yet (a callback
     may come before the sender wrote the provider's id down)."""
     key = await redis.get(keys.outbox_by_provider_id(provider_message_id))
-    record = await load(redis, key) if key else None
-    return record is None or sender_of(record.conversation) == sender
+    conversation = await redis.hget(keys.outbox_message(key), "conversation") if key else None
+    return conversation is None or sender_of(str(conversation)) == sender
 
 
 async def delivery_state(redis: aioredis.Redis, provider_message_id: str) -> DeliveryState | None:
@@ -609,8 +820,53 @@ _DROPPED = {
 }
 
 
+# A wake-up read from a channel's stream: (stream, entry id, fields).
+Entry = tuple[str, str, dict[str, str]]
+
+
+@dataclass(slots=True)
+class _Finish:
+    """The queue step that rides on the round trip recording a send: the head leaves its
+    conversation's queue, its wake-ups are acknowledged, the next head is read."""
+
+    queue_key: str
+    head: str
+    acks: list[tuple[str, str]]
+    popped: bool = False
+    next_head: str | None = None
+
+
+def _queue_acks(pipe: aioredis.client.Pipeline, acks: Sequence[tuple[str, str]]) -> None:
+    """One XACK per stream (the answers' count is the number of streams)."""
+    by_stream: dict[str, list[str]] = {}
+    for stream, entry_id in acks:
+        by_stream.setdefault(stream, []).append(entry_id)
+    for stream, ids in by_stream.items():
+        pipe.xack(stream, keys.OUTBOX_GROUP, *ids)
+
+
+def _invoice_of(record: OutboxRecord) -> tuple[str, str]:
+    return record.merchant_id or "", record.invoice_id or ""
+
+
+def _offers_to_note(record: OutboxRecord) -> tuple[str, str] | None:
+    """(merchant, invoice) of a Telegram message whose buttons offer to pay: noted once
+    sent, so that settling the invoice takes its buttons off (bot.store.telegram_buttons's
+    `note_sent`, folded into the send's last round trip)."""
+    message = record.message
+    if (
+        message.channel is ChannelName.TELEGRAM
+        and message.remove_buttons_of is None
+        and record.merchant_id
+        and record.invoice_id
+        and any(b.url is not None or b.action in PAYING_CHOICES for b in message.buttons)
+    ):
+        return record.merchant_id, record.invoice_id
+    return None
+
+
 class Sender:
-    """Reads the outbox stream and sends each conversation's messages once, in order."""
+    """Reads the outbox streams and sends each conversation's messages once, in order."""
 
     def __init__(
         self,
@@ -643,45 +899,101 @@ class Sender:
             weakref.WeakValueDictionary()
         )
         # The long-lived send loop's sends (`start_sends`): each task with whether it has its
-        # channel's slot yet, and the stream entries they hold, not acknowledged yet.
+        # channel's slot yet, and the stream entries they hold, not acknowledged yet, by stream.
         self._in_flight: dict[asyncio.Task[None], asyncio.Event] = {}
-        self._held: set[str] = set()
+        self._held: dict[str, set[str]] = {stream: set() for stream in STREAMS.values()}
 
     async def ensure_group(self) -> None:
-        try:
-            await self._redis.xgroup_create(
-                keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, id="0", mkstream=True
+        """Each channel's stream and group exist; what the old single stream held is moved."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream in STREAMS.values():
+                pipe.xgroup_create(stream, keys.OUTBOX_GROUP, id="0", mkstream=True)
+            results = await pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, ResponseError) and "BUSYGROUP" not in str(result):
+                raise result
+        await self.move_legacy_entries()
+
+    async def move_legacy_entries(self) -> int:
+        """Move the wake-ups left in the single stream of earlier versions to their channel's
+        stream (an upgrade loses no queued message); entries some old sender read and did not
+        acknowledge move too: the message's claim keeps it from going twice."""
+        moved = 0
+        streams = list(STREAMS.values())
+        while True:
+            entries = await self._redis.xrange(
+                keys.OUTBOX_STREAM, "-", "+", count=LEGACY_MOVE_BATCH
             )
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+            if not entries:
+                # Empty (or left empty by an old process): the script deletes it, with its group.
+                await self._redis.eval(
+                    _MOVE_LEGACY, 1 + len(streams), keys.OUTBOX_STREAM, *streams
+                )
+                break
+            missing = [fields.get("key", "") for _id, fields in entries if not fields.get("conv")]
+            found = dict(zip(missing, await self._conversations_of(missing), strict=True))
+            args: list[str] = []
+            for entry_id, fields in entries:
+                key = fields.get("key", "")
+                conversation = fields.get("conv") or found.get(key, "")
+                index = streams.index(stream_of(conversation)) + 2  # KEYS[1] is the old stream
+                args += [entry_id, str(index), key, conversation]
+            moved += int(
+                await self._redis.eval(
+                    _MOVE_LEGACY, 1 + len(streams), keys.OUTBOX_STREAM, *streams, *args
+                )
+            )
+        if moved:
+            log.warning("outbox wake-ups moved to per-channel streams", extra=log_fields(n=moved))
+        return moved
+
+    async def _conversations_of(self, message_keys: Sequence[str]) -> list[str]:
+        """The conversation each record names ('' for none), in one round trip."""
+        if not message_keys:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in message_keys:
+                pipe.hget(keys.outbox_message(key), "conversation")
+            return [c or "" for c in await pipe.execute()]
 
     async def move_due_retries(self) -> int:
-        """Wake the messages whose retry time has come (under the periodic lease)."""
-        due = await self._redis.zrangebyscore(
-            keys.OUTBOX_RETRY, "-inf", self._now(), start=0, num=100, withscores=True
-        )
+        """Wake the messages whose retry time has come (under the periodic lease); and move
+        what a sender of an earlier version (a rolling upgrade) woke on the old stream."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(
+                keys.OUTBOX_RETRY, "-inf", self._now(), start=0, num=100, withscores=True
+            )
+            pipe.exists(keys.OUTBOX_STREAM)
+            due, legacy = await pipe.execute()
+        if legacy:
+            await self.move_legacy_entries()
         if not due:
             return 0
+        conversations = await self._conversations_of([key for key, _score in due])
         async with self._redis.pipeline(transaction=False) as pipe:
-            for key, _score in due:
-                pipe.xadd(keys.OUTBOX_STREAM, {"key": key}, maxlen=1_000_000)
+            for (key, _score), conversation in zip(due, conversations, strict=True):
+                fields = {"key": key, "conv": conversation} if conversation else {"key": key}
+                pipe.xadd(stream_of(conversation), fields, maxlen=1_000_000)
             await pipe.execute()
         scores = [item for key, score in due for item in (key, repr(score))]
         await self._redis.eval(_FORGET_MOVED, 1, keys.OUTBOX_RETRY, *scores)
         return len(due)
 
+    async def _read(self, streams: Mapping[str, str], block_ms: int | None) -> list[Entry]:
+        """One XREADGROUP over the given streams (all on one slot): up to a batch from each."""
+        answer = await self._redis.xreadgroup(
+            keys.OUTBOX_GROUP, self._consumer, dict(streams), count=BATCH, block=block_ms
+        )
+        return [
+            (stream, entry_id, fields)
+            for stream, messages in answer or []
+            for entry_id, fields in messages
+        ]
+
     async def run_once(self, block_ms: int | None = None, *, pending: bool = False) -> int:
         """Send what is queued; with `pending`, first what this consumer left unacknowledged."""
         start = "0" if pending else ">"
-        entries = await self._redis.xreadgroup(
-            keys.OUTBOX_GROUP,
-            self._consumer,
-            {keys.OUTBOX_STREAM: start},
-            count=BATCH,
-            block=block_ms,
-        )
-        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        batch = await self._read(dict.fromkeys(STREAMS.values(), start), block_ms)
         return await self._handle_entries(batch)
 
     async def start_sends(self, block_ms: int | None = None) -> int:
@@ -691,24 +1003,20 @@ class Sender:
         each conversation's send runs as its own task, under its channel's slots, and
         acknowledges its own entries when it is done; so a channel paced slowly (a flash
         sale's SMS) fills its own slots only, while the loop reads on and starts the other
-        channels' sends. Order within a conversation is kept by its lock and send queue.
+        channels' sends. A channel holding its budget of entries is not read meanwhile; the
+        others still are. Order within a conversation is kept by its lock and send queue.
         """
-        room = HELD_ENTRIES - len(self._held)
-        if room <= 0:
-            # Full: wait for some send to finish instead of reading (bounded memory).
+        readable = {
+            stream: ">" for stream, held in self._held.items() if len(held) < HELD_PER_CHANNEL
+        }
+        if not readable:
+            # Every channel is full: wait for some send to finish instead of reading.
             timeout = block_ms / 1000 if block_ms else None
             await asyncio.wait(
                 set(self._in_flight), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             return 0
-        entries = await self._redis.xreadgroup(
-            keys.OUTBOX_GROUP,
-            self._consumer,
-            {keys.OUTBOX_STREAM: ">"},
-            count=min(BATCH, room),
-            block=block_ms,
-        )
-        batch = [entry for _stream, messages in entries or [] for entry in messages]
+        batch = await self._read(readable, block_ms)
         await self._start_entries(batch)
         return len(batch)
 
@@ -719,7 +1027,7 @@ class Sender:
         `min_idle_ms`) are not started twice."""
         started = 0
         async for claimed in self._autoclaimed(min_idle_ms):
-            fresh = [(i, f) for i, f in claimed if i not in self._held]
+            fresh = [e for e in claimed if e[1] not in self._held[e[0]]]
             await self._start_entries(fresh)
             started += len(fresh)
         return started
@@ -747,23 +1055,29 @@ class Sender:
     def sends_in_flight(self) -> int:
         return len(self._in_flight)
 
+    def held(self, channel: ChannelName) -> int:
+        """Entries of `channel` this sender's send loop has read and not acknowledged."""
+        return len(self._held[STREAMS[channel]])
+
     async def wait_for_sends(self) -> None:
         """Until every send started by `start_sends` is done."""
         while self._in_flight:
             await asyncio.wait(set(self._in_flight))
 
-    async def _start_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> None:
+    async def _start_entries(self, batch: Sequence[Entry]) -> None:
         for conversation, entries in (await self._by_conversation(batch)).items():
             started = asyncio.Event()
             task = asyncio.create_task(self._handle_conversation(conversation, entries, started))
-            ids = [entry_id for entry_id, _key in entries]
+            ids = [(stream, entry_id) for stream, entry_id, _key in entries]
             self._in_flight[task] = started
-            self._held.update(ids)
+            for stream, entry_id in ids:
+                self._held[stream].add(entry_id)
             task.add_done_callback(functools.partial(self._finished, ids))
 
-    def _finished(self, ids: list[str], task: asyncio.Task[None]) -> None:
+    def _finished(self, ids: list[tuple[str, str]], task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
-        self._held.difference_update(ids)
+        for stream, entry_id in ids:
+            self._held[stream].discard(entry_id)
         if not task.cancelled() and (error := task.exception()) is not None:
             # Unacknowledged: the entries come back through the reclaim.
             log.error("sending a conversation failed", exc_info=error)
@@ -779,29 +1093,29 @@ class Sender:
             handled += await self._handle_entries(claimed)
         return handled
 
-    async def _autoclaimed(
-        self, min_idle_ms: int
-    ) -> AsyncIterator[list[tuple[str, dict[str, str]]]]:
-        """Batches of entries idle for `min_idle_ms`, now this sender's; bounded: 1,000 entries
-        per pass. Entries trimmed from the stream have nothing left to send: acknowledged."""
-        cursor = "0-0"
-        for _ in range(20):
-            cursor, claimed, *_ = await self._redis.xautoclaim(
-                keys.OUTBOX_STREAM,
-                keys.OUTBOX_GROUP,
-                self._consumer,
-                min_idle_ms,
-                cursor,
-                count=BATCH,
-            )
-            gone = [entry_id for entry_id, fields in claimed if not fields]
-            if gone:
-                await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *gone)
-            yield [(i, f) for i, f in claimed if f]
-            if cursor == "0-0":
-                return
+    async def _autoclaimed(self, min_idle_ms: int) -> AsyncIterator[list[Entry]]:
+        """Batches of entries idle for `min_idle_ms`, now this sender's, channel by channel;
+        bounded: 1,000 entries per stream per pass. Entries trimmed from the stream have
+        nothing left to send: acknowledged."""
+        for stream in STREAMS.values():
+            cursor = "0-0"
+            for _ in range(20):
+                cursor, claimed, *_ = await self._redis.xautoclaim(
+                    stream,
+                    keys.OUTBOX_GROUP,
+                    self._consumer,
+                    min_idle_ms,
+                    cursor,
+                    count=BATCH,
+                )
+                gone = [entry_id for entry_id, fields in claimed if not fields]
+                if gone:
+                    await self._redis.xack(stream, keys.OUTBOX_GROUP, *gone)
+                yield [(stream, i, f) for i, f in claimed if f]
+                if cursor == "0-0":
+                    break
 
-    async def _handle_entries(self, batch: Sequence[tuple[str, dict[str, str]]]) -> int:
+    async def _handle_entries(self, batch: Sequence[Entry]) -> int:
         """Group the entries by conversation; send the conversations side by side."""
         by_conversation = await self._by_conversation(batch)
         results = await asyncio.gather(
@@ -817,42 +1131,55 @@ class Sender:
         return len(batch)
 
     async def _by_conversation(
-        self, batch: Sequence[tuple[str, dict[str, str]]]
-    ) -> dict[str, list[tuple[str, str]]]:
-        by_conversation: dict[str, list[tuple[str, str]]] = {}
-        for entry_id, fields in batch:
+        self, batch: Sequence[Entry]
+    ) -> dict[str, list[tuple[str, str, str]]]:
+        """(stream, entry id, message key) by conversation."""
+        by_conversation: dict[str, list[tuple[str, str, str]]] = {}
+        for stream, entry_id, fields in batch:
             key = fields.get("key", "")
             conversation = fields.get("conv") or await self._conversation_of(key)
-            by_conversation.setdefault(conversation, []).append((entry_id, key))
+            by_conversation.setdefault(conversation, []).append((stream, entry_id, key))
         return by_conversation
 
     async def _conversation_of(self, key: str) -> str:
-        record = await load(self._redis, key)
+        conversation = await self._redis.hget(keys.outbox_message(key), "conversation")
+        if conversation:
+            return str(conversation)
+        record = await load(self._redis, key)  # a record older than the conversation field
         return record.conversation if record is not None else ""
 
     async def _handle_conversation(
         self,
         conversation: str,
-        entries: list[tuple[str, str]],
+        entries: list[tuple[str, str, str]],
         started: asyncio.Event | None = None,
     ) -> None:
+        # Each message's wake-ups, acknowledged with the send that finishes it; what is left
+        # (a waiting head's, a repeated one) is acknowledged once the conversation is drained.
+        wakeups: dict[str, list[tuple[str, str]]] = {}
+        for stream, entry_id, key in entries:
+            wakeups.setdefault(key, []).append((stream, entry_id))
         async with self._conversation_lock(conversation), self._slots_of(conversation):
             if started is not None:
                 started.set()  # from here on, a send may be at the provider
-            for _entry_id, key in entries:
+            outcome = await self.drain(conversation, wakeups) if conversation else Outcome.DONE
+            for key in list(wakeups):  # not a head of this drain
                 await self._send_unordered(key)
-            outcome = await self.drain(conversation) if conversation else Outcome.DONE
         if outcome is Outcome.BUSY:
             # Left pending on purpose: if that sender dies, these entries lead back here.
             return
-        ids = [entry_id for entry_id, _key in entries]
-        await self._redis.xack(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP, *ids)
+        await self._acknowledge([entry for key in wakeups for entry in wakeups[key]])
+
+    async def _acknowledge(self, entries: Sequence[tuple[str, str]]) -> None:
+        by_stream: dict[str, list[str]] = {}
+        for stream, entry_id in entries:
+            by_stream.setdefault(stream, []).append(entry_id)
+        for stream, ids in by_stream.items():
+            await self._redis.xack(stream, keys.OUTBOX_GROUP, *ids)
 
     def _slots_of(self, conversation: str) -> asyncio.Semaphore:
-        try:
-            return self._slots[ChannelName(conversation.partition(":")[0])]
-        except ValueError:  # an entry without a conversation (legacy): any channel's will do
-            return self._slots[ChannelName.SMS]
+        # An entry without a conversation (legacy): any channel's will do.
+        return self._slots[channel_of(conversation) or ChannelName.SMS]
 
     def _conversation_lock(self, conversation: str) -> asyncio.Lock:
         lock = self._draining.get(conversation)
@@ -862,56 +1189,130 @@ class Sender:
 
     async def _send_unordered(self, key: str) -> None:
         """A message recorded before conversations had send queues is sent on its own."""
-        record = await load(self._redis, key)
-        if record is None:
+        state, ordered = await self._redis.hmget(keys.outbox_message(key), ["state", "ordered"])
+        if state is None:
             log.error("outbox entry without record", extra=log_fields(key=key))
-        elif not record.ordered and record.state in _ACTIVE and self._due(record):
+            return
+        if ordered == "1" or state not in _ACTIVE_VALUES:
+            return  # sent by its conversation's drain, or done
+        record = await load(self._redis, key)
+        if record is not None and self._due(record):
             await self._send(record)
 
-    async def drain(self, conversation: str) -> Outcome:
-        """Send the conversation's queue head by head, until it is empty or must wait."""
+    async def drain(
+        self, conversation: str, wakeups: dict[str, list[tuple[str, str]]] | None = None
+    ) -> Outcome:
+        """Send the conversation's queue head by head, until it is empty or must wait.
+
+        `wakeups`: stream entries by message key; a message's are acknowledged in the round
+        trip that records it sent (and leave the mapping)."""
         queue_key = keys.outbox_conversation_queue(conversation)
-        while (head := await self._redis.lindex(queue_key, 0)) is not None:
-            applying, record = await self._head_record(conversation, head)
-            if applying:
-                # Its commit's effects are still being applied. Not acknowledged (BUSY): if
-                # the wake-up we hold is the one meant for this record (a caller that wrote
-                # the record after the wake-up), acknowledging it would strand the message;
-                # left pending, the reclaim brings it back once the record is there.
-                return Outcome.BUSY
-            if record is None or record.state not in _ACTIVE:
-                await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
-                continue
-            if not self._due(record):
-                await self._keep_waiting(record)
-                return Outcome.WAITING
-            outcome = await self._send(record)
-            if outcome is Outcome.HELD:
-                # An invoice reply must not wait days behind a paused sale's offer: the offer
-                # goes to the tail (parked, so not due when it is the head again) and the
-                # loop carries on; alone in the queue, it simply waits.
-                if await self._redis.eval(_ROTATE_IF_HEAD, 1, queue_key, head):
-                    continue
-                return Outcome.WAITING
-            if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
+        wakeups = {} if wakeups is None else wakeups
+        # The first wake-up's message is almost always the head: it is loaded and claimed in
+        # the round trip that reads the head, and let go if it was not.
+        guess = next(iter(wakeups), None)
+        head = guess if guess is not None else await self._redis.lindex(queue_key, 0)
+        guessed = guess is not None
+        while head is not None:
+            outcome, head = await self._drain_head(
+                conversation, queue_key, head, wakeups, guessed=guessed
+            )
+            guessed = False
+            if outcome is not None:
                 return outcome
-            await self._redis.eval(POP_IF_HEAD, 1, queue_key, head)
         return Outcome.DONE
 
-    async def _head_record(self, conversation: str, head: str) -> tuple[bool, OutboxRecord | None]:
-        """The head's record, and True while the commit that queued it is being applied.
+    async def _drain_head(
+        self,
+        conversation: str,
+        queue_key: str,
+        head: str,
+        wakeups: dict[str, list[tuple[str, str]]],
+        *,
+        guessed: bool = False,
+    ) -> tuple[Outcome | None, str | None]:
+        """One head (`guessed`: maybe not the head; the real one is read alongside): (an
+        outcome that ends the drain, or None and the next head)."""
+        now = self._now()
+        channel = channel_of(conversation) or ChannelName.SMS
+        # Load-and-claim, and whether the channel's circuit is open: one round trip.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if guessed:
+                pipe.lindex(queue_key, 0)
+            pipe.eval(
+                _CLAIM_LOAD,
+                1,
+                keys.outbox_message(head),
+                self._owner,
+                repr(now),
+                repr(now + self.policy.claim_ttl_seconds),
+            )
+            pipe.hget(keys.outbox_circuit(channel), "open_until")
+            *actual, (code, unsure, fields, *before), circuit = await pipe.execute()
+        code = int(code)
+        if guessed and actual[0] != head:
+            if code == 1:
+                await self._redis.eval(
+                    _UNCLAIM, 1, keys.outbox_message(head), self._owner, *before
+                )
+            return None, actual[0]
+        if code == -1:
+            return Outcome.BUSY, head
+        record = parse(head, dict(zip(fields[::2], fields[1::2], strict=True)))
+        if code == 0 or (code != 2 and record is None):
+            return await self._without_record(conversation, queue_key, head, wakeups)
+        if code == 2 or record is None:
+            return None, await self._pop_next(queue_key, head, wakeups)
+        if code == 3:
+            await self._keep_waiting(record)
+            return Outcome.WAITING, head
+        finish = _Finish(queue_key, head, wakeups.get(head, []))
+        outcome = await self._send_claimed(
+            record, unsure_since=float(unsure) if unsure else None, circuit=circuit, finish=finish
+        )
+        if finish.popped:
+            wakeups.pop(head, None)
+            return None, finish.next_head
+        if outcome is Outcome.HELD:
+            # An invoice reply must not wait days behind a paused sale's offer: the offer
+            # goes to the tail (parked, so not due when it is the head again) and the
+            # loop carries on; alone in the queue, it simply waits.
+            if await self._redis.eval(_ROTATE_IF_HEAD, 1, queue_key, head):
+                return None, await self._redis.lindex(queue_key, 0)
+            return Outcome.WAITING, head
+        if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
+            return outcome, head
+        return None, await self._pop_next(queue_key, head, wakeups)
 
-        The send queue is written in the dispatch commit, the record just after it on its own
-        slot (bot.engine.effects_log). A record missing while its conversation has effects
-        left is on its way; missing once none are left (looked at again after that check, as
-        they may just have been applied), it is gone for good and the head is skipped.
-        """
-        record = await load(self._redis, head)
-        if record is not None:
-            return False, record
+    async def _without_record(
+        self,
+        conversation: str,
+        queue_key: str,
+        head: str,
+        wakeups: dict[str, list[tuple[str, str]]],
+    ) -> tuple[Outcome | None, str | None]:
+        """A head without record: its commit's effects may still be being applied. Not
+        acknowledged (BUSY): if the wake-up we hold is the one meant for this record (a caller
+        that wrote the record after the wake-up), acknowledging it would strand the message;
+        left pending, the reclaim brings it back once the record is there. Missing once none
+        are left (looked at again after that check, as they may just have been applied), it
+        is gone for good and the head is skipped."""
         if await self._redis.exists(keys.conv_effects(conversation)):
-            return True, None
-        return False, await load(self._redis, head)
+            return Outcome.BUSY, head
+        if await self._redis.exists(keys.outbox_message(head)):
+            return None, head  # written meanwhile: look again
+        return None, await self._pop_next(queue_key, head, wakeups)
+
+    async def _pop_next(
+        self, queue_key: str, head: str, wakeups: dict[str, list[tuple[str, str]]]
+    ) -> str | None:
+        """The head leaves the queue, its wake-ups are acknowledged; returns the next head."""
+        acks = wakeups.pop(head, [])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.eval(_POP_NEXT, 1, queue_key, head)
+            _queue_acks(pipe, acks)
+            next_head, *_ = await pipe.execute()
+        return str(next_head) if next_head is not None else None
 
     def _due(self, record: OutboxRecord) -> bool:
         return record.retry_at is None or record.retry_at <= self._now()
@@ -922,12 +1323,26 @@ class Sender:
         await self._redis.zadd(keys.OUTBOX_RETRY, {record.key: record.retry_at or 0}, nx=True)
 
     async def _send(self, record: OutboxRecord) -> Outcome:
-        """Claim, send and record one message; the claim is renewed while the call lasts."""
+        """Claim, send and record one message (one not on a send queue)."""
         claimed_at = self._now()
         claimed, unsure_since = await self._claim(record.key, claimed_at)
         if claimed != 1:
             return Outcome.BUSY if claimed == -1 else Outcome.DONE
         record = replace(record, since=record.since or claimed_at)  # as the claim wrote it
+        return await self._send_claimed(record, unsure_since=unsure_since, circuit="?")
+
+    async def _send_claimed(
+        self,
+        record: OutboxRecord,
+        *,
+        unsure_since: float | None,
+        circuit: str | None,
+        finish: _Finish | None = None,
+    ) -> Outcome:
+        """Send and record a message claimed by this sender; the claim is renewed while the
+        call lasts. `circuit`: the channel's `open_until` as read with the claim (None: the
+        circuit is closed, not asked again). `finish`: the queue step that rides on the
+        round trip recording the send."""
         if unsure_since is not None:
             settled = await self._settle_unsure(record, unsure_since)
             if settled is not None:
@@ -936,23 +1351,25 @@ class Sender:
             gated = await self._marketing_gate(record, record.merchant_id)
             if gated is not None:
                 return gated
-        defer_until = await self._circuit_allows(record.message.channel)
-        if defer_until is not None:
-            error = record.last_error or "CircuitOpen"
-            return await self._retry_or_give_up(record, defer_until, error)
+        if circuit is not None:
+            defer_until = await self._circuit_allows(record.message.channel)
+            if defer_until is not None:
+                error = record.last_error or "CircuitOpen"
+                return await self._retry_or_give_up(record, defer_until, error)
         # Renewed from here on: waiting for the rate limit can outlast the claim's 15 s.
         stop_renewing = asyncio.Event()
         renewal = asyncio.create_task(self._renew_claim(record.key, stop_renewing))
+        attempts = record.attempts + 1  # written with the send's outcome
         try:
-            if (paced := await self._paced(record)) is not None:
+            paced, invoice = await self._paced(record)
+            if paced is not None:
                 return paced
-            name = keys.outbox_message(record.key)
-            attempts = int(await self._redis.hincrby(name, "attempts", 1))
             adapter = self._adapters.get(record.message.channel)
+            record = replace(record, attempts=attempts)
             if adapter is None:  # e.g. WhatsApp turned off since the message was written
                 return await self._give_up(record, "ChannelDisabled", attempts)
             written = record.message
-            record = replace(record, message=await self._offers_as_of_now(record))
+            record = replace(record, message=self._offers_given(record, invoice))
             try:
                 result = await adapter.send(record.message)
             except OutsideWindow:
@@ -969,19 +1386,27 @@ class Sender:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-        await self._mark_sent(record, result.provider_message_id, result.details)
+        await self._mark_sent(record, result.provider_message_id, result.details, finish)
         return Outcome.SENT
 
+    def _needs_invoice(self, record: OutboxRecord) -> bool:
+        return bool(record.merchant_id and record.invoice_id and offers_payment(record.message))
+
     async def _offers_as_of_now(self, record: OutboxRecord) -> OutboundMessage:
+        """`_offers_given`, reading the invoice."""
+        if not self._needs_invoice(record):
+            return record.message
+        invoice = await get_invoice(self._redis, record.merchant_id or "", record.invoice_id or "")
+        return self._offers_given(record, invoice)
+
+    def _offers_given(self, record: OutboxRecord, invoice: Invoice | None) -> OutboundMessage:
         """The message as it may go now: one written while its invoice was due, but sent
         after it was settled (paid, paid offline, refunded, voided: a queue, an outage, quiet
         hours), goes without its buttons to pay, pay later or split (issue 13). Decided here,
-        right before the provider call, not when the message was written."""
+        right before the provider call, not when the message was written (`invoice` is read
+        in the round trip of the rate limit's go)."""
         message = record.message
-        if not (record.merchant_id and record.invoice_id and offers_payment(message)):
-            return message
-        invoice = await get_invoice(self._redis, record.merchant_id, record.invoice_id)
-        if invoice is None or not settled(invoice):
+        if not self._needs_invoice(record) or invoice is None or not settled(invoice):
             return message
         log.info(
             "payment offers taken off a message of a settled invoice",
@@ -1011,6 +1436,7 @@ class Sender:
             state=DeliveryState.FAILED.value,
             last_error="InvoiceSettled",
             failed_at=self._clock.now().isoformat(),
+            attempts=str(record.attempts),
         )
         log.info(
             "message of a settled invoice not sent: its template offers to pay",
@@ -1058,32 +1484,70 @@ class Sender:
             )
         return Outcome.FAILED
 
-    async def _paced(self, record: OutboxRecord) -> Outcome | None:
-        """Wait for the sender's rate limit; a long wait (a paused sender) parks the message."""
-        if self._pacer is None:
-            return None
-        claim_until = self._now() + self.policy.claim_ttl_seconds  # as `_claim` just wrote
+    async def _paced(self, record: OutboxRecord) -> tuple[Outcome | None, Invoice | None]:
+        """Wait for the sender's rate limit; a long wait (a paused sender) parks the message.
+
+        The invoice a message offering to pay must be checked against is read in the same
+        round trip as each try (returned with the go)."""
+        needs_invoice = self._needs_invoice(record)
         slept = False
+        wait = 0.0
         for _ in range(PACE_TRIES):
-            wait = await self._pacer.acquire(record.message, marketing=record.marketing)
+            # After a wait, the try also renews the claim on the injected clock, and says
+            # whether it is still ours: each wait (at most 2 s) stays far below the claim's
+            # lifetime, so no other sender takes the message over while this one waits its
+            # turn (the renewal task covers real time); a renewal missed (a blip, a stalled
+            # loop) lets another sender take it over, and then only that one may send it.
+            wait, raw, ours = await self._acquire(record, needs_invoice, renew=slept)
+            if not ours:
+                log.warning("outbox claim lost while pacing", extra=log_fields(key=record.key))
+                return Outcome.BUSY, None
             if wait <= 0:
-                # Still ours after waiting? A renewal missed (a blip, a stalled loop) lets
-                # another sender take the message over, and then only that one may send it.
-                if slept and not await self._renew(record.key):
-                    return Outcome.BUSY
-                return None
+                return None, Invoice.from_dict(json.loads(raw)) if raw else None
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
             slept = True
-            # Renewed on the injected clock once half its life is gone: each wait (at most
-            # 2 s) stays far below the claim's lifetime, so no other sender takes the message
-            # over while this one waits its turn (the renewal task covers real time too).
-            if claim_until - self._now() < self.policy.claim_ttl_seconds / 2:
-                if not await self._renew(record.key):
-                    return Outcome.BUSY
-                claim_until = self._now() + self.policy.claim_ttl_seconds
-        return await self._retry_or_give_up(record, self._now() + max(wait, 1.0), "Paced")
+        due = self._now() + max(wait, 1.0)
+        return await self._retry_or_give_up(record, due, "Paced"), None
+
+    async def _acquire(
+        self, record: OutboxRecord, needs_invoice: bool, *, renew: bool
+    ) -> tuple[float, str | None, bool]:
+        """One try at the rate limit in one round trip, with the claim's renewal when `renew`
+        and the invoice when the message offers to pay it: (seconds to wait, 0 to go; the
+        invoice as stored; whether the claim is still ours)."""
+        pacer = self._pacer
+        if pacer is not None and not isinstance(pacer, Pacer):  # a limiter of its own (tests)
+            if renew and not await self._renew(record.key):
+                return 0.0, None, False
+            wait = await pacer.acquire(record.message, marketing=record.marketing)
+            raw = (
+                await self._redis.get(keys.invoice(*_invoice_of(record)))
+                if needs_invoice
+                else None
+            )
+            return wait, raw, True
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if renew:
+                deadline = repr(self._now() + self.policy.claim_ttl_seconds)
+                pipe.eval(
+                    _IF_OURS,
+                    1,
+                    keys.outbox_message(record.key),
+                    self._owner,
+                    "claim_until",
+                    deadline,
+                )
+            paced = pacer is not None and pacer.queue_acquire(
+                pipe, record.message, marketing=record.marketing
+            )
+            if needs_invoice:
+                pipe.get(keys.invoice(*_invoice_of(record)))
+            answers = await pipe.execute() if renew or paced or needs_invoice else []
+        ours = bool(answers[0]) if renew else True
+        wait = Pacer.judged(answers[1 if renew else 0])[0] if paced else 0.0
+        return wait, answers[-1] if needs_invoice else None, ours
 
     async def _renew(self, key: str) -> bool:
         deadline = self._now() + self.policy.claim_ttl_seconds
@@ -1139,7 +1603,8 @@ class Sender:
             "message found at the provider after its sender died; not sent again",
             extra=log_fields(key=record.key, channel=record.message.channel),
         )
-        await self._mark_sent(record, found)
+        # The dead sender's call counts: attempts are written with a call's outcome.
+        await self._mark_sent(replace(record, attempts=record.attempts + 1), found)
         return Outcome.SENT
 
     async def _renew_claim(self, key: str, stop: asyncio.Event) -> None:
@@ -1167,46 +1632,65 @@ class Sender:
         record: OutboxRecord,
         provider_message_id: str,
         details: Mapping[str, str] | None = None,
+        finish: _Finish | None = None,
     ) -> None:
-        name = keys.outbox_message(record.key)
-        if record.message.channel is not ChannelName.TELEGRAM:
-            # A failure reported later by a Twilio status callback must find its message.
-            # Written first, on its own slot: Telegram ids are per chat and get no callback.
-            await self._redis.set(
-                keys.outbox_by_provider_id(provider_message_id),
-                record.key,
-                ex=DELIVERY_TTL_SECONDS,
+        """Record the send, and what follows it, in one round trip: the provider id's map
+        (first: a failure reported later by a Twilio status callback must find its message;
+        Telegram ids are per chat and get no callback), the slimmed record, the circuit, the
+        note of a Telegram message offering to pay (with its invoice as it is now), the
+        console's refresh, and `finish` (the head leaves its queue, its wake-ups are
+        acknowledged, the next head is read)."""
+        message = record.message
+        channel = message.channel
+        slim = "{" not in record.key and "}" not in record.key  # see keys.outbox_sent_body
+        noted = _offers_to_note(record)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if channel is not ChannelName.TELEGRAM:
+                pipe.set(
+                    keys.outbox_by_provider_id(provider_message_id),
+                    record.key,
+                    ex=DELIVERY_TTL_SECONDS,
+                )
+            pipe.eval(
+                _MARK_SENT,
+                2,
+                keys.outbox_message(record.key),
+                keys.outbox_sent_body(record.key),
+                provider_message_id,
+                self._clock.now().isoformat(timespec="seconds"),  # the retention's clock
+                str(record.attempts),
+                str(SENT_BODY_SECONDS),
+                str(int(self.policy.sent_record_seconds)),
+                "1" if slim else "0",
+                *[item for pair in (details or {}).items() for item in pair],
             )
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                name,
-                mapping={
-                    "state": DeliveryState.SENT.value,
-                    "provider_id": provider_message_id,
-                    "sent_at": self._clock.now().isoformat(),
-                    **(details or {}),
-                },
-            )
-            pipe.hdel(name, "claim_owner", "claim_until", "retry_at", "unsure_since")
-            await pipe.execute()
-        if await self._redis.eval(
-            _CIRCUIT_SUCCESS, 1, keys.outbox_circuit(record.message.channel)
-        ):
-            log.warning(
-                "provider circuit closed", extra=log_fields(channel=record.message.channel)
-            )
-        log.info("message sent", extra=log_fields(key=record.key, channel=record.message.channel))
-        offered = await telegram_buttons.note_sent(
-            self._redis,
-            record.key,
-            record.message,
-            merchant_id=record.merchant_id,
-            invoice_id=record.invoice_id,
-        )
+            pipe.eval(_CIRCUIT_SUCCESS, 1, keys.outbox_circuit(channel))
+            if noted is not None:
+                pipe.sadd(keys.invoice_telegram_buttons(*noted), record.key)
+                pipe.get(keys.invoice(*noted))
+            if record.merchant_id:  # the console shows it "sent" without a reload
+                ref = conversation_ref(record.merchant_id, record.conversation)
+                pipe.publish(
+                    keys.console_channel(record.merchant_id),
+                    json.dumps({"ref": ref, "kind": DELIVERY}),
+                )
+            if finish is not None:
+                pipe.eval(_POP_NEXT, 1, finish.queue_key, finish.head)
+                _queue_acks(pipe, finish.acks)
+            answers = await pipe.execute()
+        if finish is not None:
+            finish.popped = True
+            popped_at = len(answers) - 1 - len({stream for stream, _id in finish.acks})
+            next_head = answers[popped_at]
+            finish.next_head = str(next_head) if next_head is not None else None
+        circuit_at = 1 if channel is ChannelName.TELEGRAM else 2
+        if answers[circuit_at]:
+            log.warning("provider circuit closed", extra=log_fields(channel=channel))
+        log.info("message sent", extra=log_fields(key=record.key, channel=channel))
+        raw = answers[circuit_at + 2] if noted is not None else None
+        offered = Invoice.from_dict(json.loads(raw)) if raw else None
         if offered is not None and settled(offered):
             await self._unbutton_settled_meanwhile(record, offered, provider_message_id)
-        if record.merchant_id:  # the console shows it "sent" without a reload
-            await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
 
     async def _failed(self, record: OutboxRecord, attempts: int, error: ChannelError) -> Outcome:
         name = type(error).__name__
@@ -1243,6 +1727,7 @@ class Sender:
             state=DeliveryState.PENDING.value,
             retry_at=repr(due),
             last_error=error,
+            attempts=str(record.attempts),
         )
         return Outcome.WAITING
 
@@ -1275,6 +1760,7 @@ class Sender:
             state=DeliveryState.FAILED.value,
             last_error=error,
             failed_at=now.isoformat(),
+            attempts=str(max(attempts, record.attempts)),
         )
         if record.merchant_id:
             await handover.publish_delivery(self._redis, record.merchant_id, record.conversation)
@@ -1325,11 +1811,13 @@ __all__ = [
     "Outcome",
     "SendPolicy",
     "Sender",
+    "SentRecord",
     "backoff",
     "delivery_state",
     "failed_messages",
     "fall_back_once",
     "load",
+    "load_sent",
     "queue",
     "queue_now",
     "record_delivery",

@@ -22,6 +22,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import redis.asyncio as aioredis
 
@@ -189,27 +190,48 @@ class Pacer:
         quota = self.quota(message)
         if quota is None:
             return 0.0, 0.0
+        script_keys, args = self._call(quota, marketing=marketing)
+        answer = await self._acquire(keys=script_keys, args=args)
+        return self.judged(answer)
+
+    def queue_acquire(
+        self, pipe: aioredis.client.Pipeline, message: OutboundMessage, *, marketing: bool
+    ) -> bool:
+        """`acquire` queued on the caller's pipeline (its answer goes to `judged`), so the
+        send's other reads share its round trip; False when the message is not paced."""
+        quota = self.quota(message)
+        if quota is None:
+            return False
+        script_keys, args = self._call(quota, marketing=marketing)
+        pipe.eval(_ACQUIRE, len(script_keys), *script_keys, *args)
+        return True
+
+    @staticmethod
+    def judged(answer: object) -> tuple[float, float]:
+        """The seconds to wait (0: go) and the time judged, from the script's answer."""
+        wait_ms, at_ms = cast("list[int]", answer)
+        return int(wait_ms) / 1000, int(at_ms) / 1000
+
+    def _call(self, quota: Quota, *, marketing: bool) -> tuple[list[str], list[str | int]]:
         base = keys.pacing(*quota.sender.split(":", 1))
         headroom = math.floor(quota.limit * MARKETING_HEADROOM) if marketing else 0
-        wait_ms, at_ms = await self._acquire(
-            keys=[
-                f"{base}:log",
-                f"{base}:chat:{quota.chat}" if quota.chat_limit else f"{base}:log",
-                f"{base}:paused",
-                f"{base}:transactional",
-                f"{base}:transactional-waiting",
-            ],
-            args=[
-                self._now_ms(),
-                quota.limit,
-                quota.chat_limit,
-                quota.cost,
-                secrets.token_hex(6),
-                1 if marketing else 0,
-                headroom,
-            ],
-        )
-        return int(wait_ms) / 1000, int(at_ms) / 1000
+        script_keys = [
+            f"{base}:log",
+            f"{base}:chat:{quota.chat}" if quota.chat_limit else f"{base}:log",
+            f"{base}:paused",
+            f"{base}:transactional",
+            f"{base}:transactional-waiting",
+        ]
+        args: list[str | int] = [
+            self._now_ms(),
+            quota.limit,
+            quota.chat_limit,
+            quota.cost,
+            secrets.token_hex(6),
+            1 if marketing else 0,
+            headroom,
+        ]
+        return script_keys, args
 
     async def pause(self, message: OutboundMessage, seconds: float) -> None:
         """The provider said "too many": every worker holds this sender for `seconds`."""

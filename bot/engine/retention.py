@@ -5,7 +5,9 @@ Each step is a small function that reads ages from the data itself against the i
 clock and see what is left. What is kept, and for how long, is in docs/decisions.md
 ("Retention"); the lengths are settings.
 
-- sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent;
+- sent (or given-up) outbox records: `FACTO_OUTBOX_RETENTION_DAYS` after they were sent (a
+  sent record is slimmed by its sender at once and carries a Redis expiry of that length too;
+  its content expires on its own after hours: bot.engine.outbox `SENT_BODY_SECONDS`);
 - transcripts: entries older than `FACTO_TRANSCRIPT_RETENTION_DAYS` (GDPR: customer data is
   kept 3 years after the last contact, LEGAL_FR §3), in the compressed archive of older turns
   as in the live list, whose remaining turns are then folded into the archive; a conversation
@@ -41,7 +43,7 @@ from bot.store.conversations import (
     sha1,
 )
 from bot.store.invoices import migrate_clear_link_tokens
-from channels.base import DeliveryState
+from channels.base import ChannelName, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +286,10 @@ async def drop_offer_links(redis: aioredis.Redis, now: datetime, kept: timedelta
     return removed
 
 
-_STREAMS = ((keys.PIPELINE_WAKE, keys.PIPELINE_GROUP), (keys.OUTBOX_STREAM, keys.OUTBOX_GROUP))
+_STREAMS = (
+    (keys.PIPELINE_WAKE, keys.PIPELINE_GROUP),
+    *((keys.outbox_stream(channel.value), keys.OUTBOX_GROUP) for channel in ChannelName),
+)
 
 
 async def remove_dead_consumers(redis: aioredis.Redis, idle: timedelta) -> int:

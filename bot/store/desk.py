@@ -152,12 +152,15 @@ async def _delivered(redis: aioredis.Redis, sent: list[dict[str, Any]]) -> list[
         return []
     async with redis.pipeline(transaction=False) as pipe:
         for ref in refs:
-            pipe.hget(keys.outbox_message(ref), "provider_id")
-        provider_ids = await pipe.execute()
+            pipe.hmget(keys.outbox_message(ref), ["provider_id", "delivery"])
+        records = await pipe.execute()
     async with redis.pipeline(transaction=False) as pipe:
-        for provider_id in provider_ids:
+        for provider_id, _noted in records:
             pipe.hget(keys.outbox_delivery(provider_id or "-"), "state")
-        states = await pipe.execute()
+        reported = await pipe.execute()
+    # The callbacks' state per provider id lives for hours; delivered or read is also noted
+    # on the record (bot.engine.outbox.record_delivery), which lives as long as retention.
+    states = [r or noted for r, (_id, noted) in zip(reported, records, strict=True)]
     by_ref = dict(zip(refs, states, strict=True))
     steps = []
     for entry in sent:

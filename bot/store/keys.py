@@ -88,13 +88,36 @@ PERIODIC_SLOW_LEASE = "worker:slow-periodic-lease"  # the same for Stripe sweeps
 
 # --- end of pipeline resilience block ---
 
+# Before each channel had its own stream, every wake-up went to this one; a sender moves what
+# is left in it to the channels' streams at start-up (bot.engine.outbox), nothing else uses it.
 OUTBOX_STREAM = "outbox:stream"
-OUTBOX_GROUP = "senders"
+OUTBOX_GROUP = "senders"  # the consumer group of each channel's stream (and of the old one)
+
+
+def outbox_stream(channel: str) -> str:
+    """One channel's wake-ups for senders ("send conversation X"), read by `OUTBOX_GROUP`.
+
+    The hash tag is the old single stream's name: every channel's stream and the old one
+    share its slot, so one XREADGROUP reads all channels and the upgrade's move is one script.
+    """
+    return f"{{{OUTBOX_STREAM}}}:{channel}"
+
+
 OUTBOX_RETRY = "outbox:retry"  # zset: message key -> unix time to try again
 
 
 def outbox_message(key: str) -> str:
     return f"outbox:msg:{key}"
+
+
+def outbox_sent_body(key: str) -> str:
+    """What a sent message's record no longer keeps (its content, merchant, invoice, cost),
+    for the hours a status callback may still need it (a fallback sends the content again).
+
+    Its hash tag is the record's own key name, so both share a slot (the send's last script
+    writes both); an idempotency key holding a brace would break that, and none is slimmed.
+    """
+    return f"{{{outbox_message(key)}}}:body"
 
 
 def outbox_delivery(provider_message_id: str) -> str:

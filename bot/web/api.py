@@ -375,7 +375,8 @@ async def list_messages(
 async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict[str, Any]:
     # The record names what replaced it: another channel, or a WhatsApp template resend.
     replaced_by = await services.redis.hget(keys.outbox_message(record.key), "fallback")
-    fallback = await outbox.load(services.redis, replaced_by or f"{record.key}:fallback")
+    # Sent, the fallback's record may be slimmed: its state and conversation are enough.
+    fallback = await outbox.load_sent(services.redis, replaced_by or f"{record.key}:fallback")
     return {
         "id": record.key,
         "state": record.state.value,
@@ -387,7 +388,10 @@ async def _message_view(services: Services, record: outbox.OutboxRecord) -> dict
         "failed_at": record.failed_at,
         "fallback": None
         if fallback is None
-        else {"channel": fallback.message.channel.value, "state": fallback.state.value},
+        else {
+            "channel": fallback.channel.value if fallback.channel else None,
+            "state": fallback.state.value,
+        },
     }
 
 

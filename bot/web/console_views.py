@@ -126,11 +126,13 @@ async def lines(redis: aioredis.Redis, conversation: str) -> list[Line]:
 
 
 async def _delivery(redis: aioredis.Redis, key: str) -> str | None:
-    record = await redis.hmget(keys.outbox_message(key), "state", "provider_id")
-    state, provider_id = record
+    record = await redis.hmget(keys.outbox_message(key), "state", "provider_id", "delivery")
+    state, provider_id, delivered = record
     if provider_id:
+        # The callbacks' state per provider id lives for hours; delivered or read is also
+        # noted on the record, which lives as long as the outbox retention.
         reported = await redis.hget(keys.outbox_delivery(provider_id), "state")
-        return str(reported or state)
+        return str(reported or delivered or state)
     return str(state) if state else None
 
 

@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine.outbox import Outcome, Sender
+from bot.engine.outbox import STREAMS, Outcome, Sender
 from bot.engine.pipeline import Event, ingest
 from bot.store import keys
 from bot.store.conversations import transcript
@@ -73,7 +73,7 @@ def first_chunk_with(action: Action, *needles: bytes) -> Plan:
 
 
 async def stream_entries_for(redis: aioredis.Redis, key: str) -> int:
-    entries = await redis.xrange(keys.OUTBOX_STREAM)
+    entries = [e for s in STREAMS.values() for e in await redis.xrange(s)]
     return sum(1 for _id, fields in entries if fields.get("key") == key)
 
 

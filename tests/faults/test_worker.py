@@ -184,7 +184,8 @@ async def test_sends_left_by_the_previous_run_leave_before_the_backlog_is_dispat
         keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=1000
     )
     # The previous run of this worker (same consumer name) read the invoice message, then died.
-    await facto.redis.xreadgroup(keys.OUTBOX_GROUP, "restarted", {keys.OUTBOX_STREAM: ">"})
+    telegram = keys.outbox_stream("telegram")
+    await facto.redis.xreadgroup(keys.OUTBOX_GROUP, "restarted", {telegram: ">"})
 
     restarted = second_worker(facto, "restarted")
     sweep = restarted.dispatcher.sweep

@@ -28,7 +28,7 @@ async def test_campaign_message_is_sent(facto: Facto, monkeypatch: pytest.Monkey
 
     async def apply_then_race(redis: Any, commit_id: str, index: int, group: Any) -> None:
         await original(redis, commit_id, index, group)
-        if group[0][1] == keys.OUTBOX_STREAM:
+        if group[0][1] == keys.outbox_stream("telegram"):
             await other.run_once()  # a worker blocked on XREADGROUP wakes at once
 
     monkeypatch.setattr(effects_log, "_apply_group", apply_then_race)
@@ -48,13 +48,13 @@ async def test_wakeup_before_its_record_is_not_acknowledged(facto: Facto) -> Non
     message = OutboundMessage(ChannelName.TELEGRAM, "5002", "bonjour", "guard:1")
     await facto.redis.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     await facto.redis.xadd(
-        keys.OUTBOX_STREAM, {"key": message.idempotency_key, "conv": conversation}
+        keys.outbox_stream("telegram"), {"key": message.idempotency_key, "conv": conversation}
     )
     await facto.redis.rpush(keys.conv_effects(conversation), "an effects entry not applied yet")
     first = sender(facto, "first-worker")
     await first.run_once()
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 1, "the wake-up must not be acknowledged yet"
+    # The wake-up must not be acknowledged yet.
+    assert await outbox.unacknowledged(facto.redis) == 1
 
     # The effects are applied: the record is written, the effects list emptied.
     await outbox.queue_now(facto.redis, message, conversation, merchant_id=None, invoice_id=None)

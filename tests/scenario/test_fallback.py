@@ -267,7 +267,8 @@ async def test_21610_records_an_opt_out(facto: Facto) -> None:
 async def test_each_sms_record_keeps_its_encoding_segments_and_price(facto: Facto) -> None:
     await facto.issue(invoice_body("sms", PHONE))
     record = await only_record(facto, "sms")
-    stored = await facto.redis.hgetall(f"outbox:msg:{record.key}")
+    # Sent: they are kept with the message's content, beside its slimmed record.
+    stored = await facto.redis.hgetall(keys.outbox_sent_body(record.key))
     assert stored["encoding"] == "GSM-7"
     assert stored["segments"] == "2"  # the invoice: its budget
     assert stored["price"] == "-0.15840" and stored["price_unit"] == "EUR"  # sandbox tariff

@@ -12,6 +12,7 @@ import contextlib
 import pytest
 from redis.exceptions import RedisError
 
+from bot.engine import outbox
 from bot.store import keys
 from tests.scenario.harness import Facto
 from tests.scenario.outbox_faults import (
@@ -52,8 +53,7 @@ async def test_slow_provider_two_senders_and_reclaim_send_each_message_once(
     counts = await received(facto, "telegram", [str(c) for c in CHATS])
     assert set(counts.values()) == {1}, counts
     assert await send_requests(facto, "telegram") == len(CHATS)
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def test_a_message_being_sent_is_refused_to_a_second_sender_while_its_claim_is_renewed(
@@ -79,8 +79,7 @@ async def test_a_message_being_sent_is_refused_to_a_second_sender_while_its_clai
     await batch
     await second.reclaim(min_idle_ms=0)
     assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 1}
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def test_a_dead_senders_message_is_taken_over_once_its_claim_expires(facto: Facto) -> None:
@@ -103,8 +102,7 @@ async def test_a_dead_senders_message_is_taken_over_once_its_claim_expires(facto
     facto.clock.advance(survivor.policy.claim_ttl_seconds + 1)
     await survivor.reclaim(min_idle_ms=0)
     assert await received(facto, "telegram", [str(CHATS[0])]) == {str(CHATS[0]): 1}
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def renewed(facto: Facto, key: str) -> None:
@@ -126,7 +124,7 @@ async def test_recovery_and_send_loop_of_one_worker_send_a_conversation_once(
     await queue_invoices(facto, [chat, chat])
     # The worker that died had read the first outbox wake-up and never acknowledged it.
     await facto.redis.xreadgroup(
-        keys.OUTBOX_GROUP, "dead-worker", {keys.OUTBOX_STREAM: ">"}, count=1
+        keys.OUTBOX_GROUP, "dead-worker", {keys.outbox_stream("telegram"): ">"}, count=1
     )
     await add_fault(facto, "telegram", status=None, delay=0.2, count=10)
 

@@ -83,8 +83,7 @@ async def take_over(facto: Facto) -> None:
     survivor = sender(facto, "survivor")
     facto.clock.advance(survivor.policy.claim_ttl_seconds + 1)
     await survivor.reclaim(min_idle_ms=0)
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def test_an_sms_the_provider_accepted_after_its_sender_died_is_not_sent_again(

@@ -12,6 +12,7 @@ import contextlib
 
 import pytest
 
+from bot.engine import outbox
 from bot.store import keys
 from bot.store.conversations import transcript
 from tests.scenario.harness import Facto
@@ -88,8 +89,7 @@ async def test_after_a_sender_dies_mid_batch_and_a_retry_each_conversation_stays
 
     await assert_in_commit_order(facto, CHATS)
     assert [len(await delivered(facto, c)) for c in CHATS] == [3] * len(CHATS)
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def test_a_retry_holds_back_only_its_own_conversation(facto: Facto) -> None:

@@ -151,8 +151,7 @@ async def test_57_messages_queue_up_bounded_during_the_outage(busy_facto: Facto)
     for _minute in range(OUTAGE // 60):
         await run_for(facto, 60, step=5)
         assert await facto.redis.zcard(keys.OUTBOX_RETRY) <= len(phones)
-        pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-        assert pending["pending"] <= len(phones)
+        assert await outbox.unacknowledged(facto.redis) <= len(phones)
         for phone in phones:
             queue = keys.outbox_conversation_queue(f"sms:{phone}")
             assert await facto.redis.llen(queue) == committed[phone]
@@ -222,7 +221,7 @@ async def test_past_the_24h_horizon_the_sms_fails_over_to_telegram_and_the_merch
     assert item["invoice_id"] and item["attempts"] > 8
 
     # Replaying the failed message's entry sends nothing more, on either channel.
-    await facto.redis.xadd(keys.OUTBOX_STREAM, {"key": key})
+    await facto.redis.xadd(keys.outbox_stream("sms"), {"key": key})
     await run_for(facto, 3 * 3600, step=600)
     assert len(await facto.messages("telegram", str(chat))) == 1
     assert await facto.messages("sms", phone) == []

@@ -44,7 +44,7 @@ async def test_crash_after_send_before_ack_does_not_send_twice(facto: Facto) -> 
     await facto.worker.dispatcher.run_once()
     # A sender reads the message and sends it, then dies before acknowledging the entry.
     entries = await facto.redis.xreadgroup(
-        keys.OUTBOX_GROUP, "dead-sender", {keys.OUTBOX_STREAM: ">"}, count=10
+        keys.OUTBOX_GROUP, "dead-sender", {keys.outbox_stream("telegram"): ">"}, count=10
     )
     [(_, [(_, fields)])] = entries
     record = await facto.redis.hgetall(keys.outbox_message(fields["key"]))
@@ -56,8 +56,7 @@ async def test_crash_after_send_before_ack_does_not_send_twice(facto: Facto) -> 
 
     await facto.worker.sender.reclaim(min_idle_ms=0)
     assert len(await facto.messages("telegram", "424242")) == 1
-    pending = await facto.redis.xpending(keys.OUTBOX_STREAM, keys.OUTBOX_GROUP)
-    assert pending["pending"] == 0
+    assert await outbox.unacknowledged(facto.redis) == 0
 
 
 async def test_fifty_concurrent_invoices_are_numbered_without_gaps(facto: Facto) -> None:

@@ -90,7 +90,7 @@ async def test_stale_checkout_sessions_leave_the_open_set(facto: Facto) -> None:
 async def test_streams_are_trimmed_and_dead_consumers_removed(facto: Facto) -> None:
     for i in range(5):
         await facto.issue(invoice_body("sms", f"+336123456{i:02d}"))
-    assert await facto.redis.xlen(keys.OUTBOX_STREAM) == 5
+    assert await facto.redis.xlen(keys.outbox_stream("sms")) == 5
     # A worker that died holding one unacknowledged wake-up, and one that died idle.
     await facto.redis.xadd(keys.PIPELINE_WAKE, {"conversation": "sms:+33600000000"})
     await facto.redis.xreadgroup(
@@ -99,7 +99,7 @@ async def test_streams_are_trimmed_and_dead_consumers_removed(facto: Facto) -> N
     await facto.redis.xgroup_createconsumer(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, "dead-idle")
 
     done = await housekeep(facto)
-    assert await facto.redis.xlen(keys.OUTBOX_STREAM) == 0  # all sent and acknowledged
+    assert await facto.redis.xlen(keys.outbox_stream("sms")) == 0  # all sent and acknowledged
     assert await facto.redis.xlen(keys.PIPELINE_WAKE) == 1  # the pending one is kept
     consumers = {
         c["name"]

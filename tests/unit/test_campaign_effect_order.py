@@ -29,4 +29,4 @@ def test_campaign_record_group_is_applied_before_its_wakeup() -> None:
     groups = split(CONV, pipe.command_stack).groups
     order = [command_keys(group[0])[0] for group in groups]
     # The wake-up must come after the record it announces (effects_log docstring).
-    assert order.index(record) < order.index(keys.OUTBOX_STREAM), order
+    assert order.index(record) < order.index(keys.outbox_stream("telegram")), order
