@@ -18,6 +18,8 @@ rule that fires decides, so the order *is* the precedence:
                  voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"
+ 3a. UNKNOWN     a message for someone else: the wrong number or person, a voice assistant
+                 ("vous vous êtes trompé de numéro", "ok google..."), unless the rest contests
  3b. STATUS      a question about the invoice itself (``status_question``; ``status_asked``
                  with a "?"): what is owed ("qu'est-ce que je vous dois ?"), what it is for
                  ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
@@ -44,8 +46,10 @@ rule that fires decides, so the order *is* the precedence:
                  tool named with a failure: "le lien me met erreur 404"), unless the link
                  is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
-                 scope and change of mind (`flows.intent_payment`); a bare pay verb in a
-                 how-question ("comment payer ?") is HELP. A part now and the rest later
+                 scope and change of mind (`flows.intent_payment`); a how-question about
+                 paying ("comment payer ?", "how do I pay?") asks for the link (PAY_NOW,
+                 LABELS) unless it names the means or a difficulty ("on paie comment ? cb,
+                 chèque ?", "je ne vois pas comment payer": HELP). A part now and the rest later
                  ("50 maintenant et le reste vendredi", ``split_rest``) is SPLIT in 2: the
                  split flow shows the schedule and asks, where a promise for Friday would
                  leave the part offered now unpaid. "Renvoyez le lien et je paie" is PAY_NOW.
