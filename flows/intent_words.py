@@ -39,6 +39,12 @@ Categories read by `flows.intents`:
 - ``link_request``: the pay link asked for again (a request to pay, not a problem);
 - ``agent_declined``: a person declined ("pas besoin d'un conseiller");
 - ``split_rest``: a part now and the rest later, a split in 2;
+- ``not_for_us``: a message for someone else (wrong number or person, a voice assistant);
+  ``praise``: thanks for the work, not a complaint about it; ``smalltalk_topic``: the lesson,
+  the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
+  ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise;
+- ``how_to_pay``: "how do I pay?" (the link), unless ``payment_means`` (the means, the
+  options) or ``help_difficulty`` ("je ne vois pas comment") is named;
 - ``question_start``: a clause that opens like a question ("pouvez-vous", "can I"), for
   messages sent without their "?";
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,

@@ -18,6 +18,8 @@ rule that fires decides, so the order *is* the precedence:
                  voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"
+ 3a. UNKNOWN     a message for someone else: the wrong number or person, a voice assistant
+                 ("vous vous êtes trompé de numéro", "ok google..."), unless the rest contests
  3b. STATUS      a question about the invoice itself (``status_question``; ``status_asked``
                  with a "?"): what is owed ("qu'est-ce que je vous dois ?"), what it is for
                  ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
@@ -44,8 +46,10 @@ rule that fires decides, so the order *is* the precedence:
                  tool named with a failure: "le lien me met erreur 404"), unless the link
                  is asked for again (``link_request``: "pas reçu le lien, renvoyez-le")
  9. payment      SPLIT / PAY_LATER / PAY_NOW, or NO for a refusal, decided with negation
-                 scope and change of mind (`flows.intent_payment`); a bare pay verb in a
-                 how-question ("comment payer ?") is HELP. A part now and the rest later
+                 scope and change of mind (`flows.intent_payment`); a how-question about
+                 paying ("comment payer ?", "how do I pay?") asks for the link (PAY_NOW,
+                 LABELS) unless it names the means or a difficulty ("on paie comment ? cb,
+                 chèque ?", "je ne vois pas comment payer": HELP). A part now and the rest later
                  ("50 maintenant et le reste vendredi", ``split_rest``) is SPLIT in 2: the
                  split flow shows the schedule and asks, where a promise for Friday would
                  leave the part offered now unpaid. "Renvoyez le lien et je paie" is PAY_NOW.
@@ -248,6 +252,10 @@ def _after_correction(first: Understanding, second: Understanding) -> Understand
 _REFINABLE = frozenset({"unknown", "no", "smalltalk", "pay_now", "pay_later", "yes"})
 
 
+#: Readings that praise for the work turns into thanks: a bare "super" is no agreement to pay.
+_PRAISABLE = frozenset({Intent.SMALLTALK, Intent.YES, Intent.UNKNOWN})
+
+
 def _by_concepts(
     reading: Understanding, norm: Normalized, words: Lexicon, opt_out: _OptOut | None
 ) -> Understanding:
@@ -255,6 +263,17 @@ def _by_concepts(
     if norm.is_empty or reading.intent.value not in _REFINABLE:
         return reading
     text = norm.text
+    if words.pattern("not_for_us").search(text):
+        return reading  # the wrong person or a voice assistant: its words are not for us
+    if reading.intent in _PRAISABLE and words.pattern("praise").search(text):
+        # "merci pour la réparation, super boulot": the work named is praised, not contested.
+        return Understanding(Intent.SMALLTALK, language=reading.language)
+    if (
+        reading.intent is Intent.PAY_LATER
+        and reading.date is not None
+        and words.pattern("paid_future").search(text)
+    ):
+        return reading  # "d'ici vendredi c'est réglé": settled by a day to come, a promise
     # A "maybe" opt-out ("j'en ai marre de vos messages") that also names ceasing them
     # ("arrêtez") in a short message is clear enough.
     undecided = opt_out is None or opt_out is _OptOut.MAYBE
@@ -305,16 +324,19 @@ def _read(
     if intent is not None:
         return Understanding(intent, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
+    rest = words.pattern("split_rest").search(norm.text)
     if (
         signal is not None
         and signal.decision is not Decision.REFUSAL
         and not (signal.decision is Decision.SPLIT and signal.parts is not None)
-        and words.pattern("split_rest").search(norm.text)
+        and rest is not None
     ):
         # "50 maintenant et le reste vendredi": two payments, the first now. The split flow
         # shows the schedule and asks before creating anything; a promise for Friday would
-        # leave the part offered now unpaid.
-        return Understanding(Intent.SPLIT, parts=2, language=language)
+        # leave the part offered now unpaid. "100 maintenant, 100 le 15 et le reste fin
+        # avril": each amount named before the rest is one more payment.
+        parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
+        return Understanding(Intent.SPLIT, parts=min(parts, _MAX_SPLIT), language=language)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -330,6 +352,22 @@ def _read(
     if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
         return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
     return reading
+
+
+_MAX_SPLIT = 12
+#: An amount of money in a split schedule: a number that is not a day ("le 15", "du 5"), a
+#: count ("3 fois") nor a time ("10h"); "le reste" itself ends the schedule.
+_AMOUNT = re.compile(
+    r"(?<!le )(?<!du )(?<!au )(?<!the )(?<!on )(?<!el )\b\d+(?:[.,]\d+)?\b"
+    r"(?! ?(?:fois|x|times|veces|h|heures?|hours?|jours?|days?|dias?|mois|months?|meses|"
+    r"st|nd|rd|th|er|eme)\b)"
+)
+
+
+def _amounts_before(schedule: str) -> int:
+    """How many amounts a schedule names before its rest ("100 maintenant 100 le 15 et le
+    reste" → 2); "la moitié", "un acompte" name one without a number."""
+    return max(1, len(_AMOUNT.findall(schedule)))
 
 
 #: Going ahead told by the card at hand rather than a pay verb: explicit, but a listed phrasing
@@ -438,7 +476,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         "concept_opt_in_want"
     ).search(text):
         return Intent.OPT_IN  # "j'avais mis stop mais je veux les messages maintenant"
-    asked = _question_before_dispute(norm, words)
+    asked = _not_for_us(norm, words) or _question_before_dispute(norm, words)
     if asked is not None:
         return asked
     if _is_dispute(norm, words):
@@ -448,7 +486,8 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or words.pattern("already_paid_alone").fullmatch(norm.accented)
         or _tells_paid(norm.accented, words)
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
-    ):
+    ) and not words.pattern("paid_future").search(text):
+        # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below).
         return Intent.STATUS if _asks_what_is_left(norm, words) else Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
@@ -489,7 +528,8 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     """
     text = norm.text
     asked = words.pattern("status_question").search(text)
-    if asked is None and _asks(norm, words):
+    if asked is None and _asks(norm, words) and not _names_split(text, words):
+        # "en 12 fois ça passe ? c'est pour l'appareil": the question is the split asked for.
         asked = words.pattern("status_asked").search(text)
     if asked is None:
         return False
@@ -500,6 +540,23 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
         return False
     rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))
     return not _is_dispute(rest, words)
+
+
+def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
+    """ "vous vous êtes trompé de numéro", "ok google mets un minuteur": not written to us, or
+    to the wrong person: nothing to act on (LABELS: unknown), unless the rest contests the
+    invoice ("trompés de personne, je n'ai jamais été client chez vous")."""
+    text = norm.text
+    wrong_person = words.pattern("not_for_us").search(text)
+    if wrong_person is None:
+        return None
+    rest = text[: wrong_person.start()] + " " + text[wrong_person.end() :]
+    plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
+    return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
+
+
+def _names_split(text: str, words: Lexicon) -> bool:
+    return bool(words.pattern("concept_split").search(text) or intent_concepts.parts_named(text))
 
 
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
@@ -659,8 +716,9 @@ def _from_signal(
             # "je ne paierai pas, car..." / "not paying for something that...": a contest.
             return Understanding(Intent.DISPUTE, language=language)
         return Understanding(Intent.NO, language=language)
-    if decision is Decision.NOW_WEAK and HELP.search(norm.text):
-        return Understanding(Intent.HELP, language=language)  # "comment payer ?"
+    weak_help = decision is Decision.NOW_WEAK and HELP.search(norm.text) is not None
+    if weak_help and not _asks_how_to_pay(norm, words):
+        return Understanding(Intent.HELP, language=language)  # "on paie comment ? cb ?"
     if decision is Decision.NOW_WEAK and len(norm.text.split()) >= _LONG_MESSAGE:
         return Understanding(
             Intent.PAY_NOW,
@@ -676,12 +734,30 @@ def _from_signal(
     return Understanding(Intent.PAY_NOW, language=language)
 
 
+def _asks_how_to_pay(norm: Normalized, words: Lexicon) -> bool:
+    """ "how do I pay?", "comment je fais pour payer ?": asks for the way to pay, that is the
+    link (LABELS: pay_now). Not a question about the means or the options ("on peut payer
+    comment ? cb, virement ?": help), nor a difficulty ("je ne vois pas comment payer")."""
+    text = norm.text
+    return bool(
+        words.pattern("how_to_pay").search(text)
+        and not words.pattern("payment_means").search(text)
+        and not words.pattern("help_difficulty").search(text)
+    )
+
+
 def _dated(
     day: dt.date, date_text: str, norm: Normalized, language: str | None, words: Lexicon
 ) -> Understanding:
     """A date is a promise in a message about paying, or alone; chit-chat otherwise."""
     text = norm.text
     promise = Understanding(Intent.PAY_LATER, date=day, date_text=date_text, language=language)
+    if words.pattern("smalltalk_topic").search(text) and not words.pattern(
+        "payment_context_strict"
+    ).search(text):
+        # "I'll be 10 min late for my lesson tomorrow": the lesson is the subject, and "I'll"
+        # promises nothing about paying.
+        return Understanding(Intent.SMALLTALK, language=language)
     if words.pattern("payment_context").search(text):
         return promise
     if words.pattern("smalltalk").search(text):

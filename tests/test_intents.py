@@ -304,7 +304,11 @@ def test_refusals_disputes_and_already_paid(text: str, intent: Intent) -> None:
         ("?", Intent.UNKNOWN),
         ("comment ça marche", Intent.HELP),
         ("quelles options", Intent.HELP),
-        ("comment payer ?", Intent.HELP),
+        # LABELS: "how do I pay" asks for the way to pay, the link; the means or a difficulty
+        # is help.
+        ("comment payer ?", Intent.PAY_NOW),
+        ("on peut payer comment ? cb, virement ?", Intent.HELP),
+        ("je ne vois pas comment payer", Intent.HELP),
         ("le lien ne marche pas", Intent.HELP),
         ("combien je dois", Intent.STATUS),
         ("il reste combien", Intent.STATUS),
@@ -1539,3 +1543,72 @@ def test_asking_when_the_messages_stop_asks_to_confirm() -> None:
     assert reading.intent is not Intent.OPT_OUT
     assert reading.maybe_opt_out
     assert read("when will you stop texting me", "en_GB").intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A stop the customer says is not needed is no opt-out (blind F's critical error).
+        ("pas la peine de stopper les relances, je règle lundi", "fr_FR", Intent.PAY_LATER),
+        ("no need to stop the texts, I'll pay on monday", "en_GB", Intent.PAY_LATER),
+        ("no hace falta dar de baja, pago el lunes", "es_ES", Intent.PAY_LATER),
+        # Agreeing on condition that the amount is corrected first contests it (critical in F).
+        ("vale, pero antes revisen el precio", "es_ES", Intent.DISPUTE),
+        # Written to the wrong person, or to a voice assistant: nothing to act on, unless
+        # the rest contests the invoice.
+        ("je crois que vous avez le mauvais numéro", "fr_FR", Intent.UNKNOWN),
+        ("you've got the wrong person, sorry", "en_GB", Intent.UNKNOWN),
+        ("hey siri appelle maman", "fr_FR", Intent.UNKNOWN),
+        ("trompé de personne, je ne suis pas client chez vous", "fr_FR", Intent.DISPUTE),
+        # Praise for the work, wishes for a holiday, the lesson itself: chit-chat.
+        ("merci pour l'intervention, du bon boulot", "fr_FR", Intent.SMALLTALK),
+        ("great job on the repair, thanks", "en_GB", Intent.SMALLTALK),
+        ("joyeux Noël à toute l'équipe", "fr_FR", Intent.SMALLTALK),
+        ("running late for my class on friday, sorry", "en_GB", Intent.SMALLTALK),
+        # Asking whether a payment went through is a question, not a report.
+        ("mon virement est bien arrivé ?", "fr_FR", Intent.STATUS),
+        ("did my transfer go through?", "en_GB", Intent.STATUS),
+        # A STOP or an unsubscription taken back: opt in.
+        ("sorry I didn't mean to type stop", "en_GB", Intent.OPT_IN),
+        ("me he dado de baja sin querer", "es_ES", Intent.OPT_IN),
+        # Fees never shown, part of the work charged twice, a defect still there.
+        ("le supplément n'était pas mentionné sur le devis", "fr_FR", Intent.DISPUTE),
+        ("the job isn't even done yet", "en_GB", Intent.DISPUTE),
+        ("toujours une fuite, je paierai pas tant que c pas réparé", "fr_FR", Intent.DISPUTE),
+        # Whether card details are kept, whether the link is a scam: help.
+        ("vous gardez mes coordonnées bancaires ?", "fr_FR", Intent.HELP),
+        ("is this link a scam?", "en_GB", Intent.HELP),
+        # "Where is the link" asks for it; "how can I pay" asks for the way to pay.
+        ("je veux régler, où est le lien ?", "fr_FR", Intent.PAY_NOW),
+        ("how can we pay?", "en_GB", Intent.PAY_NOW),
+        ("est-ce que quelqu'un pourrait me rappeler demain matin ?", "fr_FR", Intent.ASK_AGENT),
+        ("the cheque was sent in the post on monday", "en_GB", Intent.ALREADY_PAID),
+    ],
+)  # fmt: skip
+def test_round_six_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_paid_by_a_day_to_come_is_a_promise() -> None:
+    reading = read("d'ici jeudi ce sera réglé")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 19))
+    later_today = read("je passe payer aujourd'hui dans l'aprem")
+    assert (later_today.intent, later_today.date) == (Intent.PAY_LATER, dt.date(2026, 11, 18))
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("50 maintenant et le reste vendredi", 2),
+        ("je paie 80 ce soir, 80 le 5 et le reste à Noël", 3),
+        ("20 now, 20 on friday and the rest next month", 3),
+    ],
+)
+def test_each_amount_before_the_rest_is_one_more_instalment(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_a_split_asked_with_what_it_is_for_is_a_split() -> None:
+    reading = read("en 10 fois c'est possible ? c pour la chaudière")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 10)
