@@ -15,6 +15,7 @@ from redis.exceptions import ResponseError
 
 from bot.engine.effects_log import apply_entry
 from bot.engine.facts import Reads, extras_reads
+from bot.engine.pipeline import Dispatcher, Event, Read, ingest, prefetched
 from bot.store import keys
 from bot.store.ledger import load_extras
 
@@ -132,3 +133,38 @@ async def test_a_gathered_read_redis_refuses_is_left_to_the_reader_s_own_call(
     with pytest.raises(ResponseError, match="WRONGTYPE"):
         await reads.get("f:{x}:hash")
     assert await reads.hget("f:{x}:hash", "field") == "1"  # other commands go to Redis
+
+
+async def test_the_handler_reads_what_a_dead_worker_s_effects_wrote(
+    redis: aioredis.Redis,
+) -> None:
+    """A dead worker's committed effects are applied before the next event; reads gathered
+    with the lock step that found them would predate their writes: the handler is served
+    those gathered after the effects, never the older value."""
+    conversation = "telegram:777"
+    shared = "g:{merchant}:ledger"
+    await redis.set(shared, "before the dead worker's commit")
+    dead_entry = entry([("SET", shared, "written by the dead worker's commit")])
+    await redis.rpush(keys.conv_effects(conversation), dead_entry)
+    seen: list[object] = []
+    planned: list[str] = []
+
+    async def plan(_redis: aioredis.Redis, _conversation: str, _state: str | None) -> list[Read]:
+        planned.append(await redis.get(shared))  # what the store holds when planning
+        return [("GET", shared)]
+
+    async def handler(redis: aioredis.Redis, event: Event, pipe: aioredis.client.Pipeline) -> None:
+        done = prefetched(event.conversation)
+        seen.append(done.reads.get(("GET", shared), "not gathered"))
+        reads = Reads(redis)
+        reads.know_all(done.reads)
+        seen.append(await reads.get(shared))
+
+    dispatcher = Dispatcher(redis, handler, "w1", prefetch=plan)
+    dispatcher._seen[conversation] = None  # as if it had dispatched here before
+    await ingest(redis, Event("e1", "inbound", conversation, {}))
+    assert await dispatcher.drain(conversation) == 1
+    assert seen == ["written by the dead worker's commit"] * 2
+    assert not await redis.exists(keys.conv_effects(conversation))
+    # Planned twice: with the first lock step (before the effects), then after them.
+    assert planned == ["before the dead worker's commit", "written by the dead worker's commit"]
