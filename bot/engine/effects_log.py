@@ -136,20 +136,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-async def apply_pending(redis: aioredis.Redis, conversation: str) -> int:
-    """Apply the conversation's committed effects, oldest first; how many entries were done.
-
-    (The dispatcher applies the entry its lock step returned with `apply_entry` and lets its
-    next lock step drop it; this reads and drops them itself.)"""
-    name = keys.conv_effects(conversation)
-    done = 0
-    while (raw := await redis.lindex(name, 0)) is not None:
-        await apply_entry(redis, raw)
-        await redis.eval(POP_IF_HEAD, 1, name, raw)
-        done += 1
-    return done
-
-
 async def apply_entry(redis: aioredis.Redis, raw: str) -> None:
     """Apply every group of one effects entry, each once, in their order (not popping it).
 
