@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -97,16 +97,21 @@ class Reads:
         """For readers that pipeline their reads (`load_extras`): GET and EXISTS only."""
         return _Batch(self)
 
+    @property
+    def client(self) -> aioredis.Redis:
+        return self._redis
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._redis, name)
 
 
 class _Batch:
-    """A reader's own pipeline of GETs and EXISTSs, answered from `Reads`."""
+    """A reader's own pipeline: GETs and EXISTSs answered from `Reads`; one with any other
+    command is sent to Redis as it is, every command in its order."""
 
     def __init__(self, reads: Reads) -> None:
         self._reads = reads
-        self._queued: list[Read] = []
+        self._queued: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     async def __aenter__(self) -> _Batch:
         return self
@@ -114,17 +119,27 @@ class _Batch:
     async def __aexit__(self, *_exc: object) -> None:
         self._queued = []
 
-    def get(self, name: str) -> _Batch:
-        self._queued.append(("GET", name))
-        return self
+    def __getattr__(self, name: str) -> Callable[..., _Batch]:
+        def queue(*args: Any, **options: Any) -> _Batch:
+            self._queued.append((name, args, options))
+            return self
 
-    def exists(self, name: str) -> _Batch:
-        self._queued.append(("EXISTS", name))
-        return self
+        return queue
 
     async def execute(self) -> list[Any]:
-        await self._reads.fetch(self._queued)
-        return [await self._reads._one(read) for read in self._queued]
+        gathered = [
+            (name.upper(), *args)
+            for name, args, options in self._queued
+            if name in ("get", "exists") and len(args) == 1 and not options
+        ]
+        if len(gathered) == len(self._queued):
+            await self._reads.fetch(gathered)
+            return [await self._reads._one(read) for read in gathered]
+        async with self._reads.client.pipeline(transaction=False) as pipe:
+            for name, args, options in self._queued:
+                getattr(pipe, name)(*args, **options)
+            result: list[Any] = await pipe.execute()
+        return result
 
 
 def zrange_all(key: str) -> Read:

@@ -168,3 +168,16 @@ async def test_the_handler_reads_what_a_dead_worker_s_effects_wrote(
     assert not await redis.exists(keys.conv_effects(conversation))
     # Planned twice: with the first lock step (before the effects), then after them.
     assert planned == ["before the dead worker's commit", "written by the dead worker's commit"]
+
+
+async def test_a_reader_s_pipeline_with_other_commands_goes_to_redis_as_it_is(
+    redis: aioredis.Redis,
+) -> None:
+    await redis.hset("h:{x}:hash", "field", "1")
+    await redis.set("h:{x}:text", "t")
+    reads = Reads(redis)
+    async with reads.pipeline(transaction=False) as pipe:
+        pipe.get("h:{x}:text")
+        pipe.hget("h:{x}:hash", "field")
+        pipe.exists("h:{x}:absent")
+        assert await pipe.execute() == ["t", "1", 0]
