@@ -3,8 +3,9 @@
 Everything the event changes — conversation state, the invoice ledger, the transcript, the
 outbound messages, schedules, consent — is queued on the caller's pipeline, so it commits
 together with the removal of the event from the inbox, or not at all: the writes on the
-conversation's hash slot in the MULTI itself, the others as its effects entry, applied once
-each just after (bot.engine.effects_log).
+conversation's hash slot in the commit itself, the others as its effects entry, applied once
+each just after (bot.engine.effects_log). What it reads is gathered (bot.engine.facts.Reads):
+most of it in the dispatcher's lock step, the rest in one more round trip at most per stage.
 """
 
 from __future__ import annotations
@@ -31,8 +32,17 @@ from bot.engine import (
     void,
 )
 from bot.engine.effects import Effects
-from bot.engine.facts import invoice_facts, load_facts
-from bot.engine.pipeline import Event, Handler
+from bot.engine.facts import (
+    Reads,
+    consent_reads,
+    customer_addresses,
+    invoice_facts,
+    invoice_reads,
+    load_facts,
+    sender_reads,
+    zrange_all,
+)
+from bot.engine.pipeline import Event, Handler, Read, prefetched
 from bot.engine.reconcile import PaymentLook, payment_facts
 from bot.i18n import pick_locale
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
@@ -84,13 +94,18 @@ from payments.plan import expected_amount
 
 log = logging.getLogger(__name__)
 
+# Events with dispatchers of their own (flash sales, carts): `_sale_event`.
+_SALE_EVENTS = frozenset({campaigns.EVENT_TYPE, offer_payments.EVENT_TYPE, carts.EVENT_TYPE})
+
 
 def make_handler(services: Services) -> Handler:
     async def handle(redis: aioredis.Redis, event: Event, pipe: aioredis.client.Pipeline) -> None:
+        dispatch = _Dispatch(services, redis, event, pipe)
+        await dispatch.read_first()
         # A Telegram update older than one already applied here: recorded, not acted upon.
-        if await telegram_order.late_update(redis, pipe, event, services.clock.now()):
+        if await telegram_order.late_update(dispatch.reads, pipe, event, services.clock.now()):
             return
-        await _Dispatch(services, redis, event, pipe).run()
+        await dispatch.run()
 
     return handle
 
@@ -119,15 +134,40 @@ class _Dispatch:
         self.event = event
         self.pipe = pipe
         self.channel, self.address = split_key(event.conversation)
+        # The flow's reads, gathered in a few round trips (bot.engine.facts.Reads).
+        self.reads = Reads(redis)
         # Written in this commit, so not yet readable from Redis:
         self.updated_invoice: Invoice | None = None
         self.updated_plan: Plan | None = None
         self.credit_note_urls: dict[str, str] = {}
 
+    async def read_first(self) -> None:
+        """Gather what this event will most likely read (`likely_reads`, and the invoice
+        the event names), in one round trip, or none: the dispatcher's lock step read the
+        state and, planned from the state it last saw, most of the rest."""
+        conversation = self.event.conversation
+        done = prefetched(conversation)
+        if done.state.known:
+            self.reads.know(("GET", keys.conv_state(conversation)), done.state.raw)
+        self.reads.know_all(done.reads)
+        if self.event.type in _SALE_EVENTS:
+            return  # they read for themselves
+        state = await load_state(self.reads, conversation)
+        reads = _likely(conversation, state)
+        data = self.event.data
+        invoice_id, merchant_id = data.get("invoice_id"), data.get("merchant_id")
+        merchant_id = merchant_id or state.merchant_id  # the same merchant, most likely
+        if isinstance(invoice_id, str) and isinstance(merchant_id, str):
+            reads += [
+                ("GET", keys.invoice_locator(invoice_id)),
+                *invoice_reads(merchant_id, invoice_id),
+            ]
+        await self.reads.fetch(reads)
+
     async def run(self) -> None:
         if await self._sale_event():
             return
-        state = await load_state(self.redis, self.event.conversation)
+        state = await load_state(self.reads, self.event.conversation)
         if await self._campaign_reply(state):
             return
         now = self.services.clock.now()
@@ -194,8 +234,10 @@ class _Dispatch:
         return locale
 
     async def _facts(self, invoice: Invoice | None) -> Facts:
+        if invoice is not None:
+            await self.reads.fetch(await self._invoice_side_reads(invoice))
         facts = await load_facts(
-            self.redis,
+            self.reads,
             invoice,
             conversation=self.event.conversation,
             base_url=self.services.settings.public_base_url,
@@ -235,6 +277,21 @@ class _Dispatch:
         facts = replace(await self._facts(other), open_invoices=open_invoices)
         return moved, other, facts
 
+    async def _invoice_side_reads(self, invoice: Invoice) -> list[Read]:
+        """Once the invoice is known, what its facts read that the first stage did not
+        guess: the consent of each of the customer's addresses, and for a customer's message
+        the other invoices of this merchant sent here (flows.several)."""
+        conversation, merchant_id = self.event.conversation, invoice.merchant_id
+        addresses = customer_addresses(invoice, conversation)
+        reads = [
+            *invoice_reads(merchant_id, invoice.id),
+            *consent_reads(merchant_id, addresses, conversation),
+        ]
+        if self.event.type == "inbound":
+            for other in await self.reads.zrange(keys.conv_invoices(conversation), 0, -1):
+                reads += invoice_reads(merchant_id, str(other))
+        return reads
+
     async def _sent(self, invoice: Invoice) -> tuple[datetime, ...]:
         """When this merchant's ladder reminders went to this conversation lately."""
         key = keys.conv_reminders_sent(self.event.conversation, invoice.merchant_id)
@@ -245,17 +302,17 @@ class _Dispatch:
         """Every unpaid invoice of this merchant sent in this conversation, soonest due first."""
         found: list[InvoiceFacts] = [facts.invoice] if facts.invoice is not None else []
         base_url = self.services.settings.public_base_url
-        for invoice_id in await self.redis.zrange(
+        for invoice_id in await self.reads.zrange(
             keys.conv_invoices(self.event.conversation), 0, -1
         ):
             if invoice_id == invoice.id:
                 continue
-            location = await locate_invoice(self.redis, invoice_id)
+            location = await locate_invoice(self.reads, invoice_id)
             if location is None or location.merchant_id != invoice.merchant_id:
                 continue
-            other = await get_invoice(self.redis, invoice.merchant_id, invoice_id)
+            other = await get_invoice(self.reads, invoice.merchant_id, invoice_id)
             if other is not None:
-                found.append(await invoice_facts(self.redis, other, base_url))
+                found.append(await invoice_facts(self.reads, other, base_url))
         open_ones = [i for i in found if not i.is_paid]
         return tuple(sorted(open_ones, key=lambda i: (several.next_due(i), i.number)))
 
@@ -288,7 +345,7 @@ class _Dispatch:
         if agent_merchant is None:
             return state.invoice_id
         conversation = self.event.conversation
-        return await handed_invoice(self.redis, agent_merchant, conversation, state.invoice_id)
+        return await handed_invoice(self.reads, agent_merchant, conversation, state.invoice_id)
 
     def _refused(self, state: ConversationState, agent_merchant: str | None) -> bool:
         """An agent event of a merchant this conversation is not handed to: audited, dropped."""
@@ -310,7 +367,7 @@ class _Dispatch:
     async def _held_for_another(self, state: ConversationState, invoice_id: str) -> bool:
         if state.status is ConversationStatus.BOT or state.merchant_id is None:
             return False
-        location = await locate_invoice(self.redis, invoice_id)
+        location = await locate_invoice(self.reads, invoice_id)
         return location is not None and location.merchant_id != state.merchant_id
 
     async def _campaign_reply(self, state: ConversationState) -> bool:
@@ -319,7 +376,7 @@ class _Dispatch:
             return False
         if state.status is ConversationStatus.AGENT:
             return False  # a person holds it: the bot stays quiet (flows.agent.while_held)
-        offer = await self.redis.get(keys.conv_offer(self.event.conversation))
+        offer = await self.reads.get(keys.conv_offer(self.event.conversation))
         if offer is None:
             return False
         settings = self.services.settings
@@ -556,13 +613,41 @@ class _Dispatch:
             return None
         if self.updated_invoice is not None and self.updated_invoice.id == invoice_id:
             return self.updated_invoice
-        location = await locate_invoice(self.redis, invoice_id)
+        location = await locate_invoice(self.reads, invoice_id)
         if location is None:
             return None
-        return await get_invoice(self.redis, location.merchant_id, invoice_id)
+        return await get_invoice(self.reads, location.merchant_id, invoice_id)
 
     def _phone(self) -> str | None:
         return self.address if self.channel in (ChannelName.SMS, ChannelName.WHATSAPP) else None
+
+
+async def likely_reads(
+    redis: aioredis.Redis, conversation: str, state_raw: str | None
+) -> list[Read]:
+    """What the next event of a conversation whose stored state is `state_raw` most likely
+    reads (pipeline.Prefetch): planned by the dispatcher, read in its lock step's round trip.
+    """
+    reads = Reads(redis)
+    reads.know(("GET", keys.conv_state(conversation)), state_raw)
+    return _likely(conversation, await load_state(reads, conversation))
+
+
+def _likely(conversation: str, state: ConversationState) -> list[Read]:
+    """Whatever the event: the conversation's invoice with its merchant, policy, plan and
+    the customer's consent here, the conversation's list of invoices (flows.several), its
+    flash-sale offer when it has no invoice, its last Telegram update, its own sender."""
+    reads: list[Read] = [*sender_reads(conversation), zrange_all(keys.conv_invoices(conversation))]
+    if split_key(conversation)[0] is ChannelName.TELEGRAM:
+        reads.append(("GET", keys.conv_telegram_applied(conversation)))
+    if state.invoice_id is None:
+        reads.append(("GET", keys.conv_offer(conversation)))
+        return reads
+    reads.append(("GET", keys.invoice_locator(state.invoice_id)))
+    if state.merchant_id is not None:
+        reads += invoice_reads(state.merchant_id, state.invoice_id)
+        reads += consent_reads(state.merchant_id, [conversation], conversation)
+    return reads
 
 
 def _choice(payload: str | None) -> Choice | None:

@@ -1,4 +1,4 @@
-"""Apply a flow's actions on the dispatch's MULTI: messages, promises, plans, consent, handoff."""
+"""Apply a flow's actions on the dispatch's commit: messages, promises, plans, consent, handoff."""
 
 from __future__ import annotations
 

@@ -8,11 +8,16 @@ dispatched event, on one hash slot"):
 1. the guarded MULTI on the conversation's slot writes the conversation's keys, pops the event
    from the inbox and appends an *effects entry* to `conv:{c}:effects`: the other writes,
    grouped by hash slot, in the order they were queued, with a commit id of its own;
-2. `apply_pending` (run by the dispatcher right after the commit, and before anything else by
-   whoever holds the conversation next, after a crash) applies each group in one MULTI on its
-   slot together with a marker `effects:{<slot tag>}:<commit>:<group>`, under WATCH of that
-   marker: a group is applied once, whoever applies it and however often; then the entry
-   leaves the list (only if it is still its head).
+2. `apply_entry` (run by the dispatcher right after the commit, and before anything else by
+   whoever holds the conversation next, after a crash) applies each group atomically on its
+   slot together with a marker `effects:{<slot tag>}:<commit>:<group>`, and only if that marker
+   is absent: a group is applied once, whoever applies it and however often; then the entry
+   leaves the list (only if it is still its head: the dispatcher's next lock step drops it).
+
+A group is one script call (`APPLY`: marker check, marker, writes), and the groups of one entry
+go in one pipeline, so the effects cost one round trip whatever their number. A group that
+itself calls a script (Redis refuses EVAL inside a script) is applied the older way, a MULTI
+under WATCH of its marker, in its place in the order.
 
 Groups are applied in the order of their *last* write: a wake-up (the outbox stream's XADD) is
 queued after the records it announces, so it is applied after all of them, and a sender never
@@ -30,8 +35,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.crc import key_slot
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import NoScriptError, ResponseError, WatchError
 
+from bot.engine.lua import Lua
 from bot.logs import log_fields
 from bot.store import keys
 
@@ -130,22 +136,122 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-async def apply_pending(redis: aioredis.Redis, conversation: str) -> int:
-    """Apply the conversation's committed effects, oldest first; how many entries were done."""
-    name = keys.conv_effects(conversation)
-    done = 0
-    while (raw := await redis.lindex(name, 0)) is not None:
-        entry = json.loads(raw)
-        for index, group in enumerate(entry["groups"]):
-            await _apply_group(redis, entry["id"], index, group)
-        await redis.eval(POP_IF_HEAD, 1, name, raw)
-        done += 1
-    return done
+async def apply_entry(redis: aioredis.Redis, raw: str) -> None:
+    """Apply every group of one effects entry, each once, in their order (not popping it).
+
+    Runs of groups that can be scripts go in one pipeline; a group that calls a script
+    itself is applied alone, between them. A transient error (Redis away, busy, out of memory)
+    raises after the pipeline ran: the groups that did run are marked, and the entry stays
+    for the next try, which skips them.
+    """
+    entry = json.loads(raw)
+    commit_id = str(entry["id"])
+    batch: list[tuple[int, list[list[str]]]] = []
+    for index, group in enumerate(entry["groups"]):
+        if scriptable(group):
+            batch.append((index, group))
+            continue
+        await _apply_groups(redis, commit_id, batch)
+        batch = []
+        await _apply_group(redis, commit_id, index, group)
+    await _apply_groups(redis, commit_id, batch)
+
+
+# Apply one group once: nothing if its marker (KEYS[1]) exists, else the marker (ARGV[1]: its
+# life in seconds) and the group's commands (ARGV[2..]: each its argument count, then its
+# arguments). KEYS[2..] declare the keys the commands touch (one slot). A command Redis refuses
+# (a wrong type: a bug) does not stop the others, as inside EXEC; its error is returned. The
+# marker is the first write: a script refused for memory is refused before it, so a group is
+# written whole or not at all.
+_APPLY = Lua("""
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+local refused = {1}
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
+  if type(reply) == 'table' and reply['err'] then refused[#refused + 1] = reply['err'] end
+  i = i + n + 1
+end
+return refused
+""")
+
+# Lua's unpack is bounded by its C stack (8,000 slots): a longer command takes the MULTI path.
+_MAX_SCRIPTED_ARGS = 1_000
+
+
+def scriptable(commands: Sequence[Sequence[str]]) -> bool:
+    """Whether these commands can run inside a script: no script of their own, none too long."""
+    return all(
+        str(c[0]).upper() not in _SCRIPTS and len(c) <= _MAX_SCRIPTED_ARGS for c in commands
+    )
+
+
+def script_args(commands: Sequence[Sequence[str]]) -> list[str]:
+    """The commands flattened for a script: each its argument count, then its arguments."""
+    flat: list[str] = []
+    for command in commands:
+        flat.append(str(len(command)))
+        flat.extend(command)
+    return flat
+
+
+def declared_keys(commands: Sequence[Sequence[str]]) -> list[str]:
+    """Every key the commands touch, once each, in order (a script declares its keys)."""
+    return list(dict.fromkeys(k for c in commands for k in command_keys(c)))
+
+
+async def _apply_groups(
+    redis: aioredis.Redis, commit_id: str, groups: Sequence[tuple[int, list[list[str]]]]
+) -> None:
+    """Apply scriptable groups in one round trip (a pipeline of `_APPLY` calls, in order)."""
+    if not groups:
+        return
+
+    async def once() -> list[object]:
+        async with redis.pipeline(transaction=False) as pipe:
+            for index, group in groups:
+                marker = marker_key(command_keys(group[0])[0], commit_id, index)
+                _APPLY.queue(
+                    pipe,
+                    [marker, *declared_keys(group)],
+                    [str(MARKER_TTL_SECONDS), *script_args(group)],
+                )
+            replies: list[object] = await pipe.execute(raise_on_error=False)
+        for reply in replies:
+            if isinstance(reply, NoScriptError):
+                # Redis restarted and forgot it: loaded, then the whole pipeline again (the
+                # groups that did run are marked, so they are skipped).
+                raise reply
+        return replies
+
+    replies = await _APPLY.retried(redis, once)
+    failure: BaseException | None = None
+    for reply in replies:
+        if isinstance(reply, BaseException):
+            failure = failure or reply
+        elif isinstance(reply, list) and len(reply) > 1:
+            _refused(commit_id, [str(r) for r in reply[1:]])
+    if failure is not None:
+        # Transient (Redis busy, out of memory...) or a bug: either way the entry stays and
+        # the groups that ran are marked; the next try applies the rest.
+        raise failure
+
+
+def _refused(commit_id: str, errors: Sequence[str]) -> None:
+    # A command refused inside a group (a wrong type: a bug) did not stop the others nor the
+    # marker; looping would not help. Said loudly, and the conversation goes on.
+    for error in errors:
+        log.error(
+            "an effect was refused", extra=log_fields(error=error, commit=commit_id, alert=True)
+        )
 
 
 async def _apply_group(
     redis: aioredis.Redis, commit_id: str, index: int, group: list[list[str]]
 ) -> None:
+    """A group that calls a script itself: one MULTI under WATCH of its marker."""
     marker = marker_key(command_keys(group[0])[0], commit_id, index)
     while True:
         try:
@@ -166,12 +272,7 @@ async def _apply_group(
 
             if is_transient(exc):
                 raise
-            # A command refused inside EXEC (a wrong type: a bug) did not stop the others nor
-            # the marker; looping would not help. Said loudly, and the conversation goes on.
-            log.error(
-                "an effect was refused",
-                extra=log_fields(error=str(exc), commit=commit_id, alert=True),
-            )
+            _refused(commit_id, [str(exc)])
             return
 
 

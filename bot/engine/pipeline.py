@@ -3,10 +3,11 @@
 Ingest appends an event to its conversation's inbox (deduplicated by provider id) before the
 webhook is acknowledged. Dispatch takes the conversation's lock, runs the event through the
 flows and commits the new state, the outbound messages and the removal of the event from the
-inbox in one MULTI, so a crash before the commit replays the event and a crash after it does
-not. That MULTI is on the conversation's hash slot; what the event writes elsewhere is committed
-with it as an effects entry and applied once right after (`bot.engine.effects_log`), or by the
-next holder of the conversation if this worker dies first. Conversations whose inbox is not
+inbox in one atomic step (a script), so a crash before the commit replays the event and a
+crash after it does not. That step is on the conversation's hash slot; what the event writes
+elsewhere is committed with it as an effects entry and applied once right after
+(`bot.engine.effects_log`), or by the next holder of the conversation if this worker dies
+first. Conversations whose inbox is not
 empty are listed in a set that a restarted worker sweeps, so an acknowledged event is never
 stranded.
 
@@ -18,18 +19,21 @@ What can go wrong while dispatching, and what happens then:
 - The handler fails deterministically (a bug, a corrupt event): the event is parked as a dead
   letter with its error and time (`bot.engine.deadletters`), and the conversation moves on.
 - The worker stalls (GC, a frozen VM, SIGSTOP) past the lock's life and another worker takes
-  over: the commit WATCHes the lock and checks the inbox head, so the stalled worker's commit is
-  refused instead of handling the event twice or popping an event it never handled.
+  over: the commit checks, in the same script, that the lock is still its own and the inbox head
+  the event it handled, so the stalled worker's commit is refused instead of handling the event
+  twice or popping an event it never handled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -73,10 +77,20 @@ return 0
 )
 INGEST = Lua(_INGEST)
 
+# The conversation's state as the handler would read it: {stored value or false} when it is
+# a string (or absent), {} when stored some other way (then the handler reads it itself).
+_READ_STATE = (
+    "(function() local t = redis.call('TYPE', KEYS[4])['ok']; "
+    "if t == 'string' or t == 'none' then return {redis.call('GET', KEYS[4])} end; "
+    "return {} end)()"
+)
+
 # Take the conversation's lock (or renew it if ours), drop the effects entry just applied
 # (ARGV[3], if it is still the head), and read what the holder needs next: the effects entry
-# waiting to be applied, and the inbox head. KEYS: lock, effects, inbox. ARGV: token, ttl
-# ms, applied entry or ''. Returns {0} if another holder has it, else {1, entry, head}.
+# waiting to be applied, the inbox head, and the conversation's state (the handler's first
+# read). With ARGV[4] = '1' and nothing left, release the lock instead. KEYS: lock, effects,
+# inbox, state. ARGV: token, ttl ms, applied entry or '', release. Returns {0} if another
+# holder has it, {2} if released, else {1, entry, head, state}.
 _STEP = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
@@ -85,14 +99,47 @@ end
 if ARGV[3] ~= '' and redis.call('LINDEX', KEYS[2], 0) == ARGV[3] then
   redis.call('LPOP', KEYS[2])
 end
-return {1, redis.call('LINDEX', KEYS[2], 0), redis.call('LINDEX', KEYS[3], 0)}
-"""
+local entry = redis.call('LINDEX', KEYS[2], 0)
+local head = redis.call('LINDEX', KEYS[3], 0)
+if ARGV[4] == '1' and not entry and not head then
+  redis.call('DEL', KEYS[1])
+  return {2}
+end
+return {1, entry, head, READ_STATE}
+""".replace("READ_STATE", _READ_STATE)
 STEP = Lua(_STEP)
 RELEASE = Lua(RELEASE_IF_OURS)
 # Under the commit's WATCH: is the lock still ours, and what is the inbox head.
-# KEYS: lock, inbox. ARGV: token.
+# KEYS: lock, inbox. ARGV: token. (The commit of a handler that queued a script of its own.)
 GUARD = Lua(
     "return {redis.call('GET', KEYS[1]) == ARGV[1] and 1 or 0, redis.call('LINDEX', KEYS[2], 0)}"
+)
+# The guarded commit in one step: only while the lock is ours and the event handled is still
+# the inbox head, write the conversation's own keys, append the effects entry, pop the event,
+# renew the lock, and read the next heads and state as STEP does. Commands refused by Redis (a
+# bug: a wrong type) do not stop the others, as inside EXEC; their errors are returned.
+# KEYS: lock, inbox, effects, state, then the keys the writes touch (declared, one slot).
+# ARGV: token, event, effects entry or '', ttl ms, then each write: its argument count, then
+# its arguments. Returns {0} lock lost, {2} the event is no longer the head (committed before,
+# the reply lost), else {1, entry, head, state, {errors}}.
+COMMIT = Lua(
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return {2} end
+local refused = {}
+local i = 5
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
+  if type(reply) == 'table' and reply['err'] then refused[#refused + 1] = reply['err'] end
+  i = i + n + 1
+end
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+redis.call('LPOP', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {1, redis.call('LINDEX', KEYS[3], 0), redis.call('LINDEX', KEYS[2], 0),
+        READ_STATE, refused}
+""".replace("READ_STATE", _READ_STATE)
 )
 
 
@@ -244,9 +291,19 @@ def woken(fields: Mapping[str, str] | None) -> list[str]:
 
 
 Handler = Callable[[aioredis.Redis, Event, "aioredis.client.Pipeline"], Awaitable[None]]
-"""Runs one event: reads what it needs, queues its writes on the given MULTI pipeline."""
+"""Runs one event: reads what it needs, queues its writes on the given pipeline (never executed
+as such: the dispatcher sorts them by hash slot into its commit and the effects entry)."""
 
 Stage = Callable[["aioredis.client.Pipeline"], Awaitable[None]]
+
+Read = tuple[str, ...]
+"""One read command, as sent: ("GET", key), ("EXISTS", key), ("ZRANGE", key, "0", "-1")."""
+
+Prefetch = Callable[[aioredis.Redis, str, str | None], Awaitable[Sequence[Read]]]
+"""What a handler will most likely read for a conversation whose stored state is the given
+one: read in the same round trip as the lock step before its next event."""
+
+SEEN_STATES = 4096  # conversations whose last state a dispatcher remembers, to plan reads
 
 
 class LockLost(Exception):
@@ -268,9 +325,15 @@ class Dispatcher:
         slow_events: Mapping[str, float] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         concurrency: int = 1,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self._redis = redis
         self._handler = handler
+        self._prefetch = prefetch
+        # The state each conversation had after this dispatcher's last step on it: what the
+        # next event's reads are planned from (a guess: the reads are checked against the
+        # state the lock step returns, and what was not guessed is read then).
+        self._seen: OrderedDict[str, str | None] = OrderedDict()
         self._consumer = consumer
         self._clock: Clock = clock or SystemClock()
         self.lock_ttl_ms = lock_ttl_ms
@@ -333,21 +396,28 @@ class Dispatcher:
         return done
 
     async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
-        """Drain the conversations the entries name, side by side; acknowledge them together.
+        """Drain the conversations the entries name, side by side; acknowledge them.
 
         An entry is acknowledged only once all its conversations were drained: if Redis went
         away meanwhile, the failed ones' entries stay pending and a reclaim comes back to them
-        (the first error is raised after the others are acknowledged).
+        (the first error is raised after the others are acknowledged). An entry naming one
+        conversation is acknowledged in that conversation's release (same round trip); the
+        others (a campaign's batch, a conversation another worker held) together after.
         """
         entries_of: dict[str, list[str]] = {}
+        own: dict[str, Acks] = {}
         for entry_id, fields in entries:
             # None: the entry was trimmed from the stream; nothing to drain. A campaign's
             # batch wakes several conversations with one entry (`conversations`, one a line).
-            for conversation in woken(fields):
+            named = woken(fields)
+            for conversation in named:
                 entries_of.setdefault(conversation, []).append(entry_id)
-        done, failures = await self.drain_many(list(entries_of))
+            if len(named) == 1:
+                own.setdefault(named[0], Acks()).ids.append(entry_id)
+        done, failures = await self.drain_many(list(entries_of), acks=own)
         unfinished = {entry_id for c in failures for entry_id in entries_of[c]}
-        finished = [entry_id for entry_id, _ in entries if entry_id not in unfinished]
+        acked = {entry_id for a in own.values() if a.sent for entry_id in a.ids}
+        finished = [entry_id for entry_id, _ in entries if entry_id not in unfinished | acked]
         if finished:
             await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *finished)
         if failures:
@@ -363,9 +433,12 @@ class Dispatcher:
             raise next(iter(failures.values()))
         return done
 
-    async def drain_many(self, conversations: Sequence[str]) -> tuple[int, dict[str, Exception]]:
+    async def drain_many(
+        self, conversations: Sequence[str], acks: Mapping[str, Acks] | None = None
+    ) -> tuple[int, dict[str, Exception]]:
         """Drain `conversations`, at most `concurrency` at once in this dispatcher; the events
-        dispatched, and the error of each conversation that could not be drained."""
+        dispatched, and the error of each conversation that could not be drained. `acks`: the
+        wake-ups to acknowledge with each conversation's release."""
         todo = iter(conversations)
         failures: dict[str, Exception] = {}
         done = 0
@@ -375,7 +448,7 @@ class Dispatcher:
             for conversation in todo:  # shared: each lane takes the next one left
                 try:
                     async with self._slots:
-                        done += await self.drain(conversation)
+                        done += await self.drain(conversation, (acks or {}).get(conversation))
                 except Exception as exc:  # reported to the caller, per conversation
                     failures[conversation] = exc
 
@@ -383,16 +456,17 @@ class Dispatcher:
         await asyncio.gather(*(lane() for _ in range(lanes)))
         return done, failures
 
-    async def drain(self, conversation: str) -> int:
+    async def drain(self, conversation: str, acks: Acks | None = None) -> int:
         """Process the conversation's inbox until empty; 0 if another worker holds it.
 
         Redis being away is retried here with backoff; past the last try the error goes up.
+        `acks`: wake-ups acknowledged in the release's round trip (`sent` says if they were).
         """
         before = self._dispatched
         token = secrets.token_hex(8)  # kept across tries: a lock we failed to release is ours
         for delay in (*self._retry_delays, None):
             try:
-                await self._drain(conversation, token)
+                await self._drain(conversation, token, acks or Acks())
                 return self._dispatched - before
             except Exception as exc:
                 if delay is None or not is_transient(exc):
@@ -404,108 +478,193 @@ class Dispatcher:
                 await self._clock.sleep(delay)
         return self._dispatched - before  # pragma: no cover - the loop returns or raises
 
-    async def _drain(self, conversation: str, token: str) -> None:
+    async def _drain(self, conversation: str, token: str, acks: Acks) -> None:
         lock = keys.conv_lock(conversation)
-        while True:
-            step = await self._step(conversation, lock, token, self.lock_ttl_ms)
-            if step is None:
-                # The holder re-checks the inbox after releasing, so nothing is stranded.
-                return
-            try:
-                await self._drain_locked(conversation, lock, token, step)
-            except LockLost:
-                log.warning("dispatch lock lost; left to its new holder")
-                await RELEASE(self._redis, [lock], [token])
-                return
-            except BaseException:
-                await RELEASE(self._redis, [lock], [token])
-                raise
-            if await self._release_and_mark_drained(conversation, lock, token):
-                return
+        heads = await self._step(
+            conversation, lock, token, self.lock_ttl_ms, plan_from=self._last_seen(conversation)
+        )
+        if heads is None:
+            # The holder re-checks the inbox before releasing, so nothing is stranded.
+            return
+        try:
+            await self._drain_locked(conversation, lock, token, heads, acks)
+        except LockLost:
+            log.warning("dispatch lock lost; left to its new holder")
+            await RELEASE(self._redis, [lock], [token])
+        except BaseException:
+            await RELEASE(self._redis, [lock], [token])
+            raise
 
     async def _step(
-        self, conversation: str, lock: str, token: str, ttl_ms: int, applied: str = ""
-    ) -> tuple[str | None, str | None] | None:
+        self,
+        conversation: str,
+        lock: str,
+        token: str,
+        ttl_ms: int,
+        *,
+        applied: str = "",
+        plan_from: StateRead | None = None,
+    ) -> Heads | None:
         """Take or renew the lock, dropping the effects entry `applied`; None if another
-        holder has the lock, else (effects entry waiting, inbox head)."""
-        answer = await STEP(
-            self._redis,
-            [lock, keys.conv_effects(conversation), keys.conv_inbox(conversation)],
-            [token, str(ttl_ms), applied],
-        )
+        holder has the lock, else what is next.
+
+        With `plan_from` (the conversation's state as last seen), the handler's likely reads
+        go in the same round trip, after the step; they are kept only if no effects entry
+        is waiting (its writes would land after them)."""
+        step_keys = _step_keys(conversation, lock)
+        step_args = [token, str(ttl_ms), applied, "0"]
+        reads: Sequence[Read] = []
+        if self._prefetch is not None and plan_from is not None and plan_from.known:
+            reads = await self._prefetch(self._redis, conversation, plan_from.raw)
+        if not reads:
+            answer = await STEP(self._redis, step_keys, step_args)
+            values: list[Any] = []
+        else:
+
+            async def once() -> list[Any]:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    STEP.queue(pipe, step_keys, step_args)
+                    for read in reads:
+                        pipe.execute_command(*read)
+                    result: list[Any] = await pipe.execute(raise_on_error=False)
+                if isinstance(result[0], Exception):
+                    raise result[0]  # the step's own failure (NOSCRIPT: loaded, run again)
+                return result
+
+            answer, *values = await STEP.retried(self._redis, once)
         assert isinstance(answer, list)
         if not answer[0]:
             return None
-        return _text_or_none(answer[1]), _text_or_none(answer[2])
+        heads = self._seeing(conversation, Heads.of(answer))
+        if heads.effects is not None:
+            return heads
+        # A read Redis refused (a key stored another way than planned) is left to the handler's
+        # own reader, which reads it as it always did.
+        read = {r: v for r, v in zip(reads, values, strict=True) if not isinstance(v, Exception)}
+        return replace(heads, reads=read)
 
-    async def _release_and_mark_drained(self, conversation: str, lock: str, token: str) -> bool:
-        """Release the lock and leave the pending set if nothing is left, in one round trip;
-        False (and pending again) if something is left.
+    def _seeing(self, conversation: str, heads: Heads) -> Heads:
+        """Remember the state `heads` carries (bounded, oldest forgotten first)."""
+        if heads.state.known:
+            self._seen[conversation] = heads.state.raw
+            self._seen.move_to_end(conversation)
+            while len(self._seen) > SEEN_STATES:
+                self._seen.popitem(last=False)
+        return heads
 
-        Not one script: the inbox and the pending set live on different slots. Safe without:
-        ingest appends before it adds to the set, so an event appended after our LLEN is
-        re-marked by its own ingest, and one appended before it is seen here and re-added.
+    def _last_seen(self, conversation: str) -> StateRead | None:
+        if conversation not in self._seen:
+            return None
+        return StateRead(True, self._seen[conversation])
+
+    async def _finish(
+        self, conversation: str, lock: str, token: str, applied: str, acks: Acks
+    ) -> Heads | None:
+        """Nothing seemed left: leave the pending set, drop the effects entry `applied`,
+        release the lock if nothing is left, and acknowledge `acks`, in one round trip. None
+        when released; else (an event came meanwhile) what is next, the lock renewed and the
+        conversation pending again.
+
+        The pending set is left before the inbox is looked at (ingest appends before it adds
+        to the set): an event appended after the look is marked by its own ingest, one
+        appended before it is seen here and marked again. The wake-ups acknowledged name
+        events already handled; one that came meanwhile has a wake-up of its own.
         """
 
         async def once() -> list[object]:
             async with self._redis.pipeline(transaction=False) as pipe:
-                RELEASE.queue(pipe, [lock], [token])
                 pipe.srem(keys.PIPELINE_PENDING, conversation)
-                pipe.llen(keys.conv_inbox(conversation))
-                pipe.exists(keys.conv_effects(conversation))
+                STEP.queue(
+                    pipe,
+                    _step_keys(conversation, lock),
+                    [token, str(self.lock_ttl_ms), applied, "1"],
+                )
+                if acks.ids and not acks.sent:
+                    pipe.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *acks.ids)
                 result: list[object] = await pipe.execute()
             return result
 
-        _released, _removed, left, effects = await RELEASE.retried(self._redis, once)
-        if not left and not effects:
-            return True
+        _removed, answer, *_ = await STEP.retried(self._redis, once)
+        acks.sent = acks.sent or bool(acks.ids)
+        assert isinstance(answer, list)
+        if answer[0] == RELEASED:
+            return None
         await self._redis.sadd(keys.PIPELINE_PENDING, conversation)
-        return False
+        if not answer[0]:
+            raise LockLost
+        return Heads.of(answer)
 
     async def _drain_locked(
-        self, conversation: str, lock: str, token: str, step: tuple[str | None, str | None]
+        self, conversation: str, lock: str, token: str, heads: Heads, acks: Acks
     ) -> None:
-        effects, raw = step
-        while True:
-            if effects is not None:
+        next_heads: Heads | None = heads
+        while next_heads is not None:
+            heads = next_heads
+            if heads.effects is not None:
                 # A commit whose effects were not all applied (its worker died, or Redis went
                 # away right after it) is finished first: the next event must read what it
-                # wrote. Also our own commit's, just made.
-                await effects_log.apply_pending(self._redis, conversation)
-                step_after = await self._step(conversation, lock, token, self.lock_ttl_ms)
-                if step_after is None:
-                    raise LockLost
-                effects, raw = step_after
-                continue
-            if raw is None:
-                return
-            budget, lock_ms = self._budget(raw)
-            if lock_ms != self.lock_ttl_ms:  # a slow event: its lock lives longer
-                renewed = await self._step(conversation, lock, token, lock_ms)
-                if renewed is None or renewed[1] != raw:
-                    raise LockLost
-            try:
-                await self._commit(
-                    conversation, lock, token, raw, self._stage_handler(raw, budget)
-                )
-            except LockLost:
-                raise
-            except Exception as exc:
-                if is_transient(exc):
-                    raise
-                # A bug or corrupt event must not block the conversation behind it forever:
-                # park it with the error for a human to look at, and move on.
-                log.exception("dispatch failed; event parked", extra=log_fields(conv=conversation))
-                park = deadletters.parking(conversation, raw, exc, self._clock.now())
-                await deadletters.index(self._redis, conversation)
-                await self._commit(conversation, lock, token, raw, park)
-                await deadletters.index(self._redis, conversation)
-            self._dispatched += 1
-            # Renewed before each event: a long backlog keeps its lock, a dead worker's expires.
-            step_after = await self._step(conversation, lock, token, self.lock_ttl_ms)
-            if step_after is None:
+                # wrote. Also our own commit's, just made. Its entry leaves the list with the
+                # next step, which reads what follows.
+                await effects_log.apply_entry(self._redis, heads.effects)
+                next_heads = await self._next(conversation, lock, token, heads, acks)
+            elif heads.inbox is None:
+                next_heads = await self._finish(conversation, lock, token, "", acks)
+            else:
+                next_heads = await self._dispatch(conversation, lock, token, heads)
+
+    async def _next(
+        self, conversation: str, lock: str, token: str, heads: Heads, acks: Acks
+    ) -> Heads | None:
+        """After the effects entry of `heads` was applied: release if the inbox looked empty
+        (None once released), else drop the entry and renew for the next event."""
+        applied = heads.effects or ""
+        if heads.inbox is None:
+            return await self._finish(conversation, lock, token, applied, acks)
+        after = await self._step(
+            conversation, lock, token, self.lock_ttl_ms, applied=applied, plan_from=heads.state
+        )
+        if after is None:
+            raise LockLost
+        return after
+
+    async def _dispatch(self, conversation: str, lock: str, token: str, heads: Heads) -> Heads:
+        """Handle the inbox head of `heads` and commit it (or park it); what is next."""
+        raw = heads.inbox
+        assert raw is not None
+        budget, lock_ms = self._budget(raw)
+        if lock_ms != self.lock_ttl_ms:  # a slow event: its lock lives longer
+            renewed = await self._step(conversation, lock, token, lock_ms)
+            if renewed is None or renewed.inbox != raw:
                 raise LockLost
-            effects, raw = step_after
+        stage = self._stage_handler(raw, budget, Prefetched(heads.state, heads.reads))
+        try:
+            next_heads = await self._commit(conversation, lock, token, raw, stage)
+        except LockLost:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # A bug or corrupt event must not block the conversation behind it forever:
+            # park it with the error for a human to look at, and move on.
+            log.exception("dispatch failed; event parked", extra=log_fields(conv=conversation))
+            park = deadletters.parking(conversation, raw, exc, self._clock.now())
+            await deadletters.index(self._redis, conversation)
+            next_heads = await self._commit(conversation, lock, token, raw, park)
+            await deadletters.index(self._redis, conversation)
+        self._dispatched += 1
+        if next_heads is None:
+            # Renewed before each event: a long backlog keeps its lock, a dead worker's
+            # expires.
+            next_heads = await self._step(
+                conversation,
+                lock,
+                token,
+                self.lock_ttl_ms,
+                plan_from=self._last_seen(conversation),
+            )
+            if next_heads is None:
+                raise LockLost
+        return self._seeing(conversation, next_heads)
 
     def _budget(self, raw: str) -> tuple[float, int]:
         """How long the handler may take for this event, and how long the lock lives for it."""
@@ -518,23 +677,64 @@ class Dispatcher:
             return self._handler_timeout, self.lock_ttl_ms
         return slow, max(self.lock_ttl_ms, int(slow * 3000))
 
-    def _stage_handler(self, raw: str, budget: float) -> Stage:
+    def _stage_handler(self, raw: str, budget: float, read: Prefetched) -> Stage:
         async def stage(pipe: aioredis.client.Pipeline) -> None:
             event = Event.loads(raw)
-            async with asyncio.timeout(budget):
-                await self._handler(self._redis, event, pipe)
+            token = _state_read.set((event.conversation, read))
+            try:
+                async with asyncio.timeout(budget):
+                    await self._handler(self._redis, event, pipe)
+            finally:
+                _state_read.reset(token)
 
         return stage
 
     async def _commit(
         self, conversation: str, lock: str, token: str, raw: str, stage: Stage
-    ) -> None:
+    ) -> Heads | None:
         """Queue `stage`'s writes and the pop of `raw`; commit only while the lock is ours
-        and `raw` is still the inbox head.
+        and `raw` is still the inbox head. What is next (as the lock step reads it), or None
+        when the caller must look.
 
-        WATCH on the lock makes EXEC fail if the lock expired or changed hands while the
-        handler ran; the head is checked under that WATCH, and only the lock holder pops it.
+        One script (`COMMIT`) checks both and writes, so nothing can come between the check
+        and the writes; a handler that queued a script of its own (Redis runs no script from
+        a script) commits the older way, `_commit_watched`.
         """
+        # The handler queues on a pipeline of its own, never executed: its writes are sorted
+        # by hash slot, and only the conversation's own go in the commit.
+        async with self._redis.pipeline(transaction=True) as writes:
+            await stage(writes)
+            split = effects_log.split(conversation, writes.command_stack)
+        local = [args for args, _options in split.local]
+        if not effects_log.scriptable(local):
+            await self._commit_watched(conversation, lock, token, raw, split)
+            return None
+        entry = split.entry() if split.groups else ""
+        answer = await COMMIT(
+            self._redis,
+            [*_commit_keys(conversation, lock), *effects_log.declared_keys(local)],
+            [token, raw, entry, str(self.lock_ttl_ms), *effects_log.script_args(local)],
+        )
+        assert isinstance(answer, list)
+        if answer[0] == 0:
+            raise LockLost
+        if answer[0] == ALREADY_COMMITTED:
+            return None  # our earlier call went through; its reply was lost
+        refused = answer[4] if len(answer) > 4 and isinstance(answer[4], list) else []
+        for error in refused:
+            log.error(
+                "a write of the commit was refused",
+                extra=log_fields(error=str(error), conv=conversation, alert=True),
+            )
+        return Heads.of(answer)
+        # Its effects are applied by the caller, which sees them waiting.
+
+    async def _commit_watched(
+        self, conversation: str, lock: str, token: str, raw: str, split: effects_log.Split
+    ) -> None:
+        """The commit as a MULTI under WATCH of the lock, the head checked under that WATCH.
+
+        WATCH on the lock makes EXEC fail if the lock expired or changed hands meanwhile."""
         inbox = keys.conv_inbox(conversation)
         while True:
             try:
@@ -546,12 +746,7 @@ class Dispatcher:
                     if not ours:
                         raise LockLost
                     if head != raw:
-                        break  # our earlier EXEC went through; its reply was lost
-                    # The handler queues on a pipeline of its own, never executed: its writes
-                    # are sorted by hash slot, and only the conversation's own go in this MULTI.
-                    async with self._redis.pipeline(transaction=True) as writes:
-                        await stage(writes)
-                        split = effects_log.split(conversation, writes.command_stack)
+                        return  # our earlier EXEC went through; its reply was lost
                     pipe.multi()
                     for args, options in split.local:
                         pipe.execute_command(*args, **options)
@@ -559,9 +754,91 @@ class Dispatcher:
                         pipe.rpush(keys.conv_effects(conversation), split.entry())
                     pipe.lpop(inbox)
                     await pipe.execute()
-                    break
+                    return
             except WatchError:
                 # The lock changed (expired, taken) or the connection dropped mid-commit:
                 # look again before deciding whether anything is left to do.
                 continue
-        # Its effects are applied by the caller's next step, which sees them waiting.
+
+
+RELEASED = 2  # STEP released the lock: nothing was left
+ALREADY_COMMITTED = 2  # COMMIT found another head: the event was committed before
+
+
+def _step_keys(conversation: str, lock: str) -> list[str]:
+    return [
+        lock,
+        keys.conv_effects(conversation),
+        keys.conv_inbox(conversation),
+        keys.conv_state(conversation),
+    ]
+
+
+def _commit_keys(conversation: str, lock: str) -> list[str]:
+    return [
+        lock,
+        keys.conv_inbox(conversation),
+        keys.conv_effects(conversation),
+        keys.conv_state(conversation),
+    ]
+
+
+@dataclass(slots=True)
+class Acks:
+    """Wake-ups to acknowledge with a conversation's release; `sent` once they were."""
+
+    ids: list[str] = field(default_factory=list)
+    sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    """What the lock holder does next: the effects entry waiting, the inbox head, and the
+    conversation's stored state as read in the same step (None: none of them)."""
+
+    effects: str | None
+    inbox: str | None
+    state: StateRead
+    # The handler's likely reads, read right after this step (bot.engine.facts.Reads).
+    reads: Mapping[Read, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, answer: list[Any]) -> Heads:
+        read = answer[3]
+        state = StateRead(True, _text_or_none(read[0])) if read else StateRead(False, None)
+        return cls(_text_or_none(answer[1]), _text_or_none(answer[2]), state)
+
+
+@dataclass(frozen=True, slots=True)
+class StateRead:
+    """The conversation's stored state as a lock step read it: `known` False when it is
+    stored in a form the step does not read (the handler reads it itself)."""
+
+    known: bool
+    raw: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """What the dispatcher read for the handler running now, in its lock step's round trip:
+    the conversation's state, and the reads planned for it (`Dispatcher(prefetch=...)`)."""
+
+    state: StateRead
+    reads: Mapping[Read, Any] = field(default_factory=dict)
+
+
+NOTHING_READ = Prefetched(StateRead(False, None))
+
+# Set around each handler call only: its first reads cost no round trip (`prefetched`).
+_state_read: contextvars.ContextVar[tuple[str, Prefetched] | None] = contextvars.ContextVar(
+    "state_read", default=None
+)
+
+
+def prefetched(conversation: str) -> Prefetched:
+    """What the dispatcher read for `conversation` under its lock in the step before this
+    handler (nothing outside a dispatch)."""
+    read = _state_read.get()
+    if read is None or read[0] != conversation:
+        return NOTHING_READ
+    return read[1]

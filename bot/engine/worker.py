@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from bot.engine import issuing, reconcile, retention, schedule
 from bot.engine.campaigns import Enqueuer
-from bot.engine.dispatch import make_handler
+from bot.engine.dispatch import likely_reads, make_handler
 from bot.engine.documents import ArchiveInvoice, Archiver
 from bot.engine.lease import Lease
 from bot.engine.merchant_webhooks import MerchantWebhooks
@@ -76,6 +76,7 @@ class Worker:
             make_handler(services),
             services.consumer_name,
             clock=services.clock,
+            prefetch=likely_reads,
             lock_ttl_ms=services.settings.dispatch_lock_ms,
             concurrency=services.settings.dispatch_concurrency,
             slow_events={

@@ -1,10 +1,10 @@
 """Issue 15, hash slots: a worker killed between its commit and the effects on other slots.
 
-The dispatch commit is one MULTI on the conversation's slot; the event's writes elsewhere (the
-outbox record and stream, consent, ledger, schedule) are applied right after, group by group
+The dispatch commit is one script on the conversation's slot; the event's writes elsewhere (the
+outbox record and stream, consent, ledger, schedule) are applied right after, each group once
 (bot/engine/effects_log.py). Here a real `python -m bot worker` talks to redis-server through
-a proxy that holds it at that very point — the first group's WATCH never answered, or a
-group's EXEC run but its answer swallowed — and the process is killed with SIGKILL. A second
+a proxy that holds it at that very point — the groups' pipeline never answered, or run but its
+answer swallowed — and the process is killed with SIGKILL. A second
 worker must apply every effect, exactly once, and the reply must be sent once, in order.
 """
 
@@ -80,11 +80,12 @@ async def stream_entries_for(redis: aioredis.Redis, key: str) -> int:
 @pytest.mark.parametrize(
     ("action", "needles"),
     [
-        # Killed before any effect reached Redis: the first group's WATCH never arrives.
-        ("hold_request", (b"WATCH", b"effects:{")),
-        # Killed after the consent group ran (its RPUSH is not idempotent) but before its answer.
-        # (The key as a command argument, not inside the commit's effects entry.)
-        ("hold_reply", (b"EXEC", b"\r\n$27\r\nmerchant:{none}:consent-log\r\n")),
+        # Killed before any effect reached Redis: the groups' pipeline (each group a script
+        # call with its marker) never arrives.
+        ("hold_request", (b"EVALSHA", b"effects:{")),
+        # Killed after the groups ran (the consent log's RPUSH is not idempotent) but before
+        # their answer. (The key as a script's declared key, not inside the commit's entry.)
+        ("hold_reply", (b"EVALSHA", b"\r\n$27\r\nmerchant:{none}:consent-log\r\n")),
     ],
     ids=["before-any-effect", "after-one-group"],
 )

@@ -16,7 +16,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine.pipeline import Event, ingest
+from bot.engine.dispatch import likely_reads, make_handler
+from bot.engine.pipeline import Dispatcher, Event, ingest
 from channels.base import ChannelName, InboundKind, InboundMessage
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -81,13 +82,20 @@ async def test_round_trips_per_customer_message(facto: Facto, round_trips: None)
 
     assert len(await facto.messages("telegram", "424242")) == before + 1  # one reply
     # Reached (issue 12 asks 1 / 3 / 2; was 2 / 38 / 15): ingest 1 (the append script with
-    # the pending mark and the wake-up pipelined); dispatch 32, of which XREADGROUP and XACK
-    # 2, lock-renew-and-read-heads steps 3, the commit 3 (WATCH, guard script, MULTI/EXEC),
-    # the effects groups 14, the handler's own reads 11, release-and-mark-drained 1; send 15.
-    # (The handler's reads went from 9 to 11 when the merchant's policy, its own senders and
-    # the conversation's open invoices joined the facts: fold them next.)
+    # the pending mark and the wake-up pipelined); dispatch 5 (was 32, then 34 once the
+    # merchant's policy, own senders and the conversation's open invoices joined the facts):
+    # - XREADGROUP 1 (one per batch of up to 50 wake-ups);
+    # - the lock step 1: one script takes the lock and reads the effects and inbox heads and
+    #   the state, pipelined with the handler's reads planned from the state this worker saw
+    #   last (merchant, policy, invoice, plan, consent, the conversation's invoices...);
+    # - the commit 1: one script checks the lock and the head, writes the conversation's keys,
+    #   appends the effects entry, pops the event, renews the lock and reads what is next;
+    # - the effects 1: each group one script call with its marker, all in one pipeline;
+    # - the release 1: the pending mark removed, the entry dropped and the lock released if
+    #   nothing is left (one script), and the wake-up acknowledged, pipelined.
+    # A worker that did not see the conversation before reads its facts in one more.
     assert ingested <= 1
-    assert dispatched <= 34
+    assert dispatched <= 5
     # Send: 4, was 18 (issue 12 asks 2 for load-and-mark-sending and mark-sent-and-ack):
     # XREADGROUP 1 (shared by up to 50 wake-ups per channel); load-and-claim 1 (the head is
     # read, and the channel's circuit, in the same pipeline as the claim of the message the
@@ -97,3 +105,32 @@ async def test_round_trips_per_customer_message(facto: Facto, round_trips: None)
     # the slimmed record, the circuit, the Telegram pay-buttons note, the console's refresh,
     # the pop with the next head, and the XACK, pipelined).
     assert sent <= 5
+
+
+async def test_dispatch_round_trips_of_a_backlog_and_of_a_worker_new_to_the_conversation(
+    facto: Facto, round_trips: None
+) -> None:
+    await facto.issue(invoice_body())
+    before = len(await facto.messages("telegram", "424242"))
+    worker = facto.worker
+
+    # Two messages woken together: one XREADGROUP and one release for both, and each
+    # event's reads ride on the lock step that follows the previous one's effects.
+    for n in (1, 2):
+        await ingest(facto.redis, customer_text(n, "bonjour"))
+    assert await count(worker.dispatcher.run_once()) <= 8  # 1 + 3 per event + 1
+
+    # A dispatcher that never saw the conversation reads its facts in one more round trip.
+    fresh = Dispatcher(
+        facto.redis,
+        make_handler(worker.services),
+        "fresh-dispatcher",
+        clock=worker.services.clock,
+        prefetch=likely_reads,
+    )
+    await ingest(facto.redis, customer_text(3, "bonjour"))
+    assert await count(fresh.run_once()) <= 6
+
+    while await worker.sender.run_once():
+        pass
+    assert len(await facto.messages("telegram", "424242")) == before + 3

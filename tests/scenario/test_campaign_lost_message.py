@@ -24,14 +24,17 @@ async def test_campaign_message_is_sent(facto: Facto, monkeypatch: pytest.Monkey
     await post(facto, f"/api/v1/campaigns/{campaign['id']}/start", {})
 
     other = sender(facto, "other-worker")
-    original = effects_log._apply_group
+    original = effects_log._apply_groups
 
-    async def apply_then_race(redis: Any, commit_id: str, index: int, group: Any) -> None:
-        await original(redis, commit_id, index, group)
-        if group[0][1] == keys.outbox_stream("telegram"):
-            await other.run_once()  # a worker blocked on XREADGROUP wakes at once
+    async def apply_then_race(redis: Any, commit_id: str, groups: Any) -> None:
+        # One group at a time (they normally share one round trip), so that a sender can
+        # run between the wake-up's group and a later one.
+        for index, group in groups:
+            await original(redis, commit_id, [(index, group)])
+            if group[0][1] == keys.outbox_stream("telegram"):
+                await other.run_once()  # a worker blocked on XREADGROUP wakes at once
 
-    monkeypatch.setattr(effects_log, "_apply_group", apply_then_race)
+    monkeypatch.setattr(effects_log, "_apply_groups", apply_then_race)
     await facto.drain()
     monkeypatch.undo()
     await facto.drain()
