@@ -1000,18 +1000,13 @@ async def round_trips(bench: Bench, f: Facto, conversations: Sequence[tuple[str,
 
 
 async def memory(bench: Bench, f: Facto, conversations: Sequence[tuple[str, str]]) -> None:
-    """MEMORY USAGE over an idle conversation's keys; outbox bytes left per sent message a
-    day later (retention run with the clock a day ahead, keys whose TTL ends within the day
-    counted as gone)."""
+    """MEMORY USAGE over an idle conversation's keys (after the housekeeping a day later);
+    outbox bytes left per sent message a day later (retention run with the clock a day ahead,
+    keys whose TTL ends within the day counted as gone)."""
     from bot.engine import retention
 
     redis = aioredis.Redis.from_url(f.redis_url, decode_responses=True)
     try:
-        for channel, address in conversations[:20]:
-            total = 0
-            async for key in redis.scan_iter(match=f"*{{{channel}:{address}}}*", count=1000):
-                total += int(await redis.memory_usage(key, samples=0) or 0)
-            bench.rows["mem_conv"].add(total)
         async with inprocess_worker(f) as worker:
             clock = worker.services.clock
             settings = worker.services.settings
@@ -1021,6 +1016,12 @@ async def memory(bench: Bench, f: Facto, conversations: Sequence[tuple[str, str]
                 checkout_stale=timedelta(days=settings.checkout_stale_days),
             )
             await retention.housekeep(redis, clock.now() + timedelta(days=1), policy)
+        # Idle: after the worker's hourly housekeeping folded the live turns into the archive.
+        for channel, address in conversations[:20]:
+            total = 0
+            async for key in redis.scan_iter(match=f"*{{{channel}:{address}}}*", count=1000):
+                total += int(await redis.memory_usage(key, samples=0) or 0)
+            bench.rows["mem_conv"].add(total)
         sent = await send_requests(f.base)
         left = 0
         async for key in redis.scan_iter(match="outbox:*", count=1000):

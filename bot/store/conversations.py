@@ -4,9 +4,10 @@ Kept small, since every conversation ever started stays in memory (issue 12: an 
 conversation ≤ 2 KB; docs/decisions.md "A conversation's bytes"):
 - the state is compact JSON without the fields at their default value;
 - a transcript entry is a compact JSON array, `[dir, at, ref, text]` (+ `{by, late}`);
-- the transcript's older turns are folded into one zlib-compressed archive value: a dispatch
-  that finds `FOLD_AT` turns or more in the live list folds them in its own commit (no round
-  trip of its own), and housekeeping folds what idle conversations left.
+- the transcript's older turns are folded into one zlib-compressed archive value by the
+  worker's housekeeping (hourly: `bot.engine.retention`), so an idle conversation keeps only
+  the archive. The dispatch does not fold: its state read and its commit stay plain (a GET,
+  and a commit with no script of its own), which is what keeps it at five round trips.
 Everything written before (a full state, entries as JSON objects, no archive) still reads.
 """
 
@@ -17,7 +18,6 @@ import hashlib
 import json
 import logging
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,11 +34,6 @@ from flows.model import ConversationState
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_LIMIT = 500
-# Live turns a dispatch's state read finds before it folds them into the archive: what the
-# previous message's commit added (the message and its answer) is folded by the next one's,
-# so only the last exchange stays live.
-FOLD_AT = 2
-
 
 # A conversation is (channel, our sender, customer address). On the platform's shared senders
 # the key is "<channel>:<address>" (every key written before merchants had their own senders);
@@ -99,8 +94,8 @@ def decode_state(raw: str | bytes | None) -> ConversationState:
     return ConversationState.from_dict(json.loads(raw)) if raw else ConversationState()
 
 
-# The state, and the transcript's live turns and archive when there are FOLD_AT turns or more.
-# KEYS: state, log, archive. ARGV: FOLD_AT.
+# The state, and the transcript's live turns and archive when there are ARGV[1] turns or more.
+# KEYS: state, log, archive. ARGV: the number of live turns worth folding.
 _READ = """
 local state = redis.call('GET', KEYS[1])
 if redis.call('LLEN', KEYS[2]) < tonumber(ARGV[1]) then return {state} end
@@ -110,22 +105,14 @@ _READ_SHA = hashlib.sha1(_READ.encode(), usedforsecurity=False).hexdigest()
 
 
 async def load_state(redis: aioredis.Redis, conversation: str) -> ConversationState:
-    """The conversation's state (one round trip). When the transcript has FOLD_AT live turns
-    or more, their fold is prepared here and written by `save_state` in the same dispatch."""
-    reply = await _read(redis, conversation, FOLD_AT)
-    if len(reply) == 3:
-        _prepare(conversation, reply[1], reply[2])
-    return decode_state(reply[0])
+    """The conversation's state (one GET)."""
+    return decode_state(await redis.get(keys.conv_state(conversation)))
 
 
 def save_state(
     pipe: aioredis.client.Pipeline, conversation: str, state: ConversationState
 ) -> None:
     pipe.set(keys.conv_state(conversation), encode_state(state))
-    fold = _FOLDS.pop(conversation, None)
-    if fold is not None:
-        # EVAL, not EVALSHA: inside a MULTI an unknown script would fail after the rest ran.
-        fold.queue(pipe, conversation)
 
 
 async def _read(redis: aioredis.Redis, conversation: str, fold_at: int) -> list[Any]:
@@ -328,32 +315,24 @@ def sha1(text: str) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-# Folds prepared by `load_state`, waiting for the same dispatch's `save_state`. A read never
-# followed by a save (the console's) leaves one here until the next read replaces it; the
-# oldest go past _FOLDS_KEPT. Stale ones are harmless: the script checks what it replaces.
-_FOLDS: OrderedDict[str, Fold] = OrderedDict()
-_FOLDS_KEPT = 64  # a worker dispatches 8 conversations at a time by default
+async def prepare_fold(redis: aioredis.Redis, conversation: str) -> Fold | None:
+    """Every live turn of the conversation folded with its archive, not written yet; None if
+    there is nothing live or the archive cannot be read back."""
+    reply = await _read(redis, conversation, 1)
+    return _fold_or_none(conversation, reply[1], reply[2]) if len(reply) == 3 else None
 
 
-def _prepare(conversation: str, archive: str, live: list[str]) -> None:
-    fold = _fold_or_none(conversation, archive, live)
-    if fold is None:
-        return
-    _FOLDS[conversation] = fold
-    _FOLDS.move_to_end(conversation)
-    while len(_FOLDS) > _FOLDS_KEPT:
-        _FOLDS.popitem(last=False)
+async def write_fold(redis: aioredis.Redis, conversation: str, fold: Fold) -> bool:
+    """Write a prepared fold, unless another writer appended, trimmed or erased meanwhile."""
+    async with redis.pipeline(transaction=False) as pipe:
+        fold.queue(pipe, conversation)
+        (done,) = await pipe.execute()
+    return bool(done)
 
 
 async def fold_transcript(redis: aioredis.Redis, conversation: str) -> bool:
     """Fold every live turn of the conversation into its archive now (housekeeping: what an
     idle conversation's last exchange left live). False if there was nothing to fold or
     another writer got there first."""
-    reply = await _read(redis, conversation, 1)
-    fold = _fold_or_none(conversation, reply[1], reply[2]) if len(reply) == 3 else None
-    if fold is None:
-        return False
-    async with redis.pipeline(transaction=False) as pipe:
-        fold.queue(pipe, conversation)
-        (done,) = await pipe.execute()
-    return bool(done)
+    fold = await prepare_fold(redis, conversation)
+    return fold is not None and await write_fold(redis, conversation, fold)

@@ -1,7 +1,8 @@
 """Redis bytes of an idle conversation (issue 12: ≤ 2 KB), measured with MEMORY USAGE in the
-real Redis the tests start, after the exchange `bench/run.py` measures: an invoice issued
+real Redis the tests start, after the exchange `bench/run.py` measures (an invoice issued
 through the API, ten customer messages in the worker rounds and one more in the round-trip
-count, each answered."""
+count, each answered) and the worker's hourly housekeeping, which folds an idle conversation's
+live turns into its compressed archive."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ async def test_an_idle_conversation_holds_at_most_2_kb(facto: Facto) -> None:
     for channel, address in (("sms", "+33611000001"), ("telegram", "8000000002")):
         await exchange(facto, channel, address)
         conversation = f"{channel}:{address}"
+        await housekeep(facto.redis, facto.clock.now(), RetentionPolicy())
         sizes = await conversation_bytes(facto.redis, conversation)
         assert sum(sizes.values()) <= BUDGET, sizes
         said = await transcript(facto.redis, conversation)

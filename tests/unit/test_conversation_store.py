@@ -12,7 +12,6 @@ import redis.asyncio as aioredis
 from bot.engine.retention import trim_transcripts
 from bot.store import conversations, keys
 from bot.store.conversations import (
-    FOLD_AT,
     append_transcript,
     decode_entry,
     decode_state,
@@ -124,69 +123,65 @@ async def _say(redis: aioredis.Redis, n: int, text: str = "bonjour") -> None:
         await pipe.execute()
 
 
-async def _dispatch(redis: aioredis.Redis, state: ConversationState) -> ConversationState:
-    """What a dispatch does with the state: read it, then write it in its MULTI."""
-    loaded = await load_state(redis, CONV)
-    async with redis.pipeline(transaction=True) as pipe:
-        save_state(pipe, CONV, state)
-        await pipe.execute()
-    return loaded
+async def _fold_prepared(redis: aioredis.Redis) -> conversations.Fold:
+    """Housekeeping's first step: read the live turns and the archive, compute the fold."""
+    fold = await conversations.prepare_fold(redis, CONV)
+    assert fold is not None
+    return fold
 
 
-async def test_a_dispatch_folds_the_older_turns_into_the_archive(redis: aioredis.Redis) -> None:
+async def _fold_written(redis: aioredis.Redis, fold: conversations.Fold) -> bool:
+    return await conversations.write_fold(redis, CONV, fold)
+
+
+async def test_housekeeping_folds_the_turns_into_the_archive(redis: aioredis.Redis) -> None:
     await redis.set(keys.conv_state(CONV), LEGACY_STATE)
     await redis.rpush(keys.conv_log(CONV), LEGACY_ENTRY)
     for n in range(1, 6):
         await _say(redis, n)
     before = await transcript(redis, CONV)
-    state = await _dispatch(redis, ConversationState(merchant_id="m_1"))
-    assert state.invoice_id == "inv_1"  # the old full state read
+    assert (await load_state(redis, CONV)).invoice_id == "inv_1"  # the old full state read
+    assert await fold_transcript(redis, CONV)
     assert await redis.llen(keys.conv_log(CONV)) == 0
     assert await redis.get(keys.conv_log_archive(CONV))
     assert await transcript(redis, CONV) == before
+    async with redis.pipeline(transaction=True) as pipe:
+        save_state(pipe, CONV, ConversationState(merchant_id="m_1"))
+        await pipe.execute()
     assert await redis.get(keys.conv_state(CONV)) == '{"merchant_id":"m_1"}'
-    # Below FOLD_AT live turns, nothing is folded; from FOLD_AT on, the next dispatch does.
-    for n in range(6, 6 + FOLD_AT - 1):
-        await _say(redis, n)
-    await _dispatch(redis, ConversationState())
-    assert await redis.llen(keys.conv_log(CONV)) == FOLD_AT - 1
-    await _say(redis, 99)
-    await _dispatch(redis, ConversationState())
-    assert await redis.llen(keys.conv_log(CONV)) == 0
+    await _say(redis, 99)  # the next turns go live, after the archive
+    assert await fold_transcript(redis, CONV)
     said = await transcript(redis, CONV)
-    assert [e["text"] for e in said][-2:] == [f"bonjour {5 + FOLD_AT - 1}", "bonjour 99"]
-    assert len(said) == 1 + 5 + FOLD_AT
+    assert [e["text"] for e in said][-2:] == ["bonjour 5", "bonjour 99"]
+    assert len(said) == 1 + 5 + 1
+    assert not await fold_transcript(redis, CONV)  # nothing live: nothing to fold
 
 
 async def test_a_turn_appended_meanwhile_stays(redis: aioredis.Redis) -> None:
-    """An agent's message written while the dispatch ran goes after the folded turns."""
-    for n in range(FOLD_AT):
+    """A message written while housekeeping folded goes after the folded turns."""
+    for n in range(2):
         await _say(redis, n)
-    await load_state(redis, CONV)
+    fold = await _fold_prepared(redis)
     await _say(redis, 50, "agent")
-    async with redis.pipeline(transaction=True) as pipe:
-        save_state(pipe, CONV, ConversationState())
-        await pipe.execute()
+    assert await _fold_written(redis, fold)  # the turns read are still the head: folded
     assert await redis.llen(keys.conv_log(CONV)) == 1
     texts = [e["text"] for e in await transcript(redis, CONV)]
-    assert texts == [*(f"bonjour {n}" for n in range(FOLD_AT)), "agent 50"]
+    assert texts == ["bonjour 0", "bonjour 1", "agent 50"]
+    assert await fold_transcript(redis, CONV)
+    assert [e["text"] for e in await transcript(redis, CONV)] == texts
 
 
 async def test_a_fold_gives_way_to_a_trim_or_an_erasure_meanwhile(redis: aioredis.Redis) -> None:
-    for n in range(FOLD_AT + 1):
+    for n in range(3):
         await _say(redis, n)
-    await load_state(redis, CONV)
+    fold = await _fold_prepared(redis)
     await redis.lpop(keys.conv_log(CONV))  # retention took the oldest meanwhile
-    async with redis.pipeline(transaction=True) as pipe:
-        save_state(pipe, CONV, ConversationState())
-        await pipe.execute()
+    await _fold_written(redis, fold)
     assert not await redis.exists(keys.conv_log_archive(CONV))
     assert (await transcript(redis, CONV))[0]["text"] == "bonjour 1"
-    await load_state(redis, CONV)
+    fold = await _fold_prepared(redis)
     await redis.delete(keys.conv_log(CONV))  # erased meanwhile
-    async with redis.pipeline(transaction=True) as pipe:
-        save_state(pipe, CONV, ConversationState())
-        await pipe.execute()
+    await _fold_written(redis, fold)
     assert await transcript(redis, CONV) == []
 
 
@@ -217,15 +212,19 @@ async def test_retention_drops_old_turns_from_the_archive_too(redis: aioredis.Re
 
 
 async def test_an_unreadable_archive_or_entry_never_stops_the_state(redis: aioredis.Redis) -> None:
-    """A transcript it cannot fold is left as it is: the dispatch reading the state goes on."""
+    """An entry without a readable time is archived as written; an archive it cannot read is
+    left as it is, and neither stops the state from being read or written."""
     await redis.rpush(keys.conv_log(CONV), json.dumps({"text": "no time"}), LEGACY_ENTRY)
     await redis.set(keys.conv_state(CONV), LEGACY_STATE)
-    assert (await _dispatch(redis, ConversationState())).invoice_id == "inv_1"
+    assert await fold_transcript(redis, CONV)
+    assert (await load_state(redis, CONV)).invoice_id == "inv_1"
     said = await transcript(redis, CONV)
     assert [e["text"] for e in said] == ["no time", "Bonjour, c'est réglé ?"]
     await redis.rpush(keys.conv_log(CONV), LEGACY_ENTRY, LEGACY_ENTRY)
     await redis.set(keys.conv_log_archive(CONV), "1:not base85 at all")
-    await _dispatch(redis, ConversationState(locale="fr"))
+    async with redis.pipeline(transaction=True) as pipe:
+        save_state(pipe, CONV, ConversationState(locale="fr"))
+        await pipe.execute()
     assert (await load_state(redis, CONV)).locale == "fr"
     assert await redis.llen(keys.conv_log(CONV)) == 2
     assert not await fold_transcript(redis, CONV)
