@@ -34,11 +34,11 @@ Categories read by `flows.intents`:
   invoice itself, read before disputes; ``dispute_denied`` ("je ne dis pas que c'est faux")
   is not a named defect there;
 - ``help_means``: how paying works, which means are accepted (``help_means_asked``: paying by
-  another means, in a question); ``pay_decided``: the message goes ahead anyway ("vous prenez
-  paypal ? je paye direct");
+  a named means, card included, in a question: LABELS' help); ``pay_decided``: the message
+  goes ahead anyway ("vous prenez paypal ? je paye direct");
 - ``link_request``: the pay link asked for again (a request to pay, not a problem);
 - ``agent_declined``: a person declined ("pas besoin d'un conseiller");
-- ``split_rest``: a part now and the rest later, a split in 2;
+- ``split_rest``: a part now and the rest (or the other half) later, a split in 2;
 - ``not_for_us``: a message for someone else (wrong number or person, a voice assistant);
   ``praise``: thanks for the work, not a complaint about it; ``smalltalk_topic``: the lesson,
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
