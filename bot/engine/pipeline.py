@@ -30,6 +30,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
@@ -191,9 +192,20 @@ def is_transient(error: BaseException) -> bool:
     """True for failures that say nothing about the event: retry it later, never park it."""
     if isinstance(error, RedisConnectionError | RedisTimeoutError | TimeoutError | WatchError):
         return True
+    # redis-py strips the code of the replies it has a class for (OOM, READONLY): "command
+    # not allowed when used memory > 'maxmemory'" says nothing about the event either.
+    if isinstance(error, OutOfMemoryError | ReadOnlyError):
+        return True
     if isinstance(error, ResponseError):
-        return str(error).split(" ", 1)[0] in _TRANSIENT_REPLIES
+        return _TRANSIENT_CODE.search(str(error)) is not None
     return False
+
+
+# The reply's code: first, or inside a script's error ("Error running script ...: -OOM ..."),
+# or inside redis-py's wrapping of a pipeline's ("Command # 2 (...) caused error: ('BUSY ...")
+_TRANSIENT_CODE = re.compile(
+    r"(?:^|: -|caused error: \(?['\"]?)(?:" + "|".join(sorted(_TRANSIENT_REPLIES)) + r")\b"
+)
 
 
 @dataclass(frozen=True, slots=True)

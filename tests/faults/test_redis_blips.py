@@ -210,3 +210,34 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
         await frozen
     finally:
         await client.aclose()
+
+
+async def test_redis_out_of_memory_is_transient_however_it_is_reported(
+    redis: aioredis.Redis, faults: Faults
+) -> None:
+    """redis-py strips the OOM code from its message, and a script or a pipeline wraps it:
+    each way Redis being full must read as "try later", never as the event's own fault."""
+    script = "redis.call('SET', KEYS[1], '1') return 1"
+    errors: list[Exception] = []
+    await faults.admin.config_set("maxmemory", 1)
+    try:
+        for attempt in (
+            redis.set("k", "1"),
+            redis.eval(script, 1, "k"),
+        ):
+            with pytest.raises(ResponseError) as raised:
+                await attempt
+            errors.append(raised.value)
+        for command in (("SET", "k", "1"), ("EVAL", script, "1", "k")):
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.execute_command(*command)
+                with pytest.raises(ResponseError) as raised:
+                    await pipe.execute()
+            errors.append(raised.value)
+    finally:
+        await faults.admin.config_set("maxmemory", 0)
+    assert [is_transient(e) for e in errors] == [True] * 4, errors
+    await redis.set("k", "1")
+    with pytest.raises(ResponseError) as wrong:
+        await redis.eval("return redis.call('LPUSH', KEYS[1], 'x')", 1, "k")
+    assert not is_transient(wrong.value)  # a bug stays a bug
