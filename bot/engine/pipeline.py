@@ -30,6 +30,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
@@ -118,6 +119,9 @@ GUARD = Lua(
 # the inbox head, write the conversation's own keys, append the effects entry, pop the event,
 # renew the lock, and read the next heads and state as STEP does. Commands refused by Redis (a
 # bug: a wrong type) do not stop the others, as inside EXEC; their errors are returned.
+# The lock's renewal is the first write, outside pcall: Redis refuses a script for memory at
+# its first write only (later ones are let through), and a refusal swallowed by pcall would
+# let the pop of the event through without its state. Refused there, nothing is written.
 # KEYS: lock, inbox, effects, state, then the keys the writes touch (declared, one slot).
 # ARGV: token, event, effects entry or '', ttl ms, then each write: its argument count, then
 # its arguments. Returns {0} lock lost, {2} the event is no longer the head (committed before,
@@ -126,6 +130,7 @@ COMMIT = Lua(
     """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return {2} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 local refused = {}
 local i = 5
 while i <= #ARGV do
@@ -136,7 +141,6 @@ while i <= #ARGV do
 end
 if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
 redis.call('LPOP', KEYS[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {1, redis.call('LINDEX', KEYS[3], 0), redis.call('LINDEX', KEYS[2], 0),
         READ_STATE, refused}
 """.replace("READ_STATE", _READ_STATE)
@@ -191,9 +195,20 @@ def is_transient(error: BaseException) -> bool:
     """True for failures that say nothing about the event: retry it later, never park it."""
     if isinstance(error, RedisConnectionError | RedisTimeoutError | TimeoutError | WatchError):
         return True
+    # redis-py strips the code of the replies it has a class for (OOM, READONLY): "command
+    # not allowed when used memory > 'maxmemory'" says nothing about the event either.
+    if isinstance(error, OutOfMemoryError | ReadOnlyError):
+        return True
     if isinstance(error, ResponseError):
-        return str(error).split(" ", 1)[0] in _TRANSIENT_REPLIES
+        return _TRANSIENT_CODE.search(str(error)) is not None
     return False
+
+
+# The reply's code: first, or inside a script's error ("Error running script ...: -OOM ..."),
+# or inside redis-py's wrapping of a pipeline's ("Command # 2 (...) caused error: ('BUSY ...")
+_TRANSIENT_CODE = re.compile(
+    r"(?:^|: -|caused error: \(?['\"]?)(?:" + "|".join(sorted(_TRANSIENT_REPLIES)) + r")\b"
+)
 
 
 @dataclass(frozen=True, slots=True)

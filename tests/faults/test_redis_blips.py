@@ -210,3 +210,69 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
         await frozen
     finally:
         await client.aclose()
+
+
+async def test_a_commit_refused_for_memory_writes_nothing_and_is_retried(
+    redis: aioredis.Redis, faults: Faults
+) -> None:
+    """Redis reaches maxmemory between the lock step and the commit: the commit must land
+    whole or not at all. A refused write inside the commit script must not let the pop of
+    the event through (the event would be gone, its state never written)."""
+    tries: list[int] = []
+
+    async def handler(r: aioredis.Redis, ev: Event, pipe: Any) -> None:
+        if not tries:  # memory runs out while the handler runs, before its commit
+            await faults.admin.config_set("maxmemory", 1)
+        tries.append(1)
+        pipe.set(keys.conv_state(CONV), "after")
+        pipe.rpush(keys.conv_log(CONV), "said")
+
+    class FreesMemory(FakeClock):
+        """The backoff's wait is when memory is freed again."""
+
+        async def sleep(self, seconds: float) -> None:
+            await faults.admin.config_set("maxmemory", 0)
+            await super().sleep(seconds)
+
+    dispatcher = Dispatcher(redis, handler, "w1", clock=FreesMemory())
+    await ingest(redis, event(1))
+    try:
+        assert await dispatcher.drain(CONV) == 1
+    finally:
+        await faults.admin.config_set("maxmemory", 0)
+
+    assert len(tries) == 2  # refused whole, then handled again
+    assert await redis.get(keys.conv_state(CONV)) == "after"
+    assert await redis.lrange(keys.conv_log(CONV), 0, -1) == ["said"]
+    assert await redis.llen(keys.conv_inbox(CONV)) == 0
+
+
+async def test_redis_out_of_memory_is_transient_however_it_is_reported(
+    redis: aioredis.Redis, faults: Faults
+) -> None:
+    """redis-py strips the OOM code from its message, and a script or a pipeline wraps it:
+    each way Redis being full must read as "try later", never as the event's own fault."""
+    script = "redis.call('SET', KEYS[1], '1') return 1"
+    errors: list[Exception] = []
+    await faults.admin.config_set("maxmemory", 1)
+    try:
+        for attempt in (
+            redis.set("k", "1"),
+            redis.eval(script, 1, "k"),
+        ):
+            with pytest.raises(ResponseError) as raised:
+                await attempt
+            errors.append(raised.value)
+        for command in (("SET", "k", "1"), ("EVAL", script, "1", "k")):
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.execute_command(*command)
+                with pytest.raises(ResponseError) as raised:
+                    await pipe.execute()
+            errors.append(raised.value)
+    finally:
+        await faults.admin.config_set("maxmemory", 0)
+    assert [is_transient(e) for e in errors] == [True] * 4, errors
+    await redis.set("k", "1")
+    with pytest.raises(ResponseError) as wrong:
+        await redis.eval("return redis.call('LPUSH', KEYS[1], 'x')", 1, "k")
+    assert not is_transient(wrong.value)  # a bug stays a bug
