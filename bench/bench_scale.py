@@ -71,6 +71,7 @@ from bench.run import (  # noqa: E402
     wait_healthy,
 )
 from bot.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from bot.store.conversations import transcript as conversation_transcript  # noqa: E402
 
 THIS_FILE = Path(__file__).resolve()
 TEXTS = ("bonjour", "il reste combien ?", "merci", "aide")
@@ -523,7 +524,7 @@ async def check(public: str, redis: aioredis.Redis, load: Sequence[Customer]) ->
     async with aiohttp.ClientSession() as http:
         for customer in load:
             conv = f"{customer.channel}:{customer.address}"
-            transcript = [json.loads(e) for e in await redis.lrange(f"conv:{{{conv}}}:log", 0, -1)]
+            transcript = await conversation_transcript(redis, conv)  # live turns and archive
             params = {"channel": customer.channel, "to": customer.address}
             async with http.get(public + "/sandbox/api/messages", params=params) as response:
                 delivered = [m["text"] for m in await response.json()]

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine.gdpr import digest
 from bot.store import keys
-from bot.store.conversations import transcript
+from bot.store.conversations import fold_transcript, transcript
 from sandbox.shops import shopify_order, shopify_request
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -85,8 +85,11 @@ async def test_erasure_removes_contact_data_keeps_invoices_and_is_recorded(shop:
     merchant = shop.merchant.id
     # Their run of invoices paid on time and reward points (issue 10) are keyed by the phone.
     await shop.redis.hset(keys.payer(merchant, PHONE), mapping={"streak": 2, "points": 50})
-    await shop.customer_says(*SMS, "merci")  # the older turns are in the archive now
+    await shop.customer_says(*SMS, "merci")
+    await fold_transcript(shop.redis, f"sms:{PHONE}")  # housekeeping: older turns archived
+    await shop.customer_says(*SMS, "merci encore")  # and the last ones live
     assert await shop.redis.exists(keys.conv_log_archive(f"sms:{PHONE}"))
+    assert await shop.redis.exists(keys.conv_log(f"sms:{PHONE}"))
     status, body = await call(shop, "DELETE", "/api/v1/customers/c1")
     assert status == 200, body
     assert not await shop.redis.exists(keys.payer(merchant, PHONE))
