@@ -163,7 +163,15 @@ async def apply(
         return await _queue(services, merchant_id, session_id, claim, user_id)  # a second click
     if claim:
         raise _refuse_claimed(claim)
-    money = await _money(services, merchant_id, session_id)
+    try:
+        money = await _money(services, merchant_id, session_id)
+    except ReviewError:
+        # A click for the same invoice may have won meanwhile, and its payment may even be
+        # counted already ("nothing to review"): the same click again, answered the same.
+        claim = await _claim(redis, merchant_id, session_id)
+        if claim.get("action") == "apply" and claim.get("invoice_id") == target_id:
+            return await _queue(services, merchant_id, session_id, claim, user_id)
+        raise
     target = await get_invoice(redis, merchant_id, target_id[:64])
     if target is None:
         raise ReviewError(404, "no such invoice of yours", field="invoice_id")

@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 import jsonschema_rs
+import pytest
 
+from bot.engine import review
 from bot.store import keys
 from bot.web.openapi import document
 from tests.scenario.console_client import Browser, add_user
@@ -219,3 +221,29 @@ async def test_api_dismiss(facto: Facto) -> None:
     status, body = await api(facto, f"{REVIEW}/{session}/dismiss")
     assert status == 404
     check(f"{REVIEW}/{{payment_id}}/dismiss", 404, body)
+
+
+async def test_a_click_overtaken_by_the_same_click_gets_the_same_answer(
+    facto: Facto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two clicks read no claim, then the first one took it and its payment was
+    counted before the second read the payment ("nothing to review"): still the same click."""
+    created = await facto.issue(invoice_body())
+    session = await pay_outside_our_link(facto, created["id"], 1500, "invoice")
+    assert facto.merchant is not None
+    merchant = facto.merchant.id
+    services = facto.worker.services
+    original = review._money
+
+    async def overtaken(services: Any, merchant_id: str, session_id: str) -> Any:
+        monkeypatch.setattr(review, "_money", original)
+        await review.apply(services, merchant_id, session_id, created["id"], "u_first")
+        await facto.drain()
+        return await original(services, merchant_id, session_id)
+
+    monkeypatch.setattr(review, "_money", overtaken)
+    done = await review.apply(services, merchant, session, created["id"], "u_second")
+    assert (done.action, done.invoice_id, done.amount) == ("apply", created["id"], 1500)
+    await facto.drain()
+    assert (await invoice(facto, created["id"]))["amount_paid"] == 1500
+    assert (await audit(facto)).count("review_applied") == 1
