@@ -187,7 +187,26 @@ async def transcript(redis: aioredis.Redis, conversation: str) -> list[dict[str,
         pipe.get(keys.conv_log_archive(conversation))
         pipe.lrange(keys.conv_log(conversation), 0, -1)
         archive, live = await pipe.execute()
-    return [decode_entry(e) for e in [*archived(archive), *live]]
+    entries = [*_readable(conversation, archive), *live]
+    said = []
+    for raw in entries:
+        try:
+            said.append(decode_entry(raw))
+        except (ValueError, TypeError, AttributeError):
+            log.warning(
+                "transcript entry unreadable; skipped", extra=log_fields(conv=conversation)
+            )
+    return said
+
+
+def _readable(conversation: str, archive: str | None) -> list[str]:
+    """The archive's entries, or none if it cannot be read back: the console, the export and
+    the erasure still work on what is left (never a 500 for a damaged value)."""
+    try:
+        return archived(archive)
+    except (ValueError, zlib.error, UnicodeDecodeError, KeyError):
+        log.warning("transcript archive unreadable; left out", extra=log_fields(conv=conversation))
+        return []
 
 
 # An archive is its entries, one a line, compressed with zlib and written in base85: text, as

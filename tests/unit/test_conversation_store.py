@@ -259,3 +259,19 @@ def test_an_archive_written_with_the_first_dictionary_reads() -> None:
             "late": "1",
         },
     ]
+
+
+async def test_a_damaged_archive_or_entry_leaves_the_rest_of_the_transcript_readable(
+    redis: aioredis.Redis,
+) -> None:
+    """The console, the export and the erasure read the transcript: a damaged value costs that
+    value, never the page (a 500)."""
+    await redis.set(keys.conv_log_archive(CONV), "1:not base85 at all")
+    await redis.rpush(keys.conv_log(CONV), LEGACY_ENTRY, "{not json", "[1, 2]", "42")
+    await _say(redis, 1)
+    assert [e["text"] for e in await transcript(redis, CONV)] == [
+        "Bonjour, c'est réglé ?",
+        "bonjour 1",
+    ]
+    await redis.set(keys.conv_log_archive(CONV), "9:" + conversations.archive_value([])[2:])
+    assert len(await transcript(redis, CONV)) == 2  # a dictionary it does not know
