@@ -152,30 +152,43 @@ if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
 return moved
 """
 
-# Load and claim the head in one step (the send's first round trip). Returns {code, unsure
-# since or '', the record's fields, its state before, '1' if `since` was set now}: 0 no record,
-# 2 nothing left to send (popped), 3 not due yet (the fields, unclaimed), -1 another live
-# sender's claim, 1 claimed (as `_CLAIM`). ARGV: owner, now, deadline.
-_CLAIM_LOAD = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {0, '', {}} end
-if state ~= 'pending' and state ~= 'sending' then return {2, '', {}} end
-local now = tonumber(ARGV[2])
-local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at') or '') or 0
-if retry_at > now then return {3, '', redis.call('HGETALL', KEYS[1])} end
+
+def _take_claim(refused: str) -> str:
+    """Lua shared by `_CLAIM_LOAD` and `_CLAIM` (`state` read, ARGV: owner, now, deadline):
+    return `refused` while another sender's claim is alive; taking over a message another
+    sender left `sending` records since when it is unsure; then the claim is ours."""
+    return f"""
 local owner = redis.call('HGET', KEYS[1], 'claim_owner')
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
-if owner and owner ~= ARGV[1] and deadline > now then return {-1, '', {}} end
+if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return {refused} end
 if state == 'sending' and owner and owner ~= ARGV[1] then
   local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
   redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
            'claimed_at', ARGV[2])
-local since_set = redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+"""
+
+
+# Load and claim the head in one step (the send's first round trip). Returns {code, unsure
+# since or '', the record's fields, its state before, '1' if `since` was set now}: 0 no record,
+# 2 nothing left to send (popped), 3 not due yet (the fields, unclaimed), -1 another live
+# sender's claim, 1 claimed (as `_CLAIM`). ARGV: owner, now, deadline.
+_CLAIM_LOAD = (
+    """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {0, '', {}} end
+if state ~= 'pending' and state ~= 'sending' then return {2, '', {}} end
+local now = tonumber(ARGV[2])
+local retry_at = tonumber(redis.call('HGET', KEYS[1], 'retry_at') or '') or 0
+if retry_at > now then return {3, '', redis.call('HGETALL', KEYS[1])} end
+"""
+    + _take_claim("{-1, '', {}}")
+    + """local since_set = redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
 local unsure = redis.call('HGET', KEYS[1], 'unsure_since') or ''
 return {1, unsure, redis.call('HGETALL', KEYS[1]), state, tostring(since_set)}
 """
+)
 
 # Undo a `_CLAIM_LOAD` made on a guess that was not the head after all (rare: the send
 # queue's head was another message). ARGV: owner, the state before, '1' if `since` was set.
@@ -266,21 +279,16 @@ return 0
 # another sender left `sending` (it died during the provider call, which may have gone
 # through) records since when it is `unsure` (the dead sender's claim time), until a lookup at
 # the provider settles it; returns {1, unsure since or ''}.
-_CLAIM = """
+_CLAIM = (
+    """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'pending' and state ~= 'sending' then return {0, ''} end
-local owner = redis.call('HGET', KEYS[1], 'claim_owner')
-local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
-if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return {-1, ''} end
-if state == 'sending' and owner and owner ~= ARGV[1] then
-  local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
-  redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
-end
-redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
-           'claimed_at', ARGV[2])
-redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+"""
+    + _take_claim("{-1, ''}")
+    + """redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
 return {1, redis.call('HGET', KEYS[1], 'unsure_since') or ''}
 """
+)
 
 # Extend our claim, or change the record while it is still ours. ARGV: owner, field/value...
 _IF_OURS = """
