@@ -37,7 +37,7 @@ import redis.asyncio as aioredis
 from redis.crc import key_slot
 from redis.exceptions import NoScriptError, ResponseError, WatchError
 
-from bot.engine.lua import Lua
+from bot.engine.lua import Lua, pcall_writes
 from bot.logs import log_fields
 from bot.store import keys
 
@@ -163,19 +163,16 @@ async def apply_entry(redis: aioredis.Redis, raw: str) -> None:
 # (a wrong type: a bug) does not stop the others, as inside EXEC; its error is returned. The
 # marker is the first write: a script refused for memory is refused before it, so a group is
 # written whole or not at all.
-_APPLY = Lua("""
+_APPLY = Lua(
+    """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
 local refused = {1}
-local i = 2
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
-  if type(reply) == 'table' and reply['err'] then refused[#refused + 1] = reply['err'] end
-  i = i + n + 1
-end
-return refused
-""")
+"""
+    + pcall_writes(2)
+    + """return refused
+"""
+)
 
 # Lua's unpack is bounded by its C stack (8,000 slots): a longer command takes the MULTI path.
 _MAX_SCRIPTED_ARGS = 1_000

@@ -48,3 +48,17 @@ class Lua:
         except NoScriptError:
             await redis.script_load(self.text)
             return await run()
+
+
+def pcall_writes(first: int) -> str:
+    """Lua that runs the writes packed in ARGV from index `first` on (each: its argument count,
+    then its arguments), each under pcall so that one Redis refuses (a bug: a wrong type) does
+    not stop the others, as inside EXEC; their errors go to the caller's table `refused`."""
+    return f"""local i = {first}
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
+  if type(reply) == 'table' and reply['err'] then refused[#refused + 1] = reply['err'] end
+  i = i + n + 1
+end
+"""

@@ -45,7 +45,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.clock import Clock, SystemClock
 from bot.engine import deadletters, effects_log
 from bot.engine.lease import RELEASE_IF_OURS
-from bot.engine.lua import Lua
+from bot.engine.lua import Lua, pcall_writes
 from bot.logs import log_fields
 from bot.store import keys
 from bot.store.dedupe import FIRST_SIGHTING_LUA, marker, marker_keys, seen_ttl_seconds
@@ -132,14 +132,9 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return {2} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 local refused = {}
-local i = 5
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
-  if type(reply) == 'table' and reply['err'] then refused[#refused + 1] = reply['err'] end
-  i = i + n + 1
-end
-if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+"""
+    + pcall_writes(5)
+    + """if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
 redis.call('LPOP', KEYS[2])
 return {1, redis.call('LINDEX', KEYS[3], 0), redis.call('LINDEX', KEYS[2], 0),
         READ_STATE, refused}
