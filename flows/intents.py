@@ -102,6 +102,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_spelling
+from flows.intent_calendar import CARDINALS
 from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -320,6 +321,9 @@ def _read(
             confidence=_UNSURE_DATE,
             alternatives=(Intent.ALREADY_PAID, Intent.PAY_NOW),
         )
+    parts = _parts_corrected(norm, words)
+    if parts is not None:
+        return Understanding(Intent.SPLIT, parts=parts, language=language)
     intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)
@@ -355,6 +359,35 @@ def _read(
 
 
 _MAX_SPLIT = 12
+_COUNT_TOKEN = re.compile(r"\b[a-z0-9]+\b")
+
+
+def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
+    """The number of instalments chosen over another ("je préfère en 3, pas en 2", "plutôt 4
+    que 3", "3 not 2"): the first one named. Only when both are counts a split can have, not a
+    day, and the rest of the message contests nothing ("80 pas 144" is an amount contested)."""
+    text = norm.text
+    m = words.pattern("parts_corrected").search(text)
+    if m is None:
+        return None
+    counts = [
+        int(t) if t.isdigit() else CARDINALS[t]
+        for t in _COUNT_TOKEN.findall(m.group())
+        if t.isdigit() or t in CARDINALS
+    ]
+    if len(counts) != 2 or not all(2 <= c <= _MAX_SPLIT for c in counts) or counts[0] == counts[1]:
+        return None
+    before = text[: m.start()].split()[-1:]
+    if before and words.pattern("before_day").fullmatch(before[0]):
+        return None  # "le 3 pas le 4": a day
+    if words.pattern("count_unit").match(text, m.end() + 1):
+        return None  # "on avait dit 3 pas 4 heures": hours, not payments
+    rest = text[: m.start()] + " " + text[m.end() :]
+    if _is_dispute(dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | "))), words):
+        return None
+    return counts[0]
+
+
 #: An amount of money in a split schedule: a number that is not a day ("le 15", "du 5"), a
 #: count ("3 fois") nor a time ("10h"); "le reste" itself ends the schedule.
 _AMOUNT = re.compile(
@@ -666,7 +699,19 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
-    return _charge_challenged(norm, words)
+    return _charge_challenged(norm, words) or _billed_for_nothing(text, words)
+
+
+def _billed_for_nothing(text: str, words: Lexicon) -> bool:
+    """A service not delivered (closed, suspended, cancelled, shorter than billed) that the
+    message says was billed anyway: a dispute told as a story ("la salle était fermée tout
+    août et vous me facturez août ?", "my membership was frozen, why am I paying for it").
+    Either half alone is not one: "le cours a été annulé, je paie lundi" is a promise."""
+    withheld = words.pattern("service_withheld").search(text)
+    if withheld is None or is_negated(text, withheld.start(), withheld.end()):
+        return False
+    rest = text[: withheld.start()] + " " + text[withheld.end() :]
+    return words.pattern("service_billed").search(rest) is not None
 
 
 #: How many words before a written-out past participle may turn it into an infinitive.
