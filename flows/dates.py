@@ -30,6 +30,10 @@ Product decisions, so that the flow and the tests agree:
   "fin de l'année" the 31st of December; "à la rentrée" / "back to school" the 1st of
   September; "Pâques" / "Easter" its Sunday, "après Pâques" its Monday; a season its first day
   (spring 20 March, summer 21 June, autumn 22 September, winter 21 December).
+- "après <jour férié>" / "after <holiday>" is the day after the public holiday's next occurrence
+  (today's included), in the country of the language it is named in (`holidays` package; the
+  names customers use are in `flows/lexicon/*.toml`, ``[holidays]``): "après l'Ascension",
+  "après le 1er mai", "after Easter Monday", "after the bank holiday" (whichever comes next).
 - Past references ("vendredi dernier", "last friday") and pleasantries ("bonne fin de semaine",
   "bon week-end", "have a nice weekend") are not dates.
 
@@ -64,6 +68,7 @@ from flows.intent_calendar import (
     safe_date,
 )
 from flows.intent_text import normalize
+from flows.intent_words import lexicon
 
 #: The only phrases that may resolve to today (a promise to pay later today).
 TONIGHT: tuple[str, ...] = (
@@ -130,11 +135,15 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
     still consumed, so a weaker rule does not reinterpret part of it.
     """
     holidays = _HOLIDAY_HINT.search(clause) is not None
-    if not (holidays or _HINT.search(clause)):
+    after = _AFTER_HINT.search(clause) is not None
+    if not (holidays or after or _HINT.search(clause)):
         return ()
     taken = bytearray(len(clause))  # 1 where an earlier rule already matched
     found: list[DateMatch] = []
-    for rule in _RULES if holidays else _EVERYDAY_RULES:
+    rules = _RULES if holidays else _EVERYDAY_RULES
+    if after:
+        rules = (_after_public_holiday(), *rules)
+    for rule in rules:
         for m in rule.pattern.finditer(clause):
             if any(taken[m.start() : m.end()]):
                 continue
@@ -390,6 +399,41 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         _fixed(12, 21),
     ),
 )
+
+
+#: "après l'Ascension", "after the bank holiday": read only in a clause with one of these.
+_AFTER_HINT = re.compile(r"\b(?:apres|after|despues)\b")
+
+
+@functools.cache
+def _after_public_holiday() -> _Rule:
+    """The day after a public holiday named as customers call it (`flows/lexicon/*.toml`,
+    ``[holidays]``), at its next occurrence in that language's country."""
+    names = "|".join(h.alias.pattern for h in lexicon().holidays) or "(?!x)x"
+    return _rule(
+        rf"(?:apres|after|despues del?) (?:the )?(?P<holiday>{names})", _day_after_holiday
+    )
+
+
+def _day_after_holiday(m: re.Match[str], today: dt.date) -> dt.date | None:
+    alias = m.group("holiday")
+    for holiday in lexicon().holidays:
+        if not holiday.alias.fullmatch(alias):
+            continue
+        for year in (today.year, today.year + 1):
+            for day, name in _public_holidays(holiday.country, holiday.subdiv, year):
+                if day >= today and holiday.name in ("*", name):
+                    return day + dt.timedelta(days=1)
+    return None
+
+
+@functools.cache
+def _public_holidays(
+    country: str, subdiv: str | None, year: int
+) -> tuple[tuple[dt.date, str], ...]:
+    import holidays
+
+    return tuple(sorted(holidays.country_holidays(country, subdiv=subdiv, years=year).items()))
 
 
 def _not_resolved_here(_m: re.Match[str], _today: dt.date) -> None:

@@ -50,6 +50,7 @@ from flows.intent_lexicon import (
     SPANISH_VERBS,
 )
 from flows.intent_triggers import (
+    EARLIER_ONLY,
     FRENCH_POST_NEGATION,
     FUTURE_PAY,
     HALF,
@@ -98,7 +99,8 @@ class Signal:
     anchored: bool = False
 
 
-_UNTIL = frozenset({"avant", "before", "until", "till", "jusqu", "hasta", "antes"})
+_UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
+_APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
 _AUXILIARIES = frozenset(
     {"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as", "suis", "serai"}
@@ -168,8 +170,12 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
-            if piece:
-                pieces.append((piece, CHANGE_OF_MIND.match(piece) is not None))
+            if not piece:
+                continue
+            # "can't do it till thursday sorry, the insurance came out today": an apology that
+            # closes a clause excuses what was said; it does not take it back.
+            closing = begin > 0 and end == len(clause) and _APOLOGY_ONLY.fullmatch(piece)
+            pieces.append((piece, CHANGE_OF_MIND.match(piece) is not None and not closing))
     return pieces
 
 
@@ -336,8 +342,9 @@ def _negation(
         return any(word in INABILITY for word in window)
     if verb and FRENCH_POST_NEGATION.match(piece, end):
         return any(word in INABILITY for word in window)
-    if POST_NEGATION.match(piece[end:]):
-        return True
+    post = POST_NEGATION.match(piece[end:])
+    if post is not None:
+        return None if EARLIER_ONLY.match(piece, end + post.end()) else True
     return None
 
 

@@ -278,7 +278,8 @@ _PAID_FR = (
 ALREADY_PAID = _words(
     rf"(?:j ai|j|ai|on a|nous avons|je l ai|il a|elle a|ils ont|a ete|avons|avez|"
     rf"(?:femme|mari|fils|fille|mere|pere|compagne|compagnon|conjoint|conjointe) a)"
-    rf"(?: \w+){{0,2}} {_PAID_FR}",
+    # "j'ai été payé hier": a salary received ("été" after "j'ai"), not the invoice paid.
+    rf"(?: (?!ete\b)\w+){{0,2}} {_PAID_FR}",
     r"deja (?:ete )?(?:paye|payee|regle|reglee|fait|effectue|vire|envoye|solde|soldee|verse|"
     r"pagado|pague)",
     r"(?:c|ca|tout|facture|elle|la facture|c etait|ma facture|le solde|compte)(?: est| a ete| "
@@ -300,7 +301,7 @@ ALREADY_PAID = _words(
     r"(?:j ai|ai|g)(?: deja| bien| tout)* payer",
     r"(?:vous|t|te|l) (?:ai|a|avons|ont)(?: deja| bien| tout)* (?:paye|payee|regle|reglee|vire|"
     r"verse|envoye)",
-    r"(?<!je )(?<!on )(?<!tu )(?<!il )(?<!vous )(?<!ma )(?<!ta )(?<!sa )(?<!la )"
+    r"(?<!ai ete )(?<!je )(?<!on )(?<!tu )(?<!il )(?<!vous )(?<!ma )(?<!ta )(?<!sa )(?<!la )"
     r"(?:paye|payee|regle|reglee|vire) (?:hier|"
     r"avant hier|ce matin|cette nuit|ce midi|tout a l heure|la semaine derniere|le mois dernier|"
     r"deja|il y a|en ligne|par virement|par cheque|par paypal|depuis)",

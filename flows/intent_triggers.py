@@ -160,5 +160,10 @@ POST_NEGATION = re.compile(
     r"pas pour moi|(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais|vais) pas|i cant|cant|"
     r"not possible|no puedo|no es posible)\b"
 )
+#: "lundi je peux pas avant", "thursday, can't any sooner": the date is the earliest, it stands.
+EARLIER_ONLY = re.compile(
+    r" (?:avant|avt|plus tot|pas plus tot|before|sooner|any sooner|earlier|till then|until then|"
+    r"antes)\b"
+)
 FRENCH_POST_NEGATION = re.compile(r" (?:pas|jamais|rien|point|plus(?! (?:tard|tot|de|d)\b))\b")
 #: "Pas avant vendredi" / "not until Friday": the negation is about *before*, the date stands.

@@ -52,6 +52,9 @@ Categories read by `flows.intents`:
   invoice: what an invoice is made of; process: how paying works — both read only in a
   question that decides nothing, `flows.intent_concepts.question`).
 
+``holiday_country`` / ``holiday_subdiv`` and ``[holidays]``: what customers call the public
+holidays of the language's country, for "après l'Ascension" (`flows.dates`).
+
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """
 
@@ -70,9 +73,22 @@ _NEVER = re.compile(r"(?!x)x")
 
 
 @dataclass(frozen=True, slots=True)
+class Holiday:
+    """What customers call a public holiday (``[holidays]`` of a language file): *alias* is
+    matched whole, *name* is the holiday's name in the `holidays` package for the file's
+    ``holiday_country`` (and ``holiday_subdiv``), or "*" for whichever comes next."""
+
+    alias: re.Pattern[str]
+    country: str
+    subdiv: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     markers: Mapping[str, frozenset[str]]
     patterns: Mapping[str, re.Pattern[str]]
+    holidays: tuple[Holiday, ...] = ()
 
     def pattern(self, category: str) -> re.Pattern[str]:
         """The category's fragments of every language as one word-bounded regex."""
@@ -83,16 +99,20 @@ class Lexicon:
 def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     markers: dict[str, frozenset[str]] = {}
     fragments: dict[str, list[str]] = {}
+    holidays: list[Holiday] = []
     for path in sorted(directory.glob("*.toml")):
         with path.open("rb") as f:
             data = tomllib.load(f)
         markers[str(data["language"])] = frozenset(data.get("markers", ()))
         for category, items in data.get("patterns", {}).items():
             fragments.setdefault(category, []).extend(items)
+        country, subdiv = data.get("holiday_country"), data.get("holiday_subdiv")
+        for name, aliases in data.get("holidays", {}).items() if country else ():
+            holidays.extend(Holiday(re.compile(a), country, subdiv, name) for a in aliases)
     patterns = {
         # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
         category: re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")
         for category, items in fragments.items()
         if items
     }
-    return Lexicon(MappingProxyType(markers), MappingProxyType(patterns))
+    return Lexicon(MappingProxyType(markers), MappingProxyType(patterns), tuple(holidays))
