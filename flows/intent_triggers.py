@@ -121,6 +121,8 @@ LATER = re.compile(
     r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"repousser|decaler|differer|postpone|delay|push (?:it )?back|more time|plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
+    r"(?:qq|quelques|deux trois|2 3|2-3|2 ou 3|2 a 3|deux ou trois) (?:jours|semaines)|"
+    r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis|rentre|reviens|"
     r"rentrerai|reviendrai)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"

@@ -679,7 +679,9 @@ _INTENSIFIERS = frozenset({"absolument", "vraiment", "du", "nullement", "aucunem
 
 
 def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
-    text = norm.text
+    # "je paie mardi quand je reçois mon remboursement": the customer's own money to come (a
+    # reason to wait), not a refund claimed from us.
+    text = words.pattern("own_money_awaited").sub(" ", norm.text)
     for m in DISPUTE.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if DISPUTE_NEGATABLE.search(m.group()) is None:
