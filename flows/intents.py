@@ -210,6 +210,9 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     reading = _by_concepts(reading, norm, words, opt_out)
     if opt_out is _OptOut.MAYBE:
         return dataclasses.replace(reading, maybe_opt_out=True)
+    if reading.intent is Intent.UNKNOWN and words.pattern("messages_welcome").search(norm.text):
+        # "don't stop the reminders, I keep forgetting": our messages welcome, nothing asked.
+        return Understanding(Intent.SMALLTALK, language=language)
     if reading.intent is Intent.UNKNOWN and words.pattern("stop_elsewhere").search(norm.text):
         # "le bus s'arrête devant chez vous ?", "je m'arrête pour manger": a stop word used
         # for something else, in a message that asks nothing of us, is chit-chat.
@@ -595,6 +598,8 @@ def _names_split(text: str, words: Lexicon) -> bool:
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
     """Questions whose words would otherwise read as a dispute: about the invoice itself
     (status), or whether the message is genuine (help)."""
+    if _asks(norm, words) and words.pattern("help_link").search(norm.text):
+        return Intent.HELP  # "c'est pour quoi ce lien ?": what the link is, not the invoice
     if _asks_about_invoice(norm, words):
         return Intent.STATUS
     if _asks_if_genuine(norm, words):
