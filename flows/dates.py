@@ -186,8 +186,10 @@ _DAY_PREFIX = (
 )
 _YEAR_FIRST = r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
 _NOT_A_DAY = (
-    r"(?! ?(?:fois|x|h|heures?|hours?|euros?|eur|e|%|mois|months?|jours?|j|days?|semaines?|"
-    r"weeks?|ans?|years?|versements?|echeances?|paiements?|payments?|installments?|min|"
+    # "j" is "jours" ("dans 28 j"), not the "j'" of "le 28 j'ai ma paye".
+    r"(?! ?(?:fois|x|h|heures?|hours?|euros?|eur|e|%|mois|months?|jours?|days?|semaines?|"
+    r"j(?! (?:ai|avais|aurai|etais|suis|y)\b)|weeks?|ans?|years?|versements?|echeances?|"
+    r"paiements?|payments?|installments?|min|"
     r"minutes?|pm|am|pieces?|articles?|colis|factures?)\b)(?! ?\d)"
 )
 
