@@ -47,6 +47,17 @@ Categories read by `flows.intents`:
   options) or ``help_difficulty`` ("je ne vois pas comment") is named;
 - ``question_start``: a clause that opens like a question ("pouvez-vous", "can I"), for
   messages sent without their "?";
+- ``service_withheld`` / ``service_billed``: a dispute told as a story, read only together: a
+  service not delivered (closed, suspended, cancelled, the provider away, shorter than billed)
+  and billed anyway or refused for it ("la salle était fermée tout août et vous me facturez
+  août ?"); ``own_money_awaited``: the customer's own refund to come, a reason to wait ("quand je
+  reçois mon remboursement"), blanked before disputes are read;
+- ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
+  2"), unless a ``count_unit`` follows ("3 pas 4 heures") or a ``before_day`` word precedes
+  ("le 3 pas le 4");
+- ``help_link``: what the link or the message is for, how we got the number (help, read before
+  questions about the invoice); ``messages_welcome``: our reminders welcome ("don't stop the
+  reminders"), small talk when nothing else is read;
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
   unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want,
   invoice: what an invoice is made of; process: how paying works — both read only in a
@@ -67,6 +78,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 _NEVER = re.compile(r"(?!x)x")
@@ -95,6 +107,18 @@ class Lexicon:
         return self.patterns.get(category, _NEVER)
 
 
+def _holidays(data: Mapping[str, Any]) -> list[Holiday]:
+    country = data.get("holiday_country")
+    if not isinstance(country, str):
+        return []
+    subdiv = data.get("holiday_subdiv")
+    return [
+        Holiday(re.compile(alias), country, subdiv if isinstance(subdiv, str) else None, name)
+        for name, aliases in data.get("holidays", {}).items()
+        for alias in aliases
+    ]
+
+
 @functools.cache
 def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     markers: dict[str, frozenset[str]] = {}
@@ -106,9 +130,7 @@ def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         markers[str(data["language"])] = frozenset(data.get("markers", ()))
         for category, items in data.get("patterns", {}).items():
             fragments.setdefault(category, []).extend(items)
-        country, subdiv = data.get("holiday_country"), data.get("holiday_subdiv")
-        for name, aliases in data.get("holidays", {}).items() if country else ():
-            holidays.extend(Holiday(re.compile(a), country, subdiv, name) for a in aliases)
+        holidays.extend(_holidays(data))
     patterns = {
         # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
         category: re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")

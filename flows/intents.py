@@ -16,10 +16,14 @@ rule that fires decides, so the order *is* the precedence:
                  one-line confirmation. A sentence that says it ("ne m'écrivez plus").
                  A keyword the message takes back ("stop, je me suis trompé de bouton, je
                  voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
+ 2b. SPLIT        a number of instalments chosen over another ("je préfère en 3, pas en 2",
+                 "plutôt 4 que 3", "3 not 2", ``parts_corrected``): the first one named
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"
  3a. UNKNOWN     a message for someone else: the wrong number or person, a voice assistant
                  ("vous vous êtes trompé de numéro", "ok google..."), unless the rest contests
+ 3b. HELP        what the link or the message is for, how we got the number
+                 (``help_link``: "c'est pour quoi ce lien ?"), in a question
  3b. STATUS      a question about the invoice itself (``status_question``; ``status_asked``
                  with a "?"): what is owed ("qu'est-ce que je vous dois ?"), what it is for
                  ("c'est pour quoi cette facture ?"), its number or detail, when it is due,
@@ -30,7 +34,9 @@ rule that fires decides, so the order *is* the precedence:
  4. DISPUTE      "c'est pas moi", "montant faux", "arnaque", "I never ordered this", "on avait
                  dit 150", "compté deux fois", "arrivé cassé", "I'll pay once you fix it";
                  a charge named and challenged ("pourquoi 140 ? le site affichait 99", "why
-                 is there a call-out fee?", "£120?! for a consultation??")
+                 is there a call-out fee?", "£120?! for a consultation??"); a service not
+                 delivered and billed anyway, told as a story ("la salle était fermée tout
+                 août et vous me facturez août ?", ``service_withheld`` + ``service_billed``)
  5. ALREADY_PAID "j'ai déjà payé", "c'est réglé", "paid yesterday", unless negated
                  ("j'ai pas encore payé"); a participle written with its accent whatever
                  the spelling around it ("ya payé", "g réglé"), unless a modal before it
@@ -60,7 +66,8 @@ rule that fires decides, so the order *is* the precedence:
 13b. PAY_NOW    nothing else read, and the card at hand ("je sors ma carte", ``pay_ready``)
 14. UNKNOWN      anything else, including a bare number ("3"): numbered menu choices are
                  mapped by the bot before it calls us. An unknown message that uses a
-                 stop word about something else ("je m'arrête pour manger") is small talk.
+                 stop word about something else ("je m'arrête pour manger"), or welcomes our
+                 reminders ("don't stop the reminders", ``messages_welcome``), is small talk.
 15. concepts     a reading with no decision (unknown), or one the concepts show to be
                  incomplete (a refusal naming a defect, a pay verb next to "étaler"), is read
                  again by the concept groups it names (`flows.intent_concepts`: messages +
