@@ -16,7 +16,7 @@ rule that fires decides, so the order *is* the precedence:
                  one-line confirmation. A sentence that says it ("ne m'écrivez plus").
                  A keyword the message takes back ("stop, je me suis trompé de bouton, je
                  voulais en 3 fois", ``opt_out_retracted``) is a "maybe": the rest is read.
- 2b. SPLIT        a number of instalments chosen over another ("je préfère en 3, pas en 2",
+ 2b. SPLIT       a number of instalments chosen over another ("je préfère en 3, pas en 2",
                  "plutôt 4 que 3", "3 not 2", ``parts_corrected``): the first one named
  3. OPT_IN       START, UNSTOP, "je veux recevoir à nouveau", "remettez-moi les notifications",
                  "j'ai envoyé STOP par erreur"

@@ -1613,3 +1613,136 @@ def test_each_amount_before_the_rest_is_one_more_instalment(text: str, parts: in
 def test_a_split_asked_with_what_it_is_for_is_a_split() -> None:
     reading = read("en 10 fois c'est possible ? c pour la chaudière")
     assert (reading.intent, reading.parts) == (Intent.SPLIT, 10)
+
+
+# --- round 8: kinds, not lines (texts written for these tests, not taken from the corpus) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("mercredi, je peux pas avant désolé", "fr_FR", "2026-11-25"),
+        ("friday, can't any sooner sorry", "en_GB", "2026-11-20"),
+        ("can't do it till monday sorry, the rent went out today", "en_GB", "2026-11-23"),
+        ("nous sommes payés le 30 ici, je vous règle ce jour-là", "fr_FR", "2026-11-30"),
+        ("le 5 j'ai ma prime, je paye ce jour là", "fr_FR", "2026-12-05"),
+        ("ok pour la somme, je paie lundi quand je reçois mon remboursement mutuelle", "fr_FR",
+         "2026-11-23"),
+        ("fine, I'll pay on friday once my refund comes through", "en_GB", "2026-11-20"),
+    ],
+)  # fmt: skip
+def test_a_date_given_with_a_reason_or_a_constraint_stands(
+    text: str, locale: str, expected: str
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date.fromisoformat(expected))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("laissez-moi qq jours svp", "fr_FR"),
+        ("laisse moi 2-3 jours", "fr_FR"),
+        ("dame unos días", "es_ES"),
+        ("I'll sort it once I'm back from my holiday", "en_GB"),
+    ],
+)
+def test_time_asked_without_a_day_is_a_promise(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("je paierai après l'Ascension", "fr_FR", "2027-05-07"),
+        ("après le 1er mai", "fr_FR", "2027-05-02"),
+        ("je règle après le 14 juillet", "fr_FR", "2027-07-15"),
+        ("après la Toussaint", "fr_FR", "2027-11-02"),
+        ("après le 11 novembre", "fr_FR", "2027-11-12"),
+        ("after Easter Monday", "en_GB", "2027-03-30"),
+        ("I'll pay after the bank holiday", "en_GB", "2026-12-26"),
+        ("después del 1 de mayo", "es_ES", "2027-05-02"),
+    ],
+)
+def test_after_a_public_holiday_is_the_day_after_it(text: str, locale: str, expected: str) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date.fromisoformat(expected))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("la piscine était fermée en octobre et vous me prélevez octobre", "fr_FR"),
+        ("le prof a annulé deux cours, ils sont sur la facture", "fr_FR"),
+        ("la séance a été annulée par le coach, je la paie pas", "fr_FR"),
+        ("mon abonnement était suspendu ce mois-là, pourquoi je paie ?", "fr_FR"),
+        ("vous facturez 3h alors qu'il est resté même pas 2 heures", "fr_FR"),
+        ("la coupe a duré 20 min pas une heure", "fr_FR"),
+        ("jamais eu ces frais avant, c'est nouveau ?", "fr_FR"),
+        ("the studio was shut all of july and you've billed me for july", "en_GB"),
+        ("my plan was paused in june, shouldn't be charged", "en_GB"),
+        ("the session was 40 minutes not an hour", "en_GB"),
+        ("never paid this booking fee before, is it new?", "en_GB"),
+        ("la academia estuvo cerrada todo julio y me cobráis julio", "es_ES"),
+    ],
+)
+def test_a_dispute_told_as_a_story_is_a_dispute(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("le cours a été annulé, je paie lundi", "fr_FR"),
+        ("the shop was closed so I'll pay monday", "en_GB"),
+    ],
+)
+def test_a_service_cancelled_without_a_charge_named_is_no_dispute(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.PAY_LATER
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("je préfère en 4, pas en 3", "fr_FR", 4),
+        ("plutôt 2 que 3", "fr_FR", 2),
+        ("3 fois pas 2", "fr_FR", 3),
+        ("2 not 3", "en_GB", 2),
+        ("rather 3 than 4", "en_GB", 3),
+        ("mejor en 2 que en 3", "es_ES", 2),
+        ("en 3 fois non en 4", "fr_FR", 4),
+    ],
+)
+def test_a_number_of_instalments_chosen_over_another(text: str, locale: str, parts: int) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_numbers_that_are_no_count_of_instalments_are_not_a_split() -> None:
+    assert read("80 pas 144").intent is Intent.DISPUTE
+    assert read("on avait dit 3 pas 4 heures").intent is Intent.DISPUTE
+    assert read("le 3 pas le 4").intent is not Intent.SPLIT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("paiement immédiat", "fr_FR", Intent.PAY_NOW),
+        ("comment je peux vous payer ?", "fr_FR", Intent.PAY_NOW),
+        ("c'est pour quoi ce lien ?", "fr_FR", Intent.HELP),
+        ("what's the link for?", "en_GB", Intent.HELP),
+        ("qui vous a donné mon numéro ?", "fr_FR", Intent.HELP),
+        ("top merci 😊", "fr_FR", Intent.SMALLTALK),
+        ("brilliant, thanks", "en_GB", Intent.SMALLTALK),
+        ("ok merci", "fr_FR", Intent.YES),
+        ("n'arrêtez surtout pas les rappels", "fr_FR", Intent.SMALLTALK),
+        ("keep the reminders coming please", "en_GB", Intent.SMALLTALK),
+        ("vous prélevez quand ?", "fr_FR", Intent.STATUS),
+        ("when will the money come out?", "en_GB", Intent.STATUS),
+        ("le garage est ouvert samedi ?", "fr_FR", Intent.SMALLTALK),
+        ("STOP in 3 payments", "en_GB", Intent.OPT_OUT),
+    ],
+)
+def test_round_eight_small_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
