@@ -692,8 +692,11 @@ _INTENSIFIERS = frozenset({"absolument", "vraiment", "du", "nullement", "aucunem
 
 def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "je paie mardi quand je reçois mon remboursement": the customer's own money to come (a
-    # reason to wait), not a refund claimed from us.
+    # reason to wait), not a refund claimed from us, unless the message names a charge
+    # ("j'attends toujours mon remboursement et vous me facturez ??").
     text = words.pattern("own_money_awaited").sub(" ", norm.text)
+    if text != norm.text and words.pattern("service_billed").search(text):
+        text = norm.text
     for m in DISPUTE.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if DISPUTE_NEGATABLE.search(m.group()) is None:
