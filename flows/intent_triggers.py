@@ -119,7 +119,8 @@ FUTURE_PAY = re.compile(
 LATER = re.compile(
     _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
     r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
-    r"repousser|decaler|differer|postpone|delay|push (?:it )?back|more time|plus de temps|"
+    r"(?:repouss|decal|differ)(?:er|e|ez|ons)|postpone|delay|push (?:it )?back|more time|"
+    r"plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
     r"(?:qq|quelques|deux trois|2 3|2-3|2 ou 3|2 a 3|deux ou trois) (?:jours|semaines)|"
     r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"

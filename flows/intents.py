@@ -765,11 +765,13 @@ def _from_signal(
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
         found = signal.date
         if found is None:
-            # "see you at the pub later?": "later" in chit-chat that says nothing of paying.
+            # "see you at the pub later?": "later" in chit-chat that says nothing of paying;
+            # "je serai pas là jeudi pour la séance, on décale ?": the appointment is moved.
             text = norm.text
-            if words.pattern("smalltalk").search(text) and not words.pattern(
-                "payment_context_strict"
-            ).search(text):
+            chat = words.pattern("smalltalk").search(text) or words.pattern(
+                "smalltalk_topic"
+            ).search(text)
+            if chat and not words.pattern("payment_context_strict").search(text):
                 return Understanding(Intent.SMALLTALK, language=language)
             return Understanding(Intent.PAY_LATER, language=language)
         return _dated(found.day, found.text, norm, language, words)
