@@ -369,6 +369,8 @@ def _read(
 
 
 _MAX_SPLIT = 12
+#: The largest count read as instalments without its unit ("3 pas 4"; "10 pas 12" may be euros).
+_BARE_PARTS = 6
 _COUNT_TOKEN = re.compile(r"\b[a-z0-9]+\b")
 
 
@@ -387,6 +389,8 @@ def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
     ]
     if len(counts) != 2 or not all(2 <= c <= _MAX_SPLIT for c in counts) or counts[0] == counts[1]:
         return None
+    if max(counts) > _BARE_PARTS and not words.pattern("parts_unit").search(m.group()):
+        return None  # "10 pas 12": maybe an amount; "en 10 fois pas 12" says what is counted
     before = text[: m.start()].split()[-1:]
     if before and words.pattern("before_day").fullmatch(before[0]):
         return None  # "le 3 pas le 4": a day

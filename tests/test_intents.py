@@ -1746,3 +1746,15 @@ def test_numbers_that_are_no_count_of_instalments_are_not_a_split() -> None:
 )
 def test_round_eight_small_kinds(text: str, locale: str, intent: Intent) -> None:
     assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("mon compte était bloqué, j'ai pas pu payer, je paie demain", Intent.PAY_LATER),
+        ("la banque était fermée, je ferai le virement lundi", Intent.PAY_LATER),
+        ("10 pas 12", Intent.DISPUTE),
+    ],
+)
+def test_a_reason_of_the_customer_is_no_story_of_a_dispute(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
