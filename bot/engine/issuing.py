@@ -50,12 +50,15 @@ def _refs(table: str, start: int, count: int) -> str:
     return ", ".join(f"{table}[{i}]" for i in range(start, start + count))
 
 
-_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys
+_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys, the key's lock
+_K_LOCK = _K_ISSUE + invoices.ISSUE_KEYS
 _A_ISSUE = 4  # ARGV: 1-3 find args ('' fingerprint = no key), then the issue args
-_A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS  # the answer template, its TTL, the placeholder
+# Then the answer template, its TTL, the placeholder, the lock's token.
+_A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS
 
 _CREATE = (
     idempotency.FIND_LUA
+    + idempotency.RELEASE_LUA
     + invoices.ISSUE_LUA
     + f"""
 if ARGV[1] ~= '' then
@@ -69,6 +72,7 @@ local number = facto_issue({_refs("KEYS", _K_ISSUE, invoices.ISSUE_KEYS)},
 if ARGV[1] ~= '' then
   local record = string.gsub(ARGV[{_A_RECORD}], ARGV[{_A_RECORD + 2}], number)
   redis.call('SET', KEYS[1], record, 'EX', ARGV[{_A_RECORD + 1}])
+  facto_idem_release(KEYS[{_K_LOCK}], ARGV[{_A_RECORD + 3}])
 end
 return {{'created', number}}
 """
@@ -155,7 +159,8 @@ async def issue_and_announce(
     """Commit `draft` and its "invoice issued" event together, or raise NotIssued.
 
     `answer` is the JSON body of the 201, with `invoices.NUMBER_PLACEHOLDER` where the number
-    goes; with a `claim`, it is stored for the key in the same script. `announce=False` for an
+    goes; with a `claim`, it is stored for the key and the key's lock freed in the same script
+    (the caller need not release it once `Created` or `Replayed`). `announce=False` for an
     invoice issued already paid (a flash-sale order): findable and viewable, but no "invoice
     issued" message with a pay link (its receipt names it instead). The draft's id makes it
     idempotent: a draft committed already comes back as it was stored (`exists`). `marked`:
@@ -164,6 +169,7 @@ async def issue_and_announce(
     announcing = announcement(draft, event=announce)
     issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing)
     record_key = claim.record_key if claim else keys.idempotency(draft.merchant_id, "-")
+    lock_key = claim.lock_key if claim else keys.idempotency_lock(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
     try:
@@ -171,13 +177,14 @@ async def issue_and_announce(
             await redis.sadd(keys.ANNOUNCING_MERCHANTS, draft.merchant_id)
         reply = await CREATE(
             redis,
-            [record_key, keys.invoice_void(draft.merchant_id, draft.id), *issue_keys],
+            [record_key, keys.invoice_void(draft.merchant_id, draft.id), *issue_keys, lock_key],
             [
                 *find_args,
                 *issue_args,
                 template,
                 str(idempotency.RECORD_TTL_SECONDS),
                 invoices.NUMBER_PATTERN,
+                claim.token if claim else "",
             ],
         )
     except RedisError:

@@ -240,7 +240,9 @@ def _idempotent(handler: ApiHandler, *, sealed: bool = False) -> ApiHandler:
                 await _save(services, claim, response, sealed=sealed)
             return response
         finally:
-            await _release(services, claim)
+            # A handler that stored its answer atomically freed the key with it (issuing).
+            if not request.get(IDEMPOTENCY_SAVED, False):
+                await _release(services, claim)
 
     return wrapper
 

@@ -139,3 +139,27 @@ async def test_a_policy_change_applies_to_the_next_invoice(facto: Facto) -> None
     response = await facto.client.put("/api/v1/policy", json={"reward": REWARD}, headers=headers)
     assert response.status == 200, await response.text()
     assert (await created(facto))["reward"]["points"] == 50
+
+
+async def test_with_an_idempotency_key_the_create_frees_the_key_itself(
+    facto: Facto, sends: list[int]
+) -> None:
+    """One round trip more (the key's claim), none after: the create script stores the answer
+    and frees the key's lock together, so nothing is left to release."""
+    headers = {"Authorization": f"Bearer {facto.api_key}", "Idempotency-Key": "order-0"}
+    warm = await facto.client.post(
+        "/api/v1/invoices", json=invoice_body(address=1), headers=headers
+    )
+    assert warm.status == 201  # the key seen, the scripts loaded
+    headers["Idempotency-Key"] = "order-1"
+    await issuing.retired(app_redis(facto))
+    sends.clear()
+    first = await facto.client.post("/api/v1/invoices", json=invoice_body(), headers=headers)
+    assert first.status == 201
+    await issuing.retired(app_redis(facto))
+    assert len(sends) == 5  # key, claim, create, announcement; then its removal
+    assert facto.merchant is not None
+    assert await facto.redis.keys(keys.idempotency_lock(facto.merchant.id, "*")) == []
+    again = await facto.client.post("/api/v1/invoices", json=invoice_body(), headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await again.json() == await first.json()
