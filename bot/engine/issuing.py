@@ -56,11 +56,18 @@ _A_ISSUE = 4  # ARGV: 1-3 find args ('' fingerprint = no key), then the issue ar
 # Then the answer template, its TTL, the placeholder, the lock's token.
 _A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS
 
+_K_ANNOUNCE = _K_ISSUE + 3  # the merchant's announcements (the 4th of issue_step's keys)
+_A_RETIRE = _A_RECORD + 4  # then the ids of announcements this process carried out, if any
+MAX_RETIRED_PER_CREATE = 500
+
 _CREATE = (
     idempotency.FIND_LUA
     + idempotency.RELEASE_LUA
     + invoices.ISSUE_LUA
     + f"""
+if #ARGV >= {_A_RETIRE} then
+  redis.call('HDEL', KEYS[{_K_ANNOUNCE}], unpack(ARGV, {_A_RETIRE}, #ARGV))
+end
 if ARGV[1] ~= '' then
   local found = facto_idem_find(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
   if found then return found end
@@ -172,6 +179,8 @@ async def issue_and_announce(
     lock_key = claim.lock_key if claim else keys.idempotency_lock(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
+    retirer = _retirer(redis)
+    retiring = retirer.take(draft.merchant_id)
     try:
         if not marked:  # first, so that a create whose follow-up never ran is found
             await redis.sadd(keys.ANNOUNCING_MERCHANTS, draft.merchant_id)
@@ -185,9 +194,11 @@ async def issue_and_announce(
                 str(idempotency.RECORD_TTL_SECONDS),
                 invoices.NUMBER_PATTERN,
                 claim.token if claim else "",
+                *retiring,
             ],
         )
     except RedisError:
+        retirer.give_back(draft.merchant_id, retiring)
         log.warning("create interrupted; settling it", extra=log_fields(invoice=draft.id))
         return await _settle(redis, draft, answer)
     verdict, value = cast(list[str], reply)
@@ -282,17 +293,38 @@ async def _announce_own(redis: aioredis.Redis, draft: Invoice, raw: str) -> None
 
 
 class _Retirer:
-    """Removes carried-out announcements in batches: one HDEL per merchant for every create
-    that finished while the previous batch was on its way, in a task of its own."""
+    """Removes carried-out announcements, off the answer's path: the merchant's next create in
+    this process removes them in its own script; those no create took within RETIRE_AFTER are
+    removed together by a task of their own (one HDEL per merchant)."""
+
+    RETIRE_AFTER = 0.05  # seconds: far below the worker's backstop period (10 s)
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self.waiting: dict[str, list[str]] = {}
+        self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
 
     def retire(self, merchant_id: str, invoice_id: str) -> None:
         self.waiting.setdefault(merchant_id, []).append(invoice_id)
-        if self.task is None:
+        if self.timer is None and self.task is None:
+            self.timer = asyncio.get_running_loop().call_later(self.RETIRE_AFTER, self._start)
+
+    def take(self, merchant_id: str) -> list[str]:
+        """The merchant's carried-out announcements, for its create script to remove."""
+        taken = self.waiting.pop(merchant_id, [])
+        if len(taken) > MAX_RETIRED_PER_CREATE:
+            self.give_back(merchant_id, taken[MAX_RETIRED_PER_CREATE:])
+            taken = taken[:MAX_RETIRED_PER_CREATE]
+        return taken
+
+    def give_back(self, merchant_id: str, invoice_ids: list[str]) -> None:
+        for invoice_id in invoice_ids:  # the script that took them may not have run
+            self.retire(merchant_id, invoice_id)
+
+    def _start(self) -> None:
+        self.timer = None
+        if self.waiting and self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
@@ -310,6 +342,9 @@ class _Retirer:
             self.task = None
 
     async def wait(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self._start()
         if self.task is not None:
             await asyncio.shield(self.task)
 

@@ -163,3 +163,24 @@ async def test_with_an_idempotency_key_the_create_frees_the_key_itself(
     again = await facto.client.post("/api/v1/invoices", json=invoice_body(), headers=headers)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.json() == await first.json()
+
+
+async def test_the_next_create_removes_the_announcement_before_it(
+    facto: Facto, sends: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back-to-back creates remove each other's carried-out announcement in their own script:
+    no round trip of its own; only the last one waits for the removal task."""
+    monkeypatch.setattr(issuing._Retirer, "RETIRE_AFTER", 3600.0)  # only `retired` flushes
+    await created(facto, invoice_body(address=1))
+    await issuing.retired(app_redis(facto))
+    sends.clear()
+    assert facto.merchant is not None
+    announcing = keys.merchant_announcements(facto.merchant.id)
+
+    first = await created(facto, invoice_body(address=2))
+    assert await facto.redis.hkeys(announcing) == [first["id"]]
+    second = await created(facto, invoice_body(address=3))
+    assert await facto.redis.hkeys(announcing) == [second["id"]]
+    assert len(sends) == 6 + 2  # two creates, and this test's two reads
+    await issuing.retired(app_redis(facto))
+    assert await facto.redis.hlen(announcing) == 0
