@@ -22,18 +22,23 @@ record inside their script, so at most one commits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.engine.documents import queue_render
-from bot.engine.pipeline import Event, ingest
+from bot.engine.lua import Lua
+from bot.engine.pipeline import Event, ingest_script, queue_ingest
 from bot.logs import log_fields
 from bot.store import idempotency, invoices, keys
+from bot.store import policy as collection_policy
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
@@ -45,14 +50,24 @@ def _refs(table: str, start: int, count: int) -> str:
     return ", ".join(f"{table}[{i}]" for i in range(start, start + count))
 
 
-_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys
+_K_ISSUE = 3  # KEYS: 1 idempotency record, 2 void marker, then the issue keys, the key's lock
+_K_LOCK = _K_ISSUE + invoices.ISSUE_KEYS
 _A_ISSUE = 4  # ARGV: 1-3 find args ('' fingerprint = no key), then the issue args
-_A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS  # the answer template, its TTL, the placeholder
+# Then the answer template, its TTL, the placeholder, the lock's token.
+_A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS
+
+_K_ANNOUNCE = _K_ISSUE + 3  # the merchant's announcements (the 4th of issue_step's keys)
+_A_RETIRE = _A_RECORD + 4  # then the ids of announcements this process carried out, if any
+MAX_RETIRED_PER_CREATE = 500
 
 _CREATE = (
     idempotency.FIND_LUA
+    + idempotency.RELEASE_LUA
     + invoices.ISSUE_LUA
     + f"""
+if #ARGV >= {_A_RETIRE} then
+  redis.call('HDEL', KEYS[{_K_ANNOUNCE}], unpack(ARGV, {_A_RETIRE}, #ARGV))
+end
 if ARGV[1] ~= '' then
   local found = facto_idem_find(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
   if found then return found end
@@ -64,10 +79,12 @@ local number = facto_issue({_refs("KEYS", _K_ISSUE, invoices.ISSUE_KEYS)},
 if ARGV[1] ~= '' then
   local record = string.gsub(ARGV[{_A_RECORD}], ARGV[{_A_RECORD + 2}], number)
   redis.call('SET', KEYS[1], record, 'EX', ARGV[{_A_RECORD + 1}])
+  facto_idem_release(KEYS[{_K_LOCK}], ARGV[{_A_RECORD + 3}])
 end
 return {{'created', number}}
 """
 )
+CREATE = Lua(_CREATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +120,38 @@ def issued_event(invoice: Invoice) -> Event:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MerchantFacts:
+    """What a create reads besides its merchant: its own senders (channel -> ref, which the
+    invoice snapshots) and its collection policy (the reward the invoice offers)."""
+
+    senders: dict[str, str]
+    policy: collection_policy.CollectionPolicy
+
+
+def queue_facts(pipe: aioredis.client.Pipeline, merchant_id: str) -> None:
+    """A create's reads on the caller's pipeline (one round trip with the API key's), and the
+    mark that lets the worker find a create whose follow-up never ran: it must be in Redis
+    before the create script runs, and the set only grows with merchants (harmless twice)."""
+    pipe.hgetall(keys.merchant_senders(merchant_id))
+    pipe.get(keys.merchant_policy(merchant_id))
+    pipe.sadd(keys.ANNOUNCING_MERCHANTS, merchant_id)
+
+
+def facts_from(replies: list[Any]) -> MerchantFacts:
+    """The MerchantFacts in the replies to `queue_facts`' commands."""
+    senders, policy, _marked = replies
+    return MerchantFacts(
+        {str(k): str(v) for k, v in senders.items()}, collection_policy.parse_policy(policy)
+    )
+
+
+async def read_facts(redis: aioredis.Redis, merchant_id: str) -> MerchantFacts:
+    async with redis.pipeline(transaction=False) as pipe:
+        queue_facts(pipe, merchant_id)
+        return facts_from(await pipe.execute())
+
+
 async def issue_and_announce(
     redis: aioredis.Redis,
     draft: Invoice,
@@ -112,39 +161,47 @@ async def issue_and_announce(
     answer: str,
     claim: idempotency.Claim | None,
     announce: bool = True,
+    marked: bool = False,
 ) -> Created | Replayed:
     """Commit `draft` and its "invoice issued" event together, or raise NotIssued.
 
     `answer` is the JSON body of the 201, with `invoices.NUMBER_PLACEHOLDER` where the number
-    goes; with a `claim`, it is stored for the key in the same script. `announce=False` for an
+    goes; with a `claim`, it is stored for the key and the key's lock freed in the same script
+    (the caller need not release it once `Created` or `Replayed`). `announce=False` for an
     invoice issued already paid (a flash-sale order): findable and viewable, but no "invoice
     issued" message with a pay link (its receipt names it instead). The draft's id makes it
-    idempotent: a draft committed already comes back as it was stored (`exists`).
+    idempotent: a draft committed already comes back as it was stored (`exists`). `marked`:
+    the caller ran `queue_facts` for the merchant (its mark is in Redis already).
     """
-    issue_keys, issue_args = invoices.issue_step(
-        draft, prefix, now, announcement(draft, event=announce)
-    )
+    announcing = announcement(draft, event=announce)
+    issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing)
     record_key = claim.record_key if claim else keys.idempotency(draft.merchant_id, "-")
+    lock_key = claim.lock_key if claim else keys.idempotency_lock(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
+    retirer = _retirer(redis)
+    retiring = retirer.take(draft.merchant_id)
     try:
-        # First, so that a create whose follow-up never ran is found by the worker.
-        await redis.sadd(keys.ANNOUNCING_MERCHANTS, draft.merchant_id)
-        verdict, value = await redis.eval(
-            _CREATE,
-            2 + len(issue_keys),
-            record_key,
-            keys.invoice_void(draft.merchant_id, draft.id),
-            *issue_keys,
-            *find_args,
-            *issue_args,
-            template,
-            str(idempotency.RECORD_TTL_SECONDS),
-            invoices.NUMBER_PATTERN,
+        if not marked:  # first, so that a create whose follow-up never ran is found
+            await redis.sadd(keys.ANNOUNCING_MERCHANTS, draft.merchant_id)
+        reply = await CREATE(
+            redis,
+            [record_key, keys.invoice_void(draft.merchant_id, draft.id), *issue_keys, lock_key],
+            [
+                *find_args,
+                *issue_args,
+                template,
+                str(idempotency.RECORD_TTL_SECONDS),
+                invoices.NUMBER_PATTERN,
+                claim.token if claim else "",
+                *retiring,
+            ],
         )
     except RedisError:
+        retirer.give_back(draft.merchant_id, retiring)
         log.warning("create interrupted; settling it", extra=log_fields(invoice=draft.id))
         return await _settle(redis, draft, answer)
+    verdict, value = cast(list[str], reply)
     if verdict in ("replay", "conflict"):
         await _announce_quietly(redis, draft.merchant_id)  # the first may have died before
         return Replayed(idempotency.Stored.loads(value), conflict=verdict == "conflict")
@@ -152,7 +209,7 @@ async def issue_and_announce(
         return await _committed(redis, draft, answer)
     if verdict == "void":
         raise NotIssued(unknown=False)
-    await _announce_quietly(redis, draft.merchant_id)
+    await _announce_own(redis, draft, announcing)
     return _created(draft, answer, str(value))
 
 
@@ -169,25 +226,39 @@ def announcement(draft: Invoice, *, event: bool = True) -> str:
 async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
     """Carry out the merchant's committed announcements; how many were finished.
 
-    Locator and links first, with the job that archives its PDF (bot.engine.documents), the
-    event last: the invoice is findable before it is dispatched. Safe to run twice at once:
-    SETs of fixed values, a second render job finds the PDF archived, and `ingest` dedupes on
-    the event id.
+    Safe to run twice at once, and while the creates that wrote them carry them out
+    (`_carry_out`).
     """
     name = keys.merchant_announcements(merchant_id)
     done = 0
     for invoice_id, raw in (await redis.hgetall(name)).items():
-        data = json.loads(raw)
+        await _carry_out(redis, merchant_id, invoice_id, raw)
+        await redis.hdel(name, invoice_id)
+        done += 1
+    return done
+
+
+async def _carry_out(redis: aioredis.Redis, merchant_id: str, invoice_id: str, raw: str) -> None:
+    """One announcement, in one round trip: locator and links first, with the job that
+    archives its PDF (bot.engine.documents), the event last, so that the invoice is findable
+    before it is dispatched (a pipeline runs in its order). Repeatable: SETs of fixed values, a
+    second render job finds the PDF archived, and the ingest dedupes on the event id."""
+    data = json.loads(raw)
+    event = Event.loads(data["event"]) if data["event"] is not None else None
+
+    async def once() -> None:
         async with redis.pipeline(transaction=False) as pipe:
             for key, value in data["writes"]:
                 pipe.set(key, value)
             queue_render(pipe, merchant_id, invoice_id)
+            if event is not None:
+                queue_ingest(pipe, event)
             await pipe.execute()
-        if data["event"] is not None:
-            await ingest(redis, Event.loads(data["event"]))
-        await redis.hdel(name, invoice_id)
-        done += 1
-    return done
+
+    if event is None:
+        await once()
+    else:
+        await ingest_script(event).retried(redis, once)
 
 
 async def announce_all(redis: aioredis.Redis) -> int:
@@ -206,6 +277,93 @@ async def _announce_quietly(redis: aioredis.Redis, merchant_id: str) -> None:
         await announce_pending(redis, merchant_id)
     except RedisError:
         log.warning("announcement deferred to the worker", extra=log_fields(merchant=merchant_id))
+
+
+async def _announce_own(redis: aioredis.Redis, draft: Invoice, raw: str) -> None:
+    """Carry out the announcement this create just committed, and only it: the merchant's
+    other creates in flight carry out their own (reading them all here made each concurrent
+    create repeat the others' work). Its entry is removed off the answer's path (`_Retirer`);
+    until then the worker's backstop may carry it out again, which is harmless."""
+    try:
+        await _carry_out(redis, draft.merchant_id, draft.id, raw)
+    except RedisError:
+        log.warning("announcement deferred to the worker", extra=log_fields(invoice=draft.id))
+        return
+    _retirer(redis).retire(draft.merchant_id, draft.id)
+
+
+class _Retirer:
+    """Removes carried-out announcements, off the answer's path: the merchant's next create in
+    this process removes them in its own script; those no create took within RETIRE_AFTER are
+    removed together by a task of their own (one HDEL per merchant)."""
+
+    RETIRE_AFTER = 0.05  # seconds: far below the worker's backstop period (10 s)
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.waiting: dict[str, list[str]] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def retire(self, merchant_id: str, invoice_id: str) -> None:
+        self.waiting.setdefault(merchant_id, []).append(invoice_id)
+        if self.timer is None and self.task is None:
+            self.timer = asyncio.get_running_loop().call_later(self.RETIRE_AFTER, self._start)
+
+    def take(self, merchant_id: str) -> list[str]:
+        """The merchant's carried-out announcements, for its create script to remove."""
+        taken = self.waiting.pop(merchant_id, [])
+        if len(taken) > MAX_RETIRED_PER_CREATE:
+            self.give_back(merchant_id, taken[MAX_RETIRED_PER_CREATE:])
+            taken = taken[:MAX_RETIRED_PER_CREATE]
+        return taken
+
+    def give_back(self, merchant_id: str, invoice_ids: list[str]) -> None:
+        for invoice_id in invoice_ids:  # the script that took them may not have run
+            self.retire(merchant_id, invoice_id)
+
+    def _start(self) -> None:
+        self.timer = None
+        if self.waiting and self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, {}
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for merchant_id, invoice_ids in batch.items():
+                        pipe.hdel(keys.merchant_announcements(merchant_id), *invoice_ids)
+                    await pipe.execute()
+        except RedisError:  # carried out already: the worker's backstop removes them
+            log.warning("announcements left to the worker to remove")
+            self.waiting.clear()
+        finally:
+            self.task = None
+
+    async def wait(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self._start()
+        if self.task is not None:
+            await asyncio.shield(self.task)
+
+
+_RETIRERS: weakref.WeakKeyDictionary[aioredis.Redis, _Retirer] = weakref.WeakKeyDictionary()
+
+
+def _retirer(redis: aioredis.Redis) -> _Retirer:
+    found = _RETIRERS.get(redis)
+    if found is None:
+        found = _RETIRERS[redis] = _Retirer(redis)
+    return found
+
+
+async def retired(redis: aioredis.Redis) -> None:
+    """Wait until the announcements carried out so far are removed (shutdown, tests)."""
+    found = _RETIRERS.get(redis)
+    if found is not None:
+        await found.wait()
 
 
 def _created(draft: Invoice, answer: str, number: str) -> Created:

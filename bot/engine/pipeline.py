@@ -253,26 +253,34 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     A Telegram update goes before the later updates of its chat still waiting, so that
     retries and concurrent deliveries are applied in update_id order.
     """
-    conversation = event.conversation
-    order = update_order(event)
-    script = INGEST
-    ingest_keys, ingest_args = ingest_call(event)
-    if order is not None:
-        script = INGEST_ORDERED
-        ingest_keys.append(keys.conv_lock(conversation))
-        ingest_args.append(str(order))
 
     async def once() -> object:
         async with redis.pipeline(transaction=False) as pipe:
-            script.queue(pipe, ingest_keys, ingest_args)
-            _queue_wake(pipe, conversation)
+            queue_ingest(pipe, event)
             added, *_ = await pipe.execute()
         return added
 
-    added = await script.retried(redis, once)
+    added = await ingest_script(event).retried(redis, once)
     if added == REORDERED:
         log.info("telegram update put back in order", extra=log_fields(event=event.id))
     return bool(added)
+
+
+def ingest_script(event: Event) -> Lua:
+    """The script `queue_ingest` calls for `event` (for `Lua.retried`)."""
+    return INGEST if update_order(event) is None else INGEST_ORDERED
+
+
+def queue_ingest(pipe: aioredis.client.Pipeline, event: Event) -> None:
+    """`ingest`'s three commands (append, pending mark, wake-up) on the caller's pipeline,
+    behind what it holds already; run it through `ingest_script(event).retried`."""
+    order = update_order(event)
+    ingest_keys, ingest_args = ingest_call(event)
+    if order is not None:
+        ingest_keys.append(keys.conv_lock(event.conversation))
+        ingest_args.append(str(order))
+    ingest_script(event).queue(pipe, ingest_keys, ingest_args)
+    _queue_wake(pipe, event.conversation)
 
 
 async def wake(redis: aioredis.Redis, conversation: str) -> None:

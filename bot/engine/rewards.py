@@ -38,7 +38,13 @@ return 1
 
 async def stamp(redis: aioredis.Redis, draft: Invoice, now: datetime) -> Invoice:
     """`draft` with the reward its merchant offers right now (unchanged when off)."""
-    policy = await collection_policy.load_all(redis, draft.merchant_id)
+    return stamp_with(draft, await collection_policy.load_all(redis, draft.merchant_id), now)
+
+
+def stamp_with(
+    draft: Invoice, policy: collection_policy.CollectionPolicy, now: datetime
+) -> Invoice:
+    """`stamp` with the merchant's policy read already."""
     offer = policy.reward.offer(now)
     return draft if offer is None else replace(draft, reward=offer)
 

@@ -21,9 +21,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, cast
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from bot.store import keys
 
@@ -63,13 +64,28 @@ return {'proceed', ''}
 """
 )
 
-_RELEASE = """
-local held = redis.call('GET', KEYS[1])
-if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
-  return redis.call('DEL', KEYS[1])
+# Shared by `release` and the atomic create, which frees the key with the answer it stores.
+RELEASE_LUA = """
+local function facto_idem_release(lock_key, token)
+  local held = redis.call('GET', lock_key)
+  if held and string.sub(held, 1, string.len(token) + 1) == token .. ' ' then
+    return redis.call('DEL', lock_key)
+  end
+  return 0
 end
-return 0
 """
+
+_RELEASE = RELEASE_LUA + "return facto_idem_release(KEYS[1], ARGV[1])\n"
+
+
+async def _script(redis: aioredis.Redis, text: str, names: list[str], args: list[str]) -> object:
+    """`text` run by its SHA: the text crosses once per Redis start, not with every request."""
+    sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    try:
+        return await redis.evalsha(sha, len(names), *names, *args)
+    except NoScriptError:
+        return await redis.eval(text, len(names), *names, *args)
+
 
 Verdict = Literal["proceed", "replay", "conflict", "in_use"]
 
@@ -150,16 +166,18 @@ def _ms(delta: timedelta) -> int:
 
 async def begin(redis: aioredis.Redis, claim: Claim) -> tuple[Verdict, Stored | None]:
     """Replay, conflict, in use, or proceed (then the key is locked until `release`)."""
-    verdict, raw = await redis.eval(
+    reply = await _script(
+        redis,
         _BEGIN,
-        2,
-        claim.record_key,
-        claim.lock_key,
-        *claim.find_args(),
-        claim.token,
-        str(claim.now_ms + _ms(LOCK_FOR)),
-        str(RECORD_TTL_SECONDS),
+        [claim.record_key, claim.lock_key],
+        [
+            *claim.find_args(),
+            claim.token,
+            str(claim.now_ms + _ms(LOCK_FOR)),
+            str(RECORD_TTL_SECONDS),
+        ],
     )
+    verdict, raw = cast(list[Any], reply)
     stored = Stored.loads(raw) if raw else None
     if verdict not in ("proceed", "replay", "conflict", "in_use"):
         msg = f"unexpected idempotency verdict {verdict!r}"
@@ -178,4 +196,4 @@ async def save(
 
 
 async def release(redis: aioredis.Redis, claim: Claim) -> None:
-    await redis.eval(_RELEASE, 1, claim.lock_key, claim.token)
+    await _script(redis, _RELEASE, [claim.lock_key], [claim.token])

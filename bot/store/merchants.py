@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -140,14 +141,63 @@ def parse_merchant(raw: str) -> Merchant:
 
 
 async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant | None:
-    """The key's merchant. The key is looked up on every request, never kept per process: a
-    revoked key must stop working at once, on every web process (Settings, TESTCASES)."""
+    """The key's merchant (`authenticate` without other reads)."""
+    found = await authenticate(redis, api_key)
+    return found.merchant if found is not None else None
+
+
+# Queues, for the merchant id given, the commands a request needs besides its merchant (reads,
+# or marks that are harmless to repeat and to make for a merchant whose key was just revoked).
+Prelude = Callable[[aioredis.client.Pipeline, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    merchant: Merchant
+    replies: list[Any]  # to the prelude's commands, in order
+
+
+# Per process: the merchant each API key named when last seen. Only a hint, so that the key and
+# its merchant are read in one round trip; the key itself is read on every request, never kept,
+# so a revoked key stops working at once on every web process (Settings, TESTCASES).
+_KEY_HINTS: dict[str, str] = {}
+_MAX_HINTS = 10_000
+
+
+async def authenticate(
+    redis: aioredis.Redis, api_key: str, prelude: Prelude | None = None
+) -> Authenticated | None:
+    """The key's merchant and the replies to `prelude`'s commands for it, or None (no such
+    key, revoked, or its merchant gone). One round trip for a key this process has seen."""
     if not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
         return None
-    merchant_id = await redis.get(keys.api_key(hash_api_key(api_key)))
+    digest = hash_api_key(api_key)
+    hint = _KEY_HINTS.get(digest)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.get(keys.api_key(digest))
+        if hint is not None:
+            _queue_merchant(pipe, hint, prelude)
+        merchant_id, *replies = await pipe.execute()
     if not merchant_id:
+        _KEY_HINTS.pop(digest, None)
         return None
-    return await get_merchant(redis, merchant_id)
+    if merchant_id != hint:  # first seen here: the merchant in a second round trip
+        if len(_KEY_HINTS) >= _MAX_HINTS:
+            _KEY_HINTS.clear()
+        _KEY_HINTS[digest] = merchant_id
+        async with redis.pipeline(transaction=False) as pipe:
+            _queue_merchant(pipe, merchant_id, prelude)
+            replies = await pipe.execute()
+    raw, *extra = replies
+    return Authenticated(parse_merchant(raw), extra) if raw else None
+
+
+def _queue_merchant(
+    pipe: aioredis.client.Pipeline, merchant_id: str, prelude: Prelude | None
+) -> None:
+    pipe.get(keys.merchant(merchant_id))
+    if prelude is not None:
+        prelude(pipe, merchant_id)
 
 
 async def set_iban(redis: aioredis.Redis, merchant_id: str, iban: str | None) -> Merchant | None:

@@ -4,6 +4,7 @@ fast-payment reward."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,9 +46,18 @@ def split_from_dict(data: dict[str, Any]) -> InstalmentPolicy:
 
 
 async def load_all(redis: aioredis.Redis, merchant_id: str) -> CollectionPolicy:
-    raw = await redis.get(keys.merchant_policy(merchant_id))
-    if not raw:
-        return CollectionPolicy()
+    return parse_policy(await redis.get(keys.merchant_policy(merchant_id)))
+
+
+def parse_policy(raw: str | None) -> CollectionPolicy:
+    """The policy stored as `raw` (None: never set, the defaults)."""
+    return _parsed(raw) if raw else CollectionPolicy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(raw: str) -> CollectionPolicy:
+    # Once per process per version of the document: a changed policy is another string, so
+    # nothing stale is returned, and every part of CollectionPolicy is immutable (shared).
     document = json.loads(raw)
     pay_later = document.get("pay_later")
     split = document.get("split")

@@ -16,9 +16,9 @@ from bot.engine import issuing, outbox, rewards
 from bot.logs import mask_phone
 from bot.services import Services
 from bot.settings import SecretBox, SecretsKeyError
-from bot.store import delivery_timeline, idempotency, invoices, keys, senders
+from bot.store import delivery_timeline, idempotency, invoices, keys
 from bot.store.ledger import load_extras
-from bot.store.merchants import Merchant, merchant_for_api_key
+from bot.store.merchants import Merchant, Prelude, authenticate
 from bot.store.payments import credit_notes_of, get_credit_note
 from bot.store.seller import SellerIdentityError, seller_snapshot
 from bot.web.app_keys import SERVICES
@@ -38,7 +38,10 @@ ApiHandler = Callable[[web.Request, Services, Merchant], Awaitable[web.Response]
 
 def setup_api(app: web.Application) -> None:
     # Every POST goes through `_idempotent` (Idempotency-Key); GETs need not.
-    app.router.add_post("/api/v1/invoices", _authenticated(_idempotent(create_invoice)))
+    app.router.add_post(
+        "/api/v1/invoices",
+        _authenticated(_idempotent(create_invoice), prelude=issuing.queue_facts),
+    )
     app.router.add_get("/api/v1/invoices/{invoice_id}", _authenticated(read_invoice))
     app.router.add_get("/api/v1/conversations", _authenticated(list_conversations))
     app.router.add_get("/api/v1/messages", _authenticated(list_messages))
@@ -58,20 +61,31 @@ def error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def _authenticated(handler: ApiHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+# The replies to the route's prelude (`_authenticated`), read with the API key.
+PRELUDE_REPLIES = web.RequestKey("prelude_replies", list[Any])
+
+
+def _authenticated(
+    handler: ApiHandler, *, prelude: Prelude | None = None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Run `handler` for the API key's merchant; `prelude` queues what the handler reads
+    for that merchant in the same round trip as the key (its replies: PRELUDE_REPLIES)."""
+
     async def wrapper(request: web.Request) -> web.Response:
         services = request.app[SERVICES]
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
         try:
-            merchant = await merchant_for_api_key(services.redis, key.strip())
+            found = await authenticate(services.redis, key.strip(), prelude)
         except RedisError:
             log.exception("could not check an API key")
             return error(503, "temporarily unavailable")
-        if merchant is None:
+        if found is None:
             return _unauthorized("invalid API key")
-        return await handler(request, services, merchant)
+        if prelude is not None:
+            request[PRELUDE_REPLIES] = found.replies
+        return await handler(request, services, found.merchant)
 
     return wrapper
 
@@ -88,15 +102,15 @@ async def create_invoice(
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
+    facts = issuing.facts_from(request[PRELUDE_REPLIES])
     # The merchant's own sender on the invoice's channel, if any: fixed on the invoice, so its
     # conversation stays where it began if the merchant changes senders later.
-    own = await senders.merchant_refs(services.redis, merchant.id)
-    draft = prepare_draft(services, merchant, body, own)
+    draft = prepare_draft(services, merchant, body, facts.senders)
     if not isinstance(draft, Invoice):
         coded = {"code": draft.code} if draft.code else {}
         return error(422, draft.message, **coded, fields=draft.fields)
     # The fast-payment reward the merchant offers now: the invoice keeps it (issue 10).
-    draft = await rewards.stamp(services.redis, draft, services.clock.now())
+    draft = rewards.stamp_with(draft, facts.policy, services.clock.now())
     view = invoice_view(draft, services)
     view["number"] = invoices.NUMBER_PLACEHOLDER  # the number is allocated at commit
     claim = request.get(IDEMPOTENCY_CLAIM)
@@ -108,6 +122,7 @@ async def create_invoice(
             now=services.clock.now(),
             answer=json.dumps(view),
             claim=claim,
+            marked=True,
         )
     except issuing.NotIssued as exc:
         return _not_issued(exc, keyed=claim is not None)
@@ -225,7 +240,9 @@ def _idempotent(handler: ApiHandler, *, sealed: bool = False) -> ApiHandler:
                 await _save(services, claim, response, sealed=sealed)
             return response
         finally:
-            await _release(services, claim)
+            # A handler that stored its answer atomically freed the key with it (issuing).
+            if not request.get(IDEMPOTENCY_SAVED, False):
+                await _release(services, claim)
 
     return wrapper
 

@@ -19,11 +19,13 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 
 from bot.embedded_redis import EmbeddedRedis
+from bot.engine import issuing
 from bot.store import idempotency, keys
 from tests.faultproxy import Action, ResetProxy, forward_all, proxy_in_front_of
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
-CREATE_SCRIPT = b"facto_issue("  # only the atomic create script calls it
+# The atomic create is called by its SHA (loaded in `shaky`, as after the app's first create).
+CREATE_SCRIPT = issuing.CREATE.sha.encode()
 
 
 @pytest.fixture
@@ -37,6 +39,7 @@ async def shaky(proxy: ResetProxy, redis: aioredis.Redis) -> AsyncIterator[Facto
     """Facto whose Redis connections go through the proxy."""
     app = await start_facto(proxy.url, redis)
     await app.add_merchant()
+    await redis.script_load(issuing.CREATE.text)
     yield app
     proxy.plan = forward_all
     await app.client.close()

@@ -35,27 +35,58 @@ async def _merchant(redis: aioredis.Redis) -> tuple[merchants.Merchant, str]:
 
 
 class Counting:
-    """Counts the commands a client sends (each is a round trip here: no pipeline)."""
+    """Counts the round trips a client makes: single GETs and pipelines."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
-        self.redis, self.commands = redis, 0
+        self.redis, self.round_trips = redis, 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.redis, name)
 
     async def get(self, key: str) -> Any:
-        self.commands += 1
+        self.round_trips += 1
         return await self.redis.get(key)
+
+    def pipeline(self, transaction: bool = True) -> Any:
+        pipe = self.redis.pipeline(transaction=transaction)
+        execute = pipe.execute
+
+        async def counted(raise_on_error: bool = True) -> Any:
+            self.round_trips += 1
+            return await execute(raise_on_error)
+
+        pipe.execute = counted
+        return pipe
 
 
 async def test_a_revoked_key_is_refused_at_once(redis: aioredis.Redis) -> None:
-    """No per-process memory of keys: a revocation holds on every web process at once."""
+    """No per-process memory of keys, only of the merchant a key named: the key is read on
+    every request, so a revocation holds on every web process at once."""
     merchant, api_key = await _merchant(redis)
     counting = Counting(redis)
     assert await merchant_for_api_key(counting, api_key) == merchant
-    assert counting.commands == 2  # the key, then the merchant's record
+    assert counting.round_trips == 2  # the key, then the merchant's record
+    assert await merchant_for_api_key(counting, api_key) == merchant
+    assert counting.round_trips == 3  # seen before: the key and the merchant together
     await redis.delete(keys.api_key(hash_api_key(api_key)))
     assert await merchant_for_api_key(redis, api_key) is None
+    assert await merchant_for_api_key(redis, api_key) is None
+
+
+async def test_the_prelude_is_read_with_the_key(redis: aioredis.Redis) -> None:
+    merchant, api_key = await _merchant(redis)
+    await redis.set(keys.merchant_policy(merchant.id), "{}")
+
+    def prelude(pipe: aioredis.client.Pipeline, merchant_id: str) -> None:
+        pipe.get(keys.merchant_policy(merchant_id))
+        pipe.exists(keys.merchant(merchant_id))
+
+    counting = Counting(redis)
+    for round_trips in (2, 3):
+        found = await merchants.authenticate(counting, api_key, prelude)
+        assert found is not None and found.merchant == merchant
+        assert found.replies == ["{}", 1]
+        assert counting.round_trips == round_trips
 
 
 async def test_a_changed_merchant_is_never_served_stale(redis: aioredis.Redis) -> None:
