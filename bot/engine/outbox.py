@@ -59,7 +59,7 @@ from bot.store.conversations import (
     transcript,
 )
 from bot.store.handover import DELIVERY, conversation_ref
-from bot.store.invoices import get_invoice
+from bot.store.invoices import get_invoice, invoice_from_json
 from bot.store.merchants import get_merchant
 from bot.store.telegram_buttons import (
     PAYING_CHOICES,
@@ -1511,7 +1511,7 @@ class Sender:
                 log.warning("outbox claim lost while pacing", extra=log_fields(key=record.key))
                 return Outcome.BUSY, None
             if wait <= 0:
-                return None, Invoice.from_dict(json.loads(raw)) if raw else None
+                return None, invoice_from_json(raw) if raw else None
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
@@ -1696,7 +1696,7 @@ class Sender:
             log.warning("provider circuit closed", extra=log_fields(channel=channel))
         log.info("message sent", extra=log_fields(key=record.key, channel=channel))
         raw = answers[circuit_at + 2] if noted is not None else None
-        offered = Invoice.from_dict(json.loads(raw)) if raw else None
+        offered = invoice_from_json(raw) if raw else None
         if offered is not None and settled(offered):
             await self._unbutton_settled_meanwhile(record, offered, provider_message_id)
 
