@@ -15,6 +15,10 @@ class MessageRenderer:
         self._languages = languages
         # Compiled once per (locale, expression): templates are few, messages many.
         self._variables: dict[tuple[str, str], Template] = {}
+        # A choice's label takes no parameter: the same text for a locale as long as the
+        # process runs (templates are read once, `auto_reload=False`), so it is rendered
+        # once. A deploy that changes a label restarts the process, which starts empty.
+        self._labels: dict[tuple[str, str], str] = {}
 
     def text(
         self,
@@ -55,10 +59,13 @@ class MessageRenderer:
         return compiled
 
     def choice_label(self, choice: Choice, locale: str) -> str:
-        template = self._languages.text(locale).get_template(
-            f"messages/choices/{choice.template}.j2"
-        )
-        return template.render().strip()
+        label = self._labels.get((choice.template, locale))
+        if label is None:
+            template = self._languages.text(locale).get_template(
+                f"messages/choices/{choice.template}.j2"
+            )
+            label = self._labels[(choice.template, locale)] = template.render().strip()
+        return label
 
     def _invoice_label(self, reply: Reply, choice: Choice, locale: str) -> str:
         """ "Which invoice?": the listed invoice's number, amount left and due date."""

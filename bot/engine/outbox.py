@@ -59,7 +59,7 @@ from bot.store.conversations import (
     transcript,
 )
 from bot.store.handover import DELIVERY, conversation_ref
-from bot.store.invoices import get_invoice
+from bot.store.invoices import get_invoice, invoice_from_json
 from bot.store.merchants import get_merchant
 from bot.store.telegram_buttons import (
     PAYING_CHOICES,
@@ -1170,9 +1170,13 @@ class Sender:
         async with self._conversation_lock(conversation), self._slots_of(conversation):
             if started is not None:
                 started.set()  # from here on, a send may be at the provider
-            outcome = await self.drain(conversation, wakeups) if conversation else Outcome.DONE
+            done: set[str] = set()
+            outcome = (
+                await self.drain(conversation, wakeups, done) if conversation else Outcome.DONE
+            )
             for key in list(wakeups):  # not a head of this drain
-                await self._send_unordered(key)
+                if key not in done:
+                    await self._send_unordered(key)
         if outcome is Outcome.BUSY:
             # Left pending on purpose: if that sender dies, these entries lead back here.
             return
@@ -1208,12 +1212,17 @@ class Sender:
             await self._send(record)
 
     async def drain(
-        self, conversation: str, wakeups: dict[str, list[tuple[str, str]]] | None = None
+        self,
+        conversation: str,
+        wakeups: dict[str, list[tuple[str, str]]] | None = None,
+        done: set[str] | None = None,
     ) -> Outcome:
         """Send the conversation's queue head by head, until it is empty or must wait.
 
         `wakeups`: stream entries by message key; a message's are acknowledged in the round
-        trip that records it sent (and leave the mapping)."""
+        trip that records it sent (and leave the mapping). `done` receives the keys of
+        `wakeups` found already sent or failed on the way: nothing left to look at for them
+        (under load, most wake-ups come after an earlier drain sent their message)."""
         queue_key = keys.outbox_conversation_queue(conversation)
         wakeups = {} if wakeups is None else wakeups
         # The first wake-up's message is almost always the head: it is loaded and claimed in
@@ -1223,7 +1232,7 @@ class Sender:
         guessed = guess is not None
         while head is not None:
             outcome, head = await self._drain_head(
-                conversation, queue_key, head, wakeups, guessed=guessed
+                conversation, queue_key, head, wakeups, guessed=guessed, done=done
             )
             guessed = False
             if outcome is not None:
@@ -1238,6 +1247,7 @@ class Sender:
         wakeups: dict[str, list[tuple[str, str]]],
         *,
         guessed: bool = False,
+        done: set[str] | None = None,
     ) -> tuple[Outcome | None, str | None]:
         """One head (`guessed`: maybe not the head; the real one is read alongside): (an
         outcome that ends the drain, or None and the next head)."""
@@ -1259,6 +1269,8 @@ class Sender:
             *actual, (code, unsure, fields, *before), circuit = await pipe.execute()
         code = int(code)
         if guessed and actual[0] != head:
+            if code == 2 and done is not None:
+                done.add(head)  # sent or failed: `_send_unordered` would only read that again
             if code == 1:
                 await self._redis.eval(
                     _UNCLAIM, 1, keys.outbox_message(head), self._owner, *before
@@ -1511,7 +1523,7 @@ class Sender:
                 log.warning("outbox claim lost while pacing", extra=log_fields(key=record.key))
                 return Outcome.BUSY, None
             if wait <= 0:
-                return None, Invoice.from_dict(json.loads(raw)) if raw else None
+                return None, invoice_from_json(raw) if raw else None
             if wait > MAX_PACE_WAIT_SECONDS:
                 break
             await self._clock.sleep(wait)
@@ -1696,7 +1708,7 @@ class Sender:
             log.warning("provider circuit closed", extra=log_fields(channel=channel))
         log.info("message sent", extra=log_fields(key=record.key, channel=channel))
         raw = answers[circuit_at + 2] if noted is not None else None
-        offered = Invoice.from_dict(json.loads(raw)) if raw else None
+        offered = invoice_from_json(raw) if raw else None
         if offered is not None and settled(offered):
             await self._unbutton_settled_meanwhile(record, offered, provider_message_id)
 

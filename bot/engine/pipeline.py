@@ -324,6 +324,12 @@ one: read in the same round trip as the lock step before its next event."""
 SEEN_STATES = 4096  # conversations whose last state a dispatcher remembers, to plan reads
 
 
+def stream_ms(entry_id: str) -> int:
+    """The milliseconds part of a stream entry id ("1700000000000-3")."""
+    ms, _, _seq = entry_id.partition("-")
+    return int(ms) if ms.isdigit() else 0
+
+
 class LockLost(Exception):
     """The conversation's lock expired and may be another worker's: stop, commit nothing."""
 
@@ -352,6 +358,10 @@ class Dispatcher:
         # next event's reads are planned from (a guess: the reads are checked against the
         # state the lock step returns, and what was not guessed is read then).
         self._seen: OrderedDict[str, str | None] = OrderedDict()
+        # When this dispatcher last released each conversation with nothing left (Redis time,
+        # ms, read just before the release looked): a wake-up written before that names work
+        # already done (`_stale`), so it is acknowledged without a drain (bounded like _seen).
+        self._released: OrderedDict[str, int] = OrderedDict()
         self._consumer = consumer
         self._clock: Clock = clock or SystemClock()
         self.lock_ttl_ms = lock_ttl_ms
@@ -427,7 +437,7 @@ class Dispatcher:
         for entry_id, fields in entries:
             # None: the entry was trimmed from the stream; nothing to drain. A campaign's
             # batch wakes several conversations with one entry (`conversations`, one a line).
-            named = woken(fields)
+            named = [c for c in woken(fields) if not self._stale(c, entry_id)]
             for conversation in named:
                 entries_of.setdefault(conversation, []).append(entry_id)
             if len(named) == 1:
@@ -441,6 +451,28 @@ class Dispatcher:
         if failures:
             raise next(iter(failures.values()))
         return done
+
+    def _stale(self, conversation: str, entry_id: str) -> bool:
+        """True when `entry_id`'s wake-up for `conversation` was written before this
+        dispatcher last released it with nothing left.
+
+        Ingest appends the event, then marks the conversation pending, then writes the
+        wake-up; the release takes Redis' time, then leaves the pending set, then looks at
+        the inbox and effects. A wake-up older than that time (strictly: ids are in ms)
+        follows an append and a pending mark that both came before the look and the leave:
+        its event was handled (the inbox was empty) and its mark removed. Typical under
+        load: the event was dispatched right after the one before it, in the same drain,
+        and its wake-up only comes afterwards. Skipping it saves a lock step, its planned
+        reads and a release. A newer wake-up is drained as usual."""
+        released = self._released.get(conversation)
+        return released is not None and stream_ms(entry_id) < released
+
+    def _note_released(self, conversation: str, redis_ms: int) -> None:
+        if redis_ms > self._released.get(conversation, 0):
+            self._released[conversation] = redis_ms
+        self._released.move_to_end(conversation)
+        while len(self._released) > SEEN_STATES:
+            self._released.popitem(last=False)
 
     async def sweep(self) -> int:
         """Drain every conversation still marked pending (after a restart, or a lost wake)."""
@@ -591,6 +623,7 @@ class Dispatcher:
 
         async def once() -> list[object]:
             async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.time()  # before the leave and the look: see `_stale`
                 pipe.srem(keys.PIPELINE_PENDING, conversation)
                 STEP.queue(
                     pipe,
@@ -602,10 +635,12 @@ class Dispatcher:
                 result: list[object] = await pipe.execute()
             return result
 
-        _removed, answer, *_ = await STEP.retried(self._redis, once)
+        now, _removed, answer, *_ = await STEP.retried(self._redis, once)
         acks.sent = acks.sent or bool(acks.ids)
         assert isinstance(answer, list)
         if answer[0] == RELEASED:
+            seconds, micros = now if isinstance(now, tuple | list) else (0, 0)
+            self._note_released(conversation, int(seconds) * 1000 + int(micros) // 1000)
             return None
         await self._redis.sadd(keys.PIPELINE_PENDING, conversation)
         if not answer[0]:

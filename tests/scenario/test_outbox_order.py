@@ -108,3 +108,31 @@ async def test_a_retry_holds_back_only_its_own_conversation(facto: Facto) -> Non
     await facto.drain()
     await assert_in_commit_order(facto, [slow, other])
     assert len(await delivered(facto, slow)) == 3
+
+
+async def test_wake_ups_of_messages_an_earlier_drain_sent_are_acknowledged_without_more_reads(
+    facto: Facto,
+) -> None:
+    """Under load a conversation's drain sends the messages queued behind its head, whose
+    wake-ups are read afterwards: each is acknowledged, nothing is sent twice, and the one
+    whose message the next drain tries first (found sent) is not looked up once more."""
+    chat = CHATS[0]
+    await queue_invoices(facto, [chat])
+    await customer_writes(facto, chat, "bonjour", "aide")
+    running = sender(facto, "w-drain")
+    await running.ensure_group()
+    stream = keys.outbox_stream("telegram")
+    [(_id, first)] = await facto.redis.xrange(stream, count=1)
+    assert await running.drain(f"telegram:{chat}") is outbox.Outcome.DONE  # wake-ups unread
+    looked_up: list[str] = []
+    real_lookup = running._send_unordered
+
+    async def spy(key: str) -> None:
+        looked_up.append(key)
+        await real_lookup(key)
+
+    running._send_unordered = spy  # type: ignore[method-assign]
+    assert await running.run_once() > 0
+    assert first["key"] not in looked_up
+    assert (await facto.redis.xpending(stream, keys.OUTBOX_GROUP))["pending"] == 0
+    await assert_in_commit_order(facto, [chat])

@@ -109,3 +109,12 @@ def test_templates_are_compiled_once_and_not_checked_on_disk_again(tmp_path: Pat
     assert env.get_template("messages/hello.j2") is first
     assert first.render() == "Bonjour"
     assert not languages.html("en").auto_reload
+
+
+def test_a_choice_label_is_rendered_once_per_locale() -> None:
+    renderer = MessageRenderer(Languages())
+    assert renderer.choice_label(Choice.HELP, "fr") == "Aide"
+    assert renderer.choice_label(Choice.HELP, "en") == "Help"
+    assert renderer._labels == {("help", "fr"): "Aide", ("help", "en"): "Help"}
+    renderer._labels[("help", "fr")] = "cached"
+    assert renderer.choice_label(Choice.HELP, "fr") == "cached"  # not rendered again
