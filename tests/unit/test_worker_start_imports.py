@@ -1,7 +1,7 @@
 """A worker restarting with a backlog sends its first reply within a second, interpreter
 start-up included (issue 12): it does not import at start what no reply needs. The PDF stack,
-the web app, the console's logins, IBAN and QR tables, the Stripe SDK and the holiday tables
-are imported by the first job that uses them."""
+the web app, the console's logins, IBAN and QR tables, the Stripe and Telegram SDKs and the holiday
+tables are imported by the first job that uses them."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ NOT_AT_START = {
     "segno": "transfer QR codes (pages)",
     "stripe": "the Stripe SDK (the first payment looked up)",
     "holidays": "marketing quiet days (the first campaign message)",
+    "telegram": "python-telegram-bot (the first Telegram send)",
+    "httpx": "python-telegram-bot's HTTP client",
 }
 
 
