@@ -7,6 +7,7 @@ import contextlib
 import errno
 import functools
 import gc
+import importlib
 import logging
 import re
 import secrets
@@ -143,9 +144,7 @@ async def serve(mounts: Mounts | None = None) -> int:
         # The SDKs are pointed at PUBLIC_BASE_URL/sandbox/..., which this process does not
         # serve: right for a second web process beside one that does, wrong on its own.
         log.warning("FACTO_SANDBOX=1 without the emulators: `python -m sandbox serve` serves them")
-    from bot.store.users import unknown_email_hash
-
-    unknown_email_hash()  # made before the first login, so that it is not slower than the next
+    _prepare_requests()
     async with redis_url_for(settings) as url:
         from bot.web.app import create_app
 
@@ -159,6 +158,22 @@ async def serve(mounts: Mounts | None = None) -> int:
         )
         await run_site(app, settings.host, settings.port)
     return 0
+
+
+# Imported where first used, which in the worker is after its first replies; the web process
+# serves requests with them, so it loads them before it listens.
+REQUEST_SDKS = ("stripe", "telegram")
+
+
+def _prepare_requests() -> None:
+    """What the web's first requests would otherwise pay for: the SDKs that check a Stripe
+    signature and answer a Telegram button, and the hash an unknown email is checked against
+    (so the first login is not slower than the next)."""
+    from bot.store.users import unknown_email_hash
+
+    for name in REQUEST_SDKS:
+        importlib.import_module(name)
+    unknown_email_hash()
 
 
 async def run_site(app: web.Application, host: str, port: int) -> None:
