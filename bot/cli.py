@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -276,6 +277,8 @@ def main(argv: Sequence[str] | None = None, *, serve_mounts: Mounts | None = Non
     """`serve_mounts`: what `serve` adds to the app (`python -m sandbox serve`: the emulators)."""
     args = build_parser().parse_args(argv)
     args.serve_mounts = serve_mounts
+    if args.func not in (_serve, _worker):
+        gc.enable()  # off during start-up (bot/__main__.py); serve and worker settle it later
     try:
         result: int = args.func(args)
     except (ConfigurationError, ValidationError, OSError, RedisError) as exc:

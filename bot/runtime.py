@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import gc
+import importlib
 import logging
 import re
 import secrets
@@ -13,36 +15,28 @@ import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine import deadletters
-from bot.engine import senders as engine_senders
-from bot.engine.deadletters import DeadLetter
-from bot.engine.senders import WebhookRefused
-from bot.engine.worker import Worker
 from bot.logs import configure_logging
-from bot.services import open_services, redis_client
+from bot.services import Services, open_services, redis_client
 from bot.settings import Settings, secret, secret_box
-from bot.store import senders
-from bot.store.merchants import (
-    DEFAULT_MAX_INSTALMENTS,
-    Merchant,
-    create_merchant,
-    get_merchant,
-    set_iban,
-)
-from bot.store.senders import MerchantSender, SenderTaken
-from bot.store.users import Role, User, create_user
+from bot.store.merchants import DEFAULT_MAX_INSTALMENTS
 from channels.base import ChannelName
-from channels.telegram import TelegramAdapter
-from payments.invoice import format_invoice_number
-from payments.merchant_ids import validate_fr_vat_number, validate_siren
-from payments.transfer import validate_iban
+
+# What only one operator command uses is imported by that command: a worker restarting with
+# a backlog must send its first reply within a second, interpreter start-up included, and
+# these bring argon2, IBAN tables and the sender registration along (issue 12).
+if TYPE_CHECKING:
+    from bot.engine.deadletters import DeadLetter
+    from bot.store.merchants import Merchant
+    from bot.store.senders import MerchantSender
+    from bot.store.users import User
+    from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +54,7 @@ def settle_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    gc.enable()  # `python -m bot` starts with it off (bot/__main__.py)
 
 
 def load_settings() -> Settings:
@@ -149,6 +144,7 @@ async def serve(mounts: Mounts | None = None) -> int:
         # The SDKs are pointed at PUBLIC_BASE_URL/sandbox/..., which this process does not
         # serve: right for a second web process beside one that does, wrong on its own.
         log.warning("FACTO_SANDBOX=1 without the emulators: `python -m sandbox serve` serves them")
+    _prepare_requests()
     async with redis_url_for(settings) as url:
         from bot.web.app import create_app
 
@@ -162,6 +158,22 @@ async def serve(mounts: Mounts | None = None) -> int:
         )
         await run_site(app, settings.host, settings.port)
     return 0
+
+
+# Imported where first used, which in the worker is after its first replies; the web process
+# serves requests with them, so it loads them before it listens.
+REQUEST_SDKS = ("stripe", "telegram")
+
+
+def _prepare_requests() -> None:
+    """What the web's first requests would otherwise pay for: the SDKs that check a Stripe
+    signature and answer a Telegram button, and the hash an unknown email is checked against
+    (so the first login is not slower than the next)."""
+    from bot.store.users import unknown_email_hash
+
+    for name in REQUEST_SDKS:
+        importlib.import_module(name)
+    unknown_email_hash()
 
 
 async def run_site(app: web.Application, host: str, port: int) -> None:
@@ -199,15 +211,23 @@ async def run_worker() -> int:
         redis_url_for(settings) as url,
         open_services(settings, url, SystemClock()) as services,
     ):
-        from bot.web.documents import invoice_archiver  # the renderer, loaded by this process only
+        from bot.engine.worker import Worker
 
-        worker = Worker(services, archive_invoice=invoice_archiver(services))
+        worker = Worker(services, archive_invoice=functools.partial(_archive_invoice, services))
         settle_gc()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
         await worker.run()
     return 0
+
+
+async def _archive_invoice(services: Services, invoice: Invoice) -> bytes:
+    """The worker's archiver: the PDF renderer (fpdf2, Pillow, Factur-X's lxml) is imported
+    by the first invoice to archive, not at start, where it would delay the first reply."""
+    from bot.web.documents import invoice_pdf_of
+
+    return await invoice_pdf_of(services, invoice)
 
 
 async def create_merchant_command(
@@ -225,6 +245,11 @@ async def create_merchant_command(
     rcs_city: str | None = None,
     iban: str | None = None,
 ) -> tuple[Merchant, str]:
+    from bot.store.merchants import create_merchant
+    from payments.invoice import format_invoice_number
+    from payments.merchant_ids import validate_fr_vat_number, validate_siren
+    from payments.transfer import validate_iban
+
     settings = load_settings()
     iban = validate_iban(iban) if iban else None
     identity = legal_identity(legal_form, share_capital, rcs_city)
@@ -262,6 +287,11 @@ async def set_sender_command(
 ) -> MerchantSender:
     """`merchant set-sender`: register the merchant's own sender on `channel` (ValueError
     with the reason when it cannot be)."""
+    from bot.engine import senders as engine_senders
+    from bot.engine.senders import WebhookRefused
+    from bot.store.merchants import get_merchant
+    from bot.store.senders import SenderTaken
+
     settings = load_settings()
     try:
         name = ChannelName(channel)
@@ -289,6 +319,8 @@ async def set_sender_command(
 
 async def remove_sender_command(merchant_id: str, channel: str) -> bool:
     """`merchant remove-sender`: back to the platform's sender; False if there was none."""
+    from bot.store import senders
+
     settings = load_settings()
     async with redis_url_for(settings) as url:
         client = redis_client(url, settings)
@@ -300,6 +332,9 @@ async def remove_sender_command(merchant_id: str, channel: str) -> bool:
 
 async def set_iban_command(merchant_id: str, iban: str | None) -> Merchant | None:
     """`merchant set-iban`: the merchant with its new IBAN, None when it does not exist."""
+    from bot.store.merchants import set_iban
+    from payments.transfer import validate_iban
+
     settings = load_settings()
     value = validate_iban(iban) if iban else None  # refused before Redis is even opened
     async with redis_url_for(settings) as url:
@@ -348,6 +383,8 @@ async def command_redis() -> AsyncIterator[aioredis.Redis]:
 
 async def dead_letters_command(action: str, dead_id: str | None = None) -> list[DeadLetter]:
     """List the dead letters, or replay / drop one; returns the letters acted on."""
+    from bot.engine import deadletters
+
     async with command_redis() as client:
         if action == "list":
             return await deadletters.list_all(client)
@@ -364,6 +401,8 @@ async def dead_letters_command(action: str, dead_id: str | None = None) -> list[
 
 async def set_telegram_webhook() -> str:
     """Point Telegram at our webhook, with the secret it must send back (going live)."""
+    from channels.telegram import TelegramAdapter
+
     settings = load_settings()
     settings.require_credentials()
     adapter = TelegramAdapter(secret(settings.telegram_bot_token), settings.telegram_api_base)
@@ -380,6 +419,9 @@ async def create_user_command(
     *, merchant_id: str, email: str, name: str, role: str
 ) -> tuple[User, str]:
     """A console user of an existing merchant, with a random first password."""
+    from bot.store.merchants import get_merchant
+    from bot.store.users import Role, create_user
+
     password = secrets.token_urlsafe(15)
     async with command_redis() as client:
         if await get_merchant(client, merchant_id) is None:

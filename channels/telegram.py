@@ -6,6 +6,8 @@ Only private chats are a conversation with a customer; everything else Telegram 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
 import importlib.util
 import logging
@@ -15,11 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
-
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
+from typing import TYPE_CHECKING, Any
 
 from channels.base import (
     Button,
@@ -39,6 +37,14 @@ from channels.base import (
     SendResult,
     resolve_route,
 )
+
+# python-telegram-bot (with httpx) is imported by the first send, not by every process that
+# parses updates or holds an adapter: a worker restarting with a backlog sends its first
+# replies before it would have finished importing it (issue 12).
+if TYPE_CHECKING:
+    from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+    from telegram.error import RetryAfter, TelegramError
+    from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +168,13 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+@functools.cache
+def no_preview() -> LinkPreviewOptions:
+    from telegram import LinkPreviewOptions
+
+    return LinkPreviewOptions(is_disabled=True)
+
+
 # Telegram's answers to an edit that mean "nothing to do" (lower case, as contained).
 EDIT_HARMLESS = ("message is not modified", "message to edit not found")
 
@@ -178,6 +190,8 @@ def build_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     """One button per row: a button with an action calls back, any other one opens its URL."""
     if not buttons:
         return None
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     rows: list[list[InlineKeyboardButton]] = []
     for button in buttons:
         if button.action is not None:
@@ -194,6 +208,8 @@ def build_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
 
 def map_telegram_error(error: TelegramError) -> ChannelError:
     """Translate a PTB exception into our retry semantics."""
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
     if isinstance(error, RetryAfter):
         return RateLimited(f"telegram: {error.message}", retry_after=_retry_seconds(error))
     if isinstance(error, Forbidden):
@@ -225,12 +241,19 @@ class TelegramAdapter(ChannelAdapter):
         self._resolve = resolve  # merchants' own bots
         self._bot: Bot | None = None
         self._requests: tuple[HTTPXRequest, ...] = ()
+        self._started = False
+        self._opening = asyncio.Lock()  # two first sends at once open one bot
         # Merchants' bots, opened on their first send: bot id -> (token, adapter).
         self._own: dict[str, tuple[str, TelegramAdapter]] = {}
 
     async def start(self) -> None:
-        if self._bot is not None:
-            return
+        """Allow sends; the bot is opened by the first one (`_ready_bot`)."""
+        self._started = True
+
+    async def _open(self) -> Bot:
+        from telegram import Bot
+        from telegram.request import HTTPXRequest
+
         # PTB 22 raises a deprecation warning while *building* RetryAfter (a 429) unless the
         # process opted into timedelta periods; under `-W error` that warning would replace
         # the 429. Opting in is PTB's documented switch, and `_retry_seconds` reads both forms.
@@ -246,8 +269,10 @@ class TelegramAdapter(ChannelAdapter):
             request=request,
             get_updates_request=updates_request,
         )
+        return self._bot
 
     async def close(self) -> None:
+        self._started = False
         requests, self._requests, self._bot = self._requests, (), None
         own, self._own = self._own, {}
         for _token, adapter in own.values():
@@ -259,7 +284,7 @@ class TelegramAdapter(ChannelAdapter):
         """The adapter of the merchant bot `ref` (None: this one, the platform's)."""
         route = await resolve_route(self._resolve, ChannelName.TELEGRAM, ref)
         if ref is None or route is None or not route.token:
-            self._require_bot()
+            await self._ready_bot()
             return self
         known = self._own.get(ref)
         if known is not None and known[0] == route.token:
@@ -275,10 +300,12 @@ class TelegramAdapter(ChannelAdapter):
         if message.sender is not None:
             own = await self.bot_for(message.sender)
             return await own.send(replace(message, sender=None))
-        bot = self._require_bot()
+        bot = await self._ready_bot()
         if message.remove_buttons_of is not None:
             return await self._remove_buttons(bot, message.address, message.remove_buttons_of)
         markup = build_keyboard(message.buttons)
+        from telegram.error import TelegramError
+
         try:
             # No parse_mode: whatever a customer or merchant typed is shown, never interpreted.
             sent = await bot.send_message(
@@ -288,7 +315,7 @@ class TelegramAdapter(ChannelAdapter):
                 parse_mode=None,
                 # Our links are the customer's own pay and invoice pages: a preview adds a
                 # grey card with a title and nothing else, and makes Telegram fetch them.
-                link_preview_options=NO_PREVIEW,
+                link_preview_options=no_preview(),
             )
         except TelegramError as e:
             raise map_telegram_error(e) from e
@@ -298,6 +325,8 @@ class TelegramAdapter(ChannelAdapter):
         """Take the inline keyboard off an earlier message (editMessageReplyMarkup without a
         markup). Already gone (a retry after a lost answer) or the message deleted by the
         customer: nothing left to do, not an error."""
+        from telegram.error import BadRequest, TelegramError
+
         try:
             await bot.edit_message_reply_markup(
                 chat_id=chat_id, message_id=int(message_id), reply_markup=None
@@ -318,7 +347,9 @@ class TelegramAdapter(ChannelAdapter):
     async def answer_choice(self, callback_query_id: str) -> None:
         """Stop the button's spinner. A query Telegram forgot about is not an error for us;
         any other failure is logged and raised as a `ChannelError`."""
-        bot = self._require_bot()
+        bot = await self._ready_bot()
+        from telegram.error import BadRequest, TelegramError
+
         try:
             await bot.answer_callback_query(callback_query_id)
         except BadRequest as e:
@@ -333,13 +364,18 @@ class TelegramAdapter(ChannelAdapter):
             raise map_telegram_error(e) from e
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        bot = self._require_bot()
+        bot = await self._ready_bot()
+        from telegram.error import TelegramError
+
         try:
             await bot.set_webhook(url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         except TelegramError as e:
             raise map_telegram_error(e) from e
 
-    def _require_bot(self) -> Bot:
-        if self._bot is None:
+    async def _ready_bot(self) -> Bot:
+        if self._bot is not None:
+            return self._bot
+        if not self._started:
             raise RuntimeError("TelegramAdapter.start() was not awaited")
-        return self._bot
+        async with self._opening:
+            return self._bot if self._bot is not None else await self._open()

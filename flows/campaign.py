@@ -29,9 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 MARKETING_OPENS = time(8, 0)
 MARKETING_CLOSES = time(20, 0)
@@ -54,6 +56,8 @@ class Verdict:
 
 @lru_cache(maxsize=16)
 def _french_holidays(year: int) -> holidays.HolidayBase:
+    import holidays  # its country tables load at first use, not in every process's start-up
+
     return holidays.country_holidays("FR", years=year)
 
 

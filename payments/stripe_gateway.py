@@ -11,20 +11,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
-
-import stripe
-from stripe._v1_services import V1Services
-from stripe.checkout import Session, SessionService
-from stripe.params import EventListParams, RefundCreateParams
-from stripe.params.checkout import (
-    SessionCreateParams,
-    SessionCreateParamsLineItemPriceData,
-    SessionListParams,
-)
+from typing import TYPE_CHECKING, Any, cast
 
 from payments.instalments import is_valid_purpose
 from payments.money import currency_exponent, parse_minor
+
+# The SDK (a few hundred modules) is imported by the first call to Stripe, not by every
+# process that holds a gateway: a worker restarting with a backlog replies to customers long
+# before it has a payment to look up (issue 12).
+if TYPE_CHECKING:
+    import stripe
+    from stripe._v1_services import V1Services
+    from stripe.checkout import Session, SessionService
+    from stripe.params import EventListParams, RefundCreateParams
+    from stripe.params.checkout import (
+        SessionCreateParams,
+        SessionCreateParamsLineItemPriceData,
+        SessionListParams,
+    )
 
 __all__ = [
     "CheckoutSession",
@@ -34,7 +38,6 @@ __all__ = [
     "checkout_session_from",
 ]
 
-_RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 _LOCALES = frozenset({"fr", "en", "auto"})
 
 
@@ -110,10 +113,14 @@ def _typed(value: object, kind: type[str]) -> str:
 
 
 def _provider_error(e: stripe.StripeError) -> PaymentProviderError:
+    import stripe
+
     status = e.http_status
     # Rate limits, network failures and Stripe-side 5xx may succeed later with the same
     # idempotency key; invalid requests, auth errors and idempotency conflicts never will.
-    retryable = isinstance(e, _RETRYABLE) or (status is not None and status >= 500)
+    retryable = isinstance(
+        e, (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
+    ) or (status is not None and status >= 500)
     if isinstance(e, stripe.IdempotencyError):
         retryable = False
     message = f"stripe {type(e).__name__} (status {status}, code {e.code}): {e.user_message}"
@@ -146,6 +153,7 @@ class StripeGateway:
         self._timeout = timeout_seconds
         self._http: stripe.AIOHTTPClient | None = None
         self._client: stripe.StripeClient | None = None
+        self._started = False
 
     @property
     def livemode(self) -> bool:
@@ -153,27 +161,31 @@ class StripeGateway:
         return not self._api_key.startswith(("sk_test_", "rk_test_"))
 
     async def start(self) -> None:
-        """Create the HTTP client inside the running loop (its aiohttp session binds to it)."""
-        if self._client is not None:
-            return
-        self._http = stripe.AIOHTTPClient(timeout=self._timeout)
-        self._client = stripe.StripeClient(
-            self._api_key,
-            base_addresses={"api": self._api_base},
-            http_client=self._http,
-            max_network_retries=self._retries,
-        )
+        """Allow calls; the client is made by the first one (`_v1`), inside the running loop
+        (its aiohttp session binds to it)."""
+        self._started = True
 
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe
         self._http = None
         self._client = None
+        self._started = False
 
     def _v1(self) -> V1Services:
-        if self._client is None:
+        if not self._started:
             msg = "StripeGateway.start() was not awaited"
             raise RuntimeError(msg)
+        if self._client is None:
+            import stripe
+
+            self._http = stripe.AIOHTTPClient(timeout=self._timeout)
+            self._client = stripe.StripeClient(
+                self._api_key,
+                base_addresses={"api": self._api_base},
+                http_client=self._http,
+                max_network_retries=self._retries,
+            )
         return self._client.v1
 
     def _sessions(self) -> SessionService:
@@ -313,6 +325,8 @@ class StripeGateway:
 
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
+    import stripe
+
     try:
         yield
     except stripe.StripeError as e:

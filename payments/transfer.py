@@ -9,13 +9,14 @@ drawn by segno, which checks the EPC limits itself (name ≤ 70, text ≤ 140, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import segno
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
-from segno import helpers
+from typing import TYPE_CHECKING
 
 from payments.money import Money
+
+# schwifty loads its bank registry and segno its QR tables at import: only the commands and
+# pages that handle an IBAN pay for them, not every worker at start (issue 12).
+if TYPE_CHECKING:
+    import segno
 
 __all__ = ["EPC_NAME_MAX", "TransferRequest", "epc_qr", "validate_iban"]
 
@@ -33,6 +34,9 @@ def validate_iban(value: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
         msg = "IBAN must be a non-empty string"
         raise ValueError(msg)
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         iban = IBAN(value)
     except SchwiftyException as exc:
@@ -46,6 +50,8 @@ def validate_iban(value: str) -> str:
 
 def format_iban(iban: str) -> str:
     """Groups of four, as printed on a RIB: `FR76 3000 6000 0112 3456 7890 189`."""
+    from schwifty import IBAN
+
     return str(IBAN(iban).formatted)
 
 
@@ -65,6 +71,8 @@ class TransferRequest:
 
 def epc_qr(request: TransferRequest) -> segno.QRCode:
     """The EPC QR code of `request`; ValueError when it cannot be one (not euros, too big)."""
+    from segno import helpers
+
     if request.amount.currency != "EUR":
         msg = "an EPC transfer QR code is for euros only"
         raise ValueError(msg)

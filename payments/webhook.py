@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import stripe
-
 __all__ = [
     "HANDLED_EVENT_TYPES",
     "PaymentRef",
@@ -92,6 +90,10 @@ def _header_timestamp(header: str | None) -> int:
 
 
 def _signed_with(raw: bytes, header: str | None, secret: str) -> bool:
+    # The SDK is imported here, by the web process's first Stripe webhook: the worker reads
+    # this module's event helpers and never checks a signature (issue 12, start-up time).
+    import stripe
+
     try:
         stripe.WebhookSignature.verify_header(raw, header, secret, tolerance=None)
     except (stripe.SignatureVerificationError, UnicodeDecodeError):

@@ -11,6 +11,11 @@ Four tasks run side by side, so none waits for another:
   beside them, so the first reply after a restart never waits for the whole backlog;
 - the archive loop renders the PDF of each invoice issued (bot.engine.documents), so the API
   answers without rendering it.
+
+At start, the periodic, campaign and archive loops wait until the dispatch backlog is
+recovered (at most `START_GRACE_SECONDS`): a Stripe sweep, housekeeping, a campaign batch or
+the first PDF (which imports the renderer) would otherwise share the first second with the
+first replies, and the periodic sweep would only repeat the recovery's.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ REDIS_WAIT_FIRST, REDIS_WAIT_MAX = 0.5, 10.0
 # sequential calls): its own budget, so a slow Stripe is waited for, not retried forever.
 PAYMENT_HANDLER_SECONDS = 10.0
 HOUSEKEEP_EVERY_TICKS = 3600  # retention: nothing in Redis grows without bound
+START_GRACE_SECONDS = 10.0  # the longest the background loops wait for the backlog at start
 
 
 class Worker:
@@ -96,6 +102,7 @@ class Worker:
             services.redis, keys.PERIODIC_LEASE, services.consumer_name, PERIODIC_LEASE_MS
         )
         self._stopping = asyncio.Event()
+        self._recovered = asyncio.Event()  # the dispatch backlog of a previous run is done
         # Stripe sweeps and housekeeping take seconds to minutes: their own loop and lease, so
         # that retries and due reminders never wait behind them.
         self.slow_lease = Lease(
@@ -178,12 +185,12 @@ class Worker:
         await asyncio.gather(
             self._send_loop(),
             self._recovery(self.recover_sends),
-            self._recovery(self.recover_dispatch),
+            self._recover_backlog(),
             self._dispatch_loop(),
-            self._periodic_loop(),
-            self._slow_periodic_loop(),
-            self._campaign_loop(),
-            self._archive_loop(),
+            self._after_backlog(self._periodic_loop),
+            self._after_backlog(self._slow_periodic_loop),
+            self._after_backlog(self._campaign_loop),
+            self._after_backlog(self._archive_loop),
         )
         await self._guarded(self.lease.release())
         await self._guarded(self.slow_lease.release())
@@ -222,6 +229,25 @@ class Worker:
                 return
             await self._pause(delay)
             delay = min(delay * 2, REDIS_WAIT_MAX)
+
+    async def _recover_backlog(self) -> None:
+        await self._recovery(self.recover_dispatch)
+        self._recovered.set()
+
+    async def _after_backlog(self, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run `loop` once the dispatch backlog is recovered, or `START_GRACE_SECONDS` after
+        start if it takes longer (a big backlog must not hold reminders for minutes)."""
+        waits = [
+            asyncio.ensure_future(event.wait()) for event in (self._recovered, self._stopping)
+        ]
+        try:
+            await asyncio.wait(
+                waits, timeout=START_GRACE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+        await loop()
 
     async def _dispatch_loop(self) -> None:
         reclaimed_at = 0.0

@@ -9,6 +9,7 @@ fast digest is enough). Every record sits under its merchant's hash tag.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 import secrets
@@ -34,8 +35,15 @@ MIN_PASSWORD_LENGTH = 12
 TOTP_ISSUER = "Facto"
 
 _HASHER = PasswordHasher()
-# A hash to verify against when the email is unknown, so that both answers take as long.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def unknown_email_hash() -> str:
+    """A hash to verify against when the email is unknown, so that both answers take as long.
+
+    Made on the first login rather than at import: an argon2 hash costs tens of milliseconds
+    (far more on a busy machine), and every process imports this module, the worker too."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 class Role(enum.StrEnum):
@@ -235,7 +243,7 @@ async def check_password(redis: aioredis.Redis, email: str, password: str) -> Us
         merchant_id, user_id = located.split(" ", 1)
         user = await get_user(redis, merchant_id, user_id)
     try:
-        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _HASHER.verify(user.password_hash if user else unknown_email_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return None if user is None or user.disabled else user

@@ -209,3 +209,51 @@ async def test_sends_left_by_the_previous_run_leave_before_the_backlog_is_dispat
         await asyncio.wait_for(running, timeout=10)
     assert sent_when_swept[0] == 1  # the invoice went out before the backlog was dispatched
     assert len(await facto.messages("telegram", "424242")) == 1
+
+
+async def test_the_background_loops_wait_for_the_backlog_at_start(facto: Facto) -> None:
+    """Issue 12: a restarted worker spends its first moments on the backlog and its replies;
+    the periodic sweep (which would repeat the recovery's), the Stripe sweep and housekeeping,
+    campaigns and PDFs start once the dispatch recovery is done. Order, not time."""
+    for n in range(40):
+        message = InboundMessage(
+            channel=ChannelName.SMS,
+            address=f"+336{n:08d}",
+            provider_id=f"SMwait{n}",
+            kind=InboundKind.TEXT,
+            text="bonjour",
+        )
+        await ingest(
+            facto.redis, Event(f"sms:SMwait{n}", "inbound", f"sms:+336{n:08d}", message.to_dict())
+        )
+    restarted = second_worker(facto, "restarted")
+    order: list[str] = []
+    recover = restarted.recover_dispatch
+
+    async def recover_dispatch() -> None:
+        await recover()
+        order.append("backlog recovered")
+
+    def noted(name: str) -> object:
+        async def step() -> bool:
+            order.append(name)
+            return True
+
+        return step
+
+    restarted.recover_dispatch = recover_dispatch  # type: ignore[method-assign]
+    restarted.periodic_once = noted("periodic")  # type: ignore[assignment,method-assign]
+    restarted.slow_periodic_once = noted("slow")  # type: ignore[assignment,method-assign]
+    restarted.campaigns.run_all = noted("campaigns")  # type: ignore[assignment,method-assign]
+    running = asyncio.create_task(restarted.run())
+    try:
+
+        async def all_started() -> bool:
+            return {"periodic", "slow", "campaigns"} <= set(order)
+
+        await eventually(all_started, within=30)
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+    assert order[0] == "backlog recovered"
+    assert not await facto.redis.scard(keys.PIPELINE_PENDING)
