@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
-import importlib.util
 import logging
 import os
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -48,17 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def _remember_absent(module: str) -> None:
-    """httpcore tries `import sniffio` on every request; when it is not installed (anyio 4
-    no longer needs it), each failed try searches the whole import path again: about a
-    millisecond per send, most of the adapter's own cost (issue 12). A None in sys.modules
-    makes the import fail at once; an installed module is left alone."""
-    if module not in sys.modules and importlib.util.find_spec(module) is None:
-        sys.modules[module] = None  # type: ignore[assignment]
-
-
-_remember_absent("sniffio")
 
 CALLBACK_DATA_MAX_BYTES = 64
 ALLOWED_UPDATES = ("message", "callback_query")
