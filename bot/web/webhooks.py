@@ -25,7 +25,7 @@ from bot.store import senders, whatsapp_window
 from bot.store.conversations import conversation_key
 from bot.store.senders import MerchantSender
 from bot.store.telegram_links import bind_chat, start_token
-from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
+from bot.web.app_keys import BACKGROUND, SENDER_ROUTES, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
     ChannelName,
@@ -98,11 +98,12 @@ _KNOWN_SENDERS: dict[tuple[ChannelName, str], MerchantSender] = {}
 
 
 async def _addressed_to(
-    services: Services, channel: ChannelName, *candidates: str | None
+    request: web.Request, channel: ChannelName, *candidates: str | None, fresh: bool = False
 ) -> MerchantSender | None:
-    """Which merchant sender an inbound Twilio message was sent to (None: the platform's)."""
+    """Which merchant sender an inbound Twilio message was sent to (None: the platform's);
+    remembered per process (bot.store.sender_routes), read again when `fresh`."""
     try:
-        found = await senders.inbound_sender(services.redis, channel, *candidates)
+        found = await request.app[SENDER_ROUTES].inbound_sender(channel, *candidates, fresh=fresh)
     except RedisError:
         found = next(
             (
@@ -118,6 +119,19 @@ async def _addressed_to(
     if found is not None:
         _KNOWN_SENDERS[(channel, found.ref)] = found
     return found
+
+
+async def _signed_sender(
+    request: web.Request, form: dict[str, str], channel: ChannelName, *candidates: str | None
+) -> tuple[MerchantSender | None, web.Response | None]:
+    """The sender the message was sent to, and the refusal of a request not signed by its
+    account (None: signed). A refusal on a remembered sender is checked again on a fresh read:
+    a sender registered a moment ago may be in its own account."""
+    sender = await _addressed_to(request, channel, *candidates)
+    if _twilio_refusal(request, form, sender, quiet=True) is None:
+        return sender, None
+    sender = await _addressed_to(request, channel, *candidates, fresh=True)
+    return sender, _twilio_refusal(request, form, sender)
 
 
 async def _ingest_event(services: Services, event: Event) -> None:
@@ -218,11 +232,16 @@ async def _twilio_form(request: web.Request) -> dict[str, str] | web.Response:
 
 
 def _twilio_refusal(
-    request: web.Request, form: dict[str, str], sender: MerchantSender | None
+    request: web.Request,
+    form: dict[str, str],
+    sender: MerchantSender | None,
+    *,
+    quiet: bool = False,
 ) -> web.Response | None:
     """None when the request is signed with the token of the account its sender lives in:
     the merchant's own account for a sender registered with one, else the platform's. A
     platform signature is refused for a merchant account's sender, and the other way round.
+    `quiet`: a first check that is tried again, so its refusal is not logged.
     """
     services = request.app[SERVICES]
     expected_account = services.settings.twilio_account_sid
@@ -248,7 +267,8 @@ def _twilio_refusal(
         if account is not None and expected_account and account != expected_account:
             raise InvalidSignature("AccountSid is not the sender's account")
     except InvalidSignature:
-        log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
+        if not quiet:
+            log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
         return web.json_response({"error": "forbidden"}, status=403)
     return None
 
@@ -257,13 +277,11 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
     form = await _twilio_form(request)
     if isinstance(form, web.Response):
         return form
-    services = request.app[SERVICES]
     # A merchant's Messaging Service or number: that merchant's conversation with the customer,
     # signed by the merchant's own Twilio account when the sender lives in one.
-    sender = await _addressed_to(
-        services, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
+    sender, refused = await _signed_sender(
+        request, form, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
     )
-    refused = _twilio_refusal(request, form, sender)
     if refused is not None:
         return refused
     try:
@@ -283,8 +301,9 @@ async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
     if isinstance(form, web.Response):
         return form
     to = form.get("To")
-    own = await _addressed_to(services, ChannelName.WHATSAPP, phone_of(to) if to else None)
-    refused = _twilio_refusal(request, form, own)
+    own, refused = await _signed_sender(
+        request, form, ChannelName.WHATSAPP, phone_of(to) if to else None
+    )
     if refused is not None:
         return refused
     if not services.settings.whatsapp_enabled:
