@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -42,6 +43,13 @@ from payments.webhook import WebhookRejected, verify_stripe_event
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# The usual acknowledgements, serialised once (as `web.json_response` would, headers included).
+OK = json.dumps({"ok": True})
+RECEIVED = json.dumps({"received": True})
+
+
+def _json(text: str) -> web.Response:
+    return web.Response(text=text, content_type="application/json")
 
 
 def setup_webhooks(app: web.Application) -> None:
@@ -214,7 +222,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return _unavailable()
     if message.kind is InboundKind.CHOICE and "callback_query_id" in message.extra:
         _in_background(request.app, _answer_choice(services, bot_id, message))
-    return web.json_response({"ok": True})
+    return _json(OK)
 
 
 async def _answer_choice(services: Services, bot_id: str | None, message: InboundMessage) -> None:
@@ -393,13 +401,13 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 
 async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
     if await offer_payments.route(services.redis, event):  # a flash sale's hold
-        return web.json_response({"received": True})
+        return _json(RECEIVED)
     routed = await route_stripe_event(services.redis, event, livemode=services.stripe.livemode)
     if routed in ("ignored", "wrong_mode"):
         return web.json_response({"received": True, "ignored": True})
     if routed == "unmatched":
         return web.json_response({"received": True, "matched": False})
-    return web.json_response({"received": True})
+    return _json(RECEIVED)
 
 
 def _in_background(app: web.Application, work: Coroutine[Any, Any, object]) -> None:
