@@ -112,7 +112,7 @@ class SenderRoutes:
         while True:
             try:
                 await self._follow()
-            except RedisError:
+            except Exception:  # Redis away, or anything else: requests read Redis meanwhile
                 log.warning("sender change notices interrupted", exc_info=True)
             finally:
                 self.listening = False

@@ -178,34 +178,53 @@ async def _ingest_or_spool(
     return True
 
 
-async def _telegram_secret(request: web.Request, bot_id: str | None) -> str | None:
+async def _telegram_secret(
+    request: web.Request, bot_id: str | None, *, fresh: bool = False
+) -> str | None:
     """The secret this bot's updates carry: the platform's, or the merchant bot's (None: no
-    such bot). Raises RedisError when it cannot be read."""
+    such bot), its record remembered per process unless `fresh` (bot.store.sender_routes).
+    Raises RedisError when it cannot be read."""
     services = request.app[SERVICES]
     if bot_id is None:
         return secret(services.settings.telegram_webhook_secret)
-    found = await senders.by_ref(services.redis, ChannelName.TELEGRAM, bot_id)
+    routes = request.app[SENDER_ROUTES]
+    found = await routes.inbound_sender(ChannelName.TELEGRAM, bot_id, fresh=fresh)
     if found is None or not found.sealed_secret:
         return None
     return services.secret_box.open(found.sealed_secret)
 
 
+async def _telegram_refusal(
+    request: web.Request, bot_id: str | None, header: str | None
+) -> web.Response | None:
+    """None when the update carries its bot's secret. A merchant bot's secret is checked
+    again on a fresh read before refusing: the bot may have been registered (or its secret
+    changed) a moment ago in another process."""
+    for fresh in (False, True) if bot_id is not None else (False,):
+        try:
+            expected = await _telegram_secret(request, bot_id, fresh=fresh)
+        except (RedisError, SecretsKeyError):
+            log.exception("could not read a merchant bot's webhook secret")
+            return _unavailable()  # Telegram retries (PROVIDERS G2)
+        try:
+            if expected is None:
+                raise InvalidSignature("no such bot")
+            verify_telegram_secret(header, expected)
+        except InvalidSignature:
+            continue
+        return None
+    log.warning("telegram webhook with a bad secret token", extra=log_fields(bot=bot_id))
+    return web.json_response({"error": "forbidden"}, status=403)
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     bot_id = request.match_info.get("bot_id")
-    header = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-    try:
-        expected = await _telegram_secret(request, bot_id)
-    except (RedisError, SecretsKeyError):
-        log.exception("could not read a merchant bot's webhook secret")
-        return _unavailable()  # Telegram retries (PROVIDERS G2)
-    try:
-        if expected is None:
-            raise InvalidSignature("no such bot")
-        verify_telegram_secret(header, expected)
-    except InvalidSignature:
-        log.warning("telegram webhook with a bad secret token", extra=log_fields(bot=bot_id))
-        return web.json_response({"error": "forbidden"}, status=403)
+    refused = await _telegram_refusal(
+        request, bot_id, request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    )
+    if refused is not None:
+        return refused
     try:
         message = parse_telegram_update(decode_json(await request.read()))
     except (ValueError, MalformedPayload) as exc:
