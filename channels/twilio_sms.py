@@ -140,6 +140,8 @@ def _signed_urls(url: str) -> tuple[str, ...]:
 
 def _signed_form(params: FormParams) -> str:
     """The form as Twilio signs it: names sorted, each name's distinct values sorted."""
+    if type(params) is dict:  # the webhooks' case: one value per name, nothing to sort
+        return "".join([name + params[name] for name in sorted(params)])
     parts: list[str] = []
     for name in sorted(set(params)):
         values = params.getall(name) if isinstance(params, MultiDict | MultiDictProxy) else None

@@ -242,7 +242,11 @@ def ingest_call(event: Event) -> tuple[list[str], list[str]]:
     return [seen, keys.conv_inbox(event.conversation), legacy], args
 
 
-async def ingest(redis: aioredis.Redis, event: Event) -> bool:
+async def ingest(
+    redis: aioredis.Redis,
+    event: Event,
+    before: Callable[[aioredis.client.Pipeline], object] | None = None,
+) -> bool:
     """Durably append `event` to its conversation; False if it was already received.
 
     One round trip: the deduplicating append (a script on the conversation's slot), then the
@@ -250,15 +254,22 @@ async def ingest(redis: aioredis.Redis, event: Event) -> bool:
     run in that order, so the wake-up never comes before its event. Even for a duplicate: the
     first delivery may have died between its append and its wake-up.
 
+    `before` queues writes that must be in place before the event can be dispatched (a
+    payment's locator): ahead of it in the same round trip. They may run twice (the pipeline
+    is repeated if Redis had forgotten the script), so they must be idempotent.
+
     A Telegram update goes before the later updates of its chat still waiting, so that
     retries and concurrent deliveries are applied in update_id order.
     """
 
     async def once() -> object:
         async with redis.pipeline(transaction=False) as pipe:
+            if before is not None:
+                before(pipe)
+            ahead = len(pipe.command_stack)
             queue_ingest(pipe, event)
-            added, *_ = await pipe.execute()
-        return added
+            replies = await pipe.execute()
+        return replies[ahead]
 
     added = await ingest_script(event).retried(redis, once)
     if added == REORDERED:

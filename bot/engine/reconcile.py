@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -125,11 +126,17 @@ async def route_stripe_event(
         )
         return "unmatched"
     location, session_id = target
+    remember_intent = None
     if ref.session_id is not None and ref.payment_intent is not None:
         # Refund and dispute events name only the PaymentIntent: remember where it belongs
         # now, as they may be routed before this event is dispatched (sweep after an outage).
+        # Written ahead of the event in its ingest's round trip.
         intent = IntentLocation(location.merchant_id, location.invoice_id, ref.session_id)
-        await save_intent_location(redis, ref.payment_intent, intent)
+        payment_intent = ref.payment_intent
+
+        def remember_intent(pipe: aioredis.client.Pipeline) -> object:
+            return save_intent_location(pipe, payment_intent, intent)
+
     look = PaymentLook(
         location.merchant_id, location.invoice_id, session_id, ref, event_object(event)
     )
@@ -141,6 +148,7 @@ async def route_stripe_event(
             conversation=location.conversation,
             data=look.to_event_data(),
         ),
+        before=remember_intent,
     )
     if fresh and sessions is not None and session_id is not None:
         sessions.add(session_id)
@@ -153,17 +161,37 @@ async def park(redis: aioredis.Redis, event: Mapping[str, Any], reason: str) -> 
     await redis.hsetnx(keys.PAYMENTS_UNMATCHED, str(event.get("id")), record)
 
 
+# An invoice's locator is written once, when it is issued, and never changed or deleted
+# (bot.store.invoices): what this process has read of it stays true, so it is kept (not its
+# absence: the invoice may be issued a moment later). Bounded: oldest dropped first.
+_LOCATIONS: OrderedDict[str, InvoiceLocation] = OrderedDict()
+LOCATIONS_KEPT = 10_000
+
+
+async def _invoice_location(redis: aioredis.Redis, invoice_id: str) -> InvoiceLocation | None:
+    location = _LOCATIONS.get(invoice_id)
+    if location is not None:
+        _LOCATIONS.move_to_end(invoice_id)
+        return location
+    location = await locate_invoice(redis, invoice_id)
+    if location is not None:
+        _LOCATIONS[invoice_id] = location
+        if len(_LOCATIONS) > LOCATIONS_KEPT:
+            _LOCATIONS.popitem(last=False)
+    return location
+
+
 async def _locate(
     redis: aioredis.Redis, ref: PaymentRef
 ) -> tuple[InvoiceLocation, str | None] | None:
     if ref.invoice_id is not None:
-        location = await locate_invoice(redis, ref.invoice_id)
+        location = await _invoice_location(redis, ref.invoice_id)
         if location is not None and location.merchant_id == ref.merchant_id:
             return location, ref.session_id
     if ref.payment_intent is not None:
         intent = await locate_intent(redis, ref.payment_intent)
         if intent is not None:
-            location = await locate_invoice(redis, intent.invoice_id)
+            location = await _invoice_location(redis, intent.invoice_id)
             if location is not None:
                 return location, intent.session_id
     return None

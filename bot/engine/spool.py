@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import fnmatch
 import json
 import logging
 import os
@@ -72,7 +73,12 @@ class InboundSpool:
         return sorted(self.directory.glob(SPOOL_GLOB), key=_age)
 
     def pending(self) -> bool:
-        return bool(self.files())
+        """Whether any spool file is there (asked on every webhook: no sort, no stat)."""
+        try:
+            with os.scandir(self.directory) as entries:
+                return any(fnmatch.fnmatchcase(entry.name, SPOOL_GLOB) for entry in entries)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     async def replay(self, redis: aioredis.Redis) -> int:
         """Ingest every spooled event, oldest file first; returns how many were new.

@@ -630,6 +630,11 @@ def channel_sender(channel: str, ref: str) -> str:
     return f"sender:{channel}:{ref}"
 
 
+# Pub/sub: a sender was registered or removed; each web process drops what it remembers of
+# inbound routing (bot.store.sender_routes).
+SENDERS_CHANGED = "senders:changed"
+
+
 def merchant_senders(merchant_id: str) -> str:
     """Hash: channel -> the ref of the merchant's own sender on it (none: the platform's)."""
     return f"merchant:{{{merchant_id}}}:senders"

@@ -312,8 +312,8 @@ async def register(
     await redis.hset(keys.merchant_senders(sender.merchant_id), sender.channel.value, sender.ref)
     if previous is not None and previous.ref != sender.ref:
         await redis.delete(keys.channel_sender(previous.channel.value, previous.ref))
-        return previous
-    return None
+    await _announce_change(redis, sender.channel, sender.ref)
+    return previous if previous is not None and previous.ref != sender.ref else None
 
 
 async def remove(
@@ -329,7 +329,26 @@ async def remove(
         return None
     await redis.hdel(keys.merchant_senders(merchant_id), channel.value)
     await redis.delete(keys.channel_sender(channel.value, previous.ref))
+    await _announce_change(redis, channel, previous.ref)
     return previous
+
+
+class _Changes:
+    """Sender changes made by this process: its own routing memory drops at once, without
+    waiting for the notice to come back from Redis."""
+
+    count = 0
+
+
+def local_changes() -> int:
+    return _Changes.count
+
+
+async def _announce_change(redis: aioredis.Redis, channel: ChannelName, ref: str) -> None:
+    """Tell every web process that inbound routing changed (bot.store.sender_routes): after
+    the write, so what they read next is the new record."""
+    _Changes.count += 1
+    await redis.publish(keys.SENDERS_CHANGED, f"{channel.value}:{ref}")
 
 
 async def by_ref(redis: aioredis.Redis, channel: ChannelName, ref: str) -> MerchantSender | None:

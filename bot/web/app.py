@@ -22,11 +22,12 @@ from bot.engine.worker import Worker
 from bot.logs import log_fields
 from bot.services import Services, open_services
 from bot.settings import Settings
+from bot.store.sender_routes import SenderRoutes
 from bot.web.api import setup_api
 from bot.web.api_desk import setup_api_desk
 from bot.web.api_logo import setup_api_logo
 from bot.web.api_webhooks import setup_api_webhooks
-from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
+from bot.web.app_keys import BACKGROUND, SENDER_ROUTES, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.brand import setup_brand
 from bot.web.campaigns import setup_campaigns
 from bot.web.console import setup_console
@@ -162,6 +163,7 @@ def create_app(
     app[BACKGROUND] = set()
     app.cleanup_ctx.append(_services_ctx(settings, redis_url, clock))
     app.cleanup_ctx.append(_spool_ctx)
+    app.cleanup_ctx.append(_sender_routes_ctx)
     if run_worker:
         app.cleanup_ctx.append(_worker_ctx)
     app.router.add_get("/healthz", healthz)
@@ -212,6 +214,17 @@ async def _spool_ctx(app: web.Application) -> AsyncIterator[None]:
     replayer = SpoolReplayer(spool, services.redis)
     app[SPOOL], app[SPOOL_REPLAYER] = spool, replayer
     task = asyncio.create_task(replayer.run())
+    yield
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sender_routes_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Inbound routing remembered per process, dropped on every sender change."""
+    routes = SenderRoutes(app[SERVICES].redis)
+    app[SENDER_ROUTES] = routes
+    task = asyncio.create_task(routes.listen())
     yield
     task.cancel()
     with suppress(asyncio.CancelledError):

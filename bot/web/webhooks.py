@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -25,7 +26,7 @@ from bot.store import senders, whatsapp_window
 from bot.store.conversations import conversation_key
 from bot.store.senders import MerchantSender
 from bot.store.telegram_links import bind_chat, start_token
-from bot.web.app_keys import BACKGROUND, SERVICES, SPOOL, SPOOL_REPLAYER
+from bot.web.app_keys import BACKGROUND, SENDER_ROUTES, SERVICES, SPOOL, SPOOL_REPLAYER
 from bot.web.bodies import decode_json
 from channels.base import (
     ChannelName,
@@ -42,6 +43,13 @@ from payments.webhook import WebhookRejected, verify_stripe_event
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# The usual acknowledgements, serialised once (as `web.json_response` would, headers included).
+OK = json.dumps({"ok": True})
+RECEIVED = json.dumps({"received": True})
+
+
+def _json(text: str) -> web.Response:
+    return web.Response(text=text, content_type="application/json")
 
 
 def setup_webhooks(app: web.Application) -> None:
@@ -98,11 +106,12 @@ _KNOWN_SENDERS: dict[tuple[ChannelName, str], MerchantSender] = {}
 
 
 async def _addressed_to(
-    services: Services, channel: ChannelName, *candidates: str | None
+    request: web.Request, channel: ChannelName, *candidates: str | None, fresh: bool = False
 ) -> MerchantSender | None:
-    """Which merchant sender an inbound Twilio message was sent to (None: the platform's)."""
+    """Which merchant sender an inbound Twilio message was sent to (None: the platform's);
+    remembered per process (bot.store.sender_routes), read again when `fresh`."""
     try:
-        found = await senders.inbound_sender(services.redis, channel, *candidates)
+        found = await request.app[SENDER_ROUTES].inbound_sender(channel, *candidates, fresh=fresh)
     except RedisError:
         found = next(
             (
@@ -118,6 +127,19 @@ async def _addressed_to(
     if found is not None:
         _KNOWN_SENDERS[(channel, found.ref)] = found
     return found
+
+
+async def _signed_sender(
+    request: web.Request, form: dict[str, str], channel: ChannelName, *candidates: str | None
+) -> tuple[MerchantSender | None, web.Response | None]:
+    """The sender the message was sent to, and the refusal of a request not signed by its
+    account (None: signed). A refusal on a remembered sender is checked again on a fresh read:
+    a sender registered a moment ago may be in its own account."""
+    sender = await _addressed_to(request, channel, *candidates)
+    if _twilio_refusal(request, form, sender, quiet=True) is None:
+        return sender, None
+    sender = await _addressed_to(request, channel, *candidates, fresh=True)
+    return sender, _twilio_refusal(request, form, sender)
 
 
 async def _ingest_event(services: Services, event: Event) -> None:
@@ -156,34 +178,53 @@ async def _ingest_or_spool(
     return True
 
 
-async def _telegram_secret(request: web.Request, bot_id: str | None) -> str | None:
+async def _telegram_secret(
+    request: web.Request, bot_id: str | None, *, fresh: bool = False
+) -> str | None:
     """The secret this bot's updates carry: the platform's, or the merchant bot's (None: no
-    such bot). Raises RedisError when it cannot be read."""
+    such bot), its record remembered per process unless `fresh` (bot.store.sender_routes).
+    Raises RedisError when it cannot be read."""
     services = request.app[SERVICES]
     if bot_id is None:
         return secret(services.settings.telegram_webhook_secret)
-    found = await senders.by_ref(services.redis, ChannelName.TELEGRAM, bot_id)
+    routes = request.app[SENDER_ROUTES]
+    found = await routes.inbound_sender(ChannelName.TELEGRAM, bot_id, fresh=fresh)
     if found is None or not found.sealed_secret:
         return None
     return services.secret_box.open(found.sealed_secret)
 
 
+async def _telegram_refusal(
+    request: web.Request, bot_id: str | None, header: str | None
+) -> web.Response | None:
+    """None when the update carries its bot's secret. A merchant bot's secret is checked
+    again on a fresh read before refusing: the bot may have been registered (or its secret
+    changed) a moment ago in another process."""
+    for fresh in (False, True) if bot_id is not None else (False,):
+        try:
+            expected = await _telegram_secret(request, bot_id, fresh=fresh)
+        except (RedisError, SecretsKeyError):
+            log.exception("could not read a merchant bot's webhook secret")
+            return _unavailable()  # Telegram retries (PROVIDERS G2)
+        try:
+            if expected is None:
+                raise InvalidSignature("no such bot")
+            verify_telegram_secret(header, expected)
+        except InvalidSignature:
+            continue
+        return None
+    log.warning("telegram webhook with a bad secret token", extra=log_fields(bot=bot_id))
+    return web.json_response({"error": "forbidden"}, status=403)
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     bot_id = request.match_info.get("bot_id")
-    header = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-    try:
-        expected = await _telegram_secret(request, bot_id)
-    except (RedisError, SecretsKeyError):
-        log.exception("could not read a merchant bot's webhook secret")
-        return _unavailable()  # Telegram retries (PROVIDERS G2)
-    try:
-        if expected is None:
-            raise InvalidSignature("no such bot")
-        verify_telegram_secret(header, expected)
-    except InvalidSignature:
-        log.warning("telegram webhook with a bad secret token", extra=log_fields(bot=bot_id))
-        return web.json_response({"error": "forbidden"}, status=403)
+    refused = await _telegram_refusal(
+        request, bot_id, request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+    )
+    if refused is not None:
+        return refused
     try:
         message = parse_telegram_update(decode_json(await request.read()))
     except (ValueError, MalformedPayload) as exc:
@@ -200,7 +241,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return _unavailable()
     if message.kind is InboundKind.CHOICE and "callback_query_id" in message.extra:
         _in_background(request.app, _answer_choice(services, bot_id, message))
-    return web.json_response({"ok": True})
+    return _json(OK)
 
 
 async def _answer_choice(services: Services, bot_id: str | None, message: InboundMessage) -> None:
@@ -218,11 +259,16 @@ async def _twilio_form(request: web.Request) -> dict[str, str] | web.Response:
 
 
 def _twilio_refusal(
-    request: web.Request, form: dict[str, str], sender: MerchantSender | None
+    request: web.Request,
+    form: dict[str, str],
+    sender: MerchantSender | None,
+    *,
+    quiet: bool = False,
 ) -> web.Response | None:
     """None when the request is signed with the token of the account its sender lives in:
     the merchant's own account for a sender registered with one, else the platform's. A
     platform signature is refused for a merchant account's sender, and the other way round.
+    `quiet`: a first check that is tried again, so its refusal is not logged.
     """
     services = request.app[SERVICES]
     expected_account = services.settings.twilio_account_sid
@@ -248,7 +294,8 @@ def _twilio_refusal(
         if account is not None and expected_account and account != expected_account:
             raise InvalidSignature("AccountSid is not the sender's account")
     except InvalidSignature:
-        log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
+        if not quiet:
+            log.warning("twilio webhook with a bad signature", extra=log_fields(path=request.path))
         return web.json_response({"error": "forbidden"}, status=403)
     return None
 
@@ -257,13 +304,11 @@ async def twilio_sms_webhook(request: web.Request) -> web.Response:
     form = await _twilio_form(request)
     if isinstance(form, web.Response):
         return form
-    services = request.app[SERVICES]
     # A merchant's Messaging Service or number: that merchant's conversation with the customer,
     # signed by the merchant's own Twilio account when the sender lives in one.
-    sender = await _addressed_to(
-        services, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
+    sender, refused = await _signed_sender(
+        request, form, ChannelName.SMS, form.get("MessagingServiceSid"), form.get("To")
     )
-    refused = _twilio_refusal(request, form, sender)
     if refused is not None:
         return refused
     try:
@@ -283,8 +328,9 @@ async def twilio_whatsapp_webhook(request: web.Request) -> web.Response:
     if isinstance(form, web.Response):
         return form
     to = form.get("To")
-    own = await _addressed_to(services, ChannelName.WHATSAPP, phone_of(to) if to else None)
-    refused = _twilio_refusal(request, form, own)
+    own, refused = await _signed_sender(
+        request, form, ChannelName.WHATSAPP, phone_of(to) if to else None
+    )
     if refused is not None:
         return refused
     if not services.settings.whatsapp_enabled:
@@ -374,13 +420,13 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 
 async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
     if await offer_payments.route(services.redis, event):  # a flash sale's hold
-        return web.json_response({"received": True})
+        return _json(RECEIVED)
     routed = await route_stripe_event(services.redis, event, livemode=services.stripe.livemode)
     if routed in ("ignored", "wrong_mode"):
         return web.json_response({"received": True, "ignored": True})
     if routed == "unmatched":
         return web.json_response({"received": True, "matched": False})
-    return web.json_response({"received": True})
+    return _json(RECEIVED)
 
 
 def _in_background(app: web.Application, work: Coroutine[Any, Any, object]) -> None:

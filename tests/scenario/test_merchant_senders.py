@@ -18,6 +18,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from bot.store.conversations import transcript
 from bot.store.merchants import Merchant
+from bot.web.app_keys import SENDER_ROUTES
 from channels.base import ChannelName
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -411,3 +412,33 @@ async def test_the_phone_simulator_chats_with_each_merchant_sender(two: Facto) -
             f"/sandbox/api/customer/sms/{PHONE}", json={"text": "x", "to": to}
         )
         assert refused.status == status
+
+
+async def test_a_bot_registered_elsewhere_a_moment_ago_takes_its_updates(two: Facto) -> None:
+    """Merchant bots' records are remembered per web process (bot.store.sender_routes): a bot
+    another process registered, whose notice has not arrived, is read again before an update
+    carrying its secret is refused."""
+    two.client.app[SENDER_ROUTES].notice("subscribe")  # as once subscribed to the notices
+    _a, key_a = await merchant(two, "Atelier Alpha")
+    assert (await register(two, key_a, {"channel": "telegram", "token": BOT_A})).status == 201
+    hook = two.sandbox.telegram_bots[BOT_A]
+    assert hook is not None and hook.secret is not None
+    record_key = keys.channel_sender("telegram", "777001")
+    record = await two.redis.get(record_key)
+    await two.redis.delete(record_key)
+
+    async def deliver(update_id: int) -> int:
+        answer = await two.client.post(
+            "/webhooks/telegram/777001",
+            data=json.dumps(telegram_update(update_id, "payer")),
+            headers={
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": hook.secret or "",
+            },
+        )
+        return answer.status
+
+    assert await deliver(1) == 403  # no such bot, remembered
+    await two.redis.set(record_key, record or "")  # registered by another process
+    assert await deliver(2) == 200
+    assert await two.redis.llen(keys.conv_inbox(f"telegram@777001:{CHAT}")) == 1

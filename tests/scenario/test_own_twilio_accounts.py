@@ -6,6 +6,7 @@ account's token only: a platform signature is refused for it, and the other way 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from twilio.request_validator import RequestValidator
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine import outbox
 from bot.store import keys
-from bot.store.conversations import transcript
+from bot.store.conversations import conversation_key, transcript
+from bot.web.app_keys import SENDER_ROUTES
 from channels.base import ChannelName, DeliveryState
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
@@ -251,3 +253,33 @@ async def test_a_messaging_service_in_the_merchant_account(app: Facto) -> None:
         "AccountSid": ACCOUNT_B,
     }
     assert await signed_post(app, "/webhooks/twilio/sms", reply, PLATFORM_TOKEN) == 403
+
+
+async def test_a_sender_registered_elsewhere_a_moment_ago_is_not_refused(app: Facto) -> None:
+    """The web process remembers where messages to a number go (bot.store.sender_routes); a
+    sender another process registered, whose notice has not arrived, is still checked with its
+    own account's token: a refusal on a remembered answer is checked again on a fresh read."""
+    routes = app.client.app[SENDER_ROUTES]
+    for _ in range(500):  # the subscription to change notices, confirmed at start-up
+        if routes.listening:
+            break
+        await asyncio.sleep(0.01)
+    assert routes.listening
+    key = await merchant_b(app)
+    assert (await register(app, key, {"channel": "sms", "from": NUMBER_B, **OWN})).status == 201
+    sender_key = keys.channel_sender("sms", NUMBER_B)
+    record = await app.redis.get(sender_key)
+    await app.redis.delete(sender_key)  # as if not registered yet: remembered as the platform's
+    first = {"MessageSid": f"SM{5:032d}", "From": PHONE, "To": NUMBER_B, "Body": "bonjour"}
+    first["AccountSid"] = app.settings.twilio_account_sid or ""
+    assert await signed_post(app, "/webhooks/twilio/sms", first, PLATFORM_TOKEN) == 200
+    await app.redis.set(sender_key, record)  # registered by another process, no notice yet
+    reply = {**first, "MessageSid": f"SM{6:032d}", "AccountSid": ACCOUNT_B, "Body": "payer"}
+    assert await signed_post(app, "/webhooks/twilio/sms", reply, TOKEN_B) == 200
+    inbox = keys.conv_inbox(conversation_key(ChannelName.SMS, PHONE, NUMBER_B))
+    assert [json.loads(e)["data"]["text"] for e in await app.redis.lrange(inbox, 0, -1)] == [
+        "payer"
+    ]
+    # And the fresh answer is the one remembered now: the platform's signature is refused.
+    again = {**reply, "MessageSid": f"SM{7:032d}"}
+    assert await signed_post(app, "/webhooks/twilio/sms", again, PLATFORM_TOKEN) == 403

@@ -1,0 +1,98 @@
+"""Inbound routing remembered per process (bot.store.sender_routes): one Redis read for a
+sender seen before only after a change, never a stale answer once a change is known."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from bot.clock import FakeClock
+from bot.store import keys, senders
+from bot.store.sender_routes import SenderRoutes
+from bot.store.senders import MerchantSender
+from channels.base import ChannelName
+
+NUMBER = "+33700000077"
+SERVICE = "MG" + "7" * 32
+
+
+def _sender(merchant_id: str = "m_routes") -> MerchantSender:
+    return MerchantSender(
+        merchant_id, ChannelName.SMS, NUMBER, FakeClock().now().isoformat(), from_=NUMBER
+    )
+
+
+class Ticking:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _written_elsewhere(redis: aioredis.Redis, sender: MerchantSender) -> None:
+    """Another process's registration whose notice has not arrived yet."""
+    await redis.set(keys.channel_sender("sms", sender.ref), sender.to_json())
+
+
+async def test_an_answer_is_remembered_until_a_change_notice(redis: aioredis.Redis) -> None:
+    routes = SenderRoutes(redis)
+    routes.notice("subscribe")
+    assert await routes.inbound_sender(ChannelName.SMS, SERVICE, NUMBER) is None
+    sender = _sender()
+    await _written_elsewhere(redis, sender)
+    assert await routes.inbound_sender(ChannelName.SMS, SERVICE, NUMBER) is None  # remembered
+    assert await routes.inbound_sender(ChannelName.SMS, SERVICE, NUMBER, fresh=True) == sender
+    routes.notice("message")
+    assert await routes.inbound_sender(ChannelName.SMS, SERVICE, NUMBER) == sender
+
+
+async def test_nothing_is_remembered_while_not_subscribed(redis: aioredis.Redis) -> None:
+    routes = SenderRoutes(redis)
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+    sender = _sender()
+    await _written_elsewhere(redis, sender)
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) == sender
+    # A (re)subscription drops what was remembered: a notice may have been missed meanwhile.
+    routes.notice("subscribe")
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) == sender
+    await redis.delete(keys.channel_sender("sms", NUMBER))
+    routes.notice("subscribe")
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+
+
+async def test_an_answer_is_read_again_after_its_age(redis: aioredis.Redis) -> None:
+    clock = Ticking()
+    routes = SenderRoutes(redis, max_age=60.0, monotonic=clock)
+    routes.notice("subscribe")
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+    sender = _sender()
+    await _written_elsewhere(redis, sender)
+    clock.now = 59.0
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+    clock.now = 61.0
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) == sender
+
+
+async def test_this_process_own_change_is_seen_at_once(redis: aioredis.Redis) -> None:
+    routes = SenderRoutes(redis)
+    routes.notice("subscribe")
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+    sender = _sender()
+    await senders.register(redis, sender, set())
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) == sender
+    await senders.remove(redis, sender.merchant_id, ChannelName.SMS)
+    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+
+
+async def test_registering_and_removing_tell_the_other_processes(redis: aioredis.Redis) -> None:
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.SENDERS_CHANGED)
+    try:
+        assert (await pubsub.get_message(timeout=5.0) or {}).get("type") == "subscribe"
+        sender = _sender()
+        await senders.register(redis, sender, set())
+        await senders.remove(redis, sender.merchant_id, ChannelName.SMS)
+        notices = [await pubsub.get_message(timeout=5.0) for _ in range(2)]
+        assert [n and n["data"] for n in notices] == [f"sms:{NUMBER}"] * 2
+    finally:
+        await pubsub.aclose()
