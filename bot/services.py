@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,6 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock
 from bot.i18n import Languages
@@ -52,57 +50,6 @@ class Services:
     secret_box: SecretBox  # seals merchants' bot tokens (bot.store.senders)
 
 
-_REDIS_PY_SEND = aioredis.Connection.send_packed_command
-
-
-class _Connection(aioredis.Connection):  # type: ignore[misc]  # redis-py is not followed
-    """redis-py's TCP connection, its write bounded by `asyncio.timeout` instead of
-    `asyncio.wait_for`, and only when it can wait: the same `socket_timeout`, without the task
-    `wait_for` wraps each write in (Python 3.11), the event-loop turns it costs, and a timer,
-    on every command sent. Otherwise redis-py 5.3's `send_packed_command`, errors included."""
-
-    async def send_packed_command(
-        self, command: bytes | str | Iterable[bytes], check_health: bool = True
-    ) -> None:
-        if aioredis.Connection.send_packed_command is not _REDIS_PY_SEND:
-            # Wrapped to count round trips (the bench, tests): go through the wrapper.
-            await aioredis.Connection.send_packed_command(self, command, check_health)
-            return
-        if not self.is_connected:
-            await self.connect()
-        elif check_health:
-            await self.check_health()
-        try:
-            if isinstance(command, str):
-                command = command.encode()
-            if isinstance(command, bytes):
-                command = [command]
-            self._writer.writelines(command)
-            transport = self._writer.transport
-            if self.socket_timeout and (
-                transport.is_closing()
-                or transport.get_write_buffer_size() > transport.get_write_buffer_limits()[0]
-            ):
-                # The write may have to wait for the server to read: bounded.
-                async with asyncio.timeout(self.socket_timeout):
-                    await self._writer.drain()
-            else:
-                # Not paused (asyncio pauses above the high-water mark and resumes only at or
-                # below the low one): drain returns at once, no timer needed.
-                await self._writer.drain()
-        except TimeoutError:
-            await self.disconnect(nowait=True)
-            raise RedisTimeoutError("Timeout writing to socket") from None
-        except OSError as e:
-            await self.disconnect(nowait=True)
-            err_no, errmsg = ("UNKNOWN", e.args[0]) if len(e.args) == 1 else e.args[:2]
-            raise RedisConnectionError(f"Error {err_no} while writing to socket. {errmsg}.") from e
-        except BaseException:
-            # Part of the command may be on the wire: the connection cannot be reused.
-            await self.disconnect(nowait=True)
-            raise
-
-
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     """The one way Facto builds a Redis client: bounded waits, retried blips.
 
@@ -126,8 +73,6 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
             supported_errors=(RedisConnectionError,),
         ),
         retry_on_error=[RedisConnectionError],
-        # TLS (rediss://) and Unix sockets keep redis-py's own classes.
-        **({"connection_class": _Connection} if url.startswith("redis://") else {}),
     )
 
 
