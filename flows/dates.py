@@ -503,6 +503,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?: (?P<y>\d{4}))?",
         _month_part,
     ),
+    _rule(
+        # "may" is a verb too: the month only with a part of it ("mid May", "end of May").
+        r"(?P<p>mid|end of|the end of|early|late|beginning of|start of|the start of|"
+        r"the beginning of)(?: the month of)? (?P<m>may)(?: (?P<y>\d{4}))?",
+        _month_part,
+    ),
     _rule(_YEAR_FIRST, _not_resolved_here),
     _rule(
         r"(?:(?P<pre>le|the|el|on|on the|au|avant le|before|by|jusqu au|until|a partir du|"
