@@ -523,7 +523,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _day_only,
     ),
     _rule(
-        r"(?:(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
+        # "since Tuesday", "depuis lundi": a day gone by, as "last Tuesday".
+        r"(?:(?:(?P<past>last|pasado|since|depuis|desde)|ce|cette|this|next|coming|el proximo|"
+        r"el|este|proximo|"
         r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
         rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
         r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?",
