@@ -549,6 +549,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?: (?P<y>\d{4}))?",
         _month_part,
     ),
+    _rule(
+        # "may" is a verb too: the month only with a part of it ("mid May", "end of May").
+        r"(?P<p>mid|end of|the end of|early|late|beginning of|start of|the start of|"
+        r"the beginning of)(?: the month of)? (?P<m>may)(?: (?P<y>\d{4}))?",
+        _month_part,
+    ),
     _rule(_YEAR_FIRST, _not_resolved_here),
     _rule(
         r"(?:(?P<pre>le|the|el|on|on the|au|avant le|before|by|jusqu au|until|a partir du|"
@@ -563,7 +569,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _day_only,
     ),
     _rule(
-        r"(?:(?:(?P<past>last|pasado)|ce|cette|this|next|coming|el proximo|el|este|proximo|"
+        # "since Tuesday", "depuis lundi": a day gone by, as "last Tuesday".
+        r"(?:(?:(?P<past>last|pasado|since|depuis|desde)|ce|cette|this|next|coming|el proximo|"
+        r"el|este|proximo|"
         r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
         rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
         r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?",

@@ -185,8 +185,10 @@ DISPUTE = _words(
     r"duplicate (?:invoice|bill|charge|payment)",
     r"deja factur\w*",
     r"already (?:billed|charged|invoiced)",
+    # "waiting for a refund" (from someone else) is a reason to pay later, as in French.
+    r"(?<!awaiting a )(?<!waiting for a )(?<!waiting on a )(?<!waiting for my )(?<!expecting a )"
     r"refund\w*",
-    r"reembolso",
+    r"(?<!espero un )(?<!esperando un )reembolso",
     r"money back",
     r"(?:double|doublon) (?:facturation|paiement|prelevement|debit|charge)",
     # Not "je vais pas payer deux fois" (told after a payment: already paid), nor "payé 2 fois

@@ -74,7 +74,8 @@ REJECTED = re.compile(
 )
 HALF = re.compile(
     _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"
-    r"half (?:and|&) half|moitie moitie|(?:en )?deux moities|in (?:two )?halves)\b"
+    r"half (?:and|&) half|moitie moitie|(?:en )?deux moities|in (?:two )?halves|two halves|"
+    r"(?:en )?dos mitades)\b"
 )
 SPLIT_VAGUE = re.compile(
     _WS + r"(?:en plusieurs fois|plusieurs (?:fois|versements|mensualites|echeances|paiements|"
@@ -126,7 +127,8 @@ LATER = re.compile(
     r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis|rentre|reviens|"
     r"rentrerai|reviendrai)|des que (?:je|j)|"
-    r"when i (?:get|have|can|receive)|once i (?:get|have)|une fois que|payday|jour de paie|"
+    r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
+    r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) (?:back|out|home|better|discharged)|"
@@ -152,7 +154,9 @@ LATER_INHERENT = re.compile(
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
     r"pas ce mois ci|not this month|short this month|(?:un peu )?juste ce mois ci|un peu juste|"
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
-    r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment)\b"
+    r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"
+    r"(?:money|things|cash|finances)(?: s| is| are)? (?:a bit |really |very |quite )?tight|"
+    r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre)\b"
 )
 INABILITY_PHRASE = re.compile(
     _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"

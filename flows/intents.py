@@ -659,9 +659,12 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
     that", "£120?! for a consultation??"). Not a question about paying means ("des frais si je
     paie par carte ?" is help)."""
     text = norm.text
-    # "EN 3 FOIS SANS FRAIS ??" insists on a way of paying: outrage needs no split named.
+    # "EN 3 FOIS SANS FRAIS ??", "£30 today and the balance at the end of the month??"
+    # insist on a way of paying: outrage needs no split named.
     outraged = norm.outraged and not (
-        words.pattern("concept_split").search(text) or intent_concepts.parts_named(text)
+        words.pattern("concept_split").search(text)
+        or intent_concepts.parts_named(text)
+        or words.pattern("split_rest").search(text)
     )
     return bool(
         words.pattern("concept_charge").search(text)
@@ -772,6 +775,8 @@ def _from_signal(
             # "see you at the pub later?": "later" in chit-chat that says nothing of paying;
             # "je serai pas là jeudi pour la séance, on décale ?": the appointment is moved.
             text = norm.text
+            if decision is Decision.LATER_DERIVED and _declines_politely(text, words):
+                return Understanding(Intent.NO, language=language)
             chat = words.pattern("smalltalk").search(text) or words.pattern(
                 "smalltalk_topic"
             ).search(text)
@@ -800,6 +805,15 @@ def _from_signal(
         # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat.
         return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.PAY_NOW, language=language)
+
+
+def _declines_politely(text: str, words: Lexicon) -> bool:
+    """ "non pas pour le moment merci", "no thanks, not right now": a no with thanks and a
+    "not now" that names no payment declines; "non pas maintenant" alone puts paying off."""
+    return bool(
+        words.pattern("polite_decline").search(text)
+        and not words.pattern("payment_context_strict").search(text)
+    )
 
 
 def _asks_how_to_pay(norm: Normalized, words: Lexicon) -> bool:
