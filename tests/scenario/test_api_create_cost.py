@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,22 +14,13 @@ import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.engine import issuing
 from bot.store import keys
 from bot.store.merchants import hash_api_key
 from bot.web.app_keys import SERVICES
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 REWARD = {"enabled": True, "within_hours": 48, "kind": "points", "points": 50, "streak": 3}
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 @pytest.fixture
