@@ -194,6 +194,9 @@ class Worker:
         )
         await self._guarded(self.lease.release())
         await self._guarded(self.slow_lease.release())
+        # The order invoices this worker issued left their announcements' removal to a timer
+        # (issuing._Retirer): done now, before the caller closes Redis under it.
+        await self._guarded(issuing.retired(self.services.redis), pause=False)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -308,11 +308,17 @@ async def register(
     )
     if not stored:
         raise SenderTaken("that sender belongs to another merchant")
-    previous = await merchant_sender(redis, sender.merchant_id, sender.channel)
-    await redis.hset(keys.merchant_senders(sender.merchant_id), sender.channel.value, sender.ref)
-    if previous is not None and previous.ref != sender.ref:
-        await redis.delete(keys.channel_sender(previous.channel.value, previous.ref))
-    await _announce_change(redis, sender.channel, sender.ref)
+    try:
+        previous = await merchant_sender(redis, sender.merchant_id, sender.channel)
+        await redis.hset(
+            keys.merchant_senders(sender.merchant_id), sender.channel.value, sender.ref
+        )
+        if previous is not None and previous.ref != sender.ref:
+            await redis.delete(keys.channel_sender(previous.channel.value, previous.ref))
+    finally:
+        # Inbound routing reads the record, live from its SET on: the other processes drop
+        # what they remember of the number even when a later step failed.
+        await _announce_change(redis, sender.channel, sender.ref)
     return previous if previous is not None and previous.ref != sender.ref else None
 
 

@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine import schedule
+from bot.engine import issuing, schedule
 from bot.engine.lease import Lease
 from bot.engine.pipeline import Event, ingest
 from bot.engine.worker import Worker
@@ -257,3 +257,23 @@ async def test_the_background_loops_wait_for_the_backlog_at_start(facto: Facto) 
         await asyncio.wait_for(running, timeout=10)
     assert order[0] == "backlog recovered"
     assert not await facto.redis.scard(keys.PIPELINE_PENDING)
+
+
+async def test_a_stopped_worker_leaves_no_announcement_removal_behind(
+    facto: Facto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker issues invoices too (a flash sale's paid order): the removal of their carried-
+    out announcements is deferred (bot.engine.issuing._Retirer). Once `run` returns it must be
+    done, not left to a timer that would reopen Redis after the services are closed."""
+    monkeypatch.setattr(issuing._Retirer, "RETIRE_AFTER", 3600.0)  # never by the timer here
+    worker = second_worker(facto, "stopping")
+    redis = worker.services.redis
+    announcements = keys.merchant_announcements("m_stop")
+    await redis.hset(announcements, "inv_stop", "{}")
+    running = asyncio.create_task(worker.run())
+    issuing._retirer(redis).retire("m_stop", "inv_stop")  # as `_announce_own` does
+    worker.stop()
+    await asyncio.wait_for(running, timeout=10)
+    retirer = issuing._retirer(redis)
+    assert retirer.timer is None and retirer.task is None
+    assert not await facto.redis.hexists(announcements, "inv_stop")

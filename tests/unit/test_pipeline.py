@@ -127,6 +127,9 @@ async def test_a_wake_up_for_events_already_drained_is_acknowledged_without_a_dr
     assert pending["pending"] == 0
     assert await redis.scard(keys.PIPELINE_PENDING) == 0
 
+    # A wake-up written after the release has an id at or past its time, even when the test
+    # runs within that millisecond (a stream's ids never go back: no wait for the clock).
+    await redis.execute_command("XSETID", keys.PIPELINE_WAKE, f"{stream_ms(last_wake) + 1}-0")
     await ingest(redis, event(3))  # written after the release: drained as usual
     assert await dispatcher.run_once() == 1
     assert drained == [conv]

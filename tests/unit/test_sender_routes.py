@@ -3,7 +3,11 @@ sender seen before only after a change, never a stale answer once a change is kn
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError
 
 from bot.clock import FakeClock
 from bot.store import keys, senders
@@ -96,3 +100,39 @@ async def test_registering_and_removing_tell_the_other_processes(redis: aioredis
         assert [n and n["data"] for n in notices] == [f"sms:{NUMBER}"] * 2
     finally:
         await pubsub.aclose()
+
+
+async def test_a_registration_interrupted_after_its_record_still_tells_the_others(
+    redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender's record is live once written: if Redis fails on the merchant's index
+    after it, the other processes must still drop what they remember of that number (or they
+    route its messages to the platform's conversation until the answer ages out)."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.SENDERS_CHANGED)
+    try:
+        assert (await pubsub.get_message(timeout=5.0) or {}).get("type") == "subscribe"
+        failing = Failing(redis, "hset")
+        with pytest.raises(ConnectionError):
+            await senders.register(failing, _sender(), set())
+        assert await redis.exists(keys.channel_sender("sms", NUMBER))
+        notice = await pubsub.get_message(timeout=5.0)
+        assert notice is not None and notice["data"] == f"sms:{NUMBER}"
+    finally:
+        await pubsub.aclose()
+
+
+class Failing:
+    """`redis`, whose `command` fails as a connection reset would."""
+
+    def __init__(self, redis: aioredis.Redis, command: str) -> None:
+        self.redis, self.command = redis, command
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self.command:
+
+            async def fail(*_args: object, **_kwargs: object) -> None:
+                raise ConnectionError("reset")
+
+            return fail
+        return getattr(self.redis, name)
