@@ -112,7 +112,10 @@ class SenderRoutes:
         while True:
             try:
                 await self._follow()
-            except Exception:  # Redis away, or anything else: requests read Redis meanwhile
+            except RedisError as error:  # Redis away: requests read Redis meanwhile
+                # Expected while Redis restarts: one line, no traceback, every retry.
+                log.warning("sender change notices interrupted: %s", error)
+            except Exception:  # anything else is a bug: with its traceback
                 log.warning("sender change notices interrupted", exc_info=True)
             finally:
                 self.listening = False
