@@ -156,7 +156,10 @@ return moved
 def _take_claim(refused: str) -> str:
     """Lua shared by `_CLAIM_LOAD` and `_CLAIM` (`state` read, ARGV: owner, now, deadline):
     return `refused` while another sender's claim is alive; taking over a message another
-    sender left `sending` records since when it is unsure; then the claim is ours."""
+    sender left `sending` records since when it is unsure, and which sender was interrupted
+    and when its claim began (`interrupted_by`, `interrupted_at`: kept once sent, the proof
+    that a copy the customer got twice is the at-least-once window, not a double send); then
+    the claim is ours."""
     return f"""
 local owner = redis.call('HGET', KEYS[1], 'claim_owner')
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
@@ -164,6 +167,8 @@ if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return {refu
 if state == 'sending' and owner and owner ~= ARGV[1] then
   local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
   redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
+  redis.call('HSETNX', KEYS[1], 'interrupted_by', owner)
+  redis.call('HSETNX', KEYS[1], 'interrupted_at', began or ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
            'claimed_at', ARGV[2])
@@ -211,7 +216,8 @@ return redis.call('LINDEX', KEYS[1], 0)
 # ARGV: provider id, sent at, attempts, body ttl, record ttl, slim (1/0), detail field/value...
 _MARK_SENT = """
 local keep = {state=1, provider_id=1, sent_at=1, attempts=1, conversation=1, fallback=1,
-              campaign=1, enqueued=1, undelivered_code=1, arrival_counted=1, delivery=1}
+              campaign=1, enqueued=1, undelivered_code=1, arrival_counted=1, delivery=1,
+              interrupted_by=1, interrupted_at=1}
 local drop = {claim_owner=1, claim_until=1, claimed_at=1, since=1, retry_at=1,
               unsure_since=1, ordered=1, last_error=1}
 local body = {}
