@@ -186,7 +186,8 @@ def _doubled(
     excused = min(extra, len(proven))
     problems.resent_after_interrupt += excused
     problems.delivered_twice += extra - excused
-    for ref in refs:
+    # Replies with the same opening that were sent once are named only while a copy is unexplained.
+    for ref in proven[:excused] if excused == extra else refs:
         found = evidence.get(ref)
         note = found.note if found else "no record read"
         kind = "resent after an interrupted send" if ref in proven else "delivered twice"
