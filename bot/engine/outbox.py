@@ -33,7 +33,7 @@ import logging
 import random
 import secrets
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -387,8 +387,14 @@ return was_open
 class SentLookup(Protocol):
     """An adapter whose provider can say whether a message went out (Twilio's list)."""
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
-        """The provider id of `message` if the provider accepted it at or after `since`."""
+    async def find_sent(
+        self,
+        message: OutboundMessage,
+        since: datetime,
+        others: Callable[[Sequence[str]], Awaitable[Collection[str]]] | None = None,
+    ) -> str | None:
+        """The provider id of `message` if the provider accepted it at or after `since`;
+        `others` says which of the candidate ids are already another message's."""
         ...
 
 
@@ -1608,10 +1614,13 @@ class Sender:
         variants = [record.message]
         if (now_sent := await self._offers_as_of_now(record)) != record.message:
             variants.append(now_sent)
+        others = functools.partial(self._ids_of_others, record.key)
         try:
             found = None
             for message in variants:
-                found = await adapter.find_sent(message, datetime.fromtimestamp(since, UTC))
+                found = await adapter.find_sent(
+                    message, datetime.fromtimestamp(since, UTC), others
+                )
                 if found is not None:
                     break
         except ChannelError as error:
@@ -1632,6 +1641,20 @@ class Sender:
         # The dead sender's call counts: attempts are written with a call's outcome.
         await self._mark_sent(replace(record, attempts=record.attempts + 1), found)
         return Outcome.SENT
+
+    async def _ids_of_others(self, key: str, provider_ids: Sequence[str]) -> set[str]:
+        """The provider ids already recorded for another message than `key`: the same text
+        sent to the same number just before (a second "bonjour" gets the same answer) is not
+        the message in doubt, and adopting its id would mark this one sent unsent."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for provider_id in provider_ids:
+                pipe.get(keys.outbox_by_provider_id(provider_id))
+            owners = await pipe.execute()
+        return {
+            pid
+            for pid, owner in zip(provider_ids, owners, strict=True)
+            if owner not in (None, key)
+        }
 
     async def _renew_claim(self, key: str, stop: asyncio.Event) -> None:
         """Push the claim's deadline forward while the provider call lasts (until `stop`)."""

@@ -208,3 +208,35 @@ async def test_an_sms_adopted_from_the_provider_records_the_interrupted_sender(
 
     raw = await facto.redis.hgetall(keys.outbox_message(key))
     assert raw["state"] == "sent" and raw["interrupted_by"].startswith("dead-worker:")
+
+
+async def test_the_same_answer_sent_a_second_before_is_not_adopted_for_the_one_in_doubt(
+    facto: Facto,
+) -> None:
+    """bench_scale's SIGKILL run lost a reply: "bonjour" asked twice gets the same answer, the
+    first went out a second before the sender of the second died (its call refused), and the
+    survivor's lookup (same body, created at or after the claim less 2 s of skew) took the
+    first answer's SID for the second's: marked sent, never sent. A SID that is already
+    another message's is not the one in doubt."""
+    await queued_invoice(facto, "sms", PHONE)
+    await facto.drain()
+    assert (await facto.sms(PHONE, 1, "aide")).status == 200
+    await facto.drain()  # the first answer goes out
+    facto.clock.advance(1)
+    assert (await facto.sms(PHONE, 2, "aide")).status == 200
+    while await facto.worker.dispatcher.run_once():
+        pass
+    [key] = [
+        n.removeprefix("outbox:msg:")
+        for n in await facto.redis.keys(f"outbox:msg:sms:SM{2:032d}*")
+    ]
+    await die_during_the_call(facto, "sms", key, accepted=False)
+
+    await take_over(facto)
+
+    texts = [e.text for e in facto.sandbox.bot_messages(ChannelName.SMS, PHONE)]
+    assert len(texts) == 3 and texts[1] == texts[2], texts  # the invoice, the answer twice
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.state.value == "sent"
+    [*_, second] = facto.sandbox.bot_messages(ChannelName.SMS, PHONE)
+    assert record.provider_message_id == second.message_id
