@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlparse, urlsplit, urlunsplit
@@ -422,7 +422,12 @@ class TwilioSmsAdapter(ChannelAdapter):
             return {"messaging_service_sid": route.messaging_service_sid}
         return {"from_": route.from_ or self._from}
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
+    async def find_sent(
+        self,
+        message: OutboundMessage,
+        since: datetime,
+        others: Callable[[Sequence[str]], Awaitable[Collection[str]]] | None = None,
+    ) -> str | None:
         """The SID of `message` if Twilio accepted it at or after `since`, else None.
 
         For a send whose sender died during the call (bot.engine.outbox): Twilio takes no
@@ -430,6 +435,8 @@ class TwilioSmsAdapter(ChannelAdapter):
         shows what went out; a message still queued has no DateSent yet, so the newest few
         to that number are read too. A match is the same body, created at or after `since`
         (less a little clock skew): an identical earlier answer to the same number is not it.
+        `others`: of the matching SIDs, those already another message's (the same answer sent a
+        second before, within the skew), which are not it either.
         """
         body = render_sms(message.text, message.buttons)
         after = since - FIND_SENT_SKEW
@@ -452,11 +459,17 @@ class TwilioSmsAdapter(ChannelAdapter):
             raise map_twilio_error(e) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ProviderUnavailable(f"twilio unreachable: {e!r}") from e
-        for found in (*sent, *newest):
-            created = found.date_created
-            if found.body == body and created is not None and created >= after:
-                return str(found.sid)
-        return None
+        matches = list(
+            dict.fromkeys(
+                str(found.sid)
+                for found in (*sent, *newest)
+                if found.body == body
+                and found.date_created is not None
+                and found.date_created >= after
+            )
+        )
+        taken = set(await others(matches)) if others is not None and matches else set()
+        return next((sid for sid in matches if sid not in taken), None)
 
 
 def sms_details(body: str, created: Any) -> dict[str, str]:

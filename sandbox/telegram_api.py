@@ -75,6 +75,12 @@ async def _dispatch(request: web.Request) -> web.Response:
     method = _METHODS.get(request.match_info["method"].lower())
     if method is None:
         return telegram_error(404, "Not Found: method not found")
+    try:
+        # Read before a held fault, as Telegram has the request once it holds it: a sender that
+        # dies while the call is held still has its message accepted (the at-least-once window).
+        params = await _params(request)
+    except BadInput as e:
+        return telegram_error(400, f"Bad Request: {e.message}")
     if method in (_send_message, _edit_message_reply_markup):  # what the outbox sends
         fault = state_of(request).take_fault(ChannelName.TELEGRAM)
         if fault is not None:
@@ -82,7 +88,6 @@ async def _dispatch(request: web.Request) -> web.Response:
             if fault.status is not None:
                 return fault_response(fault)
     try:
-        params = await _params(request)
         result = method(state_of(request), params, bot_user(token))
     except TelegramApiError as e:
         return telegram_error(e.status, e.description)

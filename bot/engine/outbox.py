@@ -33,7 +33,7 @@ import logging
 import random
 import secrets
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -156,7 +156,10 @@ return moved
 def _take_claim(refused: str) -> str:
     """Lua shared by `_CLAIM_LOAD` and `_CLAIM` (`state` read, ARGV: owner, now, deadline):
     return `refused` while another sender's claim is alive; taking over a message another
-    sender left `sending` records since when it is unsure; then the claim is ours."""
+    sender left `sending` records since when it is unsure, and which sender was interrupted
+    and when its claim began (`interrupted_by`, `interrupted_at`: kept once sent, the proof
+    that a copy the customer got twice is the at-least-once window, not a double send); then
+    the claim is ours."""
     return f"""
 local owner = redis.call('HGET', KEYS[1], 'claim_owner')
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'claim_until') or '0')
@@ -164,6 +167,8 @@ if owner and owner ~= ARGV[1] and deadline > tonumber(ARGV[2]) then return {refu
 if state == 'sending' and owner and owner ~= ARGV[1] then
   local began = redis.call('HGET', KEYS[1], 'claimed_at') or redis.call('HGET', KEYS[1], 'since')
   redis.call('HSETNX', KEYS[1], 'unsure_since', began or ARGV[2])
+  redis.call('HSETNX', KEYS[1], 'interrupted_by', owner)
+  redis.call('HSETNX', KEYS[1], 'interrupted_at', began or ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'state', 'sending', 'claim_owner', ARGV[1], 'claim_until', ARGV[3],
            'claimed_at', ARGV[2])
@@ -211,7 +216,8 @@ return redis.call('LINDEX', KEYS[1], 0)
 # ARGV: provider id, sent at, attempts, body ttl, record ttl, slim (1/0), detail field/value...
 _MARK_SENT = """
 local keep = {state=1, provider_id=1, sent_at=1, attempts=1, conversation=1, fallback=1,
-              campaign=1, enqueued=1, undelivered_code=1, arrival_counted=1, delivery=1}
+              campaign=1, enqueued=1, undelivered_code=1, arrival_counted=1, delivery=1,
+              interrupted_by=1, interrupted_at=1}
 local drop = {claim_owner=1, claim_until=1, claimed_at=1, since=1, retry_at=1,
               unsure_since=1, ordered=1, last_error=1}
 local body = {}
@@ -381,8 +387,14 @@ return was_open
 class SentLookup(Protocol):
     """An adapter whose provider can say whether a message went out (Twilio's list)."""
 
-    async def find_sent(self, message: OutboundMessage, since: datetime) -> str | None:
-        """The provider id of `message` if the provider accepted it at or after `since`."""
+    async def find_sent(
+        self,
+        message: OutboundMessage,
+        since: datetime,
+        others: Callable[[Sequence[str]], Awaitable[Collection[str]]] | None = None,
+    ) -> str | None:
+        """The provider id of `message` if the provider accepted it at or after `since`;
+        `others` says which of the candidate ids are already another message's."""
         ...
 
 
@@ -1602,10 +1614,13 @@ class Sender:
         variants = [record.message]
         if (now_sent := await self._offers_as_of_now(record)) != record.message:
             variants.append(now_sent)
+        others = functools.partial(self._ids_of_others, record.key)
         try:
             found = None
             for message in variants:
-                found = await adapter.find_sent(message, datetime.fromtimestamp(since, UTC))
+                found = await adapter.find_sent(
+                    message, datetime.fromtimestamp(since, UTC), others
+                )
                 if found is not None:
                     break
         except ChannelError as error:
@@ -1626,6 +1641,20 @@ class Sender:
         # The dead sender's call counts: attempts are written with a call's outcome.
         await self._mark_sent(replace(record, attempts=record.attempts + 1), found)
         return Outcome.SENT
+
+    async def _ids_of_others(self, key: str, provider_ids: Sequence[str]) -> set[str]:
+        """The provider ids already recorded for another message than `key`: the same text
+        sent to the same number just before (a second "bonjour" gets the same answer) is not
+        the message in doubt, and adopting its id would mark this one sent unsent."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for provider_id in provider_ids:
+                pipe.get(keys.outbox_by_provider_id(provider_id))
+            owners = await pipe.execute()
+        return {
+            pid
+            for pid, owner in zip(provider_ids, owners, strict=True)
+            if owner not in (None, key)
+        }
 
     async def _renew_claim(self, key: str, stop: asyncio.Event) -> None:
         """Push the claim's deadline forward while the provider call lasts (until `stop`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,3 +102,26 @@ async def test_find_sent_matches_body_address_and_time(
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert await adapter.find_sent(outbound("Votre facture", address=PHONE), later) is None
     assert sandbox.state.send_requests[ChannelName.SMS] == 1  # lookups send nothing
+
+
+async def test_find_sent_passes_over_a_match_that_is_another_messages(
+    sandbox: Sandbox, adapter: TwilioSmsAdapter
+) -> None:
+    """The same answer sent just before (within the skew) is another message: not it."""
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    first = await adapter.send(outbound("Bonjour", address=PHONE))
+    second = await adapter.send(outbound("Bonjour", address=PHONE))
+    asked: list[list[str]] = []
+
+    async def first_is_taken(sids: Sequence[str]) -> set[str]:
+        asked.append(list(sids))
+        return {first.provider_message_id}
+
+    found = await adapter.find_sent(outbound("Bonjour", address=PHONE), before, first_is_taken)
+    assert found == second.provider_message_id
+    assert sorted(asked[0]) == sorted([first.provider_message_id, second.provider_message_id])
+
+    async def both_taken(sids: Sequence[str]) -> set[str]:
+        return set(sids)
+
+    assert await adapter.find_sent(outbound("Bonjour", address=PHONE), before, both_taken) is None

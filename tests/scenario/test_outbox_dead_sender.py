@@ -162,3 +162,81 @@ async def test_an_sms_sent_without_its_pay_offers_then_its_sender_died_is_not_se
     assert len(texts) == 2 and texts[0] != texts[1], texts  # the invoice once, the receipt
     record = await outbox.load(facto.redis, key)
     assert record is not None and record.state.value == "sent"
+
+
+async def test_a_telegram_message_whose_sender_died_during_the_call_is_sent_again_on_record(
+    facto: Facto,
+) -> None:
+    """Telegram cannot say what a bot sent: the survivor sends again (at-least-once). Its sent
+    record keeps which sender was interrupted and when that sender's claim began, so a copy the
+    customer got twice can be told from a double send (bench/bench_scale.py reads it)."""
+    chat = "7001"
+    key = await queued_invoice(facto, "telegram", chat)
+    claimed_at = facto.clock.now().timestamp()
+    await die_during_the_call(facto, "telegram", key, accepted=True)
+    await wait_received(facto, "telegram", chat, 1)  # it went out
+
+    await take_over(facto)
+
+    assert (await received(facto, "telegram", [chat]))[chat] == 2
+    raw = await facto.redis.hgetall(keys.outbox_message(key))
+    assert raw["state"] == "sent"
+    assert raw["interrupted_by"].startswith("dead-worker:")
+    assert float(raw["interrupted_at"]) == claimed_at
+    assert "unsure_since" not in raw
+
+
+async def test_a_message_sent_by_its_first_sender_records_no_interruption(
+    facto: Facto,
+) -> None:
+    key = await queued_invoice(facto, "telegram", "7002")
+    await facto.drain()
+
+    raw = await facto.redis.hgetall(keys.outbox_message(key))
+    assert raw["state"] == "sent"
+    assert "interrupted_by" not in raw and "interrupted_at" not in raw
+
+
+async def test_an_sms_adopted_from_the_provider_records_the_interrupted_sender(
+    facto: Facto,
+) -> None:
+    key = await queued_invoice(facto, "sms", PHONE)
+    await die_during_the_call(facto, "sms", key, accepted=True)
+    await wait_received(facto, "sms", PHONE, 1)
+
+    await take_over(facto)
+
+    raw = await facto.redis.hgetall(keys.outbox_message(key))
+    assert raw["state"] == "sent" and raw["interrupted_by"].startswith("dead-worker:")
+
+
+async def test_the_same_answer_sent_a_second_before_is_not_adopted_for_the_one_in_doubt(
+    facto: Facto,
+) -> None:
+    """bench_scale's SIGKILL run lost a reply: "bonjour" asked twice gets the same answer, the
+    first went out a second before the sender of the second died (its call refused), and the
+    survivor's lookup (same body, created at or after the claim less 2 s of skew) took the
+    first answer's SID for the second's: marked sent, never sent. A SID that is already
+    another message's is not the one in doubt."""
+    await queued_invoice(facto, "sms", PHONE)
+    await facto.drain()
+    assert (await facto.sms(PHONE, 1, "aide")).status == 200
+    await facto.drain()  # the first answer goes out
+    facto.clock.advance(1)
+    assert (await facto.sms(PHONE, 2, "aide")).status == 200
+    while await facto.worker.dispatcher.run_once():
+        pass
+    [key] = [
+        n.removeprefix("outbox:msg:")
+        for n in await facto.redis.keys(f"outbox:msg:sms:SM{2:032d}*")
+    ]
+    await die_during_the_call(facto, "sms", key, accepted=False)
+
+    await take_over(facto)
+
+    texts = [e.text for e in facto.sandbox.bot_messages(ChannelName.SMS, PHONE)]
+    assert len(texts) == 3 and texts[1] == texts[2], texts  # the invoice, the answer twice
+    record = await outbox.load(facto.redis, key)
+    assert record is not None and record.state.value == "sent"
+    [*_, second] = facto.sandbox.bot_messages(ChannelName.SMS, PHONE)
+    assert record.provider_message_id == second.message_id

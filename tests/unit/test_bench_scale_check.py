@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from bench.bench_scale import Problems, check_conversation, customers_load
+from bench.bench_scale import (
+    Problems,
+    check_conversation,
+    customers_load,
+    doubled_refs,
+    judge_record,
+)
 
 SENT = ["sms:SM1", "sms:SM2", "sms:SM3"]
 
@@ -36,7 +42,7 @@ def test_everything_once_and_in_order_is_clean() -> None:
 @pytest.mark.parametrize(
     ("refs", "expected"),
     [
-        (("sms:SM1", "sms:SM2", "sms:SM2", "sms:SM3"), Problems(duplicated=1)),
+        (("sms:SM1", "sms:SM2", "sms:SM2", "sms:SM3"), Problems(dispatched_twice=1)),
         (("sms:SM1", "sms:SM3"), Problems(missing=1)),
         (("sms:SM2", "sms:SM1", "sms:SM3"), Problems(out_of_order=1)),
         (("sms:SM1", "sms:SM2", "sms:SM3", "sms:SMx"), Problems(unexpected=1)),
@@ -64,7 +70,7 @@ def test_replies_lost_doubled_or_reordered_at_the_emulator_are_counted() -> None
     )
     assert (lost, doubled, swapped) == (
         Problems(missing=1),
-        Problems(duplicated=1),
+        Problems(delivered_twice=1),
         Problems(out_of_order=1),
     )
 
@@ -81,3 +87,35 @@ def test_the_load_numbers_each_conversation_and_redelivers_its_first_message() -
     assert sms.posts[2][2] == sms.posts[0][2] and len(set(sms.sent)) == 3
     updates = [int(ref.split(":")[1]) for ref in telegram.sent]
     assert updates == sorted(updates) and len(set(updates)) == 3
+
+
+def test_a_reply_resent_after_the_killed_worker_was_sending_it_is_not_a_failure() -> None:
+    """The record names the killed worker as interrupted during the send and the emulator got
+    a copy before the kill and one after: the at-least-once window, counted apart."""
+    transcript = said(*SENT)
+    doubled = [*delivered(transcript), delivered(transcript)[1]]
+    [ref] = doubled_refs(transcript, doubled)
+    record = {"state": "sent", "interrupted_by": "host-4242:ab12", "interrupted_at": "100.0"}
+    proven = judge_record(record, [100.5, 117.0], victim=(4242, 101.0))
+    found = check_conversation(SENT, transcript, doubled, {ref: proven})
+    assert proven.interrupted and found == Problems(resent_after_interrupt=1)
+    assert found.total == 0 and "resent after an interrupted send" in found.details[0]
+
+
+@pytest.mark.parametrize(
+    ("record", "copies"),
+    [
+        ({"state": "sent"}, [100.5, 117.0]),  # no sender was interrupted: a double send
+        ({"state": "sent", "interrupted_by": "host-7:ab", "interrupted_at": "100"}, [100.5, 117]),
+        ({"state": "sent", "interrupted_by": "host-4242:ab", "interrupted_at": "100"}, [117, 118]),
+    ],
+)
+def test_a_reply_delivered_twice_without_that_proof_fails(
+    record: dict[str, str], copies: list[float]
+) -> None:
+    transcript = said(*SENT)
+    doubled = [*delivered(transcript), delivered(transcript)[1]]
+    [ref] = doubled_refs(transcript, doubled)
+    evidence = judge_record(record, copies, victim=(4242, 101.0))
+    found = check_conversation(SENT, transcript, doubled, {ref: evidence})
+    assert found == Problems(delivered_twice=1) and "delivered twice" in found.details[0]
