@@ -156,7 +156,8 @@ LATER_INHERENT = re.compile(
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"
     r"(?:money|things|cash|finances)(?: s| is| are)? (?:a bit |really |very |quite )?tight|"
-    r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre)\b"
+    r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre|"
+    r"(?:ahora|este mes|yo) no llego|no llego a (?:fin|final|finales) de mes)\b"
 )
 INABILITY_PHRASE = re.compile(
     _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"
