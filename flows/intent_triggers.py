@@ -41,7 +41,7 @@ SPLIT_NUMBERED = (
     re.compile(
         rf"\b{_N} ?(?:fois sans frais|x sans frais|versements?|mensualites?|echeances?|traites?|"
         rf"tranches?|installments?|monthly payments?|cuotas?|plazos?|mensualidades?|"
-        rf"prelevements?|ways|payments)\b"
+        rf"prelevements?|ways|payments|paiements|pagos)\b"
     ),
     re.compile(r"\b(?P<n>\d{1,2}) ?x\b"),
     re.compile(r"\bx ?(?P<n>\d{1,2})\b"),
