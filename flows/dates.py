@@ -343,6 +343,14 @@ def _new_year(_m: re.Match[str], today: dt.date) -> dt.date:
     return dt.date(today.year + 1, 1, 1)
 
 
+def _after_year_end_feasts(_m: re.Match[str], today: dt.date) -> dt.date | None:
+    # "après les fêtes" / "after the holidays" in the last quarter means the year-end feasts;
+    # the rest of the year "the holidays" may be the summer ones: no date is better than a guess.
+    if today.month < 10:
+        return None
+    return next_month_day(today, 1, 2)
+
+
 def _easter(days_after: int) -> _Resolver:
     def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
         return next_easter(today, days_after)
@@ -364,6 +372,11 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
     _rule(rf"(?:once|when) {_XMAS} (?:is over|is done|has passed)|{_XMAS} passe", _fixed(12, 26)),
     _rule(rf"(?:avant|before|antes de) {_XMAS}", _fixed(12, 24)),
     _rule(rf"(?:apres|after|despues de) (?:le |the )?{_NEW_YEAR}", _fixed(1, 2)),
+    _rule(
+        r"(?:apres|after|despues de) (?:les |the |las )?(?:fetes(?: de fin d annee)?|"
+        r"festive season|festivities|holidays|christmas holidays|fiestas(?: navidenas)?)",
+        _after_year_end_feasts,
+    ),
     _rule(
         r"(?:(?:au |en )?debut (?:de l |d )?annee(?: prochaine)?|(?:l |d ici l )?annee prochaine|"
         r"(?:early |the beginning of |beginning of |start of )?next year|"
@@ -594,7 +607,7 @@ _HINT = re.compile(
 _HOLIDAY_HINT = re.compile(
     r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|boxing|"
     r"easter|santa|reyes|rois|printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|"
-    r"otono|hiver|winter|invierno)\b"
+    r"otono|hiver|winter|invierno|fetes|festive|festivities|holidays|fiestas)\b"
 )
 #: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
 _PLEASANTRY = re.compile(

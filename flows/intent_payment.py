@@ -219,6 +219,12 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
     return signals
 
 
+#: Another count offered just before the one read ("3 or 4", "3 ou 4", "3 o 4").
+_CHOICE_BEFORE = re.compile(
+    rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) (?:or|ou|o) $"
+)
+
+
 def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Signal]:
     signals: list[Signal] = []
     numbered: list[tuple[int, int]] = []
@@ -228,6 +234,10 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             if parts is None or parts == 0:
                 continue
             numbered.append((m.start(), m.end()))
+            if parts > 1 and _CHOICE_BEFORE.search(piece[: m.start("n")]):
+                # "3 or 4 payments", "en 3 ou 4 fois": a split, the count not chosen yet.
+                signals.append(Signal(Decision.SPLIT, m.start()))
+                continue
             negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
             if parts == 1:  # "en 1 fois" is paying in full
                 decision = Decision.SPLIT if negated else Decision.NOW_STRONG

@@ -41,7 +41,7 @@ SPLIT_NUMBERED = (
     re.compile(
         rf"\b{_N} ?(?:fois sans frais|x sans frais|versements?|mensualites?|echeances?|traites?|"
         rf"tranches?|installments?|monthly payments?|cuotas?|plazos?|mensualidades?|"
-        rf"prelevements?|ways|payments)\b"
+        rf"prelevements?|ways|payments|paiements|pagos)\b"
     ),
     re.compile(r"\b(?P<n>\d{1,2}) ?x\b"),
     re.compile(r"\bx ?(?P<n>\d{1,2})\b"),
@@ -156,7 +156,8 @@ LATER_INHERENT = re.compile(
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"
     r"(?:money|things|cash|finances)(?: s| is| are)? (?:a bit |really |very |quite )?tight|"
-    r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre)\b"
+    r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre|"
+    r"(?:ahora|este mes|yo) no llego|no llego a (?:fin|final|finales) de mes)\b"
 )
 INABILITY_PHRASE = re.compile(
     _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"

@@ -376,12 +376,18 @@ _COUNT_TOKEN = re.compile(r"\b[a-z0-9]+\b")
 
 def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
     """The number of instalments chosen over another ("je préfère en 3, pas en 2", "plutôt 4
-    que 3", "3 not 2"): the first one named. Only when both are counts a split can have, not a
-    day, and the rest of the message contests nothing ("80 pas 144" is an amount contested)."""
+    que 3", "3 not 2": the first one named; "passer de 3 à 4", "from 3 to 4": the second).
+    Only when both are counts a split can have, not a day, and the rest of the message
+    contests nothing ("80 pas 144" is an amount contested)."""
+    for category, chosen in (("parts_corrected", 0), ("parts_changed", 1)):
+        m = words.pattern(category).search(norm.text)
+        if m is not None:
+            return _parts_chosen(norm, words, m, chosen)
+    return None
+
+
+def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: int) -> int | None:
     text = norm.text
-    m = words.pattern("parts_corrected").search(text)
-    if m is None:
-        return None
     counts = [
         int(t) if t.isdigit() else CARDINALS[t]
         for t in _COUNT_TOKEN.findall(m.group())
@@ -399,7 +405,7 @@ def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
     rest = text[: m.start()] + " " + text[m.end() :]
     if _is_dispute(dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | "))), words):
         return None
-    return counts[0]
+    return counts[chosen]
 
 
 #: An amount of money in a split schedule: a number that is not a day ("le 15", "du 5"), a
@@ -660,9 +666,10 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
     paie par carte ?" is help)."""
     text = norm.text
     # "EN 3 FOIS SANS FRAIS ??", "£30 today and the balance at the end of the month??"
-    # insist on a way of paying: outrage needs no split named.
+    # insist on a way of paying, "quel est le montant ?!" asks it: no charge is challenged.
     outraged = norm.outraged and not (
-        words.pattern("concept_split").search(text)
+        words.pattern("amount_asked").search(text)
+        or words.pattern("concept_split").search(text)
         or intent_concepts.parts_named(text)
         or words.pattern("split_rest").search(text)
     )

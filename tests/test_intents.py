@@ -1758,3 +1758,85 @@ def test_round_eight_small_kinds(text: str, locale: str, intent: Intent) -> None
 )
 def test_a_reason_of_the_customer_is_no_story_of_a_dispute(text: str, intent: Intent) -> None:
     assert read(text).intent is intent
+
+
+# --- round 10: the kinds behind blind batch I's misses, in phrasings the batch did not use ----
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent", "parts"),
+    [
+        # A STOP told as a slip, or keeping the reminders: opt in (I's first critical error).
+        ("j'ai mis ARRET sans faire attention, remettez moi svp", "fr_FR", Intent.OPT_IN, None),
+        (
+            "I texted STOP to the wrong chat, I want to keep getting your reminders",
+            "en_GB",
+            Intent.OPT_IN,
+            None,
+        ),
+        (
+            "mandé STOP sin querer, quiero seguir recibiendo los avisos",
+            "es_ES",
+            Intent.OPT_IN,
+            None,
+        ),
+        # Paying once a credit note or correction shows: a dispute (I's second critical error).
+        ("ok je paierai quand l'avoir sera fait", "fr_FR", Intent.DISPUTE, None),
+        ("yes I'll pay once the credit note shows on my account", "en_GB", Intent.DISPUTE, None),
+        ("sí, pago cuando aparezca el abono", "es_ES", Intent.DISPUTE, None),
+        # Paid, told in the past with its day.
+        ("vous l'avez déjà prélevé lundi", "fr_FR", Intent.ALREADY_PAID, None),
+        (
+            "they already took the money from my account on Monday",
+            "en_GB",
+            Intent.ALREADY_PAID,
+            None,
+        ),
+        # A named person or the business's own line.
+        ("je voudrais en discuter avec le docteur Martin", "fr_FR", Intent.ASK_AGENT, None),
+        ("can I get a call back please", "en_GB", Intent.ASK_AGENT, None),
+        ("¿me podéis dar el teléfono de la consulta?", "es_ES", Intent.ASK_AGENT, None),
+        # Paying by phone and a means "possible ?" are questions about the means.
+        ("on peut régler par téléphone ?", "fr_FR", Intent.HELP, None),
+        ("apple pay possible?", "en_GB", Intent.HELP, None),
+        # Not for them, or an automatic reply.
+        (
+            "réponse automatique : je suis en congé jusqu'au 3 janvier",
+            "fr_FR",
+            Intent.UNKNOWN,
+            None,
+        ),
+        ("this message isn't for me, my name isn't Paul", "en_GB", Intent.UNKNOWN, None),
+        # A count changed, or not chosen yet.
+        ("on peut passer de 2 à 3 fois ?", "fr_FR", Intent.SPLIT, 3),
+        ("could we switch from 4 to 2 payments", "en_GB", Intent.SPLIT, 2),
+        ("en dos o tres plazos", "es_ES", Intent.SPLIT, None),
+        # Disputes told without a dispute word.
+        ("c'est pas ce que disait le devis", "fr_FR", Intent.DISPUTE, None),
+        ("there shouldn't be any cancellation fee", "en_GB", Intent.DISPUTE, None),
+        # "?!" on a question about the amount is not a challenge.
+        ("c'est combien je vous dois ?!", "fr_FR", Intent.STATUS, None),
+    ],
+)
+def test_round_10_kinds(text: str, locale: str, intent: Intent, parts: int | None) -> None:
+    got = read(text, locale)
+    assert (got.intent, got.parts) == (intent, parts)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (dt.datetime(2026, 11, 18, 10, tzinfo=dt.UTC), "2027-01-02"),
+        # In July "the holidays" may be the summer ones: no date rather than a guess.
+        (dt.datetime(2027, 7, 1, 10, tzinfo=dt.UTC), None),
+    ],
+)
+def test_after_the_year_end_feasts(now: dt.datetime, expected: str | None) -> None:
+    for text, locale in (
+        ("après les fêtes", "fr_FR"),
+        ("after the holidays", "en_GB"),
+        ("después de las fiestas", "es_ES"),
+    ):
+        got = understand(text, locale=locale, now=now, tz=TZ)
+        assert got.intent is Intent.PAY_LATER
+        assert (got.date.isoformat() if got.date else None) == expected
