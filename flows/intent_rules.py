@@ -619,6 +619,8 @@ YES = _words(
     r"d accord",
     r"entendu",
     r"parfait",
+    r"tres bien",
+    r"muy bien",
     r"ca marche",
     r"ca me va",
     r"c est bon",
