@@ -24,7 +24,7 @@ from bot.engine import deadletters, retention
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from bot.engine.retention import RetentionPolicy
 from bot.store import keys
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_money import invoice, pay, refund
 from tests.scenario.test_refunds import dispute
 
@@ -113,14 +113,6 @@ class Recorder:
                 with contextlib.suppress(aioredis.ResponseError):
                     block.keys.update(await admin.execute_command("COMMAND", "GETKEYS", *args))
         return found
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 def cross_slot(atomics: list[Atomic]) -> list[str]:

@@ -8,18 +8,16 @@ test's own reads are not counted.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.engine.dispatch import likely_reads, make_handler
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from channels.base import ChannelName, InboundKind, InboundMessage
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 pytestmark = pytest.mark.fault
 
@@ -50,14 +48,6 @@ async def count(step: Awaitable[object]) -> int:
     finally:
         _counting.reset(token)
     return len(tally)
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 def customer_text(n: int, text: str) -> Event:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 from twilio.request_validator import RequestValidator
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.web.app_keys import SENDER_ROUTES
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 pytestmark = pytest.mark.fault
 
@@ -48,14 +46,6 @@ def tally(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tally]:
 
     monkeypatch.setattr(Connection, "send_packed_command", counted)
     yield found
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 async def _counted(tally: Tally, facto: Facto, path: str, **post: Any) -> int:

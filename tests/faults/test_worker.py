@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.engine import issuing, schedule
 from bot.engine.lease import Lease
 from bot.engine.pipeline import Event, ingest
@@ -23,17 +21,9 @@ from bot.store import keys
 from bot.web.app_keys import SERVICES
 from channels.base import ChannelName, InboundKind, InboundMessage
 from tests.faults.conftest import eventually
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 pytestmark = pytest.mark.fault
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 def second_worker(facto: Facto, name: str = "worker-2") -> Worker:
