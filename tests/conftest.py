@@ -6,12 +6,16 @@ import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, settings
 
 from bot.embedded_redis import EmbeddedRedis
+
+if TYPE_CHECKING:
+    from tests.scenario.harness import Facto
 
 # CI runs on a busy 2-core machine: no per-example deadline, no "too slow" health checks, and
 # the same examples on every run (derandomize, no example database), so a red CI is a real
@@ -48,6 +52,18 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[aioredis.Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
+    """Facto (web app, sandbox providers and a worker) on the session's Redis, with one
+    merchant. Imported here, not at the top: most tests never start the app."""
+    from tests.scenario.harness import start_facto
+
+    app = await start_facto(redis_server.url, redis)
+    await app.add_merchant()
+    yield app
+    await app.client.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
-from tests.scenario.harness import Facto, start_facto
 
 # Spins on the server for ARGV[1] microseconds: nothing else runs meanwhile. Other clients
 # get no answer (a freeze) until `lua-time-limit` ms have passed, then BUSY until it ends.
@@ -74,12 +73,3 @@ async def faults(redis_server: EmbeddedRedis) -> AsyncIterator[Faults]:
     admin = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
     yield Faults(admin)
     await admin.aclose()
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    """Facto on the session's Redis, with one merchant (most fault tests need no more)."""
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()

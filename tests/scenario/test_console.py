@@ -11,24 +11,14 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pyotp
 import pytest
-import redis.asyncio as aioredis
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from bot.store.users import Role, list_users
 from tests.scenario.console_client import PASSWORD, Browser, add_user
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 
 TG = ("telegram", "424242")
 REF = re.compile(r'href="/console/c/([0-9a-f]{24})"')
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 @pytest.fixture

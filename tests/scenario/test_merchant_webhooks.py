@@ -12,17 +12,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.engine.merchant_webhooks import BACKOFF_SECONDS, next_attempt, signature, verify
 from bot.store import keys
 from bot.store import merchant_webhooks as store
 from bot.store.users import Role
 from tests.scenario.console_client import Browser, add_user
-from tests.scenario.harness import START, Facto, invoice_body, start_facto
+from tests.scenario.harness import START, Facto, invoice_body
 from tests.scenario.test_money import pay, pay_outside_our_link
 
 
@@ -36,14 +34,6 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append((dict(request.headers), await request.text()))
         return web.Response(status=self.answers.pop(0) if self.answers else 200)
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 @pytest.fixture

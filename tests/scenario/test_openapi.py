@@ -8,28 +8,16 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import pytest
-import redis.asyncio as aioredis
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
-from tests.scenario.harness import START, Facto, invoice_body, start_facto
+from tests.scenario.harness import START, Facto, invoice_body
 from tests.scenario.test_money import pay
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 async def get(facto: Facto, path: str, **params: str) -> tuple[int, Any]:

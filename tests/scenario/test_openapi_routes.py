@@ -3,24 +3,12 @@ forgotten), and the answers of the policy and channel routes validate against it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema_rs
-import pytest
-import redis.asyncio as aioredis
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.web.openapi import SELF
-from tests.scenario.harness import Facto, invoice_body, start_facto
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
+from tests.scenario.harness import Facto, invoice_body
 
 
 async def document(facto: Facto) -> dict[str, Any]:

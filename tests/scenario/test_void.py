@@ -4,17 +4,12 @@ chat; idempotent; refused for a paid invoice; from the API and the dashboard."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
-import pytest
-import redis.asyncio as aioredis
-
-from bot.embedded_redis import EmbeddedRedis
 from bot.store import keys
 from bot.store.users import Role
 from tests.scenario.console_client import Browser, add_user
-from tests.scenario.harness import Facto, invoice_body, start_facto
+from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_money import (
     GROSS,
     invoice,
@@ -25,14 +20,6 @@ from tests.scenario.test_money import (
 from tests.scenario.test_review_actions import api, check, to_review
 
 VOID = "/api/v1/invoices/{invoice_id}/void"
-
-
-@pytest.fixture
-async def facto(redis_server: EmbeddedRedis, redis: aioredis.Redis) -> AsyncIterator[Facto]:
-    app = await start_facto(redis_server.url, redis)
-    await app.add_merchant()
-    yield app
-    await app.client.close()
 
 
 async def credit_notes(facto: Facto, invoice_id: str) -> list[dict[str, object]]:
