@@ -258,11 +258,19 @@ _CONSENT = frozenset({Intent.PAY_NOW, Intent.YES})
 _NOT_CONSENT = (Intent.DISPUTE, Intent.ALREADY_PAID, Intent.NO, Intent.OPT_OUT)
 
 
+#: The legal opt-out keywords (LEGAL_FR 2.2) and their spellings, anywhere in a message: no
+#: model ever overrules the rules' reading of a message that uses one. The sentences that ask
+#: to stop without them ("ne m'écrivez plus", "leave me alone") are meaning, and may be doubted.
+_LEGAL_KEYWORD = re.compile(
+    r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|unsubscribe\w*|des?abonn\w*|des?inscri\w*|"
+    r"opt ?out|stopall)\b"
+)
+
+
 def _legal_keyword(norm: Normalized) -> bool:
-    """A legal opt-out keyword anywhere ("STOP", "stop les sms", "désabonner"): the rules'
-    reading of it stands, whatever the model says."""
-    return (
-        any(OPT_OUT_WHOLE.match(c) for c in norm.clauses) or OPT_OUT.search(norm.text) is not None
+    """A legal opt-out keyword: alone ("END", "QUIT") or anywhere ("stop les sms")."""
+    return any(OPT_OUT_WHOLE.match(c) for c in norm.clauses) or bool(
+        _LEGAL_KEYWORD.search(norm.text)
     )
 
 
