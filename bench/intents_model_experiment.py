@@ -37,7 +37,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(args.rules.resolve()))
     sys.path.insert(1, str(ROOT))
-    from sklearn.model_selection import (  # type: ignore[import-not-found]
+    from sklearn.model_selection import (
         StratifiedKFold,
         cross_val_score,
     )
@@ -69,9 +69,9 @@ def main() -> int:
 
 
 def _model() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-not-found]
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-not-found]
-    from sklearn.pipeline import make_pipeline  # type: ignore[import-not-found]
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
 
     return make_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),

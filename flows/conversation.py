@@ -95,6 +95,10 @@ _CLARIFY_AS = {
     Intent.SPLIT: Choice.SPLIT,
     Intent.ASK_AGENT: Choice.AGENT,
     Intent.HELP: Choice.HELP,
+    # A dispute or an "already paid" is a person's to check: "did you mean to pay, or that
+    # something is wrong?" offers one (the trained model's doubts about a "yes" or "I pay").
+    Intent.DISPUTE: Choice.AGENT,
+    Intent.ALREADY_PAID: Choice.AGENT,
 }
 #: Acted on after an opt-out in the same message ("STOP et je conteste"), the first found.
 _AFTER_OPT_OUT = (Intent.DISPUTE, Intent.ALREADY_PAID, Intent.ASK_AGENT)
@@ -331,7 +335,7 @@ def _answer_to_step(
                 extra={"latest": pay_later.latest_date(invoice)},
             )
     if state.step is Step.CONFIRM_SPLIT:
-        if intent is Intent.YES:
+        if intent is Intent.YES and not meaning.is_unsure:  # a doubted "yes" is asked about
             return split.confirm(state, invoice, facts)
         if intent is Intent.NO:
             return split.decline(state, invoice)

@@ -8,9 +8,12 @@ import pytest
 
 from bot.i18n import SUPPORTED_LOCALES
 from channels.base import ChannelName
+from flows import intent_model
 from flows.conversation import REPLY_LANGUAGES
+from flows.intents import MODEL_CONFLICT, Intent
 from flows.model import Choice, Handoff, PauseReminders, RecordConsent, Step
 from tests.flows.helpers import Conversation, render
+from tests.unit.test_intent_model import fixed
 
 MAYBE_OPT_OUT = {
     "fr": "arrêtez de me facturer des choses que je n'ai pas commandées",
@@ -152,3 +155,25 @@ def test_already_paid_and_stop_opts_out_then_checks_the_payment(locale: str, tex
     assert bot.messages == ["opted_out", "already_paid_check"]
     assert bot.of(Handoff)  # nothing in the ledger: a person checks
     assert chat.opted_out
+
+
+PAY_NOW_TEXT = {"fr": "je paie maintenant", "en": "I'll pay now"}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_pay_now_the_model_doubts_is_asked_about_and_no_link_is_sent(
+    locale: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trained model reads a dispute where the rules read "pay now" (flows.intents,
+    # MODEL_CONFLICT): the bot asks, offering a person, instead of sending the link.
+    disputed = fixed({Intent.DISPUTE: MODEL_CONFLICT + 0.1})
+    monkeypatch.setattr(intent_model, "shipped", lambda: disputed)
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(PAY_NOW_TEXT[locale])
+
+    assert bot.message == "clarify"
+    assert bot.choices[:2] == (Choice.PAY, Choice.AGENT)
+    assert "pay_link" not in bot.messages
+    assert chat.taps(Choice.AGENT).of(Handoff)

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,8 @@ class Report:
     per_intent_correct: Counter[str] = field(default_factory=Counter)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
     critical: int = 0
+    #: Readings the bot asks about instead of acting: unsure, or a "maybe" opt-out.
+    asked: int = 0
     date_checked: int = 0
     date_correct: int = 0
     parts_checked: int = 0
@@ -108,19 +110,31 @@ def load_corpus(path: Path = CORPUS) -> Corpus:
     return Corpus(now=now, tz=meta["tz"], examples=tuple(examples))
 
 
-def evaluate(examples: Iterable[Example], *, now: dt.datetime, tz: str) -> Report:
+#: How a text is read: `understand`'s signature (rules alone, or with another model).
+Reader = Callable[..., Understanding]
+
+
+def evaluate(
+    examples: Iterable[Example], *, now: dt.datetime, tz: str, read: Reader = understand
+) -> Report:
     report = Report()
     for example in examples:
         at, zone = example.moment(now, tz)
-        result = understand(example.text, locale=example.locale, now=at, tz=zone)
+        result = read(example.text, locale=example.locale, now=at, tz=zone)
         _score(report, example, result)
     return report
+
+
+def is_asked(result: Understanding) -> bool:
+    """The bot asks instead of acting: an unsure reading or a sentence that may opt out."""
+    return result.is_unsure or result.maybe_opt_out
 
 
 def _score(report: Report, example: Example, result: Understanding) -> None:
     expected = example.intent.value
     report.total += 1
     report.per_intent[expected] += 1
+    report.asked += is_asked(result)
     ok = result.intent is example.intent
     if example.checks_date:
         report.date_checked += 1
@@ -162,6 +176,7 @@ def format_report(report: Report, *, top: int = 10, failures: bool = True) -> st
         f"overall (intent + date + parts): {report.correct}/{report.total} = {report.accuracy:.1%}"
     )
     lines.append(f"critical errors: {report.critical}")
+    lines.append(f"asked (unsure or maybe opt-out): {report.asked}/{report.total}")
     if report.date_checked:
         lines.append(
             f"dates: {report.date_correct}/{report.date_checked} = "
