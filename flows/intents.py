@@ -292,6 +292,11 @@ def _with_model(
     if reading.intent is Intent.OPT_OUT:
         return _doubt_opt_out(reading, _probabilities(norm, model))
     if reading.intent is Intent.UNKNOWN or reading.is_unsure:
+        if len(norm.text.split()) < 2:
+            # One word or a bare number ("4", "hier") answers the question the bot asked (a
+            # menu choice, a number of instalments, a day): the flow reads it in that context,
+            # which a model trained on whole replies does not know.
+            return reading
         return _fallback(reading, _probabilities(norm, model))
     if reading.intent in _CONSENT:
         return _doubt_consent(reading, _probabilities(norm, model))

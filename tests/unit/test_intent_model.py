@@ -179,3 +179,11 @@ def test_dates_and_parts_come_from_the_rules() -> None:
     assert promise.date == dt.date(2026, 11, 20)
     split = read("en 3 fois", fixed({Intent.SPLIT: 0.99}))
     assert split.parts == 3
+
+
+def test_a_single_word_is_left_to_the_flow() -> None:
+    """"4" after "en combien de fois ?", "hier" after "quand pouvez-vous payer ?": the flow reads
+    them in the context of its question; the model, sure as it may be, does not decide."""
+    for text in ("4", "hier"):
+        reading = read(text, fixed({Intent.ALREADY_PAID: 0.99}))
+        assert reading.intent is not Intent.ALREADY_PAID
