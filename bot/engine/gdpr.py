@@ -43,8 +43,8 @@ from redis.exceptions import WatchError
 from bot.clock import Clock
 from bot.engine.lua import Lua
 from bot.store import customers, keys, senders
-from bot.store.customers import Customer
 from bot.store.conversations import conversation_key, transcript
+from bot.store.customers import Customer
 from bot.store.payments import credit_notes_of
 from channels.base import ChannelName
 from payments.invoice import Invoice
@@ -287,7 +287,7 @@ async def _erase_merchant_side(
                     if set(entry.get("addresses", ())) & set(addresses):
                         pipe.lset(log_key, index, json.dumps(_anonymous(entry, addresses)))
                 for phone, holder in zip(phones, indexed, strict=True):
-                    if customer_id is not None and holder == customer_id:  # the number, kept to find them on an order
+                    if holder == customer_id:  # the number, kept to find them on an order
                         pipe.hdel(phones_key, phone)
                 for payer in _payers(addresses):  # streak and reward points (issue 10)
                     pipe.delete(keys.payer(merchant_id, payer))
