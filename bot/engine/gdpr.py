@@ -18,7 +18,8 @@ addresses, what was erased and kept), without the personal data it removed.
 A customer who was only ever invoiced (POST /api/v1/invoices) has no customer record: the
 request then names an address ("sms:+336…", "whatsapp:+336…", "telegram:<chat id>"), and the
 same export and erasure run on it (a phone covers its SMS and WhatsApp addresses, since an
-invoice names a phone, not a channel). Its record holds `customer_id: null`.
+invoice names a phone, not a channel). Its record holds `customer_id: null`. An address that
+belongs to a registered customer stands for that whole customer.
 
 Not erased here, because each is deleted on a short clock by housekeeping (bot.engine.retention)
 and erasing earlier would break a delivery or a payment under way:
@@ -144,6 +145,9 @@ async def _subject(
         return None if customer is None else (customer, customer.addresses())
     if not named:
         return None
+    async for customer in customers.scan(redis, merchant_id):  # rare request: a scan is fine
+        if set(customer.addresses()) & set(named):  # registered after all: the whole record
+            return customer, customer.addresses()
     known = (
         await _invoices_of(redis, merchant_id, set(named))
         or await _own_conversations(redis, merchant_id, named)

@@ -221,3 +221,10 @@ async def test_an_unknown_or_malformed_address_gets_a_404(shop: Facto) -> None:
     for path in ("sms:+33699999999", "sms:0612", "telegram:abc", "fax:+33612345678"):
         assert (await call(shop, "GET", f"/api/v1/customers/{path}/export"))[0] == 404, path
     assert (await call(shop, "DELETE", f"/api/v1/customers/sms:{PHONE}", other))[0] == 404
+
+
+async def test_an_address_of_a_registered_customer_erases_the_whole_customer(shop: Facto) -> None:
+    await known_customer(shop)
+    status, body = await call(shop, "DELETE", f"/api/v1/customers/sms:{PHONE}")
+    assert status == 200 and body["erasure"]["customer_id"] == "c1"
+    assert (await call(shop, "GET", "/api/v1/customers/c1/export"))[0] == 404
