@@ -74,6 +74,7 @@ DEMO_CUSTOMERS = (
 
 async def run_demo(port: int | None = None) -> int:
     os.environ["FACTO_SANDBOX"] = "1"
+    os.environ.setdefault("FACTO_WEBHOOKS_ALLOW_LOOPBACK", "1")  # webhooks to a local receiver
     if port is not None:
         os.environ["PORT"] = str(port)
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8080')}")

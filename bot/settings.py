@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, alias="PORT", ge=1, le=65535)
     host: str = Field(default="127.0.0.1", alias="HOST")
     sandbox: bool = Field(default=False, alias="FACTO_SANDBOX")
+    # Outgoing webhooks to 127.0.0.1/localhost (bot.engine.egress): the demo and tests only.
+    webhooks_allow_loopback: bool = Field(default=False, alias="FACTO_WEBHOOKS_ALLOW_LOOPBACK")
     data_dir: str = Field(default="var", alias="FACTO_DATA_DIR")
 
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")

@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.parse_args(argv)
     os.environ.setdefault("FACTO_SANDBOX", "1")
+    os.environ.setdefault("FACTO_WEBHOOKS_ALLOW_LOOPBACK", "1")  # webhooks to a local receiver
     return bot_main(["serve"], serve_mounts=emulators)
 
 

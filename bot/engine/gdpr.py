@@ -14,12 +14,28 @@ What Facto holds about a customer, and what an erasure does with it:
   the erasure record.
 The erasure itself is recorded (`merchant:{m}:erasures`: customer id, time, digests of the
 addresses, what was erased and kept), without the personal data it removed.
+
+A customer who was only ever invoiced (POST /api/v1/invoices) has no customer record: the
+request then names an address ("sms:+336…", "whatsapp:+336…", "telegram:<chat id>"), and the
+same export and erasure run on it (a phone covers its SMS and WhatsApp addresses, since an
+invoice names a phone, not a channel). Its record holds `customer_id: null`. An address that
+belongs to a registered customer stands for that whole customer.
+
+Not erased here, because each is deleted on a short clock by housekeeping (bot.engine.retention)
+and erasing earlier would break a delivery or a payment under way:
+- outbox (sent-message) records: their text goes hours after sending, the record after
+  FACTO_OUTBOX_RETENTION_DAYS — they prove a reminder was sent to a number for a live invoice;
+- campaign recipient lists: after FACTO_CAMPAIGN_RETENTION_DAYS (the sending and the click
+  attribution of a running campaign read them);
+- abandoned carts: the shop's own record, gone when the cart is paid or given up;
+- Telegram links: a hashed start token with the chat id, gone when the link expires.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -29,6 +45,7 @@ from bot.clock import Clock
 from bot.engine.lua import Lua
 from bot.store import customers, keys, senders
 from bot.store.conversations import conversation_key, transcript
+from bot.store.customers import Customer
 from bot.store.payments import credit_notes_of
 from channels.base import ChannelName
 from payments.invoice import Invoice
@@ -100,13 +117,53 @@ async def _own_conversations(
     return owned
 
 
+_CHANNELS = ("sms", "whatsapp", "telegram")
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+_CHAT = re.compile(r"-?[0-9]{1,20}")
+
+
+def address_of(ident: str) -> list[str] | None:
+    """The addresses an address-shaped request names, or None if it is a customer id.
+
+    A phone stands for both its SMS and WhatsApp conversations (an invoice names a phone)."""
+    channel, colon, who = ident.partition(":")
+    if not colon or channel not in _CHANNELS:
+        return None
+    if channel == "telegram":
+        return [ident] if _CHAT.fullmatch(who) else []
+    return [f"sms:{who}", f"whatsapp:{who}"] if _PHONE.fullmatch(who) else []
+
+
+async def _subject(
+    redis: aioredis.Redis, merchant_id: str, ident: str
+) -> tuple[Customer | None, list[str]] | None:
+    """Whom a request is about: a registered customer, or an address with anything of this
+    merchant's about it (an invoice, a conversation, a consent); None if nothing is known."""
+    named = address_of(ident)
+    if named is None:
+        customer = await customers.get(redis, merchant_id, ident)
+        return None if customer is None else (customer, customer.addresses())
+    if not named:
+        return None
+    async for customer in customers.scan(redis, merchant_id):  # rare request: a scan is fine
+        if set(customer.addresses()) & set(named):  # registered after all: the whole record
+            return customer, customer.addresses()
+    known = (
+        await _invoices_of(redis, merchant_id, set(named))
+        or await _own_conversations(redis, merchant_id, named)
+        or await redis.exists(*[keys.consent(merchant_id, a) for a in named])
+    )
+    return (None, named) if known else None
+
+
 async def export_customer(
     redis: aioredis.Redis, merchant_id: str, customer_id: str
 ) -> dict[str, Any] | None:
-    customer = await customers.get(redis, merchant_id, customer_id)
-    if customer is None:
+    """Everything about a customer (by id, or by address for an invoice-only one)."""
+    subject = await _subject(redis, merchant_id, customer_id)
+    if subject is None:
         return None
-    addresses = customer.addresses()
+    customer, addresses = subject
     consent = {}
     for address in addresses:
         raw = await redis.get(keys.consent(merchant_id, address))
@@ -117,8 +174,9 @@ async def export_customer(
     conversations = {}
     for address in await _own_conversations(redis, merchant_id, addresses):
         conversations[address] = await transcript(redis, address)
+    digests = {digest(a) for a in addresses}
     return {
-        "customer": customer.to_dict(),
+        "customer": customer.to_dict() if customer else {"id": None, "addresses": addresses},
         "consent": consent,
         "consent_log": [e for e in log if set(e.get("addresses", ())) & set(addresses)],
         "conversations": conversations,
@@ -129,7 +187,8 @@ async def export_customer(
             for e in map(
                 json.loads, await redis.lrange(keys.merchant_erasures(merchant_id), 0, -1)
             )
-            if e["customer_id"] == customer_id
+            if (customer and e["customer_id"] == customer_id)
+            or (not customer and digests & set(e["addresses"]))
         ],
     }
 
@@ -167,11 +226,11 @@ async def erase_customer(
 
     Raises ConversationBusy if one of the customer's conversations stays in dispatch for
     longer than DISPATCH_WAIT_S (nothing of the merchant's side is erased then: ask again)."""
-    customer = await customers.get(redis, merchant_id, customer_id)
-    if customer is None:
+    subject = await _subject(redis, merchant_id, customer_id)
+    if subject is None:
         return None
+    customer, addresses = subject
     now = clock.now()
-    addresses = customer.addresses()
     owned = await _own_conversations(redis, merchant_id, addresses)
     # Conversations first (each on its own slot): a crash before the merchant's commit leaves
     # the customer in place, and the request is simply made again.
@@ -180,22 +239,25 @@ async def erase_customer(
     invoices = await _invoices_of(redis, merchant_id, set(addresses))
     notes = sum([len(await credit_notes_of(redis, merchant_id, i.id)) for i in invoices])
     record = {
-        "customer_id": customer_id,
+        "customer_id": customer.id if customer else None,  # an address is personal data
         "at": now.isoformat(),
         "addresses": [digest(a) for a in addresses],
-        "erased": ["customer", "consent_details", "consent_log_addresses", "handoffs"]
+        "erased": (["customer"] if customer else [])
+        + ["consent_details", "consent_log_addresses", "handoffs"]
         + (["transcripts"] if owned else []),
         "transcripts_erased": len(owned),
         "kept": {"invoices": len(invoices), "credit_notes": notes, "reason": "LEGAL_FR 10 years"},
     }
-    await _erase_merchant_side(redis, merchant_id, customer_id, (addresses, owned), record)
+    await _erase_merchant_side(
+        redis, merchant_id, customer.id if customer else None, (addresses, owned), record
+    )
     return record
 
 
 async def _erase_merchant_side(
     redis: aioredis.Redis,
     merchant_id: str,
-    customer_id: str,
+    customer_id: str | None,
     where: tuple[list[str], list[str]],
     record: dict[str, Any],
 ) -> None:
@@ -219,7 +281,8 @@ async def _erase_merchant_side(
                 consents = [await pipe.get(k) for k in consent_keys]
                 indexed = [await pipe.hget(phones_key, phone) for phone in phones]
                 pipe.multi()
-                pipe.hdel(keys.customers(merchant_id), customer_id)
+                if customer_id is not None:
+                    pipe.hdel(keys.customers(merchant_id), customer_id)
                 for key, raw in zip(consent_keys, consents, strict=True):
                     if raw is not None:
                         pipe.set(key, json.dumps(_anonymous(json.loads(raw), addresses)))

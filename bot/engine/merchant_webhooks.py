@@ -14,10 +14,12 @@ import hashlib
 import hmac
 import logging
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import aiohttp
 import redis.asyncio as aioredis
 
+from bot.engine import egress
 from bot.logs import log_fields
 from bot.services import Services
 from bot.store import keys
@@ -49,6 +51,15 @@ def verify(secret: str, header: str, body: str, now: int, tolerance: int = 300) 
     return hmac.compare_digest(expected, f"t={timestamp},v1={parts.get('v1', '')}")
 
 
+def url_host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def url_port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def next_attempt(attempts_done: int, now: datetime) -> datetime | None:
     """After `attempts_done` failed attempts: when to try again, or None to give up."""
     if attempts_done > len(BACKOFF_SECONDS):
@@ -70,7 +81,11 @@ class MerchantWebhooks:
             if due:
                 secrets = {e.id: e.secret for e in await store.endpoints(redis, merchant_id)}
                 timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
-                async with aiohttp.ClientSession(timeout=timeout) as http:
+                allow = self.services.settings.webhooks_allow_loopback
+                connector = aiohttp.TCPConnector(
+                    resolver=egress.GuardedResolver(allow_loopback=allow)
+                )
+                async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
                     for delivery in due:
                         await self._attempt(http, merchant_id, delivery, secrets)
                         attempts += 1
@@ -79,6 +94,21 @@ class MerchantWebhooks:
                 if await store.has_work(redis, merchant_id):  # an event raced the SREM
                     await redis.sadd(keys.WEBHOOK_MERCHANTS, merchant_id)
         return attempts
+
+    async def _refusal(self, url: str) -> str | None:
+        """Why the URL's host is not to be reached now (SSRF, bot.engine.egress), or None.
+        A name that does not resolve is left to the request, which fails and is retried."""
+        try:
+            await egress.check_resolved(
+                url_host(url),
+                url_port(url),
+                allow_loopback=self.services.settings.webhooks_allow_loopback,
+            )
+        except egress.RefusedAddress as refused:
+            return str(refused)
+        except OSError:
+            return None
+        return None
 
     async def _attempt(
         self,
@@ -109,6 +139,19 @@ class MerchantWebhooks:
             "Facto-Event-Type": delivery.event["type"],
             "Facto-Signature": signature(secret, int(now.timestamp()), delivery.body),
         }
+        refused = await self._refusal(delivery.url)
+        if refused:  # not retried: the merchant must change the endpoint (the log says why)
+            await store.record_attempt(
+                redis,
+                merchant_id,
+                delivery,
+                at=now,
+                status=None,
+                error=f"refused: {refused}",
+                next_at=None,
+                delivered=False,
+            )
+            return
         error = ""
         try:
             async with http.post(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.engine.egress import host_refusal
 from bot.services import Services
 from bot.store import merchant_webhooks as store
 from bot.store.merchants import Merchant
@@ -27,7 +28,9 @@ def setup_api_webhooks(app: web.Application) -> None:
     app.router.add_get("/api/v1/webhook-deliveries", authenticated(list_deliveries))
 
 
-def check_endpoint(body: object, *, sandbox: bool) -> tuple[str, tuple[str, ...], list[Any]]:
+def check_endpoint(
+    body: object, *, sandbox: bool, allow_loopback: bool = False
+) -> tuple[str, tuple[str, ...], list[Any]]:
     """The URL and events of a registration, and the problems found (none when valid)."""
     problems: list[dict[str, str]] = []
     if not isinstance(body, dict):
@@ -44,6 +47,9 @@ def check_endpoint(body: object, *, sandbox: bool) -> tuple[str, tuple[str, ...]
         parts = urlsplit(url)
         if parts.scheme not in schemes or not parts.hostname or parts.username:
             problems.append({"field": "url", "message": "must be an https:// URL with a host"})
+        elif refused := host_refusal(parts.hostname, allow_loopback=allow_loopback):
+            # SSRF: Facto would make this request from inside its own network.
+            problems.append({"field": "url", "message": f"must be a public address: {refused}"})
     events = body.get("events")
     if (
         not isinstance(events, list)
@@ -63,7 +69,11 @@ async def create_endpoint(
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
-    url, events, problems = check_endpoint(body, sandbox=services.settings.sandbox)
+    url, events, problems = check_endpoint(
+        body,
+        sandbox=services.settings.sandbox,
+        allow_loopback=services.settings.webhooks_allow_loopback,
+    )
     if problems:
         return error(422, "invalid webhook endpoint", fields=problems)
     endpoint = await store.add_endpoint(

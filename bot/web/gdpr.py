@@ -18,7 +18,7 @@ from bot.services import Services
 from bot.store.merchants import Merchant
 from bot.web.api import _authenticated, error
 
-_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+_ID = re.compile(r"[A-Za-z0-9_.:+-]{1,100}")  # an id, or an address (sms:+33…)
 
 
 def setup_gdpr(app: web.Application) -> None:

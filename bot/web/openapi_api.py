@@ -449,7 +449,8 @@ MORE_PATHS: dict[str, Any] = {
             parameters=[path_param("customer_id")],
         ),
         "delete": _op(
-            "GDPR erasure: the customer's data goes, invoices are kept (10 years)",
+            "GDPR erasure: the customer's data goes, invoices are kept (10 years); "
+            "customer_id may be an address (sms:+336…, whatsapp:…, telegram:<chat>)",
             {
                 "200": answer(obj(erasure=ANY_OBJECT), "Erased"),
                 "404": ERRORS["404"],
@@ -461,7 +462,8 @@ MORE_PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/customers/{customer_id}/export": get_op(
-        "GDPR export of one customer (profile, invoices, messages, consents)",
+        "GDPR export of one customer (profile, invoices, messages, consents); "
+        "customer_id may be an address (sms:+336…, whatsapp:…, telegram:<chat>)",
         ANY_OBJECT,
         [path_param("customer_id")],
     ),

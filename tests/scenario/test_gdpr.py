@@ -188,3 +188,43 @@ async def test_erasure_forgets_the_phone_a_shop_order_indexed(shop: Facto) -> No
 
     assert status == 200
     assert await shop.redis.hget(index, PHONE) is None
+
+
+async def test_an_invoice_only_customer_is_exported_and_erased_by_address(shop: Facto) -> None:
+    """Invoiced through the API, never registered: the address stands for the customer."""
+    created = await shop.issue(invoice_body(*SMS))
+    await shop.customer_says(*SMS, "aide")
+    assert shop.merchant is not None
+    path = f"/api/v1/customers/sms:{PHONE}"
+    status, data = await call(shop, "GET", path + "/export")
+    assert status == 200, data
+    assert data["customer"] == {"id": None, "addresses": [f"sms:{PHONE}", f"whatsapp:{PHONE}"]}
+    assert [i["id"] for i in data["invoices"]] == [created["id"]]
+    assert "aide" in [e["text"] for e in data["conversations"][f"sms:{PHONE}"]]
+
+    status, body = await call(shop, "DELETE", path)
+    assert status == 200, body
+    record = body["erasure"]
+    assert record["customer_id"] is None and PHONE not in json.dumps(record)
+    assert record["kept"]["invoices"] == 1 and record["transcripts_erased"] == 1
+    assert len(await transcript(shop.redis, f"sms:{PHONE}")) == 0
+    # The invoice stays; the erasure is found again by the same address.
+    assert (await call(shop, "GET", f"/api/v1/invoices/{created['id']}"))[0] == 200
+    status, data = await call(shop, "GET", path + "/export")
+    assert status == 200 and not any(data["conversations"].values())
+    assert [e["customer_id"] for e in data["erasures"]] == [None]
+
+
+async def test_an_unknown_or_malformed_address_gets_a_404(shop: Facto) -> None:
+    await shop.issue(invoice_body(*SMS))
+    _, other = await shop.add_merchant(name="Autre")
+    for path in ("sms:+33699999999", "sms:0612", "telegram:abc", "fax:+33612345678"):
+        assert (await call(shop, "GET", f"/api/v1/customers/{path}/export"))[0] == 404, path
+    assert (await call(shop, "DELETE", f"/api/v1/customers/sms:{PHONE}", other))[0] == 404
+
+
+async def test_an_address_of_a_registered_customer_erases_the_whole_customer(shop: Facto) -> None:
+    await known_customer(shop)
+    status, body = await call(shop, "DELETE", f"/api/v1/customers/sms:{PHONE}")
+    assert status == 200 and body["erasure"]["customer_id"] == "c1"
+    assert (await call(shop, "GET", "/api/v1/customers/c1/export"))[0] == 404

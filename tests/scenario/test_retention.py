@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import redis.asyncio as aioredis
+
+from bot.embedded_redis import EmbeddedRedis
 from bot.engine import retention
 from bot.engine.pipeline import SEEN_TTL_SECONDS
 from bot.store import keys
 from bot.store.conversations import transcript
-from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.harness import Facto, invoice_body, start_facto
 
 PHONE = "+33612345678"
 POLICY = retention.RetentionPolicy(
@@ -117,3 +120,30 @@ async def test_the_failed_messages_listing_ages_out_with_the_records(facto: Fact
     facto.clock.advance(timedelta(days=2).total_seconds())
     assert (await housekeep(facto)).failed_listings == 1
     assert await facto.redis.zrange(listing, 0, -1) == ["recent"]
+
+
+async def test_a_shorter_transcript_retention_setting_is_what_the_worker_applies(
+    redis_server: EmbeddedRedis, redis: aioredis.Redis
+) -> None:
+    """FACTO_TRANSCRIPT_RETENTION_DAYS=30 (a merchant's policy shorter than 3 years): the
+    worker's own housekeeping trims after 30 days, not the default."""
+    facto = await start_facto(redis_server.url, redis, FACTO_TRANSCRIPT_RETENTION_DAYS=30)
+    try:
+        await facto.add_merchant()
+        await facto.issue(invoice_body("sms", PHONE))
+        await facto.customer_says("sms", PHONE, "aide")
+        conversation = f"sms:{PHONE}"
+        assert len(await transcript(facto.redis, conversation)) == 3
+
+        facto.clock.advance(timedelta(days=29).total_seconds())
+        assert (await facto.worker.housekeep()).transcript_entries == 0
+        assert len(await transcript(facto.redis, conversation)) == 3
+
+        facto.clock.advance(timedelta(days=2).total_seconds())
+        assert (await facto.worker.housekeep()).transcript_entries == 3
+        assert len(await transcript(facto.redis, conversation)) == 0
+        facto.clock.advance(timedelta(days=31).total_seconds())  # then its state, when silent
+        assert (await facto.worker.housekeep()).conversations == 1
+        assert not await facto.redis.exists(keys.conv_state(conversation))
+    finally:
+        await facto.client.close()

@@ -308,6 +308,45 @@ async def test_an_order_paid_later_in_the_shop_marks_its_invoice_paid_once(facto
     assert await invoice_count(facto) == 1
 
 
+async def test_a_woocommerce_order_updated_paid_later_marks_its_invoice_paid_once(
+    facto: Facto,
+) -> None:
+    """WooCommerce has no "paid" topic: the order comes back as order.updated with a
+    date_paid; redelivered, and updated again (a note, a status), it is paid once."""
+    connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
+    secret, path = connection["secret"], connection["webhook_path"]
+    body, headers = woocommerce_request(woocommerce_order(order_id=950), secret, site=SITE)
+    created = await post(facto, path, body, headers)
+    assert created.status == 201, await created.text()
+    invoice_id = (await created.json())["invoice"]["id"]
+    await facto.drain()
+    sent = len(await facto.messages("sms", PHONE))
+
+    still_pending = woocommerce_order(order_id=950)
+    paid = woocommerce_order(order_id=950, paid=True)
+    for order, delivery in ((still_pending, "u-0"), (paid, "u-1"), (paid, "u-1"), (paid, "u-2")):
+        body, headers = woocommerce_request(
+            order, secret, site=SITE, delivery_id=delivery, topic="order.updated"
+        )
+        response = await post(facto, path, body, headers)
+        assert response.status == 200, await response.text()
+        await facto.drain()
+        if order is still_pending:  # an update that is not a payment changes nothing
+            read = await facto.client.get(
+                f"/api/v1/invoices/{invoice_id}",
+                headers={"Authorization": f"Bearer {facto.api_key}"},
+            )
+            assert (await read.json())["status"] == "open"
+
+    read = await facto.client.get(
+        f"/api/v1/invoices/{invoice_id}", headers={"Authorization": f"Bearer {facto.api_key}"}
+    )
+    invoice = await read.json()
+    assert invoice["status"] == "paid" and invoice["amount_paid"] == 4725
+    assert len(await facto.messages("sms", PHONE)) == sent + 1  # one receipt
+    assert await invoice_count(facto) == 1
+
+
 async def test_an_update_of_an_order_never_invoiced_creates_nothing(facto: Facto) -> None:
     connection = await connect(facto, {"platform": "woocommerce", "shop": SITE})
     order = woocommerce_order(order_id=900, paid=True)
