@@ -182,7 +182,7 @@ def test_dates_and_parts_come_from_the_rules() -> None:
 
 
 def test_a_single_word_is_left_to_the_flow() -> None:
-    """"4" after "en combien de fois ?", "hier" after "quand pouvez-vous payer ?": the flow reads
+    """ "4" after "en combien de fois ?", "hier" after "quand pouvez-vous payer ?": the flow reads
     them in the context of its question; the model, sure as it may be, does not decide."""
     for text in ("4", "hier"):
         reading = read(text, fixed({Intent.ALREADY_PAID: 0.99}))
