@@ -3,12 +3,12 @@ the invoices' cursor and 422s, and the answers validate against the OpenAPI docu
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from bot.store import desk, keys
 from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_openapi_routes import document, validate
-
-CONSENT = {"source": "shop", "words": "J'accepte les offres"}
 
 
 async def get(facto: Facto, path: str, key: str) -> tuple[int, Any]:
@@ -45,3 +45,22 @@ async def test_lists_are_scoped_paged_and_documented(facto: Facto) -> None:
         assert {f["field"] for f in bad["fields"]} == {"limit", "cursor"}
     status, bad = await get(facto, "/api/v1/campaigns?state=gone", facto.api_key)
     assert status == 422 and bad["fields"][0]["field"] == "state"
+
+
+async def test_money_to_review_reads_past_other_merchants_entries(facto: Facto) -> None:
+    """The review list is shared by all merchants: 1,200 entries of others before ours must
+    not hide ours (it used to read only the first 500)."""
+    assert facto.merchant is not None
+    others = [
+        json.dumps({"merchant_id": "other", "invoice_id": f"i{n}", "session_id": f"s{n}"})
+        for n in range(1200)
+    ]
+    await facto.redis.rpush(keys.PAYMENTS_MISMATCH, *others)
+    ours = {"merchant_id": facto.merchant.id, "invoice_id": "inv", "session_id": "cs_late"}
+    await facto.redis.rpush(keys.PAYMENTS_MISMATCH, json.dumps({**ours, "reason": "amount"}))
+    status, body = await get(facto, "/api/v1/payments/review", facto.api_key)
+    assert status == 200
+    assert body["payments"] == [{"invoice_id": "inv", "payment_id": "cs_late", "reason": "amount"}]
+    found = await desk.find_review(facto.redis, facto.merchant.id, "cs_late")
+    assert found is not None
+    assert await desk.remove_review(facto.redis, facto.merchant.id, "cs_late") == 1
