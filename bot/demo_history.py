@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from bot.demo_history_flash import flash_day
+
 DAYS = 30
 SEED = 14
 DAY = 86_400.0
@@ -140,6 +142,7 @@ class Seeder:
     issued: dict[int, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[int, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    flash_paid: set[int] = field(default_factory=set)  # flash-sale buyers who paid
 
     async def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         headers = kwargs.pop("headers", {})
@@ -218,6 +221,7 @@ async def seed_history(seeder: Seeder, plan: list[Planned] | None = None) -> dic
                 keeps_word = planned.behaviour == "promise_kept" and index in seeder.issued
                 if keeps_word and day == planned.day + planned.acts_after + 2:
                     await _pay_invoice(seeder, index)
+            await flash_day(seeder, day)
             await seeder.drain()
     finally:
         seeder.clock.advance(-moved)  # back to where it was (plus the seconds it took)

@@ -20,7 +20,7 @@ from bot.store.payments import credit_notes_of, load_records
 from payments.invoice import Invoice, InvoiceStatus
 
 SCAN_LIMIT = 2000  # newest invoices read per list; older ones are reached through the API cursor
-REVIEW_LIMIT = 500
+REVIEW_BATCH = 500  # entries read per round trip; the whole list is read, batch by batch
 CLOSED = frozenset({InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_REFUNDED, InvoiceStatus.REFUNDED})
 
 
@@ -208,7 +208,7 @@ async def review_items(redis: aioredis.Redis, merchant_id: str) -> list[ReviewIt
     merchant, so they stay an operator's matter.
     """
     items = []
-    for raw in await redis.lrange(keys.PAYMENTS_MISMATCH, 0, REVIEW_LIMIT - 1):
+    for raw in await _all_mismatches(redis):
         try:
             data: dict[str, Any] = json.loads(raw)
         except ValueError:
@@ -224,6 +224,20 @@ async def review_items(redis: aioredis.Redis, merchant_id: str) -> list[ReviewIt
             )
         )
     return items
+
+
+async def _all_mismatches(redis: aioredis.Redis) -> list[str]:
+    """Every entry of the shared list, read in batches so that no merchant's entry is left
+    past the first ones. An entry removed meanwhile shifts the rest by one: one may be missed
+    by this read (never doubled, never another merchant's); the next read shows it."""
+    found: list[str] = []
+    while True:
+        batch = await redis.lrange(
+            keys.PAYMENTS_MISMATCH, len(found), len(found) + REVIEW_BATCH - 1
+        )
+        found += batch
+        if len(batch) < REVIEW_BATCH:
+            return found
 
 
 async def dismiss_review(redis: aioredis.Redis, merchant_id: str, raw: str) -> bool:

@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.store.sender_routes import SenderRoutes
 from bot.web.api import setup_api
 from bot.web.api_desk import setup_api_desk
+from bot.web.api_lists import setup_api_lists
 from bot.web.api_logo import setup_api_logo
 from bot.web.api_webhooks import setup_api_webhooks
 from bot.web.app_keys import BACKGROUND, SENDER_ROUTES, SERVICES, SPOOL, SPOOL_REPLAYER
@@ -171,6 +172,7 @@ def create_app(
     setup_webhooks(app)
     setup_api(app)
     setup_api_desk(app)
+    setup_api_lists(app)
     setup_api_webhooks(app)
     setup_api_logo(app)
     setup_openapi(app)

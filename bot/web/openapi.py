@@ -14,9 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.store.campaigns import STATES
 from bot.web import openapi_api
 from bot.web.app_keys import SERVICES
 from bot.web.openapi_api import INVOICE_CREATE, MORE_PATHS
+from bot.web.openapi_lists import list_paths, merged
 from bot.web.openapi_parts import (
     DATE,
     ERRORS,
@@ -645,7 +647,7 @@ def document(base_url: str) -> dict[str, Any]:
             ),
             **WEBHOOK_PATHS,
             **REVIEW_PATHS,
-            **MORE_PATHS,
+            **merged(MORE_PATHS, list_paths(STATES)),
         },
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.demo_history import DAYS, Seeder, plan_history, seed_history
+from bot.demo_history_flash import BUYERS, PEOPLE
 from bot.store import kpis_more
 from tests.scenario.harness import Facto
 
@@ -42,7 +43,8 @@ async def test_a_month_of_history_gives_the_dashboard_figures(facto: Facto) -> N
     )
     figures = report["figures"]
     whole = figures["all"]
-    assert whole["invoices"] == len(plan)
+    # The flash sale's paid orders are issued as numbered invoices too.
+    assert whole["invoices"] == len(plan) + len(BUYERS)
     assert set(figures) == {"all", "sms", "telegram", "whatsapp"}
     for name in ("invoices", "paid", "invoiced", "overdue_amount"):
         assert whole[name] == sum(figures[c][name] for c in ("sms", "telegram", "whatsapp"))
@@ -56,3 +58,13 @@ async def test_a_month_of_history_gives_the_dashboard_figures(facto: Facto) -> N
     conversations = report["conversations"]["all"]
     assert conversations["handed_over"] >= 1 and conversations["messages_per_paid_invoice"] > 0
     assert counts.get("disputes") and counts.get("refunds") and counts.get("voided")
+    # The month's flash sale ran: sent to every opted-in customer, delivered, some paid.
+    [sale] = report["campaigns"]
+    assert sale["sent"] == PEOPLE and sale["paid"] == len(BUYERS) == counts["flash_paid"]
+    assert sale["clicked"] >= len(BUYERS) and sale["revenue"] == len(BUYERS) * 4900
+    assert 0 < sale["conversion"] < 1
+    view = await facto.client.get(
+        f"/api/v1/campaigns/{sale['campaign_id']}",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert (await view.json())["counts"].get("delivered", 0) > 0
