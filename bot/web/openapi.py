@@ -234,7 +234,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "invoices": {"type": "integer"},
             "paid": {"type": "integer"},
-            "conversion": {**RATE, "description": "paid / sent"},
+            "sent": {"type": "integer", "description": "invoices whose message was sent"},
+            "conversion": {**RATE, "description": "paid / sent (of the invoices sent)"},
             "invoiced": {"type": "integer"},
             "overdue_amount": {"type": "integer"},
             "unpaid_rate": {**RATE, "description": "overdue amount / invoiced amount"},
@@ -289,7 +290,8 @@ SCHEMAS["CampaignFigures"] = {
         "clicked": {"type": "integer"},
         "paid": {"type": "integer"},
         "revenue": {"type": "integer"},
-        "conversion": {**RATE, "description": "paid / sent"},
+        "delivered": {"type": "integer"},
+        "conversion": {**RATE, "description": "paid / delivered"},
     },
 }
 EVENT_TYPES = [
