@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -104,8 +104,19 @@ async def timeline(
             detail += f" → {entry['replaced_by']}"
         steps.append(Step(str(entry.get("at", "")), "delivery_failed", detail))
     steps += await _conversation_steps(redis, invoice)
+    steps += await _handed_over(redis, invoice)
     steps += await _clicks(redis, invoice, checkout_lifetime)
     return sorted(steps, key=lambda s: s.at)
+
+
+async def _handed_over(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
+    """When the customer's conversation was first handed to a person for this invoice (what the
+    hand-over rate counts: bot.store.kpis_more.record_handoff), even before anyone took it."""
+    score = await redis.zscore(keys.merchant_handoffs(invoice.merchant_id), invoice.id)
+    if score is None:
+        return []
+    at = datetime.fromtimestamp(float(score), tz=UTC).isoformat()
+    return [Step(at, "handover", "handed to a person")]
 
 
 TEXT_PREVIEW = 90
