@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.store import campaigns as campaign_store
-from bot.store import keys, kpis
+from bot.store import keys, kpis, kpis_charts
 from bot.store.conversations import transcript
 from bot.store.desk import CLOSED
 from bot.store.invoices import invoice_conversation
@@ -193,4 +193,6 @@ async def report(
         "figures": {name: f.to_dict() for name, f in figures.items()},
         "conversations": conversations,
         "campaigns": [c.to_dict() for c in await load_campaigns(redis, merchant_id, first, last)],
+        "delays": kpis_charts.delay_buckets(facts),
+        "weeks": [w.to_dict() for w in kpis_charts.weekly(facts, start, end)],
     }

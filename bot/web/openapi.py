@@ -638,6 +638,22 @@ def document(base_url: str) -> dict[str, Any]:
                             "additionalProperties": _ref("ConversationFigures"),
                         },
                         "campaigns": {"type": "array", "items": _ref("CampaignFigures")},
+                        "delays": {
+                            "type": "array",
+                            "description": "paid invoices per span of days from issue to payment",
+                            "items": _obj(days={"type": "string"}, paid={"type": "integer"}),
+                        },
+                        "weeks": {
+                            "type": "array",
+                            "description": "per week (from its Monday) of the period",
+                            "items": _obj(
+                                week=DATE,
+                                issued={"type": "integer"},
+                                sent={"type": "integer"},
+                                paid={"type": "integer"},
+                                conversion={**RATE, "description": "paid / sent"},
+                            ),
+                        },
                     }
                 ),
                 [
