@@ -14,7 +14,12 @@ import redis.asyncio as aioredis
 from bot.store import delivery_timeline, keys
 from bot.store.conversations import transcript
 from bot.store.handover import audit_trail, conversation_ref
-from bot.store.invoices import get_invoice, invoice_conversation
+from bot.store.invoices import (
+    REVIEW_CHANGED,
+    dashboard_changed,
+    get_invoice,
+    invoice_conversation,
+)
 from bot.store.ledger import load_extras
 from bot.store.payments import credit_notes_of, load_records
 from payments.invoice import Invoice, InvoiceStatus
@@ -244,7 +249,10 @@ async def dismiss_review(redis: aioredis.Redis, merchant_id: str, raw: str) -> b
             return False
     except ValueError:
         return False
-    return bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+    removed = bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+    if removed:
+        await dashboard_changed(redis, merchant_id, REVIEW_CHANGED)
+    return removed
 
 
 async def find_review(
@@ -262,6 +270,8 @@ async def remove_review(redis: aioredis.Redis, merchant_id: str, session_id: str
     for item in await review_items(redis, merchant_id):
         if item.session_id == session_id:
             removed += int(await redis.lrem(keys.PAYMENTS_MISMATCH, 0, item.raw))
+    if removed:
+        await dashboard_changed(redis, merchant_id, REVIEW_CHANGED)
     return removed
 
 
@@ -277,6 +287,7 @@ def back_to_review(
     }
     pipe.rpush(keys.PAYMENTS_MISMATCH, json.dumps(entry))
     pipe.delete(keys.review_claim(invoice.merchant_id, session_id))
+    dashboard_changed(pipe, invoice.merchant_id, REVIEW_CHANGED)
 
 
 async def open_invoices(
