@@ -50,7 +50,13 @@ from bot.services import Services
 from bot.store import keys
 from bot.store.conversations import append_transcript, load_state, save_state, split_key
 from bot.store.handover import handed_invoice
-from bot.store.invoices import get_invoice, locate_invoice, save_invoice
+from bot.store.invoices import (
+    REVIEW_CHANGED,
+    dashboard_changed,
+    get_invoice,
+    locate_invoice,
+    save_invoice,
+)
 from bot.store.ledger import (
     PAYMENT_DISPUTE,
     Plan,
@@ -603,6 +609,7 @@ class _Dispatch:
                 }
             ),
         )
+        dashboard_changed(self.pipe, invoice.merchant_id, REVIEW_CHANGED)
         log.error(
             "payment needs review",
             extra=log_fields(invoice=invoice.id, session=session_id, reason=reason),

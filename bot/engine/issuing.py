@@ -210,6 +210,7 @@ async def issue_and_announce(
     if verdict == "void":
         raise NotIssued(unknown=False)
     await _announce_own(redis, draft, announcing)
+    await invoices.dashboard_changed(redis, draft.merchant_id, invoices.INVOICES_CHANGED)
     return _created(draft, answer, str(value))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,7 +14,12 @@ import redis.asyncio as aioredis
 from bot.store import delivery_timeline, keys
 from bot.store.conversations import transcript
 from bot.store.handover import audit_trail, conversation_ref
-from bot.store.invoices import get_invoice, invoice_conversation
+from bot.store.invoices import (
+    REVIEW_CHANGED,
+    dashboard_changed,
+    get_invoice,
+    invoice_conversation,
+)
 from bot.store.ledger import load_extras
 from bot.store.payments import credit_notes_of, load_records
 from payments.invoice import Invoice, InvoiceStatus
@@ -104,8 +109,19 @@ async def timeline(
             detail += f" → {entry['replaced_by']}"
         steps.append(Step(str(entry.get("at", "")), "delivery_failed", detail))
     steps += await _conversation_steps(redis, invoice)
+    steps += await _handed_over(redis, invoice)
     steps += await _clicks(redis, invoice, checkout_lifetime)
     return sorted(steps, key=lambda s: s.at)
+
+
+async def _handed_over(redis: aioredis.Redis, invoice: Invoice) -> list[Step]:
+    """When the customer's conversation was first handed to a person for this invoice (what the
+    hand-over rate counts: bot.store.kpis_more.record_handoff), even before anyone took it."""
+    score = await redis.zscore(keys.merchant_handoffs(invoice.merchant_id), invoice.id)
+    if score is None:
+        return []
+    at = datetime.fromtimestamp(float(score), tz=UTC).isoformat()
+    return [Step(at, "handover", "handed to a person")]
 
 
 TEXT_PREVIEW = 90
@@ -247,7 +263,10 @@ async def dismiss_review(redis: aioredis.Redis, merchant_id: str, raw: str) -> b
             return False
     except ValueError:
         return False
-    return bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+    removed = bool(await redis.lrem(keys.PAYMENTS_MISMATCH, 1, raw))
+    if removed:
+        await dashboard_changed(redis, merchant_id, REVIEW_CHANGED)
+    return removed
 
 
 async def find_review(
@@ -265,6 +284,8 @@ async def remove_review(redis: aioredis.Redis, merchant_id: str, session_id: str
     for item in await review_items(redis, merchant_id):
         if item.session_id == session_id:
             removed += int(await redis.lrem(keys.PAYMENTS_MISMATCH, 0, item.raw))
+    if removed:
+        await dashboard_changed(redis, merchant_id, REVIEW_CHANGED)
     return removed
 
 
@@ -280,6 +301,7 @@ def back_to_review(
     }
     pipe.rpush(keys.PAYMENTS_MISMATCH, json.dumps(entry))
     pipe.delete(keys.review_claim(invoice.merchant_id, session_id))
+    dashboard_changed(pipe, invoice.merchant_id, REVIEW_CHANGED)
 
 
 async def open_invoices(

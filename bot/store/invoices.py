@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -188,6 +189,19 @@ def invoice_from_json(raw: str) -> Invoice:
 
 def save_invoice(pipe: aioredis.client.Pipeline, invoice: Invoice) -> None:
     pipe.set(keys.invoice(invoice.merchant_id, invoice.id), json.dumps(invoice.to_dict()))
+    dashboard_changed(pipe, invoice.merchant_id, INVOICES_CHANGED)
+
+
+INVOICES_CHANGED = "invoices"
+REVIEW_CHANGED = "review"
+
+
+def dashboard_changed(
+    pipe: aioredis.client.Pipeline | aioredis.Redis, merchant_id: str, what: str
+) -> Any:
+    """Tell the merchant's open dashboards that a list changed (bot.web.dashboard's websocket).
+    Only the list's name goes out: the page reads the rest with its own session."""
+    return pipe.publish(keys.dashboard_channel(merchant_id), json.dumps({"ref": what}))
 
 
 async def locate_invoice(redis: aioredis.Redis, invoice_id: str) -> InvoiceLocation | None:

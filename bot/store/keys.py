@@ -456,6 +456,12 @@ def audit(merchant_id: str) -> str:
     return f"merchant:{{{merchant_id}}}:audit"
 
 
+def dashboard_channel(merchant_id: str) -> str:
+    """Pub/sub channel: the merchant's invoices or money to review changed (the dashboard's
+    live lists; apart from the console's so that an agent's queue does not refresh for it)."""
+    return f"merchant:{{{merchant_id}}}:dashboard"
+
+
 def console_channel(merchant_id: str) -> str:
     """Pub/sub channel: something changed in one of the merchant's conversations."""
     return f"console:{merchant_id}"

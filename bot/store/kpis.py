@@ -13,7 +13,9 @@ from datetime import date, datetime
 
 import redis.asyncio as aioredis
 
+from bot.store import keys
 from bot.store.desk import CLOSED, is_overdue, newest_invoices
+from bot.store.invoices import invoice_conversation
 from bot.store.ledger import InvoiceExtras, load_extras
 from bot.store.payments import load_records
 from payments.invoice import Invoice
@@ -26,13 +28,16 @@ class Facts:
     invoice: Invoice
     paid_on: date | None  # when the last counted payment arrived, if it is paid
     extras: InvoiceExtras
+    # Its message went out to the customer (it joined the conversation's invoices): an invoice
+    # issued but never sent cannot convert, so it stays out of the conversion.
+    sent: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Figures:
     invoices: int
     paid: int
-    conversion: float | None  # paid / sent
+    conversion: float | None  # paid / sent (of the invoices whose message was sent)
     invoiced: int
     overdue_amount: int
     unpaid_rate: float | None  # overdue amount / invoiced amount
@@ -46,6 +51,7 @@ class Figures:
     rewards_offered: int = 0
     rewards_granted: int = 0
     fast_payment_rate: float | None = None
+    sent: int = 0  # invoices whose message was sent: the conversion's denominator
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -58,6 +64,7 @@ def _ratio(part: int, whole: int) -> float | None:
 def figures(facts: Iterable[Facts], today: date) -> Figures:
     rows = list(facts)
     paid = [f for f in rows if f.invoice.status in CLOSED]
+    sent = [f for f in rows if f.sent]
     delays = [(f.paid_on - f.invoice.issue_date).days for f in paid if f.paid_on is not None]
     invoiced = sum(f.invoice.totals.gross for f in rows)
     overdue = sum(f.invoice.amount_due for f in rows if is_overdue(f.invoice, today))
@@ -81,7 +88,8 @@ def figures(facts: Iterable[Facts], today: date) -> Figures:
         fast_payment_rate=_ratio(len(granted), len(offered)),
         invoices=len(rows),
         paid=len(paid),
-        conversion=_ratio(len(paid), len(rows)),
+        sent=len(sent),
+        conversion=_ratio(sum(1 for f in sent if f.invoice.status in CLOSED), len(sent)),
         invoiced=invoiced,
         overdue_amount=overdue,
         unpaid_rate=_ratio(overdue, invoiced),
@@ -113,5 +121,8 @@ async def load(redis: aioredis.Redis, merchant_id: str) -> list[Facts]:
             if r.received_at and r.credited
         ]
         paid_on = max(received) if received and invoice.status in CLOSED else None
-        facts.append(Facts(invoice, paid_on, await load_extras(redis, merchant_id, invoice.id)))
+        # dispatch adds a sent invoice to its conversation's list (bot.engine.dispatch._about)
+        sent = await redis.zscore(keys.conv_invoices(invoice_conversation(invoice)), invoice.id)
+        extras = await load_extras(redis, merchant_id, invoice.id)
+        facts.append(Facts(invoice, paid_on, extras, sent=sent is not None))
     return facts

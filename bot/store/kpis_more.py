@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.store import campaigns as campaign_store
-from bot.store import keys, kpis
+from bot.store import keys, kpis, kpis_charts
 from bot.store.conversations import transcript
 from bot.store.desk import CLOSED
 from bot.store.invoices import invoice_conversation
@@ -131,7 +131,8 @@ class CampaignFigures:
     clicked: int
     paid: int
     revenue: int
-    conversion: float | None  # paid / sent
+    conversion: float | None  # paid / delivered (a message that never arrived cannot convert)
+    delivered: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -140,16 +141,17 @@ class CampaignFigures:
 def campaign_figures(
     campaign_id: str, name: str, state: str, counts: Mapping[str, int]
 ) -> CampaignFigures:
-    sent, paid = counts.get("sent", 0), counts.get("paid", 0)
+    delivered, paid = counts.get("delivered", 0), counts.get("paid", 0)
     return CampaignFigures(
         campaign_id,
         name,
         state,
-        sent,
+        counts.get("sent", 0),
         counts.get("clicked", 0),
         paid,
         counts.get("revenue", 0),
-        _ratio(paid, sent),
+        _ratio(paid, delivered),
+        delivered,
     )
 
 
@@ -191,4 +193,6 @@ async def report(
         "figures": {name: f.to_dict() for name, f in figures.items()},
         "conversations": conversations,
         "campaigns": [c.to_dict() for c in await load_campaigns(redis, merchant_id, first, last)],
+        "delays": kpis_charts.delay_buckets(facts),
+        "weeks": [w.to_dict() for w in kpis_charts.weekly(facts, start, end)],
     }

@@ -525,13 +525,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     agent = await current_agent(request)
     if agent is None:
         raise web.HTTPUnauthorized(text="log in first")
+    return await serve_websocket(request, agent, keys.console_channel(agent.user.merchant_id))
+
+
+async def serve_websocket(request: web.Request, agent: Agent, channel: str) -> web.StreamResponse:
+    """Forwards what is published on one of the agent's merchant's channels (the console's,
+    the dashboard's: bot.web.dashboard) until the page or the session goes away."""
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-origin websocket refused")
     services = request.app[SERVICES]
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     pubsub = services.redis.pubsub()
-    await pubsub.subscribe(keys.console_channel(agent.user.merchant_id))
+    await pubsub.subscribe(channel)
     forward = asyncio.create_task(_forward(pubsub, ws, request, agent.token))
     try:
         async for message in ws:

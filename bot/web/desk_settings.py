@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.logs import log_fields
 from bot.runtime import legal_identity
 from bot.store import api_keys, handover, logos, seller, senders, users
-from bot.store.merchants import Merchant, get_merchant
+from bot.store.merchants import Merchant, get_merchant, set_iban
 from bot.web.app_keys import SERVICES
 from bot.web.brand import brand_colour
 from bot.web.console_auth import Agent, action, page, redirect, render
@@ -24,6 +24,7 @@ from bot.web.console_auth import Agent, action, page, redirect, render
 # Re-exported: desk_team and desk_policy take it from here.
 from bot.web.console_auth import owner_only as owner_only  # noqa: PLC0414
 from payments.merchant_ids import validate_fr_vat_number, validate_siren
+from payments.transfer import validate_iban
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ MAX_TEXT = 300
 def setup_settings(app: web.Application) -> None:
     app.router.add_get(BASE, settings_page)
     app.router.add_post(BASE + "/identity", save_identity)
+    app.router.add_post(BASE + "/iban", save_iban)
     app.router.add_post(BASE + "/keys", create_key)
     app.router.add_post(BASE + "/keys/{key_id}/revoke", revoke_key)
 
@@ -65,7 +67,7 @@ async def settings_view(
         team=await users.list_users(services.redis, merchant.id),
         logo=await logos.current(services.redis, merchant.id),
         logo_saved=request.query.get("logo") == "saved",
-        **{"new_key": None, "saved": False, "invited": None, **extra},
+        **{"new_key": None, "saved": False, "invited": None, "iban_typed": None, **extra},
     )
 
 
@@ -82,6 +84,7 @@ def _shown(merchant: Merchant) -> dict[str, str]:
         "share_capital": euros.removesuffix(".00"),
         "rcs_city": merchant.rcs_city or "",
         "brand_colour": merchant.brand_colour or "",
+        "iban": merchant.iban or "",
     }
 
 
@@ -140,6 +143,25 @@ async def save_identity(request: web.Request, agent: Agent) -> web.StreamRespons
         raise web.HTTPNotFound(text="no such merchant")
     await audit(request, agent, "identity_changed", values["legal_name"])
     return redirect(BASE + "?saved=1")
+
+
+@action
+async def save_iban(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """The IBAN shown for a bank transfer, checked as `merchant set-iban` checks it (country
+    layout and checksum); empty removes it."""
+    owner_only(agent)
+    services = request.app[SERVICES]
+    typed = str((await request.post()).get("iban") or "").strip()
+    try:
+        value = validate_iban(typed) if typed else None
+    except ValueError as exc:
+        errors = {"iban": str(exc)}
+        return await settings_view(request, agent, status=422, errors=errors, iban_typed=typed)
+    if await set_iban(services.redis, agent.user.merchant_id, value) is None:
+        raise web.HTTPNotFound(text="no such merchant")
+    # Only the last four characters in the audit trail: enough to tell which account it was.
+    await audit(request, agent, "iban_changed", f"…{value[-4:]}" if value else "removed")
+    return redirect(BASE + "?saved=1#iban")
 
 
 @action

@@ -236,7 +236,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "invoices": {"type": "integer"},
             "paid": {"type": "integer"},
-            "conversion": {**RATE, "description": "paid / sent"},
+            "sent": {"type": "integer", "description": "invoices whose message was sent"},
+            "conversion": {**RATE, "description": "paid / sent (of the invoices sent)"},
             "invoiced": {"type": "integer"},
             "overdue_amount": {"type": "integer"},
             "unpaid_rate": {**RATE, "description": "overdue amount / invoiced amount"},
@@ -291,7 +292,8 @@ SCHEMAS["CampaignFigures"] = {
         "clicked": {"type": "integer"},
         "paid": {"type": "integer"},
         "revenue": {"type": "integer"},
-        "conversion": {**RATE, "description": "paid / sent"},
+        "delivered": {"type": "integer"},
+        "conversion": {**RATE, "description": "paid / delivered"},
     },
 }
 EVENT_TYPES = [
@@ -638,6 +640,22 @@ def document(base_url: str) -> dict[str, Any]:
                             "additionalProperties": _ref("ConversationFigures"),
                         },
                         "campaigns": {"type": "array", "items": _ref("CampaignFigures")},
+                        "delays": {
+                            "type": "array",
+                            "description": "paid invoices per span of days from issue to payment",
+                            "items": _obj(days={"type": "string"}, paid={"type": "integer"}),
+                        },
+                        "weeks": {
+                            "type": "array",
+                            "description": "per week (from its Monday) of the period",
+                            "items": _obj(
+                                week=DATE,
+                                issued={"type": "integer"},
+                                sent={"type": "integer"},
+                                paid={"type": "integer"},
+                                conversion={**RATE, "description": "paid / sent"},
+                            ),
+                        },
                     }
                 ),
                 [

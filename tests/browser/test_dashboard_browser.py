@@ -70,6 +70,17 @@ async def test_owner_filters_opens_a_timeline_and_reads_a_kpi(
     await page.get_by_role("link", name="KPIs").click()
     await expect(page.locator('[data-kpi="all-conversion"]')).to_have_text("0.5")
     await expect(page.locator("#kpi-chart[data-drawn='1']")).to_have_count(1)
+    # Audit 14 item 6: every chart drawn by the vendored Chart.js from the same JSON.
+    for chart in ("weekly-chart", "delay-chart", "rates-chart", "campaign-chart"):
+        await expect(page.locator(f"#{chart}[data-drawn='1']")).to_have_count(1)
+    weeks = await page.evaluate(
+        "Chart.getChart(document.getElementById('weekly-chart')).data.datasets[1].data"
+    )
+    assert sum(weeks) == 1, weeks  # the one paid invoice, in its week
+    delays = await page.evaluate(
+        "Chart.getChart(document.getElementById('delay-chart')).data.datasets[0].data"
+    )
+    assert delays == [1, 0, 0, 0, 0], delays  # paid the day it was issued
     assert not [e for e in errors if "Content Security Policy" in e], errors
     await context.close()
 

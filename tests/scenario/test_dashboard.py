@@ -7,10 +7,12 @@ import json
 from datetime import timedelta
 from urllib.parse import urlparse
 
+from bot.engine import outbox
 from bot.store import keys
 from tests.scenario.console_client import Browser, add_user
 from tests.scenario.harness import START, Facto, invoice_body
-from tests.scenario.test_money import pay, pay_outside_our_link
+from tests.scenario.test_money import pay, pay_outside_our_link, refund
+from tests.scenario.test_whatsapp import signed
 
 
 async def test_agents_are_refused_and_strangers_sent_to_login(facto: Facto) -> None:
@@ -160,3 +162,45 @@ async def test_timeline_shows_delivered_and_clicked(facto: Facto, owner: Browser
     status, text = await owner.get(f"/console/dashboard/invoices/{created['id']}")
     assert status == 200 and "step-delivered" in text and "step-clicked" in text
     assert "pay link opened the checkout (8580), attempt 1" in text
+
+
+async def _kinds(facto: Facto, invoice_id: str) -> list[str]:
+    response = await facto.client.get(
+        f"/api/v1/invoices/{invoice_id}/timeline",
+        headers={"Authorization": f"Bearer {facto.api_key}"},
+    )
+    assert response.status == 200, await response.text()
+    return [e["kind"] for e in (await response.json())["events"]]
+
+
+async def test_timeline_shows_plan_reminder_refund_handover_and_read(facto: Facto) -> None:
+    """Issue 14: every step a merchant looks for, from a real conversation (Telegram) and a
+    WhatsApp message the provider reported read."""
+    created = await facto.issue(invoice_body())
+    await facto.customer_says("telegram", "424242", "je préfère payer en 3 fois svp")
+    await facto.customer_says("telegram", "424242", action="yes")
+    first = await pay(facto, created["pay_url"] + "/1")
+    await refund(facto, first, 500)
+    facto.clock.advance(timedelta(days=35).total_seconds())  # instalment 2's link: a reminder
+    await facto.drain()
+    await facto.customer_says("telegram", "424242", "un conseiller svp")
+    kinds = await _kinds(facto, created["id"])
+    for kind in ("plan", "payment", "refund", "reminder", "handover"):
+        assert kind in kinds, (kind, kinds)
+    assert facto.merchant is not None
+    handed = await facto.redis.zscore(keys.merchant_handoffs(facto.merchant.id), created["id"])
+    assert handed is not None  # the step is the hand-over the KPIs count
+
+    phone = "+33612345602"
+    before = set(await facto.redis.keys("outbox:msg:*"))
+    later = facto.clock.now().date() + timedelta(days=10)
+    sent = await facto.issue(invoice_body("whatsapp", phone, due=later))
+    [key] = set(await facto.redis.keys("outbox:msg:*")) - before  # the invoice's message
+    record = await outbox.load(facto.redis, key.removeprefix("outbox:msg:"))
+    assert record is not None and record.provider_message_id
+    path = "/webhooks/twilio/status"
+    form = {"MessageSid": record.provider_message_id, "MessageStatus": "read"}
+    form["To"] = f"whatsapp:{phone}"
+    response = await facto.client.post(path, data=form, headers=signed(facto, path, form))
+    assert response.status == 200
+    assert "read" in await _kinds(facto, sent["id"])

@@ -132,3 +132,36 @@ async def test_the_brand_colour_reaches_the_customers_pages(facto: Facto, owner:
     assert "--accent: #ffd700;" in css and "--on-accent: #1d2433;" in css
     for bad in ("/brand/FFD700.css", "/brand/ffd70.css", "/brand/red.css"):
         assert (await facto.client.get(bad)).status == 404
+
+
+async def test_the_iban_is_checked_like_the_cli_saved_and_csrf_protected(
+    facto: Facto, owner: Browser
+) -> None:
+    """Audit 14 item 11: the IBAN was only settable by `merchant set-iban`."""
+    assert facto.merchant is not None
+    status, text = await owner.get(SETTINGS)
+    assert status == 200 and 'name="iban"' in text
+    status, text = await owner.post(
+        SETTINGS + "/iban", {"iban": "FR76 3000 6000 0112 3456 7890 188"}
+    )
+    assert status == 422 and 'id="e-iban"' in text and "invalid IBAN" in text
+    assert "FR76 3000 6000 0112 3456 7890 188" in text  # what was typed stays
+    status, text = await owner.post(
+        SETTINGS + "/iban", {"iban": "FR76 3000 6000 0112 3456 7890 189"}
+    )
+    assert status == 200 and 'id="saved"' in text and "FR7630006000011234567890189" in text
+    stored = json.loads(await facto.redis.get(keys.merchant(facto.merchant.id)))
+    assert stored["iban"] == "FR7630006000011234567890189"  # compact, as the CLI stores it
+    trail = [json.loads(e) for e in await facto.redis.lrange(keys.audit(facto.merchant.id), 0, -1)]
+    assert {"what": "iban_changed", "detail": "…0189"}.items() <= trail[-1].items()
+
+    owner.csrf = "forged"
+    status, _ = await owner.post(SETTINGS + "/iban", {"iban": ""})
+    assert status == 403
+    stored = json.loads(await facto.redis.get(keys.merchant(facto.merchant.id)))
+    assert stored["iban"] == "FR7630006000011234567890189"
+    await owner.get(SETTINGS)  # a fresh token
+    status, _ = await owner.post(SETTINGS + "/iban", {"iban": ""})
+    assert status == 200
+    stored = json.loads(await facto.redis.get(keys.merchant(facto.merchant.id)))
+    assert stored["iban"] is None

@@ -142,9 +142,26 @@ def test_conversation_figures_on_a_known_data_set() -> None:
     assert (empty.handover_rate, empty.messages_per_paid_invoice) == (None, None)
 
 
+def test_an_invoice_never_sent_stays_out_of_the_conversion() -> None:
+    """Conversion is paid / sent: of the invoices whose message went out, the share paid."""
+    from dataclasses import replace
+
+    rows = [*DATA[:5], replace(fact(7, "sms", date(2026, 12, 6)), sent=False)]
+    rows.append(replace(fact(8, "sms", date(2026, 12, 6), paid_on=date(2026, 12, 7)), sent=False))
+    result = compute(rows, date(2026, 12, 1), date(2026, 12, 31), TODAY)
+    everything, sms = result["all"], result["sms"]
+    # 7 issued, 5 sent of which 3 paid; #8 is paid but was never sent: not a conversion
+    assert (everything.invoices, everything.sent, everything.paid) == (7, 5, 4)
+    assert everything.conversion == 0.6
+    assert (sms.invoices, sms.sent, sms.conversion) == (5, 3, 0.6667)
+
+
 def test_campaign_figures() -> None:
-    c = campaign_figures("c_1", "Soldes", "running", {"sent": 200, "clicked": 40, "paid": 10})
-    assert (c.sent, c.clicked, c.paid, c.revenue, c.conversion) == (200, 40, 10, 0, 0.05)
+    counts = {"sent": 200, "delivered": 160, "clicked": 40, "paid": 10}
+    c = campaign_figures("c_1", "Soldes", "running", counts)
+    assert (c.sent, c.delivered, c.clicked, c.paid, c.revenue) == (200, 160, 40, 10, 0)
+    assert c.conversion == 0.0625  # paid / delivered, not paid / sent (0.05)
+    assert campaign_figures("c_3", "Rien", "done", {"sent": 5}).conversion is None
     assert campaign_figures("c_2", "Vide", "draft", {}).conversion is None
 
 
