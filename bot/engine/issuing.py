@@ -210,7 +210,6 @@ async def issue_and_announce(
     if verdict == "void":
         raise NotIssued(unknown=False)
     await _announce_own(redis, draft, announcing)
-    await invoices.dashboard_changed(redis, draft.merchant_id, invoices.INVOICES_CHANGED)
     return _created(draft, answer, str(value))
 
 
@@ -252,6 +251,8 @@ async def _carry_out(redis: aioredis.Redis, merchant_id: str, invoice_id: str, r
             for key, value in data["writes"]:
                 pipe.set(key, value)
             queue_render(pipe, merchant_id, invoice_id)
+            # Open dashboards list the new invoice: in this pipeline, no round trip of its own.
+            invoices.dashboard_changed(pipe, merchant_id, invoices.INVOICES_CHANGED)
             if event is not None:
                 queue_ingest(pipe, event)
             await pipe.execute()
