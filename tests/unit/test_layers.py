@@ -22,6 +22,7 @@ ENTRY_POINTS = {
     "demo",
     "demo_flash",
     "demo_history",
+    "demo_history_flash",
     "demo_senders",
     "intents_cli",
     "campaign_cli",
