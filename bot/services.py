@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.i18n import Languages
 from bot.render import MessageRenderer
 from bot.settings import SecretBox, SecretsKeyError, Settings, secret, secret_box
-from bot.store import senders, sms_reach, whatsapp_window
+from bot.store import announcement_retirer, senders, sms_reach, whatsapp_window
 from channels.base import ChannelAdapter, ChannelName, SenderResolver, SenderRoute
 from channels.telegram import TelegramAdapter
 from channels.twilio_sms import TwilioSmsAdapter
@@ -48,6 +48,10 @@ class Services:
     stripe: StripeGateway
     consumer_name: str
     secret_box: SecretBox  # seals merchants' bot tokens (bot.store.senders)
+    # Removes the invoice announcements this process carried out (bot.engine.issuing).
+    retirer: announcement_retirer.AnnouncementRetirer
+    # API key digest -> the merchant it named when last seen here (bot.store.merchants).
+    key_hints: MutableMapping[str, str]
 
 
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
@@ -116,6 +120,7 @@ async def open_services(
         whatsapp = _whatsapp_adapter(settings, redis, clock, resolve)
         adapters[ChannelName.WHATSAPP] = whatsapp
         resources = (*resources, whatsapp)
+    retirer = announcement_retirer.AnnouncementRetirer(redis)
     started: list[_Lifecycle] = []
     try:
         for resource in resources:
@@ -132,11 +137,16 @@ async def open_services(
             stripe=stripe,
             consumer_name=consumer_name(),
             secret_box=box,
+            retirer=retirer,
+            key_hints={},
         )
     finally:
-        for done in reversed(started):
-            await done.close()
-        await redis.aclose()
+        try:  # removals still due use Redis: before it is closed, not on a timer after
+            await retirer.wait()
+        finally:
+            for done in reversed(started):
+                await done.close()
+            await redis.aclose()
 
 
 def sender_resolver(redis: aioredis.Redis, box: SecretBox) -> SenderResolver:

@@ -337,6 +337,7 @@ class _Dispatch:
                 self.event,
                 clock,
                 self.services.stripe,
+                self.services.retirer,
                 self.services.settings.public_base_url,
             ).run()
         elif self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch

@@ -22,10 +22,8 @@ record inside their script, so at most one commits.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -39,6 +37,7 @@ from bot.engine.pipeline import Event, ingest_script, queue_ingest
 from bot.logs import log_fields
 from bot.store import idempotency, invoices, keys
 from bot.store import policy as collection_policy
+from bot.store.announcement_retirer import AnnouncementRetirer
 from payments.invoice import Invoice
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,6 @@ _A_RECORD = _A_ISSUE + invoices.ISSUE_ARGS
 
 _K_ANNOUNCE = _K_ISSUE + 3  # the merchant's announcements (the 4th of issue_step's keys)
 _A_RETIRE = _A_RECORD + 4  # then the ids of announcements this process carried out, if any
-MAX_RETIRED_PER_CREATE = 500
 
 _CREATE = (
     idempotency.FIND_LUA
@@ -160,6 +158,7 @@ async def issue_and_announce(
     now: datetime,
     answer: str,
     claim: idempotency.Claim | None,
+    retirer: AnnouncementRetirer,
     announce: bool = True,
     marked: bool = False,
 ) -> Created | Replayed:
@@ -171,7 +170,9 @@ async def issue_and_announce(
     invoice issued already paid (a flash-sale order): findable and viewable, but no "invoice
     issued" message with a pay link (its receipt names it instead). The draft's id makes it
     idempotent: a draft committed already comes back as it was stored (`exists`). `marked`:
-    the caller ran `queue_facts` for the merchant (its mark is in Redis already).
+    the caller ran `queue_facts` for the merchant (its mark is in Redis already). `retirer`:
+    the process's (`Services.retirer`); the script removes the merchant's announcements it
+    holds, and this create's own goes to it once carried out.
     """
     announcing = announcement(draft, event=announce)
     issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing)
@@ -179,7 +180,6 @@ async def issue_and_announce(
     lock_key = claim.lock_key if claim else keys.idempotency_lock(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
     template = claim.record(201, answer) if claim else ""
-    retirer = _retirer(redis)
     retiring = retirer.take(draft.merchant_id)
     try:
         if not marked:  # first, so that a create whose follow-up never ran is found
@@ -209,7 +209,7 @@ async def issue_and_announce(
         return await _committed(redis, draft, answer)
     if verdict == "void":
         raise NotIssued(unknown=False)
-    await _announce_own(redis, draft, announcing)
+    await _announce_own(redis, draft, announcing, retirer)
     return _created(draft, answer, str(value))
 
 
@@ -281,91 +281,19 @@ async def _announce_quietly(redis: aioredis.Redis, merchant_id: str) -> None:
         log.warning("announcement deferred to the worker", extra=log_fields(merchant=merchant_id))
 
 
-async def _announce_own(redis: aioredis.Redis, draft: Invoice, raw: str) -> None:
+async def _announce_own(
+    redis: aioredis.Redis, draft: Invoice, raw: str, retirer: AnnouncementRetirer
+) -> None:
     """Carry out the announcement this create just committed, and only it: the merchant's
     other creates in flight carry out their own (reading them all here made each concurrent
-    create repeat the others' work). Its entry is removed off the answer's path (`_Retirer`);
+    create repeat the others' work). Its entry is removed off the answer's path (`retirer`);
     until then the worker's backstop may carry it out again, which is harmless."""
     try:
         await _carry_out(redis, draft.merchant_id, draft.id, raw)
     except RedisError:
         log.warning("announcement deferred to the worker", extra=log_fields(invoice=draft.id))
         return
-    _retirer(redis).retire(draft.merchant_id, draft.id)
-
-
-class _Retirer:
-    """Removes carried-out announcements, off the answer's path: the merchant's next create in
-    this process removes them in its own script; those no create took within RETIRE_AFTER are
-    removed together by a task of their own (one HDEL per merchant)."""
-
-    RETIRE_AFTER = 0.05  # seconds: far below the worker's backstop period (10 s)
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self.redis = redis
-        self.waiting: dict[str, list[str]] = {}
-        self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    def retire(self, merchant_id: str, invoice_id: str) -> None:
-        self.waiting.setdefault(merchant_id, []).append(invoice_id)
-        if self.timer is None and self.task is None:
-            self.timer = asyncio.get_running_loop().call_later(self.RETIRE_AFTER, self._start)
-
-    def take(self, merchant_id: str) -> list[str]:
-        """The merchant's carried-out announcements, for its create script to remove."""
-        taken = self.waiting.pop(merchant_id, [])
-        if len(taken) > MAX_RETIRED_PER_CREATE:
-            self.give_back(merchant_id, taken[MAX_RETIRED_PER_CREATE:])
-            taken = taken[:MAX_RETIRED_PER_CREATE]
-        return taken
-
-    def give_back(self, merchant_id: str, invoice_ids: list[str]) -> None:
-        for invoice_id in invoice_ids:  # the script that took them may not have run
-            self.retire(merchant_id, invoice_id)
-
-    def _start(self) -> None:
-        self.timer = None
-        if self.waiting and self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._flush())
-
-    async def _flush(self) -> None:
-        try:
-            while self.waiting:
-                batch, self.waiting = self.waiting, {}
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for merchant_id, invoice_ids in batch.items():
-                        pipe.hdel(keys.merchant_announcements(merchant_id), *invoice_ids)
-                    await pipe.execute()
-        except RedisError:  # carried out already: the worker's backstop removes them
-            log.warning("announcements left to the worker to remove")
-            self.waiting.clear()
-        finally:
-            self.task = None
-
-    async def wait(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self._start()
-        if self.task is not None:
-            await asyncio.shield(self.task)
-
-
-_RETIRERS: weakref.WeakKeyDictionary[aioredis.Redis, _Retirer] = weakref.WeakKeyDictionary()
-
-
-def _retirer(redis: aioredis.Redis) -> _Retirer:
-    found = _RETIRERS.get(redis)
-    if found is None:
-        found = _RETIRERS[redis] = _Retirer(redis)
-    return found
-
-
-async def retired(redis: aioredis.Redis) -> None:
-    """Wait until the announcements carried out so far are removed (shutdown, tests)."""
-    found = _RETIRERS.get(redis)
-    if found is not None:
-        await found.wait()
+    retirer.retire(draft.merchant_id, draft.id)
 
 
 def _created(draft: Invoice, answer: str, number: str) -> Created:

@@ -24,6 +24,7 @@ from bot.engine import order_invoices, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import campaigns, customers, keys
+from bot.store.announcement_retirer import AnnouncementRetirer
 from bot.store.conversations import append_transcript, split_key
 from bot.store.merchants import get_merchant
 from channels.base import OutboundMessage
@@ -274,6 +275,7 @@ class OfferPaymentDispatch:
     event: Event
     clock: Clock
     stripe: StripeGateway
+    retirer: AnnouncementRetirer  # the process's: its order invoice's announcement
     base_url: str = ""  # for the invoice's link in the receipt
 
     async def run(self) -> None:
@@ -366,7 +368,9 @@ class OfferPaymentDispatch:
             # before that check), or a customer record an invoice cannot hold: the sale stands.
             log.exception("ALERT paid order that could not be invoiced: invoice it by hand")
             return None
-        return await order_invoices.issue(self.redis, draft, merchant.invoice_prefix, now)
+        return await order_invoices.issue(
+            self.redis, draft, merchant.invoice_prefix, now, self.retirer
+        )
 
     async def _receipt(
         self,

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from bot.engine import issuing
 from bot.store import invoices
+from bot.store.announcement_retirer import AnnouncementRetirer
 from bot.store.campaigns import Offer
 from bot.store.customers import Customer
 from bot.store.merchants import Merchant
@@ -94,9 +95,15 @@ def draft(
     )
 
 
-async def issue(redis: aioredis.Redis, order: Invoice, prefix: str, now: datetime) -> Invoice:
+async def issue(
+    redis: aioredis.Redis,
+    order: Invoice,
+    prefix: str,
+    now: datetime,
+    retirer: AnnouncementRetirer,
+) -> Invoice:
     """Issue the order's invoice, or find it issued; raises issuing.NotIssued (dispatch then
-    fails and the payment event is dispatched again)."""
+    fails and the payment event is dispatched again). `retirer`: the process's."""
     done = await issuing.issue_and_announce(
         redis,
         order,
@@ -104,6 +111,7 @@ async def issue(redis: aioredis.Redis, order: Invoice, prefix: str, now: datetim
         now=now,
         answer=invoices.NUMBER_PLACEHOLDER,
         claim=None,
+        retirer=retirer,
         announce=False,
     )
     if not isinstance(done, issuing.Created):  # only with an Idempotency-Key claim

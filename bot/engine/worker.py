@@ -195,8 +195,8 @@ class Worker:
         await self._guarded(self.lease.release())
         await self._guarded(self.slow_lease.release())
         # The order invoices this worker issued left their announcements' removal to a timer
-        # (issuing._Retirer): done now, before the caller closes Redis under it.
-        await self._guarded(issuing.retired(self.services.redis), pause=False)
+        # (Services.retirer): done now, before the caller closes Redis under it.
+        await self._guarded(self.services.retirer.wait(), pause=False)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -140,9 +140,11 @@ def parse_merchant(raw: str) -> Merchant:
     return Merchant.from_dict(json.loads(raw))
 
 
-async def merchant_for_api_key(redis: aioredis.Redis, api_key: str) -> Merchant | None:
+async def merchant_for_api_key(
+    redis: aioredis.Redis, api_key: str, hints: MutableMapping[str, str] | None = None
+) -> Merchant | None:
     """The key's merchant (`authenticate` without other reads)."""
-    found = await authenticate(redis, api_key)
+    found = await authenticate(redis, api_key, hints=hints)
     return found.merchant if found is not None else None
 
 
@@ -157,34 +159,42 @@ class Authenticated:
     replies: list[Any]  # to the prelude's commands, in order
 
 
-# Per process: the merchant each API key named when last seen. Only a hint, so that the key and
-# its merchant are read in one round trip; the key itself is read on every request, never kept,
-# so a revoked key stops working at once on every web process (Settings, TESTCASES).
-_KEY_HINTS: dict[str, str] = {}
+# Hints kept at most: past this they start over (a forged request can name any key).
 _MAX_HINTS = 10_000
 
 
 async def authenticate(
-    redis: aioredis.Redis, api_key: str, prelude: Prelude | None = None
+    redis: aioredis.Redis,
+    api_key: str,
+    prelude: Prelude | None = None,
+    *,
+    hints: MutableMapping[str, str] | None = None,
 ) -> Authenticated | None:
     """The key's merchant and the replies to `prelude`'s commands for it, or None (no such
-    key, revoked, or its merchant gone). One round trip for a key this process has seen."""
+    key, revoked, or its merchant gone). One round trip for a key seen before in `hints`.
+
+    `hints`: the process's (`Services.key_hints`), API key digest -> the merchant it named
+    when last seen. Only a hint, so that the key and its merchant are read in one round trip;
+    the key itself is read on every request, never kept, so a revoked key stops working at
+    once on every web process (Settings, TESTCASES). None: two round trips every time."""
     if not api_key.startswith(API_KEY_PREFIX) or len(api_key) > 200:
         return None
     digest = hash_api_key(api_key)
-    hint = _KEY_HINTS.get(digest)
+    if hints is None:
+        hints = {}  # this call's only
+    hint = hints.get(digest)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.get(keys.api_key(digest))
         if hint is not None:
             _queue_merchant(pipe, hint, prelude)
         merchant_id, *replies = await pipe.execute()
     if not merchant_id:
-        _KEY_HINTS.pop(digest, None)
+        hints.pop(digest, None)
         return None
     if merchant_id != hint:  # first seen here: the merchant in a second round trip
-        if len(_KEY_HINTS) >= _MAX_HINTS:
-            _KEY_HINTS.clear()
-        _KEY_HINTS[digest] = merchant_id
+        if len(hints) >= _MAX_HINTS:
+            hints.clear()
+        hints[digest] = merchant_id
         async with redis.pipeline(transaction=False) as pipe:
             _queue_merchant(pipe, merchant_id, prelude)
             replies = await pipe.execute()

@@ -14,6 +14,12 @@ The answers (found or not) are kept in memory and dropped:
 - and a webhook refused on a remembered answer is checked again on a fresh one (the caller's
   `fresh=True`), so a sender registered a moment ago is never refused for it.
 
+Apart from them, the merchant senders ever found are kept (`seen_sender`), never dropped: while
+Redis is unavailable, inbound routing survives for them (the message is then spooled in the
+right conversation, checked with the right account's token). A sender removed since still
+routes here until the process restarts, which only delays its replies' move to the platform's
+conversation.
+
 A read that started before a drop is not remembered (generation count): it may predate the
 change.
 """
@@ -55,6 +61,8 @@ class SenderRoutes:
         self._max_age = max_age
         self._monotonic = monotonic
         self._entries: dict[tuple[ChannelName, str], _Entry] = {}
+        # Merchant senders found, by (channel, ref): only real senders, so as many as merchants.
+        self._seen: dict[tuple[ChannelName, str], MerchantSender] = {}
         self._generation = 0
         self._local_changes = local_changes()
         self.listening = False  # True while the subscription is confirmed
@@ -84,7 +92,18 @@ class SenderRoutes:
         missing = [ref for ref in refs if ref not in known]
         if missing:
             known.update(await self._read(channel, missing, now))
-        return next((known[ref] for ref in refs if known[ref] is not None), None)
+        found = next((known[ref] for ref in refs if known[ref] is not None), None)
+        if found is not None:
+            self._seen[(channel, found.ref)] = found
+        return found
+
+    def seen_sender(self, channel: ChannelName, *candidates: str | None) -> MerchantSender | None:
+        """The sender the first candidate names among those `inbound_sender` ever found, or
+        None: what routes an inbound message while Redis cannot be read."""
+        return next(
+            (self._seen[(channel, c)] for c in candidates if c and (channel, c) in self._seen),
+            None,
+        )
 
     async def _read(
         self, channel: ChannelName, refs: Sequence[str], now: float

@@ -77,7 +77,9 @@ def _authenticated(
         if scheme.lower() != "bearer" or not key.strip():
             return _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
         try:
-            found = await authenticate(services.redis, key.strip(), prelude)
+            found = await authenticate(
+                services.redis, key.strip(), prelude, hints=services.key_hints
+            )
         except RedisError:
             log.exception("could not check an API key")
             return error(503, "temporarily unavailable")
@@ -122,6 +124,7 @@ async def create_invoice(
             now=services.clock.now(),
             answer=json.dumps(view),
             claim=claim,
+            retirer=services.retirer,
             marked=True,
         )
     except issuing.NotIssued as exc:

@@ -16,7 +16,6 @@ from aiohttp import web
 from redis import exceptions as redis_errors
 
 from bot.clock import Clock
-from bot.engine import issuing
 from bot.engine.spool import InboundSpool, SpoolReplayer
 from bot.engine.worker import Worker
 from bot.logs import log_fields
@@ -199,7 +198,6 @@ def _services_ctx(
         async with open_services(settings, redis_url, clock) as services:
             app[SERVICES] = services
             yield
-            await issuing.retired(services.redis)  # announcements carried out, still listed
             tasks = app[BACKGROUND]
             pending = list(tasks)
             for task in pending:

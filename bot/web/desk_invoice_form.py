@@ -149,6 +149,7 @@ async def create(request: web.Request, agent: Agent) -> web.StreamResponse:
             now=services.clock.now(),
             answer="{}",  # no idempotency key here: the answer is never replayed
             claim=None,
+            retirer=services.retirer,
         )
     except issuing.NotIssued:
         message = "temporarily unavailable: check the invoice list before trying again"

@@ -404,6 +404,7 @@ async def _issue(
             now=services.clock.now(),
             answer="{}",
             claim=None,
+            retirer=services.retirer,
             announce=not order.paid,
         )
     except issuing.NotIssued:

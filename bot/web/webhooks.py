@@ -98,35 +98,20 @@ async def _ingest_inbound(
     await _ingest_event(services, _inbound_event(message, sender))
 
 
-# Merchant senders seen on this process: routing survives a Redis blip for them (the message
-# is then spooled in the right conversation, checked with the right account's token). A sender
-# removed since still routes here until the process restarts, which only delays its replies'
-# move to the platform's conversation.
-_KNOWN_SENDERS: dict[tuple[ChannelName, str], MerchantSender] = {}
-
-
 async def _addressed_to(
     request: web.Request, channel: ChannelName, *candidates: str | None, fresh: bool = False
 ) -> MerchantSender | None:
     """Which merchant sender an inbound Twilio message was sent to (None: the platform's);
-    remembered per process (bot.store.sender_routes), read again when `fresh`."""
+    remembered per process (bot.store.sender_routes), read again when `fresh`; while Redis is
+    unavailable, from the senders this process has seen (`SenderRoutes.seen_sender`)."""
+    routes = request.app[SENDER_ROUTES]
     try:
-        found = await request.app[SENDER_ROUTES].inbound_sender(channel, *candidates, fresh=fresh)
+        return await routes.inbound_sender(channel, *candidates, fresh=fresh)
     except RedisError:
-        found = next(
-            (
-                _KNOWN_SENDERS[(channel, c)]
-                for c in candidates
-                if c and (channel, c) in _KNOWN_SENDERS
-            ),
-            None,
-        )
+        found = routes.seen_sender(channel, *candidates)
         ref = found.ref if found else None
         log.warning("redis unavailable, inbound routed from memory", extra=log_fields(ref=ref))
         return found
-    if found is not None:
-        _KNOWN_SENDERS[(channel, found.ref)] = found
-    return found
 
 
 async def _signed_sender(

@@ -13,15 +13,17 @@ from datetime import timedelta
 import pytest
 import redis.asyncio as aioredis
 
-from bot.engine import issuing, schedule
+from bot.embedded_redis import EmbeddedRedis
+from bot.engine import schedule
 from bot.engine.lease import Lease
 from bot.engine.pipeline import Event, ingest
 from bot.engine.worker import Worker
 from bot.store import keys
-from bot.web.app_keys import SERVICES
+from bot.store.announcement_retirer import AnnouncementRetirer
+from bot.web.app_keys import SENDER_ROUTES, SERVICES
 from channels.base import ChannelName, InboundKind, InboundMessage
 from tests.faults.conftest import eventually
-from tests.scenario.harness import Facto, invoice_body
+from tests.scenario.harness import Facto, invoice_body, start_facto
 
 pytestmark = pytest.mark.fault
 
@@ -253,17 +255,39 @@ async def test_a_stopped_worker_leaves_no_announcement_removal_behind(
     facto: Facto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A worker issues invoices too (a flash sale's paid order): the removal of their carried-
-    out announcements is deferred (bot.engine.issuing._Retirer). Once `run` returns it must be
+    out announcements is deferred (its Services.retirer). Once `run` returns it must be
     done, not left to a timer that would reopen Redis after the services are closed."""
-    monkeypatch.setattr(issuing._Retirer, "RETIRE_AFTER", 3600.0)  # never by the timer here
+    monkeypatch.setattr(AnnouncementRetirer, "RETIRE_AFTER", 3600.0)  # never by the timer here
     worker = second_worker(facto, "stopping")
-    redis = worker.services.redis
+    redis, retirer = worker.services.redis, worker.services.retirer
     announcements = keys.merchant_announcements("m_stop")
     await redis.hset(announcements, "inv_stop", "{}")
     running = asyncio.create_task(worker.run())
-    issuing._retirer(redis).retire("m_stop", "inv_stop")  # as `_announce_own` does
+    retirer.retire("m_stop", "inv_stop")  # as `issuing._announce_own` does
     worker.stop()
     await asyncio.wait_for(running, timeout=10)
-    retirer = issuing._retirer(redis)
     assert retirer.timer is None and retirer.task is None
     assert not await facto.redis.hexists(announcements, "inv_stop")
+
+
+async def test_a_closed_web_process_leaves_no_announcement_removal_behind(
+    redis_server: EmbeddedRedis, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process's retirer is its Services' (bot.services.open_services): closing the
+    services waits for its removals before closing Redis, whatever the timer says."""
+    monkeypatch.setattr(AnnouncementRetirer, "RETIRE_AFTER", 3600.0)  # never by the timer here
+    web = await start_facto(redis_server.url, redis, prepare_worker=False)
+    routes = web.client.app[SENDER_ROUTES]
+
+    async def serving() -> bool:  # as a process that served: one closed sooner may hang
+        # in SenderRoutes.listen, retirer or not (seen on main too; not this test's subject)
+        return bool(routes.listening)
+
+    await eventually(serving)
+    retirer = web.client.app[SERVICES].retirer
+    announcements = keys.merchant_announcements("m_closed")
+    await redis.hset(announcements, "inv_closed", "{}")
+    retirer.retire("m_closed", "inv_closed")  # as `issuing._announce_own` does
+    await web.client.close()
+    assert retirer.timer is None and retirer.task is None
+    assert not await redis.hexists(announcements, "inv_closed")

@@ -11,11 +11,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 
-from bot.engine import issuing
 from bot.store import keys
+from bot.store.announcement_retirer import AnnouncementRetirer
 from bot.store.merchants import hash_api_key
 from bot.web.app_keys import SERVICES
 from tests.scenario.harness import Facto, invoice_body
@@ -37,8 +36,10 @@ def sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return tally
 
 
-def app_redis(facto: Facto) -> aioredis.Redis:
-    return facto.client.app[SERVICES].redis
+def retirer(facto: Facto) -> AnnouncementRetirer:
+    """The web process's (its removals are awaited before counting)."""
+    found: AnnouncementRetirer = facto.client.app[SERVICES].retirer
+    return found
 
 
 async def created(facto: Facto, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,19 +53,19 @@ async def test_a_create_answers_after_three_round_trips_findable_and_announced(
     facto: Facto, sends: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await created(facto, invoice_body(address=1))  # the key seen, the scripts loaded
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     sends.clear()
     before_answer: list[int] = []
-    retire = issuing._Retirer.retire
+    retire = AnnouncementRetirer.retire
 
-    def counted(self: issuing._Retirer, merchant_id: str, invoice_id: str) -> None:
+    def counted(self: AnnouncementRetirer, merchant_id: str, invoice_id: str) -> None:
         before_answer.append(len(sends))  # the last step before the answer
         retire(self, merchant_id, invoice_id)
 
-    monkeypatch.setattr(issuing._Retirer, "retire", counted)
+    monkeypatch.setattr(AnnouncementRetirer, "retire", counted)
 
     answer = await created(facto)
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     assert before_answer == [3]
     assert len(sends) == 4  # and the announcement's removal, after the answer
     # Findable by its links, and its "invoice issued" event waiting, when the answer leaves.
@@ -82,7 +83,7 @@ async def test_a_create_answers_after_three_round_trips_findable_and_announced(
 async def test_concurrent_creates_each_announce_their_own_once(facto: Facto) -> None:
     bodies = [invoice_body("sms", f"+336123400{n:02d}") for n in range(12)]
     answers = await asyncio.gather(*(created(facto, body) for body in bodies))
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     assert facto.merchant is not None
     assert await facto.redis.hlen(keys.merchant_announcements(facto.merchant.id)) == 0
     await facto.drain()
@@ -142,11 +143,11 @@ async def test_with_an_idempotency_key_the_create_frees_the_key_itself(
     )
     assert warm.status == 201  # the key seen, the scripts loaded
     headers["Idempotency-Key"] = "order-1"
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     sends.clear()
     first = await facto.client.post("/api/v1/invoices", json=invoice_body(), headers=headers)
     assert first.status == 201
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     assert len(sends) == 5  # key, claim, create, announcement; then its removal
     assert facto.merchant is not None
     assert await facto.redis.keys(keys.idempotency_lock(facto.merchant.id, "*")) == []
@@ -160,9 +161,9 @@ async def test_the_next_create_removes_the_announcement_before_it(
 ) -> None:
     """Back-to-back creates remove each other's carried-out announcement in their own script:
     no round trip of its own; only the last one waits for the removal task."""
-    monkeypatch.setattr(issuing._Retirer, "RETIRE_AFTER", 3600.0)  # only `retired` flushes
+    monkeypatch.setattr(AnnouncementRetirer, "RETIRE_AFTER", 3600.0)  # only `wait` flushes
     await created(facto, invoice_body(address=1))
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     sends.clear()
     assert facto.merchant is not None
     announcing = keys.merchant_announcements(facto.merchant.id)
@@ -172,5 +173,5 @@ async def test_the_next_create_removes_the_announcement_before_it(
     second = await created(facto, invoice_body(address=3))
     assert await facto.redis.hkeys(announcing) == [second["id"]]
     assert len(sends) == 6 + 2  # two creates, and this test's two reads
-    await issuing.retired(app_redis(facto))
+    await retirer(facto).wait()
     assert await facto.redis.hlen(announcing) == 0

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from bot.engine import order_invoices
 from bot.store import customers, keys
 from bot.store.campaigns import load
+from bot.web.app_keys import SERVICES
 from payments.invoice import VatRate, net_for_gross
 from tests.scenario.harness import Facto, invoice_body
 from tests.scenario.test_campaigns import _links, auth, campaign_body, get, post
@@ -82,7 +83,8 @@ async def test_issuing_an_order_again_finds_its_invoice(facto: Facto) -> None:
         paid=2900,
         now=facto.clock.now(),
     )
-    stored = await order_invoices.issue(facto.redis, again, "F", facto.clock.now())
+    retirer = facto.client.app[SERVICES].retirer
+    stored = await order_invoices.issue(facto.redis, again, "F", facto.clock.now(), retirer)
     assert stored.number == order["invoice_number"] and stored.id == order["invoice_id"]
     assert stored.view_token != again.view_token  # the one issued first, as it was stored
     seq = keys.merchant_invoice_seq(facto.merchant.id, facto.clock.now().year)

@@ -63,14 +63,30 @@ async def test_a_revoked_key_is_refused_at_once(redis: aioredis.Redis) -> None:
     """No per-process memory of keys, only of the merchant a key named: the key is read on
     every request, so a revocation holds on every web process at once."""
     merchant, api_key = await _merchant(redis)
-    counting = Counting(redis)
-    assert await merchant_for_api_key(counting, api_key) == merchant
+    counting, hints = Counting(redis), dict[str, str]()
+    assert await merchant_for_api_key(counting, api_key, hints) == merchant
     assert counting.round_trips == 2  # the key, then the merchant's record
-    assert await merchant_for_api_key(counting, api_key) == merchant
+    assert await merchant_for_api_key(counting, api_key, hints) == merchant
     assert counting.round_trips == 3  # seen before: the key and the merchant together
     await redis.delete(keys.api_key(hash_api_key(api_key)))
-    assert await merchant_for_api_key(redis, api_key) is None
-    assert await merchant_for_api_key(redis, api_key) is None
+    assert await merchant_for_api_key(redis, api_key, hints) is None
+    assert hints == {}  # forgotten with the key
+    assert await merchant_for_api_key(redis, api_key, hints) is None
+
+
+async def test_without_hints_the_key_and_its_merchant_take_two_round_trips(
+    redis: aioredis.Redis,
+) -> None:
+    """The hints are the caller's (one mapping per process, `Services.key_hints`): none kept
+    between calls that pass none, and two processes' hints are independent."""
+    merchant, api_key = await _merchant(redis)
+    counting = Counting(redis)
+    for round_trips in (2, 4):
+        assert await merchant_for_api_key(counting, api_key) == merchant
+        assert counting.round_trips == round_trips
+    one, other = dict[str, str](), dict[str, str]()
+    assert await merchant_for_api_key(redis, api_key, one) == merchant
+    assert one == {hash_api_key(api_key): merchant.id} and other == {}
 
 
 async def test_the_prelude_is_read_with_the_key(redis: aioredis.Redis) -> None:
@@ -81,9 +97,9 @@ async def test_the_prelude_is_read_with_the_key(redis: aioredis.Redis) -> None:
         pipe.get(keys.merchant_policy(merchant_id))
         pipe.exists(keys.merchant(merchant_id))
 
-    counting = Counting(redis)
+    counting, hints = Counting(redis), dict[str, str]()
     for round_trips in (2, 3):
-        found = await merchants.authenticate(counting, api_key, prelude)
+        found = await merchants.authenticate(counting, api_key, prelude, hints=hints)
         assert found is not None and found.merchant == merchant
         assert found.replies == ["{}", 1]
         assert counting.round_trips == round_trips
@@ -91,9 +107,10 @@ async def test_the_prelude_is_read_with_the_key(redis: aioredis.Redis) -> None:
 
 async def test_a_changed_merchant_is_never_served_stale(redis: aioredis.Redis) -> None:
     merchant, api_key = await _merchant(redis)
-    assert await merchant_for_api_key(redis, api_key) == merchant
+    hints = dict[str, str]()
+    assert await merchant_for_api_key(redis, api_key, hints) == merchant
     await set_iban(redis, merchant.id, IBAN)
-    changed = await merchant_for_api_key(redis, api_key)
+    changed = await merchant_for_api_key(redis, api_key, hints)
     assert changed is not None and changed.iban == IBAN
 
 
@@ -105,9 +122,10 @@ async def test_an_unknown_key_is_refused_every_time(redis: aioredis.Redis) -> No
 
 async def test_a_deleted_merchant_is_not_served_from_the_cache(redis: aioredis.Redis) -> None:
     merchant, api_key = await _merchant(redis)
-    assert await merchant_for_api_key(redis, api_key) == merchant
+    hints = dict[str, str]()
+    assert await merchant_for_api_key(redis, api_key, hints) == merchant
     await redis.delete(keys.merchant(merchant.id))
-    assert await merchant_for_api_key(redis, api_key) is None
+    assert await merchant_for_api_key(redis, api_key, hints) is None
 
 
 async def test_siren_and_vat_are_validated_once_per_version(

@@ -88,6 +88,23 @@ async def test_this_process_own_change_is_seen_at_once(redis: aioredis.Redis) ->
     assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
 
 
+async def test_the_senders_found_route_from_memory_while_redis_is_away(
+    redis: aioredis.Redis,
+) -> None:
+    """What each SenderRoutes (one per process) has found, never dropped: a change notice or
+    a resubscription forgets the answers, not the senders seen (issue 12: no module state)."""
+    routes, other = SenderRoutes(redis), SenderRoutes(redis)
+    sender = _sender()
+    await _written_elsewhere(redis, sender)
+    assert routes.seen_sender(ChannelName.SMS, SERVICE, NUMBER) is None
+    assert await routes.inbound_sender(ChannelName.SMS, SERVICE, NUMBER) == sender
+    routes.notice("subscribe")
+    routes.notice("message")
+    assert routes.seen_sender(ChannelName.SMS, SERVICE, NUMBER) == sender
+    assert routes.seen_sender(ChannelName.WHATSAPP, NUMBER) is None  # per channel
+    assert other.seen_sender(ChannelName.SMS, NUMBER) is None  # per object, not per module
+
+
 async def test_registering_and_removing_tell_the_other_processes(redis: aioredis.Redis) -> None:
     pubsub = redis.pubsub()
     await pubsub.subscribe(keys.SENDERS_CHANGED)
