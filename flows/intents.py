@@ -493,6 +493,9 @@ def _read(
     parts = _parts_corrected(norm, words)
     if parts is not None:
         return Understanding(Intent.SPLIT, parts=parts, language=language)
+    promised = _rest_promised(norm, words, language, locale, today)
+    if promised is not None:
+        return promised
     intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)
@@ -525,6 +528,28 @@ def _read(
     if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
         return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
     return reading
+
+
+def _rest_promised(
+    norm: Normalized, words: Lexicon, language: str | None, locale: str, today: dt.date
+) -> Understanding | None:
+    """A part reported paid and the rest promised for a day ("j'ai payé la moitié, le reste
+    jeudi", "paid 80 already, the rest by end of November"): the promise is what to act on
+    (the payment in is reconciled on its own); without a day the report stays the reading."""
+    text = norm.text
+    if words.pattern("rest_of_it").search(text) is None:
+        return None
+    reported = words.pattern("already_paid").search(text) or any(
+        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+    )
+    if not reported or _is_dispute(norm, words):
+        return None
+    signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
+    if signal is None or signal.date is None:
+        return None
+    if signal.decision not in (Decision.LATER, Decision.LATER_DERIVED):
+        return None
+    return _dated(signal.date.day, signal.date.text, norm, language, words)
 
 
 _MAX_SPLIT = 12
@@ -700,7 +725,13 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ) and not words.pattern("paid_future").search(text):
         # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below).
-        return Intent.STATUS if _asks_what_is_left(norm, words) else Intent.ALREADY_PAID
+        if _asks_what_is_left(norm, words):
+            return Intent.STATUS
+        if _asks_agent(text, words) and words.pattern("request_made").search(text):
+            # "déjà payé, mais je voudrais parler au gérant": the person asked for is what to
+            # do; the report goes with the conversation to them.
+            return Intent.ASK_AGENT
+        return Intent.ALREADY_PAID
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     means = words.pattern("help_means").search(text)
