@@ -499,6 +499,10 @@ def _read(
     intent = _before_payment(norm, words)
     if intent is not None:
         return Understanding(intent, language=language)
+    accepted = words.pattern("schedule_accepted").search(norm.text)
+    if accepted is not None and not is_negated(norm.text, accepted.start(), accepted.end()):
+        # "d'accord pour l'échéancier proposé": the schedule named is agreed to, not asked for.
+        return Understanding(Intent.YES, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
     rest = words.pattern("split_rest").search(norm.text)
     if (
