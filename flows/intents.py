@@ -1035,6 +1035,9 @@ def _dated(
     """A date is a promise in a message about paying, or alone; chit-chat otherwise."""
     text = norm.text
     promise = Understanding(Intent.PAY_LATER, date=day, date_text=date_text, language=language)
+    if words.pattern("smalltalk_self").search(text):
+        # "quand j'aurai ma paye je m'offre un week-end": the pay named is the customer's own.
+        return Understanding(Intent.SMALLTALK, language=language)
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"
     ).search(text):
