@@ -1072,6 +1072,8 @@ def _after_payment(text: str, language: str | None) -> Understanding:
     if HELP.search(text):
         return Understanding(Intent.HELP, language=language)
     words = lexicon()
+    # "je bosse non stop", "non-stop rain": a "non" that refuses nothing.
+    text = words.pattern("no_word_defused").sub(" ", text)
     if words.pattern("undecided").search(text):  # "not sure", "je sais pas": neither
         return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if NO.search(text) and not _chit_chat_never(text, words):
