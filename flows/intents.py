@@ -435,7 +435,11 @@ def _by_concepts(
     text = norm.text
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
-    if reading.intent in _PRAISABLE and words.pattern("praise").search(text):
+    if (
+        reading.intent in _PRAISABLE
+        and words.pattern("praise").search(text)
+        and not words.pattern("schedule_accepted").search(text)
+    ):
         # "merci pour la réparation, super boulot": the work named is praised, not contested.
         return Understanding(Intent.SMALLTALK, language=reading.language)
     if (
@@ -729,13 +733,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
     ) and not words.pattern("paid_future").search(text):
         # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below).
-        if _asks_what_is_left(norm, words):
-            return Intent.STATUS
-        if _asks_agent(text, words) and words.pattern("request_made").search(text):
-            # "déjà payé, mais je voudrais parler au gérant": the person asked for is what to
-            # do; the report goes with the conversation to them.
-            return Intent.ASK_AGENT
-        return Intent.ALREADY_PAID
+        return _with_paid_report(norm, words)
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     means = words.pattern("help_means").search(text)
@@ -764,6 +762,17 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
+
+
+def _with_paid_report(norm: Normalized, words: Lexicon) -> Intent:
+    """A message that reports a payment: what it asks besides, if anything."""
+    if _asks_what_is_left(norm, words):
+        return Intent.STATUS
+    if _asks_agent(norm.text, words) and words.pattern("request_made").search(norm.text):
+        # "déjà payé, mais je voudrais parler au gérant": the person asked for is what to do;
+        # the report goes with the conversation to them.
+        return Intent.ASK_AGENT
+    return Intent.ALREADY_PAID
 
 
 def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
@@ -978,6 +987,8 @@ def _from_signal(
             text = norm.text
             if decision is Decision.LATER_DERIVED and _declines_politely(text, words):
                 return Understanding(Intent.NO, language=language)
+            if words.pattern("smalltalk_self").search(text):
+                return Understanding(Intent.SMALLTALK, language=language)
             chat = words.pattern("smalltalk").search(text) or words.pattern(
                 "smalltalk_topic"
             ).search(text)

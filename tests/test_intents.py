@@ -1841,3 +1841,53 @@ def test_after_the_year_end_feasts(now: dt.datetime, expected: str | None) -> No
         got = understand(text, locale=locale, now=now, tz=TZ)
         assert got.intent is Intent.PAY_LATER
         assert (got.date.isoformat() if got.date else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A payment tool that fails is a problem with paying, however the failure is told.
+        ("the payment page is broken on my phone", "en_GB", Intent.HELP),
+        ("le lien de paiement marche plus depuis hier", "fr_FR", Intent.HELP),
+        ("el enlace no funciona", "es_ES", Intent.HELP),
+        ("j'ai jamais reçu le code de confirmation de la banque", "fr_FR", Intent.HELP),
+        # Whether we are a scam, asked: help, not a dispute.
+        ("is it a scam?", "en_GB", Intent.HELP),
+        ("c'est une arnaque ?", "fr_FR", Intent.HELP),
+        # A part paid and a question about what is left.
+        ("paid the first instalment, what's my balance?", "en_GB", Intent.STATUS),
+        # A payment reported and a person asked for: the person.
+        ("c'est payé mais je voudrais parler à la responsable", "fr_FR", Intent.ASK_AGENT),
+        # A call declined ("rappeler" is also "to remind").
+        ("pas besoin de me rappeler, je règle ce soir en ligne", "fr_FR", Intent.PAY_LATER),
+        ("no I don't want anyone to call me", "en_GB", Intent.NO),
+        # The proposed schedule agreed to by name.
+        ("ok pour le calendrier proposé", "fr_FR", Intent.YES),
+        ("happy with the payment plan, thanks", "en_GB", Intent.YES),
+        # Paying on condition that the invoice is put right.
+        ("I'll pay as soon as the callout fee is taken off", "en_GB", Intent.DISPUTE),
+        ("je paie uniquement le montant du devis", "fr_FR", Intent.DISPUTE),
+        # A service the customer ended, paused or sent back, billed anyway.
+        ("why am I being charged for shoes I sent back?", "en_GB", Intent.DISPUTE),
+        (
+            "j'ai résilié mon abonnement en janvier et vous me facturez février",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # A refusal that names the harm done.
+        ("je paierai pas, vous avez abîmé ma portière", "fr_FR", Intent.DISPUTE),
+        # Time words in family news or one's own pay spent are chit-chat.
+        ("samedi c'est l'anniversaire de mon fils, on fait une fête", "fr_FR", Intent.SMALLTALK),
+        ("quand j'aurai ma paye je m'achète un vélo", "fr_FR", Intent.SMALLTALK),
+        ("non stop les réunions, je suis crevée", "fr_FR", Intent.SMALLTALK),
+    ],
+)
+def test_round_12_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_part_paid_and_the_rest_promised_for_a_day() -> None:
+    got = read("j'ai versé 40 hier, le solde vendredi")
+    assert (got.intent, got.date) == (Intent.PAY_LATER, dt.date(2026, 11, 20))
+    got = read("paid half already, the rest on Monday", "en_GB")
+    assert (got.intent, got.date) == (Intent.PAY_LATER, dt.date(2026, 11, 23))
