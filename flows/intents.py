@@ -726,6 +726,9 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return asked
     if _is_dispute(norm, words):
         return Intent.DISPUTE
+    if words.pattern("not_yet_paid").search(text) and words.pattern("paying_at_once").search(text):
+        # "réglé ? non pas encore, je m'en occupe là": not paid, being paid now.
+        return Intent.PAY_NOW
     if (
         words.pattern("already_paid").search(text)
         or words.pattern("already_paid_alone").fullmatch(norm.accented)
@@ -736,6 +739,12 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return _with_paid_report(norm, words)
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
+    return _help_or_status(norm, words)
+
+
+def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
+    """Steps 7-8 of the precedence: how paying works, the invoice's state, a problem paying."""
+    text = norm.text
     means = words.pattern("help_means").search(text)
     if means is None and _asks(norm, words):
         means = words.pattern("help_means_asked").search(text)

@@ -1880,6 +1880,12 @@ def test_after_the_year_end_feasts(now: dt.datetime, expected: str | None) -> No
         ("samedi c'est l'anniversaire de mon fils, on fait une fête", "fr_FR", Intent.SMALLTALK),
         ("quand j'aurai ma paye je m'achète un vélo", "fr_FR", Intent.SMALLTALK),
         ("non stop les réunions, je suis crevée", "fr_FR", Intent.SMALLTALK),
+        # Our messages wanted again, in so many words.
+        ("je voudrais avoir de nouveau les rappels svp", "fr_FR", Intent.OPT_IN),
+        ("I'd like to get the reminders again please", "en_GB", Intent.OPT_IN),
+        # Not paid yet, being paid now.
+        ("pas encore réglé, je vous règle tout de suite", "fr_FR", Intent.PAY_NOW),
+        ("not yet, paying it now", "en_GB", Intent.PAY_NOW),
     ],
 )
 def test_round_12_kinds(text: str, locale: str, intent: Intent) -> None:
