@@ -524,7 +524,8 @@ def _read(
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
-        and signal.date is None
+        # "envoyez le lien, je règle ce midi": paying today, once the link is there.
+        and (signal.date is None or signal.date.day == today)
         and words.pattern("link_request").search(norm.text)
         and not INABILITY_PHRASE.search(norm.text)
     ):

@@ -1883,6 +1883,13 @@ def test_after_the_year_end_feasts(now: dt.datetime, expected: str | None) -> No
         # Our messages wanted again, in so many words.
         ("je voudrais avoir de nouveau les rappels svp", "fr_FR", Intent.OPT_IN),
         ("I'd like to get the reminders again please", "en_GB", Intent.OPT_IN),
+        # Billing asked to stop is contested (whether messages should stop is asked apart).
+        ("cessez de me prélever pour un cours que j'ai annulé", "fr_FR", Intent.DISPUTE),
+        ("stop billing me for a service I never used", "en_GB", Intent.DISPUTE),
+        # The customer's own "promis" is no broken promise.
+        ("je paie ce soir, promis", "fr_FR", Intent.PAY_LATER),
+        # A real company asked about is no person asked for.
+        ("vous êtes une vraie société ou une arnaque ?", "fr_FR", Intent.HELP),
         # Not paid yet, being paid now.
         ("pas encore réglé, je vous règle tout de suite", "fr_FR", Intent.PAY_NOW),
         ("not yet, paying it now", "en_GB", Intent.PAY_NOW),
