@@ -297,7 +297,7 @@ def _with_model(
             # menu choice, a number of instalments, a day): the flow reads it in that context,
             # which a model trained on whole replies does not know.
             return reading
-        return _fallback(reading, _probabilities(norm, model))
+        return _fallback(reading, _probabilities(norm, model), norm.text)
     if reading.intent in _CONSENT:
         return _doubt_consent(reading, _probabilities(norm, model))
     return reading
@@ -308,7 +308,9 @@ def _probabilities(norm: Normalized, model: IntentModel | None) -> dict[Intent, 
     return {Intent(name): p for name, p in found.items()}
 
 
-def _fallback(reading: Understanding, probabilities: Mapping[Intent, float]) -> Understanding:
+def _fallback(
+    reading: Understanding, probabilities: Mapping[Intent, float], norm_text: str
+) -> Understanding:
     """Where the rules say unknown or are unsure: the model's reading when it is sure enough."""
     top = max(probabilities, key=probabilities.__getitem__)
     sure = probabilities[top]
@@ -316,6 +318,8 @@ def _fallback(reading: Understanding, probabilities: Mapping[Intent, float]) -> 
         return reading
     if top is Intent.UNKNOWN:
         return reading  # nothing more to read: the rules' own reading (and its confidence)
+    if top is Intent.ALREADY_PAID and lexicon().pattern("not_yet_paid").search(norm_text):
+        return reading  # "I haven't paid yet": the n-grams of "paid", negated
     if reading.intent is not Intent.UNKNOWN and (
         reading.alternatives or top is not reading.intent
     ):
