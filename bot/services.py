@@ -21,6 +21,8 @@ from bot.i18n import Languages
 from bot.render import MessageRenderer
 from bot.settings import SecretBox, SecretsKeyError, Settings, secret, secret_box
 from bot.store import announcement_retirer, senders, sms_reach, whatsapp_window
+from bot.store.invoices import InvoiceLocations
+from bot.store.sender_routes import SenderChanges
 from channels.base import ChannelAdapter, ChannelName, SenderResolver, SenderRoute
 from channels.telegram import TelegramAdapter
 from channels.twilio_sms import TwilioSmsAdapter
@@ -52,6 +54,10 @@ class Services:
     retirer: announcement_retirer.AnnouncementRetirer
     # API key digest -> the merchant it named when last seen here (bot.store.merchants).
     key_hints: MutableMapping[str, str]
+    # Invoice locators read by this process (bot.store.invoices; Stripe events' routing).
+    invoice_locations: InvoiceLocations
+    # Sender changes made by this process (bot.store.sender_routes: its routing memory).
+    sender_changes: SenderChanges
 
 
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
@@ -139,6 +145,8 @@ async def open_services(
             secret_box=box,
             retirer=retirer,
             key_hints={},
+            invoice_locations=InvoiceLocations(),
+            sender_changes=SenderChanges(),
         )
     finally:
         try:  # removals still due use Redis: before it is closed, not on a timer after

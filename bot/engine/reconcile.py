@@ -23,7 +23,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,7 +33,7 @@ from bot.engine import offer_payments
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import keys
-from bot.store.invoices import InvoiceLocation, locate_invoice
+from bot.store.invoices import InvoiceLocation, InvoiceLocations, locate_invoice
 from bot.store.payments import IntentLocation, load_records, locate_intent, save_intent_location
 from payments.ledger import PaymentFacts, Verdict, facts_from_objects, needs_applying
 from payments.stripe_gateway import PaymentProviderError, StripeGateway
@@ -100,10 +99,12 @@ async def route_stripe_event(
     *,
     livemode: bool,
     sessions: set[str] | None = None,
+    locations: InvoiceLocations | None = None,
 ) -> Routed:
     """Put a verified event in its invoice's conversation (deduplicated by event id).
 
-    `sessions` collects the Checkout Sessions of the events ingested (for the sweep).
+    `sessions` collects the Checkout Sessions of the events ingested (for the sweep);
+    `locations`, the process's invoice locators (None: read each from Redis).
     """
     ref = payment_ref(event)
     if ref is None:
@@ -116,7 +117,8 @@ async def route_stripe_event(
             extra=log_fields(event=ref.event_id, livemode=ref.livemode),
         )
         return "wrong_mode"
-    target = await _locate(redis, ref)
+    known = locations if locations is not None else InvoiceLocations()
+    target = await _locate(redis, ref, known)
     if target is None:
         if not ref.moves_money:
             return "ignored"  # a failed or expired session that is not ours moved no money
@@ -161,37 +163,17 @@ async def park(redis: aioredis.Redis, event: Mapping[str, Any], reason: str) -> 
     await redis.hsetnx(keys.PAYMENTS_UNMATCHED, str(event.get("id")), record)
 
 
-# An invoice's locator is written once, when it is issued, and never changed or deleted
-# (bot.store.invoices): what this process has read of it stays true, so it is kept (not its
-# absence: the invoice may be issued a moment later). Bounded: oldest dropped first.
-_LOCATIONS: OrderedDict[str, InvoiceLocation] = OrderedDict()
-LOCATIONS_KEPT = 10_000
-
-
-async def _invoice_location(redis: aioredis.Redis, invoice_id: str) -> InvoiceLocation | None:
-    location = _LOCATIONS.get(invoice_id)
-    if location is not None:
-        _LOCATIONS.move_to_end(invoice_id)
-        return location
-    location = await locate_invoice(redis, invoice_id)
-    if location is not None:
-        _LOCATIONS[invoice_id] = location
-        if len(_LOCATIONS) > LOCATIONS_KEPT:
-            _LOCATIONS.popitem(last=False)
-    return location
-
-
 async def _locate(
-    redis: aioredis.Redis, ref: PaymentRef
+    redis: aioredis.Redis, ref: PaymentRef, locations: InvoiceLocations
 ) -> tuple[InvoiceLocation, str | None] | None:
     if ref.invoice_id is not None:
-        location = await _invoice_location(redis, ref.invoice_id)
+        location = await locations.find(redis, ref.invoice_id)
         if location is not None and location.merchant_id == ref.merchant_id:
             return location, ref.session_id
     if ref.payment_intent is not None:
         intent = await locate_intent(redis, ref.payment_intent)
         if intent is not None:
-            location = await _invoice_location(redis, intent.invoice_id)
+            location = await locations.find(redis, intent.invoice_id)
             if location is not None:
                 return location, intent.session_id
     return None

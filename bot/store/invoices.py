@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -263,3 +264,34 @@ async def migrate_clear_link_tokens(redis: aioredis.Redis) -> int:
             if await _migrate_clear_token(redis, name, key_for(hash_link_token(token))):
                 moved += 1
     return moved
+
+
+LOCATIONS_KEPT = 10_000
+
+
+class InvoiceLocations:
+    """The invoices' locators one process has read, kept (one per process, on Services).
+
+    An invoice's locator is written once, when it is issued, and never changed or deleted
+    (bot.store.invoices): what was read of it stays true. Its absence is not kept (the invoice
+    may be issued a moment later). Bounded: the least recently used is dropped first.
+    """
+
+    def __init__(self, kept: int = LOCATIONS_KEPT) -> None:
+        self._kept = kept
+        self._known: OrderedDict[str, InvoiceLocation] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    async def find(self, redis: aioredis.Redis, invoice_id: str) -> InvoiceLocation | None:
+        location = self._known.get(invoice_id)
+        if location is not None:
+            self._known.move_to_end(invoice_id)
+            return location
+        location = await locate_invoice(redis, invoice_id)
+        if location is not None:
+            self._known[invoice_id] = location
+            if len(self._known) > self._kept:
+                self._known.popitem(last=False)
+        return location

@@ -35,7 +35,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.store import keys
-from bot.store.senders import MerchantSender, local_changes
+from bot.store.senders import MerchantSender
 from channels.base import ChannelName
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,17 @@ RESUBSCRIBE_SECONDS = 1.0
 _Entry = tuple[MerchantSender | None, float]
 
 
+class SenderChanges:
+    """Sender changes made by this process (one per process, on Services): its own routing
+    memory drops at once, without waiting for the notice to come back from Redis."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self) -> None:
+        self.count += 1
+
+
 class SenderRoutes:
     def __init__(
         self,
@@ -56,6 +67,7 @@ class SenderRoutes:
         *,
         max_age: float = MAX_AGE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        changes: SenderChanges | None = None,
     ) -> None:
         self._redis = redis
         self._max_age = max_age
@@ -64,7 +76,8 @@ class SenderRoutes:
         # Merchant senders found, by (channel, ref): only real senders, so as many as merchants.
         self._seen: dict[tuple[ChannelName, str], MerchantSender] = {}
         self._generation = 0
-        self._local_changes = local_changes()
+        self._changes = changes or SenderChanges()
+        self._changes_seen = self._changes.count
         self.listening = False  # True while the subscription is confirmed
 
     def forget(self) -> None:
@@ -79,8 +92,8 @@ class SenderRoutes:
         number), or None: the platform's. `fresh`: read Redis whatever is remembered. Raises
         RedisError when Redis has to be read and cannot be."""
         refs = [c for c in candidates if c]
-        if self._local_changes != local_changes():
-            self._local_changes = local_changes()
+        if self._changes_seen != self._changes.count:
+            self._changes_seen = self._changes.count
             self.forget()
         now = self._monotonic()
         known: dict[str, MerchantSender | None] = {}

@@ -339,21 +339,9 @@ async def remove(
     return previous
 
 
-class _Changes:
-    """Sender changes made by this process: its own routing memory drops at once, without
-    waiting for the notice to come back from Redis."""
-
-    count = 0
-
-
-def local_changes() -> int:
-    return _Changes.count
-
-
 async def _announce_change(redis: aioredis.Redis, channel: ChannelName, ref: str) -> None:
     """Tell every web process that inbound routing changed (bot.store.sender_routes): after
     the write, so what they read next is the new record."""
-    _Changes.count += 1
     await redis.publish(keys.SENDERS_CHANGED, f"{channel.value}:{ref}")
 
 

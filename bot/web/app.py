@@ -222,7 +222,8 @@ async def _spool_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _sender_routes_ctx(app: web.Application) -> AsyncIterator[None]:
     """Inbound routing remembered per process, dropped on every sender change."""
-    routes = SenderRoutes(app[SERVICES].redis)
+    services = app[SERVICES]
+    routes = SenderRoutes(services.redis, changes=services.sender_changes)
     app[SENDER_ROUTES] = routes
     task = asyncio.create_task(routes.listen())
     yield

@@ -68,7 +68,7 @@ async def save_sender(
     if channel is None:
         raise SenderRefused(400, "channel must be one of sms, whatsapp, telegram")
     try:
-        return await engine_senders.register(
+        saved = await engine_senders.register(
             services.redis,
             services.settings,
             services.secret_box,
@@ -88,6 +88,11 @@ async def save_sender(
     except RedisError as exc:
         log.exception("could not store a merchant sender")
         raise SenderRefused(503, "temporarily unavailable") from exc
+    finally:
+        # Even a registration that failed halfway may have changed a record (the notice is
+        # published in that case too): this process's routing memory drops either way.
+        services.sender_changes.note()
+    return saved
 
 
 async def list_senders(
@@ -110,5 +115,8 @@ async def drop_sender(services: Services, merchant_id: str, channel_name: str) -
     channel = _channel(channel_name)
     if channel is None:
         return False
-    removed: MerchantSender | None = await senders.remove(services.redis, merchant_id, channel)
+    try:
+        removed: MerchantSender | None = await senders.remove(services.redis, merchant_id, channel)
+    finally:
+        services.sender_changes.note()
     return removed is not None

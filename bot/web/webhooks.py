@@ -406,7 +406,12 @@ async def stripe_webhook(request: web.Request) -> web.Response:
 async def _route_stripe_event(services: Services, event: dict[str, object]) -> web.Response:
     if await offer_payments.route(services.redis, event):  # a flash sale's hold
         return _json(RECEIVED)
-    routed = await route_stripe_event(services.redis, event, livemode=services.stripe.livemode)
+    routed = await route_stripe_event(
+        services.redis,
+        event,
+        livemode=services.stripe.livemode,
+        locations=services.invoice_locations,
+    )
     if routed in ("ignored", "wrong_mode"):
         return web.json_response({"received": True, "ignored": True})
     if routed == "unmatched":

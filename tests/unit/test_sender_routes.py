@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError
 
 from bot.clock import FakeClock
 from bot.store import keys, senders
-from bot.store.sender_routes import SenderRoutes
+from bot.store.sender_routes import SenderChanges, SenderRoutes
 from bot.store.senders import MerchantSender
 from channels.base import ChannelName
 
@@ -78,13 +78,22 @@ async def test_an_answer_is_read_again_after_its_age(redis: aioredis.Redis) -> N
 
 
 async def test_this_process_own_change_is_seen_at_once(redis: aioredis.Redis) -> None:
-    routes = SenderRoutes(redis)
-    routes.notice("subscribe")
-    assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
+    """A change noted on the process's SenderChanges (bot.web.senders_api notes each) drops
+    the answers at once, before the notice comes back from Redis; another process's
+    SenderChanges does not."""
+    changes, elsewhere = SenderChanges(), SenderChanges()
+    routes = SenderRoutes(redis, changes=changes)
+    other = SenderRoutes(redis, changes=elsewhere)
+    for each in (routes, other):
+        each.notice("subscribe")
+        assert await each.inbound_sender(ChannelName.SMS, NUMBER) is None
     sender = _sender()
     await senders.register(redis, sender, set())
+    changes.note()
     assert await routes.inbound_sender(ChannelName.SMS, NUMBER) == sender
+    assert await other.inbound_sender(ChannelName.SMS, NUMBER) is None  # until its notice
     await senders.remove(redis, sender.merchant_id, ChannelName.SMS)
+    changes.note()
     assert await routes.inbound_sender(ChannelName.SMS, NUMBER) is None
 
 
