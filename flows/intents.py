@@ -508,7 +508,11 @@ def _read(
     if intent is not None:
         return Understanding(intent, language=language)
     accepted = words.pattern("schedule_accepted").search(norm.text)
-    if accepted is not None and not is_negated(norm.text, accepted.start(), accepted.end()):
+    if (
+        accepted is not None
+        and not is_negated(norm.text, accepted.start(), accepted.end())
+        and not words.pattern("refusal_first").match(norm.text)
+    ):
         # "d'accord pour l'échéancier proposé": the schedule named is agreed to, not asked for.
         return Understanding(Intent.YES, language=language)
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
