@@ -378,7 +378,8 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
     reading = _by_concepts(reading, norm, words, opt_out)
-    if opt_out is _OptOut.MAYBE:
+    if opt_out is _OptOut.MAYBE and reading.intent is not Intent.OPT_IN:
+        # Asking whether to stop the messages of a customer asking for them back is nonsense.
         return dataclasses.replace(reading, maybe_opt_out=True)
     if reading.intent is Intent.UNKNOWN and words.pattern("messages_welcome").search(norm.text):
         # "don't stop the reminders, I keep forgetting": our messages welcome, nothing asked.
@@ -687,7 +688,9 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
 
 
 #: The keywords themselves (not the sentences that ask to stop): what a retraction takes back.
-_STOP_KEYWORD = re.compile(r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|desinscri\w*|desabonn\w*)\b")
+_STOP_KEYWORD = re.compile(
+    r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|desinscri\w*|desabonn\w*|unsubscri\w*|opt ?out)\b"
+)
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:

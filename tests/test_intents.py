@@ -1904,3 +1904,43 @@ def test_part_paid_and_the_rest_promised_for_a_day() -> None:
     assert (got.intent, got.date) == (Intent.PAY_LATER, dt.date(2026, 11, 20))
     got = read("paid half already, the rest on Monday", "en_GB")
     assert (got.intent, got.date) == (Intent.PAY_LATER, dt.date(2026, 11, 23))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent", "maybe_opt_out"),
+    [
+        # "stop" for "wait": the rest is acted on and the STOP is asked about, never recorded.
+        ("stop attendez, c'est possible en 2 fois ?", "fr_FR", Intent.SPLIT, True),
+        ("stop, j'ai compris, envoyez le lien", "fr_FR", Intent.PAY_NOW, True),
+        ("stop wait, can I split it?", "en_GB", Intent.SPLIT, True),
+        # A STOP sent by someone else, then a request to turn the messages back on.
+        ("le stop c'est ma fille, réactivez les sms svp", "fr_FR", Intent.OPT_IN, False),
+        ("ignore my unsubscribe request", "en_GB", Intent.OPT_IN, False),
+        # A refused schedule is no agreement.
+        ("non, ce plan me convient pas du tout", "fr_FR", Intent.NO, False),
+    ],
+)
+def test_round_13_stop_kinds(text: str, locale: str, intent: Intent, maybe_opt_out: bool) -> None:
+    got = read(text, locale)
+    assert (got.intent, got.maybe_opt_out) == (intent, maybe_opt_out)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("I'll pay when the work is properly finished", "en_GB", Intent.DISPUTE),
+        ("est-ce que mon virement a bien été reçu ?", "fr_FR", Intent.STATUS),
+        ("am I all paid up?", "en_GB", Intent.STATUS),
+        ("je peux régler depuis ma tablette ?", "fr_FR", Intent.HELP),
+        ("passez-moi le mécanicien svp", "fr_FR", Intent.ASK_AGENT),
+        ("je viendrai au salon samedi pour choisir une couleur", "fr_FR", Intent.SMALLTALK),
+        ("c'est trop gentil", "fr_FR", Intent.SMALLTALK),
+    ],
+)
+def test_round_13_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_rejected_number_of_instalments_gives_way_to_the_one_chosen() -> None:
+    assert read("no en 2, en 3 por favor", "es_ES").parts == 3
+    assert read("vous m'aviez proposé 2 fois, je préfère 3").parts == 3
