@@ -1944,3 +1944,19 @@ def test_round_13_kinds(text: str, locale: str, intent: Intent) -> None:
 def test_a_rejected_number_of_instalments_gives_way_to_the_one_chosen() -> None:
     assert read("no en 2, en 3 por favor", "es_ES").parts == 3
     assert read("vous m'aviez proposé 2 fois, je préfère 3").parts == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop stop, attendez, je peux payer en deux fois ?",
+        "stop ça fait deux fois que je vous dis que c'est réglé",
+    ],
+)
+def test_a_repeated_or_irritated_stop_before_something_else_is_asked_about(text: str) -> None:
+    got = read(text)
+    assert got.intent is not Intent.OPT_OUT and got.maybe_opt_out
+
+
+def test_an_irritated_stop_about_the_messages_still_opts_out() -> None:
+    assert read("stop ça fait 3 fois que je vous dis d'arrêter les sms").intent is Intent.OPT_OUT
