@@ -1515,7 +1515,8 @@ def test_an_apology_for_the_delay_keeps_the_date(text: str, locale: str, expecte
         ("est-ce que c'est une arnaque ?", "fr_FR", Intent.DISPUTE),
         # Going ahead with the card at hand; not when the card is missing.
         ("je sors ma carte", "fr_FR", Intent.PAY_NOW),
-        ("je trouve pas ma carte", "fr_FR", Intent.UNKNOWN),
+        # A missing card is a problem with paying (help), never a going ahead.
+        ("je trouve pas ma carte", "fr_FR", Intent.HELP),
         # A person named by title or role.
         ("je veux parler à Mme Martin", "fr_FR", Intent.ASK_AGENT),
         ("vous pouvez me mettre en relation avec le technicien ?", "fr_FR", Intent.ASK_AGENT),
