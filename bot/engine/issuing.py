@@ -87,10 +87,19 @@ CREATE = Lua(_CREATE)
 
 @dataclass(frozen=True, slots=True)
 class Created:
-    """Committed with its announcement; `body` is the answer (also stored for the key)."""
+    """Committed with its announcement; `body` is the answer (also stored for the key).
 
-    invoice: Invoice
+    The committed invoice is the draft with its allocated number, built only when asked for:
+    building it validates the whole invoice again, and the API answers with `body` alone.
+    """
+
+    draft: Invoice
+    number: str
     body: str
+
+    @property
+    def invoice(self) -> Invoice:
+        return replace(self.draft, number=self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +306,7 @@ async def _announce_own(
 
 
 def _created(draft: Invoice, answer: str, number: str) -> Created:
-    return Created(
-        replace(draft, number=number), answer.replace(invoices.NUMBER_PLACEHOLDER, number)
-    )
+    return Created(draft, number, answer.replace(invoices.NUMBER_PLACEHOLDER, number))
 
 
 async def _settle(redis: aioredis.Redis, draft: Invoice, answer: str) -> Created:

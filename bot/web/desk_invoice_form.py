@@ -155,5 +155,6 @@ async def create(request: web.Request, agent: Agent) -> web.StreamResponse:
         message = "temporarily unavailable: check the invoice list before trying again"
         return _page(request, agent, typed, {}, status=503, message=message)
     assert not isinstance(result, issuing.Replayed)  # only a claim can replay
-    log.info("invoice created from the dashboard", extra=log_fields(invoice=result.invoice.id))
-    return redirect(f"/console/dashboard/invoices/{result.invoice.id}")
+    invoice_id = result.draft.id  # the committed invoice's, without building it again
+    log.info("invoice created from the dashboard", extra=log_fields(invoice=invoice_id))
+    return redirect(f"/console/dashboard/invoices/{invoice_id}")
