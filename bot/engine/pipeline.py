@@ -670,6 +670,8 @@ class Dispatcher:
             async def once() -> tuple[list[object], list[Any]]:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     queued = effects_log.queue_entry(pipe, applying) if applying else None
+                    if applying and queued is None:  # a group calls a script: not pipelined
+                        raise _NotScriptable
                     STEP.queue(pipe, step_keys, step_args)
                     for read in reads:
                         pipe.execute_command(*read)
@@ -680,7 +682,13 @@ class Dispatcher:
                     raise result[groups]  # the step's own failure
                 return result[:groups], result[groups:]
 
-            groups, replies = await retried_all(self._redis, [STEP, APPLY], once)
+            try:
+                groups, replies = await retried_all(self._redis, [STEP, APPLY], once)
+            except _NotScriptable:
+                await effects_log.apply_entry(self._redis, applying)
+                return await self._step(
+                    conversation, lock, token, ttl_ms, applied=applying, plan_from=plan_from
+                )
             if applying:
                 effects_log.settle(effects_log.commit_id_of(applying), groups)
             answer, *values = replies
@@ -810,7 +818,7 @@ class Dispatcher:
                     self.lock_ttl_ms,
                     applied=applied,
                     plan_from=heads.state,
-                    applying=await self._scripted(waiting),
+                    applying=waiting,
                 )
                 if next_heads is None:
                     raise LockLost
@@ -818,13 +826,6 @@ class Dispatcher:
             else:
                 next_heads = await self._dispatch(conversation, lock, token, heads, applied)
                 applied = ""
-
-    async def _scripted(self, entry: str) -> str:
-        """`entry` if its groups can go in a pipeline with a step; else applied now ('')."""
-        if all(effects_log.scriptable(group) for group in json.loads(entry)["groups"]):
-            return entry
-        await effects_log.apply_entry(self._redis, entry)
-        return ""
 
     async def _dispatch(
         self, conversation: str, lock: str, token: str, heads: Heads, applied: str
