@@ -163,7 +163,7 @@ async def apply_entry(redis: aioredis.Redis, raw: str) -> None:
 # (a wrong type: a bug) does not stop the others, as inside EXEC; its error is returned. The
 # marker is the first write: a script refused for memory is refused before it, so a group is
 # written whole or not at all.
-_APPLY = Lua(
+APPLY = Lua(
     """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
@@ -173,6 +173,7 @@ local refused = {1}
     + """return refused
 """
 )
+
 
 # Lua's unpack is bounded by its C stack (8,000 slots): a longer command takes the MULTI path.
 _MAX_SCRIPTED_ARGS = 1_000
@@ -202,19 +203,14 @@ def declared_keys(commands: Sequence[Sequence[str]]) -> list[str]:
 async def _apply_groups(
     redis: aioredis.Redis, commit_id: str, groups: Sequence[tuple[int, list[list[str]]]]
 ) -> None:
-    """Apply scriptable groups in one round trip (a pipeline of `_APPLY` calls, in order)."""
+    """Apply scriptable groups in one round trip (a pipeline of `APPLY` calls, in order)."""
     if not groups:
         return
 
     async def once() -> list[object]:
         async with redis.pipeline(transaction=False) as pipe:
             for index, group in groups:
-                marker = marker_key(command_keys(group[0])[0], commit_id, index)
-                _APPLY.queue(
-                    pipe,
-                    [marker, *declared_keys(group)],
-                    [str(MARKER_TTL_SECONDS), *script_args(group)],
-                )
+                _queue_apply(pipe, commit_id, index, group)
             replies: list[object] = await pipe.execute(raise_on_error=False)
         for reply in replies:
             if isinstance(reply, NoScriptError):
@@ -223,7 +219,40 @@ async def _apply_groups(
                 raise reply
         return replies
 
-    replies = await _APPLY.retried(redis, once)
+    settle(commit_id, await APPLY.retried(redis, once))
+
+
+def queue_entry(pipe: aioredis.client.Pipeline, raw: str) -> tuple[str, int] | None:
+    """Queue the application of every group of the effects entry `raw` on `pipe`, one script
+    call each, in their order; its commit id and the number of replies to give `settle`. None
+    (nothing queued) when a group calls a script itself: then `apply_entry`."""
+    entry = json.loads(raw)
+    groups = entry["groups"]
+    if not all(scriptable(group) for group in groups):
+        return None
+    commit_id = str(entry["id"])
+    for index, group in enumerate(groups):
+        _queue_apply(pipe, commit_id, index, group)
+    return commit_id, len(groups)
+
+
+def commit_id_of(raw: str) -> str:
+    """The commit id of the effects entry `raw` (what `settle` logs)."""
+    return str(json.loads(raw)["id"])
+
+
+def _queue_apply(
+    pipe: aioredis.client.Pipeline, commit_id: str, index: int, group: list[list[str]]
+) -> None:
+    marker = marker_key(command_keys(group[0])[0], commit_id, index)
+    APPLY.queue(
+        pipe, [marker, *declared_keys(group)], [str(MARKER_TTL_SECONDS), *script_args(group)]
+    )
+
+
+def settle(commit_id: str, replies: Sequence[object]) -> None:
+    """Check the replies of a pipeline of `APPLY` calls (a pipeline executed with
+    `raise_on_error=False`): the refused writes are logged, and the first failure raised."""
     failure: BaseException | None = None
     for reply in replies:
         if isinstance(reply, BaseException):

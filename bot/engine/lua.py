@@ -62,3 +62,16 @@ while i <= #ARGV do
   i = i + n + 1
 end
 """
+
+
+async def retried_all(
+    redis: aioredis.Redis, scripts: Sequence[Lua], run: Callable[[], Awaitable[T]]
+) -> T:
+    """`Lua.retried` for a pipeline that calls several scripts: all loaded if Redis had
+    forgotten any (it forgets them all at once: a restart, a failover)."""
+    try:
+        return await run()
+    except NoScriptError:
+        for script in scripts:
+            await redis.script_load(script.text)
+        return await run()

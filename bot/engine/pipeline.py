@@ -39,13 +39,20 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError, WatchError
+from redis.exceptions import (
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    WatchError,
+)
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock, SystemClock
 from bot.engine import deadletters, effects_log
+from bot.engine.effects_log import APPLY
 from bot.engine.lease import RELEASE_IF_OURS
-from bot.engine.lua import Lua, pcall_writes
+from bot.engine.lua import Lua, pcall_writes, retried_all
 from bot.logs import log_fields
 from bot.store import keys
 from bot.store.dedupe import FIRST_SIGHTING_LUA, marker, marker_keys, seen_ttl_seconds
@@ -89,9 +96,13 @@ _READ_STATE = (
 # Take the conversation's lock (or renew it if ours), drop the effects entry just applied
 # (ARGV[3], if it is still the head), and read what the holder needs next: the effects entry
 # waiting to be applied, the inbox head, and the conversation's state (the handler's first
-# read). With ARGV[4] = '1' and nothing left, release the lock instead. KEYS: lock, effects,
-# inbox, state. ARGV: token, ttl ms, applied entry or '', release. Returns {0} if another
-# holder has it, {2} if released, else {1, entry, head, state}.
+# read). With ARGV[4] = '1' and nothing left, release the lock instead; nothing left but the
+# entry ARGV[5] counts as nothing left: its groups are applied in the same round trip, just
+# before this step, and it stays in the list until the caller saw them all succeed (then it
+# is dropped, `Dispatcher._lingering`; else whoever holds the conversation next applies it).
+# KEYS: lock, effects, inbox, state. ARGV: token, ttl ms, applied entry or '', release, the
+# entry being applied or ''. Returns {0} if another holder has it, {2} if released, else
+# {1, entry, head, state}.
 _STEP = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
@@ -102,7 +113,9 @@ if ARGV[3] ~= '' and redis.call('LINDEX', KEYS[2], 0) == ARGV[3] then
 end
 local entry = redis.call('LINDEX', KEYS[2], 0)
 local head = redis.call('LINDEX', KEYS[3], 0)
-if ARGV[4] == '1' and not entry and not head then
+local alone = not entry
+if entry and entry == ARGV[5] then alone = redis.call('LLEN', KEYS[2]) == 1 end
+if ARGV[4] == '1' and alone and not head then
   redis.call('DEL', KEYS[1])
   return {2}
 end
@@ -122,18 +135,23 @@ GUARD = Lua(
 # The lock's renewal is the first write, outside pcall: Redis refuses a script for memory at
 # its first write only (later ones are let through), and a refusal swallowed by pcall would
 # let the pop of the event through without its state. Refused there, nothing is written.
+# The effects entry this holder saw applied (ARGV[5], left in the list by the step that applied
+# it) leaves the list here, if it is still its head.
 # KEYS: lock, inbox, effects, state, then the keys the writes touch (declared, one slot).
-# ARGV: token, event, effects entry or '', ttl ms, then each write: its argument count, then
-# its arguments. Returns {0} lock lost, {2} the event is no longer the head (committed before,
-# the reply lost), else {1, entry, head, state, {errors}}.
+# ARGV: token, event, effects entry or '', ttl ms, applied entry or '', then each write: its
+# argument count, then its arguments. Returns {0} lock lost, {2} the event is no longer the
+# head (committed before, the reply lost), else {1, entry, head, state, {errors}}.
 COMMIT = Lua(
     """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[2] then return {2} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+if ARGV[5] ~= '' and redis.call('LINDEX', KEYS[3], 0) == ARGV[5] then
+  redis.call('LPOP', KEYS[3])
+end
 local refused = {}
 """
-    + pcall_writes(5)
+    + pcall_writes(6)
     + """if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
 redis.call('LPOP', KEYS[2])
 return {1, redis.call('LINDEX', KEYS[3], 0), redis.call('LINDEX', KEYS[2], 0),
@@ -373,6 +391,12 @@ class Dispatcher:
         # ms, read just before the release looked): a wake-up written before that names work
         # already done (`_stale`), so it is acknowledged without a drain (bounded like _seen).
         self._released: OrderedDict[str, int] = OrderedDict()
+        # What a release left for later, sent with the next XREADGROUP (or `flush`): the
+        # wake-ups whose drain applied its last effects entry in the release's round trip
+        # (acknowledged only once those effects were seen to succeed: until then a reclaim
+        # must find them), and those entries, still in their lists (each conversation's).
+        self._held_acks: list[str] = []
+        self._lingering: dict[str, str] = {}
         self._consumer = consumer
         self._clock: Clock = clock or SystemClock()
         self.lock_ttl_ms = lock_ttl_ms
@@ -403,15 +427,58 @@ class Dispatcher:
                 raise
 
     async def run_once(self, block_ms: int | None = None) -> int:
-        """Handle the wake-ups available now; returns how many events were dispatched."""
-        entries = await self._redis.xreadgroup(
-            keys.PIPELINE_GROUP,
-            self._consumer,
-            {keys.PIPELINE_WAKE: ">"},
-            count=50,
-            block=block_ms,
-        )
+        """Handle the wake-ups available now; returns how many events were dispatched.
+
+        What the last batch left (`flush`) goes in the same round trip, before the read."""
+        if not self._held_acks and not self._lingering:
+            entries = await self._redis.xreadgroup(
+                keys.PIPELINE_GROUP,
+                self._consumer,
+                {keys.PIPELINE_WAKE: ">"},
+                count=50,
+                block=block_ms,
+            )
+        else:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                sent = self._queue_flush(pipe)
+                pipe.xreadgroup(
+                    keys.PIPELINE_GROUP,
+                    self._consumer,
+                    {keys.PIPELINE_WAKE: ">"},
+                    count=50,
+                    block=block_ms,
+                )
+                *_, entries = await pipe.execute()
+            self._flushed(*sent)
         return await self._handle_wakes(entries[0][1] if entries else [])
+
+    async def flush(self, *acks: str) -> None:
+        """Acknowledge `acks` and what the releases left (`_held_acks`, `_lingering`)."""
+        if not acks and not self._held_acks and not self._lingering:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            sent = self._queue_flush(pipe, *acks)
+            await pipe.execute()
+        self._flushed(*sent)
+
+    def _queue_flush(
+        self, pipe: aioredis.client.Pipeline, *acks: str
+    ) -> tuple[list[str], dict[str, str]]:
+        """The drops of the entries left in place (if still their list's head: applied, so
+        whoever finds one there applies it again as a no-op) and the acknowledgements."""
+        lingering = dict(self._lingering)
+        for conversation, entry in lingering.items():
+            pipe.eval(effects_log.POP_IF_HEAD, 1, keys.conv_effects(conversation), entry)
+        held = [*self._held_acks, *acks]
+        if held:
+            pipe.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *held)
+        return held, lingering
+
+    def _flushed(self, held: list[str], lingering: dict[str, str]) -> None:
+        self._held_acks = [a for a in self._held_acks if a not in set(held)]
+        for conversation, entry in lingering.items():
+            if self._lingering.get(conversation) == entry:
+                del self._lingering[conversation]
 
     async def reclaim(self, min_idle_ms: int, max_pages: int = 10) -> int:
         """Take over wake-ups another dispatcher read but never acknowledged (it died).
@@ -432,6 +499,7 @@ class Dispatcher:
             done += await self._handle_wakes(claimed)
             if cursor == "0-0":
                 break
+        await self.flush()
         return done
 
     async def _handle_wakes(self, entries: list[tuple[str, dict[str, str] | None]]) -> int:
@@ -440,7 +508,8 @@ class Dispatcher:
         An entry is acknowledged only once all its conversations were drained: if Redis went
         away meanwhile, the failed ones' entries stay pending and a reclaim comes back to them
         (the first error is raised after the others are acknowledged). An entry naming one
-        conversation is acknowledged in that conversation's release (same round trip); the
+        conversation is acknowledged in that conversation's release (same round trip), or, when
+        that release also applied effects, with the next XREADGROUP (`_held_acks`); the
         others (a campaign's batch, a conversation another worker held) together after.
         """
         entries_of: dict[str, list[str]] = {}
@@ -451,14 +520,18 @@ class Dispatcher:
             named = [c for c in woken(fields) if not self._stale(c, entry_id)]
             for conversation in named:
                 entries_of.setdefault(conversation, []).append(entry_id)
+                own.setdefault(conversation, Acks())
             if len(named) == 1:
-                own.setdefault(named[0], Acks()).ids.append(entry_id)
+                own[named[0]].ids.append(entry_id)
         done, failures = await self.drain_many(list(entries_of), acks=own)
         unfinished = {entry_id for c in failures for entry_id in entries_of[c]}
         acked = {entry_id for a in own.values() if a.sent for entry_id in a.ids}
+        held = {entry_id for a in own.values() if a.held for entry_id in a.ids}
         finished = [entry_id for entry_id, _ in entries if entry_id not in unfinished | acked]
-        if finished:
-            await self._redis.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *finished)
+        self._held_acks += [entry_id for entry_id in finished if entry_id in held]
+        now = [entry_id for entry_id in finished if entry_id not in held]
+        if now:
+            await self.flush(*now)
         if failures:
             raise next(iter(failures.values()))
         return done
@@ -499,7 +572,9 @@ class Dispatcher:
     ) -> tuple[int, dict[str, Exception]]:
         """Drain `conversations`, at most `concurrency` at once in this dispatcher; the events
         dispatched, and the error of each conversation that could not be drained. `acks`: the
-        wake-ups to acknowledge with each conversation's release."""
+        wake-ups to acknowledge with each conversation's release (a conversation listed there
+        is drained for a wake-up, which keeps it findable until its effects are seen applied).
+        """
         todo = iter(conversations)
         failures: dict[str, Exception] = {}
         done = 0
@@ -521,13 +596,14 @@ class Dispatcher:
         """Process the conversation's inbox until empty; 0 if another worker holds it.
 
         Redis being away is retried here with backoff; past the last try the error goes up.
-        `acks`: wake-ups acknowledged in the release's round trip (`sent` says if they were).
+        `acks`: wake-ups acknowledged in the release's round trip (`sent` says if they were),
+        or held for later (`held`); without, the drain is not for a wake-up (a sweep).
         """
         before = self._dispatched
         token = secrets.token_hex(8)  # kept across tries: a lock we failed to release is ours
         for delay in (*self._retry_delays, None):
             try:
-                await self._drain(conversation, token, acks or Acks())
+                await self._drain(conversation, token, acks or Acks(woken=False))
                 return self._dispatched - before
             except Exception as exc:
                 if delay is None or not is_transient(exc):
@@ -542,7 +618,12 @@ class Dispatcher:
     async def _drain(self, conversation: str, token: str, acks: Acks) -> None:
         lock = keys.conv_lock(conversation)
         heads = await self._step(
-            conversation, lock, token, self.lock_ttl_ms, plan_from=self._last_seen(conversation)
+            conversation,
+            lock,
+            token,
+            self.lock_ttl_ms,
+            applied=self._lingering.get(conversation, ""),
+            plan_from=self._last_seen(conversation),
         )
         if heads is None:
             # The holder re-checks the inbox before releasing, so nothing is stranded.
@@ -565,39 +646,57 @@ class Dispatcher:
         *,
         applied: str = "",
         plan_from: StateRead | None = None,
+        applying: str = "",
     ) -> Heads | None:
         """Take or renew the lock, dropping the effects entry `applied`; None if another
         holder has the lock, else what is next.
 
         With `plan_from` (the conversation's state as last seen), the handler's likely reads
         go in the same round trip, after the step; they are kept only if no effects entry
-        is waiting (its writes would land after them)."""
+        is waiting (its writes would land after them). With `applying`, that entry's groups
+        go first in the same round trip (`effects_log.queue_entry`: all of them scripts),
+        their failure raised; it stays in the list (the next commit drops it), and the reads
+        after it are kept."""
         step_keys = _step_keys(conversation, lock)
         step_args = [token, str(ttl_ms), applied, "0"]
         reads: Sequence[Read] = []
         if self._prefetch is not None and plan_from is not None and plan_from.known:
             reads = await self._prefetch(self._redis, conversation, plan_from.raw)
-        if not reads:
+        if not reads and not applying:
             answer = await STEP(self._redis, step_keys, step_args)
             values: list[Any] = []
         else:
 
-            async def once() -> list[Any]:
+            async def once() -> tuple[list[object], list[Any]]:
                 async with self._redis.pipeline(transaction=False) as pipe:
+                    queued = effects_log.queue_entry(pipe, applying) if applying else None
+                    if applying and queued is None:  # a group calls a script: not pipelined
+                        raise _NotScriptable
                     STEP.queue(pipe, step_keys, step_args)
                     for read in reads:
                         pipe.execute_command(*read)
                     result: list[Any] = await pipe.execute(raise_on_error=False)
-                if isinstance(result[0], Exception):
-                    raise result[0]  # the step's own failure (NOSCRIPT: loaded, run again)
-                return result
+                groups = queued[1] if queued is not None else 0
+                _raise_forgotten(result)
+                if isinstance(result[groups], Exception):
+                    raise result[groups]  # the step's own failure
+                return result[:groups], result[groups:]
 
-            answer, *values = await STEP.retried(self._redis, once)
+            try:
+                groups, replies = await retried_all(self._redis, [STEP, APPLY], once)
+            except _NotScriptable:
+                await effects_log.apply_entry(self._redis, applying)
+                return await self._step(
+                    conversation, lock, token, ttl_ms, applied=applying, plan_from=plan_from
+                )
+            if applying:
+                effects_log.settle(effects_log.commit_id_of(applying), groups)
+            answer, *values = replies
         assert isinstance(answer, list)
         if not answer[0]:
             return None
         heads = self._seeing(conversation, Heads.of(answer))
-        if heads.effects is not None:
+        if heads.effects not in (None, applying or None):
             return heads
         # A read Redis refused (a key stored another way than planned) is left to the handler's
         # own reader, which reads it as it always did.
@@ -619,7 +718,14 @@ class Dispatcher:
         return StateRead(True, self._seen[conversation])
 
     async def _finish(
-        self, conversation: str, lock: str, token: str, applied: str, acks: Acks
+        self,
+        conversation: str,
+        lock: str,
+        token: str,
+        acks: Acks,
+        *,
+        applied: str = "",
+        applying: str = "",
     ) -> Heads | None:
         """Nothing seemed left: leave the pending set, drop the effects entry `applied`,
         release the lock if nothing is left, and acknowledge `acks`, in one round trip. None
@@ -630,26 +736,54 @@ class Dispatcher:
         to the set): an event appended after the look is marked by its own ingest, one
         appended before it is seen here and marked again. The wake-ups acknowledged name
         events already handled; one that came meanwhile has a wake-up of its own.
-        """
 
-        async def once() -> list[object]:
+        `applying`, the last effects entry, is applied in the same round trip, first; the
+        release leaves it in its list, and the wake-ups are held (`_held_acks`) rather than
+        acknowledged: a release does not know whether the groups before it succeeded (other
+        slots), so the conversation must stay findable until they are seen to have. A drain
+        for no wake-up (a sweep) has nothing to hold: it applies them first, as its own
+        round trip.
+        """
+        if applying and not acks.woken:
+            await effects_log.apply_entry(self._redis, applying)
+            applied, applying = applying, ""
+        lock_step = _step_keys(conversation, lock)
+
+        async def once() -> tuple[list[object], list[Any]]:
             async with self._redis.pipeline(transaction=False) as pipe:
+                queued = effects_log.queue_entry(pipe, applying) if applying else None
+                if applying and queued is None:  # a group calls a script: not pipelined
+                    raise _NotScriptable
                 pipe.time()  # before the leave and the look: see `_stale`
                 pipe.srem(keys.PIPELINE_PENDING, conversation)
-                STEP.queue(
-                    pipe,
-                    _step_keys(conversation, lock),
-                    [token, str(self.lock_ttl_ms), applied, "1"],
-                )
-                if acks.ids and not acks.sent:
+                STEP.queue(pipe, lock_step, [token, str(self.lock_ttl_ms), applied, "1", applying])
+                if acks.ids and not acks.sent and not applying:
                     pipe.xack(keys.PIPELINE_WAKE, keys.PIPELINE_GROUP, *acks.ids)
-                result: list[object] = await pipe.execute()
-            return result
+                result: list[Any] = await pipe.execute(raise_on_error=False)
+            groups = queued[1] if queued is not None else 0
+            _raise_forgotten(result)
+            for reply in result[groups:]:
+                if isinstance(reply, Exception):
+                    raise reply
+            return result[:groups], result[groups:]
 
-        now, _removed, answer, *_ = await STEP.retried(self._redis, once)
-        acks.sent = acks.sent or bool(acks.ids)
+        try:
+            groups, (now, _removed, answer, *_) = await retried_all(
+                self._redis, [STEP, APPLY], once
+            )
+        except _NotScriptable:
+            await effects_log.apply_entry(self._redis, applying)
+            return await self._finish(conversation, lock, token, acks, applied=applying)
+        if applying:
+            # Raised: the lock may be released already, the entry stays in the list, and the
+            # wake-ups unacknowledged: this drain's retry, or a reclaim, applies it again.
+            effects_log.settle(effects_log.commit_id_of(applying), groups)
+        acks.sent = acks.sent or (bool(acks.ids) and not applying)
         assert isinstance(answer, list)
         if answer[0] == RELEASED:
+            if applying:
+                acks.held = True
+                self._lingering[conversation] = applying
             seconds, micros = now if isinstance(now, tuple | list) else (0, 0)
             self._note_released(conversation, int(seconds) * 1000 + int(micros) // 1000)
             return None
@@ -661,48 +795,53 @@ class Dispatcher:
     async def _drain_locked(
         self, conversation: str, lock: str, token: str, heads: Heads, acks: Acks
     ) -> None:
+        # The effects entry this holder applied and saw succeed, still in the list: the next
+        # commit or step drops it.
+        applied = ""
         next_heads: Heads | None = heads
         while next_heads is not None:
             heads = next_heads
-            if heads.effects is not None:
-                # A commit whose effects were not all applied (its worker died, or Redis went
-                # away right after it) is finished first: the next event must read what it
-                # wrote. Also our own commit's, just made. Its entry leaves the list with the
-                # next step, which reads what follows.
-                await effects_log.apply_entry(self._redis, heads.effects)
-                next_heads = await self._next(conversation, lock, token, heads, acks)
-            elif heads.inbox is None:
-                next_heads = await self._finish(conversation, lock, token, "", acks)
+            # A commit whose effects were not all applied (its worker died, or Redis went
+            # away right after it) is finished first: the next event must read what it wrote.
+            # Also our own commit's, just made.
+            waiting = heads.effects if heads.effects != applied else None
+            if heads.inbox is None:
+                next_heads = await self._finish(
+                    conversation, lock, token, acks, applied=applied, applying=waiting or ""
+                )
+                applied = waiting or ""
+            elif waiting is not None:
+                next_heads = await self._step(
+                    conversation,
+                    lock,
+                    token,
+                    self.lock_ttl_ms,
+                    applied=applied,
+                    plan_from=heads.state,
+                    applying=waiting,
+                )
+                if next_heads is None:
+                    raise LockLost
+                applied = waiting
             else:
-                next_heads = await self._dispatch(conversation, lock, token, heads)
+                next_heads = await self._dispatch(conversation, lock, token, heads, applied)
+                applied = ""
 
-    async def _next(
-        self, conversation: str, lock: str, token: str, heads: Heads, acks: Acks
-    ) -> Heads | None:
-        """After the effects entry of `heads` was applied: release if the inbox looked empty
-        (None once released), else drop the entry and renew for the next event."""
-        applied = heads.effects or ""
-        if heads.inbox is None:
-            return await self._finish(conversation, lock, token, applied, acks)
-        after = await self._step(
-            conversation, lock, token, self.lock_ttl_ms, applied=applied, plan_from=heads.state
-        )
-        if after is None:
-            raise LockLost
-        return after
-
-    async def _dispatch(self, conversation: str, lock: str, token: str, heads: Heads) -> Heads:
-        """Handle the inbox head of `heads` and commit it (or park it); what is next."""
+    async def _dispatch(
+        self, conversation: str, lock: str, token: str, heads: Heads, applied: str
+    ) -> Heads:
+        """Handle the inbox head of `heads` and commit it (or park it), dropping the effects
+        entry `applied`; what is next."""
         raw = heads.inbox
         assert raw is not None
         budget, lock_ms = self._budget(raw)
         if lock_ms != self.lock_ttl_ms:  # a slow event: its lock lives longer
-            renewed = await self._step(conversation, lock, token, lock_ms)
+            renewed = await self._step(conversation, lock, token, lock_ms, applied=applied)
             if renewed is None or renewed.inbox != raw:
                 raise LockLost
         stage = self._stage_handler(raw, budget, Prefetched(heads.state, heads.reads))
         try:
-            next_heads = await self._commit(conversation, lock, token, raw, stage)
+            next_heads = await self._commit(conversation, lock, token, raw, stage, applied=applied)
         except LockLost:
             raise
         except Exception as exc:
@@ -713,7 +852,7 @@ class Dispatcher:
             log.exception("dispatch failed; event parked", extra=log_fields(conv=conversation))
             park = deadletters.parking(conversation, raw, exc, self._clock.now())
             await deadletters.index(self._redis, conversation)
-            next_heads = await self._commit(conversation, lock, token, raw, park)
+            next_heads = await self._commit(conversation, lock, token, raw, park, applied=applied)
             await deadletters.index(self._redis, conversation)
         self._dispatched += 1
         if next_heads is None:
@@ -724,6 +863,7 @@ class Dispatcher:
                 lock,
                 token,
                 self.lock_ttl_ms,
+                applied=applied,
                 plan_from=self._last_seen(conversation),
             )
             if next_heads is None:
@@ -754,10 +894,11 @@ class Dispatcher:
         return stage
 
     async def _commit(
-        self, conversation: str, lock: str, token: str, raw: str, stage: Stage
+        self, conversation: str, lock: str, token: str, raw: str, stage: Stage, *, applied: str
     ) -> Heads | None:
         """Queue `stage`'s writes and the pop of `raw`; commit only while the lock is ours
-        and `raw` is still the inbox head. What is next (as the lock step reads it), or None
+        and `raw` is still the inbox head, dropping the effects entry `applied` (seen applied)
+        if it is still the head of its list. What is next (as the lock step reads it), or None
         when the caller must look.
 
         One script (`COMMIT`) checks both and writes, so nothing can come between the check
@@ -771,13 +912,13 @@ class Dispatcher:
             split = effects_log.split(conversation, writes.command_stack)
         local = [args for args, _options in split.local]
         if not effects_log.scriptable(local):
-            await self._commit_watched(conversation, lock, token, raw, split)
+            await self._commit_watched(conversation, lock, token, raw, split, applied=applied)
             return None
         entry = split.entry() if split.groups else ""
         answer = await COMMIT(
             self._redis,
             [*_commit_keys(conversation, lock), *effects_log.declared_keys(local)],
-            [token, raw, entry, str(self.lock_ttl_ms), *effects_log.script_args(local)],
+            [token, raw, entry, str(self.lock_ttl_ms), applied, *effects_log.script_args(local)],
         )
         assert isinstance(answer, list)
         if answer[0] == 0:
@@ -794,7 +935,14 @@ class Dispatcher:
         # Its effects are applied by the caller, which sees them waiting.
 
     async def _commit_watched(
-        self, conversation: str, lock: str, token: str, raw: str, split: effects_log.Split
+        self,
+        conversation: str,
+        lock: str,
+        token: str,
+        raw: str,
+        split: effects_log.Split,
+        *,
+        applied: str,
     ) -> None:
         """The commit as a MULTI under WATCH of the lock, the head checked under that WATCH.
 
@@ -814,6 +962,8 @@ class Dispatcher:
                     pipe.multi()
                     for args, options in split.local:
                         pipe.execute_command(*args, **options)
+                    if applied:  # unique (its commit id): wherever it is, it was applied
+                        pipe.lrem(keys.conv_effects(conversation), 1, applied)
                     if split.groups:
                         pipe.rpush(keys.conv_effects(conversation), split.entry())
                     pipe.lpop(inbox)
@@ -849,10 +999,26 @@ def _commit_keys(conversation: str, lock: str) -> list[str]:
 
 @dataclass(slots=True)
 class Acks:
-    """Wake-ups to acknowledge with a conversation's release; `sent` once they were."""
+    """Wake-ups to acknowledge with a conversation's release; `sent` once they were, `held`
+    when they wait for the next XREADGROUP (`Dispatcher._held_acks`). `woken`: the drain is
+    for a wake-up, which keeps the conversation findable while it is not acknowledged."""
 
     ids: list[str] = field(default_factory=list)
     sent: bool = False
+    held: bool = False
+    woken: bool = True
+
+
+class _NotScriptable(Exception):
+    """An effects entry with a group that calls a script: not pipelined with a step."""
+
+
+def _raise_forgotten(replies: Sequence[object]) -> None:
+    """Redis forgot a script (a restart): raised, so that `retried_all` loads them all and
+    runs the pipeline again (its scripts are safe to run twice)."""
+    for reply in replies:
+        if isinstance(reply, NoScriptError):
+            raise reply
 
 
 @dataclass(frozen=True, slots=True)

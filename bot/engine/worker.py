@@ -260,6 +260,8 @@ class Worker:
             if loop.time() - reclaimed_at >= WAKE_RECLAIM_EVERY_SECONDS:
                 reclaimed_at = loop.time()
                 await self._guarded(self.dispatcher.reclaim(self.wake_reclaim_idle_ms))
+        # The last batch's acknowledgements, else another worker's reclaim drains it again.
+        await self._guarded(self.dispatcher.flush(), pause=False)
 
     async def _archive_loop(self) -> None:
         """Archive issued invoices' PDFs: what this worker left first, then new jobs, and
