@@ -52,8 +52,8 @@ def compare(before: Path, after: Path) -> int:
     new = after.read_text(encoding="utf-8").splitlines()
     differing = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
     for a, b in differing[:20]:
-        print(f"- {a}\n+ {b}")
-    print(f"{len(old)} / {len(new)} lines, {len(differing)} differ")
+        sys.stdout.write(f"- {a}\n+ {b}\n")
+    sys.stdout.write(f"{len(old)} / {len(new)} lines, {len(differing)} differ\n")
     return 1 if differing or len(old) != len(new) else 0
 
 
