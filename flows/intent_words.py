@@ -66,7 +66,10 @@ Categories read by `flows.intents`:
 ``rule_opt_out``, ``rule_opt_in``, ``rule_dispute``, ``rule_dispute_negatable``,
 ``rule_already_paid``, ``rule_ask_agent``, ``rule_status``, ``rule_help_problem``, ``rule_help``,
 ``rule_no``, ``rule_yes``, ``rule_smalltalk``: the keyword rules of `flows.intent_rules` (read
-there, in the order `flows.intents` documents).
+there, in the order `flows.intents` documents);
+- ``negation_idioms`` ("pas question", "no way": rewritten to "neg"), ``dropped_option`` ("no
+  need for", "laissez tomber": to "pas") and ``no_problem`` ("pas de souci": to "ok"), read by
+  `flows.intent_payment` before negations are.
 
 ``holiday_country`` / ``holiday_subdiv`` and ``[holidays]``: what customers call the public
 holidays of the language's country, for "après l'Ascension" (`flows.dates`).

@@ -110,7 +110,6 @@ from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
 from flows.intent_calendar import CARDINALS
-from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_model import IntentModel
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -1095,7 +1094,7 @@ def _chit_chat_never(text: str, words: Lexicon) -> bool:
 
 def _after_payment(text: str, language: str | None) -> Understanding:
     """Steps 10-14 of the precedence (module docstring)."""
-    text = NO_PROBLEM.sub("ok", text)  # "pas de souci" / "no problem" say yes
+    text = lexicon().pattern("no_problem").sub("ok", text)  # "pas de souci" / "no problem" say yes
     if rules().help.search(text):
         return Understanding(Intent.HELP, language=language)
     words = lexicon()
