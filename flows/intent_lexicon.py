@@ -13,13 +13,6 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-
-def _words(*alternatives: str) -> re.Pattern[str]:
-    """One compiled alternation, anchored on word boundaries."""
-    # "(?=[a-z0-9])": only word starts are tried, not word ends (a third faster, same matches).
-    return re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(alternatives) + r")\b")
-
-
 #: SMS abbreviations and frequent typos, token → replacement words. Applied to single tokens only,
 #: so "stp" (s'il te plaît) is never confused with "stop".
 ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
@@ -408,44 +401,6 @@ SPANISH_VERBS = frozenset(
     }
 )
 
-#: Idioms that mean "no" and negate what follows ("no way I'm paying"); normalised to `neg`.
-NEGATION_IDIOMS = _words(
-    r"no way",
-    r"pas question",
-    r"hors de question",
-    r"jamais de la vie",
-    r"surement pas",
-    r"certainement pas",
-    r"absolument pas",
-    r"absolutely not",
-    r"certainly not",
-    r"definitely not",
-    r"of course not",
-    r"no chance",
-    r"aucune chance",
-    r"pas moyen",
-    r"de ninguna manera",
-    r"ni hablar",
-    r"ni loco",
-    r"pas du tout",
-    r"not at all",
-    r"en aucun cas",
-    r"no no",
-    r"non non",
-    r"stop(?= paying\b)",
-)
-#: Dropping one option ("no need for instalments", "laissez tomber le plus tard", "arrêtez de
-#: me proposer le paiement en 3 fois"): rewritten to a plain "pas" that negates the option,
-#: not to "neg", which would open a new piece read as a refusal.
-DROPPED_OPTION = _words(
-    r"no need (?:for|of)",
-    r"pas besoin (?:de|d)",
-    r"laiss\w* tomber",
-    r"forget (?:about )?(?:the|it)",
-    r"oubli(?:ez|e) (?:le|la|les|l)",
-    r"arr?et\w* de (?:me |nous )?propos\w*",
-    r"stop (?:offering|suggesting|proposing)",
-)
 #: A new piece (and possibly a change of mind) starts at these; the last decision wins.
 CHANGE_OF_MIND = re.compile(
     r"\b(?:finalement|en fait|plutot|mais|but|however|actually|instead|rather|sorry|pardon|"
@@ -455,13 +410,4 @@ CHANGE_OF_MIND = re.compile(
 )
 #: Piece starts that are themselves an explicit "no".
 NO_START = re.compile(r"^(?:neg|non(?! stop\b)|nope|nah|jamais|never|no)\b")
-#: "Pas de souci" / "no problem" say yes; rewrite them before negation analysis.
-NO_PROBLEM = _words(
-    r"pas de (?:souci|soucis|probleme|problemes|probleme|prob)",
-    r"sans (?:souci|probleme)",
-    r"no (?:problem|problemo|prob|probs|worries|worry)",
-    r"np",
-    r"sin problema",
-)
-
 # Language detection reads its marker words from the data files (flows/lexicon/*.toml).

@@ -40,11 +40,8 @@ from dataclasses import dataclass
 from flows.dates import DateMatch, find_dates
 from flows.intent_lexicon import (
     CHANGE_OF_MIND,
-    DROPPED_OPTION,
     INABILITY,
-    NEGATION_IDIOMS,
     NEGATORS,
-    NO_PROBLEM,
     NO_START,
     SCOPE_BREAKERS,
     SPANISH_VERBS,
@@ -67,6 +64,7 @@ from flows.intent_triggers import (
     SPLIT_NUMBERED,
     SPLIT_VAGUE,
 )
+from flows.intent_words import lexicon
 
 #: Words that make the "delay" / "attente" after them an apology for being late.
 APOLOGY = re.compile(
@@ -165,8 +163,10 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     for raw in clauses:
         # "maintenant plutôt que plus tard": what follows is rejected, not chosen.
         kept = REJECTED.sub("", raw).strip() or raw
-        dropped = DROPPED_OPTION.sub("pas", kept)
-        clause = NO_PROBLEM.sub("ok", NEGATION_IDIOMS.sub("neg", dropped))
+        words = lexicon()
+        dropped = words.pattern("dropped_option").sub("pas", kept)
+        idioms = words.pattern("negation_idioms").sub("neg", dropped)
+        clause = words.pattern("no_problem").sub("ok", idioms)
         cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()

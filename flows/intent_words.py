@@ -63,6 +63,14 @@ Categories read by `flows.intents`:
   invoice: what an invoice is made of; process: how paying works — both read only in a
   question that decides nothing, `flows.intent_concepts.question`).
 
+``rule_opt_out``, ``rule_opt_in``, ``rule_dispute``, ``rule_dispute_negatable``,
+``rule_already_paid``, ``rule_ask_agent``, ``rule_status``, ``rule_help_problem``, ``rule_help``,
+``rule_no``, ``rule_yes``, ``rule_smalltalk``: the keyword rules of `flows.intent_rules` (read
+there, in the order `flows.intents` documents);
+- ``negation_idioms`` ("pas question", "no way": rewritten to "neg"), ``dropped_option`` ("no
+  need for", "laissez tomber": to "pas") and ``no_problem`` ("pas de souci": to "ok"), read by
+  `flows.intent_payment` before negations are.
+
 ``holiday_country`` / ``holiday_subdiv`` and ``[holidays]``: what customers call the public
 holidays of the language's country, for "après l'Ascension" (`flows.dates`).
 
@@ -75,7 +83,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -102,9 +110,17 @@ class Lexicon:
     patterns: Mapping[str, re.Pattern[str]]
     holidays: tuple[Holiday, ...] = ()
 
+    fragments_of: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
     def pattern(self, category: str) -> re.Pattern[str]:
         """The category's fragments of every language as one word-bounded regex."""
         return self.patterns.get(category, _NEVER)
+
+    def fragments(self, category: str) -> tuple[str, ...]:
+        """The category's fragments of every language, for a regex built around them."""
+        return self.fragments_of.get(category, ())
 
 
 def _holidays(data: Mapping[str, Any]) -> list[Holiday]:
@@ -137,4 +153,9 @@ def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         for category, items in fragments.items()
         if items
     }
-    return Lexicon(MappingProxyType(markers), MappingProxyType(patterns), tuple(holidays))
+    return Lexicon(
+        MappingProxyType(markers),
+        MappingProxyType(patterns),
+        tuple(holidays),
+        MappingProxyType({category: tuple(items) for category, items in fragments.items()}),
+    )

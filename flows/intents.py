@@ -110,25 +110,13 @@ from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
 from flows.intent_calendar import CARDINALS
-from flows.intent_lexicon import NO_PROBLEM
 from flows.intent_model import IntentModel
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
-    ALREADY_PAID,
-    ASK_AGENT,
-    DISPUTE,
-    DISPUTE_NEGATABLE,
-    HELP,
-    HELP_PROBLEM,
-    NO,
-    OPT_IN,
     OPT_IN_WHOLE,
-    OPT_OUT,
     OPT_OUT_WHOLE,
-    SMALLTALK,
-    STATUS,
-    YES,
     is_negated,
+    rules,
 )
 from flows.intent_text import Normalized, normalize
 from flows.intent_triggers import INABILITY_PHRASE
@@ -558,7 +546,7 @@ def _rest_promised(
     if words.pattern("rest_of_it").search(text) is None:
         return None
     reported = words.pattern("already_paid").search(text) or any(
-        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+        not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
     )
     if not reported or _is_dispute(norm, words):
         return None
@@ -672,7 +660,7 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
     if retracted:
         maybe += [m.span() for m in _STOP_KEYWORD.finditer(text)]
-    found = [*OPT_OUT.finditer(text), *words.pattern("opt_out").finditer(text)]
+    found = [*rules().opt_out.finditer(text), *words.pattern("opt_out").finditer(text)]
     if not found:
         return _OptOut.MAYBE if maybe else None
     defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
@@ -695,7 +683,7 @@ _STOP_KEYWORD = re.compile(
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
     return bool(
-        OPT_IN.search(text)
+        rules().opt_in.search(text)
         or words.pattern("opt_in").search(text)
         or words.pattern("concept_opt_in_want").search(text)
         or intent_concepts.asks_opt_in(text, words)
@@ -714,10 +702,10 @@ def _after_opt_out(norm: Normalized, words: Lexicon) -> tuple[Intent, ...]:
     if _is_dispute(norm, words):
         then.append(Intent.DISPUTE)
     elif words.pattern("already_paid").search(text) or any(
-        not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text)
+        not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
     ):
         then.append(Intent.ALREADY_PAID)  # "c'est payé, stop": check it, as if said alone
-    if ASK_AGENT.search(text) or words.pattern("ask_agent").search(text):
+    if rules().ask_agent.search(text) or words.pattern("ask_agent").search(text):
         then.append(Intent.ASK_AGENT)
     return tuple(then)
 
@@ -727,7 +715,11 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if norm.is_empty:
         return Intent.UNKNOWN  # "?", "...", an emoji with no meaning: cannot tell
     text = norm.text
-    if OPT_IN_WHOLE.match(text) or OPT_IN.search(text) or words.pattern("opt_in").search(text):
+    if (
+        OPT_IN_WHOLE.match(text)
+        or rules().opt_in.search(text)
+        or words.pattern("opt_in").search(text)
+    ):
         return Intent.OPT_IN
     if words.pattern("opt_out_reported").search(text) and words.pattern(
         "concept_opt_in_want"
@@ -745,7 +737,9 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         words.pattern("already_paid").search(text)
         or words.pattern("already_paid_alone").fullmatch(norm.accented)
         or _tells_paid(norm.accented, words)
-        or any(not is_negated(text, m.start(), m.end()) for m in ALREADY_PAID.finditer(text))
+        or any(
+            not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
+        )
     ) and not words.pattern("paid_future").search(text):
         # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below).
         return _with_paid_report(norm, words)
@@ -769,7 +763,7 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
         # how paying works, asked before any payment word or "combien" is read as a decision.
         return Intent.HELP
-    if STATUS.search(text) or words.pattern("status").search(text):
+    if rules().status.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
     if words.pattern("help_question").search(text) and not (
         # "l'appli s'arrête quand je clique sur le lien, renvoyez-le svp": told, not asked,
@@ -777,7 +771,7 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         words.pattern("link_request").search(text) and not _asks(norm, words)
     ):
         return Intent.HELP
-    if (HELP_PROBLEM.search(text) or _tool_fails(text, words)) and not words.pattern(
+    if (rules().help_problem.search(text) or _tool_fails(text, words)) and not words.pattern(
         "link_request"
     ).search(text):
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
@@ -912,12 +906,12 @@ def _asks(norm: Normalized, words: Lexicon) -> bool:
 
 def _asks_agent(text: str, words: Lexicon) -> bool:
     """A person asked for, not declined ("pas besoin d'un conseiller, je veux juste payer")."""
-    if not (ASK_AGENT.search(text) or words.pattern("ask_agent").search(text)):
+    if not (rules().ask_agent.search(text) or words.pattern("ask_agent").search(text)):
         return False
     declined = [m.span() for m in words.pattern("agent_declined").finditer(text)]
     if not declined:
         return True
-    found = [*ASK_AGENT.finditer(text), *words.pattern("ask_agent").finditer(text)]
+    found = [*rules().ask_agent.finditer(text), *words.pattern("ask_agent").finditer(text)]
     return any(not _covered(m.span(), declined) for m in found)
 
 
@@ -935,9 +929,9 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     text = words.pattern("own_money_awaited").sub(" ", norm.text)
     if text != norm.text and words.pattern("service_billed").search(text):
         text = norm.text
-    for m in DISPUTE.finditer(text):
+    for m in rules().dispute.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
-        if DISPUTE_NEGATABLE.search(m.group()) is None:
+        if rules().dispute_negatable.search(m.group()) is None:
             return True
         following = [w for w in text[m.end() :].split(maxsplit=3)[:3] if w not in _INTENSIFIERS]
         colloquial = bool(following) and following[0] in _COLLOQUIAL_NOT
@@ -1022,7 +1016,7 @@ def _from_signal(
             # "je ne paierai pas, car..." / "not paying for something that...": a contest.
             return Understanding(Intent.DISPUTE, language=language)
         return Understanding(Intent.NO, language=language)
-    weak_help = decision is Decision.NOW_WEAK and HELP.search(norm.text) is not None
+    weak_help = decision is Decision.NOW_WEAK and rules().help.search(norm.text) is not None
     if weak_help and not _asks_how_to_pay(norm, words):
         return Understanding(Intent.HELP, language=language)  # "on paie comment ? cb ?"
     if decision is Decision.NOW_WEAK and len(norm.text.split()) >= _LONG_MESSAGE:
@@ -1095,21 +1089,21 @@ def _chit_chat_never(text: str, words: Lexicon) -> bool:
     """ "il pleut, ça s'arrête jamais": "jamais" in chit-chat is not a refusal."""
     if not words.pattern("smalltalk").search(text):
         return False
-    return all(m.group() in _NEVER_WORDS for m in NO.finditer(text))
+    return all(m.group() in _NEVER_WORDS for m in rules().no.finditer(text))
 
 
 def _after_payment(text: str, language: str | None) -> Understanding:
     """Steps 10-14 of the precedence (module docstring)."""
-    text = NO_PROBLEM.sub("ok", text)  # "pas de souci" / "no problem" say yes
-    if HELP.search(text):
+    text = lexicon().pattern("no_problem").sub("ok", text)  # "pas de souci" / "no problem" say yes
+    if rules().help.search(text):
         return Understanding(Intent.HELP, language=language)
     words = lexicon()
     # "je bosse non stop", "non-stop rain": a "non" that refuses nothing.
     text = words.pattern("no_word_defused").sub(" ", text)
     if words.pattern("undecided").search(text):  # "not sure", "je sais pas": neither
         return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
-    if NO.search(text) and not _chit_chat_never(text, words):
-        if YES.search(text):  # "oui... enfin non" / "ok non": a no, but ask
+    if rules().no.search(text) and not _chit_chat_never(text, words):
+        if rules().yes.search(text):  # "oui... enfin non" / "ok non": a no, but ask
             return Understanding(
                 Intent.NO,
                 language=language,
@@ -1117,10 +1111,10 @@ def _after_payment(text: str, language: str | None) -> Understanding:
                 alternatives=(Intent.YES, Intent.NO),
             )
         return Understanding(Intent.NO, language=language)
-    if YES.search(text):
+    if rules().yes.search(text):
         return Understanding(Intent.YES, language=language)
     if (
-        SMALLTALK.search(text)
+        rules().smalltalk.search(text)
         or words.pattern("greetings").search(text)
         or words.pattern("smalltalk").search(text)
     ):

@@ -84,7 +84,7 @@ AGREEING = [
     "ce soir",
     "tonight",
 ]
-# Opt-out words read anywhere in a message (flows.intent_rules.OPT_OUT)...
+# Opt-out words read anywhere in a message (rule_opt_out in flows/lexicon/*.toml)...
 OPT_OUT_WORDS = [
     "STOP",
     "stop",
