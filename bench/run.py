@@ -1174,7 +1174,8 @@ async def restart_rounds(
                 work_facto.stop_worker()
                 for n in range(config.rounds):
                     log(f"restart with a backlog {n + 1}/{config.rounds}")
-                    await bench.restart_backlog(work_facto, conversations, drain=True)
+                    last = n + 1 == config.rounds
+                    await bench.restart_backlog(work_facto, conversations, drain=not last)
         finally:
             processes.stop_all()
             loader.close()
