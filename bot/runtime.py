@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
@@ -32,6 +31,10 @@ from channels.base import ChannelName
 # a backlog must send its first reply within a second, interpreter start-up included, and
 # these bring argon2, IBAN tables and the sender registration along (issue 12).
 if TYPE_CHECKING:
+    # aiohttp.web is the web process's: the worker sends through aiohttp's client only, and
+    # importing the server side would delay its first reply (issue 12).
+    from aiohttp import web
+
     from bot.engine.deadletters import DeadLetter
     from bot.store.merchants import Merchant
     from bot.store.senders import MerchantSender
@@ -132,7 +135,7 @@ async def _answers(url: str) -> bool:
         await client.aclose()
 
 
-Mounts = Callable[[Settings], Sequence[Callable[[web.Application], None]]]
+Mounts = Callable[[Settings], Sequence[Callable[["web.Application"], None]]]
 """What a caller adds to the app, built from the settings: `python -m sandbox serve` passes
 the provider emulators; `python -m bot serve` passes nothing, so production never imports
 them."""
@@ -177,6 +180,8 @@ def _prepare_requests() -> None:
 
 
 async def run_site(app: web.Application, host: str, port: int) -> None:
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

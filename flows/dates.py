@@ -199,13 +199,25 @@ _Resolver = Callable[[re.Match[str], dt.date], dt.date | None]
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    pattern: re.Pattern[str]
+    source: str
     resolve: _Resolver
     allows_today: bool = False
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.source)
+
+
+@functools.cache
+def _compiled(source: str) -> re.Pattern[str]:
+    """A rule's regex, compiled when a message first has a date hint: compiling them all at
+    import cost a worker a twentieth of a second before its first reply, which most often
+    names no date (issue 12: first reply after a restart)."""
+    return re.compile(source)
+
 
 def _rule(pattern: str, resolve: _Resolver, *, allows_today: bool = False) -> _Rule:
-    return _Rule(re.compile(r"\b(?=[a-z0-9])(?:" + pattern + r")\b"), resolve, allows_today)
+    return _Rule(r"\b(?=[a-z0-9])(?:" + pattern + r")\b", resolve, allows_today)
 
 
 def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:

@@ -82,7 +82,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -102,6 +102,31 @@ class Holiday:
     country: str
     subdiv: str | None
     name: str
+
+
+class CompiledOnUse(Mapping[str, re.Pattern[str]]):
+    """Each category's regex, compiled the first time it is read: compiling all of them took
+    a quarter of a second of CPU, on the first message a restarted worker reads (issue 12:
+    first reply after a restart), and a message reads about a third of them."""
+
+    def __init__(self, fragments: Mapping[str, Sequence[str]]) -> None:
+        self._fragments = dict(fragments)
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def __getitem__(self, category: str) -> re.Pattern[str]:
+        compiled = self._compiled.get(category)
+        if compiled is None:
+            items = self._fragments[category]
+            # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
+            compiled = re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")
+            self._compiled[category] = compiled
+        return compiled
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fragments)
+
+    def __len__(self) -> int:
+        return len(self._fragments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +172,10 @@ def lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         for category, items in data.get("patterns", {}).items():
             fragments.setdefault(category, []).extend(items)
         holidays.extend(_holidays(data))
-    patterns = {
-        # "(?=[a-z0-9])": only word starts are tried, not word ends (faster, same matches).
-        category: re.compile(r"\b(?=[a-z0-9])(?:" + "|".join(items) + r")\b")
-        for category, items in fragments.items()
-        if items
-    }
+    patterns = CompiledOnUse({category: items for category, items in fragments.items() if items})
     return Lexicon(
         MappingProxyType(markers),
-        MappingProxyType(patterns),
+        patterns,
         tuple(holidays),
         MappingProxyType({category: tuple(items) for category, items in fragments.items()}),
     )

@@ -13,9 +13,10 @@ Four tasks run side by side, so none waits for another:
   answers without rendering it.
 
 At start, the periodic, campaign and archive loops wait until the dispatch backlog is
-recovered (at most `START_GRACE_SECONDS`): a Stripe sweep, housekeeping, a campaign batch or
-the first PDF (which imports the renderer) would otherwise share the first second with the
-first replies, and the periodic sweep would only repeat the recovery's.
+recovered and the first replies are out (at most `START_GRACE_SECONDS`): a Stripe sweep,
+housekeeping, a campaign batch or the first PDF (which imports the renderer: a second of CPU
+that blocks the event loop) would otherwise share the first second with the first replies, and
+the periodic sweep would only repeat the recovery's.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ class Worker:
         )
         self._stopping = asyncio.Event()
         self._recovered = asyncio.Event()  # the dispatch backlog of a previous run is done
+        # The first sends this run started have finished, or the outbox had nothing to send.
+        self._replied = asyncio.Event()
+        self._sending = asyncio.Event()  # the send loop has started sends
         # Stripe sweeps and housekeeping take seconds to minutes: their own loop and lease, so
         # that retries and due reminders never wait behind them.
         self.slow_lease = Lease(
@@ -184,6 +188,7 @@ class Worker:
         # dispatched one as soon as it is committed, instead of after the whole sweep.
         await asyncio.gather(
             self._send_loop(),
+            self._first_replies(),
             self._recovery(self.recover_sends),
             self._recover_backlog(),
             self._dispatch_loop(),
@@ -238,19 +243,34 @@ class Worker:
         self._recovered.set()
 
     async def _after_backlog(self, loop: Callable[[], Awaitable[None]]) -> None:
-        """Run `loop` once the dispatch backlog is recovered, or `START_GRACE_SECONDS` after
-        start if it takes longer (a big backlog must not hold reminders for minutes)."""
-        waits = [
-            asyncio.ensure_future(event.wait()) for event in (self._recovered, self._stopping)
-        ]
+        """Run `loop` once the dispatch backlog is recovered and the first replies are out, or
+        `START_GRACE_SECONDS` after start if that takes longer (a big backlog must not hold
+        reminders for minutes)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._started_up(), timeout=START_GRACE_SECONDS)
+        await loop()
+
+    async def _started_up(self) -> None:
+        for event in (self._recovered, self._replied):
+            if not await self._until(event):
+                return
+
+    async def _until(self, event: asyncio.Event) -> bool:
+        """Wait for `event`, or for the stop; True if `event` came."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (event, self._stopping)]
         try:
-            await asyncio.wait(
-                waits, timeout=START_GRACE_SECONDS, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for wait in waits:
                 wait.cancel()
-        await loop()
+        return event.is_set()
+
+    async def _first_replies(self) -> None:
+        """Set `_replied` once the send loop's first sends have finished (replies decided
+        before the restart, or the first ones the backlog's dispatch produced)."""
+        if await self._until(self._sending):
+            await self.sender.wait_for_sends()
+            self._replied.set()
 
     async def _dispatch_loop(self) -> None:
         reclaimed_at = 0.0
@@ -294,10 +314,17 @@ class Worker:
         next_reclaim = 0.0
         try:
             while not self._stopping.is_set():
-                await self._guarded(self.sender.start_sends(block_ms=500))
+                await self._guarded(self._send_step())
                 next_reclaim = await self._reclaim_orphans(next_reclaim)
         finally:
             await self.sender.stop_sends()
+
+    async def _send_step(self) -> None:
+        started = await self.sender.start_sends(block_ms=500)
+        if started:
+            self._sending.set()
+        elif not self._sending.is_set():
+            self._replied.set()  # nothing waited to be sent: no first reply to wait for
 
     async def _reclaim_orphans(self, due: float) -> float:
         """Every few seconds, take over what dead senders left; returns when to do it again."""

@@ -137,6 +137,46 @@ async def test_replies_go_out_while_the_backlog_is_recovered(facto: Facto) -> No
     assert backlog_left > 0  # the invoice went out before the backlog was dispatched
 
 
+async def test_the_background_loops_start_once_the_first_replies_are_out(facto: Facto) -> None:
+    """Issue 12: a PDF to archive (its renderer's import blocks the event loop for a second),
+    a Stripe sweep or a campaign batch at start would share the first second with the first
+    replies; they wait until the sends the restarted worker started first have finished."""
+    await facto.post_invoice(invoice_body())
+    await facto.worker.dispatcher.run_once()  # the invoice message is queued, not yet sent
+    restarted = second_worker(facto, "restarted")
+    sent_when_started: list[int] = []
+
+    async def campaigns() -> None:
+        sent_when_started.append(len(await facto.messages("telegram", "424242")))
+
+    restarted._campaign_loop = campaigns  # type: ignore[method-assign]
+    running = asyncio.create_task(restarted.run())
+    try:
+        async with asyncio.timeout(10):
+            while not sent_when_started:  # noqa: ASYNC110 - waits for the worker's loops
+                await asyncio.sleep(0.02)
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+    assert sent_when_started == [1]
+
+
+async def test_a_worker_with_nothing_to_send_starts_its_background_loops(facto: Facto) -> None:
+    restarted = second_worker(facto, "restarted")
+    started = asyncio.Event()
+
+    async def campaigns() -> None:
+        started.set()
+
+    restarted._campaign_loop = campaigns  # type: ignore[method-assign]
+    running = asyncio.create_task(restarted.run())
+    try:
+        await asyncio.wait_for(started.wait(), timeout=5)  # well before START_GRACE_SECONDS
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+
+
 async def test_slow_sweeps_have_their_own_lease_apart_from_retries_and_reminders(
     facto: Facto,
 ) -> None:
