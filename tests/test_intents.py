@@ -1961,3 +1961,10 @@ def test_a_repeated_or_irritated_stop_before_something_else_is_asked_about(text:
 
 def test_an_irritated_stop_about_the_messages_still_opts_out() -> None:
     assert read("stop ça fait 3 fois que je vous dis d'arrêter les sms").intent is Intent.OPT_OUT
+
+
+def test_an_amount_a_month_asked_with_outrage_is_still_a_split() -> None:
+    """Found by test_surface_changes_keep_the_intent: "?" + "!" made "?!", read as a charge
+    challenged; an amount a month or a week names instalments, as "en 3 fois ??" does."""
+    assert read("JPEUX PAYER 30 BALLES PAR MOIS ?!").intent is Intent.SPLIT
+    assert read("can I pay 20 a week?!", "en_GB").intent is Intent.SPLIT
