@@ -157,8 +157,9 @@ async def run(codes: list[Path], rounds: int, config: Config, profile: Path | No
                     for code in order:
                         tag += 1
                         cpu, count = await one_run(f, code, tag, config, loader, profile=profile)
-                        results[code].append(cpu / count * 1000)
-                        print(f"round {n + 1} {code}: {cpu / count * 1000:.2f} ms CPU/message", flush=True)
+                        per_message = cpu / count * 1000
+                        results[code].append(per_message)
+                        print(f"round {n + 1} {code}: {per_message:.2f} ms CPU/msg", flush=True)
         finally:
             processes.stop_all()
             loader.close()
