@@ -4,12 +4,12 @@
                               [--messages 10] [--profile DIR]
 
 Wall-clock rates swing 2-4x on a shared machine; the CPU a worker process spends per message
-does not. One `python -m sandbox serve` (the emulators) and one Redis serve every run; each
-round starts a `python -m bot worker` from each `--code` in turn (a checkout, or a PYTHONPATH
-whose first entry is the checkout, to compare an optional dependency; the order alternates
-between rounds), issues invoices to new conversations, lets their own messages go out and
-their PDFs be archived, then pushes the customers' messages through the webhooks and waits
-until every reply is sent. The figure is
+swings less. Each `--code` (a checkout, or a PYTHONPATH whose first entry is the checkout, to
+compare an optional dependency) gets its own Redis, `python -m sandbox serve` (the emulators)
+and `python -m bot worker`, kept for the whole run and warmed up past its start-up sweeps.
+Each round measures every worker in turn (the order alternates between rounds): invoices to
+new conversations, their own messages sent and their PDFs archived (untimed), then the
+customers' messages pushed through the webhooks until every reply is sent. The figure is
 the worker's user + system CPU (from /proc) over that window, divided by the messages.
 `--profile DIR` attaches `py-spy record` to each worker for the measured window and writes
 its collapsed stacks (`--format raw`) there, one file per run.
@@ -26,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -44,6 +46,7 @@ from bench.run import (  # noqa: E402
     issue_invoices,
     wait_settled,
 )
+from bot.engine.worker import START_GRACE_SECONDS  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 TEXTS = ("bonjour", "il reste combien ?", "merci", "aide")
@@ -80,37 +83,49 @@ def spawn_worker(f: Facto, code: Path, name: str) -> subprocess.Popen[bytes]:
         )
 
 
+@dataclass
+class Subject:
+    """One `--code`: its own Redis, emulators and worker, the worker kept for the whole run."""
+
+    code: Path
+    facto: Facto
+    worker: subprocess.Popen[bytes]
+    redis: aioredis.Redis
+    results: list[float] = field(default_factory=list)
+
+
+async def prepare(subject: Subject, config: Config, loader: Loader) -> None:
+    """Untimed: lazy imports and caches, then the start-up sweeps and housekeeping, which a
+    worker runs once its start grace is over (bot.engine.worker.START_GRACE_SECONDS)."""
+    await one_run(subject, 0, config, loader, profile=None)
+    await asyncio.sleep(START_GRACE_SECONDS + 2)
+    await wait_settled(subject.redis, 300)
+
+
 async def one_run(
-    f: Facto, code: Path, tag: int, config: Config, loader: Loader, *, profile: Path | None
+    subject: Subject, tag: int, config: Config, loader: Loader, *, profile: Path | None
 ) -> tuple[float, int]:
     """The worker's CPU seconds for one load, and the number of messages."""
-    name = f"{code.name}-{tag}"
-    child = spawn_worker(f, code, name)
-    redis = aioredis.Redis.from_url(f.redis_url, decode_responses=True)
-    pid = child.pid
-    try:
-        conversations = [conversation(n, tag) for n in range(config.worker_conversations)]
-        # Untimed warm-up: lazy imports and caches, and the invoices' own messages.
-        await issue_invoices(f, conversations)
-        await push(f, loader, config, [(c, a, "bonjour") for c, a in conversations[:4]])
-        await wait_settled(redis, 300)
-        await wait_archived(redis, 300)  # the invoices' PDFs: per invoice, not per message
-        profiler = None if profile is None else start_profile(pid, profile / f"{name}.txt")
-        before = cpu_seconds(pid)
-        messages = [
-            (channel, address, TEXTS[m % len(TEXTS)])
-            for m in range(config.worker_messages)
-            for channel, address in conversations
-        ]
-        await push(f, loader, config, messages)
-        await wait_settled(redis, 600)
-        used = cpu_seconds(pid) - before
-        if profiler is not None:
-            stop_profile(profiler)
-        return used, len(messages)
-    finally:
-        await redis.aclose()
-        Processes.stop(child)
+    f, pid, redis = subject.facto, subject.worker.pid, subject.redis
+    conversations = [conversation(n, tag) for n in range(config.worker_conversations)]
+    # Untimed: the invoices, their own messages and their PDFs (per invoice, not per message).
+    await issue_invoices(f, conversations)
+    await wait_settled(redis, 300)
+    await wait_archived(redis, 300)
+    name = f"{subject.code.name}-{tag}"
+    profiler = None if profile is None else start_profile(pid, profile / f"{name}.txt")
+    before = cpu_seconds(pid)
+    messages = [
+        (channel, address, TEXTS[m % len(TEXTS)])
+        for m in range(config.worker_messages)
+        for channel, address in conversations
+    ]
+    await push(f, loader, config, messages)
+    await wait_settled(redis, 600)
+    used = cpu_seconds(pid) - before
+    if profiler is not None:
+        stop_profile(profiler)
+    return used, len(messages)
 
 
 async def wait_archived(redis: aioredis.Redis, limit: float) -> None:
@@ -141,34 +156,95 @@ async def push(
         raise RuntimeError(f"pushes refused: {pushed.statuses}")
 
 
+@contextlib.asynccontextmanager
+async def subject(processes: Processes, tmp: Path, code: Path, n: int) -> AsyncIterator[Subject]:
+    async with facto(processes, tmp, f"cpu{n}") as f:
+        worker = spawn_worker(f, code, f"worker{n}")
+        redis = aioredis.Redis.from_url(f.redis_url, decode_responses=True)
+        try:
+            yield Subject(code, f, worker, redis)
+        finally:
+            await redis.aclose()
+            Processes.stop(worker)
+
+
 async def run(codes: list[Path], rounds: int, config: Config, profile: Path | None) -> None:
-    results: dict[Path, list[float]] = {code: [] for code in codes}
     loader = Loader()
     with tempfile.TemporaryDirectory(prefix="facto-cpu-") as tmp_name:
         tmp = Path(tmp_name)
         processes = Processes(tmp, ROOT)
         try:
-            async with facto(processes, tmp, "cpu") as f:
-                # Untimed: the first worker on a new Redis finds more to do than the next ones.
-                await one_run(f, codes[0], 0, config, loader, profile=None)
-                tag = 0
-                for n in range(rounds):
-                    order = codes if n % 2 == 0 else codes[::-1]
-                    for code in order:
-                        tag += 1
-                        cpu, count = await one_run(f, code, tag, config, loader, profile=profile)
-                        per_message = cpu / count * 1000
-                        results[code].append(per_message)
-                        print(f"round {n + 1} {code}: {per_message:.2f} ms CPU/msg", flush=True)
+            async with contextlib.AsyncExitStack() as stack:
+                subjects = [
+                    await stack.enter_async_context(subject(processes, tmp, code, n))
+                    for n, code in enumerate(codes)
+                ]
+                for each in subjects:
+                    await prepare(each, config, loader)
+                await measure(subjects, rounds, config, loader, profile)
         finally:
             processes.stop_all()
             loader.close()
+    print()
+    first = statistics.median(subjects[0].results)
+    for each in subjects:
+        mid = statistics.median(each.results)
+        shown = " ".join(f"{v:.2f}" for v in each.results)
+        print(f"{each.code}: median {mid:.2f} ms CPU/msg ({shown}); {mid / first:.2f}x the first")
+
+
+async def measure(
+    subjects: list[Subject], rounds: int, config: Config, loader: Loader, profile: Path | None
+) -> None:
+    for n in range(rounds):
+        for each in subjects if n % 2 == 0 else subjects[::-1]:
+            cpu, count = await one_run(each, n + 1, config, loader, profile=profile)
+            each.results.append(cpu / count * 1000)
+            print(f"round {n + 1} {each.code}: {each.results[-1]:.2f} ms CPU/msg", flush=True)
+
+
+async def run_steps(codes: list[Path], rounds: int, config: Config) -> None:
+    """`--steps`: bench/cpu_steps.py in a child process per checkout, on one Facto."""
+    results: dict[Path, list[float]] = {code: [] for code in codes}
+    with tempfile.TemporaryDirectory(prefix="facto-cpu-") as tmp_name:
+        tmp = Path(tmp_name)
+        processes = Processes(tmp, ROOT)
+        try:
+            async with facto(processes, tmp, "steps") as f:
+                tag = 0
+                for n in range(rounds):
+                    for code in codes if n % 2 == 0 else codes[::-1]:
+                        tag += 1
+                        ms = await steps_once(f, code, tag, config)
+                        results[code].append(ms)
+                        print(f"round {n + 1} {code}: {ms:.2f} ms CPU/msg (steps)", flush=True)
+        finally:
+            processes.stop_all()
     print()
     first = statistics.median(results[codes[0]])
     for code, values in results.items():
         mid = statistics.median(values)
         shown = " ".join(f"{v:.2f}" for v in values)
-        print(f"{code}: median {mid:.2f} ms CPU/message ({shown}); {mid / first:.2f}x the first")
+        print(f"{code}: median {mid:.2f} ms CPU/msg ({shown}); {mid / first:.2f}x the first")
+
+
+async def steps_once(f: Facto, code: Path, tag: int, config: Config) -> float:
+    conversations = [conversation(n, tag) for n in range(config.worker_conversations)]
+    await issue_invoices(f, conversations)
+    count = config.worker_conversations * config.worker_messages
+    args = [sys.executable, str(ROOT / "bench" / "cpu_steps.py"), f.redis_url, str(count)]
+    args += [f"{channel}:{address}" for channel, address in conversations]
+    checkout = Path(str(code).split(os.pathsep, 1)[0])
+    child = await asyncio.create_subprocess_exec(
+        *args,
+        env={**f.env, "PYTHONPATH": str(code)},
+        cwd=checkout,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"cpu_steps.py failed for {code}")
+    return float(out.decode().split()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,12 +259,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=40)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--profile", type=lambda p: Path(p).resolve())
+    parser.add_argument(
+        "--steps", action="store_true", help="one message at a time (bench/cpu_steps.py)"
+    )
     args = parser.parse_args(argv)
     config = Config(worker_conversations=args.conversations, worker_messages=args.messages)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args.code or [ROOT], args.rounds, config, args.profile))
+        if args.steps:
+            asyncio.run(run_steps(args.code or [ROOT], args.rounds, config))
+        else:
+            asyncio.run(run(args.code or [ROOT], args.rounds, config, args.profile))
     return 0
 
 
