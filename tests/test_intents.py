@@ -1841,3 +1841,12 @@ def test_after_the_year_end_feasts(now: dt.datetime, expected: str | None) -> No
         got = understand(text, locale=locale, now=now, tz=TZ)
         assert got.intent is Intent.PAY_LATER
         assert (got.date.isoformat() if got.date else None) == expected
+
+
+def test_a_remembered_reading_follows_the_day() -> None:
+    # The rules' readings are kept per (text, locale, today): "demain" read again on another
+    # day is that day's tomorrow, not the first one's.
+    first = understand("je paie demain", locale="fr_FR", now=NOW, tz=TZ)
+    again = understand("je paie demain", locale="fr_FR", now=NOW + dt.timedelta(days=3), tz=TZ)
+    assert first.date is not None and again.date == first.date + dt.timedelta(days=3)
+    assert understand("je paie demain", locale="fr_FR", now=NOW, tz=TZ) is first

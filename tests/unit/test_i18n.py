@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -118,3 +119,16 @@ def test_a_choice_label_is_rendered_once_per_locale() -> None:
     assert renderer._labels == {("help", "fr"): "Aide", ("help", "en"): "Help"}
     renderer._labels[("help", "fr")] = "cached"
     assert renderer.choice_label(Choice.HELP, "fr") == "cached"  # not rendered again
+
+
+def test_a_remembered_date_is_formatted_per_locale_and_an_instant_in_its_own_zone() -> None:
+    env = Languages().text("fr")
+    long_date = env.filters["long_date"]
+    assert long_date(date(2026, 12, 1)) == "1er décembre 2026"
+    assert long_date(date(2026, 12, 1)) == "1er décembre 2026"  # the remembered one
+    assert Languages().text("en").filters["long_date"](date(2026, 12, 1)) == "December 1, 2026"
+    # Equal instants, different days in their zones: each is formatted in its own.
+    utc = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    tokyo = utc.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert utc == tokyo
+    assert env.filters["short_date"](utc) != env.filters["short_date"](tokyo)
