@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -132,3 +133,23 @@ def test_a_remembered_date_is_formatted_per_locale_and_an_instant_in_its_own_zon
     tokyo = utc.astimezone(ZoneInfo("Asia/Tokyo"))
     assert utc == tokyo
     assert env.filters["short_date"](utc) != env.filters["short_date"](tokyo)
+
+
+def test_a_remembered_pay_label_is_per_amount_and_locale() -> None:
+    renderer = MessageRenderer(Languages())
+
+    def pay_label(amount: int, locale: str) -> str:
+        invoice = dataclasses.replace(facts(), amount_due=Money(amount, "EUR"))
+        message = renderer.outbound(
+            Reply("help", {"invoice": invoice}, (Choice.PAY,)),
+            locale=locale,
+            channel=ChannelName.TELEGRAM,
+            address="1",
+            idempotency_key="k",
+        )
+        return message.buttons[0].label
+
+    assert pay_label(123456, "fr") == "Payer 1\u202f234,56\xa0€"
+    assert pay_label(500, "fr") == "Payer 5,00\xa0€"
+    assert pay_label(123456, "en") == "Pay €1,234.56"
+    assert pay_label(123456, "fr") == "Payer 1\u202f234,56\xa0€"
