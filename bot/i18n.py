@@ -6,6 +6,7 @@ profile, else Telegram's language_code, else the phone number's country, else th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -145,23 +146,44 @@ def french_spacing(text: str) -> str:
     return _SPACE_BEFORE_PUNCTUATION.sub("\u00a0", text)
 
 
+def _formatted_date(value: date, form: str, locale: str) -> str:
+    """babel's date in `form` ("long", "medium", or a skeleton such as "dM"). A plain date is
+    remembered: the same due dates come back in message after message, and babel parses the
+    locale and the pattern again on every call. A datetime is not (two equal instants in
+    different zones may fall on different days)."""
+    if type(value) is date:
+        return _formatted_day(value, form, locale)
+    return _babel_date(value, form, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_day(value: date, form: str, locale: str) -> str:
+    return _babel_date(value, form, locale)
+
+
+def _babel_date(value: date, form: str, locale: str) -> str:
+    if form in {"long", "medium"}:
+        return format_date(value, form, locale=locale)
+    return format_skeleton(form, value, locale=locale)
+
+
 def _filters(locale: str) -> dict[str, Callable[..., Any]]:
     def money(value: Money) -> str:
         return format_money(value, locale)
 
     def long_date(value: date) -> str:
-        text = format_date(value, "long", locale=locale)
+        text = _formatted_date(value, "long", locale)
         # French writes the first day of a month as an ordinal: "1er décembre".
         if locale == "fr" and value.day == 1 and text.startswith("1 "):
             text = "1er" + text[1:]
         return text
 
     def short_date(value: date) -> str:
-        return format_date(value, "medium", locale=locale)
+        return _formatted_date(value, "medium", locale)
 
     def day_month(value: date) -> str:
         """ "20/11" (fr), "11/20" (en): a near date where an SMS has no room for more."""
-        return format_skeleton("dM", value, locale=locale)
+        return _formatted_date(value, "dM", locale)
 
     def short_time(value: datetime) -> str:
         return format_time(value, "short", locale=locale)

@@ -8,6 +8,9 @@ from bot.i18n import Languages, french_elision
 from channels.base import Button, ChannelName, OutboundMessage, TemplateUse
 from channels.whatsapp_templates import template_for
 from flows.model import INVOICE_CHOICES, PART_CHOICES, Choice, InvoiceFacts, Reply
+from payments.money import Money
+
+PAY_LABELS_KEPT = 4096
 
 
 class MessageRenderer:
@@ -19,6 +22,9 @@ class MessageRenderer:
         # process runs (templates are read once, `auto_reload=False`), so it is rendered
         # once. A deploy that changes a label restarts the process, which starts empty.
         self._labels: dict[tuple[str, str], str] = {}
+        # Telegram's "Pay" label, per (locale, instalment, amount): the same invoices' buttons
+        # come back in reply after reply; amounts are many, so the dict is capped.
+        self._pay_labels: dict[tuple[str, int | None, Money], str] = {}
 
     def text(
         self,
@@ -92,13 +98,21 @@ class MessageRenderer:
         """Telegram's "Pay" opens the pay page for exactly what it charges (issue 13): the
         next instalment when the invoice is split, else what is due. An old message's button
         keeps working once paid: the page then says the invoice is paid."""
-        template = self._languages.text(locale).get_template("messages/choices/pay_amount.j2")
         instalment = invoice.next_instalment
         if instalment is not None:
-            label = template.render(n=instalment.number, amount=instalment.amount)
-            return Button(label=label.strip(), url=instalment.pay_url)
-        label = template.render(n=None, amount=invoice.amount_due)
-        return Button(label=label.strip(), url=invoice.pay_url)
+            label = self._pay_label(locale, instalment.number, instalment.amount)
+            return Button(label=label, url=instalment.pay_url)
+        return Button(label=self._pay_label(locale, None, invoice.amount_due), url=invoice.pay_url)
+
+    def _pay_label(self, locale: str, number: int | None, amount: Money) -> str:
+        key = (locale, number, amount)
+        label = self._pay_labels.get(key)
+        if label is None:
+            if len(self._pay_labels) >= PAY_LABELS_KEPT:
+                self._pay_labels.clear()
+            template = self._languages.text(locale).get_template("messages/choices/pay_amount.j2")
+            label = self._pay_labels[key] = template.render(n=number, amount=amount).strip()
+        return label
 
     def outbound(
         self,

@@ -102,6 +102,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -207,7 +208,17 @@ def _by_rules(
 ) -> tuple[Understanding, Normalized]:
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    today = now.astimezone(ZoneInfo(tz)).date()
+    return _rules_on(text, locale, now.astimezone(ZoneInfo(tz)).date())
+
+
+#: Readings kept per process: the rules are pure in (text, locale, today) and customers say
+#: the same few things ("payer", "merci", "ok", "stop"), so a repeated reply is not read again
+#: (the rules were ~4 % of a worker's CPU per message). Both results are frozen, safe to share.
+RULES_CACHED = 4096
+
+
+@functools.lru_cache(maxsize=RULES_CACHED)
+def _rules_on(text: str, locale: str, today: dt.date) -> tuple[Understanding, Normalized]:
     norm = normalize(text)
     words = lexicon()
     reading = _understand(norm, words, locale, today)

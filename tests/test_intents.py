@@ -1968,3 +1968,12 @@ def test_an_amount_a_month_asked_with_outrage_is_still_a_split() -> None:
     challenged; an amount a month or a week names instalments, as "en 3 fois ??" does."""
     assert read("JPEUX PAYER 30 BALLES PAR MOIS ?!").intent is Intent.SPLIT
     assert read("can I pay 20 a week?!", "en_GB").intent is Intent.SPLIT
+
+
+def test_a_remembered_reading_follows_the_day() -> None:
+    # The rules' readings are kept per (text, locale, today): "demain" read again on another
+    # day is that day's tomorrow, not the first one's.
+    first = understand("je paie demain", locale="fr_FR", now=NOW, tz=TZ)
+    again = understand("je paie demain", locale="fr_FR", now=NOW + dt.timedelta(days=3), tz=TZ)
+    assert first.date is not None and again.date == first.date + dt.timedelta(days=3)
+    assert understand("je paie demain", locale="fr_FR", now=NOW, tz=TZ) is first

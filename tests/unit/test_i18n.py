@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -118,3 +120,36 @@ def test_a_choice_label_is_rendered_once_per_locale() -> None:
     assert renderer._labels == {("help", "fr"): "Aide", ("help", "en"): "Help"}
     renderer._labels[("help", "fr")] = "cached"
     assert renderer.choice_label(Choice.HELP, "fr") == "cached"  # not rendered again
+
+
+def test_a_remembered_date_is_formatted_per_locale_and_an_instant_in_its_own_zone() -> None:
+    env = Languages().text("fr")
+    long_date = env.filters["long_date"]
+    assert long_date(date(2026, 12, 1)) == "1er décembre 2026"
+    assert long_date(date(2026, 12, 1)) == "1er décembre 2026"  # the remembered one
+    assert Languages().text("en").filters["long_date"](date(2026, 12, 1)) == "December 1, 2026"
+    # Equal instants, different days in their zones: each is formatted in its own.
+    utc = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    tokyo = utc.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert utc == tokyo
+    assert env.filters["short_date"](utc) != env.filters["short_date"](tokyo)
+
+
+def test_a_remembered_pay_label_is_per_amount_and_locale() -> None:
+    renderer = MessageRenderer(Languages())
+
+    def pay_label(amount: int, locale: str) -> str:
+        invoice = dataclasses.replace(facts(), amount_due=Money(amount, "EUR"))
+        message = renderer.outbound(
+            Reply("help", {"invoice": invoice}, (Choice.PAY,)),
+            locale=locale,
+            channel=ChannelName.TELEGRAM,
+            address="1",
+            idempotency_key="k",
+        )
+        return message.buttons[0].label
+
+    assert pay_label(123456, "fr") == "Payer 1\u202f234,56\xa0€"
+    assert pay_label(500, "fr") == "Payer 5,00\xa0€"
+    assert pay_label(123456, "en") == "Pay €1,234.56"
+    assert pay_label(123456, "fr") == "Payer 1\u202f234,56\xa0€"
