@@ -36,16 +36,16 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
-from bot.engine import marketing_gate
+from bot.engine import marketing_gate, pacing
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
-from bot.engine.pacing import Pacer
+from bot.engine.pacing import Pacer, Slot
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
@@ -483,9 +483,25 @@ def queue(
     pipe.rpush(keys.outbox_conversation_queue(conversation), message.idempotency_key)
     pipe.xadd(
         stream_of(conversation, message.channel),
-        {"key": message.idempotency_key, "conv": conversation},
+        _wakeup(message, conversation, fields),
         maxlen=1_000_000,
     )
+
+
+def _wakeup(
+    message: OutboundMessage, conversation: str, fields: Mapping[str, str]
+) -> dict[str, str]:
+    """A wake-up's fields: the message, its conversation, and what it asks of the pacer (so
+    the rate limit is tried in the round trip that loads and claims it)."""
+    marketing = fields.get("class") == "marketing"
+    # From the conversation's sender, as the record is loaded (`parse`).
+    sent_as = replace(message, sender=sender_of(conversation))
+    pace = pacing.hint(sent_as, marketing=marketing)
+    wakeup = {"key": message.idempotency_key, "conv": conversation, "pace": pace}
+    if offers_payment(message) and fields.get("merchant_id") and fields.get("invoice_id"):
+        # The invoice it offers to pay, read with the claim (checked against the record's).
+        wakeup["inv"] = json.dumps([fields["merchant_id"], fields["invoice_id"]])
+    return wakeup
 
 
 async def queue_now(
@@ -519,7 +535,7 @@ async def queue_now(
         await redis.rpush(conversation_queue, key)
     await redis.xadd(
         stream_of(conversation, message.channel),
-        {"key": key, "conv": conversation},
+        _wakeup(message, conversation, fields),
         maxlen=1_000_000,
     )
     await redis.hset(record, "enqueued", "1")
@@ -840,6 +856,9 @@ _DROPPED = {
 }
 
 
+# What a wake-up says its message asks of the pacer, and the invoice it offers to pay.
+_Hint = tuple[str, str]
+
 # A wake-up read from a channel's stream: (stream, entry id, fields).
 Entry = tuple[str, str, dict[str, str]]
 
@@ -863,6 +882,23 @@ def _queue_acks(pipe: aioredis.client.Pipeline, acks: Sequence[tuple[str, str]])
         by_stream.setdefault(stream, []).append(entry_id)
     for stream, ids in by_stream.items():
         pipe.xack(stream, keys.OUTBOX_GROUP, *ids)
+
+
+def _invoice_named(field: str) -> tuple[str, str] | None:
+    """(merchant, invoice) from a wake-up's `inv` field; None when absent or unreadable."""
+    try:
+        merchant_id, invoice_id = json.loads(field) if field else ("", "")
+    except (ValueError, TypeError):
+        return None
+    return (str(merchant_id), str(invoice_id)) if merchant_id and invoice_id else None
+
+
+def _asks(slot: Slot | None, record: OutboxRecord) -> bool:
+    """Whether `slot` (tried from a wake-up's hint) is what sending `record` asks of the pacer
+    (a wake-up of another version of the message would not be)."""
+    return slot is not None and slot.hint == pacing.hint(
+        record.message, marketing=record.marketing
+    )
 
 
 def _invoice_of(record: OutboxRecord) -> tuple[str, str]:
@@ -1088,7 +1124,7 @@ class Sender:
         for conversation, entries in (await self._by_conversation(batch)).items():
             started = asyncio.Event()
             task = asyncio.create_task(self._handle_conversation(conversation, entries, started))
-            ids = [(stream, entry_id) for stream, entry_id, _key in entries]
+            ids = [(stream, entry_id) for stream, entry_id, _key, _hint in entries]
             self._in_flight[task] = started
             for stream, entry_id in ids:
                 self._held[stream].add(entry_id)
@@ -1152,13 +1188,14 @@ class Sender:
 
     async def _by_conversation(
         self, batch: Sequence[Entry]
-    ) -> dict[str, list[tuple[str, str, str]]]:
-        """(stream, entry id, message key) by conversation."""
-        by_conversation: dict[str, list[tuple[str, str, str]]] = {}
+    ) -> dict[str, list[tuple[str, str, str, _Hint]]]:
+        """(stream, entry id, message key, pacing hint) by conversation."""
+        by_conversation: dict[str, list[tuple[str, str, str, _Hint]]] = {}
         for stream, entry_id, fields in batch:
             key = fields.get("key", "")
             conversation = fields.get("conv") or await self._conversation_of(key)
-            by_conversation.setdefault(conversation, []).append((stream, entry_id, key))
+            wakeup = (stream, entry_id, key, (fields.get("pace", ""), fields.get("inv", "")))
+            by_conversation.setdefault(conversation, []).append(wakeup)
         return by_conversation
 
     async def _conversation_of(self, key: str) -> str:
@@ -1171,20 +1208,25 @@ class Sender:
     async def _handle_conversation(
         self,
         conversation: str,
-        entries: list[tuple[str, str, str]],
+        entries: list[tuple[str, str, str, _Hint]],
         started: asyncio.Event | None = None,
     ) -> None:
         # Each message's wake-ups, acknowledged with the send that finishes it; what is left
         # (a waiting head's, a repeated one) is acknowledged once the conversation is drained.
         wakeups: dict[str, list[tuple[str, str]]] = {}
-        for stream, entry_id, key in entries:
+        hints: dict[str, _Hint] = {}
+        for stream, entry_id, key, hint in entries:
             wakeups.setdefault(key, []).append((stream, entry_id))
+            if hint[0]:
+                hints[key] = hint
         async with self._conversation_lock(conversation), self._slots_of(conversation):
             if started is not None:
                 started.set()  # from here on, a send may be at the provider
             done: set[str] = set()
             outcome = (
-                await self.drain(conversation, wakeups, done) if conversation else Outcome.DONE
+                await self.drain(conversation, wakeups, done, hints)
+                if conversation
+                else Outcome.DONE
             )
             for key in list(wakeups):  # not a head of this drain
                 if key not in done:
@@ -1228,13 +1270,15 @@ class Sender:
         conversation: str,
         wakeups: dict[str, list[tuple[str, str]]] | None = None,
         done: set[str] | None = None,
+        hints: Mapping[str, _Hint] | None = None,
     ) -> Outcome:
         """Send the conversation's queue head by head, until it is empty or must wait.
 
         `wakeups`: stream entries by message key; a message's are acknowledged in the round
         trip that records it sent (and leave the mapping). `done` receives the keys of
         `wakeups` found already sent or failed on the way: nothing left to look at for them
-        (under load, most wake-ups come after an earlier drain sent their message)."""
+        (under load, most wake-ups come after an earlier drain sent their message). `hints`:
+        what each woken message asks of the pacer (its wake-up's), tried with its claim."""
         queue_key = keys.outbox_conversation_queue(conversation)
         wakeups = {} if wakeups is None else wakeups
         # The first wake-up's message is almost always the head: it is loaded and claimed in
@@ -1242,14 +1286,40 @@ class Sender:
         guess = next(iter(wakeups), None)
         head = guess if guess is not None else await self._redis.lindex(queue_key, 0)
         guessed = guess is not None
-        while head is not None:
-            outcome, head = await self._drain_head(
-                conversation, queue_key, head, wakeups, guessed=guessed, done=done
-            )
-            guessed = False
-            if outcome is not None:
-                return outcome
-        return Outcome.DONE
+        # Rate-limit slots taken for heads that did not go: given back in the next head's
+        # first round trip, or on their own once the drain stops.
+        spare: list[Slot] = []
+        try:
+            while head is not None:
+                outcome, head = await self._drain_head(
+                    conversation,
+                    queue_key,
+                    head,
+                    wakeups,
+                    guessed=guessed,
+                    done=done,
+                    hint=(hints or {}).get(head),
+                    spare=spare,
+                )
+                guessed = False
+                if outcome is not None:
+                    return outcome
+            return Outcome.DONE
+        finally:
+            await self._give_back(spare)
+
+    async def _give_back(self, spare: list[Slot]) -> None:
+        """Slots taken and not used, freed; one that cannot be (Redis away) only holds its
+        place in its sender's one-second window until the window moves past it."""
+        if not spare or not isinstance(self._pacer, Pacer):
+            return
+        pacer = self._pacer
+        with contextlib.suppress(RedisError):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for slot in spare:
+                    pacer.queue_give_back(pipe, slot)
+                await pipe.execute()
+        spare.clear()
 
     async def _drain_head(
         self,
@@ -1260,48 +1330,44 @@ class Sender:
         *,
         guessed: bool = False,
         done: set[str] | None = None,
+        hint: _Hint | None = None,
+        spare: list[Slot] | None = None,
     ) -> tuple[Outcome | None, str | None]:
         """One head (`guessed`: maybe not the head; the real one is read alongside): (an
-        outcome that ends the drain, or None and the next head)."""
-        now = self._now()
-        channel = channel_of(conversation) or ChannelName.SMS
-        # Load-and-claim, and whether the channel's circuit is open: one round trip.
-        async with self._redis.pipeline(transaction=False) as pipe:
-            if guessed:
-                pipe.lindex(queue_key, 0)
-            pipe.eval(
-                _CLAIM_LOAD,
-                1,
-                keys.outbox_message(head),
-                self._owner,
-                repr(now),
-                repr(now + self.policy.claim_ttl_seconds),
-            )
-            pipe.hget(keys.outbox_circuit(channel), "open_until")
-            *actual, (code, unsure, fields, *before), circuit = await pipe.execute()
-        code = int(code)
-        if guessed and actual[0] != head:
-            if code == 2 and done is not None:
-                done.add(head)  # sent or failed: `_send_unordered` would only read that again
-            if code == 1:
-                await self._redis.eval(
-                    _UNCLAIM, 1, keys.outbox_message(head), self._owner, *before
-                )
-            return None, actual[0]
-        if code == -1:
-            return Outcome.BUSY, head
-        record = parse(head, dict(zip(fields[::2], fields[1::2], strict=True)))
-        if code == 0 or (code != 2 and record is None):
-            return await self._without_record(conversation, queue_key, head, wakeups)
-        if code == 2 or record is None:
-            return None, await self._pop_next(queue_key, head, wakeups)
-        if code == 3:
-            await self._keep_waiting(record)
-            return Outcome.WAITING, head
-        finish = _Finish(queue_key, head, wakeups.get(head, []))
-        outcome = await self._send_claimed(
-            record, unsure_since=float(unsure) if unsure else None, circuit=circuit, finish=finish
+        outcome that ends the drain, or None and the next head). `hint`: what the head asks
+        of the pacer (from its wake-up), tried with the claim; a slot taken and not used
+        joins `spare` (given back in the next round trip)."""
+        spare = [] if spare is None else spare
+        answers, slot = await self._load_and_claim(
+            conversation, queue_key, head, guessed=guessed, hint=hint, spare=spare
         )
+        try:
+            *actual, (code, unsure, fields, *before), circuit = answers
+            code = int(code)
+            if guessed and actual[0] != head:
+                await self._not_the_head(head, code, before, done)
+                return None, actual[0]
+            if code == -1:
+                return Outcome.BUSY, head
+            record = parse(head, dict(zip(fields[::2], fields[1::2], strict=True)))
+            if code == 0 or (code != 2 and record is None):
+                return await self._without_record(conversation, queue_key, head, wakeups)
+            if code == 2 or record is None:
+                return None, await self._pop_next(queue_key, head, wakeups)
+            if code == 3:
+                await self._keep_waiting(record)
+                return Outcome.WAITING, head
+            finish = _Finish(queue_key, head, wakeups.get(head, []))
+            outcome = await self._send_claimed(
+                record,
+                unsure_since=float(unsure) if unsure else None,
+                circuit=circuit,
+                finish=finish,
+                slot=slot if _asks(slot, record) else None,
+            )
+        finally:
+            if slot is not None and slot.wait == 0 and not slot.used:
+                spare.append(slot)
         if finish.popped:
             wakeups.pop(head, None)
             return None, finish.next_head
@@ -1315,6 +1381,62 @@ class Sender:
         if outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.DONE):
             return outcome, head
         return None, await self._pop_next(queue_key, head, wakeups)
+
+    async def _load_and_claim(
+        self,
+        conversation: str,
+        queue_key: str,
+        head: str,
+        *,
+        guessed: bool,
+        hint: _Hint | None,
+        spare: list[Slot],
+    ) -> tuple[list[Any], Slot | None]:
+        """Load-and-claim, whether the channel's circuit is open, and the rate limit the
+        wake-up says the message asks for (after the slots of heads that did not go are given
+        back): one round trip. ([the real head if `guessed`,] the claim, the circuit; the
+        slot tried, its answer read)."""
+        now = self._now()
+        channel = channel_of(conversation) or ChannelName.SMS
+        pacer = self._pacer if isinstance(self._pacer, Pacer) else None
+        async with self._redis.pipeline(transaction=False) as pipe:
+            given_back = 0
+            if pacer is not None:
+                for unused in spare:
+                    pacer.queue_give_back(pipe, unused)
+                given_back = len(spare)
+                spare.clear()
+            if guessed:
+                pipe.lindex(queue_key, 0)
+            pipe.eval(
+                _CLAIM_LOAD,
+                1,
+                keys.outbox_message(head),
+                self._owner,
+                repr(now),
+                repr(now + self.policy.claim_ttl_seconds),
+            )
+            pipe.hget(keys.outbox_circuit(channel), "open_until")
+            slot = pacer.queue_hinted(pipe, channel, hint[0]) if pacer and hint else None
+            if slot is not None and hint and (invoice := _invoice_named(hint[1])):
+                slot.invoice = invoice
+                pipe.get(keys.invoice(*invoice))
+            answers = list((await pipe.execute())[given_back:])
+        if slot is not None:
+            if slot.invoice is not None:
+                raw = answers.pop()
+                slot.invoice_raw = str(raw) if raw else None
+            slot.wait = Pacer.judged(answers.pop())[0]
+        return answers, slot
+
+    async def _not_the_head(
+        self, head: str, code: int, before: list[str], done: set[str] | None
+    ) -> None:
+        """A guessed head that was not: let go if claimed, noted in `done` if finished."""
+        if code == 2 and done is not None:
+            done.add(head)  # sent or failed: `_send_unordered` would only read that again
+        if code == 1:
+            await self._redis.eval(_UNCLAIM, 1, keys.outbox_message(head), self._owner, *before)
 
     async def _without_record(
         self,
@@ -1370,11 +1492,12 @@ class Sender:
         unsure_since: float | None,
         circuit: str | None,
         finish: _Finish | None = None,
+        slot: Slot | None = None,
     ) -> Outcome:
         """Send and record a message claimed by this sender; the claim is renewed while the
         call lasts. `circuit`: the channel's `open_until` as read with the claim (None: the
         circuit is closed, not asked again). `finish`: the queue step that rides on the
-        round trip recording the send."""
+        round trip recording the send. `slot`: the rate limit, tried with the claim."""
         if unsure_since is not None:
             settled = await self._settle_unsure(record, unsure_since)
             if settled is not None:
@@ -1393,7 +1516,7 @@ class Sender:
         renewal = asyncio.create_task(self._renew_claim(record.key, stop_renewing))
         attempts = record.attempts + 1  # written with the send's outcome
         try:
-            paced, invoice = await self._paced(record)
+            paced, invoice = await self._paced(record, slot)
             if paced is not None:
                 return paced
             adapter = self._adapters.get(record.message.channel)
@@ -1516,15 +1639,29 @@ class Sender:
             )
         return Outcome.FAILED
 
-    async def _paced(self, record: OutboxRecord) -> tuple[Outcome | None, Invoice | None]:
+    async def _paced(
+        self, record: OutboxRecord, slot: Slot | None = None
+    ) -> tuple[Outcome | None, Invoice | None]:
         """Wait for the sender's rate limit; a long wait (a paused sender) parks the message.
 
         The invoice a message offering to pay must be checked against is read in the same
-        round trip as each try (returned with the go)."""
+        round trip as each try (returned with the go). `slot`: the first try, made with the
+        claim."""
         needs_invoice = self._needs_invoice(record)
         slept = False
         wait = 0.0
-        for _ in range(PACE_TRIES):
+        for turn in range(PACE_TRIES):
+            if turn == 0 and slot is not None and slot.wait is not None:
+                slot.used = slot.wait <= 0
+                if slot.used:
+                    raw = await self._invoice_with(record, slot) if needs_invoice else None
+                    return None, invoice_from_json(raw) if raw else None
+                wait = slot.wait
+                if wait > MAX_PACE_WAIT_SECONDS:
+                    break
+                await self._clock.sleep(wait)
+                slept = True
+                continue
             # After a wait, the try also renews the claim on the injected clock, and says
             # whether it is still ours: each wait (at most 2 s) stays far below the claim's
             # lifetime, so no other sender takes the message over while this one waits its
@@ -1580,6 +1717,13 @@ class Sender:
         ours = bool(answers[0]) if renew else True
         wait = Pacer.judged(answers[1 if renew else 0])[0] if paced else 0.0
         return wait, answers[-1] if needs_invoice else None, ours
+
+    async def _invoice_with(self, record: OutboxRecord, slot: Slot) -> str | None:
+        """The record's invoice as stored: the one read with the claim, if that was it."""
+        if slot.invoice == _invoice_of(record):
+            return slot.invoice_raw
+        raw = await self._redis.get(keys.invoice(*_invoice_of(record)))
+        return str(raw) if raw else None
 
     async def _renew(self, key: str) -> bool:
         deadline = self._now() + self.policy.claim_ttl_seconds

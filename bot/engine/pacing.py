@@ -18,6 +18,7 @@ by more than a moment, and uses the rest.
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from collections.abc import Mapping
@@ -88,6 +89,16 @@ end
 return {0, now}
 """
 
+# A slot taken for a send that did not go after all (its claim did not stand, it waited on
+# something else) is given back. KEYS: sender log, chat log, transactional log.
+# ARGV: member, cost.
+_GIVE_BACK = """
+for i = 1, tonumber(ARGV[2]) do redis.call('ZREM', KEYS[1], ARGV[1] .. ':' .. i) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
 # KEYS: pause. ARGV: seconds_ms, now_ms ('' for Redis' own clock). Only lengthens a pause.
 _PAUSE = """
 local now = tonumber(ARGV[2])
@@ -139,6 +150,32 @@ class Quota:
     cost: int
 
 
+def hint(message: OutboundMessage, *, marketing: bool) -> str:
+    """What a send of `message` asks of the pacer, whatever the limits: written on its
+    wake-up, so the sender can take the slot in the round trip that loads and claims it."""
+    cost = 1
+    if message.channel is ChannelName.SMS:
+        cost = segment_count(render_sms(message.text, message.buttons))
+    return json.dumps([message.sender or "", message.address, cost, int(marketing)])
+
+
+@dataclass(slots=True)
+class Slot:
+    """A try at the rate limit queued before the message was loaded: its answer, once read,
+    and whether the send it was for used it (if not, it is given back)."""
+
+    quota: Quota
+    marketing: bool
+    member: str
+    hint: str
+    wait: float | None = None
+    used: bool = False
+    # The invoice a message offering to pay is checked against (merchant, invoice), read
+    # in the same round trip as the try (as stored; None: none).
+    invoice: tuple[str, str] | None = None
+    invoice_raw: str | None = None
+
+
 class Pacer:
     def __init__(
         self,
@@ -161,22 +198,59 @@ class Pacer:
         self._acquire = redis.register_script(_ACQUIRE)
 
     def quota(self, message: OutboundMessage) -> Quota | None:
-        channel = message.channel
+        cost = 1
+        if message.channel is ChannelName.SMS:
+            # The body as the adapter sends it (GSM-7 safe, links and choices added).
+            cost = segment_count(render_sms(message.text, message.buttons))
+        return self._quota(message.channel, message.sender, message.address, cost)
+
+    def _quota(
+        self, channel: ChannelName, own_sender: str | None, address: str, cost: int
+    ) -> Quota | None:
         # A merchant's own sender has its own limit: its number, service or bot id.
-        own = message.sender or self._senders.get(channel.value, "default")
+        own = own_sender or self._senders.get(channel.value, "default")
         sender = f"{channel.value}:{own}"
         if channel is ChannelName.TELEGRAM:
-            rate, chat_rate, cost = self.limits.telegram_per_bot, self.limits.telegram_per_chat, 1
+            rate, chat_rate = self.limits.telegram_per_bot, self.limits.telegram_per_chat
         elif channel is ChannelName.SMS:
-            # The body as the adapter sends it (GSM-7 safe, links and choices added).
-            body = render_sms(message.text, message.buttons)
-            rate, chat_rate, cost = self.limits.sms_per_sender, 0.0, segment_count(body)
+            rate, chat_rate = self.limits.sms_per_sender, 0.0
         else:  # WhatsApp, once its adapter exists
-            rate, chat_rate, cost = self.limits.whatsapp_per_sender, 0.0, 1
+            rate, chat_rate = self.limits.whatsapp_per_sender, 0.0
         rate = self.limits.per_sender.get(sender, rate)  # this sender's own MPS, if set
         if not self.limits.enabled or rate <= 0:
             return None
-        return Quota(sender, max(int(rate), 1), int(chat_rate), message.address, cost)
+        return Quota(sender, max(int(rate), 1), int(chat_rate), address, cost)
+
+    def queue_hinted(
+        self, pipe: aioredis.client.Pipeline, channel: ChannelName, hinted: str
+    ) -> Slot | None:
+        """A try at the rate limit from a wake-up's `hint`, queued on the caller's pipeline
+        (its answer goes to `judged`); None when the hint is unreadable or nothing is paced."""
+        try:
+            own, address, cost, marketing = json.loads(hinted)
+            quota = self._quota(channel, str(own) or None, str(address), int(cost))
+        except (ValueError, TypeError):
+            return None
+        if quota is None:
+            return None
+        member = secrets.token_hex(6)
+        script_keys, args = self._call(quota, marketing=bool(marketing), member=member)
+        pipe.eval(_ACQUIRE, len(script_keys), *script_keys, *args)
+        return Slot(quota, bool(marketing), member, hinted)
+
+    def queue_give_back(self, pipe: aioredis.client.Pipeline, slot: Slot) -> None:
+        """The slot a send did not use, freed (on the caller's pipeline)."""
+        base = keys.pacing(*slot.quota.sender.split(":", 1))
+        chat = f"{base}:chat:{slot.quota.chat}" if slot.quota.chat_limit else f"{base}:log"
+        pipe.eval(
+            _GIVE_BACK,
+            3,
+            f"{base}:log",
+            chat,
+            f"{base}:transactional",
+            slot.member,
+            slot.quota.cost,
+        )
 
     async def acquire(self, message: OutboundMessage, *, marketing: bool) -> float:
         """0.0 when the send may go now (it is counted), else the seconds to wait first."""
@@ -212,7 +286,9 @@ class Pacer:
         wait_ms, at_ms = cast("list[int]", answer)
         return int(wait_ms) / 1000, int(at_ms) / 1000
 
-    def _call(self, quota: Quota, *, marketing: bool) -> tuple[list[str], list[str | int]]:
+    def _call(
+        self, quota: Quota, *, marketing: bool, member: str | None = None
+    ) -> tuple[list[str], list[str | int]]:
         base = keys.pacing(*quota.sender.split(":", 1))
         headroom = math.floor(quota.limit * MARKETING_HEADROOM) if marketing else 0
         script_keys = [
@@ -227,7 +303,7 @@ class Pacer:
             quota.limit,
             quota.chat_limit,
             quota.cost,
-            secrets.token_hex(6),
+            member or secrets.token_hex(6),
             1 if marketing else 0,
             headroom,
         ]
