@@ -1035,7 +1035,9 @@ async def round_trips(bench: Bench, f: Facto, conversations: Sequence[tuple[str,
             if counted:
                 bench.rows["rt_dispatch"].add((dispatched[0] - 1) / max(done, 1))
                 bench.rows["rt_dispatch_batch"].add(dispatched[0] / max(done, 1))
-            # The batch's replies, one per conversation, read by one XREADGROUP as well.
+            # The batch's replies, one per conversation, read by one XREADGROUP as well; a
+            # second after the previous ones, so no chat's 1 msg/s makes its reply wait.
+            await asyncio.sleep(1.05)
             before = await send_requests(f.base)
             with RoundTrips.counting() as sent:
                 await worker.sender.run_once()
