@@ -958,6 +958,9 @@ async def inprocess_worker(f: Facto) -> AsyncIterator[Any]:
         worker = Worker(services)
         await worker.prepare()
         yield worker
+        # What a stopping worker does (Worker.run): acknowledge its last wake-ups and drop the
+        # effects entries it applied, which otherwise wait for its next XREADGROUP.
+        await worker.dispatcher.flush()
 
 
 async def inprocess_round(bench: Bench, f: Facto, tag: int, aiogram_python: str | None) -> None:
