@@ -110,6 +110,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
+from flows.dates import resolve_date
 from flows.intent_calendar import CARDINALS
 from flows.intent_model import IntentModel
 from flows.intent_payment import Decision, Signal, decide
@@ -187,15 +188,33 @@ def understand(
     `zoneinfo.ZoneInfoNotFoundError` for an unknown *tz* (programming errors); never for any
     *text*.
     """
-    reading, norm = _by_rules(text, locale=locale, now=now, tz=tz)
-    return _with_model(reading, norm, model)
+    today = _today(now, tz)
+    if model is None:
+        return _understood(text, locale, today)
+    reading, norm = _rules_on(text, locale, today)
+    return _with_model(reading, norm, model, today, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _understood(text: str, locale: str, today: dt.date) -> Understanding:
+    """The shipped models' reading, kept per process like the rules' (`RULES_CACHED`): the
+    reader and the arbiter cost as much again as the rules, for the same few replies."""
+    reading, norm = _rules_on(text, locale, today)
+    return _with_model(reading, norm, None, today, locale)
 
 
 def with_model(
-    reading: Understanding, text: str, model: IntentModel | None = None
+    reading: Understanding,
+    text: str,
+    model: IntentModel | None = None,
+    *,
+    today: dt.date | None = None,
+    locale: str = "fr",
 ) -> Understanding:
-    """The rules' *reading* of *text* combined with *model* (to measure older rules with it)."""
-    return _with_model(reading, normalize(text), model)
+    """The rules' *reading* of *text* combined with *model* (to measure older rules with it,
+    and to train the arbiter on what it will see). Without *today*, a promise the arbiter
+    chooses over the rules' reading has no date."""
+    return _with_model(reading, normalize(text), model, today, locale)
 
 
 def understand_by_rules(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understanding:
@@ -206,9 +225,13 @@ def understand_by_rules(text: str, *, locale: str, now: dt.datetime, tz: str) ->
 def _by_rules(
     text: str, *, locale: str, now: dt.datetime, tz: str
 ) -> tuple[Understanding, Normalized]:
+    return _rules_on(text, locale, _today(now, tz))
+
+
+def _today(now: dt.datetime, tz: str) -> dt.date:
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    return _rules_on(text, locale, now.astimezone(ZoneInfo(tz)).date())
+    return now.astimezone(ZoneInfo(tz)).date()
 
 
 #: Readings kept per process: the rules are pure in (text, locale, today) and customers say
@@ -274,12 +297,14 @@ def _legal_keyword(norm: Normalized) -> bool:
 
 
 def _with_model(
-    reading: Understanding, norm: Normalized, model: IntentModel | None
+    reading: Understanding,
+    norm: Normalized,
+    model: IntentModel | None,
+    today: dt.date | None,
+    locale: str,
 ) -> Understanding:
-    """The rules' reading, completed or put in doubt by the model (thresholds above).
-
-    The model runs only where it may change something: an unknown or unsure reading, an
-    agreement to pay, a sentence opt-out. Dates and parts always come from the rules.
+    """The rules' reading, completed or put in doubt by the reader (thresholds above), then
+    weighed against the reader's by the arbiter (`_arbitrated`).
     """
     if norm.is_empty or _legal_keyword(norm):
         # LEGAL_FR 2.2: a keyword is an opt-out whatever a model thinks; and where the rules
@@ -288,23 +313,111 @@ def _with_model(
         return reading
     if lexicon().pattern("not_for_us").search(norm.text):
         return reading  # the wrong person or a voice assistant: its words are not for us
+    model = model or intent_model.shipped()
+    found = model.probabilities(norm.text)
+    probabilities = {Intent(name): p for name, p in found.items()}
+    combined = _combined(reading, norm, probabilities)
+    if model.arbiter is None or _one_word(norm):
+        return combined
+    features = intent_model.arbiter_features(
+        model.classes,
+        found,
+        rules_intent=combined.intent.value,
+        rules_confidence=combined.confidence,
+        maybe_opt_out=combined.maybe_opt_out,
+        words=len(norm.text.split()),
+    )
+    choice, sure = model.arbiter.choose(features)
+    return _arbitrated(combined, Intent(choice), sure, norm, today=today, locale=locale)
+
+
+def _combined(
+    reading: Understanding, norm: Normalized, probabilities: Mapping[Intent, float]
+) -> Understanding:
+    """The reader where the rules say unknown or are unsure; its doubts where they would act
+    on an agreement to pay or on a sentence opt-out. Dates and parts come from the rules."""
     if reading.intent is Intent.OPT_OUT:
-        return _doubt_opt_out(reading, _probabilities(norm, model))
+        return _doubt_opt_out(reading, probabilities)
     if reading.intent is Intent.UNKNOWN or reading.is_unsure:
-        if len(norm.text.split()) < 2:
-            # One word or a bare number ("4", "hier") answers the question the bot asked (a
-            # menu choice, a number of instalments, a day): the flow reads it in that context,
-            # which a model trained on whole replies does not know.
-            return reading
-        return _fallback(reading, _probabilities(norm, model), norm.text)
+        return reading if _one_word(norm) else _fallback(reading, probabilities, norm.text)
     if reading.intent in _CONSENT:
-        return _doubt_consent(reading, _probabilities(norm, model))
+        return _doubt_consent(reading, probabilities)
     return reading
 
 
-def _probabilities(norm: Normalized, model: IntentModel | None) -> dict[Intent, float]:
-    found = (model or intent_model.shipped()).probabilities(norm.text)
-    return {Intent(name): p for name, p in found.items()}
+def _one_word(norm: Normalized) -> bool:
+    """One word or a bare number ("4", "hier") answers the question the bot asked (a menu
+    choice, a number of instalments, a day): the flow reads it in that context, which a model
+    trained on whole replies does not know."""
+    return len(norm.text.split()) < 2
+
+
+# --- The arbiter (`flows.intent_model.Arbiter`) --------------------------------------------
+# It was trained on lines the rules had never seen, so it knows where each side fails on new
+# text: the rules' "pay now" that was a promise, the reader's "help" that was a "yes"... Its
+# choice is taken within the safety rules below; the thresholds and what they cost are in
+# docs/intents-blind.md ("An arbiter between the rules and the reader").
+#: Below this probability the arbiter's choice changes nothing...
+ARBITER_SURE = 0.4
+#: ... below this one it is asked about ("did you mean...?" with both readings, the rules'
+#: first); from it, acted on...
+ARBITER_ACT = 0.6
+#: ... unless the rules were sure of their reading (at least `ARBITER_EXPLICIT`: a pattern of
+#: theirs matched, not a guess): then it is acted on only from `ARBITER_OVER_EXPLICIT`.
+ARBITER_EXPLICIT = 0.75
+ARBITER_OVER_EXPLICIT = 0.9
+#: Readings the arbiter leaves alone: a sentence opt-out (the rules' and `_doubt_opt_out`'s to
+#: judge) and "unknown" (the reader's alone to fill, by `_fallback`'s stricter thresholds).
+ARBITER_LEAVES = frozenset({Intent.OPT_OUT, Intent.UNKNOWN})
+#: A refusal, a dispute or a payment report the arbiter would turn into a way of paying, or a
+#: promise ("I can't pay right now") it would turn into consent: asked about, never acted on.
+_PAYING = frozenset({Intent.PAY_NOW, Intent.YES, Intent.SPLIT, Intent.PAY_LATER})
+
+
+def _arbitrated(
+    reading: Understanding,
+    choice: Intent,
+    sure: float,
+    norm: Normalized,
+    *,
+    today: dt.date | None,
+    locale: str,
+) -> Understanding:
+    """The arbiter's *choice* (with probability *sure*), within what no model may do.
+
+    An opt-out the arbiter prefers is only asked about (the customer confirms with STOP); a
+    refusal, a dispute or a payment report is never turned into a way of paying, nor a
+    promise into consent: asked about instead, as any choice it is not sure enough of.
+    """
+    if choice is reading.intent or sure < ARBITER_SURE or reading.intent in ARBITER_LEAVES:
+        return reading
+    if choice is Intent.OPT_OUT:
+        return dataclasses.replace(reading, maybe_opt_out=True)
+    if choice is Intent.ALREADY_PAID and lexicon().pattern("not_yet_paid").search(norm.text):
+        return reading  # "I haven't paid yet": the n-grams of "paid", negated
+    guarded = (reading.intent in _NOT_CONSENT and choice in _PAYING) or (
+        reading.intent is Intent.PAY_LATER and choice in _CONSENT
+    )
+    explicit = reading.confidence >= ARBITER_EXPLICIT
+    if guarded or sure < ARBITER_ACT or (explicit and sure < ARBITER_OVER_EXPLICIT):
+        return dataclasses.replace(
+            reading,
+            confidence=min(reading.confidence, _DOUBTED),
+            alternatives=(reading.intent, choice),
+        )
+    chosen = Understanding(
+        choice,
+        parts=reading.parts if choice is Intent.SPLIT else None,
+        language=reading.language,
+        confidence=_FROM_MODEL,
+        maybe_opt_out=reading.maybe_opt_out,
+    )
+    if choice is Intent.PAY_LATER and today is not None:
+        language = reading.language or _locale_language(locale)
+        found = resolve_date(norm.text, language=language, today=today)
+        if found is not None:
+            return dataclasses.replace(chosen, date=found[0], date_text=found[1])
+    return chosen
 
 
 def _fallback(

@@ -1,29 +1,30 @@
-"""What the trained model adds to the rules, on labelled files it never saw.
+"""What the trained models add to the rules, on labelled files they never saw.
 
 ``python -m tests.intents.measure_model --blind tests/intents/blind/J.jsonl [--blind ...]``:
-for each file, trains a temporary model on the tuning part *minus that file's texts*
-(`tests.intents.train_model`), then reads the file with the rules alone and with the rules and
-that model (`flows.intents.understand`) and prints, for each: strict accuracy (intent, date and
-parts, as `tests.intents.evaluate`), critical errors, questions asked (readings that are unsure
-or a "maybe" opt-out), acted right / asked / acted wrong, and critical errors among the readings
-acted on.
+for each file, trains temporary models as shipped (`tests.intents.train_model`: the reader and
+the arbiter) *without that file's texts anywhere*, then reads the file with the rules alone,
+with the rules and the reader, and with the arbiter too (`flows.intents.understand`) and
+prints, for each: strict accuracy (intent, date and parts, as `tests.intents.evaluate`),
+critical errors, questions asked (readings that are unsure or a "maybe" opt-out), acted right
+/ asked / acted wrong, and critical errors among the readings acted on.
 
 The rules may have seen the file (batches join the tuning part once scored): their figure on it
-is then flattering; the model's is not, it was trained without it.
+is then flattering; the models' is not, they were trained without it.
 
-``--rules DIR`` reads the rules of another checkout (e.g. the commit a batch was first scored
-at, so that the rules never saw it either: ``git archive <commit> | tar -x -C DIR``): its
-readings are taken in a subprocess, then combined with the model by this checkout's
-`flows.intents.with_model`.
+``--stored`` uses the readings `tests.intents.readings` stored for the file (by the rules of
+the commit it was scored at); ``--rules DIR`` reads the rules of another checkout (``git
+archive <commit> | tar -x -C DIR``) in a subprocess. Either way, the readings are then
+combined with the models by this checkout's `flows.intents.with_model`.
 
 ``--set NAME=VALUE`` (repeatable) overrides a threshold of `flows.intents` (``MODEL_FALLBACK``,
-``MODEL_FALLBACK_GUARDED``, ``MODEL_CONFLICT``, ``MODEL_NOT_OPT_OUT``) for this run, to choose
-them. Needs scikit-learn (the ``dev`` extra).
+``MODEL_FALLBACK_GUARDED``, ``MODEL_CONFLICT``, ``MODEL_NOT_OPT_OUT``, ``ARBITER_SURE``) for
+this run, to choose them. Needs scikit-learn (the ``dev`` extra). A few minutes per file.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -32,13 +33,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flows import intents
 from flows.intent_model import IntentModel, load
 from flows.intents import Intent, Understanding, understand, understand_by_rules, with_model
 from tests.intents import train_model
 from tests.intents.evaluate import (
-    CORPUS,
     Corpus,
     Reader,
     Report,
@@ -47,8 +48,15 @@ from tests.intents.evaluate import (
     is_critical,
     load_corpus,
 )
+from tests.intents.readings import READINGS, load_readings
 
-THRESHOLDS = ("MODEL_FALLBACK", "MODEL_FALLBACK_GUARDED", "MODEL_CONFLICT", "MODEL_NOT_OPT_OUT")
+THRESHOLDS = (
+    "MODEL_FALLBACK",
+    "MODEL_FALLBACK_GUARDED",
+    "MODEL_CONFLICT",
+    "MODEL_NOT_OPT_OUT",
+    "ARBITER_SURE",
+)
 
 
 @dataclass
@@ -140,20 +148,30 @@ def readings_of(rules: Path, path: Path) -> dict[str, Understanding]:
 def from_readings(readings: dict[str, Understanding], model: IntentModel | None) -> Reader:
     """A reader that looks the rules' reading up, then combines it with *model* (if any)."""
 
-    def read(text: str, **_: object) -> Understanding:
+    def read(text: str, *, locale: str, now: dt.datetime, tz: str) -> Understanding:
         reading = readings[text]
-        return reading if model is None else with_model(reading, text, model)
+        if model is None:
+            return reading
+        today = now.astimezone(ZoneInfo(tz)).date()
+        return with_model(reading, text, model, today=today, locale=locale)
 
     return read
 
 
+def stored_readings(path: Path) -> dict[str, Understanding]:
+    """The readings `tests.intents.readings` stored for *path* (by the rules it was scored at)."""
+    return {line.text: line.reading for line in load_readings(READINGS / f"{path.stem}.jsonl")}
+
+
 def model_without(path: Path, work: Path) -> IntentModel:
-    """A model trained on the tuning part minus the texts of *path*."""
-    tuning = load_corpus(CORPUS).examples
-    fitted = train_model.fit(tuning, train_model.excluded_texts([path]))
+    """The reader and the arbiter trained as shipped, minus the texts of *path* everywhere."""
     out = work / f"without-{path.stem}.npz"
-    train_model.write(out, train_model.arrays(fitted, train_model.corpus_sha256()))
+    train_model.main(["--exclude", str(path), "--out", str(out)])
     return load(out)
+
+
+def reader_alone(model: IntentModel) -> IntentModel:
+    return dataclasses.replace(model, arbiter=None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blind", type=Path, action="append", required=True)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--rules", type=Path, help="checkout whose rules to read")
+    parser.add_argument(
+        "--stored", action="store_true", help="the readings stored in tests/intents/readings/"
+    )
     args = parser.parse_args(argv)
     for assignment in args.set:
         name, _, value = assignment.partition("=")
@@ -175,16 +196,21 @@ def main(argv: list[str] | None = None) -> int:
             corpus = load_corpus(path)
             model = model_without(path, Path(work))
             rules: Reader = understand_by_rules
+            reader: Reader = functools.partial(understand, model=reader_alone(model))
             combined: Reader = functools.partial(understand, model=model)
-            if args.rules is not None:
-                readings = readings_of(args.rules, path)
-                rules, combined = from_readings(readings, None), from_readings(readings, model)
-            origin = f"rules of {args.rules}" if args.rules else "rules of this checkout"
+            origin = "rules of this checkout"
+            if args.rules is not None or args.stored:
+                readings = stored_readings(path) if args.stored else readings_of(args.rules, path)
+                rules = from_readings(readings, None)
+                reader = from_readings(readings, reader_alone(model))
+                combined = from_readings(readings, model)
+                origin = "stored readings" if args.stored else f"rules of {args.rules}"
             sys.stdout.write(
-                f"{path} ({len(corpus.examples)} texts; {origin}; model trained without them)\n"
+                f"{path} ({len(corpus.examples)} texts; {origin}; models trained without them)\n"
             )
             sys.stdout.write(tally(corpus, rules).line("rules alone") + "\n")
-            sys.stdout.write(tally(corpus, combined).line("rules + model") + "\n")
+            sys.stdout.write(tally(corpus, reader).line("rules + reader") + "\n")
+            sys.stdout.write(tally(corpus, combined).line("+ arbiter") + "\n")
     return 0
 
 

@@ -1,15 +1,28 @@
-"""Train the intent model shipped beside the rules (`flows.intent_model`, `flows.intents`).
+"""Train the models shipped beside the rules (`flows.intent_model`, `flows.intents`).
 
-``python -m tests.intents.train_model`` rewrites ``flows/lexicon/intent_model.npz`` from the
-tuning part of the corpus (``corpus.jsonl``; never the held-out part). A linear model over
-character n-grams: scikit-learn's TF-IDF (``char_wb``, 2-5 characters, sublinear term
-frequency) then a multinomial logistic regression, on the texts as `flows.intent_text.normalize`
-writes them. Deterministic and offline: the same corpus gives a byte-identical file (fixed zip
-dates, arrays in a fixed order, lbfgs has no randomness). The file records the SHA-256 of the
-corpus it was trained on; ``tests/unit/test_intent_model.py`` fails while it is stale.
+``python -m tests.intents.train_model`` rewrites ``flows/lexicon/intent_model.npz``:
 
-``--exclude FILE`` (repeatable) drops the texts of a labelled file, to measure on a batch the
-model never saw (`tests.intents.measure_model`); ``--out PATH`` writes elsewhere.
+- **the reader**, from the tuning part of the corpus (``corpus.jsonl``; never the held-out
+  part) and the fresh lines of ``tests/intents/fresh/``: scikit-learn's TF-IDF over
+  character n-grams (``char_wb``, 1-5) and word n-grams (1-2) side by side, each with
+  sublinear term frequency, then a multinomial logistic regression, on the texts as
+  `flows.intent_text.normalize` writes them;
+- **the arbiter**, from the readings of ``tests/intents/readings/`` (`tests.intents.readings`:
+  lines the rules had never seen when they read them). For each readings file, a reader
+  trained *without that file's texts* gives the probabilities the arbiter learns from (so it
+  learns how the reader does on text it never saw, as in use); the rules' reading is combined
+  with them as `flows.intents` does before the arbiter; a multinomial logistic regression
+  learns which of the two to trust (`flows.intent_model.arbiter_features`).
+
+Deterministic and offline: the same inputs give a byte-identical file (fixed zip dates,
+arrays in a fixed order, lbfgs has no randomness). The file records the SHA-256 of its inputs;
+``tests/unit/test_intent_model.py`` fails while it is stale. Takes a few minutes (one reader
+per readings file, then the shipped one).
+
+``--exclude FILE`` (repeatable) drops the texts of a labelled file from everything, to
+measure on a batch the models never saw (`tests.intents.measure_model`); ``--out PATH``
+writes elsewhere; ``--report`` prints the arbiter's accuracy on each readings file when
+trained on the others (leave-one-file-out).
 
 scikit-learn is a ``dev`` dependency: the bot reads the file with NumPy alone.
 """
@@ -20,45 +33,81 @@ import argparse
 import hashlib
 import io
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from flows.intent_model import DEFAULT_PATH, FORMAT
+from flows import intents
+from flows.intent_model import DEFAULT_PATH, FORMAT, IntentModel, arbiter_features, load
 from flows.intent_text import normalize
 from tests.intents.evaluate import CORPUS, Example, load_corpus
+from tests.intents.readings import ReadLine, load_readings, readings_files
 
-#: Chosen by the experiment of docs/intents-blind.md (bench/intents_model_experiment.py):
-#: word-bounded n-grams survive typos and glued words; C=20 fits the corpus closely, which
-#: the 5-fold cross-validation preferred to the default C=1.
-NGRAMS = (2, 5)
+FRESH = Path(__file__).with_name("fresh")
+#: Chosen on blind batches K-N, each read by a reader trained without it
+#: (docs/intents-blind.md, "An arbiter between the rules and the reader"): word-bounded
+#: character n-grams survive typos and glued words, word pairs keep "pas payé" apart from
+#: "payé"; C=20 fits the corpus closely, which cross-validation preferred to C=1.
+CHAR_NGRAMS = (1, 5)
+WORD_NGRAMS = (1, 2)
 C = 20.0
-MAX_ITER = 2000
+MAX_ITER = 3000
+#: The arbiter sees ~30 numbers per line and learns from a few thousand lines.
+ARBITER_C = 1.0
 #: Any fixed date: zip entries otherwise carry the time of writing.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_Rows = list[tuple[str, str]]
 
 
-def corpus_sha256(path: Path = CORPUS) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def fresh_files() -> list[Path]:
+    return sorted(FRESH.glob("*.jsonl"))
+
+
+def inputs_sha256() -> str:
+    """One hash over everything the models learn from, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in [CORPUS, *fresh_files(), *readings_files()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def pipeline() -> Any:
-    """The unfitted scikit-learn model."""
+    """The unfitted scikit-learn reader."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import make_pipeline, make_union
 
     return make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True),
+        make_union(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True),
+            TfidfVectorizer(
+                analyzer="word", ngram_range=WORD_NGRAMS, sublinear_tf=True, token_pattern=r"\S+"
+            ),
+        ),
         LogisticRegression(C=C, max_iter=MAX_ITER),
     )
 
 
+def rows_of(examples: Iterable[Example]) -> _Rows:
+    return [(normalize(e.text).text, e.intent.value) for e in examples]
+
+
+def reader_rows(excluded: set[str]) -> _Rows:
+    """The reader's training lines: the tuning part and the fresh files, minus *excluded*."""
+    rows = rows_of(load_corpus(CORPUS).examples)
+    for path in fresh_files():
+        rows += rows_of(load_corpus(path).examples)
+    return [(text, intent) for text, intent in rows if text not in excluded]
+
+
 def fit(examples: Iterable[Example], excluded: set[str]) -> Any:
-    """The model trained on *examples* whose normalised text is not in *excluded*."""
-    rows = [(normalize(e.text).text, e.intent.value) for e in examples]
-    rows = [(text, intent) for text, intent in rows if text not in excluded]
+    """A reader trained on *examples* whose normalised text is not in *excluded*."""
+    return fit_rows([row for row in rows_of(examples) if row[0] not in excluded])
+
+
+def fit_rows(rows: _Rows) -> Any:
     fitted = pipeline()
     fitted.fit([text for text, _ in rows], [intent for _, intent in rows])
     return fitted
@@ -68,22 +117,83 @@ def excluded_texts(paths: Sequence[Path]) -> set[str]:
     return {normalize(e.text).text for path in paths for e in load_corpus(path).examples}
 
 
-def arrays(fitted: Any, corpus_hash: str) -> dict[str, Any]:
+def arrays(fitted: Any, inputs_hash: str, arbiter: Any = None) -> dict[str, Any]:
     """What `flows.intent_model` reads: n-grams, idf, weights and classes, in a fixed order."""
     import numpy as np
 
-    vectorizer, regression = fitted[0], fitted[1]
-    ngrams = vectorizer.get_feature_names_out()  # sorted: column i is the i-th n-gram
-    return {
+    union, regression = fitted[0], fitted[1]
+    named: dict[str, Any] = {
         "format": np.array(FORMAT),
-        "corpus_sha256": np.array(corpus_hash),
-        "ngram_range": np.array(NGRAMS, dtype=np.int32),
-        "ngrams": np.frombuffer("\n".join(ngrams).encode("utf-8"), dtype=np.uint8),
-        "idf": vectorizer.idf_.astype(np.float32),
+        "inputs_sha256": np.array(inputs_hash),
+        "classes": np.array("\n".join(regression.classes_)),
         "coef": regression.coef_.astype(np.float32),
         "intercept": regression.intercept_.astype(np.float32),
-        "classes": np.array("\n".join(regression.classes_)),
     }
+    for prefix, (_, vectorizer) in zip(("char", "word"), union.transformer_list, strict=True):
+        grams = vectorizer.get_feature_names_out()  # sorted: column i is the i-th n-gram
+        named[f"{prefix}_range"] = np.array(vectorizer.ngram_range, dtype=np.int32)
+        named[f"{prefix}_ngrams"] = np.frombuffer("\n".join(grams).encode(), dtype=np.uint8)
+        named[f"{prefix}_idf"] = vectorizer.idf_.astype(np.float32)
+    if arbiter is not None:
+        named["arbiter_classes"] = np.array("\n".join(arbiter.classes_))
+        named["arbiter_coef"] = arbiter.coef_.astype(np.float32)
+        named["arbiter_intercept"] = arbiter.intercept_.astype(np.float32)
+    return named
+
+
+def as_model(fitted: Any) -> IntentModel:
+    """The NumPy reading of a fitted reader (no arbiter), as the bot would load it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "reader.npz"
+        write(path, arrays(fitted, ""))
+        return load(path)
+
+
+def arbiter_rows(lines: Sequence[ReadLine], reader: IntentModel) -> list[list[float]]:
+    """The arbiter's features for *lines*, with *reader*'s probabilities (one that never saw
+    them), after the rules and the reader are combined as `flows.intents` does."""
+    rows = []
+    for line in lines:
+        norm = normalize(line.text)
+        combined = intents.with_model(line.reading, line.text, reader)
+        rows.append(
+            arbiter_features(
+                reader.classes,
+                reader.probabilities(norm.text),
+                rules_intent=combined.intent.value,
+                rules_confidence=combined.confidence,
+                maybe_opt_out=combined.maybe_opt_out,
+                words=len(norm.text.split()),
+            )
+        )
+    return rows
+
+
+def arbiter_data(excluded: set[str]) -> dict[str, tuple[list[list[float]], list[str]]]:
+    """Per readings file: its features (reader trained without its texts) and labels."""
+    data = {}
+    for path in readings_files():
+        lines = [x for x in load_readings(path) if normalize(x.text).text not in excluded]
+        own = {normalize(x.text).text for x in lines}
+        reader = as_model(fit_rows(reader_rows(excluded | own)))
+        data[path.stem] = (arbiter_rows(lines, reader), [x.intent.value for x in lines])
+    return data
+
+
+def fit_arbiter(features: list[list[float]], labels: list[str]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=ARBITER_C, max_iter=MAX_ITER).fit(features, labels)
+
+
+def report(data: dict[str, tuple[list[list[float]], list[str]]]) -> None:
+    """Leave one readings file out: the arbiter's raw choice against the label."""
+    for held, (features, labels) in data.items():
+        rest_x = [f for name, (x, _) in data.items() if name != held for f in x]
+        rest_y = [y for name, (_, ys) in data.items() if name != held for y in ys]
+        arbiter = fit_arbiter(rest_x, rest_y)
+        right = sum(p == y for p, y in zip(arbiter.predict(features), labels, strict=True))
+        sys.stdout.write(f"  {held}: arbiter {right}/{len(labels)}\n")
 
 
 def write(path: Path, named: dict[str, Any]) -> None:
@@ -106,9 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.intents.train_model")
     parser.add_argument("--exclude", type=Path, action="append", default=[])
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
-    fitted = fit(load_corpus(CORPUS).examples, excluded_texts(args.exclude))
-    write(args.out, arrays(fitted, corpus_sha256()))
+    excluded = excluded_texts(args.exclude)
+    data = arbiter_data(excluded)
+    if args.report:
+        report(data)
+    features = [f for x, _ in data.values() for f in x]
+    labels = [y for _, ys in data.values() for y in ys]
+    arbiter = fit_arbiter(features, labels) if features else None
+    fitted = fit_rows(reader_rows(excluded))
+    write(args.out, arrays(fitted, inputs_sha256(), arbiter))
     size = args.out.stat().st_size
     sys.stdout.write(f"wrote {args.out} ({size / 1e6:.1f} MB)\n")
     return 0

@@ -1,6 +1,7 @@
-"""The trained intent model: the shipped file is fresh, NumPy reads it as scikit-learn does,
-training is deterministic, and `understand` combines it with the rules as decided
-(docs/decisions.md, "A trained model beside the rules")."""
+"""The trained intent models: the shipped file is fresh, NumPy reads it as scikit-learn does,
+training is deterministic, and `understand` combines the reader and the arbiter with the rules
+as decided (docs/decisions.md, "A trained model beside the rules"; docs/intents-blind.md, "An
+arbiter between the rules and the reader")."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import numpy as np
 import pytest
 
 from flows import intent_model, intents
-from flows.intent_model import DEFAULT_PATH, IntentModel, char_ngrams, load
+from flows.intent_model import (
+    DEFAULT_PATH,
+    Arbiter,
+    IntentModel,
+    char_ngrams,
+    load,
+    word_ngrams,
+)
 from flows.intent_text import normalize
 from flows.intents import CLARIFY_BELOW, Intent, understand, understand_by_rules
 from tests.intents.evaluate import CORPUS, load_corpus
@@ -24,20 +32,34 @@ TZ = "Europe/Paris"
 SAMPLE_EXTRA = ("", "???", "zzzz", "a", "je  paie   demain | stop", "🙂 ok 👍", "x" * 300)
 
 
-def fixed(probabilities: Mapping[Intent, float]) -> IntentModel:
-    """A model that gives *probabilities* whatever the text (no n-gram, the intercept only)."""
+def logits(probabilities: Mapping[Intent, float]) -> tuple[tuple[str, ...], list[float]]:
     classes = tuple(i.value for i in Intent)
     rest = (1.0 - sum(probabilities.values())) / (len(classes) - len(probabilities))
-    logits = [math.log(probabilities.get(Intent(c), rest) or 1e-12) for c in classes]
+    return classes, [math.log(probabilities.get(Intent(c), rest) or 1e-12) for c in classes]
+
+
+def fixed(probabilities: Mapping[Intent, float], arbiter: Arbiter | None = None) -> IntentModel:
+    """A reader that gives *probabilities* whatever the text (no n-gram, the intercept only)."""
+    classes, scores = logits(probabilities)
     return IntentModel(
         classes=classes,
-        columns={},
-        idf=np.zeros(0),
+        blocks=(),
         weights=np.zeros((0, len(classes))),
-        intercept=np.array(logits),
-        ngram_range=(2, 5),
-        corpus_sha256="",
+        intercept=np.array(scores),
+        inputs_sha256="",
+        arbiter=arbiter,
     )
+
+
+def choosing(intent: Intent, probability: float) -> Arbiter:
+    """An arbiter that picks *intent* with *probability*, whatever it is shown."""
+    classes, scores = logits({intent: probability})
+    features = len(
+        intent_model.arbiter_features(
+            classes, {}, rules_intent="unknown", rules_confidence=1.0, maybe_opt_out=False, words=1
+        )
+    )
+    return Arbiter(classes, np.zeros((features, len(classes))), np.array(scores))
 
 
 def read(text: str, model: IntentModel, locale: str = "fr_FR") -> intents.Understanding:
@@ -47,13 +69,19 @@ def read(text: str, model: IntentModel, locale: str = "fr_FR") -> intents.Unders
 # --- the shipped file ----------------------------------------------------------------------
 
 
-def test_the_shipped_model_was_trained_on_the_current_corpus() -> None:
-    from tests.intents.train_model import corpus_sha256
+def test_the_shipped_model_was_trained_on_the_current_inputs() -> None:
+    from tests.intents.train_model import inputs_sha256
 
-    assert load(DEFAULT_PATH).corpus_sha256 == corpus_sha256(), (
-        "flows/lexicon/intent_model.npz is stale (the corpus changed): "
-        "run `python -m tests.intents.train_model` and commit it"
+    assert load(DEFAULT_PATH).inputs_sha256 == inputs_sha256(), (
+        "flows/lexicon/intent_model.npz is stale (the corpus, the fresh lines or the readings "
+        "changed): run `python -m tests.intents.train_model` and commit it"
     )
+
+
+def test_the_shipped_model_has_its_arbiter() -> None:
+    model = intent_model.shipped()
+    assert model.arbiter is not None
+    assert set(model.arbiter.classes) == {i.value for i in Intent}
 
 
 def test_the_shipped_model_reads_every_intent_and_is_small() -> None:
@@ -91,11 +119,15 @@ def test_numpy_probabilities_equal_scikit_learns(small: tuple[object, IntentMode
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_the_analyzer_is_scikit_learns(small: tuple[object, IntentModel, Path]) -> None:
+def test_the_analyzers_are_scikit_learns(small: tuple[object, IntentModel, Path]) -> None:
+    from tests.intents import train_model
+
     fitted, _, _ = small
-    analyze = fitted[0].build_analyzer()  # type: ignore[index]
-    for text in [*SAMPLE_EXTRA, "j ai deja paye | merci", "  deux   espaces  "]:
-        assert char_ngrams(text, 2, 5) == analyze(text)
+    blocks = fitted[0].transformer_list  # type: ignore[index]
+    chars, words = (vectorizer.build_analyzer() for _, vectorizer in blocks)
+    for text in [*SAMPLE_EXTRA, "j ai deja paye | merci", "  deux   espaces  ", "Un Deux"]:
+        assert char_ngrams(text, *train_model.CHAR_NGRAMS) == chars(text)
+        assert sorted(word_ngrams(text, *train_model.WORD_NGRAMS)) == sorted(words(text))
 
 
 def test_training_is_deterministic(
@@ -187,3 +219,95 @@ def test_a_single_word_is_left_to_the_flow() -> None:
     for text in ("4", "hier"):
         reading = read(text, fixed({Intent.ALREADY_PAID: 0.99}))
         assert reading.intent is not Intent.ALREADY_PAID
+
+
+# --- the arbiter ---------------------------------------------------------------------------
+
+
+def test_the_arbiter_never_overrules_a_legal_keyword() -> None:
+    model = fixed({}, choosing(Intent.PAY_NOW, 0.99))
+    for text in ("STOP", "stop svp", "STOP je paie maintenant"):
+        assert read(text, model).intent is Intent.OPT_OUT
+
+
+def test_the_arbiter_alone_never_opts_out_it_asks() -> None:
+    text = "je paierai vendredi"
+    reading = read(text, fixed({}, choosing(Intent.OPT_OUT, 0.99)))
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.maybe_opt_out
+
+
+def test_a_sentence_opt_out_is_not_the_arbiters_to_change() -> None:
+    text = "ne m'écrivez plus"
+    model = fixed({Intent.OPT_OUT: 0.9}, choosing(Intent.SMALLTALK, 0.99))
+    assert read(text, model).intent is Intent.OPT_OUT
+
+
+def test_the_arbiter_never_turns_a_refusal_into_consent() -> None:
+    text = "je conteste cette facture"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert rules.intent is Intent.DISPUTE
+    reading = read(text, fixed({Intent.DISPUTE: 0.9}, choosing(Intent.PAY_NOW, 0.99)))
+    assert reading.intent is Intent.DISPUTE
+    assert reading.is_unsure
+    assert reading.alternatives == (Intent.DISPUTE, Intent.PAY_NOW)
+
+
+def test_the_arbiters_choice_is_acted_on_asked_about_or_ignored_by_how_sure_it_is() -> None:
+    text = "je conteste cette facture"
+    assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).confidence == 1.0
+
+    def by(sure: float) -> intents.Understanding:
+        return read(text, fixed({Intent.DISPUTE: 0.9}, choosing(Intent.ASK_AGENT, sure)))
+
+    acted = by(intents.ARBITER_OVER_EXPLICIT + 0.05)
+    assert acted.intent is Intent.ASK_AGENT
+    assert not acted.is_unsure
+    # The rules matched a pattern of theirs: a choice the arbiter would act on over a guess
+    # of theirs is only asked about here.
+    for sure in ((intents.ARBITER_SURE + intents.ARBITER_ACT) / 2, intents.ARBITER_ACT + 0.05):
+        asked = by(sure)
+        assert asked.intent is Intent.DISPUTE
+        assert asked.is_unsure
+        assert asked.alternatives == (Intent.DISPUTE, Intent.ASK_AGENT)
+    assert by(intents.ARBITER_SURE - 0.05) == understand_by_rules(
+        text, locale="fr_FR", now=NOW, tz=TZ
+    )
+
+
+def test_over_a_guess_of_the_rules_the_arbiter_acts_sooner() -> None:
+    text = "vendredi c'est l'anniversaire de ma fille"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert rules.intent is Intent.SMALLTALK
+    guess = dataclasses.replace(rules, confidence=intents.ARBITER_EXPLICIT - 0.1)
+    sure = intents.ARBITER_ACT + 0.05
+    model = fixed({}, choosing(Intent.ASK_AGENT, sure))
+    assert intents.with_model(guess, text, model).intent is Intent.ASK_AGENT
+    assert intents.with_model(rules, text, model).intent is Intent.SMALLTALK
+
+
+def test_a_promise_the_arbiter_chooses_gets_its_date_from_the_text() -> None:
+    text = "vendredi c'est l'anniversaire de ma fille"
+    assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is Intent.SMALLTALK
+    reading = read(text, fixed({}, choosing(Intent.PAY_LATER, 0.95)))
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2026, 11, 20)
+
+
+def test_a_single_word_is_not_the_arbiters() -> None:
+    for text in ("4", "hier", "oui"):
+        rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+        reading = read(text, fixed({}, choosing(Intent.ALREADY_PAID, 0.99)))
+        assert reading.intent is rules.intent
+
+
+def test_not_yet_paid_is_never_a_payment_report() -> None:
+    text = "j'ai pas encore payé, désolé"
+    reading = read(text, fixed({}, choosing(Intent.ALREADY_PAID, 0.99)))
+    assert reading.intent is not Intent.ALREADY_PAID
+
+
+def test_what_the_rules_could_not_read_is_left_to_the_fallback() -> None:
+    text = "blablabla truc"
+    reading = read(text, fixed({Intent.HELP: 0.5}, choosing(Intent.DISPUTE, 0.99)))
+    assert reading.intent is Intent.UNKNOWN
