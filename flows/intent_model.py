@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 DEFAULT_PATH = Path(__file__).with_name("lexicon") / "intent_model.npz"
 #: Bumped when the file's layout changes; `load` refuses another.
 FORMAT = "facto-intent-model/2"
-_WHITE_SPACES = re.compile(r"\s\s+")
 _TOKEN = re.compile(r"\S+")
 #: Words counted by the arbiter's length feature, at most (a long message is a long message).
 ARBITER_WORDS = 20
@@ -154,17 +153,14 @@ class IntentModel:
 def char_ngrams(text: str, low: int, high: int) -> list[str]:
     """scikit-learn's ``char_wb`` analyzer (``_char_wb_ngrams``), lower-casing included."""
     grams: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+    for word in text.lower().split():
         padded = f" {word} "
         length = len(padded)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[:n])
-            while offset + n < length:
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # a word shorter than n is counted once
+            if length <= n:  # a word shorter than n is counted once, whole
+                grams.append(padded)
                 break
+            grams.extend([padded[i : i + n] for i in range(length - n + 1)])
     return grams
 
 
