@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from bot.engine import (
     campaigns,
     carts,
+    events,
     handover,
     merchant_webhooks,
     offer_payments,
@@ -399,10 +400,20 @@ class _Dispatch:
         return await reply.run(offer)
 
     async def _translate(self, state: ConversationState) -> _Translated:
+        match events.decode(self.event):
+            case events.InvoiceIssued(invoice_id=invoice_id):
+                return _Translated(InvoiceSent(), invoice_id)
+            case events.ScheduledReminder() as due:
+                policy = dunning.policy_from_dict(due.policy) if due.policy is not None else None
+                reminder = Reminder(due.kind, due.instalment, due.step, policy)
+                return _Translated(reminder, due.invoice_id)
+            case events.Untyped(type=kind):
+                return await self._untyped(state, kind)
+
+    async def _untyped(self, state: ConversationState, kind: str) -> _Translated:
+        """The event types still read from `Event.data` (bot.engine.events)."""
         data = self.event.data
-        match self.event.type:
-            case "invoice_issued":
-                return _Translated(InvoiceSent(), str(data["invoice_id"]))
+        match kind:
             case "payment":
                 return await self._payment(data)
             case review.EVENT_TYPE:  # a person applied a payment to review to this invoice
@@ -426,11 +437,6 @@ class _Dispatch:
                     return _Translated(None)
                 self.updated_invoice = voided.invoice
                 return _Translated(voided.outcome, voided.invoice.id)
-            case "reminder":
-                kind = ReminderKind(data["kind"])
-                policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None
-                reminder = Reminder(kind, data.get("instalment"), data.get("step"), policy)
-                return _Translated(reminder, str(data["invoice_id"]))
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,
