@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, TypeAdapter
 
 from bot.engine.pipeline import Event
 from flows.model import ReminderKind
+from payments.webhook import PaymentRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,29 @@ class ScheduledReminder:
     policy: Annotated[dict[str, object] | None, Field(exclude_if=_absent)] = None
 
 
-Payload = InvoiceIssued | ScheduledReminder
+@dataclass(frozen=True, slots=True)
+class PaymentLook:
+    """A `payment` event: look again at one payment of one invoice (bot.engine.reconcile)."""
+
+    TYPE: ClassVar[str] = "payment"
+
+    merchant_id: str
+    invoice_id: str
+    session_id: str | None = None
+    ref: PaymentRef | None = None  # the Stripe event that caused it (None: the sweep)
+    object: dict[str, Any] | None = None  # the event's copy of the object, if Stripe is down
+
+
+def _payment_before_refs(data: dict[str, Any]) -> dict[str, Any]:
+    """A `payment` event queued before refs: a session-level update, nothing more."""
+    update = data.get("update")
+    if not isinstance(update, dict):
+        return data
+    keep = ("merchant_id", "invoice_id", "session_id")
+    return {**{k: update.get(k) for k in keep}, "ref": None, "object": None}
+
+
+Payload = InvoiceIssued | ScheduledReminder | PaymentLook
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +85,11 @@ class Untyped:
     type: str
 
 
-_TYPES: dict[str, type[Payload]] = {t.TYPE: t for t in (InvoiceIssued, ScheduledReminder)}
+_TYPES: dict[str, type[Payload]] = {
+    t.TYPE: t for t in (InvoiceIssued, ScheduledReminder, PaymentLook)
+}
+# Older shapes of a type's data, brought to the current one before validation.
+_UPGRADES = {PaymentLook.TYPE: _payment_before_refs}
 
 
 @cache
@@ -83,4 +110,6 @@ def decode(event: Event) -> Payload | Untyped:
     handler met a missing key."""
     if event.type not in _TYPES:
         return Untyped(event.type)
-    return _adapter(event.type).validate_python(event.data)
+    upgrade = _UPGRADES.get(event.type)
+    data = upgrade(event.data) if upgrade is not None else event.data
+    return _adapter(event.type).validate_python(data)

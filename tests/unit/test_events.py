@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from bot.engine import events
 from bot.engine.pipeline import Event, is_transient
 from flows.model import ReminderKind
+from payments.webhook import PaymentRef
 
 CONV = "sms:+33612345678"
 
@@ -30,6 +31,19 @@ POLICY: dict[str, object] = {
     "timezone": "Europe/Paris",
     "max_per_week": 2,
 }
+
+REF: dict[str, object] = {
+    "event_id": "evt_1",
+    "event_type": "checkout.session.completed",
+    "livemode": False,
+    "session_id": "cs_1",
+    "payment_intent": "pi_1",
+    "invoice_id": "inv_1",
+    "merchant_id": "m1",
+    "moves_money": True,
+    "created": 1764700000,
+}
+OBJECT: dict[str, object] = {"id": "cs_1", "payment_status": "paid", "metadata": {"a": "b"}}
 
 # (old wire, the payload it carries): each written exactly as the old producers did.
 CASES: list[tuple[str, events.Payload]] = [
@@ -66,6 +80,50 @@ CASES: list[tuple[str, events.Payload]] = [
             },
         ),
         events.ScheduledReminder("inv_1", ReminderKind.LADDER, step=1, policy=POLICY),
+    ),
+    (
+        _old_dumps(
+            "stripe:evt_1",
+            "payment",
+            {
+                "merchant_id": "m1",
+                "invoice_id": "inv_1",
+                "session_id": "cs_1",
+                "ref": REF,
+                "object": OBJECT,
+            },
+        ),
+        events.PaymentLook(
+            "m1",
+            "inv_1",
+            "cs_1",
+            PaymentRef(
+                "evt_1",
+                "checkout.session.completed",
+                False,
+                "cs_1",
+                "pi_1",
+                "inv_1",
+                "m1",
+                moves_money=True,
+                created=1764700000,
+            ),
+            OBJECT,
+        ),
+    ),
+    (  # the sweep's look: no Stripe event behind it
+        _old_dumps(
+            "stripe-session:cs_1:0123456789abcdef",
+            "payment",
+            {
+                "merchant_id": "m1",
+                "invoice_id": "inv_1",
+                "session_id": "cs_1",
+                "ref": None,
+                "object": None,
+            },
+        ),
+        events.PaymentLook("m1", "inv_1", "cs_1", None, None),
     ),
 ]
 
@@ -125,3 +183,17 @@ def test_an_unknown_reminder_kind_is_malformed() -> None:
     }
     with pytest.raises(ValidationError):
         events.decode(Event.loads(_old_dumps("e", "reminder", data)))
+
+
+def test_a_ref_queued_before_created_was_recorded_loads() -> None:
+    ref = {k: v for k, v in REF.items() if k != "created"}
+    data = {"merchant_id": "m1", "invoice_id": "inv_1", "session_id": "cs_1", "ref": ref}
+    decoded = events.decode(Event.loads(_old_dumps("e", "payment", {**data, "object": None})))
+    assert isinstance(decoded, events.PaymentLook)
+    assert decoded.ref is not None and decoded.ref.created is None
+
+
+def test_a_payment_queued_before_refs_loads_as_a_look() -> None:
+    update = {"merchant_id": "m1", "invoice_id": "inv_1", "session_id": "cs_1", "paid": True}
+    decoded = events.decode(Event.loads(_old_dumps("e", "payment", {"update": update})))
+    assert decoded == events.PaymentLook("m1", "inv_1", "cs_1", None, None)
