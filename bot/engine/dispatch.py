@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
@@ -22,6 +21,7 @@ import redis.asyncio as aioredis
 from bot.engine import (
     campaigns,
     carts,
+    events,
     handover,
     merchant_webhooks,
     offer_payments,
@@ -43,7 +43,7 @@ from bot.engine.facts import (
     zrange_all,
 )
 from bot.engine.pipeline import Event, Handler, Read, prefetched
-from bot.engine.reconcile import PaymentLook, payment_facts
+from bot.engine.reconcile import payment_facts
 from bot.i18n import pick_locale
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
 from bot.services import Services
@@ -399,12 +399,22 @@ class _Dispatch:
         return await reply.run(offer)
 
     async def _translate(self, state: ConversationState) -> _Translated:
+        match events.decode(self.event):
+            case events.InvoiceIssued(invoice_id=invoice_id):
+                return _Translated(InvoiceSent(), invoice_id)
+            case events.PaymentLook() as look:
+                return await self._payment(look)
+            case events.ScheduledReminder() as due:
+                policy = dunning.policy_from_dict(due.policy) if due.policy is not None else None
+                reminder = Reminder(due.kind, due.instalment, due.step, policy)
+                return _Translated(reminder, due.invoice_id)
+            case events.Untyped(type=kind):
+                return await self._untyped(state, kind)
+
+    async def _untyped(self, state: ConversationState, kind: str) -> _Translated:
+        """The event types still read from `Event.data` (bot.engine.events)."""
         data = self.event.data
-        match self.event.type:
-            case "invoice_issued":
-                return _Translated(InvoiceSent(), str(data["invoice_id"]))
-            case "payment":
-                return await self._payment(data)
+        match kind:
             case review.EVENT_TYPE:  # a person applied a payment to review to this invoice
                 now = self.services.clock.now()
                 counted = await review.count(self.redis, self.pipe, self.event, now)
@@ -426,11 +436,6 @@ class _Dispatch:
                     return _Translated(None)
                 self.updated_invoice = voided.invoice
                 return _Translated(voided.outcome, voided.invoice.id)
-            case "reminder":
-                kind = ReminderKind(data["kind"])
-                policy = dunning.policy_from_dict(data["policy"]) if "policy" in data else None
-                reminder = Reminder(kind, data.get("instalment"), data.get("step"), policy)
-                return _Translated(reminder, str(data["invoice_id"]))
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,
@@ -473,14 +478,13 @@ class _Dispatch:
             text=text, choice=_numbered_choice(state, message), card_shared=card_shared
         )
 
-    async def _payment(self, data: dict[str, Any]) -> _Translated:
+    async def _payment(self, look: events.PaymentLook) -> _Translated:
         """A Stripe event (or a sweep's finding) about one payment of one invoice.
 
         The payment is retrieved again from Stripe and `payments.ledger.reconcile` decides
         from what Stripe shows now and what was already applied (TESTCASES design rule 2);
         this method only writes what it decides.
         """
-        look = PaymentLook.from_event(data)
         invoice = await get_invoice(self.redis, look.merchant_id, look.invoice_id)
         if invoice is None:
             log.error("payment for a missing invoice", extra=log_fields(invoice=look.invoice_id))

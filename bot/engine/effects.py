@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 
 from bot.engine import handover, merchant_webhooks, outbox, rewards, schedule
+from bot.engine.events import ScheduledReminder, encode
 from bot.engine.facts import customer_addresses
-from bot.engine.pipeline import Event
 from bot.render import MessageRenderer
 from bot.store import consent, keys, kpis_more
 from bot.store.conversations import append_transcript
@@ -148,18 +148,14 @@ class Effects:
 
     def _reminder(self, job_id: str, at: datetime, reminder: Reminder) -> None:
         invoice = self._invoice()
-        event = Event(
-            id=job_id,
-            type="reminder",
-            conversation=self.conversation,
-            data={
-                "invoice_id": invoice.id,
-                "kind": reminder.kind.value,
-                "instalment": reminder.instalment,
-                "step": reminder.step,
-                **({"policy": policy_to_dict(reminder.policy)} if reminder.policy else {}),
-            },
+        payload = ScheduledReminder(
+            invoice_id=invoice.id,
+            kind=reminder.kind,
+            instalment=reminder.instalment,
+            step=reminder.step,
+            policy=policy_to_dict(reminder.policy) if reminder.policy else None,
         )
+        event = encode(job_id, self.conversation, payload)
         schedule.schedule(self.pipe, job_id, at, event)
 
     def _count(self, action: CountReminder | CountPaid) -> None:

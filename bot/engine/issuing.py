@@ -32,6 +32,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot.engine.documents import queue_render
+from bot.engine.events import InvoiceIssued, encode
 from bot.engine.lua import Lua
 from bot.engine.pipeline import Event, ingest_script, queue_ingest
 from bot.logs import log_fields
@@ -119,12 +120,8 @@ class NotIssued(Exception):
 
 
 def issued_event(invoice: Invoice) -> Event:
-    return Event(
-        id=f"issued:{invoice.id}",
-        type="invoice_issued",
-        conversation=invoices.invoice_conversation(invoice),
-        data={"invoice_id": invoice.id, "merchant_id": invoice.merchant_id},
-    )
+    payload = InvoiceIssued(invoice_id=invoice.id, merchant_id=invoice.merchant_id)
+    return encode(f"issued:{invoice.id}", invoices.invoice_conversation(invoice), payload)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,13 +24,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
 from bot.engine import offer_payments
-from bot.engine.pipeline import Event, ingest
+from bot.engine.events import PaymentLook, encode
+from bot.engine.pipeline import ingest
 from bot.logs import log_fields
 from bot.store import keys
 from bot.store.invoices import InvoiceLocation, InvoiceLocations, locate_invoice
@@ -55,42 +55,6 @@ def track(pipe: aioredis.client.Pipeline, session_id: str) -> None:
 
 
 # --- Routing --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentLook:
-    """A `payment` event: look again at one payment of one invoice."""
-
-    merchant_id: str
-    invoice_id: str
-    session_id: str | None
-    ref: PaymentRef | None  # the Stripe event that caused it (None: the sweep)
-    object: dict[str, Any] | None  # the event's copy of the object, for when Stripe is down
-
-    def to_event_data(self) -> dict[str, Any]:
-        return {
-            "merchant_id": self.merchant_id,
-            "invoice_id": self.invoice_id,
-            "session_id": self.session_id,
-            "ref": self.ref.to_dict() if self.ref else None,
-            "object": self.object,
-        }
-
-    @classmethod
-    def from_event(cls, data: Mapping[str, Any]) -> PaymentLook:
-        if "update" in data:  # queued before this version: a session-level update
-            update = data["update"]
-            return cls(
-                update["merchant_id"], update["invoice_id"], update["session_id"], None, None
-            )
-        ref = data.get("ref")
-        return cls(
-            str(data["merchant_id"]),
-            str(data["invoice_id"]),
-            data.get("session_id"),
-            PaymentRef.from_dict(ref) if isinstance(ref, dict) else None,
-            data.get("object"),
-        )
 
 
 async def route_stripe_event(
@@ -144,12 +108,7 @@ async def route_stripe_event(
     )
     fresh = await ingest(
         redis,
-        Event(
-            id=f"stripe:{ref.event_id}",
-            type="payment",
-            conversation=location.conversation,
-            data=look.to_event_data(),
-        ),
+        encode(f"stripe:{ref.event_id}", location.conversation, look),
         before=remember_intent,
     )
     if fresh and sessions is not None and session_id is not None:
@@ -317,12 +276,7 @@ async def _deliver(redis: aioredis.Redis, facts: PaymentFacts) -> bool:
     digest = hashlib.sha256(state.encode()).hexdigest()[:16]
     fresh = await ingest(
         redis,
-        Event(
-            id=f"stripe-session:{facts.session_id}:{digest}",
-            type="payment",
-            conversation=location.conversation,
-            data=look.to_event_data(),
-        ),
+        encode(f"stripe-session:{facts.session_id}:{digest}", location.conversation, look),
     )
     if fresh:
         # Debug: the webhook's own event may still be on its way to dispatch, which applies

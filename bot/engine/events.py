@@ -1,0 +1,115 @@
+"""Pipeline events' payloads as types, and the one codec between them and the wire.
+
+The wire stays what `Event.dumps` has always written, `{"id","type","conversation","data"}`:
+events already in Redis (inboxes, schedules, dead letters) load as they are, and what this
+code writes loads in the version before it, so a rolling deploy works both ways. A payload
+type names its wire `type` (`TYPE`) and its fields are the `data` object's keys, in the order
+they were written. The types not listed in `_TYPES` yet are still read from `Event.data` by
+their own modules; `decode` hands them back as `Untyped`.
+
+pydantic (a dependency already) does the checking and the conversion: one `TypeAdapter` per
+payload type, built once, instead of a to_dict/from_dict pair per type (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, TypeAdapter
+
+from bot.engine.pipeline import Event
+from flows.model import ReminderKind
+from payments.webhook import PaymentRef
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceIssued:
+    """An invoice was issued: send it to its customer's conversation."""
+
+    TYPE: ClassVar[str] = "invoice_issued"
+
+    invoice_id: str
+    merchant_id: str
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledReminder:
+    """A reminder fell due (bot.engine.schedule): a promise, an instalment, a ladder step."""
+
+    TYPE: ClassVar[str] = "reminder"
+
+    invoice_id: str
+    kind: ReminderKind
+    instalment: int | None = None
+    step: int | None = None
+    # Written only when set (the key is absent otherwise), as it always was.
+    policy: Annotated[dict[str, object] | None, Field(exclude_if=_absent)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLook:
+    """A `payment` event: look again at one payment of one invoice (bot.engine.reconcile)."""
+
+    TYPE: ClassVar[str] = "payment"
+
+    merchant_id: str
+    invoice_id: str
+    session_id: str | None = None
+    ref: PaymentRef | None = None  # the Stripe event that caused it (None: the sweep)
+    object: dict[str, Any] | None = None  # the event's copy of the object, if Stripe is down
+
+
+def _payment_before_refs(data: dict[str, Any]) -> dict[str, Any]:
+    """A `payment` event queued before refs: a session-level update, nothing more."""
+    update = data.get("update")
+    if not isinstance(update, dict):
+        return data
+    keep = ("merchant_id", "invoice_id", "session_id")
+    return {**{k: update.get(k) for k in keep}, "ref": None, "object": None}
+
+
+Payload = InvoiceIssued | ScheduledReminder | PaymentLook
+
+
+@dataclass(frozen=True, slots=True)
+class Untyped:
+    """An event whose type has no payload type here (yet): its module reads `Event.data`;
+    an unknown type (another version's) is logged and dropped by dispatch."""
+
+    type: str
+
+
+_TYPES: dict[str, type[Payload]] = {
+    t.TYPE: t for t in (InvoiceIssued, ScheduledReminder, PaymentLook)
+}
+# Older shapes of a type's data, brought to the current one before validation.
+_UPGRADES = {PaymentLook.TYPE: _payment_before_refs}
+
+
+@cache
+def _adapter(type_name: str) -> TypeAdapter[Payload]:
+    """Built on first use (not at import), once per type."""
+    return TypeAdapter(_TYPES[type_name])
+
+
+def encode(event_id: str, conversation: str, payload: Payload) -> Event:
+    """The pipeline event carrying `payload`, its `data` as the wire has it."""
+    data = _adapter(payload.TYPE).dump_python(payload, mode="json")
+    return Event(id=event_id, type=payload.TYPE, conversation=conversation, data=data)
+
+
+def decode(event: Event) -> Payload | Untyped:
+    """`event`'s payload. A payload that does not fit its type raises (pydantic's
+    ValidationError): the pipeline parks the event as a dead letter, as it did when a
+    handler met a missing key."""
+    if event.type not in _TYPES:
+        return Untyped(event.type)
+    upgrade = _UPGRADES.get(event.type)
+    data = upgrade(event.data) if upgrade is not None else event.data
+    return _adapter(event.type).validate_python(data)
