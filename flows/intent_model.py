@@ -121,10 +121,14 @@ class NgramBlock:
         return columns, values
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IntentModel:
     """A loaded model. ``weights`` has one row per column of the blocks, in their order
-    (columns x classes); ``arbiter`` is None for a reader alone (tests)."""
+    (columns x classes); ``arbiter`` is None for a reader alone (tests).
+
+    Equal only to itself (``eq=False``): its arrays have no value equality, and readings are
+    cached per model object (`flows.intents._understood`), so another model is never served
+    a reading made with this one."""
 
     classes: tuple[str, ...]
     blocks: tuple[NgramBlock, ...]

@@ -190,17 +190,19 @@ def understand(
     """
     today = _today(now, tz)
     if model is None:
-        return _understood(text, locale, today)
+        return _understood(text, locale, today, intent_model.shipped())
     reading, norm = _rules_on(text, locale, today)
     return _with_model(reading, norm, model, today, locale)
 
 
 @functools.lru_cache(maxsize=4096)
-def _understood(text: str, locale: str, today: dt.date) -> Understanding:
+def _understood(text: str, locale: str, today: dt.date, model: IntentModel) -> Understanding:
     """The shipped models' reading, kept per process like the rules' (`RULES_CACHED`): the
-    reader and the arbiter cost as much again as the rules, for the same few replies."""
+    reader and the arbiter cost as much again as the rules, for the same few replies. Keyed
+    on the model object too, so a model put in its place (a test's) is never served a
+    reading the shipped one made."""
     reading, norm = _rules_on(text, locale, today)
-    return _with_model(reading, norm, None, today, locale)
+    return _with_model(reading, norm, model, today, locale)
 
 
 def with_model(

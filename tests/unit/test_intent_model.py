@@ -311,3 +311,20 @@ def test_what_the_rules_could_not_read_is_left_to_the_fallback() -> None:
     text = "blablabla truc"
     reading = read(text, fixed({Intent.HELP: 0.5}, choosing(Intent.DISPUTE, 0.99)))
     assert reading.intent is Intent.UNKNOWN
+
+
+def test_a_reading_kept_for_the_shipped_model_is_not_served_for_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Readings are kept per process; a model put in the shipped one's place (as the flow
+    # tests do) must read again, whatever the shipped one read of the same text that day.
+    text = "je paie maintenant par carte"
+    shipped = understand(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert shipped.intent is Intent.PAY_NOW and not shipped.is_unsure
+    disputed = fixed({Intent.DISPUTE: intents.MODEL_CONFLICT + 0.1})
+    monkeypatch.setattr(intent_model, "shipped", lambda: disputed)
+
+    doubted = understand(text, locale="fr_FR", now=NOW, tz=TZ)
+
+    assert doubted.intent is Intent.PAY_NOW and doubted.is_unsure
+    assert understand(text, locale="fr_FR", now=NOW, tz=TZ) == doubted
