@@ -785,7 +785,13 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
         return _OptOut.CLEAR  # a legal keyword on its own: always
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
     if retracted:
-        maybe += [m.span() for m in _STOP_KEYWORD.finditer(text)]
+        # What is taken back is the keyword itself, never a stop to the messages said
+        # beside it ("STOP je paie maintenant mais arrêtez vos sms").
+        maybe += [
+            m.span()
+            for m in _STOP_KEYWORD.finditer(text)
+            if not _names_messages(text, m.end(), words)
+        ]
     found = [*rules().opt_out.finditer(text), *words.pattern("opt_out").finditer(text)]
     if not found:
         return _OptOut.MAYBE if maybe else None
@@ -805,6 +811,12 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
 _STOP_KEYWORD = re.compile(
     r"\b(?:st[o0]pp?\w*|arr?et\w*|cancel|baja|desinscri\w*|desabonn\w*|unsubscri\w*|opt ?out)\b"
 )
+
+
+def _names_messages(text: str, end: int, words: Lexicon) -> bool:
+    """Whether one of the three words after *end* names our messages ("arrêtez vos sms")."""
+    messages = words.pattern("concept_messages")
+    return any(messages.fullmatch(word) for word in text[end:].split()[:3])
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:

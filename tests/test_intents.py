@@ -850,6 +850,11 @@ def test_a_date_in_a_message_about_nothing_known_is_unsure() -> None:
         ("please turn the notifications back on", "en_GB"),
         ("sign me back up", "en_GB"),
         ("quiero volver a recibir mensajes", "es_ES"),
+        # a regretted unsubscription, or asking whether the messages can go on
+        ("j'aurais pas dû me désinscrire, vous pouvez me remettre ?", "fr_FR"),
+        ("je n'aurais jamais dû répondre stop", "fr_FR"),
+        ("pressed STOP without thinking, could I still receive the reminders?", "en_GB"),
+        ("can we keep getting the texts please", "en_GB"),
     ],
 )
 def test_opt_in_phrasings(text: str, locale: str) -> None:
@@ -990,9 +995,15 @@ def test_going_ahead_is_paying_now(text: str) -> None:
         ("stop, wrong button, I meant to choose 3 instalments", Intent.SPLIT, 3),
         ("arrêtez, j'ai appuyé sur le mauvais bouton, je veux payer en 3 fois", Intent.SPLIT, 3),
         ("stop, me equivoqué, quería pagar en 3 plazos", Intent.SPLIT, 3),
+        # "stop" for "wait, no", from a customer who will not wait to pay
+        ("stop stop, pas envie d'attendre, je vous règle tout de suite", Intent.PAY_NOW, None),
+        ("stop, inutile d'attendre lundi je veux payer maintenant", Intent.PAY_NOW, None),
+        ("stop, no point waiting, I'd like to pay right now", Intent.PAY_NOW, None),
     ],
 )
-def test_a_stop_taken_back_reads_the_rest_and_asks(text: str, intent: Intent, parts: int) -> None:
+def test_a_stop_taken_back_reads_the_rest_and_asks(
+    text: str, intent: Intent, parts: int | None
+) -> None:
     reading = read(text)
     assert (reading.intent, reading.parts) == (intent, parts)
     assert reading.maybe_opt_out  # one line lets them send STOP again if they meant it
@@ -1026,6 +1037,8 @@ def test_a_stop_about_something_else_does_not_opt_out(text: str, intent: Intent)
         "Stop, vous vous trompez de personne",  # their mistake, not the customer's
         "Stop, je me suis trompé en vous donnant mon numéro",  # a mistake, not about the STOP
         "arrêtez avec les relances, je paie vendredi promis",
+        "STOP je vous règle maintenant",  # no "wait" taken back: the keyword stands
+        "stop, pas besoin d'attendre, je paie tout de suite mais arrêtez vos sms",
     ],
 )
 def test_opt_outs_around_other_requests_still_opt_out(text: str) -> None:
@@ -1113,6 +1126,12 @@ def test_payment_reports_without_their_accent_or_their_verb(text: str, locale: s
         ("enough texts now", "en_GB"),
         ("no further contact please", "en_GB"),
         ("dejadme en paz", "es_ES"),
+        # for someone else, or a number that is not theirs any more
+        ("merci de ne plus leur écrire, ce sont mes parents", "fr_FR"),
+        ("ne plus contacter ce numéro svp", "fr_FR"),
+        ("vous écrivez plus sur ce portable, il est à mon fils", "fr_FR"),
+        ("denme de baja, gracias", "es_ES"),
+        ("dame de baja de los avisos", "es_ES"),
     ],
 )
 def test_opt_outs_without_a_stop_word(text: str, locale: str) -> None:
