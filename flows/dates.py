@@ -148,7 +148,7 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
             if any(taken[m.start() : m.end()]):
                 continue
             taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-            if _is_pleasantry(clause, m.start()):
+            if _is_pleasantry(clause, m.start()) or _names_a_cost(clause, m.start(), m.end()):
                 continue
             try:
                 day = rule.resolve(m, today)
@@ -307,7 +307,7 @@ def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
     year = _year(m) or today.year
     if part in ("mi", "mid", "a mediados de"):
         day = 15
-    elif part in ("fin", "end of", "late", "a fines de", "a finales de"):
+    elif part in ("fin", "end of", "the end of", "late", "a fines de", "a finales de"):
         day = last_day(year, month)
     else:
         day = 1
@@ -627,12 +627,30 @@ _PLEASANTRY = re.compile(
     r"joyeux|joyeuse|excellent|excellente|feliz|buen|buena|buenos|enjoy (?:the|your)|"
     r"profite[sz]? (?:bien )?(?:de |du )?(?:votre|ton|ta|la|le)?) ?$"
 )
+#: "les frais de la rentrée", "les cadeaux de Noël", "la prime de fin d'année", "Christmas
+#: costs": a season or a feast that names what money went on (the customer's reason), not when
+#: they will pay.
+_COST_OF = re.compile(
+    r"(?:^|\s)(?:frais|cadeaux|courses|depenses|achats|budget|repas|fournitures|prime|primes|"
+    r"costs?|expenses|presents|gifts|bills?|bonus|gastos|regalos|compras|paga extra) "
+    r"(?:de |d |du |des |of |for |de la |de los |de las )?"
+    r"(?:la |l |les |the |my |mes |los |las )?$"
+)
+#: The same in English word order: "the Christmas bills", "back to school costs".
+_COST_AFTER = re.compile(r" (?:bills?|costs?|presents|gifts|shopping|expenses|spending|bonus)\b")
 _FALLBACK_CANDIDATE = re.compile(r"\b" + _YEAR_FIRST + r"\b")
 _DATEPARSER_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
 def _is_pleasantry(clause: str, start: int) -> bool:
     return _PLEASANTRY.search(clause[max(0, start - 40) : start]) is not None
+
+
+def _names_a_cost(clause: str, start: int, end: int) -> bool:
+    return (
+        _COST_OF.search(clause[max(0, start - 40) : start]) is not None
+        or _COST_AFTER.match(clause, end) is not None
+    )
 
 
 def _dateparser_fallback(clause: str, *, language: str, today: dt.date) -> list[DateMatch]:

@@ -44,6 +44,8 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ("fin du mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31", YEAR_END: "2026-12-31"}),
     ("fin de mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
     ("end of the month", "en", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
+    ("by the end of December", "en", {WED: "2026-12-31", YEAR_END: "2026-12-31"}),
+    ("till the end of January", "en", {WED: "2027-01-31"}),
     ("fin du mois prochain", "fr", {WED: "2026-12-31", YEAR_END: "2027-01-31"}),
     (
         "dans 2 semaines",
@@ -163,6 +165,24 @@ def test_matched_words_are_returned() -> None:
 )
 def test_not_a_future_date(text: str) -> None:
     assert resolve_date(text, language="fr", today=WED) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("les frais de la rentrée m'ont ruiné, je règle le 10 décembre", "fr", "2026-12-10"),
+        ("avec les cadeaux de noel je suis juste, je paie début janvier", "fr", "2027-01-01"),
+        ("j'attends ma prime de fin d'année, disons le 20 décembre", "fr", "2026-12-20"),
+        ("the christmas bills are piling up, I'll pay on the 4th", "en", "2026-12-04"),
+    ],
+)
+def test_a_feast_or_season_that_names_a_cost_is_no_date(
+    text: str, language: str, expected: str
+) -> None:
+    # The customer's reason ("the Christmas bills") is not when they will pay.
+    found = resolve_date(text, language=language, today=WED)
+    assert found is not None
+    assert found[0].isoformat() == expected
 
 
 def test_je_is_never_jeudi() -> None:
