@@ -143,7 +143,7 @@ LATER = re.compile(
     r"(?:refund|payment|transfer)|"
     r"cet aprem|cet apres midi|tout a l heure|this afternoon|later today|cette semaine|"
     r"dans la semaine|this week|esta semana|mas adelante|cuando cobre|sometime|un de ces jours|"
-    r"prochainement|bientot|soon)\b"
+    r"prochainement|(?<!\ba )(?<!\ba tres )bientot|soon)\b"  # "à bientôt" is goodbye
 )
 LATER_INHERENT = re.compile(
     _WS + r"(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"

@@ -1996,3 +1996,30 @@ def test_a_remembered_reading_follows_the_day() -> None:
     again = understand("je paie demain", locale="fr_FR", now=NOW + dt.timedelta(days=3), tz=TZ)
     assert first.date is not None and again.date == first.date + dt.timedelta(days=3)
     assert understand("je paie demain", locale="fr_FR", now=NOW, tz=TZ) is first
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # texted abbreviations in an accented message: a salary, not the invoice, is paid
+        ("samedi jsuis payée, je vous règle ce jour là", "fr_FR", Intent.PAY_LATER),
+        ("on peut regler en plsrs fois ?", "fr_FR", Intent.SPLIT),
+        ("c ok pour nous", "fr_FR", Intent.YES),
+        # a person named by their trade, after "au"
+        ("je veux parler au technicien svp", "fr_FR", Intent.ASK_AGENT),
+        # "à bientôt" says goodbye, it promises nothing
+        ("merci beaucoup, à bientôt !", "fr_FR", Intent.SMALLTALK),
+        ("je vous règle bientôt promis", "fr_FR", Intent.PAY_LATER),
+        # time billed against time spent, and work not done (Spanish)
+        ("la prof est restée 45 min pas 1h", "fr_FR", Intent.DISPUTE),
+        ("la técnica no reparó nada", "es_ES", Intent.DISPUTE),
+        ("eso no es lo que dijo el técnico", "es_ES", Intent.DISPUTE),
+    ],
+)
+def test_round_24_kinds(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_salary_day_texted_gives_its_date() -> None:
+    reading = read("samedi jsuis payée, je vous règle ce jour là")
+    assert reading.date == dt.date(2026, 11, 21)  # NOW is Wednesday 18 November 2026
