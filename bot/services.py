@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.i18n import Languages
 from bot.render import MessageRenderer
 from bot.settings import SecretBox, SecretsKeyError, Settings, secret, secret_box
-from bot.store import announcement_retirer, senders, sms_reach, whatsapp_window
+from bot.store import announcement_retirer, senders, whatsapp_window
 from bot.store.invoices import InvoiceLocations
 from bot.store.sender_routes import SenderChanges
 from channels.base import ChannelAdapter, ChannelName, SenderResolver, SenderRoute
@@ -112,7 +112,6 @@ async def open_services(
         api_base=settings.twilio_api_base,
         status_callback_url=f"{settings.public_base_url}/webhooks/twilio/status",
         resolve=resolve,
-        cannot_receive=lambda phone: sms_reach.cannot_receive(redis, phone),
     )
     stripe = StripeGateway(
         api_key=secret(settings.stripe_api_key), api_base=settings.stripe_api_base

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import aiohttp
@@ -65,12 +65,6 @@ FormParams = Mapping[str, str] | MultiDict[str] | MultiDictProxy[str]
 OPTED_OUT_CODES = frozenset({21610})
 UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 21635, 30006})
 LANDLINE_CODES = frozenset({21635, 30006})  # the number cannot receive SMS at all
-
-
-class SmsCapability(Protocol):
-    """Whether a number was found unable to receive SMS (30006 on an earlier message)."""
-
-    async def __call__(self, phone: str) -> bool: ...
 
 
 RATE_LIMIT_CODES = frozenset({20429})
@@ -374,10 +368,7 @@ class TwilioSmsAdapter(ChannelAdapter):
         status_callback_url: str | None,
         *,
         resolve: SenderResolver | None = None,
-        cannot_receive: SmsCapability | None = None,
     ) -> None:
-        # Numbers marked after a 30006: not even tried (Twilio would bill a failed send).
-        self._cannot_receive = cannot_receive
         self._resolve = resolve  # merchants' own senders
         self._from = from_number
         self._status_callback_url = status_callback_url
@@ -390,8 +381,6 @@ class TwilioSmsAdapter(ChannelAdapter):
         await self._clients.close()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self._cannot_receive is not None and await self._cannot_receive(message.address):
-            raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
         body = render_sms(message.text, message.buttons)
         route = await resolve_route(self._resolve, ChannelName.SMS, message.sender)
         params: dict[str, str] = {

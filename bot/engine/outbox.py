@@ -49,7 +49,7 @@ from bot.engine.pacing import Pacer, Slot
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.settings import Settings
-from bot.store import consent, delivery_timeline, handover, keys, senders
+from bot.store import consent, delivery_timeline, handover, keys, senders, sms_reach
 from bot.store.conversations import (
     SENDER_MARK,
     append_transcript,
@@ -75,11 +75,13 @@ from channels.base import (
     DeliveryReport,
     DeliveryState,
     MarketingOptedOut,
+    NotSmsCapable,
     OptedOut,
     OutboundMessage,
     OutsideWindow,
     ProviderUnavailable,
     RateLimited,
+    SendResult,
 )
 from flows.campaign import require_marketing_mentions
 from payments.invoice import Invoice
@@ -431,6 +433,15 @@ class SendPolicy:
 
     def slots_for(self, channel: ChannelName) -> int:
         return self.per_channel.get(channel, self.concurrency)
+
+
+@dataclass(frozen=True, slots=True)
+class SmsReach:
+    """Whether an SMS conversation's number was marked unable to take SMS, as read with a
+    message's claim (the message is sent to it only if it is still that number)."""
+
+    phone: str
+    marked: bool
 
 
 def channel_of(conversation: str) -> ChannelName | None:
@@ -1338,7 +1349,7 @@ class Sender:
         of the pacer (from its wake-up), tried with the claim; a slot taken and not used
         joins `spare` (given back in the next round trip)."""
         spare = [] if spare is None else spare
-        answers, slot = await self._load_and_claim(
+        answers, slot, reach = await self._load_and_claim(
             conversation, queue_key, head, guessed=guessed, hint=hint, spare=spare
         )
         try:
@@ -1364,6 +1375,7 @@ class Sender:
                 circuit=circuit,
                 finish=finish,
                 slot=slot if _asks(slot, record) else None,
+                reach=reach,
             )
         finally:
             if slot is not None and slot.wait == 0 and not slot.used:
@@ -1391,11 +1403,12 @@ class Sender:
         guessed: bool,
         hint: _Hint | None,
         spare: list[Slot],
-    ) -> tuple[list[Any], Slot | None]:
-        """Load-and-claim, whether the channel's circuit is open, and the rate limit the
+    ) -> tuple[list[Any], Slot | None, SmsReach | None]:
+        """Load-and-claim, whether the channel's circuit is open, the rate limit the
         wake-up says the message asks for (after the slots of heads that did not go are given
-        back): one round trip. ([the real head if `guessed`,] the claim, the circuit; the
-        slot tried, its answer read)."""
+        back) and, on an SMS conversation, whether its number was marked unable to take SMS:
+        one round trip. ([the real head if `guessed`,] the claim, the circuit; the slot
+        tried, its answer read; the number's mark)."""
         now = self._now()
         channel = channel_of(conversation) or ChannelName.SMS
         pacer = self._pacer if isinstance(self._pacer, Pacer) else None
@@ -1421,13 +1434,17 @@ class Sender:
             if slot is not None and hint and (invoice := _invoice_named(hint[1])):
                 slot.invoice = invoice
                 pipe.get(keys.invoice(*invoice))
+            phone = conversation.partition(":")[2] if channel is ChannelName.SMS else ""
+            if phone:
+                pipe.exists(keys.sms_not_capable(phone))
             answers = list((await pipe.execute())[given_back:])
+        reach = SmsReach(phone, bool(answers.pop())) if phone else None
         if slot is not None:
             if slot.invoice is not None:
                 raw = answers.pop()
                 slot.invoice_raw = str(raw) if raw else None
             slot.wait = Pacer.judged(answers.pop())[0]
-        return answers, slot
+        return answers, slot, reach
 
     async def _not_the_head(
         self, head: str, code: int, before: list[str], done: set[str] | None
@@ -1493,11 +1510,13 @@ class Sender:
         circuit: str | None,
         finish: _Finish | None = None,
         slot: Slot | None = None,
+        reach: SmsReach | None = None,
     ) -> Outcome:
         """Send and record a message claimed by this sender; the claim is renewed while the
         call lasts. `circuit`: the channel's `open_until` as read with the claim (None: the
         circuit is closed, not asked again). `finish`: the queue step that rides on the
-        round trip recording the send. `slot`: the rate limit, tried with the claim."""
+        round trip recording the send. `slot`: the rate limit, tried with the claim.
+        `reach`: the SMS number's mark, read with the claim (else read before sending)."""
         if unsure_since is not None:
             settled = await self._settle_unsure(record, unsure_since)
             if settled is not None:
@@ -1525,12 +1544,9 @@ class Sender:
                 return await self._give_up(record, "ChannelDisabled", attempts)
             written = record.message
             record = replace(record, message=self._offers_given(record, invoice))
-            try:
-                result = await adapter.send(record.message)
-            except OutsideWindow:
-                if record.message.template is None and written.template is not None:
-                    return await self._settled_before_sending(record)
-                raise
+            result = await self._call(adapter, record.message, written, reach)
+            if result is None:
+                return await self._settled_before_sending(record)
         except ChannelError as error:
             return await self._failed(record, attempts, error)
         finally:
@@ -1543,6 +1559,35 @@ class Sender:
                 await renewal
         await self._mark_sent(record, result.provider_message_id, result.details, finish)
         return Outcome.SENT
+
+    async def _call(
+        self,
+        adapter: ChannelAdapter,
+        message: OutboundMessage,
+        written: OutboundMessage,
+        reach: SmsReach | None,
+    ) -> SendResult | None:
+        """The provider's call for *message* (*written*: before its offers were settled);
+        None when a WhatsApp template that only offered to pay is no longer needed."""
+        if await self._cannot_take_sms(message, reach):
+            # Twilio would bill a send that cannot arrive (PROVIDERS §2.4): the message goes
+            # to the customer's next channel, or is given up.
+            raise NotSmsCapable("the number cannot receive SMS (marked after Twilio 30006)")
+        try:
+            return await adapter.send(message)
+        except OutsideWindow:
+            if message.template is None and written.template is not None:
+                return None
+            raise
+
+    async def _cannot_take_sms(self, message: OutboundMessage, reach: SmsReach | None) -> bool:
+        """Whether an SMS goes to a number marked unable to take SMS (bot.store.sms_reach),
+        from the mark read with the claim when it was this number's."""
+        if message.channel is not ChannelName.SMS:
+            return False
+        if reach is not None and reach.phone == message.address:
+            return reach.marked
+        return await sms_reach.cannot_receive(self._redis, message.address)
 
     def _needs_invoice(self, record: OutboxRecord) -> bool:
         return bool(record.merchant_id and record.invoice_id and offers_payment(record.message))

@@ -1,6 +1,7 @@
 """Numbers that cannot receive SMS (Twilio 30006: a landline or an unreachable carrier).
 
-Marked when a status callback says so; the SMS adapter then refuses at once (NotSmsCapable),
+Marked when a status callback says so; the sender then refuses at once (NotSmsCapable; the
+mark is read with the message's claim, bot.engine.outbox),
 so a later message goes straight to the customer's next channel, or is given up and listed,
 never retried against a number that cannot take it (PROVIDERS §2.4). The mark is a property
 of the number, not of a merchant. It lapses after a while: numbers get ported to mobiles.

@@ -116,6 +116,33 @@ async def test_round_trips_per_customer_message(facto: Facto, round_trips: None)
     assert sent <= 3
 
 
+async def test_an_sms_reply_costs_no_more_round_trips_than_a_telegram_one(
+    facto: Facto, round_trips: None
+) -> None:
+    # The number's "cannot take SMS" mark (bot.store.sms_reach) is read with the claim, not
+    # on its own before the provider's call (it was: 4 per SMS reply, 3 per Telegram one).
+    phone = "+33612345678"
+    await facto.issue(invoice_body("sms", phone))
+    await facto.drain()
+    facto.clock.advance(5)  # the number's pace: the invoice's message is behind
+    message = InboundMessage(
+        channel=ChannelName.SMS,
+        address=phone,
+        provider_id="SMrt1",
+        kind=InboundKind.TEXT,
+        text="il reste combien ?",
+    )
+    await ingest(facto.redis, Event("sms:SMrt1", "inbound", f"sms:{phone}", message.to_dict()))
+    await facto.worker.dispatcher.run_once()
+    before = len(await facto.messages("sms", phone))
+
+    sent = await count(facto.worker.sender.run_once())
+
+    assert len(await facto.messages("sms", phone)) == before + 1
+    assert not facto.clock.slept
+    assert sent <= 3  # XREADGROUP, load-claim-pace-and-mark, mark-sent-and-ack
+
+
 async def test_send_round_trips_of_a_batch_of_replies_to_many_chats(
     facto: Facto, round_trips: None
 ) -> None:
