@@ -131,6 +131,13 @@ LATER = re.compile(
     r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
+    # "when my student loan comes in": money the customer waits for (not "the refund", which
+    # is the merchant's to make: a dispute).
+    r"(?:when|once|as soon as) (?:my|our) (?:\w+ ){0,2}(?:comes? in|arrives?|lands?|clears?|"
+    r"goes in|gets? here|comes? through)|"
+    # "quand mon fils m'aura remboursé", "quand ma fille m'aura fait le virement": the money
+    # the customer waits for from someone else (future perfect).
+    r"quand (?:\w+ ){1,3}(?:m|nous) (?:aura|auront) |"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) (?:back|out|home|better|discharged)|"
     # ... unless right away: "I'll sort it straight away" is paying now.
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"

@@ -121,7 +121,7 @@ from flows.intent_rules import (
     rules,
 )
 from flows.intent_text import Normalized, normalize
-from flows.intent_triggers import INABILITY_PHRASE
+from flows.intent_triggers import INABILITY_PHRASE, NOW
 from flows.intent_words import Lexicon, lexicon
 
 #: Below this confidence the flow asks what the customer meant instead of acting.
@@ -1169,7 +1169,29 @@ def _from_signal(
     ).search(norm.text):
         # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat.
         return Understanding(Intent.SMALLTALK, language=language)
+    if decision is Decision.NOW_STRONG and _only_the_day_named(norm.text, words):
+        # "Lovely to meet you today, Jasper is already practising his scales": "today" is
+        # when the lesson was, not when to pay.
+        return Understanding(Intent.SMALLTALK, language=language)
     return Understanding(Intent.PAY_NOW, language=language)
+
+
+#: "Now" words that only name the day: read as paying at once in a message about paying, or
+#: alone ("today"), never in a sentence about something else.
+_THE_DAY = frozenset({"today", "aujourd hui", "hoy"})
+#: Words a message needs, beside its day, before it is a sentence about something else.
+_SENTENCE = 4
+
+
+def _only_the_day_named(text: str, words: Lexicon) -> bool:
+    """A message whose only "now" word is the day, in a sentence that names no payment."""
+    found = [m.group().strip() for m in NOW.finditer(text)]
+    return (
+        bool(found)
+        and all(word in _THE_DAY for word in found)
+        and len(text.split()) >= _SENTENCE
+        and not words.pattern("payment_context").search(text)
+    )
 
 
 def _declines_politely(text: str, words: Lexicon) -> bool:

@@ -2014,6 +2014,15 @@ def test_a_remembered_reading_follows_the_day() -> None:
         ("la prof est restée 45 min pas 1h", "fr_FR", Intent.DISPUTE),
         ("la técnica no reparó nada", "es_ES", Intent.DISPUTE),
         ("eso no es lo que dijo el técnico", "es_ES", Intent.DISPUTE),
+        # "today" is when the lesson was, in a sentence that names no payment
+        ("thanks so much, brilliant lesson today, the kids loved it", "en_GB", Intent.SMALLTALK),
+        ("today", "en_GB", Intent.PAY_NOW),
+        ("hoy mismo lo hago", "es_ES", Intent.PAY_NOW),
+        # a reassurance is not a refusal
+        ("vous inquiétez pas, je règle le 30", "fr_FR", Intent.PAY_LATER),
+        # money the customer waits for, from a loan or from someone else
+        ("I'll settle up when my bursary comes through", "en_GB", Intent.PAY_LATER),
+        ("quand ma sœur m'aura rendu l'argent je vous paie", "fr_FR", Intent.PAY_LATER),
     ],
 )
 def test_round_24_kinds(text: str, locale: str, intent: Intent) -> None:
