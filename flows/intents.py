@@ -959,7 +959,7 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
     wrong_person = words.pattern("not_for_us").search(text)
     if wrong_person is None:
         return None
-    rest = text[: wrong_person.start()] + " " + text[wrong_person.end() :]
+    rest = words.pattern("not_for_us").sub(" ", text)  # every sign of it, not the first
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
 

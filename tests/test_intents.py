@@ -2023,6 +2023,10 @@ def test_a_remembered_reading_follows_the_day() -> None:
         # money the customer waits for, from a loan or from someone else
         ("I'll settle up when my bursary comes through", "en_GB", Intent.PAY_LATER),
         ("quand ma sœur m'aura rendu l'argent je vous paie", "fr_FR", Intent.PAY_LATER),
+        # someone else's name, or a number that changed hands: nothing for us to act on
+        ("je suis pas madame Leroy, elle a changé de numéro", "fr_FR", Intent.UNKNOWN),
+        ("I'm not Mrs Bennett, I only got this number last month", "en_GB", Intent.UNKNOWN),
+        ("je ne suis pas M. Roux, mauvais numéro", "fr_FR", Intent.UNKNOWN),
     ],
 )
 def test_round_24_kinds(text: str, locale: str, intent: Intent) -> None:
