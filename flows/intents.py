@@ -644,6 +644,17 @@ def _read(
         # avril": each amount named before the rest is one more payment.
         parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
         return Understanding(Intent.SPLIT, parts=min(parts, _MAX_SPLIT), language=language)
+    dated = len(_DATED_AMOUNT.findall(norm.text))
+    counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
+    if (
+        signal is not None
+        and signal.decision is not Decision.REFUSAL
+        and not counted
+        and dated >= 2
+    ):
+        # "je paie 30 aujourd'hui, 30 le 10 et 30 le 20": each amount with its day is one
+        # payment of a schedule, shown by the split flow before anything is created.
+        return Understanding(Intent.SPLIT, parts=min(dated, _MAX_SPLIT), language=language)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -730,6 +741,19 @@ _AMOUNT = re.compile(
     r"(?<!le )(?<!du )(?<!au )(?<!the )(?<!on )(?<!el )\b\d+(?:[.,]\d+)?\b"
     r"(?! ?(?:fois|x|times|veces|h|heures?|hours?|jours?|days?|dias?|mois|months?|meses|"
     r"st|nd|rd|th|er|eme)\b)"
+)
+
+
+#: An amount followed by the day it is paid ("30 aujourd'hui", "40 le 5", "£50 on the 3rd").
+_DATED_AMOUNT = re.compile(
+    _AMOUNT.pattern
+    + r" ?(?:€|euros?|eur|e|pounds?|quid|£)? (?:maintenant|aujourd hui|ce soir|demain|now|today|"
+    r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b|"
+    r"(?:a la |a |en |au )?(?:fin|debut|mi) (?:du mois|de mois|\w+)|"
+    r"(?:at the )?end of (?:the )?\w+|"
+    r"le mois prochain|next month)"
 )
 
 

@@ -2027,10 +2027,25 @@ def test_a_remembered_reading_follows_the_day() -> None:
         ("je suis pas madame Leroy, elle a changé de numéro", "fr_FR", Intent.UNKNOWN),
         ("I'm not Mrs Bennett, I only got this number last month", "en_GB", Intent.UNKNOWN),
         ("je ne suis pas M. Roux, mauvais numéro", "fr_FR", Intent.UNKNOWN),
+        # amounts each with its day: a schedule of as many payments
+        ("je vous fais 25 demain, 25 vendredi et 25 le 30", "fr_FR", Intent.SPLIT),
+        ("I can do 60 now and 60 at the end of the month", "en_GB", Intent.SPLIT),
     ],
 )
 def test_round_24_kinds(text: str, locale: str, intent: Intent) -> None:
     assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("je vous fais 25 demain, 25 vendredi et 25 le 30", 3),
+        ("I can do 60 now and 60 at the end of the month", 2),
+        ("40 maintenant, 40 le 10, et le reste fin du mois, donc 3 fois", 3),  # said: kept
+    ],
+)
+def test_amounts_with_their_days_count_the_payments(text: str, parts: int) -> None:
+    assert read(text).parts == parts
 
 
 def test_a_salary_day_texted_gives_its_date() -> None:
