@@ -64,7 +64,8 @@ SPLIT_NUMBERED = (
 #: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
     rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
-    rf"actually) )+(?:(?:en|in|sur) )?|(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
+    rf"actually|serieux|serieusement|seriously|sinon|otherwise) )+(?:(?:en|in|sur) )?|"
+    rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
     r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )

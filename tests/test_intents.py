@@ -2042,9 +2042,12 @@ def test_round_24_kinds(text: str, locale: str, intent: Intent) -> None:
         ("je vous fais 25 demain, 25 vendredi et 25 le 30", 3),
         ("I can do 60 now and 60 at the end of the month", 2),
         ("40 maintenant, 40 le 10, et le reste fin du mois, donc 3 fois", 3),  # said: kept
+        # a joke taken back: "seriously" corrects the count
+        ("en 8 fois mdr ? non sérieux en 4 ?", 4),
+        ("12 instalments lol, no seriously, 3", 3),
     ],
 )
-def test_amounts_with_their_days_count_the_payments(text: str, parts: int) -> None:
+def test_how_many_payments_a_schedule_or_a_correction_names(text: str, parts: int) -> None:
     assert read(text).parts == parts
 
 
