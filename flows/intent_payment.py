@@ -98,6 +98,12 @@ class Signal:
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
+#: A wait said not to be needed ("no need to wait till friday", rewritten by `dropped_option` to
+#: "pas wait till friday"): the date it names is dropped with it, whatever "till" says.
+_DROPPED_WAIT = re.compile(
+    r"\bpas (?:wait|delay|hold off|postpone|put it off|attendre|patienter)"
+    r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
+)
 _APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
 _AUXILIARIES = frozenset(
@@ -289,6 +295,8 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             continue
         if APOLOGY.search(piece, 0, m.start()):
             continue  # "sorry for the delay", "désolé du retard": an apology, not a request
+        if _DROPPED_WAIT.search(piece, 0, m.start()):
+            continue  # "no need to wait till payday": the wait is what is dropped
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
     return signals
@@ -318,6 +326,8 @@ def _date_signals(
 ) -> list[Signal]:
     signals: list[Signal] = []
     for found in find_dates(piece, language=language, today=today):
+        if _DROPPED_WAIT.search(piece, 0, found.start):
+            continue
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             signals.append(Signal(Decision.LATER, found.start, date=found))

@@ -2054,3 +2054,31 @@ def test_how_many_payments_a_schedule_or_a_correction_names(text: str, parts: in
 def test_a_salary_day_texted_gives_its_date() -> None:
     reading = read("samedi jsuis payée, je vous règle ce jour là")
     assert reading.date == dt.date(2026, 11, 21)  # NOW is Wednesday 18 November 2026
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("no need to wait till friday, I can pay now", "en_GB"),
+        ("you don't have to wait until the 5th, send me the link", "en_GB"),
+        ("dont need to wait till payday, paying now", "en_GB"),
+        ("pas besoin d'attendre jusqu'à vendredi, je règle maintenant", "fr_FR"),
+    ],
+)
+def test_a_wait_said_not_needed_drops_its_date(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.PAY_NOW
+    assert reading.date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("can you wait till friday?", "en_GB"),
+        ("pouvez-vous attendre jusqu'à vendredi ?", "fr_FR"),
+    ],
+)
+def test_a_wait_asked_for_keeps_its_date(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date is not None
