@@ -121,7 +121,7 @@ from flows.intent_rules import (
     rules,
 )
 from flows.intent_text import Normalized, normalize
-from flows.intent_triggers import INABILITY_PHRASE, NOW
+from flows.intent_triggers import FUTURE_PAY, INABILITY_PHRASE, NOW
 from flows.intent_words import Lexicon, lexicon
 
 #: Below this confidence the flow asks what the customer meant instead of acting.
@@ -1052,12 +1052,34 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
         or words.pattern("concept_split").search(text)
         or intent_concepts.parts_named(text)
         or words.pattern("split_rest").search(text)
+        or _promised_without_question(norm)
     )
     return bool(
         words.pattern("concept_charge").search(text)
         and (outraged or words.pattern("concept_challenge").search(text))
         and not words.pattern("concept_process").search(text)
         and not words.pattern("help_means").search(text)
+    )
+
+
+#: A negation near a promise ("je paierai pas 140 € pour ça !!") keeps the outrage.
+_NEGATED = re.compile(r"\b(?:pas|jamais|not|never|nt|no|rien)\b")
+_MONTHS = (
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+#: A number that is not a day ("le 15", "15 avril"): maybe the amount being challenged.
+_AMOUNT_LIKE = re.compile(rf"(?<!\ble )(?<!\bthe )(?<!\bon )\b\d+\b(?! (?:{_MONTHS})\b)")
+
+
+def _promised_without_question(norm: Normalized) -> bool:
+    """ "je réglerai la facture le 15 avril, merci de votre compréhension !!": "!!" after a plain
+    promise to pay insists on it; with no question and no negation, nothing is challenged."""
+    return (
+        not norm.asks
+        and FUTURE_PAY.search(norm.text) is not None
+        and _NEGATED.search(norm.text) is None
+        and _AMOUNT_LIKE.search(norm.text) is None
     )
 
 

@@ -2082,3 +2082,16 @@ def test_a_wait_asked_for_keeps_its_date(text: str, locale: str) -> None:
     reading = read(text, locale)
     assert reading.intent is Intent.PAY_LATER
     assert reading.date is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Je réglerai la facture le 5, merci de votre compréhension !!", Intent.PAY_LATER),
+        ("je paierai la facture vendredi !!", Intent.PAY_LATER),
+        ("je paierai pas 140€ pour ça !!", Intent.DISPUTE),
+        ("140€ pour une vidange !! je paierai vendredi", Intent.DISPUTE),
+    ],
+)
+def test_insisting_on_a_promise_challenges_nothing(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
