@@ -111,7 +111,8 @@ from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
 from flows.dates import resolve_date
-from flows.intent_calendar import CARDINALS
+from flows.intent_calendar import CARDINALS, MONTHS
+from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
 from flows.intent_payment import Decision, Signal, decide
 from flows.intent_rules import (
@@ -1063,13 +1064,9 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
 
 
 #: A negation near a promise ("je paierai pas 140 € pour ça !!") keeps the outrage.
-_NEGATED = re.compile(r"\b(?:pas|jamais|not|never|nt|no|rien)\b")
-_MONTHS = (
-    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
+_NEGATED = NEGATORS | {"no"}
 #: A number that is not a day ("le 15", "15 avril"): maybe the amount being challenged.
-_AMOUNT_LIKE = re.compile(rf"(?<!\ble )(?<!\bthe )(?<!\bon )\b\d+\b(?! (?:{_MONTHS})\b)")
+_AMOUNT_LIKE = re.compile(rf"(?<!\ble )(?<!\bthe )(?<!\bon )\b\d+\b(?! (?:{'|'.join(MONTHS)})\b)")
 
 
 def _promised_without_question(norm: Normalized) -> bool:
@@ -1078,7 +1075,7 @@ def _promised_without_question(norm: Normalized) -> bool:
     return (
         not norm.asks
         and FUTURE_PAY.search(norm.text) is not None
-        and _NEGATED.search(norm.text) is None
+        and _NEGATED.isdisjoint(norm.text.split())
         and _AMOUNT_LIKE.search(norm.text) is None
     )
 
