@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +14,11 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from bot.cli import main
 from bot.embedded_redis import EmbeddedRedis
 from payments.facturx import check
 from tests.scenario.harness import Facto, invoice_body, start_facto
 
+ROOT = Path(__file__).resolve().parents[2]
 WEDNESDAY = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 TG = ("telegram", "424242")
 LINES = [
@@ -124,28 +125,47 @@ async def test_the_factur_x_xml_of_an_invoice_is_valid_and_scoped(shop: Facto) -
     assert (await shop.client.get(missing, headers=auth(shop.api_key))).status == 404
 
 
+async def run_cli(*argv: str) -> tuple[int, str]:
+    """The CLI as a user runs it, in its own process: its asyncio.run stays out of this loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *argv,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    _, errors = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, errors.decode(errors="replace")
+
+
 async def test_the_cli_writes_the_same_csv_and_xml(
     shop: Facto,
     redis_server: EmbeddedRedis,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr("bot.runtime.configure_logging", lambda *_args, **_kw: None)
     monkeypatch.setenv("REDIS_URL", redis_server.url)
     created = await paid_and_refunded(shop)
     assert shop.merchant is not None
     merchant = shop.merchant.id
     out = tmp_path / "nov.csv"
-    argv = ["export", "accounting", "--merchant", merchant, "--from", "2026-11-01"]
-    argv += ["--to", "2026-11-30", "--out", str(out)]
-    assert await asyncio.to_thread(main, argv) == 0
+    period = ["--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)]
+    code, errors = await run_cli("export", "accounting", "--merchant", merchant, *period)
+    assert code == 0, errors
     _, text = await export(shop, "from=2026-11-01&to=2026-11-30")
     assert out.read_bytes() == text.encode()
     xml = tmp_path / "f.xml"
     argv = ["export", "factur-x", "--merchant", merchant, "--invoice", created["id"]]
-    assert await asyncio.to_thread(main, [*argv, "--out", str(xml)]) == 0
+    code, errors = await run_cli(*argv, "--out", str(xml))
+    assert code == 0, errors
     check(xml.read_bytes())
-    bad = ["export", "accounting", "--merchant", merchant, "--from", "x", "--to", "y"]
-    assert await asyncio.to_thread(main, bad) == 2
+    code, errors = await run_cli(
+        "export", "accounting", "--merchant", merchant, "--from", "x", "--to", "y"
+    )
+    assert code == 2 and "error: " in errors
     nobody = ["export", "factur-x", "--merchant", "m_nobody", "--invoice", created["id"]]
-    assert await asyncio.to_thread(main, nobody) == 2
+    code, errors = await run_cli(*nobody)
+    assert code == 2 and "error: no merchant m_nobody\n" in errors
