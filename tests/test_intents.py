@@ -2095,3 +2095,40 @@ def test_a_wait_asked_for_keeps_its_date(text: str, locale: str) -> None:
 )
 def test_insisting_on_a_promise_challenges_nothing(text: str, intent: Intent) -> None:
     assert read(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        (
+            "je règle dès que ma conseillère de banque a validé le découvert, lundi",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("my mortgage adviser says I can pay on monday", "en_GB", Intent.PAY_LATER),
+        ("je veux parler à mon conseiller", "fr_FR", Intent.ASK_AGENT),
+        ("can I talk to an adviser please", "en_GB", Intent.ASK_AGENT),
+    ],
+)
+def test_someone_elses_adviser_is_not_a_person_asked_for(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("could I get the payment page again?", Intent.PAY_NOW),
+        ("did you receive the payment?", Intent.ALREADY_PAID),
+    ],
+)
+def test_a_payment_page_asked_for_is_no_payment_received(text: str, intent: Intent) -> None:
+    assert read(text, "en_GB").intent is intent
+
+
+@pytest.mark.parametrize(
+    "text", ["c'est pour quelle intervention exactement ?", "pour quels travaux exactement ?"]
+)
+def test_which_service_was_billed_is_a_status_question(text: str) -> None:
+    assert read(text, "fr_FR").intent is Intent.STATUS
