@@ -375,6 +375,10 @@ SCOPE_BREAKERS = frozenset(
         # "pas maintenant et je paierai vendredi": a negation does not reach across "et".
         "et",
         "and",
+        # Nor across a new subject: "pas besoin d'attendre je paie maintenant" (no comma).
+        "je",
+        "j",
+        "i",
     }
 )
 #: After Spanish "no", one of these makes it a negator ("no puedo pagar ahora").

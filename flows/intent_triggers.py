@@ -120,7 +120,9 @@ FUTURE_PAY = re.compile(
 )
 LATER = re.compile(
     _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
-    r"attendre|attendez|attends|patienter|patientez|wait|delai|un delai|extension|reporter|"
+    # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
+    r"(?:attendre|attendez|attends)(?! (?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
+    r"patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"(?:repouss|decal|differ)(?:er|e|ez|ons)|postpone|delay|push (?:it )?back|more time|"
     r"plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"

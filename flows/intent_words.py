@@ -43,6 +43,8 @@ Categories read by `flows.intents`:
   ``praise``: thanks for the work, not a complaint about it; ``smalltalk_topic``: the lesson,
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise;
+- ``what_to_do``: "what do I do?", "je fais comment ?": after a decision to pay, the way to pay
+  as decided, not a question about the product.
 - ``how_to_pay``: "how do I pay?" (the link), unless ``payment_means`` (the means, the
   options) or ``help_difficulty`` ("je ne vois pas comment") is named;
 - ``question_start``: a clause that opens like a question ("pouvez-vous", "can I"), for
@@ -96,7 +98,8 @@ _NEVER = re.compile(r"(?!x)x")
 class Holiday:
     """What customers call a public holiday (``[holidays]`` of a language file): *alias* is
     matched whole, *name* is the holiday's name in the `holidays` package for the file's
-    ``holiday_country`` (and ``holiday_subdiv``), or "*" for whichever comes next."""
+    ``holiday_country`` (and ``holiday_subdiv``), or for the country its key names
+    ("FR:Ascension Day"), or "*" for whichever comes next."""
 
     alias: re.Pattern[str]
     country: str
@@ -152,12 +155,15 @@ def _holidays(data: Mapping[str, Any]) -> list[Holiday]:
     country = data.get("holiday_country")
     if not isinstance(country, str):
         return []
-    subdiv = data.get("holiday_subdiv")
-    return [
-        Holiday(re.compile(alias), country, subdiv if isinstance(subdiv, str) else None, name)
-        for name, aliases in data.get("holidays", {}).items()
-        for alias in aliases
-    ]
+    subdiv = data.get("holiday_subdiv") if isinstance(data.get("holiday_subdiv"), str) else None
+    found: list[Holiday] = []
+    for key, aliases in data.get("holidays", {}).items():
+        # "FR:Pentecost Monday": a holiday of another country than the file's, as customers
+        # of a French business name it in English ("after Whit Monday").
+        elsewhere, _, name = str(key).rpartition(":")
+        where, region = (elsewhere, None) if elsewhere else (country, subdiv)
+        found.extend(Holiday(re.compile(alias), where, region, name) for alias in aliases)
+    return found
 
 
 @functools.cache

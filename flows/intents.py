@@ -193,7 +193,7 @@ def understand(
     if model is None:
         return _understood(text, locale, today, intent_model.shipped())
     reading, norm = _rules_on(text, locale, today)
-    return _with_model(reading, norm, model, today, locale)
+    return _with_model_dated(reading, norm, model, today, locale)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -203,7 +203,16 @@ def _understood(text: str, locale: str, today: dt.date, model: IntentModel) -> U
     on the model object too, so a model put in its place (a test's) is never served a
     reading the shipped one made."""
     reading, norm = _rules_on(text, locale, today)
-    return _with_model(reading, norm, model, today, locale)
+    return _with_model_dated(reading, norm, model, today, locale)
+
+
+def _with_model_dated(
+    reading: Understanding, norm: Normalized, model: IntentModel, today: dt.date, locale: str
+) -> Understanding:
+    combined = _with_model(reading, norm, model, today, locale)
+    if combined.intent is Intent.PAY_LATER and combined.date is None:
+        return _day_spelt_right(combined, norm, lexicon(), locale, today)
+    return combined
 
 
 def with_model(
@@ -255,6 +264,21 @@ def _rules_on(text: str, locale: str, today: dt.date) -> tuple[Understanding, No
             corrected = dataclasses.replace(normalize(fixed), accented=norm.accented)
             reading = _after_correction(reading, _understand(corrected, words, locale, today))
     return reading, norm
+
+
+def _day_spelt_right(
+    reading: Understanding, norm: Normalized, words: Lexicon, locale: str, today: dt.date
+) -> Understanding:
+    """A promise whose day is misspelt ("je pai demin", "jeudu"): its day, read on the
+    corrected words; nothing else of the corrected reading is taken."""
+    fixed = intent_spelling.correct(norm.text, reading.language or _locale_language(locale))
+    if fixed == norm.text:
+        return reading
+    corrected = dataclasses.replace(normalize(fixed), accented=norm.accented)
+    again = _understand(corrected, words, locale, today)
+    if again.intent is not Intent.PAY_LATER or again.date is None:
+        return reading
+    return dataclasses.replace(reading, date=again.date, date_text=again.date_text)
 
 
 # --- The trained model beside the rules (`flows.intent_model`) ---------------------------
@@ -928,10 +952,15 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.HELP
     if rules().status.search(text) or words.pattern("status").search(text):
         return Intent.STATUS
-    if words.pattern("help_question").search(text) and not (
-        # "l'appli s'arrête quand je clique sur le lien, renvoyez-le svp": told, not asked,
-        # with a resend: a request to pay, as for HELP_PROBLEM below.
-        words.pattern("link_request").search(text) and not _asks(norm, words)
+    if (
+        words.pattern("help_question").search(text)
+        and not (
+            # "l'appli s'arrête quand je clique sur le lien, renvoyez-le svp": told, not asked,
+            # with a resend: a request to pay, as for HELP_PROBLEM below.
+            words.pattern("link_request").search(text) and not _asks(norm, words)
+        )
+        # "I'd like to pay straight away, what do I do?": the way to pay as decided, read below.
+        and not _asks_the_way_as_decided(text, words)
     ):
         return Intent.HELP
     if (rules().help_problem.search(text) or _tool_fails(text, words)) and not words.pattern(
@@ -940,6 +969,16 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
+
+
+def _asks_the_way_as_decided(text: str, words: Lexicon) -> bool:
+    """ "I'd like to pay straight away, what do I do?": a decision to pay, then how; not "what
+    do I do now?" alone, whose "now" decides nothing."""
+    asked = words.pattern("what_to_do").search(text)
+    if asked is None:
+        return False
+    rest = text[: asked.start()] + text[asked.end() :]
+    return words.pattern("pay_decided").search(rest) is not None
 
 
 def _with_paid_report(norm: Normalized, words: Lexicon) -> Intent:
@@ -986,6 +1025,8 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
         return None
     rest = words.pattern("not_for_us").sub(" ", text)  # every sign of it, not the first
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
+    if _asks_if_genuine(plain, words):  # "c'est une arnaque ce message ? je connais pas de F-2031"
+        return Intent.HELP
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
 
 

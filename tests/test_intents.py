@@ -2132,3 +2132,78 @@ def test_a_payment_page_asked_for_is_no_payment_received(text: str, intent: Inte
 )
 def test_which_service_was_billed_is_a_status_question(text: str) -> None:
     assert read(text, "fr_FR").intent is Intent.STATUS
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("c'est une arnaque ce sms ? je connais aucun Dupont", "fr_FR", Intent.HELP),
+        ("is this a scam? no idea who you are", "en_GB", Intent.HELP),
+        ("¿quién eres? no conozco esta tienda", "es_ES", Intent.HELP),
+        ("c'est une arnaque, je ne connais pas votre garage", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_asking_whether_an_unknown_sender_is_genuine_is_help(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("c pour quoi exactement ?", "fr_FR", Intent.STATUS),
+        ("what exactly is it for?", "en_GB", Intent.STATUS),
+        ("exactement", "fr_FR", Intent.YES),
+        ("oui exactement", "fr_FR", Intent.YES),
+    ],
+)
+def test_exactly_stresses_a_question_and_answers_alone(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("je suis passé régler au magasin samedi dernier", "fr_FR"),
+        ("I gave the money to your plumber when he finished the repair", "en_GB"),
+    ],
+)
+def test_a_payment_made_in_person_is_reported_paid(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.ALREADY_PAID
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("can I pay after ascension?", dt.date(2027, 5, 7)),
+        ("after whit monday if that's ok", dt.date(2027, 5, 18)),
+    ],
+)
+def test_french_holidays_named_in_english_are_their_day_after(text: str, day: dt.date) -> None:
+    reading = read(text, "en_GB")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == day
+
+
+def test_a_misspelt_day_of_a_promise_is_still_its_day() -> None:
+    reading = read("je vous réglerai ça demin", "fr_FR")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2026, 11, 19)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("rather than waiting I'd like to pay now", "en_GB"),
+        ("plutôt que d'attendre je règle maintenant", "fr_FR"),
+        ("pas besoin d'attendre je règle maintenant", "fr_FR"),
+        ("j'attends votre lien, je paie de suite", "fr_FR"),
+        ("je veux régler maintenant, comment je procède ?", "fr_FR"),
+        ("I want to settle it right now, what should I do?", "en_GB"),
+    ],
+)
+def test_the_wait_set_aside_or_the_link_awaited_is_paying_now(text: str, locale: str) -> None:
+    assert read(text, locale).intent is Intent.PAY_NOW
