@@ -102,6 +102,7 @@ ONE_GO = re.compile(
 NOW = re.compile(
     _WS + r"(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"
     r"right now|right away|now|immediately|asap|today|straight away|ahora(?: mismo)?|"
+    r"(?<=pagar )ya|(?<=pagarlo )ya|(?<=pagarla )ya|ya mismo|"  # "quiero pagarlo ya"
     r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
     r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
     r"pour l instant|"
@@ -123,6 +124,8 @@ LATER = re.compile(
     # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
     r"(?:attendre|attendez|attends)(?! (?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"
+    r"je (?:reviens|reviendrai) vers vous|get back to you|"  # after checking
+    r"at some point|sooner or later|eventually|tot ou tard|un de ces jours|"
     r"(?:repouss|decal|differ)(?:er|e|ez|ons)|postpone|delay|push (?:it )?back|more time|"
     r"plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"

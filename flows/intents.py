@@ -1004,6 +1004,12 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     if asked is None and _asks(norm, words) and not _names_split(text, words):
         # "en 12 fois ça passe ? c'est pour l'appareil": the question is the split asked for.
         asked = words.pattern("status_asked").search(text)
+        if asked is not None and words.pattern("pay_decided").search(
+            text[: asked.start()] + " " + text[asked.end() :]
+        ):
+            # "c'est pour la facture du toilettage, je peux régler là maintenant ?": the
+            # invoice named, then the question is whether to pay now.
+            return False
     if asked is None:
         return False
     # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.

@@ -2207,3 +2207,49 @@ def test_a_misspelt_day_of_a_promise_is_still_its_day() -> None:
 )
 def test_the_wait_set_aside_or_the_link_awaited_is_paying_now(text: str, locale: str) -> None:
     assert read(text, locale).intent is Intent.PAY_NOW
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("c'est à régler avant quand ?", "fr_FR", Intent.STATUS),
+        ("quand dois-je la régler ?", "fr_FR", Intent.STATUS),
+        ("pouvez-vous vérifier si mon mari a bien payé ?", "fr_FR", Intent.STATUS),
+        ("votre numéro de téléphone fixe ?", "fr_FR", Intent.ASK_AGENT),
+        ("mon fils pourrait vous appeler demain ?", "fr_FR", Intent.ASK_AGENT),
+        ("necesito hablar con el responsable", "es_ES", Intent.ASK_AGENT),
+        ("start again please, I unsubscribed by accident", "en_GB", Intent.OPT_IN),
+        ("je paierai quand le plombier aura refait la soudure", "fr_FR", Intent.DISPUTE),
+        ("15 € de frais de dossier c'est du vol", "fr_FR", Intent.DISPUTE),
+        ("l'assurance a déjà dû vous régler", "fr_FR", Intent.ALREADY_PAID),
+        ("le site me demande un mot de passe", "fr_FR", Intent.HELP),
+        ("je ne trouve pas le lien, je veux payer", "fr_FR", Intent.PAY_NOW),
+        ("quiero pagarla ya", "es_ES", Intent.PAY_NOW),
+        ("je regarde avec ma banque et je reviens vers vous", "fr_FR", Intent.PAY_LATER),
+        ("I'll sort it eventually, no need to chase me", "en_GB", Intent.PAY_LATER),
+        ("jeudi c'est le spectacle de l'école, je serai pas là", "fr_FR", Intent.SMALLTALK),
+        ("the kids break up for Easter on Friday!", "en_GB", Intent.SMALLTALK),
+        ("c'est pour la facture de la tonte, je peux payer maintenant ?", "fr_FR", Intent.PAY_NOW),
+    ],
+)
+def test_kinds_of_the_december_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_new_years_day_is_a_holiday_to_pay_after() -> None:
+    reading = read("je réglerai après le jour de l'an", "fr_FR")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2027, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("2 fois svp. ah non, 3 si vous acceptez", 3),
+        ("en 3 fois. non pardon, 4 si c'est possible", 4),
+    ],
+)
+def test_a_count_corrected_with_a_condition_is_the_new_count(text: str, parts: int) -> None:
+    reading = read(text, "fr_FR")
+    assert reading.intent is Intent.SPLIT
+    assert reading.parts == parts
