@@ -104,6 +104,8 @@ _DROPPED_WAIT = re.compile(
     r"\bpas (?:wait|delay|hold off|postpone|put it off|attendre|patienter)"
     r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
 )
+#: Correcting words that, at the end of a clause, close what they correct ("Thursday instead").
+_AFTERWORDS = frozenset({"instead", "rather", "actually"})
 _APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
 _AUXILIARIES = frozenset(
@@ -175,7 +177,13 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         dropped = words.pattern("dropped_option").sub("pas", kept)
         idioms = words.pattern("negation_idioms").sub("neg", dropped)
         clause = words.pattern("no_problem").sub("ok", idioms)
-        cuts = [m.start() for m in CHANGE_OF_MIND.finditer(clause) if m.start() > 0]
+        # "could I pay on Thursday instead": a correcting word that ends its clause closes
+        # what it corrects; it opens nothing.
+        cuts = [
+            m.start()
+            for m in CHANGE_OF_MIND.finditer(clause)
+            if m.start() > 0 and (clause[m.end() :].strip() or m.group() not in _AFTERWORDS)
+        ]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
             if not piece:

@@ -126,6 +126,7 @@ LATER = re.compile(
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"je (?:reviens|reviendrai) vers vous|get back to you|"  # after checking
     r"at some point|sooner or later|eventually|tot ou tard|un de ces jours|"
+    r"j y penserai|je n oublierai pas|i won t forget|i wont forget|"
     r"(?:repouss|decal|differ)(?:er|e|ez|ons)|postpone|delay|push (?:it )?back|more time|"
     r"plus de temps|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"

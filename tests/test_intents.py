@@ -2253,3 +2253,31 @@ def test_a_count_corrected_with_a_condition_is_the_new_count(text: str, parts: i
     reading = read(text, "fr_FR")
     assert reading.intent is Intent.SPLIT
     assert reading.parts == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("c'est le 10 de quel mois ?", "fr_FR", Intent.STATUS),
+        ("je reconnais pas ce numéro, c'est du phishing ?", "fr_FR", Intent.HELP),
+        ("bonsoir, c'est une arnaque ou pas ?", "fr_FR", Intent.HELP),
+        ("je réglerai quand la haie sera proprement taillée", "fr_FR", Intent.DISPUTE),
+        ("do you take American Express?", "en_GB", Intent.HELP),
+        ("je voudrais un rendez-vous téléphonique pour en parler", "fr_FR", Intent.ASK_AGENT),
+    ],
+)
+def test_kinds_of_the_september_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("can I pay on friday instead? I'm broke till then", "en_GB"),
+        ("je n'oublierai pas, vendredi", "fr_FR"),
+    ],
+)
+def test_a_day_before_an_afterword_stays_the_promise(text: str, locale: str) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2026, 11, 20)
