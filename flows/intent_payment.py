@@ -119,10 +119,12 @@ _NEGATION_WINDOW = 5
 #: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
 _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but) )"
+    r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
     r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ca va|svp|please|fois|times|"
     r"veces|x|instal+ments?|payments?|mensualites|echeances|would be (?:ideal|best|better|great)|"
     r"ce serait (?:mieux|ideal|parfait)|si vous (?:acceptez|voulez|pouvez)|si c est possible|"
+    r"si possible|"
     r"if possible|if you (?:can|accept|agree)))*$"
 )
 _COUNT_NAMED = re.compile(

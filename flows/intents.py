@@ -1033,6 +1033,10 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
     if _asks_if_genuine(plain, words):  # "c'est une arnaque ce message ? je connais pas de F-2031"
         return Intent.HELP
+    if _asks_about_invoice(
+        plain, words
+    ):  # "what is this invoice for? I don't recognise the number"
+        return Intent.STATUS
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
 
 

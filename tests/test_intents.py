@@ -2281,3 +2281,44 @@ def test_a_day_before_an_afterword_stays_the_promise(text: str, locale: str) -> 
     reading = read(text, locale)
     assert reading.intent is Intent.PAY_LATER
     assert reading.date == dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("vous me faites payer la même facture pour la 2e fois", "fr_FR", Intent.DISPUTE),
+        ("third time you've billed me for this", "en_GB", Intent.DISPUTE),
+        ("me la volvieron a cobrar", "es_ES", Intent.DISPUTE),
+        ("no reconozco este pedido", "es_ES", Intent.DISPUTE),
+        ("who is this? I don't know this number", "en_GB", Intent.HELP),
+        ("what's this bill for? don't recognise the number", "en_GB", Intent.STATUS),
+        ("¿quién es? no tengo agendado este número", "es_ES", Intent.HELP),
+        ("I'd like to speak to Tom please, he quoted for the job", "en_GB", Intent.ASK_AGENT),
+        ("je voudrais parler à Karim qui a fait le devis", "fr_FR", Intent.ASK_AGENT),
+        ("Sunday is our son's christening, can't wait", "en_GB", Intent.SMALLTALK),
+        ("le mariage c'est samedi, on est débordés", "fr_FR", Intent.SMALLTALK),
+        ("I'm the practice manager, send me the link and I'll pay", "en_GB", Intent.PAY_NOW),
+        ("my husband says he paid it on Friday", "en_GB", Intent.ALREADY_PAID),
+        ("je ne paierai qu'une séance, l'autre a été annulée", "fr_FR", Intent.DISPUTE),
+        ("fat chance", "en_GB", Intent.NO),
+        ("how do I pay? there's no link", "en_GB", Intent.PAY_NOW),
+        ("c'est quoi plus tard ?", "fr_FR", Intent.HELP),
+        ("what does 3x mean?", "en_GB", Intent.HELP),
+        ("j'ai des frais de voiture en ce moment, mi-avril ça irait ?", "fr_FR", Intent.PAY_LATER),
+        ("je paierai quand les vitres auront été refaites", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_kinds_of_the_february_and_june_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_the_fourteenth_of_july_in_english_is_a_holiday_to_pay_after() -> None:
+    reading = read("can it wait until after the 14th of July?", "en_GB")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2027, 7, 15)
+
+
+def test_a_count_corrected_after_en_fait_is_the_new_count() -> None:
+    reading = read("en 2 fois... non en fait en 3 si possible", "fr_FR")
+    assert reading.intent is Intent.SPLIT
+    assert reading.parts == 3
