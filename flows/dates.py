@@ -402,7 +402,12 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         r"(?:the )?end of (?:the |this )?year|(?:a )?(?:fin|finales?) (?:de|del) ano|year end)",
         _end_of_year,
     ),
-    _rule(r"(?:la )?rentree(?: scolaire)?|back to school|la vuelta al cole", _fixed(9, 1)),
+    # "à la rentrée", not "quand je serai rentrée du salon" (back home).
+    _rule(
+        r"(?:la )?rentree(?: scolaire)?(?! (?:du|de|d|des|a|au|chez)\b)|back to school|"
+        r"la vuelta al cole",
+        _fixed(9, 1),
+    ),
     _rule(r"(?:apres|despues de|after) (?:les |los )?(?:rois|reyes)", _fixed(1, 7)),
     _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
     _rule(r"paques|easter|semana santa", _easter(0)),

@@ -118,9 +118,9 @@ _NEGATION_WINDOW = 5
 #: A number of instalments said alone to correct one said before ("three instalments. actually
 #: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
 _CORRECTED_COUNT = re.compile(
-    r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but) )"
+    r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin) )"
     r"(?:en |in )?"
-    rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
+    rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ca va|svp|please|fois|times|"
     r"veces|x|instal+ments?|payments?|mensualites|echeances|would be (?:ideal|best|better|great)|"
     r"ce serait (?:mieux|ideal|parfait)|si vous (?:acceptez|voulez|pouvez)|si c est possible|"

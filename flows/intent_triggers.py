@@ -104,7 +104,9 @@ NOW = re.compile(
     r"right now|right away|now|immediately|asap|today|straight away|ahora(?: mismo)?|"
     r"(?<=pagar )ya|(?<=pagarlo )ya|(?<=pagarla )ya|ya mismo|"  # "quiero pagarlo ya"
     r"enseguida|hoy|des maintenant|illico|sur le champ|par carte(?: bancaire| bleue)?|par cb|"
-    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|lien|link|enlace|checkout|"
+    # "j'ai pas de lien": the link missing, not "not now".
+    r"avec (?:ma )?(?:carte|cb)|by card|with (?:my )?card|(?<!pas de )(?<!aucun )(?<!no )lien|"
+    r"link|enlace|checkout|"
     r"pour l instant|"
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
     r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"

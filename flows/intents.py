@@ -1047,13 +1047,26 @@ def _names_split(text: str, words: Lexicon) -> bool:
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
     """Questions whose words would otherwise read as a dispute: about the invoice itself
     (status), or whether the message is genuine (help)."""
-    if _asks(norm, words) and words.pattern("help_link").search(norm.text):
+    link = words.pattern("help_link").search(norm.text) if _asks(norm, words) else None
+    if link is not None and not _says_more_than_the_question(norm.text, link, words):
         return Intent.HELP  # "c'est pour quoi ce lien ?": what the link is, not the invoice
     if _asks_about_invoice(norm, words):
         return Intent.STATUS
     if _asks_if_genuine(norm, words):
         return Intent.HELP
     return None
+
+
+def _says_more_than_the_question(text: str, asked: re.Match[str], words: Lexicon) -> bool:
+    """ "pk vous m'envoyez ça, j'ai déjà tout payé", "I've never ordered anything from you, who
+    gave you my number?": beside the question, a payment reported or something wrong named,
+    which is what to act on."""
+    rest = text[: asked.start()] + " " + text[asked.end() :]
+    return bool(
+        words.pattern("concept_wrong").search(rest)
+        or words.pattern("already_paid").search(rest)
+        or rules().already_paid.search(rest)
+    )
 
 
 def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:

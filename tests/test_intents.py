@@ -2322,3 +2322,44 @@ def test_a_count_corrected_after_en_fait_is_the_new_count() -> None:
     reading = read("en 2 fois... non en fait en 3 si possible", "fr_FR")
     assert reading.intent is Intent.SPLIT
     assert reading.parts == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("j'avais mis STOP mais en fait je préfère recevoir les rappels", "fr_FR", Intent.OPT_IN),
+        ("I sent stop but I'd rather keep getting your reminders", "en_GB", Intent.OPT_IN),
+        ("je veux régler tout de suite mais j'ai pas de lien", "fr_FR", Intent.PAY_NOW),
+        ("the payment page wants my online banking password??", "en_GB", Intent.HELP),
+        ("c'est quoi ce truc de PLUS TARD ?", "fr_FR", Intent.HELP),
+        ("espèces déposées à l'accueil hier", "fr_FR", Intent.ALREADY_PAID),
+        ("I have never set foot in your salon", "en_GB", Intent.DISPUTE),
+        ("what exactly does the £95 cover?", "en_GB", Intent.STATUS),
+        ("is this for the March sessions or the April ones?", "en_GB", Intent.STATUS),
+        ("can I drop off a cheque instead?", "en_GB", Intent.HELP),
+        ("that's another bill for the same repair", "en_GB", Intent.DISPUTE),
+        ("eran 80 no 95, corríjanlo y le pago", "es_ES", Intent.DISPUTE),
+        ("on décale la soirée au 12, je vous redis", "fr_FR", Intent.SMALLTALK),
+        (
+            "pourquoi vous m'écrivez ? j'ai déjà réglé le mois dernier",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("never bought anything from you, who gave you my number?", "en_GB", Intent.DISPUTE),
+        ("merci de me faire parvenir le lien, je règle ce soir", "fr_FR", Intent.PAY_NOW),
+    ],
+)
+def test_kinds_of_the_november_and_may_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_back_home_is_not_back_to_school() -> None:
+    reading = read("plus tard, quand je serai rentré du boulot", "fr_FR")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date is None
+
+
+def test_a_count_corrected_with_enfin_is_the_new_count() -> None:
+    reading = read("en 2x ? enfin 3x ce serait mieux", "fr_FR")
+    assert reading.intent is Intent.SPLIT
+    assert reading.parts == 3
