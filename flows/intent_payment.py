@@ -106,6 +106,7 @@ _DROPPED_WAIT = re.compile(
 )
 #: Correcting words that, at the end of a clause, close what they correct ("Thursday instead").
 _AFTERWORDS = frozenset({"instead", "rather", "actually"})
+_APOLOGY_OPENS = re.compile(r"(?:sorry|pardon)\b")
 _APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
 _AUXILIARIES = frozenset(
@@ -137,12 +138,14 @@ _MAX_CORRECTED = 12  # "en 2 fois, 50": an amount, not fifty instalments
 def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal | None:
     """The payment decision of a whole message, or None if it says nothing about paying."""
     segments: list[list[Signal]] = []
+    apologies: list[bool] = []  # per segment: opened by "sorry" / "pardon"
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
     counted = False  # a number of instalments was named (chosen or refused) before
     correction: Signal | None = None
     for piece, new_segment in _pieces(clauses):
         if new_segment or not segments:
             segments.append([])
+            apologies.append(_APOLOGY_OPENS.match(piece) is not None)
         found = _signals(piece, language=language, today=today)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
         count = _CORRECTED_COUNT.search(piece)
@@ -156,10 +159,17 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
                 correction = Signal(Decision.SPLIT, offset + count.start(), parts=parts)
         counted = counted or any(s.parts is not None for s in found)
         offset += len(piece) + 1
-    results = [best for best in map(_best, segments) if best is not None]
+    ranked = [(best, sorry) for best, sorry in zip(map(_best, segments), apologies, strict=True)]
+    results = [best for best, _ in ranked if best is not None]
     if not results:
         return correction
     last = results[-1]
+    last_sorry = next(sorry for best, sorry in reversed(ranked) if best is not None)
+    if last_sorry and last.decision is Decision.LATER and last.date is None:
+        # "I can't pay before Friday, sorry, payday": an apology with a reason keeps the day.
+        dated = [r for r in results[:-1] if r.decision is Decision.LATER and r.date is not None]
+        if dated:
+            return dated[-1]
     if correction is not None and correction.start >= last.start:
         return correction
     if last.decision is Decision.LATER_DERIVED:

@@ -43,6 +43,8 @@ Categories read by `flows.intents`:
   ``praise``: thanks for the work, not a complaint about it; ``smalltalk_topic``: the lesson,
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise;
+- ``scam_asked``: whether this is a scam, asked beside an unknown sender: help; alone, a
+  dispute.
 - ``what_to_do``: "what do I do?", "je fais comment ?": after a decision to pay, the way to pay
   as decided, not a question about the product.
 - ``how_to_pay``: "how do I pay?" (the link), unless ``payment_means`` (the means, the

@@ -1031,7 +1031,9 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
         return None
     rest = words.pattern("not_for_us").sub(" ", text)  # every sign of it, not the first
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
-    if _asks_if_genuine(plain, words):  # "c'est une arnaque ce message ? je connais pas de F-2031"
+    if _asks_if_genuine(plain, words) or (  # "c'est une arnaque ce message ? je connais pas…"
+        _asks(plain, words) and words.pattern("scam_asked").search(rest)
+    ):
         return Intent.HELP
     if _asks_about_invoice(
         plain, words

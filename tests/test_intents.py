@@ -2363,3 +2363,31 @@ def test_a_count_corrected_with_enfin_is_the_new_count() -> None:
     reading = read("en 2x ? enfin 3x ce serait mieux", "fr_FR")
     assert reading.intent is Intent.SPLIT
     assert reading.parts == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("Génial, encore une augmentation de 15 % cette année, bravo 👏", "fr_FR", Intent.DISPUTE),
+        (
+            "you've put up your prices again, not paying until it's explained",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("est-ce que c'est une arnaque ? je connais pas votre numéro", "fr_FR", Intent.HELP),
+        ("¿quién es? no tengo su número", "es_ES", Intent.HELP),
+        ("el link no carga", "es_ES", Intent.HELP),
+        ("je peux avoir le numéro de l'électricien ?", "fr_FR", Intent.ASK_AGENT),
+        ("je paierai 3 séances, pas 4", "fr_FR", Intent.DISPUTE),
+        ("lundi c'est la rentrée des classes, quelle semaine !", "fr_FR", Intent.SMALLTALK),
+        ("je paie la facture 2", "fr_FR", Intent.PAY_NOW),
+    ],
+)
+def test_kinds_of_the_august_and_january_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_an_apology_with_a_reason_keeps_the_day() -> None:
+    reading = read("can't pay before friday, sorry, that's when I get paid", "en_GB")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2026, 11, 20)
