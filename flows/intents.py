@@ -422,6 +422,12 @@ def _arbitrated(
         return dataclasses.replace(reading, maybe_opt_out=True)
     if choice is Intent.ALREADY_PAID and lexicon().pattern("not_yet_paid").search(norm.text):
         return reading  # "I haven't paid yet": the n-grams of "paid", negated
+    if (
+        reading.intent is Intent.PAY_LATER
+        and choice in _CONSENT
+        and INABILITY_PHRASE.search(norm.text)
+    ):
+        return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
     guarded = (reading.intent in _NOT_CONSENT and choice in _PAYING) or (
         reading.intent is Intent.PAY_LATER and choice in _CONSENT
     )

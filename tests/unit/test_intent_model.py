@@ -253,6 +253,16 @@ def test_the_arbiter_never_turns_a_refusal_into_consent() -> None:
     assert reading.alternatives == (Intent.DISPUTE, Intent.PAY_NOW)
 
 
+@pytest.mark.parametrize(
+    "text", ["je peux pas payer maintenant", "I can't pay right now", "no puedo pagar ahora"]
+)
+def test_the_arbiter_never_asks_someone_unable_to_pay_whether_they_pay_now(text: str) -> None:
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert rules.intent is Intent.PAY_LATER
+    for choice in (Intent.PAY_NOW, Intent.YES):
+        assert read(text, fixed({choice: 0.9}, choosing(choice, 0.99))) == rules
+
+
 def test_the_arbiters_choice_is_acted_on_asked_about_or_ignored_by_how_sure_it_is() -> None:
     text = "je conteste cette facture"
     assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).confidence == 1.0
