@@ -760,7 +760,7 @@ def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: in
         return None  # "le 3 pas le 4": a day
     if words.pattern("count_unit").match(text, m.end() + 1):
         return None  # "on avait dit 3 pas 4 heures": hours, not payments
-    rest = text[: m.start()] + " " + text[m.end() :]
+    rest = _around(text, m)
     if _is_dispute(dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | "))), words):
         return None
     return counts[chosen]
@@ -977,13 +977,18 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
     return None
 
 
+def _around(text: str, found: re.Match[str]) -> str:
+    """*text* without what *found* matched: the rest of a message beside a phrase read."""
+    return text[: found.start()] + " " + text[found.end() :]
+
+
 def _asks_the_way_as_decided(text: str, words: Lexicon) -> bool:
     """ "I'd like to pay straight away, what do I do?": a decision to pay, then how; not "what
     do I do now?" alone, whose "now" decides nothing."""
     asked = words.pattern("what_to_do").search(text)
     if asked is None:
         return False
-    rest = text[: asked.start()] + text[asked.end() :]
+    rest = _around(text, asked)
     return words.pattern("pay_decided").search(rest) is not None
 
 
@@ -1010,16 +1015,14 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     if asked is None and _asks(norm, words) and not _names_split(text, words):
         # "en 12 fois ça passe ? c'est pour l'appareil": the question is the split asked for.
         asked = words.pattern("status_asked").search(text)
-        if asked is not None and words.pattern("pay_decided").search(
-            text[: asked.start()] + " " + text[asked.end() :]
-        ):
+        if asked is not None and words.pattern("pay_decided").search(_around(text, asked)):
             # "c'est pour la facture du toilettage, je peux régler là maintenant ?": the
             # invoice named, then the question is whether to pay now.
             return False
     if asked is None:
         return False
     # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
-    plain = text[: asked.start()] + " " + text[asked.end() :]
+    plain = _around(text, asked)
     plain = words.pattern("dispute_denied").sub(" ", plain)
     if words.pattern("concept_wrong").search(plain):
         return False
@@ -1041,9 +1044,7 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
         _asks(plain, words) and words.pattern("scam_asked").search(rest)
     ):
         return Intent.HELP
-    if _asks_about_invoice(
-        plain, words
-    ):  # "what is this invoice for? I don't recognise the number"
+    if _asks_about_invoice(plain, words):  # "what is it for? I don't recognise the number"
         return Intent.STATUS
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
 
@@ -1069,7 +1070,7 @@ def _says_more_than_the_question(text: str, asked: re.Match[str], words: Lexicon
     """ "pk vous m'envoyez ça, j'ai déjà tout payé", "I've never ordered anything from you, who
     gave you my number?": beside the question, a payment reported or something wrong named,
     which is what to act on."""
-    rest = text[: asked.start()] + " " + text[asked.end() :]
+    rest = _around(text, asked)
     return bool(
         words.pattern("concept_wrong").search(rest)
         or words.pattern("already_paid").search(rest)
@@ -1212,7 +1213,7 @@ def _billed_for_nothing(text: str, words: Lexicon) -> bool:
     withheld = words.pattern("service_withheld").search(text)
     if withheld is None or is_negated(text, withheld.start(), withheld.end()):
         return False
-    rest = text[: withheld.start()] + " " + text[withheld.end() :]
+    rest = _around(text, withheld)
     return words.pattern("service_billed").search(rest) is not None
 
 
