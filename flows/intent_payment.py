@@ -114,15 +114,29 @@ _AUXILIARIES = frozenset(
 )
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
 _NEGATION_WINDOW = 5
+#: A time said for the start of something ("en commençant le mois prochain", "starting in May").
+_STARTING = re.compile(
+    r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
+    r"beginning|empezando|a partir del?)\b"
+)
+_DATE_ARTICLES = frozenset({"the", "le", "la", "l", "on", "by", "au", "pour", "for", "el"})
+#: Words that start another thought inside a clause: a date before or after them is not
+#: anchored by a payment said on the other side.
+_CONSEQUENCE = re.compile(
+    r"\b(?:donc|du coup|alors|so|because|car|parce que|puisque|vu que|par contre|as|since)\b"
+)
 
 
 #: A number of instalments said alone to correct one said before ("three instalments. actually
 #: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
 _CORRECTED_COUNT = re.compile(
-    r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin) )"
+    r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
+    r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
+    r"go up to|make that) )"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
-    r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ca va|svp|please|fois|times|"
+    r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ira|ca va|svp|please|"
+    r"fois|times|s il vous plait|s il te plait|merci|"
     r"veces|x|instal+ments?|payments?|mensualites|echeances|would be (?:ideal|best|better|great)|"
     r"ce serait (?:mieux|ideal|parfait)|si vous (?:acceptez|voulez|pouvez)|si c est possible|"
     r"si possible|"
@@ -130,7 +144,14 @@ _CORRECTED_COUNT = re.compile(
 )
 _COUNT_NAMED = re.compile(
     rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) "
-    r"(?:fois|times|veces|instal+ments?|payments|mensualites|echeances|plazos|cuotas)\b"
+    r"(?:fois|times|veces|instal+ments?|payments|paiements|versements|mensualites|echeances|"
+    r"plazos|cuotas)\b"
+)
+#: A count refused alone ("pas 3", "not 3"): what follows may correct it ("mettez 4 fois").
+_COUNT_REFUSED = re.compile(
+    r"(?:non |no )?(?:pas|not|neg) (?:en |in )?"
+    rf"(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
+    r"(?: (?:fois|times|x|payments|instal+ments))?"
 )
 _MAX_CORRECTED = 12  # "en 2 fois, 50": an amount, not fifty instalments
 
@@ -139,6 +160,7 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
     """The payment decision of a whole message, or None if it says nothing about paying."""
     segments: list[list[Signal]] = []
     apologies: list[bool] = []  # per segment: opened by "sorry" / "pardon"
+    begins: list[bool] = []  # per segment: says when something starts ("en commençant")
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
     counted = False  # a number of instalments was named (chosen or refused) before
     correction: Signal | None = None
@@ -146,6 +168,8 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
         if new_segment or not segments:
             segments.append([])
             apologies.append(_APOLOGY_OPENS.match(piece) is not None)
+            begins.append(False)
+        begins[-1] = begins[-1] or _STARTING.search(piece) is not None
         found = _signals(piece, language=language, today=today)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
         count = _CORRECTED_COUNT.search(piece)
@@ -157,10 +181,16 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
             parts = _number(count.group("n"))
             if parts is not None and 2 <= parts <= _MAX_CORRECTED:
                 correction = Signal(Decision.SPLIT, offset + count.start(), parts=parts)
-        counted = counted or any(s.parts is not None for s in found)
+        counted = (
+            counted
+            or any(s.parts is not None for s in found)
+            or _COUNT_REFUSED.fullmatch(piece) is not None
+            or _COUNT_NAMED.search(piece) is not None  # "j'avais dit 4 fois"
+        )
         offset += len(piece) + 1
     ranked = [(best, sorry) for best, sorry in zip(map(_best, segments), apologies, strict=True)]
     results = [best for best, _ in ranked if best is not None]
+    starting = [begin for (best, _), begin in zip(ranked, begins, strict=True) if best is not None]
     if not results:
         return correction
     last = results[-1]
@@ -172,8 +202,13 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
             return dated[-1]
     if correction is not None and correction.start >= last.start:
         return correction
-    if last.decision is Decision.LATER_DERIVED:
-        # "En 3 fois, mais pas maintenant": a split that starts later is still a split.
+    paid_now = _paid_now_beside(segments, last)
+    if paid_now is not None:
+        return paid_now
+    starts_later = last.decision is Decision.LATER and starting[results.index(last)]
+    if last.decision is Decision.LATER_DERIVED or starts_later:
+        # "En 3 fois, mais pas maintenant", "3 fois mais en commençant le mois prochain": a
+        # split that starts later is still a split.
         earlier_split = [r for r in results[:-1] if r.decision is Decision.SPLIT]
         if earlier_split:
             return earlier_split[-1]
@@ -241,10 +276,37 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
     dates = _date_signals(piece, tokens, starts, language=language, today=today)
-    if signals:  # something about paying in this piece
-        dates = [dataclasses.replace(s, anchored=True) for s in dates]
-    signals.extend(dates)
+    # A date is anchored by something about paying in its part of the piece: "je suis chez ma
+    # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
+    bounds = [0, *(m.start() for m in _CONSEQUENCE.finditer(piece)), len(piece) + 1]
+    for date in dates:
+        part = bisect.bisect_right(bounds, date.start)
+        low, high = bounds[part - 1], bounds[min(part, len(bounds) - 1)]
+        end = date.date.end if date.date is not None else date.start
+        around = (piece[low : date.start] + piece[end:high]).split()
+        # "so the 31st", "vendredi": a day said alone is said of the payment.
+        alone = all(_CONSEQUENCE.fullmatch(w) or w in _DATE_ARTICLES for w in around)
+        anchored = alone or any(low <= s.start < high for s in signals)
+        signals.append(dataclasses.replace(date, anchored=anchored))
     return signals
+
+
+def _paid_now_beside(segments: list[list[Signal]], later: Signal) -> Signal | None:
+    """A payment now said beside a day named for something else ("je paie maintenant. par
+    contre c'est à quelle heure la leçon de mercredi ?", "I'm at my sister's on friday so better
+    get it done now"): the day is not a promise when nothing about paying is said with it, no
+    later word is said at all, and a pay verb says the now is a payment."""
+    if later.decision is not Decision.LATER or later.date is None or later.anchored:
+        return None
+    said = [s for segment in segments for s in segment]
+    if any(s.decision is Decision.LATER and s.date is None for s in said):
+        return None
+    if any(s.decision in (Decision.LATER_DERIVED, Decision.REFUSAL) for s in said):
+        return None
+    if not any(s.decision is Decision.NOW_WEAK for s in said):
+        return None
+    now = [s for s in said if s.decision is Decision.NOW_STRONG]
+    return now[0] if now else None
 
 
 #: Another count offered just before the one read ("3 or 4", "3 ou 4", "3 o 4").

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from flows.intent_calendar import WEEKDAYS
+
 VOCABULARY = Path(__file__).with_name("lexicon") / "vocabulary.txt"
 #: Shorter words have too many neighbours one edit away ("fau": faux, eau, peu...).
 MIN_LENGTH = 5
@@ -96,3 +98,44 @@ def correct_word(word: str, language: str) -> str:
 def correct(text: str, language: str) -> str:
     """*text* (normalised, in *language*) with each misspelt word corrected; clauses kept."""
     return " ".join(correct_word(word, language) for word in text.split(" "))
+
+
+#: Day names long enough to correct: a slip in a short one ("mardi", "jeudi") lands on too
+#: many other words, and `correct` handles those in messages read as nothing.
+_LONG_DAYS = tuple(day for day in WEEKDAYS if len(day) >= 6)
+
+
+@functools.lru_cache(maxsize=4096)
+def correct_day(word: str) -> str:
+    """The day name *word* misspells ("thrusday", "vendedi", "tuesdy"; two slips in a long
+    one: "wensday"), or *word*. Read in every message, not only in one read as nothing: a
+    misspelt day beside "ok" or "I'll pay" is still the day promised."""
+    if len(word) < MIN_LENGTH + 1 or word in WEEKDAYS or not word.isalpha():
+        return word
+    for day in _LONG_DAYS:
+        if word == day + "s":
+            return word  # "mondays are hard", "les samedis": a habit, no day promised
+        if one_edit(word, day) or (len(word) >= 7 and len(day) >= 8 and _two_edits(word, day)):
+            return day
+    return word
+
+
+def correct_days(text: str) -> str:
+    """*text* (normalised) with each misspelt day name corrected; clauses kept."""
+    return " ".join(correct_day(word) for word in text.split(" "))
+
+
+def _two_edits(a: str, b: str) -> bool:
+    """Damerau distance exactly 2, for words that are not one edit apart."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    return any(one_edit(middle, b) for middle in _one_edit_away(a))
+
+
+def _one_edit_away(word: str) -> set[str]:
+    letters = set(word) | set("abcdefghijklmnopqrstuvwxyz")
+    deletes = _deletes(word)
+    swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    changes = {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters}
+    inserts = {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    return deletes | swaps | changes | inserts

@@ -4,7 +4,7 @@ Customers write "Ouiii 👍", "jpeux pas payer mtn, plustard stp", "C'EST PAYÉ 
 in `flows.intents` is written against one canonical form so that it does not have to care:
 
 - emoji that carry meaning become words (👍 → ``emojiyes``, 👎 → ``emojino``, 😊 → ``emojismile``,
-  🛑 → ``stop``); other emoji, symbols and non-Latin scripts are dropped;
+  💳 → ``emojipay``, 🛑 → ``stop``); other emoji, symbols and non-Latin scripts are dropped;
 - lower case, accents stripped (NFKD then ASCII), œ/æ/ß spelled out;
 - English "n't" glued ("don't" → ``dont``) before other apostrophes become spaces
   ("j'ai" → ``j ai``);
@@ -31,6 +31,8 @@ MAX_CHARS = 4096
 
 _YES_EMOJI = "👍👌✅🆗✔☑🤝💯"
 _NO_EMOJI = "👎❌🚫🙅⛔✖"
+#: A card: the customer reaching for it ("💳💳 go", "🤑💳").
+_PAY_EMOJI = "💳"
 _SMILE_EMOJI = "😊🙂😀😃😄😁☺🥰😍❤♥💙💚💛💜🧡😘🤗👋🌞☀🙏✨🌸🌹😉🤩"
 
 # str.translate table: emoji with meaning → words, typographic marks → ASCII equivalents.
@@ -39,6 +41,7 @@ _PRE_TABLE: dict[int, str] = {
     **{ord(c): " emojiyes " for c in _YES_EMOJI},
     **{ord(c): " emojino " for c in _NO_EMOJI},
     **{ord(c): " emojismile " for c in _SMILE_EMOJI},
+    **{ord(c): " emojipay " for c in _PAY_EMOJI},
     ord("🛑"): " stop ",
     ord("’"): "'",
     ord("‘"): "'",

@@ -114,7 +114,7 @@ NOW = re.compile(
 )
 PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
-    r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle)\b"
+    r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay)\b"
 )
 FUTURE_PAY = re.compile(
     _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"

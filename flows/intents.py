@@ -255,6 +255,9 @@ RULES_CACHED = 4096
 @functools.lru_cache(maxsize=RULES_CACHED)
 def _rules_on(text: str, locale: str, today: dt.date) -> tuple[Understanding, Normalized]:
     norm = normalize(text)
+    days = intent_spelling.correct_days(norm.text)
+    if days != norm.text:
+        norm = dataclasses.replace(normalize(days), accented=norm.accented)
     words = lexicon()
     reading = _understand(norm, words, locale, today)
     if reading.intent in _CORRECTABLE and not reading.maybe_opt_out:
@@ -1041,9 +1044,10 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
     rest = words.pattern("not_for_us").sub(" ", text)  # every sign of it, not the first
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
     if _asks_if_genuine(plain, words) or (  # "c'est une arnaque ce message ? je connais pas…"
-        _asks(plain, words) and words.pattern("scam_asked").search(rest)
+        _asks(plain, words)
+        and (words.pattern("scam_asked").search(rest) or words.pattern("help_link").search(rest))
     ):
-        return Intent.HELP
+        return Intent.HELP  # also "why am I getting this? I don't recognise the number"
     if _asks_about_invoice(plain, words):  # "what is it for? I don't recognise the number"
         return Intent.STATUS
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN

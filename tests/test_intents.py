@@ -2391,3 +2391,121 @@ def test_an_apology_with_a_reason_keeps_the_day() -> None:
     reading = read("can't pay before friday, sorry, that's when I get paid", "en_GB")
     assert reading.intent is Intent.PAY_LATER
     assert reading.date == dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A STOP said to someone else, or sent for a joke, or taken back with a pronoun.
+        ("j'ai envoyé stop à ma banque, pas à vous, je règle maintenant", "fr_FR", Intent.PAY_NOW),
+        ("I texted stop to the gym not to you, send me the link", "en_GB", Intent.PAY_NOW),
+        (
+            "ma fille a envoyé STOP pour jouer, je veux continuer à recevoir vos rappels",
+            "fr_FR",
+            Intent.OPT_IN,
+        ),
+        ("j'avais répondu stop mais je voudrais les recevoir de nouveau", "fr_FR", Intent.OPT_IN),
+        ("I replied stop last week but I'd like to get them back", "en_GB", Intent.OPT_IN),
+        # A stop to a charge beside a contest is the contest (the bot asks about the opt-out).
+        ("stop les facturations abusives, je ne suis jamais venu", "fr_FR", Intent.DISPUTE),
+        ("stop these bogus charges, I never had that session", "en_GB", Intent.DISPUTE),
+        (
+            "the boiler leaks again, I expect it fixed before I pay anything",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        # Someone else's invoice, a cancelled class billed.
+        (
+            "c'est la facture d'un autre client, je ne m'appelle pas Durand",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "vous me facturez la séance de mardi alors qu'elle a été annulée",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("why am I billed for the class that was cancelled?", "en_GB", Intent.DISPUTE),
+        # What the invoice covers; up to date.
+        ("ça correspond à quoi, j'ai eu deux interventions", "fr_FR", Intent.STATUS),
+        ("what does this cover? there were two call-outs", "en_GB", Intent.STATUS),
+        ("¿vamos al día con los pagos?", "es_ES", Intent.STATUS),
+        # The way to pay; a failure when paying; a card emoji.
+        ("how do I settle this?", "en_GB", Intent.PAY_NOW),
+        ("I click on pay and nothing happens", "en_GB", Intent.HELP),
+        ("💳 !", "fr_FR", Intent.PAY_NOW),
+        ("¿se puede pagar mensualmente?", "es_ES", Intent.SPLIT),
+        # An unknown sender beside "why am I getting this?": what the message is.
+        ("pourquoi je reçois ça ? je connais pas cette entreprise", "fr_FR", Intent.HELP),
+        # Waiting for an insurer's refund is a reason to wait, not a claim.
+        ("dans 10 jours, le temps que la mutuelle me rembourse", "fr_FR", Intent.PAY_LATER),
+        # An event or a relative's news asked about.
+        ("c'est demain soir le spectacle de danse ? on viendra", "fr_FR", Intent.SMALLTALK),
+        ("le chien de mon fils va mieux ?", "fr_FR", Intent.SMALLTALK),
+    ],
+)
+def test_kinds_of_the_march_october_and_june_batches(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("je suis au ski samedi alors autant payer maintenant, le lien svp", "fr_FR"),
+        ("we're away on Sunday so I'll pay now, link please", "en_GB"),
+        ("Je règle maintenant. Au fait, le cours de jeudi est maintenu ?", "fr_FR"),
+    ],
+)
+def test_a_day_named_for_something_else_beside_paying_now_is_paying_now(
+    text: str, locale: str
+) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.PAY_NOW
+    assert reading.date is None
+
+
+def test_a_day_alone_after_so_is_the_day_of_the_payment() -> None:
+    reading = read("we pay suppliers at month end, so the 30th", "en_GB")
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "day"),
+    [
+        ("thusrday is fine", "en_GB", dt.date(2026, 11, 19)),
+        ("venderdi ça ira", "fr_FR", dt.date(2026, 11, 20)),
+        ("wendsday, sorry for the wait", "en_GB", dt.date(2026, 11, 25)),
+        ("saturdy", "en_GB", dt.date(2026, 11, 21)),
+    ],
+)
+def test_a_misspelt_day_is_the_day(text: str, locale: str, day: dt.date) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.PAY_LATER
+    assert reading.date == day
+
+
+def test_days_said_as_a_habit_are_no_day() -> None:
+    assert read("fridays are busy for us", "en_GB").date is None
+    assert read("les samedis on est fermés", "fr_FR").date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("pas 2, mettez 3 fois svp", "fr_FR", 3),
+        ("not 2, make it 3 please", "en_GB", 3),
+        ("4 versements c'est trop, on peut passer a 2 ?", "fr_FR", 2),
+        ("j'avais demandé 3 fois mais finalement 2 ira", "fr_FR", 2),
+        ("en 4 fois mais en commençant en janvier ?", "fr_FR", 4),
+        ("two payments, starting next month?", "en_GB", 2),
+    ],
+)
+def test_a_count_corrected_or_started_later_is_the_split(
+    text: str, locale: str, parts: int
+) -> None:
+    reading = read(text, locale)
+    assert reading.intent is Intent.SPLIT
+    assert reading.parts == parts
