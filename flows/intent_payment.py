@@ -158,6 +158,30 @@ _MAX_CORRECTED = 12  # "en 2 fois, 50": an amount, not fifty instalments
 
 def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal | None:
     """The payment decision of a whole message, or None if it says nothing about paying."""
+    segments, begins, signal = _decision(clauses, language=language, today=today)
+    if signal is None or signal.decision is not Decision.SPLIT or any(begins):
+        return signal
+    return _with_rest_day(signal, [s for segment in segments for s in segment])
+
+
+def _with_rest_day(split: Signal, said: list[Signal]) -> Signal:
+    """A split in two the customer shapes ("50 maintenant et le reste vendredi", "half now,
+    half at the end of the month"): something paid now and one day named, which is the day
+    of the rest. Not a split that starts on a day ("en 3 fois à partir du 5": `decide` leaves
+    those), nor one with two days or more."""
+    if split.parts not in (None, 2) or not any(s.decision is Decision.NOW_STRONG for s in said):
+        return split
+    days = {s.date.day: s.date for s in said if s.date is not None}
+    if len(days) != 1:
+        return split
+    [rest] = days.values()
+    return dataclasses.replace(split, parts=2, date=rest)
+
+
+def _decision(
+    clauses: tuple[str, ...], *, language: str, today: dt.date
+) -> tuple[list[list[Signal]], list[bool], Signal | None]:
+    """The segments' signals, whether each says when something starts, and the decision."""
     segments: list[list[Signal]] = []
     apologies: list[bool] = []  # per segment: opened by "sorry" / "pardon"
     begins: list[bool] = []  # per segment: says when something starts ("en commençant")
@@ -192,27 +216,29 @@ def decide(clauses: tuple[str, ...], *, language: str, today: dt.date) -> Signal
     results = [best for best, _ in ranked if best is not None]
     starting = [begin for (best, _), begin in zip(ranked, begins, strict=True) if best is not None]
     if not results:
-        return correction
+        return segments, begins, correction
     last = results[-1]
     last_sorry = next(sorry for best, sorry in reversed(ranked) if best is not None)
     if last_sorry and last.decision is Decision.LATER and last.date is None:
         # "I can't pay before Friday, sorry, payday": an apology with a reason keeps the day.
         dated = [r for r in results[:-1] if r.decision is Decision.LATER and r.date is not None]
         if dated:
-            return dated[-1]
+            return segments, begins, dated[-1]
     if correction is not None and correction.start >= last.start:
-        return correction
-    paid_now = _paid_now_beside(segments, last)
+        return segments, begins, correction
+    # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment.
+    rest = lexicon().pattern("split_rest").search(" | ".join(clauses)) is not None
+    paid_now = None if rest else _paid_now_beside(segments, last)
     if paid_now is not None:
-        return paid_now
+        return segments, begins, paid_now
     starts_later = last.decision is Decision.LATER and starting[results.index(last)]
     if last.decision is Decision.LATER_DERIVED or starts_later:
         # "En 3 fois, mais pas maintenant", "3 fois mais en commençant le mois prochain": a
         # split that starts later is still a split.
         earlier_split = [r for r in results[:-1] if r.decision is Decision.SPLIT]
         if earlier_split:
-            return earlier_split[-1]
-    return last
+            return segments, begins, earlier_split[-1]
+    return segments, begins, last
 
 
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:

@@ -106,6 +106,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -121,7 +122,7 @@ from flows.intent_rules import (
     is_negated,
     rules,
 )
-from flows.intent_text import Normalized, normalize
+from flows.intent_text import Normalized, fold, normalize
 from flows.intent_triggers import FUTURE_PAY, INABILITY_PHRASE, NOW
 from flows.intent_words import Lexicon, lexicon
 
@@ -156,7 +157,9 @@ class Understanding:
     """The reading of one message.
 
     ``parts`` is set for SPLIT when the number is given; ``date``/``date_text`` for PAY_LATER
-    when a date is given (``date_text`` holds the normalised words: lower case, no accents).
+    when a date is given (``date_text`` holds the normalised words: lower case, no accents),
+    and for a SPLIT in two whose rest the customer puts on a day ("50 maintenant et le reste
+    vendredi"), with ``first`` the amount said for now ("50", "42,90 €"), if any.
     ``language`` is what the words look like ("fr", "en", "es"), None when they do not tell.
     ``confidence`` (0-1), ``alternatives``, ``then`` and ``maybe_opt_out``: see the module
     docstring.
@@ -171,6 +174,7 @@ class Understanding:
     maybe_opt_out: bool = False
     then: tuple[Intent, ...] = ()
     alternatives: tuple[Intent, ...] = ()
+    first: Decimal | None = None
 
     @property
     def is_unsure(self) -> bool:
@@ -193,7 +197,7 @@ def understand(
     if model is None:
         return _understood(text, locale, today, intent_model.shipped())
     reading, norm = _rules_on(text, locale, today)
-    return _with_model_dated(reading, norm, model, today, locale)
+    return _with_first(_with_model_dated(reading, norm, model, today, locale), text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -203,7 +207,26 @@ def _understood(text: str, locale: str, today: dt.date, model: IntentModel) -> U
     on the model object too, so a model put in its place (a test's) is never served a
     reading the shipped one made."""
     reading, norm = _rules_on(text, locale, today)
-    return _with_model_dated(reading, norm, model, today, locale)
+    return _with_first(_with_model_dated(reading, norm, model, today, locale), text)
+
+
+#: An amount just before a "now" word, in the folded text ("42,90 € maintenant", "£40 now").
+_AMOUNT_BEFORE = re.compile(
+    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,2})?) *(?:e|eur|euros?|livres?|pounds?|quid)? *$"
+)
+
+
+def _with_first(reading: Understanding, text: str) -> Understanding:
+    """A split in two with the rest's day: the amount said for now, if one is ("50 maintenant
+    et le reste vendredi"; "la moitié maintenant" names none, so the flow halves it)."""
+    if reading.intent is not Intent.SPLIT or reading.date is None:
+        return reading
+    folded = fold(text)
+    for now in NOW.finditer(folded):
+        amount = _AMOUNT_BEFORE.search(folded, 0, now.start())
+        if amount is not None:
+            return dataclasses.replace(reading, first=Decimal(amount[1].replace(",", ".")))
+    return reading
 
 
 def _with_model_dated(
@@ -677,7 +700,7 @@ def _read(
         # leave the part offered now unpaid. "100 maintenant, 100 le 15 et le reste fin
         # avril": each amount named before the rest is one more payment.
         parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
-        return Understanding(Intent.SPLIT, parts=min(parts, _MAX_SPLIT), language=language)
+        return _shaped_split(min(parts, _MAX_SPLIT), signal, language)
     dated = len(_DATED_AMOUNT.findall(norm.text))
     counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
     if (
@@ -688,7 +711,7 @@ def _read(
     ):
         # "je paie 30 aujourd'hui, 30 le 10 et 30 le 20": each amount with its day is one
         # payment of a schedule, shown by the split flow before anything is created.
-        return Understanding(Intent.SPLIT, parts=min(dated, _MAX_SPLIT), language=language)
+        return _shaped_split(min(dated, _MAX_SPLIT), signal, language)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -1246,12 +1269,33 @@ def _tells_paid(accented: str, words: Lexicon) -> bool:
     return False
 
 
+def _shaped_split(parts: int, signal: Signal, language: str | None) -> Understanding:
+    """A split whose payments the customer names: in two, the day said is the rest's ("50
+    maintenant et le reste vendredi", "100 now and 100 next month"); in more, the flow's
+    schedule is shown (which day goes with which amount is not read)."""
+    rest = signal.date if parts == 2 and signal.decision is Decision.LATER else None
+    return Understanding(
+        Intent.SPLIT,
+        parts=parts,
+        date=rest.day if rest is not None else None,
+        date_text=rest.text if rest is not None else None,
+        language=language,
+    )
+
+
 def _from_signal(
     signal: Signal, norm: Normalized, language: str | None, words: Lexicon
 ) -> Understanding:
     decision = signal.decision
     if decision is Decision.SPLIT:
-        return Understanding(Intent.SPLIT, parts=signal.parts, language=language)
+        rest = signal.date  # "50 maintenant et le reste vendredi": the day of the rest
+        return Understanding(
+            Intent.SPLIT,
+            parts=signal.parts,
+            date=rest.day if rest is not None else None,
+            date_text=rest.text if rest is not None else None,
+            language=language,
+        )
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
         found = signal.date
         if found is None:

@@ -75,6 +75,10 @@ class ConversationState:
     status: ConversationStatus = ConversationStatus.BOT
     step: Step = Step.MENU
     proposed_parts: int | None = None
+    # A split in two the customer shaped ("50 maintenant et le reste vendredi"): the rest's
+    # day (ISO 8601) and what is paid now, in minor units (None: half).
+    proposed_rest_on: str | None = None
+    proposed_first: int | None = None
     # Who holds the conversation (status AGENT), and when a person last acted on it (or when
     # it started waiting): the idle release and the return to the bot count from there.
     agent_id: str | None = None
@@ -95,6 +99,8 @@ class ConversationState:
             "status": self.status.value,
             "step": self.step.value,
             "proposed_parts": self.proposed_parts,
+            "proposed_rest_on": self.proposed_rest_on,
+            "proposed_first": self.proposed_first,
             "agent_id": self.agent_id,
             "agent_name": self.agent_name,
             "agent_seen": self.agent_seen,
@@ -114,6 +120,8 @@ class ConversationState:
             status=ConversationStatus(data.get("status", ConversationStatus.BOT.value)),
             step=Step(data.get("step", Step.MENU.value)),
             proposed_parts=data.get("proposed_parts"),
+            proposed_rest_on=data.get("proposed_rest_on"),
+            proposed_first=data.get("proposed_first"),
             agent_id=data.get("agent_id"),
             agent_name=data.get("agent_name"),
             agent_seen=data.get("agent_seen"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flows.intents import Intent, Understanding
@@ -159,6 +160,7 @@ def pending_to_dict(meaning: Understanding) -> dict[str, Any]:
         "parts": meaning.parts,
         "date": meaning.date.isoformat() if meaning.date else None,
         "date_text": meaning.date_text,
+        "first": str(meaning.first) if meaning.first is not None else None,
     }
 
 
@@ -171,7 +173,15 @@ def pending_from_dict(data: Mapping[str, Any] | None) -> Understanding | None:
         parts=data.get("parts"),
         date=date.fromisoformat(day) if day else None,
         date_text=data.get("date_text"),
+        first=_amount(data.get("first")),
     )
+
+
+def _amount(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except ArithmeticError:  # a stored value that is no amount: as if none was said
+        return None
 
 
 def _names_number(text: str, invoice: InvoiceFacts) -> bool:

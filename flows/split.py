@@ -5,6 +5,7 @@ policy; the exact schedule is shown and confirmed before anything is created.
 stateDiagram-v2
     Menu --> AskParts: split, no number / "in how many payments?" + allowed choices
     Menu --> ConfirmSplit: split in N allowed / schedule (amounts, dates) + yes/no
+    Menu --> ConfirmSplit: "50 now, the rest Friday", within the span / that schedule + yes/no
     AskParts --> ConfirmSplit: N allowed / schedule + yes/no
     Menu --> AskParts: N not allowed ("en 10 fois") / explain the maximum + allowed choices
     ConfirmSplit --> ConfirmSplit: another N / new schedule
@@ -19,7 +20,9 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flows.model import (
@@ -41,13 +44,26 @@ LATE_AT = time(10, 0)
 _PART_CHOICES = {2: Choice.SPLIT_2, 3: Choice.SPLIT_3, 4: Choice.SPLIT_4}
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What the customer said of a split in two: the day of the rest ("le reste vendredi")
+    and the amount paid now ("50 maintenant"; None: half)."""
+
+    rest_on: date | None = None
+    first: Decimal | None = None
+
+
 def part_choices(invoice: InvoiceFacts) -> tuple[Choice, ...]:
     allowed = invoice.split_policy.allowed_parts
     return tuple(_PART_CHOICES[n] for n in sorted(allowed) if n in _PART_CHOICES)
 
 
 def start(
-    state: ConversationState, invoice: InvoiceFacts, facts: Facts, parts: int | None
+    state: ConversationState,
+    invoice: InvoiceFacts,
+    facts: Facts,
+    parts: int | None,
+    shape: Shape | None = None,
 ) -> Outcome:
     if invoice.instalments:
         return say(
@@ -57,6 +73,18 @@ def start(
         # No minimum: this currency is not split at all, so no "from …" to quote.
         minimum = invoice.split_policy.minimum(invoice.amount_due.currency)
         return say(state, "split_unavailable", invoice, step=Step.MENU, extra={"minimum": minimum})
+    if shape is not None and shape.rest_on is not None and parts in (None, 2):
+        first = _minor(shape.first, invoice)
+        own = _own_schedule(invoice, facts, shape.rest_on, first)
+        if own is not None:
+            # The customer's own terms, shown and confirmed like any schedule; terms the
+            # policy does not allow (a rest beyond the span) get the standard one below.
+            terms = state.evolve(
+                proposed_parts=2,
+                proposed_rest_on=shape.rest_on.isoformat(),
+                proposed_first=first,
+            )
+            return _proposal(terms, invoice, 2, own)
     if parts is None:
         return say(
             state,
@@ -92,8 +120,15 @@ def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, part
             step=Step.MENU,
             extra={"minimum": invoice.split_policy.minimum(invoice.amount_due.currency)},
         )
+    terms = state.evolve(proposed_parts=parts, proposed_rest_on=None, proposed_first=None)
+    return _proposal(terms, invoice, parts, schedule)
+
+
+def _proposal(
+    state: ConversationState, invoice: InvoiceFacts, parts: int, schedule: list[tuple[date, int]]
+) -> Outcome:
     return say(
-        state.evolve(proposed_parts=parts),
+        state,
         "split_proposal",
         invoice,
         choices=(Choice.YES, Choice.NO),
@@ -102,11 +137,15 @@ def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, part
     )
 
 
+def _cleared(state: ConversationState) -> ConversationState:
+    return state.evolve(proposed_parts=None, proposed_rest_on=None, proposed_first=None)
+
+
 def confirm(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Outcome:
     parts = state.proposed_parts
-    schedule = _schedule(invoice, facts, parts) if parts else None
+    schedule = _proposed_schedule(state, invoice, facts)
     if parts is None or schedule is None or invoice.instalments:
-        return start(state.evolve(proposed_parts=None), invoice, facts, None)
+        return start(_cleared(state), invoice, facts, None)
     action = CreatePlan(
         schedule=tuple(schedule),
         notify_at=tuple(
@@ -117,7 +156,7 @@ def confirm(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Ou
     )
     first_url = f"{invoice.pay_url}/1"
     return say(
-        state.evolve(proposed_parts=None),
+        _cleared(state),
         "split_confirmed",
         invoice,
         choices=(),
@@ -134,7 +173,50 @@ def confirm(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Ou
 
 
 def decline(state: ConversationState, invoice: InvoiceFacts) -> Outcome:
-    return say(state.evolve(proposed_parts=None), "split_declined", invoice, step=Step.MENU)
+    return say(_cleared(state), "split_declined", invoice, step=Step.MENU)
+
+
+def _proposed_schedule(
+    state: ConversationState, invoice: InvoiceFacts, facts: Facts
+) -> list[tuple[date, int]] | None:
+    """The schedule proposed, computed again on the day the customer says yes."""
+    parts = state.proposed_parts
+    if parts is None:
+        return None
+    if state.proposed_rest_on is None:
+        return _schedule(invoice, facts, parts)
+    try:
+        rest_on = date.fromisoformat(state.proposed_rest_on)
+    except ValueError:
+        return None
+    return _own_schedule(invoice, facts, rest_on, state.proposed_first)
+
+
+def _own_schedule(
+    invoice: InvoiceFacts, facts: Facts, rest_on: date, first: int | None
+) -> list[tuple[date, int]] | None:
+    """Two payments on the customer's terms: *first* today (half if None, or if it is not
+    less than the amount due) and the rest on *rest_on*, within the policy's span; None
+    when the policy does not allow a split in two, or the day is not within the span."""
+    standard = _schedule(invoice, facts, 2)
+    if standard is None:
+        return None
+    today = standard[0][0]
+    latest = today + timedelta(days=invoice.split_policy.max_span_days)
+    if not today < rest_on <= latest:
+        return None
+    total = invoice.amount_due.amount
+    now = first if first is not None and 0 < first < total else standard[0][1]
+    return [(today, now), (rest_on, total - now)]
+
+
+def _minor(amount: Decimal | None, invoice: InvoiceFacts) -> int | None:
+    if amount is None:
+        return None
+    try:
+        return Money.from_decimal(amount, invoice.amount_due.currency).amount
+    except ValueError:  # "42,905": not an amount of this currency
+        return None
 
 
 def _schedule(invoice: InvoiceFacts, facts: Facts, parts: int) -> list[tuple[date, int]] | None:

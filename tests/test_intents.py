@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -366,7 +367,6 @@ def test_other_intents(text: str, intent: Intent) -> None:
         ("finalement en 3 fois", 3),
         ("en 10 fois", 10),
         ("en 3 cuotas", 3),
-        ("moitié maintenant moitié le mois prochain", 2),
     ],
 )
 def test_split_parts(text: str, parts: int | None) -> None:
@@ -585,7 +585,10 @@ def test_never_raises_and_dates_are_not_in_the_past(
         from zoneinfo import ZoneInfo
 
         today = now.astimezone(ZoneInfo(tz)).date()
-        assert result.intent is Intent.PAY_LATER
+        # A promise's day, or the day of the rest of a split in two ("le reste vendredi").
+        assert result.intent is Intent.PAY_LATER or (
+            result.intent is Intent.SPLIT and result.parts == 2
+        )
         assert result.date > today or (result.date == today and result.date_text in TONIGHT)
 
 
@@ -2509,3 +2512,42 @@ def test_a_count_corrected_or_started_later_is_the_split(
     reading = read(text, locale)
     assert reading.intent is Intent.SPLIT
     assert reading.parts == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "day", "first"),
+    [
+        ("30 € tout de suite et le reste lundi", "fr_FR", dt.date(2026, 11, 23), Decimal("30")),
+        (
+            "je règle 45,50 maintenant, le reste le 4",
+            "fr_FR",
+            dt.date(2026, 12, 4),
+            Decimal("45.50"),
+        ),
+        ("£25 today and the balance on the 1st?", "en_GB", dt.date(2026, 12, 1), Decimal("25")),
+        ("half now, half on friday", "en_GB", dt.date(2026, 11, 20), None),
+        ("moitié maintenant moitié le mois prochain", "fr_FR", dt.date(2026, 12, 1), None),
+        ("la mitad ahora y el resto el día 30", "es_ES", dt.date(2026, 11, 30), None),
+    ],
+)
+def test_a_split_in_two_on_the_customers_terms_names_the_rests_day(
+    text: str, locale: str, day: dt.date, first: Decimal | None
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts, reading.date) == (Intent.SPLIT, 2, day)
+    assert reading.first == first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en 3 fois à partir du 5",  # the day the plan starts, not the rest's
+        "en 2 fois, le 5 et le 20",  # two days: which is which is not read
+        "50 maintenant, 50 le 10 et le reste le 20",  # three payments
+        "en 2 fois svp",
+    ],
+)
+def test_a_split_without_one_day_for_the_rest_has_no_day(text: str) -> None:
+    reading = read(text, "fr_FR")
+    assert reading.intent is Intent.SPLIT
+    assert reading.date is None and reading.first is None

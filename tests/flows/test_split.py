@@ -401,3 +401,70 @@ def test_confirming_twice_does_not_create_a_second_plan(locale: str) -> None:
     bot = chat.taps(Choice.YES)  # a stale button tapped again
 
     assert bot.of(CreatePlan) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "now_part", "rest_on"),
+    [
+        (
+            "fr",
+            "je peux payer 50 € maintenant et le reste vendredi ?",
+            "50.00",
+            date(2026, 11, 20),
+        ),
+        ("fr", "42,90 tout de suite et le solde le 15 décembre", "42.90", date(2026, 12, 15)),
+        ("en", "half now and half at the end of the month please", "60.00", date(2026, 11, 30)),
+        ("en", "can I pay £30 now and the rest on Monday?", "30.00", date(2026, 11, 23)),
+    ],
+)
+def test_a_split_in_two_on_the_customers_terms(
+    locale: str, said: str, now_part: str, rest_on: date
+) -> None:
+    """ "50 maintenant et le reste vendredi": that schedule is shown and confirmed, not the
+    standard one (a month apart, in halves)."""
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(said)
+    assert bot.message == "split_proposal"
+    first = euros(now_part)
+    rest = euros("120.00") - first
+    assert bot.params["schedule"] == [(TODAY, first), (rest_on, rest)]
+    assert money(first, locale) in bot.text and money(rest, locale) in bot.text
+    assert chat.state.step is Step.CONFIRM_SPLIT
+    assert bot.of(CreatePlan) == []
+
+    bot = chat.says("oui" if locale == "fr" else "yes")
+    (plan,) = bot.of(CreatePlan)
+    assert plan.schedule == ((TODAY, first.amount), (rest_on, rest.amount))
+    assert plan.notify_at == (NOW, at(rest_on, 9))
+    assert bot.state.proposed_rest_on is None and bot.state.proposed_first is None
+
+
+def test_the_customers_terms_are_those_of_the_day_they_say_yes() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+    chat.says("30 maintenant et le reste le 10 décembre")
+    chat.now = NOW + timedelta(days=1)
+
+    (plan,) = chat.says("oui").of(CreatePlan)
+    assert plan.schedule == ((TODAY + timedelta(days=1), 3000), (date(2026, 12, 10), 9000))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "50 maintenant et le reste le 28 février",  # beyond the 90 days a split may span
+        "200 maintenant et le reste vendredi",  # more than is due: not a first part
+    ],
+)
+def test_terms_the_policy_does_not_allow_get_the_standard_schedule_or_halves(said: str) -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+
+    bot = chat.says(said)
+    assert bot.message == "split_proposal"
+    dues = [due for due, _ in bot.params["schedule"]]
+    amounts = [amount for _, amount in bot.params["schedule"]]
+    assert amounts == [euros("60.00"), euros("60.00")]
+    assert dues[-1] - TODAY <= timedelta(days=90)

@@ -96,6 +96,32 @@ async def test_split_in_three_journey(shop: Facto) -> None:
     assert await shop.redis.zcard(keys.SCHEDULE) == 0
 
 
+async def test_split_on_the_customers_terms_journey(shop: Facto) -> None:
+    """ "50 € maintenant et le reste vendredi": that schedule, confirmed, then each link on
+    its day, through the webhook, the flow, the outbox and the payments."""
+    created = await shop.issue(invoice_body(*TG, due=date(2026, 12, 15), lines=LINES))
+
+    await shop.customer_says(*TG, "je peux payer 50 € maintenant et le reste vendredi ?")
+    proposal = (await texts(shop))[-1]
+    assert "50,00 €" in proposal and "70,00 €" in proposal and "20 novembre 2026" in proposal
+    await shop.customer_says(*TG, action="yes")
+    link_1 = created["pay_url"] + "/1"
+    assert link_1 in (await texts(shop))[-1]
+
+    await pay(shop, link_1)
+    after_first = await status_of(shop, created["id"])
+    assert after_first["status"] == "partially_paid" and after_first["amount_paid"] == 5000
+
+    shop.clock.current = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # Friday, 09:00 in Paris
+    await shop.drain()
+    due_notice = (await texts(shop))[-1]
+    assert created["pay_url"] + "/2" in due_notice and "70,00 €" in due_notice
+
+    await pay(shop, created["pay_url"] + "/2")
+    final = await status_of(shop, created["id"])
+    assert final["status"] == "paid" and final["amount_paid"] == 12000
+
+
 async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
     created = await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
     await shop.customer_says(*TG, "je peux pas payer maintenant")
