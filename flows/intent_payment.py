@@ -95,6 +95,8 @@ class Signal:
     date: DateMatch | None = None
     #: A date said in the same piece as a word about paying ("je règle vendredi").
     anchored: bool = False
+    #: A date marked as the one preferred ("mardi ou mercredi, mercredi plutôt").
+    preferred: bool = False
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
@@ -114,6 +116,8 @@ _AUXILIARIES = frozenset(
 )
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
 _NEGATION_WINDOW = 5
+#: Said right after a date, it picks that one among those named ("mercredi plutôt").
+_PREFERRED = re.compile(r" (?:plutot|rather|instead|de preference|preferably|mejor)\b")
 #: A time said for the start of something ("en commençant le mois prochain", "starting in May").
 _STARTING = re.compile(
     r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
@@ -278,7 +282,10 @@ def _best(signals: list[Signal]) -> Signal | None:
         return with_parts[0] if with_parts else ranked[0]
     if top is Decision.LATER:
         # "Je bosse jusqu'à jeudi, je règle vendredi": the date next to the pay verb.
-        dated = sorted((s for s in ranked if s.date is not None), key=lambda s: not s.anchored)
+        dated = sorted(
+            (s for s in ranked if s.date is not None),
+            key=lambda s: (not s.preferred, not s.anchored),
+        )
         return dated[0] if dated else ranked[0]
     return ranked[0]
 
@@ -440,7 +447,8 @@ def _date_signals(
             continue
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
-            signals.append(Signal(Decision.LATER, found.start, date=found))
+            preferred = _PREFERRED.match(piece, found.end) is not None
+            signals.append(Signal(Decision.LATER, found.start, date=found, preferred=preferred))
     return signals
 
 

@@ -2527,6 +2527,12 @@ def test_a_count_corrected_or_started_later_is_the_split(
         ("£25 today and the balance on the 1st?", "en_GB", dt.date(2026, 12, 1), Decimal("25")),
         ("half now, half on friday", "en_GB", dt.date(2026, 11, 20), None),
         ("moitié maintenant moitié le mois prochain", "fr_FR", dt.date(2026, 12, 1), None),
+        (
+            "je vous fais 40e maintenant et le solde samedi",
+            "fr_FR",
+            dt.date(2026, 11, 21),
+            Decimal("40"),
+        ),
         ("la mitad ahora y el resto el día 30", "es_ES", dt.date(2026, 11, 30), None),
     ],
 )
@@ -2551,3 +2557,8 @@ def test_a_split_without_one_day_for_the_rest_has_no_day(text: str) -> None:
     reading = read(text, "fr_FR")
     assert reading.intent is Intent.SPLIT
     assert reading.date is None and reading.first is None
+
+
+def test_the_day_said_with_rather_is_the_one_chosen() -> None:
+    assert read("jeudi ou vendredi, vendredi plutôt", "fr_FR").date == dt.date(2026, 11, 20)
+    assert read("thursday or friday, friday rather", "en_GB").date == dt.date(2026, 11, 20)
