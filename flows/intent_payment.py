@@ -107,7 +107,7 @@ _DROPPED_WAIT = re.compile(
     r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
 )
 #: Correcting words that, at the end of a clause, close what they correct ("Thursday instead").
-_AFTERWORDS = frozenset({"instead", "rather", "actually"})
+_AFTERWORDS = frozenset({"instead", "rather", "actually", "plutot", "mejor"})
 _APOLOGY_OPENS = re.compile(r"(?:sorry|pardon)\b")
 _APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
@@ -118,6 +118,7 @@ _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre",
 _NEGATION_WINDOW = 5
 #: Said right after a date, it picks that one among those named ("mercredi plutôt").
 _PREFERRED = re.compile(r" (?:plutot|rather|instead|de preference|preferably|mejor)\b")
+_PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
 #: A time said for the start of something ("en commençant le mois prochain", "starting in May").
 _STARTING = re.compile(
     r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
@@ -127,7 +128,8 @@ _DATE_ARTICLES = frozenset({"the", "le", "la", "l", "on", "by", "au", "pour", "f
 #: Words that start another thought inside a clause: a date before or after them is not
 #: anchored by a payment said on the other side.
 _CONSEQUENCE = re.compile(
-    r"\b(?:donc|du coup|alors|so|because|car|parce que|puisque|vu que|par contre|as|since)\b"
+    r"\b(?:donc|du coup|alors|so|because|car|parce que|puisque|vu que|par contre|as|since|"
+    r"comme ca)\b"
 )
 
 
@@ -136,11 +138,14 @@ _CONSEQUENCE = re.compile(
 _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
+    r"ou mieux|mieux|or even|or better|faire|on peut faire|"
     r"go up to|make that) )"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ira|ca va|svp|please|"
-    r"fois|times|s il vous plait|s il te plait|merci|"
+    r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
+    r"(?:ce sera|ca sera|ca ira|c est|it s|it ll be|will be) (?:\w+ ){0,2}(?:simple|mieux|facile|"
+    r"vite|easier|better|simpler|quicker)|"
     r"veces|x|instal+ments?|payments?|mensualites|echeances|would be (?:ideal|best|better|great)|"
     r"ce serait (?:mieux|ideal|parfait)|si vous (?:acceptez|voulez|pouvez)|si c est possible|"
     r"si possible|"
@@ -214,6 +219,7 @@ def _decision(
             or any(s.parts is not None for s in found)
             or _COUNT_REFUSED.fullmatch(piece) is not None
             or _COUNT_NAMED.search(piece) is not None  # "j'avais dit 4 fois"
+            or any(s.decision is Decision.SPLIT for s in found)  # "pas tout d'un coup, en 3 ?"
         )
         offset += len(piece) + 1
     ranked = [(best, sorry) for best, sorry in zip(map(_best, segments), apologies, strict=True)]
@@ -447,7 +453,10 @@ def _date_signals(
             continue
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
-            preferred = _PREFERRED.match(piece, found.end) is not None
+            preferred = (
+                _PREFERRED.match(piece, found.end) is not None
+                or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
+            )
             signals.append(Signal(Decision.LATER, found.start, date=found, preferred=preferred))
     return signals
 

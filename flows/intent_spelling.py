@@ -110,6 +110,8 @@ def correct_day(word: str) -> str:
     """The day name *word* misspells ("thrusday", "vendedi", "tuesdy"; two slips in a long
     one: "wensday"), or *word*. Read in every message, not only in one read as nothing: a
     misspelt day beside "ok" or "I'll pay" is still the day promised."""
+    if word[:-1] in WEEKDAYS and word[-1] == word[-2]:
+        return word[:-1]  # "jeudii", "lundii": a key held down
     if len(word) < MIN_LENGTH + 1 or word in WEEKDAYS or not word.isalpha():
         return word
     for day in _LONG_DAYS:

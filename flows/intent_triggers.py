@@ -97,7 +97,7 @@ ONE_GO = re.compile(
     _WS + r"(?:(?:en|in) (?:une|un|1|one) (?:seule )?(?:fois|x|versement|paiement|payment|go|shot|"
     r"installment)|une seule fois|comptant|en totalite|en entier|integralement|in full|"
     r"all at once|in one go|the (?:full|whole) (?:amount|thing)|en un solo pago|de una vez|"
-    r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|pay (?:it )?all|la totalite)\b"
+    r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|tout regler|pay (?:it )?all|la totalite)\b"
 )
 NOW = re.compile(
     _WS + r"(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"

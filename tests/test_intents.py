@@ -2562,3 +2562,54 @@ def test_a_split_without_one_day_for_the_rest_has_no_day(text: str) -> None:
 def test_the_day_said_with_rather_is_the_one_chosen() -> None:
     assert read("jeudi ou vendredi, vendredi plutôt", "fr_FR").date == dt.date(2026, 11, 20)
     assert read("thursday or friday, friday rather", "en_GB").date == dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # Hitchhiking is no STOP; a fault still there, or work to be done properly first.
+        ("je fais du stop jusqu'à Lyon, je vous règle demain", "fr_FR", Intent.PAY_LATER),
+        ("the tap is still leaking, not paying yet", "en_GB", Intent.DISPUTE),
+        ("I'll settle once someone comes back to fix it", "en_GB", Intent.DISPUTE),
+        ("la lavadora sigue sin funcionar, no pago", "es_ES", Intent.DISPUTE),
+        ("vous confondez avec un autre client, je ne suis jamais venue", "fr_FR", Intent.DISPUTE),
+        # A button that does nothing, a page in the wrong language, a means asked about.
+        ("j'appuie sur payer et il ne se passe rien", "fr_FR", Intent.HELP),
+        ("la web de pago está en inglés", "es_ES", Intent.HELP),
+        ("lydia ça passe chez vous ?", "fr_FR", Intent.HELP),
+        # The link asked for again; how to pay asked any way round.
+        ("c'est quoi votre lien encore ? je paie", "fr_FR", Intent.PAY_NOW),
+        ("on vous règle comment ?", "fr_FR", Intent.PAY_NOW),
+        # Already taken; already paid beside a reference given.
+        ("you already debited it last week", "en_GB", Intent.ALREADY_PAID),
+        ("paid at the desk, they gave me a reference number", "en_GB", Intent.ALREADY_PAID),
+        # Agreement, a polite refusal, a status question.
+        ("parfait ça me convient", "fr_FR", Intent.YES),
+        ("I would rather not, thank you", "en_GB", Intent.NO),
+        ("est-ce que je suis à jour ?", "fr_FR", Intent.STATUS),
+        # A deposit already given: the rest is a promise, not a split.
+        ("j'ai versé un acompte, le solde fin du mois", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_kinds_of_the_may_and_august_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("en 4 fois... non finalement en 3 ce sera plus simple", 3),
+        ("pas 2 fois, plutôt 3 si c possible", 3),
+        ("je peux faire 2 fois ? ou mieux 3 si c'est pas trop demander", 3),
+        ("je peux pas tout régler d'un coup, on peut faire en 2 ?", 2),
+    ],
+)
+def test_a_count_said_as_a_preference_is_the_count(text: str, parts: int) -> None:
+    reading = read(text, "fr_FR")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_a_day_chosen_with_disons_and_a_key_held_down() -> None:
+    assert read("jeudi ou vendredi, disons jeudi", "fr_FR").date == dt.date(2026, 11, 19)
+    assert read("vendredii je vous paie", "fr_FR").date == dt.date(2026, 11, 20)
+    assert read("je paie maintenant comme ça c'est fait avant lundi", "fr_FR").date is None
