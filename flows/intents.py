@@ -466,7 +466,10 @@ def _arbitrated(
         )
     chosen = Understanding(
         choice,
-        parts=reading.parts if choice is Intent.SPLIT else None,
+        # "combien par mois si je paie en 3 fois ?": the count the rules' reading did not keep.
+        parts=(reading.parts or intent_concepts.parts_named(norm.text))
+        if choice is Intent.SPLIT
+        else None,
         language=reading.language,
         confidence=_FROM_MODEL,
         maybe_opt_out=reading.maybe_opt_out,
@@ -504,7 +507,11 @@ def _fallback(
     if top is reading.intent:
         return dataclasses.replace(reading, confidence=max(reading.confidence, _FROM_MODEL))
     return Understanding(
-        top, language=reading.language, confidence=_FROM_MODEL, maybe_opt_out=reading.maybe_opt_out
+        top,
+        parts=intent_concepts.parts_named(norm_text) if top is Intent.SPLIT else None,
+        language=reading.language,
+        confidence=_FROM_MODEL,
+        maybe_opt_out=reading.maybe_opt_out,
     )
 
 

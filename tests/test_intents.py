@@ -2613,3 +2613,39 @@ def test_a_day_chosen_with_disons_and_a_key_held_down() -> None:
     assert read("jeudi ou vendredi, disons jeudi", "fr_FR").date == dt.date(2026, 11, 19)
     assert read("vendredii je vous paie", "fr_FR").date == dt.date(2026, 11, 20)
     assert read("je paie maintenant comme ça c'est fait avant lundi", "fr_FR").date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # "no ... needed", "no point waiting", "no idea when": no refusal.
+        ("I'll settle the lot today, no payment plan needed", "en_GB", Intent.PAY_NOW),
+        ("I'll pay once my bonus lands, no idea exactly when", "en_GB", Intent.PAY_LATER),
+        # A STOP denied beside messages that stopped coming: the messages wanted back.
+        ("j'ai jamais envoyé stop, pourquoi je reçois plus vos rappels ?", "fr_FR", Intent.OPT_IN),
+        # A call back misspelt; a means asked about; a transfer made by a relative.
+        ("pouvez vous me rapeler demain matin", "fr_FR", Intent.ASK_AGENT),
+        ("c'est possible par chèque ?", "fr_FR", Intent.HELP),
+        ("mi marido hizo la transferencia ayer", "es_ES", Intent.ALREADY_PAID),
+        # Paying put off, in sarcasm, until the work finally works.
+        ("je paierai le jour où la chaudière marchera enfin", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_kinds_of_the_december_and_september_batches(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_split_chosen_by_the_models_keeps_the_count_said() -> None:
+    from flows import intents
+
+    norm = normalize("c'est combien par mois si je règle en 4 fois ?")
+    rules = Understanding(Intent.STATUS, language="fr", confidence=0.7)
+    chosen = intents._arbitrated(
+        rules, Intent.SPLIT, 0.95, norm, today=dt.date(2026, 11, 18), locale="fr_FR"
+    )
+    assert (chosen.intent, chosen.parts) == (Intent.SPLIT, 4)
+    unsure = Understanding(Intent.UNKNOWN, language="fr", confidence=0.0)
+    filled = intents._fallback(unsure, {i: 0.0 for i in Intent} | {Intent.SPLIT: 0.99}, norm.text)
+    assert (filled.intent, filled.parts) == (Intent.SPLIT, 4)
