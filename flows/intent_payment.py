@@ -236,10 +236,10 @@ def _decision(
             return segments, begins, dated[-1]
     if correction is not None and correction.start >= last.start:
         return segments, begins, correction
-    # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment.
-    rest = lexicon().pattern("split_rest").search(" | ".join(clauses)) is not None
-    paid_now = None if rest else _paid_now_beside(segments, last)
-    if paid_now is not None:
+    paid_now = _paid_now_beside(segments, last)
+    # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment. Read
+    # only here: most messages never get this far, and the split's reading reads it again.
+    if paid_now is not None and not lexicon().pattern("split_rest").search(" | ".join(clauses)):
         return segments, begins, paid_now
     starts_later = last.decision is Decision.LATER and starting[results.index(last)]
     if last.decision is Decision.LATER_DERIVED or starts_later:
