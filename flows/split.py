@@ -6,6 +6,7 @@ stateDiagram-v2
     Menu --> AskParts: split, no number / "in how many payments?" + allowed choices
     Menu --> ConfirmSplit: split in N allowed / schedule (amounts, dates) + yes/no
     Menu --> ConfirmSplit: "50 now, the rest Friday", within the span / that schedule + yes/no
+    Menu --> ConfirmSplit: own terms out of policy / rest on the last day, or halves, said + yes/no
     AskParts --> ConfirmSplit: N allowed / schedule + yes/no
     Menu --> AskParts: N not allowed ("en 10 fois") / explain the maximum + allowed choices
     ConfirmSplit --> ConfirmSplit: another N / new schedule
@@ -20,6 +21,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -74,17 +76,9 @@ def start(
         minimum = invoice.split_policy.minimum(invoice.amount_due.currency)
         return say(state, "split_unavailable", invoice, step=Step.MENU, extra={"minimum": minimum})
     if shape is not None and shape.rest_on is not None and parts in (None, 2):
-        first = _minor(shape.first, invoice)
-        own = _own_schedule(invoice, facts, shape.rest_on, first)
+        own = _own_terms(state, invoice, facts, shape.rest_on, shape.first)
         if own is not None:
-            # The customer's own terms, shown and confirmed like any schedule; terms the
-            # policy does not allow (a rest beyond the span) get the standard one below.
-            terms = state.evolve(
-                proposed_parts=2,
-                proposed_rest_on=shape.rest_on.isoformat(),
-                proposed_first=first,
-            )
-            return _proposal(terms, invoice, 2, own)
+            return own
     if parts is None:
         return say(
             state,
@@ -110,6 +104,43 @@ def start(
     return _propose(state, invoice, facts, parts)
 
 
+def _own_terms(
+    state: ConversationState,
+    invoice: InvoiceFacts,
+    facts: Facts,
+    rest_asked: date,
+    first_said: Decimal | None,
+) -> Outcome | None:
+    """The customer's own terms, shown and confirmed like any schedule. A rest put beyond the
+    policy's span moves to the span's last day, and an amount for now that is not less than
+    the amount due becomes half: either way the proposal says so, rather than quietly showing
+    other terms. None when a split in two is not possible (the caller asks how many)."""
+    standard = _schedule(invoice, facts, 2)
+    if standard is None:
+        return None
+    today = standard[0][0]
+    latest = today + timedelta(days=invoice.split_policy.max_span_days)
+    if rest_asked <= today:
+        return None
+    rest_on = min(rest_asked, latest)
+    said = _minor(first_said, invoice)
+    too_large = said is not None and said >= invoice.amount_due.amount
+    first = None if too_large else said
+    own = _own_schedule(invoice, facts, rest_on, first)
+    if own is None:
+        return None
+    terms = state.evolve(
+        proposed_parts=2, proposed_rest_on=rest_on.isoformat(), proposed_first=first
+    )
+    notes = {
+        "rest_asked": rest_asked if rest_on != rest_asked else None,
+        "first_too_large": Money(said, invoice.amount_due.currency)
+        if said is not None and too_large
+        else None,
+    }
+    return _proposal(terms, invoice, 2, own, notes)
+
+
 def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, parts: int) -> Outcome:
     schedule = _schedule(invoice, facts, parts)
     if schedule is None:
@@ -125,7 +156,11 @@ def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, part
 
 
 def _proposal(
-    state: ConversationState, invoice: InvoiceFacts, parts: int, schedule: list[tuple[date, int]]
+    state: ConversationState,
+    invoice: InvoiceFacts,
+    parts: int,
+    schedule: list[tuple[date, int]],
+    notes: Mapping[str, object] | None = None,
 ) -> Outcome:
     return say(
         state,
@@ -133,7 +168,13 @@ def _proposal(
         invoice,
         choices=(Choice.YES, Choice.NO),
         step=Step.CONFIRM_SPLIT,
-        extra={"parts": parts, "schedule": _money_schedule(invoice, schedule)},
+        extra={
+            "parts": parts,
+            "schedule": _money_schedule(invoice, schedule),
+            "rest_asked": None,
+            "first_too_large": None,
+            **(notes or {}),
+        },
     )
 
 

@@ -452,19 +452,54 @@ def test_the_customers_terms_are_those_of_the_day_they_say_yes() -> None:
 
 
 @pytest.mark.parametrize(
-    "said",
+    ("locale", "said", "said_day", "note"),
     [
-        "50 maintenant et le reste le 28 février",  # beyond the 90 days a split may span
-        "200 maintenant et le reste vendredi",  # more than is due: not a first part
+        ("fr", "50 maintenant et le reste le 28 février", "28 février 2027", "au plus tard le"),
+        ("en", "£50 now and the rest on 28 February", "February 28, 2027", "the latest is"),
     ],
 )
-def test_terms_the_policy_does_not_allow_get_the_standard_schedule_or_halves(said: str) -> None:
-    chat = Conversation("fr")
+def test_a_rest_beyond_the_span_moves_to_its_last_day_and_the_proposal_says_why(
+    locale: str, said: str, said_day: str, note: str
+) -> None:
+    """The customer's amount for now is kept, the rest goes as late as the policy allows (90
+    days), and the reply names the day asked and the latest one, rather than quietly
+    proposing other terms."""
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(said)
+    assert bot.message == "split_proposal", str(chat)
+    latest = TODAY + timedelta(days=90)
+    assert bot.params["schedule"] == [(TODAY, euros("50.00")), (latest, euros("70.00"))]
+    assert bot.params["rest_asked"] == date(2027, 2, 28)
+    assert said_day in bot.text and note in bot.text
+    assert bot.text.index(note) < bot.text.index(money(euros("70.00"), locale))
+
+    (plan,) = chat.says("oui" if locale == "fr" else "yes").of(CreatePlan)
+    assert plan.schedule == ((TODAY, 5000), (latest, 7000))
+
+
+@pytest.mark.parametrize(("locale", "said"), [("fr", "200 maintenant et le reste vendredi")])
+def test_an_amount_for_now_not_below_what_is_due_gives_halves_and_says_so(
+    locale: str, said: str
+) -> None:
+    chat = Conversation(locale)
     chat.invoice_sent()
 
     bot = chat.says(said)
     assert bot.message == "split_proposal"
-    dues = [due for due, _ in bot.params["schedule"]]
-    amounts = [amount for _, amount in bot.params["schedule"]]
-    assert amounts == [euros("60.00"), euros("60.00")]
-    assert dues[-1] - TODAY <= timedelta(days=90)
+    assert bot.params["schedule"] == [
+        (TODAY, euros("60.00")),
+        (date(2026, 11, 20), euros("60.00")),
+    ]
+    assert bot.params["first_too_large"] == euros("200.00")
+    assert money(euros("200.00"), locale) in bot.text and "moitiés" in bot.text
+
+
+def test_terms_within_the_policy_are_proposed_without_a_note() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+
+    bot = chat.says("50 maintenant et le reste vendredi")
+    assert bot.params["rest_asked"] is None and bot.params["first_too_large"] is None
+    assert "au plus tard" not in bot.text and "moitiés" not in bot.text
