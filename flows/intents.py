@@ -813,6 +813,7 @@ _DATED_AMOUNT = re.compile(
     _AMOUNT.pattern
     + r" ?(?:€|euros?|eur|e|pounds?|quid|£)? (?:maintenant|aujourd hui|ce soir|demain|now|today|"
     r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
+    r"(?:(?:on|next|this|este|el) )?"
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
     r"friday|saturday|sunday|lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b|"
     r"(?:a la |a |en |au )?(?:fin|debut|mi) (?:du mois|de mois|\w+)|"
