@@ -243,7 +243,7 @@ def _payment(state: ConversationState, event: AgentEvent, facts: Facts) -> Outco
         parts = int(params.get("parts", 0))
         if parts not in invoice.split_policy.allowed_parts or not split_allowed(invoice):
             return silent(state, Audit("action_refused", event.agent_id, f"{op}: {parts}"))
-        offered = held.evolve(proposed_parts=parts, proposed_rest_on=None, proposed_first=None)
+        offered = held.evolve(proposed_parts=parts, proposed_later=(), proposed_first=None)
         outcome = split.confirm(offered, invoice, facts)
         return Outcome(outcome.state, (audit, *outcome.actions, _idle_check(facts)))
     if op == "offline_payment":

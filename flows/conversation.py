@@ -355,9 +355,8 @@ def _by_intent(
                 return pay_later.ask_date(state, invoice, facts)
             return pay_later.promise(state, invoice, facts, meaning.date, meaning.date_text)
         case Intent.SPLIT:
-            return split.start(
-                state, invoice, facts, meaning.parts, split.Shape(meaning.date, meaning.first)
-            )
+            shape = split.Shape(meaning.date, meaning.first, meaning.later)
+            return split.start(state, invoice, facts, meaning.parts, shape)
         case Intent.STATUS:
             return care.status(state, invoice)
         case Intent.ALREADY_PAID:

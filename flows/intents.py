@@ -103,6 +103,7 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,7 +160,10 @@ class Understanding:
     ``parts`` is set for SPLIT when the number is given; ``date``/``date_text`` for PAY_LATER
     when a date is given (``date_text`` holds the normalised words: lower case, no accents),
     and for a SPLIT in two whose rest the customer puts on a day ("50 maintenant et le reste
-    vendredi"), with ``first`` the amount said for now ("50", "42,90 €"), if any.
+    vendredi"), with ``first`` the amount said for now ("50", "42,90 €"), if any. A SPLIT in
+    three or more whose every payment has its day, the first today ("30 aujourd'hui, 30 le 10
+    et le reste le 20"), has ``first`` and ``later``: the next payments' days and amounts (None:
+    the rest).
     ``language`` is what the words look like ("fr", "en", "es"), None when they do not tell.
     ``confidence`` (0-1), ``alternatives``, ``then`` and ``maybe_opt_out``: see the module
     docstring.
@@ -175,6 +179,7 @@ class Understanding:
     then: tuple[Intent, ...] = ()
     alternatives: tuple[Intent, ...] = ()
     first: Decimal | None = None
+    later: tuple[tuple[dt.date, Decimal | None], ...] = ()
 
     @property
     def is_unsure(self) -> bool:
@@ -707,7 +712,8 @@ def _read(
         # leave the part offered now unpaid. "100 maintenant, 100 le 15 et le reste fin
         # avril": each amount named before the rest is one more payment.
         parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
-        return _shaped_split(min(parts, _MAX_SPLIT), signal, language)
+        shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
+        return _with_later(shaped, _rest_schedule(norm.text, rest, language, today), today)
     dated = len(_DATED_AMOUNT.findall(norm.text))
     counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
     if (
@@ -718,7 +724,8 @@ def _read(
     ):
         # "je paie 30 aujourd'hui, 30 le 10 et 30 le 20": each amount with its day is one
         # payment of a schedule, shown by the split flow before anything is created.
-        return _shaped_split(min(dated, _MAX_SPLIT), signal, language)
+        shaped = _shaped_split(min(dated, _MAX_SPLIT), signal, language)
+        return _with_later(shaped, _dated_payments(norm.text, language, today), today)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -810,16 +817,73 @@ _AMOUNT = re.compile(
 
 #: An amount followed by the day it is paid ("30 aujourd'hui", "40 le 5", "£50 on the 3rd").
 _DATED_AMOUNT = re.compile(
-    _AMOUNT.pattern
-    + r" ?(?:€|euros?|eur|e|pounds?|quid|£)? (?:maintenant|aujourd hui|ce soir|demain|now|today|"
+    "(?P<amount>" + _AMOUNT.pattern + ")"
+    r" ?(?:€|euros?|eur|e|pounds?|quid|£)? "
+    r"(?P<day>maintenant|aujourd hui|ce soir|demain|now|today|"
     r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
     r"(?:(?:on|next|this|este|el) )?"
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
     r"friday|saturday|sunday|lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b|"
-    r"(?:a la |a |en |au )?(?:fin|debut|mi) (?:du mois|de mois|\w+)|"
+    r"(?:a la |a |en |au )?(?:fin|debut|mi) (?:du mois|de mois|de mes|\w+)|"
     r"(?:at the )?end of (?:the )?\w+|"
     r"le mois prochain|next month)"
 )
+
+
+_TODAY_WORDS = frozenset({"maintenant", "aujourd hui", "ce soir", "now", "today", "tonight"})
+_TODAY_WORDS |= {"ahora", "hoy"}
+#: A payment's day and amount (None: the rest), as the customer schedules it.
+_Payment = tuple[dt.date, Decimal | None]
+
+
+def _dated_payments(text: str, language: str | None, today: dt.date) -> tuple[_Payment, ...]:
+    """Each amount with its day, in the order said ("30 aujourd'hui, 30 le 10 et 30 le 20");
+    empty when a day cannot be resolved."""
+    payments: list[_Payment] = []
+    for m in _DATED_AMOUNT.finditer(text):
+        day = _payment_day(m["day"], language, today, payments[-1][0] if payments else today)
+        if day is None:
+            return ()
+        payments.append((day, Decimal(m["amount"].replace(",", "."))))
+    return tuple(payments)
+
+
+def _rest_schedule(
+    text: str, rest: re.Match[str], language: str | None, today: dt.date
+) -> tuple[_Payment, ...]:
+    """The dated amounts said before "le reste" and the rest on the day said after it ("100
+    maintenant, 100 le 15 et le reste fin avril"); empty when the rest has no day."""
+    before = _dated_payments(text[: rest.end()], language, today)
+    if not before:
+        return ()
+    day = _payment_day(text[rest.end() :], language, today, before[-1][0])
+    return (*before, (day, None)) if day is not None else ()
+
+
+def _payment_day(
+    said: str, language: str | None, today: dt.date, previous: dt.date
+) -> dt.date | None:
+    """The day of one payment: from today, or, when that does not come after the previous
+    payment, from that one ("30 le 10 et 30 le 20" said on the 18th: the 20th after the 10th)."""
+    if said in _TODAY_WORDS:
+        return today
+    found = resolve_date(said, language=language or "fr", today=today)
+    if found is not None and found[0] <= previous:
+        found = resolve_date(said, language=language or "fr", today=previous)
+    return found[0] if found is not None else None
+
+
+def _with_later(
+    reading: Understanding, payments: tuple[_Payment, ...], today: dt.date
+) -> Understanding:
+    """A schedule of three or more payments kept when it reads as one: as many payments as
+    the reading counts, the first today with its amount, each day after the one before."""
+    if reading.parts is None or reading.parts < 3 or len(payments) != reading.parts:
+        return reading
+    days = [day for day, _amount in payments]
+    if days[0] != today or any(b <= a for a, b in itertools.pairwise(days)):
+        return reading
+    return dataclasses.replace(reading, first=payments[0][1], later=payments[1:])
 
 
 def _amounts_before(schedule: str) -> int:

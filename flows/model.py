@@ -75,10 +75,11 @@ class ConversationState:
     status: ConversationStatus = ConversationStatus.BOT
     step: Step = Step.MENU
     proposed_parts: int | None = None
-    # A split in two the customer shaped ("50 maintenant et le reste vendredi"): the rest's
-    # day (ISO 8601) and what is paid now, in minor units (None: half).
-    proposed_rest_on: str | None = None
+    # A split the customer shaped ("50 maintenant et le reste vendredi", "30 aujourd'hui, 30
+    # le 10 et le reste le 20"): what is paid now and each later payment's day (ISO 8601) and
+    # amount, in minor units (None: a share of what the others leave).
     proposed_first: int | None = None
+    proposed_later: tuple[tuple[str, int | None], ...] = ()
     # Who holds the conversation (status AGENT), and when a person last acted on it (or when
     # it started waiting): the idle release and the return to the bot count from there.
     agent_id: str | None = None
@@ -99,8 +100,8 @@ class ConversationState:
             "status": self.status.value,
             "step": self.step.value,
             "proposed_parts": self.proposed_parts,
-            "proposed_rest_on": self.proposed_rest_on,
             "proposed_first": self.proposed_first,
+            "proposed_later": [list(payment) for payment in self.proposed_later],
             "agent_id": self.agent_id,
             "agent_name": self.agent_name,
             "agent_seen": self.agent_seen,
@@ -120,8 +121,8 @@ class ConversationState:
             status=ConversationStatus(data.get("status", ConversationStatus.BOT.value)),
             step=Step(data.get("step", Step.MENU.value)),
             proposed_parts=data.get("proposed_parts"),
-            proposed_rest_on=data.get("proposed_rest_on"),
             proposed_first=data.get("proposed_first"),
+            proposed_later=_proposed_later(data),
             agent_id=data.get("agent_id"),
             agent_name=data.get("agent_name"),
             agent_seen=data.get("agent_seen"),
@@ -131,6 +132,18 @@ class ConversationState:
 
     def evolve(self, **changes: Any) -> ConversationState:
         return replace(self, **changes)
+
+
+def _proposed_later(data: Mapping[str, Any]) -> tuple[tuple[str, int | None], ...]:
+    """The later payments of a proposed split; a state written before splits in three or
+    more were shaped has the rest's day alone (``proposed_rest_on``)."""
+    if "proposed_later" not in data:
+        rest_on = data.get("proposed_rest_on")
+        return ((rest_on, None),) if isinstance(rest_on, str) else ()
+    try:
+        return tuple((str(day), amount) for day, amount in data["proposed_later"] or ())
+    except (TypeError, ValueError):  # a stored value of another shape: as if none was said
+        return ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,12 @@ def pending_to_dict(meaning: Understanding) -> dict[str, Any]:
         "date": meaning.date.isoformat() if meaning.date else None,
         "date_text": meaning.date_text,
         "first": str(meaning.first) if meaning.first is not None else None,
+        "later": [[day.isoformat(), _text(amount)] for day, amount in meaning.later],
     }
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None
 
 
 def pending_from_dict(data: Mapping[str, Any] | None) -> Understanding | None:
@@ -174,7 +179,17 @@ def pending_from_dict(data: Mapping[str, Any] | None) -> Understanding | None:
         date=date.fromisoformat(day) if day else None,
         date_text=data.get("date_text"),
         first=_amount(data.get("first")),
+        later=_later(data.get("later")),
     )
+
+
+def _later(value: object) -> tuple[tuple[date, Decimal | None], ...]:
+    if not isinstance(value, list):
+        return ()
+    try:
+        return tuple((date.fromisoformat(day), _amount(amount)) for day, amount in value)
+    except (TypeError, ValueError):  # a stored value of another shape: as if none was said
+        return ()
 
 
 def _amount(value: object) -> Decimal | None:

@@ -5,8 +5,8 @@ policy; the exact schedule is shown and confirmed before anything is created.
 stateDiagram-v2
     Menu --> AskParts: split, no number / "in how many payments?" + allowed choices
     Menu --> ConfirmSplit: split in N allowed / schedule (amounts, dates) + yes/no
-    Menu --> ConfirmSplit: "50 now, the rest Friday", within the span / that schedule + yes/no
-    Menu --> ConfirmSplit: own terms out of policy / rest on the last day, or halves, said + yes/no
+    Menu --> ConfirmSplit: days said ("50 now, the rest Friday"), in policy / that schedule + yes/no
+    Menu --> ConfirmSplit: days said, out of policy / last day moved, or equal amounts, said + yes/no
     AskParts --> ConfirmSplit: N allowed / schedule + yes/no
     Menu --> AskParts: N not allowed ("en 10 fois") / explain the maximum + allowed choices
     ConfirmSplit --> ConfirmSplit: another N / new schedule
@@ -21,6 +21,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,7 +38,7 @@ from flows.model import (
     Step,
 )
 from flows.replies import say, split_allowed
-from payments.instalments import InstalmentRefused, plan_schedule
+from payments.instalments import InstalmentRefused, plan_schedule, split_amount
 from payments.money import Money
 
 NOTIFY_AT = time(9, 0)  # an instalment's link goes out at 09:00 local on its due date
@@ -46,13 +47,25 @@ LATE_AT = time(10, 0)
 _PART_CHOICES = {2: Choice.SPLIT_2, 3: Choice.SPLIT_3, 4: Choice.SPLIT_4}
 
 
+#: One payment the customer schedules: its day and amount (None: a share of the rest).
+Said = tuple[date, Decimal | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """What the customer said of a split in two: the day of the rest ("le reste vendredi")
-    and the amount paid now ("50 maintenant"; None: half)."""
+    """What the customer said of the payments: in two, the day of the rest ("le reste
+    vendredi") and the amount paid now ("50 maintenant"; None: half); in three or more, the
+    amount paid now and each later payment's day and amount ("30 aujourd'hui, 30 le 10 et le
+    reste le 20")."""
 
     rest_on: date | None = None
     first: Decimal | None = None
+    later: tuple[Said, ...] = ()
+
+    def after_first(self) -> tuple[Said, ...]:
+        if self.later:
+            return self.later
+        return ((self.rest_on, None),) if self.rest_on is not None else ()
 
 
 def part_choices(invoice: InvoiceFacts) -> tuple[Choice, ...]:
@@ -75,8 +88,9 @@ def start(
         # No minimum: this currency is not split at all, so no "from …" to quote.
         minimum = invoice.split_policy.minimum(invoice.amount_due.currency)
         return say(state, "split_unavailable", invoice, step=Step.MENU, extra={"minimum": minimum})
-    if shape is not None and shape.rest_on is not None and parts in (None, 2):
-        own = _own_terms(state, invoice, facts, shape.rest_on, shape.first)
+    later = shape.after_first() if shape is not None else ()
+    if shape is not None and later and parts in (None, len(later) + 1):
+        own = _own_terms(state, invoice, facts, later, shape.first)
         if own is not None:
             return own
     if parts is None:
@@ -108,37 +122,33 @@ def _own_terms(
     state: ConversationState,
     invoice: InvoiceFacts,
     facts: Facts,
-    rest_asked: date,
+    later: tuple[Said, ...],
     first_said: Decimal | None,
 ) -> Outcome | None:
-    """The customer's own terms, shown and confirmed like any schedule. A rest put beyond the
-    policy's span moves to the span's last day, and an amount for now that is not less than
-    the amount due becomes half: either way the proposal says so, rather than quietly showing
-    other terms. None when a split in two is not possible (the caller asks how many)."""
-    standard = _schedule(invoice, facts, 2)
-    if standard is None:
+    """The customer's own terms, shown and confirmed like any schedule. A last payment put
+    beyond the policy's span moves to the span's last day, and amounts that do not fit what
+    is due become equal shares: either way the proposal says so, rather than quietly showing
+    other terms. None when the count is not allowed or the days are not one after another
+    from tomorrow (the caller goes on as for a split without terms)."""
+    asked = [day for day, _amount in later]
+    days = [*asked[:-1], min(asked[-1], _latest(invoice, facts))]
+    said = (_minor(first_said, invoice), *(_minor(amount, invoice) for _day, amount in later))
+    schedule = _own_schedule(invoice, facts, days, said)
+    if schedule is None:
         return None
-    today = standard[0][0]
-    latest = today + timedelta(days=invoice.split_policy.max_span_days)
-    if rest_asked <= today:
-        return None
-    rest_on = min(rest_asked, latest)
-    said = _minor(first_said, invoice)
-    too_large = said is not None and said >= invoice.amount_due.amount
-    first = None if too_large else said
-    own = _own_schedule(invoice, facts, rest_on, first)
-    if own is None:
-        return None
+    later_terms = zip((day.isoformat() for day in days), said[1:], strict=True)
     terms = state.evolve(
-        proposed_parts=2, proposed_rest_on=rest_on.isoformat(), proposed_first=first
+        proposed_parts=len(schedule), proposed_first=said[0], proposed_later=tuple(later_terms)
     )
+    shares = _shares(said, invoice.amount_due.amount)
+    named = [amount for amount in said if amount is not None]
     notes = {
-        "rest_asked": rest_asked if rest_on != rest_asked else None,
-        "first_too_large": Money(said, invoice.amount_due.currency)
-        if said is not None and too_large
+        "rest_asked": asked[-1] if days[-1] != asked[-1] else None,
+        "amounts_said": Money(sum(named), invoice.amount_due.currency)
+        if shares is None and named
         else None,
     }
-    return _proposal(terms, invoice, 2, own, notes)
+    return _proposal(terms, invoice, len(schedule), schedule, notes)
 
 
 def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, parts: int) -> Outcome:
@@ -151,7 +161,7 @@ def _propose(state: ConversationState, invoice: InvoiceFacts, facts: Facts, part
             step=Step.MENU,
             extra={"minimum": invoice.split_policy.minimum(invoice.amount_due.currency)},
         )
-    terms = state.evolve(proposed_parts=parts, proposed_rest_on=None, proposed_first=None)
+    terms = state.evolve(proposed_parts=parts, proposed_later=(), proposed_first=None)
     return _proposal(terms, invoice, parts, schedule)
 
 
@@ -172,14 +182,14 @@ def _proposal(
             "parts": parts,
             "schedule": _money_schedule(invoice, schedule),
             "rest_asked": None,
-            "first_too_large": None,
+            "amounts_said": None,
             **(notes or {}),
         },
     )
 
 
 def _cleared(state: ConversationState) -> ConversationState:
-    return state.evolve(proposed_parts=None, proposed_rest_on=None, proposed_first=None)
+    return state.evolve(proposed_parts=None, proposed_later=(), proposed_first=None)
 
 
 def confirm(state: ConversationState, invoice: InvoiceFacts, facts: Facts) -> Outcome:
@@ -224,31 +234,58 @@ def _proposed_schedule(
     parts = state.proposed_parts
     if parts is None:
         return None
-    if state.proposed_rest_on is None:
+    if not state.proposed_later:
         return _schedule(invoice, facts, parts)
     try:
-        rest_on = date.fromisoformat(state.proposed_rest_on)
+        days = [date.fromisoformat(day) for day, _amount in state.proposed_later]
     except ValueError:
         return None
-    return _own_schedule(invoice, facts, rest_on, state.proposed_first)
+    said = (state.proposed_first, *(amount for _day, amount in state.proposed_later))
+    return _own_schedule(invoice, facts, days, said)
 
 
 def _own_schedule(
-    invoice: InvoiceFacts, facts: Facts, rest_on: date, first: int | None
+    invoice: InvoiceFacts, facts: Facts, days: list[date], said: tuple[int | None, ...]
 ) -> list[tuple[date, int]] | None:
-    """Two payments on the customer's terms: *first* today (half if None, or if it is not
-    less than the amount due) and the rest on *rest_on*, within the policy's span; None
-    when the policy does not allow a split in two, or the day is not within the span."""
-    standard = _schedule(invoice, facts, 2)
-    if standard is None:
+    """The first payment today and the others on *days*, within the policy's span, each day
+    after the one before; the amounts *said* when they fit what is due (`_shares`), equal
+    shares otherwise. None when the policy does not allow that many payments or the days do
+    not fit."""
+    parts = len(days) + 1
+    standard = _schedule(invoice, facts, parts)
+    if standard is None or len(said) != parts:
         return None
     today = standard[0][0]
-    latest = today + timedelta(days=invoice.split_policy.max_span_days)
-    if not today < rest_on <= latest:
+    if days[-1] > _latest(invoice, facts) or _not_in_order([today, *days]):
         return None
-    total = invoice.amount_due.amount
-    now = first if first is not None and 0 < first < total else standard[0][1]
-    return [(today, now), (rest_on, total - now)]
+    shares = _shares(said, invoice.amount_due.amount)
+    amounts = shares if shares is not None else [amount for _day, amount in standard]
+    return list(zip([today, *days], amounts, strict=True))
+
+
+def _not_in_order(days: list[date]) -> bool:
+    return any(b <= a for a, b in itertools.pairwise(days))
+
+
+def _latest(invoice: InvoiceFacts, facts: Facts) -> date:
+    """The last day a payment may fall on: the policy's span from today."""
+    return _today(facts) + timedelta(days=invoice.split_policy.max_span_days)
+
+
+def _shares(said: tuple[int | None, ...], total: int) -> list[int] | None:
+    """The amounts said, those not said sharing what the others leave ("100 maintenant, 100
+    le 15 et le reste fin avril"); None when they do not fit *total*: one not positive, all
+    said but not adding up to it, or nothing left for those not said."""
+    named = [amount for amount in said if amount is not None]
+    if any(amount <= 0 for amount in named):
+        return None
+    left, unnamed = total - sum(named), said.count(None)
+    if unnamed == 0:
+        return named if left == 0 else None
+    if left < unnamed:
+        return None
+    rest = [left] if unnamed == 1 else split_amount(left, unnamed)
+    return [amount if amount is not None else rest.pop(0) for amount in said]
 
 
 def _minor(amount: Decimal | None, invoice: InvoiceFacts) -> int | None:
@@ -260,10 +297,13 @@ def _minor(amount: Decimal | None, invoice: InvoiceFacts) -> int | None:
         return None
 
 
+def _today(facts: Facts) -> date:
+    return facts.now.astimezone(ZoneInfo(facts.timezone)).date()
+
+
 def _schedule(invoice: InvoiceFacts, facts: Facts, parts: int) -> list[tuple[date, int]] | None:
-    today = facts.now.astimezone(ZoneInfo(facts.timezone)).date()
     try:
-        return plan_schedule(invoice.amount_due, parts, today, invoice.split_policy)
+        return plan_schedule(invoice.amount_due, parts, _today(facts), invoice.split_policy)
     except InstalmentRefused:
         return None
 

@@ -2549,14 +2549,69 @@ def test_a_split_in_two_on_the_customers_terms_names_the_rests_day(
     [
         "en 3 fois à partir du 5",  # the day the plan starts, not the rest's
         "en 2 fois, le 5 et le 20",  # two days: which is which is not read
-        "50 maintenant, 50 le 10 et le reste le 20",  # three payments
         "en 2 fois svp",
     ],
 )
 def test_a_split_without_one_day_for_the_rest_has_no_day(text: str) -> None:
     reading = read(text, "fr_FR")
     assert reading.intent is Intent.SPLIT
-    assert reading.date is None and reading.first is None
+    assert reading.date is None and reading.first is None and reading.later == ()
+
+
+_D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "first", "later"),
+    [
+        (
+            "50 maintenant, 50 le 10 et le reste le 20",
+            "fr_FR",
+            "50",
+            ((_D(2026, 12, 10), "50"), (_D(2026, 12, 20), None)),
+        ),
+        (
+            "je paie 30 aujourd'hui, 30 le 10 et 30 le 20",  # the 20th after the 10th
+            "fr_FR",
+            "30",
+            ((_D(2026, 12, 10), "30"), (_D(2026, 12, 20), "30")),
+        ),
+        (
+            "can I do 25 today, 25 next friday and 70 at the end of the month?",
+            "en_GB",
+            "25",
+            ((_D(2026, 11, 20), "25"), (_D(2026, 11, 30), "70")),
+        ),
+        (
+            "40 hoy, 40 el viernes y 40 a fin de mes",
+            "es_ES",
+            "40",
+            ((_D(2026, 11, 20), "40"), (_D(2026, 11, 30), "40")),
+        ),
+    ],
+)
+def test_a_split_in_three_with_every_days_amount_reads_the_schedule(
+    text: str, locale: str, first: str, later: tuple[tuple[dt.date, str | None], ...]
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts, reading.date) == (Intent.SPLIT, 3, None)
+    assert reading.first == Decimal(first)
+    assert reading.later == tuple(
+        (day, Decimal(amount) if amount is not None else None) for day, amount in later
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "30 le 5, 30 le 15 et 60 le 25",  # nothing today: the flow's schedule
+        "40 le 20 décembre, 40 aujourd'hui et 40 le 5 décembre",  # not in order
+    ],
+)
+def test_a_split_in_three_not_starting_today_in_order_reads_no_schedule(text: str) -> None:
+    reading = read(text, "fr_FR")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 3)
+    assert reading.later == ()
 
 
 def test_the_day_said_with_rather_is_the_one_chosen() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 
-from flows.model import Choice, CreatePlan, Handoff, SetPromise, Step
+from flows.model import Choice, ConversationState, CreatePlan, Handoff, SetPromise, Step
 from payments.money import Money
 from tests.flows.helpers import (
     FOUR_INSTALMENTS,
@@ -438,7 +439,7 @@ def test_a_split_in_two_on_the_customers_terms(
     (plan,) = bot.of(CreatePlan)
     assert plan.schedule == ((TODAY, first.amount), (rest_on, rest.amount))
     assert plan.notify_at == (NOW, at(rest_on, 9))
-    assert bot.state.proposed_rest_on is None and bot.state.proposed_first is None
+    assert bot.state.proposed_later == () and bot.state.proposed_first is None
 
 
 def test_the_customers_terms_are_those_of_the_day_they_say_yes() -> None:
@@ -480,7 +481,7 @@ def test_a_rest_beyond_the_span_moves_to_its_last_day_and_the_proposal_says_why(
 
 
 @pytest.mark.parametrize(("locale", "said"), [("fr", "200 maintenant et le reste vendredi")])
-def test_an_amount_for_now_not_below_what_is_due_gives_halves_and_says_so(
+def test_an_amount_for_now_not_below_what_is_due_gives_equal_payments_and_says_so(
     locale: str, said: str
 ) -> None:
     chat = Conversation(locale)
@@ -492,8 +493,8 @@ def test_an_amount_for_now_not_below_what_is_due_gives_halves_and_says_so(
         (TODAY, euros("60.00")),
         (date(2026, 11, 20), euros("60.00")),
     ]
-    assert bot.params["first_too_large"] == euros("200.00")
-    assert money(euros("200.00"), locale) in bot.text and "moitiés" in bot.text
+    assert bot.params["amounts_said"] == euros("200.00")
+    assert money(euros("200.00"), locale) in bot.text and "égaux" in bot.text
 
 
 def test_terms_within_the_policy_are_proposed_without_a_note() -> None:
@@ -501,5 +502,100 @@ def test_terms_within_the_policy_are_proposed_without_a_note() -> None:
     chat.invoice_sent()
 
     bot = chat.says("50 maintenant et le reste vendredi")
-    assert bot.params["rest_asked"] is None and bot.params["first_too_large"] is None
-    assert "au plus tard" not in bot.text and "moitiés" not in bot.text
+    assert bot.params["rest_asked"] is None and bot.params["amounts_said"] is None
+    assert "au plus tard" not in bot.text and "égaux" not in bot.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "expected"),
+    [
+        (
+            "fr",
+            "je peux payer 30 aujourd'hui, 30 le 10 et 60 le 20 ?",
+            [(TODAY, "30.00"), (date(2026, 12, 10), "30.00"), (date(2026, 12, 20), "60.00")],
+        ),
+        (
+            "fr",
+            "20 maintenant, 40 le 15 et le reste fin décembre",
+            [(TODAY, "20.00"), (date(2026, 12, 15), "40.00"), (date(2026, 12, 31), "60.00")],
+        ),
+        (
+            "en",
+            "can I do 30 today, 30 next friday and 60 at the end of the month?",
+            [(TODAY, "30.00"), (date(2026, 11, 20), "30.00"), (date(2026, 11, 30), "60.00")],
+        ),
+    ],
+)
+def test_a_split_in_three_on_the_customers_terms(
+    locale: str, said: str, expected: list[tuple[date, str]]
+) -> None:
+    """Every payment with its day, the first today: that schedule is proposed and created,
+    not three monthly thirds."""
+    chat = Conversation(locale)
+    chat.invoice_sent()
+
+    bot = chat.says(said)
+    assert bot.message == "split_proposal", str(chat)
+    schedule = [(due, euros(amount)) for due, amount in expected]
+    assert bot.params["schedule"] == schedule
+    assert bot.params["rest_asked"] is None and bot.params["amounts_said"] is None
+
+    (plan,) = chat.says("oui" if locale == "fr" else "yes").of(CreatePlan)
+    assert plan.schedule == tuple((due, amount.amount) for due, amount in schedule)
+    assert plan.notify_at == (NOW, *(at(due, 9) for due, _ in schedule[1:]))
+
+
+def test_three_amounts_that_do_not_add_up_keep_their_days_in_equal_payments() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+
+    bot = chat.says("50 aujourd'hui, 50 le 10 et 50 le 20")  # 150 named, 120 due
+    assert bot.message == "split_proposal"
+    assert bot.params["schedule"] == [
+        (TODAY, euros("40.00")),
+        (date(2026, 12, 10), euros("40.00")),
+        (date(2026, 12, 20), euros("40.00")),
+    ]
+    assert bot.params["amounts_said"] == euros("150.00")
+    assert "150" in bot.text and "égaux" in bot.text
+
+
+def test_a_count_the_merchant_does_not_allow_is_explained_not_forced() -> None:
+    chat = Conversation("fr")  # the merchant allows 2 or 3 payments
+    chat.invoice_sent()
+
+    bot = chat.says("30 aujourd'hui, 30 le 5, 30 le 15 et 30 le 25")
+    assert bot.message == "split_not_allowed"
+    assert bot.params["asked"] == 4
+
+
+def test_days_out_of_order_get_the_standard_schedule() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+
+    bot = chat.says("40 le 20 décembre, 40 aujourd'hui et 40 le 5 décembre")
+    assert bot.message == "split_proposal"
+    assert bot.params["parts"] == 3
+    assert [due for due, _ in bot.params["schedule"]] == [
+        TODAY,
+        date(2026, 12, 18),
+        date(2027, 1, 18),
+    ]
+
+
+def test_the_terms_survive_the_state_being_stored_and_read_back() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+    chat.says("30 aujourd'hui, 30 le 10 et le reste le 20")
+    stored = json.loads(json.dumps(chat.state.to_dict()))
+    assert ConversationState.from_dict(stored) == chat.state
+
+
+def test_a_state_stored_before_splits_in_three_reads_its_rest_day() -> None:
+    old = {"step": "confirm_split", "proposed_parts": 2, "proposed_rest_on": "2026-11-20"}
+    old |= {"proposed_first": 5000}
+
+    state = ConversationState.from_dict(old)
+
+    assert state.proposed_later == (("2026-11-20", None),)
+    assert state.proposed_first == 5000
