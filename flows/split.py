@@ -5,8 +5,8 @@ policy; the exact schedule is shown and confirmed before anything is created.
 stateDiagram-v2
     Menu --> AskParts: split, no number / "in how many payments?" + allowed choices
     Menu --> ConfirmSplit: split in N allowed / schedule (amounts, dates) + yes/no
-    Menu --> ConfirmSplit: days said ("50 now, the rest Friday"), in policy / that schedule + yes/no
-    Menu --> ConfirmSplit: days said, out of policy / last day moved, or equal amounts, said + yes/no
+    Menu --> ConfirmSplit: days said ("50 now, the rest Friday"), allowed / that schedule + yes/no
+    Menu --> ConfirmSplit: days said, beyond the policy / last day moved or equal amounts + yes/no
     AskParts --> ConfirmSplit: N allowed / schedule + yes/no
     Menu --> AskParts: N not allowed ("en 10 fois") / explain the maximum + allowed choices
     ConfirmSplit --> ConfirmSplit: another N / new schedule
