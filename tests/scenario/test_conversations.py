@@ -122,6 +122,33 @@ async def test_split_on_the_customers_terms_journey(shop: Facto) -> None:
     assert final["status"] == "paid" and final["amount_paid"] == 12000
 
 
+async def test_split_in_three_on_the_customers_terms_journey(shop: Facto) -> None:
+    """ "30 aujourd'hui, 30 le 25 et le reste le 2 décembre": three payments on those days,
+    the rest computed, each link on its day."""
+    created = await shop.issue(invoice_body(*TG, due=date(2026, 12, 15), lines=LINES))
+
+    await shop.customer_says(*TG, "30 aujourd'hui, 30 le 25 et le reste le 2 décembre")
+    proposal = (await texts(shop))[-1]
+    assert "25 novembre 2026" in proposal and "2 décembre 2026" in proposal
+    assert proposal.count("30,00 €") == 2 and "60,00 €" in proposal
+    await shop.customer_says(*TG, action="yes")
+    await pay(shop, created["pay_url"] + "/1")
+
+    shop.clock.current = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+    await shop.drain()
+    second = (await texts(shop))[-1]
+    assert created["pay_url"] + "/2" in second and "30,00 €" in second
+    await pay(shop, created["pay_url"] + "/2")
+
+    shop.clock.current = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    await shop.drain()
+    third = (await texts(shop))[-1]
+    assert created["pay_url"] + "/3" in third and "60,00 €" in third
+    await pay(shop, created["pay_url"] + "/3")
+    final = await status_of(shop, created["id"])
+    assert final["status"] == "paid" and final["amount_paid"] == 12000
+
+
 async def test_pay_later_then_reminder_then_pay(shop: Facto) -> None:
     created = await shop.issue(invoice_body(*TG, due=date(2026, 11, 30), lines=LINES))
     await shop.customer_says(*TG, "je peux pas payer maintenant")
