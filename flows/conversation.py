@@ -337,11 +337,26 @@ def _answer_to_step(
     if state.step is Step.CONFIRM_SPLIT:
         if intent is Intent.YES and not meaning.is_unsure:  # a doubted "yes" is asked about
             return split.confirm(state, invoice, facts)
+        if _same_split_again(state, meaning):
+            # "oui en 3 fois" to a plan in 3: agreement, not a request for the same proposal.
+            return split.confirm(state, invoice, facts)
         if intent is Intent.NO:
             return split.decline(state, invoice)
     if state.step is Step.ASK_PARTS and intent is Intent.NO:
         return split.decline(state, invoice)
     return None
+
+
+def _same_split_again(state: ConversationState, meaning: Understanding) -> bool:
+    return (
+        meaning.intent is Intent.SPLIT
+        and not meaning.is_unsure
+        and meaning.parts is not None
+        and meaning.parts == state.proposed_parts
+        and meaning.date is None
+        and not meaning.later
+        and not state.proposed_later
+    )
 
 
 def _by_intent(

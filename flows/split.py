@@ -10,7 +10,7 @@ stateDiagram-v2
     AskParts --> ConfirmSplit: N allowed / schedule + yes/no
     Menu --> AskParts: N not allowed ("en 10 fois") / explain the maximum + allowed choices
     ConfirmSplit --> ConfirmSplit: another N / new schedule
-    ConfirmSplit --> Menu: yes / plan created, link for instalment 1 now
+    ConfirmSplit --> Menu: yes, or the same count again / plan created, link 1 now
     ConfirmSplit --> Menu: no / menu
     Menu --> Menu: invoice below the minimum / "not available" + menu
     Menu --> Menu: Reminder(instalment due) / that instalment's link

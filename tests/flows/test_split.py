@@ -599,3 +599,33 @@ def test_a_state_stored_before_splits_in_three_reads_its_rest_day() -> None:
 
     assert state.proposed_later == (("2026-11-20", None),)
     assert state.proposed_first == 5000
+
+
+@pytest.mark.parametrize(
+    ("locale", "again"), [("fr", "oui, en 3 fois"), ("en", "ok 3 payments then")]
+)
+def test_the_count_proposed_said_again_confirms_the_plan(locale: str, again: str) -> None:
+    """Repeating the count of the plan shown is agreeing to it: the plan is created rather
+    than the same proposal shown again (the customer would loop)."""
+    chat = Conversation(locale)
+    chat.invoice_sent()
+    assert chat.says("en 3 fois" if locale == "fr" else "in 3 payments").message == (
+        "split_proposal"
+    )
+
+    bot = chat.says(again)
+
+    assert bot.message == "split_confirmed", str(chat)
+    (plan,) = bot.of(CreatePlan)
+    assert len(plan.schedule) == 3
+
+
+def test_another_count_while_confirming_is_still_a_new_proposal() -> None:
+    chat = Conversation("fr")
+    chat.invoice_sent()
+    chat.says("en 3 fois")
+
+    bot = chat.says("non en 2 fois")
+
+    assert bot.message == "split_proposal" and bot.params["parts"] == 2
+    assert bot.of(CreatePlan) == []
