@@ -190,7 +190,8 @@ _NOT_A_DAY = (
     r"(?! ?(?:fois|x|h|heures?|hours?|euros?|eur|e|%|mois|months?|jours?|days?|semaines?|"
     r"j(?! (?:ai|avais|aurai|etais|suis|y)\b)|weeks?|ans?|years?|versements?|echeances?|"
     r"paiements?|payments?|installments?|min|"
-    r"minutes?|pm|am|pieces?|articles?|colis|factures?)\b)(?! ?\d)"
+    r"minutes?|pm|am|pieces?|articles?|colis|factures?|sms|messages?|mails?|textos?|liens?|"
+    r"rappels?|relances?|courriers?|appels?|cours|rendez|rdv|coups?)\b)(?! ?\d)"
 )
 
 

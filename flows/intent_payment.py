@@ -97,6 +97,9 @@ class Signal:
     anchored: bool = False
     #: A date marked as the one preferred ("mardi ou mercredi, mercredi plutôt").
     preferred: bool = False
+    #: A date in the same clause as a pay verb ("I'm away this weekend, I'll pay on Monday":
+    #: Monday), which wins over one anchored only by a reason to wait.
+    with_pay_verb: bool = False
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
@@ -290,7 +293,7 @@ def _best(signals: list[Signal]) -> Signal | None:
         # "Je bosse jusqu'à jeudi, je règle vendredi": the date next to the pay verb.
         dated = sorted(
             (s for s in ranked if s.date is not None),
-            key=lambda s: (not s.preferred, not s.anchored),
+            key=lambda s: (not s.preferred, not s.anchored, not s.with_pay_verb),
         )
         return dated[0] if dated else ranked[0]
     return ranked[0]
@@ -326,7 +329,14 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
         # "so the 31st", "vendredi": a day said alone is said of the payment.
         alone = all(_CONSEQUENCE.fullmatch(w) or w in _DATE_ARTICLES for w in around)
         anchored = alone or any(low <= s.start < high for s in signals)
-        signals.append(dataclasses.replace(date, anchored=anchored))
+        clause_low = piece.rfind("|", 0, date.start) + 1
+        bar = piece.find("|", date.start)
+        clause_high = len(piece) if bar < 0 else bar
+        verb = any(
+            s.decision is Decision.NOW_WEAK and clause_low <= s.start < clause_high
+            for s in signals
+        )
+        signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb))
     return signals
 
 

@@ -112,7 +112,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
-from flows.dates import resolve_date
+from flows.dates import find_dates, resolve_date
 from flows.intent_calendar import CARDINALS, MONTHS
 from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
@@ -633,9 +633,11 @@ def _by_concepts(
     if (
         reading.intent is Intent.PAY_LATER
         and reading.date is not None
-        and words.pattern("paid_future").search(text)
+        and (words.pattern("paid_future").search(text) or words.pattern("rest_of_it").search(text))
     ):
-        return reading  # "d'ici vendredi c'est réglé": settled by a day to come, a promise
+        # "d'ici vendredi c'est réglé": settled by a day to come, a promise; "j'ai payé la
+        # moitié, le reste jeudi": the part paid is reconciled on its own, the rest promised.
+        return reading
     # A "maybe" opt-out ("j'en ai marre de vos messages") that also names ceasing them
     # ("arrêtez") in a short message is clear enough.
     undecided = opt_out is None or opt_out is _OptOut.MAYBE
@@ -711,6 +713,9 @@ def _read(
         # shows the schedule and asks before creating anything; a promise for Friday would
         # leave the part offered now unpaid. "100 maintenant, 100 le 15 et le reste fin
         # avril": each amount named before the rest is one more payment.
+        if words.pattern("rest_in_instalments").match(norm.text, rest.end() + 1):
+            # "una parte ahora y el resto a plazos": how many is not said.
+            return Understanding(Intent.SPLIT, language=language)
         parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
         shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
         return _with_later(shaped, _rest_schedule(norm.text, rest, language, today), today)
@@ -751,7 +756,8 @@ def _rest_promised(
     jeudi", "paid 80 already, the rest by end of November"): the promise is what to act on
     (the payment in is reconciled on its own); without a day the report stays the reading."""
     text = norm.text
-    if words.pattern("rest_of_it").search(text) is None:
+    rest = words.pattern("rest_of_it").search(text)
+    if rest is None:
         return None
     reported = words.pattern("already_paid").search(text) or any(
         not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
@@ -763,7 +769,11 @@ def _rest_promised(
         return None
     if signal.decision not in (Decision.LATER, Decision.LATER_DERIVED):
         return None
-    return _dated(signal.date.day, signal.date.text, norm, language, words)
+    # The rest's own day ("payé 30 € tout à l'heure, le reste mercredi prochain": not the
+    # moment the part was paid).
+    after = resolve_date(text[rest.end() :], language=language or "fr", today=today)
+    day, said = after if after is not None else (signal.date.day, signal.date.text)
+    return _dated(day, said, norm, language, words)
 
 
 _MAX_SPLIT = 12
@@ -1031,8 +1041,11 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         or any(
             not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
         )
-    ) and not words.pattern("paid_future").search(text):
-        # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below).
+    ) and not (
+        words.pattern("paid_future").search(text) or words.pattern("payment_failed").search(text)
+    ):
+        # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below); "le
+        # paiement passe pas": not paid at all.
         return _with_paid_report(norm, words)
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
@@ -1116,6 +1129,10 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
         if asked is not None and words.pattern("pay_decided").search(_around(text, asked)):
             # "c'est pour la facture du toilettage, je peux régler là maintenant ?": the
             # invoice named, then the question is whether to pay now.
+            return False
+        if asked is not None and _asks_agent(_around(text, asked), words):
+            # "pouvez-vous me rappeler ? c'est pour la facture de kiné": the invoice named,
+            # the question is the call back.
             return False
     if asked is None:
         return False
@@ -1355,6 +1372,35 @@ def _shaped_split(parts: int, signal: Signal, language: str | None) -> Understan
     )
 
 
+def _later_reading(
+    signal: Signal, norm: Normalized, language: str | None, words: Lexicon
+) -> Understanding:
+    """A payment put off: a promise for the day said, or without one; chit-chat when the
+    message is about something else."""
+    found = signal.date
+    if found is None:
+        # "see you at the pub later?": "later" in chit-chat that says nothing of paying;
+        # "je serai pas là jeudi pour la séance, on décale ?": the appointment is moved.
+        text = norm.text
+        if signal.decision is Decision.LATER_DERIVED and _declines_politely(text, words):
+            return Understanding(Intent.NO, language=language)
+        if words.pattern("smalltalk_self").search(text):
+            return Understanding(Intent.SMALLTALK, language=language)
+        chat = words.pattern("smalltalk").search(text) or words.pattern("smalltalk_topic").search(
+            text
+        )
+        if chat and not words.pattern("payment_context_strict").search(text):
+            return Understanding(Intent.SMALLTALK, language=language)
+        return Understanding(Intent.PAY_LATER, language=language)
+    if signal.preferred and _days_named(norm, language, found.day) >= 2:
+        # "mercredi... ah non mercredi c'est l'anniv du petit, jeudi plutôt": a day chosen
+        # over another is the promise, whatever the other day is for.
+        return Understanding(
+            Intent.PAY_LATER, date=found.day, date_text=found.text, language=language
+        )
+    return _dated(found.day, found.text, norm, language, words)
+
+
 def _from_signal(
     signal: Signal, norm: Normalized, language: str | None, words: Lexicon
 ) -> Understanding:
@@ -1369,22 +1415,7 @@ def _from_signal(
             language=language,
         )
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
-        found = signal.date
-        if found is None:
-            # "see you at the pub later?": "later" in chit-chat that says nothing of paying;
-            # "je serai pas là jeudi pour la séance, on décale ?": the appointment is moved.
-            text = norm.text
-            if decision is Decision.LATER_DERIVED and _declines_politely(text, words):
-                return Understanding(Intent.NO, language=language)
-            if words.pattern("smalltalk_self").search(text):
-                return Understanding(Intent.SMALLTALK, language=language)
-            chat = words.pattern("smalltalk").search(text) or words.pattern(
-                "smalltalk_topic"
-            ).search(text)
-            if chat and not words.pattern("payment_context_strict").search(text):
-                return Understanding(Intent.SMALLTALK, language=language)
-            return Understanding(Intent.PAY_LATER, language=language)
-        return _dated(found.day, found.text, norm, language, words)
+        return _later_reading(signal, norm, language, words)
     if decision is Decision.REFUSAL:
         if words.pattern("reason").search(norm.text):
             # "je ne paierai pas, car..." / "not paying for something that...": a contest.
@@ -1449,6 +1480,21 @@ def _asks_how_to_pay(norm: Normalized, words: Lexicon) -> bool:
         and not words.pattern("payment_means").search(text)
         and not words.pattern("help_difficulty").search(text)
     )
+
+
+def _days_named(norm: Normalized, language: str | None, one_of_them: dt.date) -> int:
+    """How many different days the message names: its phrases resolved from a year before
+    *one_of_them*, so that each names a day whatever the reference (only the count matters)."""
+    since = one_of_them - _A_YEAR
+    days = {
+        found.day
+        for clause in norm.clauses
+        for found in find_dates(clause, language=language or "fr", today=since)
+    }
+    return len(days)
+
+
+_A_YEAR = dt.timedelta(days=366)
 
 
 def _dated(

@@ -2704,3 +2704,101 @@ def test_a_split_chosen_by_the_models_keeps_the_count_said() -> None:
     unsure = Understanding(Intent.UNKNOWN, language="fr", confidence=0.0)
     filled = intents._fallback(unsure, {i: 0.0 for i in Intent} | {Intent.SPLIT: 0.99}, norm.text)
     assert (filled.intent, filled.parts) == (Intent.SPLIT, 4)
+
+
+# --- the January and July batches (U18, U19): kinds, in words the batches did not use -----
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # The count proposed, agreed to by name.
+        ("parfait, on valide les deux échéances", "fr_FR", Intent.YES),
+        ("fine with the two payments, thanks", "en_GB", Intent.YES),
+        # A call back asked, the invoice named after it.
+        ("vous pouvez me rappeler ? c'est pour la facture du plombier", "fr_FR", Intent.ASK_AGENT),
+        ("¿podría llamarme alguien? no entiendo la factura", "es_ES", Intent.ASK_AGENT),
+        # The reminders kept after "no stop"; a payment that does not go through.
+        ("non stop, continuez les relances svp", "fr_FR", Intent.OPT_IN),
+        ("ma cb passe pas sur votre page", "fr_FR", Intent.HELP),
+        ("le site s'affiche en anglais, je comprends rien", "fr_FR", Intent.HELP),
+        ("j'ai du mal avec ce système de lien, ça fonctionne comment ?", "fr_FR", Intent.HELP),
+        # Not the customer's; taken already and asked again.
+        ("j'ai jamais rien acheté chez vous", "fr_FR", Intent.DISPUTE),
+        ("cette facture est pas pour moi, je suis pas Mr Girard", "fr_FR", Intent.DISPUTE),
+        ("this bill is meant for someone else, I'm not Mrs Patel", "en_GB", Intent.DISPUTE),
+        ("you already debited it last week and now you're asking again?", "en_GB", Intent.DISPUTE),
+        ("vous l'avez déjà débité et vous me le réclamez encore", "fr_FR", Intent.DISPUTE),
+        # Praise for the lesson or the work: thanks, not agreement.
+        ("super la séance de kiné hier, mon dos va mieux", "fr_FR", Intent.SMALLTALK),
+        ("bravo à l'équipe pour la terrasse, c'est superbe", "fr_FR", Intent.SMALLTALK),
+        # Paying now, the link asked for after a day named for something else.
+        (
+            "je suis en vacances lundi donc je règle ce soir, maintenant même, envoyez",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        # A cheque on a day beside a lesson; paying in person on a day.
+        ("je vous donne un chèque mardi quand je viens au cours", "fr_FR", Intent.PAY_LATER),
+        ("could I pop in on friday and pay by card?", "en_GB", Intent.PAY_LATER),
+        # The invoice total asked in reported order; how to pay, the first text lost.
+        ("can you tell me what the total is? half the message is missing", "en_GB", Intent.STATUS),
+        ("je règle comment ? j'ai perdu le premier message", "fr_FR", Intent.PAY_NOW),
+    ],
+)
+def test_kinds_of_the_january_and_july_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("finalement 2 fois c'est trop peu, je voudrais 4", "fr_FR", 4),
+        ("au lieu de 2 versements, vous pourriez faire 3 ?", "fr_FR", 3),
+        ("en 12 fois c'est jouable ? sinon 3 alors", "fr_FR", 3),
+        ("d'accord pour 3 fois alors, pas 2", "fr_FR", 3),
+        ("two instalments is ok but could we make it four?", "en_GB", 4),
+        ("on pourrait faire 5 fois ?", "fr_FR", 5),
+        ("una parte hoy y lo demás a plazos", "es_ES", None),
+        ("30 maintenant et le reste en quelques fois", "fr_FR", None),
+    ],
+)
+def test_a_count_asked_in_place_of_another_is_the_count(
+    text: str, locale: str, parts: int | None
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "day"),
+    [
+        # The rest's own day, not the moment the part was paid.
+        (
+            "j'ai réglé 40 € tout à l'heure, le reste lundi prochain",
+            "fr_FR",
+            dt.date(2026, 11, 23),
+        ),
+        (
+            "déjà payé la moitié par chèque, le reste je vous le règle vendredi",
+            "fr_FR",
+            dt.date(2026, 11, 20),
+        ),
+        # The day with the pay verb, not the day of a reason to wait.
+        ("I'm away on friday, I'll pay next tuesday", "en_GB", dt.date(2026, 11, 24)),
+        # A day chosen over another, whatever the other is for.
+        (
+            "jeudi... non jeudi y a le judo du petit, vendredi plutôt",
+            "fr_FR",
+            dt.date(2026, 11, 20),
+        ),
+    ],
+)
+def test_the_day_promised_is_the_one_for_paying(text: str, locale: str, day: dt.date) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, day)
+
+
+def test_the_first_message_is_no_first_of_the_month() -> None:
+    reading = read("comment je paie ? j'ai effacé le premier sms")
+    assert reading.date is None
