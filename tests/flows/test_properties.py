@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flows import split
 from flows.conversation import handle
 from flows.model import (
     Choice,
@@ -257,3 +259,40 @@ def test_a_split_proposal_adds_up_to_the_amount_due_exactly(
     assert [due for due, _amount in plan.schedule] == dues
     assert plan.notify_at[0] == now
     assert list(plan.notify_at[1:]) == [at(due, 9) for due in dues[1:]]
+
+
+@PROPERTY
+@given(
+    minor=st.integers(5000, 10_000_000),
+    gaps=st.lists(st.integers(-5, 120), min_size=1, max_size=3),
+    amounts=st.lists(st.one_of(st.none(), st.integers(-100, 5_000_000)), min_size=4, max_size=4),
+)
+def test_a_split_on_the_customers_terms_adds_up_and_keeps_to_the_policy(
+    minor: int, gaps: list[int], amounts: list[int | None]
+) -> None:
+    """Whatever days and amounts the customer names, a proposal on their terms adds up to the
+    amount due exactly, every payment positive, the first today, each day after the one
+    before, the last within the 90 days; otherwise another answer, never a wrong schedule."""
+    invoice = invoice_facts(Money(minor, "EUR"), split_policy=FOUR_INSTALMENTS)
+    today = NOW.date()
+    days, day = [], today
+    for gap in gaps:
+        day += timedelta(days=gap)
+        days.append(day)
+    said = [Decimal(a) / 100 if a is not None else None for a in amounts]
+    shape = split.Shape(first=said[0], later=tuple(zip(days, said[1:], strict=False)))
+
+    outcome = split.start(ConversationState(), invoice, facts(invoice, False), None, shape)
+
+    (reply,) = [a for a in outcome.actions if not isinstance(a, CreatePlan)]
+    if reply.message != "split_proposal":
+        return
+    schedule = reply.params["schedule"]
+    assert sum(amount.amount for _due, amount in schedule) == minor
+    assert all(amount.amount > 0 for _due, amount in schedule)
+    dues = [due for due, _amount in schedule]
+    assert dues[0] == today
+    assert dues == sorted(set(dues))
+    assert dues[-1] - today <= timedelta(days=90)
+    if reply.params["rest_asked"] is None and len(schedule) == len(days) + 1:
+        assert dues[1:] == days
