@@ -444,7 +444,8 @@ def _arbitrated(
     """The arbiter's *choice* (with probability *sure*), within what no model may do.
 
     An opt-out the arbiter prefers is only asked about (the customer confirms with STOP); a
-    refusal, a dispute or a payment report is never turned into a way of paying, nor a
+    refusal, a dispute or a payment report is never turned into a way of paying (one the
+    rules read in so many words stands; one they are unsure of is asked about), nor a
     promise into consent: asked about instead, as any choice it is not sure enough of.
     """
     if choice is reading.intent or sure < ARBITER_SURE or reading.intent in ARBITER_LEAVES:
@@ -459,10 +460,14 @@ def _arbitrated(
         and INABILITY_PHRASE.search(norm.text)
     ):
         return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
+    explicit = reading.confidence >= ARBITER_EXPLICIT
+    if explicit and reading.intent in _NOT_CONSENT and choice in _PAYING:
+        # "I don't want to pay": a refusal the rules read in so many words stands; asking
+        # "no, or pay now?" of it would offer the customer what they just refused.
+        return reading
     guarded = (reading.intent in _NOT_CONSENT and choice in _PAYING) or (
         reading.intent is Intent.PAY_LATER and choice in _CONSENT
     )
-    explicit = reading.confidence >= ARBITER_EXPLICIT
     if guarded or sure < ARBITER_ACT or (explicit and sure < ARBITER_OVER_EXPLICIT):
         return dataclasses.replace(
             reading,

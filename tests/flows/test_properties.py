@@ -98,6 +98,8 @@ OPT_OUT_WORDS = [
     "unsubscribe me",
     "ne m'écrivez plus",
 ]
+# The phrases among them that are no legal keyword: in a sentence, meaning decides.
+SENTENCE_OPT_OUTS = frozenset({"ne m'écrivez plus"})
 # ...and those read only as a sentence of their own ("arrêt" is also a noun: "arrêt maladie").
 OPT_OUT_SENTENCES = ["ARRET", "arrête", "Arrêtez !", "STOP", "CANCEL", "QUIT", "END"]
 DISPUTES = [
@@ -174,7 +176,14 @@ def test_an_opt_out_word_is_never_an_agreement_to_pay(
 
     assert not any(isinstance(a, SetPromise | CreatePlan) for a in outcome.actions)
     expected = () if opted_out else (RecordConsent(opted_in=False, words=text),)
-    assert tuple(a for a in outcome.actions if isinstance(a, RecordConsent)) == expected
+    recorded = tuple(a for a in outcome.actions if isinstance(a, RecordConsent))
+    if recorded != expected and not opted_out and stop in SENTENCE_OPT_OUTS:
+        # A phrase, not a legal keyword: where the reader doubts it in this sentence, nothing
+        # is recorded and the customer is asked to send STOP (issue 11), never ignored.
+        assert recorded == ()
+        assert "confirm_opt_out" in [r.message for r in outcome.replies], text
+        return
+    assert recorded == expected
 
 
 @PROPERTY

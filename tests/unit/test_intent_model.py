@@ -248,9 +248,20 @@ def test_the_arbiter_never_turns_a_refusal_into_consent() -> None:
     rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
     assert rules.intent is Intent.DISPUTE
     reading = read(text, fixed({Intent.DISPUTE: 0.9}, choosing(Intent.PAY_NOW, 0.99)))
-    assert reading.intent is Intent.DISPUTE
-    assert reading.is_unsure
-    assert reading.alternatives == (Intent.DISPUTE, Intent.PAY_NOW)
+    # Read in so many words, it stands: asking "dispute, or pay now?" would offer the
+    # customer the payment they contest.
+    assert reading == rules
+    # Read with less certainty, it is asked about, never acted on as consent.
+    doubted = intents._arbitrated(
+        dataclasses.replace(rules, confidence=0.7),
+        Intent.PAY_NOW,
+        0.99,
+        normalize(text),
+        today=NOW.date(),
+        locale="fr_FR",
+    )
+    assert doubted.intent is Intent.DISPUTE and doubted.is_unsure
+    assert doubted.alternatives == (Intent.DISPUTE, Intent.PAY_NOW)
 
 
 @pytest.mark.parametrize(
