@@ -112,6 +112,8 @@ def correct_day(word: str) -> str:
     misspelt day beside "ok" or "I'll pay" is still the day promised."""
     if word[:-1] in WEEKDAYS and word[-1] == word[-2]:
         return word[:-1]  # "jeudii", "lundii": a key held down
+    if len(word) == MIN_LENGTH and word.isalpha() and word not in _vocabulary().counts:
+        return _short_slip(word)
     if len(word) < MIN_LENGTH + 1 or word in WEEKDAYS or not word.isalpha():
         return word
     for day in _LONG_DAYS:
@@ -120,6 +122,22 @@ def correct_day(word: str) -> str:
         if one_edit(word, day) or (len(word) >= 7 and len(day) >= 8 and _two_edits(word, day)):
             return day
     return word
+
+
+def _short_slip(word: str) -> str:
+    """A five-letter word no message used before that is a day with two letters swapped
+    ("jeuid") or a letter missing ("samdi", "frday"), or *word*: slips that keep every letter
+    of the day, which a word of another meaning rarely does."""
+    for day in WEEKDAYS:
+        swapped = len(day) == len(word) and one_edit(word, day) and sorted(word) == sorted(day)
+        missing = day not in _NO_SHORTENING and len(day) == len(word) + 1 and one_edit(word, day)
+        if swapped or missing:
+            return day
+    return word
+
+
+#: Days a letter short of an everyday word ("martes" / "mates"): never read from a shorter one.
+_NO_SHORTENING = frozenset({"martes", "jueves", "viernes", "sabado", "domingo"})
 
 
 def correct_days(text: str) -> str:

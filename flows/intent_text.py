@@ -141,5 +141,17 @@ _OUTRAGE = re.compile(r"[?!]\s*[?!]")
 
 def _flush(current: list[str], clauses: list[str]) -> None:
     if current:
-        clauses.append(" ".join(current))
+        clauses.append(" ".join(_je_elided(current)))
         current.clear()
+
+
+#: Pronouns after which a lone "j" is "je" ("j'vous paye samedi", "j'te rappelle"): never
+#: "j'ai", whose "ai" is not among them.
+_AFTER_JE = frozenset({"vous", "te", "t", "le", "la", "les", "lui", "leur", "me", "m"})
+
+
+def _je_elided(words: list[str]) -> list[str]:
+    return [
+        "je" if word == "j" and i + 1 < len(words) and words[i + 1] in _AFTER_JE else word
+        for i, word in enumerate(words)
+    ]

@@ -801,10 +801,11 @@ def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
 
 def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: int) -> int | None:
     text = norm.text
+    tokens = [
+        t.removesuffix("x") if t[:-1].isdigit() else t for t in _COUNT_TOKEN.findall(m.group())
+    ]
     counts = [
-        int(t) if t.isdigit() else CARDINALS[t]
-        for t in _COUNT_TOKEN.findall(m.group())
-        if t.isdigit() or t in CARDINALS
+        int(t) if t.isdigit() else CARDINALS[t] for t in tokens if t.isdigit() or t in CARDINALS
     ]
     if len(counts) != 2 or not all(2 <= c <= _MAX_SPLIT for c in counts) or counts[0] == counts[1]:
         return None
@@ -834,7 +835,7 @@ _AMOUNT = re.compile(
 _DATED_AMOUNT = re.compile(
     "(?P<amount>" + _AMOUNT.pattern + ")"
     r" ?(?:€|euros?|eur|e|pounds?|quid|£)? "
-    r"(?P<day>maintenant|aujourd hui|ce soir|demain|now|today|"
+    r"(?P<day>maintenant|aujourd hui|ce soir|apres demain|demain|now|today|la(?= et\b| \||$)|"
     r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
     r"(?:(?:on|next|this|este|el) )?"
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
@@ -845,7 +846,7 @@ _DATED_AMOUNT = re.compile(
 )
 
 
-_TODAY_WORDS = frozenset({"maintenant", "aujourd hui", "ce soir", "now", "today", "tonight"})
+_TODAY_WORDS = frozenset({"maintenant", "aujourd hui", "ce soir", "la", "now", "today", "tonight"})
 _TODAY_WORDS |= {"ahora", "hoy"}
 #: A payment's day and amount (None: the rest), as the customer schedules it.
 _Payment = tuple[dt.date, Decimal | None]

@@ -2802,3 +2802,56 @@ def test_the_day_promised_is_the_one_for_paying(text: str, locale: str, day: dt.
 def test_the_first_message_is_no_first_of_the_month() -> None:
     reading = read("comment je paie ? j'ai effacé le premier sms")
     assert reading.date is None
+
+
+# --- the April batch (U22): kinds, in words the batch did not use ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("ok, validé pour les 3 échéances", "fr_FR", Intent.YES),
+        ("vous êtes qui au juste ?", "fr_FR", Intent.HELP),
+        ("¿hay una persona con quien hablar?", "es_ES", Intent.ASK_AGENT),
+        ("¿desde cuándo os debo esta factura?", "es_ES", Intent.STATUS),
+        ("your electrician damaged my wall and now you want paying?", "en_GB", Intent.DISPUTE),
+        ("on m'a déjà prélevée hier, pourquoi ce message ?", "fr_FR", Intent.ALREADY_PAID),
+        ("j'aimerais régler mensuellement si possible", "fr_FR", Intent.SPLIT),
+        ("j'vous règle ça mardi", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_kinds_of_the_april_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("3x au lieu de 4, c'est jouable ?", "fr_FR", 3),
+        ("ok pour 4x mais pas 3", "fr_FR", 4),
+        ("not 2, could we do 4 please", "en_GB", 4),
+        ("not 3 payments, 2 would be fine", "en_GB", 2),
+    ],
+)
+def test_a_count_written_3x_or_refused_then_named_is_the_count(
+    text: str, locale: str, parts: int
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("jeuid", dt.date(2026, 11, 19)),  # two letters swapped
+        ("je paie samdi", dt.date(2026, 11, 21)),  # a letter missing
+        ("I'll pay on frday", dt.date(2026, 11, 20)),
+    ],
+)
+def test_a_short_slip_in_a_day_is_the_day(text: str, day: dt.date) -> None:
+    reading = read(text, "en_GB" if "pay" in text else "fr_FR")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, day)
+
+
+def test_an_everyday_word_a_letter_short_of_a_day_is_no_day() -> None:
+    assert read("thanks mates", "en_GB").date is None  # "martes" a letter longer
