@@ -1437,10 +1437,14 @@ def _from_signal(
             confidence=_UNSURE_WEAK_PAY,
             alternatives=(Intent.PAY_NOW, Intent.PAY_LATER, Intent.ASK_AGENT),
         )
-    if words.pattern("smalltalk").search(norm.text) and not words.pattern(
-        "payment_context_strict"
-    ).search(norm.text):
-        # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat.
+    chat = words.pattern("smalltalk").search(norm.text)
+    if (
+        chat
+        and not words.pattern("payment_context_strict").search(norm.text)
+        and not words.pattern("pay_decided").search(norm.text)
+    ):
+        # "c'est mon anniv aujourd'hui", "non stop rain here today": a time word in chit-chat
+        # ("at my mum's on Friday, so let's just do it now" decides a payment).
         return Understanding(Intent.SMALLTALK, language=language)
     if decision is Decision.NOW_STRONG and _only_the_day_named(norm.text, words):
         # "Lovely to meet you today, Jasper is already practising his scales": "today" is

@@ -2818,6 +2818,7 @@ def test_the_first_message_is_no_first_of_the_month() -> None:
         ("on m'a déjà prélevée hier, pourquoi ce message ?", "fr_FR", Intent.ALREADY_PAID),
         ("j'aimerais régler mensuellement si possible", "fr_FR", Intent.SPLIT),
         ("j'vous règle ça mardi", "fr_FR", Intent.PAY_LATER),
+        ("I'll pay the whole thing now, forget the payment plan", "en_GB", Intent.PAY_NOW),
     ],
 )
 def test_kinds_of_the_april_batch(text: str, locale: str, intent: Intent) -> None:
