@@ -328,7 +328,9 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
         around = (piece[low : date.start] + piece[end:high]).split()
         # "so the 31st", "vendredi": a day said alone is said of the payment.
         alone = all(_CONSEQUENCE.fullmatch(w) or w in _DATE_ARTICLES for w in around)
-        anchored = alone or any(low <= s.start < high for s in signals)
+        anchored = not _of_an_event(piece, date.start) and (
+            alone or any(low <= s.start < high for s in signals)
+        )
         clause_low = piece.rfind("|", 0, date.start) + 1
         bar = piece.find("|", date.start)
         clause_high = len(piece) if bar < 0 else bar
@@ -338,6 +340,14 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
         )
         signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb))
     return signals
+
+
+def _of_an_event(piece: str, start: int) -> bool:
+    """Whether the day at *start* names an event ("le cours de samedi", "the lesson on
+    Saturday"): said of the event, never of a payment."""
+    before = piece[:start].rstrip()
+    ends = [m.end() for m in lexicon().pattern("event_of_day").finditer(before)]
+    return bool(ends) and ends[-1] == len(before)
 
 
 def _paid_now_beside(segments: list[list[Signal]], later: Signal) -> Signal | None:

@@ -739,8 +739,13 @@ def _read(
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
-        # "envoyez le lien, je règle ce midi": paying today, once the link is there.
-        and (signal.date is None or signal.date.day == today)
+        # "envoyez le lien, je règle ce midi": paying today, once the link is there; "in
+        # Lyon on Friday so let's do it now, send me the link": the day is not the payment's.
+        and (
+            signal.date is None
+            or signal.date.day == today
+            or (not signal.with_pay_verb and _NOW_SAID.search(norm.text) is not None)
+        )
         and words.pattern("link_request").search(norm.text)
         and not INABILITY_PHRASE.search(norm.text)
     ):
@@ -842,10 +847,14 @@ _DATED_AMOUNT = re.compile(
     r"friday|saturday|sunday|lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b|"
     r"(?:a la |a |en |au )?(?:fin|debut|mi) (?:du mois|de mois|de mes|\w+)|"
     r"(?:at the )?end of (?:the )?\w+|"
+    r"(?:dans|in|en) (?:\d{1,2}|huit|quinze|un|une|deux|trois|a|one|two|three|un|dos) "
+    r"(?:jours?|semaines?|mois|days?|weeks?|months?|dias|semanas?|mes|meses)|"
     r"le mois prochain|next month)"
 )
 
 
+#: "Now" in so many words (`NOW` also reads a link asked for as paying now).
+_NOW_SAID = re.compile(r"\b(?:now|right now|maintenant|tout de suite|de suite|ahora|ya)\b")
 _TODAY_WORDS = frozenset({"maintenant", "aujourd hui", "ce soir", "la", "now", "today", "tonight"})
 _TODAY_WORDS |= {"ahora", "hoy"}
 #: A payment's day and amount (None: the rest), as the customer schedules it.

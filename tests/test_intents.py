@@ -2856,3 +2856,53 @@ def test_a_short_slip_in_a_day_is_the_day(text: str, day: dt.date) -> None:
 
 def test_an_everyday_word_a_letter_short_of_a_day_is_no_day() -> None:
     assert read("thanks mates", "en_GB").date is None  # "martes" a letter longer
+
+
+# --- the March batch (U20): kinds, in words the batch did not use ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("bizum enviado hace un rato", "es_ES", Intent.ALREADY_PAID),
+        ("I never signed up to your texts, where did you get my number?", "en_GB", Intent.HELP),
+        ("I never signed up for anything with your company", "en_GB", Intent.DISPUTE),
+        ("je règle tout de suite, pas la peine de me relancer", "fr_FR", Intent.PAY_NOW),
+        ("could I get Marc's direct number? he fitted the boiler", "en_GB", Intent.ASK_AGENT),
+        ("can I pay with gift vouchers?", "en_GB", Intent.HELP),
+        (
+            "je sais pas de quel cours il s'agit, j'étais pas venue ce jour-là",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # The day names an event, the payment is now.
+        ("je règle maintenant, et la séance de jeudi c'est à 18h ?", "fr_FR", Intent.PAY_NOW),
+        ("I'll pay now. what time is the class on monday?", "en_GB", Intent.PAY_NOW),
+        ("in Nice on Monday so let's just do it now, text me the link", "en_GB", Intent.PAY_NOW),
+        ("envoyez le lien svp, je réglerai mardi", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_kinds_of_the_march_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("y a moyen de régler en 12 fois ? non je rigole, en 3", 3),
+        ("en 2 fois ? oh non attends 3 ce serait plus simple", 3),
+    ],
+)
+def test_a_count_said_again_after_a_joke_or_a_second_thought(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_a_rest_in_so_many_days_is_a_day_of_the_schedule() -> None:
+    two = read("40 maintenant et 80 dans 15 jours")
+    assert (two.intent, two.parts, two.date) == (Intent.SPLIT, 2, dt.date(2026, 12, 3))
+    three = read("30 maintenant, 30 dans 15 jours et 60 dans un mois")
+    assert (three.parts, [day for day, _ in three.later]) == (
+        3,
+        [dt.date(2026, 12, 3), dt.date(2026, 12, 18)],
+    )
