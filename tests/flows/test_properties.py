@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flows import split
@@ -98,6 +99,7 @@ OPT_OUT_WORDS = [
     "unsubscribe me",
     "ne m'écrivez plus",
 ]
+_GERUND = re.compile(r"[a-z]{2,}ing\b")
 # The phrases among them that are no legal keyword: in a sentence, meaning decides.
 SENTENCE_OPT_OUTS = frozenset({"ne m'écrivez plus"})
 # ...and those read only as a sentence of their own ("arrêt" is also a noun: "arrêt maladie").
@@ -170,6 +172,9 @@ def test_an_opt_out_word_is_never_an_agreement_to_pay(
     stop: str,
     after: str,
 ) -> None:
+    # "stop worrying, ok": "stop" before a gerund is read for its meaning (en.toml,
+    # opt_out_defused), so a generated word ending in "ing" right after it is no keyword.
+    assume(not (stop.casefold().startswith("stop") and _GERUND.match(after.strip().casefold())))
     text = f"{before} {stop} {after}"
 
     outcome = handle(state, CustomerText(text), facts(invoice, opted_out))
