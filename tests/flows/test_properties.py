@@ -298,7 +298,7 @@ def test_a_split_on_the_customers_terms_adds_up_and_keeps_to_the_policy(
 
     outcome = split.start(ConversationState(), invoice, facts(invoice, False), None, shape)
 
-    (reply,) = [a for a in outcome.actions if not isinstance(a, CreatePlan)]
+    (reply,) = outcome.replies
     if reply.message != "split_proposal":
         return
     schedule = reply.params["schedule"]
