@@ -855,8 +855,9 @@ _DATED_AMOUNT = re.compile(
 
 #: "Now" in so many words (`NOW` also reads a link asked for as paying now).
 _NOW_SAID = re.compile(r"\b(?:now|right now|maintenant|tout de suite|de suite|ahora|ya)\b")
-_TODAY_WORDS = frozenset({"maintenant", "aujourd hui", "ce soir", "la", "now", "today", "tonight"})
-_TODAY_WORDS |= {"ahora", "hoy"}
+_TODAY_WORDS = frozenset(
+    {"maintenant", "aujourd hui", "ce soir", "la", "now", "today", "tonight", "ahora", "hoy"}
+)
 #: A payment's day and amount (None: the rest), as the customer schedules it.
 _Payment = tuple[dt.date, Decimal | None]
 

@@ -160,7 +160,7 @@ def pending_to_dict(meaning: Understanding) -> dict[str, Any]:
         "parts": meaning.parts,
         "date": meaning.date.isoformat() if meaning.date else None,
         "date_text": meaning.date_text,
-        "first": str(meaning.first) if meaning.first is not None else None,
+        "first": _text(meaning.first),
         "later": [[day.isoformat(), _text(amount)] for day, amount in meaning.later],
     }
 
