@@ -179,6 +179,13 @@ ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
         "avc": "avec",
         "pa": "pas",
         "pasmaintenant": "pas maintenant",
+        "jrs": "jours",
+        # Days with their vowels dropped, as texted: "mrdi jvous fais le virement".
+        "lndi": "lundi",
+        "mrdi": "mardi",
+        "mrcrdi": "mercredi",
+        "vndrdi": "vendredi",
+        "smdi": "samedi",
         # English
         "u": "you",
         "ur": "your",
@@ -405,13 +412,23 @@ SPANISH_VERBS = frozenset(
     }
 )
 
+#: After Spanish "no", one of these says what the customer cannot see or do ("no veo nada en el
+#: mensaje", "no me sale el enlace"): no refusal of paying, and no change of mind.
+SPANISH_NOT_REFUSING = frozenset(
+    {"veo", "encuentro", "sale", "aparece", "funciona", "entiendo", "consigo", "carga", "llega"}
+)
+_NOT_A_NO = "|".join(sorted(SPANISH_VERBS | SPANISH_NOT_REFUSING))
+
 #: A new piece (and possibly a change of mind) starts at these; the last decision wins.
 CHANGE_OF_MIND = re.compile(
     r"\b(?:finalement|en fait|plutot|mais|but|however|actually|instead|rather|sorry|pardon|"
     r"oups|oops|correction|je me suis trompe|i meant|je voulais dire|pero|mejor|neg|"
     r"non(?! stop\b)|"
-    r"nope|nah|jamais|never|no(?! (?:" + "|".join(sorted(SPANISH_VERBS)) + r")\b))\b"
+    r"nope|nah|jamais|never|no(?! (?:" + _NOT_A_NO + r")\b))\b"
 )
 #: Piece starts that are themselves an explicit "no".
-NO_START = re.compile(r"^(?:neg|non(?! stop\b)|nope|nah|jamais|never|no)\b")
+NO_START = re.compile(
+    r"^(?:neg|non(?! stop\b)|nope|nah|jamais|never|"
+    r"no(?! (?:" + "|".join(sorted(SPANISH_NOT_REFUSING)) + r")\b))\b"
+)
 # Language detection reads its marker words from the data files (flows/lexicon/*.toml).

@@ -100,6 +100,8 @@ class Signal:
     #: A date in the same clause as a pay verb ("I'm away this weekend, I'll pay on Monday":
     #: Monday), which wins over one anchored only by a reason to wait.
     with_pay_verb: bool = False
+    #: A refusal of instalments only ("pas en 3 fois", "no a plazos"), not of paying.
+    of_split: bool = False
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
@@ -239,6 +241,9 @@ def _decision(
             return segments, begins, dated[-1]
     if correction is not None and correction.start >= last.start:
         return segments, begins, correction
+    whole = _whole_kept(segments, results)
+    if whole is not None:
+        return segments, begins, whole
     paid_now = _paid_now_beside(segments, last)
     # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment. Read
     # only here: most messages never get this far, and the split's reading reads it again.
@@ -254,6 +259,16 @@ def _decision(
     return segments, begins, last
 
 
+def _whole_kept(segments: list[list[Signal]], results: list[Signal]) -> Signal | None:
+    """ "je vais payer maintenant en fait, oubliez le paiement en 3 fois", "quiero pagar ya,
+    no a plazos": a last segment that only refuses instalments keeps paying now in full."""
+    said = [s for s in segments[-1] if s.decision is not Decision.REFUSAL or s.of_split]
+    if not any(s.of_split for s in segments[-1]) or any(not s.of_split for s in said):
+        return None
+    now = [r for r in results[:-1] if r.decision is Decision.NOW_STRONG]
+    return now[-1] if now else None
+
+
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     for raw in clauses:
@@ -261,8 +276,11 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         kept = REJECTED.sub("", raw).strip() or raw
         words = lexicon()
         dropped = words.pattern("dropped_option").sub("pas", kept)
+        dropped = words.pattern("not_now").sub("pas maintenant", dropped)
         idioms = words.pattern("negation_idioms").sub("neg", dropped)
-        clause = words.pattern("no_problem").sub("ok", idioms)
+        polite = words.pattern("no_problem").sub("ok", idioms)
+        # "on the train with no signal": a "no" that refuses nothing opens no refusal.
+        clause = " ".join(words.pattern("no_word_defused").sub(" ", polite).split()) or polite
         # "could I pay on Thursday instead": a correcting word that ends its clause closes
         # what it corrects; it opens nothing.
         cuts = [
@@ -393,7 +411,7 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
                 signals.append(Signal(decision, m.start()))
             else:
                 decision = Decision.REFUSAL if negated else Decision.SPLIT
-                signals.append(Signal(decision, m.start(), parts=parts))
+                signals.append(Signal(decision, m.start(), parts=parts, of_split=negated))
     bare = SPLIT_BARE.match(piece)
     if bare:  # "non pas en 3 fois, en 4": the correction names the number alone
         parts = _number(bare.group("n"))
@@ -401,12 +419,14 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             signals.append(Signal(Decision.SPLIT, 0, parts=parts))
     for m in HALF.finditer(piece):
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
-        signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start(), parts=2))
+        decision = Decision.REFUSAL if negated else Decision.SPLIT
+        signals.append(Signal(decision, m.start(), parts=2, of_split=negated))
     for m in SPLIT_VAGUE.finditer(piece):
         if any(start <= m.start() < end for start, end in numbered):
             continue  # "installments" in "in 3 installments": one trigger, negated as a whole
         negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
-        signals.append(Signal(Decision.REFUSAL if negated else Decision.SPLIT, m.start()))
+        decision = Decision.REFUSAL if negated else Decision.SPLIT
+        signals.append(Signal(decision, m.start(), of_split=negated))
     return signals
 
 

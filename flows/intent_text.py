@@ -113,10 +113,14 @@ def normalize(text: str) -> Normalized:
     clauses: list[str] = []
     current: list[str] = []
     saw_question = False
+    separator = ""
     for word in _TOKEN.findall(folded):
         if word in _SEPARATORS:
             saw_question = saw_question or word == "?"
+            if word == "?":
+                _drop_tag(current, clauses, separator)
             _flush(current, clauses)
+            separator = word
             continue
         expansion = ABBREVIATIONS.get(word)
         if expansion is None:
@@ -137,6 +141,26 @@ def normalize(text: str) -> Normalized:
 
 
 _OUTRAGE = re.compile(r"[?!]\s*[?!]")
+
+
+#: "c'est fait en 2 min, non ?", "puedo pagar el viernes, no?": a statement that asks to be
+#: confirmed; the "non" asks, it refuses nothing.
+_TAGS = frozenset({"non", "no"})
+_TAGGED_MIN_WORDS = 3
+
+
+def _drop_tag(current: list[str], clauses: list[str], separator: str) -> None:
+    """Drop a tag question's "non" / "no" closing a statement (`_TAGS`)."""
+    if len(current) >= _TAGGED_MIN_WORDS and current[-1] in _TAGS:
+        current.pop()
+    elif (
+        len(current) == 1
+        and current[0] in _TAGS
+        and separator == ","
+        and clauses
+        and len(clauses[-1].split()) >= _TAGGED_MIN_WORDS - 1
+    ):
+        current.clear()
 
 
 def _flush(current: list[str], clauses: list[str]) -> None:

@@ -139,6 +139,12 @@ LATER = re.compile(
     r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
     r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
+    # "quand les allocs tombent": money the customer waits for, named by when it lands.
+    r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
+    r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous) "
+    r"(?:tombe|tombent|tombera|tomberont|arrive|arrivent|arrivera|arriveront|passe|passent|"
+    r"seront la|sera la|rentre|rentrent|a verse|aura verse|versera|a paye|aura paye)|"
+    r"(?:au|a mon|a notre) retour (?:de|des|du) (?:vacances|conges|voyage|deplacement)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
     # "when my student loan comes in": money the customer waits for (not "the refund", which
     # is the merchant's to make: a dispute).
@@ -182,7 +188,7 @@ INABILITY_PHRASE = re.compile(
 POST_NEGATION = re.compile(
     r"^(?: \w+){0,2}? (?:c est |ce n est |c |ca |that s |it s )?(?:pas possible|impossible|"
     r"pas pour moi|(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais|vais) pas|i cant|cant|"
-    r"not possible|no puedo|no es posible)\b"
+    r"not possible|no puedo|no es posible|no quiero|no voy a|no pienso)\b"
 )
 #: "lundi je peux pas avant", "thursday, can't any sooner": the date is the earliest, it stands.
 EARLIER_ONLY = re.compile(

@@ -840,7 +840,8 @@ _AMOUNT = re.compile(
 _DATED_AMOUNT = re.compile(
     "(?P<amount>" + _AMOUNT.pattern + ")"
     r" ?(?:€|euros?|eur|e|pounds?|quid|£)? "
-    r"(?P<day>maintenant|aujourd hui|ce soir|apres demain|demain|now|today|la(?= et\b| \||$)|"
+    r"(?P<day>maintenant|tout de suite|de suite|aujourd hui|ce soir|apres demain|demain|now|"
+    r"right now|right away|straight away|today|la(?= et\b| \||$)|"
     r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
     r"(?:(?:on|next|this|este|el) )?"
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
@@ -849,14 +850,17 @@ _DATED_AMOUNT = re.compile(
     r"(?:at the )?end of (?:the )?\w+|"
     r"(?:dans|in|en) (?:\d{1,2}|huit|quinze|un|une|deux|trois|a|one|two|three|un|dos) "
     r"(?:jours?|semaines?|mois|days?|weeks?|months?|dias|semanas?|mes|meses)|"
-    r"le mois prochain|next month)"
+    r"le mois (?:prochain|pro)|next month)"
 )
 
 
 #: "Now" in so many words (`NOW` also reads a link asked for as paying now).
 _NOW_SAID = re.compile(r"\b(?:now|right now|maintenant|tout de suite|de suite|ahora|ya)\b")
 _TODAY_WORDS = frozenset(
-    {"maintenant", "aujourd hui", "ce soir", "la", "now", "today", "tonight", "ahora", "hoy"}
+    {
+        *("maintenant", "tout de suite", "de suite", "aujourd hui", "ce soir", "la"),
+        *("now", "right now", "right away", "straight away", "today", "tonight", "ahora", "hoy"),
+    }
 )
 #: A payment's day and amount (None: the rest), as the customer schedules it.
 _Payment = tuple[dt.date, Decimal | None]
@@ -1083,7 +1087,8 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         # "vous acceptez les chèques ?", "is the link safe?", "PLUS TARD ça veut dire quoi ?":
         # how paying works, asked before any payment word or "combien" is read as a decision.
         return Intent.HELP
-    if rules().status.search(text) or words.pattern("status").search(text):
+    status = rules().status.search(text) or words.pattern("status").search(text)
+    if status is not None and not _decided_after(norm, status, words):
         return Intent.STATUS
     if (
         words.pattern("help_question").search(text)
@@ -1102,6 +1107,22 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
         return Intent.HELP
     return None
+
+
+#: What closes a statement about the invoice before a decision: "…la date limite mais je
+#: préfère payer tout de suite".
+_THEN = re.compile(r" (?:\||mais|but|pero) ")
+
+
+def _decided_after(norm: Normalized, told: re.Match[str], words: Lexicon) -> bool:
+    """The invoice's state told, not asked, then a decision to pay in a later clause ("je vois
+    que c'est le vendredi 12 la date limite mais je préfère payer tout de suite")."""
+    if _asks(norm, words):
+        return False
+    then = _THEN.search(norm.text, told.end())
+    return (
+        then is not None and words.pattern("pay_decided").search(norm.text, then.end()) is not None
+    )
 
 
 def _around(text: str, found: re.Match[str]) -> str:
@@ -1554,6 +1575,9 @@ def _chit_chat_never(text: str, words: Lexicon) -> bool:
     return all(m.group() in _NEVER_WORDS for m in rules().no.finditer(text))
 
 
+_TRAILING_BUT = re.compile(r"\b(?:mais|but|pero|sauf que|except)$")
+
+
 def _after_payment(text: str, language: str | None) -> Understanding:
     """Steps 10-14 of the precedence (module docstring)."""
     text = lexicon().pattern("no_problem").sub("ok", text)  # "pas de souci" / "no problem" say yes
@@ -1574,6 +1598,9 @@ def _after_payment(text: str, language: str | None) -> Understanding:
             )
         return Understanding(Intent.NO, language=language)
     if rules().yes.search(text):
+        if _TRAILING_BUT.search(text):
+            # "d'accord mais", "yes but": the condition is still to come; nothing agreed yet.
+            return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
         return Understanding(Intent.YES, language=language)
     if (
         rules().smalltalk.search(text)

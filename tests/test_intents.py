@@ -2906,3 +2906,81 @@ def test_a_rest_in_so_many_days_is_a_day_of_the_schedule() -> None:
         3,
         [dt.date(2026, 12, 3), dt.date(2026, 12, 18)],
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # Sarcasm: a payment on a condition that will never come is a contest.
+        (
+            "oh sure, I'll pay the moment the radiator actually gets warm. any decade now",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("I'll pay the moment you send the link", "en_GB", Intent.PAY_NOW),
+        # A "no" that refuses nothing.
+        ("can it wait till tomorow? on the train with no signal", "en_GB", Intent.PAY_LATER),
+        ("Cómo os pago? No veo nada en el mensaje", "es_ES", Intent.PAY_NOW),
+        ("no, no pago", "es_ES", Intent.NO),
+        # How quick paying is, and a tag question: no report, no refusal.
+        (
+            "à Lyon tout le week-end donc autant payer maintenant, c'est fait en 2 min non ?",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("c'est fait", "fr_FR", Intent.ALREADY_PAID),
+        ("je paie vendredi, ça vous va non ?", "fr_FR", Intent.PAY_LATER),
+        # Instalments refused after paying now: paying now in full.
+        (
+            "ok je vais payer maintenant en fait, oubliez le paiement en 3 fois",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("Quiero pagar ya, no a plazos", "es_ES", Intent.PAY_NOW),
+        ("¿Quiénes sois? No conozco esta empresa", "es_ES", Intent.HELP),
+        # The due date told, then paying at once.
+        (
+            "Je vois que c'est le vendredi 12 la date limite mais je préfère payer tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("il reste combien à payer maintenant", "fr_FR", Intent.STATUS),
+        ("This invoice is for a Mr Martin, I'm Mrs Martins", "en_GB", Intent.DISPUTE),
+        ("quand les allocs tombent", "fr_FR", Intent.PAY_LATER),
+        ("No voy a pagar, el trabajo quedó fatal y hay que repetirlo", "es_ES", Intent.DISPUTE),
+        ("jsuis devant chez toi ouvre moi 😂", "fr_FR", Intent.SMALLTALK),
+        # Not now, so later; not now and not wanted is no agreement.
+        ("ahora no", "es_ES", Intent.PAY_LATER),
+        ("después de Navidad, que ahora no llego", "es_ES", Intent.PAY_LATER),
+        ("je paie au retour de vacances", "fr_FR", Intent.PAY_LATER),
+        ("de retour de vacances, je paie maintenant", "fr_FR", Intent.PAY_NOW),
+        ("je règle dès que la CAF a versé", "fr_FR", Intent.PAY_LATER),
+        ("c bon jai compris je paye tout de suite envoyez le lien", "fr_FR", Intent.PAY_NOW),
+        # A yes with its condition still to come agrees to nothing.
+        ("d'accord mais", "fr_FR", Intent.UNKNOWN),
+        ("yes but", "en_GB", Intent.UNKNOWN),
+        ("oui mais en 3 fois", "fr_FR", Intent.SPLIT),
+    ],
+)
+def test_kinds_of_the_november_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_day_texted_without_its_vowels_is_the_day() -> None:
+    reading = read("mrdi jvous fais le virement")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 24))
+
+
+def test_not_now_and_not_wanted_is_no_agreement() -> None:
+    assert read("ahora no quiero pagar", "es_ES").intent not in (Intent.PAY_NOW, Intent.YES)
+
+
+def test_an_amount_now_and_one_on_a_day_is_a_split_in_two() -> None:
+    reading = read("je paie 30 tout de suite et 30 le 5, ça vous va ?")
+    assert (reading.intent, reading.parts, reading.first, reading.date) == (
+        Intent.SPLIT,
+        2,
+        Decimal(30),
+        dt.date(2026, 12, 5),
+    )
+    assert read("je paye dans 15 jrs").date == dt.date(2026, 12, 3)
