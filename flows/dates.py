@@ -516,6 +516,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?:the )?week ?end after next|(?:le )?week end (?:d apres|suivant)",
         _weekend_after_next,
     ),
+    # "after the weekend": the Monday that ends it, not the weekend itself.
+    _rule(
+        r"(?:apres|after|despues del?) (?:le |ce |the |this |el |este )?"
+        r"(?:week ?end|fin de semana)",
+        _next_week,
+    ),
     _rule(rf"a week (?:on|from) (?P<wd>{_WD})|(?P<wd2>{_WD}) week(?! end)", _weekday_week_later),
     _rule(
         rf"(?:(?:the )?(?:first|1st) week (?:of|in)|(?:la )?premiere semaine (?:de|d)|"

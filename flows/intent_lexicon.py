@@ -415,7 +415,10 @@ SPANISH_VERBS = frozenset(
 #: After Spanish "no", one of these says what the customer cannot see or do ("no veo nada en el
 #: mensaje", "no me sale el enlace"): no refusal of paying, and no change of mind.
 SPANISH_NOT_REFUSING = frozenset(
-    {"veo", "encuentro", "sale", "aparece", "funciona", "entiendo", "consigo", "carga", "llega"}
+    {
+        *("veo", "encuentro", "sale", "aparece", "funciona", "entiendo", "consigo", "carga"),
+        *("llega", "recuerdo", "reconozco", "conozco"),
+    }
 )
 _NOT_A_NO = "|".join(sorted(SPANISH_VERBS | SPANISH_NOT_REFUSING))
 

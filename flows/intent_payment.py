@@ -277,6 +277,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         words = lexicon()
         dropped = words.pattern("dropped_option").sub("pas", kept)
         dropped = words.pattern("not_now").sub("pas maintenant", dropped)
+        # "the boiler works perfectly now": the state of a repair, no payment now.
+        dropped = " ".join(words.pattern("now_of_state").sub(" ", dropped).split()) or dropped
         idioms = words.pattern("negation_idioms").sub("neg", dropped)
         polite = words.pattern("no_problem").sub("ok", idioms)
         # "on the train with no signal": a "no" that refuses nothing opens no refusal.
@@ -339,6 +341,10 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
     # A date is anchored by something about paying in its part of the piece: "je suis chez ma
     # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
     bounds = [0, *(m.start() for m in _CONSEQUENCE.finditer(piece)), len(piece) + 1]
+    # Where "donc" / "so" sets a part apart, its days are the reason ("au boulot vendredi et
+    # samedi donc je règle tout de suite"): they do not anchor each other. Elsewhere a day
+    # next to another is said of a payment too ("20 ce soir et le reste le 5").
+    about_paying = signals.copy() if len(bounds) > 2 else signals
     for date in dates:
         part = bisect.bisect_right(bounds, date.start)
         low, high = bounds[part - 1], bounds[min(part, len(bounds) - 1)]
@@ -347,14 +353,14 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
         # "so the 31st", "vendredi": a day said alone is said of the payment.
         alone = all(_CONSEQUENCE.fullmatch(w) or w in _DATE_ARTICLES for w in around)
         anchored = not _of_an_event(piece, date.start) and (
-            alone or any(low <= s.start < high for s in signals)
+            alone or any(low <= s.start < high for s in about_paying)
         )
         clause_low = piece.rfind("|", 0, date.start) + 1
         bar = piece.find("|", date.start)
         clause_high = len(piece) if bar < 0 else bar
         verb = any(
             s.decision is Decision.NOW_WEAK and clause_low <= s.start < clause_high
-            for s in signals
+            for s in about_paying
         )
         signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb))
     return signals
@@ -400,6 +406,8 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             parts = _number(m.group("n"))
             if parts is None or parts == 0:
                 continue
+            if any(start <= m.start() < end for start, end in numbered):
+                continue  # "tres plazos" inside "en tres plazos": one count, negated as a whole
             numbered.append((m.start(), m.end()))
             if parts > 1 and _CHOICE_BEFORE.search(piece[: m.start("n")]):
                 # "3 or 4 payments", "en 3 ou 4 fois": a split, the count not chosen yet.
@@ -543,7 +551,7 @@ def _is_negator(word: str, window: list[str], i: int, trigger: str) -> bool:
         return any(w in ("ne", "n") for w in window[i + 1 :])
     if word == "no":  # Spanish "no puedo pagar", English "no split"
         following = window[i - 1] if i > 0 else trigger
-        english_noun = i == 0 and not trigger.isdigit() and trigger not in ("en", "in", "sur")
+        english_noun = i == 0 and not trigger.isdigit() and trigger not in ("in", "sur")
         return following in SPANISH_VERBS or english_noun
     return False
 

@@ -17,6 +17,7 @@ as unknown (or as a plain no), and gates what a corrected reading may decide.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,9 +132,27 @@ def _short_slip(word: str) -> str:
     for day in WEEKDAYS:
         swapped = len(day) == len(word) and one_edit(word, day) and sorted(word) == sorted(day)
         missing = day not in _NO_SHORTENING and len(day) == len(word) + 1 and one_edit(word, day)
-        if swapped or missing:
+        if swapped or missing or _next_key(word, day):
             return day
     return word
+
+
+#: Letters side by side on a keyboard (AZERTY and QWERTY rows): "lindi" is "lundi" typed
+#: with the finger one key off.
+_ROWS = ("azertyuiop", "qsdfghjklm", "wxcvbn", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS = frozenset(
+    pair for row in _ROWS for a, b in itertools.pairwise(row) for pair in ((a, b), (b, a))
+)
+
+
+def _next_key(word: str, day: str) -> bool:
+    """*word* is a short French day ("lundi", "mardi", "jeudi") with one letter typed on the
+    key beside it. Only those: in English and Spanish such a slip lands on real words ("lines"
+    for "lunes")."""
+    if len(word) != len(day) or not day.endswith("di"):
+        return False
+    slips = [(a, b) for a, b in zip(word, day, strict=True) if a != b]
+    return len(slips) == 1 and slips[0] in _NEIGHBOURS
 
 
 #: Days a letter short of an everyday word ("martes" / "mates"): never read from a shorter one.

@@ -64,9 +64,11 @@ SPLIT_NUMBERED = (
 #: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
     rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
-    rf"actually|serieux|serieusement|seriously|sinon|otherwise) )+(?:(?:en|in|sur) )?|"
+    rf"actually|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|wait) )+"
+    rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
-    r"(?: (?:ca ira|ca ira mieux|c est mieux|ok|please|s il vous plait|s il te plait|then|"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ok|please|"
+    r"s il vous plait|s il te plait|then|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
@@ -138,7 +140,11 @@ LATER = re.compile(
     r"rentrerai|reviendrai)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
     r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
-    r"(?<!recu )(?<!touche )(?<!eu )(?:ma|la|mon) (?:paie|paye|salaire)|"
+    r"(?<!recu )(?<!touche )(?<!eu )(?<!je )(?<!j )(?<!on )(?<!tu )(?<!vous )(?<!nous )"
+    r"(?:ma|la|mon) (?:paie|paye|salaire)"
+    # "ma paye est tombée, je paie maintenant": the pay already here is no reason to wait.
+    r"(?! (?:est|a ete|vient d etre|vient de) (?:deja )?(?:tombee?|arrivee?|passee?|versee?|"
+    r"tomber|arriver))|"
     # "quand les allocs tombent": money the customer waits for, named by when it lands.
     r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
     r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous) "

@@ -432,6 +432,10 @@ ARBITER_LEAVES = frozenset({Intent.OPT_OUT, Intent.UNKNOWN})
 _PAYING = frozenset({Intent.PAY_NOW, Intent.YES, Intent.SPLIT, Intent.PAY_LATER})
 
 
+#: "vérifier si…", "check whether…": what follows is asked, not told.
+_WHETHER = re.compile(r"\b(?:si|if|whether)\b")
+
+
 def _arbitrated(
     reading: Understanding,
     choice: Intent,
@@ -461,6 +465,11 @@ def _arbitrated(
     ):
         return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
     explicit = reading.confidence >= ARBITER_EXPLICIT
+    whether = explicit and reading.intent is Intent.STATUS and _WHETHER.search(norm.text)
+    if whether and choice is Intent.ALREADY_PAID:
+        # "pouvez-vous vérifier si mon mari a bien payé ?": a question whether it is paid
+        # the rules read in so many words; its "payé" n-grams report nothing.
+        return reading
     if explicit and reading.intent in _NOT_CONSENT and choice in _PAYING:
         # "I don't want to pay": a refusal the rules read in so many words stands; asking
         # "no, or pay now?" of it would offer the customer what they just refused.
@@ -964,7 +973,12 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     # "stop, wrong button, I meant 3 instalments": the customer takes the keyword back in the
     # same message. The rest is acted on, and the confirmation line lets them send STOP again.
     retracted = words.pattern("opt_out_retracted").search(text) is not None
-    if not retracted and any(OPT_OUT_WHOLE.match(c) for c in norm.clauses):
+    keyword_alone = [i for i, c in enumerate(norm.clauses) if OPT_OUT_WHOLE.match(c)]
+    if not retracted and keyword_alone:
+        if all(_stop_said_of(norm.clauses, i + 1, words) for i in keyword_alone):
+            # "Stop, arrêtez de me compter les séances où…": the next clause says what is to
+            # stop, and it is not our messages; asked, never ignored.
+            return _OptOut.MAYBE
         return _OptOut.CLEAR  # a legal keyword on its own: always
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
     if retracted:
@@ -988,6 +1002,18 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
             continue
         return _OptOut.CLEAR
     return _OptOut.MAYBE if maybe else _OptOut.DEFUSED
+
+
+def _stop_said_of(clauses: tuple[str, ...], index: int, words: Lexicon) -> bool:
+    """Whether the clause at *index* opens with a stop said of something other than our
+    messages, or that may be ("arrêtez de me facturer…": `opt_out_defused`, `opt_out_maybe`)."""
+    if index >= len(clauses):
+        return False
+    opening = _STOP_KEYWORD.match(clauses[index])
+    said = words.pattern("opt_out_defused").match(clauses[index]) or words.pattern(
+        "opt_out_maybe"
+    ).match(clauses[index])
+    return opening is not None and said is not None and said.end() >= opening.end()
 
 
 #: The keywords themselves (not the sentences that ask to stop): what a retraction takes back.
@@ -1142,7 +1168,9 @@ def _asks_the_way_as_decided(text: str, words: Lexicon) -> bool:
 
 def _with_paid_report(norm: Normalized, words: Lexicon) -> Intent:
     """A message that reports a payment: what it asks besides, if anything."""
-    if _asks_what_is_left(norm, words):
+    if _asks_what_is_left(norm, words) and not words.pattern("receipt_checked").search(norm.text):
+        # "j'ai payé la 1re mensualité, il reste combien ?"; but "le virement est parti hier,
+        # vérifiez svp. il reste quelque chose ?" reports the payment first.
         return Intent.STATUS
     if _asks_agent(norm.text, words) and words.pattern("request_made").search(norm.text):
         # "déjà payé, mais je voudrais parler au gérant": the person asked for is what to do;
@@ -1547,6 +1575,10 @@ def _dated(
     if words.pattern("smalltalk_self").search(text):
         # "quand j'aurai ma paye je m'offre un week-end": the pay named is the customer's own.
         return Understanding(Intent.SMALLTALK, language=language)
+    if _day_alone_in_its_clause(norm, date_text, words):
+        # "début septembre svp, après la rentrée des enfants": the day answers; the rest
+        # says why.
+        return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"
     ).search(text):
@@ -1563,6 +1595,16 @@ def _dated(
     return dataclasses.replace(
         promise, confidence=_UNSURE_DATE, alternatives=(Intent.PAY_LATER, Intent.SMALLTALK)
     )
+
+
+def _day_alone_in_its_clause(norm: Normalized, date_text: str, words: Lexicon) -> bool:
+    """The day asked for in a clause of its own: the day and a "please", nothing else."""
+    for clause in norm.clauses:
+        if date_text in clause:
+            without_day = clause.replace(date_text, " ", 1)
+            rest = words.pattern("polite").sub(" ", without_day)
+            return rest != without_day and not rest.split()
+    return False
 
 
 _NEVER_WORDS = frozenset({"jamais", "never", "nunca"})

@@ -2984,3 +2984,141 @@ def test_an_amount_now_and_one_on_a_day_is_a_split_in_two() -> None:
         dt.date(2026, 12, 5),
     )
     assert read("je paye dans 15 jrs").date == dt.date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A stop to being billed is a dispute, not a stop to our messages.
+        ("STOP de me facturer deux fois la même chose", "fr_FR", Intent.DISPUTE),
+        ("stop de m'envoyer des sms", "fr_FR", Intent.OPT_OUT),
+        # The customer's pay, not a payment: "je suis pas payé avant le 1er".
+        (
+            "jeudi.. ah non jsuis pas payé avant le 1er, disons le 2 juillet",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("j'ai jamais payé ça avant", "fr_FR", Intent.DISPUTE),
+        ("pas 3 mais 5 mensualités si possible", "fr_FR", Intent.SPLIT),
+        ("pas 30 mais 50 euros, vous vous êtes trompés", "fr_FR", Intent.DISPUTE),
+        (
+            "je n'ai rien contre la facture mais je ne pourrai régler que dans 15 jours",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("le prof n'est resté que 20 minutes et vous facturez 1h", "fr_FR", Intent.DISPUTE),
+        ("ouais envoie j'paye direct 💳", "fr_FR", Intent.PAY_NOW),
+        ("¿Para qué es esta factura? No recuerdo haber ido", "es_ES", Intent.STATUS),
+        ("¿Hasta qué día tengo para pagar?", "es_ES", Intent.STATUS),
+        ("Thank you, the boiler works perfectly now", "en_GB", Intent.SMALLTALK),
+        ("it works now, I'll pay now", "en_GB", Intent.PAY_NOW),
+        (
+            "je voulais payer lundi mais en fait ma paye est tombée, je paye maintenant",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("je paie quand ma paye tombe", "fr_FR", Intent.PAY_LATER),
+        (
+            "Après le jour de l'an, désolée, on a trop de frais avec le déménagement",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("y a des frais si je paie par carte ?", "fr_FR", Intent.HELP),
+        ("debut septembre svp, apres la rentrée des enfants", "fr_FR", Intent.PAY_LATER),
+        ("vendredi, je serai au cours de piano", "fr_FR", Intent.SMALLTALK),
+        ("pouvez-vous me rappeler le détail des travaux facturés ?", "fr_FR", Intent.STATUS),
+        ("pouvez-vous me rappeler ?", "fr_FR", Intent.ASK_AGENT),
+        # The days of a reason set apart by "donc" are not the payment's.
+        (
+            "jsuis au boulot vendredi et samedi donc je prefere regler tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("I didn't mean to unsubscribe, please keep sending", "en_GB", Intent.OPT_IN),
+        ("Quiero pagarlo todo de una vez, no en tres plazos", "es_ES", Intent.PAY_NOW),
+        ("PAYER PAYER PAYER ça fait 3 fois que j'écris", "fr_FR", Intent.PAY_NOW),
+        ("on peut faire 3 fois ?", "fr_FR", Intent.SPLIT),
+        # A report asking us to check it came is a report, whatever it asks besides.
+        (
+            "le virement est parti hier, vérifiez svp. il reste quelque chose ?",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("j'ai payé la 1ere mensualité, il reste combien ?", "fr_FR", Intent.STATUS),
+    ],
+)
+def test_kinds_of_the_june_and_december_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_french_day_typed_one_key_off_is_the_day() -> None:
+    assert read("lindi je paye").date == dt.date(2026, 11, 23)
+    assert read("lines", "en_GB").date is None
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A stop said by someone else, or of the billing, is no stop to our messages.
+        (
+            "Le moniteur a dit stop au bout de 40 min, la leçon était pas complète, "
+            "pourquoi je paie 1h ?",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("en 3 fois... non attendez en 2 ce sera mieux", "fr_FR", Intent.SPLIT),
+        (
+            "Paid by bank transfer this morning, ref DUPUIS-0312. Anything else outstanding?",
+            "en_GB",
+            Intent.ALREADY_PAID,
+        ),
+        (
+            "je paierai avec plaisir quand la prise arrêtera de faire des étincelles",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("je paierai quand il arrêtera de pleuvoir", "fr_FR", Intent.PAY_LATER),
+        (
+            "est-ce que la facture inclut la pièce ou seulement la main d'oeuvre ?",
+            "fr_FR",
+            Intent.STATUS,
+        ),
+        ("Can I pay mid April? Tax refund comes then", "en_GB", Intent.PAY_LATER),
+        ("I want a refund", "en_GB", Intent.DISPUTE),
+        ("the radiator still doesn't heat, so no, I'm not paying yet", "en_GB", Intent.DISPUTE),
+        (
+            "j'ai le rdv au garage vendredi pour les pneus mais la vidange je la paye direct",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        (
+            "Encore prélevé ?! C'est la deuxième fois ce mois-ci pour la même cotisation",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "forfait de 20h déjà payé, cette facture ne devrait pas exister",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+    ],
+)
+def test_kinds_of_the_february_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stop, arrêtez de me compter les séances où le cheval était boiteux",
+        "STOP de me facturer deux fois la même chose",
+    ],
+)
+def test_a_stop_said_of_the_billing_is_a_dispute_and_asks_about_the_messages(text: str) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.maybe_opt_out) == (Intent.DISPUTE, True)
+
+
+def test_after_the_weekend_is_the_monday() -> None:
+    assert read("je paie après le week-end").date == dt.date(2026, 11, 23)
+    assert read("I'll pay at the weekend", "en_GB").date == dt.date(2026, 11, 21)

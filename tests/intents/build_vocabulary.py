@@ -18,6 +18,7 @@ import re
 import sys
 import tomllib
 
+from flows.intent_calendar import WEEKDAYS
 from flows.intent_spelling import MIN_LENGTH, VOCABULARY, one_edit
 from flows.intent_text import normalize
 from flows.intent_words import LEXICON_DIR
@@ -54,6 +55,7 @@ def render() -> str:
         for w, n in counts.items()
         if not (n < MIN_COUNT and _slip(w, frequent, languages))
         and not (n <= RARE and _dropped_last(w, n, counts, languages))
+        and not (n < SLIP_OF and _day_slip(w))
     }
     for path in sorted(LEXICON_DIR.glob("*.toml")):
         with path.open("rb") as f:
@@ -78,6 +80,15 @@ def _dropped_last(
         return False
     longer = [w for w in counts if len(w) == len(word) + 1 and w.startswith(word)]
     return any(counts[w] >= SLIP_RATIO * n and languages[w] & languages[word] for w in longer)
+
+
+def _day_slip(word: str) -> bool:
+    """Whether *word* is a day name with one slip ("samdi", "lindi"): the more batches join,
+    the more such slips recur, and a known word is never corrected into the day it misspells.
+    Not the plural ("mardis", "mondays": a habit)."""
+    return word not in WEEKDAYS and any(
+        one_edit(word, day) and word != day + "s" for day in WEEKDAYS
+    )
 
 
 def _slip(word: str, frequent: set[str], languages: dict[str, set[str]]) -> bool:
