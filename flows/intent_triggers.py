@@ -64,10 +64,10 @@ SPLIT_NUMBERED = (
 #: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
     rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
-    rf"actually|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|wait) )+"
+    rf"actually|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|wait|ah|oh) )+"
     rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
-    r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ok|please|"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ca suffira|ok|please|"
     r"s il vous plait|s il te plait|then|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )

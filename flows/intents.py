@@ -1598,11 +1598,14 @@ def _dated(
 
 
 def _day_alone_in_its_clause(norm: Normalized, date_text: str, words: Lexicon) -> bool:
-    """The day asked for in a clause of its own: the day and a "please", nothing else."""
+    """The day asked for or promised in a clause of its own: the day and a "please" or a
+    "promis", nothing else ("début septembre svp, …", "avant Noël promis, …")."""
     for clause in norm.clauses:
         if date_text in clause:
             without_day = clause.replace(date_text, " ", 1)
-            rest = words.pattern("polite").sub(" ", without_day)
+            rest = words.pattern("promised").sub(
+                " ", words.pattern("polite").sub(" ", without_day)
+            )
             return rest != without_day and not rest.split()
     return False
 

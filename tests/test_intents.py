@@ -3122,3 +3122,37 @@ def test_a_stop_said_of_the_billing_is_a_dispute_and_asks_about_the_messages(tex
 def test_after_the_weekend_is_the_monday() -> None:
     assert read("je paie après le week-end").date == dt.date(2026, 11, 23)
     assert read("I'll pay at the weekend", "en_GB").date == dt.date(2026, 11, 21)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("Reprise des messages svp", "fr_FR", Intent.OPT_IN),
+        (
+            "I know I said Friday but I've got the money now so let's just do it today",
+            "en_GB",
+            Intent.PAY_NOW,
+        ),
+        ("did you get my payment?", "en_GB", Intent.ALREADY_PAID),
+        ("j'ai pas envie d'étaler, je paye les 210 maintenant", "fr_FR", Intent.PAY_NOW),
+        ("STOP de me facturer des séances que je n'ai jamais réservées", "fr_FR", Intent.DISPUTE),
+        (
+            "Lundi j'envoie 50, et le reste jeudi prochain quand j'aurai été payée",
+            "fr_FR",
+            Intent.SPLIT,
+        ),
+        ("g payé hier", "fr_FR", Intent.ALREADY_PAID),
+        (
+            "avant Noël promis, là avec la rentrée des enfants c'est la cata",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+    ],
+)
+def test_kinds_of_the_autumn_2027_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_count_taken_back_after_ah_non_is_the_new_count() -> None:
+    reading = read("en 4 fois. ah non 3 ça suffira finalement")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 3)
