@@ -269,6 +269,12 @@ def _whole_kept(segments: list[list[Signal]], results: list[Signal]) -> Signal |
     return now[-1] if now else None
 
 
+def _without(phrases: re.Pattern[str], text: str) -> str:
+    """*text* without *phrases*, single-spaced (token offsets count one space); *text* itself
+    when nothing else is left."""
+    return " ".join(phrases.sub(" ", text).split()) or text
+
+
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     for raw in clauses:
@@ -278,11 +284,11 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         dropped = words.pattern("dropped_option").sub("pas", kept)
         dropped = words.pattern("not_now").sub("pas maintenant", dropped)
         # "the boiler works perfectly now": the state of a repair, no payment now.
-        dropped = " ".join(words.pattern("now_of_state").sub(" ", dropped).split()) or dropped
+        dropped = _without(words.pattern("now_of_state"), dropped)
         idioms = words.pattern("negation_idioms").sub("neg", dropped)
         polite = words.pattern("no_problem").sub("ok", idioms)
         # "on the train with no signal": a "no" that refuses nothing opens no refusal.
-        clause = " ".join(words.pattern("no_word_defused").sub(" ", polite).split()) or polite
+        clause = _without(words.pattern("no_word_defused"), polite)
         # "could I pay on Thursday instead": a correcting word that ends its clause closes
         # what it corrects; it opens nothing.
         cuts = [

@@ -845,13 +845,21 @@ _AMOUNT = re.compile(
 )
 
 
+#: The words of a payment made today ("30 maintenant", "50 right now"; "là" only at the end).
+_TODAY_WORDS = frozenset(
+    {
+        *("maintenant", "tout de suite", "de suite", "aujourd hui", "ce soir", "la"),
+        *("now", "right now", "right away", "straight away", "today", "tonight", "ahora", "hoy"),
+    }
+)
+_TODAY_SAID = "|".join(sorted(_TODAY_WORDS - {"la"}, key=len, reverse=True))
+
 #: An amount followed by the day it is paid ("30 aujourd'hui", "40 le 5", "£50 on the 3rd").
 _DATED_AMOUNT = re.compile(
     "(?P<amount>" + _AMOUNT.pattern + ")"
     r" ?(?:€|euros?|eur|e|pounds?|quid|£)? "
-    r"(?P<day>maintenant|tout de suite|de suite|aujourd hui|ce soir|apres demain|demain|now|"
-    r"right now|right away|straight away|today|la(?= et\b| \||$)|"
-    r"tonight|tomorrow|ahora|hoy|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
+    r"(?P<day>apres demain|" + _TODAY_SAID + r"|la(?= et\b| \||$)|demain|"
+    r"tomorrow|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
     r"(?:(?:on|next|this|este|el) )?"
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|"
     r"friday|saturday|sunday|lunes|martes|miercoles|jueves|viernes|sabado|domingo)\b|"
@@ -865,12 +873,6 @@ _DATED_AMOUNT = re.compile(
 
 #: "Now" in so many words (`NOW` also reads a link asked for as paying now).
 _NOW_SAID = re.compile(r"\b(?:now|right now|maintenant|tout de suite|de suite|ahora|ya)\b")
-_TODAY_WORDS = frozenset(
-    {
-        *("maintenant", "tout de suite", "de suite", "aujourd hui", "ce soir", "la"),
-        *("now", "right now", "right away", "straight away", "today", "tonight", "ahora", "hoy"),
-    }
-)
 #: A payment's day and amount (None: the rest), as the customer schedules it.
 _Payment = tuple[dt.date, Decimal | None]
 
