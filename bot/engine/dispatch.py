@@ -408,8 +408,25 @@ class _Dispatch:
                 policy = dunning.policy_from_dict(due.policy) if due.policy is not None else None
                 reminder = Reminder(due.kind, due.instalment, due.step, policy)
                 return _Translated(reminder, due.invoice_id)
+            case events.VoidRequested() as asked:  # the merchant cancelled what is due
+                return await self._void(asked)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)
+
+    async def _void(self, asked: events.VoidRequested) -> _Translated:
+        settings = self.services.settings
+        voided = await void.apply(
+            self.redis,
+            self.pipe,
+            asked,
+            now=self.services.clock.now(),
+            timezone=settings.default_timezone,
+            base_url=settings.public_base_url,
+        )
+        if voided is None:
+            return _Translated(None)
+        self.updated_invoice = voided.invoice
+        return _Translated(voided.outcome, voided.invoice.id)
 
     async def _untyped(self, state: ConversationState, kind: str) -> _Translated:
         """The event types still read from `Event.data` (bot.engine.events)."""
@@ -422,20 +439,6 @@ class _Dispatch:
                     return _Translated(None)
                 self.updated_invoice, self.updated_plan = counted.invoice, counted.plan
                 return _Translated(counted.outcome, counted.invoice.id)
-            case void.EVENT_TYPE:  # the merchant cancelled what is still due
-                settings = self.services.settings
-                voided = await void.apply(
-                    self.redis,
-                    self.pipe,
-                    self.event,
-                    now=self.services.clock.now(),
-                    timezone=settings.default_timezone,
-                    base_url=settings.public_base_url,
-                )
-                if voided is None:
-                    return _Translated(None)
-                self.updated_invoice = voided.invoice
-                return _Translated(voided.outcome, voided.invoice.id)
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,

@@ -74,7 +74,18 @@ def _payment_before_refs(data: dict[str, Any]) -> dict[str, Any]:
     return {**{k: update.get(k) for k in keep}, "ref": None, "object": None}
 
 
-Payload = InvoiceIssued | ScheduledReminder | PaymentLook
+@dataclass(frozen=True, slots=True)
+class VoidRequested:
+    """The merchant voided an invoice (bot.engine.void): credit what is still due."""
+
+    TYPE: ClassVar[str] = "invoice_void"
+
+    merchant_id: str
+    invoice_id: str
+    user_id: str = ""  # the console user or API key's owner, for the audit log
+
+
+Payload = InvoiceIssued | ScheduledReminder | PaymentLook | VoidRequested
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +97,7 @@ class Untyped:
 
 
 _TYPES: dict[str, type[Payload]] = {
-    t.TYPE: t for t in (InvoiceIssued, ScheduledReminder, PaymentLook)
+    t.TYPE: t for t in (InvoiceIssued, ScheduledReminder, PaymentLook, VoidRequested)
 }
 # Older shapes of a type's data, brought to the current one before validation.
 _UPGRADES = {PaymentLook.TYPE: _payment_before_refs}

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
-from bot.engine.pipeline import Event, ingest
+from bot.engine import events
+from bot.engine.pipeline import ingest
 from bot.logs import log_fields
 from bot.services import Services
 from bot.store.handover import audit_entry
@@ -33,7 +34,6 @@ from payments.money import Money
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "invoice_void"
 VOIDABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID})
 
 
@@ -67,8 +67,8 @@ async def request(services: Services, merchant_id: str, invoice_id: str, user_id
             f"a {invoice.status.value} invoice cannot be voided: only an unpaid or partly "
             "paid one (a paid one is refunded)",
         )
-    data = {"merchant_id": merchant_id, "invoice_id": invoice.id, "user_id": user_id}
-    event = Event(f"void:{invoice.id}", EVENT_TYPE, invoice_conversation(invoice), data)
+    payload = events.VoidRequested(merchant_id, invoice.id, user_id)
+    event = events.encode(f"void:{invoice.id}", invoice_conversation(invoice), payload)
     await ingest(services.redis, event)
     return Voiding(invoice.id, invoice.amount_due, invoice.amount_paid > 0, "queued")
 
@@ -82,7 +82,7 @@ class Voided:
 async def apply(
     redis: aioredis.Redis,
     pipe: aioredis.client.Pipeline,
-    event: Event,
+    asked: events.VoidRequested,
     *,
     now: datetime,
     timezone: str,
@@ -91,9 +91,8 @@ async def apply(
     """Dispatch's half: the credit note of what is due and the `void` status, in its MULTI.
 
     None when there is nothing to void any more (voided already, or paid meanwhile)."""
-    data = event.data
-    merchant_id = str(data["merchant_id"])
-    invoice = await get_invoice(redis, merchant_id, str(data["invoice_id"]))
+    merchant_id = asked.merchant_id
+    invoice = await get_invoice(redis, merchant_id, asked.invoice_id)
     if invoice is None or invoice.status not in VOIDABLE:
         return None
     rest = invoice.amount_due
@@ -108,7 +107,7 @@ async def apply(
         at=now,
         ref="",
         what="invoice_voided",
-        user_id=str(data.get("user_id") or ""),
+        user_id=asked.user_id,
         detail=f"{invoice.number} {rest}",
     )
     log.info("invoice voided", extra=log_fields(invoice=invoice.id, credit_note=note.id))

@@ -125,6 +125,14 @@ CASES: list[tuple[str, events.Payload]] = [
         ),
         events.PaymentLook("m1", "inv_1", "cs_1", None, None),
     ),
+    (
+        _old_dumps(
+            "void:inv_1",
+            "invoice_void",
+            {"merchant_id": "m1", "invoice_id": "inv_1", "user_id": "u_7"},
+        ),
+        events.VoidRequested("m1", "inv_1", "u_7"),
+    ),
 ]
 
 
