@@ -11,6 +11,7 @@ succeeded (a payment landing during the dispatch means no relaunch).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,7 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 
 from bot.clock import Clock
-from bot.engine import outbox, schedule
+from bot.engine import events, outbox, schedule
 from bot.engine.facts import stop_number
 from bot.engine.pipeline import Event
 from bot.store import carts, consent, customers, keys, senders
@@ -31,7 +32,7 @@ from payments.money import Money, format_money
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "cart_relaunch"
+EVENT_TYPE = events.CartRelaunchDue.TYPE
 
 
 class UnknownCustomer(ValueError):
@@ -49,7 +50,7 @@ async def record(redis: aioredis.Redis, merchant_id: str, cart: carts.Cart, cloc
     own = await senders.merchant_refs(redis, merchant_id)
     conversation = conversation_key(ChannelName(channel), address, own.get(channel))
     job = f"cart:{merchant_id}:{cart.id}"
-    event = Event(job, EVENT_TYPE, conversation, {"merchant_id": merchant_id, "cart_id": cart.id})
+    event = events.encode(job, conversation, events.CartRelaunchDue(merchant_id, cart.id))
     async with redis.pipeline(transaction=True) as pipe:
         schedule.schedule(pipe, job, clock.now() + timedelta(minutes=cart.delay_minutes), event)
         await pipe.execute()
@@ -61,11 +62,12 @@ class CartRelaunch:
     redis: aioredis.Redis
     pipe: aioredis.client.Pipeline
     event: Event
+    due: events.CartRelaunchDue
     clock: Clock
 
     async def run(self) -> None:
-        merchant_id, cart_id = str(self.event.data["merchant_id"]), str(self.event.data["cart_id"])
-        relaunch_id = str(self.event.data.get("origin") or self.event.id)
+        merchant_id, cart_id = self.due.merchant_id, self.due.cart_id
+        relaunch_id = self.due.origin or self.event.id
         found = await carts.load(self.redis, merchant_id, cart_id)
         if found is None or found[1] not in ("open", "relaunched"):
             return  # paid or cancelled meanwhile: no relaunch
@@ -86,10 +88,9 @@ class CartRelaunch:
             zone=customer.timezone,
         )
         if verdict.decision is Decision.WAIT and verdict.at is not None:
-            origin = str(self.event.data.get("origin") or self.event.id)
-            data = {**self.event.data, "origin": origin}
-            later = Event(origin, self.event.type, self.event.conversation, data)
-            schedule.schedule(self.pipe, f"{origin}:wait", verdict.at, later)
+            waited = dataclasses.replace(self.due, origin=relaunch_id)
+            later = events.encode(relaunch_id, self.event.conversation, waited)
+            schedule.schedule(self.pipe, f"{relaunch_id}:wait", verdict.at, later)
             return
         name = keys.cart(merchant_id, cart_id)
         if verdict.decision is not Decision.SEND:

@@ -325,7 +325,10 @@ class _Dispatch:
     async def _sale_event(self) -> bool:
         """Flash-sale and cart events have handlers of their own; True if this was one."""
         clock = self.services.clock
-        if self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
+        due = events.decode(self.event)
+        if isinstance(due, events.CartRelaunchDue):  # an abandoned cart's one relaunch
+            await carts.CartRelaunch(self.redis, self.pipe, self.event, due, clock).run()
+        elif self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
             base_url = self.services.settings.public_base_url
             await campaigns.CampaignDispatch(
                 self.redis, self.pipe, self.event, clock, base_url
@@ -340,8 +343,6 @@ class _Dispatch:
                 self.services.retirer,
                 self.services.settings.public_base_url,
             ).run()
-        elif self.event.type == carts.EVENT_TYPE:  # an abandoned cart's one relaunch
-            await carts.CartRelaunch(self.redis, self.pipe, self.event, clock).run()
         else:
             return False
         return True
@@ -410,6 +411,8 @@ class _Dispatch:
                 return _Translated(reminder, due.invoice_id)
             case events.VoidRequested() as asked:  # the merchant cancelled what is due
                 return await self._void(asked)
+            case events.CartRelaunchDue():  # handled before, by `_sale_event`
+                return _Translated(None)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)
 

@@ -85,7 +85,20 @@ class VoidRequested:
     user_id: str = ""  # the console user or API key's owner, for the audit log
 
 
-Payload = InvoiceIssued | ScheduledReminder | PaymentLook | VoidRequested
+@dataclass(frozen=True, slots=True)
+class CartRelaunchDue:
+    """An abandoned cart's one relaunch fell due (bot.engine.carts)."""
+
+    TYPE: ClassVar[str] = "cart_relaunch"
+
+    merchant_id: str
+    cart_id: str
+    # The first due event's id, written only once the relaunch has waited for the customer's
+    # hours: the waits keep it, so the relaunch is taken once whatever the number of waits.
+    origin: Annotated[str | None, Field(exclude_if=_absent)] = None
+
+
+Payload = InvoiceIssued | ScheduledReminder | PaymentLook | VoidRequested | CartRelaunchDue
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +110,8 @@ class Untyped:
 
 
 _TYPES: dict[str, type[Payload]] = {
-    t.TYPE: t for t in (InvoiceIssued, ScheduledReminder, PaymentLook, VoidRequested)
+    t.TYPE: t
+    for t in (InvoiceIssued, ScheduledReminder, PaymentLook, VoidRequested, CartRelaunchDue)
 }
 # Older shapes of a type's data, brought to the current one before validation.
 _UPGRADES = {PaymentLook.TYPE: _payment_before_refs}

@@ -500,6 +500,30 @@ async def test_an_abandoned_cart_is_relaunched_once(facto: Facto) -> None:
     }
 
 
+async def test_a_cart_relaunch_due_at_night_waits_for_the_morning_once(facto: Facto) -> None:
+    """Due Tuesday 21:45 in Paris, after the marketing hours: it waits for 08:00 Wednesday (the wait keeps the first
+    event's id as its origin), then goes once, whatever the drains after."""
+    await _seed(facto)
+    facto.clock.current = datetime(2026, 11, 24, 19, 45, tzinfo=UTC)  # 20:45 in Paris
+    status, _ = await post(facto, "/api/v1/carts", cart())
+    assert status == 201
+    facto.clock.advance(3600)
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.current = datetime(2026, 11, 25, 6, 59, tzinfo=UTC)  # 07:59 Wednesday
+    await facto.drain()
+    assert await facto.messages("telegram", "5001") == []
+    facto.clock.current = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)
+    await facto.drain()
+    [message] = await facto.messages("telegram", "5001")
+    assert "https://shop.example.fr/cart/1" in message["text"]
+    facto.clock.advance(86_400)
+    await facto.drain()
+    assert len(await facto.messages("telegram", "5001")) == 1
+    _, relaunched = await get_cart(facto, "cart-1")
+    assert relaunched["state"] == "relaunched"
+
+
 async def test_paying_cancels_the_relaunch_and_consent_rules_apply(facto: Facto) -> None:
     await _seed(facto)
     await post(facto, "/api/v1/carts", cart())

@@ -133,6 +133,18 @@ CASES: list[tuple[str, events.Payload]] = [
         ),
         events.VoidRequested("m1", "inv_1", "u_7"),
     ),
+    (
+        _old_dumps("cart:m1:c1", "cart_relaunch", {"merchant_id": "m1", "cart_id": "c1"}),
+        events.CartRelaunchDue("m1", "c1"),
+    ),
+    (  # the same relaunch put off to the customer's morning: it keeps the first event's id
+        _old_dumps(
+            "cart:m1:c1",
+            "cart_relaunch",
+            {"merchant_id": "m1", "cart_id": "c1", "origin": "cart:m1:c1"},
+        ),
+        events.CartRelaunchDue("m1", "c1", "cart:m1:c1"),
+    ),
 ]
 
 
