@@ -501,8 +501,9 @@ async def test_an_abandoned_cart_is_relaunched_once(facto: Facto) -> None:
 
 
 async def test_a_cart_relaunch_due_at_night_waits_for_the_morning_once(facto: Facto) -> None:
-    """Due Tuesday 21:45 in Paris, after the marketing hours: it waits for 08:00 Wednesday (the wait keeps the first
-    event's id as its origin), then goes once, whatever the drains after."""
+    """Due Tuesday 21:45 in Paris, after the marketing hours: it waits for 08:00 Wednesday
+    (the wait keeps the first event's id as its origin), then goes once, whatever the drains
+    after."""
     await _seed(facto)
     facto.clock.current = datetime(2026, 11, 24, 19, 45, tzinfo=UTC)  # 20:45 in Paris
     status, _ = await post(facto, "/api/v1/carts", cart())
