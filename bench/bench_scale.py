@@ -72,6 +72,7 @@ from bench.run import (  # noqa: E402
     wait_healthy,
 )
 from bot.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from bot.engine.worker import RECLAIM_IDLE_MS  # noqa: E402
 from bot.store.conversations import transcript as conversation_transcript  # noqa: E402
 
 THIS_FILE = Path(__file__).resolve()
@@ -215,8 +216,10 @@ def judge_record(
 ) -> Evidence:
     """A resend is the at-least-once window only if the record names the killed worker as the
     sender interrupted during the send (its consumer is `<host>-<pid>`) and the emulator got a
-    copy between that sender's claim and the kill, and another after it. `copies`: the
-    emulator's receipt times of this reply (epoch seconds); `victim`: (pid, killed at)."""
+    copy after that sender's claim and before anyone else could take the claim over, and
+    another after the kill and that take-over. The first copy may be received after the kill
+    (the request was on its way). `copies`: the emulator's receipt times of this reply (epoch
+    seconds); `victim`: (pid, killed at)."""
     note = ", ".join(
         f"{name}={record[name]}"
         for name in ("state", "attempts", "interrupted_by", "interrupted_at", "provider_id")
@@ -228,8 +231,9 @@ def judge_record(
         return Evidence(False, note)
     pid, killed_at = victim
     consumer = by.rsplit(":", 1)[0]
-    before = [t for t in copies if float(at) - 2 <= t <= killed_at]
-    after = [t for t in copies if t > killed_at]
+    taken_over = float(at) + RECLAIM_IDLE_MS / 1000  # the earliest another sender resends
+    before = [t for t in copies if float(at) - 2 <= t < taken_over]
+    after = [t for t in copies if t >= max(taken_over, killed_at)]
     return Evidence(consumer.endswith(f"-{pid}") and bool(before) and bool(after), note)
 
 

@@ -102,12 +102,29 @@ def test_a_reply_resent_after_the_killed_worker_was_sending_it_is_not_a_failure(
     assert found.total == 0 and "resent after an interrupted send" in found.details[0]
 
 
+def test_a_first_copy_received_just_after_the_kill_is_still_the_interrupted_send() -> None:
+    """The killed sender's request was on its way: the emulator records it after the kill,
+    long before another sender could take the claim over (10 s idle)."""
+    transcript = said(*SENT)
+    doubled = [*delivered(transcript), delivered(transcript)[1]]
+    [ref] = doubled_refs(transcript, doubled)
+    record = {"state": "sent", "interrupted_by": "host-4242:ab12", "interrupted_at": "100.0"}
+    proven = judge_record(record, [101.4, 112.0], victim=(4242, 100.3))
+    found = check_conversation(SENT, transcript, doubled, {ref: proven})
+    assert proven.interrupted and found.total == 0
+
+
 @pytest.mark.parametrize(
     ("record", "copies"),
     [
         ({"state": "sent"}, [100.5, 117.0]),  # no sender was interrupted: a double send
         ({"state": "sent", "interrupted_by": "host-7:ab", "interrupted_at": "100"}, [100.5, 117]),
         ({"state": "sent", "interrupted_by": "host-4242:ab", "interrupted_at": "100"}, [117, 118]),
+        # Both copies before anyone could have taken the claim over: one sender sent twice.
+        (
+            {"state": "sent", "interrupted_by": "host-4242:ab", "interrupted_at": "100"},
+            [100.5, 101.5],
+        ),
     ],
 )
 def test_a_reply_delivered_twice_without_that_proof_fails(
