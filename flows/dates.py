@@ -560,7 +560,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         rf"(?P<prep>)(?P<n>{_COUNT}) (?P<unit>jours?|days?|dias?|semaines?|weeks?|semanas?)"
-        r"(?= (?:de (?:delai|plus|rab|sursis)|(?:more|extra) (?:time|delay)|de plazo|more))"
+        r"(?= (?:de (?:delai|plus|rab|sursis)|(?:more|extra) (?:time|delay)|de plazo|more|"
+        r"from (?:now|today)|a (?:partir|compter) d aujourd hui|a partir de maintenant|"
+        r"desde hoy|a partir de hoy))"
         r"(?P<special>)",
         _offset,
     ),

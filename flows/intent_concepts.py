@@ -132,7 +132,10 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         and not words.pattern("payment_link").search(text)
     ):
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
-    if current in ("unknown", "pay_now", "pay_later") and _has(words, "settled", text):
+    # "c'est réglé" of a payment to come ("c'est fait dans 2 min", "dites-moi comment vous
+    # payer et c'est réglé") reports nothing.
+    settled = _has(words, "settled", text) and not words.pattern("paid_future").search(text)
+    if current in ("unknown", "pay_now", "pay_later") and settled:
         return ConceptReading("already_paid")
     # "le montant c'est TTC ou HT ?", "c'est celle de septembre ?": a question about what the
     # invoice is made of, that nothing else placed, asks about it.

@@ -42,7 +42,10 @@ Categories read by `flows.intents`:
 - ``not_for_us``: a message for someone else (wrong number or person, a voice assistant);
   ``praise``: thanks for the work, not a complaint about it; ``smalltalk_topic``: the lesson,
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
-  ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise;
+  ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise, unless
+  ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
+- ``payment_missing``: a payment said to be missing ("il manquait un mois"): what is owed,
+  not a defect, inside a question about the invoice;
 - ``scam_asked``: whether this is a scam, asked beside an unknown sender: help; alone, a
   dispute.
 - ``what_to_do``: "what do I do?", "je fais comment ?": after a decision to pay, the way to pay

@@ -1090,7 +1090,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
             not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
         )
     ) and not (
-        words.pattern("paid_future").search(text) or words.pattern("payment_failed").search(text)
+        _paid_by_a_day_to_come(text, words) or words.pattern("payment_failed").search(text)
     ):
         # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below); "le
         # paiement passe pas": not paid at all.
@@ -1098,6 +1098,14 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     return _help_or_status(norm, words)
+
+
+def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
+    """"d'ici vendredi c'est réglé": a promise; but "virement fait ce matin, vous l'aurez
+    d'ici lundi" is a payment made whose money arrives by the day said."""
+    return bool(words.pattern("paid_future").search(text)) and not words.pattern(
+        "paid_arriving"
+    ).search(text)
 
 
 def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
@@ -1206,6 +1214,8 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
     plain = _around(text, asked)
     plain = words.pattern("dispute_denied").sub(" ", plain)
+    # "on m'a dit qu'il manquait un mois": a payment missing is what is owed, not a defect.
+    plain = words.pattern("payment_missing").sub(" ", plain)
     if words.pattern("concept_wrong").search(plain):
         return False
     rest = dataclasses.replace(norm, text=plain, clauses=tuple(plain.split(" | ")))

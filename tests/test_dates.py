@@ -54,6 +54,10 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ),
     ("in 2 weeks", "en", {WED: "2026-12-02", YEAR_END: "2027-01-11"}),
     ("dans 3 jours", "fr", {WED: "2026-11-21", MONTH_END: "2026-12-03", YEAR_END: "2026-12-31"}),
+    ("would 15 days from now be ok?", "en", {WED: "2026-12-03"}),
+    ("2 weeks from today", "en", {WED: "2026-12-02"}),
+    ("10 jours à partir d'aujourd'hui", "fr", {WED: "2026-11-28"}),
+    ("15 días a partir de hoy", "es", {WED: "2026-12-03"}),
     ("dans un mois", "fr", {WED: "2026-12-18", MONTH_END: "2026-12-30", YEAR_END: "2027-01-28"}),
     (
         "la semaine prochaine",

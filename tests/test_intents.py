@@ -3156,3 +3156,58 @@ def test_kinds_of_the_autumn_2027_batch(text: str, locale: str, intent: Intent) 
 def test_a_count_taken_back_after_ah_non_is_the_new_count() -> None:
     reading = read("en 4 fois. ah non 3 ça suffira finalement")
     assert (reading.intent, reading.parts) == (Intent.SPLIT, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A cheque handed over on a day to come, the day said first: a promise.
+        ("Samedi au cours je vous donne un chèque", "fr_FR", Intent.PAY_LATER),
+        ("samedi je vous ai donné un chèque", "fr_FR", Intent.ALREADY_PAID),
+        # "c'est fait / réglé" of a payment about to be made reports nothing.
+        ("allez je regle, c'est fait dans 2 min, envoyez", "fr_FR", Intent.PAY_NOW),
+        ("dites moi juste comment vous payer et c'est réglé", "fr_FR", Intent.PAY_NOW),
+        ("c'est fait depuis 5 minutes", "fr_FR", Intent.ALREADY_PAID),
+        # A payment made whose money arrives by a day: a report, not a promise.
+        (
+            "transfer went out this morning, should hit your account by Monday",
+            "en_GB",
+            Intent.ALREADY_PAID,
+        ),
+        ("j'ai fait le virement ce matin, vous l'aurez d'ici lundi", "fr_FR", Intent.ALREADY_PAID),
+        ("je fais le virement, vous l'aurez d'ici lundi", "fr_FR", Intent.PAY_LATER),
+        # Who is not contesting is no dispute; who did not order still is.
+        (
+            "c'est pas moi qui conteste, c'est juste que j'attends le remboursement de "
+            "l'assurance, dans 15 jours environ",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("c'est pas moi qui ai commandé ça", "fr_FR", Intent.DISPUTE),
+        # A month missing from the payments is what is owed, not a defect.
+        (
+            "est-ce que je suis à jour pour les cours de chant ? la prof m'a dit qu'il "
+            "manquait un mois",
+            "fr_FR",
+            Intent.STATUS,
+        ),
+        # The lesson praised.
+        ("trop cool le stage de poterie, ma fille a adoré !!", "fr_FR", Intent.SMALLTALK),
+        ("the pottery camp was so cool, my daughter loved it", "en_GB", Intent.SMALLTALK),
+    ],
+)
+def test_kinds_left_in_the_september_2028_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"), [("4x stp au lieu de 3", 4), ("en 4 fois s'il vous plait au lieu de 3", 4)]
+)
+def test_a_count_asked_politely_in_place_of_another(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_days_counted_from_now_are_a_promise_for_that_day() -> None:
+    reading = read("would 15 days from now be ok? money's a bit tight", "en_GB")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 12, 3))
