@@ -1101,7 +1101,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
 
 
 def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
-    """"d'ici vendredi c'est réglé": a promise; but "virement fait ce matin, vous l'aurez
+    """ "d'ici vendredi c'est réglé": a promise; but "virement fait ce matin, vous l'aurez
     d'ici lundi" is a payment made whose money arrives by the day said."""
     return bool(words.pattern("paid_future").search(text)) and not words.pattern(
         "paid_arriving"
