@@ -124,6 +124,9 @@ _NEGATION_WINDOW = 5
 #: Said right after a date, it picks that one among those named ("mercredi plutôt").
 _PREFERRED = re.compile(r" (?:plutot|rather|instead|de preference|preferably|mejor)\b")
 _PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
+#: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
+_NOT_BEFORE = frozenset({"pas", "not", "no"})
+_BEFORE = frozenset({"avant", "before", "antes"})
 #: A time said for the start of something ("en commençant le mois prochain", "starting in May").
 _STARTING = re.compile(
     r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
@@ -510,9 +513,16 @@ def _date_signals(
             preferred = (
                 _PREFERRED.match(piece, found.end) is not None
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
+                or _not_before(piece, found)
             )
             signals.append(Signal(Decision.LATER, found.start, date=found, preferred=preferred))
     return signals
+
+
+def _not_before(piece: str, found: DateMatch) -> bool:
+    """ "pas avant le 18", "not before the 18th": the earliest day, the one promised."""
+    before = piece[: found.start].split()[-1:]
+    return bool(before) and before[0] in _NOT_BEFORE and found.text.split()[0] in _BEFORE
 
 
 def _negation(

@@ -44,6 +44,8 @@ Categories read by `flows.intents`:
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise, unless
   ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
+- ``parts_settled``: two counts hesitated between, then one chosen ("4 fois ou 3... allez
+  3"): the last;
 - ``payment_missing``: a payment said to be missing ("il manquait un mois"): what is owed,
   not a defect, inside a question about the invoice;
 - ``scam_asked``: whether this is a scam, asked beside an unknown sender: help; alone, a

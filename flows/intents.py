@@ -803,10 +803,11 @@ _COUNT_TOKEN = re.compile(r"\b[a-z0-9]+\b")
 
 def _parts_corrected(norm: Normalized, words: Lexicon) -> int | None:
     """The number of instalments chosen over another ("je préfère en 3, pas en 2", "plutôt 4
-    que 3", "3 not 2": the first one named; "passer de 3 à 4", "from 3 to 4": the second).
+    que 3", "3 not 2": the first one named; "passer de 3 à 4", "from 3 to 4": the second;
+    "4 fois ou 3 je sais pas... allez 3": the third, after the two hesitated between).
     Only when both are counts a split can have, not a day, and the rest of the message
     contests nothing ("80 pas 144" is an amount contested)."""
-    for category, chosen in (("parts_corrected", 0), ("parts_changed", 1)):
+    for category, chosen in (("parts_corrected", 0), ("parts_changed", 1), ("parts_settled", 2)):
         m = words.pattern(category).search(norm.text)
         if m is not None:
             return _parts_chosen(norm, words, m, chosen)
@@ -821,7 +822,9 @@ def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: in
     counts = [
         int(t) if t.isdigit() else CARDINALS[t] for t in tokens if t.isdigit() or t in CARDINALS
     ]
-    if len(counts) != 2 or not all(2 <= c <= _MAX_SPLIT for c in counts) or counts[0] == counts[1]:
+    if len(counts) != max(2, chosen + 1) or not all(2 <= c <= _MAX_SPLIT for c in counts):
+        return None
+    if counts[0] == counts[1]:
         return None
     if max(counts) > _BARE_PARTS and not words.pattern("parts_unit").search(m.group()):
         return None  # "10 pas 12": maybe an amount; "en 10 fois pas 12" says what is counted

@@ -3211,3 +3211,35 @@ def test_a_count_asked_politely_in_place_of_another(text: str, parts: int) -> No
 def test_days_counted_from_now_are_a_promise_for_that_day() -> None:
     reading = read("would 15 days from now be ok? money's a bit tight", "en_GB")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 12, 3))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je voulais pas me désabonner, c'est possible de revenir en arrière ?",
+        "j'ai envoyé ARRET mais en fait je veux bien continuer à recevoir les factures",
+    ],
+)
+def test_a_regretted_opt_out_asks_for_the_messages_back(text: str) -> None:
+    assert read(text).intent is Intent.OPT_IN
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("4 fois ou 3 je sais pas... allez 3", "fr_FR", 3),
+        ("en plusieurs fois please, 3 ou 4 comme vous voulez... allez 3", "fr_FR", 3),
+        ("3 or 4 instalments idk... let's say 3", "en_GB", 3),
+        ("3 veces no, mejor en 2", "es_ES", 2),
+    ],
+)
+def test_the_count_chosen_after_hesitating_or_refusing_another(
+    text: str, locale: str, parts: int
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_not_before_a_day_promises_that_day_over_the_event_named() -> None:
+    reading = read("ma fille se marie samedi donc pas avant le 25")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 25))
