@@ -371,6 +371,35 @@ def _easter(days_after: int) -> _Resolver:
     return resolve
 
 
+#: Days named by what happens on them: (words, month, day).
+_NAMED_DAYS = (
+    (
+        r"(?:saint valentin|st valentin|valentine s day|valentines day|valentine s|san valentin)",
+        2,
+        14,
+    ),
+    (r"chandeleur", 2, 2),
+    (r"(?:halloween)", 10, 31),
+    (r"(?:epiphanie|galette des rois)", 1, 6),
+    (r"(?:fete de la musique)", 6, 21),
+)
+
+
+def _fixed_after(month: int, day: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        return next_month_day(today, month, day) + dt.timedelta(days=1)
+
+    return resolve
+
+
+def _fixed_before(month: int, day: int) -> _Resolver:
+    def resolve(_m: re.Match[str], today: dt.date) -> dt.date:
+        # The day before the next one still to come (on the eve itself: next year's).
+        return next_month_day(today + dt.timedelta(days=1), month, day) - dt.timedelta(days=1)
+
+    return resolve
+
+
 _XMAS = r"(?:(?:les )?fetes de )?(?:noel|christmas|xmas|navidad)"
 _NEW_YEAR = (
     r"(?:(?:le )?nouvel an|jour de l an|new year s day|new years day|(?:the )?new year|"
@@ -410,6 +439,24 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         _fixed(9, 1),
     ),
     _rule(r"(?:apres|despues de|after) (?:les |los )?(?:rois|reyes)", _fixed(1, 7)),
+    # Days named by what happens on them (no public holiday): after it, the next day.
+    *(
+        rule
+        for words, month, day in _NAMED_DAYS
+        for rule in (
+            _rule(
+                rf"(?:apres|after|despues de) (?:la |le |l |the |el |san )?{words}",
+                _fixed_after(month, day),
+            ),
+            _rule(
+                rf"(?:(?:avant|before|antes de) (?:la |le |l |the |el )?){words}",
+                _fixed_before(month, day),
+            ),
+            _rule(
+                rf"(?:(?:a|pour|on|for|para) (?:la |le |l |the |el )?)?{words}", _fixed(month, day)
+            ),
+        )
+    ),
     _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
     _rule(r"paques|easter|semana santa", _easter(0)),
     _rule(
@@ -633,7 +680,8 @@ _HINT = re.compile(
 _HOLIDAY_HINT = re.compile(
     r"\b(?:noel|christmas|xmas|navidad|nouvel|new|annee|year|ano|rentree|school|cole|paques|boxing|"
     r"easter|santa|reyes|rois|printemps|spring|primavera|ete|summer|verano|automne|autumn|fall|"
-    r"otono|hiver|winter|invierno|fetes|festive|festivities|holidays|fiestas)\b"
+    r"otono|hiver|winter|invierno|fetes|festive|festivities|holidays|fiestas|valentin|"
+    r"valentine|valentines|chandeleur|halloween|epiphanie|galette|musique)\b"
 )
 #: "Bonne fin de semaine", "bon week-end", "have a nice weekend" are wishes, not dates.
 _PLEASANTRY = re.compile(

@@ -217,3 +217,22 @@ def test_extreme_reference_days_do_not_crash() -> None:
     for text in ("demain", "fin du mois", "le 5", "dans 2 semaines", "le mois prochain"):
         assert resolve_date(text, language="fr", today=dt.date.max) is None
         assert resolve_date(text, language="fr", today=dt.date.min) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "today", "expected"),
+    [
+        ("je paie après la Saint-Valentin", "fr", dt.date(2028, 1, 18), dt.date(2028, 2, 15)),
+        ("je vous règle ça après la Chandeleur", "fr", dt.date(2028, 1, 18), dt.date(2028, 2, 3)),
+        ("after Valentine's Day", "en", dt.date(2028, 2, 14), dt.date(2029, 2, 15)),
+        ("avant Halloween", "fr", dt.date(2027, 10, 30), dt.date(2028, 10, 30)),
+        ("avant Halloween", "fr", dt.date(2027, 10, 29), dt.date(2027, 10, 30)),
+        ("pour la fête de la musique", "fr", dt.date(2027, 6, 1), dt.date(2027, 6, 21)),
+        ("después de San Valentín", "es", dt.date(2027, 12, 1), dt.date(2028, 2, 15)),
+    ],
+)
+def test_days_named_by_what_happens_on_them(
+    text: str, language: str, today: dt.date, expected: dt.date
+) -> None:
+    found = resolve_date(text, language=language, today=today)
+    assert found is not None and found[0] == expected and found[0] > today

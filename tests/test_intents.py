@@ -3243,3 +3243,34 @@ def test_the_count_chosen_after_hesitating_or_refusing_another(
 def test_not_before_a_day_promises_that_day_over_the_event_named() -> None:
     reading = read("ma fille se marie samedi donc pas avant le 25")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 25))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("jeudi jpasse a la banque et c regle", "fr_FR", Intent.PAY_LATER),
+        ("hier je suis passé à la banque et c'est réglé", "fr_FR", Intent.ALREADY_PAID),
+        ("payé ? non pas encore, mais je veux payer là, envoyez le lien", "fr_FR", Intent.PAY_NOW),
+        ("le prof de piano est génial, ma fille adore", "fr_FR", Intent.SMALLTALK),
+        ("great service as always", "en_GB", Intent.SMALLTALK),
+        ("j'adore payer deux fois la même facture", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_kinds_left_in_the_january_2028_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_named_day_after_which_the_customer_pays() -> None:
+    reading = read("vous inquiétez pas je paie après la Saint-Valentin 😉")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2027, 2, 15))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [("en 4 veces, no en 3", "es_ES", 4), ("£40 today, rest on Friday", "en_GB", 2)],
+)
+def test_counts_kept_over_one_refused_and_a_rest_without_article(
+    text: str, locale: str, parts: int
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
