@@ -417,7 +417,7 @@ SPANISH_VERBS = frozenset(
 SPANISH_NOT_REFUSING = frozenset(
     {
         *("veo", "encuentro", "sale", "aparece", "funciona", "entiendo", "consigo", "carga"),
-        *("llega", "recuerdo", "reconozco", "conozco"),
+        *("llega", "recuerdo", "reconozco", "conozco", "hablo", "habla", "leo", "escribo"),
     }
 )
 _NOT_A_NO = "|".join(sorted(SPANISH_VERBS | SPANISH_NOT_REFUSING))
@@ -426,6 +426,11 @@ _NOT_A_NO = "|".join(sorted(SPANISH_VERBS | SPANISH_NOT_REFUSING))
 CHANGE_OF_MIND = re.compile(
     r"\b(?:finalement|en fait|plutot|mais|but|however|actually|instead|rather|sorry|pardon|"
     r"oups|oops|correction|je me suis trompe|i meant|je voulais dire|pero|mejor|neg|"
+    # "je préfère solder ce soir... enfin là maintenant", "…pas accès à mon compte… bon je
+    # vous fais ça lundi": a day or a time taken back.
+    r"enfin(?= (?:la|non|plutot|je veux dire|disons|en fait|maintenant|tout de suite|de suite|"
+    r"demain|apres demain|ce soir|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b)|"
+    r"bon(?= (?:je vous|je te|je|j|on|ben|alors|disons|finalement|allez)\b)|"
     r"non(?! stop\b)|"
     r"nope|nah|jamais|never|no(?! (?:" + _NOT_A_NO + r")\b))\b"
 )

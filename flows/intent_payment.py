@@ -292,6 +292,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         polite = words.pattern("no_problem").sub("ok", idioms)
         # "on the train with no signal": a "no" that refuses nothing opens no refusal.
         clause = _without(words.pattern("no_word_defused"), polite)
+        # "jveux payer mais g pas reçu de lien": a link not received refuses nothing.
+        clause = _without(words.pattern("link_missing"), clause)
         # "could I pay on Thursday instead": a correcting word that ends its clause closes
         # what it corrects; it opens nothing.
         cuts = [

@@ -68,7 +68,7 @@ SPLIT_BARE = re.compile(
     rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
     r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ca suffira|ok|please|"
-    r"s il vous plait|s il te plait|then|"
+    r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
@@ -91,7 +91,8 @@ SPLIT_VAGUE = re.compile(
     r"pay in parts|paiements? partiels?"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|(?<!de )chaque mois|tous les mois|par mois|per month|"
-    r"each month|(?:\d+|so much) a month|"
+    r"each month|(?:\d+|so much) a month|(?:a bit|a little|something|some) (?:each|every) week|"
+    r"(?:un peu|quelque chose) (?:chaque|toutes les) semaines?|"
     r"every month|monthly|a little at a time|bit by bit|en (?:\d|deux|trois|quatre) ou "
     r"(?:\d|deux|trois|quatre) fois)\b"
 )
@@ -147,7 +148,9 @@ LATER = re.compile(
     r"tomber|arriver))|"
     # "quand les allocs tombent": money the customer waits for, named by when it lands.
     r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
-    r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous) "
+    r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous|salaire|paie|paye|"
+    r"virement|versement|argent|(?<=mon )remboursement|(?<=mes )remboursements)"
+    r"(?: (?:de|du|des) (?:la |le |l |ma |mon )?\w+)? "
     r"(?:tombe|tombent|tombera|tomberont|arrive|arrivent|arrivera|arriveront|passe|passent|"
     r"seront la|sera la|rentre|rentrent|a verse|aura verse|versera|a paye|aura paye)|"
     r"(?:au|a mon|a notre) retour (?:de|des|du) (?:vacances|conges|voyage|deplacement)|"
@@ -159,6 +162,10 @@ LATER = re.compile(
     # "quand mon fils m'aura remboursé", "quand ma fille m'aura fait le virement": the money
     # the customer waits for from someone else (future perfect).
     r"quand (?:\w+ ){1,3}(?:m|nous) (?:aura|auront) |"
+    # "quand la banque aura débloqué ma carte": what the customer waits for, someone else's to do.
+    r"quand (?:la |le |l |ma |mon |mes |les )(?:\w+ ){0,2}(?:aura|auront) (?:debloque|reactive|"
+    r"resolu|regle le|remis|verse|envoye|renvoye|valide|change|fait)|"
+    r"je vous (?:tiens|tiendrai|tiendrais) au courant|i ll keep you posted|"
     r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) (?:back|out|home|better|discharged)|"
     # ... unless right away: "I'll sort it straight away" is paying now.
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"

@@ -610,6 +610,15 @@ def _after_correction(first: Understanding, second: Understanding) -> Understand
         return first
     if second.intent not in _CORRECTABLE[first.intent]:
         return first
+    if second.intent is Intent.PAY_NOW and first.intent is Intent.UNKNOWN and not second.then:
+        # "payerr": never acted on through a guess about the words, but asked about ("did you
+        # mean to pay?") rather than met with the menu alone.
+        return Understanding(
+            Intent.PAY_NOW,
+            language=second.language,
+            confidence=_UNSURE_DATE,
+            alternatives=(Intent.PAY_NOW,),
+        )
     if second.intent in (Intent.PAY_NOW, Intent.YES, Intent.PAY_LATER, Intent.SMALLTALK):
         # Never an agreement read through a guess about the words (critical if wrong), nor a
         # promise or chit-chat: their words are short and common, so one edit away from a
@@ -1140,10 +1149,12 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         and not _asks_the_way_as_decided(text, words)
     ):
         return Intent.HELP
-    if (rules().help_problem.search(text) or _tool_fails(text, words)) and not words.pattern(
-        "link_request"
-    ).search(text):
-        # "je n'ai pas reçu le lien, renvoyez-le": a resend is a request to pay.
+    wants_the_link = words.pattern("link_request").search(text) or (
+        words.pattern("link_missing").search(text) and words.pattern("pay_decided").search(text)
+    )
+    if (rules().help_problem.search(text) or _tool_fails(text, words)) and not wants_the_link:
+        # "je n'ai pas reçu le lien, renvoyez-le", "jveux payer mais g pas reçu de lien": a
+        # request to pay.
         return Intent.HELP
     return None
 
@@ -1181,9 +1192,13 @@ def _asks_the_way_as_decided(text: str, words: Lexicon) -> bool:
 
 def _with_paid_report(norm: Normalized, words: Lexicon) -> Intent:
     """A message that reports a payment: what it asks besides, if anything."""
-    if _asks_what_is_left(norm, words) and not words.pattern("receipt_checked").search(norm.text):
+    checked_first = words.pattern("receipt_checked").search(norm.text) or words.pattern(
+        "paid_told_how"
+    ).search(norm.text)
+    if _asks_what_is_left(norm, words) and not checked_first:
         # "j'ai payé la 1re mensualité, il reste combien ?"; but "le virement est parti hier,
-        # vérifiez svp. il reste quelque chose ?" reports the payment first.
+        # vérifiez svp. il reste quelque chose ?" or "ma mère vous a donné un chèque… il reste
+        # quelque chose ?" report the payment first.
         return Intent.STATUS
     if _asks_agent(norm.text, words) and words.pattern("request_made").search(norm.text):
         # "déjà payé, mais je voudrais parler au gérant": the person asked for is what to do;
@@ -1235,6 +1250,8 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
         return None
     rest = words.pattern("not_for_us").sub(" ", text)  # every sign of it, not the first
     plain = dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | ")))
+    if words.pattern("who_asked").search(text) and _only_the_number(text, words):
+        return Intent.HELP  # "c qui ? je connais pas ce numéro": who are you (not "I'm not Kevin")
     if _asks_if_genuine(plain, words) or (  # "c'est une arnaque ce message ? je connais pas…"
         _asks(plain, words)
         and (words.pattern("scam_asked").search(rest) or words.pattern("help_link").search(rest))
@@ -1243,6 +1260,13 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
     if _asks_about_invoice(plain, words):  # "what is it for? I don't recognise the number"
         return Intent.STATUS
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
+
+
+def _only_the_number(text: str, words: Lexicon) -> bool:
+    """Whether every sign the message is not for us is a number not recognised."""
+    found = [m.span() for m in words.pattern("not_for_us").finditer(text)]
+    known = words.pattern("number_not_known")
+    return bool(found) and all(known.search(text, start, end) for start, end in found)
 
 
 def _names_split(text: str, words: Lexicon) -> bool:

@@ -3274,3 +3274,83 @@ def test_counts_kept_over_one_refused_and_a_rest_without_article(
 ) -> None:
     reading = read(text, locale)
     assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # Who the sender is, asked beside a number not recognised: help (who are you).
+        ("c qui ? je connais pas ce numero", "fr_FR", Intent.HELP),
+        (
+            "c qui ? je connais pas de Léa, vous avez du vous tromper de numéro",
+            "fr_FR",
+            Intent.UNKNOWN,
+        ),
+        # Spanish "no hablo" refuses nothing.
+        ("Bonjour, comment je paye? no hablo bien francés", "fr_FR", Intent.PAY_NOW),
+        # The customer's own money to come, named by when it lands: a reason to wait.
+        (
+            "g pas encore été payé par mon patron, je vous règle dès que le salaire arrive",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        (
+            "Dès que mon remboursement de la mutuelle arrive je vous paie",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("quand le remboursement arrive je paie", "fr_FR", Intent.DISPUTE),
+        (
+            "quand la banque aura débloqué ma carte, elle est en opposition, je vous tiens au "
+            "courant",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        # A payment told with its means or payer, then "anything left?": the report first.
+        (
+            "c'est ma mère qui a réglé les cours de piano, elle vous a donné un chèque à la "
+            "dernière séance. Il reste quelque chose ou pas ?",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("j'ai payé la 1ere mensualité, il reste combien ?", "fr_FR", Intent.STATUS),
+        # No link received beside a wish to pay: a request to pay; alone, help.
+        ("jveux payer mais g pas reçu de lien", "fr_FR", Intent.PAY_NOW),
+        ("j'ai pas reçu le lien", "fr_FR", Intent.HELP),
+        ("can I pay a bit each week?", "en_GB", Intent.SPLIT),
+        ("by when do I need to pay?", "en_GB", Intent.STATUS),
+        (
+            "Je ne veux pas être désinscrit, continuez à m'envoyer les factures par SMS",
+            "fr_FR",
+            Intent.OPT_IN,
+        ),
+        # "enfin là maintenant": the time taken back.
+        (
+            "vous me proposez 3 fois mais franchement je préfère solder ce soir... enfin là "
+            "maintenant tant que j'y pense",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+    ],
+)
+def test_kinds_of_the_august_2027_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_day_taken_back_after_bon_is_the_new_day() -> None:
+    reading = read(
+        "Je paie demain. Ah non demain c'est jeudi et j'ai pas accès à mon compte pro... bon "
+        "je vous fais ça lundi"
+    )
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 23))
+
+
+def test_a_pay_word_misspelt_alone_is_asked_about_not_acted_on() -> None:
+    reading = read("payerr")
+    assert (reading.intent, reading.alternatives) == (Intent.PAY_NOW, (Intent.PAY_NOW,))
+    assert reading.is_unsure
+
+
+def test_a_count_said_instead() -> None:
+    reading = read("make it 6 instead", "en_GB")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 6)
