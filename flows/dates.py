@@ -227,8 +227,9 @@ def _end_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
 
 
 def _end_of_month(_m: re.Match[str], today: dt.date) -> dt.date:
-    last = dt.date(today.year, today.month, last_day(today.year, today.month))
-    return last if last > today else _end_of_next_month(_m, today)
+    # Said on the last day itself, it is that day ("by the end of the month" on the 31st:
+    # tonight), as "ce soir" is; the customer would say "next month" otherwise.
+    return dt.date(today.year, today.month, last_day(today.year, today.month))
 
 
 def _start_of_next_month(_m: re.Match[str], today: dt.date) -> dt.date:
@@ -529,9 +530,13 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
         r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-        r"last day of (?:the )?month|(?:a )?(?:fin|final|finales) de(?:l)? mes)"
+        # Not "no llego a fin de mes" (I can't make ends meet).
+        r"last day of (?:the )?month|(?<!llego )(?<!llegar )(?<!llegamos )(?<!llega )"
+        r"(?<!llego a )(?<!llegar a )(?<!llegamos a )(?<!llega a )"
+        r"(?:a )?(?:fin|final|finales) de(?:l)? mes)"
         rf"(?! (?:de |d |of )(?:{_MONTH})\b)",
         _end_of_month,
+        allows_today=True,
     ),
     _rule(
         r"(?:(?:au |en )?debut (?:du |de )?(?:mois prochain|prochain mois|mois)|"

@@ -102,6 +102,8 @@ class Signal:
     with_pay_verb: bool = False
     #: A refusal of instalments only ("pas en 3 fois", "no a plazos"), not of paying.
     of_split: bool = False
+    #: A later said as money being short ("no llego a fin de mes"): a reason, beside a split.
+    short_of_money: bool = False
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
@@ -150,7 +152,8 @@ _CORRECTED_COUNT = re.compile(
     r"go up to|make that) )"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
-    r"(?: (?:is fine|is ok|will do|then|instead|plutot|alors|ca ira|ira|ca va|svp|please|"
+    r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
+    r"ca ira|ira|ca va|svp|please|"
     r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
     r"(?:ce sera|ca sera|ca ira|c est|it s|it ll be|will be) (?:\w+ ){0,2}(?:simple|mieux|facile|"
     r"vite|easier|better|simpler|quicker)|"
@@ -252,10 +255,13 @@ def _decision(
     # only here: most messages never get this far, and the split's reading reads it again.
     if paid_now is not None and not lexicon().pattern("split_rest").search(" | ".join(clauses)):
         return segments, begins, paid_now
-    starts_later = last.decision is Decision.LATER and starting[results.index(last)]
+    starts_later = last.decision is Decision.LATER and (
+        starting[results.index(last)] or last.short_of_money
+    )
     if last.decision is Decision.LATER_DERIVED or starts_later:
-        # "En 3 fois, mais pas maintenant", "3 fois mais en commençant le mois prochain": a
-        # split that starts later is still a split.
+        # "En 3 fois, mais pas maintenant", "3 fois mais en commençant le mois prochain",
+        # "Dividido en 3 por favor, no llego a fin de mes": a split that starts later, or
+        # that money is short, is still a split.
         earlier_split = [r for r in results[:-1] if r.decision is Decision.SPLIT]
         if earlier_split:
             return segments, begins, earlier_split[-1]
@@ -469,7 +475,10 @@ def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sign
 
 
 def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Signal]:
-    signals = [Signal(Decision.LATER, m.start()) for m in LATER_INHERENT.finditer(piece)]
+    signals = [
+        Signal(Decision.LATER, m.start(), short_of_money=True)
+        for m in LATER_INHERENT.finditer(piece)
+    ]
     for m in INABILITY_PHRASE.finditer(piece):  # "je peux pas": not now, whatever follows
         signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     for m in LATER.finditer(piece):

@@ -60,6 +60,8 @@ SPLIT_NUMBERED = (
         rf"la facture|le montant|la somme|ca|le tout|moi))* (?:en|in|into|by) {_N}\b{_NOT_UNIT}"
     ),
     re.compile(_WS + rf"(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
+    # "Dividido en 3 por favor", "fraccionarlo en 4".
+    re.compile(_WS + rf"(?:divid\w*|partir\w*|fraccion\w*) (?:lo |la )?en {_N}\b{_NOT_UNIT}"),
 )
 #: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
@@ -69,6 +71,7 @@ SPLIT_BARE = re.compile(
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
     r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ca suffira|ok|please|"
     r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
+    r"is enough|will do|is fine|ca suffit|ca suffira|c est assez|es suficiente|basta|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
@@ -99,7 +102,9 @@ SPLIT_VAGUE = re.compile(
 ONE_GO = re.compile(
     _WS + r"(?:(?:en|in) (?:une|un|1|one) (?:seule )?(?:fois|x|versement|paiement|payment|go|shot|"
     r"installment)|une seule fois|comptant|en totalite|en entier|integralement|in full|"
-    r"all at once|in one go|the (?:full|whole) (?:amount|thing)|en un solo pago|de una vez|"
+    r"all at once|in one go|the (?:full|whole) (?:amount|thing|link|bill|balance)|"
+    r"(?:le|un) lien (?:du|pour le|de la|pour la) (?:total|montant total|totalite|somme totale)|"
+    r"en un solo pago|de una vez|"
     r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|tout regler|pay (?:it )?all|la totalite)\b"
 )
 NOW = re.compile(
@@ -172,7 +177,8 @@ LATER = re.compile(
     r"i ll take care of it|i ll deal with it|will sort it)"
     r"(?! (?:straight away|right away|now|immediately|today|tout de suite|maintenant|de suite|"
     r"immediatement|direct|directement|illico|asap|dans la foulee))|"
-    r"cuando (?:me paguen|cobre|tenga|pueda|reciba)|tengo que esperar|esperar a cobrar|"
+    r"cuando (?:la |lo |los |las |me )?(?:paguen|pague|cobre|tenga|pueda|reciba|llegue)|"
+    r"tengo que esperar|esperar a cobrar|"
     r"not yet|des que possible|au plus vite|as soon as i can|dans les plus brefs delais|"
     r"j attends un (?:remboursement|virement|versement|paiement)|waiting (?:for|on) (?:a|my) "
     r"(?:refund|payment|transfer)|"
@@ -201,7 +207,10 @@ INABILITY_PHRASE = re.compile(
 POST_NEGATION = re.compile(
     r"^(?: \w+){0,2}? (?:c est |ce n est |c |ca |that s |it s )?(?:pas possible|impossible|"
     r"pas pour moi|(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais|vais) pas|i cant|cant|"
-    r"not possible|no puedo|no es posible|no quiero|no voy a|no pienso)\b"
+    r"not possible|no puedo|no es posible|no quiero|no voy a|no pienso|"
+    # "les 3x c pas la peine": the option dropped.
+    r"pas (?:la peine|necessaire|utile)|(?:is |are )?not (?:needed|necessary)|"
+    r"no (?:hace falta|es necesario))\b"
 )
 #: "lundi je peux pas avant", "thursday, can't any sooner": the date is the earliest, it stands.
 EARLIER_ONLY = re.compile(

@@ -49,8 +49,11 @@ Categories read by `flows.intents`:
 - ``who_asked`` with ``number_not_known`` only ("c qui ? je connais pas ce numéro"): who
   the sender is, asked: help; a wrong person named ("I'm not Kevin") stays unknown;
 - ``paid_told_how``: a payment told with its means or payer ("par chèque", "ma mère a
-  réglé"): beside a question about what is left, the report comes first;
+  réglé"), or as settled in full ("j'ai tout soldé"): beside a question about what is left,
+  the report comes first;
 - ``link_missing``: no link received; beside ``pay_decided``, a request to pay, not help;
+- ``told_softly``: a hedge ("il me semble que", "I think") before what would read as a
+  status question: told, not asked;
 - ``payment_missing``: a payment said to be missing ("il manquait un mois"): what is owed,
   not a defect, inside a question about the invoice;
 - ``scam_asked``: whether this is a scam, asked beside an unknown sender: help; alone, a

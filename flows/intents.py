@@ -1219,6 +1219,10 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
     if asked is None and _asks(norm, words) and not _names_split(text, words):
         # "en 12 fois ça passe ? c'est pour l'appareil": the question is the split asked for.
         asked = words.pattern("status_asked").search(text)
+        if asked is not None and _told_softly(text, asked, words):
+            # "il me semble que le prélèvement est passé le 28, vous pouvez vérifier ?": the
+            # debit is told; the question is the check.
+            return False
         if asked is not None and words.pattern("pay_decided").search(_around(text, asked)):
             # "c'est pour la facture du toilettage, je peux régler là maintenant ?": the
             # invoice named, then the question is whether to pay now.
@@ -1260,6 +1264,13 @@ def _not_for_us(norm: Normalized, words: Lexicon) -> Intent | None:
     if _asks_about_invoice(plain, words):  # "what is it for? I don't recognise the number"
         return Intent.STATUS
     return Intent.DISPUTE if _is_dispute(plain, words) else Intent.UNKNOWN
+
+
+def _told_softly(text: str, asked: re.Match[str], words: Lexicon) -> bool:
+    """Whether a hedge ("il me semble que", "I think") opens the clause of *asked*."""
+    clause_start = text.rfind("|", 0, asked.start()) + 1
+    before = text[clause_start : asked.start()]
+    return words.pattern("told_softly").search(before) is not None
 
 
 def _only_the_number(text: str, words: Lexicon) -> bool:
@@ -1348,8 +1359,11 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
         or words.pattern("split_rest").search(text)
         or _promised_without_question(norm)
     )
+    # "je conteste pas le montant, je veux juste payer, il est où le lien ??": the charge is
+    # named to say it is not contested.
+    named = words.pattern("dispute_denied").sub(" ", text)
     return bool(
-        words.pattern("concept_charge").search(text)
+        words.pattern("concept_charge").search(named)
         and (outraged or words.pattern("concept_challenge").search(text))
         and not words.pattern("concept_process").search(text)
         and not words.pattern("help_means").search(text)

@@ -41,9 +41,9 @@ FORMS: list[tuple[str, str, dict[dt.date, str]]] = [
     ("Dec 10", "en", {WED: "2026-12-10", YEAR_END: "2027-12-10"}),
     ("December 10th", "en", {WED: "2026-12-10", YEAR_END: "2027-12-10"}),
     ("le 2 janvier", "fr", {WED: "2027-01-02", YEAR_END: "2027-01-02"}),
-    ("fin du mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31", YEAR_END: "2026-12-31"}),
-    ("fin de mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
-    ("end of the month", "en", {WED: "2026-11-30", MONTH_END: "2026-12-31"}),
+    ("fin du mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-11-30", YEAR_END: "2026-12-31"}),
+    ("fin de mois", "fr", {WED: "2026-11-30", MONTH_END: "2026-11-30"}),
+    ("end of the month", "en", {WED: "2026-11-30", MONTH_END: "2026-11-30"}),
     ("by the end of December", "en", {WED: "2026-12-31", YEAR_END: "2026-12-31"}),
     ("till the end of January", "en", {WED: "2027-01-31"}),
     ("fin du mois prochain", "fr", {WED: "2026-12-31", YEAR_END: "2027-01-31"}),
@@ -128,7 +128,9 @@ def test_dates_are_in_the_future(text: str, today: dt.date) -> None:
     if found is None:
         return  # e.g. "début décembre" on 28 December: that day has passed, no date
     day, words = found
-    assert day > today or (day == today and words in TONIGHT)
+    # Today only for tonight, or the month's end said on its last day.
+    month_end = words in ("fin du mois", "fin de mois", "end of the month")
+    assert day > today or (day == today and (words in TONIGHT or month_end))
 
 
 def test_matched_words_are_returned() -> None:
@@ -215,7 +217,8 @@ def test_find_dates_reports_positions_in_reading_order() -> None:
 
 def test_extreme_reference_days_do_not_crash() -> None:
     for text in ("demain", "fin du mois", "le 5", "dans 2 semaines", "le mois prochain"):
-        assert resolve_date(text, language="fr", today=dt.date.max) is None
+        last = resolve_date(text, language="fr", today=dt.date.max)
+        assert last is None or last[0] == dt.date.max  # the month's end: that very day
         assert resolve_date(text, language="fr", today=dt.date.min) is not None
 
 

@@ -1307,8 +1307,10 @@ def test_one_key_slips_are_corrected(text: str, locale: str, intent: Intent) -> 
 
 
 def test_a_correction_never_yields_an_agreement_to_pay() -> None:
-    # "paiyer" is one edit from "payer": read through a correction it would be pay-now.
-    assert read("je veux paiyer").intent is Intent.UNKNOWN
+    # "paiyer" is one edit from "payer": read through a correction, it is asked about ("did
+    # you mean to pay?"), never acted on.
+    reading = read("je veux paiyer")
+    assert reading.is_unsure and reading.alternatives == (Intent.PAY_NOW,)
 
 
 @pytest.mark.parametrize(
@@ -3354,3 +3356,91 @@ def test_a_pay_word_misspelt_alone_is_asked_about_not_acted_on() -> None:
 def test_a_count_said_instead() -> None:
     reading = read("make it 6 instead", "en_GB")
     assert (reading.intent, reading.parts) == (Intent.SPLIT, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("Ya hice el virement hace dos días, mira tu cuenta", "es_ES", Intent.ALREADY_PAID),
+        # Instalments set aside, then the whole asked for.
+        (
+            "No thanks on the 3 payments, just send me the full link and I'll clear it now",
+            "en_GB",
+            Intent.PAY_NOW,
+        ),
+        ("Les 3x c pas la peine, envoyez le lien du total", "fr_FR", Intent.PAY_NOW),
+        ("Pago todo de una vez, no hace falta en tres", "es_ES", Intent.PAY_NOW),
+        (
+            "payé... euh non pas encore en fait, je le fais là tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        # Billed after the activity stopped.
+        (
+            "Ma fille a arrêté l'équitation en décembre, pourquoi vous facturez janvier ??",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # A debit told softly, then a check asked.
+        (
+            "Il me semble que le prélèvement est passé le 28, vous pouvez vérifier ?",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        (
+            "Mi ex tiene que pasarme la pensión, cuando la reciba os pago",
+            "es_ES",
+            Intent.PAY_LATER,
+        ),
+        # The amount named to say it is not contested.
+        (
+            "je conteste pas le montant, je veux juste payer, il est où le lien ??",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("Cheers mate, the van's running like a dream now", "en_GB", Intent.SMALLTALK),
+        ("Bouton payer grisé, impossible de valider", "fr_FR", Intent.HELP),
+        ("Merci Julien pour le coup de main avec la prise, au top", "fr_FR", Intent.SMALLTALK),
+    ],
+)
+def test_kinds_of_the_january_2028_month_end_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("Dividido en 3 por favor, no llego a fin de mes", "es_ES", 3),
+        ("Could I split it into 3... actually no, 2 is enough", "en_GB", 2),
+        ("Rather than 3, could it be 2 bigger payments?", "en_GB", 2),
+    ],
+)
+def test_the_count_kept_with_a_reason_or_after_taking_one_back(
+    text: str, locale: str, parts: int
+) -> None:
+    reading = read(text, locale)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_the_month_end_said_on_its_last_day_is_that_day() -> None:
+    reading = understand(
+        "By the end of the month, promise",
+        locale="en_GB",
+        now=dt.datetime(2028, 1, 31, 21, 45, tzinfo=dt.UTC),
+        tz="Europe/Paris",
+    )
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2028, 1, 31))
+
+
+def test_a_rest_named_the_remaining() -> None:
+    reading = read("100 today and the remaining 85 next week?", "en_GB")
+    assert (reading.intent, reading.parts, reading.date) == (
+        Intent.SPLIT,
+        2,
+        dt.date(2026, 11, 23),
+    )
+
+
+def test_ascension_in_spanish() -> None:
+    reading = read("Después de la Ascensión, que es cuando cobro la paga extra", "es_ES")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2027, 5, 7))
