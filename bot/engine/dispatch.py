@@ -411,10 +411,20 @@ class _Dispatch:
                 return _Translated(reminder, due.invoice_id)
             case events.VoidRequested() as asked:  # the merchant cancelled what is due
                 return await self._void(asked)
+            case events.ReviewApplied() as applied:  # money to review counted on an invoice
+                return await self._review(applied)
             case events.CartRelaunchDue():  # handled before, by `_sale_event`
                 return _Translated(None)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)
+
+    async def _review(self, applied: events.ReviewApplied) -> _Translated:
+        now = self.services.clock.now()
+        counted = await review.count(self.redis, self.pipe, applied, now)
+        if counted is None:
+            return _Translated(None)
+        self.updated_invoice, self.updated_plan = counted.invoice, counted.plan
+        return _Translated(counted.outcome, counted.invoice.id)
 
     async def _void(self, asked: events.VoidRequested) -> _Translated:
         settings = self.services.settings
@@ -435,13 +445,6 @@ class _Dispatch:
         """The event types still read from `Event.data` (bot.engine.events)."""
         data = self.event.data
         match kind:
-            case review.EVENT_TYPE:  # a person applied a payment to review to this invoice
-                now = self.services.clock.now()
-                counted = await review.count(self.redis, self.pipe, self.event, now)
-                if counted is None:
-                    return _Translated(None)
-                self.updated_invoice, self.updated_plan = counted.invoice, counted.plan
-                return _Translated(counted.outcome, counted.invoice.id)
             case handover.EVENT_TYPE:
                 refund = await handover.agent_refund(
                     self.redis,

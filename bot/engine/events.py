@@ -98,7 +98,34 @@ class CartRelaunchDue:
     origin: Annotated[str | None, Field(exclude_if=_absent)] = None
 
 
-Payload = InvoiceIssued | ScheduledReminder | PaymentLook | VoidRequested | CartRelaunchDue
+@dataclass(frozen=True, slots=True)
+class ReviewApplied:
+    """Money to count on an invoice (bot.engine.review): a payment to review applied by a
+    person, or an order the shop says is paid (bot.web.shops). The fields are the review
+    claim's, then who applied it, in the order they were always written."""
+
+    TYPE: ClassVar[str] = "review_apply"
+
+    action: str  # "apply", the claim's own field
+    invoice_id: str
+    number: str
+    amount: int
+    currency: str
+    source_invoice_id: str  # the invoice the payment was made on (for its way back)
+    reason: str
+    merchant_id: str
+    session_id: str
+    user_id: str
+
+
+Payload = (
+    InvoiceIssued
+    | ScheduledReminder
+    | PaymentLook
+    | VoidRequested
+    | CartRelaunchDue
+    | ReviewApplied
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +138,14 @@ class Untyped:
 
 _TYPES: dict[str, type[Payload]] = {
     t.TYPE: t
-    for t in (InvoiceIssued, ScheduledReminder, PaymentLook, VoidRequested, CartRelaunchDue)
+    for t in (
+        InvoiceIssued,
+        ScheduledReminder,
+        PaymentLook,
+        VoidRequested,
+        CartRelaunchDue,
+        ReviewApplied,
+    )
 }
 # Older shapes of a type's data, brought to the current one before validation.
 _UPGRADES = {PaymentLook.TYPE: _payment_before_refs}

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
-from bot.engine import merchant_webhooks
-from bot.engine.pipeline import Event, ingest
+from bot.engine import events, merchant_webhooks
+from bot.engine.pipeline import ingest
 from bot.logs import log_fields
 from bot.services import Services
 from bot.store import desk, keys
@@ -44,7 +44,6 @@ from payments.stripe_gateway import PaymentProviderError
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "review_apply"
 RECORD_PREFIX = "review:"  # the target invoice's payment record of an applied payment
 
 Action = Literal["apply", "refund", "dismiss"]
@@ -201,10 +200,21 @@ async def _queue(
     target = await get_invoice(redis, merchant_id, str(claim["invoice_id"]))
     if target is None:
         raise ReviewError(404, "no such invoice of yours", field="invoice_id")
-    data = {**claim, "merchant_id": merchant_id, "session_id": session_id, "user_id": user_id}
+    applied = events.ReviewApplied(
+        action="apply",
+        invoice_id=target.id,
+        number=str(claim.get("number", target.number)),
+        amount=int(claim["amount"]),
+        currency=str(claim["currency"]),
+        source_invoice_id=str(claim["source_invoice_id"]),
+        reason=str(claim.get("reason", "")),
+        merchant_id=merchant_id,
+        session_id=session_id,
+        user_id=user_id,
+    )
     # The payment's id: ingested once per conversation, whoever clicks how often.
-    event = Event(f"review-apply:{session_id}", EVENT_TYPE, invoice_conversation(target), data)
-    await ingest(redis, event)
+    conversation = invoice_conversation(target)
+    await ingest(redis, events.encode(f"review-apply:{session_id}", conversation, applied))
     if await desk.remove_review(redis, merchant_id, session_id):
         detail = f"{session_id} → {target.number} ({claim['amount']})"
         await _audit(services, merchant_id, "review_applied", user_id, detail)
@@ -239,16 +249,18 @@ class Counted:
 
 
 async def count(
-    redis: aioredis.Redis, pipe: aioredis.client.Pipeline, event: Event, now: datetime
+    redis: aioredis.Redis,
+    pipe: aioredis.client.Pipeline,
+    applied: events.ReviewApplied,
+    now: datetime,
 ) -> Counted | None:
     """Dispatch's half of apply: count the money on the invoice, in the event's MULTI.
 
     The invoice may have moved since the click (paid meanwhile): then the payment goes back
     to the review list with why, and the claim is released.
     """
-    data = event.data
-    merchant_id, invoice_id = str(data["merchant_id"]), str(data["invoice_id"])
-    session_id, amount = str(data["session_id"]), int(data["amount"])
+    merchant_id, invoice_id = applied.merchant_id, applied.invoice_id
+    session_id, amount = applied.session_id, applied.amount
     invoice = await get_invoice(redis, merchant_id, invoice_id)
     if invoice is None:
         return None
@@ -257,9 +269,9 @@ async def count(
     if record_id in records:
         return None  # counted already
     plan = (await load_extras(redis, merchant_id, invoice_id)).plan
-    fits = fit(invoice, plan, amount, str(data["currency"]))
+    fits = fit(invoice, plan, amount, applied.currency)
     if isinstance(fits, str):
-        source = await get_invoice(redis, merchant_id, str(data["source_invoice_id"]))
+        source = await get_invoice(redis, merchant_id, applied.source_invoice_id)
         desk.back_to_review(pipe, source or invoice, session_id, f"not applied: {fits}")
         log.warning("payment to review not applied", extra=log_fields(invoice=invoice_id))
         return None

@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.engine import issuing, review, rewards
-from bot.engine.pipeline import Event, ingest
+from bot.engine import events, issuing, rewards
+from bot.engine.pipeline import ingest
 from bot.logs import log_fields
 from bot.services import Services
 from bot.settings import SecretsKeyError
@@ -426,25 +426,22 @@ async def _paid_in_shop(
     invoice, by the same dispatch event as money to review (bot.engine.review), so it is counted
     once, its receipt sent and its reminders stopped; the event id is the order's."""
     session_id = f"shop:{connection.platform}:{connection.shop}:{order.order_id}"
-    data = {
-        "action": "apply",
-        "invoice_id": invoice.id,
-        "number": invoice.number,
-        "amount": invoice.amount_due,
-        "currency": invoice.currency,
-        "source_invoice_id": invoice.id,
-        "reason": f"paid in the shop ({connection.platform} order {order.name})",
-        "merchant_id": invoice.merchant_id,
-        "session_id": session_id,
-        "user_id": f"shop:{connection.id}",
-    }
-    event = Event(
-        f"review-apply:{session_id}",
-        review.EVENT_TYPE,
-        invoices.invoice_conversation(invoice),
-        data,
+    applied = events.ReviewApplied(
+        action="apply",
+        invoice_id=invoice.id,
+        number=invoice.number,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        source_invoice_id=invoice.id,
+        reason=f"paid in the shop ({connection.platform} order {order.name})",
+        merchant_id=invoice.merchant_id,
+        session_id=session_id,
+        user_id=f"shop:{connection.id}",
     )
-    await ingest(services.redis, event)
+    conversation = invoices.invoice_conversation(invoice)
+    await ingest(
+        services.redis, events.encode(f"review-apply:{session_id}", conversation, applied)
+    )
     view = invoice_view(invoice, services)
     return web.json_response({"order": order.order_id, "invoice": view, "paid_in_shop": True})
 

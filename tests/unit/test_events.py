@@ -145,6 +145,36 @@ CASES: list[tuple[str, events.Payload]] = [
         ),
         events.CartRelaunchDue("m1", "c1", "cart:m1:c1"),
     ),
+    (  # written as the review claim spread, then who applied it (bot.engine.review)
+        _old_dumps(
+            "review-apply:cs_9",
+            "review_apply",
+            {
+                "action": "apply",
+                "invoice_id": "inv_2",
+                "number": "F-2026-000012",
+                "amount": 4500,
+                "currency": "eur",
+                "source_invoice_id": "inv_1",
+                "reason": "paid after the invoice was voided",
+                "merchant_id": "m1",
+                "session_id": "cs_9",
+                "user_id": "u_3",
+            },
+        ),
+        events.ReviewApplied(
+            "apply",
+            "inv_2",
+            "F-2026-000012",
+            4500,
+            "eur",
+            "inv_1",
+            "paid after the invoice was voided",
+            "m1",
+            "cs_9",
+            "u_3",
+        ),
+    ),
 ]
 
 
