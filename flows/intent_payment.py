@@ -124,7 +124,11 @@ _AUXILIARIES = frozenset(
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
 _NEGATION_WINDOW = 5
 #: Said right after a date, it picks that one among those named ("mercredi plutôt").
-_PREFERRED = re.compile(r" (?:plutot|rather|instead|de preference|preferably|mejor)\b")
+#: "…jeudi c férié… mardi alors", "tuesday then": the day settled on.
+_PREFERRED = re.compile(
+    r" (?:plutot|rather|instead|de preference|preferably|mejor)\b|"
+    r" (?:alors|then|entonces)(?: \||$)"
+)
 _PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
@@ -250,7 +254,10 @@ def _decision(
     whole = _whole_kept(segments, results)
     if whole is not None:
         return segments, begins, whole
-    paid_now = _paid_now_beside(segments, last)
+    said = " | ".join(clauses)
+    # "…on Friday so let's just do it now - link?": the day is the reason the link is asked.
+    link_asked = bool(lexicon().pattern("payment_link").search(said) and _CONSEQUENCE.search(said))
+    paid_now = _paid_now_beside(segments, last, link_asked=link_asked)
     # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment. Read
     # only here: most messages never get this far, and the split's reading reads it again.
     if paid_now is not None and not lexicon().pattern("split_rest").search(" | ".join(clauses)):
@@ -391,11 +398,14 @@ def _of_an_event(piece: str, start: int) -> bool:
     return bool(ends) and ends[-1] == len(before)
 
 
-def _paid_now_beside(segments: list[list[Signal]], later: Signal) -> Signal | None:
+def _paid_now_beside(
+    segments: list[list[Signal]], later: Signal, *, link_asked: bool = False
+) -> Signal | None:
     """A payment now said beside a day named for something else ("je paie maintenant. par
     contre c'est à quelle heure la leçon de mercredi ?", "I'm at my sister's on friday so better
     get it done now"): the day is not a promise when nothing about paying is said with it, no
-    later word is said at all, and a pay verb says the now is a payment."""
+    later word is said at all, and a pay verb or the link asked for ("…so let's just do it now
+    - link?") says the now is a payment."""
     if later.decision is not Decision.LATER or later.date is None or later.anchored:
         return None
     said = [s for segment in segments for s in segment]
@@ -403,7 +413,7 @@ def _paid_now_beside(segments: list[list[Signal]], later: Signal) -> Signal | No
         return None
     if any(s.decision in (Decision.LATER_DERIVED, Decision.REFUSAL) for s in said):
         return None
-    if not any(s.decision is Decision.NOW_WEAK for s in said):
+    if not link_asked and not any(s.decision is Decision.NOW_WEAK for s in said):
         return None
     now = [s for s in said if s.decision is Decision.NOW_STRONG]
     return now[0] if now else None

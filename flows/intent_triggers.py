@@ -70,6 +70,7 @@ SPLIT_BARE = re.compile(
     rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
     r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ca suffira|ok|please|"
+    r"ce sera bien|ca sera bien|ca ira bien|c est bien|ca me va|ca m ira|that s fine|"
     r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
     r"is enough|will do|is fine|ca suffit|ca suffira|c est assez|es suficiente|basta|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"

@@ -54,6 +54,7 @@ Categories read by `flows.intents`:
 - ``link_missing``: no link received; beside ``pay_decided``, a request to pay, not help;
 - ``told_softly``: a hedge ("il me semble que", "I think") before what would read as a
   status question: told, not asked;
+- ``agent_call_past``: a call told as past ("comme convenu au téléphone"), no person asked;
 - ``payment_missing``: a payment said to be missing ("il manquait un mois"): what is owed,
   not a defect, inside a question about the invoice;
 - ``scam_asked``: whether this is a scam, asked beside an unknown sender: help; alone, a

@@ -581,11 +581,55 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if reading.intent is Intent.UNKNOWN and words.pattern("messages_welcome").search(norm.text):
         # "don't stop the reminders, I keep forgetting": our messages welcome, nothing asked.
         return Understanding(Intent.SMALLTALK, language=language)
+    if reading.intent is Intent.SMALLTALK and _cut_off(norm):
+        # "Bonjour je voulais vous dire que": a greeting, then the message stops mid-sentence.
+        return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if reading.intent is Intent.UNKNOWN and words.pattern("stop_elsewhere").search(norm.text):
         # "le bus s'arrête devant chez vous ?", "je m'arrête pour manger": a stop word used
         # for something else, in a message that asks nothing of us, is chit-chat.
         return Understanding(Intent.SMALLTALK, language=language, confidence=_UNSURE_DATE)
     return reading
+
+
+#: Words no sentence ends on: a message that stops on one was sent before it was finished.
+_DANGLING = frozenset(
+    {
+        "que",
+        "qu",
+        "de",
+        "du",
+        "des",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "pour",
+        "avec",
+        "et",
+        "je",
+        "the",
+        "to",
+        "and",
+        "that",
+        "a",
+        "my",
+        "i",
+        "que",
+        "el",
+        "los",
+        "y",
+        "con",
+        "mi",
+        "por",
+    }
+)
+
+
+def _cut_off(norm: Normalized) -> bool:
+    """A message that stops on a word no sentence ends on ("je voulais vous dire que")."""
+    last = norm.text.rsplit(" ", 1)[-1]
+    return len(norm.text.split()) >= 2 and last in _DANGLING and not norm.asks
 
 
 #: A reading of the message with its typos corrected is a guess about the words themselves.
@@ -676,7 +720,11 @@ def _by_concepts(
         if found is not None:
             return dataclasses.replace(reading, maybe_opt_out=True)
     better = None
-    decided = words.pattern("pay_decided").search(text) is not None
+    # "Comment je peux vous payer ? j'ai pas compris le message d'avant": the way to pay asked
+    # for is the link, whatever else the message says it did not understand.
+    decided = words.pattern("pay_decided").search(text) is not None or (
+        reading.intent is Intent.PAY_NOW and _asks_how_to_pay(norm, words)
+    )
     if _asks(norm, words) and reading.date is None and not decided:
         # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
         # donner le total à payer ?"): what it is about, not the pay word in it.
@@ -739,7 +787,7 @@ def _read(
         if words.pattern("rest_in_instalments").match(norm.text, rest.end() + 1):
             # "una parte ahora y el resto a plazos": how many is not said.
             return Understanding(Intent.SPLIT, language=language)
-        parts = max(2, _amounts_before(norm.text[: rest.end()]) + 1)
+        parts = max(2, _amounts_before(_REST_AMOUNT.sub(" ", norm.text[: rest.end()])) + 1)
         shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
         return _with_later(shaped, _rest_schedule(norm.text, rest, language, today), today)
     dated = len(_DATED_AMOUNT.findall(norm.text))
@@ -937,6 +985,10 @@ def _with_later(
     if days[0] != today or any(b <= a for a, b in itertools.pairwise(days)):
         return reading
     return dataclasses.replace(reading, first=payments[0][1], later=payments[1:])
+
+
+#: The rest named by its amount ("les 45 restants"): the rest, not one more payment.
+_REST_AMOUNT = re.compile(r"\b\d+(?: ?(?:e|eur|euros))? restante?s?\b")
 
 
 def _amounts_before(schedule: str) -> int:
@@ -1147,6 +1199,9 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
         )
         # "I'd like to pay straight away, what do I do?": the way to pay as decided, read below.
         and not _asks_the_way_as_decided(text, words)
+        # "¿Cómo le pago? No entiendo bien el mensaje": the message not understood, the way to
+        # pay (the link) asked for.
+        and not (_asks_how_to_pay(norm, words) and words.pattern("concept_messages").search(text))
     ):
         return Intent.HELP
     wants_the_link = words.pattern("link_request").search(text) or (
@@ -1397,6 +1452,8 @@ def _asks_agent(text: str, words: Lexicon) -> bool:
     if not (rules().ask_agent.search(text) or words.pattern("ask_agent").search(text)):
         return False
     declined = [m.span() for m in words.pattern("agent_declined").finditer(text)]
+    # "comme convenu avec votre femme au téléphone": a call told, not asked for.
+    declined += [m.span() for m in words.pattern("agent_call_past").finditer(text)]
     if not declined:
         return True
     found = [*rules().ask_agent.finditer(text), *words.pattern("ask_agent").finditer(text)]
@@ -1542,7 +1599,8 @@ def _from_signal(
     weak_help = decision is Decision.NOW_WEAK and rules().help.search(norm.text) is not None
     if weak_help and not _asks_how_to_pay(norm, words):
         return Understanding(Intent.HELP, language=language)  # "on paie comment ? cb ?"
-    if decision is Decision.NOW_WEAK and len(norm.text.split()) >= _LONG_MESSAGE:
+    long_weak = decision is Decision.NOW_WEAK and len(norm.text.split()) >= _LONG_MESSAGE
+    if long_weak and not _asks_how_to_pay(norm, words):
         return Understanding(
             Intent.PAY_NOW,
             language=language,

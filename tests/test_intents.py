@@ -3444,3 +3444,83 @@ def test_a_rest_named_the_remaining() -> None:
 def test_ascension_in_spanish() -> None:
     reading = read("Después de la Ascensión, que es cuando cobro la paga extra", "es_ES")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2027, 5, 7))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # "can't stop now": no time to stop, nothing about our messages (a critical miss).
+        (
+            "Can't stop now, driving. I'll pop in and pay at the counter on Saturday",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        ("stop", "en_GB", Intent.OPT_OUT),
+        ("I can't stop receiving your texts, make it stop", "en_GB", Intent.OPT_OUT),
+        # A call told as past is no person asked for.
+        (
+            "Bonjour Mr Garnier, je vous règle mi-décembre comme convenu avec votre femme au "
+            "téléphone",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("sorry that was my toddler on the phone jhgggggg", "en_GB", Intent.UNKNOWN),
+        ("je voudrais qu'on m'appelle au téléphone", "fr_FR", Intent.ASK_AGENT),
+        # The day is the reason the link is asked for now.
+        (
+            "I'm at my sister's in Cornwall on Friday so let's just do it now - link?",
+            "en_GB",
+            Intent.PAY_NOW,
+        ),
+        ("¿Cómo le pago? No entiendo bien el mensaje en francés", "es_ES", Intent.PAY_NOW),
+        ("¿Qué es esto? No conozco este número", "es_ES", Intent.HELP),
+        ("Bonjour je voulais vous dire que", "fr_FR", Intent.UNKNOWN),
+        (
+            "Bon ok je paye, mais c'est bien parce que c'est vous 😏 le lien ?",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        (
+            "Je peux vous payer dans 10 jours ? j'attends le solde de ma prime",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+    ],
+)
+def test_kinds_of_the_armistice_2027_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("pas 3 mais 5 si c'est possible, je suis étudiante", 5),
+        ("pas en 4 finalement, en 3 ce sera bien", 3),
+    ],
+)
+def test_small_counts_in_place_of_others_are_instalments(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+def test_an_amount_not_a_count_is_still_contested() -> None:
+    assert read("pas 80 mais 120").intent is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        # The day taken after the other is refused: "mardi alors".
+        ("jeudi. ah non jeudi c ferié jsuis chez mes parents. mardi alors", dt.date(2026, 11, 24)),
+        # The salary's day is the reason, the promise is in two weeks.
+        ("dans quinze jours ça irait ? mon salaire tombe le 24", dt.date(2026, 12, 3)),
+    ],
+)
+def test_the_day_promised_among_two(text: str, date: dt.date) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, date)
+
+
+def test_the_rest_named_by_its_amount_is_the_rest() -> None:
+    reading = read("je paie 40 maintenant et les 45 restants le 1er")
+    assert (reading.intent, reading.parts, reading.date) == (Intent.SPLIT, 2, dt.date(2026, 12, 1))
