@@ -615,7 +615,6 @@ _DANGLING = frozenset(
         "a",
         "my",
         "i",
-        "que",
         "el",
         "los",
         "y",
