@@ -470,6 +470,20 @@ def _arbitrated(
         # "pouvez-vous vérifier si mon mari a bien payé ?": a question whether it is paid
         # the rules read in so many words; its "payé" n-grams report nothing.
         return reading
+    if (
+        explicit
+        and reading.intent is Intent.HELP
+        and choice is Intent.PAY_NOW
+        and not lexicon().pattern("payment_context").search(norm.text)
+    ):
+        # "what do I do now": help the rules read in so many words, in a message with no word
+        # about paying; the "now" of its n-grams decides no payment. Asked about, never
+        # overridden.
+        return dataclasses.replace(
+            reading,
+            confidence=min(reading.confidence, _DOUBTED),
+            alternatives=(reading.intent, choice),
+        )
     if explicit and reading.intent in _NOT_CONSENT and choice in _PAYING:
         # "I don't want to pay": a refusal the rules read in so many words stands; asking
         # "no, or pay now?" of it would offer the customer what they just refused.
@@ -592,36 +606,10 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
 
 
 #: Words no sentence ends on: a message that stops on one was sent before it was finished.
+#: Not "le", "la", "les", "a" ("fais-le", "je serai pas là", "il y en a").
 _DANGLING = frozenset(
-    {
-        "que",
-        "qu",
-        "de",
-        "du",
-        "des",
-        "le",
-        "la",
-        "les",
-        "un",
-        "une",
-        "pour",
-        "avec",
-        "et",
-        "je",
-        "the",
-        "to",
-        "and",
-        "that",
-        "a",
-        "my",
-        "i",
-        "el",
-        "los",
-        "y",
-        "con",
-        "mi",
-        "por",
-    }
+    {"que", "qu", "de", "du", "des", "un", "une", "pour", "avec", "et", "je"}
+    | {"the", "to", "and", "that", "my", "i", "el", "los", "y", "con", "mi", "por"}
 )
 
 

@@ -3524,3 +3524,8 @@ def test_the_day_promised_among_two(text: str, date: dt.date) -> None:
 def test_the_rest_named_by_its_amount_is_the_rest() -> None:
     reading = read("je paie 40 maintenant et les 45 restants le 1er")
     assert (reading.intent, reading.parts, reading.date) == (Intent.SPLIT, 2, dt.date(2026, 12, 1))
+
+
+def test_a_cut_off_message_is_unknown_but_a_sentence_ending_on_la_is_not() -> None:
+    assert read("Bonjour je voulais vous dire que").intent is Intent.UNKNOWN
+    assert read("jeudi c'est le spectacle de l'école, je serai pas là").intent is Intent.SMALLTALK
