@@ -436,7 +436,10 @@ CHANGE_OF_MIND = re.compile(
 )
 #: Piece starts that are themselves an explicit "no".
 NO_START = re.compile(
-    r"^(?:neg|non(?! stop\b)|nope|nah|jamais|never|"
+    # "Never used this system before" tells an experience; it refuses nothing.
+    r"^(?:neg|non(?! stop\b)|nope|nah|"
+    r"jamais(?! (?:utilise|fait|eu|vu|essaye|entendu|connu)\b)|"
+    r"never(?! (?:used|done|had|been|seen|heard|tried|dealt)\b)|"
     r"no(?! (?:" + "|".join(sorted(SPANISH_NOT_REFUSING)) + r")\b))\b"
 )
 # Language detection reads its marker words from the data files (flows/lexicon/*.toml).

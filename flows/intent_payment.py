@@ -129,6 +129,13 @@ _PREFERRED = re.compile(
     r" (?:plutot|rather|instead|de preference|preferably|mejor)\b|"
     r" (?:alors|then|entonces)(?: \||$)"
 )
+#: A day put as a question ("Tuesday ok? Easter Monday the bank is shut"): the one proposed,
+#: unless it is a bare day of the month another date places ("après Noël, le 26 ça irait ?").
+_PROPOSED = re.compile(
+    r" (?:ok|okay|ca vous va|ca va|ca marche|ca vous irait|ca irait|is that ok|that ok|"
+    r"alright|would that work|does that work|vale|te va|le va|os va)(?: \||$)"
+)
+_DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
 _PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
@@ -157,7 +164,7 @@ _CORRECTED_COUNT = re.compile(
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
-    r"ca ira|ira|ca va|svp|please|"
+    r"ca ira|ira|ca va|svp|please|suffira|suffit|suffiront|suffisent|bastan|basta|"
     r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
     r"(?:ce sera|ca sera|ca ira|c est|it s|it ll be|will be) (?:\w+ ){0,2}(?:simple|mieux|facile|"
     r"vite|easier|better|simpler|quicker)|"
@@ -516,6 +523,8 @@ def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, 
     if word not in _HOLD_ON:
         return False
     index = _token_index(starts, start)
+    if index == len(tokens) - 1 and lexicon().pattern("pay_ready").search(piece, 0, start):
+        return True  # "je sors la cb attendez": the customer holds on while fetching the card
     if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
         return False
     following = tokens[index + 1 : index + 2]
@@ -531,8 +540,10 @@ def _date_signals(
             continue
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
+            proposed = _PROPOSED.match(piece, found.end) is not None
             preferred = (
                 _PREFERRED.match(piece, found.end) is not None
+                or (proposed and _DAY_OF_MONTH.fullmatch(found.text) is None)
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
                 or _not_before(piece, found)
             )

@@ -119,7 +119,12 @@ NOW = re.compile(
     r"pour l instant|"
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
     r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"
-    r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$)\b"
+    r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$|"
+    # "je peux payer de mon tel là": "là" closing a sentence about paying is "right now".
+    r"(?:payer|paie|paye|regler|regle)(?: \w+){0,4}(?<!\bde)(?<!\ba)(?<!\bpar)(?<!\bpour)"
+    r"(?<!\bsur)(?<!\bavec)(?<!payer)(?<!paie)(?<!paye)(?<!regler)(?<!regle)"
+    r"(?<!moment)(?<!jour)(?<!date)(?<!fois)(?<!heure)(?<!semaine)(?<!soir)(?<!mois)(?<!matin)"
+    r"(?<!instant)(?<!periode) la$)\b"
 )
 PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
@@ -190,6 +195,7 @@ LATER = re.compile(
 LATER_INHERENT = re.compile(
     _WS + r"(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"
     r"pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
+    r"pas les sous|plus de sous|pas de thune|pas la thune|plus de thune|"
     r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"

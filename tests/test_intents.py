@@ -3532,3 +3532,60 @@ def test_the_rest_named_by_its_amount_is_the_rest() -> None:
 def test_a_cut_off_message_is_unknown_but_a_sentence_ending_on_la_is_not() -> None:
     assert read("Bonjour je voulais vous dire que").intent is Intent.UNKNOWN
     assert read("jeudi c'est le spectacle de l'école, je serai pas là").intent is Intent.SMALLTALK
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # A protest against prices, not a request to stop messages: asked, never ignored.
+        ("STOP aux tarifs abusifs, 240€ pour changer un interrupteur ??", "fr_FR", Intent.DISPUTE),
+        ("stop aux relances", "fr_FR", Intent.OPT_OUT),
+        # Holding on while the card is fetched.
+        ("je sors la cb attendez... c bon envoyez", "fr_FR", Intent.PAY_NOW),
+        ("j'ai pas les sous, attendez", "fr_FR", Intent.PAY_LATER),
+        # An experience told ("never used"), not a refusal.
+        ("How do I pay this? Never used this system before", "en_GB", Intent.PAY_NOW),
+        ("never", "en_GB", Intent.NO),
+        ("jamais", "fr_FR", Intent.NO),
+        # A payment someone else says they made.
+        (
+            "c'est mon ex qui devait payer et il m'a dit que c'était fait hier, "
+            "vous avez rien reçu ?",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        # Care that did not work, the payment held until it is seen to.
+        (
+            "La dent me fait toujours mal après la couronne, "
+            "je réglerai quand le docteur aura revu ça",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # "là" closing a sentence about paying is now.
+        (
+            "je suis en déplacement jusqu'à vendredi prochain mais je peux payer de mon tel là",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("je suis là", "fr_FR", Intent.UNKNOWN),
+        ("ahah trop bien la photo du chien", "fr_FR", Intent.SMALLTALK),
+    ],
+)
+def test_kinds_of_the_easter_2028_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_count_that_will_do_corrects_the_one_refused() -> None:
+    reading = read("pas 3 fois, 2 suffira")
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, 2)
+
+
+def test_a_day_put_as_a_question_is_the_one_proposed() -> None:
+    friday_before_easter = dt.datetime(2028, 4, 14, 10, 0, tzinfo=NOW.tzinfo)
+    reading = understand(
+        "Tuesday ok? Easter Monday the bank won't process anything anyway",
+        locale="en_GB",
+        now=friday_before_easter,
+        tz=TZ,
+    )
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2028, 4, 18))
