@@ -314,6 +314,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         clause = _without(words.pattern("no_word_defused"), polite)
         # "jveux payer mais g pas reçu de lien": a link not received refuses nothing.
         clause = _without(words.pattern("link_missing"), clause)
+        # "votre bouton PLUS TARD s'est déclenché tout seul": an option named, not chosen.
+        clause = " ".join(words.pattern("option_misfired").sub(" ", clause).split())
         # "could I pay on Thursday instead": a correcting word that ends its clause closes
         # what it corrects; it opens nothing.
         cuts = [
@@ -538,6 +540,8 @@ def _date_signals(
     for found in find_dates(piece, language=language, today=today):
         if _DROPPED_WAIT.search(piece, 0, found.start):
             continue
+        if lexicon().pattern("day_hard").match(piece, found.end + 1):
+            continue  # "I'll pay after payday, end of the week is tight": a reason, no promise
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             proposed = _PROPOSED.match(piece, found.end) is not None

@@ -195,7 +195,7 @@ LATER = re.compile(
 LATER_INHERENT = re.compile(
     _WS + r"(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"
     r"pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
-    r"pas les sous|plus de sous|pas de thune|pas la thune|plus de thune|"
+    r"pas les sous|plus de sous|pas de thune|pas la thune|plus de thune|ric (?:a )?rac|"
     r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
@@ -208,7 +208,9 @@ LATER_INHERENT = re.compile(
     r"(?:ahora|este mes|yo) no llego|no llego a (?:fin|final|finales) de mes)\b"
 )
 INABILITY_PHRASE = re.compile(
-    _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas|cant|unable|impossible|"
+    # "can't find it in the message": the link not found, not an inability to pay.
+    _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas(?! (?:trouver|voir)\b)|"
+    r"cant(?! (?:find|see|locate|spot|work out|figure)\b)|unable|impossible|"
     r"pas possible|not possible|no puedo|(?:je )?n y arrive pas|j y arrive pas)\b"
 )
 POST_NEGATION = re.compile(

@@ -44,6 +44,10 @@ Categories read by `flows.intents`:
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise, unless
   ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
+- ``day_hard``: a day said to be hard ("end of the week is tight"): a reason, not the day
+  promised; ``sessions_left``: lessons left on a package asked about beside a payment report
+  (not money left); ``option_misfired``: an option of ours named as pressed by mistake
+  ("votre bouton PLUS TARD s'est déclenché tout seul"), not chosen;
 - ``parts_settled``: two counts hesitated between, then one chosen ("4 fois ou 3... allez
   3"): the last;
 - ``who_asked`` with ``number_not_known`` only ("c qui ? je connais pas ce numéro"): who

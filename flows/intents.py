@@ -1275,6 +1275,10 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
             return False
     if asked is None:
         return False
+    if words.pattern("sessions_left").search(text) and rules().already_paid.search(text):
+        # "J'ai payé hier. Au fait il me reste combien de séances ?": the report comes first;
+        # lessons left on a package are not what is owed.
+        return False
     # The question's own words are its subject ("c'est pour la réparation ?"), not a defect.
     plain = _around(text, asked)
     plain = words.pattern("dispute_denied").sub(" ", plain)
@@ -1376,6 +1380,8 @@ def _asks_what_is_left(norm: Normalized, words: Lexicon) -> bool:
         and words.pattern("concept_left").search(text) is not None
         and words.pattern("concept_wrong").search(text) is None
         and words.pattern("concept_challenge").search(text) is None
+        # "il me reste combien de séances sur le forfait ?": lessons left, not money.
+        and words.pattern("sessions_left").search(text) is None
     )
 
 

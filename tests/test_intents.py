@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 from bot.intents_cli import add_intents_parser, run_intents
 from flows.dates import TONIGHT
 from flows.intent_text import normalize
-from flows.intents import Intent, Understanding, detect_language, understand
+from flows.intents import (
+    Intent,
+    Understanding,
+    detect_language,
+    understand,
+    understand_by_rules,
+)
 from tests.intents.evaluate import HELD_OUT, Example, evaluate, load_corpus
 
 CORPUS = load_corpus()
@@ -3589,3 +3595,73 @@ def test_a_day_put_as_a_question_is_the_one_proposed() -> None:
         tz=TZ,
     )
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2028, 4, 18))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # The stop asked about and turned down at once: no opt-out.
+        (
+            "stop the reminders? no need, I'm paying right now, send the link",
+            "en_GB",
+            Intent.PAY_NOW,
+        ),
+        ("arrêter les relances ? pas besoin, je paie", "fr_FR", Intent.PAY_NOW),
+        ("stop the reminders", "en_GB", Intent.OPT_OUT),
+        # A payment gone out, in Spanish: never read as paying now.
+        ("el pago ya salió esta mañana", "es_ES", Intent.ALREADY_PAID),
+        ("Where do I click to pay? can't find it in the message", "en_GB", Intent.PAY_NOW),
+        ("can't pay today", "en_GB", Intent.PAY_LATER),
+        (
+            "Pagaré cuando me devuelvan el dinero del primer cobro, me cobraron 2 veces",
+            "es_ES",
+            Intent.DISPUTE,
+        ),
+        ("Link says 'merchant not found'", "en_GB", Intent.HELP),
+        ("facture de quoi ? j'ai eu 3 rdv chez vous ce mois-ci", "fr_FR", Intent.STATUS),
+        (
+            "Je ne veux pas payer plus tard, je veux payer maintenant, "
+            "votre bouton PLUS TARD s'est declenché tout seul",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("Why do you need my card details, isn't it already on file?", "en_GB", Intent.HELP),
+        ("ça roule", "fr_FR", Intent.YES),
+    ],
+)
+def test_kinds_of_the_ascension_2028_batch(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_payment_report_beside_lessons_left_is_the_report() -> None:
+    reading = understand_by_rules(
+        "J'ai payé hier. Au fait il me reste combien de seances sur le forfait ?",
+        locale="fr_FR",
+        now=NOW,
+        tz=TZ,
+    )
+    assert reading.intent is Intent.ALREADY_PAID
+    assert read("j'ai payé la 1ère, il reste combien ?").intent is Intent.STATUS
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        # A day said to be hard is the reason, not the promise.
+        ("I'll pay after payday, end of the week is tight", None),
+        ("vendredi c'est serré, lundi ?", dt.date(2026, 11, 23)),
+        ("a la rentrée pour les cours de guitare, là on est ric rac", dt.date(2027, 9, 1)),
+    ],
+)
+def test_a_day_said_to_be_hard_is_not_promised(text: str, date: dt.date | None) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, date)
+
+
+def test_half_now_half_tomorrow_is_a_split_in_two() -> None:
+    reading = read("moitié aujourd'hui moitié demain")
+    assert (reading.intent, reading.parts, reading.date) == (
+        Intent.SPLIT,
+        2,
+        dt.date(2026, 11, 19),
+    )
