@@ -307,18 +307,22 @@ def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
     month = MONTHS[m.group("m")]
     part = m.group("p")
     year = _year(m) or today.year
-    if part in ("mi", "mid", "a mediados de"):
-        day = 15
-    elif part in ("fin", "end of", "the end of", "late", "a fines de", "a finales de"):
-        day = last_day(year, month)
-    else:
-        day = 1
-    candidate = safe_date(year, month, day)
+    candidate = safe_date(year, month, _part_day(part, year, month))
     if candidate is None or candidate > today or m.group("y"):
         return candidate
     if month == today.month:
         return None  # "début novembre" on 18 November: that moment has passed
-    return safe_date(year + 1, month, min(day, last_day(year + 1, month)))
+    # Next year's: "fin février" said in December 2027 is 29 February 2028.
+    return safe_date(year + 1, month, _part_day(part, year + 1, month))
+
+
+def _part_day(part: str, year: int, month: int) -> int:
+    """The day of the month a part names: mid-month the 15th, its end the last day, else 1."""
+    if part in ("mi", "mid", "a mediados de"):
+        return 15
+    if part in ("fin", "end of", "the end of", "late", "a fines de", "a finales de"):
+        return last_day(year, month)
+    return 1
 
 
 def _numeric(m: re.Match[str], today: dt.date) -> dt.date | None:
@@ -407,6 +411,10 @@ _NEW_YEAR = (
     r"ano nuevo)"
 )
 _HOLIDAY_RULES: tuple[_Rule, ...] = (
+    # "lundi de Pâques", "Easter Monday": the Monday after Easter, not Easter Sunday.
+    _rule(
+        r"(?<!after )(?<!apres )(?:le )?lundi de paques|easter monday|lunes de pascua", _easter(1)
+    ),
     _rule(
         rf"(?:apres|after|despues de) (?:the |la )?{_XMAS}|boxing day|"
         rf"(?:le |au )?lendemain de {_XMAS}|(?:the )?day after {_XMAS}",
@@ -435,7 +443,8 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
     ),
     # "à la rentrée", not "quand je serai rentrée du salon" (back home).
     _rule(
-        r"(?:la )?rentree(?: scolaire)?(?! (?:du|de|d|des|a|au|chez)\b)|back to school|"
+        r"(?:la )?rentree(?: scolaire| de septembre)?(?! (?:du|de|d|des|a|au|chez)\b)|"
+        r"back to school|"
         r"la vuelta al cole",
         _fixed(9, 1),
     ),

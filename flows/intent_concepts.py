@@ -55,6 +55,13 @@ def _has(words: Lexicon, concept: str, text: str) -> bool:
     return words.pattern("concept_" + concept).search(text) is not None
 
 
+def _wrong(words: Lexicon, text: str) -> bool:
+    """Something named as wrong, outside praise ("merci pour la réparation, ça chauffe enfin")
+    and idioms that name no defect ("my French is rusty")."""
+    plain = words.pattern("praise").sub(" ", text)
+    return _has(words, "wrong", words.pattern("wrong_defused").sub(" ", plain))
+
+
 def asks_opt_in(text: str, words: Lexicon) -> bool:
     """Messages + resuming ("je veux de nouveau les sms", "volved a mandarme los avisos")."""
     return _has(words, "again", text) and _has(words, "messages", text)
@@ -104,7 +111,7 @@ def question(current: str, text: str, words: Lexicon) -> ConceptReading | None:
     the device, someone else paying, what to click: help) or what the invoice is made of
     (amount, total, date, penalties: status). The caller checks it is a question with no date
     and nothing that goes ahead ("maintenant", "send me the link")."""
-    if current not in _QUESTION_REFINABLE or _has(words, "wrong", text):
+    if current not in _QUESTION_REFINABLE or _wrong(words, text):
         return None
     if _has(words, "process", text):
         return ConceptReading("help", confidence=SINGLE_CONCEPT_CONFIDENCE)
@@ -121,14 +128,14 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
         asks_opt_in(text, words) or _has(words, "opt_in_want", text)
     ):
         return ConceptReading("opt_in")
-    if current in ("unknown", "no") and _has(words, "wrong", text):
+    if current in ("unknown", "no") and _wrong(words, text):
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
     # "oui sauf que vous m'avez compté 2 heures de trop", "happy to pay the 80 we agreed, not
     # 120": agreeing to pay a corrected amount contests this one (dispute before any payment),
     # unless the wrong thing is the payment link or tool ("le lien est faux": help).
     if (
         current in ("pay_now", "yes")
-        and _has(words, "wrong", text)
+        and _wrong(words, text)
         and not words.pattern("payment_link").search(text)
     ):
         return ConceptReading("dispute", confidence=SINGLE_CONCEPT_CONFIDENCE)
@@ -136,10 +143,12 @@ def refine(current: str, text: str, words: Lexicon, *, asks: bool) -> ConceptRea
     # payer et c'est réglé") reports nothing.
     settled = _has(words, "settled", text) and not words.pattern("paid_future").search(text)
     if current in ("unknown", "pay_now", "pay_later") and settled:
+        if words.pattern("paid_asked").search(text):
+            return ConceptReading("status")  # "I thought I'd cleared it all, anything owing?"
         return ConceptReading("already_paid")
     # "le montant c'est TTC ou HT ?", "c'est celle de septembre ?": a question about what the
     # invoice is made of, that nothing else placed, asks about it.
-    about_invoice = _has(words, "invoice", text) and not _has(words, "wrong", text)
+    about_invoice = _has(words, "invoice", text) and not _wrong(words, text)
     if current == "unknown" and asks and about_invoice:
         return ConceptReading("status", confidence=SINGLE_CONCEPT_CONFIDENCE)
     # "il me reste des trucs à payer ?": a pay verb inside a question about what is left.

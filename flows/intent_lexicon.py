@@ -417,7 +417,17 @@ SPANISH_VERBS = frozenset(
 SPANISH_NOT_REFUSING = frozenset(
     {
         *("veo", "encuentro", "sale", "aparece", "funciona", "entiendo", "consigo", "carga"),
-        *("llega", "recuerdo", "reconozco", "conozco", "hablo", "habla", "leo", "escribo"),
+        *(
+            "llega",
+            "llego",
+            "recuerdo",
+            "reconozco",
+            "conozco",
+            "hablo",
+            "habla",
+            "leo",
+            "escribo",
+        ),
     }
 )
 _NOT_A_NO = "|".join(sorted(SPANISH_VERBS | SPANISH_NOT_REFUSING))

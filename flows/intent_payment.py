@@ -133,7 +133,9 @@ _PREFERRED = re.compile(
 #: unless it is a bare day of the month another date places ("après Noël, le 26 ça irait ?").
 _PROPOSED = re.compile(
     r" (?:ok|okay|ca vous va|ca va|ca marche|ca vous irait|ca irait|is that ok|that ok|"
-    r"alright|would that work|does that work|vale|te va|le va|os va)(?: \||$)"
+    r"alright|would that work|does that work|vale|te va|le va|os va|if that s ok|if thats ok|"
+    r"if that works|if ok|if that s alright|si ca vous va|si c est ok|si ca va|si possible)"
+    r"(?: \||$)"
 )
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
 _PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
@@ -160,11 +162,14 @@ _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"
-    r"go up to|make that) )"
+    r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
+    # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
+    r"(?:(?:attendez|attends|wait|pardon|euh|serieux|serieusement|seriously|sorry) )?"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
     r"ca ira|ira|ca va|svp|please|suffira|suffit|suffiront|suffisent|bastan|basta|"
+    r"ideally|preferably|idealement|de preference|si possible|if possible|"
     r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
     r"(?:ce sera|ca sera|ca ira|c est|it s|it ll be|will be) (?:\w+ ){0,2}(?:simple|mieux|facile|"
     r"vite|easier|better|simpler|quicker)|"
@@ -235,7 +240,7 @@ def _decision(
         ):
             parts = _number(count.group("n"))
             if parts is not None and 2 <= parts <= _MAX_CORRECTED:
-                correction = Signal(Decision.SPLIT, offset + count.start(), parts=parts)
+                correction = Signal(Decision.SPLIT, offset + count.start("n"), parts=parts)
         counted = (
             counted
             or any(s.parts is not None for s in found)

@@ -148,6 +148,7 @@ LATER = re.compile(
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
     r"(?:qq|quelques|deux trois|2 3|2-3|2 ou 3|2 a 3|deux ou trois) (?:jours|semaines)|"
     r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"
+    r"en cuanto (?:pueda|tenga|cobre|me paguen|reciba|me llegue)|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis|rentre|reviens|"
     r"rentrerai|reviendrai)|des que (?:je|j)|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
@@ -205,7 +206,8 @@ LATER_INHERENT = re.compile(
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"
     r"(?:money|things|cash|finances)(?: s| is| are)? (?:a bit |really |very |quite )?tight|"
     r"whenever i can|(?:ando|voy|estoy) (?:muy )?(?:justo|apurad[oa])|c est (?:un peu )?serre|"
-    r"(?:ahora|este mes|yo) no llego|no llego a (?:fin|final|finales) de mes)\b"
+    r"(?:ahora|este mes|yo) no llego|no llego a (?:fin|final|finales) de mes|"
+    r"no llego a (?:todo|pagarlo|pagar(?:lo)? todo|tanto))\b"
 )
 INABILITY_PHRASE = re.compile(
     # "can't find it in the message": the link not found, not an inability to pay.

@@ -44,6 +44,11 @@ Categories read by `flows.intents`:
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise, unless
   ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
+- ``bank_details_asked``: the merchant's bank details asked for ("votre RIB ?"): help;
+- ``wrong_defused``: idioms that name no defect ("my French is rusty"), left out with praise
+  when the concepts look for something wrong;
+- ``paid_asked``: whether it is paid, asked or doubted ("I thought I'd cleared it all, is
+  there still something owing?"): status, not a payment report;
 - ``day_hard``: a day said to be hard ("end of the week is tight"): a reason, not the day
   promised; ``sessions_left``: lessons left on a package asked about beside a payment report
   (not money left); ``option_misfired``: an option of ours named as pressed by mistake

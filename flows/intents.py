@@ -822,11 +822,19 @@ def _rest_promised(
     rest = words.pattern("rest_of_it").search(text)
     if rest is None:
         return None
-    reported = words.pattern("already_paid").search(text) or any(
-        not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
-    )
-    if not reported or _is_dispute(norm, words):
+    reports = [
+        *words.pattern("already_paid").finditer(text),
+        *(
+            m
+            for m in rules().already_paid.finditer(text)
+            if not is_negated(text, m.start(), m.end())
+        ),
+    ]
+    if not reports or _is_dispute(norm, words):
         return None
+    if any(0 <= m.start() - rest.end() <= 1 for m in reports):
+        return None  # "le solde a été débité le 24": the rest itself reported paid
+
     signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
     if signal is None or signal.date is None:
         return None
@@ -1162,6 +1170,8 @@ def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
 def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
     """Steps 7-8 of the precedence: how paying works, the invoice's state, a problem paying."""
     text = norm.text
+    if words.pattern("bank_details_asked").search(text) and _asks(norm, words):
+        return Intent.HELP  # "je souhaite payer par virement, vous m'envoyez votre RIB ?"
     means = words.pattern("help_means").search(text)
     if means is None and _asks(norm, words):
         means = words.pattern("help_means_asked").search(text)
@@ -1234,6 +1244,10 @@ def _asks_the_way_as_decided(text: str, words: Lexicon) -> bool:
 
 def _with_paid_report(norm: Normalized, words: Lexicon) -> Intent:
     """A message that reports a payment: what it asks besides, if anything."""
+    if words.pattern("paid_asked").search(norm.text):
+        # "I thought I'd cleared it all, is there still something owing?": whether it is
+        # paid is the question, not a report.
+        return Intent.STATUS
     checked_first = words.pattern("receipt_checked").search(norm.text) or words.pattern(
         "paid_told_how"
     ).search(norm.text)
