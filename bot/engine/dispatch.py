@@ -333,11 +333,12 @@ class _Dispatch:
             await campaigns.CampaignDispatch(
                 self.redis, self.pipe, self.event, clock, base_url
             ).run()
-        elif self.event.type == offer_payments.EVENT_TYPE:  # a flash-sale hold's payment
+        elif isinstance(due, events.HoldSettlementDue):  # a flash-sale hold's payment
             await offer_payments.OfferPaymentDispatch(
                 self.redis,
                 self.pipe,
                 self.event,
+                due,
                 clock,
                 self.services.stripe,
                 self.services.retirer,
@@ -413,7 +414,7 @@ class _Dispatch:
                 return await self._void(asked)
             case events.ReviewApplied() as applied:  # money to review counted on an invoice
                 return await self._review(applied)
-            case events.CartRelaunchDue():  # handled before, by `_sale_event`
+            case events.CartRelaunchDue() | events.HoldSettlementDue():  # by `_sale_event`
                 return _Translated(None)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)

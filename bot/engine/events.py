@@ -118,6 +118,20 @@ class ReviewApplied:
     user_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class HoldSettlementDue:
+    """A flash-sale hold to settle in its conversation (bot.engine.offer_payments): its
+    Stripe session's end state to apply, or (no `session_id`) that it never had one."""
+
+    TYPE: ClassVar[str] = "offer_payment"
+
+    merchant_id: str
+    campaign_id: str
+    hold: str
+    # Written only when known (the key is absent for a hold without a session), as it was.
+    session_id: Annotated[str | None, Field(exclude_if=_absent)] = None
+
+
 Payload = (
     InvoiceIssued
     | ScheduledReminder
@@ -125,6 +139,7 @@ Payload = (
     | VoidRequested
     | CartRelaunchDue
     | ReviewApplied
+    | HoldSettlementDue
 )
 
 
@@ -145,6 +160,7 @@ _TYPES: dict[str, type[Payload]] = {
         VoidRequested,
         CartRelaunchDue,
         ReviewApplied,
+        HoldSettlementDue,
     )
 }
 # Older shapes of a type's data, brought to the current one before validation.

@@ -20,7 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.clock import Clock
-from bot.engine import order_invoices, outbox
+from bot.engine import events, order_invoices, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.logs import log_fields
 from bot.store import campaigns, customers, keys
@@ -37,7 +37,7 @@ from payments.webhook import payment_ref
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "offer_payment"
+EVENT_TYPE = events.HoldSettlementDue.TYPE
 HOLD_PREFIX = "hold."
 SESSION_LIFETIME_SECONDS = 30 * 60  # Stripe's minimum: a hold lasts as long
 # A tap reserves, then calls Stripe, then records the session: the sweep leaves a hold alone
@@ -110,20 +110,9 @@ async def route_event(redis: aioredis.Redis, event: Mapping[str, Any]) -> bool |
     if not record or ref.session_id is None:
         log.warning("stripe event for an unknown hold", extra=log_fields(event=ref.event_id))
         return False  # ours by its shape, but nothing to apply it to: acknowledged, ignored
-    return await ingest(
-        redis,
-        Event(
-            id=f"stripe:{ref.event_id}",
-            type=EVENT_TYPE,
-            conversation=record["conversation"],
-            data={
-                "merchant_id": ref.merchant_id,
-                "campaign_id": campaign_id,
-                "hold": ref.invoice_id,
-                "session_id": ref.session_id,
-            },
-        ),
-    )
+    due = events.HoldSettlementDue(ref.merchant_id, campaign_id, ref.invoice_id, ref.session_id)
+    settled = events.encode(f"stripe:{ref.event_id}", record["conversation"], due)
+    return await ingest(redis, settled)
 
 
 async def sweep_sessions(redis: aioredis.Redis, stripe: StripeGateway, *, now: float) -> int:
@@ -201,12 +190,8 @@ async def _find_session(
 def _unopened(member: str, record: Mapping[str, str]) -> Event:
     """The event that gives back a hold Stripe has no session for (one id per hold)."""
     merchant_id, campaign_id, hold = member.split("/", 2)
-    return Event(
-        id=f"offer-hold:{hold}:unopened",
-        type=EVENT_TYPE,
-        conversation=record["conversation"],
-        data={"merchant_id": merchant_id, "campaign_id": campaign_id, "hold": hold},
-    )
+    due = events.HoldSettlementDue(merchant_id, campaign_id, hold)
+    return events.encode(f"offer-hold:{hold}:unopened", record["conversation"], due)
 
 
 async def settle_hold(
@@ -241,17 +226,8 @@ async def _settled(
     if verdict not in ("paid", "expired", "failed"):
         return None  # still open, or a delayed debit (SEPA) on its way
     # One id per end state: a second sweep before dispatch settled it adds nothing.
-    return Event(
-        id=f"stripe-session:{session_id}:{verdict}",
-        type=EVENT_TYPE,
-        conversation=record["conversation"],
-        data={
-            "merchant_id": merchant_id,
-            "campaign_id": campaign_id,
-            "hold": hold,
-            "session_id": session_id,
-        },
-    )
+    due = events.HoldSettlementDue(merchant_id, campaign_id, hold, session_id)
+    return events.encode(f"stripe-session:{session_id}:{verdict}", record["conversation"], due)
 
 
 async def session_verdict(stripe: StripeGateway, session_id: str) -> tuple[Verdict | None, int]:
@@ -273,15 +249,15 @@ class OfferPaymentDispatch:
     redis: aioredis.Redis
     pipe: aioredis.client.Pipeline
     event: Event
+    due: events.HoldSettlementDue
     clock: Clock
     stripe: StripeGateway
     retirer: AnnouncementRetirer  # the process's: its order invoice's announcement
     base_url: str = ""  # for the invoice's link in the receipt
 
     async def run(self) -> None:
-        data = self.event.data
-        merchant_id, campaign_id = str(data["merchant_id"]), str(data["campaign_id"])
-        hold, session_id = str(data["hold"]), str(data.get("session_id") or "")
+        merchant_id, campaign_id = self.due.merchant_id, self.due.campaign_id
+        hold, session_id = self.due.hold, self.due.session_id or ""
         record = await self.redis.hgetall(keys.offer_session(merchant_id, campaign_id, hold))
         status = await campaigns.load(self.redis, merchant_id, campaign_id)
         if not record or status is None or record.get("outcome") in SETTLED:
@@ -334,7 +310,7 @@ class OfferPaymentDispatch:
         """A hold with no session at Stripe, past the time one could exist: given back."""
         if record.get("session_id") or record.get("outcome"):
             return  # one was found since (its end state settles it), or given back already
-        merchant_id, campaign_id = str(self.event.data["merchant_id"]), campaign_of_hold(hold)
+        merchant_id, campaign_id = self.due.merchant_id, campaign_of_hold(hold)
         if campaign_id is None:
             return
         holds = keys.campaign_holds(merchant_id, campaign_id)

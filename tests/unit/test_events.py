@@ -175,6 +175,23 @@ CASES: list[tuple[str, events.Payload]] = [
             "u_3",
         ),
     ),
+    # A flash-sale hold's Stripe event or swept end state, then one without a session.
+    (
+        _old_dumps(
+            "stripe-session:cs_4:paid",
+            "offer_payment",
+            {"merchant_id": "m1", "campaign_id": "c1", "hold": "hold_c1_ab", "session_id": "cs_4"},
+        ),
+        events.HoldSettlementDue("m1", "c1", "hold_c1_ab", "cs_4"),
+    ),
+    (
+        _old_dumps(
+            "offer-hold:hold_c1_ab:unopened",
+            "offer_payment",
+            {"merchant_id": "m1", "campaign_id": "c1", "hold": "hold_c1_ab"},
+        ),
+        events.HoldSettlementDue("m1", "c1", "hold_c1_ab"),
+    ),
 ]
 
 
