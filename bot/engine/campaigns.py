@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 import redis.asyncio as aioredis
 
 from bot.clock import Clock, SystemClock
-from bot.engine import handover, merchant_webhooks, outbox, schedule
+from bot.engine import events, handover, merchant_webhooks, outbox, schedule
 from bot.engine.facts import stop_number
 from bot.engine.lease import RELEASE_IF_OURS, TAKE_OR_EXTEND
 from bot.engine.pipeline import _INGEST, Event, ingest_call
@@ -57,7 +57,7 @@ from flows.model import ConversationStatus
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "campaign_message"
+EVENT_TYPE = events.CampaignMessageDue.TYPE
 BATCH = 1000
 LEASE_MS = 30_000
 WAKE_MAXLEN = 100_000
@@ -238,17 +238,10 @@ class Enqueuer:
         async with self.redis.pipeline(transaction=False) as pipe:
             for row in rows:
                 customer_id, conversation, variant = json.loads(row)
-                event = Event(
-                    id=event_id(campaign.id, customer_id),
-                    type=EVENT_TYPE,
-                    conversation=conversation,
-                    data={
-                        "merchant_id": campaign.merchant_id,
-                        "campaign_id": campaign.id,
-                        "customer_id": customer_id,
-                        "variant": variant,
-                    },
+                due = events.CampaignMessageDue(
+                    campaign.merchant_id, campaign.id, customer_id, variant
                 )
+                event = events.encode(event_id(campaign.id, customer_id), conversation, due)
                 ingest_keys, ingest_args = ingest_call(event)
                 pipe.evalsha(sha, len(ingest_keys), *ingest_keys, *ingest_args)
                 conversations.append(conversation)
@@ -266,13 +259,13 @@ class CampaignDispatch:
     redis: aioredis.Redis
     pipe: aioredis.client.Pipeline
     event: Event
+    due: events.CampaignMessageDue
     clock: Clock
     base_url: str
 
     async def run(self) -> None:
-        data = self.event.data
-        merchant_id, campaign_id = str(data["merchant_id"]), str(data["campaign_id"])
-        customer_id, variant_index = str(data["customer_id"]), int(data["variant"])
+        merchant_id, campaign_id = self.due.merchant_id, self.due.campaign_id
+        customer_id, variant_index = self.due.customer_id, self.due.variant
         status = await store.load(self.redis, merchant_id, campaign_id)
         customer = await customers.get(self.redis, merchant_id, customer_id)
         merchant = await get_merchant(self.redis, merchant_id)

@@ -328,10 +328,10 @@ class _Dispatch:
         due = events.decode(self.event)
         if isinstance(due, events.CartRelaunchDue):  # an abandoned cart's one relaunch
             await carts.CartRelaunch(self.redis, self.pipe, self.event, due, clock).run()
-        elif self.event.type == campaigns.EVENT_TYPE:  # a flash sale's message to this recipient
+        elif isinstance(due, events.CampaignMessageDue):  # a flash sale's message to one person
             base_url = self.services.settings.public_base_url
             await campaigns.CampaignDispatch(
-                self.redis, self.pipe, self.event, clock, base_url
+                self.redis, self.pipe, self.event, due, clock, base_url
             ).run()
         elif isinstance(due, events.HoldSettlementDue):  # a flash-sale hold's payment
             await offer_payments.OfferPaymentDispatch(
@@ -414,7 +414,10 @@ class _Dispatch:
                 return await self._void(asked)
             case events.ReviewApplied() as applied:  # money to review counted on an invoice
                 return await self._review(applied)
-            case events.CartRelaunchDue() | events.HoldSettlementDue():  # by `_sale_event`
+            case (
+                events.CartRelaunchDue() | events.HoldSettlementDue() | events.CampaignMessageDue()
+            ):
+                # handled before, by `_sale_event`
                 return _Translated(None)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)

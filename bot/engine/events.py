@@ -132,6 +132,19 @@ class HoldSettlementDue:
     session_id: Annotated[str | None, Field(exclude_if=_absent)] = None
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignMessageDue:
+    """A flash sale's message to one recipient (bot.engine.campaigns): sent, waited for, or
+    counted as skipped, in that recipient's conversation."""
+
+    TYPE: ClassVar[str] = "campaign_message"
+
+    merchant_id: str
+    campaign_id: str
+    customer_id: str
+    variant: int  # the index of the campaign's variant drawn for this recipient
+
+
 Payload = (
     InvoiceIssued
     | ScheduledReminder
@@ -140,6 +153,7 @@ Payload = (
     | CartRelaunchDue
     | ReviewApplied
     | HoldSettlementDue
+    | CampaignMessageDue
 )
 
 
@@ -161,6 +175,7 @@ _TYPES: dict[str, type[Payload]] = {
         CartRelaunchDue,
         ReviewApplied,
         HoldSettlementDue,
+        CampaignMessageDue,
     )
 }
 # Older shapes of a type's data, brought to the current one before validation.

@@ -192,6 +192,14 @@ CASES: list[tuple[str, events.Payload]] = [
         ),
         events.HoldSettlementDue("m1", "c1", "hold_c1_ab"),
     ),
+    (
+        _old_dumps(
+            "campaign:c1:cus_7",
+            "campaign_message",
+            {"merchant_id": "m1", "campaign_id": "c1", "customer_id": "cus_7", "variant": 1},
+        ),
+        events.CampaignMessageDue("m1", "c1", "cus_7", 1),
+    ),
 ]
 
 
