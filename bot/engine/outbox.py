@@ -42,11 +42,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from bot.clock import Clock
-from bot.engine import marketing_gate, pacing
+from bot.engine import events, marketing_gate, pacing
 from bot.engine.facts import customer_addresses
 from bot.engine.fallback_route import next_address
 from bot.engine.pacing import Pacer, Slot
-from bot.engine.pipeline import Event, ingest
+from bot.engine.pipeline import ingest
 from bot.logs import log_fields
 from bot.settings import Settings
 from bot.store import consent, delivery_timeline, handover, keys, senders, sms_reach
@@ -735,12 +735,8 @@ async def fall_back_once(
     if record.key == f"issued:{invoice.id}:0":
         # The invoice itself: announced again on that conversation, so that it is rendered
         # for its channel and the customer's answers there find the invoice.
-        event = Event(
-            id=f"issued:{invoice.id}{FALLBACK_MARK}",
-            type="invoice_issued",
-            conversation=target,
-            data={"invoice_id": invoice.id, "merchant_id": invoice.merchant_id},
-        )
+        issued = events.InvoiceIssued(invoice.id, invoice.merchant_id)
+        event = events.encode(f"issued:{invoice.id}{FALLBACK_MARK}", target, issued)
         await ingest(redis, event)
         await redis.hset(keys.outbox_message(record.key), "fallback", f"{event.id}:0")
         log.warning("invoice falls back to another channel", extra=log_fields(channel=channel))
