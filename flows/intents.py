@@ -466,6 +466,11 @@ def _arbitrated(
         return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
     explicit = reading.confidence >= ARBITER_EXPLICIT
     whether = explicit and reading.intent is Intent.STATUS and _WHETHER.search(norm.text)
+    if explicit and reading.intent is Intent.DISPUTE and choice is Intent.ASK_AGENT:
+        # "c'est pas moi, je veux parler à un conseiller": a dispute the rules read in so many
+        # words goes to a person anyway, and also holds the reminders; a person asked for
+        # beside it takes nothing from it.
+        return reading
     if whether and choice is Intent.ALREADY_PAID:
         # "pouvez-vous vérifier si mon mari a bien payé ?": a question whether it is paid
         # the rules read in so many words; its "payé" n-grams report nothing.

@@ -3665,3 +3665,106 @@ def test_half_now_half_tomorrow_is_a_split_in_two() -> None:
         2,
         dt.date(2026, 11, 19),
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("Which cards do you take? Is Amex ok?", "en_GB", Intent.HELP),
+        ("can I spread it over a few months? hope that's not a problem", "en_GB", Intent.SPLIT),
+        ("there's a problem with the link", "en_GB", Intent.HELP),
+        (
+            "Brilliant, 250 quid to make my boiler worse. Really great work 👏",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("No to the instalments, I'll just pay the lot now", "en_GB", Intent.PAY_NOW),
+        ("You did a cracking job on the car by the way", "en_GB", Intent.SMALLTALK),
+        (
+            "Le solde a été débité de mon compte le 24, tout est ok de mon côté",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("It's asking me for a code from my bank but I never got one", "en_GB", Intent.HELP),
+        ("My wife took care of it at reception last Wednesday", "en_GB", Intent.ALREADY_PAID),
+        (
+            "My mum paid the instalment for me on Saturday, can you confirm you got it?",
+            "en_GB",
+            Intent.ALREADY_PAID,
+        ),
+        ("Thanks, have a great Christmas!", "en_GB", Intent.SMALLTALK),
+        ("great", "en_GB", Intent.YES),
+        ("Vos liens marchent jamais, ca me met 'session invalide'", "fr_FR", Intent.HELP),
+        ("Voy a pagar en cuanto pueda", "es_ES", Intent.PAY_LATER),
+        ("¿Cuánto le debo?", "es_ES", Intent.STATUS),
+        (
+            "Je souhaite payer par virement, vous pouvez m'envoyer votre RIB ?",
+            "fr_FR",
+            Intent.HELP,
+        ),
+        ("ok ok je paye, c'est quoi la marche à suivre", "fr_FR", Intent.PAY_NOW),
+        ("The page is in Dutch?? can't read it", "en_GB", Intent.HELP),
+        ("pk j'ai pas encore le lien ? je veux payer moi", "fr_FR", Intent.PAY_NOW),
+        ("Gracias por todo, el coche va genial", "es_ES", Intent.SMALLTALK),
+        ("en varias veces por favor, no llego a todo de golpe", "es_ES", Intent.SPLIT),
+        ("ça comprend le déplacement ou pas ?", "fr_FR", Intent.STATUS),
+        ("quel est le dernier délai ?", "fr_FR", Intent.STATUS),
+        ("Si, me parece bien", "es_ES", Intent.YES),
+        (
+            "Merci pour la réparation de la chaudière, ça chauffe enfin !! "
+            "je vous règle tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("Je paie maintenant, merci (sorry, my French is rusty)", "fr_FR", Intent.PAY_NOW),
+        # Whether it is paid, asked: the state of the account, not a report.
+        ("I thought I'd cleared it all, is there still something owing?", "en_GB", Intent.STATUS),
+        ("Is everything paid up on my account now? Just want to be sure", "en_GB", Intent.STATUS),
+        (
+            "Je sais pas si c'est déjà payé, mon ex-mari devait s'en occuper... "
+            "vous pouvez vérifier si la facture est soldée ?",
+            "fr_FR",
+            Intent.STATUS,
+        ),
+        ("paid it all yesterday", "en_GB", Intent.ALREADY_PAID),
+        ("les frais de paiement sont à ma charge ?", "fr_FR", Intent.HELP),
+        ("non, ni maintenant ni en plusieurs fois", "fr_FR", Intent.NO),
+    ],
+)
+def test_kinds_of_the_2027_2028_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("3x stp. ah non attendez 4 si c possible", 4),
+        ("3 is a bit much each month, could we stretch it to 6?", 6),
+        ("en 10 fois ??? 😅 non sérieux en 3 si vous pouvez", 3),
+        ("Can I pay monthly, say 3 or 4 payments? Whatever's easier for you, 4 ideally", 4),
+    ],
+)
+def test_the_count_settled_on_after_hesitating(text: str, parts: int) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        # The day the customer is busy, or a holiday, is the reason; the other day is promised.
+        ("samedi... non plutot mercredi en fait, samedi je bosse", dt.date(2026, 11, 25)),
+        ("demain c ferié donc je ferai ca vendredi matin promis", dt.date(2026, 11, 20)),
+        ("Thursday if that's ok, I get paid Wednesday", dt.date(2026, 11, 19)),
+        ("je peux passer vendredi au cabinet regler en liquide", dt.date(2026, 11, 20)),
+        ("je vous paie à la rentrée de septembre", dt.date(2027, 9, 1)),
+    ],
+)
+def test_the_day_promised_beside_a_reason(text: str, date: dt.date) -> None:
+    reading = read(text)
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, date)
+
+
+def test_the_third_instalment_promised_after_two_paid() -> None:
+    reading = read("j'ai réglé les deux premières échéances, la troisième je la paierai début mai")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2027, 5, 1))

@@ -32,6 +32,8 @@ SLIP_OF = 5
 #: recurs ("plusieur"). Only that edit: other near pairs are often two real words ("saying" and
 #: "paying", "chaque" and "cheque", "fuite" and "suite").
 RARE, SLIP_RATIO = 3, 10
+#: A day slip this long is never a word of its own, however often the corpus holds it.
+_LONG_DAY_SLIP = 5
 _PLAIN_WORD = re.compile(r"(?<![\\a-z])[a-z]{4,}(?![a-z])")
 
 
@@ -55,7 +57,9 @@ def render() -> str:
         for w, n in counts.items()
         if not (n < MIN_COUNT and _slip(w, frequent, languages))
         and not (n <= RARE and _dropped_last(w, n, counts, languages))
-        and not (n < SLIP_OF and _day_slip(w))
+        # A frequent short word a slip away from a day is a word ("mari", "tres"); a longer
+        # one is the day misspelt again and again ("samdi", "mecredi" in batch after batch).
+        and not (_day_slip(w) and (n < SLIP_OF or len(w) >= _LONG_DAY_SLIP))
     }
     for path in sorted(LEXICON_DIR.glob("*.toml")):
         with path.open("rb") as f:

@@ -275,25 +275,33 @@ def test_the_arbiter_never_asks_someone_unable_to_pay_whether_they_pay_now(text:
 
 
 def test_the_arbiters_choice_is_acted_on_asked_about_or_ignored_by_how_sure_it_is() -> None:
-    text = "je conteste cette facture"
+    text = "combien je dois ?"
     assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).confidence == 1.0
 
     def by(sure: float) -> intents.Understanding:
-        return read(text, fixed({Intent.DISPUTE: 0.9}, choosing(Intent.ASK_AGENT, sure)))
+        return read(text, fixed({Intent.STATUS: 0.9}, choosing(Intent.HELP, sure)))
 
     acted = by(intents.ARBITER_OVER_EXPLICIT + 0.05)
-    assert acted.intent is Intent.ASK_AGENT
+    assert acted.intent is Intent.HELP
     assert not acted.is_unsure
     # The rules matched a pattern of theirs: a choice the arbiter would act on over a guess
     # of theirs is only asked about here.
     for sure in ((intents.ARBITER_SURE + intents.ARBITER_ACT) / 2, intents.ARBITER_ACT + 0.05):
         asked = by(sure)
-        assert asked.intent is Intent.DISPUTE
+        assert asked.intent is Intent.STATUS
         assert asked.is_unsure
-        assert asked.alternatives == (Intent.DISPUTE, Intent.ASK_AGENT)
+        assert asked.alternatives == (Intent.STATUS, Intent.HELP)
     assert by(intents.ARBITER_SURE - 0.05) == understand_by_rules(
         text, locale="fr_FR", now=NOW, tz=TZ
     )
+
+
+def test_a_dispute_read_in_so_many_words_is_not_turned_into_a_person_asked_for() -> None:
+    text = "c'est pas moi, je veux parler à un conseiller"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert rules.intent is Intent.DISPUTE and rules.confidence == 1.0
+    sure = intents.ARBITER_OVER_EXPLICIT + 0.05
+    assert read(text, fixed({Intent.DISPUTE: 0.9}, choosing(Intent.ASK_AGENT, sure))) == rules
 
 
 def test_over_a_guess_of_the_rules_the_arbiter_acts_sooner() -> None:
