@@ -442,7 +442,8 @@ CHANGE_OF_MIND = re.compile(
     r"demain|apres demain|ce soir|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b)|"
     r"bon(?= (?:je vous|je te|je|j|on|ben|alors|disons|finalement|allez)\b)|"
     r"non(?! stop\b)|"
-    r"nope|nah|jamais|never|no(?! (?:" + _NOT_A_NO + r")\b))\b"
+    # Not "roule comme jamais" (better than ever).
+    r"nope|nah|(?<!comme )jamais|never|no(?! (?:" + _NOT_A_NO + r")\b))\b"
 )
 #: Piece starts that are themselves an explicit "no".
 NO_START = re.compile(

@@ -127,7 +127,9 @@ _NEGATION_WINDOW = 5
 #: "…jeudi c férié… mardi alors", "tuesday then": the day settled on.
 _PREFERRED = re.compile(
     r" (?:plutot|rather|instead|de preference|preferably|mejor)\b|"
-    r" (?:alors|then|entonces)(?: \||$)"
+    r" (?:alors|then|entonces)(?: \||$)|"
+    # "mardi pas avant, j'ai ma paye lundi soir": the earliest day, the one promised.
+    r" (?:pas avant|not before|no antes|at the earliest|au plus tot)\b"
 )
 #: A day put as a question ("Tuesday ok? Easter Monday the bank is shut"): the one proposed,
 #: unless it is a bare day of the month another date places ("après Noël, le 26 ça irait ?").

@@ -1385,6 +1385,8 @@ def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
         words.pattern("concept_person").search(text)
         or words.pattern("concept_contact").search(text)
         or _charge_challenged(norm, words)
+        # "I never ordered anything from you, who is this": not the customer, said first.
+        or words.pattern("service_withheld").search(text)
     )
 
 
