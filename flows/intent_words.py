@@ -47,6 +47,8 @@ Categories read by `flows.intents`:
 - ``bank_details_asked``: the merchant's bank details asked for ("votre RIB ?"): help;
 - ``wrong_defused``: idioms that name no defect ("my French is rusty"), left out with praise
   when the concepts look for something wrong;
+- ``reminders_relentless``: "non stop les relances": the stop when no payment is decided
+  beside it, asked about otherwise;
 - ``paid_asked``: whether it is paid, asked or doubted ("I thought I'd cleared it all, is
   there still something owing?"): status, not a payment report;
 - ``day_hard``: a day said to be hard ("end of the week is tight"): a reason, not the day

@@ -594,6 +594,16 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
     reading = _by_concepts(reading, norm, words, opt_out)
+    if (
+        opt_out is _OptOut.MAYBE
+        and reading.intent not in _DECIDES_PAYING
+        and words.pattern("reminders_relentless").search(norm.text)
+    ):
+        # "non stop les relances c pas possible, 4 messages cette semaine ! j'ai DEJA payé":
+        # with no payment decided beside it, "stop les relances" is the stop; the rest is
+        # acted on after it. "non stop les relances?? je paye samedi" is only asked about.
+        then = () if reading.intent in (Intent.UNKNOWN, Intent.SMALLTALK) else (reading.intent,)
+        return Understanding(Intent.OPT_OUT, language=language, then=then)
     if opt_out is _OptOut.MAYBE and reading.intent is not Intent.OPT_IN:
         # Asking whether to stop the messages of a customer asking for them back is nonsense.
         return dataclasses.replace(reading, maybe_opt_out=True)
@@ -608,6 +618,13 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
         # for something else, in a message that asks nothing of us, is chit-chat.
         return Understanding(Intent.SMALLTALK, language=language, confidence=_UNSURE_DATE)
     return reading
+
+
+#: Readings that decide a payment: beside them, a complaint about our reminders is only asked
+#: about, never read as the stop.
+_DECIDES_PAYING = frozenset(
+    {Intent.PAY_NOW, Intent.PAY_LATER, Intent.SPLIT, Intent.YES, Intent.OPT_IN}
+)
 
 
 #: Words no sentence ends on: a message that stops on one was sent before it was finished.

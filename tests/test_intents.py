@@ -3768,3 +3768,83 @@ def test_the_day_promised_beside_a_reason(text: str, date: dt.date) -> None:
 def test_the_third_instalment_promised_after_two_paid() -> None:
     reading = read("j'ai réglé les deux premières échéances, la troisième je la paierai début mai")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2027, 5, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        ("how do I pay you? never done this before", "en_GB", Intent.PAY_NOW),
+        ("the gutters were never cleared", "en_GB", Intent.DISPUTE),
+        ("how do i actually pay u for this", "en_GB", Intent.PAY_NOW),
+        (
+            "Love being billed for a lesson my instructor didn't show up to. Great service 👏",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        (
+            "Le virement est parti ce midi, vous devriez le voir d'ici demain",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("it was taken by direct debit already on the 1st", "en_GB", Intent.ALREADY_PAID),
+        (
+            "merci beaucoup pour la vidange, la voiture roule comme jamais 😊",
+            "fr_FR",
+            Intent.SMALLTALK,
+        ),
+        ("I never ordered anything from you, who is this", "en_GB", Intent.DISPUTE),
+        ("is this a scam? who is this", "en_GB", Intent.HELP),
+        ("il y a des frais si je paie par carte ?", "fr_FR", Intent.HELP),
+    ],
+)
+def test_kinds_of_the_may_2027_to_january_2028_batches(
+    text: str, locale: str, intent: Intent
+) -> None:
+    assert read(text, locale).intent is intent
+
+
+def test_a_stop_thought_of_and_not_sent_is_no_opt_out() -> None:
+    text = "I was going to say stop but actually no, keep the reminders, they help lol"
+    assert read(text, "en_GB").intent is not Intent.OPT_OUT
+    assert read("STOP", "fr_FR").intent is Intent.OPT_OUT
+
+
+def test_relentless_reminders_are_the_stop_unless_a_payment_is_decided_beside_them() -> None:
+    text = "non stop les relances c pas possible, 4 messages cette semaine ! j'ai DEJA payé"
+    reading = read(text)
+    assert (reading.intent, reading.then) == (Intent.OPT_OUT, (Intent.ALREADY_PAID,))
+    promised = read("non stop les relances?? j'ai compris je paye samedi")
+    assert promised.intent is Intent.PAY_LATER and promised.maybe_opt_out
+
+
+def test_a_day_not_before_which_is_the_day_promised() -> None:
+    reading = read("mardi pas avant, j'ai ma paye lundi soir")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 24))
+
+
+def test_an_amount_today_and_the_rest_tomorrow_is_a_split_in_two() -> None:
+    reading = read("je mets 200 aujourd'hui et je vous fais le reste demain")
+    expected = (Intent.SPLIT, 2, dt.date(2026, 11, 19))
+    assert (reading.intent, reading.parts, reading.date) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        (
+            "Bonjour je souhaiterais qu'une personne du secrétariat me contacte "
+            "concernant ma facture",
+            Intent.ASK_AGENT,
+        ),
+        ("Je vous ai donné 60 € en liquide à la fin du cours", Intent.ALREADY_PAID),
+        ("le prélèvement du 2 a été fait ?", Intent.STATUS),
+        ("à quoi correspondent les boutons PAYER et PLUS TARD ?", Intent.HELP),
+    ],
+)
+def test_rules_for_what_the_arbiter_used_to_catch(text: str, intent: Intent) -> None:
+    assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is intent
+
+
+def test_cash_handed_over_and_the_rest_promised_is_the_promise() -> None:
+    reading = read("j'ai donné 40 en liquide au technicien, pour les 45 restants ce sera mardi")
+    assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 24))
