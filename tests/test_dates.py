@@ -249,18 +249,7 @@ def test_days_named_by_what_happens_on_them(
         ("end of February", "en", dt.date(2027, 12, 20), dt.date(2028, 2, 29)),
         ("fin février", "fr", dt.date(2028, 3, 1), dt.date(2029, 2, 28)),
         ("mi-février", "fr", dt.date(2027, 12, 20), dt.date(2028, 2, 15)),
-    ],
-)
-def test_a_part_of_next_years_month_is_that_years_day(
-    text: str, language: str, today: dt.date, expected: dt.date
-) -> None:
-    found = resolve_date(text, language=language, today=today)
-    assert found is not None and found[0] == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "language", "today", "expected"),
-    [
+        # Holidays named in full: Easter Monday, not Easter Sunday.
         ("lundi de Pâques", "fr", dt.date(2027, 3, 10), dt.date(2027, 3, 29)),
         ("le lundi de Pâques", "fr", dt.date(2028, 4, 1), dt.date(2028, 4, 17)),
         ("Easter Monday", "en", dt.date(2027, 3, 10), dt.date(2027, 3, 29)),
@@ -268,7 +257,7 @@ def test_a_part_of_next_years_month_is_that_years_day(
         ("à la rentrée de septembre", "fr", dt.date(2028, 2, 29), dt.date(2028, 9, 1)),
     ],
 )
-def test_holidays_named_in_full(
+def test_month_parts_and_holidays_named_in_full(
     text: str, language: str, today: dt.date, expected: dt.date
 ) -> None:
     found = resolve_date(text, language=language, today=today)
