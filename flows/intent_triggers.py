@@ -77,7 +77,9 @@ SPLIT_BARE = re.compile(
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(
-    _WS + r"(?:plutot que|rather than|instead of|au lieu de|au lieu d|en lieu et place de)\b.*$"
+    _WS
+    + r"(?:plutot que|plutot qu|rather than|instead of|au lieu de|au lieu d|en lieu et place de|"
+    r"en vez de|en lugar de)\b.*$"
 )
 HALF = re.compile(
     _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"

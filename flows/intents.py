@@ -1113,7 +1113,9 @@ def _names_messages(text: str, end: int, words: Lexicon) -> bool:
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
     return bool(
-        rules().opt_in.search(text)
+        # "START svp, c'est mon fils qui a répondu stop": the keyword said alone in a clause.
+        any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
+        or rules().opt_in.search(text)
         or words.pattern("opt_in").search(text)
         or words.pattern("concept_opt_in_want").search(text)
         or intent_concepts.asks_opt_in(text, words)
@@ -1146,7 +1148,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return Intent.UNKNOWN  # "?", "...", an emoji with no meaning: cannot tell
     text = norm.text
     if (
-        OPT_IN_WHOLE.match(text)
+        any(OPT_IN_WHOLE.match(clause) for clause in norm.clauses)
         or rules().opt_in.search(text)
         or words.pattern("opt_in").search(text)
     ):

@@ -3848,3 +3848,25 @@ def test_rules_for_what_the_arbiter_used_to_catch(text: str, intent: Intent) -> 
 def test_cash_handed_over_and_the_rest_promised_is_the_promise() -> None:
     reading = read("j'ai donné 40 en liquide au technicien, pour les 45 restants ce sera mardi")
     assert (reading.intent, reading.date) == (Intent.PAY_LATER, dt.date(2026, 11, 24))
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "intent"),
+    [
+        # START said alone in a clause asks for the messages back; the STOP told is reported.
+        ("START svp, c'est mon fils qui a répondu stop avec mon tel", "fr_FR", Intent.OPT_IN),
+        ("c'est mon fils qui a répondu stop avec mon tel", "fr_FR", Intent.OPT_OUT),
+        # Sarcasm about a fault that persists is a dispute, never consent.
+        (
+            "oh génial, payer pour un disjoncteur qui saute toujours, merci du service 👏",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("le lien bloque encore", "fr_FR", Intent.HELP),
+        ("je préfère payer direct plutôt qu'en 3 fois, merci", "fr_FR", Intent.PAY_NOW),
+        ("Quiero pagar todo de una vez, no en 3 veces", "es_ES", Intent.PAY_NOW),
+        ("Je suis pas votre cliente, je sais pas qui est Mme Martin", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_kinds_of_the_final_state_batches(text: str, locale: str, intent: Intent) -> None:
+    assert read(text, locale).intent is intent
