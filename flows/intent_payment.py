@@ -122,6 +122,11 @@ _AUXILIARIES = frozenset(
     {"ai", "avons", "avez", "ont", "ve", "have", "has", "had", "ete", "as", "suis", "serai"}
 )
 _POSSESSIVES = frozenset({"ma", "ta", "sa", "la", "de", "une", "votre", "notre", "leur", "mon"})
+#: "je réglerai tout d'un coup maintenant": a future pay verb that says when, and it is now.
+_FUTURE_NOW = re.compile(
+    r" (?:\w+ ){0,4}?(?:maintenant|tout de suite|de suite|immediatement|right now|right away|"
+    r"now|immediately)\b"
+)
 _NEGATION_WINDOW = 5
 #: Said right after a date, it picks that one among those named ("mercredi plutôt").
 #: "…jeudi c férié… mardi alors", "tuesday then": the day settled on.
@@ -135,6 +140,7 @@ _PREFERRED = re.compile(
 #: unless it is a bare day of the month another date places ("après Noël, le 26 ça irait ?").
 _PROPOSED = re.compile(
     r" (?:ok|okay|ca vous va|ca va|ca marche|ca vous irait|ca irait|is that ok|that ok|"
+    r"c est bon|c bon|c est ok|ca vous convient|ca convient|is that fine|that fine|"
     r"alright|would that work|does that work|vale|te va|le va|os va|if that s ok|if thats ok|"
     r"if that works|if ok|if that s alright|si ca vous va|si c est ok|si ca va|si possible)"
     r"(?: \||$)"
@@ -147,6 +153,10 @@ _BEFORE = frozenset({"avant", "before", "antes"})
 #: A time said for the start of something ("en commençant le mois prochain", "starting in May").
 _STARTING = re.compile(
     r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
+    # "3 fois mais commencer le 1er mars", "can the first one be on friday".
+    r"commencer|debuter|demarrer|(?:commence|start|begin) (?:le|la|au|a|en|on|the|in|from)|"
+    r"(?:le|la) (?:premier|premiere|1er|1ere|1re) (?:\w+ )?(?:peut|pourrait|serait)|"
+    r"the first (?:\w+ )?(?:could|can|would)|"
     r"beginning|empezando|a partir del?)\b"
 )
 _DATE_ARTICLES = frozenset({"the", "le", "la", "l", "on", "by", "au", "pour", "for", "el"})
@@ -305,6 +315,10 @@ def _without(phrases: re.Pattern[str], text: str) -> str:
     return " ".join(phrases.sub(" ", text).split()) or text
 
 
+#: What may follow a closing "instead" ("make it 6 instead please, 3 is too much").
+_POLITE_ONLY = re.compile(r"(?: (?:please|pls|svp|s il vous plait|thanks|merci|por favor))*\s*")
+
+
 def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     for raw in clauses:
@@ -328,7 +342,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         cuts = [
             m.start()
             for m in CHANGE_OF_MIND.finditer(clause)
-            if m.start() > 0 and (clause[m.end() :].strip() or m.group() not in _AFTERWORDS)
+            if m.start() > 0
+            and (not _POLITE_ONLY.fullmatch(clause[m.end() :]) or m.group() not in _AFTERWORDS)
         ]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()
@@ -437,7 +452,15 @@ def _paid_now_beside(
 
 #: Another count offered just before the one read ("3 or 4", "3 ou 4", "3 o 4").
 _CHOICE_BEFORE = re.compile(
-    rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) (?:or|ou|o) $"
+    rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
+    r"(?: (?:fois|x|times|veces|payments|versements|paiements))? (?:or|ou|o) (?:en |in )?$"
+)
+
+
+#: Another count offered just after ("trois fois ou quatre", "3 payments or 4").
+_CHOICE_AFTER = re.compile(
+    rf" (?:or|ou|o) (?:en |in )?(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})\b"
+    r"(?! ?(?:h|heures?|hours?|jours?|days?|semaines?|weeks?|e|eur|euros?)\b)"
 )
 
 
@@ -452,11 +475,18 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             if any(start <= m.start() < end for start, end in numbered):
                 continue  # "tres plazos" inside "en tres plazos": one count, negated as a whole
             numbered.append((m.start(), m.end()))
-            if parts > 1 and _CHOICE_BEFORE.search(piece[: m.start("n")]):
+            negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
+            if (
+                parts > 1
+                and not negated
+                and (
+                    _CHOICE_BEFORE.search(piece[: m.start("n")])
+                    or _CHOICE_AFTER.match(piece, m.end())
+                )
+            ):
                 # "3 or 4 payments", "en 3 ou 4 fois": a split, the count not chosen yet.
                 signals.append(Signal(Decision.SPLIT, m.start()))
                 continue
-            negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
             if parts == 1:  # "en 1 fois" is paying in full
                 decision = Decision.SPLIT if negated else Decision.NOW_STRONG
                 signals.append(Signal(decision, m.start()))
@@ -492,7 +522,9 @@ def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sign
             if m.group() in ("paie", "paye") and previous and previous[-1] in _POSSESSIVES:
                 continue  # "ma paie" is a salary
             negation = _negation(piece, tokens, starts, m.start(), m.end(), verb=True)
-            if negation is None:
+            if negation is None and plain is Decision.LATER and _FUTURE_NOW.match(piece, m.end()):
+                signals.append(Signal(Decision.NOW_WEAK, m.start()))
+            elif negation is None:
                 signals.append(Signal(plain, m.start()))
             else:
                 decision = Decision.LATER_DERIVED if negation else Decision.REFUSAL

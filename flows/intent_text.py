@@ -62,6 +62,8 @@ _PRE_TABLE: dict[int, str] = {
 
 _NT = re.compile(r"n't\b")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+#: "kkkkkkkk" is laughter (or a thumb on one key), not "k" for "ok": squeezed, it would say yes.
+_K_RUN = re.compile(r"\bk{4,}\b")
 # A numeric date ("3/12", "03.12.2026", "2026-12-03") is one token; otherwise words, numbers,
 # and clause punctuation. Everything else (quotes, symbols, "+", "€") is a plain separator.
 _TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4}){1,2}(?![\d/])|[a-z0-9]+|[,;.!?:\n()\[\]|]")
@@ -97,7 +99,7 @@ def fold(text: str) -> str:
     text = text[:MAX_CHARS].translate(_PRE_TABLE).casefold()
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = _NT.sub("nt", text).replace("'", " ")
-    return _REPEATS.sub(r"\1", text)
+    return _REPEATS.sub(r"\1", _K_RUN.sub(" ", text))
 
 
 #: "85,80 €": a decimal comma does not end a clause; the cents are dropped (amounts are only

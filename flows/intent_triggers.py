@@ -52,7 +52,8 @@ SPLIT_NUMBERED = (
         r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
         r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"
         r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
-        r"je voulais|i wanted|i meant|queria|"
+        # "je prends l'option 3 fois", "je choisis le paiement 3 fois": the option named.
+        r"je voulais|i wanted|i meant|queria|l|le|la|the|paiement|payment|formule|"
         rf"pagar|en|sur) )*{_N} (?:fois|times|veces)\b" + _NOT_TEMPORAL
     ),
     re.compile(

@@ -1723,6 +1723,9 @@ def _dated(
         # "début septembre svp, après la rentrée des enfants": the day answers; the rest
         # says why.
         return promise
+    if norm.clauses[0] == date_text and words.pattern("day_hard").search(text):
+        # "Next week, I'm away on holiday right now": the day first, on its own, then why.
+        return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"
     ).search(text):

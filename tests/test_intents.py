@@ -3870,3 +3870,142 @@ def test_cash_handed_over_and_the_rest_promised_is_the_promise() -> None:
 )
 def test_kinds_of_the_final_state_batches(text: str, locale: str, intent: Intent) -> None:
     assert read(text, locale).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # A future pay verb that says "now" pays now; "pas maintenant" still waits.
+        ("je paierai maintenant", "fr_FR", (Intent.PAY_NOW, None, None)),
+        (
+            "non je préfère pas les 3 paiements, je réglerai tout d'un coup maintenant",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("je paierai pas maintenant", "fr_FR", (Intent.PAY_LATER, None, None)),
+        # A run of k is laughter or a thumb on one key, not "k" for "ok".
+        ("kkkkkkkk", "fr_FR", (Intent.UNKNOWN, None, None)),
+        ("kk", "fr_FR", (Intent.YES, None, None)),
+        # An option named is chosen; the options asked for are a question.
+        ("je prends l'option 3 fois", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("je choisis le paiement 3 fois", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("quelles options ?", "fr_FR", (Intent.HELP, None, None)),
+        # A newcomer to the way of paying contests nothing.
+        ("how do i pay this? never used your system before", "en_GB", (Intent.PAY_NOW, None, None)),
+        # A leak that did not come back is praise; one that did is a dispute.
+        (
+            "top le travail sur le toit, aucune fuite avec l'orage d'hier",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("ça fuit toujours sous l'évier", "fr_FR", (Intent.DISPUTE, None, None)),
+        # Owing nothing beyond the sum written accepts it.
+        (
+            "je vous dois rien de plus que ce qui est écrit, je regle, envoyez",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("je vous dois rien de plus", "fr_FR", (Intent.DISPUTE, None, None)),
+        # Whether it is all paid, asked, is a question about the invoice.
+        (
+            "Est-ce que j'ai bien tout réglé pour l'année de danse ?",
+            "fr_FR",
+            (Intent.STATUS, None, None),
+        ),
+        ("j'ai bien tout réglé", "fr_FR", (Intent.ALREADY_PAID, None, None)),
+        (
+            "Actually keep me on the reminder texts, I replied the wrong word earlier",
+            "en_GB",
+            (Intent.OPT_IN, None, None),
+        ),
+        # Another count in place of the one offered.
+        ("not 3, can we make it 5? money's really tight", "en_GB", (Intent.SPLIT, None, 5)),
+        (
+            "on avait dit 3 fois, finalement je prefere 6 si vous acceptez",
+            "fr_FR",
+            (Intent.SPLIT, None, 6),
+        ),
+        # Two counts offered, none chosen.
+        (
+            "trois fois ou quatre, comme vous voulez, mais pas en une",
+            "fr_FR",
+            (Intent.SPLIT, None, None),
+        ),
+        ("en 3 fois ou en 4 fois", "fr_FR", (Intent.SPLIT, None, None)),
+        # How the instalments "sans frais" work is a question, not a fee contested.
+        (
+            "Comment ça marche le paiement en 3 fois sans frais, c'est via une banque ?",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        ("en 3 fois sans frais svp", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("I'm at the counter, can I just tap my card?", "en_GB", (Intent.PAY_NOW, None, None)),
+        # The day put as a question is the one proposed; the one after "si" a fallback.
+        (
+            "vendredi c'est bon ? ou jeudi si la paye tombe avant",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        # A split whose first payment starts on a day stays a split.
+        (
+            "je voudrais payer 3 fois comme vous proposez mais commencer le 1er décembre",
+            "fr_FR",
+            (Intent.SPLIT, None, 3),
+        ),
+        ("en 3 fois mais commencer vendredi", "fr_FR", (Intent.SPLIT, None, 3)),
+    ],
+)
+def test_kinds_of_the_u42_u44_batches(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # The day first, on its own, then why: a promise.
+        ("Next week, I'm away on holiday right now 🏖️", "en_GB", (Intent.PAY_LATER, dt.date(2026, 11, 23), None)),
+        ("la semaine prochaine, je suis en vacances là", "fr_FR", (Intent.PAY_LATER, dt.date(2026, 11, 23), None)),
+        # Now rather than in instalments.
+        ("I'd rather pay it all now than in 3 goes, thanks", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("rather in 3 goes than now", "en_GB", (Intent.SPLIT, None, 3)),
+        # A count asked for in place of the one offered; an amount so put is contested.
+        ("4 fois c'est possible au lieu de 3 ?", "fr_FR", (Intent.SPLIT, None, 4)),
+        ("c'est 80 au lieu de 60 ?", "fr_FR", (Intent.DISPUTE, None, None)),
+        # A closing "instead please" opens nothing: the count said before it stands.
+        (
+            "Make it 6 instalments instead please, 3 is too much each month",
+            "en_GB",
+            (Intent.SPLIT, None, 6),
+        ),
+        # Whether the message is genuine, asked.
+        (
+            "Is this really from Dr Moreau's practice? Never had texts from them before",
+            "en_GB",
+            (Intent.HELP, None, None),
+        ),
+        ("c'est vraiment le cabinet du Dr Moreau ?", "fr_FR", (Intent.HELP, None, None)),
+        ("never had to pay for this before", "en_GB", (Intent.DISPUTE, None, None)),
+        # A visit to say thanks; one to pay is a promise.
+        (
+            "I'll stop by the shop tomorrow to say thanks, the bike is perfect",
+            "en_GB",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("I'll stop by the shop tomorrow to pay", "en_GB", (Intent.PAY_LATER, dt.date(2026, 11, 19), None)),
+        # Thanks for a call that took place; a call asked for is a person asked for.
+        (
+            "Merci à Sandrine pour sa gentillesse au téléphone hier",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("merci de me rappeler au téléphone", "fr_FR", (Intent.ASK_AGENT, None, None)),
+    ],
+)
+def test_kinds_of_batch_u45(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
