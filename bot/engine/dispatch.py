@@ -146,6 +146,13 @@ class _Dispatch:
         self.updated_invoice: Invoice | None = None
         self.updated_plan: Plan | None = None
         self.credit_note_urls: dict[str, str] = {}
+        self._payload: events.Payload | events.Untyped | None = None
+
+    def payload(self) -> events.Payload | events.Untyped:
+        """The event's payload, decoded once (each step that needs it asks here)."""
+        if self._payload is None:
+            self._payload = events.decode(self.event)
+        return self._payload
 
     async def read_first(self) -> None:
         """Gather what this event will most likely read (`likely_reads`, and the invoice
@@ -325,7 +332,7 @@ class _Dispatch:
     async def _sale_event(self) -> bool:
         """Flash-sale and cart events have handlers of their own; True if this was one."""
         clock = self.services.clock
-        due = events.decode(self.event)
+        due = self.payload()
         if isinstance(due, events.CartRelaunchDue):  # an abandoned cart's one relaunch
             await carts.CartRelaunch(self.redis, self.pipe, self.event, due, clock).run()
         elif isinstance(due, events.CampaignMessageDue):  # a flash sale's message to one person
@@ -360,18 +367,19 @@ class _Dispatch:
         """An agent event of a merchant this conversation is not handed to: audited, dropped."""
         if agent_merchant is None:
             return False
+        acted = self.payload()
         now = self.services.clock.now()
-        if not handover.refuse_other_merchant(self.pipe, self.event, state, now):
+        if not isinstance(acted, events.AgentActed) or not handover.refuse_other_merchant(
+            self.pipe, self.event.conversation, acted, state, now
+        ):
             return False
         handover.announce(self.pipe, agent_merchant, self.event.conversation)
         return True
 
     def _agent_merchant(self) -> str | None:
         """The merchant whose person (or hand-over timer) sent this event, if it is one."""
-        if self.event.type != handover.EVENT_TYPE:
-            return None
-        merchant_id = self.event.data.get("merchant_id")
-        return str(merchant_id) if merchant_id else None
+        acted = self.payload()
+        return acted.merchant_id or None if isinstance(acted, events.AgentActed) else None
 
     async def _held_for_another(self, state: ConversationState, invoice_id: str) -> bool:
         if state.status is ConversationStatus.BOT or state.merchant_id is None:
@@ -401,7 +409,7 @@ class _Dispatch:
         return await reply.run(offer)
 
     async def _translate(self, state: ConversationState) -> _Translated:
-        match events.decode(self.event):
+        match self.payload():
             case events.InvoiceIssued(invoice_id=invoice_id):
                 return _Translated(InvoiceSent(), invoice_id)
             case events.PaymentLook() as look:
@@ -419,6 +427,8 @@ class _Dispatch:
             ):
                 # handled before, by `_sale_event`
                 return _Translated(None)
+            case events.AgentActed() as acted:  # a person's action, or the hand-over timer
+                return await self._agent(state, acted)
             case events.Untyped(type=kind):
                 return await self._untyped(state, kind)
 
@@ -447,29 +457,29 @@ class _Dispatch:
 
     async def _untyped(self, state: ConversationState, kind: str) -> _Translated:
         """The event types still read from `Event.data` (bot.engine.events)."""
-        data = self.event.data
-        match kind:
-            case handover.EVENT_TYPE:
-                refund = await handover.agent_refund(
-                    self.redis,
-                    self.pipe,
-                    state,
-                    self.event,
-                    now=self.services.clock.now(),
-                    timezone=self.services.settings.default_timezone,
-                    base_url=self.services.settings.public_base_url,
-                )
-                if refund is not None:  # a refund outside Stripe: told like a Stripe one
-                    self.updated_invoice, told = refund
-                    return _Translated(told, self.updated_invoice.id)
-                return _Translated(handover.agent_event(data))
-            case "inbound":
-                message = InboundMessage.from_dict(data)
-                return _Translated(
-                    self._inbound(state, message), language_hint=message.language_code
-                )
+        if kind == "inbound":
+            message = InboundMessage.from_dict(self.event.data)
+            return _Translated(self._inbound(state, message), language_hint=message.language_code)
         log.error("unknown event type", extra=log_fields(type=self.event.type))
         return _Translated(None)
+
+    async def _agent(self, state: ConversationState, acted: events.AgentActed) -> _Translated:
+        """A person's action (or the hand-over timer): a refund outside Stripe is told like
+        a Stripe one; everything else goes to the flow as it was done."""
+        refund = await handover.agent_refund(
+            self.redis,
+            self.pipe,
+            state,
+            self.event,
+            acted,
+            now=self.services.clock.now(),
+            timezone=self.services.settings.default_timezone,
+            base_url=self.services.settings.public_base_url,
+        )
+        if refund is not None:
+            self.updated_invoice, told = refund
+            return _Translated(told, self.updated_invoice.id)
+        return _Translated(handover.agent_event(acted))
 
     def _inbound(self, state: ConversationState, message: InboundMessage) -> FlowEvent:
         text = mask_card_numbers(message.text)

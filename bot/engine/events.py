@@ -13,14 +13,14 @@ payload type, built once, instead of a to_dict/from_dict pair per type (docs/dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, TypeAdapter
 
 from bot.engine.pipeline import Event
-from flows.model import ReminderKind
+from flows.model import AgentKind, ReminderKind
 from payments.webhook import PaymentRef
 
 
@@ -145,6 +145,30 @@ class CampaignMessageDue:
     variant: int  # the index of the campaign's variant drawn for this recipient
 
 
+def _falsy(value: object) -> bool:
+    return not value
+
+
+@dataclass(frozen=True, slots=True)
+class AgentActed:
+    """What a person did in the console to one conversation, or the hand-over timer on their
+    behalf (bot.engine.handover). Only what was said is written: the timer names no agent,
+    a claim no text, a reply no `forced`."""
+
+    TYPE: ClassVar[str] = "agent"
+
+    kind: AgentKind
+    merchant_id: str
+    agent_id: Annotated[str | None, Field(exclude_if=_absent)] = None
+    agent_name: Annotated[str | None, Field(exclude_if=_absent)] = None
+    # REPLY: what the agent wrote; PAYMENT: the operation (flows.agent.OPS).
+    text: Annotated[str, Field(exclude_if=_falsy)] = ""
+    settled: Annotated[bool, Field(exclude_if=_falsy)] = False  # RESOLVE: dispute settled
+    forced: Annotated[bool, Field(exclude_if=_falsy)] = False  # an owner's reassignment
+    # REPLY: the team's name; PAYMENT: the operation's parameters.
+    params: Annotated[dict[str, Any], Field(exclude_if=_falsy)] = field(default_factory=dict)
+
+
 Payload = (
     InvoiceIssued
     | ScheduledReminder
@@ -154,6 +178,7 @@ Payload = (
     | ReviewApplied
     | HoldSettlementDue
     | CampaignMessageDue
+    | AgentActed
 )
 
 
@@ -176,6 +201,7 @@ _TYPES: dict[str, type[Payload]] = {
         ReviewApplied,
         HoldSettlementDue,
         CampaignMessageDue,
+        AgentActed,
     )
 }
 # Older shapes of a type's data, brought to the current one before validation.

@@ -11,12 +11,13 @@ import dataclasses
 import json
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
 from bot.engine import outbox, schedule
+from bot.engine.events import AgentActed, encode
 from bot.engine.pipeline import Event, ingest
 from bot.settings import Settings
 from bot.store import keys
@@ -63,7 +64,7 @@ AgentAction = (
     | RecordOfflinePayment
     | Audit
 )
-EVENT_TYPE = "agent"
+EVENT_TYPE = AgentActed.TYPE
 
 
 def policy(settings: Settings) -> AgentPolicy:
@@ -77,38 +78,22 @@ def timer_job(conversation: str) -> str:
     return f"agent-timer:{conversation}"
 
 
-def agent_event(data: dict[str, Any]) -> AgentEvent:
+def agent_event(acted: AgentActed) -> AgentEvent:
     return AgentEvent(
-        kind=AgentKind(data["kind"]),
-        agent_id=data.get("agent_id"),
-        agent_name=data.get("agent_name"),
-        text=str(data.get("text") or ""),
-        settled=bool(data.get("settled")),
-        forced=bool(data.get("forced")),
-        params=data.get("params") or {},
+        kind=acted.kind,
+        agent_id=acted.agent_id,
+        agent_name=acted.agent_name,
+        text=acted.text,
+        settled=acted.settled,
+        forced=acted.forced,
+        params=acted.params,
     )
 
 
-async def submit(
-    redis: aioredis.Redis,
-    conversation: str,
-    kind: AgentKind,
-    *,
-    merchant_id: str,
-    agent_id: str | None,
-    agent_name: str | None = None,
-    **data: Any,
-) -> str:
+async def submit(redis: aioredis.Redis, conversation: str, acted: AgentActed) -> str:
     """Put a console action in the conversation's inbox; returns its event id."""
     event_id = f"agent:{secrets.token_hex(12)}"
-    body = {
-        "kind": kind.value,
-        "merchant_id": merchant_id,
-        "agent_id": agent_id,
-        "agent_name": agent_name,
-        **data,
-    }
-    await ingest(redis, Event(event_id, EVENT_TYPE, conversation, body))
+    await ingest(redis, encode(event_id, conversation, acted))
     return event_id
 
 
@@ -211,32 +196,31 @@ def timer(
 ) -> None:
     """(Re)schedule the conversation's one hand-over timer (flows.agent `_timer`)."""
     job = timer_job(conversation)
-    event = Event(
-        id=job,
-        type=EVENT_TYPE,
-        conversation=conversation,
-        data={"kind": AgentKind.TIMER.value, "merchant_id": merchant_id},
-    )
+    event = encode(job, conversation, AgentActed(AgentKind.TIMER, merchant_id))
     schedule.schedule(pipe, job, at, event)
 
 
 def refuse_other_merchant(
-    pipe: aioredis.client.Pipeline, event: Event, state: ConversationState, now: datetime
+    pipe: aioredis.client.Pipeline,
+    conversation: str,
+    acted: AgentActed,
+    state: ConversationState,
+    now: datetime,
 ) -> bool:
     """An agent event of a merchant the conversation is not handed to (merchants share
     platform senders): refused and written in that merchant's audit trail. True if refused."""
-    merchant_id = event.data.get("merchant_id")
-    if merchant_id is None or state.merchant_id in (None, merchant_id):
+    merchant_id = acted.merchant_id
+    if not merchant_id or state.merchant_id in (None, merchant_id):
         return False
-    if event.data.get("kind") == AgentKind.TIMER.value:
+    if acted.kind is AgentKind.TIMER:
         return True  # a timer of an old hand-over of that merchant: nobody to tell
     audit_entry(
         pipe,
-        str(merchant_id),
+        merchant_id,
         at=now,
-        ref=conversation_ref(str(merchant_id), event.conversation),
+        ref=conversation_ref(merchant_id, conversation),
         what="action_refused",
-        user_id=event.data.get("agent_id"),
+        user_id=acted.agent_id,
         detail="another merchant's conversation",
     )
     return True
@@ -255,6 +239,7 @@ async def agent_refund(
     pipe: aioredis.client.Pipeline,
     state: ConversationState,
     event: Event,
+    acted: AgentActed,
     *,
     now: datetime,
     timezone: str,
@@ -268,13 +253,12 @@ async def agent_refund(
     voided invoice, more than was paid): the flow then sees the action and refuses it in the
     audit trail.
     """
-    data = event.data
-    params = data.get("params") or {}
-    if data.get("kind") != AgentKind.PAYMENT.value or data.get("text") != "credit_note":
+    params = acted.params
+    if acted.kind is not AgentKind.PAYMENT or acted.text != "credit_note":
         return None
-    if state.status is not ConversationStatus.AGENT or state.agent_id != data.get("agent_id"):
+    if state.status is not ConversationStatus.AGENT or state.agent_id != acted.agent_id:
         return None
-    merchant_id = str(data.get("merchant_id") or "")
+    merchant_id = acted.merchant_id
     invoice_id = await handed_invoice(redis, merchant_id, event.conversation, state.invoice_id)
     invoice = await get_invoice(redis, merchant_id, invoice_id) if invoice_id else None
     amount = int(params.get("amount", 0))
@@ -304,7 +288,7 @@ async def agent_refund(
         at=now,
         ref=conversation_ref(invoice.merchant_id, event.conversation),
         what="credit_note",
-        user_id=str(data.get("agent_id")),
+        user_id=str(acted.agent_id),
         detail=f"{amount} {params.get('reference', '')}".strip(),
     )
     url = f"{base_url}/a/{note.view_token}"

@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 from redis.exceptions import RedisError
 
 from bot.engine import handover as engine_handover
+from bot.engine.events import AgentActed
 from bot.logs import log_fields
 from bot.store import handover, keys, users
 from bot.store.conversations import load_state
@@ -201,18 +202,27 @@ def _back(ref: str, notice: str = "") -> web.Response:
 
 
 async def _submit(
-    request: web.Request, agent: Agent, conversation: str, kind: AgentKind, **data: Any
+    request: web.Request,
+    agent: Agent,
+    conversation: str,
+    kind: AgentKind,
+    *,
+    text: str = "",
+    settled: bool = False,
+    forced: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> None:
-    services = request.app[SERVICES]
-    await engine_handover.submit(
-        services.redis,
-        conversation,
+    acted = AgentActed(
         kind,
-        merchant_id=agent.user.merchant_id,
+        agent.user.merchant_id,
         agent_id=agent.user.id,
         agent_name=agent.user.name,
-        **data,
+        text=text,
+        settled=settled,
+        forced=forced,
+        params=params or {},
     )
+    await engine_handover.submit(request.app[SERVICES].redis, conversation, acted)
 
 
 @action
@@ -263,15 +273,14 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     ref = request.match_info["ref"]
     if not result.won:
         return _back(ref, "not_waiting")
-    await engine_handover.submit(
-        services.redis,
-        conversation,
+    acted = AgentActed(
         AgentKind.CLAIM,
-        merchant_id=agent.user.merchant_id,
+        agent.user.merchant_id,
         agent_id=target.id,
         agent_name=target.name,
         forced=True,
     )
+    await engine_handover.submit(services.redis, conversation, acted)
     return _back(ref, "reassigned")
 
 

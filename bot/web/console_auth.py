@@ -19,6 +19,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.engine import handover as engine_handover
+from bot.engine.events import AgentActed
 from bot.logs import log_fields
 from bot.services import Services
 from bot.store import handover, users
@@ -358,14 +359,10 @@ async def release_all(services: Services, agent: Agent) -> int:
     released = 0
     for conversation in await handover.held_by(services.redis, merchant_id, user_id):
         if await handover.release(services.redis, merchant_id, conversation, user_id):
-            await engine_handover.submit(
-                services.redis,
-                conversation,
-                AgentKind.RELEASE,
-                merchant_id=merchant_id,
-                agent_id=user_id,
-                agent_name=agent.user.name,
+            acted = AgentActed(
+                AgentKind.RELEASE, merchant_id, agent_id=user_id, agent_name=agent.user.name
             )
+            await engine_handover.submit(services.redis, conversation, acted)
             released += 1
     return released
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.engine import handover
+from bot.engine.events import AgentActed
 from bot.store import keys
 from bot.store.conversations import load_state
 from bot.store.handover import audit_trail, conversation_ref
@@ -74,14 +75,8 @@ async def test_an_agent_event_of_another_merchant_is_refused_and_audited(facto: 
     await facto.issue(invoice_body(*TG))
     await facto.customer_says(*TG, "un conseiller svp")
     other, _ = await facto.add_merchant(name="Autre")
-    await handover.submit(
-        facto.redis,
-        "telegram:424242",
-        AgentKind.CLAIM,
-        merchant_id=other.id,
-        agent_id="intruder",
-        agent_name="X",
-    )
+    acted = AgentActed(AgentKind.CLAIM, other.id, agent_id="intruder", agent_name="X")
+    await handover.submit(facto.redis, "telegram:424242", acted)
     await facto.drain()
     state = await load_state(facto.redis, "telegram:424242")
     assert (state.status, state.agent_id) == (ConversationStatus.WAITING_AGENT, None)

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from bot.engine import events
 from bot.engine.pipeline import Event, is_transient
-from flows.model import ReminderKind
+from flows.model import AgentKind, ReminderKind
 from payments.webhook import PaymentRef
 
 CONV = "sms:+33612345678"
@@ -200,6 +200,50 @@ CASES: list[tuple[str, events.Payload]] = [
         ),
         events.CampaignMessageDue("m1", "c1", "cus_7", 1),
     ),
+    # A person's actions (bot.web.console), then the hand-over timer, which names nobody.
+    (
+        _old_dumps(
+            "agent:0a1b",
+            "agent",
+            {
+                "kind": "reply",
+                "merchant_id": "m1",
+                "agent_id": "u_1",
+                "agent_name": "Lea",
+                "text": "Bonjour, je regarde",
+                "params": {"team": "Garage Martin"},
+            },
+        ),
+        events.AgentActed(
+            AgentKind.REPLY,
+            "m1",
+            agent_id="u_1",
+            agent_name="Lea",
+            text="Bonjour, je regarde",
+            params={"team": "Garage Martin"},
+        ),
+    ),
+    (
+        _old_dumps(
+            "agent:0a1c",
+            "agent",
+            {
+                "kind": "resolve",
+                "merchant_id": "m1",
+                "agent_id": "u_2",
+                "agent_name": "Max",
+                "settled": True,
+                "forced": True,
+            },
+        ),
+        events.AgentActed(
+            AgentKind.RESOLVE, "m1", agent_id="u_2", agent_name="Max", settled=True, forced=True
+        ),
+    ),
+    (
+        _old_dumps("agent-timer:telegram:1", "agent", {"kind": "timer", "merchant_id": "m1"}),
+        events.AgentActed(AgentKind.TIMER, "m1"),
+    ),
 ]
 
 
@@ -272,3 +316,17 @@ def test_a_payment_queued_before_refs_loads_as_a_look() -> None:
     update = {"merchant_id": "m1", "invoice_id": "inv_1", "session_id": "cs_1", "paid": True}
     decoded = events.decode(Event.loads(_old_dumps("e", "payment", {"update": update})))
     assert decoded == events.PaymentLook("m1", "inv_1", "cs_1", None, None)
+
+
+def test_an_agent_action_written_with_its_defaults_loads() -> None:
+    """Before the type, the console wrote every key it had, nulls and falses included."""
+    data: dict[str, object] = {
+        "kind": "resolve",
+        "merchant_id": "m1",
+        "agent_id": "u_2",
+        "agent_name": None,
+        "settled": False,
+        "forced": False,
+    }
+    decoded = events.decode(Event.loads(_old_dumps("agent:0a1d", "agent", data)))
+    assert decoded == events.AgentActed(AgentKind.RESOLVE, "m1", agent_id="u_2")
