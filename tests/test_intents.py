@@ -3891,7 +3891,11 @@ def test_kinds_of_the_final_state_batches(text: str, locale: str, intent: Intent
         ("je choisis le paiement 3 fois", "fr_FR", (Intent.SPLIT, None, 3)),
         ("quelles options ?", "fr_FR", (Intent.HELP, None, None)),
         # A newcomer to the way of paying contests nothing.
-        ("how do i pay this? never used your system before", "en_GB", (Intent.PAY_NOW, None, None)),
+        (
+            "how do i pay this? never used your system before",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
         # A leak that did not come back is praise; one that did is a dispute.
         (
             "top le travail sur le toit, aucune fuite avec l'orage d'hier",
@@ -3966,10 +3970,22 @@ def test_kinds_of_the_u42_u44_batches(
     ("text", "locale", "reading"),
     [
         # The day first, on its own, then why: a promise.
-        ("Next week, I'm away on holiday right now 🏖️", "en_GB", (Intent.PAY_LATER, dt.date(2026, 11, 23), None)),
-        ("la semaine prochaine, je suis en vacances là", "fr_FR", (Intent.PAY_LATER, dt.date(2026, 11, 23), None)),
+        (
+            "Next week, I'm away on holiday right now 🏖️",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        (
+            "la semaine prochaine, je suis en vacances là",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
         # Now rather than in instalments.
-        ("I'd rather pay it all now than in 3 goes, thanks", "en_GB", (Intent.PAY_NOW, None, None)),
+        (
+            "I'd rather pay it all now than in 3 goes, thanks",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
         ("rather in 3 goes than now", "en_GB", (Intent.SPLIT, None, 3)),
         # A count asked for in place of the one offered; an amount so put is contested.
         ("4 fois c'est possible au lieu de 3 ?", "fr_FR", (Intent.SPLIT, None, 4)),
@@ -3994,7 +4010,11 @@ def test_kinds_of_the_u42_u44_batches(
             "en_GB",
             (Intent.SMALLTALK, None, None),
         ),
-        ("I'll stop by the shop tomorrow to pay", "en_GB", (Intent.PAY_LATER, dt.date(2026, 11, 19), None)),
+        (
+            "I'll stop by the shop tomorrow to pay",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
         # Thanks for a call that took place; a call asked for is a person asked for.
         (
             "Merci à Sandrine pour sa gentillesse au téléphone hier",
