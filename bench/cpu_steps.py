@@ -22,7 +22,7 @@ TEXTS = ("bonjour", "il reste combien ?", "merci", "aide")
 
 
 def inbound_event(channel: str, address: str, text: str) -> Any:
-    from bot.engine.pipeline import Event
+    from bot.engine import events
     from channels.base import ChannelName, InboundKind, InboundMessage
 
     message = InboundMessage(
@@ -32,12 +32,7 @@ def inbound_event(channel: str, address: str, text: str) -> Any:
         kind=InboundKind.TEXT,
         text=text,
     )
-    return Event(
-        id=f"{channel}:{message.provider_id}",
-        type="inbound",
-        conversation=f"{channel}:{address}",
-        data=message.to_dict(),
-    )
+    return events.encode(f"{channel}:{message.provider_id}", f"{channel}:{address}", message)
 
 
 async def measure(redis_url: str, count: int, conversations: list[tuple[str, str]]) -> float:

@@ -940,7 +940,7 @@ class RoundTrips:
 
 
 def inbound_event(channel: str, address: str, text: str) -> Any:
-    from bot.engine.pipeline import Event
+    from bot.engine import events
     from channels.base import ChannelName, InboundKind, InboundMessage
 
     message = InboundMessage(
@@ -950,12 +950,7 @@ def inbound_event(channel: str, address: str, text: str) -> Any:
         kind=InboundKind.TEXT,
         text=text,
     )
-    return Event(
-        id=f"{channel}:{message.provider_id}",
-        type="inbound",
-        conversation=f"{channel}:{address}",
-        data=message.to_dict(),
-    )
+    return events.encode(f"{channel}:{message.provider_id}", f"{channel}:{address}", message)
 
 
 @contextlib.asynccontextmanager

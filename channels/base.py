@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class ChannelName(enum.StrEnum):
@@ -26,7 +26,10 @@ class InboundKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """One thing a customer did on a channel, already verified and parsed."""
+    """One thing a customer did on a channel, already verified and parsed. It is also the
+    payload of its pipeline event, whose wire `type` is `TYPE` (bot.engine.events)."""
+
+    TYPE: ClassVar[str] = "inbound"
 
     channel: ChannelName
     address: str  # E.164 phone for SMS and WhatsApp, chat id for Telegram
@@ -36,31 +39,6 @@ class InboundMessage:
     payload: str | None = None  # button action for CHOICE
     language_code: str | None = None  # Telegram's hint, when it gives one
     extra: dict[str, str] = field(default_factory=dict)  # e.g. callback_query_id
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel.value,
-            "address": self.address,
-            "provider_id": self.provider_id,
-            "kind": self.kind.value,
-            "text": self.text,
-            "payload": self.payload,
-            "language_code": self.language_code,
-            "extra": dict(self.extra),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> InboundMessage:
-        return cls(
-            channel=ChannelName(data["channel"]),
-            address=str(data["address"]),
-            provider_id=str(data["provider_id"]),
-            kind=InboundKind(data["kind"]),
-            text=str(data.get("text") or ""),
-            payload=data.get("payload"),
-            language_code=data.get("language_code"),
-            extra={str(k): str(v) for k, v in (data.get("extra") or {}).items()},
-        )
 
 
 @dataclass(frozen=True, slots=True)

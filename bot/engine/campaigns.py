@@ -399,8 +399,8 @@ class CampaignReply:
 
     async def run(self, offer_raw: str) -> bool:
         """True when handled here; False lets the usual conversation answer (STOP...)."""
-        message = InboundMessage.from_dict(self.event.data)
-        if message.kind is not InboundKind.TEXT:
+        message = events.decode(self.event)
+        if not isinstance(message, InboundMessage) or message.kind is not InboundKind.TEXT:
             return False
         offer = json.loads(offer_raw)
         merchant_id, campaign_id = offer["merchant_id"], offer["campaign_id"]

@@ -427,10 +427,14 @@ class _Dispatch:
             ):
                 # handled before, by `_sale_event`
                 return _Translated(None)
+            case InboundMessage() as message:  # what the customer said or tapped
+                hint = message.language_code
+                return _Translated(self._inbound(state, message), language_hint=hint)
             case events.AgentActed() as acted:  # a person's action, or the hand-over timer
                 return await self._agent(state, acted)
-            case events.Untyped(type=kind):
-                return await self._untyped(state, kind)
+            case events.Untyped():  # another version's event type: nothing here reads it
+                log.error("unknown event type", extra=log_fields(type=self.event.type))
+                return _Translated(None)
 
     async def _review(self, applied: events.ReviewApplied) -> _Translated:
         now = self.services.clock.now()
@@ -454,14 +458,6 @@ class _Dispatch:
             return _Translated(None)
         self.updated_invoice = voided.invoice
         return _Translated(voided.outcome, voided.invoice.id)
-
-    async def _untyped(self, state: ConversationState, kind: str) -> _Translated:
-        """The event types still read from `Event.data` (bot.engine.events)."""
-        if kind == "inbound":
-            message = InboundMessage.from_dict(self.event.data)
-            return _Translated(self._inbound(state, message), language_hint=message.language_code)
-        log.error("unknown event type", extra=log_fields(type=self.event.type))
-        return _Translated(None)
 
     async def _agent(self, state: ConversationState, acted: events.AgentActed) -> _Translated:
         """A person's action (or the hand-over timer): a refund outside Stripe is told like

@@ -4,8 +4,9 @@ The wire stays what `Event.dumps` has always written, `{"id","type","conversatio
 events already in Redis (inboxes, schedules, dead letters) load as they are, and what this
 code writes loads in the version before it, so a rolling deploy works both ways. A payload
 type names its wire `type` (`TYPE`) and its fields are the `data` object's keys, in the order
-they were written. The types not listed in `_TYPES` yet are still read from `Event.data` by
-their own modules; `decode` hands them back as `Untyped`.
+they were written. A type not listed in `_TYPES` (another version's) decodes as `Untyped`.
+The customer's message is `channels.base.InboundMessage` itself: the channel adapters build
+it, and its fields have always been the inbound event's data.
 
 pydantic (a dependency already) does the checking and the conversion: one `TypeAdapter` per
 payload type, built once, instead of a to_dict/from_dict pair per type (docs/decisions.md).
@@ -20,6 +21,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, TypeAdapter
 
 from bot.engine.pipeline import Event
+from channels.base import InboundMessage
 from flows.model import AgentKind, ReminderKind
 from payments.webhook import PaymentRef
 
@@ -179,13 +181,14 @@ Payload = (
     | HoldSettlementDue
     | CampaignMessageDue
     | AgentActed
+    | InboundMessage
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Untyped:
-    """An event whose type has no payload type here (yet): its module reads `Event.data`;
-    an unknown type (another version's) is logged and dropped by dispatch."""
+    """An event whose type has no payload type here: another version's, logged and dropped
+    by dispatch."""
 
     type: str
 
@@ -202,6 +205,7 @@ _TYPES: dict[str, type[Payload]] = {
         HoldSettlementDue,
         CampaignMessageDue,
         AgentActed,
+        InboundMessage,
     )
 }
 # Older shapes of a type's data, brought to the current one before validation.

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.engine import delivery, offer_payments, outbox
+from bot.engine import delivery, events, offer_payments, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
@@ -84,11 +84,9 @@ def _without_card_numbers(message: InboundMessage) -> InboundMessage:
 def _inbound_event(message: InboundMessage, sender: str | None = None) -> Event:
     """`sender`: the merchant's own sender the message was addressed to (None: ours)."""
     message = _without_card_numbers(message)
-    return Event(
-        id=f"{message.channel.value}:{message.provider_id}",
-        type="inbound",
-        conversation=conversation_key(message.channel, message.address, sender),
-        data=message.to_dict(),
+    event_id = f"{message.channel.value}:{message.provider_id}"
+    return events.encode(
+        event_id, conversation_key(message.channel, message.address, sender), message
     )
 
 

@@ -18,8 +18,9 @@ import redis.asyncio as aioredis
 
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
+from bot.engine import events
 from bot.engine.outbox import STREAMS, Outcome, Sender
-from bot.engine.pipeline import Event, ingest
+from bot.engine.pipeline import ingest
 from bot.store import keys
 from bot.store.conversations import transcript
 from channels.base import ChannelName, InboundKind, InboundMessage
@@ -30,17 +31,16 @@ from tests.faults.test_processes import WorkerProcess
 pytestmark = pytest.mark.fault
 
 CONV = "sms:+33633334444"
-STOP = Event(
-    id="sms:SMstop1",
-    type="inbound",
-    conversation=CONV,
-    data=InboundMessage(
+STOP = events.encode(
+    "sms:SMstop1",
+    CONV,
+    InboundMessage(
         channel=ChannelName.SMS,
         address="+33633334444",
         provider_id="SMstop1",
         kind=InboundKind.TEXT,
         text="STOP",
-    ).to_dict(),
+    ),
 )
 REPLY = f"{STOP.id}:0"
 

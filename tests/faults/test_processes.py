@@ -18,6 +18,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis, find_redis_server, free_port
+from bot.engine import events
 from bot.engine.pipeline import Event, ingest
 from bot.store import keys
 from bot.store.conversations import transcript
@@ -97,7 +98,7 @@ def inbound(n: int) -> Event:
         kind=InboundKind.TEXT,
         text="bonjour",
     )
-    return Event(id=f"sms:SMkill{n}", type="inbound", conversation=CONV, data=message.to_dict())
+    return events.encode(f"sms:SMkill{n}", CONV, message)
 
 
 async def test_a_killed_worker_s_conversation_is_finished_by_another_once(

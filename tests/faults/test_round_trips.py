@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from redis.asyncio.connection import Connection
 
-from bot.engine import outbox, pacing
+from bot.engine import events, outbox, pacing
 from bot.engine.dispatch import likely_reads, make_handler
 from bot.engine.pipeline import Dispatcher, Event, ingest
 from bot.store import keys
@@ -71,7 +71,7 @@ def customer_text(n: int, text: str, address: int = 424242) -> Event:
         kind=InboundKind.TEXT,
         text=text,
     )
-    return Event(f"telegram:rt{n}", "inbound", f"telegram:{address}", message.to_dict())
+    return events.encode(f"telegram:rt{n}", f"telegram:{address}", message)
 
 
 async def test_round_trips_per_customer_message(facto: Facto, round_trips: None) -> None:
@@ -132,7 +132,7 @@ async def test_an_sms_reply_costs_no_more_round_trips_than_a_telegram_one(
         kind=InboundKind.TEXT,
         text="il reste combien ?",
     )
-    await ingest(facto.redis, Event("sms:SMrt1", "inbound", f"sms:{phone}", message.to_dict()))
+    await ingest(facto.redis, events.encode("sms:SMrt1", f"sms:{phone}", message))
     await facto.worker.dispatcher.run_once()
     before = len(await facto.messages("sms", phone))
 

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.embedded_redis import EmbeddedRedis
-from bot.engine import schedule
+from bot.engine import events, schedule
 from bot.engine.lease import Lease
 from bot.engine.pipeline import Event, ingest
 from bot.engine.worker import Worker
@@ -110,12 +110,7 @@ async def test_replies_go_out_while_the_backlog_is_recovered(facto: Facto) -> No
         )
         await ingest(
             facto.redis,
-            Event(
-                id=f"sms:SMbacklog{n}",
-                type="inbound",
-                conversation=f"sms:+336{n:08d}",
-                data=message.to_dict(),
-            ),
+            events.encode(f"sms:SMbacklog{n}", f"sms:+336{n:08d}", message),
         )
     await facto.redis.xreadgroup(
         keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=1000
@@ -210,7 +205,7 @@ async def test_sends_left_by_the_previous_run_leave_before_the_backlog_is_dispat
             kind=InboundKind.TEXT,
             text="bonjour",
         )
-        event = Event(f"sms:SMbacklog{n}", "inbound", f"sms:+336{n:08d}", message.to_dict())
+        event = events.encode(f"sms:SMbacklog{n}", f"sms:+336{n:08d}", message)
         await ingest(facto.redis, event)
     await facto.redis.xreadgroup(
         keys.PIPELINE_GROUP, "dead-worker", {keys.PIPELINE_WAKE: ">"}, count=1000
@@ -255,9 +250,7 @@ async def test_the_background_loops_wait_for_the_backlog_at_start(facto: Facto) 
             kind=InboundKind.TEXT,
             text="bonjour",
         )
-        await ingest(
-            facto.redis, Event(f"sms:SMwait{n}", "inbound", f"sms:+336{n:08d}", message.to_dict())
-        )
+        await ingest(facto.redis, events.encode(f"sms:SMwait{n}", f"sms:+336{n:08d}", message))
     restarted = second_worker(facto, "restarted")
     order: list[str] = []
     recover = restarted.recover_dispatch

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from bot.engine import events
 from bot.engine.pipeline import Event, is_transient
+from channels.base import ChannelName, InboundKind, InboundMessage
 from flows.model import AgentKind, ReminderKind
 from payments.webhook import PaymentRef
 
@@ -243,6 +244,49 @@ CASES: list[tuple[str, events.Payload]] = [
     (
         _old_dumps("agent-timer:telegram:1", "agent", {"kind": "timer", "merchant_id": "m1"}),
         events.AgentActed(AgentKind.TIMER, "m1"),
+    ),
+    # What the customer typed (every key written, nulls included), then a button tapped.
+    (
+        _old_dumps(
+            "sms:SM1",
+            "inbound",
+            {
+                "channel": "sms",
+                "address": "+33612345678",
+                "provider_id": "SM1",
+                "kind": "text",
+                "text": "payer",
+                "payload": None,
+                "language_code": None,
+                "extra": {},
+            },
+        ),
+        InboundMessage(ChannelName.SMS, "+33612345678", "SM1", InboundKind.TEXT, "payer"),
+    ),
+    (
+        _old_dumps(
+            "telegram:42",
+            "inbound",
+            {
+                "channel": "telegram",
+                "address": "424242",
+                "provider_id": "42",
+                "kind": "choice",
+                "text": "",
+                "payload": "pay",
+                "language_code": "fr",
+                "extra": {"callback_query_id": "cq_1"},
+            },
+        ),
+        InboundMessage(
+            ChannelName.TELEGRAM,
+            "424242",
+            "42",
+            InboundKind.CHOICE,
+            payload="pay",
+            language_code="fr",
+            extra={"callback_query_id": "cq_1"},
+        ),
     ),
 ]
 
