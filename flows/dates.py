@@ -148,7 +148,7 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
             if any(taken[m.start() : m.end()]):
                 continue
             taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-            if _is_pleasantry(clause, m.start()) or _names_a_cost(clause, m.start(), m.end()):
+            if _is_pleasantry(clause, m.start(), m.end()) or _names_a_cost(clause, m.start(), m.end()):
                 continue
             try:
                 day = rule.resolve(m, today)
@@ -718,7 +718,13 @@ _FALLBACK_CANDIDATE = re.compile(r"\b" + _YEAR_FIRST + r"\b")
 _DATEPARSER_LANGUAGES = frozenset({"fr", "en", "es"})
 
 
-def _is_pleasantry(clause: str, start: int) -> bool:
+#: "bon mercredi quand même": "bon" settles on the day ("ok then"), wishing nothing.
+_SETTLED_AFTER = re.compile(r" (?:quand meme|alors|du coup|finalement|plutot|ca ira|ok)\b")
+
+
+def _is_pleasantry(clause: str, start: int, end: int) -> bool:
+    if _SETTLED_AFTER.match(clause, end):
+        return False
     return _PLEASANTRY.search(clause[max(0, start - 40) : start]) is not None
 
 

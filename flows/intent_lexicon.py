@@ -382,6 +382,9 @@ SCOPE_BREAKERS = frozenset(
         # "pas maintenant et je paierai vendredi": a negation does not reach across "et".
         "et",
         "and",
+        # Nor across a consequence: "pas d'argent maintenant donc vendredi".
+        "donc",
+        "so",
         # Nor across a new subject: "pas besoin d'attendre je paie maintenant" (no comma).
         "je",
         "j",

@@ -146,7 +146,7 @@ _PROPOSED = re.compile(
     r"(?: \||$)"
 )
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
-_PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos) $")
+_PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it) $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
 _BEFORE = frozenset({"avant", "before", "antes"})
@@ -156,6 +156,8 @@ _STARTING = re.compile(
     # "3 fois mais commencer le 1er mars", "can the first one be on friday".
     r"commencer|debuter|demarrer|(?:commence|start|begin) (?:le|la|au|a|en|on|the|in|from)|"
     r"(?:le|la) (?:premier|premiere|1er|1ere|1re) (?:\w+ )?(?:peut|pourrait|serait)|"
+    r"(?:le|la) (?:premier|premiere|1ere|1re)\b(?! (?:jour|de|du|d|janvier|fevrier|mars|avril|"
+    r"mai|juin|juillet|aout|septembre|octobre|novembre|decembre)\b)|"
     r"the first (?:\w+ )?(?:could|can|would)|"
     r"beginning|empezando|a partir del?)\b"
 )
@@ -374,6 +376,15 @@ def _best(signals: list[Signal]) -> Signal | None:
     return ranked[0]
 
 
+def _shortage_as_reason(piece: str, signals: list[Signal]) -> list[Signal]:
+    """ "J'ai pas d'argent vendredi donc autant payer maintenant": money short later is why
+    the customer pays now ("donc", "so"), not a wait asked for."""
+    for m in _CONSEQUENCE.finditer(piece):
+        if any(s.decision is Decision.NOW_STRONG and s.start > m.start() for s in signals):
+            return [s for s in signals if not (s.short_of_money and s.start < m.start())]
+    return signals
+
+
 def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
     tokens = piece.split()
     starts = _token_starts(piece)
@@ -392,6 +403,7 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
                 signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
+    signals = _shortage_as_reason(piece, signals)
     dates = _date_signals(piece, tokens, starts, language=language, today=today)
     # A date is anchored by something about paying in its part of the piece: "je suis chez ma
     # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
@@ -419,6 +431,14 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
         )
         signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb))
     return signals
+
+
+def _forgotten_on(piece: str, start: int) -> bool:
+    """Whether the day at *start* is when the payment would be forgotten ("de l'oublier
+    jeudi", "so I don't forget it on Thursday")."""
+    before = piece[:start].rstrip()
+    ends = [m.end() for m in lexicon().pattern("forgotten_on").finditer(before)]
+    return bool(ends) and ends[-1] == len(before)
 
 
 def _of_an_event(piece: str, start: int) -> bool:
@@ -581,6 +601,8 @@ def _date_signals(
             continue
         if lexicon().pattern("day_hard").match(piece, found.end + 1):
             continue  # "I'll pay after payday, end of the week is tight": a reason, no promise
+        if _forgotten_on(piece, found.start):
+            continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             proposed = _PROPOSED.match(piece, found.end) is not None

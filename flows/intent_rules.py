@@ -41,7 +41,7 @@ OPT_OUT_WHOLE = re.compile(
 # --- OPT_IN ------------------------------------------------------------------------------
 OPT_IN_WHOLE = re.compile(
     rf"^(?:(?:yes|oui|ok) )?(?:start|unstop|restart|resume|subscribe|resubscribe|"
-    rf"reabonner)(?: (?:again|sms|messages|emojiyes|emojismile|{_POLITE}))*$"
+    rf"reabonner|reprendre|reprise)(?: (?:again|sms|messages|emojiyes|emojismile|{_POLITE}))*$"
 )
 
 

@@ -49,6 +49,8 @@ Categories read by `flows.intents`:
   when the concepts look for something wrong;
 - ``reminders_relentless``: "non stop les relances": the stop when no payment is decided
   beside it, asked about otherwise;
+- ``forgotten_on``: the words just before a day on which a payment would be forgotten
+  ("ça m'évitera de l'oublier jeudi"): that day is no promise;
 - ``paid_asked``: whether it is paid, asked or doubted ("I thought I'd cleared it all, is
   there still something owing?"): status, not a payment report;
 - ``day_hard``: a day said to be hard ("end of the week is tight"): a reason, not the day

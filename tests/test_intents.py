@@ -4029,3 +4029,84 @@ def test_kinds_of_batch_u45(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("REPRENDRE", "fr_FR", (Intent.OPT_IN, None, None)),
+        ("besoin d'aide svp", "fr_FR", (Intent.HELP, None, None)),
+        # The day settled on after "make it" / "bon … quand même".
+        (
+            "I'll sort it Monday... actually no, make it Friday, I get paid Thursday night",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "mercredi ça vous va ? ah non c'est férié... bon mercredi quand même en ligne",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 25), None),
+        ),
+        ("bon week-end", "fr_FR", (Intent.SMALLTALK, None, None)),
+        # Money short later is why the customer pays now; a negation stops at "donc".
+        (
+            "J'ai pas d'argent vendredi donc autant payer maintenant tant que c'est sur le compte",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "pas d'argent maintenant donc vendredi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        # Paying once the fault is gone contests the invoice.
+        (
+            "je vais payer hein, mais seulement une fois que le robinet ne fuira plus",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        # A split whose first payment is put on a day; the 1st of a month is a date.
+        ("3 fois mais la première seulement samedi", "fr_FR", (Intent.SPLIT, None, 3)),
+        (
+            "je paie le premier du mois",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 1), None),
+        ),
+        # Paying monthly until it is done is a split; a payment held until work is done is not.
+        (
+            "je peux vous donner 30 euros par mois jusqu'à ce que ce soit fini ?",
+            "fr_FR",
+            (Intent.SPLIT, None, None),
+        ),
+        (
+            "je paie pas tant que le chantier n'est pas terminé",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("Quiero pagarlo en 6 meses", "es_ES", (Intent.SPLIT, None, 6)),
+        ("Partie maintenant, partie plus tard, c faisable ?", "fr_FR", (Intent.SPLIT, None, 2)),
+        # The day it would be forgotten is no promise.
+        (
+            "c'est bon je paie là, ça m'évitera de l'oublier jeudi",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je paie jeudi, faut pas que j'oublie",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        # The wait dropped is no question about the due date.
+        (
+            "Can I pay it all today instead of waiting for the due date?",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("what's the due date?", "en_GB", (Intent.STATUS, None, None)),
+    ],
+)
+def test_kinds_of_batch_u46(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
