@@ -148,7 +148,8 @@ def find_dates(clause: str, *, language: str, today: dt.date) -> tuple[DateMatch
             if any(taken[m.start() : m.end()]):
                 continue
             taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
-            if _is_pleasantry(clause, m.start(), m.end()) or _names_a_cost(clause, m.start(), m.end()):
+            start, end = m.start(), m.end()
+            if _is_pleasantry(clause, start, end) or _names_a_cost(clause, start, end):
                 continue
             try:
                 day = rule.resolve(m, today)
