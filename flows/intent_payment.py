@@ -281,12 +281,10 @@ def _decision(
     if whole is not None:
         return segments, begins, whole
     said = " | ".join(clauses)
-    # "…on Friday so let's just do it now - link?": the day is the reason the link is asked.
-    link_asked = bool(lexicon().pattern("payment_link").search(said) and _CONSEQUENCE.search(said))
-    paid_now = _paid_now_beside(segments, last, link_asked=link_asked)
+    paid_now = _paid_now_beside(segments, last, said)
     # "je règle 45 maintenant, le reste le 4": the day of the rest is said of a payment. Read
     # only here: most messages never get this far, and the split's reading reads it again.
-    if paid_now is not None and not lexicon().pattern("split_rest").search(" | ".join(clauses)):
+    if paid_now is not None and not lexicon().pattern("split_rest").search(said):
         return segments, begins, paid_now
     starts_later = last.decision is Decision.LATER and (
         starting[results.index(last)] or last.short_of_money
@@ -311,10 +309,11 @@ def _whole_kept(segments: list[list[Signal]], results: list[Signal]) -> Signal |
     return now[-1] if now else None
 
 
-def _without(phrases: re.Pattern[str], text: str) -> str:
+def _without(phrases: re.Pattern[str], text: str, *, keep_if_empty: bool = True) -> str:
     """*text* without *phrases*, single-spaced (token offsets count one space); *text* itself
-    when nothing else is left."""
-    return " ".join(phrases.sub(" ", text).split()) or text
+    when nothing else is left, unless not *keep_if_empty*."""
+    rest = " ".join(phrases.sub(" ", text).split())
+    return rest or (text if keep_if_empty else rest)
 
 
 #: What may follow a closing "instead" ("make it 6 instead please, 3 is too much").
@@ -338,7 +337,7 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         # "jveux payer mais g pas reçu de lien": a link not received refuses nothing.
         clause = _without(words.pattern("link_missing"), clause)
         # "votre bouton PLUS TARD s'est déclenché tout seul": an option named, not chosen.
-        clause = " ".join(words.pattern("option_misfired").sub(" ", clause).split())
+        clause = _without(words.pattern("option_misfired"), clause, keep_if_empty=False)
         # "could I pay on Thursday instead": a correcting word that ends its clause closes
         # what it corrects; it opens nothing.
         cuts = [
@@ -449,9 +448,7 @@ def _of_an_event(piece: str, start: int) -> bool:
     return bool(ends) and ends[-1] == len(before)
 
 
-def _paid_now_beside(
-    segments: list[list[Signal]], later: Signal, *, link_asked: bool = False
-) -> Signal | None:
+def _paid_now_beside(segments: list[list[Signal]], later: Signal, text: str) -> Signal | None:
     """A payment now said beside a day named for something else ("je paie maintenant. par
     contre c'est à quelle heure la leçon de mercredi ?", "I'm at my sister's on friday so better
     get it done now"): the day is not a promise when nothing about paying is said with it, no
@@ -464,10 +461,16 @@ def _paid_now_beside(
         return None
     if any(s.decision in (Decision.LATER_DERIVED, Decision.REFUSAL) for s in said):
         return None
-    if not link_asked and not any(s.decision is Decision.NOW_WEAK for s in said):
+    if not any(s.decision is Decision.NOW_WEAK for s in said) and not _link_asked(text):
         return None
     now = [s for s in said if s.decision is Decision.NOW_STRONG]
     return now[0] if now else None
+
+
+def _link_asked(text: str) -> bool:
+    """ "…on Friday so let's just do it now - link?": the link asked for, the day its reason
+    (read only for the few messages that get this far)."""
+    return bool(lexicon().pattern("payment_link").search(text) and _CONSEQUENCE.search(text))
 
 
 #: Another count offered just before the one read ("3 or 4", "3 ou 4", "3 o 4").

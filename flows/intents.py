@@ -1112,13 +1112,20 @@ def _names_messages(text: str, end: int, words: Lexicon) -> bool:
 
 
 def _asks_opt_in(text: str, words: Lexicon) -> bool:
-    return bool(
-        # "START svp, c'est mon fils qui a répondu stop": the keyword said alone in a clause.
-        any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
-        or rules().opt_in.search(text)
-        or words.pattern("opt_in").search(text)
-        or words.pattern("concept_opt_in_want").search(text)
+    return (
+        _opt_in_said(text, words)
+        or words.pattern("concept_opt_in_want").search(text) is not None
         or intent_concepts.asks_opt_in(text, words)
+    )
+
+
+def _opt_in_said(text: str, words: Lexicon) -> bool:
+    """The messages asked for back in so many words: the keyword alone in a clause ("START
+    svp, c'est mon fils qui a répondu stop") or a phrase of the rules or the lexicon."""
+    return (
+        any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
+        or rules().opt_in.search(text) is not None
+        or words.pattern("opt_in").search(text) is not None
     )
 
 
@@ -1147,11 +1154,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if norm.is_empty:
         return Intent.UNKNOWN  # "?", "...", an emoji with no meaning: cannot tell
     text = norm.text
-    if (
-        any(OPT_IN_WHOLE.match(clause) for clause in norm.clauses)
-        or rules().opt_in.search(text)
-        or words.pattern("opt_in").search(text)
-    ):
+    if _opt_in_said(text, words):
         return Intent.OPT_IN
     if words.pattern("opt_out_reported").search(text) and words.pattern(
         "concept_opt_in_want"
