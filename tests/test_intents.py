@@ -4110,3 +4110,13 @@ def test_kinds_of_batch_u46(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+def test_a_person_named_with_a_role_is_asked_for_before_what_they_said() -> None:
+    found = understand_by_rules(
+        "je veux parler à Julien le moniteur, c'est lui qui m'a dit que je pouvais payer après",
+        locale="fr_FR",
+        now=NOW,
+        tz=TZ,
+    )
+    assert found.intent is Intent.ASK_AGENT
