@@ -49,6 +49,8 @@ Categories read by `flows.intents`:
   when the concepts look for something wrong;
 - ``reminders_relentless``: "non stop les relances": the stop when no payment is decided
   beside it, asked about otherwise;
+- ``away``: being away or on holiday, the reason for a day said alone before it ("Next
+  week, I'm on holiday"): the day is promised;
 - ``forgotten_on``: the words just before a day on which a payment would be forgotten
   ("ça m'évitera de l'oublier jeudi"): that day is no promise;
 - ``paid_asked``: whether it is paid, asked or doubted ("I thought I'd cleared it all, is

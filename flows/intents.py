@@ -1726,7 +1726,9 @@ def _dated(
         # "début septembre svp, après la rentrée des enfants": the day answers; the rest
         # says why.
         return promise
-    if norm.clauses[0] == date_text and words.pattern("day_hard").search(text):
+    if norm.clauses[0] == date_text and (
+        words.pattern("day_hard").search(text) or words.pattern("away").search(text)
+    ):
         # "Next week, I'm away on holiday right now": the day first, on its own, then why.
         return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
