@@ -70,11 +70,13 @@ SPLIT_BARE = re.compile(
     rf"actually|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|wait|ah|oh) )+"
     rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
-    r"(?: (?:ca ira|ca ira mieux|c est mieux|ce sera mieux|ca sera mieux|ca suffira|ok|please|"
+    r"(?: (?:ca ira|ca ira mieux|c est mieux|c mieux|ce sera mieux|ca sera mieux|ca suffira|ok|"
+    r"please|ca m arrange|"
     r"ce sera bien|ca sera bien|ca ira bien|c est bien|ca me va|ca m ira|that s fine|"
     r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
     r"is enough|will do|is fine|ca suffit|ca suffira|c est assez|es suficiente|basta|"
-    r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez))?$"
+    r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez)"
+    r"(?: pour moi| pour nous| for me| for us)?)?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(
@@ -95,7 +97,10 @@ SPLIT_VAGUE = re.compile(
     r"(?:cost|payments?|bill|out|over)|"
     r"(?:en|par|des) mensualites|(?:en|par) (?:versements|echeances|prelevements)|"
     r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
-    r"pay in parts|paiements? partiels?"
+    r"pay in parts|paiements? partiels?|"
+    # "paiement mensuel possible ?": paying by the month, not a monthly subscription named.
+    r"paiements? mensuels?|(?:payer|regler|paie|paye|payez|reglez) mensuellement|"
+    r"pagar mensualmente"
     r"|a plazos|en cuotas|en varias veces|en varios pagos|petit a petit|petits? (?:paiements|"
     r"versements)|un peu chaque mois|(?<!de )chaque mois|tous les mois|par mois|per month|"
     r"each month|(?:\d+|so much) a month|(?:a bit|a little|something|some) (?:each|every) week|"

@@ -4120,3 +4120,33 @@ def test_a_person_named_with_a_role_is_asked_for_before_what_they_said() -> None
         tz=TZ,
     )
     assert found.intent is Intent.ASK_AGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Our keywords named together in a question: what they mean, nothing sent.
+        (
+            "Je comprends rien à votre message, c'est quoi ce PLUS TARD 3X STOP ?",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        ("plus tard stop", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("c'est quoi ce STOP ?", "fr_FR", (Intent.OPT_OUT, None, None)),
+        # A count put instead of one asked about.
+        ("en 10 fois c possible lol ? bon 3 alors", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("en 4 fois... en fait non 3 c mieux pour moi", "fr_FR", (Intent.SPLIT, None, 3)),
+        # Paying by the month; a monthly subscription named asks nothing of the kind.
+        (
+            "paiement mensuel possible pour l'abonnement du club ?",
+            "fr_FR",
+            (Intent.SPLIT, None, None),
+        ),
+        ("je peux payer mensuellement ?", "fr_FR", (Intent.SPLIT, None, None)),
+    ],
+)
+def test_kinds_of_batch_u48(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
