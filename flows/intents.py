@@ -489,6 +489,16 @@ def _arbitrated(
             confidence=min(reading.confidence, _DOUBTED),
             alternatives=(reading.intent, choice),
         )
+    if (
+        explicit
+        and reading.intent is Intent.PAY_LATER
+        and reading.date is not None
+        and choice is Intent.PAY_NOW
+        and sure < ARBITER_OVER_EXPLICIT
+    ):
+        # "je préfère payer vendredi": a day the rules read in so many words; the reader's
+        # "je préfère payer" n-grams (mostly "…tout de suite" in its examples) do not know it.
+        return reading
     if explicit and reading.intent in _NOT_CONSENT and choice in _PAYING:
         # "I don't want to pay": a refusal the rules read in so many words stands; asking
         # "no, or pay now?" of it would offer the customer what they just refused.
