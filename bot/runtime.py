@@ -53,7 +53,8 @@ GC_THRESHOLDS = (50_000, 20, 20)
 def settle_gc() -> None:
     """Once start-up is done (the app built, the worker's services open): what was allocated
     so far lives as long as the process, so it is frozen out of every later collection, and
-    the thresholds above take over. Called by `serve` and `worker` alike."""
+    the thresholds above take over. Called by `serve` once it listens, and by `worker` once
+    its first replies are out (`Worker(on_started=…)`)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
@@ -218,8 +219,11 @@ async def run_worker() -> int:
     ):
         from bot.engine.worker import Worker
 
-        worker = Worker(services, archive_invoice=functools.partial(_archive_invoice, services))
-        settle_gc()
+        worker = Worker(
+            services,
+            archive_invoice=functools.partial(_archive_invoice, services),
+            on_started=settle_gc,  # after the first replies, not before them
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)

@@ -16,7 +16,11 @@ At start, the periodic, campaign and archive loops wait until the dispatch backl
 recovered and the first replies are out (at most `START_GRACE_SECONDS`): a Stripe sweep,
 housekeeping, a campaign batch or the first PDF (which imports the renderer: a second of CPU
 that blocks the event loop) would otherwise share the first second with the first replies, and
-the periodic sweep would only repeat the recovery's.
+the periodic sweep would only repeat the recovery's. `on_started` (the process's garbage
+collector settling, bot.runtime.settle_gc) waits for the same moment: a full collection of
+everything start-up allocated takes a tenth of a second, which the first reply would wait
+for, and what the first dispatch loaded (the intent model, the lexicon's patterns, compiled
+templates) is then frozen with the rest.
 """
 
 from __future__ import annotations
@@ -70,9 +74,14 @@ class Worker:
     """
 
     def __init__(
-        self, services: Services, *, archive_invoice: ArchiveInvoice | None = None
+        self,
+        services: Services,
+        *,
+        archive_invoice: ArchiveInvoice | None = None,
+        on_started: Callable[[], None] | None = None,
     ) -> None:
         self.services = services
+        self._on_started = on_started
         self.archiver = (
             Archiver(services.redis, services.consumer_name, archive_invoice)
             if archive_invoice is not None
@@ -192,6 +201,7 @@ class Worker:
             self._recovery(self.recover_sends),
             self._recover_backlog(),
             self._dispatch_loop(),
+            self._after_backlog(self._started),
             self._after_backlog(self._periodic_loop),
             self._after_backlog(self._slow_periodic_loop),
             self._after_backlog(self._campaign_loop),
@@ -249,6 +259,10 @@ class Worker:
         with suppress(TimeoutError):
             await asyncio.wait_for(self._started_up(), timeout=START_GRACE_SECONDS)
         await loop()
+
+    async def _started(self) -> None:
+        if self._on_started is not None:
+            self._on_started()
 
     async def _started_up(self) -> None:
         for event in (self._recovered, self._replied):

@@ -156,6 +156,30 @@ async def test_the_background_loops_start_once_the_first_replies_are_out(facto: 
     assert sent_when_started == [1]
 
 
+async def test_the_collector_settles_after_the_first_replies_not_before(facto: Facto) -> None:
+    """Issue 12: `python -m bot worker` settles the garbage collector (a full collection, a
+    tenth of a second) through `on_started`; called before the first replies, the first
+    reply after a restart waited for it."""
+    await facto.post_invoice(invoice_body())
+    await facto.worker.dispatcher.run_once()  # the invoice message is queued, not yet sent
+    sent_when_settled: list[int] = []
+
+    def settle() -> None:
+        sent_when_settled.append(len(facto.sandbox.bot_messages(ChannelName.TELEGRAM, "424242")))
+
+    services = dataclasses.replace(facto.client.app[SERVICES], consumer_name="restarted")
+    restarted = Worker(services, on_started=settle)
+    running = asyncio.create_task(restarted.run())
+    try:
+        async with asyncio.timeout(10):
+            while not sent_when_settled:  # noqa: ASYNC110 - waits for the worker's loops
+                await asyncio.sleep(0.02)
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=10)
+    assert sent_when_settled == [1]
+
+
 async def test_a_worker_with_nothing_to_send_starts_its_background_loops(facto: Facto) -> None:
     restarted = second_worker(facto, "restarted")
     started = asyncio.Event()
