@@ -33,6 +33,18 @@ def second_worker(facto: Facto, name: str = "worker-2") -> Worker:
     return Worker(services)
 
 
+async def run_until_recorded(worker: Worker, recorded: list[int]) -> None:
+    """Run `worker` until one of its hooks (replaced by the test) has recorded something."""
+    running = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(10):
+            while not recorded:  # noqa: ASYNC110 - waits for the worker's loops
+                await asyncio.sleep(0.02)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=10)
+
+
 async def due_reminder(facto: Facto, job: str) -> None:
     """A reminder due now, about an invoice the conversation does not know: it says nothing."""
     event = Event(
@@ -145,14 +157,7 @@ async def test_the_background_loops_start_once_the_first_replies_are_out(facto: 
         sent_when_started.append(len(await facto.messages("telegram", "424242")))
 
     restarted._campaign_loop = campaigns  # type: ignore[method-assign]
-    running = asyncio.create_task(restarted.run())
-    try:
-        async with asyncio.timeout(10):
-            while not sent_when_started:  # noqa: ASYNC110 - waits for the worker's loops
-                await asyncio.sleep(0.02)
-    finally:
-        restarted.stop()
-        await asyncio.wait_for(running, timeout=10)
+    await run_until_recorded(restarted, sent_when_started)
     assert sent_when_started == [1]
 
 
@@ -169,14 +174,7 @@ async def test_the_collector_settles_after_the_first_replies_not_before(facto: F
 
     services = dataclasses.replace(facto.client.app[SERVICES], consumer_name="restarted")
     restarted = Worker(services, on_started=settle)
-    running = asyncio.create_task(restarted.run())
-    try:
-        async with asyncio.timeout(10):
-            while not sent_when_settled:  # noqa: ASYNC110 - waits for the worker's loops
-                await asyncio.sleep(0.02)
-    finally:
-        restarted.stop()
-        await asyncio.wait_for(running, timeout=10)
+    await run_until_recorded(restarted, sent_when_settled)
     assert sent_when_settled == [1]
 
 
