@@ -166,7 +166,7 @@ _DATE_ARTICLES = frozenset({"the", "le", "la", "l", "on", "by", "au", "pour", "f
 #: anchored by a payment said on the other side.
 _CONSEQUENCE = re.compile(
     r"\b(?:donc|du coup|alors|so|because|car|parce que|puisque|vu que|par contre|as|since|"
-    r"comme ca)\b"
+    r"comme ca|bref|anyway|anyhow|en tout cas)\b"
 )
 
 
@@ -238,13 +238,15 @@ def _decision(
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
     counted = False  # a number of instalments was named (chosen or refused) before
     correction: Signal | None = None
+    named: dt.date | None = None  # the last day named so far, for "le lendemain"
     for piece, new_segment in _pieces(clauses):
         if new_segment or not segments:
             segments.append([])
             apologies.append(_APOLOGY_OPENS.match(piece) is not None)
             begins.append(False)
         begins[-1] = begins[-1] or _STARTING.search(piece) is not None
-        found = _signals(piece, language=language, today=today)
+        found = _signals(piece, language=language, today=today, previous=named)
+        named = next((s.date.day for s in reversed(found) if s.date is not None), named)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
         count = _CORRECTED_COUNT.search(piece)
         if count is not None and (
@@ -384,7 +386,9 @@ def _shortage_as_reason(piece: str, signals: list[Signal]) -> list[Signal]:
     return signals
 
 
-def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
+def _signals(
+    piece: str, *, language: str, today: dt.date, previous: dt.date | None = None
+) -> list[Signal]:
     tokens = piece.split()
     starts = _token_starts(piece)
     signals: list[Signal] = []
@@ -403,7 +407,7 @@ def _signals(piece: str, *, language: str, today: dt.date) -> list[Signal]:
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
     signals = _shortage_as_reason(piece, signals)
-    dates = _date_signals(piece, tokens, starts, language=language, today=today)
+    dates = _date_signals(piece, tokens, starts, language=language, today=today, previous=previous)
     # A date is anchored by something about paying in its part of the piece: "je suis chez ma
     # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
     bounds = [0, *(m.start() for m in _CONSEQUENCE.finditer(piece)), len(piece) + 1]
@@ -596,10 +600,16 @@ def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, 
 
 
 def _date_signals(
-    piece: str, tokens: list[str], starts: list[int], *, language: str, today: dt.date
+    piece: str,
+    tokens: list[str],
+    starts: list[int],
+    *,
+    language: str,
+    today: dt.date,
+    previous: dt.date | None = None,
 ) -> list[Signal]:
     signals: list[Signal] = []
-    for found in find_dates(piece, language=language, today=today):
+    for found in _dates_in(piece, language=language, today=today, previous=previous):
         if _DROPPED_WAIT.search(piece, 0, found.start):
             continue
         if lexicon().pattern("day_hard").match(piece, found.end + 1):
@@ -614,9 +624,35 @@ def _date_signals(
                 or (proposed and _DAY_OF_MONTH.fullmatch(found.text) is None)
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
                 or _not_before(piece, found)
+                # "ma paye tombe le 28, je règle le lendemain": the day named is the reason.
+                or _DAY_AFTER.fullmatch(found.text) is not None
             )
             signals.append(Signal(Decision.LATER, found.start, date=found, preferred=preferred))
     return signals
+
+
+#: The day after the one named before ("ma paye tombe le 28, je règle le lendemain"); not "le
+#: lendemain de Noël" nor "the day after tomorrow", which name their own day.
+_DAY_AFTER = re.compile(
+    r"\b(?:le lendemain|the (?:day|morning) after|the next day|the following day|"
+    r"le jour (?:d apres|suivant)|al dia siguiente)\b(?! (?:de|d|du|of|tomorrow)\b)"
+)
+
+
+def _dates_in(
+    piece: str, *, language: str, today: dt.date, previous: dt.date | None
+) -> list[DateMatch]:
+    """The piece's dates, with "le lendemain" read as the day after the last day named before
+    it: in the piece, or else earlier in the message (*previous*)."""
+    found = list(find_dates(piece, language=language, today=today))
+    for m in _DAY_AFTER.finditer(piece):
+        if any(f.start < m.end() and m.start() < f.end for f in found):
+            continue
+        before = [f.day for f in found if f.end <= m.start()]
+        named = before[-1] if before else previous
+        if named is not None:
+            found.append(DateMatch(named + dt.timedelta(days=1), m.group(), m.start(), m.end()))
+    return sorted(found, key=lambda match: match.start)
 
 
 def _not_before(piece: str, found: DateMatch) -> bool:

@@ -82,7 +82,10 @@ SPLIT_BARE = re.compile(
 REJECTED = re.compile(
     _WS
     + r"(?:plutot que|plutot qu|rather than|instead of|au lieu de|au lieu d|en lieu et place de|"
-    r"en vez de|en lugar de)\b.*$"
+    r"en vez de|en lugar de|"
+    # "je préfère payer maintenant que d'attendre la fin du mois": the wait turned down.
+    r"(?:plutot )?que (?:d |de )(?:attendre|patienter)|"
+    r"than (?:wait|waiting|delay|delaying|hold off|holding off|put it off|putting it off))\b.*$"
 )
 HALF = re.compile(
     _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"

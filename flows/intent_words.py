@@ -13,6 +13,10 @@ Categories read by `flows.intents`:
   "trop de messages"): the bot asks a one-line confirmation and carries on;
 - ``opt_out_reported``: a STOP the customer reports having sent ("j'avais dit stop"); it gives
   way only when the message also asks to opt back in;
+- ``plan_kept``: the plan already agreed kept, after a refusal ("non, je garde l'échéancier
+  qu'on avait"): no, not a split asked for;
+- ``nonstop_told``: the clause after a bare "non stop" that tells what went on without a
+  break ("Non stop ! j'ai bossé tout le weekend"): the keyword is only asked about;
 - ``opt_out``, ``opt_in``, ``dispute``, ``already_paid``, ``status``, ``ask_agent``,
   ``help_question``: phrasings of those intents (``already_paid`` here is not cancelled by a
   negation: "didn't you get my payment?");

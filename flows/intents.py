@@ -617,6 +617,9 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if opt_out is _OptOut.MAYBE and reading.intent is not Intent.OPT_IN:
         # Asking whether to stop the messages of a customer asking for them back is nonsense.
         return dataclasses.replace(reading, maybe_opt_out=True)
+    if _plan_kept(reading, norm, words):
+        # "non je refuse, je garde l'échéancier qu'on avait": no change, not a split asked.
+        return Understanding(Intent.NO, language=language)
     if reading.intent is Intent.UNKNOWN and words.pattern("messages_welcome").search(norm.text):
         # "don't stop the reminders, I keep forgetting": our messages welcome, nothing asked.
         return Understanding(Intent.SMALLTALK, language=language)
@@ -628,6 +631,16 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
         # for something else, in a message that asks nothing of us, is chit-chat.
         return Understanding(Intent.SMALLTALK, language=language, confidence=_UNSURE_DATE)
     return reading
+
+
+def _plan_kept(reading: Understanding, norm: Normalized, words: Lexicon) -> bool:
+    """A refusal that keeps the plan already agreed, no new count named."""
+    return (
+        reading.intent is Intent.SPLIT
+        and reading.parts is None
+        and words.pattern("refusal_first").match(norm.text) is not None
+        and words.pattern("plan_kept").search(norm.text) is not None
+    )
 
 
 #: Readings that decide a payment: beside them, a complaint about our reminders is only asked
@@ -1068,9 +1081,13 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     retracted = words.pattern("opt_out_retracted").search(text) is not None
     keyword_alone = [i for i, c in enumerate(norm.clauses) if OPT_OUT_WHOLE.match(c)]
     if not retracted and keyword_alone:
-        if all(_stop_said_of(norm.clauses, i + 1, words) for i in keyword_alone):
+        if all(
+            _stop_said_of(norm.clauses, i + 1, words) or _nonstop_told(norm.clauses, i, words)
+            for i in keyword_alone
+        ):
             # "Stop, arrêtez de me compter les séances où…": the next clause says what is to
-            # stop, and it is not our messages; asked, never ignored.
+            # stop, and it is not our messages; "Non stop ! j'ai bossé tout le weekend": what
+            # went on without a break. Asked, never ignored.
             return _OptOut.MAYBE
         return _OptOut.CLEAR  # a legal keyword on its own: always
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
@@ -1107,6 +1124,14 @@ def _stop_said_of(clauses: tuple[str, ...], index: int, words: Lexicon) -> bool:
         "opt_out_maybe"
     ).match(clauses[index])
     return opening is not None and said is not None and said.end() >= opening.end()
+
+
+def _nonstop_told(clauses: tuple[str, ...], index: int, words: Lexicon) -> bool:
+    """Whether the clause at *index* is a bare "non stop" (no comma: "Non, stop" is a refusal
+    then the keyword) and the next one tells what went on without a break."""
+    if clauses[index] != "non stop" or index + 1 >= len(clauses):
+        return False
+    return words.pattern("nonstop_told").match(clauses[index + 1]) is not None
 
 
 #: The keywords themselves (not the sentences that ask to stop): what a retraction takes back.

@@ -4150,3 +4150,128 @@ def test_kinds_of_batch_u48(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Our opt-out keyword said in a sentence that is no opt-out (U52's critical errors).
+        (
+            "Non stop ! j'ai bossé tout le weekend 😅 bref je paie ce soir",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 18), None),
+        ),
+        (
+            "J'ai reçu le message STOP de confirmation mais je voulais pas me désabonner, "
+            "je fais comment pour revenir ?",
+            "fr_FR",
+            (Intent.OPT_IN, None, None),
+        ),
+        (
+            "I got the STOP confirmation text but I didn't mean it, how do I get back?",
+            "en_GB",
+            (Intent.OPT_IN, None, None),
+        ),
+        # A way to pay asked about: by phone, at a card reader.
+        (
+            "is there a card reader at the reception? I'd rather pay in person",
+            "en_GB",
+            (Intent.HELP, None, None),
+        ),
+        ("jpeux payer par tel ? genre je vous donne ma cb", "fr_FR", (Intent.HELP, None, None)),
+        ("do you have a card machine at the shop?", "en_GB", (Intent.HELP, None, None)),
+        # Not the customer, said before asking who writes.
+        (
+            "I never booked any lesson with your driving school, who is this?",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        # A count changed, a total counted.
+        (
+            "je voulais en 3 mais en fait en 6 ce serait mieux, c'est possible ?",
+            "fr_FR",
+            (Intent.SPLIT, None, 6),
+        ),
+        (
+            "Je vous fais un premier paiement aujourd'hui puis on voit pour le reste en 2 fois ?"
+            " donc 3 en tout",
+            "fr_FR",
+            (Intent.SPLIT, None, 3),
+        ),
+        ("one payment today and the rest in 2, so 3 in total", "en_GB", (Intent.SPLIT, None, 3)),
+        ("2 fois 50 donc 100 en tout", "fr_FR", (Intent.SPLIT, None, 2)),
+        # The day after the one named; a day turned down for being too far.
+        (
+            "ma paye tombe le 28, je regle le lendemain",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 29), None),
+        ),
+        (
+            "I get paid on Friday so I'll pay the day after",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        (
+            "I'll pay the day after tomorrow",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "Friday week is too far, I'll do it on Saturday",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        # The wait turned down.
+        (
+            "honnêtement je préfère vous payer maintenant que d'attendre la fin du mois, vous "
+            "m'envoyez le lien ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "I'd rather pay now than wait till the end of the month",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "Right, how do I pay this then? Never used one of these links",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        # The plan already agreed kept.
+        ("non je refuse, je garde l'échéancier qu'on avait", "fr_FR", (Intent.NO, None, None)),
+        ("no thanks, I'll keep the current plan", "en_GB", (Intent.NO, None, None)),
+    ],
+)
+def test_kinds_of_batch_u52(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "non stop" as an adverb, what went on told after it: asked about, never ignored.
+        "Non stop ! j'ai bossé tout le weekend 😅 bref je paie ce soir",
+        "non stop! been working all weekend, I'll pay tonight",
+    ],
+)
+def test_a_bare_non_stop_before_what_went_on_is_asked_about(text: str) -> None:
+    found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert found.intent is Intent.PAY_LATER and found.maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Non stop ! je veux plus de messages",
+        "Non, stop ! j'ai bossé tout le weekend",
+        "non stop",
+        "non stop ! j'ai payé",
+    ],
+)
+def test_non_stop_alone_or_about_our_messages_stays_an_opt_out(text: str) -> None:
+    found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert found.intent is Intent.OPT_OUT
