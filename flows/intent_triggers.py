@@ -156,6 +156,8 @@ LATER = re.compile(
     r"j y penserai|je n oublierai pas|i won t forget|i wont forget|"
     r"(?:repouss|decal|differ)(?:er|e|ez|ons)|postpone|delay|push (?:it )?back|more time|"
     r"plus de temps|"
+    # "je règle le lendemain" with no day named before: later, the day unknown.
+    r"le lendemain|the next day|the following day|le jour (?:d apres|suivant)|"
     r"un peu de temps|du temps|some time|quelques jours|a few days|few days|quand j aurai|"
     r"(?:qq|quelques|deux trois|2 3|2-3|2 ou 3|2 a 3|deux ou trois) (?:jours|semaines)|"
     r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"

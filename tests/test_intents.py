@@ -4216,6 +4216,14 @@ def test_kinds_of_batch_u48(
             "en_GB",
             (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
         ),
+        # With no day named before it: later, the day unknown.
+        ("je règle le lendemain", "fr_FR", (Intent.PAY_LATER, None, None)),
+        ("I'll pay the next day", "en_GB", (Intent.PAY_LATER, None, None)),
+        (
+            "je paie le lendemain de Noël",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 26), None),
+        ),
         (
             "Friday week is too far, I'll do it on Saturday",
             "en_GB",
