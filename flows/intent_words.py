@@ -88,7 +88,9 @@ Categories read by `flows.intents`:
   service not delivered (closed, suspended, cancelled, the provider away, shorter than billed)
   and billed anyway or refused for it ("la salle était fermée tout août et vous me facturez
   août ?"); ``own_money_awaited``: the customer's own refund to come, a reason to wait ("quand je
-  reçois mon remboursement"), blanked before disputes are read;
+  reçois mon remboursement"), and ``mishap_told``: the customer's own mishap on the road ("le
+  bus s'est arrêté en panne", "the car broke down on the way home"), both blanked before
+  disputes are read;
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
   2"), unless a ``count_unit`` follows ("3 pas 4 heures") or a ``before_day`` word precedes
   ("le 3 pas le 4");

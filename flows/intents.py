@@ -1545,6 +1545,10 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     text = words.pattern("own_money_awaited").sub(" ", norm.text)
     if text != norm.text and words.pattern("service_billed").search(text):
         text = norm.text
+    # "le bus s'est arrêté en panne", "the car broke down on the way home": the customer's
+    # own mishap, a reason to be late or to wait, not a fault in what we billed.
+    mishap = words.pattern("mishap_told")
+    text = mishap.sub(" ", text)
     for m in rules().dispute.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if rules().dispute_negatable.search(m.group()) is None:
@@ -1558,7 +1562,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     tools = words.pattern("payment_tools")
     # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" (or "j'essaie de
     # payer mais ça marche pas") asks for help: a payment tool just before the problem.
-    for clause in norm.clauses:
+    for clause in (mishap.sub(" ", c) for c in norm.clauses):
         for m in words.pattern("dispute_product").finditer(clause):
             before = clause[: m.start()].split()[-_TOOL_WINDOW:]
             after = clause[m.end() :].split()[:_TOOL_AFTER]

@@ -4283,3 +4283,52 @@ def test_a_bare_non_stop_before_what_went_on_is_asked_about(text: str) -> None:
 def test_non_stop_alone_or_about_our_messages_stays_an_opt_out(text: str) -> None:
     found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
     assert found.intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        (
+            "le bus s'est arrêté en panne, je passerai payer samedi au cabinet",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        (
+            "j'ai eu la voiture en panne sur l'autoroute, je vous règle vendredi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "the car broke down on the way home, I'll pay on Friday",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "le bus s'est arrêté en panne, je vais être en retard au cours",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+    ],
+)
+def test_a_mishap_on_the_road_is_a_reason_not_a_dispute(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        # A garage's customer may be telling that the repair did not hold.
+        ("ma voiture est en panne, je vous règle lundi", "fr_FR"),
+        ("la voiture est retombée en panne sur la route, je paie pas", "fr_FR"),
+        ("j'ai eu la voiture en panne en sortant de chez vous, je paierai pas", "fr_FR"),
+        ("the car you fixed broke down on the way home, not paying", "en_GB"),
+        ("my car broke down on the way home from your garage, I want a refund", "en_GB"),
+        ("my van broke down again, you only fixed it last week", "en_GB"),
+    ],
+)
+def test_a_breakdown_that_may_be_our_work_stays_a_dispute(text: str, locale: str) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is Intent.DISPUTE
