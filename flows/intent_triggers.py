@@ -48,6 +48,14 @@ SPLIT_NUMBERED = (
     re.compile(
         _WS + rf"(?:je peux |peux |on peut |can i |could i )?(?:faire|do) {_N} ?(?:fois|x|times)\b"
     ),
+    # "je vous fais 3 fois 70 €", "je peux faire 4 virements de 50 ?", "I'll send 3 cheques":
+    # the customer offering a number of payments by a means.
+    re.compile(
+        r"\b(?:je (?:vous )?(?:peux |pourrais |vais |prefere )?|on (?:vous )?(?:peut )?|"
+        r"(?:can|could|shall) (?:i|we) |i ll |i will |i can |we ll )"
+        rf"(?:faire|fais|ferai|ferais|do|send|write|make) (?:you )?{_N} ?"
+        r"(?:fois|times|virements?|cheques?|checks?|transfers?)\b"
+    ),
     re.compile(
         r"^(?:(?:ok|oui|yes|alors|bon|donc|finalement|plutot|je prends|je choisis|choix|option|"
         r"payer|pay|paye|paie|regler|je veux|je voudrais|i want|i ll take|let s do|lets do|"

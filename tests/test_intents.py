@@ -4332,3 +4332,34 @@ def test_a_mishap_on_the_road_is_a_reason_not_a_dispute(
 def test_a_breakdown_that_may_be_our_work_stays_a_dispute(text: str, locale: str) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert found.intent is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "parts"),
+    [
+        ("Je vous fais 3 fois 70€, ça vous va ?", "fr_FR", 3),
+        ("je peux faire 4 virements de 50 ?", "fr_FR", 4),
+        ("Je vous fais 3 chèques si ça vous va", "fr_FR", 3),
+        ("I'll send you 3 cheques, one a month", "en_GB", 3),
+    ],
+)
+def test_a_number_of_payments_offered_by_a_means_is_a_split(
+    text: str, locale: str, parts: int
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.parts) == (Intent.SPLIT, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        # Critical before: a count of transfers made, then "c'est bon ?", read as a yes.
+        ("j'ai fait 2 virements de 50, c'est bon ?", "fr_FR"),
+        ("j'ai fait les virements hier", "fr_FR"),
+        ("I sent 2 transfers last week", "en_GB"),
+        ("I did both payments already", "en_GB"),
+    ],
+)
+def test_payments_made_counted_are_a_payment_report(text: str, locale: str) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is Intent.ALREADY_PAID
