@@ -182,8 +182,10 @@ _MONTH_LOOSE = "|".join(
 _COUNT = r"\d{1,3}|" + "|".join(sorted(COUNTS, key=len, reverse=True))
 _ORDINAL = r"(?:er|ere|e|eme|st|nd|rd|th)"
 _DAY_PREFIX = (
-    r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|"
-    r"d ici le|vers le|around the|a partir du|from the|after the|apres le|pour le|for the)"
+    r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|til the|"
+    r"d ici le|vers le|around the|a partir du|from the|after the|apres le|pour le|for the|"
+    # "avant la paie du 5": the salary's day is the day waited for.
+    r"paie du|paye du|salaire du|virement du)"
 )
 _YEAR_FIRST = r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
 _NOT_A_DAY = (
@@ -673,7 +675,7 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         # "since Tuesday", "depuis lundi": a day gone by, as "last Tuesday".
         r"(?:(?:(?P<past>last|pasado|since|depuis|desde)|ce|cette|this|next|coming|el proximo|"
         r"el|este|proximo|"
-        r"prochain|on|le|d ici|avant|before|by|until|jusqu a|a partir de|from) )?"
+        r"prochain|on|le|d ici|avant|before|by|until|till|til|jusqu a|a partir de|from) )?"
         rf"(?P<wd>{_WD})(?: (?:(?P<suffix>prochain|qui vient|next|que viene|proximo|en huit|"
         r"en 8|d apres|suivant|after next)|(?P<past2>dernier|passe|pasado)))?",
         _weekday,

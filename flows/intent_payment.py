@@ -106,7 +106,7 @@ class Signal:
     short_of_money: bool = False
 
 
-_UNTIL = frozenset({"avant", "avt", "before", "until", "till", "jusqu", "hasta", "antes"})
+_UNTIL = frozenset({"avant", "avt", "before", "until", "till", "til", "jusqu", "hasta", "antes"})
 #: A wait said not to be needed ("no need to wait till friday", rewritten by `dropped_option` to
 #: "pas wait till friday"): the date it names is dropped with it, whatever "till" says.
 _DROPPED_WAIT = re.compile(

@@ -4363,3 +4363,21 @@ def test_a_number_of_payments_offered_by_a_means_is_a_split(
 def test_payments_made_counted_are_a_payment_report(text: str, locale: str) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert found.intent is Intent.ALREADY_PAID
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "day"),
+    [
+        # "til" is "until": the day waited for, the payday after it only the reason.
+        ("i cant pay til the 28th sorry thats payday", "en_GB", dt.date(2026, 11, 28)),
+        ("cant pay til friday, payday", "en_GB", dt.date(2026, 11, 20)),
+        # The salary's day named ("la paie du 5"): the day waited for.
+        ("je peux pas avant la paie du 5, désolé", "fr_FR", dt.date(2026, 12, 5)),
+        ("j'attends le virement du 25 pour vous payer", "fr_FR", dt.date(2026, 11, 25)),
+    ],
+)
+def test_the_day_of_the_salary_waited_for_is_the_promise(
+    text: str, locale: str, day: dt.date
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (Intent.PAY_LATER, day)
