@@ -182,8 +182,8 @@ _MONTH_LOOSE = "|".join(
 _COUNT = r"\d{1,3}|" + "|".join(sorted(COUNTS, key=len, reverse=True))
 _ORDINAL = r"(?:er|ere|e|eme|st|nd|rd|th)"
 _DAY_PREFIX = (
-    r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|til the|"
-    r"d ici le|vers le|around the|a partir du|from the|after the|apres le|pour le|for the|"
+    r"(?:le|the|on the|el|el dia|au|avant le|before the|by the|jusqu au|until the|till the|"
+    r"til the|d ici le|vers le|around the|a partir du|from the|after the|apres le|pour le|for the|"
     # "avant la paie du 5": the salary's day is the day waited for.
     r"paie du|paye du|salaire du|virement du)"
 )
