@@ -232,8 +232,12 @@ LATER_INHERENT = re.compile(
 )
 INABILITY_PHRASE = re.compile(
     # "can't find it in the message": the link not found, not an inability to pay.
-    _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas(?! (?:trouver|voir)\b)|"
-    r"cant(?! (?:find|see|locate|spot|work out|figure)\b)|unable|impossible|"
+    # "can't stop laughing", "je peux pas m'empêcher de rire": idioms that are no inability.
+    _WS + r"(?:(?:je |j )?(?:ne )?(?:peux|peut|pourrai|pourrais) pas(?! (?:trouver|voir|"
+    r"m empecher|croire|dormir|rater|louper)\b)|"
+    r"cant(?! (?:find|see|locate|spot|work out|figure|believe|sleep|complain|thank|"
+    r"stop (?:laughing|smiling|thinking|crying|eating|talking|listening|playing))\b)|unable|"
+    r"impossible(?! de (?:dormir|croire|trouver|voir)\b)|"
     r"pas possible|not possible|no puedo|(?:je )?n y arrive pas|j y arrive pas)\b"
 )
 POST_NEGATION = re.compile(

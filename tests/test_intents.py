@@ -4381,3 +4381,17 @@ def test_the_day_of_the_salary_waited_for_is_the_promise(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date) == (Intent.PAY_LATER, day)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("Can't stop laughing 😂😂 omg", "en_GB"),
+        ("can't believe it's Christmas already", "en_GB"),
+        ("je peux pas m'empêcher de rire 😂", "fr_FR"),
+        ("impossible de dormir avec ce bruit lol", "fr_FR"),
+    ],
+)
+def test_an_idiom_of_not_being_able_is_no_wait_to_pay(text: str, locale: str) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is Intent.SMALLTALK
