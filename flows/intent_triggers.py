@@ -23,7 +23,8 @@ _PAY_VERB = r"(?:pay\w*|paie\w*|paye\w*|regler|pagar|split\w*|divis\w*|fractionn
 
 SPLIT_NUMBERED = (
     re.compile(
-        _WS + rf"(?:en|sur) {_N} ?(?:fois|x|versements?|mensualites?|echeances?|mois|meses|"
+        _WS + rf"(?:en|sur|qu en|(?:payer|regler|faire) que) {_N} ?(?:fois|x|versements?|"
+        r"mensualites?|echeances?|mois|meses|"
         rf"parties|tranches?|paiements?|prelevements?|traites?|cuotas?|plazos?|pagos?|veces)\b"
         + _NOT_TEMPORAL
     ),

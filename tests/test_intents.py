@@ -4395,3 +4395,9 @@ def test_the_day_of_the_salary_waited_for_is_the_promise(
 def test_an_idiom_of_not_being_able_is_no_wait_to_pay(text: str, locale: str) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert found.intent is Intent.SMALLTALK
+
+
+@pytest.mark.parametrize("text", ["je voudrais payer que 2 fois", "je veux régler qu'en 2 fois"])
+def test_only_two_payments_asked_for_is_a_split_not_a_double_charge(text: str) -> None:
+    found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert (found.intent, found.parts) == (Intent.SPLIT, 2)
