@@ -272,8 +272,11 @@ def _decision(
         return segments, begins, correction
     last = results[-1]
     last_sorry = next(sorry for best, sorry in reversed(ranked) if best is not None)
-    if last_sorry and last.decision is Decision.LATER and last.date is None:
-        # "I can't pay before Friday, sorry, payday": an apology with a reason keeps the day.
+    last_said = next(segment for segment in reversed(segments) if _best(segment) is not None)
+    only_short = all(s.short_of_money for s in last_said if s.decision is Decision.LATER)
+    if (last_sorry or only_short) and last.decision is Decision.LATER and last.date is None:
+        # "I can't pay before Friday, sorry, payday": an apology with a reason keeps the day;
+        # so does money short said after it ("pago el viernes, hasta entonces no cobro").
         dated = [r for r in results[:-1] if r.decision is Decision.LATER and r.date is not None]
         if dated:
             return segments, begins, dated[-1]

@@ -52,7 +52,7 @@ SPLIT_NUMBERED = (
     # "je vous fais 3 fois 70 €", "je peux faire 4 virements de 50 ?", "I'll send 3 cheques":
     # the customer offering a number of payments by a means.
     re.compile(
-        r"\b(?:je (?:vous )?(?:peux |pourrais |vais |prefere )?|on (?:vous )?(?:peut )?|"
+        r"\b(?:je (?:vous )?(?:peux |pourrais |vais |prefere )?(?:vous )?|on (?:vous )?(?:peut )?(?:vous )?|"
         r"(?:can|could|shall) (?:i|we) |i ll |i will |i can |we ll )"
         rf"(?:faire|fais|ferai|ferais|do|send|write|make) (?:you )?{_N} ?"
         r"(?:fois|times|virements?|cheques?|checks?|transfers?)\b"
@@ -223,6 +223,7 @@ LATER_INHERENT = re.compile(
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
+    r"(?:aun |todavia )?no (?:cobro|cobrare|he cobrado|me pagan|me ingresan)|"
     r"pas ce mois ci|not this month|short this month|(?:un peu )?juste ce mois ci|un peu juste|"
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"

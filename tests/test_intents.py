@@ -4401,3 +4401,70 @@ def test_an_idiom_of_not_being_able_is_no_wait_to_pay(text: str, locale: str) ->
 def test_only_two_payments_asked_for_is_a_split_not_a_double_charge(text: str) -> None:
     found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
     assert (found.intent, found.parts) == (Intent.SPLIT, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Round 35's probe and U59c's kinds.
+        (
+            "STOP aux erreurs svp : le stage c'était 3 jours pas 5, corrigez la facture",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "la machine a laver m'a lachee ce matin donc je vous paie que samedi, dsl",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        (
+            "the washing machine flooded my kitchen, can I pay on friday instead",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "je peux vous faire 2 chèques, un maintenant et un le 10 décembre ?",
+            "fr_FR",
+            (Intent.SPLIT, dt.date(2026, 12, 10), 2),
+        ),
+        (
+            "j'ai arrêté la guitare en mars, pourquoi je reçois encore une facture ?",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "le cours s'est arrêté plus tôt hier, c'est normal que ce soit facturé pareil ?",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Puedo pagar el viernes? hasta entonces no cobro",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "I'll pay friday, skint till then",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        # A change of mind after the reason still drops the day.
+        (
+            "je paie vendredi. ah non je suis à découvert, plus tard",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+    ],
+)
+def test_kinds_of_round_35(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    "text", ["STOP aux SMS svp", "stop à la pub", "STOP au harcèlement, j'ai payé", "STOP"]
+)
+def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
+    found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert found.intent is Intent.OPT_OUT
