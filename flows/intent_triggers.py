@@ -52,7 +52,8 @@ SPLIT_NUMBERED = (
     # "je vous fais 3 fois 70 €", "je peux faire 4 virements de 50 ?", "I'll send 3 cheques":
     # the customer offering a number of payments by a means.
     re.compile(
-        r"\b(?:je (?:vous )?(?:peux |pourrais |vais |prefere )?(?:vous )?|on (?:vous )?(?:peut )?(?:vous )?|"
+        r"\b(?:je (?:vous )?(?:peux |pourrais |vais |prefere )?(?:vous )?|"
+        r"on (?:vous )?(?:peut )?(?:vous )?|"
         r"(?:can|could|shall) (?:i|we) |i ll |i will |i can |we ll )"
         rf"(?:faire|fais|ferai|ferais|do|send|write|make) (?:you )?{_N} ?"
         r"(?:fois|times|virements?|cheques?|checks?|transfers?)\b"
