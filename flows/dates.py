@@ -731,7 +731,14 @@ def _is_pleasantry(clause: str, start: int, end: int) -> bool:
     return _PLEASANTRY.search(clause[max(0, start - 40) : start]) is not None
 
 
+#: A day said with these is when something happens ("the bill on Monday"), never what a cost
+#: is for ("the Christmas bills").
+_WHEN_WORDS = re.compile(r"(?:on|by|before|until|till|til|avant|avant le|le|el|jusqu au) ")
+
+
 def _names_a_cost(clause: str, start: int, end: int) -> bool:
+    if _WHEN_WORDS.match(clause, start):
+        return False
     return (
         _COST_OF.search(clause[max(0, start - 40) : start]) is not None
         or _COST_AFTER.match(clause, end) is not None

@@ -225,6 +225,8 @@ LATER_INHERENT = re.compile(
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
     r"(?:aun |todavia )?no (?:cobro|cobrare|he cobrado|me pagan|me ingresan)|"
+    r"no tengo saldo|sin saldo|no me queda saldo|"
+    r"waiting (?:for|on) (?:my )?(?:wages|salary|pay|paycheck|payday)|"
     r"pas ce mois ci|not this month|short this month|(?:un peu )?juste ce mois ci|un peu juste|"
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"
     r"c est (?:complique|difficile|dur|chaud|tendu)|pas facile en ce moment|"

@@ -4468,3 +4468,52 @@ def test_kinds_of_round_35(
 def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
     found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
     assert found.intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U60b's kinds (scored at 5b367f0).
+        (
+            "j'ai hésité à répondre STOP mais bon, envoyez moi le lien de paiement",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "I almost replied STOP but fine, send me the link",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "oui oui je vais payer... le jour où vous m'enverrez la bonne taille 🙄",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "pas 3 mensualités, plutot 5 si c possible pour les lunettes",
+            "fr_FR",
+            (Intent.SPLIT, None, 5),
+        ),
+        (
+            "c quoi le numero de l'opticien que je les appelle directement",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        (
+            "Can I settle the vet bill on Monday? Waiting for my wages to clear",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        # The bills a feast cost stay a reason, not a day.
+        (
+            "je paierai après les cadeaux de Noël",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+    ],
+)
+def test_kinds_of_batch_u60b(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
