@@ -710,9 +710,11 @@ _PLEASANTRY = re.compile(
 #: costs": a season or a feast that names what money went on (the customer's reason), not when
 #: they will pay.
 _COST_OF = re.compile(
-    r"(?:^|\s)(?:frais|cadeaux|courses|depenses|achats|budget|repas|fournitures|prime|primes|"
-    r"costs?|expenses|presents|gifts|bills?|bonus|gastos|regalos|compras|paga extra) "
-    r"(?:de |d |du |des |of |for |de la |de los |de las )?"
+    r"(?:^|\s)(?:(?:frais|cadeaux|courses|depenses|achats|budget|repas|fournitures|prime|primes|"
+    r"gastos|regalos|compras|paga extra) (?:de |d |du |des |de la |de los |de las )?"
+    # English puts the feast first ("the Christmas bills": `_COST_AFTER`); after the noun
+    # only with "of"/"for" ("the bill next week" is when it is paid).
+    r"|(?:costs?|expenses|presents|gifts|bills?|bonus) (?:of|for) )"
     r"(?:la |l |les |the |my |mes |los |las )?$"
 )
 #: The same in English word order: "the Christmas bills", "back to school costs".

@@ -85,7 +85,19 @@ def opt_out(text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:
     # A question ("no more reminders?", "annulé le sms ?") may be asking what happened: confirm.
     if len(plain.split()) <= SHORT_OPT_OUT_WORDS and not asks:
         return ConceptReading("opt_out")
+    if not asks and _opens_with_opt_out(text, words):
+        # "vous pouvez couper les notifications, on a déménagé…": the request said first and
+        # whole, the rest only why.
+        return ConceptReading("opt_out")
     return ConceptReading("unknown", confidence=0.0, maybe_opt_out=True)
+
+
+def _opens_with_opt_out(text: str, words: Lexicon) -> bool:
+    """The first clause alone is a short request to stop the messages."""
+    first = text.split(" | ", 1)[0]
+    if first == text or not (_has(words, "messages", first) and _has(words, "cease", first)):
+        return False
+    return len(words.pattern("polite").sub(" ", first).split()) <= SHORT_OPT_OUT_WORDS
 
 
 def parts_named(text: str) -> int | None:

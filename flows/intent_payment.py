@@ -294,14 +294,30 @@ def _decision(
     starts_later = last.decision is Decision.LATER and (
         starting[results.index(last)] or last.short_of_money
     )
-    if last.decision is Decision.LATER_DERIVED or starts_later:
-        # "En 3 fois, mais pas maintenant", "3 fois mais en commençant le mois prochain",
-        # "Dividido en 3 por favor, no llego a fin de mes": a split that starts later, or
-        # that money is short, is still a split.
+    return segments, begins, _split_kept(results, starts_later=starts_later, said=said)
+
+
+def _split_kept(results: list[Signal], *, starts_later: bool, said: str) -> Signal:
+    """The last decision, unless it only says when a split named before starts: "En 3 fois,
+    mais pas maintenant", "3 fois mais en commençant le mois prochain", "Dividido en 3 por
+    favor, no llego a fin de mes" (a split that starts later, or that money is short), "en 3
+    fois mais je paie la première aujourd'hui" (the first instalment now) are still a split."""
+    last = results[-1]
+    first_now = last.decision in (Decision.NOW_STRONG, Decision.NOW_WEAK) and bool(
+        _FIRST_PART.search(said)
+    )
+    if last.decision is Decision.LATER_DERIVED or starts_later or first_now:
         earlier_split = [r for r in results[:-1] if r.decision is Decision.SPLIT]
         if earlier_split:
-            return segments, begins, earlier_split[-1]
-    return segments, begins, last
+            return earlier_split[-1]
+    return last
+
+
+#: The first instalment named ("la première", "the first one").
+_FIRST_PART = re.compile(
+    r"\b(?:la premiere|le premier|la 1ere|la 1re|le 1er|the first(?: one| instal+ment| payment)?|"
+    r"la primera|el primero)\b"
+)
 
 
 def _whole_kept(segments: list[list[Signal]], results: list[Signal]) -> Signal | None:
@@ -576,9 +592,19 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             continue  # "sorry for the delay", "désolé du retard": an apology, not a request
         if _DROPPED_WAIT.search(piece, 0, m.start()):
             continue  # "no need to wait till payday": the wait is what is dropped
+        if m.group() == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, m.start()):
+            continue  # "c'est moi qui t'ai appelé tout à l'heure": earlier today, not later
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
     return signals
+
+
+#: A compound past right before ("t'ai appelé ", "suis passé "): "tout à l'heure" after it is
+#: a moment gone by.
+_PAST_JUST_BEFORE = re.compile(
+    r"\b(?:ai|as|a|avons|avez|ont|suis|es|est|sommes|etes|sont) (?:\w+ )?"
+    r"\w+(?:e|es|ee|ees|i|is|u|us|it)\s*$"
+)
 
 
 #: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay
@@ -617,6 +643,8 @@ def _date_signals(
             continue
         if lexicon().pattern("day_hard").match(piece, found.end + 1):
             continue  # "I'll pay after payday, end of the week is tight": a reason, no promise
+        if found.text == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, found.start):
+            continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)

@@ -4517,3 +4517,77 @@ def test_kinds_of_batch_u60b(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U56's, U57's, U59b's and U60c's kinds (scored at edd467a).
+        (
+            "vous pouvez couper les notifications, on a déménagé et on n'ira plus chez vous",
+            "fr_FR",
+            (Intent.OPT_OUT, None, None),
+        ),
+        (
+            "Va te faire voir avec ta facture, le boulot est fait à moitié alors tu seras payé "
+            "à moitié",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Bonjour, j'ai déjà payé en ligne mais je n'ai pas eu de reçu, vous pouvez me "
+            "l'envoyer ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "en 3 fois mais je paie la première aujourd'hui",
+            "fr_FR",
+            (Intent.SPLIT, None, 3),
+        ),
+        (
+            "j'ai donné du liquide au moniteur a la fin de la lecon",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "d'accord pour le 12/12, le 12/01 et le 12/02",
+            "fr_FR",
+            (Intent.YES, None, None),
+        ),
+        (
+            "Bonjour, il faudrait que je parle à quelqu'un de la compta",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        (
+            "¿Se puede en cuatro plazos? no, mejor en tres",
+            "es_ES",
+            (Intent.SPLIT, None, 3),
+        ),
+        (
+            "¿Cómo lo pago? je suis un peu perdue avec le message",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "Can I pay the physio bill next week? Just back from holiday",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+    ],
+)
+def test_kinds_of_batches_u56_u57(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+def test_a_call_made_earlier_today_is_no_promise() -> None:
+    found = understand_by_rules(
+        "Salut ! oui c'est moi qui t'ai appelé tout a l'heure 😄", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert found.intent is not Intent.PAY_LATER and found.date is None
+    later = understand_by_rules("je vous règle ça tout à l'heure", locale="fr_FR", now=NOW, tz=TZ)
+    assert (later.intent, later.date) == (Intent.PAY_LATER, NOW.date())
