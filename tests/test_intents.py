@@ -4575,6 +4575,25 @@ def test_kinds_of_batch_u60b(
             "en_GB",
             (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
         ),
+        # No money on the card ("no tengo saldo") is a reason, not a balance asked about.
+        (
+            "Te pago el sábado, ¿vale? hoy no tengo saldo en la tarjeta",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        ("¿cuál es el saldo?", "es_ES", (Intent.STATUS, None, None)),
+        # U60a's (scored at ae4cb14): a visit made twice is no double charge; the repair
+        # named as what is paid is no fault.
+        (
+            "Which visit is this one for? The pool guy came twice this month",
+            "en_GB",
+            (Intent.STATUS, None, None),
+        ),
+        (
+            "Comment je fais pour vous régler la réparation du tableau électrique ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
     ],
 )
 def test_kinds_of_batches_u56_u57(
