@@ -272,7 +272,7 @@ def _decision(
         return segments, begins, correction
     last = results[-1]
     last_sorry = next(sorry for best, sorry in reversed(ranked) if best is not None)
-    last_said = next(segment for segment in reversed(segments) if _best(segment) is not None)
+    last_said = [seg for seg, (best, _) in zip(segments, ranked, strict=True) if best][-1]
     only_short = all(s.short_of_money for s in last_said if s.decision is Decision.LATER)
     if (last_sorry or only_short) and last.decision is Decision.LATER and last.date is None:
         # "I can't pay before Friday, sorry, payday": an apology with a reason keeps the day;
@@ -592,7 +592,7 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             continue  # "sorry for the delay", "désolé du retard": an apology, not a request
         if _DROPPED_WAIT.search(piece, 0, m.start()):
             continue  # "no need to wait till payday": the wait is what is dropped
-        if m.group() == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, m.start()):
+        if _gone_by(piece, m.group(), m.start()):
             continue  # "c'est moi qui t'ai appelé tout à l'heure": earlier today, not later
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:
             signals.append(Signal(Decision.LATER, m.start()))
@@ -605,6 +605,11 @@ _PAST_JUST_BEFORE = re.compile(
     r"\b(?:ai|as|a|avons|avez|ont|suis|es|est|sommes|etes|sont) (?:\w+ )?"
     r"\w+(?:e|es|ee|ees|i|is|u|us|it)\s*$"
 )
+
+
+def _gone_by(piece: str, said: str, start: int) -> bool:
+    """Whether "tout à l'heure" said at *start* follows a compound past (earlier today)."""
+    return said == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, start) is not None
 
 
 #: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay
@@ -643,7 +648,7 @@ def _date_signals(
             continue
         if lexicon().pattern("day_hard").match(piece, found.end + 1):
             continue  # "I'll pay after payday, end of the week is tight": a reason, no promise
-        if found.text == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, found.start):
+        if _gone_by(piece, found.text, found.start):
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
