@@ -321,9 +321,11 @@ def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
 
 def _part_day(part: str, year: int, month: int) -> int:
     """The day of the month a part names: mid-month the 15th, its end the last day, else 1."""
-    if part in ("mi", "mid", "a mediados de"):
+    if part in ("mi", "mid", "a mediados de", "mediados de"):
         return 15
-    if part in ("fin", "end of", "the end of", "late", "a fines de", "a finales de"):
+    if part in ("fin", "end of", "the end of", "late") or part.startswith(
+        ("a fin", "fin de", "final", "a final", "fines de")
+    ):
         return last_day(year, month)
     return 1
 
@@ -645,7 +647,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?P<p>mi|mid|fin|end of|debut|beginning of|start of|the start of|the beginning of|"
-        r"the end of|early|late|a fines de|a finales de|"
+        r"the end of|early|late|a fines de|a finales de|(?:a )?fin de|(?:a )?final de|"
+        r"finales de|fines de|principios de|mediados de|"
         r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during|"
         r"avant|before|until|jusqu en)"
         rf"(?: (?:du |de )?mois (?:de|d)| (?:of )?the month of)? (?P<m>{_MONTH_LOOSE})"

@@ -104,6 +104,9 @@ class Signal:
     of_split: bool = False
     #: A later said as money being short ("no llego a fin de mes"): a reason, beside a split.
     short_of_money: bool = False
+    #: A date told of the customer being away ("je pars en vacances demain", "c'est Noël"):
+    #: beside a payment now, the reason for it.
+    away: bool = False
 
 
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "til", "jusqu", "hasta", "antes"})
@@ -188,7 +191,9 @@ _CORRECTED_COUNT = re.compile(
     r"(?:ce sera|ca sera|ca ira|c est|it s|it ll be|will be) (?:\w+ ){0,2}(?:simple|mieux|facile|"
     r"vite|easier|better|simpler|quicker)|"
     r"veces|x|instal+ments?|payments?|mensualites|echeances|would be (?:ideal|best|better|great)|"
-    r"ce serait (?:mieux|ideal|parfait)|si vous (?:acceptez|voulez|pouvez)|si c est possible|"
+    r"(?:ce|ca|c) serait (?:mieux|ideal|parfait|top|bien|super|genial|cool)|"
+    r"si vous (?:acceptez|voulez|pouvez)|si c est possible|(?:pour|pr) moi|"
+    r"si c est pareil pour vous|si ca vous va|si ca vous convient|"
     r"si possible|"
     r"if possible|if you (?:can|accept|agree)))*$"
 )
@@ -441,8 +446,11 @@ def _signals(
         around = (piece[low : date.start] + piece[end:high]).split()
         # "so the 31st", "vendredi": a day said alone is said of the payment.
         alone = all(_CONSEQUENCE.fullmatch(w) or w in _DATE_ARTICLES for w in around)
+        # "je suis au chômage cet été": the money short before the day says how long it
+        # lasts, not when to pay.
+        anchors = [s for s in about_paying if not (s.short_of_money and s.start < date.start)]
         anchored = not _of_an_event(piece, date.start) and (
-            alone or any(low <= s.start < high for s in about_paying)
+            alone or any(low <= s.start < high for s in anchors)
         )
         clause_low = piece.rfind("|", 0, date.start) + 1
         bar = piece.find("|", date.start)
@@ -451,7 +459,8 @@ def _signals(
             s.decision is Decision.NOW_WEAK and clause_low <= s.start < clause_high
             for s in about_paying
         )
-        signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb))
+        away = _ends_with(piece, date.start, "away_on_day")
+        signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb, away=away))
     return signals
 
 
@@ -466,8 +475,13 @@ def _forgotten_on(piece: str, start: int) -> bool:
 def _of_an_event(piece: str, start: int) -> bool:
     """Whether the day at *start* names an event ("le cours de samedi", "the lesson on
     Saturday"): said of the event, never of a payment."""
+    return _ends_with(piece, start, "event_of_day")
+
+
+def _ends_with(piece: str, start: int, category: str) -> bool:
+    """Whether a phrase of *category* ends right before *start* in *piece*."""
     before = piece[:start].rstrip()
-    ends = [m.end() for m in lexicon().pattern("event_of_day").finditer(before)]
+    ends = [m.end() for m in lexicon().pattern(category).finditer(before)]
     return bool(ends) and ends[-1] == len(before)
 
 
@@ -484,10 +498,16 @@ def _paid_now_beside(segments: list[list[Signal]], later: Signal, text: str) -> 
         return None
     if any(s.decision in (Decision.LATER_DERIVED, Decision.REFUSAL) for s in said):
         return None
-    if not any(s.decision is Decision.NOW_WEAK for s in said) and not _link_asked(text):
+    weak = [s for s in said if s.decision is Decision.NOW_WEAK]
+    if not weak and not _link_asked(text):
         return None
     now = [s for s in said if s.decision is Decision.NOW_STRONG]
-    return now[0] if now else None
+    if now:
+        return now[0]
+    # "PAYER svp, je pars en vacances demain", "Bon allez je paie, c'est Noël": the pay word
+    # said first, the day told of being away only why.
+    first = [s for s in weak if s.start < later.start]
+    return first[0] if later.away and first else None
 
 
 def _link_asked(text: str) -> bool:
@@ -737,6 +757,8 @@ def _is_negator(word: str, window: list[str], i: int, trigger: str) -> bool:
         return True
     if word == "plus":  # "je ne peux plus payer", but not "plus tard"
         return any(w in ("ne", "n") for w in window[i + 1 :])
+    if word == "nada":  # "nada de tres plazos"; not "no pasa nada, pago el viernes"
+        return i > 0 and window[i - 1] == "de"
     if word == "no":  # Spanish "no puedo pagar", English "no split"
         following = window[i - 1] if i > 0 else trigger
         english_noun = i == 0 and not trigger.isdigit() and trigger not in ("in", "sur")

@@ -157,7 +157,10 @@ FUTURE_PAY = re.compile(
     r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
 )
 LATER = re.compile(
-    _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues|ulterieurement|apres|after|"
+    _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues(?! de todo)|ulterieurement|"
+    # "après réflexion", "après tout", "after all": thought over, no time asked.
+    r"apres(?! (?:reflexion|mure reflexion|coup|tout|verification|verif|relecture|discussion)\b)|"
+    r"after(?! all\b)|"
     # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
     r"(?:attendre|attendez|attends)(?! (?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"
@@ -187,7 +190,9 @@ LATER = re.compile(
     r"virement|versement|argent|(?<=mon )remboursement|(?<=mes )remboursements)"
     r"(?: (?:de|du|des) (?:la |le |l |ma |mon )?\w+)? "
     r"(?:tombe|tombent|tombera|tomberont|arrive|arrivent|arrivera|arriveront|passe|passent|"
-    r"seront la|sera la|rentre|rentrent|a verse|aura verse|versera|a paye|aura paye)|"
+    r"seront la|sera la|rentre|rentrent|a verse|aura verse|versera|a paye|aura paye|"
+    # "quand mon salaire est tombé": a past said of the condition, still to come.
+    r"(?:est|sera|sont|seront|a ete|aura ete) (?:tombe|arrive|vire|verse|rentre)e?s?)|"
     r"(?:au|a mon|a notre) retour (?:de|des|du) (?:vacances|conges|voyage|deplacement)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
     # "when my student loan comes in": money the customer waits for (not "the refund", which
@@ -226,6 +231,10 @@ LATER_INHERENT = re.compile(
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
     r"(?:aun |todavia )?no (?:cobro|cobrare|he cobrado|me pagan|me ingresan)|"
     r"no tengo saldo|sin saldo|no me queda saldo|"
+    # Out of work: money short for a while.
+    r"(?:estoy |me he quedado |me quede )?(?:sin trabajo|sin curro|sin empleo|en (?:el )?paro)|"
+    r"(?:je suis |suis )?(?:au chomage|sans (?:emploi|boulot|travail|taf))|"
+    r"(?:i m |im |i am )?(?:out of work|unemployed|between jobs)|"
     r"waiting (?:for|on) (?:my )?(?:wages|salary|pay|paycheck|payday)|"
     r"pas ce mois ci|not this month|short this month|(?:un peu )?juste ce mois ci|un peu juste|"
     r"(?:un peu )?serre ce mois ci|difficile ce mois ci|a bit short|tight this month|"

@@ -719,7 +719,8 @@ def _by_concepts(
     """A second reading by concept groups when the ordered rules left the message undecided."""
     if norm.is_empty or reading.intent.value not in _REFINABLE:
         return reading
-    text = norm.text
+    # "me han pagado la nómina": the customer's income, no payment of ours settled.
+    text = " | ".join(_income_as_reason(norm.clauses, words))
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     if (
@@ -804,7 +805,11 @@ def _read(
     ):
         # "d'accord pour l'échéancier proposé": the schedule named is agreed to, not asked for.
         return Understanding(Intent.YES, language=language)
-    signal = decide(norm.clauses, language=language or _locale_language(locale), today=today)
+    signal = decide(
+        _income_as_reason(norm.clauses, words),
+        language=language or _locale_language(locale),
+        today=today,
+    )
     rest = words.pattern("split_rest").search(norm.text)
     if (
         signal is not None
@@ -855,6 +860,28 @@ def _read(
     if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
         return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
     return reading
+
+
+#: Words that make the income told after them a condition to come ("quand mon salaire est
+#: tombé", "once my wages have gone in"), the wait's reason.
+_CONDITION = re.compile(
+    r"\b(?:quand|lorsque|des que|une fois|apres que|si|once|when|after|as soon as|until|till|"
+    r"til|if|cuando|en cuanto|hasta que|despues de que)\b(?: \w+){0,4} ?$"
+)
+
+
+def _income_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ...]:
+    """*clauses* without the income the customer says has come ("mon salaire a été viré ce
+    matin, je vous paie": the money to pay now with, no wait), unless said as a condition."""
+    income = words.pattern("income_told")
+
+    def blank(clause: str) -> str:
+        for m in reversed(list(income.finditer(clause))):
+            if _CONDITION.search(clause, 0, m.start()) is None:
+                clause = clause[: m.start()] + " " * (m.end() - m.start()) + clause[m.end() :]
+        return clause
+
+    return tuple(blank(clause) for clause in clauses)
 
 
 def _rest_promised(
@@ -1203,14 +1230,7 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if words.pattern("not_yet_paid").search(text) and words.pattern("paying_at_once").search(text):
         # "réglé ? non pas encore, je m'en occupe là": not paid, being paid now.
         return Intent.PAY_NOW
-    if (
-        words.pattern("already_paid").search(text)
-        or words.pattern("already_paid_alone").fullmatch(norm.accented)
-        or _tells_paid(norm.accented, words)
-        or any(
-            not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
-        )
-    ) and not (
+    if _reports_paid(norm, words) and not (
         _paid_by_a_day_to_come(text, words) or words.pattern("payment_failed").search(text)
     ):
         # "d'ici vendredi c'est réglé": paid by a day to come is a promise (read below); "le
@@ -1219,6 +1239,34 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
     if _asks_agent(text, words):
         return Intent.ASK_AGENT
     return _help_or_status(norm, words)
+
+
+def _reports_paid(norm: Normalized, words: Lexicon) -> bool:
+    """Says the invoice is paid. The customer's own income paid to them ("la banque a viré mon
+    salaire", "mes congés payés", "my wages have gone in") is blanked first: a reason to pay,
+    never a payment made."""
+    income = words.pattern("income_told")
+    text = income.sub(" ", norm.text)
+    accented = _blanked_alike(norm.accented, income)
+    return bool(
+        words.pattern("already_paid").search(text)
+        or words.pattern("already_paid_alone").fullmatch(norm.accented)
+        or _tells_paid(accented, words)
+        or any(
+            not is_negated(text, m.start(), m.end()) for m in rules().already_paid.finditer(text)
+        )
+    )
+
+
+def _blanked_alike(accented: str, pattern: re.Pattern[str]) -> str:
+    """*accented* with what *pattern* finds in its folded form blanked. Folding keeps a
+    word's length unless it drops a letter run ("trooop"): then nothing is blanked."""
+    folded = fold(accented)
+    if len(folded) != len(accented):
+        return accented
+    for m in reversed(list(pattern.finditer(folded))):
+        accented = accented[: m.start()] + " " * (m.end() - m.start()) + accented[m.end() :]
+    return accented
 
 
 def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
@@ -1548,7 +1596,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "le bus s'est arrêté en panne", "the car broke down on the way home": the customer's
     # own mishap, a reason to be late or to wait, not a fault in what we billed.
     mishap = words.pattern("mishap_told")
-    text = mishap.sub(" ", text)
+    text = words.pattern("dispute_lookalike").sub(" ", mishap.sub(" ", text))
     for m in rules().dispute.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if rules().dispute_negatable.search(m.group()) is None:

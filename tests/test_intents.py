@@ -4463,6 +4463,127 @@ def test_kinds_of_round_35(
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U55, U58's kinds (scored at 3502eab) and their neighbours. The customer's own income
+        # paid to them is no payment report, and not a wait once it has come.
+        (
+            "demain matin dès que la banque a viré mon salaire",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        ("mon salaire a été viré, je vous paie", "fr_FR", (Intent.PAY_NOW, None, None)),
+        (
+            "Je préfère attendre après Noël, j'aurai touché mes congés payés",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 26), None),
+        ),
+        (
+            "I'll pay friday once my salary has been paid in",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        ("me han pagado la nómina, ya te pago", "es_ES", (Intent.PAY_NOW, None, None)),
+        ("je vous paie quand mon salaire est tombé", "fr_FR", (Intent.PAY_LATER, None, None)),
+        # Settled by a day to come; money handed to whoever came.
+        (
+            "avant Noël c'est réglé, je vous le garantis",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 24), None),
+        ),
+        (
+            "Le technicien est reparti avec un chèque de 180€ jeudi, vous l'avez pas reçu ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "the plumber left with a cheque on Thursday, did you not get it?",
+            "en_GB",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        # A day told of being away, beside a pay word said first: the reason, not the promise.
+        (
+            "PAYER svp, je pars en vacances demain je veux pas oublier",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("Bon allez je paie, c'est Noël 😅", "fr_FR", (Intent.PAY_NOW, None, None)),
+        (
+            "¿Cómo os pago? Estoy en Francia solo hasta el domingo",
+            "es_ES",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je vous paie lundi, je pars en vacances mardi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        # A visit or a call made twice, a first time paying by text: no double charge.
+        (
+            "Which sessions are on this invoice? I only had physio twice in November",
+            "en_GB",
+            (Intent.STATUS, None, None),
+        ),
+        (
+            "Could you give me a ring? Tried the shop twice, no answer",
+            "en_GB",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        ("how do I pay this? never done it by text before", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("you charged me twice", "en_GB", (Intent.DISPUTE, None, None)),
+        (
+            "j'ai appelé 2 fois personne répond, rappelez moi",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        ("le paiement est passé 2 fois", "fr_FR", (Intent.DISPUTE, None, None)),
+        # Counts corrected.
+        ("en 10 fois lol non serieux en 3 ça serait top", "fr_FR", (Intent.SPLIT, None, 3)),
+        (
+            "on avait dit 3 fois mais finalement 6 ce serait mieux pr moi",
+            "fr_FR",
+            (Intent.SPLIT, None, 6),
+        ),
+        ("2 fois ? ah non plutot 3 si c'est pareil pour vous", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("2 fois le même montant !!", "fr_FR", (Intent.DISPUTE, None, None)),
+        (
+            "Quiero pagarlo todo de una vez, nada de tres plazos",
+            "es_ES",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "no pasa nada, pago el viernes",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        # A link that spins; a month's end in Spanish; out of work is money short.
+        ("the link just spins forever on my phone", "en_GB", (Intent.HELP, None, None)),
+        (
+            "Te lo pago fin de abril, ahora estoy sin trabajo",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2027, 4, 30), None),
+        ),
+        (
+            "je suis en congé vendredi mais je préfère régler tout de suite, c'est fait comme ça",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("Wait, is the 120 for both kids or just one?", "en_GB", (Intent.STATUS, None, None)),
+        (
+            "A la rentrée ça sera plus simple pour moi, je suis au chômage partiel cet été",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2027, 9, 1), None),
+        ),
+    ],
+)
+def test_kinds_of_round_36(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
     "text", ["STOP aux SMS svp", "stop à la pub", "STOP au harcèlement, j'ai payé", "STOP"]
 )
 def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
