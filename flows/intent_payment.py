@@ -177,6 +177,7 @@ _CONSEQUENCE = re.compile(
 #: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
 _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
+    r"je prefererais|je prefere|je voudrais|i d prefer|i d rather|prefiero|preferiria|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
@@ -636,7 +637,7 @@ def _gone_by(piece: str, said: str, start: int) -> bool:
 #: now") asks the reader to hold on, not for time to pay.
 _HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
 _CORRECTION_OPENERS = frozenset(
-    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh"}
+    {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh", "stop"}
 )
 
 
@@ -757,6 +758,8 @@ def _is_negator(word: str, window: list[str], i: int, trigger: str) -> bool:
         return True
     if word == "plus":  # "je ne peux plus payer", but not "plus tard"
         return any(w in ("ne", "n") for w in window[i + 1 :])
+    if word == "than":  # "rather pay the whole lot today than do instalments"
+        return i <= 1
     if word == "nada":  # "nada de tres plazos"; not "no pasa nada, pago el viernes"
         return i > 0 and window[i - 1] == "de"
     if word == "no":  # Spanish "no puedo pagar", English "no split"

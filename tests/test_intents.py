@@ -4584,6 +4584,109 @@ def test_kinds_of_round_36(
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U61-U63's kinds (scored blind at add6067). A stop in a sentence that is not ours to act
+        # on: denied, enough of something else, a compound, a hold-on, a class left.
+        ("Not STOP lol just later pls, things are tight", "en_GB", (Intent.PAY_LATER, None, None)),
+        (
+            "STOP à la procrastination 😅 j'envoie le paiement maintenant, c'est quoi le lien ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "l'atelier stop motion des vacances a été annulé par VOUS, pourquoi je reçois"
+            " une facture de 95€ ?",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "attendez stop, je paye maintenant finalement, pas la peine d'attendre la fin du mois",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je suis désinscrite depuis mars et vous continuez a me compter les cours du mardi ??",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        # Stops to our messages stay opt-outs.
+        ("stop à vos relances", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("STOP au harcèlement, j'ai payé", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("je veux être désinscrite de la liste", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("not stop the reminders, I pay tomorrow", "en_GB", (Intent.OPT_OUT, None, None)),
+        # Payments and disputes told around a repair, a return, an extra, money lent.
+        (
+            "comment on vous paie pour la réparation du pc ? je veux regler aujourd'hui",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "Paid at the desk when I returned the car, I've got the receipt",
+            "en_GB",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        ("I returned it, it was broken", "en_GB", (Intent.DISPUTE, None, None)),
+        (
+            "j'ai payé la vidange mais le filtre à huile facturé en plus non, il était compris"
+            " dans le forfait",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "mon mari est passé payer en liquide samedi au salon",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "g deja mis 40 € la, le reste demain soir",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        (
+            "je suis à découvert jusqu'à lundi... non en fait c'est bon ma soeur m'a fait un"
+            " virement, je paie maintenant",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je paierai quand la mutuelle m'aura remboursé, c'est bon pour vous ?",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        # Means, counts and chat.
+        ("vous prenez les CESU pour la garderie ?", "fr_FR", (Intent.HELP, None, None)),
+        (
+            "Not disputing anything, I'd just rather pay the whole lot today than do instalments",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "on avait dit 3 mensualités mais je préférerais 6 si c possible",
+            "fr_FR",
+            (Intent.SPLIT, None, 6),
+        ),
+        ("Muchas gracias, el DJ estuvo genial!", "es_ES", (Intent.SMALLTALK, None, None)),
+        (
+            "je mets 150 tout de suite et je complete le 5",
+            "fr_FR",
+            (Intent.SPLIT, dt.date(2026, 12, 5), 2),
+        ),
+        (
+            "Me cobran la cuota de noviembre pero me di de baja del gimnasio en octubre",
+            "es_ES",
+            (Intent.DISPUTE, None, None),
+        ),
+    ],
+)
+def test_kinds_of_round_36_blind(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
     "text", ["STOP aux SMS svp", "stop à la pub", "STOP au harcèlement, j'ai payé", "STOP"]
 )
 def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
