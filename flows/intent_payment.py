@@ -450,7 +450,8 @@ def _signals(
         # "je suis au chômage cet été": the money short before the day says how long it
         # lasts, not when to pay.
         anchors = [s for s in about_paying if not (s.short_of_money and s.start < date.start)]
-        anchored = not _of_an_event(piece, date.start) and (
+        away = _ends_with(piece, date.start, "away_on_day")
+        anchored = not (away or _of_an_event(piece, date.start)) and (
             alone or any(low <= s.start < high for s in anchors)
         )
         clause_low = piece.rfind("|", 0, date.start) + 1
@@ -460,7 +461,6 @@ def _signals(
             s.decision is Decision.NOW_WEAK and clause_low <= s.start < clause_high
             for s in about_paying
         )
-        away = _ends_with(piece, date.start, "away_on_day")
         signals.append(dataclasses.replace(date, anchored=anchored, with_pay_verb=verb, away=away))
     return signals
 

@@ -64,6 +64,9 @@ SPLIT_NUMBERED = (
         r"go for|je vais|s il vous plait|s il te plait|please|je paie|je paye|i ll pay|i will pay|"
         # "je prends l'option 3 fois", "je choisis le paiement 3 fois": the option named.
         r"je voulais|i wanted|i meant|queria|l|le|la|the|paiement|payment|formule|"
+        # "vous proposez 3 mais je préfèrerais 4 fois": the count preferred.
+        r"mais|but|je prefere|je prefererais|je preferais|i d prefer|i d rather|prefiero|"
+        r"preferiria|"
         rf"pagar|en|sur) )*{_N} (?:fois|times|veces)\b" + _NOT_TEMPORAL
     ),
     re.compile(

@@ -4687,6 +4687,42 @@ def test_kinds_of_round_36_blind(
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U64's kinds (scored blind at 98fff71): enough of something that is not our messages,
+        # the work of a day named as what is paid, a count preferred over the one proposed.
+        (
+            "non mais stop avec les heures sup, le déménageur a cassé mon miroir",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("stop avec vos relances", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("stop avec les sms", "fr_FR", (Intent.OPT_OUT, None, None)),
+        (
+            "Bonjour, comment on vous règle pour l'ouverture de porte de mardi ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je vous paie au cours de samedi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        (
+            "vous proposez 3 mais je préfèrerais 4 fois si possible",
+            "fr_FR",
+            (Intent.SPLIT, None, 4),
+        ),
+    ],
+)
+def test_kinds_of_batch_u64(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
     "text", ["STOP aux SMS svp", "stop à la pub", "STOP au harcèlement, j'ai payé", "STOP"]
 )
 def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
