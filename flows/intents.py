@@ -1610,7 +1610,8 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     tools = words.pattern("payment_tools")
     # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" (or "j'essaie de
     # payer mais ça marche pas") asks for help: a payment tool just before the problem.
-    for clause in (mishap.sub(" ", c) for c in norm.clauses):
+    lookalike = words.pattern("dispute_lookalike")
+    for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in norm.clauses):
         for m in words.pattern("dispute_product").finditer(clause):
             before = clause[: m.start()].split()[-_TOOL_WINDOW:]
             after = clause[m.end() :].split()[:_TOOL_AFTER]
@@ -1670,6 +1671,11 @@ def _shaped_split(parts: int, signal: Signal, language: str | None) -> Understan
     )
 
 
+#: Our "later" keyword said first ("plus tard svp, on sort du déménagement…"): the answer to
+#: the invoice, whatever chat follows.
+_LATER_KEYWORD_FIRST = re.compile(r"(?:plus tard|later|mas tarde)\b")
+
+
 def _later_reading(
     signal: Signal, norm: Normalized, language: str | None, words: Lexicon
 ) -> Understanding:
@@ -1687,7 +1693,8 @@ def _later_reading(
         chat = words.pattern("smalltalk").search(text) or words.pattern("smalltalk_topic").search(
             text
         )
-        if chat and not words.pattern("payment_context_strict").search(text):
+        keyword_first = _LATER_KEYWORD_FIRST.match(text) is not None
+        if chat and not keyword_first and not words.pattern("payment_context_strict").search(text):
             return Understanding(Intent.SMALLTALK, language=language)
         return Understanding(Intent.PAY_LATER, language=language)
     if signal.preferred and _days_named(norm, language, found.day) >= 2:

@@ -4713,6 +4713,31 @@ def test_kinds_of_round_36_blind(
             "fr_FR",
             (Intent.SPLIT, None, 4),
         ),
+        # Our "later" keyword said first, whatever chat follows; a "no" of something lacking
+        # refuses nothing; a fault said to be fixed is no dispute, unless it came back.
+        (
+            "plus tard svp, on sort du déménagement on a rien déballé",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        ("see you at the pub later?", "en_GB", (Intent.SMALLTALK, None, None)),
+        (
+            "I'll sort it in two weeks, travelling at the moment with no laptop",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 12, 2), None),
+        ),
+        ("no, I won't pay", "en_GB", (Intent.NO, None, None)),
+        (
+            "je conteste rien hein, la fuite est réparée nickel, c juste que je peux payer"
+            " que le 5",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 5), None),
+        ),
+        (
+            "la fuite a été réparée mais elle est revenue, je paie pas",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
     ],
 )
 def test_kinds_of_batch_u64(
