@@ -179,6 +179,7 @@ _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
     r"je prefererais|je prefere|je voudrais|i d prefer|i d rather|prefiero|preferiria|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
+    r"could we do|can we do|could we make it|can we make it|what about|how about|"
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
@@ -195,6 +196,7 @@ _CORRECTED_COUNT = re.compile(
     r"(?:ce|ca|c) serait (?:mieux|ideal|parfait|top|bien|super|genial|cool)|"
     r"si vous (?:acceptez|voulez|pouvez)|si c est possible|(?:pour|pr) moi|"
     r"si c est pareil pour vous|si ca vous va|si ca vous convient|"
+    r"sinon (?:je|j|on|c|ca)(?: \w+){0,5}|otherwise(?: \w+){0,5}|"
     r"si possible|"
     r"if possible|if you (?:can|accept|agree)))*$"
 )

@@ -91,12 +91,12 @@ Categories read by `flows.intents`:
   reçois mon remboursement"), and ``mishap_told``: the customer's own mishap on the road ("le
   bus s'est arrêté en panne", "the car broke down on the way home"), both blanked before
   disputes are read, like ``dispute_lookalike`` (a visit or a call made twice, a first time
-  paying by text, a fault said to be fixed); ``income_told``: the customer's own income paid to them ("la banque a viré
-  mon salaire", "mes congés payés"), blanked before a payment report is read and, unless said
-  as a condition, before the payment decision; ``away_on_day``: the customer away on the day
-  after it ("je pars en vacances demain", "c'est Noël") or the work done that day
-  ("l'ouverture de porte de mardi"): never the day promised, and beside a pay word said
-  before it, the reason to pay now;
+  paying by text, a fault said to be fixed); ``income_told``: the customer's own income paid
+  to them ("la banque a viré mon salaire", "mes congés payés"), blanked before a payment
+  report is read and, unless said as a condition, before the payment decision;
+  ``away_on_day``: the customer away on the day after it ("je pars en vacances demain",
+  "c'est Noël") or the work done that day ("l'ouverture de porte de mardi"): never the day
+  promised, and beside a pay word said before it, the reason to pay now;
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
   2"), unless a ``count_unit`` follows ("3 pas 4 heures") or a ``before_day`` word precedes
   ("le 3 pas le 4");

@@ -4748,6 +4748,46 @@ def test_kinds_of_batch_u64(
 
 
 @pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U65's and U66's kinds (scored blind at 24eb8ef, the round's retrained state).
+        ("c'etait pas un STOP, je veux payer, le lien svp", "fr_FR", (Intent.PAY_NOW, None, None)),
+        ("it wasn't a STOP, I want to pay, link please", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("stop pestering me", "en_GB", (Intent.OPT_OUT, None, None)),
+        ("stop sending me these", "en_GB", (Intent.OPT_OUT, None, None)),
+        (
+            "3 instalments is still too much per month for me, could we do 6?",
+            "en_GB",
+            (Intent.SPLIT, None, 6),
+        ),
+        (
+            "STOP aux frais caches ! 15 € de frais de dossier, c'etait marqué nulle part",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("Vale, de acuerdo con los tres pagos", "es_ES", (Intent.YES, None, None)),
+        (
+            "Le pago a mediados de diciembre, ahora con los libros del cole no llego",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 12, 15), None),
+        ),
+        ("el paquete no llegó nunca", "es_ES", (Intent.DISPUTE, None, None)),
+        (
+            "Can it wait till next week? I've no laptop with me",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        ("plutot 2 fois... ah non 3 sinon je m'en sors pas", "fr_FR", (Intent.SPLIT, None, 3)),
+    ],
+)
+def test_kinds_of_batches_u65_u66(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
     "text", ["STOP aux SMS svp", "stop à la pub", "STOP au harcèlement, j'ai payé", "STOP"]
 )
 def test_a_stop_to_our_messages_stays_an_opt_out(text: str) -> None:
