@@ -79,6 +79,13 @@ class SenderRoutes:
         self._changes = changes or SenderChanges()
         self._changes_seen = self._changes.count
         self.listening = False  # True while the subscription is confirmed
+        self._stopping = False
+
+    def stop(self) -> None:
+        """End `listen` at its next turn, cancelled or not: a cancellation that lands as the
+        Redis client's own read times out can be taken for that timeout and lost, and the
+        shutdown that awaits the task would wait for ever."""
+        self._stopping = True
 
     def forget(self) -> None:
         """Drop every remembered answer, and any read still in flight."""
@@ -141,7 +148,7 @@ class SenderRoutes:
 
     async def listen(self) -> None:
         """Follow the change notices until cancelled, subscribing again after a failure."""
-        while True:
+        while not self._stopping:
             try:
                 await self._follow()
             except RedisError as error:  # Redis away: requests read Redis meanwhile
@@ -152,13 +159,14 @@ class SenderRoutes:
             finally:
                 self.listening = False
                 self.forget()
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            if not self._stopping:
+                await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     async def _follow(self) -> None:
         pubsub = self._redis.pubsub()
         try:
             await pubsub.subscribe(keys.SENDERS_CHANGED)
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(timeout=1.0)
                 if message is not None:
                     self.notice(str(message.get("type")))

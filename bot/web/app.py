@@ -227,6 +227,7 @@ async def _sender_routes_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SENDER_ROUTES] = routes
     task = asyncio.create_task(routes.listen())
     yield
+    routes.stop()  # ends the task even if the cancellation below is lost in the Redis client
     task.cancel()
     with suppress(asyncio.CancelledError):
         await task

@@ -3,6 +3,7 @@ sender seen before only after a change, never a stale answer once a change is kn
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -162,3 +163,29 @@ class Failing:
 
             return fail
         return getattr(self.redis, name)
+
+
+async def test_a_stopped_listener_ends_without_being_cancelled(
+    redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shutdown stops the listener before cancelling it: a cancellation that lands as the
+    client's own read times out can be lost, and the listener must end all the same."""
+    routes = SenderRoutes(redis)
+    subscribed = asyncio.Event()
+    told = routes.notice
+
+    def notice(kind: str) -> None:
+        told(kind)
+        if kind == "subscribe":
+            subscribed.set()
+
+    monkeypatch.setattr(routes, "notice", notice)
+    task = asyncio.create_task(routes.listen())
+    try:
+        await asyncio.wait_for(subscribed.wait(), timeout=5)
+        routes.stop()
+        await redis.publish(keys.SENDERS_CHANGED, "sms:+33700000000")  # wakes its read
+        await asyncio.wait_for(task, timeout=5)
+        assert not task.cancelled() and not routes.listening
+    finally:
+        task.cancel()
