@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass
 
 from flows.dates import DateMatch, find_dates
+from flows.intent_calendar import WEEKDAYS
 from flows.intent_lexicon import (
     CHANGE_OF_MIND,
     INABILITY,
@@ -181,6 +182,8 @@ _CORRECTED_COUNT = re.compile(
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
     r"could we do|can we do|could we make it|can we make it|what about|how about|"
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"
+    # "vous m'avez proposé 3 paiements, c possible en 6 plutôt ?": another count asked.
+    r"possible|can it be|could it be|can you do|could you do|can you make it|could you make it|"
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
     r"(?:(?:attendez|attends|wait|pardon|euh|serieux|serieusement|seriously|sorry) )?"
@@ -452,7 +455,7 @@ def _signals(
         # "je suis au chômage cet été": the money short before the day says how long it
         # lasts, not when to pay.
         anchors = [s for s in about_paying if not (s.short_of_money and s.start < date.start)]
-        away = _ends_with(piece, date.start, "away_on_day")
+        away = _ends_with(piece, date.start, "away_on_day") or _of_a_service(piece, date)
         anchored = not (away or _of_an_event(piece, date.start)) and (
             alone or any(low <= s.start < high for s in anchors)
         )
@@ -479,6 +482,18 @@ def _of_an_event(piece: str, start: int) -> bool:
     """Whether the day at *start* names an event ("le cours de samedi", "the lesson on
     Saturday"): said of the event, never of a payment."""
     return _ends_with(piece, start, "event_of_day")
+
+
+def _of_a_service(piece: str, date: Signal) -> bool:
+    """Whether the weekday of *date* names the service paid for ("comment je vous règle la note
+    du resto de samedi ?", "the dinner from Saturday"): what the bill is, not when it is paid,
+    so a pay word said with it pays now, as beside a day told of being away."""
+    found = date.date
+    if found is None or found.text.split()[-1] not in WEEKDAYS:
+        return False
+    # The weekday itself: the phrase may have taken the preposition ("from saturday").
+    weekday_start = found.end - len(found.text.split()[-1])
+    return _ends_with(piece, weekday_start, "service_of_day")
 
 
 def _ends_with(piece: str, start: int, category: str) -> bool:
@@ -630,9 +645,24 @@ _PAST_JUST_BEFORE = re.compile(
 )
 
 
+#: A simple past right before ("I returned them "): "the next day" after it is gone by.
+_SIMPLE_PAST_BEFORE = re.compile(r"\b\w+ed(?: \w+){0,2}\s*$")
+#: Moments that are gone by when told after a past: "c'est moi qui t'ai appelé tout à
+#: l'heure", "je les ai rendues le lendemain de la fête", "I returned them the next day".
+_GONE_BY = {
+    "tout a l heure": _PAST_JUST_BEFORE,
+    "le lendemain": _PAST_JUST_BEFORE,
+    "le jour d apres": _PAST_JUST_BEFORE,
+    "le jour suivant": _PAST_JUST_BEFORE,
+    "the next day": _SIMPLE_PAST_BEFORE,
+    "the following day": _SIMPLE_PAST_BEFORE,
+}
+
+
 def _gone_by(piece: str, said: str, start: int) -> bool:
-    """Whether "tout à l'heure" said at *start* follows a compound past (earlier today)."""
-    return said == "tout a l heure" and _PAST_JUST_BEFORE.search(piece, 0, start) is not None
+    """Whether the moment *said* at *start* follows a past (a moment gone by, not later)."""
+    past = _GONE_BY.get(said)
+    return past is not None and past.search(piece, 0, start) is not None
 
 
 #: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay

@@ -80,14 +80,16 @@ SPLIT_NUMBERED = (
 #: A piece that is only "en 4" / "in 3" / "finalement 3 ça ira" (a correction).
 SPLIT_BARE = re.compile(
     rf"^(?:(?:(?:non|no|mais|but|plutot|rather|more like|make it|disons|say|finalement|"
-    rf"actually|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|wait|ah|oh) )+"
+    rf"actually|en fait|in fact|serieux|serieusement|seriously|sinon|otherwise|attendez|attends|"
+    rf"wait|ah|oh) )+"
     rf"(?:(?:en|in|sur) )?|"
     rf"(?:en|in|sur) ){_N}(?: (?:fois|x|times|veces))?"
     r"(?: (?:ca ira|ca ira mieux|c est mieux|c mieux|ce sera mieux|ca sera mieux|ca suffira|ok|"
     r"please|ca m arrange|"
     r"ce sera bien|ca sera bien|ca ira bien|c est bien|ca me va|ca m ira|that s fine|"
     r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
-    r"is enough|will do|is fine|ca suffit|ca suffira|c est assez|es suficiente|basta|"
+    r"is enough|will do|is fine|is better|would be better|works better|ca suffit|ca suffira|"
+    r"c est assez|es suficiente|basta|"
     r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez)"
     r"(?: pour moi| pour nous| for me| for us)?)?$"
 )
@@ -152,7 +154,10 @@ NOW = re.compile(
 )
 PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
-    r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay)\b"
+    r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay|"
+    # "can I sort the florist bill next week?": sorting a bill out is paying it.
+    r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ )?(?:bill|invoice|balance)|"
+    r"sort you out)\b"
 )
 FUTURE_PAY = re.compile(
     _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"
@@ -228,7 +233,8 @@ LATER_INHERENT = re.compile(
     _WS + r"(?:(?:a|en) decouvert|dans le rouge|overdrawn|in my overdraft|"
     r"pas les moyens|pas l argent|pas d argent|pas de sous|pas un sou|pas assez|"
     r"pas les sous|plus de sous|pas de thune|pas la thune|plus de thune|ric (?:a )?rac|"
-    r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|no money|no cash|"
+    r"plus d argent|plus un rond|pas un rond|fauche\w*|a sec|broke|skint|strapped|hard up|"
+    r"no money|no cash|"
     r"short on (?:money|cash)|tight this month|(?:dont|do not) have (?:the |any |enough )?"
     r"(?:money|cash|funds)|n ai pas (?:l |d |assez d )?argent|no tengo (?:dinero|plata)|"
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"

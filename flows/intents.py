@@ -1536,6 +1536,7 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
     # "je conteste pas le montant, je veux juste payer, il est où le lien ??": the charge is
     # named to say it is not contested.
     named = words.pattern("dispute_denied").sub(" ", text)
+    named = words.pattern("offer_named").sub(" ", named)
     return bool(
         words.pattern("concept_charge").search(named)
         and (outraged or words.pattern("concept_challenge").search(text))

@@ -4935,3 +4935,125 @@ def test_a_call_made_earlier_today_is_no_promise() -> None:
     assert found.intent is not Intent.PAY_LATER and found.date is None
     later = understand_by_rules("je vous règle ça tout à l'heure", locale="fr_FR", now=NOW, tz=TZ)
     assert (later.intent, later.date) == (Intent.PAY_LATER, NOW.date())
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Round 37's kinds (U67's leftovers and U68, U69: scored blind at 257b481).
+        (
+            "je viens de voir 2 prelevements de 129€ pour la meme vidange, remboursez en un svp",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "two charges of 80 for the same haircut on my statement",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("en 2 prélèvements pour la même facture ça irait ?", "fr_FR", (Intent.SPLIT, None, 2)),
+        ("3x... non en fait en 2 c mieux", "fr_FR", (Intent.SPLIT, None, 2)),
+        ("3 instalments... no actually 2 is better", "en_GB", (Intent.SPLIT, None, 2)),
+        (
+            "vous m'avez proposé 3 paiements, c possible en 6 plutôt ?",
+            "fr_FR",
+            (Intent.SPLIT, None, 6),
+        ),
+        ("you offered 3 payments, could you do 5 instead?", "en_GB", (Intent.SPLIT, None, 5)),
+        ("¿A qué hora abrís el sábado?", "es_ES", (Intent.SMALLTALK, None, None)),
+        (
+            "attendez jprends ma carte dans mon sac, c'est ou qu'on paie",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "jvous fais un virement demain",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        (
+            "c'est pour quel passage ? la femme de menage vient 2 fois par semaine",
+            "fr_FR",
+            (Intent.STATUS, None, None),
+        ),
+        (
+            "which visit is this for? the cleaner comes twice a week",
+            "en_GB",
+            (Intent.STATUS, None, None),
+        ),
+        ("vous m'avez facturé 2 fois par erreur", "fr_FR", (Intent.DISPUTE, None, None)),
+        (
+            "Can I sort the florist bill next week? Bit skint after Valentine's lol",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        ("I'll sort the bill now", "en_GB", (Intent.PAY_NOW, None, None)),
+        (
+            "Which event is this invoice for? We booked two parties with you in January",
+            "en_GB",
+            (Intent.STATUS, None, None),
+        ),
+        (
+            "on peut payer par cheque ? et si je reponds STOP ça annule quoi exactement ?",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        (
+            "comment je vous regle la note du resto de samedi ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "comment je vous regle pour le buffet de samedi ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("how do I pay for the dinner from saturday?", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("como os pago la cena del sabado?", "es_ES", (Intent.PAY_NOW, None, None)),
+        (
+            "je vous règle le reste de samedi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        ("je paie à partir de lundi", "fr_FR", (Intent.PAY_LATER, dt.date(2026, 11, 23), None)),
+        (
+            "pourquoi vous me comptez 3 jours de location de chaises ? je les ai rendues le "
+            "lendemain de la fete",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "why have you charged me for 3 nights? we left after two",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("je vous règle le lendemain", "fr_FR", (Intent.PAY_LATER, None, None)),
+        (
+            "j'ai pas envoyé stop moi, je comprends juste pas ce que c'est que ce lien",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        (
+            "super coupe, tout le monde me fait des compliments !",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("super, on valide", "fr_FR", (Intent.YES, None, None)),
+        (
+            "I pay tomorow ok? no card with me at the beach",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        ("3 FOIS SANS FRAIS C'EST POSSIBLE ?!", "fr_FR", (Intent.SPLIT, None, 3)),
+        (
+            "3 fois sans frais ?! vous m'avez prélevé des frais de 12 €",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+    ],
+)
+def test_kinds_of_round_37(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
