@@ -60,6 +60,7 @@ from flows.intent_triggers import (
     ONE_GO,
     PAY,
     POST_NEGATION,
+    PREFERRING,
     REJECTED,
     SPLIT_BARE,
     SPLIT_NUMBERED,
@@ -178,7 +179,7 @@ _CONSEQUENCE = re.compile(
 #: no, two is fine", "c'est pas 3 fois c'est 2"): ends its piece, after a word that corrects.
 _CORRECTED_COUNT = re.compile(
     r"(?:^|\b(?:c est|c|it s|make it|say|plutot|en fait|actually|non|no|neg|mais|but|enfin|"
-    r"je prefererais|je prefere|je voudrais|i d prefer|i d rather|prefiero|preferiria|"
+    rf"{PREFERRING}|je voudrais|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
     r"could we do|can we do|could we make it|can we make it|what about|how about|"
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"

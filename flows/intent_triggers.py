@@ -21,6 +21,10 @@ _NOT_UNIT = (
 )
 _PAY_VERB = r"(?:pay\w*|paie\w*|paye\w*|regler|pagar|split\w*|divis\w*|fractionner|echelonner)"
 
+#: Words that prefer a count to the one proposed ("je préférerais 4", "I'd rather 6"): in an
+#: option named and in a count corrected (`flows.intent_payment`).
+PREFERRING = r"je prefererais|je prefere|je preferais|i d prefer|i d rather|prefiero|preferiria"
+
 SPLIT_NUMBERED = (
     re.compile(
         _WS + rf"(?:en|sur|qu en|(?:payer|regler|faire) que) {_N} ?(?:fois|x|versements?|"
@@ -65,8 +69,7 @@ SPLIT_NUMBERED = (
         # "je prends l'option 3 fois", "je choisis le paiement 3 fois": the option named.
         r"je voulais|i wanted|i meant|queria|l|le|la|the|paiement|payment|formule|"
         # "vous proposez 3 mais je préfèrerais 4 fois": the count preferred.
-        r"mais|but|je prefere|je prefererais|je preferais|i d prefer|i d rather|prefiero|"
-        r"preferiria|"
+        rf"mais|but|{PREFERRING}|"
         rf"pagar|en|sur) )*{_N} (?:fois|times|veces)\b" + _NOT_TEMPORAL
     ),
     re.compile(

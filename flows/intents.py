@@ -105,7 +105,7 @@ import enum
 import functools
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -876,12 +876,19 @@ def _income_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ..
     income = words.pattern("income_told")
 
     def blank(clause: str) -> str:
-        for m in reversed(list(income.finditer(clause))):
-            if _CONDITION.search(clause, 0, m.start()) is None:
-                clause = clause[: m.start()] + " " * (m.end() - m.start()) + clause[m.end() :]
-        return clause
+        told = [
+            m for m in income.finditer(clause) if _CONDITION.search(clause, 0, m.start()) is None
+        ]
+        return _blanked(clause, told)
 
     return tuple(blank(clause) for clause in clauses)
+
+
+def _blanked(text: str, spans: Iterable[re.Match[str]]) -> str:
+    """*text* with each of *spans* replaced by as many spaces (offsets stay true)."""
+    for m in sorted(spans, key=lambda m: m.start(), reverse=True):
+        text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+    return text
 
 
 def _rest_promised(
@@ -1264,9 +1271,7 @@ def _blanked_alike(accented: str, pattern: re.Pattern[str]) -> str:
     folded = fold(accented)
     if len(folded) != len(accented):
         return accented
-    for m in reversed(list(pattern.finditer(folded))):
-        accented = accented[: m.start()] + " " * (m.end() - m.start()) + accented[m.end() :]
-    return accented
+    return _blanked(accented, pattern.finditer(folded))
 
 
 def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
