@@ -706,6 +706,8 @@ def _date_signals(
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
+        if _ends_with(piece, found.start, "reason_before_day"):
+            continue  # "a tight month with Christmas and all": why, not when
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             proposed = _PROPOSED.match(piece, found.end) is not None

@@ -113,7 +113,7 @@ from zoneinfo import ZoneInfo
 
 from flows import intent_concepts, intent_model, intent_spelling
 from flows.dates import find_dates, resolve_date
-from flows.intent_calendar import CARDINALS, MONTHS
+from flows.intent_calendar import CARDINALS, MONTHS, WEEKDAYS
 from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
 from flows.intent_payment import Decision, Signal, decide
@@ -1001,7 +1001,9 @@ _DATED_AMOUNT = re.compile(
     r"(?:at the )?end of (?:the )?\w+|"
     r"(?:dans|in|en) (?:\d{1,2}|huit|quinze|un|une|deux|trois|a|one|two|three|un|dos) "
     r"(?:jours?|semaines?|mois|days?|weeks?|months?|dias|semanas?|mes|meses)|"
-    r"le mois (?:prochain|pro)|next month)"
+    r"le mois (?:prochain|pro)|next month|"
+    # "50 now and 50 sometime in January": a month named for the payment.
+    rf"(?:(?:sometime |some time )?in|en|courant|dans le courant de) (?:{'|'.join(MONTHS)})\b)"
 )
 
 
@@ -1282,6 +1284,14 @@ def _paid_by_a_day_to_come(text: str, words: Lexicon) -> bool:
     ).search(text)
 
 
+#: A day named somewhere in the message (to tell a problem lasting until it).
+_A_DAY = re.compile(
+    r"\b(?:demain|tomorrow|manana|(?:le|the|el) \d{1,2}|"
+    + "|".join(sorted([*WEEKDAYS, *MONTHS], key=len, reverse=True))
+    + r")\b"
+)
+
+
 def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
     """Steps 7-8 of the precedence: how paying works, the invoice's state, a problem paying."""
     text = norm.text
@@ -1319,7 +1329,14 @@ def _help_or_status(norm: Normalized, words: Lexicon) -> Intent | None:
     wants_the_link = words.pattern("link_request").search(text) or (
         words.pattern("link_missing").search(text) and words.pattern("pay_decided").search(text)
     )
-    if (rules().help_problem.search(text) or _tool_fails(text, words)) and not wants_the_link:
+    # "ma cb est bloquée jusqu'à mardi": a problem that lasts until a day is why the customer
+    # waits, not one to help with.
+    lasting = words.pattern("problem_until").search(text) and _A_DAY.search(text)
+    if (
+        (rules().help_problem.search(text) or _tool_fails(text, words))
+        and not wants_the_link
+        and not lasting
+    ):
         # "je n'ai pas reçu le lien, renvoyez-le", "jveux payer mais g pas reçu de lien": a
         # request to pay.
         return Intent.HELP

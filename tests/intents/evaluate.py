@@ -160,8 +160,12 @@ def _score(report: Report, example: Example, result: Understanding) -> None:
 
 
 def is_critical(expected: Intent, got: Intent) -> bool:
-    """LABELS' critical errors: a false or missed opt-out; a refusal read as consent to pay."""
+    """LABELS' critical errors: a false or missed opt-out; a refusal read as consent to pay; a
+    dispute read as a promise to pay later (issue 11: "a dispute must never be read as pay now,
+    yes, or pay later": the promise would be booked and the contest never reach a person)."""
     if (expected is Intent.OPT_OUT) != (got is Intent.OPT_OUT):
+        return True
+    if expected is Intent.DISPUTE and got is Intent.PAY_LATER:
         return True
     return expected in _NOT_CONSENT and got in _CONSENT
 
