@@ -118,6 +118,8 @@ _DROPPED_WAIT = re.compile(
     r"\bpas (?:wait|delay|hold off|postpone|put it off|attendre|patienter)"
     r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
 )
+#: A wait asked "why" about ("pourquoi attendre ?", "why wait?"): none wanted.
+_WHY_BEFORE = re.compile(r"\b(?:pourquoi|why|por que|para que) $")
 #: Correcting words that, at the end of a clause, close what they correct ("Thursday instead").
 _AFTERWORDS = frozenset({"instead", "rather", "actually", "plutot", "mejor"})
 _APOLOGY_OPENS = re.compile(r"(?:sorry|pardon)\b")
@@ -143,7 +145,8 @@ _PREFERRED = re.compile(
 )
 #: A day put as a question ("Tuesday ok? Easter Monday the bank is shut"): the one proposed,
 #: unless it is a bare day of the month another date places ("après Noël, le 26 ça irait ?").
-_PROPOSED = re.compile(
+#: A day proposed right after it ("vendredi ça vous va ?"); `PROPOSED` for the reader too.
+PROPOSED = _PROPOSED = re.compile(
     r" (?:ok|okay|ca vous va|ca va|ca marche|ca vous irait|ca irait|is that ok|that ok|"
     r"c est bon|c bon|c est ok|ca vous convient|ca convient|is that fine|that fine|"
     r"alright|would that work|does that work|vale|te va|le va|os va|if that s ok|if thats ok|"
@@ -631,6 +634,8 @@ def _later_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             continue  # "sorry for the delay", "désolé du retard": an apology, not a request
         if _DROPPED_WAIT.search(piece, 0, m.start()):
             continue  # "no need to wait till payday": the wait is what is dropped
+        if _WHY_BEFORE.search(piece, 0, m.start()):
+            continue  # "pk attendre ? je paie maintenant": why wait, so no wait
         if _gone_by(piece, m.group(), m.start()):
             continue  # "c'est moi qui t'ai appelé tout à l'heure": earlier today, not later
         if _negation(piece, tokens, starts, m.start(), m.end(), until_cancels=True) is None:

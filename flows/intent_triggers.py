@@ -93,7 +93,10 @@ SPLIT_BARE = re.compile(
     r"s il vous plait|s il te plait|then|instead|plutot|a la place|en vez|mejor|"
     r"is enough|will do|is fine|is better|would be better|works better|ca suffit|ca suffira|"
     r"c est assez|es suficiente|basta|"
-    r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez)"
+    r"si possible|si c est possible|if possible|si ca change rien|si ca vous va|si vous voulez|"
+    # "non en 2 ce sera plus simple à suivre": why the count is better.
+    r"(?:ce sera|ca sera|c est|c|it s|it ll be|will be) (?:\w+ ){0,2}"
+    r"(?:simple|simples|facile|mieux|easier|simpler|better)(?: \w+){0,3})"
     r"(?: pour moi| pour nous| for me| for us)?)?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.

@@ -116,7 +116,7 @@ from flows.dates import find_dates, resolve_date
 from flows.intent_calendar import CARDINALS, MONTHS, WEEKDAYS
 from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
-from flows.intent_payment import Decision, Signal, decide
+from flows.intent_payment import PROPOSED, Decision, Signal, decide
 from flows.intent_rules import (
     OPT_IN_WHOLE,
     OPT_OUT_WHOLE,
@@ -623,6 +623,9 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if reading.intent is Intent.UNKNOWN and words.pattern("messages_welcome").search(norm.text):
         # "don't stop the reminders, I keep forgetting": our messages welcome, nothing asked.
         return Understanding(Intent.SMALLTALK, language=language)
+    if reading.intent is Intent.PAY_LATER and reading.date is None and _held_on_unfinished(norm):
+        # "euh attends le": a hold-on, then the message stops: sent unfinished, nothing asked.
+        return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if reading.intent is Intent.SMALLTALK and _cut_off(norm):
         # "Bonjour je voulais vous dire que": a greeting, then the message stops mid-sentence.
         return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
@@ -656,6 +659,16 @@ _DANGLING = frozenset(
     {"que", "qu", "de", "du", "des", "un", "une", "pour", "avec", "et", "je"}
     | {"the", "to", "and", "that", "my", "i", "el", "los", "y", "con", "mi", "por"}
 )
+
+
+_HOLD_ON_WORD = re.compile(r"\b(?:attends|attendez|attend|wait|espera|espere)\b")
+
+
+def _held_on_unfinished(norm: Normalized) -> bool:
+    """A short message that holds on and stops mid-sentence ("euh attends le")."""
+    said = norm.text.split()
+    unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
+    return 2 <= len(said) <= 4 and unfinished and bool(_HOLD_ON_WORD.search(norm.text))
 
 
 def _cut_off(norm: Normalized) -> bool:
@@ -857,7 +870,11 @@ def _read(
     if signal is not None:
         return _from_signal(signal, norm, language, words)
     reading = _after_payment(norm.text, language)
-    if reading.intent is Intent.UNKNOWN and _ready_to_pay(norm.text, words):
+    # "card's in my hand, go": the go-ahead is to pay, the card at hand ("oui allez go" only
+    # agrees).
+    ready = _ready_to_pay(norm.text, words)
+    card_in_hand = reading.intent is Intent.YES and _CARD.search(norm.text) is not None
+    if (reading.intent is Intent.UNKNOWN or card_in_hand) and ready:
         return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
     return reading
 
@@ -1076,6 +1093,9 @@ def _amounts_before(schedule: str) -> int:
 #: Going ahead told by the card at hand rather than a pay verb: explicit, but a listed phrasing
 #: read only when nothing else was.
 _READY = 0.8
+
+
+_CARD = re.compile(r"\b(?:card|cards|carte|cb|tarjeta|wallet|portefeuille)\b")
 
 
 def _ready_to_pay(text: str, words: Lexicon) -> bool:
@@ -1473,7 +1493,13 @@ def _only_the_number(text: str, words: Lexicon) -> bool:
 
 
 def _names_split(text: str, words: Lexicon) -> bool:
-    return bool(words.pattern("concept_split").search(text) or intent_concepts.parts_named(text))
+    """A split named: a count, or a part now and the rest later ("60 aujourd'hui et le reste
+    mardi ça vous va ? c pour le toilettage de Pipo": what is paid named after it)."""
+    return bool(
+        words.pattern("concept_split").search(text)
+        or intent_concepts.parts_named(text)
+        or words.pattern("split_rest").search(text)
+    )
 
 
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
@@ -1744,6 +1770,9 @@ def _from_signal(
         )
     if decision in (Decision.LATER, Decision.LATER_DERIVED):
         return _later_reading(signal, norm, language, words)
+    if decision is Decision.REFUSAL and _never_in_praise(norm.text, words):
+        # "le jardin n'a jamais été aussi beau": "jamais" inside praise refuses nothing.
+        return Understanding(Intent.SMALLTALK, language=language)
     if decision is Decision.REFUSAL:
         if words.pattern("reason").search(norm.text):
             # "je ne paierai pas, car..." / "not paying for something that...": a contest.
@@ -1848,6 +1877,10 @@ def _dated(
     ):
         # "Next week, I'm away on holiday right now": the day first, on its own, then why.
         return promise
+    if norm.clauses[0].startswith(date_text) and PROPOSED.match(norm.clauses[0], len(date_text)):
+        # "merkredi ça vous va ? pour les cours de piano": the day proposed first, in reply
+        # to the invoice, then what is paid.
+        return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"
     ).search(text):
@@ -1882,8 +1915,19 @@ def _day_alone_in_its_clause(norm: Normalized, date_text: str, words: Lexicon) -
 _NEVER_WORDS = frozenset({"jamais", "never", "nunca"})
 
 
+def _never_in_praise(text: str, words: Lexicon) -> bool:
+    """Whether every refusal word of *text* is a "jamais" / "never" inside praise."""
+    praised = [m.span() for m in words.pattern("praise").finditer(text)]
+    refusals = list(rules().no.finditer(text))
+    return bool(praised and refusals) and all(
+        m.group() in _NEVER_WORDS and any(a <= m.start() < b for a, b in praised) for m in refusals
+    )
+
+
 def _chit_chat_never(text: str, words: Lexicon) -> bool:
     """ "il pleut, ça s'arrête jamais": "jamais" in chit-chat is not a refusal."""
+    if _never_in_praise(text, words):
+        return True  # "le jardin n'a jamais été aussi beau"
     if not words.pattern("smalltalk").search(text):
         return False
     return all(m.group() in _NEVER_WORDS for m in rules().no.finditer(text))

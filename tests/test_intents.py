@@ -5141,3 +5141,61 @@ def test_kinds_of_round_37_final_batches(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U72's and U73's kinds (scored blind at 658e540).
+        (
+            "Lo pago dentro de una semana, hoy no llevo la tarjeta encima",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 11, 25), None),
+        ),
+        (
+            "60 aujourd'hui et le reste mardi ça vous va ? c pour le toilettage de Pipo",
+            "fr_FR",
+            (Intent.SPLIT, dt.date(2026, 11, 24), 2),
+        ),
+        (
+            "merkredi ca vous va ? pour les cours de piano",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 25), None),
+        ),
+        ("en 3 fois... non en 2 ce sera plus simple a suivre", "fr_FR", (Intent.SPLIT, None, 2)),
+        ("card's in my hand, go", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("oui allez go", "fr_FR", (Intent.YES, None, None)),
+        (
+            "merci beaucoup, le jardin n'a jamais été aussi beau",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        (
+            "pk attendre ? je paie maintenant le camp de vacances, comme ça c fait",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "le virement pour les honoraires est parti hier soir, vous devriez le voir demain",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "Le virement de 60 € est parti, il manquait 20 € je les fais mardi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 24), None),
+        ),
+        (
+            "le chèque pour le voyage en Espagne est dans le cartable de Lucas depuis lundi",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        ("euh attends le", "fr_FR", (Intent.UNKNOWN, None, None)),
+        ("attendez la fin du mois", "fr_FR", (Intent.PAY_LATER, dt.date(2026, 11, 30), None)),
+    ],
+)
+def test_kinds_of_round_37_last_batches(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
