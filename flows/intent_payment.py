@@ -188,12 +188,15 @@ _CORRECTED_COUNT = re.compile(
     r"ou mieux|mieux|or even|or better|faire|on peut faire|"
     # "vous m'avez proposé 3 paiements, c possible en 6 plutôt ?": another count asked.
     r"possible|can it be|could it be|can you do|could you do|can you make it|could you make it|"
+    # "10 payments? joking... 5 would be great": the count said in jest taken back.
+    r"joking|kidding|je plaisante|je rigole|blague a part|"
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
     r"(?:(?:attendez|attends|wait|pardon|euh|serieux|serieusement|seriously|sorry) )?"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
+    r"though|"
     r"ca ira|ira|ca va|svp|please|suffira|suffit|suffiront|suffisent|bastan|basta|"
     r"ideally|preferably|idealement|de preference|si possible|if possible|"
     r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
@@ -488,6 +491,10 @@ def _of_an_event(piece: str, start: int) -> bool:
     return _ends_with(piece, start, "event_of_day")
 
 
+#: An English possessive after a weekday ("saturday s lesson"); not "s il vous plaît".
+_POSSESSIVE = re.compile(r" s (?!il\b)")
+
+
 def _of_a_service(piece: str, date: Signal) -> bool:
     """Whether the weekday of *date* names the service paid for ("comment je vous règle la note
     du resto de samedi ?", "the dinner from Saturday"): what the bill is, not when it is paid,
@@ -495,6 +502,8 @@ def _of_a_service(piece: str, date: Signal) -> bool:
     found = date.date
     if found is None or found.text.split()[-1] not in WEEKDAYS:
         return False
+    if _POSSESSIVE.match(piece, found.end):
+        return True  # "How do I pay for Saturday's riding lesson?": the day's lesson
     # The weekday itself: the phrase may have taken the preposition ("from saturday").
     weekday_start = found.end - len(found.text.split()[-1])
     return _ends_with(piece, weekday_start, "service_of_day")

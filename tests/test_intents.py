@@ -5199,3 +5199,63 @@ def test_kinds_of_round_37_last_batches(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U74's and U75's kinds (scored blind at 0ee592b), three of them critical.
+        (
+            "Non mais stop là, le devis signé c'était 450 € pas 620, je paie rien avant "
+            "correction",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("non mais stop là, arrêtez vos relances", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("non mais stop là, je vous ai déjà payé", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("stop là", "fr_FR", (Intent.OPT_OUT, None, None)),
+        (
+            "je paierai quand l'infirmiere sera venue faire les 3 pansements qui manquent, pas "
+            "avant",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "les photos du mariage on les a jamais reçues, je paierai quand j'aurai la clé usb",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("je paierai quand le technicien sera passé", "fr_FR", (Intent.PAY_LATER, None, None)),
+        (
+            "pk vous me comptez l'adhesion 2 fois ? je l'ai payee en juin",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("How do I pay for Saturday's riding lesson?", "en_GB", (Intent.PAY_NOW, None, None)),
+        (
+            "jpeux payer vendredi stp c la fin de mois qui coince",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "Could I split the lens in 10 payments? joking... 5 would be great though",
+            "en_GB",
+            (Intent.SPLIT, None, 5),
+        ),
+        (
+            "pls give me till the end of the month for the guitar lessons, car just died on me",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 30), None),
+        ),
+        (
+            "mardii je vous fais ça pour le cours de dessin",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 24), None),
+        ),
+    ],
+)
+def test_kinds_of_round_37_after_the_last_batches(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
