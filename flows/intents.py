@@ -667,8 +667,10 @@ _HOLD_ON_WORD = re.compile(r"\b(?:attends|attendez|attend|wait|espera|espere)\b"
 def _held_on_unfinished(norm: Normalized) -> bool:
     """A short message that holds on and stops mid-sentence ("euh attends le")."""
     said = norm.text.split()
+    if not 2 <= len(said) <= 4:
+        return False
     unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
-    return 2 <= len(said) <= 4 and unfinished and bool(_HOLD_ON_WORD.search(norm.text))
+    return unfinished and _HOLD_ON_WORD.search(norm.text) is not None
 
 
 def _cut_off(norm: Normalized) -> bool:
