@@ -660,8 +660,9 @@ _PAST_JUST_BEFORE = re.compile(
 )
 
 
-#: A simple past right before ("I returned them "): "the next day" after it is gone by.
-_SIMPLE_PAST_BEFORE = re.compile(r"\b\w+ed(?: \w+){0,2}\s*$")
+#: A simple past right before ("I returned them "): "the next day" after it is gone by. Not
+#: "need", "feed" ("I need till the next day").
+_SIMPLE_PAST_BEFORE = re.compile(r"\b\w*[^e\s]ed(?: \w+){0,2}\s*$")
 #: Moments that are gone by when told after a past: "c'est moi qui t'ai appelé tout à
 #: l'heure", "je les ai rendues le lendemain de la fête", "I returned them the next day".
 _GONE_BY = {

@@ -5034,6 +5034,7 @@ def test_a_call_made_earlier_today_is_no_promise() -> None:
             (Intent.DISPUTE, None, None),
         ),
         ("je vous règle le lendemain", "fr_FR", (Intent.PAY_LATER, None, None)),
+        ("I need till the next day", "en_GB", (Intent.PAY_LATER, None, None)),
         (
             "j'ai pas envoyé stop moi, je comprends juste pas ce que c'est que ce lien",
             "fr_FR",
