@@ -683,7 +683,7 @@ def _gone_by(piece: str, said: str, start: int) -> bool:
 
 #: "attendez" / "wait" opening a correction ("non attendez, pas en 3 fois", "wait, I'll pay
 #: now") asks the reader to hold on, not for time to pay.
-_HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
+HOLD_ON = frozenset({"attendez", "attends", "attend", "wait", "espera", "espere"})
 _CORRECTION_OPENERS = frozenset(
     {"non", "no", "pas", "je", "j", "en", "finalement", "actually", "i", "c", "ah", "oh", "stop"}
 )
@@ -691,7 +691,7 @@ _CORRECTION_OPENERS = frozenset(
 
 def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, end: int) -> bool:
     word = piece[start:end]
-    if word not in _HOLD_ON:
+    if word not in HOLD_ON:
         return False
     index = _token_index(starts, start)
     if index == len(tokens) - 1 and lexicon().pattern("pay_ready").search(piece, 0, start):

@@ -96,7 +96,13 @@ Categories read by `flows.intents`:
   report is read and, unless said as a condition, before the payment decision;
   ``away_on_day``: the customer away on the day after it ("je pars en vacances demain",
   "c'est Noël") or the work done that day ("l'ouverture de porte de mardi"): never the day
-  promised, and beside a pay word said before it, the reason to pay now;
+  promised, and beside a pay word said before it, the reason to pay now; ``service_of_day``:
+  the service a weekday names, said right before it ("la note du resto de samedi", "the dinner
+  from Saturday"): the same, for `flows.intent_payment`; ``reason_before_day``: a word that
+  makes the day after it the reason ("with Christmas and all"): no date read there;
+- ``problem_until``: a problem with paying that lasts until a day ("ma cb est bloquée jusqu'à
+  mardi"): a wait, not help; ``offer_named``: our own "3 fois sans frais" named, whose "frais"
+  is no charge challenged;
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
   2"), unless a ``count_unit`` follows ("3 pas 4 heures") or a ``before_day`` word precedes
   ("le 3 pas le 4");

@@ -116,7 +116,7 @@ from flows.dates import find_dates, resolve_date
 from flows.intent_calendar import CARDINALS, MONTHS, WEEKDAYS
 from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
-from flows.intent_payment import PROPOSED, Decision, Signal, decide
+from flows.intent_payment import HOLD_ON, PROPOSED, Decision, Signal, decide
 from flows.intent_rules import (
     OPT_IN_WHOLE,
     OPT_OUT_WHOLE,
@@ -661,16 +661,13 @@ _DANGLING = frozenset(
 )
 
 
-_HOLD_ON_WORD = re.compile(r"\b(?:attends|attendez|attend|wait|espera|espere)\b")
-
-
 def _held_on_unfinished(norm: Normalized) -> bool:
     """A short message that holds on and stops mid-sentence ("euh attends le")."""
     said = norm.text.split()
     if not 2 <= len(said) <= 4:
         return False
     unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
-    return unfinished and _HOLD_ON_WORD.search(norm.text) is not None
+    return unfinished and not HOLD_ON.isdisjoint(said)
 
 
 def _cut_off(norm: Normalized) -> bool:
@@ -875,7 +872,9 @@ def _read(
     # "card's in my hand, go": the go-ahead is to pay, the card at hand ("oui allez go" only
     # agrees).
     ready = _ready_to_pay(norm.text, words)
-    card_in_hand = reading.intent is Intent.YES and _CARD.search(norm.text) is not None
+    card_in_hand = reading.intent is Intent.YES and bool(
+        words.pattern("payment_means").search(norm.text)
+    )
     if (reading.intent is Intent.UNKNOWN or card_in_hand) and ready:
         return Understanding(Intent.PAY_NOW, language=language, confidence=_READY)
     return reading
@@ -1095,9 +1094,6 @@ def _amounts_before(schedule: str) -> int:
 #: Going ahead told by the card at hand rather than a pay verb: explicit, but a listed phrasing
 #: read only when nothing else was.
 _READY = 0.8
-
-
-_CARD = re.compile(r"\b(?:card|cards|carte|cb|tarjeta|wallet|portefeuille)\b")
 
 
 def _ready_to_pay(text: str, words: Lexicon) -> bool:
