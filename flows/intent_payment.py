@@ -185,7 +185,7 @@ _CORRECTED_COUNT = re.compile(
     rf"{PREFERRING}|je voudrais|"
     r"mettez|mettons|faites|faisons|finalement|passer a|passe a|passons a|passer en|go to|"
     r"could we do|can we do|could we make it|can we make it|what about|how about|"
-    r"ou mieux|mieux|or even|or better|faire|on peut faire|"
+    r"ou mieux|mieux|or even|or better|rather|faire|on peut faire|"
     # "vous m'avez proposé 3 paiements, c possible en 6 plutôt ?": another count asked.
     r"possible|can it be|could it be|can you do|could you do|can you make it|could you make it|"
     # "10 payments? joking... 5 would be great": the count said in jest taken back.
@@ -193,6 +193,8 @@ _CORRECTED_COUNT = re.compile(
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
     r"(?:(?:attendez|attends|wait|pardon|euh|serieux|serieusement|seriously|sorry) )?"
+    # "I'd rather do 5": the count done.
+    r"(?:(?:do|go for|have) )?"
     r"(?:en |in )?"
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
@@ -208,7 +210,8 @@ _CORRECTED_COUNT = re.compile(
     r"si c est pareil pour vous|si ca vous va|si ca vous convient|"
     r"sinon (?:je|j|on|c|ca)(?: \w+){0,5}|otherwise(?: \w+){0,5}|"
     r"si possible|"
-    r"if possible|if you (?:can|accept|agree)))*$"
+    r"if possible|if you (?:can|accept|agree)|"
+    r"if (?:that s|thats|it s|its) (?:ok|okay|alright|fine|all right)|if ok|if that works))*$"
 )
 _COUNT_NAMED = re.compile(
     rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) "
@@ -298,7 +301,10 @@ def _decision(
         dated = [r for r in results[:-1] if r.decision is Decision.LATER and r.date is not None]
         if dated:
             return segments, begins, dated[-1]
-    if correction is not None and correction.start >= last.start:
+    # "2 fois. ah non mettez 3, noël arrive et je suis à sec": money short said after the
+    # count corrected is why, not a wait.
+    reason_last = last.decision is Decision.LATER and last.date is None and last.short_of_money
+    if correction is not None and (correction.start >= last.start or reason_last):
         return segments, begins, correction
     whole = _whole_kept(segments, results)
     if whole is not None:
@@ -723,6 +729,8 @@ def _date_signals(
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
         if _ends_with(piece, found.start, "reason_before_day"):
             continue  # "a tight month with Christmas and all": why, not when
+        if _ends_with(piece, found.start, "departure_before_day"):
+            continue  # "on part en vacances demain": the day the customer leaves
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             proposed = _PROPOSED.match(piece, found.end) is not None

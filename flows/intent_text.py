@@ -33,6 +33,8 @@ _YES_EMOJI = "👍👌✅🆗✔☑🤝💯"
 _NO_EMOJI = "👎❌🚫🙅⛔✖"
 #: A card: the customer reaching for it ("💳💳 go", "🤑💳").
 _PAY_EMOJI = "💳"
+#: An eye-roll or an upside-down smile: what the words say is meant the other way round.
+_IRONIC_EMOJI = frozenset("🙄🙃😒")
 _SMILE_EMOJI = "😊🙂😀😃😄😁☺🥰😍❤♥💙💚💛💜🧡😘🤗👋🌞☀🙏✨🌸🌹😉🤩"
 
 # str.translate table: emoji with meaning → words, typographic marks → ASCII equivalents.
@@ -85,6 +87,8 @@ class Normalized:
     asks: bool = False  # a "?" somewhere
     #: "??", "?!", "!!": outrage (or insistence) in the punctuation, which the words lose.
     outraged: bool = False
+    #: An eye-roll (🙄, 🙃, 😒): the praise beside it is sarcasm ("ça vaut clairement 55€ 🙄").
+    ironic: bool = False
     #: Lower-case words with their accents ("payé" is not "paye"), for the few readings
     #: that need them; punctuation and emoji dropped.
     accented: str = ""
@@ -139,6 +143,7 @@ def normalize(text: str) -> Normalized:
         asks=saw_question,
         accented=accented,
         outraged=_OUTRAGE.search(text[:MAX_CHARS]) is not None,
+        ironic=not _IRONIC_EMOJI.isdisjoint(text[:MAX_CHARS]),
     )
 
 

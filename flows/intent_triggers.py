@@ -77,6 +77,12 @@ SPLIT_NUMBERED = (
         rf"la facture|le montant|la somme|ca|le tout|moi))* (?:en|in|into|by) {_N}\b{_NOT_UNIT}"
     ),
     re.compile(_WS + rf"(?:split\w*|divis\w*|couper) (?:it |this |that )?{_N}\b{_NOT_UNIT}"),
+    # "Can I split the summer camp in 3?": the thing split named between the verb and the count.
+    re.compile(
+        rf"\b(?:split\w*|divis\w*|spread\w*|etaler|echelonner|fractionner) (?:the|le|la|les|l|"
+        rf"my|mon|ma|mes|this|ce|cette|ces|our|notre|nos) (?:\w+ ){{1,3}}?(?:en|in|into|sur) "
+        rf"{_N}\b{_NOT_UNIT}"
+    ),
     # "Dividido en 3 por favor", "fraccionarlo en 4".
     re.compile(_WS + rf"(?:divid\w*|partir\w*|fraccion\w*) (?:lo |la )?en {_N}\b{_NOT_UNIT}"),
 )
@@ -221,7 +227,7 @@ LATER = re.compile(
     r"quand (?:la |le |l |ma |mon |mes |les )(?:\w+ ){0,2}(?:aura|auront) (?:debloque|reactive|"
     r"resolu|regle le|remis|verse|envoye|renvoye|valide|change|fait)|"
     r"je vous (?:tiens|tiendrai|tiendrais) au courant|i ll keep you posted|"
-    r"(?:a|des) (?:mon|notre) retour|when i (?:get|m|am) (?:back|out|home|better|discharged)|"
+    r"(?:a|des) (?:mon|notre) retour|when (?:i|we) (?:get|m|am|re|are|come) (?:back|out|home|better|discharged)|"
     # ... unless right away: "I'll sort it straight away" is paying now.
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it)"

@@ -100,6 +100,10 @@ Categories read by `flows.intents`:
   the service a weekday names, said right before it ("la note du resto de samedi", "the dinner
   from Saturday"): the same, for `flows.intent_payment`; ``reason_before_day``: a word that
   makes the day after it the reason ("with Christmas and all"): no date read there;
+  ``departure_before_day``: a departure told before its day ("on part en vacances demain"):
+  the day the customer leaves, no date read there; ``deadline_wished``: a deadline the
+  customer wants to meet ("want it sorted before xmas"), blanked when another clause asks the
+  way to pay;
 - ``problem_until``: a problem with paying that lasts until a day ("ma cb est bloquée jusqu'à
   mardi"): a wait, not help; ``offer_named``: our own "3 fois sans frais" named, whose "frais"
   is no charge challenged;

@@ -617,6 +617,10 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if opt_out is _OptOut.MAYBE and reading.intent is not Intent.OPT_IN:
         # Asking whether to stop the messages of a customer asking for them back is nonsense.
         return dataclasses.replace(reading, maybe_opt_out=True)
+    if reading.intent in _PRAISE_READS and norm.ironic and _AMOUNT_LIKE.search(norm.text):
+        # "Super le vernis qui tient 2 jours, ça vaut clairement 55€ 🙄": praise of a price
+        # with an eye-roll is outrage at it, not a yes.
+        return Understanding(Intent.DISPUTE, language=language)
     if _plan_kept(reading, norm, words):
         # "non je refuse, je garde l'échéancier qu'on avait": no change, not a split asked.
         return Understanding(Intent.NO, language=language)
@@ -648,6 +652,9 @@ def _plan_kept(reading: Understanding, norm: Normalized, words: Lexicon) -> bool
 
 #: Readings that decide a payment: beside them, a complaint about our reminders is only asked
 #: about, never read as the stop.
+#: What an ironic message's words are read as when nothing else is asked.
+_PRAISE_READS = frozenset({Intent.YES, Intent.SMALLTALK, Intent.UNKNOWN})
+
 _DECIDES_PAYING = frozenset(
     {Intent.PAY_NOW, Intent.PAY_LATER, Intent.SPLIT, Intent.YES, Intent.OPT_IN}
 )
@@ -807,6 +814,10 @@ def _read(
     if promised is not None:
         return promised
     intent = _before_payment(norm, words)
+    if intent is Intent.ALREADY_PAID and _opens_with_a_day_proposed(norm, language, today):
+        # "dans une semaine ça vous va ? je viens de payer le contrôle technique": the day is
+        # proposed first; the payment told after it is why, read below as the promise.
+        intent = None
     if intent is not None:
         return Understanding(intent, language=language)
     accepted = words.pattern("schedule_accepted").search(norm.text)
@@ -818,7 +829,7 @@ def _read(
         # "d'accord pour l'échéancier proposé": the schedule named is agreed to, not asked for.
         return Understanding(Intent.YES, language=language)
     signal = decide(
-        _income_as_reason(norm.clauses, words),
+        _deadline_as_reason(_income_as_reason(norm.clauses, words), words),
         language=language or _locale_language(locale),
         today=today,
     )
@@ -900,6 +911,20 @@ def _income_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ..
         return _blanked(clause, told)
 
     return tuple(blank(clause) for clause in clauses)
+
+
+def _deadline_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ...]:
+    """*clauses* without a deadline the customer wants to meet ("how do I pay this? want it
+    sorted before xmas") when another clause asks the way to pay: why now, not a day to wait
+    for. Said alone ("je veux que ce soit réglé avant Noël"), the day stays the promise."""
+    how = words.pattern("how_to_pay")
+    if not any(how.search(clause) for clause in clauses):
+        return clauses
+    wished = words.pattern("deadline_wished")
+    return tuple(
+        clause if how.search(clause) else _blanked(clause, wished.finditer(clause))
+        for clause in clauses
+    )
 
 
 def _blanked(text: str, spans: Iterable[re.Match[str]]) -> str:
@@ -1433,6 +1458,10 @@ def _asks_about_invoice(norm: Normalized, words: Lexicon) -> bool:
             # "c'est pour la facture du toilettage, je peux régler là maintenant ?": the
             # invoice named, then the question is whether to pay now.
             return False
+        if asked is not None and _says_paid(_around(text, asked), words):
+            # "75€ sont partis de mon compte le 28, c'est bien pour le ramonage ? donc c'est
+            # réglé": the payment reported is what to check; the question goes with it.
+            return False
         if asked is not None and _asks_agent(_around(text, asked), words):
             # "pouvez-vous me rappeler ? c'est pour la facture de kiné": the invoice named,
             # the question is the call back.
@@ -1513,16 +1542,16 @@ def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
     return None
 
 
+def _says_paid(text: str, words: Lexicon) -> bool:
+    return bool(words.pattern("already_paid").search(text) or rules().already_paid.search(text))
+
+
 def _says_more_than_the_question(text: str, asked: re.Match[str], words: Lexicon) -> bool:
     """ "pk vous m'envoyez ça, j'ai déjà tout payé", "I've never ordered anything from you, who
     gave you my number?": beside the question, a payment reported or something wrong named,
     which is what to act on."""
     rest = _around(text, asked)
-    return bool(
-        words.pattern("concept_wrong").search(rest)
-        or words.pattern("already_paid").search(rest)
-        or rules().already_paid.search(rest)
-    )
+    return bool(words.pattern("concept_wrong").search(rest) or _says_paid(rest, words))
 
 
 def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
@@ -1857,6 +1886,39 @@ def _days_named(norm: Normalized, language: str | None, one_of_them: dt.date) ->
 _A_YEAR = dt.timedelta(days=366)
 
 
+#: A word before the day proposed ("plutôt le 10", "alors mercredi ?").
+_DAY_OPENER = re.compile(
+    r"(?:(?:plutot|alors|bon|donc|sinon|euh|rather|or|maybe|then|entonces) )?(?:(?:a|au|d ici|by|on) )?"
+)
+#: What is paid, named after the day ("à la rentrée pour les cours de piano de Léa").
+_FOR_WHAT = re.compile(r" (?:pour|for|para) (?:les|le|la|l|the|los|las|el|mon|ma|mes|my)\b.*$")
+#: Proposals that a day first may carry beside `PROPOSED` ("si ça vous dérange pas").
+_ALSO_PROPOSED = re.compile(
+    r" (?:si ca (?:ne )?vous derange pas|si ca vous arrange|si vous voulez bien|"
+    r"if you don t mind|if you dont mind|c possible|c est possible|possible|"
+    r"est ce possible|is that possible)(?: \||$)"
+)
+
+
+def _opens_with_a_day_proposed(norm: Normalized, language: str | None, today: dt.date) -> bool:
+    first = next(iter(find_dates(norm.clauses[0], language=language or "fr", today=today)), None)
+    return first is not None and _day_proposed_first(norm, first.text)
+
+
+def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
+    """The message opens with the day, proposed: "mercredi ça vous va ?", "plutôt le 10 si ça
+    vous dérange pas ?", "à la rentrée pour les cours de Léa, c possible ?"."""
+    first = norm.clauses[0]
+    opener = _DAY_OPENER.match(first)
+    start = opener.end() if opener else 0
+    if not first.startswith(date_text, start):
+        return False
+    rest = _FOR_WHAT.sub("", first[start + len(date_text) :])
+    if not rest and len(norm.clauses) > 1:
+        rest = " " + norm.clauses[1]
+    return PROPOSED.match(rest) is not None or _ALSO_PROPOSED.match(rest) is not None
+
+
 def _dated(
     day: dt.date, date_text: str, norm: Normalized, language: str | None, words: Lexicon
 ) -> Understanding:
@@ -1875,9 +1937,9 @@ def _dated(
     ):
         # "Next week, I'm away on holiday right now": the day first, on its own, then why.
         return promise
-    if norm.clauses[0].startswith(date_text) and PROPOSED.match(norm.clauses[0], len(date_text)):
-        # "merkredi ça vous va ? pour les cours de piano": the day proposed first, in reply
-        # to the invoice, then what is paid.
+    if _day_proposed_first(norm, date_text):
+        # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
+        # pas ?": the day proposed first, in reply to the invoice, then what is paid.
         return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"

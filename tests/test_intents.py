@@ -5260,3 +5260,193 @@ def test_kinds_of_round_37_after_the_last_batches(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U76's and U77's kinds left at stop 37, and U78's and U79's (scored blind at 7fc99c8).
+        # A stop to something named that is not our messages: asked about, the rest acted on.
+        (
+            "STOP le suspense 😂 envoyez ce lien que je paie",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("stop the drama and send me the link", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("STOP les relances", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("STOP le harcèlement", "fr_FR", (Intent.OPT_OUT, None, None)),
+        ("stop the texts", "en_GB", (Intent.OPT_OUT, None, None)),
+        ("stop this now", "en_GB", (Intent.OPT_OUT, None, None)),
+        # Our own message quoted: the keyword read out, not sent.
+        (
+            "Vous prenez les chèques ? Votre message dit répondez STOP ou PAYER mais moi j'ai "
+            "pas de carte bancaire",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        (
+            "your text says reply PAY or STOP but I just want to know if you take cash",
+            "en_GB",
+            (Intent.HELP, None, None),
+        ),
+        ("it says reply stop to unsubscribe so STOP", "en_GB", (Intent.OPT_OUT, None, None)),
+        ("I will pay once you take the extra 20 off", "en_GB", (Intent.DISPUTE, None, None)),
+        # Praise of a price with an eye-roll: outrage at it.
+        (
+            "Super le vernis qui tient 2 jours, ça vaut clairement 55€ 🙄",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Bravo, 45€ la sortie scolaire au zoo, ils ont dormi au Ritz les gamins ? 🙄",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        ("ok 🙄", "fr_FR", (Intent.YES, None, None)),
+        # Thanks passed on to whoever did the work; a laugh in chat.
+        (
+            "le bruit de la clim a stoppé net depuis votre passage, merci au technicien 👌",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("thanks to the plumber 👍", "en_GB", (Intent.SMALLTALK, None, None)),
+        (
+            "ahah non mais t'as vu la tête de Kevin sur la photo 😂",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        # Income just received, a deadline wished beside the way asked: paying now.
+        (
+            "je viens de toucher ma paye donc je regle la facture du veto maintenant, c'est où ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        ("how do i pay this? want it sorted before xmas", "en_GB", (Intent.PAY_NOW, None, None)),
+        (
+            "want it sorted before xmas",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 12, 24), None),
+        ),
+        (
+            "j'ai payé hier sur votre lien, c'est bon de votre coté ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        ("c'est sûr votre lien ?", "fr_FR", (Intent.HELP, None, None)),
+        # Counts and rests.
+        (
+            "je peux mettre 60 € aujourd'hui et completer jeudi ?",
+            "fr_FR",
+            (Intent.SPLIT, dt.date(2026, 11, 19), 2),
+        ),
+        ("Can I split the summer camp in 3? 🙏", "en_GB", (Intent.SPLIT, None, 3)),
+        (
+            "Not 2 payments, I'd rather do 5 if that's ok, it's for both kids",
+            "en_GB",
+            (Intent.SPLIT, None, 5),
+        ),
+        # A day proposed first, then what is paid.
+        (
+            "plutot le 10 si ca vous derange pas ? pour les cours de piano de Léa",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 10), None),
+        ),
+        (
+            "a la rentree pour les cours de piano de Lea, c possible ?",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2027, 9, 1), None),
+        ),
+        (
+            "dans une semaine ca vous va ? je viens de payer le controle technique de l'autre "
+            "voiture",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 25), None),
+        ),
+        ("demain ? c'est déjà payé", "fr_FR", (Intent.ALREADY_PAID, None, None)),
+        # "start again" said of something else; an indirect question.
+        (
+            "what time does the Saturday workshop start again?",
+            "en_GB",
+            (Intent.SMALLTALK, None, None),
+        ),
+        ("START again please", "en_GB", (Intent.OPT_IN, None, None)),
+        ("I just want to know if you take cash", "en_GB", (Intent.HELP, None, None)),
+        # Payments reported in other words.
+        (
+            "le virement pr les billets est parti lundi, normalement c'est bon",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "C'est mon fils qui s'est occupé de payer l'entretien de la chaudière, il l'a fait "
+            "lundi depuis son téléphone",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "75€ sont partis de mon compte le 28 au nom de votre société, c'est bien pour le "
+            "ramonage ? donc c'est réglé non ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "g deja donné la moitié en liquide au plombier, le reste je vous le vire ce week-end",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        # Not paid after all, paying now.
+        (
+            "Was trying to remember if I'd paid... nope. Doing it right now, where's the link?",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je sais plus si j'avais payé... ben non. je le fais de suite",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "jamais inscrit mon fils a ce stage de foot, c quoi cette facture??",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        # A departure's day is not the payment's; money coming "never the same day" refuses
+        # nothing; a holiday coming is why money is short.
+        (
+            "on part en vacances demain, je vous fais ça a notre retour",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        (
+            "ok je paie maintenant avant de partir en vacances demain",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je vous paie avant de partir samedi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 21), None),
+        ),
+        (
+            "we're off to Spain on Friday, I'll pay when we get back",
+            "en_GB",
+            (Intent.PAY_LATER, None, None),
+        ),
+        (
+            "jpeux regler le stage poney quand g ma paye? elle tombe jamais le meme jour dsl",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        (
+            "je peux donner 80 € aujourd'hui pour le stage poney et le solde mardi ?",
+            "fr_FR",
+            (Intent.SPLIT, dt.date(2026, 11, 24), 2),
+        ),
+        ("2 fois. ah non mettez 3, noel arrive et je suis à sec", "fr_FR", (Intent.SPLIT, None, 3)),
+    ],
+)
+def test_kinds_of_round_38(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
