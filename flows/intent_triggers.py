@@ -227,7 +227,8 @@ LATER = re.compile(
     r"quand (?:la |le |l |ma |mon |mes |les )(?:\w+ ){0,2}(?:aura|auront) (?:debloque|reactive|"
     r"resolu|regle le|remis|verse|envoye|renvoye|valide|change|fait)|"
     r"je vous (?:tiens|tiendrai|tiendrais) au courant|i ll keep you posted|"
-    r"(?:a|des) (?:mon|notre) retour|when (?:i|we) (?:get|m|am|re|are|come) (?:back|out|home|better|discharged)|"
+    r"(?:a|des) (?:mon|notre) retour|"
+    r"when (?:i|we) (?:get|m|am|re|are|come) (?:back|out|home|better|discharged)|"
     # ... unless right away: "I'll sort it straight away" is paying now.
     r"(?:je m en occupe|je vais m en occuper|je fais le necessaire|je m en charge|i ll sort it|"
     r"i ll take care of it|i ll deal with it|will sort it)"

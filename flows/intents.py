@@ -1888,7 +1888,8 @@ _A_YEAR = dt.timedelta(days=366)
 
 #: A word before the day proposed ("plutôt le 10", "alors mercredi ?").
 _DAY_OPENER = re.compile(
-    r"(?:(?:plutot|alors|bon|donc|sinon|euh|rather|or|maybe|then|entonces) )?(?:(?:a|au|d ici|by|on) )?"
+    r"(?:(?:plutot|alors|bon|donc|sinon|euh|rather|or|maybe|then|entonces) )?"
+    r"(?:(?:a|au|d ici|by|on) )?"
 )
 #: What is paid, named after the day ("à la rentrée pour les cours de piano de Léa").
 _FOR_WHAT = re.compile(r" (?:pour|for|para) (?:les|le|la|l|the|los|las|el|mon|ma|mes|my)\b.*$")

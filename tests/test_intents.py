@@ -5442,7 +5442,11 @@ def test_kinds_of_round_37_after_the_last_batches(
             "fr_FR",
             (Intent.SPLIT, dt.date(2026, 11, 24), 2),
         ),
-        ("2 fois. ah non mettez 3, noel arrive et je suis à sec", "fr_FR", (Intent.SPLIT, None, 3)),
+        (
+            "2 fois. ah non mettez 3, noel arrive et je suis à sec",
+            "fr_FR",
+            (Intent.SPLIT, None, 3),
+        ),
     ],
 )
 def test_kinds_of_round_38(
