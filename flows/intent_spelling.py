@@ -115,6 +115,9 @@ def correct_day(word: str) -> str:
         return word[:-1]  # "jeudii", "lundii": a key held down
     if len(word) == MIN_LENGTH and word.isalpha() and word not in _vocabulary().counts:
         return _short_slip(word)
+    if len(word) == MIN_LENGTH - 1 and word.endswith("di") and word not in _vocabulary().counts:
+        # "jedi", "madi": a short French day with a letter missing, a word no message used.
+        return next((day for day in _SHORT_FRENCH_DAYS if one_edit(word, day)), word)
     if len(word) < MIN_LENGTH + 1 or word in WEEKDAYS or not word.isalpha():
         return word
     for day in _LONG_DAYS:
@@ -154,6 +157,8 @@ def _next_key(word: str, day: str) -> bool:
     slips = [(a, b) for a, b in zip(word, day, strict=True) if a != b]
     return len(slips) == 1 and slips[0] in _NEIGHBOURS
 
+
+_SHORT_FRENCH_DAYS = ("lundi", "mardi", "jeudi")
 
 #: Days a letter short of an everyday word ("martes" / "mates"): never read from a shorter one.
 _NO_SHORTENING = frozenset({"martes", "jueves", "viernes", "sabado", "domingo"})

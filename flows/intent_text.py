@@ -33,8 +33,9 @@ _YES_EMOJI = "👍👌✅🆗✔☑🤝💯"
 _NO_EMOJI = "👎❌🚫🙅⛔✖"
 #: A card: the customer reaching for it ("💳💳 go", "🤑💳").
 _PAY_EMOJI = "💳"
-#: An eye-roll or an upside-down smile: what the words say is meant the other way round.
-_IRONIC_EMOJI = frozenset("🙄🙃😒")
+#: An eye-roll or an unamused face: what the words say is meant the other way round (🙃 is
+#: left out: as often a shrug as sarcasm).
+_IRONIC_EMOJI = frozenset("🙄😒")
 _SMILE_EMOJI = "😊🙂😀😃😄😁☺🥰😍❤♥💙💚💛💜🧡😘🤗👋🌞☀🙏✨🌸🌹😉🤩"
 
 # str.translate table: emoji with meaning → words, typographic marks → ASCII equivalents.
@@ -87,7 +88,7 @@ class Normalized:
     asks: bool = False  # a "?" somewhere
     #: "??", "?!", "!!": outrage (or insistence) in the punctuation, which the words lose.
     outraged: bool = False
-    #: An eye-roll (🙄, 🙃, 😒): the praise beside it is sarcasm ("ça vaut clairement 55€ 🙄").
+    #: An eye-roll (🙄, 😒): the praise beside it is sarcasm ("ça vaut clairement 55€ 🙄").
     ironic: bool = False
     #: Lower-case words with their accents ("payé" is not "paye"), for the few readings
     #: that need them; punctuation and emoji dropped.

@@ -223,6 +223,12 @@ LATER = re.compile(
     # "quand mon fils m'aura remboursé", "quand ma fille m'aura fait le virement": the money
     # the customer waits for from someone else (future perfect).
     r"quand (?:\w+ ){1,3}(?:m|nous) (?:aura|auront) |"
+    # "dès que l'assurance m'a remboursé": the money the customer waits for, told in the past.
+    r"(?:des que|quand|une fois que|lorsque) (?:l |la |le |ma |mon |mes |les )?(?:\w+ ){0,2}"
+    r"(?:m|nous) (?:a|ont) (?:rembourse|verse|vire|avance|prete)|"
+    # "quand mon mari sera rentré": someone the customer waits for.
+    r"quand (?:mon|ma|mes|le|la|les) (?:\w+ ){0,2}(?:sera|seront) (?:rentree?s?|revenue?s?|"
+    r"de retour|la)\b|"
     # "quand la banque aura débloqué ma carte": what the customer waits for, someone else's to do.
     r"quand (?:la |le |l |ma |mon |mes |les )(?:\w+ ){0,2}(?:aura|auront) (?:debloque|reactive|"
     r"resolu|regle le|remis|verse|envoye|renvoye|valide|change|fait)|"

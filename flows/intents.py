@@ -124,7 +124,7 @@ from flows.intent_rules import (
     rules,
 )
 from flows.intent_text import Normalized, fold, normalize
-from flows.intent_triggers import FUTURE_PAY, INABILITY_PHRASE, NOW
+from flows.intent_triggers import FUTURE_PAY, INABILITY_PHRASE, NOW, SPLIT_NUMBERED
 from flows.intent_words import Lexicon, lexicon
 
 #: Below this confidence the flow asks what the customer meant instead of acting.
@@ -738,8 +738,10 @@ def _by_concepts(
     """A second reading by concept groups when the ordered rules left the message undecided."""
     if norm.is_empty or reading.intent.value not in _REFINABLE:
         return reading
-    # "me han pagado la nómina": the customer's income, no payment of ours settled.
+    # "me han pagado la nómina": the customer's income, no payment of ours settled; "dès que
+    # l'assurance m'a remboursé": the customer's own money awaited, no refund claimed.
     text = " | ".join(_income_as_reason(norm.clauses, words))
+    text = words.pattern("own_money_awaited").sub(" ", text)
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     if (
@@ -1607,6 +1609,8 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
         or intent_concepts.parts_named(text)
         or words.pattern("split_rest").search(text)
         or _promised_without_question(norm)
+        # "3 fois 48€ ça me va !!": a count agreed to with enthusiasm.
+        or (rules().yes.search(text) and any(r.search(text) for r in SPLIT_NUMBERED))
     )
     # "je conteste pas le montant, je veux juste payer, il est où le lien ??": the charge is
     # named to say it is not contested.
@@ -1687,7 +1691,12 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "la lampe ne marche pas" contests the invoice; "le lien ne marche pas" (or "j'essaie de
     # payer mais ça marche pas") asks for help: a payment tool just before the problem.
     lookalike = words.pattern("dispute_lookalike")
+    # "j'ai fait un virement de 48 € dimanche, c'est pas arrivé ?": the payment told is what
+    # has not arrived, not the goods.
+    told_paid = rules().already_paid.search(text) is not None
     for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in norm.clauses):
+        if told_paid and words.pattern("payment_not_arrived").fullmatch(clause.strip()):
+            continue
         for m in words.pattern("dispute_product").finditer(clause):
             before = clause[: m.start()].split()[-_TOOL_WINDOW:]
             after = clause[m.end() :].split()[:_TOOL_AFTER]

@@ -5447,6 +5447,35 @@ def test_kinds_of_round_37_after_the_last_batches(
             "fr_FR",
             (Intent.SPLIT, None, 3),
         ),
+        # Older kinds left open: a transfer asked about, money or someone awaited, a dispute
+        # told as a condition, a short day misspelt.
+        (
+            "j'ai fait un virement de 48€ dimanche soir, c'est pas arrivé ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "I paid by bank transfer on Monday, has it not arrived?",
+            "en_GB",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        ("le colis est pas arrivé", "fr_FR", (Intent.DISPUTE, None, None)),
+        (
+            "je vous paie dès que l'assurance m'a remboursé le dégât des eaux",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        ("je vous paie quand mon mari sera rentré", "fr_FR", (Intent.PAY_LATER, None, None)),
+        ("je paierai quand les lunettes seront à ma vue", "fr_FR", (Intent.DISPUTE, None, None)),
+        ("je paie quand ma paye sera versée", "fr_FR", (Intent.PAY_LATER, None, None)),
+        (
+            "je vous fais ça jedi promis",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        # A count agreed to with "!!" is enthusiasm (test_surface_changes_keep_the_intent).
+        ("3 FOIS 48€ ÇA ME VA!!", "fr_FR", (Intent.SPLIT, None, 3)),
+        ("vous m avez prélevé 2 fois 48€ !!", "fr_FR", (Intent.DISPUTE, None, None)),
     ],
 )
 def test_kinds_of_round_38(
