@@ -1616,9 +1616,14 @@ def _charge_challenged(norm: Normalized, words: Lexicon) -> bool:
     # named to say it is not contested.
     named = words.pattern("dispute_denied").sub(" ", text)
     named = words.pattern("offer_named").sub(" ", named)
+    # "Could I pay the nursery fees monthly instead of the whole term?": another way to pay
+    # asked for, nothing challenged.
+    challenged = words.pattern("concept_challenge").search(text) and not (
+        _asks(norm, words) and words.pattern("rest_in_instalments").search(text)
+    )
     return bool(
         words.pattern("concept_charge").search(named)
-        and (outraged or words.pattern("concept_challenge").search(text))
+        and (outraged or challenged)
         and not words.pattern("concept_process").search(text)
         and not words.pattern("help_means").search(text)
     )
@@ -1964,6 +1969,11 @@ def _dated(
     rest = [w for w in text.replace(date_text, " ", 1).split() if w != "|"]
     if len(rest) <= 1:
         return promise  # "vendredi", "plutôt lundi ?"
+    before = text[: text.find(date_text)].rstrip()
+    if any(m.end() == len(before) for m in words.pattern("event_of_day").finditer(before)):
+        # "est-ce que le jardinier passe toujours mardi prochain ?": the day of a visit, in a
+        # message that says nothing of paying.
+        return Understanding(Intent.SMALLTALK, language=language, confidence=_UNSURE_DATE)
     return dataclasses.replace(
         promise, confidence=_UNSURE_DATE, alternatives=(Intent.PAY_LATER, Intent.SMALLTALK)
     )

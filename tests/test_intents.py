@@ -5476,6 +5476,34 @@ def test_kinds_of_round_37_after_the_last_batches(
         # A count agreed to with "!!" is enthusiasm (test_surface_changes_keep_the_intent).
         ("3 FOIS 48€ ÇA ME VA!!", "fr_FR", (Intent.SPLIT, None, 3)),
         ("vous m avez prélevé 2 fois 48€ !!", "fr_FR", (Intent.DISPUTE, None, None)),
+        # Tuning lines of U72-U75 the rules still missed: the link asked for in a clause alone,
+        # a visit's day, a monthly split asked "instead of" the whole.
+        (
+            "je pars en vacances samedi donc autant regler ce soir, c'est ou ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "je pars en week end prolongé vendredi donc autant payer ce soir, le lien svp",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "Est-ce que le jardinier passe toujours mardi prochain pour les feuilles ?",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
+        (
+            "le technicien passe mardi, je paierai à ce moment là",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 24), None),
+        ),
+        (
+            "Could I pay the nursery fees monthly instead of the whole term?",
+            "en_GB",
+            (Intent.SPLIT, None, None),
+        ),
+        ("why am I paying fees instead of the quote?", "en_GB", (Intent.DISPUTE, None, None)),
     ],
 )
 def test_kinds_of_round_38(
