@@ -122,6 +122,8 @@ _DROPPED_WAIT = re.compile(
 _WHY_BEFORE = re.compile(r"\b(?:pourquoi|why|por que|para que) $")
 #: Correcting words that, at the end of a clause, close what they correct ("Thursday instead").
 _AFTERWORDS = frozenset({"instead", "rather", "actually", "plutot", "mejor"})
+#: A weekday just before an afterword ("mercredi plutôt"): the day it prefers.
+_DAY_BEFORE = re.compile(rf"\b(?:{'|'.join(WEEKDAYS)}) $")
 _APOLOGY_OPENS = re.compile(r"(?:sorry|pardon)\b")
 _APOLOGY_ONLY = re.compile(r"(?:sorry|pardon)(?: (?:mate|guys|folks|again))?")
 # "je suis payé le 4" is a salary: a passive pay verb is not the customer paying.
@@ -390,6 +392,8 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
             for m in CHANGE_OF_MIND.finditer(clause)
             if m.start() > 0
             and (not _POLITE_ONLY.fullmatch(clause[m.end() :]) or m.group() not in _AFTERWORDS)
+            # "mercredi plutôt pour la leçon": the day preferred, then what is paid.
+            and not (m.group() in _AFTERWORDS and _DAY_BEFORE.search(clause, 0, m.start()))
         ]
         for begin, end in itertools.pairwise([0, *cuts, len(clause)]):
             piece = clause[begin:end].strip()

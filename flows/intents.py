@@ -2013,7 +2013,9 @@ def _chit_chat_never(text: str, words: Lexicon) -> bool:
     return all(m.group() in _NEVER_WORDS for m in rules().no.finditer(text))
 
 
-_TRAILING_BUT = re.compile(r"\b(?:mais|but|pero|sauf que|except)$")
+_TRAILING_BUT = re.compile(
+    r"\b(?:mais|but|pero|sauf que|except)(?: (?:le|la|les|l|je|j|il|on|the|i|a|un|une|el))?$"
+)
 
 
 def _after_payment(text: str, language: str | None) -> Understanding:
@@ -2037,7 +2039,8 @@ def _after_payment(text: str, language: str | None) -> Understanding:
         return Understanding(Intent.NO, language=language)
     if rules().yes.search(text):
         if _TRAILING_BUT.search(text):
-            # "d'accord mais", "yes but": the condition is still to come; nothing agreed yet.
+            # "d'accord mais", "yes but", "euh ok mais le": the condition is still to come;
+            # nothing agreed yet.
             return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
         return Understanding(Intent.YES, language=language)
     if (

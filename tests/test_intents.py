@@ -5504,6 +5504,13 @@ def test_kinds_of_round_37_after_the_last_batches(
             (Intent.SPLIT, None, None),
         ),
         ("why am I paying fees instead of the quote?", "en_GB", (Intent.DISPUTE, None, None)),
+        ("euh ok mais le", "fr_FR", (Intent.UNKNOWN, None, None)),
+        ("ok mais vite", "fr_FR", (Intent.YES, None, None)),
+        (
+            "mardi. ah non mardi j'ai le dentiste, mercredi plutot pour la leçon de conduite",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 25), None),
+        ),
     ],
 )
 def test_kinds_of_round_38(
