@@ -1925,8 +1925,10 @@ def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
     vous dérange pas ?", "à la rentrée pour les cours de Léa, c possible ?"."""
     first = norm.clauses[0]
     opener = _DAY_OPENER.match(first)
-    start = opener.end() if opener else 0
-    if not first.startswith(date_text, start):
+    # The day's own words may hold what looks like an opener ("on friday"): tried as is first.
+    starts = [0] if opener is None or not opener.end() else [0, opener.end()]
+    start = next((s for s in starts if first.startswith(date_text, s)), None)
+    if start is None:
         return False
     rest = _FOR_WHAT.sub("", first[start + len(date_text) :])
     if not rest and len(norm.clauses) > 1:

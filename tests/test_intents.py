@@ -5504,6 +5504,11 @@ def test_kinds_of_round_37_after_the_last_batches(
             (Intent.SPLIT, None, None),
         ),
         ("why am I paying fees instead of the quote?", "en_GB", (Intent.DISPUTE, None, None)),
+        (
+            "on friday ok? for the riding lessons",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
         ("euh ok mais le", "fr_FR", (Intent.UNKNOWN, None, None)),
         ("ok mais vite", "fr_FR", (Intent.YES, None, None)),
         (
