@@ -735,6 +735,10 @@ def _date_signals(
             continue  # "a tight month with Christmas and all": why, not when
         if _ends_with(piece, found.start, "departure_before_day"):
             continue  # "on part en vacances demain": the day the customer leaves
+        if _ends_with(piece, found.start, "past_before_day") or lexicon().pattern(
+            "day_praised"
+        ).match(piece, found.end + 1):
+            continue  # "the lads worked on Saturday", "Sunday's workshop was brilliant": gone by
         negation = _negation(piece, tokens, starts, found.start, found.end, until_cancels=True)
         if negation is None:
             proposed = _PROPOSED.match(piece, found.end) is not None

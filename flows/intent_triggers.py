@@ -168,8 +168,8 @@ PAY = re.compile(
     _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay|"
     # "can I sort the florist bill next week?": sorting a bill out is paying it.
-    r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ )?"
-    r"(?:bill|invoice|balance|lessons|sessions|classes|fees)|"
+    r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ ){0,2}"
+    r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
     r"sort you out)\b"
 )
 FUTURE_PAY = re.compile(

@@ -101,9 +101,13 @@ Categories read by `flows.intents`:
   from Saturday"): the same, for `flows.intent_payment`; ``reason_before_day``: a word that
   makes the day after it the reason ("with Christmas and all"): no date read there;
   ``departure_before_day``: a departure told before its day ("on part en vacances demain"):
-  the day the customer leaves, no date read there; ``deadline_wished``: a deadline the
+  the day the customer leaves, no date read there; ``past_before_day`` / ``day_praised``:
+  work done or an event enjoyed on a day gone by ("the lads worked non stop on Saturday", "the
+  workshop on Sunday was brilliant"): no date read there; ``deadline_wished``: a deadline the
   customer wants to meet ("want it sorted before xmas"), blanked when another clause asks the
   way to pay;
+- ``stop_consequence_asked``: what replying STOP would do, asked ("si je réponds STOP ça
+  annule l'inscription ?"): help, read before any dispute;
 - ``problem_until``: a problem with paying that lasts until a day ("ma cb est bloquée jusqu'à
   mardi"): a wait, not help; ``offer_named``: our own "3 fois sans frais" named, whose "frais"
   is no charge challenged;

@@ -671,7 +671,7 @@ _DANGLING = frozenset(
 def _held_on_unfinished(norm: Normalized) -> bool:
     """A short message that holds on and stops mid-sentence ("euh attends le")."""
     said = norm.text.split()
-    if not 2 <= len(said) <= 4:
+    if not 2 <= len(said) <= 6:
         return False
     unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
     return unfinished and not HOLD_ON.isdisjoint(said)
@@ -776,8 +776,10 @@ def _by_concepts(
     better = None
     # "Comment je peux vous payer ? j'ai pas compris le message d'avant": the way to pay asked
     # for is the link, whatever else the message says it did not understand.
+    # "I'm getting my card out, where do I click": the card in hand decides it too.
     decided = words.pattern("pay_decided").search(text) is not None or (
-        reading.intent is Intent.PAY_NOW and _asks_how_to_pay(norm, words)
+        reading.intent is Intent.PAY_NOW
+        and (_asks_how_to_pay(norm, words) or words.pattern("pay_ready").search(text) is not None)
     )
     if _asks(norm, words) and reading.date is None and not decided:
         # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
@@ -1534,7 +1536,10 @@ def _names_split(text: str, words: Lexicon) -> bool:
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
     """Questions whose words would otherwise read as a dispute: about the invoice itself
     (status), or whether the message is genuine (help)."""
-    link = words.pattern("help_link").search(norm.text) if _asks(norm, words) else None
+    asked = _asks(norm, words)
+    if asked and words.pattern("stop_consequence_asked").search(norm.text):
+        return Intent.HELP  # "si je réponds STOP ça annule l'inscription au foot ?"
+    link = words.pattern("help_link").search(norm.text) if asked else None
     if link is not None and not _says_more_than_the_question(norm.text, link, words):
         return Intent.HELP  # "c'est pour quoi ce lien ?": what the link is, not the invoice
     if _asks_about_invoice(norm, words):
@@ -1907,11 +1912,13 @@ _DAY_OPENER = re.compile(
 )
 #: What is paid, named after the day ("à la rentrée pour les cours de piano de Léa").
 _FOR_WHAT = re.compile(r" (?:pour|for|para) (?:les|le|la|l|the|los|las|el|mon|ma|mes|my)\b.*$")
-#: Proposals that a day first may carry beside `PROPOSED` ("si ça vous dérange pas").
+#: Proposals that a day first may carry beside `PROPOSED` ("si ça vous dérange pas"), and the
+#: promises that make it one ("on the 15th without fail for the riding lessons").
 _ALSO_PROPOSED = re.compile(
     r" (?:si ca (?:ne )?vous derange pas|si ca vous arrange|si vous voulez bien|"
     r"if you don t mind|if you dont mind|c possible|c est possible|possible|"
-    r"est ce possible|is that possible)(?: \||$)"
+    r"est ce possible|is that possible|sans faute|promis|c est promis|without fail|"
+    r"i promise|promise|promised|sin falta|prometido|lo prometo)(?: \||$)"
 )
 
 

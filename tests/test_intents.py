@@ -5523,3 +5523,98 @@ def test_kinds_of_round_38(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # A stop asked without its "ne"; our keyword read where it is printed, or asked about.
+        (
+            "c'est réglé depuis hier, merci de plus m'envoyer de sms pour ça",
+            "fr_FR",
+            (Intent.OPT_OUT, None, None),
+        ),
+        (
+            "c'est quoi ce STOP en bas du message ? je comprends pas",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        ("why does it say STOP at the bottom of the text?", "en_GB", (Intent.HELP, None, None)),
+        (
+            "si je reponds STOP ça annule aussi les cours de ma fille ?",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        ("if I reply STOP do I still get the invoice?", "en_GB", (Intent.HELP, None, None)),
+        # Days gone by: work done or an event enjoyed.
+        (
+            "the lads worked flat out on Saturday, cheers",
+            "en_GB",
+            (Intent.SMALLTALK, None, None),
+        ),
+        (
+            "the concert on Sunday was amazing, thank you!",
+            "en_GB",
+            (Intent.SMALLTALK, None, None),
+        ),
+        # The reason beside the day, not a second day or a problem to help with.
+        (
+            "je règle vendredi promis, ma carte est bloquée jusque là",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "mid Feb for the lessons please, money's tight after Christmas",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2027, 2, 15), None),
+        ),
+        (
+            "can I settle it tomorrow? I'm knackered after a night shift",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        (
+            "pas avant la fin du mois, la machine à laver est tombée en panne en plus",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 30), None),
+        ),
+        (
+            "en plusieurs fois svp, j'ai pas fini de rembourser mon crédit",
+            "fr_FR",
+            (Intent.SPLIT, None, None),
+        ),
+        (
+            "Can I sort the yoga class fee next week?",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        (
+            "the 15th without fail for the swimming lessons",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 12, 15), None),
+        ),
+        # Paid, agreed, paying, or sent unfinished.
+        (
+            "je vous ai glissé un chèque sous la porte du cabinet lundi",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "oui parfait, on part sur les 3 mensualités",
+            "fr_FR",
+            (Intent.YES, None, None),
+        ),
+        ("getting my card out now, where do I click?", "en_GB", (Intent.PAY_NOW, None, None)),
+        ("euh attends je crois que le", "fr_FR", (Intent.UNKNOWN, None, None)),
+        (
+            "c'est une arnaque ? jamais entendu parler de vous",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+    ],
+)
+def test_kinds_of_round_39(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
