@@ -733,6 +733,8 @@ def _date_signals(
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
         if _ends_with(piece, found.start, "reason_before_day"):
             continue  # "a tight month with Christmas and all": why, not when
+        if _SEASON.match(found.text) and _ends_with(piece, found.start, "event_of_season"):
+            continue  # "les places du spectacle de fin d'année": the event's name, no day
         if _ends_with(piece, found.start, "departure_before_day"):
             continue  # "on part en vacances demain": the day the customer leaves
         if _ends_with(piece, found.start, "past_before_day") or lexicon().pattern(
@@ -753,6 +755,9 @@ def _date_signals(
             signals.append(Signal(Decision.LATER, found.start, date=found, preferred=preferred))
     return signals
 
+
+#: A season's part ("fin d'année", "end of term") that names an event with the noun before it.
+_SEASON = re.compile(r"(?:fin|debut|end|start|final|fines|principios)\b")
 
 #: The day after the one named before ("ma paye tombe le 28, je règle le lendemain"); not "le
 #: lendemain de Noël" nor "the day after tomorrow", which name their own day.

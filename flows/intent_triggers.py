@@ -156,6 +156,8 @@ NOW = re.compile(
     r"link|enlace|checkout|"
     r"pour l instant|"
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
+    # "was going to wait till friday but might as well get it done": the wait given up.
+    r"might as well (?:just )?(?:get it (?:done|over with)|do it|pay)|"
     r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"
     r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$|"
     # "je peux payer de mon tel là": "là" closing a sentence about paying is "right now".
@@ -170,7 +172,11 @@ PAY = re.compile(
     # "can I sort the florist bill next week?": sorting a bill out is paying it.
     r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ ){0,2}"
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
-    r"sort you out)\b"
+    r"sort you out|"
+    # "je m'occupe de la facture lundi": taking the bill in hand is paying it.
+    r"(?:m|nous) occup\w* (?:de|du) (?:la |ma |votre |le |mon |l )?"
+    r"(?:facture|note|reglement|solde)|"
+    r"deal with (?:the|this|my|your) (?:\w+ )?(?:bill|invoice))\b"
 )
 FUTURE_PAY = re.compile(
     _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"

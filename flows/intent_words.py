@@ -103,7 +103,9 @@ Categories read by `flows.intents`:
   ``departure_before_day``: a departure told before its day ("on part en vacances demain"):
   the day the customer leaves, no date read there; ``past_before_day`` / ``day_praised``:
   work done or an event enjoyed on a day gone by ("the lads worked non stop on Saturday", "the
-  workshop on Sunday was brilliant"): no date read there; ``deadline_wished``: a deadline the
+  workshop on Sunday was brilliant"): no date read there; ``event_of_season``: an event named
+  by the part of the season it closes ("les places du spectacle de fin d'année"): no date read
+  there; ``deadline_wished``: a deadline the
   customer wants to meet ("want it sorted before xmas"), blanked when another clause asks the
   way to pay;
 - ``stop_consequence_asked``: what replying STOP would do, asked ("si je réponds STOP ça

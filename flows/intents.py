@@ -1703,7 +1703,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     lookalike = words.pattern("dispute_lookalike")
     # "j'ai fait un virement de 48 € dimanche, c'est pas arrivé ?": the payment told is what
     # has not arrived, not the goods.
-    told_paid = rules().already_paid.search(text) is not None
+    told_paid = _says_paid(text, words)
     for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in norm.clauses):
         if told_paid and words.pattern("payment_not_arrived").fullmatch(clause.strip()):
             continue
@@ -1928,18 +1928,26 @@ def _opens_with_a_day_proposed(norm: Normalized, language: str | None, today: dt
 
 
 def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
-    """The message opens with the day, proposed: "mercredi ça vous va ?", "plutôt le 10 si ça
-    vous dérange pas ?", "à la rentrée pour les cours de Léa, c possible ?"."""
-    first = norm.clauses[0]
-    opener = _DAY_OPENER.match(first)
+    """A clause opens with the day, proposed: "mercredi ça vous va ?", "plutôt le 10 si ça
+    vous dérange pas ?", "à la rentrée pour les cours de Léa, c possible ?", or after a reason
+    ("… ça ira mieux, le 1er septembre ça vous va ?")."""
+    clauses = norm.clauses
+    return any(
+        _opens_proposed(clause, clauses[i + 1] if i + 1 < len(clauses) else None, date_text)
+        for i, clause in enumerate(clauses)
+    )
+
+
+def _opens_proposed(clause: str, following: str | None, date_text: str) -> bool:
+    opener = _DAY_OPENER.match(clause)
     # The day's own words may hold what looks like an opener ("on friday"): tried as is first.
     starts = [0] if opener is None or not opener.end() else [0, opener.end()]
-    start = next((s for s in starts if first.startswith(date_text, s)), None)
+    start = next((s for s in starts if clause.startswith(date_text, s)), None)
     if start is None:
         return False
-    rest = _FOR_WHAT.sub("", first[start + len(date_text) :])
-    if not rest and len(norm.clauses) > 1:
-        rest = " " + norm.clauses[1]
+    rest = _FOR_WHAT.sub("", clause[start + len(date_text) :])
+    if not rest and following is not None:
+        rest = " " + following
     return PROPOSED.match(rest) is not None or _ALSO_PROPOSED.match(rest) is not None
 
 

@@ -5611,6 +5611,66 @@ def test_kinds_of_round_38(
             "fr_FR",
             (Intent.HELP, None, None),
         ),
+        # Stops told otherwise, and a stop that is a road sign.
+        (
+            "c'est payé, alors lâchez-moi avec vos relances, je veux plus en recevoir",
+            "fr_FR",
+            (Intent.OPT_OUT, None, None),
+        ),
+        (
+            "the van still stalls at every stop sign since you 'fixed' it, not paying",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        # Contests told as a condition, a count, a double charge or a doubt.
+        (
+            "je paierai quand il ira mieux, le traitement a servi à rien",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "déjà débité le mois dernier pour la même séance, ça fait deux fois",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "that can't be right, the cleaner only came 2 times this week not 4",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        # A payment named first then told done, and asked whether it arrived.
+        (
+            "le virement je l'ai fait hier, il est pas encore arrivé ?",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        # Days: away until one, the bill taken in hand another; a day proposed after a reason;
+        # an event named by the season; a wait given up.
+        (
+            "on est en vacances jusqu'à samedi, je m'occupe de la facture lundi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 23), None),
+        ),
+        (
+            "après les vacances ça ira mieux, le 5 décembre ça vous va ?",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 5), None),
+        ),
+        (
+            "je peux payer les places du gala de fin d'année ?",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "was going to hold off till friday but might as well get it done",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "est-ce que je dois apporter une serviette au cours de yoga ?",
+            "fr_FR",
+            (Intent.SMALLTALK, None, None),
+        ),
     ],
 )
 def test_kinds_of_round_39(
