@@ -669,8 +669,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _numeric,
     ),
     _rule(
-        # "(?<!en )": "lundi en 8" is a week on Monday, "en 8" is no day of the month.
-        rf"(?<!en )(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
+        # "(?<!\ben )": "lundi en 8" is a week on Monday, "en 8" is no day of the month ("le
+        # lien le 5" is).
+        rf"(?<!\ben )(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
         rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
         _day_only,
     ),

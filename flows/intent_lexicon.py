@@ -460,8 +460,11 @@ CHANGE_OF_MIND = re.compile(
 )
 #: Piece starts that are themselves an explicit "no".
 NO_START = re.compile(
-    # "Never used this system before" tells an experience; it refuses nothing.
-    r"^(?:neg|non(?! stop\b)|nope|nah|"
+    # "Never used this system before" tells an experience; it refuses nothing. "lol no
+    # seriously, 5 would help": the joke taken back, not a refusal.
+    r"^(?!(?:non|no|nah|nope) (?:serieux|serieusement|seriously|en vrai|for real|"
+    r"joking aside|blague a part|sin broma|en serio)\b)"
+    r"(?:neg|non(?! stop\b)|nope|nah|"
     r"jamais(?! (?:utilise|fait|eu|vu|essaye|entendu|connu)\b)|"
     r"never(?! (?:used|done|had|been|seen|heard|tried|dealt)\b)|"
     r"no(?! (?:" + "|".join(sorted(SPANISH_NOT_REFUSING)) + r")\b))\b"

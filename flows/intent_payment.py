@@ -156,7 +156,10 @@ PROPOSED = _PROPOSED = re.compile(
     r"(?: \||$)"
 )
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
-_PREFERRED_BEFORE = re.compile(r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it) $")
+_PREFERRED_BEFORE = re.compile(
+    r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it|plutot|rather|mejor|"
+    r"de preference|preferably) $"
+)
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
 _BEFORE = frozenset({"avant", "before", "antes"})

@@ -215,6 +215,17 @@ def test_find_dates_reports_positions_in_reading_order() -> None:
     assert all(clause[m.start : m.end] == m.text for m in found)
 
 
+def test_a_day_of_the_month_after_a_word_ending_in_en_is_still_a_day() -> None:
+    # "lundi en 8" is a week on Monday; "le lien le 5", "le chien le 12" name the 5th, the 12th.
+    assert [m.text for m in find_dates("le lien le 5", language="fr", today=WED)] == ["le 5"]
+    assert [m.day for m in find_dates("le chien le 12", language="fr", today=WED)] == [
+        dt.date(2026, 12, 12)
+    ]
+    assert [m.day for m in find_dates("lundi en 8", language="fr", today=WED)] == [
+        dt.date(2026, 11, 30)
+    ]
+
+
 def test_extreme_reference_days_do_not_crash() -> None:
     for text in ("demain", "fin du mois", "le 5", "dans 2 semaines", "le mois prochain"):
         last = resolve_date(text, language="fr", today=dt.date.max)

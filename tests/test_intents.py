@@ -5671,6 +5671,29 @@ def test_kinds_of_round_38(
             "fr_FR",
             (Intent.SMALLTALK, None, None),
         ),
+        # A day preferred after one taken back; the link asked for a day ("lien le 5" is a
+        # day: "en" before it is the noun's end, not "en 8").
+        (
+            "mardi. ah non mardi je bosse, plutot vendredi",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "renvoyez moi le lien le 5, avant j'ai pas les fonds",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 12, 5), None),
+        ),
+        # A joke count taken back for a real one; paying, but only the right amount.
+        (
+            "12 payments haha no seriously 4 would be great",
+            "en_GB",
+            (Intent.SPLIT, None, 4),
+        ),
+        (
+            "c'était 90 pas 120, je veux bien payer en 2 fois mais le bon montant",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
     ],
 )
 def test_kinds_of_round_39(
