@@ -734,8 +734,11 @@ def _date_signals(
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
-        if _ends_with(piece, found.start, "reason_before_day"):
-            continue  # "a tight month with Christmas and all": why, not when
+        if found.text.split()[0] not in _UNTIL and _ends_with(
+            piece, found.start, "reason_before_day"
+        ):
+            continue  # "a tight month with Christmas and all": why, not when ("tight till
+            # the 28th" names the day the wait ends)
         if _SEASON.match(found.text) and _ends_with(piece, found.start, "event_of_season"):
             continue  # "les places du spectacle de fin d'année": the event's name, no day
         if _ends_with(piece, found.start, "departure_before_day"):

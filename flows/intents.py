@@ -674,7 +674,13 @@ def _held_on_unfinished(norm: Normalized) -> bool:
     if not 2 <= len(said) <= 6:
         return False
     unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
-    return unfinished and not HOLD_ON.isdisjoint(said)
+    # The hold-on said first ("euh attends jcrois que le"), not a verb ("j'attends ma paie et").
+    opening = said[:2] if said[0] in _HESITATIONS else said[:1]
+    return unfinished and not HOLD_ON.isdisjoint(opening)
+
+
+#: Sounds that may come before a hold-on ("euh attends…").
+_HESITATIONS = frozenset({"euh", "heu", "hum", "hmm", "ah", "oh", "non", "no", "ok", "bon"})
 
 
 def _cut_off(norm: Normalized) -> bool:
@@ -779,7 +785,7 @@ def _by_concepts(
     # "I'm getting my card out, where do I click": the card in hand decides it too.
     decided = words.pattern("pay_decided").search(text) is not None or (
         reading.intent is Intent.PAY_NOW
-        and (_asks_how_to_pay(norm, words) or words.pattern("pay_ready").search(text) is not None)
+        and (_asks_how_to_pay(norm, words) or _ready_to_pay(text, words))
     )
     if _asks(norm, words) and reading.date is None and not decided:
         # A question that decides nothing ("can I pay with a prepaid card?", "pouvez-vous me
@@ -1912,19 +1918,26 @@ _DAY_OPENER = re.compile(
 )
 #: What is paid, named after the day ("à la rentrée pour les cours de piano de Léa").
 _FOR_WHAT = re.compile(r" (?:pour|for|para) (?:les|le|la|l|the|los|las|el|mon|ma|mes|my)\b.*$")
-#: Proposals that a day first may carry beside `PROPOSED` ("si ça vous dérange pas"), and the
-#: promises that make it one ("on the 15th without fail for the riding lessons").
+#: Proposals that a day first may carry beside `PROPOSED` ("si ça vous dérange pas").
 _ALSO_PROPOSED = re.compile(
     r" (?:si ca (?:ne )?vous derange pas|si ca vous arrange|si vous voulez bien|"
     r"if you don t mind|if you dont mind|c possible|c est possible|possible|"
-    r"est ce possible|is that possible|sans faute|promis|c est promis|without fail|"
-    r"i promise|promise|promised|sin falta|prometido|lo prometo)(?: \||$)"
+    r"est ce possible|is that possible)(?: \||$)"
+)
+#: Promises that make a day said first the one promised ("on the 15th without fail for the
+#: riding lessons"); not a proposal that outweighs a payment told ("Friday. Promise. I
+#: already paid").
+_PROMISED = re.compile(
+    r" (?:sans faute|promis|c est promis|without fail|i promise|promise|promised|sin falta|"
+    r"prometido|lo prometo)(?: \||$)"
 )
 
 
 def _opens_with_a_day_proposed(norm: Normalized, language: str | None, today: dt.date) -> bool:
-    first = next(iter(find_dates(norm.clauses[0], language=language or "fr", today=today)), None)
-    return first is not None and _day_proposed_first(norm, first.text)
+    clauses = norm.clauses
+    first = next(iter(find_dates(clauses[0], language=language or "fr", today=today)), None)
+    following = clauses[1] if len(clauses) > 1 else None
+    return first is not None and _opens_proposed(clauses[0], following, first.text)
 
 
 def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
@@ -1933,12 +1946,17 @@ def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
     ("… ça ira mieux, le 1er septembre ça vous va ?")."""
     clauses = norm.clauses
     return any(
-        _opens_proposed(clause, clauses[i + 1] if i + 1 < len(clauses) else None, date_text)
+        _opens_proposed(
+            clause, clauses[i + 1] if i + 1 < len(clauses) else None, date_text, promises=True
+        )
         for i, clause in enumerate(clauses)
     )
 
 
-def _opens_proposed(clause: str, following: str | None, date_text: str) -> bool:
+def _opens_proposed(
+    clause: str, following: str | None, date_text: str, *, promises: bool = False
+) -> bool:
+    """*clause* opens with *date_text* proposed (or, with *promises*, promised)."""
     opener = _DAY_OPENER.match(clause)
     # The day's own words may hold what looks like an opener ("on friday"): tried as is first.
     starts = [0] if opener is None or not opener.end() else [0, opener.end()]
@@ -1948,7 +1966,9 @@ def _opens_proposed(clause: str, following: str | None, date_text: str) -> bool:
     rest = _FOR_WHAT.sub("", clause[start + len(date_text) :])
     if not rest and following is not None:
         rest = " " + following
-    return PROPOSED.match(rest) is not None or _ALSO_PROPOSED.match(rest) is not None
+    return bool(
+        PROPOSED.match(rest) or _ALSO_PROPOSED.match(rest) or (promises and _PROMISED.match(rest))
+    )
 
 
 def _dated(
