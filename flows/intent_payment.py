@@ -585,7 +585,9 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             if any(start <= m.start() < end for start, end in numbered):
                 continue  # "tres plazos" inside "en tres plazos": one count, negated as a whole
             numbered.append((m.start(), m.end()))
-            negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
+            negated = _negation(
+                piece, tokens, starts, m.start(), m.end()
+            ) is not None or _declined_after(piece, m.end())
             if (
                 parts > 1
                 and not negated
@@ -619,6 +621,12 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
         decision = Decision.REFUSAL if negated else Decision.SPLIT
         signals.append(Signal(decision, m.start(), of_split=negated))
     return signals
+
+
+def _declined_after(piece: str, end: int) -> bool:
+    """Whether the count ending at *end* is turned down right after it ("le 3x ça
+    m'intéresse pas", "3 payments is not for me")."""
+    return lexicon().pattern("split_declined").match(piece, end + 1) is not None
 
 
 def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Signal]:

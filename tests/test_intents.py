@@ -5698,6 +5698,23 @@ def test_kinds_of_round_38(
             "fr_FR",
             (Intent.DISPUTE, None, None),
         ),
+        # U84's: a count declined right after it, another count asked, paying once it works.
+        ("le 4x ça me tente pas, je règle direct", "fr_FR", (Intent.PAY_NOW, None, None)),
+        (
+            "4 payments is a bit much for me, would 2 be possible?",
+            "en_GB",
+            (Intent.SPLIT, None, 2),
+        ),
+        (
+            "je paierai quand le dentier tiendra enfin, là il bouge encore",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "I'll pay once the shower actually stays put on the wall",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
     ],
 )
 def test_kinds_of_round_39(
@@ -5738,6 +5755,8 @@ def test_kinds_of_round_39(
         ),
         ("Friday. Promise. I already paid", "en_GB", Intent.ALREADY_PAID),
         ("j'attends ma paie et", "fr_FR", Intent.PAY_LATER),
+        ("je paierai quand mon salaire sera versé", "fr_FR", Intent.PAY_LATER),
+        ("le 3 fois ça m'intéresse", "fr_FR", Intent.SPLIT),
     ],
 )
 def test_round_39_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
