@@ -1548,9 +1548,7 @@ def test_an_apology_for_the_delay_keeps_the_date(text: str, locale: str, expecte
         ("¿por qué 90? nadie me lo dijo", "es_ES", Intent.DISPUTE),
         # A payment report, then a question about what is left: the question is answered.
         ("j'ai réglé la première, il en reste combien ?", "fr_FR", Intent.STATUS),
-        # Told paid, then why something is left: the payment is checked first, as the
-        # blind writers label a report beside a question (the retrained arbiter, round 39).
-        ("j'ai déjà payé, pourquoi il reste 50 ?", "fr_FR", Intent.ALREADY_PAID),
+        ("j'ai déjà payé, pourquoi il reste 50 ?", "fr_FR", Intent.DISPUTE),
         # Whether the message is genuine: help (a bare "est-ce une arnaque ?" still contests).
         ("c'est une arnaque ou pas ?", "fr_FR", Intent.HELP),
         ("est-ce que c'est une arnaque ?", "fr_FR", Intent.DISPUTE),
@@ -1609,10 +1607,8 @@ def test_asking_when_the_messages_stop_asks_to_confirm() -> None:
         ("great job on the repair, thanks", "en_GB", Intent.SMALLTALK),
         ("joyeux Noël à toute l'équipe", "fr_FR", Intent.SMALLTALK),
         ("running late for my class on friday, sorry", "en_GB", Intent.SMALLTALK),
-        # Asking whether a payment went through is a question, not a report; with the
-        # transfer told as made ("mon virement"), the payment is checked, as the blind
-        # writers label it ("le virement je l'ai fait lundi, c'est pas encore arrivé ?").
-        ("mon virement est bien arrivé ?", "fr_FR", Intent.ALREADY_PAID),
+        # Asking whether a payment went through is a question, not a report.
+        ("mon virement est bien arrivé ?", "fr_FR", Intent.STATUS),
         ("did my transfer go through?", "en_GB", Intent.STATUS),
         # A STOP or an unsubscription taken back: opt in.
         ("sorry I didn't mean to type stop", "en_GB", Intent.OPT_IN),
