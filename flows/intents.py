@@ -1940,7 +1940,7 @@ def _opens_with_a_day_proposed(norm: Normalized, language: str | None, today: dt
     return first is not None and _opens_proposed(clauses[0], following, first.text)
 
 
-def _day_proposed_first(norm: Normalized, date_text: str) -> bool:
+def _day_proposed(norm: Normalized, date_text: str) -> bool:
     """A clause opens with the day, proposed: "mercredi ça vous va ?", "plutôt le 10 si ça
     vous dérange pas ?", "à la rentrée pour les cours de Léa, c possible ?", or after a reason
     ("… ça ira mieux, le 1er septembre ça vous va ?")."""
@@ -1989,7 +1989,7 @@ def _dated(
     ):
         # "Next week, I'm away on holiday right now": the day first, on its own, then why.
         return promise
-    if _day_proposed_first(norm, date_text):
+    if _day_proposed(norm, date_text):
         # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
         # pas ?": the day proposed first, in reply to the invoice, then what is paid.
         return promise
