@@ -446,8 +446,12 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         r"(?:the )?end of (?:the |this )?year|(?:a )?(?:fin|finales?) (?:de|del) ano|year end)",
         _end_of_year,
     ),
-    # "à la rentrée", not "quand je serai rentrée du salon" (back home).
+    # "à la rentrée", not "quand je serai rentrée du salon" (back home), nor "l'allocation de
+    # rentrée", "les fournitures de rentrée" (what the season brings, not a day; "le jour de
+    # rentrée" is one).
     _rule(
+        r"(?<!allocation de )(?<!allocations de )(?<!prime de )(?<!fournitures de )"
+        r"(?<!achats de )(?<!frais de )(?<!liste de )(?<!soldes de )(?<!courses de )"
         r"(?:la )?rentree(?: scolaire| de septembre)?(?! (?:du|de|d|des|a|au|chez)\b)|"
         r"back to school|"
         r"la vuelta al cole",

@@ -585,9 +585,11 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
             if any(start <= m.start() < end for start, end in numbered):
                 continue  # "tres plazos" inside "en tres plazos": one count, negated as a whole
             numbered.append((m.start(), m.end()))
-            negated = _negation(
-                piece, tokens, starts, m.start(), m.end()
-            ) is not None or _declined_after(piece, m.end())
+            negated = (
+                _negation(piece, tokens, starts, m.start(), m.end()) is not None
+                or _declined_after(piece, m.end())
+                or _declined_before(piece, m.start())
+            )
             if (
                 parts > 1
                 and not negated
@@ -617,10 +619,27 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
     for m in SPLIT_VAGUE.finditer(piece):
         if any(start <= m.start() < end for start, end in numbered):
             continue  # "installments" in "in 3 installments": one trigger, negated as a whole
-        negated = _negation(piece, tokens, starts, m.start(), m.end()) is not None
+        negated = _negation(
+            piece, tokens, starts, m.start(), m.end()
+        ) is not None or _declined_before(piece, m.start())
         decision = Decision.REFUSAL if negated else Decision.SPLIT
         signals.append(Signal(decision, m.start(), of_split=negated))
     return signals
+
+
+#: Thanks for an offer of instalments, right before it ("non merci pour le 3x", "no thanks to
+#: the instalment option").
+_DECLINED_BEFORE = re.compile(
+    r"\b(?:non|nan|no|nope|nah)(?: \|)? (?:merci|thanks|thank you|gracias) (?:pour|for|to|por) "
+    r"(?:(?:le|la|les|l|the|votre|your|vos|el|la) )?(?:(?:paiement|payment|option|offre|offer|"
+    r"proposition|propuesta|pago|facilite|facilites|possibilite|de|du|of) ){0,3}(?:(?:en|in) )?$"
+)
+
+
+def _declined_before(piece: str, start: int) -> bool:
+    """Whether the count starting at *start* is thanked for and turned down right before it
+    ("non merci pour le 3x, je préfère tout payer maintenant")."""
+    return _DECLINED_BEFORE.search(piece, 0, start) is not None
 
 
 def _declined_after(piece: str, end: int) -> bool:

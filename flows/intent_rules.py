@@ -91,6 +91,11 @@ def rules() -> Rules:
 
 
 _AFTER_NEGATORS = frozenset({"pas", "plus", "jamais", "rien", "not", "yet"})
+#: Subjects a match may open with ("j'ai payé", "I paid").
+_SUBJECTS = frozenset({"je", "j", "on", "nous", "i", "we", "yo"})
+#: Words before a subject that still belong to its verb: what follows is asked ("c'est pas que
+#: je conteste"), or negated first ("jamais j'ai payé ça").
+_THAT = frozenset({"que", "qu", "that", "si", "if", "whether", "como", "jamais", "never"})
 
 
 def is_negated(text: str, start: int, end: int) -> bool:
@@ -102,6 +107,10 @@ def is_negated(text: str, start: int, end: int) -> bool:
     """
     before = text[:start].rsplit("|", 1)[-1].split()[-3:]
     inside = text[start:end].split()
+    if inside and inside[0] in _SUBJECTS and before and before[-1] not in _THAT:
+        # "je comprends pas j'ai payé": a negator before the subject is another verb's ("c'est
+        # pas que je conteste" still denies it).
+        before = []
     if any(word in NEGATORS for word in (*before, *inside)):
         return True
     # "je ne conteste absolument pas": an adverb may sit between the verb and "pas".

@@ -125,6 +125,9 @@ SPLIT_VAGUE = re.compile(
     r"facilites? de paiement|en combien de fois|combien de fois|split\w*|installments?|"
     r"(?:in )?several (?:payments|installments|times|parts)|spread (?:the |it |this |that )?"
     r"(?:cost|payments?|bill|out|over)|"
+    # "spread the Cubs annual fee over the year": the thing spread named before its noun.
+    r"spread (?:the|my|our|this|that) (?:\w+ ){0,3}?"
+    r"(?:costs?|fees?|payments?|bill|amount|balance)\b|"
     r"(?:en|par|des) mensualites|(?:en|par) (?:versements|echeances|prelevements)|"
     r"payment plans?|installment plans?|instalment plans?|in parts|partial payments?|echeancier|"
     r"pay in parts|paiements? partiels?|"
@@ -187,7 +190,10 @@ LATER = re.compile(
     _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues(?! de todo)|ulterieurement|"
     # "après réflexion", "après tout", "after all": thought over, no time asked.
     r"apres(?! (?:reflexion|mure reflexion|coup|tout|verification|verif|relecture|discussion)\b)|"
-    r"after(?! all\b)|"
+    # "Oliver's after-school club": a club named, no time asked ("I'll pay after school club
+    # finishes" asks one).
+    r"after(?! all\b)(?!(?:(?<=\bthe after)|(?<=\bs after)|(?<=\bmy after)|(?<=\bour after)|"
+    r"(?<=\bhis after)|(?<=\bher after)|(?<=\btheir after)|(?<=\ban after)) school\b)|"
     # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
     r"(?:attendre|attendez|attends)(?! (?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"

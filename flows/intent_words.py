@@ -23,6 +23,11 @@ Categories read by `flows.intents`:
 - ``dispute_product``: a broken or faulty product, unless a ``payment_tools`` word is named
   just before it or a ``payment_link`` anywhere ("le lien ne marche pas" asks for help);
 - ``reason``: a refusal to pay with a reason ("car", "because") contests the invoice;
+- ``price_mocked``: praise said first, then a price and what it bought ("Bravo, 80 balles pour
+  des ballons dégonflés", "Oh great, 60 euros for gel nails that peeled off"), read as a dispute
+  when ``praise_closing`` says the praise again at the end ("…, super service") or an eye-roll
+  mocks it; without them it may be thanks ("Génial, 45 € pour les deux séances, je règle ce
+  soir");
 - ``payment_context`` / ``smalltalk``: whether a message with a date in it is about paying;
 - ``greetings`` (small talk) and ``undecided`` ("pas sûr", "not sure": neither yes nor no);
 - ``payment_context_strict``: words about paying in any sentence (a bare "later" is not);
@@ -92,7 +97,8 @@ Categories read by `flows.intents`:
   bus s'est arrêté en panne", "the car broke down on the way home"), both blanked before
   disputes are read, like ``dispute_lookalike`` (a visit or a call made twice, a first time
   paying by text, a fault said to be fixed); ``income_told``: the customer's own income paid
-  to them ("la banque a viré mon salaire", "mes congés payés"), blanked before a payment
+  to them ("la banque a viré mon salaire", "mes congés payés") or money just spent elsewhere
+  that leaves them short ("just paid for school uniforms and I'm skint"), blanked before a payment
   report is read and, unless said as a condition, before the payment decision;
   ``away_on_day``: the customer away on the day after it ("je pars en vacances demain",
   "c'est Noël") or the work done that day ("l'ouverture de porte de mardi"): never the day

@@ -386,7 +386,26 @@ def _with_model(
         words=len(norm.text.split()),
     )
     choice, sure = model.arbiter.choose(features)
+    if _consent_confirmed(reading, combined, Intent(choice), sure):
+        return reading
     return _arbitrated(combined, Intent(choice), sure, norm, today=today, locale=locale)
+
+
+def _consent_confirmed(
+    reading: Understanding, combined: Understanding, choice: Intent, sure: float
+) -> bool:
+    """A pay-now or a yes the reader put in doubt (`_doubt_consent`) that the arbiter, which
+    was trained on the reader's doubts beside the rules' readings, confirms: acted on. "je paye
+    celle de 80 €": the reader's n-grams of an amount lean to a dispute, the arbiter knows
+    the rules read a payment there."""
+    return (
+        reading.intent in _CONSENT
+        and not reading.is_unsure
+        and combined.alternatives[:1] == (reading.intent,)
+        and not combined.maybe_opt_out  # an opt-out the reader saw is always confirmed
+        and choice is reading.intent
+        and sure >= ARBITER_SURE
+    )
 
 
 def _combined(
@@ -466,10 +485,19 @@ def _arbitrated(
         return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
     explicit = reading.confidence >= ARBITER_EXPLICIT
     whether = explicit and reading.intent is Intent.STATUS and _WHETHER.search(norm.text)
-    if explicit and reading.intent is Intent.DISPUTE and choice is Intent.ASK_AGENT:
-        # "c'est pas moi, je veux parler à un conseiller": a dispute the rules read in so many
-        # words goes to a person anyway, and also holds the reminders; a person asked for
-        # beside it takes nothing from it.
+    if (
+        explicit
+        and reading.intent is Intent.DISPUTE
+        and (
+            choice is Intent.ASK_AGENT
+            # "this is wrong, it's been paid in full": whether it is paid is still asked.
+            or (sure < ARBITER_OVER_EXPLICIT and choice is not Intent.ALREADY_PAID)
+        )
+    ):
+        # "c'est pas moi, je veux parler à un conseiller", "c'est une arnaque": a dispute the
+        # rules read in so many words goes to a person anyway, who sorts out what else it
+        # was, and holds the reminders meanwhile; a person asked for beside it takes nothing
+        # from it, and asking "a dispute, or help?" would leave the reminders running.
         return reading
     if whether and choice is Intent.ALREADY_PAID:
         # "pouvez-vous vérifier si mon mari a bien payé ?": a question whether it is paid
@@ -503,8 +531,13 @@ def _arbitrated(
         # "I don't want to pay": a refusal the rules read in so many words stands; asking
         # "no, or pay now?" of it would offer the customer what they just refused.
         return reading
-    guarded = (reading.intent in _NOT_CONSENT and choice in _PAYING) or (
-        reading.intent is Intent.PAY_LATER and choice in _CONSENT
+    guarded = (
+        (reading.intent in _NOT_CONSENT and choice in _PAYING)
+        or (reading.intent is Intent.PAY_LATER and choice in _CONSENT)
+        # "je paie maintenant... non finalement en 3 fois": a count the rules read in so many
+        # words is never turned into paying the whole now, only asked about ("ok pour les 3
+        # prélèvements" may be taken as the yes to the plan proposed).
+        or (explicit and reading.intent is Intent.SPLIT and choice is Intent.PAY_NOW)
     )
     if guarded or sure < ARBITER_ACT or (explicit and sure < ARBITER_OVER_EXPLICIT):
         return dataclasses.replace(
@@ -617,6 +650,13 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if opt_out is _OptOut.MAYBE and reading.intent is not Intent.OPT_IN:
         # Asking whether to stop the messages of a customer asking for them back is nonsense.
         return dataclasses.replace(reading, maybe_opt_out=True)
+    if words.pattern("price_mocked").search(norm.text) and (
+        norm.ironic or words.pattern("praise_closing").search(norm.text)
+    ):
+        # "Bravo, 80 balles pour des ballons dégonflés, super service": praise said first and
+        # again last mocks the price ("Génial, 45 € pour les deux séances, je règle ce soir"
+        # thanks).
+        return Understanding(Intent.DISPUTE, language=language)
     if reading.intent in _PRAISE_READS and norm.ironic and _AMOUNT_LIKE.search(norm.text):
         # "Super le vernis qui tient 2 jours, ça vaut clairement 55€ 🙄": praise of a price
         # with an eye-roll is outrage at it, not a yes.
@@ -629,6 +669,9 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
         return Understanding(Intent.SMALLTALK, language=language)
     if reading.intent is Intent.PAY_LATER and reading.date is None and _held_on_unfinished(norm):
         # "euh attends le": a hold-on, then the message stops: sent unfinished, nothing asked.
+        return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
+    if reading.intent is Intent.YES and _qualified_then_cut_off(norm):
+        # "ok mais du coup le": an agreement qualified by a "but" the message never finishes.
         return Understanding(Intent.UNKNOWN, language=language, confidence=0.0)
     if reading.intent is Intent.SMALLTALK and _cut_off(norm):
         # "Bonjour je voulais vous dire que": a greeting, then the message stops mid-sentence.
@@ -677,6 +720,19 @@ def _held_on_unfinished(norm: Normalized) -> bool:
     # The hold-on said first ("euh attends jcrois que le"), not a verb ("j'attends ma paie et").
     opening = said[:2] if said[0] in _HESITATIONS else said[:1]
     return unfinished and not HOLD_ON.isdisjoint(opening)
+
+
+def _qualified_then_cut_off(norm: Normalized) -> bool:
+    """A short message that turns on a "but" and stops mid-sentence ("ok mais du coup le")."""
+    said = norm.text.split()
+    if not 3 <= len(said) <= 8:
+        return False
+    # "le" after a verb is its object ("ok mais faites-le"), not a noun to come.
+    article = said[-1] in ("le", "les") and not said[-2].endswith(("ez", "es", "s"))
+    return (said[-1] in _DANGLING or article) and not _BUT.isdisjoint(said[1:-1])
+
+
+_BUT = frozenset({"mais", "but", "pero"})
 
 
 #: Sounds that may come before a hold-on ("euh attends…").
@@ -1580,6 +1636,8 @@ def _asks_if_genuine(norm: Normalized, words: Lexicon) -> bool:
         or _charge_challenged(norm, words)
         # "I never ordered anything from you, who is this": not the customer, said first.
         or words.pattern("service_withheld").search(text)
+        # "c'est pas une arnaque votre truc ? j'ai déjà payé": the payment told is checked.
+        or _reports_paid(norm, words)
     )
 
 

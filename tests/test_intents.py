@@ -1548,7 +1548,9 @@ def test_an_apology_for_the_delay_keeps_the_date(text: str, locale: str, expecte
         ("¿por qué 90? nadie me lo dijo", "es_ES", Intent.DISPUTE),
         # A payment report, then a question about what is left: the question is answered.
         ("j'ai réglé la première, il en reste combien ?", "fr_FR", Intent.STATUS),
-        ("j'ai déjà payé, pourquoi il reste 50 ?", "fr_FR", Intent.DISPUTE),
+        # Told paid, then why something is left: the payment is checked first, as the
+        # blind writers label a report beside a question (the retrained arbiter, round 39).
+        ("j'ai déjà payé, pourquoi il reste 50 ?", "fr_FR", Intent.ALREADY_PAID),
         # Whether the message is genuine: help (a bare "est-ce une arnaque ?" still contests).
         ("c'est une arnaque ou pas ?", "fr_FR", Intent.HELP),
         ("est-ce que c'est une arnaque ?", "fr_FR", Intent.DISPUTE),
@@ -1607,8 +1609,10 @@ def test_asking_when_the_messages_stop_asks_to_confirm() -> None:
         ("great job on the repair, thanks", "en_GB", Intent.SMALLTALK),
         ("joyeux Noël à toute l'équipe", "fr_FR", Intent.SMALLTALK),
         ("running late for my class on friday, sorry", "en_GB", Intent.SMALLTALK),
-        # Asking whether a payment went through is a question, not a report.
-        ("mon virement est bien arrivé ?", "fr_FR", Intent.STATUS),
+        # Asking whether a payment went through is a question, not a report; with the
+        # transfer told as made ("mon virement"), the payment is checked, as the blind
+        # writers label it ("le virement je l'ai fait lundi, c'est pas encore arrivé ?").
+        ("mon virement est bien arrivé ?", "fr_FR", Intent.ALREADY_PAID),
         ("did my transfer go through?", "en_GB", Intent.STATUS),
         # A STOP or an unsubscription taken back: opt in.
         ("sorry I didn't mean to type stop", "en_GB", Intent.OPT_IN),
@@ -5760,6 +5764,231 @@ def test_kinds_of_round_39(
     ],
 )
 def test_round_39_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert not (reading is not Intent.OPT_OUT and found.maybe_opt_out)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U85's: the letter that leaves a club, a payment made elsewhere as the reason money
+        # is short, an allowance named after the season, a club named "after-school", a fee
+        # spread over the year, whether the means is a scam, an agreement cut off after "but".
+        (
+            "il est plus inscrit au judo depuis juin, on vous a envoyé la lettre de "
+            "désinscription. je vois pas pourquoi je paierais le trimestre",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Can I settle the club fees on the 20th? Just paid for school uniforms and I'm skint",
+            "en_GB",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "je peux payer le 20 ? je viens de payer les fournitures et je suis à sec",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+        (
+            "jpeux payer quand la CAF aura versé l'allocation de rentrée ?",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
+        (
+            "How do I pay for Oliver's after-school coding club?",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "is there an option to spread the Cubs annual fee over the year?",
+            "en_GB",
+            (Intent.SPLIT, None, None),
+        ),
+        (
+            "c'est pas une arnaque votre truc ? j'ai jamais vu un fleuriste envoyer des liens",
+            "fr_FR",
+            (Intent.HELP, None, None),
+        ),
+        ("ok mais du coup le", "fr_FR", (Intent.UNKNOWN, None, None)),
+        ("nah, not for me thanks", "en_GB", (Intent.NO, None, None)),
+        # Contests: asked back whether we want paying, paying once the amount matches, only
+        # for what was had, billed a second time.
+        (
+            "Le jardinier a coupé la haie du voisin au lieu de la mienne... "
+            "et vous voulez que je paie ?",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "The tiler left half the bathroom undone and you want paying in full?",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Happy to pay once the amount matches the quote you gave me. It's 60 euros over.",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Happy to pay, but only for the 3 lessons my son actually attended, not 5",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "on m'a deja preleve cette seance la semaine derniere, "
+            "la vous me la facturez une 2eme fois",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        # Lost track of the payments: whether up to date is asked, nothing lost of ours.
+        (
+            "je suis a jour ou pas ? j'ai perdu le fil des echeances avec les 2 enfants",
+            "fr_FR",
+            (Intent.STATUS, None, None),
+        ),
+        (
+            "am I up to date? I've lost track of the instalments",
+            "en_GB",
+            (Intent.STATUS, None, None),
+        ),
+        # A person named, then more said.
+        (
+            "passez moi Sandrine svp, c'est elle qui a fait le devis",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        (
+            "Je voudrais avoir Mme Girard, la directrice, s'il vous plaît",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        (
+            "je peux avoir Sandrine du secretariat ? elle connait le dossier",
+            "fr_FR",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        (
+            "I'd like to speak to Coach Dan directly about the fees",
+            "en_GB",
+            (Intent.ASK_AGENT, None, None),
+        ),
+        # Praise said first, then a price and what it bought: outrage at the price.
+        (
+            "Bravo, 80 balles pour des ballons dégonflés avant la fête, super service 👏👏",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Oh great, 60 euros for gel nails that peeled off two days later. Amazing service",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "Oh brilliant, charging me for a full groom. Lovely.",
+            "en_GB",
+            (Intent.DISPUTE, None, None),
+        ),
+        # Instalments thanked for and declined before the payment in one go.
+        (
+            "non merci pour le 3x, je prefere tout payer maintenant, c'est que 45€",
+            "fr_FR",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "no thanks to the instalments, I'll pay it all now",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        # A negator before another verb's subject ("je comprends pas j'ai payé").
+        (
+            "je comprends pas j'ai payé la facture de 80€ le 3 par virement",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        ("yes but the", "en_GB", (Intent.UNKNOWN, None, None)),
+    ],
+)
+def test_kinds_of_round_40(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # What round 40's rules must not reach (some from the review of its diff).
+        ("Ce SMS vaut lettre de désinscription.", "fr_FR", Intent.OPT_OUT),
+        ("Envoyez-moi le formulaire de désinscription svp", "fr_FR", Intent.OPT_OUT),
+        ("I paid by card this morning so I'm broke till Friday", "en_GB", Intent.ALREADY_PAID),
+        ("j'ai payé par virement donc je suis à découvert", "fr_FR", Intent.ALREADY_PAID),
+        ("just paid £80 and I'm skint", "en_GB", Intent.ALREADY_PAID),
+        ("c est pas une arnaque votre truc?? j'ai déjà payé hier", "fr_FR", Intent.ALREADY_PAID),
+        (
+            "the damp has spread all over the wall since your visit, not paying",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("je vous règle le jour de rentrée", "fr_FR", Intent.PAY_LATER),
+        ("I'll pay after school club finishes", "en_GB", Intent.PAY_LATER),
+        ("ok mais faites-le", "fr_FR", Intent.YES),
+        ("this invoice is not for me", "en_GB", Intent.DISPUTE),
+        ("en 3x merci", "fr_FR", Intent.SPLIT),
+        ("passez moi le lien svp", "fr_FR", Intent.PAY_NOW),
+        ("vous avez perdu mon colis", "fr_FR", Intent.DISPUTE),
+        ("vous voulez que je paie ? ok j'arrive", "fr_FR", Intent.PAY_NOW),
+        # From the second review of the round's diff.
+        ("Lovely, 45 pounds for the clean, I'll pay Friday", "en_GB", Intent.PAY_LATER),
+        ("Génial, 45 € pour les deux séances, je règle ce soir", "fr_FR", Intent.PAY_LATER),
+        ("Bravo, 50 € pour le cours, je viens de payer par le lien", "fr_FR", Intent.ALREADY_PAID),
+        ("Perfecto, 50 euros por las dos clases, lo pago ahora", "es_ES", Intent.PAY_NOW),
+        ("This bill is not for me thanks", "en_GB", Intent.DISPUTE),
+        ("jamais j'ai payé ça moi", "fr_FR", Intent.NO),
+        (
+            "Pour le paiement en 3 fois, vous me facturez la deuxième fois quand ?",
+            "fr_FR",
+            Intent.SPLIT,
+        ),
+        (
+            "Je reçois la facture une 2ème fois, c'est normal ? j'ai déjà payé",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("Just checking if the total is right before I pay tonight", "en_GB", Intent.PAY_LATER),
+        (
+            "je peux avoir confirmation du service que c'est bien payé ?",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        (
+            "Non merci pour la proposition de paiement en 3 fois, je règle tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("on m'a déjà fait le même coup l'an dernier, je ne paierai pas", "fr_FR", Intent.NO),
+        ("ok et vous voulez que je paie comment ?", "fr_FR", Intent.PAY_NOW),
+        ("you lost my parcel", "en_GB", Intent.DISPUTE),
+        ("bravo pour le travail, je paie vendredi", "fr_FR", Intent.PAY_LATER),
+        ("great, 3 for the price of 2, I'll take it", "en_GB", Intent.YES),
+        (
+            "c pas que je conteste, g besoin d'un peu de temps pour payer",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("j'ai envoyé un formulaire de désinscription des sms", "fr_FR", Intent.OPT_OUT),
+        ("désinscription svp", "fr_FR", Intent.OPT_OUT),
+        ("I paid the invoice yesterday and I'm broke now", "en_GB", Intent.ALREADY_PAID),
+        ("j'ai payé la facture et je suis à sec maintenant", "fr_FR", Intent.ALREADY_PAID),
+        ("je paierai à la rentrée", "fr_FR", Intent.PAY_LATER),
+        ("I'll pay after school pickup", "en_GB", Intent.PAY_LATER),
+        ("c'est pas une arnaque ça ? 300 € pour un joint", "fr_FR", Intent.DISPUTE),
+        ("ok mais je paie vendredi", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_round_40_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert found.intent is reading
     assert not (reading is not Intent.OPT_OUT and found.maybe_opt_out)

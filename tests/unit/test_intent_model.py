@@ -87,7 +87,8 @@ def test_the_shipped_model_has_its_arbiter() -> None:
 def test_the_shipped_model_reads_every_intent_and_is_small() -> None:
     model = intent_model.shipped()
     assert set(model.classes) == {i.value for i in Intent}
-    assert DEFAULT_PATH.stat().st_size < 4_000_000
+    # "A few MB at most" (issue 11): 4.1 MB once U70-U85 joined (round 40).
+    assert DEFAULT_PATH.stat().st_size < 5_000_000
     probabilities = model.probabilities(normalize("je paie maintenant").text)
     assert math.isclose(sum(probabilities.values()), 1.0)
     assert max(probabilities, key=probabilities.__getitem__) == "pay_now"
@@ -357,3 +358,56 @@ def test_a_reading_kept_for_the_shipped_model_is_not_served_for_another(
 
     assert doubted.intent is Intent.PAY_NOW and doubted.is_unsure
     assert understand(text, locale="fr_FR", now=NOW, tz=TZ) == doubted
+
+
+def test_a_dispute_read_in_so_many_words_stands_unless_the_arbiter_is_surest() -> None:
+    # "c'est une arnaque": the contest goes to a person, who sorts out what else it was;
+    # asking "a dispute, or help?" would leave the reminders running meanwhile.
+    text = "c'est une arnaque"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert rules.intent is Intent.DISPUTE and rules.confidence == 1.0
+    for sure in (intents.ARBITER_SURE + 0.01, intents.ARBITER_ACT + 0.05):
+        model = fixed({Intent.HELP: 0.6}, choosing(Intent.HELP, sure))
+        assert read(text, model) == rules
+    surest = fixed({Intent.HELP: 0.6}, choosing(Intent.HELP, intents.ARBITER_OVER_EXPLICIT + 0.05))
+    assert read(text, surest).intent is Intent.HELP
+    # "this is wrong, it's been paid in full": whether it is paid is still asked.
+    paid = fixed({}, choosing(Intent.ALREADY_PAID, intents.ARBITER_ACT + 0.05))
+    asked = read("c'est faux, c'est déjà payé en entier", paid)
+    assert asked.intent is Intent.DISPUTE and asked.is_unsure
+
+
+def test_a_payment_the_reader_doubts_and_the_arbiter_confirms_is_acted_on() -> None:
+    # "je paye celle de 80 €": the reader's n-grams of an amount lean to a dispute; the
+    # arbiter, trained on such doubts beside the rules' readings, sides with the payment.
+    text = "je paie maintenant"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    doubting = {Intent.DISPUTE: intents.MODEL_CONFLICT + 0.05}
+    confirmed = read(text, fixed(doubting, choosing(Intent.PAY_NOW, intents.ARBITER_SURE + 0.01)))
+    assert confirmed == rules
+    for arbiter in (
+        choosing(Intent.PAY_NOW, intents.ARBITER_SURE - 0.01),
+        choosing(Intent.DISPUTE, intents.ARBITER_SURE + 0.05),
+    ):
+        asked = read(text, fixed(doubting, arbiter))
+        assert asked.intent is Intent.PAY_NOW and asked.is_unsure
+        assert asked.alternatives == (Intent.PAY_NOW, Intent.DISPUTE)
+    # An opt-out the reader saw is confirmed with STOP, whatever the arbiter thinks.
+    stopping = {Intent.OPT_OUT: intents.MODEL_CONFLICT + 0.05}
+    kept = read(text, fixed(stopping, choosing(Intent.PAY_NOW, intents.ARBITER_OVER_EXPLICIT)))
+    assert kept.maybe_opt_out and kept.is_unsure
+
+
+def test_a_count_read_in_so_many_words_is_never_turned_into_paying_the_whole_now() -> None:
+    # "je paie maintenant... non finalement en 3 fois": the reader's n-grams see "je paie
+    # maintenant"; the change of mind the rules read is asked about, never overridden.
+    text = "je paie maintenant... non finalement en 3 fois"
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert (rules.intent, rules.parts, rules.confidence) == (Intent.SPLIT, 3, 1.0)
+    sure = intents.ARBITER_OVER_EXPLICIT + 0.05
+    asked = read(text, fixed({Intent.PAY_NOW: 0.9}, choosing(Intent.PAY_NOW, sure)))
+    assert (asked.intent, asked.parts) == (Intent.SPLIT, 3)
+    assert asked.is_unsure and asked.alternatives == (Intent.SPLIT, Intent.PAY_NOW)
+    # A yes to the plan is no such change.
+    agreed = read(text, fixed({Intent.YES: 0.9}, choosing(Intent.YES, sure)))
+    assert agreed.intent is Intent.YES
