@@ -112,7 +112,11 @@ REJECTED = re.compile(
     r"en vez de|en lugar de|"
     # "je préfère payer maintenant que d'attendre la fin du mois": the wait turned down.
     r"(?:plutot )?que (?:d |de )(?:attendre|patienter)|"
-    r"than (?:wait|waiting|delay|delaying|hold off|holding off|put it off|putting it off))\b.*$"
+    r"than (?:wait|waiting|delay|delaying|hold off|holding off|put it off|putting it off)|"
+    # "I'd rather pay the full amount now than do the instalments": the plan turned down.
+    r"than (?:do|doing|go|going|have|having|split|splitting|spread|spreading|pay|paying)"
+    r"(?: (?:it|the|with|in|by|for|for the|through|via))* (?:instal\w*|installments?|payments?|"
+    r"split|plan|monthly|parts|bits))\b.*$"
 )
 HALF = re.compile(
     _WS + r"(?:(?:la )?(?:moitie|mitad) (?:maintenant|now|ahora|hoy|tout de suite)|half now|"
@@ -272,6 +276,8 @@ LATER_INHERENT = re.compile(
     r"sin dinero|pas encore (?:recu|touche|eu) (?:ma|mon|la|le) (?:paie|paye|salaire|virement)|"
     r"(?:aun |todavia )?no (?:cobro|cobrare|he cobrado|me pagan|me ingresan)|"
     r"no tengo saldo|sin saldo|no me queda saldo|"
+    # "ahora mismo no llevo la tarjeta": the means not at hand, a reason to wait.
+    r"no (?:llevo|traigo|tengo) (?:la |mi )?(?:tarjeta|cartera)(?: encima| conmigo| aqui)?|"
     # Out of work: money short for a while.
     r"(?:estoy |me he quedado |me quede )?(?:sin trabajo|sin curro|sin empleo|en (?:el )?paro)|"
     r"(?:je suis |suis )?(?:au chomage|sans (?:emploi|boulot|travail|taf))|"

@@ -5994,6 +5994,66 @@ def test_round_40_lookalikes_keep_their_reading(text: str, locale: str, reading:
     assert not (reading is not Intent.OPT_OUT and found.maybe_opt_out)
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U86/U87's: another count asked with "en" for the count, a plan turned down after
+        # "rather … than", enrolling again in a class, a transfer to be seen, the card not at hand.
+        ("au lieu de 3 paiements vous pouvez m'en faire 4 ?", "fr_FR", (Intent.SPLIT, None, 4)),
+        (
+            "plutot que 3 mensualites j'en voudrais 5 si c jouable",
+            "fr_FR",
+            (Intent.SPLIT, None, 5),
+        ),
+        (
+            "vous m'aviez proposé 3 paiements, je prefererais en 2 si c'est faisable",
+            "fr_FR",
+            (Intent.SPLIT, None, 2),
+        ),
+        (
+            "I'd rather just pay the full amount now than do the instalments, cheers",
+            "en_GB",
+            (Intent.PAY_NOW, None, None),
+        ),
+        (
+            "Je paierai à la rentrée, en même temps que la réinscription au cours de danse",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2027, 9, 1), None),
+        ),
+        (
+            "virement fait hier soir pour la garderie, vous le verrez d'ici demain normalement",
+            "fr_FR",
+            (Intent.ALREADY_PAID, None, None),
+        ),
+        (
+            "lo pago el viernes, ahora mismo no llevo la tarjeta",
+            "es_ES",
+            (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
+        ),
+    ],
+)
+def test_kinds_of_round_40_after_the_retraining(
+    text: str, locale: str, reading: tuple[Intent, dt.date | None, int | None]
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date, found.parts) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("réinscrivez-moi svp", "fr_FR", Intent.OPT_IN),
+        ("je veux me réinscrire aux sms", "fr_FR", Intent.OPT_IN),
+        ("je fais le virement demain, vous le verrez jeudi", "fr_FR", Intent.PAY_LATER),
+        ("I'd rather pay in 3 than all now", "en_GB", Intent.SPLIT),
+    ],
+)
+def test_round_40_later_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent
+) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
     # "je veux plus en recevoir": what "en" stands for is not said; the stop is confirmed.
     assert understand_by_rules(
