@@ -6030,6 +6030,23 @@ def test_round_40_lookalikes_keep_their_reading(text: str, locale: str, reading:
             "es_ES",
             (Intent.PAY_LATER, dt.date(2026, 11, 20), None),
         ),
+        # U89's (after its figures were taken): no need to be put on STOP, paying once the
+        # lessons cancelled are made up, the customer's own breakdown as the reason to wait.
+        (
+            "pas la peine de me mettre en STOP lol, je paie jeudi promis",
+            "fr_FR",
+            (Intent.PAY_LATER, dt.date(2026, 11, 19), None),
+        ),
+        (
+            "je payerai le cours de violon quand le prof aura rattrapé les 2 cours annulés",
+            "fr_FR",
+            (Intent.DISPUTE, None, None),
+        ),
+        (
+            "dès que possible promis, là c'est chaud avec la voiture en panne",
+            "fr_FR",
+            (Intent.PAY_LATER, None, None),
+        ),
     ],
 )
 def test_kinds_of_round_40_after_the_retraining(
@@ -6046,6 +6063,9 @@ def test_kinds_of_round_40_after_the_retraining(
         ("je veux me réinscrire aux sms", "fr_FR", Intent.OPT_IN),
         ("je fais le virement demain, vous le verrez jeudi", "fr_FR", Intent.PAY_LATER),
         ("I'd rather pay in 3 than all now", "en_GB", Intent.SPLIT),
+        ("mettez moi en STOP", "fr_FR", Intent.OPT_OUT),
+        ("je paierai quand la banque m'aura remboursé", "fr_FR", Intent.PAY_LATER),
+        ("c'est chaud avec la voiture en panne depuis votre passage", "fr_FR", Intent.DISPUTE),
     ],
 )
 def test_round_40_later_lookalikes_keep_their_reading(
