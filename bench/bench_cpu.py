@@ -44,6 +44,7 @@ from bench.run import (  # noqa: E402
     conversation,
     facto,
     issue_invoices,
+    wait_archived,
     wait_settled,
 )
 from bot.engine.worker import START_GRACE_SECONDS  # noqa: E402
@@ -126,17 +127,6 @@ async def one_run(
     if profiler is not None:
         stop_profile(profiler)
     return used, len(messages)
-
-
-async def wait_archived(redis: aioredis.Redis, limit: float) -> None:
-    """Until the worker's archiver has rendered every issued invoice's PDF."""
-    deadline = asyncio.get_running_loop().time() + limit
-    while asyncio.get_running_loop().time() < deadline:
-        groups = await redis.xinfo_groups("documents:render")
-        if all(not g["pending"] and not g.get("lag") for g in groups):
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the invoices' PDFs were not archived in time")
 
 
 async def push(
