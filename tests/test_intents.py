@@ -6074,6 +6074,48 @@ def test_round_40_later_lookalikes_keep_their_reading(
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # U89/U90's critical kinds: our keywords asked about, not sent; a ceiling on what is paid.
+        ("je comprends pas, faut répondre PAYER ou STOP ?", "fr_FR", Intent.HELP),
+        ("je dois écrire STOP ou PAYER ?", "fr_FR", Intent.HELP),
+        ("do I have to reply PAY or STOP?", "en_GB", Intent.HELP),
+        ("¿tengo que responder PAGAR o STOP?", "es_ES", Intent.HELP),
+        (
+            "pourquoi vous me parlez de STOP, je veux juste régler le cours de yoga",
+            "fr_FR",
+            Intent.PAY_NOW,
+        ),
+        ("why are you talking about STOP? I just want to pay", "en_GB", Intent.PAY_NOW),
+        ("¿por qué me habláis de STOP? solo quiero pagar", "es_ES", Intent.PAY_NOW),
+        (
+            "on a attendu le DJ 2h au milieu de la soirée, 600 balles pour ça ? je paierai la"
+            " moitié max",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("600 balles pour ça ?", "fr_FR", Intent.DISPUTE),
+        ("je payerai que la moitié, le reste c'était pas fait", "fr_FR", Intent.DISPUTE),
+        ("je vous paierai pas plus de 200", "fr_FR", Intent.DISPUTE),
+        ("I'll pay half at most for that mess", "en_GB", Intent.DISPUTE),
+        # What they must not reach.
+        ("STOP", "fr_FR", Intent.OPT_OUT),
+        ("je vous écris STOP, vos messages me saoulent", "fr_FR", Intent.OPT_OUT),
+        ("STOP or I call the police", "en_GB", Intent.OPT_OUT),
+        ("arrêtez de parler de stop et arrêtez vos sms", "fr_FR", Intent.OPT_OUT),
+        ("je paie que la moitié maintenant, le reste vendredi", "fr_FR", Intent.SPLIT),
+        ("je règle seulement une partie aujourd'hui et le reste le 5", "fr_FR", Intent.SPLIT),
+        ("I'm paying half now and half on friday", "en_GB", Intent.SPLIT),
+        ("en 3 fois svp, pas plus de 3 mois", "fr_FR", Intent.SPLIT),
+    ],
+)
+def test_kinds_of_round_41(text: str, locale: str, reading: Intent) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert not (reading is not Intent.OPT_OUT and found.maybe_opt_out)
+
+
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
     # "je veux plus en recevoir": what "en" stands for is not said; the stop is confirmed.
     assert understand_by_rules(
