@@ -6108,6 +6108,18 @@ def test_round_40_later_lookalikes_keep_their_reading(
         ("je règle seulement une partie aujourd'hui et le reste le 5", "fr_FR", Intent.SPLIT),
         ("I'm paying half now and half on friday", "en_GB", Intent.SPLIT),
         ("en 3 fois svp, pas plus de 3 mois", "fr_FR", Intent.SPLIT),
+        # U91's critical kind: a STOP the customer says they will not send.
+        (
+            "je vais pas vous envoyer stop rassurez vous 😅 je paie juste mercredi quand je"
+            " dépose Léa au club",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("hors de question que je vous envoie stop, je paie lundi", "fr_FR", Intent.PAY_LATER),
+        ("I'm not going to text STOP don't worry, I'll pay Friday", "en_GB", Intent.PAY_LATER),
+        ("je vais vous envoyer stop", "fr_FR", Intent.OPT_OUT),
+        ("je vais pas vous envoyer STOP mais arrêtez vos relances", "fr_FR", Intent.OPT_OUT),
+        ("I'm going to text STOP", "en_GB", Intent.OPT_OUT),
     ],
 )
 def test_kinds_of_round_41(text: str, locale: str, reading: Intent) -> None:
