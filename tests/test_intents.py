@@ -6097,7 +6097,6 @@ def test_round_40_later_lookalikes_keep_their_reading(
         ),
         ("600 balles pour ça ?", "fr_FR", Intent.DISPUTE),
         ("je payerai que la moitié, le reste c'était pas fait", "fr_FR", Intent.DISPUTE),
-        ("je vous paierai pas plus de 200", "fr_FR", Intent.DISPUTE),
         ("I'll pay half at most for that mess", "en_GB", Intent.DISPUTE),
         # What they must not reach.
         ("STOP", "fr_FR", Intent.OPT_OUT),
@@ -6126,6 +6125,48 @@ def test_kinds_of_round_41(text: str, locale: str, reading: Intent) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert found.intent is reading
     assert not (reading is not Intent.OPT_OUT and found.maybe_opt_out)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # From the review of round 41's diff: stops said after a word it defused, and
+        # promises and splits beside a ceiling or a part.
+        ("Je sais pas de quoi vous parlez STOP", "fr_FR", Intent.OPT_OUT),
+        ("C'est quoi ce truc STOP", "fr_FR", Intent.OPT_OUT),
+        ("Fin de l'histoire STOP", "fr_FR", Intent.OPT_OUT),
+        (
+            "J'ai répondu STOP ou NON je sais plus, en tout cas arrêtez",
+            "fr_FR",
+            Intent.OPT_OUT,
+        ),
+        ("Dejen de hablarme STOP", "es_ES", Intent.OPT_OUT),
+        ("No sé de qué habláis STOP", "es_ES", Intent.OPT_OUT),
+        (
+            "I have no idea what you're talking about stop contacting me",
+            "en_GB",
+            Intent.OPT_OUT,
+        ),
+        ("what are you on about stop messaging me", "en_GB", Intent.OPT_OUT),
+        ("Nothing to talk about STOP", "en_GB", Intent.OPT_OUT),
+        ("I won't reply stop texting me", "en_GB", Intent.OPT_OUT),
+        (
+            "Je paie la moitié au plus tard vendredi et le reste fin du mois",
+            "fr_FR",
+            Intent.SPLIT,
+        ),
+        ("Je vous règle la moitié au plus tard lundi", "fr_FR", Intent.PAY_LATER),
+        ("Je paierai dans pas plus de 2 ou 3 jours", "fr_FR", Intent.PAY_LATER),
+        ("Je paie que la moitié, le reste à la fin du mois", "fr_FR", Intent.SPLIT),
+        ("Je paie juste une partie en attendant mon salaire", "fr_FR", Intent.PAY_LATER),
+        ("Je paie que la moitié, mon frère paie l'autre moitié", "fr_FR", Intent.SPLIT),
+        ("50 euros pour ça, ok je paie demain", "fr_FR", Intent.PAY_LATER),
+        ("Half max now, rest on Friday", "en_GB", Intent.SPLIT),
+        ("I'm not paying more than 50 today, the rest next week", "en_GB", Intent.SPLIT),
+    ],
+)
+def test_round_41_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
