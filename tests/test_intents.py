@@ -6119,6 +6119,27 @@ def test_round_40_later_lookalikes_keep_their_reading(
         ("je vais vous envoyer stop", "fr_FR", Intent.OPT_OUT),
         ("je vais pas vous envoyer STOP mais arrêtez vos relances", "fr_FR", Intent.OPT_OUT),
         ("I'm going to text STOP", "en_GB", Intent.OPT_OUT),
+        # U94's critical kind: paying once the fault stops, back again for the same fault.
+        (
+            "je paierai quand la couronne arretera de bouger, ça fait 3 fois que je reviens pour"
+            " la même chose",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("je paierai quand ça ne fuira plus", "fr_FR", Intent.DISPUTE),
+        ("ça fait 3 fois que je reviens pour la même chose", "fr_FR", Intent.DISPUTE),
+        ("I'll pay when the tap stops leaking", "en_GB", Intent.DISPUTE),
+        (
+            "the brakes still squeal exactly like before, so what did i pay for??",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("je paierai quand j'arrêterai de bosser de nuit", "fr_FR", Intent.PAY_LATER),
+        (
+            "je paierai quand mon fils arrêtera de bouger dans tous les sens lol, vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
     ],
 )
 def test_kinds_of_round_41(text: str, locale: str, reading: Intent) -> None:
@@ -6163,6 +6184,18 @@ def test_kinds_of_round_41(text: str, locale: str, reading: Intent) -> None:
         ("50 euros pour ça, ok je paie demain", "fr_FR", Intent.PAY_LATER),
         ("Half max now, rest on Friday", "en_GB", Intent.SPLIT),
         ("I'm not paying more than 50 today, the rest next week", "en_GB", Intent.SPLIT),
+        # From the review of U94's fragments: a payment tool or the customer's own life that
+        # stops misbehaving is no fault in the work.
+        ("je paierai quand votre site arrêtera de planter", "fr_FR", Intent.HELP),
+        ("je réglerai dès que ma carte arrêtera de se bloquer", "fr_FR", Intent.HELP),
+        ("déjà 2 fois que je passe pour ça, je paierai en 3 fois", "fr_FR", Intent.SPLIT),
+        ("I'll pay when your website stops crashing", "en_GB", Intent.HELP),
+        (
+            "I'll pay once my back stops hurting, I can't get out at the moment",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        ("Can I still do the same as before and pay monthly?", "en_GB", Intent.SPLIT),
     ],
 )
 def test_round_41_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
