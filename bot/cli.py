@@ -303,15 +303,19 @@ def _reason(exc: Exception) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bot import eventloop
     from bot.runtime import serve
+    from bot.settings import Settings
 
-    return asyncio.run(serve(args.serve_mounts))
+    return eventloop.run(serve(args.serve_mounts), Settings().event_loop)
 
 
 def _worker(_args: argparse.Namespace) -> int:
+    from bot import eventloop
     from bot.runtime import run_worker
+    from bot.settings import Settings
 
-    return asyncio.run(run_worker())
+    return eventloop.run(run_worker(), Settings().event_loop)
 
 
 def _demo(args: argparse.Namespace) -> int:

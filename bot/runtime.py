@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 
+from bot import eventloop
 from bot.clock import SystemClock
 from bot.embedded_redis import EmbeddedRedis
 from bot.logs import configure_logging
@@ -196,7 +197,8 @@ async def run_site(app: web.Application, host: str, port: int) -> None:
             # One line that says what to do, instead of the socket error's wording.
             msg = f"port {port} is already in use on {host}: pick another with --port N or PORT=N"
             raise OSError(exc.errno, msg) from None
-        log.info("listening", extra={"fields": {"host": host, "port": port}})
+        loop_name = eventloop.running_loop_name()
+        log.info("listening", extra={"fields": {"host": host, "port": port, "loop": loop_name}})
         settle_gc()
         await _until_signal()
     finally:
@@ -227,6 +229,7 @@ async def run_worker() -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
+        log.info("worker started", extra={"fields": {"loop": eventloop.running_loop_name()}})
         await worker.run()
     return 0
 

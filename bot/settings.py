@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.eventloop import EventLoopChoice
 from channels.whatsapp_templates import required_sid_keys, sandbox_content_sids
 
 
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, alias="PORT", ge=1, le=65535)
     host: str = Field(default="127.0.0.1", alias="HOST")
     sandbox: bool = Field(default=False, alias="FACTO_SANDBOX")
+    # The event loop of `serve` and `worker` (bot.eventloop): uvloop unless told otherwise.
+    event_loop: EventLoopChoice = Field(default="uvloop", alias="FACTO_EVENT_LOOP")
     # Outgoing webhooks to 127.0.0.1/localhost (bot.engine.egress): the demo and tests only.
     webhooks_allow_loopback: bool = Field(default=False, alias="FACTO_WEBHOOKS_ALLOW_LOOPBACK")
     data_dir: str = Field(default="var", alias="FACTO_DATA_DIR")
