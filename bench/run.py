@@ -4,7 +4,10 @@
     python bench/run.py --restart-only [--rounds N] [--backlog N] [--code PATH]
 
 B_full, the baseline, is a plain aiohttp handler in its own process that parses a ~600-byte
-Twilio form, checks its HMAC (one, like Twilio's) and does one Redis SET and GET. Load comes
+Twilio form, checks its HMAC (one, like Twilio's) and does one Redis SET and GET, on asyncio's
+event loop. Facto runs on uvloop (bot.eventloop), so the same handler is also measured on
+uvloop, for reference: the Twilio row against it shows what is left once the loop is the same.
+Load comes
 from a separate process (aiohttp client, many connections; requests built and signed before the
 clock starts), so the server under test has its core to itself as far as two cores allow.
 
@@ -50,6 +53,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import redis.asyncio as aioredis
+import uvloop
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,8 +194,12 @@ def make_rows() -> dict[str, Row]:
     rows = [
         Row("b_full", "B_full: form + HMAC + SET/GET (req/s)", "baseline", "req/s", None),
         Row("b_full_p99", "B_full p99", "baseline", "ms", None),
+        # For reference: Facto runs on uvloop (bot.eventloop); B_full, as issue 12 defines it,
+        # on asyncio's loop. The same handler on uvloop shows how much of a ratio the loop is.
+        Row("b_full_uv", "  B_full's handler on uvloop, for reference", "-", "req/s", None),
         Row("twilio", "Twilio SMS webhook ack / B_full", ">= 0.9", "x", at_least(0.9)),
         Row("twilio_p99", "Twilio SMS p99 / B_full p99", "<= 1.5", "x", at_most(1.5)),
+        Row("twilio_uv", "  Twilio SMS webhook ack / B_full's handler on uvloop", "-", "x", None),
         Row("telegram", "Telegram webhook ack / B_full", ">= 0.9", "x", at_least(0.9)),
         Row("telegram_p99", "Telegram p99 / B_full p99", "<= 1.5", "x", at_most(1.5)),
         Row("stripe", "Stripe webhook ingest / B_full", ">= 0.7", "x", at_least(0.7)),
@@ -265,13 +273,15 @@ def baseline_app(redis_url: str, public_url: str) -> web.Application:
     return app
 
 
-def serve_baseline(port: int, redis_url: str) -> None:
+def serve_baseline(port: int, redis_url: str, loop: str = "asyncio") -> None:
+    """B_full on asyncio's loop (issue 12's baseline), or on uvloop for the reference row."""
     web.run_app(
         baseline_app(redis_url, f"http://127.0.0.1:{port}"),
         host="127.0.0.1",
         port=port,
         access_log=None,
         print=None,
+        loop=uvloop.new_event_loop() if loop == "uvloop" else None,
     )
 
 
@@ -642,8 +652,8 @@ async def facto(processes: Processes, tmp: Path, name: str) -> AsyncIterator[Fac
 
 
 @contextlib.asynccontextmanager
-async def baseline(processes: Processes, tmp: Path) -> AsyncIterator[str]:
-    with EmbeddedRedis(str(tmp / "baseline-redis")) as server:
+async def baseline(processes: Processes, tmp: Path, loop: str = "asyncio") -> AsyncIterator[str]:
+    with EmbeddedRedis(str(tmp / f"baseline-{loop}-redis")) as server:
         port = free_port()
         args = [
             sys.executable,
@@ -651,8 +661,9 @@ async def baseline(processes: Processes, tmp: Path) -> AsyncIterator[str]:
             "--serve-baseline",
             str(port),
             server.url,
+            loop,
         ]
-        child = processes.spawn("baseline", args, {**os.environ})
+        child = processes.spawn(f"baseline-{loop}", args, {**os.environ})
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_healthy_post(base)
@@ -775,6 +786,7 @@ class Bench:
     rows: dict[str, Row]
     baseline_url: str = ""
     log: Callable[[str], None] = print
+    uvloop_url: str = ""  # B_full's handler on uvloop: the reference row
     seen: list[tuple[str, str]] = field(default_factory=list)  # conversations with invoices
 
     def spec(self, base: str, kind: str, **extra: Any) -> dict[str, Any]:
@@ -791,8 +803,12 @@ class Bench:
 
     async def warm_up(self, f: Facto, invoices: list[dict[str, str]]) -> None:
         """A short untimed run of each kind first: lazy imports and caches are not measured."""
+        references: list[tuple[str, str, dict[str, Any]]] = (
+            [(self.uvloop_url, "twilio", {})] if self.uvloop_url else []
+        )
         for base, kind, extra in (
             (self.baseline_url, "twilio", {}),
+            *references,
             (f.base, "twilio", {}),
             (f.base, "telegram", {}),
             (f.base, "stripe", {"invoices": invoices}),
@@ -809,8 +825,20 @@ class Bench:
         self.log(f"  B_full {load.rate:,.0f} req/s p99 {load.p99_ms:.1f} ms {load.statuses}")
         return load
 
+    async def measure_uvloop_baseline(self) -> Load | None:
+        """B_full's handler on uvloop (the reference row), when that server was started."""
+        if not self.uvloop_url:
+            self.rows["b_full_uv"].note = "not started"
+            self.rows["twilio_uv"].note = "not started"
+            return None
+        load = await self.loader.run(self.spec(self.uvloop_url, "twilio"))
+        self.rows["b_full_uv"].add(load.rate)
+        self.log(f"  B_full on uvloop {load.rate:,.0f} req/s p99 {load.p99_ms:.1f} ms")
+        return load
+
     async def web_round(self, f: Facto, invoices: list[dict[str, str]]) -> None:
         base = await self.measure_baseline()
+        reference = await self.measure_uvloop_baseline()
         for key, kind, extra in (
             ("twilio", "twilio", {}),
             ("telegram", "telegram", {}),
@@ -827,6 +855,8 @@ class Bench:
             load = await self.loader.run(spec)
             self.log(f"  {kind} {load.rate:,.0f} req/s p99 {load.p99_ms:.1f} ms {load.statuses}")
             self.rows[key].add(load.rate / base.rate)
+            if key == "twilio" and reference is not None and reference.rate:
+                self.rows["twilio_uv"].add(load.rate / reference.rate)
             if f"{key}_p99" not in self.rows:
                 continue
             if base.p99_ms and load.ok:
@@ -1186,12 +1216,13 @@ async def run(
         try:
             async with contextlib.AsyncExitStack() as stack:
                 # Started side by side: on a busy machine each start-up takes seconds.
-                baseline_url, web_facto, work_facto = await asyncio.gather(
+                baseline_url, uv_url, web_facto, work_facto = await asyncio.gather(
                     stack.enter_async_context(baseline(processes, tmp)),
+                    stack.enter_async_context(baseline(processes, tmp, "uvloop")),
                     stack.enter_async_context(facto(processes, tmp, "web")),
                     stack.enter_async_context(facto(processes, tmp, "work")),
                 )
-                bench = Bench(config, loader, rows, baseline_url, log)
+                bench = Bench(config, loader, rows, baseline_url, log, uvloop_url=uv_url)
                 await _web_rounds(bench, web_facto)
                 await _worker_rounds(bench, work_facto)
                 if inprocess:
@@ -1306,11 +1337,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aiogram-python", help="an interpreter with aiogram installed")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument(
-        "--serve-baseline", nargs=2, metavar=("PORT", "REDIS_URL"), help=argparse.SUPPRESS
+        "--serve-baseline", nargs=3, metavar=("PORT", "REDIS_URL", "LOOP"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.serve_baseline:
-        serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1])
+        serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1], args.serve_baseline[2])
         return 0
     config = Config.smoke() if args.quick else Config()
     if args.rounds:
