@@ -307,7 +307,8 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.runtime import serve
     from bot.settings import Settings
 
-    return eventloop.run(serve(args.serve_mounts), Settings().event_loop)
+    choice = Settings().event_loop  # before the coroutine: a refused setting leaves none behind
+    return eventloop.run(serve(args.serve_mounts), choice)
 
 
 def _worker(_args: argparse.Namespace) -> int:
@@ -315,7 +316,8 @@ def _worker(_args: argparse.Namespace) -> int:
     from bot.runtime import run_worker
     from bot.settings import Settings
 
-    return eventloop.run(run_worker(), Settings().event_loop)
+    choice = Settings().event_loop  # before the coroutine: a refused setting leaves none behind
+    return eventloop.run(run_worker(), choice)
 
 
 def _demo(args: argparse.Namespace) -> int:

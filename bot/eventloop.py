@@ -4,17 +4,16 @@ uvloop is asyncio's event loop on libuv: the same coroutines, tasks and transpor
 CPU per callback, timer and socket operation. A worker spends about a quarter of its CPU in
 the loop itself (scheduling its Redis round trips and provider calls), so the loop is worth
 choosing (docs/decisions.md, "uvloop under serve and worker"). `FACTO_EVENT_LOOP=asyncio`
-keeps the standard loop; so does a platform without uvloop (Windows), with a warning.
+keeps the standard loop; so does a platform without uvloop (Windows). Which one runs is the
+`loop` field of the process's start-up log line ("listening", "worker started"): the loop is
+chosen before logging is configured, so nothing is logged here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 EventLoopChoice = Literal["uvloop", "asyncio"]
@@ -28,7 +27,6 @@ def loop_factory(choice: EventLoopChoice) -> LoopFactory | None:
     try:
         import uvloop
     except ImportError:
-        log.warning("uvloop is not installed: running on asyncio's event loop")
         return None
     return uvloop.new_event_loop
 

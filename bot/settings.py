@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, alias="PORT", ge=1, le=65535)
     host: str = Field(default="127.0.0.1", alias="HOST")
     sandbox: bool = Field(default=False, alias="FACTO_SANDBOX")
-    # The event loop of `serve` and `worker` (bot.eventloop): uvloop unless told otherwise.
+    # uvloop spends less CPU per callback and socket call than asyncio's loop (docs/decisions.md);
+    # `asyncio` is the way back should a platform or a library misbehave under it.
     event_loop: EventLoopChoice = Field(default="uvloop", alias="FACTO_EVENT_LOOP")
     # Outgoing webhooks to 127.0.0.1/localhost (bot.engine.egress): the demo and tests only.
     webhooks_allow_loopback: bool = Field(default=False, alias="FACTO_WEBHOOKS_ALLOW_LOOPBACK")

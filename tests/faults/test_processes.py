@@ -117,7 +117,7 @@ async def test_a_killed_worker_s_conversation_is_finished_by_another_once(
         return int(await redis.llen(keys.conv_inbox(CONV))) < total - 3
 
     await eventually(dispatching, within=30)
-    # The process runs on uvloop (FACTO_EVENT_LOOP's default, bot.eventloop).
+    # The loop a deployed worker runs on is the default one (bot.eventloop), not a test's.
     assert first.logged('"event": "worker started", "loop": "uvloop"')
     first.kill()  # mid-dispatch: it holds the conversation's lock and unread wake-ups
     left = int(await redis.llen(keys.conv_inbox(CONV)))

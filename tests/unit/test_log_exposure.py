@@ -67,6 +67,8 @@ def json_lines(stderr: str) -> list[dict[str, object]]:
         ({}, "missing configuration: TWILIO_ACCOUNT_SID"),
         ({"PORT": "eighty"}, "PORT"),
         ({"FACTO_SANDBOX": "1", "PORT": "0"}, "PORT"),
+        # Read before the event loop is made: refused, it leaves no coroutine unawaited behind.
+        ({"FACTO_SANDBOX": "1", "FACTO_EVENT_LOOP": "tokio"}, "FACTO_EVENT_LOOP"),
     ],
 )
 def test_a_failed_start_is_one_clear_json_line(
