@@ -102,7 +102,16 @@ def test_the_checker_sees_a_wing_module_imported_by_name(tmp_path: Path) -> None
 
 def test_every_module_of_bot_lives_in_a_wing_or_is_a_known_root_module() -> None:
     root = {path.stem for path in modules_in(BOT)} - {"__init__"}
-    shared = {"settings", "logs", "i18n", "render", "clock", "services", "embedded_redis"}
+    shared = {
+        "settings",
+        "logs",
+        "i18n",
+        "render",
+        "clock",
+        "services",
+        "embedded_redis",
+        "eventloop",
+    }
     assert root <= shared | ENTRY_POINTS, root - shared - ENTRY_POINTS
 
 
