@@ -538,6 +538,14 @@ def _arbitrated(
         # words is never turned into paying the whole now, only asked about ("ok pour les 3
         # prélèvements" may be taken as the yes to the plan proposed).
         or (explicit and reading.intent is Intent.SPLIT and choice is Intent.PAY_NOW)
+        # "le 3 pas le 4": a day the rules read is not made a split with no count named;
+        # asked about (round 42's retrained reader leans to a split on "3 pas 4").
+        or (
+            reading.intent is Intent.PAY_LATER
+            and reading.date is not None
+            and choice is Intent.SPLIT
+            and intent_concepts.parts_named(norm.text) is None
+        )
     )
     if guarded or sure < ARBITER_ACT or (explicit and sure < ARBITER_OVER_EXPLICIT):
         return dataclasses.replace(
