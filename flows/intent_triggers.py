@@ -174,12 +174,17 @@ NOW = re.compile(
     r"(?<!instant)(?<!periode) la$)\b"
 )
 PAY = re.compile(
-    _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|pay|paying|"
+    _WS + r"(?:payer|paye|payes|payez|payons|paie|paies|paient|regler|reglez|je regle|"
+    # "pay day is Monday": the day money comes in, no one paying.
+    r"pay(?! (?:day|days|slip|slips|rise)\b)|paying|"
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay|"
     # "can I sort the florist bill next week?": sorting a bill out is paying it.
     r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ ){0,2}"
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
     r"sort you out|"
+    # "I'm away from Friday so let's just get it done now": the bill got done is paid.
+    r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with)?"
+    r"(?= (?:now|today|right now|straight away)\b)|"
     # "je m'occupe de la facture lundi": taking the bill in hand is paying it.
     r"(?:m|nous) occup\w* (?:de|du) (?:la |ma |votre |le |mon |l )?"
     r"(?:facture|note|reglement|solde)|"
@@ -232,6 +237,17 @@ LATER = re.compile(
     r"(?:est|sera|sont|seront|a ete|aura ete) (?:tombe|arrive|vire|verse|rentre)e?s?)|"
     r"(?:au|a mon|a notre) retour (?:de|des|du) (?:vacances|conges|voyage|deplacement)|"
     r"my (?:salary|paycheck|wages)|paycheck|get paid|"
+    # "I'll pay once the insurance excess is sorted": the customer's own money or paperwork
+    # awaited (not "the refund", which is the merchant's to make: a dispute).
+    r"(?:when|once|as soon as) (?:the |my |our )?(?:\w+ ){0,2}(?:insurance|excess|salary|wages|"
+    r"pay|money|loan|claim|finances|benefits|bonus|tax|rebate|mortgage|budget|pension)s? "
+    r"(?:is|are|has been|have been|gets?|get) (?:\w+ )?(?:sorted|paid|through|in|done|approved|"
+    r"settled|cleared|processed)|(?:the )?(?:insurance|insurer|claim) (?:pays|has paid) out|"
+    # "pension arrives Tuesday": money coming in on a day, the day to pay.
+    r"(?:my |the |our )?(?:pension|benefits|universal credit|wages|salary|pay|paycheck|"
+    r"paycheque|child benefit) (?:arrives?|comes? in|comes?|goes in|go in|lands?|land|hits|"
+    r"is paid|gets paid|clears?)(?!(?: in)? (?:weekly|monthly|fortnightly|every|each)\b)"
+    r"(?!(?: \w+| \|){0,6} (?:now|today|right away|straight away)\b)|"
     # "when my student loan comes in": money the customer waits for (not "the refund", which
     # is the merchant's to make: a dispute).
     r"(?:when|once|as soon as) (?:my|our) (?:\w+ ){0,2}(?:comes? in|arrives?|lands?|clears?|"

@@ -2046,7 +2046,7 @@ def _dated(
     if words.pattern("smalltalk_self").search(text):
         # "quand j'aurai ma paye je m'offre un week-end": the pay named is the customer's own.
         return Understanding(Intent.SMALLTALK, language=language)
-    if _day_alone_in_its_clause(norm, date_text, words):
+    if _day_alone_in_its_clause(norm, date_text, words, language, day):
         # "début septembre svp, après la rentrée des enfants": the day answers; the rest
         # says why.
         return promise
@@ -2082,16 +2082,22 @@ def _dated(
     )
 
 
-def _day_alone_in_its_clause(norm: Normalized, date_text: str, words: Lexicon) -> bool:
+def _day_alone_in_its_clause(
+    norm: Normalized, date_text: str, words: Lexicon, language: str | None, day: dt.date
+) -> bool:
     """The day asked for or promised in a clause of its own: the day and a "please" or a
-    "promis", nothing else ("début septembre svp, …", "avant Noël promis, …")."""
+    "promis", nothing else ("début septembre svp, …", "avant Noël promis, …"); with what is
+    paid when no other day is named ("après Noël pour les cours de guitare svp", not "mardi
+    svp pour le rdv, lundi je travaille": an appointment moved)."""
     for clause in norm.clauses:
         if date_text in clause:
             without_day = clause.replace(date_text, " ", 1)
-            rest = words.pattern("promised").sub(
+            plain = words.pattern("promised").sub(
                 " ", words.pattern("polite").sub(" ", without_day)
             )
-            return rest != without_day and not rest.split()
+            if plain.split() and _days_named(norm, language, day) < 2:
+                plain = _FOR_WHAT.sub("", plain)
+            return plain != without_day and not plain.split()
     return False
 
 
