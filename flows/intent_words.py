@@ -120,8 +120,8 @@ Categories read by `flows.intents`:
   mardi"): a wait, not help; ``offer_named``: our own "3 fois sans frais" named, whose "frais"
   is no charge challenged;
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
-  2"), unless a ``count_unit`` follows ("3 pas 4 heures") or a ``before_day`` word precedes
-  ("le 3 pas le 4");
+  2"), unless a ``count_unit`` follows ("3 pas 4 heures"), a ``before_day`` word precedes
+  ("le 3 pas le 4") or a ``visits_counted`` one ("est venu 3 fois pas 5": visits contested);
 - ``help_link``: what the link or the message is for, how we got the number (help, read before
   questions about the invoice); ``messages_welcome``: our reminders welcome ("don't stop the
   reminders"), small talk when nothing else is read;

@@ -1079,6 +1079,8 @@ def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: in
     before = text[: m.start()].split()[-1:]
     if before and words.pattern("before_day").fullmatch(before[0]):
         return None  # "le 3 pas le 4": a day
+    if before and words.pattern("visits_counted").fullmatch(before[0]):
+        return None  # "le prof est venu 3 fois pas 5": visits contested
     if words.pattern("count_unit").match(text, m.end() + 1):
         return None  # "on avait dit 3 pas 4 heures": hours, not payments
     rest = _around(text, m)

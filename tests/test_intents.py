@@ -6350,6 +6350,41 @@ def test_round_41_lookalikes_keep_their_reading(text: str, locale: str, reading:
             None,
             None,
         ),
+        # Round 42's critical kinds, after U99-U101 were scored: a stop the customer cannot
+        # make to pay, paying at all as the last straw, a membership fee said wrong, visits
+        # counted contested.
+        (
+            "can't stop to do it now, I'm between clients, will pay tonight",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-18",
+            None,
+        ),
+        (
+            "super le balayage vert, et en plus faut payer 😡 je paye pas",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "j'ai pas dit stop, je dis que la cotisation de 250 est fausse, c'est 180",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "le prof de maths est venu 3 fois pas 5, je paie 3 et pas plus",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        ("the tutor came 3 times not 5, I'll pay for 3", "en_GB", Intent.DISPUTE, None, None),
+        ("il est venu 3 fois, je paie vendredi", "fr_FR", Intent.PAY_LATER, "2026-11-20", None),
+        ("la cotisation est de 250 ? je paie en 3 fois", "fr_FR", Intent.SPLIT, None, 3),
+        ("can you stop texting me", "en_GB", Intent.OPT_OUT, None, None),
         # The bill got done now, a day told only as being away.
         (
             "I'm away from Friday so let's just get it done now",
