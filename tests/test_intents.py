@@ -6479,6 +6479,19 @@ def test_kinds_of_round_42(
             "fr_FR",
             Intent.SPLIT,
         ),
+        # From the review of U99-U101's fragments: a grumble then a promise, a question, the
+        # customer's own plan or misreading, instalments switched to, visits in Spanish.
+        ("et en plus faut payer... bon je paye ce soir", "fr_FR", Intent.PAY_LATER),
+        ("c est gratuit ou en plus faut payer ?", "fr_FR", Intent.HELP),
+        (
+            "mon forfait telephone pas bon plus de data, je paierai lundi",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("le devis je l avais mal lu, desole je paye ce soir", "fr_FR", Intent.PAY_LATER),
+        ("je passe en 3 fois pas 4 svp", "fr_FR", Intent.SPLIT),
+        ("el profe vino 3 veces no 5", "es_ES", Intent.DISPUTE),
+        ("en 3 veces no 4", "es_ES", Intent.SPLIT),
     ],
 )
 def test_round_42_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
