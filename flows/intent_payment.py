@@ -115,7 +115,9 @@ _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "til", "jusqu", "
 #: A wait said not to be needed ("no need to wait till friday", rewritten by `dropped_option` to
 #: "pas wait till friday"): the date it names is dropped with it, whatever "till" says.
 _DROPPED_WAIT = re.compile(
-    r"\bpas (?:wait|delay|hold off|postpone|put it off|attendre|patienter)"
+    # "rather than waiting till friday" (rewritten to "pas waiting till friday") too.
+    r"\bpas (?:wait|waiting|delay|delaying|hold off|holding off|postpone|postponing|put it off|"
+    r"putting it off|attendre|patienter)"
     r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
 )
 #: A wait asked "why" about ("pourquoi attendre ?", "why wait?"): none wanted.

@@ -923,7 +923,8 @@ def _read(
             return Understanding(Intent.SPLIT, language=language)
         parts = max(2, _amounts_before(_REST_AMOUNT.sub(" ", norm.text[: rest.end()])) + 1)
         shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
-        return _with_later(shaped, _rest_schedule(norm.text, rest, language, today), today)
+        schedule = _rest_schedule(norm.text, rest, language, today)
+        return _with_later(_rest_day_said(shaped, schedule, today), schedule, today)
     dated = len(_DATED_AMOUNT.findall(norm.text))
     counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
     if (
@@ -1110,7 +1111,7 @@ _TODAY_SAID = "|".join(sorted(_TODAY_WORDS - {"la"}, key=len, reverse=True))
 #: An amount followed by the day it is paid ("30 aujourd'hui", "40 le 5", "£50 on the 3rd").
 _DATED_AMOUNT = re.compile(
     "(?P<amount>" + _AMOUNT.pattern + ")"
-    r" ?(?:€|euros?|eur|e|pounds?|quid|£)? "
+    r" ?(?:€|euros?|eur|e|balles|pounds?|quid|£)? "
     r"(?P<day>apres demain|" + _TODAY_SAID + r"|la(?= et\b| \||$)|demain|"
     r"tomorrow|manana|(?:le|the|on the|el|du) \d{1,2}(?:st|nd|rd|th|er)?\b|"
     r"(?:(?:on|next|this|este|el) )?"
@@ -1154,6 +1155,19 @@ def _rest_schedule(
         return ()
     day = _payment_day(text[rest.end() :], language, today, before[-1][0])
     return (*before, (day, None)) if day is not None else ()
+
+
+def _rest_day_said(
+    reading: Understanding, schedule: tuple[_Payment, ...], today: dt.date
+) -> Understanding:
+    """In two payments, the day said after the rest is the rest's, not the first part's ("30
+    balles ce soir et je paie le reste mardi": Tuesday; tonight is the part paid now)."""
+    if reading.parts != 2 or len(schedule) != 2 or reading.date != today:
+        return reading
+    (first_day, _amount), (rest_day, _rest) = schedule
+    if first_day != today or rest_day <= today:
+        return reading
+    return dataclasses.replace(reading, date=rest_day, date_text=None)
 
 
 def _payment_day(
@@ -1754,9 +1768,14 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "je paie mardi quand je reçois mon remboursement": the customer's own money to come (a
     # reason to wait), not a refund claimed from us, unless the message names a charge
     # ("j'attends toujours mon remboursement et vous me facturez ??").
-    text = words.pattern("own_money_awaited").sub(" ", norm.text)
+    awaited = words.pattern("own_money_awaited")
+    text = awaited.sub(" ", norm.text)
     if text != norm.text and words.pattern("service_billed").search(text):
         text = norm.text
+    # "the refund from the other festival hasn't come through": not a parcel missing either.
+    clauses = (
+        norm.clauses if text == norm.text else tuple(awaited.sub(" ", c) for c in norm.clauses)
+    )
     # "le bus s'est arrêté en panne", "the car broke down on the way home": the customer's
     # own mishap, a reason to be late or to wait, not a fault in what we billed.
     mishap = words.pattern("mishap_told")
@@ -1778,7 +1797,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "j'ai fait un virement de 48 € dimanche, c'est pas arrivé ?": the payment told is what
     # has not arrived, not the goods.
     told_paid = _says_paid(text, words)
-    for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in norm.clauses):
+    for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in clauses):
         if told_paid and words.pattern("payment_not_arrived").fullmatch(clause.strip()):
             continue
         for m in words.pattern("dispute_product").finditer(clause):

@@ -6498,6 +6498,99 @@ def test_round_42_lookalikes_keep_their_reading(text: str, locale: str, reading:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # Taken twice, seen on the account, after a word of it debited ("déjà débité").
+        (
+            "Vous m'avez deja debite hier, je vois 2 fois 240€ sur mon compte",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        ("ça apparaît 2 fois sur mon compte", "fr_FR", Intent.DISPUTE, None, None),
+        # The instalments set aside with their count named.
+        ("just pay it now, forget the 3 instalments thing", "en_GB", Intent.PAY_NOW, None, None),
+        ("I'll pay it now, skip the 3 instalments", "en_GB", Intent.PAY_NOW, None, None),
+        # Never the practice's patient: the invoice contested, not a wrong number.
+        (
+            "I think you've got the wrong person, I've never been a patient at this practice",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "erreur de personne, je n'ai jamais été patiente dans ce cabinet",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        # Someone else's refund to the customer, not come through: the reason for the day.
+        (
+            "mid december ok for you? the refund from the other festival hasn't come through yet",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-12-15",
+            None,
+        ),
+        (
+            "mi décembre ça vous va ? le remboursement de l'autre salon est toujours pas arrivé",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-15",
+            None,
+        ),
+        # A wait given up for paying now ("rather than waiting till Friday").
+        (
+            "Rather than waiting till Friday I'll just pay it off now, send it over",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # The service paid for named by its name, not a fault.
+        ("How do I pay you for the window repair?", "en_GB", Intent.PAY_NOW, None, None),
+        # Two payments: tonight's part, the rest on the day said after it.
+        (
+            "je peux donner 30 balles ce soir et finir de payer le massage mardi ?",
+            "fr_FR",
+            Intent.SPLIT,
+            "2026-11-24",
+            2,
+        ),
+        ("je donne 30 ce soir et je paie le reste mardi", "fr_FR", Intent.SPLIT, "2026-11-24", 2),
+    ],
+)
+def test_kinds_of_round_43(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.parts) == (reading, parts)
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # A refund owed by us stays contested; a thing that works now with a pay word is paid.
+        ("the refund from you hasn't come through yet", "en_GB", Intent.DISPUTE),
+        ("le remboursement de votre boutique est toujours pas arrivé", "fr_FR", Intent.DISPUTE),
+        (
+            "How do I pay you for the window repair? it broke again the next day",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("je peux payer en 2 fois sur ma carte ?", "fr_FR", Intent.SPLIT),
+        ("30 ce soir et le reste ce soir aussi", "fr_FR", Intent.SPLIT),
+    ],
+)
+def test_round_43_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
     # "je veux plus en recevoir": what "en" stands for is not said; the stop is confirmed.
     assert understand_by_rules(
