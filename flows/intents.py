@@ -924,7 +924,7 @@ def _read(
         parts = max(2, _amounts_before(_REST_AMOUNT.sub(" ", norm.text[: rest.end()])) + 1)
         shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
         schedule = _rest_schedule(norm.text, rest, language, today)
-        return _with_later(_rest_day_said(shaped, schedule, today), schedule, today)
+        return _with_later(_rest_day_said(shaped, schedule), schedule, today)
     dated = len(_DATED_AMOUNT.findall(norm.text))
     counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
     if (
@@ -936,7 +936,8 @@ def _read(
         # "je paie 30 aujourd'hui, 30 le 10 et 30 le 20": each amount with its day is one
         # payment of a schedule, shown by the split flow before anything is created.
         shaped = _shaped_split(min(dated, _MAX_SPLIT), signal, language)
-        return _with_later(shaped, _dated_payments(norm.text, language, today), today)
+        payments = _dated_payments(norm.text, language, today)
+        return _with_later(_rest_day_said(shaped, payments), payments, today)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -1157,15 +1158,13 @@ def _rest_schedule(
     return (*before, (day, None)) if day is not None else ()
 
 
-def _rest_day_said(
-    reading: Understanding, schedule: tuple[_Payment, ...], today: dt.date
-) -> Understanding:
-    """In two payments, the day said after the rest is the rest's, not the first part's ("30
-    balles ce soir et je paie le reste mardi": Tuesday; tonight is the part paid now)."""
-    if reading.parts != 2 or len(schedule) != 2 or reading.date != today:
+def _rest_day_said(reading: Understanding, schedule: tuple[_Payment, ...]) -> Understanding:
+    """In two payments, the day of the second is the rest's, not the first part's ("30
+    balles ce soir et je paie le reste mardi": Tuesday; tonight is the part paid first)."""
+    if reading.parts != 2 or len(schedule) != 2:
         return reading
     (first_day, _amount), (rest_day, _rest) = schedule
-    if first_day != today or rest_day <= today:
+    if reading.date != first_day or rest_day <= first_day:
         return reading
     return dataclasses.replace(reading, date=rest_day, date_text=None)
 

@@ -6585,6 +6585,43 @@ def test_kinds_of_round_43(
         ),
         ("je peux payer en 2 fois sur ma carte ?", "fr_FR", Intent.SPLIT),
         ("30 ce soir et le reste ce soir aussi", "fr_FR", Intent.SPLIT),
+        # From the reviews of round 43's diff: instalments on the card, a bank visited twice,
+        # a link seen twice, refunds of ours, a patient as an adjective or a new one, a
+        # repair contested while "pay you for the repair" is said.
+        ("vous pouvez me prélever en 3 fois sur mon compte ?", "fr_FR", Intent.SPLIT),
+        ("c'est passé en 2 fois sur ma carte, merci", "fr_FR", Intent.SPLIT),
+        (
+            "je suis passée 2 fois dans ma banque pour débloquer ma carte, je paie demain",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("j'ai vu 2 fois le lien dans mon appli, lequel je paie ?", "fr_FR", Intent.PAY_NOW),
+        (
+            "le remboursement du trop payé est toujours pas arrivé, je paie demain",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "le remboursement de mon acompte n'est toujours pas arrivé, je paie mardi",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("The refund from the second payment hasn't come through", "en_GB", Intent.DISPUTE),
+        ("The refund from the overpayment hasn't come through yet", "en_GB", Intent.DISPUTE),
+        (
+            "je n'ai jamais été aussi patiente à votre égard, je paie vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        (
+            "je n'ai jamais été patiente chez vous avant ce mois-ci, je paie vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("I've never been a student here before, how do I pay?", "en_GB", Intent.PAY_NOW),
+        ("Why on earth would I pay you for this repair", "en_GB", Intent.DISPUTE),
+        ("Do you really expect me to pay you for the useless repair", "en_GB", Intent.DISPUTE),
+        ("How can you ask me to pay you for the repair", "en_GB", Intent.DISPUTE),
     ],
 )
 def test_round_43_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
