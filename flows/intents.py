@@ -724,7 +724,8 @@ def _held_on_unfinished(norm: Normalized) -> bool:
     said = norm.text.split()
     if not 2 <= len(said) <= 6:
         return False
-    unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les")  # not "la": "je suis là"
+    # Not "la" ("je suis là"); a word's first letters cut off too ("wait wh").
+    unfinished = said[-1] in _DANGLING or said[-1] in ("le", "les", *_WORD_STARTS)
     # The hold-on said first ("euh attends jcrois que le"), not a verb ("j'attends ma paie et").
     opening = said[:2] if said[0] in _HESITATIONS else said[:1]
     return unfinished and not HOLD_ON.isdisjoint(opening)
@@ -743,8 +744,13 @@ def _qualified_then_cut_off(norm: Normalized) -> bool:
 _BUT = frozenset({"mais", "but", "pero"})
 
 
-#: Sounds that may come before a hold-on ("euh attends…").
-_HESITATIONS = frozenset({"euh", "heu", "hum", "hmm", "ah", "oh", "non", "no", "ok", "bon"})
+#: Sounds that may come before a hold-on ("euh attends…", "uhh wait its the").
+_HESITATIONS = frozenset(
+    {"euh", "heu", "hum", "hmm", "ah", "oh", "non", "no", "ok", "bon", "uh", "uhh", "um", "umm"}
+    | {"erm", "hm"}
+)
+#: The first letters of a word the message stops on ("wait wh"): no word of their own.
+_WORD_STARTS = frozenset({"wh", "wha", "th", "qu"})
 
 
 def _cut_off(norm: Normalized) -> bool:
@@ -2039,6 +2045,18 @@ def _day_proposed(norm: Normalized, date_text: str) -> bool:
     )
 
 
+def _cannot_before(norm: Normalized, date_text: str, words: Lexicon) -> bool:
+    """Whether a clause opens with "not before" and the day's words right after it (or
+    holding its "avant": "avant la fin du mois")."""
+    cannot = words.pattern("cannot_before")
+    for clause in norm.clauses:
+        m = cannot.match(clause)
+        start = clause.find(date_text)
+        if m is not None and start != -1 and start <= m.end() + 1 < start + len(date_text):
+            return True
+    return False
+
+
 def _opens_proposed(
     clause: str, following: str | None, date_text: str, *, promises: bool = False
 ) -> bool:
@@ -2078,6 +2096,10 @@ def _dated(
     if _day_proposed(norm, date_text):
         # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
         # pas ?": the day proposed first, in reply to the invoice, then what is paid.
+        return promise
+    if _cannot_before(norm, date_text, words):
+        # "jpeux pas avant la fin du mois, c'est serré avec la rentrée des enfants": when
+        # the customer can pay; the rest says why.
         return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"

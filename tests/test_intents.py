@@ -6628,6 +6628,89 @@ def test_round_43_lookalikes_keep_their_reading(text: str, locale: str, reading:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # What the STOP button does, asked, beside "je veux pas me désinscrire" (critical).
+        (
+            "le bouton STOP dans le message il sert a quoi ? je veux pas me desinscrire",
+            "fr_FR",
+            Intent.HELP,
+            None,
+            None,
+        ),
+        ("à quoi sert le STOP ?", "fr_FR", Intent.HELP, None, None),
+        ("what's the STOP button for?", "en_GB", Intent.HELP, None, None),
+        ("¿para qué sirve el botón STOP?", "es_ES", Intent.HELP, None, None),
+        # Not able before the day, then why (an event named): the promise.
+        (
+            "jpeux pas avant la fin du mois, c'est serré avec la rentrée des enfants",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-30",
+            None,
+        ),
+        # Another count alone after the one refused, then politeness and a reason.
+        (
+            "pas 3 fois, 4 si ça vous dérange pas, la rentrée coûte une blinde",
+            "fr_FR",
+            Intent.SPLIT,
+            None,
+            4,
+        ),
+        # A hold-on that stops mid-word or after a hesitation: nothing to act on.
+        ("wait wh", "en_GB", Intent.UNKNOWN, None, None),
+        ("uhh wait its the", "en_GB", Intent.UNKNOWN, None, None),
+        # The worker praised; the repair named in a how-to-pay question to "you guys".
+        (
+            "au fait le plombier a super bien bossé, il est tres sympa",
+            "fr_FR",
+            Intent.SMALLTALK,
+            None,
+            None,
+        ),
+        ("how do i pay u guys for the roof repair", "en_GB", Intent.PAY_NOW, None, None),
+        # What the invoice covers, asked in Spanish.
+        (
+            "Esta factura es por las dos sesiones de abril o solo por una?",
+            "es_ES",
+            Intent.STATUS,
+            None,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_u105_to_u107(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.parts) == (reading, parts)
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("STOP", "fr_FR", Intent.OPT_OUT),
+        ("STOP je sais pas à quoi ça sert votre truc", "fr_FR", Intent.OPT_OUT),
+        ("c'est quoi ce harcèlement, STOP", "fr_FR", Intent.OPT_OUT),
+        ("STOP what is this for", "en_GB", Intent.OPT_OUT),
+        (
+            "le cours ne commence pas avant la fin du mois, on se voit là",
+            "fr_FR",
+            Intent.SMALLTALK,
+        ),
+        ("il a bien bossé mais c'est trop cher, on avait dit 200", "fr_FR", Intent.DISPUTE),
+        ("uhh wait till friday", "en_GB", Intent.PAY_LATER),
+        ("esta factura es por las clases que no di, no pienso pagar", "es_ES", Intent.NO),
+    ],
+)
+def test_u105_to_u107_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent
+) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
     # "je veux plus en recevoir": what "en" stands for is not said; the stop is confirmed.
     assert understand_by_rules(
