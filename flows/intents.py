@@ -2046,15 +2046,21 @@ def _day_proposed(norm: Normalized, date_text: str) -> bool:
 
 
 def _cannot_before(norm: Normalized, date_text: str, words: Lexicon) -> bool:
-    """Whether a clause opens with "not before" and the day's words right after it (or
-    holding its "avant": "avant la fin du mois")."""
-    cannot = words.pattern("cannot_before")
-    for clause in norm.clauses:
-        m = cannot.match(clause)
-        start = clause.find(date_text)
-        if m is not None and start != -1 and start <= m.end() + 1 < start + len(date_text):
-            return True
-    return False
+    """Whether the message opens with "not before" and the day, and nothing else in that
+    clause ("jpeux pas avant la fin du mois, …"; not "je peux pas avant jeudi pour le rdv",
+    an appointment moved, nor "le cours ? pas avant mardi")."""
+    first = norm.clauses[0]
+    m = words.pattern("cannot_before").match(first)
+    start = first.find(date_text)
+    return (
+        m is not None
+        and start != -1
+        and start <= m.end() + 1 < start + len(date_text)
+        and first[start + len(date_text) :].strip() in _POLITE_AFTER_DAY
+    )
+
+
+_POLITE_AFTER_DAY = frozenset({"", "svp", "stp", "desole", "desolee", "sorry", "please", "pls"})
 
 
 def _opens_proposed(

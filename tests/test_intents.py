@@ -6661,14 +6661,7 @@ def test_round_43_lookalikes_keep_their_reading(text: str, locale: str, reading:
         # A hold-on that stops mid-word or after a hesitation: nothing to act on.
         ("wait wh", "en_GB", Intent.UNKNOWN, None, None),
         ("uhh wait its the", "en_GB", Intent.UNKNOWN, None, None),
-        # The worker praised; the repair named in a how-to-pay question to "you guys".
-        (
-            "au fait le plombier a super bien bossé, il est tres sympa",
-            "fr_FR",
-            Intent.SMALLTALK,
-            None,
-            None,
-        ),
+        # The repair named in a how-to-pay question to "you guys".
         ("how do i pay u guys for the roof repair", "en_GB", Intent.PAY_NOW, None, None),
         # What the invoice covers, asked in Spanish.
         (
@@ -6691,8 +6684,27 @@ def test_kinds_of_u105_to_u107(
 @pytest.mark.parametrize(
     ("text", "locale", "reading"),
     [
+        # From two reviews of the changes for U105-U107: exasperation with "stop" and what
+        # follows it, a bare STOP clause, appointments moved, a contest after the question.
         ("STOP", "fr_FR", Intent.OPT_OUT),
         ("STOP je sais pas à quoi ça sert votre truc", "fr_FR", Intent.OPT_OUT),
+        ("stop ça servirait à quoi de payer", "fr_FR", Intent.OPT_OUT),
+        ("stop ça sert à quoi de m'envoyer 15 sms par jour", "fr_FR", Intent.OPT_OUT),
+        ("STOP SMS ça sert à quoi", "fr_FR", Intent.OPT_OUT),
+        ("Stop. stop sert à quoi ?", "fr_FR", Intent.OPT_OUT),
+        ("vous savez pas ce que veut dire stop ?", "fr_FR", Intent.OPT_OUT),
+        ("a quoi sert le stop si vous m'écrivez encore", "fr_FR", Intent.OPT_OUT),
+        ("what is your stop for if you ignore it", "en_GB", Intent.OPT_OUT),
+        ("je peux pas avant jeudi pour le rdv, on décale ?", "fr_FR", Intent.SMALLTALK),
+        (
+            "I can't before Tuesday for the piano lesson, can we move it?",
+            "en_GB",
+            Intent.SMALLTALK,
+        ),
+        ("how do I pay you guys for the repair? nothing was fixed", "en_GB", Intent.DISPUTE),
+        ("how do I pay you guys for the wrong repair?", "en_GB", Intent.DISPUTE),
+        ("¿el cobro es de las clases que se cancelaron?", "es_ES", Intent.DISPUTE),
+        ("pas 3 fois, 2 ont déjà été prélevés", "fr_FR", Intent.ALREADY_PAID),
         ("c'est quoi ce harcèlement, STOP", "fr_FR", Intent.OPT_OUT),
         ("STOP what is this for", "en_GB", Intent.OPT_OUT),
         (
@@ -6709,6 +6721,17 @@ def test_u105_to_u107_lookalikes_keep_their_reading(
     text: str, locale: str, reading: Intent
 ) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+def test_what_the_stop_button_does_asked_is_confirmed_not_dropped() -> None:
+    # Asked about, the keyword may still be meant: the bot answers and asks for a STOP.
+    for text, locale in (
+        ("le bouton STOP il sert à quoi ?", "fr_FR"),
+        ("what's the STOP button for?", "en_GB"),
+        ("¿para qué sirve el botón STOP?", "es_ES"),
+    ):
+        found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+        assert (found.intent, found.maybe_opt_out) == (Intent.HELP, True), text
 
 
 def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
