@@ -6723,6 +6723,24 @@ def test_u105_to_u107_lookalikes_keep_their_reading(
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # U113's critical error: a STOP the customer does not feel like sending.
+        (
+            "jai pas envie de faire stop, je veux juste que quelqu'un du spa me rappelle",
+            Intent.NO,
+        ),
+        ("j'ai pas envie de faire stop", Intent.NO),
+        ("j'ai pas envie de faire stop mais arrêtez les relances", Intent.OPT_OUT),
+        ("j'ai envie de faire stop", Intent.OPT_OUT),
+        ("pas envie de payer, stop", Intent.OPT_OUT),
+    ],
+)
+def test_a_stop_not_felt_like_is_not_sent(text: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is reading
+
+
 def test_what_the_stop_button_does_asked_is_confirmed_not_dropped() -> None:
     # Asked about, the keyword may still be meant: the bot answers and asks for a STOP.
     for text, locale in (
