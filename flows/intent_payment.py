@@ -116,7 +116,7 @@ _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "til", "jusqu", "
 #: "pas wait till friday"): the date it names is dropped with it, whatever "till" says.
 _DROPPED_WAIT = re.compile(
     # "rather than waiting till friday" (rewritten to "pas waiting till friday") too.
-    r"\bpas (?:wait|waiting|delay|delaying|hold off|holding off|postpone|postponing|put it off|"
+    r"\bpas (?:wait|waiting|delay|delaying|hold off|holding off|postpone|put it off|"
     r"putting it off|attendre|patienter)"
     r"(?: (?:till|until|til|for|jusqu a|jusqu au|jusqu|a|au))? (?:the |le |la )?$"
 )

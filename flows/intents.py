@@ -217,7 +217,7 @@ def _understood(text: str, locale: str, today: dt.date, model: IntentModel) -> U
 
 #: An amount just before a "now" word, in the folded text ("42,90 € maintenant", "£40 now").
 _AMOUNT_BEFORE = re.compile(
-    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,2})?) *(?:e|eur|euros?|livres?|pounds?|quid)? *$"
+    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,2})?) *(?:e|eur|euros?|balles|livres?|pounds?|quid)? *$"
 )
 
 
@@ -750,7 +750,7 @@ _HESITATIONS = frozenset(
     | {"erm", "hm"}
 )
 #: The first letters of a word the message stops on ("wait wh"): no word of their own.
-_WORD_STARTS = frozenset({"wh", "wha", "th", "qu"})
+_WORD_STARTS = frozenset({"wh", "wha", "th"})
 
 
 def _cut_off(norm: Normalized) -> bool:
@@ -930,7 +930,7 @@ def _read(
         parts = max(2, _amounts_before(_REST_AMOUNT.sub(" ", norm.text[: rest.end()])) + 1)
         shaped = _shaped_split(min(parts, _MAX_SPLIT), signal, language)
         schedule = _rest_schedule(norm.text, rest, language, today)
-        return _with_later(_rest_day_said(shaped, schedule), schedule, today)
+        return _with_later(_with_rest_day(shaped, schedule, today), schedule, today)
     dated = len(_DATED_AMOUNT.findall(norm.text))
     counted = signal is not None and signal.decision is Decision.SPLIT and signal.parts is not None
     if (
@@ -943,7 +943,7 @@ def _read(
         # payment of a schedule, shown by the split flow before anything is created.
         shaped = _shaped_split(min(dated, _MAX_SPLIT), signal, language)
         payments = _dated_payments(norm.text, language, today)
-        return _with_later(_rest_day_said(shaped, payments), payments, today)
+        return _with_later(_with_rest_day(shaped, payments, today), payments, today)
     if (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
@@ -1164,15 +1164,19 @@ def _rest_schedule(
     return (*before, (day, None)) if day is not None else ()
 
 
-def _rest_day_said(reading: Understanding, schedule: tuple[_Payment, ...]) -> Understanding:
-    """In two payments, the day of the second is the rest's, not the first part's ("30
-    balles ce soir et je paie le reste mardi": Tuesday; tonight is the part paid first)."""
+def _with_rest_day(
+    reading: Understanding, schedule: tuple[_Payment, ...], today: dt.date
+) -> Understanding:
+    """In two payments, the second's day is the one the reading keeps, not the first's ("30
+    balles ce soir et je paie le reste mardi": Tuesday), and an amount paid today is the
+    first part (tonight's 30, not half)."""
     if reading.parts != 2 or len(schedule) != 2:
         return reading
-    (first_day, _amount), (rest_day, _rest) = schedule
-    if reading.date != first_day or rest_day <= first_day:
+    (first_day, first_amount), (second_day, _second_amount) = schedule
+    if reading.date != first_day or second_day <= first_day:
         return reading
-    return dataclasses.replace(reading, date=rest_day, date_text=None)
+    first = first_amount if first_day == today and first_amount is not None else reading.first
+    return dataclasses.replace(reading, date=second_day, date_text=None, first=first)
 
 
 def _payment_day(
@@ -2046,21 +2050,28 @@ def _day_proposed(norm: Normalized, date_text: str) -> bool:
 
 
 def _cannot_before(norm: Normalized, date_text: str, words: Lexicon) -> bool:
-    """Whether the message opens with "not before" and the day, and nothing else in that
-    clause ("jpeux pas avant la fin du mois, …"; not "je peux pas avant jeudi pour le rdv",
-    an appointment moved, nor "le cours ? pas avant mardi")."""
+    """Whether the message opens with "not before" and the day, with nothing but politeness
+    or an apology after the day in that clause ("jpeux pas avant la fin du mois, …"; not "je
+    peux pas avant jeudi pour le rdv", an appointment moved, nor "le cours ? pas avant
+    mardi"). *date_text* may hold the "avant" itself ("avant la fin du mois")."""
     first = norm.clauses[0]
     m = words.pattern("cannot_before").match(first)
     start = first.find(date_text)
-    return (
-        m is not None
-        and start != -1
-        and start <= m.end() + 1 < start + len(date_text)
-        and first[start + len(date_text) :].strip() in _POLITE_AFTER_DAY
+    if m is None or start == -1 or not start <= m.end() + 1 < start + len(date_text):
+        return False
+    after = words.pattern("polite").sub(" ", first[start + len(date_text) :])
+    return set(after.split()) <= _APOLOGY
+
+
+def _short_of_money(text: str, words: Lexicon) -> bool:
+    """Money told to be short ("c'est serré", "je suis fauché"): why a day is needed."""
+    return bool(
+        words.pattern("concept_postpone").search(text) or words.pattern("day_hard").search(text)
     )
 
 
-_POLITE_AFTER_DAY = frozenset({"", "svp", "stp", "desole", "desolee", "sorry", "please", "pls"})
+#: Apologies that may close a clause after the day ("pas avant lundi désolé").
+_APOLOGY = frozenset({"desole", "desolee", "sorry", "perdon"})
 
 
 def _opens_proposed(
@@ -2103,9 +2114,11 @@ def _dated(
         # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
         # pas ?": the day proposed first, in reply to the invoice, then what is paid.
         return promise
-    if _cannot_before(norm, date_text, words):
+    if _cannot_before(norm, date_text, words) and (
+        not words.pattern("smalltalk_topic").search(text) or _short_of_money(text, words)
+    ):
         # "jpeux pas avant la fin du mois, c'est serré avec la rentrée des enfants": when
-        # the customer can pay; the rest says why.
+        # the customer can pay, and why; not "je peux pas avant jeudi, pour le rdv".
         return promise
     if words.pattern("smalltalk_topic").search(text) and not words.pattern(
         "payment_context_strict"

@@ -6741,6 +6741,29 @@ def test_a_stop_not_felt_like_is_not_sent(text: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is reading
 
 
+def test_two_payments_keep_the_part_paid_today_and_the_rest_day() -> None:
+    # From a code review of round 43: tonight's 30 is the first part, not half of the bill.
+    for text in (
+        "30 balles ce soir et je paie le reste mardi",
+        "je paie 30 ce soir et 30 mardi",
+        "30 balles maintenant et le reste mardi",
+    ):
+        found = understand(text, locale="fr_FR", now=NOW, tz=TZ)
+        assert (found.intent, found.parts, found.date) == (
+            Intent.SPLIT,
+            2,
+            dt.date(2026, 11, 24),
+        ), text
+        assert found.first == Decimal(30), text
+
+
+def test_not_before_a_day_then_an_appointment_is_not_a_promise() -> None:
+    for text in ("je peux pas avant jeudi, pour le rdv", "pas avant mardi, le cours est annulé ?"):
+        assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is (
+            Intent.SMALLTALK
+        ), text
+
+
 def test_what_the_stop_button_does_asked_is_confirmed_not_dropped() -> None:
     # Asked about, the keyword may still be meant: the bot answers and asks for a STOP.
     for text, locale in (
