@@ -122,6 +122,9 @@ Categories read by `flows.intents`:
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
   2"), unless a ``count_unit`` follows ("3 pas 4 heures"), a ``before_day`` word precedes
   ("le 3 pas le 4") or a ``visits_counted`` one ("est venu 3 fois pas 5": visits contested);
+- ``cannot_before``: not able to pay before a day, opening the message ("jpeux pas avant la
+  fin du mois, c'est serré avec la rentrée"): the promise, unless a topic follows it with no
+  money told short; ``apology``: a "désolé" that may close that clause;
 - ``help_link``: what the link or the message is for, how we got the number (help, read before
   questions about the invoice); ``messages_welcome``: our reminders welcome ("don't stop the
   reminders"), small talk when nothing else is read;

@@ -2060,7 +2060,7 @@ def _cannot_before(norm: Normalized, date_text: str, words: Lexicon) -> bool:
     if m is None or start == -1 or not start <= m.end() + 1 < start + len(date_text):
         return False
     after = words.pattern("polite").sub(" ", first[start + len(date_text) :])
-    return set(after.split()) <= _APOLOGY
+    return not words.pattern("apology").sub(" ", after).split()
 
 
 def _short_of_money(text: str, words: Lexicon) -> bool:
@@ -2068,10 +2068,6 @@ def _short_of_money(text: str, words: Lexicon) -> bool:
     return bool(
         words.pattern("concept_postpone").search(text) or words.pattern("day_hard").search(text)
     )
-
-
-#: Apologies that may close a clause after the day ("pas avant lundi désolé").
-_APOLOGY = frozenset({"desole", "desolee", "sorry", "perdon"})
 
 
 def _opens_proposed(
@@ -2114,15 +2110,12 @@ def _dated(
         # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
         # pas ?": the day proposed first, in reply to the invoice, then what is paid.
         return promise
-    if _cannot_before(norm, date_text, words) and (
-        not words.pattern("smalltalk_topic").search(text) or _short_of_money(text, words)
-    ):
+    topic = words.pattern("smalltalk_topic").search(text) is not None
+    if _cannot_before(norm, date_text, words) and (not topic or _short_of_money(text, words)):
         # "jpeux pas avant la fin du mois, c'est serré avec la rentrée des enfants": when
         # the customer can pay, and why; not "je peux pas avant jeudi, pour le rdv".
         return promise
-    if words.pattern("smalltalk_topic").search(text) and not words.pattern(
-        "payment_context_strict"
-    ).search(text):
+    if topic and not words.pattern("payment_context_strict").search(text):
         # "I'll be 10 min late for my lesson tomorrow": the lesson is the subject, and "I'll"
         # promises nothing about paying.
         return Understanding(Intent.SMALLTALK, language=language)
