@@ -111,7 +111,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from flows import intent_concepts, intent_model, intent_spelling
+from flows import intent_concepts, intent_model, intent_spelling, intent_stop
 from flows.dates import find_dates, resolve_date
 from flows.intent_calendar import CARDINALS, MONTHS, WEEKDAYS
 from flows.intent_lexicon import NEGATORS
@@ -1281,6 +1281,8 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     if not found:
         return _OptOut.MAYBE if maybe else None
     defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
+    defused += intent_stop.not_wanted(text, words) + intent_stop.as_a_thing(text, words)
+    maybe += intent_stop.asked_about(text, words)
     if _asks_opt_in(text, words):
         # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
         defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]

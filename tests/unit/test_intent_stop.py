@@ -1,0 +1,149 @@
+"""Where a stop word stands (flows/intent_stop.py): not wanted, asked about, or a thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from flows import intent_stop
+from flows.intent_text import normalize
+from flows.intent_words import lexicon
+from flows.intents import Intent, understand
+
+NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+TZ = "Europe/Paris"
+
+
+def _said(spans: list[tuple[int, int]], text: str) -> list[str]:
+    return [text[start:end] for start, end in spans]
+
+
+def _folded(text: str) -> str:
+    return normalize(text).text
+
+
+def test_a_negated_wish_or_sending_before_the_stop_word_is_found() -> None:
+    text = _folded("je ne veux surtout pas me désinscrire, et vous n'arrêtez pas de m'écrire")
+    # The second is a complaint (no wish between): left to the phrasings.
+    assert _said(intent_stop.not_wanted(text, lexicon()), text) == ["desinscrire"]
+    text = _folded("No, I didn't text STOP")
+    assert _said(intent_stop.not_wanted(text, lexicon()), text) == ["stop"]
+    text = _folded("no quiero darme de baja")
+    assert _said(intent_stop.not_wanted(text, lexicon()), text) == ["baja"]
+
+
+def test_a_negation_with_other_words_between_is_not_a_negated_wish() -> None:
+    for text in (
+        "je peux pas me désinscrire",  # cannot: the customer wants out
+        "je n'ai jamais demandé vos sms arrêtez",
+        "I did not ask for these texts stop sending them",
+    ):
+        folded = _folded(text)
+        assert intent_stop.not_wanted(folded, lexicon()) == [], text
+
+
+def test_the_keyword_sent_in_a_question_or_a_condition_is_asked_about() -> None:
+    text = _folded("Envoyer STOP ça coûte combien ?")
+    assert _said(intent_stop.asked_about(text, lexicon()), text) == ["stop"]
+    text = _folded("stop sending me texts, how much did this cost")
+    assert intent_stop.asked_about(text, lexicon()) == []  # no verb of sending just before
+
+
+def test_a_stop_word_as_a_noun_is_a_thing_unless_messages_follow() -> None:
+    text = _folded("je ferai un petit stop pour régler")
+    assert _said(intent_stop.as_a_thing(text, lexicon()), text) == ["un petit stop"]
+    text = _folded("un arrêt d'urgence de vos messages")
+    assert intent_stop.as_a_thing(text, lexicon()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Not wanted: a negated wish or sending before the stop word.
+        ("je ne veux surtout pas me désinscrire, il reste une échéance ?", "fr_FR", Intent.STATUS),
+        ("Ah non faut pas me désinscrire, je paie vendredi", "fr_FR", Intent.PAY_LATER),
+        ("No, I won't pay that, and no I didn't text STOP", "en_GB", Intent.NO),
+        (
+            "Not asking you to stop the messages, just need till Friday to pay",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        # A thing: a noun with an article or a qualifier.
+        (
+            "Je passe au magasin demain, je ferai un petit stop pour régler",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+        ("Pourquoi 90€ pour un arrêt d'urgence ? je n'ai rien demandé", "fr_FR", Intent.DISPUTE),
+        (
+            "Why am I charged for an emergency stop valve I never asked for?",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        # Another sense or another object.
+        ("merci, les enfants n'ont pas arrêté d'en parler", "fr_FR", Intent.SMALLTALK),
+        ("How do I unsubscribe from paper bills and only get texts?", "en_GB", Intent.HELP),
+        # A STOP reported beside a wish to keep the messages, or to disregard it.
+        (
+            "Perdón, mi niño escribió STOP, quiero seguir recibiendo los avisos",
+            "es_ES",
+            Intent.OPT_IN,
+        ),
+        (
+            "Mon ex a dû vous envoyer STOP, n'en tenez pas compte, c'est moi qui paie",
+            "fr_FR",
+            Intent.OPT_IN,
+        ),
+        ("mdr c'est mon chat qui a tapé stop, ignorez", "fr_FR", Intent.OPT_IN),
+        # Real opt-outs around them, some read only now.
+        ("je peux pas me désinscrire, comment on fait ?", "fr_FR", Intent.OPT_OUT),
+        ("Arrêt d'urgence de vos messages svp", "fr_FR", Intent.OPT_OUT),
+        ("mettez un stop à vos sms", "fr_FR", Intent.OPT_OUT),
+        ("put a stop to these texts please", "en_GB", Intent.OPT_OUT),
+        ("I did not ask for these texts stop sending them", "en_GB", Intent.OPT_OUT),
+        (
+            "je vous serais reconnaissante de bien vouloir cesser l'envoi de ces SMS",
+            "fr_FR",
+            Intent.OPT_OUT,
+        ),
+        ("je demande l'arrêt de vos messages", "fr_FR", Intent.OPT_OUT),
+        ("pare ya de mandarme mensajes!! ya no voy a la academia", "es_ES", Intent.OPT_OUT),
+        ("stop all the reminders, for this invoice and the others", "en_GB", Intent.OPT_OUT),
+        ("STOP", "fr_FR", Intent.OPT_OUT),
+    ],
+)
+def test_where_the_stop_word_stands_decides(text: str, locale: str, reading: Intent) -> None:
+    assert understand(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # The keyword as the thing one would send, asked about: answered, then confirmed.
+        ("Is it free to text STOP? just asking, I want to pay by card", "en_GB", Intent.PAY_NOW),
+        ("¿Si contesto STOP se cancela la factura?", "es_ES", Intent.HELP),
+        # One invoice's reminders stopped: its payment checked, all messages only asked about.
+        (
+            "deja payé en especes au livreur, stop les relances pour cette facture svp",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        (
+            "Already paid by bank transfer, please stop the reminders for invoice 2231",
+            "en_GB",
+            Intent.ALREADY_PAID,
+        ),
+    ],
+)
+def test_a_stop_asked_about_or_of_one_invoice_is_confirmed(
+    text: str, locale: str, reading: Intent
+) -> None:
+    found = understand(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.maybe_opt_out) == (reading, True)
+
+
+def test_what_sending_the_keyword_costs_is_not_a_stop() -> None:
+    found = understand("Envoyer STOP ça coûte combien ?", locale="fr_FR", now=NOW, tz=TZ)
+    assert found.intent is not Intent.OPT_OUT
+    assert found.maybe_opt_out
