@@ -37,19 +37,22 @@ def not_wanted(text: str, words: Lexicon) -> list[Span]:
     return [
         found.span()
         for found in words.pattern("stop_word").finditer(text)
-        if _negated_wish(text[: found.start()], words)
+        if _negated_wish(text[: found.start()].rsplit(" | ", 1)[-1].split(), words)
     ]
 
 
 def asked_about(text: str, words: Lexicon) -> list[Span]:
-    """The keyword as the thing one would send, in a question or a condition."""
+    """The keyword as the thing one would send, in a question or a condition; not one sent
+    already ("j'ai envoyé STOP, combien de fois faut-il le faire ?" still opts out)."""
     spans: list[Span] = []
     start = 0
     for clause in text.split(" | "):
-        if words.pattern("stop_asked").search(clause):
+        if words.pattern("stop_asked").search(clause) and not words.pattern(
+            "stop_sent_before"
+        ).search(clause):
             for found in words.pattern("stop_word").finditer(clause):
                 before = clause[: found.start()].split()
-                if before and words.pattern("stop_send").fullmatch(before[-1]):
+                if before and words.pattern("stop_send_asked").fullmatch(before[-1]):
                     spans.append((start + found.start(), start + found.end()))
         start += len(clause) + len(" | ")
     return spans
@@ -64,21 +67,40 @@ def as_a_thing(text: str, words: Lexicon) -> list[Span]:
     ]
 
 
-def _negated_wish(before: str, words: Lexicon) -> bool:
-    """Whether the clause before a stop word ends with a negated wish or sending, nothing but
-    small words around them ("je ne veux surtout pas me", "I never sent", "no quiero darme de")."""
-    tokens = before.rsplit(" | ", 1)[-1].split()[-_REACH:]
-    negated = wished = False
-    for token in reversed(tokens):
+def _negated_wish(before: list[str], words: Lexicon) -> bool:
+    """Whether the words before a stop word end with a wish or a sending the customer negates
+    ("je ne veux surtout pas me", "I never sent", "no quiero darme de"): only small words
+    (``stop_filler``) between the verb and the stop word, and the negator next to the verb,
+    adverbs and auxiliaries aside. A subject between ("no I want you to stop") or the customer
+    as the one written to ("faut pas m'écrire stop") is another sentence run on."""
+    negated = False
+    for index in range(len(before) - 1, max(len(before) - _REACH, 0) - 1, -1):
+        token = before[index]
         if words.pattern("stop_negator").fullmatch(token):
             negated = True
-        elif words.pattern("stop_wish").fullmatch(token) or words.pattern("stop_send").fullmatch(
-            token
-        ):
-            wished = True
+        elif _wish(token, words):
+            return negated or _negator_before(before[:index], words)
+        elif words.pattern("stop_adverb").fullmatch(token) and negated:
+            continue
         elif not words.pattern("stop_filler").fullmatch(token):
-            break
-    return negated and wished
+            return False
+    return False
+
+
+def _wish(token: str, words: Lexicon) -> bool:
+    return bool(
+        words.pattern("stop_wish").fullmatch(token) or words.pattern("stop_send").fullmatch(token)
+    )
+
+
+def _negator_before(before: list[str], words: Lexicon) -> bool:
+    """A negator just before the verb, adverbs and auxiliaries aside ("n'ai jamais")."""
+    for token in reversed(before[-3:]):
+        if words.pattern("stop_negator").fullmatch(token):
+            return True
+        if not words.pattern("stop_adverb").fullmatch(token):
+            return False
+    return False
 
 
 def _messages_after(text: str, end: int, words: Lexicon) -> bool:

@@ -38,6 +38,11 @@ def test_a_negation_with_other_words_between_is_not_a_negated_wish() -> None:
         "je peux pas me désinscrire",  # cannot: the customer wants out
         "je n'ai jamais demandé vos sms arrêtez",
         "I did not ask for these texts stop sending them",
+        # From a review: a subject or the customer written to between, a sentence run on.
+        "no i want you to stop texting me",
+        "faut pas m'écrire stop",
+        "i dont want them stop sending me texts",
+        "No yo quiero darme de baja",
     ):
         folded = _folded(text)
         assert intent_stop.not_wanted(folded, lexicon()) == [], text
@@ -48,6 +53,12 @@ def test_the_keyword_sent_in_a_question_or_a_condition_is_asked_about() -> None:
     assert _said(intent_stop.asked_about(text, lexicon()), text) == ["stop"]
     text = _folded("stop sending me texts, how much did this cost")
     assert intent_stop.asked_about(text, lexicon()) == []  # no verb of sending just before
+    for text in (
+        "j'ai envoyé STOP combien de fois faut le faire",
+        "combien de fois je dois envoyer STOP ??",
+    ):
+        # Sent already, or again and again: a complaint, not a question.
+        assert intent_stop.asked_about(_folded(text), lexicon()) == [], text
 
 
 def test_a_stop_word_as_a_noun_is_a_thing_unless_messages_follow() -> None:
@@ -111,6 +122,21 @@ def test_a_stop_word_as_a_noun_is_a_thing_unless_messages_follow() -> None:
         ("pare ya de mandarme mensajes!! ya no voy a la academia", "es_ES", Intent.OPT_OUT),
         ("stop all the reminders, for this invoice and the others", "en_GB", Intent.OPT_OUT),
         ("STOP", "fr_FR", Intent.OPT_OUT),
+        # From a review of the first version: the keyword with an article, a complaint about a
+        # STOP ignored, one invoice and all the others, run-on sentences.
+        ("Mettez un STOP svp", "fr_FR", Intent.OPT_OUT),
+        ("je vous envoie un stop", "fr_FR", Intent.OPT_OUT),
+        ("I want a stop", "en_GB", Intent.OPT_OUT),
+        ("quick stop sending me these", "en_GB", Intent.OPT_OUT),
+        ("combien de fois je dois envoyer STOP ??", "fr_FR", Intent.OPT_OUT),
+        ("j'ai dit STOP, vous n'en tenez pas compte", "fr_FR", Intent.OPT_OUT),
+        ("stop the reminders for this invoice and all the others", "en_GB", Intent.OPT_OUT),
+        ("no i want you to stop texting me", "en_GB", Intent.OPT_OUT),
+        ("faut pas m'écrire stop", "fr_FR", Intent.OPT_OUT),
+        ("vous n'arrêtez pas de m'écrire, c'est pénible", "fr_FR", Intent.OPT_OUT),
+        ("¿pueden dejar de mandarme mensajes?", "es_ES", Intent.OPT_OUT),
+        ("This is my dad's phone. Please don't message him again.", "en_GB", Intent.OPT_OUT),
+        ("veuillez me retirer de vos listes", "fr_FR", Intent.OPT_OUT),
     ],
 )
 def test_where_the_stop_word_stands_decides(text: str, locale: str, reading: Intent) -> None:
