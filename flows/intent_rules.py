@@ -35,7 +35,7 @@ _POLITE = (
 #: text with the keyword alone in its own clause.
 OPT_OUT_WHOLE = re.compile(
     rf"^(?:(?:{_POLITE}|oui|yes|non|no|bon|alors|donc) )*(?:cancel|end|quit|revoke|optout|"
-    rf"stopall|st[o0]pp?|arret|arrete|arretez|arreter|arrett|baja)(?: {_POLITE})*$"
+    rf"stopall|st[o0]pp?|stahp|arret|arrete|arretez|arreter|arrett|baja)(?: {_POLITE})*$"
 )
 
 # --- OPT_IN ------------------------------------------------------------------------------

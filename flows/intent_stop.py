@@ -72,7 +72,10 @@ def _negated_wish(before: list[str], words: Lexicon) -> bool:
     ("je ne veux surtout pas me", "I never sent", "no quiero darme de"): only small words
     (``stop_filler``) between the verb and the stop word, and the negator next to the verb,
     adverbs and auxiliaries aside. A subject between ("no I want you to stop") or the customer
-    as the one written to ("faut pas m'écrire stop") is another sentence run on."""
+    as the one written to ("faut pas m'écrire stop") is another sentence run on. A clause may
+    also open with the negator alone (``stop_negator_opening``: "Pas désabonner, juste fauché")."""
+    if len(before) == 1 and words.pattern("stop_negator_opening").fullmatch(before[0]):
+        return True  # "Pas désabonner, juste fauché", "Not opting out though"
     negated = False
     for index in range(len(before) - 1, max(len(before) - _REACH, 0) - 1, -1):
         token = before[index]
