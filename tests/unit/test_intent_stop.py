@@ -173,3 +173,46 @@ def test_what_sending_the_keyword_costs_is_not_a_stop() -> None:
     found = understand("Envoyer STOP ça coûte combien ?", locale="fr_FR", now=NOW, tz=TZ)
     assert found.intent is not Intent.OPT_OUT
     assert found.maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "opts_out"),
+    [
+        # From blind probes R44-stop-c and R44-stop-d: idioms and quotes that are no stop...
+        ("Super boulot sur la terrasse 👌 Stop ou encore ? Encore !", "fr_FR", False),
+        ("jpeux pas maintenant, après ma paye. et non c pas un stop 😉", "fr_FR", False),
+        ("et votre 'répondez STOP' ça fait très spam", "fr_FR", False),
+        ("je ne veux pas régler ça par sms, rappelez-moi", "fr_FR", False),
+        ("What's the plumber's number? I can't stop to type long messages", "en_GB", False),
+        ("Are you at the stop yet? I'm on the 7:45", "en_GB", False),
+        ("Pas désabonner, juste fauché jusqu'à la fin du mois", "fr_FR", False),
+        (
+            "Je voudrais arrêter les séances de kiné après jeudi, il reste combien ?",
+            "fr_FR",
+            False,
+        ),
+        # ... and opt-outs in the same neighbourhood.
+        ("Merci de prendre note de l'arrêt définitif des SMS sur ce numéro.", "fr_FR", True),
+        ("c'est le numéro de ma mère, arrêtez de lui écrire", "fr_FR", True),
+        ("Non mais vous allez arrêter un jour ? 3 relances pour 45 balles", "fr_FR", True),
+        ("vous pouvez arrêter ?", "fr_FR", True),
+        ("vous arretez jamais d'envoyer des sms ou quoi ??", "fr_FR", True),
+        ("I would be grateful if you no longer contacted me by text.", "en_GB", True),
+        ("I never want to hear from this number again", "en_GB", True),
+        ("¿Pueden parar de enviarme SMS? Gracias", "es_ES", True),
+        ("Este número es de mi madre, no le enviéis más recordatorios", "es_ES", True),
+        ("Stahp. seriously.", "en_GB", True),
+    ],
+)
+def test_stop_words_of_the_round_44_probes(text: str, locale: str, opts_out: bool) -> None:
+    assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
+
+
+def test_a_thing_that_will_not_stop_is_asked_about() -> None:
+    found = understand(
+        "The door motor still doesn't stop where it should, not paying for a job not finished",
+        locale="en_GB",
+        now=NOW,
+        tz=TZ,
+    )
+    assert (found.intent, found.maybe_opt_out) == (Intent.DISPUTE, True)
