@@ -6,18 +6,27 @@ the lexicon's ``opt_out_defused`` and ``opt_out_maybe`` catch the turns customer
 module reads the words around each stop word instead, so that a new phrasing of the same shape
 is read alike:
 
-- **not wanted**: a negator before it, with only a verb of wanting, asking or sending
-  (``stop_wish``) and small words (``stop_filler``) between: "je ne veux surtout pas me
-  désinscrire", "I never sent STOP", "not asking you to stop the messages", "no quiero darme de
-  baja". Without such a verb ("vous n'arrêtez pas de m'écrire") the negation may be a complaint
-  and is left to the phrasings;
-- **asked about**: the keyword named as the thing one would send (``stop_send`` just before
-  it) in a question or a condition (``stop_asked``): "Envoyer STOP ça coûte combien ?", "does
-  texting STOP cost anything?", "si contesto STOP se cancela la factura?". The bot answers the
-  rest and asks the one-line confirmation;
-- **a thing**: the word as a noun with an indefinite article or a qualifier
-  (``stop_as_thing``: "un petit stop pour régler", "un arrêt d'urgence", "an emergency stop
-  valve"), when no messages are named in the words after it.
+- **not wanted**: a negator next to a verb of wanting, asking or sending (``stop_negator``,
+  ``stop_wish``, ``stop_send``; adverbs and auxiliaries aside, ``stop_adverb``) and only small
+  words (``stop_filler``) up to the stop word: "je ne veux surtout pas me désinscrire", "I
+  never sent STOP", "not asking you to stop the messages", "no quiero darme de baja". Not when
+  the wish is asked of us (``stop_you``: "tu veux pas arrêter ?", "ça vous dit pas de me
+  désinscrire ?") or put as a question about our messages (``stop_wish_asked``,
+  ``stop_messaging``: "faudrait pas arrêter de m'envoyer des sms ?"): requests. Without such a
+  verb ("vous n'arrêtez pas de m'écrire") a negation is a complaint, left to the phrasings;
+- **asked about**: the keyword after a condition on sending it (``stop_send_if``: "si je
+  réponds STOP…", "before I text STOP…"), or after a verb of sending in the infinitive
+  (``stop_send_asked``) in a question of cost or meaning (``stop_asked`` with a "?", or
+  ``stop_asked_question``): "Envoyer STOP ça coûte combien ?", "does texting STOP cost
+  anything?". Not when the clause says it was sent already or again (``stop_already_sent``:
+  "j'ai envoyé STOP, combien de fois faut-il le faire ?"). The bot answers the rest and asks
+  the one-line confirmation;
+- **a thing**: the word as a noun with a qualifier or in a compound (``stop_as_thing``: "un
+  petit stop pour régler", "un arrêt d'urgence", "an emergency stop valve"), when no messages
+  are named in the words after it. "un STOP svp" is the keyword.
+
+Every rule here was reviewed against real opt-outs written for the purpose (docs/decisions.md,
+"Where a stop word stands").
 """
 
 from __future__ import annotations
@@ -32,30 +41,53 @@ _REACH = 6
 _MESSAGES_REACH = 5
 
 
-def not_wanted(text: str, words: Lexicon) -> list[Span]:
-    """Stop words under a negated wish or sending ("je ne veux pas me désabonner")."""
-    return [
-        found.span()
-        for found in words.pattern("stop_word").finditer(text)
-        if _negated_wish(text[: found.start()].rsplit(" | ", 1)[-1].split(), words)
-    ]
+def not_wanted(text: str, words: Lexicon, *, asks: bool = False) -> list[Span]:
+    """Stop words under a negated wish or sending ("je ne veux pas me désabonner"); not one
+    asked of us in a question ("tu veux pas arrêter de m'écrire ?": a request)."""
+    spans: list[Span] = []
+    for found in words.pattern("stop_word").finditer(text):
+        before = text[: found.start()].rsplit(" | ", 1)[-1].split()
+        wish = _negated_wish(before, words)
+        if wish is None or _you_before(before[:wish], words):
+            continue
+        asked = asks and (
+            words.pattern("stop_wish_asked").fullmatch(before[wish]) is not None
+            or _messages_after(text, found.end(), words)
+        )
+        if not asked:
+            spans.append(found.span())
+    return spans
 
 
-def asked_about(text: str, words: Lexicon) -> list[Span]:
-    """The keyword as the thing one would send, in a question or a condition; not one sent
-    already ("j'ai envoyé STOP, combien de fois faut-il le faire ?" still opts out)."""
+def asked_about(text: str, words: Lexicon, *, asks: bool = False) -> list[Span]:
+    """The keyword as the thing one would send, asked about: after "si je réponds", or after a
+    verb of sending in the infinitive in a question of cost or meaning ("Envoyer STOP ça coûte
+    combien ?"). Not one sent already or again and again ("j'ai envoyé STOP, combien de fois
+    faut-il le faire ?"), nor one sent now ("je réponds STOP si ça coûte rien")."""
     spans: list[Span] = []
     start = 0
     for clause in text.split(" | "):
-        if words.pattern("stop_asked").search(clause) and not words.pattern(
-            "stop_sent_before"
-        ).search(clause):
-            for found in words.pattern("stop_word").finditer(clause):
-                before = clause[: found.start()].split()
-                if before and words.pattern("stop_send_asked").fullmatch(before[-1]):
-                    spans.append((start + found.start(), start + found.end()))
+        if not words.pattern("stop_already_sent").search(clause):
+            spans += [
+                (start + found.start(), start + found.end())
+                for found in words.pattern("stop_word").finditer(clause)
+                if _asked(clause, found.start(), words, asks=asks)
+            ]
         start += len(clause) + len(" | ")
     return spans
+
+
+def _asked(clause: str, at: int, words: Lexicon, *, asks: bool) -> bool:
+    before = clause[:at].rstrip()
+    if any(m.end() == len(before) for m in words.pattern("stop_send_if").finditer(before)):
+        return True
+    last = before.split()[-1:]
+    return bool(
+        (asks or words.pattern("stop_asked_question").search(clause))
+        and last
+        and words.pattern("stop_send_asked").fullmatch(last[0])
+        and words.pattern("stop_asked").search(clause)
+    )
 
 
 def as_a_thing(text: str, words: Lexicon) -> list[Span]:
@@ -67,27 +99,34 @@ def as_a_thing(text: str, words: Lexicon) -> list[Span]:
     ]
 
 
-def _negated_wish(before: list[str], words: Lexicon) -> bool:
-    """Whether the words before a stop word end with a wish or a sending the customer negates
-    ("je ne veux surtout pas me", "I never sent", "no quiero darme de"): only small words
+def _negated_wish(before: list[str], words: Lexicon) -> int | None:
+    """Where the words before a stop word hold a wish or a sending the customer negates ("je ne
+    veux surtout pas me", "I never sent", "no quiero darme de"), else None: only small words
     (``stop_filler``) between the verb and the stop word, and the negator next to the verb,
     adverbs and auxiliaries aside. A subject between ("no I want you to stop") or the customer
     as the one written to ("faut pas m'écrire stop") is another sentence run on. A clause may
     also open with the negator alone (``stop_negator_opening``: "Pas désabonner, juste fauché")."""
     if len(before) == 1 and words.pattern("stop_negator_opening").fullmatch(before[0]):
-        return True  # "Pas désabonner, juste fauché", "Not opting out though"
+        return 0
     negated = False
     for index in range(len(before) - 1, max(len(before) - _REACH, 0) - 1, -1):
         token = before[index]
         if words.pattern("stop_negator").fullmatch(token):
             negated = True
         elif _wish(token, words):
-            return negated or _negator_before(before[:index], words)
+            return index if negated or _negator_before(before[:index], words) else None
         elif words.pattern("stop_adverb").fullmatch(token) and negated:
             continue
         elif not words.pattern("stop_filler").fullmatch(token):
-            return False
-    return False
+            return None
+    return None
+
+
+def _you_before(before: list[str], words: Lexicon) -> bool:
+    """Whether the negated wish is the reader's ("tu veux pas arrêter ?", "ça vous dit pas de
+    me désinscrire ?"): a request put as a question, not a stop unwanted."""
+    subject = [token for token in before[-2:] if token not in ("ne", "n")][-1:]
+    return bool(subject) and words.pattern("stop_you").fullmatch(subject[0]) is not None
 
 
 def _wish(token: str, words: Lexicon) -> bool:
@@ -107,6 +146,9 @@ def _negator_before(before: list[str], words: Lexicon) -> bool:
 
 
 def _messages_after(text: str, end: int, words: Lexicon) -> bool:
+    """Whether our messages, or our writing to the customer, are named in the words after."""
     messages = words.pattern("concept_messages")
     following = text[end:].split(" | ", 1)[0].split()[:_MESSAGES_REACH]
-    return any(messages.fullmatch(word) for word in following)
+    return any(messages.fullmatch(word) for word in following) or bool(
+        words.pattern("stop_messaging").search(" ".join(following))
+    )

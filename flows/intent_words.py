@@ -11,8 +11,11 @@ Categories read by `flows.intents`:
   "stop by the shop", "j'ai pas dit stop", "arrêt maladie");
 - ``opt_out_maybe``: might ask to stop messages, not clearly ("arrêtez de me facturer...",
   "trop de messages"): the bot asks a one-line confirmation and carries on;
-- ``stop_word``, ``stop_negator``, ``stop_wish``, ``stop_send``, ``stop_filler``,
-  ``stop_asked``, ``stop_as_thing``: where a stop word stands (`flows.intent_stop`): under a
+- ``stop_word``, ``stop_negator``, ``stop_negator_opening``, ``stop_wish``, ``stop_send``,
+  ``stop_filler``, ``stop_adverb``, ``stop_you``, ``stop_wish_asked``, ``stop_messaging``,
+  ``stop_send_if``, ``stop_send_asked``, ``stop_asked``, ``stop_asked_question``,
+  ``stop_already_sent``, ``stop_as_thing``: where a stop word stands (`flows.intent_stop`,
+  whose docstring says what each is for): under a
   negated wish or sending ("je ne veux pas me désinscrire"), named as the keyword one would
   send in a question ("envoyer STOP ça coûte combien ?"), or a noun for something else ("un
   petit stop pour régler");

@@ -1279,10 +1279,15 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
         ]
     found = [*rules().opt_out.finditer(text), *words.pattern("opt_out").finditer(text)]
     if not found:
-        return _OptOut.MAYBE if maybe else None
+        if maybe:
+            return _OptOut.MAYBE
+        # "no quiero parar los recordatorios": a stop not wanted, which the concepts read
+        # later must not take for one asked.
+        return _OptOut.DEFUSED if intent_stop.not_wanted(text, words, asks=norm.asks) else None
     defused = [m.span() for m in words.pattern("opt_out_defused").finditer(text)]
-    defused += intent_stop.not_wanted(text, words) + intent_stop.as_a_thing(text, words)
-    maybe += intent_stop.asked_about(text, words)
+    defused += intent_stop.not_wanted(text, words, asks=norm.asks)
+    defused += intent_stop.as_a_thing(text, words)
+    maybe += intent_stop.asked_about(text, words, asks=norm.asks)
     if _asks_opt_in(text, words):
         # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
         defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]

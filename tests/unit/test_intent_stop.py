@@ -216,3 +216,53 @@ def test_a_thing_that_will_not_stop_is_asked_about() -> None:
         tz=TZ,
     )
     assert (found.intent, found.maybe_opt_out) == (Intent.DISPUTE, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        # From a second review: requests put as negated questions, a keyword sent now or
+        # again, "un gros STOP" alone, paper bills and our texts, a STOP disregarded before it
+        # is told, messages that kept coming after a stop.
+        ("ça vous dit pas de me désinscrire ?", "fr_FR"),
+        ("faudrait pas arrêter de m'envoyer des sms ?", "fr_FR"),
+        ("Tu veux pas arrêter de m'envoyer des textos ?", "fr_FR"),
+        ("Ne m'obligez pas à taper STOP", "fr_FR"),
+        ("je réponds stop en espérant que ce soit gratuit", "fr_FR"),
+        ("J'écris STOP pour la 3e fois si je dois encore écrire STOP je porte plainte", "fr_FR"),
+        ("texting STOP if it costs me anything I'll complain", "en_GB"),
+        ("Un gros STOP !!!", "fr_FR"),
+        ("un petit stop svp", "fr_FR"),
+        ("A quick STOP.", "en_GB"),
+        ("un stop à la pub", "fr_FR"),
+        ("Je veux me désinscrire des factures papier et des SMS, tout par mail", "fr_FR"),
+        ("unsubscribe from paper statements and texts", "en_GB"),
+        ("n'en tenez pas compte, j'ai déjà dit stop 3 fois", "fr_FR"),
+        ("Why did the texts keep coming after I said stop", "en_GB"),
+        ("stop les relances pour cette facture et pour les suivantes", "fr_FR"),
+        ("stop texting me about this bill, forever", "en_GB"),
+        ("u never stop txting me", "en_GB"),
+        ("nunca pedí estos mensajes, quiero la baja", "es_ES"),
+    ],
+)
+def test_requests_near_the_stop_word_rules_still_opt_out(text: str, locale: str) -> None:
+    assert understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("Avant de vous répondre STOP, je voulais savoir si la facture reste due", "fr_FR"),
+        ("envoyer stop ça fait quoi exactement", "fr_FR"),
+        ("what happens if I press stop?", "en_GB"),
+        ("why did the reminders for my appointments stop?", "en_GB"),
+        ("je ne voudrais surtout pas être désinscrite", "fr_FR"),
+        ("on veut pas se désinscrire, on veut juste payer plus tard", "fr_FR"),
+        ("no quiero parar los recordatorios", "es_ES"),
+        ("nunca he puesto STOP", "es_ES"),
+        ("désinscrivez-moi des factures papier svp", "fr_FR"),
+        ("je ne vous demande pas d'arrêter les sms, juste un délai jusqu'à vendredi", "fr_FR"),
+    ],
+)
+def test_stops_not_asked_for_near_the_rules_do_not_opt_out(text: str, locale: str) -> None:
+    assert understand(text, locale=locale, now=NOW, tz=TZ).intent is not Intent.OPT_OUT
