@@ -13,7 +13,12 @@ is read alike:
   the wish is asked of us (``stop_you``: "tu veux pas arrêter ?", "ça vous dit pas de me
   désinscrire ?") or put as a question about our messages (``stop_wish_asked``,
   ``stop_messaging``: "faudrait pas arrêter de m'envoyer des sms ?"): requests. Without such a
-  verb ("vous n'arrêtez pas de m'écrire") a negation is a complaint, left to the phrasings;
+  verb ("vous n'arrêtez pas de m'écrire") a negation is a complaint, left to the phrasings.
+  Two sentences run on are not one negated wish: a sending to the customer (``stop_recipient``:
+  "do not write to me stop"), a wish of the bare keyword (``stop_keyword``: "nobody asked
+  stop"), an order to us (``stop_imperative``: "no lo pedí dejen de escribirme"), a question
+  asked back (``stop_asked_back``: "have I not asked you to stop"). A clause may open with the
+  negator (``stop_negator_opening``: "Pas désabonner, juste fauché");
 - **asked about**: the keyword after a condition on sending it (``stop_send_if``: "si je
   réponds STOP…", "before I text STOP…"), or after a verb of sending in the infinitive
   (``stop_send_asked``) in a question of cost or meaning (``stop_asked`` with a "?", or
@@ -47,16 +52,44 @@ def not_wanted(text: str, words: Lexicon, *, asks: bool = False) -> list[Span]:
     spans: list[Span] = []
     for found in words.pattern("stop_word").finditer(text):
         before = text[: found.start()].rsplit(" | ", 1)[-1].split()
-        wish = _negated_wish(before, words)
-        if wish is None or _you_before(before[:wish], words):
+        if len(before) == 1 and words.pattern("stop_negator_opening").fullmatch(before[0]):
+            # "Pas désabonner, juste fauché"; not "pas stop les relances svp arrêtez".
+            if not _messages_after(text, found.end(), words):
+                spans.append(found.span())
             continue
-        asked = asks and (
-            words.pattern("stop_wish_asked").fullmatch(before[wish]) is not None
-            or _messages_after(text, found.end(), words)
-        )
-        if not asked:
+        wish = _negated_wish(before, words)
+        if (
+            wish is None
+            or _asked_of_us(before, wish, words)
+            or not _said_of(before, wish, found.group(), words)
+        ):
+            continue
+        if not (asks and _messages_after(text, found.end(), words)):
             spans.append(found.span())
     return spans
+
+
+def _asked_of_us(before: list[str], wish: int, words: Lexicon) -> bool:
+    """A negated wish that asks something of us: "tu veux pas arrêter ?", "ça vous dit pas de
+    me désinscrire ?", "faudrait pas arrêter vos sms", "have I not asked you to stop"."""
+    return (
+        _you_before(before[:wish], words)
+        or words.pattern("stop_wish_asked").fullmatch(before[wish]) is not None
+        or words.pattern("stop_asked_back").search(" ".join(before[:wish])) is not None
+    )
+
+
+def _said_of(before: list[str], wish: int, stop: str, words: Lexicon) -> bool:
+    """Whether the stop word is what the verb is about: a sending names the keyword, not the
+    customer written to ("do not write to me stop": two sentences run on); a wish is of a verb
+    ("no quiero parar", "je ne veux pas arrêter", "I don't want to stop"), not of the bare
+    keyword just after it ("nobody asked stop", "jamais souhaité stop": two sentences)."""
+    between = before[wish + 1 :]
+    if words.pattern("stop_imperative").fullmatch(stop):
+        return False
+    if words.pattern("stop_send").fullmatch(before[wish]):
+        return not any(words.pattern("stop_recipient").fullmatch(token) for token in between)
+    return bool(between) or not words.pattern("stop_keyword").fullmatch(stop)
 
 
 def asked_about(text: str, words: Lexicon, *, asks: bool = False) -> list[Span]:
@@ -104,10 +137,7 @@ def _negated_wish(before: list[str], words: Lexicon) -> int | None:
     veux surtout pas me", "I never sent", "no quiero darme de"), else None: only small words
     (``stop_filler``) between the verb and the stop word, and the negator next to the verb,
     adverbs and auxiliaries aside. A subject between ("no I want you to stop") or the customer
-    as the one written to ("faut pas m'écrire stop") is another sentence run on. A clause may
-    also open with the negator alone (``stop_negator_opening``: "Pas désabonner, juste fauché")."""
-    if len(before) == 1 and words.pattern("stop_negator_opening").fullmatch(before[0]):
-        return 0
+    as the one written to ("faut pas m'écrire stop") is another sentence run on."""
     negated = False
     for index in range(len(before) - 1, max(len(before) - _REACH, 0) - 1, -1):
         token = before[index]

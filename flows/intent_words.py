@@ -13,6 +13,7 @@ Categories read by `flows.intents`:
   "trop de messages"): the bot asks a one-line confirmation and carries on;
 - ``stop_word``, ``stop_negator``, ``stop_negator_opening``, ``stop_wish``, ``stop_send``,
   ``stop_filler``, ``stop_adverb``, ``stop_you``, ``stop_wish_asked``, ``stop_messaging``,
+  ``stop_recipient``, ``stop_keyword``, ``stop_imperative``, ``stop_asked_back``,
   ``stop_send_if``, ``stop_send_asked``, ``stop_asked``, ``stop_asked_question``,
   ``stop_already_sent``, ``stop_as_thing``: where a stop word stands (`flows.intent_stop`,
   whose docstring says what each is for): under a

@@ -266,3 +266,40 @@ def test_requests_near_the_stop_word_rules_still_opt_out(text: str, locale: str)
 )
 def test_stops_not_asked_for_near_the_rules_do_not_opt_out(text: str, locale: str) -> None:
     assert understand(text, locale=locale, now=NOW, tz=TZ).intent is not Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "opts_out"),
+    [
+        # From a third review: two sentences run on are not one negated wish...
+        ("do not write to me stop", "en_GB", True),
+        ("nobody asked stop", "en_GB", True),
+        ("have i not asked you to stop", "en_GB", True),
+        ("pas envie stop", "fr_FR", True),
+        ("je conteste pas arrêtez de m'écrire", "fr_FR", True),
+        ("no lo quiero stop", "es_ES", True),
+        ("faudrait pas arrêter de m'envoyer des sms là", "fr_FR", True),
+        # ... an emphatic STOP is no noun, a stop list is ours, paper and texts both go...
+        ("un gros STOP et je vous bloque", "fr_FR", True),
+        ("un petit stop pour moi merci", "fr_FR", True),
+        ("add me to the stop list", "en_GB", True),
+        ("give it a rest stop", "en_GB", True),
+        ("désabonnez-moi des factures papier et aussi des sms", "fr_FR", True),
+        ("unsubscribe from paper bills as well as texts", "en_GB", True),
+        ("arrêtez mon abonnement aux sms", "fr_FR", True),
+        ("j'ai envoyé STOP, je veux continuer à recevoir les infos par mail", "fr_FR", True),
+        ("j'ai dit stop. oubliez", "fr_FR", True),
+        ("je vais taper stop c'est gratuit j'espère", "fr_FR", True),
+        ("arrêtez les relances pour cette facture et pour toujours", "fr_FR", True),
+        # ... and the reminders asked to go on are no complaint.
+        ("n'arrêtez pas de m'envoyer les rappels, ils me sont utiles", "fr_FR", False),
+        ("arrêtez pas de m'écrire svp j'ai besoin des rappels", "fr_FR", False),
+        ("ils arrêtent pas de m'écrire", "fr_FR", True),
+        ("jamás dije stop", "es_ES", False),
+        ("I never said stop", "en_GB", False),
+        ("no quiero parar los recordatorios", "es_ES", False),
+        ("un petit stop de 5 minutes chez vous et je paie", "fr_FR", False),
+    ],
+)
+def test_stop_words_of_the_third_review(text: str, locale: str, opts_out: bool) -> None:
+    assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
