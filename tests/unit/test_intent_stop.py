@@ -303,3 +303,35 @@ def test_stops_not_asked_for_near_the_rules_do_not_opt_out(text: str, locale: st
 )
 def test_stop_words_of_the_third_review(text: str, locale: str, opts_out: bool) -> None:
     assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "opts_out"),
+    [
+        # From the held-out stop probe R44-stop-b, after it was scored: the keyword of coming
+        # back said alone, a conditional with "faire", a stop to something of the customer's...
+        ("START. je croyais que STOP c'était pour arrêter le paiement en 3 fois", "fr_FR", False),
+        ("START again please, I only meant to stop the WhatsApp group", "en_GB", False),
+        ("si je fais stop, je perds le paiement en 3x ?", "fr_FR", False),
+        (
+            "avant de dire stop ou payer, je voudrais savoir c'est pour quoi ces 74 €",
+            "fr_FR",
+            False,
+        ),
+        ("I've had to stop my overtime so could I do it in 4 payments?", "en_GB", False),
+        ("¿Qué significa « ou STOP » al final? no entiendo bien", "es_ES", False),
+        ("My friend said to just text STOP to these scam ones, is this legit?", "en_GB", False),
+        ("vous arrêtez les soldes quand ? j'ai vu une robe en vitrine", "fr_FR", False),
+        ("annulez mon désabonnement d'hier, finalement je préfère être prévenue", "fr_FR", False),
+        ("stop pour le paiement en 1 fois, je préfère en 4", "fr_FR", False),
+        ("haha stop vous allez me faire rougir 😄 bonne journée", "fr_FR", False),
+        ("stop it you 😂 see you at the pub at 8", "en_GB", False),
+        # ... and the stops beside them.
+        ("STOP. START c'est pour les autres", "fr_FR", True),
+        ("stop pour les sms svp", "fr_FR", True),
+        ("haha stop vos sms svp", "fr_FR", True),
+        ("arrêtez mon inscription aux sms", "fr_FR", True),
+    ],
+)
+def test_stop_words_of_the_held_out_probe(text: str, locale: str, opts_out: bool) -> None:
+    assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
