@@ -202,9 +202,60 @@ def test_what_sending_the_keyword_costs_is_not_a_stop() -> None:
         ("¿Pueden parar de enviarme SMS? Gracias", "es_ES", True),
         ("Este número es de mi madre, no le enviéis más recordatorios", "es_ES", True),
         ("Stahp. seriously.", "en_GB", True),
+        # From a third review: two sentences run on are not one negated wish...
+        ("do not write to me stop", "en_GB", True),
+        ("nobody asked stop", "en_GB", True),
+        ("have i not asked you to stop", "en_GB", True),
+        ("pas envie stop", "fr_FR", True),
+        ("je conteste pas arrêtez de m'écrire", "fr_FR", True),
+        ("no lo quiero stop", "es_ES", True),
+        ("faudrait pas arrêter de m'envoyer des sms là", "fr_FR", True),
+        # ... an emphatic STOP is no noun, a stop list is ours, paper and texts both go...
+        ("un gros STOP et je vous bloque", "fr_FR", True),
+        ("un petit stop pour moi merci", "fr_FR", True),
+        ("add me to the stop list", "en_GB", True),
+        ("give it a rest stop", "en_GB", True),
+        ("désabonnez-moi des factures papier et aussi des sms", "fr_FR", True),
+        ("unsubscribe from paper bills as well as texts", "en_GB", True),
+        ("arrêtez mon abonnement aux sms", "fr_FR", True),
+        ("j'ai envoyé STOP, je veux continuer à recevoir les infos par mail", "fr_FR", True),
+        ("j'ai dit stop. oubliez", "fr_FR", True),
+        ("je vais taper stop c'est gratuit j'espère", "fr_FR", True),
+        ("arrêtez les relances pour cette facture et pour toujours", "fr_FR", True),
+        # ... and the reminders asked to go on are no complaint.
+        ("n'arrêtez pas de m'envoyer les rappels, ils me sont utiles", "fr_FR", False),
+        ("arrêtez pas de m'écrire svp j'ai besoin des rappels", "fr_FR", False),
+        ("ils arrêtent pas de m'écrire", "fr_FR", True),
+        ("jamás dije stop", "es_ES", False),
+        ("I never said stop", "en_GB", False),
+        ("no quiero parar los recordatorios", "es_ES", False),
+        ("un petit stop de 5 minutes chez vous et je paie", "fr_FR", False),
+        # From the held-out stop probe R44-stop-b, after it was scored: the keyword of coming
+        # back said alone, a conditional with "faire", a stop to something of the customer's...
+        ("START. je croyais que STOP c'était pour arrêter le paiement en 3 fois", "fr_FR", False),
+        ("START again please, I only meant to stop the WhatsApp group", "en_GB", False),
+        ("si je fais stop, je perds le paiement en 3x ?", "fr_FR", False),
+        (
+            "avant de dire stop ou payer, je voudrais savoir c'est pour quoi ces 74 €",
+            "fr_FR",
+            False,
+        ),
+        ("I've had to stop my overtime so could I do it in 4 payments?", "en_GB", False),
+        ("¿Qué significa « ou STOP » al final? no entiendo bien", "es_ES", False),
+        ("My friend said to just text STOP to these scam ones, is this legit?", "en_GB", False),
+        ("vous arrêtez les soldes quand ? j'ai vu une robe en vitrine", "fr_FR", False),
+        ("annulez mon désabonnement d'hier, finalement je préfère être prévenue", "fr_FR", False),
+        ("stop pour le paiement en 1 fois, je préfère en 4", "fr_FR", False),
+        ("haha stop vous allez me faire rougir 😄 bonne journée", "fr_FR", False),
+        ("stop it you 😂 see you at the pub at 8", "en_GB", False),
+        # ... and the stops beside them.
+        ("STOP. START c'est pour les autres", "fr_FR", True),
+        ("stop pour les sms svp", "fr_FR", True),
+        ("haha stop vos sms svp", "fr_FR", True),
+        ("arrêtez mon inscription aux sms", "fr_FR", True),
     ],
 )
-def test_stop_words_of_the_round_44_probes(text: str, locale: str, opts_out: bool) -> None:
+def test_whether_a_stop_word_opts_out(text: str, locale: str, opts_out: bool) -> None:
     assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
 
 
@@ -266,72 +317,3 @@ def test_requests_near_the_stop_word_rules_still_opt_out(text: str, locale: str)
 )
 def test_stops_not_asked_for_near_the_rules_do_not_opt_out(text: str, locale: str) -> None:
     assert understand(text, locale=locale, now=NOW, tz=TZ).intent is not Intent.OPT_OUT
-
-
-@pytest.mark.parametrize(
-    ("text", "locale", "opts_out"),
-    [
-        # From a third review: two sentences run on are not one negated wish...
-        ("do not write to me stop", "en_GB", True),
-        ("nobody asked stop", "en_GB", True),
-        ("have i not asked you to stop", "en_GB", True),
-        ("pas envie stop", "fr_FR", True),
-        ("je conteste pas arrêtez de m'écrire", "fr_FR", True),
-        ("no lo quiero stop", "es_ES", True),
-        ("faudrait pas arrêter de m'envoyer des sms là", "fr_FR", True),
-        # ... an emphatic STOP is no noun, a stop list is ours, paper and texts both go...
-        ("un gros STOP et je vous bloque", "fr_FR", True),
-        ("un petit stop pour moi merci", "fr_FR", True),
-        ("add me to the stop list", "en_GB", True),
-        ("give it a rest stop", "en_GB", True),
-        ("désabonnez-moi des factures papier et aussi des sms", "fr_FR", True),
-        ("unsubscribe from paper bills as well as texts", "en_GB", True),
-        ("arrêtez mon abonnement aux sms", "fr_FR", True),
-        ("j'ai envoyé STOP, je veux continuer à recevoir les infos par mail", "fr_FR", True),
-        ("j'ai dit stop. oubliez", "fr_FR", True),
-        ("je vais taper stop c'est gratuit j'espère", "fr_FR", True),
-        ("arrêtez les relances pour cette facture et pour toujours", "fr_FR", True),
-        # ... and the reminders asked to go on are no complaint.
-        ("n'arrêtez pas de m'envoyer les rappels, ils me sont utiles", "fr_FR", False),
-        ("arrêtez pas de m'écrire svp j'ai besoin des rappels", "fr_FR", False),
-        ("ils arrêtent pas de m'écrire", "fr_FR", True),
-        ("jamás dije stop", "es_ES", False),
-        ("I never said stop", "en_GB", False),
-        ("no quiero parar los recordatorios", "es_ES", False),
-        ("un petit stop de 5 minutes chez vous et je paie", "fr_FR", False),
-    ],
-)
-def test_stop_words_of_the_third_review(text: str, locale: str, opts_out: bool) -> None:
-    assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
-
-
-@pytest.mark.parametrize(
-    ("text", "locale", "opts_out"),
-    [
-        # From the held-out stop probe R44-stop-b, after it was scored: the keyword of coming
-        # back said alone, a conditional with "faire", a stop to something of the customer's...
-        ("START. je croyais que STOP c'était pour arrêter le paiement en 3 fois", "fr_FR", False),
-        ("START again please, I only meant to stop the WhatsApp group", "en_GB", False),
-        ("si je fais stop, je perds le paiement en 3x ?", "fr_FR", False),
-        (
-            "avant de dire stop ou payer, je voudrais savoir c'est pour quoi ces 74 €",
-            "fr_FR",
-            False,
-        ),
-        ("I've had to stop my overtime so could I do it in 4 payments?", "en_GB", False),
-        ("¿Qué significa « ou STOP » al final? no entiendo bien", "es_ES", False),
-        ("My friend said to just text STOP to these scam ones, is this legit?", "en_GB", False),
-        ("vous arrêtez les soldes quand ? j'ai vu une robe en vitrine", "fr_FR", False),
-        ("annulez mon désabonnement d'hier, finalement je préfère être prévenue", "fr_FR", False),
-        ("stop pour le paiement en 1 fois, je préfère en 4", "fr_FR", False),
-        ("haha stop vous allez me faire rougir 😄 bonne journée", "fr_FR", False),
-        ("stop it you 😂 see you at the pub at 8", "en_GB", False),
-        # ... and the stops beside them.
-        ("STOP. START c'est pour les autres", "fr_FR", True),
-        ("stop pour les sms svp", "fr_FR", True),
-        ("haha stop vos sms svp", "fr_FR", True),
-        ("arrêtez mon inscription aux sms", "fr_FR", True),
-    ],
-)
-def test_stop_words_of_the_held_out_probe(text: str, locale: str, opts_out: bool) -> None:
-    assert (understand(text, locale=locale, now=NOW, tz=TZ).intent is Intent.OPT_OUT) is opts_out
