@@ -53,8 +53,11 @@ def not_wanted(text: str, words: Lexicon, *, asks: bool = False) -> list[Span]:
     for found in words.pattern("stop_word").finditer(text):
         before = text[: found.start()].rsplit(" | ", 1)[-1].split()
         if len(before) == 1 and words.pattern("stop_negator_opening").fullmatch(before[0]):
-            # "Pas désabonner, juste fauché"; not "pas stop les relances svp arrêtez".
-            if not _messages_after(text, found.end(), words):
+            # "Pas désabonner, juste fauché"; not "pas stop les relances svp arrêtez", nor a
+            # past participle ("pas désinscrit, je reçois toujours": a complaint).
+            if words.pattern("stop_infinitive").fullmatch(found.group()) and not _messages_after(
+                text, found.end(), words
+            ):
                 spans.append(found.span())
             continue
         wish = _negated_wish(before, words)
@@ -75,7 +78,7 @@ def _asked_of_us(before: list[str], wish: int, words: Lexicon) -> bool:
     return (
         _you_before(before[:wish], words)
         or words.pattern("stop_wish_asked").fullmatch(before[wish]) is not None
-        or words.pattern("stop_asked_back").search(" ".join(before[:wish])) is not None
+        or words.pattern("stop_asked_back").search(" ".join(before[: wish + 1])) is not None
     )
 
 
@@ -154,9 +157,20 @@ def _negated_wish(before: list[str], words: Lexicon) -> int | None:
 
 def _you_before(before: list[str], words: Lexicon) -> bool:
     """Whether the negated wish is the reader's ("tu veux pas arrêter ?", "ça vous dit pas de
-    me désinscrire ?"): a request put as a question, not a stop unwanted."""
-    subject = [token for token in before[-2:] if token not in ("ne", "n")][-1:]
-    return bool(subject) and words.pattern("stop_you").fullmatch(subject[0]) is not None
+    me désinscrire ?": a request put as a question) or a thing's ("votre système ne veut pas
+    me désinscrire", ``stop_not_me``: a complaint), not the customer's stop unwanted."""
+    subject = [token for token in before[-3:] if not _negation_word(token, words)][-1:]
+    return bool(subject) and (
+        words.pattern("stop_you").fullmatch(subject[0]) is not None
+        or words.pattern("stop_not_me").fullmatch(subject[0]) is not None
+    )
+
+
+def _negation_word(token: str, words: Lexicon) -> bool:
+    return token in ("ne", "n") or bool(
+        words.pattern("stop_negator").fullmatch(token)
+        or words.pattern("stop_adverb").fullmatch(token)
+    )
 
 
 def _wish(token: str, words: Lexicon) -> bool:

@@ -1268,10 +1268,6 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
             # went on without a break. Asked, never ignored.
             return _OptOut.MAYBE
         return _OptOut.CLEAR  # a legal keyword on its own: always
-    if not keyword_alone and any(OPT_IN_WHOLE.match(clause) for clause in norm.clauses):
-        # "START. je croyais que STOP c'était pour arrêter le paiement en 3 fois": the keyword
-        # of coming back said on its own; the stops beside it tell why.
-        return _OptOut.DEFUSED
     maybe = [m.span() for m in words.pattern("opt_out_maybe").finditer(text)]
     if retracted:
         # What is taken back is the keyword itself, never a stop to the messages said

@@ -230,26 +230,30 @@ def test_what_sending_the_keyword_costs_is_not_a_stop() -> None:
         ("I never said stop", "en_GB", False),
         ("no quiero parar los recordatorios", "es_ES", False),
         ("un petit stop de 5 minutes chez vous et je paie", "fr_FR", False),
-        # From the held-out stop probe R44-stop-b, after it was scored: the keyword of coming
-        # back said alone, a conditional with "faire", a stop to something of the customer's...
-        ("START. je croyais que STOP c'était pour arrêter le paiement en 3 fois", "fr_FR", False),
-        ("START again please, I only meant to stop the WhatsApp group", "en_GB", False),
+        # From the held-out stop probe R44-stop-b, after it was scored: a conditional with
+        # "faire", a stop to something of the customer's, what STOP means, asked...
         ("si je fais stop, je perds le paiement en 3x ?", "fr_FR", False),
-        (
-            "avant de dire stop ou payer, je voudrais savoir c'est pour quoi ces 74 €",
-            "fr_FR",
-            False,
-        ),
         ("I've had to stop my overtime so could I do it in 4 payments?", "en_GB", False),
         ("¿Qué significa « ou STOP » al final? no entiendo bien", "es_ES", False),
         ("My friend said to just text STOP to these scam ones, is this legit?", "en_GB", False),
         ("vous arrêtez les soldes quand ? j'ai vu une robe en vitrine", "fr_FR", False),
         ("annulez mon désabonnement d'hier, finalement je préfère être prévenue", "fr_FR", False),
-        ("stop pour le paiement en 1 fois, je préfère en 4", "fr_FR", False),
-        ("haha stop vous allez me faire rougir 😄 bonne journée", "fr_FR", False),
-        ("stop it you 😂 see you at the pub at 8", "en_GB", False),
-        # ... and the stops beside them.
+        # ... and the stops beside them, some from a fourth review of a version that read a
+        # START clause, "stop mon…", "stop pour…", laughter and "to the stop" more widely.
         ("STOP. START c'est pour les autres", "fr_FR", True),
+        ("Start ?? jamais de la vie, désinscrivez moi", "fr_FR", True),
+        ("stop mon tel", "fr_FR", True),
+        ("stop my subscription", "en_GB", True),
+        ("please stop to contact me", "en_GB", True),
+        ("what happened to the STOP I sent yesterday", "en_GB", True),
+        ("je pensais que stop suffisait, vous continuez à m'écrire", "fr_FR", True),
+        ("Stop pour moi", "fr_FR", True),
+        ("mdr stop", "fr_FR", True),
+        ("lol stop messaging me", "en_GB", True),
+        ("je vous ai pas demandé de me désabonner il y a un mois", "fr_FR", True),
+        ("votre système ne veut pas me désinscrire", "fr_FR", True),
+        ("Pas désinscrit, je reçois toujours", "fr_FR", True),
+        ("STOP rdv", "fr_FR", True),
         ("stop pour les sms svp", "fr_FR", True),
         ("haha stop vos sms svp", "fr_FR", True),
         ("arrêtez mon inscription aux sms", "fr_FR", True),
