@@ -167,7 +167,8 @@ def _you_before(before: list[str], words: Lexicon) -> bool:
 
 
 def _negation_word(token: str, words: Lexicon) -> bool:
-    return token in ("ne", "n") or bool(
+    """A negator, or an adverb or auxiliary beside one (``stop_adverb`` holds "ne")."""
+    return bool(
         words.pattern("stop_negator").fullmatch(token)
         or words.pattern("stop_adverb").fullmatch(token)
     )
