@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -15,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.clock import Clock
 from bot.i18n import Languages
@@ -42,6 +44,8 @@ class _Lifecycle(Protocol):
 class Services:
     settings: Settings
     redis: aioredis.Redis
+    # The same server without a timeout per reply read: only for calls under `bounded`.
+    ingest_redis: aioredis.Redis
     clock: Clock
     languages: Languages
     renderer: MessageRenderer
@@ -60,7 +64,9 @@ class Services:
     sender_changes: SenderChanges
 
 
-def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+def redis_client(
+    url: str, settings: Settings, *, bounded_by_caller: bool = False
+) -> aioredis.Redis:
     """The one way Facto builds a Redis client: bounded waits, retried blips.
 
     A connection reset is retried a few times with exponential backoff before the caller sees
@@ -68,11 +74,16 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     hanging, and is not asked again at once (a frozen server would hold a webhook for every
     retry's timeout, past what Twilio waits); idle pooled connections are checked before
     reuse, so a connection the server or a proxy dropped is replaced, not failed on.
+
+    `bounded_by_caller`: no timeout per reply read; every caller bounds its whole call
+    instead (`bounded`). redis-py arms a timer for each reply it reads, three for a
+    pipeline of three commands: on the webhooks' ingest that was a tenth of the CPU
+    of a request (docs/decisions.md, "A Redis client bounded by its callers").
     """
     return aioredis.Redis.from_url(
         url,
         decode_responses=True,
-        socket_timeout=settings.redis_socket_timeout,
+        socket_timeout=None if bounded_by_caller else settings.redis_socket_timeout,
         socket_connect_timeout=settings.redis_connect_timeout,
         health_check_interval=settings.redis_health_check_interval,
         # Only what a reconnect cures: redis-py's Retry also retries timeouts unless told
@@ -97,6 +108,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     settings.require_credentials()
     redis = redis_client(redis_url, settings)
+    ingest_redis = redis_client(redis_url, settings, bounded_by_caller=True)
     languages = Languages()
     box = secret_box(settings)
     resolve = sender_resolver(redis, box)
@@ -134,6 +146,7 @@ async def open_services(
         yield Services(
             settings=settings,
             redis=redis,
+            ingest_redis=ingest_redis,
             clock=clock,
             languages=languages,
             renderer=MessageRenderer(languages),
@@ -153,7 +166,26 @@ async def open_services(
         finally:
             for done in reversed(started):
                 await done.close()
+            await ingest_redis.aclose()
             await redis.aclose()
+
+
+@asynccontextmanager
+async def bounded(settings: Settings, within: float | None = None) -> AsyncIterator[None]:
+    """Bound a call on `Services.ingest_redis` to `REDIS_SOCKET_TIMEOUT` (or `within` seconds
+    if fewer), as the other client bounds each reply: past it, the call fails with redis-py's
+    own TimeoutError (a RedisError, which callers already answer), and the connection it was
+    reading is dropped by redis-py, so no late reply is taken for the next command's."""
+    limit = (
+        settings.redis_socket_timeout
+        if within is None
+        else min(within, settings.redis_socket_timeout)
+    )
+    try:
+        async with asyncio.timeout(limit):
+            yield
+    except TimeoutError as exc:
+        raise RedisTimeoutError("no reply from Redis within REDIS_SOCKET_TIMEOUT") from exc
 
 
 def sender_resolver(redis: aioredis.Redis, box: SecretBox) -> SenderResolver:

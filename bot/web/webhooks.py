@@ -20,7 +20,7 @@ from bot.engine import delivery, events, offer_payments, outbox
 from bot.engine.pipeline import Event, ingest
 from bot.engine.reconcile import route_stripe_event
 from bot.logs import CARD_REDACTED_FLAG, log_fields, mask_card_numbers
-from bot.services import Services
+from bot.services import Services, bounded
 from bot.settings import SecretsKeyError, secret
 from bot.store import senders, whatsapp_window
 from bot.store.conversations import conversation_key
@@ -125,8 +125,12 @@ async def _signed_sender(
     return sender, _twilio_refusal(request, form, sender)
 
 
-async def _ingest_event(services: Services, event: Event) -> None:
-    if not await ingest(services.redis, event):
+async def _ingest_event(services: Services, event: Event, *, within: float | None = None) -> None:
+    """Raises RedisError, also when Redis has not answered within `REDIS_SOCKET_TIMEOUT` (or
+    `within` seconds, if fewer)."""
+    async with bounded(services.settings, within):
+        added = await ingest(services.ingest_redis, event)
+    if not added:
         log.info("duplicate delivery ignored", extra=log_fields(event=event.id))
 
 
@@ -146,9 +150,8 @@ async def _ingest_or_spool(
     event = _inbound_event(message, sender)
     if not spool.pending():
         try:
-            async with asyncio.timeout(SPOOL_AFTER_SECONDS):
-                await _ingest_event(services, event)
-        except (RedisError, TimeoutError):
+            await _ingest_event(services, event, within=SPOOL_AFTER_SECONDS)
+        except RedisError:
             log.warning("redis unavailable, spooling an inbound message", exc_info=True)
         else:
             return True

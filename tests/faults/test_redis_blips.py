@@ -20,7 +20,7 @@ from bot.clock import FakeClock
 from bot.embedded_redis import EmbeddedRedis
 from bot.engine import deadletters
 from bot.engine.pipeline import RETRY_DELAYS, Dispatcher, Event, ingest, is_transient
-from bot.services import redis_client
+from bot.services import bounded, redis_client
 from bot.settings import Settings
 from bot.store import keys
 from tests.faults.conftest import SPIN, Faults, lock_expired
@@ -210,6 +210,56 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
         await frozen
     finally:
         await client.aclose()
+
+
+async def test_the_ingest_client_gives_up_within_its_bound_and_reads_no_stale_reply(
+    redis_server: EmbeddedRedis, faults: Faults
+) -> None:
+    settings = Settings(
+        REDIS_SOCKET_TIMEOUT=0.1,
+        REDIS_RETRIES=3,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = redis_client(redis_server.url, settings, bounded_by_caller=True)
+    try:
+        await client.mset({"first": "1", "second": "2"})
+        await faults.admin.config_set("lua-time-limit", 5000)  # no BUSY reply: silence
+        frozen = asyncio.create_task(faults.admin.eval(SPIN, 0, 400_000))
+        await asyncio.sleep(0)  # the script is sent before our read
+        with pytest.raises(RedisTimeoutError):
+            async with bounded(settings):
+                await asyncio.wait_for(client.get("first"), timeout=2)
+        await frozen
+        # The late reply to "first" was left on a dropped connection, not read as this one's.
+        async with bounded(settings):
+            assert await client.get("second") == "2"
+    finally:
+        await client.aclose()
+
+
+def test_the_ingest_client_reads_without_a_timer_per_reply(redis_server: EmbeddedRedis) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    bounded_by_caller = redis_client(redis_server.url, settings, bounded_by_caller=True)
+    usual = redis_client(redis_server.url, settings)
+    kwargs = [c.connection_pool.connection_kwargs for c in (bounded_by_caller, usual)]
+    assert [k["socket_timeout"] for k in kwargs] == [None, settings.redis_socket_timeout]
+    # Everything else is the same: connect timeout, retries, health checks.
+    assert {k: v for k, v in kwargs[0].items() if k not in {"socket_timeout", "retry"}} == {
+        k: v for k, v in kwargs[1].items() if k not in {"socket_timeout", "retry"}
+    }
+    retries = [k["retry"] for k in kwargs]
+    assert [r._retries for r in retries] == [settings.redis_retries] * 2
+    assert [set(r._supported_errors) for r in retries] == [{RedisConnectionError}] * 2
+
+
+async def test_bounded_takes_the_shorter_of_its_limit_and_the_socket_timeout() -> None:
+    settings = Settings(REDIS_SOCKET_TIMEOUT=5, _env_file=None)  # type: ignore[call-arg]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(RedisTimeoutError):
+        async with bounded(settings, within=0.05):
+            await asyncio.Event().wait()
+    assert loop.time() - started < 5
 
 
 async def test_a_commit_refused_for_memory_writes_nothing_and_is_retried(
