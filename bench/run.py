@@ -977,9 +977,14 @@ def import_seconds(f: Facto) -> float:
 
 class RoundTrips:
     """Counts what redis-py sends: one `send_packed_command` is one round trip (a pipeline or
-    a MULTI/EXEC block is one). Installed on the connection class for this process only."""
+    a MULTI/EXEC block is one). Installed on the connection class for this process only.
+
+    A new pooled connection's handshake (CLIENT SETINFO, the PING of its first health check)
+    is not counted: it is paid once per connection, not per message, and a batch that sends
+    more replies at once than any before opens connections (counted as `connections`)."""
 
     count = 0
+    connections = 0
     installed = False
 
     @classmethod
@@ -988,13 +993,25 @@ class RoundTrips:
             return
         from redis.asyncio.connection import AbstractConnection
 
-        original = AbstractConnection.send_packed_command
+        original_send = AbstractConnection.send_packed_command
+        original_connect = AbstractConnection.on_connect
+        connecting: set[int] = set()
 
         async def counted(self: Any, command: Any, check_health: bool = True) -> None:
-            cls.count += 1
-            await original(self, command, check_health)
+            if id(self) not in connecting:
+                cls.count += 1
+            await original_send(self, command, check_health)
+
+        async def handshake(self: Any) -> None:
+            cls.connections += 1
+            connecting.add(id(self))
+            try:
+                await original_connect(self)
+            finally:
+                connecting.discard(id(self))
 
         AbstractConnection.send_packed_command = counted
+        AbstractConnection.on_connect = handshake
         cls.installed = True
 
     @classmethod

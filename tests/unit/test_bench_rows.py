@@ -3,7 +3,12 @@ on every run (one run with a message handled twice fails the row, whatever the o
 
 from __future__ import annotations
 
-from bench.run import make_rows
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+
+from bench.run import RoundTrips, make_rows
+from bot.embedded_redis import EmbeddedRedis
 
 
 def test_a_figure_is_judged_on_its_median() -> None:
@@ -21,3 +26,26 @@ def test_one_run_with_a_defect_fails_the_defect_count() -> None:
     for count in (0, 1, 0):
         one_bad.add(count)
     assert (clean.cells()[3], one_bad.cells()[3]) == ("pass", "FAIL")
+
+
+async def test_round_trips_leave_out_a_new_connections_handshake(
+    redis_server: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Installed for this test only: the patched methods are put back on teardown.
+    for name in ("send_packed_command", "on_connect"):
+        monkeypatch.setattr(AbstractConnection, name, getattr(AbstractConnection, name))
+    monkeypatch.setattr(RoundTrips, "installed", False)
+    monkeypatch.setattr(RoundTrips, "connections", 0)
+    RoundTrips.install()
+    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        with RoundTrips.counting() as first:  # opens the connection: CLIENT SETINFO x2 too
+            await client.set("k", "v")
+        with RoundTrips.counting() as pipelined:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.get("k")
+                pipe.get("k")
+                await pipe.execute()
+    finally:
+        await client.aclose()
+    assert (first[0], pipelined[0], RoundTrips.connections) == (1, 1, 1)
