@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import redis.asyncio as aioredis
 
@@ -93,6 +94,9 @@ class Subject:
     worker: subprocess.Popen[bytes]
     redis: aioredis.Redis
     results: list[float] = field(default_factory=list)
+    # The rest of the machine's work per message: the web process (webhooks in, and the
+    # emulators that receive the replies) and redis-server, in ms of CPU.
+    others: dict[str, list[float]] = field(default_factory=dict)
 
 
 async def prepare(subject: Subject, config: Config, loader: Loader) -> None:
@@ -103,11 +107,20 @@ async def prepare(subject: Subject, config: Config, loader: Loader) -> None:
     await wait_settled(subject.redis, 300)
 
 
+async def other_pids(subject: Subject) -> dict[str, int]:
+    """The web process (with the emulators mounted) and redis-server of `subject`."""
+    web = next(c for c in subject.facto.processes.children if "serve" in cast(list[str], c.args))
+    info = await subject.redis.info("server")
+    return {"web + emulators": web.pid, "redis-server": int(info["process_id"])}
+
+
 async def one_run(
     subject: Subject, tag: int, config: Config, loader: Loader, *, profile: Path | None
 ) -> tuple[float, int]:
-    """The worker's CPU seconds for one load, and the number of messages."""
+    """The worker's CPU seconds for one load, and the number of messages; the other
+    processes' CPU per message goes to `subject.others`."""
     f, pid, redis = subject.facto, subject.worker.pid, subject.redis
+    others = await other_pids(subject)
     conversations = [conversation(n, tag) for n in range(config.worker_conversations)]
     # Untimed: the invoices, their own messages and their PDFs (per invoice, not per message).
     await issue_invoices(f, conversations)
@@ -116,6 +129,7 @@ async def one_run(
     name = f"{subject.code.name}-{tag}"
     profiler = None if profile is None else start_profile(pid, profile / f"{name}.txt")
     before = cpu_seconds(pid)
+    others_before = {name: cpu_seconds(other) for name, other in others.items()}
     messages = [
         (channel, address, TEXTS[m % len(TEXTS)])
         for m in range(config.worker_messages)
@@ -124,6 +138,9 @@ async def one_run(
     await push(f, loader, config, messages)
     await wait_settled(redis, 600)
     used = cpu_seconds(pid) - before
+    for name, other in others.items():
+        spent = (cpu_seconds(other) - others_before[name]) / len(messages) * 1000
+        subject.others.setdefault(name, []).append(spent)
     if profiler is not None:
         stop_profile(profiler)
     return used, len(messages)
@@ -181,6 +198,18 @@ async def run(codes: list[Path], rounds: int, config: Config, profile: Path | No
         mid = statistics.median(each.results)
         shown = " ".join(f"{v:.2f}" for v in each.results)
         print(f"{each.code}: median {mid:.2f} ms CPU/msg ({shown}); {mid / first:.2f}x the first")
+        print_others(each)
+
+
+def print_others(subject: Subject) -> None:
+    """What the rest of the machine spends per message (the prepare run left out), and the
+    rate two cores would allow if the worker cost nothing: a ceiling on the worker row."""
+    measured = {name: values[1:] or values for name, values in subject.others.items()}
+    medians = {name: statistics.median(values) for name, values in measured.items()}
+    for name, value in medians.items():
+        print(f"  {name}: median {value:.2f} ms CPU/msg")
+    ceiling = 2 * 1000 / sum(medians.values())
+    print(f"  two cores, a worker costing nothing: at most {ceiling:,.0f} msg/s")
 
 
 async def measure(
