@@ -228,6 +228,13 @@ def make_rows() -> dict[str, Row]:
         ),
         Row("rt_send_batch", "... with its share of the XREADGROUP", "-", "", None),
         Row("rt_send_alone", "... of a reply sent alone", "-", "", None),
+        Row(
+            "rt_connections",
+            "Redis connections opened while counting, per message (handshakes not counted above)",
+            "-",
+            "",
+            None,
+        ),
         Row("mem_conv", "Redis memory per idle conversation", "<= 2 KB", "B", at_most(2048)),
         Row(
             "mem_sent", "Redis memory per sent message after a day", "<= 300 B", "B", at_most(300)
@@ -979,9 +986,11 @@ class RoundTrips:
     """Counts what redis-py sends: one `send_packed_command` is one round trip (a pipeline or
     a MULTI/EXEC block is one). Installed on the connection class for this process only.
 
-    A new pooled connection's handshake (CLIENT SETINFO, the PING of its first health check)
-    is not counted: it is paid once per connection, not per message, and a batch that sends
-    more replies at once than any before opens connections (counted as `connections`)."""
+    A new pooled connection's handshake (CLIENT SETINFO) is not counted: it is paid once per
+    connection, not per message, and a batch that sends more replies at once than any before
+    opens connections. They are counted apart (`connections`, the rows `rt_connections`), so
+    a change that reconnected for every message would still show. Health-check PINGs are
+    counted: they are sent before a command, outside the handshake."""
 
     count = 0
     connections = 0
@@ -1121,6 +1130,7 @@ async def round_trips(bench: Bench, f: Facto, conversations: Sequence[tuple[str,
         await redis.xgroup_setid("pipeline:wake", "dispatchers", "$")
         while await worker.sender.run_once():  # and their replies are sent before counting
             pass
+        opened_before = RoundTrips.connections
         for channel, address in conversations[: bench.config.roundtrip_samples]:
             event = inbound_event(channel, address, "il reste combien ?")
             with RoundTrips.counting() as ingested:
@@ -1155,6 +1165,9 @@ async def round_trips(bench: Bench, f: Facto, conversations: Sequence[tuple[str,
                 bench.rows["rt_send_batch"].add(sent[0] / replies)
             while await worker.sender.run_once():
                 pass
+        messages = 3 * len(sampled)  # alone, then two batches
+        opened = RoundTrips.connections - opened_before
+        bench.rows["rt_connections"].add(opened / max(messages, 1))
 
 
 async def memory(bench: Bench, f: Facto, conversations: Sequence[tuple[str, str]]) -> None:

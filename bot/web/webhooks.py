@@ -134,7 +134,8 @@ async def _ingest_event(services: Services, event: Event, *, within: float | Non
         log.info("duplicate delivery ignored", extra=log_fields(event=event.id))
 
 
-# Twilio waits 15 s for our answer (PROVIDERS T6); give Redis well under that, then spool.
+# Twilio waits 15 s for our answer (PROVIDERS T6); give Redis well under that, then spool
+# (REDIS_SOCKET_TIMEOUT if fewer: bot.services.bounded).
 SPOOL_AFTER_SECONDS = 5.0
 
 

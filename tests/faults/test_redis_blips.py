@@ -229,6 +229,9 @@ async def test_the_ingest_client_gives_up_within_its_bound_and_reads_no_stale_re
         with pytest.raises(RedisTimeoutError):
             async with bounded(settings):
                 await asyncio.wait_for(client.get("first"), timeout=2)
+        # Closed while the server is still frozen: its late reply can never be read.
+        pooled = client.connection_pool._available_connections
+        assert pooled and not any(c.is_connected for c in pooled)
         await frozen
         # The late reply to "first" was left on a dropped connection, not read as this one's.
         async with bounded(settings):
