@@ -186,14 +186,26 @@ def test_the_production_client_rides_over_a_reset_connection(redis_server: Embed
     asyncio.run(scenario())
 
 
-async def test_the_production_client_gives_up_on_a_frozen_server(
-    redis_server: EmbeddedRedis, faults: Faults
-) -> None:
-    settings = Settings(
+def impatient_settings() -> Settings:
+    return Settings(
         REDIS_SOCKET_TIMEOUT=0.1,
         REDIS_RETRIES=3,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+async def freeze(faults: Faults) -> asyncio.Task[object]:
+    """The server frozen by a long script, silently (no BUSY reply): await the task to thaw."""
+    await faults.admin.config_set("lua-time-limit", 5000)
+    frozen: asyncio.Task[object] = asyncio.create_task(faults.admin.eval(SPIN, 0, 400_000))
+    await asyncio.sleep(0)  # the script is sent before our read
+    return frozen
+
+
+async def test_the_production_client_gives_up_on_a_frozen_server(
+    redis_server: EmbeddedRedis, faults: Faults
+) -> None:
+    settings = impatient_settings()
     client = redis_client(redis_server.url, settings)
     # Retried: a reset connection; not retried: a timeout (the README's promise). redis-py's
     # Retry retries timeouts too unless its errors are given.
@@ -202,9 +214,7 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
     assert set(retried._supported_errors) == {RedisConnectionError}
     try:
         await client.ping()
-        await faults.admin.config_set("lua-time-limit", 5000)  # no BUSY reply: silence
-        frozen = asyncio.create_task(faults.admin.eval(SPIN, 0, 400_000))
-        await asyncio.sleep(0)  # the script is sent before our read
+        frozen = await freeze(faults)
         with pytest.raises(RedisTimeoutError):
             await asyncio.wait_for(client.get("k"), timeout=2)
         await frozen
@@ -215,17 +225,11 @@ async def test_the_production_client_gives_up_on_a_frozen_server(
 async def test_the_ingest_client_gives_up_within_its_bound_and_reads_no_stale_reply(
     redis_server: EmbeddedRedis, faults: Faults
 ) -> None:
-    settings = Settings(
-        REDIS_SOCKET_TIMEOUT=0.1,
-        REDIS_RETRIES=3,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = impatient_settings()
     client = redis_client(redis_server.url, settings, bounded_by_caller=True)
     try:
         await client.mset({"first": "1", "second": "2"})
-        await faults.admin.config_set("lua-time-limit", 5000)  # no BUSY reply: silence
-        frozen = asyncio.create_task(faults.admin.eval(SPIN, 0, 400_000))
-        await asyncio.sleep(0)  # the script is sent before our read
+        frozen = await freeze(faults)
         with pytest.raises(RedisTimeoutError):
             async with bounded(settings):
                 await asyncio.wait_for(client.get("first"), timeout=2)
