@@ -129,8 +129,10 @@ Categories read by `flows.intents`:
   mardi"): a wait, not help; ``offer_named``: our own "3 fois sans frais" named, whose "frais"
   is no charge challenged;
 - ``parts_corrected``: a number of instalments chosen over another ("plutôt 4 que 3", "3 not
-  2"), unless a ``count_unit`` follows ("3 pas 4 heures"), a ``before_day`` word precedes
-  ("le 3 pas le 4") or a ``visits_counted`` one ("est venu 3 fois pas 5": visits contested);
+  2"), unless a ``count_unit`` follows either number ("3 pas 4 heures", "not 3, make it 6
+  days"; within the match, a ``parts_over`` unit is instalments: "could we do 6 months?"), a
+  ``before_day`` word precedes ("le 3 pas le 4") or a ``visits_counted`` one ("est venu 3 fois
+  pas 5": visits contested);
 - ``cannot_before``: not able to pay before a day, opening the message ("jpeux pas avant la
   fin du mois, c'est serré avec la rentrée"): the promise, unless a topic follows it with no
   money told short; ``apology``: a "désolé" that may close that clause;

@@ -1089,12 +1089,26 @@ def _parts_chosen(norm: Normalized, words: Lexicon, m: re.Match[str], chosen: in
         return None  # "le 3 pas le 4": a day
     if before and words.pattern("visits_counted").fullmatch(before[0]):
         return None  # "le prof est venu 3 fois pas 5": visits contested
-    if words.pattern("count_unit").match(text, m.end() + 1):
-        return None  # "on avait dit 3 pas 4 heures": hours, not payments
+    if _counts_something_else(text, m, words):
+        return None  # "on avait dit 3 pas 4 heures", "not 3, make it 6 days": not payments
     rest = _around(text, m)
     if _is_dispute(dataclasses.replace(norm, text=rest, clauses=tuple(rest.split(" | "))), words):
         return None
     return counts[chosen]
+
+
+def _counts_something_else(text: str, m: re.Match[str], words: Lexicon) -> bool:
+    """A unit right after one of the match's numbers, or after the match: hours, days, euros,
+    visits ("not 3 please, make it 6 days", "pas 2 mais 3 passages"), not instalments."""
+    unit, over = words.pattern("count_unit"), words.pattern("parts_over")
+    inside = [
+        m.start() + t.end()
+        for t in _COUNT_TOKEN.finditer(m.group())
+        if t.group()[0].isdigit() or t.group() in CARDINALS
+    ]
+    if any(unit.match(text, end + 1) and not over.match(text, end + 1) for end in inside):
+        return True
+    return unit.match(text, m.end() + 1) is not None
 
 
 #: An amount of money in a split schedule: a number that is not a day ("le 15", "du 5"), a

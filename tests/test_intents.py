@@ -6797,3 +6797,127 @@ def test_messages_refused_by_a_pronoun_are_asked_about() -> None:
     assert understand_by_rules(
         "je veux plus en recevoir", locale="fr_FR", now=NOW, tz=TZ
     ).maybe_opt_out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # A care product named with "stop", in a dispute (critical: read as an opt-out).
+        (
+            "Le soin STOP ACNÉ à 90 € n'a rien changé, ma peau est pire qu'avant. je paierai "
+            "pas plein tarif",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        # A count turned down after a hedge, or with "please", then the one wanted.
+        ("finalement pas 3 paiements mais 2, j'ai eu une prime", "fr_FR", Intent.SPLIT, None, 2),
+        ("not 3 please, make it 6 if you can", "en_GB", Intent.SPLIT, None, 6),
+        # A count taken back at once for one that is enough.
+        ("3 fois svp. ah attendez 2 ça suffira", "fr_FR", Intent.SPLIT, None, 2),
+        # Someone else's refund to the customer, still to come: the reason for the day.
+        (
+            "in two weeks when the refund from the airline finally lands, if that's alright",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-12-02",
+            None,
+        ),
+        (
+            "Je vous règle ça dans 15 jours si ça ne vous dérange pas, les remboursements de la "
+            "mutuelle ne sont pas encore arrivés",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-03",
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_45(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.parts) == (reading, parts)
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # The stop word after a product's name is still a stop when our messages or a
+        # strong word follow, or nothing does.
+        ("le soin stop les sms svp", "fr_FR", Intent.OPT_OUT),
+        ("la crème stop", "fr_FR", Intent.OPT_OUT),
+        ("j'ai payé le soin stop merci", "fr_FR", Intent.OPT_OUT),
+        ("payé pour le soin, stop immédiatement vos relances", "fr_FR", Intent.OPT_OUT),
+        # A refund of ours stays contested, in the plural too; one from us to come as well.
+        ("les remboursements de vos frais ne sont pas encore arrivés", "fr_FR", Intent.DISPUTE),
+        ("when the refund from you finally lands I'll pay", "en_GB", Intent.DISPUTE),
+        # From the review of round 45's diff: any other word after a product's "stop" may be
+        # the keyword's; refunds of ours in the plural or named by what they were for; counts
+        # of days, of charges taken, of visits; a day after a corrected number.
+        ("J'ai fini la cure stop cordialement", "fr_FR", Intent.OPT_OUT),
+        ("le soin stop textos", "fr_FR", Intent.OPT_OUT),
+        ("Pas intéressée par votre gamme stop arrêtez", "fr_FR", Intent.OPT_OUT),
+        ("le soin stop immédiat", "fr_FR", Intent.OPT_OUT),
+        ("le soin stop non merci", "fr_FR", Intent.OPT_OUT),
+        ("Vous m'avez facturé deux fois le programme stop stress", "fr_FR", Intent.DISPUTE),
+        (
+            "Je vous paie vendredi mais les remboursements des acomptes ne sont toujours pas "
+            "arrivés",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "D'accord pour vendredi mais les remboursements des retours ne sont pas encore "
+            "arrivés",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "I'll pay on Friday when the refund from the cancelled order comes through",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        ("Prélevé 3 fois, non 2 c'est bon ?! remboursez", "fr_FR", Intent.DISPUTE),
+        (
+            "du coup pas 2 mais 3 passages facturés, le technicien est venu 2 fois",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("En fait pas 3 mais 5 décembre", "fr_FR", Intent.PAY_LATER),
+        # From the second review: after a hedge, only a count of payments is corrected; "not
+        # N please" only opening the message with nothing counted after; a product's stop
+        # does not hide a later one.
+        ("Finalement pas 2 mais 3 fois le prix annoncé !", "fr_FR", Intent.DISPUTE),
+        ("du coup pas 2 mais 3 kilos de viande, la facture est juste ?", "fr_FR", Intent.DISPUTE),
+        ("Finalement pas 3 mais 5 déc", "fr_FR", Intent.PAY_LATER),
+        ("invoice says 3 lessons, not 3 please make it 2", "en_GB", Intent.DISPUTE),
+        ("Votre soin stop douleurs ne marche pas stop", "fr_FR", Intent.OPT_OUT),
+        ("Le soin stop acné n'a rien changé, arrêtez de me relancer", "fr_FR", Intent.OPT_OUT),
+        ("Enfin pas 2 mais 3 relances alors que j'ai payé !", "fr_FR", Intent.ALREADY_PAID),
+    ],
+)
+def test_round_45_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+def test_a_count_followed_by_another_unit_is_not_a_split_count() -> None:
+    # "not 3 please, make it 6 days": six days, not six instalments (round 45's review).
+    for text in (
+        "not 3 please, make it 6 days",
+        "Not 3 please, make it 2 weeks",
+        "not 3 please, make it 4 visits",
+        "not 3 please make it 6 pm",
+    ):
+        found = understand_by_rules(text, locale="en_GB", now=NOW, tz=TZ)
+        assert found.intent is not Intent.SPLIT, text
+
+
+def test_a_small_count_taken_back_is_chosen_but_an_amount_is_not() -> None:
+    # "ah attendez 10 ça ira": ten euros (the sign is dropped in folding), not ten payments.
+    found = understand_by_rules(
+        "en 3 fois. Ah attendez 10 € ça ira pour aujourd'hui ?", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert found.parts == 3
