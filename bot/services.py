@@ -45,7 +45,7 @@ class Services:
     settings: Settings
     redis: aioredis.Redis
     # The same server without a timeout per reply read: only for calls under `bounded`.
-    ingest_redis: aioredis.Redis
+    bounded_redis: aioredis.Redis
     clock: Clock
     languages: Languages
     renderer: MessageRenderer
@@ -108,7 +108,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     settings.require_credentials()
     redis = redis_client(redis_url, settings)
-    ingest_redis = redis_client(redis_url, settings, bounded_by_caller=True)
+    bounded_redis = redis_client(redis_url, settings, bounded_by_caller=True)
     languages = Languages()
     box = secret_box(settings)
     resolve = sender_resolver(redis, box)
@@ -146,7 +146,7 @@ async def open_services(
         yield Services(
             settings=settings,
             redis=redis,
-            ingest_redis=ingest_redis,
+            bounded_redis=bounded_redis,
             clock=clock,
             languages=languages,
             renderer=MessageRenderer(languages),
@@ -166,13 +166,13 @@ async def open_services(
         finally:
             for done in reversed(started):
                 await done.close()
-            await ingest_redis.aclose()
+            await bounded_redis.aclose()
             await redis.aclose()
 
 
 @asynccontextmanager
 async def bounded(settings: Settings, within: float | None = None) -> AsyncIterator[None]:
-    """Bound a call on `Services.ingest_redis` to `REDIS_SOCKET_TIMEOUT` (or `within` seconds
+    """Bound a call on `Services.bounded_redis` to `REDIS_SOCKET_TIMEOUT` (or `within` seconds
     if fewer), as the other client bounds each reply: past it, the call fails with redis-py's
     own TimeoutError (a RedisError, which callers already answer), and the connection it was
     reading is dropped by redis-py, so no late reply is taken for the next command's."""

@@ -22,8 +22,10 @@ record inside their script, so at most one commits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -167,6 +169,7 @@ async def issue_and_announce(
     retirer: AnnouncementRetirer,
     announce: bool = True,
     marked: bool = False,
+    announce_on: BoundedClient | None = None,
 ) -> Created | Replayed:
     """Commit `draft` and its "invoice issued" event together, or raise NotIssued.
 
@@ -178,10 +181,12 @@ async def issue_and_announce(
     idempotent: a draft committed already comes back as it was stored (`exists`). `marked`:
     the caller ran `queue_facts` for the merchant (its mark is in Redis already). `retirer`:
     the process's (`Services.retirer`); the script removes the merchant's announcements it
-    holds, and this create's own goes to it once carried out.
+    holds, and this create's own goes to it once carried out. `announce_on`: a client without
+    a timeout per reply (`Services.bounded_redis`) to carry the announcement out on, within
+    its seconds (a pipeline of a dozen commands: one timer instead of a dozen).
     """
     announcing = announcement(draft, event=announce)
-    issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing)
+    issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing.raw)
     record_key = claim.record_key if claim else keys.idempotency(draft.merchant_id, "-")
     lock_key = claim.lock_key if claim else keys.idempotency_lock(draft.merchant_id, "-")
     find_args = claim.find_args() if claim else ["", "0", "0"]
@@ -215,18 +220,27 @@ async def issue_and_announce(
         return await _committed(redis, draft, answer)
     if verdict == "void":
         raise NotIssued(unknown=False)
-    await _announce_own(redis, draft, announcing, retirer)
+    await _announce_own(announce_on or BoundedClient(redis, None), draft, announcing, retirer)
     return _created(draft, answer, str(value))
 
 
-def announcement(draft: Invoice, *, event: bool = True) -> str:
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What a create writes outside the merchant's slot, once committed: as stored with the
+    create (`raw`, read back by `announce_pending`), and as built (carried out by the create
+    itself without reading its own JSON back)."""
+
+    writes: list[tuple[str, str]]
+    event: Event | None
+    raw: str
+
+
+def announcement(draft: Invoice, *, event: bool = True) -> Announcement:
     """What `draft`'s create writes outside the merchant's slot, once committed."""
-    return json.dumps(
-        {
-            "writes": invoices.link_writes(draft),
-            "event": issued_event(draft).dumps() if event else None,
-        }
-    )
+    writes = invoices.link_writes(draft)
+    issued = issued_event(draft) if event else None
+    raw = json.dumps({"writes": writes, "event": issued.dumps() if issued else None})
+    return Announcement(writes, issued, raw)
 
 
 async def announce_pending(redis: aioredis.Redis, merchant_id: str) -> int:
@@ -251,10 +265,19 @@ async def _carry_out(redis: aioredis.Redis, merchant_id: str, invoice_id: str, r
     second render job finds the PDF archived, and the ingest dedupes on the event id."""
     data = json.loads(raw)
     event = Event.loads(data["event"]) if data["event"] is not None else None
+    await _carry_out_built(redis, merchant_id, invoice_id, data["writes"], event)
 
+
+async def _carry_out_built(
+    redis: aioredis.Redis,
+    merchant_id: str,
+    invoice_id: str,
+    writes: Sequence[Sequence[str]],
+    event: Event | None,
+) -> None:
     async def once() -> None:
         async with redis.pipeline(transaction=False) as pipe:
-            for key, value in data["writes"]:
+            for key, value in writes:
                 pipe.set(key, value)
             queue_render(pipe, merchant_id, invoice_id)
             # Open dashboards list the new invoice: in this pipeline, no round trip of its own.
@@ -287,16 +310,28 @@ async def _announce_quietly(redis: aioredis.Redis, merchant_id: str) -> None:
         log.warning("announcement deferred to the worker", extra=log_fields(merchant=merchant_id))
 
 
+@dataclass(frozen=True, slots=True)
+class BoundedClient:
+    """A Redis client and the seconds a call on it may take (None: the client bounds each
+    reply itself, as `bot.services.redis_client` builds it by default)."""
+
+    redis: aioredis.Redis
+    seconds: float | None
+
+
 async def _announce_own(
-    redis: aioredis.Redis, draft: Invoice, raw: str, retirer: AnnouncementRetirer
+    client: BoundedClient, draft: Invoice, own: Announcement, retirer: AnnouncementRetirer
 ) -> None:
     """Carry out the announcement this create just committed, and only it: the merchant's
     other creates in flight carry out their own (reading them all here made each concurrent
     create repeat the others' work). Its entry is removed off the answer's path (`retirer`);
     until then the worker's backstop may carry it out again, which is harmless."""
     try:
-        await _carry_out(redis, draft.merchant_id, draft.id, raw)
-    except RedisError:
+        async with asyncio.timeout(client.seconds):
+            await _carry_out_built(
+                client.redis, draft.merchant_id, draft.id, own.writes, own.event
+            )
+    except (RedisError, TimeoutError):
         log.warning("announcement deferred to the worker", extra=log_fields(invoice=draft.id))
         return
     retirer.retire(draft.merchant_id, draft.id)

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 
 from bot.engine import issuing, outbox, rewards
 from bot.logs import mask_phone
-from bot.services import Services
+from bot.services import Services, bounded
 from bot.settings import SecretBox, SecretsKeyError
 from bot.store import delivery_timeline, idempotency, invoices, keys
 from bot.store.ledger import load_extras
@@ -78,9 +78,10 @@ def _authenticated(
         if scheme.lower() != "bearer" or not key.strip():
             return _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
         try:
-            found = await authenticate(
-                services.redis, key.strip(), prelude, hints=services.key_hints
-            )
+            async with bounded(services.settings):
+                found = await authenticate(
+                    services.bounded_redis, key.strip(), prelude, hints=services.key_hints
+                )
         except RedisError:
             log.exception("could not check an API key")
             return error(503, "temporarily unavailable")
@@ -127,6 +128,9 @@ async def create_invoice(
             claim=claim,
             retirer=services.retirer,
             marked=True,
+            announce_on=issuing.BoundedClient(
+                services.bounded_redis, services.settings.redis_socket_timeout
+            ),
         )
     except issuing.NotIssued as exc:
         return _not_issued(exc, keyed=claim is not None)

@@ -129,7 +129,7 @@ async def _ingest_event(services: Services, event: Event, *, within: float | Non
     """Raises RedisError, also when Redis has not answered within `REDIS_SOCKET_TIMEOUT` (or
     `within` seconds, if fewer)."""
     async with bounded(services.settings, within):
-        added = await ingest(services.ingest_redis, event)
+        added = await ingest(services.bounded_redis, event)
     if not added:
         log.info("duplicate delivery ignored", extra=log_fields(event=event.id))
 

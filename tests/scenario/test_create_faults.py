@@ -269,3 +269,36 @@ def _number(raw: str | None) -> str:
     assert raw is not None
     number: str = json.loads(raw)["number"]
     return number
+
+
+async def test_an_announcement_that_stalls_is_left_to_the_worker_within_the_bound(
+    proxy: ResetProxy, redis: aioredis.Redis
+) -> None:
+    # The announcement runs on the client bounded by its caller (no timeout per reply): a
+    # request Redis never gets must still end within REDIS_SOCKET_TIMEOUT, answered 201.
+    facto = await start_facto(proxy.url, redis, REDIS_SOCKET_TIMEOUT=0.5)
+    try:
+        await facto.add_merchant()
+        assert facto.merchant is not None
+        await redis.script_load(issuing.CREATE.text)  # called by its SHA, as in `shaky`
+        locator = b"locate:invoice:"  # written by the announcement, carried by the create
+
+        def hold_the_announcement(chunk: bytes) -> Action:
+            held = locator in chunk and CREATE_SCRIPT not in chunk
+            return "hold_request" if held else "forward"
+
+        proxy.plan = hold_the_announcement
+        response = await post(facto, invoice_body(), "stalled-1")
+        assert response.status == 201, await response.text()
+        created = await response.json()
+        assert proxy.held.is_set()
+        assert await issued(facto) == [created["id"]]
+        pending = await redis.hkeys(keys.merchant_announcements(facto.merchant.id))
+        assert pending == [created["id"]] and await announced(facto) == 0
+
+        proxy.plan = forward_all  # the worker's backstop carries it out
+        assert await issuing.announce_all(redis) == 1
+        assert await announced(facto) == 1
+    finally:
+        proxy.plan = forward_all
+        await facto.client.close()
