@@ -183,7 +183,8 @@ async def issue_and_announce(
     the process's (`Services.retirer`); the script removes the merchant's announcements it
     holds, and this create's own goes to it once carried out. `announce_on`: a client without
     a timeout per reply (`Services.bounded_redis`) to carry the announcement out on, within
-    its seconds (a pipeline of a dozen commands: one timer instead of a dozen).
+    its seconds (a pipeline of eight commands: one timer instead of eight). Never give it
+    `Services.bounded_redis` with None: that client has no timeout of its own.
     """
     announcing = announcement(draft, event=announce)
     issue_keys, issue_args = invoices.issue_step(draft, prefix, now, announcing.raw)

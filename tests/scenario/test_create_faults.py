@@ -8,6 +8,7 @@ resets its connections (tests/faultproxy.py); the checks read Redis directly.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import AsyncIterator
@@ -288,7 +289,8 @@ async def test_an_announcement_that_stalls_is_left_to_the_worker_within_the_boun
             return "hold_request" if held else "forward"
 
         proxy.plan = hold_the_announcement
-        response = await post(facto, invoice_body(), "stalled-1")
+        # Without a bound the client would wait for that reply for ever: fail, not hang.
+        response = await asyncio.wait_for(post(facto, invoice_body(), "stalled-1"), 10)
         assert response.status == 201, await response.text()
         created = await response.json()
         assert proxy.held.is_set()
