@@ -228,8 +228,12 @@ LATER = re.compile(
     r"tomber|arriver))|"
     # "quand les allocs tombent": money the customer waits for, named by when it lands.
     r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
-    r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous|salaire|paie|paye|"
+    r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous|salaire|paie|paye|aah|"
+    r"bourse|treizieme mois|"
     r"virement|versement|argent|(?<=mon )remboursement|(?<=mes )remboursements)"
+    # "dès que la pension alimentaire arrive": the kind of money named, from a closed list.
+    r"(?: alimentaire| de reversion| d invalidite| familiales?| logement| au logement| d activite|"
+    r" chomage| adulte handicape| journalieres)?"
     r"(?: (?:de|du|des) (?:la |le |l |ma |mon )?\w+)? "
     r"(?:tombe|tombent|tombera|tomberont|arrive|arrivent|arrivera|arriveront|passe|passent|"
     r"seront la|sera la|rentre|rentrent|a verse|aura verse|versera|a paye|aura paye|"

@@ -149,11 +149,17 @@ Categories read by `flows.intents`:
 ``rule_no``, ``rule_yes``, ``rule_smalltalk``: the keyword rules of `flows.intent_rules` (read
 there, in the order `flows.intents` documents);
 - ``negation_idioms`` ("pas question", "no way": rewritten to "neg"), ``dropped_option`` ("no
-  need for", "laissez tomber": to "pas") and ``no_problem`` ("pas de souci": to "ok"), read by
-  `flows.intent_payment` before negations are.
+  need for", "laissez tomber": to "pas"), ``not_now`` ("ahora no", "no time today": to "pas
+  maintenant") and ``no_problem`` ("pas de souci": to "ok"), read by `flows.intent_payment`
+  before negations are.
 
 ``holiday_country`` / ``holiday_subdiv`` and ``[holidays]``: what customers call the public
 holidays of the language's country, for "après l'Ascension" (`flows.dates`).
+
+``[spelling]`` is read only when the spelling vocabulary is rebuilt
+(`tests.intents.build_vocabulary`): ``words``, words of their own however close to a more
+frequent one ("machin" is not "machine"), and ``day_words``, the day words whose slips stay
+slips however often they recur ("demin").
 
 The files are read once, on first use (no import-time I/O), and are immutable afterwards.
 """

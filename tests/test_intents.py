@@ -6921,3 +6921,112 @@ def test_a_small_count_taken_back_is_chosen_but_an_amount_is_not() -> None:
         "en 3 fois. Ah attendez 10 € ça ira pour aujourd'hui ?", locale="fr_FR", now=NOW, tz=TZ
     )
     assert found.parts == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # What today lacks is why the customer waits, not a payment today.
+        ("I pay tomorrow ok? no time today", "en_GB", Intent.PAY_LATER, "2026-11-19"),
+        (
+            "tuesday if thats ok, hit my transfer limit for today",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-24",
+        ),
+        # What the month cost, a reason to wait; not a price contested.
+        (
+            "jpeux pas avant vendredi dsl, la coloration m'a coûté plus que prévu ce mois ci 😅",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        # The day of an appointment given, in thanks.
+        (
+            "Non stop day here haha, thanks for fitting me in Saturday",
+            "en_GB",
+            Intent.SMALLTALK,
+            None,
+        ),
+        # Money named by its kind, awaited.
+        (
+            "dès que la pension alimentaire arrive je paye l'équitation de ma fille",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+        ),
+        # Covered in full by the customer's insurer.
+        (
+            "la mutuelle a tout pris en charge, c'est la pharmacienne qui me l'a dit",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+            None,
+        ),
+        ("the insurance covered it all", "en_GB", Intent.ALREADY_PAID, None),
+        # What the invoice covers, with the months things were bought in.
+        (
+            "Which tickets does this cover? I bought some in March and some in April",
+            "en_GB",
+            Intent.STATUS,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_46(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # A payment now after the time lacking today, a link asked: still now.
+        ("no time today so I'll just pay now", "en_GB", Intent.PAY_NOW),
+        # A price that cost more than agreed, or is dearer than expected, is still contested.
+        ("la coloration m'a coûté plus que prévu", "fr_FR", Intent.DISPUTE),
+        ("la coloration m'a coûté plus cher que le devis", "fr_FR", Intent.DISPUTE),
+        (
+            "c'est plus cher que prévu, je paierai quand vous aurez corrigé",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # Asking for an appointment and promising to pay on its day.
+        ("can you fit me in Saturday? I'll pay then", "en_GB", Intent.PAY_LATER),
+        # Covered asked about, covered in part, or covered but billed: not a report of payment.
+        ("est ce que la mutuelle a pris en charge ?", "fr_FR", Intent.UNKNOWN),
+        ("la mutuelle a pris en charge une partie, il reste combien ?", "fr_FR", Intent.STATUS),
+        ("has the insurance covered it?", "en_GB", Intent.UNKNOWN),
+        # Bought on a day and a promise on another.
+        ("I'll pay friday, booked it for then", "en_GB", Intent.PAY_LATER),
+        # From the review of round 46's diff: a price above the quote this week is contested;
+        # coverage asked about or believed; time lacking for something else; an excess left.
+        (
+            "ça m'a coûté plus cher que le devis cette semaine, je veux le détail avant de payer",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("Est-ce que c'est pris en charge par la mutuelle ?", "fr_FR", Intent.UNKNOWN),
+        ("I thought the insurance covered it? why am I getting a bill", "en_GB", Intent.STATUS),
+        ("no time today for coffee sorry, another day! x", "en_GB", Intent.SMALLTALK),
+        (
+            "the insurance covered it, minus the excess which I'll pay friday",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        ("le chauffage m'a coûté plus cher que prévu cet hiver", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_round_46_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+def test_a_recurring_slip_of_a_day_word_is_still_corrected_and_a_word_of_its_own_is_kept() -> None:
+    # "demin" recurs in the corpus, "machin" is a word one letter short of "machine" (round 46).
+    from tests.intents.build_vocabulary import render
+
+    vocabulary = {line.split()[0] for line in render().splitlines()[1:]}
+    assert "demin" not in vocabulary
+    assert "machin" in vocabulary
+    assert read("je pai demin").date == dt.date(2026, 11, 19)
+    assert read("euh le machin de la dernière fois là").intent is Intent.UNKNOWN

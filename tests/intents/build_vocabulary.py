@@ -17,6 +17,7 @@ import collections
 import re
 import sys
 import tomllib
+from typing import Any
 
 from flows.intent_calendar import WEEKDAYS
 from flows.intent_spelling import MIN_LENGTH, VOCABULARY, one_edit
@@ -52,18 +53,28 @@ def render() -> str:
     # frequent word of the same language: then it is a slip the corpus happens to contain
     # ("virment", "plusieur"), left out so that it is still corrected.
     frequent = {w for w, n in counts.items() if n >= SLIP_OF}
+    lexicons = _lexicon_files()
+    own_words = {w for data in lexicons for w in data.get("spelling", {}).get("words", ())}
+    day_words = {
+        (w, str(data["language"]))
+        for data in lexicons
+        for w in data.get("spelling", {}).get("day_words", ())
+    }
     kept_counts = {
         w: (n if n >= MIN_COUNT else 0)
         for w, n in counts.items()
-        if not (n < MIN_COUNT and _slip(w, frequent, languages))
-        and not (n <= RARE and _dropped_last(w, n, counts, languages))
-        # A frequent short word a slip away from a day is a word ("mari", "tres"); a longer
-        # one is the day misspelt again and again ("samdi", "mecredi" in batch after batch).
-        and not (_day_slip(w) and (n < SLIP_OF or len(w) >= _LONG_DAY_SLIP))
+        if w in own_words
+        or (
+            not (n < MIN_COUNT and _slip(w, frequent, languages))
+            and not (n <= RARE and _dropped_last(w, n, counts, languages))
+            # A frequent short word a slip away from a day is a word ("mari", "tres"); a
+            # longer one is the day misspelt again and again ("samdi", "mecredi", "demin").
+            and not (
+                _day_slip(w, languages[w], day_words) and (n < SLIP_OF or len(w) >= _LONG_DAY_SLIP)
+            )
+        )
     }
-    for path in sorted(LEXICON_DIR.glob("*.toml")):
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+    for data in lexicons:
         for fragments in data.get("patterns", {}).values():
             for fragment in fragments:
                 # Plain words only: "notifications?" gives "notifications"; stems too ("desabonn").
@@ -86,13 +97,21 @@ def _dropped_last(
     return any(counts[w] >= SLIP_RATIO * n and languages[w] & languages[word] for w in longer)
 
 
-def _day_slip(word: str) -> bool:
-    """Whether *word* is a day name with one slip ("samdi", "lindi"): the more batches join,
-    the more such slips recur, and a known word is never corrected into the day it misspells.
-    Not the plural ("mardis", "mondays": a habit)."""
-    return word not in WEEKDAYS and any(
-        one_edit(word, day) and word != day + "s" for day in WEEKDAYS
-    )
+def _lexicon_files() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(LEXICON_DIR.glob("*.toml")):
+        with path.open("rb") as f:
+            found.append(tomllib.load(f))
+    return found
+
+
+def _day_slip(word: str, seen_in: set[str], day_words: set[tuple[str, str]]) -> bool:
+    """Whether *word* is a day name with one slip ("samdi", "lindi"), or a day word of a
+    language it was seen in with one ("demin"): the more batches join, the more such slips
+    recur, and a known word is never corrected into the day it misspells. Not the plural
+    ("mardis", "mondays": a habit)."""
+    days = [*WEEKDAYS, *(day for day, language in day_words if language in seen_in)]
+    return word not in days and any(one_edit(word, day) and word != day + "s" for day in days)
 
 
 def _slip(word: str, frequent: set[str], languages: dict[str, set[str]]) -> bool:
