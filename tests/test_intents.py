@@ -7030,3 +7030,29 @@ def test_a_recurring_slip_of_a_day_word_is_still_corrected_and_a_word_of_its_own
     assert "machin" in vocabulary
     assert read("je pai demin").date == dt.date(2026, 11, 19)
     assert read("euh le machin de la dernière fois là").intent is Intent.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Charged for something extra, or the full price where a part was covered: contested
+        # (critical: read as pay now or as a promise). Round 46's review.
+        ("I booked monday but you charged me for tuesday too", "en_GB", Intent.DISPUTE),
+        (
+            "The insurance covered it in full except the excess, and you've charged me the full "
+            "amount",
+            "en_GB",
+            Intent.DISPUTE,
+        ),
+        # Debited three times, or a count corrected to the times debited: contested.
+        ("Ah non pas 2 mais 3 fois débité", "fr_FR", Intent.DISPUTE),
+        ("vous m'avez débité 3 fois", "fr_FR", Intent.DISPUTE),
+        # The plan's payments debited on a day stay a split.
+        ("non pas en 2, en 3 fois débité le 5", "fr_FR", Intent.SPLIT),
+        ("je veux être débité en 3 fois", "fr_FR", Intent.SPLIT),
+    ],
+)
+def test_charges_beyond_what_was_due_are_contested(
+    text: str, locale: str, reading: Intent
+) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
