@@ -7047,9 +7047,23 @@ def test_a_recurring_slip_of_a_day_word_is_still_corrected_and_a_word_of_its_own
         # Debited three times, or a count corrected to the times debited: contested.
         ("Ah non pas 2 mais 3 fois débité", "fr_FR", Intent.DISPUTE),
         ("vous m'avez débité 3 fois", "fr_FR", Intent.DISPUTE),
-        # The plan's payments debited on a day stay a split.
+        ("carrément débité 3 fois, je vais voir ma banque", "fr_FR", Intent.DISPUTE),
+        # The plan's payments debited on a day stay a split; a charge told calmly, or someone
+        # else's, is no contest (round 46's second review).
         ("non pas en 2, en 3 fois débité le 5", "fr_FR", Intent.SPLIT),
         ("je veux être débité en 3 fois", "fr_FR", Intent.SPLIT),
+        ("ok pour être prélevée 3 fois sans frais", "fr_FR", Intent.SPLIT),
+        ("j'ai déjà été prélevée 3 fois sur les 4, il me reste combien ?", "fr_FR", Intent.STATUS),
+        (
+            "you charged me the full amount, fair enough, I'll pay friday",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        (
+            "they've charged me for the flights too so money is tight, can I pay next week?",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
     ],
 )
 def test_charges_beyond_what_was_due_are_contested(
