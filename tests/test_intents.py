@@ -7021,6 +7021,17 @@ def test_round_46_lookalikes_keep_their_reading(text: str, locale: str, reading:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+def test_a_slip_of_a_day_word_is_one_in_the_language_of_that_word_only() -> None:
+    from tests.intents.build_vocabulary import _day_slip
+
+    day_words = {("demain", "fr"), ("tomorrow", "en")}
+    assert _day_slip("demin", {"fr"}, day_words)  # however often the corpus holds it
+    assert _day_slip("tomorow", {"en"}, day_words)
+    assert _day_slip("samdi", {"fr"}, day_words)  # the weekdays, in any language
+    assert not _day_slip("domain", {"en"}, day_words)  # an English word, not "demain"
+    assert not _day_slip("demain", {"fr"}, day_words)
+
+
 def test_a_recurring_slip_of_a_day_word_is_still_corrected_and_a_word_of_its_own_is_kept() -> None:
     # "demin" recurs in the corpus, "machin" is a word one letter short of "machine" (round 46).
     from tests.intents.build_vocabulary import render
