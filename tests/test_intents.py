@@ -7081,3 +7081,42 @@ def test_charges_beyond_what_was_due_are_contested(
     text: str, locale: str, reading: Intent
 ) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # Paid once the work is put right, in words not known before U126-U133 (critical: read
+        # as a promise or as pay now).
+        (
+            "je paierai quand le dentier sera réajusté, là il me blesse la gencive à chaque repas",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "oui oui je vais payer... le jour où votre électricien reviendra remettre le courant "
+            "dans la cuisine 🙄",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "la manicura se levantó en dos días, quiero que me la rehagan antes de pagar nada",
+            "es_ES",
+            Intent.DISPUTE,
+        ),
+        # A visit planned, or the day someone comes, is no condition on a repair; nor the
+        # customer's own pay adjusted (round 46's review of this change).
+        ("quand votre technicien passera changer le filtre je paierai", "fr_FR", Intent.PAY_LATER),
+        ("je paierai quand vous reviendrez, vendredi", "fr_FR", Intent.PAY_LATER),
+        ("quand mon salaire sera réajusté je paierai", "fr_FR", Intent.PAY_LATER),
+        (
+            "le maçon reviendra terminer lundi, je paierai à ce moment là",
+            "fr_FR",
+            Intent.PAY_LATER,
+        ),
+    ],
+)
+def test_a_payment_on_condition_the_work_is_put_right_is_contested(
+    text: str, locale: str, reading: Intent
+) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
