@@ -7120,3 +7120,23 @@ def test_a_payment_on_condition_the_work_is_put_right_is_contested(
     text: str, locale: str, reading: Intent
 ) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+def test_a_spelling_list_holds_normalised_words_only() -> None:
+    from tests.intents.build_vocabulary import _spelling
+
+    assert _spelling({"language": "es", "spelling": {"day_words": ["manana"]}}, "day_words") == [
+        "manana"
+    ]
+    for wrong in (["mañana"], ["Manana"], "manana", ["pasado manana"]):
+        with pytest.raises(ValueError, match="normalised words"):
+            _spelling({"language": "es", "spelling": {"day_words": wrong}}, "day_words")
+
+
+def test_the_training_takes_one_job_or_more() -> None:
+    from tests.intents.train_model import _positive
+
+    assert _positive("2") == 2
+    for wrong in ("0", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _positive(wrong)

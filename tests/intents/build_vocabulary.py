@@ -54,11 +54,11 @@ def render() -> str:
     # ("virment", "plusieur"), left out so that it is still corrected.
     frequent = {w for w, n in counts.items() if n >= SLIP_OF}
     lexicons = _lexicon_files()
-    own_words = {w for data in lexicons for w in data.get("spelling", {}).get("words", ())}
+    # A language's own words are kept in every language's counts: a word of its own in one
+    # is never a slip to correct in another.
+    own_words = {w for data in lexicons for w in _spelling(data, "words")}
     day_words = {
-        (w, str(data["language"]))
-        for data in lexicons
-        for w in data.get("spelling", {}).get("day_words", ())
+        (w, str(data["language"])) for data in lexicons for w in _spelling(data, "day_words")
     }
     kept_counts = {
         w: (n if n >= MIN_COUNT else 0)
@@ -95,6 +95,17 @@ def _dropped_last(
         return False
     longer = [w for w in counts if len(w) == len(word) + 1 and w.startswith(word)]
     return any(counts[w] >= SLIP_RATIO * n and languages[w] & languages[word] for w in longer)
+
+
+def _spelling(data: dict[str, Any], key: str) -> list[str]:
+    """A `[spelling]` list of a language file, checked: normalised words only ("manana", not
+    "mañana", which would never match)."""
+    words = data.get("spelling", {}).get(key, [])
+    if not isinstance(words, list) or any(
+        not isinstance(w, str) or w != normalize(w).text or " " in w for w in words
+    ):
+        raise ValueError(f"[spelling] {key} of {data['language']}: a list of normalised words")
+    return words
 
 
 def _lexicon_files() -> list[dict[str, Any]]:

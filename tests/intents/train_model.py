@@ -19,8 +19,9 @@ arrays in a fixed order, lbfgs has no randomness). The file records the SHA-256 
 ``tests/unit/test_intent_model.py`` fails while it is stale. Takes long: one reader per
 readings file, then the shipped one (175 files: about an hour on two cores; 265 files and the
 corpus they bring: about two hours on one process), fitted by ``--jobs`` processes side by
-side (default: one per core; two files: 45 s in one process, 28 s in two). Byte-identical for
-the same inputs and ``--jobs``.
+side (default: one per core this may use; two files: 45 s in one process, 28 s in two), each
+reader in a fresh process, so the file is the same whatever ``--jobs`` is. Memory: one fit
+(under 1 GB) per job.
 
 ``--exclude FILE`` (repeatable) drops the texts of a labelled file from everything, to
 measure on a batch the models never saw (`tests.intents.measure_model`); ``--out PATH``
@@ -36,6 +37,7 @@ import argparse
 import hashlib
 import io
 import itertools
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -181,29 +183,38 @@ _ArbiterData = tuple[list[list[float]], list[str]]
 def arbiter_data(excluded: set[str], jobs: int = 1) -> dict[str, _ArbiterData]:
     """Per readings file: its features (reader trained without its texts) and labels.
 
-    One reader per file, each independent of the others: *jobs* processes fit them side by
-    side (the readings files multiply with the batches, and this is most of the training's
-    time), in the files' order. The same inputs and *jobs* give the same features; another
-    *jobs* gives features a few 1e-8 apart (measured on two files: the floating-point sums of
-    a fit depend on what its process fitted before)."""
+    One reader per file, each independent of the others, each fitted in a process of its own
+    (a fresh one per file), *jobs* of them side by side: the readings files multiply with the
+    batches, and this is most of the training's time. A process per file keeps the result
+    the same whatever *jobs* is: a reader fitted after another in the same process came out a
+    few 1e-8 apart from the same reader fitted first (measured on two files)."""
     paths = readings_files()
-    if jobs <= 1:
-        return dict(_arbiter_file(path, excluded) for path in paths)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return dict(pool.map(_arbiter_file, paths, itertools.repeat(excluded)))
+    workers = max(1, min(jobs, len(paths)))
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
+        try:
+            return dict(pool.map(_arbiter_file, paths, itertools.repeat(excluded)))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # not the hour of fits still queued
+            raise
 
 
 def _arbiter_file(path: Path, excluded: set[str]) -> tuple[str, _ArbiterData]:
     from threadpoolctl import threadpool_limits
 
-    lines = [x for x in load_readings(path) if normalize(x.text).text not in excluded]
-    own = {normalize(x.text).text for x in lines}
-    # One BLAS thread per reader: the processes side by side use the cores (two fitted at
-    # once take half the time; threads within one fit gained a tenth), and the sums are
-    # the same whatever *jobs* is.
+    # One BLAS thread per process: the processes side by side use the cores (two files fitted
+    # at once took 28 s against 45 s one after the other).
     with threadpool_limits(limits=1):
-        reader = as_model(fit_rows(reader_rows(excluded | own)))
-    return path.stem, (arbiter_rows(lines, reader), [x.intent.value for x in lines])
+        try:
+            lines = [x for x in load_readings(path) if normalize(x.text).text not in excluded]
+            if not lines:
+                return path.stem, ([], [])
+            own = {normalize(x.text).text for x in lines}
+            reader = as_model(fit_rows(reader_rows(excluded | own)))
+            return path.stem, (arbiter_rows(lines, reader), [x.intent.value for x in lines])
+        except Exception as exc:
+            exc.add_note(f"while fitting the reader without {path}")
+            raise
 
 
 def fit_arbiter(features: list[list[float]], labels: list[str]) -> Any:
@@ -215,6 +226,8 @@ def fit_arbiter(features: list[list[float]], labels: list[str]) -> Any:
 def report(data: dict[str, _ArbiterData]) -> None:
     """Leave one readings file out: the arbiter's raw choice against the label."""
     for held, (features, labels) in data.items():
+        if not labels:
+            continue
         rest_x = [f for name, (x, _) in data.items() if name != held for f in x]
         rest_y = [y for name, (_, ys) in data.items() if name != held for y in ys]
         arbiter = fit_arbiter(rest_x, rest_y)
@@ -238,13 +251,23 @@ def write(path: Path, named: dict[str, Any]) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.intents.train_model")
     parser.add_argument("--exclude", type=Path, action="append", default=[])
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--report", action="store_true")
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="processes fitting the readers"
+        "--jobs",
+        type=_positive,
+        default=len(os.sched_getaffinity(0)),
+        help="processes fitting the readers side by side (default: the cores this may use)",
     )
     args = parser.parse_args(argv)
     excluded = excluded_texts(args.exclude)
