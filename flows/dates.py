@@ -727,6 +727,17 @@ _COST_OF = re.compile(
 )
 #: The same in English word order: "the Christmas bills", "back to school costs".
 _COST_AFTER = re.compile(r" (?:bills?|costs?|presents|gifts|shopping|expenses|spending|bonus)\b")
+#: A feast that names an event or a thing ("the stall at the Christmas market", "le stand du
+#: marché de Noël"), where it is not said when anything is paid.
+_FEAST_EVENT_AFTER = re.compile(
+    r" (?:markets?|fairs?|stalls?|party|parties|dinner|lunch|show|concert|panto|jumpers?|trees?|"
+    r"lights|decorations|menu|hampers?|cards|raffle|fete|workshop)\b"
+)
+_FEAST_EVENT_BEFORE = re.compile(
+    r"(?:^|\s)(?:marche|marches|stand|spectacle|sapin|decorations|colis|menu|atelier|concert|gala|"
+    r"kermesse|mercado|mercadillo|cena|belen|concierto) (?:de |d |du |des |de la |del )"
+    r"(?:la |l |les |los |las )?$"
+)
 _FALLBACK_CANDIDATE = re.compile(r"\b" + _YEAR_FIRST + r"\b")
 _DATEPARSER_LANGUAGES = frozenset({"fr", "en", "es"})
 
@@ -752,6 +763,16 @@ def _names_a_cost(clause: str, start: int, end: int) -> bool:
     return (
         _COST_OF.search(clause[max(0, start - 40) : start]) is not None
         or _COST_AFTER.match(clause, end) is not None
+        or _names_a_feast_event(clause, start, end)
+    )
+
+
+def _names_a_feast_event(clause: str, start: int, end: int) -> bool:
+    if _HOLIDAY_HINT.search(clause, start, end) is None:
+        return False  # "the Saturday market": a weekday keeps its own readings
+    return (
+        _FEAST_EVENT_BEFORE.search(clause[max(0, start - 40) : start]) is not None
+        or _FEAST_EVENT_AFTER.match(clause, end) is not None
     )
 
 

@@ -621,9 +621,11 @@ def _split_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sig
     for m in SPLIT_VAGUE.finditer(piece):
         if any(start <= m.start() < end for start, end in numbered):
             continue  # "installments" in "in 3 installments": one trigger, negated as a whole
-        negated = _negation(
-            piece, tokens, starts, m.start(), m.end()
-        ) is not None or _declined_before(piece, m.start())
+        negated = (
+            _negation(piece, tokens, starts, m.start(), m.end()) is not None
+            or _declined_before(piece, m.start())
+            or _declined_after(piece, m.end())
+        )
         decision = Decision.REFUSAL if negated else Decision.SPLIT
         signals.append(Signal(decision, m.start(), of_split=negated))
     return signals
@@ -638,16 +640,39 @@ _DECLINED_BEFORE = re.compile(
 )
 
 
+#: What is preferred to instalments, right before them ("rather pay it all today than faff
+#: about with instalments", "tout de suite plutôt que de payer en plusieurs fois").
+_PREFERRED_TO = re.compile(
+    r"\b(?:than|plutot que|plutot qu|au lieu de|au lieu d|en vez de|en lugar de)"
+    r"(?: (?:de|d|to|with|about|around|the|le|la|les|l|un|une|a|los|las|el))*"
+    r"(?: (?:faff\w*|mess\w*|muck\w*|bother\w*|fiddl\w*|do|doing|go|going|payer|regler|"
+    r"passer|pagar|hacer|paying|splitting|spreading))?"
+    r"(?: (?:de|d|to|with|about|around|the|le|la|les|l|un|une|a|los|las|el|by|in|en|par|por))* ?$"
+)
+
+
 def _declined_before(piece: str, start: int) -> bool:
     """Whether the count starting at *start* is thanked for and turned down right before it
-    ("non merci pour le 3x, je préfère tout payer maintenant")."""
-    return _DECLINED_BEFORE.search(piece, 0, start) is not None
+    ("non merci pour le 3x, je préfère tout payer maintenant"), or put after what is preferred
+    ("rather pay the lot today than faff about with instalments")."""
+    return (
+        _DECLINED_BEFORE.search(piece, 0, start) is not None
+        or _PREFERRED_TO.search(piece, 0, start) is not None
+    )
 
 
 def _declined_after(piece: str, end: int) -> bool:
     """Whether the count ending at *end* is turned down right after it ("le 3x ça
     m'intéresse pas", "3 payments is not for me")."""
     return lexicon().pattern("split_declined").match(piece, end + 1) is not None
+
+
+_PAYMENT_NOUNS = frozenset({"paiement", "payment", "pago"})
+#: A split named after "paiement" / "payment" / "pago".
+_SPLIT_NAMED_AFTER = re.compile(
+    r" (?:en (?:\d+|deux|trois|quatre|plusieurs) (?:fois|mensualites|echeances)|plan|"
+    r"in (?:\d+ |several |monthly )?instal+ments|en (?:\d+ )?(?:plazos|cuotas)|a plazos)\b"
+)
 
 
 def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Signal]:
@@ -660,6 +685,8 @@ def _verb_signals(piece: str, tokens: list[str], starts: list[int]) -> list[Sign
                 continue  # "j'ai (pas encore) payé" is about the past, not a decision
             if m.group() in ("paie", "paye") and previous and previous[-1] in _POSSESSIVES:
                 continue  # "ma paie" is a salary
+            if m.group() in _PAYMENT_NOUNS and _SPLIT_NAMED_AFTER.match(piece, m.end()):
+                continue  # "le paiement en 3 fois": the split's name, its own signal
             negation = _negation(piece, tokens, starts, m.start(), m.end(), verb=True)
             if negation is None and plain is Decision.LATER and _FUTURE_NOW.match(piece, m.end()):
                 signals.append(Signal(Decision.NOW_WEAK, m.start()))

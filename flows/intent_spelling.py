@@ -113,6 +113,8 @@ def correct_day(word: str) -> str:
     misspelt day beside "ok" or "I'll pay" is still the day promised."""
     if word[:-1] in WEEKDAYS and word[-1] == word[-2]:
         return word[:-1]  # "jeudii", "lundii": a key held down
+    if word.endswith("dy") and word[:-1] + "i" in _FRENCH_DAYS:
+        return word[:-1] + "i"  # "jeudy", "samedy": the final "i" written as it sounds
     if len(word) == MIN_LENGTH and word.isalpha() and word not in _vocabulary().counts:
         return _short_slip(word)
     if len(word) == MIN_LENGTH - 1 and word.endswith("di") and word not in _vocabulary().counts:
@@ -159,14 +161,25 @@ def _next_key(word: str, day: str) -> bool:
 
 
 _SHORT_FRENCH_DAYS = ("lundi", "mardi", "jeudi")
+_FRENCH_DAYS = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"})
 
 #: Days a letter short of an everyday word ("martes" / "mates"): never read from a shorter one.
 _NO_SHORTENING = frozenset({"martes", "jueves", "viernes", "sabado", "domingo"})
 
 
 def correct_days(text: str) -> str:
-    """*text* (normalised) with each misspelt day name corrected; clauses kept."""
-    return " ".join(correct_day(word) for word in text.split(" "))
+    """*text* (normalised) with each misspelt day name corrected; clauses kept. Not a name
+    after a title ("Mme Jeudy")."""
+    words = text.split(" ")
+    return " ".join(
+        word if i and words[i - 1] in _TITLES else correct_day(word)
+        for i, word in enumerate(words)
+    )
+
+
+_TITLES = frozenset(
+    {"m", "mr", "mme", "mlle", "madame", "monsieur", "mrs", "ms", "miss", "sr", "sra"}
+)
 
 
 def _two_edits(a: str, b: str) -> bool:

@@ -183,7 +183,7 @@ PAY = re.compile(
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
     r"sort you out|"
     # "I'm away from Friday so let's just get it done now": the bill got done is paid.
-    r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with)?"
+    r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with| paid| settled)?"
     r"(?= (?:now|today|right now|straight away)\b)|"
     # "je m'occupe de la facture lundi": taking the bill in hand is paying it.
     r"(?:m|nous) occup\w* (?:de|du) (?:la |ma |votre |le |mon |l )?"
@@ -218,7 +218,12 @@ LATER = re.compile(
     r"(?:unos|unos cuantos|un par de|algunos|dos o tres) dias|a couple (?:of )?(?:days|weeks)|"
     r"en cuanto (?:pueda|tenga|cobre|me paguen|reciba|me llegue)|"
     r"quand je (?:toucherai|recevrai|serai|pourrai|peux|touche|recois|suis|rentre|reviens|"
-    r"rentrerai|reviendrai)|des que (?:je|j)|"
+    r"rentrerai|reviendrai)|"
+    # "dès qu'on l'a on vous paie"; not "dès que j'ai le lien", which asks for it.
+    r"(?:des que (?:je|j|nous)|des qu on)(?!(?: \w+){0,3} (?:lien|rib|iban)\b)|"
+    # "on règle dès qu'il tombe": money that lands.
+    r"des qu (?:il|elle|ils|elles) (?:tombe|tombera|tombent|arrive|arrivera|arrivent|"
+    r"(?:est|sera|sont|seront) (?:verse|tombe|arrive)e?s?)\b|"
     r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
     r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?<!je )(?<!j )(?<!on )(?<!tu )(?<!vous )(?<!nous )"

@@ -7140,3 +7140,145 @@ def test_the_training_takes_one_job_or_more() -> None:
     for wrong in ("0", "-1"):
         with pytest.raises(argparse.ArgumentTypeError):
             _positive(wrong)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # A French day with its final "i" written as it sounds.
+        ("jeudy je paye", "fr_FR", Intent.PAY_LATER, "2026-11-19"),
+        ("samedy sans faute", "fr_FR", Intent.PAY_LATER, "2026-11-21"),
+        # Half paid, the rest promised: the promise is what is acted on.
+        (
+            "Paid half already via the link, rest on Friday x",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        # A refund awaited from the CAF: money to come, not a refund claimed from the business.
+        (
+            "On attend le remboursement de la CAF pour la colo, dès qu'on l'a on vous paie",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+        ),
+        (
+            "on attend notre remboursement des impots, on regle des qu'il tombe",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+        ),
+        # Away from a day, or the tickets for a day: the day is not the promise.
+        ("I'm away from friday so let's just get it paid now", "en_GB", Intent.PAY_NOW, None),
+        (
+            "Je règle tout de suite les billets pour samedi, le lien svp",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("how do I pay for the stall at the Christmas market?", "en_GB", Intent.PAY_NOW, None),
+        # Instalments turned down.
+        (
+            "finalement on oublie le paiement en plusieurs fois, je règle les 640 € du carreleur "
+            "aujourd'hui",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("nan, l'échéancier ça m'intéresse pas", "fr_FR", Intent.NO, None),
+        ("le paiement en 3 fois ça m'intéresse pas", "fr_FR", Intent.NO, None),
+        ("instalments are not for me", "en_GB", Intent.NO, None),
+        ("instalments aren't for me, send me the link", "en_GB", Intent.PAY_NOW, None),
+        (
+            "Rather pay the full whack today than faff about with instalments, link pls",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("prefiero pagar todo hoy en vez de a plazos", "es_ES", Intent.PAY_NOW, None),
+        # A payment on condition that a fault is put right (critical when read as a promise).
+        (
+            "quand l'ourlet sera retouché je passerai payer, il est 3 cm trop court",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "quand le mur sera repeint correctement je paierai, y a des traces partout",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "necesito que me terminen el baño antes de pagar, llevan 2 semanas sin venir",
+            "es_ES",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "Quiero que me arreglen lo que rompieron primero, luego pago",
+            "es_ES",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "you charged me for the mirror as well and I'll pay the rest on friday once that's "
+            "removed",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_47(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # From the review of round 47's diff: a name after a title is no day.
+        (
+            "ma voisine Mme Jeudy passera vous regler lundi pour moi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        # The link awaited is a request for it, not a wait.
+        ("dès qu'on a le lien on paie", "fr_FR", Intent.PAY_NOW, None),
+        # The fault that was the reason the work was ordered.
+        (
+            "la robe de ma fille était trop grande, quand elle sera retouchée on passe payer "
+            "vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        # Broken by someone else, children absent from class: no complaint about the business.
+        (
+            "el vaso que rompió mi hijo lo pago yo, mañana os hago bizum",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-19",
+        ),
+        (
+            "llevan 3 dias sin venir los niños a clase porque estan malos, pago el viernes",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        # Instalments preferred, Christmas as a day.
+        ("I'd rather do instalments than pay it all at once", "en_GB", Intent.SPLIT, None),
+        ("I'll pay after Christmas", "en_GB", Intent.PAY_LATER, "2026-12-26"),
+        ("je veux le paiement en 3 fois", "fr_FR", Intent.SPLIT, None),
+        ("dès que je touche ma paye je vous règle", "fr_FR", Intent.PAY_LATER, None),
+    ],
+)
+def test_round_47_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent, day: str | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
