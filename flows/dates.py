@@ -731,7 +731,7 @@ _COST_AFTER = re.compile(r" (?:bills?|costs?|presents|gifts|shopping|expenses|sp
 #: marché de Noël"), where it is not said when anything is paid.
 _FEAST_EVENT_AFTER = re.compile(
     r" (?:markets?|fairs?|stalls?|party|parties|dinner|lunch|show|concert|panto|jumpers?|trees?|"
-    r"lights|decorations|menu|hampers?|cards|raffle|fete|workshop)\b"
+    r"lights|decorations|menu|hampers?|raffle|fete|workshop)\b"
 )
 _FEAST_EVENT_BEFORE = re.compile(
     r"(?:^|\s)(?:marche|marches|stand|spectacle|sapin|decorations|colis|menu|atelier|concert|gala|"
@@ -767,9 +767,13 @@ def _names_a_cost(clause: str, start: int, end: int) -> bool:
     )
 
 
+#: The feasts whose name is also an event's ("the Christmas market", "la kermesse de Pâques").
+_FEAST_NAMES = re.compile(r"\b(?:noel|christmas|xmas|navidad|paques|easter|halloween)\b")
+
+
 def _names_a_feast_event(clause: str, start: int, end: int) -> bool:
-    if _HOLIDAY_HINT.search(clause, start, end) is None:
-        return False  # "the Saturday market": a weekday keeps its own readings
+    if _FEAST_NAMES.search(clause, start, end) is None:
+        return False  # "the Saturday market", "the new year party": their own readings
     return (
         _FEAST_EVENT_BEFORE.search(clause[max(0, start - 40) : start]) is not None
         or _FEAST_EVENT_AFTER.match(clause, end) is not None

@@ -113,7 +113,7 @@ def correct_day(word: str) -> str:
     misspelt day beside "ok" or "I'll pay" is still the day promised."""
     if word[:-1] in WEEKDAYS and word[-1] == word[-2]:
         return word[:-1]  # "jeudii", "lundii": a key held down
-    if word.endswith("dy") and word[:-1] + "i" in _FRENCH_DAYS:
+    if word.endswith("dy") and word[:-1] + "i" in _FRENCH_DAYS and word not in _ENGLISH_WORDS:
         return word[:-1] + "i"  # "jeudy", "samedy": the final "i" written as it sounds
     if len(word) == MIN_LENGTH and word.isalpha() and word not in _vocabulary().counts:
         return _short_slip(word)
@@ -162,6 +162,8 @@ def _next_key(word: str, day: str) -> bool:
 
 _SHORT_FRENCH_DAYS = ("lundi", "mardi", "jeudi")
 _FRENCH_DAYS = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"})
+#: English words a French day written with a final "y" would be ("been mardy all week").
+_ENGLISH_WORDS = frozenset({"mardy"})
 
 #: Days a letter short of an everyday word ("martes" / "mates"): never read from a shorter one.
 _NO_SHORTENING = frozenset({"martes", "jueves", "viernes", "sabado", "domingo"})
@@ -172,9 +174,14 @@ def correct_days(text: str) -> str:
     after a title ("Mme Jeudy")."""
     words = text.split(" ")
     return " ".join(
-        word if i and words[i - 1] in _TITLES else correct_day(word)
-        for i, word in enumerate(words)
+        word if _named(words, i) else correct_day(word) for i, word in enumerate(words)
     )
+
+
+def _named(words: list[str], i: int) -> bool:
+    """Whether the word at *i* follows a title ("Mme Jeudy", "M. Mardy"): a name."""
+    before = [w for w in words[max(0, i - 2) : i] if w != "|"]
+    return bool(before) and before[-1] in _TITLES
 
 
 _TITLES = frozenset(

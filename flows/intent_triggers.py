@@ -183,7 +183,7 @@ PAY = re.compile(
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
     r"sort you out|"
     # "I'm away from Friday so let's just get it done now": the bill got done is paid.
-    r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with| paid| settled)?"
+    r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with| paid)?"
     r"(?= (?:now|today|right now|straight away)\b)|"
     # "je m'occupe de la facture lundi": taking the bill in hand is paying it.
     r"(?:m|nous) occup\w* (?:de|du) (?:la |ma |votre |le |mon |l )?"

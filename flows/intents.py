@@ -1831,11 +1831,25 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
         if told_paid and words.pattern("payment_not_arrived").fullmatch(clause.strip()):
             continue
         for m in words.pattern("dispute_product").finditer(clause):
-            before = clause[: m.start()].split()[-_TOOL_WINDOW:]
+            before = _promise_verbs_dropped(clause[: m.start()].split())[-_TOOL_WINDOW:]
             after = clause[m.end() :].split()[:_TOOL_AFTER]
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
     return _charge_challenged(norm, words) or _billed_for_nothing(text, words)
+
+
+#: "je vous paie", "on paie": a payment promised, not a tool ("ma paie", "payer" are) that a
+#: fault right after would be about ("dès qu'on l'a on vous paie mais le colis est cassé").
+_PROMISE_SUBJECTS = frozenset({"je", "j", "on", "vous", "te", "nous"})
+_PROMISE_VERBS = frozenset({"paie", "paye", "regle"})
+
+
+def _promise_verbs_dropped(said: list[str]) -> list[str]:
+    return [
+        word
+        for i, word in enumerate(said)
+        if not (word in _PROMISE_VERBS and i and said[i - 1] in _PROMISE_SUBJECTS)
+    ]
 
 
 def _billed_for_nothing(text: str, words: Lexicon) -> bool:

@@ -7222,6 +7222,38 @@ def test_the_training_takes_one_job_or_more() -> None:
             None,
         ),
         (
+            "je paierai quand la robe sera retouchée, elle tombe de travers",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "primero arreglen lo que rompieron y luego hablamos de pagar",
+            "es_ES",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "dès qu'on l'a reçu on vous paie mais le colis est arrivé cassé",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
+            "quand l'ourlet sera retouché je passerai payer, il est encore 2 cm trop court",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        ("I'll pay once that's removed from the bill", "en_GB", Intent.DISPUTE, None),
+        (
+            "quand les rideaux seront retouchés je paierai, ils sont trop longs de 10cm, "
+            "c'était pas mes mesures",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        (
             "you charged me for the mirror as well and I'll pay the rest on friday once that's "
             "removed",
             "en_GB",
@@ -7273,6 +7305,33 @@ def test_kinds_of_round_47(text: str, locale: str, reading: Intent, day: str | N
         ("I'd rather do instalments than pay it all at once", "en_GB", Intent.SPLIT, None),
         ("I'll pay after Christmas", "en_GB", Intent.PAY_LATER, "2026-12-26"),
         ("je veux le paiement en 3 fois", "fr_FR", Intent.SPLIT, None),
+        # The second review: a name after "M.", an English word, a new year party's cost,
+        # damage by burglars, a balance paid on completion.
+        (
+            "c'est pour le compte de M. Mardy, il réglera vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        ("sorry been mardy all week, sending it now", "en_GB", Intent.PAY_NOW, None),
+        (
+            "pay u in the new year party cost a fortune lol",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2027-01-01",
+        ),
+        (
+            "gracias por cambiar la ventana que nos rompieron en el robo, pago mañana",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-19",
+        ),
+        (
+            "je réglerai le solde une fois que tout sera fini comme prévu au devis",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+        ),
         ("dès que je touche ma paye je vous règle", "fr_FR", Intent.PAY_LATER, None),
     ],
 )
