@@ -7447,3 +7447,13 @@ def test_kinds_of_round_48(text: str, locale: str, reading: Intent, day: str | N
 )
 def test_round_48_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+def test_the_readers_are_fitted_without_groups_of_readings_files_in_their_order() -> None:
+    from tests.intents.train_model import groups
+
+    paths = [Path(f"{name}.jsonl") for name in ("A", "B", "C", "D", "E")]
+    assert groups(paths, 2) == [(paths[0], paths[1]), (paths[2], paths[3]), (paths[4],)]
+    assert groups(paths, 1) == [(path,) for path in paths]
+    assert groups(paths, 12) == [tuple(paths)]
+    assert groups([], 3) == []

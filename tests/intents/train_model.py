@@ -8,19 +8,22 @@
   sublinear term frequency, then a multinomial logistic regression, on the texts as
   `flows.intent_text.normalize` writes them;
 - **the arbiter**, from the readings of ``tests/intents/readings/`` (`tests.intents.readings`:
-  lines the rules had never seen when they read them). For each readings file, a reader
-  trained *without that file's texts* gives the probabilities the arbiter learns from (so it
-  learns how the reader does on text it never saw, as in use); the rules' reading is combined
-  with them as `flows.intents` does before the arbiter; a multinomial logistic regression
-  learns which of the two to trust (`flows.intent_model.arbiter_features`).
+  lines the rules had never seen when they read them). The readings files, in their sorted
+  order, are cut into groups of ``--files-per-reader`` (default 12: the three writers of four
+  batches); for each group, a reader trained *without that group's texts* gives the
+  probabilities the arbiter learns from (so it learns how the reader does on text it never
+  saw, as in use); the rules' reading is combined with them as `flows.intents` does before
+  the arbiter; a multinomial logistic regression learns which of the two to trust
+  (`flows.intent_model.arbiter_features`).
 
 Deterministic and offline: the same inputs give a byte-identical file (fixed zip dates,
 arrays in a fixed order, lbfgs has no randomness). The file records the SHA-256 of its inputs;
-``tests/unit/test_intent_model.py`` fails while it is stale. Takes long: one reader per
-readings file, then the shipped one (175 files: about an hour on two cores; 265 files and the
-corpus they bring: about two hours on one process), fitted by ``--jobs`` processes side by
-side (default: one per core this may use; two files: 45 s in one process, 28 s in two), each
-reader in a fresh process, so the file is the same whatever ``--jobs`` is. Memory: one fit
+``tests/unit/test_intent_model.py`` fails while it is stale. Each group's reader and then the
+shipped one are fitted on nearly the whole corpus: a fit takes about a minute on this corpus
+(39,000 lines), so one reader per readings file (``--files-per-reader 1``, as up to round 46)
+took about two and a half hours on two cores for 289 files; groups of 12 take 25 fits. The
+readers are fitted by ``--jobs`` processes side by side (default: one per core this may use),
+each in a fresh process, so the file is the same whatever ``--jobs`` is. Memory: one fit
 (under 1 GB) per job.
 
 ``--exclude FILE`` (repeatable) drops the texts of a labelled file from everything, to
@@ -180,40 +183,61 @@ def arbiter_rows(lines: Sequence[ReadLine], reader: IntentModel) -> list[list[fl
 _ArbiterData = tuple[list[list[float]], list[str]]
 
 
-def arbiter_data(excluded: set[str], jobs: int = 1) -> dict[str, _ArbiterData]:
-    """Per readings file: its features (reader trained without its texts) and labels.
+#: Readings files whose texts one reader is fitted without (the three writers of four batches).
+FILES_PER_READER = 12
 
-    One reader per file, each independent of the others, each fitted in a process of its own
-    (a fresh one per file), *jobs* of them side by side: the readings files multiply with the
-    batches, and this is most of the training's time. A process per file keeps the result
-    the same whatever *jobs* is: a reader fitted after another in the same process came out a
-    few 1e-8 apart from the same reader fitted first (measured on two files)."""
-    paths = readings_files()
-    workers = max(1, min(jobs, len(paths)))
+
+def groups(paths: Sequence[Path], size: int) -> list[tuple[Path, ...]]:
+    """*paths* in their order, cut into groups of *size* (the last one may be shorter)."""
+    return [tuple(paths[i : i + size]) for i in range(0, len(paths), size)]
+
+
+def arbiter_data(
+    excluded: set[str], jobs: int = 1, files_per_reader: int = FILES_PER_READER
+) -> dict[str, _ArbiterData]:
+    """Per readings file: its features (a reader trained without its group's texts) and
+    labels.
+
+    One reader per group of files, each independent of the others, each fitted in a process
+    of its own (a fresh one per group), *jobs* of them side by side: the fits are most of the
+    training's time. A process per group keeps the result the same whatever *jobs* is: a
+    reader fitted after another in the same process came out a few 1e-8 apart from the same
+    reader fitted first (measured on two files)."""
+    cut = groups(readings_files(), files_per_reader)
+    workers = max(1, min(jobs, len(cut)))
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
         try:
-            return dict(pool.map(_arbiter_file, paths, itertools.repeat(excluded)))
+            done = pool.map(_arbiter_group, cut, itertools.repeat(excluded))
+            return {name: data for group in done for name, data in group}
         except BaseException:
             pool.shutdown(cancel_futures=True)  # not the hour of fits still queued
             raise
 
 
-def _arbiter_file(path: Path, excluded: set[str]) -> tuple[str, _ArbiterData]:
+def _arbiter_group(paths: tuple[Path, ...], excluded: set[str]) -> list[tuple[str, _ArbiterData]]:
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread per process: the processes side by side use the cores (two files fitted
     # at once took 28 s against 45 s one after the other).
     with threadpool_limits(limits=1):
         try:
-            lines = [x for x in load_readings(path) if normalize(x.text).text not in excluded]
-            if not lines:
-                return path.stem, ([], [])
-            own = {normalize(x.text).text for x in lines}
+            read = {
+                path.stem: [
+                    x for x in load_readings(path) if normalize(x.text).text not in excluded
+                ]
+                for path in paths
+            }
+            own = {normalize(x.text).text for lines in read.values() for x in lines}
+            if not own:
+                return [(name, ([], [])) for name in read]
             reader = as_model(fit_rows(reader_rows(excluded | own)))
-            return path.stem, (arbiter_rows(lines, reader), [x.intent.value for x in lines])
+            return [
+                (name, (arbiter_rows(lines, reader), [x.intent.value for x in lines]))
+                for name, lines in read.items()
+            ]
         except Exception as exc:
-            exc.add_note(f"while fitting the reader without {path}")
+            exc.add_note(f"while fitting the reader without {', '.join(map(str, paths))}")
             raise
 
 
@@ -269,9 +293,15 @@ def main(argv: list[str] | None = None) -> int:
         default=len(os.sched_getaffinity(0)),
         help="processes fitting the readers side by side (default: the cores this may use)",
     )
+    parser.add_argument(
+        "--files-per-reader",
+        type=_positive,
+        default=FILES_PER_READER,
+        help="readings files one reader is fitted without (1: one reader per file)",
+    )
     args = parser.parse_args(argv)
     excluded = excluded_texts(args.exclude)
-    data = arbiter_data(excluded, jobs=args.jobs)
+    data = arbiter_data(excluded, jobs=args.jobs, files_per_reader=args.files_per_reader)
     if args.report:
         report(data)
     features = [f for x, _ in data.values() for f in x]
