@@ -372,7 +372,7 @@ def _with_model(
     if lexicon().pattern("not_for_us").search(norm.text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     model = model or intent_model.shipped()
-    found = model.probabilities(norm.text)
+    found = _read_without_amounts_alone(reading, norm.text, model)
     probabilities = {Intent(name): p for name, p in found.items()}
     combined = _combined(reading, norm, probabilities)
     if model.arbiter is None or _one_word(norm):
@@ -389,6 +389,53 @@ def _with_model(
     if _consent_confirmed(reading, combined, Intent(choice), sure):
         return reading
     return _arbitrated(combined, Intent(choice), sure, norm, today=today, locale=locale)
+
+
+#: A number as the reader sees it: an amount, an invoice's number, a count.
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+
+
+def _said_in_so_many_words(reading: Understanding, choice: Intent, norm: Normalized) -> bool:
+    """A reading the rules took from words the arbiter's choice would contradict."""
+    if (
+        reading.intent is Intent.PAY_LATER
+        and choice in _CONSENT
+        and INABILITY_PHRASE.search(norm.text)
+    ):
+        return True  # "je peux pas payer maintenant": said unable, never asked if paying now
+    # "en une fois", "in one go": the whole paid at once, which the rules read; the reader's
+    # n-grams of "en … fois" are a split's, and no count is named.
+    return (
+        reading.intent is Intent.PAY_NOW
+        and reading.confidence >= ARBITER_EXPLICIT
+        and choice is Intent.SPLIT
+        and intent_concepts.parts_named(norm.text) is None
+        and lexicon().pattern("whole_at_once").search(norm.text) is not None
+    )
+
+
+def _read_without_amounts_alone(
+    reading: Understanding, text: str, model: IntentModel
+) -> dict[str, float]:
+    """The reader's probabilities; for a payment the rules read in so many words that the
+    reader doubts ("je paye la facture de 80 €"), its reading of the words without their
+    numbers when the doubt rested on them alone: most amounts in its examples are contested
+    ones ("80 € au lieu de 60"), so an amount's n-grams lean to a dispute whatever is said of
+    it. A contest the numbers make ("je paie 80 pas 120") is the rules' to read, and is."""
+    found = model.probabilities(text)
+    if reading.intent not in _CONSENT or reading.is_unsure or not _NUMBER.search(text):
+        return found
+    if not _doubts_consent(found):
+        return found
+    unnumbered = " ".join(_NUMBER.sub(" ", text).split())
+    again = model.probabilities(unnumbered)
+    return found if _doubts_consent(again) else again
+
+
+def _doubts_consent(found: Mapping[str, float]) -> bool:
+    """The reader gives a refusal, a dispute, a payment report or an opt-out at least
+    `MODEL_CONFLICT` (what `_doubt_consent` asks about)."""
+    return max(found.get(i.value, 0.0) for i in _NOT_CONSENT) >= MODEL_CONFLICT
 
 
 def _consent_confirmed(
@@ -477,12 +524,8 @@ def _arbitrated(
         return dataclasses.replace(reading, maybe_opt_out=True)
     if choice is Intent.ALREADY_PAID and lexicon().pattern("not_yet_paid").search(norm.text):
         return reading  # "I haven't paid yet": the n-grams of "paid", negated
-    if (
-        reading.intent is Intent.PAY_LATER
-        and choice in _CONSENT
-        and INABILITY_PHRASE.search(norm.text)
-    ):
-        return reading  # "je peux pas payer maintenant": said unable, never asked if paying now
+    if _said_in_so_many_words(reading, choice, norm):
+        return reading
     explicit = reading.confidence >= ARBITER_EXPLICIT
     whether = explicit and reading.intent is Intent.STATUS and _WHETHER.search(norm.text)
     if (

@@ -2727,6 +2727,66 @@ def test_a_split_chosen_by_the_models_keeps_the_count_said() -> None:
     assert (filled.intent, filled.parts) == (Intent.SPLIT, 4)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["je paye la facture de 80 €", "je paie celle de 80 euros", "je paye celle de 120,50"],
+)
+def test_an_amount_naming_the_invoice_paid_is_no_dispute(text: str) -> None:
+    # The shipped reader leans to a dispute on an amount's n-grams alone (most amounts in
+    # its examples are contested); the rules read a payment naming its invoice.
+    reading = read(text)
+    assert (reading.intent, reading.is_unsure) == (Intent.PAY_NOW, False)
+
+
+class _AmountsLookContested:
+    """A reader that sees a dispute wherever there is a number, and a payment elsewhere."""
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        contested = any(c.isdigit() for c in text) or "pas" in text.split()
+        base = {i.value: 0.0 for i in Intent}
+        return base | ({"dispute": 0.9, "pay_now": 0.1} if contested else {"pay_now": 1.0})
+
+
+def test_the_reader_rereads_a_payment_without_its_numbers_only_when_they_alone_doubt_it() -> None:
+    from flows import intents
+
+    reader = _AmountsLookContested()
+    paying = Understanding(Intent.PAY_NOW, language="fr", confidence=1.0)
+    amount_alone = intents._read_without_amounts_alone(paying, "je paye celle de 80", reader)  # type: ignore[arg-type]
+    assert amount_alone["pay_now"] == 1.0
+    # Other words doubt it too: the reader's first reading stands.
+    worded = intents._read_without_amounts_alone(paying, "je paye 80 pas 120", reader)  # type: ignore[arg-type]
+    assert worded["dispute"] == 0.9
+    # Only a payment the rules are sure of is read again.
+    unsure = dataclasses.replace(paying, confidence=0.5, alternatives=(Intent.PAY_NOW,))
+    assert intents._read_without_amounts_alone(unsure, "je paye 80", reader)["dispute"] == 0.9  # type: ignore[arg-type]
+    status = Understanding(Intent.STATUS, language="fr", confidence=1.0)
+    assert intents._read_without_amounts_alone(status, "il reste 80", reader)["dispute"] == 0.9  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "locale"), [("en une fois", "fr_FR"), ("in one go", "en_GB")])
+def test_the_whole_paid_at_once_is_never_made_a_split_by_the_arbiter(
+    text: str, locale: str
+) -> None:
+    from flows import intents
+
+    paying = Understanding(Intent.PAY_NOW, language=locale[:2], confidence=1.0)
+    kept = intents._arbitrated(
+        paying, Intent.SPLIT, 0.95, normalize(text), today=dt.date(2026, 11, 18), locale=locale
+    )
+    assert (kept.intent, kept.is_unsure) == (Intent.PAY_NOW, False)
+    # A count named is the split's to read.
+    counted = intents._arbitrated(
+        paying,
+        Intent.SPLIT,
+        0.95,
+        normalize("en 3 fois"),
+        today=dt.date(2026, 11, 18),
+        locale="fr_FR",
+    )
+    assert counted.intent is Intent.SPLIT
+
+
 # --- the January and July batches (U18, U19): kinds, in words the batches did not use -----
 
 
