@@ -160,8 +160,10 @@ PROPOSED = _PROPOSED = re.compile(
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
 _PREFERRED_BEFORE = re.compile(
     r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it|plutot|rather|mejor|"
-    r"de preference|preferably) $"
+    r"de preference|preferably|(?:oh|no|sorry|nah) wait|actually|i mean|perdon|mejor dicho) $"
 )
+#: "lundi. ah non mardi, lundi j'ai le rdv…": a piece that opens on the "non" of a correction.
+_CORRECTION_NON = re.compile(r"^non(?: pardon)? $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
 _BEFORE = frozenset({"avant", "before", "antes"})
@@ -206,6 +208,7 @@ _CORRECTED_COUNT = re.compile(
     rf"(?P<n>\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})x?"
     r"(?: (?:is fine|is ok|will do|is enough|ca suffit|ca suffira|then|instead|plutot|alors|"
     r"though|"
+    r"ca ira largement|ca suffira largement|largement|"
     r"ca ira|ira|ca va|svp|please|suffira|suffit|suffiront|suffisent|bastan|basta|"
     r"ideally|preferably|idealement|de preference|si possible|if possible|"
     r"fois|times|s il vous plait|s il te plait|merci|si c possible|si c est pas trop demander|"
@@ -768,7 +771,16 @@ def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, 
     if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
         return False
     following = tokens[index + 1 : index + 2]
+    if _A_MOMENT.match(" ".join(tokens[index + 1 : index + 3])):
+        return True  # "attendez 2 sec je cherche ma cb": a moment to fetch the card
     return not following or following[0] in _CORRECTION_OPENERS
+
+
+#: A moment asked for after "attendez" / "wait" ("2 sec", "une minute", "a sec").
+_A_MOMENT = re.compile(
+    r"(?:\d{1,2}|une?|deux|cinq|a|one|two|five|un) "
+    r"(?:sec|secs|secondes?|seconds?|min|mins|minutes?|instant|moment|momento|segundos?)\b"
+)
 
 
 def _date_signals(
@@ -810,6 +822,7 @@ def _date_signals(
                 _PREFERRED.match(piece, found.end) is not None
                 or (proposed and _DAY_OF_MONTH.fullmatch(found.text) is None)
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
+                or _corrected_to(piece, found, previous)
                 or _not_before(piece, found)
                 # "ma paye tombe le 28, je règle le lendemain": the day named is the reason.
                 or _DAY_AFTER.fullmatch(found.text) is not None
@@ -843,6 +856,16 @@ def _dates_in(
         if named is not None:
             found.append(DateMatch(named + dt.timedelta(days=1), m.group(), m.start(), m.end()))
     return sorted(found, key=lambda match: match.start)
+
+
+def _corrected_to(piece: str, found: DateMatch, previous: dt.date | None) -> bool:
+    """ "lundi. ah non mardi": another day than the one just named, after the "non" that takes
+    it back; "mercredi. ah non mercredi j'ai le dentiste" turns the same day down instead."""
+    return (
+        previous is not None
+        and found.day != previous
+        and _CORRECTION_NON.match(piece[: found.start]) is not None
+    )
 
 
 def _not_before(piece: str, found: DateMatch) -> bool:

@@ -533,6 +533,9 @@ def _arbitrated(
         and reading.intent is Intent.DISPUTE
         and (
             choice is Intent.ASK_AGENT
+            # "c'est une arnaque": outrage told, not the question whether a message is one
+            # ("c'est une arnaque ?"), which the reader's "arnaque" n-grams mostly come from.
+            or (choice is Intent.HELP and not _asks(norm, lexicon()))
             # "this is wrong, it's been paid in full": whether it is paid is still asked.
             or (sure < ARBITER_OVER_EXPLICIT and choice is not Intent.ALREADY_PAID)
         )

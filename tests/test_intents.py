@@ -7509,6 +7509,144 @@ def test_round_48_lookalikes_keep_their_reading(text: str, locale: str, reading:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
 
 
+# --- round 48's blind batches (U142-U149): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # A car's STOP lamp is no keyword (a false opt-out was critical).
+        (
+            "depuis la révision le voyant stop ne clignote plus, top merci",
+            "fr_FR",
+            Intent.SMALLTALK,
+            None,
+        ),
+        # Not paying "for that" after a fault told: contested; a span it lasted is no day.
+        (
+            "les faux cils sont tombés en 3 jours, je paierai pas pour ça",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        ("the hinge snapped in 3 days, not paying for that", "en_GB", Intent.DISPUTE, None),
+        # The customer's own refund to come is the reason to wait, not one claimed from us.
+        (
+            "dans 10 jours ça irait ? l'assurance doit me rembourser d'ici là",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-28",
+        ),
+        (
+            "ok pour lundi ? le temps que le remboursement de mon ancienne commande arrive",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        # Short of money "after the holidays", expenses on top, another bill paid: reasons.
+        ("when I get paid, bit skint after the holidays", "en_GB", Intent.PAY_LATER, None),
+        (
+            "can it wait till the 30th? the van and the fridge both packed up this week",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-30",
+        ),
+        (
+            "can I pay on the 30th? just paid the electrician and I'm broke",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-30",
+        ),
+        # A relative sorted the bill; "I'd rather get it paid" is paying.
+        ("my partner sorted the swimming fees on monday", "en_GB", Intent.ALREADY_PAID, None),
+        (
+            "send the link, I'd rather get the piano lessons paid today",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+        ),
+        # Never been there: not the business's customer.
+        ("nunca he ido a esa peluquería, se equivocan de persona", "es_ES", Intent.DISPUTE, None),
+        # A moment asked for while the card is fetched: paying, not waiting.
+        ("attendez 2 min je prends ma carte et je règle", "fr_FR", Intent.PAY_NOW, None),
+    ],
+)
+def test_kinds_of_round_49(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert found.intent is reading
+    assert found.date == (dt.date.fromisoformat(day) if day else None)
+
+
+def test_a_day_taken_back_for_another_is_the_promise_without_a_question() -> None:
+    # "ah non vendredi, jeudi j'ai…": the day after the "non" is chosen, the first is why.
+    found = understand_by_rules(
+        "jeudi. ah non vendredi, jeudi j'ai la réunion parents-profs",
+        locale="fr_FR",
+        now=NOW,
+        tz=TZ,
+    )
+    assert (found.intent, found.date, found.is_unsure) == (
+        Intent.PAY_LATER,
+        dt.date(2026, 11, 20),
+        False,
+    )
+
+
+def test_a_count_taken_back_keeps_the_count_said_after() -> None:
+    found = understand_by_rules(
+        "4 fois. enfin non, trois ça suffira largement", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert (found.intent, found.parts) == (Intent.SPLIT, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        ("STOP, et le voyant moteur s'allume encore", "fr_FR", Intent.OPT_OUT, None),
+        ("le voyant stop est allumé, arrêtez les sms", "fr_FR", Intent.OPT_OUT, None),
+        (
+            "je paie pas pour ça maintenant, vendredi plutôt",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        ("I'm broke until the 5th", "en_GB", Intent.PAY_LATER, "2026-12-05"),
+        # The same day taken back: the other one is the promise.
+        (
+            "mercredi. ah non mercredi j'ai piscine, jeudi plutôt",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-19",
+        ),
+        ("je vous paie en 2 jours", "fr_FR", Intent.PAY_LATER, "2026-11-20"),
+        ("c'est une arnaque ?", "fr_FR", Intent.HELP, None),
+        ("paid the invoice already and I'm skint now", "en_GB", Intent.ALREADY_PAID, None),
+        ("attendez 2 semaines svp", "fr_FR", Intent.PAY_LATER, None),
+    ],
+)
+def test_round_49_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent, day: str | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [("c'est une arnaque", Intent.DISPUTE), ("c'est une arnaque ?", Intent.HELP)],
+)
+def test_outrage_at_a_scam_stays_a_dispute_the_arbiter_would_make_help(
+    text: str, reading: Intent
+) -> None:
+    from flows import intents
+
+    rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    chosen = intents._arbitrated(
+        rules, Intent.HELP, 0.95, normalize(text), today=NOW.date(), locale="fr_FR"
+    )
+    assert chosen.intent is reading
+
+
 def test_the_readers_are_fitted_without_groups_of_readings_files_in_their_order() -> None:
     from tests.intents.train_model import groups
 
