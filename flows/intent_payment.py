@@ -111,6 +111,7 @@ class Signal:
     away: bool = False
 
 
+_AFTER = frozenset({"after", "apres", "despues"})
 _UNTIL = frozenset({"avant", "avt", "before", "until", "till", "til", "jusqu", "hasta", "antes"})
 #: A wait said not to be needed ("no need to wait till friday", rewritten by `dropped_option` to
 #: "pas wait till friday"): the date it names is dropped with it, whatever "till" says.
@@ -160,7 +161,7 @@ PROPOSED = _PROPOSED = re.compile(
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
 _PREFERRED_BEFORE = re.compile(
     r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it|plutot|rather|mejor|"
-    r"de preference|preferably|(?:oh|no|sorry|nah) wait|actually|i mean|perdon|mejor dicho) $"
+    r"de preference|preferably) $"
 )
 #: "lundi. ah non mardi, lundi j'ai le rdv…": a piece that opens on the "non" of a correction.
 _CORRECTION_NON = re.compile(r"^non(?: pardon)? $")
@@ -270,14 +271,18 @@ def _decision(
     counted = False  # a number of instalments was named (chosen or refused) before
     correction: Signal | None = None
     named: dt.date | None = None  # the last day named so far, for "le lendemain"
+    said_alone: dt.date | None = None  # the last day said alone ("lundi."), to take back
     for piece, new_segment in _pieces(clauses):
         if new_segment or not segments:
             segments.append([])
             apologies.append(_APOLOGY_OPENS.match(piece) is not None)
             begins.append(False)
         begins[-1] = begins[-1] or _STARTING.search(piece) is not None
-        found = _signals(piece, language=language, today=today, previous=named)
+        found = _signals(
+            piece, language=language, today=today, previous=named, taken_back=said_alone
+        )
         named = next((s.date.day for s in reversed(found) if s.date is not None), named)
+        said_alone = _day_said_alone(piece, found, said_alone)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
         count = _CORRECTED_COUNT.search(piece)
         if count is not None and (
@@ -442,7 +447,12 @@ def _shortage_as_reason(piece: str, signals: list[Signal]) -> list[Signal]:
 
 
 def _signals(
-    piece: str, *, language: str, today: dt.date, previous: dt.date | None = None
+    piece: str,
+    *,
+    language: str,
+    today: dt.date,
+    previous: dt.date | None = None,
+    taken_back: dt.date | None = None,
 ) -> list[Signal]:
     tokens = piece.split()
     starts = _token_starts(piece)
@@ -462,7 +472,15 @@ def _signals(
     signals.extend(_verb_signals(piece, tokens, starts))
     signals.extend(_later_signals(piece, tokens, starts))
     signals = _shortage_as_reason(piece, signals)
-    dates = _date_signals(piece, tokens, starts, language=language, today=today, previous=previous)
+    dates = _date_signals(
+        piece,
+        tokens,
+        starts,
+        language=language,
+        today=today,
+        previous=previous,
+        taken_back=taken_back,
+    )
     # A date is anchored by something about paying in its part of the piece: "je suis chez ma
     # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
     bounds = [0, *(m.start() for m in _CONSEQUENCE.finditer(piece)), len(piece) + 1]
@@ -771,7 +789,9 @@ def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, 
     if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
         return False
     following = tokens[index + 1 : index + 2]
-    if _A_MOMENT.match(" ".join(tokens[index + 1 : index + 3])):
+    if _A_MOMENT.match(" ".join(tokens[index + 1 : index + 3])) and lexicon().pattern(
+        "pay_ready"
+    ).search(piece, end):
         return True  # "attendez 2 sec je cherche ma cb": a moment to fetch the card
     return not following or following[0] in _CORRECTION_OPENERS
 
@@ -791,6 +811,7 @@ def _date_signals(
     language: str,
     today: dt.date,
     previous: dt.date | None = None,
+    taken_back: dt.date | None = None,
 ) -> list[Signal]:
     signals: list[Signal] = []
     for found in _dates_in(piece, language=language, today=today, previous=previous):
@@ -802,6 +823,8 @@ def _date_signals(
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
+        if found.text.split()[0] in _AFTER and _ends_with(piece, found.start, "short_after_day"):
+            continue  # "bit skint after Christmas": when money is short, not when it is paid
         if found.text.split()[0] not in _UNTIL and _ends_with(
             piece, found.start, "reason_before_day"
         ):
@@ -822,7 +845,7 @@ def _date_signals(
                 _PREFERRED.match(piece, found.end) is not None
                 or (proposed and _DAY_OF_MONTH.fullmatch(found.text) is None)
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
-                or _corrected_to(piece, found, previous)
+                or _corrected_to(piece, found, taken_back)
                 or _not_before(piece, found)
                 # "ma paye tombe le 28, je règle le lendemain": the day named is the reason.
                 or _DAY_AFTER.fullmatch(found.text) is not None
@@ -858,14 +881,24 @@ def _dates_in(
     return sorted(found, key=lambda match: match.start)
 
 
-def _corrected_to(piece: str, found: DateMatch, previous: dt.date | None) -> bool:
-    """ "lundi. ah non mardi": another day than the one just named, after the "non" that takes
-    it back; "mercredi. ah non mercredi j'ai le dentiste" turns the same day down instead."""
+def _corrected_to(piece: str, found: DateMatch, taken_back: dt.date | None) -> bool:
+    """ "lundi. ah non mardi": another day than the one just said alone, after the "non" that
+    takes it back; "mercredi. ah non mercredi j'ai le dentiste" turns the same day down, and
+    "le prélèvement était lundi. non mardi" corrects a day told, not a promise."""
     return (
-        previous is not None
-        and found.day != previous
+        taken_back is not None
+        and found.day != taken_back
         and _CORRECTION_NON.match(piece[: found.start]) is not None
     )
+
+
+def _day_said_alone(piece: str, found: list[Signal], before: dt.date | None) -> dt.date | None:
+    """The day of a piece that is nothing but that day ("lundi"); a piece with another day
+    said otherwise ("le prélèvement était lundi") forgets the one before."""
+    days = [s.date for s in found if s.date is not None]
+    if not days:
+        return before
+    return days[0].day if len(days) == 1 and days[0].text == piece.strip() else None
 
 
 def _not_before(piece: str, found: DateMatch) -> bool:

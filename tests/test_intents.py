@@ -7524,7 +7524,7 @@ def test_round_48_lookalikes_keep_their_reading(text: str, locale: str, reading:
         ),
         # Not paying "for that" after a fault told: contested; a span it lasted is no day.
         (
-            "les faux cils sont tombés en 3 jours, je paierai pas pour ça",
+            "les faux cils se sont décollés en 3 jours, je paierai pas pour ça",
             "fr_FR",
             Intent.DISPUTE,
             None,
