@@ -361,9 +361,9 @@ def test_a_reading_kept_for_the_shipped_model_is_not_served_for_another(
 
 
 def test_a_dispute_read_in_so_many_words_stands_unless_the_arbiter_is_surest() -> None:
-    # "c'est une arnaque": the contest goes to a person, who sorts out what else it was;
-    # asking "a dispute, or help?" would leave the reminders running meanwhile.
-    text = "c'est une arnaque"
+    # "ça marche pas votre truc": the contest goes to a person, who sorts out what else it
+    # was; asking "a dispute, or help?" would leave the reminders running meanwhile.
+    text = "ça marche pas votre truc, la page s'affiche en allemand"
     rules = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
     assert rules.intent is Intent.DISPUTE and rules.confidence == 1.0
     for sure in (intents.ARBITER_SURE + 0.01, intents.ARBITER_ACT + 0.05):
@@ -371,6 +371,11 @@ def test_a_dispute_read_in_so_many_words_stands_unless_the_arbiter_is_surest() -
         assert read(text, model) == rules
     surest = fixed({Intent.HELP: 0.6}, choosing(Intent.HELP, intents.ARBITER_OVER_EXPLICIT + 0.05))
     assert read(text, surest).intent is Intent.HELP
+    # "c'est une arnaque", told: outrage, whatever the arbiter makes of its "arnaque" n-grams
+    # (mostly from the question whether a message is one, which is help).
+    scam = understand_by_rules("c'est une arnaque", locale="fr_FR", now=NOW, tz=TZ)
+    assert read("c'est une arnaque", surest) == scam
+    assert read("c'est une arnaque ?", surest).intent is Intent.HELP
     # "this is wrong, it's been paid in full": whether it is paid is still asked.
     paid = fixed({}, choosing(Intent.ALREADY_PAID, intents.ARBITER_ACT + 0.05))
     asked = read("c'est faux, c'est déjà payé en entier", paid)
