@@ -823,6 +823,8 @@ def _date_signals(
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
+        if _ends_with(piece, found.start, "today_named"):
+            continue  # "on est le 3, mon salaire tombe le 10": the day it is today
         if found.text.split()[0] in _AFTER and _ends_with(piece, found.start, "short_after_day"):
             continue  # "bit skint after Christmas": when money is short, not when it is paid
         if found.text.split()[0] not in _UNTIL and _ends_with(

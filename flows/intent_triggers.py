@@ -104,7 +104,9 @@ SPLIT_BARE = re.compile(
     # "non en 2 ce sera plus simple à suivre": why the count is better.
     r"(?:ce sera|ca sera|c est|c|it s|it ll be|will be) (?:\w+ ){0,2}"
     r"(?:simple|simples|facile|mieux|easier|simpler|better)(?: \w+){0,3})"
-    r"(?: pour moi| pour nous| for me| for us)?)?$"
+    r"(?: pour moi| pour nous| for me| for us|"
+    # "non en 2 ça ira pour le séjour": what the payments are for.
+    r" (?:pour|for) (?:le|la|les|l|mon|ma|mes|notre|nos|the|my|our) (?:\w+ ){0,3}\w+)?)?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(
@@ -152,7 +154,8 @@ ONE_GO = re.compile(
     r"all at once|in one go|the (?:full|whole) (?:amount|thing|link|bill|balance)|"
     r"(?:le|un) lien (?:du|pour le|de la|pour la) (?:total|montant total|totalite|somme totale)|"
     r"en un solo pago|de una vez|"
-    r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|tout regler|pay (?:it )?all|la totalite)\b"
+    r"tout d un coup|en une fois|1 ?x|x ?1|tout payer|tout regler|tout solder d un coup|"
+    r"pay (?:it )?all|la totalite)\b"
 )
 NOW = re.compile(
     _WS + r"(?:maintenant|tout de suite|de suite|immediatement|direct|directement|aujourd hui|"

@@ -7647,6 +7647,68 @@ def test_outrage_at_a_scam_stays_a_dispute_the_arbiter_would_make_help(
     assert chosen.intent is reading
 
 
+# --- round 49's blind batches (U150-U157): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # A stop sign run is no keyword (a false opt-out was critical).
+        ("j'ai grillé un stop en venant, bref je paie maintenant", "fr_FR", Intent.PAY_NOW, None),
+        # Today's date told is no promise; the day named for paying is.
+        (
+            "on est le 18 et la paye tombe le 25, je règle ce jour là",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-25",
+        ),
+        (
+            "on est mercredi, laissez-moi jusqu'à vendredi svp",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        # Instalments turned down to settle the whole at once.
+        (
+            "non merci pour l'échéancier, je préfère tout solder d'un coup",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_50(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+def test_a_count_taken_back_may_say_what_the_payments_are_for() -> None:
+    found = understand_by_rules(
+        "en 3 fois... non en 2 ça ira pour les cours de piano", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert (found.intent, found.parts) == (Intent.SPLIT, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        ("j'ai grillé le stop, stop les sms", "fr_FR", Intent.OPT_OUT, None),
+        ("today's the 18th, I'll pay on the 25th", "en_GB", Intent.PAY_LATER, "2026-11-25"),
+        (
+            "je peux pas tout solder ce mois-ci, je vous règle le 5",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-05",
+        ),
+    ],
+)
+def test_round_50_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent, day: str | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
 def test_the_readers_are_fitted_without_groups_of_readings_files_in_their_order() -> None:
     from tests.intents.train_model import groups
 
