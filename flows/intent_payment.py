@@ -823,7 +823,7 @@ def _date_signals(
             continue  # "je t'ai appelé tout à l'heure": a moment gone by
         if _forgotten_on(piece, found.start):
             continue  # "je paie là, ça m'évitera de l'oublier jeudi": paid now, not then
-        if _ends_with(piece, found.start, "today_named"):
+        if _names_today(found, today) and _ends_with(piece, found.start, "today_named"):
             continue  # "on est le 3, mon salaire tombe le 10": the day it is today
         if found.text.split()[0] in _AFTER and _ends_with(piece, found.start, "short_after_day"):
             continue  # "bit skint after Christmas": when money is short, not when it is paid
@@ -881,6 +881,16 @@ def _dates_in(
         if named is not None:
             found.append(DateMatch(named + dt.timedelta(days=1), m.group(), m.start(), m.end()))
     return sorted(found, key=lambda match: match.start)
+
+
+def _names_today(found: DateMatch, today: dt.date) -> bool:
+    """Whether *found* is today's day of the month or weekday, read as its next occurrence
+    ("on est le 3" said on the 3rd; "on est dimanche" on a Sunday): "quand on est le 5", said
+    on the 18th, names the day to pay."""
+    ahead = (found.day - today).days
+    if any(word in WEEKDAYS for word in found.text.split()):
+        return ahead == 7
+    return found.day.day == today.day and ahead > 7
 
 
 def _corrected_to(piece: str, found: DateMatch, taken_back: dt.date | None) -> bool:

@@ -106,7 +106,8 @@ SPLIT_BARE = re.compile(
     r"(?:simple|simples|facile|mieux|easier|simpler|better)(?: \w+){0,3})"
     r"(?: pour moi| pour nous| for me| for us|"
     # "non en 2 ça ira pour le séjour": what the payments are for.
-    r" (?:pour|for) (?:le|la|les|l|mon|ma|mes|notre|nos|the|my|our) (?:\w+ ){0,3}\w+)?)?$"
+    r" (?:pour|for) (?:le|la|les|l|mon|ma|mes|notre|nos|the|my|our) "
+    r"(?!(?:facture|bill|invoice|montant|amount|total|frais|fee|fees)\b)(?:\w+ ){0,3}\w+)?)?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(

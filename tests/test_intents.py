@@ -7693,6 +7693,11 @@ def test_a_count_taken_back_may_say_what_the_payments_are_for() -> None:
     ("text", "locale", "reading", "day"),
     [
         ("j'ai grillé le stop, stop les sms", "fr_FR", Intent.OPT_OUT, None),
+        ("je suis grillé STOP", "fr_FR", Intent.OPT_OUT, None),
+        # A day that is not today's, after "on est" / "it's only": the promise.
+        ("je vous paierai dès qu'on est le 5", "fr_FR", Intent.PAY_LATER, "2026-12-05"),
+        ("on est le 25 pour le paiement c'est ça ?", "fr_FR", Intent.PAY_LATER, "2026-11-25"),
+        ("it's only friday I can pay", "en_GB", Intent.PAY_LATER, "2026-11-20"),
         ("today's the 18th, I'll pay on the 25th", "en_GB", Intent.PAY_LATER, "2026-11-25"),
         (
             "je peux pas tout solder ce mois-ci, je vous règle le 5",
