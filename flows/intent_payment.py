@@ -789,18 +789,10 @@ def _interjection(piece: str, tokens: list[str], starts: list[int], start: int, 
     if index > 1 or (index == 1 and tokens[0] not in ("non", "no", "oh", "ah", "euh", "hum")):
         return False
     following = tokens[index + 1 : index + 2]
-    if _A_MOMENT.match(" ".join(tokens[index + 1 : index + 3])) and lexicon().pattern(
-        "pay_ready"
-    ).search(piece, end):
+    moment = lexicon().pattern("a_moment").match(" ".join(tokens[index + 1 : index + 3]))
+    if moment and lexicon().pattern("pay_ready").search(piece, end):
         return True  # "attendez 2 sec je cherche ma cb": a moment to fetch the card
     return not following or following[0] in _CORRECTION_OPENERS
-
-
-#: A moment asked for after "attendez" / "wait" ("2 sec", "une minute", "a sec").
-_A_MOMENT = re.compile(
-    r"(?:\d{1,2}|une?|deux|cinq|a|one|two|five|un) "
-    r"(?:sec|secs|secondes?|seconds?|min|mins|minutes?|instant|moment|momento|segundos?)\b"
-)
 
 
 def _date_signals(

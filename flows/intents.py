@@ -498,9 +498,6 @@ ARBITER_LEAVES = frozenset({Intent.OPT_OUT, Intent.UNKNOWN})
 _PAYING = frozenset({Intent.PAY_NOW, Intent.YES, Intent.SPLIT, Intent.PAY_LATER})
 
 
-#: The invoice called a scam ("c'est une arnaque", "this is a rip-off").
-_SCAM_CALLED = re.compile(r"\b(?:arnaque\w*|escroc\w*|scam\w*|estafa\w*|timo|rip ?off)\b")
-
 #: "vérifier si…", "check whether…": what follows is asked, not told.
 _WHETHER = re.compile(r"\b(?:si|if|whether)\b")
 
@@ -540,7 +537,7 @@ def _arbitrated(
             # ("c'est une arnaque ?"), which the reader's "arnaque" n-grams mostly come from.
             or (
                 choice is Intent.HELP
-                and _SCAM_CALLED.search(norm.text) is not None
+                and lexicon().pattern("scam_called").search(norm.text) is not None
                 and not _asks(norm, lexicon())
             )
             # "this is wrong, it's been paid in full": whether it is paid is still asked.
