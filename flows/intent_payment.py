@@ -163,8 +163,9 @@ _PREFERRED_BEFORE = re.compile(
     r"\b(?:disons|mettons|let s say|lets say|say|digamos|make it|plutot|rather|mejor|"
     r"de preference|preferably) $"
 )
-#: "lundi. ah non mardi, lundi j'ai le rdv…": a piece that opens on the "non" of a correction.
-_CORRECTION_NON = re.compile(r"^non(?: pardon)? $")
+#: "lundi. ah non mardi, lundi j'ai le rdv…": a piece made of the "non" of a correction and
+#: the day it names.
+_CORRECTION_NON = re.compile(r"^non $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
 _BEFORE = frozenset({"avant", "before", "antes"})
@@ -880,9 +881,11 @@ def _names_today(found: DateMatch, today: dt.date) -> bool:
     ("on est le 3" said on the 3rd; "on est dimanche" on a Sunday): "quand on est le 5", said
     on the 18th, names the day to pay."""
     ahead = (found.day - today).days
-    if any(word in WEEKDAYS for word in found.text.split()):
-        return ahead == 7
-    return found.day.day == today.day and ahead > 7
+    if not any(c.isdigit() for c in found.text) and any(w in WEEKDAYS for w in found.text.split()):
+        return ahead == 7  # a weekday alone, said on that weekday, is read a week ahead
+    # A day of the month said on that day is read a month ahead (28 days or more): never
+    # "tonight" nor "demain", which are days ahead of today.
+    return ahead > 0 and found.day.day == today.day
 
 
 def _corrected_to(piece: str, found: DateMatch, taken_back: dt.date | None) -> bool:

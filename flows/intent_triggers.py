@@ -107,7 +107,10 @@ SPLIT_BARE = re.compile(
     r"(?: pour moi| pour nous| for me| for us|"
     # "non en 2 ça ira pour le séjour": what the payments are for.
     r" (?:pour|for) (?:le|la|les|l|mon|ma|mes|notre|nos|the|my|our) "
-    r"(?!(?:facture|bill|invoice|montant|amount|total|frais|fee|fees)\b)(?:\w+ ){0,3}\w+)?)?$"
+    r"(?!(?:factures?|bills?|invoices?|montants?|amounts?|totals?|frais|fees?|mois|semaine|"
+    r"fin|debut|month|week|end|moment|instant|lundi|mardi|mercredi|jeudi|vendredi|samedi|"
+    r"dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"
+    r"(?:[a-z]+ ){0,3}[a-z]+)?)?$"
 )
 #: "je paie maintenant au lieu d'attendre la fin du mois": the rest of the clause is rejected.
 REJECTED = re.compile(

@@ -421,11 +421,18 @@ def _read_without_amounts_alone(
     reader doubts ("je paye la facture de 80 €"), its reading of the words without their
     numbers when the doubt rested on them alone: most amounts in its examples are contested
     ones ("80 € au lieu de 60"), so an amount's n-grams lean to a dispute whatever is said of
-    it. A contest the numbers make ("je paie 80 pas 120") is the rules' to read, and is."""
+    it. One amount only, and no negation: "je paie 80 pas 120", "je paie 50 sur les 80" keep the
+    reader's doubt."""
     found = model.probabilities(text)
-    if reading.intent not in _CONSENT or reading.is_unsure or not _NUMBER.search(text):
-        return found
-    if not _doubts_consent(found):
+    if (
+        reading.intent not in _CONSENT
+        or reading.confidence < ARBITER_EXPLICIT
+        # "je paie 50 sur les 80", "paying 80 now, not the 20 late fee": two amounts, or one
+        # with a negation, may be the contest the reader saw.
+        or len(_NUMBER.findall(text)) != 1
+        or any(word in NEGATORS for word in text.split())
+        or not _doubts_consent(found)
+    ):
         return found
     unnumbered = " ".join(_NUMBER.sub(" ", text).split())
     again = model.probabilities(unnumbered)

@@ -7714,6 +7714,62 @@ def test_round_50_lookalikes_keep_their_reading(
     assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
 
 
+@pytest.mark.parametrize(
+    "text", ["paying 80 now, not the 20 late fee", "je paie 50 sur les 80", "je paie 80 pas 120"]
+)
+def test_two_amounts_or_a_negation_keep_the_readers_doubt_of_a_payment(text: str) -> None:
+    reading = read(text, "en_GB" if text.startswith("paying") else "fr_FR")
+    assert not (reading.intent is Intent.PAY_NOW and not reading.is_unsure)
+
+
+class _NeverDoubts:
+    """A reader that reads a payment in every text."""
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        return {i.value: 0.0 for i in Intent} | {"pay_now": 1.0, "seen": float(len(text))}
+
+
+def test_a_payment_the_reader_does_not_doubt_is_not_read_again() -> None:
+    from flows import intents
+
+    paying = Understanding(Intent.PAY_NOW, language="fr", confidence=1.0)
+    found = intents._read_without_amounts_alone(paying, "je paye celle de 80", _NeverDoubts())  # type: ignore[arg-type]
+    assert found["seen"] == len("je paye celle de 80")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "unsure"),
+    [
+        # A count's purpose, not the bills contested nor a day.
+        (
+            "in 2 is fine for the bills but the late fee is wrong",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+            False,
+        ),
+        ("non en 2 ça ira pour le 5", "fr_FR", Intent.PAY_LATER, "2026-12-05", False),
+        # Today told with its weekday and its date; "tonight" is no day told.
+        (
+            "on est mercredi 18 et la paye tombe le 25, je règle ce jour là",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-25",
+            False,
+        ),
+        ("it's only tonight i can pay", "en_GB", Intent.PAY_LATER, "2026-11-18", False),
+        # A day told, not promised, then corrected: asked.
+        ("le prélèvement était lundi. non mardi", "fr_FR", Intent.PAY_LATER, "2026-11-24", True),
+    ],
+)
+def test_round_50_review_lookalikes(
+    text: str, locale: str, reading: Intent, day: str | None, unsure: bool
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.is_unsure) == (reading, expected_day, unsure)
+
+
 def test_the_readers_are_fitted_without_groups_of_readings_files_in_their_order() -> None:
     from tests.intents.train_model import groups
 
