@@ -106,6 +106,8 @@ TONIGHT: tuple[str, ...] = (
     "hoy por la tarde",
     "en fin de journee",
     "en fin d apres midi",
+    "a midi",
+    "vers midi",
 )
 
 
@@ -548,9 +550,10 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     _rule(
         r"(?:(?:a |en |d ici |avant )?(?:la )?fin (?:du |de |de ce |d |de mon )?mois|"
         r"(?:the |by the |at the )?end of (?:the |this )?month|month end|"
-        # Not "no llego a fin de mes" (I can't make ends meet).
-        r"last day of (?:the )?month|(?<!llego )(?<!llegar )(?<!llegamos )(?<!llega )"
-        r"(?<!llego a )(?<!llegar a )(?<!llegamos a )(?<!llega a )"
+        # Not "no llego a fin de mes" (I can't make ends meet); "mi nómina llega a final de
+        # mes" is the salary's day.
+        r"last day of (?:the )?month|(?<!llego )(?<!llegar )(?<!llegamos )(?<!no llega )"
+        r"(?<!llego a )(?<!llegar a )(?<!llegamos a )(?<!no llega a )"
         r"(?:a )?(?:fin|final|finales) de(?:l)? mes)"
         rf"(?! (?:de |d |of )(?:{_MONTH})\b)",
         _end_of_month,
@@ -636,7 +639,15 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?P<special>)",
         _offset,
     ),
-    _rule("|".join(sorted(TONIGHT, key=len, reverse=True)), _tonight, allows_today=True),
+    # Not the time of another day ("mardi en fin de journée", "tomorrow end of day").
+    _rule(
+        "".join(rf"(?<!\b{day} )" for day in (*WEEKDAYS, "demain", "tomorrow", "manana"))
+        + "(?:"
+        + "|".join(sorted(TONIGHT, key=len, reverse=True))
+        + ")",
+        _tonight,
+        allows_today=True,
+    ),
     _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
     _rule(

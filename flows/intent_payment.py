@@ -155,7 +155,9 @@ PROPOSED = _PROPOSED = re.compile(
     r" (?:ok|okay|ca vous va|ca va|ca marche|ca vous irait|ca irait|is that ok|that ok|"
     r"c est bon|c bon|c est ok|ca vous convient|ca convient|is that fine|that fine|"
     r"alright|would that work|does that work|vale|te va|le va|os va|if that s ok|if thats ok|"
-    r"if that works|if ok|if that s alright|si ca vous va|si c est ok|si ca va|si possible)"
+    r"if that works|if ok|if that s alright|si ca vous va|si c est ok|si ca va|si possible|"
+    # "fin du mois ça ira": the day that will do.
+    r"ca ira|ca ira tres bien|ca ira bien|that ll do|that will do|eso bastara)"
     r"(?: \||$)"
 )
 _DAY_OF_MONTH = re.compile(r"(?:le |the |el )?\d{1,2}(?:er|st|nd|rd|th)?")
@@ -201,7 +203,9 @@ _CORRECTED_COUNT = re.compile(
     r"possible|can it be|could it be|can you do|could you do|can you make it|could you make it|"
     # "10 payments? joking... 5 would be great": the count said in jest taken back.
     r"joking|kidding|je plaisante|je rigole|blague a part|"
-    r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to) )"
+    r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to|"
+    # "3 fois c'est trop lourd, vous pouvez monter à 6 ?": the count raised.
+    r"monter a|monter jusqu a|aller jusqu a|etaler sur|subir a|subir hasta) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.
     r"(?:(?:attendez|attends|wait|pardon|euh|serieux|serieusement|seriously|sorry) )?"
     # "I'd rather do 5": the count done.
@@ -394,7 +398,10 @@ def _pieces(clauses: tuple[str, ...]) -> list[tuple[str, bool]]:
         idioms = words.pattern("negation_idioms").sub("neg", dropped)
         polite = words.pattern("no_problem").sub("ok", idioms)
         # "on the train with no signal": a "no" that refuses nothing opens no refusal.
-        clause = _without(words.pattern("no_word_defused"), polite)
+        # A clause that is only that ("…than split it, no stress") says nothing either.
+        clause = _without(
+            words.pattern("no_word_defused"), polite, keep_if_empty=len(clauses) == 1
+        )
         # "jveux payer mais g pas reçu de lien": a link not received refuses nothing.
         clause = _without(words.pattern("link_missing"), clause)
         # "votre bouton PLUS TARD s'est déclenché tout seul": an option named, not chosen.
@@ -503,9 +510,11 @@ def _signals(
         anchored = not (away or _of_an_event(piece, date.start)) and (
             alone or any(low <= s.start < high for s in anchors)
         )
-        clause_low = piece.rfind("|", 0, date.start) + 1
+        # The clause, and the side of a "donc" the day is on: "j'ai ma paye fin août donc je
+        # règle le 1er septembre" pays on the day said with the verb, the income day its reason.
+        clause_low = max(piece.rfind("|", 0, date.start) + 1, low)
         bar = piece.find("|", date.start)
-        clause_high = len(piece) if bar < 0 else bar
+        clause_high = min(len(piece) if bar < 0 else bar, high)
         verb = any(
             s.decision is Decision.NOW_WEAK and clause_low <= s.start < clause_high
             for s in about_paying

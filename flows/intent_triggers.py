@@ -186,6 +186,8 @@ PAY = re.compile(
     # "pay day is Monday": the day money comes in, no one paying.
     r"pay(?! (?:day|days|slip|slips|rise)\b)|paying|"
     r"pagar|pago|paiement|payment|virement|transfer|bank transfer|regle|settle|emojipay|"
+    # "je peux verser le solde avant Noël ?": paying a balance or a deposit.
+    r"verser|versez|je verse|je vous verse|"
     # "can I sort the florist bill next week?": sorting a bill out is paying it.
     r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ ){0,2}"
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"

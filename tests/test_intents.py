@@ -7778,3 +7778,122 @@ def test_the_readers_are_fitted_without_groups_of_readings_files_in_their_order(
     assert groups(paths, 1) == [(path,) for path in paths]
     assert groups(paths, 12) == [tuple(paths)]
     assert groups([], 3) == []
+
+
+# --- round 50's blind batches (U158-U165): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # The STOP button said untouched (an opt-out there was critical).
+        (
+            "le bouton stop, j'ai jamais appuyé dessus, je veux payer",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("j'ai pas touché au bouton STOP, envoyez le lien", "fr_FR", Intent.PAY_NOW, None),
+        # A stop sign run, then what followed it: no keyword.
+        (
+            "grillé un stop hier, arrêté par les gendarmes, je paie vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        (
+            "me salté un stop y la multa me mató, pago el viernes",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        ("ran a stop sign, got a fine, I'll pay friday", "en_GB", Intent.PAY_LATER, "2026-11-20"),
+        # Wished paid before something: about to pay, not paid.
+        (
+            "send the link, I want the swimming lessons settled before the holidays",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+        ),
+        ("quiero dejarlo pagado hoy, ¿cómo pago?", "es_ES", Intent.PAY_NOW, None),
+        # Leaving again, a repair named: nothing wrong.
+        ("je peux payer maintenant ? je repars en Belgique demain", "fr_FR", Intent.PAY_NOW, None),
+        ("¿cómo pago la reparación de la lavadora? lo hago ya", "es_ES", Intent.PAY_NOW, None),
+        # No hurry, not forgotten: no refusal; the salary's end of the month.
+        (
+            "pago el viernes, me dijeron que no había prisa",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        ("a finales de mes le pago, no se me olvida", "es_ES", Intent.PAY_LATER, "2026-11-30"),
+        ("mi sueldo llega a final de mes, pago entonces", "es_ES", Intent.PAY_LATER, "2026-11-30"),
+        # The time of the day named, the day said with the pay verb, the day that will do.
+        ("je passe payer jeudi en fin de journée", "fr_FR", Intent.PAY_LATER, "2026-11-19"),
+        ("ma paye tombe le 28 donc je règle le 30", "fr_FR", Intent.PAY_LATER, "2026-11-30"),
+        ("la rentrée a coûté cher, fin du mois ça ira", "fr_FR", Intent.PAY_LATER, "2026-11-30"),
+        ("je règle à midi en passant", "fr_FR", Intent.PAY_LATER, "2026-11-18"),
+        # A relative's money awaited; an event's month; a part handed over.
+        (
+            "mardi ou mercredi si mon frère me rembourse... non mardi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-24",
+        ),
+        (
+            "le solde pour la salle, baptême en mars, je peux le verser avant noël ?",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-24",
+        ),
+        ("j'ai déjà donné 40, le reste lundi", "fr_FR", Intent.PAY_LATER, "2026-11-23"),
+        # Instalments declined; a count raised.
+        ("le 3x très peu pour moi, je règle tout maintenant", "fr_FR", Intent.PAY_NOW, None),
+        ("I'd rather pay it all now than split it, no stress", "en_GB", Intent.PAY_NOW, None),
+        # Never booked; the due date asked; billed what an insurer covered; glad of news.
+        ("never booked a massage with you, wrong person I think", "en_GB", Intent.DISPUTE, None),
+        ("what's the last day to pay the club fees?", "en_GB", Intent.STATUS, None),
+        (
+            "la sécu a déjà remboursé 60%, vous me facturez quand même tout",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        ("great news about the match on sunday!", "en_GB", Intent.SMALLTALK, None),
+    ],
+)
+def test_kinds_of_round_51(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+def test_a_count_raised_is_the_count() -> None:
+    found = understand_by_rules(
+        "2 fois c'est trop juste, on peut monter à 4 ?", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert (found.intent, found.parts) == (Intent.SPLIT, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        ("j'ai grillé un stop, arrêtez vos sms", "fr_FR", Intent.OPT_OUT, None),
+        ("ran a stop and got fined. stop texting me", "en_GB", Intent.OPT_OUT, None),
+        (
+            "le bouton stop j'ai pas touché mais je veux plus vos sms",
+            "fr_FR",
+            Intent.OPT_OUT,
+            None,
+        ),
+        ("no llego a fin de mes, pagaré el 5", "es_ES", Intent.PAY_LATER, "2026-12-05"),
+        ("I want it paid back, you charged me twice", "en_GB", Intent.DISPUTE, None),
+        ("la réparation est mal faite, je repars avec une fuite", "fr_FR", Intent.DISPUTE, None),
+        ("je paie demain à midi", "fr_FR", Intent.PAY_LATER, "2026-11-19"),
+        ("no rush", "en_GB", Intent.NO, None),
+    ],
+)
+def test_round_51_lookalikes_keep_their_reading(
+    text: str, locale: str, reading: Intent, day: str | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)

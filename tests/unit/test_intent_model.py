@@ -87,8 +87,9 @@ def test_the_shipped_model_has_its_arbiter() -> None:
 def test_the_shipped_model_reads_every_intent_and_is_small() -> None:
     model = intent_model.shipped()
     assert set(model.classes) == {i.value for i in Intent}
-    # "A few MB at most" (issue 11): 4.3 MB once U86-U95 joined (round 42).
-    assert DEFAULT_PATH.stat().st_size < 5_000_000
+    # "A few MB at most" (issue 11): 4.3 MB once U86-U95 joined (round 42), 5.1 MB once
+    # U142-U157 joined (round 50); past 6 MB, prune the n-grams (docs/decisions.md).
+    assert DEFAULT_PATH.stat().st_size < 6_000_000
     probabilities = model.probabilities(normalize("je paie maintenant").text)
     assert math.isclose(sum(probabilities.values()), 1.0)
     assert max(probabilities, key=probabilities.__getitem__) == "pay_now"
