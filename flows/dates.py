@@ -644,7 +644,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         "".join(rf"(?<!\b{day} )" for day in (*WEEKDAYS, "demain", "tomorrow", "manana"))
         + "(?:"
         + "|".join(sorted(TONIGHT, key=len, reverse=True))
-        + ")",
+        + ")"
+        # Nor one said before its day ("à midi demain").
+        + rf"(?! (?:demain|tomorrow|manana|{'|'.join(WEEKDAYS)})\b)",
         _tonight,
         allows_today=True,
     ),

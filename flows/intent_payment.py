@@ -187,7 +187,7 @@ _DATE_ARTICLES = frozenset({"the", "le", "la", "l", "on", "by", "au", "pour", "f
 #: anchored by a payment said on the other side.
 _CONSEQUENCE = re.compile(
     r"\b(?:donc|du coup|alors|so|because|car|parce que|puisque|vu que|par contre|as|since|"
-    r"comme ca|bref|anyway|anyhow|en tout cas)\b"
+    r"comme ca|bref|anyway|anyhow|en tout cas|asi que|por eso|porque|ya que)\b"
 )
 
 

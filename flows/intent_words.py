@@ -62,6 +62,8 @@ Categories read by `flows.intents`:
   the appointment, holiday wishes, which outweigh a weak payment word ("I'll");
   ``paid_future``: paid by a day to come ("d'ici vendredi c'est réglé"), a promise, unless
   ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
+  ``paid_wished``: wished paid ("want it settled before I fly"), about to pay, blanked before
+  a payment report is looked for;
 - ``bank_details_asked``: the merchant's bank details asked for ("votre RIB ?"): help;
 - ``wrong_defused``: idioms that name no defect ("my French is rusty"), left out with praise
   when the concepts look for something wrong;

@@ -875,6 +875,7 @@ def _by_concepts(
     # l'assurance m'a remboursé": the customer's own money awaited, no refund claimed.
     text = " | ".join(_income_as_reason(norm.clauses, words))
     text = words.pattern("own_money_awaited").sub(" ", text)
+    text = words.pattern("paid_wished").sub(" ", text)  # "want it settled": not settled
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     if (
@@ -1475,8 +1476,10 @@ def _reports_paid(norm: Normalized, words: Lexicon) -> bool:
     salaire", "mes congés payés", "my wages have gone in") is blanked first: a reason to pay,
     never a payment made."""
     income = words.pattern("income_told")
-    text = income.sub(" ", norm.text)
-    accented = _blanked_alike(norm.accented, income)
+    # "want it settled before I fly": wished paid, not paid ("… but my husband paid it" is).
+    wished = words.pattern("paid_wished")
+    text = wished.sub(" ", income.sub(" ", norm.text))
+    accented = _blanked_alike(_blanked_alike(norm.accented, income), wished)
     return bool(
         words.pattern("already_paid").search(text)
         or words.pattern("already_paid_alone").fullmatch(norm.accented)

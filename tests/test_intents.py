@@ -7897,3 +7897,84 @@ def test_round_51_lookalikes_keep_their_reading(
 ) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # Wished paid beside a payment reported: the report (a pay now was critical).
+        ("quería dejarlo pagado pero ya lo pagó mi marido", "es_ES", Intent.ALREADY_PAID, None),
+        ("wanted it settled before I fly, paid it on monday", "en_GB", Intent.ALREADY_PAID, None),
+        ("want the deposit paid back, you cancelled the class", "en_GB", Intent.DISPUTE, None),
+        # Gone without finishing is contested; leaving again is not.
+        ("le plombier est reparti sans finir, je paie pas ça", "fr_FR", Intent.DISPUTE, None),
+        ("nous repartons demain, je paie maintenant", "fr_FR", Intent.PAY_NOW, None),
+        # The day said with the pay verb past "así que"; the time before its day.
+        (
+            "la nómina me llega a final de mes así que pago el 1",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-12-01",
+        ),
+        ("a midi demain je paie", "fr_FR", Intent.PAY_LATER, "2026-11-19"),
+        # The due date asked, then a day promised: the promise.
+        (
+            "what's the last day to pay? I'll pay on friday",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        (
+            "if my sister sends me the money back I'll pay friday",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+        ),
+        ("mon frère m'a remboursé, je paie maintenant", "fr_FR", Intent.PAY_NOW, None),
+        ("l'assurance a tout couvert et vous me facturez encore", "fr_FR", Intent.DISPUTE, None),
+        # The STOP button untouched, however written; a stop sign run, then arrested.
+        ("le bouton stop jy ai jamais touche, envoyez moi le lien", "fr_FR", Intent.PAY_NOW, None),
+        ("never touched the STOP button, send me the link", "en_GB", Intent.PAY_NOW, None),
+        ("no toqué el boton stop, quiero pagar ya", "es_ES", Intent.PAY_NOW, None),
+        (
+            "je me suis fait arrêter après un stop grillé, je paie lundi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        ("j'ai cramé un stop, je paie vendredi", "fr_FR", Intent.PAY_LATER, "2026-11-20"),
+        # Real opt-outs beside them.
+        (
+            "j'ai grillé un stop, je veux arrêter de recevoir vos messages",
+            "fr_FR",
+            Intent.OPT_OUT,
+            None,
+        ),
+        ("no toqué el boton stop pero dejen de escribirme", "es_ES", Intent.OPT_OUT, None),
+        (
+            "le bouton stop de votre message marche pas, je veux plus de sms",
+            "fr_FR",
+            Intent.OPT_OUT,
+            None,
+        ),
+        # Work never touched is still contested.
+        (
+            "half the rooms were never touched, I'm not paying full price",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+        ),
+    ],
+)
+def test_round_51_review_lookalikes(
+    text: str, locale: str, reading: Intent, day: str | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+def test_a_split_of_the_rest_after_a_part_handed_over_stays_a_split() -> None:
+    found = understand_by_rules(
+        "j'ai deja mis la moitie, le reste en 2 fois ?", locale="fr_FR", now=NOW, tz=TZ
+    )
+    assert (found.intent, found.parts) == (Intent.SPLIT, 2)
