@@ -323,7 +323,7 @@ def _month_part(m: re.Match[str], today: dt.date) -> dt.date | None:
 
 def _part_day(part: str, year: int, month: int) -> int:
     """The day of the month a part names: mid-month the 15th, its end the last day, else 1."""
-    if part in ("mi", "mid", "a mediados de", "mediados de"):
+    if part in ("mi", "mid", "a mediados de", "mediados de", "a mitad de", "mitad de"):
         return 15
     if part in ("fin", "end of", "the end of", "late") or part.startswith(
         ("a fin", "fin de", "final", "a final", "fines de")
@@ -555,7 +555,9 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"last day of (?:the )?month|(?<!llego )(?<!llegar )(?<!llegamos )(?<!no llega )"
         r"(?<!llego a )(?<!llegar a )(?<!llegamos a )(?<!no llega a )"
         r"(?:a )?(?:fin|final|finales) de(?:l)? mes)"
-        rf"(?! (?:de |d |of )(?:{_MONTH})\b)",
+        rf"(?! (?:de |d |of )(?:{_MONTH})\b)"
+        # "fin de mois difficile": a tight month told, no day.
+        r"(?! (?:difficile|dure|serree?|compliquee?|tendue?|galere|juste|tight|hard|dificil)\b)",
         _end_of_month,
         allows_today=True,
     ),
@@ -666,7 +668,8 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         r"(?P<p>mi|mid|fin|end of|debut|beginning of|start of|the start of|the beginning of|"
         r"the end of|early|late|a fines de|a finales de|(?:a )?fin de|(?:a )?final de|"
         r"finales de|fines de|principios de|mediados de|"
-        r"a principios de|a mediados de|courant|en|in|au mois de|en el mes de|durant|during|"
+        r"a principios de|a mediados de|a mitad de|mitad de|courant|en|in|au mois de|"
+        r"en el mes de|durant|during|"
         r"avant|before|until|jusqu en)"
         rf"(?: (?:du |de )?mois (?:de|d)| (?:of )?the month of)? (?P<m>{_MONTH_LOOSE})"
         r"(?: (?P<y>\d{4}))?",

@@ -204,6 +204,7 @@ _CORRECTED_COUNT = re.compile(
     # "10 payments? joking... 5 would be great": the count said in jest taken back.
     r"joking|kidding|je plaisante|je rigole|blague a part|"
     r"go up to|make that|stretch it to|stretch to|spread it over|spread over|extend it to|"
+    r"do it over|do it in|make it over|"
     # "3 fois c'est trop lourd, vous pouvez monter à 6 ?": the count raised.
     r"monter a|monter jusqu a|aller jusqu a|etaler sur|subir a|subir hasta) )"
     # "ah non attendez 4", "non sérieux en 3": a word of hesitation before the count.

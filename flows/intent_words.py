@@ -64,6 +64,10 @@ Categories read by `flows.intents`:
   ``paid_arriving``: the money of a payment made arrives by that day ("vous l'aurez lundi");
   ``paid_wished``: wished paid ("want it settled before I fly"), about to pay, blanked before
   a payment report is looked for;
+  ``opt_out_regretted``: an opt-out regretted or not meant ("I shouldn't have unsubscribed"):
+  the messages asked back, the stop word inside it no request;
+  ``paid_believed``: a payment believed made, found not to be ("je croyais que c'était déjà
+  prélevé mais non"), with ``not_yet_paid`` before paying at once, blanked for the concepts;
 - ``bank_details_asked``: the merchant's bank details asked for ("votre RIB ?"): help;
 - ``wrong_defused``: idioms that name no defect ("my French is rusty"), left out with praise
   when the concepts look for something wrong;

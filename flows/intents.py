@@ -876,6 +876,7 @@ def _by_concepts(
     text = " | ".join(_income_as_reason(norm.clauses, words))
     text = words.pattern("own_money_awaited").sub(" ", text)
     text = words.pattern("paid_wished").sub(" ", text)  # "want it settled": not settled
+    text = words.pattern("paid_believed").sub(" ", text)  # "je croyais que c'était payé, non"
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     if (
@@ -1363,6 +1364,8 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     if _asks_opt_in(text, words):
         # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
         defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
+        # "I shouldn't have unsubscribed": the stop word inside the regret.
+        defused += [m.span() for m in words.pattern("opt_out_regretted").finditer(text)]
     maybe = [span for span in maybe if not _covered(span, defused)]
     for m in found:
         if _covered(m.span(), defused) or _covered(m.span(), maybe):
@@ -1418,6 +1421,7 @@ def _opt_in_said(text: str, words: Lexicon) -> bool:
         any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
         or rules().opt_in.search(text) is not None
         or words.pattern("opt_in").search(text) is not None
+        or words.pattern("opt_out_regretted").search(text) is not None
     )
 
 
@@ -1457,7 +1461,10 @@ def _before_payment(norm: Normalized, words: Lexicon) -> Intent | None:
         return asked
     if _is_dispute(norm, words):
         return Intent.DISPUTE
-    if words.pattern("not_yet_paid").search(text) and words.pattern("paying_at_once").search(text):
+    not_yet = words.pattern("not_yet_paid").search(text) or words.pattern("paid_believed").search(
+        text
+    )
+    if not_yet and words.pattern("paying_at_once").search(text):
         # "réglé ? non pas encore, je m'en occupe là": not paid, being paid now.
         return Intent.PAY_NOW
     if _reports_paid(norm, words) and not (

@@ -7978,3 +7978,114 @@ def test_a_split_of_the_rest_after_a_part_handed_over_stays_a_split() -> None:
         "j'ai deja mis la moitie, le reste en 2 fois ?", locale="fr_FR", now=NOW, tz=TZ
     )
     assert (found.intent, found.parts) == (Intent.SPLIT, 2)
+
+
+# --- round 51's blind batches (U166-U173): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # A STOP sent for a joke, told: the messages wanted back (an opt-out was critical).
+        (
+            "c'est mon fils qui a tapé STOP pour rigoler, envoyez le lien",
+            "fr_FR",
+            Intent.OPT_IN,
+            None,
+        ),
+        ("my daughter texted STOP for a laugh, sorry about that", "en_GB", Intent.OPT_IN, None),
+        # An opt-out regretted or not meant (an opt-out was critical).
+        (
+            "I shouldn't have opted out, please keep the reminders coming",
+            "en_GB",
+            Intent.OPT_IN,
+            None,
+        ),
+        ("didn't mean to unsubscribe, start again please", "en_GB", Intent.OPT_IN, None),
+        ("j'aurais pas dû me désabonner, remettez-moi les messages", "fr_FR", Intent.OPT_IN, None),
+        # Instalments turned down, then paying the whole: the count is no split.
+        ("non pas en 4 fois, je solde maintenant", "fr_FR", Intent.PAY_NOW, None),
+        ("le 3x c'est pas mon truc, je paie tout là", "fr_FR", Intent.PAY_NOW, None),
+        # Charged twice, said as a second time.
+        (
+            "vous m'avez déjà débité le cours de lundi, là ça fait 2 fois",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        # The keyword not sent, said in passing; the bot blamed; a payment believed made.
+        ("envoyez le lien svp (et non je réponds pas STOP)", "fr_FR", Intent.PAY_NOW, None),
+        ("je veux parler à un humain, votre robot pige rien", "fr_FR", Intent.ASK_AGENT, None),
+        (
+            "je pensais que c'était déjà payé mais en fait non, envoyez le lien et on en "
+            "parle plus",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+        # A day in so many days for the balance; mid-month in Spanish; a tight month is no day.
+        (
+            "dans 10 jours ça irait pour le solde du stage ?",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-28",
+        ),
+        ("a mitad de diciembre le pago, ¿vale?", "es_ES", Intent.PAY_LATER, "2026-12-15"),
+        ("je paierai quand j'aurai ma paye, fin de mois serrée", "fr_FR", Intent.PAY_LATER, None),
+        ("je vous fais le virement jeudi", "fr_FR", Intent.PAY_LATER, "2026-11-19"),
+        # A cheque handed over; a repair named, to pay or to spread; the amount said wrong.
+        ("gave the coach a cheque after training", "en_GB", Intent.ALREADY_PAID, None),
+        ("quiero pagar ya la reparación del tejado", "es_ES", Intent.PAY_NOW, None),
+        ("the boiler repair, can I spread it over a few months?", "en_GB", Intent.SPLIT, None),
+        ("el importe no es correcto, eran 40 euros", "es_ES", Intent.DISPUTE, None),
+        # The budget, not the price; never booked.
+        (
+            "fin du mois ça irait ? les cadeaux c'était pas prévu dans le budget",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-30",
+        ),
+        ("arrêtez de me facturer des places jamais réservées", "fr_FR", Intent.DISPUTE, None),
+        # A part paid for the broken thing the job was, the rest to come.
+        (
+            "j'ai payé la moitié pour la serrure cassée, le reste samedi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-21",
+        ),
+    ],
+)
+def test_kinds_of_round_52(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+def test_a_count_done_over_another_is_the_count() -> None:
+    found = understand_by_rules(
+        "3 instalments is a lot, could we do it over 6?", locale="en_GB", now=NOW, tz=TZ
+    )
+    assert (found.intent, found.parts) == (Intent.SPLIT, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        (
+            "mon fils a envoyé STOP pour rigoler mais en fait arrêtez vos sms",
+            "fr_FR",
+            Intent.OPT_OUT,
+        ),
+        ("I shouldn't have to unsubscribe twice, stop texting me", "en_GB", Intent.OPT_OUT),
+        ("non j'envoie pas stop, mais arrêtez vos sms", "fr_FR", Intent.OPT_OUT),
+        ("non je paie pas", "fr_FR", Intent.NO),
+        (
+            "je croyais que c'était payé mais non, vous m'avez débité deux fois",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        ("j'ai payé pour la vitre cassée et elle est toujours cassée", "fr_FR", Intent.DISPUTE),
+        ("la reparación está mal hecha, no pago", "es_ES", Intent.DISPUTE),
+    ],
+)
+def test_round_52_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
