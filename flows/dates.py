@@ -554,10 +554,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         # mes" is the salary's day.
         r"last day of (?:the )?month|(?<!llego )(?<!llegar )(?<!llegamos )(?<!no llega )"
         r"(?<!llego a )(?<!llegar a )(?<!llegamos a )(?<!no llega a )"
+        r"(?<!no nos llega )(?<!no me llega )(?<!no nos llega a )(?<!no me llega a )"
         r"(?:a )?(?:fin|final|finales) de(?:l)? mes)"
         rf"(?! (?:de |d |of )(?:{_MONTH})\b)"
         # "fin de mois difficile": a tight month told, no day.
-        r"(?! (?:difficile|dure|serree?|compliquee?|tendue?|galere|juste|tight|hard|dificil)\b)",
+        r"(?! (?:difficile|dure|serree?|compliquee?|tendue?|galere|un peu juste|ric rac|tight|"
+        r"hard|dificil)\b)",
         _end_of_month,
         allows_today=True,
     ),

@@ -1364,8 +1364,9 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     if _asks_opt_in(text, words):
         # "j'avais dit stop sur un coup de tête, remettez-moi les SMS": the STOP is reported.
         defused += [m.span() for m in words.pattern("opt_out_reported").finditer(text)]
-        # "I shouldn't have unsubscribed": the stop word inside the regret.
-        defused += [m.span() for m in words.pattern("opt_out_regretted").finditer(text)]
+        if _only_regretted(text, words):
+            # "I shouldn't have unsubscribed": the stop word inside the regret.
+            defused += [m.span() for m in words.pattern("opt_out_regretted").finditer(text)]
     maybe = [span for span in maybe if not _covered(span, defused)]
     for m in found:
         if _covered(m.span(), defused) or _covered(m.span(), maybe):
@@ -1421,8 +1422,16 @@ def _opt_in_said(text: str, words: Lexicon) -> bool:
         any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
         or rules().opt_in.search(text) is not None
         or words.pattern("opt_in").search(text) is not None
-        or words.pattern("opt_out_regretted").search(text) is not None
+        or _only_regretted(text, words)
     )
+
+
+def _only_regretted(text: str, words: Lexicon) -> bool:
+    """An opt-out regretted ("I shouldn't have unsubscribed") with no stop word outside the
+    regret ("didn't mean to unsubscribe from email. STOP" still stops)."""
+    regrets = [m.span() for m in words.pattern("opt_out_regretted").finditer(text)]
+    stops = [m.span() for m in words.pattern("stop_word").finditer(text)]
+    return bool(regrets) and all(_covered(span, regrets) for span in stops)
 
 
 def _covered(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
