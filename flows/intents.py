@@ -1059,11 +1059,15 @@ def _deadline_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, 
     sorted before xmas") when another clause asks the way to pay: why now, not a day to wait
     for. Said alone ("je veux que ce soit réglé avant Noël"), the day stays the promise."""
     how = words.pattern("how_to_pay")
-    if not any(how.search(clause) for clause in clauses):
+    link = words.pattern("payment_link")
+    # "link pls, want it off my mind before the weekend": the link asked is the way to pay.
+    if not any(how.search(clause) or link.search(clause) for clause in clauses):
         return clauses
     wished = words.pattern("deadline_wished")
     return tuple(
-        clause if how.search(clause) else _blanked(clause, wished.finditer(clause))
+        clause
+        if how.search(clause) or link.search(clause)
+        else _blanked(clause, wished.finditer(clause))
         for clause in clauses
     )
 

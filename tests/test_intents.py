@@ -8160,3 +8160,67 @@ def test_round_52_review_lookalikes(text: str, locale: str, reading: Intent) -> 
 def test_round_52_review_days(text: str, locale: str, day: str) -> None:
     found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
     assert (found.intent, found.date) == (Intent.PAY_LATER, dt.date.fromisoformat(day))
+
+
+# --- round 52's blind batches (U174-U181): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # Billed for what was cancelled (a promise for May was critical).
+        (
+            "arrêtez de me réclamer des places que j'ai annulées en janvier",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+        ),
+        # The customer's own money not in yet is why the day, no parcel missing.
+        (
+            "jeudi ça ira ? j'ai toujours pas touché ma prime",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-19",
+        ),
+        # The day first, then the transfer.
+        (
+            "lundi je vous fais le virement pour la révision",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        # The link asked, the deadline only why now.
+        ("link please, want it off my plate before friday", "en_GB", Intent.PAY_NOW, None),
+        # Never had the lessons billed.
+        ("I've never had sessions with your physio, wrong person", "en_GB", Intent.DISPUTE, None),
+        # Instead of the instalments: a way of paying, not a charge challenged.
+        (
+            "I'd rather pay all 80 pounds now instead of the instalments",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+        ),
+        (
+            "au lieu de 2 paiements je voudrais en faire 4, c'est beaucoup pour moi",
+            "fr_FR",
+            Intent.SPLIT,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_53(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("vous m'avez facturé 90 au lieu de 60", "fr_FR", Intent.DISPUTE),
+        ("you charged 90 instead of 60", "en_GB", Intent.DISPUTE),
+        ("j'ai pas encore reçu la commande, je paierai à réception", "fr_FR", Intent.DISPUTE),
+        ("the link doesn't work, I want it sorted before friday", "en_GB", Intent.HELP),
+    ],
+)
+def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
