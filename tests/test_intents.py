@@ -8193,17 +8193,11 @@ def test_round_52_review_days(text: str, locale: str, day: str) -> None:
         ("link please, want it off my plate before friday", "en_GB", Intent.PAY_NOW, None),
         # Never had the lessons billed.
         ("I've never had sessions with your physio, wrong person", "en_GB", Intent.DISPUTE, None),
-        # Instead of the instalments: a way of paying, not a charge challenged.
+        # Instead of the instalments, in English: a way of paying, not a charge challenged.
         (
             "I'd rather pay all 80 pounds now instead of the instalments",
             "en_GB",
             Intent.PAY_NOW,
-            None,
-        ),
-        (
-            "au lieu de 2 paiements je voudrais en faire 4, c'est beaucoup pour moi",
-            "fr_FR",
-            Intent.SPLIT,
             None,
         ),
     ],
@@ -8220,6 +8214,20 @@ def test_kinds_of_round_53(text: str, locale: str, reading: Intent, day: str | N
         ("you charged 90 instead of 60", "en_GB", Intent.DISPUTE),
         ("j'ai pas encore reçu la commande, je paierai à réception", "fr_FR", Intent.DISPUTE),
         ("the link doesn't work, I want it sorted before friday", "en_GB", Intent.HELP),
+        ("arrêtez de me réclamer, j'ai payé hier par virement", "fr_FR", Intent.ALREADY_PAID),
+        ("la facture que j'ai renvoyée par mail, je la règle vendredi", "fr_FR", Intent.PAY_LATER),
+        ("vous m'avez tout prélevé d'un coup au lieu de 3 fois", "fr_FR", Intent.DISPUTE),
+        (
+            "don't need a link, I want it paid by friday by bank transfer",
+            "en_GB",
+            Intent.PAY_LATER,
+        ),
+        ("never had a massage this good, paying now!", "en_GB", Intent.PAY_NOW),
+        (
+            "vous deviez me verser une prime, toujours pas reçu la prime et vous me réclamez 80€",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
     ],
 )
 def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
