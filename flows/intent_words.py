@@ -66,6 +66,7 @@ Categories read by `flows.intents`:
   a payment report is looked for;
   ``opt_out_regretted``: an opt-out regretted or not meant ("I shouldn't have unsubscribed"):
   the messages asked back, the stop word inside it no request;
+  ``link_refused``: the payment link not wanted ("don't need a link"), so no way to pay asked;
   ``paid_believed``: a payment believed made, found not to be ("je croyais que c'était déjà
   prélevé mais non"), with ``not_yet_paid`` before paying at once, blanked for the concepts;
 - ``bank_details_asked``: the merchant's bank details asked for ("votre RIB ?"): help;

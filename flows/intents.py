@@ -1054,19 +1054,16 @@ def _income_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ..
     return tuple(blank(clause) for clause in clauses)
 
 
-#: A link not wanted ("don't need a link, I'll transfer by Friday"): no way to pay asked.
-_LINK_REFUSED = re.compile(r"\b(?:don t|dont|do not|no|without|never)(?: \w+){0,2} link\b")
-
-
 def _deadline_as_reason(clauses: tuple[str, ...], words: Lexicon) -> tuple[str, ...]:
     """*clauses* without a deadline the customer wants to meet ("how do I pay this? want it
     sorted before xmas") when another clause asks the way to pay: why now, not a day to wait
     for. Said alone ("je veux que ce soit réglé avant Noël"), the day stays the promise."""
     how = words.pattern("how_to_pay")
     link = words.pattern("payment_link")
+    refused = words.pattern("link_refused")
 
     def asks_link(clause: str) -> bool:
-        return bool(link.search(clause)) and _LINK_REFUSED.search(clause) is None
+        return bool(link.search(clause)) and refused.search(clause) is None
 
     # "link pls, want it off my mind before the weekend": the link asked is the way to pay.
     if not any(how.search(clause) or asks_link(clause) for clause in clauses):
