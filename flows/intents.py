@@ -468,12 +468,24 @@ def _combined(
     """The reader where the rules say unknown or are unsure; its doubts where they would act
     on an agreement to pay or on a sentence opt-out. Dates and parts come from the rules."""
     if reading.intent is Intent.OPT_OUT:
+        if _opt_out_alone(norm, lexicon()):
+            # "laissez-moi tranquille": the stop and nothing else; the reader's n-grams of
+            # "laissez-moi" (jusqu'à vendredi) have no other words to weigh against it.
+            return reading
         return _doubt_opt_out(reading, probabilities)
     if reading.intent is Intent.UNKNOWN or reading.is_unsure:
         return reading if _one_word(norm) else _fallback(reading, probabilities, norm.text)
     if reading.intent in _CONSENT:
         return _doubt_consent(reading, probabilities)
     return reading
+
+
+def _opt_out_alone(norm: Normalized, words: Lexicon) -> bool:
+    """The whole message is a stop asked in so many words, with at most a courtesy beside it."""
+    rest = rules().opt_out.sub(" ", norm.text)
+    rest = words.pattern("opt_out").sub(" ", rest)
+    rest = words.pattern("polite").sub(" ", rest)
+    return not re.sub(r"[^\w]+", " ", rest).strip()
 
 
 def _one_word(norm: Normalized) -> bool:
@@ -505,8 +517,9 @@ ARBITER_LEAVES = frozenset({Intent.OPT_OUT, Intent.UNKNOWN})
 _PAYING = frozenset({Intent.PAY_NOW, Intent.YES, Intent.SPLIT, Intent.PAY_LATER})
 
 
-#: "vérifier si…", "check whether…": what follows is asked, not told.
-_WHETHER = re.compile(r"\b(?:si|if|whether)\b")
+#: "vérifier si…", "check whether…", "did my transfer go through?": what follows is asked,
+#: not told.
+_WHETHER = re.compile(r"\b(?:si|if|whether)\b|^did\b")
 
 
 def _arbitrated(
@@ -557,8 +570,9 @@ def _arbitrated(
         # from it, and asking "a dispute, or help?" would leave the reminders running.
         return reading
     if whether and choice is Intent.ALREADY_PAID:
-        # "pouvez-vous vérifier si mon mari a bien payé ?": a question whether it is paid
-        # the rules read in so many words; its "payé" n-grams report nothing.
+        # "pouvez-vous vérifier si mon mari a bien payé ?", "did my transfer go through?": a
+        # question whether it is paid the rules read in so many words; its "payé" n-grams
+        # report nothing.
         return reading
     if (
         explicit
@@ -701,7 +715,7 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if opt_out is _OptOut.CLEAR:
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
-    reading = _by_concepts(reading, norm, words, opt_out)
+    reading = _by_concepts(reading, norm, words, opt_out, today)
     if (
         opt_out is _OptOut.MAYBE
         and reading.intent not in _DECIDES_PAYING
@@ -866,7 +880,11 @@ _PRAISABLE = frozenset({Intent.SMALLTALK, Intent.YES, Intent.UNKNOWN})
 
 
 def _by_concepts(
-    reading: Understanding, norm: Normalized, words: Lexicon, opt_out: _OptOut | None
+    reading: Understanding,
+    norm: Normalized,
+    words: Lexicon,
+    opt_out: _OptOut | None,
+    today: dt.date,
 ) -> Understanding:
     """A second reading by concept groups when the ordered rules left the message undecided."""
     if norm.is_empty or reading.intent.value not in _REFINABLE:
@@ -877,6 +895,10 @@ def _by_concepts(
     text = words.pattern("own_money_awaited").sub(" ", text)
     text = words.pattern("paid_wished").sub(" ", text)  # "want it settled": not settled
     text = words.pattern("paid_believed").sub(" ", text)  # "je croyais que c'était payé, non"
+    if _other_paid_then_promised(norm, words, reading.language, today):
+        text = words.pattern("paid_other").sub(" ", text)  # another bill paid: why, not ours
+    # "régler la facture de la fuite d'eau": the fault named is the job paid for.
+    text = words.pattern("fault_as_job").sub(" ", text)
     if words.pattern("not_for_us").search(text):
         return reading  # the wrong person or a voice assistant: its words are not for us
     if (
@@ -953,7 +975,11 @@ def _read(
     if promised is not None:
         return promised
     intent = _before_payment(norm, words)
-    if intent is Intent.ALREADY_PAID and _opens_with_a_day_proposed(norm, language, today):
+    if intent is Intent.ALREADY_PAID and (
+        # "g deja payé les billets du concert, je regle vendredi": read below as the promise.
+        _other_paid_then_promised(norm, words, language, today)
+        or _opens_with_a_day_proposed(norm, language, today)
+    ):
         # "dans une semaine ça vous va ? je viens de payer le contrôle technique": the day is
         # proposed first; the payment told after it is why, read below as the promise.
         intent = None
@@ -1894,7 +1920,8 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "le bus s'est arrêté en panne", "the car broke down on the way home": the customer's
     # own mishap, a reason to be late or to wait, not a fault in what we billed.
     mishap = words.pattern("mishap_told")
-    text = words.pattern("dispute_lookalike").sub(" ", mishap.sub(" ", text))
+    as_job = words.pattern("fault_as_job")
+    text = as_job.sub(" ", words.pattern("dispute_lookalike").sub(" ", mishap.sub(" ", text)))
     for m in rules().dispute.finditer(text):
         # "je ne conteste pas la facture, mais...", "je conteste pas" (spoken French drops "ne").
         if rules().dispute_negatable.search(m.group()) is None:
@@ -1903,6 +1930,10 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
         colloquial = bool(following) and following[0] in _COLLOQUIAL_NOT
         if not (colloquial or is_negated(text, m.start(), m.end())):
             return True
+    if _no_contest(text, words):
+        # "je conteste rien hein, c'est juste que la sono a coûté plus que prévu": the cost
+        # told is why the customer waits, not a charge challenged.
+        text = words.pattern("cost_told").sub(" ", text)
     if words.pattern("dispute").search(text):
         return True
     tools = words.pattern("payment_tools")
@@ -1912,7 +1943,7 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "j'ai fait un virement de 48 € dimanche, c'est pas arrivé ?": the payment told is what
     # has not arrived, not the goods.
     told_paid = _says_paid(text, words)
-    for clause in (lookalike.sub(" ", mishap.sub(" ", c)) for c in clauses):
+    for clause in (as_job.sub(" ", lookalike.sub(" ", mishap.sub(" ", c))) for c in clauses):
         if told_paid and words.pattern("payment_not_arrived").fullmatch(clause.strip()):
             continue
         for m in words.pattern("dispute_product").finditer(clause):
@@ -1921,6 +1952,24 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
             if not tools.search(" ".join([*before, m.group(), *after])):
                 return not words.pattern("payment_link").search(text)
     return _charge_challenged(norm, words) or _billed_for_nothing(text, words)
+
+
+_CONTRAST = re.compile(
+    r"\b(?:mais|but|pero|sauf que|except|cependant|however|sin embargo|toutefois|neanmoins|"
+    r"par contre|en revanche|enfin si|seulement|still|that said|though|aunque|eso si)\b"
+)
+
+
+def _no_contest(text: str, words: Lexicon) -> bool:
+    """ "je conteste rien hein, c'est juste que la sono a coûté plus que prévu, je vous règle
+    début mars": the customer says there is no contest, no "mais" after it takes that back,
+    and a payment is decided after it."""
+    denied = words.pattern("no_contest_told").search(text)
+    return (
+        denied is not None
+        and _CONTRAST.search(text, denied.end()) is None
+        and words.pattern("pay_decided").search(text, denied.end()) is not None
+    )
 
 
 #: "je vous paie", "on paie": a payment promised, not a tool ("ma paie", "payer" are) that a
@@ -2147,6 +2196,38 @@ _PROMISED = re.compile(
     r" (?:sans faute|promis|c est promis|without fail|i promise|promise|promised|sin falta|"
     r"prometido|lo prometo)(?: \||$)"
 )
+
+
+def _other_paid_then_promised(
+    norm: Normalized, words: Lexicon, language: str | None, today: dt.date
+) -> bool:
+    """Another bill paid, told in a clause of its own ("g deja payé les billets du concert",
+    "the car insurance just came out of my account"), and this one promised for a day in
+    another, with a pay verb or the wait asked ("je regle vendredi", "can it wait until mid
+    November?"): the payment told is why the customer waits, not this bill paid."""
+    other = words.pattern("paid_other")
+    told = [c for c in norm.clauses if other.search(c)]
+    rest = tuple(c for c in norm.clauses if not other.search(c))
+    if not told or not rest:
+        return False
+    if any(words.pattern("this_bill_beside").search(c) for c in told):
+        return False  # "j'ai payé le loyer et votre facture": this one paid too
+    reported = ("already_paid", "paid_arriving", "money_arriving")
+    if any(
+        rules().already_paid.search(c) or any(words.pattern(k).search(c) for k in reported)
+        for c in rest
+    ):
+        return False
+    signal = decide(rest, language=language or _locale_language("fr_FR"), today=today)
+    return (
+        signal is not None
+        and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)
+        and signal.date is not None
+        and (
+            signal.with_pay_verb
+            or words.pattern("wait_asked").search(" | ".join(rest)) is not None
+        )
+    )
 
 
 def _opens_with_a_day_proposed(norm: Normalized, language: str | None, today: dt.date) -> bool:

@@ -8232,3 +8232,121 @@ def test_kinds_of_round_53(text: str, locale: str, reading: Intent, day: str | N
 )
 def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+# --- round 53's blind batches (U182-U189): their kinds, in words the batches did not use ---
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day"),
+    [
+        # The stop of the messages said with the noun after "bah" (a promise read was critical).
+        (
+            "bah arrêt des relances svp, je passerai payer à la boutique",
+            "fr_FR",
+            Intent.OPT_OUT,
+            None,
+        ),
+        # Time lacked now is why the day, no refusal.
+        (
+            "I'll do it this evening, at the office now no time",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-18",
+        ),
+        # A part paid, the rest "in" a while.
+        (
+            "paid half to the driver already, rest in a fortnight",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-12-02",
+        ),
+        # Another bill paid is why this one waits for the day named.
+        (
+            "the rent went out this morning, can I pay on the 25th?",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-25",
+        ),
+        (
+            "j'ai déjà payé la cantine ce mois-ci, je vous règle lundi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        (
+            "ya pagué el alquiler este mes, le pago el lunes",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-23",
+        ),
+        # A contest denied: the cost told after it is why the day.
+        (
+            "je me plains pas hein, c'est juste que le voyage a coûté plus que prévu,"
+            " je vous règle le 5",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-05",
+        ),
+        # The fault named is the job paid for.
+        (
+            "je paie la facture de la panne de chaudière tout de suite",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | None) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    assert (found.intent, found.date) == (reading, dt.date.fromisoformat(day) if day else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("j'ai déjà payé les places vendredi", "fr_FR", Intent.ALREADY_PAID),
+        ("je conteste rien mais la réparation a coûté plus que prévu", "fr_FR", Intent.DISPUTE),
+        ("je règle la facture de la fuite, mais la fuite est revenue", "fr_FR", Intent.DISPUTE),
+        ("bon arrêt des travaux demain", "fr_FR", Intent.PAY_LATER),
+        # The reviews' lookalikes: this bill paid beside another, its money on the way.
+        (
+            "j'ai payé le loyer et votre facture hier, le virement arrive vendredi",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        (
+            "I paid the rent and your invoice together, the transfer lands friday",
+            "en_GB",
+            Intent.ALREADY_PAID,
+        ),
+        # Whether the reminders stop once paid is asked, no stop.
+        (
+            "ok arrêt des relances dès que j'ai payé ? je paie ce soir",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        # A denial taken back, a fault as the job refused.
+        (
+            "je me plains pas. toutefois l'intervention a coûté plus que prévu",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        (
+            "aucune raison de payer la facture de la fuite, c'est la malfaçon de votre"
+            " installateur",
+            "fr_FR",
+            Intent.DISPUTE,
+        ),
+        # A visit on a day gone by promises nothing.
+        ("PAYER. merci au technicien d'être venu un samedi", "fr_FR", Intent.PAY_NOW),
+    ],
+)
+def test_round_54_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize("text", ["laissez moi tranquille", "fichez-moi la paix svp"])
+def test_a_stop_said_alone_is_not_put_in_doubt_by_the_reader(text: str) -> None:
+    found = understand(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert (found.intent, found.maybe_opt_out) == (Intent.OPT_OUT, False)

@@ -35,6 +35,9 @@ SLIP_OF = 5
 RARE, SLIP_RATIO = 3, 10
 #: A day slip this long is never a word of its own, however often the corpus holds it.
 _LONG_DAY_SLIP = 5
+#: A short day slip is a word of its own only when seen at least once for every
+#: DAY_SLIP_RATIO times the day it is a slip of is.
+DAY_SLIP_RATIO = 20
 _PLAIN_WORD = re.compile(r"(?<![\\a-z])[a-z]{4,}(?![a-z])")
 
 
@@ -68,9 +71,15 @@ def render() -> str:
             not (n < MIN_COUNT and _slip(w, frequent, languages))
             and not (n <= RARE and _dropped_last(w, n, counts, languages))
             # A frequent short word a slip away from a day is a word ("mari", "tres"); a
-            # longer one is the day misspelt again and again ("samdi", "mecredi", "demin").
+            # longer one is the day misspelt again and again ("samdi", "mecredi", "demin"),
+            # and so is a short one far rarer than the day ("jedi", 5 times to 681 "jeudi").
             and not (
-                _day_slip(w, languages[w], day_words) and (n < SLIP_OF or len(w) >= _LONG_DAY_SLIP)
+                _day_slip(w, languages[w], day_words)
+                and (
+                    n < SLIP_OF
+                    or len(w) >= _LONG_DAY_SLIP
+                    or n * DAY_SLIP_RATIO < _day_count(w, counts, day_words)
+                )
             )
         )
     }
@@ -123,6 +132,14 @@ def _day_slip(word: str, seen_in: set[str], day_words: set[tuple[str, str]]) -> 
     ("mardis", "mondays": a habit)."""
     days = [*WEEKDAYS, *(day for day, language in day_words if language in seen_in)]
     return word not in days and any(one_edit(word, day) and word != day + "s" for day in days)
+
+
+def _day_count(
+    word: str, counts: collections.Counter[str], day_words: set[tuple[str, str]]
+) -> int:
+    """How often the corpus holds the day (or day word) *word* is one slip away from."""
+    days = {*WEEKDAYS, *(day for day, _ in day_words)}
+    return max((counts[day] for day in days if day != word and one_edit(word, day)), default=0)
 
 
 def _slip(word: str, frequent: set[str], languages: dict[str, set[str]]) -> bool:

@@ -196,7 +196,7 @@ def test_a_yes_the_model_reads_as_an_opt_out_asks_for_stop() -> None:
 
 
 def test_a_sentence_opt_out_the_model_doubts_is_confirmed_not_recorded() -> None:
-    text = "ne m'écrivez plus"
+    text = "ne m'écrivez plus, je suis en vacances"
     assert understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ).intent is Intent.OPT_OUT
     reading = read(text, fixed({Intent.SMALLTALK: intents.MODEL_NOT_OPT_OUT + 0.01}))
     assert reading.intent is Intent.SMALLTALK
@@ -206,6 +206,15 @@ def test_a_sentence_opt_out_the_model_doubts_is_confirmed_not_recorded() -> None
     # The model's "opt back in" is no doubt: the two share their words.
     opt_in = fixed({Intent.OPT_IN: intents.MODEL_NOT_OPT_OUT + 0.01})
     assert read(text, opt_in).intent is Intent.OPT_OUT
+
+
+def test_a_stop_asked_and_nothing_else_is_recorded_whatever_the_model_says() -> None:
+    # "laissez moi tranquille": the reader's n-grams of "laissez-moi (jusqu'à vendredi)" have
+    # no other word to weigh; only a courtesy may stand beside the stop.
+    doubting = fixed({Intent.PAY_LATER: intents.MODEL_NOT_OPT_OUT + 0.05})
+    for text in ("ne m'écrivez plus", "laissez moi tranquille svp", "fichez-moi la paix !"):
+        reading = read(text, doubting)
+        assert (reading.intent, reading.maybe_opt_out) == (Intent.OPT_OUT, False), text
 
 
 def test_dates_and_parts_come_from_the_rules() -> None:
