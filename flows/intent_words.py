@@ -65,14 +65,15 @@ Categories read by `flows.intents`:
   ``paid_wished``: wished paid ("want it settled before I fly"), about to pay, blanked before
   a payment report is looked for;
   ``no_contest_told``: a contest denied ("je conteste rien hein"): a cost told after it
-  (``cost_told``: "a coûté plus que prévu"), with no "mais" between, challenges no charge;
+  (``cost_told``: "a coûté plus que prévu"), with nothing that takes the denial back between
+  (``no_contest_taken_back``: "mais", "toutefois"), challenges no charge;
   ``wait_asked``: the wait asked for this bill ("can it wait until…");
   ``this_bill_beside`` (this bill paid beside another: "et votre facture") and
   ``money_arriving`` ("le virement arrive vendredi"): no other bill paid, no promise;
   ``fault_as_job``: the fault named as the job billed and paid for ("régler la facture de la
   fuite d'eau"), blanked before disputes are read;
   ``paid_other``: another expense paid ("g deja payé les billets du concert", "the car
-  insurance just came out"), in a clause of its own before this bill promised for a day: why
+  insurance just came out"), in a clause of its own beside this bill promised for a day: why
   the customer waits, not this bill paid;
   ``opt_out_regretted``: an opt-out regretted or not meant ("I shouldn't have unsubscribed"):
   the messages asked back, the stop word inside it no request;

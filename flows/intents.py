@@ -519,7 +519,7 @@ _PAYING = frozenset({Intent.PAY_NOW, Intent.YES, Intent.SPLIT, Intent.PAY_LATER}
 
 #: "vérifier si…", "check whether…", "did my transfer go through?": what follows is asked,
 #: not told.
-_WHETHER = re.compile(r"\b(?:si|if|whether)\b|^did\b")
+_WHETHER = re.compile(r"\b(?:si|if|whether)\b|(?:^|\| )did\b")
 
 
 def _arbitrated(
@@ -715,7 +715,7 @@ def _understand(norm: Normalized, words: Lexicon, locale: str, today: dt.date) -
     if opt_out is _OptOut.CLEAR:
         return Understanding(Intent.OPT_OUT, language=language, then=_after_opt_out(norm, words))
     reading = _read(norm, words, language, locale, today)
-    reading = _by_concepts(reading, norm, words, opt_out, today)
+    reading = _by_concepts(reading, norm, words, opt_out, locale=locale, today=today)
     if (
         opt_out is _OptOut.MAYBE
         and reading.intent not in _DECIDES_PAYING
@@ -884,6 +884,8 @@ def _by_concepts(
     norm: Normalized,
     words: Lexicon,
     opt_out: _OptOut | None,
+    *,
+    locale: str,
     today: dt.date,
 ) -> Understanding:
     """A second reading by concept groups when the ordered rules left the message undecided."""
@@ -895,7 +897,7 @@ def _by_concepts(
     text = words.pattern("own_money_awaited").sub(" ", text)
     text = words.pattern("paid_wished").sub(" ", text)  # "want it settled": not settled
     text = words.pattern("paid_believed").sub(" ", text)  # "je croyais que c'était payé, non"
-    if _other_paid_then_promised(norm, words, reading.language, today):
+    if _other_paid_then_promised(norm, words, reading.language, locale, today):
         text = words.pattern("paid_other").sub(" ", text)  # another bill paid: why, not ours
     # "régler la facture de la fuite d'eau": the fault named is the job paid for.
     text = words.pattern("fault_as_job").sub(" ", text)
@@ -977,7 +979,7 @@ def _read(
     intent = _before_payment(norm, words)
     if intent is Intent.ALREADY_PAID and (
         # "g deja payé les billets du concert, je regle vendredi": read below as the promise.
-        _other_paid_then_promised(norm, words, language, today)
+        _other_paid_then_promised(norm, words, language, locale, today)
         or _opens_with_a_day_proposed(norm, language, today)
     ):
         # "dans une semaine ça vous va ? je viens de payer le contrôle technique": the day is
@@ -1954,20 +1956,16 @@ def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     return _charge_challenged(norm, words) or _billed_for_nothing(text, words)
 
 
-_CONTRAST = re.compile(
-    r"\b(?:mais|but|pero|sauf que|except|cependant|however|sin embargo|toutefois|neanmoins|"
-    r"par contre|en revanche|enfin si|seulement|still|that said|though|aunque|eso si)\b"
-)
-
-
 def _no_contest(text: str, words: Lexicon) -> bool:
     """ "je conteste rien hein, c'est juste que la sono a coûté plus que prévu, je vous règle
-    début mars": the customer says there is no contest, no "mais" after it takes that back,
-    and a payment is decided after it."""
+    début mars": the customer says there is no contest, no "mais" between it and the cost
+    told takes that back, and a payment is decided after it."""
     denied = words.pattern("no_contest_told").search(text)
+    cost = words.pattern("cost_told").search(text, denied.end()) if denied else None
     return (
         denied is not None
-        and _CONTRAST.search(text, denied.end()) is None
+        and cost is not None
+        and words.pattern("no_contest_taken_back").search(text, denied.end(), cost.start()) is None
         and words.pattern("pay_decided").search(text, denied.end()) is not None
     )
 
@@ -2199,7 +2197,7 @@ _PROMISED = re.compile(
 
 
 def _other_paid_then_promised(
-    norm: Normalized, words: Lexicon, language: str | None, today: dt.date
+    norm: Normalized, words: Lexicon, language: str | None, locale: str, today: dt.date
 ) -> bool:
     """Another bill paid, told in a clause of its own ("g deja payé les billets du concert",
     "the car insurance just came out of my account"), and this one promised for a day in
@@ -2218,7 +2216,7 @@ def _other_paid_then_promised(
         for c in rest
     ):
         return False
-    signal = decide(rest, language=language or _locale_language("fr_FR"), today=today)
+    signal = decide(rest, language=language or _locale_language(locale), today=today)
     return (
         signal is not None
         and signal.decision in (Decision.LATER, Decision.LATER_DERIVED)

@@ -8289,6 +8289,7 @@ def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading:
             "2026-12-05",
         ),
         # The fault named is the job paid for.
+        ("je règle la facture de la fuite d'eau tout de suite", "fr_FR", Intent.PAY_NOW, None),
         (
             "je paie la facture de la panne de chaudière tout de suite",
             "fr_FR",
@@ -8320,12 +8321,7 @@ def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | N
             "en_GB",
             Intent.ALREADY_PAID,
         ),
-        # Whether the reminders stop once paid is asked, no stop.
-        (
-            "ok arrêt des relances dès que j'ai payé ? je paie ce soir",
-            "fr_FR",
-            Intent.ALREADY_PAID,
-        ),
+        ("je ne payerai jamais la facture de la fuite", "fr_FR", Intent.DISPUTE),
         # A denial taken back, a fault as the job refused.
         (
             "je me plains pas. toutefois l'intervention a coûté plus que prévu",
@@ -8344,6 +8340,20 @@ def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | N
 )
 def test_round_54_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "opts_out"),
+    [
+        # Whether the reminders stop once paid is asked, no stop asked.
+        ("ok arrêt des relances dès que j'ai payé ? je paie ce soir", False),
+        ("merci arrêt des sms dès que possible", True),
+        ("bah arrêt des relances svp", True),
+    ],
+)
+def test_round_54_stop_of_the_reminders_after_a_filler(text: str, opts_out: bool) -> None:
+    found = understand_by_rules(text, locale="fr_FR", now=NOW, tz=TZ)
+    assert (found.intent is Intent.OPT_OUT) is opts_out
 
 
 @pytest.mark.parametrize("text", ["laissez moi tranquille", "fichez-moi la paix svp"])

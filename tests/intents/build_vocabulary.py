@@ -78,7 +78,7 @@ def render() -> str:
                 and (
                     n < SLIP_OF
                     or len(w) >= _LONG_DAY_SLIP
-                    or n * DAY_SLIP_RATIO < _day_count(w, counts, day_words)
+                    or n * DAY_SLIP_RATIO < _day_count(w, languages[w], counts, day_words)
                 )
             )
         )
@@ -125,21 +125,35 @@ def _lexicon_files() -> list[dict[str, Any]]:
     return found
 
 
+def _days(seen_in: set[str], day_words: set[tuple[str, str]]) -> list[str]:
+    """The day names, and the day words of the languages a word was seen in ("demain")."""
+    return [*WEEKDAYS, *(day for day, language in day_words if language in seen_in)]
+
+
+def _slipped_days(word: str, seen_in: set[str], day_words: set[tuple[str, str]]) -> list[str]:
+    """The days (or day words) *word* is one slip of ("samdi", "lindi", "demin"); not their
+    plural ("mardis", "mondays": a habit)."""
+    days = _days(seen_in, day_words)
+    if word in days:
+        return []
+    return [day for day in days if one_edit(word, day) and word != day + "s"]
+
+
 def _day_slip(word: str, seen_in: set[str], day_words: set[tuple[str, str]]) -> bool:
-    """Whether *word* is a day name with one slip ("samdi", "lindi"), or a day word of a
-    language it was seen in with one ("demin"): the more batches join, the more such slips
-    recur, and a known word is never corrected into the day it misspells. Not the plural
-    ("mardis", "mondays": a habit)."""
-    days = [*WEEKDAYS, *(day for day, language in day_words if language in seen_in)]
-    return word not in days and any(one_edit(word, day) and word != day + "s" for day in days)
+    """Whether *word* is a day name with one slip, or a day word of a language it was seen in
+    with one: the more batches join, the more such slips recur, and a known word is never
+    corrected into the day it misspells."""
+    return bool(_slipped_days(word, seen_in, day_words))
 
 
 def _day_count(
-    word: str, counts: collections.Counter[str], day_words: set[tuple[str, str]]
+    word: str,
+    seen_in: set[str],
+    counts: collections.Counter[str],
+    day_words: set[tuple[str, str]],
 ) -> int:
-    """How often the corpus holds the day (or day word) *word* is one slip away from."""
-    days = {*WEEKDAYS, *(day for day, _ in day_words)}
-    return max((counts[day] for day in days if day != word and one_edit(word, day)), default=0)
+    """How often the corpus holds the day (or day word) *word* is one slip of."""
+    return max((counts[day] for day in _slipped_days(word, seen_in, day_words)), default=0)
 
 
 def _slip(word: str, frequent: set[str], languages: dict[str, set[str]]) -> bool:
