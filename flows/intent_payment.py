@@ -274,6 +274,7 @@ def _decision(
     apologies: list[bool] = []  # per segment: opened by "sorry" / "pardon"
     begins: list[bool] = []  # per segment: says when something starts ("en commençant")
     offset = 0  # signal positions are made message-wide, so reading order holds across pieces
+    read: list[str] = []  # the pieces read, joined by one space: the text offsets count in
     counted = False  # a number of instalments was named (chosen or refused) before
     correction: Signal | None = None
     named: dt.date | None = None  # the last day named so far, for "le lendemain"
@@ -307,6 +308,8 @@ def _decision(
             or any(s.decision is Decision.SPLIT for s in found)  # "pas tout d'un coup, en 3 ?"
         )
         offset += len(piece) + 1
+        read.append(piece)
+    segments = [_days_as_reason(" ".join(read), segment) for segment in segments]
     ranked = [(best, sorry) for best, sorry in zip(map(_best, segments), apologies, strict=True)]
     results = [best for best, _ in ranked if best is not None]
     starting = [begin for (best, _), begin in zip(ranked, begins, strict=True) if best is not None]
@@ -444,6 +447,23 @@ def _best(signals: list[Signal]) -> Signal | None:
         )
         return dated[0] if dated else ranked[0]
     return ranked[0]
+
+
+def _days_as_reason(text: str, signals: list[Signal]) -> list[Signal]:
+    """ "je suis chez ma mère jeudi et vendredi sans réseau, donc je règle maintenant": days
+    told with no pay verb, before a "donc" and a payment now after it, are why the customer
+    pays now, across the message's clauses (money short on a day too)."""
+    for m in _CONSEQUENCE.finditer(text):
+        if any(s.decision is Decision.NOW_STRONG and s.start > m.start() for s in signals):
+            return [s for s in signals if not (_told_as_why(s) and s.start < m.start())]
+    return signals
+
+
+def _told_as_why(signal: Signal) -> bool:
+    """Money short on a day, or a day named with no pay verb of its own."""
+    return signal.short_of_money or (
+        signal.decision is Decision.LATER and signal.date is not None and not signal.with_pay_verb
+    )
 
 
 def _shortage_as_reason(piece: str, signals: list[Signal]) -> list[Signal]:

@@ -8296,6 +8296,21 @@ def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading:
             Intent.PAY_NOW,
             None,
         ),
+        # Days told with no pay verb, then "donc" and a payment now: why now, across clauses.
+        ("samedi je travaille, du coup je paie tout de suite", "fr_FR", Intent.PAY_NOW, None),
+        (
+            "I'm at my mum's on friday with no signal, so I'm paying now",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+        ),
+        # The day the customer's bonus comes is the day promised.
+        (
+            "je touche ma prime mi-décembre, je vous paie à ce moment-là",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-15",
+        ),
     ],
 )
 def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | None) -> None:
@@ -8322,6 +8337,7 @@ def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | N
             Intent.ALREADY_PAID,
         ),
         ("je ne payerai jamais la facture de la fuite", "fr_FR", Intent.DISPUTE),
+        ("jeudi je suis en déplacement, donc je vous paie vendredi", "fr_FR", Intent.PAY_LATER),
         # A denial taken back, a fault as the job refused.
         (
             "je me plains pas. toutefois l'intervention a coûté plus que prévu",
