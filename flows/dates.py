@@ -770,9 +770,9 @@ def _is_pleasantry(clause: str, start: int, end: int) -> bool:
     return _PLEASANTRY.search(clause[max(0, start - 40) : start]) is not None
 
 
-#: A day said with these is when something happens ("the bill on Monday", "ma prime
-#: mi-février"), never what a cost is for ("the Christmas bills", "la prime de fin d'année").
-_WHEN_WORDS = re.compile(r"(?:on|by|before|until|till|til|avant|avant le|le|el|jusqu au|mi|mid) ")
+#: A day said with these is when something happens ("the bill on Monday"), never what a cost
+#: is for ("the Christmas bills").
+_WHEN_WORDS = re.compile(r"(?:on|by|before|until|till|til|avant|avant le|le|el|jusqu au) ")
 
 
 def _names_a_cost(clause: str, start: int, end: int) -> bool:

@@ -451,9 +451,13 @@ def _best(signals: list[Signal]) -> Signal | None:
 
 def _days_as_reason(text: str, signals: list[Signal]) -> list[Signal]:
     """ "je suis chez ma mère jeudi et vendredi sans réseau, donc je règle maintenant": days
-    told with no pay verb, before a "donc" and a payment now after it, are why the customer
-    pays now, across the message's clauses (money short on a day too)."""
-    for m in _CONSEQUENCE.finditer(text):
+    told with no pay verb, before the last "donc" (a result, not a "car") that a payment now
+    follows, are why the customer pays now, across the message's clauses (money short on a
+    day too). Not the day of the rest of a split ("le reste vendredi, donc la moitié tout de
+    suite")."""
+    if lexicon().pattern("rest_of_it").search(text):
+        return signals
+    for m in reversed(list(lexicon().pattern("result_said").finditer(text))):
         if any(s.decision is Decision.NOW_STRONG and s.start > m.start() for s in signals):
             return [s for s in signals if not (_told_as_why(s) and s.start < m.start())]
     return signals

@@ -68,6 +68,8 @@ Categories read by `flows.intents`:
   (``cost_told``: "a coûté plus que prévu"), with nothing that takes the denial back between
   (``no_contest_taken_back``: "mais", "toutefois"), challenges no charge;
   ``wait_asked``: the wait asked for this bill ("can it wait until…");
+  ``result_said``: a result ("donc", "so"): days told before it, and a payment now after it,
+  are why now;
   ``this_bill_beside`` (this bill paid beside another: "et votre facture") and
   ``money_arriving`` ("le virement arrive vendredi"): no other bill paid, no promise;
   ``fault_as_job``: the fault named as the job billed and paid for ("régler la facture de la

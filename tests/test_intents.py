@@ -8304,13 +8304,6 @@ def test_round_53_lookalikes_keep_their_reading(text: str, locale: str, reading:
             Intent.PAY_NOW,
             None,
         ),
-        # The day the customer's bonus comes is the day promised.
-        (
-            "je touche ma prime mi-décembre, je vous paie à ce moment-là",
-            "fr_FR",
-            Intent.PAY_LATER,
-            "2026-12-15",
-        ),
     ],
 )
 def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | None) -> None:
@@ -8338,6 +8331,8 @@ def test_kinds_of_round_54(text: str, locale: str, reading: Intent, day: str | N
         ),
         ("je ne payerai jamais la facture de la fuite", "fr_FR", Intent.DISPUTE),
         ("jeudi je suis en déplacement, donc je vous paie vendredi", "fr_FR", Intent.PAY_LATER),
+        # A reason given after "car": the day first is the promise.
+        ("vendredi plutôt, car là tout de suite mon compte est bloqué", "fr_FR", Intent.PAY_LATER),
         # A denial taken back, a fault as the job refused.
         (
             "je me plains pas. toutefois l'intervention a coûté plus que prévu",
