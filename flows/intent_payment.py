@@ -35,6 +35,7 @@ import datetime as dt
 import enum
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flows.dates import DateMatch, find_dates
@@ -457,10 +458,8 @@ def _days_as_reason(text: str, signals: list[Signal]) -> list[Signal]:
     suite")."""
     if lexicon().pattern("rest_of_it").search(text):
         return signals
-    for m in reversed(list(lexicon().pattern("result_said").finditer(text))):
-        if any(s.decision is Decision.NOW_STRONG and s.start > m.start() for s in signals):
-            return [s for s in signals if not (_told_as_why(s) and s.start < m.start())]
-    return signals
+    results = reversed(list(lexicon().pattern("result_said").finditer(text)))
+    return _reasons_before_paying_now(results, signals, _told_as_why)
 
 
 def _told_as_why(signal: Signal) -> bool:
@@ -473,9 +472,19 @@ def _told_as_why(signal: Signal) -> bool:
 def _shortage_as_reason(piece: str, signals: list[Signal]) -> list[Signal]:
     """ "J'ai pas d'argent vendredi donc autant payer maintenant": money short later is why
     the customer pays now ("donc", "so"), not a wait asked for."""
-    for m in _CONSEQUENCE.finditer(piece):
+    return _reasons_before_paying_now(
+        _CONSEQUENCE.finditer(piece), signals, lambda s: s.short_of_money
+    )
+
+
+def _reasons_before_paying_now(
+    markers: Iterable[re.Match[str]], signals: list[Signal], is_reason: Callable[[Signal], bool]
+) -> list[Signal]:
+    """*signals* without the reasons said before the first of *markers* that a payment now
+    follows."""
+    for m in markers:
         if any(s.decision is Decision.NOW_STRONG and s.start > m.start() for s in signals):
-            return [s for s in signals if not (s.short_of_money and s.start < m.start())]
+            return [s for s in signals if not (is_reason(s) and s.start < m.start())]
     return signals
 
 

@@ -2205,7 +2205,7 @@ def _other_paid_then_promised(
     November?"): the payment told is why the customer waits, not this bill paid."""
     other = words.pattern("paid_other")
     told = [c for c in norm.clauses if other.search(c)]
-    rest = tuple(c for c in norm.clauses if not other.search(c))
+    rest = tuple(c for c in norm.clauses if c not in told)
     if not told or not rest:
         return False
     if any(words.pattern("this_bill_beside").search(c) for c in told):
