@@ -479,7 +479,18 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         )
     ),
     _rule(r"(?:apres|after|despues de) (?:paques|easter|semana santa)", _easter(1)),
-    _rule(r"paques|easter|semana santa", _easter(0)),
+    # Not Easter as what an event is called ("the Easter camp cost more", "le stage de Pâques"):
+    # no day said.
+    _rule(
+        r"(?<!stage de )(?<!stages de )(?<!camp de )(?<!atelier de )(?<!ateliers de )"
+        r"(?<!spectacle de )(?<!concert de )(?<!gala de )(?<!marche de )(?<!menu de )"
+        r"(?<!oeufs de )(?<!chocolats de )(?<!panier de )(?<!campamento de )(?<!curso de )"
+        r"(?:paques|easter|semana santa)"
+        r"(?! (?:camp|camps|course|courses|workshop|club|show|fair|market|party|egg|eggs|hunt|"
+        r"trip|concert|recital|gala|menu|special|offer|sale|lunch|dinner|hamper|basket|gift|"
+        r"cake|package|treatment|holiday club|play scheme|playscheme)\b)",
+        _easter(0),
+    ),
     _rule(
         r"(?:(?:au|ce|d ici le|debut du|avant le|this|next|in the|in|by|en|esta) )?"
         r"(?:printemps|spring|primavera)",

@@ -172,6 +172,8 @@ _CORRECTION_NON = re.compile(r"^non $")
 #: "ma fille se marie samedi donc pas avant le 18": the earliest day is the one promised.
 _NOT_BEFORE = frozenset({"pas", "not", "no"})
 _BEFORE = frozenset({"avant", "before", "antes"})
+#: "c'est pas avant juin", "it's not before June": when something else happens.
+_IS = frozenset({"est", "c", "is", "s", "es", "sera", "will"})
 #: A time said for the start of something ("en commençant le mois prochain", "starting in May").
 _STARTING = re.compile(
     r"\b(?:en commencant|a partir d|a compter d|starting|start(?:ing)? (?:from|on|in)|"
@@ -231,7 +233,8 @@ _CORRECTED_COUNT = re.compile(
     r"if possible|if you (?:can|accept|agree)|"
     r"if (?:that s|thats|it s|its) (?:ok|okay|alright|fine|all right)|if ok|if that works))*$"
 )
-_COUNT_NAMED = re.compile(
+#: A count of payments named ("4 fois c'est possible ?"); `COUNT_NAMED` for the reader too.
+COUNT_NAMED = _COUNT_NAMED = re.compile(
     rf"\b(?:\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))}) "
     r"(?:fois|times|veces|instal+ments?|payments|paiements|versements|mensualites|echeances|"
     r"plazos|cuotas)\b"
@@ -280,6 +283,7 @@ def _decision(
     correction: Signal | None = None
     named: dt.date | None = None  # the last day named so far, for "le lendemain"
     said_alone: dt.date | None = None  # the last day said alone ("lundi."), to take back
+    turned_down: dt.date | None = None  # that day turned down ("ah non mardi je suis à Lyon")
     for piece, new_segment in _pieces(clauses):
         if new_segment or not segments:
             segments.append([])
@@ -287,9 +291,15 @@ def _decision(
             begins.append(False)
         begins[-1] = begins[-1] or _STARTING.search(piece) is not None
         found = _signals(
-            piece, language=language, today=today, previous=named, taken_back=said_alone
+            piece,
+            language=language,
+            today=today,
+            previous=named,
+            taken_back=said_alone,
+            turned_down=turned_down,
         )
         named = next((s.date.day for s in reversed(found) if s.date is not None), named)
+        turned_down = _turned_down(piece, found, said_alone, turned_down)
         said_alone = _day_said_alone(piece, found, said_alone)
         segments[-1].extend(dataclasses.replace(s, start=s.start + offset) for s in found)
         count = _CORRECTED_COUNT.search(piece)
@@ -495,6 +505,7 @@ def _signals(
     today: dt.date,
     previous: dt.date | None = None,
     taken_back: dt.date | None = None,
+    turned_down: dt.date | None = None,
 ) -> list[Signal]:
     tokens = piece.split()
     starts = _token_starts(piece)
@@ -522,6 +533,7 @@ def _signals(
         today=today,
         previous=previous,
         taken_back=taken_back,
+        turned_down=turned_down,
     )
     # A date is anchored by something about paying in its part of the piece: "je suis chez ma
     # sœur vendredi donc je paie maintenant" names Friday beside the payment, not for it.
@@ -848,6 +860,7 @@ def _date_signals(
     today: dt.date,
     previous: dt.date | None = None,
     taken_back: dt.date | None = None,
+    turned_down: dt.date | None = None,
 ) -> list[Signal]:
     signals: list[Signal] = []
     for found in _dates_in(piece, language=language, today=today, previous=previous):
@@ -884,6 +897,8 @@ def _date_signals(
                 or (proposed and _DAY_OF_MONTH.fullmatch(found.text) is None)
                 or _PREFERRED_BEFORE.search(piece, 0, found.start) is not None
                 or _corrected_to(piece, found, taken_back)
+                # "mardi. ah non mardi je suis à Lyon, mercredi prochain": the day after.
+                or (turned_down is not None and found.day != turned_down)
                 or _not_before(piece, found)
                 # "ma paye tombe le 28, je règle le lendemain": the day named is the reason.
                 or _DAY_AFTER.fullmatch(found.text) is not None
@@ -942,6 +957,24 @@ def _corrected_to(piece: str, found: DateMatch, taken_back: dt.date | None) -> b
     )
 
 
+def _turned_down(
+    piece: str, found: list[Signal], said_alone: dt.date | None, before: dt.date | None
+) -> dt.date | None:
+    """The day said alone that *piece* turns down with a reason ("mardi. ah non mardi je suis à
+    Lyon"), so that another day named after it is the one promised; kept until a piece names
+    a day."""
+    days = [s.date for s in found if s.date is not None]
+    if not days:
+        return before
+    first = days[0]
+    turns_down = (
+        first.day == said_alone
+        and _CORRECTION_NON.match(piece[: first.start]) is not None
+        and piece[first.end :].strip() != ""
+    )
+    return said_alone if turns_down and len(days) == 1 else None
+
+
 def _day_said_alone(piece: str, found: list[Signal], before: dt.date | None) -> dt.date | None:
     """The day of a piece that is nothing but that day ("lundi"); a piece with another day
     said otherwise ("le prélèvement était lundi") forgets the one before."""
@@ -952,9 +985,15 @@ def _day_said_alone(piece: str, found: list[Signal], before: dt.date | None) -> 
 
 
 def _not_before(piece: str, found: DateMatch) -> bool:
-    """ "pas avant le 18", "not before the 18th": the earliest day, the one promised."""
-    before = piece[: found.start].split()[-1:]
-    return bool(before) and before[0] in _NOT_BEFORE and found.text.split()[0] in _BEFORE
+    """ "pas avant le 18", "not before the 18th": the earliest day, the one promised; not when
+    something else is (`_IS`: "le festival c'est pas avant juin")."""
+    before = piece[: found.start].split()[-2:]
+    return (
+        bool(before)
+        and before[-1] in _NOT_BEFORE
+        and found.text.split()[0] in _BEFORE
+        and not (len(before) == 2 and before[0] in _IS)
+    )
 
 
 def _negation(

@@ -36,7 +36,11 @@ SPLIT_NUMBERED = (
         _WS + rf"(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
         rf"times|pieces)\b"
     ),
-    re.compile(rf"\bover {_N} (?:months|payments|installments)\b"),
+    # "can I split it across 3 months?": "across" only after paying or splitting.
+    re.compile(
+        rf"\b(?:over|(?:split|spread|pay|paying)(?: \w+){{0,3}} across) {_N} "
+        r"(?:months|payments|installments)\b"
+    ),
     # "un paiement par mois pendant 3 mois": the months are the instalments.
     re.compile(
         r"\b(?:par mois|chaque mois|tous les mois|a month|per month|each month|every month|"
@@ -191,6 +195,9 @@ PAY = re.compile(
     # "can I sort the florist bill next week?": sorting a bill out is paying it.
     r"sort (?:out )?(?:the|this|that|my|your|our) (?:\w+ ){0,2}"
     r"(?:bill|invoice|balance|lessons?|sessions?|class|classes|fees?)|"
+    # "I want to clear today's bill": clearing what is owed is paying it.
+    r"clear (?:off )?(?:(?:the|this|that|my|your|our) |today s )(?:\w+ ){0,2}"
+    r"(?:bill|invoice|balance|debt)\b(?! off\b)|clear what i owe|"
     r"sort you out|"
     # "I'm away from Friday so let's just get it done now": the bill got done is paid.
     r"let s (?:just )?(?:get|sort) (?:it|this|that)(?: done| sorted| over with| paid)?"
@@ -203,7 +210,9 @@ PAY = re.compile(
 FUTURE_PAY = re.compile(
     _WS + r"(?:paierai|payerai|paiera|payera|reglera|paieras|payeras|regleras|paierais|payerais|"
     r"reglerai|reglerais|paierons|payerons|pagare|"
-    r"virerai|ferai le (?:virement|paiement)|rembourserai)\b"
+    r"virerai|ferai le (?:virement|paiement)|rembourserai|"
+    # "vendredi je suis chez ma mère, je ferai ça samedi": the payment is what will be done.
+    r"(?<=je )ferai (?:ca|cela)|(?<=je )(?:le|la) ferai)\b"
 )
 LATER = re.compile(
     _WS + r"(?:plus tard|(?<!trop )tard|later|mas tarde|luego|despues(?! de todo)|ulterieurement|"

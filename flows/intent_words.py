@@ -121,9 +121,12 @@ Categories read by `flows.intents`:
 - ``service_withheld`` / ``service_billed``: a dispute told as a story, read only together: a
   service not delivered (closed, suspended, cancelled, the provider away, shorter than billed)
   and billed anyway or refused for it ("la salle était fermée tout août et vous me facturez
-  août ?"); ``own_money_awaited``: the customer's own refund to come, a reason to wait ("quand je
-  reçois mon remboursement"), and ``mishap_told``: the customer's own mishap on the road ("le
-  bus s'est arrêté en panne", "the car broke down on the way home"), both blanked before
+  août ?"), unless the bill is only named as what is paid (``bill_paid_for``: "can I settle
+  the tutoring invoice next week?") and not itself questioned (``bill_questioned``: "minus
+  those weeks", "la facture entière"); ``own_money_awaited``: the customer's own refund to come,
+  a reason to wait ("quand je reçois mon remboursement"), and ``mishap_told``: the customer's
+  own mishap on the road ("le bus s'est arrêté en panne", "the car broke down on the way
+  home"), both blanked before
   disputes are read, like ``dispute_lookalike`` (a visit or a call made twice, a first time
   paying by text, a fault said to be fixed); ``income_told``: the customer's own income paid
   to them ("la banque a viré mon salaire", "mes congés payés") or money just spent elsewhere

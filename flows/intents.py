@@ -116,7 +116,7 @@ from flows.dates import find_dates, resolve_date
 from flows.intent_calendar import CARDINALS, MONTHS, WEEKDAYS
 from flows.intent_lexicon import NEGATORS
 from flows.intent_model import IntentModel
-from flows.intent_payment import HOLD_ON, PROPOSED, Decision, Signal, decide
+from flows.intent_payment import COUNT_NAMED, HOLD_ON, PROPOSED, Decision, Signal, decide
 from flows.intent_rules import (
     OPT_IN_WHOLE,
     OPT_OUT_WHOLE,
@@ -803,16 +803,28 @@ def _held_on_unfinished(norm: Normalized) -> bool:
 
 
 def _qualified_then_cut_off(norm: Normalized) -> bool:
-    """A short message that turns on a "but" and stops mid-sentence ("ok mais du coup le")."""
+    """A short message that turns on a "but" or goes on with a "so" and stops mid-sentence
+    ("ok mais du coup le", "ok so the")."""
     said = norm.text.split()
     if not 3 <= len(said) <= 8:
         return False
     # "le" after a verb is its object ("ok mais faites-le"), not a noun to come.
     article = said[-1] in ("le", "les") and not said[-2].endswith(("ez", "es", "s"))
-    return (said[-1] in _DANGLING or article) and not _BUT.isdisjoint(said[1:-1])
+    if (said[-1] in _DANGLING or article) and not _BUT.isdisjoint(said[1:-1]):
+        return True
+    # "ok so the", "ok donc le": a message that goes on stops before its noun ("ok and thanks
+    # for that" ends; "thanks so much" is no "so" going on).
+    goes_on = any(w in _GOES_ON and said[i] != "much" for i, w in enumerate(said[1:-1], 2))
+    return goes_on and (said[-1] in _ARTICLE_ENDS or article)
 
 
 _BUT = frozenset({"mais", "but", "pero"})
+#: What the message goes on with ("ok so the") before the article it stops on.
+_GOES_ON = frozenset({"so", "donc", "alors", "entonces", "and", "et"})
+_ARTICLE_ENDS = frozenset(
+    {"the", "a", "an", "my", "your", "un", "une", "la", "du", "des", "de", "mon", "ma", "el"}
+    | {"los", "las", "mi"}
+)
 
 
 #: Sounds that may come before a hold-on ("euh attends…", "uhh wait its the").
@@ -1759,6 +1771,7 @@ def _names_split(text: str, words: Lexicon) -> bool:
         words.pattern("concept_split").search(text)
         or intent_concepts.parts_named(text)
         or words.pattern("split_rest").search(text)
+        or COUNT_NAMED.match(text)  # "4 fois c'est possible ? … c'est pour l'appareil"
     )
 
 
@@ -1984,16 +1997,42 @@ def _promise_verbs_dropped(said: list[str]) -> list[str]:
     ]
 
 
+#: What a wait asked of us runs to ("patienter jusqu'à", "wait till"), the day after it.
+_UNTIL_WORDS = ("jusqu", "d ici", "until", "till", "til", "hasta")
+
+
+def _wait_asked_until(text: str, date_text: str, words: Lexicon) -> bool:
+    """A wait asked of us until the day said ("pourriez-vous patienter jusqu'à la fin du mois",
+    "could you wait till friday"), not a wait for something else ("vous pourriez attendre
+    10 min samedi, on sera en retard au cours")."""
+    for asked in words.pattern("wait_asked").finditer(text):
+        after = text[asked.end() :].lstrip()
+        if after.startswith((*_UNTIL_WORDS, date_text)):
+            return True
+    return False
+
+
 def _billed_for_nothing(text: str, words: Lexicon) -> bool:
     """A service not delivered (closed, suspended, cancelled, shorter than billed) that the
     message says was billed anyway: a dispute told as a story ("la salle était fermée tout
     août et vous me facturez août ?", "my membership was frozen, why am I paying for it").
-    Either half alone is not one: "le cours a été annulé, je paie lundi" is a promise."""
+    Either half alone is not one: "le cours a été annulé, je paie lundi" is a promise; nor is
+    the bill named as what is paid ("can I settle the tutoring invoice next week? both kids
+    have been ill": `bill_paid_for`), unless the bill itself is questioned beside it ("I'll
+    pay the invoice minus those weeks": `bill_questioned`)."""
     withheld = words.pattern("service_withheld").search(text)
     if withheld is None or is_negated(text, withheld.start(), withheld.end()):
         return False
     rest = _around(text, withheld)
-    return words.pattern("service_billed").search(rest) is not None
+    paid_for = [
+        m.span()
+        for m in words.pattern("bill_paid_for").finditer(rest)
+        if not words.pattern("bill_questioned").search(rest)
+    ]
+    return any(
+        not any(start <= billed.start() and billed.end() <= end for start, end in paid_for)
+        for billed in words.pattern("service_billed").finditer(rest)
+    )
 
 
 #: How many words before a written-out past participle may turn it into an infinitive.
@@ -2308,6 +2347,10 @@ def _dated(
     if _day_proposed(norm, date_text):
         # "merkredi ça vous va ? pour les cours de piano", "plutôt le 10 si ça vous dérange
         # pas ?": the day proposed first, in reply to the invoice, then what is paid.
+        return promise
+    if _wait_asked_until(text, date_text, words):
+        # "pourriez-vous patienter jusqu'à la fin du mois pour les cours de poney ?": the wait
+        # asked of us is for the payment, whatever lessons it is for.
         return promise
     topic = words.pattern("smalltalk_topic").search(text) is not None
     if _cannot_before(norm, date_text, words) and (not topic or _short_of_money(text, words)):

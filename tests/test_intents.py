@@ -8371,3 +8371,148 @@ def test_round_54_stop_of_the_reminders_after_a_filler(text: str, opts_out: bool
 def test_a_stop_said_alone_is_not_put_in_doubt_by_the_reader(text: str) -> None:
     found = understand(text, locale="fr_FR", now=NOW, tz=TZ)
     assert (found.intent, found.maybe_opt_out) == (Intent.OPT_OUT, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # "sans stop" is without a break, not a stop.
+        (
+            "j'ai taffé sans stop toute la semaine, je vous règle samedi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-21",
+            None,
+        ),
+        # A line to be taken off the bill: contested, whatever payment follows.
+        (
+            "knock the parking charge off the invoice and I'll pay it",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "borren la cuota de inscripción del recibo y lo pago",
+            "es_ES",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        # A call back asked for a time of day.
+        ("vous pouvez me rappeler ce soir ?", "fr_FR", Intent.ASK_AGENT, None, None),
+        # An amount contradicted in Spanish.
+        ("la factura del taller está mal, eran 120 no 150", "es_ES", Intent.DISPUTE, None, None),
+        # "no había problema" refuses nothing.
+        (
+            "¿puedo pagar el viernes? me dijeron que no habia problema",
+            "es_ES",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        # The invoice named as what is paid, beside a week away: no service billed for nothing.
+        (
+            "Can I pay the piano lessons invoice on friday? we've been away all week and I'm"
+            " behind on everything",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        # When something else happens, not the day promised.
+        (
+            "je peux régler le 5 ? le concert c'est pas avant mars de toute façon",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-05",
+            None,
+        ),
+        # A day said, turned down with a reason, then another day: the other one.
+        ("jeudi. non jeudi j'ai piscine, samedi", "fr_FR", Intent.PAY_LATER, "2026-11-21", None),
+        # "je ferai ça" is the payment to come.
+        (
+            "samedi je suis au mariage de ma cousine, je ferai ça dimanche",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-22",
+            None,
+        ),
+        # The wait asked of us is for the payment, whatever lessons it is for.
+        (
+            "pouvez-vous patienter jusqu'au 10 pour les cours de guitare ?",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-10",
+            None,
+        ),
+        # Which payment this one is.
+        ("is this the final instalment?", "en_GB", Intent.STATUS, None, None),
+        # Thanks for organising.
+        ("thanks for organising the fun run this weekend", "en_GB", Intent.SMALLTALK, None, None),
+        # A count first, corrected, then what the bill is for.
+        (
+            "3 fois c'est jouable ? non 2 plutôt, c'est pour les lunettes de ma fille",
+            "fr_FR",
+            Intent.SPLIT,
+            None,
+            2,
+        ),
+        # A count said in jest, then the real one.
+        ("en 10 fois ? je déconne, en 4 ça irait", "fr_FR", Intent.SPLIT, None, 4),
+        ("could I spread it across 4 months?", "en_GB", Intent.SPLIT, None, 4),
+        # Another provider paid, this bill promised.
+        (
+            "j'ai déjà payé le véto ce mois-ci, je vous règle vendredi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        # Half paid by cheque, the rest later.
+        (
+            "j'ai fait un chèque pour la moitié, le reste à la fin du mois",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-30",
+            None,
+        ),
+        # Cut off after "ok and".
+        ("ok and the", "en_GB", Intent.UNKNOWN, None, None),
+        # Clearing the bill is paying it; the day is the lesson's.
+        (
+            "Before Thursday's lesson I'd like to clear the bill, send the link",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_55(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.parts) == (reading, expected_day, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("je retire du liquide demain pour la facture", "fr_FR", Intent.PAY_LATER),
+        ("pouvez-vous me rappeler le montant ?", "fr_FR", Intent.STATUS),
+        ("my son was ill all month, why should I pay the invoice?", "en_GB", Intent.DISPUTE),
+        ("je paie à Pâques", "fr_FR", Intent.PAY_LATER),
+        ("c'est le dernier paiement, je le fais vendredi", "fr_FR", Intent.PAY_LATER),
+        (
+            "j'ai payé le dentiste et votre facture, le virement arrive vendredi",
+            "fr_FR",
+            Intent.ALREADY_PAID,
+        ),
+        ("en 3 fois, je plaisante pas", "fr_FR", Intent.SPLIT),
+        ("3 no 2", "es_ES", Intent.SPLIT),
+    ],
+)
+def test_round_55_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
