@@ -50,6 +50,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flows.intent_calendar import (
     COUNTS,
@@ -196,7 +197,9 @@ _NOT_A_DAY = (
     r"j(?! (?:ai|avais|aurai|etais|suis|y)\b)|weeks?|ans?|years?|versements?|echeances?|"
     r"paiements?|payments?|installments?|min|"
     r"minutes?|pm|am|pieces?|articles?|colis|factures?|sms|messages?|mails?|textos?|liens?|"
-    r"rappels?|relances?|courriers?|appels?|cours|rendez|rdv|coups?)\b)(?! ?\d)"
+    r"rappels?|relances?|courriers?|appels?|cours|rendez|rdv|coups?|"
+    # "pour le premier trimestre": an ordinal, no day of the month.
+    r"trimestres?|semestres?|mensualites?|acomptes?|seances?|lecons?|stages?)\b)(?! ?\d)"
 )
 
 
@@ -344,6 +347,14 @@ def _weekday(m: re.Match[str], today: dt.date) -> dt.date | None:
     day = next_weekday(today, WEEKDAYS[m.group("wd")])
     later = m.group("suffix") in ("en huit", "en 8", "d apres", "suivant", "after next")
     return day + dt.timedelta(days=7) if later else day
+
+
+#: The weekdays cut short that `_short_weekday` reads, only where a day must stand.
+_SHORT_WEEKDAYS = MappingProxyType({"mon": 0, "tue": 1, "wed": 2, "thu": 3, "sat": 5, "sun": 6})
+
+
+def _short_weekday(m: re.Match[str], today: dt.date) -> dt.date:
+    return next_weekday(today, _SHORT_WEEKDAYS[m.group("short")])
 
 
 def _day_only(m: re.Match[str], today: dt.date) -> dt.date | None:
@@ -705,8 +716,18 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         # "(?<!\ben )": "lundi en 8" is a week on Monday, "en 8" is no day of the month ("le
         # lien le 5" is).
         rf"(?<!\ben )(?:(?P<wd>{_WD}) )?(?:(?P<pre>{_DAY_PREFIX}) )?(?P<d>\d{{1,2}}|premier)"
-        rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?{_NOT_A_DAY}",
+        rf"(?P<suf>{_ORDINAL})?(?: (?:du|of the|of|de) (?:mois|month|mes))?"
+        # "on the 10th x": a kiss after an ordinal day, not "10 times".
+        rf"(?:(?<=st|nd|rd|th|er)(?= x+(?: \||$))|{_NOT_A_DAY})",
         _day_only,
+    ),
+    _rule(
+        # "Sat ok?", "on sat": a weekday cut short where it can only be a day (not "sat down",
+        # "the sun", "wed in June").
+        r"(?:(?<=\bon )|(?<=\bnext )|(?<=\bby )|(?<=\btill )|(?<=\buntil )|(?<=\bpay )|^)"
+        r"(?P<short>sat|sun|mon|tue|wed|thu)"
+        r"(?= (?:ok|okay|then|works|morning|afternoon|evening|night|pm|am|or)\b| ?$)",
+        _short_weekday,
     ),
     _rule(
         # "since Tuesday", "depuis lundi": a day gone by, as "last Tuesday".
@@ -727,6 +748,7 @@ _HINT = re.compile(
     r"\d|\b(?:demain|tomorrow|manana|soir|tonight|evening|noche|mois|month|mes|semaines?|today|"
     r"weeks?|wks?|semanas?|week end|jours?|days?|dias?|fortnight|quinzaine|huitaine|premier|"
     r"journee|(?:ce|le|du) we|wknd|aprem|apres midi|afternoon|tarde|heure|midi|"
+    r"sat|sun|mon|tue|wed|thu|"
     rf"{_WD}|{_MONTH})\b"
 )
 #: Holiday and season rules only run on a clause with one of these (they are many, and "été",

@@ -231,7 +231,8 @@ _CORRECTED_COUNT = re.compile(
     r"sinon (?:je|j|on|c|ca)(?: \w+){0,5}|otherwise(?: \w+){0,5}|"
     r"si possible|"
     r"if possible|if you (?:can|accept|agree)|"
-    r"if (?:that s|thats|it s|its) (?:ok|okay|alright|fine|all right)|if ok|if that works))*$"
+    r"if (?:that s|thats|it s|its) (?:ok|okay|alright|fine|all right|possible|doable)|if ok|"
+    r"if that works))*$"
 )
 #: A count of payments named ("4 fois c'est possible ?"); `COUNT_NAMED` for the reader too.
 COUNT_NAMED = _COUNT_NAMED = re.compile(

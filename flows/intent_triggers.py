@@ -250,11 +250,19 @@ LATER = re.compile(
     # "ma paye est tombée, je paie maintenant": the pay already here is no reason to wait.
     r"(?! (?:est|a ete|vient d etre|vient de) (?:deja )?(?:tombee?|arrivee?|passee?|versee?|"
     r"tomber|arriver))|"
+    # "le temps que les invités me remboursent leur part": others paying the customer back.
+    r"(?:quand|des que|une fois que|le temps que|en attendant que) (?:les |mes |ma |mon |nos )?"
+    r"(?:\w+ )?(?:invites|amis|amies|copains|copines|potes|participants|collegues|voisins|gens|"
+    r"parents|autres|soeur|frere|mere|pere|maman|papa|mari|femme|fils|fille|cousine?|coloc) "
+    r"(?:me |m |nous )(?:aient |auront |ont |aura |a )?(?:rembours|rend|vire)\w*|"
     # "quand les allocs tombent": money the customer waits for, named by when it lands.
     r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
     r"apl|caf|aides?|indemnites|rsa|chomage|retraite|pension|prime|sous|salaire|paie|paye|aah|"
     r"bourse|treizieme mois|"
-    r"virement|versement|argent|(?<=mon )remboursement|(?<=mes )remboursements)"
+    r"virement|versement|argent|(?<=mon )remboursement|(?<=mes )remboursements|"
+    # "dès que le remboursement de ma mutuelle arrive": the refund from those named only.
+    r"(?<=le )remboursement(?= (?:de|du|des) (?:la |l |ma |mon |mes )?(?:mutuelle|secu|cpam|caf|"
+    r"assurance|assureur|impots|banque|complementaire)\b))"
     # "dès que la pension alimentaire arrive": the kind of money named, from a closed list.
     r"(?: alimentaire| de reversion| d invalidite| familiales?| logement| au logement| d activite|"
     r" chomage| adulte handicape| journalieres)?"

@@ -26,6 +26,8 @@ Categories read by `flows.intents`:
   qu'on avait"): no, not a split asked for;
 - ``nonstop_told``: the clause after a bare "non stop" that tells what went on without a
   break ("Non stop ! j'ai bossé tout le weekend"): the keyword is only asked about;
+- ``stop_for_good``: a stop said for good ("une bonne fois pour toutes", "de vos listes"): in a
+  clause of its own it is recorded whatever the trained reader makes of a complaint around it;
 - ``opt_out``, ``opt_in``, ``dispute``, ``already_paid``, ``status``, ``ask_agent``,
   ``help_question``: phrasings of those intents (``already_paid`` here is not cancelled by a
   negation: "didn't you get my payment?");

@@ -469,8 +469,9 @@ def _combined(
     on an agreement to pay or on a sentence opt-out. Dates and parts come from the rules."""
     if reading.intent is Intent.OPT_OUT:
         if _opt_out_alone(norm, lexicon()):
-            # "laissez-moi tranquille": the stop and nothing else; the reader's n-grams of
-            # "laissez-moi" (jusqu'à vendredi) have no other words to weigh against it.
+            # "laissez-moi tranquille": the stop and nothing else (in a clause of its own);
+            # the reader's n-grams of "laissez-moi" (jusqu'à vendredi) or of a complaint
+            # before it have no say over it.
             return reading
         return _doubt_opt_out(reading, probabilities)
     if reading.intent is Intent.UNKNOWN or reading.is_unsure:
@@ -481,11 +482,32 @@ def _combined(
 
 
 def _opt_out_alone(norm: Normalized, words: Lexicon) -> bool:
-    """The whole message is a stop asked in so many words, with at most a courtesy beside it."""
-    rest = rules().opt_out.sub(" ", norm.text)
-    rest = words.pattern("opt_out").sub(" ", rest)
-    rest = words.pattern("polite").sub(" ", rest)
+    """The whole message is a stop asked in so many words, with at most a courtesy beside it;
+    or a clause of its own is a stop said for good ("…, retirez-moi de vos listes une bonne
+    fois pour toutes" after a long complaint; not "ne m'écrivez plus, je suis en vacances",
+    which the rest may make a pause)."""
+    if _only_a_stop(norm.text, words, for_good=False):
+        return True
+    return any(_only_a_stop(clause, words, for_good=True) for clause in norm.clauses)
+
+
+def _only_a_stop(text: str, words: Lexicon, *, for_good: bool) -> bool:
+    """*text* is a stop and a courtesy at most; *for_good*: said for good (`stop_for_good`)."""
+    if for_good:
+        text = _OPENING_LINK.sub("", text)  # "mais après ça rayez-moi de vos listes à jamais"
+    rest = words.pattern("opt_out").sub(" ", rules().opt_out.sub(" ", text))
+    final = words.pattern("stop_for_good")
+    if rest == text or (for_good and final.search(rest) is None):
+        return False
+    rest = words.pattern("polite").sub(" ", final.sub(" ", rest))
     return not re.sub(r"[^\w]+", " ", rest).strip()
+
+
+#: A link opening a clause, before a stop said for good in it.
+_OPENING_LINK = re.compile(
+    r"^(?:(?:mais|et|donc|bref|enfin|par contre|apres ca|du coup|but|and|so|anyway|pero|y)"
+    r"(?: |$))+"
+)
 
 
 def _one_word(norm: Normalized) -> bool:

@@ -8516,3 +8516,112 @@ def test_kinds_of_round_55(
 )
 def test_round_55_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # A count refused, the new one asked "if that's doable".
+        ("not 2 payments, 4 please if that's doable", "en_GB", Intent.SPLIT, None, 4),
+        # The customer's own refund, or friends paying back: why the wait, no refund claimed.
+        (
+            "dès que le remboursement de la sécu arrive je vous règle, pas avant désolé",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+            None,
+        ),
+        (
+            "je vous paie quand les copains me remboursent leur part",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+            None,
+        ),
+        # Never bought anything, whoever asks who we are.
+        (
+            "I've never purchased anything from your shop, who is this?",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        # How to pay asked, a paper not understood.
+        (
+            "comment on vous paie ? j'ai rien compris au courrier",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # The broken thing named as the job paid for.
+        ("jeudi sans faute pour la porte cassée", "fr_FR", Intent.PAY_LATER, "2026-11-19", None),
+        # "le premier semestre" is no day of the month.
+        (
+            "je voudrais régler tout de suite le premier semestre de judo, envoyez le lien",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # Charged twice, the count said first.
+        ("2 fois débité pour le stage de foot", "fr_FR", Intent.DISPUTE, None, None),
+        # A visit to say goodbye.
+        (
+            "je passerai demain dire au revoir à la maîtresse, merci pour tout",
+            "fr_FR",
+            Intent.SMALLTALK,
+            None,
+            None,
+        ),
+        # "non j'ai jamais dit stop" refuses nothing.
+        ("c'est bon pour moi, et non j'ai jamais dit stop", "fr_FR", Intent.YES, None, None),
+        ("which is the last day for pay? thanks", "fr_FR", Intent.STATUS, None, None),
+        # A bank card left somewhere is no payment.
+        (
+            "can I pay on friday? left my bank card at work",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        # Paid a salary, texted ("g été payée").
+        (
+            "g été payée hier finalement, je peux payer maintenant ?",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # A kiss after an ordinal day.
+        ("I'll pay on the 3rd x", "en_GB", Intent.PAY_LATER, "2026-12-03", None),
+        # The job named by its day, then how to pay asked.
+        ("how do I pay? boiler servicing from monday", "en_GB", Intent.PAY_NOW, None, None),
+        # A weekday cut short where only a day can stand.
+        ("sun ok? we're away saturday", "en_GB", Intent.PAY_LATER, "2026-11-22", None),
+        # A better count wished after the first.
+        ("en 3 fois, voire 4 si c'est possible", "fr_FR", Intent.SPLIT, None, 4),
+    ],
+)
+def test_kinds_of_round_56(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.parts) == (reading, expected_day, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("sat down and paid it this morning", "en_GB", Intent.ALREADY_PAID),
+        ("mon fils paiera vendredi", "fr_FR", Intent.PAY_LATER),
+        ("je paie pas pour la vitre cassée", "fr_FR", Intent.DISPUTE),
+        ("je paie mercredi pour la vitre que vous avez cassée", "fr_FR", Intent.DISPUTE),
+        ("the money left my bank yesterday", "en_GB", Intent.ALREADY_PAID),
+        ("will stop by the shop tomorrow", "en_GB", Intent.PAY_LATER),
+        ("je paierai quand vous m'aurez remboursé le trop perçu", "fr_FR", Intent.DISPUTE),
+    ],
+)
+def test_round_56_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading

@@ -217,6 +217,20 @@ def test_a_stop_asked_and_nothing_else_is_recorded_whatever_the_model_says() -> 
         assert (reading.intent, reading.maybe_opt_out) == (Intent.OPT_OUT, False), text
 
 
+def test_a_stop_said_for_good_in_a_clause_of_its_own_is_recorded_whatever_the_model_says() -> None:
+    # After a complaint the reader's n-grams lean to a dispute; the stop said for good in a
+    # clause of its own is the customer's decision. A stop the rest may qualify stays doubted.
+    doubting = fixed({Intent.DISPUTE: intents.MODEL_NOT_OPT_OUT + 0.05})
+    text = (
+        "le travail était correct je dis pas, mais trois messages par semaine c'est trop,"
+        " retirez-moi de vos listes une bonne fois pour toutes"
+    )
+    reading = read(text, doubting)
+    assert (reading.intent, reading.maybe_opt_out) == (Intent.OPT_OUT, False)
+    paused = read("ne m'écrivez plus, je suis en vacances", doubting)
+    assert (paused.intent, paused.maybe_opt_out) == (Intent.DISPUTE, True)
+
+
 def test_dates_and_parts_come_from_the_rules() -> None:
     promise = read("je paierai vendredi", fixed({Intent.PAY_LATER: 0.99}))
     assert promise.date == dt.date(2026, 11, 20)
