@@ -488,6 +488,8 @@ def _opt_out_alone(norm: Normalized, words: Lexicon) -> bool:
     which the rest may make a pause)."""
     if _only_a_stop(norm.text, words, for_good=False):
         return True
+    if _STOP_QUALIFIED.search(norm.text):
+        return False  # "si les relances continuent, …", "…, je préfère les mails": weighed
     return any(_only_a_stop(clause, words, for_good=True) for clause in norm.clauses)
 
 
@@ -496,13 +498,19 @@ def _only_a_stop(text: str, words: Lexicon, *, for_good: bool) -> bool:
     if for_good:
         text = _OPENING_LINK.sub("", text)  # "mais après ça rayez-moi de vos listes à jamais"
     rest = words.pattern("opt_out").sub(" ", rules().opt_out.sub(" ", text))
-    final = words.pattern("stop_for_good")
-    if rest == text or (for_good and final.search(rest) is None):
+    said_for_good = words.pattern("stop_for_good")
+    if rest == text or (for_good and said_for_good.search(rest) is None):
         return False
-    rest = words.pattern("polite").sub(" ", final.sub(" ", rest))
+    rest = words.pattern("polite").sub(" ", said_for_good.sub(" ", rest))
     return not re.sub(r"[^\w]+", " ", rest).strip()
 
 
+#: A stop the rest of the message makes conditional or a change of channel ("si les relances
+#: continuent, …", "…, je préfère les mails"): the trained reader's doubt stands.
+_STOP_QUALIFIED = re.compile(
+    r"(?:^|\| )(?:si|if|quand|when|lorsque|en cas|in case|unless|sauf si|a moins|si no)\b|"
+    r"\b(?:prefere\w*|prefer\w*|plutot|rather|prefiero|instead)\b"
+)
 #: A link opening a clause, before a stop said for good in it.
 _OPENING_LINK = re.compile(
     r"^(?:(?:mais|et|donc|bref|enfin|par contre|apres ca|du coup|but|and|so|anyway|pero|y)"
@@ -844,7 +852,7 @@ _BUT = frozenset({"mais", "but", "pero"})
 #: What the message goes on with ("ok so the") before the article it stops on.
 _GOES_ON = frozenset({"so", "donc", "alors", "entonces", "and", "et"})
 _ARTICLE_ENDS = frozenset(
-    {"the", "a", "an", "my", "your", "un", "une", "la", "du", "des", "de", "mon", "ma", "el"}
+    {"the", "a", "an", "my", "your", "un", "une", "du", "des", "de", "mon", "ma", "el"}
     | {"los", "las", "mi"}
 )
 
@@ -1793,8 +1801,15 @@ def _names_split(text: str, words: Lexicon) -> bool:
         words.pattern("concept_split").search(text)
         or intent_concepts.parts_named(text)
         or words.pattern("split_rest").search(text)
-        or COUNT_NAMED.match(text)  # "4 fois c'est possible ? … c'est pour l'appareil"
+        or _count_opens(text)  # "4 fois c'est possible ? … c'est pour l'appareil"
     )
+
+
+def _count_opens(text: str) -> bool:
+    """A count of payments opens the message ("4 fois c'est possible ?"); not "3 times I've
+    asked", whose "times" counts something else."""
+    opening = COUNT_NAMED.match(text)
+    return opening is not None and opening.group().split()[-1] not in ("times", "veces")
 
 
 def _question_before_dispute(norm: Normalized, words: Lexicon) -> Intent | None:
@@ -2029,9 +2044,16 @@ def _wait_asked_until(text: str, date_text: str, words: Lexicon) -> bool:
     10 min samedi, on sera en retard au cours")."""
     for asked in words.pattern("wait_asked").finditer(text):
         after = text[asked.end() :].lstrip()
+        if _UNTIL_SOMETHING_DONE.match(after):
+            continue  # "jusqu'à ce que je vérifie…": until something is done, not a day
         if after.startswith((*_UNTIL_WORDS, date_text)):
             return True
     return False
+
+
+_UNTIL_SOMETHING_DONE = re.compile(
+    r"(?:jusqu a ce qu|(?:until|till|til) (?:i|we|you|he|she|they)\b)"
+)
 
 
 def _billed_for_nothing(text: str, words: Lexicon) -> bool:
@@ -2046,14 +2068,14 @@ def _billed_for_nothing(text: str, words: Lexicon) -> bool:
     if withheld is None or is_negated(text, withheld.start(), withheld.end()):
         return False
     rest = _around(text, withheld)
-    paid_for = [
-        m.span()
-        for m in words.pattern("bill_paid_for").finditer(rest)
-        if not words.pattern("bill_questioned").search(rest)
-    ]
+    questioned = words.pattern("bill_questioned").search(rest) is not None
+    paid_for = [] if questioned else list(words.pattern("bill_paid_for").finditer(rest))
+
+    def named_as_paid(billed: re.Match[str]) -> bool:
+        return any(m.start() <= billed.start() and billed.end() <= m.end() for m in paid_for)
+
     return any(
-        not any(start <= billed.start() and billed.end() <= end for start, end in paid_for)
-        for billed in words.pattern("service_billed").finditer(rest)
+        not named_as_paid(billed) for billed in words.pattern("service_billed").finditer(rest)
     )
 
 

@@ -8601,6 +8601,23 @@ def test_round_55_lookalikes_keep_their_reading(text: str, locale: str, reading:
         ("sun ok? we're away saturday", "en_GB", Intent.PAY_LATER, "2026-11-22", None),
         # A better count wished after the first.
         ("en 3 fois, voire 4 si c'est possible", "fr_FR", Intent.SPLIT, None, 4),
+        # The code review's: a call back "quand vous avez un moment", "déduisez", a courtesy
+        # after the question.
+        (
+            "pouvez-vous me rappeler ce soir quand vous avez un moment ?",
+            "fr_FR",
+            Intent.ASK_AGENT,
+            None,
+            None,
+        ),
+        (
+            "déduisez les frais de déplacement et je vous règle lundi",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        ("is this the final instalment? thanks", "en_GB", Intent.STATUS, None, None),
     ],
 )
 def test_kinds_of_round_56(
@@ -8621,6 +8638,16 @@ def test_kinds_of_round_56(
         ("the money left my bank yesterday", "en_GB", Intent.ALREADY_PAID),
         ("will stop by the shop tomorrow", "en_GB", Intent.PAY_LATER),
         ("je paierai quand vous m'aurez remboursé le trop perçu", "fr_FR", Intent.DISPUTE),
+        # The code review's lookalikes.
+        ("vous m'envoyez des mails sans stop", "fr_FR", Intent.OPT_OUT),
+        ("3 times I've asked, which invoice is this?", "en_GB", Intent.STATUS),
+        ("oui ça me va et je serai là", "fr_FR", Intent.YES),
+        (
+            "enlevez la séance de jeudi de mon planning, je ne pourrai pas venir",
+            "fr_FR",
+            Intent.SMALLTALK,
+        ),
+        ("supprimez l'option sms, je préfère le mail", "fr_FR", Intent.HELP),
     ],
 )
 def test_round_56_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:

@@ -225,10 +225,17 @@ def test_a_stop_said_for_good_in_a_clause_of_its_own_is_recorded_whatever_the_mo
         "le travail était correct je dis pas, mais trois messages par semaine c'est trop,"
         " retirez-moi de vos listes une bonne fois pour toutes"
     )
-    reading = read(text, doubting)
-    assert (reading.intent, reading.maybe_opt_out) == (Intent.OPT_OUT, False)
-    paused = read("ne m'écrivez plus, je suis en vacances", doubting)
-    assert (paused.intent, paused.maybe_opt_out) == (Intent.DISPUTE, True)
+    for said in (text, "you text too much, take me off the list permanently"):
+        reading = read(said, doubting)
+        assert (reading.intent, reading.maybe_opt_out) == (Intent.OPT_OUT, False), said
+    # A stop the rest may qualify (a pause, a condition, another channel) stays doubted.
+    for qualified in (
+        "ne m'écrivez plus, je suis en vacances",
+        "si les relances continuent, retirez-moi de vos listes définitivement",
+        "ne m'envoyez plus de sms définitivement, je préfère les mails",
+    ):
+        reading = read(qualified, doubting)
+        assert (reading.intent, reading.maybe_opt_out) == (Intent.DISPUTE, True), qualified
 
 
 def test_dates_and_parts_come_from_the_rules() -> None:
