@@ -676,7 +676,12 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
         _tonight,
         allows_today=True,
     ),
-    _rule(r"apres demain|(?:the )?day after tomorrow|pasado manana", _in_days(2)),
+    # "i pay after-tomorow" (a French speaker's "après-demain"); not "after tomorrow's lesson".
+    _rule(
+        r"apres demain|(?:the )?day after tomorrow|pasado manana|"
+        r"after tomorrow(?! s\b| (?:morning|afternoon|lunch(?:time)?)\b| (?:evening|night) s\b)",
+        _in_days(2),
+    ),
     _rule(r"demain|tomorrow|(?<!la )(?<!esta )manana", _in_days(1)),
     _rule(
         rf"(?:(?:{_WD}) )?(?:{_DAY_PREFIX} )?(?P<d>\d{{1,2}}|premier){_ORDINAL}? "

@@ -499,6 +499,12 @@ def _reasons_before_paying_now(
     return signals
 
 
+#: The link named as a "now" trigger (`NOW`): negated, it is missing (wanted), not put off.
+_LINK_WORDS = frozenset({"lien", "link", "enlace"})
+#: A pay or use verb before the link: the link turned down as the way to pay.
+_LINK_USE = re.compile(r"\b(?:pay\w*|pa[iy]e\w*|regl\w*|pagar\w*|use|using|utilis\w*|usar)\b")
+
+
 def _signals(
     piece: str,
     *,
@@ -521,6 +527,12 @@ def _signals(
                 signals.append(Signal(plain, m.start()))
             elif regex is ONE_GO:
                 signals.append(Signal(Decision.SPLIT, m.start()))  # "pas en une fois"
+            elif m.group().split()[-1] in _LINK_WORDS and not _LINK_USE.search(
+                piece, 0, m.start()
+            ):
+                # "the message doesn't show a link": the link missing, wanted; not "not now"
+                # (but "I won't pay through the link" turns the link down).
+                signals.append(Signal(Decision.NOW_WEAK, m.start()))
             else:
                 signals.append(Signal(Decision.LATER_DERIVED, m.start()))
     signals.extend(_verb_signals(piece, tokens, starts))

@@ -36,9 +36,11 @@ SPLIT_NUMBERED = (
         _WS + rf"(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
         rf"times|pieces)\b"
     ),
-    # "can I split it across 3 months?": "across" only after paying or splitting.
+    # "can I split it across 3 months?", "over the next three months": only after paying or
+    # splitting.
     re.compile(
-        rf"\b(?:over|(?:split|spread|pay|paying)(?: \w+){{0,3}} across) {_N} "
+        rf"\b(?:over|(?:split|splitting|spread|spreading|pay|paying)(?: \w+){{0,3}} "
+        rf"(?:across|over the next)) {_N} "
         r"(?:months|payments|installments)\b"
     ),
     # "un paiement par mois pendant 3 mois": the months are the instalments.
@@ -177,6 +179,8 @@ NOW = re.compile(
     r"pour le moment|get (?:this|it|that) (?:paid|settled|sorted)|"
     # "was going to wait till friday but might as well get it done": the wait given up.
     r"might as well (?:just )?(?:get it (?:done|over with)|do it|pay)|"
+    # "was going to wait till Friday but let's just get it done": the same, closing its clause.
+    r"let s (?:just )?get it (?:done|over with)$|"
     r"en ce moment|for now|at the moment|por ahora|cette fois|send it (?:over|through|across)|"
     r"(?:envoyez|envoie|balancez)(?: le| moi ca| ca)?$|"
     # "je peux payer de mon tel là": "là" closing a sentence about paying is "right now".
@@ -223,7 +227,9 @@ LATER = re.compile(
     r"after(?! all\b)(?!(?:(?<=\bthe after)|(?<=\bs after)|(?<=\bmy after)|(?<=\bour after)|"
     r"(?<=\bhis after)|(?<=\bher after)|(?<=\btheir after)|(?<=\ban after)) school\b)|"
     # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
-    r"(?:attendre|attendez|attends)(?! (?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
+    # "j'attends plus que votre lien": the link is all that is missing.
+    r"(?:attendre|attendez|attends)(?! (?:plus que |que |juste |seulement |plus )?"
+    r"(?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"je (?:reviens|reviendrai) vers vous|get back to you|"  # after checking
     r"at some point|sooner or later|eventually|tot ou tard|un de ces jours|"
@@ -253,7 +259,7 @@ LATER = re.compile(
     # "le temps que les invités me remboursent leur part": others paying the customer back.
     r"(?:quand|des que|une fois que|le temps que|en attendant que) (?:les |mes |ma |mon |nos )?"
     r"(?:\w+ )?(?:invites|amis|amies|copains|copines|potes|participants|collegues|voisins|gens|"
-    r"parents|autres|soeur|frere|mere|pere|maman|papa|mari|femme|fils|fille|cousine?|coloc) "
+    r"parents|autres|soeur|frere|mere|pere|maman|papa|mari|femme|fils|fille|cousine?|coloc|ex) "
     r"(?:me |m |nous )(?:aient |auront |ont |aura |a )?(?:rembours|rend|vire)\w*|"
     # "quand les allocs tombent": money the customer waits for, named by when it lands.
     r"(?:quand|des que|une fois que) (?:les |mes |la |ma |le |mon |l )?(?:allocs?|allocations?|"
@@ -272,7 +278,11 @@ LATER = re.compile(
     # "quand mon salaire est tombé": a past said of the condition, still to come.
     r"(?:est|sera|sont|seront|a ete|aura ete) (?:tombe|arrive|vire|verse|rentre)e?s?)|"
     r"(?:au|a mon|a notre) retour (?:de|des|du) (?:vacances|conges|voyage|deplacement)|"
-    r"my (?:salary|paycheck|wages)|paycheck|get paid|"
+    # Not "ok i have my salary today, i pay now": the money already here.
+    r"(?:when|once|till|until|after) (?:i|we) (?:ve |have )?(?:got|had|received|have) my "
+    r"(?:salary|paycheck|wages)|"
+    r"(?<!have )(?<!got )(?<!received )(?<!had )my (?:salary|paycheck|wages)|"
+    r"(?<!\bmy )paycheck|get paid|"
     # "I'll pay once the insurance excess is sorted": the customer's own money or paperwork
     # awaited (not "the refund", which is the merchant's to make: a dispute).
     r"(?:when|once|as soon as) (?:the |my |our )?(?:\w+ ){0,2}(?:insurance|excess|salary|wages|"

@@ -1960,10 +1960,11 @@ _INTENSIFIERS = frozenset({"absolument", "vraiment", "du", "nullement", "aucunem
 def _is_dispute(norm: Normalized, words: Lexicon) -> bool:
     # "je paie mardi quand je reçois mon remboursement": the customer's own money to come (a
     # reason to wait), not a refund claimed from us, unless the message names a charge
-    # ("j'attends toujours mon remboursement et vous me facturez ??").
+    # ("j'attends toujours mon remboursement et vous me facturez ??"), other than the bill
+    # paid ("la facture je la paye début du mois, le temps que mon ex me rembourse sa part").
     awaited = words.pattern("own_money_awaited")
     text = awaited.sub(" ", norm.text)
-    if text != norm.text and words.pattern("service_billed").search(text):
+    if text != norm.text and _billed_beyond_paid(text, words):
         text = norm.text
     # "the refund from the other festival hasn't come through": not a parcel missing either.
     clauses = (
@@ -2067,15 +2068,21 @@ def _billed_for_nothing(text: str, words: Lexicon) -> bool:
     withheld = words.pattern("service_withheld").search(text)
     if withheld is None or is_negated(text, withheld.start(), withheld.end()):
         return False
-    rest = _around(text, withheld)
-    questioned = words.pattern("bill_questioned").search(rest) is not None
-    paid_for = [] if questioned else list(words.pattern("bill_paid_for").finditer(rest))
+    return _billed_beyond_paid(_around(text, withheld), words)
+
+
+def _billed_beyond_paid(text: str, words: Lexicon) -> bool:
+    """Whether *text* names a charge (`service_billed`) other than the bill named as what is
+    paid ("la facture du centre aéré je la paye début du mois prochain": `bill_paid_for`),
+    unless the bill itself is questioned beside it (`bill_questioned`)."""
+    questioned = words.pattern("bill_questioned").search(text) is not None
+    paid_for = [] if questioned else list(words.pattern("bill_paid_for").finditer(text))
 
     def named_as_paid(billed: re.Match[str]) -> bool:
         return any(m.start() <= billed.start() and billed.end() <= m.end() for m in paid_for)
 
     return any(
-        not named_as_paid(billed) for billed in words.pattern("service_billed").finditer(rest)
+        not named_as_paid(billed) for billed in words.pattern("service_billed").finditer(text)
     )
 
 

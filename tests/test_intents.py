@@ -8652,3 +8652,170 @@ def test_kinds_of_round_56(
 )
 def test_round_56_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # A stop the customer asks not to be put on (the critical miss of round 56).
+        (
+            "ne me mettez pas en stop hein, je règle demain matin",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-19",
+            None,
+        ),
+        ("don't put me on stop, I pay tomorrow", "en_GB", Intent.PAY_LATER, "2026-11-19", None),
+        # The salon paid is the business, not a fair.
+        (
+            "away this weekend with no signal, I'll pay the salon next week",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-23",
+            None,
+        ),
+        ("sorry i pay after-tomorow, card blocked", "en_GB", Intent.PAY_LATER, "2026-11-20", None),
+        # Another bill paid, then this one promised.
+        (
+            "jpeux pas ce mois ci g deja payé le controle technique, je vous regle ca le 10",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-10",
+            None,
+        ),
+        # Money awaited from an ex, the bill named as what is paid.
+        (
+            "la facture du centre aéré je la paye début du mois prochain, le temps que mon ex me"
+            " rembourse sa part",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-01",
+            None,
+        ),
+        (
+            "début janvier pour la facture du carreleur, là ça passe pas du tout",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2027-01-01",
+            None,
+        ),
+        # Half handed over already: the rest is a promise.
+        (
+            "gave half to the coach in cash yesterday, rest on friday",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        # A fault fixed, thanked for.
+        (
+            "happy to pay straight away, cheers for sorting the leak so quickly",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "merci d'avoir réparé la fuite si vite, je paie maintenant",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # Two debits for one job, in sarcasm.
+        (
+            "bravo, 2 prelevements pour un seul detartrage, vraiment pro",
+            "fr_FR",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "c quoi le num du club pour appeler ? le bureau est jamais ouvert",
+            "fr_FR",
+            Intent.ASK_AGENT,
+            None,
+            None,
+        ),
+        ("What do I do to pay you guys?", "en_GB", Intent.PAY_NOW, None, None),
+        (
+            "ok i have my salary today, i pay the nanny now, link pls",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "happy to pay right away, was going to wait till friday but let's just get it done",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "send me the link pls, want the nursery fees off my mind before monday",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "la CB est dans ma main, j'attends plus que votre lien",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # The link missing is not "not now".
+        (
+            "card in hand, where do I pay? the message doesnt show a link",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "quelles séances de soutien en maths ça couvre ? on en a sauté une",
+            "fr_FR",
+            Intent.STATUS,
+            None,
+            None,
+        ),
+        ("Could I split it over the next three months?", "en_GB", Intent.SPLIT, None, 3),
+        ("two direct debits for one cleaning, great service", "en_GB", Intent.DISPUTE, None, None),
+    ],
+)
+def test_kinds_of_round_57(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.parts) == (reading, expected_day, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("mettez moi en stop", "fr_FR", Intent.OPT_OUT),
+        ("pas du tout", "fr_FR", Intent.NO),
+        ("j'attends toujours mon remboursement et vous me facturez ??", "fr_FR", Intent.DISPUTE),
+        ("thanks for fixing the leak, but it's leaking again", "en_GB", Intent.DISPUTE),
+        ("je peux faire 2 prelevements pour une seule facture ?", "fr_FR", Intent.SPLIT),
+        ("le colis est arrivé ouvert", "fr_FR", Intent.DISPUTE),
+        ("what do I do to pay by cheque?", "en_GB", Intent.HELP),
+        ("i pay when i have my salary", "en_GB", Intent.PAY_LATER),
+        ("j'attends plus que ma paye pour regler", "fr_FR", Intent.PAY_LATER),
+        ("I'm away over the next 2 months", "en_GB", Intent.UNKNOWN),
+        # The review's lookalikes: a stop complained of, a split asked, an agreement.
+        (
+            "c'est dingue, vous ne me mettez jamais en stop alors que je le demande",
+            "fr_FR",
+            Intent.OPT_OUT,
+        ),
+        ("you do not put me on the stop list even after 3 requests", "en_GB", Intent.OPT_OUT),
+        ("possible d'avoir 2 prélèvements pour un seul stage ?", "fr_FR", Intent.SPLIT),
+        ("ok let's do it", "en_GB", Intent.YES),
+    ],
+)
+def test_round_57_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
