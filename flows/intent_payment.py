@@ -735,9 +735,10 @@ _DECLINED_BEFORE = re.compile(
 _PREFERRED_TO = re.compile(
     r"\b(?:than|plutot que|plutot qu|au lieu de|au lieu d|en vez de|en lugar de)"
     r"(?: (?:de|d|to|with|about|around|the|le|la|les|l|un|une|a|los|las|el))*"
-    r"(?: (?:faff\w*|mess\w*|muck\w*|bother\w*|fiddl\w*|do|doing|go|going|payer|regler|"
+    r"(?: (?:faff\w*|mess\w*|muck\w*|bother\w*|fiddl\w*|drag\w*|do|doing|go|going|payer|regler|"
     r"passer|pagar|hacer|paying|splitting|spreading))?"
-    r"(?: (?:de|d|to|with|about|around|the|le|la|les|l|un|une|a|los|las|el|by|in|en|par|por))* ?$"
+    r"(?: (?:de|d|to|with|about|around|the|le|la|les|l|un|une|a|los|las|el|by|in|en|par|por|"
+    r"it out))* ?$"
 )
 
 

@@ -34,7 +34,7 @@ SPLIT_NUMBERED = (
     ),
     re.compile(
         _WS + rf"(?:in|into) {_N} (?:installments?|payments?|parts|monthly payments?|goes|chunks|"
-        rf"times|pieces)\b"
+        rf"(?:monthly )?bits|times|pieces)\b"
     ),
     # "can I split it across 3 months?", "over the next three months": only after paying or
     # splitting.
@@ -229,7 +229,10 @@ LATER = re.compile(
     # "j'attends le lien": waiting for the link is wanting it now, not asking for time.
     # "j'attends plus que votre lien": the link is all that is missing.
     r"(?:attendre|attendez|attends)(?! (?:plus que |que |juste |seulement |plus )?"
-    r"(?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))|"
+    r"(?:le|votre|ce|ton|vos|les) (?:liens?|link|sms|code))"
+    # "attendez jcherche ma cb et je paye": a moment to fetch the card, paying now.
+    r"(?! (?:je |j |j)?(?:cherche|prends|sors|recupere|trouve)\w* (?:ma|mon|la|le) "
+    r"(?:cb|carte|portefeuille|chequier|telephone|tel)\b)|"
     r"patienter|patientez|wait|delai|un delai|extension|reporter|"
     r"je (?:reviens|reviendrai) vers vous|get back to you|"  # after checking
     r"at some point|sooner or later|eventually|tot ou tard|un de ces jours|"

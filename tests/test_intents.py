@@ -8819,3 +8819,89 @@ def test_kinds_of_round_57(
 )
 def test_round_57_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # Our own message quoted (the critical miss of round 57).
+        (
+            "j'ai vu 'repondez STOP' mais moi je veux juste savoir si vous prenez les cheques",
+            "fr_FR",
+            Intent.HELP,
+            None,
+            None,
+        ),
+        (
+            "I saw 'reply STOP' but I just want to know if you take cheques",
+            "en_GB",
+            Intent.HELP,
+            None,
+            None,
+        ),
+        (
+            "Rather pay the lot today than drag it out over 3 months tbh",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # The broken thing named as the job taken in hand.
+        (
+            "ce week end je m'en occupe pour la vitre cassée",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-21",
+            None,
+        ),
+        # The customer's own refund in.
+        (
+            "J'avais dit plus tard mais finalement le remboursement de la CAF est tombé, je paye"
+            " maintenant",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        ("attendez jcherche ma cb et je paye", "fr_FR", Intent.PAY_NOW, None, None),
+        ("Could I pay the venue hire in 4 monthly bits?", "en_GB", Intent.SPLIT, None, 4),
+        # The season past, told as why.
+        (
+            "plus tard svp, la rentrée m'a ruinée entre les fournitures et les baskets",
+            "fr_FR",
+            Intent.PAY_LATER,
+            None,
+            None,
+        ),
+        ("vous pouvez étaler sur 4 mois au lieu de 3 ?", "fr_FR", Intent.SPLIT, None, 4),
+        (
+            "Hi, I'll sort out the tutoring invoice after payday, hope that's ok",
+            "en_GB",
+            Intent.PAY_LATER,
+            None,
+            None,
+        ),
+    ],
+)
+def test_kinds_of_round_58(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.parts) == (reading, expected_day, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        ("j'ai vu votre message, stop", "fr_FR", Intent.OPT_OUT),
+        ("ok jai vu stop merci", "fr_FR", Intent.OPT_OUT),
+        ("saw your text, STOP", "en_GB", Intent.OPT_OUT),
+        ("c'est une fraude, je paie pas", "fr_FR", Intent.DISPUTE),
+        ("vous m'avez facturé 4 mois au lieu de 3", "fr_FR", Intent.DISPUTE),
+        ("can you sort out the invoice, it's wrong", "en_GB", Intent.DISPUTE),
+        ("je paierai à la rentrée", "fr_FR", Intent.PAY_LATER),
+    ],
+)
+def test_round_58_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
