@@ -466,7 +466,7 @@ _HOLIDAY_RULES: tuple[_Rule, ...] = (
         r"(?<!allocation de )(?<!allocations de )(?<!prime de )(?<!fournitures de )"
         r"(?<!achats de )(?<!frais de )(?<!liste de )(?<!soldes de )(?<!courses de )"
         # Nor "la rentrée m'a ruinée" (the season past, told as why).
-        r"(?:la )?rentree(?: scolaire| de septembre)?(?! (?:du|de|d|des|a|au|chez)\b)"
+        r"(?:la )?rentree(?: scolaire| de septembre)?+(?! (?:du|de|d|des|a|au|chez)\b)"
         r"(?! (?:m|nous) (?:a|ont) \w+)|"
         r"back to school|"
         r"la vuelta al cole",

@@ -8897,6 +8897,10 @@ def test_kinds_of_round_58(
         ("j'ai vu votre message, stop", "fr_FR", Intent.OPT_OUT),
         ("ok jai vu stop merci", "fr_FR", Intent.OPT_OUT),
         ("saw your text, STOP", "en_GB", Intent.OPT_OUT),
+        # The code review's: a stop request after "I saw your text", "vous avez écrit".
+        ("I saw your text stop messaging me", "en_GB", Intent.OPT_OUT),
+        ("vous avez écrit 3 fois stop", "fr_FR", Intent.OPT_OUT),
+        ("plus tard, la rentrée scolaire m'a ruinée", "fr_FR", Intent.PAY_LATER),
         ("c'est une fraude, je paie pas", "fr_FR", Intent.DISPUTE),
         ("vous m'avez facturé 4 mois au lieu de 3", "fr_FR", Intent.DISPUTE),
         ("can you sort out the invoice, it's wrong", "en_GB", Intent.DISPUTE),
