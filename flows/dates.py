@@ -651,6 +651,13 @@ _EVERYDAY_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"(?P<prep>dans|d ici|sous|in|within|en|dentro de|encore|another|need|besoin de|"
+        # "pouvez-vous attendre 15 jours ?": the wait asked of us (not "j'ai dû attendre 15
+        # jours pour un rdv", "I can't wait 2 weeks").
+        r"(?:(?<=merci d )|(?<=please )|(?<=pouvez vous )|(?<=pourriez vous )|(?<=vous pouvez )|"
+        r"(?<=vous pourriez )|(?<=tu peux )|(?<=tu pourrais )|(?<=can you )|(?<=could you )|"
+        r"(?<=would you )|"
+        r"(?<=pueden )|(?<=podeis )|(?<=puede )|(?<=podrian )|(?<=podria ))"
+        r"(?:attendre|patienter|wait|esperar)(?: encore)?(?: (?:for|pendant|another))?|"
         r"besoin d|il me faut|il me faudrait|(?:give|donne|donnez|laisse|laissez|accorde|"
         r"accordez|dame|deme)(?: moi| me| nous)?(?: encore)?) "
         rf"(?:(?:a |an |une |un )?(?P<n>{_COUNT})(?: more| extra| of)? ?"

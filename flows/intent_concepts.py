@@ -63,8 +63,13 @@ def _wrong(words: Lexicon, text: str) -> bool:
 
 
 def asks_opt_in(text: str, words: Lexicon) -> bool:
-    """Messages + resuming ("je veux de nouveau les sms", "volved a mandarme los avisos")."""
-    return _has(words, "again", text) and _has(words, "messages", text)
+    """Messages + resuming ("je veux de nouveau les sms", "volved a mandarme los avisos"); not
+    told never to come again ("never send me texts again", "nunca me vuelvas a enviar sms")."""
+    return (
+        _has(words, "again", text)
+        and _has(words, "messages", text)
+        and not _has(words, "again_negated", text)
+    )
 
 
 def opt_out(text: str, words: Lexicon, *, asks: bool) -> ConceptReading | None:

@@ -921,8 +921,12 @@ def _date_signals(
     return signals
 
 
-#: A season's part ("fin d'année", "end of term") that names an event with the noun before it.
-_SEASON = re.compile(r"(?:fin|debut|end|start|final|fines|principios)\b")
+#: A part of the year or a season, which names an event with the noun before it ("le spectacle
+#: de fin d'année", "la colo de cet été").
+_SEASON = re.compile(
+    r"(?:fin|debut|end|start|final|fines|principios|(?:cet|l) (?:ete|hiver|automne)|"
+    r"(?:ce|le) printemps)\b"
+)
 
 #: The day after the one named before ("ma paye tombe le 28, je règle le lendemain"); not "le
 #: lendemain de Noël" nor "the day after tomorrow", which name their own day.

@@ -125,6 +125,9 @@ REJECTED = re.compile(
     r"en vez de|en lugar de|"
     # "je préfère payer maintenant que d'attendre la fin du mois": the wait turned down.
     r"(?:plutot )?que (?:d |de )(?:attendre|patienter)|"
+    # "je préfère payer maintenant que d'y repenser lundi": thinking of it again put off.
+    r"(?<=maintenant )(?:plutot )?que (?:d |de )(?:y |le |la )?(?:repenser|penser|reflechir|"
+    r"oublier|trainer|m en occuper|m en soucier|revenir)|"
     r"than (?:wait|waiting|delay|delaying|hold off|holding off|put it off|putting it off)|"
     # "I'd rather pay the full amount now than do the instalments": the plan turned down.
     r"than (?:do|doing|go|going|have|having|split|splitting|spread|spreading|pay|paying)"
@@ -255,6 +258,10 @@ LATER = re.compile(
     r"when i (?:get|have|can|receive)|once i (?:get|have)|when things (?:calm|settle|quiet)\w*|"
     r"quand (?:ca|les choses) se (?:calme|tasse)\w*|une fois que|payday|jour de paie|"
     r"(?<!recu )(?<!touche )(?<!eu )(?<!je )(?<!j )(?<!on )(?<!tu )(?<!vous )(?<!nous )"
+    # "bon j'ai ma paie, je paye maintenant": the pay in hand (not "quand j'ai ma paie").
+    r"(?<!(?<!quand )(?<!que )(?<!ou )(?<!si )\bj ai )"
+    r"(?<!(?<!quand )(?<!que )(?<!ou )(?<!si )\bjai )"
+    r"(?<!(?<!quand )(?<!que )(?<!ou )(?<!si )\bg )"
     r"(?:ma|la|mon) (?:paie|paye|salaire)"
     # "ma paye est tombée, je paie maintenant": the pay already here is no reason to wait.
     r"(?! (?:est|a ete|vient d etre|vient de) (?:deja )?(?:tombee?|arrivee?|passee?|versee?|"

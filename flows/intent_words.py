@@ -26,6 +26,10 @@ Categories read by `flows.intents`:
   qu'on avait"): no, not a split asked for;
 - ``nonstop_told``: the clause after a bare "non stop" that tells what went on without a
   break ("Non stop ! j'ai bossé tout le weekend"): the keyword is only asked about;
+- ``reply_words_listed``: our message's reply words ("PAYER", "3X"); a stop keyword alone in
+  a clause right after two of them, in a question of what they mean (``reply_words_asked``:
+  "c'est quoi ces PAYER, 3X, STOP ? je dois répondre quoi ?"), is a list of them asked about,
+  never ignored;
 - ``stop_for_good``: a stop said for good ("une bonne fois pour toutes", "de vos listes"): in a
   clause of its own it is recorded whatever the trained reader makes of a complaint around it;
 - ``opt_out``, ``opt_in``, ``dispute``, ``already_paid``, ``status``, ``ask_agent``,
@@ -165,7 +169,8 @@ Categories read by `flows.intents`:
   questions about the invoice); ``messages_welcome``: our reminders welcome ("don't stop the
   reminders"), small talk when nothing else is read;
 - ``concept_*``: the concept groups of `flows.intent_concepts` (messages, cease, again,
-  unsubscribe, wrong, settled, split, whole, person, contact, left, postpone, opt_in_want,
+  again_negated: the messages told never to come again, unsubscribe, wrong, settled, split,
+  whole, person, contact, left, postpone, opt_in_want,
   invoice: what an invoice is made of; process: how paying works — both read only in a
   question that decides nothing, `flows.intent_concepts.question`).
 

@@ -1412,7 +1412,9 @@ def _opt_out(norm: Normalized, words: Lexicon) -> _OptOut | None:
     keyword_alone = [i for i, c in enumerate(norm.clauses) if OPT_OUT_WHOLE.match(c)]
     if not retracted and keyword_alone:
         if all(
-            _stop_said_of(norm.clauses, i + 1, words) or _nonstop_told(norm.clauses, i, words)
+            _stop_said_of(norm.clauses, i + 1, words)
+            or _nonstop_told(norm.clauses, i, words)
+            or _reply_words_listed(norm, i, words)
             for i in keyword_alone
         ):
             # "Stop, arrêtez de me compter les séances où…": the next clause says what is to
@@ -1466,6 +1468,20 @@ def _stop_said_of(clauses: tuple[str, ...], index: int, words: Lexicon) -> bool:
     return opening is not None and said is not None and said.end() >= opening.end()
 
 
+def _reply_words_listed(norm: Normalized, index: int, words: Lexicon) -> bool:
+    """Whether the keyword alone at clause *index* ends a list of our message's reply words,
+    in a question of what they mean ("c'est quoi ces PAYER, 3X, STOP ? je dois répondre
+    quoi ?"): the clause before is one of them alone, the one before that ends with another.
+    Not "je refuse de payer, STOP. vous comprenez ?" (one word before is no list), nor
+    "pay later, 3x, STOP?? just leave me alone" (nothing asks what they mean)."""
+    if index < 2 or not norm.asks or not words.pattern("reply_words_asked").search(norm.text):
+        return False
+    listed = words.pattern("reply_words_listed")
+    first, second = norm.clauses[index - 2], norm.clauses[index - 1]
+    ends = [m.group() for m in listed.finditer(first) if m.end() == len(first)]
+    return listed.fullmatch(second) is not None and bool(ends) and ends[-1] != second
+
+
 def _nonstop_told(clauses: tuple[str, ...], index: int, words: Lexicon) -> bool:
     """Whether the clause at *index* is a bare "non stop" (no comma: "Non, stop" is a refusal
     then the keyword) and the next one tells what went on without a break."""
@@ -1497,10 +1513,13 @@ def _asks_opt_in(text: str, words: Lexicon) -> bool:
 def _opt_in_said(text: str, words: Lexicon) -> bool:
     """The messages asked for back in so many words: the keyword alone in a clause ("START
     svp, c'est mon fils qui a répondu stop") or a phrase of the rules or the lexicon."""
+    # "I don't want you to text me again": the phrase under a negation that says never.
+    phrased = (
+        rules().opt_in.search(text) is not None or words.pattern("opt_in").search(text) is not None
+    ) and words.pattern("concept_again_negated").search(text) is None
     return (
         any(OPT_IN_WHOLE.match(clause) for clause in text.split(" | "))
-        or rules().opt_in.search(text) is not None
-        or words.pattern("opt_in").search(text) is not None
+        or phrased
         or _only_regretted(text, words)
     )
 
@@ -1921,12 +1940,22 @@ _NEGATED = NEGATORS | {"no"}
 _AMOUNT_LIKE = re.compile(rf"(?<!\ble )(?<!\bthe )(?<!\bon )\b\d+\b(?! (?:{'|'.join(MONTHS)})\b)")
 
 
+#: A promise in English or Spanish ("will sort the nursery fees after payday, sorry!!").
+_PROMISE = re.compile(
+    r"\b(?:will|ll|gonna|going to) (?:\w+ )?(?:pay\b(?! for (?:this|that|it)\b)|transfer\b|"
+    # Not "will settle this with your boss", "I'll settle it in court": the bill named.
+    r"(?:sort|settle|clear)(?: out)? (?:the |this |that |my |your |our )?(?:\w+ ){0,2}"
+    r"(?:fees?|bill|invoice|balance|amount|payment)s?\b)"
+    r"|\b(?:pagare|pagaremos|transferire)\b"
+)
+
+
 def _promised_without_question(norm: Normalized) -> bool:
     """ "je réglerai la facture le 15 avril, merci de votre compréhension !!": "!!" after a plain
     promise to pay insists on it; with no question and no negation, nothing is challenged."""
     return (
         not norm.asks
-        and FUTURE_PAY.search(norm.text) is not None
+        and (FUTURE_PAY.search(norm.text) or _PROMISE.search(norm.text)) is not None
         and _NEGATED.isdisjoint(norm.text.split())
         and _AMOUNT_LIKE.search(norm.text) is None
     )

@@ -6786,10 +6786,11 @@ def test_u105_to_u107_lookalikes_keep_their_reading(
 @pytest.mark.parametrize(
     ("text", "reading"),
     [
-        # U113's critical error: a STOP the customer does not feel like sending.
+        # U113's critical error: a STOP the customer does not feel like sending (round 59:
+        # the call back from someone of the spa is read too).
         (
             "jai pas envie de faire stop, je veux juste que quelqu'un du spa me rappelle",
-            Intent.NO,
+            Intent.ASK_AGENT,
         ),
         ("j'ai pas envie de faire stop", Intent.NO),
         ("j'ai pas envie de faire stop mais arrêtez les relances", Intent.OPT_OUT),
@@ -8908,4 +8909,175 @@ def test_kinds_of_round_58(
     ],
 )
 def test_round_58_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
+    assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading", "day", "parts"),
+    [
+        # Our reply words listed in a question: asked about, not a stop.
+        (
+            "je comprends rien à votre message, c'est quoi ces PAYER, 3X, STOP ? je dois"
+            " répondre quoi ?",
+            "fr_FR",
+            Intent.HELP,
+            None,
+            None,
+        ),
+        # The stop option turned down.
+        (
+            "the STOP option is not what I want, I just need until Friday",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        (
+            "faut pas que je réponde STOP hein ? moi je veux juste payer la licence de basket,"
+            " le lien svp",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        # A month gone by is no day; "we owe you nothing" contests.
+        (
+            "you've been texting non stop about a bill for a camp we cancelled back in october."
+            " we owe you nothing",
+            "en_GB",
+            Intent.DISPUTE,
+            None,
+            None,
+        ),
+        (
+            "c'est pas un STOP hein, je veux juste que qqn du cabinet me rappelle apres 18h",
+            "fr_FR",
+            Intent.ASK_AGENT,
+            None,
+            None,
+        ),
+        # A day turned down, another given.
+        (
+            "tomorrow isnt good, can i do it on friday?",
+            "en_GB",
+            Intent.PAY_LATER,
+            "2026-11-20",
+            None,
+        ),
+        (
+            "mardi.. non attends mardi j'aurai pas encore ma paie, mettez jeudi",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-11-19",
+            None,
+        ),
+        (
+            "je conteste pas la facture de l'institut hein, je prefere juste payer dans 15 jours",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-03",
+            None,
+        ),
+        (
+            "a la rentree quand les enfants auront repris, la je suis ric rac",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2027-09-01",
+            None,
+        ),
+        (
+            "pouvez vous attendre 15 jours ? c'est serré ce mois-ci",
+            "fr_FR",
+            Intent.PAY_LATER,
+            "2026-12-03",
+            None,
+        ),
+        ("4 fois possible au lieu de 3 ?", "fr_FR", Intent.SPLIT, None, 4),
+        (
+            "pas 3 versements svp, plutôt 5 c'est possible pour l'orthodontie ?",
+            "fr_FR",
+            Intent.SPLIT,
+            None,
+            5,
+        ),
+        ("pas 3 mensualités, 4 svp pour la crèche", "fr_FR", Intent.SPLIT, None, 4),
+        (
+            "vous proposez 3 mensualités mais jprefererais 5 si c possible",
+            "fr_FR",
+            Intent.SPLIT,
+            None,
+            5,
+        ),
+        # The summer camp names an event, not a day.
+        (
+            "envoyez moi le lien pour la colo de cet ete, je paye direct",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "Actually scrap the instalments, I'll just pay the whole riding lessons bill now",
+            "en_GB",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        (
+            "Please send me the reminders again, I missed the last deadline because I'd"
+            " unsubscribed",
+            "en_GB",
+            Intent.OPT_IN,
+            None,
+            None,
+        ),
+        # Told never to come again: a stop (was read as the messages asked back).
+        ("never send me texts again", "en_GB", Intent.OPT_OUT, None, None),
+        ("bon j'ai ma paie, je paye maintenant", "fr_FR", Intent.PAY_NOW, None, None),
+        ("my mum covered my physio bill", "en_GB", Intent.ALREADY_PAID, None, None),
+        (
+            "will sort the nursery fees after payday, sorry!!",
+            "en_GB",
+            Intent.PAY_LATER,
+            None,
+            None,
+        ),
+        (
+            "je prefere payer maintenant que d'y repenser lundi",
+            "fr_FR",
+            Intent.PAY_NOW,
+            None,
+            None,
+        ),
+        ("omw, save me a seat x", "en_GB", Intent.SMALLTALK, None, None),
+    ],
+)
+def test_kinds_of_round_59(
+    text: str, locale: str, reading: Intent, day: str | None, parts: int | None
+) -> None:
+    found = understand_by_rules(text, locale=locale, now=NOW, tz=TZ)
+    expected_day = dt.date.fromisoformat(day) if day else None
+    assert (found.intent, found.date, found.parts) == (reading, expected_day, parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "reading"),
+    [
+        # The review's: one word before a lone STOP is no list of our reply words.
+        ("je refuse de payer, STOP. vous comprenez ?", "fr_FR", Intent.OPT_OUT),
+        ("I'll pay later, STOP. how many times?", "en_GB", Intent.OPT_OUT),
+        ("no voy a pagar, STOP ¿entienden?", "es_ES", Intent.OPT_OUT),
+        ("the STOP option is what I want", "en_GB", Intent.OPT_OUT),
+        ("faut pas que j'écrive STOP ? j'en ai marre de vos sms", "fr_FR", Intent.OPT_OUT),
+        ("non, stop", "fr_FR", Intent.OPT_OUT),
+        ("je réglerai quand les cours manqués seront remboursés", "fr_FR", Intent.DISPUTE),
+        ("we don't owe you anything, right?", "en_GB", Intent.STATUS),
+        ("do I owe you anything?", "en_GB", Intent.STATUS),
+        ("I'll pay you back end of march", "en_GB", Intent.PAY_LATER),
+        ("quand j'ai ma paie je vous règle", "fr_FR", Intent.PAY_LATER),
+        ("I don't want you to text me again", "en_GB", Intent.OPT_OUT),
+        ("send me texts again please", "en_GB", Intent.OPT_IN),
+    ],
+)
+def test_round_59_lookalikes_keep_their_reading(text: str, locale: str, reading: Intent) -> None:
     assert understand_by_rules(text, locale=locale, now=NOW, tz=TZ).intent is reading
